@@ -1,0 +1,251 @@
+// backends/epoll.cc - the Linux epoll(7) backend (EVBACKEND_EPOLL).
+//
+// Kernel quirks handled here:
+//  (a) Registrations belong to open files, not fd numbers.  Closing an fd
+//      removes its registration only when no other fd (a dup, a forked
+//      child) refers to the same open file; otherwise the old registration
+//      keeps reporting events under the old number.  Each ADD therefore
+//      stores a per-fd generation in the event data; an event carrying an
+//      older generation comes from such a stale registration, which cannot
+//      be removed by number: the whole epoll set is rebuilt (no fork
+//      watchers run, unlike libev, which treats this like a fork).
+//  (b) The kernel silently forgets a closed fd, so a watcher on it would
+//      never hear anything again.  When epoll_wait times out with nothing
+//      to report (at most every 0.1 s), and at least once a second
+//      otherwise, one poll() over the watched fds finds numbers that are no
+//      longer open; their watchers get EV_ERROR (fd_kill_invalid).
+//  (c) Regular files and some character devices (/dev/null) cannot be
+//      added (EPERM).  They are always ready: their watchers get the events
+//      they asked for in every iteration, and the loop does not block while
+//      such a watcher is active (libev does the same).
+//  (d) An epoll fd is shared with a forked child: after a fork the child
+//      creates its own and re-registers everything.
+//  (e) Stopping a watcher does not remove the registration at once: a
+//      start in a later iteration with the same events then costs nothing.
+//      An event for events nobody wants any more updates the kernel then.
+//  (f) EPOLLERR/EPOLLHUP are reported even if not requested; they make the
+//      fd both readable and writable (each watcher sees only its events).
+#include "loop.h"
+
+#include <cerrno>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+namespace ev_detail {
+namespace {
+
+constexpr unsigned char kAlwaysReady = 0x01;  // fd_entry::bflags: EPERM, see (c)
+constexpr ev_tstamp kSweepWhenIdle = 0.1;     // see (b)
+constexpr ev_tstamp kSweepWhenBusy = 1.0;
+
+// fd_entry use: bmask = events registered in the kernel (0: none),
+// bdata = generation of the current registration.
+struct epoll_state {
+  int epfd;
+  struct epoll_event *events;
+  int capacity;
+  array<int> always_ready;  // fds with kAlwaysReady, see (c)
+  ev_tstamp last_sweep;     // mn_now of the last closed-fd sweep, see (b)
+};
+
+inline epoll_state *state(ev_loop *loop) { return static_cast<epoll_state *>(loop->backend_state); }
+
+inline uint32_t to_epoll(int ev)
+{
+  return (ev & EV_READ ? EPOLLIN : 0u) | (ev & EV_WRITE ? EPOLLOUT : 0u);
+}
+
+int create_epoll_fd()
+{
+  return epoll_create1(EPOLL_CLOEXEC);
+}
+
+bool epoll_init(ev_loop *loop)
+{
+  int epfd = create_epoll_fd();
+  if (epfd < 0)
+    return false;
+  auto *st = static_cast<epoll_state *>(ev_realloc(nullptr, sizeof(epoll_state)));
+  *st = epoll_state{};
+  st->epfd = epfd;
+  st->capacity = 64;
+  st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
+  st->last_sweep = loop->mn_now;
+  loop->backend_state = st;
+  loop->backend_fd = epfd;
+  return true;
+}
+
+void epoll_destroy(ev_loop *loop)
+{
+  epoll_state *st = state(loop);
+  if (!st)
+    return;
+  ::close(st->epfd);
+  ev_free(st->events);
+  st->always_ready.release();
+  ev_free(st);
+  loop->backend_state = nullptr;
+  loop->backend_fd = -1;
+}
+
+void always_ready_remove(epoll_state *st, int fd)
+{
+  for (int i = 0; i < st->always_ready.count; ++i)
+    if (st->always_ready.data[i] == fd) {
+      st->always_ready.data[i] = st->always_ready.data[--st->always_ready.count];
+      return;
+    }
+}
+
+// One epoll_ctl; returns 0 or the errno.
+int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen)
+{
+  struct epoll_event e;
+  e.events = to_epoll(ev);
+  e.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(fd)) | (static_cast<uint64_t>(gen) << 32);
+  return epoll_ctl(st->epfd, op, fd, &e) < 0 ? errno : 0;
+}
+
+void epoll_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
+{
+  epoll_state *st = state(loop);
+  fd_entry &e = loop->fds.entries[fd];
+  const bool renewed = nev & EV__IOFDSET;  // the number may be a new open file
+  nev &= EV_READ | EV_WRITE;
+
+  if (e.bflags & kAlwaysReady) {
+    if (nev && !renewed)
+      return;  // still a regular file: poll() reads e.events each time
+    always_ready_remove(st, fd);
+    e.bflags = 0;
+  }
+
+  if (!nev)
+    return;  // lazy removal, see (e)
+  if (!renewed && e.bmask == static_cast<unsigned char>(nev))
+    return;  // the kernel already has exactly this
+
+  int err;
+  if (e.bmask && !renewed) {
+    err = ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
+    if (err == ENOENT) {  // closed and reopened behind our back
+      ++e.bdata;
+      err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata);
+    }
+  } else {
+    ++e.bdata;
+    err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata);
+    if (err == EEXIST)  // still registered (same open file): update it
+      err = ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
+  }
+
+  if (EV_LIKELY(!err)) {
+    e.bmask = static_cast<unsigned char>(nev);
+    return;
+  }
+
+  e.bmask = 0;
+  if (err == EPERM) {  // a regular file, see (c)
+    e.bflags = kAlwaysReady;
+    st->always_ready.push(fd);
+    return;
+  }
+  // EBADF (not open), ENOSPC (max_user_watches), ENOMEM, EINVAL: the fd
+  // cannot be watched; its watchers are told so.
+  fd_kill(loop, fd);
+}
+
+// Events arrived for events no watcher wants any more: update the kernel.
+// If the registration cannot be reached by number any more (the fd was
+// closed, a dup keeps the open file alive), only a rebuild removes it.
+void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
+{
+  int want = e.events & (EV_READ | EV_WRITE);
+  int err = ctl(st, want ? EPOLL_CTL_MOD : EPOLL_CTL_DEL, fd, want, e.bdata);
+  e.bmask = static_cast<unsigned char>(want);
+  if (err)
+    loop->backend_rebuild = 1;
+}
+
+void epoll_poll(ev_loop *loop, ev_tstamp timeout)
+{
+  epoll_state *st = state(loop);
+  if (st->always_ready.count)
+    timeout = 0.;
+
+  release_hook(loop);
+  int n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
+  acquire_hook(loop);
+
+  if (EV_UNLIKELY(n < 0)) {
+    if (errno != EINTR)
+      ev_syserr("(libev) epoll_wait");
+    return;
+  }
+
+  for (int i = 0; i < n; ++i) {
+    const struct epoll_event &ev = st->events[i];
+    int fd = static_cast<int>(static_cast<uint32_t>(ev.data.u64));
+    unsigned int gen = static_cast<unsigned int>(ev.data.u64 >> 32);
+    fd_entry &e = loop->fds.entries[fd];
+
+    // A registration we do not know (any more): stale, see (a).
+    if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
+      loop->backend_rebuild = 1;
+      continue;
+    }
+    if (EV_UNLIKELY(e.bmask & ~e.events))
+      drop_unwanted(loop, st, fd, e);
+
+    int got = (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP) ? EV_READ : 0) |
+              (ev.events & (EPOLLOUT | EPOLLERR | EPOLLHUP) ? EV_WRITE : 0);
+    fd_event(loop, fd, got);
+  }
+
+  // A full buffer: there may be more; make room for next time.
+  if (EV_UNLIKELY(n == st->capacity)) {
+    st->capacity *= 2;
+    st->events = static_cast<struct epoll_event *>(
+        ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(st->capacity)));
+  }
+
+  for (int i = 0; i < st->always_ready.count; ++i) {
+    int fd = st->always_ready.data[i];
+    if (loop->fds.entries[fd].events)
+      fd_event(loop, fd, loop->fds.entries[fd].events);
+  }
+
+  // See (b).  mn_now is the time before blocking; a call that timed out
+  // without events has waited `timeout` on top of it.
+  ev_tstamp now = n == 0 ? loop->mn_now + timeout : loop->mn_now;
+  ev_tstamp since = now - st->last_sweep;
+  if (EV_UNLIKELY(since >= kSweepWhenBusy || (n == 0 && timeout > 0. && since >= kSweepWhenIdle))) {
+    st->last_sweep = now;
+    fd_kill_invalid(loop);
+  }
+}
+
+void epoll_fork(ev_loop *loop)
+{
+  epoll_state *st = state(loop);
+  ::close(st->epfd);
+  while ((st->epfd = create_epoll_fd()) < 0)
+    ev_syserr("(libev) epoll_create");
+  loop->backend_fd = st->epfd;
+
+  for (int fd = 0; fd < loop->fds.size; ++fd) {
+    loop->fds.entries[fd].bmask = 0;
+    loop->fds.entries[fd].bflags = 0;
+  }
+  st->always_ready.count = 0;
+  fd_rearm_all(loop);
+}
+
+}  // namespace
+
+constinit const backend_ops epoll_backend = {
+    "epoll", EVBACKEND_EPOLL, 1e-3, epoll_init, epoll_destroy, epoll_fork, epoll_modify, epoll_poll,
+};
+
+}  // namespace ev_detail

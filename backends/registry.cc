@@ -1,0 +1,60 @@
+// backends/registry.cc - which backends exist, in which order they are
+// tried, and ev_supported/recommended/embeddable_backends (ev(3) GLOBAL
+// FUNCTIONS, EVBACKEND_*).
+#include "loop.h"
+
+namespace ev_detail {
+namespace {
+
+// Preference order: the most scalable first (as libev: ..., epoll, poll, select).
+constexpr const backend_ops *kBackends[] = {
+#ifdef HAVE_SYS_EPOLL_H
+    &epoll_backend,
+#endif
+#ifdef HAVE_POLL_H
+    &poll_backend,
+#endif
+    &select_backend,
+};
+
+}  // namespace
+
+bool backend_select(ev_loop *loop, unsigned int flags)
+{
+  for (const backend_ops *ops : kBackends) {
+    if (!(flags & ops->flag))
+      continue;
+    loop->backend = ops;
+    if (ops->init(loop))
+      return true;
+    loop->backend = nullptr;
+  }
+  return false;
+}
+
+}  // namespace ev_detail
+
+extern "C" {
+
+unsigned int ev_supported_backends(void) noexcept
+{
+  unsigned int mask = 0;
+  for (const ev_detail::backend_ops *ops : ev_detail::kBackends)
+    mask |= ops->flag;
+  return mask;
+}
+
+// All we have is recommended: select, poll and epoll are all usable for
+// every kind of fd on Linux.
+unsigned int ev_recommended_backends(void) noexcept { return ev_supported_backends(); }
+
+// The backends that can in principle be embedded into another loop (their
+// kernel object is one fd that becomes readable).  Like libev 4.33 this is
+// the fixed set epoll|kqueue|port|io_uring, whether or not the backend is
+// supported on this system; only epoll exists here.
+unsigned int ev_embeddable_backends(void) noexcept
+{
+  return EVBACKEND_EPOLL | EVBACKEND_KQUEUE | EVBACKEND_PORT | EVBACKEND_IOURING;
+}
+
+}  // extern "C"

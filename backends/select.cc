@@ -1,0 +1,166 @@
+// backends/select.cc - the select(2) backend (EVBACKEND_SELECT).
+//
+// Kernel quirks handled here:
+//  (a) fd_set is a fixed 1024-bit type, but the Linux system call accepts
+//      any number of fds: the sets here are arrays of fd_mask words that
+//      grow with the highest fd, so fds >= FD_SETSIZE work.
+//  (b) One fd that is not open makes the whole call fail with EBADF and
+//      tells nothing about which: every watched fd is checked and the
+//      invalid ones killed (EV_ERROR|EV_READ|EV_WRITE to their watchers).
+//  (c) ENOMEM means the sets are too large for the kernel: the watchers of
+//      the highest fd are killed, so the next call has a chance.
+//  (d) The call overwrites its sets: the wanted sets are copied first.
+//  (e) No kernel state survives between calls, so a fork needs nothing.
+#include "loop.h"
+
+#include <cerrno>
+#include <sys/select.h>
+
+namespace ev_detail {
+namespace {
+
+constexpr int kBitsPerWord = static_cast<int>(8 * sizeof(fd_mask));
+
+struct select_state {
+  fd_mask *want_read, *want_write;  // what the watchers want
+  fd_mask *got_read, *got_write;    // what the call returned
+  int words;                        // size of each array
+  int nfds;                         // highest fd in the sets + 1
+};
+
+inline select_state *state(ev_loop *loop) { return static_cast<select_state *>(loop->backend_state); }
+
+bool select_init(ev_loop *loop)
+{
+  auto *st = static_cast<select_state *>(ev_realloc(nullptr, sizeof(select_state)));
+  *st = select_state{};
+  loop->backend_state = st;
+  return true;
+}
+
+void select_destroy(ev_loop *loop)
+{
+  select_state *st = state(loop);
+  if (!st)
+    return;
+  ev_free(st->want_read);
+  ev_free(st->want_write);
+  ev_free(st->got_read);
+  ev_free(st->got_write);
+  ev_free(st);
+  loop->backend_state = nullptr;
+}
+
+void grow(select_state *st, int words)
+{
+  if (words <= st->words)
+    return;
+  int n = st->words ? st->words : 1;
+  while (n < words)
+    n *= 2;
+  std::size_t bytes = sizeof(fd_mask) * static_cast<std::size_t>(n);
+  std::size_t old = sizeof(fd_mask) * static_cast<std::size_t>(st->words);
+  for (fd_mask **set : {&st->want_read, &st->want_write, &st->got_read, &st->got_write}) {
+    *set = static_cast<fd_mask *>(ev_realloc(*set, bytes));
+    std::memset(reinterpret_cast<char *>(*set) + old, 0, bytes - old);
+  }
+  st->words = n;
+}
+
+void select_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
+{
+  select_state *st = state(loop);
+  int word = fd / kBitsPerWord;
+  fd_mask bit = static_cast<fd_mask>(1UL << (fd % kBitsPerWord));
+  grow(st, word + 1);
+
+  if (nev & EV_READ)
+    st->want_read[word] |= bit;
+  else
+    st->want_read[word] &= ~bit;
+  if (nev & EV_WRITE)
+    st->want_write[word] |= bit;
+  else
+    st->want_write[word] &= ~bit;
+
+  if (nev & (EV_READ | EV_WRITE)) {
+    if (fd >= st->nfds)
+      st->nfds = fd + 1;
+  } else if (fd + 1 == st->nfds) {
+    // the highest fd left: find the new highest
+    while (st->nfds > 0) {
+      int f = st->nfds - 1;
+      int w = f / kBitsPerWord;
+      fd_mask b = static_cast<fd_mask>(1UL << (f % kBitsPerWord));
+      if ((st->want_read[w] | st->want_write[w]) & b)
+        break;
+      --st->nfds;
+    }
+  }
+}
+
+void kill_highest_fd(ev_loop *loop)
+{
+  for (int fd = loop->fds.size; fd--;)
+    if (loop->fds.entries[fd].head) {
+      fd_kill(loop, fd);
+      return;
+    }
+}
+
+void select_poll(ev_loop *loop, ev_tstamp timeout)
+{
+  select_state *st = state(loop);
+  int words = (st->nfds + kBitsPerWord - 1) / kBitsPerWord;
+  std::size_t bytes = sizeof(fd_mask) * static_cast<std::size_t>(words);
+  if (words) {
+    std::memcpy(st->got_read, st->want_read, bytes);
+    std::memcpy(st->got_write, st->want_write, bytes);
+  }
+
+  struct timeval tv;
+  tv.tv_sec = static_cast<time_t>(timeout);
+  tv.tv_usec = static_cast<suseconds_t>((timeout - static_cast<ev_tstamp>(tv.tv_sec)) * 1e6 + 0.999);
+  if (tv.tv_usec >= 1000000) {
+    ++tv.tv_sec;
+    tv.tv_usec -= 1000000;
+  }
+
+  release_hook(loop);
+  int res = ::select(st->nfds, words ? reinterpret_cast<fd_set *>(st->got_read) : nullptr,
+                     words ? reinterpret_cast<fd_set *>(st->got_write) : nullptr, nullptr, &tv);
+  acquire_hook(loop);
+
+  if (EV_UNLIKELY(res < 0)) {
+    if (errno == EBADF)
+      fd_kill_invalid(loop);
+    else if (errno == ENOMEM)
+      kill_highest_fd(loop);
+    else if (errno != EINTR)
+      ev_syserr("(libev) select");
+    return;
+  }
+
+  for (int w = 0; res > 0 && w < words; ++w) {
+    fd_mask r = st->got_read[w], wr = st->got_write[w];
+    fd_mask any = r | wr;
+    while (any) {
+      int b = __builtin_ctzl(static_cast<unsigned long>(any));
+      fd_mask bit = static_cast<fd_mask>(1UL << b);
+      any &= ~bit;
+      int got = (r & bit ? EV_READ : 0) | (wr & bit ? EV_WRITE : 0);
+      res -= (r & bit ? 1 : 0) + (wr & bit ? 1 : 0);
+      fd_event(loop, w * kBitsPerWord + b, got);
+    }
+  }
+}
+
+void select_fork(ev_loop *) {}
+
+}  // namespace
+
+constinit const backend_ops select_backend = {
+    "select", EVBACKEND_SELECT, 1e-6, select_init, select_destroy, select_fork, select_modify, select_poll,
+};
+
+}  // namespace ev_detail

@@ -1,0 +1,56 @@
+// core/array.h - the growable array: the only container of the core.
+//
+// A plain aggregate (zero-initialised = empty) so it can live inside the
+// loop object, which is itself zero-initialised; memory comes from
+// ev_realloc.  Growth doubles, so the hot paths (push on start, pop on stop)
+// allocate nothing once the array has reached its working size.
+#pragma once
+
+#include "core/alloc.h"
+
+#include <cstring>
+
+namespace ev_detail {
+
+template <class T>
+struct array {
+  static_assert(std::is_trivially_copyable_v<T>, "array<T> moves elements with memcpy");
+
+  T *data;
+  int count;
+  int capacity;
+
+  // Make room for at least `need` elements; new slots are zeroed.
+  void reserve(int need)
+  {
+    if (EV_LIKELY(need <= capacity))
+      return;
+    int cap = capacity ? capacity : 4;
+    while (cap < need)
+      cap *= 2;
+    data = static_cast<T *>(ev_realloc(data, sizeof(T) * static_cast<std::size_t>(cap)));
+    std::memset(static_cast<void *>(data + capacity), 0, sizeof(T) * static_cast<std::size_t>(cap - capacity));
+    capacity = cap;
+  }
+
+  // Append and return the new element's 1-based position.
+  int push(const T &v)
+  {
+    if (EV_UNLIKELY(count == capacity))
+      reserve(count + 1);
+    data[count] = v;
+    return ++count;
+  }
+
+  T &operator[](int i) { return data[i]; }
+  const T &operator[](int i) const { return data[i]; }
+
+  void release()
+  {
+    ev_free(data);
+    data = nullptr;
+    count = capacity = 0;
+  }
+};
+
+}  // namespace ev_detail

@@ -1,0 +1,33 @@
+// core/clock.h - the two clocks of a loop (ev(3) GLOBAL FUNCTIONS ev_time,
+// ev_sleep; ev_now, ev_now_update; "The special problem of time updates").
+//
+// Timers run on CLOCK_MONOTONIC (loop->mn_now), periodics and ev_now() on
+// the wall clock.  Reading the wall clock costs more than reading the
+// monotonic one, and the two only drift apart when someone sets the clock,
+// so ev_now() is derived as mn_now + rt_offset and the wall clock is read
+// again at most every half second (kRealtimeRecheck).  When the offset then
+// moved by more than kMinTimeJump, the wall clock jumped: periodics are
+// rescheduled.  On Linux a timerfd with TFD_TIMER_CANCEL_ON_SET (created with
+// the first periodic, unless EVFLAG_NOTIMERFD) reports jumps at once.
+#pragma once
+
+#include "core/api.h"
+
+struct ev_loop;
+
+namespace ev_detail {
+
+inline constexpr ev_tstamp kMinTimeJump = 1.;        // a larger offset change is a jump
+inline constexpr ev_tstamp kRealtimeRecheck = 0.5;   // re-read the wall clock this often
+inline constexpr ev_tstamp kMaxBlockTime = 59.743;   // longest poll without a timerfd
+inline constexpr ev_tstamp kMaxBlockTimeTimerfd = 1500001.07;  // with one
+
+ev_tstamp realtime_now();
+ev_tstamp monotonic_now();
+
+// Refresh mn_now and ev_rt_now; reschedule periodics after a wall-clock jump.
+void time_update(ev_loop *loop);
+// Force the next time_update to re-read the wall clock (timerfd saw a jump).
+void time_force_realtime_check(ev_loop *loop);
+
+}  // namespace ev_detail

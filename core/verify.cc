@@ -1,0 +1,94 @@
+// core/verify.cc - ev_verify (ev(3) "ev_verify"): walk every internal
+// structure of a loop and abort with a message naming the first broken
+// invariant.  Always compiled in; --enable-debug builds also call it after
+// every structural change (EV_FREQUENT_CHECK).
+#include "loop.h"
+
+namespace ev_detail {
+namespace {
+
+void check(bool ok, const char *what, long long detail)
+{
+  if (EV_UNLIKELY(!ok))
+    internal_error(what, detail);
+}
+
+void verify_heap(const heap &h, const char *what)
+{
+  check(h.count >= 0 && (h.count == 0 || h.count + heap::kHeap0 <= h.capacity), what, h.count);
+  int bad = h.verify();
+  check(bad == 0, what, bad);
+}
+
+void verify_pending(ev_loop *loop)
+{
+  const pending_queues &q = loop->pending;
+  for (int p = 0; p < kNumPri; ++p) {
+    const array<pending_slot> &l = q.level[p];
+    check(((q.mask >> p) & 1u) == (l.count > 0 ? 1u : 0u), "pending level mask out of sync", p);
+    for (int i = 0; i < l.count; ++i) {
+      W w = l.data[i].w;
+      if (w == &q.dummy)
+        continue;
+      check(w->pending == i + 1, "pending watcher does not point back to its slot", i);
+      check(pending_queues::level_of(w) == p, "pending watcher queued at the wrong priority", p);
+    }
+  }
+}
+
+void verify_array(const array<W> &a, const char *what)
+{
+  for (int i = 0; i < a.count; ++i)
+    check(a.data[i] && a.data[i]->active == i + 1, what, i);
+}
+
+void verify_fds(ev_loop *loop)
+{
+  const fd_table &t = loop->fds;
+  for (int fd = 0; fd < t.size; ++fd) {
+    int n = 0;
+    for (WL w = t.entries[fd].head; w; w = w->next) {
+      const auto *io = reinterpret_cast<const ev_io *>(w);
+      check(io->active, "inactive io watcher in the fd table", fd);
+      check(io->fd == fd, "io watcher listed under another fd", fd);
+      check(!(io->events & ~(EV_READ | EV_WRITE)), "io watcher with illegal events in the fd table", fd);
+      check(++n < (1 << 24), "cycle in the io watcher list", fd);
+    }
+  }
+  for (int i = 0; i < t.changes.count; ++i) {
+    int fd = t.changes.data[i];
+    check(fd >= 0 && fd < t.size, "fd change queue holds an fd outside the table", fd);
+    check(t.entries[fd].reify != 0, "queued fd without its reify mark", fd);
+  }
+}
+
+}  // namespace
+
+void verify(ev_loop *loop)
+{
+  verify_heap(loop->timers, "timer heap broken");
+  verify_heap(loop->periodics, "periodic heap broken");
+  verify_pending(loop);
+  int idles = 0;
+  for (int p = 0; p < kNumPri; ++p) {
+    verify_array(loop->idles[p], "idle array broken");
+    for (int i = 0; i < loop->idles[p].count; ++i)
+      check(loop->idles[p].data[i]->priority - EV_MINPRI == p, "idle watcher in the wrong priority array", p);
+    idles += loop->idles[p].count;
+  }
+  check(idles == loop->idleall, "idle watcher count out of sync", loop->idleall);
+  verify_array(loop->prepares, "prepare array broken");
+  verify_array(loop->checks, "check array broken");
+  verify_array(loop->forks, "fork array broken");
+  verify_array(loop->cleanups, "cleanup array broken");
+  verify_array(loop->asyncs, "async array broken");
+  verify_fds(loop);
+}
+
+}  // namespace ev_detail
+
+extern "C" {
+
+void ev_verify(struct ev_loop *loop) noexcept { ev_detail::verify(loop); }
+
+}  // extern "C"

@@ -1,0 +1,445 @@
+// ev.cc - THE LOOP (ev(3) FUNCTIONS CONTROLLING EVENT LOOPS, GENERIC
+// WATCHER FUNCTIONS): creation and destruction, ev_run written as the
+// manual's iteration list (one named step per phase), ev_break, references,
+// the invocation of pending watchers and the loop's simple accessors.
+#include "loop.h"
+
+#include <cstdlib>
+#include <new>
+#include <unistd.h>
+
+using namespace ev_detail;
+
+// The default loop lives in static storage and is never freed (ev(3)); raw
+// storage keeps it free of any global constructor.
+alignas(ev_loop) static unsigned char default_loop_storage[sizeof(ev_loop)];
+
+extern "C" {
+// [read-only for users] exported data object; EV_DEFAULT_UC reads it inline.
+struct ev_loop *ev_default_loop_ptr = nullptr;
+}
+
+namespace {
+
+// The callback of the dummy watcher that stands in for cleared pending slots.
+void pending_dummy_cb(ev_loop *, ev_watcher *, int) {}
+
+// Decide which flags apply: LIBEV_FLAGS replaces them unless EVFLAG_NOENV
+// or the process runs with elevated privileges (secure_getenv).
+unsigned int effective_flags(unsigned int flags)
+{
+  if (!(flags & EVFLAG_NOENV))
+    if (const char *env = secure_getenv("LIBEV_FLAGS"))
+      flags = static_cast<unsigned int>(std::atoi(env));
+  return flags;
+}
+
+// Set up a zeroed loop object.  Returns false (and leaves nothing
+// allocated) when no requested backend can be initialised.
+bool loop_init(ev_loop *loop, unsigned int requested)
+{
+  unsigned int flags = effective_flags(requested);
+
+  loop->flags = flags;
+  loop->invoke_cb = ev_invoke_pending;
+  loop->backend_fd = -1;
+  loop->evpipe[0] = loop->evpipe[1] = -1;
+  loop->sigfd = -1;
+  loop->timerfd = -1;
+  loop->fs_fd = -1;
+  loop->pending.dummy.cb = pending_dummy_cb;
+
+  loop->mn_now = monotonic_now();
+  loop->ev_rt_now = realtime_now();
+  loop->rt_offset = loop->ev_rt_now - loop->mn_now;
+  loop->rt_checked_at = loop->mn_now;
+
+  // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.
+  if (requested & EVFLAG_FORKCHECK)
+    loop->curpid = getpid();
+
+  if (!(flags & EVBACKEND_MASK))
+    flags |= ev_recommended_backends();
+  if (!backend_select(loop, flags))
+    return false;
+
+  // The internal watchers start out initialised but stopped.
+  ev_init(&loop->pipe_w, nullptr);
+  ev_init(&loop->sigfd_w, nullptr);
+  ev_init(&loop->timerfd_w, nullptr);
+  ev_init(&loop->fs_w, nullptr);
+  return true;
+}
+
+void loop_free_arrays(ev_loop *loop)
+{
+  loop->pending.release();
+  loop->fds.release();
+  loop->timers.release();
+  loop->periodics.release();
+  loop->rfeeds.release();
+  for (auto &a : loop->idles)
+    a.release();
+  loop->prepares.release();
+  loop->checks.release();
+  loop->forks.release();
+  loop->cleanups.release();
+  loop->asyncs.release();
+}
+
+// ---------------------------------------------------------------------------
+// The phases of one iteration (ev(3) ev_run; SEMANTICS.md §3)
+// ---------------------------------------------------------------------------
+
+// With EVFLAG_FORKCHECK: a changed pid means we are in a forked child.
+inline void detect_fork(ev_loop *loop)
+{
+  if (EV_UNLIKELY(loop->curpid) && EV_UNLIKELY(getpid() != loop->curpid)) {
+    loop->curpid = getpid();
+    loop->postfork = 1;
+  }
+}
+
+// After a fork: queue all fork watchers and invoke (before prepare).
+inline void run_fork_watchers(ev_loop *loop)
+{
+  if (EV_UNLIKELY(loop->postfork) && loop->forks.count) {
+    queue_events(loop, loop->forks.data, loop->forks.count, EV_FORK);
+    invoke_pending(loop);
+  }
+}
+
+// Queue all prepare watchers and invoke everything pending.
+inline void run_prepare_watchers(ev_loop *loop)
+{
+  if (loop->prepares.count) {
+    queue_events(loop, loop->prepares.data, loop->prepares.count, EV_PREPARE);
+    invoke_pending(loop);
+  }
+}
+
+// How long the backend may block: 0 when the caller said NOWAIT, when idle
+// watchers want to run, when nothing references the loop, or when a wake-up
+// was already signalled; else until the next timer or periodic, raised to
+// the timeout collect interval and to the backend's resolution.  With an io
+// collect interval, part of the time is spent in ev_sleep here instead.
+inline ev_tstamp block_time(ev_loop *loop, int flags)
+{
+  if ((flags & EVRUN_NOWAIT) || loop->idleall || !loop->activecnt ||
+      loop->pipe_write_skipped.load(std::memory_order_seq_cst))
+    return 0.;
+
+  ev_tstamp prev_mn_now = loop->mn_now;
+  time_update(loop);
+
+  ev_tstamp waittime = loop->timerfd >= 0 ? kMaxBlockTimeTimerfd : kMaxBlockTime;
+  if (loop->timers.count) {
+    ev_tstamp to = loop->timers.top().at - loop->mn_now;
+    if (to < waittime)
+      waittime = to;
+  }
+  if (loop->periodics.count) {
+    ev_tstamp to = loop->periodics.top().at - loop->ev_rt_now;
+    if (to < waittime)
+      waittime = to;
+  }
+  if (EV_UNLIKELY(waittime < loop->timeout_blocktime))
+    waittime = loop->timeout_blocktime;
+
+  ev_tstamp mintime = loop->backend->mintime;
+  if (EV_UNLIKELY(waittime < mintime))
+    waittime = waittime <= 0. ? 0. : mintime;
+
+  if (EV_UNLIKELY(loop->io_blocktime > 0.)) {
+    ev_tstamp sleeptime = loop->io_blocktime - (loop->mn_now - prev_mn_now);
+    if (sleeptime > waittime - mintime)
+      sleeptime = waittime - mintime;
+    if (sleeptime > 0.) {
+      ev_sleep(sleeptime);
+      waittime -= sleeptime;
+    }
+  }
+  return waittime;
+}
+
+// Block in the backend and collect io events; then update the clock.
+inline void poll_for_events(ev_loop *loop, int flags)
+{
+  // Announce that we may block, so senders of wake-ups write to the fd.
+  loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
+  ev_tstamp waittime = block_time(loop, flags);
+
+  ++loop->loop_count;
+  loop->backend->poll(loop, waittime);
+
+  loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
+  wakeup_after_poll(loop);
+  time_update(loop);
+}
+
+// Queue what became due: timers, then periodics, then idles (idle rule),
+// then all check watchers.  Invocation is LIFO within a priority, so at
+// equal priority checks run first and io last.
+inline void queue_due_watchers(ev_loop *loop)
+{
+  if (loop->timers.count)
+    timers_reify(loop);
+  if (loop->periodics.count)
+    periodics_reify(loop);
+  if (loop->idleall)
+    idle_reify(loop);
+  if (loop->checks.count)
+    queue_events(loop, loop->checks.data, loop->checks.count, EV_CHECK);
+}
+
+// The backend found its kernel state unusable (epoll: a registration of an
+// fd number that now denotes another open file keeps reporting events):
+// rebuild it.  Unlike libev, fork watchers do not run: there was no fork.
+void backend_rebuild(ev_loop *loop)
+{
+  loop->backend_rebuild = 0;
+  loop->backend->fork(loop);
+}
+
+}  // namespace
+
+namespace ev_detail {
+
+// In the first iteration after a fork, before polling: every module whose
+// kernel state the child shares with the parent rebuilds it.
+void loop_fork_rebuild(ev_loop *loop)
+{
+  loop->backend_rebuild = 0;
+  loop->backend->fork(loop);
+  wakeup_fork(loop);
+  signalfd_fork(loop);
+  timerfd_fork(loop);
+  stat_fork(loop);
+  loop->postfork = 0;
+}
+
+}  // namespace ev_detail
+
+extern "C" {
+
+// ---------------------------------------------------------------------------
+// GLOBAL FUNCTIONS
+// ---------------------------------------------------------------------------
+
+int ev_version_major(void) noexcept { return EV_VERSION_MAJOR; }
+int ev_version_minor(void) noexcept { return EV_VERSION_MINOR; }
+
+// ---------------------------------------------------------------------------
+// Creating and destroying loops
+// ---------------------------------------------------------------------------
+
+struct ev_loop *ev_default_loop(unsigned int flags) noexcept
+{
+  if (!ev_default_loop_ptr) {
+    ev_loop *loop = new (default_loop_storage) ev_loop();
+    ev_default_loop_ptr = loop;
+    if (loop_init(loop, flags))
+      child_default_loop_init(loop);
+    else {
+      loop->~ev_loop();
+      ev_default_loop_ptr = nullptr;  // a later call may try other flags
+    }
+  }
+  return ev_default_loop_ptr;
+}
+
+struct ev_loop *ev_loop_new(unsigned int flags) noexcept
+{
+  void *mem = ev_realloc(nullptr, sizeof(ev_loop));
+  ev_loop *loop = new (mem) ev_loop();
+  if (loop_init(loop, flags))
+    return loop;
+  loop->~ev_loop();
+  ev_free(mem);
+  return nullptr;
+}
+
+// ev(3): runs the cleanup watchers (in a normal invocation pass, so anything
+// else pending runs too), then releases everything.  User watchers are not
+// stopped.  May throw what a callback throws: nothing is released before.
+void ev_loop_destroy(struct ev_loop *loop)
+{
+  if (!loop)
+    return;
+
+  if (loop->cleanups.count) {
+    queue_events(loop, loop->cleanups.data, loop->cleanups.count, EV_CLEANUP);
+    invoke_pending(loop);
+  }
+
+  if (loop == ev_default_loop_ptr)
+    child_default_loop_destroy(loop);
+  signals_loop_destroy(loop);
+  stat_loop_destroy(loop);
+  timerfd_destroy(loop);
+  wakeup_destroy(loop);
+  if (loop->backend)
+    loop->backend->destroy(loop);
+  loop_free_arrays(loop);
+
+  bool is_default = loop == ev_default_loop_ptr;
+  loop->~ev_loop();
+  if (is_default)
+    ev_default_loop_ptr = nullptr;
+  else
+    ev_free(loop);
+}
+
+// Only sets a flag: the next iteration runs the fork watchers and rebuilds
+// kernel state (SEMANTICS.md §14).
+void ev_loop_fork(struct ev_loop *loop) noexcept { loop->postfork = 1; }
+
+unsigned int ev_backend(struct ev_loop *loop) noexcept { return loop->backend->flag; }
+
+ev_tstamp ev_now(struct ev_loop *loop) noexcept { return loop->ev_rt_now; }
+
+void ev_now_update(struct ev_loop *loop) noexcept { time_update(loop); }
+
+// ---------------------------------------------------------------------------
+// ev_run
+// ---------------------------------------------------------------------------
+
+int ev_run(struct ev_loop *loop, int flags)
+{
+  // Increment loop depth (not decremented if a callback throws: ev(3)).
+  ++loop->loop_depth;
+  if (EV_UNLIKELY(loop->in_release))
+    usage_error("ev_run", "libev: ev_loop recursion during release detected");
+
+  // Reset the break state; run whatever is already pending (left over from
+  // an exception, or fed before the loop started).
+  loop->loop_done = EVBREAK_CANCEL;
+  invoke_pending(loop);
+
+  do {
+    // 1. If a fork was detected or announced: queue and invoke fork watchers.
+    detect_fork(loop);
+    run_fork_watchers(loop);
+
+    // 2. Queue and invoke all prepare watchers (and anything else pending).
+    run_prepare_watchers(loop);
+
+    // 3. If ev_break was called, stop here: no poll, no iteration counted.
+    if (EV_UNLIKELY(loop->loop_done))
+      break;
+
+    // 4. After a fork, rebuild the kernel state; then tell the kernel about
+    //    the fds whose wanted events changed since the last iteration.
+    if (EV_UNLIKELY(loop->postfork))
+      loop_fork_rebuild(loop);
+    else if (EV_UNLIKELY(loop->backend_rebuild))
+      backend_rebuild(loop);
+    if (loop->fds.changes.count)
+      fd_reify(loop);
+
+    // 5-7. Update the clock, compute the block time, block in the backend
+    //      (queueing io events), update the clock again.
+    poll_for_events(loop, flags);
+
+    // 8. Queue expired timers, due periodics, idle watchers, check watchers.
+    queue_due_watchers(loop);
+
+    // 9. Invoke everything pending, highest priority first.
+    invoke_pending(loop);
+
+    // 10. Repeat while references remain and neither a break nor
+    //     EVRUN_ONCE/EVRUN_NOWAIT says otherwise.
+  } while (EV_LIKELY(loop->activecnt && !loop->loop_done && !(flags & (EVRUN_ONCE | EVRUN_NOWAIT))));
+
+  // EVBREAK_ONE ends this ev_run only; EVBREAK_ALL stays for the outer ones.
+  if (loop->loop_done == EVBREAK_ONE)
+    loop->loop_done = EVBREAK_CANCEL;
+
+  --loop->loop_depth;
+  return loop->activecnt;
+}
+
+void ev_break(struct ev_loop *loop, int how) noexcept { loop->loop_done = how; }
+
+void ev_ref(struct ev_loop *loop) noexcept { ++loop->activecnt; }
+void ev_unref(struct ev_loop *loop) noexcept { --loop->activecnt; }
+
+unsigned int ev_iteration(struct ev_loop *loop) noexcept { return loop->loop_count; }
+unsigned int ev_depth(struct ev_loop *loop) noexcept { return loop->loop_depth; }
+
+void ev_set_io_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexcept
+{
+  loop->io_blocktime = interval;
+}
+
+void ev_set_timeout_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexcept
+{
+  loop->timeout_blocktime = interval;
+}
+
+void ev_set_userdata(struct ev_loop *loop, void *data) noexcept { loop->userdata = data; }
+void *ev_userdata(struct ev_loop *loop) noexcept { return loop->userdata; }
+
+// A null callback restores the default (libev would call through null).
+void ev_set_invoke_pending_cb(struct ev_loop *loop, ev_loop_callback cb) noexcept
+{
+  loop->invoke_cb = cb ? cb : ev_invoke_pending;
+}
+
+void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop *) noexcept,
+                            void (*acquire)(struct ev_loop *) noexcept) noexcept
+{
+  loop->release_cb = release;
+  loop->acquire_cb = acquire;
+}
+
+// ---------------------------------------------------------------------------
+// Pending watchers
+// ---------------------------------------------------------------------------
+
+// Invoke every pending watcher, highest priority first, LIFO within one.
+// Each slot is taken off the queue before its callback runs, so a callback
+// may throw or longjmp and leave the queue consistent.
+void ev_invoke_pending(struct ev_loop *loop)
+{
+  pending_slot s;
+  while (loop->pending.pop(s))
+    s.w->cb(loop, s.w, s.revents);
+}
+
+unsigned int ev_pending_count(struct ev_loop *loop) noexcept { return loop->pending.count(); }
+
+void ev_feed_event(struct ev_loop *loop, void *w, int revents) noexcept
+{
+  feed(loop, static_cast<W>(w), revents);
+}
+
+void ev_invoke(struct ev_loop *loop, void *w, int revents)
+{
+  W ww = static_cast<W>(w);
+  ww->cb(loop, ww, revents);
+}
+
+int ev_clear_pending(struct ev_loop *loop, void *w) noexcept
+{
+  return clear_pending(loop, static_cast<W>(w));
+}
+
+// ---------------------------------------------------------------------------
+// ev_suspend / ev_resume: time spent suspended does not count for timers
+// ---------------------------------------------------------------------------
+
+void ev_suspend(struct ev_loop *loop) noexcept
+{
+  ev_now_update(loop);
+  loop->suspended_at = loop->mn_now;
+}
+
+void ev_resume(struct ev_loop *loop) noexcept
+{
+  ev_now_update(loop);
+  timers_shift(loop, loop->mn_now - loop->suspended_at);
+  periodics_reschedule(loop);
+}
+
+}  // extern "C"

@@ -1,0 +1,103 @@
+// watchers/embed.cc - ev_embed (ev(3) "ev_embed - when one backend isn't
+// enough...").
+//
+// An embedded loop's backend is one fd (epoll's) that becomes readable
+// when the inner loop has io events.  The embed watcher watches it with its
+// internal io watcher (at the embed watcher's priority): with a callback,
+// EV_EMBED is fed and the user sweeps; without one, the inner loop is swept
+// at once (ev_run(inner, EVRUN_NOWAIT)).  An internal prepare watcher at
+// EV_MINPRI flushes the inner loop's fd changes to its kernel set before
+// the outer loop blocks, and an internal fork watcher forwards forks.  An
+// active embed watcher therefore holds four references (SEMANTICS.md §5).
+#include "loop.h"
+
+using namespace ev_detail;
+
+namespace {
+
+template <class T>
+ev_embed *embed_of(T *member, std::size_t offset)
+{
+  return reinterpret_cast<ev_embed *>(reinterpret_cast<char *>(member) - offset);
+}
+
+void embed_io_cb(ev_loop *loop, ev_io *io, int)
+{
+  ev_embed *w = embed_of(io, offsetof(ev_embed, io));
+  if (ev_cb(w))
+    feed(loop, as_w(w), EV_EMBED);
+  else
+    ev_run(w->other, EVRUN_NOWAIT);
+}
+
+void embed_prepare_cb(ev_loop *loop, ev_prepare *prepare, int)
+{
+  ev_embed *w = embed_of(prepare, offsetof(ev_embed, prepare));
+  ev_loop *other = w->other;
+  if (other->fds.changes.count)
+    fd_reify(other);
+
+  // The inner backend may have rebuilt its kernel state (a new fd).
+  if (EV_UNLIKELY(w->io.fd != other->backend_fd)) {
+    ev_io_stop(loop, &w->io);
+    ev_io_set(&w->io, other->backend_fd, EV_READ);
+    ev_io_start(loop, &w->io);
+  }
+}
+
+void embed_fork_cb(ev_loop *loop, ev_fork *fork_w, int)
+{
+  ev_embed *w = embed_of(fork_w, offsetof(ev_embed, fork));
+  ev_embed_stop(loop, w);
+  ev_loop_fork(w->other);
+  ev_run(w->other, EVRUN_NOWAIT);  // let the inner loop rebuild now
+  ev_embed_start(loop, w);
+}
+
+}  // namespace
+
+extern "C" {
+
+void ev_embed_start(struct ev_loop *loop, ev_embed *w) noexcept
+{
+  if (EV_UNLIKELY(w->active))
+    return;
+
+  ev_loop *other = w->other;
+  if (EV_UNLIKELY(!other || other->backend_fd < 0 || !(ev_backend(other) & ev_embeddable_backends())))
+    usage_error("ev_embed_start", "libev: loop to be embedded is not embeddable");
+  if (EV_UNLIKELY(other == loop))
+    usage_error("ev_embed_start", "libev: a loop cannot be embedded into itself");
+
+  clamp_priority(as_w(w));
+  ev_io_init(&w->io, embed_io_cb, other->backend_fd, EV_READ);
+  ev_set_priority(&w->io, w->priority);
+  ev_io_start(loop, &w->io);
+
+  ev_prepare_init(&w->prepare, embed_prepare_cb);
+  ev_set_priority(&w->prepare, EV_MINPRI);
+  ev_prepare_start(loop, &w->prepare);
+
+  ev_fork_init(&w->fork, embed_fork_cb);
+  ev_fork_start(loop, &w->fork);
+
+  start_watcher(loop, as_w(w), 1);
+  EV_FREQUENT_CHECK(loop);
+}
+
+void ev_embed_stop(struct ev_loop *loop, ev_embed *w) noexcept
+{
+  clear_pending(loop, as_w(w));
+  if (EV_UNLIKELY(!w->active))
+    return;
+  ev_io_stop(loop, &w->io);
+  ev_prepare_stop(loop, &w->prepare);
+  ev_fork_stop(loop, &w->fork);
+  stop_watcher(loop, as_w(w));
+  EV_FREQUENT_CHECK(loop);
+}
+
+// One non-blocking run of the embedded loop.
+void ev_embed_sweep(struct ev_loop *, ev_embed *w) noexcept { ev_run(w->other, EVRUN_NOWAIT); }
+
+}  // extern "C"
