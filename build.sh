@@ -1,0 +1,29 @@
+#!/bin/sh
+# build.sh - on a fresh Debian machine: install what is missing, configure
+# and build libev-ng (library, headers, man page, examples, tests are built
+# by `make check`).  Extra configure flags: CONFIGURE_FLAGS="--enable-werror".
+set -e
+cd "$(dirname "$0")"
+
+# Build tools, the test framework and the oracle (Debian's real libev 4.33,
+# used by the compatibility tests to compare behaviour).
+packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind perl \
+libev-dev libev4 strace man-db"
+
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "build.sh: installing:$missing"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+fi
+
+if [ ! -f Makefile ]; then
+  autoreconf -fi
+  ./configure $CONFIGURE_FLAGS
+fi
+make -j"$(nproc)"

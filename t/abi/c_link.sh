@@ -1,0 +1,20 @@
+#!/bin/sh
+# t/abi/c_link.sh - a C program links against libev with the C driver alone
+# (no -lstdc++), shared and static (also fully -static), and runs.
+srcdir=${top_srcdir:-.}; builddir=${top_builddir:-.}
+CC=${CC:-cc}
+tmp=${TMPDIR:-/tmp}/ev-clink.$$
+status=0
+try () { # name, command...
+  name=$1; shift
+  if "$@" > "$tmp.log" 2>&1 && "$tmp.exe" > "$tmp.run" 2>&1; then echo "ok   $name"
+  else echo "FAIL $name"; cat "$tmp.log" "$tmp.run" 2>/dev/null | head -20; status=1; fi
+}
+libdir=$(cd "$builddir/.libs" && pwd)
+try "shared" $CC -I"$srcdir" "$srcdir/t/abi/use_all.c" -L"$libdir" -lev -Wl,-rpath,"$libdir" -o "$tmp.exe"
+try "static archive" $CC -I"$srcdir" "$srcdir/t/abi/use_all.c" "$builddir/.libs/libev.a" -o "$tmp.exe"
+if [ -e /usr/lib/x86_64-linux-gnu/libc.a ]; then
+  try "fully static" $CC -static -I"$srcdir" "$srcdir/t/abi/use_all.c" "$builddir/.libs/libev.a" -o "$tmp.exe"
+fi
+rm -f "$tmp".*
+exit $status

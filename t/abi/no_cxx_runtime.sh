@@ -1,0 +1,20 @@
+#!/bin/sh
+# t/abi/no_cxx_runtime.sh - DESIGN.md promise 2: the C++ core needs no C++
+# runtime.  No NEEDED libstdc++/libgcc_s; no undefined C++ symbols (_Z*,
+# __gxx_*, __cxa_* other than glibc's __cxa_finalize/__cxa_atexit, no
+# GLIBCXX_/CXXABI_ versions); no global constructors (.init_array) in the
+# core objects.
+lib=${top_builddir:-.}/.libs/libev.so.4
+[ -e "$lib" ] || { echo "no $lib"; exit 99; }
+status=0
+needed=$(readelf -d "$lib" | grep NEEDED)
+echo "$needed"
+if echo "$needed" | grep -E 'libstdc\+\+|libgcc_s' >/dev/null; then echo "FAIL: C++ runtime in NEEDED"; status=1; fi
+bad=$(nm -D --undefined-only "$lib" | awk '{print $NF}' | grep -E '^_Z|^__gxx_|GLIBCXX|CXXABI|^__cxa_' | grep -v -E '^__cxa_(finalize|atexit)')
+if [ -n "$bad" ]; then echo "FAIL: undefined C++ runtime symbols:"; echo "$bad"; status=1; fi
+for o in ${top_builddir:-.}/.libs/libev_la-*.o; do
+  [ -e "$o" ] || continue
+  if readelf -S -W "$o" | grep -q '\.init_array'; then echo "FAIL: global constructor in $o"; status=1; fi
+done
+[ $status = 0 ] && echo "ok: no C++ runtime dependency, no global constructors"
+exit $status

@@ -1,0 +1,155 @@
+// t/unit/heap_test.cc - white-box tests of core/heap.h, the 4-ary timer heap
+// (ev(3) ALGORITHMIC COMPLEXITIES; the equal-deadline order of SEMANTICS.md §4).
+//
+// Randomised insert/remove/update sequences against a reference model (a
+// plain list of live entries), with heap::verify() after every step.
+#include "core/heap.h"
+
+#include <cmath>
+#include <cstdlib>
+
+extern "C" {
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+}
+
+using namespace ev_detail;
+
+namespace {
+
+constexpr int kMaxTimers = 512;
+
+struct model {
+  ev_watcher_time w[kMaxTimers];
+  bool live[kMaxTimers];
+  heap h;
+
+  void init() { *this = model{}; }
+
+  void insert(int i, ev_tstamp at)
+  {
+    w[i].at = at;
+    h.insert(&w[i]);
+    live[i] = true;
+  }
+
+  void remove(int i)
+  {
+    h.remove(w[i].active);
+    w[i].active = 0;
+    live[i] = false;
+  }
+
+  void update(int i, ev_tstamp at)
+  {
+    w[i].at = at;
+    h.update(w[i].active);
+  }
+
+  // The heap's top must be a live entry with the smallest deadline.
+  void check() const
+  {
+    assert_int_equal(h.verify(), 0);
+    int n = 0;
+    ev_tstamp min = INFINITY;
+    for (int i = 0; i < kMaxTimers; ++i)
+      if (live[i]) {
+        ++n;
+        assert_int_equal(h.nodes[w[i].active].w, const_cast<ev_watcher_time *>(&w[i]));
+        if (w[i].at < min)
+          min = w[i].at;
+      }
+    assert_int_equal(h.count, n);
+    if (n)
+      assert_true(h.top().at == min);
+  }
+};
+
+void heap__randomised_operations_keep_invariants(void **)
+{
+  static model m;
+  m.init();
+  std::srand(12345);
+  for (int step = 0; step < 100000; ++step) {
+    int i = std::rand() % kMaxTimers;
+    // few distinct deadlines, so that equal keys are common
+    ev_tstamp at = static_cast<ev_tstamp>(std::rand() % 64);
+    if (!m.live[i])
+      m.insert(i, at);
+    else if (std::rand() % 2)
+      m.remove(i);
+    else
+      m.update(i, at);
+    m.check();
+  }
+  m.h.release();
+}
+
+void heap__root_is_index_3_and_children_follow(void **)
+{
+  static model m;
+  m.init();
+  m.insert(0, 1.);
+  assert_int_equal(m.w[0].active, 3);
+  m.insert(1, 2.);
+  assert_int_equal(m.w[1].active, 4);
+  assert_int_equal(heap::first_child(3), 4);
+  assert_int_equal(heap::first_child(4), 8);
+  assert_int_equal(heap::parent(7), 3);
+  assert_int_equal(heap::parent(8), 4);
+  m.h.release();
+}
+
+// Expire like timers_reify does for one-shot timers: take the root, remove
+// it, repeat.  Six equal deadlines come out T0, T5, T4, T3, T2, T1.
+void heap__equal_deadlines_expire_in_libev_order(void **)
+{
+  static model m;
+  m.init();
+  for (int i = 0; i < 6; ++i)
+    m.insert(i, 5.);
+  int order[6];
+  for (int n = 0; n < 6; ++n) {
+    auto *top = m.h.top().w;
+    order[n] = static_cast<int>(top - m.w);
+    m.remove(order[n]);
+    m.check();
+  }
+  const int expected[6] = {0, 5, 4, 3, 2, 1};
+  assert_memory_equal(order, expected, sizeof order);
+  m.h.release();
+}
+
+void heap__extracting_everything_is_sorted(void **)
+{
+  static model m;
+  m.init();
+  std::srand(7);
+  for (int i = 0; i < kMaxTimers; ++i)
+    m.insert(i, static_cast<ev_tstamp>(std::rand() % 1000) / 10.);
+  ev_tstamp last = -1.;
+  while (m.h.count) {
+    auto *top = m.h.top().w;
+    assert_true(top->at >= last);
+    last = top->at;
+    m.remove(static_cast<int>(top - m.w));
+    m.check();
+  }
+  m.h.release();
+}
+
+}  // namespace
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(heap__randomised_operations_keep_invariants),
+      cmocka_unit_test(heap__root_is_index_3_and_children_follow),
+      cmocka_unit_test(heap__equal_deadlines_expire_in_libev_order),
+      cmocka_unit_test(heap__extracting_everything_is_sorted),
+  };
+  return cmocka_run_group_tests_name("core/heap.h", tests, nullptr, nullptr);
+}
