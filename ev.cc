@@ -248,9 +248,14 @@ struct ev_loop *ev_default_loop(unsigned int flags) noexcept
   return ev_default_loop_ptr;
 }
 
+// libev 4.33 allocates 1288 bytes for a loop; allocating (at least) as much
+// keeps even its out-of-memory message ("cannot allocate 1288 bytes")
+// identical.  Our loop object is smaller; the rest is unused.
+constexpr std::size_t kLoopAllocation = sizeof(ev_loop) > 1288 ? sizeof(ev_loop) : 1288;
+
 struct ev_loop *ev_loop_new(unsigned int flags) noexcept
 {
-  void *mem = ev_realloc(nullptr, sizeof(ev_loop));
+  void *mem = ev_realloc(nullptr, kLoopAllocation);
   ev_loop *loop = new (mem) ev_loop();
   if (loop_init(loop, flags))
     return loop;

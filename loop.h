@@ -187,15 +187,22 @@ inline void start_internal_io(ev_loop *loop, ev_io *w);
 inline void stop_internal_io(ev_loop *loop, ev_io *w);
 
 // Release/acquire hooks around the blocking system call of a backend.
+// ev_run must not be entered from them (ev(3)): in_release marks that.
 inline void release_hook(ev_loop *loop)
 {
-  if (loop->release_cb)
+  if (loop->release_cb) {
+    loop->in_release = 1;
     loop->release_cb(loop);
+    loop->in_release = 0;
+  }
 }
 inline void acquire_hook(ev_loop *loop)
 {
-  if (loop->acquire_cb)
+  if (loop->acquire_cb) {
+    loop->in_release = 1;
     loop->acquire_cb(loop);
+    loop->in_release = 0;
+  }
 }
 
 // ev_verify after structural changes, in --enable-debug builds only.
