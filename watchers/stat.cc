@@ -26,6 +26,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -127,7 +128,7 @@ bool is_remote_fs(const char *path)
 // Add the watch for w: on the path, else on its nearest existing parent.
 void infy_add(ev_loop *loop, ev_stat *w)
 {
-  const char *path = w->path;
+  const char *path = w->path ? w->path : "";
   std::size_t len = std::strlen(path);
   char dir[PATH_MAX];
   bool remote = false;
@@ -323,13 +324,15 @@ void ev_stat_start(struct ev_loop *loop, ev_stat *w) noexcept
 {
   if (EV_UNLIKELY(w->active))
     return;
-  if (EV_UNLIKELY(!w->path))
-    usage_error("ev_stat_start", "libev: ev_stat_start called with a null path");
-  if (EV_UNLIKELY(!(w->interval >= 0.)))
-    usage_error("ev_stat_start", "interval", w->interval, "libev: ev_stat_start called with negative interval");
+  // A NaN interval would make the polling timer's repeat NaN, which libev
+  // rejects with an assertion: report it as the usage error it is.
+  if (EV_UNLIKELY(std::isnan(w->interval)))
+    usage_error("ev_stat_start", "interval", w->interval, "libev: ev_stat_start called with a NaN interval");
 
-  ev_stat_stat(loop, w);
+  ev_stat_stat(loop, w);  // a null path reads as a missing file, as in libev
 
+  // Any non-zero interval below the minimum, negative ones included, is
+  // raised to it (and written back), as libev does.
   if (w->interval != 0. && w->interval < kMinInterval)
     w->interval = kMinInterval;
 
