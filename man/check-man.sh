@@ -22,6 +22,8 @@ set -u
 me=check-man
 srcdir=${srcdir:-$(dirname "$0")/..}
 page=${1:-man/ev.3}
+# In a separate build tree, make may have found an up-to-date page in the source tree.
+[ -e "$page" ] || [ -z "${top_srcdir:-}" ] || [ ! -e "$top_srcdir/$page" ] || page=$top_srcdir/$page
 cc=${CC:-cc}
 cxx=${CXX:-c++}
 failures=0

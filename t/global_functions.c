@@ -1,0 +1,356 @@
+/* t/global_functions.c - ev(3) "GLOBAL FUNCTIONS":
+ * ev_time, ev_sleep, ev_version_major/minor, ev_supported/recommended/embeddable_backends,
+ * ev_set_allocator, ev_set_syserr_cb.  (ev_feed_signal belongs to the ev_signal suite.) */
+#define _GNU_SOURCE 1
+#include "harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+realtime (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void
+global_functions__version_is_4_33 (void **state)
+{
+  (void)state;
+  /* the ABI version of the library equals the header's: libev-ng is libev 4.33 */
+  assert_int_equal (ev_version_major (), EV_VERSION_MAJOR);
+  assert_int_equal (ev_version_minor (), EV_VERSION_MINOR);
+  assert_int_equal (ev_version_major (), 4);
+  assert_int_equal (ev_version_minor (), 33);
+}
+
+static void
+global_functions__backend_sets (void **state)
+{
+  (void)state;
+  const unsigned portable = EVBACKEND_SELECT | EVBACKEND_POLL | EVBACKEND_EPOLL;
+  unsigned supported = ev_supported_backends ();
+  unsigned recommended = ev_recommended_backends ();
+  unsigned embeddable = ev_embeddable_backends ();
+
+  /* Linux: select, poll and epoll are compiled in and recommended */
+  assert_int_equal (supported & portable, portable);
+  assert_int_equal (recommended & portable, portable);
+  /* "recommended" is a subset of "supported" (the manual: compiled in *and* recommended) */
+  assert_int_equal (recommended & ~supported, 0);
+  /* nothing outside the backend bits */
+  assert_int_equal (supported & ~(unsigned)EVBACKEND_MASK, 0);
+  /* kqueue, /dev/poll and ports do not exist on Linux */
+  assert_int_equal (supported & (EVBACKEND_KQUEUE | EVBACKEND_DEVPOLL | EVBACKEND_PORT), 0);
+  /* epoll can be embedded (kernel >= 2.6.32); select and poll never */
+  assert_true (embeddable & EVBACKEND_EPOLL);
+  assert_int_equal (embeddable & (EVBACKEND_SELECT | EVBACKEND_POLL), 0);
+  /* global functions: the same answer every time, before or after loops exist */
+  struct ev_loop *loop = test_loop_new ();
+  assert_int_equal (ev_supported_backends (), supported);
+  assert_int_equal (ev_recommended_backends (), recommended);
+  assert_int_equal (ev_embeddable_backends (), embeddable);
+  ev_loop_destroy (loop);
+}
+
+static void
+global_functions__no_backend_flag_picks_epoll (void **state)
+{
+  (void)state;
+  /* libev's preference order puts epoll before poll and select */
+  struct ev_loop *loop = ev_loop_new (EVFLAG_NOENV);
+  assert_non_null (loop);
+  assert_int_equal (ev_backend (loop), EVBACKEND_EPOLL);
+  ev_loop_destroy (loop);
+}
+
+static void
+global_functions__time_is_the_wall_clock (void **state)
+{
+  (void)state;
+  double before = realtime ();
+  double t = ev_time ();
+  double after = realtime ();
+  /* CLOCK_REALTIME in seconds, as a double */
+  assert_true (t >= before - 0.001);
+  assert_true (t <= after + 0.001);
+  assert_true (t > 1.5e9);
+}
+
+static void
+global_functions__sleep_sleeps (void **state)
+{
+  (void)state;
+  double start = harness_monotonic ();
+  ev_sleep (0.05);
+  double slept = harness_monotonic () - start;
+  /* "approximately - it might return a bit earlier" */
+  assert_true (slept >= 0.045);
+  assert_true (slept < harness_slack (2.0));
+}
+
+static void
+global_functions__sleep_nonpositive_returns_at_once (void **state)
+{
+  (void)state;
+  double start = harness_monotonic ();
+  ev_sleep (0.);
+  ev_sleep (-1.);
+  ev_sleep (-1e9);
+  assert_true (harness_monotonic () - start < harness_slack (0.05));
+}
+
+/* ---- ev_set_allocator ------------------------------------------------------------------ */
+
+static void
+nop_io_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
+static void
+nop_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
+enum { MANY_TIMERS = 300 };
+
+/* Creates a loop, makes its arrays grow (a few hundred timers, io on a pipe), runs it once
+ * and tears everything down. */
+static void
+loop_lifecycle (void)
+{
+  static ev_timer timers[MANY_TIMERS];
+  ev_io io;
+  int p[2];
+  struct ev_loop *loop = test_loop_new ();
+
+  if (pipe (p))
+    abort ();
+  ev_io_init (&io, nop_io_cb, p[0], EV_READ);
+  ev_io_start (loop, &io);
+  for (int i = 0; i < MANY_TIMERS; ++i)
+    {
+      ev_timer_init (&timers[i], nop_timer_cb, 100. + i, 0.);
+      ev_timer_start (loop, &timers[i]);
+    }
+  ev_run (loop, EVRUN_NOWAIT);
+  for (int i = 0; i < MANY_TIMERS; ++i)
+    ev_timer_stop (loop, &timers[i]);
+  ev_io_stop (loop, &io);
+  ev_loop_destroy (loop);
+  close (p[0]);
+  close (p[1]);
+}
+
+static void
+global_functions__replaced_allocator_is_used_and_everything_freed (void **state)
+{
+  (void)state;
+  struct harness_alloc_stats before, after;
+  harness_alloc_stats (&before);
+  loop_lifecycle ();
+  harness_alloc_stats (&after);
+  /* the library allocated through our allocator (loop, fd table, timer heap) ... */
+  assert_true (after.calls - before.calls >= 2);
+  /* ... and gave every block back through it */
+  assert_true (after.frees > before.frees);
+  assert_int_equal (after.live, before.live);
+  assert_int_equal (after.failed, before.failed);
+}
+
+static void
+fail_first_allocation (void *arg)
+{
+  (void)arg;
+  harness_alloc_fail_at (1);
+  ev_loop_new (test_backend | EVFLAG_NOENV);
+}
+
+static void
+global_functions__allocation_failure_aborts_with_message (void **state)
+{
+  (void)state;
+  /* no recovery path: "(libev) cannot allocate N bytes, aborting." and abort() */
+  expect_abort (fail_first_allocation, NULL, "(libev) cannot allocate ");
+  expect_abort (fail_first_allocation, NULL, " bytes, aborting.");
+}
+
+static long fail_nth;
+
+static void
+fail_nth_allocation (void *arg)
+{
+  (void)arg;
+  harness_alloc_fail_at (fail_nth);
+  loop_lifecycle ();
+}
+
+static void
+global_functions__every_allocation_failure_aborts_cleanly (void **state)
+{
+  (void)state;
+  /* STYLE.md 2.11: fail the 1st, 2nd, ... allocation until the whole lifecycle gets through.
+   * Each failure must end exactly as libev ends it: the message and SIGABRT, never a crash,
+   * a hang or a silently broken loop. */
+  struct harness_child c;
+  long n;
+  for (n = 1; n <= 200; ++n)
+    {
+      fail_nth = n;
+      harness_child_run (fail_nth_allocation, NULL, 10, &c);
+      if (c.exited)
+        break;
+      if (!c.signaled || c.signo != SIGABRT || !strstr (c.err, "(libev) cannot allocate "))
+        fail_msg ("failing allocation #%ld: %s %d, stderr: %s", n, c.signaled ? "signal" : "exit",
+                  c.signaled ? c.signo : c.status, c.err);
+      long bytes = 0;
+      const char *m = strstr (c.err, "(libev) cannot allocate ");
+      assert_int_equal (sscanf (m, "(libev) cannot allocate %ld bytes, aborting.", &bytes), 1);
+      assert_true (bytes > 0);
+    }
+  /* the lifecycle allocates at least twice (loop + something), and eventually succeeds */
+  assert_true (n > 2);
+  assert_true (n <= 200);
+  assert_int_equal (c.status, 0);
+}
+
+/* ---- ev_set_syserr_cb ------------------------------------------------------------------ */
+
+struct syserr_report
+{
+  int calls;
+  char msg[256];
+};
+static struct syserr_report *report;
+
+static void
+record_syserr (const char *msg) EV_NOEXCEPT
+{
+  ++report->calls;
+  snprintf (report->msg, sizeof report->msg, "%s", msg);
+  /* libev retries after the callback returns; the error would repeat forever */
+  _exit (0);
+}
+
+/* Make the backend's next poll fail with an error libev cannot handle by itself:
+ * epoll - close the loop's own descriptors (epoll_wait: EBADF);
+ * poll  - RLIMIT_NOFILE 0 makes poll() with one entry fail with EINVAL. */
+static void
+break_backend_and_run (int with_cb)
+{
+  static int p[2];
+  static ev_io io;
+  if (with_cb)
+    ev_set_syserr_cb (record_syserr);
+  if (pipe (p))
+    abort ();
+
+  int first_new = harness_unused_fd ();
+  struct ev_loop *loop = test_loop_new ();
+  ev_io_init (&io, nop_io_cb, p[0], EV_READ);
+  ev_io_start (loop, &io);
+  ev_run (loop, EVRUN_NOWAIT); /* the fd is now registered */
+
+  if (test_backend == EVBACKEND_EPOLL)
+    {
+      for (int fd = first_new; fd < first_new + 16; ++fd)
+        if (fd != p[0] && fd != p[1] && fd != 2)
+          close (fd);
+    }
+  else
+    {
+      struct rlimit rl;
+      getrlimit (RLIMIT_NOFILE, &rl);
+      rl.rlim_cur = 0;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+  ev_run (loop, EVRUN_NOWAIT);
+  _exit (3); /* not reached if libev called the syserr callback or aborted */
+}
+
+static void
+run_with_syserr_cb (void *arg)
+{
+  (void)arg;
+  break_backend_and_run (1);
+}
+
+static void
+run_without_syserr_cb (void *arg)
+{
+  (void)arg;
+  break_backend_and_run (0);
+}
+
+static const char *
+backend_syscall (void)
+{
+  return test_backend == EVBACKEND_EPOLL ? "(libev) epoll_wait" : "(libev) poll";
+}
+
+/* select: every select() error is handled inside the backend (EBADF kills the bad fds,
+ * ENOMEM the highest one); there is no way to make it fail otherwise.  poll under valgrind:
+ * valgrind virtualises RLIMIT_NOFILE, so the kernel never sees the lowered limit. */
+static int
+cannot_break_backend (void)
+{
+  return test_backend == EVBACKEND_SELECT || (test_backend == EVBACKEND_POLL && harness_under_valgrind ());
+}
+
+static void
+global_functions__syserr_cb_gets_the_failing_call (void **state)
+{
+  (void)state;
+  if (cannot_break_backend ())
+    skip ();
+  report = harness_shared_new (sizeof *report);
+  struct harness_child c;
+  harness_child_run (run_with_syserr_cb, NULL, 10, &c);
+  struct syserr_report r = *report;
+  harness_shared_free (report, sizeof *report);
+  if (!c.exited || c.status != 0)
+    fail_msg ("child ended with %s %d, stderr: %s", c.exited ? "status" : "signal",
+              c.exited ? c.status : c.signo, c.err);
+  assert_int_equal (r.calls, 1);
+  assert_string_equal (r.msg, backend_syscall ());
+}
+
+static void
+global_functions__syserr_default_prints_and_aborts (void **state)
+{
+  (void)state;
+  if (cannot_break_backend ())
+    skip ();
+  /* the default is perror (msg) and abort () */
+  expect_abort (run_without_syserr_cb, NULL, backend_syscall ());
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    plain_test (global_functions__version_is_4_33),
+    plain_test (global_functions__backend_sets),
+    plain_test (global_functions__no_backend_flag_picks_epoll),
+    plain_test (global_functions__time_is_the_wall_clock),
+    plain_test (global_functions__sleep_sleeps),
+    plain_test (global_functions__sleep_nonpositive_returns_at_once),
+    plain_test (global_functions__replaced_allocator_is_used_and_everything_freed),
+    plain_test (global_functions__allocation_failure_aborts_with_message),
+    plain_test (global_functions__every_allocation_failure_aborts_cleanly),
+    plain_test (global_functions__syserr_cb_gets_the_failing_call),
+    plain_test (global_functions__syserr_default_prints_and_aborts),
+  };
+  return HARNESS_RUN ("global_functions", tests);
+}

@@ -1,0 +1,498 @@
+/* t/harness.c - cmocka glue shared by the ev(3) test suites (see harness.h). */
+#define _GNU_SOURCE 1
+#include "harness.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+unsigned int test_backend = EVBACKEND_EPOLL;
+const char *test_backend_name = "epoll";
+
+/* ---- allocator -------------------------------------------------------------------------- */
+
+/* Counters are plain longs: a loop belongs to one thread and the suites are single threaded. */
+static struct harness_alloc_stats alloc_stats;
+static long alloc_fail_at;    /* 0: never fail; else the index (in alloc_seen) that fails first */
+static long alloc_seen;       /* allocating calls since the last harness_alloc_fail_at() */
+
+/* realloc semantics as ev_set_allocator documents them: size 0 frees and returns NULL. */
+static void *
+harness_alloc (void *ptr, long size) EV_NOEXCEPT
+{
+  if (size == 0)
+    {
+      if (ptr)
+        {
+          ++alloc_stats.frees;
+          --alloc_stats.live;
+        }
+      free (ptr);
+      return NULL;
+    }
+
+  ++alloc_stats.calls;
+  ++alloc_seen;
+  if (alloc_fail_at > 0 && alloc_seen >= alloc_fail_at)
+    {
+      ++alloc_stats.failed;
+      return NULL;
+    }
+
+  void *p = realloc (ptr, (size_t)size);
+  if (p && !ptr)
+    ++alloc_stats.live;
+  return p;
+}
+
+void
+harness_alloc_stats (struct harness_alloc_stats *out)
+{
+  *out = alloc_stats;
+}
+
+void
+harness_alloc_reset_stats (void)
+{
+  memset (&alloc_stats, 0, sizeof alloc_stats);
+}
+
+void
+harness_alloc_fail_at (long nth)
+{
+  alloc_fail_at = nth;
+  alloc_seen = 0;
+}
+
+/* ---- which library ------------------------------------------------------------------------ */
+
+int
+harness_is_real_libev (void)
+{
+  static int cached = -1;
+  if (cached < 0)
+    {
+      Dl_info info;
+      char lib[PATH_MAX], sys[PATH_MAX];
+      cached = 0;
+      /* HARNESS_RUN_DIVERGENCES=1 runs the divergence tests anyway (to see libev fail them) */
+      const char *force = getenv ("HARNESS_RUN_DIVERGENCES");
+      if (force && *force == '1')
+        return cached;
+      /* Compare resolved paths: the symlink libev.so.4 -> libev.so.4.0.0 must not matter. */
+      if (dladdr ((void *)ev_run, &info) && info.dli_fname
+          && realpath (info.dli_fname, lib)
+          && realpath ("/usr/lib/x86_64-linux-gnu/libev.so.4", sys))
+        cached = strcmp (lib, sys) == 0;
+    }
+  return cached;
+}
+
+int
+harness_under_valgrind (void)
+{
+  const char *p = getenv ("LD_PRELOAD");
+  return p && strstr (p, "vgpreload") != NULL;
+}
+
+/* ---- time ----------------------------------------------------------------------------------- */
+
+double
+harness_monotonic (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Everything runs much slower under valgrind: HARNESS_TIME_SCALE multiplies time limits. */
+static unsigned
+time_scale (void)
+{
+  const char *s = getenv ("HARNESS_TIME_SCALE");
+  int v = s ? atoi (s) : 1;
+  return v > 0 ? (unsigned)v : 1;
+}
+
+double
+harness_slack (double seconds)
+{
+  return seconds * time_scale ();
+}
+
+/* ---- trace -------------------------------------------------------------------------------- */
+
+static char trace_buf[16384];
+static size_t trace_len;
+static int trace_overflow;
+
+void
+trace_add (const char *fmt, ...)
+{
+  char entry[256];
+  va_list ap;
+  va_start (ap, fmt);
+  int n = vsnprintf (entry, sizeof entry, fmt, ap);
+  va_end (ap);
+
+  size_t need = (size_t)n + (trace_len ? 1 : 0);
+  if (n < 0 || (size_t)n >= sizeof entry || trace_len + need >= sizeof trace_buf)
+    {
+      /* reported by the next expect_trace: failing here could longjmp out of a callback */
+      trace_overflow = 1;
+      return;
+    }
+  if (trace_len)
+    trace_buf[trace_len++] = ',';
+  memcpy (trace_buf + trace_len, entry, (size_t)n + 1);
+  trace_len += (size_t)n;
+}
+
+const char *
+trace_get (void)
+{
+  return trace_buf;
+}
+
+void
+trace_reset (void)
+{
+  trace_len = 0;
+  trace_buf[0] = 0;
+  trace_overflow = 0;
+}
+
+void
+_expect_trace (const char *expected, const char *file, int line)
+{
+  int overflow = trace_overflow;
+  int same = strcmp (trace_buf, expected) == 0;
+  if (overflow || !same)
+    {
+      print_error ("trace mismatch%s\n  expected: \"%s\"\n  actual:   \"%s\"\n",
+                   overflow ? " (trace overflowed)" : "", expected, trace_buf);
+      trace_reset ();
+      _fail (file, line);
+    }
+  trace_reset ();
+}
+
+/* ---- fds ----------------------------------------------------------------------------------- */
+
+int
+harness_open_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  int n = 0;
+  struct dirent *e;
+  if (!d)
+    return -1;
+  while ((e = readdir (d)))
+    if (e->d_name[0] != '.')
+      ++n;
+  closedir (d);
+  return n - 1; /* the directory stream's own descriptor */
+}
+
+int
+harness_unused_fd (void)
+{
+  int fd = dup (0);
+  if (fd < 0)
+    fd = open ("/dev/null", O_RDONLY);
+  assert_true (fd >= 0);
+  close (fd);
+  return fd;
+}
+
+/* ---- loops and fixtures -------------------------------------------------------------------- */
+
+struct ev_loop *
+test_loop_new (void)
+{
+  struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV);
+  assert_non_null (loop);
+  assert_int_equal (ev_backend (loop), test_backend);
+  return loop;
+}
+
+static int fixture_fds;
+
+int
+harness_setup_plain (void **state)
+{
+  (void)state;
+  trace_reset ();
+  harness_alloc_fail_at (0);
+  fixture_fds = harness_open_fds ();
+  return 0;
+}
+
+int
+harness_teardown_plain (void **state)
+{
+  (void)state;
+  harness_alloc_fail_at (0);
+  int now = harness_open_fds ();
+  if (now != fixture_fds)
+    {
+      print_error ("file descriptors leaked: %d open before the test, %d after\n", fixture_fds, now);
+      return -1;
+    }
+  return 0;
+}
+
+int
+harness_setup_loop (void **state)
+{
+  harness_setup_plain (state);
+  *state = test_loop_new ();
+  return 0;
+}
+
+static void
+verify_in_child (void *loop)
+{
+  ev_verify (loop);
+}
+
+int
+harness_teardown_loop (void **state)
+{
+  struct ev_loop *loop = *state;
+  int rc = 0;
+  if (loop)
+    {
+      /* Every test leaves the loop's structures consistent, whatever it did.  Checked in a
+       * child: after a failed assertion the loop may still hold watchers that lived on the
+       * test's stack, and a verification abort must not take the whole suite down. */
+      struct harness_child c;
+      harness_child_run (verify_in_child, loop, 20, &c);
+      if (!c.exited || c.status != 0)
+        {
+          print_error ("ev_verify failed after the test (%s %d): %s\n", c.exited ? "exit status" : "signal",
+                       c.exited ? c.status : c.signo, c.err);
+          rc = -1;
+        }
+      ev_loop_destroy (loop);
+      *state = NULL;
+    }
+  return harness_teardown_plain (state) ? -1 : rc;
+}
+
+/* ---- running ------------------------------------------------------------------------------- */
+
+static void
+guard_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)revents;
+  *(int *)w->data = 1;
+  ev_break (loop, EVBREAK_ALL);
+}
+
+void
+harness_run_until (struct ev_loop *loop, volatile int *flag, double seconds)
+{
+  int expired = 0;
+  ev_timer guard;
+  ev_timer_init (&guard, guard_cb, seconds, 0.);
+  guard.data = &expired;
+  ev_timer_start (loop, &guard);
+  while (!*flag && !expired)
+    ev_run (loop, EVRUN_ONCE);
+  ev_timer_stop (loop, &guard);
+  if (!*flag)
+    fail_msg ("condition not reached within %.1f s", seconds);
+}
+
+/* ---- forked children ----------------------------------------------------------------------- */
+
+void *
+harness_shared_new (size_t size)
+{
+  void *p = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  assert_true (p != MAP_FAILED);
+  return p;
+}
+
+void
+harness_shared_free (void *p, size_t size)
+{
+  munmap (p, size);
+}
+
+void
+harness_child_run (void (*fn) (void *arg), void *arg, unsigned timeout_s, struct harness_child *out)
+{
+  static const int fatal[] = { SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGALRM, SIGPIPE };
+  int errp[2];
+  memset (out, 0, sizeof *out);
+  assert_int_equal (pipe2 (errp, O_CLOEXEC), 0);
+  fflush (stdout);
+  fflush (stderr);
+
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; ++i)
+        signal (fatal[i], SIG_DFL);
+      dup2 (errp[1], 2);
+      close (errp[0]);
+      alarm (timeout_s * time_scale ());
+      fn (arg);
+      _exit (0);
+    }
+
+  close (errp[1]);
+  size_t len = 0;
+  for (;;)
+    {
+      ssize_t n = read (errp[0], out->err + len, sizeof out->err - 1 - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      len += (size_t)n;
+      if (len == sizeof out->err - 1)
+        {
+          /* keep draining so the child never blocks on a full pipe */
+          char sink[512];
+          while (read (errp[0], sink, sizeof sink) > 0)
+            ;
+          break;
+        }
+    }
+  out->err[len] = 0;
+  close (errp[0]);
+
+  int st = 0;
+  while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED (st))
+    {
+      out->exited = 1;
+      out->status = WEXITSTATUS (st);
+    }
+  else if (WIFSIGNALED (st))
+    {
+      out->signaled = 1;
+      out->signo = WTERMSIG (st);
+    }
+}
+
+void
+_expect_abort (void (*fn) (void *), void *arg, const char *message, const char *file, int line)
+{
+  struct harness_child c;
+  harness_child_run (fn, arg, 10, &c);
+  if (!c.signaled || c.signo != SIGABRT)
+    {
+      if (c.exited)
+        print_error ("expected SIGABRT, the child exited with status %d\n", c.status);
+      else
+        print_error ("expected SIGABRT, the child was killed by signal %d (%s)\n", c.signo, strsignal (c.signo));
+      print_error ("child stderr: %s\n", c.err);
+      _fail (file, line);
+    }
+  if (!strstr (c.err, message))
+    {
+      print_error ("the child aborted, but its stderr lacks \"%s\":\n%s\n", message, c.err);
+      _fail (file, line);
+    }
+}
+
+/* ---- groups --------------------------------------------------------------------------------- */
+
+static const struct
+{
+  const char *name;
+  unsigned int flag;
+} backends[] = {
+  { "select", EVBACKEND_SELECT },
+  { "poll", EVBACKEND_POLL },
+  { "epoll", EVBACKEND_EPOLL },
+};
+
+static int
+backend_wanted (const char *name)
+{
+  const char *list = getenv ("HARNESS_BACKENDS");
+  if (!list || !*list)
+    return 1;
+  size_t len = strlen (name);
+  for (const char *p = list; *p;)
+    {
+      const char *end = strchr (p, ',');
+      size_t n = end ? (size_t)(end - p) : strlen (p);
+      if (n == len && strncmp (p, name, n) == 0)
+        return 1;
+      if (!end)
+        break;
+      p = end + 1;
+    }
+  return 0;
+}
+
+int
+harness_run_groups (const char *suite, const struct CMUnitTest *tests, size_t n)
+{
+  int failed = 0;
+  const char *filter = getenv ("HARNESS_FILTER");
+
+  /* Installed once, before any loop exists, and never removed: every block the library
+   * allocates then goes through it, so the counters are meaningful in every test. */
+  ev_set_allocator (harness_alloc);
+  if (filter && *filter)
+    cmocka_set_test_filter (filter);
+
+  struct CMUnitTest *named = calloc (n, sizeof *named);
+  char **names = calloc (n, sizeof *names);
+  assert_non_null (named);
+  assert_non_null (names);
+
+  for (size_t b = 0; b < sizeof backends / sizeof backends[0]; ++b)
+    {
+      if (!backend_wanted (backends[b].name))
+        continue;
+      if (!(ev_supported_backends () & backends[b].flag))
+        {
+          printf ("[ SKIPPED  ] %s: backend %s not supported here\n", suite, backends[b].name);
+          continue;
+        }
+      test_backend = backends[b].flag;
+      test_backend_name = backends[b].name;
+
+      for (size_t i = 0; i < n; ++i)
+        {
+          size_t len = strlen (tests[i].name) + strlen (test_backend_name) + 4;
+          names[i] = malloc (len);
+          assert_non_null (names[i]);
+          snprintf (names[i], len, "[%s] %s", test_backend_name, tests[i].name);
+          named[i] = tests[i];
+          named[i].name = names[i];
+        }
+
+      char group[256];
+      snprintf (group, sizeof group, "%s [%s]", suite, test_backend_name);
+      failed += _cmocka_run_group_tests (group, named, n, NULL, NULL);
+
+      for (size_t i = 0; i < n; ++i)
+        free (names[i]);
+    }
+
+  free (named);
+  free (names);
+  /* an exit status, not a count: 256 failures must not wrap around to "success" */
+  return failed != 0;
+}

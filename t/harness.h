@@ -1,0 +1,176 @@
+/* t/harness.h - cmocka glue shared by the ev(3) test suites.
+ *
+ * What it gives a test file:
+ *   - harness_run_groups(): run one array of tests once per backend (select, poll, epoll),
+ *     each test named "[<backend>] <name>", with the global test_backend set;
+ *   - test_loop_new() and the loop fixtures (harness_setup_loop / harness_teardown_loop);
+ *   - a call-order trace: trace_add("A"), expect_trace("A,B"), expect_trace_empty();
+ *   - fork helpers: run a function in a child with a timeout and assert it died by SIGABRT
+ *     with a given message (usage errors), or collect its results through shared memory;
+ *   - a counting, fault-injecting allocator for ev_set_allocator;
+ *   - harness_is_real_libev(): tests of documented libev-ng divergences skip() there.
+ *
+ * Works against both the system libev 4.33 (compile with -I<libev-ng>, link -lev) and
+ * libev-ng (link libev.la): it only uses the public ev.h API.  t/system-libev.sh builds and
+ * runs the suites against the system libev (or any other libev.so.4).
+ *
+ * Running one suite by hand (after make check):
+ *   HARNESS_BACKENDS=epoll HARNESS_FILTER='*again*' t/ev_timer
+ *   HARNESS_SEED=0x1234 t/ev_timer            (the randomized timer test's seed)
+ *   HARNESS_TIME_SCALE=10                     (stretch time limits, e.g. under valgrind)
+ *   HARNESS_RUN_DIVERGENCES=1                 (run libev-ng-only tests on the real libev)
+ */
+#ifndef LIBEV_NG_T_HARNESS_H
+#define LIBEV_NG_T_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* cmocka.h has no C++ guard of its own */
+#include <cmocka.h>
+
+#define HARNESS_PRINTF(f, a) __attribute__ ((format (printf, f, a)))
+
+/* ---- backends ------------------------------------------------------------------------- */
+
+/* The backend of the pass that is running (EVBACKEND_SELECT, _POLL or _EPOLL). */
+extern unsigned int test_backend;
+/* Its name: "select", "poll" or "epoll". */
+extern const char *test_backend_name;
+
+/* Runs tests[0..n) once per backend; the environment variable HARNESS_BACKENDS (comma
+ * separated names, e.g. "epoll,poll") restricts the passes, HARNESS_FILTER is handed to
+ * cmocka_set_test_filter (glob on the full "[backend] name").  Returns 0 if every test of
+ * every pass passed (or was skipped), else 1: the exit status for main(). */
+int harness_run_groups (const char *suite, const struct CMUnitTest *tests, size_t n);
+#define HARNESS_RUN(suite, tests) harness_run_groups ((suite), (tests), sizeof (tests) / sizeof ((tests)[0]))
+
+/* ev_loop_new (test_backend | EVFLAG_NOENV), asserting that the backend really is the one
+ * asked for (a loop silently falling back to another backend would make a pass meaningless). */
+struct ev_loop *test_loop_new (void);
+
+/* Fixtures: *state = a fresh test_loop_new() loop; teardown runs ev_verify, destroys it and
+ * checks that no file descriptor was leaked by the test or the loop (the set of open fds is
+ * recorded by setup).  Also resets the trace. */
+int harness_setup_loop (void **state);
+int harness_teardown_loop (void **state);
+/* Fixtures for tests that create their own loops: only the trace reset and the fd check. */
+int harness_setup_plain (void **state);
+int harness_teardown_plain (void **state);
+
+/* A cmocka_unit_test with the loop fixtures. */
+#define loop_test(f) cmocka_unit_test_setup_teardown (f, harness_setup_loop, harness_teardown_loop)
+#define plain_test(f) cmocka_unit_test_setup_teardown (f, harness_setup_plain, harness_teardown_plain)
+
+/* Number of open file descriptors of this process (counts /proc/self/fd). */
+int harness_open_fds (void);
+
+/* A descriptor number that is not open now (the lowest free one, closed again). */
+int harness_unused_fd (void);
+
+/* Runs the loop until *flag becomes non-zero, at most `seconds` (then fails the test).
+ * The loop must have the flag set from a callback; uses EVRUN_ONCE iterations. */
+void harness_run_until (struct ev_loop *loop, volatile int *flag, double seconds);
+
+/* ---- call-order trace ------------------------------------------------------------------ */
+
+/* Appends one comma-separated entry (printf format) to the trace. */
+void trace_add (const char *fmt, ...) HARNESS_PRINTF (1, 2);
+/* The trace so far ("" when empty). */
+const char *trace_get (void);
+void trace_reset (void);
+/* Compare the trace with `expected` ("a,b,c"), then reset it. */
+#define expect_trace(expected) _expect_trace ((expected), __FILE__, __LINE__)
+#define expect_trace_empty() _expect_trace ("", __FILE__, __LINE__)
+void _expect_trace (const char *expected, const char *file, int line);
+
+/* Defines `static void trace_<type>_cb (loop, ev_<type> *w, revents)` that appends the
+ * watcher's name (a string in w->data) to the trace; TRACE_REVENTS_CB also appends the
+ * revents in hex ("name:0x1"). */
+#define TRACE_CB(type)                                                           \
+  static void trace_##type##_cb (struct ev_loop *l_, ev_##type *w_, int r_)      \
+  {                                                                              \
+    (void)l_, (void)r_;                                                          \
+    trace_add ("%s", (const char *)w_->data);                                    \
+  }
+#define TRACE_REVENTS_CB(type)                                                   \
+  static void trace_##type##_revents_cb (struct ev_loop *l_, ev_##type *w_, int r_) \
+  {                                                                              \
+    (void)l_;                                                                    \
+    trace_add ("%s:0x%x", (const char *)w_->data, (unsigned)r_);                 \
+  }
+
+/* ---- forked children ------------------------------------------------------------------- */
+
+struct harness_child
+{
+  int exited;      /* 1 if it exited normally, then: */
+  int status;      /*   its exit status */
+  int signaled;    /* 1 if a signal killed it, then: */
+  int signo;       /*   the signal */
+  char err[4096];  /* what it wrote to stderr (truncated, NUL-terminated) */
+};
+
+/* Runs fn(arg) in a forked child whose stderr is captured; the child is killed by SIGALRM
+ * after timeout_s seconds, and _exit(0)s if fn returns.  Fatal-signal dispositions are
+ * reset to their defaults in the child so the library's abort() is not intercepted. */
+void harness_child_run (void (*fn) (void *arg), void *arg, unsigned timeout_s, struct harness_child *out);
+
+/* Asserts that fn(arg) run in a child dies by SIGABRT and that its stderr contains
+ * `message` (for usage errors use the "libev: <assertion text>" part, which both
+ * libev's assert() output and libev-ng's usage-error line contain). */
+#define expect_abort(fn, arg, message) _expect_abort ((fn), (arg), (message), __FILE__, __LINE__)
+void _expect_abort (void (*fn) (void *), void *arg, const char *message, const char *file, int line);
+
+/* Zeroed memory shared with forked children (MAP_SHARED): how a child reports results. */
+void *harness_shared_new (size_t size);
+void harness_shared_free (void *p, size_t size);
+
+/* ---- allocator --------------------------------------------------------------------------- */
+
+/* The harness installs its own allocator with ev_set_allocator() before any test runs (and
+ * never removes it): a pass-through to realloc/free that counts what the library does. */
+struct harness_alloc_stats
+{
+  long calls;       /* calls with size > 0 (allocations and resizes) */
+  long frees;       /* calls with size 0 and a non-NULL pointer */
+  long live;        /* blocks allocated and not yet freed */
+  long failed;      /* calls answered with NULL by the fault injection */
+};
+void harness_alloc_stats (struct harness_alloc_stats *out);
+void harness_alloc_reset_stats (void);
+/* Make the nth allocating call from now on (1-based) and all later ones return NULL;
+ * 0 disables the fault injection. */
+void harness_alloc_fail_at (long nth);
+
+/* ---- which library is loaded ------------------------------------------------------------- */
+
+/* 1 if ev_run comes from the system libev 4.33 (/usr/lib/x86_64-linux-gnu/libev.so.4),
+ * 0 for libev-ng.  Tests of documented divergences (where libev-ng does better) call
+ * skip_on_real_libev() first.  HARNESS_RUN_DIVERGENCES=1 in the environment makes it answer 0,
+ * to watch the real libev fail those tests. */
+int harness_is_real_libev (void);
+#define skip_on_real_libev() do { if (harness_is_real_libev ()) { skip (); } } while (0)
+
+/* 1 when running under valgrind (it puts its vgpreload libraries into LD_PRELOAD): for the
+ * rare test that needs the real kernel view of resource limits. */
+int harness_under_valgrind (void);
+
+/* Time helpers. */
+double harness_monotonic (void);
+/* An upper time bound for an assertion, stretched by HARNESS_TIME_SCALE (make check-valgrind
+ * sets it to 10): lower bounds ("never early") stay exact, upper bounds get slack. */
+double harness_slack (double seconds);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

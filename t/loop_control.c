@@ -1,0 +1,949 @@
+/* t/loop_control.c - ev(3) "FUNCTIONS CONTROLLING EVENT LOOPS":
+ * ev_default_loop, ev_loop_new (flags, LIBEV_FLAGS, EVFLAG_NOENV), ev_loop_destroy,
+ * ev_is_default_loop, ev_iteration, ev_depth, ev_backend, ev_now, ev_now_update,
+ * ev_suspend/ev_resume, ev_run (return value, EVRUN_NOWAIT/ONCE), ev_break (ONE/ALL/CANCEL,
+ * nesting), ev_ref/ev_unref, the collect intervals, ev_invoke_pending, ev_pending_count,
+ * ev_set_invoke_pending_cb, ev_set_loop_release_cb, ev_set_userdata/ev_userdata,
+ * EVFLAG_FORKCHECK and ev_loop_fork (seen through an ev_fork watcher).
+ * Order of phases inside one iteration: t/watcher_priority.c and t/ev_prepare_check.c. */
+#define _GNU_SOURCE 1
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TRACE_CB (idle)
+TRACE_CB (timer)
+
+static void
+nop_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
+static void
+break_one_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)revents;
+  trace_add ("%s", (const char *)w->data);
+  ev_break (loop, EVBREAK_ONE);
+}
+
+static unsigned
+other_backend (void)
+{
+  return test_backend == EVBACKEND_EPOLL ? EVBACKEND_SELECT : EVBACKEND_EPOLL;
+}
+
+/* ---- creation --------------------------------------------------------------------------- */
+
+static void
+loop_control__new_loop_starts_empty (void **state)
+{
+  struct ev_loop *loop = *state;
+  assert_false (ev_is_default_loop (loop));
+  assert_int_equal (ev_backend (loop), test_backend);
+  assert_int_equal (ev_depth (loop), 0);
+  assert_int_equal (ev_iteration (loop), 0);
+  assert_int_equal (ev_pending_count (loop), 0);
+  assert_null (ev_userdata (loop));
+  /* ev_now is set at creation, to the wall clock */
+  assert_true (ev_now (loop) > 1.5e9);
+  assert_true (ev_now (loop) <= ev_time () + 0.001);
+}
+
+static void
+loop_control__default_loop_is_one_object_and_ignores_later_flags (void **state)
+{
+  (void)state;
+  assert_null (ev_default_loop_ptr);
+  struct ev_loop *d = ev_default_loop (test_backend | EVFLAG_NOENV);
+  assert_non_null (d);
+  assert_ptr_equal (ev_default_loop_ptr, d);
+  assert_true (ev_is_default_loop (d));
+  assert_int_equal (ev_backend (d), test_backend);
+
+  /* a second call returns the same loop and ignores its flags */
+  assert_ptr_equal (ev_default_loop (other_backend () | EVFLAG_NOENV), d);
+  assert_int_equal (ev_backend (d), test_backend);
+
+  /* a loop from ev_loop_new is never the default one */
+  struct ev_loop *l = test_loop_new ();
+  assert_false (ev_is_default_loop (l));
+  assert_ptr_not_equal (l, d);
+  ev_loop_destroy (l);
+
+  /* destroying the default loop clears the pointer; the next call makes a new one */
+  ev_loop_destroy (d);
+  assert_null (ev_default_loop_ptr);
+  d = ev_default_loop (other_backend () | EVFLAG_NOENV);
+  assert_non_null (d);
+  assert_int_equal (ev_backend (d), other_backend ());
+  ev_loop_destroy (d);
+  assert_null (ev_default_loop_ptr);
+}
+
+static void
+loop_control__failed_default_loop_is_retried (void **state)
+{
+  (void)state;
+  /* kqueue does not exist on Linux: no loop, and nothing is remembered */
+  assert_null (ev_default_loop (EVBACKEND_KQUEUE | EVFLAG_NOENV));
+  assert_null (ev_default_loop_ptr);
+  struct ev_loop *d = ev_default_loop (test_backend | EVFLAG_NOENV);
+  assert_non_null (d);
+  assert_int_equal (ev_backend (d), test_backend);
+  ev_loop_destroy (d);
+  assert_null (ev_loop_new (EVBACKEND_KQUEUE | EVFLAG_NOENV));
+}
+
+static void
+loop_control__libev_flags_replaces_flags_unless_noenv (void **state)
+{
+  (void)state;
+  char value[32];
+  struct ev_loop *l;
+
+  snprintf (value, sizeof value, "%u", test_backend);
+  assert_int_equal (setenv ("LIBEV_FLAGS", value, 1), 0);
+
+  l = ev_loop_new (other_backend ());
+  assert_non_null (l);
+  assert_int_equal (ev_backend (l), test_backend);
+  ev_loop_destroy (l);
+
+  l = ev_loop_new (other_backend () | EVFLAG_NOENV);
+  assert_non_null (l);
+  assert_int_equal (ev_backend (l), other_backend ());
+  ev_loop_destroy (l);
+
+  /* the default loop reads it too */
+  l = ev_default_loop (other_backend ());
+  assert_non_null (l);
+  assert_int_equal (ev_backend (l), test_backend);
+  ev_loop_destroy (l);
+
+  /* it replaces the whole value: a backend that cannot work means no loop */
+  assert_int_equal (setenv ("LIBEV_FLAGS", "8", 1), 0);
+  assert_null (ev_loop_new (other_backend ()));
+  l = ev_loop_new (other_backend () | EVFLAG_NOENV);
+  assert_non_null (l);
+  ev_loop_destroy (l);
+
+  /* no backend bit in it: the recommended set, i.e. epoll */
+  assert_int_equal (setenv ("LIBEV_FLAGS", "0", 1), 0);
+  l = ev_loop_new (EVBACKEND_SELECT);
+  assert_non_null (l);
+  assert_int_equal (ev_backend (l), EVBACKEND_EPOLL);
+  ev_loop_destroy (l);
+
+  unsetenv ("LIBEV_FLAGS");
+}
+
+static void
+loop_control__destroy_null_is_a_no_op (void **state)
+{
+  (void)state;
+  ev_loop_destroy (NULL);
+}
+
+static void
+loop_control__destroy_without_cleanup_watchers_invokes_nothing (void **state)
+{
+  (void)state;
+  /* ev_loop_destroy runs an invocation pass only to call cleanup watchers (ev_cleanup's
+   * suite covers that); without any, a watcher still pending is dropped, not called */
+  struct ev_loop *l = test_loop_new ();
+  ev_idle w;
+  ev_idle_init (&w, trace_idle_cb);
+  w.data = "W";
+  ev_feed_event (l, &w, EV_CUSTOM);
+  ev_loop_destroy (l);
+  expect_trace_empty ();
+}
+
+/* ---- ev_run: return value, flags ------------------------------------------------------- */
+
+static void
+loop_control__run_without_watchers_runs_one_iteration (void **state)
+{
+  struct ev_loop *loop = *state;
+  assert_int_equal (ev_run (loop, 0), 0);
+  assert_int_equal (ev_iteration (loop), 1);
+  assert_int_equal (ev_depth (loop), 0);
+}
+
+static void
+loop_control__run_returns_the_reference_count (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer longs[4], b;
+  for (int i = 0; i < 4; ++i)
+    {
+      ev_timer_init (&longs[i], nop_timer_cb, 60., 0.);
+      ev_timer_start (loop, &longs[i]);
+    }
+  ev_timer_init (&b, break_one_cb, 0., 0.);
+  b.data = "b";
+  ev_timer_start (loop, &b);
+  /* b is stopped before its callback: four references remain, and ev_run returns that
+   * count itself, not just "true" */
+  assert_int_equal (ev_run (loop, 0), 4);
+  expect_trace ("b");
+  for (int i = 0; i < 4; ++i)
+    ev_timer_stop (loop, &longs[i]);
+  assert_int_equal (ev_run (loop, EVRUN_NOWAIT), 0);
+}
+
+static void
+loop_control__run_returns_when_no_watcher_is_left (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_timer_init (&t, trace_timer_cb, 0.01, 0.);
+  t.data = "t";
+  ev_timer_start (loop, &t);
+  assert_int_equal (ev_run (loop, 0), 0);
+  expect_trace ("t");
+  assert_false (ev_is_active (&t));
+}
+
+static void
+loop_control__unref_lets_run_return_without_firing (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_timer_init (&t, trace_timer_cb, 0.01, 0.);
+  t.data = "t";
+  ev_timer_start (loop, &t);
+  ev_unref (loop);
+  assert_int_equal (ev_run (loop, 0), 0);
+  expect_trace_empty ();
+  assert_true (ev_is_active (&t));
+  /* ref again: now it keeps the loop running until it fired */
+  ev_ref (loop);
+  assert_int_equal (ev_run (loop, 0), 0);
+  expect_trace ("t");
+}
+
+static void
+loop_control__ref_keeps_run_alive (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_timer_init (&t, break_one_cb, 0.01, 0.);
+  t.data = "t";
+  ev_timer_start (loop, &t);
+  ev_ref (loop); /* an extra reference nobody will drop: only the break ends ev_run */
+  assert_int_equal (ev_run (loop, 0), 1);
+  expect_trace ("t");
+  ev_unref (loop);
+  assert_int_equal (ev_run (loop, EVRUN_NOWAIT), 0);
+}
+
+static void
+loop_control__nowait_does_not_block (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_timer_init (&t, trace_timer_cb, 30., 0.);
+  t.data = "t";
+  ev_timer_start (loop, &t);
+  double start = harness_monotonic ();
+  assert_int_equal (ev_run (loop, EVRUN_NOWAIT), 1);
+  assert_true (harness_monotonic () - start < harness_slack (1.));
+  assert_int_equal (ev_iteration (loop), 1);
+  expect_trace_empty ();
+  ev_timer_stop (loop, &t);
+}
+
+static void
+loop_control__once_blocks_for_an_event_and_returns (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t, later;
+  ev_timer_init (&t, trace_timer_cb, 0.05, 0.);
+  t.data = "t";
+  ev_timer_init (&later, trace_timer_cb, 30., 0.);
+  later.data = "later";
+  ev_timer_start (loop, &t);
+  ev_timer_start (loop, &later);
+  double start = harness_monotonic ();
+  /* blocks until t expires (never early), runs it, returns after that one iteration
+   * although `later` is still active */
+  assert_int_equal (ev_run (loop, EVRUN_ONCE), 1);
+  assert_true (harness_monotonic () - start >= 0.049);
+  expect_trace ("t");
+  ev_timer_stop (loop, &later);
+}
+
+/* ---- depth and iteration ---------------------------------------------------------------- */
+
+static ev_timer nest_inner, nest_keep;
+static unsigned nest_inner_return;
+
+static void
+record_depth_and_break (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  trace_add ("inner depth %u", ev_depth (loop));
+  ev_break (loop, EVBREAK_ONE);
+}
+
+static void
+nest_outer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  trace_add ("outer depth %u", ev_depth (loop));
+  ev_timer_init (&nest_inner, record_depth_and_break, 0., 0.);
+  ev_timer_start (loop, &nest_inner);
+  ev_timer_init (&nest_keep, nop_timer_cb, 60., 0.);
+  ev_timer_start (loop, &nest_keep);
+  nest_inner_return = (unsigned)ev_run (loop, 0);
+  trace_add ("back at depth %u", ev_depth (loop));
+  ev_timer_stop (loop, &nest_keep);
+}
+
+static void
+loop_control__depth_counts_nested_runs (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer outer;
+  assert_int_equal (ev_depth (loop), 0);
+  ev_timer_init (&outer, nest_outer_cb, 0., 0.);
+  ev_timer_start (loop, &outer);
+  assert_int_equal (ev_run (loop, 0), 0);
+  expect_trace ("outer depth 1,inner depth 2,back at depth 1");
+  /* the inner run returned its reference count: nest_keep only */
+  assert_int_equal (nest_inner_return, 1);
+  assert_int_equal (ev_depth (loop), 0);
+}
+
+static void
+loop_control__iteration_counts_polls (void **state)
+{
+  struct ev_loop *loop = *state;
+  assert_int_equal (ev_iteration (loop), 0);
+  for (int i = 0; i < 3; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (ev_iteration (loop), 3);
+}
+
+/* ---- ev_break ------------------------------------------------------------------------------ */
+
+static ev_timer brk_inner, brk_after;
+static int brk_how;
+
+static void
+brk_inner_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  ev_break (loop, brk_how);
+}
+
+static void
+brk_after_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  trace_add ("outer continued");
+  ev_break (loop, EVBREAK_ONE);
+}
+
+static void
+brk_outer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  ev_timer_init (&brk_inner, brk_inner_cb, 0., 0.);
+  ev_timer_start (loop, &brk_inner);
+  ev_run (loop, 0);
+  trace_add ("inner returned");
+  /* due at once: it runs in the outer loop's next iteration, if there is one */
+  ev_timer_init (&brk_after, brk_after_cb, 0., 0.);
+  ev_timer_start (loop, &brk_after);
+}
+
+static void
+nested_break (struct ev_loop *loop, int how)
+{
+  ev_timer outer, guard;
+  brk_how = how;
+  ev_timer_init (&outer, brk_outer_cb, 0., 0.);
+  ev_timer_start (loop, &outer);
+  ev_timer_init (&guard, nop_timer_cb, 30., 0.); /* keeps both runs from ending by themselves */
+  ev_timer_start (loop, &guard);
+  assert_int_equal (ev_run (loop, 0), how == EVBREAK_ALL ? 2 : 1);
+  trace_add ("outer returned");
+  ev_timer_stop (loop, &guard);
+  ev_timer_stop (loop, &brk_after);
+}
+
+static void
+loop_control__break_one_only_leaves_innermost_run (void **state)
+{
+  nested_break (*state, EVBREAK_ONE);
+  expect_trace ("inner returned,outer continued,outer returned");
+}
+
+static void
+loop_control__break_all_leaves_every_nested_run (void **state)
+{
+  nested_break (*state, EVBREAK_ALL);
+  expect_trace ("inner returned,outer returned");
+}
+
+static void
+loop_control__break_finishes_the_current_pass (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer a, b, c, guard;
+  ev_timer_init (&a, trace_timer_cb, 0., 0.);
+  a.data = "A";
+  ev_timer_init (&b, trace_timer_cb, 0., 0.);
+  b.data = "B";
+  ev_timer_init (&c, break_one_cb, 0., 0.);
+  c.data = "C";
+  ev_timer_init (&guard, nop_timer_cb, 30., 0.);
+  ev_timer_start (loop, &guard);
+  /* fed before ev_run: invoked before the first iteration, last fed first */
+  ev_feed_event (loop, &a, EV_TIMER);
+  ev_feed_event (loop, &b, EV_TIMER);
+  ev_feed_event (loop, &c, EV_TIMER);
+  double start = harness_monotonic ();
+  assert_int_equal (ev_run (loop, 0), 1);
+  assert_true (harness_monotonic () - start < 10.);
+  expect_trace ("C,B,A");
+  /* the break came before any poll */
+  assert_int_equal (ev_iteration (loop), 0);
+  ev_timer_stop (loop, &guard);
+}
+
+static void
+cancel_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)revents;
+  trace_add ("%s", (const char *)w->data);
+  ev_break (loop, EVBREAK_CANCEL);
+}
+
+static void
+loop_control__break_cancel_in_the_same_pass_undoes_it (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer a, x, c, t;
+  ev_timer_init (&a, trace_timer_cb, 0., 0.);
+  a.data = "A";
+  ev_timer_init (&x, cancel_cb, 0., 0.);
+  x.data = "X";
+  ev_timer_init (&c, break_one_cb, 0., 0.);
+  c.data = "C";
+  ev_timer_init (&t, break_one_cb, 0.01, 0.);
+  t.data = "T";
+  ev_timer_start (loop, &t);
+  ev_feed_event (loop, &a, EV_TIMER);
+  ev_feed_event (loop, &x, EV_TIMER);
+  ev_feed_event (loop, &c, EV_TIMER);
+  /* C breaks, X cancels: the loop goes on until T breaks */
+  assert_int_equal (ev_run (loop, 0), 0);
+  expect_trace ("C,X,A,T");
+}
+
+static void
+loop_control__break_outside_run_has_no_effect (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_timer_init (&t, trace_timer_cb, 0.01, 0.);
+  t.data = "t";
+  ev_timer_start (loop, &t);
+  ev_break (loop, EVBREAK_ALL);
+  assert_int_equal (ev_run (loop, 0), 0);
+  expect_trace ("t");
+  assert_true (ev_iteration (loop) >= 1);
+}
+
+static void
+loop_control__run_after_break_all_works_again (void **state)
+{
+  struct ev_loop *loop = *state;
+  nested_break (loop, EVBREAK_ALL);
+  trace_reset ();
+  /* the ALL state is reset on entry of the next ev_run */
+  loop_control__run_returns_when_no_watcher_is_left (state);
+}
+
+/* ---- time ---------------------------------------------------------------------------------- */
+
+static void
+loop_control__now_is_frozen_until_updated (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_tstamp n0 = ev_now (loop);
+  ev_sleep (0.02);
+  assert_true (ev_now (loop) == n0);
+  ev_now_update (loop);
+  ev_tstamp n1 = ev_now (loop);
+  assert_true (n1 >= n0 + 0.019);
+  /* ev_now is the wall clock as of the last update */
+  ev_tstamp t = ev_time ();
+  assert_true (t >= n1);
+  assert_true (t - n1 < harness_slack (0.5));
+}
+
+static ev_tstamp now_in_cb[2];
+
+static void
+now_frozen_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  now_in_cb[0] = ev_now (loop);
+  ev_sleep (0.02);
+  now_in_cb[1] = ev_now (loop);
+}
+
+static void
+loop_control__run_updates_now_but_not_during_callbacks (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_tstamp n0 = ev_now (loop);
+  ev_timer_init (&t, now_frozen_cb, 0.03, 0.);
+  ev_timer_start (loop, &t);
+  ev_run (loop, 0);
+  assert_true (now_in_cb[0] >= n0 + 0.03);
+  assert_true (now_in_cb[1] == now_in_cb[0]);
+}
+
+static void
+loop_control__suspend_resume_delays_timers (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_timer_init (&t, trace_timer_cb, 0.1, 0.);
+  t.data = "t";
+  ev_timer_start (loop, &t);
+  ev_tstamp n0 = ev_now (loop);
+  ev_suspend (loop);
+  ev_sleep (0.15);
+  ev_resume (loop);
+  /* resume updates ev_now ... */
+  assert_true (ev_now (loop) >= n0 + 0.149);
+  /* ... and shifts every timer by the suspended time: t is not overdue */
+  ev_tstamp left = ev_timer_remaining (loop, &t);
+  assert_true (left > 0.05);
+  assert_true (left <= 0.1);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+  ev_run (loop, 0);
+  expect_trace ("t");
+}
+
+/* ---- collect intervals ------------------------------------------------------------------ */
+
+static void
+drain_nothing_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
+/* Time of five EVRUN_ONCE iterations while a pipe stays readable. */
+static double
+five_busy_iterations (struct ev_loop *loop)
+{
+  int p[2];
+  ev_io io;
+  assert_int_equal (pipe (p), 0);
+  assert_int_equal (write (p[1], "x", 1), 1);
+  ev_io_init (&io, drain_nothing_cb, p[0], EV_READ);
+  ev_io_start (loop, &io);
+  double start = harness_monotonic ();
+  for (int i = 0; i < 5; ++i)
+    ev_run (loop, EVRUN_ONCE);
+  double took = harness_monotonic () - start;
+  ev_io_stop (loop, &io);
+  close (p[0]);
+  close (p[1]);
+  return took;
+}
+
+static void
+loop_control__io_collect_interval_spaces_out_polls (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer keep;
+  ev_timer_init (&keep, nop_timer_cb, 60., 0.);
+  ev_timer_start (loop, &keep);
+  /* without: the ready fd makes every iteration return at once */
+  assert_true (five_busy_iterations (loop) < harness_slack (0.1));
+  /* with 40 ms: libev sleeps so that polls are at least that far apart */
+  ev_set_io_collect_interval (loop, 0.04);
+  assert_true (five_busy_iterations (loop) >= 0.15);
+  ev_set_io_collect_interval (loop, 0.);
+  ev_timer_stop (loop, &keep);
+}
+
+static void
+loop_control__timeout_collect_interval_delays_timers (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_timer_init (&t, trace_timer_cb, 0.01, 0.);
+  t.data = "t";
+  ev_set_timeout_collect_interval (loop, 0.15);
+  ev_now_update (loop);
+  ev_timer_start (loop, &t);
+  double start = harness_monotonic ();
+  ev_run (loop, 0);
+  double took = harness_monotonic () - start;
+  expect_trace ("t");
+  /* the poll does not return before the collect interval */
+  assert_true (took >= 0.14);
+
+  ev_set_timeout_collect_interval (loop, 0.);
+  ev_now_update (loop);
+  ev_timer_start (loop, &t);
+  start = harness_monotonic ();
+  ev_run (loop, 0);
+  expect_trace ("t");
+  assert_true (harness_monotonic () - start < harness_slack (0.14));
+}
+
+/* ---- pending, hooks, userdata -------------------------------------------------------------- */
+
+static void
+loop_control__pending_count_and_invoke_pending (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_idle a, b, c;
+  ev_idle_init (&a, trace_idle_cb);
+  a.data = "A";
+  ev_idle_init (&b, trace_idle_cb);
+  b.data = "B";
+  ev_idle_init (&c, trace_idle_cb);
+  c.data = "C";
+  assert_int_equal (ev_pending_count (loop), 0);
+  ev_feed_event (loop, &a, EV_IDLE);
+  ev_feed_event (loop, &b, EV_IDLE);
+  ev_feed_event (loop, &c, EV_IDLE);
+  assert_int_equal (ev_pending_count (loop), 3);
+  ev_invoke_pending (loop);
+  expect_trace ("C,B,A");
+  assert_int_equal (ev_pending_count (loop), 0);
+  assert_false (ev_is_pending (&a));
+}
+
+static void
+loop_control__userdata_roundtrip (void **state)
+{
+  struct ev_loop *loop = *state;
+  int x;
+  assert_null (ev_userdata (loop));
+  ev_set_userdata (loop, &x);
+  assert_ptr_equal (ev_userdata (loop), &x);
+  ev_set_userdata (loop, NULL);
+  assert_null (ev_userdata (loop));
+}
+
+static int invoke_hook_calls, invoke_hook_forwards;
+static unsigned invoke_hook_pending_seen;
+
+static void
+invoke_hook (struct ev_loop *loop)
+{
+  ++invoke_hook_calls;
+  invoke_hook_pending_seen += ev_pending_count (loop);
+  assert_ptr_equal (ev_userdata (loop), &invoke_hook_calls);
+  if (invoke_hook_forwards)
+    ev_invoke_pending (loop);
+}
+
+static void
+loop_control__invoke_pending_cb_replaces_invocation (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_set_userdata (loop, &invoke_hook_calls);
+  ev_set_invoke_pending_cb (loop, invoke_hook);
+
+  /* a hook that does not invoke: the timer expires but stays pending */
+  invoke_hook_calls = 0, invoke_hook_forwards = 0, invoke_hook_pending_seen = 0;
+  ev_timer_init (&t, trace_timer_cb, 0., 0.);
+  t.data = "t";
+  ev_timer_start (loop, &t);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_true (invoke_hook_calls >= 1);
+  assert_true (invoke_hook_pending_seen >= 1);
+  expect_trace_empty ();
+  assert_true (ev_is_pending (&t));
+
+  /* a hook that forwards to ev_invoke_pending: the callback runs */
+  invoke_hook_forwards = 1;
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("t");
+  assert_false (ev_is_pending (&t));
+
+  /* restoring the default */
+  ev_set_invoke_pending_cb (loop, ev_invoke_pending);
+  invoke_hook_calls = 0;
+  ev_timer_start (loop, &t);
+  ev_run (loop, 0);
+  expect_trace ("t");
+  assert_int_equal (invoke_hook_calls, 0);
+}
+
+static int released, release_calls, acquire_calls, cb_while_released;
+static unsigned iteration_at_release;
+
+static void
+on_release (struct ev_loop *loop) EV_NOEXCEPT
+{
+  if (released)
+    trace_add ("double release");
+  released = 1;
+  ++release_calls;
+  iteration_at_release = ev_iteration (loop);
+}
+
+static void
+on_acquire (struct ev_loop *loop) EV_NOEXCEPT
+{
+  (void)loop;
+  if (!released)
+    trace_add ("acquire without release");
+  released = 0;
+  ++acquire_calls;
+}
+
+static void
+check_not_released_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  cb_while_released += released;
+}
+
+static void
+loop_control__release_cb_brackets_each_poll_once (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  released = release_calls = acquire_calls = cb_while_released = 0;
+  ev_set_loop_release_cb (loop, on_release, on_acquire);
+  ev_timer_init (&t, check_not_released_cb, 0.02, 0.01);
+  ev_timer_start (loop, &t);
+  for (int i = 1; i <= 5; ++i)
+    {
+      ev_run (loop, EVRUN_ONCE);
+      /* exactly one pair per iteration, released only around the poll */
+      assert_int_equal (release_calls, i);
+      assert_int_equal (acquire_calls, i);
+      assert_int_equal (ev_iteration (loop), (unsigned)i);
+      /* the iteration counter is incremented before the poll */
+      assert_int_equal (iteration_at_release, (unsigned)i);
+    }
+  assert_int_equal (released, 0);
+  assert_int_equal (cb_while_released, 0);
+  expect_trace_empty ();
+  ev_timer_stop (loop, &t);
+  ev_set_loop_release_cb (loop, NULL, NULL);
+}
+
+/* ---- fork: EVFLAG_FORKCHECK, ev_loop_fork ----------------------------------------------------
+ * A fork is detected (FORKCHECK: getpid() changed; or ev_loop_fork was called) in the next
+ * iteration: fork watchers run and the kernel state is rebuilt, so the child can keep using
+ * the loop.  Watched with an ev_fork watcher and an io watcher on a readable pipe. */
+
+struct fork_report
+{
+  int child_fork_calls, child_io_calls, child_exited_ok;
+  int parent_fork_calls, parent_io_calls;
+};
+
+static int fork_calls, fork_io_calls;
+
+static void
+count_fork_cb (struct ev_loop *loop, ev_fork *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  ++fork_calls;
+}
+
+static void
+count_io_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  ++fork_io_calls;
+}
+
+enum fork_how { FORK_PLAIN, FORK_CALL_LOOP_FORK };
+
+static void
+fork_scenario (struct ev_loop *loop, enum fork_how how, struct fork_report *r)
+{
+  int p[2];
+  ev_fork fw;
+  ev_io io;
+  assert_int_equal (pipe (p), 0);
+  assert_int_equal (write (p[1], "x", 1), 1);
+  ev_fork_init (&fw, count_fork_cb);
+  ev_fork_start (loop, &fw);
+  ev_io_init (&io, count_io_cb, p[0], EV_READ);
+  ev_io_start (loop, &io);
+  fork_calls = fork_io_calls = 0;
+  ev_run (loop, EVRUN_NOWAIT); /* io registered with the kernel before the fork */
+  assert_int_equal (fork_calls, 0);
+  assert_int_equal (fork_io_calls, 1);
+
+  fflush (stdout);
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      if (how == FORK_CALL_LOOP_FORK)
+        ev_loop_fork (loop);
+      fork_calls = fork_io_calls = 0;
+      ev_run (loop, EVRUN_NOWAIT);
+      ev_run (loop, EVRUN_NOWAIT);
+      r->child_fork_calls = fork_calls;
+      r->child_io_calls = fork_io_calls;
+      ev_io_stop (loop, &io);
+      ev_fork_stop (loop, &fw);
+      ev_loop_destroy (loop);
+      r->child_exited_ok = 1;
+      _exit (0);
+    }
+  int st;
+  assert_int_equal (waitpid (pid, &st, 0), pid);
+  assert_true (WIFEXITED (st) && WEXITSTATUS (st) == 0);
+  fork_calls = fork_io_calls = 0;
+  ev_run (loop, EVRUN_NOWAIT);
+  r->parent_fork_calls = fork_calls;
+  r->parent_io_calls = fork_io_calls;
+  ev_io_stop (loop, &io);
+  ev_fork_stop (loop, &fw);
+  close (p[0]);
+  close (p[1]);
+}
+
+static struct fork_report *
+fork_report_new (void)
+{
+  return harness_shared_new (sizeof (struct fork_report));
+}
+
+static void
+loop_control__forkcheck_detects_a_fork_in_the_child (void **state)
+{
+  (void)state;
+  struct fork_report *r = fork_report_new ();
+  struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV | EVFLAG_FORKCHECK);
+  assert_non_null (loop);
+  fork_scenario (loop, FORK_PLAIN, r);
+  ev_loop_destroy (loop);
+  struct fork_report got = *r;
+  harness_shared_free (r, sizeof *r);
+  assert_int_equal (got.child_exited_ok, 1);
+  /* the child noticed by itself, once, and its loop still works */
+  assert_int_equal (got.child_fork_calls, 1);
+  assert_int_equal (got.child_io_calls, 2);
+  /* the parent is not affected */
+  assert_int_equal (got.parent_fork_calls, 0);
+  assert_int_equal (got.parent_io_calls, 1);
+}
+
+static void
+loop_control__without_forkcheck_a_fork_goes_unnoticed (void **state)
+{
+  (void)state;
+  struct fork_report *r = fork_report_new ();
+  struct ev_loop *loop = test_loop_new ();
+  fork_scenario (loop, FORK_PLAIN, r);
+  ev_loop_destroy (loop);
+  struct fork_report got = *r;
+  harness_shared_free (r, sizeof *r);
+  assert_int_equal (got.child_exited_ok, 1);
+  assert_int_equal (got.child_fork_calls, 0);
+  assert_int_equal (got.parent_fork_calls, 0);
+  assert_int_equal (got.parent_io_calls, 1);
+}
+
+static void
+loop_control__loop_fork_in_the_child_rebuilds_the_loop (void **state)
+{
+  (void)state;
+  struct fork_report *r = fork_report_new ();
+  struct ev_loop *loop = test_loop_new ();
+  fork_scenario (loop, FORK_CALL_LOOP_FORK, r);
+  ev_loop_destroy (loop);
+  struct fork_report got = *r;
+  harness_shared_free (r, sizeof *r);
+  assert_int_equal (got.child_exited_ok, 1);
+  assert_int_equal (got.child_fork_calls, 1);
+  assert_int_equal (got.child_io_calls, 2);
+  assert_int_equal (got.parent_fork_calls, 0);
+  assert_int_equal (got.parent_io_calls, 1);
+}
+
+static void
+loop_control__libev_flags_cannot_turn_on_forkcheck (void **state)
+{
+  (void)state;
+  char value[32];
+  snprintf (value, sizeof value, "%u", test_backend | (unsigned)EVFLAG_FORKCHECK);
+  assert_int_equal (setenv ("LIBEV_FLAGS", value, 1), 0);
+  struct ev_loop *loop = ev_loop_new (other_backend ());
+  unsetenv ("LIBEV_FLAGS");
+  assert_non_null (loop);
+  /* the backend comes from the environment, FORKCHECK only from the program */
+  assert_int_equal (ev_backend (loop), test_backend);
+  struct fork_report *r = fork_report_new ();
+  fork_scenario (loop, FORK_PLAIN, r);
+  ev_loop_destroy (loop);
+  struct fork_report got = *r;
+  harness_shared_free (r, sizeof *r);
+  assert_int_equal (got.child_exited_ok, 1);
+  assert_int_equal (got.child_fork_calls, 0);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    loop_test (loop_control__new_loop_starts_empty),
+    plain_test (loop_control__default_loop_is_one_object_and_ignores_later_flags),
+    plain_test (loop_control__failed_default_loop_is_retried),
+    plain_test (loop_control__libev_flags_replaces_flags_unless_noenv),
+    plain_test (loop_control__destroy_null_is_a_no_op),
+    plain_test (loop_control__destroy_without_cleanup_watchers_invokes_nothing),
+    loop_test (loop_control__run_without_watchers_runs_one_iteration),
+    loop_test (loop_control__run_returns_the_reference_count),
+    loop_test (loop_control__run_returns_when_no_watcher_is_left),
+    loop_test (loop_control__unref_lets_run_return_without_firing),
+    loop_test (loop_control__ref_keeps_run_alive),
+    loop_test (loop_control__nowait_does_not_block),
+    loop_test (loop_control__once_blocks_for_an_event_and_returns),
+    loop_test (loop_control__depth_counts_nested_runs),
+    loop_test (loop_control__iteration_counts_polls),
+    loop_test (loop_control__break_one_only_leaves_innermost_run),
+    loop_test (loop_control__break_all_leaves_every_nested_run),
+    loop_test (loop_control__break_finishes_the_current_pass),
+    loop_test (loop_control__break_cancel_in_the_same_pass_undoes_it),
+    loop_test (loop_control__break_outside_run_has_no_effect),
+    loop_test (loop_control__run_after_break_all_works_again),
+    loop_test (loop_control__now_is_frozen_until_updated),
+    loop_test (loop_control__run_updates_now_but_not_during_callbacks),
+    loop_test (loop_control__suspend_resume_delays_timers),
+    loop_test (loop_control__io_collect_interval_spaces_out_polls),
+    loop_test (loop_control__timeout_collect_interval_delays_timers),
+    loop_test (loop_control__pending_count_and_invoke_pending),
+    loop_test (loop_control__userdata_roundtrip),
+    loop_test (loop_control__invoke_pending_cb_replaces_invocation),
+    loop_test (loop_control__release_cb_brackets_each_poll_once),
+    plain_test (loop_control__forkcheck_detects_a_fork_in_the_child),
+    plain_test (loop_control__without_forkcheck_a_fork_goes_unnoticed),
+    plain_test (loop_control__loop_fork_in_the_child_rebuilds_the_loop),
+    plain_test (loop_control__libev_flags_cannot_turn_on_forkcheck),
+  };
+  return HARNESS_RUN ("loop_control", tests);
+}
