@@ -126,7 +126,7 @@ inline void run_prepare_watchers(ev_loop *loop)
 inline ev_tstamp block_time(ev_loop *loop, int flags)
 {
   if ((flags & EVRUN_NOWAIT) || loop->idleall || !loop->activecnt ||
-      loop->pipe_write_skipped.load(std::memory_order_seq_cst))
+      (loop->pipe_w.active && loop->pipe_write_skipped.load(std::memory_order_seq_cst)))
     return 0.;
 
   ev_tstamp prev_mn_now = loop->mn_now;
@@ -165,15 +165,20 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
 // Block in the backend and collect io events; then update the clock.
 inline void poll_for_events(ev_loop *loop, int flags)
 {
-  // Announce that we may block, so senders of wake-ups write to the fd.
-  loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
+  // Announce that we may block, so senders of wake-ups write to the fd
+  // (only needed once the loop has one: ev_async/ev_signal create it).
+  const bool wakeups = loop->pipe_w.active;
+  if (wakeups)
+    loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
   ev_tstamp waittime = block_time(loop, flags);
 
   ++loop->loop_count;
   loop->backend->poll(loop, waittime);
 
-  loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
-  wakeup_after_poll(loop);
+  if (wakeups) {
+    loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
+    wakeup_after_poll(loop);
+  }
   time_update(loop);
 }
 
@@ -182,9 +187,9 @@ inline void poll_for_events(ev_loop *loop, int flags)
 // equal priority checks run first and io last.
 inline void queue_due_watchers(ev_loop *loop)
 {
-  if (loop->timers.count)
+  if (loop->timers.count && loop->timers.top().at < loop->mn_now)
     timers_reify(loop);
-  if (loop->periodics.count)
+  if (loop->periodics.count && loop->periodics.top().at < loop->ev_rt_now)
     periodics_reify(loop);
   if (loop->idleall)
     idle_reify(loop);

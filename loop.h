@@ -151,8 +151,14 @@ inline void feed_reverse_done(ev_loop *loop, int type)
     feed(loop, loop->rfeeds.data[--loop->rfeeds.count], type);
 }
 
-// Invoke everything pending through the user's invoke-pending hook.
-inline void invoke_pending(ev_loop *loop) { loop->invoke_cb(loop); }
+// Invoke everything pending through the user's invoke-pending hook.  A user
+// hook is called every time (it may count calls, as with libev); the
+// default one is skipped when there is nothing to invoke.
+inline void invoke_pending(ev_loop *loop)
+{
+  if (loop->pending.mask || loop->invoke_cb != ev_invoke_pending)
+    loop->invoke_cb(loop);
+}
 
 // Singly linked lists of io/signal/child/stat watchers (newest first).
 inline void wlist_add(WL *head, WL w)
