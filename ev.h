@@ -528,6 +528,14 @@ EV_API_DECL unsigned int ev_embeddable_backends (void) EV_NOEXCEPT;
 EV_API_DECL ev_tstamp ev_time (void) EV_NOEXCEPT;
 EV_API_DECL void ev_sleep (ev_tstamp delay) EV_NOEXCEPT;
 
+/* (C++11/14 compilers warn that the noexcept function pointer parameters
+ * below mangle differently in C++17; these functions have C linkage, so the
+ * mangling is irrelevant) */
+#if defined __clang__ && defined __cplusplus && __cplusplus < 201703L
+# pragma clang diagnostic push
+# pragma clang diagnostic ignored "-Wc++17-compat-mangling"
+#endif
+
 /* a realloc-like function: (ptr, 0) frees, returns NULL; NULL result on a
  * non-zero size is fatal */
 EV_API_DECL void ev_set_allocator (void *(*cb)(void *ptr, long size) EV_NOEXCEPT) EV_NOEXCEPT;
@@ -627,6 +635,10 @@ typedef void (*ev_loop_callback)(EV_P);
 EV_API_DECL void ev_set_invoke_pending_cb (EV_P_ ev_loop_callback invoke_pending_cb) EV_NOEXCEPT;
 /* release is called before the loop blocks, acquire after it woke up */
 EV_API_DECL void ev_set_loop_release_cb (EV_P_ void (*release)(EV_P) EV_NOEXCEPT, void (*acquire)(EV_P) EV_NOEXCEPT) EV_NOEXCEPT;
+
+#if defined __clang__ && defined __cplusplus && __cplusplus < 201703L
+# pragma clang diagnostic pop
+#endif
 
 EV_API_DECL unsigned int ev_pending_count (EV_P) EV_NOEXCEPT;
 

@@ -1,6 +1,7 @@
 // core/alloc.cc - ev_set_allocator, ev_set_syserr_cb and the error paths
 // (ev(3) GLOBAL FUNCTIONS, ERROR HANDLING).
 #include "core/alloc.h"
+#include "core/internal.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -114,6 +115,11 @@ void ev_set_allocator(void *(*cb)(void *ptr, long size) noexcept) noexcept
 void ev_set_syserr_cb(void (*cb)(const char *msg) noexcept) noexcept
 {
   ev_detail::syserr_cb = cb;
+}
+
+void *ev_ng_realloc(void *ptr, long size)
+{
+  return ev_detail::ev_realloc(ptr, size > 0 ? static_cast<std::size_t>(size) : 0);
 }
 
 }  // extern "C"

@@ -456,6 +456,10 @@ harness_run_groups (const char *suite, const struct CMUnitTest *tests, size_t n)
   if (filter && *filter)
     cmocka_set_test_filter (filter);
 
+  /* A suite that hangs must fail, not block `make check`: a generous watchdog for the
+   * whole suite (all backends), stretched like every other time limit. */
+  alarm ((unsigned) (300 * time_scale ()));
+
   struct CMUnitTest *named = calloc (n, sizeof *named);
   char **names = calloc (n, sizeof *names);
   assert_non_null (named);

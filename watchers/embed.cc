@@ -6,8 +6,9 @@
 // internal io watcher (at the embed watcher's priority): with a callback,
 // EV_EMBED is fed and the user sweeps; without one, the inner loop is swept
 // at once (ev_run(inner, EVRUN_NOWAIT)).  An internal prepare watcher at
-// EV_MINPRI flushes the inner loop's fd changes to its kernel set before
-// the outer loop blocks, and an internal fork watcher forwards forks.  An
+// EV_MINPRI flushes the inner loop's fd changes to its kernel set (and runs
+// the inner loop once without blocking) before the outer loop blocks, and an
+// internal fork watcher forwards forks.  An
 // active embed watcher therefore holds four references (SEMANTICS.md §5).
 #include "loop.h"
 
@@ -34,8 +35,14 @@ void embed_prepare_cb(ev_loop *loop, ev_prepare *prepare, int)
 {
   ev_embed *w = embed_of(prepare, offsetof(ev_embed, prepare));
   ev_loop *other = w->other;
-  if (other->fds.changes.count)
+  // Bring the inner loop's kernel set up to date before the outer loop
+  // blocks on it.  Like libev, the inner loop then gets a non-blocking run,
+  // so events already there are handled now rather than through EV_EMBED;
+  // that run may change fds again, hence the loop.
+  while (other->fds.changes.count) {
     fd_reify(other);
+    ev_run(other, EVRUN_NOWAIT);
+  }
 
   // The inner backend may have rebuilt its kernel state (a new fd).
   if (EV_UNLIKELY(w->io.fd != other->backend_fd)) {

@@ -1,0 +1,17 @@
+# t/cxx.mk - fragment of Makefile.am: the ev++.h suite (ev(3) "C++ SUPPORT"), t/cxx_api.cc.
+# Every class and function of the C++ wrapper, run once per backend by the harness of
+# t/local.mk (t/libharness.la).  ev++.h itself is installed by Makefile.am.
+
+if HAVE_CMOCKA
+
+check_PROGRAMS += t/cxx_api
+TESTS += t/cxx_api
+
+t_cxx_api_SOURCES = t/cxx_api.cc
+t_cxx_api_CXXFLAGS = -std=c++17 $(CMOCKA_CFLAGS) -Wall -Wextra $(WERROR)
+t_cxx_api_LDADD = t/libharness.la libev.la $(CMOCKA_LIBS)
+
+endif HAVE_CMOCKA
+
+# also under memcheck (make check-valgrind, t/local.mk)
+VALGRIND_TESTS += t/cxx_api
