@@ -129,8 +129,11 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
       (loop->pipe_w.active && loop->pipe_write_skipped.load(std::memory_order_seq_cst)))
     return 0.;
 
+  // The clock is only needed to compute the time until the next timer or
+  // periodic (and for the io collect interval); io-only loops skip it.
   ev_tstamp prev_mn_now = loop->mn_now;
-  time_update(loop);
+  if (loop->timers.count || loop->periodics.count || loop->io_blocktime > 0.)
+    time_update(loop);
 
   ev_tstamp waittime = loop->timerfd >= 0 ? kMaxBlockTimeTimerfd : kMaxBlockTime;
   if (loop->timers.count) {
@@ -412,9 +415,7 @@ void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop
 // may throw or longjmp and leave the queue consistent.
 void ev_invoke_pending(struct ev_loop *loop)
 {
-  pending_slot s;
-  while (loop->pending.pop(s))
-    s.w->cb(loop, s.w, s.revents);
+  loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
 }
 
 unsigned int ev_pending_count(struct ev_loop *loop) noexcept { return loop->pending.count(); }

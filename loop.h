@@ -244,6 +244,32 @@ void loop_fork_rebuild(ev_loop *loop);
 }  // namespace ev_detail
 
 // ---------------------------------------------------------------------------
+// Hot paths, inline (declared in core/clock.h and core/fdtable.h)
+// ---------------------------------------------------------------------------
+
+// Fast path: read the monotonic clock and derive the wall clock from it;
+// re-measure the wall clock every kRealtimeRecheck seconds.
+inline void ev_detail::time_update(ev_loop *loop)
+{
+  ev_tstamp mn = monotonic_now();
+  loop->mn_now = mn;
+  if (EV_LIKELY(mn - loop->rt_checked_at < kRealtimeRecheck))
+    loop->ev_rt_now = loop->rt_offset + mn;
+  else
+    time_update_realtime(loop);
+}
+
+// The backend reports events on fd: every watcher gets its share, newest
+// first (LIFO invocation then runs them in start order).
+inline void ev_detail::fd_event(ev_loop *loop, int fd, int revents)
+{
+  for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
+    int ev = reinterpret_cast<ev_io *>(w)->events & revents;
+    if (ev)
+      feed(loop, as_w(w), ev);
+  }
+}
+
 inline void ev_detail::start_internal_io(ev_loop *loop, ev_io *w)
 {
   ev_io_start(loop, w);

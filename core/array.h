@@ -25,6 +25,13 @@ struct array {
   {
     if (EV_LIKELY(need <= capacity))
       return;
+    grow(need);
+  }
+
+  // The slow half of reserve, kept out of line so that the hot callers
+  // (push on every start and feed) stay small.
+  [[gnu::noinline, gnu::cold]] void grow(int need)
+  {
     int cap = capacity ? capacity : 4;
     while (cap < need)
       cap *= 2;
@@ -37,7 +44,7 @@ struct array {
   int push(const T &v)
   {
     if (EV_UNLIKELY(count == capacity))
-      reserve(count + 1);
+      grow(count + 1);
     data[count] = v;
     return ++count;
   }

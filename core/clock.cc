@@ -6,30 +6,9 @@
 #include <ctime>
 
 namespace ev_detail {
-namespace {
 
-inline ev_tstamp read_clock(clockid_t id)
+void time_update_realtime(ev_loop *loop)
 {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return static_cast<ev_tstamp>(ts.tv_sec) + static_cast<ev_tstamp>(ts.tv_nsec) * 1e-9;
-}
-
-}  // namespace
-
-ev_tstamp realtime_now() { return read_clock(CLOCK_REALTIME); }
-ev_tstamp monotonic_now() { return read_clock(CLOCK_MONOTONIC); }
-
-void time_update(ev_loop *loop)
-{
-  loop->mn_now = monotonic_now();
-
-  // Fast path: derive the wall clock from the monotonic one.
-  if (EV_LIKELY(loop->mn_now - loop->rt_checked_at < kRealtimeRecheck)) {
-    loop->ev_rt_now = loop->rt_offset + loop->mn_now;
-    return;
-  }
-
   // Measure the offset again.  The two clocks cannot be read at the same
   // instant; if we were preempted between the readings (the monotonic
   // clock moved noticeably), measure once more, so that a delay is not

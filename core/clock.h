@@ -13,6 +13,8 @@
 
 #include "core/api.h"
 
+#include <ctime>
+
 struct ev_loop;
 
 namespace ev_detail {
@@ -22,11 +24,19 @@ inline constexpr ev_tstamp kRealtimeRecheck = 0.5;   // re-read the wall clock t
 inline constexpr ev_tstamp kMaxBlockTime = 59.743;   // longest poll without a timerfd
 inline constexpr ev_tstamp kMaxBlockTimeTimerfd = 1500001.07;  // with one
 
-ev_tstamp realtime_now();
-ev_tstamp monotonic_now();
+inline ev_tstamp clock_now(clockid_t id)
+{
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return static_cast<ev_tstamp>(ts.tv_sec) + static_cast<ev_tstamp>(ts.tv_nsec) * 1e-9;
+}
+inline ev_tstamp realtime_now() { return clock_now(CLOCK_REALTIME); }
+inline ev_tstamp monotonic_now() { return clock_now(CLOCK_MONOTONIC); }
 
 // Refresh mn_now and ev_rt_now; reschedule periodics after a wall-clock jump.
-void time_update(ev_loop *loop);
+// The fast path is inline in loop.h; this is the half-second re-measurement.
+inline void time_update(ev_loop *loop);
+void time_update_realtime(ev_loop *loop);
 // Force the next time_update to re-read the wall clock (timerfd saw a jump).
 void time_force_realtime_check(ev_loop *loop);
 

@@ -52,16 +52,6 @@ void fd_rearm_all(ev_loop *loop)
     }
 }
 
-void fd_event(ev_loop *loop, int fd, int revents)
-{
-  // Newest watcher first: LIFO invocation then runs them in start order.
-  for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
-    int ev = reinterpret_cast<ev_io *>(w)->events & revents;
-    if (ev)
-      feed(loop, as_w(w), ev);
-  }
-}
-
 void fd_kill(ev_loop *loop, int fd)
 {
   while (WL w = loop->fds.entries[fd].head) {

@@ -73,8 +73,9 @@ void fd_reify(ev_loop *loop);
 // Queue every fd that has watchers for re-registration (after a fork or when
 // a backend rebuilds its kernel state).
 void fd_rearm_all(ev_loop *loop);
-// The backend reports events on fd: feed every watcher with its share.
-void fd_event(ev_loop *loop, int fd, int revents);
+// The backend reports events on fd: feed every watcher with its share
+// (inline, in loop.h).
+inline void fd_event(ev_loop *loop, int fd, int revents);
 // The fd is invalid: stop all its watchers and feed them EV_ERROR|EV_READ|EV_WRITE.
 void fd_kill(ev_loop *loop, int fd);
 // Kill every watched fd that is no longer open (EBADF from the backend, or the

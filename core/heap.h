@@ -97,15 +97,19 @@ struct heap {
   void insert(WT w)
   {
     int k = kHeap0 + count;
-    if (EV_UNLIKELY(k + 1 > capacity)) {
-      int cap = capacity ? capacity * 2 : 16;
-      nodes = static_cast<heap_node *>(ev_realloc(nodes, sizeof(heap_node) * static_cast<std::size_t>(cap)));
-      capacity = cap;
-    }
+    if (EV_UNLIKELY(k + 1 > capacity))
+      grow();
     ++count;
     nodes[k].at = w->at;
     nodes[k].w = w;
     upheap(k);
+  }
+
+  [[gnu::noinline, gnu::cold]] void grow()
+  {
+    int cap = capacity ? capacity * 2 : 16;
+    nodes = static_cast<heap_node *>(ev_realloc(nodes, sizeof(heap_node) * static_cast<std::size_t>(cap)));
+    capacity = cap;
   }
 
   // Remove the node at index k (the watcher's `active`).

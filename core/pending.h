@@ -34,12 +34,15 @@ struct pending_queues {
   // undefined behaviour in libev; here it is clamped to the nearest level.
   static int level_of(W w)
   {
-    int p = w->priority;
-    if (EV_UNLIKELY(p < EV_MINPRI))
-      p = EV_MINPRI;
-    else if (EV_UNLIKELY(p > EV_MAXPRI))
-      p = EV_MAXPRI;
-    return p - EV_MINPRI;
+    unsigned p = static_cast<unsigned>(w->priority - EV_MINPRI);
+    if (EV_LIKELY(p < static_cast<unsigned>(kNumPri)))
+      return static_cast<int>(p);
+    return clamped_level(w->priority);
+  }
+
+  [[gnu::cold]] static int clamped_level(int priority)
+  {
+    return (priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI) - EV_MINPRI;
   }
 
   // The slot of a pending watcher.  ev(3) forbids changing the priority of a
@@ -55,16 +58,26 @@ struct pending_queues {
     return l.data[i];
   }
 
+  // Queue w with revents, or OR revents into its slot if it is pending.
   void feed(W w, int revents)
   {
     if (EV_UNLIKELY(w->pending)) {
-      slot_of(w).revents |= revents;
+      feed_again(w, revents);
       return;
     }
     int p = level_of(w);
-    w->pending = level[p].push(pending_slot{w, revents});
+    array<pending_slot> &l = level[p];
+    int n = l.count;
+    if (EV_UNLIKELY(n == l.capacity))
+      l.grow(n + 1);
+    l.data[n].w = w;
+    l.data[n].revents = revents;
+    l.count = ++n;
+    w->pending = n;
     mask |= 1u << p;
   }
+
+  [[gnu::noinline]] void feed_again(W w, int revents) { slot_of(w).revents |= revents; }
 
   // Forget a pending event; returns its revents (0 if not pending).
   int clear(W w)
@@ -86,19 +99,25 @@ struct pending_queues {
     return n;
   }
 
-  // Take the next slot to invoke; the queue is consistent before the
-  // callback runs (a callback may throw or longjmp out of the loop).
-  bool pop(pending_slot &out)
+  // Invoke everything: highest level first, LIFO within a level; the level
+  // is looked up again whenever a callback queued something higher.  Each
+  // slot is taken off the queue (and `pending` cleared) before `call` runs,
+  // so a callback may throw or longjmp and leave the queue consistent.
+  template <class Call>
+  void invoke_all(Call &&call)
   {
-    if (!mask)
-      return false;
-    int p = 31 - __builtin_clz(mask);
-    array<pending_slot> &l = level[p];
-    out = l.data[--l.count];
-    if (!l.count)
-      mask &= ~(1u << p);
-    out.w->pending = 0;
-    return true;
+    while (unsigned m = mask) {
+      const int p = 31 - __builtin_clz(m);
+      array<pending_slot> &l = level[p];
+      do {
+        int n = --l.count;
+        pending_slot s = l.data[n];
+        if (!n)
+          mask &= ~(1u << p);
+        s.w->pending = 0;
+        call(s.w, s.revents);
+      } while (l.count && !(mask >> (p + 1)));
+    }
   }
 
   void release()

@@ -16,6 +16,25 @@ namespace {
 
 void noop(struct ev_loop *, ev_watcher *, int) {}
 
+// Drain the queue, recording the invocation order.
+struct drained {
+  W order[16];
+  int revents[16];
+  int n;
+};
+
+drained drain(pending_queues &q)
+{
+  drained d = {};
+  q.invoke_all([&](W w, int revents) {
+    assert_int_equal(w->pending, 0);  // cleared before the call
+    d.order[d.n] = w;
+    d.revents[d.n++] = revents;
+  });
+  assert_int_equal(q.mask, 0);
+  return d;
+}
+
 ev_watcher make(int priority)
 {
   ev_watcher w = {};
@@ -34,16 +53,12 @@ void pending__lifo_within_a_priority(void **)
   assert_int_equal(a.pending, 1);
   assert_int_equal(b.pending, 2);
   assert_int_equal(c.pending, 3);
-  pending_slot s;
-  assert_true(q.pop(s));
-  assert_ptr_equal(s.w, &c);
-  assert_int_equal(c.pending, 0);
-  assert_true(q.pop(s));
-  assert_ptr_equal(s.w, &b);
-  assert_true(q.pop(s));
-  assert_ptr_equal(s.w, &a);
-  assert_false(q.pop(s));
-  assert_int_equal(q.mask, 0);
+  drained d = drain(q);
+  assert_int_equal(d.n, 3);
+  assert_ptr_equal(d.order[0], &c);
+  assert_ptr_equal(d.order[1], &b);
+  assert_ptr_equal(d.order[2], &a);
+  assert_int_equal(d.revents[0], 4);
   q.release();
 }
 
@@ -55,14 +70,10 @@ void pending__higher_priority_first_and_mask_tracks_levels(void **)
   q.feed(&hi, 1);
   q.feed(&mid, 1);
   assert_int_equal(q.mask, (1u << 0) | (1u << 2) | (1u << 4));
-  pending_slot s;
-  q.pop(s);
-  assert_ptr_equal(s.w, &hi);
-  q.pop(s);
-  assert_ptr_equal(s.w, &mid);
-  q.pop(s);
-  assert_ptr_equal(s.w, &lo);
-  assert_int_equal(q.mask, 0);
+  drained d = drain(q);
+  assert_ptr_equal(d.order[0], &hi);
+  assert_ptr_equal(d.order[1], &mid);
+  assert_ptr_equal(d.order[2], &lo);
   q.release();
 }
 
@@ -73,9 +84,9 @@ void pending__feeding_twice_ors_revents(void **)
   q.feed(&a, EV_READ);
   q.feed(&a, EV_WRITE);
   assert_int_equal(q.count(), 1);
-  pending_slot s;
-  q.pop(s);
-  assert_int_equal(s.revents, EV_READ | EV_WRITE);
+  drained d = drain(q);
+  assert_int_equal(d.n, 1);
+  assert_int_equal(d.revents[0], EV_READ | EV_WRITE);
   q.release();
 }
 
@@ -90,11 +101,34 @@ void pending__clear_leaves_a_dummy_slot(void **)
   assert_int_equal(a.pending, 0);
   assert_int_equal(q.clear(&a), 0);
   assert_int_equal(q.count(), 2);  // still counted until the next pass
-  pending_slot s;
-  q.pop(s);
-  assert_ptr_equal(s.w, &b);
-  q.pop(s);
-  assert_ptr_equal(s.w, &q.dummy);
+  drained d = drain(q);
+  assert_int_equal(d.n, 2);
+  assert_ptr_equal(d.order[0], &b);
+  assert_ptr_equal(d.order[1], &q.dummy);
+  q.release();
+}
+
+// A callback that queues a higher priority: the scan restarts at the top
+// (SEMANTICS.md §4: C feeding D (prio 0) and E (prio 2) gives C, E, D, B, A).
+void pending__feeding_a_higher_level_restarts_the_scan(void **)
+{
+  static pending_queues q = {};
+  static ev_watcher a = make(0), b = make(0), c = make(0), dd = make(0), e = make(2);
+  q.feed(&a, 1);
+  q.feed(&b, 1);
+  q.feed(&c, 1);
+  W order[8];
+  int n = 0;
+  q.invoke_all([&](W w, int) {
+    order[n++] = w;
+    if (w == &c) {
+      q.feed(&dd, 1);
+      q.feed(&e, 1);
+    }
+  });
+  const W expected[] = {&c, &e, &dd, &b, &a};
+  assert_int_equal(n, 5);
+  assert_memory_equal(order, expected, sizeof expected);
   q.release();
 }
 
@@ -119,6 +153,7 @@ int main(void)
       cmocka_unit_test(pending__higher_priority_first_and_mask_tracks_levels),
       cmocka_unit_test(pending__feeding_twice_ors_revents),
       cmocka_unit_test(pending__clear_leaves_a_dummy_slot),
+      cmocka_unit_test(pending__feeding_a_higher_level_restarts_the_scan),
       cmocka_unit_test(pending__out_of_range_priority_is_clamped),
   };
   return cmocka_run_group_tests_name("core/pending.h", tests, nullptr, nullptr);
