@@ -1,0 +1,305 @@
+"""benchlib.py - what bench/run, bench/callgrind and bench/plot share:
+the libraries compared, the workloads (jobs), running one benchmark process
+and parsing its output, statistics and table formatting.
+
+Python 3 standard library only.
+"""
+
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+
+SRCDIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BASELINE = "libev-4.33"
+
+
+def note(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---- libraries ---------------------------------------------------------------
+
+class Lib:
+    """One column: a benchmark binary plus the environment that picks the
+    library it runs against; `expect` is the shared object it must load."""
+
+    def __init__(self, name, binary, env=None, expect=None):
+        self.name, self.binary, self.env, self.expect = name, binary, env or {}, expect
+
+    def environ(self, extra=None):
+        env = dict(os.environ)
+        env.pop("LD_LIBRARY_PATH", None)
+        env.pop("LD_PRELOAD", None)
+        env.pop("LIBEV_FLAGS", None)
+        env.update(self.env)
+        env.update(extra or {})
+        return env
+
+
+def system_libev():
+    """the system's libev.so.4, as the dynamic loader would find it"""
+    try:
+        out = subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if line.strip().startswith("libev.so.4 ") and "x86-64" in line:
+                return line.split("=>")[-1].strip()
+    except OSError:
+        pass
+    for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"):
+        if os.path.exists(os.path.join(d, "libev.so.4")):
+            return os.path.join(d, "libev.so.4")
+    return None
+
+
+def make_libs(builddir, ng_dir, stand_in, wanted):
+    """the columns, baseline first; returns (libs, warnings)"""
+    b = os.path.join(builddir, "bench")
+    warnings = []
+    sys_lib = system_libev()
+    libs = []
+    if not sys_lib:
+        raise SystemExit("bench: the system libev.so.4 (libev 4.33, Debian package libev4) is required as the baseline")
+    libs.append(Lib(BASELINE, os.path.join(b, "bench-libev"), {}, os.path.realpath(sys_lib)))
+    if stand_in:
+        # validates the pipeline before libev-ng exists: the system library
+        # in the libev-ng column, loaded through LD_LIBRARY_PATH like ours
+        d = os.path.dirname(sys_lib)
+        libs.append(Lib("libev-ng", os.path.join(b, "bench-libev"), {"LD_LIBRARY_PATH": d},
+                        os.path.realpath(sys_lib)))
+        warnings.append("libev-ng column is a STAND-IN: the system libev 4.33 (--stand-in)")
+    else:
+        ng = os.path.join(ng_dir, "libev.so.4")
+        if os.path.exists(ng):
+            libs.append(Lib("libev-ng", os.path.join(b, "bench-libev"), {"LD_LIBRARY_PATH": ng_dir},
+                            os.path.realpath(ng)))
+        else:
+            warnings.append("no %s: libev-ng column left out (build it, or --stand-in)" % ng)
+    libs.append(Lib("libevent", os.path.join(b, "bench-libevent")))
+    libs.append(Lib("libuv", os.path.join(b, "bench-libuv")))
+    libs.append(Lib("epoll", os.path.join(b, "bench-epoll")))
+    if wanted:
+        names = [w.strip() for w in wanted.split(",") if w.strip()]
+        unknown = [n for n in names if n not in [l.name for l in libs]]
+        if unknown:
+            raise SystemExit("bench: unknown or unavailable libraries: %s" % ", ".join(unknown))
+        libs = [l for l in libs if l.name == BASELINE or l.name in names]
+    return libs, warnings
+
+
+# ---- jobs --------------------------------------------------------------------
+
+class Job:
+    """one benchmark process invocation: a workload and its arguments"""
+
+    def __init__(self, workload, jid, args=(), timed_only=False, timeout=300):
+        self.workload, self.id, self.args = workload, jid, list(args)
+        self.timed_only = timed_only  # no regions: nothing for callgrind or syscall counting
+        self.timeout = timeout
+
+
+JOBS = (
+    [Job("pipes", "pipes/N=%d/A=%d" % (n, a), ["n=%d" % n, "a=%d" % a])
+     for n in (100, 1000, 10000) for a in (1, 100)]
+    + [Job("timers", "timers/M=%d" % m, ["m=%d" % m]) for m in (1000, 100000, 1000000)]
+    + [Job("loop", "loop"), Job("async", "async"), Job("pingpong", "pingpong")]
+    + [Job("echo", "echo/C=%d" % c, ["c=%d" % c]) for c in (100, 1000)]
+    + [Job("memory", "memory/timers", ["what=timers", "m=1000000"], timed_only=True),
+       Job("memory", "memory/io", ["what=io", "n=10000"], timed_only=True)]
+)
+
+
+def select_jobs(only):
+    if not only:
+        return list(JOBS)
+    pats = [p.strip() for o in only for p in o.split(",") if p.strip()]
+    jobs = [j for j in JOBS if any(j.id == p or j.id.startswith(p + "/") or j.workload == p for p in pats)]
+    if not jobs:
+        raise SystemExit("bench: --only %s matches no job; jobs: %s" % (",".join(pats), " ".join(j.id for j in JOBS)))
+    return jobs
+
+
+# ---- one process ---------------------------------------------------------------
+
+class Result:
+    def __init__(self):
+        self.info = {}
+        self.metrics = {}   # label -> (value, unit, units, syscalls or None, cpu ns or None)
+        self.order = []     # labels in output order (n/a ones included)
+        self.na = {}        # label -> reason
+        self.error = None
+
+
+def parse_output(text, res):
+    for line in text.splitlines():
+        f = line.split("\t")
+        if f[0] == "I" and len(f) >= 3:
+            res.info[f[1]] = "\t".join(f[2:])
+        elif f[0] == "R" and len(f) >= 7:
+            sysc = None if f[5] == "-" else float(f[5])
+            cpu = None if f[6] == "-" else float(f[6])
+            res.metrics[f[1]] = (float(f[2]), f[3], float(f[4]), sysc, cpu)
+            res.order.append(f[1])
+        elif f[0] == "N" and len(f) >= 3:
+            res.na[f[1]] = f[2]
+            res.order.append(f[1])
+    return res
+
+
+def check_object(lib, res):
+    """the process must have loaded the library its column claims"""
+    if lib.expect and res.error is None:
+        got = res.info.get("object")
+        if got != lib.expect:
+            res.error = "loaded %s, expected %s" % (got, lib.expect)
+
+
+def run_process(lib, job, extra_args, extra_env=None, prefix=(), timeout=None):
+    """runs one benchmark process (optionally under a prefix such as
+    valgrind); the child is killed by its pid if it exceeds the timeout"""
+    cmd = list(prefix) + [lib.binary, job.workload] + job.args + list(extra_args)
+    res = Result()
+    try:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=lib.environ(extra_env), start_new_session=False)
+    except OSError as e:
+        res.error = "cannot run %s: %s" % (cmd[0], e)
+        return res
+    try:
+        out, err = p.communicate(timeout=timeout or job.timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        res.error = "timed out after %ss" % (timeout or job.timeout)
+        parse_output(out, res)
+        return res
+    parse_output(out, res)
+    if p.returncode != 0:
+        res.error = "exit %d: %s" % (p.returncode, (err.strip().splitlines() or ["?"])[-1])
+    check_object(lib, res)
+    res.command = " ".join(shlex.quote(c) for c in cmd)
+    return res
+
+
+# ---- derived metrics -------------------------------------------------------------
+
+# (label, unit, function of a {label: value} dict, the labels it needs)
+DERIVED = [
+    ("loop/hook-callback", None,
+     lambda v: (v["loop/k=100/nowait"] - v["loop/k=0/nowait"]) / 300.0,
+     ("loop/k=0/nowait", "loop/k=100/nowait")),
+]
+
+
+def derive(values, units_of):
+    """values: {label: number} of one process (or one callgrind run); returns
+    [(label, unit, value)] for every derived metric whose inputs exist"""
+    out = []
+    for label, _, fn, needs in DERIVED:
+        if all(n in values for n in needs):
+            unit = units_of.get(needs[0], "")
+            unit = unit.replace("/iter", "/callback")
+            out.append((label, unit, fn(values)))
+    return out
+
+
+def derived_after():
+    """where a derived metric goes in the table: after its last input"""
+    return {needs[-1]: label for label, _, _, needs in DERIVED}
+
+
+# ---- statistics and formatting -------------------------------------------------------
+
+def fmt(v):
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a >= 1000:
+        return "%.0f" % v
+    if a >= 100:
+        return "%.0f" % v
+    if a >= 10:
+        return "%.1f" % v
+    if a >= 1:
+        return "%.2f" % v
+    return "%.3f" % v
+
+
+def paired_ratios(vals, base):
+    """vals, base: lists indexed by round (None where missing)"""
+    return [v / b for v, b in zip(vals, base) if v is not None and b not in (None, 0)]
+
+
+def machine_description():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = "?"
+    try:
+        with open("/proc/loadavg") as f:
+            load = " ".join(f.read().split()[:3])
+    except OSError:
+        pass
+    return "%s, %d cpus, Linux %s, load %s" % (cpu, os.cpu_count() or 0, platform.release(), load)
+
+
+def build(builddir):
+    """make bench (quietly); exits on failure"""
+    if not os.path.exists(os.path.join(builddir, "Makefile")):
+        raise SystemExit("bench: no Makefile in %s: configure first (or pass --builddir)" % builddir)
+    p = subprocess.run(["make", "-C", builddir, "-s", "bench"], capture_output=True, text=True)
+    if p.returncode:
+        sys.stderr.write(p.stdout[-3000:] + p.stderr[-3000:])
+        raise SystemExit("bench: make bench failed")
+
+
+def default_builddir():
+    return os.environ.get("BENCH_BUILDDIR", SRCDIR)
+
+
+def common_options(ap):
+    ap.add_argument("--builddir", default=default_builddir(),
+                    help="configured build tree holding bench/bench-* (default: %(default)s)")
+    ap.add_argument("--no-build", action="store_true", help="do not run `make bench` first")
+    ap.add_argument("--only", action="append", default=[],
+                    help="jobs to run: a workload (timers) or a job id (timers/M=100000), comma-separated, repeatable")
+    ap.add_argument("--libs", default="", help="columns besides libev-4.33: libev-ng,libevent,libuv,epoll")
+    ap.add_argument("--ng-lib", default=None,
+                    help="directory holding libev-ng's libev.so.4 (default: BUILDDIR/.libs)")
+    ap.add_argument("--stand-in", action="store_true",
+                    help="run the system libev in the libev-ng column (validates the pipeline without libev-ng)")
+    ap.add_argument("--out", default=None, help="directory for the TSV and logs (default: BUILDDIR/bench/out)")
+
+
+def setup_from_options(a):
+    a.builddir = os.path.abspath(a.builddir)
+    if not a.no_build:
+        build(a.builddir)
+    ng = os.path.abspath(a.ng_lib or os.path.join(a.builddir, ".libs"))
+    libs, warnings = make_libs(a.builddir, ng, a.stand_in, a.libs)
+    for l in libs:
+        if not os.access(l.binary, os.X_OK):
+            raise SystemExit("bench: %s is missing: run `make bench` in %s" % (l.binary, a.builddir))
+    out = os.path.abspath(a.out or os.path.join(a.builddir, "bench", "out"))
+    os.makedirs(out, exist_ok=True)
+    return libs, warnings, out
+
+
+def timestamp():
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+def write_latest(out, name, path):
+    """out/<name> -> the newest file (a copy: symlinks do not survive every copy)"""
+    latest = os.path.join(out, name)
+    with open(path) as src, open(latest, "w") as dst:
+        dst.write(src.read())
+    return latest

@@ -1,0 +1,76 @@
+# bench/local.mk - fragment of Makefile.am: the benchmarks (issue 6).
+#
+# `make bench` builds one program per implementation (never built by plain
+# `make` or `make check`: they are EXTRA_PROGRAMS); `make bench-run` runs
+# bench/run, `make bench-callgrind` runs bench/callgrind.  Extra arguments:
+# make bench-run BENCH_ARGS="--quick --only timers".
+#
+# bench-libev is compiled against our ev.h and linked with -l:libev.so.4; it has no
+# RUNPATH, so one binary runs against libev 4.33 (the system library) or
+# libev-ng (LD_LIBRARY_PATH=.libs), chosen by bench/run, which checks the
+# library the process really loaded.  Needs libev4, libevent-dev,
+# libuv1-dev; valgrind for bench/callgrind; gnuplot for bench/plot.
+
+BENCH_COMMON = \
+	bench/common/harness.c bench/common/harness.h \
+	bench/common/sockets.c bench/common/sockets.h \
+	bench/common/async.c bench/common/async.h \
+	bench/common/echo.c bench/common/echo.h \
+	bench/common/memory.c bench/common/memory.h \
+	bench/common/pipes.h bench/common/timers.h bench/common/loop.h bench/common/pingpong.h
+BENCH_CFLAGS = -I$(top_srcdir)/bench -Wall -Wextra -Wshadow $(WERROR)
+
+BENCH_EXES = bench/bench-libev bench/bench-libevent bench/bench-libuv \
+	bench/bench-epoll bench/echo-client
+EXTRA_PROGRAMS = $(BENCH_EXES)
+
+bench_bench_libev_SOURCES = $(BENCH_COMMON) bench/libev/libev.h \
+	bench/libev/info.c bench/libev/pipes.c bench/libev/timers.c bench/libev/loop.c \
+	bench/libev/async.c bench/libev/pingpong.c bench/libev/echo.c bench/libev/memory.c
+bench_bench_libev_CFLAGS = $(BENCH_CFLAGS)
+# by SONAME from the system search path: libtool would substitute our
+# uninstalled libev.la and wrap the binary in a script that pins it
+bench_bench_libev_LDADD = -l:libev.so.4 $(PTHREAD_LIBS)
+
+bench_bench_libevent_SOURCES = $(BENCH_COMMON) bench/libevent/libevent.h \
+	bench/libevent/info.c bench/libevent/pipes.c bench/libevent/timers.c bench/libevent/loop.c \
+	bench/libevent/async.c bench/libevent/pingpong.c bench/libevent/echo.c bench/libevent/memory.c
+bench_bench_libevent_CFLAGS = $(BENCH_CFLAGS)
+bench_bench_libevent_LDADD = -levent_core -levent_pthreads $(PTHREAD_LIBS)
+
+bench_bench_libuv_SOURCES = $(BENCH_COMMON) bench/libuv/libuv.h \
+	bench/libuv/info.c bench/libuv/pipes.c bench/libuv/timers.c bench/libuv/loop.c \
+	bench/libuv/async.c bench/libuv/pingpong.c bench/libuv/echo.c bench/libuv/memory.c
+bench_bench_libuv_CFLAGS = $(BENCH_CFLAGS)
+bench_bench_libuv_LDADD = -luv $(PTHREAD_LIBS)
+
+bench_bench_epoll_SOURCES = $(BENCH_COMMON) bench/epoll/rl.c bench/epoll/rl.h \
+	bench/epoll/info.c bench/epoll/pipes.c bench/epoll/timers.c bench/epoll/loop.c \
+	bench/epoll/async.c bench/epoll/pingpong.c bench/epoll/echo.c bench/epoll/memory.c
+bench_bench_epoll_CFLAGS = $(BENCH_CFLAGS)
+bench_bench_epoll_LDADD = $(PTHREAD_LIBS)
+
+bench_echo_client_SOURCES = bench/echo_client.c
+bench_echo_client_CFLAGS = $(BENCH_CFLAGS)
+
+# linked by the compiler driver, not libtool: plain executables without
+# wrapper scripts, which valgrind and LD_LIBRARY_PATH see as they are
+BENCH_LINK = $(CCLD) $(AM_CFLAGS) $(CFLAGS) $(AM_LDFLAGS) $(LDFLAGS) -o $@
+bench_bench_libev_LINK = $(BENCH_LINK)
+bench_bench_libevent_LINK = $(BENCH_LINK)
+bench_bench_libuv_LINK = $(BENCH_LINK)
+bench_bench_epoll_LINK = $(BENCH_LINK)
+bench_echo_client_LINK = $(BENCH_LINK)
+
+CLEANFILES += $(BENCH_EXES)
+EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py
+PHONY_TARGETS += bench bench-run bench-callgrind
+
+# libev.la too: bench/run compares against it
+bench: libev.la $(BENCH_EXES)
+
+bench-run: bench
+	$(top_srcdir)/bench/run --builddir '$(abs_top_builddir)' --no-build $(BENCH_ARGS)
+
+bench-callgrind: bench
+	$(top_srcdir)/bench/callgrind --builddir '$(abs_top_builddir)' --no-build $(BENCH_ARGS)
