@@ -130,14 +130,20 @@ void epoll_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
   if (e.bmask && !renewed) {
     err = ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
     if (err == ENOENT) {  // closed and reopened behind our back
-      ++e.bdata;
-      err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata);
+      err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata + 1);
+      if (!err)
+        ++e.bdata;
     }
   } else {
-    ++e.bdata;
-    err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata);
-    if (err == EEXIST)  // still registered (same open file): update it
-      err = ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
+    err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata + 1);
+    if (!err)
+      ++e.bdata;
+    else if (err == EEXIST) {
+      // Still registered: the same open file, with our current generation
+      // (unless we had lost track of it).  Only a different mask needs MOD,
+      // so re-arming with ev_io_set costs one system call, as in libev.
+      err = e.bmask && e.bmask == static_cast<unsigned char>(nev) ? 0 : ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
+    }
   }
 
   if (EV_LIKELY(!err)) {
