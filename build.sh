@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 # Build tools, the test framework and the oracle (Debian's real libev 4.33,
 # used by the compatibility tests to compare behaviour).
 packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind perl \
-libev-dev libev4 strace man-db groff-base"
+libev-dev libev4 strace man-db groff-base cmake"
 
 missing=""
 for p in $packages; do

@@ -22,7 +22,7 @@ BENCH_CFLAGS = -I$(top_srcdir)/bench -Wall -Wextra -Wshadow $(WERROR)
 
 BENCH_EXES = bench/bench-libev bench/bench-libevent bench/bench-libuv \
 	bench/bench-epoll bench/echo-client
-EXTRA_PROGRAMS = $(BENCH_EXES)
+EXTRA_PROGRAMS += $(BENCH_EXES)
 
 bench_bench_libev_SOURCES = $(BENCH_COMMON) bench/libev/libev.h \
 	bench/libev/info.c bench/libev/pipes.c bench/libev/timers.c bench/libev/loop.c \

@@ -1,0 +1,6 @@
+#!/bin/sh
+# examples/test-echo-server-cxx.sh - make check: the C++ (ev++.h) echo server,
+# through the same checks as the C one.
+server=echo-server-cxx
+. "$top_srcdir/examples/echo-checks.sh"
+finish
