@@ -13,7 +13,7 @@
 # Build products go to a temporary directory that is removed afterwards.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-suites=${*:-"global_functions loop_control generic_watcher_functions watcher_states watcher_priority ev_io ev_timer ev_idle ev_prepare_check cxx_exceptions cxx_api"}
+suites=${*:-"global_functions loop_control generic_watcher_functions watcher_states watcher_priority ev_io ev_timer ev_idle ev_prepare_check cxx_exceptions cxx_api ev_periodic ev_signal ev_child ev_stat ev_embed ev_fork ev_cleanup ev_async other_functions async_threads"}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ev-system-XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 

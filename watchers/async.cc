@@ -53,10 +53,12 @@ void ev_async_stop(struct ev_loop *loop, ev_async *w) noexcept
 void ev_async_send(struct ev_loop *loop, ev_async *w) noexcept
 {
   // Already sent and not yet noticed: the callback is on its way.  This is
-  // the common case under a flood of sends and costs one load.  (Compared
-  // with 1, not non-zero: a watcher that was never started may hold any
-  // value, and such a send must still store 1, as libev does.)
-  if (__atomic_load_n(&w->sent, __ATOMIC_SEQ_CST) == 1)
+  // the common case under a flood of sends and costs two loads.  Only an
+  // active watcher's `sent` is defined (ev_async_init leaves it alone;
+  // start clears it); a send to a stopped one just stores 1, as in libev.
+  // (Starting or stopping the watcher while another thread sends to it is
+  // a race in libev as well.)
+  if (w->active && __atomic_load_n(&w->sent, __ATOMIC_SEQ_CST) == 1)
     return;
   __atomic_store_n(&w->sent, 1, __ATOMIC_SEQ_CST);
   wakeup_signal(loop, loop->async_pending);

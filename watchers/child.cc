@@ -40,35 +40,23 @@ void reap_chain(ev_loop *loop, int chain, int pid, int status)
   }
 }
 
-void childcb(ev_loop *loop, ev_signal *, int)
+// Collect one child per invocation, as libev does: the SIGCHLD watcher
+// queues itself again first, so it runs once more after the watchers of
+// this child (LIFO), and a pid-0 watcher sees every child's status in a
+// call of its own instead of only the last one.
+void childcb(ev_loop *loop, ev_signal *sw, int)
 {
-  // Reap everything that is ready; queue in reverse so that the callbacks
-  // run in reaping order.
-  struct reaped {
-    int pid, status;
-  };
-  reaped batch[64];
-  for (;;) {
-    int n = 0;
-    while (n < 64) {
-      int status;
-      int pid = waitpid(-1, &status, WNOHANG | WUNTRACED | WCONTINUED);
-      if (pid < 0 && errno == EINTR)
-        continue;
-      if (pid <= 0)
-        break;
-      batch[n].pid = pid;
-      batch[n].status = status;
-      ++n;
-    }
-    for (int i = n; i--;) {
-      reap_chain(loop, batch[i].pid, batch[i].pid, batch[i].status);
-      if (batch[i].pid & (kPidHashSize - 1))
-        reap_chain(loop, 0, batch[i].pid, batch[i].status);
-    }
-    if (n < 64)
-      break;
-  }
+  int status, pid;
+  do
+    pid = waitpid(-1, &status, WNOHANG | WUNTRACED | WCONTINUED);
+  while (pid < 0 && errno == EINTR);
+  if (pid <= 0)
+    return;
+
+  feed(loop, as_w(sw), EV_SIGNAL);
+  reap_chain(loop, pid, pid, status);
+  if (pid & (kPidHashSize - 1))
+    reap_chain(loop, 0, pid, status);
 }
 
 }  // namespace

@@ -82,6 +82,10 @@ void timerfd_open(ev_loop *loop)
     loop->timerfd = -2;
     return;
   }
+  // Armed relative to the current wall clock, so the loop time is brought
+  // up to date first (observable: libev's first periodic start updates
+  // ev_now() too).
+  time_update(loop);
   timerfd_arm(loop);
   ev_io_init(&loop->timerfd_w, timerfd_cb, loop->timerfd, EV_READ);
   ev_set_priority(&loop->timerfd_w, EV_MAXPRI);
@@ -172,6 +176,9 @@ void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
   if (EV_UNLIKELY(w->active))
     return;
 
+  // (first: creating the timerfd updates the loop time the modes below use)
+  timerfd_init(loop);
+
   if (w->reschedule_cb)
     resched(loop, w);
   else if (w->interval != 0.) {
@@ -185,7 +192,6 @@ void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
     w->at = w->offset;
   }
 
-  timerfd_init(loop);
   start_watcher(loop, as_w(w), 0);
   loop->periodics.insert(as_wt(w));
   EV_FREQUENT_CHECK(loop);

@@ -121,10 +121,12 @@ void uninstall(ev_loop *loop, int signum)
 
 namespace ev_detail {
 
-// The wake-up fd reported that some signal of this loop arrived.
+// The wake-up fd reported that some signal of this loop arrived.  Queued
+// from the highest number down, so that (LIFO) the lowest runs first, as
+// in libev.
 void signals_process(ev_loop *loop)
 {
-  for (int s = 0; s < kNsig - 1; ++s)
+  for (int s = kNsig - 1; s--;)
     if (signals[s].pending.load(std::memory_order_relaxed) &&
         signals[s].loop.load(std::memory_order_relaxed) == loop)
       ev_feed_signal_event(loop, s + 1);

@@ -314,8 +314,10 @@ extern "C" {
 // Refresh w->attr now (also for a stopped watcher).
 void ev_stat_stat(struct ev_loop *, ev_stat *w) noexcept
 {
+  // (the other fields are unspecified when the path cannot be examined;
+  // zeroing them keeps change detection deterministic)
   if (!w->path || lstat(w->path, &w->attr) < 0)
-    w->attr.st_nlink = 0;
+    std::memset(&w->attr, 0, sizeof w->attr);
   else if (!w->attr.st_nlink)
     w->attr.st_nlink = 1;
 }
@@ -354,7 +356,8 @@ void ev_stat_stop(struct ev_loop *loop, ev_stat *w) noexcept
   if (EV_UNLIKELY(!w->active))
     return;
   infy_del(loop, w);
-  w->wd = -2;
+  if (w->wd >= 0)
+    w->wd = -2;  // (a failed watch, -1, stays -1, as in libev)
   timer_stop(loop, w);
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);

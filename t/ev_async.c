@@ -1,0 +1,322 @@
+/* t/ev_async.c - ev(3) "ev_async - how to wake up an event loop" (SEMANTICS.md section 16):
+ * sends are coalesced, a send to a stopped watcher is lost at start, ev_async_pending, several
+ * async watchers (only the sent ones run, in start order), the reference, waking a loop that
+ * blocks from another thread and from a signal handler, sending from a callback.  The load
+ * test (8 threads) is t/async_threads.c. */
+#define _GNU_SOURCE 1
+#include "harness.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+TRACE_REVENTS_CB (async)
+
+static int calls;
+static int pending_in_cb;
+static int last_revents;
+
+/* (no cmocka assertion here: also used in a forked child) */
+static void
+count_cb (struct ev_loop *loop, ev_async *w, int revents)
+{
+  (void)loop;
+  last_revents = revents;
+  pending_in_cb = ev_async_pending (w);
+  ++calls;
+}
+
+/* Runs the loop until `calls` reaches target, at most `seconds`; fails when only the guard
+ * timer could wake it. */
+static void
+guard_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)revents;
+  *(int *)w->data = 1;
+}
+
+static void
+run_until_calls (struct ev_loop *loop, int target, double seconds)
+{
+  int expired = 0;
+  ev_timer guard;
+  ev_timer_init (&guard, guard_cb, harness_slack (seconds), 0.);
+  guard.data = &expired;
+  ev_timer_start (loop, &guard);
+  while (calls < target && !expired)
+    ev_run (loop, EVRUN_ONCE);
+  ev_timer_stop (loop, &guard);
+  if (expired)
+    fail_msg ("%d async callbacks, expected %d, within %.1f s", calls, target, seconds);
+}
+
+/* ---- the basics --------------------------------------------------------------------------------- */
+
+static void
+ev_async__sends_before_the_loop_looks_are_coalesced (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_async a;
+  ev_async_init (&a, count_cb);
+  ev_async_start (loop, &a);
+  assert_int_equal (ev_is_active (&a), 1);
+  calls = 0;
+  for (int i = 0; i < 3; ++i)
+    ev_async_send (loop, &a);
+  ev_run (loop, EVRUN_NOWAIT);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (calls, 1);
+  assert_int_equal (last_revents, EV_ASYNC);
+  ev_async_stop (loop, &a);
+}
+
+static void
+ev_async__pending_from_send_until_the_loop_notices (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_async a;
+  ev_async_init (&a, count_cb);
+  ev_async_start (loop, &a);
+  assert_false (ev_async_pending (&a));
+  ev_async_send (loop, &a);
+  assert_true (ev_async_pending (&a));
+  calls = 0;
+  pending_in_cb = -1;
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (calls, 1);
+  /* noticed before the callback runs */
+  assert_false (pending_in_cb);
+  assert_false (ev_async_pending (&a));
+  ev_async_stop (loop, &a);
+}
+
+static void
+ev_async__a_send_before_start_is_lost (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_async a;
+  ev_async_init (&a, count_cb);
+  /* the flag is set... */
+  ev_async_send (loop, &a);
+  assert_true (ev_async_pending (&a));
+  /* ...and start clears it */
+  ev_async_start (loop, &a);
+  assert_false (ev_async_pending (&a));
+  calls = 0;
+  ev_run (loop, EVRUN_NOWAIT);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (calls, 0);
+  /* a send to the started watcher works */
+  ev_async_send (loop, &a);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (calls, 1);
+  ev_async_stop (loop, &a);
+}
+
+static void
+ev_async__a_send_to_a_stopped_watcher_is_not_delivered (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_async a;
+  ev_async_init (&a, count_cb);
+  ev_async_start (loop, &a);
+  ev_async_send (loop, &a);
+  ev_async_stop (loop, &a);
+  calls = 0;
+  ev_run (loop, EVRUN_NOWAIT);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (calls, 0);
+}
+
+static void
+ev_async__only_the_sent_watchers_run_in_start_order (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_async w[4];
+  static const char *names[] = { "w", "x", "y", "z" };
+  for (int i = 0; i < 4; ++i)
+    {
+      ev_async_init (&w[i], trace_async_revents_cb);
+      w[i].data = (void *)names[i];
+      ev_async_start (loop, &w[i]);
+      assert_int_equal (ev_is_active (&w[i]), i + 1);
+    }
+  ev_async_send (loop, &w[3]);
+  ev_async_send (loop, &w[1]);
+  ev_async_send (loop, &w[2]);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("x:0x80000,y:0x80000,z:0x80000");
+  assert_false (ev_async_pending (&w[0]));
+  for (int i = 0; i < 4; ++i)
+    ev_async_stop (loop, &w[i]);
+}
+
+static void
+ev_async__holds_a_reference (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_async a;
+  ev_async_init (&a, count_cb);
+  ev_async_start (loop, &a);
+  assert_int_equal (ev_run (loop, EVRUN_NOWAIT), 1);
+  ev_async_stop (loop, &a);
+  assert_int_equal (ev_run (loop, EVRUN_NOWAIT), 0);
+}
+
+static void
+send_again_cb (struct ev_loop *loop, ev_async *w, int revents)
+{
+  (void)revents;
+  ++calls;
+  if (calls < 3)
+    ev_async_send (loop, w);
+}
+
+static void
+ev_async__sending_from_its_own_callback_runs_it_again (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_async a;
+  ev_async_init (&a, send_again_cb);
+  ev_async_start (loop, &a);
+  calls = 0;
+  ev_async_send (loop, &a);
+  run_until_calls (loop, 3, 2.);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (calls, 3);
+  ev_async_stop (loop, &a);
+}
+
+/* ---- wake-ups -------------------------------------------------------------------------------- */
+
+struct sender
+{
+  struct ev_loop *loop;
+  ev_async *w;
+  double delay;
+  pthread_t thread;
+};
+
+static void *
+sender_thread (void *arg)
+{
+  struct sender *s = arg;
+  struct timespec ts = { 0, (long)(s->delay * 1e9) };
+  nanosleep (&ts, NULL);
+  ev_async_send (s->loop, s->w);
+  return NULL;
+}
+
+static void
+ev_async__wakes_a_blocked_loop_from_another_thread (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_async a;
+  ev_async_init (&a, count_cb);
+  ev_async_start (loop, &a);
+  calls = 0;
+  for (int round = 1; round <= 3; ++round)
+    {
+      struct sender s = { loop, &a, 0.03, 0 };
+      double t0 = harness_monotonic ();
+      assert_int_equal (pthread_create (&s.thread, NULL, sender_thread, &s), 0);
+      /* nothing else is active: only the send can end this ev_run */
+      ev_run (loop, EVRUN_ONCE);
+      double took = harness_monotonic () - t0;
+      pthread_join (s.thread, NULL);
+      assert_int_equal (calls, round);
+      assert_true (took >= 0.02);
+      assert_true (took < harness_slack (1.));
+    }
+  ev_async_stop (loop, &a);
+}
+
+/* In a forked child (the test changes a signal disposition): a POSIX timer's SIGUSR1 arrives
+ * while the loop blocks, and the program's handler sends. */
+static struct ev_loop *handler_loop;
+static ev_async handler_async;
+
+static void
+sending_handler (int signo)
+{
+  (void)signo;
+  ev_async_send (handler_loop, &handler_async);
+}
+
+static void
+send_from_handler_child (void *arg)
+{
+  (void)arg;
+  handler_loop = ev_loop_new (test_backend | EVFLAG_NOENV);
+  if (!handler_loop)
+    _exit (2);
+  ev_async_init (&handler_async, count_cb);
+  ev_async_start (handler_loop, &handler_async);
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = sending_handler;
+  sa.sa_flags = SA_RESTART;
+  sigaction (SIGUSR1, &sa, NULL);
+  /* a timer of its own: alarm() is the harness's timeout */
+  timer_t timer;
+  struct sigevent sev;
+  memset (&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = SIGUSR1;
+  if (timer_create (CLOCK_MONOTONIC, &sev, &timer))
+    _exit (3);
+  struct itimerspec its = { { 0, 0 }, { 0, 30 * 1000 * 1000 } };
+  calls = 0;
+  for (int round = 1; round <= 3; ++round)
+    {
+      timer_settime (timer, 0, &its, NULL);
+      /* blocks: only the signal can wake it (and its arrival may end one iteration early,
+       * by interrupting the poll, before the send is seen) */
+      double t0 = harness_monotonic ();
+      while (calls < round && harness_monotonic () - t0 < harness_slack (2.))
+        ev_run (handler_loop, EVRUN_ONCE);
+      if (calls != round)
+        {
+          fprintf (stderr, "round %d: %d callbacks\n", round, calls);
+          _exit (4);
+        }
+    }
+  /* and a send from a handler before the loop looks, too */
+  raise (SIGUSR1);
+  ev_run (handler_loop, EVRUN_NOWAIT);
+  if (calls != 4 || last_revents != EV_ASYNC)
+    _exit (5);
+  timer_delete (timer);
+  ev_async_stop (handler_loop, &handler_async);
+  ev_loop_destroy (handler_loop);
+}
+
+static void
+ev_async__send_from_a_signal_handler (void **state)
+{
+  (void)state;
+  struct harness_child c;
+  harness_child_run (send_from_handler_child, NULL, 10, &c);
+  if (!c.exited || c.status != 0)
+    fail_msg ("child: %s %d: %s", c.exited ? "status" : "signal", c.exited ? c.status : c.signo, c.err);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    loop_test (ev_async__sends_before_the_loop_looks_are_coalesced),
+    loop_test (ev_async__pending_from_send_until_the_loop_notices),
+    loop_test (ev_async__a_send_before_start_is_lost),
+    loop_test (ev_async__a_send_to_a_stopped_watcher_is_not_delivered),
+    loop_test (ev_async__only_the_sent_watchers_run_in_start_order),
+    loop_test (ev_async__holds_a_reference),
+    loop_test (ev_async__sending_from_its_own_callback_runs_it_again),
+    loop_test (ev_async__wakes_a_blocked_loop_from_another_thread),
+    plain_test (ev_async__send_from_a_signal_handler),
+  };
+  return HARNESS_RUN ("ev_async", tests);
+}
