@@ -136,12 +136,12 @@ inline void stop_watcher(ev_loop *loop, W w)
 inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revents); }
 inline int clear_pending(ev_loop *loop, W w) { return loop->pending.clear(w); }
 
-// Feed a whole array in index order (the later ones are invoked first).
-inline void queue_events(ev_loop *loop, W *ws, int n, int type)
-{
-  for (int i = 0; i < n; ++i)
-    feed(loop, ws[i], type);
-}
+// Feed a whole watcher array in index order (the later ones are invoked
+// first), as a virtual batch when possible (core/pending.h).  The array must
+// not change while the batch is virtual: the start and stop functions of
+// the watcher types queued this way (prepare, check, idle, fork, cleanup)
+// settle the queue first.
+inline void queue_events(ev_loop *loop, W *ws, int n, int type) { loop->pending.feed_batch(ws, n, type); }
 
 // Feed the collected rfeeds in reverse, so that they are invoked in the
 // order they were collected (timers and periodics: earliest first).

@@ -20,7 +20,8 @@ struct array {
   int count;
   int capacity;
 
-  // Make room for at least `need` elements; new slots are zeroed.
+  // Make room for at least `need` elements (new slots are not initialised:
+  // every user writes an element before reading it).
   void reserve(int need)
   {
     if (EV_LIKELY(need <= capacity))
@@ -36,7 +37,6 @@ struct array {
     while (cap < need)
       cap *= 2;
     data = static_cast<T *>(ev_realloc(data, sizeof(T) * static_cast<std::size_t>(cap)));
-    std::memset(static_cast<void *>(data + capacity), 0, sizeof(T) * static_cast<std::size_t>(cap - capacity));
     capacity = cap;
   }
 

@@ -47,42 +47,70 @@ struct heap {
     n.w->active = k;
   }
 
-  void upheap(int k)
+  // (Unsigned indices and a pointer to the group of children keep the
+  // address arithmetic out of the loops: this is the hot path of timer
+  // expiry and restart.)
+  void upheap(int k0)
   {
-    heap_node he = nodes[k];
+    heap_node *const n = nodes;
+    const heap_node he = n[k0];
+    std::size_t k = static_cast<std::size_t>(k0);
     while (k > kHeap0) {
-      int p = parent(k);
-      if (nodes[p].at <= he.at)
+      std::size_t p = (k - kHeap0 - 1) / kArity + kHeap0;
+      if (n[p].at <= he.at)
         break;
-      place(k, nodes[p]);
+      n[k] = n[p];
+      n[k].w->active = static_cast<int>(k);
       k = p;
     }
-    place(k, he);
+    n[k] = he;
+    he.w->active = static_cast<int>(k);
   }
 
-  void downheap(int k)
+  void downheap(int k0)
   {
-    heap_node he = nodes[k];
-    const int e = end();
+    heap_node *const n = nodes;
+    const heap_node he = n[k0];
+    std::size_t k = static_cast<std::size_t>(k0);
+    const std::size_t e = static_cast<std::size_t>(end());
     for (;;) {
-      int c = first_child(k);
-      if (c >= e)
-        break;
-      // the first child with the smallest deadline
-      int last = c + kArity < e ? c + kArity : e;
-      int minpos = c;
-      ev_tstamp minat = nodes[c].at;
-      for (int i = c + 1; i < last; ++i)
-        if (nodes[i].at < minat) {
-          minat = nodes[i].at;
-          minpos = i;
+      const std::size_t c = kArity * (k - kHeap0) + kHeap0 + 1;  // first child
+      const heap_node *const cp = n + c;
+      std::size_t m;  // which child: the first with the smallest deadline
+      ev_tstamp minat;
+      if (EV_LIKELY(c + kArity <= e)) {  // all four exist: the common case
+        m = 0;
+        minat = cp[0].at;
+        if (cp[1].at < minat) {
+          m = 1;
+          minat = cp[1].at;
         }
+        if (cp[2].at < minat) {
+          m = 2;
+          minat = cp[2].at;
+        }
+        if (cp[3].at < minat) {
+          m = 3;
+          minat = cp[3].at;
+        }
+      } else if (c < e) {
+        m = 0;
+        minat = cp[0].at;
+        for (std::size_t i = 1; c + i < e; ++i)
+          if (cp[i].at < minat) {
+            m = i;
+            minat = cp[i].at;
+          }
+      } else
+        break;
       if (he.at <= minat)
         break;
-      place(k, nodes[minpos]);
-      k = minpos;
+      n[k] = cp[m];
+      n[k].w->active = static_cast<int>(k);
+      k = c + m;
     }
-    place(k, he);
+    n[k] = he;
+    he.w->active = static_cast<int>(k);
   }
 
   // Restore the heap after the node at k changed its deadline.

@@ -13,6 +13,19 @@
 //    numbers of other watchers stay valid and ev_pending_count still counts
 //    the slot until the next pass, as in libev.
 // A bit mask of non-empty levels makes "highest non-empty level" one bsr.
+//
+// Batches.  Prepare, check and idle watchers are queued a whole array at a
+// time, and in the common case (none of them pending already, all of one
+// priority) nothing needs to be written into the level array: the batch
+// stays "virtual" - the watcher array itself, a count, its level and its
+// revents - and invocation takes the watchers straight from it.  Each
+// watcher's `pending` still holds exactly the slot number it would have
+// (the batch sits on top of its level), so nothing observable changes.
+// Whatever would look at or change the slots while a batch is virtual
+// (another feed, a clear, a count, a start or stop that changes the
+// watcher array) first writes the remaining entries out as real slots
+// (materialize).  This roughly halves the cost of a prepare/check/idle
+// callback, the loop's per-iteration hooks.
 #pragma once
 
 #include "core/array.h"
@@ -26,8 +39,25 @@ struct pending_slot {
 
 struct pending_queues {
   array<pending_slot> level[kNumPri];
-  unsigned mask;  // bit p set <=> level[p].count > 0
+  unsigned mask;  // bit p set <=> level[p] has real or virtual entries
   ev_watcher dummy;  // stands in for cleared slots; its callback is a no-op
+
+  // The virtual batches (see above), a small stack in the order they were
+  // queued.  Batch b stands for the slots start .. start + count - 1 of
+  // level[lvl]: its watchers base[0 .. count), all with `revents`.  Virtual
+  // entries of a level are always above its real ones (a real feed settles
+  // first).  An iteration queues at most three batches (checks, idles and
+  // prepares, at one or two levels); more fall back to real slots.
+  struct batch {
+    W *base;
+    int count;
+    int lvl;
+    int start;
+    int revents;
+  };
+  static constexpr int kMaxBatches = 4;
+  batch vb[kMaxBatches];
+  int nvb;  // batches on the stack (drained ones are dropped off the top)
 
   // The level a watcher is queued on.  The field is clamped by every start,
   // but ev_feed_event accepts never-started watchers with any value, which is
@@ -45,11 +75,49 @@ struct pending_queues {
     return (priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI) - EV_MINPRI;
   }
 
+  // Write the virtual batches out as real slots (same slot numbers).
+  [[gnu::noinline]] void materialize()
+  {
+    for (int b = 0; b < nvb; ++b) {
+      batch &v = vb[b];
+      if (!v.count)
+        continue;
+      array<pending_slot> &l = level[v.lvl];
+      l.reserve(v.start + v.count);
+      for (int i = 0; i < v.count; ++i) {
+        l.data[v.start + i].w = v.base[i];
+        l.data[v.start + i].revents = v.revents;
+      }
+      l.count = v.start + v.count;
+      v.count = 0;  // (a loop invoking this batch sees it drained)
+    }
+    nvb = 0;
+  }
+
+  // Call before anything that reads or writes slots, or changes the array
+  // a virtual batch points into (the start/stop of prepare, check, ...).
+  void settle()
+  {
+    if (EV_UNLIKELY(nvb))
+      materialize();
+  }
+
+  // The virtual entries of level p.
+  int virtual_count(int p) const
+  {
+    int n = 0;
+    for (int b = 0; b < nvb; ++b)
+      if (vb[b].lvl == p)
+        n += vb[b].count;
+    return n;
+  }
+
   // The slot of a pending watcher.  ev(3) forbids changing the priority of a
   // pending watcher; doing so would make us touch another level's slot, so
   // the slot is checked and a misuse reported instead of corrupting memory.
   pending_slot &slot_of(W w)
   {
+    settle();
     array<pending_slot> &l = level[level_of(w)];
     int i = w->pending - 1;
     if (EV_UNLIKELY(i >= l.count || l.data[i].w != w))
@@ -65,6 +133,7 @@ struct pending_queues {
       feed_again(w, revents);
       return;
     }
+    settle();
     int p = level_of(w);
     array<pending_slot> &l = level[p];
     int n = l.count;
@@ -79,12 +148,42 @@ struct pending_queues {
 
   [[gnu::noinline]] void feed_again(W w, int revents) { slot_of(w).revents |= revents; }
 
+  // Queue a whole watcher array in index order (later ones are invoked
+  // first), as a virtual batch when possible.
+  void feed_batch(W *ws, int n, int revents)
+  {
+    if (EV_UNLIKELY(nvb == kMaxBatches) || !n) {
+      for (int i = 0; i < n; ++i)
+        feed(ws[i], revents);
+      return;
+    }
+    const int priority = ws[0]->priority;
+    const int p = level_of(ws[0]);
+    const int start = level[p].count + (nvb ? virtual_count(p) : 0);
+    W *q = ws;
+    W *const end = ws + n;
+    for (int slot = start; q != end; ++q) {
+      W w = *q;
+      if (EV_UNLIKELY(w->pending | (w->priority ^ priority)))
+        break;
+      w->pending = ++slot;
+    }
+    int i = static_cast<int>(q - ws);
+    if (i) {
+      vb[nvb++] = batch{ws, i, p, start, revents};
+      mask |= 1u << p;
+    }
+    // the rest (mixed priorities, already pending): the ordinary way
+    for (; i < n; ++i)
+      feed(ws[i], revents);
+  }
+
   // Forget a pending event; returns its revents (0 if not pending).
   int clear(W w)
   {
     if (!w->pending)
       return 0;
-    pending_slot &s = slot_of(w);
+    pending_slot &s = slot_of(w);  // (settles a virtual batch)
     int revents = s.revents;
     s.w = &dummy;
     w->pending = 0;
@@ -94,20 +193,57 @@ struct pending_queues {
   unsigned count() const
   {
     unsigned n = 0;
+    for (int b = 0; b < nvb; ++b)
+      n += static_cast<unsigned>(vb[b].count);
     for (const auto &l : level)
       n += static_cast<unsigned>(l.count);
     return n;
   }
 
+  // Entries queued at level p, real and virtual.
+  int level_count(int p) const { return level[p].count + (nvb ? virtual_count(p) : 0); }
+
   // Invoke everything: highest level first, LIFO within a level; the level
   // is looked up again whenever a callback queued something higher.  Each
   // slot is taken off the queue (and `pending` cleared) before `call` runs,
   // so a callback may throw or longjmp and leave the queue consistent.
+  // Batch b of level p has no entries left: drop it (and any drained ones
+  // below it) off the stack top, and clear the level's bit if it is empty.
+  [[gnu::noinline]] void batch_drained(int b, int p)
+  {
+    if (b == nvb - 1)
+      while (nvb && !vb[nvb - 1].count)
+        --nvb;
+    if (!level[p].count && !virtual_count(p))
+      mask &= ~(1u << p);
+  }
+
   template <class Call>
   void invoke_all(Call &&call)
   {
     while (unsigned m = mask) {
       const int p = 31 - __builtin_clz(m);
+      if (nvb) {
+        // the newest virtual batch of level p is the top of that level
+        int b = nvb;
+        while (b-- && (vb[b].lvl != p || !vb[b].count)) {
+        }
+        if (b >= 0) {
+          // Anything that could change the order settles the batches
+          // (zeroing their counts) or pushes a new batch on top: either
+          // ends this inner loop, and the scan starts again at the top.
+          batch &v = vb[b];
+          do {
+            int n = --v.count;
+            W w = v.base[n];
+            if (!n)
+              batch_drained(b, p);
+            w->pending = 0;
+            call(w, v.revents);
+          } while (v.count && b == nvb - 1);
+          continue;
+        }
+      }
       array<pending_slot> &l = level[p];
       do {
         int n = --l.count;
@@ -116,7 +252,7 @@ struct pending_queues {
           mask &= ~(1u << p);
         s.w->pending = 0;
         call(s.w, s.revents);
-      } while (l.count && !(mask >> (p + 1)));
+      } while (l.count && !(mask >> (p + 1)) && !nvb);
     }
   }
 
@@ -125,6 +261,7 @@ struct pending_queues {
     for (auto &l : level)
       l.release();
     mask = 0;
+    nvb = 0;
   }
 };
 

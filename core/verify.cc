@@ -66,6 +66,7 @@ void verify_fds(ev_loop *loop)
 
 void verify(ev_loop *loop)
 {
+  loop->pending.settle();  // check the slots a virtual batch stands for, too
   verify_heap(loop->timers, "timer heap broken");
   verify_heap(loop->periodics, "periodic heap broken");
   verify_pending(loop);

@@ -10,6 +10,7 @@ void ev_check_start(struct ev_loop *loop, ev_check *w) noexcept
 {
   if (EV_UNLIKELY(w->active))
     return;
+  loop->pending.settle();  // the array may be the source of a virtual batch
   start_watcher(loop, as_w(w), loop->checks.push(as_w(w)));
   EV_FREQUENT_CHECK(loop);
 }
@@ -19,6 +20,7 @@ void ev_check_stop(struct ev_loop *loop, ev_check *w) noexcept
   clear_pending(loop, as_w(w));
   if (EV_UNLIKELY(!w->active))
     return;
+  loop->pending.settle();
   array_del(loop->checks, as_w(w));
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);

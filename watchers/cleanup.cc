@@ -12,6 +12,7 @@ void ev_cleanup_start(struct ev_loop *loop, ev_cleanup *w) noexcept
 {
   if (EV_UNLIKELY(w->active))
     return;
+  loop->pending.settle();  // the array may be the source of a virtual batch
   start_watcher(loop, as_w(w), loop->cleanups.push(as_w(w)));
   ev_unref(loop);
   EV_FREQUENT_CHECK(loop);
@@ -22,6 +23,7 @@ void ev_cleanup_stop(struct ev_loop *loop, ev_cleanup *w) noexcept
   clear_pending(loop, as_w(w));
   if (EV_UNLIKELY(!w->active))
     return;
+  loop->pending.settle();
   ev_ref(loop);
   array_del(loop->cleanups, as_w(w));
   stop_watcher(loop, as_w(w));

@@ -10,6 +10,7 @@ void ev_fork_start(struct ev_loop *loop, ev_fork *w) noexcept
 {
   if (EV_UNLIKELY(w->active))
     return;
+  loop->pending.settle();  // the array may be the source of a virtual batch
   start_watcher(loop, as_w(w), loop->forks.push(as_w(w)));
   EV_FREQUENT_CHECK(loop);
 }
@@ -19,6 +20,7 @@ void ev_fork_stop(struct ev_loop *loop, ev_fork *w) noexcept
   clear_pending(loop, as_w(w));
   if (EV_UNLIKELY(!w->active))
     return;
+  loop->pending.settle();
   array_del(loop->forks, as_w(w));
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);

@@ -16,7 +16,7 @@ namespace ev_detail {
 void idle_reify(ev_loop *loop)
 {
   for (int pri = kNumPri; pri--;) {
-    if (loop->pending.level[pri].count)
+    if (loop->pending.level_count(pri))
       break;
     if (loop->idles[pri].count) {
       queue_events(loop, loop->idles[pri].data, loop->idles[pri].count, EV_IDLE);
@@ -33,6 +33,7 @@ void ev_idle_start(struct ev_loop *loop, ev_idle *w) noexcept
 {
   if (EV_UNLIKELY(w->active))
     return;
+  loop->pending.settle();  // the array may be the source of a virtual batch
   clamp_priority(as_w(w));
   array<W> &a = loop->idles[w->priority - EV_MINPRI];
   start_watcher(loop, as_w(w), a.push(as_w(w)));
@@ -45,6 +46,7 @@ void ev_idle_stop(struct ev_loop *loop, ev_idle *w) noexcept
   clear_pending(loop, as_w(w));
   if (EV_UNLIKELY(!w->active))
     return;
+  loop->pending.settle();
   array_del(loop->idles[w->priority - EV_MINPRI], as_w(w));
   stop_watcher(loop, as_w(w));
   --loop->idleall;
