@@ -132,6 +132,94 @@ void pending__feeding_a_higher_level_restarts_the_scan(void **)
   q.release();
 }
 
+// A batch (prepare/check/idle arrays) is queued virtually: the pending
+// fields hold the slot numbers real queueing would give, counts include it,
+// and invocation runs it in reverse array order.
+void pending__batch_looks_exactly_like_queued_slots(void **)
+{
+  static pending_queues q = {};
+  static ev_watcher before = make(0), a = make(0), b = make(0), c = make(0);
+  static W ws[] = {&a, &b, &c};
+  q.feed(&before, 1);
+  q.feed_batch(ws, 3, EV_PREPARE);
+  assert_int_equal(q.nvb, 1);                   // virtual
+  assert_int_equal(q.level[2].count, 1);        // nothing written
+  assert_int_equal(a.pending, 2);
+  assert_int_equal(b.pending, 3);
+  assert_int_equal(c.pending, 4);
+  assert_int_equal(q.count(), 4);
+  assert_int_equal(q.level_count(2), 4);
+  drained d = drain(q);
+  const W expected[] = {&c, &b, &a, &before};
+  assert_int_equal(d.n, 4);
+  assert_memory_equal(d.order, expected, sizeof expected);
+  assert_int_equal(d.revents[0], EV_PREPARE);
+  assert_int_equal(d.revents[3], 1);
+  assert_int_equal(q.nvb, 0);
+  q.release();
+}
+
+// Anything touching the slots writes the batch out first, with the same
+// numbers: clearing an entry of it, or feeding during its invocation.
+void pending__batch_is_settled_by_clear_and_feed(void **)
+{
+  static pending_queues q = {};
+  static ev_watcher a = make(0), b = make(0), c = make(0), x = make(0), hi = make(1);
+  static W ws[] = {&a, &b, &c};
+  q.dummy.cb = noop;
+  q.feed_batch(ws, 3, EV_CHECK);
+  W order[8];
+  int n = 0;
+  q.invoke_all([&](W w, int) {
+    order[n++] = w;
+    if (w == &c) {
+      assert_int_equal(q.clear(&a), EV_CHECK);  // settles: a's slot becomes the dummy
+      assert_int_equal(q.nvb, 0);
+      assert_int_equal(q.level[2].count, 2);
+      assert_ptr_equal(q.level[2].data[1].w, &b);
+      q.feed(&x, 1);   // same level, on top: runs next
+      q.feed(&hi, 1);  // higher: runs before x
+    }
+  });
+  const W expected[] = {&c, &hi, &x, &b, &q.dummy};
+  assert_int_equal(n, 5);
+  assert_memory_equal(order, expected, sizeof expected);
+  q.release();
+}
+
+// Two batches of one level stack like real slots; a watcher already pending
+// or of another priority ends the virtual part and is fed the ordinary way.
+void pending__stacked_and_mixed_batches(void **)
+{
+  static pending_queues q = {};
+  static ev_watcher i1 = make(0), i2 = make(0), c1 = make(0), c2 = make(1), c3 = make(0);
+  static W idles[] = {&i1, &i2};
+  static W checks[] = {&c1, &c2, &c3};
+  q.feed_batch(idles, 2, EV_IDLE);
+  q.feed_batch(checks, 3, EV_CHECK);  // c2 has another priority
+  assert_int_equal(q.nvb, 0);          // the mixed one settled everything
+  assert_int_equal(i1.pending, 1);
+  assert_int_equal(i2.pending, 2);
+  assert_int_equal(c1.pending, 3);
+  assert_int_equal(c2.pending, 1);     // level of priority 1
+  assert_int_equal(c3.pending, 4);
+  drained d = drain(q);
+  const W expected[] = {&c2, &c3, &c1, &i2, &i1};
+  assert_memory_equal(d.order, expected, sizeof expected);
+
+  static W idles2[] = {&i1, &i2};
+  static W checks2[] = {&c1, &c3};
+  q.feed_batch(idles2, 2, EV_IDLE);
+  q.feed_batch(checks2, 2, EV_CHECK);
+  assert_int_equal(q.nvb, 2);  // both virtual, stacked
+  assert_int_equal(c1.pending, 3);
+  assert_int_equal(c3.pending, 4);
+  d = drain(q);
+  const W expected2[] = {&c3, &c1, &i2, &i1};
+  assert_memory_equal(d.order, expected2, sizeof expected2);
+  q.release();
+}
+
 void pending__out_of_range_priority_is_clamped(void **)
 {
   pending_queues q = {};
@@ -154,6 +242,9 @@ int main(void)
       cmocka_unit_test(pending__feeding_twice_ors_revents),
       cmocka_unit_test(pending__clear_leaves_a_dummy_slot),
       cmocka_unit_test(pending__feeding_a_higher_level_restarts_the_scan),
+      cmocka_unit_test(pending__batch_looks_exactly_like_queued_slots),
+      cmocka_unit_test(pending__batch_is_settled_by_clear_and_feed),
+      cmocka_unit_test(pending__stacked_and_mixed_batches),
       cmocka_unit_test(pending__out_of_range_priority_is_clamped),
   };
   return cmocka_run_group_tests_name("core/pending.h", tests, nullptr, nullptr);
