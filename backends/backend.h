@@ -54,6 +54,7 @@ struct backend_ops {
 };
 
 // The backends, in the order tried when several are allowed.
+extern const backend_ops iouring_backend;
 extern const backend_ops epoll_backend;
 extern const backend_ops poll_backend;
 extern const backend_ops select_backend;

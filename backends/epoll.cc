@@ -19,7 +19,8 @@
 //      they asked for in every iteration, and the loop does not block while
 //      such a watcher is active (libev does the same).
 //  (d) An epoll fd is shared with a forked child: after a fork the child
-//      creates its own and re-registers everything.
+//      creates its own (before closing the old, so the number changes and
+//      an embedding loop sees it) and re-registers everything.
 //  (e) Stopping a watcher does not remove the registration at once: a
 //      start in a later iteration with the same events then costs nothing.
 //      An event for events nobody wants any more updates the kernel then.
@@ -235,9 +236,14 @@ void epoll_poll(ev_loop *loop, ev_tstamp timeout)
 void epoll_fork(ev_loop *loop)
 {
   epoll_state *st = state(loop);
-  ::close(st->epfd);
-  while ((st->epfd = create_epoll_fd()) < 0)
+  // The new set first, then close the old one: the new fd then has another
+  // number, so a loop embedding this one notices the change (with the old
+  // number reused, its registration would silently be gone).
+  int epfd;
+  while ((epfd = create_epoll_fd()) < 0)
     ev_syserr("(libev) epoll_create");
+  ::close(st->epfd);
+  st->epfd = epfd;
   loop->backend_fd = st->epfd;
 
   for (int fd = 0; fd < loop->fds.size; ++fd) {

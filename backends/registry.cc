@@ -8,6 +8,9 @@ namespace {
 
 // Preference order: the most scalable first (as libev: ..., epoll, poll, select).
 constexpr const backend_ops *kBackends[] = {
+#ifdef HAVE_LINUX_IO_URING_H
+    &iouring_backend,  // first when allowed, but not recommended (below)
+#endif
 #ifdef HAVE_SYS_EPOLL_H
     &epoll_backend,
 #endif
@@ -44,9 +47,9 @@ unsigned int ev_supported_backends(void) noexcept
   return mask;
 }
 
-// All we have is recommended: select, poll and epoll are all usable for
-// every kind of fd on Linux.
-unsigned int ev_recommended_backends(void) noexcept { return ev_supported_backends(); }
+// select, poll and epoll are usable for every kind of fd on Linux; io_uring
+// is used only when asked for, as in libev 4.33 (0x07 of 0x87).
+unsigned int ev_recommended_backends(void) noexcept { return ev_supported_backends() & ~EVBACKEND_IOURING; }
 
 // The backends that can in principle be embedded into another loop (their
 // kernel object is one fd that becomes readable).  Like libev 4.33 this is

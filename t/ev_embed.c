@@ -372,7 +372,13 @@ static void
 ev_embed__a_loop_embedded_into_itself_aborts (void **state)
 {
   (void)state;
-  if (test_backend != EVBACKEND_EPOLL)
+  if (test_backend == EVBACKEND_IOURING && harness_is_real_libev ())
+    {
+      /* libev 4.33's io_uring loop has no descriptor to embed */
+      expect_abort (embed_itself, NULL, "libev: ev_io_start called with negative fd");
+      return;
+    }
+  if (!(test_backend & (EVBACKEND_EPOLL | EVBACKEND_IOURING)))
     {
       /* not embeddable in the first place */
       expect_abort (embed_itself, NULL, "libev: loop to be embedded is not embeddable");

@@ -422,6 +422,7 @@ static const struct
   { "select", EVBACKEND_SELECT },
   { "poll", EVBACKEND_POLL },
   { "epoll", EVBACKEND_EPOLL },
+  { "io_uring", EVBACKEND_IOURING },
 };
 
 static int

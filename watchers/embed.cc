@@ -6,9 +6,9 @@
 // internal io watcher (at the embed watcher's priority): with a callback,
 // EV_EMBED is fed and the user sweeps; without one, the inner loop is swept
 // at once (ev_run(inner, EVRUN_NOWAIT)).  An internal prepare watcher at
-// EV_MINPRI flushes the inner loop's fd changes to its kernel set (and runs
-// the inner loop once without blocking) before the outer loop blocks, and an
-// internal fork watcher forwards forks.  An
+// EV_MINPRI flushes the inner loop's fd changes to its kernel set (running
+// the inner loop once without blocking, as libev does) before the outer loop
+// blocks, and an internal fork watcher forwards forks.  An
 // active embed watcher therefore holds four references (SEMANTICS.md §5).
 #include "loop.h"
 
@@ -39,9 +39,15 @@ void embed_prepare_cb(ev_loop *loop, ev_prepare *prepare, int)
   // blocks on it.  Like libev, the inner loop then gets a non-blocking run,
   // so events already there are handled now rather than through EV_EMBED;
   // that run may change fds again, hence the loop.
-  while (other->fds.changes.count) {
+  if (other->fds.changes.count) {
     fd_reify(other);
     ev_run(other, EVRUN_NOWAIT);
+    // What that run changed is applied too, but the inner loop does not run
+    // again: io_uring re-arms every fd that reported through the change
+    // queue, and a callback may change its own mask each time, so with a
+    // ready fd the changes would never run out (libev livelocks there).
+    if (other->fds.changes.count)
+      fd_reify(other);
   }
 
   // The inner backend may have rebuilt its kernel state (a new fd).

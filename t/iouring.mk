@@ -1,0 +1,15 @@
+# t/iouring.mk - fragment of Makefile.am: the io_uring backend's own suite
+# (backends/iouring.cc).  It needs io_uring at run time and skips (exit 77) where the
+# kernel refuses io_uring_setup; it also runs under `make check-valgrind`.
+
+if HAVE_CMOCKA
+
+check_PROGRAMS += t/backend_iouring
+TESTS += t/backend_iouring
+VALGRIND_TESTS += t/backend_iouring
+
+t_backend_iouring_SOURCES = t/backend_iouring.c
+t_backend_iouring_CFLAGS = $(T_CFLAGS) -pthread
+t_backend_iouring_LDADD = $(T_LDADD) -lpthread
+
+endif HAVE_CMOCKA
