@@ -29,7 +29,7 @@ W3_LDADD = t/libharness.la libev.la $(CMOCKA_LIBS) $(PTHREAD_LIBS)
 # defines clock_gettime/gettimeofday/timerfd_* of its own (simulated wall-clock jumps)
 t_ev_periodic_SOURCES = t/ev_periodic.c
 t_ev_periodic_CFLAGS = $(W3_CFLAGS)
-t_ev_periodic_LDADD = $(W3_LDADD)
+t_ev_periodic_LDADD = $(W3_LDADD) -lm
 
 t_ev_signal_SOURCES = t/ev_signal.c
 t_ev_signal_CFLAGS = $(W3_CFLAGS)
