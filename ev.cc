@@ -55,8 +55,10 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   loop->rt_checked_at = loop->mn_now;
 
   // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.
-  if (requested & EVFLAG_FORKCHECK)
+  if (requested & EVFLAG_FORKCHECK) {
     loop->curpid = getpid();
+    loop->extras |= kExtraForkcheck;
+  }
 
   if (!(flags & EVBACKEND_MASK))
     flags |= ev_recommended_backends();
@@ -97,6 +99,7 @@ inline void detect_fork(ev_loop *loop)
   if (EV_UNLIKELY(loop->curpid) && EV_UNLIKELY(getpid() != loop->curpid)) {
     loop->curpid = getpid();
     loop->postfork = 1;
+    loop->extras |= kExtraPostfork;
   }
 }
 
@@ -118,24 +121,29 @@ inline void run_prepare_watchers(ev_loop *loop)
   }
 }
 
-// How long the backend may block: 0 when the caller said NOWAIT, when idle
-// watchers want to run, when nothing references the loop, or when a wake-up
-// was already signalled; else until the next timer or periodic, raised to
-// the timeout collect interval and to the backend's resolution.  With an io
-// collect interval, part of the time is spent in ev_sleep here instead.
-inline ev_tstamp block_time(ev_loop *loop, int flags)
+// The time until the next timer, rounded up to the backend's resolution
+// (0 if it is due); the common case of block_time.
+inline ev_tstamp until_next_timer(ev_loop *loop, ev_tstamp waittime)
 {
-  if ((flags & EVRUN_NOWAIT) || loop->idleall || !loop->activecnt ||
-      (loop->pipe_w.active && loop->pipe_write_skipped.load(std::memory_order_seq_cst)))
-    return 0.;
+  if (loop->timers.count) {
+    time_update(loop);
+    ev_tstamp to = loop->timers.top().at - loop->mn_now;
+    if (to < waittime)
+      waittime = to;
+  }
+  ev_tstamp mintime = loop->backend->mintime;
+  if (EV_UNLIKELY(waittime < mintime))
+    waittime = waittime <= 0. ? 0. : mintime;
+  return waittime;
+}
 
-  // The clock is only needed to compute the time until the next timer or
-  // periodic (and for the io collect interval); io-only loops skip it.
+// block_time with periodics or collect intervals.
+[[gnu::noinline]] ev_tstamp block_time_extras(ev_loop *loop, ev_tstamp waittime)
+{
   ev_tstamp prev_mn_now = loop->mn_now;
   if (loop->timers.count || loop->periodics.count || loop->io_blocktime > 0.)
     time_update(loop);
 
-  ev_tstamp waittime = loop->timerfd >= 0 ? kMaxBlockTimeTimerfd : kMaxBlockTime;
   if (loop->timers.count) {
     ev_tstamp to = loop->timers.top().at - loop->mn_now;
     if (to < waittime)
@@ -165,12 +173,33 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
   return waittime;
 }
 
+// How long the backend may block: 0 when the caller said NOWAIT, when idle
+// watchers want to run, when nothing references the loop, or when a wake-up
+// was already signalled; else until the next timer or periodic, raised to
+// the timeout collect interval and to the backend's resolution.  With an io
+// collect interval, part of the time is spent in ev_sleep here instead.
+// (The clock is only read to compute a time until a timer or periodic.)
+inline ev_tstamp block_time(ev_loop *loop, int flags)
+{
+  if ((flags & EVRUN_NOWAIT) || !loop->activecnt)
+    return 0.;
+  const unsigned extras = loop->extras;
+  if (EV_UNLIKELY(extras & (kExtraIdle | kExtraWakeup)))
+    if ((extras & kExtraIdle) || loop->pipe_write_skipped.load(std::memory_order_seq_cst))
+      return 0.;
+
+  ev_tstamp waittime = loop->timerfd >= 0 ? kMaxBlockTimeTimerfd : kMaxBlockTime;
+  if (EV_UNLIKELY(extras & (kExtraPeriodic | kExtraCollect)))
+    return block_time_extras(loop, waittime);
+  return until_next_timer(loop, waittime);
+}
+
 // Block in the backend and collect io events; then update the clock.
 inline void poll_for_events(ev_loop *loop, int flags)
 {
   // Announce that we may block, so senders of wake-ups write to the fd
   // (only needed once the loop has one: ev_async/ev_signal create it).
-  const bool wakeups = loop->pipe_w.active;
+  const bool wakeups = loop->extras & kExtraWakeup;
   if (wakeups)
     loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
   ev_tstamp waittime = block_time(loop, flags);
@@ -188,10 +217,8 @@ inline void poll_for_events(ev_loop *loop, int flags)
 // Queue what became due: timers, then periodics, then idles (idle rule),
 // then all check watchers.  Invocation is LIFO within a priority, so at
 // equal priority checks run first and io last.
-inline void queue_due_watchers(ev_loop *loop)
+[[gnu::noinline]] void queue_due_extras(ev_loop *loop)
 {
-  if (loop->timers.count && loop->timers.top().at < loop->mn_now)
-    timers_reify(loop);
   if (loop->periodics.count && loop->periodics.top().at < loop->ev_rt_now)
     periodics_reify(loop);
   if (loop->idleall)
@@ -200,13 +227,38 @@ inline void queue_due_watchers(ev_loop *loop)
     queue_events(loop, loop->checks.data, loop->checks.count, EV_CHECK);
 }
 
+inline void queue_due_watchers(ev_loop *loop)
+{
+  if (loop->timers.count && loop->timers.top().at < loop->mn_now)
+    timers_reify(loop);
+  if (EV_UNLIKELY(loop->extras & (kExtraPeriodic | kExtraIdle | kExtraCheck)))
+    queue_due_extras(loop);
+}
+
 // The backend found its kernel state unusable (epoll: a registration of an
 // fd number that now denotes another open file keeps reporting events):
 // rebuild it.  Unlike libev, fork watchers do not run: there was no fork.
 void backend_rebuild(ev_loop *loop)
 {
   loop->backend_rebuild = 0;
+  loop->extras &= ~kExtraPostfork;
   loop->backend->fork(loop);
+}
+
+// Steps 1, 2 and 4 of an iteration when they have work (fork, prepare,
+// rebuild); true when a prepare callback asked to break.
+[[gnu::noinline]] bool before_poll_extras(ev_loop *loop)
+{
+  detect_fork(loop);
+  run_fork_watchers(loop);
+  run_prepare_watchers(loop);
+  if (EV_UNLIKELY(loop->loop_done))
+    return true;
+  if (EV_UNLIKELY(loop->postfork))
+    loop_fork_rebuild(loop);
+  else if (EV_UNLIKELY(loop->backend_rebuild))
+    backend_rebuild(loop);
+  return false;
 }
 
 }  // namespace
@@ -218,6 +270,7 @@ namespace ev_detail {
 void loop_fork_rebuild(ev_loop *loop)
 {
   loop->backend_rebuild = 0;
+  loop->extras &= ~kExtraPostfork;
   loop->backend->fork(loop);
   wakeup_fork(loop);
   signalfd_fork(loop);
@@ -305,7 +358,11 @@ void ev_loop_destroy(struct ev_loop *loop)
 
 // Only sets a flag: the next iteration runs the fork watchers and rebuilds
 // kernel state (SEMANTICS.md §14).
-void ev_loop_fork(struct ev_loop *loop) noexcept { loop->postfork = 1; }
+void ev_loop_fork(struct ev_loop *loop) noexcept
+{
+  loop->postfork = 1;
+  loop->extras |= kExtraPostfork;
+}
 
 unsigned int ev_backend(struct ev_loop *loop) noexcept { return loop->backend->flag; }
 
@@ -331,36 +388,32 @@ int ev_run(struct ev_loop *loop, int flags)
 
   do {
     // 1. If a fork was detected or announced: queue and invoke fork watchers.
-    detect_fork(loop);
-    run_fork_watchers(loop);
-
     // 2. Queue and invoke all prepare watchers (and anything else pending).
-    run_prepare_watchers(loop);
-
     // 3. If ev_break was called, stop here: no poll, no iteration counted.
-    if (EV_UNLIKELY(loop->loop_done))
+    // 4. After a fork, rebuild the kernel state (then step 5).
+    // (One test of loop->extras skips 1, 2 and 4 when they have nothing to do.)
+    if (EV_UNLIKELY(loop->extras & (kExtraForkcheck | kExtraPostfork | kExtraPrepare))) {
+      if (before_poll_extras(loop))
+        break;
+    } else if (EV_UNLIKELY(loop->loop_done))
       break;
 
-    // 4. After a fork, rebuild the kernel state; then tell the kernel about
-    //    the fds whose wanted events changed since the last iteration.
-    if (EV_UNLIKELY(loop->postfork))
-      loop_fork_rebuild(loop);
-    else if (EV_UNLIKELY(loop->backend_rebuild))
-      backend_rebuild(loop);
+    // 5. Tell the kernel about the fds whose wanted events changed since
+    //    the last iteration.
     if (loop->fds.changes.count)
       fd_reify(loop);
 
-    // 5-7. Update the clock, compute the block time, block in the backend
+    // 6-8. Update the clock, compute the block time, block in the backend
     //      (queueing io events), update the clock again.
     poll_for_events(loop, flags);
 
-    // 8. Queue expired timers, due periodics, idle watchers, check watchers.
+    // 9. Queue expired timers, due periodics, idle watchers, check watchers.
     queue_due_watchers(loop);
 
-    // 9. Invoke everything pending, highest priority first.
+    // 10. Invoke everything pending, highest priority first.
     invoke_pending(loop);
 
-    // 10. Repeat while references remain and neither a break nor
+    // 11. Repeat while references remain and neither a break nor
     //     EVRUN_ONCE/EVRUN_NOWAIT says otherwise.
   } while (EV_LIKELY(loop->activecnt && !loop->loop_done && !(flags & (EVRUN_ONCE | EVRUN_NOWAIT))));
 
@@ -383,11 +436,13 @@ unsigned int ev_depth(struct ev_loop *loop) noexcept { return loop->loop_depth; 
 void ev_set_io_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexcept
 {
   loop->io_blocktime = interval;
+  extras_set(loop, kExtraCollect, loop->io_blocktime > 0. || loop->timeout_blocktime > 0.);
 }
 
 void ev_set_timeout_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexcept
 {
   loop->timeout_blocktime = interval;
+  extras_set(loop, kExtraCollect, loop->io_blocktime > 0. || loop->timeout_blocktime > 0.);
 }
 
 void ev_set_userdata(struct ev_loop *loop, void *data) noexcept { loop->userdata = data; }
@@ -404,6 +459,7 @@ void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop
 {
   loop->release_cb = release;
   loop->acquire_cb = acquire;
+  extras_set(loop, kExtraHooks, release || acquire);
 }
 
 // ---------------------------------------------------------------------------

@@ -34,6 +34,9 @@ struct ev_loop {
   ev_tstamp rt_offset;       // ev_rt_now - mn_now, re-measured every 0.5 s
   ev_tstamp rt_checked_at;   // mn_now when the wall clock was last read
 
+  // --- optional work of an iteration (see kExtra* below) -------------------
+  unsigned extras;
+
   // --- invocation (ev.cc, core/pending.h) -----------------------------------
   ev_detail::pending_queues pending;
   int activecnt;             // references: ev_run runs while > 0
@@ -106,6 +109,39 @@ struct ev_loop {
 };
 
 namespace ev_detail {
+
+// ---------------------------------------------------------------------------
+// loop->extras: which optional parts of an iteration have work.  Most loops
+// have no prepare/check/idle/periodic watchers, no fork to handle and no
+// hooks, and one test of this mask skips all of them; the bits are set and
+// cleared where the state they summarise changes (ev_verify checks them).
+// ---------------------------------------------------------------------------
+enum : unsigned {
+  kExtraForkcheck = 1u << 0,  // EVFLAG_FORKCHECK: compare getpid() each time
+  kExtraPostfork = 1u << 1,   // a fork was announced, or the backend wants a rebuild
+  kExtraPrepare = 1u << 2,    // prepare watchers are active
+  kExtraCheck = 1u << 3,      // check watchers are active
+  kExtraIdle = 1u << 4,       // idle watchers are active
+  kExtraPeriodic = 1u << 5,   // periodics are active
+  kExtraWakeup = 1u << 6,     // the wake-up fd exists (ev_async, ev_signal)
+  kExtraCollect = 1u << 7,    // io or timeout collect interval set
+  kExtraHooks = 1u << 8,      // release/acquire callbacks set
+};
+
+// What the flags summarise, computed from scratch (ev_verify compares).
+unsigned extras_from_state(const ev_loop *loop);
+
+inline void extras_set(ev_loop *loop, unsigned bit, bool on)
+{
+  loop->extras = on ? loop->extras | bit : loop->extras & ~bit;
+}
+
+// A backend found its kernel state unusable: rebuild it before the next poll.
+inline void request_backend_rebuild(ev_loop *loop)
+{
+  loop->backend_rebuild = 1;
+  loop->extras |= kExtraPostfork;
+}
 
 // ---------------------------------------------------------------------------
 // Watcher life cycle helpers (ev(3) WATCHER STATES)
@@ -196,7 +232,7 @@ inline void stop_internal_io(ev_loop *loop, ev_io *w);
 // ev_run must not be entered from them (ev(3)): in_release marks that.
 inline void release_hook(ev_loop *loop)
 {
-  if (loop->release_cb) {
+  if (EV_UNLIKELY(loop->extras & kExtraHooks) && loop->release_cb) {
     loop->in_release = 1;
     loop->release_cb(loop);
     loop->in_release = 0;
@@ -204,7 +240,7 @@ inline void release_hook(ev_loop *loop)
 }
 inline void acquire_hook(ev_loop *loop)
 {
-  if (loop->acquire_cb) {
+  if (EV_UNLIKELY(loop->extras & kExtraHooks) && loop->acquire_cb) {
     loop->in_release = 1;
     loop->acquire_cb(loop);
     loop->in_release = 0;

@@ -172,23 +172,55 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
   int err = ctl(st, want ? EPOLL_CTL_MOD : EPOLL_CTL_DEL, fd, want, e.bdata);
   e.bmask = static_cast<unsigned char>(want);
   if (err)
-    loop->backend_rebuild = 1;
+    request_backend_rebuild(loop);
+}
+
+// The closed-fd sweep, see (b).
+[[gnu::noinline, gnu::cold]] void sweep(ev_loop *loop, epoll_state *st, ev_tstamp now)
+{
+  st->last_sweep = now;
+  fd_kill_invalid(loop);
+}
+
+// See (c): the always-ready fds get their events in every iteration.
+[[gnu::noinline]] void report_always_ready(ev_loop *loop, epoll_state *st)
+{
+  for (int i = 0; i < st->always_ready.count; ++i) {
+    int fd = st->always_ready.data[i];
+    if (loop->fds.entries[fd].events)
+      fd_event(loop, fd, loop->fds.entries[fd].events);
+  }
+}
+
+// A full buffer: there may be more; make room for next time.
+[[gnu::noinline, gnu::cold]] void grow_events(epoll_state *st)
+{
+  st->capacity *= 2;
+  st->events = static_cast<struct epoll_event *>(
+      ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(st->capacity)));
 }
 
 void epoll_poll(ev_loop *loop, ev_tstamp timeout)
 {
   epoll_state *st = state(loop);
-  if (st->always_ready.count)
+  const bool always_ready = st->always_ready.count;
+  if (EV_UNLIKELY(always_ready))
     timeout = 0.;
 
   release_hook(loop);
   int n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
   acquire_hook(loop);
 
-  if (EV_UNLIKELY(n < 0)) {
-    if (errno != EINTR)
-      ev_syserr("(libev) epoll_wait");
-    return;
+  if (EV_UNLIKELY(n <= 0)) {
+    if (n < 0) {
+      if (errno != EINTR)
+        ev_syserr("(libev) epoll_wait");
+      return;
+    }
+    // Timed out with nothing to report: a good moment for the sweep, see
+    // (b) (mn_now is the time before blocking; we waited `timeout` more).
+    if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle)
+      sweep(loop, st, loop->mn_now + timeout);
   }
 
   for (int i = 0; i < n; ++i) {
@@ -199,7 +231,7 @@ void epoll_poll(ev_loop *loop, ev_tstamp timeout)
 
     // A registration we do not know (any more): stale, see (a).
     if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
-      loop->backend_rebuild = 1;
+      request_backend_rebuild(loop);
       continue;
     }
     if (EV_UNLIKELY(e.bmask & ~e.events))
@@ -210,27 +242,13 @@ void epoll_poll(ev_loop *loop, ev_tstamp timeout)
     fd_event(loop, fd, got);
   }
 
-  // A full buffer: there may be more; make room for next time.
-  if (EV_UNLIKELY(n == st->capacity)) {
-    st->capacity *= 2;
-    st->events = static_cast<struct epoll_event *>(
-        ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(st->capacity)));
-  }
-
-  for (int i = 0; i < st->always_ready.count; ++i) {
-    int fd = st->always_ready.data[i];
-    if (loop->fds.entries[fd].events)
-      fd_event(loop, fd, loop->fds.entries[fd].events);
-  }
-
-  // See (b).  mn_now is the time before blocking; a call that timed out
-  // without events has waited `timeout` on top of it.
-  ev_tstamp now = n == 0 ? loop->mn_now + timeout : loop->mn_now;
-  ev_tstamp since = now - st->last_sweep;
-  if (EV_UNLIKELY(since >= kSweepWhenBusy || (n == 0 && timeout > 0. && since >= kSweepWhenIdle))) {
-    st->last_sweep = now;
-    fd_kill_invalid(loop);
-  }
+  if (EV_UNLIKELY(n == st->capacity))
+    grow_events(st);
+  if (EV_UNLIKELY(always_ready))
+    report_always_ready(loop, st);
+  // and at least once a second while busy, see (b)
+  if (EV_UNLIKELY(loop->mn_now - st->last_sweep >= kSweepWhenBusy))
+    sweep(loop, st, loop->mn_now);
 }
 
 void epoll_fork(ev_loop *loop)

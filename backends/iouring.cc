@@ -581,7 +581,7 @@ void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed, unsigned 
   unsigned lost = load_acquire(r.cq_overflow);
   if (EV_UNLIKELY(lost != st->overflow_seen)) {
     st->overflow_seen = lost;  // completions are gone: only re-arming everything helps
-    loop->backend_rebuild = 1;
+    request_backend_rebuild(loop);
   }
   // Room for every live poll plus the removals and cancellations of one
   // iteration's changes: four completions per armed fd.
@@ -590,7 +590,7 @@ void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed, unsigned 
     while (size < st->cq_limit && size / 4 < armed)
       size *= 2;
     st->want_cq = size < st->cq_limit ? size : st->cq_limit;
-    loop->backend_rebuild = 1;
+    request_backend_rebuild(loop);
   }
 }
 

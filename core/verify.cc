@@ -64,8 +64,33 @@ void verify_fds(ev_loop *loop)
 
 }  // namespace
 
+unsigned extras_from_state(const ev_loop *loop)
+{
+  unsigned e = 0;
+  if (loop->curpid)
+    e |= kExtraForkcheck;
+  if (loop->postfork || loop->backend_rebuild)
+    e |= kExtraPostfork;
+  if (loop->prepares.count)
+    e |= kExtraPrepare;
+  if (loop->checks.count)
+    e |= kExtraCheck;
+  if (loop->idleall)
+    e |= kExtraIdle;
+  if (loop->periodics.count)
+    e |= kExtraPeriodic;
+  if (loop->pipe_w.active)
+    e |= kExtraWakeup;
+  if (loop->io_blocktime > 0. || loop->timeout_blocktime > 0.)
+    e |= kExtraCollect;
+  if (loop->release_cb || loop->acquire_cb)
+    e |= kExtraHooks;
+  return e;
+}
+
 void verify(ev_loop *loop)
 {
+  check(loop->extras == extras_from_state(loop), "loop->extras out of sync", static_cast<long long>(loop->extras));
   loop->pending.settle();  // check the slots a virtual batch stands for, too
   verify_heap(loop->timers, "timer heap broken");
   verify_heap(loop->periodics, "periodic heap broken");

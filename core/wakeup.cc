@@ -69,6 +69,7 @@ void start_watcher_on_fd(ev_loop *loop)
   ev_io_init(&loop->pipe_w, pipe_cb, loop->evpipe[0], EV_READ);
   ev_set_priority(&loop->pipe_w, EV_MAXPRI);
   start_internal_io(loop, &loop->pipe_w);
+  loop->extras |= kExtraWakeup;
 }
 
 }  // namespace
@@ -90,6 +91,7 @@ void wakeup_destroy(ev_loop *loop)
 {
   stop_internal_io(loop, &loop->pipe_w);
   close_fds(loop);
+  loop->extras &= ~kExtraWakeup;
 }
 
 void wakeup_fork(ev_loop *loop)

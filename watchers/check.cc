@@ -12,6 +12,7 @@ void ev_check_start(struct ev_loop *loop, ev_check *w) noexcept
     return;
   loop->pending.settle();  // the array may be the source of a virtual batch
   start_watcher(loop, as_w(w), loop->checks.push(as_w(w)));
+  loop->extras |= kExtraCheck;
   EV_FREQUENT_CHECK(loop);
 }
 
@@ -23,6 +24,8 @@ void ev_check_stop(struct ev_loop *loop, ev_check *w) noexcept
   loop->pending.settle();
   array_del(loop->checks, as_w(w));
   stop_watcher(loop, as_w(w));
+  if (!loop->checks.count)
+    loop->extras &= ~kExtraCheck;
   EV_FREQUENT_CHECK(loop);
 }
 

@@ -38,6 +38,7 @@ void ev_idle_start(struct ev_loop *loop, ev_idle *w) noexcept
   array<W> &a = loop->idles[w->priority - EV_MINPRI];
   start_watcher(loop, as_w(w), a.push(as_w(w)));
   ++loop->idleall;
+  loop->extras |= kExtraIdle;
   EV_FREQUENT_CHECK(loop);
 }
 
@@ -49,7 +50,8 @@ void ev_idle_stop(struct ev_loop *loop, ev_idle *w) noexcept
   loop->pending.settle();
   array_del(loop->idles[w->priority - EV_MINPRI], as_w(w));
   stop_watcher(loop, as_w(w));
-  --loop->idleall;
+  if (!--loop->idleall)
+    loop->extras &= ~kExtraIdle;
   EV_FREQUENT_CHECK(loop);
 }
 

@@ -194,6 +194,7 @@ void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
 
   start_watcher(loop, as_w(w), 0);
   loop->periodics.insert(as_wt(w));
+  loop->extras |= kExtraPeriodic;
   EV_FREQUENT_CHECK(loop);
 }
 
@@ -204,6 +205,8 @@ void ev_periodic_stop(struct ev_loop *loop, ev_periodic *w) noexcept
     return;
   loop->periodics.remove(w->active);
   stop_watcher(loop, as_w(w));
+  if (!loop->periodics.count)
+    loop->extras &= ~kExtraPeriodic;
   EV_FREQUENT_CHECK(loop);
 }
 

@@ -12,6 +12,7 @@ void ev_prepare_start(struct ev_loop *loop, ev_prepare *w) noexcept
     return;
   loop->pending.settle();  // the array may be the source of a virtual batch
   start_watcher(loop, as_w(w), loop->prepares.push(as_w(w)));
+  loop->extras |= kExtraPrepare;
   EV_FREQUENT_CHECK(loop);
 }
 
@@ -23,6 +24,8 @@ void ev_prepare_stop(struct ev_loop *loop, ev_prepare *w) noexcept
   loop->pending.settle();
   array_del(loop->prepares, as_w(w));
   stop_watcher(loop, as_w(w));
+  if (!loop->prepares.count)
+    loop->extras &= ~kExtraPrepare;
   EV_FREQUENT_CHECK(loop);
 }
 
