@@ -52,7 +52,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   loop->mn_now = monotonic_now();
   loop->ev_rt_now = realtime_now();
   loop->rt_offset = loop->ev_rt_now - loop->mn_now;
-  loop->rt_checked_at = loop->mn_now;
+  loop->rt_recheck_at = loop->mn_now + kRealtimeRecheck;
 
   // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.
   if (requested & EVFLAG_FORKCHECK) {
@@ -64,6 +64,8 @@ bool loop_init(ev_loop *loop, unsigned int requested)
     flags |= ev_recommended_backends();
   if (!backend_select(loop, flags))
     return false;
+  loop->backend_mintime = loop->backend->mintime;
+  loop->max_block = kMaxBlockTime;
 
   // The internal watchers start out initialised but stopped.
   ev_init(&loop->pipe_w, nullptr);
@@ -131,7 +133,7 @@ inline ev_tstamp until_next_timer(ev_loop *loop, ev_tstamp waittime)
     if (to < waittime)
       waittime = to;
   }
-  ev_tstamp mintime = loop->backend->mintime;
+  ev_tstamp mintime = loop->backend_mintime;
   if (EV_UNLIKELY(waittime < mintime))
     waittime = waittime <= 0. ? 0. : mintime;
   return waittime;
@@ -188,7 +190,7 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
     if ((extras & kExtraIdle) || loop->pipe_write_skipped.load(std::memory_order_seq_cst))
       return 0.;
 
-  ev_tstamp waittime = loop->timerfd >= 0 ? kMaxBlockTimeTimerfd : kMaxBlockTime;
+  ev_tstamp waittime = loop->max_block;
   if (EV_UNLIKELY(extras & (kExtraPeriodic | kExtraCollect)))
     return block_time_extras(loop, waittime);
   return until_next_timer(loop, waittime);
@@ -410,12 +412,16 @@ int ev_run(struct ev_loop *loop, int flags)
     // 9. Queue expired timers, due periodics, idle watchers, check watchers.
     queue_due_watchers(loop);
 
-    // 10. Invoke everything pending, highest priority first.
-    invoke_pending(loop);
+    // 10. Invoke everything pending, highest priority first (the default
+    //     invocation inline: this is the hot end of every iteration).
+    if (EV_UNLIKELY(loop->extras & kExtraInvokeCb))
+      loop->invoke_cb(loop);
+    else if (loop->pending.mask)
+      loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
 
     // 11. Repeat while references remain and neither a break nor
     //     EVRUN_ONCE/EVRUN_NOWAIT says otherwise.
-  } while (EV_LIKELY(loop->activecnt && !loop->loop_done && !(flags & (EVRUN_ONCE | EVRUN_NOWAIT))));
+  } while (EV_LIKELY(!(flags & (EVRUN_ONCE | EVRUN_NOWAIT)) && loop->activecnt && !loop->loop_done));
 
   // EVBREAK_ONE ends this ev_run only; EVBREAK_ALL stays for the outer ones.
   if (loop->loop_done == EVBREAK_ONE)
@@ -452,6 +458,7 @@ void *ev_userdata(struct ev_loop *loop) noexcept { return loop->userdata; }
 void ev_set_invoke_pending_cb(struct ev_loop *loop, ev_loop_callback cb) noexcept
 {
   loop->invoke_cb = cb ? cb : ev_invoke_pending;
+  extras_set(loop, kExtraInvokeCb, loop->invoke_cb != ev_invoke_pending);
 }
 
 void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop *) noexcept,

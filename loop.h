@@ -32,7 +32,7 @@ struct ev_loop {
   ev_tstamp ev_rt_now;       // ev_now(): wall-clock time of the last update
   ev_tstamp mn_now;          // CLOCK_MONOTONIC of the last update
   ev_tstamp rt_offset;       // ev_rt_now - mn_now, re-measured every 0.5 s
-  ev_tstamp rt_checked_at;   // mn_now when the wall clock was last read
+  ev_tstamp rt_recheck_at;   // mn_now at which to read the wall clock again
 
   // --- optional work of an iteration (see kExtra* below) -------------------
   unsigned extras;
@@ -70,6 +70,8 @@ struct ev_loop {
   ev_tstamp io_blocktime;       // ev_set_io_collect_interval
   ev_tstamp timeout_blocktime;  // ev_set_timeout_collect_interval
   ev_tstamp suspended_at;       // mn_now at ev_suspend
+  ev_tstamp max_block;          // longest poll: kMaxBlockTime, longer with a timerfd
+  ev_tstamp backend_mintime;    // loop->backend->mintime
 
   // --- hooks -------------------------------------------------------------
   void *userdata;
@@ -126,6 +128,7 @@ enum : unsigned {
   kExtraWakeup = 1u << 6,     // the wake-up fd exists (ev_async, ev_signal)
   kExtraCollect = 1u << 7,    // io or timeout collect interval set
   kExtraHooks = 1u << 8,      // release/acquire callbacks set
+  kExtraInvokeCb = 1u << 9,   // ev_set_invoke_pending_cb replaced the invocation
 };
 
 // What the flags summarise, computed from scratch (ev_verify compares).
@@ -192,8 +195,10 @@ inline void feed_reverse_done(ev_loop *loop, int type)
 // default one is skipped when there is nothing to invoke.
 inline void invoke_pending(ev_loop *loop)
 {
-  if (loop->pending.mask || loop->invoke_cb != ev_invoke_pending)
+  if (EV_UNLIKELY(loop->extras & kExtraInvokeCb))
     loop->invoke_cb(loop);
+  else if (loop->pending.mask)
+    ev_invoke_pending(loop);
 }
 
 // Singly linked lists of io/signal/child/stat watchers (newest first).
@@ -289,7 +294,7 @@ inline void ev_detail::time_update(ev_loop *loop)
 {
   ev_tstamp mn = monotonic_now();
   loop->mn_now = mn;
-  if (EV_LIKELY(mn - loop->rt_checked_at < kRealtimeRecheck))
+  if (EV_LIKELY(mn < loop->rt_recheck_at))
     loop->ev_rt_now = loop->rt_offset + mn;
   else
     time_update_realtime(loop);

@@ -200,6 +200,19 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
       ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(st->capacity)));
 }
 
+// EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
+// EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): see (f).
+constexpr unsigned char kReadiness[32] = {
+#define EV_NG_RDY(b) static_cast<unsigned char>((((b) & 0x19) ? EV_READ : 0) | (((b) & 0x1c) ? EV_WRITE : 0))
+    EV_NG_RDY(0),  EV_NG_RDY(1),  EV_NG_RDY(2),  EV_NG_RDY(3),  EV_NG_RDY(4),  EV_NG_RDY(5),  EV_NG_RDY(6),
+    EV_NG_RDY(7),  EV_NG_RDY(8),  EV_NG_RDY(9),  EV_NG_RDY(10), EV_NG_RDY(11), EV_NG_RDY(12), EV_NG_RDY(13),
+    EV_NG_RDY(14), EV_NG_RDY(15), EV_NG_RDY(16), EV_NG_RDY(17), EV_NG_RDY(18), EV_NG_RDY(19), EV_NG_RDY(20),
+    EV_NG_RDY(21), EV_NG_RDY(22), EV_NG_RDY(23), EV_NG_RDY(24), EV_NG_RDY(25), EV_NG_RDY(26), EV_NG_RDY(27),
+    EV_NG_RDY(28), EV_NG_RDY(29), EV_NG_RDY(30), EV_NG_RDY(31),
+#undef EV_NG_RDY
+};
+static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
+
 void epoll_poll(ev_loop *loop, ev_tstamp timeout)
 {
   epoll_state *st = state(loop);
@@ -207,9 +220,12 @@ void epoll_poll(ev_loop *loop, ev_tstamp timeout)
   if (EV_UNLIKELY(always_ready))
     timeout = 0.;
 
-  release_hook(loop);
+  const bool hooks = loop->extras & kExtraHooks;
+  if (EV_UNLIKELY(hooks))
+    release_hook(loop);
   int n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
-  acquire_hook(loop);
+  if (EV_UNLIKELY(hooks))
+    acquire_hook(loop);
 
   if (EV_UNLIKELY(n <= 0)) {
     if (n < 0) {
@@ -223,6 +239,11 @@ void epoll_poll(ev_loop *loop, ev_tstamp timeout)
       sweep(loop, st, loop->mn_now + timeout);
   }
 
+  // Queue the watchers of every reported fd (fd_event, specialised: the
+  // pending mask is collected in a register and stored once).
+  pending_queues &q = loop->pending;
+  q.settle();
+  unsigned mask = q.mask;
   for (int i = 0; i < n; ++i) {
     const struct epoll_event &ev = st->events[i];
     int fd = static_cast<int>(static_cast<uint32_t>(ev.data.u64));
@@ -237,10 +258,14 @@ void epoll_poll(ev_loop *loop, ev_tstamp timeout)
     if (EV_UNLIKELY(e.bmask & ~e.events))
       drop_unwanted(loop, st, fd, e);
 
-    int got = (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP) ? EV_READ : 0) |
-              (ev.events & (EPOLLOUT | EPOLLERR | EPOLLHUP) ? EV_WRITE : 0);
-    fd_event(loop, fd, got);
+    const int got = kReadiness[ev.events & 0x1f];
+    for (WL w = e.head; w; w = w->next) {
+      int rev = reinterpret_cast<ev_io *>(w)->events & got;
+      if (rev)
+        mask |= q.feed_unmasked(as_w(w), rev);
+    }
   }
+  q.mask = mask;
 
   if (EV_UNLIKELY(n == st->capacity))
     grow_events(st);

@@ -22,7 +22,7 @@ void time_update_realtime(ev_loop *loop)
     if (loop->mn_now - before < kMinTimeJump * 0.01)
       break;
   }
-  loop->rt_checked_at = loop->mn_now;
+  loop->rt_recheck_at = loop->mn_now + kRealtimeRecheck;
   loop->ev_rt_now = rt;
 
   ev_tstamp jump = offset - loop->rt_offset;
@@ -33,7 +33,7 @@ void time_update_realtime(ev_loop *loop)
 
 void time_force_realtime_check(ev_loop *loop)
 {
-  loop->rt_checked_at = -kRealtimeRecheck * 4.;
+  loop->rt_recheck_at = -1e300;
 }
 
 }  // namespace ev_detail

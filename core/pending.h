@@ -148,6 +148,27 @@ struct pending_queues {
 
   [[gnu::noinline]] void feed_again(W w, int revents) { slot_of(w).revents |= revents; }
 
+  // feed() for a run of feeds (a backend reporting its events): the caller
+  // has settled the batches once and ORs the returned level bit into the
+  // mask it writes back at the end.
+  unsigned feed_unmasked(W w, int revents)
+  {
+    if (EV_UNLIKELY(w->pending)) {
+      feed_again(w, revents);
+      return 0;
+    }
+    int p = level_of(w);
+    array<pending_slot> &l = level[p];
+    int n = l.count;
+    if (EV_UNLIKELY(n == l.capacity))
+      l.grow(n + 1);
+    l.data[n].w = w;
+    l.data[n].revents = revents;
+    l.count = ++n;
+    w->pending = n;
+    return 1u << p;
+  }
+
   // Queue a whole watcher array in index order (later ones are invoked
   // first), as a virtual batch when possible.
   void feed_batch(W *ws, int n, int revents)

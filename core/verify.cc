@@ -85,6 +85,8 @@ unsigned extras_from_state(const ev_loop *loop)
     e |= kExtraCollect;
   if (loop->release_cb || loop->acquire_cb)
     e |= kExtraHooks;
+  if (loop->invoke_cb != ev_invoke_pending)
+    e |= kExtraInvokeCb;
   return e;
 }
 

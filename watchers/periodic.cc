@@ -87,6 +87,7 @@ void timerfd_open(ev_loop *loop)
   // ev_now() too).
   time_update(loop);
   timerfd_arm(loop);
+  loop->max_block = kMaxBlockTimeTimerfd;  // jumps are noticed without waking up
   ev_io_init(&loop->timerfd_w, timerfd_cb, loop->timerfd, EV_READ);
   ev_set_priority(&loop->timerfd_w, EV_MAXPRI);
   start_internal_io(loop, &loop->timerfd_w);
@@ -165,6 +166,7 @@ void timerfd_destroy(ev_loop *loop)
     ::close(loop->timerfd);
   }
   loop->timerfd = -1;
+  loop->max_block = kMaxBlockTime;
 }
 
 }  // namespace ev_detail
