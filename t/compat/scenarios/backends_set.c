@@ -1,7 +1,7 @@
-/* The backend sets. libev-ng implements select, poll and epoll only:
- * ev_supported_backends is 0x7 and a loop restricted to io_uring or Linux AIO cannot be
- * created. libev 4.33 (Debian) supports io_uring as well (0x87). */
-#include "../scenarios/scenario.h"
+/* The backend sets: supported 0x87 (select, poll, epoll, io_uring), recommended 0x07, the
+ * embeddable ones among them; a loop restricted to io_uring can be created, one restricted
+ * to Linux AIO (not built into Debian's libev) cannot. */
+#include "scenario.h"
 
 static void
 scenario (void)
