@@ -33,9 +33,15 @@ struct heap {
   heap_node *nodes;  // valid indices: kHeap0 .. kHeap0 + count - 1
   int count;
   int capacity;      // nodes allocated, including the kHeap0 unused ones
+  void *block;       // what ev_realloc returned; nodes is 64-byte aligned in it
 
-  static int parent(int k) { return (k - kHeap0 - 1) / kArity + kHeap0; }
-  static int first_child(int k) { return kArity * (k - kHeap0) + kHeap0 + 1; }
+  // The four children of a node are nodes 4j .. 4j+3: with `nodes` aligned
+  // to 64 bytes they share one cache line, so a sift step costs one miss.
+  static constexpr std::size_t kAlign = 64;
+
+  // (unsigned: the divisions become shifts)
+  static std::size_t parent(std::size_t k) { return (k - kHeap0 - 1) / kArity + kHeap0; }
+  static std::size_t first_child(std::size_t k) { return kArity * (k - kHeap0) + kHeap0 + 1; }
 
   bool empty() const { return count == 0; }
   const heap_node &top() const { return nodes[kHeap0]; }
@@ -53,10 +59,10 @@ struct heap {
   void upheap(int k0)
   {
     heap_node *const n = nodes;
-    const heap_node he = n[k0];
     std::size_t k = static_cast<std::size_t>(k0);
+    const heap_node he = n[k];
     while (k > kHeap0) {
-      std::size_t p = (k - kHeap0 - 1) / kArity + kHeap0;
+      const std::size_t p = parent(k);
       if (n[p].at <= he.at)
         break;
       n[k] = n[p];
@@ -70,56 +76,45 @@ struct heap {
   void downheap(int k0)
   {
     heap_node *const n = nodes;
-    const heap_node he = n[k0];
-    std::size_t k = static_cast<std::size_t>(k0);
-    const std::size_t e = static_cast<std::size_t>(end());
+    heap_node *const e = n + end();
+    heap_node *hole = n + k0;
+    const heap_node he = *hole;
     for (;;) {
-      const std::size_t c = kArity * (k - kHeap0) + kHeap0 + 1;  // first child
-      const heap_node *const cp = n + c;
-      std::size_t m;  // which child: the first with the smallest deadline
-      ev_tstamp minat;
-      if (EV_LIKELY(c + kArity <= e)) {  // all four exist: the common case
-        m = 0;
-        minat = cp[0].at;
-        if (cp[1].at < minat) {
-          m = 1;
-          minat = cp[1].at;
-        }
-        if (cp[2].at < minat) {
-          m = 2;
-          minat = cp[2].at;
-        }
-        if (cp[3].at < minat) {
-          m = 3;
-          minat = cp[3].at;
-        }
-      } else if (c < e) {
-        m = 0;
-        minat = cp[0].at;
-        for (std::size_t i = 1; c + i < e; ++i)
-          if (cp[i].at < minat) {
-            m = i;
-            minat = cp[i].at;
-          }
+      heap_node *const cp = n + first_child(static_cast<std::size_t>(hole - n));
+      heap_node *minp;  // the first child with the smallest deadline
+      if (EV_LIKELY(cp + kArity <= e)) {  // all four exist: the common case
+        minp = cp;
+        if (cp[1].at < minp->at)
+          minp = cp + 1;
+        if (cp[2].at < minp->at)
+          minp = cp + 2;
+        if (cp[3].at < minp->at)
+          minp = cp + 3;
+      } else if (cp < e) {
+        minp = cp;
+        for (heap_node *q = cp + 1; q < e; ++q)
+          if (q->at < minp->at)
+            minp = q;
       } else
         break;
-      if (he.at <= minat)
+      if (he.at <= minp->at)
         break;
-      n[k] = cp[m];
-      n[k].w->active = static_cast<int>(k);
-      k = c + m;
+      *hole = *minp;
+      hole->w->active = static_cast<int>(hole - n);
+      hole = minp;
     }
-    n[k] = he;
-    he.w->active = static_cast<int>(k);
+    *hole = he;
+    he.w->active = static_cast<int>(hole - n);
   }
 
   // Restore the heap after the node at k changed its deadline.
-  void adjust(int k)
+  void adjust(int k0)
   {
+    std::size_t k = static_cast<std::size_t>(k0);
     if (k > kHeap0 && nodes[k].at <= nodes[parent(k)].at)
-      upheap(k);
+      upheap(k0);
     else
-      downheap(k);
+      downheap(k0);
   }
 
   void insert(WT w)
@@ -136,7 +131,13 @@ struct heap {
   [[gnu::noinline, gnu::cold]] void grow()
   {
     int cap = capacity ? capacity * 2 : 16;
-    nodes = static_cast<heap_node *>(ev_realloc(nodes, sizeof(heap_node) * static_cast<std::size_t>(cap)));
+    std::size_t old_offset = nodes ? static_cast<std::size_t>(reinterpret_cast<char *>(nodes) - static_cast<char *>(block)) : 0;
+    block = ev_realloc(block, sizeof(heap_node) * static_cast<std::size_t>(cap) + kAlign);
+    char *b = static_cast<char *>(block);
+    std::size_t offset = (kAlign - reinterpret_cast<std::uintptr_t>(b) % kAlign) % kAlign;
+    if (capacity && offset != old_offset)  // realloc moved it differently aligned
+      std::memmove(b + offset, b + old_offset, sizeof(heap_node) * static_cast<std::size_t>(capacity));
+    nodes = reinterpret_cast<heap_node *>(b + offset);
     capacity = cap;
   }
 
@@ -151,16 +152,84 @@ struct heap {
     }
   }
 
-  // The deadline of the node at k changed to w->at.
-  void update(int k)
+  // The deadline of the node at k changed to at (== its watcher's at).
+  void update(int k, ev_tstamp at)
   {
-    nodes[k].at = nodes[k].w->at;
-    adjust(k);
+    ev_tstamp old = nodes[k].at;
+    nodes[k].at = at;
+    // Not earlier than before (a timeout pushed back, the usual case): the
+    // parent is still not later, so only sinking is possible; adjust would
+    // come to the same conclusion after one more comparison.
+    if (at >= old)
+      downheap(k);
+    else
+      adjust(k);
+  }
+
+  // Remove the root (an expired timer): the last node takes its place and
+  // sinks.  Done bottom-up: the hole goes down to a leaf along the smaller
+  // children, without comparing with the sinking node (which is one of the
+  // latest and usually ends near the bottom), then the node rises while the
+  // parent is not earlier.  The parents it passes on the way up are exactly
+  // those the top-down sift would not have moved, so the array ends up the
+  // same (and so does the order of equal deadlines).
+  void pop_root()
+  {
+    heap_node *const n = nodes;
+    --count;
+    const std::size_t e = static_cast<std::size_t>(end());
+    if (e == kHeap0)
+      return;
+    const heap_node he = n[e];
+    std::size_t k = kHeap0;
+    for (;;) {
+      const std::size_t c = kArity * (k - kHeap0) + kHeap0 + 1;
+      const heap_node *const cp = n + c;
+      std::size_t m;
+      if (EV_LIKELY(c + kArity <= e)) {
+        ev_tstamp minat = cp[0].at;
+        m = 0;
+        if (cp[1].at < minat) {
+          m = 1;
+          minat = cp[1].at;
+        }
+        if (cp[2].at < minat) {
+          m = 2;
+          minat = cp[2].at;
+        }
+        if (cp[3].at < minat)
+          m = 3;
+      } else if (c < e) {
+        ev_tstamp minat = cp[0].at;
+        m = 0;
+        for (std::size_t i = 1; c + i < e; ++i)
+          if (cp[i].at < minat) {
+            m = i;
+            minat = cp[i].at;
+          }
+      } else
+        break;
+      __builtin_prefetch(n + kArity * (c + m - kHeap0) + kHeap0 + 1);  // the next level
+      n[k] = cp[m];
+      n[k].w->active = static_cast<int>(k);
+      k = c + m;
+    }
+    while (k > kHeap0) {
+      std::size_t p = (k - kHeap0 - 1) / kArity + kHeap0;
+      if (n[p].at < he.at)
+        break;
+      n[k] = n[p];
+      n[k].w->active = static_cast<int>(k);
+      k = p;
+    }
+    n[k] = he;
+    he.w->active = static_cast<int>(k);
   }
 
   void release()
   {
-    ev_free(nodes);
+    ev_free(block);
+    block = nullptr;
     nodes = nullptr;
     count = capacity = 0;
   }
@@ -173,7 +242,7 @@ struct heap {
       const heap_node &n = nodes[k];
       if (!n.w || n.w->active != k || n.at != n.w->at)
         return k;
-      if (k > kHeap0 && nodes[parent(k)].at > n.at)
+      if (k > kHeap0 && nodes[parent(static_cast<std::size_t>(k))].at > n.at)
         return k;
     }
     return 0;

@@ -116,10 +116,10 @@ void periodics_reify(ev_loop *loop)
     auto *w = reinterpret_cast<ev_periodic *>(h.top().w);
     if (w->reschedule_cb) {
       resched(loop, w);
-      h.update(heap::kHeap0);
+      h.update(heap::kHeap0, w->at);
     } else if (w->interval != 0.) {
       periodic_recalc(loop, w);
-      h.update(heap::kHeap0);
+      h.update(heap::kHeap0, w->at);
     } else
       ev_periodic_stop(loop, w);
     loop->rfeeds.push(as_w(w));

@@ -32,8 +32,13 @@ void timers_reify(ev_loop *loop)
         w->at = loop->mn_now;
       h.nodes[heap::kHeap0].at = w->at;
       h.downheap(heap::kHeap0);
-    } else
-      ev_timer_stop(loop, w);
+    } else {
+      // ev_timer_stop of the root, with the cheaper root removal
+      clear_pending(loop, as_w(w));
+      h.pop_root();
+      w->at -= loop->mn_now;
+      stop_watcher(loop, as_w(w));
+    }
     loop->rfeeds.push(as_w(w));
   }
   feed_reverse_done(loop, EV_TIMER);
@@ -85,21 +90,28 @@ void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
 
 // ev(3): always clears pending; an active timer restarts with `repeat` as
 // its timeout (or stops if repeat is 0); an inactive repeating timer starts.
-void ev_timer_again(struct ev_loop *loop, ev_timer *w) noexcept
+// The first case (an inactivity timeout pushed back) is the hot one and is
+// kept free of calls.
+[[gnu::noinline]] static void timer_again_other(struct ev_loop *loop, ev_timer *w)
 {
-  clear_pending(loop, as_w(w));
-
-  if (w->active) {
-    if (w->repeat != 0.) {
-      w->at = loop->mn_now + w->repeat;
-      loop->timers.update(w->active);
-      EV_FREQUENT_CHECK(loop);
-    } else
-      ev_timer_stop(loop, w);
-  } else if (w->repeat != 0.) {
+  if (w->active)
+    ev_timer_stop(loop, w);  // repeat is 0
+  else if (w->repeat != 0.) {
     w->at = w->repeat;
     ev_timer_start(loop, w);
   }
+}
+
+void ev_timer_again(struct ev_loop *loop, ev_timer *w) noexcept
+{
+  clear_pending(loop, as_w(w));
+  if (EV_LIKELY(w->active) && EV_LIKELY(w->repeat != 0.)) {
+    ev_tstamp at = loop->mn_now + w->repeat;
+    w->at = at;
+    loop->timers.update(w->active, at);
+    EV_FREQUENT_CHECK(loop);
+  } else
+    timer_again_other(loop, w);
 }
 
 // Relative to the loop time (not the current time): what remains until the

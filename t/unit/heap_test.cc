@@ -46,7 +46,7 @@ struct model {
   void update(int i, ev_tstamp at)
   {
     w[i].at = at;
-    h.update(w[i].active);
+    h.update(w[i].active, at);
   }
 
   // The heap's top must be a live entry with the smallest deadline.
@@ -141,6 +141,57 @@ void heap__extracting_everything_is_sorted(void **)
   m.h.release();
 }
 
+// pop_root (bottom-up) must leave exactly the array the top-down removal
+// leaves: same nodes in the same places, same active fields.  Two identical
+// heaps with many equal deadlines, one emptied each way, compared after
+// every removal.
+void heap__bottom_up_root_removal_equals_top_down(void **)
+{
+  static ev_watcher_time wa[kMaxTimers], wb[kMaxTimers];
+  static heap a, b;
+  std::srand(99);
+  for (int round = 0; round < 20; ++round) {
+    a = heap{};
+    b = heap{};
+    int n = 1 + std::rand() % kMaxTimers;
+    for (int i = 0; i < n; ++i) {
+      ev_tstamp at = static_cast<ev_tstamp>(std::rand() % 8);
+      wa[i] = ev_watcher_time{};
+      wb[i] = ev_watcher_time{};
+      wa[i].at = wb[i].at = at;
+      a.insert(&wa[i]);
+      b.insert(&wb[i]);
+    }
+    while (a.count) {
+      a.pop_root();
+      b.remove(heap::kHeap0);
+      assert_int_equal(a.count, b.count);
+      assert_int_equal(a.verify(), 0);
+      for (int k = heap::kHeap0; k < a.end(); ++k) {
+        assert_int_equal(a.nodes[k].w - wa, b.nodes[k].w - wb);
+        assert_true(a.nodes[k].at == b.nodes[k].at);
+      }
+      for (int i = 0; i < n; ++i)
+        assert_int_equal(wa[i].active ? wa[i].active : 0, wb[i].active ? wb[i].active : 0);
+    }
+    a.release();
+    b.release();
+  }
+}
+
+// The children of a node share a cache line.
+void heap__children_groups_are_cache_line_aligned(void **)
+{
+  static model m;
+  m.init();
+  for (int i = 0; i < 300; ++i) {
+    m.insert(i, static_cast<ev_tstamp>(i));
+    assert_int_equal(reinterpret_cast<std::uintptr_t>(m.h.nodes) % 64, 0);
+    assert_int_equal(heap::first_child(heap::kHeap0 + i % 10) % 4, 0);
+  }
+  m.h.release();
+}
+
 }  // namespace
 
 int main(void)
@@ -150,6 +201,8 @@ int main(void)
       cmocka_unit_test(heap__root_is_index_3_and_children_follow),
       cmocka_unit_test(heap__equal_deadlines_expire_in_libev_order),
       cmocka_unit_test(heap__extracting_everything_is_sorted),
+      cmocka_unit_test(heap__bottom_up_root_removal_equals_top_down),
+      cmocka_unit_test(heap__children_groups_are_cache_line_aligned),
   };
   return cmocka_run_group_tests_name("core/heap.h", tests, nullptr, nullptr);
 }
