@@ -33,18 +33,33 @@ static_assert(sizeof(fd_entry) == 16);
 
 struct fd_table {
   fd_entry *entries;
-  int size;              // entries valid for fd < size
+  int size;              // entries valid (initialised) for fd < size
+  int capacity;          // entries allocated
   array<int> changes;    // fds with reify != 0
 
-  // Grow the table so that fd is a valid index; new entries are zeroed.
+  // Make fd a valid index; new entries are zeroed.  The allocation doubles
+  // (amortised O(1)), but only entries up to fd (rounded up to a page's
+  // worth) are initialised, so memory the program never uses is never
+  // touched: a loop with fds up to 10000 keeps 160 KB resident, not 256.
   void reserve(int fd)
   {
-    if (EV_LIKELY(fd < size))
-      return;
-    int n = size ? size : 64;
-    while (n <= fd)
-      n *= 2;
-    entries = static_cast<fd_entry *>(ev_realloc(entries, sizeof(fd_entry) * static_cast<std::size_t>(n)));
+    if (EV_UNLIKELY(fd >= size))
+      grow(fd);
+  }
+
+  [[gnu::noinline]] void grow(int fd)
+  {
+    constexpr int kPage = static_cast<int>(4096 / sizeof(fd_entry));
+    int n = (fd / kPage + 1) * kPage;
+    if (n > capacity) {
+      // x1.5: amortised O(1), and allocators (glibc's realloc at the top of
+      // its heap) often grow such blocks in place, without a copy
+      int cap = capacity ? capacity : kPage;
+      while (cap < n)
+        cap += cap / 2;
+      entries = static_cast<fd_entry *>(ev_realloc(entries, sizeof(fd_entry) * static_cast<std::size_t>(cap)));
+      capacity = cap;
+    }
     std::memset(static_cast<void *>(entries + size), 0, sizeof(fd_entry) * static_cast<std::size_t>(n - size));
     size = n;
   }
@@ -63,7 +78,7 @@ struct fd_table {
   {
     ev_free(entries);
     entries = nullptr;
-    size = 0;
+    size = capacity = 0;
     changes.release();
   }
 };
