@@ -176,8 +176,9 @@ inline ev_tstamp until_next_timer(ev_loop *loop, ev_tstamp waittime)
 }
 
 // How long the backend may block: 0 when the caller said NOWAIT, when idle
-// watchers want to run, when nothing references the loop, or when a wake-up
-// was already signalled; else until the next timer or periodic, raised to
+// watchers want to run, or when nothing references the loop (and, decided by
+// the caller, when a wake-up was already signalled); else until the next
+// timer or periodic, raised to
 // the timeout collect interval and to the backend's resolution.  With an io
 // collect interval, part of the time is spent in ev_sleep here instead.
 // (The clock is only read to compute a time until a timer or periodic.)
@@ -186,9 +187,8 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
   if ((flags & EVRUN_NOWAIT) || !loop->activecnt)
     return 0.;
   const unsigned extras = loop->extras;
-  if (EV_UNLIKELY(extras & (kExtraIdle | kExtraWakeup)))
-    if ((extras & kExtraIdle) || loop->pipe_write_skipped.load(std::memory_order_seq_cst))
-      return 0.;
+  if (EV_UNLIKELY(extras & kExtraIdle))
+    return 0.;
 
   ev_tstamp waittime = loop->max_block;
   if (EV_UNLIKELY(extras & (kExtraPeriodic | kExtraCollect)))
@@ -199,12 +199,19 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
 // Block in the backend and collect io events; then update the clock.
 inline void poll_for_events(ev_loop *loop, int flags)
 {
-  // Announce that we may block, so senders of wake-ups write to the fd
-  // (only needed once the loop has one: ev_async/ev_signal create it).
-  const bool wakeups = loop->extras & kExtraWakeup;
-  if (wakeups)
-    loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
   ev_tstamp waittime = block_time(loop, flags);
+
+  // Announce that we may block, so that senders of wake-ups write to the fd
+  // from now on; a wake-up signalled without a write before this point
+  // means: do not block (core/wakeup.h).  Announced as late as possible, so
+  // that sends arriving while the loop is still busy cost no write().
+  // (Only once the loop has the fd: ev_async/ev_signal create it.)
+  const bool wakeups = loop->extras & kExtraWakeup;
+  if (wakeups) {
+    loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
+    if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
+      waittime = 0.;
+  }
 
   ++loop->loop_count;
   loop->backend->poll(loop, waittime);
