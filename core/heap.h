@@ -76,35 +76,47 @@ struct heap {
   void downheap(int k0)
   {
     heap_node *const n = nodes;
-    heap_node *const e = n + end();
-    heap_node *hole = n + k0;
-    const heap_node he = *hole;
+    const heap_node he = n[k0];
+    std::size_t k = static_cast<std::size_t>(k0);
+    const std::size_t e = static_cast<std::size_t>(end());
     for (;;) {
-      heap_node *const cp = n + first_child(static_cast<std::size_t>(hole - n));
-      heap_node *minp;  // the first child with the smallest deadline
-      if (EV_LIKELY(cp + kArity <= e)) {  // all four exist: the common case
-        minp = cp;
-        if (cp[1].at < minp->at)
-          minp = cp + 1;
-        if (cp[2].at < minp->at)
-          minp = cp + 2;
-        if (cp[3].at < minp->at)
-          minp = cp + 3;
-      } else if (cp < e) {
-        minp = cp;
-        for (heap_node *q = cp + 1; q < e; ++q)
-          if (q->at < minp->at)
-            minp = q;
+      const std::size_t c = first_child(k);
+      const heap_node *const cp = n + c;
+      std::size_t m;  // which child: the first with the smallest deadline
+      ev_tstamp minat;
+      if (EV_LIKELY(c + kArity <= e)) {  // all four exist: the common case
+        m = 0;
+        minat = cp[0].at;
+        if (cp[1].at < minat) {
+          m = 1;
+          minat = cp[1].at;
+        }
+        if (cp[2].at < minat) {
+          m = 2;
+          minat = cp[2].at;
+        }
+        if (cp[3].at < minat) {
+          m = 3;
+          minat = cp[3].at;
+        }
+      } else if (c < e) {
+        m = 0;
+        minat = cp[0].at;
+        for (std::size_t i = 1; c + i < e; ++i)
+          if (cp[i].at < minat) {
+            m = i;
+            minat = cp[i].at;
+          }
       } else
         break;
-      if (he.at <= minp->at)
+      if (he.at <= minat)
         break;
-      *hole = *minp;
-      hole->w->active = static_cast<int>(hole - n);
-      hole = minp;
+      n[k] = cp[m];
+      n[k].w->active = static_cast<int>(k);
+      k = c + m;
     }
-    *hole = he;
-    he.w->active = static_cast<int>(hole - n);
+    n[k] = he;
+    he.w->active = static_cast<int>(k);
   }
 
   // Restore the heap after the node at k changed its deadline.
@@ -155,15 +167,8 @@ struct heap {
   // The deadline of the node at k changed to at (== its watcher's at).
   void update(int k, ev_tstamp at)
   {
-    ev_tstamp old = nodes[k].at;
     nodes[k].at = at;
-    // Not earlier than before (a timeout pushed back, the usual case): the
-    // parent is still not later, so only sinking is possible; adjust would
-    // come to the same conclusion after one more comparison.
-    if (at >= old)
-      downheap(k);
-    else
-      adjust(k);
+    adjust(k);
   }
 
   // Remove the root (an expired timer): the last node takes its place and
