@@ -14,6 +14,8 @@
 
 #include "core/array.h"
 
+#include <algorithm>
+
 struct ev_loop;
 
 namespace ev_detail {
@@ -37,10 +39,10 @@ struct fd_table {
   int capacity;          // entries allocated
   array<int> changes;    // fds with reify != 0
 
-  // Make fd a valid index; new entries are zeroed.  The allocation doubles
-  // (amortised O(1)), but only entries up to fd (rounded up to a page's
-  // worth) are initialised, so memory the program never uses is never
-  // touched: a loop with fds up to 10000 keeps 160 KB resident, not 256.
+  // Make fd a valid index; new entries are zeroed.  Only entries up to fd
+  // (rounded up to a page's worth) are initialised, so memory the program
+  // never uses is never touched: a loop with fds up to 10000 keeps 160 KB
+  // of table resident, whatever the capacity.
   void reserve(int fd)
   {
     if (EV_UNLIKELY(fd >= size))
@@ -50,13 +52,19 @@ struct fd_table {
   [[gnu::noinline]] void grow(int fd)
   {
     constexpr int kPage = static_cast<int>(4096 / sizeof(fd_entry));
+    constexpr int kLargeCapacity = static_cast<int>((132 * 1024) / sizeof(fd_entry));
     int n = (fd / kPage + 1) * kPage;
     if (n > capacity) {
-      // x1.5: amortised O(1), and allocators (glibc's realloc at the top of
-      // its heap) often grow such blocks in place, without a copy
-      int cap = capacity ? capacity : kPage;
+      // One page first (most loops watch a handful of fds), then straight
+      // to kLargeCapacity, then doubling.  A large block is one that malloc
+      // maps on its own (glibc: >= 128 KiB), so growing it is a remap that
+      // copies nothing, and its untouched tail costs no memory.  Growing
+      // through many small heap blocks instead would leave every outgrown
+      // block behind as resident heap: measured with 1e4 watched fds, x1.5
+      // steps cost 85.6 B per io watcher, this 76.6 B (libev 4.33: 81.9 B).
+      int cap = capacity ? std::max(capacity * 2, kLargeCapacity) : kPage;
       while (cap < n)
-        cap += cap / 2;
+        cap *= 2;
       entries = static_cast<fd_entry *>(ev_realloc(entries, sizeof(fd_entry) * static_cast<std::size_t>(cap)));
       capacity = cap;
     }

@@ -32,6 +32,33 @@ void fdtable__reserve_grows_and_zeroes(void **)
   t.release();
 }
 
+// Growth steps: one page of entries, then one large block, then doubling;
+// each step keeps what was set and zeroes what it adds, and an fd inside the
+// capacity but past the initialised entries is still zeroed on reserve.
+void fdtable__reserve_keeps_entries_across_every_growth_step(void **)
+{
+  fd_table t = {};
+  const int fds[] = {0, 255, 256, 4000, 8447, 8448, 20000, 70000};
+  for (int fd : fds) {
+    t.reserve(fd);
+    assert_true(t.size > fd);
+    assert_true(t.capacity >= t.size);
+    assert_null(t.entries[fd].head);
+    assert_int_equal(t.entries[fd].events, 0);
+    t.entries[fd].events = EV_WRITE;
+    t.entries[fd].bdata = static_cast<unsigned>(fd) + 1;
+  }
+  assert_int_equal(t.capacity, 8448 * 16);  // 256, 8448, then doubling
+  for (int fd : fds) {
+    assert_int_equal(t.entries[fd].events, EV_WRITE);
+    assert_int_equal(t.entries[fd].bdata, static_cast<unsigned>(fd) + 1);
+  }
+  for (int fd = 0; fd < t.size; ++fd)
+    if (t.entries[fd].events != EV_WRITE)
+      assert_int_equal(t.entries[fd].bdata, 0);
+  t.release();
+}
+
 void fdtable__change_queues_each_fd_once_and_collects_flags(void **)
 {
   fd_table t = {};
@@ -54,6 +81,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fdtable__reserve_grows_and_zeroes),
+      cmocka_unit_test(fdtable__reserve_keeps_entries_across_every_growth_step),
       cmocka_unit_test(fdtable__change_queues_each_fd_once_and_collects_flags),
   };
   return cmocka_run_group_tests_name("core/fdtable.h", tests, nullptr, nullptr);
