@@ -213,34 +213,10 @@ constexpr unsigned char kReadiness[32] = {
 };
 static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
 
-void epoll_poll(ev_loop *loop, ev_tstamp timeout)
+// Queue the watchers of the n reported fds (fd_event, specialised: the
+// pending mask is collected in a register and stored once).
+inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
 {
-  epoll_state *st = state(loop);
-  const bool always_ready = st->always_ready.count;
-  if (EV_UNLIKELY(always_ready))
-    timeout = 0.;
-
-  const bool hooks = loop->extras & kExtraHooks;
-  if (EV_UNLIKELY(hooks))
-    release_hook(loop);
-  int n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
-  if (EV_UNLIKELY(hooks))
-    acquire_hook(loop);
-
-  if (EV_UNLIKELY(n <= 0)) {
-    if (n < 0) {
-      if (errno != EINTR)
-        ev_syserr("(libev) epoll_wait");
-      return;
-    }
-    // Timed out with nothing to report: a good moment for the sweep, see
-    // (b) (mn_now is the time before blocking; we waited `timeout` more).
-    if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle)
-      sweep(loop, st, loop->mn_now + timeout);
-  }
-
-  // Queue the watchers of every reported fd (fd_event, specialised: the
-  // pending mask is collected in a register and stored once).
   pending_queues &q = loop->pending;
   q.settle();
   unsigned mask = q.mask;
@@ -266,9 +242,38 @@ void epoll_poll(ev_loop *loop, ev_tstamp timeout)
     }
   }
   q.mask = mask;
+}
 
-  if (EV_UNLIKELY(n == st->capacity))
-    grow_events(st);
+void epoll_poll(ev_loop *loop, ev_tstamp timeout)
+{
+  epoll_state *st = state(loop);
+  const bool always_ready = st->always_ready.count;
+  if (EV_UNLIKELY(always_ready))
+    timeout = 0.;
+
+  const bool hooks = loop->extras & kExtraHooks;
+  if (EV_UNLIKELY(hooks))
+    release_hook(loop);
+  int n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
+  if (EV_UNLIKELY(hooks))
+    acquire_hook(loop);
+
+  if (EV_UNLIKELY(n <= 0)) {
+    if (n < 0) {
+      if (errno != EINTR)
+        ev_syserr("(libev) epoll_wait");
+      return;
+    }
+    // Timed out with nothing to report: a good moment for the sweep, see
+    // (b) (mn_now is the time before blocking; we waited `timeout` more).
+    if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle)
+      sweep(loop, st, loop->mn_now + timeout);
+  } else {
+    queue_reported(loop, st, n);
+    if (EV_UNLIKELY(n == st->capacity))
+      grow_events(st);
+  }
+
   if (EV_UNLIKELY(always_ready))
     report_always_ready(loop, st);
   // and at least once a second while busy, see (b)
