@@ -92,6 +92,7 @@ many_cb (struct ev_loop *loop, ev_async *w, int revents)
 static void
 async_threads__eight_threads_send_a_million_times_each (void **state)
 {
+  skip_where_valgrind_holds_wakeups ();
   struct ev_loop *loop = *state;
   many.loop = loop;
   many.per_thread = count_from_env ("ASYNC_THREADS_SENDS", 1000000);
@@ -210,6 +211,7 @@ pong_cb (struct ev_loop *loop, ev_async *w, int revents)
 static void
 async_threads__every_send_wakes_the_blocked_loop (void **state)
 {
+  skip_where_valgrind_holds_wakeups ();
   struct ev_loop *loop = *state;
   pp.loop = loop;
   pp.rounds = count_from_env ("ASYNC_THREADS_ROUNDS", 5000);

@@ -213,6 +213,7 @@ sender_thread (void *arg)
 static void
 ev_async__wakes_a_blocked_loop_from_another_thread (void **state)
 {
+  skip_where_valgrind_holds_wakeups ();
   struct ev_loop *loop = *state;
   ev_async a;
   ev_async_init (&a, count_cb);
@@ -298,6 +299,7 @@ static void
 ev_async__send_from_a_signal_handler (void **state)
 {
   (void)state;
+  skip_where_valgrind_holds_wakeups ();
   struct harness_child c;
   harness_child_run (send_from_handler_child, NULL, 10, &c);
   if (!c.exited || c.status != 0)

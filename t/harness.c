@@ -105,6 +105,12 @@ harness_under_valgrind (void)
   return p && strstr (p, "vgpreload") != NULL;
 }
 
+int
+harness_valgrind_holds_wakeups (void)
+{
+  return test_backend == EVBACKEND_IOURING && harness_under_valgrind ();
+}
+
 /* ---- time ----------------------------------------------------------------------------------- */
 
 double

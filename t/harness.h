@@ -163,6 +163,14 @@ int harness_is_real_libev (void);
  * rare test that needs the real kernel view of resource limits. */
 int harness_under_valgrind (void);
 
+/* 1 when the loop under test waits in io_uring_enter under valgrind: valgrind 3.19 does not know
+ * that system call blocks, so while it waits no other thread runs and no signal is delivered
+ * (the real libev 4.33 hangs there the same way).  Tests that need another thread or a signal
+ * to end a blocking wait call skip_where_valgrind_holds_wakeups() first (in the test process,
+ * before forking a child).  Everything else of io_uring still runs under valgrind. */
+int harness_valgrind_holds_wakeups (void);
+#define skip_where_valgrind_holds_wakeups() do { if (harness_valgrind_holds_wakeups ()) { skip (); } } while (0)
+
 /* Time helpers. */
 double harness_monotonic (void);
 /* An upper time bound for an assertion, stretched by HARNESS_TIME_SCALE (make check-valgrind
