@@ -127,9 +127,30 @@ struct pending_queues {
   }
 
   // Queue w with revents, or OR revents into its slot if it is pending.
+  // The common case (not pending, no virtual batch, a valid priority, room
+  // in the array) is all inline and calls nothing, so that callers need no
+  // stack frame for it; everything else is feed_slow, reached by a tail call.
   void feed(W w, int revents)
   {
-    if (EV_UNLIKELY(w->pending)) {
+    const unsigned p = static_cast<unsigned>(w->priority - EV_MINPRI);
+    if (EV_LIKELY(!w->pending && !nvb && p < static_cast<unsigned>(kNumPri))) {
+      array<pending_slot> &l = level[p];
+      int n = l.count;
+      if (EV_LIKELY(n != l.capacity)) {
+        l.data[n].w = w;
+        l.data[n].revents = revents;
+        l.count = ++n;
+        w->pending = n;
+        mask |= 1u << p;
+        return;
+      }
+    }
+    feed_slow(w, revents);
+  }
+
+  [[gnu::noinline]] void feed_slow(W w, int revents)
+  {
+    if (w->pending) {
       feed_again(w, revents);
       return;
     }
@@ -137,8 +158,7 @@ struct pending_queues {
     int p = level_of(w);
     array<pending_slot> &l = level[p];
     int n = l.count;
-    if (EV_UNLIKELY(n == l.capacity))
-      l.grow(n + 1);
+    l.reserve(n + 1);
     l.data[n].w = w;
     l.data[n].revents = revents;
     l.count = ++n;
