@@ -333,6 +333,8 @@ ev_timer__again_clears_pending (void **state)
   assert_false (ev_is_pending (&fed));
   assert_false (ev_is_pending (&repeating));
   assert_true (ev_is_active (&repeating));
+  /* and the pending one was rescheduled too: repeat seconds from now */
+  assert_true (fabs (ev_timer_remaining (loop, &repeating) - 5.) < 1e-9);
   ev_invoke_pending (loop);
   expect_trace_empty ();
   ev_timer_stop (loop, &repeating);

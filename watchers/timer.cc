@@ -90,11 +90,15 @@ void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
 
 // ev(3): always clears pending; an active timer restarts with `repeat` as
 // its timeout (or stops if repeat is 0); an inactive repeating timer starts.
-// The first case (an inactivity timeout pushed back) is the hot one and is
-// kept free of calls.
+// The first case (an inactivity timeout pushed back, not pending) is the hot
+// one and is kept free of calls; timer_again_other does everything else,
+// starting with clearing the pending state.
 [[gnu::noinline]] static void timer_again_other(struct ev_loop *loop, ev_timer *w)
 {
-  if (w->active)
+  clear_pending(loop, as_w(w));
+  if (w->active && w->repeat != 0.)
+    ev_timer_again(loop, w);  // no longer pending: the hot case
+  else if (w->active)
     ev_timer_stop(loop, w);  // repeat is 0
   else if (w->repeat != 0.) {
     w->at = w->repeat;
@@ -104,8 +108,7 @@ void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
 
 void ev_timer_again(struct ev_loop *loop, ev_timer *w) noexcept
 {
-  clear_pending(loop, as_w(w));
-  if (EV_LIKELY(w->active) && EV_LIKELY(w->repeat != 0.)) {
+  if (EV_LIKELY(!w->pending && w->active && w->repeat != 0.)) {
     ev_tstamp at = loop->mn_now + w->repeat;
     w->at = at;
     loop->timers.update(w->active, at);
