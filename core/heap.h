@@ -129,10 +129,13 @@ struct heap {
       downheap(k0);
   }
 
+  // insert() would have to grow the array first
+  bool full() const { return kHeap0 + count + 1 > capacity; }
+
   void insert(WT w)
   {
     int k = kHeap0 + count;
-    if (EV_UNLIKELY(k + 1 > capacity))
+    if (EV_UNLIKELY(full()))
       grow();
     ++count;
     nodes[k].at = w->at;

@@ -59,10 +59,27 @@ void timers_shift(ev_loop *loop, ev_tstamp d)
 
 extern "C" {
 
+// The rare halves of start and stop, reached by tail calls so that the
+// common cases need no stack frame: the heap must grow first, or the timer
+// to stop is pending.  Both come back to the common case.
+[[gnu::noinline]] static void timer_start_growing(struct ev_loop *loop, ev_timer *w)
+{
+  loop->timers.grow();
+  ev_timer_start(loop, w);
+}
+
+[[gnu::noinline]] static void timer_stop_pending(struct ev_loop *loop, ev_timer *w)
+{
+  clear_pending(loop, as_w(w));
+  ev_timer_stop(loop, w);
+}
+
 void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
 {
   if (EV_UNLIKELY(w->active))
     return;
+  if (EV_UNLIKELY(loop->timers.full()))
+    return timer_start_growing(loop, w);
   if (EV_UNLIKELY(!(w->repeat >= 0.)))
     usage_error("ev_timer_start", "repeat", w->repeat, "libev: ev_timer_start called with negative timer repeat value");
   if (EV_UNLIKELY(std::isnan(w->at)))
@@ -77,7 +94,8 @@ void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
 
 void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
 {
-  clear_pending(loop, as_w(w));
+  if (EV_UNLIKELY(w->pending))
+    return timer_stop_pending(loop, w);
   if (EV_UNLIKELY(!w->active))
     return;
 
