@@ -72,6 +72,11 @@ struct fd_table {
     size = n;
   }
 
+  // change() may have to grow the queue (callers that keep their common
+  // case free of calls check this first and reserve_change())
+  bool change_queue_full() const { return changes.count == changes.capacity; }
+  void reserve_change() { changes.reserve(changes.count + 1); }
+
   // Queue fd for fd_reify(); flags is kReifyQueued or EV__IOFDSET.
   void change(int fd, unsigned char flags)
   {

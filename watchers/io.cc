@@ -5,6 +5,24 @@
 
 using namespace ev_detail;
 
+// The rare halves of start and stop, reached by tail calls so that the
+// common cases need no stack frame (they are the re-arm path of every
+// server): the fd table or the change queue must grow first, or the watcher
+// to stop is pending.  Both come back to the common case.
+[[gnu::noinline]] static void io_start_growing(struct ev_loop *loop, ev_io *w)
+{
+  loop->fds.reserve(w->fd);
+  loop->fds.reserve_change();
+  ev_io_start(loop, w);
+}
+
+[[gnu::noinline]] static void io_stop_slow(struct ev_loop *loop, ev_io *w)
+{
+  clear_pending(loop, as_w(w));
+  loop->fds.reserve_change();
+  ev_io_stop(loop, w);
+}
+
 extern "C" {
 
 void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
@@ -18,8 +36,9 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
   if (EV_UNLIKELY(w->events & ~(EV__IOFDSET | EV_READ | EV_WRITE)))
     usage_error("ev_io_start", "events", static_cast<long long>(w->events),
                 "libev: ev_io_start called with illegal event mask");
+  if (EV_UNLIKELY(fd >= loop->fds.size || loop->fds.change_queue_full()))
+    return io_start_growing(loop, w);
 
-  loop->fds.reserve(fd);
   start_watcher(loop, as_w(w), 1);
   wlist_add(&loop->fds.entries[fd].head, as_wl(w));
 
@@ -33,7 +52,8 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
 
 void ev_io_stop(struct ev_loop *loop, ev_io *w) noexcept
 {
-  clear_pending(loop, as_w(w));
+  if (EV_UNLIKELY(w->pending || loop->fds.change_queue_full()))
+    return io_stop_slow(loop, w);
   if (EV_UNLIKELY(!w->active))
     return;
 
