@@ -28,6 +28,8 @@
 // callback, the loop's per-iteration hooks.
 #pragma once
 
+#include <cstddef>
+
 #include "core/array.h"
 
 namespace ev_detail {
@@ -50,7 +52,7 @@ struct pending_queues {
   // prepares, at one or two levels); more fall back to real slots.
   struct batch {
     W *base;
-    int count;
+    int count;  // entries not yet invoked
     int lvl;
     int start;
     int revents;
@@ -58,6 +60,9 @@ struct pending_queues {
   static constexpr int kMaxBatches = 4;
   batch vb[kMaxBatches];
   int nvb;  // batches on the stack (drained ones are dropped off the top)
+  // Changes whenever the batch stack does (a batch pushed, the batches
+  // written out): the loop invoking a batch checks it after each callback.
+  unsigned long batch_epoch;
 
   // The level a watcher is queued on.  The field is clamped by every start,
   // but ev_feed_event accepts never-started watchers with any value, which is
@@ -89,9 +94,10 @@ struct pending_queues {
         l.data[v.start + i].revents = v.revents;
       }
       l.count = v.start + v.count;
-      v.count = 0;  // (a loop invoking this batch sees it drained)
+      v.count = 0;
     }
     nvb = 0;
+    ++batch_epoch;
   }
 
   // Call before anything that reads or writes slots, or changes the array
@@ -190,7 +196,9 @@ struct pending_queues {
   }
 
   // Queue a whole watcher array in index order (later ones are invoked
-  // first), as a virtual batch when possible.
+  // first), as a virtual batch when possible.  A batch pushed while another
+  // is being invoked (by a nested ev_run in one of its callbacks) lies above
+  // the rest of that one, so it runs first, as real slots would.
   void feed_batch(W *ws, int n, int revents)
   {
     if (EV_UNLIKELY(nvb == kMaxBatches) || !n) {
@@ -201,11 +209,16 @@ struct pending_queues {
     const int priority = ws[0]->priority;
     const int p = level_of(ws[0]);
     const int start = level[p].count + (nvb ? virtual_count(p) : 0);
+    // A watcher can join the batch if it is not pending and has the batch's
+    // priority: `pending` and `priority` are adjacent ints, so one 8-byte
+    // load compares both (this loop runs once per prepare/check/idle
+    // watcher per iteration).
+    const unsigned long long joinable = static_cast<unsigned long long>(static_cast<unsigned>(priority)) << 32;
     W *q = ws;
     W *const end = ws + n;
     for (int slot = start; q != end; ++q) {
       W w = *q;
-      if (EV_UNLIKELY(w->pending | (w->priority ^ priority)))
+      if (EV_UNLIKELY(pending_and_priority(w) != joinable))
         break;
       w->pending = ++slot;
     }
@@ -213,10 +226,21 @@ struct pending_queues {
     if (i) {
       vb[nvb++] = batch{ws, i, p, start, revents};
       mask |= 1u << p;
+      ++batch_epoch;
     }
     // the rest (mixed priorities, already pending): the ordinary way
     for (; i < n; ++i)
       feed(ws[i], revents);
+  }
+
+  static unsigned long long pending_and_priority(W w)
+  {
+    static_assert(offsetof(ev_watcher, priority) == offsetof(ev_watcher, pending) + sizeof(int),
+                  "pending and priority are adjacent");
+    static_assert(sizeof(int) == 4, "two ints make one 8-byte word");
+    unsigned long long both;
+    __builtin_memcpy(&both, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, pending), sizeof both);
+    return both;  // (little-endian: pending in the low half)
   }
 
   // Forget a pending event; returns its revents (0 if not pending).
@@ -262,6 +286,7 @@ struct pending_queues {
   template <class Call>
   void invoke_all(Call &&call)
   {
+    ++batch_epoch;  // a nested pass (ev_invoke_pending in a callback) takes entries of ours
     while (unsigned m = mask) {
       const int p = 31 - __builtin_clz(m);
       if (nvb) {
@@ -270,18 +295,29 @@ struct pending_queues {
         while (b-- && (vb[b].lvl != p || !vb[b].count)) {
         }
         if (b >= 0) {
-          // Anything that could change the order settles the batches
-          // (zeroing their counts) or pushes a new batch on top: either
-          // ends this inner loop, and the scan starts again at the top.
+          // Anything that could change the order (a feed, a clear, the
+          // start or stop of such a watcher, another batch) writes the
+          // batches out or pushes one, and changes the epoch: then this
+          // loop ends, and the scan starts again at the top.  The stack
+          // entry (which may be reused meanwhile) is not looked at again.
           batch &v = vb[b];
-          do {
-            int n = --v.count;
-            W w = v.base[n];
-            if (!n)
-              batch_drained(b, p);
+          W *const base = v.base;
+          const int revents = v.revents;
+          const unsigned long epoch = batch_epoch;
+          int n = v.count;
+          for (;;) {
+            W w = base[--n];
+            v.count = n;
             w->pending = 0;
-            call(w, v.revents);
-          } while (v.count && b == nvb - 1);
+            if (EV_UNLIKELY(!n)) {
+              batch_drained(b, p);
+              call(w, revents);
+              break;
+            }
+            call(w, revents);
+            if (batch_epoch != epoch)
+              break;
+          }
           continue;
         }
       }

@@ -220,6 +220,73 @@ void pending__stacked_and_mixed_batches(void **)
   q.release();
 }
 
+// A batch queued while another is being invoked (a nested ev_run in one of
+// its callbacks) runs before the rest of it, with the slot numbers libev
+// gives; one queued by the last callback of a batch (whose stack entry it
+// reuses) still runs in the same pass.
+void pending__batch_queued_during_a_batch_runs_first(void **)
+{
+  static pending_queues q = {};
+  static ev_watcher a = make(0), b = make(0), c = make(0), x = make(0), y = make(0), z = make(0);
+  static W outer[] = {&a, &b, &c};
+  static W inner[] = {&x, &y};
+  static W last[] = {&z};
+  q.feed_batch(outer, 3, EV_CHECK);
+  W order[8];
+  int n = 0;
+  q.invoke_all([&](W w, int revents) {
+    order[n++] = w;
+    if (w == &c) {
+      q.feed_batch(inner, 2, EV_PREPARE);
+      assert_int_equal(b.pending, 2);  // the rest of the outer batch kept its slots
+      assert_int_equal(x.pending, 3);
+      assert_int_equal(y.pending, 4);
+      assert_int_equal(q.count(), 4);
+    }
+    if (w == &x)
+      assert_int_equal(revents, EV_PREPARE);
+    if (w == &a) {
+      assert_int_equal(q.nvb, 0);
+      q.feed_batch(last, 1, EV_IDLE);
+      assert_int_equal(q.nvb, 1);
+      assert_int_equal(z.pending, 1);
+    }
+  });
+  const W expected[] = {&c, &y, &x, &b, &a, &z};
+  assert_int_equal(n, 6);
+  assert_memory_equal(order, expected, sizeof expected);
+  assert_int_equal(q.count(), 0);
+  assert_int_equal(q.mask, 0);
+  q.release();
+}
+
+// A nested pass (ev_invoke_pending in a callback) that takes some entries of
+// the batch being invoked and is left early (a longjmp, an exception caught
+// in the callback) leaves the outer pass with the rest, each exactly once.
+void pending__nested_pass_leaving_early_takes_entries_once(void **)
+{
+  static pending_queues q = {};
+  static ev_watcher a = make(0), b = make(0), c = make(0), d = make(0);
+  static W ws[] = {&a, &b, &c, &d};
+  static jmp_buf out;
+  q.feed_batch(ws, 4, EV_CHECK);
+  W order[8];
+  int n = 0;
+  q.invoke_all([&](W w, int) {
+    order[n++] = w;
+    if (w == &d && !setjmp(out))
+      q.invoke_all([&](W inner, int) {
+        order[n++] = inner;
+        longjmp(out, 1);
+      });
+  });
+  const W expected[] = {&d, &c, &b, &a};
+  assert_int_equal(n, 4);
+  assert_memory_equal(order, expected, sizeof expected);
+  assert_int_equal(q.count(), 0);
+  q.release();
+}
+
 void pending__out_of_range_priority_is_clamped(void **)
 {
   pending_queues q = {};
@@ -245,6 +312,8 @@ int main(void)
       cmocka_unit_test(pending__batch_looks_exactly_like_queued_slots),
       cmocka_unit_test(pending__batch_is_settled_by_clear_and_feed),
       cmocka_unit_test(pending__stacked_and_mixed_batches),
+      cmocka_unit_test(pending__batch_queued_during_a_batch_runs_first),
+      cmocka_unit_test(pending__nested_pass_leaving_early_takes_entries_once),
       cmocka_unit_test(pending__out_of_range_priority_is_clamped),
   };
   return cmocka_run_group_tests_name("core/pending.h", tests, nullptr, nullptr);
