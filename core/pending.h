@@ -213,7 +213,8 @@ struct pending_queues {
     // priority: `pending` and `priority` are adjacent ints, so one 8-byte
     // load compares both (this loop runs once per prepare/check/idle
     // watcher per iteration).
-    const unsigned long long joinable = static_cast<unsigned long long>(static_cast<unsigned>(priority)) << 32;
+    const unsigned long long joinable = static_cast<unsigned long long>(static_cast<unsigned>(priority))
+                                        << (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 32 : 0);
     W *q = ws;
     W *const end = ws + n;
     for (int slot = start; q != end; ++q) {
@@ -240,7 +241,7 @@ struct pending_queues {
     static_assert(sizeof(int) == 4, "two ints make one 8-byte word");
     unsigned long long both;
     __builtin_memcpy(&both, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, pending), sizeof both);
-    return both;  // (little-endian: pending in the low half)
+    return both;  // pending in the low half on little-endian machines, else the high half
   }
 
   // Forget a pending event; returns its revents (0 if not pending).
