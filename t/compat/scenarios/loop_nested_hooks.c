@@ -2,16 +2,21 @@
  * such a batch unwritten while it is invoked).  A nested ev_run from one of their
  * callbacks queues the same watchers again while the outer batch is half done: the
  * ones still pending only get their revents merged, the one being invoked is queued
- * anew on top, and the nested pass takes the rest of the outer batch with it.  The
- * trace shows the order, the depth, the pending count and each watcher's state at
- * every callback, with one watcher of a higher priority among the checks. */
+ * anew on top, and the nested pass takes the rest of the outer batch with it.  Last,
+ * the nested run is left by a longjmp from its first callback: the outer pass must
+ * invoke what is left exactly once.  The trace shows the order, the depth, the pending
+ * count and each watcher's state at every callback; the two idle watchers have
+ * different priorities. */
 #include "scenario.h"
+
+#include <setjmp.h>
 
 static ev_prepare prep[3];
 static ev_check chk[3];
 static ev_idle idl[2];
-static int nest_at;  /* 0: none, 1: from a prepare, 2: from a check, 3: from an idle */
+static int nest_at;  /* 0: none, 1: from P1, 2: from C1, 3: from I1, 4: from C1, left by longjmp */
 static int nested;
+static jmp_buf leave_nested;
 
 static void
 states (void)
@@ -36,12 +41,19 @@ cb (struct ev_loop *loop, ev_watcher *w, int revents)
   T ("%s revents=0x%x depth %d pending count %u", name, revents, ev_depth (loop),
      ev_pending_count (loop));
   states ();
-  int kind = revents & EV_PREPARE ? 1 : revents & EV_CHECK ? 2 : 3;
-  if (!nested && kind == nest_at && name[1] == '1')
+  if (nested == 2)
     {
-      nested = 1;
+      nested = 3;
+      T ("%s: longjmp out of the nested run", name);
+      longjmp (leave_nested, 1);
+    }
+  int kind = revents & EV_PREPARE ? 1 : revents & EV_CHECK ? 2 : 3;
+  if (!nested && kind == (nest_at == 4 ? 2 : nest_at) && name[1] == '1')
+    {
+      nested = nest_at == 4 ? 2 : 1;
       T ("%s: nested NOWAIT run", name);
-      ev_run (loop, EVRUN_NOWAIT);
+      if (!setjmp (leave_nested))
+        ev_run (loop, EVRUN_NOWAIT);
       T ("%s: back, depth %d pending count %u", name, ev_depth (loop), ev_pending_count (loop));
       nested = 0;
     }
@@ -60,19 +72,19 @@ scenario (void)
       ev_prepare_start (loop, &prep[i]);
       ev_check_init (&chk[i], (void (*) (struct ev_loop *, ev_check *, int))cb);
       chk[i].data = (void *)cn[i];
-      if (i == 0)
-        ev_set_priority (&chk[i], 1);
       ev_check_start (loop, &chk[i]);
     }
   for (int i = 0; i < 2; ++i)
     {
       ev_idle_init (&idl[i], (void (*) (struct ev_loop *, ev_idle *, int))cb);
       idl[i].data = (void *)in[i];
+      ev_set_priority (&idl[i], i);
       ev_idle_start (loop, &idl[i]);
     }
-  for (nest_at = 0; nest_at <= 3; ++nest_at)
+  static const char *from[] = { "nowhere", "P1", "C1", "I1", "C1, left by longjmp" };
+  for (nest_at = 0; nest_at <= 4; ++nest_at)
     {
-      T ("-- nested run from %s", nest_at == 0 ? "nowhere" : nest_at == 1 ? "P1" : nest_at == 2 ? "C1" : "I1");
+      T ("-- nested run from %s", from[nest_at]);
       ev_run (loop, EVRUN_NOWAIT);
       T ("outer run done, depth %d pending count %u", ev_depth (loop), ev_pending_count (loop));
     }
