@@ -827,23 +827,26 @@ fork_scenario (struct ev_loop *loop, enum fork_how how, struct fork_report *r)
   close (p[1]);
 }
 
-static struct fork_report *
-fork_report_new (void)
+/* Run fork_scenario on loop, destroy the loop, and return what the parent and
+ * the child saw (the child writes into memory shared across the fork). */
+static struct fork_report
+fork_and_report (struct ev_loop *loop, enum fork_how how)
 {
-  return harness_shared_new (sizeof (struct fork_report));
+  struct fork_report *r = harness_shared_new (sizeof *r);
+  fork_scenario (loop, how, r);
+  ev_loop_destroy (loop);
+  struct fork_report got = *r;
+  harness_shared_free (r, sizeof *r);
+  return got;
 }
 
 static void
 loop_control__forkcheck_detects_a_fork_in_the_child (void **state)
 {
   (void)state;
-  struct fork_report *r = fork_report_new ();
   struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV | EVFLAG_FORKCHECK);
   assert_non_null (loop);
-  fork_scenario (loop, FORK_PLAIN, r);
-  ev_loop_destroy (loop);
-  struct fork_report got = *r;
-  harness_shared_free (r, sizeof *r);
+  struct fork_report got = fork_and_report (loop, FORK_PLAIN);
   assert_int_equal (got.child_exited_ok, 1);
   /* the child noticed by itself, once, and its loop still works */
   assert_int_equal (got.child_fork_calls, 1);
@@ -857,12 +860,8 @@ static void
 loop_control__without_forkcheck_a_fork_goes_unnoticed (void **state)
 {
   (void)state;
-  struct fork_report *r = fork_report_new ();
   struct ev_loop *loop = test_loop_new ();
-  fork_scenario (loop, FORK_PLAIN, r);
-  ev_loop_destroy (loop);
-  struct fork_report got = *r;
-  harness_shared_free (r, sizeof *r);
+  struct fork_report got = fork_and_report (loop, FORK_PLAIN);
   assert_int_equal (got.child_exited_ok, 1);
   assert_int_equal (got.child_fork_calls, 0);
   assert_int_equal (got.parent_fork_calls, 0);
@@ -873,12 +872,8 @@ static void
 loop_control__loop_fork_in_the_child_rebuilds_the_loop (void **state)
 {
   (void)state;
-  struct fork_report *r = fork_report_new ();
   struct ev_loop *loop = test_loop_new ();
-  fork_scenario (loop, FORK_CALL_LOOP_FORK, r);
-  ev_loop_destroy (loop);
-  struct fork_report got = *r;
-  harness_shared_free (r, sizeof *r);
+  struct fork_report got = fork_and_report (loop, FORK_CALL_LOOP_FORK);
   assert_int_equal (got.child_exited_ok, 1);
   assert_int_equal (got.child_fork_calls, 1);
   assert_int_equal (got.child_io_calls, 2);
@@ -898,11 +893,7 @@ loop_control__libev_flags_cannot_turn_on_forkcheck (void **state)
   assert_non_null (loop);
   /* the backend comes from the environment, FORKCHECK only from the program */
   assert_int_equal (ev_backend (loop), test_backend);
-  struct fork_report *r = fork_report_new ();
-  fork_scenario (loop, FORK_PLAIN, r);
-  ev_loop_destroy (loop);
-  struct fork_report got = *r;
-  harness_shared_free (r, sizeof *r);
+  struct fork_report got = fork_and_report (loop, FORK_PLAIN);
   assert_int_equal (got.child_exited_ok, 1);
   assert_int_equal (got.child_fork_calls, 0);
 }
