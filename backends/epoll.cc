@@ -26,6 +26,11 @@
 //      An event for events nobody wants any more updates the kernel then.
 //  (f) EPOLLERR/EPOLLHUP are reported even if not requested; they make the
 //      fd both readable and writable (each watcher sees only its events).
+//  (g) With nothing registered, epoll_wait with a zero timeout cannot report
+//      anything: an EVRUN_NOWAIT iteration of a loop without io watchers
+//      (timers only, say) then makes no system call at all (libev makes
+//      one).  A registration we do not count is one we no longer know the
+//      fd of, see (a); its events would only ask for a rebuild.
 #include "loop.h"
 
 #include <cerrno>
@@ -46,10 +51,18 @@ struct epoll_state {
   struct epoll_event *events;
   int capacity;
   array<int> always_ready;  // fds with kAlwaysReady, see (c)
+  int registered;           // fds with bmask != 0, see (g)
   ev_tstamp last_sweep;     // mn_now of the last closed-fd sweep, see (b)
 };
 
 inline epoll_state *state(ev_loop *loop) { return static_cast<epoll_state *>(loop->backend_state); }
+
+// Every change of fd_entry::bmask goes through here, to keep the count of (g).
+inline void set_registered(epoll_state *st, fd_entry &e, int mask)
+{
+  st->registered += (mask != 0) - (e.bmask != 0);
+  e.bmask = static_cast<unsigned char>(mask);
+}
 
 inline uint32_t to_epoll(int ev)
 {
@@ -148,11 +161,11 @@ void epoll_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
   }
 
   if (EV_LIKELY(!err)) {
-    e.bmask = static_cast<unsigned char>(nev);
+    set_registered(st, e, nev);
     return;
   }
 
-  e.bmask = 0;
+  set_registered(st, e, 0);
   if (err == EPERM) {  // a regular file, see (c)
     e.bflags = kAlwaysReady;
     st->always_ready.push(fd);
@@ -170,7 +183,7 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 {
   int want = e.events & (EV_READ | EV_WRITE);
   int err = ctl(st, want ? EPOLL_CTL_MOD : EPOLL_CTL_DEL, fd, want, e.bdata);
-  e.bmask = static_cast<unsigned char>(want);
+  set_registered(st, e, want);
   if (err)
     request_backend_rebuild(loop);
 }
@@ -254,7 +267,9 @@ void epoll_poll(ev_loop *loop, ev_tstamp timeout)
   const bool hooks = loop->extras & kExtraHooks;
   if (EV_UNLIKELY(hooks))
     release_hook(loop);
-  int n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
+  int n = 0;
+  if (EV_LIKELY(st->registered) || timeout > 0.)  // else no call, see (g)
+    n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
   if (EV_UNLIKELY(hooks))
     acquire_hook(loop);
 
@@ -298,6 +313,7 @@ void epoll_fork(ev_loop *loop)
     loop->fds.entries[fd].bmask = 0;
     loop->fds.entries[fd].bflags = 0;
   }
+  st->registered = 0;
   st->always_ready.count = 0;
   fd_rearm_all(loop);
 }

@@ -69,8 +69,12 @@ void poll_poll(ev_loop *loop, ev_tstamp timeout)
 {
   poll_state *st = state(loop);
 
+  // With no fd in the set and no time to wait, poll() could only return 0:
+  // an EVRUN_NOWAIT iteration without io watchers makes no system call.
+  int res = 0;
   release_hook(loop);
-  int res = ::poll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), timeout_to_ms(timeout));
+  if (EV_LIKELY(st->pfds.count) || timeout > 0.)
+    res = ::poll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), timeout_to_ms(timeout));
   acquire_hook(loop);
 
   if (EV_UNLIKELY(res < 0)) {

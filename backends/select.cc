@@ -126,9 +126,13 @@ void select_poll(ev_loop *loop, ev_tstamp timeout)
     tv.tv_usec -= 1000000;
   }
 
+  // With no fd in the sets and no time to wait, select() could only return
+  // 0: an EVRUN_NOWAIT iteration without io watchers makes no system call.
+  int res = 0;
   release_hook(loop);
-  int res = ::select(st->nfds, words ? reinterpret_cast<fd_set *>(st->got_read) : nullptr,
-                     words ? reinterpret_cast<fd_set *>(st->got_write) : nullptr, nullptr, &tv);
+  if (EV_LIKELY(st->nfds) || timeout > 0.)
+    res = ::select(st->nfds, words ? reinterpret_cast<fd_set *>(st->got_read) : nullptr,
+                   words ? reinterpret_cast<fd_set *>(st->got_write) : nullptr, nullptr, &tv);
   acquire_hook(loop);
 
   if (EV_UNLIKELY(res < 0)) {
