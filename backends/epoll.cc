@@ -228,7 +228,7 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
 
 // Queue the watchers of the n reported fds (fd_event, specialised: the
 // pending mask is collected in a register and stored once).
-inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
+[[gnu::always_inline]] inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
 {
   pending_queues &q = loop->pending;
   q.settle();
@@ -257,40 +257,61 @@ inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
   q.mask = mask;
 }
 
-void epoll_poll(ev_loop *loop, ev_tstamp timeout)
+// The poll with everything rare: always-ready fds (c), release/acquire hooks.
+[[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
-  epoll_state *st = state(loop);
   const bool always_ready = st->always_ready.count;
-  if (EV_UNLIKELY(always_ready))
+  if (always_ready)
     timeout = 0.;
 
-  const bool hooks = loop->extras & kExtraHooks;
-  if (EV_UNLIKELY(hooks))
-    release_hook(loop);
+  release_hook(loop);
   int n = 0;
-  if (EV_LIKELY(st->registered) || timeout > 0.)  // else no call, see (g)
+  if (st->registered || timeout > 0.)  // else no call, see (g)
     n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
-  if (EV_UNLIKELY(hooks))
-    acquire_hook(loop);
+  acquire_hook(loop);
 
-  if (EV_UNLIKELY(n <= 0)) {
-    if (n < 0) {
-      if (errno != EINTR)
-        ev_syserr("(libev) epoll_wait");
-      return;
-    }
-    // Timed out with nothing to report: a good moment for the sweep, see
-    // (b) (mn_now is the time before blocking; we waited `timeout` more).
-    if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle)
-      sweep(loop, st, loop->mn_now + timeout);
-  } else {
+  if (n > 0) {
     queue_reported(loop, st, n);
     if (EV_UNLIKELY(n == st->capacity))
       grow_events(st);
+  } else if (n < 0) {
+    if (errno != EINTR)
+      ev_syserr("(libev) epoll_wait");
+    return;
+  } else if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle)
+    sweep(loop, st, loop->mn_now + timeout);  // see epoll_poll
+
+  if (always_ready)
+    report_always_ready(loop, st);
+  if (EV_UNLIKELY(loop->mn_now - st->last_sweep >= kSweepWhenBusy))
+    sweep(loop, st, loop->mn_now);
+}
+
+void epoll_poll(ev_loop *loop, ev_tstamp timeout)
+{
+  epoll_state *st = state(loop);
+  // One test for both rare cases keeps the common path short.
+  if (EV_UNLIKELY((loop->extras & kExtraHooks) | static_cast<unsigned>(st->always_ready.count)))
+    return epoll_poll_general(loop, st, timeout);
+
+  int n = 0;
+  if (EV_LIKELY(st->registered) || timeout > 0.)  // else no call, see (g)
+    n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
+
+  if (EV_LIKELY(n > 0)) {
+    queue_reported(loop, st, n);
+    if (EV_UNLIKELY(n == st->capacity))
+      grow_events(st);
+  } else if (n < 0) {
+    if (errno != EINTR)
+      ev_syserr("(libev) epoll_wait");
+    return;
+  } else if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle) {
+    // Timed out with nothing to report: a good moment for the sweep, see
+    // (b) (mn_now is the time before blocking; we waited `timeout` more).
+    sweep(loop, st, loop->mn_now + timeout);
   }
 
-  if (EV_UNLIKELY(always_ready))
-    report_always_ready(loop, st);
   // and at least once a second while busy, see (b)
   if (EV_UNLIKELY(loop->mn_now - st->last_sweep >= kSweepWhenBusy))
     sweep(loop, st, loop->mn_now);
