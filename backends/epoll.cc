@@ -257,34 +257,54 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
   q.mask = mask;
 }
 
-// The poll with everything rare: always-ready fds (c), release/acquire hooks.
-[[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
+// The wait itself; none when it could only report nothing, see (g).
+inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 {
-  const bool always_ready = st->always_ready.count;
-  if (always_ready)
-    timeout = 0.;
+  if (EV_LIKELY(st->registered) || timeout > 0.)
+    return epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
+  return 0;
+}
 
-  release_hook(loop);
-  int n = 0;
-  if (st->registered || timeout > 0.)  // else no call, see (g)
-    n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
-  acquire_hook(loop);
-
-  if (n > 0) {
+// Queue what the wait reported; false if it failed (reported, see ev_syserr).
+[[gnu::always_inline]] inline bool take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
+{
+  if (EV_LIKELY(n > 0)) {
     queue_reported(loop, st, n);
     if (EV_UNLIKELY(n == st->capacity))
       grow_events(st);
   } else if (n < 0) {
     if (errno != EINTR)
       ev_syserr("(libev) epoll_wait");
-    return;
-  } else if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle)
-    sweep(loop, st, loop->mn_now + timeout);  // see epoll_poll
+    return false;
+  } else if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle) {
+    // Timed out with nothing to report: a good moment for the sweep, see
+    // (b) (mn_now is the time before blocking; we waited `timeout` more).
+    sweep(loop, st, loop->mn_now + timeout);
+  }
+  return true;
+}
 
-  if (always_ready)
-    report_always_ready(loop, st);
+// The sweep of (b) at least once a second while busy.
+inline void sweep_when_busy(ev_loop *loop, epoll_state *st)
+{
   if (EV_UNLIKELY(loop->mn_now - st->last_sweep >= kSweepWhenBusy))
     sweep(loop, st, loop->mn_now);
+}
+
+// The poll with everything rare: always-ready fds (c), release/acquire hooks.
+[[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
+{
+  const bool always_ready = st->always_ready.count;
+  if (always_ready)
+    timeout = 0.;
+  release_hook(loop);
+  int n = wait_for_events(st, timeout);
+  acquire_hook(loop);
+  if (!take_events(loop, st, n, timeout))
+    return;
+  if (always_ready)
+    report_always_ready(loop, st);
+  sweep_when_busy(loop, st);
 }
 
 void epoll_poll(ev_loop *loop, ev_tstamp timeout)
@@ -293,28 +313,8 @@ void epoll_poll(ev_loop *loop, ev_tstamp timeout)
   // One test for both rare cases keeps the common path short.
   if (EV_UNLIKELY((loop->extras & kExtraHooks) | static_cast<unsigned>(st->always_ready.count)))
     return epoll_poll_general(loop, st, timeout);
-
-  int n = 0;
-  if (EV_LIKELY(st->registered) || timeout > 0.)  // else no call, see (g)
-    n = epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
-
-  if (EV_LIKELY(n > 0)) {
-    queue_reported(loop, st, n);
-    if (EV_UNLIKELY(n == st->capacity))
-      grow_events(st);
-  } else if (n < 0) {
-    if (errno != EINTR)
-      ev_syserr("(libev) epoll_wait");
-    return;
-  } else if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle) {
-    // Timed out with nothing to report: a good moment for the sweep, see
-    // (b) (mn_now is the time before blocking; we waited `timeout` more).
-    sweep(loop, st, loop->mn_now + timeout);
-  }
-
-  // and at least once a second while busy, see (b)
-  if (EV_UNLIKELY(loop->mn_now - st->last_sweep >= kSweepWhenBusy))
-    sweep(loop, st, loop->mn_now);
+  if (take_events(loop, st, wait_for_events(st, timeout), timeout))
+    sweep_when_busy(loop, st);
 }
 
 void epoll_fork(ev_loop *loop)
