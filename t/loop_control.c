@@ -314,13 +314,19 @@ loop_control__nowait_without_io_watchers_skips_the_poll_call (void **state)
   ev_timer_init (&t, trace_timer_cb, 30., 0.);
   t.data = "t";
   ev_timer_start (loop, &t);
-  ev_set_loop_release_cb (loop, count_hook, count_hook);
   hook_calls = polls = 0;
   polls_counted = 1;
   for (int i = 0; i < 10; ++i)
     assert_int_equal (ev_run (loop, EVRUN_NOWAIT), 1);
   assert_int_equal (polls, 0);
   assert_int_equal (ev_iteration (loop), 10);
+  /* with release/acquire callbacks (a separate path in some backends): they still bracket
+   * every (skipped) poll */
+  ev_set_loop_release_cb (loop, count_hook, count_hook);
+  for (int i = 0; i < 10; ++i)
+    assert_int_equal (ev_run (loop, EVRUN_NOWAIT), 1);
+  assert_int_equal (polls, 0);
+  assert_int_equal (ev_iteration (loop), 20);
   assert_int_equal (hook_calls, 2 * 10);
 
   /* an io watcher: the kernel is asked again, and its event arrives */
