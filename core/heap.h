@@ -43,6 +43,38 @@ struct heap {
   static std::size_t parent(std::size_t k) { return (k - kHeap0 - 1) / kArity + kHeap0; }
   static std::size_t first_child(std::size_t k) { return kArity * (k - kHeap0) + kHeap0 + 1; }
 
+  // Of the children at c .. min(c + kArity, e) - 1 (c < e; cp = nodes + c),
+  // the first with the smallest deadline: its offset from c, *minat its
+  // deadline.  All four exist in the common case: no loop then.
+  [[gnu::always_inline]] static std::size_t smallest_child(const heap_node *cp, std::size_t c, std::size_t e,
+                                                          ev_tstamp *minat)
+  {
+    std::size_t m = 0;
+    ev_tstamp at = cp[0].at;
+    if (EV_LIKELY(c + kArity <= e)) {
+      if (cp[1].at < at) {
+        m = 1;
+        at = cp[1].at;
+      }
+      if (cp[2].at < at) {
+        m = 2;
+        at = cp[2].at;
+      }
+      if (cp[3].at < at) {
+        m = 3;
+        at = cp[3].at;
+      }
+    } else {
+      for (std::size_t i = 1; c + i < e; ++i)
+        if (cp[i].at < at) {
+          m = i;
+          at = cp[i].at;
+        }
+    }
+    *minat = at;
+    return m;
+  }
+
   bool empty() const { return count == 0; }
   const heap_node &top() const { return nodes[kHeap0]; }
   int end() const { return kHeap0 + count; }
@@ -82,33 +114,10 @@ struct heap {
     for (;;) {
       const std::size_t c = first_child(k);
       const heap_node *const cp = n + c;
-      std::size_t m;  // which child: the first with the smallest deadline
-      ev_tstamp minat;
-      if (EV_LIKELY(c + kArity <= e)) {  // all four exist: the common case
-        m = 0;
-        minat = cp[0].at;
-        if (cp[1].at < minat) {
-          m = 1;
-          minat = cp[1].at;
-        }
-        if (cp[2].at < minat) {
-          m = 2;
-          minat = cp[2].at;
-        }
-        if (cp[3].at < minat) {
-          m = 3;
-          minat = cp[3].at;
-        }
-      } else if (c < e) {
-        m = 0;
-        minat = cp[0].at;
-        for (std::size_t i = 1; c + i < e; ++i)
-          if (cp[i].at < minat) {
-            m = i;
-            minat = cp[i].at;
-          }
-      } else
+      if (c >= e)
         break;
+      ev_tstamp minat;
+      const std::size_t m = smallest_child(cp, c, e, &minat);
       if (he.at <= minat)
         break;
       n[k] = cp[m];
@@ -191,39 +200,19 @@ struct heap {
     const heap_node he = n[e];
     std::size_t k = kHeap0;
     for (;;) {
-      const std::size_t c = kArity * (k - kHeap0) + kHeap0 + 1;
+      const std::size_t c = first_child(k);
       const heap_node *const cp = n + c;
-      std::size_t m;
-      if (EV_LIKELY(c + kArity <= e)) {
-        ev_tstamp minat = cp[0].at;
-        m = 0;
-        if (cp[1].at < minat) {
-          m = 1;
-          minat = cp[1].at;
-        }
-        if (cp[2].at < minat) {
-          m = 2;
-          minat = cp[2].at;
-        }
-        if (cp[3].at < minat)
-          m = 3;
-      } else if (c < e) {
-        ev_tstamp minat = cp[0].at;
-        m = 0;
-        for (std::size_t i = 1; c + i < e; ++i)
-          if (cp[i].at < minat) {
-            m = i;
-            minat = cp[i].at;
-          }
-      } else
+      if (c >= e)
         break;
-      __builtin_prefetch(n + kArity * (c + m - kHeap0) + kHeap0 + 1);  // the next level
+      ev_tstamp minat;  // (not needed here: the hole goes down regardless)
+      const std::size_t m = smallest_child(cp, c, e, &minat);
+      __builtin_prefetch(n + first_child(c + m));  // the next level
       n[k] = cp[m];
       n[k].w->active = static_cast<int>(k);
       k = c + m;
     }
     while (k > kHeap0) {
-      std::size_t p = (k - kHeap0 - 1) / kArity + kHeap0;
+      const std::size_t p = parent(k);
       if (n[p].at < he.at)
         break;
       n[k] = n[p];
