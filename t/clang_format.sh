@@ -1,0 +1,18 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# t/clang_format.sh - the library's C++ is formatted as .clang-format says (CONTRIBUTING.md,
+# "Style"): base/, backends/, watchers/ and the loop's files at the top.  Formatting differs
+# between clang-format releases, so the check runs with the release the rules were written
+# for (14, Debian 12's) and skips with any other.  To format: clang-format -i FILE.
+srcdir=${top_srcdir:-.}
+cd "$srcdir" || exit 99
+command -v clang-format > /dev/null 2>&1 || { echo "SKIP: clang-format not installed"; exit 77; }
+release=$(clang-format --version | sed -n 's/.*clang-format version \([0-9]*\)\..*/\1/p')
+[ "$release" = 14 ] || { echo "SKIP: clang-format $release, the rules are checked with 14"; exit 77; }
+[ -f .clang-format ] || { echo "FAIL: .clang-format is missing"; exit 1; }
+files=$(ls ./*.cc loop.h metrics.h base/*.h base/*.cc backends/*.h backends/*.cc watchers/*.h watchers/*.cc)
+clang-format --dry-run -Werror $files || {
+  echo "FAIL: not formatted as .clang-format says (clang-format -i on the files above)"
+  exit 1
+}
+echo "$(echo "$files" | wc -w) files formatted as .clang-format says"
