@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ev++.h - the C++ wrapper of libev-ng (namespace ev), header-only.
  *
@@ -18,7 +19,7 @@
  *     "thunks" that have the C callback signature.
  *
  * Compatibility notes (libev 4.33 behaviour kept on purpose, see
- * shared/compat/SEMANTICS.md section 23):
+ * doc/semantics.md §22):
  *   - ev::embed::start (loop) rebinds the wrapper to LOOP (like set (loop))
  *     and embeds whatever "other" already holds; set_embed () is the setter
  *     of the embedded loop;
@@ -41,13 +42,20 @@
  *     ev::stat::set (char *path), which then failed to compile);
  *   - loop.once (fd, events, timeout, &functor) is constrained the same way.
  *
- * Needs C++11 (libev 4.33's wrapper does not compile as C++98 either).
+ * Dialects: C++98 ... C++23, warning-free with -Wall -Wextra -Wpedantic
+ * (t/abi/header_warnings.sh compiles t/abi/use_all_cxx.cc in each).  The
+ * libev manual's C++ API asks for nothing newer than C++98, so the few
+ * C++11 spellings used here go through helpers that fall back to their
+ * C++98 equivalents: EV_NOEXCEPT (ev.h's documented macro: noexcept, or
+ * throw () before C++11) for noexcept, and the private EVPP_* macros below
+ * for nullptr, override, "= delete" and std::enable_if/std::is_class.
+ * From C++11 on they expand to exactly the C++11 declarations.
  */
 #ifndef EVPP_H_
 #define EVPP_H_
 
-#if !defined __cplusplus || __cplusplus < 201103L
-# error "ev++.h needs a C++11 (or later) compiler; use ev.h from C"
+#ifndef __cplusplus
+# error "ev++.h is C++ (C++98 or later); use ev.h from C"
 #endif
 
 /* EV_H: another name for ev.h, for programs that embed and rename it (ev(3),
@@ -58,7 +66,9 @@
 # include "ev.h"
 #endif
 
-#include <type_traits>
+#if __cplusplus >= 201103L
+# include <type_traits>
+#endif
 
 /* ev::bad_loop derives from std::exception unless this is set to 0 */
 #ifndef EV_USE_STDEXCEPT
@@ -67,6 +77,32 @@
 
 #if EV_USE_STDEXCEPT
 # include <exception>
+#endif
+
+/* C++11 spellings and their C++98 fallbacks, #undef'd at the end of this
+ * header like the loop helpers below:
+ *   EVPP_NULLPTR         nullptr, or 0 (a null pointer constant in C++98)
+ *   EVPP_OVERRIDE        override, or nothing
+ *   EVPP_CLASS_ONLY(K)   "void if K is a class", see its definition below
+ *   EVPP_NO_COPY(cls)    deleted copy constructor and assignment; before
+ *                        C++11 they are declared private and never defined
+ *                        (the classic idiom: a copy fails to compile, or to
+ *                        link from inside the class).  Use it only where
+ *                        "public:" may follow. */
+#if __cplusplus >= 201103L
+# define EVPP_NULLPTR  nullptr
+# define EVPP_OVERRIDE override
+# define EVPP_NO_COPY(cls)                                                    \
+  cls (const cls &) = delete;                                                 \
+  cls &operator = (const cls &) = delete;
+#else
+# define EVPP_NULLPTR  0
+# define EVPP_OVERRIDE
+# define EVPP_NO_COPY(cls)                                                    \
+private:                                                                      \
+  cls (const cls &);                                                          \
+  cls &operator = (const cls &);                                              \
+public:
 #endif
 
 /* How the wrapper passes the loop to the C functions.  These helpers are
@@ -150,15 +186,47 @@ struct bad_loop
 #endif
 {
 #if EV_USE_STDEXCEPT
-  const char *what () const noexcept override
+  const char *what () const EV_NOEXCEPT EVPP_OVERRIDE
 #else
-  const char *what () const noexcept
+  const char *what () const EV_NOEXCEPT
 #endif
   {
     return "ev::bad_loop: the event loop could not be created, no requested backend is usable "
            "(check the flags and the LIBEV_FLAGS environment variable)";
   }
 };
+
+/* EVPP_CLASS_ONLY(K): the return type "void, if K is a class type" (and a
+ * substitution failure otherwise), the SFINAE constraint that lets only
+ * class pointers select the functor callback setters.  C++11 spells it with
+ * std::enable_if and std::is_class; C++98 has neither, so detail::class_only
+ * builds the same from "int K::*", a valid type only for classes (and
+ * unions, which cannot have a useful operator () for a watcher anyway). */
+#if __cplusplus >= 201103L
+# define EVPP_CLASS_ONLY(K) typename std::enable_if<std::is_class<K>::value>::type
+#else
+# define EVPP_CLASS_ONLY(K) typename detail::class_only<K>::type
+
+namespace detail {
+
+template<class K>
+struct is_class_
+{
+  template<class U> static char test (int U::*);
+  template<class U> static char (&test (...))[2];
+  static const bool value = sizeof (test<K> (0)) == 1;
+};
+
+template<bool is_class> struct class_only_ { };
+template<> struct class_only_<true> { typedef void type; };
+
+template<class K>
+struct class_only : class_only_<is_class_<K>::value>
+{
+};
+
+} /* namespace detail */
+#endif
 
 /*==========================================================================*/
 /* loops                                                                    */
@@ -169,52 +237,52 @@ struct loop_ref
 {
 #if EV_MULTIPLICITY
   /* implicit on purpose: every struct ev_loop * is usable as a loop_ref */
-  loop_ref (struct ev_loop *l) noexcept
+  loop_ref (struct ev_loop *l) EV_NOEXCEPT
   : raw_loop (l)
   {
   }
 
-  bool operator == (const loop_ref &other) const noexcept { return raw_loop == other.raw_loop; }
-  bool operator != (const loop_ref &other) const noexcept { return raw_loop != other.raw_loop; }
+  bool operator == (const loop_ref &other) const EV_NOEXCEPT { return raw_loop == other.raw_loop; }
+  bool operator != (const loop_ref &other) const EV_NOEXCEPT { return raw_loop != other.raw_loop; }
 
   /* and every loop_ref as a struct ev_loop * (for the C functions); with
    * the constructor above this makes "ref == raw pointer" ambiguous, as in
    * libev 4.33 */
-  operator struct ev_loop * () const noexcept { return raw_loop; }
+  operator struct ev_loop * () const EV_NOEXCEPT { return raw_loop; }
 #else
-  loop_ref () noexcept {}
+  loop_ref () EV_NOEXCEPT {}
 
-  bool operator == (const loop_ref &) const noexcept { return true; }
-  bool operator != (const loop_ref &) const noexcept { return false; }
+  bool operator == (const loop_ref &) const EV_NOEXCEPT { return true; }
+  bool operator != (const loop_ref &) const EV_NOEXCEPT { return false; }
 #endif
 
-  bool is_default () const noexcept { return ev_is_default_loop (EVPP_REF_LOOP) != 0; }
+  bool is_default () const EV_NOEXCEPT { return ev_is_default_loop (EVPP_REF_LOOP) != 0; }
 
   /* may throw whatever a watcher callback throws */
   void run (int flags = 0) { ev_run (EVPP_REF_LOOP_ flags); }
   void loop (int flags = 0) { run (flags); } /* libev 3 name */
 
-  void break_loop (how_t how = ONE) noexcept { ev_break (EVPP_REF_LOOP_ how); }
-  void unloop (how_t how = ONE) noexcept { break_loop (how); } /* libev 3 name */
+  void break_loop (how_t how = ONE) EV_NOEXCEPT { ev_break (EVPP_REF_LOOP_ how); }
+  void unloop (how_t how = ONE) EV_NOEXCEPT { break_loop (how); } /* libev 3 name */
 
   /* ev_loop_fork: call in the child after fork () */
-  void post_fork () noexcept { ev_loop_fork (EVPP_REF_LOOP); }
+  void post_fork () EV_NOEXCEPT { ev_loop_fork (EVPP_REF_LOOP); }
 
-  unsigned int backend () const noexcept { return ev_backend (EVPP_REF_LOOP); }
-  tstamp now () const noexcept { return ev_now (EVPP_REF_LOOP); }
+  unsigned int backend () const EV_NOEXCEPT { return ev_backend (EVPP_REF_LOOP); }
+  tstamp now () const EV_NOEXCEPT { return ev_now (EVPP_REF_LOOP); }
 
-  void ref () noexcept { ev_ref (EVPP_REF_LOOP); }
-  void unref () noexcept { ev_unref (EVPP_REF_LOOP); }
+  void ref () EV_NOEXCEPT { ev_ref (EVPP_REF_LOOP); }
+  void unref () EV_NOEXCEPT { ev_unref (EVPP_REF_LOOP); }
 
-  unsigned int iteration () const noexcept { return ev_iteration (EVPP_REF_LOOP); }
-  unsigned int depth () const noexcept { return ev_depth (EVPP_REF_LOOP); }
+  unsigned int iteration () const EV_NOEXCEPT { return ev_iteration (EVPP_REF_LOOP); }
+  unsigned int depth () const EV_NOEXCEPT { return ev_depth (EVPP_REF_LOOP); }
 
-  void set_io_collect_interval (tstamp interval) noexcept
+  void set_io_collect_interval (tstamp interval) EV_NOEXCEPT
   {
     ev_set_io_collect_interval (EVPP_REF_LOOP_ interval);
   }
 
-  void set_timeout_collect_interval (tstamp interval) noexcept
+  void set_timeout_collect_interval (tstamp interval) EV_NOEXCEPT
   {
     ev_set_timeout_collect_interval (EVPP_REF_LOOP_ interval);
   }
@@ -222,50 +290,50 @@ struct loop_ref
   /* ev_once in its five C++ flavours; the callback gets the revents */
 
   /* a C-style function with its argument */
-  void once (int fd, int events, tstamp timeout, void (*cb)(int, void *), void *arg = nullptr) noexcept
+  void once (int fd, int events, tstamp timeout, void (*cb)(int, void *), void *arg = EVPP_NULLPTR) EV_NOEXCEPT
   {
     ev_once (EVPP_REF_LOOP_ fd, events, timeout, cb, arg);
   }
 
   /* a method (int revents) of OBJECT */
   template<class K, void (K::*method)(int)>
-  void once (int fd, int events, tstamp timeout, K *object) noexcept
+  void once (int fd, int events, tstamp timeout, K *object) EV_NOEXCEPT
   {
     once (fd, events, timeout, method_thunk<K, method>, object);
   }
 
   /* a functor: (*object) (revents) */
   template<class K>
-  typename std::enable_if<std::is_class<K>::value>::type
-  once (int fd, int events, tstamp timeout, K *object) noexcept
+  EVPP_CLASS_ONLY (K)
+  once (int fd, int events, tstamp timeout, K *object) EV_NOEXCEPT
   {
     once (fd, events, timeout, functor_thunk<K>, object);
   }
 
   /* a method without arguments of OBJECT */
   template<class K, void (K::*method)()>
-  void once (int fd, int events, tstamp timeout, K *object) noexcept
+  void once (int fd, int events, tstamp timeout, K *object) EV_NOEXCEPT
   {
     once (fd, events, timeout, method_noargs_thunk<K, method>, object);
   }
 
   /* a plain function (int revents) */
   template<void (*cb)(int)>
-  void once (int fd, int events, tstamp timeout) noexcept
+  void once (int fd, int events, tstamp timeout) EV_NOEXCEPT
   {
     once (fd, events, timeout, simpler_func_thunk<cb>);
   }
 
   /* a plain function without arguments */
   template<void (*cb)()>
-  void once (int fd, int events, tstamp timeout) noexcept
+  void once (int fd, int events, tstamp timeout) EV_NOEXCEPT
   {
     once (fd, events, timeout, simplest_func_thunk<cb>);
   }
 
-  void feed_fd_event (int fd, int revents) noexcept { ev_feed_fd_event (EVPP_REF_LOOP_ fd, revents); }
+  void feed_fd_event (int fd, int revents) EV_NOEXCEPT { ev_feed_fd_event (EVPP_REF_LOOP_ fd, revents); }
 #if EV_SIGNAL_ENABLE
-  void feed_signal_event (int signum) noexcept { ev_feed_signal_event (EVPP_REF_LOOP_ signum); }
+  void feed_signal_event (int signum) EV_NOEXCEPT { ev_feed_signal_event (EVPP_REF_LOOP_ signum); }
 #endif
 
 #if EV_MULTIPLICITY
@@ -324,8 +392,7 @@ struct default_loop : loop_ref
   }
 #endif
 
-  default_loop (const default_loop &) = delete;
-  default_loop &operator = (const default_loop &) = delete;
+  EVPP_NO_COPY (default_loop)
 };
 
 #if EV_MULTIPLICITY
@@ -344,11 +411,10 @@ struct dynamic_loop : loop_ref
   ~dynamic_loop ()
   {
     ev_loop_destroy (raw_loop);
-    raw_loop = nullptr;
+    raw_loop = EVPP_NULLPTR;
   }
 
-  dynamic_loop (const dynamic_loop &) = delete;
-  dynamic_loop &operator = (const dynamic_loop &) = delete;
+  EVPP_NO_COPY (dynamic_loop)
 };
 #endif
 
@@ -357,19 +423,19 @@ struct dynamic_loop : loop_ref
 /*==========================================================================*/
 
 #if EV_MULTIPLICITY
-inline tstamp now (struct ev_loop *l) noexcept { return ev_now (l); }
+inline tstamp now (struct ev_loop *l) EV_NOEXCEPT { return ev_now (l); }
 #else
-inline tstamp now () noexcept { return ev_now (); }
+inline tstamp now () EV_NOEXCEPT { return ev_now (); }
 #endif
 
-inline void delay (tstamp interval) noexcept { ev_sleep (interval); }
+inline void delay (tstamp interval) EV_NOEXCEPT { ev_sleep (interval); }
 
-inline int version_major () noexcept { return ev_version_major (); }
-inline int version_minor () noexcept { return ev_version_minor (); }
+inline int version_major () EV_NOEXCEPT { return ev_version_major (); }
+inline int version_minor () EV_NOEXCEPT { return ev_version_minor (); }
 
-inline unsigned int supported_backends () noexcept { return ev_supported_backends (); }
-inline unsigned int recommended_backends () noexcept { return ev_recommended_backends (); }
-inline unsigned int embeddable_backends () noexcept { return ev_embeddable_backends (); }
+inline unsigned int supported_backends () EV_NOEXCEPT { return ev_supported_backends (); }
+inline unsigned int recommended_backends () EV_NOEXCEPT { return ev_recommended_backends (); }
+inline unsigned int embeddable_backends () EV_NOEXCEPT { return ev_embeddable_backends (); }
 
 /* The callbacks are noexcept function pointers, as in ev.h.  Before C++17, -Wall warns
  * that the mangled names of these two will change in C++17; for inline functions that is
@@ -383,8 +449,8 @@ inline unsigned int embeddable_backends () noexcept { return ev_embeddable_backe
 #  pragma GCC diagnostic ignored "-Wnoexcept-type"
 # endif
 #endif
-inline void set_allocator (void *(*cb)(void *ptr, long size) noexcept) noexcept { ev_set_allocator (cb); }
-inline void set_syserr_cb (void (*cb)(const char *msg) noexcept) noexcept { ev_set_syserr_cb (cb); }
+inline void set_allocator (void *(*cb)(void *ptr, long size) EV_NOEXCEPT) EV_NOEXCEPT { ev_set_allocator (cb); }
+inline void set_syserr_cb (void (*cb)(const char *msg) EV_NOEXCEPT) EV_NOEXCEPT { ev_set_syserr_cb (cb); }
 #if __cplusplus < 201703L
 # if defined __clang__
 #  pragma clang diagnostic pop
@@ -394,7 +460,7 @@ inline void set_syserr_cb (void (*cb)(const char *msg) noexcept) noexcept { ev_s
 #endif
 
 /* the default loop, created on first use */
-inline loop_ref get_default_loop () noexcept
+inline loop_ref get_default_loop () EV_NOEXCEPT
 {
 #if EV_MULTIPLICITY
   return ev_default_loop (0);
@@ -413,13 +479,13 @@ inline loop_ref get_default_loop () noexcept
 namespace detail {
 
 #if EV_MULTIPLICITY
-# define EVPP_START_STOP(type)                                                                          \
-  inline void start_ (struct ev_loop *l, ev_##type *w) noexcept { ev_##type##_start (l, w); }           \
-  inline void stop_ (struct ev_loop *l, ev_##type *w) noexcept { ev_##type##_stop (l, w); }
+# define EVPP_START_STOP(type)                                                                             \
+  inline void start_ (struct ev_loop *l, ev_##type *w) EV_NOEXCEPT { ev_##type##_start (l, w); }           \
+  inline void stop_ (struct ev_loop *l, ev_##type *w) EV_NOEXCEPT { ev_##type##_stop (l, w); }
 #else
-# define EVPP_START_STOP(type)                                                                          \
-  inline void start_ (ev_##type *w) noexcept { ev_##type##_start (w); }                                  \
-  inline void stop_ (ev_##type *w) noexcept { ev_##type##_stop (w); }
+# define EVPP_START_STOP(type)                                                                              \
+  inline void start_ (ev_##type *w) EV_NOEXCEPT { ev_##type##_start (w); }                                  \
+  inline void stop_ (ev_##type *w) EV_NOEXCEPT { ev_##type##_stop (w); }
 #endif
 
 EVPP_START_STOP (io)
@@ -467,21 +533,21 @@ struct base : cwatcher
 #if EV_MULTIPLICITY
   loop_ref loop; /* the loop this watcher is started in */
 
-  explicit base (struct ev_loop *l) noexcept
+  explicit base (struct ev_loop *l) EV_NOEXCEPT
   : loop (l)
   {
     cwatcher *self = this;
-    ev_init (self, nullptr);
+    ev_init (self, EVPP_NULLPTR);
   }
 
   /* rebind to another loop; only while the watcher is stopped (and not
    * pending) */
-  void set (struct ev_loop *l) noexcept { loop = l; }
+  void set (struct ev_loop *l) EV_NOEXCEPT { loop = l; }
 #else
-  base () noexcept
+  base () EV_NOEXCEPT
   {
     cwatcher *self = this;
-    ev_init (self, nullptr);
+    ev_init (self, EVPP_NULLPTR);
   }
 #endif
 
@@ -489,16 +555,15 @@ struct base : cwatcher
    * event that is still pending) */
   ~base () { stop (); }
 
-  base (const base &) = delete;
-  base &operator = (const base &) = delete;
+  EVPP_NO_COPY (base)
 
-  void start () noexcept { detail::start_ (EVPP_W_LOOP_ c_watcher ()); }
-  void stop () noexcept { detail::stop_ (EVPP_W_LOOP_ c_watcher ()); }
+  void start () EV_NOEXCEPT { detail::start_ (EVPP_W_LOOP_ c_watcher ()); }
+  void stop () EV_NOEXCEPT { detail::stop_ (EVPP_W_LOOP_ c_watcher ()); }
 
-  bool is_active () const noexcept { return ev_is_active (c_watcher ()) != 0; }
-  bool is_pending () const noexcept { return ev_is_pending (c_watcher ()) != 0; }
+  bool is_active () const EV_NOEXCEPT { return ev_is_active (c_watcher ()) != 0; }
+  bool is_pending () const EV_NOEXCEPT { return ev_is_pending (c_watcher ()) != 0; }
 
-  void feed_event (int revents) noexcept { ev_feed_event (EVPP_W_LOOP_ c_watcher (), revents); }
+  void feed_event (int revents) EV_NOEXCEPT { ev_feed_event (EVPP_W_LOOP_ c_watcher (), revents); }
 
   /* invoke the callback now, as the loop would (an extension: libev 4.33
    * declares this operator, but its definition does not compile) */
@@ -506,14 +571,14 @@ struct base : cwatcher
 
   /* callback: a function (watcher &w, int revents); USER_DATA goes to w.data */
   template<void (*function)(watcher &w, int)>
-  void set (void *user_data = nullptr) noexcept
+  void set (void *user_data = EVPP_NULLPTR) EV_NOEXCEPT
   {
     set_ (user_data, function_thunk<function>);
   }
 
   /* callback: OBJECT->METHOD (watcher &w, int revents); OBJECT goes to data */
   template<class K, void (K::*method)(watcher &w, int)>
-  void set (K *object) noexcept
+  void set (K *object) EV_NOEXCEPT
   {
     set_ (object, method_thunk<K, method>);
   }
@@ -522,15 +587,15 @@ struct base : cwatcher
    * Only class types qualify, so that e.g. stat::set (char *) still picks
    * the path setter. */
   template<class K>
-  typename std::enable_if<std::is_class<K>::value>::type
-  set (K *object) noexcept
+  EVPP_CLASS_ONLY (K)
+  set (K *object) EV_NOEXCEPT
   {
     set_ (object, functor_thunk<K>);
   }
 
   /* callback: OBJECT->METHOD () without arguments; OBJECT goes to data */
   template<class K, void (K::*method)()>
-  void set (K *object) noexcept
+  void set (K *object) EV_NOEXCEPT
   {
     set_ (object, method_noargs_thunk<K, method>);
   }
@@ -540,7 +605,7 @@ protected:
    * it, and starts it again afterwards */
   struct restart_guard
   {
-    explicit restart_guard (base &w) noexcept
+    explicit restart_guard (base &w) EV_NOEXCEPT
     : w_ (w), active_ (w.is_active ())
     {
       if (active_)
@@ -553,21 +618,20 @@ protected:
         w_.start ();
     }
 
-    restart_guard (const restart_guard &) = delete;
-    restart_guard &operator = (const restart_guard &) = delete;
+    EVPP_NO_COPY (restart_guard)
 
   private:
     base &w_;
     bool active_;
   };
 
-  cwatcher *c_watcher () noexcept { return this; }
-  const cwatcher *c_watcher () const noexcept { return this; }
+  cwatcher *c_watcher () EV_NOEXCEPT { return this; }
+  const cwatcher *c_watcher () const EV_NOEXCEPT { return this; }
 
 private:
   typedef void (*c_callback) (EVPP_THUNK_LOOP_ cwatcher *w, int revents);
 
-  void set_ (void *user_data, c_callback thunk) noexcept
+  void set_ (void *user_data, c_callback thunk) EV_NOEXCEPT
   {
     this->data = user_data;
     ev_set_cb (c_watcher (), thunk);
@@ -603,14 +667,14 @@ private:
 /* The constructor of every wrapper: the loop defaults to the default loop
  * (created on demand). */
 #if EV_MULTIPLICITY
-# define EVPP_CONSTRUCTOR(type, ctype)                                        \
-  explicit type (struct ev_loop *l = get_default_loop ()) noexcept            \
-  : base<ctype, type> (l)                                                     \
-  {                                                                           \
+# define EVPP_CONSTRUCTOR(type, ctype)                                           \
+  explicit type (struct ev_loop *l = get_default_loop ()) EV_NOEXCEPT            \
+  : base<ctype, type> (l)                                                        \
+  {                                                                              \
   }
 #else
 # define EVPP_CONSTRUCTOR(type, ctype)                                        \
-  type () noexcept {}
+  type () EV_NOEXCEPT {}
 #endif
 
 /* an ev_io: readiness of a file descriptor */
@@ -621,20 +685,20 @@ struct io : base<ev_io, io>
 
   EVPP_CONSTRUCTOR (io, ev_io)
 
-  void set (int fd_, int events_) noexcept
+  void set (int fd_, int events_) EV_NOEXCEPT
   {
     restart_guard guard (*this);
     ev_io_set (c_watcher (), fd_, events_);
   }
 
   /* a new event mask only (ev_io_modify) */
-  void set (int events_) noexcept
+  void set (int events_) EV_NOEXCEPT
   {
     restart_guard guard (*this);
     ev_io_modify (c_watcher (), events_);
   }
 
-  void start (int fd_, int events_) noexcept
+  void start (int fd_, int events_) EV_NOEXCEPT
   {
     set (fd_, events_);
     start ();
@@ -649,19 +713,19 @@ struct timer : base<ev_timer, timer>
 
   EVPP_CONSTRUCTOR (timer, ev_timer)
 
-  void set (tstamp after, tstamp repeat_ = 0.) noexcept
+  void set (tstamp after, tstamp repeat_ = 0.) EV_NOEXCEPT
   {
     restart_guard guard (*this);
     ev_timer_set (c_watcher (), after, repeat_);
   }
 
-  void start (tstamp after, tstamp repeat_ = 0.) noexcept
+  void start (tstamp after, tstamp repeat_ = 0.) EV_NOEXCEPT
   {
     set (after, repeat_);
     start ();
   }
 
-  void again () noexcept { ev_timer_again (EVPP_W_LOOP_ c_watcher ()); }
+  void again () EV_NOEXCEPT { ev_timer_again (EVPP_W_LOOP_ c_watcher ()); }
 
   tstamp remaining () { return ev_timer_remaining (EVPP_W_LOOP_ c_watcher ()); }
 };
@@ -675,19 +739,19 @@ struct periodic : base<ev_periodic, periodic>
 
   EVPP_CONSTRUCTOR (periodic, ev_periodic)
 
-  void set (tstamp at_, tstamp interval_ = 0.) noexcept
+  void set (tstamp at_, tstamp interval_ = 0.) EV_NOEXCEPT
   {
     restart_guard guard (*this);
-    ev_periodic_set (c_watcher (), at_, interval_, nullptr);
+    ev_periodic_set (c_watcher (), at_, interval_, EVPP_NULLPTR);
   }
 
-  void start (tstamp at_, tstamp interval_ = 0.) noexcept
+  void start (tstamp at_, tstamp interval_ = 0.) EV_NOEXCEPT
   {
     set (at_, interval_);
     start ();
   }
 
-  void again () noexcept { ev_periodic_again (EVPP_W_LOOP_ c_watcher ()); }
+  void again () EV_NOEXCEPT { ev_periodic_again (EVPP_W_LOOP_ c_watcher ()); }
 };
 #endif
 
@@ -700,13 +764,13 @@ struct sig : base<ev_signal, sig>
 
   EVPP_CONSTRUCTOR (sig, ev_signal)
 
-  void set (int signum_) noexcept
+  void set (int signum_) EV_NOEXCEPT
   {
     restart_guard guard (*this);
     ev_signal_set (c_watcher (), signum_);
   }
 
-  void start (int signum_) noexcept
+  void start (int signum_) EV_NOEXCEPT
   {
     set (signum_);
     start ();
@@ -723,13 +787,13 @@ struct child : base<ev_child, child>
 
   EVPP_CONSTRUCTOR (child, ev_child)
 
-  void set (int pid_, int trace = 0) noexcept
+  void set (int pid_, int trace = 0) EV_NOEXCEPT
   {
     restart_guard guard (*this);
     ev_child_set (c_watcher (), pid_, trace);
   }
 
-  void start (int pid_, int trace = 0) noexcept
+  void start (int pid_, int trace = 0) EV_NOEXCEPT
   {
     set (pid_, trace);
     start ();
@@ -746,14 +810,14 @@ struct stat : base<ev_stat, stat>
 
   EVPP_CONSTRUCTOR (stat, ev_stat)
 
-  void set (const char *path_, tstamp interval_ = 0.) noexcept
+  void set (const char *path_, tstamp interval_ = 0.) EV_NOEXCEPT
   {
     restart_guard guard (*this);
     ev_stat_set (c_watcher (), path_, interval_);
   }
 
   /* stops first (libev 4.33 does the same), then configures and starts */
-  void start (const char *path_, tstamp interval_ = 0.) noexcept
+  void start (const char *path_, tstamp interval_ = 0.) EV_NOEXCEPT
   {
     stop ();
     set (path_, interval_);
@@ -761,19 +825,19 @@ struct stat : base<ev_stat, stat>
   }
 
   /* refresh attr now (ev_stat_stat) */
-  void update () noexcept { ev_stat_stat (EVPP_W_LOOP_ c_watcher ()); }
+  void update () EV_NOEXCEPT { ev_stat_stat (EVPP_W_LOOP_ c_watcher ()); }
 };
 #endif
 
 /* the watchers without parameters: set () exists and changes nothing */
-#define EVPP_SIMPLE_WATCHER(type)                                             \
-  struct type : base<ev_##type, type>                                         \
-  {                                                                           \
-    using base<ev_##type, type>::set;                                         \
-                                                                              \
-    EVPP_CONSTRUCTOR (type, ev_##type)                                        \
-                                                                              \
-    void set () noexcept {}                                                   \
+#define EVPP_SIMPLE_WATCHER(type)                                                \
+  struct type : base<ev_##type, type>                                            \
+  {                                                                              \
+    using base<ev_##type, type>::set;                                            \
+                                                                                 \
+    EVPP_CONSTRUCTOR (type, ev_##type)                                           \
+                                                                                 \
+    void set () EV_NOEXCEPT {}                                                   \
   };
 
 #if EV_IDLE_ENABLE
@@ -808,7 +872,7 @@ struct embed : base<ev_embed, embed>
   EVPP_CONSTRUCTOR (embed, ev_embed)
 
   /* the loop to embed ("set" would clash with set (loop)) */
-  void set_embed (struct ev_loop *embedded_loop) noexcept
+  void set_embed (struct ev_loop *embedded_loop) EV_NOEXCEPT
   {
     restart_guard guard (*this);
     ev_embed_set (c_watcher (), embedded_loop);
@@ -817,8 +881,8 @@ struct embed : base<ev_embed, embed>
   /* libev 4.33 quirk, kept: this rebinds the WRAPPER to LOOP (set (loop))
    * and embeds the loop "other" already holds into it; it does NOT call
    * set_embed (loop).  Kept because programs written against 4.33 can
-   * depend on it (shared/compat/SEMANTICS.md section 23). */
-  void start (struct ev_loop *l) noexcept
+   * depend on it (doc/semantics.md §22). */
+  void start (struct ev_loop *l) EV_NOEXCEPT
   {
     set (l);
     start ();
@@ -837,10 +901,10 @@ struct async : base<ev_async, async>
   EVPP_CONSTRUCTOR (async, ev_async)
 
   /* thread- and async-signal-safe */
-  void send () noexcept { ev_async_send (EVPP_W_LOOP_ c_watcher ()); }
+  void send () EV_NOEXCEPT { ev_async_send (EVPP_W_LOOP_ c_watcher ()); }
 
   /* sent, and not yet noticed by the loop */
-  bool async_pending () noexcept { return ev_async_pending (c_watcher ()) != 0; }
+  bool async_pending () EV_NOEXCEPT { return ev_async_pending (c_watcher ()) != 0; }
 };
 #endif
 
@@ -848,6 +912,10 @@ struct async : base<ev_async, async>
 
 } /* namespace ev */
 
+#undef EVPP_NULLPTR
+#undef EVPP_OVERRIDE
+#undef EVPP_NO_COPY
+#undef EVPP_CLASS_ONLY
 #undef EVPP_THUNK_LOOP_
 #undef EVPP_REF_LOOP
 #undef EVPP_REF_LOOP_

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ev.h - the public C interface of libev-ng.
  *
@@ -13,8 +14,9 @@
  *   [no-modify]   set it through the *_set macros while the watcher is stopped
  *   [private]     the library's own bookkeeping, do not touch
  *
- * This header is plain C (gnu89 ... c2x) and C++ (C++98 ... C++20) and must
- * stay free of warnings under -Wall -Wextra -pedantic -Wstrict-aliasing=2:
+ * This header is plain C (c89 ... gnu2x) and C++ (C++98 ... C++23) and must
+ * stay free of warnings under -Wall -Wextra -Wpedantic -Wstrict-aliasing=2,
+ * with gcc and clang (t/abi/header_warnings.sh):
  * the macros that work on "any watcher" therefore never type-pun a watcher
  * through a foreign struct type (see "generic watcher access" below).
  */
@@ -110,7 +112,8 @@ EV_CPP(extern "C" {)
 #ifndef EV_EMBED_ENABLE
 # define EV_EMBED_ENABLE EV_FEATURE_WATCHERS
 #endif
-/* ev_walk is announced by the manual but never implemented */
+/* ev_walk is announced by libev's manual (and never built by libev 4.33); libev-ng implements
+ * it, and ev_dump, as extensions (EV_NG_FEATURE_WALK): defining EV_WALK_ENABLE to 1 declares them */
 #ifndef EV_WALK_ENABLE
 # define EV_WALK_ENABLE 0
 #endif
@@ -137,6 +140,9 @@ typedef EV_TSTAMP_T ev_tstamp;
 
 #include <stddef.h> /* offsetof, size_t */
 #include <string.h> /* memcpy, for the generic watcher accessors */
+#if EV_WALK_ENABLE
+# include <stdio.h> /* FILE, for ev_dump */
+#endif
 
 /* an integer that a signal handler or another thread may set */
 #ifndef EV_ATOMIC_T
@@ -177,9 +183,20 @@ struct ev_loop;
 # define EV_EMBED_ENABLE 0
 #endif
 
-/* the definition of inline functions in this header */
+/* the definition of inline functions in this header.  `inline' is a keyword
+ * only from C99 (and in C++); in C89/gnu89 modes a bare `inline' is an error
+ * (-std=c89) or a -Wpedantic "extension used" warning (clang -std=gnu89), so
+ * GCC and clang get their reserved spelling __inline__ there, which they
+ * accept silently in every mode, and other C89 compilers get plain `static'
+ * (same semantics, just no inlining hint).  A user may still predefine it. */
 #ifndef EV_INLINE
-# define EV_INLINE static inline
+# if defined __cplusplus || (defined __STDC_VERSION__ && __STDC_VERSION__ >= 199901L)
+#  define EV_INLINE static inline
+# elif defined __GNUC__
+#  define EV_INLINE static __inline__
+# else
+#  define EV_INLINE static
+# endif
 #endif
 
 /* how the library's functions are declared */
@@ -197,6 +214,41 @@ struct ev_loop;
 
 #define EV_VERSION_MAJOR 4
 #define EV_VERSION_MINOR 33
+
+/* libev-ng's own release number (NEWS; README "Versions").  The ABI stays libev 4.33's
+ * (the two macros above, libev.so.4); this counts libev-ng's releases: the patch level for
+ * fixes, the minor for new opt-in extensions, the major for a change that could break a
+ * program using an extension.  EV_NG is defined by libev-ng's ev.h only, so a program can
+ * test at compile time what it is built against; ev_ng_version () says at run time which
+ * library it runs on. */
+#define EV_NG 1
+#define EV_NG_VERSION_MAJOR 1
+#define EV_NG_VERSION_MINOR 0
+#define EV_NG_VERSION_PATCH 0
+#define EV_NG_VERSION "1.0.0"
+/* one number for comparisons: 10000 * major + 100 * minor + patch */
+#define EV_NG_VERSION_NUMBER (EV_NG_VERSION_MAJOR * 10000 + EV_NG_VERSION_MINOR * 100 + EV_NG_VERSION_PATCH)
+
+/* libev-ng's extensions (ev(3) LIBEV-NG EXTENSIONS).  Each is opt-in: a program that asks
+ * for none sees libev 4.33's behaviour.  Each has a feature macro, defined to 1 when this
+ * header has it.  The loop flags are bits that libev 4.33 ignores, so a program passing
+ * one still runs (without the extension) on the real libev. */
+#define EV_NG_FEATURE_PRECISE_TIMERS 1
+#define EVFLAG_NG_PRECISE_TIMERS 0x04000000U /* sub-millisecond waits on every backend */
+#define EV_NG_FEATURE_MONOTONIC_CLOCK 1
+#define EV_NG_FEATURE_NEVER_EARLY 1
+#define EVFLAG_NG_NEVER_EARLY 0x08000000U /* timers count from the clock at their start */
+#define EV_NG_FEATURE_ANY_LOOP 1
+#define EVFLAG_NG_ANY_LOOP 0x40000000U /* signals shared by several loops, ev_child in any loop */
+#define EV_NG_FEATURE_REAP_OWN 1
+#define EVFLAG_NG_REAP_OWN 0x80000000U /* the default loop reaps only the children it watches */
+#define EV_NG_FEATURE_EXCLUSIVE 1
+#define EV_NG_FEATURE_WALK 1 /* ev_walk and ev_dump, declared with EV_WALK_ENABLE */
+#define EV_NG_EXCLUSIVE 0x40 /* ev_io events: wake one of the loops waiting on the fd (epoll) */
+#define EV_NG_FEATURE_DEBUG 1
+#define EVFLAG_NG_DEBUG 0x10000000U /* debug mode: report misused watchers and loops, then abort */
+#define EV_NG_FEATURE_METRICS 1
+#define EVFLAG_NG_METRICS 0x20000000U /* count what the loop does: ev_metrics_get */
 
 /* event bits: what a watcher waits for and what its callback receives */
 enum {
@@ -248,7 +300,7 @@ enum {
   EVBACKEND_DEVPOLL  = 0x00000010U, /* Solaris 8 /dev/poll (never available) */
   EVBACKEND_PORT     = 0x00000020U, /* Solaris 10 event ports (never available) */
   EVBACKEND_LINUXAIO = 0x00000040U, /* Linux AIO (not implemented by libev-ng) */
-  EVBACKEND_IOURING  = 0x00000080U, /* Linux io_uring (not implemented by libev-ng) */
+  EVBACKEND_IOURING  = 0x00000080U, /* Linux io_uring (5.1; not recommended, ask for it) */
   EVBACKEND_ALL      = 0x000000FFU, /* every backend bit */
   EVBACKEND_MASK     = 0x0000FFFFU  /* the backend part of a flags word */
 };
@@ -511,6 +563,27 @@ union ev_any_watcher
 #endif
 };
 
+/* libev-ng only (LIBEV_NG_1.0, EV_NG_FEATURE_METRICS): what a loop did, counted while metrics are
+ * on (EVFLAG_NG_METRICS, or ev_metrics_enable).  Set size to sizeof (struct ev_metrics) before
+ * calling ev_metrics_get: later releases only append members, fill no more than size bytes and
+ * set size to the bytes they filled, so a program built with this header keeps working. */
+#define EV_METRICS_PRIORITIES 5 /* time_callbacks[priority + 2]: priorities -2 .. 2 */
+struct ev_metrics
+{
+  size_t size;                  /* in: sizeof (struct ev_metrics); out: the bytes filled */
+  ev_tstamp elapsed;            /* seconds since metrics were switched on or reset */
+  unsigned long iterations;     /* loop iterations (polls), as ev_iteration counts them */
+  ev_tstamp time_blocked;       /* seconds in polls that could block (timeout > 0) */
+  ev_tstamp time_callbacks[EV_METRICS_PRIORITIES]; /* seconds invoking callbacks, per priority */
+  ev_tstamp time_invoke_cb;     /* seconds in the ev_set_invoke_pending_cb callback */
+  unsigned long poll_events;    /* watcher events the polls queued: poll_events / iterations */
+  unsigned long poll_events_max; /* most queued by one poll */
+  unsigned long pending_max;    /* most watchers pending when an invocation pass began */
+  ev_tstamp lag_max;            /* seconds: latest the loop came back to a due ev_timer */
+  ev_tstamp lag_total;          /* sum of the lags, one per iteration that found a timer due */
+  unsigned long lag_count;      /* number of those iterations */
+};
+
 /*==========================================================================*/
 /* prototypes                                                               */
 /*==========================================================================*/
@@ -520,6 +593,12 @@ union ev_any_watcher
 /* GLOBAL FUNCTIONS */
 EV_API_DECL int ev_version_major (void) EV_NOEXCEPT;
 EV_API_DECL int ev_version_minor (void) EV_NOEXCEPT;
+/* libev-ng only (symbol version LIBEV_NG_1.0): the release of the running library, such as
+ * "1.0.0" (EV_NG_VERSION is that of the header a program was built with) */
+EV_API_DECL const char *ev_ng_version (void) EV_NOEXCEPT;
+/* libev-ng only (LIBEV_NG_1.0): CLOCK_MONOTONIC now, and as the loop last read it (the
+ * clock its relative timers run on) */
+EV_API_DECL ev_tstamp ev_monotonic_time (void) EV_NOEXCEPT;
 
 EV_API_DECL unsigned int ev_supported_backends (void) EV_NOEXCEPT;
 EV_API_DECL unsigned int ev_recommended_backends (void) EV_NOEXCEPT;
@@ -570,6 +649,8 @@ EV_API_DECL struct ev_loop *ev_loop_new (unsigned int flags EV_CPP (= 0)) EV_NOE
 
 /* the loop time: when the loop last woke up */
 EV_API_DECL ev_tstamp ev_now (EV_P) EV_NOEXCEPT;
+/* libev-ng only (LIBEV_NG_1.0): the monotonic time of the loop's last clock update */
+EV_API_DECL ev_tstamp ev_monotonic_now (EV_P) EV_NOEXCEPT;
 
 # else
 
@@ -604,9 +685,17 @@ EV_API_DECL unsigned int ev_backend (EV_P) EV_NOEXCEPT;
 EV_API_DECL void ev_now_update (EV_P) EV_NOEXCEPT;
 
 #if EV_WALK_ENABLE
-/* announced by the manual, not implemented (as in libev 4.33) */
+/* libev-ng only (LIBEV_NG_1.0; libev 4.33 declares ev_walk but has no such symbol): call cb for
+ * every active watcher of the given types (EV_IO | EV_TIMER ...); print the loop's active and
+ * pending watchers */
 EV_API_DECL void ev_walk (EV_P_ int types, void (*cb)(EV_P_ int type, void *w)) EV_NOEXCEPT;
+EV_API_DECL void ev_dump (EV_P_ FILE *stream) EV_NOEXCEPT;
 #endif
+
+/* 0: m filled; -1: metrics are off (m's members zeroed) */
+EV_API_DECL int ev_metrics_get (EV_P_ struct ev_metrics *m) EV_NOEXCEPT;
+EV_API_DECL void ev_metrics_enable (EV_P_ int on) EV_NOEXCEPT; /* on: count (from zero if off); 0: stop */
+EV_API_DECL void ev_metrics_reset (EV_P) EV_NOEXCEPT;          /* count from zero again */
 
 /* FUNCTIONS CONTROLLING EVENT LOOPS */
 EV_API_DECL int  ev_run (EV_P_ int flags EV_CPP (= 0));

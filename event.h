@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * event.h - the libevent 1.4 API, emulated on top of libev-ng (LIBEVENT EMULATION in ev(3)).
  *

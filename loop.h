@@ -1,56 +1,97 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // loop.h - struct ev_loop (opaque to users) and the internal interface that
 // every module of the core sees.
 //
 // The loop object is created zeroed (placement new with value
 // initialisation) and holds all per-loop state; the only process-wide state
-// is in watchers/signal.cc (which loop owns which signal) and
-// watchers/child.cc (child watchers by pid).  Members are grouped by the
+// is in watchers/signal.cc (which loops watch which signal),
+// watchers/child.cc (child watchers by pid), watchers/child_pidfd.cc (the
+// reaping lock and the pids other loops wait for) and
+// backends/fork_guard.cc (a page that tells a forked child it is one).  Members are grouped by the
 // module that owns them; the hot ones come first.
 #pragma once
 
 #include "backends/backend.h"
-#include "core/array.h"
-#include "core/clock.h"
-#include "core/fdtable.h"
-#include "core/heap.h"
-#include "core/pending.h"
-#include "core/wakeup.h"
+#include "base/array.h"
+#include "base/clock.h"
+#include "base/fdtable.h"
+#include "base/heap.h"
+#include "base/pending.h"
+#include "base/ptr_map.h"
 
-#include <atomic>
 #include <signal.h>
 #include <sys/types.h>
+#include <atomic>
 
 namespace ev_detail {
+
+struct once_block;         // watchers/once.cc
+struct pidfd_child;        // watchers/child_pidfd.cc
+struct async_sent_groups;  // watchers/async.cc
+struct debug_state;        // watchers/debug.cc
+struct metrics_block;      // metrics.cc
 
 // ev_stat watchers are found by inotify watch descriptor in a small hash.
 inline constexpr int kInotifyHashSize = 16;
 
+// One kernel fd the loop owns and watches itself with an internal io
+// watcher (the wake-up fd, the signalfd, the timerfd, the inotify fd).  The
+// rules they all follow are in watchers/loop_fd.h.
+struct loop_fd {
+  ev_io w;  // the internal watcher (active while the fd is watched)
+  int fd;   // >= 0: open; kLoopFdNone: not created yet; kLoopFdRefused: the system refused it
+};
+inline constexpr int kLoopFdNone = -1;
+inline constexpr int kLoopFdRefused = -2;
+
+// Where an io watcher of a long per-fd list is linked (watchers/io_list.h):
+// the watcher before it (nullptr: it is the head) and the fd.  The entry of
+// an fd's marker key holds in `own` how many of the loop's own watchers the
+// list has.
+struct io_index_entry {
+  WL prev;
+  int fd;
+  int own;
+};
+
+// The closed-fd sweep of backends that the kernel does not tell about
+// closed fds (watchers/io.h, fd_sweep_step).
+struct fd_sweep_state {
+  int cursor;          // the next fd table index to look at
+  unsigned iteration;  // loop_count at the last step
+  ev_tstamp next_at;   // mn_now at which the next step is due
+  ev_tstamp idle_at;   // ... or already then, if the loop is idle
+};
+
 }  // namespace ev_detail
 
 struct ev_loop {
-  // --- time (core/clock.cc) -------------------------------------------------
-  ev_tstamp ev_rt_now;       // ev_now(): wall-clock time of the last update
-  ev_tstamp mn_now;          // CLOCK_MONOTONIC of the last update
-  ev_tstamp rt_offset;       // ev_rt_now - mn_now, re-measured every 0.5 s
-  ev_tstamp rt_recheck_at;   // mn_now at which to read the wall clock again
+  // --- time (loop_time.cc, base/clock.h) ----------------------------------
+  ev_tstamp ev_rt_now;      // ev_now(): wall-clock time of the last update
+  ev_tstamp mn_now;         // CLOCK_MONOTONIC of the last update
+  ev_tstamp rt_offset;      // ev_rt_now - mn_now, re-measured every 0.5 s
+  ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
 
   // --- optional work of an iteration (see kExtra* below) -------------------
   unsigned extras;
 
-  // --- invocation (ev.cc, core/pending.h) -----------------------------------
+  // --- invocation (ev.cc, base/pending.h) -----------------------------------
   ev_detail::pending_queues pending;
-  int activecnt;             // references: ev_run runs while > 0
-  int loop_done;             // EVBREAK_* requested by ev_break
-  unsigned int loop_count;   // ev_iteration(): polls so far
-  unsigned int loop_depth;   // ev_depth(): nesting of ev_run
+  int activecnt;               // references: ev_run runs while > 0
+  int loop_done;               // EVBREAK_* requested by ev_break
+  unsigned int loop_count;     // ev_iteration(): polls so far
+  unsigned int loop_depth;     // ev_depth(): nesting of ev_run
   ev_loop_callback invoke_cb;  // ev_set_invoke_pending_cb, default ev_invoke_pending
 
   // --- backend (backends/) ---------------------------------------------------
-  const ev_detail::backend_ops *backend;
-  void *backend_state;       // owned by the backend
-  int backend_fd;            // the fd an embedding loop watches (epoll), else -1
-  int backend_rebuild;       // the backend wants its kernel state rebuilt
-  ev_detail::fd_table fds;   // io watchers per fd and the change queue
+  const ev_detail::backend_ops *backend;  // (with metrics: a copy of it, metrics.cc)
+  void *backend_state;                    // owned by the backend
+  int backend_fd;                         // the fd an embedding loop watches (epoll, io_uring), else -1
+  unsigned backend_fd_generation;         // changes whenever backend_fd is replaced (see repair)
+  ev_detail::fd_table fds;                // io watchers per fd and the change queue
+  ev_detail::fd_sweep_state sweep;        // closed-fd detection (watchers/io.h)
+  // where the watchers of long io lists are linked (watchers/io_list.h)
+  ev_detail::ptr_map<ev_detail::io_index_entry> io_index;
 
   // --- timers and periodics (watchers/timer.cc, periodic.cc) ----------------
   ev_detail::heap timers;
@@ -59,55 +100,79 @@ struct ev_loop {
 
   // --- watchers kept in plain arrays; `active` is the 1-based index ---------
   ev_detail::array<ev_detail::W> idles[ev_detail::kNumPri];
-  int idleall;               // active idle watchers over all priorities
+  int idleall;  // active idle watchers over all priorities
   ev_detail::array<ev_detail::W> prepares;
   ev_detail::array<ev_detail::W> checks;
   ev_detail::array<ev_detail::W> forks;
   ev_detail::array<ev_detail::W> cleanups;
   ev_detail::array<ev_detail::W> asyncs;
+  // Which groups of ev_async watchers were sent to, so that a wake-up looks
+  // only at those (watchers/async.cc); made by the first ev_async_start (a
+  // loop without async watchers does not pay for it, and the loop object
+  // keeps within libev's size: ev_loop_new).
+  ev_detail::async_sent_groups *async_groups;
 
   // --- blocking policy (ev_run) --------------------------------------------
   ev_tstamp io_blocktime;       // ev_set_io_collect_interval
   ev_tstamp timeout_blocktime;  // ev_set_timeout_collect_interval
-  ev_tstamp suspended_at;       // mn_now at ev_suspend
-  ev_tstamp max_block;          // longest poll: kMaxBlockTime, longer with a timerfd
+  ev_tstamp max_block;          // longest poll (max_block_update)
   ev_tstamp backend_mintime;    // loop->backend->mintime
 
   // --- hooks -------------------------------------------------------------
   void *userdata;
   void (*release_cb)(ev_loop *loop) noexcept;
   void (*acquire_cb)(ev_loop *loop) noexcept;
-  int in_release;            // inside release/acquire: ev_run is forbidden
+  // What ev_run must look at before it starts (kRunGuard*): it tests the
+  // word once, and a loop with neither costs nothing more.
+  int run_guard;
 
-  // --- creation flags and fork detection -----------------------------------
-  unsigned int flags;        // the flags the loop was created with (after LIBEV_FLAGS)
-  pid_t curpid;              // EVFLAG_FORKCHECK: the pid seen last
-  int postfork;              // a fork was announced: rebuild before polling
+  // --- creation flags, fork detection and repair ----------------------------
+  unsigned int flags;  // the flags the loop was created with (after LIBEV_FLAGS)
+  pid_t curpid;        // EVFLAG_FORKCHECK: the pid seen last
+  int postfork;        // a fork was announced: run fork watchers, then repair
+  unsigned repair;     // kRepair*: kernel state to re-create before the next poll
+  // backends/fork_guard.h: *fork_page differs from fork_token in a child
+  // that nobody told about the fork (ev_run checks it every iteration)
+  const std::uint64_t *fork_page;
+  std::uint64_t fork_token;
 
-  // --- wake-up fd (core/wakeup.cc) -------------------------------------------
-  int evpipe[2];             // eventfd in both slots, or a pipe; -1 when unused
-  ev_io pipe_w;              // internal io watcher on evpipe[0]
-  std::atomic<int> pipe_write_wanted;  // the loop is (about to be) blocked
-  std::atomic<int> pipe_write_skipped; // a sender set a flag without writing
-  std::atomic<int> sig_pending;        // some signal of this loop arrived
-  std::atomic<int> async_pending;      // some ev_async of this loop was sent
+  // --- debug mode (watchers/debug.cc, EVFLAG_NG_DEBUG) -----------------------
+  ev_detail::debug_state *debug;  // null unless the loop runs in debug mode
+
+  // --- wake-up fd (watchers/wakeup.cc) ---------------------------------------
+  ev_detail::loop_fd wakeup;            // eventfd, or a pipe's read end
+  std::atomic<int> wakeup_write_fd;     // what senders write to (== wakeup.fd for an eventfd)
+  ino_t wakeup_pipe_ino;                // the pipe's inode, to recognise our write end
+  bool wakeup_in_libev;                 // libev 4.33 would have its fd too (wakeup_user)
+  std::atomic<int> pipe_write_wanted;   // the loop is (about to be) blocked
+  std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
+  std::atomic<int> sig_pending;         // some signal of this loop arrived
+  std::atomic<int> async_pending;       // some ev_async of this loop was sent
 
   // --- signalfd (watchers/signal.cc, EVFLAG_SIGNALFD) ----------------------
-  int sigfd;                 // -1: signals use handlers
-  ev_io sigfd_w;
-  sigset_t sigfd_set;
+  ev_detail::loop_fd sigfd;     // refused (or never created): signals use handlers
+  std::uint64_t sigfd_signals;  // the signals it reads, bit s-1 for signal s (a sigset_t is 128 bytes)
 
   // --- timerfd (watchers/periodic.cc): prompt wall-clock jump detection ----
-  int timerfd;               // -1 until the first periodic; -2 unavailable
-  ev_io timerfd_w;
+  ev_detail::loop_fd timerfd;
 
   // --- inotify (watchers/stat.cc) ------------------------------------------
-  int fs_fd;                 // -1 until the first ev_stat; -2 unavailable
-  ev_io fs_w;
+  ev_detail::loop_fd inotify;
   ev_detail::WL fs_hash[ev_detail::kInotifyHashSize];
 
+  // --- ev_once (watchers/once.cc) -------------------------------------------
+  ev_detail::once_block *onces;  // the blocks still waiting
+
+  // --- ev_metrics (metrics.cc): made when metrics are switched on, so that a
+  // loop without them pays neither memory nor time (kExtraMetrics) ----------
+  ev_detail::metrics_block *metrics;
+
   // --- default loop only (watchers/child.cc) -------------------------------
-  ev_signal childev;         // internal SIGCHLD watcher, holds no reference
+  ev_signal childev;  // internal SIGCHLD watcher, holds no reference
+
+  // --- other loops: ev_child by pidfd (watchers/child_pidfd.cc) ------------
+  ev_detail::array<ev_detail::pidfd_child *> pidfd_children;  // one per watched pid
+  ev_signal childpoll;                                        // SIGCHLD, for pids without a pidfd; holds no reference
 };
 
 namespace ev_detail {
@@ -119,17 +184,32 @@ namespace ev_detail {
 // cleared where the state they summarise changes (ev_verify checks them).
 // ---------------------------------------------------------------------------
 enum : unsigned {
-  kExtraForkcheck = 1u << 0,  // EVFLAG_FORKCHECK: compare getpid() each time
-  kExtraPostfork = 1u << 1,   // a fork was announced, or the backend wants a rebuild
-  kExtraPrepare = 1u << 2,    // prepare watchers are active
-  kExtraCheck = 1u << 3,      // check watchers are active
-  kExtraIdle = 1u << 4,       // idle watchers are active
-  kExtraPeriodic = 1u << 5,   // periodics are active
-  kExtraWakeup = 1u << 6,     // the wake-up fd exists (ev_async, ev_signal)
-  kExtraCollect = 1u << 7,    // io or timeout collect interval set
-  kExtraHooks = 1u << 8,      // release/acquire callbacks set
-  kExtraInvokeCb = 1u << 9,   // ev_set_invoke_pending_cb replaced the invocation
+  kExtraForkcheck = 1u << 0,     // EVFLAG_FORKCHECK: compare getpid() each time
+  kExtraRepair = 1u << 1,        // a fork was announced, or kernel state needs repair
+  kExtraPrepare = 1u << 2,       // prepare watchers are active
+  kExtraCheck = 1u << 3,         // check watchers are active
+  kExtraIdle = 1u << 4,          // idle watchers are active
+  kExtraPeriodic = 1u << 5,      // periodics are active
+  kExtraWakeup = 1u << 6,        // the wake-up fd is in use (ev_async, ev_signal)
+  kExtraCollect = 1u << 7,       // io or timeout collect interval set
+  kExtraHooks = 1u << 8,         // release/acquire callbacks set
+  kExtraInvokeCb = 1u << 9,      // ev_set_invoke_pending_cb replaced the invocation
+  kExtraPreciseWait = 1u << 10,  // EVFLAG_NG_PRECISE_TIMERS: the backend waits in ns
+  kExtraNeverEarly = 1u << 11,   // EVFLAG_NG_NEVER_EARLY: timers count from the clock, not mn_now
+  kExtraDebug = 1u << 12,        // debug mode (watchers/debug.h): check watchers every iteration
+  kExtraMetrics = 1u << 13,      // ev_metrics are on: the poll and the invocation are measured
 };
+
+// loop->run_guard bits.
+enum : int {
+  kRunGuardInRelease = 1 << 0,  // inside a release/acquire callback: ev_run is forbidden (ev(3))
+  kRunGuardDebug = 1 << 1,      // debug mode: ev_run notes the thread that runs it
+};
+
+// The invocation of pending watchers is not the plain default: a program's
+// invoke-pending callback, metrics that time it, or debug mode that checks
+// each watcher first (invoke_pending_extras).
+inline constexpr unsigned kExtraInvokeSlow = kExtraInvokeCb | kExtraMetrics | kExtraDebug;
 
 // What the flags summarise, computed from scratch (ev_verify compares).
 unsigned extras_from_state(const ev_loop *loop);
@@ -139,31 +219,70 @@ inline void extras_set(ev_loop *loop, unsigned bit, bool on)
   loop->extras = on ? loop->extras | bit : loop->extras & ~bit;
 }
 
-// A backend found its kernel state unusable: rebuild it before the next poll.
-inline void request_backend_rebuild(ev_loop *loop)
+// ---------------------------------------------------------------------------
+// Repair: kernel state the loop re-creates before its next poll (ev.cc,
+// loop_repair).  A fork (announced, or found by backends/fork_guard.h)
+// replaces all of it; a backend that found its kernel object unusable asks
+// for kRepairBackend; fd_kill asks for kRepairLoopFds when it meets one of
+// the loop's own watchers (its fd was closed behind the loop's back).
+// ---------------------------------------------------------------------------
+enum : unsigned {
+  kRepairBackend = 1u << 0,  // backend->fork(): a new kernel object, every fd re-registered
+  kRepairLoopFds = 1u << 1,  // re-open the loop's own fds whose watcher was killed
+  kRepairAll = 1u << 2,      // after a fork: replace every kernel object the loop owns
+};
+
+inline void request_repair(ev_loop *loop, unsigned what)
 {
-  loop->backend_rebuild = 1;
-  loop->extras |= kExtraPostfork;
+  loop->repair |= what;
+  loop->extras |= kExtraRepair;
 }
+
+// A backend found its kernel state unusable: rebuild it before the next poll.
+inline void request_backend_rebuild(ev_loop *loop) { request_repair(loop, kRepairBackend); }
+
+// This process is a fork of the one that created the loop's kernel state,
+// and the loop has not been repaired since (backends/fork_guard.h).  Until
+// then nothing may touch that state: it is the parent's.
+inline bool fork_unannounced(const ev_loop *loop) { return *loop->fork_page != loop->fork_token; }
 
 // ---------------------------------------------------------------------------
 // Watcher life cycle helpers (ev(3) WATCHER STATES)
 // ---------------------------------------------------------------------------
 
 // Starting clamps the priority into range and writes it back (libev does).
+// (One unsigned comparison for the range: one instruction less on every
+// start, which pays for debug mode's test in ev_timer_stop.)
 inline void clamp_priority(W w)
 {
-  if (EV_UNLIKELY(w->priority < EV_MINPRI))
-    w->priority = EV_MINPRI;
-  else if (EV_UNLIKELY(w->priority > EV_MAXPRI))
-    w->priority = EV_MAXPRI;
+  if (static_cast<unsigned>(w->priority - EV_MINPRI) > static_cast<unsigned>(EV_MAXPRI - EV_MINPRI))
+    w->priority = w->priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI;
 }
 
-inline void start_watcher(ev_loop *loop, W w, int active)
+// A watcher started without a callback (ev_init with a null one, or
+// zeroed memory) gets this one: when it comes due, a usage error names it
+// instead of a jump to address 0 (libev 4.33 crashes).  ev_embed is the one
+// type where a null callback means something: it starts with
+// start_watcher_nullable_cb.
+void started_without_callback(ev_loop *loop, ev_watcher *w, int revents);
+
+inline void start_watcher_nullable_cb(ev_loop *loop, W w, int active)
 {
   clamp_priority(w);
   w->active = active;
   ++loop->activecnt;
+}
+
+inline void guard_null_callback(W w)
+{
+  if (!w->cb)
+    w->cb = started_without_callback;
+}
+
+inline void start_watcher(ev_loop *loop, W w, int active)
+{
+  guard_null_callback(w);
+  start_watcher_nullable_cb(loop, w, active);
 }
 
 inline void stop_watcher(ev_loop *loop, W w)
@@ -173,10 +292,29 @@ inline void stop_watcher(ev_loop *loop, W w)
 }
 
 inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revents); }
-inline int clear_pending(ev_loop *loop, W w) { return loop->pending.clear(w); }
+
+// ev_clear_pending and the first step of every *_stop.  A watcher that is
+// not pending is not looked up in the loop: stopping a watcher that is
+// neither active nor pending reads nothing but the watcher, so programs may
+// stop never-started watchers, and inactive watchers whose loop is already
+// destroyed (C++ destructors do: an ev::io after its ev::dynamic_loop).
+inline int clear_pending(ev_loop *loop, W w)
+{
+  if (!w->pending)
+    return 0;
+  return loop->pending.clear(w);
+}
+
+// Every *_stop begins with this: clear the pending state, then tell whether
+// there is anything left to stop (the watcher is active).
+inline bool stop_begin(ev_loop *loop, W w)
+{
+  clear_pending(loop, w);
+  return w->active;
+}
 
 // Feed a whole watcher array in index order (the later ones are invoked
-// first), as a virtual batch when possible (core/pending.h).  The array must
+// first), as a virtual batch when possible (base/pending.h).  The array must
 // not change while the batch is virtual: the start and stop functions of
 // the watcher types queued this way (prepare, check, idle, fork, cleanup)
 // settle the queue first.
@@ -190,15 +328,22 @@ inline void feed_reverse_done(ev_loop *loop, int type)
     feed(loop, loop->rfeeds.data[--loop->rfeeds.count], type);
 }
 
+// The invocation through a program's invoke-pending callback, or timed by
+// the loop's metrics (ev.cc).
+void invoke_pending_extras(ev_loop *loop);
+
 // Invoke everything pending through the user's invoke-pending hook.  A user
 // hook is called every time (it may count calls, as with libev); the
-// default one is skipped when there is nothing to invoke.
+// default one is skipped when there is nothing to invoke.  A user hook,
+// metrics and debug mode take one test (ev.cc, invoke_pending_extras).
+void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (ev.cc)
+void invoke_pending_debug(ev_loop *loop);  // watchers/debug.cc
 inline void invoke_pending(ev_loop *loop)
 {
-  if (EV_UNLIKELY(loop->extras & kExtraInvokeCb))
-    loop->invoke_cb(loop);
-  else if (loop->pending.mask)
-    ev_invoke_pending(loop);
+  if (loop->extras & kExtraInvokeSlow)
+    invoke_pending_extras(loop);
+  else if (loop->pending.any())
+    invoke_pending_plain(loop);
 }
 
 // Singly linked lists of io/signal/child/stat watchers (newest first).
@@ -219,6 +364,20 @@ inline void wlist_del(WL *head, WL w)
   }
 }
 
+inline bool wlist_contains(WL head, WL w)
+{
+  for (; head; head = head->next)
+    if (head == w)
+      return true;
+  return false;
+}
+
+// Starting a watcher that is already in its list (the program re-initialised
+// it with ev_TYPE_init/ev_TYPE_set while it was active, then started it)
+// would make the list a cycle, which libev 4.33 sometimes catches ("corrupted
+// watcher") and otherwise spins on: report it.
+[[noreturn]] void reinitialised_while_active(const char *api, const void *w, const char *arg, long long value);
+
 // Array watchers: remove by swapping the last element into the hole.
 inline void array_del(array<W> &a, W w)
 {
@@ -228,65 +387,82 @@ inline void array_del(array<W> &a, W w)
   last->active = i + 1;
 }
 
-// Internal watchers (the wake-up fd, signalfd, timerfd, inotify, SIGCHLD)
-// must not keep ev_run running: they give their reference back.
-inline void start_internal_io(ev_loop *loop, ev_io *w);
-inline void stop_internal_io(ev_loop *loop, ev_io *w);
-
 // Release/acquire hooks around the blocking system call of a backend.
-// ev_run must not be entered from them (ev(3)): in_release marks that.
+// ev_run must not be entered from them (ev(3)): kRunGuardInRelease marks that.
 inline void release_hook(ev_loop *loop)
 {
-  if (EV_UNLIKELY(loop->extras & kExtraHooks) && loop->release_cb) {
-    loop->in_release = 1;
+  if ((loop->extras & kExtraHooks) && loop->release_cb) {
+    loop->run_guard |= kRunGuardInRelease;
     loop->release_cb(loop);
-    loop->in_release = 0;
+    loop->run_guard &= ~kRunGuardInRelease;
   }
 }
 inline void acquire_hook(ev_loop *loop)
 {
-  if (EV_UNLIKELY(loop->extras & kExtraHooks) && loop->acquire_cb) {
-    loop->in_release = 1;
+  if ((loop->extras & kExtraHooks) && loop->acquire_cb) {
+    loop->run_guard |= kRunGuardInRelease;
     loop->acquire_cb(loop);
-    loop->in_release = 0;
+    loop->run_guard &= ~kRunGuardInRelease;
   }
 }
+
+// The longest the loop may block, from what it has: a timerfd tells of
+// wall-clock jumps (block longer), a wake-up fd the system refused means
+// the flags must be looked at often (block shorter).
+void max_block_update(ev_loop *loop);
 
 // ev_verify after structural changes, in --enable-debug builds only.
 void verify(ev_loop *loop);
 #ifdef EV_NG_DEBUG
-# define EV_FREQUENT_CHECK(loop) ::ev_detail::verify(loop)
+#define EV_FREQUENT_CHECK(loop) ::ev_detail::verify(loop)
 #else
-# define EV_FREQUENT_CHECK(loop) ((void)0)
+#define EV_FREQUENT_CHECK(loop) ((void)0)
 #endif
 
 // ---------------------------------------------------------------------------
 // Per-iteration steps provided by the watcher modules (watchers/*.cc)
 // ---------------------------------------------------------------------------
-void timers_reify(ev_loop *loop);             // queue expired timers
+void timers_reify(ev_loop *loop);               // queue expired timers
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
-void periodics_reify(ev_loop *loop);          // queue due periodics
-void periodics_reschedule(ev_loop *loop);     // after a wall-clock jump / resume
-void idle_reify(ev_loop *loop);               // queue idles per the idle rule
-void signals_process(ev_loop *loop);          // the wake-up fd reported signals
-void asyncs_process(ev_loop *loop);           // the wake-up fd reported sends
-void signals_loop_destroy(ev_loop *loop);     // forget signals owned by loop
-void signalfd_fork(ev_loop *loop);
-void child_default_loop_init(ev_loop *loop);  // SIGCHLD watcher of the default loop
+void periodics_reify(ev_loop *loop);            // queue due periodics
+void periodics_reschedule(ev_loop *loop);       // after a wall-clock jump / resume
+void periodics_fork(ev_loop *loop);             // after an announced fork (as libev 4.33)
+void idle_reify(ev_loop *loop);                 // queue idles per the idle rule
+void signals_process(ev_loop *loop);            // the wake-up fd reported signals
+void asyncs_process(ev_loop *loop);             // the wake-up fd reported sends
+void asyncs_loop_destroy(ev_loop *loop);        // free the groups block
+void signals_loop_destroy(ev_loop *loop);       // forget signals owned by loop
+void child_default_loop_init(ev_loop *loop);    // SIGCHLD watcher of the default loop
 void child_default_loop_destroy(ev_loop *loop);
-void stat_fork(ev_loop *loop);                // re-create inotify state
+void child_pidfd_loop_destroy(ev_loop *loop);  // close the pidfds of other loops
+void child_pidfd_repair(ev_loop *loop);        // re-open pidfds closed behind our back
 void stat_loop_destroy(ev_loop *loop);
-void timerfd_fork(ev_loop *loop);
+void onces_loop_destroy(ev_loop *loop);  // free the ev_once blocks still waiting
 void timerfd_destroy(ev_loop *loop);
 
-// The loop functions the watcher modules call back.
-void loop_fork_rebuild(ev_loop *loop);
+// Re-create one kind of the loop's own kernel fds (watchers/loop_fd.h):
+// `replace` after a fork (the old fd is ours: closed first), else only where
+// its watcher was killed (the old number is no longer ours: forgotten).
+void wakeup_repair(ev_loop *loop, bool replace);
+void signalfd_repair(ev_loop *loop, bool replace);
+void timerfd_repair(ev_loop *loop, bool replace);
+void inotify_repair(ev_loop *loop, bool replace);
 
 }  // namespace ev_detail
 
 // ---------------------------------------------------------------------------
-// Hot paths, inline (declared in core/clock.h and core/fdtable.h)
+// The loop's clocks (base/clock.h): the fast path inline, the rest in
+// loop_time.cc
 // ---------------------------------------------------------------------------
+
+namespace ev_detail {
+// Refresh mn_now and ev_rt_now; reschedule periodics after a wall-clock jump.
+inline void time_update(ev_loop *loop);
+// The half-second re-measurement of the wall clock.
+void time_update_realtime(ev_loop *loop);
+// Force the next time_update to re-read the wall clock (timerfd saw a jump).
+void time_force_realtime_check(ev_loop *loop);
+}  // namespace ev_detail
 
 // Fast path: read the monotonic clock and derive the wall clock from it;
 // re-measure the wall clock every kRealtimeRecheck seconds.
@@ -294,33 +470,8 @@ inline void ev_detail::time_update(ev_loop *loop)
 {
   ev_tstamp mn = monotonic_now();
   loop->mn_now = mn;
-  if (EV_LIKELY(mn < loop->rt_recheck_at))
+  if (mn < loop->rt_recheck_at)
     loop->ev_rt_now = loop->rt_offset + mn;
   else
     time_update_realtime(loop);
-}
-
-// The backend reports events on fd: every watcher gets its share, newest
-// first (LIFO invocation then runs them in start order).
-inline void ev_detail::fd_event(ev_loop *loop, int fd, int revents)
-{
-  for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
-    int ev = reinterpret_cast<ev_io *>(w)->events & revents;
-    if (ev)
-      feed(loop, as_w(w), ev);
-  }
-}
-
-inline void ev_detail::start_internal_io(ev_loop *loop, ev_io *w)
-{
-  ev_io_start(loop, w);
-  ev_unref(loop);
-}
-
-inline void ev_detail::stop_internal_io(ev_loop *loop, ev_io *w)
-{
-  if (w->active) {
-    ev_ref(loop);
-    ev_io_stop(loop, w);
-  }
 }

@@ -1,5 +1,6 @@
-// backends/backend.h - THE VTABLE: what every backend (select, poll, epoll)
-// provides to the loop, and the contract of each member.
+// SPDX-License-Identifier: BSD-2-Clause
+// backends/backend.h - THE VTABLE: what every backend (select, poll, epoll,
+// io_uring) provides to the loop, and the contract of each member.
 //
 // A backend waits for fd readiness.  It keeps its kernel state (an epoll
 // fd, a pollfd array, fd_sets) behind one pointer it owns
@@ -9,7 +10,9 @@
 // registry.cc.
 #pragma once
 
-#include "core/api.h"
+#include "base/api.h"
+
+#include <time.h>
 
 struct ev_loop;
 
@@ -31,11 +34,20 @@ struct backend_ops {
   // Release everything init/fork created.  The loop is being destroyed.
   void (*destroy)(ev_loop *loop);
 
-  // Called in the first iteration after a fork (ev_loop_fork or
-  // EVFLAG_FORKCHECK), or when the backend asked for it by setting
-  // loop->backend_rebuild: recreate kernel state that the child shares with
-  // the parent (epoll's does), then queue every fd for re-registration
-  // (fd_rearm_all).  Backends without shared kernel state do nothing.
+  // The repair step (ev.cc, loop_repair) before a poll: after a fork
+  // (ev_loop_fork, EVFLAG_FORKCHECK, or one nobody announced, see
+  // backends/fork_guard.h), or when the backend asked for it
+  // (request_backend_rebuild): replace kernel state that the child shares
+  // with the parent or that became unusable, then queue every fd for
+  // re-registration (fd_rearm_all).  The old kernel object is closed first,
+  // so that the new one exists even at the fd limit, unless it was lost
+  // (closed behind the loop's back: its number may be someone else's now).
+  // The caller bumps loop->backend_fd_generation, which tells an embedding
+  // loop to register backend_fd anew even if the number is the same.  If no
+  // new object can be had (after bounded ev_syserr retries), the backend
+  // kills every fd (EV_ERROR to their watchers), sets backend_fd to -1, and
+  // from then on kills every fd it is asked to watch and polls by sleeping.
+  // Backends without shared kernel state do nothing.
   void (*fork)(ev_loop *loop);
 
   // The events wanted on fd changed from oev to nev (the EV_READ|EV_WRITE
@@ -49,9 +61,29 @@ struct backend_ops {
   // Block for at most `timeout` seconds (0: do not block), calling the
   // loop's release/acquire hooks around the blocking system call only, and
   // report ready fds with fd_event().  EINTR returns early and quietly;
-  // other failures go to ev_syserr ("(libev) <syscall>").
+  // other failures go to ev_syserr ("(libev) <syscall>") and then sleep for
+  // the timeout (wait_failed), so that a syserr callback that returns never
+  // makes the loop spin.
   void (*poll)(ev_loop *loop, ev_tstamp timeout);
+
+  // The kernel does not tell this backend about a watched fd that was
+  // closed (epoll, io_uring): the loop's closed-fd sweep polls them
+  // (watchers/io.h, fd_sweep_step).
+  bool sweeps;
 };
+
+// A backend that cannot wait in the kernel (the wait failed, or it has no
+// kernel object) sleeps instead, at most this long at a time, so that timers
+// keep their time, and sends and signals (whose flags the loop looks at
+// after every poll) are noticed within it, without spinning.
+inline constexpr ev_tstamp kSleepInsteadOfWait = 0.1;
+
+// A wait failed for a reason other than EINTR: report it, then sleep instead
+// (see poll above and kSleepInsteadOfWait).
+void wait_failed(const char *msg, ev_tstamp timeout);
+// No kernel object to wait in: sleep instead, between the release and
+// acquire hooks.
+void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout);
 
 // The backends, in the order tried when several are allowed.
 extern const backend_ops iouring_backend;
@@ -70,6 +102,24 @@ inline int timeout_to_ms(ev_tstamp timeout)
     return 0;
   double ms = timeout * 1e3 + 0.9999;
   return ms > 2.0e9 ? 2000000000 : static_cast<int>(ms);
+}
+
+// The same as a timespec (EVFLAG_NG_PRECISE_TIMERS): rounded up to the
+// nanosecond, never early either.
+inline struct timespec timeout_to_timespec(ev_tstamp timeout)
+{
+  struct timespec ts = {0, 0};
+  if (timeout <= 0.)
+    return ts;
+  if (timeout > 2.0e9)
+    timeout = 2.0e9;
+  ts.tv_sec = static_cast<time_t>(timeout);
+  ts.tv_nsec = static_cast<long>((timeout - static_cast<ev_tstamp>(ts.tv_sec)) * 1e9 + 0.999999);
+  if (ts.tv_nsec >= 1000000000L) {
+    ++ts.tv_sec;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
 }
 
 }  // namespace ev_detail

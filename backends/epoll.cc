@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // backends/epoll.cc - the Linux epoll(7) backend (EVBACKEND_EPOLL).
 //
 // Kernel quirks handled here:
@@ -10,20 +11,30 @@
 //      be removed by number: the whole epoll set is rebuilt (no fork
 //      watchers run, unlike libev, which treats this like a fork).
 //  (b) The kernel silently forgets a closed fd, so a watcher on it would
-//      never hear anything again.  When epoll_wait times out with nothing
-//      to report (at most every 0.1 s), and at least once a second
-//      otherwise, one poll() over the watched fds finds numbers that are no
-//      longer open; their watchers get EV_ERROR (fd_kill_invalid).
+//      never hear anything again: the loop's closed-fd sweep (watchers/io.h)
+//      finds numbers that are no longer open; their watchers get EV_ERROR.
 //  (c) Regular files and some character devices (/dev/null) cannot be
 //      added (EPERM).  They are always ready: their watchers get the events
 //      they asked for in every iteration, and the loop does not block while
 //      such a watcher is active (libev does the same).
-//  (d) An epoll fd is shared with a forked child: after a fork the child
-//      creates its own (before closing the old, so the number changes and
-//      an embedding loop sees it) and re-registers everything.
-//  (e) Stopping a watcher does not remove the registration at once: a
-//      start in a later iteration with the same events then costs nothing.
-//      An event for events nobody wants any more updates the kernel then.
+//  (d) An epoll set is shared with a forked child: after a fork the child
+//      creates its own and re-registers everything (also when the child
+//      never called ev_loop_fork: backends/fork_guard.h, so a child's
+//      EPOLL_CTL_DEL never removes the parent's fd).  The old set is closed
+//      first, so that a new one exists even at the fd limit; an embedding
+//      loop sees loop->backend_fd_generation change.
+//  (e) Stopping a watcher does not remove the registration at once: a start
+//      with the same events in the same iteration then costs nothing, and
+//      an event for events nobody wants any more updates the kernel then.
+//      But once an fd had no watcher when the changes were applied, what
+//      the kernel has for its number is uncertain (the fd may have been
+//      closed, which removes the registration, and the number reused): a
+//      later start checks with EPOLL_CTL_MOD (ENOENT: ADD).  libev 4.33
+//      trusts its cache there and never reports the new file's events.
+//      ev_io_set (EV__IOFDSET) makes the cached state void at once, also
+//      when the watcher is stopped again before the changes are applied;
+//      so does a stop of the fd's last watcher followed by a start before
+//      the changes are applied (watchers/io.cc: fd_reify, kReifyEmptied).
 //  (f) EPOLLERR/EPOLLHUP are reported even if not requested; they make the
 //      fd both readable and writable (each watcher sees only its events).
 //  (g) With nothing registered, epoll_wait with a zero timeout cannot report
@@ -31,28 +42,46 @@
 //      (timers only, say) then makes no system call at all (libev makes
 //      one).  A registration we do not count is one we no longer know the
 //      fd of, see (a); its events would only ask for a rebuild.
-#include "loop.h"
+//  (h) The epoll fd itself closed behind the loop's back (EBADF), or its
+//      number now another file (EINVAL): the set is lost; a new one is made
+//      (the old number is not closed: it is not ours any more).  If no new
+//      one can be had (ENFILE, ENOMEM, with a syserr callback that returns),
+//      every watcher gets EV_ERROR, and the loop sleeps instead of polling,
+//      trying again each time, until it gets one.
+//  (i) EVFLAG_NG_PRECISE_TIMERS: epoll_wait counts milliseconds, so a
+//      100 us timer would wait a whole one; epoll_pwait2 (Linux 5.11) takes
+//      a timespec.  Where the kernel or a sandbox refuses it (ENOSYS,
+//      EPERM), the loop goes on with epoll_wait and millisecond timeouts,
+//      as without the flag.
+//  (j) EV_NG_EXCLUSIVE (an extension): the fd is registered with
+//      EPOLLEXCLUSIVE when one of its watchers asks for it, so that of the
+//      epoll sets (processes, threads) waiting on one fd, the kernel wakes
+//      one (or a few) instead of all.  EPOLLEXCLUSIVE can only be given to
+//      EPOLL_CTL_ADD, and a registration made with it cannot be modified
+//      (EINVAL): every change of such a registration is a DEL and an ADD.
+#include "watchers/io.h"
 
-#include <cerrno>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <cerrno>
 
 namespace ev_detail {
 namespace {
 
 constexpr unsigned char kAlwaysReady = 0x01;  // fd_entry::bflags: EPERM, see (c)
-constexpr ev_tstamp kSweepWhenIdle = 0.1;     // see (b)
-constexpr ev_tstamp kSweepWhenBusy = 1.0;
 
 // fd_entry use: bmask = events registered in the kernel (0: none),
 // bdata = generation of the current registration.
 struct epoll_state {
-  int epfd;
+  int epfd;   // -1: none, see (h)
+  bool lost;  // epfd is not ours any more, see (h)
   struct epoll_event *events;
   int capacity;
   array<int> always_ready;  // fds with kAlwaysReady, see (c)
   int registered;           // fds with bmask != 0, see (g)
-  ev_tstamp last_sweep;     // mn_now of the last closed-fd sweep, see (b)
+  bool precise;             // wait with epoll_pwait2, see (i)
 };
 
 inline epoll_state *state(ev_loop *loop) { return static_cast<epoll_state *>(loop->backend_state); }
@@ -64,15 +93,26 @@ inline void set_registered(epoll_state *st, fd_entry &e, int mask)
   e.bmask = static_cast<unsigned char>(mask);
 }
 
-inline uint32_t to_epoll(int ev)
+// EV_READ, EV_WRITE and EV_NG_EXCLUSIVE as epoll bits, by table (one load:
+// the conditional form cost epoll_modify 3 instructions more per call).
+constexpr uint32_t epoll_bits(int ev)
 {
-  return (ev & EV_READ ? EPOLLIN : 0u) | (ev & EV_WRITE ? EPOLLOUT : 0u);
+  return (ev & EV_READ ? EPOLLIN : 0u) | (ev & EV_WRITE ? EPOLLOUT : 0u) |
+         (ev & EV_NG_EXCLUSIVE ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u);
 }
+struct epoll_bits_table {
+  uint32_t bits[kFdEvents + 1];
+  constexpr epoll_bits_table() : bits()
+  {
+    for (int ev = 0; ev <= kFdEvents; ++ev)
+      bits[ev] = epoll_bits(ev);
+  }
+};
+constexpr epoll_bits_table kEpollBits;
 
-int create_epoll_fd()
-{
-  return epoll_create1(EPOLL_CLOEXEC);
-}
+inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
+
+int create_epoll_fd() { return epoll_create1(EPOLL_CLOEXEC); }
 
 bool epoll_init(ev_loop *loop)
 {
@@ -83,10 +123,10 @@ bool epoll_init(ev_loop *loop)
   *st = epoll_state{};
   st->epfd = epfd;
   st->capacity = 64;
+  st->precise = loop->flags & EVFLAG_NG_PRECISE_TIMERS;
   st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
-  st->last_sweep = loop->mn_now;
   loop->backend_state = st;
-  loop->backend_fd = epfd;
+  set_backend_fd(loop, epfd);
   return true;
 }
 
@@ -95,7 +135,8 @@ void epoll_destroy(ev_loop *loop)
   epoll_state *st = state(loop);
   if (!st)
     return;
-  ::close(st->epfd);
+  if (st->epfd >= 0 && !st->lost)
+    ::close(st->epfd);
   ev_free(st->events);
   st->always_ready.release();
   ev_free(st);
@@ -113,7 +154,10 @@ void always_ready_remove(epoll_state *st, int fd)
 }
 
 // One epoll_ctl; returns 0 or the errno.
-int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen)
+// (Inline: out of line, once register_anew used it too, epoll_modify cost 18
+// instructions more per re-armed fd; bench/callgrind pipes/N=10000/A=100/
+// process 272 vs 255.)
+[[gnu::always_inline]] inline int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen)
 {
   struct epoll_event e;
   e.events = to_epoll(ev);
@@ -121,29 +165,72 @@ int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen)
   return epoll_ctl(st->epfd, op, fd, &e) < 0 ? errno : 0;
 }
 
-void epoll_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
+// A registration that is or becomes exclusive, see (j): whatever the kernel
+// has under the number goes, then a new one is added.
+// (The exclusive bit alone waits for nothing: nev becomes 0.)
+[[gnu::noinline]] int register_anew(epoll_state *st, int fd, fd_entry &e, int &nev)
+{
+  ctl(st, EPOLL_CTL_DEL, fd, 0, e.bdata);  // (ENOENT: nothing there)
+  if (!(nev & (EV_READ | EV_WRITE))) {
+    nev = 0;
+    return 0;
+  }
+  int err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata + 1);
+  if (!err)
+    ++e.bdata;
+  return err;
+}
+
+// An epoll_ctl failed with EBADF or EINVAL: because of the fd, or because
+// the epoll fd is not ours any more, see (h)?  A DEL of fd -1 answers EBADF
+// (the target) only from a real epoll fd, EINVAL from another kind of file.
+bool epfd_lost(epoll_state *st, int err)
+{
+  if (err != EBADF && err != EINVAL)
+    return false;
+  if (::fcntl(st->epfd, F_GETFD) < 0 && errno == EBADF)
+    return true;
+  return !(epoll_ctl(st->epfd, EPOLL_CTL_DEL, -1, nullptr) < 0 && errno == EBADF);
+}
+
+void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
 {
   epoll_state *st = state(loop);
   fd_entry &e = loop->fds.entries[fd];
   const bool renewed = nev & EV__IOFDSET;  // the number may be a new open file
-  nev &= EV_READ | EV_WRITE;
+  nev &= kFdEvents;                        // (EV_NG_EXCLUSIVE alone wants nothing: register_anew)
+
+  if (EV_UNLIKELY(st->epfd < 0)) {  // no epoll set, see (h)
+    if (nev)
+      fd_kill_user_watchers(loop, fd);
+    return;
+  }
 
   if (e.bflags & kAlwaysReady) {
-    if (nev && !renewed)
+    if (nev && oev && !renewed)
       return;  // still a regular file: poll() reads e.events each time
     always_ready_remove(st, fd);
     e.bflags = 0;
   }
 
-  if (!nev)
-    return;  // lazy removal, see (e)
-  if (!renewed && e.bmask == static_cast<unsigned char>(nev))
-    return;  // the kernel already has exactly this
+  if (!nev) {
+    // Lazy removal, see (e) - but a number that may denote a new file now
+    // is let go of: whatever the kernel has under it goes (a registration
+    // kept and no longer counted would keep the epoll fd readable, and an
+    // embedding loop busy, while the wait is skipped, see (g)).
+    if (renewed && e.bmask) {
+      ctl(st, EPOLL_CTL_DEL, fd, 0, e.bdata);
+      set_registered(st, e, 0);
+    }
+    return;
+  }
+  if (!renewed && oev && e.bmask == static_cast<unsigned char>(nev))
+    return;  // watched all along, and the kernel has exactly this
 
   int err;
-  if (e.bmask && !renewed) {
+  if (e.bmask) {
     err = ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
-    if (err == ENOENT) {  // closed and reopened behind our back
+    if (err == ENOENT) {  // closed (and reopened) behind our back
       err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata + 1);
       if (!err)
         ++e.bdata;
@@ -152,13 +239,14 @@ void epoll_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
     err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata + 1);
     if (!err)
       ++e.bdata;
-    else if (err == EEXIST) {
-      // Still registered: the same open file, with our current generation
-      // (unless we had lost track of it).  Only a different mask needs MOD,
-      // so re-arming with ev_io_set costs one system call, as in libev.
-      err = e.bmask && e.bmask == static_cast<unsigned char>(nev) ? 0 : ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
-    }
+    else if (err == EEXIST)  // the same open file, registered before
+      err = ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
   }
+  // A registration that is or becomes exclusive cannot be modified, see (j):
+  // the kernel said EINVAL (found here rather than tested before, so that
+  // the common case pays nothing for the extension).
+  if (EV_UNLIKELY(err == EINVAL) && ((e.bmask | nev) & EV_NG_EXCLUSIVE))
+    err = register_anew(st, fd, e, nev);
 
   if (EV_LIKELY(!err)) {
     set_registered(st, e, nev);
@@ -171,7 +259,12 @@ void epoll_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
     st->always_ready.push(fd);
     return;
   }
-  // EBADF (not open), ENOSPC (max_user_watches), ENOMEM, EINVAL: the fd
+  if (epfd_lost(st, err)) {  // see (h): the fd is registered again after the rebuild
+    st->lost = true;
+    request_backend_rebuild(loop);
+    return;
+  }
+  // EBADF (not open), ENOSPC (max_user_watches), ENOMEM, ELOOP: the fd
   // cannot be watched; its watchers are told so.
   fd_kill(loop, fd);
 }
@@ -181,18 +274,15 @@ void epoll_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
 // closed, a dup keeps the open file alive), only a rebuild removes it.
 void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 {
-  int want = e.events & (EV_READ | EV_WRITE);
-  int err = ctl(st, want ? EPOLL_CTL_MOD : EPOLL_CTL_DEL, fd, want, e.bdata);
+  int want = (e.events & (EV_READ | EV_WRITE)) ? e.events & kFdEvents : 0;
+  int err;
+  if (want && ((want | e.bmask) & EV_NG_EXCLUSIVE))
+    err = register_anew(st, fd, e, want);
+  else
+    err = ctl(st, want ? EPOLL_CTL_MOD : EPOLL_CTL_DEL, fd, want, e.bdata);
   set_registered(st, e, want);
   if (err)
     request_backend_rebuild(loop);
-}
-
-// The closed-fd sweep, see (b).
-[[gnu::noinline, gnu::cold]] void sweep(ev_loop *loop, epoll_state *st, ev_tstamp now)
-{
-  st->last_sweep = now;
-  fd_kill_invalid(loop);
 }
 
 // See (c): the always-ready fds get their events in every iteration.
@@ -200,8 +290,8 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 {
   for (int i = 0; i < st->always_ready.count; ++i) {
     int fd = st->always_ready.data[i];
-    if (loop->fds.entries[fd].events)
-      fd_event(loop, fd, loop->fds.entries[fd].events);
+    if (int events = loop->fds.entries[fd].events & (EV_READ | EV_WRITE))
+      fd_event(loop, fd, events);
   }
 }
 
@@ -216,7 +306,7 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 // EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
 // EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): see (f).
 constexpr unsigned char kReadiness[32] = {
-#define EV_NG_RDY(b) static_cast<unsigned char>((((b) & 0x19) ? EV_READ : 0) | (((b) & 0x1c) ? EV_WRITE : 0))
+#define EV_NG_RDY(b) static_cast<unsigned char>((((b)&0x19) ? EV_READ : 0) | (((b)&0x1c) ? EV_WRITE : 0))
     EV_NG_RDY(0),  EV_NG_RDY(1),  EV_NG_RDY(2),  EV_NG_RDY(3),  EV_NG_RDY(4),  EV_NG_RDY(5),  EV_NG_RDY(6),
     EV_NG_RDY(7),  EV_NG_RDY(8),  EV_NG_RDY(9),  EV_NG_RDY(10), EV_NG_RDY(11), EV_NG_RDY(12), EV_NG_RDY(13),
     EV_NG_RDY(14), EV_NG_RDY(15), EV_NG_RDY(16), EV_NG_RDY(17), EV_NG_RDY(18), EV_NG_RDY(19), EV_NG_RDY(20),
@@ -230,9 +320,7 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
 // pending mask is collected in a register and stored once).
 [[gnu::always_inline]] inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
 {
-  pending_queues &q = loop->pending;
-  q.settle();
-  unsigned mask = q.mask;
+  pending_queues::feed_run run(loop->pending);
   for (int i = 0; i < n; ++i) {
     const struct epoll_event &ev = st->events[i];
     int fd = static_cast<int>(static_cast<uint32_t>(ev.data.u64));
@@ -251,10 +339,9 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
     for (WL w = e.head; w; w = w->next) {
       int rev = reinterpret_cast<ev_io *>(w)->events & got;
       if (rev)
-        mask |= q.feed_unmasked(as_w(w), rev);
+        run.feed(as_w(w), rev);
     }
   }
-  q.mask = mask;
 }
 
 // The wait itself; none when it could only report nothing, see (g).
@@ -265,70 +352,97 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
   return 0;
 }
 
-// Queue what the wait reported; false if it failed (reported, see ev_syserr).
-[[gnu::always_inline]] inline bool take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
+// The wait of (i), nanoseconds instead of milliseconds.
+[[gnu::noinline]] int wait_precisely(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
+{
+#ifdef SYS_epoll_pwait2
+  if (timeout > 0.) {
+    struct timespec ts = timeout_to_timespec(timeout);
+    long n = ::syscall(SYS_epoll_pwait2, st->epfd, st->events, st->capacity, &ts, nullptr, 0);
+    if (n >= 0 || (errno != ENOSYS && errno != EPERM))
+      return static_cast<int>(n);
+  } else
+    return wait_for_events(st, timeout);
+#endif
+  st->precise = false;
+  loop->backend_mintime = loop->backend->mintime;
+  return wait_for_events(st, timeout);
+}
+
+// A failed wait: EINTR returns quietly; a lost epoll fd is replaced in the
+// next iteration, see (h); anything else is reported, see backend.h.
+[[gnu::noinline, gnu::cold]] void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
+{
+  int err = errno;
+  if (err == EINTR)
+    return;
+  if (err == EBADF || err == EINVAL) {
+    st->lost = true;
+    request_backend_rebuild(loop);
+    return;
+  }
+  wait_failed("(libev) epoll_wait", timeout);
+}
+
+// Queue what the wait reported.
+[[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
 {
   if (EV_LIKELY(n > 0)) {
     queue_reported(loop, st, n);
     if (EV_UNLIKELY(n == st->capacity))
       grow_events(st);
-  } else if (n < 0) {
-    if (errno != EINTR)
-      ev_syserr("(libev) epoll_wait");
-    return false;
-  } else if (timeout > 0. && loop->mn_now + timeout - st->last_sweep >= kSweepWhenIdle) {
-    // Timed out with nothing to report: a good moment for the sweep, see
-    // (b) (mn_now is the time before blocking; we waited `timeout` more).
-    sweep(loop, st, loop->mn_now + timeout);
-  }
-  return true;
+  } else if (n < 0)
+    wait_error(loop, st, timeout);
 }
 
-// The sweep of (b) at least once a second while busy.
-inline void sweep_when_busy(ev_loop *loop, epoll_state *st)
+// No epoll set, see (h): try to get one; meanwhile sleep a little at a time.
+[[gnu::noinline, gnu::cold]] void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
-  if (EV_UNLIKELY(loop->mn_now - st->last_sweep >= kSweepWhenBusy))
-    sweep(loop, st, loop->mn_now);
+  int epfd = create_epoll_fd();
+  if (epfd >= 0) {
+    st->epfd = epfd;
+    set_backend_fd(loop, epfd);
+    fd_rearm_all(loop);  // registered in the next iteration
+    return;
+  }
+  sleep_instead_of_waiting(loop, timeout);
 }
 
-// The poll with everything rare: always-ready fds (c), release/acquire hooks.
+// The poll with everything rare: always-ready fds (c), release/acquire hooks,
+// precise waits (i).
 [[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
+  if (st->epfd < 0)
+    return poll_without_set(loop, st, timeout);
   const bool always_ready = st->always_ready.count;
   if (always_ready)
     timeout = 0.;
   release_hook(loop);
-  int n = wait_for_events(st, timeout);
+  int n = EV_UNLIKELY(st->precise) ? wait_precisely(loop, st, timeout) : wait_for_events(st, timeout);
   acquire_hook(loop);
-  if (!take_events(loop, st, n, timeout))
-    return;
-  if (always_ready)
+  take_events(loop, st, n, timeout);
+  if (always_ready && n >= 0)
     report_always_ready(loop, st);
-  sweep_when_busy(loop, st);
 }
 
 void epoll_poll(ev_loop *loop, ev_tstamp timeout)
 {
   epoll_state *st = state(loop);
-  // One test for both rare cases keeps the common path short.
-  if (EV_UNLIKELY((loop->extras & kExtraHooks) | static_cast<unsigned>(st->always_ready.count)))
+  // One test for all rare cases keeps the common path short.
+  if (EV_UNLIKELY((loop->extras & (kExtraHooks | kExtraPreciseWait)) | static_cast<unsigned>(st->always_ready.count) |
+                  (st->epfd < 0)))
     return epoll_poll_general(loop, st, timeout);
-  if (take_events(loop, st, wait_for_events(st, timeout), timeout))
-    sweep_when_busy(loop, st);
+  take_events(loop, st, wait_for_events(st, timeout), timeout);
 }
 
 void epoll_fork(ev_loop *loop)
 {
   epoll_state *st = state(loop);
-  // The new set first, then close the old one: the new fd then has another
-  // number, so a loop embedding this one notices the change (with the old
-  // number reused, its registration would silently be gone).
-  int epfd;
-  while ((epfd = create_epoll_fd()) < 0)
-    ev_syserr("(libev) epoll_create");
-  ::close(st->epfd);
-  st->epfd = epfd;
-  loop->backend_fd = st->epfd;
+  // Close-first, see (d); a lost fd is not ours to close, see (h).
+  if (st->epfd >= 0 && !st->lost)
+    ::close(st->epfd);
+  st->epfd = -1;
+  st->lost = false;
 
   for (int fd = 0; fd < loop->fds.size; ++fd) {
     loop->fds.entries[fd].bmask = 0;
@@ -336,13 +450,24 @@ void epoll_fork(ev_loop *loop)
   }
   st->registered = 0;
   st->always_ready.count = 0;
+
+  if (!retry_after_syserr("(libev) epoll_create", [st] { return st->epfd = create_epoll_fd(); })) {
+    st->epfd = -1;
+    set_backend_fd(loop, -1);
+    for (int fd = 0; fd < loop->fds.size; ++fd)
+      if (loop->fds.entries[fd].head)
+        fd_kill_user_watchers(loop, fd);
+    fd_rearm_all(loop);  // the loop's own, once there is a set again
+    return;
+  }
+  set_backend_fd(loop, st->epfd);
   fd_rearm_all(loop);
 }
 
 }  // namespace
 
 constinit const backend_ops epoll_backend = {
-    "epoll", EVBACKEND_EPOLL, 1e-3, epoll_init, epoll_destroy, epoll_fork, epoll_modify, epoll_poll,
+    "epoll", EVBACKEND_EPOLL, 1e-3, epoll_init, epoll_destroy, epoll_fork, epoll_modify, epoll_poll, true,
 };
 
 }  // namespace ev_detail

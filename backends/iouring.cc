@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // backends/iouring.cc - the Linux io_uring(7) backend (EVBACKEND_IOURING).
 //
 // Readiness is watched with one-shot IORING_OP_POLL_ADD requests, one per fd,
@@ -24,10 +25,9 @@
 //      the next iteration or ev_loop_destroy (libev 4.33: the same).
 //  (d) The kernel keeps polling the old file after its fd was closed, so a
 //      watcher on a closed fd might never hear anything, or hear of the old
-//      file.  When a wait times out with nothing to report (at most every
-//      0.1 s), and at least once a second otherwise, one poll() over the
-//      watched fds finds numbers that are no longer open; their watchers get
-//      EV_ERROR (fd_kill_invalid).  A completion reporting POLLHUP/POLLERR
+//      file.  The loop's closed-fd sweep (watchers/io.h) finds numbers that
+//      are no longer open; their watchers get EV_ERROR.  A completion
+//      reporting POLLHUP/POLLERR
 //      (what closing the last other end of a pipe or socket gives) is
 //      checked with fcntl(F_GETFD) first: for a closed fd the watchers get
 //      EV_ERROR instead.  Other events of a closed fd are delivered once;
@@ -57,16 +57,25 @@
 //      retried.  A full submission queue is submitted to make room.
 //  (k) io_uring_setup may be missing (ENOSYS), disabled (sysctl
 //      kernel.io_uring_disabled, seccomp: EPERM) or limited (RLIMIT_MEMLOCK
-//      before 5.12: ENOMEM): init fails, the loop falls back to another
-//      backend or ev_loop_new(EVBACKEND_IOURING) returns NULL.  Newer setup
-//      flags are dropped one by one when a kernel rejects them (EINVAL).
+//      before 5.12: ENOMEM), and a seccomp filter may allow io_uring_setup
+//      but refuse io_uring_enter (every new ring tries one enter): init
+//      fails, the loop falls back to another backend or
+//      ev_loop_new(EVBACKEND_IOURING) returns NULL.  Refused later, the ring
+//      is replaced, or if that is refused too, the loop goes on without one
+//      (see (l)).  Newer setup flags are dropped one by one when a kernel
+//      rejects them (EINVAL).
 //  (l) The ring (fd and shared memory) is shared with a forked child: after
 //      a fork the child creates its own and re-arms everything.  A child
 //      that uses the loop without ev_loop_fork would corrupt the parent's
 //      ring (both write its queues; the parent's next submission then loops
-//      forever): a private MADV_WIPEONFORK page, which a child gets zeroed,
-//      tells the child it is one, and it quietly takes a ring of its own
-//      (no fork watchers run: nobody announced a fork).
+//      forever): backends/fork_guard.h tells the loop, which quietly gives
+//      the child a ring of its own (no fork watchers run: nobody announced a
+//      fork).  The old ring is closed first (at the fd limit the new one
+//      only exists once the old one is gone); a lost ring fd (closed behind
+//      the loop's back: enter fails with EBADF, or EOPNOTSUPP for a number
+//      that is now another file) is not closed again.  Without any ring
+//      (the system refuses a new one), every watcher gets EV_ERROR and the
+//      loop sleeps instead of polling, trying again each time.
 //  (m) Embedding: the ring fd is backend_fd; it polls readable while
 //      completions are waiting.  Changes applied outside ev_run (by the
 //      embedding loop's prepare watcher, loop_depth == 0) are submitted at
@@ -88,11 +97,10 @@
 // Memory: the rings are the kernel's (mmap of the ring fd) and the (l) page
 // must be a page of its own; everything else comes from ev_realloc.  A
 // non-blocking poll with nothing to submit makes no system call at all.
-#include "loop.h"
+#include "watchers/io.h"
 
 #ifdef HAVE_LINUX_IO_URING_H  // configure: <linux/io_uring.h>; registry.cc lists us under the same test
 
-#include <cerrno>
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <poll.h>
@@ -100,16 +108,15 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <cerrno>
 
 namespace ev_detail {
 namespace {
 
-constexpr unsigned char kArmed = 0x01;        // fd_entry::bflags: a poll request is live
+constexpr unsigned char kArmed = 0x01;            // fd_entry::bflags: a poll request is live
 constexpr std::uint64_t kInternal = 0xffffffffu;  // user_data (low half) of removals, see (b)
-constexpr unsigned kMinCq = 256;               // completion queue sizes, see (i)
-constexpr unsigned kMaxCq = 65536;             // the kernel's limit (IORING_MAX_CQ_ENTRIES)
-constexpr ev_tstamp kSweepWhenIdle = 0.1;      // see (d)
-constexpr ev_tstamp kSweepWhenBusy = 1.0;
+constexpr unsigned kMinCq = 256;                  // completion queue sizes, see (i)
+constexpr unsigned kMaxCq = 65536;                // the kernel's limit (IORING_MAX_CQ_ENTRIES)
 
 // The shared rings of one io_uring instance.
 struct ring {
@@ -134,14 +141,12 @@ struct ring {
 // fd_entry use: bflags = kArmed while a poll request is live, bmask = the
 // events it waits for, bdata = its generation (see (b)).
 struct iouring_state {
-  ring r;
-  int armed;                 // fds with kArmed
-  unsigned want_cq;          // completion queue size for the next ring
-  unsigned cq_limit;         // the largest size this kernel gave us, see (i)
-  unsigned overflow_seen;    // *cq_overflow when last looked at, see (i)
-  ev_tstamp last_sweep;      // mn_now of the last closed-fd sweep, see (d)
-  unsigned char *owner;      // MADV_WIPEONFORK page, 0 in a child (or null), see (l)
-  std::size_t owner_size;
+  ring r;                  // r.fd == -1: no ring, see (l)
+  bool lost;               // r.fd is not ours any more, see (l)
+  int armed;               // fds with kArmed
+  unsigned want_cq;        // completion queue size for the next ring
+  unsigned cq_limit;       // the largest size this kernel gave us, see (i)
+  unsigned overflow_seen;  // *cq_overflow when last looked at, see (i)
 };
 
 inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
@@ -164,7 +169,8 @@ int sys_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags,
   return static_cast<int>(::syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, arg, argsz));
 }
 
-void ring_close(ring &r)
+// Unmap the ring, and close its fd unless it was lost, see (l).
+void ring_close(ring &r, bool lost = false)
 {
   if (r.sqes)
     ::munmap(r.sqes, r.sqes_size);
@@ -172,7 +178,7 @@ void ring_close(ring &r)
     ::munmap(r.cq_map, r.cq_map_size);
   if (r.sq_map)
     ::munmap(r.sq_map, r.sq_map_size);
-  if (r.fd >= 0)
+  if (r.fd >= 0 && !lost)
     ::close(r.fd);
   r = ring{};
   r.fd = -1;
@@ -260,26 +266,17 @@ bool ring_open(ring &r, unsigned cq_entries)
   unsigned *array = reinterpret_cast<unsigned *>(sq + p.sq_off.array);
   for (unsigned i = 0; i < r.sq_entries; ++i)
     array[i] = i;
+
+  // A seccomp filter may allow io_uring_setup but refuse io_uring_enter,
+  // see (k): an enter that submits and waits for nothing tells.
+  if (sys_enter(r.fd, 0, 0, 0, nullptr, 0) < 0 && errno != EINTR) {
+    int err = errno;
+    ring_close(r);
+    errno = err;
+    return false;
+  }
   return true;
 }
-
-// A private page that fork() hands to a child zeroed (MADV_WIPEONFORK, 4.14);
-// null where the kernel does not know the advice.
-unsigned char *owner_page_new(std::size_t size)
-{
-  void *p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    return nullptr;
-  if (::madvise(p, size, MADV_WIPEONFORK) != 0) {
-    ::munmap(p, size);
-    return nullptr;
-  }
-  return static_cast<unsigned char *>(p);
-}
-
-// This process is a fork of the one that created the ring, and nobody
-// called ev_loop_fork (yet), see (l).
-inline bool forked_unannounced(const iouring_state *st) { return st->owner && EV_UNLIKELY(!*st->owner); }
 
 inline unsigned sq_pending(const ring &r) { return r.sq_local_tail - load_acquire(r.sq_head); }
 inline bool cq_empty(const ring &r) { return load_acquire(r.cq_tail) == *r.cq_head; }
@@ -301,11 +298,11 @@ int process_cqe(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int r
   --st->armed;
   const int ifd = static_cast<int>(fd);
 
-  if (EV_LIKELY(res >= 0)) {
+  if (res >= 0) {
     auto revents = static_cast<unsigned>(res);
     // A hang-up is what a file polled past the close of its fd typically
     // reports (its last other end went away); see (d).
-    if (EV_UNLIKELY(revents & (POLLERR | POLLHUP)) && ::fcntl(ifd, F_GETFD) < 0 && errno == EBADF) {
+    if ((revents & (POLLERR | POLLHUP)) && ::fcntl(ifd, F_GETFD) < 0 && errno == EBADF) {
       fd_kill(loop, ifd);
       return 1;
     }
@@ -355,7 +352,7 @@ int submit(ev_loop *loop, iouring_state *st)
   int stuck = 0;
   while (unsigned n = sq_pending(r)) {
     int res = sys_enter(r.fd, n, 0, 0, nullptr, 0);
-    if (EV_LIKELY(res > 0)) {
+    if (res > 0) {
       stuck = 0;
       continue;
     }
@@ -373,22 +370,37 @@ int submit(ev_loop *loop, iouring_state *st)
   return 0;
 }
 
-// Make room for n sqes: a full queue is submitted first.
-void make_room(ev_loop *loop, iouring_state *st, unsigned n)
+// The ring cannot be used any more (its fd was closed behind our back, or
+// the kernel refuses to take submissions): a new ring replaces it before
+// the next poll, with every fd armed again; until then nothing is queued.
+void ring_broken(ev_loop *loop, iouring_state *st, int err)
+{
+  if (err == EBADF || err == EOPNOTSUPP)
+    st->lost = true;  // not our fd any more: not closed again, see (l)
+  else {
+    errno = err;
+    ev_syserr("(libev) io_uring_enter");
+  }
+  request_backend_rebuild(loop);
+}
+
+// Make room for n sqes: a full queue is submitted first.  False if the
+// kernel would not take it (the ring is then rebuilt, see ring_broken).
+bool make_room(ev_loop *loop, iouring_state *st, unsigned n)
 {
   ring &r = st->r;
   while (r.sq_entries - sq_pending(r) < n)
     if (int err = submit(loop, st)) {
-      errno = err;
-      ev_syserr("(libev) io_uring_enter");
+      ring_broken(loop, st, err);
+      return false;
     }
+  return true;
 }
 
-// The next sqe slot, zeroed.
-io_uring_sqe *get_sqe(ev_loop *loop, iouring_state *st)
+// The next sqe slot, zeroed (the caller made room).
+io_uring_sqe *next_sqe(iouring_state *st)
 {
   ring &r = st->r;
-  make_room(loop, st, 1);
   io_uring_sqe *sqe = &r.sqes[r.sq_local_tail & r.sq_mask];
   std::memset(sqe, 0, sizeof *sqe);
   return sqe;
@@ -400,9 +412,9 @@ inline void publish_sqe(ring &r)
   store_release(r.sq_tail, r.sq_local_tail);
 }
 
-void queue_poll_add(ev_loop *loop, iouring_state *st, int fd, fd_entry &e, int ev)
+void queue_poll_add(iouring_state *st, int fd, fd_entry &e, int ev)
 {
-  io_uring_sqe *sqe = get_sqe(loop, st);
+  io_uring_sqe *sqe = next_sqe(st);
   unsigned events = (ev & EV_READ ? POLLIN : 0u) | (ev & EV_WRITE ? POLLOUT : 0u);
   sqe->opcode = IORING_OP_POLL_ADD;
   sqe->fd = fd;
@@ -418,9 +430,9 @@ void queue_poll_add(ev_loop *loop, iouring_state *st, int fd, fd_entry &e, int e
   ++st->armed;
 }
 
-void queue_poll_remove(ev_loop *loop, iouring_state *st, int fd, fd_entry &e)
+void queue_poll_remove(iouring_state *st, int fd, fd_entry &e)
 {
-  io_uring_sqe *sqe = get_sqe(loop, st);
+  io_uring_sqe *sqe = next_sqe(st);
   sqe->opcode = IORING_OP_POLL_REMOVE;
   sqe->fd = -1;
   sqe->addr = poll_tag(fd, e.bdata);
@@ -433,33 +445,9 @@ void queue_poll_remove(ev_loop *loop, iouring_state *st, int fd, fd_entry &e)
   --st->armed;
 }
 
-// Swap the ring for a new one with a completion queue of size (after a
-// fork, or larger, see (i)); no fd is armed in it yet.
-void replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
+// Forget which fds are armed: the ring they were armed in is gone.
+void forget_armed(ev_loop *loop, iouring_state *st)
 {
-  // The new ring is opened before the old one is closed, so it gets another
-  // fd number: an embedding loop sees backend_fd change and registers the
-  // new fd (a number closed and reused at once would silently drop out of
-  // its epoll set).  See (m).
-  ring fresh;
-  while (!ring_open(fresh, size)) {
-    if (errno == ENOMEM && size > kMinCq)
-      size /= 2;  // RLIMIT_MEMLOCK before 5.12: keep a size that fits
-    else if ((errno == ENOMEM || errno == EMFILE) && st->r.fd >= 0)
-      ring_close(st->r);  // both rings do not fit: the old one goes first
-    else
-      ev_syserr("(libev) io_uring_setup");
-  }
-  ring_close(st->r);
-  st->r = fresh;
-  if (st->r.cq_entries < st->want_cq)  // refused or clamped: stop asking
-    st->cq_limit = st->r.cq_entries;
-  st->want_cq = st->r.cq_entries;
-  st->overflow_seen = load_acquire(st->r.cq_overflow);
-  if (st->owner)
-    *st->owner = 1;
-  loop->backend_fd = st->r.fd;
-
   for (int fd = 0; fd < loop->fds.size; ++fd) {
     loop->fds.entries[fd].bflags = 0;
     loop->fds.entries[fd].bmask = 0;
@@ -467,58 +455,82 @@ void replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
   st->armed = 0;
 }
 
-// A fork nobody announced, found in modify or poll: a ring of our own, with
-// every fd armed for what the backend was last told (fd_reify is running or
-// done, so re-arming through the change queue would come too late).
-void adopt_after_fork(ev_loop *loop, iouring_state *st)
+// Open a ring with a completion queue of `size` (smaller if the memory
+// lock limit before 5.12 refuses it); false if the system refuses.
+bool open_ring(iouring_state *st, unsigned size)
 {
-  replace_ring(loop, st, st->r.cq_entries);
-  for (int fd = 0; fd < loop->fds.size; ++fd) {
-    fd_entry &e = loop->fds.entries[fd];
-    if (e.events & (EV_READ | EV_WRITE))
-      queue_poll_add(loop, st, fd, e, e.events & (EV_READ | EV_WRITE));
+  for (;;) {
+    if (ring_open(st->r, size))
+      return true;
+    if (errno != ENOMEM || size <= kMinCq)
+      return false;
+    size /= 2;
   }
+}
+
+// Swap the ring for a new one with a completion queue of `size` (after a
+// fork, a larger one, see (i), or after it was lost, see (l)): the old one
+// is closed first, so that the new one exists even at the fd limit.  No fd
+// is armed in the new ring yet.  False if there is no ring now.
+bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
+{
+  ring_close(st->r, st->lost);
+  st->lost = false;
+  forget_armed(loop, st);
+  if (!retry_after_syserr("(libev) io_uring_setup", [st, size] { return open_ring(st, size) ? 0 : -1; })) {
+    set_backend_fd(loop, -1);
+    return false;
+  }
+  if (st->r.cq_entries < st->want_cq)  // refused or clamped: stop asking
+    st->cq_limit = st->r.cq_entries;
+  st->want_cq = st->r.cq_entries;
+  st->overflow_seen = load_acquire(st->r.cq_overflow);
+  set_backend_fd(loop, st->r.fd);
+  return true;
 }
 
 void iouring_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
 {
   iouring_state *st = state(loop);
-  if (forked_unannounced(st))
-    adopt_after_fork(loop, st);
   const bool renewed = nev & EV__IOFDSET;  // ev_io_set, or a re-arm (a)
   nev &= EV_READ | EV_WRITE;
 
+  if (st->r.fd < 0) {  // no ring, see (l)
+    if (nev)
+      fd_kill_user_watchers(loop, fd);
+    return;
+  }
   // Room for a removal and an add before looking at e: making room may
-  // reap completions, which changes the state of fds.
-  make_room(loop, st, 2);
+  // reap completions, which changes the state of fds.  Without room the
+  // ring is rebuilt, which arms every fd anew.
+  if (!make_room(loop, st, 2))
+    return;
 
   fd_entry &e = loop->fds.entries[fd];
   if (e.bflags & kArmed) {
     if (!renewed && e.bmask == static_cast<unsigned char>(nev))
       return;  // the kernel already waits for exactly this
-    queue_poll_remove(loop, st, fd, e);
+    queue_poll_remove(st, fd, e);
   }
   if (nev)
-    queue_poll_add(loop, st, fd, e, nev);
+    queue_poll_add(st, fd, e, nev);
 
   // Outside ev_run no poll of ours follows to submit this, see (m).
-  if (EV_UNLIKELY(!loop->loop_depth)) {
+  if (!loop->loop_depth) {
     int err = submit(loop, st);
     // Making room reaped completions, so callbacks are due, but the queue
     // may now be empty: a no-op completion makes the ring fd readable, so
     // the embedding loop runs us.
-    if (!err && loop->pending.mask) {
-      io_uring_sqe *sqe = get_sqe(loop, st);
+    if (!err && loop->pending.any() && make_room(loop, st, 1)) {
+      io_uring_sqe *sqe = next_sqe(st);
       sqe->opcode = IORING_OP_NOP;
       sqe->user_data = kInternal;
       publish_sqe(st->r);
       err = submit(loop, st);
     }
     // The kernel short of memory: what is queued goes with the next poll.
-    if (err && err != EBUSY && err != EAGAIN) {
-      errno = err;
-      ev_syserr("(libev) io_uring_enter");
-    }
+    if (err && err != EBUSY && err != EAGAIN)
+      ring_broken(loop, st, err);
   }
 }
 
@@ -567,7 +579,7 @@ void flush_overflow(ev_loop *loop, iouring_state *st)
     reap(loop, st);
     int res = sys_enter(r.fd, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
     if (res < 0 && errno != EINTR && errno != EBUSY && errno != EAGAIN) {
-      ev_syserr("(libev) io_uring_enter");
+      ring_broken(loop, st, errno);
       return;
     }
   }
@@ -579,13 +591,13 @@ void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed, unsigned 
 {
   ring &r = st->r;
   unsigned lost = load_acquire(r.cq_overflow);
-  if (EV_UNLIKELY(lost != st->overflow_seen)) {
+  if (lost != st->overflow_seen) {
     st->overflow_seen = lost;  // completions are gone: only re-arming everything helps
     request_backend_rebuild(loop);
   }
   // Room for every live poll plus the removals and cancellations of one
   // iteration's changes: four completions per armed fd.
-  if (EV_UNLIKELY((overflowed || armed > r.cq_entries / 4) && r.cq_entries < st->cq_limit)) {
+  if ((overflowed || armed > r.cq_entries / 4) && r.cq_entries < st->cq_limit) {
     unsigned size = r.cq_entries * 2;
     while (size < st->cq_limit && size / 4 < armed)
       size *= 2;
@@ -594,17 +606,26 @@ void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed, unsigned 
   }
 }
 
+// No ring, see (l): try to get one (every fd is armed in the next
+// iteration); meanwhile sleep a little at a time.
+void poll_without_ring(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
+{
+  if (open_ring(st, st->want_cq)) {
+    st->overflow_seen = load_acquire(st->r.cq_overflow);
+    set_backend_fd(loop, st->r.fd);
+    fd_rearm_all(loop);
+    return;
+  }
+  sleep_instead_of_waiting(loop, timeout);
+}
+
 void iouring_poll(ev_loop *loop, ev_tstamp timeout)
 {
   iouring_state *st = state(loop);
-  if (forked_unannounced(st))
-    adopt_after_fork(loop, st);
+  if (st->r.fd < 0)
+    return poll_without_ring(loop, st, timeout);
   ring &r = st->r;
 
-  // Callbacks are already due (completions reaped while making room for
-  // sqes, or an fd killed): do not delay them.
-  if (loop->pending.mask)
-    timeout = 0.;
   ev_tstamp deadline = timeout > 0. ? monotonic_now() + timeout : 0.;
   bool overflowed = false;
   bool timed_out = false;
@@ -626,23 +647,25 @@ void iouring_poll(ev_loop *loop, ev_tstamp timeout)
       acquire_hook(loop);
     }
 
-    if (EV_UNLIKELY(err)) {
+    if (err) {
       if (err == ETIME)
         timed_out = true;
       else if (err == EINTR) {
         reap(loop, st);
         break;  // returns early and quietly
       } else if ((err != EBUSY && err != EAGAIN) || ++busy > 3) {
-        // EBUSY/EAGAIN: reaping makes room (below), unless the kernel is
-        // short of memory for good.
-        errno = err;
-        ev_syserr("(libev) io_uring_enter");
+        // Lost (EBADF, EOPNOTSUPP), refused (EPERM: a seccomp filter), or
+        // the kernel short of memory for good: a new ring before the next
+        // poll (none if the system refuses one: see (l)).  EBUSY/EAGAIN
+        // otherwise: reaping makes room (below).
+        reap(loop, st);
+        ring_broken(loop, st, err);
         return;
       }
     }
 
     live += reap(loop, st);
-    if (EV_UNLIKELY(cq_overflow_flagged(r))) {
+    if (cq_overflow_flagged(r)) {
       overflowed = true;
       flush_overflow(loop, st);
       live += reap(loop, st);
@@ -660,15 +683,6 @@ void iouring_poll(ev_loop *loop, ev_tstamp timeout)
   }
 
   check_capacity(loop, st, overflowed, peak);
-
-  // See (d).  mn_now is the time before blocking; a wait that timed out has
-  // lasted `timeout` on top of it.
-  ev_tstamp now = timed_out ? deadline : loop->mn_now;
-  ev_tstamp since = now - st->last_sweep;
-  if (EV_UNLIKELY(since >= kSweepWhenBusy || (timed_out && since >= kSweepWhenIdle))) {
-    st->last_sweep = now;
-    fd_kill_invalid(loop);
-  }
 }
 
 bool iouring_init(ev_loop *loop)
@@ -682,13 +696,8 @@ bool iouring_init(ev_loop *loop)
   st->want_cq = r.cq_entries;
   st->cq_limit = kMaxCq;
   st->overflow_seen = load_acquire(r.cq_overflow);
-  st->last_sweep = loop->mn_now;
-  st->owner_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  st->owner = owner_page_new(st->owner_size);
-  if (st->owner)
-    *st->owner = 1;
   loop->backend_state = st;
-  loop->backend_fd = r.fd;
+  set_backend_fd(loop, r.fd);
   return true;
 }
 
@@ -697,28 +706,32 @@ void iouring_destroy(ev_loop *loop)
   iouring_state *st = state(loop);
   if (!st)
     return;
-  ring_close(st->r);
-  if (st->owner)
-    ::munmap(st->owner, st->owner_size);
+  ring_close(st->r, st->lost);
   ev_free(st);
   loop->backend_state = nullptr;
   loop->backend_fd = -1;
 }
 
-// After a fork (the ring is the parent's, see (l)), or to rebuild a larger
-// ring (see (i)): a new ring, and every fd queued for arming.
+// After a fork (the ring is the parent's, see (l)), to rebuild a larger
+// ring (see (i)), or after the ring was lost: a new ring, and every fd
+// queued for arming.  Without a ring, the program's watchers are told
+// (EV_ERROR); the loop's own are armed once there is one again.
 void iouring_fork(ev_loop *loop)
 {
   iouring_state *st = state(loop);
-  replace_ring(loop, st, st->want_cq > st->r.cq_entries ? st->want_cq : st->r.cq_entries);
+  unsigned size = st->want_cq > st->r.cq_entries ? st->want_cq : st->r.cq_entries;
+  if (!replace_ring(loop, st, size ? size : kMinCq))
+    for (int fd = 0; fd < loop->fds.size; ++fd)
+      if (loop->fds.entries[fd].head)
+        fd_kill_user_watchers(loop, fd);
   fd_rearm_all(loop);
 }
 
 }  // namespace
 
-constinit const backend_ops iouring_backend = {
-    "io_uring", EVBACKEND_IOURING, 1e-6, iouring_init, iouring_destroy, iouring_fork, iouring_modify, iouring_poll,
-};
+constinit const backend_ops iouring_backend = {"io_uring",     EVBACKEND_IOURING, 1e-6,
+                                               iouring_init,   iouring_destroy,   iouring_fork,
+                                               iouring_modify, iouring_poll,      true};
 
 }  // namespace ev_detail
 

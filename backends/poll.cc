@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // backends/poll.cc - the poll(2) backend (EVBACKEND_POLL).
 //
 // Kernel quirks handled here:
@@ -7,12 +8,15 @@
 //  (b) POLLERR/POLLHUP are reported even if not requested; they make the fd
 //      both readable and writable (each watcher sees only its own events).
 //  (c) ENOMEM from the kernel is reported to the syserr callback and the
-//      iteration continues (libev: the same).
+//      iteration continues after the time the wait would have taken (libev
+//      goes on at once, and spins if the callback returns).
 //  (d) No kernel state survives between calls, so a fork needs nothing.
-#include "loop.h"
+//  (e) EVFLAG_NG_PRECISE_TIMERS: poll() counts milliseconds; ppoll() takes
+//      a timespec (any Linux since 2.6.16) and is used instead.
+#include "watchers/io.h"
 
-#include <cerrno>
 #include <poll.h>
+#include <cerrno>
 
 namespace ev_detail {
 namespace {
@@ -20,6 +24,7 @@ namespace {
 // fd_entry use: bdata = 1-based index into pfds (0: not in the set).
 struct poll_state {
   array<struct pollfd> pfds;
+  bool precise;  // wait with ppoll, see (e)
 };
 
 inline poll_state *state(ev_loop *loop) { return static_cast<poll_state *>(loop->backend_state); }
@@ -28,6 +33,7 @@ bool poll_init(ev_loop *loop)
 {
   auto *st = static_cast<poll_state *>(ev_realloc(nullptr, sizeof(poll_state)));
   *st = poll_state{};
+  st->precise = loop->flags & EVFLAG_NG_PRECISE_TIMERS;
   loop->backend_state = st;
   return true;
 }
@@ -73,13 +79,18 @@ void poll_poll(ev_loop *loop, ev_tstamp timeout)
   // an EVRUN_NOWAIT iteration without io watchers makes no system call.
   int res = 0;
   release_hook(loop);
-  if (EV_LIKELY(st->pfds.count) || timeout > 0.)
-    res = ::poll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), timeout_to_ms(timeout));
+  if (st->pfds.count || timeout > 0.) {
+    if (st->precise) {
+      struct timespec ts = timeout_to_timespec(timeout);
+      res = ::ppoll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), &ts, nullptr);
+    } else
+      res = ::poll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), timeout_to_ms(timeout));
+  }
   acquire_hook(loop);
 
-  if (EV_UNLIKELY(res < 0)) {
+  if (res < 0) {
     if (errno != EINTR)
-      ev_syserr("(libev) poll");
+      wait_failed("(libev) poll", timeout);
     return;
   }
 
@@ -89,7 +100,7 @@ void poll_poll(ev_loop *loop, ev_tstamp timeout)
     if (!p.revents)
       continue;
     --res;
-    if (EV_UNLIKELY(p.revents & POLLNVAL)) {
+    if (p.revents & POLLNVAL) {
       fd_kill(loop, p.fd);
       continue;
     }
@@ -104,7 +115,7 @@ void poll_fork(ev_loop *) {}
 }  // namespace
 
 constinit const backend_ops poll_backend = {
-    "poll", EVBACKEND_POLL, 1e-3, poll_init, poll_destroy, poll_fork, poll_modify, poll_poll,
+    "poll", EVBACKEND_POLL, 1e-3, poll_init, poll_destroy, poll_fork, poll_modify, poll_poll, false,
 };
 
 }  // namespace ev_detail

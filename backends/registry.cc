@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // backends/registry.cc - which backends exist, in which order they are
 // tried, and ev_supported/recommended/embeddable_backends (ev(3) GLOBAL
 // FUNCTIONS, EVBACKEND_*).
@@ -33,6 +34,19 @@ bool backend_select(ev_loop *loop, unsigned int flags)
     loop->backend = nullptr;
   }
   return false;
+}
+
+void wait_failed(const char *msg, ev_tstamp timeout)
+{
+  ev_syserr(msg);
+  ev_sleep(timeout < kSleepInsteadOfWait ? timeout : kSleepInsteadOfWait);
+}
+
+void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout)
+{
+  release_hook(loop);
+  ev_sleep(timeout < kSleepInsteadOfWait ? timeout : kSleepInsteadOfWait);
+  acquire_hook(loop);
 }
 
 }  // namespace ev_detail

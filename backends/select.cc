@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // backends/select.cc - the select(2) backend (EVBACKEND_SELECT).
 //
 // Kernel quirks handled here:
@@ -11,10 +12,16 @@
 //      the highest fd are killed, so the next call has a chance.
 //  (d) The call overwrites its sets: the wanted sets are copied first.
 //  (e) No kernel state survives between calls, so a fork needs nothing.
-#include "loop.h"
+//  (f) An fd beyond the process's fd table (never opened) is ignored by the
+//      kernel without an error, so its watchers would wait forever (libev
+//      4.33's do): an fd that is not open when it is added to the sets is
+//      remembered, and if the next call succeeds all the same, it is killed
+//      after it.  (One that is inside the table makes the call fail, (b).)
+#include "watchers/io.h"
 
-#include <cerrno>
+#include <fcntl.h>
 #include <sys/select.h>
+#include <cerrno>
 
 namespace ev_detail {
 namespace {
@@ -26,6 +33,7 @@ struct select_state {
   fd_mask *got_read, *got_write;    // what the call returned
   int words;                        // size of each array
   int nfds;                         // highest fd in the sets + 1
+  array<int> not_open;              // added while not open, see (f)
 };
 
 inline select_state *state(ev_loop *loop) { return static_cast<select_state *>(loop->backend_state); }
@@ -47,6 +55,7 @@ void select_destroy(ev_loop *loop)
   ev_free(st->want_write);
   ev_free(st->got_read);
   ev_free(st->got_write);
+  st->not_open.release();
   ev_free(st);
   loop->backend_state = nullptr;
 }
@@ -67,7 +76,7 @@ void grow(select_state *st, int words)
   st->words = n;
 }
 
-void select_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
+void select_modify(ev_loop *loop, int fd, int oev, int nev)
 {
   select_state *st = state(loop);
   int word = fd / kBitsPerWord;
@@ -84,6 +93,8 @@ void select_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
     st->want_write[word] &= ~bit;
 
   if (nev & (EV_READ | EV_WRITE)) {
+    if ((!(oev & (EV_READ | EV_WRITE)) || (nev & EV__IOFDSET)) && ::fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+      st->not_open.push(fd);  // see (f)
     if (fd >= st->nfds)
       st->nfds = fd + 1;
   } else if (fd + 1 == st->nfds) {
@@ -108,6 +119,20 @@ void kill_highest_fd(ev_loop *loop)
     }
 }
 
+// See (f): after a call that did not fail with EBADF, the fds that were
+// not open when added and still are not (and are still wanted) are beyond
+// the process's fd table.  (A failed call is handled by fd_kill_invalid.)
+void kill_not_open(ev_loop *loop, select_state *st, bool ebadf)
+{
+  for (int i = 0; i < st->not_open.count && !ebadf; ++i) {
+    int fd = st->not_open.data[i];
+    if (fd < loop->fds.size && (loop->fds.entries[fd].events & (EV_READ | EV_WRITE)) && ::fcntl(fd, F_GETFD) < 0 &&
+        errno == EBADF)
+      fd_kill(loop, fd);
+  }
+  st->not_open.count = 0;
+}
+
 void select_poll(ev_loop *loop, ev_tstamp timeout)
 {
   select_state *st = state(loop);
@@ -128,28 +153,37 @@ void select_poll(ev_loop *loop, ev_tstamp timeout)
 
   // With no fd in the sets and no time to wait, select() could only return
   // 0: an EVRUN_NOWAIT iteration without io watchers makes no system call.
-  int res = 0;
+  int res = 0, err = 0;
   release_hook(loop);
-  if (EV_LIKELY(st->nfds) || timeout > 0.)
+  if (st->nfds || timeout > 0.) {
     res = ::select(st->nfds, words ? reinterpret_cast<fd_set *>(st->got_read) : nullptr,
                    words ? reinterpret_cast<fd_set *>(st->got_write) : nullptr, nullptr, &tv);
+    err = res < 0 ? errno : 0;
+  }
   acquire_hook(loop);
 
-  if (EV_UNLIKELY(res < 0)) {
-    if (errno == EBADF)
+  if (st->not_open.count)
+    kill_not_open(loop, st, err == EBADF);
+
+  if (res < 0) {
+    if (err == EBADF)
       fd_kill_invalid(loop);
-    else if (errno == ENOMEM)
+    else if (err == ENOMEM)
       kill_highest_fd(loop);
-    else if (errno != EINTR)
-      ev_syserr("(libev) select");
+    else if (err != EINTR) {
+      errno = err;
+      wait_failed("(libev) select", timeout);
+    }
     return;
   }
 
-  for (int w = 0; res > 0 && w < words; ++w) {
+  // From the highest fd down: the (LIFO) callbacks then run from the lowest
+  // fd up, in libev 4.33's order for select.
+  for (int w = words; res > 0 && w--;) {
     fd_mask r = st->got_read[w], wr = st->got_write[w];
     fd_mask any = r | wr;
     while (any) {
-      int b = __builtin_ctzl(static_cast<unsigned long>(any));
+      int b = kBitsPerWord - 1 - __builtin_clzl(static_cast<unsigned long>(any));
       fd_mask bit = static_cast<fd_mask>(1UL << b);
       any &= ~bit;
       int got = (r & bit ? EV_READ : 0) | (wr & bit ? EV_WRITE : 0);
@@ -164,7 +198,7 @@ void select_fork(ev_loop *) {}
 }  // namespace
 
 constinit const backend_ops select_backend = {
-    "select", EVBACKEND_SELECT, 1e-6, select_init, select_destroy, select_fork, select_modify, select_poll,
+    "select", EVBACKEND_SELECT, 1e-6, select_init, select_destroy, select_fork, select_modify, select_poll, false,
 };
 
 }  // namespace ev_detail

@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * compat/event.c - the libevent 1.4 emulation (event.h, LIBEVENT EMULATION in ev(3)).
  *
  * Plain C on the public ev.h API only: this file is also the first C client of our ABI.
- * Every behaviour below reproduces what libev 4.33's emulation was observed to do (the
- * experiments behind SEMANTICS.md section 24 and t/libevent_emulation.c), including the
- * places where it differs from real libevent.
+ * Every behaviour below reproduces what libev 4.33's emulation was observed to do (recorded
+ * in doc/semantics.md §23, tested by t/libevent_emulation.c), including the places where it
+ * differs from real libevent.
  *
  * How an event maps onto libev: struct event holds an io watcher (or, for EV_SIGNAL events,
  * a signal watcher in the same storage) and a timer watcher.  Their callbacks find the
@@ -15,7 +16,7 @@
  * event.h are exported (the pragma below), everything else in this file is static.
  */
 #include <stddef.h> /* offsetof */
-#include "core/internal.h" /* ev_ng_realloc: memory through the user's allocator */
+#include "base/internal.h" /* ev_ng_realloc: memory through the user's allocator */
 
 #include "ev.h"
 

@@ -1,27 +1,138 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // watchers/async.cc - ev_async (ev(3) "ev_async - how to wake up an event
 // loop").
 //
 // ev_async_send may be called from any thread and from signal handlers: it
 // sets the watcher's `sent` flag and, unless it was already set, the loop's
-// async flag through the wake-up fd protocol (core/wakeup.h).  The loop then
-// looks at every async watcher and queues those with `sent` set (the newest
-// first, so they run in start order).  Many sends before the loop looks
-// give one callback.  `sent` is an `EV_ATOMIC_T` (volatile sig_atomic_t) in
-// the public struct; it is accessed here with atomic builtins.
+// async flag through the wake-up fd protocol (watchers/wakeup.h).  The loop
+// then queues the watchers with `sent` set, in the order libev uses (the
+// newest first, so that they run in start order).  Many sends before the
+// loop looks give one callback.  `sent` is an `EV_ATOMIC_T` (volatile
+// sig_atomic_t) in the public struct; it is accessed with atomic builtins.
+//
+// A wake-up looks only at the watchers that may have been sent to: a sender
+// also marks its watcher's group (index modulo 4096: a bit in one of 64
+// words of loop->async_groups, then the word's bit in its summary),
+// so a loop with 10^4 async watchers looks at about 3 of them per send
+// instead of all (with 64 groups, 160 cache misses were still measurable
+// under load).  The sender reads the index (`active`) while
+// the loop may move the watcher in the array (another watcher's stop swaps
+// the last one into the hole): both sides store first and load second, the
+// sender `sent` then `active`, the loop `active` then `sent`, all
+// sequentially consistent, so either the sender sees the new index or the
+// loop sees the send and marks the new group itself.  The groups block is
+// made by the first start, before any index is stored: a sender that sees
+// an index sees the block.
 #include "loop.h"
+#include "watchers/debug.h"
+#include "watchers/wakeup.h"
+
+#include <algorithm>
+#include <new>
 
 using namespace ev_detail;
 
+namespace {
+
+constexpr int kGroups = 64 * 64;
+
+}  // namespace
+
+struct ev_detail::async_sent_groups {
+  std::atomic<std::uint64_t> summary;    // a bit per word below
+  std::atomic<std::uint64_t> words[64];  // a bit per group
+};
+
+namespace {
+
+inline int load_index(const ev_async *w) { return __atomic_load_n(&w->active, __ATOMIC_SEQ_CST); }
+inline void store_index(ev_watcher *w, int index) { __atomic_store_n(&w->active, index, __ATOMIC_SEQ_CST); }
+
+// Mark the group of the watcher with this index as sent to: the group's
+// bit first, then its word's bit in the summary, which the loop takes first.
+inline void mark_group(ev_loop *loop, int index)
+{
+  unsigned g = static_cast<unsigned>(index - 1) % kGroups;
+  async_sent_groups *sg = loop->async_groups;
+  sg->words[g / 64].fetch_or(std::uint64_t{1} << (g % 64), std::memory_order_seq_cst);
+  sg->summary.fetch_or(std::uint64_t{1} << (g / 64), std::memory_order_seq_cst);
+}
+
+}  // namespace
+
 namespace ev_detail {
+
+// At most kGroups watchers: one per group, so the groups taken in
+// descending order give the watchers in descending index order, libev's
+// queueing order (the newest first, so that the oldest runs first): each is
+// fed as it is found (callgrind, one watcher: 18 instructions fewer per
+// wake-up than collecting and sorting them first).
+static void asyncs_process_few(ev_loop *loop, async_sent_groups *sg)
+{
+  std::uint64_t words = sg->summary.exchange(0, std::memory_order_seq_cst);
+  while (words) {
+    int word = 63 - __builtin_clzll(words);
+    words &= ~(std::uint64_t{1} << word);
+    std::uint64_t groups = sg->words[word].exchange(0, std::memory_order_seq_cst);
+    while (groups) {
+      int bit = 63 - __builtin_clzll(groups);
+      groups &= ~(std::uint64_t{1} << bit);
+      int i = word * 64 + bit;
+      if (i >= loop->asyncs.count)
+        continue;  // (the watcher moved down: the loop marked its new group)
+      auto *w = reinterpret_cast<ev_async *>(loop->asyncs.data[i]);
+      if (__atomic_load_n(&w->sent, __ATOMIC_SEQ_CST)) {
+        __atomic_store_n(&w->sent, 0, __ATOMIC_SEQ_CST);
+        feed(loop, as_w(w), EV_ASYNC);
+      }
+    }
+  }
+}
+
+// More than kGroups watchers: a group holds several, so the ones found are
+// collected and sorted into libev's order.
+static void asyncs_process_many(ev_loop *loop, async_sent_groups *sg)
+{
+  array<W> &sent = loop->rfeeds;  // empty here: timers use it only within timers_reify
+  std::uint64_t words = sg->summary.exchange(0, std::memory_order_seq_cst);
+  while (words) {
+    int word = __builtin_ctzll(words);
+    words &= words - 1;
+    std::uint64_t groups = sg->words[word].exchange(0, std::memory_order_seq_cst);
+    while (groups) {
+      int g = word * 64 + __builtin_ctzll(groups);
+      groups &= groups - 1;
+      for (int i = g; i < loop->asyncs.count; i += kGroups) {
+        auto *w = reinterpret_cast<ev_async *>(loop->asyncs.data[i]);
+        if (__atomic_load_n(&w->sent, __ATOMIC_SEQ_CST)) {
+          __atomic_store_n(&w->sent, 0, __ATOMIC_SEQ_CST);
+          sent.push(as_w(w));
+        }
+      }
+    }
+  }
+  std::sort(sent.data, sent.data + sent.count, [](W a, W b) { return a->active < b->active; });
+  while (sent.count)
+    feed(loop, sent.data[--sent.count], EV_ASYNC);
+}
 
 void asyncs_process(ev_loop *loop)
 {
-  for (int i = loop->asyncs.count; i--;) {
-    auto *w = reinterpret_cast<ev_async *>(loop->asyncs.data[i]);
-    if (__atomic_load_n(&w->sent, __ATOMIC_SEQ_CST)) {
-      __atomic_store_n(&w->sent, 0, __ATOMIC_SEQ_CST);
-      feed(loop, as_w(w), EV_ASYNC);
-    }
+  async_sent_groups *sg = loop->async_groups;
+  if (!sg)
+    return;  // no ev_async was ever started: nothing can have been sent to
+  if (loop->asyncs.count <= kGroups)
+    asyncs_process_few(loop, sg);
+  else
+    asyncs_process_many(loop, sg);
+}
+
+void asyncs_loop_destroy(ev_loop *loop)
+{
+  if (loop->async_groups) {
+    loop->async_groups->~async_sent_groups();
+    ev_free(loop->async_groups);
+    loop->async_groups = nullptr;
   }
 }
 
@@ -29,25 +140,56 @@ void asyncs_process(ev_loop *loop)
 
 extern "C" {
 
+static void async_start_plain(struct ev_loop *loop, ev_async *w)
+{
+  if (w->active)
+    return;
+  // libev 4.33 forgets a send made before start (doc/semantics.md §18).
+  __atomic_store_n(&w->sent, 0, __ATOMIC_SEQ_CST);
+  wakeup_init(loop, wakeup_user::kAsyncOrSignalHandler);
+  if (!loop->async_groups)
+    loop->async_groups = new (ev_realloc(nullptr, sizeof(async_sent_groups))) async_sent_groups();
+  guard_null_callback(as_w(w));  // start_watcher without its plain store of `active`
+  clamp_priority(as_w(w));
+  int index = loop->asyncs.push(as_w(w));
+  store_index(as_w(w), index);
+  ++loop->activecnt;
+  EV_FREQUENT_CHECK(loop);
+}
+
 void ev_async_start(struct ev_loop *loop, ev_async *w) noexcept
 {
-  if (EV_UNLIKELY(w->active))
+  if (debug_on(loop))
+    return debug_wrap(loop, w, EV_ASYNC, "ev_async_start", async_start_plain);
+  async_start_plain(loop, w);
+}
+
+static void async_stop_plain(struct ev_loop *loop, ev_async *w)
+{
+  if (!stop_begin(loop, as_w(w)))
     return;
-  // libev 4.33 forgets a send made before start (SEMANTICS.md §16).
-  __atomic_store_n(&w->sent, 0, __ATOMIC_SEQ_CST);
-  wakeup_init(loop);
-  start_watcher(loop, as_w(w), loop->asyncs.push(as_w(w)));
+  // array_del, with the index stores visible to senders (see above)
+  array<W> &a = loop->asyncs;
+  int i = w->active - 1;
+  W last = a.data[--a.count];
+  a.data[i] = last;
+  if (last != as_w(w)) {
+    store_index(last, i + 1);
+    if (__atomic_load_n(&reinterpret_cast<ev_async *>(last)->sent, __ATOMIC_SEQ_CST)) {
+      mark_group(loop, i + 1);
+      wakeup_signal(loop, loop->async_pending);
+    }
+  }
+  store_index(as_w(w), 0);
+  --loop->activecnt;
   EV_FREQUENT_CHECK(loop);
 }
 
 void ev_async_stop(struct ev_loop *loop, ev_async *w) noexcept
 {
-  clear_pending(loop, as_w(w));
-  if (EV_UNLIKELY(!w->active))
-    return;
-  array_del(loop->asyncs, as_w(w));
-  stop_watcher(loop, as_w(w));
-  EV_FREQUENT_CHECK(loop);
+  if (debug_on_for_stop(loop, as_w(w)))
+    return debug_wrap(loop, w, EV_ASYNC, "ev_async_stop", async_stop_plain);
+  async_stop_plain(loop, w);
 }
 
 void ev_async_send(struct ev_loop *loop, ev_async *w) noexcept
@@ -55,12 +197,14 @@ void ev_async_send(struct ev_loop *loop, ev_async *w) noexcept
   // Already sent and not yet noticed: the callback is on its way.  This is
   // the common case under a flood of sends and costs two loads.  Only an
   // active watcher's `sent` is defined (ev_async_init leaves it alone;
-  // start clears it); a send to a stopped one just stores 1, as in libev.
-  // (Starting or stopping the watcher while another thread sends to it is
-  // a race in libev as well.)
-  if (w->active && __atomic_load_n(&w->sent, __ATOMIC_SEQ_CST) == 1)
+  // start clears it); a send to a stopped one just stores 1 and wakes the
+  // loop, as in libev.  (Starting or stopping the watcher while another
+  // thread sends to it is a race in libev as well.)
+  if (load_index(w) && __atomic_load_n(&w->sent, __ATOMIC_SEQ_CST) == 1)
     return;
   __atomic_store_n(&w->sent, 1, __ATOMIC_SEQ_CST);
+  if (int index = load_index(w))
+    mark_group(loop, index);
   wakeup_signal(loop, loop->async_pending);
 }
 

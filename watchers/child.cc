@@ -1,18 +1,22 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // watchers/child.cc - ev_child (ev(3) "ev_child - watch out for process
 // status changes").
 //
-// Only the default loop handles children: creating it starts an internal
-// SIGCHLD watcher (priority EV_MAXPRI, no reference), whose callback reaps
-// *every* child that changed state (watched or not, as libev does) and
-// queues the matching watchers: same pid, or pid 0 (any); stops and
-// continues only for watchers with the trace flag.  Before queuing, a
-// watcher's rpid/rstatus are set and its priority is forced to EV_MAXPRI
-// (SEMANTICS.md §10).  Watchers stay active after their child exited.
-#include "loop.h"
+// The default loop handles children as libev does: creating it starts an
+// internal SIGCHLD watcher (priority EV_MAXPRI, no reference), whose
+// callback reaps *every* child that changed state (watched or not; only the
+// watched ones with the extension EVFLAG_NG_REAP_OWN) and queues the
+// matching watchers: same pid, or pid 0 (any); stops and continues only for
+// watchers with the trace flag.  Before queuing, a watcher's rpid/rstatus
+// are set and its priority is forced to EV_MAXPRI (doc/semantics.md §12).
+// Watchers stay active after their child exited.  Other loops watch
+// children with the extension EVFLAG_NG_ANY_LOOP (watchers/child_pidfd.cc).
+#include "watchers/child.h"
+#include "watchers/debug.h"
 
+#include <sys/wait.h>
 #include <cerrno>
 #include <csignal>
-#include <sys/wait.h>
 
 using namespace ev_detail;
 
@@ -32,7 +36,11 @@ void reap_chain(ev_loop *loop, int chain, int pid, int status)
   for (WL wl = *bucket(chain); wl; wl = wl->next) {
     auto *w = reinterpret_cast<ev_child *>(wl);
     if ((w->pid == pid || !w->pid) && (!traced || (w->flags & 1))) {
-      ev_set_priority(w, EV_MAXPRI);
+      // A watcher that is pending already (ev_feed_event, say) stays in its
+      // slot: changing its priority now would corrupt the queue (libev 4.33
+      // does, and loses the status).  It gets EV_CHILD and the status ORed in.
+      if (!w->pending)
+        ev_set_priority(w, EV_MAXPRI);
       w->rpid = pid;
       w->rstatus = status;
       feed(loop, as_w(w), EV_CHILD);  // a second match just ORs the revents
@@ -44,12 +52,24 @@ void reap_chain(ev_loop *loop, int chain, int pid, int status)
 // queues itself again first, so it runs once more after the watchers of
 // this child (LIFO), and a pid-0 watcher sees every child's status in a
 // call of its own instead of only the last one.
+constexpr int kReapOptions = WNOHANG | WUNTRACED | WCONTINUED;
+
+// EVFLAG_NG_REAP_OWN: collect one of the watched children that changed
+// state, leaving every other child to whoever started it.
+int reap_watched(int *status)
+{
+  for (WL head : childs)
+    for (WL wl = head; wl; wl = wl->next)
+      if (int pid = reinterpret_cast<ev_child *>(wl)->pid; pid > 0)
+        if (int r = child_reap(pid, status, kReapOptions); r > 0)
+          return r;
+  return 0;
+}
+
 void childcb(ev_loop *loop, ev_signal *sw, int)
 {
-  int status, pid;
-  do
-    pid = waitpid(-1, &status, WNOHANG | WUNTRACED | WCONTINUED);
-  while (pid < 0 && errno == EINTR);
+  int status;
+  int pid = (loop->flags & EVFLAG_NG_REAP_OWN) ? reap_watched(&status) : child_reap(-1, &status, kReapOptions);
   if (pid <= 0)
     return;
 
@@ -62,6 +82,17 @@ void childcb(ev_loop *loop, ev_signal *sw, int)
 }  // namespace
 
 namespace ev_detail {
+
+void children_visit(ev_loop *loop, walk_visit visit, void *ctx)
+{
+  if (loop != ev_default_loop_ptr) {
+    child_pidfd_visit(loop, visit, ctx);
+    return;
+  }
+  for (WL head : childs)
+    for (WL w = head; w; w = w->next)
+      visit(ctx, as_w(w));
+}
 
 void child_default_loop_init(ev_loop *loop)
 {
@@ -77,31 +108,58 @@ void child_default_loop_destroy(ev_loop *loop)
     ev_ref(loop);
     ev_signal_stop(loop, &loop->childev);
   }
+  // The child watchers stay in the process-wide table, untouched (see
+  // ev_loop_destroy), as libev 4.33's do.
 }
 
 }  // namespace ev_detail
 
 extern "C" {
 
-void ev_child_start(struct ev_loop *loop, ev_child *w) noexcept
+static void child_start_plain(struct ev_loop *loop, ev_child *w)
 {
-  if (EV_UNLIKELY(loop != ev_default_loop_ptr))
-    usage_error("ev_child_start", "libev: child watchers are only supported in the default loop");
-  if (EV_UNLIKELY(w->active))
+  if (loop != ev_default_loop_ptr) {
+    if (!(loop->flags & EVFLAG_NG_ANY_LOOP))
+      usage_error("ev_child_start", "libev: child watchers are only supported in the default loop");
+    if (!w->active)
+      child_pidfd_start(loop, w);
     return;
+  }
+  if (w->active)
+    return;
+  for (WL head : childs)
+    if (wlist_contains(head, as_wl(w)))
+      reinitialised_while_active("ev_child_start", w, "pid", w->pid);
   start_watcher(loop, as_w(w), 1);
   wlist_add(bucket(w->pid), as_wl(w));
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_child_stop(struct ev_loop *loop, ev_child *w) noexcept
+void ev_child_start(struct ev_loop *loop, ev_child *w) noexcept
 {
-  clear_pending(loop, as_w(w));
-  if (EV_UNLIKELY(!w->active))
+  if (debug_on(loop))
+    return debug_wrap(loop, w, EV_CHILD, "ev_child_start", child_start_plain);
+  child_start_plain(loop, w);
+}
+
+static void child_stop_plain(struct ev_loop *loop, ev_child *w)
+{
+  if (!stop_begin(loop, as_w(w)))
     return;
+  if (loop != ev_default_loop_ptr) {
+    child_pidfd_stop(loop, w);
+    return;
+  }
   wlist_del(bucket(w->pid), as_wl(w));
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);
+}
+
+void ev_child_stop(struct ev_loop *loop, ev_child *w) noexcept
+{
+  if (debug_on_for_stop(loop, as_w(w)))
+    return debug_wrap(loop, w, EV_CHILD, "ev_child_stop", child_stop_plain);
+  child_stop_plain(loop, w);
 }
 
 }  // extern "C"

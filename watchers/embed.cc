@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // watchers/embed.cc - ev_embed (ev(3) "ev_embed - when one backend isn't
 // enough...").
 //
@@ -9,8 +10,16 @@
 // EV_MINPRI flushes the inner loop's fd changes to its kernel set (running
 // the inner loop once without blocking, as libev does) before the outer loop
 // blocks, and an internal fork watcher forwards forks.  An
-// active embed watcher therefore holds four references (SEMANTICS.md §5).
-#include "loop.h"
+// active embed watcher therefore holds four references (doc/semantics.md §7).
+//
+// The inner backend replaces its kernel object (after a fork, or when it
+// found it broken) closing the old one first, so the new one often has the
+// same number: the number alone cannot tell.  The inner loop's
+// backend_fd_generation can; the generation the io watcher was started
+// for is kept in the unused `check` member of the embed watcher.
+#include "watchers/debug.h"
+#include "watchers/io.h"
+#include "watchers/walk.h"
 
 using namespace ev_detail;
 
@@ -21,6 +30,9 @@ ev_embed *embed_of(T *member, std::size_t offset)
 {
   return reinterpret_cast<ev_embed *>(reinterpret_cast<char *>(member) - offset);
 }
+
+// The inner loop's backend generation the io watcher watches (see above).
+inline unsigned &watched_generation(ev_embed *w) { return *reinterpret_cast<unsigned *>(&w->check.active); }
 
 void embed_io_cb(ev_loop *loop, ev_io *io, int)
 {
@@ -50,11 +62,15 @@ void embed_prepare_cb(ev_loop *loop, ev_prepare *prepare, int)
       fd_reify(other);
   }
 
-  // The inner backend may have rebuilt its kernel state (a new fd).
-  if (EV_UNLIKELY(w->io.fd != other->backend_fd)) {
+  // The inner backend may have replaced its kernel object (see above):
+  // ev_io_set tells our backend that the number is another file now.
+  if (watched_generation(w) != other->backend_fd_generation) {
     ev_io_stop(loop, &w->io);
-    ev_io_set(&w->io, other->backend_fd, EV_READ);
-    ev_io_start(loop, &w->io);
+    watched_generation(w) = other->backend_fd_generation;
+    if (other->backend_fd >= 0) {
+      ev_io_set(&w->io, other->backend_fd, EV_READ);
+      ev_io_start(loop, &w->io);
+    }
   }
 }
 
@@ -69,21 +85,37 @@ void embed_fork_cb(ev_loop *loop, ev_fork *fork_w, int)
 
 }  // namespace
 
+namespace ev_detail {
+
+W embed_owner(W w)
+{
+  if (w->cb == reinterpret_cast<decltype(w->cb)>(embed_io_cb))
+    return as_w(embed_of(w, offsetof(ev_embed, io)));
+  if (w->cb == reinterpret_cast<decltype(w->cb)>(embed_prepare_cb))
+    return as_w(embed_of(w, offsetof(ev_embed, prepare)));
+  if (w->cb == reinterpret_cast<decltype(w->cb)>(embed_fork_cb))
+    return as_w(embed_of(w, offsetof(ev_embed, fork)));
+  return nullptr;
+}
+
+}  // namespace ev_detail
+
 extern "C" {
 
-void ev_embed_start(struct ev_loop *loop, ev_embed *w) noexcept
+static void embed_start_plain(struct ev_loop *loop, ev_embed *w)
 {
-  if (EV_UNLIKELY(w->active))
+  if (w->active)
     return;
 
   ev_loop *other = w->other;
-  if (EV_UNLIKELY(!other || other->backend_fd < 0 || !(ev_backend(other) & ev_embeddable_backends())))
+  if (!other || other->backend_fd < 0 || !(ev_backend(other) & ev_embeddable_backends()))
     usage_error("ev_embed_start", "libev: loop to be embedded is not embeddable");
-  if (EV_UNLIKELY(other == loop))
+  if (other == loop)
     usage_error("ev_embed_start", "libev: a loop cannot be embedded into itself");
 
   clamp_priority(as_w(w));
   ev_io_init(&w->io, embed_io_cb, other->backend_fd, EV_READ);
+  watched_generation(w) = other->backend_fd_generation;
   ev_set_priority(&w->io, w->priority);
   ev_io_start(loop, &w->io);
 
@@ -94,20 +126,33 @@ void ev_embed_start(struct ev_loop *loop, ev_embed *w) noexcept
   ev_fork_init(&w->fork, embed_fork_cb);
   ev_fork_start(loop, &w->fork);
 
-  start_watcher(loop, as_w(w), 1);
+  start_watcher_nullable_cb(loop, as_w(w), 1);  // a null callback: sweep at once (ev(3))
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_embed_stop(struct ev_loop *loop, ev_embed *w) noexcept
+void ev_embed_start(struct ev_loop *loop, ev_embed *w) noexcept
 {
-  clear_pending(loop, as_w(w));
-  if (EV_UNLIKELY(!w->active))
+  if (debug_on(loop))
+    return debug_wrap(loop, w, EV_EMBED, "ev_embed_start", embed_start_plain);
+  embed_start_plain(loop, w);
+}
+
+static void embed_stop_plain(struct ev_loop *loop, ev_embed *w)
+{
+  if (!stop_begin(loop, as_w(w)))
     return;
   ev_io_stop(loop, &w->io);
   ev_prepare_stop(loop, &w->prepare);
   ev_fork_stop(loop, &w->fork);
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);
+}
+
+void ev_embed_stop(struct ev_loop *loop, ev_embed *w) noexcept
+{
+  if (debug_on_for_stop(loop, as_w(w)))
+    return debug_wrap(loop, w, EV_EMBED, "ev_embed_stop", embed_stop_plain);
+  embed_stop_plain(loop, w);
 }
 
 // One non-blocking run of the embedded loop.

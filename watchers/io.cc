@@ -1,50 +1,453 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // watchers/io.cc - ev_io (ev(3) "ev_io - is this file descriptor readable
-// or writable?").  Starting and stopping only queue the fd for the next
-// fd_reify(); see core/fdtable.h.
-#include "loop.h"
+// or writable?") and the io layer of watchers/io.h: starting and stopping
+// only queue the fd for the next fd_reify() (see base/fdtable.h), which
+// tells the backend; readiness comes back through fd_event; bad fds are
+// killed.
+#include "watchers/io.h"
+#include "watchers/debug.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <cerrno>
 
 using namespace ev_detail;
 
+namespace {
+
+// Is fd an open file descriptor of this process?
+bool fd_is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
+
+// Link a watcher that is already marked active into its fd's list and queue
+// the fd.  EV__IOFDSET (set by ev_io_set) is consumed here and tells the
+// backend that the number may now denote another open file.  (Every caller
+// made sure the change queue has room, as io_unlink's did.)
+inline void io_link(ev_loop *loop, ev_io *w)
+{
+  io_list_push(loop, w->fd, as_wl(w));
+  loop->fds.change_with_room(w->fd, static_cast<unsigned char>(w->events & EV__IOFDSET));
+  w->events &= ~EV__IOFDSET;
+}
+
+// Where w is linked when not under w->fd: after an ev_io_set on the active
+// watcher (see io_relink), under the fd it was started with: the index
+// knows it for a long list, else a scan of the whole table finds it (a rare
+// misuse, not worth a field).  Null if nowhere.
+[[gnu::noinline, gnu::cold]] WL *io_link_search(ev_loop *loop, ev_io *w, int &fd)
+{
+  if (WL *p = io_list_indexed_link(loop, as_wl(w), fd))
+    return p;
+  for (fd = 0; fd < loop->fds.size; ++fd)
+    for (WL *p = &loop->fds.entries[fd].head; *p; p = &(*p)->next)
+      if (*p == as_wl(w))
+        return p;
+  return nullptr;
+}
+
+inline void io_unlink(ev_loop *loop, ev_io *w, const char *api)
+{
+  int fd = w->fd;
+  bool in_table = static_cast<unsigned>(fd) < static_cast<unsigned>(loop->fds.size);
+  WL *p = in_table ? io_list_link(loop, fd, as_wl(w)) : nullptr;
+  if (!p && !(p = io_link_search(loop, w, fd)))
+    usage_error(api, "fd", static_cast<long long>(w->fd),
+                "libev: ev_io_stop called with illegal fd (must stay constant after start!)");
+  io_list_unlink(loop, fd, p);
+  loop->fds.change_with_room(fd, loop->fds.entries[fd].head ? kReifyQueued : kReifyEmptied);
+}
+
+// Can fd be opened at all?  It is below the process's fd limit (an open fd
+// may be above a limit lowered after it was opened: fd_is_open first).
+bool fd_may_open(int fd)
+{
+  struct rlimit rl;
+  return ::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || static_cast<rlim_t>(fd) < rl.rlim_cur;
+}
+
+// The table must reach fd, and the change queue needs room for one more.
+// A number that cannot be open (at or above the fd limit, and not open) is
+// not worth growing the table for (2^30 would hang, INT_MAX overflow, 10^8
+// take 1.5 GB): false, and the caller reports EV_ERROR at once.  Any other
+// bad fd goes to the backend like a good one and is reported from there,
+// exactly as libev 4.33's select backend does.
+bool io_make_room(ev_loop *loop, int fd)
+{
+  if (fd >= loop->fds.size) {
+    if (!fd_is_open(fd) && !fd_may_open(fd))
+      return false;
+    loop->fds.reserve(fd);
+  }
+  loop->fds.reserve_change();
+  return true;
+}
+
+// The io watcher w is in the list of fd, but was re-initialised or moved
+// with ev_io_set while active: its fd or its EV__IOFDSET flag says so.
+inline bool io_misplaced(const ev_io *w, int fd) { return w->fd != fd || (w->events & EV__IOFDSET); }
+
+// Put a misplaced watcher where its fields say it belongs now: libev 4.33
+// silently never reports the new fd's events (ev(3) forbids ev_io_set on an
+// active watcher); here it starts watching what the program asked for.
+void io_relink(ev_loop *loop, ev_io *w)
+{
+  if (w->fd < 0)
+    usage_error("ev_io_set", "fd", static_cast<long long>(w->fd), "libev: ev_io_start called with negative fd");
+  if (!io_make_room(loop, w->fd)) {
+    // now watching an fd that is not open: as fd_kill would do
+    w->next = nullptr;
+    stop_watcher(loop, as_w(w));
+    feed(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
+    return;
+  }
+  io_link(loop, w);
+}
+
+// The longest list the common walk of fd_list_events takes (a longer one is
+// walked by fd_list_repair, which also looks for cycles).
+constexpr int kPlainListMax = 256;
+
+// Walk the watchers of fd: the union of the events they want, with
+// misplaced watchers moved to their new fd (io_relink) and re-initialised
+// ones dropped (see below).  Brent's cycle detection costs one compare per
+// watcher; a cycle means a watcher was started twice (re-initialised while
+// active, then started), see loop.h.
+[[gnu::noinline, gnu::cold]] unsigned char fd_list_repair(ev_loop *loop, int fd)
+{
+  // Debug mode reports what would be repaired here (before this, the
+  // iteration's check reported it, unless an embedding loop applies this
+  // loop's changes first, or the sweep finds it).
+  if (loop->debug)
+    debug_check_fd(loop, fd);
+  unsigned char events = 0;
+  WL moved = nullptr;
+  WL tortoise = nullptr;
+  unsigned steps = 0, power = 1;
+  bool unindexed = false;  // the list is rewritten here, not through io_list.h
+  for (WL *p = &loop->fds.entries[fd].head; WL w = *p;) {
+    if (w == tortoise)
+      reinitialised_while_active("ev_io_start", w, "fd", fd);
+    if (++steps == power) {
+      tortoise = w;
+      power <<= 1;
+      steps = 0;
+    }
+    auto *io = reinterpret_cast<ev_io *>(w);
+    if ((!io->active || io_misplaced(io, fd)) && !unindexed) {
+      io_list_unindex(loop, fd);
+      unindexed = true;
+    }
+    if (!io->active) {
+      // ev_io_init (ev_init) cleared `active` while the watcher was listed:
+      // the program believes it stopped (libev 4.33 keeps calling it, and
+      // keeps its reference).  Dropped, with its reference.
+      *p = w->next;
+      --loop->activecnt;
+      continue;
+    }
+    if (io_misplaced(io, fd)) {
+      *p = w->next;
+      wlist_add(&moved, w);
+      continue;
+    }
+    events = static_cast<unsigned char>(events | io->events);
+    p = &w->next;
+  }
+  while (WL w = moved) {
+    moved = w->next;
+    io_relink(loop, reinterpret_cast<ev_io *>(w));
+  }
+  return static_cast<unsigned char>(events & kFdEvents);
+}
+
+// The union of the events the watchers of fd want.  The common case (a list
+// of well-formed watchers, not too long to rule out a cycle cheaply) is one
+// short loop; anything unusual is fd_list_repair's.
+inline unsigned char fd_list_events(ev_loop *loop, int fd)
+{
+  unsigned events = 0;
+  int n = 0;
+  for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
+    auto *io = reinterpret_cast<ev_io *>(w);
+    if (!io->active || io_misplaced(io, fd) || ++n > kPlainListMax)
+      return fd_list_repair(loop, fd);
+    events |= static_cast<unsigned>(io->events);
+  }
+  return static_cast<unsigned char>(events & kFdEvents);
+}
+
+// poll() the fds[0 .. n) once without waiting; kill those that are not open.
+void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
+{
+  if (!n)
+    return;
+  int res, tries = 0;
+  do
+    res = ::poll(pfds, static_cast<nfds_t>(n), 0);
+  while (res < 0 && errno == EINTR && ++tries < 8);
+  for (int i = 0; res > 0 && i < n; ++i)
+    if (pfds[i].revents & POLLNVAL)
+      fd_kill(loop, pfds[i].fd);
+}
+
+// The sweep's bounds (watchers/io.h): a chunk of fds per step, at most
+// kSweepRate fds per second, a pass at most every kSweepPassIdle seconds
+// when idle, kSweepPassBusy when busy.  poll() costs about 0.5 us per fd
+// (sockets; measured with t/stress/scale: 3.0% of a core at 57,000 fds/s),
+// so 20,000 fds a second keep the sweep near 1% of a core at any number of
+// fds; a pass over 100,000 fds then takes 5 s.
+constexpr int kSweepChunk = 512;
+constexpr int kSweepScan = 2048;  // table entries looked at per step at most
+constexpr double kSweepRate = 20000.;
+constexpr ev_tstamp kSweepPassIdle = 0.1;
+constexpr ev_tstamp kSweepPassBusy = 1.0;
+
+}  // namespace
+
+namespace ev_detail {
+
+void fd_reify(ev_loop *loop)
+{
+  // In a child nobody told about the fork, the kernel state is the
+  // parent's: the changes wait for the repair step of ev_run.
+  if (fork_unannounced(loop))
+    return;
+  fd_table &t = loop->fds;
+  const int n = t.changes.count;
+
+  for (int i = 0; i < n; ++i) {
+    int fd = t.changes.data[i];
+    fd_entry &e = t.entries[fd];
+    unsigned char o_reify = e.reify;
+    unsigned char o_events = e.events;
+    e.reify = 0;
+
+    // (moving a misplaced watcher may grow the table: e is stale after this)
+    unsigned char events = fd_list_events(loop, fd);
+    t.entries[fd].events = events;
+    const bool renewed = (o_reify & EV__IOFDSET) || ((o_reify & kReifyEmptied) && events);
+    if (o_events != events || renewed)
+      loop->backend->modify(loop, fd, o_events, events | (renewed ? EV__IOFDSET : 0));
+  }
+
+  // modify() may have killed an fd, whose watcher stops queued it again,
+  // and moved watchers queued their new fd: keep those for next time.
+  int rest = t.changes.count - n;
+  if (rest)
+    std::memmove(t.changes.data, t.changes.data + n, sizeof(int) * static_cast<std::size_t>(rest));
+  t.changes.count = rest;
+}
+
+void fd_rearm_all(ev_loop *loop)
+{
+  fd_table &t = loop->fds;
+  for (int fd = 0; fd < t.size; ++fd)
+    if (t.entries[fd].head) {
+      t.entries[fd].events = 0;
+      t.change(fd, EV__IOFDSET);
+    }
+}
+
+namespace {
+
+// Stop the watchers of fd and feed them EV_ERROR|EV_READ|EV_WRITE; the
+// loop's own (see watchers/io.h) are stopped and re-created by the repair
+// step when `own_too`, else left alone.
+void kill_watchers(ev_loop *loop, int fd, bool own_too)
+{
+  WL *p = &loop->fds.entries[fd].head;
+  while (WL w = *p) {
+    if (is_loop_member(loop, w)) {
+      if (!own_too) {
+        p = &w->next;
+        continue;
+      }
+      internal_io_stop(loop, reinterpret_cast<ev_io *>(w));
+      request_repair(loop, kRepairLoopFds);
+      continue;  // (stopping unlinked w: *p is the next one now)
+    }
+    ev_io_stop(loop, reinterpret_cast<ev_io *>(w));
+    feed(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
+  }
+}
+
+}  // namespace
+
+void fd_kill(ev_loop *loop, int fd) { kill_watchers(loop, fd, true); }
+
+void fd_kill_user_watchers(ev_loop *loop, int fd) { kill_watchers(loop, fd, false); }
+
+void fd_kill_invalid(ev_loop *loop)
+{
+  struct pollfd pfds[kSweepChunk];
+  int n = 0;
+  for (int fd = 0; fd < loop->fds.size; ++fd) {
+    // A watcher asking for no events watches nothing: libev 4.33 never
+    // reports a closed fd to it, on any backend.
+    if (!loop->fds.entries[fd].head || !(loop->fds.entries[fd].events & (EV_READ | EV_WRITE)))
+      continue;
+    pfds[n++] = pollfd{fd, 0, 0};
+    if (n == kSweepChunk) {
+      kill_closed(loop, pfds, n);
+      n = 0;
+    }
+  }
+  kill_closed(loop, pfds, n);
+}
+
+void fd_claim(ev_loop *loop, int fd)
+{
+  if (fd >= 0 && fd < loop->fds.size && loop->fds.entries[fd].head)
+    fd_kill(loop, fd);
+}
+
+void fd_sweep_step(ev_loop *loop)
+{
+  fd_table &t = loop->fds;
+  const bool poll_them = loop->backend->sweeps;
+  struct pollfd pfds[kSweepChunk];
+  int n = 0, scanned = 0;
+  int fd = loop->sweep.cursor < t.size ? loop->sweep.cursor : 0;
+  for (; fd < t.size && n < kSweepChunk && scanned < kSweepScan; ++fd, ++scanned) {
+    if (!t.entries[fd].head)
+      continue;
+    // Watchers moved by ev_io_set while active are found here at the
+    // latest: queue the fd if its union of events changed.
+    const unsigned char events = fd_list_events(loop, fd);
+    if (events != t.entries[fd].events && !t.entries[fd].reify)
+      t.change(fd, kReifyQueued);
+    // (no events: nothing to lose, as for fd_kill_invalid)
+    if (poll_them && t.entries[fd].head && (events & (EV_READ | EV_WRITE)))
+      pfds[n++] = pollfd{fd, 0, 0};
+  }
+  const bool pass_done = fd >= t.size;
+  loop->sweep.cursor = pass_done ? 0 : fd;
+  kill_closed(loop, pfds, n);
+
+  ev_tstamp pause = static_cast<double>(n + scanned / 16) / kSweepRate;
+  loop->sweep.iteration = loop->loop_count;
+  loop->sweep.next_at = loop->sweep.idle_at = loop->mn_now + pause;
+  if (pass_done) {
+    loop->sweep.next_at = loop->mn_now + std::max(pause, kSweepPassBusy);
+    loop->sweep.idle_at = loop->mn_now + std::max(pause, kSweepPassIdle);
+  }
+}
+
+void internal_io_start(ev_loop *loop, ev_io *w)
+{
+  if (w->active)
+    return;
+  clamp_priority(as_w(w));
+  if (!io_make_room(loop, w->fd))
+    return;  // the caller's fd was just created: cannot happen
+  w->active = 1;
+  io_link(loop, w);
+}
+
+void internal_io_stop(ev_loop *loop, ev_io *w)
+{
+  clear_pending(loop, as_w(w));
+  if (!w->active)
+    return;
+  loop->fds.reserve_change();
+  io_unlink(loop, w, "internal_io_stop");
+  w->active = 0;
+}
+
+}  // namespace ev_detail
+
 // The rare halves of start and stop, reached by tail calls so that the
 // common cases need no stack frame (they are the re-arm path of every
-// server): the fd table or the change queue must grow first, or the watcher
-// to stop is pending.  Both come back to the common case.
-[[gnu::noinline]] static void io_start_growing(struct ev_loop *loop, ev_io *w)
+// server).  Both finish the job themselves.  Debug mode closes the change
+// queue's gate (base/fdtable.h), so that every start and stop comes here.
+//
+// Start: the fd table or the change queue must grow first, or the fd is
+// beyond the table and not open (then the watcher is treated as fd_kill
+// treats watchers of bad fds, at once), or the program gave a number (with
+// ev_io_set) that one of the loop's own fds has: then the loop's fd was
+// closed behind its back and that number is the program's now.
+static void io_start_any(struct ev_loop *loop, ev_io *w)
 {
-  loop->fds.reserve(w->fd);
+  int fd = w->fd;
+  if (!io_make_room(loop, fd)) {
+    clamp_priority(as_w(w));
+    feed(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
+    return;
+  }
+  if ((w->events & EV__IOFDSET) && io_list_may_hold_own(loop, fd))
+    for (WL o = loop->fds.entries[fd].head; o;) {
+      WL next = o->next;
+      if (is_loop_member(loop, o)) {
+        internal_io_stop(loop, reinterpret_cast<ev_io *>(o));
+        request_repair(loop, kRepairLoopFds);
+      }
+      o = next;
+    }
+  if (io_list_link(loop, fd, as_wl(w)))
+    reinitialised_while_active("ev_io_start", w, "fd", fd);
   loop->fds.reserve_change();
-  ev_io_start(loop, w);
+  start_watcher(loop, as_w(w), 1);
+  io_link(loop, w);
+  EV_FREQUENT_CHECK(loop);
+}
+
+[[gnu::noinline]] static void io_start_slow(struct ev_loop *loop, ev_io *w)
+{
+  if (debug_on(loop))
+    return debug_wrap(loop, w, EV_IO, "ev_io_start", io_start_any);
+  io_start_any(loop, w);
+}
+
+// Starting an active watcher does nothing (ev(3)); debug mode checks it.
+[[gnu::noinline]] static void io_start_active(struct ev_loop *loop, ev_io *w)
+{
+  if (debug_on(loop))
+    debug_before(loop, as_w(w), EV_IO, "ev_io_start");
+}
+
+static void io_stop_any(struct ev_loop *loop, ev_io *w)
+{
+  if (!stop_begin(loop, as_w(w)))
+    return;
+  loop->fds.reserve_change();
+  io_unlink(loop, w, "ev_io_stop");
+  stop_watcher(loop, as_w(w));
+  EV_FREQUENT_CHECK(loop);
 }
 
 [[gnu::noinline]] static void io_stop_slow(struct ev_loop *loop, ev_io *w)
 {
-  clear_pending(loop, as_w(w));
-  loop->fds.reserve_change();
-  ev_io_stop(loop, w);
+  if (debug_on_for_stop(loop, as_w(w)))
+    return debug_wrap(loop, w, EV_IO, "ev_io_stop", io_stop_any);
+  io_stop_any(loop, w);
 }
 
 extern "C" {
 
 void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
 {
-  if (EV_UNLIKELY(w->active))
-    return;
+  if (w->active)
+    return io_start_active(loop, w);
 
   int fd = w->fd;
-  if (EV_UNLIKELY(fd < 0))
+  if (fd < 0)
     usage_error("ev_io_start", "fd", static_cast<long long>(fd), "libev: ev_io_start called with negative fd");
-  if (EV_UNLIKELY(w->events & ~(EV__IOFDSET | EV_READ | EV_WRITE)))
+  if (w->events & ~(EV__IOFDSET | EV_READ | EV_WRITE | EV_NG_EXCLUSIVE))
     usage_error("ev_io_start", "events", static_cast<long long>(w->events),
                 "libev: ev_io_start called with illegal event mask");
-  if (EV_UNLIKELY(fd >= loop->fds.size || loop->fds.change_queue_full()))
-    return io_start_growing(loop, w);
+  if (fd >= loop->fds.size || loop->fds.change_queue_full())
+    return io_start_slow(loop, w);
+  fd_entry &e = loop->fds.entries[fd];
+  // Another watcher on a number given with ev_io_set, this watcher already
+  // in the list, or a list the index may cover (watchers/io_list.h): the
+  // slow path looks at the list.  Else it goes to the head, no more.
+  if (e.head && ((w->events & EV__IOFDSET) || e.head == as_wl(w) || loop->io_index.count))
+    return io_start_slow(loop, w);
 
   start_watcher(loop, as_w(w), 1);
-  wlist_add(&loop->fds.entries[fd].head, as_wl(w));
-
-  // EV__IOFDSET (set by ev_io_set) is consumed here and tells the backend
-  // that the number may now denote another open file.
-  loop->fds.change(fd, static_cast<unsigned char>(w->events & EV__IOFDSET));
+  w->next = e.head;
+  e.head = as_wl(w);
+  loop->fds.change_with_room(fd, static_cast<unsigned char>(w->events & EV__IOFDSET));
   w->events &= ~EV__IOFDSET;
 
   EV_FREQUENT_CHECK(loop);
@@ -52,25 +455,32 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
 
 void ev_io_stop(struct ev_loop *loop, ev_io *w) noexcept
 {
-  if (EV_UNLIKELY(w->pending || loop->fds.change_queue_full()))
+  if (w->pending || !w->active || loop->fds.change_queue_full())
     return io_stop_slow(loop, w);
-  if (EV_UNLIKELY(!w->active))
-    return;
-
+  // The common case: the newest watcher of its fd, no index to update.
+  // Anything else (a walk, the index) is the slow path's.
   int fd = w->fd;
-  WL *head = fd >= 0 && fd < loop->fds.size ? &loop->fds.entries[fd].head : nullptr;
-  WL *p = head;
-  while (p && *p && *p != as_wl(w))
-    p = &(*p)->next;
-  if (EV_UNLIKELY(!p || !*p))
-    usage_error("ev_io_stop", "fd", static_cast<long long>(fd),
-                "libev: ev_io_stop called with illegal fd (must stay constant after start!)");
-  *p = w->next;
+  if (static_cast<unsigned>(fd) >= static_cast<unsigned>(loop->fds.size) || loop->io_index.count)
+    return io_stop_slow(loop, w);
+  fd_entry &e = loop->fds.entries[fd];
+  if (e.head != as_wl(w))
+    return io_stop_slow(loop, w);
 
+  e.head = w->next;
+  loop->fds.change_with_room(fd, e.head ? kReifyQueued : kReifyEmptied);
   stop_watcher(loop, as_w(w));
-  loop->fds.change(fd, kReifyQueued);
 
   EV_FREQUENT_CHECK(loop);
+}
+
+// ev(3) OTHER FUNCTIONS: as if the fd had reported revents; each watcher
+// gets only the events it asked for.
+void ev_feed_fd_event(struct ev_loop *loop, int fd, int revents) noexcept
+{
+  if (debug_on(loop))
+    debug_check_call(loop, "ev_feed_fd_event", nullptr);
+  if (fd >= 0 && fd < loop->fds.size)
+    fd_event(loop, fd, revents);
 }
 
 }  // extern "C"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // watchers/once.cc - ev_once (ev(3) OTHER FUNCTIONS): call a function once,
 // when an fd becomes ready or a timeout passes, whichever comes first.
 //
@@ -6,26 +7,47 @@
 // callback may start a new ev_once or destroy the loop.  When both events
 // arrive in the same iteration, the callback gets their union (e.g.
 // EV_READ|EV_TIMER), as in libev.
+//
+// Unlike libev 4.33, no block is ever lost: the loop keeps a list of the
+// waiting ones and frees them when it is destroyed (their callbacks are not
+// called), and a call with nothing to wait for (no fd, no timeout) frees its
+// block at once (libev keeps it forever; the callback is never called).
 #include "loop.h"
+#include "watchers/walk.h"
+
+#include <cmath>
 
 using namespace ev_detail;
 
-namespace {
+namespace ev_detail {
 
 struct once_block {
   ev_io io;
   ev_timer to;
   void (*cb)(int revents, void *arg);
   void *arg;
+  once_block *prev, *next;  // the loop's waiting blocks (loop->onces)
 };
+
+}  // namespace ev_detail
+
+namespace {
+
+void once_free(ev_loop *loop, once_block *o)
+{
+  ev_io_stop(loop, &o->io);
+  ev_timer_stop(loop, &o->to);
+  (o->prev ? o->prev->next : loop->onces) = o->next;
+  if (o->next)
+    o->next->prev = o->prev;
+  ev_free(o);
+}
 
 void once_finish(ev_loop *loop, once_block *o, int revents)
 {
   void (*cb)(int, void *) = o->cb;
   void *arg = o->arg;
-  ev_io_stop(loop, &o->io);
-  ev_timer_stop(loop, &o->to);
-  ev_free(o);
+  once_free(loop, o);
   cb(revents, arg);
 }
 
@@ -43,14 +65,40 @@ void once_timer_cb(ev_loop *loop, ev_timer *w, int revents)
 
 }  // namespace
 
+namespace ev_detail {
+
+bool once_member(W w)
+{
+  return w->cb == reinterpret_cast<decltype(w->cb)>(once_io_cb) ||
+         w->cb == reinterpret_cast<decltype(w->cb)>(once_timer_cb);
+}
+
+void onces_loop_destroy(ev_loop *loop)
+{
+  while (loop->onces)
+    once_free(loop, loop->onces);
+}
+
+}  // namespace ev_detail
+
 extern "C" {
 
 void ev_once(struct ev_loop *loop, int fd, int events, ev_tstamp timeout, void (*cb)(int revents, void *arg),
              void *arg) noexcept
 {
+  if (std::isnan(timeout))
+    usage_error("ev_once", "timeout", timeout, "libev: ev_once called with a NaN timeout");
+  if (fd < 0 && !(timeout >= 0.))
+    return;  // nothing to wait for: the callback would never be called
+
   auto *o = static_cast<once_block *>(ev_realloc(nullptr, sizeof(once_block)));
   o->cb = cb;
   o->arg = arg;
+  o->prev = nullptr;
+  o->next = loop->onces;
+  if (o->next)
+    o->next->prev = o;
+  loop->onces = o;
 
   ev_init(&o->io, once_io_cb);
   if (fd >= 0) {

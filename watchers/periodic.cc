@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // watchers/periodic.cc - ev_periodic (ev(3) "ev_periodic - to cron or not
 // to cron?") and the timerfd that notices wall-clock jumps.
 //
-// Three modes, chosen by the fields at start (SEMANTICS.md §6):
+// Three modes, chosen by the fields at start (doc/semantics.md §9):
 //  - absolute (interval 0, no callback): fires once when ev_now() passes
 //    `offset`; stopped before the callback;
 //  - interval: at the smallest offset + N * interval strictly after ev_now()
@@ -11,46 +12,88 @@
 //    jumps); returning a time in the past is a usage error.
 // Active periodics live in their own 4-heap (loop->periodics) keyed by `at`,
 // which is a wall-clock time; it is kept after stop.
-#include "loop.h"
+#include "watchers/debug.h"
+#include "watchers/loop_fd.h"
 
+#include <unistd.h>
 #include <cerrno>
 #include <cmath>
-#include <unistd.h>
 #ifdef HAVE_SYS_TIMERFD_H
-# include <sys/timerfd.h>
+#include <sys/timerfd.h>
 #endif
 
 using namespace ev_detail;
 
 namespace {
 
-// The next offset + N * interval strictly after now.
+// offset + N * interval for the smallest N that gives a time after now, or
+// a value not after now (or infinite) if the arithmetic cannot get there.
+// floor() may leave us a step or two short (rounding).
+ev_tstamp grid_after(ev_tstamp offset, ev_tstamp interval, ev_tstamp now)
+{
+  ev_tstamp at = offset + interval * std::floor((now - offset) / interval);
+  for (int step = 0; step < 4 && at <= now; ++step)
+    at += interval;
+  return at;
+}
+
+inline bool usable(ev_tstamp at, ev_tstamp now) { return at > now && at != HUGE_VAL; }
+
+// x modulo y (y > 0) with the sign of x, exactly, as fmod() computes it, but
+// without libm (libev.so.4 needs only libc; std::floor is expanded inline,
+// fmod is not): subtract the largest y * 2^k not above the rest, each
+// subtraction exact (the two are within a factor of two).  At most about
+// 2100 steps, on a path only absurd offsets take.  NaN for an infinite x.
+ev_tstamp exact_fmod(ev_tstamp x, ev_tstamp y)
+{
+  if (!(x - x == 0.))
+    return x - x;  // NaN for inf and NaN
+  ev_tstamp r = std::fabs(x);
+  int ey;
+  std::frexp(y, &ey);
+  while (r >= y) {
+    int er;
+    std::frexp(r, &er);
+    ev_tstamp d = std::ldexp(y, er - ey);
+    if (d > r)
+      d = std::ldexp(d, -1);
+    r -= d;
+  }
+  return x < 0. ? -r : r;
+}
+
+// The next offset + N * interval strictly after now.  An offset so far from
+// now that the sum loses the grid (libev 4.33 spins adding intervals) is
+// first reduced to offset modulo interval, exactly; an interval below the
+// clock's resolution has no grid point after now: then the periodic is due
+// in every iteration (libev does the same, but never fires below about
+// 1e-300, where its arithmetic overflows).
 void periodic_recalc(ev_loop *loop, ev_periodic *w)
 {
   const ev_tstamp now = loop->ev_rt_now;
   const ev_tstamp interval = w->interval;
-  ev_tstamp at = w->offset + interval * std::floor((now - w->offset) / interval);
-
-  // floor() may leave us one step short (rounding); if adding the interval
-  // no longer changes the value (a huge offset), settle for now.
-  while (at <= now) {
-    ev_tstamp next = at + interval;
-    if (EV_UNLIKELY(next == at)) {
+  ev_tstamp at = grid_after(w->offset, interval, now);
+  if (!usable(at, now))
+    at = grid_after(exact_fmod(w->offset, interval), interval, now);
+  if (!usable(at, now)) {
+    at = now + interval;
+    if (at <= now)
       at = now;
-      break;
-    }
-    at = next;
   }
   w->at = at;
 }
 
-// A reschedule callback's answer must not be in the past.
+// A reschedule callback's answer must be a time, and not in the past.
 void resched(ev_loop *loop, ev_periodic *w)
 {
   w->at = w->reschedule_cb(w, loop->ev_rt_now);
-  if (EV_UNLIKELY(w->at < loop->ev_rt_now))
+  if (!(w->at >= loop->ev_rt_now)) {
+    if (std::isnan(w->at))
+      usage_error("ev_periodic reschedule_cb", "returned", w->at,
+                  "libev: ev_periodic reschedule callback returned NaN");
     usage_error("ev_periodic reschedule_cb", "returned", w->at - loop->ev_rt_now,
                 "libev: ev_periodic reschedule callback returned time in the past");
+  }
 }
 
 #ifdef HAVE_TIMERFD_CREATE
@@ -60,13 +103,21 @@ void timerfd_arm(ev_loop *loop)
 {
   struct itimerspec its = {};
   its.it_value.tv_sec = static_cast<time_t>(loop->ev_rt_now) + 24 * 3600;
-  timerfd_settime(loop->timerfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, nullptr);
+  timerfd_settime(loop->timerfd.fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, nullptr);
 }
 
-void timerfd_cb(ev_loop *loop, ev_io *, int)
+// The timerfd's watcher has the lowest priority: its callback runs after
+// every other callback of an invocation pass, as libev 4.33's does.  Fed
+// with EV_CUSTOM (periodics_fork) it reschedules the periodics.
+void timerfd_cb(ev_loop *loop, ev_io *, int revents)
 {
+  if (revents & EV_CUSTOM) {
+    loop->ev_rt_now = realtime_now();
+    periodics_reschedule(loop);
+    return;
+  }
   uint64_t expirations;
-  while (::read(loop->timerfd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
+  while (::read(loop->timerfd.fd, &expirations, sizeof expirations) < 0 && errno == EINTR) {
   }
   // Either the clock was set (ECANCELED) or a day has passed: measure the
   // wall clock now; time_update reschedules the periodics after a jump.
@@ -75,22 +126,24 @@ void timerfd_cb(ev_loop *loop, ev_io *, int)
   timerfd_arm(loop);
 }
 
+// Without a timerfd the loop just wakes up more often (max_block) to look
+// at the wall clock: a refusal is no error (libev does the same).
 void timerfd_open(ev_loop *loop)
 {
-  loop->timerfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (loop->timerfd < 0) {
-    loop->timerfd = -2;
+  int fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0) {
+    loop->timerfd.fd = kLoopFdRefused;
+    max_block_update(loop);
     return;
   }
-  // Armed relative to the current wall clock, so the loop time is brought
-  // up to date first (observable: libev's first periodic start updates
-  // ev_now() too).
-  time_update(loop);
+  loop_fd_watch(loop, loop->timerfd, fd, timerfd_cb, EV_MINPRI);
+  // Armed relative to the current wall clock, which is read first.  Like
+  // libev 4.33 (observable: the first periodic start moves ev_now()), only
+  // the wall-clock time is updated: the loop's monotonic time stays, so
+  // timers started afterwards still count from the last update.
+  loop->ev_rt_now = realtime_now();
   timerfd_arm(loop);
-  loop->max_block = kMaxBlockTimeTimerfd;  // jumps are noticed without waking up
-  ev_io_init(&loop->timerfd_w, timerfd_cb, loop->timerfd, EV_READ);
-  ev_set_priority(&loop->timerfd_w, EV_MAXPRI);
-  start_internal_io(loop, &loop->timerfd_w);
+  max_block_update(loop);  // jumps are noticed without waking up
 }
 #endif
 
@@ -98,7 +151,7 @@ void timerfd_open(ev_loop *loop)
 void timerfd_init(ev_loop *loop)
 {
 #ifdef HAVE_TIMERFD_CREATE
-  if (loop->timerfd == -1 && !(loop->flags & EVFLAG_NOTIMERFD))
+  if (loop->timerfd.fd == kLoopFdNone && !(loop->flags & EVFLAG_NOTIMERFD))
     timerfd_open(loop);
 #else
   (void)loop;
@@ -114,6 +167,9 @@ void periodics_reify(ev_loop *loop)
   heap &h = loop->periodics;
   while (h.count && h.top().at < loop->ev_rt_now) {
     auto *w = reinterpret_cast<ev_periodic *>(h.top().w);
+    // re-initialised while active: see timers_reify (libev 4.33 spins here)
+    if (w->active != heap::kHeap0)
+      reinitialised_while_active("ev_periodic_init", w, "active", w->active);
     if (w->reschedule_cb) {
       resched(loop, w);
       h.update(heap::kHeap0, w->at);
@@ -146,36 +202,46 @@ void periodics_reschedule(ev_loop *loop)
   EV_FREQUENT_CHECK(loop);
 }
 
-void timerfd_fork(ev_loop *loop)
+// After a fork (a timerfd is shared with the parent: reading it would take
+// the parent's notice of a clock change) or when it was lost.
+void timerfd_repair(ev_loop *loop, bool replace)
 {
 #ifdef HAVE_TIMERFD_CREATE
-  // The child must not share the parent's timerfd.
-  if (loop->timerfd >= 0) {
-    timerfd_destroy(loop);
+  if (loop_fd_release_for_repair(loop, loop->timerfd, replace))
     timerfd_open(loop);
-  }
 #else
   (void)loop;
+  (void)replace;
 #endif
+}
+
+// In the first iteration after an announced fork (ev_loop_fork,
+// EVFLAG_FORKCHECK), with a timerfd: the periodics are rescheduled once now
+// and once more at the end of the invocation pass (the fed timerfd watcher,
+// EV_MINPRI).  libev 4.33 does exactly this (observed: two more calls of
+// every reschedule callback, the second after every other callback of the
+// pass); programs that count them see the same.
+void periodics_fork(ev_loop *loop)
+{
+  if (loop->timerfd.fd < 0)
+    return;
+  periodics_reschedule(loop);
+  feed(loop, as_w(&loop->timerfd.w), EV_CUSTOM);
 }
 
 void timerfd_destroy(ev_loop *loop)
 {
-  if (loop->timerfd >= 0) {
-    stop_internal_io(loop, &loop->timerfd_w);
-    ::close(loop->timerfd);
-  }
-  loop->timerfd = -1;
-  loop->max_block = kMaxBlockTime;
+  loop_fd_close(loop, loop->timerfd);
+  max_block_update(loop);
 }
 
 }  // namespace ev_detail
 
 extern "C" {
 
-void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
+static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
 {
-  if (EV_UNLIKELY(w->active))
+  if (w->active)
     return;
 
   // (first: creating the timerfd updates the loop time the modes below use)
@@ -183,15 +249,16 @@ void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
 
   if (w->reschedule_cb)
     resched(loop, w);
-  else if (w->interval != 0.) {
-    if (EV_UNLIKELY(!(w->interval > 0.)))  // negative or NaN
-      usage_error("ev_periodic_start", "interval", w->interval,
-                  "libev: ev_periodic_start called with negative interval value");
-    periodic_recalc(loop, w);
-  } else {
-    if (EV_UNLIKELY(std::isnan(w->offset)))
+  else {
+    if (std::isnan(w->offset))
       usage_error("ev_periodic_start", "offset", w->offset, "libev: ev_periodic_start called with a NaN time");
-    w->at = w->offset;
+    if (w->interval != 0.) {
+      if (!(w->interval > 0.))  // negative or NaN
+        usage_error("ev_periodic_start", "interval", w->interval,
+                    "libev: ev_periodic_start called with negative interval value");
+      periodic_recalc(loop, w);
+    } else
+      w->at = w->offset;
   }
 
   start_watcher(loop, as_w(w), 0);
@@ -200,16 +267,29 @@ void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_periodic_stop(struct ev_loop *loop, ev_periodic *w) noexcept
+void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
 {
-  clear_pending(loop, as_w(w));
-  if (EV_UNLIKELY(!w->active))
+  if (debug_on(loop))
+    return debug_wrap(loop, w, EV_PERIODIC, "ev_periodic_start", periodic_start_plain);
+  periodic_start_plain(loop, w);
+}
+
+static void periodic_stop_plain(struct ev_loop *loop, ev_periodic *w)
+{
+  if (!stop_begin(loop, as_w(w)))
     return;
   loop->periodics.remove(w->active);
   stop_watcher(loop, as_w(w));
   if (!loop->periodics.count)
     loop->extras &= ~kExtraPeriodic;
   EV_FREQUENT_CHECK(loop);
+}
+
+void ev_periodic_stop(struct ev_loop *loop, ev_periodic *w) noexcept
+{
+  if (debug_on_for_stop(loop, as_w(w)))
+    return debug_wrap(loop, w, EV_PERIODIC, "ev_periodic_stop", periodic_stop_plain);
+  periodic_stop_plain(loop, w);
 }
 
 void ev_periodic_again(struct ev_loop *loop, ev_periodic *w) noexcept

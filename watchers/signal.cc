@@ -1,27 +1,37 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // watchers/signal.cc - ev_signal (ev(3) "ev_signal - signal me when a
 // signal gets signalled!", ev_feed_signal, ev_feed_signal_event,
 // EVFLAG_SIGNALFD, EVFLAG_NOSIGMASK).
 //
-// A signal belongs to at most one loop at a time; the table below (the only
-// process-wide state besides child watchers) records the owner, a pending
-// flag set from the handler, and the watchers (newest first, so that LIFO
-// invocation runs them in start order).  Delivery path: the handler sets
+// A signal belongs to one loop at a time, as in libev; the table below (the
+// only process-wide state besides child watchers) records the owner, a
+// pending flag set from the handler, and the watchers (newest first, so that
+// LIFO invocation runs them in start order).  Delivery path: the handler sets
 // the pending flag and wakes the owner through its wake-up fd
-// (core/wakeup.h); the loop's internal EV_MAXPRI watcher then queues the
+// (watchers/wakeup.h); the loop's internal EV_MAXPRI watcher then queues the
 // watchers (signals_process).  With EVFLAG_SIGNALFD the signal is blocked
 // and read from a signalfd instead.
 //
-// Signal masks, as libev 4.33 really behaves (SEMANTICS.md §9): by default
+// The extension EVFLAG_NG_ANY_LOOP (ev(3) LIBEV-NG EXTENSIONS) lets other
+// loops watch the signal at the same time (libev aborts): each gets a share,
+// its own pending flag and list, and every arrival reaches the owner and all
+// shares.  Shares never use a signalfd; when the owner reads the signal from
+// its signalfd (the signal is blocked, no handler runs) it passes it on.
+//
+// Signal masks, as libev 4.33 really behaves (doc/semantics.md §11): by default
 // the mask is left alone; with EVFLAG_NOSIGMASK a start *unblocks* the
 // signal (libev's test of the flag is inverted; programs depend on it);
 // with signalfd the signal is blocked while watched and unblocked on stop.
-#include "loop.h"
+#include "watchers/debug.h"
+#include "watchers/loop_fd.h"
+#include "watchers/wakeup.h"
+#include "watchers/walk.h"
 
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
-#include <unistd.h>
 #ifdef HAVE_SYS_SIGNALFD_H
-# include <sys/signalfd.h>
+#include <sys/signalfd.h>
 #endif
 
 using namespace ev_detail;
@@ -37,6 +47,95 @@ struct signal_slot {
 };
 
 constinit signal_slot signals[kNsig - 1];
+
+// Another loop's watchers of a signal that a slot's owner watches too
+// (EVFLAG_NG_ANY_LOOP).  The pool is static so that the handler can walk it
+// without a lock and without touching memory that may be freed: an entry is
+// never freed, only released and claimed again.  Programs without shares
+// pay one load of shares_used where a share could matter.
+struct signal_share {
+  std::atomic<int> signum;      // 0: free (set last when claimed, cleared first when released)
+  std::atomic<ev_loop *> loop;  // the loop it belongs to; claimed by compare-and-swap
+  std::atomic<int> pending;     // set by the handler, cleared by the loop
+  WL head;                      // the loop's watchers of the signal, newest first
+};
+
+constexpr int kMaxShares = 256;
+constinit signal_share shares[kMaxShares];
+constinit std::atomic<int> shares_used{0};  // entries [0, shares_used) may be in use
+
+signal_share *share_find(const ev_loop *loop, int signum)
+{
+  for (int i = 0, n = shares_used.load(std::memory_order_acquire); i < n; ++i)
+    if (shares[i].signum.load(std::memory_order_relaxed) == signum && shares[i].loop.load() == loop)
+      return &shares[i];
+  return nullptr;
+}
+
+// Does some loop other than `except` have a share of the signal?
+bool share_any(int signum, const ev_loop *except)
+{
+  for (int i = 0, n = shares_used.load(std::memory_order_acquire); i < n; ++i)
+    if (shares[i].signum.load() == signum && shares[i].loop.load() != except)
+      return true;
+  return false;
+}
+
+signal_share *share_claim(ev_loop *loop, int signum)
+{
+  for (int i = 0; i < kMaxShares; ++i) {
+    ev_loop *none = nullptr;
+    if (!shares[i].loop.compare_exchange_strong(none, loop))
+      continue;
+    int used = shares_used.load();
+    while (used < i + 1 && !shares_used.compare_exchange_weak(used, i + 1)) {
+    }
+    shares[i].head = nullptr;
+    shares[i].pending.store(0);
+    shares[i].signum.store(signum, std::memory_order_release);
+    return &shares[i];
+  }
+  return nullptr;
+}
+
+void share_release(signal_share *sh)
+{
+  sh->signum.store(0);
+  sh->head = nullptr;
+  sh->pending.store(0);
+  sh->loop.store(nullptr);
+}
+
+// The signal arrived: tell every share's loop but `except`.  Async-signal-safe.
+void share_notify(int signum, const ev_loop *except)
+{
+  for (int i = 0, n = shares_used.load(std::memory_order_acquire); i < n; ++i) {
+    signal_share &sh = shares[i];
+    if (sh.signum.load(std::memory_order_acquire) != signum)
+      continue;
+    ev_loop *loop = sh.loop.load(std::memory_order_acquire);
+    if (!loop || loop == except)
+      continue;
+    sh.pending.store(1, std::memory_order_seq_cst);
+    wakeup_signal(loop, loop->sig_pending);
+  }
+}
+
+// May `loop` watch a signal that `owner` (and perhaps shares) watch already?
+// Only if one of the loops involved asked for it; else libev's usage error.
+bool sharing_allowed(const ev_loop *loop, const ev_loop *owner, int signum)
+{
+  if ((loop->flags | owner->flags) & EVFLAG_NG_ANY_LOOP)
+    return true;
+  for (int i = 0, n = shares_used.load(std::memory_order_acquire); i < n; ++i)
+    if (shares[i].signum.load() == signum)
+      if (const ev_loop *l = shares[i].loop.load(); l && (l->flags & EVFLAG_NG_ANY_LOOP))
+        return true;
+  return false;
+}
+
+// Signal s (1 .. 64) as a bit of loop->sigfd_signals.
+constexpr std::uint64_t signal_bit(int s) { return std::uint64_t{1} << (s - 1); }
 
 void sighandler(int signum) { ev_feed_signal(signum); }
 
@@ -54,67 +153,128 @@ void sigfd_cb(ev_loop *loop, ev_io *, int)
 {
   struct signalfd_siginfo si[8];
   for (;;) {
-    ssize_t n = ::read(loop->sigfd, si, sizeof si);
+    ssize_t n = ::read(loop->sigfd.fd, si, sizeof si);
     if (n <= 0)
       break;
-    for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof si[0]); ++i)
-      ev_feed_signal_event(loop, static_cast<int>(si[i].ssi_signo));
+    for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof si[0]); ++i) {
+      int signum = static_cast<int>(si[i].ssi_signo);
+      ev_feed_signal_event(loop, signum);
+      // blocked for the whole process: the shares' handler never runs
+      if (shares_used.load(std::memory_order_relaxed))
+        share_notify(signum, loop);
+    }
     if (n != static_cast<ssize_t>(sizeof si))
       break;
   }
 }
 
-// Use signalfd for this loop?  Creates it on first use; false if missing.
+// The signals of loop->sigfd_signals as a sigset_t.
+sigset_t sigfd_sigset(const ev_loop *loop)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s = 1; s < kNsig; ++s)
+    if (loop->sigfd_signals & signal_bit(s))
+      sigaddset(&set, s);
+  return set;
+}
+
+// A signalfd for the signals of loop->sigfd_signals; false if the system refuses.
+bool sigfd_open(ev_loop *loop)
+{
+  sigset_t set = sigfd_sigset(loop);
+  int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0)
+    return false;
+  loop_fd_watch(loop, loop->sigfd, fd, sigfd_cb);
+  return true;
+}
+
+// Use signalfd for this loop?  Creates it on first use; false if missing
+// (then handlers are used for good, as libev does).
 bool sigfd_enabled(ev_loop *loop)
 {
   if (!(loop->flags & EVFLAG_SIGNALFD))
     return false;
-  if (loop->sigfd == -1) {
-    sigemptyset(&loop->sigfd_set);
-    loop->sigfd = signalfd(-1, &loop->sigfd_set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (loop->sigfd < 0) {
-      loop->sigfd = -2;  // not available: fall back to handlers for good
-      return false;
-    }
-    ev_io_init(&loop->sigfd_w, sigfd_cb, loop->sigfd, EV_READ);
-    ev_set_priority(&loop->sigfd_w, EV_MAXPRI);
-    start_internal_io(loop, &loop->sigfd_w);
+  if (loop->sigfd.fd == kLoopFdNone) {
+    loop->sigfd_signals = 0;
+    if (!sigfd_open(loop))
+      loop->sigfd.fd = kLoopFdRefused;
   }
-  return loop->sigfd >= 0;
+  return loop->sigfd.fd >= 0;
 }
 
-void sigfd_update(ev_loop *loop) { signalfd(loop->sigfd, &loop->sigfd_set, 0); }
+void sigfd_update(ev_loop *loop)
+{
+  sigset_t set = sigfd_sigset(loop);
+  signalfd(loop->sigfd.fd, &set, 0);
+}
 #else
+bool sigfd_open(ev_loop *) { return false; }
 bool sigfd_enabled(ev_loop *) { return false; }
 void sigfd_update(ev_loop *) {}
 #endif
 
-void install(ev_loop *loop, int signum)
+void install_handler(int signum)
 {
-  if (sigfd_enabled(loop)) {
-    sigaddset(&loop->sigfd_set, signum);
-    sigfd_update(loop);
-    set_blocked(signum, true);
-    return;
-  }
   struct sigaction sa = {};
   sa.sa_handler = sighandler;
   sigfillset(&sa.sa_mask);  // no other signal interrupts the handler
   sa.sa_flags = SA_RESTART;
   sigaction(signum, &sa, nullptr);
+}
+
+void install(ev_loop *loop, int signum)
+{
+  if (sigfd_enabled(loop)) {
+    loop->sigfd_signals |= signal_bit(signum);
+    sigfd_update(loop);
+    set_blocked(signum, true);
+    return;
+  }
+  install_handler(signum);
   if (loop->flags & EVFLAG_NOSIGMASK)
     set_blocked(signum, false);  // libev 4.33's inverted flag, see above
 }
 
-void uninstall(ev_loop *loop, int signum)
+// The owner stops watching the signal; `shared` when other loops still do
+// (then they need the handler: installed before the signal is unblocked).
+void uninstall(ev_loop *loop, int signum, bool shared)
 {
-  if (loop->sigfd >= 0 && sigismember(&loop->sigfd_set, signum)) {
-    sigdelset(&loop->sigfd_set, signum);
+  if (loop->sigfd.fd >= 0 && (loop->sigfd_signals & signal_bit(signum))) {
+    loop->sigfd_signals &= ~signal_bit(signum);
     sigfd_update(loop);
+    if (shared)
+      install_handler(signum);
     set_blocked(signum, false);
     return;
   }
-  signal(signum, SIG_DFL);  // a handler the program had before is not restored (libev)
+  if (!shared)
+    signal(signum, SIG_DFL);  // a handler the program had before is not restored (libev)
+}
+
+// The signal whose list holds w: its signum, unless the program changed the
+// field while the watcher was active (ev(3) forbids it; libev 4.33 then
+// leaves the watcher in the old list, where the old signal still invokes
+// it): then the list that has it.  0 if none has.
+// The same for a watcher in a share of one of the loop's signals.
+int signal_of(ev_signal *w)
+{
+  int signum = w->signum;
+  if (signum > 0 && signum < kNsig && wlist_contains(signals[signum - 1].head, as_wl(w)))
+    return signum;
+  for (int s = 1; s < kNsig; ++s)
+    if (wlist_contains(signals[s - 1].head, as_wl(w)))
+      return s;
+  return 0;
+}
+
+signal_share *share_of(const ev_loop *loop, ev_signal *w)
+{
+  for (int i = 0, n = shares_used.load(std::memory_order_acquire); i < n; ++i)
+    if (shares[i].loop.load() == loop && wlist_contains(shares[i].head, as_wl(w)))
+      return &shares[i];
+  return nullptr;
 }
 
 }  // namespace
@@ -123,59 +283,153 @@ namespace ev_detail {
 
 // The wake-up fd reported that some signal of this loop arrived.  Queued
 // from the highest number down, so that (LIFO) the lowest runs first, as
-// in libev.
+// in libev.  The loads are sequentially consistent: the loop has just
+// cleared sig_pending, and a handler that set a signal's flag found
+// sig_pending still set and did not wake us; a weaker load could miss that
+// flag on machines that reorder a store with a later load (arm64).
+void signals_visit(ev_loop *loop, walk_visit visit, void *ctx)
+{
+  for (int s = 0; s < kNsig - 1; ++s)
+    if (signals[s].loop.load() == loop)
+      for (WL w = signals[s].head; w; w = w->next)
+        if (!is_loop_member(loop, w))  // the default loop's SIGCHLD watcher
+          visit(ctx, as_w(w));
+  for (int i = 0, n = shares_used.load(); i < n; ++i)
+    if (shares[i].loop.load() == loop)
+      for (WL w = shares[i].head; w; w = w->next)
+        visit(ctx, as_w(w));
+}
+
 void signals_process(ev_loop *loop)
 {
+  std::uint64_t shared = 0;  // this loop's shares that were signalled
+  for (int i = 0, n = shares_used.load(std::memory_order_seq_cst); i < n; ++i)
+    if (shares[i].pending.load(std::memory_order_seq_cst) && shares[i].loop.load(std::memory_order_seq_cst) == loop)
+      if (int signum = shares[i].signum.load(); signum > 0)
+        shared |= signal_bit(signum);
   for (int s = kNsig - 1; s--;)
-    if (signals[s].pending.load(std::memory_order_relaxed) &&
-        signals[s].loop.load(std::memory_order_relaxed) == loop)
+    if ((signals[s].pending.load(std::memory_order_seq_cst) &&
+         signals[s].loop.load(std::memory_order_seq_cst) == loop) ||
+        (shared & signal_bit(s + 1)))
       ev_feed_signal_event(loop, s + 1);
 }
 
 // The loop is being destroyed: release its signals.  (libev leaves its
 // handler installed with a pointer to the freed loop; here the signals go
-// back to their default disposition.)
+// back to their default disposition.)  The watchers are not touched: see
+// ev_loop_destroy.
 void signals_loop_destroy(ev_loop *loop)
 {
   for (int s = 0; s < kNsig - 1; ++s)
     if (signals[s].loop.load() == loop) {
-      uninstall(loop, s + 1);
+      uninstall(loop, s + 1, share_any(s + 1, loop));
       signals[s].head = nullptr;
       signals[s].pending.store(0);
       signals[s].loop.store(nullptr);
     }
-  if (loop->sigfd >= 0) {
-    stop_internal_io(loop, &loop->sigfd_w);
-    ::close(loop->sigfd);
-    loop->sigfd = -1;
-  }
+  for (int i = 0, n = shares_used.load(); i < n; ++i)
+    if (shares[i].loop.load() == loop) {
+      int signum = shares[i].signum.load();
+      share_release(&shares[i]);
+      if (!signals[signum - 1].loop.load() && !share_any(signum, nullptr))
+        signal(signum, SIG_DFL);
+    }
+  if (loop->sigfd.fd >= 0)
+    loop_fd_close(loop, loop->sigfd);
 }
 
-// A signalfd reads the signals of whichever process reads it, and the fd
-// table (with it) is re-registered by the backend's fork: nothing to do.
-void signalfd_fork(ev_loop *) {}
+// A signalfd reads the signals of whichever process reads it, so a forked
+// child can keep its copy: only a lost one (closed behind our back) is
+// re-created.  If that fails, its signals go back to handlers (unblocked),
+// so that none is left blocked and undelivered.
+void signalfd_repair(ev_loop *loop, bool /*replace*/)
+{
+  if (!loop_fd_release_for_repair(loop, loop->sigfd, false))
+    return;
+  if (sigfd_open(loop))
+    return;
+  loop->sigfd.fd = kLoopFdRefused;
+  for (int s = 1; s < kNsig; ++s)
+    if (loop->sigfd_signals & signal_bit(s)) {
+      install_handler(s);
+      set_blocked(s, false);
+    }
+  loop->sigfd_signals = 0;
+}
 
 }  // namespace ev_detail
 
+namespace {
+
+// ev_signal_start in a loop that is not the signal's owner: join (or
+// create) the loop's share.  A share is always served by the handler.
+void share_start(ev_loop *loop, ev_signal *w, signal_share *sh, ev_loop *owner)
+{
+  int signum = w->signum;
+  if (!sh) {
+    if (!sharing_allowed(loop, owner, signum))
+      usage_error("ev_signal_start", "signum", static_cast<long long>(signum),
+                  "libev: a signal must not be attached to two different loops");
+    sh = share_claim(loop, signum);
+    if (!sh)
+      usage_error("ev_signal_start", "signum", static_cast<long long>(signum),
+                  "libev-ng: more than 256 pairs of a signal and a loop that does not own it");
+  }
+  if (wlist_contains(sh->head, as_wl(w)))
+    reinitialised_while_active("ev_signal_start", w, "signum", signum);
+  wakeup_init(loop, wakeup_user::kAsyncOrSignalHandler);
+  start_watcher(loop, as_w(w), 1);
+  bool first = !sh->head;
+  wlist_add(&sh->head, as_wl(w));
+  if (first) {
+    install_handler(signum);  // (the owner's signalfd, if any, passes the signal on)
+    if (loop->flags & EVFLAG_NOSIGMASK)
+      set_blocked(signum, false);  // as install() does for an owner
+  }
+  EV_FREQUENT_CHECK(loop);
+}
+
+void share_stop(ev_loop *loop, ev_signal *w, signal_share *sh)
+{
+  int signum = sh->signum.load();
+  wlist_del(&sh->head, as_wl(w));
+  stop_watcher(loop, as_w(w));
+  if (!sh->head) {
+    share_release(sh);
+    if (!signals[signum - 1].loop.load() && !share_any(signum, nullptr))
+      signal(signum, SIG_DFL);
+  }
+  EV_FREQUENT_CHECK(loop);
+}
+
+}  // namespace
+
 extern "C" {
 
-void ev_signal_start(struct ev_loop *loop, ev_signal *w) noexcept
+static void signal_start_plain(struct ev_loop *loop, ev_signal *w)
 {
-  if (EV_UNLIKELY(w->active))
+  if (w->active)
     return;
 
   int signum = w->signum;
-  if (EV_UNLIKELY(signum <= 0 || signum >= kNsig))
+  if (signum <= 0 || signum >= kNsig)
     usage_error("ev_signal_start", "signum", static_cast<long long>(signum),
                 "libev: ev_signal_start called with illegal signal number");
 
   signal_slot &slot = signals[signum - 1];
   ev_loop *owner = slot.loop.load();
-  if (EV_UNLIKELY(owner && owner != loop))
-    usage_error("ev_signal_start", "signum", static_cast<long long>(signum),
-                "libev: a signal must not be attached to two different loops");
+  if (owner != loop && (owner || shares_used.load()))
+    if (signal_share *sh = share_find(loop, signum); sh || owner) {
+      share_start(loop, w, sh, owner);
+      return;
+    }
 
-  wakeup_init(loop);  // ev_feed_signal wakes the loop through it
+  if (wlist_contains(slot.head, as_wl(w)))
+    reinitialised_while_active("ev_signal_start", w, "signum", signum);
+
+  // The handler (ev_feed_signal) wakes the loop through the wake-up fd; with
+  // a signalfd only a program's own ev_feed_signal needs it.
+  wakeup_init(loop, sigfd_enabled(loop) ? wakeup_user::kFeedSignalOnly : wakeup_user::kAsyncOrSignalHandler);
   start_watcher(loop, as_w(w), 1);
   bool first = !slot.head;
   wlist_add(&slot.head, as_wl(w));
@@ -187,27 +441,48 @@ void ev_signal_start(struct ev_loop *loop, ev_signal *w) noexcept
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_signal_stop(struct ev_loop *loop, ev_signal *w) noexcept
+void ev_signal_start(struct ev_loop *loop, ev_signal *w) noexcept
 {
-  clear_pending(loop, as_w(w));
-  if (EV_UNLIKELY(!w->active))
+  if (debug_on(loop))
+    return debug_wrap(loop, w, EV_SIGNAL, "ev_signal_start", signal_start_plain);
+  signal_start_plain(loop, w);
+}
+
+static void signal_stop_plain(struct ev_loop *loop, ev_signal *w)
+{
+  if (!stop_begin(loop, as_w(w)))
     return;
 
-  int signum = w->signum;
-  if (EV_UNLIKELY(signum <= 0 || signum >= kNsig))
-    usage_error("ev_signal_stop", "signum", static_cast<long long>(signum),
+  if (shares_used.load(std::memory_order_relaxed))
+    if (signal_share *sh = share_of(loop, w)) {
+      share_stop(loop, w, sh);
+      return;
+    }
+
+  int signum = signal_of(w);
+  if (signum <= 0)
+    usage_error("ev_signal_stop", "signum", static_cast<long long>(w->signum),
                 "libev: ev_signal_stop called with illegal signal number (must stay constant after start!)");
 
   signal_slot &slot = signals[signum - 1];
   wlist_del(&slot.head, as_wl(w));
   stop_watcher(loop, as_w(w));
 
+  // The signal's pending flag stays: if the signal arrived before the
+  // stop, a restart before the loop looks still delivers it (libev 4.33
+  // does; so does any later look of a loop that owns it then).
   if (!slot.head) {
     slot.loop.store(nullptr);
-    slot.pending.store(0);
-    uninstall(loop, signum);
+    uninstall(loop, signum, share_any(signum, loop));
   }
   EV_FREQUENT_CHECK(loop);
+}
+
+void ev_signal_stop(struct ev_loop *loop, ev_signal *w) noexcept
+{
+  if (debug_on_for_stop(loop, as_w(w)))
+    return debug_wrap(loop, w, EV_SIGNAL, "ev_signal_stop", signal_stop_plain);
+  signal_stop_plain(loop, w);
 }
 
 // Async-signal-safe and thread-safe: as if the signal had arrived.  Ignored
@@ -217,6 +492,8 @@ void ev_feed_signal(int signum) noexcept
   if (signum <= 0 || signum >= kNsig)
     return;
   signal_slot &slot = signals[signum - 1];
+  if (shares_used.load(std::memory_order_acquire))
+    share_notify(signum, nullptr);
   ev_loop *loop = slot.loop.load(std::memory_order_acquire);
   if (!loop)
     return;
@@ -227,11 +504,20 @@ void ev_feed_signal(int signum) noexcept
 // Makes the signal's watchers pending at once; ignored unless loop owns it.
 void ev_feed_signal_event(struct ev_loop *loop, int signum) noexcept
 {
+  if (debug_on(loop))
+    debug_check_call(loop, "ev_feed_signal_event", nullptr);
   if (signum <= 0 || signum >= kNsig)
     return;
   signal_slot &slot = signals[signum - 1];
-  if (slot.loop.load(std::memory_order_relaxed) != loop)
+  if (slot.loop.load(std::memory_order_relaxed) != loop) {
+    if (shares_used.load(std::memory_order_relaxed))
+      if (signal_share *sh = share_find(loop, signum)) {
+        sh->pending.store(0, std::memory_order_relaxed);
+        for (WL w = sh->head; w; w = w->next)
+          feed(loop, as_w(w), EV_SIGNAL);
+      }
     return;
+  }
   slot.pending.store(0, std::memory_order_relaxed);
   for (WL w = slot.head; w; w = w->next)
     feed(loop, as_w(w), EV_SIGNAL);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // watchers/stat.cc - ev_stat (ev(3) "ev_stat - did the file attributes just
 // change?", "Inotify and Kqueue", "The special problem of stat time
 // resolution").
@@ -11,28 +12,31 @@
 // Two ways to notice changes:
 //  - inotify (unless EVFLAG_NOINOTIFY; one inotify fd per loop, created
 //    with the first ev_stat): a watch on the path, or on the nearest
-//    existing parent directory while the path does not exist; every event
-//    re-stats and re-adds the watch (rename/replace and delete/recreate
-//    move it to the new file).  On remote filesystems, where inotify does
-//    not see other hosts' changes, the polling timer runs as well, every
-//    kRemoteInterval seconds.
+//    existing parent directory while the path does not exist; an event
+//    re-stats its watchers, and a change re-adds the watch (rename/replace
+//    and delete/recreate move it to the new file).  On filesystems not known to be local
+//    (is_remote_fs: network filesystems, where inotify does not see other
+//    hosts' changes, and pseudo filesystems), the polling timer runs as
+//    well, every kRemoteInterval seconds.
 //  - polling: the private `timer` member re-stats every `interval`
 //    seconds (0: kDefaultInterval; below kMinInterval: raised to it, and
 //    the raised value is written back, as libev does).
 // The timer holds no reference: an active ev_stat holds exactly one.
 // `wd` is -2 without a watch, the watch descriptor otherwise (-1: adding
 // the watch failed, polling instead).
-#include "loop.h"
+#include "watchers/debug.h"
+#include "watchers/loop_fd.h"
+#include "watchers/walk.h"
 
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 #include <cerrno>
 #include <climits>
 #include <cmath>
 #include <cstring>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <unistd.h>
 #ifdef HAVE_SYS_INOTIFY_H
-# include <sys/inotify.h>
+#include <sys/inotify.h>
 #endif
 
 using namespace ev_detail;
@@ -55,15 +59,17 @@ bool attr_changed(const ev_statdata &a, const ev_statdata &b)
          a.st_atime != b.st_atime || a.st_mtime != b.st_mtime || a.st_ctime != b.st_ctime;
 }
 
-// Re-stat; queue EV_STAT if anything changed.
-void stat_check(ev_loop *loop, ev_stat *w)
+// Re-stat; queue EV_STAT (and say so) if anything changed.  `prev` is the state before
+// this change, also for a watcher that is pending already, as in libev 4.33.
+bool stat_check(ev_loop *loop, ev_stat *w)
 {
   ev_statdata old = w->attr;
   ev_stat_stat(loop, w);
-  if (attr_changed(old, w->attr)) {
-    w->prev = old;
-    feed(loop, as_w(w), EV_STAT);
-  }
+  if (!attr_changed(old, w->attr))
+    return false;
+  w->prev = old;
+  feed(loop, as_w(w), EV_STAT);
+  return true;
 }
 
 void stat_timer_cb(ev_loop *loop, ev_timer *t, int) { stat_check(loop, stat_of_timer(t)); }
@@ -85,6 +91,14 @@ void timer_stop(ev_loop *loop, ev_stat *w)
 
 inline ev_tstamp poll_interval(const ev_stat *w) { return w->interval != 0. ? w->interval : kDefaultInterval; }
 
+bool in_inotify_hash(ev_loop *loop, ev_stat *w)
+{
+  for (WL head : loop->fs_hash)
+    if (wlist_contains(head, as_wl(w)))
+      return true;
+  return false;
+}
+
 #ifdef HAVE_SYS_INOTIFY_H
 
 constexpr uint32_t kPathMask = IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY | IN_CREATE | IN_DELETE |
@@ -93,35 +107,25 @@ constexpr uint32_t kParentMask = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_M
 
 inline WL *fs_bucket(ev_loop *loop, int wd) { return &loop->fs_hash[wd & (kInotifyHashSize - 1)]; }
 
-bool wd_in_use(ev_loop *loop, int wd)
-{
-  for (WL w = *fs_bucket(loop, wd); w; w = w->next)
-    if (reinterpret_cast<ev_stat *>(w)->wd == wd)
-      return true;
-  return false;
-}
-
 // Is the filesystem holding path (or its nearest existing parent) remote?
 bool is_remote_fs(const char *path)
 {
+  // Filesystems on which inotify is trusted alone: the ones ev(3) names
+  // (ext2/3 and their successor ext4, which has the same magic number, jfs,
+  // reiserfs, xfs) and tmpfs, as libev 4.33 was seen to treat them; on any
+  // other (NFS and other network filesystems, but also procfs, sysfs, devpts,
+  // cgroup) the watcher also polls, as libev's does.
   struct statfs sfs;
   if (statfs(path, &sfs) < 0)
     return false;
   switch (static_cast<unsigned long>(sfs.f_type)) {
-    case 0x6969:      // NFS
-    case 0xFF534D42:  // CIFS
-    case 0xFE534D42:  // SMB2
-    case 0x517B:      // SMB
-    case 0x65735546:  // FUSE
-    case 0x564C:      // NCP
-    case 0x7461636f:  // OCFS2
-    case 0x47504653:  // GPFS
-    case 0x01021997:  // 9P (v9fs)
-    case 0x00C36400:  // CEPH
-    case 0x6B414653:  // AFS
-      return true;
-    default:
-      return false;
+  case 0xEF53:      // ext2, ext3, ext4
+  case 0x3153464a:  // jfs
+  case 0x52654973:  // reiserfs
+  case 0x58465342:  // xfs
+  case 0x01021994:  // tmpfs
+    return false;
+  default: return true;
   }
 }
 
@@ -133,7 +137,7 @@ void infy_add(ev_loop *loop, ev_stat *w)
   char dir[PATH_MAX];
   bool remote = false;
 
-  w->wd = len ? inotify_add_watch(loop->fs_fd, path, kPathMask) : -1;
+  w->wd = len ? inotify_add_watch(loop->inotify.fd, path, kPathMask) : -1;
   if (w->wd >= 0)
     remote = is_remote_fs(path);
   else if (len && len < sizeof dir && (errno == ENOENT || errno == EACCES || errno == ENOTDIR)) {
@@ -142,15 +146,15 @@ void infy_add(ev_loop *loop, ev_stat *w)
     while (w->wd < 0) {
       char *slash = std::strrchr(dir, '/');
       if (!slash) {  // a relative path: its parent is the working directory
-        w->wd = inotify_add_watch(loop->fs_fd, ".", kParentMask);
+        w->wd = inotify_add_watch(loop->inotify.fd, ".", kParentMask);
         break;
       }
       if (slash == dir) {  // the root
-        w->wd = inotify_add_watch(loop->fs_fd, "/", kParentMask);
+        w->wd = inotify_add_watch(loop->inotify.fd, "/", kParentMask);
         break;
       }
       *slash = 0;
-      w->wd = inotify_add_watch(loop->fs_fd, dir, kParentMask);
+      w->wd = inotify_add_watch(loop->inotify.fd, dir, kParentMask);
       if (w->wd < 0 && errno != ENOENT && errno != EACCES && errno != ENOTDIR)
         break;
     }
@@ -168,89 +172,103 @@ void infy_add(ev_loop *loop, ev_stat *w)
   }
 }
 
+// Take w out of the hash and remove its watch, even when other watchers
+// share it, as libev 4.33 does: they get the watch's IN_IGNORED, and with it
+// a check and a watch of their own (infy_wd), so nothing is lost, and their
+// callbacks come in libev's order.  ev_stat_set on an active watcher (ev(3) forbids it) resets `wd` while
+// the watcher is in the hash: it is then found in whichever bucket has it
+// (libev 4.33 leaves it there).
 void infy_del(ev_loop *loop, ev_stat *w)
 {
   int wd = w->wd;
-  if (wd < 0)
+  if (wd >= 0 && wlist_contains(*fs_bucket(loop, wd), as_wl(w))) {
+    wlist_del(fs_bucket(loop, wd), as_wl(w));
+    inotify_rm_watch(loop->inotify.fd, wd);
     return;
-  wlist_del(fs_bucket(loop, wd), as_wl(w));
-  if (!wd_in_use(loop, wd))
-    inotify_rm_watch(loop->fs_fd, wd);
+  }
+  for (WL &head : loop->fs_hash)
+    wlist_del(&head, as_wl(w));
 }
 
-// Events that may mean the watched path now denotes another file (or none,
-// or exists again): the watch has to be added anew.
-constexpr uint32_t kReaddMask = IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_CREATE | IN_DELETE |
-                                IN_MOVED_FROM | IN_MOVED_TO | IN_Q_OVERFLOW;
+// Give w a fresh watch: out of its bucket, the old watch removed if asked
+// (its IN_IGNORED then comes in a later iteration), a new one added, which
+// puts w at the head of its new bucket.
+void rewatch(ev_loop *loop, ev_stat *w, bool remove_old)
+{
+  wlist_del(fs_bucket(loop, w->wd), as_wl(w));
+  if (remove_old)
+    inotify_rm_watch(loop->inotify.fd, w->wd);  // (fails harmlessly if gone)
+  timer_stop(loop, w);
+  infy_add(loop, w);
+}
 
-// An inotify event with `mask` for wd (wd == -1 after a queue overflow: all).
+// An inotify event for wd (wd == -1 after a queue overflow: all), handled as
+// libev 4.33 is seen to (strace) handle it, so that callbacks come in its
+// order: the watchers of wd are visited in their bucket's order (newest
+// first).  One whose watch is gone (IN_IGNORED, IN_UNMOUNT, IN_DELETE_SELF)
+// gets a new one first.  Each is re-stated; one that changed gets a fresh
+// watch (the path may denote another file now, or exist again), and its
+// attributes are taken once more: a change between the stat and the new
+// watch made no event, but the watcher is pending already, and its callback
+// sees the attributes of then (prev stays what was there before the change:
+// a rename, for one, may update the file's ctime just after the new name
+// can be seen).
+// A re-watched watcher moves to the head of its bucket: the callbacks of
+// watchers sharing a file come in the reverse order after every change, as
+// in libev.  Nothing else moves, so `next` stays valid.
 void infy_wd(ev_loop *loop, int wd, uint32_t mask)
 {
-  // Take the affected watchers out of the hash first: re-adding moves them.
-  WL affected = nullptr;
+  const bool watch_gone = mask & (IN_IGNORED | IN_UNMOUNT | IN_DELETE_SELF);
   for (int slot = 0; slot < kInotifyHashSize; ++slot) {
     if (wd >= 0 && slot != (wd & (kInotifyHashSize - 1)))
       continue;
-    for (WL *p = &loop->fs_hash[slot]; *p;) {
-      WL w = *p;
-      if (wd < 0 || reinterpret_cast<ev_stat *>(w)->wd == wd) {
-        *p = w->next;
-        wlist_add(&affected, w);
-      } else
-        p = &w->next;
+    for (WL wl = loop->fs_hash[slot], next; wl; wl = next) {
+      next = wl->next;
+      auto *w = reinterpret_cast<ev_stat *>(wl);
+      if (wd >= 0 && w->wd != wd)
+        continue;
+      if (watch_gone)
+        rewatch(loop, w, false);
+      if (stat_check(loop, w)) {
+        rewatch(loop, w, true);
+        ev_stat_stat(loop, w);
+      }
     }
-  }
-
-  while (WL wl = affected) {
-    affected = wl->next;
-    auto *w = reinterpret_cast<ev_stat *>(wl);
-    ev_statdata before = w->attr;
-    stat_check(loop, w);
-    bool readd = (mask & kReaddMask) || !before.st_nlink || !w->attr.st_nlink || before.st_ino != w->attr.st_ino ||
-                 before.st_dev != w->attr.st_dev;
-    if (!readd) {
-      wlist_add(fs_bucket(loop, w->wd), wl);
-      continue;
-    }
-    // (removing an already removed watch fails harmlessly)
-    if (!wd_in_use(loop, w->wd))
-      inotify_rm_watch(loop->fs_fd, w->wd);
-    timer_stop(loop, w);
-    infy_add(loop, w);
   }
 }
+
+// One read per callback, of room for one event with the longest name and a
+// little more (287 bytes), as libev 4.33 reads (seen with strace): more
+// events are left for the next iteration, in which the inotify fd is then
+// still readable (e.g. the IN_IGNORED of a watch added anew), which keeps
+// idle watchers from running there, as in libev.
+constexpr std::size_t kInotifyRead = sizeof(struct inotify_event) + NAME_MAX + 16;
 
 void infy_cb(ev_loop *loop, ev_io *, int)
 {
-  alignas(struct inotify_event) char buf[4096];
-  for (;;) {
-    ssize_t len = ::read(loop->fs_fd, buf, sizeof buf);
-    if (len <= 0)
-      break;
-    for (ssize_t ofs = 0; ofs < len;) {
-      const auto *ev = reinterpret_cast<const struct inotify_event *>(buf + ofs);
-      infy_wd(loop, (ev->mask & IN_Q_OVERFLOW) ? -1 : ev->wd, ev->mask);
-      ofs += static_cast<ssize_t>(sizeof(struct inotify_event) + ev->len);
-    }
+  alignas(struct inotify_event) char buf[kInotifyRead];
+  ssize_t len = ::read(loop->inotify.fd, buf, sizeof buf);
+  for (ssize_t ofs = 0; ofs < len;) {
+    const auto *ev = reinterpret_cast<const struct inotify_event *>(buf + ofs);
+    infy_wd(loop, (ev->mask & IN_Q_OVERFLOW) ? -1 : ev->wd, ev->mask);
+    ofs += static_cast<ssize_t>(sizeof(struct inotify_event) + ev->len);
   }
 }
 
-// The loop's inotify fd, created on first use; false if unavailable.
+// The loop's inotify fd, created on first use; false if unavailable (then
+// ev_stat polls, as libev does).
 bool infy_init(ev_loop *loop)
 {
   if (loop->flags & EVFLAG_NOINOTIFY)
     return false;
-  if (loop->fs_fd == -1) {
-    loop->fs_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (loop->fs_fd < 0) {
-      loop->fs_fd = -2;
-      return false;
-    }
-    ev_io_init(&loop->fs_w, infy_cb, loop->fs_fd, EV_READ);
-    ev_set_priority(&loop->fs_w, EV_MAXPRI);
-    start_internal_io(loop, &loop->fs_w);
+  if (loop->inotify.fd == kLoopFdNone) {
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+      loop->inotify.fd = kLoopFdRefused;
+    else
+      loop_fd_watch(loop, loop->inotify, fd, infy_cb);
   }
-  return loop->fs_fd >= 0;
+  return loop->inotify.fd >= 0;
 }
 
 #else
@@ -263,17 +281,25 @@ void infy_del(ev_loop *, ev_stat *) {}
 
 namespace ev_detail {
 
-// The child must not share the parent's inotify fd: make a new one and
-// add every watch again.
-void stat_fork(ev_loop *loop)
+W stat_owner(W w)
+{
+  if (w->cb != reinterpret_cast<decltype(w->cb)>(stat_timer_cb))
+    return nullptr;
+  return as_w(stat_of_timer(reinterpret_cast<ev_timer *>(w)));
+}
+
+}  // namespace ev_detail
+
+namespace ev_detail {
+
+// After a fork (the child must not read the parent's inotify events) or
+// when the fd was lost: a new inotify fd with every watch added again, or
+// polling for all if the system refuses one now.
+void inotify_repair(ev_loop *loop, bool replace)
 {
 #ifdef HAVE_SYS_INOTIFY_H
-  if (loop->fs_fd < 0)
+  if (!loop_fd_release_for_repair(loop, loop->inotify, replace))
     return;
-  stop_internal_io(loop, &loop->fs_w);
-  ::close(loop->fs_fd);
-  loop->fs_fd = -1;
-
   WL all = nullptr;
   for (auto &b : loop->fs_hash) {
     while (WL w = b) {
@@ -292,20 +318,17 @@ void stat_fork(ev_loop *loop)
       s->wd = -1;
       timer_start(loop, s, poll_interval(s));
     }
+    stat_check(loop, s);  // what changed while nothing watched
   }
 #else
   (void)loop;
+  (void)replace;
 #endif
 }
 
-void stat_loop_destroy(ev_loop *loop)
-{
-  if (loop->fs_fd >= 0) {
-    stop_internal_io(loop, &loop->fs_w);
-    ::close(loop->fs_fd);
-  }
-  loop->fs_fd = -1;
-}
+// The loop is destroyed: the inotify fd goes (and with it every watch); the
+// ev_stat watchers are not touched (see ev_loop_destroy).
+void stat_loop_destroy(ev_loop *loop) { loop_fd_close(loop, loop->inotify); }
 
 }  // namespace ev_detail
 
@@ -322,16 +345,20 @@ void ev_stat_stat(struct ev_loop *, ev_stat *w) noexcept
     w->attr.st_nlink = 1;
 }
 
-void ev_stat_start(struct ev_loop *loop, ev_stat *w) noexcept
+static void stat_start_plain(struct ev_loop *loop, ev_stat *w)
 {
-  if (EV_UNLIKELY(w->active))
+  if (w->active)
     return;
   // A NaN interval would make the polling timer's repeat NaN, which libev
   // rejects with an assertion: report it as the usage error it is.
-  if (EV_UNLIKELY(std::isnan(w->interval)))
+  if (std::isnan(w->interval))
     usage_error("ev_stat_start", "interval", w->interval, "libev: ev_stat_start called with a NaN interval");
 
-  ev_stat_stat(loop, w);  // a null path reads as a missing file, as in libev
+  // Started again while active (re-initialised with ev_stat_init): it is
+  // still in the inotify hash.  (Its private timer is not looked at: in a
+  // never-started watcher it is uninitialised memory.)
+  if (in_inotify_hash(loop, w))
+    reinitialised_while_active("ev_stat_start", w, "wd", w->wd);
 
   // Any non-zero interval below the minimum, negative ones included, is
   // raised to it (and written back), as libev does.
@@ -346,14 +373,25 @@ void ev_stat_start(struct ev_loop *loop, ev_stat *w) noexcept
   else
     timer_start(loop, w, poll_interval(w));
 
+  // After the watch is in place: a change from now on is seen either by
+  // this stat or by an inotify event.  A null path reads as a missing file,
+  // as in libev.
+  ev_stat_stat(loop, w);
+
   start_watcher(loop, as_w(w), 1);
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_stat_stop(struct ev_loop *loop, ev_stat *w) noexcept
+void ev_stat_start(struct ev_loop *loop, ev_stat *w) noexcept
 {
-  clear_pending(loop, as_w(w));
-  if (EV_UNLIKELY(!w->active))
+  if (debug_on(loop))
+    return debug_wrap(loop, w, EV_STAT, "ev_stat_start", stat_start_plain);
+  stat_start_plain(loop, w);
+}
+
+static void stat_stop_plain(struct ev_loop *loop, ev_stat *w)
+{
+  if (!stop_begin(loop, as_w(w)))
     return;
   infy_del(loop, w);
   if (w->wd >= 0)
@@ -361,6 +399,13 @@ void ev_stat_stop(struct ev_loop *loop, ev_stat *w) noexcept
   timer_stop(loop, w);
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);
+}
+
+void ev_stat_stop(struct ev_loop *loop, ev_stat *w) noexcept
+{
+  if (debug_on_for_stop(loop, as_w(w)))
+    return debug_wrap(loop, w, EV_STAT, "ev_stat_stop", stat_stop_plain);
+  stat_stop_plain(loop, w);
 }
 
 }  // extern "C"

@@ -1,12 +1,14 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // watchers/timer.cc - ev_timer (ev(3) "ev_timer - relative and optionally
 // repeating timeouts").
 //
 // While a timer is active, its `at` is an absolute deadline on the
 // monotonic clock (start adds the loop's mn_now, stop subtracts it again,
 // leaving the remaining time): that is what libev stores and programs can
-// observe (SEMANTICS.md §2).  Active timers live in loop->timers, a 4-heap
-// ordered by deadline (core/heap.h).
+// observe (doc/semantics.md §3).  Active timers live in loop->timers, a 4-heap
+// ordered by deadline (base/heap.h).
 #include "loop.h"
+#include "watchers/debug.h"
 
 #include <cmath>
 
@@ -23,6 +25,12 @@ void timers_reify(ev_loop *loop)
   heap &h = loop->timers;
   while (h.count && h.top().at < loop->mn_now) {
     auto *w = reinterpret_cast<ev_timer *>(h.top().w);
+    // A node whose watcher does not know it is there: the program
+    // re-initialised the timer while it was active (ev_timer_init/ev_timer_set
+    // clear `active`), and maybe started it again (a second node).  libev
+    // 4.33 spins or corrupts its heap from here on.
+    if (EV_UNLIKELY(w->active != heap::kHeap0))
+      reinitialised_while_active("ev_timer_init", w, "active", w->active);
     if (w->repeat != 0.) {
       if (EV_UNLIKELY(!(w->repeat > 0.)))
         usage_error("ev_timer", "repeat", w->repeat,
@@ -59,47 +67,115 @@ void timers_shift(ev_loop *loop, ev_tstamp d)
 
 extern "C" {
 
-// The rare halves of start and stop, reached by tail calls so that the
-// common cases need no stack frame: the heap must grow first, or the timer
-// to stop is pending.  Both come back to the common case.
-[[gnu::noinline]] static void timer_start_growing(struct ev_loop *loop, ev_timer *w)
-{
-  loop->timers.grow();
-  ev_timer_start(loop, w);
-}
+// What ev_timer_start refuses (libev aborts there too).  The report is
+// reached by a tail call, so that the fast path of ev_timer_start needs no
+// stack frame (two instructions less per start, which pay for debug mode's
+// test in ev_timer_stop: bench/callgrind timers/restart).
+static inline bool start_values_ok(const ev_timer *w) { return w->repeat >= 0. && !std::isnan(w->at); }
 
-[[gnu::noinline]] static void timer_stop_pending(struct ev_loop *loop, ev_timer *w)
+[[gnu::noinline, gnu::cold]] static void start_values_refused(const ev_timer *w)
 {
-  clear_pending(loop, as_w(w));
-  ev_timer_stop(loop, w);
-}
-
-void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
-{
-  if (EV_UNLIKELY(w->active))
-    return;
-  if (EV_UNLIKELY(loop->timers.full()))
-    return timer_start_growing(loop, w);
-  if (EV_UNLIKELY(!(w->repeat >= 0.)))
+  if (!(w->repeat >= 0.))
     usage_error("ev_timer_start", "repeat", w->repeat, "libev: ev_timer_start called with negative timer repeat value");
-  if (EV_UNLIKELY(std::isnan(w->at)))
-    usage_error("ev_timer_start", "after", w->at, "libev: ev_timer_start called with a NaN timeout");
+  usage_error("ev_timer_start", "after", w->at, "libev: ev_timer_start called with a NaN timeout");
+}
 
-  w->at += loop->mn_now;
+// The start proper, counting from `base`: the loop time, as libev does, or
+// with EVFLAG_NG_NEVER_EARLY the monotonic clock read at the start, so that
+// a timer started late in an iteration (after a slow callback, say) never
+// fires before its interval has passed.  (Inline in both uses: the
+// common case keeps no stack frame.)
+[[gnu::always_inline]] static inline void timer_start_from(struct ev_loop *loop, ev_timer *w, ev_tstamp base)
+{
+  w->at += base;
   start_watcher(loop, as_w(w), 0);
-  loop->timers.insert(as_wt(w));  // sets w->active to the heap index
+  loop->timers.insert_with_room(as_wt(w));  // sets w->active to the heap index
 
   EV_FREQUENT_CHECK(loop);
 }
 
+// The rare halves of start and stop, reached by tail calls so that the
+// common cases need no stack frame: the heap must grow first or the loop
+// has EVFLAG_NG_NEVER_EARLY or debug mode (which close the heap's gate, so
+// that every start comes here at no cost to the others), or the timer to
+// stop is pending or not active.
+static void timer_start_any(struct ev_loop *loop, ev_timer *w)
+{
+  if (loop->timers.full())
+    loop->timers.grow();  // (before timer_start_from: it inserts with room)
+  if (EV_UNLIKELY(!start_values_ok(w)))
+    return start_values_refused(w);
+  timer_start_from(loop, w, (loop->extras & kExtraNeverEarly) ? monotonic_now() : loop->mn_now);
+}
+
+[[gnu::noinline]] static void timer_start_slow(struct ev_loop *loop, ev_timer *w)
+{
+  if (EV_UNLIKELY(debug_on(loop)))
+    return debug_wrap(loop, w, EV_TIMER, "ev_timer_start", timer_start_any);
+  timer_start_any(loop, w);  // (grows the heap if that is what closed the gate)
+}
+
+// Starting an active timer does nothing (ev(3)); debug mode checks it.
+[[gnu::noinline]] static void timer_start_active(struct ev_loop *loop, ev_timer *w)
+{
+  if (EV_UNLIKELY(debug_on(loop)))
+    debug_before(loop, as_w(w), EV_TIMER, "ev_timer_start");
+}
+
+static void timer_stop_any(struct ev_loop *loop, ev_timer *w)
+{
+  clear_pending(loop, as_w(w));
+  if (!w->active)
+    return;
+  loop->timers.remove(w->active);
+  w->at -= loop->mn_now;
+  stop_watcher(loop, as_w(w));
+  EV_FREQUENT_CHECK(loop);
+}
+
+[[gnu::noinline]] static void timer_stop_slow(struct ev_loop *loop, ev_timer *w)
+{
+  if (EV_UNLIKELY(debug_on_for_stop(loop, as_w(w))))
+    return debug_wrap(loop, w, EV_TIMER, "ev_timer_stop", timer_stop_any);
+  timer_stop_any(loop, w);
+}
+
+// `active` and `pending` of a watcher in one load (adjacent ints): the
+// common case of a stop, active and not pending, is one test of it (on a
+// little-endian machine the word is active + 2^32 pending: the case is the
+// range 1 .. 2^32 - 1), and `active` is its low half.  (This saves the
+// instructions ev_timer_stop's test of debug mode costs.)
+struct active_and_pending {
+  std::uint64_t word;
+  explicit active_and_pending(const ev_watcher *w)
+  {
+    static_assert(offsetof(ev_watcher, pending) == offsetof(ev_watcher, active) + sizeof(int),
+                  "active and pending are adjacent");
+    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "active is the low half");
+    __builtin_memcpy(&word, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, active), sizeof word);
+  }
+  bool active_not_pending() const { return word - 1 < 0xffffffffu; }
+  int active() const { return static_cast<int>(static_cast<std::uint32_t>(word)); }
+};
+
+void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
+{
+  if (EV_UNLIKELY(w->active))
+    return timer_start_active(loop, w);
+  if (EV_UNLIKELY(!loop->timers.fast_insert_ok()))
+    return timer_start_slow(loop, w);
+  if (EV_UNLIKELY(!start_values_ok(w)))
+    return start_values_refused(w);
+  timer_start_from(loop, w, loop->mn_now);
+}
+
 void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
 {
-  if (EV_UNLIKELY(w->pending))
-    return timer_stop_pending(loop, w);
-  if (EV_UNLIKELY(!w->active))
-    return;
+  const active_and_pending state(as_w(w));
+  if (EV_UNLIKELY(!state.active_not_pending() || debug_on(loop)))
+    return timer_stop_slow(loop, w);
 
-  loop->timers.remove(w->active);
+  loop->timers.remove(state.active());
   w->at -= loop->mn_now;
   stop_watcher(loop, as_w(w));
 
@@ -110,13 +186,17 @@ void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
 // its timeout (or stops if repeat is 0); an inactive repeating timer starts.
 // The first case (an inactivity timeout pushed back, not pending) is the hot
 // one and is kept free of calls; timer_again_other does everything else,
-// starting with clearing the pending state.
-[[gnu::noinline]] static void timer_again_other(struct ev_loop *loop, ev_timer *w)
+// starting with clearing the pending state (and so does debug mode).
+static void timer_again_any(struct ev_loop *loop, ev_timer *w)
 {
   clear_pending(loop, as_w(w));
-  if (w->active && w->repeat != 0.)
-    ev_timer_again(loop, w);  // no longer pending: the hot case
-  else if (w->active)
+  if (w->active && w->repeat != 0.) {
+    // (EVFLAG_NG_NEVER_EARLY: from the clock, see timer_start_from)
+    ev_tstamp at = ((loop->extras & kExtraNeverEarly) ? monotonic_now() : loop->mn_now) + w->repeat;
+    w->at = at;
+    loop->timers.update(w->active, at);
+    EV_FREQUENT_CHECK(loop);
+  } else if (w->active)
     ev_timer_stop(loop, w);  // repeat is 0
   else if (w->repeat != 0.) {
     w->at = w->repeat;
@@ -124,9 +204,16 @@ void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
   }
 }
 
+[[gnu::noinline]] static void timer_again_other(struct ev_loop *loop, ev_timer *w)
+{
+  if (EV_UNLIKELY(debug_on(loop)))
+    return debug_wrap(loop, w, EV_TIMER, "ev_timer_again", timer_again_any);
+  timer_again_any(loop, w);
+}
+
 void ev_timer_again(struct ev_loop *loop, ev_timer *w) noexcept
 {
-  if (EV_LIKELY(!w->pending && w->active && w->repeat != 0.)) {
+  if (EV_LIKELY(!w->pending && w->active && w->repeat != 0. && !(loop->extras & (kExtraNeverEarly | kExtraDebug)))) {
     ev_tstamp at = loop->mn_now + w->repeat;
     w->at = at;
     loop->timers.update(w->active, at);

@@ -1,4 +1,5 @@
-/* core/internal.h - the few internal entry points that the plain C parts of
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* base/internal.h - the few internal entry points that the plain C parts of
  * the library (compat/event.c) use.  Hidden: not part of the ABI. */
 #ifndef EV_NG_CORE_INTERNAL_H
 #define EV_NG_CORE_INTERNAL_H
@@ -9,7 +10,7 @@ extern "C" {
 
 /* realloc through the user's allocator (ev_set_allocator); size 0 frees and
  * returns NULL; running out of memory aborts with libev's message. */
-__attribute__ ((visibility ("hidden"))) void *ev_ng_realloc (void *ptr, long size);
+__attribute__((visibility("hidden"))) void *ev_ng_realloc(void *ptr, long size);
 
 #ifdef __cplusplus
 }

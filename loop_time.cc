@@ -1,9 +1,11 @@
-// core/clock.cc - ev_time, ev_sleep and the loop's clock update.
+// SPDX-License-Identifier: BSD-2-Clause
+// loop_time.cc - the slow half of a loop's clock update (ev(3) "The special
+// problem of time updates"): re-measuring the wall clock against the
+// monotonic one, and rescheduling periodics after a jump.  The fast path is
+// inline in loop.h (time_update); the clocks themselves are base/clock.h.
 #include "loop.h"
 
-#include <cerrno>
 #include <cmath>
-#include <ctime>
 
 namespace ev_detail {
 
@@ -27,34 +29,10 @@ void time_update_realtime(ev_loop *loop)
 
   ev_tstamp jump = offset - loop->rt_offset;
   loop->rt_offset = offset;
-  if (EV_UNLIKELY(std::fabs(jump) > kMinTimeJump))
+  if (std::fabs(jump) > kMinTimeJump)
     periodics_reschedule(loop);
 }
 
-void time_force_realtime_check(ev_loop *loop)
-{
-  loop->rt_recheck_at = -1e300;
-}
+void time_force_realtime_check(ev_loop *loop) { loop->rt_recheck_at = -1e300; }
 
 }  // namespace ev_detail
-
-extern "C" {
-
-ev_tstamp ev_time(void) noexcept { return ev_detail::realtime_now(); }
-
-// ev(3): returns at once for a non-positive delay; may return early when a
-// signal arrives (the remaining time is not slept).
-void ev_sleep(ev_tstamp delay) noexcept
-{
-  if (delay <= 0.)
-    return;
-  struct timespec ts;
-  ev_tstamp secs = std::floor(delay);
-  ts.tv_sec = static_cast<time_t>(secs);
-  ts.tv_nsec = static_cast<long>((delay - secs) * 1e9);
-  if (ts.tv_nsec >= 1000000000L)
-    ts.tv_nsec = 999999999L;
-  nanosleep(&ts, nullptr);
-}
-
-}  // extern "C"

@@ -1,28 +1,30 @@
-// core/verify.cc - ev_verify (ev(3) "ev_verify"): walk every internal
+// SPDX-License-Identifier: BSD-2-Clause
+// verify.cc - ev_verify (ev(3) "ev_verify"): walk every internal
 // structure of a loop and abort with a message naming the first broken
 // invariant.  Always compiled in; --enable-debug builds also call it after
 // every structural change (EV_FREQUENT_CHECK).
 #include "loop.h"
+#include "watchers/io_list.h"
 
 namespace ev_detail {
 namespace {
 
 void check(bool ok, const char *what, long long detail)
 {
-  if (EV_UNLIKELY(!ok))
+  if (!ok)
     internal_error(what, detail);
 }
 
 void verify_heap(const heap &h, const char *what)
 {
-  check(h.count >= 0 && (h.count == 0 || h.count + heap::kHeap0 <= h.capacity), what, h.count);
+  check(h.count >= 0 && (h.count == 0 || h.count + heap::kHeap0 <= h.allocated()), what, h.count);
   int bad = h.verify();
   check(bad == 0, what, bad);
 }
 
 void verify_pending(ev_loop *loop)
 {
-  const pending_queues &q = loop->pending;
+  const slot_queue &q = loop->pending.settled();
   for (int p = 0; p < kNumPri; ++p) {
     const array<pending_slot> &l = q.level[p];
     check(((q.mask >> p) & 1u) == (l.count > 0 ? 1u : 0u), "pending level mask out of sync", p);
@@ -31,7 +33,7 @@ void verify_pending(ev_loop *loop)
       if (w == &q.dummy)
         continue;
       check(w->pending == i + 1, "pending watcher does not point back to its slot", i);
-      check(pending_queues::level_of(w) == p, "pending watcher queued at the wrong priority", p);
+      check(slot_queue::level_of(w) == p, "pending watcher queued at the wrong priority", p);
     }
   }
 }
@@ -55,6 +57,9 @@ void verify_fds(ev_loop *loop)
       check(++n < (1 << 24), "cycle in the io watcher list", fd);
     }
   }
+  int where;
+  if (const char *wrong = io_index_verify(loop, where))
+    check(false, wrong, where);
   for (int i = 0; i < t.changes.count; ++i) {
     int fd = t.changes.data[i];
     check(fd >= 0 && fd < t.size, "fd change queue holds an fd outside the table", fd);
@@ -69,8 +74,8 @@ unsigned extras_from_state(const ev_loop *loop)
   unsigned e = 0;
   if (loop->curpid)
     e |= kExtraForkcheck;
-  if (loop->postfork || loop->backend_rebuild)
-    e |= kExtraPostfork;
+  if (loop->postfork || loop->repair)
+    e |= kExtraRepair;
   if (loop->prepares.count)
     e |= kExtraPrepare;
   if (loop->checks.count)
@@ -79,7 +84,7 @@ unsigned extras_from_state(const ev_loop *loop)
     e |= kExtraIdle;
   if (loop->periodics.count)
     e |= kExtraPeriodic;
-  if (loop->pipe_w.active)
+  if (loop->wakeup.fd != kLoopFdNone)
     e |= kExtraWakeup;
   if (loop->io_blocktime > 0. || loop->timeout_blocktime > 0.)
     e |= kExtraCollect;
@@ -87,6 +92,14 @@ unsigned extras_from_state(const ev_loop *loop)
     e |= kExtraHooks;
   if (loop->invoke_cb != ev_invoke_pending)
     e |= kExtraInvokeCb;
+  if (loop->flags & EVFLAG_NG_PRECISE_TIMERS)
+    e |= kExtraPreciseWait;
+  if (loop->flags & EVFLAG_NG_NEVER_EARLY)
+    e |= kExtraNeverEarly;
+  if (loop->debug)
+    e |= kExtraDebug;
+  if (loop->metrics)
+    e |= kExtraMetrics;
   return e;
 }
 

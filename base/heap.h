@@ -1,7 +1,8 @@
-// core/heap.h - the 4-ary min-heap of timers (and, separately, periodics).
+// SPDX-License-Identifier: BSD-2-Clause
+// base/heap.h - the 4-ary min-heap of timers (and, separately, periodics).
 //
 // Layout and sift rules reproduce libev 4.33's, because the order in which
-// timers with *equal* deadlines expire is observable (SEMANTICS.md §4: six
+// timers with *equal* deadlines expire is observable (doc/semantics.md §6: six
 // timers started with the same delay fire T0, T5, T4, T3, T2, T1):
 //  - the root is at index 3 (kHeap0); children of k are 4(k-3)+4 .. 4(k-3)+7;
 //  - insertion sifts up while the parent's deadline is strictly greater;
@@ -17,7 +18,7 @@
 // Complexity: insert/remove/adjust O(log4 n), earliest deadline O(1).
 #pragma once
 
-#include "core/array.h"
+#include "base/array.h"
 
 namespace ev_detail {
 
@@ -32,8 +33,10 @@ struct heap {
 
   heap_node *nodes;  // valid indices: kHeap0 .. kHeap0 + count - 1
   int count;
-  int capacity;      // nodes allocated, including the kHeap0 unused ones
-  void *block;       // what ev_realloc returned; nodes is 64-byte aligned in it
+  // Nodes allocated, including the kHeap0 unused ones; negated while the
+  // gate is closed (set_gate).  Read it through allocated().
+  int capacity;
+  void *block;  // what ev_realloc returned; nodes is 64-byte aligned in it
 
   // The four children of a node are nodes 4j .. 4j+3: with `nodes` aligned
   // to 64 bytes they share one cache line, so a sift step costs one miss.
@@ -47,7 +50,7 @@ struct heap {
   // the first with the smallest deadline: its offset from c, *minat its
   // deadline.  All four exist in the common case: no loop then.
   [[gnu::always_inline]] static std::size_t smallest_child(const heap_node *cp, std::size_t c, std::size_t e,
-                                                          ev_tstamp *minat)
+                                                           ev_tstamp *minat)
   {
     std::size_t m = 0;
     ev_tstamp at = cp[0].at;
@@ -128,8 +131,11 @@ struct heap {
     he.w->active = static_cast<int>(k);
   }
 
-  // Restore the heap after the node at k changed its deadline.
-  void adjust(int k0)
+  // Restore the heap after the node at k changed its deadline.  (Inline:
+  // ev_timer_stop costs 10 instructions more with a call here, which g++ 12
+  // chose once upheap had one more use; bench/callgrind timers/restart
+  // 181 vs 192.)
+  [[gnu::always_inline]] void adjust(int k0)
   {
     std::size_t k = static_cast<std::size_t>(k0);
     if (k > kHeap0 && nodes[k].at <= nodes[parent(k)].at)
@@ -138,14 +144,36 @@ struct heap {
       downheap(k0);
   }
 
+  int allocated() const { return capacity < 0 ? -capacity : capacity; }
+
   // insert() would have to grow the array first
-  bool full() const { return kHeap0 + count + 1 > capacity; }
+  bool full() const { return kHeap0 + count + 1 > allocated(); }
+
+  // The gate: one test for a caller's rare cases, "the array must grow, or
+  // the caller asked for its slow path every time".  Closed, the capacity is
+  // kept negated, so that the test below fails whatever the count: an
+  // option that needs a different insert (ev_timer's EVFLAG_NG_NEVER_EARLY)
+  // costs the callers that do not use it nothing, neither an instruction on
+  // the fast path nor a byte of the loop (which must fit libev's size).
+  bool fast_insert_ok() const { return kHeap0 + count + 1 <= capacity; }
+  void close_gate()
+  {
+    if (!capacity)
+      grow();
+    capacity = -allocated();
+  }
 
   void insert(WT w)
   {
-    int k = kHeap0 + count;
     if (EV_UNLIKELY(full()))
       grow();
+    insert_with_room(w);
+  }
+
+  // insert() after fast_insert_ok() said there is room
+  void insert_with_room(WT w)
+  {
+    int k = kHeap0 + count;
     ++count;
     nodes[k].at = w->at;
     nodes[k].w = w;
@@ -154,15 +182,17 @@ struct heap {
 
   [[gnu::noinline, gnu::cold]] void grow()
   {
-    int cap = capacity ? capacity * 2 : 16;
-    std::size_t old_offset = nodes ? static_cast<std::size_t>(reinterpret_cast<char *>(nodes) - static_cast<char *>(block)) : 0;
+    const int old_cap = allocated();
+    int cap = old_cap ? old_cap * 2 : 16;
+    std::size_t old_offset =
+        nodes ? static_cast<std::size_t>(reinterpret_cast<char *>(nodes) - static_cast<char *>(block)) : 0;
     block = ev_realloc(block, sizeof(heap_node) * static_cast<std::size_t>(cap) + kAlign);
     char *b = static_cast<char *>(block);
     std::size_t offset = (kAlign - reinterpret_cast<std::uintptr_t>(b) % kAlign) % kAlign;
-    if (capacity && offset != old_offset)  // realloc moved it differently aligned
-      std::memmove(b + offset, b + old_offset, sizeof(heap_node) * static_cast<std::size_t>(capacity));
+    if (old_cap && offset != old_offset)  // realloc moved it differently aligned
+      std::memmove(b + offset, b + old_offset, sizeof(heap_node) * static_cast<std::size_t>(old_cap));
     nodes = reinterpret_cast<heap_node *>(b + offset);
-    capacity = cap;
+    capacity = capacity < 0 ? -cap : cap;  // the gate stays as it was
   }
 
   // Remove the node at index k (the watcher's `active`).

@@ -1,4 +1,6 @@
-// core/array.h - the growable array: the only container of the core.
+// SPDX-License-Identifier: BSD-2-Clause
+// base/array.h - the growable array: the core's container (base/ptr_map.h
+// is the other, for indexes).
 //
 // A plain aggregate (zero-initialised = empty) so it can live inside the
 // loop object, which is itself zero-initialised; memory comes from
@@ -6,7 +8,7 @@
 // allocate nothing once the array has reached its working size.
 #pragma once
 
-#include "core/alloc.h"
+#include "base/alloc.h"
 
 #include <cstring>
 

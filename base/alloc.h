@@ -1,4 +1,5 @@
-// core/alloc.h - the only source of memory and the only ways to fail.
+// SPDX-License-Identifier: BSD-2-Clause
+// base/alloc.h - the only source of memory and the only ways to fail.
 //
 // ev(3) ERROR HANDLING distinguishes three classes, implemented here:
 //  - out of memory: "(libev) cannot allocate N bytes, aborting." then abort()
@@ -10,7 +11,7 @@
 //    existing tooling that greps for it still matches, then aborts.
 #pragma once
 
-#include "core/api.h"
+#include "base/api.h"
 
 namespace ev_detail {
 
@@ -19,8 +20,30 @@ void *ev_realloc(void *ptr, std::size_t size);
 
 inline void ev_free(void *ptr) { ev_realloc(ptr, 0); }
 
+// The same for memory the loop can do without (an index that only makes
+// something faster): nullptr when the allocator has none, no abort.
+void *ev_try_realloc(void *ptr, std::size_t size);
+
 // A system call failed in a way the loop cannot recover from.
 void ev_syserr(const char *msg);
+
+// A system call the loop needs failed: report it through ev_syserr (which
+// aborts, as in libev, unless the program set a syserr callback) and try
+// again, at most kSyserrTries times in all, so that a callback that returns
+// never makes an endless loop.  `attempt` returns >= 0 on success.  Returns
+// true once an attempt succeeded, false when the caller must do without.
+inline constexpr int kSyserrTries = 3;
+template <class Attempt>
+bool retry_after_syserr(const char *msg, Attempt attempt)
+{
+  for (int tries = 1;; ++tries) {
+    if (attempt() >= 0)
+      return true;
+    ev_syserr(msg);
+    if (tries == kSyserrTries)
+      return false;
+  }
+}
 
 // Misuse of the API: print and abort.  `what` is libev's assertion text.
 [[noreturn]] void usage_error(const char *api, const char *arg, long long value, const char *what);

@@ -1,13 +1,14 @@
-// core/alloc.cc - ev_set_allocator, ev_set_syserr_cb and the error paths
+// SPDX-License-Identifier: BSD-2-Clause
+// base/alloc.cc - ev_set_allocator, ev_set_syserr_cb and the error paths
 // (ev(3) GLOBAL FUNCTIONS, ERROR HANDLING).
-#include "core/alloc.h"
-#include "core/internal.h"
+#include "base/alloc.h"
+#include "base/internal.h"
 
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 
 namespace ev_detail {
 namespace {
@@ -57,6 +58,8 @@ void *ev_realloc(void *ptr, std::size_t size)
   }
   return res;
 }
+
+void *ev_try_realloc(void *ptr, std::size_t size) { return allocator(ptr, static_cast<long>(size)); }
 
 void ev_syserr(const char *msg)
 {
@@ -112,10 +115,7 @@ void ev_set_allocator(void *(*cb)(void *ptr, long size) noexcept) noexcept
   ev_detail::allocator = cb ? cb : ev_detail::default_allocator;
 }
 
-void ev_set_syserr_cb(void (*cb)(const char *msg) noexcept) noexcept
-{
-  ev_detail::syserr_cb = cb;
-}
+void ev_set_syserr_cb(void (*cb)(const char *msg) noexcept) noexcept { ev_detail::syserr_cb = cb; }
 
 void *ev_ng_realloc(void *ptr, long size)
 {

@@ -1,4 +1,5 @@
-// core/clock.h - the two clocks of a loop (ev(3) GLOBAL FUNCTIONS ev_time,
+// SPDX-License-Identifier: BSD-2-Clause
+// base/clock.h - the two clocks of a loop (ev(3) GLOBAL FUNCTIONS ev_time,
 // ev_sleep; ev_now, ev_now_update; "The special problem of time updates").
 //
 // Timers run on CLOCK_MONOTONIC (loop->mn_now), periodics and ev_now() on
@@ -9,19 +10,18 @@
 // moved by more than kMinTimeJump, the wall clock jumped: periodics are
 // rescheduled.  On Linux a timerfd with TFD_TIMER_CANCEL_ON_SET (created with
 // the first periodic, unless EVFLAG_NOTIMERFD) reports jumps at once.
+// The loop's update of its two clocks is loop.h's time_update (loop_time.cc).
 #pragma once
 
-#include "core/api.h"
+#include "base/api.h"
 
 #include <ctime>
 
-struct ev_loop;
-
 namespace ev_detail {
 
-inline constexpr ev_tstamp kMinTimeJump = 1.;        // a larger offset change is a jump
-inline constexpr ev_tstamp kRealtimeRecheck = 0.5;   // re-read the wall clock this often
-inline constexpr ev_tstamp kMaxBlockTime = 59.743;   // longest poll without a timerfd
+inline constexpr ev_tstamp kMinTimeJump = 1.;                  // a larger offset change is a jump
+inline constexpr ev_tstamp kRealtimeRecheck = 0.5;             // re-read the wall clock this often
+inline constexpr ev_tstamp kMaxBlockTime = 59.743;             // longest poll without a timerfd
 inline constexpr ev_tstamp kMaxBlockTimeTimerfd = 1500001.07;  // with one
 
 inline ev_tstamp clock_now(clockid_t id)
@@ -32,12 +32,5 @@ inline ev_tstamp clock_now(clockid_t id)
 }
 inline ev_tstamp realtime_now() { return clock_now(CLOCK_REALTIME); }
 inline ev_tstamp monotonic_now() { return clock_now(CLOCK_MONOTONIC); }
-
-// Refresh mn_now and ev_rt_now; reschedule periodics after a wall-clock jump.
-// The fast path is inline in loop.h; this is the half-second re-measurement.
-inline void time_update(ev_loop *loop);
-void time_update_realtime(ev_loop *loop);
-// Force the next time_update to re-read the wall clock (timerfd saw a jump).
-void time_force_realtime_check(ev_loop *loop);
 
 }  // namespace ev_detail

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// backends/fork_guard.h - how a loop finds out that it runs in a forked child
+// that never called ev_loop_fork.
+//
+// A loop's kernel state (the epoll set, the io_uring ring, the wake-up
+// eventfd, the timerfd, the inotify fd) is shared with a child after fork().
+// ev(3) requires ev_loop_fork in the child, but a child that forgets it and
+// uses its copy of the loop would change the parent's state: an
+// EPOLL_CTL_DEL in the shared epoll set silently removes the parent's fd, a
+// read of the shared eventfd takes the parent's wake-up.  A private page
+// that the kernel hands to a child zeroed (MADV_WIPEONFORK, Linux 4.14)
+// holds a token of the process; a loop records the token when it creates its
+// kernel state, so a different token means: this is a child, and the loop
+// quietly replaces its kernel state (no fork watchers run: nobody announced
+// a fork).  Where the kernel lacks the advice the token never changes (the
+// child then behaves as with libev 4.33).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace ev_detail {
+
+// The token of this process: never 0; the same for a loop's whole life in
+// one process.
+std::uint64_t fork_token_slow();
+extern constinit std::atomic<std::uint64_t *> fork_guard_page;
+
+// Where the token is kept: a loop compares *fork_token_location() with the
+// token it recorded (a static constant where the page cannot be had).
+const std::uint64_t *fork_token_location();
+
+inline std::uint64_t fork_token()
+{
+  std::uint64_t *page = fork_guard_page.load(std::memory_order_acquire);
+  if (page) {
+    std::uint64_t token = __atomic_load_n(page, __ATOMIC_RELAXED);
+    if (token)
+      return token;
+  }
+  return fork_token_slow();
+}
+
+}  // namespace ev_detail

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// base/clock.cc - ev_time, ev_monotonic_time and ev_sleep (ev(3) GLOBAL
+// FUNCTIONS); a loop's clock update is loop_time.cc.
+#include "base/clock.h"
+
+#include <cerrno>
+#include <cmath>
+#include <ctime>
+
+extern "C" {
+
+ev_tstamp ev_time(void) noexcept { return ev_detail::realtime_now(); }
+ev_tstamp ev_monotonic_time(void) noexcept { return ev_detail::monotonic_now(); }
+
+// ev(3): returns at once for a non-positive delay; may return early when a
+// signal arrives (the remaining time is not slept).
+void ev_sleep(ev_tstamp delay) noexcept
+{
+  if (delay <= 0.)
+    return;
+  struct timespec ts;
+  ev_tstamp secs = std::floor(delay);
+  ts.tv_sec = static_cast<time_t>(secs);
+  ts.tv_nsec = static_cast<long>((delay - secs) * 1e9);
+  if (ts.tv_nsec >= 1000000000L)
+    ts.tv_nsec = 999999999L;
+  nanosleep(&ts, nullptr);
+}
+
+}  // extern "C"

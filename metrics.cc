@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// metrics.cc - the ev_metrics extension (ev(3) LIBEV-NG EXTENSIONS, "Loop
+// metrics"): switching metrics on and off, the measured poll, the timed
+// invocation pass (how time is charged: metrics.h), and the report.
+#include "metrics.h"
+#include "watchers/debug.h"
+
+#include <cpuid.h>
+#include <cmath>
+#include <cstring>
+#include <new>
+
+namespace ev_detail {
+
+namespace {
+
+// Whether the time-stamp counter runs at a constant rate whatever the CPU's
+// power state (CPUID 0x80000007, EDX bit 8: "invariant TSC"; Linux shows it
+// as constant_tsc and nonstop_tsc).  Without it the TSC may stop or change
+// rate, and the metrics read CLOCK_MONOTONIC instead.
+bool invariant_tsc()
+{
+#if defined(__x86_64__)
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(0x80000000u, &eax, &ebx, &ecx, &edx) || eax < 0x80000007u)
+    return false;
+  __get_cpuid(0x80000007u, &eax, &ebx, &ecx, &edx);
+  return (edx >> 8) & 1u;
+#else
+  return false;
+#endif
+}
+
+// LIBEV_NG_METRICS_CLOCK=monotonic: read CLOCK_MONOTONIC even where the
+// counter would do (a virtual machine whose counter the program distrusts;
+// the tests of the fallback).  Not for set-user-ID programs (secure_getenv).
+bool monotonic_clock_asked_for()
+{
+  const char *env = secure_getenv("LIBEV_NG_METRICS_CLOCK");
+  return env && std::strcmp(env, "monotonic") == 0;
+}
+
+// Both clocks at one moment, for turning ticks into seconds (ev_metrics_get):
+// the metrics' clock read between two CLOCK_MONOTONIC readings and paired
+// with their midpoint, so that the time a reading takes (a few microseconds
+// under valgrind) does not count as a difference between the clocks.
+struct clock_pair {
+  metrics_ticks ticks;
+  ev_tstamp seconds;
+};
+
+clock_pair read_both_clocks(const metrics_block *m)
+{
+  const ev_tstamp before = monotonic_now();
+  const metrics_ticks ticks = metrics_now(m);
+  const ev_tstamp after = monotonic_now();
+  return {ticks, before + (after - before) * 0.5};
+}
+
+// Counting starts now: switched on or reset.
+void start_counting(metrics_block *m)
+{
+  const clock_pair now = read_both_clocks(m);
+  m->c.since_ticks = now.ticks;
+  m->c.since = now.seconds;
+}
+
+// The backend's poll, as the loop calls it while metrics are on (through
+// the block's copy of the backend's table).  Only what must be seen around
+// the backend's call itself is done here; the clock the loop reads after
+// the poll closes the measurement later (finish_poll).
+void metered_poll(ev_loop *loop, ev_tstamp timeout)
+{
+  metrics_block *m = loop->metrics;
+  const backend_ops *real = m->real_backend;  // (a hook may switch metrics off during the poll)
+  // A poll that may not block only asks the kernel: loop overhead, and a
+  // clock reading would cost more than it measures.  One that may starts at
+  // the last reading when the loop ran nothing but its own work since (the
+  // end of the callbacks before it: what came between told the kernel about
+  // changed descriptors, the backend's work too), saving a reading.
+  m->poll_timed = timeout > 0.;
+  if (m->poll_timed)
+    m->poll_started = m->mark_valid ? m->mark : metrics_now(m);
+  m->poll_next_timer = loop->timers.count ? loop->timers.top().at : HUGE_VAL;
+  m->poll_open = true;
+  const unsigned before = loop->pending.any() ? loop->pending.count() : 0;
+
+  real->poll(loop, timeout);
+
+  if (!(m = loop->metrics))
+    return;
+  // The end of a poll that could block closes time_blocked and starts the
+  // next pass.  After one that could not, a pass that follows reads its own
+  // start, and an iteration without one reads nothing (an empty NOWAIT
+  // iteration: 4% of its time for a reading here).
+  if (m->poll_timed)
+    m->poll_ended = metrics_now(m);
+  // What the backend queued (the watchers of ready fds, EV_ERROR for bad
+  // ones); the wake-up fd's bookkeeping comes after this and is not counted.
+  const unsigned after = loop->pending.any() ? loop->pending.count() : 0;
+  const unsigned long events = after > before ? after - before : 0;
+  ++m->c.iterations;
+  m->c.poll_events += events;
+  if (events > m->c.poll_events_max)
+    m->c.poll_events_max = events;
+}
+
+}  // namespace
+
+void metrics_switch(ev_loop *loop, bool on)
+{
+  if (on && !loop->metrics) {
+    metrics_block *m = new (ev_realloc(nullptr, sizeof(metrics_block))) metrics_block();
+    m->tsc = invariant_tsc() && !monotonic_clock_asked_for();
+    start_counting(m);
+    m->real_backend = loop->backend;
+    m->metered_backend = *loop->backend;
+    m->metered_backend.poll = metered_poll;
+    loop->backend = &m->metered_backend;
+    loop->metrics = m;
+    loop->extras |= kExtraMetrics;
+  } else if (!on && loop->metrics) {
+    // A pass or a poll being measured (this is called from a callback or a
+    // hook) looks for the block again when it ends, and finds none.
+    loop->backend = loop->metrics->real_backend;
+    ev_free(loop->metrics);
+    loop->metrics = nullptr;
+    loop->extras &= ~kExtraMetrics;
+  }
+}
+
+void metrics_invoke_pass(ev_loop *loop)
+{
+  metrics_block *m = loop->metrics;
+  const bool program_cb = loop->invoke_cb != ev_invoke_pending;
+  if (loop->pending.any()) {
+    unsigned long n = loop->pending.count();
+    if (n > m->c.pending_max)
+      m->c.pending_max = n;
+  }
+
+  metrics_ticks t = m->mark_valid ? m->mark : metrics_now(m);
+  if (program_cb) {
+    // The program's callback invokes (or hands on) the watchers itself: it
+    // is timed as a whole, its watchers' priorities are unknown here.
+    if (loop->debug)
+      invoke_pending_debug(loop);  // (which calls it, the loop handed over)
+    else
+      loop->invoke_cb(loop);
+    if ((m = loop->metrics)) {  // (the callback may have switched metrics off)
+      metrics_ticks end = metrics_now(m);
+      metrics_charge(m, m->c.invoke_cb, t, end);
+      m->mark = end;
+      m->mark_valid = true;
+    }
+    return;
+  }
+
+  // The pass reads the clock only where it turns to another level (a level
+  // is done, or a callback fed a higher priority) and at its end.  The block
+  // is looked up after callbacks ran: one may have switched metrics off.
+  int level = -1;
+  auto enter = [loop, &level, &t](int p) {
+    if (p == level)
+      return;
+    if (level >= 0) {
+      metrics_block *b = loop->metrics;
+      if (!b)
+        return;  // (switched off by a callback: nothing to read the clock for)
+      metrics_ticks now = metrics_now(b);
+      metrics_charge(b, b->c.callbacks[level], t, now);
+      t = now;
+    }
+    level = p;
+  };
+  // Debug mode's check before each callback is a pass of its own, so that
+  // the plain one pays nothing per callback for it (bench/callgrind
+  // loop/k=10 with metrics: 69 instructions an iteration).
+  if (loop->debug)
+    loop->pending.invoke_all(
+        [loop](W w, int revents) {
+          debug_check_callback(loop, w);
+          w->cb(loop, w, revents);
+        },
+        enter);
+  else
+    loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); }, enter);
+  if ((m = loop->metrics)) {
+    metrics_ticks end = metrics_now(m);
+    if (level >= 0)
+      metrics_charge(m, m->c.callbacks[level], t, end);
+    m->mark = end;
+    m->mark_valid = true;
+  }
+}
+
+}  // namespace ev_detail
+
+using namespace ev_detail;
+
+extern "C" {
+
+// Members up to the caller's size are written (a program built with an older
+// ev.h passes a smaller struct, one built with a newer ev.h a larger one,
+// whose members this library does not know: zeroed).
+int ev_metrics_get(struct ev_loop *loop, struct ev_metrics *m) noexcept
+{
+  const std::size_t size = m->size;
+  if (size < sizeof m->size)
+    usage_error("ev_metrics_get", "m->size", static_cast<long long>(size),
+                "libev: ev_metrics_get called with m->size unset: set it to sizeof (struct ev_metrics)");
+
+  struct ev_metrics out;
+  std::memset(&out, 0, sizeof out);
+  const metrics_block *b = loop->metrics;
+  if (b) {
+    const metrics_counts &c = b->c;
+    // Every charge lies within [since_ticks, now], so no total exceeds
+    // elapsed when elapsed is that stretch in the same unit: on
+    // CLOCK_MONOTONIC the ticks are nanoseconds; a counter's ticks are
+    // converted at the rate the two clocks advanced at since `since`.
+    const clock_pair now = read_both_clocks(b);
+    const metrics_ticks ticks = now.ticks - c.since_ticks;
+    double unit = 1e-9;
+    if (b->tsc) {
+      out.elapsed = now.seconds - c.since;
+      unit = ticks && out.elapsed > 0. ? out.elapsed / static_cast<double>(ticks) : 0.;
+    } else {
+      out.elapsed = static_cast<double>(ticks) * unit;
+    }
+    out.iterations = c.iterations;
+    out.time_blocked = static_cast<double>(c.blocked) * unit;
+    static_assert(EV_METRICS_PRIORITIES == kNumPri && EV_MINPRI == -2, "time_callbacks[priority + 2]");
+    for (int p = 0; p < kNumPri; ++p)
+      out.time_callbacks[p] = static_cast<double>(c.callbacks[p]) * unit;
+    out.time_invoke_cb = static_cast<double>(c.invoke_cb) * unit;
+    out.poll_events = c.poll_events;
+    out.poll_events_max = c.poll_events_max;
+    out.pending_max = c.pending_max;
+    out.lag_max = c.lag_max;
+    out.lag_total = c.lag_total;
+    out.lag_count = c.lag_count;
+  }
+  const std::size_t n = size < sizeof out ? size : sizeof out;
+  out.size = n;
+  std::memcpy(m, &out, n);
+  if (size > n)
+    std::memset(reinterpret_cast<char *>(m) + n, 0, size - n);
+  return b ? 0 : -1;
+}
+
+void ev_metrics_enable(struct ev_loop *loop, int on) noexcept { metrics_switch(loop, on != 0); }
+
+// The chain of readings survives: a pass or poll in progress is charged from
+// the new `since` only (metrics_charge).
+void ev_metrics_reset(struct ev_loop *loop) noexcept
+{
+  if (metrics_block *m = loop->metrics) {
+    m->c = metrics_counts();
+    start_counting(m);
+  }
+}
+
+}  // extern "C"

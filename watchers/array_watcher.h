@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// watchers/array_watcher.h - the watchers a loop keeps in a plain array:
+// prepare, check, fork, cleanup, and idle with one array per priority
+// (ev(3) "ev_prepare and ev_check", "ev_fork", "ev_cleanup", "ev_idle").
+// One start and one stop for all of them, instantiated per type in
+// watchers/array_watchers.cc.  The rules they share, stated here once:
+//  - An array may be the source of a virtual batch in the pending queue
+//    (base/pending.h: the watchers of a pass are queued by reference to the
+//    array): the queue is settled before the array changes.
+//  - `active` is the 1-based index in the array; a stop moves the last
+//    watcher into the gap (array_del).
+//  - While any watcher of a kind with an `extras` bit is active, the bit is
+//    set, so that an iteration without any tests one bit (loop.h, extras).
+//  - A cleanup watcher gives its reference back: it never keeps ev_run
+//    running (doc/semantics.md §7).
+#pragma once
+
+#include "loop.h"
+#include "watchers/debug.h"
+
+namespace ev_detail {
+
+struct array_watcher_kind {
+  int type;                                   // EV_PREPARE, ..., for debug mode's reports
+  const char *start_api, *stop_api;           // the public names, for the same
+  array<W> &(*array_of)(ev_loop *loop, W w);  // the array the watcher goes in
+  bool per_priority = false;                  // idle: an array per priority, all counted in loop->idleall
+  unsigned extra = 0;                         // the extras bit while any is active, or 0
+  bool gives_reference_back = false;          // cleanup
+};
+
+template <class T, const array_watcher_kind &K>
+void array_watcher_start_plain(ev_loop *loop, T *w)
+{
+  if (w->active)
+    return;
+  loop->pending.settle();
+  clamp_priority(as_w(w));  // (before array_of: idle's array is its priority's)
+  start_watcher(loop, as_w(w), K.array_of(loop, as_w(w)).push(as_w(w)));
+  if (K.per_priority)
+    ++loop->idleall;
+  loop->extras |= K.extra;
+  if (K.gives_reference_back)
+    ev_unref(loop);
+  EV_FREQUENT_CHECK(loop);
+}
+
+template <class T, const array_watcher_kind &K>
+void array_watcher_stop_plain(ev_loop *loop, T *w)
+{
+  if (!stop_begin(loop, as_w(w)))
+    return;
+  loop->pending.settle();
+  array<W> &a = K.array_of(loop, as_w(w));
+  array_del(a, as_w(w));
+  if (K.gives_reference_back)
+    ev_ref(loop);
+  stop_watcher(loop, as_w(w));
+  const bool none_left = K.per_priority ? !--loop->idleall : !a.count;
+  if (K.extra && none_left)
+    loop->extras &= ~K.extra;
+  EV_FREQUENT_CHECK(loop);
+}
+
+template <class T, const array_watcher_kind &K>
+inline void array_watcher_start(ev_loop *loop, T *w)
+{
+  if (debug_on(loop))
+    return debug_wrap(loop, w, K.type, K.start_api, array_watcher_start_plain<T, K>);
+  array_watcher_start_plain<T, K>(loop, w);
+}
+
+template <class T, const array_watcher_kind &K>
+inline void array_watcher_stop(ev_loop *loop, T *w)
+{
+  if (debug_on_for_stop(loop, as_w(w)))
+    return debug_wrap(loop, w, K.type, K.stop_api, array_watcher_stop_plain<T, K>);
+  array_watcher_stop_plain<T, K>(loop, w);
+}
+
+}  // namespace ev_detail

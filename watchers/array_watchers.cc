@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// watchers/array_watchers.cc - ev_prepare, ev_check, ev_fork, ev_cleanup and
+// ev_idle start and stop (watchers/array_watcher.h).  Where each kind runs:
+//  - prepare: in a pass of its own just before the loop blocks (ev.cc,
+//    run_prepare_watchers);
+//  - check: queued right after the loop blocked, so they run first among the
+//    watchers of equal priority (ev.cc, queue_due_watchers);
+//  - fork: in the first iteration after ev_loop_fork or a fork detected by
+//    EVFLAG_FORKCHECK, before the prepare watchers (ev.cc, run_fork_watchers);
+//  - cleanup: by ev_loop_destroy;
+//  - idle: when nothing of their priority or above is pending (idle.cc).
+#include "watchers/array_watcher.h"
+
+using namespace ev_detail;
+
+namespace {
+
+array<W> &prepares_of(ev_loop *loop, W) { return loop->prepares; }
+array<W> &checks_of(ev_loop *loop, W) { return loop->checks; }
+array<W> &forks_of(ev_loop *loop, W) { return loop->forks; }
+array<W> &cleanups_of(ev_loop *loop, W) { return loop->cleanups; }
+array<W> &idles_of(ev_loop *loop, W w) { return loop->idles[w->priority - EV_MINPRI]; }
+
+constexpr array_watcher_kind kPrepare{.type = EV_PREPARE,
+                                      .start_api = "ev_prepare_start",
+                                      .stop_api = "ev_prepare_stop",
+                                      .array_of = prepares_of,
+                                      .extra = kExtraPrepare};
+constexpr array_watcher_kind kCheck{.type = EV_CHECK,
+                                    .start_api = "ev_check_start",
+                                    .stop_api = "ev_check_stop",
+                                    .array_of = checks_of,
+                                    .extra = kExtraCheck};
+constexpr array_watcher_kind kFork{
+    .type = EV_FORK, .start_api = "ev_fork_start", .stop_api = "ev_fork_stop", .array_of = forks_of};
+constexpr array_watcher_kind kCleanup{.type = EV_CLEANUP,
+                                      .start_api = "ev_cleanup_start",
+                                      .stop_api = "ev_cleanup_stop",
+                                      .array_of = cleanups_of,
+                                      .gives_reference_back = true};
+constexpr array_watcher_kind kIdle{.type = EV_IDLE,
+                                   .start_api = "ev_idle_start",
+                                   .stop_api = "ev_idle_stop",
+                                   .array_of = idles_of,
+                                   .per_priority = true,
+                                   .extra = kExtraIdle};
+
+}  // namespace
+
+extern "C" {
+
+void ev_prepare_start(struct ev_loop *loop, ev_prepare *w) noexcept
+{
+  array_watcher_start<ev_prepare, kPrepare>(loop, w);
+}
+void ev_prepare_stop(struct ev_loop *loop, ev_prepare *w) noexcept
+{
+  array_watcher_stop<ev_prepare, kPrepare>(loop, w);
+}
+void ev_check_start(struct ev_loop *loop, ev_check *w) noexcept { array_watcher_start<ev_check, kCheck>(loop, w); }
+void ev_check_stop(struct ev_loop *loop, ev_check *w) noexcept { array_watcher_stop<ev_check, kCheck>(loop, w); }
+void ev_fork_start(struct ev_loop *loop, ev_fork *w) noexcept { array_watcher_start<ev_fork, kFork>(loop, w); }
+void ev_fork_stop(struct ev_loop *loop, ev_fork *w) noexcept { array_watcher_stop<ev_fork, kFork>(loop, w); }
+void ev_cleanup_start(struct ev_loop *loop, ev_cleanup *w) noexcept
+{
+  array_watcher_start<ev_cleanup, kCleanup>(loop, w);
+}
+void ev_cleanup_stop(struct ev_loop *loop, ev_cleanup *w) noexcept
+{
+  array_watcher_stop<ev_cleanup, kCleanup>(loop, w);
+}
+void ev_idle_start(struct ev_loop *loop, ev_idle *w) noexcept { array_watcher_start<ev_idle, kIdle>(loop, w); }
+void ev_idle_stop(struct ev_loop *loop, ev_idle *w) noexcept { array_watcher_stop<ev_idle, kIdle>(loop, w); }
+
+}  // extern "C"

@@ -1,0 +1,733 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// watchers/debug.cc - debug mode (see watchers/debug.h): the records of the
+// active watchers, the checks, and the reports.
+//
+// The records.  Each debug loop has a hash table of the watchers its start
+// functions made active, with what must not change while they are: the
+// type, the priority, and per type what ev_TYPE_set writes (an io
+// watcher's fd and events, a signal's number, a child's pid and flags, a
+// stat's path and interval, an embed's loop).  The table is exact: a
+// watcher has a record exactly while the loop considers it active.  The
+// start and stop functions add and remove records; the loop's own stops
+// (a one-shot timer expires) are picked up from the pending queue in the
+// same iteration, before any callback (debug_reconcile), since the loop
+// queues every watcher it stops; a watcher that io_relink stops never has
+// a record (debug mode reports ev_io_set before).  What a watcher's
+// `active` must be is not recorded but looked up where the loop keeps it
+// (a heap index, an array index, 1 for list watchers); a timer's `at` is
+// compared with the copy its heap node holds.
+//
+// Reading watchers.  Debug mode never reads a watcher through its record
+// alone: a program may free an inactive watcher at any time.  It reads the
+// watchers a call is given, the watchers the loop's structures hold (which
+// the loop itself would read next), and the pending ones.
+//
+// Threads.  All debug loops are in one registry, so that a start on one
+// loop can tell that another loop has the watcher.  The registry and the
+// tables are changed under one mutex; a loop reads its own table without it
+// (only the loop's user changes it).  A loop records the thread in its
+// ev_run; a checked call from another thread is reported unless the loop
+// is handed over: between its release and acquire callbacks, or inside
+// its invoke-pending callback (ev(3) THREADS AND SIGNALS: other threads may
+// then use the loop under the program's lock).
+#include "watchers/debug.h"
+#include "watchers/io.h"
+#include "watchers/walk.h"
+
+#include <pthread.h>
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace ev_detail {
+
+namespace {
+
+struct debug_record {
+  W w;  // the watcher; null: a free slot
+  int type;
+  int priority;
+  union {
+    struct {
+      int fd;
+      int events;
+    } io;
+    int signum;
+    struct {
+      int pid;
+      int flags;
+    } child;
+    struct {
+      const char *path;
+      ev_tstamp interval;
+    } stat;
+    ev_loop *other;
+  } u;
+};
+
+}  // namespace
+
+struct debug_state {
+  ev_loop *loop;
+  debug_state *prev, *next;  // the registry
+  // open addressing with linear probing, at most half full
+  debug_record *slots;
+  unsigned mask;  // capacity - 1 (capacity a power of two), or 0: no table yet
+  unsigned count;
+  // The thread in ev_run (0: none; glibc never has a thread 0) and how
+  // deep it is nested there.  Handed over: see above.
+  std::atomic<pthread_t> runner;
+  unsigned run_depth;
+  std::atomic<int> released;  // between the release and the acquire callback
+  std::atomic<int> invoking;  // inside the program's invoke-pending callback
+  void (*user_release)(ev_loop *) noexcept;
+  void (*user_acquire)(ev_loop *) noexcept;
+};
+
+namespace {
+
+constinit pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit debug_state *registry = nullptr;
+constinit bool atfork_installed = false;
+
+struct registry_guard {
+  registry_guard() { pthread_mutex_lock(&registry_lock); }
+  ~registry_guard() { pthread_mutex_unlock(&registry_lock); }
+  registry_guard(const registry_guard &) = delete;
+  registry_guard &operator=(const registry_guard &) = delete;
+};
+
+// A fork while another thread holds the lock must not leave it held in the
+// child for good.
+void lock_for_fork() { pthread_mutex_lock(&registry_lock); }
+void unlock_after_fork() { pthread_mutex_unlock(&registry_lock); }
+
+// ---------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------
+
+unsigned home_slot(const debug_state *ds, const void *w)
+{
+  std::uint64_t x = reinterpret_cast<std::uintptr_t>(w) >> 4;
+  return static_cast<unsigned>((x * 0x9E3779B97F4A7C15ull) >> 32) & ds->mask;
+}
+
+// Without the lock: only the loop's user changes its table.
+debug_record *find(const debug_state *ds, const void *w)
+{
+  if (!ds->mask)
+    return nullptr;
+  for (unsigned i = home_slot(ds, w);; i = (i + 1) & ds->mask) {
+    debug_record &r = ds->slots[i];
+    if (r.w == w)
+      return &r;
+    if (!r.w)
+      return nullptr;
+  }
+}
+
+// The rest under the lock.
+void grow(debug_state *ds)
+{
+  unsigned old_capacity = ds->mask ? ds->mask + 1 : 0;
+  debug_record *old = ds->slots;
+  unsigned capacity = old_capacity ? old_capacity * 2 : 64;
+  ds->slots = static_cast<debug_record *>(ev_realloc(nullptr, sizeof(debug_record) * capacity));
+  std::memset(static_cast<void *>(ds->slots), 0, sizeof(debug_record) * capacity);
+  ds->mask = capacity - 1;
+  for (unsigned i = 0; i < old_capacity; ++i)
+    if (old[i].w) {
+      unsigned j = home_slot(ds, old[i].w);
+      while (ds->slots[j].w)
+        j = (j + 1) & ds->mask;
+      ds->slots[j] = old[i];
+    }
+  ev_free(old);
+}
+
+debug_record *insert(debug_state *ds, W w)
+{
+  if (debug_record *r = find(ds, w))
+    return r;
+  if (2 * (ds->count + 1) > (ds->mask ? ds->mask + 1 : 0))
+    grow(ds);
+  unsigned i = home_slot(ds, w);
+  while (ds->slots[i].w)
+    i = (i + 1) & ds->mask;
+  ++ds->count;
+  ds->slots[i].w = w;
+  return &ds->slots[i];
+}
+
+// Backward-shift deletion: the records after the hole that may move into
+// it do (linear probing needs no tombstones then).
+void erase(debug_state *ds, debug_record *r)
+{
+  unsigned hole = static_cast<unsigned>(r - ds->slots);
+  for (unsigned j = (hole + 1) & ds->mask; ds->slots[j].w; j = (j + 1) & ds->mask) {
+    unsigned home = home_slot(ds, ds->slots[j].w);
+    // may the record at j move back to the hole? (its home is not in (hole, j], cyclically)
+    bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!stays) {
+      ds->slots[hole] = ds->slots[j];
+      hole = j;
+    }
+  }
+  ds->slots[hole].w = nullptr;
+  --ds->count;
+}
+
+// The debug loop other than ds whose table has w, or null.
+debug_state *owner_elsewhere(const debug_state *ds, const void *w)
+{
+  for (debug_state *o = registry; o; o = o->next)
+    if (o != ds && find(o, w))
+      return o;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Reports
+// ---------------------------------------------------------------------------
+
+const char *type_name(int type)
+{
+  switch (type) {
+  case EV_IO: return "ev_io";
+  case EV_TIMER: return "ev_timer";
+  case EV_PERIODIC: return "ev_periodic";
+  case EV_SIGNAL: return "ev_signal";
+  case EV_CHILD: return "ev_child";
+  case EV_STAT: return "ev_stat";
+  case EV_IDLE: return "ev_idle";
+  case EV_PREPARE: return "ev_prepare";
+  case EV_CHECK: return "ev_check";
+  case EV_FORK: return "ev_fork";
+  case EV_CLEANUP: return "ev_cleanup";
+  case EV_ASYNC: return "ev_async";
+  case EV_EMBED: return "ev_embed";
+  default: return "ev_watcher";
+  }
+}
+
+// The text of a report: "debug mode: " and what happened, then what to do
+// (usage_error prints it as "libev-ng: usage error in API (ARG = VALUE):
+// "TEXT"", the format of every usage error, and aborts).
+struct report_text {
+  char s[432];
+};
+
+[[gnu::format(printf, 2, 3)]] void describe(report_text &t, const char *fmt, ...)
+{
+  int n = std::snprintf(t.s, sizeof t.s, "debug mode: ");
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(t.s + n, sizeof t.s - static_cast<std::size_t>(n), fmt, ap);
+  va_end(ap);
+}
+
+#define DEBUG_REPORT(api, arg, value, ...) \
+  do {                                     \
+    report_text text_;                     \
+    describe(text_, __VA_ARGS__);          \
+    usage_error(api, arg, value, text_.s); \
+  } while (0)
+#define DEBUG_REPORT_PLAIN(api, ...) \
+  do {                               \
+    report_text text_;               \
+    describe(text_, __VA_ARGS__);    \
+    usage_error(api, text_.s);       \
+  } while (0)
+
+[[noreturn]] void report_reinitialised(ev_loop *loop, W w, int type, const char *api)
+{
+  const char *t = type_name(type);
+  DEBUG_REPORT(api, "active", 0LL,
+               "%s watcher %p was re-initialised (%s_init or ev_init) or cleared while active on loop %p; "
+               "stop it (%s_stop) before re-initialising it",
+               t, static_cast<void *>(w), t, static_cast<void *>(loop), t);
+}
+
+// ---------------------------------------------------------------------------
+// The checks
+// ---------------------------------------------------------------------------
+
+bool heap_holds(const heap &h, int k, W w) { return k >= heap::kHeap0 && k < h.end() && as_w(h.nodes[k].w) == w; }
+bool array_holds(const array<W> &a, int i, W w) { return i >= 1 && i <= a.count && a.data[i - 1] == w; }
+
+// Is w's `active` where the loop keeps it?
+bool active_where_kept(ev_loop *loop, const debug_record &r, W w)
+{
+  const int a = w->active;
+  switch (r.type) {
+  case EV_TIMER: return heap_holds(loop->timers, a, w);
+  case EV_PERIODIC: return heap_holds(loop->periodics, a, w);
+  case EV_IDLE: return array_holds(loop->idles[r.priority - EV_MINPRI], a, w);
+  case EV_PREPARE: return array_holds(loop->prepares, a, w);
+  case EV_CHECK: return array_holds(loop->checks, a, w);
+  case EV_FORK: return array_holds(loop->forks, a, w);
+  case EV_CLEANUP: return array_holds(loop->cleanups, a, w);
+  case EV_ASYNC: return array_holds(loop->asyncs, a, w);
+  default: return a == 1;  // io, signal, child, stat, embed: in a list
+  }
+}
+
+// Does a pending watcher's `pending` point to a slot that has it?
+bool pending_where_kept(ev_loop *loop, W w)
+{
+  // (the slots of a virtual batch become real: the same numbers)
+  const slot_queue &q = loop->pending.settled();
+  const array<pending_slot> &l = q.level[slot_queue::level_of(w)];
+  const int i = w->pending - 1;
+  return i >= 0 && i < l.count && l.data[i].w == w;
+}
+
+// The watcher w of record r (active, by the record) is what it was when it
+// was started, and where the loop keeps it.
+void check_watcher(ev_loop *loop, const debug_record &r, W w, const char *api)
+{
+  const char *t = type_name(r.type);
+  void *wp = static_cast<void *>(w);
+  void *lp = static_cast<void *>(loop);
+  if (!w->active)
+    report_reinitialised(loop, w, r.type, api);
+  if (!active_where_kept(loop, r, w))
+    DEBUG_REPORT(api, "active", static_cast<long long>(w->active),
+                 "%s watcher %p was freed or overwritten while active on loop %p (its active field does not say where "
+                 "the loop keeps it); stop a watcher (%s_stop) before its memory is freed or reused",
+                 t, wp, lp, t);
+  // (the loop itself raises the priority of a child watcher it queues)
+  if (r.type != EV_CHILD && w->priority != r.priority)
+    DEBUG_REPORT(api, "priority", static_cast<long long>(w->priority),
+                 "%s watcher %p had its priority changed from %d to %d while active; stop it (%s_stop) before "
+                 "ev_set_priority",
+                 t, wp, r.priority, w->priority, t);
+  if (w->pending && !pending_where_kept(loop, w))
+    DEBUG_REPORT(api, "pending", static_cast<long long>(w->pending),
+                 "%s watcher %p was freed or overwritten while active on loop %p (its pending field does not say "
+                 "where the loop queued it); stop a watcher (%s_stop) before its memory is freed or reused",
+                 t, wp, lp, t);
+
+  switch (r.type) {
+  case EV_IO: {
+    auto *io = reinterpret_cast<ev_io *>(w);
+    if (io->fd != r.u.io.fd || io->events != r.u.io.events)
+      DEBUG_REPORT(api, "fd", static_cast<long long>(io->fd),
+                   "ev_io watcher %p was changed while active: it has fd %d and events 0x%x, it was started with fd %d "
+                   "and events 0x%x (ev_io_set or ev_io_modify on an active watcher); stop it (ev_io_stop) before "
+                   "ev_io_set, then start it again",
+                   wp, io->fd, static_cast<unsigned>(io->events & ~EV__IOFDSET), r.u.io.fd,
+                   static_cast<unsigned>(r.u.io.events));
+    break;
+  }
+  case EV_TIMER: {
+    auto *tw = reinterpret_cast<ev_timer *>(w);
+    ev_tstamp due = loop->timers.nodes[w->active].at;
+    if (tw->at != due)
+      DEBUG_REPORT(api, "at", tw->at,
+                   "ev_timer watcher %p was changed while active: its at field is %.6f, the loop has it due at %.6f "
+                   "(ev_timer_set on an active timer); stop it (ev_timer_stop) before ev_timer_set, or set only "
+                   "its repeat value and call ev_timer_again",
+                   wp, tw->at, due);
+    break;
+  }
+  case EV_PERIODIC: {
+    auto *pw = reinterpret_cast<ev_periodic *>(w);
+    ev_tstamp due = loop->periodics.nodes[w->active].at;
+    if (pw->at != due)
+      DEBUG_REPORT(api, "at", pw->at,
+                   "ev_periodic watcher %p was changed while active: its at field is %.6f, the loop has it due at "
+                   "%.6f (at is read-only); stop it (ev_periodic_stop) before changing it",
+                   wp, pw->at, due);
+    break;
+  }
+  case EV_SIGNAL: {
+    int signum = reinterpret_cast<ev_signal *>(w)->signum;
+    if (signum != r.u.signum)
+      DEBUG_REPORT(api, "signum", static_cast<long long>(signum),
+                   "ev_signal watcher %p was changed while active: it has signal %d, it was started with %d "
+                   "(ev_signal_set on an active watcher); stop it (ev_signal_stop) before ev_signal_set",
+                   wp, signum, r.u.signum);
+    break;
+  }
+  case EV_CHILD: {
+    auto *c = reinterpret_cast<ev_child *>(w);
+    if (c->pid != r.u.child.pid || c->flags != r.u.child.flags)
+      DEBUG_REPORT(api, "pid", static_cast<long long>(c->pid),
+                   "ev_child watcher %p was changed while active: it has pid %d (flags %d), it was started with pid "
+                   "%d (flags %d) (ev_child_set on an active watcher); stop it (ev_child_stop) before ev_child_set",
+                   wp, c->pid, c->flags, r.u.child.pid, r.u.child.flags);
+    break;
+  }
+  case EV_STAT: {
+    auto *s = reinterpret_cast<ev_stat *>(w);
+    if (s->path != r.u.stat.path || !(s->interval == r.u.stat.interval))
+      DEBUG_REPORT(api, "interval", s->interval,
+                   "ev_stat watcher %p was changed while active: its path or interval is not what it was started "
+                   "with (ev_stat_set on an active watcher); stop it (ev_stat_stop) before ev_stat_set",
+                   wp);
+    break;
+  }
+  case EV_EMBED: {
+    auto *e = reinterpret_cast<ev_embed *>(w);
+    if (e->other != r.u.other)
+      DEBUG_REPORT_PLAIN(api,
+                         "ev_embed watcher %p was changed while active: it embeds loop %p, it was started with loop %p "
+                         "(ev_embed_set on an active watcher); stop it (ev_embed_stop) before ev_embed_set",
+                         wp, static_cast<void *>(e->other), static_cast<void *>(r.u.other));
+    break;
+  }
+  default: break;
+  }
+}
+
+// What must not change while w is active.
+void take_snapshot(debug_record &r, W w, int type)
+{
+  r.type = type;
+  r.priority = w->priority;
+  switch (type) {
+  case EV_IO:
+    r.u.io.fd = reinterpret_cast<ev_io *>(w)->fd;
+    r.u.io.events = reinterpret_cast<ev_io *>(w)->events;  // (the start consumed EV__IOFDSET)
+    break;
+  case EV_SIGNAL: r.u.signum = reinterpret_cast<ev_signal *>(w)->signum; break;
+  case EV_CHILD:
+    r.u.child.pid = reinterpret_cast<ev_child *>(w)->pid;
+    r.u.child.flags = reinterpret_cast<ev_child *>(w)->flags;
+    break;
+  case EV_STAT:
+    r.u.stat.path = reinterpret_cast<ev_stat *>(w)->path;
+    r.u.stat.interval = reinterpret_cast<ev_stat *>(w)->interval;
+    break;
+  case EV_EMBED: r.u.other = reinterpret_cast<ev_embed *>(w)->other; break;
+  default: break;
+  }
+}
+
+// The calling thread may use the loop: it runs it, or nobody does, or the
+// loop is handed over.
+void check_thread(ev_loop *loop, const char *api, W w, int type)
+{
+  debug_state *ds = loop->debug;
+  pthread_t runner = ds->runner.load(std::memory_order_acquire);
+  if (!runner || pthread_equal(runner, pthread_self()))
+    return;
+  if (ds->released.load(std::memory_order_acquire) || ds->invoking.load(std::memory_order_acquire))
+    return;
+  char watcher[96] = "";
+  if (w)
+    std::snprintf(watcher, sizeof watcher, " (%s watcher %p)", type ? type_name(type) : "a", static_cast<void *>(w));
+  DEBUG_REPORT_PLAIN(api,
+                     "%s was called%s for loop %p from a thread other than the one running the loop (in ev_run); while "
+                     "a loop runs, other threads may only call ev_async_send and ev_feed_signal: let the loop's thread "
+                     "do it (wake it with ev_async_send), or lock the loop (ev_set_loop_release_cb, "
+                     "ev_set_invoke_pending_cb)",
+                     api, watcher, static_cast<void *>(loop));
+}
+
+// A watcher the loop's structures hold for `type` (a list, a heap, an
+// array): it must be active, and as recorded.
+void check_held(ev_loop *loop, W w, int type, const char *api)
+{
+  if (!w->active)
+    report_reinitialised(loop, w, type, api);
+  if (const debug_record *r = find(loop->debug, w))
+    check_watcher(loop, *r, w, api);
+}
+
+// A list of watchers: each is checked before its `next` is followed (a
+// freed watcher's `next` is garbage), and the walk is bounded (a watcher
+// started twice makes the list a cycle).
+void check_list(ev_loop *loop, WL head, int type, const char *api, const char *where, long long which)
+{
+  long long limit = static_cast<long long>(loop->debug->count) + 64;
+  for (WL w = head; w; w = w->next) {
+    if (--limit < 0)
+      DEBUG_REPORT(api, where, which,
+                   "the %s watchers of loop %p form a cycle: a watcher was started twice (re-initialised while "
+                   "active, then started); stop a watcher before re-initialising it",
+                   type_name(type), static_cast<void *>(loop));
+    if (is_loop_member(loop, w))
+      continue;
+    check_held(loop, as_w(w), type, api);
+  }
+}
+
+void check_heap(ev_loop *loop, const heap &h, int type)
+{
+  for (int k = heap::kHeap0; k < h.end(); ++k)
+    check_held(loop, as_w(h.nodes[k].w), type, "ev_run");
+}
+
+void check_array(ev_loop *loop, const array<W> &a, int type)
+{
+  for (int i = 0; i < a.count; ++i)
+    check_held(loop, a.data[i], type, "ev_run");
+}
+
+struct visit_context {
+  ev_loop *loop;
+  int type;
+};
+
+void check_visited(void *ctx, W w)
+{
+  auto *c = static_cast<visit_context *>(ctx);
+  check_held(c->loop, w, c->type, "ev_run");
+}
+
+// The program's invoke-pending callback may hand the loop to other threads.
+void invoke_handed_over(ev_loop *loop)
+{
+  debug_state *ds = loop->debug;
+  ds->invoking.fetch_add(1, std::memory_order_acq_rel);
+  loop->invoke_cb(loop);
+  ds->invoking.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+void release_wrapper(ev_loop *loop) noexcept
+{
+  debug_state *ds = loop->debug;
+  ds->released.store(1, std::memory_order_release);
+  if (ds->user_release)
+    ds->user_release(loop);
+}
+
+void acquire_wrapper(ev_loop *loop) noexcept
+{
+  debug_state *ds = loop->debug;
+  if (ds->user_acquire)
+    ds->user_acquire(loop);
+  ds->released.store(0, std::memory_order_release);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The interface (watchers/debug.h)
+// ---------------------------------------------------------------------------
+
+// LIBEV_NG_DEBUG counts even for loops created with EVFLAG_NOENV (which
+// keeps LIBEV_FLAGS from changing what a program asked for: debug mode
+// changes nothing for a correct program), but not in set-user-ID and
+// set-group-ID programs (secure_getenv), as LIBEV_FLAGS.
+bool debug_requested(unsigned int flags)
+{
+  if (flags & EVFLAG_NG_DEBUG)
+    return true;
+  const char *env = secure_getenv("LIBEV_NG_DEBUG");
+  return env && *env && std::strcmp(env, "0") != 0;
+}
+
+void debug_loop_init(ev_loop *loop)
+{
+  auto *ds = new (ev_realloc(nullptr, sizeof(debug_state))) debug_state();
+  ds->loop = loop;
+  loop->debug = ds;
+  loop->extras |= kExtraDebug;
+  loop->run_guard |= kRunGuardDebug;
+  // every start, stop and feed of the hot paths takes its slow half, which
+  // looks at the extras bit (see watchers/debug.h)
+  loop->fds.close_change_gate();
+  loop->timers.close_gate();
+  loop->pending.feed_gate = 1;
+
+  registry_guard g;
+  if (!atfork_installed) {
+    pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
+    atfork_installed = true;
+  }
+  ds->next = registry;
+  if (registry)
+    registry->prev = ds;
+  registry = ds;
+}
+
+void debug_loop_destroy(ev_loop *loop)
+{
+  debug_state *ds = loop->debug;
+  if (!ds)
+    return;
+  {
+    registry_guard g;
+    (ds->prev ? ds->prev->next : registry) = ds->next;
+    if (ds->next)
+      ds->next->prev = ds->prev;
+  }
+  ev_free(ds->slots);
+  ds->~debug_state();
+  ev_free(ds);
+  loop->debug = nullptr;
+}
+
+void debug_before(ev_loop *loop, W w, int type, const char *api)
+{
+  check_thread(loop, api, w, type);
+  debug_state *ds = loop->debug;
+  const char *t = type_name(type);
+  if (const debug_record *r = find(ds, w)) {
+    if (r->type != type && w->active)
+      DEBUG_REPORT_PLAIN(
+          api,
+          "watcher %p is an active %s watcher of loop %p, and was passed to %s; stop it (%s_stop) before "
+          "using its memory for another watcher",
+          static_cast<void *>(w), type_name(r->type), static_cast<void *>(loop), api, type_name(r->type));
+    check_watcher(loop, *r, w, api);
+    return;
+  }
+  debug_state *other;
+  {
+    registry_guard g;
+    other = owner_elsewhere(ds, w);
+  }
+  if (other)
+    DEBUG_REPORT_PLAIN(
+        api,
+        "%s watcher %p is active on loop %p%s and was passed to %s for loop %p; a watcher can be active on one "
+        "loop at a time: stop it on loop %p first (%s_stop), or give each loop its own watcher",
+        t, static_cast<void *>(w), static_cast<void *>(other->loop),
+        w->active ? "" : " (and was re-initialised while active there)", api, static_cast<void *>(loop),
+        static_cast<void *>(other->loop), t);
+  if (w->active)
+    DEBUG_REPORT(api, "active", static_cast<long long>(w->active),
+                 "%s watcher %p is active, but not on loop %p: it was started on another loop (one without debug "
+                 "mode), or never initialised (%s_init), or its memory was overwritten; initialise a watcher with "
+                 "%s_init before its first start, and stop it on the loop it was started on",
+                 t, static_cast<void *>(w), static_cast<void *>(loop), t, t);
+}
+
+void debug_after(ev_loop *loop, W w, int type)
+{
+  debug_state *ds = loop->debug;
+  registry_guard g;
+  if (w->active)
+    take_snapshot(*insert(ds, w), w, type);
+  else if (debug_record *r = find(ds, w))
+    erase(ds, r);
+}
+
+void debug_check_call(ev_loop *loop, const char *api, W w)
+{
+  const debug_record *r = w ? find(loop->debug, w) : nullptr;
+  check_thread(loop, api, w, r ? r->type : 0);
+  if (r && w->active)
+    check_watcher(loop, *r, w, api);
+}
+
+bool debug_run_enter(ev_loop *loop)
+{
+  debug_state *ds = loop->debug;
+  pthread_t self = pthread_self();
+  pthread_t runner = ds->runner.load(std::memory_order_acquire);
+  if (!runner) {
+    ds->runner.store(self, std::memory_order_release);
+    ds->run_depth = 1;
+    return true;
+  }
+  if (pthread_equal(runner, self)) {
+    ++ds->run_depth;
+    return true;
+  }
+  // A callback run by another thread while the loop is handed over may
+  // run it (nested), as in the loop's own thread.
+  if (ds->released.load(std::memory_order_acquire) || ds->invoking.load(std::memory_order_acquire))
+    return false;
+  DEBUG_REPORT_PLAIN("ev_run",
+                     "loop %p is already running (in ev_run) in another thread; a loop must be run by one thread at a "
+                     "time",
+                     static_cast<void *>(loop));
+}
+
+void debug_run_exit(ev_loop *loop, bool counted)
+{
+  debug_state *ds = loop->debug;
+  if (counted && !--ds->run_depth)
+    ds->runner.store(pthread_t{}, std::memory_order_release);
+}
+
+void debug_check_fd(ev_loop *loop, int fd) { check_list(loop, loop->fds.entries[fd].head, EV_IO, "ev_run", "fd", fd); }
+
+void debug_check_all(ev_loop *loop)
+{
+  for (int fd = 0; fd < loop->fds.size; ++fd)
+    if (loop->fds.entries[fd].head)
+      debug_check_fd(loop, fd);
+  check_heap(loop, loop->timers, EV_TIMER);
+  check_heap(loop, loop->periodics, EV_PERIODIC);
+  for (const auto &idles : loop->idles)
+    check_array(loop, idles, EV_IDLE);
+  check_array(loop, loop->prepares, EV_PREPARE);
+  check_array(loop, loop->checks, EV_CHECK);
+  check_array(loop, loop->forks, EV_FORK);
+  check_array(loop, loop->cleanups, EV_CLEANUP);
+  check_array(loop, loop->asyncs, EV_ASYNC);
+  for (int b = 0; b < kInotifyHashSize; ++b)
+    check_list(loop, loop->fs_hash[b], EV_STAT, "ev_run", "wd", b);
+  visit_context signals{loop, EV_SIGNAL};
+  signals_visit(loop, check_visited, &signals);
+  visit_context children{loop, EV_CHILD};
+  children_visit(loop, check_visited, &children);
+}
+
+void debug_reconcile(ev_loop *loop)
+{
+  debug_state *ds = loop->debug;
+  if (!ds->count)
+    return;
+  const slot_queue &q = loop->pending.slots;  // (hook watchers in a virtual batch are active)
+  for (const auto &l : q.level)
+    for (int i = 0; i < l.count; ++i) {
+      W w = l.data[i].w;
+      if (w == &q.dummy || w->pending != i + 1 || w->active)
+        continue;
+      if (debug_record *r = find(ds, w)) {
+        registry_guard g;
+        erase(ds, r);
+      }
+    }
+}
+
+void debug_set_release_cbs(ev_loop *loop, void (*release)(ev_loop *) noexcept, void (*acquire)(ev_loop *) noexcept)
+{
+  debug_state *ds = loop->debug;
+  ds->user_release = release;
+  ds->user_acquire = acquire;
+  const bool hooks = release || acquire;
+  loop->release_cb = hooks ? release_wrapper : nullptr;
+  loop->acquire_cb = hooks ? acquire_wrapper : nullptr;
+  extras_set(loop, kExtraHooks, hooks);
+}
+
+// ev_run's invocation step and invoke_pending() in debug mode (loop.h).
+void invoke_pending_debug(ev_loop *loop)
+{
+  if (loop->extras & kExtraInvokeCb)
+    invoke_handed_over(loop);
+  else if (loop->pending.any())
+    debug_invoke_pending(loop);
+}
+
+// ev_invoke_pending in debug mode: each watcher is checked before its
+// callback (its pending state is cleared then: only its record is looked at).
+void debug_invoke_pending(ev_loop *loop)
+{
+  check_thread(loop, "ev_invoke_pending", nullptr, 0);
+  pending_queues &q = loop->pending;
+  q.invoke_all([loop](W w, int revents) {
+    debug_check_callback(loop, w);
+    w->cb(loop, w, revents);
+  });
+}
+
+void debug_check_callback(ev_loop *loop, W w)
+{
+  if (w != &loop->pending.slots.dummy)
+    if (const debug_record *r = find(loop->debug, w))
+      check_watcher(loop, *r, w, "ev_invoke_pending");
+}
+
+}  // namespace ev_detail

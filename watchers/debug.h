@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// watchers/debug.h - debug mode (ev(3) LIBEV-NG EXTENSIONS, "Debug mode";
+// EVFLAG_NG_DEBUG, LIBEV_NG_DEBUG): the misuse that silently corrupts a
+// libev program - a watcher freed, re-initialised or modified while active,
+// a watcher started on two loops, a loop used from a thread other than the
+// one running it - is reported as a usage error (base/alloc.h), naming the
+// call, the watcher and what to do, and the program aborts.
+//
+// What is checked, and when (watchers/debug.cc has the details):
+//  - the loop records every watcher its start functions made active, with a
+//    snapshot of what must not change while it is active (the watcher's
+//    layout is libev's ABI: there is no room for a canary in it);
+//  - every start, stop and restart checks the watcher against its record
+//    and against where the loop keeps it (debug_before), and updates the
+//    record (debug_after); every feed checks the calling thread;
+//  - every callback is preceded by the same check of its watcher
+//    (invoke_pending_debug), and every iteration checks every watcher the
+//    loop's structures hold, before the loop walks them (debug_check_all);
+//  - the loop's own stops (an expired one-shot timer, see
+//    debug_reconcile) are taken from the pending queue once per iteration.
+//
+// Zero cost without it: debug mode closes the gates that the fast paths of
+// the hot calls test anyway (the io change queue, the timer heap, the
+// pending queue's feed), adds a bit to loop->extras that the iteration tests
+// anyway, and a bit to loop->run_guard that ev_run tests anyway; only
+// ev_timer_stop and ev_invoke_pending test the extras bit themselves (see
+// there).  The other watcher types test it at the top of their start and
+// stop functions (not on any hot path).
+#pragma once
+
+#include "loop.h"
+
+namespace ev_detail {
+
+// Should a loop created with these (effective) flags run in debug mode?
+// EVFLAG_NG_DEBUG, or LIBEV_NG_DEBUG in the environment (see ev.cc).
+bool debug_requested(unsigned int flags);
+
+// Set up debug mode for a new loop / release it with the loop.
+void debug_loop_init(ev_loop *loop);
+void debug_loop_destroy(ev_loop *loop);
+
+inline bool debug_on(const ev_loop *loop) { return loop->extras & kExtraDebug; }
+
+// For stop functions, which must not read the loop for a watcher that is
+// neither active nor pending (ev(3): its loop may be gone).
+inline bool debug_on_for_stop(const ev_loop *loop, W w) { return (w->active || w->pending) && debug_on(loop); }
+
+// Around a start, stop or restart of w (type: its EV_* bit) by the call
+// `api`: before checks the watcher and the calling thread (and reports);
+// after records what the call left: active or not.
+void debug_before(ev_loop *loop, W w, int type, const char *api);
+void debug_after(ev_loop *loop, W w, int type);
+
+template <class T>
+void debug_wrap(ev_loop *loop, T *w, int type, const char *api, void (*op)(ev_loop *, T *))
+{
+  debug_before(loop, as_w(w), type, api);
+  op(loop, w);
+  debug_after(loop, as_w(w), type);
+}
+
+// Another checked call (a feed, ev_loop_destroy; w may be null): the
+// calling thread, and w's record if it has one.
+void debug_check_call(ev_loop *loop, const char *api, W w);
+
+// ev_run, debug mode: the thread that runs the loop.  enter returns
+// whether exit must be called with true (the call counted as a run of the
+// loop's thread).
+bool debug_run_enter(ev_loop *loop);
+void debug_run_exit(ev_loop *loop, bool counted);
+
+// Every watcher the loop holds, once per iteration (before the fd changes
+// are applied and the loop waits); the watchers of one fd (fd_list_repair).
+void debug_check_all(ev_loop *loop);
+void debug_check_fd(ev_loop *loop, int fd);
+
+// Forget the watchers the loop stopped itself and queued (the pending
+// queue's watchers whose `active` is 0): one-shot timers.
+void debug_reconcile(ev_loop *loop);
+
+// ev_invoke_pending in debug mode: the calling thread, then each watcher
+// before its callback.  (ev_run's invocation step: invoke_pending_debug,
+// loop.h.)
+void debug_invoke_pending(ev_loop *loop);
+// The check of one watcher before its callback, for an invocation pass of
+// another kind (the one that metrics time, metrics.cc).
+void debug_check_callback(ev_loop *loop, W w);
+
+// ev_set_loop_release_cb in debug mode: the callbacks are wrapped, so that
+// the loop counts as handed over between release and acquire.
+void debug_set_release_cbs(ev_loop *loop, void (*release)(ev_loop *) noexcept, void (*acquire)(ev_loop *) noexcept);
+
+}  // namespace ev_detail

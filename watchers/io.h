@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// watchers/io.h - the io watcher layer as the rest of the library sees it:
+// applying fd changes to the backend, dispatching readiness, and what
+// happens to watchers whose fd is bad (ev(3) ev_io, "The special problem of
+// disappearing/dup'ed file descriptors").
+//
+// The rules enforced here, for every backend:
+//  - An fd that is not open never aborts the process and is never silently
+//    ignored: its watchers are stopped and get EV_ERROR|EV_READ|EV_WRITE
+//    (fd_kill).  libev 4.33 does this with select only.
+//  - The loop's own io watchers (members of the loop object: the wake-up
+//    fd, signalfd, timerfd, inotify) are started and stopped without
+//    touching the reference count, and fd_kill never treats them as user
+//    watchers: their fd was closed behind the loop's back, and the loop
+//    re-creates it before the next poll (watchers/loop_fd.h).
+//  - A number the loop gets from the kernel for an fd of its own was free:
+//    user watchers still on it watched a closed fd, and are killed
+//    (fd_claim) instead of seeing the loop's readiness.
+#pragma once
+
+#include "watchers/io_list.h"
+
+namespace ev_detail {
+
+// The backend reports events on fd: every watcher gets its share, newest
+// first (LIFO invocation then runs them in start order).
+inline void fd_event(ev_loop *loop, int fd, int revents)
+{
+  for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
+    int ev = reinterpret_cast<ev_io *>(w)->events & revents;
+    if (ev)
+      feed(loop, as_w(w), ev);
+  }
+}
+
+// Apply the queued changes to the backend (once per iteration, before
+// polling, and when an embedding loop prepares).
+void fd_reify(ev_loop *loop);
+// Queue every fd that has watchers for re-registration (after a fork or when
+// a backend rebuilt its kernel state).
+void fd_rearm_all(ev_loop *loop);
+// The fd is invalid: stop all its watchers and feed them EV_ERROR|EV_READ|EV_WRITE.
+void fd_kill(ev_loop *loop, int fd);
+// The backend cannot watch anything for now (it has no kernel object): the
+// program's watchers of fd are killed; the loop's own stay, to be watched
+// again once the backend has a kernel object.
+void fd_kill_user_watchers(ev_loop *loop, int fd);
+// Kill every watched fd that is not open (select's EBADF tells only that
+// some fd is bad).
+void fd_kill_invalid(ev_loop *loop);
+// The loop got fd from the kernel for itself (see above).
+void fd_claim(ev_loop *loop, int fd);
+
+// A backend got fd (its new kernel object, or -1: none) from the kernel: it
+// is what an embedding loop watches from now on, and the generation tells
+// the embedding loop to register it anew even if the number is the same.
+inline void set_backend_fd(ev_loop *loop, int fd)
+{
+  fd_claim(loop, fd);
+  loop->backend_fd = fd;
+  ++loop->backend_fd_generation;
+}
+
+// The closed-fd sweep, for backends that the kernel does not tell about a
+// watched fd being closed (epoll, io_uring: backend_ops::sweeps).  Each
+// step polls a bounded chunk of the watched fds (and moves watchers that
+// ev_io_set changed while active, see io_relink, on every backend), so the
+// work per step is bounded at any number of fds.  A new pass over the table
+// starts kSweepPassIdle seconds after the last one when the loop is idle
+// (its wait timed out), kSweepPassBusy when it is busy; a busy loop also
+// makes kSweepBusyIterations iterations between two steps, so that the
+// sweep's share of a busy loop's work stays small whatever the clock says
+// (on average at most 2 fds polled per iteration).  At most about
+// kSweepRate fds are looked at per second.  A loop blocked in its wait
+// looks when it wakes up.
+inline constexpr unsigned kSweepBusyIterations = 256;
+void fd_sweep_step(ev_loop *loop);
+inline void fd_sweep_maybe(ev_loop *loop, bool idle)
+{
+  const fd_sweep_state &s = loop->sweep;
+  if (idle ? loop->mn_now >= s.idle_at
+           : loop->mn_now >= s.next_at && loop->loop_count - s.iteration >= kSweepBusyIterations)
+    fd_sweep_step(loop);
+}
+
+// The loop's own io watchers: no reference, never the public start/stop.
+void internal_io_start(ev_loop *loop, ev_io *w);
+void internal_io_stop(ev_loop *loop, ev_io *w);
+
+}  // namespace ev_detail

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// watchers/io_list.h - the list of io watchers of each fd (its head is in
+// base/fdtable.h): newest first, linked through the watchers' own `next`
+// field (libev's layout: no memory per watcher), with an index for long
+// lists so that starting and stopping stay O(1) however many watchers share
+// one fd.
+//
+// A singly linked list finds a watcher's predecessor by walking from the
+// head: nothing for the usual one or two watchers per fd, quadratic for a
+// program that starts 10^4 watchers on one fd and stops them in start order
+// (about 65 ms with libev 4.33).  When a walk would pass kIoListWalk
+// watchers, the loop indexes that fd's list: loop->io_index maps each of its
+// watchers to the one before it (nullptr: the head) and the fd, and a marker
+// key per indexed fd counts the loop's own watchers in the list (io.cc must
+// find them when a program claims their number).  Every change of an indexed
+// list keeps the index right in O(1).  A list is indexed exactly when its
+// head is in the index under its fd; it leaves the index when it empties,
+// or when fd_list_repair rewrites it (io_list_unindex).  The index is an
+// optimisation only: without memory for it (ev_try_realloc) the lists are
+// walked as before.
+//
+// Every change of a list goes through the three functions below; reading a
+// list (fd_event, the backends, ev_walk) is a plain walk from the head.
+#pragma once
+
+#include "loop.h"
+
+namespace ev_detail {
+
+// Is w one of the loop's own watchers?  They are members of the loop object,
+// or (the pidfds of ev_child in other loops, watchers/child_pidfd.cc) have
+// child_pidfd_cb as their callback, which no program can name.  (Not a tag
+// in `data`: ev_init leaves a program's `data` uninitialised.)
+void child_pidfd_cb(ev_loop *loop, ev_io *w, int revents);
+inline bool is_loop_member(const ev_loop *loop, const void *w)
+{
+  auto p = reinterpret_cast<std::uintptr_t>(w);
+  auto base = reinterpret_cast<std::uintptr_t>(loop);
+  return (p >= base && p < base + sizeof(ev_loop)) ||
+         reinterpret_cast<std::uintptr_t>(static_cast<const ev_watcher *>(w)->cb) ==
+             reinterpret_cast<std::uintptr_t>(&child_pidfd_cb);
+}
+
+// The longest walk before a list is indexed.
+inline constexpr int kIoListWalk = 16;
+
+// The slow halves (watchers/io_list.cc).
+WL *io_list_link_long(ev_loop *loop, int fd, WL w);
+void io_list_pushed(ev_loop *loop, int fd, WL w, WL old_head);
+void io_list_unlinked(ev_loop *loop, int fd, WL w);
+
+// Add w at the head of fd's list.
+inline void io_list_push(ev_loop *loop, int fd, WL w)
+{
+  WL &head = loop->fds.entries[fd].head;
+  WL old = head;
+  w->next = old;
+  head = w;
+  if (old && loop->io_index.count)
+    io_list_pushed(loop, fd, w, old);
+}
+
+// The link that points at w in fd's list (the head, or the `next` of the
+// watcher before it), or nullptr when w is not in that list.
+inline WL *io_list_link(ev_loop *loop, int fd, WL w)
+{
+  WL *p = &loop->fds.entries[fd].head;
+  for (int left = kIoListWalk; *p; p = &(*p)->next) {
+    if (*p == w)
+      return p;
+    if (!--left)
+      return io_list_link_long(loop, fd, w);
+  }
+  return nullptr;
+}
+
+// Remove the watcher that *link (from io_list_link) points at.
+inline void io_list_unlink(ev_loop *loop, int fd, WL *link)
+{
+  WL w = *link;
+  *link = w->next;
+  if (loop->io_index.count)
+    io_list_unlinked(loop, fd, w);
+}
+
+// fd's list is about to be rewritten without the functions above
+// (fd_list_repair): it leaves the index.
+void io_list_unindex(ev_loop *loop, int fd);
+
+// May fd's list hold one of the loop's own watchers (is_loop_member)?
+// Exact for short and indexed lists; true when it cannot tell.
+bool io_list_may_hold_own(ev_loop *loop, int fd);
+
+// Where w is linked by the index, whatever its fd field says now (ev_io_set
+// on an active watcher): its link, and the fd in `fd`; nullptr if w is not
+// in an indexed list.
+WL *io_list_indexed_link(ev_loop *loop, WL w, int &fd);
+
+// ev_verify: every indexed list and the index agree (io_index_verify
+// reports the first disagreement, nullptr if none).
+const char *io_index_verify(const ev_loop *loop, int &fd);
+
+}  // namespace ev_detail

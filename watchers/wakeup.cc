@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// watchers/wakeup.cc - the loop's wake-up fd (see wakeup.h for the protocol,
+// loop_fd.h for the rules every fd of the loop follows).
+#include "watchers/wakeup.h"
+#include "watchers/loop_fd.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cerrno>
+#ifdef HAVE_SYS_EVENTFD_H
+#include <sys/eventfd.h>
+#endif
+
+namespace ev_detail {
+namespace {
+
+// The internal io watcher's callback: drain the fd, then look at the flags.
+// It runs at EV_MAXPRI during the invocation pass, so the signal and async
+// watchers it queues run in the same pass at their own priorities.  Fed
+// with EV_CUSTOM (no EV_READ) it only looks at the flags.
+void pipe_cb(ev_loop *loop, ev_io *, int revents)
+{
+  if ((revents & EV_READ) && loop->wakeup.fd >= 0) {
+    uint64_t buf[8];
+    if (!loop->wakeup_pipe_ino) {  // eventfd: one read resets the counter
+      while (::read(loop->wakeup.fd, buf, sizeof buf[0]) < 0 && errno == EINTR) {
+      }
+    } else {  // pipe: read until empty
+      while (::read(loop->wakeup.fd, buf, sizeof buf) == static_cast<ssize_t>(sizeof buf)) {
+      }
+    }
+  }
+  // The flags are looked at now, so a write a sender skipped is accounted
+  // for (cleared before the flags are read: a send after this sets it
+  // again).  Without this, a send from a callback of the pass this runs in
+  // would queue this watcher once more after the next poll (libev 4.33 does
+  // not).
+  loop->pipe_write_skipped.store(0, std::memory_order_seq_cst);
+  if (loop->sig_pending.load(std::memory_order_seq_cst)) {
+    loop->sig_pending.store(0, std::memory_order_seq_cst);
+    signals_process(loop);
+  }
+  if (loop->async_pending.load(std::memory_order_seq_cst)) {
+    loop->async_pending.store(0, std::memory_order_seq_cst);
+    asyncs_process(loop);
+  }
+}
+
+// Create the eventfd (or pipe) and watch it; false if the system refuses.
+bool open_fds(ev_loop *loop)
+{
+  int rfd = -1, wfd = -1;
+  loop->wakeup_pipe_ino = 0;
+#ifdef HAVE_EVENTFD
+  rfd = wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+#endif
+  if (rfd < 0) {
+    int p[2];
+    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
+      return false;
+    rfd = p[0];
+    wfd = p[1];
+    struct stat st;
+    loop->wakeup_pipe_ino = ::fstat(wfd, &st) == 0 ? st.st_ino : 1;
+  }
+  loop_fd_watch(loop, loop->wakeup, rfd, pipe_cb);
+  loop->wakeup_write_fd.store(wfd, std::memory_order_seq_cst);
+  return true;
+}
+
+// Create the fd; a refusal is reported (ev_syserr) a bounded number of times,
+// then the loop does without (see wakeup.h).
+void create(ev_loop *loop)
+{
+  if (!retry_after_syserr("(libev) error creating signal/async pipe", [loop] { return open_fds(loop) ? 0 : -1; })) {
+    loop->wakeup.fd = kLoopFdRefused;
+    loop->wakeup_write_fd.store(-1, std::memory_order_seq_cst);
+  }
+  max_block_update(loop);
+}
+
+// The pipe's write end, unless the wake-up fd is an eventfd.  When the read
+// end was lost (closed behind our back) the write end is closed only if it
+// still is our pipe.
+void release_write_end(ev_loop *loop, bool ours)
+{
+  int wfd = loop->wakeup_write_fd.exchange(-1, std::memory_order_seq_cst);
+  if (wfd < 0 || !loop->wakeup_pipe_ino)
+    return;
+  struct stat st;
+  if (ours || (::fstat(wfd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_ino == loop->wakeup_pipe_ino))
+    ::close(wfd);
+}
+
+}  // namespace
+
+void wakeup_init(ev_loop *loop, wakeup_user user)
+{
+  const bool libev_has_one = user == wakeup_user::kAsyncOrSignalHandler;
+  if (loop->wakeup.fd >= 0) {
+    // Made earlier for ev_feed_signal only: libev 4.33 makes its fd now,
+    // which is an fd change of the loop (an embedding loop sees it and runs
+    // this one once more): so is ours.
+    if (libev_has_one && !loop->wakeup_in_libev) {
+      loop->wakeup_in_libev = true;
+      loop->fds.reserve_change();
+      loop->fds.change(loop->wakeup.fd, kReifyQueued);
+    }
+    return;
+  }
+  loop->wakeup_in_libev = loop->wakeup_in_libev || libev_has_one;
+  ev_io_init(&loop->wakeup.w, pipe_cb, -1, EV_READ);
+  ev_set_priority(&loop->wakeup.w, EV_MAXPRI);
+  loop->extras |= kExtraWakeup;
+  create(loop);
+  // (A flag set before, by a send to an ev_async not started yet, is looked
+  // at after the next poll: the sender set pipe_write_skipped, see
+  // wakeup_after_poll.  Nothing is queued now: libev 4.33 queues nothing.)
+}
+
+void wakeup_destroy(ev_loop *loop)
+{
+  release_write_end(loop, true);
+  loop_fd_close(loop, loop->wakeup);
+  loop->extras &= ~kExtraWakeup;
+}
+
+// After a fork (the eventfd is shared with the parent: reading it would take
+// the parent's wake-ups) or when it was lost.  A refused fd is tried again.
+void wakeup_repair(ev_loop *loop, bool replace)
+{
+  if (loop->wakeup.fd == kLoopFdNone)
+    return;  // never used
+  bool lost = loop->wakeup.fd >= 0 && !loop->wakeup.w.active;
+  if (loop->wakeup.fd >= 0 && !replace && !lost)
+    return;
+  release_write_end(loop, replace);
+  loop_fd_release_for_repair(loop, loop->wakeup, replace);
+  create(loop);
+  // Something may have been signalled meanwhile (around the fork, or while
+  // the fd was gone): look at the flags.  After a fork always if libev 4.33
+  // has the fd too: its internal watcher is pending in that iteration (idle
+  // watchers do not run then; a send from a callback of its pass is
+  // delivered in it).
+  if ((replace && loop->wakeup_in_libev) || loop->sig_pending.load() || loop->async_pending.load())
+    feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
+}
+
+void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
+{
+  if (flag.load(std::memory_order_seq_cst))
+    return;  // already signalled and not yet seen by the loop
+
+  flag.store(1, std::memory_order_seq_cst);
+  loop->pipe_write_skipped.store(1, std::memory_order_seq_cst);
+
+  if (loop->pipe_write_wanted.load(std::memory_order_seq_cst)) {
+    loop->pipe_write_skipped.store(0, std::memory_order_relaxed);
+    int fd = loop->wakeup_write_fd.load(std::memory_order_seq_cst);
+    if (fd < 0)
+      return;                 // no fd: the loop polls the flags (see wakeup.h)
+    int saved_errno = errno;  // we may be in a signal handler
+    // 8 bytes: what an eventfd needs; a pipe takes them as well
+    uint64_t one = 1;
+    while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+    errno = saved_errno;
+  }
+}
+
+void wakeup_after_poll(ev_loop *loop)
+{
+  // A sender set a flag but did not write, or there is no fd to write to:
+  // make the callback look at the flags.
+  if (loop->pipe_write_skipped.load(std::memory_order_seq_cst)) {
+    loop->pipe_write_skipped.store(0, std::memory_order_seq_cst);
+    feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
+  } else if (!loop->wakeup.w.active &&
+             (loop->sig_pending.load(std::memory_order_seq_cst) || loop->async_pending.load(std::memory_order_seq_cst)))
+    feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
+}
+
+}  // namespace ev_detail
