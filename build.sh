@@ -1,21 +1,25 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # build.sh - on a fresh Debian machine: install what is missing, configure
 # and build libev-ng (library, headers, man page, examples, tests are built
 # by `make check`).  Extra configure flags: CONFIGURE_FLAGS="--enable-werror".
 set -e
 cd "$(dirname "$0")"
 
-# Build tools, the test framework and the oracle (Debian's real libev 4.33,
+# Build tools, the test framework, the format check (clang-format) and the oracle (Debian's real libev 4.33,
 # used by the compatibility tests to compare behaviour).
 packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind perl \
-libev-dev libev4 strace man-db groff-base cmake"
+libev-dev libev4 strace man-db groff-base cmake clang clang-format abigail-tools dpkg-dev libglib2.0-dev"
 
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
-if [ -n "$missing" ]; then
-  echo "build.sh: installing:$missing"
+if [ -z "$missing" ]; then
+  echo "build.sh: every package it needs is installed:"
+  echo "  $packages"
+else
+  echo "build.sh: installing these Debian packages (apt-get):$missing"
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -q

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/install.mk - fragment of Makefile.am: `make check` installs this build into
 # a temporary DESTDIR and uses it through pkg-config and CMake, then
 # uninstalls it (t/install/check-install.sh).  Needs pkg-config, cmake and
@@ -15,6 +16,11 @@ T_INSTALL_EMULATION = yes
 else
 T_INSTALL_EMULATION = no
 endif
+if EV_INSTALL_EVENT_HEADER
+T_INSTALL_EVENT_HEADER = yes
+else
+T_INSTALL_EVENT_HEADER = no
+endif
 
 # The install locations of this build, for the test script (it runs outside make).
 t/install/paths.sh: Makefile
@@ -24,8 +30,10 @@ t/install/paths.sh: Makefile
 	  echo "libdir='$(libdir)'"; \
 	  echo "includedir='$(includedir)'"; \
 	  echo "mandir='$(mandir)'"; \
+	  echo "htmldir='$(htmldir)'"; \
 	  echo "pkgconfigdir='$(pkgconfigdir)'"; \
 	  echo "cmakeconfigdir='$(cmakeconfigdir)'"; \
 	  echo "libevent_emulation=$(T_INSTALL_EMULATION)"; \
+	  echo "event_header=$(T_INSTALL_EVENT_HEADER)"; \
 	  echo "make='$(MAKE)'"; \
 	} >$@.tmp && mv -f $@.tmp $@

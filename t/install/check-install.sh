@@ -1,17 +1,21 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # t/install/check-install.sh - make check: an installed libev-ng is usable.
 #
 # `make install DESTDIR=<tmp>` of this build tree, then:
-#   1. exactly the expected files are installed (libraries and symlinks,
-#      headers, man page, libev.pc, the CMake package), identical to the build's;
+#   1. exactly the expected files are installed (libraries and symlinks, no
+#      libev.la, headers, event.h only with --enable-event-header, man page
+#      and its HTML rendering, libev.pc, the CMake package), identical to the
+#      build's;
 #   2. a C program (and a C++ one with ev++.h, and one with event.h when the
-#      libevent emulation is built) builds through pkg-config, shared and
+#      libevent emulation is built: the installed header, or the source
+#      tree's when it is not installed) builds through pkg-config, shared and
 #      static, and runs against the installed library;
 #   3. a CMake project finds it with find_package(libev 4.33) and builds and
 #      runs against libev::libev and libev::libev_static; the version file
 #      accepts and refuses the right requests; a moved copy still works;
 #   4. `man -l` renders the installed page;
-#   5. `make uninstall DESTDIR=<tmp>` leaves no file behind.
+#   5. `make uninstall DESTDIR=<tmp>` leaves no file behind, nor the CMake folder.
 # pkg-config, cmake or man missing: those parts are skipped and the test reports SKIP
 # (77) unless something else failed.
 
@@ -60,14 +64,15 @@ soname=$(la_var dlname)
 static=$(la_var old_library)
 
 {
-  for f in $library_names $static libev.la; do echo "$libdir/$f"; done
+  for f in $library_names $static; do echo "$libdir/$f"; done
   echo "$includedir/ev.h"
   echo "$includedir/ev++.h"
-  [ "$libevent_emulation" = yes ] && echo "$includedir/event.h"
+  [ "$event_header" = yes ] && echo "$includedir/event.h"
   echo "$mandir/man3/ev.3"
+  echo "$htmldir/ev.html"
   echo "$pkgconfigdir/libev.pc"
-  echo "$cmakeconfigdir/libevConfig.cmake"
-  echo "$cmakeconfigdir/libevConfigVersion.cmake"
+  echo "$cmakeconfigdir/libev-config.cmake"
+  echo "$cmakeconfigdir/libev-config-version.cmake"
 } | sort >"$tmp/expected-files"
 (cd "$dest" && find . ! -type d | sed 's|^\.||' | sort) >"$tmp/installed-files"
 if cmp -s "$tmp/expected-files" "$tmp/installed-files"; then
@@ -94,7 +99,7 @@ same () {   # same INSTALLED BUILT
 }
 same "$includedir/ev.h" "$top_srcdir/ev.h"
 same "$includedir/ev++.h" "$top_srcdir/ev++.h"
-[ "$libevent_emulation" = yes ] && same "$includedir/event.h" "$top_srcdir/event.h"
+[ "$event_header" = yes ] && same "$includedir/event.h" "$top_srcdir/event.h"
 same "$mandir/man3/ev.3" "$top_builddir/man/ev.3"
 same "$pkgconfigdir/libev.pc" "$top_builddir/libev.pc"
 [ -n "$static" ] && same "$libdir/$static" "$top_builddir/.libs/$static"
@@ -165,8 +170,15 @@ else
     fi
 
     if [ "$libevent_emulation" = yes ]; then
-      check_headers "hello-event.c" event.h $CC $san $cflags -I"$src" -c "$src/hello-event.c"
-      if $CC $san $cflags "$src/hello-event.c" -o hello-event $libs >ev.log 2>&1; then
+      # the event_* functions are in libev.so.4 even when event.h is not installed (for
+      # programs built elsewhere against libev's event.h): then the source tree's header
+      if [ "$event_header" = yes ]; then
+        event_cflags=$cflags
+        check_headers "hello-event.c" event.h $CC $san $cflags -I"$src" -c "$src/hello-event.c"
+      else
+        event_cflags="$cflags -I$top_srcdir"
+      fi
+      if $CC $san $event_cflags "$src/hello-event.c" -o hello-event $libs >ev.log 2>&1; then
         check_run "hello-event (event.h)" "hello-event: event.h ok" "$dest$libdir/$realname" \
           env LD_LIBRARY_PATH="$dest$libdir" ./hello-event
       else
@@ -231,6 +243,19 @@ else
   fi
 
   expect_request ""          ""  "found 4.33"
+  # the spellings of the name projects use (their own Find modules are FindLibev.cmake,
+  # FindLibEV.cmake, FindLIBEV.cmake ...): the same package, with its variables under
+  # the name asked for and as LIBEV_*
+  # Found by CMake's search under the prefix (a project without languages searches
+  # <prefix>/lib*/cmake/<name>*/, not a multiarch libdir: then given by <name>_DIR).
+  case ${libdir#"$prefix"/} in
+    lib|lib32|lib64|libx32) where="-DCMAKE_PREFIX_PATH=$dest$prefix" ;;
+    *) where= ;;
+  esac
+  for name in Libev LIBEV LibEv LibEV; do
+    expect_request 4.33 "" "found 4.33 include=$dest$includedir vars=$dest$includedir,libev::libev,$dest$libdir/${realname:-$static}" \
+      "" "-DNAME=$name ${where:--D${name}_DIR=$dest$cmakeconfigdir}"
+  done
   expect_request 4           ""  "found 4.33"
   expect_request 4.0         ""  "found 4.33"
   expect_request 4.20        ""  "found 4.33"
@@ -280,6 +305,11 @@ if [ -s "$tmp/left" ]; then
   fail "make uninstall left files behind: $(tr '\n' ' ' <"$tmp/left")"
 else
   pass "make uninstall removed every file"
+fi
+if [ -d "$dest$cmakeconfigdir" ]; then
+  fail "make uninstall left the CMake folder $cmakeconfigdir"
+else
+  pass "make uninstall removed the CMake folder"
 fi
 
 if [ "$failures" -ne 0 ]; then

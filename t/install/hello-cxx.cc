@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // t/install/hello-cxx.cc - the installed ev++.h: a timer whose callback is a
 // method, on the default loop.
 #include <ev++.h>

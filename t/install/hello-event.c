@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/install/hello-event.c - the installed event.h (the libevent 1.x
  * emulation): a timeout event, then event_dispatch returns. */
 #define _POSIX_C_SOURCE 200809L

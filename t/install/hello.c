@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/install/hello.c - a libev client built against an installed libev-ng
  * (through pkg-config, or CMake: cmake-project/).  Runs a loop with a timer
  * and an ev_async, checks the version, and prints where the library was

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/install/where.h - print_where(): prints "library: PATH" for the libev
  * shared library this process has mapped, or "library: static" if none
  * (Linux: /proc/self/maps).  Header-only, for C and C++ test programs. */
