@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# t/stress/badinput.sh - runs t/stress/badinput (given as $1) with libev 4.33's column: the
+# same source is built here against Debian's ev.h and libev.so.4 (libev-dev), and badinput
+# runs every case against both.  The table goes to $top_builddir/t/stress/badinput-table.md.
+# Without libev-dev the table has no libev column (and says so).
+set -u
+prog=$1
+src=$top_srcdir/t/stress
+out=$top_builddir/t/stress
+ref=$out/badinput-libev
+syslib=/usr/lib/x86_64-linux-gnu/libev.so.4
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+rm -f "$ref"
+if [ -e "$syslib" ] && [ -e /usr/include/ev.h ] && [ -e /usr/include/ev++.h ]; then
+  # ev.h and ev++.h come from /usr/include (Debian's), only event.h (which libev-dev does
+  # not ship; libev.so.4 exports its functions) from our tree: a directory of its own holds
+  # it, searched before /usr/include, where libevent-dev puts an event.h of its own (our
+  # event.h's #include "ev.h" then finds /usr/include/ev.h); removed after the build
+  evdir=$out/badinput-libev-include
+  mkdir -p "$evdir"
+  cp "$top_srcdir/event.h" "$evdir/event.h"
+  flags="-O1 -g -w -DBADINPUT_LIBEVENT=1 -I$evdir"
+  set -e
+  $CC -std=gnu11 $flags -c "$src/badinput.c" -o "$out/badinput-libev.o"
+  $CC -std=gnu11 $flags -c "$src/stress.c" -o "$out/badinput-libev-stress.o"
+  $CXX -std=c++17 $flags -c "$src/badinput_cxx.cc" -o "$out/badinput-libev-cxx.o"
+  $CXX "$out/badinput-libev.o" "$out/badinput-libev-stress.o" "$out/badinput-libev-cxx.o" \
+    -L/usr/lib/x86_64-linux-gnu -Wl,--disable-new-dtags,-rpath,/usr/lib/x86_64-linux-gnu \
+    -lev -lm -ldl -o "$ref"
+  set +e
+  rm -f "$out"/badinput-libev*.o
+  rm -rf "$evdir"
+  exec "$prog" --reference "$ref" --table "$out/badinput-table.md"
+fi
+echo "badinput: Debian's libev-dev is not installed: no libev 4.33 column"
+exec "$prog" --table "$out/badinput-table.md"
