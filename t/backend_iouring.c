@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/backend_iouring.c - the io_uring backend (EVBACKEND_IOURING, backends/iouring.cc): it must
  * behave like the other backends - level-triggered ev_io, bad fds as EV_ERROR, timers never
  * early, fork, embedding - plus what is particular to io_uring: one-shot polls re-armed after
@@ -10,6 +11,7 @@
  * (embedding: libev's io_uring loop has no fd) skip() there. */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "refuse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -167,6 +169,43 @@ iouring__refused_setup_means_no_loop_or_a_fallback (void **state)
   assert_int_equal (r.only_iouring_is_null, 1);
   assert_int_equal (r.fallback_backend, EVBACKEND_EPOLL);
   assert_int_equal (r.default_backend, EVBACKEND_EPOLL);
+}
+
+/* A seccomp filter that allows io_uring_setup but refuses io_uring_enter (some container
+ * profiles do): the ring would be useless, so creation fails and the next backend asked for
+ * is used.  An earlier libev-ng made an io_uring loop that aborted at its first wait, or with
+ * a syserr callback that returns, called it about 400,000 times a second. */
+static void
+refused_enter_child (void *arg)
+{
+  (void)arg;
+  const long nrs[] = { __NR_io_uring_enter };
+  if (refuse_syscalls (nrs, 1, EPERM) < 0)
+    _exit (5);
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
+  refused->only_iouring_is_null = loop == NULL;
+  if (loop)
+    ev_loop_destroy (loop);
+  loop = ev_loop_new (EVBACKEND_IOURING | EVBACKEND_EPOLL | EVFLAG_NOENV);
+  refused->fallback_backend = loop ? ev_backend (loop) : 0;
+  if (loop)
+    ev_loop_destroy (loop);
+}
+
+static void
+iouring__refused_enter_means_no_loop_or_a_fallback (void **state)
+{
+  (void)state;
+  skip_on_real_libev (); /* libev 4.33 makes the loop and aborts in it */
+  struct harness_child c;
+  refused = harness_shared_new (sizeof *refused);
+  harness_child_run (refused_enter_child, NULL, 10, &c);
+  struct refused_report r = *refused;
+  harness_shared_free (refused, sizeof *refused);
+  if (!c.exited || c.status != 0)
+    fail_msg ("child: %s %d, stderr: %s", c.exited ? "status" : "signal", c.exited ? c.status : c.signo, c.err);
+  assert_int_equal (r.only_iouring_is_null, 1);
+  assert_int_equal (r.fallback_backend, EVBACKEND_EPOLL);
 }
 
 /* The ring fd must not leak into exec'd programs. */
@@ -852,6 +891,7 @@ iouring__a_thousand_socketpairs (void **state)
   struct ev_loop *loop = *state;
   /* libev 4.33: 64 of the 2000 watchers are called once, the others never */
   skip_on_real_libev ();
+  need_fds (2 * kPairs + 100);
   int (*s)[2] = calloc (kPairs, sizeof *s);
   ev_io *w = calloc (2 * kPairs, sizeof *w);
   calls = calloc (2 * kPairs, sizeof *calls);
@@ -1289,6 +1329,49 @@ iouring__embedded_loop_survives_fork (void **state)
   close_pair (p);
 }
 
+/* Enough watched fds make the ring grow; meanwhile a watched fd was closed behind the loop's
+ * back, and its number is the lowest free one, so the new ring gets it.  Its watcher must get
+ * EV_ERROR (its fd is gone), never the ring's own readiness as if it were its fd's (an
+ * earlier libev-ng re-armed the watcher on the new ring's fd). */
+static void
+iouring__ring_growth_never_hands_a_closed_watched_number_to_its_watcher (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  enum { kMany = 80 };
+  int (*p)[2] = calloc (kMany, sizeof *p);
+  ev_io *w = calloc (kMany, sizeof *w);
+  assert_non_null (p);
+  assert_non_null (w);
+  for (int i = 0; i < kMany; ++i)
+    pipes (p[i]); /* numbers below the ring's */
+  struct ev_loop *loop = test_loop_new ();
+  for (int i = 0; i < kMany; ++i)
+    {
+      ev_io_init (&w[i], trace_io_revents_cb, p[i][0], EV_READ);
+      w[i].data = i == 0 ? "closed" : "other";
+      ev_io_start (loop, &w[i]);
+    }
+  ev_run (loop, EVRUN_NOWAIT); /* all armed: more than the first ring suits */
+  expect_trace_empty ();
+  close (p[0][0]); /* the lowest number of all, now free */
+  for (int i = 0; i < 5; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("closed:0x80000003");
+  assert_false (ev_is_active (&w[0]));
+  put_byte (p[1][1]); /* the others still work */
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("other:0x1");
+  for (int i = 1; i < kMany; ++i)
+    ev_io_stop (loop, &w[i]);
+  ev_loop_destroy (loop);
+  close (p[0][1]);
+  for (int i = 1; i < kMany; ++i)
+    close_pair (p[i]);
+  free (w);
+  free (p);
+}
+
 /* The embedded loop gets more fds than its first ring suits and rebuilds a larger one: the
  * outer loop must follow the new ring fd. */
 static void
@@ -1372,6 +1455,7 @@ main (void)
     plain_test (iouring__supported_embeddable_but_not_recommended),
     plain_test (iouring__chosen_only_when_requested_and_then_first),
     plain_test (iouring__refused_setup_means_no_loop_or_a_fallback),
+    plain_test (iouring__refused_enter_means_no_loop_or_a_fallback),
     plain_test (iouring__ring_fd_is_close_on_exec),
     loop_test (iouring__level_triggered_read_and_write),
     loop_test (iouring__wakes_up_for_data_from_another_process),
@@ -1397,6 +1481,7 @@ main (void)
     plain_test (iouring__embedded_into_epoll_poll_select_and_io_uring),
     plain_test (iouring__embedded_loop_survives_fork),
     plain_test (iouring__embedded_loop_survives_ring_growth),
+    plain_test (iouring__ring_growth_never_hands_a_closed_watched_number_to_its_watcher),
   };
   return cmocka_run_group_tests_name ("backend_iouring", tests, NULL, NULL);
 }

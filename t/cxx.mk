@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/cxx.mk - fragment of Makefile.am: the ev++.h suite (ev(3) "C++ SUPPORT"), t/cxx_api.cc.
 # Every class and function of the C++ wrapper, run once per backend by the harness of
 # t/local.mk (t/libharness.la).  ev++.h itself is installed by Makefile.am.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/cxx_api.cc - ev(3) "C++ SUPPORT": the ev++.h wrapper.
  *
  * Every class and function of namespace ev: loop_ref and its loop operations, default_loop,
@@ -508,6 +509,59 @@ cxx_support__dynamic_loop_owns_a_new_loop (void **state)
   /* the destructor destroyed the loop: every block is freed (the fixture checks the fds) */
   harness_alloc_stats (&after);
   assert_int_equal (after.live, before.live);
+}
+
+/* A watcher declared before its dynamic_loop is destroyed after it: its destructor stops it
+ * with a loop that is gone.  Stopping an inactive watcher must not read the loop (an earlier
+ * libev-ng's ev_io_stop did: a write into freed memory).  Freed blocks are unmapped here, so
+ * such an access would fault. */
+template <class Watcher>
+static void
+watchers_outlive_their_loop_cb (Watcher &, int)
+{
+}
+
+static void
+watchers_outlive_their_loop (void *)
+{
+  harness_alloc_unmap_freed (1);
+  int p[2];
+  if (pipe (p))
+    _exit (2);
+  {
+    ev::io io;
+    ev::timer timer;
+    ev::idle idle;
+    ev::sig sig;
+    {
+      ev::dynamic_loop loop (test_backend | ev::NOENV);
+      io.set (loop);
+      timer.set (loop);
+      idle.set (loop);
+      sig.set (loop);
+      io.set<watchers_outlive_their_loop_cb<ev::io>> ();
+      timer.set<watchers_outlive_their_loop_cb<ev::timer>> ();
+      idle.set<watchers_outlive_their_loop_cb<ev::idle>> ();
+      sig.set<watchers_outlive_their_loop_cb<ev::sig>> ();
+      io.start (p[0], ev::READ);
+      timer.start (1., 0.);
+      idle.start ();
+      sig.start (SIGUSR1);
+      loop.run (ev::NOWAIT);
+      io.stop ();
+      timer.stop ();
+      idle.stop ();
+      sig.stop ();
+    }
+  }
+  _exit (0);
+}
+
+static void
+cxx_support__watchers_may_outlive_their_dynamic_loop (void **state)
+{
+  (void)state;
+  expect_child_success (watchers_outlive_their_loop, "watchers destroyed after their loop");
 }
 
 static void
@@ -1391,6 +1445,7 @@ main (void)
     loop_test (cxx_support__post_fork_runs_the_fork_watchers),
     loop_test (cxx_support__collect_intervals_delay_the_poll),
     plain_test (cxx_support__dynamic_loop_owns_a_new_loop),
+    plain_test (cxx_support__watchers_may_outlive_their_dynamic_loop),
     plain_test (cxx_support__dynamic_loop_throws_bad_loop_for_an_impossible_backend),
     default_loop_test (cxx_support__default_loop_is_the_shared_default),
     default_loop_test (cxx_support__default_loop_throws_bad_loop_when_creation_fails),

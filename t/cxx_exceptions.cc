@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // t/cxx_exceptions.cc - ev(3) "C++ SUPPORT" (exceptions) and ev_run's "mostly exception-safe":
 // a C++ exception and a longjmp out of a watcher callback, through ev_run, under each backend.
-// After the escape the loop is usable, ev_depth stays incremented (SEMANTICS.md section 3),
+// After the escape the loop is usable, ev_depth stays incremented (doc/semantics.md §4),
 // the callback that escaped is no longer pending, and the rest of the interrupted pass stays
-// queued and runs at the start of the next ev_run.  STYLE.md 1.1 point 6 is why this works
-// with a -fno-exceptions core: unwind tables, and all loop state committed before a callback.
+// queued and runs at the start of the next ev_run.  DESIGN.md ("Commit before callback") is
+// why this works with a -fno-exceptions core: unwind tables, and all loop state committed
+// before a callback.
 #include <csetjmp>
 #include <cstring>
 #include <stdexcept>

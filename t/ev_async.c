@@ -1,14 +1,20 @@
-/* t/ev_async.c - ev(3) "ev_async - how to wake up an event loop" (SEMANTICS.md section 16):
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* t/ev_async.c - ev(3) "ev_async - how to wake up an event loop" (doc/semantics.md §18):
  * sends are coalesced, a send to a stopped watcher is lost at start, ev_async_pending, several
  * async watchers (only the sent ones run, in start order), the reference, waking a loop that
  * blocks from another thread and from a signal handler, sending from a callback.  The load
  * test (8 threads) is t/async_threads.c. */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "refuse.h"
 
+#include <sys/syscall.h>
+
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -154,6 +160,52 @@ ev_async__only_the_sent_watchers_run_in_start_order (void **state)
     ev_async_stop (loop, &w[i]);
 }
 
+/* The same with watchers in several words of the loop's sent-groups bitmap, and with more
+ * watchers than groups (4096), where several share a group */
+static int order_seen[8], order_n;
+static ev_async *order_base;
+
+static void
+order_cb (struct ev_loop *loop, ev_async *w, int revents)
+{
+  (void)loop;
+  assert_int_equal (revents, EV_ASYNC);
+  if (order_n < 8)
+    order_seen[order_n] = (int)(w - order_base);
+  ++order_n;
+}
+
+static void
+ev_async__sent_watchers_run_in_start_order_among_many (void **state)
+{
+  struct ev_loop *loop = *state;
+  enum { kMany = 5000 };
+  static const int counts[] = { 200, kMany };
+  static const int sends[2][5] = { { 199, 3, 130, 70, 64 }, { 4999, 4107, 11, 4096, 0 } };
+  static const int expected[2][5] = { { 3, 64, 70, 130, 199 }, { 0, 11, 4096, 4107, 4999 } };
+  ev_async *w = calloc (kMany, sizeof *w);
+  assert_non_null (w);
+  order_base = w;
+  for (int round = 0; round < 2; ++round)
+    {
+      for (int i = 0; i < counts[round]; ++i)
+        {
+          ev_async_init (&w[i], order_cb);
+          ev_async_start (loop, &w[i]);
+        }
+      for (int k = 0; k < 5; ++k)
+        ev_async_send (loop, &w[sends[round][k]]);
+      order_n = 0;
+      ev_run (loop, EVRUN_NOWAIT);
+      assert_int_equal (order_n, 5);
+      for (int k = 0; k < 5; ++k)
+        assert_int_equal (order_seen[k], expected[round][k]);
+      for (int i = 0; i < counts[round]; ++i)
+        ev_async_stop (loop, &w[i]);
+    }
+  free (w);
+}
+
 static void
 ev_async__holds_a_reference (void **state)
 {
@@ -233,6 +285,73 @@ ev_async__wakes_a_blocked_loop_from_another_thread (void **state)
       assert_true (took < harness_slack (1.));
     }
   ev_async_stop (loop, &a);
+}
+
+/* The system refuses the wake-up fd (no eventfd, no pipe: EMFILE, or a sandbox) and the
+ * program's syserr callback returns: the failure is reported a bounded number of times, then
+ * the loop does without the fd, looking for sends at least every 10 ms, and a send from
+ * another thread still arrives.  An earlier libev-ng (and libev 4.33) called the callback
+ * again and again, forever. */
+static int wakeup_syserr_calls;
+
+static void
+count_wakeup_syserr (const char *msg) EV_NOEXCEPT
+{
+  if (strstr (msg, "signal/async pipe"))
+    ++wakeup_syserr_calls;
+}
+
+static void
+refused_wakeup_child (void *arg)
+{
+  (void)arg;
+  struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV);
+  if (!loop)
+    _exit (2);
+  ev_set_syserr_cb (count_wakeup_syserr);
+  const long nrs[] = { SYS_eventfd2, SYS_eventfd, SYS_pipe2, SYS_pipe };
+  if (refuse_syscalls (nrs, 4, EMFILE) < 0)
+    _exit (3);
+  static ev_async a;
+  ev_async_init (&a, count_cb);
+  ev_async_start (loop, &a); /* the loop wants its wake-up fd now */
+  if (wakeup_syserr_calls < 1 || wakeup_syserr_calls > 3)
+    {
+      fprintf (stderr, "%d syserr calls\n", wakeup_syserr_calls);
+      _exit (4);
+    }
+  calls = 0;
+  for (int round = 1; round <= 3; ++round)
+    {
+      struct sender s = { loop, &a, 0.03, 0 };
+      double t0 = harness_monotonic ();
+      if (pthread_create (&s.thread, NULL, sender_thread, &s))
+        _exit (5);
+      while (calls < round && harness_monotonic () - t0 < harness_slack (2.))
+        ev_run (loop, EVRUN_ONCE);
+      pthread_join (s.thread, NULL);
+      if (calls != round)
+        {
+          fprintf (stderr, "round %d: %d callbacks\n", round, calls);
+          _exit (6);
+        }
+    }
+  if (wakeup_syserr_calls > 3)
+    _exit (7);
+  ev_async_stop (loop, &a);
+  ev_loop_destroy (loop);
+}
+
+static void
+ev_async__works_without_a_wakeup_fd_the_system_refuses (void **state)
+{
+  (void)state;
+  skip_on_real_libev (); /* libev 4.33 retries forever */
+  skip_where_valgrind_holds_wakeups ();
+  struct harness_child c;
+  harness_child_run (refused_wakeup_child, NULL, 10, &c);
+  if (!c.exited || c.status != 0)
+    fail_msg ("child: %s %d: %s", c.exited ? "exit status" : "signal", c.exited ? c.status : c.signo, c.err);
 }
 
 /* In a forked child (the test changes a signal disposition): a POSIX timer's SIGUSR1 arrives
@@ -315,10 +434,12 @@ main (void)
     loop_test (ev_async__a_send_before_start_is_lost),
     loop_test (ev_async__a_send_to_a_stopped_watcher_is_not_delivered),
     loop_test (ev_async__only_the_sent_watchers_run_in_start_order),
+    loop_test (ev_async__sent_watchers_run_in_start_order_among_many),
     loop_test (ev_async__holds_a_reference),
     loop_test (ev_async__sending_from_its_own_callback_runs_it_again),
     loop_test (ev_async__wakes_a_blocked_loop_from_another_thread),
     plain_test (ev_async__send_from_a_signal_handler),
+    plain_test (ev_async__works_without_a_wakeup_fd_the_system_refuses),
   };
   return HARNESS_RUN ("ev_async", tests);
 }

@@ -1,8 +1,9 @@
-/* t/ev_child.c - ev(3) "ev_child - watch out for process status changes" (SEMANTICS.md
- * section 10): pid match and pid 0 = any, rpid/rstatus, the trace flag (stop and continue),
- * priority forced to EV_MAXPRI, watchers stay active, every child is reaped (watched or not),
- * the default-loop-only usage error, and 1000 children exiting at once: every status
- * delivered exactly once, no zombie left.
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* t/ev_child.c - ev(3) "ev_child - watch out for process status changes"
+ * (doc/semantics.md §12): pid match and pid 0 = any, rpid/rstatus, the trace flag (stop and
+ * continue), priority forced to EV_MAXPRI, watchers stay active, every child is reaped
+ * (watched or not), the default-loop-only usage error, and 1000 children exiting at once:
+ * every status delivered exactly once, no zombie left.
  *
  * Child watchers need the default loop, which takes over SIGCHLD: every test runs in a forked
  * child (harness_child_run) that creates the default loop there, so the test process never
@@ -474,6 +475,54 @@ start_on_other_loop (void *arg)
   ev_child_start (loop, &w);
 }
 
+/* A child watcher that is already pending (fed by the program) when its child is reaped in
+ * the same invocation pass: it stays where it is queued and gets EV_CHILD and the status on
+ * top.  libev 4.33 moves it to EV_MAXPRI anyway and loses the status; an earlier libev-ng
+ * aborted with a usage error about ev_set_priority, which the program never called. */
+static ev_child pending_cw;
+
+static void
+feed_child_watcher_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  ev_feed_event (loop, &pending_cw, EV_CUSTOM);
+}
+
+CHILD_TEST (ev_child__pending_watcher_reaped_in_the_same_pass_gets_the_status)
+{
+  (void)arg_;
+  if (harness_is_real_libev ())
+    _exit (0); /* libev 4.33 loses the status here */
+  struct ev_loop *loop = default_loop ();
+  struct seen s = { 0 };
+  ev_child_init (&pending_cw, seen_cb, 0, 0);
+  pending_cw.data = &s;
+  ev_child_start (loop, &pending_cw);
+  pid_t pid = spawn (exit_3);
+  /* exited and its SIGCHLD delivered, but not reaped yet */
+  siginfo_t si;
+  do
+    {
+      memset (&si, 0, sizeof si);
+      CHECK (waitid (P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0);
+    }
+  while (si.si_pid != pid);
+  usleep (10000);
+  /* a timer of the highest priority runs first in the pass and feeds the child watcher; the
+   * SIGCHLD handling (also EV_MAXPRI) runs next and reaps */
+  ev_timer feeder;
+  ev_timer_init (&feeder, feed_child_watcher_cb, 0., 0.);
+  ev_set_priority (&feeder, EV_MAXPRI);
+  ev_timer_start (loop, &feeder);
+  CHECK (run_until (loop, &s.calls, 2.));
+  CHECK (s.calls == 1);
+  CHECK (s.revents == (EV_CHILD | EV_CUSTOM));
+  CHECK (s.rpid == pid);
+  CHECK (WIFEXITED (s.rstatus) && WEXITSTATUS (s.rstatus) == 3);
+  CHECK (no_zombies ());
+  ev_child_stop (loop, &pending_cw);
+}
+
 static void
 ev_child__non_default_loop_is_a_usage_error (void **state)
 {
@@ -499,6 +548,7 @@ main (void)
     plain_test (ev_child__sigchld_handling_holds_no_reference),
     plain_test (ev_child__unwatched_children_are_reaped_too),
     plain_test (ev_child__a_thousand_children_exiting_at_once),
+    plain_test (ev_child__pending_watcher_reaped_in_the_same_pass_gets_the_status),
     plain_test (ev_child__non_default_loop_is_a_usage_error),
     plain_test (ev_child__usage_error_message_names_the_call),
   };

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/ev_cleanup.c - ev(3) "ev_cleanup - even the best things end" and the destruction part of
- * ev_loop_destroy (SEMANTICS.md sections 5 and 15): cleanup watchers run when the loop is
+ * ev_loop_destroy (doc/semantics.md §7 and §17): cleanup watchers run when the loop is
  * destroyed (and only then), hold no reference, may use the library, are not stopped; the
  * destroy pass also runs every other pending watcher, through the user's invoke-pending
  * callback if one is set; a loop with nothing but cleanup watchers. */
@@ -45,8 +46,9 @@ ev_cleanup__runs_when_the_loop_is_destroyed (void **state)
   expect_trace_empty ();
   destroy (state);
   expect_trace ("cleanup:0x40000");
-  /* it is not stopped, neither before its callback nor after (the loop is gone; nothing
-   * may be done with the watcher any more) */
+  /* it is not stopped before its callback, nor afterwards (ev(3): "ev_is_active might still
+   * return true"; libev 4.33: it does, and so does libev-ng, which does not touch the
+   * watchers of a loop it destroys: t/loop_control.c) */
   assert_true (active_in_cb);
   assert_true (ev_is_active (&c));
 }

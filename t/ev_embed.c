@@ -1,7 +1,9 @@
-/* t/ev_embed.c - ev(3) "ev_embed - when one backend isn't enough..." (SEMANTICS.md sections
- * 5 and 13): which backends can be embedded, the automatic sweep (no callback), EV_EMBED with
- * a callback and ev_embed_sweep, the four references, stopping, forwarding a fork to the
- * embedded loop, and the usage errors (a loop that cannot be embedded, a loop into itself).
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* t/ev_embed.c - ev(3) "ev_embed - when one backend isn't enough..."
+ * (doc/semantics.md §7 and §15): which backends can be embedded, the automatic sweep (no
+ * callback), EV_EMBED with a callback and ev_embed_sweep, the four references, stopping,
+ * forwarding a fork to the embedded loop, and the usage errors (a loop that cannot be
+ * embedded, a loop into itself).
  *
  * The embedding ("outer") loop uses the backend of the pass; the embedded ("inner") loop is
  * always epoll, the only embeddable backend here. */

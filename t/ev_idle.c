@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/ev_idle.c - ev(3) "ev_idle - when you've got nothing better to do...": the lock-out
- * rule (SEMANTICS.md section 12), zero poll timeout, active index per priority. */
+ * rule (doc/semantics.md §14), zero poll timeout, active index per priority. */
 #include "harness.h"
 
 #include <unistd.h>

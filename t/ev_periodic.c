@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/ev_periodic.c - ev(3) "ev_periodic - to cron or not to cron?": the three modes
  * (absolute, interval with offset, reschedule callback), ev_periodic_again, ev_periodic_at,
- * missed intervals, the order against timers, usage errors (SEMANTICS.md section 6), and the
+ * missed intervals, the order against timers, usage errors (doc/semantics.md §9), and the
  * rescheduling after wall-clock jumps in both directions, noticed by the periodic re-reading
  * of the wall clock (EVFLAG_NOTIMERFD) and by the timerfd with cancel-on-set.
  *
@@ -322,12 +323,14 @@ ev_periodic__missed_intervals_give_one_call (void **state)
   ev_sleep (0.1); /* about ten grid points pass while the loop does not run */
   ev_run (loop, EVRUN_NOWAIT);
   assert_int_equal (r.calls, 1);
-  ev_run (loop, EVRUN_NOWAIT);
-  assert_int_equal (r.calls, 1);
   /* then the next grid point in the future */
-  assert_true (p.at > ev_now (loop));
-  assert_true (p.at <= ev_now (loop) + 0.01 + 1e-9);
+  ev_tstamp next = p.at;
+  assert_true (next > ev_now (loop));
+  assert_true (next <= ev_now (loop) + 0.01 + 1e-9);
   assert_true (ev_is_active (&p));
+  /* no call before it (a slow machine, valgrind, may reach it before the next poll) */
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (r.calls, ev_now (loop) <= next ? 1 : 2);
   ev_periodic_stop (loop, &p);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/ev_prepare_check.c - ev(3) "ev_prepare and ev_check - customise your event loop!":
  * prepare watchers have their own invocation pass just before the poll (what they start or
  * feed takes effect in that same iteration), check watchers are queued right after it and

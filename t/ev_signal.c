@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/ev_signal.c - ev(3) "ev_signal - signal me when a signal gets signalled!" and the signal
- * parts of "THREADS AND SIGNALS" (SEMANTICS.md section 9): several watchers per signal in
+ * parts of "THREADS AND SIGNALS" (doc/semantics.md §11): several watchers per signal in
  * start order, coalescing, revents, delivery while the loop blocks, ev_feed_signal from
  * another thread and from a signal handler, ev_feed_signal_event (and a wrong loop), the
  * disposition reset to SIG_DFL after the last stop, the signal mask (libev 4.33's inverted
@@ -255,6 +256,30 @@ WAKEUP_CHILD_TEST (ev_signal__feed_signal_from_another_thread_wakes_the_loop)
   CHECK (run_until (loop, &calls, 5.));
   pthread_join (l.thread, NULL);
   CHECK (calls == 1);
+  ev_signal_stop (loop, &w);
+  ev_loop_destroy (loop);
+}
+
+/* libev 4.33 aborts here (its loop has no wake-up fd: the signals come through the signalfd);
+ * libev-ng keeps a wake-up fd for ev_feed_signal in such a loop too */
+WAKEUP_CHILD_TEST (ev_signal__feed_signal_from_another_thread_wakes_a_signalfd_loop)
+{
+  (void)arg_;
+  skip_on_real_libev ();
+  struct ev_loop *loop = child_loop (EVFLAG_SIGNALFD);
+  ev_signal w;
+  ev_signal_init (&w, count_cb, SIGUSR2);
+  ev_signal_start (loop, &w);
+  calls = 0;
+  struct later l;
+  later_start (&l, 0.05, SIGUSR2, 1);
+  CHECK (run_until (loop, &calls, 5.));
+  pthread_join (l.thread, NULL);
+  CHECK (calls == 1);
+  /* and from this thread, before the loop runs */
+  ev_feed_signal (SIGUSR2);
+  ev_run (loop, EVRUN_NOWAIT);
+  CHECK (calls == 2);
   ev_signal_stop (loop, &w);
   ev_loop_destroy (loop);
 }
@@ -524,6 +549,33 @@ ev_signal__usage_error_messages_name_the_call_and_the_value (void **state)
   expect_abort (start_on_two_loops, NULL, msg);
 }
 
+/* Re-initialised while active, then started again (a common bug): libev 4.33 makes the
+ * signal's watcher list a cycle and spins at 100% CPU once the signal arrives, as did an
+ * earlier libev-ng; libev-ng reports it at the start, naming the call and the signal. */
+static void
+reinit_active_and_restart (void *arg)
+{
+  (void)arg;
+  static ev_signal w;
+  struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV);
+  ev_signal_init (&w, count_cb, SIGUSR1);
+  ev_signal_start (loop, &w);
+  ev_signal_init (&w, count_cb, SIGUSR1);
+  ev_signal_start (loop, &w);
+  raise (SIGUSR1);
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+ev_signal__reinitialising_an_active_watcher_is_a_usage_error (void **state)
+{
+  (void)state;
+  skip_on_real_libev (); /* libev 4.33 spins */
+  char msg[128];
+  snprintf (msg, sizeof msg, "libev-ng: usage error in ev_signal_start (signum = %d): \"libev: ev_signal_start called with corrupted watcher", SIGUSR1);
+  expect_abort (reinit_active_and_restart, NULL, msg);
+}
+
 int
 main (void)
 {
@@ -532,6 +584,7 @@ main (void)
     plain_test (ev_signal__signals_before_the_loop_looks_are_coalesced),
     plain_test (ev_signal__a_signal_wakes_the_blocked_loop_and_the_watcher_stays_active),
     plain_test (ev_signal__feed_signal_from_another_thread_wakes_the_loop),
+    plain_test (ev_signal__feed_signal_from_another_thread_wakes_a_signalfd_loop),
     plain_test (ev_signal__feed_signal_from_a_signal_handler),
     plain_test (ev_signal__feed_signal_event_makes_the_watchers_pending_at_once),
     plain_test (ev_signal__another_loop_may_take_the_signal_after_the_last_stop),
@@ -543,6 +596,7 @@ main (void)
     plain_test (ev_signal__numbers_outside_1_to_64_are_usage_errors),
     plain_test (ev_signal__one_signal_in_two_loops_is_a_usage_error),
     plain_test (ev_signal__usage_error_messages_name_the_call_and_the_value),
+    plain_test (ev_signal__reinitialising_an_active_watcher_is_a_usage_error),
   };
   return HARNESS_RUN ("ev_signal", tests);
 }

@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/ev_timer.c - ev(3) "ev_timer - relative and optionally repeating timeouts" and "The
- * special problem of time updates": the meaning of `at`/`repeat` (SEMANTICS.md sections 2
- * and 6), ev_timer_again, ev_timer_remaining, never early, no catch-up bursts, expiry order
- * (earliest first; libev's 4-heap order for equal deadlines), and a randomized run of
- * start/stop/again/set against a reference model with ev_verify after every step. */
+ * special problem of time updates": the meaning of `at`/`repeat` (doc/semantics.md §3, §8),
+ * ev_timer_again, ev_timer_remaining, never early, no catch-up bursts, expiry order (earliest
+ * first; libev's 4-heap order for equal deadlines, doc/semantics.md §6), and a randomized run
+ * of start/stop/again/set against a reference model with ev_verify after every step. */
 #include "harness.h"
 
 #include <math.h>

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/generic_watcher_functions.c - ev(3) "ANATOMY OF A WATCHER" / "GENERIC WATCHER FUNCTIONS":
  * ev_init, ev_TYPE_set, ev_is_active, ev_is_pending, ev_cb, ev_set_cb, ev_priority,
  * ev_set_priority, ev_invoke, ev_clear_pending, ev_feed_event, and the fields the library
- * reads and writes (SEMANTICS.md section 2). */
+ * reads and writes (doc/semantics.md §3). */
 #include "harness.h"
 
 #include <string.h>

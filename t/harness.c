@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/harness.c - cmocka glue shared by the ev(3) test suites (see harness.h). */
 #define _GNU_SOURCE 1
 #include "harness.h"
@@ -7,11 +8,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +29,67 @@ static struct harness_alloc_stats alloc_stats;
 static long alloc_fail_at;    /* 0: never fail; else the index (in alloc_seen) that fails first */
 static long alloc_seen;       /* allocating calls since the last harness_alloc_fail_at() */
 
+/* harness_alloc_unmap_freed(): blocks of their own mappings, unmapped when freed, so that a
+ * later access faults at once.  Each starts with a header that holds its size; the mapped
+ * blocks are remembered in a small table (blocks from before the switch, and all blocks of a
+ * process that never switches, are malloc's). */
+static int alloc_unmap_freed;
+enum { kMappedHeader = 16, kMappedMax = 4096 };
+static void *mapped[kMappedMax];
+static int nmapped;
+
+static int
+mapped_index (void *ptr)
+{
+  for (int i = 0; ptr && i < nmapped; ++i)
+    if (mapped[i] == ptr)
+      return i;
+  return -1;
+}
+
+static int
+is_mapped_block (void *ptr)
+{
+  return nmapped && mapped_index (ptr) >= 0;
+}
+
+static void
+mapped_free (void *ptr)
+{
+  int i = mapped_index (ptr);
+  mapped[i] = mapped[--nmapped];
+  char *base = (char *)ptr - kMappedHeader;
+  munmap (base, (size_t) * (long *)base + kMappedHeader);
+}
+
+static void *
+mapped_realloc (void *ptr, long size)
+{
+  if (nmapped == kMappedMax)
+    abort ();
+  char *base = mmap (NULL, (size_t)size + kMappedHeader, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED)
+    return NULL;
+  *(long *)base = size;
+  if (ptr)
+    {
+      long old = is_mapped_block (ptr) ? *(long *)((char *)ptr - kMappedHeader) : (long)malloc_usable_size (ptr);
+      memcpy (base + kMappedHeader, ptr, (size_t)(old < size ? old : size));
+      if (is_mapped_block (ptr))
+        mapped_free (ptr);
+      else
+        free (ptr);
+    }
+  mapped[nmapped++] = base + kMappedHeader;
+  return base + kMappedHeader;
+}
+
+void
+harness_alloc_unmap_freed (int on)
+{
+  alloc_unmap_freed = on;
+}
+
 /* realloc semantics as ev_set_allocator documents them: size 0 frees and returns NULL. */
 static void *
 harness_alloc (void *ptr, long size) EV_NOEXCEPT
@@ -37,7 +101,10 @@ harness_alloc (void *ptr, long size) EV_NOEXCEPT
           ++alloc_stats.frees;
           --alloc_stats.live;
         }
-      free (ptr);
+      if (is_mapped_block (ptr))
+        mapped_free (ptr);
+      else
+        free (ptr);
       return NULL;
     }
 
@@ -49,7 +116,7 @@ harness_alloc (void *ptr, long size) EV_NOEXCEPT
       return NULL;
     }
 
-  void *p = realloc (ptr, (size_t)size);
+  void *p = alloc_unmap_freed || is_mapped_block (ptr) ? mapped_realloc (ptr, size) : realloc (ptr, (size_t)size);
   if (p && !ptr)
     ++alloc_stats.live;
   return p;
@@ -103,6 +170,23 @@ harness_under_valgrind (void)
 {
   const char *p = getenv ("LD_PRELOAD");
   return p && strstr (p, "vgpreload") != NULL;
+}
+
+void
+harness_need_fds (long n)
+{
+  struct rlimit rl;
+  assert_int_equal (getrlimit (RLIMIT_NOFILE, &rl), 0);
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)n)
+    {
+      if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)n)
+        {
+          print_message ("skipped: needs %ld descriptors, the hard limit is %lu\n", n, (unsigned long)rl.rlim_max);
+          skip ();
+        }
+      rl.rlim_cur = (rlim_t)n;
+      assert_int_equal (setrlimit (RLIMIT_NOFILE, &rl), 0);
+    }
 }
 
 int

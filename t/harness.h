@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/harness.h - cmocka glue shared by the ev(3) test suites.
  *
  * What it gives a test file:
@@ -149,6 +150,9 @@ void harness_alloc_reset_stats (void);
 /* Make the nth allocating call from now on (1-based) and all later ones return NULL;
  * 0 disables the fault injection. */
 void harness_alloc_fail_at (long nth);
+/* From now on (on != 0) every block gets a mapping of its own that is unmapped when it is
+ * freed: a later access to freed memory faults at once (for tests run in a child). */
+void harness_alloc_unmap_freed (int on);
 
 /* ---- which library is loaded ------------------------------------------------------------- */
 
@@ -162,6 +166,12 @@ int harness_is_real_libev (void);
 /* 1 when running under valgrind (it puts its vgpreload libraries into LD_PRELOAD): for the
  * rare test that needs the real kernel view of resource limits. */
 int harness_under_valgrind (void);
+
+/* For a test that opens more descriptors than a shell's usual soft limit (1024 for a user
+ * who is not root): raises the soft RLIMIT_NOFILE to n (the hard limit permitting) or skips
+ * the test. */
+void harness_need_fds (long n);
+#define need_fds(n) harness_need_fds (n)
 
 /* 1 when the loop under test waits in io_uring_enter under valgrind: valgrind 3.19 does not know
  * that system call blocks, so while it waits no other thread runs and no signal is delivered

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/iouring.mk - fragment of Makefile.am: the io_uring backend's own suite
 # (backends/iouring.cc).  It needs io_uring at run time and skips (exit 77) where the
 # kernel refuses io_uring_setup; it also runs under `make check-valgrind`.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/libevent.mk - fragment of Makefile.am: t/libevent_emulation (ev(3) LIBEVENT EMULATION).
 #
 # The harness is compiled into the program (per-target flags give it its own object name,

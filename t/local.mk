@@ -1,5 +1,6 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/local.mk - fragment of Makefile.am: the cmocka suites, one per ev(3) section
-# (STYLE.md section 1), each run once per backend (select, poll, epoll) by t/harness.c;
+#, each run once per backend (select, poll, epoll) by t/harness.c;
 # plus `make check-valgrind` and `make check-sanitize`.
 #
 # Other fragments reuse the harness: link t/libharness.la, and append programs that should
@@ -8,7 +9,7 @@
 if HAVE_CMOCKA
 
 check_LTLIBRARIES += t/libharness.la
-t_libharness_la_SOURCES = t/harness.c t/harness.h
+t_libharness_la_SOURCES = t/harness.c t/harness.h t/refuse.c t/refuse.h
 t_libharness_la_CFLAGS = $(T_CFLAGS)
 # dladdr() (harness_is_real_libev) is in libc since glibc 2.34
 t_libharness_la_LIBADD = $(CMOCKA_LIBS)
@@ -23,16 +24,42 @@ T_EV_SUITES = \
 	t/loop_control \
 	t/global_functions \
 	t/ev_io \
+	t/ev_io_special_problems \
 	t/generic_watcher_functions \
 	t/watcher_states \
 	t/watcher_priority \
 	t/ev_idle \
 	t/ev_prepare_check \
-	t/cxx_exceptions
+	t/cxx_exceptions \
+	t/libev_ng_version \
+	t/libev_ng_extensions \
+	t/libev_ng_any_loop \
+	t/libev_ng_debug \
+	t/libev_ng_metrics
 
 check_PROGRAMS += $(T_EV_SUITES)
-TESTS += $(T_EV_SUITES)
-EXTRA_DIST += t/valgrind.supp t/system-libev.sh t/sanitize.sh
+TESTS += $(T_EV_SUITES) t/licence_headers.sh
+EXTRA_DIST += t/valgrind.supp t/system-libev.sh t/sanitize.sh t/licence_headers.sh t/proc_status.h
+
+t_libev_ng_extensions_SOURCES = t/libev_ng_extensions.c
+t_libev_ng_extensions_CFLAGS = $(T_CFLAGS)
+t_libev_ng_extensions_LDADD = $(T_LDADD) -lm
+
+t_libev_ng_any_loop_SOURCES = t/libev_ng_any_loop.c
+t_libev_ng_any_loop_CFLAGS = $(T_CFLAGS)
+t_libev_ng_any_loop_LDADD = $(T_LDADD) $(PTHREAD_LIBS)
+
+t_libev_ng_debug_SOURCES = t/libev_ng_debug.c
+t_libev_ng_debug_CFLAGS = $(T_CFLAGS)
+t_libev_ng_debug_LDADD = $(T_LDADD) $(PTHREAD_LIBS)
+
+t_libev_ng_metrics_SOURCES = t/libev_ng_metrics.c
+t_libev_ng_metrics_CFLAGS = $(T_CFLAGS)
+t_libev_ng_metrics_LDADD = $(T_LDADD)
+
+t_libev_ng_version_SOURCES = t/libev_ng_version.c
+t_libev_ng_version_CFLAGS = $(T_CFLAGS)
+t_libev_ng_version_LDADD = $(T_LDADD)
 
 t_global_functions_SOURCES = t/global_functions.c
 t_global_functions_CFLAGS = $(T_CFLAGS)
@@ -58,6 +85,11 @@ t_ev_io_SOURCES = t/ev_io.c
 t_ev_io_CFLAGS = $(T_CFLAGS)
 t_ev_io_LDADD = $(T_LDADD)
 
+# defines poll() of its own (counts the sets the closed-fd sweep looks at)
+t_ev_io_special_problems_SOURCES = t/ev_io_special_problems.c
+t_ev_io_special_problems_CFLAGS = $(T_CFLAGS)
+t_ev_io_special_problems_LDADD = $(T_LDADD)
+
 t_ev_timer_SOURCES = t/ev_timer.c
 t_ev_timer_CFLAGS = $(T_CFLAGS)
 t_ev_timer_LDADD = $(T_LDADD) -lm
@@ -77,11 +109,23 @@ t_cxx_exceptions_LDADD = $(T_LDADD)
 
 endif HAVE_CMOCKA
 
+# comments and documents cite only what the tree holds (doc/semantics.md, ev(3))
+TESTS += t/no_outside_references.sh
+EXTRA_DIST += t/no_outside_references.sh
+# the floors of doc/ARCHITECTURE.md: base/ includes nothing above it, no include cycle
+TESTS += t/include_floors.sh
+EXTRA_DIST += t/include_floors.sh
+# the library's C++ formatted as .clang-format says (skipped without clang-format 14)
+TESTS += t/clang_format.sh
+EXTRA_DIST += t/clang_format.sh .clang-format
+
 # ---- make check-valgrind ------------------------------------------------------------------
 # The suites under memcheck through the automake test driver (parallel with -j; logs in
 # t/*.log).  Forked children (usage-error aborts, ev_verify in the teardown) are followed
 # silently: their exit status still reports errors to the parent test, and an abort()
-# expected by a test would otherwise print a (correct) leak report for the child.
+# expected by a test would otherwise print a (correct) leak report for the child.  A child
+# that fails with status 1 and prints nothing had a memcheck error: rerun that test with
+# --child-silent-after-fork=no to see it.
 VALGRIND_TESTS = $(T_EV_SUITES)
 VALGRIND_FLAGS = -q --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite \
 	--show-leak-kinds=definite --error-exitcode=1 --child-silent-after-fork=yes \
@@ -100,6 +144,6 @@ SANITIZE_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fn
 
 check-sanitize:
 	$(SHELL) $(abs_top_srcdir)/t/sanitize.sh '$(abs_top_srcdir)' '$(abs_top_builddir)/_sanitize' \
-	  '$(SANITIZE_FLAGS)' '$(MAKE)'
+	  '$(SANITIZE_FLAGS)' '$(MAKE)' '$(STRESS_SANITIZE)'
 
 PHONY_TARGETS += check-valgrind check-sanitize

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/loop_control.c - ev(3) "FUNCTIONS CONTROLLING EVENT LOOPS":
  * ev_default_loop, ev_loop_new (flags, LIBEV_FLAGS, EVFLAG_NOENV), ev_loop_destroy,
  * ev_is_default_loop, ev_iteration, ev_depth, ev_backend, ev_now, ev_now_update,
@@ -17,6 +18,7 @@
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 TRACE_CB (idle)
@@ -24,27 +26,30 @@ TRACE_CB (timer)
 TRACE_CB (io)
 
 /* The waiting system calls of the select, poll and epoll backends, counted while
- * polls_counted is set (these definitions take the place of libc's for the library too). */
+ * polls_counted is set (these definitions take the place of libc's for the library too).
+ * Each is counted only under its own backend: epoll and io_uring also call poll() with a zero
+ * timeout to find closed fds, at most once a second, which under valgrind can fall inside a
+ * counted section. */
 static int polls_counted, polls;
 
 int
 epoll_wait (int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
-  polls += polls_counted;
+  polls += polls_counted && test_backend == EVBACKEND_EPOLL;
   return (int)syscall (SYS_epoll_wait, epfd, events, maxevents, timeout);
 }
 
 int
 poll (struct pollfd *fds, nfds_t nfds, int timeout)
 {
-  polls += polls_counted;
+  polls += polls_counted && test_backend == EVBACKEND_POLL;
   return (int)syscall (SYS_poll, fds, nfds, timeout);
 }
 
 int
 select (int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
-  polls += polls_counted;
+  polls += polls_counted && test_backend == EVBACKEND_SELECT;
   return (int)syscall (SYS_select, nfds, r, w, e, tv);
 }
 
@@ -193,6 +198,118 @@ loop_control__destroy_without_cleanup_watchers_invokes_nothing (void **state)
   ev_feed_event (l, &w, EV_CUSTOM);
   ev_loop_destroy (l);
   expect_trace_empty ();
+}
+
+/* ev(3) ev_loop_destroy: "None of the active event watchers will be stopped in the normal sense,
+ * so e.g. ev_is_active might still return true": libev 4.33 does not even read them (a program
+ * may free its watchers first, active or not), and its watchers of every type stay active, a
+ * pending one pending.  Checked in a child with every watcher but the cleanup watcher (which
+ * destroy invokes) in memory that is inaccessible while the loop is destroyed: an access
+ * faults.  (An earlier libev-ng made them inactive at destroy and faulted here.)  With "default"
+ * the default loop, with a child watcher as well. */
+static void nop_cb (struct ev_loop *l, void *w, int r) { (void)l, (void)w, (void)r; }
+#define NOP_CB(type) ((void (*) (struct ev_loop *, type *, int))nop_cb)
+
+struct every_watcher
+{
+  ev_io io;
+  ev_timer timer;
+  ev_periodic per;
+  ev_signal sig;
+  ev_child child;
+  ev_stat st;
+  ev_idle idle;
+  ev_prepare prep;
+  ev_check check;
+  ev_fork fork_w;
+  ev_async async;
+  ev_embed embed;
+  ev_idle fed; /* fed to a loop without cleanup watchers, which runs no invocation pass */
+};
+
+static void
+destroy_touches_no_watcher (void *arg)
+{
+  int use_default = arg != NULL;
+  size_t size = (sizeof (struct every_watcher) + 4095) & ~(size_t)4095;
+  struct every_watcher *a = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (a == MAP_FAILED)
+    _exit (2);
+  if (use_default && ev_default_loop_uc_ ())
+    ev_loop_destroy (ev_default_loop_uc_ ()); /* the test process's, copied into this child */
+  struct ev_loop *l = use_default ? ev_default_loop (test_backend | EVFLAG_NOENV)
+                                  : ev_loop_new (test_backend | EVFLAG_NOENV);
+  struct ev_loop *inner = ev_loop_new (EVBACKEND_EPOLL | EVFLAG_NOENV);
+  struct ev_loop *l2 = ev_loop_new (test_backend | EVFLAG_NOENV);
+  int p[2];
+  if (!l || !inner || !l2 || pipe (p))
+    _exit (2);
+  ev_io_init (&a->io, NOP_CB (ev_io), p[0], EV_READ);
+  ev_timer_init (&a->timer, NOP_CB (ev_timer), 10., 0.);
+  ev_periodic_init (&a->per, NOP_CB (ev_periodic), 0., 10., 0);
+  ev_signal_init (&a->sig, NOP_CB (ev_signal), SIGUSR1);
+  ev_child_init (&a->child, NOP_CB (ev_child), 0, 0);
+  ev_stat_init (&a->st, NOP_CB (ev_stat), "/", 0.);
+  ev_idle_init (&a->idle, NOP_CB (ev_idle));
+  ev_prepare_init (&a->prep, NOP_CB (ev_prepare));
+  ev_check_init (&a->check, NOP_CB (ev_check));
+  ev_fork_init (&a->fork_w, NOP_CB (ev_fork));
+  ev_async_init (&a->async, NOP_CB (ev_async));
+  ev_embed_init (&a->embed, NULL, inner);
+  ev_idle_init (&a->fed, NOP_CB (ev_idle));
+  ev_cleanup cleanup; /* outside: ev_loop_destroy invokes it */
+  ev_cleanup_init (&cleanup, NOP_CB (ev_cleanup));
+  ev_io_start (l, &a->io);
+  ev_timer_start (l, &a->timer);
+  ev_periodic_start (l, &a->per);
+  ev_signal_start (l, &a->sig);
+  if (use_default)
+    ev_child_start (l, &a->child);
+  ev_stat_start (l, &a->st);
+  ev_idle_start (l, &a->idle);
+  ev_prepare_start (l, &a->prep);
+  ev_check_start (l, &a->check);
+  ev_fork_start (l, &a->fork_w);
+  ev_cleanup_start (l, &cleanup);
+  ev_async_start (l, &a->async);
+  ev_embed_start (l, &a->embed);
+  ev_run (l, EVRUN_NOWAIT);
+  ev_feed_event (l2, &a->fed, EV_CUSTOM);
+
+  if (mprotect (a, size, PROT_NONE))
+    _exit (2);
+  ev_loop_destroy (l);
+  ev_loop_destroy (l2);
+  if (mprotect (a, size, PROT_READ | PROT_WRITE))
+    _exit (2);
+
+  ev_watcher *all[] = { (ev_watcher *)&a->io, (ev_watcher *)&a->timer, (ev_watcher *)&a->per,
+                        (ev_watcher *)&a->sig, (ev_watcher *)&a->child, (ev_watcher *)&a->st,
+                        (ev_watcher *)&a->idle, (ev_watcher *)&a->prep, (ev_watcher *)&a->check,
+                        (ev_watcher *)&a->fork_w, (ev_watcher *)&a->async, (ev_watcher *)&a->embed };
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
+    if ((ev_is_active (all[i]) != 0) != (all[i] != (ev_watcher *)&a->child || use_default) || ev_is_pending (all[i]))
+      _exit (10 + (int)i);
+  if (!ev_is_active (&cleanup) || ev_is_pending (&cleanup))
+    _exit (30);
+  if (!ev_is_pending (&a->fed) || ev_is_active (&a->fed))
+    _exit (31);
+  _exit (0);
+}
+
+static void
+loop_control__destroy_touches_no_watcher_and_leaves_them_active (void **state)
+{
+  (void)state;
+  struct harness_child c;
+  harness_child_run (destroy_touches_no_watcher, NULL, 10, &c);
+  if (!c.exited || c.status != 0)
+    fail_msg ("ev_loop_destroy: child ended with %s %d, stderr: %s", c.exited ? "status" : "signal",
+              c.exited ? c.status : c.signo, c.err);
+  harness_child_run (destroy_touches_no_watcher, "default", 10, &c);
+  if (!c.exited || c.status != 0)
+    fail_msg ("ev_loop_destroy of the default loop: child ended with %s %d, stderr: %s",
+              c.exited ? "status" : "signal", c.exited ? c.status : c.signo, c.err);
 }
 
 /* ---- ev_run: return value, flags ------------------------------------------------------- */
@@ -365,8 +482,9 @@ loop_control__nowait_without_io_watchers_skips_the_poll_call (void **state)
   polls = 0;
   ev_timer_stop (loop, &t);
   ev_timer_set (&t, 0.02, 0.);
+  double start = harness_monotonic (); /* before the loop time the timer counts from */
+  ev_now_update (loop);
   ev_timer_start (loop, &t);
-  double start = harness_monotonic ();
   ev_run (loop, EVRUN_ONCE);
   expect_trace ("t");
   assert_true (harness_monotonic () - start >= 0.015);
@@ -387,9 +505,12 @@ loop_control__once_blocks_for_an_event_and_returns (void **state)
   t.data = "t";
   ev_timer_init (&later, trace_timer_cb, 30., 0.);
   later.data = "later";
+  /* timers count from the loop time: refresh it, and read the start before it, so that the
+   * loop time of the test's setup (stale under valgrind) cannot make t look early */
+  double start = harness_monotonic ();
+  ev_now_update (loop);
   ev_timer_start (loop, &t);
   ev_timer_start (loop, &later);
-  double start = harness_monotonic ();
   /* blocks until t expires (never early), runs it, returns after that one iteration
    * although `later` is still active */
   assert_int_equal (ev_run (loop, EVRUN_ONCE), 1);
@@ -604,10 +725,13 @@ loop_control__now_is_frozen_until_updated (void **state)
   ev_now_update (loop);
   ev_tstamp n1 = ev_now (loop);
   assert_true (n1 >= n0 + 0.019);
-  /* ev_now is the wall clock as of the last update (derived from the monotonic clock plus
-   * an offset, so allow for the rounding of two doubles near 1.7e9: about 0.25 us each) */
+  /* ev_now is the wall clock as of the last update, derived from the monotonic clock plus
+   * an offset measured at most half a second before: allow for the rounding of two doubles
+   * near 1.7e9 (about 0.25 us each) and for a small step or slew of the wall clock since
+   * the offset was measured (the host's time sync; libev keeps its offset too until it
+   * re-reads the wall clock).  1 us was too little under valgrind with two suites at once. */
   ev_tstamp t = ev_time ();
-  assert_true (t >= n1 - 1e-6);
+  assert_true (t >= n1 - 1e-3);
   assert_true (t - n1 < harness_slack (0.5));
 }
 
@@ -657,6 +781,30 @@ loop_control__suspend_resume_delays_timers (void **state)
   expect_trace_empty ();
   ev_run (loop, 0);
   expect_trace ("t");
+}
+
+/* ev_resume without ev_suspend: timers move by the time since the loop time was last updated,
+ * exactly as in libev 4.33 (ev_suspend only updates the loop time; nothing is remembered).
+ * An earlier libev-ng measured from a suspension time of 0 and pushed every timer back by the
+ * machine's uptime. */
+static void
+loop_control__resume_without_suspend_shifts_by_the_time_since_the_last_update (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_timer_init (&t, trace_timer_cb, 0.2, 0.);
+  t.data = "t";
+  ev_timer_start (loop, &t);
+  ev_now_update (loop);
+  ev_sleep (0.05);
+  ev_resume (loop);
+  ev_tstamp left = ev_timer_remaining (loop, &t);
+  assert_true (left > 0.1);
+  assert_true (left <= 0.2);
+  double start = harness_monotonic ();
+  ev_run (loop, 0);
+  expect_trace ("t");
+  assert_true (harness_monotonic () - start < harness_slack (1.));
 }
 
 /* ---- collect intervals ------------------------------------------------------------------ */
@@ -1026,6 +1174,7 @@ main (void)
     plain_test (loop_control__libev_flags_replaces_flags_unless_noenv),
     plain_test (loop_control__destroy_null_is_a_no_op),
     plain_test (loop_control__destroy_without_cleanup_watchers_invokes_nothing),
+    plain_test (loop_control__destroy_touches_no_watcher_and_leaves_them_active),
     loop_test (loop_control__run_without_watchers_runs_one_iteration),
     loop_test (loop_control__run_returns_the_reference_count),
     loop_test (loop_control__run_returns_when_no_watcher_is_left),
@@ -1045,6 +1194,7 @@ main (void)
     loop_test (loop_control__now_is_frozen_until_updated),
     loop_test (loop_control__run_updates_now_but_not_during_callbacks),
     loop_test (loop_control__suspend_resume_delays_timers),
+    loop_test (loop_control__resume_without_suspend_shifts_by_the_time_since_the_last_update),
     loop_test (loop_control__io_collect_interval_spaces_out_polls),
     loop_test (loop_control__timeout_collect_interval_delays_timers),
     loop_test (loop_control__pending_count_and_invoke_pending),

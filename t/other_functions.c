@@ -1,4 +1,5 @@
-/* t/other_functions.c - ev(3) "OTHER FUNCTIONS" (SEMANTICS.md section 17): ev_once (timeout
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* t/other_functions.c - ev(3) "OTHER FUNCTIONS" (doc/semantics.md §19): ev_once (timeout
  * only, io only, both in one iteration giving the union, the meaning of fd < 0 and of a
  * negative timeout, 0 as a valid timeout, the argument, the references, memory freed before
  * the callback), ev_feed_fd_event (every watcher of the fd, masked by its events), and the

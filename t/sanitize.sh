@@ -1,10 +1,12 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # t/sanitize.sh - the recipe of `make check-sanitize` (t/local.mk).
 #
-#   sanitize.sh SRCDIR DEST 'SANITIZE FLAGS' [MAKE]
+#   sanitize.sh SRCDIR DEST 'SANITIZE FLAGS' [MAKE ['STRESS PROGRAMS']]
 #
 # Configures a separate build tree DEST/build with the sanitizer flags and runs its
-# `make check` (any ASan/UBSan report fails the test that caused it: -fno-sanitize-recover).
+# `make check` (any ASan/UBSan report fails the test that caused it: -fno-sanitize-recover),
+# then the short version of the named stress programs (t/stress/local.mk, STRESS_SANITIZE).
 #
 # automake refuses to configure a second, out-of-tree build from a source tree that is itself
 # configured in place (and VPATH would pick up that tree's objects).  In that case the build
@@ -17,6 +19,7 @@ src=$1
 dest=$2
 flags=$3
 make=${4:-make}
+stress=${5:-}
 sanitizers=$(printf '%s\n' "$flags" | tr ' ' '\n' | grep '^-fsanitize=' | tr '\n' ' ')
 
 # an ELF file (program, library, object) or a libtool wrapper script
@@ -70,4 +73,12 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # this and skip (exit 77)
 LIBEV_NG_SANITIZE=$sanitizers
 export ASAN_OPTIONS UBSAN_OPTIONS LIBEV_NG_SANITIZE
+# Compile on every core (check programs too: `check TESTS=` builds them and runs none), then
+# run the tests one at a time, as `make check` does: their timing holds on a quiet machine.
+jobs=$(nproc 2>/dev/null || echo 2)
+$make -j"$jobs" all
+$make -j"$jobs" check TESTS=
 $make check
+if test -n "$stress"; then
+  $make check-stress STRESS_MODE=short STRESS_ONLY="$stress"
+fi

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # t/system-libev.sh - build and run the ev(3) suites against the *system* libev 4.33.
 #
 # Every claim a test makes about libev behaviour must hold for the real libev, except the
@@ -13,7 +14,7 @@
 # Build products go to a temporary directory that is removed afterwards.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-suites=${*:-"global_functions loop_control generic_watcher_functions watcher_states watcher_priority ev_io ev_timer ev_idle ev_prepare_check cxx_exceptions cxx_api ev_periodic ev_signal ev_child ev_stat ev_embed ev_fork ev_cleanup ev_async other_functions async_threads"}
+suites=${*:-"global_functions loop_control generic_watcher_functions watcher_states watcher_priority ev_io ev_io_special_problems ev_timer ev_idle ev_prepare_check cxx_exceptions cxx_api ev_periodic ev_signal ev_child ev_stat ev_embed ev_fork ev_cleanup ev_async other_functions async_threads"}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ev-system-XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -24,13 +25,14 @@ else
   libs="-lev $(pkg-config --libs cmocka)"
 fi
 cc -std=gnu11 $cflags -c "$top/t/harness.c" -o "$tmp/harness.o" || exit 1
+cc -std=gnu11 $cflags -c "$top/t/refuse.c" -o "$tmp/refuse.o" || exit 1
 
 status=0
 for s in $suites; do
   if [ -f "$top/t/$s.cc" ]; then
-    g++ -std=c++17 $cflags "$top/t/$s.cc" "$tmp/harness.o" $libs -o "$tmp/$s" || { status=1; continue; }
+    g++ -std=c++17 $cflags "$top/t/$s.cc" "$tmp/harness.o" "$tmp/refuse.o" $libs -o "$tmp/$s" || { status=1; continue; }
   else
-    cc -std=gnu11 $cflags "$top/t/$s.c" "$tmp/harness.o" $libs -o "$tmp/$s" || { status=1; continue; }
+    cc -std=gnu11 $cflags "$top/t/$s.c" "$tmp/harness.o" "$tmp/refuse.o" $libs -o "$tmp/$s" || { status=1; continue; }
   fi
   if [ "${VALGRIND:-0}" = 1 ]; then
     HARNESS_TIME_SCALE=10 valgrind -q --leak-check=full --errors-for-leak-kinds=definite \

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/watcher_priority.c - ev(3) "WATCHER PRIORITY MODELS" and the order of one iteration:
  * pending order (highest priority first, last queued first within a priority, a feed during
  * the pass restarts the scan at the top), clamping at start, and the order of the watcher
- * types inside one iteration (SEMANTICS.md sections 3, 4, 12).  The idle lock-out model is
+ * types inside one iteration (doc/semantics.md §4, §5, §14).  The idle lock-out model is
  * in t/ev_idle.c. */
 #include "harness.h"
 

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/watcher_states.c - ev(3) "WATCHER STATES": initialised, started/active, pending,
  * stopped, and the transitions between them.  The state at the moment callbacks are about
  * to run is observed through ev_set_invoke_pending_cb. */
 #include "harness.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -306,6 +308,74 @@ watcher_states__stop_of_an_inactive_watcher_does_nothing (void **state)
   expect_trace ("never");
 }
 
+/* Stopping a watcher that is neither active nor pending, and ev_clear_pending of a watcher
+ * that is not pending, read nothing but the watcher: not even the loop pointer is used, so a
+ * watcher may be stopped after its loop is gone (C++ destructors do) or with no loop at all.
+ * (An earlier libev-ng's ev_io_stop read the loop and crashed.)  Every watcher type. */
+static void
+stop_inactive_without_loop (void *arg)
+{
+  (void)arg;
+  struct ev_loop *none = NULL;
+  ev_io io;
+  ev_timer timer;
+  ev_periodic periodic;
+  ev_signal sig;
+  ev_child child;
+  ev_stat st;
+  ev_idle idle;
+  ev_prepare prepare;
+  ev_check check;
+  ev_embed embed;
+  ev_fork fork_w;
+  ev_cleanup cleanup;
+  ev_async async;
+  ev_io_init (&io, NULL, 0, EV_READ);
+  ev_timer_init (&timer, NULL, 1., 0.);
+  ev_periodic_init (&periodic, NULL, 0., 1., NULL);
+  ev_signal_init (&sig, NULL, SIGUSR1);
+  ev_child_init (&child, NULL, 0, 0);
+  ev_stat_init (&st, NULL, "/", 0.);
+  ev_idle_init (&idle, NULL);
+  ev_prepare_init (&prepare, NULL);
+  ev_check_init (&check, NULL);
+  ev_embed_init (&embed, NULL, NULL);
+  ev_fork_init (&fork_w, NULL);
+  ev_cleanup_init (&cleanup, NULL);
+  ev_async_init (&async, NULL);
+  void *all[] = { &io, &timer, &periodic, &sig, &child, &st, &idle, &prepare, &check, &embed, &fork_w, &cleanup, &async };
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
+    if (ev_clear_pending (none, all[i]) != 0)
+      _exit (2);
+  ev_io_stop (none, &io);
+  ev_timer_stop (none, &timer);
+  ev_periodic_stop (none, &periodic);
+  ev_signal_stop (none, &sig);
+  ev_child_stop (none, &child);
+  ev_stat_stop (none, &st);
+  ev_idle_stop (none, &idle);
+  ev_prepare_stop (none, &prepare);
+  ev_check_stop (none, &check);
+  ev_embed_stop (none, &embed);
+  ev_fork_stop (none, &fork_w);
+  ev_cleanup_stop (none, &cleanup);
+  ev_async_stop (none, &async);
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i)
+    if (ev_is_active (all[i]) || ev_is_pending (all[i]))
+      _exit (3);
+  _exit (0);
+}
+
+static void
+watcher_states__stop_of_an_inactive_watcher_never_reads_the_loop (void **state)
+{
+  (void)state;
+  struct harness_child c;
+  harness_child_run (stop_inactive_without_loop, NULL, 10, &c);
+  if (!c.exited || c.status != 0)
+    fail_msg ("child: %s %d: %s", c.exited ? "exit status" : "signal", c.exited ? c.status : c.signo, c.err);
+}
+
 static int restarts;
 
 static void
@@ -367,6 +437,7 @@ main (void)
     loop_test (watcher_states__watcher_may_free_itself_in_its_callback),
     loop_test (watcher_states__start_of_an_active_watcher_does_nothing),
     loop_test (watcher_states__stop_of_an_inactive_watcher_does_nothing),
+    plain_test (watcher_states__stop_of_an_inactive_watcher_never_reads_the_loop),
     loop_test (watcher_states__timer_may_restart_itself_in_its_callback),
     loop_test (watcher_states__stopped_watcher_can_move_in_memory),
   };

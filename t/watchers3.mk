@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/watchers3.mk - fragment of Makefile.am: the cmocka suites of the remaining ev(3) watcher
 # sections (ev_periodic, ev_signal, ev_child, ev_stat, ev_embed, ev_fork, ev_cleanup, ev_async,
 # OTHER FUNCTIONS), the ev_async thread test, and `make check-tsan`.

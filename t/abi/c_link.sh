@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # t/abi/c_link.sh - a C program links against libev with the C driver alone
 # (no -lstdc++), shared and static (also fully -static), and runs.
 # A sanitizer build links its runtime into everything: nothing to learn here.

@@ -1,7 +1,9 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/abi/local.mk - fragment of Makefile.am: the build guards the ABI
-# (STYLE.md §2 item 12): header cleanliness, no C++ runtime, exported
+#: header cleanliness, no C++ runtime, exported
 # symbols, C-only linking (shared, static), and the check-abi contract.
 T_ABI = t/abi/header_warnings.sh t/abi/no_cxx_runtime.sh t/abi/exported_symbols.sh \
-	t/abi/c_link.sh t/abi/check_abi.sh
+	t/abi/c_link.sh t/abi/check_abi.sh t/abi/abidiff.sh t/abi/symbols_file.sh t/abi/header_facts.sh
 TESTS += $(T_ABI)
-EXTRA_DIST += $(T_ABI) t/abi/use_all.c t/abi/exported-symbols.txt t/abi/event-symbols.txt
+EXTRA_DIST += $(T_ABI) t/abi/use_all.c t/abi/use_all_cxx.cc t/abi/exported-symbols.txt t/abi/event-symbols.txt \
+	t/abi/extension-symbols.txt t/abi/header_facts.c t/abi/header-facts.expected

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # t/abi/no_cxx_runtime.sh - DESIGN.md promise 2: the C++ core needs no C++
 # runtime.  No NEEDED libstdc++/libgcc_s; no undefined C++ symbols (_Z*,
 # __gxx_*, __cxa_* other than glibc's __cxa_finalize/__cxa_atexit, no

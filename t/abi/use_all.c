@@ -1,10 +1,22 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* t/abi/use_all.c - a C client of the whole ev.h API.
  *
- * Built by the scripts in t/abi: (1) in every C and C++ dialect with -Wall -Wextra
+ * Built by the scripts in t/abi: (1) with gcc and clang in every C (c89 ...
+ * gnu2x) and C++ (c++98 ... c++23) dialect with -Wall -Wextra -Wpedantic
  * -Wstrict-aliasing=2 -Werror (the header must be warning-free, where
  * libev's own gives type-punning warnings); (2) linked with the C driver
  * alone against the shared and the static library (no C++ runtime may be
  * needed).  When run it exercises a short loop and exits 0 on success. */
+
+/* The strict ISO modes (-std=c89, c99, ...) define __STRICT_ANSI__, and
+ * then a C library may hide everything POSIX; this program needs pipe (),
+ * close () and SIGUSR1.  Asking for POSIX here (and only here, the gnu*
+ * modes see the C library's defaults) keeps the test about ev.h, which
+ * itself needs no feature macro. */
+#if defined __STRICT_ANSI__ && !defined _POSIX_C_SOURCE
+# define _POSIX_C_SOURCE 200112L
+#endif
+
 #include <ev.h>
 
 #include <stdio.h>

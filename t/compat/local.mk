@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/compat/local.mk - fragment of Makefile.am: `make check-compat`, the differential suite.
 #
 # t/compat/run builds every scenario of t/compat/scenarios/ against Debian's libev 4.33

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/dropin/checks.sh - strict checks of workload results (sourced by t/dropin/run).
 # Each check compares against numbers computed here (request counts, file
 # sizes, the bytes of the files served), never against a previous output.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # t/dropin/lib.sh - process, port and /proc helpers of the drop-in check
 # (sourced by t/dropin/run; bash only).

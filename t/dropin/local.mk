@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # t/dropin/local.mk - fragment of Makefile.am: `make check-dropin`, the binary drop-in
 # with real programs.
 #

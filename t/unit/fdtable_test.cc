@@ -1,7 +1,8 @@
-// t/unit/fdtable_test.cc - white-box tests of core/fdtable.h: table growth
+// SPDX-License-Identifier: BSD-2-Clause
+// t/unit/fdtable_test.cc - white-box tests of base/fdtable.h: table growth
 // and the change queue (ev(3) ev_io; "no system call for a start/stop pair
 // inside one iteration" rests on the queue coalescing changes per fd).
-#include "core/fdtable.h"
+#include "base/fdtable.h"
 
 extern "C" {
 #include <setjmp.h>
@@ -84,5 +85,5 @@ int main(void)
       cmocka_unit_test(fdtable__reserve_keeps_entries_across_every_growth_step),
       cmocka_unit_test(fdtable__change_queues_each_fd_once_and_collects_flags),
   };
-  return cmocka_run_group_tests_name("core/fdtable.h", tests, nullptr, nullptr);
+  return cmocka_run_group_tests_name("base/fdtable.h", tests, nullptr, nullptr);
 }

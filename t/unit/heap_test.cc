@@ -1,9 +1,10 @@
-// t/unit/heap_test.cc - white-box tests of core/heap.h, the 4-ary timer heap
-// (ev(3) ALGORITHMIC COMPLEXITIES; the equal-deadline order of SEMANTICS.md §4).
+// SPDX-License-Identifier: BSD-2-Clause
+// t/unit/heap_test.cc - white-box tests of base/heap.h, the 4-ary timer heap
+// (ev(3) ALGORITHMIC COMPLEXITIES; the equal-deadline order of doc/semantics.md §6).
 //
 // Randomised insert/remove/update sequences against a reference model (a
 // plain list of live entries), with heap::verify() after every step.
-#include "core/heap.h"
+#include "base/heap.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -192,6 +193,38 @@ void heap__children_groups_are_cache_line_aligned(void **)
   m.h.release();
 }
 
+// The gate: closed, fast_insert_ok() is false whatever the room, while
+// insert() still works and growing keeps the gate closed; open, it says
+// exactly whether insert_with_room() may be used.
+void heap__closed_gate_sends_every_insert_to_the_slow_path(void **)
+{
+  static model m;
+  m.init();
+  assert_false(m.h.fast_insert_ok());  // nothing allocated yet
+  m.insert(0, 1.);
+  assert_true(m.h.fast_insert_ok());
+  m.h.close_gate();
+  assert_true(m.h.allocated() >= 16);
+  for (int i = 1; i < 100; ++i) {  // grows several times
+    assert_false(m.h.fast_insert_ok());
+    m.insert(i, static_cast<ev_tstamp>(i % 7));
+  }
+  assert_true(m.h.allocated() >= heap::kHeap0 + 100);
+  assert_false(m.h.fast_insert_ok());
+  assert_int_equal(m.h.verify(), 0);
+  m.check();
+  m.h.release();
+
+  // a gate closed before the first insert
+  m.init();
+  m.h.close_gate();
+  assert_false(m.h.fast_insert_ok());
+  m.insert(0, 2.);
+  assert_false(m.h.fast_insert_ok());
+  assert_int_equal(m.h.verify(), 0);
+  m.h.release();
+}
+
 }  // namespace
 
 int main(void)
@@ -203,6 +236,7 @@ int main(void)
       cmocka_unit_test(heap__extracting_everything_is_sorted),
       cmocka_unit_test(heap__bottom_up_root_removal_equals_top_down),
       cmocka_unit_test(heap__children_groups_are_cache_line_aligned),
+      cmocka_unit_test(heap__closed_gate_sends_every_insert_to_the_slow_path),
   };
-  return cmocka_run_group_tests_name("core/heap.h", tests, nullptr, nullptr);
+  return cmocka_run_group_tests_name("base/heap.h", tests, nullptr, nullptr);
 }

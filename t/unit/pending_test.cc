@@ -1,6 +1,8 @@
-// t/unit/pending_test.cc - white-box tests of core/pending.h, the pending
-// queues (ev(3) WATCHER PRIORITY MODELS; SEMANTICS.md §4).
-#include "core/pending.h"
+// SPDX-License-Identifier: BSD-2-Clause
+// t/unit/pending_test.cc - white-box tests of the pending queues,
+// base/slot_queue.h and the batches of base/pending.h (ev(3) WATCHER PRIORITY
+// MODELS; doc/semantics.md §5).
+#include "base/pending.h"
 
 extern "C" {
 #include <setjmp.h>
@@ -31,7 +33,7 @@ drained drain(pending_queues &q)
     d.order[d.n] = w;
     d.revents[d.n++] = revents;
   });
-  assert_int_equal(q.mask, 0);
+  assert_int_equal(q.slots.mask, 0);
   return d;
 }
 
@@ -69,7 +71,7 @@ void pending__higher_priority_first_and_mask_tracks_levels(void **)
   q.feed(&lo, 1);
   q.feed(&hi, 1);
   q.feed(&mid, 1);
-  assert_int_equal(q.mask, (1u << 0) | (1u << 2) | (1u << 4));
+  assert_int_equal(q.slots.mask, (1u << 0) | (1u << 2) | (1u << 4));
   drained d = drain(q);
   assert_ptr_equal(d.order[0], &hi);
   assert_ptr_equal(d.order[1], &mid);
@@ -93,7 +95,7 @@ void pending__feeding_twice_ors_revents(void **)
 void pending__clear_leaves_a_dummy_slot(void **)
 {
   pending_queues q = {};
-  q.dummy.cb = noop;
+  q.slots.dummy.cb = noop;
   ev_watcher a = make(1), b = make(1);
   q.feed(&a, EV_TIMER);
   q.feed(&b, EV_TIMER);
@@ -104,12 +106,12 @@ void pending__clear_leaves_a_dummy_slot(void **)
   drained d = drain(q);
   assert_int_equal(d.n, 2);
   assert_ptr_equal(d.order[0], &b);
-  assert_ptr_equal(d.order[1], &q.dummy);
+  assert_ptr_equal(d.order[1], &q.slots.dummy);
   q.release();
 }
 
 // A callback that queues a higher priority: the scan restarts at the top
-// (SEMANTICS.md §4: C feeding D (prio 0) and E (prio 2) gives C, E, D, B, A).
+// (doc/semantics.md §5: C feeding D (prio 0) and E (prio 2) gives C, E, D, B, A).
 void pending__feeding_a_higher_level_restarts_the_scan(void **)
 {
   static pending_queues q = {};
@@ -143,7 +145,7 @@ void pending__batch_looks_exactly_like_queued_slots(void **)
   q.feed(&before, 1);
   q.feed_batch(ws, 3, EV_PREPARE);
   assert_int_equal(q.nvb, 1);                   // virtual
-  assert_int_equal(q.level[2].count, 1);        // nothing written
+  assert_int_equal(q.slots.level[2].count, 1);        // nothing written
   assert_int_equal(a.pending, 2);
   assert_int_equal(b.pending, 3);
   assert_int_equal(c.pending, 4);
@@ -166,7 +168,7 @@ void pending__batch_is_settled_by_clear_and_feed(void **)
   static pending_queues q = {};
   static ev_watcher a = make(0), b = make(0), c = make(0), x = make(0), hi = make(1);
   static W ws[] = {&a, &b, &c};
-  q.dummy.cb = noop;
+  q.slots.dummy.cb = noop;
   q.feed_batch(ws, 3, EV_CHECK);
   W order[8];
   int n = 0;
@@ -175,13 +177,13 @@ void pending__batch_is_settled_by_clear_and_feed(void **)
     if (w == &c) {
       assert_int_equal(q.clear(&a), EV_CHECK);  // settles: a's slot becomes the dummy
       assert_int_equal(q.nvb, 0);
-      assert_int_equal(q.level[2].count, 2);
-      assert_ptr_equal(q.level[2].data[1].w, &b);
+      assert_int_equal(q.slots.level[2].count, 2);
+      assert_ptr_equal(q.slots.level[2].data[1].w, &b);
       q.feed(&x, 1);   // same level, on top: runs next
       q.feed(&hi, 1);  // higher: runs before x
     }
   });
-  const W expected[] = {&c, &hi, &x, &b, &q.dummy};
+  const W expected[] = {&c, &hi, &x, &b, &q.slots.dummy};
   assert_int_equal(n, 5);
   assert_memory_equal(order, expected, sizeof expected);
   q.release();
@@ -256,7 +258,7 @@ void pending__batch_queued_during_a_batch_runs_first(void **)
   assert_int_equal(n, 6);
   assert_memory_equal(order, expected, sizeof expected);
   assert_int_equal(q.count(), 0);
-  assert_int_equal(q.mask, 0);
+  assert_int_equal(q.slots.mask, 0);
   q.release();
 }
 
@@ -293,9 +295,35 @@ void pending__out_of_range_priority_is_clamped(void **)
   ev_watcher w = make(9), v = make(-9);
   q.feed(&w, 1);
   q.feed(&v, 1);
-  assert_int_equal(q.mask, (1u << 4) | 1u);
+  assert_int_equal(q.slots.mask, (1u << 4) | 1u);
   assert_int_equal(q.clear(&w), 1);
   assert_int_equal(q.clear(&v), 1);
+  q.release();
+}
+
+// The level hook (loop metrics time a pass per level with it) is told each
+// time the pass turns to a level, before that level's callbacks: again
+// after a callback queued a higher one, once per virtual batch.
+void pending__enter_hook_announces_each_level_before_its_callbacks(void **)
+{
+  static pending_queues q = {};
+  static ev_watcher a = make(0), c = make(0), e = make(2), x = make(1), y = make(1);
+  static W batch[] = {&x, &y};
+  q.feed(&a, 1);
+  q.feed(&c, 1);
+  q.feed_batch(batch, 2, 1);
+  char trace[32];
+  int n = 0;
+  q.invoke_all(
+      [&](W w, int) {
+        trace[n++] = w == &a ? 'a' : w == &c ? 'c' : w == &e ? 'e' : w == &x ? 'x' : 'y';
+        if (w == &c)
+          q.feed(&e, 1);
+      },
+      [&](int p) { trace[n++] = static_cast<char>('0' + p); });
+  trace[n] = 0;
+  // levels are 0-based: priority 1 is level 3, priority 2 level 4
+  assert_string_equal(trace, "3yx2c4e2a");
   q.release();
 }
 
@@ -315,6 +343,7 @@ int main(void)
       cmocka_unit_test(pending__batch_queued_during_a_batch_runs_first),
       cmocka_unit_test(pending__nested_pass_leaving_early_takes_entries_once),
       cmocka_unit_test(pending__out_of_range_priority_is_clamped),
+      cmocka_unit_test(pending__enter_hook_announces_each_level_before_its_callbacks),
   };
-  return cmocka_run_group_tests_name("core/pending.h", tests, nullptr, nullptr);
+  return cmocka_run_group_tests_name("base/pending.h", tests, nullptr, nullptr);
 }

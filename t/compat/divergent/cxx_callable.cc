@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ev++.h: the documented API that does not compile against libev 4.33.
 // libev-ng: calling a watcher object (w (), w (revents)) invokes its callback;
 //   w.set (&object) accepts any callable class object: lambdas, const call operators.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* An io watcher started on a descriptor that is not open.
  * libev-ng: on every backend the watcher is stopped and invoked with
  *   EV_ERROR | EV_READ | EV_WRITE (ev(3), DIFFERENCES FROM LIBEV 4.33).

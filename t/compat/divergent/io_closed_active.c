@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A descriptor closed while its io watcher is active (and registered with the kernel).
  * libev-ng: the watcher is stopped and invoked with EV_ERROR | EV_READ | EV_WRITE on
  *   every backend; with epoll when the loop next wakes up.

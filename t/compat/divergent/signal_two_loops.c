@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Starting a watcher for a signal another loop is watching.
  * libev-ng: a usage error naming the call and the signal, then abort.
  * libev 4.33: an assertion failure (source location, libev's text), then abort. */

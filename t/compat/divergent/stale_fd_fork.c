@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* epoll reports events for a registration that belongs to a file the program already
  * closed (its number was reused, but a duplicate keeps the old file open, so the kernel
  * keeps the old registration).

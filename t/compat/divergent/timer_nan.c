@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A timer whose timeout is NaN.
  * libev-ng: a usage error at ev_timer_start, then abort.
  * libev 4.33: accepts it; the NaN timer never fires and, at the top of the heap, keeps

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Usage errors both libraries abort on, with different messages: each misuse runs in a
  * forked child whose first stderr line and end are printed.
  * libev-ng: "libev-ng: usage error in CALL (ARG = VALUE): "libev: MESSAGE"" + SIGABRT.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_set_allocator: the library obtains its memory through the installed allocator
  * (realloc contract, size 0 frees), and a loop with watchers of every kind gives all of it
  * back when destroyed. Counts are not printed: how often a library allocates is its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_async: sends coalesce into one callback, ev_async_pending from send until the loop
  * processes it, several async watchers run in start order, a send to a stopped watcher is
  * lost when it is started (start resets `sent`), EV_ASYNC revents, the raw `sent` field. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_async from other threads: four threads send 2000 times each while the loop runs;
  * every increment made before a send is seen by a callback (no lost wakeup), sends
  * coalesce (fewer callbacks than sends); a loop blocked with nothing but the async

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The backend sets: supported 0x87 (select, poll, epoll, io_uring), recommended 0x07, the
  * embeddable ones among them; a loop restricted to io_uring can be created, one restricted
  * to Linux AIO (not built into Debian's libev) cannot. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_child in the default loop: a pid-specific watcher, an any-pid (0) watcher, a watcher
  * for a child that never changes state; rpid/rstatus, EV_CHILD, the priority forced to
  * EV_MAXPRI, the watcher stays active after the child exited; a child killed by a signal.

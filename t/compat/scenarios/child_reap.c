@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The default loop reaps every child, watched or not (its SIGCHLD handler is installed
  * when the loop is created); a child watcher started after the child already exited still
  * gets the status, if it is started before the loop runs. */

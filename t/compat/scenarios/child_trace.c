@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_child with trace: a stopped and a continued child are reported only to watchers that
  * set trace, the final exit to all. */
 #include "scenario.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // C++ exceptions thrown by callbacks propagate out of ev_run; the thrower is no longer
 // pending, the rest of the pass stays queued and runs at the start of the next ev_run;
 // ev_depth is not decremented by the exception (libev quirk); the loop stays usable.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ev++.h loops: dynamic_loop, loop_ref (copies, comparison, conversion to the C type),
 // run/break_loop/depth/iteration/ref/unref/now/backend, the five once() flavours,
 // feed_fd_event, the global functions, bad_loop for a backend that does not exist.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ev++.h for the other watcher kinds: sig, child (default loop), async (send,
 // async_pending), stat (update), fork (post_fork in a child), embed (set_embed, sweep),
 // prepare; the default loop through ev::default_loop and get_default_loop.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ev++.h timers and periodics: timer start (after, repeat), again, remaining, repeating
 // callbacks stopping themselves; periodic set/start (at, interval), again; priorities
 // through the C field; ev::TIMER/ev::PERIODIC revents.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_embed: an epoll loop embedded into a loop of each backend. With a NULL callback the
  * outer loop sweeps the inner one itself (the inner io callback runs from the outer
  * ev_run); with a callback it gets EV_EMBED and sweeps with ev_embed_sweep; an active

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libevent emulation with several bases: event_base_new makes new loops, event_set binds
  * to the current base (the one of event_init), event_base_set moves an event,
  * event_base_loop/dispatch/loopexit per base, event_base_free. */

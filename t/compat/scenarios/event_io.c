@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libevent emulation: io events on a pipe without and with EV_PERSIST, EV_READ|EV_WRITE,
  * event_del, event_pending for io, a timeout on an io event (EV_TIMEOUT when the fd stays
  * quiet), the EVENT_FD macro, event_get_callback. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libevent emulation: event_get_version/event_get_method, event_loopexit (with a
  * timeval and NULL), event_once and event_base_once, event_active, signal_set/add,
  * the priority functions (accepted, no effect). */

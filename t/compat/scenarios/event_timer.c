@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libevent emulation (event.h): event_init returns the default loop, evtimer_set/add,
  * the ev_flags values libev stores (0x80 after event_set, 0x89 while a timeout is added,
  * 0x80 again in the callback), the callback arguments, event_pending with and without a

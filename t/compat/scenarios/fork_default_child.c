@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The default loop across fork: the child calls ev_default_fork (libev 3 name of
  * ev_loop_fork on the default loop), forks a grandchild and collects it with an ev_child
  * watcher (the SIGCHLD machinery works in the child); the parent collects the child the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Fork: a child that uses the loop without ev_loop_fork gets no fork callback; after
  * ev_loop_fork the next iteration runs the fork watchers (before prepare) and the loop
  * works in the child (io on a new pipe); EVFLAG_FORKCHECK detects the fork by itself; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The idle rule: idle watchers run only when nothing of their priority or above is
  * pending; only the highest priority level that has idle watchers runs them (idles at 1
  * lock out idles at 0); a pending priority -1 watcher does not block a priority 0 idle, a

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* An fd number closed and reused for another file: after ev_io_set (which marks the fd
- * as possibly new with EV__IOFDSET) the watcher gets events from the new file; restarted
- * without ev_io_set, epoll still holds the old registration and reports nothing (the
- * manual's "special problem of disappearing file descriptors"), select and poll do. */
+ * as possibly new with EV__IOFDSET) the watcher gets events from the new file (the manual's
+ * "special problem of disappearing file descriptors").  Restarted without ev_io_set, libev
+ * 4.33 loses them under epoll: that case is divergent/io_fd_reuse_no_set.c. */
 #include "scenario.h"
 
 static void
@@ -14,19 +15,10 @@ cb (struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static void
-timeout_cb (struct ev_loop *loop, ev_timer *w, int revents)
-{
-  (void)w;
-  T ("timeout revents=0x%x", revents);
-  ev_break (loop, EVBREAK_ONE);
-}
-
-static void
 scenario (void)
 {
   struct ev_loop *loop = sc_loop_new (0);
   ev_io w;
-  ev_timer t;
   int p[2], q[2], fd;
 
   SC_REQUIRE (pipe (p) == 0);
@@ -48,20 +40,6 @@ scenario (void)
   ev_run (loop, 0);
 
   ev_io_stop (loop, &w);
-  close (q[0]);
-  close (q[1]);
-
-  SC_REQUIRE (pipe (q) == 0);
-  SC_REQUIRE (q[0] == fd);
-  SC_REQUIRE (write (q[1], "m", 1) == 1);
-  ev_io_start (loop, &w);
-  ev_timer_init (&t, timeout_cb, 0.05, 0.);
-  ev_timer_start (loop, &t);
-  T ("-- reused again, restarted without ev_io_set");
-  ev_run (loop, 0);
-  STATE ("io", &w);
-  ev_io_stop (loop, &w);
-  ev_timer_stop (loop, &t);
   close (q[0]);
   close (q[1]);
   ev_loop_destroy (loop);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_feed_fd_event feeds every watcher on the fd with revents & its mask; a watcher that
  * asked for none of the bits is not fed; ev_feed_event on an io watcher is not masked. */
 #include "scenario.h"

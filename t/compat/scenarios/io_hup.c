@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Hang-ups: a pipe whose writer closed is readable (read gives 0); a pipe whose reader
  * closed is writable (write fails with EPIPE); a socketpair after shutdown. HUP/ERR count
  * as readable and writable, masked by what the watcher asked for. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* 100 pipes: every ready fd is reported once per iteration, none twice, none lost, also
  * after the watcher set changes between iterations (order across fds is the kernel's, so
  * only counts are printed). */

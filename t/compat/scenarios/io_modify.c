@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Changing what an io watcher waits for: stop/ev_io_modify/start, ev_io_set to another
  * fd, a zero event mask (accepted, active, never invoked), a watcher restarted on the same
  * fd with other events. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_io on pipes and a socketpair: read and write readiness, revents = ready & requested,
  * several watchers on one fd (start order, each gets only its own bits), a READ|WRITE
  * watcher gets the union. */

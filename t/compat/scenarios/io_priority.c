@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Priorities of io and timer watchers that become ready in the same iteration: the pass
  * runs them from priority 2 down to -2, within a priority timers before io. */
 #include "scenario.h"

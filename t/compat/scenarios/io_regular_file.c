@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Regular files and /dev/null are always ready (epoll cannot watch them: libev treats
  * them as permanently ready), for reading and writing, every iteration. */
 #include "scenario.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Callbacks that change other io watchers of the same pass: stopping a pending watcher
  * cancels its invocation; starting a new watcher on a ready fd in a callback does not make
  * it run in the same pass; a watcher stopping and restarting itself. */

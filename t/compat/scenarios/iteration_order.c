@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Everything due in one iteration at one priority: prepare (before the poll), then check,
  * idle (only if nothing else is pending: not here), periodic, timer, io; the next iteration
  * only prepare, check, idle. */

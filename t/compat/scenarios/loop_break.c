@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_break: ONE ends the innermost ev_run, ALL every nested one, CANCEL undoes a break
  * requested in the same pass; breaking outside ev_run has no effect; a break in a
  * prepare callback leaves before the poll (iteration counter unchanged); the rest of the

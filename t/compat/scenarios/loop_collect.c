@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* io and timeout collect intervals: events are still delivered, in the same order. */
 #include "scenario.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The libev 3 names (EV_COMPAT3, on by default): ev_loop, ev_unloop, ev_loop_count,
  * ev_loop_depth, ev_loop_verify, EVLOOP_NONBLOCK/ONESHOT, EVUNLOOP_*, EV_TIMEOUT. */
 #include "scenario.h"

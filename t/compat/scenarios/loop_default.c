@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The default loop: created once, later flags ignored, ev_is_default_loop,
  * ev_default_loop_ptr (read by EV_DEFAULT_UC), destroying it and creating a new one. */
 #include "scenario.h"

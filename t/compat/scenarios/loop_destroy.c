@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_loop_destroy: runs the cleanup watchers in a normal invocation pass, which also
- * runs every other pending watcher; watchers are not stopped by it. Cleanup watchers
- * hold no reference; their raw active index. */
+ * runs every other pending watcher; watchers are not stopped by it before that. Cleanup
+ * watchers hold no reference; their raw active index.  (What the watchers look like after
+ * the loop is gone is divergent/loop_destroy_watchers.c.) */
 #include "scenario.h"
 
 static ev_timer timer;
@@ -56,5 +58,5 @@ scenario (void)
   ev_feed_event (loop, &hi, EV_IDLE);
   T ("destroying");
   ev_loop_destroy (loop);
-  T ("destroyed; timer active field still set %d", B (ev_is_active (&timer)));
+  T ("destroyed");
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Loop creation flags: LIBEV_FLAGS replaces the flags unless EVFLAG_NOENV; a backend
  * that does not exist gives NULL; no backend bit means the recommended set; the global
  * functions about versions and backends (select|poll|epoll bits only: which other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_set_userdata/ev_userdata, ev_set_invoke_pending_cb (also used by ev_loop_destroy),
  * ev_set_loop_release_cb: exactly one release/acquire pair per iteration; ev_verify;
  * ev_set_syserr_cb (not called in normal operation). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Leaving a callback with longjmp: ev_depth is not decremented (it stays 1), the watcher
  * that jumped is no longer pending, the rest of the pass stays queued and runs at the
  * start of the next ev_run, and the loop keeps working. */

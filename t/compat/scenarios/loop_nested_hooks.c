@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Prepare, check and idle watchers are queued a whole array at a time (libev-ng keeps
  * such a batch unwritten while it is invoked).  A nested ev_run from one of their
  * callbacks queues the same watchers again while the outer batch is half done: the

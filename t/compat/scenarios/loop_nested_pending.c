@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A nested ev_run inside a callback first invokes what is still pending from the outer
  * pass (at depth 2), so the outer pass has nothing left when the callback returns;
  * ev_invoke_pending called from a callback does the same without a new iteration. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The reference count: ev_run returns it (an int, not a bool), ev_ref/ev_unref change it,
  * an unreferenced timer does not keep ev_run alive. */
 #include "scenario.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_run on an empty loop and with one timer: return values, ev_iteration deltas,
  * ev_depth, ev_pending_count, and the EVRUN_NOWAIT / EVRUN_ONCE modes. */
 #include "scenario.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_suspend/ev_resume shift timers by the suspended time; ev_now_update; ev_now is frozen
  * inside callbacks; ev_time and ev_sleep. Times themselves are never printed: only
  * comparisons that hold whatever the machine's speed. */

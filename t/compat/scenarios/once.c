@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_once: timeout only (fd < 0), io only (timeout < 0), io not ready so the timeout
  * wins, io and timeout in the same iteration (the union EV_READ|EV_TIMER), the argument,
  * and the reference it holds until it fired. */

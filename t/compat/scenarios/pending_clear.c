@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_clear_pending returns the accumulated revents and leaves a dummy slot that
  * ev_pending_count still counts; *_stop clears pending (also of a never-started, only fed
  * watcher); ev_invoke calls synchronously and leaves pending state alone. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The pending queue: LIFO within a priority, highest priority first, feeding during a
  * pass restarts at the top, feeding twice ORs the revents (one call), raw pending slots. */
 #include "scenario.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_periodic in its three modes: absolute (fires once, stopped before the callback,
  * `at` kept), interval (at = next multiple of the interval after now, offset honoured),
  * reschedule callback (called at start, at every expiry and by ev_periodic_again).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Periodics against timers and each other: expired periodics are queued after timers, so
  * at equal priority they run before them; several expired periodics run earliest first,
  * equal ones in heap order; the raw heap indices. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_prepare and ev_check: prepare runs in its own pass before the poll (together with
  * anything else pending), check right after the poll before everything else of its
  * priority; several of each in array order; a check that starts a prepare; watchers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* scenario.h - the shared frame of every differential scenario (t/compat/run).
  *
  * A scenario is one small program that drives libev through some situation and prints a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_signal: several watchers per signal run in start order, repeated signals before the
  * loop looks coalesce into one call, EV_SIGNAL revents, stopping one watcher, a signal
  * raised in a callback arrives in a later iteration, the handler is installed on start and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A signal sent by another process (a forked child that kill()s its parent) wakes a
  * blocked loop; priorities of signal watchers; the child is reaped by the test. */
 #include "scenario.h"

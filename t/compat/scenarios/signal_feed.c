@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_feed_signal (ignored when no loop watches the signal) and ev_feed_signal_event
  * (pending at once, ignored for a loop that does not own the signal); a signal moves to
  * another loop once its last watcher stopped; two loops with different signals. */

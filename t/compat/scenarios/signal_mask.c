@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The signal mask (libev 4.33 quirks): by default starting a watcher leaves the mask
  * alone; EVFLAG_NOSIGMASK (inverted test) unblocks the signal; EVFLAG_SIGNALFD blocks it
  * while watched and unblocks it on stop even if it was blocked before, and delivers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Different signals that arrive before the same iteration: the order in which their
  * watchers run (all at the same priority). libev 4.33 runs the lower signal number first:
  * USR1 (10) before USR2 (12) before ALRM (14), whatever order they were raised in, with

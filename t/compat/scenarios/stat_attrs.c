@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_stat_stat refreshes attr synchronously, also on a watcher never started; lstat
  * semantics (a symlink's own attributes); start takes a first snapshot, so only later
  * changes are reported; a change that restores the attributes before the loop looks is

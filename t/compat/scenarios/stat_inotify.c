@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_stat with inotify: a path that does not exist yet (watched through its parent
  * directory), its creation, growth, a chmod and its deletion, each reported once with
  * prev/attr; the wd field; the reference an ev_stat holds. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_stat without inotify (EVFLAG_NOINOTIFY): changes are found by the polling timer; a
  * small interval is raised to the minimum (written back to the field); wd
  * stays -2; the polling timer holds no reference. */

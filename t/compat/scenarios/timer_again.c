@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_timer_again: clears pending; active and non-repeating => stopped; repeating =>
  * restarted with `repeat` (started if inactive); inactive and non-repeating => nothing.
  * The "again" idiom for an activity timeout. */

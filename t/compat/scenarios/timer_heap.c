@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The timer heap under load: 300 timers with pseudo-random delays from a few distinct
  * values (many ties), a pseudo-random third stopped and some restarted before the loop
  * runs; the firing order (including the order among equal deadlines, which follows libev's

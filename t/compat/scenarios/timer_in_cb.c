@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Timers managed from callbacks: a callback starting a new zero timer (it runs in the
  * next iteration, not in this pass), restarting itself with ev_timer_set, and stopping a
  * pending timer of the same pass. */

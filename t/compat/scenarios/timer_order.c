@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Timer expiry order: earliest deadline first; equal deadlines in libev's 4-heap order
  * (six timers started T0..T5 with one delay run T0 T5 T4 T3 T2 T1); the raw heap indices
  * in `active`; a timer stopped in a callback of the same pass does not run. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The `at` field and ev_timer_remaining: inactive => the delay; stop leaves the remaining
  * time, so restarting without ev_timer_set continues with the rest, and an expired timer
  * restarted fires at once; after <= 0 fires in the first iteration; negative delays keep

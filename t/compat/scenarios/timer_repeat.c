@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Repeating timers: active inside their callback (non-repeating ones are not), changing
  * `repeat` from the callback, stopping from the callback; after a long callback no
  * catch-up burst (at most one call per iteration). */

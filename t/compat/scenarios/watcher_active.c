@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The raw `active` values libev stores, for every watcher kind: io/signal/child/stat/embed
  * 1; timers and periodics their heap index (4-ary heap rooted at 3); idle the index within
  * its priority; prepare/check/fork/cleanup/async their array index; what stopping a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ev_init writes only active/pending/priority/cb; data is never touched; ev_set_cb and
  * ev_cb; a callback changed while pending is the one invoked; the union ev_any_watcher. */
 #include "scenario.h"

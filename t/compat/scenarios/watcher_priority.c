@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Priorities: clamped to [-2, 2] by every start (written back, kept after stop);
  * ev_priority reads the raw field; EV_MINPRI/EV_MAXPRI; an io, a timer and a check
  * watcher of different priorities in one iteration. */

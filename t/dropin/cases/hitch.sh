@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # t/dropin/cases/hitch.sh - hitch, a TLS terminator: a main process and 2
 # worker processes that accept TLS connections (ALPN h2) and relay the

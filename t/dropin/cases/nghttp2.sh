@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # t/dropin/cases/nghttp2.sh - nghttpd (nghttp2-server), h2load and nghttp
 # (nghttp2-client): an HTTP/2 server with 2 worker threads (one libev loop

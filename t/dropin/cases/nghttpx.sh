@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # t/dropin/cases/nghttpx.sh - nghttpx (nghttp2-proxy), the HTTP/2 reverse
 # proxy, in front of nghttpd. nghttpx runs a main process (signal and child

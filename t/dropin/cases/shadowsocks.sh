@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # t/dropin/cases/shadowsocks.sh - shadowsocks-libev: ss-server, and in front of
 # it ss-local (a SOCKS5 proxy) and ss-tunnel (a port forwarder). Traffic is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash
 # t/dropin/cases/sniproxy.sh - sniproxy: a TLS proxy that reads the server
 # name (SNI) of the client's TLS handshake, looks it up in a table and relays
