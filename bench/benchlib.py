@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """benchlib.py - what bench/run, bench/callgrind and bench/plot share:
 the libraries compared, the workloads (jobs), running one benchmark process
 and parsing its output, statistics and table formatting.
@@ -14,6 +15,13 @@ import time
 
 SRCDIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = "libev-4.33"
+URING = "libev-ng-uring"  # libev-ng on io_uring (bench_ev_loop: BENCH_EV_BACKEND)
+METRICS = "libev-ng-metrics"  # libev-ng with EVFLAG_NG_METRICS (BENCH_LIBEV_FLAGS)
+ON_REQUEST = (URING, METRICS)  # columns only when named in --libs
+# The floor: a hand-written epoll loop doing the same work.  A library's own
+# cost is what it spends above it; the overhead ratio compares that with
+# libev's: (x - floor) / (libev - floor), lower is better, 1.00 = libev's.
+FLOOR = "epoll"
 
 
 def note(msg):
@@ -75,6 +83,13 @@ def make_libs(builddir, ng_dir, stand_in, wanted):
         if os.path.exists(ng):
             libs.append(Lib("libev-ng", os.path.join(b, "bench-libev"), {"LD_LIBRARY_PATH": ng_dir},
                             os.path.realpath(ng)))
+            # the same library on its io_uring backend: asked for by name only
+            # (--libs libev-ng,libev-ng-uring), it is not a library of its own
+            libs.append(Lib(URING, os.path.join(b, "bench-libev"),
+                            {"LD_LIBRARY_PATH": ng_dir, "BENCH_EV_BACKEND": "128"}, os.path.realpath(ng)))
+            # and with loop metrics on, so that their cost is a paired ratio of one run
+            libs.append(Lib(METRICS, os.path.join(b, "bench-libev"),
+                            {"LD_LIBRARY_PATH": ng_dir, "BENCH_LIBEV_FLAGS": "0x20000000"}, os.path.realpath(ng)))
         else:
             warnings.append("no %s: libev-ng column left out (build it, or --stand-in)" % ng)
     libs.append(Lib("libevent", os.path.join(b, "bench-libevent")))
@@ -86,6 +101,8 @@ def make_libs(builddir, ng_dir, stand_in, wanted):
         if unknown:
             raise SystemExit("bench: unknown or unavailable libraries: %s" % ", ".join(unknown))
         libs = [l for l in libs if l.name == BASELINE or l.name in names]
+    else:
+        libs = [l for l in libs if l.name not in ON_REQUEST]
     return libs, warnings
 
 
@@ -211,6 +228,23 @@ def derived_after():
 
 
 # ---- statistics and formatting -------------------------------------------------------
+
+def overhead_ratio(v, base, floor):
+    """(v - floor) / (base - floor): a library's cost above the floor against
+    libev's; None where it means nothing (a value missing, or libev within
+    2% of the floor, where the quotient is mostly noise)"""
+    if v is None or base is None or floor is None:
+        return None
+    if base - floor <= 0.02 * abs(base):
+        return None
+    return (v - floor) / (base - floor)
+
+
+def fmt_overhead(v, base, floor):
+    """" ov 0.59" for a table cell, or "" """
+    o = overhead_ratio(v, base, floor)
+    return "" if o is None else " ov %.2f" % o
+
 
 def fmt(v):
     if v is None:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * echo_client.c - the load generator of the echo workload: a separate,
  * cheap raw-epoll process, the same for every library under test.

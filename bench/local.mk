@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # bench/local.mk - fragment of Makefile.am: the benchmarks (issue 6).
 #
 # `make bench` builds one program per implementation (never built by plain

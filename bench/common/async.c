@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* async.c - the sender thread of the async workload (see async.h) */
 #include "async.h"
 

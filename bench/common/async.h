@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * async.h - cross-thread wake-ups, shared by every library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* echo.c - server side of the echo workload (see echo.h) */
 #define _GNU_SOURCE
 #include "echo.h"

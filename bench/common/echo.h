@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * echo.h - the TCP echo workload, shared by every library.
  *

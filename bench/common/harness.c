@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * harness.c - arguments, regions, metric table, output and main() of every
  * benchmark program (see harness.h for the output format).

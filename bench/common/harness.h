@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * harness.h - what every benchmark program shares: arguments, clock, random
  * numbers, measured regions and the result lines bench/run parses.

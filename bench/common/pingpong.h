@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pingpong.h - one message bouncing over one socketpair in one loop.
  * Both ends are watched; each callback reads the byte and writes it back,

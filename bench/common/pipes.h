@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pipes.h - the classic libevent/libev benchmark, shared by every library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* sockets.c - see sockets.h */
 #define _GNU_SOURCE
 #include "sockets.h"

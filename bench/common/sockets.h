@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sockets.h - descriptors for the workloads: rings of socketpair ends, a
  * loopback listener, one-byte reads and writes that must not fail.

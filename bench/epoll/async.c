@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* async.c - the async workload (common/async.h) on the raw epoll loop:
  * an eventfd written only when the handle's flag goes from 0 to 1 */
 #include "rl.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* echo.c - the TCP echo server (common/echo.h) on the raw epoll loop */
 #include "rl.h"
 #include "common/echo.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* info.c - the raw epoll floor has no library to identify */
 #include "common/harness.h"
 

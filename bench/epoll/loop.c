@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.c - the loop-overhead workload (common/loop.h) on the raw epoll loop */
 #include "rl.h"
 #include "common/loop.h"

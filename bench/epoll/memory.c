@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* memory.c - resident memory per watcher (common/memory.h) on the raw epoll loop */
 #include "rl.h"
 #include "common/harness.h"

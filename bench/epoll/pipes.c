@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pipes.c - the classic benchmark (common/pipes.h) on the raw epoll loop.
  * Re-arm is the floor: a descriptor whose interest does not change stays
  * registered (nothing to do), and its timeout is moved in place. */

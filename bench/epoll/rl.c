@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rl.c - the raw epoll loop (see rl.h) */
 #define _GNU_SOURCE
 #include "rl.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rl.h - "raw loop": the smallest hand-written epoll loop that can run the
  * workloads, the floor every library is compared against.  It does only

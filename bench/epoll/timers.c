@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* timers.c - the timer workload (common/timers.h) on the raw epoll loop:
  * restart is stop + start, again moves the entry in place */
 #include "rl.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* async.c - the async workload (common/async.h) with libev: ev_async */
 #include "libev.h"
 #include "common/async.h"

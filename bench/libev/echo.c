@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* echo.c - the TCP echo server (common/echo.h) with libev: one ev_io per
  * connection, level-triggered reads echoed at once */
 #include "libev.h"

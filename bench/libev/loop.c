@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.c - the loop-overhead workload (common/loop.h) with libev */
 #include "libev.h"
 #include "common/loop.h"

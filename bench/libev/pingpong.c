@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pingpong.c - the ping-pong workload (common/pingpong.h) with libev */
 #include "libev.h"
 #include "common/pingpong.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pipes.c - the classic benchmark (common/pipes.h) with libev: an ev_io and
  * an ev_timer per end; re-arm is stop, set, start for both. */
 #include "libev.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* timers.c - the timer workload (common/timers.h) with libev */
 #include "libev.h"
 #include "common/timers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* async.c - the async workload (common/async.h) with libevent: the natural
  * cross-thread wake-up is event_active() on a base made thread-safe with
  * evthread_use_pthreads() (which wakes the base through its notify fd) */

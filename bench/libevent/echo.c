@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* echo.c - the TCP echo server (common/echo.h) with libevent: one persistent
  * read event per connection (plain events, not bufferevents, so every
  * library makes the same read and write calls) */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* info.c - which libevent this process runs against */
 #define _GNU_SOURCE
 #include "libevent.h"

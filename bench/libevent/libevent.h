@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libevent.h - what the libevent 2.1 workloads share (event2 API, default
  * configuration: what a user gets from event_base_new) */
 #ifndef BENCH_LIBEVENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.c - the loop-overhead workload (common/loop.h) with libevent.
  * libevent 2.1 has no prepare, check or idle watchers and no call that
  * invokes fed events without polling: those metrics are n/a. */

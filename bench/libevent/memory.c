@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* memory.c - resident memory per watcher (common/memory.h) with libevent */
 #include "libevent.h"
 #include "common/harness.h"

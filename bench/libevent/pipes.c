@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pipes.c - the classic benchmark (common/pipes.h) with libevent: one event
  * per end carrying both the read interest and the timeout; re-arm is
  * event_del, event_assign, event_add(timeout), as in the original benchmark */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* timers.c - the timer workload (common/timers.h) with libevent: restart is
  * event_del + event_add, "again" is event_add on a pending event (which
  * reschedules it) */

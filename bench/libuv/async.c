@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* async.c - the async workload (common/async.h) with libuv: uv_async_t */
 #include "libuv.h"
 #include "common/async.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* echo.c - the TCP echo server (common/echo.h) with libuv streams:
  * uv_listen/uv_accept, uv_read_start into one static buffer, uv_try_write
  * back (a 64-byte echo is never partial, see common/echo.c) */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* info.c - which libuv this process runs against */
 #define _GNU_SOURCE
 #include "libuv.h"

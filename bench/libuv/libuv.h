@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libuv.h - what the libuv workloads share.  Descriptor workloads (pipes,
  * ping-pong, loop) use uv_poll_t, which makes the same read/write calls as
  * the other libraries; the TCP echo server uses libuv's own streams. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* loop.c - the loop-overhead workload (common/loop.h) with libuv.  libuv has
  * no call that feeds an event to a handle: feed-invoke is n/a. */
 #include "libuv.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pipes.c - the classic benchmark (common/pipes.h) with libuv: a uv_poll_t
  * and a uv_timer_t per end; re-arm is uv_poll_start and uv_timer_start on
  * the active handles, which libuv documents as updating them in place */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* timers.c - the timer workload (common/timers.h) with libuv: restart is
  * uv_timer_stop + uv_timer_start, again is uv_timer_set_repeat +
  * uv_timer_again; libuv counts in milliseconds */
