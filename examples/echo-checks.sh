@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # examples/echo-checks.sh - the checks of an echo server example, sourced by
 # test-echo-server.sh and test-echo-server-cxx.sh with $server set to the
 # program's name.  Drives it over loopback with examples/echo-client.

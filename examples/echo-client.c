@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* examples/echo-client.c - the test client of the echo servers (make check).
  *
  *   usage: echo-client [-p] PORT CONNECTIONS BYTES [SECONDS]

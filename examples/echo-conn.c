@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* examples/echo-conn.c - one echo connection: read, buffer, write back.
  *
  * The state machine, for a newcomer:

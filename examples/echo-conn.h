@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* examples/echo-conn.h - one echo connection driven by libev, shared by
  * echo-server.c (one loop) and thread-server.c (one loop per thread).
  *

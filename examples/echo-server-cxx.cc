@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // examples/echo-server-cxx.cc - echo-server.c again, with the C++ wrapper ev++.h.
 //
 //   usage: echo-server-cxx [PORT]        (0 or nothing: any free port)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* examples/echo-server.c - a TCP echo server on one libev loop.
  *
  *   usage: echo-server [PORT]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # examples/local.mk - fragment of Makefile.am: the example programs.
 #
 # Built by plain `make` (never installed) and run by `make check`:
@@ -49,3 +50,58 @@ EX_TESTS = examples/test-echo-server.sh examples/test-echo-server-cxx.sh \
 	examples/test-thread-server.sh examples/test-supervisor.sh
 TESTS += $(EX_TESTS)
 EXTRA_DIST += $(EX_TESTS) examples/test-lib.sh examples/echo-checks.sh
+
+# HTTP/1.1 server (keep-alive, pipelining, idle timeouts with ev_timer_again)
+# and pre-forked server (shared listening socket, ev_loop_fork, ev_child
+# restarts); their test clients are check-only and libev-free.
+noinst_PROGRAMS += examples/http-server examples/prefork-server
+check_PROGRAMS += examples/http-client-check examples/prefork-client-check
+
+examples_http_server_SOURCES = examples/http-server.c $(EX_TCP)
+examples_http_server_CFLAGS = $(EX_CFLAGS)
+examples_http_server_LDFLAGS = -no-install
+examples_http_server_LDADD = libev.la
+
+examples_prefork_server_SOURCES = examples/prefork-server.c $(EX_ECHO) $(EX_TCP)
+examples_prefork_server_CFLAGS = $(EX_CFLAGS)
+examples_prefork_server_LDFLAGS = -no-install
+examples_prefork_server_LDADD = libev.la
+
+examples_http_client_check_SOURCES = examples/http-client-check.c
+examples_http_client_check_CFLAGS = $(EX_CFLAGS)
+examples_prefork_client_check_SOURCES = examples/prefork-client-check.c
+examples_prefork_client_check_CFLAGS = $(EX_CFLAGS)
+
+EX_HTTP_PREFORK_TESTS = examples/test-http-server.sh examples/test-prefork-server.sh
+TESTS += $(EX_HTTP_PREFORK_TESTS)
+EXTRA_DIST += $(EX_HTTP_PREFORK_TESTS)
+
+# ---- tcp-client, file-watch, glib-loop: the examples people look for first
+#   examples/tcp-client    a client with a connect timeout and reconnection with capped
+#                          exponential backoff and jitter (tcp-client.c, tcp.c)
+#   examples/file-watch    ev_stat and ev_periodic: a file watcher with cron-like jobs
+#   examples/glib-loop.c   libev waiting inside a GLib main loop.  Not built by make (libev-ng
+#                          does not depend on GLib): test-glib-loop.sh compiles it against
+#                          .libs/libev.so, and skips (77) when pkg-config finds no glib-2.0.
+# examples/full-backlog (check only) is the tests' listener whose connects hang; no libev.
+noinst_PROGRAMS += examples/tcp-client examples/file-watch
+check_PROGRAMS += examples/full-backlog
+
+examples_tcp_client_SOURCES = examples/tcp-client.c $(EX_TCP)
+examples_tcp_client_CFLAGS = $(EX_CFLAGS)
+examples_tcp_client_LDFLAGS = -no-install
+examples_tcp_client_LDADD = libev.la
+
+examples_file_watch_SOURCES = examples/file-watch.c
+examples_file_watch_CFLAGS = $(EX_CFLAGS)
+examples_file_watch_LDFLAGS = -no-install
+examples_file_watch_LDADD = libev.la
+
+examples_full_backlog_SOURCES = examples/full-backlog.c
+examples_full_backlog_CFLAGS = $(EX_CFLAGS)
+
+EX_CLIENT_TESTS = examples/test-tcp-client.sh
+EX_WATCH_TESTS = examples/test-file-watch.sh
+EX_GLIB_TESTS = examples/test-glib-loop.sh
+TESTS += $(EX_CLIENT_TESTS) $(EX_WATCH_TESTS) $(EX_GLIB_TESTS)
+EXTRA_DIST += $(EX_CLIENT_TESTS) $(EX_WATCH_TESTS) $(EX_GLIB_TESTS) examples/glib-loop.c

@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* examples/supervisor.c - timers, signals and child watchers together: a
  * tiny process supervisor.
  *
- *   usage: supervisor [-r RESTARTS] [-t SILENCE] [-s STATUS] [-g GRACE] [--] COMMAND...
+ *   usage: supervisor [-r RESTARTS] [-t SILENCE] [-s STATUS] [-g GRACE] [--] 'SHELL COMMAND'...
  *
- * Runs each COMMAND with /bin/sh -c, prints what it writes to stdout
+ * Each argument is one whole command line (quote it): `supervisor 'ls /tmp'`
+ * runs one command, `supervisor ls /tmp` two ("ls" and "/tmp").  Runs each
+ * command with /bin/sh -c, prints what it writes to stdout
  * (prefixed "[N] ") and how it ended.  A command that fails (non-zero exit,
  * or killed) is restarted after a delay that doubles each time (0.1 s,
  * 0.2 s, ...), at most RESTARTS times (default 2).  A command silent on
@@ -407,7 +410,13 @@ parse_seconds (const char *arg, double *out)
 static int
 usage (const char *argv0)
 {
-  fprintf (stderr, "usage: %s [-r RESTARTS] [-t SILENCE] [-s STATUS] [-g GRACE] [--] COMMAND...\n",
+  fprintf (stderr,
+           "usage: %s [-r RESTARTS] [-t SILENCE] [-s STATUS] [-g GRACE] [--] 'SHELL COMMAND'...\n"
+           "  each argument is one command line, run with /bin/sh -c (quote it)\n"
+           "  -r RESTARTS  restarts of a failing command, doubling the delay from 0.1 s (default 2)\n"
+           "  -t SILENCE   SIGTERM a command silent on stdout for SILENCE s, SIGKILL after as long again\n"
+           "  -s STATUS    a status line every STATUS s\n"
+           "  -g GRACE     on SIGINT/SIGTERM, SIGKILL what is left after GRACE s (default 2)\n",
            argv0);
   return 64;
 }

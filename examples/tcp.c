@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* examples/tcp.c - socket helpers shared by the example servers (see tcp.h). */
 #define _POSIX_C_SOURCE 200809L
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* examples/tcp.h - the two socket helpers the example servers share.
  *
  * Nothing here is libev: these are the plain POSIX steps every event-driven

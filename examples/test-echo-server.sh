@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # examples/test-echo-server.sh - make check: examples/echo-server.
 server=echo-server
 . "$top_srcdir/examples/echo-checks.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # examples/test-lib.sh - sourced by the example tests (examples/test-*.sh).
 #
 # Every process a test starts goes through `start`, which records its pid;

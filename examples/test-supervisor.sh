@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # examples/test-supervisor.sh - make check: examples/supervisor (timers,
 # signals and child watchers).  The order of lines between commands depends
 # on scheduling, so each command's lines are checked as a sequence of their
@@ -53,6 +54,10 @@ for args in "" "-r x true" "-t -1 true" "-s abc true" "-q true"; do
   expect_status "$status" 64 "supervisor $args"
   grep -q "^usage: " "$tmp/usage.err" || fail "supervisor $args: no usage message"
 done
+# the usage line says that each argument is a whole shell command line, not argv
+grep -q "^usage: .* 'SHELL COMMAND'\.\.\.$" "$tmp/usage.err" &&
+  grep -q "each argument is one command line, run with /bin/sh -c" "$tmp/usage.err" ||
+  fail "the usage message does not say what an argument is"
 
 # ---- success, failure with bounded restarts (one-shot timers, doubling),
 # success after a restart, the repeating status timer

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # examples/test-thread-server.sh - make check: examples/thread-server, the
 # one-loop-per-thread server.  Checks that every worker thread exists, that
 # the round robin hands each the same number of connections whatever the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* examples/thread-server.c - one loop per thread: an echo server whose main
  * loop only accepts, handing each connection to one of N worker threads that
  * each run their own loop.
