@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # man/check-man.sh - "make check" test of the ev(3) manual page.
 #
 # 1. podchecker finds no problem in the POD source (when both are available);
@@ -10,9 +11,15 @@
 #    silently fall behind the headers.  Names come from man/header-names.pl,
 #    which reads the preprocessed headers.  C names must appear as words,
 #    names in namespace ev as "ev::name", class members of ev++.h as words
-#    in the C++ SUPPORT section.
+#    in the C++ SUPPORT section;
+# 5. the HTML rendering man/ev.html (built by man/local.mk) exists, is not
+#    older than the POD, has a <title>, a heading for every =head1 of the
+#    POD, no broken link inside the page and no POD ERRORS section, and
+#    pod2html itself (when installed) converts the POD without a word on
+#    stderr.
 #
-# Usage: man/check-man.sh [PAGE]     (default: man/ev.3, the built page)
+# Usage: man/check-man.sh [PAGE [HTML]]
+#        (defaults: man/ev.3 and man/ev.html, the built files)
 # Environment: srcdir (set by the automake test harness; the top source
 # directory, where the headers are), CC and CXX (default cc and c++).
 # Exit status: 0 pass, 1 fail, 77 skip (groff is not installed: nothing can
@@ -22,8 +29,10 @@ set -u
 me=check-man
 srcdir=${srcdir:-$(dirname "$0")/..}
 page=${1:-man/ev.3}
+html=${2:-man/ev.html}
 # In a separate build tree, make may have found an up-to-date page in the source tree.
 [ -e "$page" ] || [ -z "${top_srcdir:-}" ] || [ ! -e "$top_srcdir/$page" ] || page=$top_srcdir/$page
+[ -e "$html" ] || [ -z "${top_srcdir:-}" ] || [ ! -e "$top_srcdir/$html" ] || html=$top_srcdir/$html
 cc=${CC:-cc}
 cxx=${CXX:-c++}
 failures=0
@@ -57,6 +66,68 @@ if [ -f "$pod" ] && command -v podchecker >/dev/null 2>&1; then
     sed 's/^/    /' "$tmp/pod.log"
   fi
 fi
+
+# ---- 1b. the HTML rendering ---------------------------------------------------
+# (before the groff checks: it does not need groff)
+check_html () {
+  if [ ! -s "$html" ]; then
+    fail "HTML page $html does not exist or is empty (build it with: make man/ev.html)"
+    return
+  fi
+  if [ -f "$pod" ] && [ "$html" -ot "$pod" ]; then
+    fail "$html is older than $pod (rebuild it: make man/ev.html)"
+  fi
+  if ! command -v perl >/dev/null 2>&1; then
+    say "SKIP: HTML structure not checked (no perl)"
+    return
+  fi
+  # the =head1 names of the POD, HTML-escaped as pod2html writes them
+  [ -f "$pod" ] && sed -n 's/^=head1[[:space:]][[:space:]]*//p' "$pod" \
+    | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' >"$tmp/head1" || : >"$tmp/head1"
+  if ! perl -e '
+      my ($html, $heads) = @ARGV;
+      local $/;
+      open my $h, "<", $html or die "cannot read $html: $!\n";
+      my $t = <$h>;
+      my @bad;
+      push @bad, "no <title>" unless $t =~ m{<title>\s*\S[^<]*</title>};
+      push @bad, "a POD ERRORS section (pod2html found POD errors)" if $t =~ /POD ERRORS/;
+      push @bad, "no </html> at the end (truncated?)" unless $t =~ m{</html>\s*\z};
+      my %id = map { $_ => 1 } $t =~ /\bid="([^"]*)"/g;
+      my %seen;
+      for my $ref ($t =~ /\bhref="#([^"]*)"/g) {
+        push @bad, "a link to #$ref, which is no anchor in the page" unless $id{$ref} || $seen{$ref}++;
+        $seen{$ref} = 1;
+      }
+      my %h1 = map { $_ => 1 } $t =~ m{<h1\b[^>]*>(.*?)</h1>}gs;
+      open my $f, "<", $heads or die;
+      my $n = 0;
+      for my $name (split /\n/, <$f>) {
+        $n++;
+        push @bad, "no <h1> heading \"$name\"" unless $h1{$name};
+      }
+      push @bad, "no =head1 names to look for" unless $n;
+      print map { "    $_\n" } @bad;
+      exit(@bad ? 1 : 0);
+    ' "$html" "$tmp/head1" >"$tmp/html.log" 2>&1; then
+    fail "HTML page $html:"
+    cat "$tmp/html.log"
+  else
+    say "HTML page $html: title, $(wc -l <"$tmp/head1") =head1 headings, internal links: ok"
+  fi
+  # pod2html must have nothing to say about the source (the build rule
+  # fails then, too); its cache goes to the temporary directory
+  if [ -f "$pod" ] && command -v pod2html >/dev/null 2>&1; then
+    if pod2html --cachedir="$tmp" --infile="$pod" --outfile="$tmp/check.html" --title=check \
+         >"$tmp/pod2html.log" 2>&1 && [ ! -s "$tmp/pod2html.log" ]; then
+      say "pod2html $pod: no complaints"
+    else
+      fail "pod2html $pod reports:"
+      sed 's/^/    /' "$tmp/pod2html.log"
+    fi
+  fi
+}
+check_html
 
 # ---- 2. rendering without warnings ------------------------------------------
 if ! command -v groff >/dev/null 2>&1; then
@@ -97,10 +168,12 @@ missing_sections=0
 for section in NAME SYNOPSIS DESCRIPTION 'GLOBAL FUNCTIONS' \
     'FUNCTIONS CONTROLLING EVENT LOOPS' 'ANATOMY OF A WATCHER' 'WATCHER STATES' \
     'GENERIC WATCHER FUNCTIONS' 'WATCHER PRIORITY MODELS' 'WATCHER TYPES' \
-    'OTHER FUNCTIONS' 'THREADS AND SIGNALS' FORK 'ERROR HANDLING' \
-    'COMPILE-TIME CONFIGURATION' 'PORTING FROM LIBEV 3.X' 'C++ SUPPORT' \
-    'LIBEVENT EMULATION' 'DIFFERENCES FROM LIBEV 4.33' ENVIRONMENT EXAMPLE \
-    'SEE ALSO'; do
+    'OTHER FUNCTIONS' 'COMMON IDIOMS' 'THREADS AND SIGNALS' FORK \
+    'INTEGRATING WITH OTHER EVENT LOOPS' 'ERROR HANDLING' DEBUGGING \
+    'COMPILE-TIME CONFIGURATION' 'PORTABILITY NOTES' 'ALGORITHMIC COMPLEXITIES' \
+    'PORTING FROM LIBEV 3.X' 'C++ SUPPORT' \
+    'LIBEVENT EMULATION' 'LIBEV-NG VERSIONS' 'LIBEV-NG EXTENSIONS' 'DIFFERENCES FROM LIBEV 4.33' GLOSSARY \
+    ENVIRONMENT EXAMPLE 'REPORTING BUGS' 'SEE ALSO'; do
   if ! grep -qxF "$section" "$tmp/page.txt"; then
     fail "section missing: $section"
     missing_sections=$((missing_sections + 1))

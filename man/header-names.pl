@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
 # man/header-names.pl - list the public names a header declares.
 #
 # Used by man/check-man.sh so that the ev(3) page cannot silently fall behind
