@@ -168,6 +168,8 @@ void always_ready_remove(epoll_state *st, int fd)
 // A registration that is or becomes exclusive, see (j): whatever the kernel
 // has under the number goes, then a new one is added.
 // (The exclusive bit alone waits for nothing: nev becomes 0.)
+// (noinline: inlined, bench/callgrind pipes/N=1000/A=1/rearm costs 0.9%
+// more.)
 [[gnu::noinline]] int register_anew(epoll_state *st, int fd, fd_entry &e, int &nev)
 {
   ctl(st, EPOLL_CTL_DEL, fd, 0, e.bdata);  // (ENOENT: nothing there)
@@ -286,6 +288,7 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 }
 
 // See (c): the always-ready fds get their events in every iteration.
+// (noinline: inlined, pipes/N=1000/A=1/rearm +0.9%.)
 [[gnu::noinline]] void report_always_ready(ev_loop *loop, epoll_state *st)
 {
   for (int i = 0; i < st->always_ready.count; ++i) {
@@ -296,7 +299,7 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 }
 
 // A full buffer: there may be more; make room for next time.
-[[gnu::noinline, gnu::cold]] void grow_events(epoll_state *st)
+void grow_events(epoll_state *st)
 {
   st->capacity *= 2;
   st->events = static_cast<struct epoll_event *>(
@@ -318,6 +321,8 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
 
 // Queue the watchers of the n reported fds (fd_event, specialised: the
 // pending mask is collected in a register and stored once).
+// (always_inline: as a call, bench/callgrind pingpong costs 6.0% more,
+// pipes/.../process 4.7%, echo/C=100 4.5%; an idle iteration 3.7% less.)
 [[gnu::always_inline]] inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
 {
   pending_queues::feed_run run(loop->pending);
@@ -353,6 +358,7 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 }
 
 // The wait of (i), nanoseconds instead of milliseconds.
+// (noinline: inlined, pipes/N=1000/A=1/rearm +0.8%.)
 [[gnu::noinline]] int wait_precisely(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
 #ifdef SYS_epoll_pwait2
@@ -371,7 +377,7 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 
 // A failed wait: EINTR returns quietly; a lost epoll fd is replaced in the
 // next iteration, see (h); anything else is reported, see backend.h.
-[[gnu::noinline, gnu::cold]] void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
+void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
   int err = errno;
   if (err == EINTR)
@@ -385,6 +391,8 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 }
 
 // Queue what the wait reported.
+// (always_inline: as a call, bench/callgrind timers/idle-iter costs 8.7%
+// more, pingpong 5.4%, echo/C=100 4.7%.)
 [[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
 {
   if (EV_LIKELY(n > 0)) {
@@ -396,7 +404,7 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 }
 
 // No epoll set, see (h): try to get one; meanwhile sleep a little at a time.
-[[gnu::noinline, gnu::cold]] void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
+void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
   int epfd = create_epoll_fd();
   if (epfd >= 0) {
@@ -410,6 +418,7 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 
 // The poll with everything rare: always-ready fds (c), release/acquire hooks,
 // precise waits (i).
+// (noinline: inlined, timers/idle-iter +1.2%.)
 [[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
   if (st->epfd < 0)

@@ -66,7 +66,7 @@ struct fd_table {
       grow(fd);
   }
 
-  [[gnu::noinline]] void grow(int fd)
+  void grow(int fd)
   {
     // In 64 bits: a page-rounded fd near INT_MAX, or doubling a large
     // capacity, must not overflow into a negative or zero size (that hung or

@@ -49,8 +49,7 @@ struct heap {
   // Of the children at c .. min(c + kArity, e) - 1 (c < e; cp = nodes + c),
   // the first with the smallest deadline: its offset from c, *minat its
   // deadline.  All four exist in the common case: no loop then.
-  [[gnu::always_inline]] static std::size_t smallest_child(const heap_node *cp, std::size_t c, std::size_t e,
-                                                           ev_tstamp *minat)
+  static std::size_t smallest_child(const heap_node *cp, std::size_t c, std::size_t e, ev_tstamp *minat)
   {
     std::size_t m = 0;
     ev_tstamp at = cp[0].at;
@@ -180,7 +179,7 @@ struct heap {
     upheap(k);
   }
 
-  [[gnu::noinline, gnu::cold]] void grow()
+  void grow()
   {
     const int old_cap = allocated();
     int cap = old_cap ? old_cap * 2 : 16;

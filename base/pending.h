@@ -61,7 +61,7 @@ struct pending_queues {
   static int level_of(W w) { return slot_queue::level_of(w); }
 
   // Write the virtual batches out as real slots (same slot numbers).
-  [[gnu::noinline]] void materialize()
+  void materialize()
   {
     for (int b = 0; b < nvb; ++b) {
       batch &v = vb[b];
@@ -130,6 +130,7 @@ struct pending_queues {
     return both;
   }
 
+  // (noinline: inlined, bench/callgrind loop/k=10/nowait costs 0.9% more.)
   [[gnu::noinline]] void feed_slow(W w, int revents)
   {
     settle();
@@ -227,6 +228,8 @@ struct pending_queues {
 
   // Batch b of level p has no entries left: drop it (and any drained ones
   // below it) off the stack top, and clear the level's bit if it is empty.
+  // (noinline: inlined, bench/callgrind loop/k=100/nowait costs 2.5% more,
+  // loop/feed-invoke 1.0%.)
   [[gnu::noinline]] void batch_drained(int b, int p)
   {
     if (b == nvb - 1)

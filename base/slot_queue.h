@@ -46,10 +46,7 @@ struct slot_queue {
     return clamped_level(w->priority);
   }
 
-  [[gnu::cold]] static int clamped_level(int priority)
-  {
-    return (priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI) - EV_MINPRI;
-  }
+  static int clamped_level(int priority) { return (priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI) - EV_MINPRI; }
 
   // The slot of a pending watcher.  ev(3) forbids changing the priority of a
   // pending watcher; doing so would make us touch another level's slot, so
@@ -97,7 +94,7 @@ struct slot_queue {
   }
 
   // Queue a watcher that is not pending, whatever it takes.
-  [[gnu::noinline]] void push(W w, int revents) { mask |= push_unmasked(w, revents); }
+  void push(W w, int revents) { mask |= push_unmasked(w, revents); }
 
   // feed() for a run of feeds (a backend reporting its events, pending_queues::
   // feed_run): returns the level bit the caller ORs into the mask it writes
@@ -111,6 +108,8 @@ struct slot_queue {
     return push_unmasked(w, revents);
   }
 
+  // (noinline: inlined, bench/callgrind pipes/N=1000/A=100/process and
+  // echo/C=100 cost 0.6% more.)
   [[gnu::noinline]] void feed_again(W w, int revents) { slot_of(w).revents |= revents; }
 
   unsigned push_unmasked(W w, int revents)

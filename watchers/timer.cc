@@ -73,7 +73,7 @@ extern "C" {
 // test in ev_timer_stop: bench/callgrind timers/restart).
 static inline bool start_values_ok(const ev_timer *w) { return w->repeat >= 0. && !std::isnan(w->at); }
 
-[[gnu::noinline, gnu::cold]] static void start_values_refused(const ev_timer *w)
+static void start_values_refused(const ev_timer *w)
 {
   if (!(w->repeat >= 0.))
     usage_error("ev_timer_start", "repeat", w->repeat, "libev: ev_timer_start called with negative timer repeat value");
@@ -83,9 +83,8 @@ static inline bool start_values_ok(const ev_timer *w) { return w->repeat >= 0. &
 // The start proper, counting from `base`: the loop time, as libev does, or
 // with EVFLAG_NG_NEVER_EARLY the monotonic clock read at the start, so that
 // a timer started late in an iteration (after a slow callback, say) never
-// fires before its interval has passed.  (Inline in both uses: the
-// common case keeps no stack frame.)
-[[gnu::always_inline]] static inline void timer_start_from(struct ev_loop *loop, ev_timer *w, ev_tstamp base)
+// fires before its interval has passed.
+static inline void timer_start_from(struct ev_loop *loop, ev_timer *w, ev_tstamp base)
 {
   w->at += base;
   start_watcher(loop, as_w(w), 0);
@@ -108,6 +107,9 @@ static void timer_start_any(struct ev_loop *loop, ev_timer *w)
   timer_start_from(loop, w, (loop->extras & kExtraNeverEarly) ? monotonic_now() : loop->mn_now);
 }
 
+// (noinline, here and on timer_stop_slow and timer_again_other: the fast
+// paths then need no stack frame; inlined, bench/callgrind timers/start
+// costs 4.2% more, restart 2.2%.)
 [[gnu::noinline]] static void timer_start_slow(struct ev_loop *loop, ev_timer *w)
 {
   if (EV_UNLIKELY(debug_on(loop)))
@@ -116,7 +118,7 @@ static void timer_start_any(struct ev_loop *loop, ev_timer *w)
 }
 
 // Starting an active timer does nothing (ev(3)); debug mode checks it.
-[[gnu::noinline]] static void timer_start_active(struct ev_loop *loop, ev_timer *w)
+static void timer_start_active(struct ev_loop *loop, ev_timer *w)
 {
   if (EV_UNLIKELY(debug_on(loop)))
     debug_before(loop, as_w(w), EV_TIMER, "ev_timer_start");
@@ -133,6 +135,7 @@ static void timer_stop_any(struct ev_loop *loop, ev_timer *w)
   EV_FREQUENT_CHECK(loop);
 }
 
+// (inlined: pipes/N=1000/A=1/rearm +1.5%, timers/restart +1.1%.)
 [[gnu::noinline]] static void timer_stop_slow(struct ev_loop *loop, ev_timer *w)
 {
   if (EV_UNLIKELY(debug_on_for_stop(loop, as_w(w))))
@@ -204,6 +207,7 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
   }
 }
 
+// (inlined: timers/again +0.9%.)
 [[gnu::noinline]] static void timer_again_other(struct ev_loop *loop, ev_timer *w)
 {
   if (EV_UNLIKELY(debug_on(loop)))
