@@ -97,6 +97,7 @@ struct mw
   double due_at;                     /* medium timer/periodic: ev_now() it is due at */
   int loose;                         /* medium: ev_suspend moved it, time no longer checked */
   int pmode;                         /* periodic */
+  double set_now;                    /* periodic: ev_now() when its times were set */
   int signum;                        /* signal */
   int cidx, ctrace;                  /* child: index into the children (-1: any pid) */
   int file;                          /* stat */

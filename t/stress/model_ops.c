@@ -202,6 +202,7 @@ configure (struct mw *m)
     case K_PERIODIC:
       {
         double now = ev_now (L->l);
+        m->set_now = now;
         m->pmode = (int)m_rand (S.timing ? P_NMODES : P_RESCHED_NOW);
         switch (m->pmode)
           {
@@ -647,11 +648,13 @@ op_timer_again (struct mw *m)
 
 /* A time left, for the trace, in tens of seconds: the timeouts are whole seconds (0, -1, -2,
  * 1000, 2000, 3000, 1e5 + n ...), the time a sequence takes (seconds at worst, on a busy
- * machine under ASan) and the last bits of the libraries' arithmetic do not show */
+ * machine under ASan) and the last bits of the libraries' arithmetic do not show.  The
+ * rounding boundaries sit at 10 m + 5.25 s, a quarter second away from every whole second:
+ * at 10 m + 5 (lround's), a time 5 s back (1e5 + 5 ahead) came out as either neighbour. */
 static long
 tens_of_seconds (double t)
 {
-  return lround (t / 10.);
+  return lround (t / 10. - 0.025);
 }
 
 void
@@ -673,7 +676,14 @@ op_periodic_again (struct mw *m)
   ev_periodic_again (L->l, &m->u.periodic);
   m->pend = 0;
   ref_started (m);
-  tr ("  at %ld", tens_of_seconds (ev_periodic_at (&m->u.periodic) - ev_now (L->l)));
+  /* Relative to the loop time the library computed it from, so that the loop time's drift
+   * between the set and this call never shows: the time read when the watcher was set for
+   * absolute times and intervals, the current one for reschedule callbacks (which are given
+   * it).  (Against the current one an absolute time set 5 s back sat exactly on a rounding
+   * boundary: the first periodic start reads the wall clock into ev_now(), and a loop time
+   * that ran a millisecond ahead of it under load turned -1 into 0.) */
+  ev_tstamp base = m->pmode == P_RESCHED_FAR || m->pmode == P_RESCHED_NOW ? ev_now (L->l) : m->set_now;
+  tr ("  at %ld", tens_of_seconds (ev_periodic_at (&m->u.periodic) - base));
 }
 
 void
