@@ -28,6 +28,7 @@
 #include "stress.h"
 #include "t/refuse.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -121,6 +122,52 @@ static ev_async asyncs[NASYNC];
 static ev_embed emb;
 static ev_io inner_io;
 static char stat_paths[NSTAT][64];
+
+/* The files a child creates carry this run's pid and the child's; run_child removes them after
+   it reaps the child, because a child that fails an allocation or is killed never reaches its own
+   unlink, and main checks that none is left. */
+static pid_t run_owner;
+
+static void
+stat_path (char *buf, size_t cap, pid_t pid, int i)
+{
+  snprintf (buf, cap, "/tmp/allocfail-%d-%d-%d", (int)run_owner, (int)pid, i);
+}
+
+static void
+inotify_path (char *buf, size_t cap, pid_t pid)
+{
+  snprintf (buf, cap, "/tmp/allocfail-%d-%d-ino", (int)run_owner, (int)pid);
+}
+
+static void
+remove_child_files (pid_t pid)
+{
+  char path[64];
+  for (int i = 0; i < NSTAT; ++i)
+    {
+      stat_path (path, sizeof path, pid, i);
+      unlink (path);
+    }
+  inotify_path (path, sizeof path, pid);
+  unlink (path);
+}
+
+static void
+check_no_files_left (void)
+{
+  char prefix[64];
+  int left = 0;
+  snprintf (prefix, sizeof prefix, "allocfail-%d-", (int)run_owner);
+  DIR *d = opendir ("/tmp");
+  if (!d)
+    return;
+  for (struct dirent *e; (e = readdir (d));)
+    left += !strncmp (e->d_name, prefix, strlen (prefix));
+  closedir (d);
+  if (left)
+    stress_fail ("%d files of this run left in /tmp (/tmp/%s*)", left, prefix);
+}
 static long invoked, errors, once_calls, once_started;
 static const int signums[NSIGW] = { SIGUSR1, SIGUSR2, SIGWINCH };
 
@@ -197,7 +244,7 @@ script (unsigned flag, int nops)
     ev_child_init (&kids[i], CB (child), 0, 0);
   for (int i = 0; i < NSTAT; ++i)
     {
-      snprintf (stat_paths[i], sizeof stat_paths[i], "/tmp/allocfail-%d-%d", (int)getpid (), i);
+      stat_path (stat_paths[i], sizeof stat_paths[i], getpid (), i);
       if (i & 1)
         close (open (stat_paths[i], O_CREAT | O_WRONLY, 0600));
       ev_stat_init (&stats[i], CB (stat), stat_paths[i], 0.);
@@ -438,6 +485,7 @@ run_child (void (*fn) (void *), void *arg, double timeout, struct child *out)
   out->err[len] = 0;
   close (e[0]);
   kill (-pid, SIGKILL);
+  remove_child_files (pid);
   out->cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6
              + (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
   if (!out->timed_out)
@@ -887,7 +935,7 @@ fd_case_child (void *arg)
     case P_INOTIFY_REBUILD:
       {
         static char path[64];
-        snprintf (path, sizeof path, "/tmp/allocfail-ino-%d", (int)getpid ());
+        inotify_path (path, sizeof path, getpid ());
         close (open (path, O_CREAT | O_WRONLY | O_TRUNC, 0600));
         loop = ev_loop_new (B);
         ev_stat_init (&st, HIT (stat), path, 0.1); /* polling: every 0.1074891 s */
@@ -1038,6 +1086,7 @@ main (int argc, char **argv)
         }
     }
   unsetenv ("LIBEV_FLAGS");
+  run_owner = getpid ();
   sh = mmap (NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED)
     return 2;
@@ -1062,5 +1111,6 @@ main (int argc, char **argv)
       part2 (bs, nb, only && skip1 ? only : NULL, &runs, &bad);
       printf ("descriptor part: %.0f s\n", stress_now () - t1);
     }
+  check_no_files_left ();
   return stress_exit_status ();
 }
