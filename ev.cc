@@ -215,18 +215,18 @@ ev_tstamp block_time_extras(ev_loop *loop, ev_tstamp waittime)
 // collect interval, part of the time is spent in ev_sleep here instead.
 // (The clock is only read to compute a time until a timer or periodic.)
 //
-// The rule "never block while something is pending" is enforced here and
-// nowhere else: at this point the prepare pass has invoked everything, so
-// anything pending was queued by the loop itself since (applying the fd
-// changes killed a bad fd: EV_ERROR), and its callback must not wait for
-// the next timer.
+// The rule "never block after queueing an EV_ERROR" is enforced here and
+// nowhere else: applying the fd changes may kill a bad fd (feed_error,
+// loop.h), and its callback must not wait for the next timer.
 inline ev_tstamp block_time(ev_loop *loop, int flags)
 {
-  if ((flags & EVRUN_NOWAIT) || loop->activecnt <= 0 || loop->pending.any())
+  if ((flags & EVRUN_NOWAIT) || loop->activecnt <= 0)
     return 0.;
   const unsigned extras = loop->extras;
-  if (extras & kExtraIdle)
+  if (extras & (kExtraIdle | kExtraNoBlock)) {
+    loop->extras = extras & ~kExtraNoBlock;
     return 0.;
+  }
 
   ev_tstamp waittime = loop->max_block;
   if (extras & (kExtraPeriodic | kExtraCollect))

@@ -198,6 +198,7 @@ enum : unsigned {
   kExtraNeverEarly = 1u << 11,   // EVFLAG_NG_NEVER_EARLY: timers count from the clock, not mn_now
   kExtraDebug = 1u << 12,        // debug mode (watchers/debug.h): check watchers every iteration
   kExtraMetrics = 1u << 13,      // ev_metrics are on: the poll and the invocation are measured
+  kExtraNoBlock = 1u << 14,      // the loop queued an EV_ERROR itself: the next wait must not block
 };
 
 // loop->run_guard bits.
@@ -292,6 +293,18 @@ inline void stop_watcher(ev_loop *loop, W w)
 }
 
 inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revents); }
+
+// An EV_ERROR the loop queues itself (a bad fd, a lost child status), e.g.
+// while it applies the fd changes just before it waits: the callback must
+// not wait for the next timer, so the next wait does not block
+// (kExtraNoBlock, block_time).  Whatever else is pending when the loop
+// waits was left by the program's invoke-pending callback, and with it the
+// loop blocks as libev 4.33 does.
+inline void feed_error(ev_loop *loop, W w, int revents)
+{
+  loop->extras |= kExtraNoBlock;
+  feed(loop, w, revents);
+}
 
 // ev_clear_pending and the first step of every *_stop.  A watcher that is
 // not pending is not looked up in the loop: stopping a watcher that is

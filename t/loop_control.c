@@ -960,6 +960,37 @@ loop_control__invoke_pending_cb_replaces_invocation (void **state)
   assert_int_equal (invoke_hook_calls, 0);
 }
 
+/* ev(3) ev_set_invoke_pending_cb: what the program's callback leaves pending is the program's
+ * business; the loop blocks as it would with nothing pending (libev 4.33 does: a hook that hands
+ * the invocation to another thread must not make the loop spin).  (An earlier libev-ng never
+ * blocked while anything was pending, so the far timer had not expired yet.) */
+static void
+loop_control__invoke_pending_cb_leaving_events_pending_still_blocks (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer now, far;
+  ev_set_userdata (loop, &invoke_hook_calls);
+  ev_set_invoke_pending_cb (loop, invoke_hook);
+  invoke_hook_forwards = 0;
+  ev_timer_init (&now, trace_timer_cb, 0., 0.);
+  ev_timer_init (&far, trace_timer_cb, 0.2, 0.);
+  now.data = "now";
+  far.data = "far";
+  ev_timer_start (loop, &now);
+  ev_timer_start (loop, &far);
+  ev_run (loop, EVRUN_ONCE);
+  assert_true (ev_is_pending (&now));
+  double start = harness_monotonic ();
+  ev_run (loop, EVRUN_ONCE);
+  assert_true (harness_monotonic () - start >= 0.15);
+  assert_true (ev_is_pending (&far));
+  assert_int_equal (ev_pending_count (loop), 2);
+  expect_trace_empty ();
+  ev_set_invoke_pending_cb (loop, ev_invoke_pending);
+  ev_invoke_pending (loop);
+  expect_trace ("far,now");
+}
+
 static int released, release_calls, acquire_calls, cb_while_released;
 static unsigned iteration_at_release;
 
@@ -1200,6 +1231,7 @@ main (void)
     loop_test (loop_control__pending_count_and_invoke_pending),
     loop_test (loop_control__userdata_roundtrip),
     loop_test (loop_control__invoke_pending_cb_replaces_invocation),
+    loop_test (loop_control__invoke_pending_cb_leaving_events_pending_still_blocks),
     loop_test (loop_control__release_cb_brackets_each_poll_once),
     plain_test (loop_control__forkcheck_detects_a_fork_in_the_child),
     plain_test (loop_control__without_forkcheck_a_fork_goes_unnoticed),

@@ -116,7 +116,7 @@ void deliver_error(ev_loop *loop, pidfd_child *e)
     stop_watcher(loop, as_w(wl));
     if (debug_on(loop))
       debug_after(loop, as_w(wl), EV_CHILD);  // the loop stopped it: not a misuse
-    feed(loop, as_w(wl), EV_ERROR);
+    feed_error(loop, as_w(wl), EV_ERROR);
   }
   entry_free(loop, e);
 }

@@ -97,7 +97,7 @@ void io_relink(ev_loop *loop, ev_io *w)
     // now watching an fd that is not open: as fd_kill would do
     w->next = nullptr;
     stop_watcher(loop, as_w(w));
-    feed(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
+    feed_error(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
     return;
   }
   io_link(loop, w);
@@ -267,7 +267,7 @@ void kill_watchers(ev_loop *loop, int fd, bool own_too)
       continue;  // (stopping unlinked w: *p is the next one now)
     }
     ev_io_stop(loop, reinterpret_cast<ev_io *>(w));
-    feed(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
+    feed_error(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
   }
 }
 
@@ -375,7 +375,7 @@ static void io_start_any(struct ev_loop *loop, ev_io *w)
   int fd = w->fd;
   if (!io_make_room(loop, fd)) {
     clamp_priority(as_w(w));
-    feed(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
+    feed_error(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
     return;
   }
   if ((w->events & EV__IOFDSET) && io_list_may_hold_own(loop, fd))
