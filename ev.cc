@@ -259,8 +259,8 @@ inline void poll_for_events(ev_loop *loop, int flags)
     wakeup_after_poll(loop);
   }
   time_update(loop);
-  // A wait that reported nothing: the loop is idle (the sweep may look sooner).
-  fd_sweep_maybe(loop, waittime > 0. && !loop->pending.any());
+  // (a wait that reported nothing: the loop is idle, the sweep may look sooner)
+  fd_sweep_maybe(loop, waittime);
 }
 
 // Queue what became due: timers, then periodics, then idles (idle rule),

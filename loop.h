@@ -59,6 +59,7 @@ struct io_index_entry {
 struct fd_sweep_state {
   int cursor;          // the next fd table index to look at
   unsigned iteration;  // loop_count at the last step
+  ev_tstamp look_at;   // mn_now from which fd_sweep_due looks: the one test per iteration
   ev_tstamp next_at;   // mn_now at which the next step is due
   ev_tstamp idle_at;   // ... or already then, if the loop is idle
 };

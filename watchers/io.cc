@@ -325,11 +325,27 @@ void fd_sweep_step(ev_loop *loop)
   kill_closed(loop, pfds, n);
 
   ev_tstamp pause = static_cast<double>(n + scanned / 16) / kSweepRate;
-  loop->sweep.iteration = loop->loop_count;
-  loop->sweep.next_at = loop->sweep.idle_at = loop->mn_now + pause;
+  fd_sweep_state &s = loop->sweep;
+  s.iteration = loop->loop_count;
+  s.next_at = s.idle_at = loop->mn_now + pause;
   if (pass_done) {
-    loop->sweep.next_at = loop->mn_now + std::max(pause, kSweepPassBusy);
-    loop->sweep.idle_at = loop->mn_now + std::max(pause, kSweepPassIdle);
+    s.next_at = loop->mn_now + std::max(pause, kSweepPassBusy);
+    s.idle_at = loop->mn_now + std::max(pause, kSweepPassIdle);
+  }
+  s.look_at = s.idle_at;  // (never later than next_at)
+}
+
+void fd_sweep_due(ev_loop *loop, bool idle)
+{
+  fd_sweep_state &s = loop->sweep;
+  if (idle ? loop->mn_now >= s.idle_at
+           : loop->mn_now >= s.next_at && loop->loop_count - s.iteration >= kSweepBusyIterations)
+    fd_sweep_step(loop);
+  else {
+    // Busy: look again when the step is due, but soon enough to notice an
+    // idle loop, or more iterations of a busy one.
+    const ev_tstamp soon = loop->mn_now + kSweepLookInterval;
+    s.look_at = s.next_at > loop->mn_now && s.next_at < soon ? s.next_at : soon;
   }
 }
 

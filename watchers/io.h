@@ -73,14 +73,17 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // (on average at most 2 fds polled per iteration).  At most about
 // kSweepRate fds are looked at per second.  A loop blocked in its wait
 // looks when it wakes up.
+// An iteration makes one test (fd_sweep_maybe: is look_at reached?); the
+// rules above are applied by fd_sweep_due, which a busy loop reaches at most
+// every kSweepLookInterval seconds.
 inline constexpr unsigned kSweepBusyIterations = 256;
+inline constexpr ev_tstamp kSweepLookInterval = 0.001;
 void fd_sweep_step(ev_loop *loop);
-inline void fd_sweep_maybe(ev_loop *loop, bool idle)
+void fd_sweep_due(ev_loop *loop, bool idle);
+inline void fd_sweep_maybe(ev_loop *loop, ev_tstamp waittime)
 {
-  const fd_sweep_state &s = loop->sweep;
-  if (idle ? loop->mn_now >= s.idle_at
-           : loop->mn_now >= s.next_at && loop->loop_count - s.iteration >= kSweepBusyIterations)
-    fd_sweep_step(loop);
+  if (loop->mn_now >= loop->sweep.look_at)
+    fd_sweep_due(loop, waittime > 0. && !loop->pending.any());
 }
 
 // The loop's own io watchers: no reference, never the public start/stop.
