@@ -67,6 +67,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   loop->ev_rt_now = realtime_now();
   loop->rt_offset = loop->ev_rt_now - loop->mn_now;
   loop->rt_recheck_at = loop->mn_now + kRealtimeRecheck;
+  time_gate_update(loop);
 
   // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.
   if (requested & EVFLAG_FORKCHECK) {
@@ -234,6 +235,31 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
   return until_next_timer(loop, waittime);
 }
 
+// The slow half of time_update_after_wait: the wall clock, then the sweep.
+// Only after the wait: the sweep may feed EV_ERROR, which a time update
+// inside a callback (ev_now_update) must not do.  A wait that reported
+// nothing means an idle loop, which the sweep may look at sooner.
+void time_update_after_wait_slow(ev_loop *loop, ev_tstamp waittime)
+{
+  time_update_slow(loop);
+  if (loop->mn_now >= loop->sweep.look_at)
+    fd_sweep_due(loop, waittime > 0. && !loop->pending.any());
+}
+
+// time_update after the backend's wait, which also looks whether the
+// closed-fd sweep is due (watchers/io.h): time_gate_update folds the
+// sweep's time into the clock's, so that an iteration pays one comparison
+// for both.
+inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime)
+{
+  ev_tstamp mn = monotonic_now();
+  loop->mn_now = mn;
+  if (mn < loop->slow_time_at)
+    loop->ev_rt_now = loop->rt_offset + mn;
+  else
+    time_update_after_wait_slow(loop, waittime);
+}
+
 // Block in the backend and collect io events; then update the clock.
 inline void poll_for_events(ev_loop *loop, int flags)
 {
@@ -258,9 +284,7 @@ inline void poll_for_events(ev_loop *loop, int flags)
     loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
     wakeup_after_poll(loop);
   }
-  time_update(loop);
-  // (a wait that reported nothing: the loop is idle, the sweep may look sooner)
-  fd_sweep_maybe(loop, waittime);
+  time_update_after_wait(loop, waittime);
 }
 
 // Queue what became due: timers, then periodics, then idles (idle rule),

@@ -59,7 +59,7 @@ struct io_index_entry {
 struct fd_sweep_state {
   int cursor;          // the next fd table index to look at
   unsigned iteration;  // loop_count at the last step
-  ev_tstamp look_at;   // mn_now from which fd_sweep_due looks: the one test per iteration
+  ev_tstamp look_at;   // mn_now from which fd_sweep_due looks (time_gate_update)
   ev_tstamp next_at;   // mn_now at which the next step is due
   ev_tstamp idle_at;   // ... or already then, if the loop is idle
 };
@@ -72,6 +72,7 @@ struct ev_loop {
   ev_tstamp mn_now;         // CLOCK_MONOTONIC of the last update
   ev_tstamp rt_offset;      // ev_rt_now - mn_now, re-measured every 0.5 s
   ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
+  ev_tstamp slow_time_at;   // mn_now from which time_update takes its slow path (time_gate_update)
 
   // --- optional work of an iteration (see kExtra* below) -------------------
   unsigned extras;
@@ -201,6 +202,10 @@ enum : unsigned {
   kExtraMetrics = 1u << 13,      // ev_metrics are on: the poll and the invocation are measured
   kExtraNoBlock = 1u << 14,      // the loop queued an EV_ERROR itself: the next wait must not block
 };
+
+// The bits above that stand for an event, not for a state: each stays set
+// until the step that handles it (ev_verify does not derive them).
+inline constexpr unsigned kExtraEvents = kExtraNoBlock;
 
 // loop->run_guard bits.
 enum : int {
@@ -473,19 +478,22 @@ namespace ev_detail {
 // Refresh mn_now and ev_rt_now; reschedule periodics after a wall-clock jump.
 inline void time_update(ev_loop *loop);
 // The half-second re-measurement of the wall clock.
-void time_update_realtime(ev_loop *loop);
+void time_update_slow(ev_loop *loop);
+// slow_time_at from the times it stands for: the wall-clock re-measurement
+// and the closed-fd sweep's next look.
+void time_gate_update(ev_loop *loop);
 // Force the next time_update to re-read the wall clock (timerfd saw a jump).
 void time_force_realtime_check(ev_loop *loop);
 }  // namespace ev_detail
 
 // Fast path: read the monotonic clock and derive the wall clock from it;
-// re-measure the wall clock every kRealtimeRecheck seconds.
+// the slow path re-measures the wall clock every kRealtimeRecheck seconds.
 inline void ev_detail::time_update(ev_loop *loop)
 {
   ev_tstamp mn = monotonic_now();
   loop->mn_now = mn;
-  if (mn < loop->rt_recheck_at)
+  if (mn < loop->slow_time_at)
     loop->ev_rt_now = loop->rt_offset + mn;
   else
-    time_update_realtime(loop);
+    time_update_slow(loop);
 }

@@ -5,9 +5,12 @@
 // inline in loop.h (time_update); the clocks themselves are base/clock.h.
 #include "loop.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ev_detail {
+
+namespace {
 
 void time_update_realtime(ev_loop *loop)
 {
@@ -33,6 +36,23 @@ void time_update_realtime(ev_loop *loop)
     periodics_reschedule(loop);
 }
 
-void time_force_realtime_check(ev_loop *loop) { loop->rt_recheck_at = -1e300; }
+}  // namespace
+
+void time_update_slow(ev_loop *loop)
+{
+  if (loop->mn_now >= loop->rt_recheck_at)
+    time_update_realtime(loop);
+  else
+    loop->ev_rt_now = loop->rt_offset + loop->mn_now;
+  time_gate_update(loop);
+}
+
+void time_gate_update(ev_loop *loop) { loop->slow_time_at = std::min(loop->rt_recheck_at, loop->sweep.look_at); }
+
+void time_force_realtime_check(ev_loop *loop)
+{
+  loop->rt_recheck_at = -1e300;
+  time_gate_update(loop);
+}
 
 }  // namespace ev_detail

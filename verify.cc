@@ -6,6 +6,8 @@
 #include "loop.h"
 #include "watchers/io_list.h"
 
+#include <algorithm>
+
 namespace ev_detail {
 namespace {
 
@@ -105,9 +107,9 @@ unsigned extras_from_state(const ev_loop *loop)
 
 void verify(ev_loop *loop)
 {
-  // (kExtraNoBlock is an event, not a state: it stays until the next wait)
-  check((loop->extras & ~kExtraNoBlock) == extras_from_state(loop), "loop->extras out of sync",
+  check((loop->extras & ~kExtraEvents) == extras_from_state(loop), "loop->extras out of sync",
         static_cast<long long>(loop->extras));
+  check(loop->slow_time_at == std::min(loop->rt_recheck_at, loop->sweep.look_at), "time gate out of sync", 0);
   loop->pending.settle();  // check the slots a virtual batch stands for, too
   verify_heap(loop->timers, "timer heap broken");
   verify_heap(loop->periodics, "periodic heap broken");

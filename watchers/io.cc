@@ -347,6 +347,7 @@ void fd_sweep_due(ev_loop *loop, bool idle)
     const ev_tstamp soon = loop->mn_now + kSweepLookInterval;
     s.look_at = s.next_at > loop->mn_now && s.next_at < soon ? s.next_at : soon;
   }
+  time_gate_update(loop);
 }
 
 void internal_io_start(ev_loop *loop, ev_io *w)
