@@ -343,6 +343,51 @@ async_threads__sends_to_a_watcher_that_moves_are_never_lost (void **state)
     ev_async_stop (loop, &movers[i]);
 }
 
+/* A loop with few async watchers looks at all of them on a wake-up; with more than 16 senders
+ * mark their watcher's group, and the loop switches between the two as watchers start and stop
+ * (watchers/async.cc).  Here 24 other watchers are started and stopped in every iteration, so
+ * the loop switches in every iteration, while the pinger sends: no wake-up may be lost. */
+enum { kTogglers = 24 };
+static ev_async togglers[kTogglers];
+static ev_prepare toggle_prepare;
+static int toggles;
+
+static void
+toggle_cb (struct ev_loop *loop, ev_prepare *w, int revents)
+{
+  (void)w, (void)revents;
+  int on = !ev_is_active (&togglers[0]);
+  for (int i = 0; i < kTogglers; ++i)
+    if (on)
+      ev_async_start (loop, &togglers[i]);
+    else
+      ev_async_stop (loop, &togglers[i]);
+  ++toggles;
+}
+
+static void
+async_threads__sends_are_never_lost_while_the_loop_switches_how_it_looks (void **state)
+{
+  skip_where_valgrind_holds_wakeups ();
+  struct ev_loop *loop = *state;
+  ev_async_init (&pp.async, pong_cb);
+  ev_async_start (loop, &pp.async);
+  for (int i = 0; i < kTogglers; ++i)
+    ev_async_init (&togglers[i], nop_async_cb);
+  ev_prepare_init (&toggle_prepare, toggle_cb);
+  ev_prepare_start (loop, &toggle_prepare);
+  ev_unref (loop);
+  toggles = 0;
+  long rounds = count_from_env ("ASYNC_THREADS_ROUNDS", 5000);
+  ping_pong (loop, rounds);
+  assert_true (toggles >= rounds / 2);
+  ev_ref (loop);
+  ev_prepare_stop (loop, &toggle_prepare);
+  for (int i = 0; i < kTogglers; ++i)
+    ev_async_stop (loop, &togglers[i]);
+  ev_async_stop (loop, &pp.async);
+}
+
 /* ---- 4. sixty-four threads, each with its own watcher ------------------------------------------ */
 
 /* 64 threads ping-pong at once, each with its own async watcher of one loop: every send gets
@@ -490,6 +535,7 @@ async_threads__wakeup_cost_does_not_grow_with_idle_watchers (void **state)
   struct ev_loop *loop = *state;
   if (getenv ("LIBEV_NG_SANITIZE") || harness_under_valgrind ())
     skip ();
+  skip_on_real_libev (); /* libev 4.33 looks at every async watcher on each wake-up */
   ev_async w;
   ev_async_init (&w, count_async_cb);
   ev_async_start (loop, &w);
@@ -524,6 +570,7 @@ main (void)
     loop_test (async_threads__eight_threads_send_a_million_times_each),
     loop_test (async_threads__every_send_wakes_the_blocked_loop),
     loop_test (async_threads__sends_to_a_watcher_that_moves_are_never_lost),
+    loop_test (async_threads__sends_are_never_lost_while_the_loop_switches_how_it_looks),
     loop_test (async_threads__sixty_four_threads_each_with_its_own_watcher),
     loop_test (async_threads__wakeup_cost_does_not_grow_with_idle_watchers),
   };

@@ -206,6 +206,60 @@ ev_async__sent_watchers_run_in_start_order_among_many (void **state)
   free (w);
 }
 
+/* A loop with few async watchers looks at all of them on a wake-up, one with many only at the
+ * groups senders marked (libev-ng's own mechanism, invisible to programs): a send made while the
+ * loop had few is not lost when more are started before the loop looks, nor one made while it had
+ * many when most are stopped again. */
+static void
+ev_async__sends_survive_the_watcher_count_growing_and_shrinking (void **state)
+{
+  struct ev_loop *loop = *state;
+  enum { kFew = 16, kAll = 40 };
+  static ev_async w[kAll];
+  order_base = w;
+  for (int i = 0; i < kFew; ++i)
+    {
+      ev_async_init (&w[i], order_cb);
+      ev_async_start (loop, &w[i]);
+    }
+  ev_async_send (loop, &w[15]);
+  ev_async_send (loop, &w[3]);
+  for (int i = kFew; i < kAll; ++i)
+    {
+      ev_async_init (&w[i], order_cb);
+      ev_async_start (loop, &w[i]);
+    }
+  order_n = 0;
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (order_n, 2);
+  assert_int_equal (order_seen[0], 3);
+  assert_int_equal (order_seen[1], 15);
+
+  ev_async_send (loop, &w[30]);
+  ev_async_send (loop, &w[5]);
+  ev_async_send (loop, &w[39]);
+  order_n = 0;
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (order_n, 3);
+  assert_int_equal (order_seen[0], 5);
+  assert_int_equal (order_seen[1], 30);
+  assert_int_equal (order_seen[2], 39);
+
+  ev_async_send (loop, &w[6]);
+  for (int i = kAll - 1; i >= 4; --i)
+    if (i != 6)
+      ev_async_stop (loop, &w[i]);
+  ev_async_send (loop, &w[1]);
+  order_n = 0;
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (order_n, 2);
+  assert_int_equal (order_seen[0], 1);
+  assert_int_equal (order_seen[1], 6);
+  for (int i = 0; i < 4; ++i)
+    ev_async_stop (loop, &w[i]);
+  ev_async_stop (loop, &w[6]);
+}
+
 static void
 ev_async__holds_a_reference (void **state)
 {
@@ -435,6 +489,7 @@ main (void)
     loop_test (ev_async__a_send_to_a_stopped_watcher_is_not_delivered),
     loop_test (ev_async__only_the_sent_watchers_run_in_start_order),
     loop_test (ev_async__sent_watchers_run_in_start_order_among_many),
+    loop_test (ev_async__sends_survive_the_watcher_count_growing_and_shrinking),
     loop_test (ev_async__holds_a_reference),
     loop_test (ev_async__sending_from_its_own_callback_runs_it_again),
     loop_test (ev_async__wakes_a_blocked_loop_from_another_thread),
