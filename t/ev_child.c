@@ -21,27 +21,13 @@
 
 /* ---- running a test body in a child ---------------------------------------------------------- */
 
-static void
-child_failed (const char *file, int line, const char *what)
-{
-  fprintf (stderr, "%s:%d: check failed in the child: %s\n", file, line, what);
-  _exit (1);
-}
-#define CHECK(cond) do { if (!(cond)) child_failed (__FILE__, __LINE__, #cond); } while (0)
-
-static void
-in_child (void (*fn) (void *), const char *name, unsigned timeout)
-{
-  struct harness_child c;
-  harness_child_run (fn, NULL, timeout, &c);
-  if (!c.exited || c.status != 0)
-    fail_msg ("%s: the child %s %d\n%s", name, c.exited ? "exited with status" : "was killed by signal",
-              c.exited ? c.status : c.signo, c.err);
-}
-
 #define CHILD_TEST_TIMEOUT(name, timeout)                                                     \
   static void name##_body (void *arg_);                                                       \
-  static void name (void **state) { (void)state; in_child (name##_body, #name, timeout); }    \
+  static void name (void **state)                                                             \
+  {                                                                                           \
+    (void)state;                                                                              \
+    harness_expect_child_ok (name##_body, NULL, timeout, #name);                              \
+  }                                                                                           \
   static void name##_body (void *arg_)
 #define CHILD_TEST(name) CHILD_TEST_TIMEOUT (name, 10)
 /* ... whose loop must be woken from a blocking wait by SIGCHLD */
@@ -51,7 +37,7 @@ in_child (void (*fn) (void *), const char *name, unsigned timeout)
   {                                                                                           \
     (void)state;                                                                              \
     skip_where_valgrind_holds_wakeups ();                                                     \
-    in_child (name##_body, #name, 10);                                                        \
+    harness_expect_child_ok (name##_body, NULL, 10, #name);                                   \
   }                                                                                           \
   static void name##_body (void *arg_)
 
@@ -367,7 +353,7 @@ crowd_any_cb (struct ev_loop *loop, ev_child *w, int revents)
         ++crowd.any_calls[i];
         return;
       }
-  child_failed (__FILE__, __LINE__, "the pid-0 watcher reported a process that is not ours");
+  harness_child_check_failed (__FILE__, __LINE__, "the pid-0 watcher reported a process that is not ours");
 }
 
 /* The number of children; CHILD_CROWD overrides (fewer under valgrind, where each fork

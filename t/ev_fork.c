@@ -24,25 +24,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void
-child_failed (const char *file, int line, const char *what)
-{
-  fprintf (stderr, "%s:%d: check failed in pid %d: %s (trace \"%s\")\n", file, line, (int)getpid (), what,
-           trace_get ());
-  _exit (1);
-}
-#define CHECK(cond) do { if (!(cond)) child_failed (__FILE__, __LINE__, #cond); } while (0)
-
-static void
-expect_child_ok (void (*fn) (void *), void *arg, unsigned timeout)
-{
-  struct harness_child c;
-  harness_child_run (fn, arg, timeout, &c);
-  if (!c.exited || c.status != 0)
-    fail_msg ("the child %s %d\n%s", c.exited ? "exited with status" : "was killed by signal",
-              c.exited ? c.status : c.signo, c.err);
-}
-
 TRACE_REVENTS_CB (fork)
 TRACE_CB (prepare)
 
@@ -107,7 +88,7 @@ ev_fork__watchers_run_in_the_child_after_ev_loop_fork_before_prepare (void **sta
   (void)state;
   struct scene s;
   scene_start (&s, 0);
-  expect_child_ok (child_with_loop_fork, &s, 10);
+  harness_expect_child_ok (child_with_loop_fork, &s, 10, NULL);
   /* the parent was told nothing */
   ev_run (s.loop, EVRUN_NOWAIT);
   expect_trace ("prepare");
@@ -137,7 +118,7 @@ ev_fork__no_fork_callbacks_without_ev_loop_fork (void **state)
   (void)state;
   struct scene s;
   scene_start (&s, 0);
-  expect_child_ok (child_without_loop_fork, &s, 10);
+  harness_expect_child_ok (child_without_loop_fork, &s, 10, NULL);
   ev_run (s.loop, EVRUN_NOWAIT);
   expect_trace ("prepare");
   scene_stop (&s);
@@ -161,7 +142,7 @@ ev_fork__forkcheck_notices_the_fork_by_itself (void **state)
   (void)state;
   struct scene s;
   scene_start (&s, EVFLAG_FORKCHECK);
-  expect_child_ok (child_forkcheck, &s, 10);
+  harness_expect_child_ok (child_forkcheck, &s, 10, NULL);
   /* the parent's pid did not change */
   ev_run (s.loop, EVRUN_NOWAIT);
   ev_run (s.loop, EVRUN_NOWAIT);
@@ -648,7 +629,7 @@ ev_fork__kernel_object_refused_after_fork (void **state)
 {
   (void)state;
   skip_on_real_libev (); /* libev 4.33 retries forever */
-  expect_child_ok (refused_kernel_object_child, NULL, 10);
+  harness_expect_child_ok (refused_kernel_object_child, NULL, 10, NULL);
 }
 
 int

@@ -28,25 +28,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void
-child_failed (const char *file, int line, const char *what)
-{
-  fprintf (stderr, "%s:%d: check failed in pid %d: %s (trace \"%s\")\n", file, line, (int)getpid (), what,
-           trace_get ());
-  _exit (1);
-}
-#define CHECK(cond) do { if (!(cond)) child_failed (__FILE__, __LINE__, #cond); } while (0)
-
-static void
-expect_child_ok (void (*fn) (void *), void *arg, unsigned timeout)
-{
-  struct harness_child c;
-  harness_child_run (fn, arg, timeout, &c);
-  if (!c.exited || c.status != 0)
-    fail_msg ("the child %s %d\n%s", c.exited ? "exited with status" : "was killed by signal",
-              c.exited ? c.status : c.signo, c.err);
-}
-
 TRACE_REVENTS_CB (io)
 
 static void
@@ -305,7 +286,7 @@ special_problems__fd_beyond_the_process_fd_table_gets_ev_error (void **state)
   skip_on_real_libev ();
   if (harness_under_valgrind ())
     skip (); /* valgrind keeps descriptors of its own at the top of the table */
-  expect_child_ok (beyond_table_child, NULL, 10);
+  harness_expect_child_ok (beyond_table_child, NULL, 10, NULL);
 }
 
 /* fd numbers far beyond anything open: EV_ERROR at once, without growing the loop's table
@@ -338,7 +319,7 @@ special_problems__huge_fd_numbers_get_ev_error_at_once (void **state)
 {
   (void)state;
   skip_on_real_libev (); /* libev 4.33 aborts or crashes */
-  expect_child_ok (huge_fds_child, NULL, 10);
+  harness_expect_child_ok (huge_fds_child, NULL, 10, NULL);
 }
 
 /* ---- many watched fds: closed-fd detection in bounded steps ------------------------------------ */
@@ -559,7 +540,7 @@ special_problems__epoll_rebuild_works_at_the_fd_limit (void **state)
   (void)state;
   if (test_backend != EVBACKEND_EPOLL)
     skip ();
-  expect_child_ok (rebuild_at_fd_limit_child, NULL, 10);
+  harness_expect_child_ok (rebuild_at_fd_limit_child, NULL, 10, NULL);
 }
 
 /* ---- fork ---------------------------------------------------------------------------------- */
@@ -616,7 +597,7 @@ special_problems__child_without_ev_loop_fork_leaves_the_parents_fds_alone (void 
   fork_w.data = "r";
   ev_io_start (loop, &fork_w);
   ev_run (loop, EVRUN_NOWAIT); /* registered */
-  expect_child_ok (forgetful_child, NULL, 10);
+  harness_expect_child_ok (forgetful_child, NULL, 10, NULL);
   ev_io_stop (loop, &fork_w);
   close (fork_p[0]);
   close (fork_p[1]);

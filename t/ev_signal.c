@@ -23,28 +23,14 @@
 
 /* ---- running a test body in a child ---------------------------------------------------------- */
 
-static void
-child_failed (const char *file, int line, const char *what)
-{
-  fprintf (stderr, "%s:%d: check failed in the child: %s (trace \"%s\")\n", file, line, what, trace_get ());
-  _exit (1);
-}
-#define CHECK(cond) do { if (!(cond)) child_failed (__FILE__, __LINE__, #cond); } while (0)
-
-static void
-in_child (void (*fn) (void *), const char *name)
-{
-  struct harness_child c;
-  harness_child_run (fn, NULL, 10, &c);
-  if (!c.exited || c.status != 0)
-    fail_msg ("%s: the child %s %d\n%s", name, c.exited ? "exited with status" : "was killed by signal",
-              c.exited ? c.status : c.signo, c.err);
-}
-
 /* CHILD_TEST (name) { body }: a cmocka test that runs `body` in a forked child. */
 #define CHILD_TEST(name)                                                                 \
   static void name##_body (void *arg_);                                                  \
-  static void name (void **state) { (void)state; in_child (name##_body, #name); }        \
+  static void name (void **state)                                                        \
+  {                                                                                      \
+    (void)state;                                                                         \
+    harness_expect_child_ok (name##_body, NULL, 10, #name);                              \
+  }                                                                                      \
   static void name##_body (void *arg_)
 /* ... whose loop must be woken from a blocking wait by a signal or another thread */
 #define WAKEUP_CHILD_TEST(name)                                                          \
@@ -53,7 +39,7 @@ in_child (void (*fn) (void *), const char *name)
   {                                                                                      \
     (void)state;                                                                         \
     skip_where_valgrind_holds_wakeups ();                                                \
-    in_child (name##_body, #name);                                                       \
+    harness_expect_child_ok (name##_body, NULL, 10, #name);                              \
   }                                                                                      \
   static void name##_body (void *arg_)
 

@@ -482,6 +482,24 @@ harness_child_run (void (*fn) (void *arg), void *arg, unsigned timeout_s, struct
 }
 
 void
+harness_expect_child_ok (void (*fn) (void *), void *arg, unsigned timeout_s, const char *what)
+{
+  struct harness_child c;
+  harness_child_run (fn, arg, timeout_s, &c);
+  if (!c.exited || c.status != 0)
+    fail_msg ("%s%sthe child %s %d\n%s", what ? what : "", what ? ": " : "",
+              c.exited ? "exited with status" : "was killed by signal", c.exited ? c.status : c.signo, c.err);
+}
+
+void
+harness_child_check_failed (const char *file, int line, const char *what)
+{
+  fprintf (stderr, "%s:%d: check failed in pid %d: %s (trace \"%s\")\n", file, line, (int)getpid (), what,
+           trace_get ());
+  _exit (1);
+}
+
+void
 _expect_abort (void (*fn) (void *), void *arg, const char *message, const char *file, int line)
 {
   struct harness_child c;

@@ -124,6 +124,15 @@ struct harness_child
  * reset to their defaults in the child so the library's abort() is not intercepted. */
 void harness_child_run (void (*fn) (void *arg), void *arg, unsigned timeout_s, struct harness_child *out);
 
+/* Fails the test unless fn(arg), run in a child (harness_child_run), exits with status 0; the
+ * message names `what` (may be NULL) and carries the child's stderr. */
+void harness_expect_child_ok (void (*fn) (void *arg), void *arg, unsigned timeout_s, const char *what);
+
+/* In a child: CHECK(cond) ends it with status 1 and a line naming the condition, the pid and
+ * the trace, which harness_expect_child_ok shows. */
+#define CHECK(cond) do { if (!(cond)) harness_child_check_failed (__FILE__, __LINE__, #cond); } while (0)
+void harness_child_check_failed (const char *file, int line, const char *what) __attribute__ ((noreturn));
+
 /* Asserts that fn(arg) run in a child dies by SIGABRT and that its stderr contains
  * `message` (for usage errors use the "libev: <assertion text>" part, which both
  * libev's assert() output and libev-ng's usage-error line contain). */

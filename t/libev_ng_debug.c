@@ -23,14 +23,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void
-child_failed (const char *file, int line, const char *what)
-{
-  fprintf (stderr, "%s:%d: check failed in the child: %s\n", file, line, what);
-  _exit (1);
-}
-#define CHECK(cond) do { if (!(cond)) child_failed (__FILE__, __LINE__, #cond); } while (0)
-
 static struct ev_loop *
 debug_loop_new (void)
 {

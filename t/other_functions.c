@@ -275,24 +275,6 @@ other_functions__feed_fd_event_without_watchers_does_nothing (void **state)
 
 /* ---- ev_feed_signal, ev_feed_signal_event (in forked children) ------------------------------------ */
 
-static void
-child_failed (const char *file, int line, const char *what)
-{
-  fprintf (stderr, "%s:%d: check failed in the child: %s (trace \"%s\")\n", file, line, what, trace_get ());
-  _exit (1);
-}
-#define CHECK(cond) do { if (!(cond)) child_failed (__FILE__, __LINE__, #cond); } while (0)
-
-static void
-in_child (void (*fn) (void *))
-{
-  struct harness_child c;
-  harness_child_run (fn, NULL, 10, &c);
-  if (!c.exited || c.status != 0)
-    fail_msg ("the child %s %d\n%s", c.exited ? "exited with status" : "was killed by signal",
-              c.exited ? c.status : c.signo, c.err);
-}
-
 TRACE_REVENTS_CB (signal)
 
 static void
@@ -330,7 +312,7 @@ static void
 other_functions__feed_signal_reaches_the_loop_watching_the_signal (void **state)
 {
   (void)state;
-  in_child (feed_signal_child);
+  harness_expect_child_ok (feed_signal_child, NULL, 10, NULL);
 }
 
 static void
@@ -366,7 +348,7 @@ static void
 other_functions__feed_signal_event_only_for_the_owning_loop (void **state)
 {
   (void)state;
-  in_child (feed_signal_event_child);
+  harness_expect_child_ok (feed_signal_event_child, NULL, 10, NULL);
 }
 
 int
