@@ -65,16 +65,16 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // watched fd being closed (epoll, io_uring: backend_ops::sweeps).  Each
 // step polls a bounded chunk of the watched fds (and moves watchers that
 // ev_io_set changed while active, see io_relink, on every backend), so the
-// work per step is bounded at any number of fds.  A loop that made fewer
-// than kSweepBusyIterations iterations since the last step is quiet (it
-// mostly waits): its next step and a new pass over the table may start
-// kSweepPassIdle seconds after the last one; a busy loop waits for
-// kSweepPassBusy and those iterations, so that the sweep's share of its
-// work stays small whatever the clock says (on average at most 2 fds polled
-// per iteration).  At most about kSweepRate fds are looked at per second.
-// A loop blocked in its wait looks when it wakes up.
-// An iteration pays no test of its own: the time update after the wait
-// (time_update_after_wait, loop.h) takes its slow path once mn_now reaches
+// work per step is bounded at any number of fds.  A new pass over the table
+// starts kSweepPassIdle seconds after the last one when the loop is idle
+// (its wait timed out with nothing pending), kSweepPassBusy when it is busy;
+// a busy loop also makes kSweepBusyIterations iterations between two steps,
+// so that the sweep's share of a busy loop's work stays small whatever the
+// clock says (on average at most 2 fds polled per iteration).  At most about
+// kSweepRate fds are looked at per second.  A loop blocked in its wait looks
+// when it wakes up.
+// An iteration pays no test of its own: the clock update after the wait
+// (time_update_after_wait, ev.cc) takes its slow path once mn_now reaches
 // look_at and calls fd_sweep_due, which applies the rules above and which a
 // busy loop reaches at most every kSweepLookInterval seconds.
 inline constexpr unsigned kSweepBusyIterations = 256;
