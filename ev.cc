@@ -60,7 +60,6 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   }
   loop->wakeup_write_fd.store(-1, std::memory_order_relaxed);
   loop->pending.slots.dummy.cb = pending_dummy_cb;
-  loop->fork_page = fork_token_location();
   loop->fork_token = fork_token();
 
   loop->mn_now = monotonic_now();
@@ -99,6 +98,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
     loop->flags |= EVFLAG_NG_DEBUG;
     debug_loop_init(loop);
   }
+  loop_forks_add(loop);
   return true;
 }
 
@@ -133,8 +133,12 @@ inline void detect_fork(ev_loop *loop)
     loop->postfork = 1;
     loop->extras |= kExtraRepair;
   }
+  // (The mark stays until the repair: until then fd_reify, which an
+  // embedding loop calls too, must leave the kernel state alone.)
   if (fork_unannounced(loop))
     request_repair(loop, kRepairAll);
+  else
+    loop->extras &= ~kExtraForked;
 }
 
 // After a fork: queue all fork watchers and invoke (before prepare).
@@ -323,7 +327,7 @@ void loop_repair(ev_loop *loop)
   const unsigned what = loop->repair;
   loop->repair = 0;
   loop->postfork = 0;
-  loop->extras &= ~kExtraRepair;
+  loop->extras &= ~(kExtraRepair | kExtraForked);
   loop->fork_token = fork_token();
 
   if (replace_all || (what & kRepairBackend))
@@ -497,6 +501,7 @@ void ev_loop_destroy(struct ev_loop *loop)
     loop->backend->destroy(loop);
   loop_free_arrays(loop);
   debug_loop_destroy(loop);
+  loop_forks_remove(loop);
 
   bool is_default = loop == ev_default_loop_ptr;
   if (is_default)
@@ -551,11 +556,9 @@ int run_iterations(ev_loop *loop, int flags)
     // 3. If ev_break was called, stop here: no poll, no iteration counted.
     // 4. After a fork, or when kernel state was found broken, re-create it
     //    (then step 5).
-    // (Two tests skip 1, 2 and 4 when they have nothing to do; debug mode
-    // checks the loop's watchers there.  The fork test apart from the mask
-    // test, not ORed into it: bench/callgrind loop/k=0/nowait and
-    // timers/idle-iter 3 instructions fewer per iteration.)
-    if ((loop->extras & (kExtraForkcheck | kExtraRepair | kExtraPrepare | kExtraDebug)) || fork_unannounced(loop)) {
+    // (One test skips 1, 2 and 4 when they have nothing to do; debug mode
+    // checks the loop's watchers there.)
+    if (loop->extras & (kExtraForkcheck | kExtraForked | kExtraRepair | kExtraPrepare | kExtraDebug)) {
       if (before_poll_extras(loop))
         break;
     } else if (loop->loop_done)

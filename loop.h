@@ -133,10 +133,10 @@ struct ev_loop {
   pid_t curpid;        // EVFLAG_FORKCHECK: the pid seen last
   int postfork;        // a fork was announced: run fork watchers, then repair
   unsigned repair;     // kRepair*: kernel state to re-create before the next poll
-  // backends/fork_guard.h: *fork_page differs from fork_token in a child
-  // that nobody told about the fork (ev_run checks it every iteration)
-  const std::uint64_t *fork_page;
+  // backends/fork_guard.h: the process's fork token differs from this one
+  // in a child that nobody told about the fork (ev.cc detect_fork)
   std::uint64_t fork_token;
+  ev_loop *fork_next;  // every loop of the process (loop_forks.cc)
 
   // --- debug mode (watchers/debug.cc, EVFLAG_NG_DEBUG) -----------------------
   ev_detail::debug_state *debug;  // null unless the loop runs in debug mode
@@ -201,11 +201,12 @@ enum : unsigned {
   kExtraDebug = 1u << 12,        // debug mode (watchers/debug.h): check watchers every iteration
   kExtraMetrics = 1u << 13,      // ev_metrics are on: the poll and the invocation are measured
   kExtraNoBlock = 1u << 14,      // the loop queued an EV_ERROR itself: the next wait must not block
+  kExtraForked = 1u << 15,       // a fork(3) happened since (loop_forks.cc): look at the fork page
 };
 
 // The bits above that stand for an event, not for a state: each stays set
 // until the step that handles it (ev_verify does not derive them).
-inline constexpr unsigned kExtraEvents = kExtraNoBlock;
+inline constexpr unsigned kExtraEvents = kExtraNoBlock | kExtraForked;
 
 // loop->run_guard bits.
 enum : int {
@@ -248,10 +249,17 @@ inline void request_repair(ev_loop *loop, unsigned what)
 // A backend found its kernel state unusable: rebuild it before the next poll.
 inline void request_backend_rebuild(ev_loop *loop) { request_repair(loop, kRepairBackend); }
 
+// loop_forks.cc: a loop is in the process's list from its creation to its
+// destruction, so that a fork marks it kExtraForked in the child.
+void loop_forks_add(ev_loop *loop);
+void loop_forks_remove(ev_loop *loop);
+bool fork_token_changed(const ev_loop *loop);
+
 // This process is a fork of the one that created the loop's kernel state,
 // and the loop has not been repaired since (backends/fork_guard.h).  Until
-// then nothing may touch that state: it is the parent's.
-inline bool fork_unannounced(const ev_loop *loop) { return *loop->fork_page != loop->fork_token; }
+// then nothing may touch that state: it is the parent's.  Only a loop that
+// a fork marked asks for the process's token.
+inline bool fork_unannounced(const ev_loop *loop) { return (loop->extras & kExtraForked) && fork_token_changed(loop); }
 
 // ---------------------------------------------------------------------------
 // Watcher life cycle helpers (ev(3) WATCHER STATES)

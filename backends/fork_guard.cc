@@ -54,12 +54,4 @@ std::uint64_t fork_token_slow()
   return __atomic_load_n(page, __ATOMIC_ACQUIRE);
 }
 
-const std::uint64_t *fork_token_location()
-{
-  static constexpr std::uint64_t kNoPage = 1;
-  fork_token();
-  std::uint64_t *page = fork_guard_page.load(std::memory_order_acquire);
-  return page ? page : &kNoPage;
-}
-
 }  // namespace ev_detail

@@ -13,7 +13,8 @@
 // kernel state, so a different token means: this is a child, and the loop
 // quietly replaces its kernel state (no fork watchers run: nobody announced
 // a fork).  Where the kernel lacks the advice the token never changes (the
-// child then behaves as with libev 4.33).
+// child then behaves as with libev 4.33).  A loop asks for the token only
+// after fork(3)'s child handler marked it (loop_forks.cc).
 #pragma once
 
 #include <atomic>
@@ -25,10 +26,6 @@ namespace ev_detail {
 // one process.
 std::uint64_t fork_token_slow();
 extern constinit std::atomic<std::uint64_t *> fork_guard_page;
-
-// Where the token is kept: a loop compares *fork_token_location() with the
-// token it recorded (a static constant where the page cannot be had).
-const std::uint64_t *fork_token_location();
 
 inline std::uint64_t fork_token()
 {

@@ -603,6 +603,63 @@ special_problems__child_without_ev_loop_fork_leaves_the_parents_fds_alone (void 
   close (fork_p[1]);
 }
 
+/* The same with other loops made and destroyed before the fork (the loop learns of the fork
+ * from a list of the process's loops, which a destroyed loop must leave: the oldest, one in the
+ * middle and the newest go), and one more that the child also uses without ev_loop_fork. */
+static void
+forgetful_child_among_loops (void *arg)
+{
+  struct ev_loop *made[4];
+  for (int i = 0; i < 4; ++i)
+    CHECK ((made[i] = ev_loop_new (test_backend | EVFLAG_NOENV)));
+  ev_loop_destroy (made[0]);
+  ev_loop_destroy (made[2]);
+  struct ev_loop *other = made[3];
+  ev_loop_destroy (made[1]);
+  int q[2];
+  CHECK (pipe2 (q, O_CLOEXEC) == 0);
+  static ev_io other_w;
+  ev_io_init (&other_w, trace_io_revents_cb, q[0], EV_READ);
+  other_w.data = "o";
+  ev_io_start (other, &other_w);
+  ev_run (other, EVRUN_NOWAIT); /* registered */
+  pid_t pid = fork ();
+  CHECK (pid >= 0);
+  if (pid == 0)
+    {
+      ev_io_stop (other, &other_w);
+      for (int i = 0; i < 5; ++i)
+        ev_run (other, EVRUN_NOWAIT);
+      ev_loop_destroy (other);
+      forgetful_child (arg); /* forks again: the list is whole in a child too */
+    }
+  int status;
+  CHECK (waitpid (pid, &status, 0) == pid && WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  CHECK (write (q[1], "o", 1) == 1);
+  ev_run (other, EVRUN_NOWAIT);
+  CHECK (!strcmp (trace_get (), "o:0x1"));
+  ev_io_stop (other, &other_w);
+  ev_loop_destroy (other);
+  _exit (0);
+}
+
+static void
+special_problems__child_without_ev_loop_fork_among_other_loops (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev (); /* libev 4.33 loses the parent's fd on epoll */
+  assert_int_equal (pipe2 (fork_p, O_CLOEXEC), 0);
+  fork_loop = loop;
+  ev_io_init (&fork_w, trace_io_revents_cb, fork_p[0], EV_READ);
+  fork_w.data = "r";
+  ev_io_start (loop, &fork_w);
+  ev_run (loop, EVRUN_NOWAIT); /* registered */
+  harness_expect_child_ok (forgetful_child_among_loops, NULL, 10, NULL);
+  ev_io_stop (loop, &fork_w);
+  close (fork_p[0]);
+  close (fork_p[1]);
+}
+
 int
 main (void)
 {
@@ -618,6 +675,7 @@ main (void)
     loop_test (special_problems__loop_fds_closed_behind_its_back_are_replaced),
     plain_test (special_problems__epoll_rebuild_works_at_the_fd_limit),
     loop_test (special_problems__child_without_ev_loop_fork_leaves_the_parents_fds_alone),
+    loop_test (special_problems__child_without_ev_loop_fork_among_other_loops),
   };
   return HARNESS_RUN ("ev_io_special_problems", tests);
 }
