@@ -604,8 +604,10 @@ special_problems__child_without_ev_loop_fork_leaves_the_parents_fds_alone (void 
 }
 
 /* The same with other loops made and destroyed before the fork (the loop learns of the fork
- * from a list of the process's loops, which a destroyed loop must leave: the oldest, one in the
- * middle and the newest go), and one more that the child also uses without ev_loop_fork. */
+ * from a list of the process's loops, which a destroyed loop must leave: of four new loops the
+ * first, the third and the second go, entries inside the list), and the fourth, the list's
+ * head, used in the child without ev_loop_fork and destroyed there before it forks
+ * again. */
 static void
 forgetful_child_among_loops (void *arg)
 {
