@@ -19,15 +19,15 @@
 // measurable under load).  Senders mark only while the loop says so
 // (`marking`); when it starts saying so, a sender may have read the old
 // value and not marked: the loop's next look is a full one.  (Marking for
-// one watcher cost bench/callgrind async/wakeup 959 instructions per
-// wake-up, more than libev 4.33's 953; looking at all of a few costs 8xx.)  The sender reads the index (`active`) while
-// the loop may move the watcher in the array (another watcher's stop swaps
-// the last one into the hole): both sides store first and load second, the
-// sender `sent` then `active`, the loop `active` then `sent`, all
-// sequentially consistent, so either the sender sees the new index or the
-// loop sees the send and marks the new group itself.  The groups block is
-// made by the first start, before any index is stored: a sender that sees
-// an index sees the block.
+// one watcher cost bench/callgrind async/wakeup 961 instructions per
+// wake-up, more than libev 4.33's 947-953; looking at all of them, 927.)
+// The sender reads the index (`active`) while the loop may move the watcher
+// in the array (another watcher's stop swaps the last one into the hole):
+// both sides store first and load second, the sender `sent` then `active`,
+// the loop `active` then `sent`, all sequentially consistent, so either the
+// sender sees the new index or the loop sees the send and marks the new
+// group itself.  The groups block is made by the first start, before any
+// index is stored: a sender that sees an index sees the block.
 #include "loop.h"
 #include "watchers/debug.h"
 #include "watchers/wakeup.h"
@@ -159,9 +159,11 @@ static void asyncs_process_marked(ev_loop *loop, async_sent_groups *sg)
 void asyncs_process(ev_loop *loop)
 {
   async_sent_groups *sg = loop->async_groups;
+  // No ev_async was ever started: nothing can have been sent to.
   if (!sg)
-    return;                                         // no ev_async was ever started: nothing can have been sent to
-  if (sg->marking.load(std::memory_order_relaxed))  // (only the loop stores it)
+    return;
+  // (relaxed: only the loop stores `marking`)
+  if (sg->marking.load(std::memory_order_relaxed))
     asyncs_process_marked(loop, sg);
   else
     asyncs_process_all(loop);
