@@ -586,21 +586,27 @@ forgetful_child (void *arg)
   _exit (0);
 }
 
+/* The parent's side: a registered watcher on a pipe, then `child` (which forks and checks). */
 static void
-special_problems__child_without_ev_loop_fork_leaves_the_parents_fds_alone (void **state)
+watch_pipe_then_run_child (struct ev_loop *loop, void (*child) (void *))
 {
-  struct ev_loop *loop = *state;
-  skip_on_real_libev (); /* libev 4.33 loses the parent's fd on epoll */
   assert_int_equal (pipe2 (fork_p, O_CLOEXEC), 0);
   fork_loop = loop;
   ev_io_init (&fork_w, trace_io_revents_cb, fork_p[0], EV_READ);
   fork_w.data = "r";
   ev_io_start (loop, &fork_w);
   ev_run (loop, EVRUN_NOWAIT); /* registered */
-  harness_expect_child_ok (forgetful_child, NULL, 10, NULL);
+  harness_expect_child_ok (child, NULL, 10, NULL);
   ev_io_stop (loop, &fork_w);
   close (fork_p[0]);
   close (fork_p[1]);
+}
+
+static void
+special_problems__child_without_ev_loop_fork_leaves_the_parents_fds_alone (void **state)
+{
+  skip_on_real_libev (); /* libev 4.33 loses the parent's fd on epoll */
+  watch_pipe_then_run_child (*state, forgetful_child);
 }
 
 /* The same with other loops made and destroyed before the fork (the loop learns of the fork
@@ -648,18 +654,8 @@ forgetful_child_among_loops (void *arg)
 static void
 special_problems__child_without_ev_loop_fork_among_other_loops (void **state)
 {
-  struct ev_loop *loop = *state;
   skip_on_real_libev (); /* libev 4.33 loses the parent's fd on epoll */
-  assert_int_equal (pipe2 (fork_p, O_CLOEXEC), 0);
-  fork_loop = loop;
-  ev_io_init (&fork_w, trace_io_revents_cb, fork_p[0], EV_READ);
-  fork_w.data = "r";
-  ev_io_start (loop, &fork_w);
-  ev_run (loop, EVRUN_NOWAIT); /* registered */
-  harness_expect_child_ok (forgetful_child_among_loops, NULL, 10, NULL);
-  ev_io_stop (loop, &fork_w);
-  close (fork_p[0]);
-  close (fork_p[1]);
+  watch_pipe_then_run_child (*state, forgetful_child_among_loops);
 }
 
 int
