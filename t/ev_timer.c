@@ -317,6 +317,30 @@ ev_timer__again_on_active_repeating_restarts_from_now (void **state)
   ev_timer_stop (loop, &t);
 }
 
+/* ev_timer_again reschedules an active timer repeat seconds from now whatever the sign of
+ * repeat: libev checks the sign when the timer starts and when it expires, not here, so a
+ * negative (or NaN) repeat moves the deadline without a complaint.  (libev-ng's fast path
+ * takes only a positive repeat; this pins the other values to the same outcome.) */
+static void
+ev_timer__again_on_active_timer_with_negative_or_nan_repeat_moves_the_deadline (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_timer t;
+  ev_timer_init (&t, nop_cb, 100., 5.);
+  ev_timer_start (loop, &t);
+  t.repeat = -3.;
+  ev_timer_again (loop, &t);
+  assert_true (ev_is_active (&t));
+  assert_true (near (ev_timer_remaining (loop, &t), -3., 1e-9));
+  t.repeat = NAN;
+  ev_timer_again (loop, &t);
+  assert_true (ev_is_active (&t));
+  assert_true (isnan (ev_timer_remaining (loop, &t)));
+  /* not run: an expiry with such a repeat is libev's abort */
+  ev_timer_stop (loop, &t);
+  assert_false (ev_is_active (&t));
+}
+
 static void
 ev_timer__again_clears_pending (void **state)
 {
@@ -627,6 +651,7 @@ main (void)
     loop_test (ev_timer__again_on_inactive_repeating_starts_with_repeat),
     loop_test (ev_timer__again_with_zero_repeat_stops),
     loop_test (ev_timer__again_on_active_repeating_restarts_from_now),
+    loop_test (ev_timer__again_on_active_timer_with_negative_or_nan_repeat_moves_the_deadline),
     loop_test (ev_timer__again_clears_pending),
     loop_test (ev_timer__again_in_the_callback_keeps_a_repeating_timer_going),
     loop_test (ev_timer__equal_deadlines_follow_the_heap_order),
