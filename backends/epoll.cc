@@ -195,18 +195,15 @@ bool epfd_lost(epoll_state *st, int err)
   return !(epoll_ctl(st->epfd, EPOLL_CTL_DEL, -1, nullptr) < 0 && errno == EBADF);
 }
 
-void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
+// What epoll_modify leaves to the kernel (and the rare cases): the fd's
+// number may be a new open file, it is a regular file, see (c), or the
+// kernel's registration is not the one wanted.
+[[gnu::noinline]] void modify_registration(ev_loop *loop, int fd, int oev, int nev)
 {
   epoll_state *st = state(loop);
   fd_entry &e = loop->fds.entries[fd];
   const bool renewed = nev & EV__IOFDSET;  // the number may be a new open file
   nev &= kFdEvents;                        // (EV_NG_EXCLUSIVE alone wants nothing: register_anew)
-
-  if (EV_UNLIKELY(st->epfd < 0)) {  // no epoll set, see (h)
-    if (nev)
-      fd_kill_user_watchers(loop, fd);
-    return;
-  }
 
   if (e.bflags & kAlwaysReady) {
     if (nev && oev && !renewed)
@@ -226,8 +223,13 @@ void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
     }
     return;
   }
-  if (!renewed && oev && e.bmask == static_cast<unsigned char>(nev))
-    return;  // watched all along, and the kernel has exactly this
+  // No epoll set, see (h).  Tested only where the kernel would be asked:
+  // without a set no fd has a registration or kAlwaysReady (epoll_fork), so
+  // the cases before this one end as they would have.
+  if (EV_UNLIKELY(st->epfd < 0)) {
+    fd_kill_user_watchers(loop, fd);
+    return;
+  }
 
   int err;
   if (e.bmask) {
@@ -269,6 +271,21 @@ void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
   // EBADF (not open), ENOSPC (max_user_watches), ENOMEM, ELOOP: the fd
   // cannot be watched; its watchers are told so.
   fd_kill(loop, fd);
+}
+
+// Most changes ask nothing of the kernel: the stop of an fd's last watcher
+// (the registration stays, see (e)) and a start that finds the registration
+// it wants.  They end here, without the frame modify_registration needs
+// (bench/callgrind echo/C=1000: 275.7 -> 271.3 instructions a message).
+void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
+{
+  const fd_entry &e = loop->fds.entries[fd];
+  if (!(nev & EV__IOFDSET) && !(e.bflags & kAlwaysReady)) {
+    const int want = nev & kFdEvents;
+    if (!want || (oev && e.bmask == want))
+      return;
+  }
+  modify_registration(loop, fd, oev, nev);
 }
 
 // Events arrived for events no watcher wants any more: update the kernel.
