@@ -142,10 +142,13 @@ struct ev_loop {
   ev_detail::debug_state *debug;  // null unless the loop runs in debug mode
 
   // --- wake-up fd (watchers/wakeup.cc) ---------------------------------------
-  ev_detail::loop_fd wakeup;            // eventfd, or a pipe's read end
-  std::atomic<int> wakeup_write_fd;     // what senders write to (== wakeup.fd for an eventfd)
-  ino_t wakeup_pipe_ino;                // the pipe's inode, to recognise our write end
-  bool wakeup_in_libev;                 // libev 4.33 would have its fd too (wakeup_user)
+  ev_detail::loop_fd wakeup;         // eventfd, or a pipe's read end
+  std::atomic<int> wakeup_write_fd;  // what senders write to (== wakeup.fd for an eventfd)
+  ino_t wakeup_pipe_ino;             // the pipe's inode, to recognise our write end
+  bool wakeup_in_libev;              // libev 4.33 would have its fd too (wakeup_user)
+  // Senders mark their ev_async's group (watchers/async.cc): here, beside
+  // the flags a sender reads anyway, rather than in the groups block.
+  std::atomic<bool> async_marking;
   std::atomic<int> pipe_write_wanted;   // the loop is (about to be) blocked
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived

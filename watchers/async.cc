@@ -17,7 +17,7 @@
 // summary), so a loop with 10^4 async watchers looks at about 3 of them per
 // send instead of all (with 64 groups, 160 cache misses were still
 // measurable under load).  Senders mark only while the loop says so
-// (`marking`); when it starts saying so, a sender may have read the old
+// (`async_marking`); when it starts saying so, a sender may have read the old
 // value and not marked: the loop's next look is a full one.  (Marking for
 // one watcher cost bench/callgrind async/wakeup 961 instructions per
 // wake-up, more than libev 4.33's 947-953; looking at all of them, 927.)
@@ -48,7 +48,6 @@ constexpr int kScanAllMax = 16;
 struct ev_detail::async_sent_groups {
   std::atomic<std::uint64_t> summary;    // a bit per word below
   std::atomic<std::uint64_t> words[64];  // a bit per group
-  std::atomic<bool> marking;             // senders mark groups (more than kScanAllMax watchers)
   bool full_look_due;                    // marking just began: look at every watcher once (loop only)
 };
 
@@ -158,13 +157,10 @@ static void asyncs_process_marked(ev_loop *loop, async_sent_groups *sg)
 
 void asyncs_process(ev_loop *loop)
 {
-  async_sent_groups *sg = loop->async_groups;
-  // No ev_async was ever started: nothing can have been sent to.
-  if (!sg)
-    return;
-  // (relaxed: only the loop stores `marking`)
-  if (sg->marking.load(std::memory_order_relaxed))
-    asyncs_process_marked(loop, sg);
+  // (relaxed: only the loop stores loop->async_marking; it is set after the
+  // groups block is made)
+  if (loop->async_marking.load(std::memory_order_relaxed))
+    asyncs_process_marked(loop, loop->async_groups);
   else
     asyncs_process_all(loop);
 }
@@ -196,8 +192,8 @@ static void async_start_plain(struct ev_loop *loop, ev_async *w)
   int index = loop->asyncs.push(as_w(w));
   store_index(as_w(w), index);
   async_sent_groups *sg = loop->async_groups;
-  if (index > kScanAllMax && !sg->marking.load(std::memory_order_relaxed)) {
-    sg->marking.store(true, std::memory_order_seq_cst);
+  if (index > kScanAllMax && !loop->async_marking.load(std::memory_order_relaxed)) {
+    loop->async_marking.store(true, std::memory_order_seq_cst);
     sg->full_look_due = true;
   }
   ++loop->activecnt;
@@ -228,9 +224,8 @@ static void async_stop_plain(struct ev_loop *loop, ev_async *w)
     }
   }
   store_index(as_w(w), 0);
-  async_sent_groups *sg = loop->async_groups;
-  if (a.count <= kScanAllMax / 2 && sg->marking.load(std::memory_order_relaxed))
-    sg->marking.store(false, std::memory_order_seq_cst);  // (every look is a full one now)
+  if (a.count <= kScanAllMax / 2 && loop->async_marking.load(std::memory_order_relaxed))
+    loop->async_marking.store(false, std::memory_order_seq_cst);  // (every look is a full one now)
   --loop->activecnt;
   EV_FREQUENT_CHECK(loop);
 }
@@ -253,8 +248,10 @@ void ev_async_send(struct ev_loop *loop, ev_async *w) noexcept
   if (load_index(w) && __atomic_load_n(&w->sent, __ATOMIC_SEQ_CST) == 1)
     return;
   __atomic_store_n(&w->sent, 1, __ATOMIC_SEQ_CST);
-  if (int index = load_index(w))
-    if (loop->async_groups->marking.load(std::memory_order_seq_cst))
+  // (marking is set after the groups block is made: a sender that sees it
+  // set sees the block; the index is read after `sent` is stored, see above)
+  if (loop->async_marking.load(std::memory_order_seq_cst))
+    if (int index = load_index(w))
       mark_group(loop, index);
   wakeup_signal(loop, loop->async_pending);
 }
