@@ -66,6 +66,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   loop->ev_rt_now = realtime_now();
   loop->rt_offset = loop->ev_rt_now - loop->mn_now;
   loop->rt_recheck_at = loop->mn_now + kRealtimeRecheck;
+  fd_sweep_start(loop);
   time_gate_update(loop);
 
   // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.

@@ -40,12 +40,16 @@ guard_cb (struct ev_loop *loop, ev_timer *w, int revents)
 /* poll() as the library calls it: counted, with the largest set seen (the closed-fd sweep of
  * epoll, io_uring and select calls poll() with a zero timeout; the poll backend waits in it). */
 static int largest_poll_set;
+static int poll_calls;
+static double first_poll_at; /* harness_monotonic () of the first call after poll_calls = 0 */
 
 int
 poll (struct pollfd *fds, nfds_t nfds, int timeout)
 {
   if ((int)nfds > largest_poll_set)
     largest_poll_set = (int)nfds;
+  if (!poll_calls++)
+    first_poll_at = harness_monotonic ();
   return (int)syscall (SYS_poll, fds, nfds, timeout);
 }
 
@@ -408,6 +412,44 @@ special_problems__closed_fd_among_many_is_found_in_bounded_steps (void **state)
   assert_true (r.largest_poll_set <= 512);
 }
 
+static void
+tick_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
+/* A new loop's first sweep pass comes the idle pause (0.1 s) after its creation, as if a pass
+ * had just ended, not in its first idle iteration: a loop that lives shorter than that (one
+ * made per request or per thread) makes no poll() for it.  An earlier libev-ng swept at once. */
+static void
+special_problems__closed_fd_sweep_starts_the_idle_pause_after_loop_creation (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev (); /* libev 4.33 has no sweep */
+  if (test_backend != EVBACKEND_EPOLL && test_backend != EVBACKEND_IOURING)
+    skip (); /* select and poll are told about closed fds by their wait: they do not sweep */
+  double created = harness_monotonic (); /* (the fixture made the loop just before) */
+  int p[2];
+  assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
+  ev_io r;
+  ev_io_init (&r, trace_io_revents_cb, p[0], EV_READ); /* never ready */
+  r.data = "r";
+  ev_io_start (loop, &r);
+  ev_timer tick;
+  ev_timer_init (&tick, tick_cb, 0.005, 0.005); /* idle iterations: waits that time out */
+  ev_timer_start (loop, &tick);
+  poll_calls = 0;
+  while (harness_monotonic () - created < 0.3)
+    ev_run (loop, EVRUN_ONCE);
+  assert_true (poll_calls > 0); /* a pass did start */
+  assert_true (first_poll_at - created >= 0.09);
+  expect_trace ("");
+  ev_timer_stop (loop, &tick);
+  ev_io_stop (loop, &r);
+  close (p[0]);
+  close (p[1]);
+}
+
 /* ---- the loop's own fds closed behind its back --------------------------------------------- */
 
 static ev_async own_async;
@@ -670,6 +712,7 @@ main (void)
     plain_test (special_problems__fd_beyond_the_process_fd_table_gets_ev_error),
     plain_test (special_problems__huge_fd_numbers_get_ev_error_at_once),
     plain_test (special_problems__closed_fd_among_many_is_found_in_bounded_steps),
+    loop_test (special_problems__closed_fd_sweep_starts_the_idle_pause_after_loop_creation),
     loop_test (special_problems__loop_fds_closed_behind_its_back_are_replaced),
     plain_test (special_problems__epoll_rebuild_works_at_the_fd_limit),
     loop_test (special_problems__child_without_ev_loop_fork_leaves_the_parents_fds_alone),

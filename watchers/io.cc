@@ -301,6 +301,20 @@ void fd_claim(ev_loop *loop, int fd)
     fd_kill(loop, fd);
 }
 
+// The next step after `pause` seconds, or, once a pass is done, the next
+// pass after kSweepPassIdle or kSweepPassBusy seconds.
+static void sweep_schedule(ev_loop *loop, ev_tstamp pause, bool pass_done)
+{
+  fd_sweep_state &s = loop->sweep;
+  s.iteration = loop->loop_count;
+  s.next_at = s.idle_at = loop->mn_now + pause;
+  if (pass_done) {
+    s.next_at = loop->mn_now + std::max(pause, kSweepPassBusy);
+    s.idle_at = loop->mn_now + std::max(pause, kSweepPassIdle);
+  }
+  s.look_at = s.idle_at;  // (never later than next_at)
+}
+
 void fd_sweep_step(ev_loop *loop)
 {
   fd_table &t = loop->fds;
@@ -337,16 +351,10 @@ void fd_sweep_step(ev_loop *loop)
   loop->sweep.cursor = pass_done ? 0 : fd;
   kill_closed(loop, pfds, n);
 
-  ev_tstamp pause = static_cast<double>(n + scanned / 16) / kSweepRate;
-  fd_sweep_state &s = loop->sweep;
-  s.iteration = loop->loop_count;
-  s.next_at = s.idle_at = loop->mn_now + pause;
-  if (pass_done) {
-    s.next_at = loop->mn_now + std::max(pause, kSweepPassBusy);
-    s.idle_at = loop->mn_now + std::max(pause, kSweepPassIdle);
-  }
-  s.look_at = s.idle_at;  // (never later than next_at)
+  sweep_schedule(loop, static_cast<double>(n + scanned / 16) / kSweepRate, pass_done);
 }
+
+void fd_sweep_start(ev_loop *loop) { sweep_schedule(loop, 0., true); }
 
 void fd_sweep_due(ev_loop *loop, bool idle)
 {

@@ -81,6 +81,9 @@ inline constexpr unsigned kSweepBusyIterations = 256;
 inline constexpr ev_tstamp kSweepLookInterval = 0.001;
 void fd_sweep_step(ev_loop *loop);
 void fd_sweep_due(ev_loop *loop, bool idle);
+// A new loop's first pass comes as if one had just ended: a loop that lives
+// shorter than that (one made per request or per thread) takes no step.
+void fd_sweep_start(ev_loop *loop);
 
 // The loop's own io watchers: no reference, never the public start/stop.
 void internal_io_start(ev_loop *loop, ev_io *w);
