@@ -169,15 +169,14 @@ void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
   }
 }
 
-void wakeup_after_poll(ev_loop *loop)
+void wakeup_after_poll_slow(ev_loop *loop, bool skipped)
 {
-  // A sender set a flag but did not write, or there is no fd to write to:
-  // make the callback look at the flags.
-  if (loop->pipe_write_skipped.load(std::memory_order_seq_cst)) {
+  // A sender set a flag but did not write, or there is no fd to write to
+  // (the watcher is not active): make the callback look at the flags.
+  if (skipped) {
     loop->pipe_write_skipped.store(0, std::memory_order_seq_cst);
     feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
-  } else if (!loop->wakeup.w.active &&
-             (loop->sig_pending.load(std::memory_order_seq_cst) || loop->async_pending.load(std::memory_order_seq_cst)))
+  } else if (loop->sig_pending.load(std::memory_order_seq_cst) || loop->async_pending.load(std::memory_order_seq_cst))
     feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
 }
 
