@@ -17,17 +17,18 @@
 // summary), so a loop with 10^4 async watchers looks at about 3 of them per
 // send instead of all (with 64 groups, 160 cache misses were still
 // measurable under load).  Senders mark only while the loop says so
-// (`async_marking`); when it starts saying so, a sender may have read the old
-// value and not marked: the loop's next look is a full one.  (Marking for
-// one watcher cost bench/callgrind async/wakeup 961 instructions per
-// wake-up, more than libev 4.33's 947-953; looking at all of them, 927.)
-// The sender reads the index (`active`) while the loop may move the watcher
-// in the array (another watcher's stop swaps the last one into the hole):
-// both sides store first and load second, the sender `sent` then `active`,
-// the loop `active` then `sent`, all sequentially consistent, so either the
-// sender sees the new index or the loop sees the send and marks the new
-// group itself.  The groups block is made by the first start, before any
-// index is stored: a sender that sees an index sees the block.
+// (loop->async_marking); when it starts saying so, a sender may have read
+// the old value and not marked: the loop's next look is a full one.
+// (Marking for one watcher cost bench/callgrind async/wakeup 961
+// instructions per wake-up, more than libev 4.33's 947-953; looking at all
+// of them, 891.)  The sender reads the index (`active`) while the loop may
+// move the watcher in the array (another watcher's stop swaps the last one
+// into the hole): both sides store first and load second, the sender `sent`
+// then `active`, the loop `active` then `sent`, all sequentially
+// consistent, so either the sender sees the new index or the loop sees the
+// send and marks the new group itself.  The groups block is made by the
+// first start, before marking is ever set: a sender reaches it only after
+// seeing marking set.
 #include "loop.h"
 #include "watchers/debug.h"
 #include "watchers/wakeup.h"
