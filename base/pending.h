@@ -294,10 +294,23 @@ struct pending_queues {
     }
   }
 
+  // invoke_all without `enter`.  While no virtual batch is queued (io
+  // events, timers, ev_feed_event: the common pass) it takes one slot at a
+  // time, the highest level looked up again after each callback, which is
+  // the plain queue's order; nothing but `call` lives across a callback, so
+  // the pass needs almost no stack frame (bench/callgrind loop/feed-invoke
+  // 104.2 -> 85.2, pingpong 313.9 -> 303.8).  A batch (queued before or by
+  // a callback) hands the rest to the pass above.  The epoch need not
+  // change here: a pass invoking a batch that still has entries keeps it on
+  // the stack, so a nested pass that finds no batch takes nothing of its.
   template <class Call>
   void invoke_all(Call call)
   {
-    invoke_all(call, [](int) {});
+    while (unsigned m = slots.mask) {
+      if (EV_UNLIKELY(nvb))
+        return invoke_all(call, [](int) {});
+      slots.invoke_newest(__builtin_clz(m) ^ 31, call);  // the highest level (bsr)
+    }
   }
 
   void release()

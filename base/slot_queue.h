@@ -161,14 +161,22 @@ struct slot_queue {
   [[gnu::always_inline]] void invoke_level(int p, Call call, const int &stop)
   {
     array<pending_slot> &l = level[p];
-    do {
-      int n = --l.count;
-      pending_slot s = l.data[n];
-      if (!n)
-        mask &= ~(1u << p);
-      s.w->pending = 0;
-      call(s.w, s.revents);
-    } while (l.count && !(mask >> (p + 1)) && !stop);
+    do
+      invoke_newest(p, call);
+    while (l.count && !(mask >> (p + 1)) && !stop);
+  }
+
+  // Take the newest slot of level p (which has one) off the queue and call it.
+  template <class Call>
+  [[gnu::always_inline]] void invoke_newest(int p, Call call)
+  {
+    array<pending_slot> &l = level[p];
+    int n = --l.count;
+    pending_slot s = l.data[n];
+    if (!n)
+      mask &= ~(1u << p);
+    s.w->pending = 0;
+    call(s.w, s.revents);
   }
 
   // Invoke everything: highest level first, LIFO within a level.  `enter(p)`
