@@ -162,11 +162,8 @@ struct pending_queues {
   // the rest of that one, so it runs first, as real slots would.
   void feed_batch(W *ws, int n, int revents)
   {
-    if (EV_UNLIKELY(nvb == kMaxBatches) || !n) {
-      for (int i = 0; i < n; ++i)
-        feed(ws[i], revents);
-      return;
-    }
+    if (EV_UNLIKELY(nvb == kMaxBatches) || !n)
+      return feed_each(ws, n, revents);
     const int priority = ws[0]->priority;
     const int p = level_of(ws[0]);
     const int start = slots.level[p].count + (nvb ? virtual_count(p) : 0);
@@ -184,14 +181,24 @@ struct pending_queues {
         break;
       w->pending = ++slot;
     }
-    int i = static_cast<int>(q - ws);
+    const int i = static_cast<int>(q - ws);
     if (i) {
       vb[nvb++] = batch{ws, i, p, start, revents};
       slots.mask |= 1u << p;
       ++batch_epoch;
     }
     // the rest (mixed priorities, already pending): the ordinary way
-    for (; i < n; ++i)
+    if (EV_UNLIKELY(i != n))
+      feed_each(ws + i, n - i, revents);
+  }
+
+  // Feed ws[0 .. n) one at a time, in index order.
+  // (noinline: with this loop out of line feed_batch is small enough to be
+  // inlined where the loop queues its hooks; bench/callgrind loop/k=10/nowait
+  // 1365.3 -> 1294.5, and 1349.3 with feed_batch kept out of line.)
+  [[gnu::noinline]] void feed_each(W *ws, int n, int revents)
+  {
+    for (int i = 0; i < n; ++i)
       feed(ws[i], revents);
   }
 
