@@ -13,6 +13,9 @@
 #include "base/api.h"
 
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 struct ev_loop;
 
@@ -95,13 +98,20 @@ extern const backend_ops select_backend;
 // the recommended ones).  Returns false if none could be initialised.
 bool backend_select(ev_loop *loop, unsigned int flags);
 
-// ms for epoll_wait/poll: rounded up, so that waking up early never happens.
+// ms for epoll_wait/poll: rounded up, so that waking up early never happens;
+// at most 2e9; 0 for 0, for negative times and for NaN.
+// (SSE2 clamps without a branch: maxsd, minsd; the plain form, which GCC
+// compiles to two tests, costs epoll_poll 4 instructions more per poll.)
 inline int timeout_to_ms(ev_tstamp timeout)
 {
-  if (timeout <= 0.)
-    return 0;
   double ms = timeout * 1e3 + 0.9999;
-  return ms > 2.0e9 ? 2000000000 : static_cast<int>(ms);
+#ifdef __SSE2__
+  __m128d v = _mm_max_sd(_mm_set_sd(ms), _mm_setzero_pd());
+  return _mm_cvttsd_si32(_mm_min_sd(v, _mm_set_sd(2.0e9)));
+#else
+  ms = ms > 0. ? ms : 0.;
+  return static_cast<int>(ms < 2.0e9 ? ms : 2.0e9);
+#endif
 }
 
 // The same as a timespec (EVFLAG_NG_PRECISE_TIMERS): rounded up to the
@@ -109,7 +119,7 @@ inline int timeout_to_ms(ev_tstamp timeout)
 inline struct timespec timeout_to_timespec(ev_tstamp timeout)
 {
   struct timespec ts = {0, 0};
-  if (timeout <= 0.)
+  if (!(timeout > 0.))  // (NaN too)
     return ts;
   if (timeout > 2.0e9)
     timeout = 2.0e9;
