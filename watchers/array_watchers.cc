@@ -4,7 +4,7 @@
 //  - prepare: in a pass of its own just before the loop blocks (ev.cc,
 //    run_prepare_watchers);
 //  - check: queued right after the loop blocked, so they run first among the
-//    watchers of equal priority (ev.cc, queue_due_watchers);
+//    watchers of equal priority (ev.cc, after_poll_extras);
 //  - fork: in the first iteration after ev_loop_fork or a fork detected by
 //    EVFLAG_FORKCHECK, before the prepare watchers (ev.cc, run_fork_watchers);
 //  - cleanup: by ev_loop_destroy;
