@@ -660,6 +660,42 @@ loop_control__break_finishes_the_current_pass (void **state)
 }
 
 static void
+trace_prepare_cb (struct ev_loop *loop, ev_prepare *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  trace_add ("prepare");
+}
+
+/* A break from a callback invoked on entry still lets the prepare watchers of
+   the first iteration run (steps 2 and 3 of ev(3) ev_run), then no poll; with
+   none, the run ends at once (the same in libev 4.33). */
+static void
+loop_control__break_on_entry_runs_the_prepares_then_stops (void **state)
+{
+  struct ev_loop *loop = *state;
+  ev_prepare p;
+  ev_timer c, guard;
+  ev_prepare_init (&p, trace_prepare_cb);
+  ev_prepare_start (loop, &p);
+  ev_timer_init (&guard, nop_timer_cb, 30., 0.);
+  ev_timer_start (loop, &guard);
+  ev_timer_init (&c, break_one_cb, 0., 0.);
+  c.data = "C";
+  ev_feed_event (loop, &c, EV_TIMER);
+  assert_int_equal (ev_run (loop, 0), 2);
+  expect_trace ("C,prepare");
+  assert_int_equal (ev_iteration (loop), 0);
+
+  trace_reset ();
+  ev_prepare_stop (loop, &p);
+  ev_feed_event (loop, &c, EV_TIMER);
+  assert_int_equal (ev_run (loop, 0), 1);
+  expect_trace ("C");
+  assert_int_equal (ev_iteration (loop), 0);
+  ev_timer_stop (loop, &guard);
+}
+
+static void
 cancel_cb (struct ev_loop *loop, ev_timer *w, int revents)
 {
   (void)revents;
@@ -1219,6 +1255,7 @@ main (void)
     loop_test (loop_control__break_one_only_leaves_innermost_run),
     loop_test (loop_control__break_all_leaves_every_nested_run),
     loop_test (loop_control__break_finishes_the_current_pass),
+    loop_test (loop_control__break_on_entry_runs_the_prepares_then_stops),
     loop_test (loop_control__break_cancel_in_the_same_pass_undoes_it),
     loop_test (loop_control__break_outside_run_has_no_effect),
     loop_test (loop_control__run_after_break_all_works_again),
