@@ -3,6 +3,7 @@
 // metrics"): switching metrics on and off, the measured poll, the timed
 // invocation pass (how time is charged: metrics.h), and the report.
 #include "metrics.h"
+#include "base/clock_pair.h"
 #include "watchers/debug.h"
 
 #include <cpuid.h>
@@ -41,26 +42,16 @@ bool monotonic_clock_asked_for()
 }
 
 // Both clocks at one moment, for turning ticks into seconds (ev_metrics_get):
-// the metrics' clock read between two CLOCK_MONOTONIC readings and paired
-// with their midpoint, so that the time a reading takes (a few microseconds
-// under valgrind) does not count as a difference between the clocks.
-struct clock_pair {
-  metrics_ticks ticks;
-  ev_tstamp seconds;
-};
-
-clock_pair read_both_clocks(const metrics_block *m)
+// the narrowest of a few tries (base/clock_pair.h).
+clock_pair<metrics_ticks> read_both_clocks(const metrics_block *m)
 {
-  const ev_tstamp before = monotonic_now();
-  const metrics_ticks ticks = metrics_now(m);
-  const ev_tstamp after = monotonic_now();
-  return {ticks, before + (after - before) * 0.5};
+  return read_clock_pair([m] { return metrics_now(m); }, [] { return monotonic_now(); });
 }
 
 // Counting starts now: switched on or reset.
 void start_counting(metrics_block *m)
 {
-  const clock_pair now = read_both_clocks(m);
+  const auto now = read_both_clocks(m);
   m->c.since_ticks = now.ticks;
   m->c.since = now.seconds;
 }
@@ -219,7 +210,7 @@ int ev_metrics_get(struct ev_loop *loop, struct ev_metrics *m) noexcept
     // elapsed when elapsed is that stretch in the same unit: on
     // CLOCK_MONOTONIC the ticks are nanoseconds; a counter's ticks are
     // converted at the rate the two clocks advanced at since `since`.
-    const clock_pair now = read_both_clocks(b);
+    const auto now = read_both_clocks(b);
     const metrics_ticks ticks = now.ticks - c.since_ticks;
     double unit = 1e-9;
     if (b->tsc) {

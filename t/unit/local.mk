@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # t/unit/local.mk - fragment of Makefile.am: white-box tests of the core's data
 # structures (base/heap.h, base/slot_queue.h, base/pending.h, base/fdtable.h,
-# base/ptr_map.h) and of backends/backend.h's timeout conversions.
+# base/ptr_map.h), of backends/backend.h's timeout conversions and of
+# base/clock_pair.h.
 # They compile the headers with the core's flags and link only base/alloc.cc,
 # not the library.
 if HAVE_CMOCKA
 T_UNIT = t/unit/heap_test t/unit/pending_test t/unit/pending_equivalence_test t/unit/fdtable_test \
-	t/unit/ptr_map_test t/unit/timeout_test
+	t/unit/ptr_map_test t/unit/timeout_test t/unit/clock_pair_test
 check_PROGRAMS += $(T_UNIT)
 TESTS += $(T_UNIT)
 
@@ -36,4 +37,7 @@ t_unit_ptr_map_test_LDADD = $(T_UNIT_LDADD)
 t_unit_timeout_test_SOURCES = t/unit/timeout_test.cc base/alloc.cc
 t_unit_timeout_test_CXXFLAGS = $(T_UNIT_CXXFLAGS)
 t_unit_timeout_test_LDADD = $(T_UNIT_LDADD)
+t_unit_clock_pair_test_SOURCES = t/unit/clock_pair_test.cc
+t_unit_clock_pair_test_CXXFLAGS = $(T_UNIT_CXXFLAGS)
+t_unit_clock_pair_test_LDADD = $(T_UNIT_LDADD)
 endif HAVE_CMOCKA
