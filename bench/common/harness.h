@@ -113,6 +113,7 @@ void wl_async (void);
 void wl_pingpong (void);
 void wl_echo (void);
 void wl_memory (void);
+void wl_idle (void);
 /* I lines: library name, version, the shared object it really came from */
 void lib_info (void);
 
