@@ -190,15 +190,19 @@ void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
       fd_kill(loop, pfds[i].fd);
 }
 
-// The sweep's bounds (watchers/io.h): a chunk of fds per step, at most
-// kSweepRate fds per second, a pass at most every kSweepPassIdle seconds
-// when idle, kSweepPassBusy when busy.  poll() costs about 0.5 us per fd
-// (sockets; measured with t/stress/scale: 3.0% of a core at 57,000 fds/s),
-// so 20,000 fds a second keep the sweep near 1% of a core at any number of
-// fds; a pass over 100,000 fds then takes 5 s.
+// The sweep's bounds (watchers/io.h): a chunk of fds per step, a pass at
+// most every kSweepPassIdle seconds when idle, kSweepPassBusy when busy, and
+// no more than kSweepShare of the loop's time.  A fixed rate cannot bound
+// the share: poll() costs 0.05 us per socket whose kernel state is in the
+// cache and 0.3 us per idle one whose state is not (19,000 idle sockets,
+// 1 ms ticks: 20,000 fds a second took 0.6% of a core), more on a slower
+// machine.  So each step is timed, and the next one waits for the time it
+// took over kSweepShare, but no more than kSweepMaxPause: a step that the
+// scheduler interrupted looks longer than it was.
 constexpr int kSweepChunk = 512;
 constexpr int kSweepScan = 2048;  // table entries looked at per step at most
-constexpr double kSweepRate = 20000.;
+constexpr double kSweepShare = 0.001;
+constexpr ev_tstamp kSweepMaxPause = 10.;
 constexpr ev_tstamp kSweepPassIdle = 0.1;
 constexpr ev_tstamp kSweepPassBusy = 1.0;
 
@@ -317,6 +321,7 @@ static void sweep_schedule(ev_loop *loop, ev_tstamp pause, bool pass_done)
 
 void fd_sweep_step(ev_loop *loop)
 {
+  const ev_tstamp began = monotonic_now();
   fd_table &t = loop->fds;
   const bool poll_them = loop->backend->sweeps;
   struct pollfd pfds[kSweepChunk];
@@ -346,12 +351,12 @@ void fd_sweep_step(ev_loop *loop)
       pfds[n++] = pollfd{fd, 0, 0};
     ++fd;
   }
-  const int scanned = fd - start;
   const bool pass_done = fd >= t.size;
   loop->sweep.cursor = pass_done ? 0 : fd;
   kill_closed(loop, pfds, n);
 
-  sweep_schedule(loop, static_cast<double>(n + scanned / 16) / kSweepRate, pass_done);
+  const ev_tstamp cost = monotonic_now() - began;
+  sweep_schedule(loop, std::min(cost / kSweepShare, kSweepMaxPause), pass_done);
 }
 
 void fd_sweep_start(ev_loop *loop) { sweep_schedule(loop, 0., true); }

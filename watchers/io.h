@@ -70,9 +70,10 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // (its wait timed out with nothing pending), kSweepPassBusy when it is busy;
 // a busy loop also makes kSweepBusyIterations iterations between two steps,
 // so that the sweep's share of a busy loop's work stays small whatever the
-// clock says (on average at most 2 fds polled per iteration).  At most about
-// kSweepRate fds are looked at per second.  A loop blocked in its wait looks
-// when it wakes up.
+// clock says (on average at most 2 fds polled per iteration).  Each step is
+// timed, and the next one waits until the sweep has taken no more than
+// kSweepShare (a thousandth) of the loop's time, however much a poll() of an
+// fd costs.  A loop blocked in its wait looks when it wakes up.
 // An iteration pays no test of its own: the clock update after the wait
 // (time_update_after_wait, ev.cc) takes its slow path once mn_now reaches
 // look_at and calls fd_sweep_due, which applies the rules above and which a

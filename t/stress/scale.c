@@ -11,15 +11,16 @@
  *   - the idle loop with a 1 ms repeating timer for 3 s: CPU share, and the share spent in
  *     the closed-fd sweep (poll() with a zero timeout, which this program times: only
  *     libev-ng calls it);
- *   - a closed fd among the 100,000: found (EV_ERROR) within a few seconds;
+ *   - a closed fd among the 100,000: found (EV_ERROR) within 1 ms per watched fd (the sweep
+ *     takes a thousandth of the loop's time, and a poll() of an idle socket 0.3 us here);
  *   - the memory per watched fd (resident set growth over the watchers, with their sockets
  *     subtracted);
  *   - many watchers on one fd: the time per watcher to start 2,000 and 20,000 watchers of one
  *     pipe and to stop them in start order (O(1) each, watchers/io_list.h).
  * It prints "result:" lines that t/stress/scale.sh compares with the same program built
- * against libev 4.33, and fails on a missed callback, a missed closed fd, a sweep that takes
- * more than 2% of a core, or a start or stop that costs 4 times more per watcher at 20,000
- * watchers of one fd than at 2,000. */
+ * against libev 4.33, and fails on a missed callback, a missed closed fd, a sweep whose poll()
+ * calls take more than 0.2% of the time (it allows itself 0.1%), or a start or stop that costs
+ * 4 times more per watcher at 20,000 watchers of one fd than at 2,000. */
 #define _GNU_SOURCE 1
 #include "stress.h"
 #include "../proc_status.h"
@@ -208,11 +209,13 @@ main (int argc, char **argv)
   double sweep_share = sweep_seconds / elapsed;
   long swept_per_second = (long)((double)sweep_fds / elapsed);
 
-  /* a closed fd among them */
+  /* a closed fd among them (libev 4.33 never finds it: its run gives up after 10 s) */
+  int is_ng = !strcmp (lib, "libev-ng");
+  double detect_limit = is_ng && want * 1e-3 > 10. ? want * 1e-3 : 10.;
   errors = 0;
   close (pairs[want / 2]);
   t0 = stress_now ();
-  while (!errors && stress_now () - t0 < 10.)
+  while (!errors && stress_now () - t0 < detect_limit)
     ev_run (loop, EVRUN_ONCE);
   double detected_after = stress_now () - t0;
   ev_timer_stop (loop, &tick);
@@ -224,9 +227,8 @@ main (int argc, char **argv)
           swept_per_second, errors ? "yes" : "no", detected_after, small_start, big_start, small_stop, big_stop);
   if (missed)
     stress_fail ("%s %s: %ld of %ld callbacks never came", lib, bname, missed, iterations * per_iter);
-  int is_ng = !strcmp (lib, "libev-ng");
   if (is_ng && !errors)
-    stress_fail ("%s %s: the closed fd among %ld was not found within 10 s", lib, bname, want);
+    stress_fail ("%s %s: the closed fd among %ld was not found within %.0f s", lib, bname, want, detect_limit);
   /* (a floor of 0.1 us per watcher: CPU time is counted in ticks) */
   if (is_ng && big_stop > 4. * (small_stop > 0.1 ? small_stop : 0.1))
     stress_fail ("%s %s: stopping 20000 watchers of one fd took %.3f us each, 2000 %.3f us: not O(1)", lib, bname,
@@ -234,7 +236,8 @@ main (int argc, char **argv)
   if (is_ng && big_start > 4. * (small_start > 0.1 ? small_start : 0.1))
     stress_fail ("%s %s: starting 20000 watchers of one fd took %.3f us each, 2000 %.3f us: not O(1)", lib, bname,
                  big_start, small_start);
-  if (is_ng && sweep_share > 0.02)
-    stress_fail ("%s %s: the closed-fd sweep took %.2f%% of a core (limit 2%%)", lib, bname, sweep_share * 100.);
+  if (is_ng && sweep_share > 0.002)
+    stress_fail ("%s %s: the closed-fd sweep's poll() took %.3f%% of the time (limit 0.2%%)", lib, bname,
+                 sweep_share * 100.);
   return stress_exit_status ();
 }
