@@ -437,6 +437,19 @@ tick_cb (struct ev_loop *loop, ev_timer *w, int revents)
   (void)loop, (void)w, (void)revents;
 }
 
+/* The sweep tests' loop: r watches the read end of a new pipe p (never ready, traced as "r"),
+ * and tick repeats every 5 ms, so that every iteration is idle: a wait that times out. */
+static void
+idle_reader_start (struct ev_loop *loop, int p[2], ev_io *r, ev_timer *tick)
+{
+  assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
+  ev_io_init (r, trace_io_revents_cb, p[0], EV_READ);
+  r->data = "r";
+  ev_io_start (loop, r);
+  ev_timer_init (tick, tick_cb, 0.005, 0.005);
+  ev_timer_start (loop, tick);
+}
+
 /* A new loop's first sweep pass comes the idle pause (0.1 s) after its creation, as if a pass
  * had just ended, not in its first idle iteration: a loop that lives shorter than that (one
  * made per request or per thread) makes no poll() for it.  An earlier libev-ng swept at once. */
@@ -449,14 +462,9 @@ special_problems__closed_fd_sweep_starts_the_idle_pause_after_loop_creation (voi
     skip (); /* select and poll are told about closed fds by their wait: they do not sweep */
   double created = harness_monotonic (); /* (the fixture made the loop just before) */
   int p[2];
-  assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
   ev_io r;
-  ev_io_init (&r, trace_io_revents_cb, p[0], EV_READ); /* never ready */
-  r.data = "r";
-  ev_io_start (loop, &r);
   ev_timer tick;
-  ev_timer_init (&tick, tick_cb, 0.005, 0.005); /* idle iterations: waits that time out */
-  ev_timer_start (loop, &tick);
+  idle_reader_start (loop, p, &r, &tick);
   poll_calls = 0;
   while (harness_monotonic () - created < 0.3)
     ev_run (loop, EVRUN_ONCE);
@@ -486,14 +494,9 @@ special_problems__closed_fd_sweep_takes_a_thousandth_of_the_time_however_slow_po
     skip (); /* select and poll are told about closed fds by their wait: they do not sweep */
   double created = harness_monotonic (); /* (the fixture made the loop just before) */
   int p[2];
-  assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
   ev_io r;
-  ev_io_init (&r, trace_io_revents_cb, p[0], EV_READ); /* never ready */
-  r.data = "r";
-  ev_io_start (loop, &r);
   ev_timer tick;
-  ev_timer_init (&tick, tick_cb, 0.005, 0.005); /* idle iterations: waits that time out */
-  ev_timer_start (loop, &tick);
+  idle_reader_start (loop, p, &r, &tick);
   sweep_polls = 0;
   slow_poll = 0.001;
   while (harness_monotonic () - created < 1.5)
