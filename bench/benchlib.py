@@ -18,7 +18,10 @@ SRCDIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = "libev-4.33"
 URING = "libev-ng-uring"  # libev-ng on io_uring (bench_ev_loop: BENCH_EV_BACKEND)
 METRICS = "libev-ng-metrics"  # libev-ng with EVFLAG_NG_METRICS (BENCH_LIBEV_FLAGS)
-ON_REQUEST = (URING, METRICS)  # columns only when named in --libs
+# The semantic floor: the raw loop with libev's io semantics done as simply
+# as they can be (bench/epoll/rl.h), what those semantics cost at the least.
+SEMANTIC_FLOOR = "epoll-ev"
+ON_REQUEST = (URING, METRICS, SEMANTIC_FLOOR)  # columns only when named in --libs
 # The floor: a hand-written epoll loop doing the same work.  A library's own
 # cost is what it spends above it; the overhead ratio compares that with
 # libev's: (x - floor) / (libev - floor), lower is better, 1.00 = libev's.
@@ -96,6 +99,7 @@ def make_libs(builddir, ng_dir, stand_in, wanted):
     libs.append(Lib("libevent", os.path.join(b, "bench-libevent")))
     libs.append(Lib("libuv", os.path.join(b, "bench-libuv")))
     libs.append(Lib("epoll", os.path.join(b, "bench-epoll")))
+    libs.append(Lib(SEMANTIC_FLOOR, os.path.join(b, "bench-epoll-ev")))
     if wanted:
         names = [w.strip() for w in wanted.split(",") if w.strip()]
         unknown = [n for n in names if n not in [l.name for l in libs]]
@@ -326,7 +330,7 @@ def common_options(ap):
     ap.add_argument("--no-build", action="store_true", help="do not run `make bench` first")
     ap.add_argument("--only", action="append", default=[],
                     help="jobs to run: a workload (timers) or a job id (timers/M=100000), comma-separated, repeatable")
-    ap.add_argument("--libs", default="", help="columns besides libev-4.33: libev-ng,libevent,libuv,epoll")
+    ap.add_argument("--libs", default="", help="columns besides libev-4.33: libev-ng,libevent,libuv,epoll; on request libev-ng-uring, libev-ng-metrics, epoll-ev")
     ap.add_argument("--ng-lib", default=None,
                     help="directory holding libev-ng's libev.so.4 (default: BUILDDIR/.libs)")
     ap.add_argument("--stand-in", action="store_true",

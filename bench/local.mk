@@ -23,7 +23,7 @@ BENCH_COMMON = \
 BENCH_CFLAGS = -I$(top_srcdir)/bench -Wall -Wextra -Wshadow $(WERROR)
 
 BENCH_EXES = bench/bench-libev bench/bench-libevent bench/bench-libuv \
-	bench/bench-epoll bench/echo-client
+	bench/bench-epoll bench/bench-epoll-ev bench/echo-client
 EXTRA_PROGRAMS += $(BENCH_EXES)
 
 bench_bench_libev_SOURCES = $(BENCH_COMMON) bench/libev/libev.h \
@@ -52,6 +52,12 @@ bench_bench_epoll_SOURCES = $(BENCH_COMMON) bench/epoll/rl.c bench/epoll/rl.h \
 bench_bench_epoll_CFLAGS = $(BENCH_CFLAGS)
 bench_bench_epoll_LDADD = $(PTHREAD_LIBS)
 
+# the same loop with libev's io semantics done minimally (bench/epoll/rl.h):
+# the semantic floor, a column on request (--libs epoll-ev)
+bench_bench_epoll_ev_SOURCES = $(bench_bench_epoll_SOURCES)
+bench_bench_epoll_ev_CFLAGS = $(BENCH_CFLAGS) -DRL_LIBEV_IO
+bench_bench_epoll_ev_LDADD = $(PTHREAD_LIBS)
+
 bench_echo_client_SOURCES = bench/echo_client.c
 bench_echo_client_CFLAGS = $(BENCH_CFLAGS)
 
@@ -62,6 +68,7 @@ bench_bench_libev_LINK = $(BENCH_LINK)
 bench_bench_libevent_LINK = $(BENCH_LINK)
 bench_bench_libuv_LINK = $(BENCH_LINK)
 bench_bench_epoll_LINK = $(BENCH_LINK)
+bench_bench_epoll_ev_LINK = $(BENCH_LINK)
 bench_echo_client_LINK = $(BENCH_LINK)
 
 CLEANFILES += $(BENCH_EXES)

@@ -30,8 +30,7 @@ accept_cb (struct rl_loop *loop, struct rl_io *io, uint32_t events)
     {
       struct rl_io *c = malloc (sizeof *c);
       CHECK (c, "malloc");
-      c->fd = fd;
-      c->cb = conn_cb;
+      *c = (struct rl_io){ .fd = fd, .cb = conn_cb };
       rl_io_start (loop, c, EPOLLIN);
     }
 }
@@ -42,7 +41,7 @@ wl_echo (void)
   static struct rl_loop loop;
   rl_init (&loop);
   echo_start (&s);
-  struct rl_io lw = { s.lfd, accept_cb };
+  struct rl_io lw = { .fd = s.lfd, .cb = accept_cb };
   rl_io_start (&loop, &lw, EPOLLIN);
   rl_run (&loop, RL_DEFAULT);
   rl_io_stop (&loop, &lw);

@@ -38,7 +38,7 @@ wl_loop (void)
   static struct rl_loop loop;
   rl_init (&loop);
   int *fds = socket_ring (2);
-  struct rl_io keep = { fds[0], never_cb };
+  struct rl_io keep = { .fd = fds[0], .cb = never_cb };
   rl_io_start (&loop, &keep, EPOLLIN);
   static struct rl_hook prep[LOOP_MAX_K], chk[LOOP_MAX_K], idl[LOOP_MAX_K];
 

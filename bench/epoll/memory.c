@@ -55,8 +55,7 @@ wl_memory (void)
       CHECK (w, "malloc");
       for (int i = 0; i < n; ++i)
         {
-          w[i].fd = fds[i];
-          w[i].cb = io_cb;
+          w[i] = (struct rl_io){ .fd = fds[i], .cb = io_cb };
           rl_io_start (&loop, &w[i], EPOLLIN);
         }
       rl_run (&loop, RL_NOWAIT);

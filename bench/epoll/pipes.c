@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* pipes.c - the classic benchmark (common/pipes.h) on the raw epoll loop.
  * Re-arm is the floor: a descriptor whose interest does not change stays
- * registered (nothing to do), and its timeout is moved in place. */
+ * registered (nothing to do), and its timeout is moved in place.  On
+ * bench-epoll-ev (rl.h) it is what the libev program does. */
 #include "rl.h"
 #include "common/pipes.h"
 
@@ -54,7 +55,18 @@ wl_pipes (void)
           if (run)
             region_begin (&r, p.rearm_label);
           for (int i = 0; i < p.n; ++i)
-            rl_timer_again (&loop, &tos[i], pipes_timeout_us (&p) * 1000);
+            {
+#ifdef RL_LIBEV_IO
+              /* the libev program's re-arm: ev_io_stop, ev_io_set, ev_io_start,
+                 ev_timer_stop, ev_timer_set, ev_timer_start */
+              rl_io_stop (&loop, &ios[i]);
+              rl_io_start (&loop, &ios[i], EPOLLIN);
+              rl_timer_stop (&loop, &tos[i]);
+              rl_timer_start (&loop, &tos[i], pipes_timeout_us (&p) * 1000);
+#else
+              rl_timer_again (&loop, &tos[i], pipes_timeout_us (&p) * 1000);
+#endif
+            }
           if (run)
             region_end (&r, p.n, "ns/watcher");
         }

@@ -4,6 +4,7 @@
 #include "rl.h"
 #include "common/harness.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -46,6 +47,12 @@ rl_destroy (struct rl_loop *loop)
   free (loop->idle.v);
   free (loop->asyncs);
   free (loop->fed);
+#ifdef RL_LIBEV_IO
+  free (loop->fds);
+  free (loop->changes);
+  for (int p = 0; p < RL_LEVELS; ++p)
+    free (loop->levels[p].v);
+#endif
 }
 
 void
@@ -55,6 +62,17 @@ rl_stop (struct rl_loop *loop)
 }
 
 /* ---- io ------------------------------------------------------------------ */
+
+static void asyncs_run (struct rl_loop *loop);
+
+#ifndef RL_LIBEV_IO
+
+/* the wake-up descriptor's registration: data.ptr == &loop->efd */
+static epoll_data_t
+wakeup_data (struct rl_loop *loop)
+{
+  return (epoll_data_t){ .ptr = &loop->efd };
+}
 
 void
 rl_io_start (struct rl_loop *loop, struct rl_io *io, uint32_t events)
@@ -68,6 +86,189 @@ rl_io_stop (struct rl_loop *loop, struct rl_io *io)
 {
   epoll_ctl (loop->epfd, EPOLL_CTL_DEL, io->fd, 0);
 }
+
+static void
+io_before_wait (struct rl_loop *loop)
+{
+  (void)loop;
+}
+
+/* each reported watcher's callback, at once */
+static void
+io_dispatch (struct rl_loop *loop, int n)
+{
+  for (int i = 0; i < n; ++i)
+    {
+      void *p = loop->evs[i].data.ptr;
+      if (p == &loop->efd)
+        asyncs_run (loop);
+      else
+        ((struct rl_io *)p)->cb (loop, p, loop->evs[i].events);
+    }
+}
+
+static void
+io_invoke (struct rl_loop *loop)
+{
+  (void)loop;
+}
+
+#else /* libev's io semantics, see rl.h */
+
+#define RL_WAKEUP UINT64_MAX
+
+static epoll_data_t
+wakeup_data (struct rl_loop *loop)
+{
+  (void)loop;
+  return (epoll_data_t){ .u64 = RL_WAKEUP };
+}
+
+static void
+nothing_cb (struct rl_loop *loop, struct rl_io *io, uint32_t events)
+{
+  (void)loop;
+  (void)io;
+  (void)events;
+}
+
+/* what a cleared slot points to */
+static struct rl_io cleared = { .fd = -1, .cb = nothing_cb };
+
+static void
+fd_queue (struct rl_loop *loop, int fd, int renew)
+{
+  struct rl_fd *e = &loop->fds[fd];
+  e->renew |= (uint8_t)renew;
+  if (e->queued)
+    return;
+  e->queued = 1;
+  if (loop->n_changes == loop->cap_changes)
+    loop->changes = grow (loop->changes, &loop->cap_changes, sizeof *loop->changes);
+  loop->changes[loop->n_changes++] = fd;
+}
+
+void
+rl_io_start (struct rl_loop *loop, struct rl_io *io, uint32_t events)
+{
+  uint32_t fd = (uint32_t)io->fd;
+  if (fd >= loop->n_fds)
+    {
+      uint32_t n = loop->n_fds ? loop->n_fds : 64;
+      while (n <= fd)
+        n *= 2;
+      loop->fds = realloc (loop->fds, n * sizeof *loop->fds);
+      CHECK (loop->fds, "realloc");
+      memset (loop->fds + loop->n_fds, 0, (n - loop->n_fds) * sizeof *loop->fds);
+      loop->n_fds = n;
+    }
+  io->events = events;
+  io->pending = 0;
+  io->next = loop->fds[fd].head;
+  loop->fds[fd].head = io;
+  fd_queue (loop, io->fd, 1);
+}
+
+void
+rl_io_stop (struct rl_loop *loop, struct rl_io *io)
+{
+  if (io->pending)
+    {
+      loop->levels[io->priority + 2].v[io->pending - 1].io = &cleared;
+      io->pending = 0;
+    }
+  struct rl_io **p = &loop->fds[io->fd].head;
+  while (*p != io)
+    p = &(*p)->next;
+  *p = io->next;
+  fd_queue (loop, io->fd, 0);
+}
+
+/* the queued fds' registrations brought up to date */
+static void
+io_before_wait (struct rl_loop *loop)
+{
+  for (uint32_t i = 0; i < loop->n_changes; ++i)
+    {
+      int fd = loop->changes[i];
+      struct rl_fd *e = &loop->fds[fd];
+      uint32_t want = 0;
+      for (struct rl_io *io = e->head; io; io = io->next)
+        want |= io->events;
+      int renew = e->renew;
+      e->queued = e->renew = 0;
+      if (want == e->mask && !(renew && want))
+        continue;
+      struct epoll_event ev = { .events = want, .data.u64 = (uint32_t)fd | (uint64_t)++e->gen << 32 };
+      if (!want)
+        epoll_ctl (loop->epfd, EPOLL_CTL_DEL, fd, 0);
+      else if (!e->mask)
+        CHECK (!epoll_ctl (loop->epfd, EPOLL_CTL_ADD, fd, &ev), "epoll_ctl(ADD)");
+      else if (epoll_ctl (loop->epfd, EPOLL_CTL_MOD, fd, &ev)) /* a new file under the number: ENOENT */
+        CHECK (errno == ENOENT && !epoll_ctl (loop->epfd, EPOLL_CTL_ADD, fd, &ev), "epoll_ctl(MOD)");
+      e->mask = (uint8_t)want;
+    }
+  loop->n_changes = 0;
+}
+
+static void
+io_queue (struct rl_loop *loop, struct rl_io *io, uint32_t revents)
+{
+  struct rl_level *l = &loop->levels[io->priority + 2];
+  if (io->pending)
+    {
+      l->v[io->pending - 1].revents |= revents;
+      return;
+    }
+  if (l->n == l->cap)
+    l->v = grow (l->v, &l->cap, sizeof *l->v);
+  l->v[l->n].io = io;
+  l->v[l->n].revents = revents;
+  io->pending = (int)++l->n;
+  loop->levels_used |= 1u << (io->priority + 2);
+}
+
+/* the reported fds' watchers queued */
+static void
+io_dispatch (struct rl_loop *loop, int n)
+{
+  for (int i = 0; i < n; ++i)
+    {
+      uint64_t data = loop->evs[i].data.u64;
+      if (data == RL_WAKEUP)
+        {
+          asyncs_run (loop);
+          continue;
+        }
+      struct rl_fd *e = &loop->fds[(uint32_t)data];
+      if ((uint32_t)(data >> 32) != e->gen)
+        continue; /* an older registration of the number */
+      uint32_t got = loop->evs[i].events;
+      if (got & (EPOLLERR | EPOLLHUP))
+        got |= EPOLLIN | EPOLLOUT;
+      for (struct rl_io *io = e->head; io; io = io->next)
+        if (io->events & got)
+          io_queue (loop, io, io->events & got);
+    }
+}
+
+/* the pending watchers, highest level first, newest first */
+static void
+io_invoke (struct rl_loop *loop)
+{
+  while (loop->levels_used)
+    {
+      int p = 31 - __builtin_clz (loop->levels_used);
+      struct rl_level *l = &loop->levels[p];
+      struct rl_slot s = l->v[--l->n];
+      if (!l->n)
+        loop->levels_used &= ~(1u << p);
+      s.io->pending = 0;
+      s.io->cb (loop, s.io, s.revents);
+    }
+}
+
+#endif
 
 /* ---- timers: 4-ary min-heap, deadline cached next to the pointer --------- */
 
@@ -209,8 +410,7 @@ rl_async_start (struct rl_loop *loop, struct rl_async *a)
     {
       loop->efd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
       CHECK (loop->efd >= 0, "eventfd");
-      /* data.ptr == &loop->efd marks the wake-up descriptor */
-      struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &loop->efd };
+      struct epoll_event ev = { .events = EPOLLIN, .data = wakeup_data (loop) };
       CHECK (!epoll_ctl (loop->epfd, EPOLL_CTL_ADD, loop->efd, &ev), "epoll_ctl(eventfd)");
     }
   atomic_store (&a->pending, 0);
@@ -281,16 +481,10 @@ static void
 iterate (struct rl_loop *loop, int mode)
 {
   hooks_run (loop, &loop->prepare);
+  io_before_wait (loop);
   int n = epoll_wait (loop->epfd, loop->evs, 256, timeout_ms (loop, mode));
   rl_now_update (loop);
-  for (int i = 0; i < n; ++i)
-    {
-      void *p = loop->evs[i].data.ptr;
-      if (p == &loop->efd)
-        asyncs_run (loop);
-      else
-        ((struct rl_io *)p)->cb (loop, p, loop->evs[i].events);
-    }
+  io_dispatch (loop, n);
   int fired = 0;
   while (loop->heap_n && loop->heap[0].at <= loop->now)
     {
@@ -300,6 +494,7 @@ iterate (struct rl_loop *loop, int mode)
       t->cb (loop, t);
       fired = 1;
     }
+  io_invoke (loop);
   if (n <= 0 && !fired)
     hooks_run (loop, &loop->idle);
   hooks_run (loop, &loop->check);

@@ -22,7 +22,50 @@ struct rl_io
 {
   int fd;
   void (*cb) (struct rl_loop *loop, struct rl_io *io, uint32_t events);
+#ifdef RL_LIBEV_IO
+  struct rl_io *next; /* the fd's next watcher */
+  uint32_t events;
+  int pending; /* 1 + its slot in the pending level, 0 when not pending */
+  int priority;
+#endif
 };
+
+#ifdef RL_LIBEV_IO
+/*
+ * bench-epoll-ev: the same loop with libev's io semantics, done as simply as
+ * they can be, to show what they cost at the least (bench/README.md, "The
+ * semantic floor").  Every io watcher of an fd is on the fd's list with its
+ * own mask; a start or stop only queues the fd, and its registration is
+ * brought up to date before the next wait (a start after a stop registers
+ * it anew: the number may be a new file, as after ev_io_set); a reported fd
+ * is checked against the generation it was registered with (an event of a
+ * closed and reused number is dropped); its watchers are queued into
+ * pending slots, one array per priority, and invoked highest priority
+ * first, newest first, the level looked up again after each callback; a
+ * stopped pending watcher leaves a slot that calls nothing.  No error
+ * recovery, no checks of misuse, timers and hooks as in the raw loop.
+ */
+struct rl_fd
+{
+  struct rl_io *head;
+  uint32_t gen;              /* in the upper half of the registration's data */
+  uint8_t mask;              /* what the kernel has */
+  uint8_t queued, renew;     /* on the change list; register anew */
+};
+
+struct rl_slot
+{
+  struct rl_io *io;
+  uint32_t revents;
+};
+
+struct rl_level
+{
+  struct rl_slot *v;
+  uint32_t n, cap;
+};
+#define RL_LEVELS 5 /* libev's priorities -2 .. 2 */
+#endif
 
 #define RL_INACTIVE UINT32_MAX
 struct rl_timer
@@ -75,6 +118,14 @@ struct rl_loop
   struct rl_fed *fed;
   uint32_t n_fed, cap_fed;
   struct epoll_event evs[256];
+#ifdef RL_LIBEV_IO
+  struct rl_fd *fds;
+  uint32_t n_fds;
+  int *changes;
+  uint32_t n_changes, cap_changes;
+  struct rl_level levels[RL_LEVELS];
+  unsigned levels_used; /* bit p: levels[p] has slots */
+#endif
 };
 
 enum { RL_DEFAULT, RL_ONCE, RL_NOWAIT };
