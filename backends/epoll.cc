@@ -176,6 +176,15 @@ inline int add_new_file(epoll_state *st, int fd, fd_entry &e, int ev)
   return err;
 }
 
+// ADD ev for fd, which the kernel is believed to have with ev already: a new
+// file under the number is added; EEXIST means the same file, whose
+// registration stands.  Returns 0 or the errno.
+inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev)
+{
+  int err = add_new_file(st, fd, e, ev);
+  return err == EEXIST ? 0 : err;
+}
+
 // Register ev for fd, which has a registration as far as we know (e.bmask),
 // although the number may denote a new file now, see (e).  If the kernel is
 // believed to have ev already, or the fd had no watchers when the changes
@@ -190,11 +199,11 @@ inline int add_new_file(epoll_state *st, int fd, fd_entry &e, int ev)
 // 7.38 with a MOD first; libev 4.33 6.87.)  Returns 0 or the errno.
 inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
 {
-  if (!oev || e.bmask == ev) {
+  if (e.bmask == ev)
+    return add_unless_registered(st, fd, e, ev);
+  if (!oev) {
     int err = add_new_file(st, fd, e, ev);
-    if (err != EEXIST)
-      return err;
-    return e.bmask == ev ? 0 : ctl(st, EPOLL_CTL_MOD, fd, ev, e.bdata);
+    return err == EEXIST ? ctl(st, EPOLL_CTL_MOD, fd, ev, e.bdata) : err;
   }
   int err = ctl(st, EPOLL_CTL_MOD, fd, ev, e.bdata);
   return err == ENOENT ? add_new_file(st, fd, e, ev) : err;
@@ -309,11 +318,11 @@ bool epfd_lost(epoll_state *st, int err)
 // (bench/callgrind echo/C=1000: 275.7 -> 271.3 instructions a message).
 // The commonest change that does ask the kernel, ev_io_set's re-registration
 // of the events the kernel has (every re-arm of a libev program: stop, set,
-// start; a reused number's new watcher), is register_again's ADD made here,
-// in a small frame (bench/callgrind pipes/N=10000/A=100/process: 257
-// instructions an event, 288 when modify_registration made it); an error
-// other than EEXIST is modify_registration's (no set, a closed fd, ENOMEM),
-// which starts again from the top.
+// start; a reused number's new watcher), is register_again's first case,
+// made here in a small frame (bench/callgrind pipes/N=10000/A=100/process:
+// 257 instructions an event, 288 when modify_registration made it); an
+// error is modify_registration's (no set, a closed fd, ENOMEM), which starts
+// again from the top.
 void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
 {
   fd_entry &e = loop->fds.entries[fd];
@@ -323,8 +332,7 @@ void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
       if (!want || (oev && e.bmask == want))
         return;
     } else if (want == e.bmask && want && !(want & EV_NG_EXCLUSIVE)) {
-      const int err = add_new_file(state(loop), fd, e, want);
-      if (EV_LIKELY(err == EEXIST || !err))
+      if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want)))
         return;
     }
   }

@@ -86,6 +86,29 @@ epoll_ctl (int epfd, int op, int fd, struct epoll_event *event)
 
 /* ---- disappearing file descriptors ------------------------------------------------------- */
 
+/* A new pipe p whose read end w watches for EV_READ (traced as "w"), registered with the
+ * backend by one iteration. */
+static void
+watch_new_pipe (struct ev_loop *loop, ev_io *w, int p[2])
+{
+  assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
+  ev_io_init (w, trace_io_revents_cb, p[0], EV_READ);
+  w->data = "w";
+  ev_io_start (loop, w);
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+/* Pipe p closed, and a new pipe q whose read end has p's read end's number. */
+static void
+reuse_number (int p[2], int q[2])
+{
+  int number = p[0];
+  close (p[0]);
+  close (p[1]);
+  assert_int_equal (pipe2 (q, O_CLOEXEC), 0);
+  assert_int_equal (q[0], number);
+}
+
 /* gdnsd's pattern, reduced: a connection's fd is watched for an iteration, stopped and closed;
  * the next connection gets the same number; its watcher is started and stopped before the
  * loop runs; after one iteration it is started again and the peer writes.  libev 4.33 reports
@@ -97,11 +120,7 @@ special_problems__number_reused_and_started_stopped_before_the_loop_runs (void *
   struct ev_loop *loop = *state;
   int p[2], sv[2];
   ev_io w;
-  assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
-  ev_io_init (&w, trace_io_revents_cb, p[0], EV_READ);
-  w.data = "w";
-  ev_io_start (loop, &w);
-  ev_run (loop, EVRUN_NOWAIT);
+  watch_new_pipe (loop, &w, p);
   ev_io_stop (loop, &w);
   int number = p[0];
   close (p[0]);
@@ -140,18 +159,11 @@ special_problems__number_reused_after_idle_iterations (void **state)
     {
       int p[2], q[2];
       ev_io w, w2;
-      assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
-      ev_io_init (&w, trace_io_revents_cb, p[0], EV_READ);
-      w.data = "w";
-      ev_io_start (loop, &w);
-      ev_run (loop, EVRUN_NOWAIT);
+      watch_new_pipe (loop, &w, p);
       ev_io_stop (loop, &w);
       ev_run (loop, EVRUN_NOWAIT);
       ev_run (loop, EVRUN_NOWAIT);
-      close (p[0]);
-      close (p[1]);
-      assert_int_equal (pipe2 (q, O_CLOEXEC), 0);
-      assert_int_equal (q[0], w.fd);
+      reuse_number (p, q);
       assert_int_equal (write (q[1], "x", 1), 1);
       ev_io *started = &w;
       if (how == 1)
@@ -199,11 +211,7 @@ special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls (voi
   struct ev_loop *loop = *state;
   int p[2], q[2];
   ev_io w;
-  assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
-  ev_io_init (&w, trace_io_revents_cb, p[0], EV_READ);
-  w.data = "w";
-  ev_io_start (loop, &w);
-  ev_run (loop, EVRUN_NOWAIT);
+  watch_new_pipe (loop, &w, p);
 
   /* stopped, set and started in one iteration: the same file, one call */
   ev_io_stop (loop, &w);
@@ -223,10 +231,7 @@ special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls (voi
   assert_int_equal (calls_to_register (loop, &w, p[0], EV_READ), 1);
   ev_io_stop (loop, &w);
   ev_run (loop, EVRUN_NOWAIT);
-  close (p[0]);
-  close (p[1]);
-  assert_int_equal (pipe2 (q, O_CLOEXEC), 0);
-  assert_int_equal (q[0], w.fd);
+  reuse_number (p, q);
   assert_int_equal (write (q[1], "x", 1), 1);
   assert_int_equal (calls_to_register (loop, &w, q[0], EV_READ), 1);
   expect_trace ("w:0x1");
@@ -235,10 +240,7 @@ special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls (voi
   char byte;
   assert_int_equal (read (q[0], &byte, 1), 1);
   ev_io_stop (loop, &w);
-  close (q[0]);
-  close (q[1]);
-  assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
-  assert_int_equal (p[0], w.fd);
+  reuse_number (q, p);
   assert_int_equal (write (p[1], "y", 1), 1);
   assert_int_equal (calls_to_register (loop, &w, p[0], EV_READ), 1);
   expect_trace ("w:0x1");
