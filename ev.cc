@@ -181,8 +181,8 @@ inline ev_tstamp until_next_timer(ev_loop *loop, ev_tstamp waittime)
   return waittime;
 }
 
-// block_time with idle watchers, an EV_ERROR queued by the loop, periodics
-// or collect intervals.
+// block_time with idle watchers, an EV_ERROR queued by the loop, periodics,
+// collect intervals or release/acquire hooks (which may call ev_now).
 //
 // The rule "never block after queueing an EV_ERROR" is enforced here and
 // nowhere else: applying the fd changes may kill a bad fd (feed_error,
@@ -197,7 +197,9 @@ ev_tstamp block_time_extras(ev_loop *loop)
 
   ev_tstamp waittime = loop->max_block;
   ev_tstamp prev_mn_now = loop->mn_now;
-  if (loop->timers.count || loop->periodics.count || loop->io_blocktime > 0.)
+  // (A release callback may call ev_now: with one, the time is updated
+  // before every wait, as libev 4.33 does; else only when it is used here.)
+  if (loop->timers.count || loop->periodics.count || loop->io_blocktime > 0. || (extras & kExtraHooks))
     time_update(loop);
 
   if (loop->timers.count) {
@@ -244,7 +246,7 @@ inline ev_tstamp block_time(ev_loop *loop, long long refs_to_block)
 {
   if (loop->activecnt < refs_to_block)
     return 0.;
-  if (EV_UNLIKELY(loop->extras & (kExtraIdle | kExtraNoBlock | kExtraPeriodic | kExtraCollect)))
+  if (EV_UNLIKELY(loop->extras & (kExtraIdle | kExtraNoBlock | kExtraPeriodic | kExtraCollect | kExtraHooks)))
     return block_time_extras(loop);
   return until_next_timer(loop, loop->max_block);
 }

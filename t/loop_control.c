@@ -1083,6 +1083,59 @@ loop_control__release_cb_brackets_each_poll_once (void **state)
   ev_set_loop_release_cb (loop, NULL, NULL);
 }
 
+/* ev_now in a release callback: the loop updates its time before it computes how long to
+ * wait, so the callback sees the time of the wait, not the one of the last iteration (the
+ * loop does not read the clock there unless it has to; with a release callback it does). */
+static ev_tstamp now_at_release;
+
+static void
+note_now_at_release (struct ev_loop *loop) EV_NOEXCEPT
+{
+  now_at_release = ev_now (loop);
+}
+
+static void
+nothing_acquired (struct ev_loop *loop) EV_NOEXCEPT
+{
+  (void)loop;
+}
+
+static void
+loop_control__release_cb_sees_now_updated_before_the_wait (void **state)
+{
+  struct ev_loop *loop = *state;
+  int p[2];
+  assert_int_equal (pipe (p), 0);
+  ev_io r;
+  ev_io_init (&r, (void (*) (struct ev_loop *, ev_io *, int))nop_cb, p[0], EV_READ);
+  ev_io_start (loop, &r);
+  ev_timer t;
+  ev_timer_init (&t, (void (*) (struct ev_loop *, ev_timer *, int))nop_cb, 10., 0.);
+  ev_set_loop_release_cb (loop, note_now_at_release, nothing_acquired);
+  for (int with_timer = 1; with_timer >= 0; --with_timer)
+    {
+      if (with_timer)
+        ev_timer_start (loop, &t);
+      else
+        ev_timer_stop (loop, &t);
+      ev_now_update (loop);
+      ev_tstamp before = ev_now (loop);
+      usleep (30000); /* the program's time: ev_now is not updated */
+      assert_int_equal (write (p[1], "x", 1), 1); /* so that the wait does not block */
+      ev_run (loop, EVRUN_ONCE);
+      char c;
+      assert_int_equal (read (p[0], &c, 1), 1);
+      if (now_at_release < before + 0.025)
+        fail_msg ("with_timer=%d: ev_now in the release callback is %.6f, %.6f s after the last "
+                  "update, not the time of the wait (>= 0.030 s after it)",
+                  with_timer, now_at_release, now_at_release - before);
+    }
+  ev_set_loop_release_cb (loop, NULL, NULL);
+  ev_io_stop (loop, &r);
+  close (p[0]);
+  close (p[1]);
+}
+
 /* ---- fork: EVFLAG_FORKCHECK, ev_loop_fork ----------------------------------------------------
  * A fork is detected (FORKCHECK: getpid() changed; or ev_loop_fork was called) in the next
  * iteration: fork watchers run and the kernel state is rebuilt, so the child can keep using
@@ -1270,6 +1323,7 @@ main (void)
     loop_test (loop_control__invoke_pending_cb_replaces_invocation),
     loop_test (loop_control__invoke_pending_cb_leaving_events_pending_still_blocks),
     loop_test (loop_control__release_cb_brackets_each_poll_once),
+    loop_test (loop_control__release_cb_sees_now_updated_before_the_wait),
     plain_test (loop_control__forkcheck_detects_a_fork_in_the_child),
     plain_test (loop_control__without_forkcheck_a_fork_goes_unnoticed),
     plain_test (loop_control__loop_fork_in_the_child_rebuilds_the_loop),
