@@ -61,7 +61,7 @@
 //      one (or a few) instead of all.  EPOLLEXCLUSIVE can only be given to
 //      EPOLL_CTL_ADD, and a registration made with it cannot be modified
 //      (EINVAL): every change of such a registration is a DEL and an ADD.
-#include "watchers/io.h"
+#include "backends/epoll_inline.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -69,24 +69,8 @@
 #include <unistd.h>
 #include <cerrno>
 
-namespace ev_detail {
+namespace ev_detail::epoll_internal {
 namespace {
-
-constexpr unsigned char kAlwaysReady = 0x01;  // fd_entry::bflags: EPERM, see (c)
-
-// fd_entry use: bmask = events registered in the kernel (0: none),
-// bdata = generation of the current registration.
-struct epoll_state {
-  int epfd;   // -1: none, see (h)
-  bool lost;  // epfd is not ours any more, see (h)
-  struct epoll_event *events;
-  int capacity;
-  array<int> always_ready;  // fds with kAlwaysReady, see (c)
-  int registered;           // fds with bmask != 0, see (g)
-  bool precise;             // wait with epoll_pwait2, see (i)
-};
-
-inline epoll_state *state(ev_loop *loop) { return static_cast<epoll_state *>(loop->backend_state); }
 
 // Every change of fd_entry::bmask goes through here, to keep the count of (g).
 inline void set_registered(epoll_state *st, fd_entry &e, int mask)
@@ -94,25 +78,6 @@ inline void set_registered(epoll_state *st, fd_entry &e, int mask)
   st->registered += (mask != 0) - (e.bmask != 0);
   e.bmask = static_cast<unsigned char>(mask);
 }
-
-// EV_READ, EV_WRITE and EV_NG_EXCLUSIVE as epoll bits, by table (one load:
-// the conditional form cost epoll_modify 3 instructions more per call).
-constexpr uint32_t epoll_bits(int ev)
-{
-  return (ev & EV_READ ? EPOLLIN : 0u) | (ev & EV_WRITE ? EPOLLOUT : 0u) |
-         (ev & EV_NG_EXCLUSIVE ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u);
-}
-struct epoll_bits_table {
-  uint32_t bits[kFdEvents + 1];
-  constexpr epoll_bits_table() : bits()
-  {
-    for (int ev = 0; ev <= kFdEvents; ++ev)
-      bits[ev] = epoll_bits(ev);
-  }
-};
-constexpr epoll_bits_table kEpollBits;
-
-inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
 
 int create_epoll_fd() { return epoll_create1(EPOLL_CLOEXEC); }
 
@@ -125,7 +90,7 @@ bool epoll_init(ev_loop *loop)
   *st = epoll_state{};
   st->epfd = epfd;
   st->capacity = 64;
-  st->precise = loop->flags & EVFLAG_NG_PRECISE_TIMERS;
+  st->precise = st->general = loop->flags & EVFLAG_NG_PRECISE_TIMERS;
   st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
   loop->backend_state = st;
   set_backend_fd(loop, epfd);
@@ -153,36 +118,6 @@ void always_ready_remove(epoll_state *st, int fd)
       st->always_ready.data[i] = st->always_ready.data[--st->always_ready.count];
       return;
     }
-}
-
-// One epoll_ctl; returns 0 or the errno.
-// (Inline: out of line, once register_anew used it too, epoll_modify cost 18
-// instructions more per re-armed fd; bench/callgrind pipes/N=10000/A=100/
-// process 272 vs 255.)
-[[gnu::always_inline]] inline int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen)
-{
-  struct epoll_event e;
-  e.events = to_epoll(ev);
-  e.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(fd)) | (static_cast<uint64_t>(gen) << 32);
-  return epoll_ctl(st->epfd, op, fd, &e) < 0 ? errno : 0;
-}
-
-// ADD ev for fd with the next generation.  Returns 0 or the errno.
-inline int add_new_file(epoll_state *st, int fd, fd_entry &e, int ev)
-{
-  int err = ctl(st, EPOLL_CTL_ADD, fd, ev, e.bdata + 1);
-  if (!err)
-    ++e.bdata;
-  return err;
-}
-
-// ADD ev for fd, which the kernel is believed to have with ev already: a new
-// file under the number is added; EEXIST means the same file, whose
-// registration stands.  Returns 0 or the errno.
-inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev)
-{
-  int err = add_new_file(st, fd, e, ev);
-  return err == EEXIST ? 0 : err;
 }
 
 // Register ev for fd, which has a registration as far as we know (e.bmask),
@@ -238,6 +173,8 @@ bool epfd_lost(epoll_state *st, int err)
     return true;
   return !(epoll_ctl(st->epfd, EPOLL_CTL_DEL, -1, nullptr) < 0 && errno == EBADF);
 }
+
+}  // namespace
 
 // What epoll_modify leaves to the kernel (and the rare cases): the fd's
 // number may be a new open file, it is a regular file, see (c), or the
@@ -300,6 +237,7 @@ bool epfd_lost(epoll_state *st, int err)
   if (err == EPERM) {  // a regular file, see (c)
     e.bflags = kAlwaysReady;
     st->always_ready.push(fd);
+    st->general = true;
     return;
   }
   if (epfd_lost(st, err)) {  // see (h): the fd is registered again after the rebuild
@@ -312,32 +250,9 @@ bool epfd_lost(epoll_state *st, int err)
   fd_kill(loop, fd);
 }
 
-// Most changes ask nothing of the kernel: the stop of an fd's last watcher
-// (the registration stays, see (e)) and a start that finds the registration
-// it wants.  They end here, without the frame modify_registration needs
-// (bench/callgrind echo/C=1000: 275.7 -> 271.3 instructions a message).
-// The commonest change that does ask the kernel, ev_io_set's re-registration
-// of the events the kernel has (every re-arm of a libev program: stop, set,
-// start; a reused number's new watcher), is register_again's first case,
-// made here in a small frame (bench/callgrind pipes/N=10000/A=100/process:
-// 257 instructions an event, 288 when modify_registration made it); an
-// error is modify_registration's (no set, a closed fd, ENOMEM), which starts
-// again from the top.
-void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
-{
-  fd_entry &e = loop->fds.entries[fd];
-  if (!(e.bflags & kAlwaysReady)) {
-    const int want = nev & kFdEvents;
-    if (!(nev & EV__IOFDSET)) {
-      if (!want || (oev && e.bmask == want))
-        return;
-    } else if (want == e.bmask && want && !(want & EV_NG_EXCLUSIVE)) {
-      if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want)))
-        return;
-    }
-  }
-  modify_registration(loop, fd, oev, nev);
-}
+namespace {
+
+}  // namespace
 
 // Events arrived for events no watcher wants any more: update the kernel.
 // If the registration cannot be reached by number any more (the fd was
@@ -355,6 +270,8 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
     request_backend_rebuild(loop);
 }
 
+namespace {
+
 // See (c): the always-ready fds get their events in every iteration.
 // (noinline: inlined, pipes/N=1000/A=1/rearm +0.9%.)
 [[gnu::noinline]] void report_always_ready(ev_loop *loop, epoll_state *st)
@@ -366,6 +283,8 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
   }
 }
 
+}  // namespace
+
 // A full buffer: there may be more; make room for next time.
 void grow_events(epoll_state *st)
 {
@@ -374,56 +293,7 @@ void grow_events(epoll_state *st)
       ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(st->capacity)));
 }
 
-// EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
-// EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): see (f).
-constexpr unsigned char kReadiness[32] = {
-#define EV_NG_RDY(b) static_cast<unsigned char>((((b)&0x19) ? EV_READ : 0) | (((b)&0x1c) ? EV_WRITE : 0))
-    EV_NG_RDY(0),  EV_NG_RDY(1),  EV_NG_RDY(2),  EV_NG_RDY(3),  EV_NG_RDY(4),  EV_NG_RDY(5),  EV_NG_RDY(6),
-    EV_NG_RDY(7),  EV_NG_RDY(8),  EV_NG_RDY(9),  EV_NG_RDY(10), EV_NG_RDY(11), EV_NG_RDY(12), EV_NG_RDY(13),
-    EV_NG_RDY(14), EV_NG_RDY(15), EV_NG_RDY(16), EV_NG_RDY(17), EV_NG_RDY(18), EV_NG_RDY(19), EV_NG_RDY(20),
-    EV_NG_RDY(21), EV_NG_RDY(22), EV_NG_RDY(23), EV_NG_RDY(24), EV_NG_RDY(25), EV_NG_RDY(26), EV_NG_RDY(27),
-    EV_NG_RDY(28), EV_NG_RDY(29), EV_NG_RDY(30), EV_NG_RDY(31),
-#undef EV_NG_RDY
-};
-static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
-
-// Queue the watchers of the n reported fds (fd_event, specialised: the
-// pending mask is collected in a register and stored once).
-// (always_inline: as a call, bench/callgrind pingpong costs 6.0% more,
-// pipes/.../process 4.7%, echo/C=100 4.5%; an idle iteration 3.7% less.)
-[[gnu::always_inline]] inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
-{
-  pending_queues::feed_run run(loop->pending);
-  for (int i = 0; i < n; ++i) {
-    const struct epoll_event &ev = st->events[i];
-    int fd = static_cast<int>(static_cast<uint32_t>(ev.data.u64));
-    unsigned int gen = static_cast<unsigned int>(ev.data.u64 >> 32);
-    fd_entry &e = loop->fds.entries[fd];
-
-    // A registration we do not know (any more): stale, see (a).
-    if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
-      request_backend_rebuild(loop);
-      continue;
-    }
-    if (EV_UNLIKELY(e.bmask & ~e.events))
-      drop_unwanted(loop, st, fd, e);
-
-    const int got = kReadiness[ev.events & 0x1f];
-    for (WL w = e.head; w; w = w->next) {
-      int rev = reinterpret_cast<ev_io *>(w)->events & got;
-      if (rev)
-        run.feed(as_w(w), rev);
-    }
-  }
-}
-
-// The wait itself; none when it could only report nothing, see (g).
-inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
-{
-  if (EV_LIKELY(st->registered) || timeout > 0.)
-    return epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
-  return 0;
-}
+namespace {
 
 // The wait of (i), nanoseconds instead of milliseconds.
 // (noinline: inlined, pipes/N=1000/A=1/rearm +0.8%.)
@@ -443,6 +313,8 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
   return wait_for_events(st, timeout);
 }
 
+}  // namespace
+
 // A failed wait: EINTR returns quietly; a lost epoll fd is replaced in the
 // next iteration, see (h); anything else is reported, see backend.h.
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
@@ -458,18 +330,7 @@ void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
   wait_failed("(libev) epoll_wait", timeout);
 }
 
-// Queue what the wait reported.
-// (always_inline: as a call, bench/callgrind timers/idle-iter costs 8.7%
-// more, pingpong 5.4%, echo/C=100 4.7%.)
-[[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
-{
-  if (EV_LIKELY(n > 0)) {
-    queue_reported(loop, st, n);
-    if (EV_UNLIKELY(n == st->capacity))
-      grow_events(st);
-  } else if (n < 0)
-    wait_error(loop, st, timeout);
-}
+namespace {
 
 // No epoll set, see (h): try to get one; meanwhile sleep a little at a time.
 void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
@@ -484,13 +345,15 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
   sleep_instead_of_waiting(loop, timeout);
 }
 
+}  // namespace
+
 // The poll with everything rare: always-ready fds (c), release/acquire hooks,
 // precise waits (i).
 // (noinline: inlined, timers/idle-iter +1.2%.)
 [[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
   if (st->epfd < 0)
-    return poll_without_set(loop, st, timeout);
+    return poll_without_set(loop, st, timeout);  // (general stays: the new set is not used yet)
   const bool always_ready = st->always_ready.count;
   if (always_ready)
     timeout = 0.;
@@ -500,17 +363,10 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
   take_events(loop, st, n, timeout);
   if (always_ready && n >= 0)
     report_always_ready(loop, st);
+  st->general = st->always_ready.count || st->epfd < 0 || st->precise;
 }
 
-void epoll_poll(ev_loop *loop, ev_tstamp timeout)
-{
-  epoll_state *st = state(loop);
-  // One test for all rare cases keeps the common path short.
-  if (EV_UNLIKELY((loop->extras & (kExtraHooks | kExtraPreciseWait)) | static_cast<unsigned>(st->always_ready.count) |
-                  (st->epfd < 0)))
-    return epoll_poll_general(loop, st, timeout);
-  take_events(loop, st, wait_for_events(st, timeout), timeout);
-}
+namespace {
 
 void epoll_fork(ev_loop *loop)
 {
@@ -520,6 +376,7 @@ void epoll_fork(ev_loop *loop)
     ::close(st->epfd);
   st->epfd = -1;
   st->lost = false;
+  st->general = true;  // (at least until the first poll: the set may not be made)
 
   for (int fd = 0; fd < loop->fds.size; ++fd) {
     loop->fds.entries[fd].bmask = 0;
@@ -542,7 +399,11 @@ void epoll_fork(ev_loop *loop)
 }
 
 }  // namespace
+}  // namespace ev_detail::epoll_internal
 
+namespace ev_detail {
+
+using namespace epoll_internal;
 constinit const backend_ops epoll_backend = {
     "epoll", EVBACKEND_EPOLL, 1e-3, epoll_init, epoll_destroy, epoll_fork, epoll_modify, epoll_poll, true,
 };

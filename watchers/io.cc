@@ -5,6 +5,7 @@
 // tells the backend; readiness comes back through fd_event; bad fds are
 // killed.
 #include "watchers/io.h"
+#include "backends/epoll_inline.h"
 #include "watchers/debug.h"
 
 #include <fcntl.h>
@@ -230,8 +231,14 @@ void fd_reify(ev_loop *loop)
     unsigned char events = fd_list_events(loop, fd);
     t.entries[fd].events = events;
     const bool renewed = (o_reify & EV__IOFDSET) || ((o_reify & kReifyEmptied) && events);
-    if (o_events != events || renewed)
-      loop->backend->modify(loop, fd, o_events, events | (renewed ? EV__IOFDSET : 0));
+    if (o_events != events || renewed) {
+      const int nev = events | (renewed ? EV__IOFDSET : 0);
+      // (The commonest backend's modify inline: backends/epoll_inline.h.)
+      if (EV_LIKELY(loop->backend == &epoll_backend))
+        epoll_internal::epoll_modify(loop, fd, o_events, nev);
+      else
+        loop->backend->modify(loop, fd, o_events, nev);
+    }
   }
 
   // modify() may have killed an fd, whose watcher stops queued it again,

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// backends/epoll_inline.h - the epoll backend's hot paths, inline: the
+// change of an fd's registration that asks the kernel nothing or one
+// epoll_ctl (epoll_modify), and the wait with the queueing of the events it
+// reports (epoll_poll).  When the loop uses epoll, fd_reify (watchers/io.cc)
+// and the iteration (ev.cc, poll_for_events) call them directly instead of
+// through the backend vtable, which saves a call and a stack frame per
+// changed fd and per iteration (bench/callgrind: the poll 14 instructions an
+// event in pipes/N=100/A=1/process and 13 a message in pingpong; the change
+// of a re-armed fd 18, pipes/N=10000/A=1/process 473.3 -> 455.3).  The rest of the backend, and the kernel
+// quirks (a)-(j) cited here, are in backends/epoll.cc.
+#pragma once
+
+#include "watchers/io.h"
+
+#include <sys/epoll.h>
+
+namespace ev_detail::epoll_internal {
+
+// fd_entry use: bmask = events registered in the kernel (0: none),
+// bdata = generation of the current registration.
+struct epoll_state {
+  int epfd;   // -1: none, see (h)
+  bool lost;  // epfd is not ours any more, see (h)
+  struct epoll_event *events;
+  int capacity;
+  array<int> always_ready;  // fds with kAlwaysReady, see (c)
+  int registered;           // fds with bmask != 0, see (g)
+  bool precise;             // wait with epoll_pwait2, see (i)
+  // The poll must take epoll_poll_general: always-ready fds, no set or a
+  // precise wait.  Set wherever one of them begins; only epoll_poll_general
+  // clears it, when none is left.  (One byte instead of three tests:
+  // bench/callgrind pingpong 272.5 instructions a message instead of 275.3.)
+  bool general;
+};
+
+inline epoll_state *state(ev_loop *loop) { return static_cast<epoll_state *>(loop->backend_state); }
+
+constexpr unsigned char kAlwaysReady = 0x01;  // fd_entry::bflags: EPERM, see (c)
+
+// The rare paths, out of line (backends/epoll.cc).
+void modify_registration(ev_loop *loop, int fd, int oev, int nev);
+void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e);
+void grow_events(epoll_state *st);
+void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
+void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
+
+// EV_READ, EV_WRITE and EV_NG_EXCLUSIVE as epoll bits, by table (one load:
+// the conditional form cost epoll_modify 3 instructions more per call).
+constexpr uint32_t epoll_bits(int ev)
+{
+  return (ev & EV_READ ? EPOLLIN : 0u) | (ev & EV_WRITE ? EPOLLOUT : 0u) |
+         (ev & EV_NG_EXCLUSIVE ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u);
+}
+struct epoll_bits_table {
+  uint32_t bits[kFdEvents + 1];
+  constexpr epoll_bits_table() : bits()
+  {
+    for (int ev = 0; ev <= kFdEvents; ++ev)
+      bits[ev] = epoll_bits(ev);
+  }
+};
+constexpr epoll_bits_table kEpollBits;
+
+inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
+
+// One epoll_ctl; returns 0 or the errno.
+// (Inline: out of line, once register_anew used it too, epoll_modify cost 18
+// instructions more per re-armed fd; bench/callgrind pipes/N=10000/A=100/
+// process 272 vs 255.)
+[[gnu::always_inline]] inline int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen)
+{
+  struct epoll_event e;
+  e.events = to_epoll(ev);
+  e.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(fd)) | (static_cast<uint64_t>(gen) << 32);
+  return epoll_ctl(st->epfd, op, fd, &e) < 0 ? errno : 0;
+}
+
+// ADD ev for fd with the next generation.  Returns 0 or the errno.
+inline int add_new_file(epoll_state *st, int fd, fd_entry &e, int ev)
+{
+  int err = ctl(st, EPOLL_CTL_ADD, fd, ev, e.bdata + 1);
+  if (!err)
+    ++e.bdata;
+  return err;
+}
+
+// ADD ev for fd, which the kernel is believed to have with ev already: a new
+// file under the number is added; EEXIST means the same file, whose
+// registration stands.  Returns 0 or the errno.
+inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev)
+{
+  int err = add_new_file(st, fd, e, ev);
+  return err == EEXIST ? 0 : err;
+}
+
+// The backend's modify (backend.h).
+// Most changes ask nothing of the kernel: the stop of an fd's last watcher
+// (the registration stays, see (e)) and a start that finds the registration
+// it wants.  They end here, without the frame modify_registration needs
+// (bench/callgrind echo/C=1000: 275.7 -> 271.3 instructions a message).
+// The commonest change that does ask the kernel, ev_io_set's re-registration
+// of the events the kernel has (every re-arm of a libev program: stop, set,
+// start; a reused number's new watcher), is register_again's first case,
+// made here in a small frame (bench/callgrind pipes/N=10000/A=100/process:
+// 257 instructions an event, 288 when modify_registration made it); an
+// error is modify_registration's (no set, a closed fd, ENOMEM), which starts
+// again from the top.
+[[gnu::always_inline]] inline void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
+{
+  fd_entry &e = loop->fds.entries[fd];
+  if (!(e.bflags & kAlwaysReady)) {
+    const int want = nev & kFdEvents;
+    if (!(nev & EV__IOFDSET)) {
+      if (!want || (oev && e.bmask == want))
+        return;
+    } else if (want == e.bmask && want && !(want & EV_NG_EXCLUSIVE)) {
+      if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want)))
+        return;
+    }
+  }
+  modify_registration(loop, fd, oev, nev);
+}
+
+// EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
+// EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): see (f).
+constexpr unsigned char kReadiness[32] = {
+#define EV_NG_RDY(b) static_cast<unsigned char>((((b)&0x19) ? EV_READ : 0) | (((b)&0x1c) ? EV_WRITE : 0))
+    EV_NG_RDY(0),  EV_NG_RDY(1),  EV_NG_RDY(2),  EV_NG_RDY(3),  EV_NG_RDY(4),  EV_NG_RDY(5),  EV_NG_RDY(6),
+    EV_NG_RDY(7),  EV_NG_RDY(8),  EV_NG_RDY(9),  EV_NG_RDY(10), EV_NG_RDY(11), EV_NG_RDY(12), EV_NG_RDY(13),
+    EV_NG_RDY(14), EV_NG_RDY(15), EV_NG_RDY(16), EV_NG_RDY(17), EV_NG_RDY(18), EV_NG_RDY(19), EV_NG_RDY(20),
+    EV_NG_RDY(21), EV_NG_RDY(22), EV_NG_RDY(23), EV_NG_RDY(24), EV_NG_RDY(25), EV_NG_RDY(26), EV_NG_RDY(27),
+    EV_NG_RDY(28), EV_NG_RDY(29), EV_NG_RDY(30), EV_NG_RDY(31),
+#undef EV_NG_RDY
+};
+static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
+
+// Queue the watchers of the n reported fds (fd_event, specialised: the
+// pending mask is collected in a register and stored once).
+// (always_inline: as a call, bench/callgrind pingpong costs 6.0% more,
+// pipes/.../process 4.7%, echo/C=100 4.5%; an idle iteration 3.7% less.)
+[[gnu::always_inline]] inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
+{
+  pending_queues::feed_run run(loop->pending);
+  for (int i = 0; i < n; ++i) {
+    const struct epoll_event &ev = st->events[i];
+    int fd = static_cast<int>(static_cast<uint32_t>(ev.data.u64));
+    unsigned int gen = static_cast<unsigned int>(ev.data.u64 >> 32);
+    fd_entry &e = loop->fds.entries[fd];
+
+    // A registration we do not know (any more): stale, see (a).
+    if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
+      request_backend_rebuild(loop);
+      continue;
+    }
+    if (EV_UNLIKELY(e.bmask & ~e.events))
+      drop_unwanted(loop, st, fd, e);
+
+    const int got = kReadiness[ev.events & 0x1f];
+    for (WL w = e.head; w; w = w->next) {
+      int rev = reinterpret_cast<ev_io *>(w)->events & got;
+      if (rev)
+        run.feed(as_w(w), rev);
+    }
+  }
+}
+
+// The wait itself; none when it could only report nothing, see (g).
+inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
+{
+  if (EV_LIKELY(st->registered) || timeout > 0.)
+    return epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
+  return 0;
+}
+
+// Queue what the wait reported.
+// (always_inline: as a call, bench/callgrind timers/idle-iter costs 8.7%
+// more, pingpong 5.4%, echo/C=100 4.7%.)
+[[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
+{
+  if (EV_LIKELY(n > 0)) {
+    queue_reported(loop, st, n);
+    if (EV_UNLIKELY(n == st->capacity))
+      grow_events(st);
+  } else if (n < 0)
+    wait_error(loop, st, timeout);
+}
+
+// The backend's poll (backend.h).
+[[gnu::always_inline]] inline void epoll_poll(ev_loop *loop, ev_tstamp timeout)
+{
+  epoll_state *st = state(loop);
+  // One test for all rare cases keeps the common path short.
+  if (EV_UNLIKELY((loop->extras & kExtraHooks) | st->general))
+    return epoll_poll_general(loop, st, timeout);
+  take_events(loop, st, wait_for_events(st, timeout), timeout);
+}
+
+}  // namespace ev_detail::epoll_internal
