@@ -1107,10 +1107,10 @@ loop_control__release_cb_sees_now_updated_before_the_wait (void **state)
   int p[2];
   assert_int_equal (pipe (p), 0);
   ev_io r;
-  ev_io_init (&r, (void (*) (struct ev_loop *, ev_io *, int))nop_cb, p[0], EV_READ);
+  ev_io_init (&r, NOP_CB (ev_io), p[0], EV_READ);
   ev_io_start (loop, &r);
   ev_timer t;
-  ev_timer_init (&t, (void (*) (struct ev_loop *, ev_timer *, int))nop_cb, 10., 0.);
+  ev_timer_init (&t, NOP_CB (ev_timer), 10., 0.);
   ev_set_loop_release_cb (loop, note_now_at_release, nothing_acquired);
   for (int with_timer = 1; with_timer >= 0; --with_timer)
     {
