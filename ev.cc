@@ -349,7 +349,7 @@ bool after_poll_extras(ev_loop *loop)
 
 inline void queue_due_timers(ev_loop *loop)
 {
-  if (loop->timers.count && loop->timers.top().at < loop->mn_now)
+  if (timer_due(loop))
     timers_reify(loop);
 }
 

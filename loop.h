@@ -452,7 +452,10 @@ void verify(ev_loop *loop);
 // ---------------------------------------------------------------------------
 // Per-iteration steps provided by the watcher modules (watchers/*.cc)
 // ---------------------------------------------------------------------------
-void timers_reify(ev_loop *loop);               // queue expired timers
+// A timer is due when its deadline is strictly before mn_now: the root of
+// the heap is the earliest.
+inline bool timer_due(const ev_loop *loop) { return loop->timers.count && loop->timers.top().at < loop->mn_now; }
+void timers_reify(ev_loop *loop);               // queue expired timers (timer_due said so)
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
 void periodics_reify(ev_loop *loop);            // queue due periodics
 void periodics_reschedule(ev_loop *loop);       // after a wall-clock jump / resume

@@ -15,40 +15,58 @@
 using namespace ev_detail;
 
 namespace ev_detail {
+namespace {
 
-// Queue every timer whose deadline is strictly before now, earliest first.
-// A repeating timer gets its next deadline (never in the past: at most one
-// call per iteration, no catch-up bursts); a one-shot timer is stopped
-// before its callback runs.
-void timers_reify(ev_loop *loop)
+// The root timer is due: a repeating one gets its next deadline (never in
+// the past: at most one call per iteration, no catch-up bursts), a one-shot
+// one is stopped before its callback runs.  Returns it.
+// (always_inline: timers_reify calls it in two places; as a call,
+// bench/callgrind timers/M=1000/expiry costs 293 instructions a timer
+// instead of 271, idle/N=100/tick 349 a tick instead of 328.)
+[[gnu::always_inline]] inline W expire_root(ev_loop *loop)
 {
   heap &h = loop->timers;
-  while (h.count && h.top().at < loop->mn_now) {
-    auto *w = reinterpret_cast<ev_timer *>(h.top().w);
-    // A node whose watcher does not know it is there: the program
-    // re-initialised the timer while it was active (ev_timer_init/ev_timer_set
-    // clear `active`), and maybe started it again (a second node).  libev
-    // 4.33 spins or corrupts its heap from here on.
-    if (EV_UNLIKELY(w->active != heap::kHeap0))
-      reinitialised_while_active("ev_timer_init", w, "active", w->active);
-    if (w->repeat != 0.) {
-      if (EV_UNLIKELY(!(w->repeat > 0.)))
-        usage_error("ev_timer", "repeat", w->repeat,
-                    "libev: negative ev_timer repeat value found while processing timers");
-      w->at += w->repeat;
-      if (w->at < loop->mn_now)
-        w->at = loop->mn_now;
-      h.nodes[heap::kHeap0].at = w->at;
-      h.downheap(heap::kHeap0);
-    } else {
-      // ev_timer_stop of the root, with the cheaper root removal
-      clear_pending(loop, as_w(w));
-      h.pop_root();
-      w->at -= loop->mn_now;
-      stop_watcher(loop, as_w(w));
-    }
-    loop->rfeeds.push(as_w(w));
+  auto *w = reinterpret_cast<ev_timer *>(h.top().w);
+  // A node whose watcher does not know it is there: the program
+  // re-initialised the timer while it was active (ev_timer_init/ev_timer_set
+  // clear `active`), and maybe started it again (a second node).  libev
+  // 4.33 spins or corrupts its heap from here on.
+  if (EV_UNLIKELY(w->active != heap::kHeap0))
+    reinitialised_while_active("ev_timer_init", w, "active", w->active);
+  if (w->repeat != 0.) {
+    if (EV_UNLIKELY(!(w->repeat > 0.)))
+      usage_error("ev_timer", "repeat", w->repeat,
+                  "libev: negative ev_timer repeat value found while processing timers");
+    w->at += w->repeat;
+    if (w->at < loop->mn_now)
+      w->at = loop->mn_now;
+    h.nodes[heap::kHeap0].at = w->at;
+    h.downheap(heap::kHeap0);
+  } else {
+    // ev_timer_stop of the root, with the cheaper root removal
+    clear_pending(loop, as_w(w));
+    h.pop_root();
+    w->at -= loop->mn_now;
+    stop_watcher(loop, as_w(w));
   }
+  return as_w(w);
+}
+
+}  // namespace
+
+// Queue every due timer (the caller found the first one due), so that the
+// earliest is invoked first: the last one due is fed first, the ones before
+// it in reverse order.  The commonest case, one timer due, feeds it without
+// collecting (bench/callgrind idle/N=100/tick: 367 -> 328 instructions a
+// tick).
+void timers_reify(ev_loop *loop)
+{
+  W w = expire_root(loop);
+  while (timer_due(loop)) {
+    loop->rfeeds.push(w);
+    w = expire_root(loop);
+  }
+  feed(loop, w, EV_TIMER);
   feed_reverse_done(loop, EV_TIMER);
   EV_FREQUENT_CHECK(loop);
 }
