@@ -183,9 +183,6 @@ special_problems__number_reused_after_idle_iterations (void **state)
     }
 }
 
-/* An fd the kernel refuses to watch (here: not open) gets EV_ERROR in the very next iteration,
- * even when the next timer is far away: the loop never blocks while something is pending.
- * (An earlier libev-ng under epoll waited for the timer first.) */
 /* The epoll_ctl calls of one re-registration (the watcher started again in the next
  * iteration), all of them, failed ones included. */
 static int
@@ -249,6 +246,10 @@ special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls (voi
   close (p[1]);
 }
 
+/* An fd the kernel refuses to watch (here: not open) gets EV_ERROR in the very next iteration,
+ * even when the next timer is far away: the loop never blocks while something is pending.
+ * (An earlier libev-ng under epoll waited for the timer first.)  On epoll the loop has no
+ * extras, so this is also the plain iteration that the EV_ERROR sends on to the general one. */
 static void
 special_problems__ev_error_does_not_wait_for_the_next_timer (void **state)
 {
