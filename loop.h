@@ -205,6 +205,7 @@ enum : unsigned {
   kExtraMetrics = 1u << 13,      // ev_metrics are on: the poll and the invocation are measured
   kExtraNoBlock = 1u << 14,      // the loop queued an EV_ERROR itself: the next wait must not block
   kExtraForked = 1u << 15,       // a fork(3) happened since (loop_forks.cc): look at the fork page
+  kExtraVtable = 1u << 16,       // the backend is reached through loop->backend, not epoll's inline paths
 };
 
 // The bits above that stand for an event, not for a state: each stays set
@@ -228,6 +229,18 @@ unsigned extras_from_state(const ev_loop *loop);
 inline void extras_set(ev_loop *loop, unsigned bit, bool on)
 {
   loop->extras = on ? loop->extras | bit : loop->extras & ~bit;
+}
+
+// Every assignment of loop->backend goes through here.  epoll's table, the
+// commonest, has its hot paths inline (backends/epoll_inline.h), which the
+// loop calls directly unless kExtraVtable says otherwise: another backend,
+// or the metered copy of a table that loop metrics put in its place.  (A bit
+// of extras rather than a comparison of pointers: an iteration that has no
+// extras knows the backend without a test.)
+inline void set_backend(ev_loop *loop, const ev_detail::backend_ops *ops)
+{
+  loop->backend = ops;
+  extras_set(loop, kExtraVtable, ops != &epoll_backend);
 }
 
 // ---------------------------------------------------------------------------

@@ -107,13 +107,13 @@ void metrics_switch(ev_loop *loop, bool on)
     m->real_backend = loop->backend;
     m->metered_backend = *loop->backend;
     m->metered_backend.poll = metered_poll;
-    loop->backend = &m->metered_backend;
+    set_backend(loop, &m->metered_backend);
     loop->metrics = m;
     loop->extras |= kExtraMetrics;
   } else if (!on && loop->metrics) {
     // A pass or a poll being measured (this is called from a callback or a
     // hook) looks for the block again when it ends, and finds none.
-    loop->backend = loop->metrics->real_backend;
+    set_backend(loop, loop->metrics->real_backend);
     ev_free(loop->metrics);
     loop->metrics = nullptr;
     loop->extras &= ~kExtraMetrics;

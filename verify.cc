@@ -102,6 +102,8 @@ unsigned extras_from_state(const ev_loop *loop)
     e |= kExtraDebug;
   if (loop->metrics)
     e |= kExtraMetrics;
+  if (loop->backend != &epoll_backend)
+    e |= kExtraVtable;
   return e;
 }
 

@@ -27,14 +27,20 @@ struct epoll_state {
   array<int> always_ready;  // fds with kAlwaysReady, see (c)
   int registered;           // fds with bmask != 0, see (g)
   bool precise;             // wait with epoll_pwait2, see (i)
-  // The poll must take epoll_poll_general: always-ready fds, no set or a
-  // precise wait.  Set wherever one of them begins; only epoll_poll_general
-  // clears it, when none is left.  (One byte instead of three tests:
-  // bench/callgrind pingpong 272.5 instructions a message instead of 275.3.)
+  // The poll must take epoll_poll_general: always-ready fds, no set, a
+  // precise wait, or nothing registered, see (g).  Kept by update_general.
+  // (One byte instead of four tests: bench/callgrind pingpong 272.5
+  // instructions a message instead of 275.3 with three.)
   bool general;
 };
 
 inline epoll_state *state(ev_loop *loop) { return static_cast<epoll_state *>(loop->backend_state); }
+
+// Wherever one of the conditions of epoll_state::general may have changed.
+inline void update_general(epoll_state *st)
+{
+  st->general = st->always_ready.count || st->epfd < 0 || st->precise || !st->registered;
+}
 
 constexpr unsigned char kAlwaysReady = 0x01;  // fd_entry::bflags: EPERM, see (c)
 
@@ -64,22 +70,31 @@ constexpr epoll_bits_table kEpollBits;
 
 inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
 
-// One epoll_ctl; returns 0 or the errno.
+// One epoll_ctl; returns 0 or the errno.  errp is &errno, which a caller
+// that makes many calls in a row (fd_reify) takes once: each errno is a call
+// of __errno_location otherwise (bench/callgrind pipes/N=10000/A=1/process,
+// one ADD answered EEXIST an event: 447 -> 441 instructions an event).
 // (Inline: out of line, once register_anew used it too, epoll_modify cost 18
 // instructions more per re-armed fd; bench/callgrind pipes/N=10000/A=100/
 // process 272 vs 255.)
-[[gnu::always_inline]] inline int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen)
+[[gnu::always_inline]] inline int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen,
+                                      const int *errp = &errno)
 {
   struct epoll_event e;
   e.events = to_epoll(ev);
   e.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(fd)) | (static_cast<uint64_t>(gen) << 32);
-  return epoll_ctl(st->epfd, op, fd, &e) < 0 ? errno : 0;
+  if (EV_LIKELY(epoll_ctl(st->epfd, op, fd, &e) >= 0))
+    return 0;
+  const int err = *errp;
+  if (err == 0)  // (a failed call sets errno; said so, callers test no zero)
+    __builtin_unreachable();
+  return err;
 }
 
 // ADD ev for fd with the next generation.  Returns 0 or the errno.
-inline int add_new_file(epoll_state *st, int fd, fd_entry &e, int ev)
+inline int add_new_file(epoll_state *st, int fd, fd_entry &e, int ev, const int *errp = &errno)
 {
-  int err = ctl(st, EPOLL_CTL_ADD, fd, ev, e.bdata + 1);
+  int err = ctl(st, EPOLL_CTL_ADD, fd, ev, e.bdata + 1, errp);
   if (!err)
     ++e.bdata;
   return err;
@@ -88,9 +103,9 @@ inline int add_new_file(epoll_state *st, int fd, fd_entry &e, int ev)
 // ADD ev for fd, which the kernel is believed to have with ev already: a new
 // file under the number is added; EEXIST means the same file, whose
 // registration stands.  Returns 0 or the errno.
-inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev)
+inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev, const int *errp = &errno)
 {
-  int err = add_new_file(st, fd, e, ev);
+  int err = add_new_file(st, fd, e, ev, errp);
   return err == EEXIST ? 0 : err;
 }
 
@@ -106,7 +121,7 @@ inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev)
 // 257 instructions an event, 288 when modify_registration made it); an
 // error is modify_registration's (no set, a closed fd, ENOMEM), which starts
 // again from the top.
-[[gnu::always_inline]] inline void epoll_modify(ev_loop *loop, int fd, int oev, int nev)
+[[gnu::always_inline]] inline void epoll_modify(ev_loop *loop, int fd, int oev, int nev, const int *errp = &errno)
 {
   fd_entry &e = loop->fds.entries[fd];
   if (!(e.bflags & kAlwaysReady)) {
@@ -115,8 +130,12 @@ inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev)
       if (!want || (oev && e.bmask == want))
         return;
     } else if (want == e.bmask && want && !(want & EV_NG_EXCLUSIVE)) {
-      if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want)))
+      if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want, errp)))
         return;
+      // What modify_registration needs of oev and nev here, restated from
+      // e (want == e.bmask), so that nothing has to live across the call
+      // (pipes/N=10000/A=1/process 423 -> 419 instructions an event).
+      return modify_registration(loop, fd, e.bmask, e.bmask | EV__IOFDSET);
     }
   }
   modify_registration(loop, fd, oev, nev);
@@ -165,12 +184,10 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
   }
 }
 
-// The wait itself; none when it could only report nothing, see (g).
+// The wait itself.
 inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 {
-  if (EV_LIKELY(st->registered) || timeout > 0.)
-    return epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
-  return 0;
+  return epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
 }
 
 // Queue what the wait reported.
@@ -186,12 +203,14 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
     wait_error(loop, st, timeout);
 }
 
-// The backend's poll (backend.h).
+// The backend's poll (backend.h).  kNoHooks: the caller knows that the loop
+// has no release/acquire hooks (a plain iteration, ev.cc).
+template <bool kNoHooks = false>
 [[gnu::always_inline]] inline void epoll_poll(ev_loop *loop, ev_tstamp timeout)
 {
   epoll_state *st = state(loop);
   // One test for all rare cases keeps the common path short.
-  if (EV_UNLIKELY((loop->extras & kExtraHooks) | st->general))
+  if (EV_UNLIKELY((!kNoHooks && (loop->extras & kExtraHooks)) | st->general))
     return epoll_poll_general(loop, st, timeout);
   take_events(loop, st, wait_for_events(st, timeout), timeout);
 }

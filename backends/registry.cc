@@ -28,10 +28,10 @@ bool backend_select(ev_loop *loop, unsigned int flags)
   for (const backend_ops *ops : kBackends) {
     if (!(flags & ops->flag))
       continue;
-    loop->backend = ops;
+    set_backend(loop, ops);
     if (ops->init(loop))
       return true;
-    loop->backend = nullptr;
+    set_backend(loop, nullptr);
   }
   return false;
 }
