@@ -5,6 +5,7 @@
 #include "common/harness.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -211,7 +212,9 @@ io_before_wait (struct rl_loop *loop)
   loop->n_changes = 0;
 }
 
-static void
+/* (always_inline: with the asyncs as a second caller, GCC 12 made it a call,
+ * 17 instructions more an event in pipes/N=100/A=1/process) */
+static inline __attribute__ ((always_inline)) void
 io_queue (struct rl_loop *loop, struct rl_io *io, uint32_t revents)
 {
   struct rl_level *l = &loop->levels[io->priority + 2];
@@ -403,6 +406,17 @@ void rl_idle_stop (struct rl_loop *loop, struct rl_hook *h) { hook_stop (&loop->
 
 /* ---- async: one eventfd, a flag per handle ------------------------------- */
 
+#ifdef RL_LIBEV_IO
+/* the callback of a sent handle's pending slot */
+static void
+async_invoke (struct rl_loop *loop, struct rl_io *io, uint32_t events)
+{
+  (void)events;
+  struct rl_async *a = (struct rl_async *)((char *)io - offsetof (struct rl_async, w));
+  a->cb (loop, a);
+}
+#endif
+
 void
 rl_async_start (struct rl_loop *loop, struct rl_async *a)
 {
@@ -414,6 +428,9 @@ rl_async_start (struct rl_loop *loop, struct rl_async *a)
       CHECK (!epoll_ctl (loop->epfd, EPOLL_CTL_ADD, loop->efd, &ev), "epoll_ctl(eventfd)");
     }
   atomic_store (&a->pending, 0);
+#ifdef RL_LIBEV_IO
+  a->w = (struct rl_io){ .fd = -1, .cb = async_invoke };
+#endif
   loop->asyncs = realloc (loop->asyncs, (loop->n_async + 1) * sizeof *loop->asyncs);
   CHECK (loop->asyncs, "realloc");
   loop->asyncs[loop->n_async++] = a;
@@ -439,7 +456,11 @@ asyncs_run (struct rl_loop *loop)
     return;
   for (uint32_t i = 0; i < loop->n_async; ++i)
     if (atomic_exchange_explicit (&loop->asyncs[i]->pending, 0, memory_order_acq_rel))
+#ifdef RL_LIBEV_IO
+      io_queue (loop, &loop->asyncs[i]->w, EPOLLIN); /* invoked by io_invoke, as a pending watcher */
+#else
       loop->asyncs[i]->cb (loop, loop->asyncs[i]);
+#endif
 }
 
 /* ---- fed events ---------------------------------------------------------- */

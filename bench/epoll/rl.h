@@ -42,8 +42,10 @@ struct rl_io
  * closed and reused number is dropped); its watchers are queued into
  * pending slots, one array per priority, and invoked highest priority
  * first, newest first, the level looked up again after each callback; a
- * stopped pending watcher leaves a slot that calls nothing.  No error
- * recovery, no checks of misuse, timers and hooks as in the raw loop.
+ * stopped pending watcher leaves a slot that calls nothing.  A sent async
+ * handle is queued and invoked the same way (libev's ev_async is a pending
+ * watcher too).  No error recovery, no checks of misuse, timers and hooks as
+ * in the raw loop.
  */
 struct rl_fd
 {
@@ -83,8 +85,11 @@ struct rl_hook
 
 struct rl_async
 {
-  atomic_int pending;
+  atomic_int pending; /* sent since the loop last looked */
   void (*cb) (struct rl_loop *loop, struct rl_async *a);
+#ifdef RL_LIBEV_IO
+  struct rl_io w; /* its pending slot: a sent handle is queued like an io watcher */
+#endif
 };
 
 struct rl_heap_entry
