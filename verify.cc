@@ -55,7 +55,8 @@ void verify_fds(ev_loop *loop)
       const auto *io = reinterpret_cast<const ev_io *>(w);
       check(io->active, "inactive io watcher in the fd table", fd);
       check(io->fd == fd, "io watcher listed under another fd", fd);
-      check(!(io->events & ~(EV_READ | EV_WRITE)), "io watcher with illegal events in the fd table", fd);
+      const int legal = EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | (is_loop_member(loop, io) ? kFdEdge : 0);
+      check(!(io->events & ~legal), "io watcher with illegal events in the fd table", fd);
       check(++n < (1 << 24), "cycle in the io watcher list", fd);
     }
   }

@@ -73,6 +73,11 @@ struct backend_ops {
   // closed (epoll, io_uring): the loop's closed-fd sweep polls them
   // (watchers/io.h, fd_sweep_step).
   bool sweeps;
+
+  // An fd registered with kFdEdge (base/fdtable.h) is reported once per
+  // change of its readiness (epoll: EPOLLET), not in every poll while it
+  // stays ready.
+  bool edge_triggered;
 };
 
 // A backend that cannot wait in the kernel (the wait failed, or it has no

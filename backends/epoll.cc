@@ -425,6 +425,7 @@ constinit const backend_ops epoll_backend = {
     [](ev_loop *loop, int fd, int oev, int nev) { epoll_modify(loop, fd, oev, nev); },
     epoll_poll<>,
     true,
+    true,
 };
 
 }  // namespace ev_detail

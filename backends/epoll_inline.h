@@ -51,12 +51,14 @@ void grow_events(epoll_state *st);
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
 void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
 
-// EV_READ, EV_WRITE and EV_NG_EXCLUSIVE as epoll bits, by table (one load:
-// the conditional form cost epoll_modify 3 instructions more per call).
+// EV_READ, EV_WRITE, EV_NG_EXCLUSIVE and kFdEdge as epoll bits, by table
+// (one load: the conditional form cost epoll_modify 3 instructions more per
+// call).
 constexpr uint32_t epoll_bits(int ev)
 {
   return (ev & EV_READ ? EPOLLIN : 0u) | (ev & EV_WRITE ? EPOLLOUT : 0u) |
-         (ev & EV_NG_EXCLUSIVE ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u);
+         (ev & EV_NG_EXCLUSIVE ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u) |
+         (ev & kFdEdge ? static_cast<uint32_t>(EPOLLET) : 0u);
 }
 struct epoll_bits_table {
   uint32_t bits[kFdEvents + 1];

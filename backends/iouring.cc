@@ -729,9 +729,9 @@ void iouring_fork(ev_loop *loop)
 
 }  // namespace
 
-constinit const backend_ops iouring_backend = {"io_uring",     EVBACKEND_IOURING, 1e-6,
-                                               iouring_init,   iouring_destroy,   iouring_fork,
-                                               iouring_modify, iouring_poll,      true};
+constinit const backend_ops iouring_backend = {
+    "io_uring",   EVBACKEND_IOURING, 1e-6,         iouring_init, iouring_destroy,
+    iouring_fork, iouring_modify,    iouring_poll, true,         false};
 
 }  // namespace ev_detail
 

@@ -341,6 +341,72 @@ ev_async__wakes_a_blocked_loop_from_another_thread (void **state)
   ev_async_stop (loop, &a);
 }
 
+/* read() as the library calls it, counted while count_reads is set (by the loop's thread
+ * only: the sender threads make no read). */
+static int count_reads;
+static int reads;
+
+ssize_t
+read (int fd, void *buf, size_t n)
+{
+  if (count_reads)
+    ++reads;
+  return (ssize_t)syscall (SYS_read, fd, buf, n);
+}
+
+static void
+set_flag_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)revents;
+  *(int *)w->data = 1;
+}
+
+/* A wake-up from another thread costs the loop no read() on epoll: its eventfd is registered
+ * edge-triggered (EPOLLET) and never drained, so a wake-up is the sender's write and the
+ * loop's wait, one system call less than libev 4.33's write, wait and read.  The counter left
+ * in the eventfd must not make the loop spin: afterwards an iteration still blocks until the
+ * timer.  The other backends (and libev) drain the eventfd, at most once a wake-up. */
+static void
+ev_async__a_wakeup_from_another_thread_costs_the_loop_no_read_on_epoll (void **state)
+{
+  skip_where_valgrind_holds_wakeups ();
+  struct ev_loop *loop = *state;
+  enum { kRounds = 5 };
+  ev_async a;
+  ev_async_init (&a, count_cb);
+  ev_async_start (loop, &a);
+  calls = 0;
+  reads = 0;
+  count_reads = 1;
+  for (int round = 1; round <= kRounds; ++round)
+    {
+      struct sender s = { loop, &a, 0.03, 0 };
+      assert_int_equal (pthread_create (&s.thread, NULL, sender_thread, &s), 0);
+      ev_run (loop, EVRUN_ONCE); /* only the send can end it */
+      pthread_join (s.thread, NULL);
+      assert_int_equal (calls, round);
+    }
+  count_reads = 0;
+  if (test_backend == EVBACKEND_EPOLL && !harness_is_real_libev ())
+    assert_int_equal (reads, 0);
+  else
+    assert_in_range (reads, 0, kRounds);
+
+  int expired = 0;
+  ev_timer t;
+  ev_timer_init (&t, set_flag_cb, 0.05, 0.);
+  t.data = &expired;
+  ev_timer_start (loop, &t);
+  const unsigned int iterations = ev_iteration (loop);
+  const double t0 = harness_monotonic ();
+  while (!expired)
+    ev_run (loop, EVRUN_ONCE);
+  assert_true (harness_monotonic () - t0 >= 0.04);
+  /* one iteration, or two where the first ended early on a millisecond boundary */
+  assert_in_range (ev_iteration (loop) - iterations, 1, 2);
+  ev_async_stop (loop, &a);
+}
+
 /* The system refuses the wake-up fd (no eventfd, no pipe: EMFILE, or a sandbox) and the
  * program's syserr callback returns: the failure is reported a bounded number of times, then
  * the loop does without the fd, looking for sends at least every 10 ms, and a send from
@@ -493,6 +559,7 @@ main (void)
     loop_test (ev_async__holds_a_reference),
     loop_test (ev_async__sending_from_its_own_callback_runs_it_again),
     loop_test (ev_async__wakes_a_blocked_loop_from_another_thread),
+    loop_test (ev_async__a_wakeup_from_another_thread_costs_the_loop_no_read_on_epoll),
     plain_test (ev_async__send_from_a_signal_handler),
     plain_test (ev_async__works_without_a_wakeup_fd_the_system_refuses),
   };

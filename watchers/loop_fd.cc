@@ -6,11 +6,11 @@
 
 namespace ev_detail {
 
-void loop_fd_watch(ev_loop *loop, loop_fd &lf, int fd, void (*cb)(ev_loop *, ev_io *, int), int priority)
+void loop_fd_watch(ev_loop *loop, loop_fd &lf, int fd, void (*cb)(ev_loop *, ev_io *, int), int priority, int events)
 {
   fd_claim(loop, fd);
   lf.fd = fd;
-  ev_io_init(&lf.w, cb, fd, EV_READ);
+  ev_io_init(&lf.w, cb, fd, events);
   ev_set_priority(&lf.w, priority);
   internal_io_start(loop, &lf.w);
 }

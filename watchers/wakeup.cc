@@ -18,10 +18,11 @@ namespace {
 // The internal io watcher's callback: drain the fd, then look at the flags.
 // It runs at EV_MAXPRI during the invocation pass, so the signal and async
 // watchers it queues run in the same pass at their own priorities.  Fed
-// with EV_CUSTOM (no EV_READ) it only looks at the flags.
-void pipe_cb(ev_loop *loop, ev_io *, int revents)
+// with EV_CUSTOM (no EV_READ) it only looks at the flags.  An eventfd that
+// the backend reports edge-triggered (kFdEdge, see open_fds) is not read.
+void pipe_cb(ev_loop *loop, ev_io *w, int revents)
 {
-  if ((revents & EV_READ) && loop->wakeup.fd >= 0) {
+  if ((revents & EV_READ) && !(w->events & kFdEdge) && loop->wakeup.fd >= 0) {
     uint64_t buf[8];
     if (!loop->wakeup_pipe_ino) {  // eventfd: one read resets the counter
       while (::read(loop->wakeup.fd, buf, sizeof buf[0]) < 0 && errno == EINTR) {
@@ -48,6 +49,17 @@ void pipe_cb(ev_loop *loop, ev_io *, int revents)
 }
 
 // Create the eventfd (or pipe) and watch it; false if the system refuses.
+//
+// Where the backend reports an fd edge-triggered (epoll), the eventfd is
+// watched so (kFdEdge) and never read: every write the loop must wake up for
+// (a sender writes only while the loop may block, wakeup.h) is reported once
+// (the kernel's eventfd write wakes its waiters whatever the counter holds,
+// and EPOLLET reports each such wake-up), so a wake-up costs one system call
+// less than libev 4.33's write, wait and read.  The counter grows by one a
+// write: it would take 2^64 - 1 of them to fill it.  (A registration made
+// anew, after a fork or a rebuild of the epoll set, reports the fd ready
+// once: the callback then finds no flag set, as after a spurious wake-up.)
+// A pipe is always drained: unread, it would fill up and refuse the writes.
 bool open_fds(ev_loop *loop)
 {
   int rfd = -1, wfd = -1;
@@ -55,6 +67,11 @@ bool open_fds(ev_loop *loop)
 #ifdef HAVE_EVENTFD
   rfd = wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 #endif
+  if (rfd >= 0 && loop->backend->edge_triggered) {
+    loop_fd_watch(loop, loop->wakeup, rfd, pipe_cb, EV_MAXPRI, EV_READ | kFdEdge);
+    loop->wakeup_write_fd.store(wfd, std::memory_order_seq_cst);
+    return true;
+  }
   if (rfd < 0) {
     int p[2];
     if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
