@@ -248,7 +248,7 @@ ev_tstamp block_time_extras(ev_loop *loop)
 // collect interval, part of the time is spent in ev_sleep here instead.
 // (The clock is only read to compute a time until a timer or periodic.)
 // (One test for the rare cases: two cost pingpong 2 instructions more per
-// message.)  kPlain: as poll_for_events.
+// message.)  kPlain: none of the optional parts (see poll_for_events).
 template <bool kPlain>
 inline ev_tstamp block_time(ev_loop *loop, long long refs_to_block)
 {
@@ -271,36 +271,71 @@ void time_update_after_wait_slow(ev_loop *loop, ev_tstamp waittime)
     fd_sweep_due(loop, waittime > 0. && !loop->pending.any());
 }
 
+// The wake-up watcher's report that the poll took instead of queueing it
+// (`taken`, see poll_for_events) goes into the queue after all, where the
+// poll would have put it: called before anything else is queued.
+inline void queue_taken(ev_loop *loop, int &taken)
+{
+  if (taken) {
+    feed(loop, as_w(&loop->wakeup.w), taken);
+    taken = 0;
+  }
+}
+
 // time_update after the backend's wait, which also looks whether the
 // closed-fd sweep is due (watchers/io.h): time_gate_update folds the
 // sweep's time into the clock's, so that an iteration pays one comparison
-// for both.
-inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime)
+// for both.  (The sweep may queue EV_ERROR: a report taken goes first.)
+inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime, int &taken)
 {
   ev_tstamp mn = monotonic_now();
   loop->mn_now = mn;
   if (mn < loop->slow_time_at)
     loop->ev_rt_now = loop->rt_offset + mn;
-  else
+  else {
+    queue_taken(loop, taken);
     time_update_after_wait_slow(loop, waittime);
+  }
 }
 
+// The three instantiations of an iteration's steps (run_iterations):
+//  - kPlain: the loop has no extras (loop->extras == 0), so the tests for
+//    every optional part are left out, and the backend is epoll's;
+//  - kWakeupOnly: the same, but the loop has the wake-up fd (ev_async, or
+//    ev_signal without a signalfd) and nothing else optional
+//    (loop->extras == kExtraWakeup), so the iteration makes the may-block
+//    handshake of watchers/wakeup.h and tests nothing else;
+//  - kFull: any extras, each tested.
+enum class iteration { kPlain, kWakeupOnly, kFull };
+
 // Block in the backend and collect io events; then update the clock.
-// kPlain: the iteration began without extras (run_iterations), so the tests
-// for the optional parts are left out, and the backend is epoll's.
-// (always_inline: the two copies inlined, bench/callgrind idle/N=100/tick
+//
+// kWakeupOnly: when the wait reports the wake-up fd alone, its internal
+// watcher is not queued; its events are returned (`taken`) and the
+// iteration calls the watcher's callback itself before the invocation pass
+// (wakeup_run), which is where the pass would have called it as long as
+// nothing else is queued before: the watcher's slot would be the newest at
+// the highest priority, EV_MAXPRI.  Whatever would queue something first
+// (the sweep's EV_ERROR, an expired timer) queues the taken report before
+// it (queue_taken), and the pass invokes it as it would have.  The
+// iteration and the report taken save a cross-thread wake-up the tests of
+// the full iteration and the queueing and invocation of the watcher
+// (bench/callgrind async/wakeup, the loop's thread counted alone with
+// valgrind --separate-threads=yes: 478.9 -> 419.2 instructions a wake-up).
+// (always_inline: the copies inlined, bench/callgrind idle/N=100/tick
 // 302 instructions a tick instead of 313.)
-template <bool kPlain>
-[[gnu::always_inline]] inline void poll_for_events(ev_loop *loop, long long refs_to_block)
+template <iteration kKind>
+[[gnu::always_inline]] inline int poll_for_events(ev_loop *loop, long long refs_to_block)
 {
-  ev_tstamp waittime = block_time<kPlain>(loop, refs_to_block);
+  constexpr bool kFull = kKind == iteration::kFull;
+  ev_tstamp waittime = block_time<!kFull>(loop, refs_to_block);
 
   // Announce that we may block, so that senders of wake-ups write to the fd
   // from now on; a wake-up signalled without a write before this point
   // means: do not block (watchers/wakeup.h).  Announced as late as possible, so
   // that sends arriving while the loop is still busy cost no write().
   // (Only once the loop has the fd: ev_async/ev_signal create it.)
-  const bool wakeups = !kPlain && (loop->extras & kExtraWakeup);
+  const bool wakeups = kKind == iteration::kWakeupOnly || (kFull && (loop->extras & kExtraWakeup));
   if (wakeups) {
     loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
     if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
@@ -309,16 +344,23 @@ template <bool kPlain>
 
   ++loop->loop_count;
   // (The commonest backend's poll inline: backends/epoll_inline.h.)
-  if (kPlain || EV_LIKELY(!(loop->extras & kExtraVtable)))
-    epoll_internal::epoll_poll<kPlain>(loop, waittime);
+  int taken = 0;
+  if constexpr (kKind == iteration::kWakeupOnly)
+    taken = epoll_internal::epoll_poll_own(loop, waittime, &loop->wakeup.w);
+  else if (!kFull || EV_LIKELY(!(loop->extras & kExtraVtable)))
+    epoll_internal::epoll_poll<!kFull>(loop, waittime);
   else
     loop->backend->poll(loop, waittime);
 
   if (wakeups) {
     loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
-    wakeup_after_poll(loop);
+    if (taken)
+      taken = wakeup_after_poll_taken(loop, taken);
+    else
+      wakeup_after_poll(loop);
   }
-  time_update_after_wait(loop, waittime);
+  time_update_after_wait(loop, waittime, taken);
+  return taken;
 }
 
 // What steps 1, 2 and 4 may have to do (before_poll_extras).
@@ -385,6 +427,31 @@ void loop_repair(ev_loop *loop)
   }
   if (announced_fork)
     periodics_fork(loop);
+}
+
+// Steps 5-9 of an iteration whose only extra is the wake-up fd (ev_async,
+// ev_signal without a signalfd); false when applying the fd changes gave
+// the loop other extras (an EV_ERROR queued: the iteration goes on at step
+// 6 of the full path).  The wake-up watcher's report is taken rather than
+// queued where that changes nothing (poll_for_events).
+// (noinline: inlined into run_iterations, it changed GCC's register
+// allocation there, and bench/callgrind loop/k=0/nowait and timers/
+// idle-iter cost 3 instructions more an iteration.)
+[[gnu::noinline]] bool wakeup_only_steps(ev_loop *loop, long long refs_to_block)
+{
+  if (loop->fds.changes.count) {
+    fd_reify(loop);
+    if (EV_UNLIKELY(loop->extras != kExtraWakeup))
+      return false;
+  }
+  int taken = poll_for_events<iteration::kWakeupOnly>(loop, refs_to_block);
+  if (timer_due(loop)) {
+    queue_taken(loop, taken);
+    timers_reify(loop);
+  }
+  if (taken)
+    wakeup_run(loop, taken);  // (nothing was queued since the poll)
+  return true;
 }
 
 // The leftovers invoked when ev_run is entered, the slow way: with metrics,
@@ -639,6 +706,11 @@ int run_iterations(ev_loop *loop, int flags)
     // other path then.
     bool invoked = false;
     if (EV_UNLIKELY(loop->extras)) {
+      if (loop->extras == kExtraWakeup) {
+        if (wakeup_only_steps(loop, refs_to_block))
+          goto invoke;
+        goto poll_with_extras;
+      }
       // 1. If a fork was detected or announced: queue and invoke fork watchers.
       // 2. Queue and invoke all prepare watchers (and anything else pending).
       // 3. If ev_break was called, stop here: no poll, no iteration counted.
@@ -657,7 +729,7 @@ int run_iterations(ev_loop *loop, int flags)
       // 6-8. Update the clock, compute the block time, block in the backend
       //      (queueing io events), update the clock again.
     poll_with_extras:
-      poll_for_events<false>(loop, refs_to_block);
+      poll_for_events<iteration::kFull>(loop, refs_to_block);
 
       // 9. Queue expired timers, due periodics, idle watchers, check watchers.
       queue_due_timers(loop);
@@ -669,12 +741,13 @@ int run_iterations(ev_loop *loop, int flags)
         if (EV_UNLIKELY(loop->extras))
           goto poll_with_extras;
       }
-      poll_for_events<true>(loop, refs_to_block);
+      poll_for_events<iteration::kPlain>(loop, refs_to_block);
       queue_due_timers(loop);
     }
 
     // 10. Invoke everything pending, highest priority first (the default
     //     invocation inline: this is the hot end of every iteration).
+  invoke:
     if (!invoked && loop->pending.any())
       loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
 

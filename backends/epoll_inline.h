@@ -217,4 +217,31 @@ template <bool kNoHooks = false>
   take_events(loop, st, wait_for_events(st, timeout), timeout);
 }
 
+// The poll of a loop that takes the report of one fd of its own itself
+// (ev.cc: the wake-up fd of a loop with no other extras).  When the wait
+// reports that fd alone, with events its watcher `own` (active, the fd's
+// only watcher) wants, nothing is queued and those events are returned;
+// otherwise everything is queued as by epoll_poll, and 0 returned.
+[[gnu::always_inline]] inline int epoll_poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
+{
+  epoll_state *st = state(loop);
+  if (EV_UNLIKELY(st->general)) {
+    epoll_poll_general(loop, st, timeout);
+    return 0;
+  }
+  const int n = wait_for_events(st, timeout);
+  if (n == 1 && own->active) {
+    const struct epoll_event &ev = st->events[0];
+    const fd_entry &e = loop->fds.entries[own->fd];
+    const uint64_t registration =
+        static_cast<uint64_t>(static_cast<uint32_t>(own->fd)) | (static_cast<uint64_t>(e.bdata) << 32);
+    if (ev.data.u64 == registration && e.bmask && !(e.bmask & ~e.events) && static_cast<const void *>(e.head) == own &&
+        !own->next)
+      if (const int got = kReadiness[ev.events & 0x1f] & own->events)
+        return got;
+  }
+  take_events(loop, st, n, timeout);
+  return 0;
+}
+
 }  // namespace ev_detail::epoll_internal

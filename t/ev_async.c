@@ -407,6 +407,150 @@ ev_async__a_wakeup_from_another_thread_costs_the_loop_no_read_on_epoll (void **s
   ev_async_stop (loop, &a);
 }
 
+/* clock_gettime() as the library calls it: the real clock plus clock_jump seconds (zero
+ * outside the test below). */
+static _Atomic double clock_jump;
+
+int
+clock_gettime (clockid_t clk, struct timespec *ts)
+{
+  int r = (int)syscall (SYS_clock_gettime, clk, ts);
+  double jump = clock_jump;
+  if (r == 0 && jump != 0.)
+    {
+      long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + (long long)(jump * 1e9);
+      ts->tv_sec = (time_t)(ns / 1000000000LL);
+      ts->tv_nsec = (long)(ns % 1000000000LL);
+    }
+  return r;
+}
+
+static double clock_jump_at_send;
+
+static void *
+set_clock_and_send_thread (void *arg)
+{
+  struct sender *s = arg;
+  struct timespec ts = { 0, (long)(s->delay * 1e9) };
+  nanosleep (&ts, NULL);
+  clock_jump = clock_jump_at_send;
+  ev_async_send (s->loop, s->w);
+  return NULL;
+}
+
+TRACE_CB (async)
+TRACE_CB (timer)
+
+/* One iteration ended by a send from another thread in which a timer expires too, whatever
+ * the scheduler does: the clock the loop reads before it blocks is `before` seconds off, so
+ * that it blocks for longer than the timer's `after`; the sender, 30 ms later, sets it
+ * `at_send` seconds off and sends.  The trace of the callbacks. */
+static void
+trace_send_and_timer_in_one_iteration (struct ev_loop *loop, int async_priority, int timer_priority, double after,
+                                       double before, double at_send)
+{
+  ev_async a;
+  ev_async_init (&a, trace_async_cb);
+  a.data = "async";
+  ev_set_priority (&a, async_priority);
+  ev_async_start (loop, &a);
+  ev_run (loop, EVRUN_NOWAIT); /* (the loop's periodic work done, for the next 100 ms) */
+  ev_now_update (loop);
+  ev_timer t;
+  ev_timer_init (&t, trace_timer_cb, after, 0.);
+  t.data = "timer";
+  ev_set_priority (&t, timer_priority);
+  ev_timer_start (loop, &t);
+  trace_reset ();
+  struct sender s = { loop, &a, 0.03, 0 };
+  clock_jump = before;
+  clock_jump_at_send = at_send;
+  assert_int_equal (pthread_create (&s.thread, NULL, set_clock_and_send_thread, &s), 0);
+  ev_run (loop, EVRUN_ONCE);
+  pthread_join (s.thread, NULL);
+  clock_jump = 0.;
+  ev_timer_stop (loop, &t);
+  ev_async_stop (loop, &a);
+  ev_now_update (loop);
+}
+
+/* ev(3) WATCHER PRIORITY MODELS: a cross-thread wake-up and an expired timer in one iteration.
+ * The loop's internal wake-up watcher (EV_MAXPRI) is queued when the poll reports the wake-up,
+ * before the expired timers are; its callback queues the async watchers it finds sent.  So a
+ * timer of EV_MAXPRI, queued later, runs before that callback and before an async watcher of
+ * EV_MAXPRI; at priority 0 the async watcher, queued last, runs first.  Twice: the timer 20 ms
+ * away and the clock 100 s behind until the send (so the loop's clock moves 20 ms and the
+ * timer is the only thing due), and the timer 50 s away and the clock jumping 100 s forward
+ * at the send (the loop's clock passes the times at which it also looks at the wall clock and
+ * its closed-fd sweep). */
+static void
+ev_async__a_wakeup_and_an_expired_timer_in_one_iteration_run_in_libevs_order (void **state)
+{
+  skip_where_valgrind_holds_wakeups ();
+  /* (libev 4.33's io_uring backend returns from that iteration at once, calling nothing) */
+  if (harness_is_real_libev () && test_backend == EVBACKEND_IOURING)
+    skip ();
+  struct ev_loop *loop = *state;
+  const double clocks[2][3] = { { 0.02, -100., 0. }, { 50., 0., 100. } };
+  for (int c = 0; c < 2; ++c)
+    {
+      const double *k = clocks[c];
+      trace_send_and_timer_in_one_iteration (loop, EV_MAXPRI, EV_MAXPRI, k[0], k[1], k[2]);
+      expect_trace ("timer,async");
+      trace_send_and_timer_in_one_iteration (loop, 0, 0, k[0], k[1], k[2]);
+      expect_trace ("async,timer");
+      trace_send_and_timer_in_one_iteration (loop, 0, EV_MAXPRI, k[0], k[1], k[2]);
+      expect_trace ("timer,async");
+      trace_send_and_timer_in_one_iteration (loop, EV_MAXPRI, 0, k[0], k[1], k[2]);
+      expect_trace ("async,timer");
+    }
+}
+
+TRACE_REVENTS_CB (io)
+
+/* libev-ng's closed-fd sweep (README, "Differences from libev 4.33") and a cross-thread
+ * wake-up in one iteration: the EV_ERROR that the sweep queues comes after the wake-up, which
+ * the poll queued first.  So an io watcher of EV_MAXPRI on a closed fd runs before the async
+ * watcher of EV_MAXPRI that the wake-up's internal watcher queues.  (On epoll, where the loop
+ * takes the wake-up's report itself when that changes nothing.)  The clock jumps 100 s at the
+ * send, past the sweep's next step (which a busy loop takes after 256 iterations). */
+static void
+ev_async__a_wakeup_is_queued_before_the_closed_fd_sweeps_ev_error (void **state)
+{
+  skip_on_real_libev (); /* no sweep */
+  skip_where_valgrind_holds_wakeups ();
+  if (test_backend != EVBACKEND_EPOLL)
+    skip ();
+  struct ev_loop *loop = *state;
+  int p[2];
+  assert_int_equal (pipe (p), 0);
+  ev_io w;
+  ev_io_init (&w, trace_io_revents_cb, p[0], EV_READ);
+  w.data = "io";
+  ev_set_priority (&w, EV_MAXPRI);
+  ev_io_start (loop, &w);
+  ev_async a;
+  ev_async_init (&a, trace_async_cb);
+  a.data = "async";
+  ev_set_priority (&a, EV_MAXPRI);
+  ev_async_start (loop, &a);
+  for (int i = 0; i < 300; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  close (p[0]); /* behind the loop's back */
+  close (p[1]);
+  trace_reset ();
+  struct sender s = { loop, &a, 0.03, 0 };
+  clock_jump_at_send = 100.;
+  assert_int_equal (pthread_create (&s.thread, NULL, set_clock_and_send_thread, &s), 0);
+  ev_run (loop, EVRUN_ONCE);
+  pthread_join (s.thread, NULL);
+  clock_jump = 0.;
+  ev_now_update (loop);
+  expect_trace ("io:0x80000003,async");
+  assert_false (ev_is_active (&w));
+  ev_async_stop (loop, &a);
+}
+
 /* The system refuses the wake-up fd (no eventfd, no pipe: EMFILE, or a sandbox) and the
  * program's syserr callback returns: the failure is reported a bounded number of times, then
  * the loop does without the fd, looking for sends at least every 10 ms, and a send from
@@ -560,6 +704,8 @@ main (void)
     loop_test (ev_async__sending_from_its_own_callback_runs_it_again),
     loop_test (ev_async__wakes_a_blocked_loop_from_another_thread),
     loop_test (ev_async__a_wakeup_from_another_thread_costs_the_loop_no_read_on_epoll),
+    loop_test (ev_async__a_wakeup_and_an_expired_timer_in_one_iteration_run_in_libevs_order),
+    loop_test (ev_async__a_wakeup_is_queued_before_the_closed_fd_sweeps_ev_error),
     plain_test (ev_async__send_from_a_signal_handler),
     plain_test (ev_async__works_without_a_wakeup_fd_the_system_refuses),
   };

@@ -112,6 +112,8 @@ void release_write_end(ev_loop *loop, bool ours)
 
 }  // namespace
 
+void wakeup_run(ev_loop *loop, int revents) { pipe_cb(loop, &loop->wakeup.w, revents); }
+
 void wakeup_init(ev_loop *loop, wakeup_user user)
 {
   const bool libev_has_one = user == wakeup_user::kAsyncOrSignalHandler;
