@@ -693,17 +693,18 @@ int run_iterations(ev_loop *loop, int flags)
   const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
 
   do {
-    // Each iteration takes one of two paths, the same steps either way.  A
+    // Each iteration takes one of three paths, the same steps each way.  A
     // loop without extras (loop->extras == 0: no fork to handle, no
     // prepare, check or idle watchers, no periodics, asyncs or signals, no
     // hooks, collect intervals, metrics or debug mode, and the epoll
     // backend; most loops) takes the plain one, where the tests for all of
     // those are compiled away: one test instead of seven (bench/callgrind
     // pipes/N=100/A=1/process 355 -> 340 instructions an event, pingpong
-    // 272 -> 262, idle/N=100/tick 328 -> 308).  Applying the fd changes may
-    // give a plain iteration extras (an EV_ERROR queued for a bad fd, whose
-    // callback must not wait: kExtraNoBlock); it goes on at step 6 of the
-    // other path then.
+    // 272 -> 262, idle/N=100/tick 328 -> 308).  A loop whose only extra is
+    // the wake-up fd takes wakeup_only_steps; any other, the full path.
+    // Applying the fd changes may give a plain or wake-up-only iteration
+    // other extras (an EV_ERROR queued for a bad fd, whose callback must
+    // not wait: kExtraNoBlock); it goes on at step 6 of the full path then.
     bool invoked = false;
     if (EV_UNLIKELY(loop->extras)) {
       if (loop->extras == kExtraWakeup) {
