@@ -66,17 +66,31 @@ WL *link_of(ev_loop *loop, const io_index_entry &e) { return e.prev ? &e.prev->n
 
 namespace ev_detail {
 
+// When fd's list is indexed: true, with the link that points at w in `link`
+// (nullptr when w is not in that list).  False when the list is not indexed
+// or the index turns out stale: walk it then.
+bool io_list_link_indexed(ev_loop *loop, int fd, WL w, WL *&link)
+{
+  if (!indexed(loop, fd))
+    return false;
+  link = nullptr;
+  const io_index_entry *e = loop->io_index.find(w);
+  if (!e || e->fd != fd)
+    return true;
+  WL *l = link_of(loop, *e);
+  if (*l != w) {
+    unindex(loop, fd);  // (a misuse rewrote the list behind the index's back)
+    return false;
+  }
+  link = l;
+  return true;
+}
+
 WL *io_list_link_long(ev_loop *loop, int fd, WL w)
 {
-  if (indexed(loop, fd) || index_list(loop, fd)) {
-    const io_index_entry *e = loop->io_index.find(w);
-    if (!e || e->fd != fd)
-      return nullptr;
-    WL *link = link_of(loop, *e);
-    if (*link == w)
-      return link;
-    unindex(loop, fd);  // (a misuse rewrote the list behind the index's back)
-  }
+  WL *link;
+  if ((indexed(loop, fd) || index_list(loop, fd)) && io_list_link_indexed(loop, fd, w, link))
+    return link;
   // no memory for the index: the whole walk
   for (WL *p = &loop->fds.entries[fd].head; *p; p = &(*p)->next)
     if (*p == w)
@@ -146,6 +160,11 @@ void io_list_unindex(ev_loop *loop, int fd)
 
 bool io_list_may_hold_own(ev_loop *loop, int fd)
 {
+  // (an indexed list is answered without a walk: see io_list_link)
+  if (loop->io_index.count && indexed(loop, fd)) {
+    const io_index_entry *marker = loop->io_index.find(marker_of(fd));
+    return !marker || marker->own > 0;
+  }
   int left = kIoListWalk;
   for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
     if (is_loop_member(loop, w))

