@@ -99,11 +99,7 @@ void
 echo_accepted (struct echo_server *s)
 {
   ++s->open;
-  if (++s->accepted == s->conns)
-    {
-      region_begin (&s->region, s->label);
-      s->measuring = 1;
-    }
+  ++s->accepted;
 }
 
 int
@@ -112,13 +108,14 @@ echo_closed (struct echo_server *s)
   if (--s->open || s->accepted < s->conns)
     return 0;
   region_end (&s->region, s->echoed_bytes / ECHO_MSG_SIZE, "ns/message");
-  s->measuring = 0;
+  s->measuring = 2;
   return 1;
 }
 
 int
 echo_fd (struct echo_server *s, int fd)
 {
+  echo_readable (s);
   char buf[4096];
   ssize_t n = read (fd, buf, sizeof buf);
   if (n > 0)
