@@ -75,9 +75,11 @@ struct backend_ops {
   bool sweeps;
 
   // An fd registered with kFdEdge (base/fdtable.h) is reported once per
-  // change of its readiness (epoll: EPOLLET), not in every poll while it
-  // stays ready.
-  bool edge_triggered;
+  // change of its readiness (epoll: EPOLLET; io_uring: a multishot poll,
+  // where the kernel has them), not in every poll while it stays ready.
+  // Null: never.  (Asked when the loop creates its wake-up fd:
+  // watchers/wakeup.cc.)
+  bool (*edge_triggered)(const ev_loop *loop);
 };
 
 // A backend that cannot wait in the kernel (the wait failed, or it has no

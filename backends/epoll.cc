@@ -425,7 +425,7 @@ constinit const backend_ops epoll_backend = {
     [](ev_loop *loop, int fd, int oev, int nev) { epoll_modify(loop, fd, oev, nev); },
     epoll_poll<>,
     true,
-    true,
+    [](const ev_loop *) { return true; },  // EPOLLET
 };
 
 }  // namespace ev_detail

@@ -88,6 +88,18 @@
 //  (n) The requests of a thread are cancelled when it exits (-ECANCELED):
 //      the loop, run by another thread now, re-arms them.  (libev 4.33
 //      aborts: "(libev) IORING_OP_POLL_ADD: Operation canceled".)
+//  (p) A poll request that completes once costs the loop's wake-up eventfd
+//      a read per wake-up (re-armed, an unread counter would report it
+//      again at once).  Where the kernel has multishot polls (Linux 5.13,
+//      which also brought IORING_FEAT_RSRC_TAGS, the bit that tells it), an
+//      fd registered with kFdEdge gets one (IORING_POLL_ADD_MULTI): it stays
+//      armed, posts a completion (IORING_CQE_F_MORE) for every wake-up of
+//      the file's waiters, each eventfd write among them, and is never
+//      re-armed, so the eventfd is never read (watchers/wakeup.cc), as on
+//      epoll.  A multishot poll that ends (no IORING_CQE_F_MORE: cancelled,
+//      the completion queue overflowed) is re-armed like any other; one the
+//      kernel refuses (EINVAL) makes the loop stop asking for them: the fd's
+//      watcher is killed, and the loop creates its wake-up fd anew, drained.
 //  (o) A completion tells of readiness when it was posted.  One posted
 //      after the last reap, for data that something else consumed before
 //      the next poll (another process, or another callback reading the fd),
@@ -147,6 +159,7 @@ struct iouring_state {
   unsigned want_cq;        // completion queue size for the next ring
   unsigned cq_limit;       // the largest size this kernel gave us, see (i)
   unsigned overflow_seen;  // *cq_overflow when last looked at, see (i)
+  bool no_multishot;       // the kernel refused a multishot poll, see (p)
 };
 
 inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
@@ -283,8 +296,9 @@ inline bool cq_empty(const ring &r) { return load_acquire(r.cq_tail) == *r.cq_he
 inline bool cq_overflow_flagged(const ring &r) { return load_acquire(r.sq_flags) & IORING_SQ_CQ_OVERFLOW; }
 
 // One completion.  Returns 1 if it was the completion of a live poll (the
-// fd got its events or was killed, and is no longer armed), else 0.
-int process_cqe(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res)
+// fd got its events or was killed; it is no longer armed unless it is a
+// multishot poll that goes on, see (p)), else 0.
+int process_cqe(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res, unsigned flags)
 {
   auto fd = static_cast<std::uint32_t>(user_data);
   auto gen = static_cast<unsigned>(user_data >> 32);
@@ -294,8 +308,11 @@ int process_cqe(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int r
   if (!(e.bflags & kArmed) || e.bdata != gen)
     return 0;  // stale, see (b)
 
-  e.bflags = 0;
-  --st->armed;
+  const bool goes_on = flags & IORING_CQE_F_MORE;  // see (p)
+  if (!goes_on) {
+    e.bflags = 0;
+    --st->armed;
+  }
   const int ifd = static_cast<int>(fd);
 
   if (res >= 0) {
@@ -312,13 +329,15 @@ int process_cqe(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int r
       fd_event(loop, ifd, got);
   } else if (res != -ECANCELED && res != -EINTR && res != -EAGAIN && res != -ENOMEM) {
     // -EBADF: not open; anything else: the kernel cannot poll it.  See (e).
+    if (res == -EINVAL && (e.bmask & kFdEdge))
+      st->no_multishot = true;  // see (p)
     fd_kill(loop, ifd);
     return 1;
   }
 
   // Re-arm after the callbacks, see (a).  A watcherless fd was queued by the
   // stop that removed its last watcher.
-  if (e.head)
+  if (e.head && !goes_on)
     loop->fds.change(ifd, EV__IOFDSET);
   return 1;
 }
@@ -337,7 +356,7 @@ int reap(ev_loop *loop, iouring_state *st)
     // Processing never touches the ring, so the slots go back in one store.
     do {
       const io_uring_cqe &c = r.cqes[head++ & r.cq_mask];
-      live += process_cqe(loop, st, c.user_data, c.res);
+      live += process_cqe(loop, st, c.user_data, c.res, c.flags);
     } while (head != tail);
     store_release(r.cq_head, head);
   }
@@ -418,6 +437,8 @@ void queue_poll_add(iouring_state *st, int fd, fd_entry &e, int ev)
   unsigned events = (ev & EV_READ ? POLLIN : 0u) | (ev & EV_WRITE ? POLLOUT : 0u);
   sqe->opcode = IORING_OP_POLL_ADD;
   sqe->fd = fd;
+  if (ev & kFdEdge)
+    sqe->len = IORING_POLL_ADD_MULTI;  // see (p)
   if (st->r.features & IORING_FEAT_POLL_32BITS)
     sqe->poll32_events = events;
   else
@@ -493,7 +514,9 @@ void iouring_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
 {
   iouring_state *st = state(loop);
   const bool renewed = nev & EV__IOFDSET;  // ev_io_set, or a re-arm (a)
-  nev &= EV_READ | EV_WRITE;
+  nev &= EV_READ | EV_WRITE | kFdEdge;
+  if (!(nev & (EV_READ | EV_WRITE)))
+    nev = 0;
 
   if (st->r.fd < 0) {  // no ring, see (l)
     if (nev)
@@ -727,11 +750,18 @@ void iouring_fork(ev_loop *loop)
   fd_rearm_all(loop);
 }
 
+// Multishot polls for kFdEdge, see (p).
+bool iouring_edge_triggered(const ev_loop *loop)
+{
+  const auto *st = static_cast<const iouring_state *>(loop->backend_state);
+  return st && st->r.fd >= 0 && (st->r.features & IORING_FEAT_RSRC_TAGS) && !st->no_multishot;
+}
+
 }  // namespace
 
 constinit const backend_ops iouring_backend = {
     "io_uring",   EVBACKEND_IOURING, 1e-6,         iouring_init, iouring_destroy,
-    iouring_fork, iouring_modify,    iouring_poll, true,         false};
+    iouring_fork, iouring_modify,    iouring_poll, true,         iouring_edge_triggered};
 
 }  // namespace ev_detail
 

@@ -199,7 +199,7 @@ void select_fork(ev_loop *) {}
 
 constinit const backend_ops select_backend = {
     "select",    EVBACKEND_SELECT, 1e-6,        select_init, select_destroy,
-    select_fork, select_modify,    select_poll, false,       false,
+    select_fork, select_modify,    select_poll, false,       nullptr,
 };
 
 }  // namespace ev_detail

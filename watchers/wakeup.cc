@@ -50,7 +50,8 @@ void pipe_cb(ev_loop *loop, ev_io *w, int revents)
 
 // Create the eventfd (or pipe) and watch it; false if the system refuses.
 //
-// Where the backend reports an fd edge-triggered (epoll), the eventfd is
+// Where the backend reports an fd edge-triggered (epoll; io_uring on Linux
+// 5.13 and later), the eventfd is
 // watched so (kFdEdge) and never read: every write the loop must wake up for
 // (a sender writes only while the loop may block, wakeup.h) is reported once
 // (the kernel's eventfd write wakes its waiters whatever the counter holds,
@@ -67,7 +68,7 @@ bool open_fds(ev_loop *loop)
 #ifdef HAVE_EVENTFD
   rfd = wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 #endif
-  if (rfd >= 0 && loop->backend->edge_triggered) {
+  if (rfd >= 0 && loop->backend->edge_triggered && loop->backend->edge_triggered(loop)) {
     loop_fd_watch(loop, loop->wakeup, rfd, pipe_cb, EV_MAXPRI, EV_READ | kFdEdge);
     loop->wakeup_write_fd.store(wfd, std::memory_order_seq_cst);
     return true;
