@@ -4,7 +4,7 @@
  * early, fork, embedding - plus what is particular to io_uring: one-shot polls re-armed after
  * the callbacks, completions of removed polls that must neither be reported nor cut a wait
  * short, polls holding their file open, the ring growing with the number of fds, polls of an
- * exited thread, and a kernel that refuses io_uring_setup.
+ * exited thread, a kernel that refuses io_uring_setup, and one without multishot polls.
  *
  * Every test runs against the system libev 4.33 too (t/system-libev.sh backend_iouring):
  * where libev aborts (bad fds) the test expects that abort there; libev-ng improvements
@@ -13,13 +13,16 @@
 #include "harness.h"
 #include "refuse.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/io_uring.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 TRACE_REVENTS_CB (io)
@@ -1433,6 +1437,120 @@ iouring__embedded_loop_survives_ring_growth (void **state)
   alarm (0);
 }
 
+/* ---- a kernel without multishot polls ------------------------------------------------------ */
+
+/* syscall() as the library calls it (both libraries make their io_uring calls through it):
+ * while hide_rsrc_tags is set, io_uring_setup reports a kernel without IORING_FEAT_RSRC_TAGS,
+ * the feature bit of Linux 5.13, which brought multishot polls. */
+static int hide_rsrc_tags;
+
+long
+syscall (long nr, ...)
+{
+  static long (*real) (long, ...);
+  if (!real)
+    real = (long (*) (long, ...))dlsym (RTLD_NEXT, "syscall");
+  va_list ap;
+  va_start (ap, nr);
+  long a[6];
+  for (int i = 0; i < 6; ++i)
+    a[i] = va_arg (ap, long);
+  va_end (ap);
+  long r = real (nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+  if (nr == __NR_io_uring_setup && r >= 0 && hide_rsrc_tags)
+    ((struct io_uring_params *)a[1])->features &= ~(unsigned)IORING_FEAT_RSRC_TAGS;
+  return r;
+}
+
+/* read() as the libraries call it, counted while count_reads is set (by the loop's thread: the
+ * sender makes no read). */
+static int count_reads, reads;
+
+ssize_t
+read (int fd, void *buf, size_t n)
+{
+  if (count_reads)
+    ++reads;
+  return (ssize_t)syscall (SYS_read, fd, buf, n);
+}
+
+static int async_calls;
+
+static void
+async_count_cb (struct ev_loop *loop, ev_async *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  ++async_calls;
+}
+
+static void *
+send_later_thread (void *arg)
+{
+  struct timespec ts = { 0, 30 * 1000 * 1000 };
+  nanosleep (&ts, NULL);
+  ev_async_send (((ev_async *)arg)->data, arg);
+  return NULL;
+}
+
+static void
+timer_flag_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)revents;
+  *(int *)w->data = 1;
+}
+
+/* ev(3) EVBACKEND_IOURING, ev_async_send; backends/iouring.cc (p): where the kernel has no
+ * multishot polls, the loop's wake-up eventfd gets a one-shot poll and the loop reads it once a
+ * wake-up (with them it reads nothing: t/ev_async).  Each cross-thread send still wakes the
+ * blocked loop, and the drained eventfd makes no iteration spin: afterwards an iteration
+ * blocks until its timer. */
+static void
+iouring__without_multishot_polls_the_wakeup_eventfd_is_read_once_a_wakeup (void **state)
+{
+  (void)state;
+  skip_where_valgrind_holds_wakeups ();
+  enum { kRounds = 4 };
+  hide_rsrc_tags = 1;
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
+  hide_rsrc_tags = 0;
+  assert_non_null (loop);
+  ev_async a;
+  ev_async_init (&a, async_count_cb);
+  a.data = loop;
+  ev_async_start (loop, &a);
+  ev_run (loop, EVRUN_NOWAIT);
+  async_calls = 0;
+  reads = 0;
+  count_reads = 1;
+  for (int round = 1; round <= kRounds; ++round)
+    {
+      pthread_t t;
+      assert_int_equal (pthread_create (&t, NULL, send_later_thread, &a), 0);
+      ev_run (loop, EVRUN_ONCE); /* only the send can end it */
+      pthread_join (t, NULL);
+      assert_int_equal (async_calls, round);
+    }
+  count_reads = 0;
+  if (harness_is_real_libev ())
+    assert_in_range (reads, 1, 2 * kRounds);
+  else
+    assert_int_equal (reads, kRounds);
+
+  int expired = 0;
+  ev_timer t;
+  ev_timer_init (&t, timer_flag_cb, 0.05, 0.);
+  t.data = &expired;
+  ev_timer_start (loop, &t);
+  const unsigned int iterations = ev_iteration (loop);
+  const double t0 = harness_monotonic ();
+  while (!expired)
+    ev_run (loop, EVRUN_ONCE);
+  assert_true (harness_monotonic () - t0 >= 0.04);
+  assert_in_range (ev_iteration (loop) - iterations, 1, 2);
+  ev_async_stop (loop, &a);
+  ev_loop_destroy (loop);
+}
+
 int
 main (void)
 {
@@ -1457,6 +1575,7 @@ main (void)
     plain_test (iouring__refused_setup_means_no_loop_or_a_fallback),
     plain_test (iouring__refused_enter_means_no_loop_or_a_fallback),
     plain_test (iouring__ring_fd_is_close_on_exec),
+    plain_test (iouring__without_multishot_polls_the_wakeup_eventfd_is_read_once_a_wakeup),
     loop_test (iouring__level_triggered_read_and_write),
     loop_test (iouring__wakes_up_for_data_from_another_process),
     loop_test (iouring__several_watchers_per_fd_like_epoll),
