@@ -98,8 +98,9 @@
 //      re-armed, so the eventfd is never read (watchers/wakeup.cc), as on
 //      epoll.  A multishot poll that ends (no IORING_CQE_F_MORE: cancelled,
 //      the completion queue overflowed) is re-armed like any other; one the
-//      kernel refuses (EINVAL) makes the loop stop asking for them: the fd's
-//      watcher is killed, and the loop creates its wake-up fd anew, drained.
+//      kernel refuses (EINVAL) makes the loop stop asking for them and
+//      replace its own fds and the ring, as after a fork: the new wake-up fd
+//      is drained.
 //  (o) A completion tells of readiness when it was posted.  One posted
 //      after the last reap, for data that something else consumed before
 //      the next poll (another process, or another callback reading the fd),
@@ -328,9 +329,15 @@ int process_cqe(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int r
     if (got)
       fd_event(loop, ifd, got);
   } else if (res != -ECANCELED && res != -EINTR && res != -EAGAIN && res != -ENOMEM) {
+    if (res == -EINVAL && (e.bmask & kFdEdge)) {
+      // No multishot polls after all, see (p): the loop's own fds (the
+      // eventfd is still open: killed, it would be taken for lost and left
+      // open) are replaced, with the ring, as after a fork.
+      st->no_multishot = true;
+      request_repair(loop, kRepairAll);
+      return 1;
+    }
     // -EBADF: not open; anything else: the kernel cannot poll it.  See (e).
-    if (res == -EINVAL && (e.bmask & kFdEdge))
-      st->no_multishot = true;  // see (p)
     fd_kill(loop, ifd);
     return 1;
   }

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -1441,8 +1442,25 @@ iouring__embedded_loop_survives_ring_growth (void **state)
 
 /* syscall() as the library calls it (both libraries make their io_uring calls through it):
  * while hide_rsrc_tags is set, io_uring_setup reports a kernel without IORING_FEAT_RSRC_TAGS,
- * the feature bit of Linux 5.13, which brought multishot polls. */
-static int hide_rsrc_tags;
+ * the feature bit of Linux 5.13, which brought multishot polls; while spoil_multishot is set,
+ * io_uring_enter first turns every multishot poll request in the submission queue into one
+ * with a poll flag no kernel knows, which the kernel refuses (EINVAL) as a kernel without
+ * multishot polls refuses IORING_POLL_ADD_MULTI. */
+static int hide_rsrc_tags, spoil_multishot;
+static struct io_uring_sqe *sqes; /* the last submission queue entries mapped */
+static size_t sqes_size;
+
+void *
+mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+  void *p = (void *)syscall (SYS_mmap, addr, len, prot, flags, fd, off);
+  if (p != MAP_FAILED && off == (off_t)IORING_OFF_SQES)
+    {
+      sqes = p;
+      sqes_size = len;
+    }
+  return p;
+}
 
 long
 syscall (long nr, ...)
@@ -1456,6 +1474,10 @@ syscall (long nr, ...)
   for (int i = 0; i < 6; ++i)
     a[i] = va_arg (ap, long);
   va_end (ap);
+  if (nr == __NR_io_uring_enter && spoil_multishot && sqes)
+    for (size_t i = 0; i < sqes_size / sizeof *sqes; ++i)
+      if (sqes[i].opcode == IORING_OP_POLL_ADD && sqes[i].len == IORING_POLL_ADD_MULTI)
+        sqes[i].len |= 1u << 30;
   long r = real (nr, a[0], a[1], a[2], a[3], a[4], a[5]);
   if (nr == __NR_io_uring_setup && r >= 0 && hide_rsrc_tags)
     ((struct io_uring_params *)a[1])->features &= ~(unsigned)IORING_FEAT_RSRC_TAGS;
@@ -1499,26 +1521,36 @@ timer_flag_cb (struct ev_loop *loop, ev_timer *w, int revents)
   *(int *)w->data = 1;
 }
 
-/* ev(3) EVBACKEND_IOURING, ev_async_send; backends/iouring.cc (p): where the kernel has no
- * multishot polls, the loop's wake-up eventfd gets a one-shot poll and the loop reads it once a
- * wake-up (with them it reads nothing: t/ev_async).  Each cross-thread send still wakes the
- * blocked loop, and the drained eventfd makes no iteration spin: afterwards an iteration
- * blocks until its timer. */
-static void
-iouring__without_multishot_polls_the_wakeup_eventfd_is_read_once_a_wakeup (void **state)
+/* Open fds of this process. */
+static int
+open_fds (void)
 {
-  (void)state;
+  int n = 0;
+  for (int fd = 0; fd < 4096; ++fd)
+    n += fcntl (fd, F_GETFD) >= 0;
+  return n;
+}
+
+/* Cross-thread wake-ups of a loop made while the flag `mode` points at is set: each send wakes
+ * the blocked loop, the loop reads its eventfd once a wake-up, and the drained eventfd makes
+ * no iteration spin (afterwards an iteration blocks until its timer); the loop leaves no fd
+ * open behind it. */
+static void
+wakeups_read_once_each (int *mode)
+{
   skip_where_valgrind_holds_wakeups ();
   enum { kRounds = 4 };
-  hide_rsrc_tags = 1;
+  const int fds_before = open_fds ();
+  *mode = 1;
   struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
-  hide_rsrc_tags = 0;
   assert_non_null (loop);
   ev_async a;
   ev_async_init (&a, async_count_cb);
   a.data = loop;
   ev_async_start (loop, &a);
   ev_run (loop, EVRUN_NOWAIT);
+  ev_run (loop, EVRUN_NOWAIT);
+  *mode = 0;
   async_calls = 0;
   reads = 0;
   count_reads = 1;
@@ -1549,6 +1581,27 @@ iouring__without_multishot_polls_the_wakeup_eventfd_is_read_once_a_wakeup (void 
   assert_in_range (ev_iteration (loop) - iterations, 1, 2);
   ev_async_stop (loop, &a);
   ev_loop_destroy (loop);
+  assert_int_equal (open_fds (), fds_before);
+}
+
+/* ev(3) EVBACKEND_IOURING, ev_async_send; backends/iouring.cc (p): where the kernel has no
+ * multishot polls, the loop's wake-up eventfd gets a one-shot poll and the loop reads it once a
+ * wake-up (with them it reads nothing: t/ev_async). */
+static void
+iouring__without_multishot_polls_the_wakeup_eventfd_is_read_once_a_wakeup (void **state)
+{
+  (void)state;
+  wakeups_read_once_each (&hide_rsrc_tags);
+}
+
+/* ... and a kernel that has the feature bit but refuses the multishot poll (EINVAL) makes the
+ * loop stop asking: it replaces its own fds (the first eventfd closed, not leaked) and reads
+ * the new one once a wake-up. */
+static void
+iouring__a_refused_multishot_poll_makes_the_loop_read_its_wakeup_eventfd (void **state)
+{
+  (void)state;
+  wakeups_read_once_each (&spoil_multishot);
 }
 
 int
@@ -1576,6 +1629,7 @@ main (void)
     plain_test (iouring__refused_enter_means_no_loop_or_a_fallback),
     plain_test (iouring__ring_fd_is_close_on_exec),
     plain_test (iouring__without_multishot_polls_the_wakeup_eventfd_is_read_once_a_wakeup),
+    plain_test (iouring__a_refused_multishot_poll_makes_the_loop_read_its_wakeup_eventfd),
     loop_test (iouring__level_triggered_read_and_write),
     loop_test (iouring__wakes_up_for_data_from_another_process),
     loop_test (iouring__several_watchers_per_fd_like_epoll),
