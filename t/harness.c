@@ -405,6 +405,29 @@ harness_run_until (struct ev_loop *loop, volatile int *flag, double seconds)
     fail_msg ("condition not reached within %.1f s", seconds);
 }
 
+static void
+set_flag_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)revents;
+  *(int *)w->data = 1;
+}
+
+void
+harness_expect_blocks_until_timer (struct ev_loop *loop, double after)
+{
+  int expired = 0;
+  ev_timer t;
+  ev_timer_init (&t, set_flag_cb, after, 0.);
+  t.data = &expired;
+  ev_timer_start (loop, &t);
+  const unsigned int iterations = ev_iteration (loop);
+  const double t0 = harness_monotonic ();
+  while (!expired)
+    ev_run (loop, EVRUN_ONCE);
+  assert_true (harness_monotonic () - t0 >= 0.8 * after);
+  assert_in_range (ev_iteration (loop) - iterations, 1, 2);
+}
+
 /* ---- forked children ----------------------------------------------------------------------- */
 
 void *

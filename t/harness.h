@@ -80,6 +80,11 @@ int harness_unused_fd (void);
  * The loop must have the flag set from a callback; uses EVRUN_ONCE iterations. */
 void harness_run_until (struct ev_loop *loop, volatile int *flag, double seconds);
 
+/* The loop does not spin: with a timer `after` seconds away started, EVRUN_ONCE iterations
+ * block until it expires: at least 80% of `after` passes, in one iteration, or two where the
+ * first ended early on a millisecond boundary (fails the test otherwise). */
+void harness_expect_blocks_until_timer (struct ev_loop *loop, double after);
+
 /* ---- call-order trace ------------------------------------------------------------------ */
 
 /* Appends one comma-separated entry (printf format) to the trace. */
