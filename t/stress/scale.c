@@ -11,8 +11,11 @@
  *   - the idle loop with a 1 ms repeating timer for 3 s: CPU share, and the share spent in
  *     the closed-fd sweep (poll() with a zero timeout, which this program times: only
  *     libev-ng calls it);
- *   - a closed fd among the 100,000: found (EV_ERROR) within 1 ms per watched fd (the sweep
- *     takes a thousandth of the loop's time, and a poll() of an idle socket 0.3 us here);
+ *   - a closed fd among the 100,000: found (EV_ERROR) before the sweep has polled every watched
+ *     fd once since the close.  Judged by the sweep's own count, not by the clock: the sweep
+ *     takes a thousandth of the loop's time, so its pace follows the cost of a poll() of an
+ *     idle socket, 0.3 us to 4 us on this VM from one minute to the next (a pass of 19,000 fds
+ *     took 7 s to 81 s).  The clock only bounds the wait: a pace below 100 fds a second fails;
  *   - the memory per watched fd (resident set growth over the watchers, with their sockets
  *     subtracted);
  *   - many watchers on one fd: the time per watcher to start 2,000 and 20,000 watchers of one
@@ -20,7 +23,7 @@
  * It prints "result:" lines that t/stress/scale.sh compares with the same program built
  * against libev 4.33, and fails on a missed callback, a missed closed fd, a sweep whose poll()
  * calls take more than 0.2% of the time (it allows itself 0.1%), or a start or stop that costs
- * 4 times more per watcher at 20,000 watchers of one fd than at 2,000. */
+ * 4 times more per watcher at 20,000 watchers of one fd than at 2,000 (best of 3 each). */
 #define _GNU_SOURCE 1
 #include "stress.h"
 #include "../proc_status.h"
@@ -38,7 +41,7 @@
 #include <unistd.h>
 
 /* the closed-fd sweep's calls: poll() with a zero timeout (the poll backend is not measured) */
-static double sweep_seconds;
+static double sweep_seconds, sweep_longest;
 static long sweep_calls, sweep_fds;
 
 int
@@ -48,7 +51,10 @@ poll (struct pollfd *fds, nfds_t nfds, int timeout)
   int r = (int)syscall (SYS_poll, fds, nfds, timeout);
   if (timeout == 0)
     {
-      sweep_seconds += stress_now () - t0;
+      double took = stress_now () - t0;
+      sweep_seconds += took;
+      if (took > sweep_longest)
+        sweep_longest = took;
       ++sweep_calls;
       sweep_fds += (long)nfds;
     }
@@ -83,7 +89,7 @@ tick_cb (struct ev_loop *loop, ev_timer *w, int revents)
  * stopping them in start order (the oldest is last in the fd's list: a plain list makes that
  * quadratic).  Microseconds per watcher in start_us and stop_us. */
 static void
-one_fd (unsigned backend, int n, double *start_us, double *stop_us)
+one_fd_once (unsigned backend, int n, double *start_us, double *stop_us)
 {
   int p[2];
   if (pipe (p))
@@ -107,6 +113,24 @@ one_fd (unsigned backend, int n, double *start_us, double *stop_us)
   free (ws);
   close (p[0]);
   close (p[1]);
+}
+
+/* The best of three: one run of 20,000 starts takes about a millisecond, which a preemption or
+ * the first touch of fresh pages can double (seen in CI: 0.409 us a start once, 0.067 us in
+ * the next run). */
+static void
+one_fd (unsigned backend, int n, double *start_us, double *stop_us)
+{
+  one_fd_once (backend, n, start_us, stop_us);
+  for (int round = 1; round < 3; ++round)
+    {
+      double start, stop;
+      one_fd_once (backend, n, &start, &stop);
+      if (start < *start_us)
+        *start_us = start;
+      if (stop < *stop_us)
+        *stop_us = stop;
+    }
 }
 
 static const char *
@@ -197,7 +221,7 @@ main (int argc, char **argv)
   ev_timer tick;
   ev_timer_init (&tick, tick_cb, 0.001, 0.001);
   ev_timer_start (loop, &tick);
-  sweep_seconds = 0;
+  sweep_seconds = sweep_longest = 0;
   sweep_calls = sweep_fds = 0;
   double idle_seconds = 3.;
   double t0 = stress_now ();
@@ -207,28 +231,42 @@ main (int argc, char **argv)
   double elapsed = stress_now () - t0;
   double idle_cpu_share = (stress_cpu () - cpu0) / elapsed;
   double sweep_share = sweep_seconds / elapsed;
+  /* The sweep waits after each step for the step's time over its share, so a window of a few
+   * seconds may end in the pause of a step that it holds whole: that step is left out. */
+  double sweep_share_paced = (sweep_seconds - sweep_longest) / elapsed;
   long swept_per_second = (long)((double)sweep_fds / elapsed);
 
-  /* a closed fd among them (libev 4.33 never finds it: its run gives up after 10 s) */
+  /* A closed fd among them: found within one pass of the sweep (every watched fd polled once
+   * since the close, plus the chunk in which the fd falls).  libev 4.33 never finds it: its
+   * run gives up after 10 s. */
   int is_ng = !strcmp (lib, "libev-ng");
-  double detect_limit = is_ng && want * 1e-3 > 10. ? want * 1e-3 : 10.;
+  const long min_pace = 100; /* fds a second */
+  const long one_pass = want + 2 * 512;
+  double detect_limit = is_ng && (double)want / (double)min_pace > 10. ? (double)want / (double)min_pace : 10.;
   errors = 0;
   close (pairs[want / 2]);
+  sweep_fds = 0;
   t0 = stress_now ();
-  while (!errors && stress_now () - t0 < detect_limit)
+  while (!errors && sweep_fds <= one_pass && stress_now () - t0 < detect_limit)
     ev_run (loop, EVRUN_ONCE);
   double detected_after = stress_now () - t0;
+  long swept_before_found = sweep_fds;
   ev_timer_stop (loop, &tick);
 
   printf ("result: lib=%s backend=%s fds=%ld per_iteration_us=%.1f missed=%ld bytes_per_fd=%.1f idle_cpu=%.2f%% "
-          "sweep=%.3f%% swept_fds_per_s=%ld closed_fd_found=%s after_s=%.2f "
+          "sweep=%.3f%% swept_fds_per_s=%ld closed_fd_found=%s after_s=%.2f after_fds=%ld "
           "onefd_start_us=%.3f/%.3f onefd_stop_us=%.3f/%.3f\n",
           lib, bname, want, per_iteration_us, missed, bytes_per_fd, idle_cpu_share * 100., sweep_share * 100.,
-          swept_per_second, errors ? "yes" : "no", detected_after, small_start, big_start, small_stop, big_stop);
+          swept_per_second, errors ? "yes" : "no", detected_after, swept_before_found, small_start, big_start,
+          small_stop, big_stop);
   if (missed)
     stress_fail ("%s %s: %ld of %ld callbacks never came", lib, bname, missed, iterations * per_iter);
-  if (is_ng && !errors)
-    stress_fail ("%s %s: the closed fd among %ld was not found within %.0f s", lib, bname, want, detect_limit);
+  if (is_ng && !errors && swept_before_found > one_pass)
+    stress_fail ("%s %s: the closed fd among %ld was not found in a pass of the sweep (%ld fds polled)", lib, bname,
+                 want, swept_before_found);
+  else if (is_ng && !errors)
+    stress_fail ("%s %s: the sweep polled %ld of %ld fds in %.0f s (less than %ld a second)", lib, bname,
+                 swept_before_found, want, detect_limit, min_pace);
   /* (a floor of 0.1 us per watcher: CPU time is counted in ticks) */
   if (is_ng && big_stop > 4. * (small_stop > 0.1 ? small_stop : 0.1))
     stress_fail ("%s %s: stopping 20000 watchers of one fd took %.3f us each, 2000 %.3f us: not O(1)", lib, bname,
@@ -236,8 +274,9 @@ main (int argc, char **argv)
   if (is_ng && big_start > 4. * (small_start > 0.1 ? small_start : 0.1))
     stress_fail ("%s %s: starting 20000 watchers of one fd took %.3f us each, 2000 %.3f us: not O(1)", lib, bname,
                  big_start, small_start);
-  if (is_ng && sweep_share > 0.002)
-    stress_fail ("%s %s: the closed-fd sweep's poll() took %.3f%% of the time (limit 0.2%%)", lib, bname,
-                 sweep_share * 100.);
+  if (is_ng && sweep_share_paced > 0.002)
+    stress_fail ("%s %s: the closed-fd sweep's poll() took %.3f%% of the time, all its steps but the longest "
+                 "%.3f%% (limit 0.2%%)",
+                 lib, bname, sweep_share * 100., sweep_share_paced * 100.);
   return stress_exit_status ();
 }
