@@ -41,13 +41,15 @@ guard_cb (struct ev_loop *loop, ev_timer *w, int revents)
 /* poll() as the library calls it: counted, with the largest set seen (the closed-fd sweep of
  * epoll, io_uring and select calls poll() with a zero timeout; the poll backend waits in it).
  * A call with a zero timeout can be made to take slow_poll seconds longer; the first
- * kSweepPollsKept such calls after sweep_polls = 0 are kept: when each began, how long it took. */
+ * kSweepPollsKept such calls after sweep_polls = 0 are kept: when each began, how long it took;
+ * sweep_fds counts the fds they looked at. */
 static int largest_poll_set;
 static int poll_calls;
 static double first_poll_at; /* harness_monotonic () of the first call after poll_calls = 0 */
 static double slow_poll;
 enum { kSweepPollsKept = 16 };
 static int sweep_polls;
+static long sweep_fds;
 static double sweep_poll_began[kSweepPollsKept], sweep_poll_took[kSweepPollsKept];
 
 int
@@ -69,6 +71,7 @@ poll (struct pollfd *fds, nfds_t nfds, int timeout)
           sweep_poll_took[sweep_polls] = harness_monotonic () - began;
         }
       ++sweep_polls;
+      sweep_fds += (long)nfds;
     }
   return r;
 }
@@ -439,6 +442,7 @@ struct many_report
 {
   int killed;
   int largest_poll_set;
+  long fds_polled; /* by the sweep, from the close to the EV_ERROR */
   double seconds;
 };
 static struct many_report *many;
@@ -451,9 +455,13 @@ count_error_cb (struct ev_loop *loop, ev_io *w, int revents)
     ++many->killed;
 }
 
-/* 9000 idle watched fds, one closed behind the loop's back: found within a few seconds, and
- * no single poll() of the sweep looks at more than 512 fds (an earlier libev-ng polled all of
- * them at once: 4.8 ms per sweep here, 50 ms at 100,000 fds). */
+/* 9000 idle watched fds, one closed behind the loop's back: found within one pass of the sweep
+ * (every watched fd polled once since the close), and no single poll() of the sweep looks at
+ * more than 512 fds (an earlier libev-ng polled all of them at once: 4.8 ms per sweep here,
+ * 50 ms at 100,000 fds).  The pass is counted in fds polled, not in seconds: the sweep keeps to
+ * a thousandth of the loop's time, so its pace follows the cost of a poll() of an idle fd,
+ * which moves by ten times on this VM from one minute to the next (a pass took 3 s here, and
+ * 5 to 10 s in a CI run).  The guard timer only ends a sweep that stalls. */
 static void
 many_fds_child (void *arg)
 {
@@ -483,15 +491,17 @@ many_fds_child (void *arg)
   ev_run (loop, EVRUN_NOWAIT);
   largest_poll_set = 0;
   close (fds[kPipes / 2][0]); /* behind the loop's back */
+  sweep_fds = 0;
   int expired = 0;
   ev_timer guard;
-  ev_timer_init (&guard, guard_cb, 10., 0.);
+  ev_timer_init (&guard, guard_cb, 60., 0.);
   guard.data = &expired;
   ev_timer_start (loop, &guard);
   double start = harness_monotonic ();
   while (!many->killed && !expired)
     ev_run (loop, EVRUN_ONCE);
   many->seconds = harness_monotonic () - start;
+  many->fds_polled = sweep_fds;
   many->largest_poll_set = largest_poll_set;
   _exit (0);
 }
@@ -507,15 +517,18 @@ special_problems__closed_fd_among_many_is_found_in_bounded_steps (void **state)
     skip (); /* valgrind virtualises RLIMIT_NOFILE and keeps fds of its own */
   many = harness_shared_new (sizeof *many);
   struct harness_child c;
-  harness_child_run (many_fds_child, NULL, 60, &c);
+  harness_child_run (many_fds_child, NULL, 90, &c);
   struct many_report r = *many;
   harness_shared_free (many, sizeof *many);
   if (c.exited && c.status == 77)
     skip ();
   if (!c.exited || c.status != 0)
     fail_msg ("child: %s %d\n%s", c.exited ? "status" : "signal", c.exited ? c.status : c.signo, c.err);
-  assert_int_equal (r.killed, 1);
-  assert_true (r.seconds < harness_slack (5.));
+  if (r.killed != 1)
+    fail_msg ("the closed fd was not found in %.1f s (%ld fds polled by the sweep)", r.seconds, r.fds_polled);
+  /* one pass: the 9000 fds and the loop's own, plus the chunk in which the closed fd falls */
+  if (r.fds_polled > 2 * 4500 + 2 * 512)
+    fail_msg ("the closed fd was found after %ld fds polled, more than one pass of the sweep", r.fds_polled);
   assert_true (r.largest_poll_set <= 512);
 }
 
