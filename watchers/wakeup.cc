@@ -51,11 +51,11 @@ void pipe_cb(ev_loop *loop, ev_io *w, int revents)
 // Create the eventfd (or pipe) and watch it; false if the system refuses.
 //
 // Where the backend reports an fd edge-triggered (epoll; io_uring on Linux
-// 5.13 and later), the eventfd is
-// watched so (kFdEdge) and never read: every write the loop must wake up for
-// (a sender writes only while the loop may block, wakeup.h) is reported once
-// (the kernel's eventfd write wakes its waiters whatever the counter holds,
-// and EPOLLET reports each such wake-up), so a wake-up costs one system call
+// 5.13 and later), the eventfd is watched so (kFdEdge) and never read: every
+// write the loop must wake up for (a sender writes only while the loop may
+// block, wakeup.h) is reported once (the kernel's eventfd write wakes its
+// waiters whatever the counter holds, and EPOLLET, like io_uring's multishot
+// poll, reports each such wake-up), so a wake-up costs one system call
 // less than libev 4.33's write, wait and read.  The counter grows by one a
 // write: it would take 2^64 - 1 of them to fill it.  (A registration made
 // anew, after a fork or a rebuild of the epoll set, reports the fd ready
