@@ -14,7 +14,8 @@
 #   3. a CMake project finds it with find_package(libev 4.33) and builds and
 #      runs against libev::libev and libev::libev_static; the version file
 #      accepts and refuses the right requests; a moved copy still works;
-#   4. `man -l` renders the installed page;
+#   4. `man -l` renders the installed page, and `man ev_io_start` (and the
+#      other page names of man/ev.links) opens it;
 #   5. `make uninstall DESTDIR=<tmp>` leaves no file behind, nor the CMake folder.
 # pkg-config, cmake or man missing: those parts are skipped and the test reports SKIP
 # (77) unless something else failed.
@@ -57,6 +58,10 @@ $make -C "$top_builddir" install DESTDIR="$dest" >"$tmp/install.log" 2>&1 \
 pass "make install DESTDIR=..."
 
 # ---- 1. the installed files -----------------------------------------------------------
+# the page names of the functions ev(3) documents (man/local.mk)
+links=$top_builddir/man/ev.links
+[ -f "$links" ] || links=$top_srcdir/man/ev.links
+[ -s "$links" ] || die "no man/ev.links (make builds it)"
 la_var () { sed -n "s/^$1='\\(.*\\)'\$/\\1/p" "$top_builddir/libev.la"; }
 library_names=$(la_var library_names)         # libev.so.4.0.0 libev.so.4 libev.so
 realname=${library_names%% *}
@@ -69,6 +74,7 @@ static=$(la_var old_library)
   echo "$includedir/ev++.h"
   [ "$event_header" = yes ] && echo "$includedir/event.h"
   echo "$mandir/man3/ev.3"
+  sed "s|^\(.*\)\$|$mandir/man3/\1.3|" "$links"
   echo "$htmldir/ev.html"
   echo "$pkgconfigdir/libev.pc"
   echo "$cmakeconfigdir/libev-config.cmake"
@@ -295,7 +301,42 @@ else
   else
     fail "man -l $mandir/man3/ev.3: $(head -c 2000 man.err)"
   fi
+  # a page name per function: man NAME finds ev(3) (through the .so page)
+  for name in ev_io_start ev_timer_again ev_loop_new event_add; do
+    grep -qx "$name" "$links" || { fail "$name is not in man/ev.links"; continue; }
+    where=$(MANPAGER=cat PAGER=cat man -M "$dest$mandir" -w "$name" 2>&1)
+    if [ "$where" = "$dest$mandir/man3/ev.3" ] \
+       && MANWIDTH=80 MANPAGER=cat PAGER=cat man -M "$dest$mandir" "$name" 2>&1 | grep -q '^ *ev - libev-ng'; then
+      pass "man $name opens ev(3)"
+    else
+      fail "man $name: '$where', not $dest$mandir/man3/ev.3 (or not ev(3)'s NAME)"
+    fi
+  done
+  pass "$(wc -l <"$links") page names (.so man3/ev.3) installed"
 fi
+
+# ---- 4b. no split install -------------------------------------------------------------------
+# install-split-check.sh (run by make install before it installs anything) must refuse a
+# prefix whose headers the compiler finds by default while -lev links another libev
+# (Debian's libev-dev: /usr/local here), and let a private prefix through.
+split=$top_srcdir/install-split-check.sh
+deb_dev=$(printf 'int main (void) { return 0; }\n' >split.c && ${CC:-cc} split.c -o split -Wl,--no-as-needed -lev -Wl,-t 2>/dev/null | grep '/libev\.so$' | head -n 1)
+if [ -n "$deb_dev" ] && echo | ${CC:-cc} -E -Wp,-v -x c - 2>&1 | grep -qx ' /usr/local/include' \
+   && [ ! -e /usr/local/lib/libev.so ]; then
+  if sh "$split" /usr/local/include /usr/local/lib 2>split.err; then
+    fail "install-split-check.sh let /usr/local through while -lev links $deb_dev"
+  elif grep -q 'not installing' split.err && grep -q 'pkg-config' split.err && grep -q 'LD_LIBRARY_PATH' split.err; then
+    pass "make install to /usr/local refused: -lev links $deb_dev (the three safe routes named)"
+  else
+    fail "install-split-check.sh refused without naming the routes: $(cat split.err)"
+  fi
+  EV_INSTALL_SPLIT=ok sh "$split" /usr/local/include /usr/local/lib 2>/dev/null \
+    && pass "EV_INSTALL_SPLIT=ok installs anyway" || fail "EV_INSTALL_SPLIT=ok did not let the install through"
+else
+  echo "# no split possible here (no other libev.so found by -lev, or /usr/local/include not searched)"
+fi
+sh "$split" "$tmp/private/include" "$tmp/private/lib" 2>split.err \
+  && pass "a private prefix installs" || fail "install-split-check.sh refused a private prefix: $(cat split.err)"
 
 # ---- 5. uninstall --------------------------------------------------------------------------
 $make -C "$top_builddir" uninstall DESTDIR="$dest" >"$tmp/uninstall.log" 2>&1 \
