@@ -3,8 +3,9 @@
 #
 # man/ev.pod (POD, written for libev-ng) is the source.  man/ev.3 is
 # generated from it by pod2man (part of perl on Debian) at build time, is
-# never committed (man/.gitignore), and is installed by automake as
-# $(mandir)/man3/ev.3 through man_MANS.  man/check-man.sh (make check)
+# never committed (man/.gitignore), is part of the tarball, and is installed
+# by automake as $(mandir)/man3/ev.3 through dist_man_MANS.  Every function
+# the page documents gets a page name of its own (man/ev.links, below).  man/check-man.sh (make check)
 # renders the page with all groff warnings enabled and fails if a name
 # declared in ev.h, ev++.h or event.h is missing from it.
 #
@@ -15,9 +16,12 @@
 # it: it is a distributed built file, removed by maintainer-clean only, and
 # never committed (man/.gitignore).
 
-man_MANS += man/ev.3
-CLEANFILES += man/ev.3 man/ev.3.tmp
-EXTRA_DIST += man/ev.pod man/check-man.sh man/header-names.pl
+# ev.3 is in the tarball (a build from it needs no perl for the page), so it is
+# removed by maintainer-clean only, as man/ev.html below.
+dist_man_MANS = man/ev.3
+MAINTAINERCLEANFILES += man/ev.3
+CLEANFILES += man/ev.3.tmp
+EXTRA_DIST += man/ev.pod man/check-man.sh man/header-names.pl man/link-names.sh
 TESTS += man/check-man.sh
 
 # override on the command line if pod2man lives elsewhere
@@ -70,3 +74,31 @@ UNINSTALL_HOOKS += uninstall-html-folder
 uninstall-html-folder:
 	test '$(htmldir)' != '$(docdir)' || rmdir '$(DESTDIR)$(htmldir)' 2>/dev/null || :
 PHONY_TARGETS += uninstall-html-folder
+
+# ---- a page name per function ---------------------------------------------
+# `man ev_io_start` (ev_timer_again, ev_loop_new, event_add, ...) opens ev(3):
+# man/ev.links lists the functions the page documents (man/link-names.sh
+# reads them from ev.pod's =item lines), and install gives each a page
+# $(man3dir)/NAME.3 holding ".so man3/ev.3", which man(1) follows.  Generated
+# and distributed like ev.html; uninstall removes the same names.
+dist_noinst_DATA = man/ev.links
+MAINTAINERCLEANFILES += man/ev.links
+CLEANFILES += man/ev.links.tmp
+man/ev.links: man/ev.pod man/link-names.sh
+	$(AM_V_GEN)$(MKDIR_P) man && \
+	$(SHELL) $(srcdir)/man/link-names.sh $(srcdir)/man/ev.pod >$@.tmp && \
+	test -s $@.tmp && mv -f $@.tmp $@
+
+install-data-local: install-man-links
+install-man-links: man/ev.links
+	@$(NORMAL_INSTALL)
+	$(MKDIR_P) '$(DESTDIR)$(man3dir)'
+	@n=0; while read -r name; do \
+	  echo '.so man3/ev.3' >'$(DESTDIR)$(man3dir)/'"$$name.3" || exit 1; n=$$((n + 1)); \
+	done <$<; echo " $$n pages NAME.3 (.so man3/ev.3) in '$(DESTDIR)$(man3dir)'"
+UNINSTALL_HOOKS += uninstall-man-links
+uninstall-man-links:
+	@$(NORMAL_UNINSTALL)
+	@list=`cat '$(srcdir)/man/ev.links' 2>/dev/null || cat man/ev.links`; \
+	for name in $$list; do rm -f '$(DESTDIR)$(man3dir)/'"$$name.3"; done
+PHONY_TARGETS += install-man-links uninstall-man-links
