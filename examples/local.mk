@@ -105,3 +105,25 @@ EX_WATCH_TESTS = examples/test-file-watch.sh
 EX_GLIB_TESTS = examples/test-glib-loop.sh
 TESTS += $(EX_CLIENT_TESTS) $(EX_WATCH_TESTS) $(EX_GLIB_TESTS)
 EXTRA_DIST += $(EX_CLIENT_TESTS) $(EX_WATCH_TESTS) $(EX_GLIB_TESTS) examples/glib-loop.c
+
+# ---- metrics-server, debug-misuse: libev-ng's extensions in use
+#   examples/metrics-server  an echo server exporting its loop's metrics (EVFLAG_NG_METRICS,
+#                            ev_metrics_get) in the Prometheus text format on a second port
+#   examples/debug-misuse    debug mode (EVFLAG_NG_DEBUG, LIBEV_NG_DEBUG=1) catching an idle
+#                            timeout "reset" with ev_timer_set on an active timer; --fixed
+# Both still compile against libev 4.33's ev.h (the extensions are behind their feature macros).
+noinst_PROGRAMS += examples/metrics-server examples/debug-misuse
+
+examples_metrics_server_SOURCES = examples/metrics-server.c $(EX_ECHO) $(EX_TCP)
+examples_metrics_server_CFLAGS = $(EX_CFLAGS)
+examples_metrics_server_LDFLAGS = -no-install
+examples_metrics_server_LDADD = libev.la
+
+examples_debug_misuse_SOURCES = examples/debug-misuse.c
+examples_debug_misuse_CFLAGS = $(EX_CFLAGS)
+examples_debug_misuse_LDFLAGS = -no-install
+examples_debug_misuse_LDADD = libev.la
+
+EX_EXTENSION_TESTS = examples/test-metrics-server.sh examples/test-debug-misuse.sh
+TESTS += $(EX_EXTENSION_TESTS)
+EXTRA_DIST += $(EX_EXTENSION_TESTS)
