@@ -11,6 +11,7 @@
 #      libevent emulation is built: the installed header, or the source
 #      tree's when it is not installed) builds through pkg-config, shared and
 #      static, and runs against the installed library;
+#   2b. a meson project finds it with dependency('libev') and runs against it;
 #   3. a CMake project finds it with find_package(libev 4.33) and builds and
 #      runs against libev::libev and libev::libev_static; the version file
 #      accepts and refuses the right requests; a moved copy still works;
@@ -202,6 +203,30 @@ else
     fi
   fi
   unset PKG_CONFIG_LIBDIR PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+fi
+
+# ---- 2b. meson ---------------------------------------------------------------------------
+# dependency('libev') finds the installed libev.pc through pkg-config.
+if ! have meson || ! have ninja || ! have pkg-config; then
+  skip "meson, ninja or pkg-config not found: install meson ninja-build pkg-config"
+elif [ -n "$realname" ]; then
+  mkdir -p "$tmp/mp" && cp "$src/hello.c" "$src/where.h" "$tmp/mp/" || exit 99
+  cat >"$tmp/mp/meson.build" <<'MESON'
+project('hello', 'c')
+ev = dependency('libev', version : '>= 4.33')
+message('libev_ng_version: ' + ev.get_variable(pkgconfig : 'libev_ng_version'))
+executable('hello', 'hello.c', dependencies : ev)
+MESON
+  if env PKG_CONFIG_LIBDIR="$dest$pkgconfigdir" PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR="$dest" \
+       CC="$CC $san" meson setup "$tmp/mp/build" "$tmp/mp" >"$tmp/meson.log" 2>&1 \
+     && ninja -C "$tmp/mp/build" >>"$tmp/meson.log" 2>&1; then
+    grep -q "libev_ng_version: $(sed -n 's/^libev_ng_version=//p' "$dest$pkgconfigdir/libev.pc")" "$tmp/meson.log" \
+      || fail "meson: ev.get_variable(pkgconfig : 'libev_ng_version') not the release"
+    check_run "hello (meson, dependency('libev'))" "hello: libev 4.33 ok" "$dest$libdir/$realname" \
+      env LD_LIBRARY_PATH="$dest$libdir" "$tmp/mp/build/hello"
+  else
+    fail "meson: dependency('libev') did not build hello.c: $(tail -20 "$tmp/meson.log")"
+  fi
 fi
 
 # ---- 3. CMake ---------------------------------------------------------------------------
