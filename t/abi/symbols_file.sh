@@ -31,6 +31,10 @@ fi
 if [ ! -f "$ref" ]; then
   echo "SKIP: no symbols file of Debian's libev4 (${ref:-none found}; package libev4)"; exit 77
 fi
+# libev-ng's own packages (debian/) install a libev4 whose symbols file lists the extensions
+case $(dpkg-query -W -f='${Version}' libev4 2> /dev/null) in
+  *+ng*) [ -n "${EV_ABI_SYMBOLS:-}" ] || { echo "SKIP: the installed libev4 is libev-ng's package: no Debian reference"; exit 77; } ;;
+esac
 command -v dpkg-gensymbols > /dev/null 2>&1 || { echo "SKIP: dpkg-gensymbols not installed (package dpkg-dev)"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ev-symbols.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
