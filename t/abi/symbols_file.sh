@@ -21,7 +21,7 @@ lib=${EV_ABI_LIB:-$builddir/.libs/libev.so.4}
 ref=${EV_ABI_SYMBOLS:-}
 if [ -z "$ref" ]; then
   # dpkg's info directory has it as libev4:ARCH.symbols (multi-arch) or libev4.symbols
-  ref=$(dpkg-query --control-path libev4 symbols 2> /dev/null | head -1)
+  ref=$(dpkg-query --control-path "libev4:$(dpkg --print-architecture)" symbols 2> /dev/null | head -1)
   if [ -z "$ref" ]; then
     for ref in /var/lib/dpkg/info/libev4:*.symbols /var/lib/dpkg/info/libev4.symbols; do
       [ -f "$ref" ] && break
@@ -32,7 +32,7 @@ if [ ! -f "$ref" ]; then
   echo "SKIP: no symbols file of Debian's libev4 (${ref:-none found}; package libev4)"; exit 77
 fi
 # libev-ng's own packages (debian/) install a libev4 whose symbols file lists the extensions
-case $(dpkg-query -W -f='${Version}' libev4 2> /dev/null) in
+case $(dpkg-query -W -f='${Version}' "libev4:$(dpkg --print-architecture)" 2> /dev/null) in
   *+ng*) [ -n "${EV_ABI_SYMBOLS:-}" ] || { echo "SKIP: the installed libev4 is libev-ng's package: no Debian reference"; exit 77; } ;;
 esac
 command -v dpkg-gensymbols > /dev/null 2>&1 || { echo "SKIP: dpkg-gensymbols not installed (package dpkg-dev)"; exit 77; }
@@ -50,7 +50,9 @@ fi
 
 # The version given with -v only labels the new symbols' lines; the library is read from
 # -e alone (no debian/ directory is needed: it runs in the temporary directory).
-version=$(dpkg-query -W -f='${Version}' libev4 2> /dev/null)
+version=$(dpkg-query -W -f='${Version}' "libev4:$(dpkg --print-architecture)" 2> /dev/null)
+# (the variable would override -c1: dpkg-gensymbols(1))
+unset DPKG_GENSYMBOLS_CHECK_LEVEL
 echo "# dpkg-gensymbols: $ref (libev4 ${version:-?}) vs $lib"
 (cd "$tmp" && dpkg-gensymbols -plibev4 -v"${version:-1:4.33}" -e"$lib" \
    -I"$tmp/reference.symbols" -O"$tmp/generated.symbols" -c1) > "$tmp/out" 2>&1
