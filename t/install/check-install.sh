@@ -107,7 +107,10 @@ same () {   # same INSTALLED BUILT
 same "$includedir/ev.h" "$top_srcdir/ev.h"
 same "$includedir/ev++.h" "$top_srcdir/ev++.h"
 [ "$event_header" = yes ] && same "$includedir/event.h" "$top_srcdir/event.h"
-same "$mandir/man3/ev.3" "$top_builddir/man/ev.3"
+# (ev.3 is in the tarball: a separate build tree uses the source tree's when it is up to date)
+built_page=$top_builddir/man/ev.3
+[ -f "$built_page" ] || built_page=$top_srcdir/man/ev.3
+same "$mandir/man3/ev.3" "$built_page"
 same "$pkgconfigdir/libev.pc" "$top_builddir/libev.pc"
 [ -n "$static" ] && same "$libdir/$static" "$top_builddir/.libs/$static"
 
