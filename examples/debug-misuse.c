@@ -6,14 +6,14 @@
  *   usage: debug-misuse [-d] [--fixed]
  *
  * A session reads messages from a peer (one end of a socketpair; the other end
- * is written by a timer of the same loop, a message every 50 ms, ten of them)
- * and closes itself after 200 ms without one.  On every message it resets its
+ * is written by a timer of the same loop, a message every 100 ms, ten of them)
+ * and closes itself after 500 ms without one.  On every message it resets its
  * idle timeout.  The mistake, made in many real programs:
  *
  *     ev_timer_set (&s->idle, IDLE, 0.);      -- on an active timer
  *
  * ev_timer_set only writes the watcher's members: the loop still has the old
- * deadline, so the busy session is closed as idle after 200 ms, and nothing
+ * deadline, so the busy session is closed as idle after 500 ms, and nothing
  * says why (libev 4.33 does the same).  In debug mode the loop checks its
  * watchers and stops the program at the first check after the change, naming
  * the watcher, what changed and the fix:
@@ -43,15 +43,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define IDLE 0.2                       /* seconds a session may be silent */
+#define IDLE 0.5                       /* seconds a session may be silent */
 #define MESSAGES 10
-#define INTERVAL 0.05                  /* seconds between the peer's messages */
+#define INTERVAL 0.1                   /* seconds between the peer's messages */
 
 struct session
 {
   ev_io in;                            /* the session's end of the socketpair */
   ev_timer idle;                       /* closes a silent session */
-  int messages;
+  int messages;                        /* "ping"s read (a read may hold several) */
+  int bytes;
 };
 
 static int fixed;
@@ -91,7 +92,8 @@ on_message (struct ev_loop *loop, ev_io *w, int revents)
       session_close (loop, s, "by the peer");
       return;
     }
-  s->messages++;
+  s->bytes += (int) n;
+  s->messages = s->bytes / 4;
 
   /* Activity: the idle timeout starts again. */
   if (fixed)

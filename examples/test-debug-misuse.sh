@@ -15,14 +15,18 @@ expect_status "$status" 64 "debug-misuse -x"
 # the mistake, unnoticed: the loop kept the old deadline
 run plain "$prog"
 expect_status "$status" 1 "the mistake without debug mode"
-expect_file "$tmp/plain.out" "debug-misuse: session closed as idle after 3 of 10 messages" \
-  "without debug mode the busy session is closed as idle (as with libev 4.33)"
+# (the old deadline is 0.5 s after the start: about 4 of the messages, 1 every 0.1 s, came)
+if grep -q -x 'debug-misuse: session closed as idle after [0-9] of 10 messages' "$tmp/plain.out"; then
+  pass "without debug mode the busy session is closed as idle (as with libev 4.33): $(cat "$tmp/plain.out")"
+else
+  fail "without debug mode: unexpected output: $(cat "$tmp/plain.out")"
+fi
 
 # found by debug mode, from the flag and from the environment
 check_report () {   # NAME WHAT
   # 134: the shell's status of a process killed by SIGABRT (128 + 6)
   expect_status "$status" 134 "$2: the program is stopped (abort)"
-  if grep -q '^libev-ng: usage error in [a-z_]* (at = 0.2): "debug mode: ev_timer watcher 0x[0-9a-f]* was changed while active: its at field is 0.200000, the loop has it due at [0-9.]* (ev_timer_set on an active timer); stop it (ev_timer_stop) before ev_timer_set, or set only its repeat value and call ev_timer_again"$' "$tmp/$1.err"; then
+  if grep -q '^libev-ng: usage error in [a-z_]* (at = 0.5): "debug mode: ev_timer watcher 0x[0-9a-f]* was changed while active: its at field is 0.500000, the loop has it due at [0-9.]* (ev_timer_set on an active timer); stop it (ev_timer_stop) before ev_timer_set, or set only its repeat value and call ev_timer_again"$' "$tmp/$1.err"; then
     pass "$2: the report names the watcher, the change and the fix"
   else
     fail "$2: unexpected report: $(cat "$tmp/$1.err")"
