@@ -43,7 +43,7 @@ constexpr int kNsig = 65;  // signals 1 .. 64, as libev's EV_NSIG on Linux
 struct signal_slot {
   std::atomic<ev_loop *> loop;  // the owner, or null
   std::atomic<int> pending;     // set by the handler, cleared by the owner
-  WL head;                      // the owner's watchers, newest first
+  WL head = nullptr;            // the owner's watchers, newest first
 };
 
 constinit signal_slot signals[kNsig - 1];
@@ -57,7 +57,7 @@ struct signal_share {
   std::atomic<int> signum;      // 0: free (set last when claimed, cleared first when released)
   std::atomic<ev_loop *> loop;  // the loop it belongs to; claimed by compare-and-swap
   std::atomic<int> pending;     // set by the handler, cleared by the loop
-  WL head;                      // the loop's watchers of the signal, newest first
+  WL head = nullptr;            // the loop's watchers of the signal, newest first
 };
 
 constexpr int kMaxShares = 256;
