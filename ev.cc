@@ -3,12 +3,15 @@
 // WATCHER FUNCTIONS): creation and destruction, ev_run written as the
 // manual's iteration list (one named step per phase), ev_break, references,
 // the invocation of pending watchers and the loop's simple accessors.
-#include "backends/epoll_inline.h"
 #include "backends/fork_guard.h"
+#include "base/env.h"
 #include "metrics.h"
 #include "watchers/debug.h"
 #include "watchers/io.h"
 #include "watchers/wakeup.h"
+#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
+#include "backends/epoll_inline.h"
+#endif
 
 #include <unistd.h>
 #include <climits>
@@ -38,11 +41,11 @@ namespace {
 void pending_dummy_cb(ev_loop *, ev_watcher *, int) {}
 
 // Decide which flags apply: LIBEV_FLAGS replaces them unless EVFLAG_NOENV
-// or the process runs with elevated privileges (secure_getenv).
+// or the process runs with elevated privileges (base/env.h).
 unsigned int effective_flags(unsigned int flags)
 {
   if (!(flags & EVFLAG_NOENV))
-    if (const char *env = secure_getenv("LIBEV_FLAGS"))
+    if (const char *env = env_get("LIBEV_FLAGS"))
       flags = static_cast<unsigned int>(std::atoi(env));
   return flags;
 }
@@ -345,11 +348,13 @@ template <iteration kKind>
   ++loop->loop_count;
   // (The commonest backend's poll inline: backends/epoll_inline.h.)
   int taken = 0;
+#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
   if constexpr (kKind == iteration::kWakeupOnly)
     taken = epoll_internal::epoll_poll_own(loop, waittime, &loop->wakeup.w);
   else if (!kFull || EV_LIKELY(!(loop->extras & kExtraVtable)))
     epoll_internal::epoll_poll<!kFull>(loop, waittime);
   else
+#endif
     loop->backend->poll(loop, waittime);
 
   if (wakeups) {

@@ -240,7 +240,11 @@ inline void extras_set(ev_loop *loop, unsigned bit, bool on)
 inline void set_backend(ev_loop *loop, const ev_detail::backend_ops *ops)
 {
   loop->backend = ops;
+#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
   extras_set(loop, kExtraVtable, ops != &epoll_backend);
+#else
+  extras_set(loop, kExtraVtable, true);
+#endif
 }
 
 // ---------------------------------------------------------------------------

@@ -4,9 +4,12 @@
 // invocation pass (how time is charged: metrics.h), and the report.
 #include "metrics.h"
 #include "base/clock_pair.h"
+#include "base/env.h"
 #include "watchers/debug.h"
 
+#if EV_NG_HAVE_CYCLE_COUNTER
 #include <cpuid.h>
+#endif
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -21,7 +24,7 @@ namespace {
 // rate, and the metrics read CLOCK_MONOTONIC instead.
 bool invariant_tsc()
 {
-#if defined(__x86_64__)
+#if EV_NG_HAVE_CYCLE_COUNTER
   unsigned eax, ebx, ecx, edx;
   if (!__get_cpuid(0x80000000u, &eax, &ebx, &ecx, &edx) || eax < 0x80000007u)
     return false;
@@ -34,10 +37,10 @@ bool invariant_tsc()
 
 // LIBEV_NG_METRICS_CLOCK=monotonic: read CLOCK_MONOTONIC even where the
 // counter would do (a virtual machine whose counter the program distrusts;
-// the tests of the fallback).  Not for set-user-ID programs (secure_getenv).
+// the tests of the fallback).  Not for set-user-ID programs (base/env.h).
 bool monotonic_clock_asked_for()
 {
-  const char *env = secure_getenv("LIBEV_NG_METRICS_CLOCK");
+  const char *env = env_get("LIBEV_NG_METRICS_CLOCK");
   return env && std::strcmp(env, "monotonic") == 0;
 }
 

@@ -74,7 +74,7 @@ struct metrics_block {
 
 inline metrics_ticks metrics_now(const metrics_block *m)
 {
-#if defined(__x86_64__)
+#if EV_NG_HAVE_CYCLE_COUNTER
   if (m->tsc)
     return __builtin_ia32_rdtsc();
 #endif

@@ -301,7 +301,7 @@ namespace {
 // (noinline: inlined, pipes/N=1000/A=1/rearm +0.8%.)
 [[gnu::noinline]] int wait_precisely(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
-#ifdef SYS_epoll_pwait2
+#if EV_NG_HAVE_SYSCALL && defined(SYS_epoll_pwait2)
   if (timeout > 0.) {
     struct timespec ts = timeout_to_timespec(timeout);
     long n = ::syscall(SYS_epoll_pwait2, st->epfd, st->events, st->capacity, &ts, nullptr, 0);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // backends/fork_guard.cc - the process's fork token (see fork_guard.h).
 #include "backends/fork_guard.h"
+#include "base/api.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,6 +17,9 @@ constinit std::atomic<bool> fork_guard_unavailable{false};
 
 std::uint64_t *map_page()
 {
+#if !EV_NG_HAVE_WIPEONFORK
+  return nullptr;  // no such page: every process has the same token (fork_guard.h)
+#else
   long size = ::sysconf(_SC_PAGESIZE);
   void *p = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
@@ -25,6 +29,7 @@ std::uint64_t *map_page()
     return nullptr;
   }
   return static_cast<std::uint64_t *>(p);
+#endif
 }
 
 }  // namespace

@@ -112,8 +112,6 @@
 // non-blocking poll with nothing to submit makes no system call at all.
 #include "watchers/io.h"
 
-#ifdef HAVE_LINUX_IO_URING_H  // configure: <linux/io_uring.h>; registry.cc lists us under the same test
-
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <poll.h>
@@ -771,5 +769,3 @@ constinit const backend_ops iouring_backend = {
     iouring_fork, iouring_modify,    iouring_poll, true,         iouring_edge_triggered};
 
 }  // namespace ev_detail
-
-#endif  // HAVE_LINUX_IO_URING_H

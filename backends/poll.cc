@@ -12,7 +12,8 @@
 //      goes on at once, and spins if the callback returns).
 //  (d) No kernel state survives between calls, so a fork needs nothing.
 //  (e) EVFLAG_NG_PRECISE_TIMERS: poll() counts milliseconds; ppoll() takes
-//      a timespec (any Linux since 2.6.16) and is used instead.
+//      a timespec (any Linux since 2.6.16) and is used instead where the
+//      system has it (elsewhere the waits stay in whole milliseconds).
 #include "watchers/io.h"
 
 #include <poll.h>
@@ -33,7 +34,7 @@ bool poll_init(ev_loop *loop)
 {
   auto *st = static_cast<poll_state *>(ev_realloc(nullptr, sizeof(poll_state)));
   *st = poll_state{};
-  st->precise = loop->flags & EVFLAG_NG_PRECISE_TIMERS;
+  st->precise = EV_NG_HAVE_PPOLL && (loop->flags & EVFLAG_NG_PRECISE_TIMERS);
   loop->backend_state = st;
   return true;
 }
@@ -80,10 +81,12 @@ void poll_poll(ev_loop *loop, ev_tstamp timeout)
   int res = 0;
   release_hook(loop);
   if (st->pfds.count || timeout > 0.) {
+#if EV_NG_HAVE_PPOLL
     if (st->precise) {
       struct timespec ts = timeout_to_timespec(timeout);
       res = ::ppoll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), &ts, nullptr);
     } else
+#endif
       res = ::poll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), timeout_to_ms(timeout));
   }
   acquire_hook(loop);

@@ -9,10 +9,10 @@ namespace {
 
 // Preference order: the most scalable first (as libev: ..., epoll, poll, select).
 constexpr const backend_ops *kBackends[] = {
-#ifdef HAVE_LINUX_IO_URING_H
+#if EV_NG_HAVE_IOURING
     &iouring_backend,  // first when allowed, but not recommended (below)
 #endif
-#ifdef HAVE_SYS_EPOLL_H
+#if EV_NG_HAVE_EPOLL
     &epoll_backend,
 #endif
 #ifdef HAVE_POLL_H

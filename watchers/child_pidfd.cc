@@ -25,7 +25,9 @@
 #include "watchers/walk.h"
 
 #include <pthread.h>
+#if EV_NG_HAVE_PIDFD
 #include <sys/syscall.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
@@ -60,7 +62,7 @@ constinit pidfd_child *waiting = nullptr;  // under reap_lock
 
 int pidfd_open(int pid)
 {
-#ifdef SYS_pidfd_open
+#if EV_NG_HAVE_PIDFD
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 #else
   (void)pid;

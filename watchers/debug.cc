@@ -31,6 +31,7 @@
 // its invoke-pending callback (ev(3) THREADS AND SIGNALS: other threads may
 // then use the loop under the program's lock).
 #include "watchers/debug.h"
+#include "base/env.h"
 #include "watchers/io.h"
 #include "watchers/walk.h"
 
@@ -514,12 +515,12 @@ void acquire_wrapper(ev_loop *loop) noexcept
 // LIBEV_NG_DEBUG counts even for loops created with EVFLAG_NOENV (which
 // keeps LIBEV_FLAGS from changing what a program asked for: debug mode
 // changes nothing for a correct program), but not in set-user-ID and
-// set-group-ID programs (secure_getenv), as LIBEV_FLAGS.
+// set-group-ID programs (base/env.h), as LIBEV_FLAGS.
 bool debug_requested(unsigned int flags)
 {
   if (flags & EVFLAG_NG_DEBUG)
     return true;
-  const char *env = secure_getenv("LIBEV_NG_DEBUG");
+  const char *env = env_get("LIBEV_NG_DEBUG");
   return env && *env && std::strcmp(env, "0") != 0;
 }
 

@@ -5,7 +5,9 @@
 // tells the backend; readiness comes back through fd_event; bad fds are
 // killed.
 #include "watchers/io.h"
+#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
 #include "backends/epoll_inline.h"
+#endif
 #include "watchers/debug.h"
 
 #include <fcntl.h>
@@ -223,7 +225,7 @@ void apply_changes(ev_loop *loop)
 {
   fd_table &t = loop->fds;
   const int n = t.changes.count;
-  const int *const errp = &errno;
+  [[maybe_unused]] const int *const errp = &errno;  // interim: issue 30 removes this [[maybe_unused]]
 
   for (int i = 0; i < n; ++i) {
     int fd = t.changes.data[i];
@@ -238,9 +240,11 @@ void apply_changes(ev_loop *loop)
     const bool renewed = (o_reify & EV__IOFDSET) || ((o_reify & kReifyEmptied) && events);
     if (o_events != events || renewed) {
       const int nev = events | (renewed ? EV__IOFDSET : 0);
+#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
       if (kEpoll)
         epoll_internal::epoll_modify(loop, fd, o_events, nev, errp);
       else
+#endif
         loop->backend->modify(loop, fd, o_events, nev);
     }
   }

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cmath>
-#ifdef HAVE_SYS_TIMERFD_H
+#if EV_NG_HAVE_TIMERFD
 #include <sys/timerfd.h>
 #endif
 
@@ -96,7 +96,7 @@ void resched(ev_loop *loop, ev_periodic *w)
   }
 }
 
-#ifdef HAVE_TIMERFD_CREATE
+#if EV_NG_HAVE_TIMERFD
 // Arm the timerfd far in the future: we only want the cancellation that
 // TFD_TIMER_CANCEL_ON_SET reports when someone sets the wall clock.
 void timerfd_arm(ev_loop *loop)
@@ -150,7 +150,7 @@ void timerfd_open(ev_loop *loop)
 // With the first periodic: watch for clock jumps (unless EVFLAG_NOTIMERFD).
 void timerfd_init(ev_loop *loop)
 {
-#ifdef HAVE_TIMERFD_CREATE
+#if EV_NG_HAVE_TIMERFD
   if (loop->timerfd.fd == kLoopFdNone && !(loop->flags & EVFLAG_NOTIMERFD))
     timerfd_open(loop);
 #else
@@ -206,7 +206,7 @@ void periodics_reschedule(ev_loop *loop)
 // the parent's notice of a clock change) or when it was lost.
 void timerfd_repair(ev_loop *loop, bool replace)
 {
-#ifdef HAVE_TIMERFD_CREATE
+#if EV_NG_HAVE_TIMERFD
   if (loop_fd_release_for_repair(loop, loop->timerfd, replace))
     timerfd_open(loop);
 #else

@@ -30,7 +30,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <csignal>
-#ifdef HAVE_SYS_SIGNALFD_H
+#if EV_NG_HAVE_SIGNALFD
 #include <sys/signalfd.h>
 #endif
 
@@ -147,7 +147,7 @@ void set_blocked(int signum, bool blocked)
   sigprocmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
 }
 
-#ifdef HAVE_SIGNALFD
+#if EV_NG_HAVE_SIGNALFD
 // The signalfd's io watcher: read what arrived and queue the watchers.
 void sigfd_cb(ev_loop *loop, ev_io *, int)
 {

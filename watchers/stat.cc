@@ -29,14 +29,16 @@
 #include "watchers/walk.h"
 
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 #include <cerrno>
 #include <climits>
 #include <cmath>
 #include <cstring>
-#ifdef HAVE_SYS_INOTIFY_H
+#if EV_NG_HAVE_INOTIFY
 #include <sys/inotify.h>
+#endif
+#if EV_NG_HAVE_STATFS
+#include <sys/statfs.h>
 #endif
 
 using namespace ev_detail;
@@ -99,7 +101,7 @@ bool in_inotify_hash(ev_loop *loop, ev_stat *w)
   return false;
 }
 
-#ifdef HAVE_SYS_INOTIFY_H
+#if EV_NG_HAVE_INOTIFY
 
 constexpr uint32_t kPathMask = IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY | IN_CREATE | IN_DELETE |
                                IN_MOVED_FROM | IN_MOVED_TO | IN_DONT_FOLLOW | IN_MASK_ADD;
@@ -114,7 +116,9 @@ bool is_remote_fs(const char *path)
   // (ext2/3 and their successor ext4, which has the same magic number, jfs,
   // reiserfs, xfs) and tmpfs, as libev 4.33 was seen to treat them; on any
   // other (NFS and other network filesystems, but also procfs, sysfs, devpts,
-  // cgroup) the watcher also polls, as libev's does.
+  // cgroup) the watcher also polls, as libev's does.  Without statfs there
+  // is no telling: it polls everywhere.
+#if EV_NG_HAVE_STATFS
   struct statfs sfs;
   if (statfs(path, &sfs) < 0)
     return false;
@@ -127,6 +131,10 @@ bool is_remote_fs(const char *path)
     return false;
   default: return true;
   }
+#else
+  (void)path;
+  return true;
+#endif
 }
 
 // Add the watch for w: on the path, else on its nearest existing parent.
@@ -297,7 +305,7 @@ namespace ev_detail {
 // polling for all if the system refuses one now.
 void inotify_repair(ev_loop *loop, bool replace)
 {
-#ifdef HAVE_SYS_INOTIFY_H
+#if EV_NG_HAVE_INOTIFY
   if (!loop_fd_release_for_repair(loop, loop->inotify, replace))
     return;
   WL all = nullptr;

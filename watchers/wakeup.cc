@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
-#ifdef HAVE_SYS_EVENTFD_H
+#if EV_NG_HAVE_EVENTFD
 #include <sys/eventfd.h>
 #endif
 
@@ -48,6 +48,25 @@ void pipe_cb(ev_loop *loop, ev_io *w, int revents)
   }
 }
 
+// pipe2 where the system has it; elsewhere pipe and fcntl, which leave a
+// moment in which another thread's fork and exec inherits the pipe.
+int pipe_nonblock_cloexec(int p[2])
+{
+#if EV_NG_HAVE_PIPE2
+  return pipe2(p, O_NONBLOCK | O_CLOEXEC);
+#else
+  if (::pipe(p) < 0)
+    return -1;
+  for (int i = 0; i < 2; ++i)
+    if (::fcntl(p[i], F_SETFD, FD_CLOEXEC) < 0 || ::fcntl(p[i], F_SETFL, O_NONBLOCK) < 0) {
+      ::close(p[0]);
+      ::close(p[1]);
+      return -1;
+    }
+  return 0;
+#endif
+}
+
 // Create the eventfd (or pipe) and watch it; false if the system refuses.
 //
 // Where the backend reports an fd edge-triggered (epoll; io_uring on Linux
@@ -65,7 +84,7 @@ bool open_fds(ev_loop *loop)
 {
   int rfd = -1, wfd = -1;
   loop->wakeup_pipe_ino = 0;
-#ifdef HAVE_EVENTFD
+#if EV_NG_HAVE_EVENTFD
   rfd = wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 #endif
   if (rfd >= 0 && loop->backend->edge_triggered && loop->backend->edge_triggered(loop)) {
@@ -75,7 +94,7 @@ bool open_fds(ev_loop *loop)
   }
   if (rfd < 0) {
     int p[2];
-    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
+    if (pipe_nonblock_cloexec(p) < 0)
       return false;
     rfd = p[0];
     wfd = p[1];
