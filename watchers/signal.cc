@@ -38,7 +38,16 @@ using namespace ev_detail;
 
 namespace {
 
-constexpr int kNsig = 65;  // signals 1 .. 64, as libev's EV_NSIG on Linux
+// Signals 1 .. kNsig - 1: the system's NSIG (not POSIX, but every system
+// libev runs on has it or _NSIG), as in libev (65 on most Linux
+// architectures, 129 on MIPS, 33 on macOS).
+#if defined(NSIG)
+constexpr int kNsig = NSIG;
+#elif defined(_NSIG)
+constexpr int kNsig = _NSIG;
+#else
+constexpr int kNsig = 65;
+#endif
 
 struct signal_slot {
   std::atomic<ev_loop *> loop;  // the owner, or null
@@ -134,7 +143,9 @@ bool sharing_allowed(const ev_loop *loop, const ev_loop *owner, int signum)
   return false;
 }
 
-// Signal s (1 .. 64) as a bit of loop->sigfd_signals.
+// Signal s (1 .. 64) as a bit of loop->sigfd_signals.  Signals above 64
+// (MIPS has 128) take the handler path.
+constexpr int kSigfdMax = 64;
 constexpr std::uint64_t signal_bit(int s) { return std::uint64_t{1} << (s - 1); }
 
 void sighandler(int signum) { ev_feed_signal(signum); }
@@ -173,7 +184,7 @@ sigset_t sigfd_sigset(const ev_loop *loop)
 {
   sigset_t set;
   sigemptyset(&set);
-  for (int s = 1; s < kNsig; ++s)
+  for (int s = 1; s <= kSigfdMax && s < kNsig; ++s)
     if (loop->sigfd_signals & signal_bit(s))
       sigaddset(&set, s);
   return set;
@@ -226,7 +237,7 @@ void install_handler(int signum)
 
 void install(ev_loop *loop, int signum)
 {
-  if (sigfd_enabled(loop)) {
+  if (signum <= kSigfdMax && sigfd_enabled(loop)) {
     loop->sigfd_signals |= signal_bit(signum);
     sigfd_update(loop);
     set_blocked(signum, true);
@@ -241,7 +252,7 @@ void install(ev_loop *loop, int signum)
 // (then they need the handler: installed before the signal is unblocked).
 void uninstall(ev_loop *loop, int signum, bool shared)
 {
-  if (loop->sigfd.fd >= 0 && (loop->sigfd_signals & signal_bit(signum))) {
+  if (loop->sigfd.fd >= 0 && signum <= kSigfdMax && (loop->sigfd_signals & signal_bit(signum))) {
     loop->sigfd_signals &= ~signal_bit(signum);
     sigfd_update(loop);
     if (shared)
@@ -302,15 +313,16 @@ void signals_visit(ev_loop *loop, walk_visit visit, void *ctx)
 
 void signals_process(ev_loop *loop)
 {
-  std::uint64_t shared = 0;  // this loop's shares that were signalled
+  // this loop's shares that were signalled: bit s of word s / 64 for slot s
+  std::uint64_t shared[(kNsig + 62) / 64] = {};
   for (int i = 0, n = shares_used.load(std::memory_order_seq_cst); i < n; ++i)
     if (shares[i].pending.load(std::memory_order_seq_cst) && shares[i].loop.load(std::memory_order_seq_cst) == loop)
       if (int signum = shares[i].signum.load(); signum > 0)
-        shared |= signal_bit(signum);
+        shared[(signum - 1) / 64] |= std::uint64_t{1} << ((signum - 1) % 64);
   for (int s = kNsig - 1; s--;)
     if ((signals[s].pending.load(std::memory_order_seq_cst) &&
          signals[s].loop.load(std::memory_order_seq_cst) == loop) ||
-        (shared & signal_bit(s + 1)))
+        (shared[s / 64] >> (s % 64) & 1))
       ev_feed_signal_event(loop, s + 1);
 }
 
@@ -349,7 +361,7 @@ void signalfd_repair(ev_loop *loop, bool /*replace*/)
   if (sigfd_open(loop))
     return;
   loop->sigfd.fd = kLoopFdRefused;
-  for (int s = 1; s < kNsig; ++s)
+  for (int s = 1; s <= kSigfdMax && s < kNsig; ++s)
     if (loop->sigfd_signals & signal_bit(s)) {
       install_handler(s);
       set_blocked(s, false);
