@@ -1223,7 +1223,8 @@ static void
 cxx_support__embed_set_embed_and_sweep (void **state)
 {
   ev::loop_ref loop = fixture_loop (state);
-  ev::dynamic_loop inner (ev::EPOLL | ev::NOENV);
+  skip_without_embeddable_backend ();
+  ev::dynamic_loop inner (harness_embeddable_backend () | ev::NOENV);
   Pipe p;
   Rec inner_rec;
   ev::io w (inner);
@@ -1259,7 +1260,7 @@ cxx_support__embed_set_embed_and_sweep (void **state)
   assert_int_equal (inner_rec.revents, ev::READ);
 
   /* set_embed on the active watcher restarts it with the new loop */
-  ev::dynamic_loop inner2 (ev::EPOLL | ev::NOENV);
+  ev::dynamic_loop inner2 (harness_embeddable_backend () | ev::NOENV);
   e.set_embed (inner2);
   assert_true (e.is_active ());
   assert_ptr_equal (e.other, inner2.raw_loop);
@@ -1270,7 +1271,8 @@ static void
 cxx_support__embed_without_callback_sweeps_automatically (void **state)
 {
   ev::loop_ref loop = fixture_loop (state);
-  ev::dynamic_loop inner (ev::EPOLL | ev::NOENV);
+  skip_without_embeddable_backend ();
+  ev::dynamic_loop inner (harness_embeddable_backend () | ev::NOENV);
   Pipe p;
   Rec inner_rec;
   ev::io w (inner);
@@ -1293,8 +1295,9 @@ cxx_support__embed_start_with_a_loop_rebinds_the_wrapper (void **state)
   /* libev 4.33 quirk, kept: embed::start (loop) is set (loop) + start (), not
    * set_embed (loop) + start (): it moves the watcher to LOOP and embeds "other" there */
   (void)state;
-  ev::dynamic_loop outer (ev::EPOLL | ev::NOENV);
-  ev::dynamic_loop inner (ev::EPOLL | ev::NOENV);
+  skip_without_embeddable_backend ();
+  ev::dynamic_loop outer (harness_embeddable_backend () | ev::NOENV);
+  ev::dynamic_loop inner (harness_embeddable_backend () | ev::NOENV);
   ev::dynamic_loop home (test_backend | ev::NOENV);
   ev::embed e (home);
   e.set_embed (inner);

@@ -40,7 +40,8 @@ static void
 inner_new (struct inner *in)
 {
   memset (in, 0, sizeof *in);
-  in->loop = ev_loop_new (EVBACKEND_EPOLL | EVFLAG_NOENV);
+  skip_without_embeddable_backend ();
+  in->loop = ev_loop_new (harness_embeddable_backend () | EVFLAG_NOENV);
   assert_non_null (in->loop);
   assert_int_equal (pipe (in->pipe), 0);
   ev_io_init (&in->io, inner_io_cb, in->pipe[0], EV_READ);
@@ -228,7 +229,8 @@ static void
 ev_embed__holds_four_references_in_the_embedding_loop (void **state)
 {
   struct ev_loop *outer = *state;
-  struct ev_loop *inner = ev_loop_new (EVBACKEND_EPOLL | EVFLAG_NOENV);
+  skip_without_embeddable_backend ();
+  struct ev_loop *inner = ev_loop_new (harness_embeddable_backend () | EVFLAG_NOENV);
   assert_non_null (inner);
   ev_embed e;
   ev_embed_init (&e, 0, inner);

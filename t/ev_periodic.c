@@ -730,6 +730,7 @@ guard_cb (struct ev_loop *loop, ev_timer *w, int revents)
 static void
 jump_noticed_through_timerfd (double jump)
 {
+  skip_without_linux_apis (); /* (no timerfd in the portable build) */
   struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV);
   assert_non_null (loop);
   struct jump_scene s;
@@ -822,6 +823,7 @@ static void
 ev_periodic__timerfd_only_when_needed_and_not_with_notimerfd (void **state)
 {
   (void)state;
+  skip_without_linux_apis ();
   struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV);
   assert_non_null (loop);
   ev_run (loop, EVRUN_NOWAIT);

@@ -402,6 +402,7 @@ static void
 ev_stat__wd_values (void **state)
 {
   (void)state;
+  skip_without_linux_apis (); /* (inotify) */
   ev_stat w;
   stat_init (&w, seen_cb, path, 0.);
   assert_int_equal (w.wd, -2);
@@ -509,6 +510,7 @@ ev_stat__change_while_the_watch_is_renewed_is_not_missed (void **state)
 {
   (void)state;
   skip_on_real_libev ();
+  skip_without_linux_apis (); /* (inotify renews its watch) */
   struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV);
   assert_non_null (loop);
   struct seen s = { 0 };

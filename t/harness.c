@@ -144,6 +144,29 @@ harness_alloc_fail_at (long nth)
 /* ---- which library ------------------------------------------------------------------------ */
 
 int
+harness_linux_apis (void)
+{
+  return (ev_supported_backends () & EVBACKEND_EPOLL) != 0;
+}
+
+unsigned
+harness_default_backend (void)
+{
+  const unsigned order[] = { EVBACKEND_EPOLL, EVBACKEND_POLL, EVBACKEND_SELECT };
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; ++i)
+    if (ev_recommended_backends () & order[i])
+      return order[i];
+  return 0;
+}
+
+unsigned
+harness_embeddable_backend (void)
+{
+  unsigned set = ev_embeddable_backends () & ev_supported_backends ();
+  return set & -set;
+}
+
+int
 harness_is_real_libev (void)
 {
   static int cached = -1;

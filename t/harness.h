@@ -70,6 +70,21 @@ int harness_teardown_plain (void **state);
 #define loop_test(f) cmocka_unit_test_setup_teardown (f, harness_setup_loop, harness_teardown_loop)
 #define plain_test(f) cmocka_unit_test_setup_teardown (f, harness_setup_plain, harness_teardown_plain)
 
+/* What the library has, from ev_supported_backends ():
+ *   harness_linux_apis (): 1 where it was built with Linux's facilities (signalfd, timerfd,
+ *     inotify, eventfd, pidfd, ...), which its epoll backend tells: the portable build
+ *     (./configure --disable-linux-apis) has neither, and the tests of those facilities skip
+ *     there (skip_without_linux_apis ());
+ *   harness_default_backend (): the backend ev_loop_new (0) picks, the first recommended one
+ *     in libev's order (epoll, poll, select);
+ *   harness_embeddable_backend (): a backend that can be embedded here (the first of
+ *     ev_embeddable_backends () & ev_supported_backends ()), 0 if none. */
+int harness_linux_apis (void);
+#define skip_without_linux_apis() do { if (!harness_linux_apis ()) { skip (); } } while (0)
+unsigned harness_default_backend (void);
+unsigned harness_embeddable_backend (void);
+#define skip_without_embeddable_backend() do { if (!harness_embeddable_backend ()) { skip (); } } while (0)
+
 /* Number of open file descriptors of this process (counts /proc/self/fd). */
 int harness_open_fds (void);
 
