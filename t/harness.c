@@ -173,17 +173,22 @@ harness_is_real_libev (void)
   if (cached < 0)
     {
       Dl_info info;
-      char lib[PATH_MAX], sys[PATH_MAX];
       cached = 0;
       /* HARNESS_RUN_DIVERGENCES=1 runs the divergence tests anyway (to see libev fail them) */
       const char *force = getenv ("HARNESS_RUN_DIVERGENCES");
       if (force && *force == '1')
         return cached;
-      /* Compare resolved paths: the symlink libev.so.4 -> libev.so.4.0.0 must not matter. */
-      if (dladdr ((void *)ev_run, &info) && info.dli_fname
-          && realpath (info.dli_fname, lib)
-          && realpath ("/usr/lib/x86_64-linux-gnu/libev.so.4", sys))
-        cached = strcmp (lib, sys) == 0;
+      /* The shared library that holds ev_run, without libev-ng's ev_ng_version: the real
+       * libev, whatever the architecture's library directory. */
+      if (dladdr ((void *)ev_run, &info) && info.dli_fname)
+        {
+          void *lib = dlopen (info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+          if (lib)
+            {
+              cached = dlsym (lib, "ev_ng_version") == NULL;
+              dlclose (lib);
+            }
+        }
     }
   return cached;
 }

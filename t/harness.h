@@ -185,7 +185,7 @@ void harness_alloc_unmap_freed (int on);
 
 /* ---- which library is loaded ------------------------------------------------------------- */
 
-/* 1 if ev_run comes from the system libev 4.33 (/usr/lib/x86_64-linux-gnu/libev.so.4),
+/* 1 if ev_run comes from the system libev 4.33 (a libev.so.4 without ev_ng_version),
  * 0 for libev-ng.  Tests of documented divergences (where libev-ng does better) call
  * skip_on_real_libev() first.  HARNESS_RUN_DIVERGENCES=1 in the environment makes it answer 0,
  * to watch the real libev fail those tests. */
