@@ -15,7 +15,7 @@ constexpr const backend_ops *kBackends[] = {
 #if EV_NG_HAVE_EPOLL
     &epoll_backend,
 #endif
-#ifdef HAVE_POLL_H
+#if defined(HAVE_POLL_H) && !defined(_AIX)  // AIX's <poll.h> is broken (ev(3) AIX POLL BUG)
     &poll_backend,
 #endif
     &select_backend,
@@ -61,9 +61,18 @@ unsigned int ev_supported_backends(void) noexcept
   return mask;
 }
 
-// select, poll and epoll are usable for every kind of fd on Linux; io_uring
-// is used only when asked for, as in libev 4.33 (0x07 of 0x87).
-unsigned int ev_recommended_backends(void) noexcept { return ev_supported_backends() & ~EVBACKEND_IOURING; }
+// The supported backends that work for most kinds of fd on this system,
+// by libev 4.33's rules (ev(3) ev_recommended_backends, PORTABILITY NOTES):
+// io_uring only when asked for (0x07 of 0x87 on Linux), and on macOS poll
+// neither (Apple's poll is built on its kqueue): select alone there.
+unsigned int ev_recommended_backends(void) noexcept
+{
+  unsigned int mask = ev_supported_backends() & ~EVBACKEND_IOURING;
+#if defined(__APPLE__) && defined(__MACH__)
+  mask &= ~EVBACKEND_POLL;
+#endif
+  return mask;
+}
 
 // The backends that can in principle be embedded into another loop (their
 // kernel object is one fd that becomes readable).  Like libev 4.33 this is
