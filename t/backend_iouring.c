@@ -11,15 +11,13 @@
  * (embedding: libev's io_uring loop has no fd) skip() there. */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "next.h"
 #include "refuse.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <linux/io_uring.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -130,17 +127,8 @@ static void
 refused_child (void *arg)
 {
   (void)arg;
-  struct sock_filter filter[] = {
-    BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, arch)),
-    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-    BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr)),
-    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-    BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-    BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  struct sock_fprog prog = { (unsigned short)(sizeof filter / sizeof filter[0]), filter };
-  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+  const long nrs[] = { __NR_io_uring_setup };
+  if (refuse_syscalls (nrs, 1, EPERM) < 0)
     _exit (5);
 
   struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
@@ -161,9 +149,6 @@ static void
 iouring__refused_setup_means_no_loop_or_a_fallback (void **state)
 {
   (void)state;
-#ifndef __x86_64__
-  skip (); /* the filter checks the x86-64 system call number */
-#endif
   struct harness_child c;
   refused = harness_shared_new (sizeof *refused);
   harness_child_run (refused_child, NULL, 10, &c);
@@ -1453,7 +1438,7 @@ static size_t sqes_size;
 void *
 mmap (void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-  void *p = (void *)syscall (SYS_mmap, addr, len, prot, flags, fd, off);
+  void *p = NEXT (mmap) (addr, len, prot, flags, fd, off);
   if (p != MAP_FAILED && off == (off_t)IORING_OFF_SQES)
     {
       sqes = p;

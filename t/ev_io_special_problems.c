@@ -12,6 +12,7 @@
  * assertions, which would longjmp into the child's copy of the test runner. */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "next.h"
 #include "proc_status.h"
 
 #include <errno.h>
@@ -60,7 +61,7 @@ poll (struct pollfd *fds, nfds_t nfds, int timeout)
   double began = harness_monotonic ();
   if (!poll_calls++)
     first_poll_at = began;
-  int r = (int)syscall (SYS_poll, fds, nfds, timeout);
+  int r = NEXT (poll) (fds, nfds, timeout);
   if (timeout == 0)
     {
       while (harness_monotonic () - began < slow_poll)
@@ -84,7 +85,7 @@ epoll_ctl (int epfd, int op, int fd, struct epoll_event *event)
 {
   if (op >= 0 && op < 4)
     ++epoll_ctl_calls[op];
-  return (int)syscall (SYS_epoll_ctl, epfd, op, fd, event);
+  return NEXT (epoll_ctl) (epfd, op, fd, event);
 }
 
 /* ---- disappearing file descriptors ------------------------------------------------------- */

@@ -39,7 +39,7 @@ T_EV_SUITES = \
 
 check_PROGRAMS += $(T_EV_SUITES)
 TESTS += $(T_EV_SUITES) t/licence_headers.sh
-EXTRA_DIST += t/valgrind.supp t/system-libev.sh t/sanitize.sh t/licence_headers.sh t/proc_status.h
+EXTRA_DIST += t/valgrind.supp t/system-libev.sh t/sanitize.sh t/licence_headers.sh t/proc_status.h t/next.h
 
 t_libev_ng_extensions_SOURCES = t/libev_ng_extensions.c
 t_libev_ng_extensions_CFLAGS = $(T_CFLAGS)

@@ -9,6 +9,7 @@
  * Order of phases inside one iteration: t/watcher_priority.c and t/ev_prepare_check.c. */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "next.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,21 +37,21 @@ int
 epoll_wait (int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
   polls += polls_counted && test_backend == EVBACKEND_EPOLL;
-  return (int)syscall (SYS_epoll_wait, epfd, events, maxevents, timeout);
+  return NEXT (epoll_wait) (epfd, events, maxevents, timeout);
 }
 
 int
 poll (struct pollfd *fds, nfds_t nfds, int timeout)
 {
   polls += polls_counted && test_backend == EVBACKEND_POLL;
-  return (int)syscall (SYS_poll, fds, nfds, timeout);
+  return NEXT (poll) (fds, nfds, timeout);
 }
 
 int
 select (int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
   polls += polls_counted && test_backend == EVBACKEND_SELECT;
-  return (int)syscall (SYS_select, nfds, r, w, e, tv);
+  return NEXT (select) (nfds, r, w, e, tv);
 }
 
 static void

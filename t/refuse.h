@@ -6,12 +6,34 @@
 #ifndef LIBEV_NG_T_REFUSE_H
 #define LIBEV_NG_T_REFUSE_H
 
+#include <sys/syscall.h>
+
+/* System calls that only the older architectures have (x86-64, i386, armhf, s390x, ...;
+ * arm64 and riscv64 have only their successors, which libc uses there): -1, which no system
+ * call has, where they are missing, so that a list of the calls to refuse can name both. */
+#ifndef SYS_epoll_create
+#define SYS_epoll_create (-1L)
+#endif
+#ifndef SYS_eventfd
+#define SYS_eventfd (-1L)
+#endif
+#ifndef SYS_pipe
+#define SYS_pipe (-1L)
+#endif
+#ifndef SYS_signalfd
+#define SYS_signalfd (-1L)
+#endif
+#ifndef SYS_inotify_init
+#define SYS_inotify_init (-1L)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Make the system calls nrs[0 .. n) (SYS_* numbers) fail with err from now on.  Returns 0, or
- * -1 with errno set when the kernel does not allow it (then the test should skip). */
+/* Make the system calls nrs[0 .. n) (SYS_* numbers; -1 is ignored) fail with err from now on.
+ * Returns 0, or -1 with errno set when the kernel does not allow it (then the test should
+ * skip; ENOSYS where this architecture's seccomp number is not known here). */
 int refuse_syscalls (const long *nrs, int n, int err);
 
 /* The waiting calls of a backend ("epoll": epoll_wait and its variants, "poll", "select",

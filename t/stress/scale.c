@@ -27,6 +27,7 @@
 #define _GNU_SOURCE 1
 #include "stress.h"
 #include "../proc_status.h"
+#include "../next.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -48,7 +49,7 @@ int
 poll (struct pollfd *fds, nfds_t nfds, int timeout)
 {
   double t0 = timeout == 0 ? stress_now () : 0.;
-  int r = (int)syscall (SYS_poll, fds, nfds, timeout);
+  int r = NEXT (poll) (fds, nfds, timeout);
   if (timeout == 0)
     {
       double took = stress_now () - t0;
