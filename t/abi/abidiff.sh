@@ -24,8 +24,10 @@ lib=${EV_ABI_LIB:-$builddir/.libs/libev.so.4}
 [ -e "$lib" ] || { echo "no $lib"; exit 99; }
 ref=${EV_ABI_REF:-}
 if [ -z "$ref" ]; then
-  ref=$(dpkg -L libev4 2> /dev/null | grep '/libev\.so\.4$' | head -1)
-  [ -n "$ref" ] || ref=/usr/lib/x86_64-linux-gnu/libev.so.4
+  # the library of the build's architecture (package libev4:ARCH, Debian's multiarch
+  # directory; several architectures' can be installed side by side)
+  multiarch=$(${CC:-cc} -print-multiarch 2> /dev/null)
+  ref=/usr/lib/${multiarch:-x86_64-linux-gnu}/libev.so.4
 fi
 [ -e "$ref" ] || { echo "SKIP: no Debian libev.so.4 ($ref; package libev4)"; exit 77; }
 command -v abidiff > /dev/null 2>&1 || { echo "SKIP: abidiff not installed (package abigail-tools)"; exit 77; }
@@ -34,8 +36,12 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT PIPE TERM  # so that the EXIT trap cleans up after a signal too
 
 ours=$tmp/libev.so.4
-if command -v objcopy > /dev/null 2>&1; then
-  objcopy --strip-debug "$lib" "$ours" || { echo "FAIL: objcopy --strip-debug $lib"; exit 1; }
+# the objcopy of the compiler's target (a cross build's: the build machine's one knows only
+# its own architectures)
+objcopy=$(${CC:-cc} -print-prog-name=objcopy 2> /dev/null)
+command -v "$objcopy" > /dev/null 2>&1 || objcopy=objcopy
+if command -v "$objcopy" > /dev/null 2>&1; then
+  "$objcopy" --strip-debug "$lib" "$ours" || { echo "FAIL: $objcopy --strip-debug $lib"; exit 1; }
 else
   cp "$lib" "$ours"
 fi
@@ -68,8 +74,9 @@ else
   }
   # added: the extensions (as "symbol@@NODE"); a NODE@@NODE version-definition symbol of
   # one of their nodes is tolerated (abidiff 2.2 does not list it)
-  # (and __odr_asan.* of an AddressSanitizer build, t/sanitize.sh: not part of the ABI)
-  items A | grep -v -E '^(LIBEV_NG_[0-9.]+)@@\1$' | grep -v '^__odr_asan\.' > "$tmp/added"
+  # (and __odr_asan.* of an AddressSanitizer build, t/sanitize.sh, and the _init and _fini
+  # that musl's crti.o exports where glibc's hides them, t/port/musl.sh: not part of the ABI)
+  items A | grep -v -E '^(LIBEV_NG_[0-9.]+)@@\1$' | grep -v -e '^__odr_asan\.' -e '^_init$' -e '^_fini$' > "$tmp/added"
   grep -v '^#' "$srcdir/t/abi/extension-symbols.txt" | awk 'NF == 2 {print $1 "@@" $2}' | sort > "$tmp/added.expected"
   # removed: nothing, or the event_* functions if the emulation is disabled
   items D > "$tmp/removed"
