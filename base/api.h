@@ -21,12 +21,84 @@
 #include "ev.h"
 #pragma GCC visibility pop
 
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
-// The ABI of libev 4.33 on x86-64 (doc/semantics.md §2): the core
-// reads and writes these fields directly, so their places are frozen here.
+// The ABI of libev 4.33 (doc/semantics.md §2): the core reads and writes
+// these fields directly, so their places are checked here, on every
+// architecture, against the places C's layout rules give libev's member
+// lists (ev(3) ANATOMY OF A WATCHER) from the machine's sizes and
+// alignments alone; on x86-64 also against the figures of
+// doc/semantics.md §2.  (check-cross compares a layout program compiled
+// against this ev.h and against Debian's libev 4.33 ev.h of each
+// architecture: t/port/.)
+namespace ev_abi {
+
+constexpr std::size_t up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
+constexpr std::size_t max(std::size_t a, std::size_t b) { return a > b ? a : b; }
+// The alignment of T as a struct member (i386 places a double at 4, though
+// alignof(double) is 8 there).
+template <class T>
+struct member_of {
+  char c;
+  T t;
+};
+template <class T>
+constexpr std::size_t member_align = offsetof(member_of<T>, t);
+
+constexpr std::size_t P = sizeof(void *);  // data, cb, next, path, other, reschedule_cb
+constexpr std::size_t I = sizeof(int);
+constexpr std::size_t D = sizeof(ev_tstamp), AD = member_align<ev_tstamp>;
+constexpr std::size_t S = sizeof(ev_statdata), AS = member_align<ev_statdata>;
+constexpr std::size_t A = sizeof(sig_atomic_t);
+static_assert(sizeof(void (*)()) == P && member_align<void *> == P && member_align<int> == I && I <= P);
+
+// EV_WATCHER: int active, pending, priority; void *data; the callback.
+constexpr std::size_t kData = up(3 * I, P), kCb = kData + P, kWatcherEnd = kCb + P;
+constexpr std::size_t kWatcher = kWatcherEnd;  // (aligned to P already)
+// EV_WATCHER_LIST: + next.  EV_WATCHER_TIME: + ev_tstamp at.
+constexpr std::size_t kNext = kWatcherEnd, kWatcherList = kNext + P;
+constexpr std::size_t kAt = up(kWatcherEnd, AD), kWatcherTimeEnd = kAt + D, kTimeAlign = max(P, AD);
+constexpr std::size_t kWatcherTime = up(kWatcherTimeEnd, kTimeAlign);
+// ev_io: + int fd, events.  ev_signal: + int signum.  ev_child: + four ints.
+constexpr std::size_t kIo = up(kWatcherList + 2 * I, P), kSignal = up(kWatcherList + I, P);
+constexpr std::size_t kChildRstatus = kWatcherList + 3 * I, kChild = up(kChildRstatus + I, P);
+// ev_timer: + ev_tstamp repeat.  ev_periodic: + offset, interval, reschedule_cb.
+constexpr std::size_t kRepeat = up(kWatcherTimeEnd, AD), kTimer = up(kRepeat + D, kTimeAlign);
+constexpr std::size_t kReschedule = up(kWatcherTimeEnd + 2 * D, P), kPeriodic = up(kReschedule + P, kTimeAlign);
+// ev_stat: + ev_timer timer; ev_tstamp interval; path; ev_statdata prev, attr; int wd.
+constexpr std::size_t kStatInterval = up(up(kWatcherList, kTimeAlign) + kTimer, AD);
+constexpr std::size_t kStatPrev = up(up(kStatInterval + D, P) + P, AS), kStatWd = kStatPrev + 2 * S;
+constexpr std::size_t kStat = up(kStatWd + I, max(kTimeAlign, AS));
+// ev_async: + sig_atomic_t sent.
+constexpr std::size_t kAsync = up(kWatcherEnd + A, P);
+// ev_embed: + other; ev_io, prepare, check, timer, periodic, idle, fork, cleanup.
+constexpr std::size_t kEmbedTimer = up(kWatcherEnd + P + kIo + 2 * kWatcher, kTimeAlign);
+constexpr std::size_t kEmbedFork = kEmbedTimer + kTimer + kPeriodic + kWatcher;
+constexpr std::size_t kEmbed = up(kEmbedFork + 2 * kWatcher, kTimeAlign);
+
+}  // namespace ev_abi
+
+static_assert(offsetof(ev_watcher, priority) == 2 * ev_abi::I && offsetof(ev_watcher, data) == ev_abi::kData &&
+              offsetof(ev_watcher, cb) == ev_abi::kCb && sizeof(ev_watcher) == ev_abi::kWatcher);
+static_assert(offsetof(ev_watcher_list, next) == ev_abi::kNext && sizeof(ev_watcher_list) == ev_abi::kWatcherList);
+static_assert(offsetof(ev_watcher_time, at) == ev_abi::kAt && sizeof(ev_watcher_time) == ev_abi::kWatcherTime);
+static_assert(offsetof(ev_io, fd) == ev_abi::kWatcherList &&
+              offsetof(ev_io, events) == ev_abi::kWatcherList + ev_abi::I && sizeof(ev_io) == ev_abi::kIo);
+static_assert(offsetof(ev_timer, repeat) == ev_abi::kRepeat && sizeof(ev_timer) == ev_abi::kTimer);
+static_assert(offsetof(ev_periodic, reschedule_cb) == ev_abi::kReschedule && sizeof(ev_periodic) == ev_abi::kPeriodic);
+static_assert(offsetof(ev_signal, signum) == ev_abi::kWatcherList && sizeof(ev_signal) == ev_abi::kSignal);
+static_assert(offsetof(ev_child, rstatus) == ev_abi::kChildRstatus && sizeof(ev_child) == ev_abi::kChild);
+static_assert(offsetof(ev_stat, interval) == ev_abi::kStatInterval && offsetof(ev_stat, prev) == ev_abi::kStatPrev &&
+              offsetof(ev_stat, wd) == ev_abi::kStatWd && sizeof(ev_stat) == ev_abi::kStat);
+static_assert(offsetof(ev_embed, timer) == ev_abi::kEmbedTimer && offsetof(ev_embed, fork) == ev_abi::kEmbedFork &&
+              sizeof(ev_embed) == ev_abi::kEmbed);
+static_assert(offsetof(ev_async, sent) == ev_abi::kWatcherEnd && sizeof(ev_async) == ev_abi::kAsync);
+static_assert(sizeof(union ev_any_watcher) == ev_abi::max(ev_abi::kStat, ev_abi::kEmbed));
+
+#if defined(__x86_64__) && defined(__LP64__)
 static_assert(sizeof(ev_tstamp) == 8);
 static_assert(sizeof(ev_watcher) == 32 && offsetof(ev_watcher, priority) == 8 && offsetof(ev_watcher, data) == 16 &&
               offsetof(ev_watcher, cb) == 24);
@@ -41,6 +113,7 @@ static_assert(sizeof(ev_stat) == 400 && offsetof(ev_stat, wd) == 392);
 static_assert(sizeof(ev_embed) == 360 && offsetof(ev_embed, fork) == 296);
 static_assert(sizeof(ev_async) == 40 && offsetof(ev_async, sent) == 32);
 static_assert(sizeof(union ev_any_watcher) == 400);
+#endif
 
 namespace ev_detail {
 
