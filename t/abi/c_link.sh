@@ -16,11 +16,16 @@ try () { # name, command...
   else echo "FAIL $name"; cat "$tmp.log" "$tmp.run" 2>/dev/null | head -20; status=1; fi
 }
 libdir=$(cd "$builddir/.libs" && pwd)
+# what a static link needs besides libev.a (libev.pc's Libs.private: -lm where the compiler
+# calls floor, as clang does)
+private=$(sed -n 's/^Libs.private: *//p' "$builddir/libev.pc")
 try "shared" $CC -I"$srcdir" "$srcdir/t/abi/use_all.c" -L"$libdir" -lev -Wl,-rpath,"$libdir" -o "$tmp.exe"
-try "static archive" $CC -I"$srcdir" "$srcdir/t/abi/use_all.c" "$builddir/.libs/libev.a" -o "$tmp.exe"
+# shellcheck disable=SC2086
+try "static archive" $CC -I"$srcdir" "$srcdir/t/abi/use_all.c" "$builddir/.libs/libev.a" $private -o "$tmp.exe"
 # (the compiler names libc.a with its directory where it has one)
 if [ "$($CC -print-file-name=libc.a)" != libc.a ]; then
-  try "fully static" $CC -static -I"$srcdir" "$srcdir/t/abi/use_all.c" "$builddir/.libs/libev.a" -o "$tmp.exe"
+  # shellcheck disable=SC2086
+  try "fully static" $CC -static -I"$srcdir" "$srcdir/t/abi/use_all.c" "$builddir/.libs/libev.a" $private -o "$tmp.exe"
 fi
 rm -f "$tmp".*
 exit $status

@@ -198,8 +198,11 @@ else
   fi
 
   if [ -n "$static" ]; then
-    # the static archive with the C compiler alone: no C++ runtime needed
-    if $CC $san $cflags "$src/hello.c" -o hello-static -Wl,-Bstatic $static_libs -Wl,-Bdynamic >st.log 2>&1; then
+    # the static archive with the C compiler alone: no C++ runtime needed (libev.a alone
+    # static: the system libraries of Libs.private, -lm with clang, stay shared, as glibc's
+    # static libm cannot go into a dynamic program)
+    static_link=$(echo " $static_libs " | sed 's/ -lev / -Wl,-Bstatic -lev -Wl,-Bdynamic /')
+    if $CC $san $cflags "$src/hello.c" -o hello-static $static_link >st.log 2>&1; then
       check_run "hello (pkg-config --static, libev.a)" "hello: libev 4.33 ok" static ./hello-static
     else
       fail "hello.c does not link statically: $(cat st.log)"
