@@ -604,6 +604,111 @@ backend_wanted (const char *name)
   return 0;
 }
 
+/* ---- the skip list of an emulated run ------------------------------------------------------ */
+
+/* HARNESS_SKIP_FILE names a list of cases that cannot run in this environment, with the
+ * reason (t/port/cross-skip.txt: what qemu-user cannot do), HARNESS_SKIP_ARCH the Debian
+ * architecture the lines are chosen by.  One line a skip:
+ *   ARCHES | TEST | CASES | REASON
+ * ARCHES: comma-separated, or *; TEST: a pattern of the test's path, whose last part is
+ * matched against the suite's name; CASES: a pattern of "[backend] name" (patterns: * is any
+ * text, everything else itself, brackets too).  A skipped case runs neither its fixtures nor
+ * its body, and says why. */
+static char *
+trim (char *s)
+{
+  while (*s == ' ' || *s == '\t')
+    ++s;
+  char *e = s + strlen (s);
+  while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n'))
+    *--e = 0;
+  return s;
+}
+
+static int
+pattern_matches (const char *p, const char *s)
+{
+  for (; *p; ++p, ++s)
+    if (*p == '*')
+      {
+        for (const char *t = s;; ++t)
+          {
+            if (pattern_matches (p + 1, t))
+              return 1;
+            if (!*t)
+              return 0;
+          }
+      }
+    else if (*p != *s)
+      return 0;
+  return !*s;
+}
+
+static int
+arch_listed (const char *list, const char *arch)
+{
+  size_t len = strlen (arch);
+  for (const char *p = list; *p;)
+    {
+      size_t n = strcspn (p, ",");
+      const char *w = p;
+      while (n && *w == ' ')
+        ++w, --n;
+      while (n && w[n - 1] == ' ')
+        --n;
+      if ((n == 1 && *w == '*') || (n == len && !strncmp (w, arch, n)))
+        return 1;
+      p += strcspn (p, ",");
+      if (*p)
+        ++p;
+    }
+  return 0;
+}
+
+/* The reason to skip the case `name` of `suite`, or NULL (a string that lives on). */
+static const char *
+skip_reason (const char *suite, const char *name)
+{
+  const char *file = getenv ("HARNESS_SKIP_FILE"), *arch = getenv ("HARNESS_SKIP_ARCH");
+  if (!file || !*file)
+    return NULL;
+  FILE *f = fopen (file, "r");
+  assert_non_null (f);
+  char line[1024];
+  const char *reason = NULL;
+  while (!reason && fgets (line, sizeof line, f))
+    {
+      char *field[4], *p = line;
+      int n = 0;
+      if (*trim (line) == '#' || !*trim (line))
+        continue;
+      for (; n < 4; ++n)
+        {
+          field[n] = p;
+          p = n < 3 ? strchr (p, '|') : NULL;
+          if (!p)
+            break;
+          *p++ = 0;
+        }
+      if (n != 3)
+        continue;
+      const char *test = trim (field[1]);
+      const char *base = strrchr (test, '/') ? strrchr (test, '/') + 1 : test;
+      if (arch_listed (trim (field[0]), arch ? arch : "") && pattern_matches (base, suite)
+          && pattern_matches (trim (field[2]), name))
+        reason = strdup (trim (field[3]));
+    }
+  fclose (f);
+  return reason;
+}
+
+static void
+skipped_here (void **state)
+{
+  print_message ("skipped here: %s\n", (const char *)*state);
+  skip ();
+}
+
 int
 harness_run_groups (const char *suite, const struct CMUnitTest *tests, size_t n)
 {
@@ -645,6 +750,13 @@ harness_run_groups (const char *suite, const struct CMUnitTest *tests, size_t n)
           snprintf (names[i], len, "[%s] %s", test_backend_name, tests[i].name);
           named[i] = tests[i];
           named[i].name = names[i];
+          const char *reason = skip_reason (suite, names[i]);
+          if (reason)
+            {
+              named[i].test_func = skipped_here;
+              named[i].setup_func = named[i].teardown_func = NULL;
+              named[i].initial_state = (void *)reason;
+            }
         }
 
       char group[256];

@@ -1,0 +1,99 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# t/port/cross.sh - the recipe of `make check-cross HOST=<triplet>` (t/port/local.mk): the
+# library and its suites built with Debian's cross compiler for one architecture and run
+# under qemu-user.
+#
+#   cross.sh HOST SRCDIR DEST ['TESTS']
+#
+# 1. installs what is missing (apt-get, as build.sh: root or sudo): the cross compilers
+#    gcc-HOST and g++-HOST (with the architecture's C library), qemu-user, and through
+#    Debian's multiarch the architecture's libc6 and libstdc++6 (to run its programs),
+#    libcmocka-dev and libev-dev (Debian's libev 4.33 of that architecture: the reference of
+#    the ABI checks);
+# 2. configures a separate tree DEST/build (t/port/build-tree.sh) with --host=HOST
+#    --enable-werror, and builds the library and every test program;
+# 3. runs `make check` there, each test program under qemu-ARCH (t/port/run-test), scripts
+#    with the shell: the ABI checks compare with Debian's libev.so.4 and ev.h of that
+#    architecture (t/abi/abidiff.sh, header_facts.sh part 3, symbols);
+# 4. leaves out what the emulator cannot do, as t/port/cross-skip.txt says, with the reason:
+#    whole tests here (printed as SKIP), single cases in the harness (HARNESS_SKIP_FILE).
+#
+# TESTS (optional): the tests to run instead of all of `make check` (the short version CI
+# runs).  The architectures: aarch64-linux-gnu (arm64), i686-linux-gnu (i386),
+# arm-linux-gnueabihf (armhf), arm-linux-gnueabi (armel), s390x-linux-gnu (s390x, big-endian),
+# powerpc64le-linux-gnu (ppc64el), riscv64-linux-gnu (riscv64), mips64el-linux-gnuabi64
+# (mips64el).
+set -eu
+
+host=$1
+src=$2
+dest=$3
+only=${4:-}
+
+case $host in
+  aarch64-linux-gnu) arch=arm64 qemu=aarch64 ;;
+  i686-linux-gnu) arch=i386 qemu=i386 ;;
+  arm-linux-gnueabihf) arch=armhf qemu=arm ;;
+  arm-linux-gnueabi) arch=armel qemu=arm ;;
+  s390x-linux-gnu) arch=s390x qemu=s390x ;;
+  powerpc64le-linux-gnu) arch=ppc64el qemu=ppc64le ;;
+  riscv64-linux-gnu) arch=riscv64 qemu=riscv64 ;;
+  mips64el-linux-gnuabi64) arch=mips64el qemu=mips64el ;;
+  *) echo "check-cross: unknown HOST $host (see t/port/cross.sh)" >&2; exit 1 ;;
+esac
+
+# ---- 1. the tools and the architecture's libraries ----------------------------------------
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+installed () { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q 'install ok installed'; }
+missing=
+for p in "gcc-$host" "g++-$host" qemu-user abigail-tools "libc6:$arch" "libstdc++6:$arch" "libcmocka-dev:$arch" \
+  "libev-dev:$arch"; do
+  installed "$p" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "check-cross: installing (apt-get):$missing"
+  if ! dpkg --print-foreign-architectures | grep -qx "$arch" && [ "$arch" != "$(dpkg --print-architecture)" ]; then
+    $sudo dpkg --add-architecture "$arch"
+  fi
+  $sudo apt-get update -q
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+fi
+multiarch=$("$host-gcc" -print-multiarch)
+
+# ---- 2. configure and build -------------------------------------------------------------------
+tree=$(sh "$src/t/port/build-tree.sh" "$src" "$dest")
+cd "$dest/build"
+echo "check-cross: $host ($arch) in $dest/build, programs run by qemu-$qemu"
+"$tree/configure" --quiet --host="$host" --enable-werror \
+  PKG_CONFIG_LIBDIR="/usr/lib/$multiarch/pkgconfig:/usr/share/pkgconfig"
+jobs=$(nproc 2> /dev/null || echo 2)
+make -j"$jobs" all
+make -j"$jobs" check TESTS=
+
+# ---- 3. and 4. run, less the skip list ----------------------------------------------------------
+skips=$tree/t/port/cross-skip.txt
+tests=${only:-$(make -s print-tests)}
+run=
+for t in $tests; do
+  reason=$(awk -F'|' -v arch="$arch" -v test="$t" '
+    function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
+    /^[ \t]*(#|$)/ { next }
+    { a = "," trim($1) ","; gsub(/[ \t]/, "", a); tp = trim($2); c = trim($3)
+      if ((a == ",*," || index(a, "," arch ",")) && c == "*") {
+        # the test pattern (* any text, all else itself) as a regular expression
+        re = tp; gsub(/[][\\.^$+?(){}|]/, "\\\\&", re); gsub(/\*/, ".*", re)
+        if (test ~ ("^" re "$")) { print trim($4); exit }
+      } }' "$skips")
+  if [ -n "$reason" ]; then
+    echo "SKIP: $t (under qemu-$qemu: $reason)"
+  else
+    run="$run $t"
+  fi
+done
+# (time limits stretched as under valgrind: the emulated programs run several times slower)
+HARNESS_SKIP_FILE=$skips HARNESS_SKIP_ARCH=$arch HARNESS_TIME_SCALE=${HARNESS_TIME_SCALE:-10}
+export HARNESS_SKIP_FILE HARNESS_SKIP_ARCH HARNESS_TIME_SCALE
+make check TESTS="$run" EMULATOR="qemu-$qemu" LOG_COMPILER="$tree/t/port/run-test"
