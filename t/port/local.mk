@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # t/port/local.mk - fragment of Makefile.am: the other builds, each in a tree of its own
-# beside this one (_clang/, _portable/, _cross-HOST/; t/port/build-tree.sh), and the
+# beside this one (_clang/, _portable/, _musl/, _cross-HOST/; t/port/build-tree.sh), and the
 # portable build's import check:
 #
 #   make check-clang                        clang 14, --enable-werror, then its make check
 #   make check-portable                     ./configure --disable-linux-apis, then its make check
+#   make check-musl                         the library on musl (t/port/musl.sh), its C suites
 #   make check-cross HOST=aarch64-linux-gnu cross-compiled, the suites under qemu-user
 #                                           (t/port/cross.sh; CROSS_TESTS='t/ev_io ...' runs
 #                                           those alone)
@@ -15,7 +16,7 @@
 # the Linux functions a library built without them must not import (t/port/imports.sh)
 TESTS += t/port/imports.sh
 EXTRA_DIST += t/port/imports.sh t/port/build-tree.sh t/port/other-build.sh t/port/cross.sh \
-	t/port/run-test t/port/cross-skip.txt
+	t/port/run-test t/port/cross-skip.txt t/port/musl.sh t/port/musl-g++ t/port/musl-compat.h
 
 PORT_CONFIGURE_FLAGS =
 HOST =
@@ -29,6 +30,9 @@ check-portable:
 	$(SHELL) '$(abs_top_srcdir)/t/port/other-build.sh' '$(abs_top_srcdir)' '$(abs_top_builddir)/_portable' \
 	  --enable-werror --disable-linux-apis $(PORT_CONFIGURE_FLAGS)
 
+check-musl:
+	$(SHELL) '$(abs_top_srcdir)/t/port/musl.sh' '$(abs_top_srcdir)' '$(abs_top_builddir)/_musl'
+
 check-cross:
 	@test -n '$(HOST)' || { echo 'make check-cross HOST=<triplet>, e.g. HOST=aarch64-linux-gnu (t/port/cross.sh)' >&2; exit 1; }
 	$(SHELL) '$(abs_top_srcdir)/t/port/cross.sh' '$(HOST)' '$(abs_top_srcdir)' '$(abs_top_builddir)/_cross-$(HOST)' '$(CROSS_TESTS)'
@@ -36,4 +40,4 @@ check-cross:
 print-tests:
 	@echo $(TESTS)
 
-PHONY_TARGETS += check-clang check-portable check-cross print-tests
+PHONY_TARGETS += check-clang check-portable check-musl check-cross print-tests
