@@ -581,7 +581,9 @@ int submit_and_wait(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
     ts.tv_nsec = nsec;
     io_uring_getevents_arg arg;
     std::memset(&arg, 0, sizeof arg);
-    arg.ts = reinterpret_cast<std::uint64_t>(&ts);
+    // (through uintptr_t: a 32-bit pointer cast to 64 bits directly is sign-extended, and
+    // the kernel refuses the address, EFAULT)
+    arg.ts = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&ts));
     int res = sys_enter(r.fd, sq_pending(r), 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg);
     return res < 0 ? errno : 0;
   }
