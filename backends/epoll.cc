@@ -68,6 +68,7 @@
 #include "backends/epoll_inline.h"
 
 #include <fcntl.h>
+#include <linux/time_types.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -303,7 +304,13 @@ namespace {
 {
 #if EV_NG_HAVE_SYSCALL && defined(SYS_epoll_pwait2)
   if (timeout > 0.) {
-    struct timespec ts = timeout_to_timespec(timeout);
+    // The system call takes the kernel's 64-bit timespec on every architecture (a
+    // 32-bit one's struct timespec would be read wrong: EINVAL, which (h) takes for a
+    // lost set).
+    struct timespec t = timeout_to_timespec(timeout);
+    __kernel_timespec ts;
+    ts.tv_sec = t.tv_sec;
+    ts.tv_nsec = t.tv_nsec;
     long n = ::syscall(SYS_epoll_pwait2, st->epfd, st->events, st->capacity, &ts, nullptr, 0);
     if (n >= 0 || (errno != ENOSYS && errno != EPERM))
       return static_cast<int>(n);
