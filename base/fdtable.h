@@ -53,7 +53,7 @@ struct fd_entry {
   unsigned char bflags;  // backend-owned flags
   unsigned int bdata;    // backend-owned: e.g. a generation counter or an index
 };
-static_assert(sizeof(fd_entry) == 16);
+static_assert(sizeof(fd_entry) == sizeof(WL) + 8);  // no padding: 16 bytes on 64-bit machines
 
 struct fd_table {
   fd_entry *entries;

@@ -394,7 +394,10 @@ libevent_emulation__constants_have_libev_values (void **state)
   assert_int_equal (EVLIST_INIT, 0x80);
   assert_int_equal (EVLOOP_ONCE, EVRUN_ONCE);
   assert_int_equal (EVLOOP_NONBLOCK, EVRUN_NOWAIT);
+#if defined(__x86_64__) && defined(__LP64__)
+  /* (libev 4.33's x86-64 size; elsewhere C's layout of the same members) */
   assert_int_equal (sizeof (struct event), 144);
+#endif
 }
 
 /* ---- fd events ------------------------------------------------------------------------------ */

@@ -164,19 +164,25 @@ static void timer_stop_any(struct ev_loop *loop, ev_timer *w)
 // `active` and `pending` of a watcher in one load (adjacent ints): the
 // common case of a stop, active and not pending, is one test of it (on a
 // little-endian machine the word is active + 2^32 pending: the case is the
-// range 1 .. 2^32 - 1), and `active` is its low half.  (This saves the
-// instructions ev_timer_stop's test of debug mode costs.)
+// range 1 .. 2^32 - 1, and `active` is its low half; on a big-endian one
+// active is the high half, and the case a non-zero word whose low half is
+// zero).  (This saves the instructions ev_timer_stop's test of debug mode
+// costs.)
 struct active_and_pending {
+  static constexpr bool kLittle = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
   std::uint64_t word;
   explicit active_and_pending(const ev_watcher *w)
   {
     static_assert(offsetof(ev_watcher, pending) == offsetof(ev_watcher, active) + sizeof(int),
                   "active and pending are adjacent");
-    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "active is the low half");
+    static_assert(sizeof(int) == 4, "two ints make one 8-byte word");
     __builtin_memcpy(&word, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, active), sizeof word);
   }
-  bool active_not_pending() const { return word - 1 < 0xffffffffu; }
-  int active() const { return static_cast<int>(static_cast<std::uint32_t>(word)); }
+  bool active_not_pending() const
+  {
+    return kLittle ? word - 1 < 0xffffffffu : word && !static_cast<std::uint32_t>(word);
+  }
+  int active() const { return static_cast<int>(static_cast<std::uint32_t>(kLittle ? word : word >> 32)); }
 };
 
 void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept

@@ -39,7 +39,9 @@ void fdtable__reserve_grows_and_zeroes(void **)
 void fdtable__reserve_keeps_entries_across_every_growth_step(void **)
 {
   fd_table t = {};
-  const int fds[] = {0, 255, 256, 4000, 8447, 8448, 20000, 70000};
+  // (a page and the large block in entries: 256 and 8448 of 16 bytes on 64-bit machines)
+  const int page = static_cast<int>(4096 / sizeof(fd_entry)), large = static_cast<int>(132 * 1024 / sizeof(fd_entry));
+  const int fds[] = {0, page - 1, page, 4000, large - 1, large, 20000, 70000};
   for (int fd : fds) {
     t.reserve(fd);
     assert_true(t.size > fd);
@@ -49,7 +51,10 @@ void fdtable__reserve_keeps_entries_across_every_growth_step(void **)
     t.entries[fd].events = EV_WRITE;
     t.entries[fd].bdata = static_cast<unsigned>(fd) + 1;
   }
-  assert_int_equal(t.capacity, 8448 * 16);  // 256, 8448, then doubling
+  int expected = large;  // page, large, then doubling
+  while (expected < (70000 / page + 1) * page)
+    expected *= 2;
+  assert_int_equal(t.capacity, expected);
   for (int fd : fds) {
     assert_int_equal(t.entries[fd].events, EV_WRITE);
     assert_int_equal(t.entries[fd].bdata, static_cast<unsigned>(fd) + 1);
