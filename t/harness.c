@@ -607,13 +607,14 @@ backend_wanted (const char *name)
 /* ---- the skip list of an emulated run ------------------------------------------------------ */
 
 /* HARNESS_SKIP_FILE names a list of cases that cannot run in this environment, with the
- * reason (t/port/cross-skip.txt: what qemu-user cannot do), HARNESS_SKIP_ARCH the Debian
- * architecture the lines are chosen by.  One line a skip:
- *   ARCHES | TEST | CASES | REASON
- * ARCHES: comma-separated, or *; TEST: a pattern of the test's path, whose last part is
- * matched against the suite's name; CASES: a pattern of "[backend] name" (patterns: * is any
- * text, everything else itself, brackets too).  A skipped case runs neither its fixtures nor
- * its body, and says why. */
+ * reason (t/port/cross-skip.txt: what qemu-user cannot do), HARNESS_SKIP_TAGS the words that
+ * describe the run ("arm64 qemu qemu:arm64": the Debian architecture, and how its programs
+ * run).  One line a skip:
+ *   WHERE | TEST | CASES | REASON
+ * WHERE: comma-separated words, one of which is *, or a word of HARNESS_SKIP_TAGS; TEST: a
+ * pattern of the test's path, whose last part is matched against the suite's name; CASES: a
+ * pattern of "[backend] name" (patterns: * is any text, everything else itself, brackets
+ * too).  A skipped case runs neither its fixtures nor its body, and says why. */
 static char *
 trim (char *s)
 {
@@ -644,10 +645,10 @@ pattern_matches (const char *p, const char *s)
   return !*s;
 }
 
+/* 1 if a word of the comma-separated `list` is * or one of the space-separated `tags` */
 static int
-arch_listed (const char *list, const char *arch)
+where_listed (const char *list, const char *tags)
 {
-  size_t len = strlen (arch);
   for (const char *p = list; *p;)
     {
       size_t n = strcspn (p, ",");
@@ -656,8 +657,16 @@ arch_listed (const char *list, const char *arch)
         ++w, --n;
       while (n && w[n - 1] == ' ')
         --n;
-      if ((n == 1 && *w == '*') || (n == len && !strncmp (w, arch, n)))
+      if (n == 1 && *w == '*')
         return 1;
+      for (const char *t = tags; *t;)
+        {
+          size_t m = strcspn (t, " ");
+          if (m == n && !strncmp (t, w, n))
+            return 1;
+          t += m;
+          t += strspn (t, " ");
+        }
       p += strcspn (p, ",");
       if (*p)
         ++p;
@@ -669,7 +678,7 @@ arch_listed (const char *list, const char *arch)
 static const char *
 skip_reason (const char *suite, const char *name)
 {
-  const char *file = getenv ("HARNESS_SKIP_FILE"), *arch = getenv ("HARNESS_SKIP_ARCH");
+  const char *file = getenv ("HARNESS_SKIP_FILE"), *tags = getenv ("HARNESS_SKIP_TAGS");
   if (!file || !*file)
     return NULL;
   FILE *f = fopen (file, "r");
@@ -694,7 +703,7 @@ skip_reason (const char *suite, const char *name)
         continue;
       const char *test = trim (field[1]);
       const char *base = strrchr (test, '/') ? strrchr (test, '/') + 1 : test;
-      if (arch_listed (trim (field[0]), arch ? arch : "") && pattern_matches (base, suite)
+      if (where_listed (trim (field[0]), tags ? tags : "") && pattern_matches (base, suite)
           && pattern_matches (trim (field[2]), name))
         reason = strdup (trim (field[3]));
     }

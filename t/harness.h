@@ -20,7 +20,7 @@
  *   HARNESS_SEED=0x1234 t/ev_timer            (the randomized timer test's seed)
  *   HARNESS_TIME_SCALE=10                     (stretch time limits, e.g. under valgrind)
  *   HARNESS_RUN_DIVERGENCES=1                 (run libev-ng-only tests on the real libev)
- *   HARNESS_SKIP_FILE=t/port/cross-skip.txt HARNESS_SKIP_ARCH=arm64
+ *   HARNESS_SKIP_FILE=t/port/cross-skip.txt HARNESS_SKIP_TAGS='arm64 qemu qemu:arm64'
  *                                             (skip the cases an emulator cannot run; harness.c)
  */
 #ifndef LIBEV_NG_T_HARNESS_H

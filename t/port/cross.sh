@@ -13,11 +13,14 @@
 #    the ABI checks);
 # 2. configures a separate tree DEST/build (t/port/build-tree.sh) with --host=HOST
 #    --enable-werror, and builds the library and every test program;
-# 3. runs `make check` there, each test program under qemu-ARCH (t/port/run-test), scripts
-#    with the shell: the ABI checks compare with Debian's libev.so.4 and ev.h of that
-#    architecture (t/abi/abidiff.sh, header_facts.sh part 3, symbols);
+# 3. runs `make check` there, each test program under qemu-ARCH (t/port/run-test), or
+#    natively where this machine runs the architecture's programs (i386 on an x86-64 kernel;
+#    CROSS_EMULATOR=qemu: qemu all the same), scripts with the shell: the ABI checks compare
+#    with Debian's libev.so.4 and ev.h of that architecture (t/abi/abidiff.sh, header_facts.sh
+#    part 3, symbols);
 # 4. leaves out what the emulator cannot do, as t/port/cross-skip.txt says, with the reason:
-#    whole tests here (printed as SKIP), single cases in the harness (HARNESS_SKIP_FILE).
+#    whole tests here (printed as SKIP), single cases in the harness (HARNESS_SKIP_FILE and
+#    HARNESS_SKIP_TAGS, the words that describe the run: "arm64 qemu qemu:arm64").
 #
 # TESTS (optional): the tests to run instead of all of `make check` (the short version CI
 # runs).  The architectures: aarch64-linux-gnu (arm64), i686-linux-gnu (i386),
@@ -66,34 +69,55 @@ multiarch=$("$host-gcc" -print-multiarch)
 # ---- 2. configure and build -------------------------------------------------------------------
 tree=$(sh "$src/t/port/build-tree.sh" "$src" "$dest")
 cd "$dest/build"
-echo "check-cross: $host ($arch) in $dest/build, programs run by qemu-$qemu"
-"$tree/configure" --quiet --host="$host" --enable-werror \
-  PKG_CONFIG_LIBDIR="/usr/lib/$multiarch/pkgconfig:/usr/share/pkgconfig"
+
+# How the programs run: natively where this machine runs them (i386 programs on an x86-64
+# kernel with its 32-bit support), else under qemu-ARCH; CROSS_EMULATOR=qemu asks for qemu
+# anyway.
+printf 'int main (void) { return 0; }\n' > probe.c
+"$host-gcc" probe.c -o probe
+if [ "${CROSS_EMULATOR:-auto}" != qemu ] && ./probe 2> /dev/null; then
+  emulator= tags="$arch native"
+  echo "check-cross: $host ($arch) in $dest/build, programs run natively"
+else
+  emulator=qemu-$qemu tags="$arch qemu qemu:$arch"
+  echo "check-cross: $host ($arch) in $dest/build, programs run by $emulator"
+fi
+rm -f probe probe.c
+
+# (the tests that ask pkg-config, for GLib say, ask about the architecture's packages too)
+PKG_CONFIG_LIBDIR=/usr/lib/$multiarch/pkgconfig:/usr/share/pkgconfig
+export PKG_CONFIG_LIBDIR
+"$tree/configure" --quiet --host="$host" --enable-werror
 jobs=$(nproc 2> /dev/null || echo 2)
 make -j"$jobs" all
-make -j"$jobs" check TESTS=
+make -j"$jobs" check TESTS= > /dev/null
 
 # ---- 3. and 4. run, less the skip list ----------------------------------------------------------
 skips=$tree/t/port/cross-skip.txt
 tests=${only:-$(make -s print-tests)}
 run=
 for t in $tests; do
-  reason=$(awk -F'|' -v arch="$arch" -v test="$t" '
+  reason=$(awk -F'|' -v tags=" $tags " -v test="$t" '
     function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
     /^[ \t]*(#|$)/ { next }
-    { a = "," trim($1) ","; gsub(/[ \t]/, "", a); tp = trim($2); c = trim($3)
-      if ((a == ",*," || index(a, "," arch ",")) && c == "*") {
+    { n = split(trim($1), where, /[ \t]*,[ \t]*/); tp = trim($2); c = trim($3); hit = 0
+      for (i = 1; i <= n; ++i) if (where[i] == "*" || index(tags, " " where[i] " ")) hit = 1
+      if (hit && c == "*") {
         # the test pattern (* any text, all else itself) as a regular expression
         re = tp; gsub(/[][\\.^$+?(){}|]/, "\\\\&", re); gsub(/\*/, ".*", re)
         if (test ~ ("^" re "$")) { print trim($4); exit }
       } }' "$skips")
   if [ -n "$reason" ]; then
-    echo "SKIP: $t (under qemu-$qemu: $reason)"
+    echo "SKIP: $t ($reason)"
   else
     run="$run $t"
   fi
 done
-# (time limits stretched as under valgrind: the emulated programs run several times slower)
-HARNESS_SKIP_FILE=$skips HARNESS_SKIP_ARCH=$arch HARNESS_TIME_SCALE=${HARNESS_TIME_SCALE:-10}
-export HARNESS_SKIP_FILE HARNESS_SKIP_ARCH HARNESS_TIME_SCALE
-make check TESTS="$run" EMULATOR="qemu-$qemu" LOG_COMPILER="$tree/t/port/run-test"
+HARNESS_SKIP_FILE=$skips HARNESS_SKIP_TAGS=$tags
+export HARNESS_SKIP_FILE HARNESS_SKIP_TAGS
+# (time limits stretched as under valgrind: emulated programs run several times slower)
+if [ -n "$emulator" ]; then
+  HARNESS_TIME_SCALE=${HARNESS_TIME_SCALE:-10}
+  export HARNESS_TIME_SCALE
+fi
+make check TESTS="$run" EMULATOR="$emulator" LOG_COMPILER="$tree/t/port/run-test"
