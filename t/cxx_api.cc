@@ -29,10 +29,12 @@
 
 /* ---- the shape of the API, checked by the compiler --------------------------------------- */
 
-/* each wrapper IS its C watcher and adds exactly the loop it belongs to */
+/* each wrapper IS its C watcher and adds exactly the loop it belongs to (and the padding
+ * that rounds the size up to the alignment: 8 where a double is 8-aligned, armhf) */
 #define WRAPS(T, C)                                                                      \
   static_assert (std::is_base_of<C, ev::T>::value, #T " derives from " #C);             \
-  static_assert (sizeof (ev::T) == sizeof (C) + sizeof (ev::loop_ref), #T " adds one loop_ref"); \
+  static_assert (sizeof (ev::T) == (sizeof (C) + sizeof (ev::loop_ref) + alignof (ev::T) - 1) / alignof (ev::T) * alignof (ev::T), \
+                 #T " adds one loop_ref"); \
   static_assert (!std::is_copy_constructible<ev::T>::value, #T " is not copyable");      \
   static_assert (!std::is_convertible<struct ev_loop *, ev::T>::value, #T "(loop) is explicit");
 WRAPS (io, ev_io)
