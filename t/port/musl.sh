@@ -31,7 +31,8 @@ for p in musl-tools cmake dpkg-dev xz-utils; do
 done
 if [ -n "$missing" ]; then
   echo "check-musl: installing (apt-get):$missing"
-  $sudo apt-get update -q
+  # (an index that fails to download, a mirror in sync say, need not stop the install)
+  $sudo apt-get update -q || echo "$(basename "$0"): apt-get update reported errors; installing all the same" >&2
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
 fi
