@@ -9,9 +9,13 @@ prog=$1
 src=$top_srcdir/t/stress
 out=$top_builddir/t/stress
 ref=$out/badinput-libev
-syslib=/usr/lib/x86_64-linux-gnu/libev.so.4
 CC=${CC:-cc}
 CXX=${CXX:-c++}
+# Debian's libev 4.33 of the compiler's architecture (its multiarch directory)
+libdir=/usr/lib/$($CC -print-multiarch 2> /dev/null || echo x86_64-linux-gnu)
+syslib=$libdir/libev.so.4
+BADINPUT_SYSLIB=$syslib
+export BADINPUT_SYSLIB
 rm -f "$ref"
 if [ -e "$syslib" ] && [ -e /usr/include/ev.h ] && [ -e /usr/include/ev++.h ]; then
   # ev.h and ev++.h come from /usr/include (Debian's), only event.h (which libev-dev does
@@ -27,7 +31,7 @@ if [ -e "$syslib" ] && [ -e /usr/include/ev.h ] && [ -e /usr/include/ev++.h ]; t
   $CC -std=gnu11 $flags -c "$src/stress.c" -o "$out/badinput-libev-stress.o"
   $CXX -std=c++17 $flags -c "$src/badinput_cxx.cc" -o "$out/badinput-libev-cxx.o"
   $CXX "$out/badinput-libev.o" "$out/badinput-libev-stress.o" "$out/badinput-libev-cxx.o" \
-    -L/usr/lib/x86_64-linux-gnu -Wl,--disable-new-dtags,-rpath,/usr/lib/x86_64-linux-gnu \
+    -L"$libdir" -Wl,--disable-new-dtags,-rpath,"$libdir" \
     -lev -lm -ldl -o "$ref"
   set +e
   rm -f "$out"/badinput-libev*.o

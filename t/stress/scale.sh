@@ -10,11 +10,13 @@ out=$top_builddir/t/stress
 ref=$out/scale-libev
 CC=${CC:-cc}
 have_ref=0
-if [ -e /usr/lib/x86_64-linux-gnu/libev.so.4 ] && [ -e /usr/include/ev.h ]; then
+# Debian's libev 4.33 of the compiler's architecture (its multiarch directory)
+libdir=/usr/lib/$($CC -print-multiarch 2> /dev/null || echo x86_64-linux-gnu)
+if [ -e "$libdir/libev.so.4" ] && [ -e /usr/include/ev.h ]; then
   $CC -std=gnu11 -O2 -w -c "$src/scale.c" -o "$out/scale-libev.o" &&
     $CC -std=gnu11 -O2 -w -I"$src" -c "$src/stress.c" -o "$out/scale-libev-stress.o" &&
-    $CC "$out/scale-libev.o" "$out/scale-libev-stress.o" -L/usr/lib/x86_64-linux-gnu \
-      -Wl,--disable-new-dtags,-rpath,/usr/lib/x86_64-linux-gnu -lev -ldl -o "$ref" && have_ref=1
+    $CC "$out/scale-libev.o" "$out/scale-libev-stress.o" -L"$libdir" \
+      -Wl,--disable-new-dtags,-rpath,"$libdir" -lev -ldl -o "$ref" && have_ref=1
   rm -f "$out"/scale-libev*.o
 fi
 
