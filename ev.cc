@@ -64,10 +64,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   loop->pending.slots.dummy.cb = pending_dummy_cb;
   loop->fork_token = fork_token();
 
-  loop->mn_now = monotonic_now();
-  loop->ev_rt_now = realtime_now();
-  loop->rt_offset = loop->ev_rt_now - loop->mn_now;
-  loop->rt_recheck_at = loop->mn_now + kRealtimeRecheck;
+  time_init(loop);
   fd_sweep_start(loop);
   time_gate_update(loop);
 

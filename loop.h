@@ -506,6 +506,8 @@ namespace ev_detail {
 inline void time_update(ev_loop *loop);
 // The half-second re-measurement of the wall clock.
 void time_update_slow(ev_loop *loop);
+// The first measurement of both clocks (loop creation).
+void time_init(ev_loop *loop);
 // slow_time_at from the times it stands for: the wall-clock re-measurement
 // and the closed-fd sweep's next look.
 void time_gate_update(ev_loop *loop);

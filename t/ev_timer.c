@@ -4,12 +4,16 @@
  * ev_timer_again, ev_timer_remaining, never early, no catch-up bursts, expiry order (earliest
  * first; libev's 4-heap order for equal deadlines, doc/semantics.md §6), and a randomized run
  * of start/stop/again/set against a reference model with ev_verify after every step. */
+#define _GNU_SOURCE 1 /* RTLD_NEXT */
 #include "harness.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 TRACE_CB (timer)
 
@@ -142,6 +146,93 @@ ev_timer__is_never_early (void **state)
       assert_true (harness_monotonic () - start >= 0.02 + 0.005 * i);
       assert_true (ev_now (loop) - now0 >= 0.02 + 0.005 * i - 1e-9);
     }
+}
+
+/* A thread preempted between two clock readings, on demand: the library's calls of
+ * clock_gettime and gettimeofday come here (these definitions take the place of the C
+ * library's for the whole process), and the next reading of the wall clock after the test
+ * armed it is followed by `preempt_after_realtime` seconds of busy waiting before the call
+ * returns.  (libev 4.33 reads the wall clock with gettimeofday, libev-ng with
+ * clock_gettime.) */
+static double preempt_after_realtime;
+
+static int
+real_clock_gettime (clockid_t id, struct timespec *ts)
+{
+  static int (*real) (clockid_t, struct timespec *);
+  if (!real)
+    real = (int (*) (clockid_t, struct timespec *))dlsym (RTLD_NEXT, "clock_gettime");
+  return real (id, ts);
+}
+
+static void
+wall_clock_was_read (void)
+{
+  if (preempt_after_realtime > 0.)
+    {
+      struct timespec a, b;
+      real_clock_gettime (CLOCK_MONOTONIC, &a);
+      do
+        real_clock_gettime (CLOCK_MONOTONIC, &b);
+      while ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9 < preempt_after_realtime);
+      preempt_after_realtime = 0.;
+    }
+}
+
+int
+clock_gettime (clockid_t id, struct timespec *ts)
+{
+  int result = real_clock_gettime (id, ts);
+  if (id == CLOCK_REALTIME)
+    wall_clock_was_read ();
+  return result;
+}
+
+int
+gettimeofday (struct timeval *restrict tv, void *restrict tz)
+{
+  static int (*real) (struct timeval *restrict, void *restrict);
+  if (!real)
+    real = (int (*) (struct timeval *restrict, void *restrict))dlsym (RTLD_NEXT, "gettimeofday");
+  int result = real (tv, tz);
+  wall_clock_was_read ();
+  return result;
+}
+
+static ev_tstamp early_start;
+static double early_delay, early_by;
+
+static void
+early_check_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  early_by = early_start + early_delay - ev_now (loop);
+}
+
+/* "The special problem of time updates": ev_now () is the wall clock derived from the
+ * monotonic one, measured again every half second.  A measurement taken while the thread
+ * is preempted between the readings must not move ev_now () back: a timer would then run
+ * with ev_now () below the ev_now () of its start plus its delay (libev-ng did, by the
+ * time it was preempted). */
+static void
+ev_timer__is_never_early_in_ev_now_terms_after_a_slow_clock_reading (void **state)
+{
+  struct ev_loop *loop = *state;
+  /* The loop measured the clocks when it was made: it measures them again in the first
+   * update after 0.5 s, here after the wait for `wake`, and is preempted there. */
+  ev_timer wake, check;
+  ev_timer_init (&wake, nop_cb, 0.52, 0.);
+  ev_timer_init (&check, early_check_cb, 0.6, 0.);
+  early_start = ev_now (loop);
+  early_delay = 0.6;
+  early_by = -1.;
+  ev_timer_start (loop, &wake);
+  ev_timer_start (loop, &check);
+  preempt_after_realtime = 0.005;
+  ev_run (loop, 0);
+  assert_true (preempt_after_realtime == 0.); /* the wall clock was read (and the delay made) */
+  if (early_by > 1e-6)
+    fail_msg ("the timer ran %.6f s early in ev_now () terms", early_by);
 }
 
 static void
@@ -642,6 +733,7 @@ main (void)
     loop_test (ev_timer__restart_without_set_continues_with_the_remainder),
     loop_test (ev_timer__restart_after_expiry_without_set_fires_at_once),
     loop_test (ev_timer__is_never_early),
+    loop_test (ev_timer__is_never_early_in_ev_now_terms_after_a_slow_clock_reading),
     loop_test (ev_timer__zero_and_negative_delays_fire_in_the_first_iteration),
     loop_test (ev_timer__repeating_deadline_advances_by_repeat),
     loop_test (ev_timer__repeating_timer_that_fell_behind_does_not_burst),
