@@ -471,10 +471,20 @@ static void io_start_any(struct ev_loop *loop, ev_io *w)
 }
 
 // Starting an active watcher does nothing (ev(3)); debug mode checks it.
+// One that ev_io_set changed while active (ev(3) forbids it: the program
+// forgot to stop it first) moves to its new fd now, which the next
+// iteration watches: the start says what the program meant, and without a
+// wake-up the loop would not look at the old fd's watchers (libev 4.33
+// never reports the new fd).
 [[gnu::noinline]] static void io_start_active(struct ev_loop *loop, ev_io *w)
 {
   if (debug_on(loop))
     debug_before(loop, as_w(w), EV_IO, "ev_io_start");
+  if (w->events & EV__IOFDSET) {
+    loop->fds.reserve_change();
+    io_unlink(loop, w, "ev_io_start");
+    io_relink(loop, w);
+  }
 }
 
 static void io_stop_any(struct ev_loop *loop, ev_io *w)
