@@ -8,6 +8,7 @@
 #include "harness.h"
 
 #include <dlfcn.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,24 +413,75 @@ ev_timer__again_on_active_repeating_restarts_from_now (void **state)
  * repeat: libev checks the sign when the timer starts and when it expires, not here, so a
  * negative (or NaN) repeat moves the deadline without a complaint.  (libev-ng's fast path
  * takes only a positive repeat; this pins the other values to the same outcome.) */
+/* ev_timer_again with a repeat that is negative or NaN.  libev 4.33 moves an active timer's
+ * deadline by it (and fails an assertion when it expires, in the next iteration; a NaN
+ * deadline keeps every timer of the loop from firing), and reports an inactive one from its
+ * ev_timer_start.  libev-ng reports all of them at once, naming ev_timer_again and the value
+ * (README difference 5). */
+static int again_kind;
+
 static void
-ev_timer__again_on_active_timer_with_negative_or_nan_repeat_moves_the_deadline (void **state)
+again_with_bad_repeat (void *arg)
 {
-  struct ev_loop *loop = *state;
+  (void)arg;
+  struct ev_loop *loop = test_loop_new ();
   ev_timer t;
   ev_timer_init (&t, nop_cb, 100., 5.);
+  if (again_kind != 2)
+    ev_timer_start (loop, &t);
+  t.repeat = again_kind == 1 ? NAN : again_kind == 3 ? -DBL_MIN : -3.;
+  ev_timer_again (loop, &t);
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+ev_timer__again_with_a_negative_or_nan_repeat_is_a_usage_error (void **state)
+{
+  struct ev_loop *loop = *state;
+  if (harness_is_real_libev ())
+    {
+      /* libev 4.33: the deadline moves (not run: the expiry is libev's abort) */
+      ev_timer t;
+      ev_timer_init (&t, nop_cb, 100., 5.);
+      ev_timer_start (loop, &t);
+      t.repeat = -3.;
+      ev_timer_again (loop, &t);
+      assert_true (ev_is_active (&t));
+      assert_true (near (ev_timer_remaining (loop, &t), -3., 1e-9));
+      ev_timer_stop (loop, &t);
+      skip ();
+    }
+  again_kind = 0;
+  expect_abort (again_with_bad_repeat, NULL, "libev-ng: usage error in ev_timer_again (repeat = -3): ");
+  again_kind = 1;
+  expect_abort (again_with_bad_repeat, NULL, "libev-ng: usage error in ev_timer_again (repeat = nan): ");
+  again_kind = 2;
+  expect_abort (again_with_bad_repeat, NULL,
+                "libev-ng: usage error in ev_timer_again (repeat = -3): \"libev: ev_timer_start called with negative "
+                "timer repeat value\"");
+  again_kind = 3;
+  expect_abort (again_with_bad_repeat, NULL, "libev-ng: usage error in ev_timer_again (repeat = -2.22507e-308): ");
+}
+
+/* A timer started without a callback (ev_init with a null one): libev 4.33 calls address 0
+ * when it expires; libev-ng reports the start that went without one. */
+static void
+start_without_callback (void *arg)
+{
+  (void)arg;
+  struct ev_loop *loop = test_loop_new ();
+  ev_timer t;
+  ev_timer_init (&t, NULL, 0., 0.);
   ev_timer_start (loop, &t);
-  t.repeat = -3.;
-  ev_timer_again (loop, &t);
-  assert_true (ev_is_active (&t));
-  assert_true (near (ev_timer_remaining (loop, &t), -3., 1e-9));
-  t.repeat = NAN;
-  ev_timer_again (loop, &t);
-  assert_true (ev_is_active (&t));
-  assert_true (isnan (ev_timer_remaining (loop, &t)));
-  /* not run: an expiry with such a repeat is libev's abort */
-  ev_timer_stop (loop, &t);
-  assert_false (ev_is_active (&t));
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+ev_timer__started_without_a_callback_is_a_usage_error_naming_the_start (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  expect_abort (start_without_callback, NULL, "libev-ng: usage error in ev_timer_start (cb = 0): ");
 }
 
 static void
@@ -743,7 +795,8 @@ main (void)
     loop_test (ev_timer__again_on_inactive_repeating_starts_with_repeat),
     loop_test (ev_timer__again_with_zero_repeat_stops),
     loop_test (ev_timer__again_on_active_repeating_restarts_from_now),
-    loop_test (ev_timer__again_on_active_timer_with_negative_or_nan_repeat_moves_the_deadline),
+    loop_test (ev_timer__again_with_a_negative_or_nan_repeat_is_a_usage_error),
+    plain_test (ev_timer__started_without_a_callback_is_a_usage_error_naming_the_start),
     loop_test (ev_timer__again_clears_pending),
     loop_test (ev_timer__again_in_the_callback_keeps_a_repeating_timer_going),
     loop_test (ev_timer__equal_deadlines_follow_the_heap_order),

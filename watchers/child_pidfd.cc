@@ -369,8 +369,8 @@ void child_pidfd_start(ev_loop *loop, ev_child *w)
 void child_pidfd_stop(ev_loop *loop, ev_child *w)
 {
   pidfd_child *e = entry_of_watcher(loop, w);
-  if (!e)
-    return;  // (stop_begin found it active: cannot happen)
+  if (!e)  // active, but not here: another loop's, or not a watcher
+    not_active_here("ev_child_stop", w, w->active);
   wlist_del(&e->head, as_wl(w));
   stop_watcher(loop, as_w(w));
   if (!e->head)

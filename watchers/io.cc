@@ -414,7 +414,7 @@ void internal_io_start(ev_loop *loop, ev_io *w)
 
 void internal_io_stop(ev_loop *loop, ev_io *w)
 {
-  clear_pending(loop, as_w(w));
+  clear_pending(loop, as_w(w), "ev_run");
   if (!w->active)
     return;
   loop->fds.reserve_change();
@@ -489,7 +489,7 @@ static void io_start_any(struct ev_loop *loop, ev_io *w)
 
 static void io_stop_any(struct ev_loop *loop, ev_io *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), "ev_io_stop"))
     return;
   loop->fds.reserve_change();
   io_unlink(loop, w, "ev_io_stop");

@@ -202,16 +202,21 @@ void infy_add(ev_loop *loop, ev_stat *w)
 // callbacks come in libev's order.  ev_stat_set on an active watcher (ev(3) forbids it) resets `wd` while
 // the watcher is in the hash: it is then found in whichever bucket has it
 // (libev 4.33 leaves it there).
-void infy_del(ev_loop *loop, ev_stat *w)
+// False if w is in no bucket.
+bool infy_del(ev_loop *loop, ev_stat *w)
 {
   int wd = w->wd;
   if (wd >= 0 && wlist_contains(*fs_bucket(loop, wd), as_wl(w))) {
     wlist_del(fs_bucket(loop, wd), as_wl(w));
     inotify_rm_watch(loop->inotify.fd, wd);
-    return;
+    return true;
   }
   for (WL &head : loop->fs_hash)
-    wlist_del(&head, as_wl(w));
+    if (wlist_contains(head, as_wl(w))) {
+      wlist_del(&head, as_wl(w));
+      return true;
+    }
+  return false;
 }
 
 // Give w a fresh watch: out of its bucket, the old watch removed if asked
@@ -351,7 +356,7 @@ bool infy_init(ev_loop *loop)
 #else
 bool infy_init(ev_loop *) { return false; }
 void infy_add(ev_loop *, ev_stat *) {}
-void infy_del(ev_loop *, ev_stat *) {}
+bool infy_del(ev_loop *, ev_stat *) { return false; }
 #endif
 
 }  // namespace
@@ -468,9 +473,13 @@ void ev_stat_start(struct ev_loop *loop, ev_stat *w) noexcept
 
 static void stat_stop_plain(struct ev_loop *loop, ev_stat *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), "ev_stat_stop"))
     return;
-  infy_del(loop, w);
+  // Active here: in the inotify hash, or polling with its timer in the
+  // loop's heap (another loop's watcher, or memory that is not one, is in
+  // neither; ev_stat_set while active leaves it in the hash).
+  if (!infy_del(loop, w) && !(w->wd < 0 && w->timer.active && loop->timers.holds(w->timer.active, &w->timer)))
+    not_active_here("ev_stat_stop", w, w->active);
   if (w->wd >= 0)
     w->wd = -2;  // (a failed watch, -1, stays -1, as in libev)
   timer_stop(loop, w);
