@@ -198,8 +198,8 @@ void select_fork(ev_loop *) {}
 }  // namespace
 
 constinit const backend_ops select_backend = {
-    "select",    EVBACKEND_SELECT, 1e-6,        select_init, select_destroy,
-    select_fork, select_modify,    select_poll, false,       nullptr,
+    "select",      EVBACKEND_SELECT, 1e-6,  select_init, select_destroy, select_fork,
+    select_modify, select_poll,      false, nullptr,     nullptr,
 };
 
 }  // namespace ev_detail

@@ -112,6 +112,64 @@ reuse_number (int p[2], int q[2])
   assert_int_equal (q[0], number);
 }
 
+/* A watched fd closed and its number reused at once (the next accept gets it), the watcher left
+ * as it was: select and poll watch the number, and report the new file; io_uring's poll and
+ * epoll's registration belong to the closed file, and neither ever reported anything (libev
+ * 4.33 the same: skipped there).  The closed-fd sweep asks those two again for a number that
+ * poll() finds ready while its watcher got nothing: epoll's registration is gone (EPOLL_CTL_MOD
+ * answers ENOENT), so the watcher gets EV_ERROR as for any closed fd; io_uring cannot be asked,
+ * and arms the number anew, as select and poll watch it.  The loop wakes up now and then, as
+ * most loops do (a tick timer): a sleeping loop looks when it wakes up. */
+static int reused_revents;
+
+static void
+reused_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  reused_revents = revents;
+  ev_io_stop (loop, w);
+}
+
+static void
+reused_tick_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
+static void
+special_problems__number_closed_and_reused_behind_an_untouched_watcher_is_not_silent (void **state)
+{
+  struct ev_loop *loop = *state;
+  if (harness_is_real_libev () && (test_backend == EVBACKEND_EPOLL || test_backend == EVBACKEND_IOURING))
+    skip ();
+  int p[2], q[2];
+  ev_io w;
+  watch_new_pipe (loop, &w, p);
+  ev_set_cb (&w, reused_cb);
+  /* (the old pipe's writer stays open: its end would be an event of the old file, which makes
+   * io_uring look at the number again by itself) */
+  int number = p[0];
+  close (p[0]);
+  assert_int_equal (pipe2 (q, O_CLOEXEC), 0);
+  assert_int_equal (q[0], number);
+  assert_int_equal (write (q[1], "x", 1), 1);
+  reused_revents = 0;
+  ev_timer tick;
+  ev_timer_init (&tick, reused_tick_cb, 0.05, 0.05);
+  ev_timer_start (loop, &tick);
+  double start = harness_monotonic ();
+  while (!reused_revents && harness_monotonic () - start < harness_slack (3.))
+    ev_run (loop, EVRUN_ONCE);
+  ev_timer_stop (loop, &tick);
+  if (test_backend == EVBACKEND_EPOLL)
+    assert_int_equal (reused_revents, EV_ERROR | EV_READ | EV_WRITE);
+  else
+    assert_int_equal (reused_revents, EV_READ);
+  assert_false (ev_is_active (&w));
+  close (p[1]);
+  close (q[0]);
+  close (q[1]);
+}
+
 /* gdnsd's pattern, reduced: a connection's fd is watched for an iteration, stopped and closed;
  * the next connection gets the same number; its watcher is started and stopped before the
  * loop runs; after one iteration it is started again and the peer writes.  libev 4.33 reports
@@ -889,6 +947,7 @@ main (void)
     loop_test (special_problems__number_reused_after_idle_iterations),
     loop_test (special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls),
     loop_test (special_problems__ev_error_does_not_wait_for_the_next_timer),
+    loop_test (special_problems__number_closed_and_reused_behind_an_untouched_watcher_is_not_silent),
     loop_test (special_problems__closed_fd_watched_for_no_events_gets_no_ev_error),
     loop_test (special_problems__closed_fd_error_spares_a_watcher_of_no_events),
     plain_test (special_problems__fd_beyond_the_process_fd_table_gets_ev_error),

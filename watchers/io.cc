@@ -191,6 +191,30 @@ void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
       fd_kill(loop, pfds[i].fd);
 }
 
+// The second look of a sweep step (backend_ops::recheck): an fd that poll()
+// found open and ready for what its watchers want, none of them pending,
+// while the backend reported nothing, may be a number closed and reused
+// behind an untouched watcher, which a backend that watches files (epoll,
+// io_uring) would never report.  (Watchers pending: the backend did report
+// it.  The loop's edge-triggered fds stay ready unread: not asked.)
+void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
+{
+  auto recheck = loop->backend->recheck;
+  if (!recheck)
+    return;
+  for (int i = 0; i < n; ++i) {
+    if (!(pfds[i].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) || (pfds[i].revents & POLLNVAL))
+      continue;
+    const int fd = pfds[i].fd;
+    const fd_entry &e = loop->fds.entries[fd];
+    bool reported = e.events & kFdEdge;
+    for (WL w = e.head; w && !reported; w = w->next)
+      reported = w->pending;
+    if (!reported && e.head)
+      recheck(loop, fd);
+  }
+}
+
 // The sweep's bounds (watchers/io.h): a chunk of fds per step, a pass at
 // most every kSweepPassIdle seconds when idle, kSweepPassBusy when busy, and
 // no more than kSweepShare of the loop's time.  A fixed rate cannot bound
@@ -373,12 +397,14 @@ void fd_sweep_step(ev_loop *loop)
       t.change(fd, kReifyQueued);
     // (no events: nothing to lose, as for fd_kill_invalid)
     if (poll_them && t.entries[fd].head && (events & (EV_READ | EV_WRITE)))
-      pfds[n++] = pollfd{fd, 0, 0};
+      pfds[n++] =
+          pollfd{fd, static_cast<short>(((events & EV_READ) ? POLLIN : 0) | ((events & EV_WRITE) ? POLLOUT : 0)), 0};
     ++fd;
   }
   const bool pass_done = fd >= t.size;
   loop->sweep.cursor = pass_done ? 0 : fd;
   kill_closed(loop, pfds, n);
+  recheck_ready(loop, pfds, n);
 
   const ev_tstamp cost = monotonic_now() - began;
   sweep_schedule(loop, std::min(cost / kSweepShare, kSweepMaxPause), pass_done);
