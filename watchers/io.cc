@@ -416,7 +416,8 @@ void fd_sweep_due(ev_loop *loop, bool idle)
 {
   fd_sweep_state &s = loop->sweep;
   if (idle ? loop->mn_now >= s.idle_at
-           : loop->mn_now >= s.next_at && loop->loop_count - s.iteration >= kSweepBusyIterations)
+           : loop->mn_now >= s.next_at &&
+                 (loop->loop_count - s.iteration >= kSweepBusyIterations || loop->mn_now >= s.next_at + kSweepBusyLate))
     fd_sweep_step(loop);
   else {
     // Busy: look again when the step is due, but soon enough to notice an
