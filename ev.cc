@@ -641,7 +641,7 @@ void ev_loop_destroy(struct ev_loop *loop)
   if (loop->backend)
     loop->backend->destroy(loop);
   loop_free_arrays(loop);
-  debug_loop_destroy(loop);
+  const bool kept = debug_loop_destroy(loop);  // (debug mode keeps it a while)
   loop_forks_remove(loop);
 
   bool is_default = loop == ev_default_loop_ptr;
@@ -650,7 +650,7 @@ void ev_loop_destroy(struct ev_loop *loop)
   loop->~ev_loop();
   if (is_default)
     ev_default_loop_ptr = nullptr;
-  else
+  else if (!kept)
     ev_free(loop);
 }
 

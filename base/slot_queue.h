@@ -53,7 +53,8 @@ struct slot_queue {
   // of a pending watcher, which would make us touch another level's slot;
   // memory that is not a watcher, or a watcher pending in another loop,
   // would make us write through a garbage index.  Either is reported,
-  // naming `api`, the call the program made (nullptr: the loop's own feed).
+  // naming `api`, the call the program made (nullptr: the loop's own feed,
+  // in ev_run; ev_set_priority is a macro, never a call the library sees).
   pending_slot &slot_of(W w, const char *api)
   {
     array<pending_slot> &l = level[level_of(w)];
@@ -68,8 +69,9 @@ struct slot_queue {
     const unsigned i = static_cast<unsigned>(w->pending - 1);
     for (const auto &l : level)
       if (i < static_cast<unsigned>(l.count) && l.data[i].w == w)
-        usage_error("ev_set_priority", "priority", static_cast<long long>(w->priority),
-                    "libev: the priority of a pending watcher must not be changed");
+        usage_error(api ? api : "ev_run", "priority", static_cast<long long>(w->priority),
+                    "libev: the priority of a pending watcher must not be changed (ev_set_priority), nor its "
+                    "memory freed or overwritten while it is pending");
     usage_error(api ? api : "ev_run", "pending", static_cast<long long>(w->pending),
                 "libev: the watcher is not pending in this loop (its memory is not a watcher, or it is "
                 "another loop's)");

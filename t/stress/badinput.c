@@ -2479,7 +2479,7 @@ static const struct bcase cases[] = {
   { "ev_clear_pending twice", "defined", generic_op, G_CLEAR_TWICE, 0, 0, 0 },
   { "ev_clear_pending then run", "defined", generic_op, G_CLEAR_THEN_RUN, 0, 0, 0 },
   { "ev_set_priority on an unstarted pending watcher, invoke", "defined", generic_op, G_PRIO_PENDING, 0, 0, DOC },
-  { "ev_set_priority on a pending watcher, stop", "usage:ev_set_priority", generic_op, G_PRIO_PENDING_THEN_STOP, 0, 0, DOC },
+  { "ev_set_priority on a pending watcher, stop", "usage:ev_idle_stop", generic_op, G_PRIO_PENDING_THEN_STOP, 0, 0, DOC },
   { "ev_set_priority 10 then start", "defined", generic_op, G_PRIO_HIGH_THEN_START, 10, 0, 0 },
   { "ev_set_priority -10 then start", "defined", generic_op, G_PRIO_HIGH_THEN_START, -10, 0, 0 },
   { "ev_set_priority INT_MIN then start", "defined", generic_op, G_PRIO_HIGH_THEN_START, INT_MIN, 0, 0 },
@@ -2604,14 +2604,16 @@ static const struct bcase cases[] = {
   { "ev_set_allocator(NULL)", "defined", loop_op, LO_NULL_ALLOCATOR, 0, 0, DOC | NOLEAK },
   { "ev_verify a fresh loop", "defined", loop_op, LO_VERIFY_FRESH, 0, 0, 0 },
   { "ev_depth/ev_iteration of a fresh loop", "defined", loop_op, LO_DEPTH_FRESH, 0, 0, 0 },
-  { "ev_loop_new flags=0xffffffff", "defined", loop_flags, (long)0xffffffffu, 0, 0, OWNLOOP },
+  /* (every flag: debug mode too, which keeps a destroyed loop's memory a while to catch a
+   * later use of it: NOLEAK) */
+  { "ev_loop_new flags=0xffffffff", "defined", loop_flags, (long)0xffffffffu, 0, 0, OWNLOOP | NOLEAK },
   { "ev_loop_new EVBACKEND_KQUEUE", "defined", loop_flags, EVBACKEND_KQUEUE | EVFLAG_NOENV, 0, 0, OWNLOOP },
   { "ev_loop_new EVBACKEND_PORT", "defined", loop_flags, EVBACKEND_PORT | EVFLAG_NOENV, 0, 0, OWNLOOP },
   { "ev_loop_new EVBACKEND_DEVPOLL", "defined", loop_flags, EVBACKEND_DEVPOLL | EVFLAG_NOENV, 0, 0, OWNLOOP },
   { "ev_loop_new EVBACKEND_LINUXAIO", "defined", loop_flags, EVBACKEND_LINUXAIO | EVFLAG_NOENV, 0, 0, OWNLOOP },
   { "ev_loop_new flags=0x80000000 (unknown bit)", "defined", loop_flags, (long)0x80000000u, 0, 0, OWNLOOP },
   { "ev_default_loop EVBACKEND_KQUEUE", "defined", loop_flags, EVBACKEND_KQUEUE | EVFLAG_NOENV, 1, 0, OWNLOOP },
-  { "ev_default_loop flags=0xffffffff", "defined", loop_flags, (long)0xffffffffu, 1, 0, OWNLOOP },
+  { "ev_default_loop flags=0xffffffff", "defined", loop_flags, (long)0xffffffffu, 1, 0, OWNLOOP | NOLEAK },
   /* ev_async */
   { "async send never started", "defined", async_op, A_SEND_NEVER_STARTED, 0, 0, 0 },
   { "async send stopped", "defined", async_op, A_SEND_STOPPED, 0, 0, 0 },
