@@ -47,8 +47,10 @@
  * libev manual's C++ API asks for nothing newer than C++98, so the few
  * C++11 spellings used here go through helpers that fall back to their
  * C++98 equivalents: EV_NOEXCEPT (ev.h's documented macro: noexcept, or
- * throw () before C++11) for noexcept, and the private EVPP_* macros below
- * for nullptr, override, "= delete" and std::enable_if/std::is_class.
+ * nothing before C++11, as libev's) for noexcept, and the private EVPP_*
+ * macros below for nullptr, override, "= delete", std::enable_if/
+ * std::is_class and the exception specification of an override of
+ * std::exception::what ().
  * From C++11 on they expand to exactly the C++11 declarations.
  */
 #ifndef EVPP_H_
@@ -83,6 +85,9 @@
  * header like the loop helpers below:
  *   EVPP_NULLPTR         nullptr, or 0 (a null pointer constant in C++98)
  *   EVPP_OVERRIDE        override, or nothing
+ *   EVPP_NOTHROW         noexcept, or throw (): std::exception::what () is
+ *                        declared throw () in C++98, and an override may not
+ *                        be looser
  *   EVPP_CLASS_ONLY(K)   "void if K is a class", see its definition below
  *   EVPP_NO_COPY(cls)    deleted copy constructor and assignment; before
  *                        C++11 they are declared private and never defined
@@ -92,12 +97,14 @@
 #if __cplusplus >= 201103L
 # define EVPP_NULLPTR  nullptr
 # define EVPP_OVERRIDE override
+# define EVPP_NOTHROW  noexcept
 # define EVPP_NO_COPY(cls)                                                    \
   cls (const cls &) = delete;                                                 \
   cls &operator = (const cls &) = delete;
 #else
 # define EVPP_NULLPTR  0
 # define EVPP_OVERRIDE
+# define EVPP_NOTHROW  throw ()
 # define EVPP_NO_COPY(cls)                                                    \
 private:                                                                      \
   cls (const cls &);                                                          \
@@ -186,9 +193,9 @@ struct bad_loop
 #endif
 {
 #if EV_USE_STDEXCEPT
-  const char *what () const EV_NOEXCEPT EVPP_OVERRIDE
+  const char *what () const EVPP_NOTHROW EVPP_OVERRIDE
 #else
-  const char *what () const EV_NOEXCEPT
+  const char *what () const EVPP_NOTHROW
 #endif
   {
     return "ev::bad_loop: the event loop could not be created, no requested backend is usable "
@@ -914,6 +921,7 @@ struct async : base<ev_async, async>
 
 #undef EVPP_NULLPTR
 #undef EVPP_OVERRIDE
+#undef EVPP_NOTHROW
 #undef EVPP_NO_COPY
 #undef EVPP_CLASS_ONLY
 #undef EVPP_THUNK_LOOP_

@@ -67,10 +67,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   loop->pending.slots.dummy.cb = pending_dummy_cb;
   loop->fork_token = fork_token();
 
-  loop->mn_now = monotonic_now();
-  loop->ev_rt_now = realtime_now();
-  loop->rt_offset = loop->ev_rt_now - loop->mn_now;
-  loop->rt_recheck_at = loop->mn_now + kRealtimeRecheck;
+  time_init(loop);
   fd_sweep_start(loop);
   time_gate_update(loop);
 
@@ -515,12 +512,45 @@ void invoke_pending_extras(ev_loop *loop)
     loop->invoke_cb(loop);
 }
 
+// The report names the start the program made, known from the event the
+// watcher got (a start of an ev_io: EV_READ, EV_WRITE or EV_ERROR; of a
+// timer: EV_TIMER; ...); an event the program fed (EV_CUSTOM, or several
+// kinds at once) leaves it unknown: then it names the invocation.
 void started_without_callback(ev_loop *, ev_watcher *w, int revents)
 {
-  char what[160];
-  std::snprintf(what, sizeof what, "libev: watcher %p was started without a callback (ev_init with a null one)",
-                static_cast<void *>(w));
-  usage_error("ev_invoke_pending", "revents", static_cast<long long>(revents), what);
+  static constexpr struct {
+    int event;
+    const char *start;
+  } kStarts[] = {
+      {EV_READ, "ev_io_start"},         {EV_WRITE, "ev_io_start"},          {EV_ERROR, "ev_io_start"},
+      {EV_TIMER, "ev_timer_start"},     {EV_PERIODIC, "ev_periodic_start"}, {EV_SIGNAL, "ev_signal_start"},
+      {EV_CHILD, "ev_child_start"},     {EV_STAT, "ev_stat_start"},         {EV_IDLE, "ev_idle_start"},
+      {EV_PREPARE, "ev_prepare_start"}, {EV_CHECK, "ev_check_start"},       {EV_EMBED, "ev_embed_start"},
+      {EV_FORK, "ev_fork_start"},       {EV_CLEANUP, "ev_cleanup_start"},   {EV_ASYNC, "ev_async_start"},
+  };
+  const char *api = "ev_invoke_pending";
+  for (const auto &s : kStarts)
+    if (revents & s.event) {
+      api = s.start;
+      break;
+    }
+  if ((revents & EV_CUSTOM) || ((revents & ~(EV_READ | EV_WRITE | EV_ERROR)) && (revents & (EV_READ | EV_WRITE))))
+    api = "ev_invoke_pending";
+  char what[200];
+  std::snprintf(what, sizeof what,
+                "libev: watcher %p was started without a callback (ev_init with a null one) and got events %#x",
+                static_cast<void *>(w), static_cast<unsigned>(revents));
+  usage_error(api, "cb", 0LL, what);
+}
+
+void not_active_here(const char *api, const void *w, long long active)
+{
+  char what[256];
+  std::snprintf(what, sizeof what,
+                "libev: %s called with a watcher that is not active in this loop: %p is not a watcher, "
+                "or was started in another loop",
+                api, w);
+  usage_error(api, "active", active, what);
 }
 
 void reinitialised_while_active(const char *api, const void *w, const char *arg, long long value)
@@ -616,7 +646,7 @@ void ev_loop_destroy(struct ev_loop *loop)
   if (loop->backend)
     loop->backend->destroy(loop);
   loop_free_arrays(loop);
-  debug_loop_destroy(loop);
+  const bool kept = debug_loop_destroy(loop);  // (debug mode keeps it a while)
   loop_forks_remove(loop);
 
   bool is_default = loop == ev_default_loop_ptr;
@@ -625,7 +655,7 @@ void ev_loop_destroy(struct ev_loop *loop)
   loop->~ev_loop();
   if (is_default)
     ev_default_loop_ptr = nullptr;
-  else
+  else if (!kept)
     ev_free(loop);
 }
 
@@ -875,25 +905,34 @@ unsigned int ev_pending_count(struct ev_loop *loop) noexcept { return loop->pend
 // (noinline: inlined, bench/callgrind loop/feed-invoke costs 8.6% more.)
 [[gnu::noinline]] static void feed_event_slow(ev_loop *loop, W w, int revents)
 {
+  // (libev 4.33 queues it and calls address 0 when it invokes it)
+  if (!w->cb)
+    usage_error("ev_feed_event", "cb", 0LL, "libev: ev_feed_event called with a watcher without a callback");
   if (loop->debug)
     debug_check_call(loop, "ev_feed_event", w);
-  loop->pending.feed_slow(w, revents);
+  loop->pending.feed_slow(w, revents, "ev_feed_event");
 }
 
 void ev_feed_event(struct ev_loop *loop, void *w, int revents) noexcept
 {
-  if (loop->pending.feed_fast(static_cast<W>(w), revents))
+  if (EV_LIKELY(static_cast<W>(w)->cb) && loop->pending.feed_fast(static_cast<W>(w), revents))
     return;
   feed_event_slow(loop, static_cast<W>(w), revents);
 }
 
+// (A null callback: libev 4.33 calls address 0.)
 void ev_invoke(struct ev_loop *loop, void *w, int revents)
 {
   W ww = static_cast<W>(w);
+  if (EV_UNLIKELY(!ww->cb))
+    usage_error("ev_invoke", "cb", 0LL, "libev: ev_invoke called with a watcher without a callback");
   ww->cb(loop, ww, revents);
 }
 
-int ev_clear_pending(struct ev_loop *loop, void *w) noexcept { return clear_pending(loop, static_cast<W>(w)); }
+int ev_clear_pending(struct ev_loop *loop, void *w) noexcept
+{
+  return clear_pending(loop, static_cast<W>(w), "ev_clear_pending");
+}
 
 // ---------------------------------------------------------------------------
 // ev_suspend / ev_resume: time spent suspended does not count for timers

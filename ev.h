@@ -25,10 +25,15 @@
 
 #ifdef __cplusplus
 # define EV_CPP(x) x
+/* Nothing before C++11, as in libev 4.33: with throw () there, a plain
+ * function would not convert to the callback pointers declared with it
+ * (ev_set_allocator, ev_set_syserr_cb, ev_set_loop_release_cb, a periodic's
+ * reschedule_cb), and C++98 programs that compile with libev's ev.h must
+ * compile with this one. */
 # if __cplusplus >= 201103L
 #  define EV_NOEXCEPT noexcept
 # else
-#  define EV_NOEXCEPT throw ()
+#  define EV_NOEXCEPT
 # endif
 #else
 # define EV_CPP(x)

@@ -320,6 +320,15 @@ inline void start_watcher(ev_loop *loop, W w, int active)
   start_watcher_nullable_cb(loop, w, active);
 }
 
+// start_watcher for a watcher that a heap insert gives its `active` (its
+// node index): not written twice.
+inline void start_heap_watcher(ev_loop *loop, W w)
+{
+  guard_null_callback(w);
+  clamp_priority(w);
+  ++loop->activecnt;
+}
+
 inline void stop_watcher(ev_loop *loop, W w)
 {
   --loop->activecnt;
@@ -345,19 +354,41 @@ inline void feed_error(ev_loop *loop, W w, int revents)
 // neither active nor pending reads nothing but the watcher, so programs may
 // stop never-started watchers, and inactive watchers whose loop is already
 // destroyed (C++ destructors do: an ev::io after its ev::dynamic_loop).
-inline int clear_pending(ev_loop *loop, W w)
+// A pending one must be pending in this loop (base/slot_queue.h, slot_of):
+// `api` names the call for the report.
+inline int clear_pending(ev_loop *loop, W w, const char *api)
 {
   if (!w->pending)
     return 0;
-  return loop->pending.clear(w);
+  return loop->pending.clear(w, api);
 }
 
 // Every *_stop begins with this: clear the pending state, then tell whether
 // there is anything left to stop (the watcher is active).
-inline bool stop_begin(ev_loop *loop, W w)
+inline bool stop_begin(ev_loop *loop, W w, const char *api)
 {
-  clear_pending(loop, w);
+  clear_pending(loop, w, api);
   return w->active;
+}
+
+// The check of a stop, after stop_begin said the watcher is active: its
+// `active` must be its place in the array or heap the loop keeps it in,
+// and that entry must point back at it.  Memory that is not a watcher, or
+// a watcher started in another loop, would make the stop write through a
+// garbage index (libev 4.33 crashes or corrupts the other loop): a usage
+// error naming the call and the value instead.
+[[noreturn]] void not_active_here(const char *api, const void *w, long long active);
+
+inline bool array_holds(const array<W> &a, W w)
+{
+  const unsigned i = static_cast<unsigned>(w->active - 1);
+  return i < static_cast<unsigned>(a.count) && a.data[i] == w;
+}
+
+inline void check_array_index(const array<W> &a, W w, const char *api)
+{
+  if (EV_UNLIKELY(!array_holds(a, w)))
+    not_active_here(api, w, w->active);
 }
 
 // Feed a whole watcher array in index order (the later ones are invoked
@@ -510,6 +541,8 @@ namespace ev_detail {
 inline void time_update(ev_loop *loop);
 // The half-second re-measurement of the wall clock.
 void time_update_slow(ev_loop *loop);
+// The first measurement of both clocks (loop creation).
+void time_init(ev_loop *loop);
 // slow_time_at from the times it stands for: the wall-clock re-measurement
 // and the closed-fd sweep's next look.
 void time_gate_update(ev_loop *loop);

@@ -12,27 +12,51 @@ namespace ev_detail {
 
 namespace {
 
-void time_update_realtime(ev_loop *loop)
+// The offset of the wall clock from the monotonic one: the wall clock is
+// read between two readings of the monotonic one, so the true offset lies
+// in [lower, upper].  The two clocks cannot be read at the same instant;
+// if we were preempted between the readings (the window is wide), measure
+// once more, so that a delay is not mistaken for a clock jump.
+struct offset_window {
+  ev_tstamp lower, upper;
+  ev_tstamp mn;  // the last monotonic reading
+};
+
+offset_window measure_offset()
 {
-  // Measure the offset again.  The two clocks cannot be read at the same
-  // instant; if we were preempted between the readings (the monotonic
-  // clock moved noticeably), measure once more, so that a delay is not
-  // mistaken for a clock jump.
-  ev_tstamp rt = 0., offset = 0.;
+  offset_window m{};
   for (int attempt = 0; attempt < 3; ++attempt) {
-    ev_tstamp before = monotonic_now();
-    rt = realtime_now();
-    loop->mn_now = monotonic_now();
-    offset = rt - loop->mn_now;
-    if (loop->mn_now - before < kMinTimeJump * 0.01)
+    const ev_tstamp before = monotonic_now();
+    const ev_tstamp rt = realtime_now();
+    m.mn = monotonic_now();
+    m.lower = rt - m.mn;
+    m.upper = rt - before;
+    if (m.mn - before < kMinTimeJump * 0.01)
       break;
   }
-  loop->rt_recheck_at = loop->mn_now + kRealtimeRecheck;
-  loop->ev_rt_now = rt;
+  return m;
+}
 
-  ev_tstamp jump = offset - loop->rt_offset;
-  loop->rt_offset = offset;
-  if (std::fabs(jump) > kMinTimeJump)
+void time_update_realtime(ev_loop *loop)
+{
+  const offset_window m = measure_offset();
+  loop->mn_now = m.mn;
+  loop->rt_recheck_at = m.mn + kRealtimeRecheck;
+
+  // The offset kept is the lower end of a window, and it changes only when
+  // a new window lies wholly above or below it: a window that still holds
+  // it tells nothing new.  Taking each new reading as it comes would move
+  // ev_now() back and forth by the width of the windows (microseconds when
+  // the thread is preempted between the readings), and a timer could then
+  // run with ev_now() below the ev_now() of its start plus its delay.
+  // (kOffsetSlack: the sums of seconds since 1970 are rounded to a quarter
+  // of a microsecond.)
+  constexpr ev_tstamp kOffsetSlack = 1e-6;
+  const ev_tstamp old = loop->rt_offset;
+  if (m.lower > old || m.upper < old - kOffsetSlack)
+    loop->rt_offset = m.lower;
+  loop->ev_rt_now = loop->rt_offset + m.mn;
+  if (std::fabs(loop->rt_offset - old) > kMinTimeJump)
     periodics_reschedule(loop);
 }
 
@@ -45,6 +69,15 @@ void time_update_slow(ev_loop *loop)
   else
     loop->ev_rt_now = loop->rt_offset + loop->mn_now;
   time_gate_update(loop);
+}
+
+void time_init(ev_loop *loop)
+{
+  const offset_window m = measure_offset();
+  loop->mn_now = m.mn;
+  loop->rt_offset = m.lower;
+  loop->ev_rt_now = m.lower + m.mn;
+  loop->rt_recheck_at = m.mn + kRealtimeRecheck;
 }
 
 void time_gate_update(ev_loop *loop) { loop->slow_time_at = std::min(loop->rt_recheck_at, loop->sweep.look_at); }

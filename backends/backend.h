@@ -80,6 +80,14 @@ struct backend_ops {
   // Null: never.  (Asked when the loop creates its wake-up fd:
   // watchers/wakeup.cc.)
   bool (*edge_triggered)(const ev_loop *loop);
+
+  // The closed-fd sweep found fd open and ready for what its watchers want
+  // (poll()), but none of them pending: the kernel may be watching another
+  // file than the one now under the number (the watched one was closed and
+  // the number reused, its watcher untouched).  Check that, and report it
+  // (fd_kill) or follow the number.  Null where the kernel watches numbers
+  // (select, poll).
+  void (*recheck)(ev_loop *loop, int fd);
 };
 
 // A backend that cannot wait in the kernel (the wait failed, or it has no

@@ -65,6 +65,14 @@
 //      one (or a few) instead of all.  EPOLLEXCLUSIVE can only be given to
 //      EPOLL_CTL_ADD, and a registration made with it cannot be modified
 //      (EINVAL): every change of such a registration is a DEL and an ADD.
+//  (k) A watched fd closed and its number reused at once (the next accept
+//      gets it), the watcher untouched: the kernel dropped the registration
+//      with the old file (or a dup keeps it, under the old file), the new
+//      file has none, and nothing is ever reported (libev 4.33 the same;
+//      poll() sees an open fd, so (b) does not find it either).  The sweep
+//      asks again for fds that poll() finds ready while their watchers got
+//      nothing (epoll_recheck): EPOLL_CTL_MOD answers ENOENT, and the
+//      watchers get EV_ERROR, as for any closed fd.
 #include "backends/epoll_inline.h"
 
 #include <fcntl.h>
@@ -414,6 +422,21 @@ void epoll_fork(ev_loop *loop)
   fd_rearm_all(loop);
 }
 
+// The sweep's recheck (backend.h), see (k): a registration the kernel
+// dropped with its file answers EPOLL_CTL_MOD with ENOENT, also when a dup
+// keeps the old file's registration (the key is the number and the file).
+// A MOD with what the kernel has changes nothing; EPOLLEXCLUSIVE ones
+// cannot be modified (EINVAL), and edge-triggered ones would report their
+// readiness again: those are not checked.
+void epoll_recheck(ev_loop *loop, int fd)
+{
+  fd_entry &e = loop->fds.entries[fd];
+  if (!e.bmask || (e.bmask & (EV_NG_EXCLUSIVE | kFdEdge)) || (e.bflags & kAlwaysReady))
+    return;
+  if (ctl(state(loop), EPOLL_CTL_MOD, fd, e.bmask, e.bdata) == ENOENT)
+    fd_kill(loop, fd);
+}
+
 }  // namespace
 }  // namespace ev_detail::epoll_internal
 
@@ -433,6 +456,7 @@ constinit const backend_ops epoll_backend = {
     epoll_poll<>,
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
+    epoll_recheck,
 };
 
 }  // namespace ev_detail

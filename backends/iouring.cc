@@ -26,7 +26,10 @@
 //  (d) The kernel keeps polling the old file after its fd was closed, so a
 //      watcher on a closed fd might never hear anything, or hear of the old
 //      file.  The loop's closed-fd sweep (watchers/io.h) finds numbers that
-//      are no longer open; their watchers get EV_ERROR.  A completion
+//      are no longer open; their watchers get EV_ERROR.  A number open again
+//      (the next accept got it), ready, whose poll reported nothing, is armed
+//      anew for the file it is now (iouring_recheck), as select and poll
+//      watch it.  A completion
 //      reporting POLLHUP/POLLERR
 //      (what closing the last other end of a pipe or socket gives) is
 //      checked with fcntl(F_GETFD) first: for a closed fd the watchers get
@@ -766,8 +769,16 @@ bool iouring_edge_triggered(const ev_loop *loop)
 
 }  // namespace
 
+// The sweep's recheck (backend.h): a poll request holds the file it was
+// armed for, which may be a closed one whose number is another file's now
+// (see (d)); the kernel cannot be asked which, so the fd is armed anew, for
+// the file under the number now, as select and poll watch it.  (Another
+// iteration for a ready fd whose completion was on its way: the old
+// request's is dropped, see (b).)
+void iouring_recheck(ev_loop *loop, int fd) { loop->fds.change(fd, EV__IOFDSET); }
+
 constinit const backend_ops iouring_backend = {
-    "io_uring",   EVBACKEND_IOURING, 1e-6,         iouring_init, iouring_destroy,
-    iouring_fork, iouring_modify,    iouring_poll, true,         iouring_edge_triggered};
+    "io_uring",     EVBACKEND_IOURING, 1e-6, iouring_init,           iouring_destroy, iouring_fork,
+    iouring_modify, iouring_poll,      true, iouring_edge_triggered, iouring_recheck};
 
 }  // namespace ev_detail

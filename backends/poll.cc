@@ -118,7 +118,7 @@ void poll_fork(ev_loop *) {}
 }  // namespace
 
 constinit const backend_ops poll_backend = {
-    "poll", EVBACKEND_POLL, 1e-3, poll_init, poll_destroy, poll_fork, poll_modify, poll_poll, false, nullptr,
+    "poll", EVBACKEND_POLL, 1e-3, poll_init, poll_destroy, poll_fork, poll_modify, poll_poll, false, nullptr, nullptr,
 };
 
 }  // namespace ev_detail

@@ -13,10 +13,12 @@
 //  (d) The call overwrites its sets: the wanted sets are copied first.
 //  (e) No kernel state survives between calls, so a fork needs nothing.
 //  (f) An fd beyond the process's fd table (never opened) is ignored by the
-//      kernel without an error, so its watchers would wait forever (libev
-//      4.33's do): an fd that is not open when it is added to the sets is
-//      remembered, and if the next call succeeds all the same, it is killed
-//      after it.  (One that is inside the table makes the call fail, (b).)
+//      kernel without an error, so its watchers would hear nothing until the
+//      wait ends (libev 4.33's then get a false EV_READ): an fd that is not
+//      open when it is added to the sets is remembered, that call does not
+//      wait, and if it succeeds all the same, the fd is killed after it, in
+//      the iteration that applied the change, as on the other backends.
+//      (One that is inside the table makes the call fail, (b).)
 #include "watchers/io.h"
 
 #include <fcntl.h>
@@ -143,6 +145,8 @@ void select_poll(ev_loop *loop, ev_tstamp timeout)
     std::memcpy(st->got_write, st->want_write, bytes);
   }
 
+  if (st->not_open.count)
+    timeout = 0.;  // see (f)
   struct timeval tv;
   tv.tv_sec = static_cast<time_t>(timeout);
   tv.tv_usec = static_cast<suseconds_t>((timeout - static_cast<ev_tstamp>(tv.tv_sec)) * 1e6 + 0.999);
@@ -198,8 +202,8 @@ void select_fork(ev_loop *) {}
 }  // namespace
 
 constinit const backend_ops select_backend = {
-    "select",    EVBACKEND_SELECT, 1e-6,        select_init, select_destroy,
-    select_fork, select_modify,    select_poll, false,       nullptr,
+    "select",      EVBACKEND_SELECT, 1e-6,  select_init, select_destroy, select_fork,
+    select_modify, select_poll,      false, nullptr,     nullptr,
 };
 
 }  // namespace ev_detail

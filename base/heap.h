@@ -194,6 +194,32 @@ struct heap {
     capacity = capacity < 0 ? -cap : cap;  // the gate stays as it was
   }
 
+  // w is the node at k (its `active`): a stop's check (loop.h,
+  // not_active_here).
+  bool holds(int k, const void *w) const
+  {
+    return static_cast<unsigned>(k - kHeap0) < static_cast<unsigned>(count) && nodes[k].w == w;
+  }
+
+  // remove(k) of w's node, checked as holds() checks, in the same steps;
+  // false (and nothing changed) if w is not the node at k.
+  [[gnu::always_inline]] bool remove_checked(int k, const void *w)
+  {
+    const int last = kHeap0 + count - 1;
+    if (EV_LIKELY(static_cast<unsigned>(k) < static_cast<unsigned>(last))) {
+      if (EV_UNLIKELY(nodes[k].w != w))
+        return false;
+      count = last - kHeap0;
+      nodes[k] = nodes[last];
+      adjust(k);
+    } else {
+      if (EV_UNLIKELY(k != last || nodes[k].w != w))
+        return false;
+      count = last - kHeap0;
+    }
+    return true;
+  }
+
   // Remove the node at index k (the watcher's `active`).
   void remove(int k)
   {

@@ -131,11 +131,13 @@ struct pending_queues {
   }
 
   // (noinline: inlined, bench/callgrind loop/k=10/nowait costs 0.9% more.)
-  [[gnu::noinline]] void feed_slow(W w, int revents)
+  // (`api`: the call the program made, for a report of a watcher that is
+  // not pending here, slot_queue::slot_of.)
+  [[gnu::noinline]] void feed_slow(W w, int revents, const char *api = nullptr)
   {
     settle();
     if (w->pending)
-      slots.feed_again(w, revents);
+      slots.feed_again(w, revents, api);
     else
       slots.push(w, revents);
   }
@@ -212,12 +214,13 @@ struct pending_queues {
     return both;  // pending in the low half on little-endian machines, else the high half
   }
 
-  // Forget a pending event; returns its revents (0 if not pending).
-  int clear(W w)
+  // Forget a pending event; returns its revents (0 if not pending).  `api`
+  // as for feed_slow.
+  int clear(W w, const char *api = nullptr)
   {
     if (!w->pending)
       return 0;
-    return settled().clear(w);
+    return settled().clear(w, api);
   }
 
   // Entries queued, real and virtual (ev_pending_count; loop metrics count

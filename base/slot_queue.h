@@ -48,17 +48,33 @@ struct slot_queue {
 
   static int clamped_level(int priority) { return (priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI) - EV_MINPRI; }
 
-  // The slot of a pending watcher.  ev(3) forbids changing the priority of a
-  // pending watcher; doing so would make us touch another level's slot, so
-  // the slot is checked and a misuse reported instead of corrupting memory.
-  pending_slot &slot_of(W w)
+  // The slot of a pending watcher, checked: its `pending` must be a slot of
+  // its level that points back at it.  ev(3) forbids changing the priority
+  // of a pending watcher, which would make us touch another level's slot;
+  // memory that is not a watcher, or a watcher pending in another loop,
+  // would make us write through a garbage index.  Either is reported,
+  // naming `api`, the call the program made (nullptr: the loop's own feed,
+  // in ev_run; ev_set_priority is a macro, never a call the library sees).
+  pending_slot &slot_of(W w, const char *api)
   {
     array<pending_slot> &l = level[level_of(w)];
-    int i = w->pending - 1;
-    if (EV_UNLIKELY(i >= l.count || l.data[i].w != w))
-      usage_error("ev_set_priority", "priority", static_cast<long long>(w->priority),
-                  "libev: the priority of a pending watcher must not be changed");
+    const unsigned i = static_cast<unsigned>(w->pending - 1);
+    if (EV_UNLIKELY(i >= static_cast<unsigned>(l.count) || l.data[i].w != w))
+      not_pending_here(w, api);
     return l.data[i];
+  }
+
+  [[noreturn, gnu::cold, gnu::noinline]] void not_pending_here(W w, const char *api) const
+  {
+    const unsigned i = static_cast<unsigned>(w->pending - 1);
+    for (const auto &l : level)
+      if (i < static_cast<unsigned>(l.count) && l.data[i].w == w)
+        usage_error(api ? api : "ev_run", "priority", static_cast<long long>(w->priority),
+                    "libev: the priority of a pending watcher must not be changed (ev_set_priority), nor its "
+                    "memory freed or overwritten while it is pending");
+    usage_error(api ? api : "ev_run", "pending", static_cast<long long>(w->pending),
+                "libev: the watcher is not pending in this loop (its memory is not a watcher, or it is "
+                "another loop's)");
   }
 
   // Queue w with revents, or OR revents into its slot if it is pending.
@@ -67,9 +83,32 @@ struct slot_queue {
     if (EV_LIKELY(push_fast(w, revents)))
       return;
     if (w->pending)
-      slot_of(w).revents |= revents;
+      slot_of(w, nullptr).revents |= revents;
     else
       push(w, revents);
+  }
+
+  // w is not pending and its priority is in range; *p is then its level.
+  // On a little-endian machine `pending` and `priority` (adjacent ints) are
+  // read as one word, the priority's offset added to its half, and the
+  // halves swapped: the word is below kNumPri exactly when both hold, one
+  // compare for two (which pays for ev_feed_event's test of the callback).
+  static bool unqueued_and_in_range(W w, unsigned *p)
+  {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    static_assert(offsetof(ev_watcher, priority) == offsetof(ev_watcher, pending) + sizeof(int),
+                  "pending and priority are adjacent");
+    static_assert(sizeof(int) == 4, "two ints make one 8-byte word");
+    std::uint64_t word;
+    __builtin_memcpy(&word, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, pending), sizeof word);
+    word += static_cast<std::uint64_t>(-EV_MINPRI) << 32;  // (a carry out of the top is lost: mod 2^32)
+    word = (word >> 32) | (word << 32);
+    *p = static_cast<unsigned>(word);
+    return word < static_cast<std::uint64_t>(kNumPri);
+#else
+    *p = static_cast<unsigned>(w->priority - EV_MINPRI);
+    return !w->pending && *p < static_cast<unsigned>(kNumPri);
+#endif
   }
 
   // Queue a watcher that is not pending, when that needs nothing but a store
@@ -77,8 +116,8 @@ struct slot_queue {
   // calling nothing, so that ev_feed_event needs no stack frame for it.
   bool push_fast(W w, int revents)
   {
-    const unsigned p = static_cast<unsigned>(w->priority - EV_MINPRI);
-    if (EV_LIKELY(!w->pending && p < static_cast<unsigned>(kNumPri))) {
+    unsigned p;
+    if (EV_LIKELY(unqueued_and_in_range(w, &p))) {
       array<pending_slot> &l = level[p];
       int n = l.count;
       if (EV_LIKELY(n != l.capacity)) {
@@ -110,7 +149,7 @@ struct slot_queue {
 
   // (noinline: inlined, bench/callgrind pipes/N=1000/A=100/process and
   // echo/C=100 cost 0.6% more.)
-  [[gnu::noinline]] void feed_again(W w, int revents) { slot_of(w).revents |= revents; }
+  [[gnu::noinline]] void feed_again(W w, int revents, const char *api = nullptr) { slot_of(w, api).revents |= revents; }
 
   unsigned push_unmasked(W w, int revents)
   {
@@ -127,11 +166,11 @@ struct slot_queue {
   }
 
   // Forget a pending event; returns its revents (0 if not pending).
-  int clear(W w)
+  int clear(W w, const char *api = nullptr)
   {
     if (!w->pending)
       return 0;
-    pending_slot &s = slot_of(w);
+    pending_slot &s = slot_of(w, api);
     int revents = s.revents;
     s.w = &dummy;
     w->pending = 0;

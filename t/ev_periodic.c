@@ -582,6 +582,29 @@ ev_periodic__nan_interval_is_a_usage_error (void **state)
   expect_abort (start_with_interval, &ival, "libev: ev_periodic_start called with negative interval value");
 }
 
+/* An infinite offset with an interval has no grid (offset modulo interval is NaN): the NaN
+ * rule (libev 4.33 computes a NaN time from it, and the periodic never fires). */
+static void
+start_with_infinite_offset (void *arg)
+{
+  struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV);
+  ev_periodic p;
+  ev_periodic_init (&p, nop_cb, *(double *)arg, 1., 0);
+  ev_periodic_start (loop, &p);
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+ev_periodic__infinite_offset_with_an_interval_is_a_usage_error (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  double offset = INFINITY;
+  expect_abort (start_with_infinite_offset, &offset, "libev-ng: usage error in ev_periodic_start (offset = inf): ");
+  offset = -INFINITY;
+  expect_abort (start_with_infinite_offset, &offset, "libev-ng: usage error in ev_periodic_start (offset = -inf): ");
+}
+
 static void
 ev_periodic__usage_error_message_names_the_call_and_the_value (void **state)
 {
@@ -860,6 +883,7 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
+    plain_test (ev_periodic__infinite_offset_with_an_interval_is_a_usage_error),
     clock_test (ev_periodic__absolute_fires_once_when_the_wall_clock_passes_offset),
     clock_test (ev_periodic__absolute_time_in_the_past_fires_in_the_next_iteration),
     clock_test (ev_periodic__interval_trigger_is_the_next_grid_point_after_now),

@@ -319,6 +319,97 @@ STAT_TEST (ev_stat__two_watchers_on_one_path)
   ev_stat_stop (loop, &wb);
 }
 
+/* ---- missing directories ---------------------------------------------------------------------- */
+
+/* dir/a/b/file, watched while dir/a does not exist; then the directories are made one by
+ * one, the loop running in between (it sees each one appear), and then the file.  With
+ * inotify and the default interval, libev-ng moves its watch down the path as the
+ * directories appear, so the file is reported at once; libev 4.33 leaves its watch on
+ * dir and finds the file only with its polling timer, after some 5 s (libev-ng used to
+ * find it never: it had no polling timer for a missing path either).  Polling: found by the
+ * timer, on both. */
+STAT_TEST (ev_stat__path_below_directories_made_one_by_one)
+{
+  if (!mode && harness_is_real_libev ())
+    {
+      ev_loop_destroy (loop); /* (skip () does not return to with_loop) */
+      skip ();
+    }
+  struct seen s = { 0 };
+  char a[160], b[192], file[224];
+  snprintf (a, sizeof a, "%s/a", dir);
+  snprintf (b, sizeof b, "%s/b", a);
+  snprintf (file, sizeof file, "%s/file", b);
+  ev_stat w;
+  stat_init (&w, seen_cb, file, mode ? 0.01 : 0.);
+  w.data = &s;
+  ev_stat_start (loop, &w);
+  assert_int_equal (mkdir (a, 0700), 0);
+  expect_calls (loop, &s, 0, 0., quiet (mode));
+  assert_int_equal (mkdir (b, 0700), 0);
+  expect_calls (loop, &s, 0, 0., quiet (mode));
+  put_file (file, 4);
+  expect_calls (loop, &s, 1, NOTICE, 0.);
+  assert_int_equal (s.prev.st_nlink, 0);
+  assert_int_equal (s.attr.st_nlink, 1);
+  assert_int_equal (s.attr.st_size, 4);
+  /* and the file is watched like any other now */
+  append (file, 3);
+  expect_calls (loop, &s, 2, NOTICE, quiet (mode));
+  assert_int_equal (s.attr.st_size, 7);
+  ev_stat_stop (loop, &w);
+}
+
+/* dir/d/file is watched; the directory is removed with the file, made again, and the file
+ * put back (a service that re-creates its /run/NAME/, a deploy that replaces a directory):
+ * the deletion and the new file are both reported (libev-ng used to report the deletion
+ * only; libev 4.33 finds the new file with its polling timer, after some 5 s). */
+STAT_TEST (ev_stat__directory_removed_and_made_again)
+{
+  if (!mode && harness_is_real_libev ())
+    {
+      ev_loop_destroy (loop); /* (skip () does not return to with_loop) */
+      skip ();
+    }
+  struct seen s = { 0 };
+  char d[160], file[192];
+  snprintf (d, sizeof d, "%s/d", dir);
+  snprintf (file, sizeof file, "%s/file", d);
+  assert_int_equal (mkdir (d, 0700), 0);
+  put_file (file, 2);
+  ev_stat w;
+  stat_init (&w, seen_cb, file, mode ? 0.01 : 0.);
+  w.data = &s;
+  ev_stat_start (loop, &w);
+  assert_int_equal (w.attr.st_nlink, 1);
+  assert_int_equal (unlink (file), 0);
+  assert_int_equal (rmdir (d), 0);
+  expect_calls (loop, &s, 1, NOTICE, quiet (mode));
+  assert_int_equal (s.attr.st_nlink, 0);
+  assert_int_equal (mkdir (d, 0700), 0);
+  expect_calls (loop, &s, 1, 0., quiet (mode));
+  put_file (file, 6);
+  expect_calls (loop, &s, 2, NOTICE, 0.);
+  assert_int_equal (s.prev.st_nlink, 0);
+  assert_int_equal (s.attr.st_size, 6);
+  ev_stat_stop (loop, &w);
+}
+
+/* A missing path is polled at the watcher's interval also with inotify, as libev 4.33 does:
+ * the private timer runs while the path is missing. */
+STAT_TEST (ev_stat__missing_path_is_also_polled)
+{
+  (void)mode;
+  ev_stat w;
+  stat_init (&w, seen_cb, path, 0.5);
+  ev_stat_start (loop, &w);
+  assert_int_equal (w.attr.st_nlink, 0);
+  assert_true (ev_is_active (&w.timer));
+  assert_true (w.timer.repeat == 0.5);
+  ev_stat_stop (loop, &w);
+  assert_false (ev_is_active (&w.timer));
+}
+
 /* ---- attributes, ev_stat_stat, configuration ----------------------------------------------------- */
 
 STAT_TEST (ev_stat__stat_refreshes_attr_without_a_callback_even_unstarted)
@@ -547,6 +638,9 @@ main (void)
     stat_tests (ev_stat__replacement_by_rename_is_noticed_and_followed),
     stat_tests (ev_stat__a_symlink_is_watched_itself_not_its_target),
     stat_tests (ev_stat__two_watchers_on_one_path),
+    stat_tests (ev_stat__path_below_directories_made_one_by_one),
+    stat_tests (ev_stat__directory_removed_and_made_again),
+    stat_tests (ev_stat__missing_path_is_also_polled),
     stat_tests (ev_stat__stat_refreshes_attr_without_a_callback_even_unstarted),
     stat_tests (ev_stat__missing_path_has_nlink_0),
     stat_tests (ev_stat__interval_is_clamped_at_start),

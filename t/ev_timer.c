@@ -4,12 +4,17 @@
  * ev_timer_again, ev_timer_remaining, never early, no catch-up bursts, expiry order (earliest
  * first; libev's 4-heap order for equal deadlines, doc/semantics.md §6), and a randomized run
  * of start/stop/again/set against a reference model with ev_verify after every step. */
+#define _GNU_SOURCE 1 /* RTLD_NEXT */
 #include "harness.h"
 
+#include <dlfcn.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 TRACE_CB (timer)
 
@@ -142,6 +147,93 @@ ev_timer__is_never_early (void **state)
       assert_true (harness_monotonic () - start >= 0.02 + 0.005 * i);
       assert_true (ev_now (loop) - now0 >= 0.02 + 0.005 * i - 1e-9);
     }
+}
+
+/* A thread preempted between two clock readings, on demand: the library's calls of
+ * clock_gettime and gettimeofday come here (these definitions take the place of the C
+ * library's for the whole process), and the next reading of the wall clock after the test
+ * armed it is followed by `preempt_after_realtime` seconds of busy waiting before the call
+ * returns.  (libev 4.33 reads the wall clock with gettimeofday, libev-ng with
+ * clock_gettime.) */
+static double preempt_after_realtime;
+
+static int
+real_clock_gettime (clockid_t id, struct timespec *ts)
+{
+  static int (*real) (clockid_t, struct timespec *);
+  if (!real)
+    real = (int (*) (clockid_t, struct timespec *))dlsym (RTLD_NEXT, "clock_gettime");
+  return real (id, ts);
+}
+
+static void
+wall_clock_was_read (void)
+{
+  if (preempt_after_realtime > 0.)
+    {
+      struct timespec a, b;
+      real_clock_gettime (CLOCK_MONOTONIC, &a);
+      do
+        real_clock_gettime (CLOCK_MONOTONIC, &b);
+      while ((double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9 < preempt_after_realtime);
+      preempt_after_realtime = 0.;
+    }
+}
+
+int
+clock_gettime (clockid_t id, struct timespec *ts)
+{
+  int result = real_clock_gettime (id, ts);
+  if (id == CLOCK_REALTIME)
+    wall_clock_was_read ();
+  return result;
+}
+
+int
+gettimeofday (struct timeval *restrict tv, void *restrict tz)
+{
+  static int (*real) (struct timeval *restrict, void *restrict);
+  if (!real)
+    real = (int (*) (struct timeval *restrict, void *restrict))dlsym (RTLD_NEXT, "gettimeofday");
+  int result = real (tv, tz);
+  wall_clock_was_read ();
+  return result;
+}
+
+static ev_tstamp early_start;
+static double early_delay, early_by;
+
+static void
+early_check_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  early_by = early_start + early_delay - ev_now (loop);
+}
+
+/* "The special problem of time updates": ev_now () is the wall clock derived from the
+ * monotonic one, measured again every half second.  A measurement taken while the thread
+ * is preempted between the readings must not move ev_now () back: a timer would then run
+ * with ev_now () below the ev_now () of its start plus its delay (libev-ng did, by the
+ * time it was preempted). */
+static void
+ev_timer__is_never_early_in_ev_now_terms_after_a_slow_clock_reading (void **state)
+{
+  struct ev_loop *loop = *state;
+  /* The loop measured the clocks when it was made: it measures them again in the first
+   * update after 0.5 s, here after the wait for `wake`, and is preempted there. */
+  ev_timer wake, check;
+  ev_timer_init (&wake, nop_cb, 0.52, 0.);
+  ev_timer_init (&check, early_check_cb, 0.6, 0.);
+  early_start = ev_now (loop);
+  early_delay = 0.6;
+  early_by = -1.;
+  ev_timer_start (loop, &wake);
+  ev_timer_start (loop, &check);
+  preempt_after_realtime = 0.005;
+  ev_run (loop, 0);
+  assert_true (preempt_after_realtime == 0.); /* the wall clock was read (and the delay made) */
+  if (early_by > 1e-6)
+    fail_msg ("the timer ran %.6f s early in ev_now () terms", early_by);
 }
 
 static void
@@ -321,24 +413,75 @@ ev_timer__again_on_active_repeating_restarts_from_now (void **state)
  * repeat: libev checks the sign when the timer starts and when it expires, not here, so a
  * negative (or NaN) repeat moves the deadline without a complaint.  (libev-ng's fast path
  * takes only a positive repeat; this pins the other values to the same outcome.) */
+/* ev_timer_again with a repeat that is negative or NaN.  libev 4.33 moves an active timer's
+ * deadline by it (and fails an assertion when it expires, in the next iteration; a NaN
+ * deadline keeps every timer of the loop from firing), and reports an inactive one from its
+ * ev_timer_start.  libev-ng reports all of them at once, naming ev_timer_again and the value
+ * (README difference 5). */
+static int again_kind;
+
 static void
-ev_timer__again_on_active_timer_with_negative_or_nan_repeat_moves_the_deadline (void **state)
+again_with_bad_repeat (void *arg)
 {
-  struct ev_loop *loop = *state;
+  (void)arg;
+  struct ev_loop *loop = test_loop_new ();
   ev_timer t;
   ev_timer_init (&t, nop_cb, 100., 5.);
+  if (again_kind != 2)
+    ev_timer_start (loop, &t);
+  t.repeat = again_kind == 1 ? NAN : again_kind == 3 ? -DBL_MIN : -3.;
+  ev_timer_again (loop, &t);
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+ev_timer__again_with_a_negative_or_nan_repeat_is_a_usage_error (void **state)
+{
+  struct ev_loop *loop = *state;
+  if (harness_is_real_libev ())
+    {
+      /* libev 4.33: the deadline moves (not run: the expiry is libev's abort) */
+      ev_timer t;
+      ev_timer_init (&t, nop_cb, 100., 5.);
+      ev_timer_start (loop, &t);
+      t.repeat = -3.;
+      ev_timer_again (loop, &t);
+      assert_true (ev_is_active (&t));
+      assert_true (near (ev_timer_remaining (loop, &t), -3., 1e-9));
+      ev_timer_stop (loop, &t);
+      skip ();
+    }
+  again_kind = 0;
+  expect_abort (again_with_bad_repeat, NULL, "libev-ng: usage error in ev_timer_again (repeat = -3): ");
+  again_kind = 1;
+  expect_abort (again_with_bad_repeat, NULL, "libev-ng: usage error in ev_timer_again (repeat = nan): ");
+  again_kind = 2;
+  expect_abort (again_with_bad_repeat, NULL,
+                "libev-ng: usage error in ev_timer_again (repeat = -3): \"libev: ev_timer_start called with negative "
+                "timer repeat value\"");
+  again_kind = 3;
+  expect_abort (again_with_bad_repeat, NULL, "libev-ng: usage error in ev_timer_again (repeat = -2.22507e-308): ");
+}
+
+/* A timer started without a callback (ev_init with a null one): libev 4.33 calls address 0
+ * when it expires; libev-ng reports the start that went without one. */
+static void
+start_without_callback (void *arg)
+{
+  (void)arg;
+  struct ev_loop *loop = test_loop_new ();
+  ev_timer t;
+  ev_timer_init (&t, NULL, 0., 0.);
   ev_timer_start (loop, &t);
-  t.repeat = -3.;
-  ev_timer_again (loop, &t);
-  assert_true (ev_is_active (&t));
-  assert_true (near (ev_timer_remaining (loop, &t), -3., 1e-9));
-  t.repeat = NAN;
-  ev_timer_again (loop, &t);
-  assert_true (ev_is_active (&t));
-  assert_true (isnan (ev_timer_remaining (loop, &t)));
-  /* not run: an expiry with such a repeat is libev's abort */
-  ev_timer_stop (loop, &t);
-  assert_false (ev_is_active (&t));
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+ev_timer__started_without_a_callback_is_a_usage_error_naming_the_start (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  expect_abort (start_without_callback, NULL, "libev-ng: usage error in ev_timer_start (cb = 0): ");
 }
 
 static void
@@ -642,6 +785,7 @@ main (void)
     loop_test (ev_timer__restart_without_set_continues_with_the_remainder),
     loop_test (ev_timer__restart_after_expiry_without_set_fires_at_once),
     loop_test (ev_timer__is_never_early),
+    loop_test (ev_timer__is_never_early_in_ev_now_terms_after_a_slow_clock_reading),
     loop_test (ev_timer__zero_and_negative_delays_fire_in_the_first_iteration),
     loop_test (ev_timer__repeating_deadline_advances_by_repeat),
     loop_test (ev_timer__repeating_timer_that_fell_behind_does_not_burst),
@@ -651,7 +795,8 @@ main (void)
     loop_test (ev_timer__again_on_inactive_repeating_starts_with_repeat),
     loop_test (ev_timer__again_with_zero_repeat_stops),
     loop_test (ev_timer__again_on_active_repeating_restarts_from_now),
-    loop_test (ev_timer__again_on_active_timer_with_negative_or_nan_repeat_moves_the_deadline),
+    loop_test (ev_timer__again_with_a_negative_or_nan_repeat_is_a_usage_error),
+    plain_test (ev_timer__started_without_a_callback_is_a_usage_error_naming_the_start),
     loop_test (ev_timer__again_clears_pending),
     loop_test (ev_timer__again_in_the_callback_keeps_a_repeating_timer_going),
     loop_test (ev_timer__equal_deadlines_follow_the_heap_order),

@@ -252,6 +252,69 @@ generic_watcher_functions__data_is_never_touched (void **state)
   assert_string_equal (t.data, "t");
 }
 
+/* ---- misuse: a null callback, memory that is not a watcher ----------------------------------
+ * libev 4.33 crashes in each of these (it calls address 0, or writes through the garbage
+ * `pending` index); libev-ng reports a usage error naming the call and the value (ev(3)
+ * "Misuse that is detected"), so the tests skip on the real libev. */
+
+static void
+feed_without_callback (void *arg)
+{
+  (void)arg;
+  struct ev_loop *loop = test_loop_new ();
+  ev_idle w;
+  ev_init (&w, NULL);
+  ev_feed_event (loop, &w, EV_CUSTOM);
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+invoke_without_callback (void *arg)
+{
+  (void)arg;
+  struct ev_loop *loop = test_loop_new ();
+  ev_idle w;
+  ev_init (&w, NULL);
+  ev_invoke (loop, &w, EV_CUSTOM);
+}
+
+/* a watcher whose memory is all `fill` bytes: "active" and "pending" at absurd indices */
+static void
+garbage_to (void *arg)
+{
+  struct ev_loop *loop = test_loop_new ();
+  ev_idle w;
+  memset (&w, 0xa5, sizeof w);
+  switch (*(int *)arg)
+    {
+    case 0: ev_feed_event (loop, &w, EV_CUSTOM); break;
+    case 1: ev_clear_pending (loop, &w); break;
+    case 2: ev_idle_stop (loop, &w); break;
+    }
+}
+
+static void
+generic_watcher_functions__misuse_without_a_callback_names_the_call (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  expect_abort (feed_without_callback, NULL, "libev-ng: usage error in ev_feed_event (cb = 0): ");
+  expect_abort (invoke_without_callback, NULL, "libev-ng: usage error in ev_invoke (cb = 0): ");
+}
+
+static void
+generic_watcher_functions__memory_that_is_not_a_watcher_is_a_usage_error (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  int op = 0;
+  expect_abort (garbage_to, &op, "libev-ng: usage error in ev_feed_event (pending = -1515870811): ");
+  op = 1;
+  expect_abort (garbage_to, &op, "libev-ng: usage error in ev_clear_pending (pending = -1515870811): ");
+  op = 2;
+  expect_abort (garbage_to, &op, "libev-ng: usage error in ev_idle_stop (pending = -1515870811): ");
+}
+
 int
 main (void)
 {
@@ -267,6 +330,8 @@ main (void)
     loop_test (generic_watcher_functions__clear_pending_returns_revents),
     loop_test (generic_watcher_functions__stop_clears_pending_of_a_fed_watcher),
     loop_test (generic_watcher_functions__data_is_never_touched),
+    plain_test (generic_watcher_functions__misuse_without_a_callback_names_the_call),
+    plain_test (generic_watcher_functions__memory_that_is_not_a_watcher_is_a_usage_error),
   };
   return HARNESS_RUN ("generic_watcher_functions", tests);
 }

@@ -385,6 +385,114 @@ extensions__any_loop_child_status_survives_the_default_loop_reaping_it (void **s
   ev_loop_destroy (dflt);
 }
 
+/* The default loop reaps the child before the other loop starts its ev_child (a worker that
+ * forks, then starts its watcher a little later, while the default loop runs elsewhere): the
+ * status is kept for the watcher that comes (libev-ng used to give it EV_ERROR). */
+static void
+extensions__any_loop_child_started_after_the_default_loop_reaped_it (void **state)
+{
+  (void)state;
+  struct ev_loop *dflt = ev_default_loop (test_backend | EVFLAG_NOENV);
+  struct ev_loop *loop = loop_with (EVFLAG_NG_ANY_LOOP);
+  ev_child any, mine;
+  ev_child_init (&any, note_default_child_cb, 0, 0);
+  ev_child_start (dflt, &any);
+  child_calls = default_calls = 0;
+  pid_t pid = child_exiting (11, 0);
+  run_until_count (dflt, &default_calls, 1); /* reaped by the default loop */
+  assert_int_equal (default_calls, 1);
+  assert_int_equal (waitpid (pid, NULL, WNOHANG), -1); /* gone */
+  ev_child_init (&mine, note_child_cb, pid, 0);
+  ev_child_start (loop, &mine);
+  run_until_count (loop, &child_calls, 1);
+  assert_int_equal (child_calls, 1);
+  assert_int_equal (child_revents, EV_CHILD);
+  assert_int_equal (child_rpid, pid);
+  assert_true (WIFEXITED (child_rstatus) && WEXITSTATUS (child_rstatus) == 11);
+  assert_true (ev_is_active (&mine)); /* as in the default loop */
+  ev_child_stop (loop, &mine);
+  ev_child_stop (dflt, &any);
+  ev_loop_destroy (loop);
+  ev_loop_destroy (dflt);
+}
+
+/* The same as a race, as a program meets it: the default loop runs in a thread of its own
+ * while a worker loop forks children and starts a watcher for each, at once or 0-3 ms later;
+ * every child's exit status reaches the worker. */
+struct default_runner
+{
+  struct ev_loop *loop;
+  ev_async stop;
+};
+
+static void
+stop_default_cb (struct ev_loop *loop, ev_async *w, int revents)
+{
+  (void)w, (void)revents;
+  ev_break (loop, EVBREAK_ALL);
+}
+
+static void *
+run_default (void *arg)
+{
+  struct default_runner *r = arg;
+  ev_run (r->loop, 0);
+  return NULL;
+}
+
+enum { RACED_CHILDREN = 40 };
+static int raced_status[RACED_CHILDREN], raced_revents[RACED_CHILDREN], raced_calls;
+
+static void
+raced_child_cb (struct ev_loop *loop, ev_child *w, int revents)
+{
+  (void)loop;
+  long i = (long)w->data;
+  raced_status[i] = w->rstatus;
+  raced_revents[i] = revents;
+  ++raced_calls;
+  ev_child_stop (loop, w);
+}
+
+static void
+extensions__any_loop_child_status_survives_a_default_loop_running_in_another_thread (void **state)
+{
+  (void)state;
+  skip_where_valgrind_holds_wakeups ();
+  struct default_runner r;
+  r.loop = ev_default_loop (test_backend | EVFLAG_NOENV);
+  ev_async_init (&r.stop, stop_default_cb);
+  ev_async_start (r.loop, &r.stop);
+  pthread_t t;
+  assert_int_equal (pthread_create (&t, NULL, run_default, &r), 0);
+  struct ev_loop *loop = loop_with (EVFLAG_NG_ANY_LOOP);
+  ev_child w[RACED_CHILDREN];
+  raced_calls = 0;
+  for (long i = 0; i < RACED_CHILDREN; ++i)
+    {
+      raced_revents[i] = 0;
+      pid_t pid = child_exiting ((int)i + 1, 0);
+      if (i % 4)
+        usleep ((useconds_t)(i % 4) * 1000);
+      ev_child_init (&w[i], raced_child_cb, pid, 0);
+      w[i].data = (void *)i;
+      ev_child_start (loop, &w[i]);
+    }
+  run_until_count (loop, &raced_calls, RACED_CHILDREN);
+  ev_async_send (r.loop, &r.stop);
+  assert_int_equal (pthread_join (t, NULL), 0);
+  int errors = 0;
+  for (int i = 0; i < RACED_CHILDREN; ++i)
+    if (raced_revents[i] != EV_CHILD || !WIFEXITED (raced_status[i]) || WEXITSTATUS (raced_status[i]) != i + 1)
+      ++errors;
+  if (errors)
+    fail_msg ("%d of %d children: no status (EV_ERROR or nothing)", errors, RACED_CHILDREN);
+  assert_int_equal (raced_calls, RACED_CHILDREN);
+  ev_async_stop (r.loop, &r.stop);
+  ev_loop_destroy (loop);
+  ev_loop_destroy (r.loop);
+}
+
 static void
 extensions__any_loop_child_reaped_by_the_program_gets_ev_error (void **state)
 {
@@ -637,6 +745,8 @@ main (void)
     plain_test (extensions__any_loop_signal_reaches_loops_in_other_threads),
     plain_test (extensions__without_any_loop_a_signal_in_two_loops_aborts_as_libev),
     plain_test (extensions__any_loop_child_reports_the_exit_in_another_loop),
+    plain_test (extensions__any_loop_child_started_after_the_default_loop_reaped_it),
+    plain_test (extensions__any_loop_child_status_survives_a_default_loop_running_in_another_thread),
     plain_test (extensions__any_loop_child_killed_by_a_signal),
     plain_test (extensions__any_loop_child_pidfd_closed_behind_the_loop_is_reopened),
     plain_test (extensions__any_loop_child_status_survives_the_default_loop_reaping_it),

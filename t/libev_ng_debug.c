@@ -346,12 +346,125 @@ extensions__debug_reports_a_watcher_freed_while_active (void **state)
     { NULL, NULL },
   };
   expect_report (free_timer_and_run, timer_needles);
+  /* (found before its callback, in ev_run: the call the program made, not the loop's own
+   * ev_invoke_pending) */
   const struct needle callback_needles[] = {
-    { "usage error in ev_invoke_pending (active = -1515870811)", NULL },
+    { "usage error in ev_run (active = -1515870811)", NULL },
     { "ev_io watcher %p was freed or overwritten while active", &io_b },
     { NULL, NULL },
   };
   expect_report (free_pending_watcher, callback_needles);
+}
+
+/* ---- a loop used after ev_loop_destroy ------------------------------------------------------ */
+
+/* The loop's memory is kept for a while (with its debug marks), so that a call with the
+ * destroyed loop is reported instead of reading freed memory (a crash before). */
+static void
+start_on_a_destroyed_loop (void *arg)
+{
+  (void)arg;
+  loop_a = debug_loop_new ();
+  ev_loop_destroy (loop_a);
+  ev_timer_init (&timer_w, nothing_timer_cb, 1., 0.);
+  ev_timer_start (loop_a, &timer_w);
+}
+
+static void
+run_a_destroyed_loop (void *arg)
+{
+  (void)arg;
+  loop_a = debug_loop_new ();
+  ev_loop_destroy (loop_a);
+  ev_run (loop_a, EVRUN_NOWAIT);
+}
+
+/* An active watcher of the loop, stopped after the loop was destroyed (ev(3): the loop leaves
+ * its watchers alone; a program that stops them afterwards uses the destroyed loop). */
+static void
+stop_on_a_destroyed_loop (void *arg)
+{
+  (void)arg;
+  int p[2];
+  make_pipe (p);
+  loop_a = debug_loop_new ();
+  ev_io_init (&io_w, nothing_io_cb, p[0], EV_READ);
+  ev_io_start (loop_a, &io_w);
+  ev_run (loop_a, EVRUN_NOWAIT);
+  ev_loop_destroy (loop_a);
+  ev_io_stop (loop_a, &io_w);
+}
+
+/* Destroyed twice, and the default loop destroyed and used. */
+static void
+destroy_a_destroyed_loop (void *arg)
+{
+  (void)arg;
+  loop_a = debug_loop_new ();
+  ev_loop_destroy (loop_a);
+  ev_loop_destroy (loop_a);
+}
+
+static void
+use_a_destroyed_default_loop (void *arg)
+{
+  (void)arg;
+  loop_a = ev_default_loop (test_backend | EVFLAG_NOENV | EVFLAG_NG_DEBUG);
+  ev_loop_destroy (loop_a);
+  ev_idle_init (&idle_w, (void (*) (struct ev_loop *, ev_idle *, int))nothing_timer_cb);
+  ev_feed_event (loop_a, &idle_w, EV_CUSTOM);
+}
+
+/* Many loops destroyed after the one that is used: only the last 16 are kept, so a call with
+ * an older one is undefined again; a new default loop in the old one's storage runs. */
+static void
+many_destroyed_loops_then_a_new_default (void *arg)
+{
+  (void)arg;
+  for (int i = 0; i < 40; ++i)
+    ev_loop_destroy (debug_loop_new ());
+  loop_a = ev_default_loop (test_backend | EVFLAG_NOENV | EVFLAG_NG_DEBUG);
+  ev_loop_destroy (loop_a);
+  loop_b = ev_default_loop (test_backend | EVFLAG_NOENV | EVFLAG_NG_DEBUG);
+  CHECK (loop_a == loop_b);
+  ev_timer_init (&timer_w, nothing_timer_cb, 0., 0.);
+  ev_timer_start (loop_b, &timer_w);
+  ev_run (loop_b, 0);
+  ev_loop_destroy (loop_b);
+  _exit (0);
+}
+
+static void
+extensions__debug_reports_a_call_with_a_destroyed_loop (void **state)
+{
+  (void)state;
+  const struct needle start[] = {
+    { "libev-ng: usage error in ev_timer_start: \"debug mode: ev_timer_start was called with loop ", NULL },
+    { "which ev_loop_destroy destroyed", NULL },
+    { NULL, NULL },
+  };
+  expect_report (start_on_a_destroyed_loop, start);
+  const struct needle run[] = {
+    { "libev-ng: usage error in ev_run: \"debug mode: ev_run was called with loop ", NULL },
+    { NULL, NULL },
+  };
+  expect_report (run_a_destroyed_loop, run);
+  const struct needle stop[] = {
+    { "libev-ng: usage error in ev_io_stop: \"debug mode: ev_io_stop was called with loop ", NULL },
+    { NULL, NULL },
+  };
+  expect_report (stop_on_a_destroyed_loop, stop);
+  const struct needle destroy[] = {
+    { "libev-ng: usage error in ev_loop_destroy: \"debug mode: ev_loop_destroy was called with loop ", NULL },
+    { NULL, NULL },
+  };
+  expect_report (destroy_a_destroyed_loop, destroy);
+  const struct needle feed[] = {
+    { "libev-ng: usage error in ev_feed_event: \"debug mode: ev_feed_event was called with loop ", NULL },
+    { NULL, NULL },
+  };
+  expect_report (use_a_destroyed_default_loop, feed);
+  expect_clean (many_destroyed_loops_then_a_new_default);
 }
 
 /* ---- a watcher started on two loops --------------------------------------------------------- */
@@ -977,6 +1090,7 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
+    plain_test (extensions__debug_reports_a_call_with_a_destroyed_loop),
     plain_test (extensions__debug_reports_a_watcher_reinitialised_while_active),
     plain_test (extensions__debug_reports_io_set_on_an_active_watcher),
     plain_test (extensions__debug_reports_timer_set_on_an_active_timer),

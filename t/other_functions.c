@@ -211,6 +211,27 @@ other_functions__once_holds_one_reference_per_part (void **state)
 
 TRACE_REVENTS_CB (io)
 
+/* ev_once without a callback: libev 4.33 calls address 0 when the event comes; libev-ng
+ * reports the call.  (Nothing to wait for: nothing is ever called, no report.) */
+static void
+once_without_callback (void *arg)
+{
+  (void)arg;
+  struct ev_loop *loop = test_loop_new ();
+  ev_once (loop, -1, 0, -1., NULL, NULL); /* nothing to wait for */
+  ev_run (loop, EVRUN_NOWAIT);
+  ev_once (loop, -1, 0, 0., NULL, NULL);
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+other_functions__once_without_a_callback_is_a_usage_error (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  expect_abort (once_without_callback, NULL, "libev-ng: usage error in ev_once (cb = 0): ");
+}
+
 static void
 other_functions__feed_fd_event_masks_by_each_watchers_events (void **state)
 {
@@ -362,6 +383,7 @@ main (void)
     loop_test (other_functions__once_timeout_before_io),
     loop_test (other_functions__once_io_and_timeout_in_one_iteration_give_the_union),
     loop_test (other_functions__once_holds_one_reference_per_part),
+    plain_test (other_functions__once_without_a_callback_is_a_usage_error),
     loop_test (other_functions__feed_fd_event_masks_by_each_watchers_events),
     loop_test (other_functions__feed_fd_event_without_watchers_does_nothing),
     plain_test (other_functions__feed_signal_reaches_the_loop_watching_the_signal),

@@ -20,9 +20,9 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 cflags="-O1 -g -Wall -Wextra -I$top $(pkg-config --cflags cmocka)"
 if [ -n "${LIBEV_LIBDIR:-}" ]; then
-  libs="-L$LIBEV_LIBDIR -Wl,-rpath,$LIBEV_LIBDIR -lev $(pkg-config --libs cmocka)"
+  libs="-L$LIBEV_LIBDIR -Wl,-rpath,$LIBEV_LIBDIR -lev $(pkg-config --libs cmocka) -lm"
 else
-  libs="-lev $(pkg-config --libs cmocka)"
+  libs="-lev $(pkg-config --libs cmocka) -lm"
 fi
 cc -std=gnu11 $cflags -c "$top/t/harness.c" -o "$tmp/harness.o" || exit 1
 cc -std=gnu11 $cflags -c "$top/t/refuse.c" -o "$tmp/refuse.o" || exit 1

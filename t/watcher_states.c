@@ -423,6 +423,80 @@ watcher_states__stopped_watcher_can_move_in_memory (void **state)
   expect_trace ("moved");
 }
 
+/* ---- a stop through a loop that does not run the watcher ------------------------------------
+ * ev(3): a watcher belongs to the loop it was started in.  A stop through another loop made
+ * libev 4.33 (and libev-ng) write through the watcher's index into the wrong loop's arrays:
+ * a crash, or another watcher silently lost.  libev-ng checks that the watcher is where its
+ * `active` says in the loop the stop names, and reports a usage error naming the call. */
+
+static void nop_timer_cb (struct ev_loop *l, ev_timer *w, int r) { (void)l, (void)w, (void)r; }
+static void nop_idle_cb (struct ev_loop *l, ev_idle *w, int r) { (void)l, (void)w, (void)r; }
+static void nop_signal_cb (struct ev_loop *l, ev_signal *w, int r) { (void)l, (void)w, (void)r; }
+static void nop_periodic_cb (struct ev_loop *l, ev_periodic *w, int r) { (void)l, (void)w, (void)r; }
+static void nop_async_cb (struct ev_loop *l, ev_async *w, int r) { (void)l, (void)w, (void)r; }
+
+static void
+stop_through_another_loop (void *arg)
+{
+  struct ev_loop *owner = test_loop_new (), *other = test_loop_new ();
+  /* the other loop has watchers of its own, which a stop at a wrong index would take */
+  ev_timer t2;
+  ev_idle i2;
+  ev_timer_init (&t2, nop_timer_cb, 10., 0.);
+  ev_timer_start (other, &t2);
+  ev_idle_init (&i2, nop_idle_cb);
+  ev_idle_start (other, &i2);
+  ev_timer t;
+  ev_idle i;
+  ev_signal s;
+  ev_periodic p;
+  ev_async a;
+  switch (*(int *)arg)
+    {
+    case 0:
+      ev_timer_init (&t, nop_timer_cb, 10., 0.);
+      ev_timer_start (owner, &t);
+      ev_timer_stop (other, &t);
+      break;
+    case 1:
+      ev_idle_init (&i, nop_idle_cb);
+      ev_idle_start (owner, &i);
+      ev_idle_stop (other, &i);
+      break;
+    case 2:
+      ev_signal_init (&s, nop_signal_cb, SIGUSR2);
+      ev_signal_start (owner, &s);
+      ev_signal_stop (other, &s);
+      break;
+    case 3:
+      ev_periodic_init (&p, nop_periodic_cb, 0., 10., 0);
+      ev_periodic_start (owner, &p);
+      ev_periodic_stop (other, &p);
+      break;
+    case 4:
+      ev_async_init (&a, nop_async_cb);
+      ev_async_start (owner, &a);
+      ev_async_stop (other, &a);
+      break;
+    }
+}
+
+static void
+watcher_states__stop_through_another_loop_is_a_usage_error (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  static const char *const expected[] = {
+    "libev-ng: usage error in ev_timer_stop (active = 3): ",
+    "libev-ng: usage error in ev_idle_stop (active = 1): ",
+    "libev-ng: usage error in ev_signal_stop (active = 1): ",
+    "libev-ng: usage error in ev_periodic_stop (active = 3): ",
+    "libev-ng: usage error in ev_async_stop (active = 1): ",
+  };
+  for (int k = 0; k < 5; ++k)
+    expect_abort (stop_through_another_loop, &k, expected[k]);
+}
+
 int
 main (void)
 {
@@ -440,6 +514,7 @@ main (void)
     plain_test (watcher_states__stop_of_an_inactive_watcher_never_reads_the_loop),
     loop_test (watcher_states__timer_may_restart_itself_in_its_callback),
     loop_test (watcher_states__stopped_watcher_can_move_in_memory),
+    plain_test (watcher_states__stop_through_another_loop_is_a_usage_error),
   };
   return HARNESS_RUN ("watcher_states", tests);
 }

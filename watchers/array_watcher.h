@@ -48,10 +48,11 @@ void array_watcher_start_plain(ev_loop *loop, T *w)
 template <class T, const array_watcher_kind &K>
 void array_watcher_stop_plain(ev_loop *loop, T *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), K.stop_api))
     return;
   loop->pending.settle();
   array<W> &a = K.array_of(loop, as_w(w));
+  check_array_index(a, as_w(w), K.stop_api);
   array_del(a, as_w(w));
   if (K.gives_reference_back)
     ev_ref(loop);

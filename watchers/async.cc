@@ -212,10 +212,11 @@ void ev_async_start(struct ev_loop *loop, ev_async *w) noexcept
 
 static void async_stop_plain(struct ev_loop *loop, ev_async *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), "ev_async_stop"))
     return;
   // array_del, with the index stores visible to senders (see above)
   array<W> &a = loop->asyncs;
+  check_array_index(a, as_w(w), "ev_async_stop");
   int i = w->active - 1;
   W last = a.data[--a.count];
   a.data[i] = last;

@@ -144,12 +144,14 @@ void ev_child_start(struct ev_loop *loop, ev_child *w) noexcept
 
 static void child_stop_plain(struct ev_loop *loop, ev_child *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), "ev_child_stop"))
     return;
   if (loop != ev_default_loop_ptr) {
     child_pidfd_stop(loop, w);
     return;
   }
+  if (EV_UNLIKELY(!wlist_contains(*bucket(w->pid), as_wl(w))))
+    not_active_here("ev_child_stop", w, w->active);
   wlist_del(bucket(w->pid), as_wl(w));
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);

@@ -16,9 +16,12 @@
 // unless EVFLAG_NG_REAP_OWN).  So that no status is lost, every reaping
 // happens under one process-wide lock, and a reaper hands the status of a
 // pid that a pidfd entry waits for to that entry; the entry's loop finds it
-// when its pidfd turns readable (it stays readable after the reaping).  A
-// child reaped by the program itself (waitpid, system) leaves no status:
-// its watchers get EV_ERROR instead of waiting forever.
+// when its pidfd turns readable (it stays readable after the reaping).  The
+// status of a child nobody waits for yet is kept a while (kept_exits), for
+// an ev_child started after the default loop reaped it: a worker that forks
+// and then starts its watcher races the default loop running in another
+// thread.  A child reaped by the program itself (waitpid, system) leaves no
+// status: its watchers get EV_ERROR instead of waiting forever.
 #include "watchers/child.h"
 #include "watchers/debug.h"
 #include "watchers/io.h"
@@ -59,6 +62,42 @@ constexpr idtype_t P_PIDFD = static_cast<idtype_t>(3);
 
 constinit pthread_mutex_t reap_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit pidfd_child *waiting = nullptr;  // under reap_lock
+
+// The exits a reaper collected while no entry waited for the pid, newest
+// last, for an ev_child started later (under reap_lock).  Only claimed for
+// a pid that no longer exists (pidfd_open says ESRCH), and only while
+// young: a pid is reused only after the kernel went round all the others,
+// and an old exit must not be taken for a new child's.
+struct kept_exit {
+  int pid;
+  int status;
+  ev_tstamp at;  // monotonic
+};
+constexpr int kKeptExits = 64;
+constexpr ev_tstamp kKeptExitAge = 10.;
+constinit kept_exit kept_exits[kKeptExits] = {};
+constinit int kept_next = 0;
+
+void keep_exit(int pid, int status)
+{
+  kept_exits[kept_next] = kept_exit{pid, status, monotonic_now()};
+  kept_next = (kept_next + 1) % kKeptExits;
+}
+
+// The newest kept exit of pid (and forget it); false if there is none.
+bool claim_kept_exit(int pid, int *status)
+{
+  const ev_tstamp now = monotonic_now();
+  for (int k = 1; k <= kKeptExits; ++k) {
+    kept_exit &x = kept_exits[(kept_next + kKeptExits - k) % kKeptExits];
+    if (x.pid == pid && x.pid > 0 && now - x.at <= kKeptExitAge) {
+      *status = x.status;
+      x.pid = 0;
+      return true;
+    }
+  }
+  return false;
+}
 
 int pidfd_open(int pid)
 {
@@ -181,8 +220,25 @@ void collect(ev_loop *loop, pidfd_child *e)
     pthread_mutex_unlock(&reap_lock);
     return;  // still running: a spurious wake-up
   }
-  bool have = r == 0 || e->handed;
   int status = r == 0 ? wait_status(si) : e->status;
+  // (a kept exit: a polled child that a reaper collected before e waited)
+  const bool have = r == 0 || e->handed || claim_kept_exit(e->pid, &status);
+  registry_del(e);
+  pthread_mutex_unlock(&reap_lock);
+  entry_done(loop, e);
+  if (have)
+    deliver(loop, e, status);
+  else
+    deliver_error(loop, e);
+}
+
+// e's pid is gone: another reaper collected the child, before e waited
+// (a kept exit) or after (handed over); else the program reaped it.
+void collect_gone(ev_loop *loop, pidfd_child *e)
+{
+  pthread_mutex_lock(&reap_lock);
+  int status = e->status;
+  const bool have = e->handed || claim_kept_exit(e->pid, &status);
   registry_del(e);
   pthread_mutex_unlock(&reap_lock);
   entry_done(loop, e);
@@ -258,12 +314,16 @@ int child_reap(int pid, int *status, int options)
   do
     r = waitpid(pid, status, options);
   while (r < 0 && errno == EINTR);
-  if (r > 0 && (WIFEXITED(*status) || WIFSIGNALED(*status)))
+  if (r > 0 && (WIFEXITED(*status) || WIFSIGNALED(*status))) {
+    bool handed = false;
     for (pidfd_child *e = waiting; e; e = e->next_waiting)
       if (e->pid == r && !e->handed) {
-        e->handed = true;
+        e->handed = handed = true;
         e->status = *status;
       }
+    if (!handed)
+      keep_exit(r, *status);
+  }
   pthread_mutex_unlock(&reap_lock);
   return r;
 }
@@ -291,27 +351,28 @@ void child_pidfd_start(ev_loop *loop, ev_child *w)
   wlist_add(&e->head, as_wl(w));
   if (!fresh)
     return;
-  if (!entry_watch(loop, e)) {
-    if (errno == ESRCH) {  // no such process: collected by someone already
-      deliver_error(loop, e);
-      return;
-    }
-    e->how = child_wait::kPolled;  // no pidfd to be had: SIGCHLD
-    childpoll_start(loop);
-  }
+  // Waiting before the pidfd is opened: a reaper that collects the child
+  // from now on hands its status over; one that did before kept it.
   pthread_mutex_lock(&reap_lock);
   e->next_waiting = waiting;
   waiting = e;
   pthread_mutex_unlock(&reap_lock);
-  if (e->how == child_wait::kPolled)
+  if (!entry_watch(loop, e)) {
+    if (errno == ESRCH) {  // no such process: collected by someone already
+      collect_gone(loop, e);
+      return;
+    }
+    e->how = child_wait::kPolled;  // no pidfd to be had: SIGCHLD
+    childpoll_start(loop);
     collect(loop, e);  // it may have exited before SIGCHLD was watched
+  }
 }
 
 void child_pidfd_stop(ev_loop *loop, ev_child *w)
 {
   pidfd_child *e = entry_of_watcher(loop, w);
-  if (!e)
-    return;  // (stop_begin found it active: cannot happen)
+  if (!e)  // active, but not here: another loop's, or not a watcher
+    not_active_here("ev_child_stop", w, w->active);
   wlist_del(&e->head, as_wl(w));
   stop_watcher(loop, as_w(w));
   if (!e->head)

@@ -86,6 +86,11 @@ struct debug_state {
   std::atomic<int> invoking;  // inside the program's invoke-pending callback
   void (*user_release)(ev_loop *) noexcept;
   void (*user_acquire)(ev_loop *) noexcept;
+  // Destroyed (ev_loop_destroy): kept, with the loop's memory, for a while
+  // (see debug_loop_destroy); owns_memory: the loop's memory is ours to free
+  // then (not the default loop's static storage).
+  bool destroyed;
+  bool owns_memory;
 };
 
 namespace {
@@ -93,6 +98,9 @@ namespace {
 constinit pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit debug_state *registry = nullptr;
 constinit bool atfork_installed = false;
+// Destroyed loops kept in the registry (debug_loop_destroy), at most this many.
+constexpr int kDestroyedKept = 16;
+constinit int destroyed_count = 0;
 
 struct registry_guard {
   registry_guard() { pthread_mutex_lock(&registry_lock); }
@@ -181,6 +189,23 @@ void erase(debug_state *ds, debug_record *r)
   --ds->count;
 }
 
+// Take ds out of the registry and free it (with its loop's memory, if it
+// is a destroyed loop's and ours).
+void registry_remove(debug_state *ds)
+{
+  (ds->prev ? ds->prev->next : registry) = ds->next;
+  if (ds->next)
+    ds->next->prev = ds->prev;
+  if (ds->destroyed) {
+    --destroyed_count;
+    if (ds->owns_memory)
+      ev_free(ds->loop);
+  }
+  ev_free(ds->slots);
+  ds->~debug_state();
+  ev_free(ds);
+}
+
 // The debug loop other than ds whose table has w, or null.
 debug_state *owner_elsewhere(const debug_state *ds, const void *w)
 {
@@ -242,6 +267,17 @@ struct report_text {
     describe(text_, __VA_ARGS__);    \
     usage_error(api, text_.s);       \
   } while (0)
+
+// A call with a loop that ev_loop_destroy destroyed: debug mode keeps the
+// loop's memory for a while, with the marks that make the checked calls
+// come here (see debug_loop_destroy).
+[[noreturn]] void report_destroyed(ev_loop *loop, const char *api)
+{
+  DEBUG_REPORT_PLAIN(api,
+                     "%s was called with loop %p, which ev_loop_destroy destroyed; a loop must not be used after "
+                     "ev_loop_destroy (stop its watchers, or forget them, and make a new loop)",
+                     api, static_cast<void *>(loop));
+}
 
 [[noreturn]] void report_reinitialised(ev_loop *loop, W w, int type, const char *api)
 {
@@ -414,6 +450,8 @@ void take_snapshot(debug_record &r, W w, int type)
 void check_thread(ev_loop *loop, const char *api, W w, int type)
 {
   debug_state *ds = loop->debug;
+  if (ds->destroyed)
+    report_destroyed(loop, api);
   pthread_t runner = ds->runner.load(std::memory_order_acquire);
   if (!runner || pthread_equal(runner, pthread_self()))
     return;
@@ -542,27 +580,45 @@ void debug_loop_init(ev_loop *loop)
     pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
     atfork_installed = true;
   }
+  // (a destroyed loop kept at this address: the default loop made again)
+  for (debug_state *o = registry, *next; o; o = next) {
+    next = o->next;
+    if (o->destroyed && o->loop == loop)
+      registry_remove(o);
+  }
   ds->next = registry;
   if (registry)
     registry->prev = ds;
   registry = ds;
 }
 
-void debug_loop_destroy(ev_loop *loop)
+// The loop's memory is kept, and with it the marks that send every
+// checked call to debug mode's checks (loop->debug, the extras and run
+// guard bits, the closed gates): a call with the destroyed loop is
+// reported (check_thread, debug_run_enter) instead of reading freed memory.
+// The last kDestroyedKept destroyed loops are kept (reachable from the
+// registry: no leak); an older one is freed, and a call with it is again
+// undefined.  True if the caller must not free the loop's memory.
+bool debug_loop_destroy(ev_loop *loop)
 {
   debug_state *ds = loop->debug;
   if (!ds)
-    return;
-  {
-    registry_guard g;
-    (ds->prev ? ds->prev->next : registry) = ds->next;
-    if (ds->next)
-      ds->next->prev = ds->prev;
-  }
+    return false;
+  registry_guard g;
   ev_free(ds->slots);
-  ds->~debug_state();
-  ev_free(ds);
-  loop->debug = nullptr;
+  ds->slots = nullptr;
+  ds->mask = ds->count = 0;
+  ds->destroyed = true;
+  ds->owns_memory = loop != ev_default_loop_ptr;
+  if (++destroyed_count > kDestroyedKept) {
+    debug_state *oldest = nullptr;
+    for (debug_state *o = registry; o; o = o->next)
+      if (o->destroyed && o != ds)
+        oldest = o;  // (new ones go to the head)
+    if (oldest)
+      registry_remove(oldest);
+  }
+  return true;
 }
 
 void debug_before(ev_loop *loop, W w, int type, const char *api)
@@ -622,6 +678,8 @@ void debug_check_call(ev_loop *loop, const char *api, W w)
 bool debug_run_enter(ev_loop *loop)
 {
   debug_state *ds = loop->debug;
+  if (ds->destroyed)
+    report_destroyed(loop, "ev_run");
   pthread_t self = pthread_self();
   pthread_t runner = ds->runner.load(std::memory_order_acquire);
   if (!runner) {
@@ -703,32 +761,45 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(ev_loop *) noexcept, v
   extras_set(loop, kExtraHooks, hooks);
 }
 
+namespace {
+
+// The call the program made that invokes the loop's pending watchers
+// itself (invoke_pending, loop.h): ev_run, or ev_loop_destroy for the
+// cleanup watchers.  (A report names the call the program made.)
+const char *loop_invoking_call(const ev_loop *loop) { return loop->loop_depth ? "ev_run" : "ev_loop_destroy"; }
+
+void invoke_checked(ev_loop *loop, const char *api)
+{
+  check_thread(loop, api, nullptr, 0);
+  pending_queues &q = loop->pending;
+  q.invoke_all([loop, api](W w, int revents) {
+    if (w != &loop->pending.slots.dummy)
+      if (const debug_record *r = find(loop->debug, w))
+        check_watcher(loop, *r, w, api);
+    w->cb(loop, w, revents);
+  });
+}
+
+}  // namespace
+
 // ev_run's invocation step and invoke_pending() in debug mode (loop.h).
 void invoke_pending_debug(ev_loop *loop)
 {
   if (loop->extras & kExtraInvokeCb)
     invoke_handed_over(loop);
   else if (loop->pending.any())
-    debug_invoke_pending(loop);
+    invoke_checked(loop, loop_invoking_call(loop));
 }
 
 // ev_invoke_pending in debug mode: each watcher is checked before its
 // callback (its pending state is cleared then: only its record is looked at).
-void debug_invoke_pending(ev_loop *loop)
-{
-  check_thread(loop, "ev_invoke_pending", nullptr, 0);
-  pending_queues &q = loop->pending;
-  q.invoke_all([loop](W w, int revents) {
-    debug_check_callback(loop, w);
-    w->cb(loop, w, revents);
-  });
-}
+void debug_invoke_pending(ev_loop *loop) { invoke_checked(loop, "ev_invoke_pending"); }
 
 void debug_check_callback(ev_loop *loop, W w)
 {
   if (w != &loop->pending.slots.dummy)
     if (const debug_record *r = find(loop->debug, w))
-      check_watcher(loop, *r, w, "ev_invoke_pending");
+      check_watcher(loop, *r, w, loop_invoking_call(loop));
 }
 
 }  // namespace ev_detail

@@ -36,9 +36,11 @@ namespace ev_detail {
 // EVFLAG_NG_DEBUG, or LIBEV_NG_DEBUG in the environment (see ev.cc).
 bool debug_requested(unsigned int flags);
 
-// Set up debug mode for a new loop / release it with the loop.
+// Set up debug mode for a new loop / end it with the loop: true if the
+// loop's memory is kept (then ev_loop_destroy does not free it), so that a
+// later call with the destroyed loop is reported.
 void debug_loop_init(ev_loop *loop);
-void debug_loop_destroy(ev_loop *loop);
+bool debug_loop_destroy(ev_loop *loop);
 
 inline bool debug_on(const ev_loop *loop) { return loop->extras & kExtraDebug; }
 
@@ -84,7 +86,8 @@ void debug_reconcile(ev_loop *loop);
 // loop.h.)
 void debug_invoke_pending(ev_loop *loop);
 // The check of one watcher before its callback, for an invocation pass of
-// another kind (the one that metrics time, metrics.cc).
+// another kind (the one that metrics time, metrics.cc, for ev_run or
+// ev_loop_destroy).
 void debug_check_callback(ev_loop *loop, W w);
 
 // ev_set_loop_release_cb in debug mode: the callbacks are wrapped, so that

@@ -139,8 +139,11 @@ void ev_embed_start(struct ev_loop *loop, ev_embed *w) noexcept
 
 static void embed_stop_plain(struct ev_loop *loop, ev_embed *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), "ev_embed_stop"))
     return;
+  // (its prepare watcher is in this loop's array if it runs here)
+  if (EV_UNLIKELY(!array_holds(loop->prepares, as_w(&w->prepare))))
+    not_active_here("ev_embed_stop", w, w->active);
   ev_io_stop(loop, &w->io);
   ev_prepare_stop(loop, &w->prepare);
   ev_fork_stop(loop, &w->fork);

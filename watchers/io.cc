@@ -193,6 +193,30 @@ void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
       fd_kill(loop, pfds[i].fd);
 }
 
+// The second look of a sweep step (backend_ops::recheck): an fd that poll()
+// found open and ready for what its watchers want, none of them pending,
+// while the backend reported nothing, may be a number closed and reused
+// behind an untouched watcher, which a backend that watches files (epoll,
+// io_uring) would never report.  (Watchers pending: the backend did report
+// it.  The loop's edge-triggered fds stay ready unread: not asked.)
+void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
+{
+  auto recheck = loop->backend->recheck;
+  if (!recheck)
+    return;
+  for (int i = 0; i < n; ++i) {
+    if (!(pfds[i].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) || (pfds[i].revents & POLLNVAL))
+      continue;
+    const int fd = pfds[i].fd;
+    const fd_entry &e = loop->fds.entries[fd];
+    bool reported = e.events & kFdEdge;
+    for (WL w = e.head; w && !reported; w = w->next)
+      reported = w->pending;
+    if (!reported && e.head)
+      recheck(loop, fd);
+  }
+}
+
 // The sweep's bounds (watchers/io.h): a chunk of fds per step, a pass at
 // most every kSweepPassIdle seconds when idle, kSweepPassBusy when busy, and
 // no more than kSweepShare of the loop's time.  A fixed rate cannot bound
@@ -377,12 +401,14 @@ void fd_sweep_step(ev_loop *loop)
       t.change(fd, kReifyQueued);
     // (no events: nothing to lose, as for fd_kill_invalid)
     if (poll_them && t.entries[fd].head && (events & (EV_READ | EV_WRITE)))
-      pfds[n++] = pollfd{fd, 0, 0};
+      pfds[n++] =
+          pollfd{fd, static_cast<short>(((events & EV_READ) ? POLLIN : 0) | ((events & EV_WRITE) ? POLLOUT : 0)), 0};
     ++fd;
   }
   const bool pass_done = fd >= t.size;
   loop->sweep.cursor = pass_done ? 0 : fd;
   kill_closed(loop, pfds, n);
+  recheck_ready(loop, pfds, n);
 
   const ev_tstamp cost = monotonic_now() - began;
   sweep_schedule(loop, std::min(cost / kSweepShare, kSweepMaxPause), pass_done);
@@ -394,7 +420,8 @@ void fd_sweep_due(ev_loop *loop, bool idle)
 {
   fd_sweep_state &s = loop->sweep;
   if (idle ? loop->mn_now >= s.idle_at
-           : loop->mn_now >= s.next_at && loop->loop_count - s.iteration >= kSweepBusyIterations)
+           : loop->mn_now >= s.next_at &&
+                 (loop->loop_count - s.iteration >= kSweepBusyIterations || loop->mn_now >= s.next_at + kSweepBusyLate))
     fd_sweep_step(loop);
   else {
     // Busy: look again when the step is due, but soon enough to notice an
@@ -418,7 +445,7 @@ void internal_io_start(ev_loop *loop, ev_io *w)
 
 void internal_io_stop(ev_loop *loop, ev_io *w)
 {
-  clear_pending(loop, as_w(w));
+  clear_pending(loop, as_w(w), "ev_run");
   if (!w->active)
     return;
   loop->fds.reserve_change();
@@ -475,15 +502,25 @@ static void io_start_any(struct ev_loop *loop, ev_io *w)
 }
 
 // Starting an active watcher does nothing (ev(3)); debug mode checks it.
+// One that ev_io_set changed while active (ev(3) forbids it: the program
+// forgot to stop it first) moves to its new fd now, which the next
+// iteration watches: the start says what the program meant, and without a
+// wake-up the loop would not look at the old fd's watchers (libev 4.33
+// never reports the new fd).
 [[gnu::noinline]] static void io_start_active(struct ev_loop *loop, ev_io *w)
 {
   if (debug_on(loop))
     debug_before(loop, as_w(w), EV_IO, "ev_io_start");
+  if (w->events & EV__IOFDSET) {
+    loop->fds.reserve_change();
+    io_unlink(loop, w, "ev_io_start");
+    io_relink(loop, w);
+  }
 }
 
 static void io_stop_any(struct ev_loop *loop, ev_io *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), "ev_io_stop"))
     return;
   loop->fds.reserve_change();
   io_unlink(loop, w, "ev_io_stop");

@@ -70,7 +70,11 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // (its wait timed out with nothing pending), kSweepPassBusy when it is busy;
 // a busy loop also makes kSweepBusyIterations iterations between two steps,
 // so that the sweep's share of a busy loop's work stays small whatever the
-// clock says (on average at most 2 fds polled per iteration).  Each step is
+// clock says (on average at most 2 fds polled per iteration), but waits for
+// them no more than kSweepBusyLate seconds: a loop whose waits never time
+// out and that iterates slowly (a frame loop calling EVRUN_NOWAIT at 10 Hz,
+// an embedded loop, a server always woken by io) would otherwise take 256
+// iterations, 25 s, for a step.  Each step is
 // timed, and the next one waits until the sweep has taken no more than
 // kSweepShare (a thousandth) of the loop's time, however much a poll() of an
 // fd costs.  A loop blocked in its wait looks when it wakes up.
@@ -79,6 +83,7 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // look_at and calls fd_sweep_due, which applies the rules above and which a
 // busy loop reaches at most every kSweepLookInterval seconds.
 inline constexpr unsigned kSweepBusyIterations = 256;
+inline constexpr ev_tstamp kSweepBusyLate = 0.1;
 inline constexpr ev_tstamp kSweepLookInterval = 0.001;
 void fd_sweep_step(ev_loop *loop);
 void fd_sweep_due(ev_loop *loop, bool idle);

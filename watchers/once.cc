@@ -90,6 +90,9 @@ void ev_once(struct ev_loop *loop, int fd, int events, ev_tstamp timeout, void (
     usage_error("ev_once", "timeout", timeout, "libev: ev_once called with a NaN timeout");
   if (fd < 0 && !(timeout >= 0.))
     return;  // nothing to wait for: the callback would never be called
+  // (libev 4.33 calls through the null pointer when the event comes)
+  if (!cb)
+    usage_error("ev_once", "cb", 0LL, "libev: ev_once called without a callback");
 
   auto *o = static_cast<once_block *>(ev_realloc(nullptr, sizeof(once_block)));
   o->cb = cb;

@@ -256,12 +256,19 @@ static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
       if (!(w->interval > 0.))  // negative or NaN
         usage_error("ev_periodic_start", "interval", w->interval,
                     "libev: ev_periodic_start called with negative interval value");
+      // An infinite offset has no grid: offset modulo interval is NaN, so it
+      // gets the NaN rule (libev 4.33 computes a NaN time from it, and the
+      // periodic never fires; an infinite absolute time, without an
+      // interval, is a time: never, or at once).
+      if (std::isinf(w->offset))
+        usage_error("ev_periodic_start", "offset", w->offset,
+                    "libev: ev_periodic_start called with an infinite offset and an interval");
       periodic_recalc(loop, w);
     } else
       w->at = w->offset;
   }
 
-  start_watcher(loop, as_w(w), 0);
+  start_heap_watcher(loop, as_w(w));
   loop->periodics.insert(as_wt(w));
   loop->extras |= kExtraPeriodic;
   EV_FREQUENT_CHECK(loop);
@@ -276,8 +283,10 @@ void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
 
 static void periodic_stop_plain(struct ev_loop *loop, ev_periodic *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), "ev_periodic_stop"))
     return;
+  if (EV_UNLIKELY(!loop->periodics.holds(w->active, w)))
+    not_active_here("ev_periodic_stop", w, w->active);
   loop->periodics.remove(w->active);
   stop_watcher(loop, as_w(w));
   if (!loop->periodics.count)

@@ -462,7 +462,7 @@ void ev_signal_start(struct ev_loop *loop, ev_signal *w) noexcept
 
 static void signal_stop_plain(struct ev_loop *loop, ev_signal *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), "ev_signal_stop"))
     return;
 
   if (shares_used.load(std::memory_order_relaxed))
@@ -477,6 +477,10 @@ static void signal_stop_plain(struct ev_loop *loop, ev_signal *w)
                 "libev: ev_signal_stop called with illegal signal number (must stay constant after start!)");
 
   signal_slot &slot = signals[signum - 1];
+  // (stopped through a loop that does not watch the signal: libev 4.33
+  // takes it from the signal's list and the wrong loop's count)
+  if (EV_UNLIKELY(slot.loop.load(std::memory_order_relaxed) != loop))
+    not_active_here("ev_signal_stop", w, w->active);
   wlist_del(&slot.head, as_wl(w));
   stop_watcher(loop, as_w(w));
 

@@ -30,6 +30,7 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cmath>
@@ -137,47 +138,70 @@ bool is_remote_fs(const char *path)
 #endif
 }
 
-// Add the watch for w: on the path, else on its nearest existing parent.
-void infy_add(ev_loop *loop, ev_stat *w)
+// Where w's watch goes: the path, else its nearest existing parent
+// directory (*on_parent); *remote if that is on a filesystem inotify is
+// not trusted on alone.  Returns the watch descriptor (-1: refused).
+int infy_watch(ev_loop *loop, const ev_stat *w, bool *on_parent, bool *remote)
 {
   const char *path = w->path ? w->path : "";
   std::size_t len = std::strlen(path);
   char dir[PATH_MAX];
-  bool remote = false;
+  *remote = false;
+  *on_parent = false;
 
-  w->wd = len ? inotify_add_watch(loop->inotify.fd, path, kPathMask) : -1;
-  if (w->wd >= 0)
-    remote = is_remote_fs(path);
+  int wd = len ? inotify_add_watch(loop->inotify.fd, path, kPathMask) : -1;
+  if (wd >= 0)
+    *remote = is_remote_fs(path);
   else if (len && len < sizeof dir && (errno == ENOENT || errno == EACCES || errno == ENOTDIR)) {
+    *on_parent = true;
     // Watch the parent directories, nearest first, for the path to appear.
     std::memcpy(dir, path, len + 1);
-    while (w->wd < 0) {
+    while (wd < 0) {
       char *slash = std::strrchr(dir, '/');
       if (!slash) {  // a relative path: its parent is the working directory
-        w->wd = inotify_add_watch(loop->inotify.fd, ".", kParentMask);
+        wd = inotify_add_watch(loop->inotify.fd, ".", kParentMask);
         break;
       }
       if (slash == dir) {  // the root
-        w->wd = inotify_add_watch(loop->inotify.fd, "/", kParentMask);
+        wd = inotify_add_watch(loop->inotify.fd, "/", kParentMask);
         break;
       }
       *slash = 0;
-      w->wd = inotify_add_watch(loop->inotify.fd, dir, kParentMask);
-      if (w->wd < 0 && errno != ENOENT && errno != EACCES && errno != ENOTDIR)
+      wd = inotify_add_watch(loop->inotify.fd, dir, kParentMask);
+      if (wd < 0 && errno != ENOENT && errno != EACCES && errno != ENOTDIR)
         break;
     }
-    if (w->wd >= 0)
-      remote = is_remote_fs(std::strrchr(dir, '/') ? dir : ".");
+    if (wd >= 0)
+      *remote = is_remote_fs(std::strrchr(dir, '/') ? dir : ".");
   }
+  return wd;
+}
 
-  if (w->wd >= 0) {
-    wlist_add(fs_bucket(loop, w->wd), as_wl(w));
-    if (remote)
+// w gets the watch wd (infy_watch): into the hash, and the polling timer
+// where it is needed.  A watch on a parent directory moves deeper as the
+// missing directories appear (infy_wd), and the path is polled at the
+// watcher's interval as well, as libev 4.33 does: a directory made and
+// filled before the loop read its parent's event is found by the next poll.
+void infy_link(ev_loop *loop, ev_stat *w, int wd, bool on_parent, bool remote)
+{
+  w->wd = wd;
+  if (wd >= 0) {
+    wlist_add(fs_bucket(loop, wd), as_wl(w));
+    if (on_parent)
+      timer_start(loop, w, remote ? std::min(poll_interval(w), kRemoteInterval) : poll_interval(w));
+    else if (remote)
       timer_start(loop, w, kRemoteInterval);
   } else {
     w->wd = -1;  // inotify refused: poll instead
     timer_start(loop, w, poll_interval(w));
   }
+}
+
+void infy_add(ev_loop *loop, ev_stat *w)
+{
+  bool on_parent, remote;
+  const int wd = infy_watch(loop, w, &on_parent, &remote);
+  infy_link(loop, w, wd, on_parent, remote);
 }
 
 // Take w out of the hash and remove its watch, even when other watchers
@@ -186,16 +210,21 @@ void infy_add(ev_loop *loop, ev_stat *w)
 // callbacks come in libev's order.  ev_stat_set on an active watcher (ev(3) forbids it) resets `wd` while
 // the watcher is in the hash: it is then found in whichever bucket has it
 // (libev 4.33 leaves it there).
-void infy_del(ev_loop *loop, ev_stat *w)
+// False if w is in no bucket.
+bool infy_del(ev_loop *loop, ev_stat *w)
 {
   int wd = w->wd;
   if (wd >= 0 && wlist_contains(*fs_bucket(loop, wd), as_wl(w))) {
     wlist_del(fs_bucket(loop, wd), as_wl(w));
     inotify_rm_watch(loop->inotify.fd, wd);
-    return;
+    return true;
   }
   for (WL &head : loop->fs_hash)
-    wlist_del(&head, as_wl(w));
+    if (wlist_contains(head, as_wl(w))) {
+      wlist_del(&head, as_wl(w));
+      return true;
+    }
+  return false;
 }
 
 // Give w a fresh watch: out of its bucket, the old watch removed if asked
@@ -208,6 +237,46 @@ void rewatch(ev_loop *loop, ev_stat *w, bool remove_old)
     inotify_rm_watch(loop->inotify.fd, w->wd);  // (fails harmlessly if gone)
   timer_stop(loop, w);
   infy_add(loop, w);
+}
+
+// Does `name` (an entry of a directory) stand for one of the directories
+// of `path`, or its last component?
+bool names_a_component(const char *path, const char *name)
+{
+  const std::size_t n = std::strlen(name);
+  for (const char *p = path; (p = std::strstr(p, name)); ++p)
+    if ((p == path || p[-1] == '/') && (p[n] == '/' || p[n] == 0))
+      return true;
+  return false;
+}
+
+bool wd_in_use(ev_loop *loop, int wd)
+{
+  for (WL wl = *fs_bucket(loop, wd); wl; wl = wl->next)
+    if (reinterpret_cast<ev_stat *>(wl)->wd == wd)
+      return true;
+  return false;
+}
+
+// w's path is missing and its watch is on a parent directory, in which a
+// directory of the path appeared (or the parent was moved away): the
+// watch goes to the nearest existing parent now, and the old one is
+// removed unless other watchers share it.  Without this, a path whose
+// directories are made one by one, or whose directory was removed and
+// made again, would be seen only by the polling timer.  (The same
+// directory gives the same wd: then nothing moves.)
+void infy_replace_parent_watch(ev_loop *loop, ev_stat *w)
+{
+  const int old = w->wd;
+  bool on_parent, remote;
+  const int wd = infy_watch(loop, w, &on_parent, &remote);
+  if (wd == old)
+    return;
+  wlist_del(fs_bucket(loop, old), as_wl(w));
+  timer_stop(loop, w);
+  infy_link(loop, w, wd, on_parent, remote);
+  if (!wd_in_use(loop, old))
+    inotify_rm_watch(loop->inotify.fd, old);
 }
 
 // An inotify event for wd (wd == -1 after a queue overflow: all), handled as
@@ -224,9 +293,14 @@ void rewatch(ev_loop *loop, ev_stat *w, bool remove_old)
 // A re-watched watcher moves to the head of its bucket: the callbacks of
 // watchers sharing a file come in the reverse order after every change, as
 // in libev.  Nothing else moves, so `next` stays valid.
-void infy_wd(ev_loop *loop, int wd, uint32_t mask)
+// A watcher whose path is missing watches a parent directory: when a
+// directory of its path appears there, or the parent is moved away (or
+// events were lost), the watch moves (infy_replace_parent_watch) after the
+// check.
+void infy_wd(ev_loop *loop, int wd, uint32_t mask, const char *name)
 {
   const bool watch_gone = mask & (IN_IGNORED | IN_UNMOUNT | IN_DELETE_SELF);
+  const bool parent_changed = wd < 0 || (mask & IN_MOVE_SELF) || ((mask & (IN_CREATE | IN_MOVED_TO)) && name);
   for (int slot = 0; slot < kInotifyHashSize; ++slot) {
     if (wd >= 0 && slot != (wd & (kInotifyHashSize - 1)))
       continue;
@@ -240,6 +314,14 @@ void infy_wd(ev_loop *loop, int wd, uint32_t mask)
       if (stat_check(loop, w)) {
         rewatch(loop, w, true);
         ev_stat_stat(loop, w);
+      } else if (parent_changed && !watch_gone && !w->attr.st_nlink && w->path &&
+                 (!name || names_a_component(w->path, name))) {
+        infy_replace_parent_watch(loop, w);
+        // (what the new watch came too late for)
+        if (stat_check(loop, w)) {
+          rewatch(loop, w, true);
+          ev_stat_stat(loop, w);
+        }
       }
     }
   }
@@ -258,7 +340,7 @@ void infy_cb(ev_loop *loop, ev_io *, int)
   ssize_t len = ::read(loop->inotify.fd, buf, sizeof buf);
   for (ssize_t ofs = 0; ofs < len;) {
     const auto *ev = reinterpret_cast<const struct inotify_event *>(buf + ofs);
-    infy_wd(loop, (ev->mask & IN_Q_OVERFLOW) ? -1 : ev->wd, ev->mask);
+    infy_wd(loop, (ev->mask & IN_Q_OVERFLOW) ? -1 : ev->wd, ev->mask, ev->len ? ev->name : nullptr);
     ofs += static_cast<ssize_t>(sizeof(struct inotify_event) + ev->len);
   }
 }
@@ -282,7 +364,7 @@ bool infy_init(ev_loop *loop)
 #else
 bool infy_init(ev_loop *) { return false; }
 void infy_add(ev_loop *, ev_stat *) {}
-void infy_del(ev_loop *, ev_stat *) {}
+bool infy_del(ev_loop *, ev_stat *) { return false; }
 #endif
 
 }  // namespace
@@ -399,9 +481,13 @@ void ev_stat_start(struct ev_loop *loop, ev_stat *w) noexcept
 
 static void stat_stop_plain(struct ev_loop *loop, ev_stat *w)
 {
-  if (!stop_begin(loop, as_w(w)))
+  if (!stop_begin(loop, as_w(w), "ev_stat_stop"))
     return;
-  infy_del(loop, w);
+  // Active here: in the inotify hash, or polling with its timer in the
+  // loop's heap (another loop's watcher, or memory that is not one, is in
+  // neither; ev_stat_set while active leaves it in the hash).
+  if (!infy_del(loop, w) && !(w->wd < 0 && w->timer.active && loop->timers.holds(w->timer.active, &w->timer)))
+    not_active_here("ev_stat_stop", w, w->active);
   if (w->wd >= 0)
     w->wd = -2;  // (a failed watch, -1, stays -1, as in libev)
   timer_stop(loop, w);

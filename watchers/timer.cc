@@ -44,7 +44,7 @@ namespace {
     h.downheap(heap::kHeap0);
   } else {
     // ev_timer_stop of the root, with the cheaper root removal
-    clear_pending(loop, as_w(w));
+    clear_pending(loop, as_w(w), "ev_run");
     h.pop_root();
     w->at -= loop->mn_now;
     stop_watcher(loop, as_w(w));
@@ -105,7 +105,7 @@ static void start_values_refused(const ev_timer *w)
 static inline void timer_start_from(struct ev_loop *loop, ev_timer *w, ev_tstamp base)
 {
   w->at += base;
-  start_watcher(loop, as_w(w), 0);
+  start_heap_watcher(loop, as_w(w));
   loop->timers.insert_with_room(as_wt(w));  // sets w->active to the heap index
 
   EV_FREQUENT_CHECK(loop);
@@ -144,10 +144,11 @@ static void timer_start_active(struct ev_loop *loop, ev_timer *w)
 
 static void timer_stop_any(struct ev_loop *loop, ev_timer *w)
 {
-  clear_pending(loop, as_w(w));
+  clear_pending(loop, as_w(w), "ev_timer_stop");
   if (!w->active)
     return;
-  loop->timers.remove(w->active);
+  if (EV_UNLIKELY(!loop->timers.remove_checked(w->active, w)))
+    not_active_here("ev_timer_stop", w, w->active);
   w->at -= loop->mn_now;
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);
@@ -202,7 +203,9 @@ void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
   if (EV_UNLIKELY(!state.active_not_pending() || debug_on(loop)))
     return timer_stop_slow(loop, w);
 
-  loop->timers.remove(state.active());
+  // (not this loop's timer: the slow path reports it)
+  if (EV_UNLIKELY(!loop->timers.remove_checked(state.active(), w)))
+    return timer_stop_slow(loop, w);
   w->at -= loop->mn_now;
   stop_watcher(loop, as_w(w));
 
@@ -214,9 +217,27 @@ void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
 // The first case (an inactivity timeout pushed back, not pending) is the hot
 // one and is kept free of calls; timer_again_other does everything else,
 // starting with clearing the pending state (and so does debug mode).
+// A repeat that is negative or NaN is reported here, naming ev_timer_again
+// and the value (the fast path takes only positive ones).  libev 4.33
+// reports a negative one from its ev_timer_start when the timer is
+// inactive, and when it is active moves the deadline into the past and
+// fails its assertion at the expiry in the next iteration; a NaN one it
+// takes, and the NaN deadline keeps every timer of the loop from firing
+// (README difference 5).
+[[noreturn, gnu::cold]] static void again_repeat_refused(const ev_timer *w)
+{
+  if (std::isnan(w->repeat))
+    usage_error("ev_timer_again", "repeat", w->repeat, "libev: ev_timer_again called with a NaN repeat value");
+  usage_error("ev_timer_again", "repeat", w->repeat,
+              w->active ? "libev: negative ev_timer repeat value found while processing timers"
+                        : "libev: ev_timer_start called with negative timer repeat value");
+}
+
 static void timer_again_any(struct ev_loop *loop, ev_timer *w)
 {
-  clear_pending(loop, as_w(w));
+  clear_pending(loop, as_w(w), "ev_timer_again");
+  if (EV_UNLIKELY(w->repeat != 0. && !(w->repeat > 0.)))
+    again_repeat_refused(w);
   if (w->active && w->repeat != 0.) {
     // (EVFLAG_NG_NEVER_EARLY: from the clock, see timer_start_from)
     ev_tstamp at = ((loop->extras & kExtraNeverEarly) ? monotonic_now() : loop->mn_now) + w->repeat;

@@ -4,7 +4,9 @@
  * A table of cases (negative, huge, never-opened and closed descriptors, illegal event
  * masks, NaN/infinite/negative times, bad signal numbers, watchers re-initialised while
  * active, started twice, stopped when never started, priorities changed while pending,
- * loops embedded into themselves, libevent-emulation and C++-wrapper misuse, ...) runs once
+ * loops embedded into themselves, memory that is not a watcher (0x00, 0xff, 0xa5) handed to
+ * every stop, ev_feed_event and ev_clear_pending, watchers stopped through a loop that does
+ * not run them, null callbacks, libevent-emulation and C++-wrapper misuse, ...) runs once
  * per backend (select, poll, epoll, io_uring), each case in a forked process with a time
  * limit and its standard error captured.  The outcome is one of
  *
@@ -682,7 +684,7 @@ enum timerop
   T_SET_ACTIVE_THEN_STOP, T_INIT_ACTIVE_THEN_START, T_START_TWICE, T_STOP_TWICE,
   T_STOP_ZEROED, T_AGAIN_NAN_REPEAT, T_AGAIN_NEG_REPEAT, T_AGAIN_INF_REPEAT, T_REPEAT_NEG_WHILE_ACTIVE,
   T_REPEAT_NAN_WHILE_ACTIVE, T_REMAINING_INACTIVE, T_REMAINING_ZEROED, T_AGAIN_ZEROED,
-  T_MANY_NAN_SIBLINGS, T_SET_NAN_ACTIVE_THEN_STOP,
+  T_MANY_NAN_SIBLINGS, T_SET_NAN_ACTIVE_THEN_STOP, T_AGAIN_ACTIVE_BAD_REPEAT,
 };
 
 static void
@@ -792,6 +794,14 @@ timer_op (const struct bcase *k)
       ev_timer_set (&t, NAN, 0.);
       ev_timer_stop (L, &t);
       run_guarded (L, 0.01);
+      break;
+    case T_AGAIN_ACTIVE_BAD_REPEAT: /* an active timer, again with the repeat k->d */
+      ev_timer_set (&t, 0.5, 0.5);
+      ev_timer_start (L, &t);
+      t.repeat = k->d;
+      ev_timer_again (L, &t);
+      run_guarded (L, 0.03);
+      ev_timer_stop (L, &t);
       break;
     }
   bad_obs ("end active=%d", ev_is_active (&t) ? 1 : 0);
@@ -1588,6 +1598,97 @@ any_op (const struct bcase *k)
   any_done (type);
 }
 
+/* ==== watchers that are not what the call takes them for ================================ */
+
+/* Memory that is not a watcher, every byte k->d (0x00: a watcher never started, neither active
+ * nor pending; 0xff and 0xa5: "active" and "pending" at absurd indices), handed to the stop of
+ * the type k->i (W_*), or to ev_feed_event (GB_FEED) or ev_clear_pending (GB_CLEAR). */
+enum { GB_FEED = 100, GB_CLEAR };
+
+static void
+garbage_op (const struct bcase *k)
+{
+  memset (&any, (int)k->d, sizeof any);
+  if (k->i == GB_FEED)
+    ev_feed_event (L, &any, EV_CUSTOM);
+  else if (k->i == GB_CLEAR)
+    bad_obs ("cleared=%x", (unsigned)ev_clear_pending (L, &any));
+  else
+    any_stop (L, (int)k->i);
+  nowait (1);
+  bad_obs ("went on");
+}
+
+/* A watcher of type k->i started in one loop and stopped through another one (then through
+ * its own). */
+static void
+wrong_loop_op (const struct bcase *k)
+{
+  int type = (int)k->i;
+  struct ev_loop *owner = type == W_CHILD ? ev_default_loop (C.backend | EVFLAG_NOENV) : L;
+  struct ev_loop *other = new_loop (C.backend);
+  any_init (type);
+  if (type == W_TIMER) /* (still active after the first iteration) */
+    ev_timer_set (&any.timer, 10., 0.);
+  if (type == W_PERIODIC)
+    ev_periodic_set (&any.periodic, 0., 10., 0);
+  any_start (owner, type);
+  ev_run (owner, EVRUN_NOWAIT);
+  any_stop (other, type);
+  bad_obs ("active=%d", ev_is_active (&any.io) ? 1 : 0);
+  ev_run (other, EVRUN_NOWAIT);
+  ev_loop_destroy (other);
+  any_stop (owner, type);
+  if (type == W_CHILD)
+    ev_loop_destroy (owner);
+  any_done (type);
+}
+
+/* A watcher of type k->i started without a callback (ev_init with a null one), made to fire;
+ * a cleanup watcher fires when the loop is destroyed. */
+static void
+null_cb_start_op (const struct bcase *k)
+{
+  int type = (int)k->i;
+  any_init (type);
+  any.io.cb = NULL; /* (the callback is at the same place in every member) */
+  any_start (L, type);
+  if (type == W_ASYNC)
+    ev_async_send (L, &any.async);
+  if (type == W_SIGNAL)
+    raise (SIGUSR2);
+  nowait (2);
+  bad_obs ("not called");
+  if (type != W_CLEANUP)
+    any_stop (L, type);
+  any_done (type);
+}
+
+enum { NC_FEED, NC_INVOKE, NC_ONCE };
+
+/* A null callback handed to ev_feed_event, ev_invoke or ev_once. */
+static void
+null_cb_op (const struct bcase *k)
+{
+  ev_idle w;
+  ev_init (&w, NULL);
+  switch (k->i)
+    {
+    case NC_FEED:
+      ev_feed_event (L, &w, EV_CUSTOM);
+      nowait (1);
+      break;
+    case NC_INVOKE:
+      ev_invoke (L, &w, EV_CUSTOM);
+      break;
+    case NC_ONCE:
+      ev_once (L, -1, 0, 0.001, NULL, NULL);
+      run_guarded (L, 0.02);
+      break;
+    }
+  bad_obs ("not called");
+}
+
 /* ==== the loop ======================================================================== */
 
 static void
@@ -2246,8 +2347,8 @@ static const struct bcase cases[] = {
   { "timer start twice", "defined", timer_op, T_START_TWICE, 0, 0, 0 },
   { "timer stop twice", "defined", timer_op, T_STOP_TWICE, 0, 0, 0 },
   { "timer stop zeroed", "defined", timer_op, T_STOP_ZEROED, 0, 0, 0 },
-  { "timer again repeat=NaN", "usage:ev_timer_start", timer_op, T_AGAIN_NAN_REPEAT, 0, 0, DOC },
-  { "timer again repeat=-1", "usage:ev_timer_start", timer_op, T_AGAIN_NEG_REPEAT, 0, 0, 0 },
+  { "timer again repeat=NaN", "usage:ev_timer_again", timer_op, T_AGAIN_NAN_REPEAT, 0, 0, DOC },
+  { "timer again repeat=-1", "usage:ev_timer_again", timer_op, T_AGAIN_NEG_REPEAT, 0, 0, 0 },
   { "timer again repeat=+inf", "defined", timer_op, T_AGAIN_INF_REPEAT, 0, 0, 0 },
   { "timer repeat set to -1 while active", "usage:ev_timer", timer_op, T_REPEAT_NEG_WHILE_ACTIVE, 0, 0, 0 },
   { "timer repeat set to NaN while active", "usage:ev_timer", timer_op, T_REPEAT_NAN_WHILE_ACTIVE, 0, 0, DOC },
@@ -2256,6 +2357,10 @@ static const struct bcase cases[] = {
   { "timer again zeroed", "defined", timer_op, T_AGAIN_ZEROED, 0, 0, 0 },
   { "timer +inf among 15 others", "defined", timer_op, T_MANY_NAN_SIBLINGS, 0, 0, 0 },
   { "timer set NaN while active, stop", "defined", timer_op, T_SET_NAN_ACTIVE_THEN_STOP, 0, 0, UB },
+  { "timer again active repeat=NaN", "usage:ev_timer_again", timer_op, T_AGAIN_ACTIVE_BAD_REPEAT, N_, 0, DOC },
+  { "timer again active repeat=-1", "usage:ev_timer_again", timer_op, T_AGAIN_ACTIVE_BAD_REPEAT, -1, 0, 0 },
+  { "timer again active repeat=-inf", "usage:ev_timer_again", timer_op, T_AGAIN_ACTIVE_BAD_REPEAT, -I_, 0, 0 },
+  { "timer again active repeat=-DBL_MIN", "usage:ev_timer_again", timer_op, T_AGAIN_ACTIVE_BAD_REPEAT, -DBL_MIN, 0, 0 },
   /* periodics: offset (absolute time or relative to now), interval */
   { "periodic at=NaN", "usage:ev_periodic_start", periodic_values, 0, N_, 0, DOC },
   { "periodic at=+inf", "defined", periodic_values, 0, I_, 0, 0 },
@@ -2274,7 +2379,8 @@ static const struct bcase cases[] = {
   { "periodic interval=DBL_MAX", "defined", periodic_values, 0, 0, DBL_MAX, 0 },
   { "periodic interval=DBL_MIN", "defined", periodic_values, 0, 0, DBL_MIN, FIRES },
   { "periodic offset=NaN interval=1", "usage:ev_periodic_start", periodic_values, 0, N_, 1, DOC },
-  { "periodic offset=+inf interval=1", "defined", periodic_values, 0, I_, 1, 0 },
+  { "periodic offset=+inf interval=1", "usage:ev_periodic_start", periodic_values, 0, I_, 1, DOC },
+  { "periodic offset=-inf interval=1", "usage:ev_periodic_start", periodic_values, 0, -I_, 1, DOC },
   { "periodic offset=1e300 interval=1", "defined", periodic_values, 0, 1e300, 1, 0 },
   { "periodic offset=-1e300 interval=1", "defined", periodic_values, 0, -1e300, 1, 0 },
   { "periodic offset=now+1e9 interval=1e-9", "defined", periodic_values, 1, 1e9, 1e-9, FIRES },
@@ -2373,7 +2479,7 @@ static const struct bcase cases[] = {
   { "ev_clear_pending twice", "defined", generic_op, G_CLEAR_TWICE, 0, 0, 0 },
   { "ev_clear_pending then run", "defined", generic_op, G_CLEAR_THEN_RUN, 0, 0, 0 },
   { "ev_set_priority on an unstarted pending watcher, invoke", "defined", generic_op, G_PRIO_PENDING, 0, 0, DOC },
-  { "ev_set_priority on a pending watcher, stop", "usage:ev_set_priority", generic_op, G_PRIO_PENDING_THEN_STOP, 0, 0, DOC },
+  { "ev_set_priority on a pending watcher, stop", "usage:ev_idle_stop", generic_op, G_PRIO_PENDING_THEN_STOP, 0, 0, DOC },
   { "ev_set_priority 10 then start", "defined", generic_op, G_PRIO_HIGH_THEN_START, 10, 0, 0 },
   { "ev_set_priority -10 then start", "defined", generic_op, G_PRIO_HIGH_THEN_START, -10, 0, 0 },
   { "ev_set_priority INT_MIN then start", "defined", generic_op, G_PRIO_HIGH_THEN_START, INT_MIN, 0, 0 },
@@ -2388,6 +2494,57 @@ static const struct bcase cases[] = {
   { "ev_feed_event priority=INT_MIN", "defined", generic_op, G_FEED_PRIO, INT_MIN, 0, 0 },
   { "ev_feed_event then stop unstarted", "defined", generic_op, G_FEED_THEN_STOP_ZEROED_PRIO, 0, 0, 0 },
   { "ev_feed_event 100000 times", "defined", generic_op, G_FEED_MANY, 0, 0, 0 },
+  /* null callbacks */
+  { "ev_feed_event with a NULL callback", "usage:ev_feed_event", null_cb_op, NC_FEED, 0, 0, 0 },
+  { "ev_invoke with a NULL callback", "usage:ev_invoke", null_cb_op, NC_INVOKE, 0, 0, 0 },
+  { "ev_once with a NULL callback", "usage:ev_once", null_cb_op, NC_ONCE, 0, 0, 0 },
+#define NULLCB(t, s, call) { "NULL callback: " s " started, fires", "usage:" call, null_cb_start_op, t, 0, 0, 0 }
+  NULLCB (W_IO, "io", "ev_io_start"),
+  NULLCB (W_TIMER, "timer", "ev_timer_start"),
+  NULLCB (W_PERIODIC, "periodic", "ev_periodic_start"),
+  NULLCB (W_SIGNAL, "signal", "ev_signal_start"),
+  NULLCB (W_IDLE, "idle", "ev_idle_start"),
+  NULLCB (W_PREPARE, "prepare", "ev_prepare_start"),
+  NULLCB (W_CHECK, "check", "ev_check_start"),
+  NULLCB (W_CLEANUP, "cleanup", "ev_cleanup_start"),
+  NULLCB (W_ASYNC, "async", "ev_async_start"),
+  /* memory that is not a watcher: zeroed (never started), 0xff and 0xa5 (absurd indices) */
+#define GARBAGE(t, s, call)                                                                     \
+  { "garbage 0x00 to " s, "defined", garbage_op, t, 0x00, 0, 0 },                                \
+  { "garbage 0xff to " s, "usage:" call, garbage_op, t, 0xff, 0, UB },                          \
+  { "garbage 0xa5 to " s, "usage:" call, garbage_op, t, 0xa5, 0, UB }
+  GARBAGE (W_IO, "ev_io_stop", "ev_io_stop"),
+  GARBAGE (W_TIMER, "ev_timer_stop", "ev_timer_stop"),
+  GARBAGE (W_PERIODIC, "ev_periodic_stop", "ev_periodic_stop"),
+  GARBAGE (W_SIGNAL, "ev_signal_stop", "ev_signal_stop"),
+  GARBAGE (W_CHILD, "ev_child_stop", "ev_child_stop"),
+  GARBAGE (W_STAT, "ev_stat_stop", "ev_stat_stop"),
+  GARBAGE (W_IDLE, "ev_idle_stop", "ev_idle_stop"),
+  GARBAGE (W_PREPARE, "ev_prepare_stop", "ev_prepare_stop"),
+  GARBAGE (W_CHECK, "ev_check_stop", "ev_check_stop"),
+  GARBAGE (W_EMBED, "ev_embed_stop", "ev_embed_stop"),
+  GARBAGE (W_FORK, "ev_fork_stop", "ev_fork_stop"),
+  GARBAGE (W_CLEANUP, "ev_cleanup_stop", "ev_cleanup_stop"),
+  GARBAGE (W_ASYNC, "ev_async_stop", "ev_async_stop"),
+  GARBAGE (GB_CLEAR, "ev_clear_pending", "ev_clear_pending"),
+  { "garbage 0x00 to ev_feed_event", "usage:ev_feed_event", garbage_op, GB_FEED, 0x00, 0, 0 },
+  { "garbage 0xff to ev_feed_event", "usage:ev_feed_event", garbage_op, GB_FEED, 0xff, 0, UB },
+  { "garbage 0xa5 to ev_feed_event", "usage:ev_feed_event", garbage_op, GB_FEED, 0xa5, 0, UB },
+  /* a watcher stopped through a loop that does not run it */
+#define WRONGLOOP(t, s, call) { s " stopped through another loop", "usage:" call, wrong_loop_op, t, 0, 0, UB }
+  WRONGLOOP (W_IO, "io", "ev_io_stop"),
+  WRONGLOOP (W_TIMER, "timer", "ev_timer_stop"),
+  WRONGLOOP (W_PERIODIC, "periodic", "ev_periodic_stop"),
+  WRONGLOOP (W_SIGNAL, "signal", "ev_signal_stop"),
+  WRONGLOOP (W_CHILD, "child", "ev_child_stop"),
+  WRONGLOOP (W_STAT, "stat", "ev_stat_stop"),
+  WRONGLOOP (W_IDLE, "idle", "ev_idle_stop"),
+  WRONGLOOP (W_PREPARE, "prepare", "ev_prepare_stop"),
+  WRONGLOOP (W_CHECK, "check", "ev_check_stop"),
+  WRONGLOOP (W_EMBED, "embed", "ev_embed_stop"),
+  WRONGLOOP (W_FORK, "fork", "ev_fork_stop"),
+  WRONGLOOP (W_CLEANUP, "cleanup", "ev_cleanup_stop"),
+  WRONGLOOP (W_ASYNC, "async", "ev_async_stop"),
   /* every watcher type: start twice (d=0), stop twice (1), stop with a NULL loop when
    * inactive (2), stop never started (3), loop destroyed while active (4) */
 #define ANY5(t, s)                                                                        \
@@ -2447,14 +2604,16 @@ static const struct bcase cases[] = {
   { "ev_set_allocator(NULL)", "defined", loop_op, LO_NULL_ALLOCATOR, 0, 0, DOC | NOLEAK },
   { "ev_verify a fresh loop", "defined", loop_op, LO_VERIFY_FRESH, 0, 0, 0 },
   { "ev_depth/ev_iteration of a fresh loop", "defined", loop_op, LO_DEPTH_FRESH, 0, 0, 0 },
-  { "ev_loop_new flags=0xffffffff", "defined", loop_flags, (long)0xffffffffu, 0, 0, OWNLOOP },
+  /* (every flag: debug mode too, which keeps a destroyed loop's memory a while to catch a
+   * later use of it: NOLEAK) */
+  { "ev_loop_new flags=0xffffffff", "defined", loop_flags, (long)0xffffffffu, 0, 0, OWNLOOP | NOLEAK },
   { "ev_loop_new EVBACKEND_KQUEUE", "defined", loop_flags, EVBACKEND_KQUEUE | EVFLAG_NOENV, 0, 0, OWNLOOP },
   { "ev_loop_new EVBACKEND_PORT", "defined", loop_flags, EVBACKEND_PORT | EVFLAG_NOENV, 0, 0, OWNLOOP },
   { "ev_loop_new EVBACKEND_DEVPOLL", "defined", loop_flags, EVBACKEND_DEVPOLL | EVFLAG_NOENV, 0, 0, OWNLOOP },
   { "ev_loop_new EVBACKEND_LINUXAIO", "defined", loop_flags, EVBACKEND_LINUXAIO | EVFLAG_NOENV, 0, 0, OWNLOOP },
   { "ev_loop_new flags=0x80000000 (unknown bit)", "defined", loop_flags, (long)0x80000000u, 0, 0, OWNLOOP },
   { "ev_default_loop EVBACKEND_KQUEUE", "defined", loop_flags, EVBACKEND_KQUEUE | EVFLAG_NOENV, 1, 0, OWNLOOP },
-  { "ev_default_loop flags=0xffffffff", "defined", loop_flags, (long)0xffffffffu, 1, 0, OWNLOOP },
+  { "ev_default_loop flags=0xffffffff", "defined", loop_flags, (long)0xffffffffu, 1, 0, OWNLOOP | NOLEAK },
   /* ev_async */
   { "async send never started", "defined", async_op, A_SEND_NEVER_STARTED, 0, 0, 0 },
   { "async send stopped", "defined", async_op, A_SEND_STOPPED, 0, 0, 0 },
@@ -2480,9 +2639,9 @@ static const struct bcase cases[] = {
   { "event_add twice", "defined", libevent_op, LV_ADD_TWICE, 0, 0, 0 },
   { "event_del twice", "defined", libevent_op, LV_DEL_TWICE, 0, 0, 0 },
   { "event_set while added, event_del", "defined", libevent_op, LV_SET_WHILE_ADDED, 0, 0, UB },
-  { "event_add tv_sec=-5", "usage:ev_timer_start", libevent_op, LV_ADD_NEG_TV, 0, 0, 0 },
+  { "event_add tv_sec=-5", "usage:ev_timer_again", libevent_op, LV_ADD_NEG_TV, 0, 0, 0 },
   { "event_add tv_usec=5000000", "defined", libevent_op, LV_ADD_BIG_USEC, 0, 0, 0 },
-  { "event_add tv_usec=-1000", "usage:ev_timer_start", libevent_op, LV_ADD_NEG_USEC, 0, 0, 0 },
+  { "event_add tv_usec=-1000", "usage:ev_timer_again", libevent_op, LV_ADD_NEG_USEC, 0, 0, 0 },
   { "event_active not added", "defined", libevent_op, LV_ACTIVE_NOT_ADDED, 0, 0, 0 },
   { "event_add fd=-1 EV_READ", "usage:ev_io_start", libevent_op, LV_FD_NEGATIVE, 0, 0, 0 },
   { "event_add closed fd", "defined", libevent_op, LV_FD_CLOSED, 0, 0, DOC },

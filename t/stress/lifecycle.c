@@ -14,6 +14,14 @@
  *   C  its second action (reuse the number, restart, ...)
  *   D  make the file the watcher should hear readable, then run until every slot has its
  *      outcome or the round's time is up.
+ * A number closed and reused behind an untouched watcher (reuse-untouched, in rounds of their
+ * own: see step_a) must not be silent: epoll gives EV_ERROR (its registration went with the
+ * old file) unless another slot's stale registration rebuilt the set, the others hear the new
+ * file; each gives EV_ERROR when the loop looked between the close and the reuse.
+ * epoll and io_uring may report the old file's readiness under the number first (io_uring's
+ * poll holds the old file: backends/iouring.cc (d); epoll's registration stays with the old
+ * file while a child of another slot keeps it open: epoll.cc (a)): the watcher then reads
+ * nothing (EAGAIN), counted apart, never another file's data.
  * Each slot then must have exactly its expected outcome: one read of the right file, or one
  * EV_ERROR, or nothing at all.  Findings: a missing outcome (a silent loss), data from the
  * wrong file or a wake-up with nothing to read (a stale event), a second callback, and of
@@ -45,12 +53,14 @@ enum kind
   SHARED_CHILD,     /* a child keeps the file open; the number is reused for a new pipe */
   NEVER_OPENED,     /* a watcher on a number that is not open: EV_ERROR */
   STOP_AFTER_CLOSE, /* closed while active, stopped before the loop noticed: nothing */
+  REUSE_UNTOUCHED,  /* closed while active, the number reused for a new pipe, the watcher untouched:
+                     * one read of the new file or one EV_ERROR, never nothing */
   KINDS
 };
 
 static const char *const kind_names[KINDS] = {
   "keep", "reuse+set", "reuse-noset", "dup2+set", "close-active", "dup-close", "shared-child", "never-opened",
-  "stop-after-close",
+  "stop-after-close", "reuse-untouched",
 };
 
 struct slot
@@ -69,10 +79,12 @@ struct slot
   int reads, errors, stale, spurious, closed_fd_reads, dup_reads;
 };
 
+static unsigned current_backend;
+
 struct totals
 {
   long cases[KINDS];
-  long failures, losses, stale, extra, backend_fd_closes, closed_fd_reads;
+  long failures, losses, stale, extra, backend_fd_closes, closed_fd_reads, old_file_reports;
 };
 
 static void
@@ -90,7 +102,7 @@ io_cb (struct ev_loop *loop, ev_io *w, int revents)
   if (n < 0 && errno == EBADF)
     ++s->closed_fd_reads; /* an event of the file a closed number still had (dup-close) */
   else if (n < 0 && errno == EAGAIN)
-    ++s->spurious;
+    ++s->spurious; /* (io_uring, reuse-untouched: the old file's event, see the top) */
   else if (n > 0 && buf[0] == s->marker)
     {
       ++s->reads;
@@ -142,11 +154,21 @@ move_fd (int src, int num)
   close (src);
 }
 
+/* Every other round has reuse-untouched slots and no shared-child ones (nor a closed backend
+ * fd): a child holding a reused number's old file makes epoll report the old registration,
+ * which rebuilds the set and so registers every number anew, the reused one too; the
+ * reuse-untouched slots would then hear their new file whatever the sweep does. */
+static int untouched_round;
+
 static void
 step_a (struct slot *s, struct ev_loop *loop, uint64_t *rng)
 {
   memset (s, 0, sizeof *s);
   s->kind = (enum kind)stress_below (rng, KINDS);
+  if (untouched_round && s->kind == SHARED_CHILD)
+    s->kind = REUSE_UNTOUCHED;
+  else if (!untouched_round && s->kind == REUSE_UNTOUCHED)
+    s->kind = SHARED_CHILD;
   s->dup = s->q[0] = s->q[1] = -1;
   s->marker = (char)('a' + stress_below (rng, 26));
   if (s->kind == NEVER_OPENED)
@@ -160,7 +182,8 @@ step_a (struct slot *s, struct ev_loop *loop, uint64_t *rng)
   ev_io_init (&s->w, io_cb, s->num, EV_READ);
   s->w.data = s;
   ev_io_start (loop, &s->w);
-  if (s->kind == REUSE_SET || s->kind == REUSE_NOSET || s->kind == DUP2_SET || s->kind == SHARED_CHILD)
+  if (s->kind == REUSE_SET || s->kind == REUSE_NOSET || s->kind == DUP2_SET || s->kind == SHARED_CHILD
+      || s->kind == REUSE_UNTOUCHED)
     xpipe (s->q);
   if (s->kind == DUP_CLOSE)
     {
@@ -171,13 +194,33 @@ step_a (struct slot *s, struct ev_loop *loop, uint64_t *rng)
     }
   if (s->kind == SHARED_CHILD)
     {
+      /* The child keeps its copy of the pipe open a while and touches nothing of the loop.
+       * It keeps no other slot's files open: a reuse-untouched slot's old file would stay
+       * registered with epoll under its number (see the top).  The parent goes on once the
+       * child closed them. */
+      int sync[2];
+      if (pipe2 (sync, O_CLOEXEC) != 0)
+        {
+          perror ("pipe2");
+          exit (2);
+        }
       s->child = fork ();
       if (s->child == 0)
         {
-          /* keeps its copy of the pipe open a while, touches nothing of the loop */
+          for (int fd = 3; fd < 4096; ++fd)
+            if (fd != s->p[0] && fd != s->p[1] && fd != s->q[0] && fd != s->q[1] && fd != sync[1])
+              close (fd);
+          if (write (sync[1], "x", 1) != 1)
+            _exit (1);
+          close (sync[1]);
           usleep (300000);
           _exit (0);
         }
+      close (sync[1]);
+      char c;
+      while (read (sync[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      close (sync[0]);
     }
 }
 
@@ -198,6 +241,7 @@ step_b (struct slot *s, struct ev_loop *loop)
     case CLOSE_ACTIVE:
     case DUP_CLOSE:
     case STOP_AFTER_CLOSE:
+    case REUSE_UNTOUCHED:
       close (s->p[0]);
       break;
     case NEVER_OPENED:
@@ -229,6 +273,10 @@ step_c (struct slot *s, struct ev_loop *loop)
     case STOP_AFTER_CLOSE:
       ev_io_stop (loop, &s->w);
       break;
+    case REUSE_UNTOUCHED:
+      move_fd (s->q[0], s->num);
+      s->q[0] = s->num;
+      break;
     case NEVER_OPENED:
       ev_io_init (&s->w, io_cb, s->num, EV_READ);
       s->w.data = s;
@@ -256,6 +304,10 @@ step_d_old (struct slot *s)
 {
   if (s->kind == SHARED_CHILD || s->kind == REUSE_SET || s->kind == REUSE_NOSET)
     put (s->p[1], 'Z');
+  /* (half of them: io_uring's poll holds the old file, and an event of it makes io_uring arm
+   * the number anew; the other half has none) */
+  if (s->kind == REUSE_UNTOUCHED && (s->marker & 1))
+    put (s->p[1], 'Z');
 }
 
 static void
@@ -275,17 +327,23 @@ step_d_new (struct slot *s)
     case DUP_CLOSE:
       put (s->p[1], s->marker);
       break;
+    case REUSE_UNTOUCHED:
+      put (s->q[1], s->marker);
+      break;
     default:
       break;
     }
 }
 
-/* The expected outcome: 'r' one read, 'e' one EV_ERROR, '-' nothing, '?' at most one EV_ERROR. */
+/* The expected outcome: 'r' one read, 'e' one EV_ERROR, '-' nothing, '?' at most one EV_ERROR,
+ * 'x' one read or one EV_ERROR. */
 static char
 expected (const struct slot *s)
 {
   switch (s->kind)
     {
+    case REUSE_UNTOUCHED:
+      return 'x';
     case CLOSE_ACTIVE:
     case DUP_CLOSE:
     case NEVER_OPENED:
@@ -305,6 +363,8 @@ resolved (const struct slot *s)
     return s->reads > 0;
   if (e == 'e')
     return s->errors > 0 && (s->kind != DUP_CLOSE || s->dup_reads > 0);
+  if (e == 'x')
+    return s->reads > 0 || s->errors > 0;
   return 1;
 }
 
@@ -449,18 +509,25 @@ round_run (struct ev_loop *loop, struct slot *slots, int n, uint64_t *rng, struc
       char e = expected (s);
       ++t->cases[s->kind];
       t->closed_fd_reads += s->closed_fd_reads;
+      if (s->kind == REUSE_UNTOUCHED && current_backend != EVBACKEND_SELECT && current_backend != EVBACKEND_POLL)
+        {
+          t->old_file_reports += s->spurious;
+          s->spurious = 0;
+        }
       const char *what = NULL;
       if (s->stale || s->spurious)
         {
           what = "stale event";
           ++t->stale;
         }
-      else if ((e == 'r' && !s->reads) || (e == 'e' && !s->errors) || (s->kind == DUP_CLOSE && !s->dup_reads))
+      else if ((e == 'r' && !s->reads) || (e == 'e' && !s->errors) || (e == 'x' && !s->reads && !s->errors)
+               || (s->kind == DUP_CLOSE && !s->dup_reads))
         {
           what = "silent loss";
           ++t->losses;
         }
-      else if (s->reads > (e == 'r') || s->errors > (e == 'e' || e == '?') || (e != 'r' && s->reads))
+      else if (s->reads > (e == 'r' || e == 'x') || s->errors > (e == 'e' || e == '?' || e == 'x')
+               || (e != 'r' && e != 'x' && s->reads) || (e == 'x' && s->reads && s->errors))
         {
           what = "extra callback";
           ++t->extra;
@@ -482,6 +549,7 @@ static int
 run_backend (const struct stress_backend *b, long cases, uint64_t seed)
 {
   enum { kSlots = 400 };
+  current_backend = b->flag;
   struct ev_loop *loop = ev_loop_new (b->flag | EVFLAG_NOENV);
   if (!loop)
     {
@@ -503,7 +571,9 @@ run_backend (const struct stress_backend *b, long cases, uint64_t seed)
   for (int round = 0; done < cases; ++round)
     {
       int n = cases - done < kSlots ? (int)(cases - done) : kSlots;
-      int close_backend = (b->flag == EVBACKEND_EPOLL || b->flag == EVBACKEND_IOURING) && round % 5 == 4;
+      untouched_round = round % 2;
+      int close_backend = (b->flag == EVBACKEND_EPOLL || b->flag == EVBACKEND_IOURING) && round % 5 == 4
+                          && !untouched_round;
       round_run (loop, slots, n, &rng, &t, close_backend);
       done += n;
     }
@@ -522,6 +592,9 @@ run_backend (const struct stress_backend *b, long cases, uint64_t seed)
   if (t.closed_fd_reads)
     printf ("%s: %ld events of a closed number's file before its EV_ERROR (dup-close, as libev)\n", b->name,
             t.closed_fd_reads);
+  if (t.old_file_reports)
+    printf ("%s: %ld events of the old file of a reused number before the new file's (reuse-untouched)\n",
+            b->name, t.old_file_reports);
   return t.failures ? 1 : 0;
 }
 

@@ -33,6 +33,7 @@ include t/stress/lifecycle.mk
 include t/stress/signals.mk
 include t/stress/forks.mk
 include t/stress/scale.mk
+include t/stress/timers.mk
 
 check_PROGRAMS += $(STRESS_PROGS)
 EXTRA_DIST += t/stress/run
