@@ -530,7 +530,13 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
 
 void ev_io_stop(struct ev_loop *loop, ev_io *w) noexcept
 {
-  if (w->pending || !w->active || loop->fds.change_queue_full())
+  const active_and_pending state(as_w(w));
+  if (EV_UNLIKELY(!state.active_not_pending())) {
+    if (state.neither())
+      return;
+    return io_stop_slow(loop, w);
+  }
+  if (loop->fds.change_queue_full())
     return io_stop_slow(loop, w);
   // The common case: the newest watcher of its fd, no index to update.
   // Anything else (a walk, the index) is the slow path's.

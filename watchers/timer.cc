@@ -161,24 +161,6 @@ static void timer_stop_any(struct ev_loop *loop, ev_timer *w)
   timer_stop_any(loop, w);
 }
 
-// `active` and `pending` of a watcher in one load (adjacent ints): the
-// common case of a stop, active and not pending, is one test of it (on a
-// little-endian machine the word is active + 2^32 pending: the case is the
-// range 1 .. 2^32 - 1), and `active` is its low half.  (This saves the
-// instructions ev_timer_stop's test of debug mode costs.)
-struct active_and_pending {
-  std::uint64_t word;
-  explicit active_and_pending(const ev_watcher *w)
-  {
-    static_assert(offsetof(ev_watcher, pending) == offsetof(ev_watcher, active) + sizeof(int),
-                  "active and pending are adjacent");
-    static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "active is the low half");
-    __builtin_memcpy(&word, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, active), sizeof word);
-  }
-  bool active_not_pending() const { return word - 1 < 0xffffffffu; }
-  int active() const { return static_cast<int>(static_cast<std::uint32_t>(word)); }
-};
-
 void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
 {
   if (EV_UNLIKELY(w->active))
@@ -192,9 +174,14 @@ void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
 
 void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
 {
+  // (The common case, active and not pending, is one test of the word;
+  // this saves the instructions debug mode's test costs.)
   const active_and_pending state(as_w(w));
-  if (EV_UNLIKELY(!state.active_not_pending() || debug_on(loop)))
+  if (EV_UNLIKELY(!state.active_not_pending() || debug_on(loop))) {
+    if (state.neither())
+      return;  // (before debug_on: the loop is not read)
     return timer_stop_slow(loop, w);
+  }
 
   loop->timers.remove(state.active());
   w->at -= loop->mn_now;
