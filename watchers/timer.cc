@@ -227,13 +227,20 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
 // instructions; the extensions' test beside it costs two).
 void ev_timer_again(struct ev_loop *loop, ev_timer *w) noexcept
 {
-  if (EV_LIKELY(!w->pending && w->active && w->repeat > 0. && !(loop->extras & (kExtraNeverEarly | kExtraDebug)))) {
-    ev_tstamp at = loop->mn_now + w->repeat;
-    w->at = at;
-    loop->timers.update(w->active, at);
-    EV_FREQUENT_CHECK(loop);
-  } else
-    timer_again_other(loop, w);
+  if (EV_LIKELY(!w->pending && w->repeat > 0. && !(loop->extras & (kExtraNeverEarly | kExtraDebug)))) {
+    if (EV_LIKELY(w->active)) {
+      ev_tstamp at = loop->mn_now + w->repeat;
+      w->at = at;
+      loop->timers.update(w->active, at);
+      EV_FREQUENT_CHECK(loop);
+      return;
+    }
+    // An inactive repeating timer starts: what timer_again_any does then,
+    // without its calls (servers arm their idle timeouts this way).
+    w->at = w->repeat;
+    return ev_timer_start(loop, w);
+  }
+  timer_again_other(loop, w);
 }
 
 // Relative to the loop time (not the current time): what remains until the
