@@ -345,8 +345,14 @@ inline void feed_error(ev_loop *loop, W w, int revents)
 // destroyed (C++ destructors do: an ev::io after its ev::dynamic_loop).
 inline int clear_pending(ev_loop *loop, W w)
 {
-  if (!w->pending)
-    return 0;
+  int pending = w->pending;
+  if (!pending) {
+    // (returns the 0 it loaded, hidden from the compiler, which would make
+    // another: ev_clear_pending of a watcher that is not pending, which
+    // programs call defensively, is then as short as libev 4.33's)
+    asm("" : "+r"(pending));
+    return pending;
+  }
   return loop->pending.clear(w);
 }
 
