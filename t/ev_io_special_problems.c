@@ -249,6 +249,41 @@ special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls (voi
   close (p[1]);
 }
 
+/* A connection re-armed (stopped, set, started: sniproxy changes the events it waits for so)
+ * and then closed with its watcher stopped, in one callback: no epoll_ctl at all, as in libev
+ * 4.33 (the close removed the registration).  An earlier libev-ng made a DEL there, which the
+ * kernel answered EBADF: one system call a connection more than libev.  The number's next
+ * file is still watched anew. */
+static void
+special_problems__rearmed_then_closed_fd_costs_no_epoll_ctl (void **state)
+{
+  if (test_backend != EVBACKEND_EPOLL)
+    skip (); /* no epoll_ctl */
+  struct ev_loop *loop = *state;
+  int p[2], q[2];
+  ev_io w;
+  watch_new_pipe (loop, &w, p);
+  memset (epoll_ctl_calls, 0, sizeof epoll_ctl_calls);
+  ev_io_stop (loop, &w);
+  ev_io_set (&w, p[0], EV_READ);
+  ev_io_start (loop, &w);
+  ev_io_stop (loop, &w);
+  int number = p[0];
+  close (p[0]);
+  close (p[1]);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (epoll_ctl_calls[EPOLL_CTL_ADD] + epoll_ctl_calls[EPOLL_CTL_MOD] + epoll_ctl_calls[EPOLL_CTL_DEL], 0);
+
+  assert_int_equal (pipe2 (q, O_CLOEXEC), 0);
+  assert_int_equal (q[0], number);
+  assert_int_equal (write (q[1], "x", 1), 1);
+  assert_int_equal (calls_to_register (loop, &w, q[0], EV_READ), 1);
+  expect_trace ("w:0x1");
+  ev_io_stop (loop, &w);
+  close (q[0]);
+  close (q[1]);
+}
+
 /* An fd the kernel refuses to watch (here: not open) gets EV_ERROR in the very next iteration,
  * even when the next timer is far away: the loop never blocks while something is pending.
  * (An earlier libev-ng under epoll waited for the timer first.)  On epoll the loop has no
@@ -888,6 +923,7 @@ main (void)
     loop_test (special_problems__number_reused_and_started_stopped_before_the_loop_runs),
     loop_test (special_problems__number_reused_after_idle_iterations),
     loop_test (special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls),
+    loop_test (special_problems__rearmed_then_closed_fd_costs_no_epoll_ctl),
     loop_test (special_problems__ev_error_does_not_wait_for_the_next_timer),
     loop_test (special_problems__closed_fd_watched_for_no_events_gets_no_ev_error),
     loop_test (special_problems__closed_fd_error_spares_a_watcher_of_no_events),
