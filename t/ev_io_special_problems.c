@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,22 @@ epoll_ctl (int epfd, int op, int fd, struct epoll_event *event)
   if (op >= 0 && op < 4)
     ++epoll_ctl_calls[op];
   return (int)syscall (SYS_epoll_ctl, epfd, op, fd, event);
+}
+
+/* fcntl() as the library calls it: the F_GETFD calls counted (how the library asks whether a
+ * number is open). */
+static int fcntl_getfd_calls;
+
+int
+fcntl (int fd, int cmd, ...)
+{
+  va_list ap;
+  va_start (ap, cmd);
+  long arg = va_arg (ap, long);
+  va_end (ap);
+  if (cmd == F_GETFD)
+    ++fcntl_getfd_calls;
+  return (int)syscall (SYS_fcntl, fd, cmd, arg);
 }
 
 /* ---- disappearing file descriptors ------------------------------------------------------- */
@@ -282,6 +299,34 @@ special_problems__rearmed_then_closed_fd_costs_no_epoll_ctl (void **state)
   ev_io_stop (loop, &w);
   close (q[0]);
   close (q[1]);
+}
+
+/* A server's new connection whose number is beyond the fd table: the table grows without a
+ * system call, as in libev 4.33 (an earlier libev-ng asked the kernel with fcntl whether the
+ * number was open at every growth: sniproxy made a few a thousand connections).  The
+ * connection is watched. */
+static void
+special_problems__fd_table_grows_without_system_calls (void **state)
+{
+  struct ev_loop *loop = *state;
+  int p[2];
+  ev_io w;
+  watch_new_pipe (loop, &w, p);
+  ev_io_stop (loop, &w);
+  need_fds (700);
+  int high = dup2 (p[0], 600);
+  assert_int_equal (high, 600);
+  fcntl_getfd_calls = 0;
+  ev_io_set (&w, high, EV_READ);
+  ev_io_start (loop, &w);
+  assert_int_equal (fcntl_getfd_calls, 0);
+  assert_int_equal (write (p[1], "x", 1), 1);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("w:0x1");
+  ev_io_stop (loop, &w);
+  close (high);
+  close (p[0]);
+  close (p[1]);
 }
 
 /* An fd the kernel refuses to watch (here: not open) gets EV_ERROR in the very next iteration,
@@ -924,6 +969,7 @@ main (void)
     loop_test (special_problems__number_reused_after_idle_iterations),
     loop_test (special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls),
     loop_test (special_problems__rearmed_then_closed_fd_costs_no_epoll_ctl),
+    loop_test (special_problems__fd_table_grows_without_system_calls),
     loop_test (special_problems__ev_error_does_not_wait_for_the_next_timer),
     loop_test (special_problems__closed_fd_watched_for_no_events_gets_no_ev_error),
     loop_test (special_problems__closed_fd_error_spares_a_watcher_of_no_events),
