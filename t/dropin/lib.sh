@@ -148,6 +148,12 @@ check_substitutable () {
   return 0
 }
 
+# system_libev: Debian's libev.so.4 of this machine's architecture (another
+# architecture's libev4 may be installed beside it, multiarch).
+system_libev () {
+  dpkg-query -L "libev4:$(dpkg --print-architecture)" 2> /dev/null | grep '/libev\.so\.4$' | head -n 1
+}
+
 # --- ports -----------------------------------------------------------------
 
 # used_ports: every local TCP/UDP port in use (any state, IPv4 and IPv6).
