@@ -74,7 +74,7 @@ bench_echo_client_LINK = $(BENCH_LINK)
 CLEANFILES += $(BENCH_EXES)
 EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py \
 	bench/programs bench/cgobject.py
-PHONY_TARGETS += bench bench-run bench-callgrind
+PHONY_TARGETS += bench bench-run bench-callgrind bench-programs
 
 # libev.la too: bench/run compares against it
 bench: libev.la $(BENCH_EXES)
@@ -84,3 +84,7 @@ bench-run: bench
 
 bench-callgrind: bench
 	$(top_srcdir)/bench/callgrind --builddir '$(abs_top_builddir)' --no-build $(BENCH_ARGS)
+
+# real Debian servers on both libraries (bench/programs; installs its packages)
+bench-programs: libev.la
+	$(top_srcdir)/bench/programs --builddir '$(abs_top_builddir)' $(BENCH_ARGS)
