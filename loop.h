@@ -22,6 +22,8 @@
 #include <signal.h>
 #include <sys/types.h>
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 
 namespace ev_detail {
 
@@ -358,8 +360,14 @@ inline void feed_error(ev_loop *loop, W w, int revents)
 // `api` names the call for the report.
 inline int clear_pending(ev_loop *loop, W w, const char *api)
 {
-  if (!w->pending)
-    return 0;
+  int pending = w->pending;
+  if (!pending) {
+    // (returns the 0 it loaded, hidden from the compiler, which would make
+    // another: ev_clear_pending of a watcher that is not pending, which
+    // programs call defensively, is then as short as libev 4.33's)
+    asm("" : "+r"(pending));
+    return pending;
+  }
   return loop->pending.clear(w, api);
 }
 
@@ -390,6 +398,33 @@ inline void check_array_index(const array<W> &a, W w, const char *api)
   if (EV_UNLIKELY(!array_holds(a, w)))
     not_active_here(api, w, w->active);
 }
+
+// `active` and `pending` of a watcher in one load (adjacent ints): "neither",
+// the defensive stop of an inactive watcher, is 0; on a little-endian
+// machine the word is active + 2^32 pending, so "active and not pending",
+// the common case of a stop, is the range 1 .. 2^32 - 1, one test.
+struct active_and_pending {
+  std::uint64_t word;
+  explicit active_and_pending(const ev_watcher *w)
+  {
+    static_assert(offsetof(ev_watcher, pending) == offsetof(ev_watcher, active) + sizeof(int),
+                  "active and pending are adjacent");
+    static_assert(sizeof(int) == 4, "two ints make one 8-byte word");
+    __builtin_memcpy(&word, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, active), sizeof word);
+  }
+  static constexpr bool kActiveLow = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+  bool neither() const { return !word; }
+  bool active_not_pending() const
+  {
+    return kActiveLow ? word - 1 < 0xffffffffu : (word >> 32) && !static_cast<std::uint32_t>(word);
+  }
+  int active() const { return static_cast<int>(static_cast<std::uint32_t>(kActiveLow ? word : word >> 32)); }
+};
+
+// Programs stop watchers that are not active all day (a timeout that did
+// not start, a write watcher already stopped): such a stop returns after
+// one load of the watcher, before anything else, the loop least of all.
+inline bool stop_has_nothing_to_do(const ev_watcher *w) { return active_and_pending(w).neither(); }
 
 // Feed a whole watcher array in index order (the later ones are invoked
 // first), as a virtual batch when possible (base/pending.h).  The array must

@@ -209,14 +209,13 @@ bool epfd_lost(epoll_state *st, int err)
   }
 
   if (!nev) {
-    // Lazy removal, see (e) - but a number that may denote a new file now
-    // is let go of: whatever the kernel has under it goes (a registration
-    // kept and no longer counted would keep the epoll fd readable, and an
-    // embedding loop busy, while the wait is skipped, see (g)).
-    if (renewed && e.bmask) {
-      ctl(st, EPOLL_CTL_DEL, fd, 0, e.bdata);
-      set_registered(st, e, 0);
-    }
+    // Lazy removal, see (e), also for a number that may denote a new file
+    // now (ev_io_set, then the last watcher stopped: a server that closes a
+    // connection it had just re-armed): the registration stays counted, so
+    // no wait is skipped for it, see (g); the next start checks with an
+    // ADD (this reify leaves e.events 0), and an event of the old file
+    // finds its watchers gone, see drop_unwanted.  A DEL here would mostly
+    // meet a closed fd (EBADF), one system call libev 4.33 does not make.
     return;
   }
   // No epoll set, see (h).  Tested only where the kernel would be asked:

@@ -144,6 +144,8 @@ JOBS = (
            ["n=%d" % SCALE_N, "a=%d" % (SCALE_N // 100), "writes=%d" % (10 * SCALE_N)])]
     + [Job("timers", "timers/M=%d" % m, ["m=%d" % m]) for m in (1000, 100000, 1000000)]
     + [Job("loop", "loop"), Job("async", "async"), Job("pingpong", "pingpong")]
+    # the calls servers make most: defensive stops, again, feeds, re-arms
+    + [Job("calls", "calls")]
     + [Job("echo", "echo/C=%d" % c, ["c=%d" % c]) for c in (100, 1000)]
     + [Job("memory", "memory/timers", ["what=timers", "m=1000000"], timed_only=True),
        Job("memory", "memory/io", ["what=io", "n=10000"], timed_only=True),

@@ -19,7 +19,7 @@ BENCH_COMMON = \
 	bench/common/echo.c bench/common/echo.h \
 	bench/common/memory.c bench/common/memory.h \
 	bench/common/pipes.h bench/common/timers.h bench/common/loop.h bench/common/pingpong.h \
-	bench/common/idle.h
+	bench/common/idle.h bench/common/calls.h
 BENCH_CFLAGS = -I$(top_srcdir)/bench -Wall -Wextra -Wshadow $(WERROR)
 
 BENCH_EXES = bench/bench-libev bench/bench-libevent bench/bench-libuv \
@@ -28,7 +28,7 @@ EXTRA_PROGRAMS += $(BENCH_EXES)
 
 bench_bench_libev_SOURCES = $(BENCH_COMMON) bench/libev/libev.h \
 	bench/libev/info.c bench/libev/pipes.c bench/libev/timers.c bench/libev/loop.c \
-	bench/libev/async.c bench/libev/pingpong.c bench/libev/echo.c bench/libev/memory.c bench/libev/idle.c
+	bench/libev/async.c bench/libev/pingpong.c bench/libev/echo.c bench/libev/memory.c bench/libev/idle.c bench/libev/calls.c
 bench_bench_libev_CFLAGS = $(BENCH_CFLAGS)
 # by SONAME from the system search path: libtool would substitute our
 # uninstalled libev.la and wrap the binary in a script that pins it
@@ -36,19 +36,19 @@ bench_bench_libev_LDADD = -l:libev.so.4 $(PTHREAD_LIBS)
 
 bench_bench_libevent_SOURCES = $(BENCH_COMMON) bench/libevent/libevent.h \
 	bench/libevent/info.c bench/libevent/pipes.c bench/libevent/timers.c bench/libevent/loop.c \
-	bench/libevent/async.c bench/libevent/pingpong.c bench/libevent/echo.c bench/libevent/memory.c bench/libevent/idle.c
+	bench/libevent/async.c bench/libevent/pingpong.c bench/libevent/echo.c bench/libevent/memory.c bench/libevent/idle.c bench/libevent/calls.c
 bench_bench_libevent_CFLAGS = $(BENCH_CFLAGS)
 bench_bench_libevent_LDADD = -levent_core -levent_pthreads $(PTHREAD_LIBS)
 
 bench_bench_libuv_SOURCES = $(BENCH_COMMON) bench/libuv/libuv.h \
 	bench/libuv/info.c bench/libuv/pipes.c bench/libuv/timers.c bench/libuv/loop.c \
-	bench/libuv/async.c bench/libuv/pingpong.c bench/libuv/echo.c bench/libuv/memory.c bench/libuv/idle.c
+	bench/libuv/async.c bench/libuv/pingpong.c bench/libuv/echo.c bench/libuv/memory.c bench/libuv/idle.c bench/libuv/calls.c
 bench_bench_libuv_CFLAGS = $(BENCH_CFLAGS)
 bench_bench_libuv_LDADD = -luv $(PTHREAD_LIBS)
 
 bench_bench_epoll_SOURCES = $(BENCH_COMMON) bench/epoll/rl.c bench/epoll/rl.h \
 	bench/epoll/info.c bench/epoll/pipes.c bench/epoll/timers.c bench/epoll/loop.c \
-	bench/epoll/async.c bench/epoll/pingpong.c bench/epoll/echo.c bench/epoll/memory.c bench/epoll/idle.c
+	bench/epoll/async.c bench/epoll/pingpong.c bench/epoll/echo.c bench/epoll/memory.c bench/epoll/idle.c bench/epoll/calls.c
 bench_bench_epoll_CFLAGS = $(BENCH_CFLAGS)
 bench_bench_epoll_LDADD = $(PTHREAD_LIBS)
 
@@ -72,8 +72,9 @@ bench_bench_epoll_ev_LINK = $(BENCH_LINK)
 bench_echo_client_LINK = $(BENCH_LINK)
 
 CLEANFILES += $(BENCH_EXES)
-EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py
-PHONY_TARGETS += bench bench-run bench-callgrind
+EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py \
+	bench/programs bench/cgobject.py
+PHONY_TARGETS += bench bench-run bench-callgrind bench-programs
 
 # libev.la too: bench/run compares against it
 bench: libev.la $(BENCH_EXES)
@@ -83,3 +84,7 @@ bench-run: bench
 
 bench-callgrind: bench
 	$(top_srcdir)/bench/callgrind --builddir '$(abs_top_builddir)' --no-build $(BENCH_ARGS)
+
+# real Debian servers on both libraries (bench/programs; installs its packages)
+bench-programs: libev.la
+	$(top_srcdir)/bench/programs --builddir '$(abs_top_builddir)' $(BENCH_ARGS)

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,22 @@ epoll_ctl (int epfd, int op, int fd, struct epoll_event *event)
   if (op >= 0 && op < 4)
     ++epoll_ctl_calls[op];
   return NEXT (epoll_ctl) (epfd, op, fd, event);
+}
+
+/* fcntl() as the library calls it: the F_GETFD calls counted (how the library asks whether a
+ * number is open). */
+static int fcntl_getfd_calls;
+
+int
+fcntl (int fd, int cmd, ...)
+{
+  va_list ap;
+  va_start (ap, cmd);
+  long arg = va_arg (ap, long);
+  va_end (ap);
+  if (cmd == F_GETFD)
+    ++fcntl_getfd_calls;
+  return (int)syscall (SYS_fcntl, fd, cmd, arg);
 }
 
 /* ---- disappearing file descriptors ------------------------------------------------------- */
@@ -339,6 +356,69 @@ special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls (voi
   assert_int_equal (calls_to_register (loop, &w, p[0], EV_READ), 1);
   expect_trace ("w:0x1");
   ev_io_stop (loop, &w);
+  close (p[0]);
+  close (p[1]);
+}
+
+/* A connection re-armed (stopped, set, started: sniproxy changes the events it waits for so)
+ * and then closed with its watcher stopped, in one callback: no epoll_ctl at all, as in libev
+ * 4.33 (the close removed the registration).  An earlier libev-ng made a DEL there, which the
+ * kernel answered EBADF: one system call a connection more than libev.  The number's next
+ * file is still watched anew. */
+static void
+special_problems__rearmed_then_closed_fd_costs_no_epoll_ctl (void **state)
+{
+  if (test_backend != EVBACKEND_EPOLL)
+    skip (); /* no epoll_ctl */
+  struct ev_loop *loop = *state;
+  int p[2], q[2];
+  ev_io w;
+  watch_new_pipe (loop, &w, p);
+  memset (epoll_ctl_calls, 0, sizeof epoll_ctl_calls);
+  ev_io_stop (loop, &w);
+  ev_io_set (&w, p[0], EV_READ);
+  ev_io_start (loop, &w);
+  ev_io_stop (loop, &w);
+  int number = p[0];
+  close (p[0]);
+  close (p[1]);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (epoll_ctl_calls[EPOLL_CTL_ADD] + epoll_ctl_calls[EPOLL_CTL_MOD] + epoll_ctl_calls[EPOLL_CTL_DEL], 0);
+
+  assert_int_equal (pipe2 (q, O_CLOEXEC), 0);
+  assert_int_equal (q[0], number);
+  assert_int_equal (write (q[1], "x", 1), 1);
+  assert_int_equal (calls_to_register (loop, &w, q[0], EV_READ), 1);
+  expect_trace ("w:0x1");
+  ev_io_stop (loop, &w);
+  close (q[0]);
+  close (q[1]);
+}
+
+/* A server's new connection whose number is beyond the fd table: the table grows without a
+ * system call, as in libev 4.33 (an earlier libev-ng asked the kernel with fcntl whether the
+ * number was open at every growth: sniproxy made a few a thousand connections).  The
+ * connection is watched. */
+static void
+special_problems__fd_table_grows_without_system_calls (void **state)
+{
+  struct ev_loop *loop = *state;
+  int p[2];
+  ev_io w;
+  watch_new_pipe (loop, &w, p);
+  ev_io_stop (loop, &w);
+  need_fds (700);
+  int high = dup2 (p[0], 600);
+  assert_int_equal (high, 600);
+  fcntl_getfd_calls = 0;
+  ev_io_set (&w, high, EV_READ);
+  ev_io_start (loop, &w);
+  assert_int_equal (fcntl_getfd_calls, 0);
+  assert_int_equal (write (p[1], "x", 1), 1);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("w:0x1");
+  ev_io_stop (loop, &w);
+  close (high);
   close (p[0]);
   close (p[1]);
 }
@@ -988,6 +1068,8 @@ main (void)
     loop_test (special_problems__number_reused_and_started_stopped_before_the_loop_runs),
     loop_test (special_problems__number_reused_after_idle_iterations),
     loop_test (special_problems__number_reregistered_with_libevs_number_of_epoll_ctl_calls),
+    loop_test (special_problems__rearmed_then_closed_fd_costs_no_epoll_ctl),
+    loop_test (special_problems__fd_table_grows_without_system_calls),
     loop_test (special_problems__ev_error_does_not_wait_for_the_next_timer),
     loop_test (special_problems__number_closed_and_reused_behind_an_untouched_watcher_is_not_silent),
     loop_test (special_problems__closed_fd_found_within_a_second_by_a_loop_that_never_waits),

@@ -74,6 +74,8 @@ inline void array_watcher_start(ev_loop *loop, T *w)
 template <class T, const array_watcher_kind &K>
 inline void array_watcher_stop(ev_loop *loop, T *w)
 {
+  if (stop_has_nothing_to_do(as_w(w)))
+    return;
   if (debug_on_for_stop(loop, as_w(w)))
     return debug_wrap(loop, w, K.type, K.stop_api, array_watcher_stop_plain<T, K>);
   array_watcher_stop_plain<T, K>(loop, w);

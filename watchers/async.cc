@@ -236,6 +236,8 @@ static void async_stop_plain(struct ev_loop *loop, ev_async *w)
 
 void ev_async_stop(struct ev_loop *loop, ev_async *w) noexcept
 {
+  if (stop_has_nothing_to_do(as_w(w)))
+    return;
   if (debug_on_for_stop(loop, as_w(w)))
     return debug_wrap(loop, w, EV_ASYNC, "ev_async_stop", async_stop_plain);
   async_stop_plain(loop, w);

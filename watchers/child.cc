@@ -159,6 +159,8 @@ static void child_stop_plain(struct ev_loop *loop, ev_child *w)
 
 void ev_child_stop(struct ev_loop *loop, ev_child *w) noexcept
 {
+  if (stop_has_nothing_to_do(as_w(w)))
+    return;
   if (debug_on_for_stop(loop, as_w(w)))
     return debug_wrap(loop, w, EV_CHILD, "ev_child_stop", child_stop_plain);
   child_stop_plain(loop, w);

@@ -153,6 +153,8 @@ static void embed_stop_plain(struct ev_loop *loop, ev_embed *w)
 
 void ev_embed_stop(struct ev_loop *loop, ev_embed *w) noexcept
 {
+  if (stop_has_nothing_to_do(as_w(w)))
+    return;
   if (debug_on_for_stop(loop, as_w(w)))
     return debug_wrap(loop, w, EV_EMBED, "ev_embed_stop", embed_stop_plain);
   embed_stop_plain(loop, w);

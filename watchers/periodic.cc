@@ -296,6 +296,8 @@ static void periodic_stop_plain(struct ev_loop *loop, ev_periodic *w)
 
 void ev_periodic_stop(struct ev_loop *loop, ev_periodic *w) noexcept
 {
+  if (stop_has_nothing_to_do(as_w(w)))
+    return;
   if (debug_on_for_stop(loop, as_w(w)))
     return debug_wrap(loop, w, EV_PERIODIC, "ev_periodic_stop", periodic_stop_plain);
   periodic_stop_plain(loop, w);

@@ -496,6 +496,8 @@ static void signal_stop_plain(struct ev_loop *loop, ev_signal *w)
 
 void ev_signal_stop(struct ev_loop *loop, ev_signal *w) noexcept
 {
+  if (stop_has_nothing_to_do(as_w(w)))
+    return;
   if (debug_on_for_stop(loop, as_w(w)))
     return debug_wrap(loop, w, EV_SIGNAL, "ev_signal_stop", signal_stop_plain);
   signal_stop_plain(loop, w);

@@ -497,6 +497,8 @@ static void stat_stop_plain(struct ev_loop *loop, ev_stat *w)
 
 void ev_stat_stop(struct ev_loop *loop, ev_stat *w) noexcept
 {
+  if (stop_has_nothing_to_do(as_w(w)))
+    return;
   if (debug_on_for_stop(loop, as_w(w)))
     return debug_wrap(loop, w, EV_STAT, "ev_stat_stop", stat_stop_plain);
   stat_stop_plain(loop, w);

@@ -162,30 +162,6 @@ static void timer_stop_any(struct ev_loop *loop, ev_timer *w)
   timer_stop_any(loop, w);
 }
 
-// `active` and `pending` of a watcher in one load (adjacent ints): the
-// common case of a stop, active and not pending, is one test of it (on a
-// little-endian machine the word is active + 2^32 pending: the case is the
-// range 1 .. 2^32 - 1, and `active` is its low half; on a big-endian one
-// active is the high half, and the case a non-zero word whose low half is
-// zero).  (This saves the instructions ev_timer_stop's test of debug mode
-// costs.)
-struct active_and_pending {
-  static constexpr bool kLittle = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
-  std::uint64_t word;
-  explicit active_and_pending(const ev_watcher *w)
-  {
-    static_assert(offsetof(ev_watcher, pending) == offsetof(ev_watcher, active) + sizeof(int),
-                  "active and pending are adjacent");
-    static_assert(sizeof(int) == 4, "two ints make one 8-byte word");
-    __builtin_memcpy(&word, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, active), sizeof word);
-  }
-  bool active_not_pending() const
-  {
-    return kLittle ? word - 1 < 0xffffffffu : word && !static_cast<std::uint32_t>(word);
-  }
-  int active() const { return static_cast<int>(static_cast<std::uint32_t>(kLittle ? word : word >> 32)); }
-};
-
 void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
 {
   if (EV_UNLIKELY(w->active))
@@ -199,9 +175,14 @@ void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
 
 void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
 {
+  // (The common case, active and not pending, is one test of the word;
+  // this saves the instructions debug mode's test costs.)
   const active_and_pending state(as_w(w));
-  if (EV_UNLIKELY(!state.active_not_pending() || debug_on(loop)))
+  if (EV_UNLIKELY(!state.active_not_pending() || debug_on(loop))) {
+    if (state.neither())
+      return;  // (before debug_on: the loop is not read)
     return timer_stop_slow(loop, w);
+  }
 
   // (not this loop's timer: the slow path reports it)
   if (EV_UNLIKELY(!loop->timers.remove_checked(state.active(), w)))
@@ -267,13 +248,20 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
 // instructions; the extensions' test beside it costs two).
 void ev_timer_again(struct ev_loop *loop, ev_timer *w) noexcept
 {
-  if (EV_LIKELY(!w->pending && w->active && w->repeat > 0. && !(loop->extras & (kExtraNeverEarly | kExtraDebug)))) {
-    ev_tstamp at = loop->mn_now + w->repeat;
-    w->at = at;
-    loop->timers.update(w->active, at);
-    EV_FREQUENT_CHECK(loop);
-  } else
-    timer_again_other(loop, w);
+  if (EV_LIKELY(!w->pending && w->repeat > 0. && !(loop->extras & (kExtraNeverEarly | kExtraDebug)))) {
+    if (EV_LIKELY(w->active)) {
+      ev_tstamp at = loop->mn_now + w->repeat;
+      w->at = at;
+      loop->timers.update(w->active, at);
+      EV_FREQUENT_CHECK(loop);
+      return;
+    }
+    // An inactive repeating timer starts: what timer_again_any does then,
+    // without its calls (servers arm their idle timeouts this way).
+    w->at = w->repeat;
+    return ev_timer_start(loop, w);
+  }
+  timer_again_other(loop, w);
 }
 
 // Relative to the loop time (not the current time): what remains until the

@@ -309,7 +309,7 @@ static const struct
 } workloads[] = {
   { "pipes", wl_pipes }, { "timers", wl_timers }, { "loop", wl_loop },
   { "async", wl_async }, { "pingpong", wl_pingpong }, { "echo", wl_echo },
-  { "memory", wl_memory }, { "idle", wl_idle },
+  { "memory", wl_memory }, { "idle", wl_idle }, { "calls", wl_calls },
 };
 
 int

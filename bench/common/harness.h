@@ -114,6 +114,7 @@ void wl_pingpong (void);
 void wl_echo (void);
 void wl_memory (void);
 void wl_idle (void);
+void wl_calls (void);
 /* I lines: library name, version, the shared object it really came from */
 void lib_info (void);
 

@@ -135,6 +135,25 @@ check_tree_maps () {
   done
 }
 
+# check_substitutable BINARY: LD_LIBRARY_PATH decides which libev.so.4
+# BINARY loads: it needs libev.so.4, is not setuid/setgid (secure mode
+# ignores the variable) and has no RPATH (searched before it).
+check_substitutable () {
+  local b=$1 dyn
+  [[ -x $b ]] || die "$b is missing (t/dropin/install installs it)"
+  dyn=$(readelf -d "$b" 2> /dev/null) || die "cannot read the dynamic section of $b (binutils)"
+  grep -q 'NEEDED.*\[libev\.so\.4\]' <<< "$dyn" || die "$b does not link libev.so.4"
+  grep -q '(RPATH)' <<< "$dyn" && die "$b has an RPATH: LD_LIBRARY_PATH would not apply"
+  [[ -u $b || -g $b ]] && die "$b is setuid/setgid: LD_LIBRARY_PATH would not apply"
+  return 0
+}
+
+# system_libev: Debian's libev.so.4 of this machine's architecture (another
+# architecture's libev4 may be installed beside it, multiarch).
+system_libev () {
+  dpkg-query -L "libev4:$(dpkg --print-architecture)" 2> /dev/null | grep '/libev\.so\.4$' | head -n 1
+}
+
 # --- ports -----------------------------------------------------------------
 
 # used_ports: every local TCP/UDP port in use (any state, IPv4 and IPv6).
