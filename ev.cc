@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // ev.cc - THE LOOP (ev(3) FUNCTIONS CONTROLLING EVENT LOOPS, GENERIC
-// WATCHER FUNCTIONS): creation and destruction, ev_run written as the
-// manual's iteration list (one named step per phase), ev_break, references,
-// the invocation of pending watchers and the loop's simple accessors.
+// WATCHER FUNCTIONS): creation and destruction, ev_run's entry (the
+// iteration itself is loop_run.cc), ev_break, references, the invocation of
+// pending watchers and the loop's simple accessors.
 #include "backends/fork_guard.h"
 #include "base/env.h"
 #include "metrics.h"
 #include "watchers/debug.h"
 #include "watchers/io.h"
 #include "watchers/wakeup.h"
-#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
-#include "backends/epoll_inline.h"
-#endif
 
 #include <unistd.h>
 #include <climits>
@@ -74,7 +71,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.
   if (requested & EVFLAG_FORKCHECK) {
     loop->curpid = getpid();
-    loop->extras |= kExtraForkcheck;
+    phase_join(loop, kPhaseBeforeWait);  // (for the loop's life)
   }
 
   if (!(flags & EVBACKEND_MASK))
@@ -85,12 +82,9 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   // resolution then (epoll and poll switch to their nanosecond calls), so no
   // timeout needs raising to a millisecond.
   loop->backend_mintime = loop->backend->mintime;
-  if (flags & EVFLAG_NG_NEVER_EARLY) {
-    loop->extras |= kExtraNeverEarly;
+  if (flags & EVFLAG_NG_NEVER_EARLY)
     loop->timers.close_gate();  // every ev_timer_start takes its slow path
-  }
   if (flags & EVFLAG_NG_PRECISE_TIMERS) {
-    loop->extras |= kExtraPreciseWait;
     if (loop->backend_mintime > 1e-6)
       loop->backend_mintime = 1e-6;
   }
@@ -122,370 +116,6 @@ void loop_free_arrays(ev_loop *loop)
   loop->asyncs.release();
 }
 
-// ---------------------------------------------------------------------------
-// The phases of one iteration (ev(3) ev_run; doc/semantics.md §4)
-// ---------------------------------------------------------------------------
-
-// With EVFLAG_FORKCHECK: a changed pid means we are in a forked child, as
-// if ev_loop_fork had been called.  A child that nobody announced
-// (backends/fork_guard.h) gets its own kernel state without fork watchers.
-inline void detect_fork(ev_loop *loop)
-{
-  if (loop->curpid && (getpid() != loop->curpid)) {
-    loop->curpid = getpid();
-    loop->postfork = 1;
-    loop->extras |= kExtraRepair;
-  }
-  // (The mark stays until the repair: until then fd_reify, which an
-  // embedding loop calls too, must leave the kernel state alone.)
-  if (fork_unannounced(loop))
-    request_repair(loop, kRepairAll);
-  else
-    loop->extras &= ~kExtraForked;
-}
-
-// After a fork: queue all fork watchers and invoke (before prepare).
-inline void run_fork_watchers(ev_loop *loop)
-{
-  if (loop->postfork && loop->forks.count) {
-    queue_events(loop, loop->forks.data, loop->forks.count, EV_FORK);
-    invoke_pending(loop);
-  }
-}
-
-// Queue all prepare watchers and invoke everything pending.
-inline void run_prepare_watchers(ev_loop *loop)
-{
-  if (loop->prepares.count) {
-    queue_events(loop, loop->prepares.data, loop->prepares.count, EV_PREPARE);
-    invoke_pending(loop);
-  }
-}
-
-// The time until the next timer, rounded up to the backend's resolution
-// (0 if it is due); the common case of block_time.
-// (Only a timer can make the wait shorter than the backend's resolution:
-// every max_block is longer than the coarsest one, 1 ms.  Without a timer
-// the comparison is skipped, pingpong 2 instructions less per message.)
-// The clock is read so that the time the callbacks took shortens the wait;
-// the loop's times (ev_now, mn_now) are updated after the wait, before
-// anything can look at them.  (Only release/acquire hooks run in between:
-// block_time gives those loops block_time_extras, which updates them here
-// as libev does.  Not storing them saves pipes/N=100/A=1 7 instructions an
-// event.)
-static_assert(kWakeupPollInterval >= 1e-3 && kMaxBlockTime >= 1e-3 && kMaxBlockTimeTimerfd >= 1e-3);
-inline ev_tstamp until_next_timer(ev_loop *loop)
-{
-  if (!loop->timers.count)
-    return loop->max_block;
-  ev_tstamp to = loop->timers.top().at - monotonic_now();
-  ev_tstamp waittime = loop->max_block;  // (read after the clock: not kept across the call)
-  if (to < waittime)
-    waittime = to;
-  ev_tstamp mintime = loop->backend_mintime;
-  if (waittime < mintime)
-    waittime = waittime <= 0. ? 0. : mintime;
-  return waittime;
-}
-
-// block_time with idle watchers, an EV_ERROR queued by the loop, periodics,
-// collect intervals or release/acquire hooks (which may call ev_now).
-//
-// The rule "never block after queueing an EV_ERROR" is enforced here and
-// nowhere else: applying the fd changes may kill a bad fd (feed_error,
-// loop.h), and its callback must not wait for the next timer.
-ev_tstamp block_time_extras(ev_loop *loop)
-{
-  const unsigned extras = loop->extras;
-  if (extras & (kExtraIdle | kExtraNoBlock)) {
-    loop->extras = extras & ~kExtraNoBlock;
-    return 0.;
-  }
-
-  ev_tstamp waittime = loop->max_block;
-  ev_tstamp prev_mn_now = loop->mn_now;
-  // (A release callback may call ev_now: with one, the time is updated
-  // before every wait, as libev 4.33 does; else only when it is used here.)
-  if (loop->timers.count || loop->periodics.count || loop->io_blocktime > 0. || (extras & kExtraHooks))
-    time_update(loop);
-
-  if (loop->timers.count) {
-    ev_tstamp to = loop->timers.top().at - loop->mn_now;
-    if (to < waittime)
-      waittime = to;
-  }
-  if (loop->periodics.count) {
-    ev_tstamp to = loop->periodics.top().at - loop->ev_rt_now;
-    if (to < waittime)
-      waittime = to;
-  }
-  if (waittime < loop->timeout_blocktime)
-    waittime = loop->timeout_blocktime;
-
-  ev_tstamp mintime = loop->backend_mintime;
-  if (waittime < mintime)
-    waittime = waittime <= 0. ? 0. : mintime;
-
-  if (loop->io_blocktime > 0.) {
-    ev_tstamp sleeptime = loop->io_blocktime - (loop->mn_now - prev_mn_now);
-    if (sleeptime > waittime - mintime)
-      sleeptime = waittime - mintime;
-    if (sleeptime > 0.) {
-      ev_sleep(sleeptime);
-      waittime -= sleeptime;
-    }
-  }
-  return waittime;
-}
-
-// How long the backend may block: 0 when activecnt is below refs_to_block
-// (1, or more than any count for EVRUN_NOWAIT: nothing references the loop,
-// no reference left or more ev_unref than references), when idle
-// watchers want to run, or when
-// something is pending already (and, decided by the caller, when a wake-up
-// was already signalled); else until the next timer or periodic, raised to
-// the timeout collect interval and to the backend's resolution.  With an io
-// collect interval, part of the time is spent in ev_sleep here instead.
-// (The clock is only read to compute a time until a timer or periodic.)
-// (One test for the rare cases: two cost pingpong 2 instructions more per
-// message.)  kPlain: none of the optional parts (see poll_for_events).
-template <bool kPlain>
-inline ev_tstamp block_time(ev_loop *loop, long long refs_to_block)
-{
-  if (loop->activecnt < refs_to_block)
-    return 0.;
-  if (!kPlain &&
-      EV_UNLIKELY(loop->extras & (kExtraIdle | kExtraNoBlock | kExtraPeriodic | kExtraCollect | kExtraHooks)))
-    return block_time_extras(loop);
-  return until_next_timer(loop);
-}
-
-// The slow half of time_update_after_wait: the wall clock, then the sweep.
-// Only after the wait: the sweep may feed EV_ERROR, which a time update
-// inside a callback (ev_now_update) must not do.  A wait that reported
-// nothing means an idle loop, which the sweep may look at sooner.
-void time_update_after_wait_slow(ev_loop *loop, ev_tstamp waittime)
-{
-  time_update_slow(loop);
-  if (loop->mn_now >= loop->sweep.look_at)
-    fd_sweep_due(loop, waittime > 0. && !loop->pending.any());
-}
-
-// The wake-up watcher's report that the poll took instead of queueing it
-// (`taken`, see poll_for_events) goes into the queue after all, where the
-// poll would have put it: called before anything else is queued.
-inline void queue_taken(ev_loop *loop, int &taken)
-{
-  if (taken) {
-    feed(loop, as_w(&loop->wakeup.w), taken);
-    taken = 0;
-  }
-}
-
-// time_update after the backend's wait, which also looks whether the
-// closed-fd sweep is due (watchers/io.h): time_gate_update folds the
-// sweep's time into the clock's, so that an iteration pays one comparison
-// for both.  (The sweep may queue EV_ERROR: a report taken goes first.)
-inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime, int &taken)
-{
-  ev_tstamp mn = monotonic_now();
-  loop->mn_now = mn;
-  if (mn < loop->slow_time_at)
-    loop->ev_rt_now = loop->rt_offset + mn;
-  else {
-    queue_taken(loop, taken);
-    time_update_after_wait_slow(loop, waittime);
-  }
-}
-
-// The three instantiations of an iteration's steps (run_iterations):
-//  - kPlain: the loop has no extras (loop->extras == 0), so the tests for
-//    every optional part are left out, and the backend is epoll's;
-//  - kWakeupOnly: the same, but the loop has the wake-up fd (ev_async, or
-//    ev_signal without a signalfd) and nothing else optional
-//    (loop->extras == kExtraWakeup), so the iteration makes the may-block
-//    handshake of watchers/wakeup.h and tests nothing else;
-//  - kFull: any extras, each tested.
-enum class iteration { kPlain, kWakeupOnly, kFull };
-
-// Block in the backend and collect io events; then update the clock.
-//
-// kWakeupOnly: when the wait reports the wake-up fd alone, its internal
-// watcher is not queued; its events are returned (`taken`) and the
-// iteration calls the watcher's callback itself before the invocation pass
-// (wakeup_run), which is where the pass would have called it as long as
-// nothing else is queued before: the watcher's slot would be the newest at
-// the highest priority, EV_MAXPRI.  Whatever would queue something first
-// (the sweep's EV_ERROR, an expired timer) queues the taken report before
-// it (queue_taken), and the pass invokes it as it would have.  The
-// iteration and the report taken save a cross-thread wake-up the tests of
-// the full iteration and the queueing and invocation of the watcher
-// (bench/callgrind async/wakeup, the loop's thread counted alone with
-// valgrind --separate-threads=yes: 478.9 -> 419.2 instructions a wake-up).
-// (always_inline: the copies inlined, bench/callgrind idle/N=100/tick
-// 302 instructions a tick instead of 313.)
-template <iteration kKind>
-[[gnu::always_inline]] inline int poll_for_events(ev_loop *loop, long long refs_to_block)
-{
-  constexpr bool kFull = kKind == iteration::kFull;
-  ev_tstamp waittime = block_time<!kFull>(loop, refs_to_block);
-
-  // Announce that we may block, so that senders of wake-ups write to the fd
-  // from now on; a wake-up signalled without a write before this point
-  // means: do not block (watchers/wakeup.h).  Announced as late as possible, so
-  // that sends arriving while the loop is still busy cost no write().
-  // (Only once the loop has the fd: ev_async/ev_signal create it.)
-  const bool wakeups = kKind == iteration::kWakeupOnly || (kFull && (loop->extras & kExtraWakeup));
-  if (wakeups) {
-    loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
-    if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
-      waittime = 0.;
-  }
-
-  ++loop->loop_count;
-  // (The commonest backend's poll inline: backends/epoll_inline.h.)
-  int taken = 0;
-#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
-  if constexpr (kKind == iteration::kWakeupOnly)
-    taken = epoll_internal::epoll_poll_own(loop, waittime, &loop->wakeup.w);
-  else if (!kFull || EV_LIKELY(!(loop->extras & kExtraVtable)))
-    epoll_internal::epoll_poll<!kFull>(loop, waittime);
-  else
-#endif
-    loop->backend->poll(loop, waittime);
-
-  if (wakeups) {
-    loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
-    if (taken)
-      taken = wakeup_after_poll_taken(loop, taken);
-    else
-      wakeup_after_poll(loop);
-  }
-  time_update_after_wait(loop, waittime, taken);
-  return taken;
-}
-
-// What steps 1, 2 and 4 may have to do (before_poll_extras).
-constexpr unsigned kBeforePoll = kExtraForkcheck | kExtraForked | kExtraRepair | kExtraPrepare | kExtraDebug;
-
-// What steps 9 and 10 may have beyond timers and the default invocation.
-constexpr unsigned kExtraQueueDue = kExtraPeriodic | kExtraIdle | kExtraCheck | kExtraDebug;
-constexpr unsigned kAfterPoll = kExtraQueueDue | kExtraInvokeSlow;
-
-// Queue what became due after the timers: periodics, then idles (idle
-// rule), then all check watchers.  Invocation is LIFO within a priority, so
-// at equal priority checks run first and io last.  Then, with metrics, debug
-// mode or the program's invocation callback, the invocation; true if so.
-// (Both in one place: one test in the iteration instead of two, 2
-// instructions less per pingpong message.)
-bool after_poll_extras(ev_loop *loop)
-{
-  if (loop->extras & kExtraQueueDue) {
-    // (first: the timers just expired are in the pending queue now, and the
-    // periodics below are stopped through ev_periodic_stop)
-    if (loop->debug)
-      debug_reconcile(loop);
-    if (loop->periodics.count && loop->periodics.top().at < loop->ev_rt_now)
-      periodics_reify(loop);
-    if (loop->idleall)
-      idle_reify(loop);
-    if (loop->checks.count)
-      queue_events(loop, loop->checks.data, loop->checks.count, EV_CHECK);
-  }
-  if (!(loop->extras & kExtraInvokeSlow))
-    return false;
-  invoke_pending_extras(loop);
-  return true;
-}
-
-inline void queue_due_timers(ev_loop *loop)
-{
-  if (timer_due(loop))
-    timers_reify(loop);
-}
-
-// Step 4: re-create the kernel state that must be (see "Repair" in
-// loop.h).  After a fork every kernel object the loop owns is replaced;
-// otherwise only what a backend or fd_kill asked for.  Unlike libev, a
-// backend rebuild runs no fork watchers: there was no fork.
-void loop_repair(ev_loop *loop)
-{
-  const bool announced_fork = loop->postfork;
-  const bool replace_all = announced_fork || (loop->repair & kRepairAll);
-  const unsigned what = loop->repair;
-  loop->repair = 0;
-  loop->postfork = 0;
-  loop->extras &= ~(kExtraRepair | kExtraForked);
-  loop->fork_token = fork_token();
-
-  if (replace_all || (what & kRepairBackend))
-    loop->backend->fork(loop);
-  if (replace_all || (what & kRepairLoopFds)) {
-    wakeup_repair(loop, replace_all);
-    signalfd_repair(loop, replace_all);
-    timerfd_repair(loop, replace_all);
-    inotify_repair(loop, replace_all);
-    child_pidfd_repair(loop);
-  }
-  if (announced_fork)
-    periodics_fork(loop);
-}
-
-// Steps 5-9 of an iteration whose only extra is the wake-up fd (ev_async,
-// ev_signal without a signalfd); false when applying the fd changes gave
-// the loop other extras (an EV_ERROR queued: the iteration goes on at step
-// 6 of the full path).  The wake-up watcher's report is taken rather than
-// queued where that changes nothing (poll_for_events).
-// (noinline: inlined into run_iterations, it changed GCC's register
-// allocation there, and bench/callgrind loop/k=0/nowait and timers/
-// idle-iter cost 3 instructions more an iteration.)
-[[gnu::noinline]] bool wakeup_only_steps(ev_loop *loop, long long refs_to_block)
-{
-  if (loop->fds.changes.count) {
-    fd_reify(loop);
-    if (EV_UNLIKELY(loop->extras != kExtraWakeup))
-      return false;
-  }
-  int taken = poll_for_events<iteration::kWakeupOnly>(loop, refs_to_block);
-  if (timer_due(loop)) {
-    queue_taken(loop, taken);
-    timers_reify(loop);
-  }
-  if (taken)
-    wakeup_run(loop, taken);  // (nothing was queued since the poll)
-  return true;
-}
-
-// The leftovers invoked when ev_run is entered, the slow way: with metrics,
-// the time since the loop last took a clock reading was the program's.
-void run_entered_extras(ev_loop *loop)
-{
-  if (loop->metrics) {
-    metrics_run_entered(loop);
-    if (!loop->pending.any() && loop->invoke_cb == ev_invoke_pending)
-      return;  // (the common case: nothing left over, nothing to time)
-  }
-  invoke_pending_extras(loop);
-}
-
-// Steps 1, 2 and 4 of an iteration when they have work (fork, prepare,
-// repair, debug mode); true when a prepare callback asked to break.
-bool before_poll_extras(ev_loop *loop)
-{
-  detect_fork(loop);
-  run_fork_watchers(loop);
-  run_prepare_watchers(loop);
-  if (loop->loop_done)
-    return true;
-  if (loop->extras & kExtraRepair)
-    loop_repair(loop);
-  // Debug mode: every watcher the loop holds, before the loop walks them
-  // (applying the fd changes, reporting events).
-  if (loop->debug)
-    debug_check_all(loop);
-  return false;
-}
-
 }  // namespace
 
 namespace ev_detail {
@@ -502,9 +132,9 @@ void max_block_update(ev_loop *loop)
 
 // With metrics the pass is timed (metrics.cc, which also makes debug mode's
 // check before each callback); else debug mode's pass, or the program's.
-void invoke_pending_extras(ev_loop *loop)
+void invoke_pending_with_work(ev_loop *loop)
 {
-  if (loop->extras & kExtraMetrics)
+  if (loop->metrics)
     metrics_invoke(loop);
   else if (loop->debug)
     invoke_pending_debug(loop);
@@ -661,11 +291,7 @@ void ev_loop_destroy(struct ev_loop *loop)
 
 // Only sets a flag: the next iteration runs the fork watchers and re-creates
 // the kernel state (ev(3) ev_loop_fork).
-void ev_loop_fork(struct ev_loop *loop) noexcept
-{
-  loop->postfork = 1;
-  loop->extras |= kExtraRepair;
-}
+void ev_loop_fork(struct ev_loop *loop) noexcept { request_repair(loop, kRepairForked); }
 
 unsigned int ev_backend(struct ev_loop *loop) noexcept { return loop->backend->flag; }
 
@@ -682,118 +308,6 @@ void ev_now_update(struct ev_loop *loop) noexcept { time_update(loop); }
 
 namespace {
 
-// The end of ev_run: EVBREAK_ONE ends this ev_run only; EVBREAK_ALL stays
-// for the outer ones.  (With more ev_unref than references the count is
-// negative: ev_run returns it as libev 4.33 does, but does not run forever,
-// as libev does.)
-inline int end_run(ev_loop *loop)
-{
-  if (loop->loop_done == EVBREAK_ONE)
-    loop->loop_done = EVBREAK_CANCEL;
-  --loop->loop_depth;
-  return loop->activecnt;
-}
-
-// ev_run after its entry checks, for ev_run (a tail call) and run_guarded,
-// the entry of loops that need more checks.  One copy: inlined into both,
-// it made GCC 12 stop inlining poll_for_events and the invocation into it
-// (bench/callgrind pingpong: 365 instructions per message instead of 332);
-// a second copy of the iteration for EVRUN_NOWAIT had GCC put the batch
-// invocation and the extras out of line (loop/k=10/nowait +5.9%).
-int run_iterations(ev_loop *loop, int flags)
-{
-  // Reset the break state; run whatever is already pending (left over from
-  // an exception, or fed before the loop started).
-  loop->loop_done = EVBREAK_CANCEL;
-  if (loop->extras & kExtraInvokeSlow)
-    run_entered_extras(loop);
-  else if (loop->pending.any())
-    ev_invoke_pending(loop);
-
-  // Step 3, for the first iteration when 1 and 2 have nothing to do: a
-  // callback invoked above may have called ev_break.  (Later iterations need
-  // no such test: the loop condition has just looked at loop_done.)
-  if (EV_UNLIKELY(loop->loop_done) && !(loop->extras & kBeforePoll))
-    return end_run(loop);
-
-  // EVRUN_NOWAIT as the least activecnt with which the loop may block
-  // (step 6): one test in every iteration.  Step 11 tests the flags first:
-  // a loop run once (the commonest use of EVRUN_ONCE is one ev_run an
-  // event) then reads nothing else, and the stack keeps one value less
-  // (bench/callgrind, against the flags as a least activecnt there too:
-  // pipes/N=10000/A=1/process 452.3 instructions an event instead of 455.5,
-  // loop/k=0/nowait 151.8 instead of 152.8, pingpong no worse).
-  constexpr long long kNever = LLONG_MAX;
-  const long long refs_to_block = (flags & EVRUN_NOWAIT) ? kNever : 1;
-  const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
-
-  do {
-    // Each iteration takes one of three paths, the same steps each way.  A
-    // loop without extras (loop->extras == 0: no fork to handle, no
-    // prepare, check or idle watchers, no periodics, asyncs or signals, no
-    // hooks, collect intervals, metrics or debug mode, and the epoll
-    // backend; most loops) takes the plain one, where the tests for all of
-    // those are compiled away: one test instead of seven (bench/callgrind
-    // pipes/N=100/A=1/process 355 -> 340 instructions an event, pingpong
-    // 272 -> 262, idle/N=100/tick 328 -> 308).  A loop whose only extra is
-    // the wake-up fd takes wakeup_only_steps; any other, the full path.
-    // Applying the fd changes may give a plain or wake-up-only iteration
-    // other extras (an EV_ERROR queued for a bad fd, whose callback must
-    // not wait: kExtraNoBlock); it goes on at step 6 of the full path then.
-    bool invoked = false;
-    if (EV_UNLIKELY(loop->extras)) {
-      if (loop->extras == kExtraWakeup) {
-        if (wakeup_only_steps(loop, refs_to_block))
-          goto invoke;
-        goto poll_with_extras;
-      }
-      // 1. If a fork was detected or announced: queue and invoke fork watchers.
-      // 2. Queue and invoke all prepare watchers (and anything else pending).
-      // 3. If ev_break was called, stop here: no poll, no iteration counted.
-      // 4. After a fork, or when kernel state was found broken, re-create it
-      //    (then step 5).
-      // (One test skips 1, 2 and 4 when they have nothing to do; debug mode
-      // checks the loop's watchers there.)
-      if ((loop->extras & kBeforePoll) && before_poll_extras(loop))
-        break;
-
-      // 5. Tell the kernel about the fds whose wanted events changed since
-      //    the last iteration.
-      if (loop->fds.changes.count)
-        fd_reify(loop);
-
-      // 6-8. Update the clock, compute the block time, block in the backend
-      //      (queueing io events), update the clock again.
-    poll_with_extras:
-      poll_for_events<iteration::kFull>(loop, refs_to_block);
-
-      // 9. Queue expired timers, due periodics, idle watchers, check watchers.
-      queue_due_timers(loop);
-      invoked = (loop->extras & kAfterPoll) && after_poll_extras(loop);
-    } else {
-      // 5-9 of a plain iteration: the fd changes, the poll, expired timers.
-      if (loop->fds.changes.count) {
-        fd_reify(loop);
-        if (EV_UNLIKELY(loop->extras))
-          goto poll_with_extras;
-      }
-      poll_for_events<iteration::kPlain>(loop, refs_to_block);
-      queue_due_timers(loop);
-    }
-
-    // 10. Invoke everything pending, highest priority first (the default
-    //     invocation inline: this is the hot end of every iteration).
-  invoke:
-    if (!invoked && loop->pending.any())
-      loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
-
-    // 11. Repeat while references remain and neither a break nor
-    //     EVRUN_ONCE/EVRUN_NOWAIT says otherwise.
-  } while (!once && loop->activecnt >= 1 && !loop->loop_done);
-
-  return end_run(loop);
-}
-
 // The entry of a loop with a run guard (loop.h): inside a release or
 // acquire callback ev_run is forbidden; in debug mode it notes the thread
 // that runs the loop.
@@ -805,7 +319,7 @@ int run_iterations(ev_loop *loop, int flags)
   if (loop->run_guard & kRunGuardInRelease)
     usage_error("ev_run", "libev: ev_loop recursion during release detected");
   const bool counted = loop->debug && debug_run_enter(loop);
-  int result = run_iterations(loop, flags);
+  int result = loop->run(loop, flags);
   if (loop->debug)
     debug_run_exit(loop, counted);
   return result;
@@ -821,7 +335,7 @@ int ev_run(struct ev_loop *loop, int flags)
     return run_guarded(loop, flags);
   // Increment loop depth (not decremented if a callback throws: ev(3)).
   ++loop->loop_depth;
-  return run_iterations(loop, flags);
+  return loop->run(loop, flags);
 }
 
 void ev_break(struct ev_loop *loop, int how) noexcept { loop->loop_done = how; }
@@ -834,8 +348,9 @@ unsigned int ev_depth(struct ev_loop *loop) noexcept { return loop->loop_depth; 
 
 void ev_set_io_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexcept
 {
+  const bool was = collect_intervals(loop);
   loop->io_blocktime = interval;
-  extras_set(loop, kExtraCollect, loop->io_blocktime > 0. || loop->timeout_blocktime > 0.);
+  phase_follow(loop, kPhaseBeforeWait, was, collect_intervals(loop));
 }
 
 // An infinite timeout collect interval would make the loop wait forever
@@ -848,8 +363,9 @@ void ev_set_timeout_collect_interval(struct ev_loop *loop, ev_tstamp interval) n
   if (interval == HUGE_VAL)
     usage_error("ev_set_timeout_collect_interval", "interval", interval,
                 "libev: ev_set_timeout_collect_interval called with an infinite interval");
+  const bool was = collect_intervals(loop);
   loop->timeout_blocktime = interval;
-  extras_set(loop, kExtraCollect, loop->io_blocktime > 0. || loop->timeout_blocktime > 0.);
+  phase_follow(loop, kPhaseBeforeWait, was, collect_intervals(loop));
 }
 
 void ev_set_userdata(struct ev_loop *loop, void *data) noexcept { loop->userdata = data; }
@@ -858,8 +374,9 @@ void *ev_userdata(struct ev_loop *loop) noexcept { return loop->userdata; }
 // A null callback restores the default (libev would call through null).
 void ev_set_invoke_pending_cb(struct ev_loop *loop, ev_loop_callback cb) noexcept
 {
+  const bool was = loop->invoke_cb != ev_invoke_pending;
   loop->invoke_cb = cb ? cb : ev_invoke_pending;
-  extras_set(loop, kExtraInvokeCb, loop->invoke_cb != ev_invoke_pending);
+  invoke_phase_follow(loop, was, loop->invoke_cb != ev_invoke_pending);
 }
 
 void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop *) noexcept,
@@ -867,9 +384,10 @@ void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop
 {
   if (loop->debug)
     return debug_set_release_cbs(loop, release, acquire);
+  const bool was = loop->release_cb || loop->acquire_cb;
   loop->release_cb = release;
   loop->acquire_cb = acquire;
-  extras_set(loop, kExtraHooks, release || acquire);
+  phase_follow(loop, kPhaseBeforeWait, was, release || acquire);
 }
 
 // ---------------------------------------------------------------------------
@@ -884,7 +402,7 @@ void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop
 // tail call where the pass used to need a stack frame for its lambda.)
 void ev_invoke_pending(struct ev_loop *loop)
 {
-  if (loop->extras & kExtraDebug)
+  if (loop->debug)
     return debug_invoke_pending(loop);
   invoke_pending_plain(loop);
 }

@@ -27,6 +27,19 @@
 
 namespace ev_detail {
 
+// The optional work of an iteration, by phase (see phase_join below; ev(3)
+// ev_run lists the steps).
+enum phase : unsigned char {
+  kPhaseBeforeWait,  // steps 1-8: forks, prepare watchers, repairs, debug checks, and the
+                     // wait's own rules: idle watchers, periodics, collect intervals, hooks,
+                     // the wake-up handshake, metrics, an EV_ERROR queued by the loop
+  kPhaseAfterWait,   // steps 9-10 beyond the timers and the default invocation: periodics,
+                     // idle and check watchers, debug mode, and the invocation phase's work
+  kPhaseInvoke,      // every invocation pass other than the default: an invoke-pending
+                     // callback, metrics, debug mode
+  kPhaseCount
+};
+
 struct once_block;         // watchers/once.cc
 struct pidfd_child;        // watchers/child_pidfd.cc
 struct async_sent_groups;  // watchers/async.cc
@@ -76,8 +89,9 @@ struct ev_loop {
   ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
   ev_tstamp slow_time_at;   // mn_now from which time_update takes its slow path (time_gate_update)
 
-  // --- optional work of an iteration (see kExtra* below) -------------------
-  unsigned extras;
+  // --- the optional phases of an iteration (see phase_join below) ---------
+  unsigned char phase_work[ev_detail::kPhaseCount];
+  bool no_block;  // the loop queued an EV_ERROR itself: the next wait must not block (feed_error)
 
   // --- invocation (ev.cc, base/pending.h) -----------------------------------
   ev_detail::pending_queues pending;
@@ -88,12 +102,15 @@ struct ev_loop {
   ev_loop_callback invoke_cb;  // ev_set_invoke_pending_cb, default ev_invoke_pending
 
   // --- backend (backends/) ---------------------------------------------------
-  const ev_detail::backend_ops *backend;  // (with metrics: a copy of it, metrics.cc)
-  void *backend_state;                    // owned by the backend
-  int backend_fd;                         // the fd an embedding loop watches (epoll, io_uring), else -1
-  unsigned backend_fd_generation;         // changes whenever backend_fd is replaced (see repair)
-  ev_detail::fd_table fds;                // io watchers per fd and the change queue
-  ev_detail::fd_sweep_state sweep;        // closed-fd detection (watchers/io.h)
+  const ev_detail::backend_ops *backend;
+  void *backend_state;  // owned by the backend
+  // The iteration compiled for this backend (loop_run.cc): it calls the
+  // backend's hot paths directly.
+  int (*run)(ev_loop *loop, int flags);
+  int backend_fd;                   // the fd an embedding loop watches (epoll, io_uring), else -1
+  unsigned backend_fd_generation;   // changes whenever backend_fd is replaced (see repair)
+  ev_detail::fd_table fds;          // io watchers per fd and the change queue
+  ev_detail::fd_sweep_state sweep;  // closed-fd detection (watchers/io.h)
   // where the watchers of long io lists are linked (watchers/io_list.h)
   ev_detail::ptr_map<ev_detail::io_index_entry> io_index;
 
@@ -133,8 +150,7 @@ struct ev_loop {
   // --- creation flags, fork detection and repair ----------------------------
   unsigned int flags;  // the flags the loop was created with (after LIBEV_FLAGS)
   pid_t curpid;        // EVFLAG_FORKCHECK: the pid seen last
-  int postfork;        // a fork was announced: run fork watchers, then repair
-  unsigned repair;     // kRepair*: kernel state to re-create before the next poll
+  unsigned repair;     // kRepair*: a fork to handle, kernel state to re-create before the next poll
   // backends/fork_guard.h: the process's fork token differs from this one
   // in a child that nobody told about the fork (ev.cc detect_fork)
   std::uint64_t fork_token;
@@ -171,7 +187,7 @@ struct ev_loop {
   ev_detail::once_block *onces;  // the blocks still waiting
 
   // --- ev_metrics (metrics.cc): made when metrics are switched on, so that a
-  // loop without them pays neither memory nor time (kExtraMetrics) ----------
+  // loop without them pays neither memory nor time --------------------------
   ev_detail::metrics_block *metrics;
 
   // --- default loop only (watchers/child.cc) -------------------------------
@@ -184,95 +200,86 @@ struct ev_loop {
 
 namespace ev_detail {
 
-// ---------------------------------------------------------------------------
-// loop->extras: which optional parts of an iteration have work.  Most loops
-// have no prepare/check/idle/periodic watchers, no fork to handle and no
-// hooks, and one test of this mask skips all of them; the bits are set and
-// cleared where the state they summarise changes (ev_verify checks them).
-// ---------------------------------------------------------------------------
-enum : unsigned {
-  kExtraForkcheck = 1u << 0,     // EVFLAG_FORKCHECK: compare getpid() each time
-  kExtraRepair = 1u << 1,        // a fork was announced, or kernel state needs repair
-  kExtraPrepare = 1u << 2,       // prepare watchers are active
-  kExtraCheck = 1u << 3,         // check watchers are active
-  kExtraIdle = 1u << 4,          // idle watchers are active
-  kExtraPeriodic = 1u << 5,      // periodics are active
-  kExtraWakeup = 1u << 6,        // the wake-up fd is in use (ev_async, ev_signal)
-  kExtraCollect = 1u << 7,       // io or timeout collect interval set
-  kExtraHooks = 1u << 8,         // release/acquire callbacks set
-  kExtraInvokeCb = 1u << 9,      // ev_set_invoke_pending_cb replaced the invocation
-  kExtraPreciseWait = 1u << 10,  // EVFLAG_NG_PRECISE_TIMERS: the backend waits in ns
-  kExtraNeverEarly = 1u << 11,   // EVFLAG_NG_NEVER_EARLY: timers count from the clock, not mn_now
-  kExtraDebug = 1u << 12,        // debug mode (watchers/debug.h): check watchers every iteration
-  kExtraMetrics = 1u << 13,      // ev_metrics are on: the poll and the invocation are measured
-  kExtraNoBlock = 1u << 14,      // the loop queued an EV_ERROR itself: the next wait must not block
-  kExtraForked = 1u << 15,       // a fork(3) happened since (loop_forks.cc): look at the fork page
-  kExtraVtable = 1u << 16,       // the backend is reached through loop->backend, not epoll's inline paths
-};
-
-// The bits above that stand for an event, not for a state: each stays set
-// until the step that handles it (ev_verify does not derive them).
-inline constexpr unsigned kExtraEvents = kExtraNoBlock | kExtraForked;
-
 // loop->run_guard bits.
 enum : int {
   kRunGuardInRelease = 1 << 0,  // inside a release/acquire callback: ev_run is forbidden (ev(3))
   kRunGuardDebug = 1 << 1,      // debug mode: ev_run notes the thread that runs it
 };
 
-// The invocation of pending watchers is not the plain default: a program's
-// invoke-pending callback, metrics that time it, or debug mode that checks
-// each watcher first (invoke_pending_extras).
-inline constexpr unsigned kExtraInvokeSlow = kExtraInvokeCb | kExtraMetrics | kExtraDebug;
+// ---------------------------------------------------------------------------
+// The optional work of an iteration (loop_run.cc).  Most loops have no
+// prepare, check or idle watchers, no periodics, no fork to handle and no
+// hooks: an iteration tests one count before its wait and one after, and
+// does only its fixed steps when both are zero.  A module joins a phase
+// while it has work there (phase_follow, where its own state changes) and
+// is the only one that knows why; the phase then asks each of its modules
+// in turn.  ev_verify recounts them from the modules' state.
+// ---------------------------------------------------------------------------
+inline bool phase_has_work(const ev_loop *loop, phase p) { return loop->phase_work[p]; }
 
-// What the flags summarise, computed from scratch (ev_verify compares).
-unsigned extras_from_state(const ev_loop *loop);
+inline void phase_join(ev_loop *loop, phase p) { ++loop->phase_work[p]; }
+inline void phase_leave(ev_loop *loop, phase p) { --loop->phase_work[p]; }
 
-inline void extras_set(ev_loop *loop, unsigned bit, bool on)
+// A module whose work in phase p follows a condition of its own state that
+// changed from `was` to `now`.
+inline void phase_follow(ev_loop *loop, phase p, bool was, bool now)
 {
-  loop->extras = on ? loop->extras | bit : loop->extras & ~bit;
+  if (was != now)
+    now ? phase_join(loop, p) : phase_leave(loop, p);
 }
 
-// Every assignment of loop->backend goes through here.  epoll's table, the
-// commonest, has its hot paths inline (backends/epoll_inline.h), which the
-// loop calls directly unless kExtraVtable says otherwise: another backend,
-// or the metered copy of a table that loop metrics put in its place.  (A bit
-// of extras rather than a comparison of pointers: an iteration that has no
-// extras knows the backend without a test.)
-inline void set_backend(ev_loop *loop, const ev_detail::backend_ops *ops)
+// An invocation other than the default is work after the wait, too.
+inline void invoke_phase_follow(ev_loop *loop, bool was, bool now)
 {
-  loop->backend = ops;
-#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
-  extras_set(loop, kExtraVtable, ops != &epoll_backend);
-#else
-  extras_set(loop, kExtraVtable, true);
-#endif
+  phase_follow(loop, kPhaseAfterWait, was, now);
+  phase_follow(loop, kPhaseInvoke, was, now);
 }
+
+// The collect intervals (ev_set_io_collect_interval and
+// ev_set_timeout_collect_interval) take part in the wait phase while set.
+inline bool collect_intervals(const ev_loop *loop) { return loop->io_blocktime > 0. || loop->timeout_blocktime > 0.; }
+
+// Choose and initialise the backend for flags (EVBACKEND_* bits; none set =
+// the recommended ones), with the iteration compiled for it (loop_run.cc).
+// Returns false if none could be initialised.
+bool backend_select(ev_loop *loop, unsigned int flags);
 
 // ---------------------------------------------------------------------------
-// Repair: kernel state the loop re-creates before its next poll (ev.cc,
-// loop_repair).  A fork (announced, or found by backends/fork_guard.h)
-// replaces all of it; a backend that found its kernel object unusable asks
-// for kRepairBackend; fd_kill asks for kRepairLoopFds when it meets one of
-// the loop's own watchers (its fd was closed behind the loop's back).
+// Repair: what step 1 and 4 of an iteration must handle before the next
+// poll (ev.cc, loop_repair): a fork, and kernel state to re-create.  A fork
+// (announced, or found by backends/fork_guard.h) replaces all of it; a
+// backend that found its kernel object unusable asks for kRepairBackend;
+// fd_kill asks for kRepairLoopFds when it meets one of the loop's own
+// watchers (its fd was closed behind the loop's back).  While any bit is
+// set the loop has work before its poll.
 // ---------------------------------------------------------------------------
 enum : unsigned {
-  kRepairBackend = 1u << 0,  // backend->fork(): a new kernel object, every fd re-registered
-  kRepairLoopFds = 1u << 1,  // re-open the loop's own fds whose watcher was killed
-  kRepairAll = 1u << 2,      // after a fork: replace every kernel object the loop owns
+  kRepairBackend = 1u << 0,    // backend->fork(): a new kernel object, every fd re-registered
+  kRepairLoopFds = 1u << 1,    // re-open the loop's own fds whose watcher was killed
+  kRepairAll = 1u << 2,        // after a fork: replace every kernel object the loop owns
+  kRepairForked = 1u << 3,     // a fork was announced or detected: run the fork watchers, then repair all
+  kRepairMaybeFork = 1u << 4,  // fork(3) happened (loop_forks.cc): look at the fork page (fork_unannounced)
 };
 
 inline void request_repair(ev_loop *loop, unsigned what)
 {
+  phase_follow(loop, kPhaseBeforeWait, loop->repair, true);
   loop->repair |= what;
-  loop->extras |= kExtraRepair;
+}
+
+// The repair step took these bits (all of them: the phase has no repair work left).
+inline void repair_clear(ev_loop *loop, unsigned what)
+{
+  const bool was = loop->repair;
+  loop->repair &= ~what;
+  phase_follow(loop, kPhaseBeforeWait, was, loop->repair);
 }
 
 // A backend found its kernel state unusable: rebuild it before the next poll.
 inline void request_backend_rebuild(ev_loop *loop) { request_repair(loop, kRepairBackend); }
 
 // loop_forks.cc: a loop is in the process's list from its creation to its
-// destruction, so that a fork marks it kExtraForked in the child.
+// destruction, so that a fork marks it kRepairMaybeFork in the child.
 void loop_forks_add(ev_loop *loop);
 void loop_forks_remove(ev_loop *loop);
 bool fork_token_changed(const ev_loop *loop);
@@ -281,7 +288,10 @@ bool fork_token_changed(const ev_loop *loop);
 // and the loop has not been repaired since (backends/fork_guard.h).  Until
 // then nothing may touch that state: it is the parent's.  Only a loop that
 // a fork marked asks for the process's token.
-inline bool fork_unannounced(const ev_loop *loop) { return (loop->extras & kExtraForked) && fork_token_changed(loop); }
+inline bool fork_unannounced(const ev_loop *loop)
+{
+  return (loop->repair & kRepairMaybeFork) && fork_token_changed(loop);
+}
 
 // ---------------------------------------------------------------------------
 // Watcher life cycle helpers (ev(3) WATCHER STATES)
@@ -342,12 +352,13 @@ inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revent
 // An EV_ERROR the loop queues itself (a bad fd, a lost child status), e.g.
 // while it applies the fd changes just before it waits: the callback must
 // not wait for the next timer, so the next wait does not block
-// (kExtraNoBlock, block_time).  Whatever else is pending when the loop
-// waits was left by the program's invoke-pending callback, and with it the
-// loop blocks as libev 4.33 does.
+// (no_block, a part of the work before the wait).  Whatever else is pending when the
+// loop waits was left by the program's invoke-pending callback, and with it
+// the loop blocks as libev 4.33 does.
 inline void feed_error(ev_loop *loop, W w, int revents)
 {
-  loop->extras |= kExtraNoBlock;
+  phase_follow(loop, kPhaseBeforeWait, loop->no_block, true);
+  loop->no_block = true;
   feed(loop, w, revents);
 }
 
@@ -441,20 +452,19 @@ inline void feed_reverse_done(ev_loop *loop, int type)
     feed(loop, loop->rfeeds.data[--loop->rfeeds.count], type);
 }
 
-// The invocation through a program's invoke-pending callback, or timed by
-// the loop's metrics (ev.cc).
-void invoke_pending_extras(ev_loop *loop);
+// The invocation phase's work: a program's invoke-pending callback, the
+// loop's metrics that time the pass, or debug mode (ev.cc).
+void invoke_pending_with_work(ev_loop *loop);
 
 // Invoke everything pending through the user's invoke-pending hook.  A user
 // hook is called every time (it may count calls, as with libev); the
-// default one is skipped when there is nothing to invoke.  A user hook,
-// metrics and debug mode take one test (ev.cc, invoke_pending_extras).
+// default one is skipped when there is nothing to invoke.
 void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (ev.cc)
 void invoke_pending_debug(ev_loop *loop);  // watchers/debug.cc
 inline void invoke_pending(ev_loop *loop)
 {
-  if (loop->extras & kExtraInvokeSlow)
-    invoke_pending_extras(loop);
+  if (phase_has_work(loop, kPhaseInvoke))
+    invoke_pending_with_work(loop);
   else if (loop->pending.any())
     invoke_pending_plain(loop);
 }
@@ -500,11 +510,13 @@ inline void array_del(array<W> &a, W w)
   last->active = i + 1;
 }
 
-// Release/acquire hooks around the blocking system call of a backend.
-// ev_run must not be entered from them (ev(3)): kRunGuardInRelease marks that.
+// Release/acquire hooks around the blocking system call of a backend.  A
+// loop with hooks has work in the wait phase, whose poll is compiled with
+// them (backend.h, kHooks); the plain poll leaves them out.  ev_run must not
+// be entered from them (ev(3)): kRunGuardInRelease marks that.
 inline void release_hook(ev_loop *loop)
 {
-  if ((loop->extras & kExtraHooks) && loop->release_cb) {
+  if (loop->release_cb) {
     loop->run_guard |= kRunGuardInRelease;
     loop->release_cb(loop);
     loop->run_guard &= ~kRunGuardInRelease;
@@ -512,7 +524,7 @@ inline void release_hook(ev_loop *loop)
 }
 inline void acquire_hook(ev_loop *loop)
 {
-  if ((loop->extras & kExtraHooks) && loop->acquire_cb) {
+  if (loop->acquire_cb) {
     loop->run_guard |= kRunGuardInRelease;
     loop->acquire_cb(loop);
     loop->run_guard &= ~kRunGuardInRelease;

@@ -4,11 +4,10 @@
 //
 // A child that nobody told about the fork (no ev_loop_fork) must not touch
 // the parent's kernel state (backends/fork_guard.h).  The fork guard's page
-// can tell, but reading it costs every iteration of every loop a compare of
-// two loaded words (bench/callgrind timers/idle-iter 152.3 instead of 148.3
-// instructions, loop/k=0/nowait 166.4 instead of 162.4).  Instead, fork(3)'s
-// child handler sets kExtraForked in every loop, a bit of the mask that
-// ev_run tests anyway, and only then does the loop read the page.  Children
+// can tell, but reading it in every iteration of every loop would cost each
+// of them a compare of two loaded words.  Instead, fork(3)'s child handler
+// asks every loop for a look at the page (kRepairMaybeFork, a part of the
+// phase before the poll), and only then does the loop read it.  Children
 // made without fork(3)'s handlers (a raw clone(2)) are not noticed; they
 // behave as with libev 4.33.
 #include "backends/fork_guard.h"
@@ -32,7 +31,7 @@ void unlock_in_parent() { pthread_mutex_unlock(&loops_lock); }
 void mark_loops_in_child()
 {
   for (ev_loop *loop = loops; loop; loop = loop->fork_next)
-    loop->extras |= kExtraForked;
+    request_repair(loop, kRepairMaybeFork);
   pthread_mutex_unlock(&loops_lock);
 }
 

@@ -59,14 +59,15 @@ void start_counting(metrics_block *m)
   m->c.since = now.seconds;
 }
 
-// The backend's poll, as the loop calls it while metrics are on (through
-// the block's copy of the backend's table).  Only what must be seen around
-// the backend's call itself is done here; the clock the loop reads after
-// the poll closes the measurement later (finish_poll).
-void metered_poll(ev_loop *loop, ev_tstamp timeout)
+}  // namespace
+
+// Around the backend's poll while metrics are on (loop_run.cc, the wait
+// phase).  Only what must be seen around the backend's call itself is done
+// here; the clock the loop reads after the poll closes the measurement
+// later (metrics_finish_poll).
+void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
 {
   metrics_block *m = loop->metrics;
-  const backend_ops *real = m->real_backend;  // (a hook may switch metrics off during the poll)
   // A poll that may not block only asks the kernel: loop overhead, and a
   // clock reading would cost more than it measures.  One that may starts at
   // the last reading when the loop ran nothing but its own work since (the
@@ -77,28 +78,32 @@ void metered_poll(ev_loop *loop, ev_tstamp timeout)
     m->poll_started = m->mark_valid ? m->mark : metrics_now(m);
   m->poll_next_timer = loop->timers.count ? loop->timers.top().at : HUGE_VAL;
   m->poll_open = true;
-  const unsigned before = loop->pending.any() ? loop->pending.count() : 0;
+  m->poll_pending_before = loop->pending.any() ? loop->pending.count() : 0;
+}
 
-  real->poll(loop, timeout);
-
-  if (!(m = loop->metrics))
+void metrics_poll_end(ev_loop *loop)
+{
+  // (A hook may have switched metrics off during the poll, or on: a block
+  // made then has no poll open.)
+  metrics_block *m = loop->metrics;
+  if (!m || !m->poll_open)
     return;
   // The end of a poll that could block closes time_blocked and starts the
   // next pass.  After one that could not, a pass that follows reads its own
-  // start, and an iteration without one reads nothing (an empty NOWAIT
-  // iteration: 4% of its time for a reading here).
+  // start, and an iteration without one reads nothing.
   if (m->poll_timed)
     m->poll_ended = metrics_now(m);
   // What the backend queued (the watchers of ready fds, EV_ERROR for bad
   // ones); the wake-up fd's bookkeeping comes after this and is not counted.
   const unsigned after = loop->pending.any() ? loop->pending.count() : 0;
-  const unsigned long events = after > before ? after - before : 0;
+  const unsigned long events = after > m->poll_pending_before ? after - m->poll_pending_before : 0;
   ++m->c.iterations;
   m->c.poll_events += events;
   if (events > m->c.poll_events_max)
     m->c.poll_events_max = events;
 }
 
+namespace {
 }  // namespace
 
 void metrics_switch(ev_loop *loop, bool on)
@@ -107,19 +112,16 @@ void metrics_switch(ev_loop *loop, bool on)
     metrics_block *m = new (ev_realloc(nullptr, sizeof(metrics_block))) metrics_block();
     m->tsc = invariant_tsc() && !monotonic_clock_asked_for();
     start_counting(m);
-    m->real_backend = loop->backend;
-    m->metered_backend = *loop->backend;
-    m->metered_backend.poll = metered_poll;
-    set_backend(loop, &m->metered_backend);
     loop->metrics = m;
-    loop->extras |= kExtraMetrics;
+    phase_join(loop, kPhaseBeforeWait);  // around the poll
+    invoke_phase_follow(loop, false, true);
   } else if (!on && loop->metrics) {
     // A pass or a poll being measured (this is called from a callback or a
     // hook) looks for the block again when it ends, and finds none.
-    set_backend(loop, loop->metrics->real_backend);
     ev_free(loop->metrics);
     loop->metrics = nullptr;
-    loop->extras &= ~kExtraMetrics;
+    phase_leave(loop, kPhaseBeforeWait);
+    invoke_phase_follow(loop, true, false);
   }
 }
 

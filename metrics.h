@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // metrics.h - loop metrics (ev(3) LIBEV-NG EXTENSIONS, "Loop metrics"): the
 // counts ev_metrics_get reports, kept in a block that exists only while metrics
-// are on, and the measuring that ev_run's slow paths call (ev.cc, behind
-// kExtraMetrics: a loop without metrics runs none of this).
+// are on, and the measuring that ev_run's phases call.
 //
-// A loop without metrics runs none of this and pays nothing for it: the
-// poll is measured by a wrapper of the backend's poll (the loop points at a
-// copy of its backend's table while metrics are on), the rest where the
-// invocation takes its slow path anyway (kExtraInvokeSlow).
+// A loop without metrics runs none of this and pays nothing for it: while
+// metrics are on, they take part in the wait phase (around the backend's
+// poll) and in the invocation phase (loop_run.cc, loop.h phase_join).
 //
 // Time is charged per stretch between two clock readings, never per
 // callback: a callback of a few nanoseconds cannot afford a clock read of
@@ -62,14 +60,13 @@ struct metrics_block {
   metrics_ticks mark;
   bool mark_valid;
 
-  // --- the poll being measured (metered_poll, finished by metrics_invoke) ----
+  // --- the poll being measured (metrics_poll_begin/end, finished by metrics_invoke)
   bool poll_open;   // polled since the last invocation pass began
   bool poll_timed;  // it could block: poll_started was read
   metrics_ticks poll_started;
   metrics_ticks poll_ended;
-  ev_tstamp poll_next_timer;                   // the earliest timer deadline when it began
-  const ev_detail::backend_ops *real_backend;  // what the loop's table copies
-  ev_detail::backend_ops metered_backend;      // loop->backend while metrics are on
+  ev_tstamp poll_next_timer;     // the earliest timer deadline when it began
+  unsigned poll_pending_before;  // the pending count when it began
 };
 
 inline metrics_ticks metrics_now(const metrics_block *m)
@@ -101,6 +98,10 @@ inline void metrics_charge(const metrics_block *m, metrics_ticks &bucket, metric
 // block is freed).  EVFLAG_NG_METRICS and ev_metrics_enable.
 void metrics_switch(ev_loop *loop, bool on);
 
+// Around the backend's poll: what it waited and what it queued.
+void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout);
+void metrics_poll_end(ev_loop *loop);
+
 // Time an invocation pass per priority level (or a program's invoke-pending
 // callback as a whole), and note the pending count it starts with.
 void metrics_invoke_pass(ev_loop *loop);
@@ -128,7 +129,7 @@ inline void metrics_finish_poll(ev_loop *loop, metrics_block *m)
   m->mark_valid = m->poll_timed;
 }
 
-// Every invocation of a loop with metrics (kExtraInvokeSlow): the checks of
+// Every invocation of a loop with metrics (the invocation phase): the checks of
 // an iteration with nothing to invoke stay inline and read no clock.
 inline void metrics_invoke(ev_loop *loop)
 {

@@ -7,6 +7,7 @@
 #include "watchers/io_list.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 namespace ev_detail {
 namespace {
@@ -72,48 +73,41 @@ void verify_fds(ev_loop *loop)
 
 }  // namespace
 
-unsigned extras_from_state(const ev_loop *loop)
+namespace {
+
+// How many modules have work in each phase, counted from their own state
+// (loop.h, phase_join): what the counts must be.
+void count_phase_work(const ev_loop *loop, unsigned char (&n)[kPhaseCount])
 {
-  unsigned e = 0;
-  if (loop->curpid)
-    e |= kExtraForkcheck;
-  if (loop->postfork || loop->repair)
-    e |= kExtraRepair;
-  if (loop->prepares.count)
-    e |= kExtraPrepare;
-  if (loop->checks.count)
-    e |= kExtraCheck;
-  if (loop->idleall)
-    e |= kExtraIdle;
-  if (loop->periodics.count)
-    e |= kExtraPeriodic;
-  if (loop->wakeup.fd != kLoopFdNone)
-    e |= kExtraWakeup;
-  if (loop->io_blocktime > 0. || loop->timeout_blocktime > 0.)
-    e |= kExtraCollect;
-  if (loop->release_cb || loop->acquire_cb)
-    e |= kExtraHooks;
-  if (loop->invoke_cb != ev_invoke_pending)
-    e |= kExtraInvokeCb;
-  if (loop->flags & EVFLAG_NG_PRECISE_TIMERS)
-    e |= kExtraPreciseWait;
-  if (loop->flags & EVFLAG_NG_NEVER_EARLY)
-    e |= kExtraNeverEarly;
-  if (loop->debug)
-    e |= kExtraDebug;
-  if (loop->metrics)
-    e |= kExtraMetrics;
-#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
-  if (loop->backend != &epoll_backend)
-#endif
-    e |= kExtraVtable;
-  return e;
+  for (auto &c : n)
+    c = 0;
+  auto in = [&n](std::initializer_list<phase> phases, bool member) {
+    for (phase p : phases)
+      n[p] = static_cast<unsigned char>(n[p] + member);
+  };
+  in({kPhaseBeforeWait}, loop->curpid);
+  in({kPhaseBeforeWait}, loop->repair);
+  in({kPhaseBeforeWait}, loop->prepares.count);
+  in({kPhaseBeforeWait, kPhaseAfterWait}, loop->idleall);
+  in({kPhaseBeforeWait, kPhaseAfterWait}, loop->periodics.count);
+  in({kPhaseAfterWait}, loop->checks.count);
+  in({kPhaseBeforeWait}, loop->no_block);
+  in({kPhaseBeforeWait}, loop->wakeup.fd != kLoopFdNone);
+  in({kPhaseBeforeWait}, collect_intervals(loop));
+  in({kPhaseBeforeWait}, loop->release_cb || loop->acquire_cb);
+  in({kPhaseAfterWait, kPhaseInvoke}, loop->invoke_cb != ev_invoke_pending);
+  in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->metrics);
+  in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->debug);
 }
+
+}  // namespace
 
 void verify(ev_loop *loop)
 {
-  check((loop->extras & ~kExtraEvents) == extras_from_state(loop), "loop->extras out of sync",
-        static_cast<long long>(loop->extras));
+  unsigned char phases[kPhaseCount];
+  count_phase_work(loop, phases);
+  for (int p = 0; p < kPhaseCount; ++p)
+    check(loop->phase_work[p] == phases[p], "phase work count out of sync", p);
   check(loop->slow_time_at == std::min(loop->rt_recheck_at, loop->sweep.look_at), "time gate out of sync", 0);
   loop->pending.settle();  // check the slots a virtual batch stands for, too
   verify_heap(loop->timers, "timer heap broken");

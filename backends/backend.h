@@ -6,8 +6,28 @@
 // fd, a pollfd array, fd_sets) behind one pointer it owns
 // (loop->backend_state) and may use the four backend-owned bytes of every
 // fd_entry (bmask, bflags, bdata).  Nothing else about it is visible to the
-// loop, so adding a backend means adding one file and one line in
-// registry.cc.
+// loop.
+//
+// It comes in two parts:
+//  - its table (backend_ops below): creation, destruction, the repair after
+//    a fork, and its modify and poll for callers that do not know the
+//    backend at compile time;
+//  - its policy, the hot paths the loop's iteration is compiled with (one
+//    iteration per backend, loop_run.cc), so that the loop calls them
+//    directly and inline:
+//
+//      struct NAME_policy {
+//        static constexpr const backend_ops *ops = &NAME_backend;
+//        // backend_ops::modify; errp is &errno, taken once for many calls
+//        static void modify(ev_loop *loop, int fd, int oev, int nev, const int *errp);
+//        // backend_ops::poll; kHooks: the loop may have release/acquire
+//        // hooks (a part of its wait phase), which the poll calls around
+//        // its blocking system call
+//        template <bool kHooks> static void poll(ev_loop *loop, ev_tstamp timeout);
+//      };
+//
+// Adding a backend means adding its files and one line in
+// backends/policies.h.
 #pragma once
 
 #include "base/api.h"
@@ -62,7 +82,8 @@ struct backend_ops {
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
   // Block for at most `timeout` seconds (0: do not block), calling the
-  // loop's release/acquire hooks around the blocking system call only, and
+  // loop's release/acquire hooks (if any) around the blocking system call
+  // only, and
   // report ready fds with fd_event().  EINTR returns early and quietly;
   // other failures go to ev_syserr ("(libev) <syscall>") and then sleep for
   // the timeout (wait_failed), so that a syserr callback that returns never
@@ -102,16 +123,6 @@ void wait_failed(const char *msg, ev_tstamp timeout);
 // No kernel object to wait in: sleep instead, between the release and
 // acquire hooks.
 void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout);
-
-// The backends, in the order tried when several are allowed.
-extern const backend_ops iouring_backend;
-extern const backend_ops epoll_backend;
-extern const backend_ops poll_backend;
-extern const backend_ops select_backend;
-
-// Choose and initialise the backend for flags (EVBACKEND_* bits; none set =
-// the recommended ones).  Returns false if none could be initialised.
-bool backend_select(ev_loop *loop, unsigned int flags);
 
 // ms for epoll_wait/poll: rounded up, so that waking up early never happens;
 // at most 2e9; 0 for 0, for negative times and for NaN.

@@ -366,23 +366,26 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 // The poll with everything rare: always-ready fds (c), release/acquire hooks,
 // precise waits (i).
 // (noinline: inlined, timers/idle-iter +1.2%.)
-[[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
+[[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks)
 {
   // The commonest case here first: an EVRUN_NOWAIT iteration of a loop that
   // watches nothing (timers only, say), see (g).
-  if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.count && !(loop->extras & kExtraHooks))
+  if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.count &&
+      !(hooks && (loop->release_cb || loop->acquire_cb)))
     return;
   if (st->epfd < 0)
     return poll_without_set(loop, st, timeout);  // (general stays: the new set is not used yet)
   const bool always_ready = st->always_ready.count;
   if (always_ready)
     timeout = 0.;
-  release_hook(loop);
+  if (hooks)
+    release_hook(loop);
   // Nothing to wait for and nothing registered, see (g): no system call.
   int n = !st->registered && !(timeout > 0.) ? 0
           : EV_UNLIKELY(st->precise)         ? wait_precisely(loop, st, timeout)
                                              : wait_for_events(st, timeout);
-  acquire_hook(loop);
+  if (hooks)
+    acquire_hook(loop);
   take_events(loop, st, n, timeout);
   if (always_ready && n >= 0)
     report_always_ready(loop, st);
@@ -442,8 +445,6 @@ void epoll_recheck(ev_loop *loop, int fd)
 namespace ev_detail {
 
 using namespace epoll_internal;
-// (modify and poll for loops that reach the backend through the table:
-// loop metrics; the others call the inline paths.)
 constinit const backend_ops epoll_backend = {
     "epoll",
     EVBACKEND_EPOLL,
@@ -452,7 +453,7 @@ constinit const backend_ops epoll_backend = {
     epoll_destroy,
     epoll_fork,
     [](ev_loop *loop, int fd, int oev, int nev) { epoll_modify(loop, fd, oev, nev); },
-    epoll_poll<>,
+    epoll_poll<true>,
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
     epoll_recheck,

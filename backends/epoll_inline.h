@@ -49,7 +49,7 @@ void modify_registration(ev_loop *loop, int fd, int oev, int nev);
 void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e);
 void grow_events(epoll_state *st);
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
-void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
+void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks);
 
 // EV_READ, EV_WRITE, EV_NG_EXCLUSIVE and kFdEdge as epoll bits, by table
 // (one load: the conditional form cost epoll_modify 3 instructions more per
@@ -205,43 +205,39 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
     wait_error(loop, st, timeout);
 }
 
-// The backend's poll (backend.h).  kNoHooks: the caller knows that the loop
-// has no release/acquire hooks (a plain iteration, ev.cc).
-template <bool kNoHooks = false>
+// The backend's poll (backend.h).
+template <bool kHooks>
 [[gnu::always_inline]] inline void epoll_poll(ev_loop *loop, ev_tstamp timeout)
 {
   epoll_state *st = state(loop);
   // One test for all rare cases keeps the common path short.
-  if (EV_UNLIKELY((!kNoHooks && (loop->extras & kExtraHooks)) | st->general))
-    return epoll_poll_general(loop, st, timeout);
-  take_events(loop, st, wait_for_events(st, timeout), timeout);
-}
-
-// The poll of a loop that takes the report of one fd of its own itself
-// (ev.cc: the wake-up fd of a loop with no other extras).  When the wait
-// reports that fd alone, with events its watcher `own` (active, the fd's
-// only watcher) wants, nothing is queued and those events are returned;
-// otherwise everything is queued as by epoll_poll, and 0 returned.
-[[gnu::always_inline]] inline int epoll_poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
-{
-  epoll_state *st = state(loop);
-  if (EV_UNLIKELY(st->general)) {
-    epoll_poll_general(loop, st, timeout);
-    return 0;
-  }
+  if (EV_UNLIKELY(st->general))
+    return epoll_poll_general(loop, st, timeout, kHooks);
+  if (kHooks)
+    release_hook(loop);
   const int n = wait_for_events(st, timeout);
-  if (n == 1 && own->active) {
-    const struct epoll_event &ev = st->events[0];
-    const fd_entry &e = loop->fds.entries[own->fd];
-    const uint64_t registration =
-        static_cast<uint64_t>(static_cast<uint32_t>(own->fd)) | (static_cast<uint64_t>(e.bdata) << 32);
-    if (ev.data.u64 == registration && e.bmask && !(e.bmask & ~e.events) && static_cast<const void *>(e.head) == own &&
-        !own->next)
-      if (const int got = kReadiness[ev.events & 0x1f] & own->events)
-        return got;
-  }
+  if (kHooks)
+    acquire_hook(loop);
   take_events(loop, st, n, timeout);
-  return 0;
 }
 
 }  // namespace ev_detail::epoll_internal
+
+namespace ev_detail {
+
+extern const backend_ops epoll_backend;
+
+struct epoll_policy {
+  static constexpr const backend_ops *ops = &epoll_backend;
+  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, int oev, int nev, const int *errp)
+  {
+    epoll_internal::epoll_modify(loop, fd, oev, nev, errp);
+  }
+  template <bool kHooks>
+  [[gnu::always_inline]] static void poll(ev_loop *loop, ev_tstamp timeout)
+  {
+    epoll_internal::epoll_poll<kHooks>(loop, timeout);
+  }
+};
+
+}  // namespace ev_detail

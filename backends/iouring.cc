@@ -113,7 +113,7 @@
 // Memory: the rings are the kernel's (mmap of the ring fd) and the (l) page
 // must be a page of its own; everything else comes from ev_realloc.  A
 // non-blocking poll with nothing to submit makes no system call at all.
-#include "watchers/io.h"
+#include "backends/iouring.h"
 
 #include <fcntl.h>
 #include <linux/io_uring.h>
@@ -124,7 +124,7 @@
 #include <unistd.h>
 #include <cerrno>
 
-namespace ev_detail {
+namespace ev_detail::iouring_internal {
 namespace {
 
 constexpr unsigned char kArmed = 0x01;            // fd_entry::bflags: a poll request is live
@@ -518,7 +518,9 @@ bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
   return true;
 }
 
-void iouring_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
+}  // namespace
+
+void modify(ev_loop *loop, int fd, int /*oev*/, int nev)
 {
   iouring_state *st = state(loop);
   const bool renewed = nev & EV__IOFDSET;  // ev_io_set, or a re-arm (a)
@@ -564,6 +566,8 @@ void iouring_modify(ev_loop *loop, int fd, int /*oev*/, int nev)
       ring_broken(loop, st, err);
   }
 }
+
+namespace {
 
 // Submit what is queued and wait up to timeout (> 0) for a completion.
 // Returns 0, or the errno of the failed call (ETIME: timed out).  See (g).
@@ -652,7 +656,10 @@ void poll_without_ring(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
   sleep_instead_of_waiting(loop, timeout);
 }
 
-void iouring_poll(ev_loop *loop, ev_tstamp timeout)
+}  // namespace
+
+template <bool kHooks>
+void poll(ev_loop *loop, ev_tstamp timeout)
 {
   iouring_state *st = state(loop);
   if (st->r.fd < 0)
@@ -672,12 +679,14 @@ void iouring_poll(ev_loop *loop, ev_tstamp timeout)
     // Wait only when nothing is there yet; a zero timeout only submits.
     const bool wait = timeout > 0. && cq_empty(r);
     if (first || wait) {
-      release_hook(loop);
+      if (kHooks)
+        release_hook(loop);
       if (wait)
         err = submit_and_wait(loop, st, timeout);
       else if (sq_pending(r))
         err = submit(loop, st);
-      acquire_hook(loop);
+      if (kHooks)
+        acquire_hook(loop);
     }
 
     if (err) {
@@ -717,6 +726,11 @@ void iouring_poll(ev_loop *loop, ev_tstamp timeout)
 
   check_capacity(loop, st, overflowed, peak);
 }
+
+template void poll<false>(ev_loop *loop, ev_tstamp timeout);
+template void poll<true>(ev_loop *loop, ev_tstamp timeout);
+
+namespace {
 
 bool iouring_init(ev_loop *loop)
 {
@@ -769,16 +783,22 @@ bool iouring_edge_triggered(const ev_loop *loop)
 
 }  // namespace
 
+}  // namespace ev_detail::iouring_internal
+
+namespace ev_detail {
+
+using namespace iouring_internal;
+
 // The sweep's recheck (backend.h): a poll request holds the file it was
 // armed for, which may be a closed one whose number is another file's now
 // (see (d)); the kernel cannot be asked which, so the fd is armed anew, for
 // the file under the number now, as select and poll watch it.  (Another
 // iteration for a ready fd whose completion was on its way: the old
 // request's is dropped, see (b).)
-void iouring_recheck(ev_loop *loop, int fd) { loop->fds.change(fd, EV__IOFDSET); }
+static void iouring_recheck(ev_loop *loop, int fd) { loop->fds.change(fd, EV__IOFDSET); }
 
 constinit const backend_ops iouring_backend = {
-    "io_uring",     EVBACKEND_IOURING, 1e-6, iouring_init,           iouring_destroy, iouring_fork,
-    iouring_modify, iouring_poll,      true, iouring_edge_triggered, iouring_recheck};
+    "io_uring", EVBACKEND_IOURING, 1e-6, iouring_init,           iouring_destroy, iouring_fork,
+    modify,     poll<true>,        true, iouring_edge_triggered, iouring_recheck};
 
 }  // namespace ev_detail

@@ -1,40 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/registry.cc - which backends exist, in which order they are
-// tried, and ev_supported/recommended/embeddable_backends (ev(3) GLOBAL
-// FUNCTIONS, EVBACKEND_*).
-#include "loop.h"
+// backends/registry.cc - the backends this build has (backends/policies.h)
+// and ev_supported/recommended/embeddable_backends (ev(3) GLOBAL FUNCTIONS,
+// EVBACKEND_*); what the backends share when they cannot wait.
+#include "backends/policies.h"
 
 namespace ev_detail {
+
 namespace {
-
-// Preference order: the most scalable first (as libev: ..., epoll, poll, select).
-constexpr const backend_ops *kBackends[] = {
-#if EV_NG_HAVE_IOURING
-    &iouring_backend,  // first when allowed, but not recommended (below)
-#endif
-#if EV_NG_HAVE_EPOLL
-    &epoll_backend,
-#endif
-#if defined(HAVE_POLL_H) && !defined(_AIX)  // AIX's <poll.h> is broken (ev(3) AIX POLL BUG)
-    &poll_backend,
-#endif
-    &select_backend,
-};
-
+#define EV_NG_BACKEND_TABLE(P) P::ops,
+constexpr const backend_ops *kBackends[] = {EV_NG_BACKEND_POLICIES(EV_NG_BACKEND_TABLE)};
+#undef EV_NG_BACKEND_TABLE
 }  // namespace
-
-bool backend_select(ev_loop *loop, unsigned int flags)
-{
-  for (const backend_ops *ops : kBackends) {
-    if (!(flags & ops->flag))
-      continue;
-    set_backend(loop, ops);
-    if (ops->init(loop))
-      return true;
-    set_backend(loop, nullptr);
-  }
-  return false;
-}
 
 void wait_failed(const char *msg, ev_tstamp timeout)
 {

@@ -116,8 +116,8 @@ EXTRA_DIST += t/no_outside_references.sh
 TESTS += t/include_floors.sh
 EXTRA_DIST += t/include_floors.sh
 # the library's C++ formatted as .clang-format says (skipped without clang-format 14)
-TESTS += t/clang_format.sh
-EXTRA_DIST += t/clang_format.sh .clang-format
+TESTS += t/clang_format.sh t/commit_subjects.sh
+EXTRA_DIST += t/clang_format.sh .clang-format t/commit_subjects.sh .githooks/commit-msg
 
 # ---- make check-valgrind ------------------------------------------------------------------
 # The suites under memcheck through the automake test driver (parallel with -j; logs in

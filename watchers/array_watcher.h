@@ -9,8 +9,9 @@
 //    array): the queue is settled before the array changes.
 //  - `active` is the 1-based index in the array; a stop moves the last
 //    watcher into the gap (array_del).
-//  - While any watcher of a kind with an `extras` bit is active, the bit is
-//    set, so that an iteration without any tests one bit (loop.h, extras).
+//  - While any watcher of a kind is active, the kind takes part in the
+//    phases of an iteration that run it (loop.h, phase_join): prepare
+//    before the poll, check after it, idle in the wait and after the poll.
 //  - A cleanup watcher gives its reference back: it never keeps ev_run
 //    running (doc/semantics.md §7).
 #pragma once
@@ -21,13 +22,22 @@
 namespace ev_detail {
 
 struct array_watcher_kind {
-  int type;                                   // EV_PREPARE, ..., for debug mode's reports
-  const char *start_api, *stop_api;           // the public names, for the same
-  array<W> &(*array_of)(ev_loop *loop, W w);  // the array the watcher goes in
-  bool per_priority = false;                  // idle: an array per priority, all counted in loop->idleall
-  unsigned extra = 0;                         // the extras bit while any is active, or 0
-  bool gives_reference_back = false;          // cleanup
+  int type;                                      // EV_PREPARE, ..., for debug mode's reports
+  const char *start_api, *stop_api;              // the public names, for the same
+  array<W> &(*array_of)(ev_loop *loop, W w);     // the array the watcher goes in
+  bool per_priority = false;                     // idle: an array per priority, all counted in loop->idleall
+  phase phases[2] = {kPhaseCount, kPhaseCount};  // the phases it takes part in while any is active
+  bool gives_reference_back = false;             // cleanup
 };
+
+// The first watcher of a kind started (join) or the last stopped (leave).
+template <const array_watcher_kind &K>
+inline void array_watcher_phases(ev_loop *loop, bool join)
+{
+  for (phase p : K.phases)
+    if (p != kPhaseCount)
+      join ? phase_join(loop, p) : phase_leave(loop, p);
+}
 
 template <class T, const array_watcher_kind &K>
 void array_watcher_start_plain(ev_loop *loop, T *w)
@@ -36,10 +46,11 @@ void array_watcher_start_plain(ev_loop *loop, T *w)
     return;
   loop->pending.settle();
   clamp_priority(as_w(w));  // (before array_of: idle's array is its priority's)
-  start_watcher(loop, as_w(w), K.array_of(loop, as_w(w)).push(as_w(w)));
-  if (K.per_priority)
-    ++loop->idleall;
-  loop->extras |= K.extra;
+  array<W> &a = K.array_of(loop, as_w(w));
+  start_watcher(loop, as_w(w), a.push(as_w(w)));
+  const bool first = K.per_priority ? !loop->idleall++ : a.count == 1;
+  if (first)
+    array_watcher_phases<K>(loop, true);
   if (K.gives_reference_back)
     ev_unref(loop);
   EV_FREQUENT_CHECK(loop);
@@ -58,8 +69,8 @@ void array_watcher_stop_plain(ev_loop *loop, T *w)
     ev_ref(loop);
   stop_watcher(loop, as_w(w));
   const bool none_left = K.per_priority ? !--loop->idleall : !a.count;
-  if (K.extra && none_left)
-    loop->extras &= ~K.extra;
+  if (none_left)
+    array_watcher_phases<K>(loop, false);
   EV_FREQUENT_CHECK(loop);
 }
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/array_watchers.cc - ev_prepare, ev_check, ev_fork, ev_cleanup and
 // ev_idle start and stop (watchers/array_watcher.h).  Where each kind runs:
-//  - prepare: in a pass of its own just before the loop blocks (ev.cc,
-//    run_prepare_watchers);
+//  - prepare: in a pass of its own just before the loop blocks (loop_run.cc,
+//    before_poll);
 //  - check: queued right after the loop blocked, so they run first among the
-//    watchers of equal priority (ev.cc, after_poll_extras);
+//    watchers of equal priority (loop_run.cc, queue_after_poll);
 //  - fork: in the first iteration after ev_loop_fork or a fork detected by
-//    EVFLAG_FORKCHECK, before the prepare watchers (ev.cc, run_fork_watchers);
+//    EVFLAG_FORKCHECK, before the prepare watchers (loop_run.cc, before_poll);
 //  - cleanup: by ev_loop_destroy;
 //  - idle: when nothing of their priority or above is pending (idle.cc).
 #include "watchers/array_watcher.h"
@@ -25,12 +25,12 @@ constexpr array_watcher_kind kPrepare{.type = EV_PREPARE,
                                       .start_api = "ev_prepare_start",
                                       .stop_api = "ev_prepare_stop",
                                       .array_of = prepares_of,
-                                      .extra = kExtraPrepare};
+                                      .phases = {kPhaseBeforeWait, kPhaseCount}};
 constexpr array_watcher_kind kCheck{.type = EV_CHECK,
                                     .start_api = "ev_check_start",
                                     .stop_api = "ev_check_stop",
                                     .array_of = checks_of,
-                                    .extra = kExtraCheck};
+                                    .phases = {kPhaseAfterWait, kPhaseCount}};
 constexpr array_watcher_kind kFork{
     .type = EV_FORK, .start_api = "ev_fork_start", .stop_api = "ev_fork_stop", .array_of = forks_of};
 constexpr array_watcher_kind kCleanup{.type = EV_CLEANUP,
@@ -43,7 +43,7 @@ constexpr array_watcher_kind kIdle{.type = EV_IDLE,
                                    .stop_api = "ev_idle_stop",
                                    .array_of = idles_of,
                                    .per_priority = true,
-                                   .extra = kExtraIdle};
+                                   .phases = {kPhaseBeforeWait, kPhaseAfterWait}};
 
 }  // namespace
 

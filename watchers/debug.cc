@@ -567,10 +567,11 @@ void debug_loop_init(ev_loop *loop)
   auto *ds = new (ev_realloc(nullptr, sizeof(debug_state))) debug_state();
   ds->loop = loop;
   loop->debug = ds;
-  loop->extras |= kExtraDebug;
+  for (phase p : kDebugPhases)
+    phase_join(loop, p);
   loop->run_guard |= kRunGuardDebug;
   // every start, stop and feed of the hot paths takes its slow half, which
-  // looks at the extras bit (see watchers/debug.h)
+  // looks for debug mode (see watchers/debug.h)
   loop->fds.close_change_gate();
   loop->timers.close_gate();
   loop->pending.feed_gate = 1;
@@ -593,8 +594,8 @@ void debug_loop_init(ev_loop *loop)
 }
 
 // The loop's memory is kept, and with it the marks that send every
-// checked call to debug mode's checks (loop->debug, the extras and run
-// guard bits, the closed gates): a call with the destroyed loop is
+// checked call to debug mode's checks (loop->debug, its phase work and
+// run guard bit, the closed gates): a call with the destroyed loop is
 // reported (check_thread, debug_run_enter) instead of reading freed memory.
 // The last kDestroyedKept destroyed loops are kept (reachable from the
 // registry: no leak); an older one is freed, and a call with it is again
@@ -755,10 +756,11 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(ev_loop *) noexcept, v
   debug_state *ds = loop->debug;
   ds->user_release = release;
   ds->user_acquire = acquire;
+  const bool was = loop->release_cb || loop->acquire_cb;
   const bool hooks = release || acquire;
   loop->release_cb = hooks ? release_wrapper : nullptr;
   loop->acquire_cb = hooks ? acquire_wrapper : nullptr;
-  extras_set(loop, kExtraHooks, hooks);
+  phase_follow(loop, kPhaseBeforeWait, was, hooks);
 }
 
 namespace {
@@ -785,7 +787,7 @@ void invoke_checked(ev_loop *loop, const char *api)
 // ev_run's invocation step and invoke_pending() in debug mode (loop.h).
 void invoke_pending_debug(ev_loop *loop)
 {
-  if (loop->extras & kExtraInvokeCb)
+  if (loop->invoke_cb != ev_invoke_pending)
     invoke_handed_over(loop);
   else if (loop->pending.any())
     invoke_checked(loop, loop_invoking_call(loop));

@@ -21,11 +21,12 @@
 //
 // Zero cost without it: debug mode closes the gates that the fast paths of
 // the hot calls test anyway (the io change queue, the timer heap, the
-// pending queue's feed), adds a bit to loop->extras that the iteration tests
-// anyway, and a bit to loop->run_guard that ev_run tests anyway; only
-// ev_timer_stop and ev_invoke_pending test the extras bit themselves (see
-// there).  The other watcher types test it at the top of their start and
-// stop functions (not on any hot path).
+// pending queue's feed), takes part in three phases of the iteration
+// (kDebugPhases), and sets a bit of loop->run_guard that ev_run tests
+// anyway; only ev_timer_stop, ev_timer_again (through the loop's flags) and
+// ev_invoke_pending test for it themselves (see there).  The other watcher
+// types test it at the top of their start and stop functions (not on any
+// hot path).
 #pragma once
 
 #include "loop.h"
@@ -42,7 +43,12 @@ bool debug_requested(unsigned int flags);
 void debug_loop_init(ev_loop *loop);
 bool debug_loop_destroy(ev_loop *loop);
 
-inline bool debug_on(const ev_loop *loop) { return loop->extras & kExtraDebug; }
+inline bool debug_on(const ev_loop *loop) { return loop->debug; }
+
+// Where debug mode acts in an iteration: it checks every watcher before the
+// wait, takes the loop's own stops from the queue after it, and checks each
+// watcher before its callback.
+inline constexpr phase kDebugPhases[] = {kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke};
 
 // For stop functions, which must not read the loop for a watcher that is
 // neither active nor pending (ev(3): its loop may be gone).

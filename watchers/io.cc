@@ -5,9 +5,6 @@
 // tells the backend; readiness comes back through fd_event; bad fds are
 // killed.
 #include "watchers/io.h"
-#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
-#include "backends/epoll_inline.h"
-#endif
 #include "watchers/debug.h"
 
 #include <fcntl.h>
@@ -93,10 +90,6 @@ bool io_make_room(ev_loop *loop, int fd)
   return true;
 }
 
-// The io watcher w is in the list of fd, but was re-initialised or moved
-// with ev_io_set while active: its fd or its EV__IOFDSET flag says so.
-inline bool io_misplaced(const ev_io *w, int fd) { return w->fd != fd || (w->events & EV__IOFDSET); }
-
 // Put a misplaced watcher where its fields say it belongs now: libev 4.33
 // silently never reports the new fd's events (ev(3) forbids ev_io_set on an
 // active watcher); here it starts watching what the program asked for.
@@ -114,16 +107,14 @@ void io_relink(ev_loop *loop, ev_io *w)
   io_link(loop, w);
 }
 
-// The longest list the common walk of fd_list_events takes (a longer one is
-// walked by fd_list_repair, which also looks for cycles).
-constexpr int kPlainListMax = 256;
+}  // namespace
 
 // Walk the watchers of fd: the union of the events they want, with
 // misplaced watchers moved to their new fd (io_relink) and re-initialised
 // ones dropped (see below).  Brent's cycle detection costs one compare per
 // watcher; a cycle means a watcher was started twice (re-initialised while
 // active, then started), see loop.h.
-[[gnu::noinline, gnu::cold]] unsigned char fd_list_repair(ev_loop *loop, int fd)
+[[gnu::noinline, gnu::cold]] unsigned char ev_detail::fd_list_repair(ev_loop *loop, int fd)
 {
   // Debug mode reports what would be repaired here (before this, the
   // iteration's check reported it, unless an embedding loop applies this
@@ -171,21 +162,7 @@ constexpr int kPlainListMax = 256;
   return static_cast<unsigned char>(events & kFdEvents);
 }
 
-// The union of the events the watchers of fd want.  The common case (a list
-// of well-formed watchers, not too long to rule out a cycle cheaply) is one
-// short loop; anything unusual is fd_list_repair's.
-inline unsigned char fd_list_events(ev_loop *loop, int fd)
-{
-  unsigned events = 0;
-  int n = 0;
-  for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
-    auto *io = reinterpret_cast<ev_io *>(w);
-    if (!io->active || io_misplaced(io, fd) || ++n > kPlainListMax)
-      return fd_list_repair(loop, fd);
-    events |= static_cast<unsigned>(io->events);
-  }
-  return static_cast<unsigned char>(events & kFdEvents);
-}
+namespace {
 
 // poll() the fds[0 .. n) once without waiting; kill those that are not open.
 void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
@@ -245,62 +222,15 @@ constexpr ev_tstamp kSweepPassBusy = 1.0;
 
 namespace ev_detail {
 
-namespace {
-
-// The loop of fd_reify, once per kind of backend: the commonest backend's
-// modify inline (backends/epoll_inline.h), any other through the vtable.
-// (One loop per kind, so that the backend is not looked at for each fd, and
-// &errno taken once for all of them: bench/callgrind pipes/N=10000/A=1/
-// process, one re-registered fd an event, 451 -> 441 instructions an event.)
-template <bool kEpoll>
-void apply_changes(ev_loop *loop)
+// After apply_changes: modify() may have killed an fd, whose watcher stops
+// queued it again, and moved watchers queued their new fd: those stay for
+// next time.
+void fd_changes_keep_rest(fd_table &t, int done)
 {
-  fd_table &t = loop->fds;
-  const int n = t.changes.count;
-  [[maybe_unused]] const int *const errp = &errno;  // interim: issue 30 removes this [[maybe_unused]]
-
-  for (int i = 0; i < n; ++i) {
-    int fd = t.changes.data[i];
-    fd_entry &e = t.entries[fd];
-    unsigned char o_reify = e.reify;
-    unsigned char o_events = e.events;
-    e.reify = 0;
-
-    // (moving a misplaced watcher may grow the table: e is stale after this)
-    unsigned char events = fd_list_events(loop, fd);
-    t.entries[fd].events = events;
-    const bool renewed = (o_reify & EV__IOFDSET) || ((o_reify & kReifyEmptied) && events);
-    if (o_events != events || renewed) {
-      const int nev = events | (renewed ? EV__IOFDSET : 0);
-#if EV_NG_HAVE_EPOLL  // interim: issue 30 removes this
-      if (kEpoll)
-        epoll_internal::epoll_modify(loop, fd, o_events, nev, errp);
-      else
-#endif
-        loop->backend->modify(loop, fd, o_events, nev);
-    }
-  }
-
-  // modify() may have killed an fd, whose watcher stops queued it again,
-  // and moved watchers queued their new fd: keep those for next time.
-  int rest = t.changes.count - n;
+  int rest = t.changes.count - done;
   if (rest)
-    std::memmove(t.changes.data, t.changes.data + n, sizeof(int) * static_cast<std::size_t>(rest));
+    std::memmove(t.changes.data, t.changes.data + done, sizeof(int) * static_cast<std::size_t>(rest));
   t.changes.count = rest;
-}
-
-}  // namespace
-
-void fd_reify(ev_loop *loop)
-{
-  // In a child nobody told about the fork, the kernel state is the
-  // parent's: the changes wait for the repair step of ev_run.
-  if (fork_unannounced(loop))
-    return;
-  if (EV_LIKELY(!(loop->extras & kExtraVtable)))
-    apply_changes<true>(loop);
-  else
-    apply_changes<false>(loop);
 }
 
 void fd_rearm_all(ev_loop *loop)
@@ -550,11 +480,12 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
   if (w->active)
     return io_start_active(loop, w);
 
-  int fd = w->fd;
+  const int fd = w->fd;
+  const int events = w->events;  // (read once: the stores below may alias it for the compiler)
   if (fd < 0)
     usage_error("ev_io_start", "fd", static_cast<long long>(fd), "libev: ev_io_start called with negative fd");
-  if (w->events & ~(EV__IOFDSET | EV_READ | EV_WRITE | EV_NG_EXCLUSIVE))
-    usage_error("ev_io_start", "events", static_cast<long long>(w->events),
+  if (events & ~(EV__IOFDSET | EV_READ | EV_WRITE | EV_NG_EXCLUSIVE))
+    usage_error("ev_io_start", "events", static_cast<long long>(events),
                 "libev: ev_io_start called with illegal event mask");
   if (fd >= loop->fds.size || loop->fds.change_queue_full())
     return io_start_slow(loop, w);
@@ -562,7 +493,7 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
   // Another watcher on a number given with ev_io_set, this watcher already
   // in the list, or a list the index may cover (watchers/io_list.h): the
   // slow path looks at the list.  Else it goes to the head, no more.
-  if (e.head && ((w->events & EV__IOFDSET) || e.head == as_wl(w) || loop->io_index.count))
+  if (e.head && ((events & EV__IOFDSET) || e.head == as_wl(w) || loop->io_index.count))
     return io_start_slow(loop, w);
 
   // (io_link's work written out: through io_link, whose io_list_push may
@@ -571,8 +502,8 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
   start_watcher(loop, as_w(w), 1);
   w->next = e.head;
   e.head = as_wl(w);
-  loop->fds.change_with_room(fd, static_cast<unsigned char>(w->events & EV__IOFDSET));
-  w->events &= ~EV__IOFDSET;
+  loop->fds.change_with_room(fd, static_cast<unsigned char>(events & EV__IOFDSET));
+  w->events = events & ~EV__IOFDSET;
 
   EV_FREQUENT_CHECK(loop);
 }

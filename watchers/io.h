@@ -20,6 +20,8 @@
 
 #include "watchers/io_list.h"
 
+#include <cerrno>
+
 namespace ev_detail {
 
 // The backend reports events on fd: every watcher gets its share, newest
@@ -33,9 +35,77 @@ inline void fd_event(ev_loop *loop, int fd, int revents)
   }
 }
 
-// Apply the queued changes to the backend (once per iteration, before
-// polling, and when an embedding loop prepares).
-void fd_reify(ev_loop *loop);
+// The io watcher w is in the list of fd, but was re-initialised or moved
+// with ev_io_set while active: its fd or its EV__IOFDSET flag says so.
+inline bool io_misplaced(const ev_io *w, int fd) { return w->fd != fd || (w->events & EV__IOFDSET); }
+
+// The longest list the common walk of fd_list_events takes (a longer one is
+// walked by fd_list_repair, which also looks for cycles).
+inline constexpr int kPlainListMax = 256;
+
+// The union of the events the watchers of fd want, when a watcher of the
+// list is misplaced, re-initialised or the list is long (io.cc).
+unsigned char fd_list_repair(ev_loop *loop, int fd);
+
+// The union of the events the watchers of fd want.  The common case (a list
+// of well-formed watchers, not too long to rule out a cycle cheaply) is one
+// short loop; anything unusual is fd_list_repair's.
+inline unsigned char fd_list_events(ev_loop *loop, int fd)
+{
+  unsigned events = 0;
+  int n = 0;
+  for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
+    auto *io = reinterpret_cast<ev_io *>(w);
+    if (!io->active || io_misplaced(io, fd) || ++n > kPlainListMax)
+      return fd_list_repair(loop, fd);
+    events |= static_cast<unsigned>(io->events);
+  }
+  return static_cast<unsigned char>(events & kFdEvents);
+}
+
+void fd_changes_keep_rest(fd_table &t, int done);
+
+// Apply the queued changes to backend B (backends/backend.h: its policy),
+// once per iteration before polling: for each queued fd the union of the
+// events its watchers want, handed to B's modify when it changed or the
+// registration must be renewed.  (&errno taken once for all of them.)
+template <class B>
+void fd_reify_with(ev_loop *loop)
+{
+  // In a child nobody told about the fork, the kernel state is the
+  // parent's: the changes wait for the repair step of ev_run.
+  if (fork_unannounced(loop))
+    return;
+  fd_table &t = loop->fds;
+  const int n = t.changes.count;
+  const int *const errp = &errno;
+
+  for (int i = 0; i < n; ++i) {
+    int fd = t.changes.data[i];
+    fd_entry &e = t.entries[fd];
+    unsigned char o_reify = e.reify;
+    unsigned char o_events = e.events;
+    e.reify = 0;
+
+    // (moving a misplaced watcher may grow the table: e is stale after this)
+    unsigned char events = fd_list_events(loop, fd);
+    t.entries[fd].events = events;
+    const bool renewed = (o_reify & EV__IOFDSET) || ((o_reify & kReifyEmptied) && events);
+    if (o_events != events || renewed)
+      B::modify(loop, fd, o_events, events | (renewed ? EV__IOFDSET : 0), errp);
+  }
+  fd_changes_keep_rest(t, n);
+}
+
+// The same through the backend's table, where the loop's backend is not
+// known at compile time (an embedding loop prepares the embedded one).
+struct backend_table_policy {
+  static void modify(ev_loop *loop, int fd, int oev, int nev, const int *)
+  {
+    loop->backend->modify(loop, fd, oev, nev);
+  }
+};
+inline void fd_reify(ev_loop *loop) { fd_reify_with<backend_table_policy>(loop); }
 // Queue every fd that has watchers for re-registration (after a fork or when
 // a backend rebuilt its kernel state).
 void fd_rearm_all(ev_loop *loop);

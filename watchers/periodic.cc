@@ -158,6 +158,14 @@ void timerfd_init(ev_loop *loop)
 #endif
 }
 
+// While any periodic is active, the loop's wait looks at the earliest, and
+// after the poll it queues those due.
+void periodics_phases(ev_loop *loop, bool join)
+{
+  for (phase p : {kPhaseBeforeWait, kPhaseAfterWait})
+    join ? phase_join(loop, p) : phase_leave(loop, p);
+}
+
 }  // namespace
 
 namespace ev_detail {
@@ -270,7 +278,8 @@ static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
 
   start_heap_watcher(loop, as_w(w));
   loop->periodics.insert(as_wt(w));
-  loop->extras |= kExtraPeriodic;
+  if (loop->periodics.count == 1)
+    periodics_phases(loop, true);
   EV_FREQUENT_CHECK(loop);
 }
 
@@ -290,7 +299,7 @@ static void periodic_stop_plain(struct ev_loop *loop, ev_periodic *w)
   loop->periodics.remove(w->active);
   stop_watcher(loop, as_w(w));
   if (!loop->periodics.count)
-    loop->extras &= ~kExtraPeriodic;
+    periodics_phases(loop, false);
   EV_FREQUENT_CHECK(loop);
 }
 

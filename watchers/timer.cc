@@ -122,7 +122,7 @@ static void timer_start_any(struct ev_loop *loop, ev_timer *w)
     loop->timers.grow();  // (before timer_start_from: it inserts with room)
   if (EV_UNLIKELY(!start_values_ok(w)))
     return start_values_refused(w);
-  timer_start_from(loop, w, (loop->extras & kExtraNeverEarly) ? monotonic_now() : loop->mn_now);
+  timer_start_from(loop, w, (loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now);
 }
 
 // (noinline, here and on timer_stop_slow and timer_again_other: the fast
@@ -221,7 +221,7 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
     again_repeat_refused(w);
   if (w->active && w->repeat != 0.) {
     // (EVFLAG_NG_NEVER_EARLY: from the clock, see timer_start_from)
-    ev_tstamp at = ((loop->extras & kExtraNeverEarly) ? monotonic_now() : loop->mn_now) + w->repeat;
+    ev_tstamp at = ((loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now) + w->repeat;
     w->at = at;
     loop->timers.update(w->active, at);
     EV_FREQUENT_CHECK(loop);
@@ -244,11 +244,11 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
 // The fast path asks for `repeat > 0.` where the rule is `repeat != 0.`: a
 // negative or NaN repeat takes timer_again_any, which does the same for it,
 // and the ordered compare needs one branch where `!=` needs two (NaN is
-// unordered).  bench/callgrind timers/again 105.9 -> 104.9 (libev-ng
-// instructions; the extensions' test beside it costs two).
+// unordered).  EVFLAG_NG_NEVER_EARLY and debug mode (whose flag the loop
+// keeps set) take timer_again_any too: one test for both.
 void ev_timer_again(struct ev_loop *loop, ev_timer *w) noexcept
 {
-  if (EV_LIKELY(!w->pending && w->repeat > 0. && !(loop->extras & (kExtraNeverEarly | kExtraDebug)))) {
+  if (EV_LIKELY(!w->pending && w->repeat > 0. && !(loop->flags & (EVFLAG_NG_NEVER_EARLY | EVFLAG_NG_DEBUG)))) {
     if (EV_LIKELY(w->active)) {
       ev_tstamp at = loop->mn_now + w->repeat;
       w->at = at;

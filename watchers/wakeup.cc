@@ -132,8 +132,6 @@ void release_write_end(ev_loop *loop, bool ours)
 
 }  // namespace
 
-void wakeup_run(ev_loop *loop, int revents) { pipe_cb(loop, &loop->wakeup.w, revents); }
-
 void wakeup_init(ev_loop *loop, wakeup_user user)
 {
   const bool libev_has_one = user == wakeup_user::kAsyncOrSignalHandler;
@@ -151,7 +149,9 @@ void wakeup_init(ev_loop *loop, wakeup_user user)
   loop->wakeup_in_libev = loop->wakeup_in_libev || libev_has_one;
   ev_io_init(&loop->wakeup.w, pipe_cb, -1, EV_READ);
   ev_set_priority(&loop->wakeup.w, EV_MAXPRI);
-  loop->extras |= kExtraWakeup;
+  // From now on every wait makes the handshake of wakeup.h (made, or
+  // refused: then the loop looks at the flags after every poll).
+  phase_follow(loop, kPhaseBeforeWait, loop->wakeup.fd != kLoopFdNone, true);
   create(loop);
   // (A flag set before, by a send to an ev_async not started yet, is looked
   // at after the next poll: the sender set pipe_write_skipped, see
@@ -160,9 +160,9 @@ void wakeup_init(ev_loop *loop, wakeup_user user)
 
 void wakeup_destroy(ev_loop *loop)
 {
+  phase_follow(loop, kPhaseBeforeWait, loop->wakeup.fd != kLoopFdNone, false);
   release_write_end(loop, true);
   loop_fd_close(loop, loop->wakeup);
-  loop->extras &= ~kExtraWakeup;
 }
 
 // After a fork (the eventfd is shared with the parent: reading it would take

@@ -49,8 +49,7 @@ void wakeup_destroy(ev_loop *loop);
 void wakeup_signal(ev_loop *loop, std::atomic<int> &flag);
 // The loop side, after the poll returned: the internal watcher looks at the
 // flags when a sender set one without writing, and after every poll when
-// there is no fd.  The test is inline (as a call it cost bench/callgrind
-// async/wakeup 898.0 instead of 891.0 instructions a wake-up); the rest is here:
+// there is no fd.  The test is inline; the rest is here:
 void wakeup_after_poll_slow(ev_loop *loop, bool skipped);
 inline void wakeup_after_poll(ev_loop *loop)
 {
@@ -58,23 +57,5 @@ inline void wakeup_after_poll(ev_loop *loop)
   if (skipped || !loop->wakeup.w.active)
     wakeup_after_poll_slow(loop, skipped);
 }
-
-// A loop with no other extras takes the internal watcher's report of the
-// fd itself instead of queueing it (ev.cc, run_iterations): `taken` holds
-// the events the poll reported (the watcher is active).  wakeup_after_poll
-// for it: the EV_CUSTOM that a skipped write feeds the watcher goes into
-// those events, as a feed ORs into a pending watcher's.
-inline int wakeup_after_poll_taken(ev_loop *loop, int taken)
-{
-  if (loop->pipe_write_skipped.load(std::memory_order_seq_cst)) {
-    loop->pipe_write_skipped.store(0, std::memory_order_seq_cst);
-    taken |= EV_CUSTOM;
-  }
-  return taken;
-}
-
-// The internal watcher's callback with the events taken, called by the
-// loop where the invocation pass would have called it (ev.cc).
-void wakeup_run(ev_loop *loop, int revents);
 
 }  // namespace ev_detail

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// backends/iouring.h - the io_uring backend's policy for the loop's
+// iteration (backend.h).  Its modify and poll drive the rings, whose
+// helpers stay with them in backends/iouring.cc: the iteration calls them
+// directly, not through the table.
+#pragma once
+
+#include "watchers/io.h"
+
+namespace ev_detail {
+
+extern const backend_ops iouring_backend;
+
+namespace iouring_internal {
+void modify(ev_loop *loop, int fd, int oev, int nev);
+template <bool kHooks>
+void poll(ev_loop *loop, ev_tstamp timeout);
+extern template void poll<false>(ev_loop *loop, ev_tstamp timeout);
+extern template void poll<true>(ev_loop *loop, ev_tstamp timeout);
+}  // namespace iouring_internal
+
+struct iouring_policy {
+  static constexpr const backend_ops *ops = &iouring_backend;
+  static void modify(ev_loop *loop, int fd, int oev, int nev, const int *)
+  {
+    iouring_internal::modify(loop, fd, oev, nev);
+  }
+  template <bool kHooks>
+  static void poll(ev_loop *loop, ev_tstamp timeout)
+  {
+    iouring_internal::poll<kHooks>(loop, timeout);
+  }
+};
+
+}  // namespace ev_detail

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// backends/policies.h - the backends this build has, as policies for the
+// loop's iteration (backend.h), in the order they are tried when several
+// are allowed: the most scalable first, as libev (..., epoll, poll, select).
+//
+// EV_NG_BACKEND_POLICIES(X) expands X(policy) once per backend; the loop
+// compiles its iteration once per backend with it (loop_run.cc) and the
+// registry lists the backends with it (registry.cc), so that no file outside
+// backends/ names one.
+#pragma once
+
+#include "base/api.h"  // (config.h: which backends this build has)
+
+#if EV_NG_HAVE_IOURING
+#include "backends/iouring.h"
+#define EV_NG_POLICY_IOURING(X) X(::ev_detail::iouring_policy)
+#else
+#define EV_NG_POLICY_IOURING(X)
+#endif
+
+#if EV_NG_HAVE_EPOLL
+#include "backends/epoll_inline.h"
+#define EV_NG_POLICY_EPOLL(X) X(::ev_detail::epoll_policy)
+#else
+#define EV_NG_POLICY_EPOLL(X)
+#endif
+
+#if defined(HAVE_POLL_H) && !defined(_AIX)  // AIX's <poll.h> is broken (ev(3) AIX POLL BUG)
+#include "backends/poll.h"
+#define EV_NG_POLICY_POLL(X) X(::ev_detail::poll_policy)
+#else
+#define EV_NG_POLICY_POLL(X)
+#endif
+
+#include "backends/select.h"
+#define EV_NG_POLICY_SELECT(X) X(::ev_detail::select_policy)
+
+// (io_uring first when allowed, but not recommended: registry.cc)
+#define EV_NG_BACKEND_POLICIES(X) \
+  EV_NG_POLICY_IOURING(X) EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_SELECT(X)
