@@ -76,7 +76,7 @@ void loop_repair(ev_loop *loop)
 //  4. After a fork, or when kernel state was found broken, re-create it.
 // Debug mode then checks every watcher the loop holds, before the loop
 // walks them (applying the fd changes, reporting events).
-inline bool before_poll(ev_loop *loop)
+[[gnu::always_inline]] inline bool before_poll(ev_loop *loop)
 {
   detect_fork(loop);
   if ((loop->repair & kRepairForked) && loop->forks.count) {
@@ -202,7 +202,7 @@ inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime)
 // and around the poll the wake-up handshake, the hooks (in the backend's
 // poll) and the metrics.
 template <class B>
-void wait_with_work(ev_loop *loop, long long refs_to_block)
+[[gnu::always_inline]] inline void wait_with_work(ev_loop *loop, long long refs_to_block)
 {
   ev_tstamp waittime = loop->activecnt < refs_to_block ? 0. : block_time_with_work(loop);
 
@@ -236,7 +236,7 @@ void wait_with_work(ev_loop *loop, long long refs_to_block)
 // Steps 1-8 of a loop with work before the wait: each part when it has
 // work; true when step 3 ends the run.
 template <class B>
-[[gnu::noinline]] bool before_wait_with_work(ev_loop *loop, long long refs_to_block)
+[[gnu::always_inline]] inline bool before_wait_with_work(ev_loop *loop, long long refs_to_block)
 {
   if (before_poll(loop))
     return true;
@@ -244,6 +244,14 @@ template <class B>
     fd_reify_with<B>(loop);
   wait_with_work<B>(loop, refs_to_block);
   return false;
+}
+
+// The same, when applying the fd changes gave the loop work before the wait
+// (kept out of line: wait_plain is the hot path).
+template <class B>
+[[gnu::noinline]] void wait_with_new_work(ev_loop *loop, long long refs_to_block)
+{
+  wait_with_work<B>(loop, refs_to_block);
 }
 
 // Steps 5-8 of a loop without work before the wait: the wait is 0 when
@@ -258,7 +266,7 @@ template <class B>
   if (loop->fds.changes.count) {
     fd_reify_with<B>(loop);
     if (EV_UNLIKELY(phase_has_work(loop, kPhaseBeforeWait)))
-      return wait_with_work<B>(loop, refs_to_block);
+      return wait_with_new_work<B>(loop, refs_to_block);
   }
   const ev_tstamp waittime = loop->activecnt < refs_to_block ? 0. : until_next_timer(loop);
   ++loop->loop_count;
@@ -276,7 +284,7 @@ template <class B>
 // the loop's own stops from the queue (the one-shot timers just expired).
 // Then, with work of its own (a program's invoke-pending callback, metrics,
 // debug mode), the invocation; true if so.
-[[gnu::noinline]] bool after_wait_with_work(ev_loop *loop)
+[[gnu::always_inline]] inline bool after_wait_with_work(ev_loop *loop)
 {
   if (loop->debug)
     debug_reconcile(loop);
@@ -321,9 +329,43 @@ inline int end_run(ev_loop *loop)
   return loop->activecnt;
 }
 
-// ev_run after its entry checks, with backend B.
-template <class B>
-int run_iterations(ev_loop *loop, int flags)
+// One iteration, ev(3)'s steps in order; true when step 3 ended the run.
+// (kOnce: each kind of run gets its own copy of the invocation's lambda,
+// which the compiler then keeps inline in each.)
+template <class B, bool kOnce>
+[[gnu::always_inline]] inline bool iterate(ev_loop *loop, long long refs_to_block)
+{
+  // 1. If a fork was detected or announced: queue and invoke fork watchers.
+  // 2. Queue and invoke all prepare watchers (and anything else pending).
+  // 3. If ev_break was called, stop here: no poll, no iteration counted.
+  // 4. After a fork, or when kernel state was found broken, re-create it.
+  // 5. Tell the kernel about the fds whose wanted events changed since the
+  //    last iteration.
+  // 6-8. Compute the block time, block in the backend (queueing io events),
+  //      update the clock.
+  // (Steps 1-4 have work only when the loop has work before the wait.)
+  if (EV_UNLIKELY(phase_has_work(loop, kPhaseBeforeWait))) {
+    if (before_wait_with_work<B>(loop, refs_to_block))
+      return true;
+  } else
+    wait_plain<B>(loop, refs_to_block);
+
+  // 9. Queue expired timers, due periodics, idle watchers, check watchers.
+  if (timer_due(loop))
+    timers_reify(loop);
+  const bool invoked = EV_UNLIKELY(phase_has_work(loop, kPhaseAfterWait)) && after_wait_with_work(loop);
+
+  // 10. Invoke everything pending, highest priority first (the default
+  //     invocation inline: this is the hot end of every iteration).
+  if (!invoked && loop->pending.any())
+    loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
+  return false;
+}
+
+// ev_run after its entry checks, with backend B: a run of one iteration
+// (EVRUN_ONCE, EVRUN_NOWAIT) or of many.
+template <class B, bool kOnce>
+[[gnu::noinline]] int run_with(ev_loop *loop, int flags)
 {
   loop->loop_done = EVBREAK_CANCEL;
   if (phase_has_work(loop, kPhaseInvoke))
@@ -335,41 +377,28 @@ int run_iterations(ev_loop *loop, int flags)
   if (EV_UNLIKELY(loop->loop_done) && !phase_has_work(loop, kPhaseBeforeWait))
     return end_run(loop);
 
-  constexpr long long kNever = LLONG_MAX;
-  const long long refs_to_block = (flags & EVRUN_NOWAIT) ? kNever : 1;
-  const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
-
-  do {
-    // 1. If a fork was detected or announced: queue and invoke fork watchers.
-    // 2. Queue and invoke all prepare watchers (and anything else pending).
-    // 3. If ev_break was called, stop here: no poll, no iteration counted.
-    // 4. After a fork, or when kernel state was found broken, re-create it.
-    // 5. Tell the kernel about the fds whose wanted events changed since
-    //    the last iteration.
-    // 6-8. Compute the block time, block in the backend (queueing io
-    //      events), update the clock.
-    // (Steps 1-4 have work only when the loop has work before the wait.)
-    if (EV_UNLIKELY(phase_has_work(loop, kPhaseBeforeWait))) {
-      if (before_wait_with_work<B>(loop, refs_to_block))
-        break;
-    } else
-      wait_plain<B>(loop, refs_to_block);
-
-    // 9. Queue expired timers, due periodics, idle watchers, check watchers.
-    if (timer_due(loop))
-      timers_reify(loop);
-    const bool invoked = EV_UNLIKELY(phase_has_work(loop, kPhaseAfterWait)) && after_wait_with_work(loop);
-
-    // 10. Invoke everything pending, highest priority first (the default
-    //     invocation inline: this is the hot end of every iteration).
-    if (!invoked && loop->pending.any())
-      loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
-
-    // 11. Repeat while references remain and neither a break nor
-    //     EVRUN_ONCE/EVRUN_NOWAIT says otherwise.
-  } while (!once && loop->activecnt >= 1 && !loop->loop_done);
-
+  if constexpr (kOnce) {
+    // (EVRUN_NOWAIT never blocks: no count of references reaches kNever.)
+    constexpr long long kNever = LLONG_MAX;
+    iterate<B, kOnce>(loop, (flags & EVRUN_NOWAIT) ? kNever : 1);
+  } else {
+    // 11. Repeat while references remain and no break says otherwise.
+    //     (The wait blocks while one reference remains: activecnt >= 1.)
+    while (!iterate<B, kOnce>(loop, 1) && loop->activecnt >= 1 && !loop->loop_done) {
+    }
+  }
   return end_run(loop);
+}
+
+// One function for each kind of run (noinline above): compiled as one, the
+// run of one iteration paid for the registers and constants the compiler
+// prepared for the run of many.
+template <class B>
+int run_iterations(ev_loop *loop, int flags)
+{
+  if (flags & (EVRUN_ONCE | EVRUN_NOWAIT))
+    return run_with<B, true>(loop, flags);
+  return run_with<B, false>(loop, flags);
 }
 
 // The iteration compiled for each backend.

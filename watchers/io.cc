@@ -334,7 +334,7 @@ void fd_sweep_step(ev_loop *loop)
       break;
     // Watchers moved by ev_io_set while active are found here at the
     // latest: queue the fd if its union of events changed.
-    const unsigned char events = fd_list_events(loop, fd);
+    const unsigned char events = fd_list_events(loop, fd, t.entries[fd].head);
     if (events != t.entries[fd].events && !t.entries[fd].reify)
       t.change(fd, kReifyQueued);
     // (no events: nothing to lose, as for fd_kill_invalid)

@@ -50,11 +50,13 @@ unsigned char fd_list_repair(ev_loop *loop, int fd);
 // The union of the events the watchers of fd want.  The common case (a list
 // of well-formed watchers, not too long to rule out a cycle cheaply) is one
 // short loop; anything unusual is fd_list_repair's.
-inline unsigned char fd_list_events(ev_loop *loop, int fd)
+// (`head` is the list's head, read by the caller before it stored a byte
+// of the fd's entry, which the compiler must assume changed the table.)
+inline unsigned char fd_list_events(ev_loop *loop, int fd, WL head)
 {
   unsigned events = 0;
   int n = 0;
-  for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
+  for (WL w = head; w; w = w->next) {
     auto *io = reinterpret_cast<ev_io *>(w);
     if (!io->active || io_misplaced(io, fd) || ++n > kPlainListMax)
       return fd_list_repair(loop, fd);
@@ -85,10 +87,11 @@ void fd_reify_with(ev_loop *loop)
     fd_entry &e = t.entries[fd];
     unsigned char o_reify = e.reify;
     unsigned char o_events = e.events;
+    const WL head = e.head;
     e.reify = 0;
 
     // (moving a misplaced watcher may grow the table: e is stale after this)
-    unsigned char events = fd_list_events(loop, fd);
+    unsigned char events = fd_list_events(loop, fd, head);
     t.entries[fd].events = events;
     const bool renewed = (o_reify & EV__IOFDSET) || ((o_reify & kReifyEmptied) && events);
     if (o_events != events || renewed)

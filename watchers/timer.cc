@@ -61,8 +61,11 @@ namespace {
 // tick).
 void timers_reify(ev_loop *loop)
 {
+  // (timer_due's test on a reference to the heap, through which the
+  // compiler keeps the count it just changed instead of loading it again)
+  const heap &h = loop->timers;
   W w = expire_root(loop);
-  while (timer_due(loop)) {
+  while (h.count && h.top().at < loop->mn_now) {
     loop->rfeeds.push(w);
     w = expire_root(loop);
   }
