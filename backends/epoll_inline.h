@@ -11,7 +11,7 @@
 // quirks (a)-(j) cited here, are in backends/epoll.cc.
 #pragma once
 
-#include "watchers/io.h"
+#include "fd/fd.h"
 
 #include <sys/epoll.h>
 

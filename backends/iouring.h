@@ -5,7 +5,7 @@
 // directly, not through the table.
 #pragma once
 
-#include "watchers/io.h"
+#include "fd/fd.h"
 
 namespace ev_detail {
 

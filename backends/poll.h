@@ -4,7 +4,7 @@
 // kernel quirks (a)-(e) cited here, are in backends/poll.cc.
 #pragma once
 
-#include "watchers/io.h"
+#include "fd/fd.h"
 
 #include <poll.h>
 

@@ -4,7 +4,7 @@
 // kernel quirks (a)-(f) cited here, are in backends/select.cc.
 #pragma once
 
-#include "watchers/io.h"
+#include "fd/fd.h"
 
 #include <fcntl.h>
 #include <sys/select.h>

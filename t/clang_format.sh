@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # t/clang_format.sh - the library's C++ is formatted as .clang-format says (CONTRIBUTING.md,
-# "Style"): base/, backends/, watchers/ and the loop's files at the top.  Formatting differs
+# "Style"): base/, fd/, backends/, diag/, watchers/ and loop/.  Formatting differs
 # between clang-format releases, so the check runs with the release the rules were written
 # for (14, Debian 12's) and skips with any other.  To format: clang-format -i FILE.
 srcdir=${top_srcdir:-.}
@@ -10,7 +10,7 @@ command -v clang-format > /dev/null 2>&1 || { echo "SKIP: clang-format not insta
 release=$(clang-format --version | sed -n 's/.*clang-format version \([0-9]*\)\..*/\1/p')
 [ "$release" = 14 ] || { echo "SKIP: clang-format $release, the rules are checked with 14"; exit 77; }
 [ -f .clang-format ] || { echo "FAIL: .clang-format is missing"; exit 1; }
-files=$(ls ./*.cc loop.h metrics.h base/*.h base/*.cc backends/*.h backends/*.cc watchers/*.h watchers/*.cc)
+files=$(ls base/*.h base/*.cc fd/*.h fd/*.cc backends/*.h backends/*.cc diag/*.h diag/*.cc watchers/*.h watchers/*.cc loop/*.h loop/*.cc)
 clang-format --dry-run -Werror $files || {
   echo "FAIL: not formatted as .clang-format says (clang-format -i on the files above)"
   exit 1

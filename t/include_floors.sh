@@ -14,7 +14,9 @@ use warnings;
 my $print = @ARGV && $ARGV[0] eq "--print";
 my @files = sort grep { -f } (glob("*.h"), glob("*.cc"), glob("base/*.h"), glob("base/*.cc"),
                               glob("backends/*.h"), glob("backends/*.cc"),
-                              glob("watchers/*.h"), glob("watchers/*.cc"));
+                              glob("watchers/*.h"), glob("watchers/*.cc"),
+                              glob("fd/*.h"), glob("fd/*.cc"), glob("diag/*.h"), glob("diag/*.cc"),
+                              glob("loop/*.h"), glob("loop/*.cc"));
 # ev.h, ev++.h and event.h are the public headers; config.h is made by configure
 my %public = map { $_ => 1 } qw(ev.h ev++.h event.h config.h);
 my (%inc, $fail);

@@ -16,8 +16,8 @@
 //    running (doc/semantics.md §7).
 #pragma once
 
-#include "loop.h"
-#include "watchers/debug.h"
+#include "diag/debug.h"
+#include "loop/loop.h"
 
 namespace ev_detail {
 

@@ -29,9 +29,9 @@
 // send and marks the new group itself.  The groups block is made by the
 // first start, before marking is ever set: a sender reaches it only after
 // seeing marking set.
-#include "loop.h"
-#include "watchers/debug.h"
-#include "watchers/wakeup.h"
+#include "diag/debug.h"
+#include "fd/wakeup.h"
+#include "loop/loop.h"
 
 #include <algorithm>
 #include <new>

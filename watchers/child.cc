@@ -12,7 +12,7 @@
 // Watchers stay active after their child exited.  Other loops watch
 // children with the extension EVFLAG_NG_ANY_LOOP (watchers/child_pidfd.cc).
 #include "watchers/child.h"
-#include "watchers/debug.h"
+#include "diag/debug.h"
 
 #include <sys/wait.h>
 #include <cerrno>

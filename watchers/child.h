@@ -4,8 +4,8 @@
 // (watchers/child_pidfd.cc, extension EVFLAG_NG_ANY_LOOP).
 #pragma once
 
-#include "loop.h"
-#include "watchers/walk.h"
+#include "diag/walk.h"
+#include "loop/loop.h"
 
 namespace ev_detail {
 

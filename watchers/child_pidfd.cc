@@ -22,10 +22,10 @@
 // and then starts its watcher races the default loop running in another
 // thread.  A child reaped by the program itself (waitpid, system) leaves no
 // status: its watchers get EV_ERROR instead of waiting forever.
+#include "diag/debug.h"
+#include "diag/walk.h"
+#include "fd/fd.h"
 #include "watchers/child.h"
-#include "watchers/debug.h"
-#include "watchers/io.h"
-#include "watchers/walk.h"
 
 #include <pthread.h>
 #if EV_NG_HAVE_PIDFD

@@ -17,9 +17,9 @@
 // same number: the number alone cannot tell.  The inner loop's
 // backend_fd_generation can; the generation the io watcher was started
 // for is kept in the unused `check` member of the embed watcher.
-#include "watchers/debug.h"
-#include "watchers/io.h"
-#include "watchers/walk.h"
+#include "diag/debug.h"
+#include "diag/walk.h"
+#include "fd/fd.h"
 
 using namespace ev_detail;
 

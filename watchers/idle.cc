@@ -8,8 +8,8 @@
 // anything pending, or queue all idle watchers of the first level that has
 // some.  So idles at priority 1 lock out idles at priority 0, and a pending
 // watcher of equal or higher priority keeps an idle watcher from running.
-#include "loop.h"
-#include "watchers/debug.h"
+#include "diag/debug.h"
+#include "loop/loop.h"
 
 using namespace ev_detail;
 

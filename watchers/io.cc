@@ -4,8 +4,8 @@
 // only queue the fd for the next fd_reify() (see base/fdtable.h), which
 // tells the backend; readiness comes back through fd_event; bad fds are
 // killed.
-#include "watchers/io.h"
-#include "watchers/debug.h"
+#include "diag/debug.h"
+#include "fd/fd.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -12,8 +12,8 @@
 // waiting ones and frees them when it is destroyed (their callbacks are not
 // called), and a call with nothing to wait for (no fd, no timeout) frees its
 // block at once (libev keeps it forever; the callback is never called).
-#include "loop.h"
-#include "watchers/walk.h"
+#include "diag/walk.h"
+#include "loop/loop.h"
 
 #include <cmath>
 

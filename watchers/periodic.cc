@@ -12,8 +12,8 @@
 //    jumps); returning a time in the past is a usage error.
 // Active periodics live in their own 4-heap (loop->periodics) keyed by `at`,
 // which is a wall-clock time; it is kept after stop.
-#include "watchers/debug.h"
-#include "watchers/loop_fd.h"
+#include "diag/debug.h"
+#include "fd/loop_fd.h"
 
 #include <unistd.h>
 #include <cerrno>

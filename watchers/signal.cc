@@ -22,10 +22,10 @@
 // the mask is left alone; with EVFLAG_NOSIGMASK a start *unblocks* the
 // signal (libev's test of the flag is inverted; programs depend on it);
 // with signalfd the signal is blocked while watched and unblocked on stop.
-#include "watchers/debug.h"
-#include "watchers/loop_fd.h"
-#include "watchers/wakeup.h"
-#include "watchers/walk.h"
+#include "diag/debug.h"
+#include "diag/walk.h"
+#include "fd/loop_fd.h"
+#include "fd/wakeup.h"
 
 #include <unistd.h>
 #include <cerrno>

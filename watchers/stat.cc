@@ -24,9 +24,9 @@
 // The timer holds no reference: an active ev_stat holds exactly one.
 // `wd` is -2 without a watch, the watch descriptor otherwise (-1: adding
 // the watch failed, polling instead).
-#include "watchers/debug.h"
-#include "watchers/loop_fd.h"
-#include "watchers/walk.h"
+#include "diag/debug.h"
+#include "diag/walk.h"
+#include "fd/loop_fd.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -7,8 +7,8 @@
 // leaving the remaining time): that is what libev stores and programs can
 // observe (doc/semantics.md §3).  Active timers live in loop->timers, a 4-heap
 // ordered by deadline (base/heap.h).
-#include "loop.h"
-#include "watchers/debug.h"
+#include "diag/debug.h"
+#include "loop/loop.h"
 
 #include <cmath>
 

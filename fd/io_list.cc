@@ -2,7 +2,7 @@
 // watchers/io_list.cc - the index of long per-fd io watcher lists (see
 // watchers/io_list.h): building it when a walk gets long, keeping it right
 // on every change, dropping it.
-#include "watchers/io_list.h"
+#include "fd/io_list.h"
 
 using namespace ev_detail;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/wakeup.cc - the loop's wake-up fd (see wakeup.h for the protocol,
 // loop_fd.h for the rules every fd of the loop follows).
-#include "watchers/wakeup.h"
-#include "watchers/loop_fd.h"
+#include "fd/wakeup.h"
+#include "fd/loop_fd.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

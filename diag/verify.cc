@@ -3,8 +3,8 @@
 // structure of a loop and abort with a message naming the first broken
 // invariant.  Always compiled in; --enable-debug builds also call it after
 // every structural change (EV_FREQUENT_CHECK).
-#include "loop.h"
-#include "watchers/io_list.h"
+#include "fd/io_list.h"
+#include "loop/loop.h"
 
 #include <algorithm>
 #include <initializer_list>

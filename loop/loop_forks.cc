@@ -10,8 +10,8 @@
 // phase before the poll), and only then does the loop read it.  Children
 // made without fork(3)'s handlers (a raw clone(2)) are not noticed; they
 // behave as with libev 4.33.
-#include "backends/fork_guard.h"
-#include "loop.h"
+#include "loop/fork_guard.h"
+#include "loop/loop.h"
 
 #include <pthread.h>
 

@@ -30,10 +30,10 @@
 // is handed over: between its release and acquire callbacks, or inside
 // its invoke-pending callback (ev(3) THREADS AND SIGNALS: other threads may
 // then use the loop under the program's lock).
-#include "watchers/debug.h"
+#include "diag/debug.h"
 #include "base/env.h"
-#include "watchers/io.h"
-#include "watchers/walk.h"
+#include "diag/walk.h"
+#include "fd/fd.h"
 
 #include <pthread.h>
 #include <atomic>

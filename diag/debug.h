@@ -29,7 +29,7 @@
 // hot path).
 #pragma once
 
-#include "loop.h"
+#include "loop/loop.h"
 
 namespace ev_detail {
 

@@ -2,10 +2,10 @@
 // metrics.cc - the ev_metrics extension (ev(3) LIBEV-NG EXTENSIONS, "Loop
 // metrics"): switching metrics on and off, the measured poll, the timed
 // invocation pass (how time is charged: metrics.h), and the report.
-#include "metrics.h"
+#include "diag/metrics.h"
 #include "base/clock_pair.h"
 #include "base/env.h"
-#include "watchers/debug.h"
+#include "diag/debug.h"
 
 #if EV_NG_HAVE_CYCLE_COUNTER
 #include <cpuid.h>

@@ -24,7 +24,7 @@
 //    bounded number of retries (the wake-up fd).
 #pragma once
 
-#include "watchers/io.h"
+#include "fd/fd.h"
 
 namespace ev_detail {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/loop_fd.cc - the kernel fds the loop owns (see loop_fd.h).
-#include "watchers/loop_fd.h"
+#include "fd/loop_fd.h"
 
 #include <unistd.h>
 

@@ -4,7 +4,7 @@
 // or that use watchers of their own inside the program's watchers.
 #pragma once
 
-#include "loop.h"
+#include "loop/loop.h"
 
 namespace ev_detail {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // backends/fork_guard.cc - the process's fork token (see fork_guard.h).
-#include "backends/fork_guard.h"
+#include "loop/fork_guard.h"
 #include "base/api.h"
 
 #include <sys/mman.h>

@@ -10,8 +10,8 @@
 // timer of an ev_stat (the ev_embed or ev_stat is reported instead, once;
 // an ev_stat with an inotify watch is found in loop->fs_hash),
 // and the watchers of ev_once.
-#include "watchers/walk.h"
-#include "watchers/io.h"
+#include "diag/walk.h"
+#include "fd/fd.h"
 
 #include <cinttypes>
 #include <cstdio>

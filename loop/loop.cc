@@ -3,12 +3,12 @@
 // WATCHER FUNCTIONS): creation and destruction, ev_run's entry (the
 // iteration itself is loop_run.cc), ev_break, references, the invocation of
 // pending watchers and the loop's simple accessors.
-#include "backends/fork_guard.h"
 #include "base/env.h"
-#include "metrics.h"
-#include "watchers/debug.h"
-#include "watchers/io.h"
-#include "watchers/wakeup.h"
+#include "diag/debug.h"
+#include "diag/metrics.h"
+#include "fd/fd.h"
+#include "fd/wakeup.h"
+#include "loop/fork_guard.h"
 
 #include <unistd.h>
 #include <climits>

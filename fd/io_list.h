@@ -23,7 +23,7 @@
 // list (fd_event, the backends, ev_walk) is a plain walk from the head.
 #pragma once
 
-#include "loop.h"
+#include "loop/loop.h"
 
 namespace ev_detail {
 

@@ -22,7 +22,7 @@
 #pragma once
 
 #include "base/api.h"
-#include "loop.h"
+#include "loop/loop.h"
 
 #include <atomic>
 

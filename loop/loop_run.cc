@@ -9,12 +9,12 @@
 // count for each; a loop without prepare, check or idle watchers,
 // periodics, hooks, wake-ups, forks, metrics or debug mode (most loops)
 // takes the fixed steps alone.
-#include "backends/fork_guard.h"
 #include "backends/policies.h"
-#include "metrics.h"
-#include "watchers/debug.h"
-#include "watchers/io.h"
-#include "watchers/wakeup.h"
+#include "diag/debug.h"
+#include "diag/metrics.h"
+#include "fd/fd.h"
+#include "fd/wakeup.h"
+#include "loop/fork_guard.h"
 
 #include <unistd.h>
 #include <climits>

@@ -28,7 +28,7 @@
 // `since` and the report, so a total never exceeds `elapsed`.
 #pragma once
 
-#include "loop.h"
+#include "loop/loop.h"
 
 #include <cstdint>
 

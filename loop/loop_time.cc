@@ -3,7 +3,7 @@
 // problem of time updates"): re-measuring the wall clock against the
 // monotonic one, and rescheduling periodics after a jump.  The fast path is
 // inline in loop.h (time_update); the clocks themselves are base/clock.h.
-#include "loop.h"
+#include "loop/loop.h"
 
 #include <algorithm>
 #include <cmath>

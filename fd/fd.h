@@ -18,7 +18,7 @@
 //    (fd_claim) instead of seeing the loop's readiness.
 #pragma once
 
-#include "watchers/io_list.h"
+#include "fd/io_list.h"
 
 #include <cerrno>
 
