@@ -13,7 +13,7 @@
 //    a fork, and its modify and poll for callers that do not know the
 //    backend at compile time;
 //  - its policy, the hot paths the loop's iteration is compiled with (one
-//    iteration per backend, loop_run.cc), so that the loop calls them
+//    iteration per backend, loop/loop_run.cc), so that the loop calls them
 //    directly and inline:
 //
 //      struct NAME_policy {
@@ -57,9 +57,9 @@ struct backend_ops {
   // Release everything init/fork created.  The loop is being destroyed.
   void (*destroy)(ev_loop *loop);
 
-  // The repair step (ev.cc, loop_repair) before a poll: after a fork
+  // The repair step (loop/loop.cc, loop_repair) before a poll: after a fork
   // (ev_loop_fork, EVFLAG_FORKCHECK, or one nobody announced, see
-  // backends/fork_guard.h), or when the backend asked for it
+  // loop/fork_guard.h), or when the backend asked for it
   // (request_backend_rebuild): replace kernel state that the child shares
   // with the parent or that became unusable, then queue every fd for
   // re-registration (fd_rearm_all).  The old kernel object is closed first,
@@ -92,14 +92,14 @@ struct backend_ops {
 
   // The kernel does not tell this backend about a watched fd that was
   // closed (epoll, io_uring): the loop's closed-fd sweep polls them
-  // (watchers/io.h, fd_sweep_step).
+  // (fd/fd.h, fd_sweep_step).
   bool sweeps;
 
   // An fd registered with kFdEdge (base/fdtable.h) is reported once per
   // change of its readiness (epoll: EPOLLET; io_uring: a multishot poll,
   // where the kernel has them), not in every poll while it stays ready.
   // Null: never.  (Asked when the loop creates its wake-up fd:
-  // watchers/wakeup.cc.)
+  // fd/wakeup.cc.)
   bool (*edge_triggered)(const ev_loop *loop);
 
   // The closed-fd sweep found fd open and ready for what its watchers want

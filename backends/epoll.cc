@@ -11,7 +11,7 @@
 //      be removed by number: the whole epoll set is rebuilt (no fork
 //      watchers run, unlike libev, which treats this like a fork).
 //  (b) The kernel silently forgets a closed fd, so a watcher on it would
-//      never hear anything again: the loop's closed-fd sweep (watchers/io.h)
+//      never hear anything again: the loop's closed-fd sweep (fd/fd.h)
 //      finds numbers that are no longer open; their watchers get EV_ERROR.
 //  (c) Regular files and some character devices (/dev/null) cannot be
 //      added (EPERM).  They are always ready: their watchers get the events
@@ -19,7 +19,7 @@
 //      such a watcher is active (libev does the same).
 //  (d) An epoll set is shared with a forked child: after a fork the child
 //      creates its own and re-registers everything (also when the child
-//      never called ev_loop_fork: backends/fork_guard.h, so a child's
+//      never called ev_loop_fork: loop/fork_guard.h, so a child's
 //      EPOLL_CTL_DEL never removes the parent's fd).  The old set is closed
 //      first, so that a new one exists even at the fd limit; an embedding
 //      loop sees loop->backend_fd_generation change.

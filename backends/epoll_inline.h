@@ -3,7 +3,7 @@
 // change of an fd's registration that asks the kernel nothing or one
 // epoll_ctl (epoll_modify), and the wait with the queueing of the events it
 // reports (epoll_poll).  When the loop uses epoll, fd_reify (watchers/io.cc)
-// and the iteration (ev.cc, poll_for_events) call them directly instead of
+// and the iteration (loop/loop.cc, poll_for_events) call them directly instead of
 // through the backend vtable, which saves a call and a stack frame per
 // changed fd and per iteration (bench/callgrind: the poll 14 instructions an
 // event in pipes/N=100/A=1/process and 13 a message in pingpong; the change

@@ -25,7 +25,7 @@
 //      the next iteration or ev_loop_destroy (libev 4.33: the same).
 //  (d) The kernel keeps polling the old file after its fd was closed, so a
 //      watcher on a closed fd might never hear anything, or hear of the old
-//      file.  The loop's closed-fd sweep (watchers/io.h) finds numbers that
+//      file.  The loop's closed-fd sweep (fd/fd.h) finds numbers that
 //      are no longer open; their watchers get EV_ERROR.  A number open again
 //      (the next accept got it), ready, whose poll reported nothing, is armed
 //      anew for the file it is now (iouring_recheck), as select and poll
@@ -71,7 +71,7 @@
 //      a fork the child creates its own and re-arms everything.  A child
 //      that uses the loop without ev_loop_fork would corrupt the parent's
 //      ring (both write its queues; the parent's next submission then loops
-//      forever): backends/fork_guard.h tells the loop, which quietly gives
+//      forever): loop/fork_guard.h tells the loop, which quietly gives
 //      the child a ring of its own (no fork watchers run: nobody announced a
 //      fork).  The old ring is closed first (at the fd limit the new one
 //      only exists once the old one is gone); a lost ring fd (closed behind
@@ -98,7 +98,7 @@
 //      fd registered with kFdEdge gets one (IORING_POLL_ADD_MULTI): it stays
 //      armed, posts a completion (IORING_CQE_F_MORE) for every wake-up of
 //      the file's waiters, each eventfd write among them, and is never
-//      re-armed, so the eventfd is never read (watchers/wakeup.cc), as on
+//      re-armed, so the eventfd is never read (fd/wakeup.cc), as on
 //      epoll.  A multishot poll that ends (no IORING_CQE_F_MORE: cancelled,
 //      the completion queue overflowed) is re-armed like any other; one the
 //      kernel refuses (EINVAL) makes the loop stop asking for them and

@@ -4,7 +4,7 @@
 // are allowed: the most scalable first, as libev (..., epoll, poll, select).
 //
 // EV_NG_BACKEND_POLICIES(X) expands X(policy) once per backend; the loop
-// compiles its iteration once per backend with it (loop_run.cc) and the
+// compiles its iteration once per backend with it (loop/loop_run.cc) and the
 // registry lists the backends with it (registry.cc), so that no file outside
 // backends/ names one.
 #pragma once

@@ -128,7 +128,7 @@ inline constexpr int kNumPri = EV_MAXPRI - EV_MINPRI + 1;
 //                                          echo/C=100 +2.1%, pipes A=100 process +1.3-1.6%
 //   base/alloc.cc                          echo/C=100 +1.3% (measured together with
 //                                          hints removed since, which alone cost < 0.5%)
-// Removed everywhere else (89 hints: ev.cc, loop.h, io, async, wake-up,
+// Removed everywhere else (89 hints: loop/loop.cc, loop/loop.h, io, async, wake-up,
 // select, poll, io_uring, metrics, ...): no row moved by more than 0.5%.
 //
 // The function attributes (noinline, cold, always_inline) were measured one

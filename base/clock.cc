@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // base/clock.cc - ev_time, ev_monotonic_time and ev_sleep (ev(3) GLOBAL
-// FUNCTIONS); a loop's clock update is loop_time.cc.
+// FUNCTIONS); a loop's clock update is loop/loop_time.cc.
 #include "base/clock.h"
 
 #include <cerrno>

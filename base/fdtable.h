@@ -23,7 +23,7 @@ namespace ev_detail {
 
 // fd_entry::reify bits (besides EV__IOFDSET, 0x80).  What the loop does with
 // the queue (fd_reify), with events (fd_event) and with bad fds (fd_kill)
-// belongs to the io watcher layer: watchers/io.h.
+// belongs to the io watcher layer: fd/fd.h.
 inline constexpr unsigned char kReifyQueued = 0x01;
 // The fd's last watcher was stopped since the changes were last applied:
 // the program may have closed the fd and opened another file under the same
@@ -35,12 +35,12 @@ inline constexpr unsigned char kReifyEmptied = 0x02;
 // EV_NG_EXCLUSIVE (an extension: exclusive wake-ups, epoll only), which
 // means nothing without EV_READ or EV_WRITE, and kFdEdge.
 //
-// kFdEdge: only the loop's own watchers ask for it (watchers/loop_fd.h; a
+// kFdEdge: only the loop's own watchers ask for it (fd/loop_fd.h; a
 // program's ev_io_start refuses the bit): a backend whose `edge_triggered`
 // says so (epoll, EPOLLET) then reports the fd once per change of its
 // readiness instead of while it stays ready, so that its owner need not
 // drain it: the wake-up eventfd, whose read would be one more system call
-// per wake-up (watchers/wakeup.cc).  Other backends ignore it.
+// per wake-up (fd/wakeup.cc).  Other backends ignore it.
 inline constexpr unsigned char kFdEdge = 0x20;
 static_assert(!(kFdEdge & (EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | EV__IOFDSET)));
 inline constexpr unsigned char kFdEvents = EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | kFdEdge;

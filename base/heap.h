@@ -194,7 +194,7 @@ struct heap {
     capacity = capacity < 0 ? -cap : cap;  // the gate stays as it was
   }
 
-  // w is the node at k (its `active`): a stop's check (loop.h,
+  // w is the node at k (its `active`): a stop's check (loop/loop.h,
   // not_active_here).
   bool holds(int k, const void *w) const
   {

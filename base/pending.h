@@ -258,7 +258,7 @@ struct pending_queues {
   // `enter(p)` is called whenever the scan below picks level p, before the
   // callbacks it then takes from there (so also with the level of the last
   // call, after a batch or a feed restarted the scan): loop metrics time the
-  // pass per level with it (metrics.cc); the plain invocation passes a
+  // pass per level with it (diag/metrics.cc); the plain invocation passes a
   // no-op, which compiles away.
   // (Both by value: a pointer-sized lambda goes in a register.)
   template <class Call, class Enter>

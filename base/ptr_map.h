@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // base/ptr_map.h - a hash map from pointers to small values, for indexes the
-// loop builds only when a structure gets long (watchers/io_list.h: where
+// loop builds only when a structure gets long (fd/io_list.h: where
 // each io watcher of a long per-fd list is linked).
 //
 // Open addressing with linear probing, at most 3/4 full (every new page

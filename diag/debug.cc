@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/debug.cc - debug mode (see watchers/debug.h): the records of the
+// diag/debug.cc - debug mode (see diag/debug.h): the records of the
 // active watchers, the checks, and the reports.
 //
 // The records.  Each debug loop has a hash table of the watchers its start
@@ -547,7 +547,7 @@ void acquire_wrapper(ev_loop *loop) noexcept
 }  // namespace
 
 // ---------------------------------------------------------------------------
-// The interface (watchers/debug.h)
+// The interface (diag/debug.h)
 // ---------------------------------------------------------------------------
 
 // LIBEV_NG_DEBUG counts even for loops created with EVFLAG_NOENV (which
@@ -571,7 +571,7 @@ void debug_loop_init(ev_loop *loop)
     phase_join(loop, p);
   loop->run_guard |= kRunGuardDebug;
   // every start, stop and feed of the hot paths takes its slow half, which
-  // looks for debug mode (see watchers/debug.h)
+  // looks for debug mode (see diag/debug.h)
   loop->fds.close_change_gate();
   loop->timers.close_gate();
   loop->pending.feed_gate = 1;
@@ -766,7 +766,7 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(ev_loop *) noexcept, v
 namespace {
 
 // The call the program made that invokes the loop's pending watchers
-// itself (invoke_pending, loop.h): ev_run, or ev_loop_destroy for the
+// itself (invoke_pending, loop/loop.h): ev_run, or ev_loop_destroy for the
 // cleanup watchers.  (A report names the call the program made.)
 const char *loop_invoking_call(const ev_loop *loop) { return loop->loop_depth ? "ev_run" : "ev_loop_destroy"; }
 
@@ -784,7 +784,7 @@ void invoke_checked(ev_loop *loop, const char *api)
 
 }  // namespace
 
-// ev_run's invocation step and invoke_pending() in debug mode (loop.h).
+// ev_run's invocation step and invoke_pending() in debug mode (loop/loop.h).
 void invoke_pending_debug(ev_loop *loop)
 {
   if (loop->invoke_cb != ev_invoke_pending)

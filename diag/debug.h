@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/debug.h - debug mode (ev(3) LIBEV-NG EXTENSIONS, "Debug mode";
+// diag/debug.h - debug mode (ev(3) LIBEV-NG EXTENSIONS, "Debug mode";
 // EVFLAG_NG_DEBUG, LIBEV_NG_DEBUG): the misuse that silently corrupts a
 // libev program - a watcher freed, re-initialised or modified while active,
 // a watcher started on two loops, a loop used from a thread other than the
 // one running it - is reported as a usage error (base/alloc.h), naming the
 // call, the watcher and what to do, and the program aborts.
 //
-// What is checked, and when (watchers/debug.cc has the details):
+// What is checked, and when (diag/debug.cc has the details):
 //  - the loop records every watcher its start functions made active, with a
 //    snapshot of what must not change while it is active (the watcher's
 //    layout is libev's ABI: there is no room for a canary in it);
@@ -34,7 +34,7 @@
 namespace ev_detail {
 
 // Should a loop created with these (effective) flags run in debug mode?
-// EVFLAG_NG_DEBUG, or LIBEV_NG_DEBUG in the environment (see ev.cc).
+// EVFLAG_NG_DEBUG, or LIBEV_NG_DEBUG in the environment (see loop/loop.cc).
 bool debug_requested(unsigned int flags);
 
 // Set up debug mode for a new loop / end it with the loop: true if the
@@ -89,10 +89,10 @@ void debug_reconcile(ev_loop *loop);
 
 // ev_invoke_pending in debug mode: the calling thread, then each watcher
 // before its callback.  (ev_run's invocation step: invoke_pending_debug,
-// loop.h.)
+// loop/loop.h.)
 void debug_invoke_pending(ev_loop *loop);
 // The check of one watcher before its callback, for an invocation pass of
-// another kind (the one that metrics time, metrics.cc, for ev_run or
+// another kind (the one that metrics time, diag/metrics.cc, for ev_run or
 // ev_loop_destroy).
 void debug_check_callback(ev_loop *loop, W w);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// metrics.cc - the ev_metrics extension (ev(3) LIBEV-NG EXTENSIONS, "Loop
+// diag/metrics.cc - the ev_metrics extension (ev(3) LIBEV-NG EXTENSIONS, "Loop
 // metrics"): switching metrics on and off, the measured poll, the timed
-// invocation pass (how time is charged: metrics.h), and the report.
+// invocation pass (how time is charged: diag/metrics.h), and the report.
 #include "diag/metrics.h"
 #include "base/clock_pair.h"
 #include "base/env.h"
@@ -61,7 +61,7 @@ void start_counting(metrics_block *m)
 
 }  // namespace
 
-// Around the backend's poll while metrics are on (loop_run.cc, the wait
+// Around the backend's poll while metrics are on (loop/loop_run.cc, the wait
 // phase).  Only what must be seen around the backend's call itself is done
 // here; the clock the loop reads after the poll closes the measurement
 // later (metrics_finish_poll).

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// metrics.h - loop metrics (ev(3) LIBEV-NG EXTENSIONS, "Loop metrics"): the
+// diag/metrics.h - loop metrics (ev(3) LIBEV-NG EXTENSIONS, "Loop metrics"): the
 // counts ev_metrics_get reports, kept in a block that exists only while metrics
 // are on, and the measuring that ev_run's phases call.
 //
 // A loop without metrics runs none of this and pays nothing for it: while
 // metrics are on, they take part in the wait phase (around the backend's
-// poll) and in the invocation phase (loop_run.cc, loop.h phase_join).
+// poll) and in the invocation phase (loop/loop_run.cc, loop/loop.h phase_join).
 //
 // Time is charged per stretch between two clock readings, never per
 // callback: a callback of a few nanoseconds cannot afford a clock read of

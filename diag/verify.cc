@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// verify.cc - ev_verify (ev(3) "ev_verify"): walk every internal
+// diag/verify.cc - ev_verify (ev(3) "ev_verify"): walk every internal
 // structure of a loop and abort with a message naming the first broken
 // invariant.  Always compiled in; --enable-debug builds also call it after
 // every structural change (EV_FREQUENT_CHECK).
@@ -76,7 +76,7 @@ void verify_fds(ev_loop *loop)
 namespace {
 
 // How many modules have work in each phase, counted from their own state
-// (loop.h, phase_join): what the counts must be.
+// (loop/loop.h, phase_join): what the counts must be.
 void count_phase_work(const ev_loop *loop, unsigned char (&n)[kPhaseCount])
 {
   for (auto &c : n)

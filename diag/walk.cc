@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/walk.cc - ev_walk and ev_dump (ev(3) LIBEV-NG EXTENSIONS,
+// diag/walk.cc - ev_walk and ev_dump (ev(3) LIBEV-NG EXTENSIONS,
 // "Introspection"): the loop's active watchers as the program started them.
 //
 // The watchers are collected first and visited afterwards, so that a

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/walk.h - what ev_walk and ev_dump (watchers/walk.cc) ask of the
+// diag/walk.h - what ev_walk and ev_dump (diag/walk.cc) ask of the
 // watcher modules that keep watchers where the loop object cannot see them,
 // or that use watchers of their own inside the program's watchers.
 #pragma once

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/io.h - the io watcher layer as the rest of the library sees it:
+// fd/fd.h - the io watcher layer as the rest of the library sees it:
 // applying fd changes to the backend, dispatching readiness, and what
 // happens to watchers whose fd is bad (ev(3) ev_io, "The special problem of
 // disappearing/dup'ed file descriptors").
@@ -12,7 +12,7 @@
 //    fd, signalfd, timerfd, inotify) are started and stopped without
 //    touching the reference count, and fd_kill never treats them as user
 //    watchers: their fd was closed behind the loop's back, and the loop
-//    re-creates it before the next poll (watchers/loop_fd.h).
+//    re-creates it before the next poll (fd/loop_fd.h).
 //  - A number the loop gets from the kernel for an fd of its own was free:
 //    user watchers still on it watched a closed fd, and are killed
 //    (fd_claim) instead of seeing the loop's readiness.
@@ -44,7 +44,7 @@ inline bool io_misplaced(const ev_io *w, int fd) { return w->fd != fd || (w->eve
 inline constexpr int kPlainListMax = 256;
 
 // The union of the events the watchers of fd want, when a watcher of the
-// list is misplaced, re-initialised or the list is long (io.cc).
+// list is misplaced, re-initialised or the list is long (watchers/io.cc).
 unsigned char fd_list_repair(ev_loop *loop, int fd);
 
 // The union of the events the watchers of fd want.  The common case (a list
@@ -152,7 +152,7 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // kSweepShare (a thousandth) of the loop's time, however much a poll() of an
 // fd costs.  A loop blocked in its wait looks when it wakes up.
 // An iteration pays no test of its own: the clock update after the wait
-// (time_update_after_wait, ev.cc) takes its slow path once mn_now reaches
+// (time_update_after_wait, loop/loop.cc) takes its slow path once mn_now reaches
 // look_at and calls fd_sweep_due, which applies the rules above and which a
 // busy loop reaches at most every kSweepLookInterval seconds.
 inline constexpr unsigned kSweepBusyIterations = 256;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/io_list.cc - the index of long per-fd io watcher lists (see
-// watchers/io_list.h): building it when a walk gets long, keeping it right
+// fd/io_list.cc - the index of long per-fd io watcher lists (see
+// fd/io_list.h): building it when a walk gets long, keeping it right
 // on every change, dropping it.
 #include "fd/io_list.h"
 
@@ -28,7 +28,7 @@ void unindex(ev_loop *loop, int fd)
 
 // Index fd's list; false (and nothing indexed) without memory for it.  A
 // list that is a cycle (Brent's detection: a watcher was re-initialised
-// while active and started again) is reported as loop.h says.
+// while active and started again) is reported as loop/loop.h says.
 bool index_list(ev_loop *loop, int fd)
 {
   int own = 0;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/io_list.h - the list of io watchers of each fd (its head is in
+// fd/io_list.h - the list of io watchers of each fd (its head is in
 // base/fdtable.h): newest first, linked through the watchers' own `next`
 // field (libev's layout: no memory per watcher), with an index for long
 // lists so that starting and stopping stay O(1) however many watchers share
@@ -11,7 +11,7 @@
 // (about 65 ms with libev 4.33).  When a walk would pass kIoListWalk
 // watchers, the loop indexes that fd's list: loop->io_index maps each of its
 // watchers to the one before it (nullptr: the head) and the fd, and a marker
-// key per indexed fd counts the loop's own watchers in the list (io.cc must
+// key per indexed fd counts the loop's own watchers in the list (watchers/io.cc must
 // find them when a program claims their number).  Every change of an indexed
 // list keeps the index right in O(1).  A list is indexed exactly when its
 // head is in the index under its fd; it leaves the index when it empties,
@@ -44,7 +44,7 @@ inline bool is_loop_member(const ev_loop *loop, const void *w)
 // The longest walk before a list is indexed.
 inline constexpr int kIoListWalk = 16;
 
-// The slow halves (watchers/io_list.cc).
+// The slow halves (fd/io_list.cc).
 WL *io_list_link_long(ev_loop *loop, int fd, WL w);
 bool io_list_link_indexed(ev_loop *loop, int fd, WL w, WL *&link);
 void io_list_pushed(ev_loop *loop, int fd, WL w, WL old_head);

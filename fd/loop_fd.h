@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/loop_fd.h - the kernel fds the loop owns and watches itself: the
-// wake-up eventfd (watchers/wakeup.cc), the signalfd (watchers/signal.cc),
+// fd/loop_fd.h - the kernel fds the loop owns and watches itself: the
+// wake-up eventfd (fd/wakeup.cc), the signalfd (watchers/signal.cc),
 // the timerfd (watchers/periodic.cc) and the inotify fd (watchers/stat.cc).
-// (struct loop_fd is in loop.h, since the loop object holds them.)
+// (struct loop_fd is in loop/loop.h, since the loop object holds them.)
 //
 // The rules they all follow, enforced here:
 //  - Created lazily, by the first watcher that needs one.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/wakeup.cc - the loop's wake-up fd (see wakeup.h for the protocol,
+// fd/wakeup.cc - the loop's wake-up fd (see wakeup.h for the protocol,
 // loop_fd.h for the rules every fd of the loop follows).
 #include "fd/wakeup.h"
 #include "fd/loop_fd.h"

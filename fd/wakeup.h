@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/wakeup.h - the loop's wake-up fd, shared by ev_async and signals.
+// fd/wakeup.h - the loop's wake-up fd, shared by ev_async and signals.
 //
 // ev_async_send (any thread) and the signal handler (any time) must make a
 // blocked loop return from its poll.  Both set a flag in the loop and, only
 // if the loop is blocked or about to block, write to an eventfd (a pipe where
 // eventfd is missing) that the loop watches with an internal io watcher
-// (watchers/loop_fd.h).  The handshake avoids the write() whenever the loop
+// (fd/loop_fd.h).  The handshake avoids the write() whenever the loop
 // is running anyway:
 //
 //   sender:  flag = 1; skipped = 1; if (wanted) write(fd)

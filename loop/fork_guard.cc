@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/fork_guard.cc - the process's fork token (see fork_guard.h).
+// loop/fork_guard.cc - the process's fork token (see fork_guard.h).
 #include "loop/fork_guard.h"
 #include "base/api.h"
 

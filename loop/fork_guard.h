@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/fork_guard.h - how a loop finds out that it runs in a forked child
+// loop/fork_guard.h - how a loop finds out that it runs in a forked child
 // that never called ev_loop_fork.
 //
 // A loop's kernel state (the epoll set, the io_uring ring, the wake-up
@@ -14,7 +14,7 @@
 // quietly replaces its kernel state (no fork watchers run: nobody announced
 // a fork).  Where the kernel lacks the advice the token never changes (the
 // child then behaves as with libev 4.33).  A loop asks for the token only
-// after fork(3)'s child handler marked it (loop_forks.cc).
+// after fork(3)'s child handler marked it (loop/loop_forks.cc).
 #pragma once
 
 #include <atomic>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// ev.cc - THE LOOP (ev(3) FUNCTIONS CONTROLLING EVENT LOOPS, GENERIC
+// loop/loop.cc - THE LOOP (ev(3) FUNCTIONS CONTROLLING EVENT LOOPS, GENERIC
 // WATCHER FUNCTIONS): creation and destruction, ev_run's entry (the
-// iteration itself is loop_run.cc), ev_break, references, the invocation of
+// iteration itself is loop/loop_run.cc), ev_break, references, the invocation of
 // pending watchers and the loop's simple accessors.
 #include "base/env.h"
 #include "diag/debug.h"
@@ -130,7 +130,7 @@ void max_block_update(ev_loop *loop)
     loop->max_block = kMaxBlockTime;
 }
 
-// With metrics the pass is timed (metrics.cc, which also makes debug mode's
+// With metrics the pass is timed (diag/metrics.cc, which also makes debug mode's
 // check before each callback); else debug mode's pass, or the program's.
 void invoke_pending_with_work(ev_loop *loop)
 {
@@ -308,7 +308,7 @@ void ev_now_update(struct ev_loop *loop) noexcept { time_update(loop); }
 
 namespace {
 
-// The entry of a loop with a run guard (loop.h): inside a release or
+// The entry of a loop with a run guard (loop/loop.h): inside a release or
 // acquire callback ev_run is forbidden; in debug mode it notes the thread
 // that runs the loop.
 // (noinline: inlined into ev_run, bench/callgrind timers/idle-iter costs
@@ -397,7 +397,7 @@ void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop
 // Invoke every pending watcher, highest priority first, LIFO within one.
 // Each slot is taken off the queue before its callback runs, so a callback
 // may throw or longjmp and leave the queue consistent.  (The loop's own
-// passes call invoke_pending_plain directly: loop.h, invoke_pending.  The
+// passes call invoke_pending_plain directly: loop/loop.h, invoke_pending.  The
 // test of debug mode here costs nothing measurable: the call below is a
 // tail call where the pass used to need a stack frame for its lambda.)
 void ev_invoke_pending(struct ev_loop *loop)

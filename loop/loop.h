@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop.h - struct ev_loop (opaque to users) and the internal interface that
+// loop/loop.h - struct ev_loop (opaque to users) and the internal interface that
 // every module of the core sees.
 //
 // The loop object is created zeroed (placement new with value
@@ -7,7 +7,7 @@
 // is in watchers/signal.cc (which loops watch which signal),
 // watchers/child.cc (child watchers by pid), watchers/child_pidfd.cc (the
 // reaping lock and the pids other loops wait for) and
-// backends/fork_guard.cc (a page that tells a forked child it is one).  Members are grouped by the
+// loop/fork_guard.cc (a page that tells a forked child it is one).  Members are grouped by the
 // module that owns them; the hot ones come first.
 #pragma once
 
@@ -43,15 +43,15 @@ enum phase : unsigned char {
 struct once_block;         // watchers/once.cc
 struct pidfd_child;        // watchers/child_pidfd.cc
 struct async_sent_groups;  // watchers/async.cc
-struct debug_state;        // watchers/debug.cc
-struct metrics_block;      // metrics.cc
+struct debug_state;        // diag/debug.cc
+struct metrics_block;      // diag/metrics.cc
 
 // ev_stat watchers are found by inotify watch descriptor in a small hash.
 inline constexpr int kInotifyHashSize = 16;
 
 // One kernel fd the loop owns and watches itself with an internal io
 // watcher (the wake-up fd, the signalfd, the timerfd, the inotify fd).  The
-// rules they all follow are in watchers/loop_fd.h.
+// rules they all follow are in fd/loop_fd.h.
 struct loop_fd {
   ev_io w;  // the internal watcher (active while the fd is watched)
   int fd;   // >= 0: open; kLoopFdNone: not created yet; kLoopFdRefused: the system refused it
@@ -59,7 +59,7 @@ struct loop_fd {
 inline constexpr int kLoopFdNone = -1;
 inline constexpr int kLoopFdRefused = -2;
 
-// Where an io watcher of a long per-fd list is linked (watchers/io_list.h):
+// Where an io watcher of a long per-fd list is linked (fd/io_list.h):
 // the watcher before it (nullptr: it is the head) and the fd.  The entry of
 // an fd's marker key holds in `own` how many of the loop's own watchers the
 // list has.
@@ -70,7 +70,7 @@ struct io_index_entry {
 };
 
 // The closed-fd sweep of backends that the kernel does not tell about
-// closed fds (watchers/io.h, fd_sweep_step).
+// closed fds (fd/fd.h, fd_sweep_step).
 struct fd_sweep_state {
   int cursor;          // the next fd table index to look at
   unsigned iteration;  // loop_count at the last step
@@ -82,7 +82,7 @@ struct fd_sweep_state {
 }  // namespace ev_detail
 
 struct ev_loop {
-  // --- time (loop_time.cc, base/clock.h) ----------------------------------
+  // --- time (loop/loop_time.cc, base/clock.h) ----------------------------------
   ev_tstamp ev_rt_now;      // ev_now(): wall-clock time of the last update
   ev_tstamp mn_now;         // CLOCK_MONOTONIC of the last update
   ev_tstamp rt_offset;      // ev_rt_now - mn_now, re-measured every 0.5 s
@@ -93,7 +93,7 @@ struct ev_loop {
   unsigned char phase_work[ev_detail::kPhaseCount];
   bool no_block;  // the loop queued an EV_ERROR itself: the next wait must not block (feed_error)
 
-  // --- invocation (ev.cc, base/pending.h) -----------------------------------
+  // --- invocation (loop/loop.cc, base/pending.h) -----------------------------------
   ev_detail::pending_queues pending;
   int activecnt;               // references: ev_run runs while > 0
   int loop_done;               // EVBREAK_* requested by ev_break
@@ -104,14 +104,14 @@ struct ev_loop {
   // --- backend (backends/) ---------------------------------------------------
   const ev_detail::backend_ops *backend;
   void *backend_state;  // owned by the backend
-  // The iteration compiled for this backend (loop_run.cc): it calls the
+  // The iteration compiled for this backend (loop/loop_run.cc): it calls the
   // backend's hot paths directly.
   int (*run)(ev_loop *loop, int flags);
   int backend_fd;                   // the fd an embedding loop watches (epoll, io_uring), else -1
   unsigned backend_fd_generation;   // changes whenever backend_fd is replaced (see repair)
   ev_detail::fd_table fds;          // io watchers per fd and the change queue
-  ev_detail::fd_sweep_state sweep;  // closed-fd detection (watchers/io.h)
-  // where the watchers of long io lists are linked (watchers/io_list.h)
+  ev_detail::fd_sweep_state sweep;  // closed-fd detection (fd/fd.h)
+  // where the watchers of long io lists are linked (fd/io_list.h)
   ev_detail::ptr_map<ev_detail::io_index_entry> io_index;
 
   // --- timers and periodics (watchers/timer.cc, periodic.cc) ----------------
@@ -151,15 +151,15 @@ struct ev_loop {
   unsigned int flags;  // the flags the loop was created with (after LIBEV_FLAGS)
   pid_t curpid;        // EVFLAG_FORKCHECK: the pid seen last
   unsigned repair;     // kRepair*: a fork to handle, kernel state to re-create before the next poll
-  // backends/fork_guard.h: the process's fork token differs from this one
-  // in a child that nobody told about the fork (ev.cc detect_fork)
+  // loop/fork_guard.h: the process's fork token differs from this one
+  // in a child that nobody told about the fork (loop/loop.cc detect_fork)
   std::uint64_t fork_token;
-  ev_loop *fork_next;  // every loop of the process (loop_forks.cc)
+  ev_loop *fork_next;  // every loop of the process (loop/loop_forks.cc)
 
-  // --- debug mode (watchers/debug.cc, EVFLAG_NG_DEBUG) -----------------------
+  // --- debug mode (diag/debug.cc, EVFLAG_NG_DEBUG) -----------------------
   ev_detail::debug_state *debug;  // null unless the loop runs in debug mode
 
-  // --- wake-up fd (watchers/wakeup.cc) ---------------------------------------
+  // --- wake-up fd (fd/wakeup.cc) ---------------------------------------
   ev_detail::loop_fd wakeup;         // eventfd, or a pipe's read end
   std::atomic<int> wakeup_write_fd;  // what senders write to (== wakeup.fd for an eventfd)
   ino_t wakeup_pipe_ino;             // the pipe's inode, to recognise our write end
@@ -186,7 +186,7 @@ struct ev_loop {
   // --- ev_once (watchers/once.cc) -------------------------------------------
   ev_detail::once_block *onces;  // the blocks still waiting
 
-  // --- ev_metrics (metrics.cc): made when metrics are switched on, so that a
+  // --- ev_metrics (diag/metrics.cc): made when metrics are switched on, so that a
   // loop without them pays neither memory nor time --------------------------
   ev_detail::metrics_block *metrics;
 
@@ -207,7 +207,7 @@ enum : int {
 };
 
 // ---------------------------------------------------------------------------
-// The optional work of an iteration (loop_run.cc).  Most loops have no
+// The optional work of an iteration (loop/loop_run.cc).  Most loops have no
 // prepare, check or idle watchers, no periodics, no fork to handle and no
 // hooks: an iteration tests one count before its wait and one after, and
 // does only its fixed steps when both are zero.  A module joins a phase
@@ -240,14 +240,14 @@ inline void invoke_phase_follow(ev_loop *loop, bool was, bool now)
 inline bool collect_intervals(const ev_loop *loop) { return loop->io_blocktime > 0. || loop->timeout_blocktime > 0.; }
 
 // Choose and initialise the backend for flags (EVBACKEND_* bits; none set =
-// the recommended ones), with the iteration compiled for it (loop_run.cc).
+// the recommended ones), with the iteration compiled for it (loop/loop_run.cc).
 // Returns false if none could be initialised.
 bool backend_select(ev_loop *loop, unsigned int flags);
 
 // ---------------------------------------------------------------------------
 // Repair: what step 1 and 4 of an iteration must handle before the next
-// poll (ev.cc, loop_repair): a fork, and kernel state to re-create.  A fork
-// (announced, or found by backends/fork_guard.h) replaces all of it; a
+// poll (loop/loop.cc, loop_repair): a fork, and kernel state to re-create.  A fork
+// (announced, or found by loop/fork_guard.h) replaces all of it; a
 // backend that found its kernel object unusable asks for kRepairBackend;
 // fd_kill asks for kRepairLoopFds when it meets one of the loop's own
 // watchers (its fd was closed behind the loop's back).  While any bit is
@@ -258,7 +258,7 @@ enum : unsigned {
   kRepairLoopFds = 1u << 1,    // re-open the loop's own fds whose watcher was killed
   kRepairAll = 1u << 2,        // after a fork: replace every kernel object the loop owns
   kRepairForked = 1u << 3,     // a fork was announced or detected: run the fork watchers, then repair all
-  kRepairMaybeFork = 1u << 4,  // fork(3) happened (loop_forks.cc): look at the fork page (fork_unannounced)
+  kRepairMaybeFork = 1u << 4,  // fork(3) happened (loop/loop_forks.cc): look at the fork page (fork_unannounced)
 };
 
 inline void request_repair(ev_loop *loop, unsigned what)
@@ -278,14 +278,14 @@ inline void repair_clear(ev_loop *loop, unsigned what)
 // A backend found its kernel state unusable: rebuild it before the next poll.
 inline void request_backend_rebuild(ev_loop *loop) { request_repair(loop, kRepairBackend); }
 
-// loop_forks.cc: a loop is in the process's list from its creation to its
+// loop/loop_forks.cc: a loop is in the process's list from its creation to its
 // destruction, so that a fork marks it kRepairMaybeFork in the child.
 void loop_forks_add(ev_loop *loop);
 void loop_forks_remove(ev_loop *loop);
 bool fork_token_changed(const ev_loop *loop);
 
 // This process is a fork of the one that created the loop's kernel state,
-// and the loop has not been repaired since (backends/fork_guard.h).  Until
+// and the loop has not been repaired since (loop/fork_guard.h).  Until
 // then nothing may touch that state: it is the parent's.  Only a loop that
 // a fork marked asks for the process's token.
 inline bool fork_unannounced(const ev_loop *loop)
@@ -453,14 +453,14 @@ inline void feed_reverse_done(ev_loop *loop, int type)
 }
 
 // The invocation phase's work: a program's invoke-pending callback, the
-// loop's metrics that time the pass, or debug mode (ev.cc).
+// loop's metrics that time the pass, or debug mode (loop/loop.cc).
 void invoke_pending_with_work(ev_loop *loop);
 
 // Invoke everything pending through the user's invoke-pending hook.  A user
 // hook is called every time (it may count calls, as with libev); the
 // default one is skipped when there is nothing to invoke.
-void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (ev.cc)
-void invoke_pending_debug(ev_loop *loop);  // watchers/debug.cc
+void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (loop/loop.cc)
+void invoke_pending_debug(ev_loop *loop);  // diag/debug.cc
 inline void invoke_pending(ev_loop *loop)
 {
   if (phase_has_work(loop, kPhaseInvoke))
@@ -568,7 +568,7 @@ void stat_loop_destroy(ev_loop *loop);
 void onces_loop_destroy(ev_loop *loop);  // free the ev_once blocks still waiting
 void timerfd_destroy(ev_loop *loop);
 
-// Re-create one kind of the loop's own kernel fds (watchers/loop_fd.h):
+// Re-create one kind of the loop's own kernel fds (fd/loop_fd.h):
 // `replace` after a fork (the old fd is ours: closed first), else only where
 // its watcher was killed (the old number is no longer ours: forgotten).
 void wakeup_repair(ev_loop *loop, bool replace);
@@ -580,7 +580,7 @@ void inotify_repair(ev_loop *loop, bool replace);
 
 // ---------------------------------------------------------------------------
 // The loop's clocks (base/clock.h): the fast path inline, the rest in
-// loop_time.cc
+// loop/loop_time.cc
 // ---------------------------------------------------------------------------
 
 namespace ev_detail {

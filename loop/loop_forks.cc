@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop_forks.cc - every loop of the process in one list, so that a fork
+// loop/loop_forks.cc - every loop of the process in one list, so that a fork
 // handler can tell each loop's copy in the child that it is one.
 //
 // A child that nobody told about the fork (no ev_loop_fork) must not touch
-// the parent's kernel state (backends/fork_guard.h).  The fork guard's page
+// the parent's kernel state (loop/fork_guard.h).  The fork guard's page
 // can tell, but reading it in every iteration of every loop would cost each
 // of them a compare of two loaded words.  Instead, fork(3)'s child handler
 // asks every loop for a look at the page (kRepairMaybeFork, a part of the

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop_run.cc - THE ITERATION (ev(3) ev_run; doc/semantics.md §4): ev_run's
+// loop/loop_run.cc - THE ITERATION (ev(3) ev_run; doc/semantics.md §4): ev_run's
 // steps in the manual's order, in one function compiled once per backend
 // with the backend's hot paths inline (its policy: backends/backend.h), and
 // the choice of the backend when a loop is created.
 //
 // The optional parts of an iteration are work before the wait (steps 1-8)
-// or after it (steps 9-10) (loop.h, phase_join).  The iteration tests one
+// or after it (steps 9-10) (loop/loop.h, phase_join).  The iteration tests one
 // count for each; a loop without prepare, check or idle watchers,
 // periodics, hooks, wake-ups, forks, metrics or debug mode (most loops)
 // takes the fixed steps alone.
@@ -28,7 +28,7 @@ namespace {
 
 // With EVFLAG_FORKCHECK: a changed pid means we are in a forked child, as
 // if ev_loop_fork had been called.  A child that nobody announced
-// (backends/fork_guard.h) gets its own kernel state without fork watchers.
+// (loop/fork_guard.h) gets its own kernel state without fork watchers.
 inline void detect_fork(ev_loop *loop)
 {
   if (loop->curpid && (getpid() != loop->curpid)) {
@@ -44,7 +44,7 @@ inline void detect_fork(ev_loop *loop)
 }
 
 // Step 4: re-create the kernel state that must be (see "Repair" in
-// loop.h).  After a fork every kernel object the loop owns is replaced;
+// loop/loop.h).  After a fork every kernel object the loop owns is replaced;
 // otherwise only what a backend or fd_kill asked for.  Unlike libev, a
 // backend rebuild runs no fork watchers: there was no fork.
 void loop_repair(ev_loop *loop)
@@ -130,7 +130,7 @@ inline ev_tstamp until_next_timer(ev_loop *loop)
 //
 // The rule "never block after queueing an EV_ERROR" is enforced here and
 // nowhere else: applying the fd changes may kill a bad fd (feed_error,
-// loop.h), and its callback must not wait for the next timer.
+// loop/loop.h), and its callback must not wait for the next timer.
 ev_tstamp block_time_with_work(ev_loop *loop)
 {
   if (loop->idleall || loop->no_block) {
@@ -185,7 +185,7 @@ void time_update_after_wait_slow(ev_loop *loop, ev_tstamp waittime)
 }
 
 // time_update after the backend's wait, which also looks whether the
-// closed-fd sweep is due (watchers/io.h): time_gate_update folds the
+// closed-fd sweep is due (fd/fd.h): time_gate_update folds the
 // sweep's time into the clock's, so that an iteration pays one comparison
 // for both.
 inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime)
@@ -208,7 +208,7 @@ template <class B>
 
   // Announce that we may block, so that senders of wake-ups write to the fd
   // from now on; a wake-up signalled without a write before this point
-  // means: do not block (watchers/wakeup.h).  Announced as late as possible,
+  // means: do not block (fd/wakeup.h).  Announced as late as possible,
   // so that sends arriving while the loop is still busy cost no write().
   // (Only once the loop has the fd: ev_async/ev_signal create it.)
   const bool wakeups = loop->wakeup.fd != kLoopFdNone;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop_time.cc - the slow half of a loop's clock update (ev(3) "The special
+// loop/loop_time.cc - the slow half of a loop's clock update (ev(3) "The special
 // problem of time updates"): re-measuring the wall clock against the
 // monotonic one, and rescheduling periodics after a jump.  The fast path is
-// inline in loop.h (time_update); the clocks themselves are base/clock.h.
+// inline in loop/loop.h (time_update); the clocks themselves are base/clock.h.
 #include "loop/loop.h"
 
 #include <algorithm>

@@ -882,7 +882,7 @@ ev_io__start_after_io_set_on_an_active_watcher_moves_it_at_once (void **state)
 /* ---- many watchers on one fd ------------------------------------------------------------------ */
 
 /* ev(3) ev_io: "you can register any number of watchers for the same fd".  libev-ng indexes a
- * long list of one fd's watchers (watchers/io_list.h), so that starting and stopping stay O(1)
+ * long list of one fd's watchers (fd/io_list.h), so that starting and stopping stay O(1)
  * in any order; with random starts, stops and restarts of 200 watchers of one pipe, exactly the
  * active ones must be called for its readiness, in the order they were started (libev 4.33
  * too), and ev_verify must hold after every round. */

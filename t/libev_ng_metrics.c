@@ -766,7 +766,7 @@ static void
 reset_preempted_cb (struct ev_loop *loop, ev_timer *w, int revents)
 {
   (void)w, (void)revents;
-  preempt_before_reading = 3; /* its third: after it read the counter (metrics.cc) */
+  preempt_before_reading = 3; /* its third: after it read the counter (diag/metrics.cc) */
   ev_metrics_reset (loop);
   preempt_before_reading = 0;
   busy_wait (0.005);

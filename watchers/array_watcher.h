@@ -10,7 +10,7 @@
 //  - `active` is the 1-based index in the array; a stop moves the last
 //    watcher into the gap (array_del).
 //  - While any watcher of a kind is active, the kind takes part in the
-//    phases of an iteration that run it (loop.h, phase_join): prepare
+//    phases of an iteration that run it (loop/loop.h, phase_join): prepare
 //    before the poll, check after it, idle in the wait and after the poll.
 //  - A cleanup watcher gives its reference back: it never keeps ev_run
 //    running (doc/semantics.md §7).

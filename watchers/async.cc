@@ -4,7 +4,7 @@
 //
 // ev_async_send may be called from any thread and from signal handlers: it
 // sets the watcher's `sent` flag and, unless it was already set, the loop's
-// async flag through the wake-up fd protocol (watchers/wakeup.h).  The loop
+// async flag through the wake-up fd protocol (fd/wakeup.h).  The loop
 // then queues the watchers with `sent` set, in the order libev uses (the
 // newest first, so that they run in start order).  Many sends before the
 // loop looks give one callback.  `sent` is an `EV_ATOMIC_T` (volatile

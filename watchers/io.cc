@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/io.cc - ev_io (ev(3) "ev_io - is this file descriptor readable
-// or writable?") and the io layer of watchers/io.h: starting and stopping
+// or writable?") and the io layer of fd/fd.h: starting and stopping
 // only queue the fd for the next fd_reify() (see base/fdtable.h), which
 // tells the backend; readiness comes back through fd_event; bad fds are
 // killed.
@@ -113,7 +113,7 @@ void io_relink(ev_loop *loop, ev_io *w)
 // misplaced watchers moved to their new fd (io_relink) and re-initialised
 // ones dropped (see below).  Brent's cycle detection costs one compare per
 // watcher; a cycle means a watcher was started twice (re-initialised while
-// active, then started), see loop.h.
+// active, then started), see loop/loop.h.
 [[gnu::noinline, gnu::cold]] unsigned char ev_detail::fd_list_repair(ev_loop *loop, int fd)
 {
   // Debug mode reports what would be repaired here (before this, the
@@ -125,7 +125,7 @@ void io_relink(ev_loop *loop, ev_io *w)
   WL moved = nullptr;
   WL tortoise = nullptr;
   unsigned steps = 0, power = 1;
-  bool unindexed = false;  // the list is rewritten here, not through io_list.h
+  bool unindexed = false;  // the list is rewritten here, not through fd/io_list.h
   for (WL *p = &loop->fds.entries[fd].head; WL w = *p;) {
     if (w == tortoise)
       reinitialised_while_active("ev_io_start", w, "fd", fd);
@@ -202,7 +202,7 @@ void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
   }
 }
 
-// The sweep's bounds (watchers/io.h): a chunk of fds per step, a pass at
+// The sweep's bounds (fd/fd.h): a chunk of fds per step, a pass at
 // most every kSweepPassIdle seconds when idle, kSweepPassBusy when busy, and
 // no more than kSweepShare of the loop's time.  A fixed rate cannot bound
 // the share: poll() costs 0.05 us per socket whose kernel state is in the
@@ -246,7 +246,7 @@ void fd_rearm_all(ev_loop *loop)
 namespace {
 
 // Stop the watchers of fd and feed them EV_ERROR|EV_READ|EV_WRITE; the
-// loop's own (see watchers/io.h) are stopped and re-created by the repair
+// loop's own (see fd/fd.h) are stopped and re-created by the repair
 // step when `own_too`, else left alone.
 void kill_watchers(ev_loop *loop, int fd, bool own_too)
 {
@@ -491,7 +491,7 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
     return io_start_slow(loop, w);
   fd_entry &e = loop->fds.entries[fd];
   // Another watcher on a number given with ev_io_set, this watcher already
-  // in the list, or a list the index may cover (watchers/io_list.h): the
+  // in the list, or a list the index may cover (fd/io_list.h): the
   // slow path looks at the list.  Else it goes to the head, no more.
   if (e.head && ((events & EV__IOFDSET) || e.head == as_wl(w) || loop->io_index.count))
     return io_start_slow(loop, w);

@@ -8,7 +8,7 @@
 // pending flag set from the handler, and the watchers (newest first, so that
 // LIFO invocation runs them in start order).  Delivery path: the handler sets
 // the pending flag and wakes the owner through its wake-up fd
-// (watchers/wakeup.h); the loop's internal EV_MAXPRI watcher then queues the
+// (fd/wakeup.h); the loop's internal EV_MAXPRI watcher then queues the
 // watchers (signals_process).  With EVFLAG_SIGNALFD the signal is blocked
 // and read from a signalfd instead.
 //

@@ -19,7 +19,7 @@
  *   - the memory per watched fd (resident set growth over the watchers, with their sockets
  *     subtracted);
  *   - many watchers on one fd: the time per watcher to start 2,000 and 20,000 watchers of one
- *     pipe and to stop them in start order (O(1) each, watchers/io_list.h).
+ *     pipe and to stop them in start order (O(1) each, fd/io_list.h).
  * It prints "result:" lines that t/stress/scale.sh compares with the same program built
  * against libev 4.33, and fails on a missed callback, a missed closed fd, a sweep whose poll()
  * calls take more than 0.2% of the time (it allows itself 0.1%), or a start or stop that costs
