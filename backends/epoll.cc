@@ -36,7 +36,7 @@
 //      ev_io_set (EV__IOFDSET) makes the cached state void at once, also
 //      when the watcher is stopped again before the changes are applied;
 //      so does a stop of the fd's last watcher followed by a start before
-//      the changes are applied (watchers/io.cc: fd_reify, kReifyEmptied).
+//      the changes are applied (fd/fd.h: fd_reify, kReifyEmptied).
 //  (f) EPOLLERR/EPOLLHUP are reported even if not requested; they make the
 //      fd both readable and writable (each watcher sees only its events).
 //  (g) With nothing registered, epoll_wait with a zero timeout cannot report

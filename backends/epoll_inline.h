@@ -2,7 +2,7 @@
 // backends/epoll_inline.h - the epoll backend's hot paths, inline: the
 // change of an fd's registration that asks the kernel nothing or one
 // epoll_ctl (epoll_modify), and the wait with the queueing of the events it
-// reports (epoll_poll).  When the loop uses epoll, fd_reify (watchers/io.cc)
+// reports (epoll_poll).  When the loop uses epoll, fd_reify (fd/fd.h)
 // and the iteration (loop/loop.cc, poll_for_events) call them directly instead of
 // through the backend vtable, which saves a call and a stack frame per
 // changed fd and per iteration (bench/callgrind: the poll 14 instructions an

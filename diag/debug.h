@@ -79,9 +79,9 @@ bool debug_run_enter(ev_loop *loop);
 void debug_run_exit(ev_loop *loop, bool counted);
 
 // Every watcher the loop holds, once per iteration (before the fd changes
-// are applied and the loop waits); the watchers of one fd (fd_list_repair).
+// are applied and the loop waits).  (The check of the watchers of one fd,
+// debug_check_fd, is declared in fd/fd.h, where fd_list_repair calls it.)
 void debug_check_all(ev_loop *loop);
-void debug_check_fd(ev_loop *loop, int fd);
 
 // Forget the watchers the loop stopped itself and queued (the pending
 // queue's watchers whose `active` is 0): one-shot timers.

@@ -44,7 +44,7 @@ inline bool io_misplaced(const ev_io *w, int fd) { return w->fd != fd || (w->eve
 inline constexpr int kPlainListMax = 256;
 
 // The union of the events the watchers of fd want, when a watcher of the
-// list is misplaced, re-initialised or the list is long (watchers/io.cc).
+// list is misplaced, re-initialised or the list is long (fd.cc).
 unsigned char fd_list_repair(ev_loop *loop, int fd);
 
 // The union of the events the watchers of fd want.  The common case (a list
@@ -167,5 +167,44 @@ void fd_sweep_start(ev_loop *loop);
 // The loop's own io watchers: no reference, never the public start/stop.
 void internal_io_start(ev_loop *loop, ev_io *w);
 void internal_io_stop(ev_loop *loop, ev_io *w);
+
+// Linking an io watcher into its fd's list and out of it, for ev_io's
+// start and stop (watchers/io.cc) and the loop's own io watchers (fd.cc).
+// Link a watcher that is already marked active into its fd's list and queue
+// the fd.  EV__IOFDSET (set by ev_io_set) is consumed here and tells the
+// backend that the number may now denote another open file.  (Every caller
+// made sure the change queue has room, as io_unlink's did.)
+inline void io_link(ev_loop *loop, ev_io *w)
+{
+  io_list_push(loop, w->fd, as_wl(w));
+  loop->fds.change_with_room(w->fd, static_cast<unsigned char>(w->events & EV__IOFDSET));
+  w->events &= ~EV__IOFDSET;
+}
+
+// Where w is linked when not under w->fd (fd.cc); null if nowhere.
+[[gnu::cold]] WL *io_link_search(ev_loop *loop, ev_io *w, int &fd);
+
+inline void io_unlink(ev_loop *loop, ev_io *w, const char *api)
+{
+  int fd = w->fd;
+  bool in_table = static_cast<unsigned>(fd) < static_cast<unsigned>(loop->fds.size);
+  WL *p = in_table ? io_list_link(loop, fd, as_wl(w)) : nullptr;
+  if (!p && !(p = io_link_search(loop, w, fd)))
+    usage_error(api, "fd", static_cast<long long>(w->fd),
+                "libev: ev_io_stop called with illegal fd (must stay constant after start!)");
+  io_list_unlink(loop, fd, p);
+  loop->fds.change_with_room(fd, loop->fds.entries[fd].head ? kReifyQueued : kReifyEmptied);
+}
+
+// The table must reach fd, and the change queue needs room for one more;
+// false when fd cannot be open (fd.cc).
+bool io_make_room(ev_loop *loop, int fd);
+// Put a misplaced watcher where its fields say it belongs now (fd.cc).
+void io_relink(ev_loop *loop, ev_io *w);
+
+// Debug mode's check of the watchers of one fd (diag/debug.cc), before
+// fd_list_repair repairs them: declared here, where it is called, so that
+// fd/ includes nothing above it.
+void debug_check_fd(ev_loop *loop, int fd);
 
 }  // namespace ev_detail

@@ -984,7 +984,7 @@ ev_io__many_watchers_on_one_fd_start_and_stop_in_any_order (void **state)
   close_pair (p);
 }
 
-/* The misuses that io.cc looks for, deep in a long list: a watcher re-initialised while active
+/* The misuses that fd/fd.cc looks for, deep in a long list: a watcher re-initialised while active
  * and started again is reported (libev 4.33 makes the list a cycle and spins) ... */
 static void
 reinit_deep_in_a_long_list (void *arg)

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// fd/fd.cc - the fd layer of fd/fd.h: the union of the events each fd's
+// watchers want (fd_list_repair), bad and closed fds (fd_kill, the
+// closed-fd sweep), and the loop's own io watchers.  ev_io's start and
+// stop (watchers/io.cc) link and unlink their watchers through here.
+#include "fd/fd.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <cerrno>
+
+using namespace ev_detail;
+
+namespace {
+
+// Is fd an open file descriptor of this process?
+bool fd_is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
+
+// How far beyond twice its size the fd table grows for any number (16 KiB
+// of entries), see io_make_room.
+constexpr long long kNearTable = 1024;
+
+// Can fd be opened at all?  It is below the process's fd limit (an open fd
+// may be above a limit lowered after it was opened: fd_is_open first).
+bool fd_may_open(int fd)
+{
+  struct rlimit rl;
+  return ::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || static_cast<rlim_t>(fd) < rl.rlim_cur;
+}
+
+}  // namespace
+
+// Where w is linked when not under w->fd: after an ev_io_set on the active
+// watcher (see io_relink), under the fd it was started with: the index
+// knows it for a long list, else a scan of the whole table finds it (a rare
+// misuse, not worth a field).  Null if nowhere.
+[[gnu::noinline, gnu::cold]] WL *ev_detail::io_link_search(ev_loop *loop, ev_io *w, int &fd)
+{
+  if (WL *p = io_list_indexed_link(loop, as_wl(w), fd))
+    return p;
+  for (fd = 0; fd < loop->fds.size; ++fd)
+    for (WL *p = &loop->fds.entries[fd].head; *p; p = &(*p)->next)
+      if (*p == as_wl(w))
+        return p;
+  return nullptr;
+}
+
+// The table must reach fd, and the change queue needs room for one more.
+// A number that cannot be open (at or above the fd limit, and not open) is
+// not worth growing the table for (2^30 would hang, INT_MAX overflow, 10^8
+// take 1.5 GB): false, and the caller reports EV_ERROR at once.  Any other
+// bad fd goes to the backend like a good one and is reported from there,
+// exactly as libev 4.33's select backend does.
+bool ev_detail::io_make_room(ev_loop *loop, int fd)
+{
+  if (fd >= loop->fds.size) {
+    // Near the table (a server's new connection gets the next number) the
+    // table grows without asking the kernel: a system call per growth that
+    // libev 4.33 does not make, to save at most twice the table's memory.
+    const long long near = 2LL * loop->fds.size + kNearTable;
+    if (fd >= near && !fd_is_open(fd) && !fd_may_open(fd))
+      return false;
+    loop->fds.reserve(fd);
+  }
+  loop->fds.reserve_change();
+  return true;
+}
+
+// Put a misplaced watcher where its fields say it belongs now: libev 4.33
+// silently never reports the new fd's events (ev(3) forbids ev_io_set on an
+// active watcher); here it starts watching what the program asked for.
+void ev_detail::io_relink(ev_loop *loop, ev_io *w)
+{
+  if (w->fd < 0)
+    usage_error("ev_io_set", "fd", static_cast<long long>(w->fd), "libev: ev_io_start called with negative fd");
+  if (!io_make_room(loop, w->fd)) {
+    // now watching an fd that is not open: as fd_kill would do
+    w->next = nullptr;
+    stop_watcher(loop, as_w(w));
+    feed_error(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
+    return;
+  }
+  io_link(loop, w);
+}
+
+// Walk the watchers of fd: the union of the events they want, with
+// misplaced watchers moved to their new fd (io_relink) and re-initialised
+// ones dropped (see below).  Brent's cycle detection costs one compare per
+// watcher; a cycle means a watcher was started twice (re-initialised while
+// active, then started), see loop/loop.h.
+[[gnu::noinline, gnu::cold]] unsigned char ev_detail::fd_list_repair(ev_loop *loop, int fd)
+{
+  // Debug mode reports what would be repaired here (before this, the
+  // iteration's check reported it, unless an embedding loop applies this
+  // loop's changes first, or the sweep finds it).
+  if (loop->debug)
+    debug_check_fd(loop, fd);
+  unsigned char events = 0;
+  WL moved = nullptr;
+  WL tortoise = nullptr;
+  unsigned steps = 0, power = 1;
+  bool unindexed = false;  // the list is rewritten here, not through fd/io_list.h
+  for (WL *p = &loop->fds.entries[fd].head; WL w = *p;) {
+    if (w == tortoise)
+      reinitialised_while_active("ev_io_start", w, "fd", fd);
+    if (++steps == power) {
+      tortoise = w;
+      power <<= 1;
+      steps = 0;
+    }
+    auto *io = reinterpret_cast<ev_io *>(w);
+    if ((!io->active || io_misplaced(io, fd)) && !unindexed) {
+      io_list_unindex(loop, fd);
+      unindexed = true;
+    }
+    if (!io->active) {
+      // ev_io_init (ev_init) cleared `active` while the watcher was listed:
+      // the program believes it stopped (libev 4.33 keeps calling it, and
+      // keeps its reference).  Dropped, with its reference.
+      *p = w->next;
+      --loop->activecnt;
+      continue;
+    }
+    if (io_misplaced(io, fd)) {
+      *p = w->next;
+      wlist_add(&moved, w);
+      continue;
+    }
+    events = static_cast<unsigned char>(events | io->events);
+    p = &w->next;
+  }
+  while (WL w = moved) {
+    moved = w->next;
+    io_relink(loop, reinterpret_cast<ev_io *>(w));
+  }
+  return static_cast<unsigned char>(events & kFdEvents);
+}
+
+namespace {
+
+// poll() the fds[0 .. n) once without waiting; kill those that are not open.
+void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
+{
+  if (!n)
+    return;
+  int res, tries = 0;
+  do
+    res = ::poll(pfds, static_cast<nfds_t>(n), 0);
+  while (res < 0 && errno == EINTR && ++tries < 8);
+  for (int i = 0; res > 0 && i < n; ++i)
+    if (pfds[i].revents & POLLNVAL)
+      fd_kill(loop, pfds[i].fd);
+}
+
+// The second look of a sweep step (backend_ops::recheck): an fd that poll()
+// found open and ready for what its watchers want, none of them pending,
+// while the backend reported nothing, may be a number closed and reused
+// behind an untouched watcher, which a backend that watches files (epoll,
+// io_uring) would never report.  (Watchers pending: the backend did report
+// it.  The loop's edge-triggered fds stay ready unread: not asked.)
+void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
+{
+  auto recheck = loop->backend->recheck;
+  if (!recheck)
+    return;
+  for (int i = 0; i < n; ++i) {
+    if (!(pfds[i].revents & (POLLIN | POLLOUT | POLLHUP | POLLERR)) || (pfds[i].revents & POLLNVAL))
+      continue;
+    const int fd = pfds[i].fd;
+    const fd_entry &e = loop->fds.entries[fd];
+    bool reported = e.events & kFdEdge;
+    for (WL w = e.head; w && !reported; w = w->next)
+      reported = w->pending;
+    if (!reported && e.head)
+      recheck(loop, fd);
+  }
+}
+
+// The sweep's bounds (fd/fd.h): a chunk of fds per step, a pass at
+// most every kSweepPassIdle seconds when idle, kSweepPassBusy when busy, and
+// no more than kSweepShare of the loop's time.  A fixed rate cannot bound
+// the share: poll() costs 0.05 us per socket whose kernel state is in the
+// cache and 0.3 us per idle one whose state is not (19,000 idle sockets,
+// 1 ms ticks: 20,000 fds a second took 0.6% of a core), more on a slower
+// machine.  So each step is timed, and the next one waits for the time it
+// took over kSweepShare, but no more than kSweepMaxPause: a step that the
+// scheduler interrupted looks longer than it was.
+constexpr int kSweepChunk = 512;
+constexpr int kSweepScan = 2048;  // table entries looked at per step at most
+constexpr double kSweepShare = 0.001;
+constexpr ev_tstamp kSweepMaxPause = 10.;
+constexpr ev_tstamp kSweepPassIdle = 0.1;
+constexpr ev_tstamp kSweepPassBusy = 1.0;
+
+}  // namespace
+
+namespace ev_detail {
+
+// After apply_changes: modify() may have killed an fd, whose watcher stops
+// queued it again, and moved watchers queued their new fd: those stay for
+// next time.
+void fd_changes_keep_rest(fd_table &t, int done)
+{
+  int rest = t.changes.count - done;
+  if (rest)
+    std::memmove(t.changes.data, t.changes.data + done, sizeof(int) * static_cast<std::size_t>(rest));
+  t.changes.count = rest;
+}
+
+void fd_rearm_all(ev_loop *loop)
+{
+  fd_table &t = loop->fds;
+  for (int fd = 0; fd < t.size; ++fd)
+    if (t.entries[fd].head) {
+      t.entries[fd].events = 0;
+      t.change(fd, EV__IOFDSET);
+    }
+}
+
+namespace {
+
+// Stop the watchers of fd and feed them EV_ERROR|EV_READ|EV_WRITE; the
+// loop's own (see fd/fd.h) are stopped and re-created by the repair
+// step when `own_too`, else left alone.
+void kill_watchers(ev_loop *loop, int fd, bool own_too)
+{
+  WL *p = &loop->fds.entries[fd].head;
+  while (WL w = *p) {
+    if (is_loop_member(loop, w)) {
+      if (!own_too) {
+        p = &w->next;
+        continue;
+      }
+      internal_io_stop(loop, reinterpret_cast<ev_io *>(w));
+      request_repair(loop, kRepairLoopFds);
+      continue;  // (stopping unlinked w: *p is the next one now)
+    }
+    ev_io_stop(loop, reinterpret_cast<ev_io *>(w));
+    feed_error(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
+  }
+}
+
+}  // namespace
+
+void fd_kill(ev_loop *loop, int fd) { kill_watchers(loop, fd, true); }
+
+void fd_kill_user_watchers(ev_loop *loop, int fd) { kill_watchers(loop, fd, false); }
+
+void fd_kill_invalid(ev_loop *loop)
+{
+  struct pollfd pfds[kSweepChunk];
+  int n = 0;
+  for (int fd = 0; fd < loop->fds.size; ++fd) {
+    // A watcher asking for no events watches nothing: libev 4.33 never
+    // reports a closed fd to it, on any backend.
+    if (!loop->fds.entries[fd].head || !(loop->fds.entries[fd].events & (EV_READ | EV_WRITE)))
+      continue;
+    pfds[n++] = pollfd{fd, 0, 0};
+    if (n == kSweepChunk) {
+      kill_closed(loop, pfds, n);
+      n = 0;
+    }
+  }
+  kill_closed(loop, pfds, n);
+}
+
+void fd_claim(ev_loop *loop, int fd)
+{
+  if (fd >= 0 && fd < loop->fds.size && loop->fds.entries[fd].head)
+    fd_kill(loop, fd);
+}
+
+// The next step after `pause` seconds, or, once a pass is done, the next
+// pass after kSweepPassIdle or kSweepPassBusy seconds.
+static void sweep_schedule(ev_loop *loop, ev_tstamp pause, bool pass_done)
+{
+  fd_sweep_state &s = loop->sweep;
+  s.iteration = loop->loop_count;
+  s.next_at = s.idle_at = loop->mn_now + pause;
+  if (pass_done) {
+    s.next_at = loop->mn_now + std::max(pause, kSweepPassBusy);
+    s.idle_at = loop->mn_now + std::max(pause, kSweepPassIdle);
+  }
+  s.look_at = s.idle_at;  // (never later than next_at)
+}
+
+void fd_sweep_step(ev_loop *loop)
+{
+  const ev_tstamp began = monotonic_now();
+  fd_table &t = loop->fds;
+  const bool poll_them = loop->backend->sweeps;
+  struct pollfd pfds[kSweepChunk];
+  int n = 0;
+  const int start = loop->sweep.cursor < t.size ? loop->sweep.cursor : 0;
+  const int end = t.size - start > kSweepScan ? start + kSweepScan : t.size;
+  const fd_entry *const stop = t.entries + end;
+  int fd = start;
+  while (n < kSweepChunk) {
+    // (The table is mostly empty in most loops: its size is page-rounded,
+    // 256 entries for a handful of fds.  Empty entries are skipped in a loop
+    // of their own: a step over such a table cost 3,678 instructions before,
+    // 1,412 now, callgrind of bench/callgrind's async workload.)
+    const fd_entry *e = t.entries + fd;
+    while (e < stop && !e->head)
+      ++e;
+    fd = static_cast<int>(e - t.entries);
+    if (fd >= end)
+      break;
+    // Watchers moved by ev_io_set while active are found here at the
+    // latest: queue the fd if its union of events changed.
+    const unsigned char events = fd_list_events(loop, fd, t.entries[fd].head);
+    if (events != t.entries[fd].events && !t.entries[fd].reify)
+      t.change(fd, kReifyQueued);
+    // (no events: nothing to lose, as for fd_kill_invalid)
+    if (poll_them && t.entries[fd].head && (events & (EV_READ | EV_WRITE)))
+      pfds[n++] =
+          pollfd{fd, static_cast<short>(((events & EV_READ) ? POLLIN : 0) | ((events & EV_WRITE) ? POLLOUT : 0)), 0};
+    ++fd;
+  }
+  const bool pass_done = fd >= t.size;
+  loop->sweep.cursor = pass_done ? 0 : fd;
+  kill_closed(loop, pfds, n);
+  recheck_ready(loop, pfds, n);
+
+  const ev_tstamp cost = monotonic_now() - began;
+  sweep_schedule(loop, std::min(cost / kSweepShare, kSweepMaxPause), pass_done);
+}
+
+void fd_sweep_start(ev_loop *loop) { sweep_schedule(loop, 0., true); }
+
+void fd_sweep_due(ev_loop *loop, bool idle)
+{
+  fd_sweep_state &s = loop->sweep;
+  if (idle ? loop->mn_now >= s.idle_at
+           : loop->mn_now >= s.next_at &&
+                 (loop->loop_count - s.iteration >= kSweepBusyIterations || loop->mn_now >= s.next_at + kSweepBusyLate))
+    fd_sweep_step(loop);
+  else {
+    // Busy: look again when the step is due, but soon enough to notice an
+    // idle loop, or more iterations of a busy one.
+    const ev_tstamp soon = loop->mn_now + kSweepLookInterval;
+    s.look_at = s.next_at > loop->mn_now && s.next_at < soon ? s.next_at : soon;
+  }
+  time_gate_update(loop);
+}
+
+void internal_io_start(ev_loop *loop, ev_io *w)
+{
+  if (w->active)
+    return;
+  clamp_priority(as_w(w));
+  if (!io_make_room(loop, w->fd))
+    return;  // the caller's fd was just created: cannot happen
+  w->active = 1;
+  io_link(loop, w);
+}
+
+void internal_io_stop(ev_loop *loop, ev_io *w)
+{
+  clear_pending(loop, as_w(w), "ev_run");
+  if (!w->active)
+    return;
+  loop->fds.reserve_change();
+  io_unlink(loop, w, "internal_io_stop");
+  w->active = 0;
+}
+
+}  // namespace ev_detail
