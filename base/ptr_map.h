@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // base/ptr_map.h - a hash map from pointers to small values, for indexes the
 // loop builds only when a structure gets long (fd/io_list.h: where
-// each io watcher of a long per-fd list is linked).
+// each io watcher of a long per-fd list is linked), and for debug mode's
+// records of the active watchers (diag/debug.cc).
 //
 // Open addressing with linear probing, at most 3/4 full (every new page
 // costs a fault: fewer pages for the same entries); erase moves the
 // entries after the hole back (no tombstones), so probes stay short after
-// any sequence of inserts and erases.  Keys are never null.  The map is an
-// optimisation, never a necessity: memory comes from ev_try_realloc, and a
+// any sequence of inserts and erases.  Keys are never null.  An index is
+// an optimisation, never a necessity: memory comes from ev_try_realloc, and a
 // map that cannot grow says so (insert returns false) instead of aborting,
-// so that its user can fall back to the slow way.
+// so that its user can fall back to the slow way.  A user that cannot do
+// without it (debug mode) inserts with insert_or_abort.
 #pragma once
 
 #include "base/alloc.h"
@@ -52,6 +54,17 @@ struct ptr_map {
     place(key, value);
     ++count;
     return true;
+  }
+
+  // Insert key (not present) with value into a map that is a necessity,
+  // not an optimisation (debug mode's records): its memory comes from
+  // ev_realloc, which aborts when there is none, as for the loop's arrays.
+  void insert_or_abort(const void *key, V value)
+  {
+    if (4 * (count + 1) > 3 * capacity())
+      grow(true);
+    place(key, value);
+    ++count;
   }
 
   // Remove key, which must be present.
@@ -118,13 +131,14 @@ struct ptr_map {
     slots[i] = slot{key, value};
   }
 
-  bool grow()
+  bool grow(bool required = false)
   {
     unsigned cap = slots ? 2 * (mask + 1) : 64;
-    auto *fresh = static_cast<slot *>(ev_try_realloc(nullptr, sizeof(slot) * cap));
+    const std::size_t size = sizeof(slot) * cap;
+    auto *fresh = static_cast<slot *>(required ? ev_realloc(nullptr, size) : ev_try_realloc(nullptr, size));
     if (!fresh)
       return false;
-    std::memset(static_cast<void *>(fresh), 0, sizeof(slot) * cap);
+    std::memset(static_cast<void *>(fresh), 0, size);
     slot *old = slots;
     unsigned old_cap = capacity();
     slots = fresh;

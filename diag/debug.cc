@@ -32,6 +32,7 @@
 // then use the loop under the program's lock).
 #include "diag/debug.h"
 #include "base/env.h"
+#include "base/ptr_map.h"
 #include "diag/walk.h"
 #include "fd/fd.h"
 
@@ -47,8 +48,8 @@ namespace ev_detail {
 
 namespace {
 
+// (The watcher is the record's key in debug_state::records.)
 struct debug_record {
-  W w;  // the watcher; null: a free slot
   int type;
   int priority;
   union {
@@ -73,11 +74,8 @@ struct debug_record {
 
 struct debug_state {
   ev_loop *loop;
-  debug_state *prev, *next;  // the registry
-  // open addressing with linear probing, at most half full
-  debug_record *slots;
-  unsigned mask;  // capacity - 1 (capacity a power of two), or 0: no table yet
-  unsigned count;
+  debug_state *prev, *next;       // the registry
+  ptr_map<debug_record> records;  // by watcher
   // The thread in ev_run (0: none; glibc never has a thread 0) and how
   // deep it is nested there.  Handed over: see above.
   std::atomic<pthread_t> runner;
@@ -118,76 +116,19 @@ void unlock_after_fork() { pthread_mutex_unlock(&registry_lock); }
 // The table
 // ---------------------------------------------------------------------------
 
-unsigned home_slot(const debug_state *ds, const void *w)
-{
-  std::uint64_t x = reinterpret_cast<std::uintptr_t>(w) >> 4;
-  return static_cast<unsigned>((x * 0x9E3779B97F4A7C15ull) >> 32) & ds->mask;
-}
-
 // Without the lock: only the loop's user changes its table.
-debug_record *find(const debug_state *ds, const void *w)
-{
-  if (!ds->mask)
-    return nullptr;
-  for (unsigned i = home_slot(ds, w);; i = (i + 1) & ds->mask) {
-    debug_record &r = ds->slots[i];
-    if (r.w == w)
-      return &r;
-    if (!r.w)
-      return nullptr;
-  }
-}
+debug_record *find(const debug_state *ds, const void *w) { return ds->records.find(w); }
 
 // The rest under the lock.
-void grow(debug_state *ds)
+void record(debug_state *ds, W w, const debug_record &r)
 {
-  unsigned old_capacity = ds->mask ? ds->mask + 1 : 0;
-  debug_record *old = ds->slots;
-  unsigned capacity = old_capacity ? old_capacity * 2 : 64;
-  ds->slots = static_cast<debug_record *>(ev_realloc(nullptr, sizeof(debug_record) * capacity));
-  std::memset(static_cast<void *>(ds->slots), 0, sizeof(debug_record) * capacity);
-  ds->mask = capacity - 1;
-  for (unsigned i = 0; i < old_capacity; ++i)
-    if (old[i].w) {
-      unsigned j = home_slot(ds, old[i].w);
-      while (ds->slots[j].w)
-        j = (j + 1) & ds->mask;
-      ds->slots[j] = old[i];
-    }
-  ev_free(old);
+  if (debug_record *old = ds->records.find(w))
+    *old = r;
+  else
+    ds->records.insert_or_abort(w, r);
 }
 
-debug_record *insert(debug_state *ds, W w)
-{
-  if (debug_record *r = find(ds, w))
-    return r;
-  if (2 * (ds->count + 1) > (ds->mask ? ds->mask + 1 : 0))
-    grow(ds);
-  unsigned i = home_slot(ds, w);
-  while (ds->slots[i].w)
-    i = (i + 1) & ds->mask;
-  ++ds->count;
-  ds->slots[i].w = w;
-  return &ds->slots[i];
-}
-
-// Backward-shift deletion: the records after the hole that may move into
-// it do (linear probing needs no tombstones then).
-void erase(debug_state *ds, debug_record *r)
-{
-  unsigned hole = static_cast<unsigned>(r - ds->slots);
-  for (unsigned j = (hole + 1) & ds->mask; ds->slots[j].w; j = (j + 1) & ds->mask) {
-    unsigned home = home_slot(ds, ds->slots[j].w);
-    // may the record at j move back to the hole? (its home is not in (hole, j], cyclically)
-    bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-    if (!stays) {
-      ds->slots[hole] = ds->slots[j];
-      hole = j;
-    }
-  }
-  ds->slots[hole].w = nullptr;
-  --ds->count;
-}
+void erase(debug_state *ds, W w) { ds->records.erase(w); }
 
 // Take ds out of the registry and free it (with its loop's memory, if it
 // is a destroyed loop's and ours).
@@ -201,7 +142,7 @@ void registry_remove(debug_state *ds)
     if (ds->owns_memory)
       ev_free(ds->loop);
   }
-  ev_free(ds->slots);
+  ds->records.release();
   ds->~debug_state();
   ev_free(ds);
 }
@@ -422,8 +363,9 @@ void check_watcher(ev_loop *loop, const debug_record &r, W w, const char *api)
 }
 
 // What must not change while w is active.
-void take_snapshot(debug_record &r, W w, int type)
+debug_record take_snapshot(W w, int type)
 {
+  debug_record r{};
   r.type = type;
   r.priority = w->priority;
   switch (type) {
@@ -443,6 +385,7 @@ void take_snapshot(debug_record &r, W w, int type)
   case EV_EMBED: r.u.other = reinterpret_cast<ev_embed *>(w)->other; break;
   default: break;
   }
+  return r;
 }
 
 // The calling thread may use the loop: it runs it, or nobody does, or the
@@ -483,7 +426,7 @@ void check_held(ev_loop *loop, W w, int type, const char *api)
 // started twice makes the list a cycle).
 void check_list(ev_loop *loop, WL head, int type, const char *api, const char *where, long long which)
 {
-  long long limit = static_cast<long long>(loop->debug->count) + 64;
+  long long limit = static_cast<long long>(loop->debug->records.count) + 64;
   for (WL w = head; w; w = w->next) {
     if (--limit < 0)
       DEBUG_REPORT(api, where, which,
@@ -606,9 +549,7 @@ bool debug_loop_destroy(ev_loop *loop)
   if (!ds)
     return false;
   registry_guard g;
-  ev_free(ds->slots);
-  ds->slots = nullptr;
-  ds->mask = ds->count = 0;
+  ds->records.release();
   ds->destroyed = true;
   ds->owns_memory = loop != ev_default_loop_ptr;
   if (++destroyed_count > kDestroyedKept) {
@@ -663,9 +604,9 @@ void debug_after(ev_loop *loop, W w, int type)
   debug_state *ds = loop->debug;
   registry_guard g;
   if (w->active)
-    take_snapshot(*insert(ds, w), w, type);
-  else if (debug_record *r = find(ds, w))
-    erase(ds, r);
+    record(ds, w, take_snapshot(w, type));
+  else if (find(ds, w))
+    erase(ds, w);
 }
 
 void debug_check_call(ev_loop *loop, const char *api, W w)
@@ -736,7 +677,7 @@ void debug_check_all(ev_loop *loop)
 void debug_reconcile(ev_loop *loop)
 {
   debug_state *ds = loop->debug;
-  if (!ds->count)
+  if (!ds->records.count)
     return;
   const slot_queue &q = loop->pending.slots;  // (hook watchers in a virtual batch are active)
   for (const auto &l : q.level)
@@ -744,9 +685,9 @@ void debug_reconcile(ev_loop *loop)
       W w = l.data[i].w;
       if (w == &q.dummy || w->pending != i + 1 || w->active)
         continue;
-      if (debug_record *r = find(ds, w)) {
+      if (find(ds, w)) {
         registry_guard g;
-        erase(ds, r);
+        erase(ds, w);
       }
     }
 }

@@ -3,7 +3,7 @@
 // the long io watcher lists (ev(3) ev_io: many watchers on one fd start and
 // stop in O(1)): random inserts, finds and erases against a plain reference,
 // erase_if, growth, and an allocator that refuses (the map says so and
-// stays usable; ev_set_allocator).
+// stays usable; ev_set_allocator; insert_or_abort aborts).
 #include "base/ptr_map.h"
 #include "t/unit/test_rng.h"
 
@@ -17,6 +17,11 @@ extern "C" {
 #include <stdlib.h>
 #include <cmocka.h>
 }
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <csignal>
 
 using namespace ev_detail;
 
@@ -149,6 +154,40 @@ void ptr_map__insert_says_false_when_the_allocator_has_no_memory(void **)
   ev_set_allocator(nullptr);
 }
 
+// insert_or_abort (debug mode's records, which the loop cannot do without):
+// the map grows as with insert, and an allocator without memory aborts the
+// process, as every allocation the loop needs does (ev_realloc).
+void ptr_map__insert_or_abort_grows_and_aborts_without_memory(void **)
+{
+  ptr_map<value> m = {};
+  for (int k = 0; k < 1000; ++k)
+    m.insert_or_abort(&nodes[k], value{k, k});
+  assert_int_equal(m.count, 1000);
+  assert_true(4 * m.count <= 3 * m.capacity());
+  for (int k = 0; k < 1000; ++k)
+    assert_int_equal(m.find(&nodes[k])->a, k);
+  m.release();
+
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (!pid) {
+    int null = open("/dev/null", O_WRONLY);  // (ev_realloc's message)
+    if (null >= 0)
+      dup2(null, 2);
+    ev_set_allocator(counting_allocator);
+    allocations = 0;
+    refuse_from = 1;  // the first table only
+    ptr_map<value> c = {};
+    for (int k = 0; k < 49; ++k)
+      c.insert_or_abort(&nodes[k], value{k, k});
+    _exit(0);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFSIGNALED(status));
+  assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
 }  // namespace
 
 int main(void)
@@ -157,6 +196,7 @@ int main(void)
       cmocka_unit_test(ptr_map__random_operations_agree_with_a_reference),
       cmocka_unit_test(ptr_map__emptied_map_frees_its_table_and_can_be_refilled),
       cmocka_unit_test(ptr_map__insert_says_false_when_the_allocator_has_no_memory),
+      cmocka_unit_test(ptr_map__insert_or_abort_grows_and_aborts_without_memory),
   };
   return cmocka_run_group_tests_name("base/ptr_map.h", tests, nullptr, nullptr);
 }
