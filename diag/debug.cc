@@ -301,25 +301,19 @@ void check_watcher(ev_loop *loop, const debug_record &r, W w, const char *api)
                    static_cast<unsigned>(r.u.io.events));
     break;
   }
-  case EV_TIMER: {
-    auto *tw = reinterpret_cast<ev_timer *>(w);
-    ev_tstamp due = loop->timers.nodes[w->active].at;
-    if (tw->at != due)
-      DEBUG_REPORT(api, "at", tw->at,
-                   "ev_timer watcher %p was changed while active: its at field is %.6f, the loop has it due at %.6f "
-                   "(ev_timer_set on an active timer); stop it (ev_timer_stop) before ev_timer_set, or set only "
-                   "its repeat value and call ev_timer_again",
-                   wp, tw->at, due);
-    break;
-  }
+  case EV_TIMER:
   case EV_PERIODIC: {
-    auto *pw = reinterpret_cast<ev_periodic *>(w);
-    ev_tstamp due = loop->periodics.nodes[w->active].at;
-    if (pw->at != due)
-      DEBUG_REPORT(api, "at", pw->at,
-                   "ev_periodic watcher %p was changed while active: its at field is %.6f, the loop has it due at "
-                   "%.6f (at is read-only); stop it (ev_periodic_stop) before changing it",
-                   wp, pw->at, due);
+    // (at: the copy the heap node holds says when the loop has it due)
+    const bool timer = r.type == EV_TIMER;
+    const ev_tstamp at = timer ? reinterpret_cast<ev_timer *>(w)->at : reinterpret_cast<ev_periodic *>(w)->at;
+    const ev_tstamp due = (timer ? loop->timers : loop->periodics).nodes[w->active].at;
+    if (at != due)
+      DEBUG_REPORT(api, "at", at,
+                   "%s watcher %p was changed while active: its at field is %.6f, the loop has it due at %.6f %s", t,
+                   wp, at, due,
+                   timer ? "(ev_timer_set on an active timer); stop it (ev_timer_stop) before ev_timer_set, or set "
+                           "only its repeat value and call ev_timer_again"
+                         : "(at is read-only); stop it (ev_periodic_stop) before changing it");
     break;
   }
   case EV_SIGNAL: {

@@ -231,8 +231,27 @@ timer_set_and_run (void *arg)
   ev_run (loop, EVRUN_NOWAIT);
 }
 
+static ev_periodic periodic_w;
+
 static void
-extensions__debug_reports_timer_set_on_an_active_timer (void **state)
+nothing_periodic_cb (struct ev_loop *loop, ev_periodic *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
+static void
+periodic_at_changed_and_stop (void *arg)
+{
+  (void)arg;
+  struct ev_loop *loop = debug_loop_new ();
+  ev_periodic_init (&periodic_w, nothing_periodic_cb, ev_now (loop) + 1000., 0., 0);
+  ev_periodic_start (loop, &periodic_w);
+  periodic_w.at = 5.; /* read-only while active (ev(3) ev_periodic) */
+  ev_periodic_stop (loop, &periodic_w);
+}
+
+static void
+extensions__debug_reports_a_timer_or_periodic_changed_while_active (void **state)
 {
   (void)state;
   const struct needle at_stop[] = {
@@ -250,6 +269,15 @@ extensions__debug_reports_timer_set_on_an_active_timer (void **state)
     { NULL, NULL },
   };
   expect_report (timer_set_and_run, in_run);
+  /* a periodic's at, with its own remedy */
+  const struct needle periodic[] = {
+    { "libev-ng: usage error in ev_periodic_stop (at = 5): \"debug mode: ev_periodic watcher %p was changed while "
+      "active: its at field is 5.000000, the loop has it due at ",
+      &periodic_w },
+    { " (at is read-only); stop it (ev_periodic_stop) before changing it\"", NULL },
+    { NULL, NULL },
+  };
+  expect_report (periodic_at_changed_and_stop, periodic);
 }
 
 static void
@@ -1093,7 +1121,7 @@ main (void)
     plain_test (extensions__debug_reports_a_call_with_a_destroyed_loop),
     plain_test (extensions__debug_reports_a_watcher_reinitialised_while_active),
     plain_test (extensions__debug_reports_io_set_on_an_active_watcher),
-    plain_test (extensions__debug_reports_timer_set_on_an_active_timer),
+    plain_test (extensions__debug_reports_a_timer_or_periodic_changed_while_active),
     plain_test (extensions__debug_reports_a_priority_changed_while_active),
     plain_test (extensions__debug_reports_a_watcher_freed_while_active),
     plain_test (extensions__debug_reports_a_watcher_started_on_two_loops),
