@@ -1,50 +1,113 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/include_floors.sh - the library's include graph keeps its floors (doc/ARCHITECTURE.md):
-#   1. base/ (floor 0: data structures and mechanisms) includes nothing above it: only base/
-#      and the contract every floor may see (ev.h, config.h);
-#   2. no include cycle anywhere in the library's sources.
-# `t/include_floors.sh --print` prints the graph: one line per file, "file -> its includes".
+# t/include_floors.sh - the library's include graph keeps the floors of doc/ARCHITECTURE.md.
+# The floors come from the document's floor table (rows "| N | `folder/` | ..."), so that the
+# document and this check cannot disagree:
+#   1. every library file (libev_la_SOURCES in Makefile.am) is in a folder of the table, and
+#      the top of the tree holds no C++ file: only the public headers;
+#   2. a file includes only its own floor and lower ones, the contract (ev.h, config.h), and,
+#      above base/, the two interface headers every floor sees: loop/loop.h (the loop
+#      object's layout) and backends/backend.h (the backend table the loop points to), whose
+#      own includes stay in base/ and in each other;
+#   3. no include cycle;
+#   4. the document's picture (the block between "<!-- include graph -->" and
+#      "<!-- end include graph -->") is the folder graph that --folders prints.
+# `t/include_floors.sh --print` prints the file graph: one line per file, "file -> its
+# includes"; `--folders` the folder graph (what the document's picture must be).
 srcdir=${top_srcdir:-.}
 cd "$srcdir" || exit 99
 command -v perl > /dev/null 2>&1 || { echo "SKIP: perl not found"; exit 77; }
 exec perl -e '
 use strict;
 use warnings;
-my $print = @ARGV && $ARGV[0] eq "--print";
-my @files = sort grep { -f } (glob("*.h"), glob("*.cc"), glob("base/*.h"), glob("base/*.cc"),
-                              glob("backends/*.h"), glob("backends/*.cc"),
-                              glob("watchers/*.h"), glob("watchers/*.cc"),
-                              glob("fd/*.h"), glob("fd/*.cc"), glob("diag/*.h"), glob("diag/*.cc"),
-                              glob("loop/*.h"), glob("loop/*.cc"));
-# ev.h, ev++.h and event.h are the public headers; config.h is made by configure
+my $mode = $ARGV[0] // "";
+my $doc = "doc/ARCHITECTURE.md";
+my @interfaces = ("loop/loop.h", "backends/backend.h");  # seen by every floor above base
+my %contract = map { $_ => 1 } qw(ev.h config.h);
+my $fail;
+sub fail { print "FAIL: @_\n"; $fail = 1; }
+
+# The floor table of the document: "| N | `folder/` | files | what it is |".
+open my $dh, "<", $doc or die "$doc: $!";
+my @doc = <$dh>;
+close $dh;
+my (%floor, %at);
+for (@doc) {
+  next unless /^\|\s*(\d+)\s*\|\s*`([a-z_]+)\/`\s*\|/;
+  fail("$doc: floor $1 twice ($at{$1}/ and $2/)") if exists $at{$1};
+  fail("$doc: $2/ twice in the floor table") if exists $floor{$2};
+  ($floor{$2}, $at{$1}) = ($1, $2);
+}
+%floor or fail("$doc has no floor table (rows \"| N | `folder/` | ... |\")");
+fail("$doc: the lowest floor is not base/ (0)") unless ($at{0} // "") eq "base";
+my $folder_of = sub { $_[0] =~ m{^([a-z_]+)/[^/]+$} && exists $floor{$1} ? $1 : undef };
+
+# The library: libev_la_SOURCES (and its += lines, conditional ones included).
+open my $mh, "<", "Makefile.am" or die "Makefile.am: $!";
+my $am = join "", <$mh>;
+close $mh;
+$am =~ s/\\\n/ /g;
+my %lib;
+$lib{$_} = 1 for map { grep { /\.(cc|h)$/ } split " ", $_ } ($am =~ /^libev_la_SOURCES\s*\+?=(.*)$/mg);
+%lib or fail("Makefile.am: no libev_la_SOURCES");
+for my $f (sort keys %lib) {
+  fail("$f (libev_la_SOURCES) is in no folder of the floor table of $doc") unless defined $folder_of->($f);
+  fail("$f (libev_la_SOURCES) does not exist") unless -f $f;
+}
 my %public = map { $_ => 1 } qw(ev.h ev++.h event.h config.h);
-my (%inc, $fail);
-for my $f (@files) {
-  next if $public{$f};
-  open my $fh, "<", $f or die "$f: $!";
+fail("$_: the top of the tree holds only the public headers (ev.h, ev++.h, event.h)")
+  for grep { !$public{$_} } (glob("*.cc"), glob("*.h"));
+for my $d (sort keys %floor) {
+  fail("$_ is in $d/ but not in libev_la_SOURCES") for grep { !$lib{$_} } (glob("$d/*.cc"), glob("$d/*.h"));
+}
+
+my %inc;
+for my $f (sort keys %lib) {
+  open my $fh, "<", $f or next;
   $inc{$f} = [ map { /^#\s*include\s+"([^"]+)"/ ? $1 : () } <$fh> ];
 }
-if ($print) {
+if ($mode eq "--print") {
   printf "%s -> %s\n", $_, join(" ", @{ $inc{$_} }) for sort keys %inc;
   exit 0;
 }
-for my $f (grep { m{^base/} } sort keys %inc) {
+
+# 2. each include of each file
+my %interface = map { $_ => 1 } @interfaces;
+my %edges;  # folder -> {what it includes: a folder, or an interface header}
+for my $f (sort keys %inc) {
+  my $d = $folder_of->($f) // next;
   for my $i (@{ $inc{$f} }) {
-    next if $i =~ m{^base/} || $public{$i};
-    print "FAIL: $f includes $i: base/ (floor 0) includes only base/, ev.h and config.h\n";
-    $fail = 1;
+    next if $contract{$i};
+    my $id = $folder_of->($i);
+    if (!defined $id) {
+      fail("$f includes $i, which is in no folder of the floor table");
+      next;
+    }
+    next if $id eq $d;
+    if ($interface{$i} && $floor{$d} > 0 && $floor{$id} > $floor{$d}) {
+      $edges{$d}{$i} = 1;
+      next;
+    }
+    $edges{$d}{"$id/"} = 1;
+    fail("$f includes $i: $d/ (floor $floor{$d}) includes only its own floor and lower ones, not $id/ (floor $floor{$id})")
+      if $floor{$id} > $floor{$d};
   }
 }
-# Depth-first search; a header met again while it is on the path closes a cycle.
+for my $h (@interfaces) {
+  for my $i (@{ $inc{$h} // [] }) {
+    next if $contract{$i} || $interface{$i} || ($folder_of->($i) // "") eq "base";
+    fail("$h includes $i: an interface header every floor sees includes only base/ and the other one");
+  }
+}
+
+# 3. depth-first search; a file met again while it is on the path closes a cycle
 my (%state, @path);
 sub visit {
   my ($f) = @_;
   return if ($state{$f} // 0) == 2;
   if (($state{$f} // 0) == 1) {
     my @cycle = (@path[(grep { $path[$_] eq $f } 0 .. $#path)[0] .. $#path], $f);
-    print "FAIL: include cycle: ", join(" -> ", @cycle), "\n";
-    $fail = 1;
+    fail("include cycle: " . join(" -> ", @cycle));
     return;
   }
   $state{$f} = 1;
@@ -54,6 +117,32 @@ sub visit {
   $state{$f} = 2;
 }
 visit($_) for sort keys %inc;
-printf "%d files: base/ includes nothing above it, no include cycle\n", scalar(keys %inc) unless $fail;
+
+# 4. the folder graph, highest floor first; what each folder includes, lowest first
+my @graph;
+for my $d (sort { $floor{$b} <=> $floor{$a} } keys %floor) {
+  my %e = %{ $edges{$d} // {} };
+  my @folders = sort { $floor{$a =~ s{/$}{}r} <=> $floor{$b =~ s{/$}{}r} } grep { m{/$} } keys %e;
+  my @ifaces = grep { $e{$_} } @interfaces;
+  my $line = sprintf "%d %-10s -> %s", $floor{$d}, "$d/", join(" ", @folders) || "(nothing)";
+  $line .= "; " . join(" ", @ifaces) if @ifaces;
+  push @graph, "$line\n";
+}
+if ($mode eq "--folders") {
+  print @graph;
+  exit 0;
+}
+my ($in, @picture) = (0);
+for (@doc) {
+  if (/^<!-- end include graph -->/) { $in = 0; next }
+  if (/^<!-- include graph -->/) { $in = 1; next }
+  push @picture, $_ if $in && !/^```/;
+}
+if (join("", @picture) ne join("", @graph)) {
+  fail("$doc: its include graph picture is not the include graph; it must read (t/include_floors.sh --folders):");
+  print "    $_" for @graph;
+}
+printf "%d files in %d floors: each includes only its floor and lower ones, no include cycle, %s draws the graph\n",
+  scalar(keys %inc), scalar(keys %floor), $doc unless $fail;
 exit($fail ? 1 : 0);
 ' -- "$@"

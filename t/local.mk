@@ -112,7 +112,8 @@ endif HAVE_CMOCKA
 # comments and documents cite only what the tree holds (doc/semantics.md, ev(3))
 TESTS += t/no_outside_references.sh
 EXTRA_DIST += t/no_outside_references.sh
-# the floors of doc/ARCHITECTURE.md: base/ includes nothing above it, no include cycle
+# the floors of doc/ARCHITECTURE.md: one folder per floor, none includes a higher one, no
+# include cycle, and the document draws the include graph
 TESTS += t/include_floors.sh
 EXTRA_DIST += t/include_floors.sh
 # the library's C++ formatted as .clang-format says (skipped without clang-format 14)
