@@ -91,8 +91,7 @@ struct fd_table {
       // maps on its own (glibc: >= 128 KiB), so growing it is a remap that
       // copies nothing, and its untouched tail costs no memory.  Growing
       // through many small heap blocks instead would leave every outgrown
-      // block behind as resident heap: measured with 1e4 watched fds, x1.5
-      // steps cost 85.6 B per io watcher, this 76.6 B (libev 4.33: 81.9 B).
+      // block behind as resident heap.
       long long cap = capacity ? std::max(2LL * capacity, kLargeCapacity) : kPage;
       while (cap < n)
         cap *= 2;

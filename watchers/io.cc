@@ -205,9 +205,8 @@ void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
 // The sweep's bounds (watchers/io.h): a chunk of fds per step, a pass at
 // most every kSweepPassIdle seconds when idle, kSweepPassBusy when busy, and
 // no more than kSweepShare of the loop's time.  A fixed rate cannot bound
-// the share: poll() costs 0.05 us per socket whose kernel state is in the
-// cache and 0.3 us per idle one whose state is not (19,000 idle sockets,
-// 1 ms ticks: 20,000 fds a second took 0.6% of a core), more on a slower
+// the share: poll() costs several times more per idle socket, whose kernel
+// state has left the cache, than per busy one, and more on a slower
 // machine.  So each step is timed, and the next one waits for the time it
 // took over kSweepShare, but no more than kSweepMaxPause: a step that the
 // scheduler interrupted looks longer than it was.
@@ -324,8 +323,7 @@ void fd_sweep_step(ev_loop *loop)
   while (n < kSweepChunk) {
     // (The table is mostly empty in most loops: its size is page-rounded,
     // 256 entries for a handful of fds.  Empty entries are skipped in a loop
-    // of their own: a step over such a table cost 3,678 instructions before,
-    // 1,412 now, callgrind of bench/callgrind's async workload.)
+    // of their own, which is much cheaper than a full test of each.)
     const fd_entry *e = t.entries + fd;
     while (e < stop && !e->head)
       ++e;
@@ -396,11 +394,9 @@ void internal_io_stop(ev_loop *loop, ev_io *w)
 // The rare halves of start and stop, reached by tail calls so that the
 // common cases need no stack frame (they are the re-arm path of every
 // server).  Both finish the job themselves.  (This file's five noinline/
-// cold attributes were measured together: GCC's inlining choices across
-// them interact.  Removing any one alone moves no bench/callgrind row;
-// removing all five costs pipes/N=10000/A=100/process 1.6%; keeping only
-// the two cold ones costs every pipes/.../rearm row 4-5%.)  Debug mode closes the change
-// queue's gate (base/fdtable.h), so that every start and stop comes here.
+// cold attributes were measured together, because the compiler's inlining
+// choices across them interact: they keep those fast paths frameless.)
+// Debug mode closes the change queue's gate (base/fdtable.h), so that every start and stop comes here.
 //
 // Start: the fd table or the change queue must grow first, or the fd is
 // beyond the table and not open (then the watcher is treated as fd_kill
@@ -497,8 +493,7 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
     return io_start_slow(loop, w);
 
   // (io_link's work written out: through io_link, whose io_list_push may
-  // call the index, this path gets a stack frame; bench/callgrind
-  // pipes/N=1000/A=1/rearm 282 instead of 271.)
+  // call the index, this path would get a stack frame.)
   start_watcher(loop, as_w(w), 1);
   w->next = e.head;
   e.head = as_wl(w);
