@@ -79,7 +79,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   if (!backend_select(loop, flags))
     return false;
   // EVFLAG_NG_PRECISE_TIMERS: every backend waits with (at least) microsecond
-  // resolution then (epoll and poll switch to their nanosecond calls), so no
+  // resolution then (a backend with a nanosecond wait switches to it), so no
   // timeout needs raising to a millisecond.
   loop->backend_mintime = loop->backend->mintime;
   if (flags & EVFLAG_NG_NEVER_EARLY)
@@ -353,7 +353,7 @@ void ev_set_io_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexce
 }
 
 // An infinite timeout collect interval would make the loop wait forever
-// (libev 4.33 hangs, or its select backend aborts on the overflowing
+// (libev 4.33 hangs, or on one of its backends aborts on the overflowing
 // timeout): a usage error.  NaN and values <= 0 mean no interval, as in
 // libev.  (An infinite io collect interval is bounded by the time to the
 // next timer, as in libev.)

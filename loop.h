@@ -107,7 +107,7 @@ struct ev_loop {
   // The iteration compiled for this backend (loop_run.cc): it calls the
   // backend's hot paths directly.
   int (*run)(ev_loop *loop, int flags);
-  int backend_fd;                   // the fd an embedding loop watches (epoll, io_uring), else -1
+  int backend_fd;                   // the fd an embedding loop watches (the backend's), else -1
   unsigned backend_fd_generation;   // changes whenever backend_fd is replaced (see repair)
   ev_detail::fd_table fds;          // io watchers per fd and the change queue
   ev_detail::fd_sweep_state sweep;  // closed-fd detection (watchers/io.h)

@@ -74,7 +74,7 @@ bool fd_may_open(int fd)
 // not worth growing the table for (2^30 would hang, INT_MAX overflow, 10^8
 // take 1.5 GB): false, and the caller reports EV_ERROR at once.  Any other
 // bad fd goes to the backend like a good one and is reported from there,
-// exactly as libev 4.33's select backend does.
+// as libev 4.33 does.
 bool io_make_room(ev_loop *loop, int fd)
 {
   if (fd >= loop->fds.size) {
@@ -181,8 +181,8 @@ void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
 // The second look of a sweep step (backend_ops::recheck): an fd that poll()
 // found open and ready for what its watchers want, none of them pending,
 // while the backend reported nothing, may be a number closed and reused
-// behind an untouched watcher, which a backend that watches files (epoll,
-// io_uring) would never report.  (Watchers pending: the backend did report
+// behind an untouched watcher, which a backend that watches files rather
+// than numbers would never report.  (Watchers pending: the backend did report
 // it.  The loop's edge-triggered fds stay ready unread: not asked.)
 void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
 {
