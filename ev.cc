@@ -311,7 +311,7 @@ namespace {
 // The entry of a loop with a run guard (loop.h): inside a release or
 // acquire callback ev_run is forbidden; in debug mode it notes the thread
 // that runs the loop.
-// (noinline: keeps ev_run's common entry free of this frame.)
+// (noinline: ev_run without a guard stays a tail call to the iteration.)
 [[gnu::noinline]] int run_guarded(ev_loop *loop, int flags)
 {
   ++loop->loop_depth;

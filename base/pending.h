@@ -129,7 +129,7 @@ struct pending_queues {
     return both;
   }
 
-  // (noinline: keeps feed's common case free of calls and frameless.)
+  // (noinline: keeps feed's common case frameless.)
   // (`api`: the call the program made, for a report of a watcher that is
   // not pending here, slot_queue::slot_of.)
   [[gnu::noinline]] void feed_slow(W w, int revents, const char *api = nullptr)

@@ -3,14 +3,14 @@
 // enough...").
 //
 // An embedded loop's backend is one fd (its kernel object) that becomes
-// readable when the inner loop has io events.  The embed watcher watches it with its
-// internal io watcher (at the embed watcher's priority): with a callback,
-// EV_EMBED is fed and the user sweeps; without one, the inner loop is swept
-// at once (ev_run(inner, EVRUN_NOWAIT)).  An internal prepare watcher at
-// EV_MINPRI flushes the inner loop's fd changes to its kernel set (running
-// the inner loop once without blocking, as libev does) before the outer loop
-// blocks, and an internal fork watcher forwards forks.  An
-// active embed watcher therefore holds four references (doc/semantics.md §7).
+// readable when the inner loop has io events.  The embed watcher watches it
+// with its internal io watcher (at the embed watcher's priority): with a
+// callback, EV_EMBED is fed and the user sweeps; without one, the inner
+// loop is swept at once (ev_run(inner, EVRUN_NOWAIT)).  An internal prepare
+// watcher at EV_MINPRI flushes the inner loop's fd changes to its kernel set
+// (running the inner loop once without blocking, as libev does) before the
+// outer loop blocks, and an internal fork watcher forwards forks.  An active
+// embed watcher therefore holds four references (doc/semantics.md §7).
 //
 // The inner backend replaces its kernel object (after a fork, or when it
 // found it broken) closing the old one first, so the new one often has the

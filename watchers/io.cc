@@ -182,8 +182,8 @@ void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
 // found open and ready for what its watchers want, none of them pending,
 // while the backend reported nothing, may be a number closed and reused
 // behind an untouched watcher, which a backend that watches files rather
-// than numbers would never report.  (Watchers pending: the backend did report
-// it.  The loop's edge-triggered fds stay ready unread: not asked.)
+// than numbers would never report.  (Watchers pending: the backend did
+// report it.  The loop's edge-triggered fds stay ready unread: not asked.)
 void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
 {
   auto recheck = loop->backend->recheck;
@@ -396,7 +396,8 @@ void internal_io_stop(ev_loop *loop, ev_io *w)
 // server).  Both finish the job themselves.  (This file's five noinline/
 // cold attributes were measured together, because the compiler's inlining
 // choices across them interact: they keep those fast paths frameless.)
-// Debug mode closes the change queue's gate (base/fdtable.h), so that every start and stop comes here.
+// Debug mode closes the change queue's gate (base/fdtable.h), so that every
+// start and stop comes here.
 //
 // Start: the fd table or the change queue must grow first, or the fd is
 // beyond the table and not open (then the watcher is treated as fd_kill
