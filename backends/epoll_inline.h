@@ -2,11 +2,11 @@
 // backends/epoll_inline.h - the epoll backend's hot paths, inline: the
 // change of an fd's registration that asks the kernel nothing or one
 // epoll_ctl (epoll_modify), and the wait with the queueing of the events it
-// reports (epoll_poll).  Through epoll_policy, fd_reify (watchers/io.cc) and
-// the iteration (loop_run.cc) call them directly instead of through the
-// backend vtable, which saves a call and a stack frame per changed fd and
-// per iteration.  The rest of the backend, and the kernel quirks (a)-(j)
-// cited here, are in backends/epoll.cc.
+// reports (epoll_poll).  When the loop uses epoll, fd_reify (watchers/io.cc)
+// and the iteration (ev.cc, poll_for_events) call them directly instead of
+// through the backend vtable, which saves a call and a stack frame per
+// changed fd and per iteration.  The rest of the backend, and the kernel
+// quirks (a)-(j) cited here, are in backends/epoll.cc.
 #pragma once
 
 #include "watchers/io.h"

@@ -32,15 +32,15 @@ inline constexpr unsigned char kReifyQueued = 0x01;
 inline constexpr unsigned char kReifyEmptied = 0x02;
 
 // What an fd's watchers can ask of the backend: readiness, and
-// EV_NG_EXCLUSIVE (an extension: exclusive wake-ups, where the backend has
-// them), which means nothing without EV_READ or EV_WRITE, and kFdEdge.
+// EV_NG_EXCLUSIVE (an extension: exclusive wake-ups where offered), which
+// means nothing without EV_READ or EV_WRITE, and kFdEdge.
 //
 // kFdEdge: only the loop's own watchers ask for it (watchers/loop_fd.h; a
 // program's ev_io_start refuses the bit): a backend whose `edge_triggered`
-// says so then reports the fd once per change of its readiness instead of
-// while it stays ready, so that its owner need not drain it: the wake-up
-// eventfd, whose read would be one more system call per wake-up
-// (watchers/wakeup.cc).  Other backends ignore it.
+// says so (edge-triggered) then reports the fd once per change of its
+// readiness instead of while it stays ready, so that its owner need not
+// drain it: the wake-up eventfd, whose read would be one more system call
+// per wake-up (watchers/wakeup.cc).  Other backends ignore it.
 inline constexpr unsigned char kFdEdge = 0x20;
 static_assert(!(kFdEdge & (EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | EV__IOFDSET)));
 inline constexpr unsigned char kFdEvents = EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | kFdEdge;
