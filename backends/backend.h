@@ -126,8 +126,8 @@ void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout);
 
 // ms for epoll_wait/poll: rounded up, so that waking up early never happens;
 // at most 2e9; 0 for 0, for negative times and for NaN.
-// (SSE2 clamps without a branch: maxsd, minsd; the plain form, which GCC
-// compiles to two tests, costs epoll_poll 4 instructions more per poll.)
+// (SSE2 clamps without a branch: maxsd, minsd; GCC compiles the plain form
+// to two tests, which every poll would take.)
 inline int timeout_to_ms(ev_tstamp timeout)
 {
   double ms = timeout * 1e3 + 0.9999;

@@ -45,9 +45,8 @@
 //      one).  A registration we do not count is one we no longer know the
 //      fd of, see (a); its events would only ask for a rebuild.  Such a
 //      loop polls through epoll_poll_general, so that the common poll of a
-//      loop that watches fds tests nothing for it (bench/callgrind
-//      pipes/N=100/A=1/process 337 -> 334 instructions an event; the
-//      timers-only EVRUN_NOWAIT iteration, timers/idle-iter, 119 -> 146).
+//      loop that watches fds tests nothing for it (the timers-only
+//      EVRUN_NOWAIT iteration pays for the detour instead).
 //  (h) The epoll fd itself closed behind the loop's back (EBADF), or its
 //      number now another file (EINVAL): the set is lost; a new one is made
 //      (the old number is not closed: it is not ours any more).  If no new
@@ -145,8 +144,7 @@ void always_ready_remove(epoll_state *st, int fd)
 // means a new file, which is added.  So the likely case takes one system
 // call, and no case more than libev 4.33 takes.  (An ADD that the kernel
 // answers with EEXIST also costs it less than a MOD, which polls the file
-// again: `bench-libev pipes n=10000 a=100`, 6.86 us of CPU an event against
-// 7.38 with a MOD first; libev 4.33 6.87.)  Returns 0 or the errno.
+// again.)  Returns 0 or the errno.
 inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
 {
   if (e.bmask == ev)
@@ -162,8 +160,7 @@ inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
 // A registration that is or becomes exclusive, see (j): whatever the kernel
 // has under the number goes, then a new one is added.
 // (The exclusive bit alone waits for nothing: nev becomes 0.)
-// (noinline: inlined, bench/callgrind pipes/N=1000/A=1/rearm costs 0.9%
-// more.)
+// (noinline: keeps this rare case out of modify_registration's frame.)
 [[gnu::noinline]] int register_anew(epoll_state *st, int fd, fd_entry &e, int &nev)
 {
   ctl(st, EPOLL_CTL_DEL, fd, 0, e.bdata);  // (ENOENT: nothing there)
@@ -283,7 +280,7 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 namespace {
 
 // See (c): the always-ready fds get their events in every iteration.
-// (noinline: inlined, pipes/N=1000/A=1/rearm +0.9%.)
+// (noinline: a rare case; inlined, it would weigh on the general poll.)
 [[gnu::noinline]] void report_always_ready(ev_loop *loop, epoll_state *st)
 {
   for (int i = 0; i < st->always_ready.count; ++i) {
@@ -306,7 +303,7 @@ void grow_events(epoll_state *st)
 namespace {
 
 // The wait of (i), nanoseconds instead of milliseconds.
-// (noinline: inlined, pipes/N=1000/A=1/rearm +0.8%.)
+// (noinline: a rare case; inlined, it would weigh on the general poll.)
 [[gnu::noinline]] int wait_precisely(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
 #if EV_NG_HAVE_SYSCALL && defined(SYS_epoll_pwait2)
@@ -365,7 +362,7 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 
 // The poll with everything rare: always-ready fds (c), release/acquire hooks,
 // precise waits (i).
-// (noinline: inlined, timers/idle-iter +1.2%.)
+// (noinline: keeps the rare cases out of the inline poll that calls it.)
 [[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks)
 {
   // The commonest case here first: an EVRUN_NOWAIT iteration of a loop that

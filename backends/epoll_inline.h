@@ -2,12 +2,10 @@
 // backends/epoll_inline.h - the epoll backend's hot paths, inline: the
 // change of an fd's registration that asks the kernel nothing or one
 // epoll_ctl (epoll_modify), and the wait with the queueing of the events it
-// reports (epoll_poll).  When the loop uses epoll, fd_reify (fd/fd.h)
-// and the iteration (loop/loop.cc, poll_for_events) call them directly instead of
-// through the backend vtable, which saves a call and a stack frame per
-// changed fd and per iteration (bench/callgrind: the poll 14 instructions an
-// event in pipes/N=100/A=1/process and 13 a message in pingpong; the change
-// of a re-armed fd 18, pipes/N=10000/A=1/process 473.3 -> 455.3).  The rest of the backend, and the kernel
+// reports (epoll_poll).  They are the epoll policy's (backends/backend.h):
+// fd_reify_with (fd/fd.h) and the iteration (loop/loop_run.cc) compiled for
+// epoll call them directly instead of through the backend's table, which
+// saves a call and a stack frame per changed fd and per iteration.  The rest of the backend, and the kernel
 // quirks (a)-(j) cited here, are in backends/epoll.cc.
 #pragma once
 
@@ -28,9 +26,8 @@ struct epoll_state {
   int registered;           // fds with bmask != 0, see (g)
   bool precise;             // wait with epoll_pwait2, see (i)
   // The poll must take epoll_poll_general: always-ready fds, no set, a
-  // precise wait, or nothing registered, see (g).  Kept by update_general.
-  // (One byte instead of four tests: bench/callgrind pingpong 272.5
-  // instructions a message instead of 275.3 with three.)
+  // precise wait, or nothing registered, see (g).  Kept by update_general,
+  // so that the common poll tests one byte instead of four conditions.
   bool general;
 };
 
@@ -51,9 +48,8 @@ void grow_events(epoll_state *st);
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
 void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks);
 
-// EV_READ, EV_WRITE, EV_NG_EXCLUSIVE and kFdEdge as epoll bits, by table
-// (one load: the conditional form cost epoll_modify 3 instructions more per
-// call).
+// EV_READ, EV_WRITE, EV_NG_EXCLUSIVE and kFdEdge as epoll bits, by table:
+// one load is cheaper than the tests of the conditional form.
 constexpr uint32_t epoll_bits(int ev)
 {
   return (ev & EV_READ ? EPOLLIN : 0u) | (ev & EV_WRITE ? EPOLLOUT : 0u) |
@@ -74,11 +70,9 @@ inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
 
 // One epoll_ctl; returns 0 or the errno.  errp is &errno, which a caller
 // that makes many calls in a row (fd_reify) takes once: each errno is a call
-// of __errno_location otherwise (bench/callgrind pipes/N=10000/A=1/process,
-// one ADD answered EEXIST an event: 447 -> 441 instructions an event).
-// (Inline: out of line, once register_anew used it too, epoll_modify cost 18
-// instructions more per re-armed fd; bench/callgrind pipes/N=10000/A=100/
-// process 272 vs 255.)
+// of __errno_location otherwise.
+// (always_inline: with more than one caller GCC makes it a call, which
+// costs epoll_modify a frame per re-armed fd.)
 [[gnu::always_inline]] inline int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen,
                                       const int *errp = &errno)
 {
@@ -114,15 +108,13 @@ inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev, c
 // The backend's modify (backend.h).
 // Most changes ask nothing of the kernel: the stop of an fd's last watcher
 // (the registration stays, see (e)) and a start that finds the registration
-// it wants.  They end here, without the frame modify_registration needs
-// (bench/callgrind echo/C=1000: 275.7 -> 271.3 instructions a message).
+// it wants.  They end here, without the frame modify_registration needs.
 // The commonest change that does ask the kernel, ev_io_set's re-registration
 // of the events the kernel has (every re-arm of a libev program: stop, set,
 // start; a reused number's new watcher), is register_again's first case,
-// made here in a small frame (bench/callgrind pipes/N=10000/A=100/process:
-// 257 instructions an event, 288 when modify_registration made it); an
-// error is modify_registration's (no set, a closed fd, ENOMEM), which starts
-// again from the top.
+// made here in a small frame because every re-arm takes it; an error is
+// modify_registration's (no set, a closed fd, ENOMEM), which starts again
+// from the top.
 [[gnu::always_inline]] inline void epoll_modify(ev_loop *loop, int fd, int oev, int nev, const int *errp = &errno)
 {
   fd_entry &e = loop->fds.entries[fd];
@@ -135,8 +127,7 @@ inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev, c
       if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want, errp)))
         return;
       // What modify_registration needs of oev and nev here, restated from
-      // e (want == e.bmask), so that nothing has to live across the call
-      // (pipes/N=10000/A=1/process 423 -> 419 instructions an event).
+      // e (want == e.bmask), so that nothing has to live across the call.
       return modify_registration(loop, fd, e.bmask, e.bmask | EV__IOFDSET);
     }
   }
@@ -158,8 +149,8 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
 
 // Queue the watchers of the n reported fds (fd_event, specialised: the
 // pending mask is collected in a register and stored once).
-// (always_inline: as a call, bench/callgrind pingpong costs 6.0% more,
-// pipes/.../process 4.7%, echo/C=100 4.5%; an idle iteration 3.7% less.)
+// (always_inline: the loop over the events stays in the poll's frame, with
+// no call per iteration that reports events.)
 [[gnu::always_inline]] inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
 {
   pending_queues::feed_run run(loop->pending);
@@ -193,8 +184,7 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 }
 
 // Queue what the wait reported.
-// (always_inline: as a call, bench/callgrind timers/idle-iter costs 8.7%
-// more, pingpong 5.4%, echo/C=100 4.7%.)
+// (always_inline: every iteration takes it, so it must not cost a call.)
 [[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
 {
   if (EV_LIKELY(n > 0)) {

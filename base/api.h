@@ -120,23 +120,11 @@ namespace ev_detail {
 // Number of priority levels and the index of a priority in per-level arrays.
 inline constexpr int kNumPri = EV_MAXPRI - EV_MINPRI + 1;
 
-// Branch hints.  They stay only where bench/callgrind shows they pay; what
-// removing a file's hints costs (instructions per unit, 2026-11-23):
-//   backends/epoll.cc                      pingpong +1.2%, echo/C=100 +1.1%
-//   watchers/timer.cc, base/heap.h         timers again +1.2%, expiry +1.3-1.5%
-//   base/slot_queue.h, pending.h, array.h, fdtable.h
-//                                          echo/C=100 +2.1%, pipes A=100 process +1.3-1.6%
-//   base/alloc.cc                          echo/C=100 +1.3% (measured together with
-//                                          hints removed since, which alone cost < 0.5%)
-// Removed everywhere else (89 hints: loop/loop.cc, loop/loop.h, io, async, wake-up,
-// select, poll, io_uring, metrics, ...): no row moved by more than 0.5%.
-//
-// The function attributes (noinline, cold, always_inline) were measured one
-// function at a time (2026-11-24: the library built without that one
-// attribute, every bench/callgrind job against the same binaries; repeated
-// runs agree within 0.03%).  Each that stays carries its figure in a
-// comment; 18 whose removal moved no row by 0.5% or more (error paths,
-// grow functions, ev_run's rare steps) were removed.
+// Branch hints.  They stay only in the files where the instruction counts show
+// they pay, and the function attributes (noinline, cold, always_inline)
+// only where they do: an annotation that moves no row is removed.  What
+// each one was measured to pay is in bench/annotations.tsv, which
+// `bench/annotations check` measures again with this tree's compiler.
 #define EV_LIKELY(x) __builtin_expect(!!(x), 1)
 #define EV_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

@@ -32,12 +32,12 @@ inline constexpr unsigned char kReifyQueued = 0x01;
 inline constexpr unsigned char kReifyEmptied = 0x02;
 
 // What an fd's watchers can ask of the backend: readiness, and
-// EV_NG_EXCLUSIVE (an extension: exclusive wake-ups, epoll only), which
+// EV_NG_EXCLUSIVE (an extension: exclusive wake-ups where offered), which
 // means nothing without EV_READ or EV_WRITE, and kFdEdge.
 //
 // kFdEdge: only the loop's own watchers ask for it (fd/loop_fd.h; a
 // program's ev_io_start refuses the bit): a backend whose `edge_triggered`
-// says so (epoll, EPOLLET) then reports the fd once per change of its
+// says so (edge-triggered) then reports the fd once per change of its
 // readiness instead of while it stays ready, so that its owner need not
 // drain it: the wake-up eventfd, whose read would be one more system call
 // per wake-up (fd/wakeup.cc).  Other backends ignore it.
@@ -91,8 +91,7 @@ struct fd_table {
       // maps on its own (glibc: >= 128 KiB), so growing it is a remap that
       // copies nothing, and its untouched tail costs no memory.  Growing
       // through many small heap blocks instead would leave every outgrown
-      // block behind as resident heap: measured with 1e4 watched fds, x1.5
-      // steps cost 85.6 B per io watcher, this 76.6 B (libev 4.33: 81.9 B).
+      // block behind as resident heap.
       long long cap = capacity ? std::max(2LL * capacity, kLargeCapacity) : kPage;
       while (cap < n)
         cap *= 2;

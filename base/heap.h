@@ -130,10 +130,9 @@ struct heap {
     he.w->active = static_cast<int>(k);
   }
 
-  // Restore the heap after the node at k changed its deadline.  (Inline:
-  // ev_timer_stop costs 10 instructions more with a call here, which g++ 12
-  // chose once upheap had one more use; bench/callgrind timers/restart
-  // 181 vs 192.)
+  // Restore the heap after the node at k changed its deadline.
+  // (always_inline: the compiler may make it a call once upheap has more
+  // users, and ev_timer_stop's fast path must not pay one.)
   [[gnu::always_inline]] void adjust(int k0)
   {
     std::size_t k = static_cast<std::size_t>(k0);

@@ -14,9 +14,8 @@
 // operation sequences).  Whatever would look at or change the slots while
 // a batch is virtual (another feed, a clear, a count, a start or stop that
 // changes the watcher array) first writes the remaining entries out as real
-// slots (materialize).  This roughly halves the cost of a prepare/check/idle
-// callback, the loop's per-iteration hooks (bench/callgrind hook-callback:
-// 24 instructions against libev's 61).
+// slots (materialize).  This makes a prepare/check/idle callback, the
+// loop's per-iteration hooks, much cheaper than a slot each.
 //
 // Everything outside this file and slot_queue.h goes through pending_queues;
 // code that reads the slots themselves (ev_verify, ev_dump, debug mode)
@@ -130,7 +129,7 @@ struct pending_queues {
     return both;
   }
 
-  // (noinline: inlined, bench/callgrind loop/k=10/nowait costs 0.9% more.)
+  // (noinline: keeps feed's common case frameless.)
   // (`api`: the call the program made, for a report of a watcher that is
   // not pending here, slot_queue::slot_of.)
   [[gnu::noinline]] void feed_slow(W w, int revents, const char *api = nullptr)
@@ -144,7 +143,7 @@ struct pending_queues {
 
   // A run of feeds (a backend reporting its events): the batches are
   // settled once, and the level mask is kept in a register and stored once
-  // at the end (epoll: 4 instructions an event).
+  // at the end, instead of once per event.
   class feed_run {
    public:
     explicit feed_run(pending_queues &q) : slots_(q.settled()), mask_(slots_.mask) {}
@@ -196,8 +195,7 @@ struct pending_queues {
 
   // Feed ws[0 .. n) one at a time, in index order.
   // (noinline: with this loop out of line feed_batch is small enough to be
-  // inlined where the loop queues its hooks; bench/callgrind loop/k=10/nowait
-  // 1365.3 -> 1294.5, and 1349.3 with feed_batch kept out of line.)
+  // inlined where the loop queues its hooks.)
   [[gnu::noinline]] void feed_each(W *ws, int n, int revents)
   {
     for (int i = 0; i < n; ++i)
@@ -238,8 +236,8 @@ struct pending_queues {
 
   // Batch b of level p has no entries left: drop it (and any drained ones
   // below it) off the stack top, and clear the level's bit if it is empty.
-  // (noinline: inlined, bench/callgrind loop/k=100/nowait costs 2.5% more,
-  // loop/feed-invoke 1.0%.)
+  // (noinline: a drained batch is rare per callback; inlined, it would
+  // weigh on every invocation.)
   [[gnu::noinline]] void batch_drained(int b, int p)
   {
     if (b == nvb - 1)
@@ -308,8 +306,7 @@ struct pending_queues {
   // events, timers, ev_feed_event: the common pass) it takes one slot at a
   // time, the highest level looked up again after each callback, which is
   // the plain queue's order; nothing but `call` lives across a callback, so
-  // the pass needs almost no stack frame (bench/callgrind loop/feed-invoke
-  // 104.2 -> 85.2, pingpong 313.9 -> 303.8).  A batch (queued before or by
+  // the pass needs almost no stack frame.  A batch (queued before or by
   // a callback) hands the rest to the pass above.  The epoch need not
   // change here: a pass invoking a batch that still has entries keeps it on
   // the stack, so a nested pass that finds no batch takes nothing of its.

@@ -73,7 +73,7 @@ bench_echo_client_LINK = $(BENCH_LINK)
 
 CLEANFILES += $(BENCH_EXES)
 EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py \
-	bench/programs bench/cgobject.py
+	bench/programs bench/cgobject.py bench/annotations bench/annotations.tsv
 PHONY_TARGETS += bench bench-run bench-callgrind bench-programs
 
 # libev.la too: bench/run compares against it

@@ -170,8 +170,7 @@ void metrics_invoke_pass(ev_loop *loop)
     level = p;
   };
   // Debug mode's check before each callback is a pass of its own, so that
-  // the plain one pays nothing per callback for it (bench/callgrind
-  // loop/k=10 with metrics: 69 instructions an iteration).
+  // the plain one pays nothing per callback for it.
   if (loop->debug)
     loop->pending.invoke_all(
         [loop](W w, int revents) {

@@ -22,8 +22,8 @@
 // The clock is the metrics' own (metrics_now): the CPU's time-stamp counter
 // where it runs at a constant rate (x86-64 with an invariant TSC), else
 // CLOCK_MONOTONIC in nanoseconds.  A NOWAIT iteration with prepare and
-// check watchers takes four readings; clock_gettime costs 46 ns a reading
-// on the KVM guests this is measured on, rdtsc 15 ns.  Ticks become seconds
+// check watchers takes four readings, and rdtsc costs a fraction of a
+// clock_gettime (more so on virtual machines).  Ticks become seconds
 // only in ev_metrics_get, at the rate the two clocks advanced at between
 // `since` and the report, so a total never exceeds `elapsed`.
 #pragma once

@@ -51,7 +51,7 @@ bool fd_may_open(int fd)
 // not worth growing the table for (2^30 would hang, INT_MAX overflow, 10^8
 // take 1.5 GB): false, and the caller reports EV_ERROR at once.  Any other
 // bad fd goes to the backend like a good one and is reported from there,
-// exactly as libev 4.33's select backend does.
+// as libev 4.33 does.
 bool ev_detail::io_make_room(ev_loop *loop, int fd)
 {
   if (fd >= loop->fds.size) {
@@ -156,9 +156,9 @@ void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
 // The second look of a sweep step (backend_ops::recheck): an fd that poll()
 // found open and ready for what its watchers want, none of them pending,
 // while the backend reported nothing, may be a number closed and reused
-// behind an untouched watcher, which a backend that watches files (epoll,
-// io_uring) would never report.  (Watchers pending: the backend did report
-// it.  The loop's edge-triggered fds stay ready unread: not asked.)
+// behind an untouched watcher, which a backend that watches files rather
+// than numbers would never report.  (Watchers pending: the backend did
+// report it.  The loop's edge-triggered fds stay ready unread: not asked.)
 void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
 {
   auto recheck = loop->backend->recheck;
@@ -180,9 +180,8 @@ void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
 // The sweep's bounds (fd/fd.h): a chunk of fds per step, a pass at
 // most every kSweepPassIdle seconds when idle, kSweepPassBusy when busy, and
 // no more than kSweepShare of the loop's time.  A fixed rate cannot bound
-// the share: poll() costs 0.05 us per socket whose kernel state is in the
-// cache and 0.3 us per idle one whose state is not (19,000 idle sockets,
-// 1 ms ticks: 20,000 fds a second took 0.6% of a core), more on a slower
+// the share: poll() costs several times more per idle socket, whose kernel
+// state has left the cache, than per busy one, and more on a slower
 // machine.  So each step is timed, and the next one waits for the time it
 // took over kSweepShare, but no more than kSweepMaxPause: a step that the
 // scheduler interrupted looks longer than it was.
@@ -299,8 +298,7 @@ void fd_sweep_step(ev_loop *loop)
   while (n < kSweepChunk) {
     // (The table is mostly empty in most loops: its size is page-rounded,
     // 256 entries for a handful of fds.  Empty entries are skipped in a loop
-    // of their own: a step over such a table cost 3,678 instructions before,
-    // 1,412 now, callgrind of bench/callgrind's async workload.)
+    // of their own, which is much cheaper than a full test of each.)
     const fd_entry *e = t.entries + fd;
     while (e < stop && !e->head)
       ++e;

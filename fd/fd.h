@@ -7,7 +7,7 @@
 // The rules enforced here, for every backend:
 //  - An fd that is not open never aborts the process and is never silently
 //    ignored: its watchers are stopped and get EV_ERROR|EV_READ|EV_WRITE
-//    (fd_kill).  libev 4.33 does this with select only.
+//    (fd_kill).  libev 4.33 does this on one of its backends only.
 //  - The loop's own io watchers (members of the loop object: the wake-up
 //    fd, signalfd, timerfd, inotify) are started and stopped without
 //    touching the reference count, and fd_kill never treats them as user
@@ -118,8 +118,8 @@ void fd_kill(ev_loop *loop, int fd);
 // program's watchers of fd are killed; the loop's own stay, to be watched
 // again once the backend has a kernel object.
 void fd_kill_user_watchers(ev_loop *loop, int fd);
-// Kill every watched fd that is not open (select's EBADF tells only that
-// some fd is bad).
+// Kill every watched fd that is not open (a backend's EBADF may tell only
+// that some fd is bad).
 void fd_kill_invalid(ev_loop *loop);
 // The loop got fd from the kernel for itself (see above).
 void fd_claim(ev_loop *loop, int fd);
@@ -135,7 +135,7 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 }
 
 // The closed-fd sweep, for backends that the kernel does not tell about a
-// watched fd being closed (epoll, io_uring: backend_ops::sweeps).  Each
+// watched fd being closed (those whose backend_ops::sweeps is set).  Each
 // step polls a bounded chunk of the watched fds (and moves watchers that
 // ev_io_set changed while active, see io_relink, on every backend), so the
 // work per step is bounded at any number of fds.  A new pass over the table

@@ -69,17 +69,18 @@ int pipe_nonblock_cloexec(int p[2])
 
 // Create the eventfd (or pipe) and watch it; false if the system refuses.
 //
-// Where the backend reports an fd edge-triggered (epoll; io_uring on Linux
-// 5.13 and later), the eventfd is watched so (kFdEdge) and never read: every
-// write the loop must wake up for (a sender writes only while the loop may
-// block, wakeup.h) is reported once (the kernel's eventfd write wakes its
-// waiters whatever the counter holds, and EPOLLET, like io_uring's multishot
-// poll, reports each such wake-up), so a wake-up costs one system call
-// less than libev 4.33's write, wait and read.  The counter grows by one a
-// write: it would take 2^64 - 1 of them to fill it.  (A registration made
-// anew, after a fork or a rebuild of the epoll set, reports the fd ready
-// once: the callback then finds no flag set, as after a spurious wake-up.)
-// A pipe is always drained: unread, it would fill up and refuse the writes.
+// Where the backend reports an fd edge-triggered (backend_ops::
+// edge_triggered; some backends only on newer kernels), the eventfd is
+// watched so (kFdEdge) and never read: every write the loop must wake up for
+// (a sender writes only while the loop may block, wakeup.h) is reported once
+// (the kernel's eventfd write wakes its waiters whatever the counter holds,
+// and an edge-triggered registration reports each such wake-up), so a wake-up
+// costs one system call less than libev 4.33's write, wait and read.  The
+// counter grows by one a write: it would take 2^64 - 1 of them to fill it.
+// (A registration made anew, after a fork or a rebuild of the backend's
+// kernel set, reports the fd ready once: the callback then finds no flag
+// set, as after a spurious wake-up.)  A pipe is always drained: unread, it
+// would fill up and refuse the writes.
 bool open_fds(ev_loop *loop)
 {
   int rfd = -1, wfd = -1;

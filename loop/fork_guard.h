@@ -2,12 +2,12 @@
 // loop/fork_guard.h - how a loop finds out that it runs in a forked child
 // that never called ev_loop_fork.
 //
-// A loop's kernel state (the epoll set, the io_uring ring, the wake-up
-// eventfd, the timerfd, the inotify fd) is shared with a child after fork().
-// ev(3) requires ev_loop_fork in the child, but a child that forgets it and
-// uses its copy of the loop would change the parent's state: an
-// EPOLL_CTL_DEL in the shared epoll set silently removes the parent's fd, a
-// read of the shared eventfd takes the parent's wake-up.  A private page
+// A loop's kernel state (the backend's kernel object, the wake-up eventfd,
+// the timerfd, the inotify fd) is shared with a child after fork().  ev(3)
+// requires ev_loop_fork in the child, but a child that forgets it and uses
+// its copy of the loop would change the parent's state: a removal from a
+// shared kernel watch set silently removes the parent's fd, a read of the
+// shared eventfd takes the parent's wake-up.  A private page
 // that the kernel hands to a child zeroed (MADV_WIPEONFORK, Linux 4.14)
 // holds a token of the process; a loop records the token when it creates its
 // kernel state, so a different token means: this is a child, and the loop

@@ -107,7 +107,7 @@ struct ev_loop {
   // The iteration compiled for this backend (loop/loop_run.cc): it calls the
   // backend's hot paths directly.
   int (*run)(ev_loop *loop, int flags);
-  int backend_fd;                   // the fd an embedding loop watches (epoll, io_uring), else -1
+  int backend_fd;                   // the fd an embedding loop watches (the backend's), else -1
   unsigned backend_fd_generation;   // changes whenever backend_fd is replaced (see repair)
   ev_detail::fd_table fds;          // io watchers per fd and the change queue
   ev_detail::fd_sweep_state sweep;  // closed-fd detection (fd/fd.h)
@@ -152,7 +152,7 @@ struct ev_loop {
   pid_t curpid;        // EVFLAG_FORKCHECK: the pid seen last
   unsigned repair;     // kRepair*: a fork to handle, kernel state to re-create before the next poll
   // loop/fork_guard.h: the process's fork token differs from this one
-  // in a child that nobody told about the fork (loop/loop.cc detect_fork)
+  // in a child that nobody told about the fork (loop/loop_run.cc, detect_fork)
   std::uint64_t fork_token;
   ev_loop *fork_next;  // every loop of the process (loop/loop_forks.cc)
 

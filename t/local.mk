@@ -119,6 +119,9 @@ EXTRA_DIST += t/include_floors.sh
 # the library's C++ formatted as .clang-format says (skipped without clang-format 14)
 TESTS += t/clang_format.sh t/commit_subjects.sh
 EXTRA_DIST += t/clang_format.sh .clang-format t/commit_subjects.sh .githooks/commit-msg
+# reasons in comments, figures in bench/annotations.tsv; no backend named outside backends/
+TESTS += t/comment_figures.sh t/backend_names.sh
+EXTRA_DIST += t/comment_figures.sh t/backend_names.sh t/library_comments.sh
 
 # ---- make check-valgrind ------------------------------------------------------------------
 # The suites under memcheck through the automake test driver (parallel with -j; logs in

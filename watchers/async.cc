@@ -19,9 +19,8 @@
 // measurable under load).  Senders mark only while the loop says so
 // (loop->async_marking); when it starts saying so, a sender may have read
 // the old value and not marked: the loop's next look is a full one.
-// (Marking for one watcher cost bench/callgrind async/wakeup 961
-// instructions per wake-up, more than libev 4.33's 947-953; looking at all
-// of them, 891.)  The sender reads the index (`active`) while the loop may
+// (For a few watchers, marking costs more than looking at all of them.)
+// The sender reads the index (`active`) while the loop may
 // move the watcher in the array (another watcher's stop swaps the last one
 // into the hole): both sides store first and load second, the sender `sent`
 // then `active`, the loop `active` then `sent`, all sequentially
@@ -72,7 +71,7 @@ inline void mark_group(ev_loop *loop, int index)
 namespace ev_detail {
 
 // Every watcher, newest first (libev's queueing order).
-// (always_inline: as a call, bench/callgrind async/wakeup costs 1.5% more.)
+// (always_inline: the common wake-up, a few watchers, must not pay a call.)
 [[gnu::always_inline]] static inline void asyncs_process_all(ev_loop *loop)
 {
   for (int i = loop->asyncs.count; i--;) {
@@ -87,8 +86,8 @@ namespace ev_detail {
 // At most kGroups watchers: one per group, so the groups taken in
 // descending order give the watchers in descending index order, libev's
 // queueing order (the newest first, so that the oldest runs first): each is
-// fed as it is found (callgrind, one watcher: 18 instructions fewer per
-// wake-up than collecting and sorting them first).
+// fed as it is found, which is cheaper than collecting and sorting them
+// first.
 static void asyncs_process_few(ev_loop *loop, async_sent_groups *sg)
 {
   std::uint64_t words = sg->summary.exchange(0, std::memory_order_seq_cst);
@@ -140,8 +139,8 @@ static void asyncs_process_many(ev_loop *loop, async_sent_groups *sg)
 
 // More than kScanAllMax watchers: the groups the senders marked, or every
 // watcher once after marking began.
-// (noinline: inlined, its frame is asyncs_process's, which every wake-up
-// then builds: bench/callgrind async/wakeup 910.7 -> 906.2 without.)
+// (noinline: inlined, its frame would be asyncs_process's, which every
+// wake-up would then build.)
 [[gnu::noinline]] static void asyncs_process_marked(ev_loop *loop, async_sent_groups *sg)
 {
   if (sg->full_look_due) {

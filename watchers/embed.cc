@@ -2,15 +2,15 @@
 // watchers/embed.cc - ev_embed (ev(3) "ev_embed - when one backend isn't
 // enough...").
 //
-// An embedded loop's backend is one fd (epoll's) that becomes readable
-// when the inner loop has io events.  The embed watcher watches it with its
-// internal io watcher (at the embed watcher's priority): with a callback,
-// EV_EMBED is fed and the user sweeps; without one, the inner loop is swept
-// at once (ev_run(inner, EVRUN_NOWAIT)).  An internal prepare watcher at
-// EV_MINPRI flushes the inner loop's fd changes to its kernel set (running
-// the inner loop once without blocking, as libev does) before the outer loop
-// blocks, and an internal fork watcher forwards forks.  An
-// active embed watcher therefore holds four references (doc/semantics.md §7).
+// An embedded loop's backend is one fd (its kernel object) that becomes
+// readable when the inner loop has io events.  The embed watcher watches it
+// with its internal io watcher (at the embed watcher's priority): with a
+// callback, EV_EMBED is fed and the user sweeps; without one, the inner
+// loop is swept at once (ev_run(inner, EVRUN_NOWAIT)).  An internal prepare
+// watcher at EV_MINPRI flushes the inner loop's fd changes to its kernel set
+// (running the inner loop once without blocking, as libev does) before the
+// outer loop blocks, and an internal fork watcher forwards forks.  An active
+// embed watcher therefore holds four references (doc/semantics.md §7).
 //
 // The inner backend replaces its kernel object (after a fork, or when it
 // found it broken) closing the old one first, so the new one often has the
@@ -55,7 +55,7 @@ void embed_prepare_cb(ev_loop *loop, ev_prepare *prepare, int)
     fd_reify(other);
     ev_run(other, EVRUN_NOWAIT);
     // What that run changed is applied too, but the inner loop does not run
-    // again: io_uring re-arms every fd that reported through the change
+    // again: a backend may re-arm every fd that reported through the change
     // queue, and a callback may change its own mask each time, so with a
     // ready fd the changes would never run out (libev livelocks there).
     if (other->fds.changes.count)

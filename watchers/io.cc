@@ -11,12 +11,11 @@ using namespace ev_detail;
 
 // The rare halves of start and stop, reached by tail calls so that the
 // common cases need no stack frame (they are the re-arm path of every
-// server).  Both finish the job themselves.  (The five noinline/
-// cold attributes here and in fd/fd.cc were measured together: GCC's inlining choices across
-// them interact.  Removing any one alone moves no bench/callgrind row;
-// removing all five costs pipes/N=10000/A=100/process 1.6%; keeping only
-// the two cold ones costs every pipes/.../rearm row 4-5%.)  Debug mode closes the change
-// queue's gate (base/fdtable.h), so that every start and stop comes here.
+// server).  Both finish the job themselves.  (The five noinline/cold
+// attributes here and in fd/fd.cc were measured together, because the
+// compiler's inlining choices across them interact: they keep those fast
+// paths frameless.)  Debug mode closes the change queue's gate
+// (base/fdtable.h), so that every start and stop comes here.
 //
 // Start: the fd table or the change queue must grow first, or the fd is
 // beyond the table and not open (then the watcher is treated as fd_kill
@@ -113,8 +112,7 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
     return io_start_slow(loop, w);
 
   // (io_link's work written out: through io_link, whose io_list_push may
-  // call the index, this path gets a stack frame; bench/callgrind
-  // pipes/N=1000/A=1/rearm 282 instead of 271.)
+  // call the index, this path would get a stack frame.)
   start_watcher(loop, as_w(w), 1);
   w->next = e.head;
   e.head = as_wl(w);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/stat.cc - ev_stat (ev(3) "ev_stat - did the file attributes just
-// change?", "Inotify and Kqueue", "The special problem of stat time
+// change?", its section on inotify, "The special problem of stat time
 // resolution").
 //
 // The attributes come from lstat(2) (a symlink's own); st_nlink == 0 means
