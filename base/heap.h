@@ -131,9 +131,7 @@ struct heap {
   }
 
   // Restore the heap after the node at k changed its deadline.
-  // (always_inline: the compiler may make it a call once upheap has more
-  // users, and ev_timer_stop's fast path must not pay one.)
-  [[gnu::always_inline]] void adjust(int k0)
+  void adjust(int k0)
   {
     std::size_t k = static_cast<std::size_t>(k0);
     if (k > kHeap0 && nodes[k].at <= nodes[parent(k)].at)

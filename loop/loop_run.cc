@@ -68,6 +68,10 @@ void loop_repair(ev_loop *loop)
     periodics_fork(loop);
 }
 
+// (before_poll, wait_with_work, before_wait_with_work and
+// after_wait_with_work are always_inline: as calls, every iteration of a
+// loop with work paid their frames.)
+//
 // Steps 1-4, each part when it has work; true when step 3 ends the run (a
 // fork or prepare callback called ev_break).
 //  1. If a fork was detected or announced: queue and invoke fork watchers.
@@ -246,14 +250,6 @@ template <class B>
   return false;
 }
 
-// The same, when applying the fd changes gave the loop work before the wait
-// (kept out of line: wait_plain is the hot path).
-template <class B>
-[[gnu::noinline]] void wait_with_new_work(ev_loop *loop, long long refs_to_block)
-{
-  wait_with_work<B>(loop, refs_to_block);
-}
-
 // Steps 5-8 of a loop without work before the wait: the wait is 0 when
 // activecnt is below refs_to_block (1, or more than any count for
 // EVRUN_NOWAIT: nothing references the loop, or more ev_unref than
@@ -266,7 +262,7 @@ template <class B>
   if (loop->fds.changes.count) {
     fd_reify_with<B>(loop);
     if (EV_UNLIKELY(phase_has_work(loop, kPhaseBeforeWait)))
-      return wait_with_new_work<B>(loop, refs_to_block);
+      return wait_with_work<B>(loop, refs_to_block);
   }
   const ev_tstamp waittime = loop->activecnt < refs_to_block ? 0. : until_next_timer(loop);
   ++loop->loop_count;

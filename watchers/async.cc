@@ -71,8 +71,7 @@ inline void mark_group(ev_loop *loop, int index)
 namespace ev_detail {
 
 // Every watcher, newest first (libev's queueing order).
-// (always_inline: the common wake-up, a few watchers, must not pay a call.)
-[[gnu::always_inline]] static inline void asyncs_process_all(ev_loop *loop)
+static inline void asyncs_process_all(ev_loop *loop)
 {
   for (int i = loop->asyncs.count; i--;) {
     auto *w = reinterpret_cast<ev_async *>(loop->asyncs.data[i]);
