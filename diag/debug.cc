@@ -695,7 +695,7 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(ev_loop *) noexcept, v
   const bool hooks = release || acquire;
   loop->release_cb = hooks ? release_wrapper : nullptr;
   loop->acquire_cb = hooks ? acquire_wrapper : nullptr;
-  phase_follow(loop, kPhaseBeforeWait, was, hooks);
+  block_time_phase_follow(loop, was, hooks);
 }
 
 namespace {

@@ -88,13 +88,13 @@ void count_phase_work(const ev_loop *loop, unsigned char (&n)[kPhaseCount])
   in({kPhaseBeforeWait}, loop->curpid);
   in({kPhaseBeforeWait}, loop->repair);
   in({kPhaseBeforeWait}, loop->prepares.count);
-  in({kPhaseBeforeWait, kPhaseAfterWait}, loop->idleall);
-  in({kPhaseBeforeWait, kPhaseAfterWait}, loop->periodics.count);
+  in({kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait}, loop->idleall);
+  in({kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait}, loop->periodics.count);
   in({kPhaseAfterWait}, loop->checks.count);
-  in({kPhaseBeforeWait}, loop->no_block);
+  in({kPhaseBeforeWait, kPhaseBlockTime}, loop->no_block);
   in({kPhaseBeforeWait}, loop->wakeup.fd != kLoopFdNone);
-  in({kPhaseBeforeWait}, collect_intervals(loop));
-  in({kPhaseBeforeWait}, loop->release_cb || loop->acquire_cb);
+  in({kPhaseBeforeWait, kPhaseBlockTime}, collect_intervals(loop));
+  in({kPhaseBeforeWait, kPhaseBlockTime}, loop->release_cb || loop->acquire_cb);
   in({kPhaseAfterWait, kPhaseInvoke}, loop->invoke_cb != ev_invoke_pending);
   in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->metrics);
   in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->debug);

@@ -349,7 +349,7 @@ void ev_set_io_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexce
 {
   const bool was = collect_intervals(loop);
   loop->io_blocktime = interval;
-  phase_follow(loop, kPhaseBeforeWait, was, collect_intervals(loop));
+  block_time_phase_follow(loop, was, collect_intervals(loop));
 }
 
 // An infinite timeout collect interval would make the loop wait forever
@@ -364,7 +364,7 @@ void ev_set_timeout_collect_interval(struct ev_loop *loop, ev_tstamp interval) n
                 "libev: ev_set_timeout_collect_interval called with an infinite interval");
   const bool was = collect_intervals(loop);
   loop->timeout_blocktime = interval;
-  phase_follow(loop, kPhaseBeforeWait, was, collect_intervals(loop));
+  block_time_phase_follow(loop, was, collect_intervals(loop));
 }
 
 void ev_set_userdata(struct ev_loop *loop, void *data) noexcept { loop->userdata = data; }
@@ -386,7 +386,7 @@ void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop
   const bool was = loop->release_cb || loop->acquire_cb;
   loop->release_cb = release;
   loop->acquire_cb = acquire;
-  phase_follow(loop, kPhaseBeforeWait, was, release || acquire);
+  block_time_phase_follow(loop, was, release || acquire);
 }
 
 // ---------------------------------------------------------------------------

@@ -30,9 +30,10 @@ namespace ev_detail {
 // The optional work of an iteration, by phase (see phase_join below; ev(3)
 // ev_run lists the steps).
 enum phase : unsigned char {
-  kPhaseBeforeWait,  // steps 1-8: forks, prepare watchers, repairs, debug checks, and the
-                     // wait's own rules: idle watchers, periodics, collect intervals, hooks,
-                     // the wake-up handshake, metrics, an EV_ERROR queued by the loop
+  kPhaseBeforeWait,  // steps 1-8: forks, prepare watchers, repairs, debug checks, the
+                     // wake-up handshake, metrics, and every member of kPhaseBlockTime
+  kPhaseBlockTime,   // step 6's own rules: idle watchers, periodics, collect intervals,
+                     // hooks, an EV_ERROR queued by the loop
   kPhaseAfterWait,   // steps 9-10 beyond the timers and the default invocation: periodics,
                      // idle and check watchers, debug mode, and the invocation phase's work
   kPhaseInvoke,      // every invocation pass other than the default: an invoke-pending
@@ -228,6 +229,13 @@ inline void phase_follow(ev_loop *loop, phase p, bool was, bool now)
     now ? phase_join(loop, p) : phase_leave(loop, p);
 }
 
+// A rule of the block time (step 6) is work before the wait, too.
+inline void block_time_phase_follow(ev_loop *loop, bool was, bool now)
+{
+  phase_follow(loop, kPhaseBeforeWait, was, now);
+  phase_follow(loop, kPhaseBlockTime, was, now);
+}
+
 // An invocation other than the default is work after the wait, too.
 inline void invoke_phase_follow(ev_loop *loop, bool was, bool now)
 {
@@ -236,7 +244,7 @@ inline void invoke_phase_follow(ev_loop *loop, bool was, bool now)
 }
 
 // The collect intervals (ev_set_io_collect_interval and
-// ev_set_timeout_collect_interval) take part in the wait phase while set.
+// ev_set_timeout_collect_interval) are block time rules while set.
 inline bool collect_intervals(const ev_loop *loop) { return loop->io_blocktime > 0. || loop->timeout_blocktime > 0.; }
 
 // Choose and initialise the backend for flags (EVBACKEND_* bits; none set =
@@ -352,12 +360,12 @@ inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revent
 // An EV_ERROR the loop queues itself (a bad fd, a lost child status), e.g.
 // while it applies the fd changes just before it waits: the callback must
 // not wait for the next timer, so the next wait does not block
-// (no_block, a part of the work before the wait).  Whatever else is pending when the
+// (no_block, a rule of the block time).  Whatever else is pending when the
 // loop waits was left by the program's invoke-pending callback, and with it
 // the loop blocks as libev 4.33 does.
 inline void feed_error(ev_loop *loop, W w, int revents)
 {
-  phase_follow(loop, kPhaseBeforeWait, loop->no_block, true);
+  block_time_phase_follow(loop, loop->no_block, true);
   loop->no_block = true;
   feed(loop, w, revents);
 }

@@ -125,7 +125,7 @@ inline ev_tstamp until_next_timer(ev_loop *loop)
   return waittime;
 }
 
-// How long to block with work before the wait: not at all with idle
+// How long to block with a rule of the block time (kPhaseBlockTime): not at all with idle
 // watchers or after the loop queued an EV_ERROR itself; else until the next
 // timer or periodic, raised to the timeout collect interval and to the
 // backend's resolution.  With an io collect interval, part of the time is
@@ -138,7 +138,7 @@ inline ev_tstamp until_next_timer(ev_loop *loop)
 ev_tstamp block_time_with_work(ev_loop *loop)
 {
   if (loop->idleall || loop->no_block) {
-    phase_follow(loop, kPhaseBeforeWait, loop->no_block, false);
+    block_time_phase_follow(loop, loop->no_block, false);
     loop->no_block = false;
     return 0.;
   }
@@ -208,7 +208,9 @@ inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime)
 template <class B>
 [[gnu::always_inline]] inline void wait_with_work(ev_loop *loop, long long refs_to_block)
 {
-  ev_tstamp waittime = loop->activecnt < refs_to_block ? 0. : block_time_with_work(loop);
+  ev_tstamp waittime = loop->activecnt < refs_to_block         ? 0.
+                       : phase_has_work(loop, kPhaseBlockTime) ? block_time_with_work(loop)
+                                                               : until_next_timer(loop);
 
   // Announce that we may block, so that senders of wake-ups write to the fd
   // from now on; a wake-up signalled without a write before this point

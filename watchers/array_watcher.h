@@ -22,12 +22,14 @@
 namespace ev_detail {
 
 struct array_watcher_kind {
-  int type;                                      // EV_PREPARE, ..., for debug mode's reports
-  const char *start_api, *stop_api;              // the public names, for the same
-  array<W> &(*array_of)(ev_loop *loop, W w);     // the array the watcher goes in
-  bool per_priority = false;                     // idle: an array per priority, all counted in loop->idleall
-  phase phases[2] = {kPhaseCount, kPhaseCount};  // the phases it takes part in while any is active
-  bool gives_reference_back = false;             // cleanup
+  int type;                                   // EV_PREPARE, ..., for debug mode's reports
+  const char *start_api, *stop_api;           // the public names, for the same
+  array<W> &(*array_of)(ev_loop *loop, W w);  // the array the watcher goes in
+  bool per_priority = false;                  // idle: an array per priority, all counted in loop->idleall
+  // its phases while any is active, kPhaseCount in the slots left over (name
+  // all three: an initialiser that names fewer fills the rest with phase 0)
+  phase phases[3] = {kPhaseCount, kPhaseCount, kPhaseCount};
+  bool gives_reference_back = false;  // cleanup
 };
 
 // The first watcher of a kind started (join) or the last stopped (leave).

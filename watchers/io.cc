@@ -96,11 +96,10 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
     return io_start_active(loop, w);
 
   const int fd = w->fd;
-  const int events = w->events;  // (read once: the stores below may alias it for the compiler)
   if (fd < 0)
     usage_error("ev_io_start", "fd", static_cast<long long>(fd), "libev: ev_io_start called with negative fd");
-  if (events & ~(EV__IOFDSET | EV_READ | EV_WRITE | EV_NG_EXCLUSIVE))
-    usage_error("ev_io_start", "events", static_cast<long long>(events),
+  if (w->events & ~(EV__IOFDSET | EV_READ | EV_WRITE | EV_NG_EXCLUSIVE))
+    usage_error("ev_io_start", "events", static_cast<long long>(w->events),
                 "libev: ev_io_start called with illegal event mask");
   if (fd >= loop->fds.size || loop->fds.change_queue_full())
     return io_start_slow(loop, w);
@@ -108,16 +107,17 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
   // Another watcher on a number given with ev_io_set, this watcher already
   // in the list, or a list the index may cover (fd/io_list.h): the
   // slow path looks at the list.  Else it goes to the head, no more.
-  if (e.head && ((events & EV__IOFDSET) || e.head == as_wl(w) || loop->io_index.count))
+  if (e.head && ((w->events & EV__IOFDSET) || e.head == as_wl(w) || loop->io_index.count))
     return io_start_slow(loop, w);
 
   // (io_link's work written out: through io_link, whose io_list_push may
   // call the index, this path would get a stack frame.)
+  const auto renew = static_cast<unsigned char>(w->events & EV__IOFDSET);  // (taken before the stores)
   start_watcher(loop, as_w(w), 1);
   w->next = e.head;
   e.head = as_wl(w);
-  loop->fds.change_with_room(fd, static_cast<unsigned char>(events & EV__IOFDSET));
-  w->events = events & ~EV__IOFDSET;
+  loop->fds.change_with_room(fd, renew);
+  w->events &= ~EV__IOFDSET;
 
   EV_FREQUENT_CHECK(loop);
 }

@@ -162,7 +162,7 @@ void timerfd_init(ev_loop *loop)
 // after the poll it queues those due.
 void periodics_phases(ev_loop *loop, bool join)
 {
-  for (phase p : {kPhaseBeforeWait, kPhaseAfterWait})
+  for (phase p : {kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait})
     join ? phase_join(loop, p) : phase_leave(loop, p);
 }
 
