@@ -26,10 +26,13 @@
 //        template <bool kHooks> static void poll(ev_loop *loop, ev_tstamp timeout);
 //      };
 //
+//    which backend_policy below builds from the backend's functions.
+//
 // Adding a backend means adding its files and one line in
 // backends/policies.h.
 #pragma once
 
+#include "base/alloc.h"
 #include "base/api.h"
 
 #include <time.h>
@@ -110,6 +113,58 @@ struct backend_ops {
   // (select, poll).
   void (*recheck)(ev_loop *loop, int fd);
 };
+
+// A backend's policy (see the top) from its table and its functions: Modify
+// takes errp or not; Poll and PollWithHooks are its poll with kHooks false
+// and true.  Forced inline, so that the iteration calls the backend's own
+// functions as if it named them.
+template <const backend_ops *Ops, auto Modify, auto Poll, auto PollWithHooks>
+struct backend_policy {
+  static constexpr const backend_ops *ops = Ops;
+  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, int oev, int nev, const int *errp)
+  {
+    if constexpr (requires { Modify(loop, fd, oev, nev, errp); })
+      Modify(loop, fd, oev, nev, errp);
+    else
+      Modify(loop, fd, oev, nev);
+  }
+  template <bool kHooks>
+  [[gnu::always_inline]] static void poll(ev_loop *loop, ev_tstamp timeout)
+  {
+    (kHooks ? PollWithHooks : Poll)(loop, timeout);
+  }
+};
+
+// A backend's state, kept in loop->backend_state (the slot: the loop's
+// layout is a floor above this one): init makes it zeroed, destroy frees it
+// and clears the slot, so that a second destroy finds nothing.
+template <class State>
+State *backend_state_new(void *&slot)
+{
+  auto *st = static_cast<State *>(ev_realloc(nullptr, sizeof(State)));
+  *st = State{};
+  slot = st;
+  return st;
+}
+
+inline void backend_state_free(void *&slot)
+{
+  ev_free(slot);
+  slot = nullptr;
+}
+
+// The table of a backend that watches fd numbers with no kernel object of
+// its own (select, poll): the kernel reports a closed fd in the wait (no
+// sweep, no recheck), every wait is level-triggered, and a child shares
+// nothing with its parent (fork does nothing).
+inline void fork_shares_nothing(ev_loop *) {}
+constexpr backend_ops number_watching_backend(const char *name, unsigned int flag, ev_tstamp mintime,
+                                              bool (*init)(ev_loop *), void (*destroy)(ev_loop *),
+                                              void (*modify)(ev_loop *, int, int, int),
+                                              void (*poll)(ev_loop *, ev_tstamp))
+{
+  return {name, flag, mintime, init, destroy, fork_shares_nothing, modify, poll, false, nullptr, nullptr};
+}
 
 // A backend that cannot wait in the kernel (the wait failed, or it has no
 // kernel object) sleeps instead, at most this long at a time, so that timers

@@ -99,14 +99,12 @@ bool epoll_init(ev_loop *loop)
   int epfd = create_epoll_fd();
   if (epfd < 0)
     return false;
-  auto *st = static_cast<epoll_state *>(ev_realloc(nullptr, sizeof(epoll_state)));
-  *st = epoll_state{};
+  epoll_state *st = backend_state_new<epoll_state>(loop->backend_state);
   st->epfd = epfd;
   st->capacity = 64;
   st->precise = loop->flags & EVFLAG_NG_PRECISE_TIMERS;
   update_general(st);
   st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
-  loop->backend_state = st;
   set_backend_fd(loop, epfd);
   return true;
 }
@@ -120,8 +118,7 @@ void epoll_destroy(ev_loop *loop)
     ::close(st->epfd);
   ev_free(st->events);
   st->always_ready.release();
-  ev_free(st);
-  loop->backend_state = nullptr;
+  backend_state_free(loop->backend_state);
   loop->backend_fd = -1;
 }
 

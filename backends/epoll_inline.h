@@ -217,17 +217,7 @@ namespace ev_detail {
 
 extern const backend_ops epoll_backend;
 
-struct epoll_policy {
-  static constexpr const backend_ops *ops = &epoll_backend;
-  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, int oev, int nev, const int *errp)
-  {
-    epoll_internal::epoll_modify(loop, fd, oev, nev, errp);
-  }
-  template <bool kHooks>
-  [[gnu::always_inline]] static void poll(ev_loop *loop, ev_tstamp timeout)
-  {
-    epoll_internal::epoll_poll<kHooks>(loop, timeout);
-  }
-};
+using epoll_policy = backend_policy<&epoll_backend, epoll_internal::epoll_modify, epoll_internal::epoll_poll<false>,
+                                    epoll_internal::epoll_poll<true>>;
 
 }  // namespace ev_detail

@@ -737,13 +737,11 @@ bool iouring_init(ev_loop *loop)
   ring r;
   if (!ring_open(r, kMinCq))
     return false;
-  auto *st = static_cast<iouring_state *>(ev_realloc(nullptr, sizeof(iouring_state)));
-  *st = iouring_state{};
+  iouring_state *st = backend_state_new<iouring_state>(loop->backend_state);
   st->r = r;
   st->want_cq = r.cq_entries;
   st->cq_limit = kMaxCq;
   st->overflow_seen = load_acquire(r.cq_overflow);
-  loop->backend_state = st;
   set_backend_fd(loop, r.fd);
   return true;
 }
@@ -754,8 +752,7 @@ void iouring_destroy(ev_loop *loop)
   if (!st)
     return;
   ring_close(st->r, st->lost);
-  ev_free(st);
-  loop->backend_state = nullptr;
+  backend_state_free(loop->backend_state);
   loop->backend_fd = -1;
 }
 

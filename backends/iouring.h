@@ -19,17 +19,7 @@ extern template void poll<false>(ev_loop *loop, ev_tstamp timeout);
 extern template void poll<true>(ev_loop *loop, ev_tstamp timeout);
 }  // namespace iouring_internal
 
-struct iouring_policy {
-  static constexpr const backend_ops *ops = &iouring_backend;
-  static void modify(ev_loop *loop, int fd, int oev, int nev, const int *)
-  {
-    iouring_internal::modify(loop, fd, oev, nev);
-  }
-  template <bool kHooks>
-  static void poll(ev_loop *loop, ev_tstamp timeout)
-  {
-    iouring_internal::poll<kHooks>(loop, timeout);
-  }
-};
+using iouring_policy = backend_policy<&iouring_backend, iouring_internal::modify, iouring_internal::poll<false>,
+                                      iouring_internal::poll<true>>;
 
 }  // namespace ev_detail

@@ -20,6 +20,10 @@
 
 namespace ev_detail::poll_internal {
 
+// The backend's table (backend.h).
+constinit const backend_ops poll_backend =
+    number_watching_backend("poll", EVBACKEND_POLL, 1e-3, poll_init, poll_destroy, modify, poll<true>);
+
 void remove_fd(ev_loop *loop, poll_state *st, fd_entry &e)
 {
   int i = static_cast<int>(e.bdata) - 1;
@@ -50,14 +54,10 @@ void wait_error(ev_tstamp timeout)
     wait_failed("(libev) poll", timeout);
 }
 
-namespace {
-
 bool poll_init(ev_loop *loop)
 {
-  auto *st = static_cast<poll_state *>(ev_realloc(nullptr, sizeof(poll_state)));
-  *st = poll_state{};
+  poll_state *st = backend_state_new<poll_state>(loop->backend_state);
   st->precise = EV_NG_HAVE_PPOLL && (loop->flags & EVFLAG_NG_PRECISE_TIMERS);
-  loop->backend_state = st;
   return true;
 }
 
@@ -67,20 +67,7 @@ void poll_destroy(ev_loop *loop)
   if (!st)
     return;
   st->pfds.release();
-  ev_free(st);
-  loop->backend_state = nullptr;
+  backend_state_free(loop->backend_state);
 }
 
-void poll_fork(ev_loop *) {}
-
-}  // namespace
 }  // namespace ev_detail::poll_internal
-
-namespace ev_detail {
-
-using namespace poll_internal;
-constinit const backend_ops poll_backend = {
-    "poll", EVBACKEND_POLL, 1e-3, poll_init, poll_destroy, poll_fork, modify, poll<true>, false, nullptr, nullptr,
-};
-
-}  // namespace ev_detail

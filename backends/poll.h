@@ -9,10 +9,9 @@
 #include <poll.h>
 
 namespace ev_detail {
+namespace poll_internal {
 
 extern const backend_ops poll_backend;
-
-namespace poll_internal {
 
 // fd_entry use: bdata = 1-based index into pfds (0: not in the set).
 struct poll_state {
@@ -26,6 +25,8 @@ inline poll_state *state(ev_loop *loop) { return static_cast<poll_state *>(loop-
 void remove_fd(ev_loop *loop, poll_state *st, fd_entry &e);
 int wait_precisely(poll_state *st, ev_tstamp timeout);
 void wait_error(ev_tstamp timeout);
+bool poll_init(ev_loop *loop);
+void poll_destroy(ev_loop *loop);
 
 // The backend's modify (backend.h).
 inline void modify(ev_loop *loop, int fd, int /*oev*/, int nev)
@@ -61,9 +62,10 @@ inline void queue_reported(ev_loop *loop, poll_state *st, int res)
   }
 }
 
-// The backend's poll (backend.h).
+// The backend's poll (backend.h).  Forced inline: the policy names it by
+// its address, which would otherwise keep it out of the iteration.
 template <bool kHooks>
-inline void poll(ev_loop *loop, ev_tstamp timeout)
+[[gnu::always_inline]] inline void poll(ev_loop *loop, ev_tstamp timeout)
 {
   poll_state *st = state(loop);
   int res = 0;
@@ -81,17 +83,7 @@ inline void poll(ev_loop *loop, ev_tstamp timeout)
 
 }  // namespace poll_internal
 
-struct poll_policy {
-  static constexpr const backend_ops *ops = &poll_backend;
-  static void modify(ev_loop *loop, int fd, int oev, int nev, const int *)
-  {
-    poll_internal::modify(loop, fd, oev, nev);
-  }
-  template <bool kHooks>
-  static void poll(ev_loop *loop, ev_tstamp timeout)
-  {
-    poll_internal::poll<kHooks>(loop, timeout);
-  }
-};
+using poll_policy = backend_policy<&poll_internal::poll_backend, poll_internal::modify, poll_internal::poll<false>,
+                                   poll_internal::poll<true>>;
 
 }  // namespace ev_detail

@@ -26,6 +26,10 @@
 
 namespace ev_detail::select_internal {
 
+// The backend's table (backend.h).
+constinit const backend_ops select_backend =
+    number_watching_backend("select", EVBACKEND_SELECT, 1e-6, select_init, select_destroy, modify, poll<true>);
+
 void grow(select_state *st, int words)
 {
   if (words <= st->words)
@@ -91,13 +95,9 @@ void wait_error(ev_loop *loop, int err, ev_tstamp timeout)
   }
 }
 
-namespace {
-
 bool select_init(ev_loop *loop)
 {
-  auto *st = static_cast<select_state *>(ev_realloc(nullptr, sizeof(select_state)));
-  *st = select_state{};
-  loop->backend_state = st;
+  backend_state_new<select_state>(loop->backend_state);
   return true;
 }
 
@@ -111,21 +111,7 @@ void select_destroy(ev_loop *loop)
   ev_free(st->got_read);
   ev_free(st->got_write);
   st->not_open.release();
-  ev_free(st);
-  loop->backend_state = nullptr;
+  backend_state_free(loop->backend_state);
 }
 
-void select_fork(ev_loop *) {}
-
-}  // namespace
 }  // namespace ev_detail::select_internal
-
-namespace ev_detail {
-
-using namespace select_internal;
-constinit const backend_ops select_backend = {
-    "select", EVBACKEND_SELECT, 1e-6,  select_init, select_destroy, select_fork,
-    modify,   poll<true>,       false, nullptr,     nullptr,
-};
-
-}  // namespace ev_detail

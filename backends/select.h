@@ -12,10 +12,9 @@
 #include <cstring>
 
 namespace ev_detail {
+namespace select_internal {
 
 extern const backend_ops select_backend;
-
-namespace select_internal {
 
 constexpr int kBitsPerWord = static_cast<int>(8 * sizeof(fd_mask));
 
@@ -34,6 +33,8 @@ void grow(select_state *st, int words);
 void lower_nfds(select_state *st);
 void kill_not_open(ev_loop *loop, select_state *st, bool ebadf);
 void wait_error(ev_loop *loop, int err, ev_tstamp timeout);
+bool select_init(ev_loop *loop);
+void select_destroy(ev_loop *loop);
 
 inline fd_mask bit_of(int fd) { return static_cast<fd_mask>(1UL << (fd % kBitsPerWord)); }
 
@@ -130,17 +131,7 @@ inline void poll(ev_loop *loop, ev_tstamp timeout)
 
 }  // namespace select_internal
 
-struct select_policy {
-  static constexpr const backend_ops *ops = &select_backend;
-  static void modify(ev_loop *loop, int fd, int oev, int nev, const int *)
-  {
-    select_internal::modify(loop, fd, oev, nev);
-  }
-  template <bool kHooks>
-  static void poll(ev_loop *loop, ev_tstamp timeout)
-  {
-    select_internal::poll<kHooks>(loop, timeout);
-  }
-};
+using select_policy = backend_policy<&select_internal::select_backend, select_internal::modify,
+                                     select_internal::poll<false>, select_internal::poll<true>>;
 
 }  // namespace ev_detail

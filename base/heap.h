@@ -87,22 +87,33 @@ struct heap {
     n.w->active = k;
   }
 
+  // The hole at k rises while its parent is later than at (kPastEqual: or
+  // as late): the parents move down into it.  Returns where it stopped.
+  // Insertion stops below an equal deadline, pop_root's bottom-up sift
+  // passes it (see there); the order of equal deadlines depends on it.
+  // (always_inline: both sifts stay the loops they were, without a call.)
+  template <bool kPastEqual>
+  [[gnu::always_inline]] static std::size_t rise(heap_node *n, std::size_t k, ev_tstamp at)
+  {
+    while (k > kHeap0) {
+      const std::size_t p = parent(k);
+      if (kPastEqual ? n[p].at < at : n[p].at <= at)
+        break;
+      n[k] = n[p];
+      n[k].w->active = static_cast<int>(k);
+      k = p;
+    }
+    return k;
+  }
+
   // (Unsigned indices and a pointer to the group of children keep the
   // address arithmetic out of the loops: this is the hot path of timer
   // expiry and restart.)
   void upheap(int k0)
   {
     heap_node *const n = nodes;
-    std::size_t k = static_cast<std::size_t>(k0);
-    const heap_node he = n[k];
-    while (k > kHeap0) {
-      const std::size_t p = parent(k);
-      if (n[p].at <= he.at)
-        break;
-      n[k] = n[p];
-      n[k].w->active = static_cast<int>(k);
-      k = p;
-    }
+    const heap_node he = n[k0];
+    const std::size_t k = rise<false>(n, static_cast<std::size_t>(k0), he.at);
     n[k] = he;
     he.w->active = static_cast<int>(k);
   }
@@ -263,14 +274,7 @@ struct heap {
       n[k].w->active = static_cast<int>(k);
       k = c + m;
     }
-    while (k > kHeap0) {
-      const std::size_t p = parent(k);
-      if (n[p].at < he.at)
-        break;
-      n[k] = n[p];
-      n[k].w->active = static_cast<int>(k);
-      k = p;
-    }
+    k = rise<true>(n, k, he.at);
     n[k] = he;
     he.w->active = static_cast<int>(k);
   }

@@ -16,14 +16,14 @@
 //    running (doc/semantics.md §7).
 #pragma once
 
-#include "diag/debug.h"
 #include "loop/loop.h"
+#include "watchers/start_stop.h"
 
 namespace ev_detail {
 
 struct array_watcher_kind {
-  int type;                                   // EV_PREPARE, ..., for debug mode's reports
-  const char *start_api, *stop_api;           // the public names, for the same
+  int type;                                   // EV_PREPARE, ...: as in watcher_calls (start_stop.h)
+  const char *start_api, *stop_api;           // the public names, for debug mode's reports
   array<W> &(*array_of)(ev_loop *loop, W w);  // the array the watcher goes in
   bool per_priority = false;                  // idle: an array per priority, all counted in loop->idleall
   // its phases while any is active, kPhaseCount in the slots left over (name
@@ -59,10 +59,8 @@ void array_watcher_start_plain(ev_loop *loop, T *w)
 }
 
 template <class T, const array_watcher_kind &K>
-void array_watcher_stop_plain(ev_loop *loop, T *w)
+void array_watcher_stop_active(ev_loop *loop, T *w)
 {
-  if (!stop_begin(loop, as_w(w), K.stop_api))
-    return;
   loop->pending.settle();
   array<W> &a = K.array_of(loop, as_w(w));
   check_array_index(a, as_w(w), K.stop_api);
@@ -76,22 +74,16 @@ void array_watcher_stop_plain(ev_loop *loop, T *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-template <class T, const array_watcher_kind &K>
+template <const array_watcher_kind &K, class T>
 inline void array_watcher_start(ev_loop *loop, T *w)
 {
-  if (debug_on(loop))
-    return debug_wrap(loop, w, K.type, K.start_api, array_watcher_start_plain<T, K>);
-  array_watcher_start_plain<T, K>(loop, w);
+  watcher_start<K, array_watcher_start_plain<T, K>>(loop, w);
 }
 
-template <class T, const array_watcher_kind &K>
+template <const array_watcher_kind &K, class T>
 inline void array_watcher_stop(ev_loop *loop, T *w)
 {
-  if (stop_has_nothing_to_do(as_w(w)))
-    return;
-  if (debug_on_for_stop(loop, as_w(w)))
-    return debug_wrap(loop, w, K.type, K.stop_api, array_watcher_stop_plain<T, K>);
-  array_watcher_stop_plain<T, K>(loop, w);
+  watcher_stop<K, array_watcher_stop_active<T, K>>(loop, w);
 }
 
 }  // namespace ev_detail

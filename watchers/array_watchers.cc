@@ -49,27 +49,15 @@ constexpr array_watcher_kind kIdle{.type = EV_IDLE,
 
 extern "C" {
 
-void ev_prepare_start(struct ev_loop *loop, ev_prepare *w) noexcept
-{
-  array_watcher_start<ev_prepare, kPrepare>(loop, w);
-}
-void ev_prepare_stop(struct ev_loop *loop, ev_prepare *w) noexcept
-{
-  array_watcher_stop<ev_prepare, kPrepare>(loop, w);
-}
-void ev_check_start(struct ev_loop *loop, ev_check *w) noexcept { array_watcher_start<ev_check, kCheck>(loop, w); }
-void ev_check_stop(struct ev_loop *loop, ev_check *w) noexcept { array_watcher_stop<ev_check, kCheck>(loop, w); }
-void ev_fork_start(struct ev_loop *loop, ev_fork *w) noexcept { array_watcher_start<ev_fork, kFork>(loop, w); }
-void ev_fork_stop(struct ev_loop *loop, ev_fork *w) noexcept { array_watcher_stop<ev_fork, kFork>(loop, w); }
-void ev_cleanup_start(struct ev_loop *loop, ev_cleanup *w) noexcept
-{
-  array_watcher_start<ev_cleanup, kCleanup>(loop, w);
-}
-void ev_cleanup_stop(struct ev_loop *loop, ev_cleanup *w) noexcept
-{
-  array_watcher_stop<ev_cleanup, kCleanup>(loop, w);
-}
-void ev_idle_start(struct ev_loop *loop, ev_idle *w) noexcept { array_watcher_start<ev_idle, kIdle>(loop, w); }
-void ev_idle_stop(struct ev_loop *loop, ev_idle *w) noexcept { array_watcher_stop<ev_idle, kIdle>(loop, w); }
+void ev_prepare_start(struct ev_loop *loop, ev_prepare *w) noexcept { array_watcher_start<kPrepare>(loop, w); }
+void ev_prepare_stop(struct ev_loop *loop, ev_prepare *w) noexcept { array_watcher_stop<kPrepare>(loop, w); }
+void ev_check_start(struct ev_loop *loop, ev_check *w) noexcept { array_watcher_start<kCheck>(loop, w); }
+void ev_check_stop(struct ev_loop *loop, ev_check *w) noexcept { array_watcher_stop<kCheck>(loop, w); }
+void ev_fork_start(struct ev_loop *loop, ev_fork *w) noexcept { array_watcher_start<kFork>(loop, w); }
+void ev_fork_stop(struct ev_loop *loop, ev_fork *w) noexcept { array_watcher_stop<kFork>(loop, w); }
+void ev_cleanup_start(struct ev_loop *loop, ev_cleanup *w) noexcept { array_watcher_start<kCleanup>(loop, w); }
+void ev_cleanup_stop(struct ev_loop *loop, ev_cleanup *w) noexcept { array_watcher_stop<kCleanup>(loop, w); }
+void ev_idle_start(struct ev_loop *loop, ev_idle *w) noexcept { array_watcher_start<kIdle>(loop, w); }
+void ev_idle_stop(struct ev_loop *loop, ev_idle *w) noexcept { array_watcher_stop<kIdle>(loop, w); }
 
 }  // extern "C"

@@ -28,14 +28,16 @@
 // send and marks the new group itself.  The groups block is made by the
 // first start, before marking is ever set: a sender reaches it only after
 // seeing marking set.
-#include "diag/debug.h"
 #include "fd/wakeup.h"
 #include "loop/loop.h"
+#include "watchers/start_stop.h"
 
 #include <algorithm>
 #include <new>
 
 using namespace ev_detail;
+
+constexpr watcher_calls kAsyncCalls{EV_ASYNC, "ev_async_start", "ev_async_stop"};
 
 namespace {
 
@@ -203,15 +205,11 @@ static void async_start_plain(struct ev_loop *loop, ev_async *w)
 
 void ev_async_start(struct ev_loop *loop, ev_async *w) noexcept
 {
-  if (debug_on(loop))
-    return debug_wrap(loop, w, EV_ASYNC, "ev_async_start", async_start_plain);
-  async_start_plain(loop, w);
+  watcher_start<kAsyncCalls, async_start_plain>(loop, w);
 }
 
-static void async_stop_plain(struct ev_loop *loop, ev_async *w)
+static void async_stop_active(struct ev_loop *loop, ev_async *w)
 {
-  if (!stop_begin(loop, as_w(w), "ev_async_stop"))
-    return;
   // array_del, with the index stores visible to senders (see above)
   array<W> &a = loop->asyncs;
   check_array_index(a, as_w(w), "ev_async_stop");
@@ -234,11 +232,7 @@ static void async_stop_plain(struct ev_loop *loop, ev_async *w)
 
 void ev_async_stop(struct ev_loop *loop, ev_async *w) noexcept
 {
-  if (stop_has_nothing_to_do(as_w(w)))
-    return;
-  if (debug_on_for_stop(loop, as_w(w)))
-    return debug_wrap(loop, w, EV_ASYNC, "ev_async_stop", async_stop_plain);
-  async_stop_plain(loop, w);
+  watcher_stop<kAsyncCalls, async_stop_active>(loop, w);
 }
 
 void ev_async_send(struct ev_loop *loop, ev_async *w) noexcept

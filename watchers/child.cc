@@ -12,13 +12,15 @@
 // Watchers stay active after their child exited.  Other loops watch
 // children with the extension EVFLAG_NG_ANY_LOOP (watchers/child_pidfd.cc).
 #include "watchers/child.h"
-#include "diag/debug.h"
+#include "watchers/start_stop.h"
 
 #include <sys/wait.h>
 #include <cerrno>
 #include <csignal>
 
 using namespace ev_detail;
+
+constexpr watcher_calls kChildCalls{EV_CHILD, "ev_child_start", "ev_child_stop"};
 
 namespace {
 
@@ -137,15 +139,11 @@ static void child_start_plain(struct ev_loop *loop, ev_child *w)
 
 void ev_child_start(struct ev_loop *loop, ev_child *w) noexcept
 {
-  if (debug_on(loop))
-    return debug_wrap(loop, w, EV_CHILD, "ev_child_start", child_start_plain);
-  child_start_plain(loop, w);
+  watcher_start<kChildCalls, child_start_plain>(loop, w);
 }
 
-static void child_stop_plain(struct ev_loop *loop, ev_child *w)
+static void child_stop_active(struct ev_loop *loop, ev_child *w)
 {
-  if (!stop_begin(loop, as_w(w), "ev_child_stop"))
-    return;
   if (loop != ev_default_loop_ptr) {
     child_pidfd_stop(loop, w);
     return;
@@ -159,11 +157,7 @@ static void child_stop_plain(struct ev_loop *loop, ev_child *w)
 
 void ev_child_stop(struct ev_loop *loop, ev_child *w) noexcept
 {
-  if (stop_has_nothing_to_do(as_w(w)))
-    return;
-  if (debug_on_for_stop(loop, as_w(w)))
-    return debug_wrap(loop, w, EV_CHILD, "ev_child_stop", child_stop_plain);
-  child_stop_plain(loop, w);
+  watcher_stop<kChildCalls, child_stop_active>(loop, w);
 }
 
 }  // extern "C"

@@ -205,6 +205,20 @@ void entry_done(ev_loop *loop, pidfd_child *e)
     childpoll_stop(loop);
 }
 
+// The end of both collects, entered with reap_lock held and releasing it:
+// e leaves the registry while the lock is held, the watchers are told
+// outside it (have: the status, else EV_ERROR).
+void unregister_and_deliver(ev_loop *loop, pidfd_child *e, bool have, int status)
+{
+  registry_del(e);
+  pthread_mutex_unlock(&reap_lock);
+  entry_done(loop, e);
+  if (have)
+    deliver(loop, e, status);
+  else
+    deliver_error(loop, e);
+}
+
 // Collect the child of e, if it has exited (e may be freed then).
 void collect(ev_loop *loop, pidfd_child *e)
 {
@@ -223,13 +237,7 @@ void collect(ev_loop *loop, pidfd_child *e)
   int status = r == 0 ? wait_status(si) : e->status;
   // (a kept exit: a polled child that a reaper collected before e waited)
   const bool have = r == 0 || e->handed || claim_kept_exit(e->pid, &status);
-  registry_del(e);
-  pthread_mutex_unlock(&reap_lock);
-  entry_done(loop, e);
-  if (have)
-    deliver(loop, e, status);
-  else
-    deliver_error(loop, e);
+  unregister_and_deliver(loop, e, have, status);
 }
 
 // e's pid is gone: another reaper collected the child, before e waited
@@ -239,13 +247,7 @@ void collect_gone(ev_loop *loop, pidfd_child *e)
   pthread_mutex_lock(&reap_lock);
   int status = e->status;
   const bool have = e->handed || claim_kept_exit(e->pid, &status);
-  registry_del(e);
-  pthread_mutex_unlock(&reap_lock);
-  entry_done(loop, e);
-  if (have)
-    deliver(loop, e, status);
-  else
-    deliver_error(loop, e);
+  unregister_and_deliver(loop, e, have, status);
 }
 
 void childpoll_cb(ev_loop *loop, ev_signal *, int)

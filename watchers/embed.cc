@@ -17,11 +17,13 @@
 // same number: the number alone cannot tell.  The inner loop's
 // backend_fd_generation can; the generation the io watcher was started
 // for is kept in the unused `check` member of the embed watcher.
-#include "diag/debug.h"
 #include "diag/walk.h"
 #include "fd/fd.h"
+#include "watchers/start_stop.h"
 
 using namespace ev_detail;
+
+constexpr watcher_calls kEmbedCalls{EV_EMBED, "ev_embed_start", "ev_embed_stop"};
 
 namespace {
 
@@ -132,15 +134,11 @@ static void embed_start_plain(struct ev_loop *loop, ev_embed *w)
 
 void ev_embed_start(struct ev_loop *loop, ev_embed *w) noexcept
 {
-  if (debug_on(loop))
-    return debug_wrap(loop, w, EV_EMBED, "ev_embed_start", embed_start_plain);
-  embed_start_plain(loop, w);
+  watcher_start<kEmbedCalls, embed_start_plain>(loop, w);
 }
 
-static void embed_stop_plain(struct ev_loop *loop, ev_embed *w)
+static void embed_stop_active(struct ev_loop *loop, ev_embed *w)
 {
-  if (!stop_begin(loop, as_w(w), "ev_embed_stop"))
-    return;
   // (its prepare watcher is in this loop's array if it runs here)
   if (EV_UNLIKELY(!array_holds(loop->prepares, as_w(&w->prepare))))
     not_active_here("ev_embed_stop", w, w->active);
@@ -153,11 +151,7 @@ static void embed_stop_plain(struct ev_loop *loop, ev_embed *w)
 
 void ev_embed_stop(struct ev_loop *loop, ev_embed *w) noexcept
 {
-  if (stop_has_nothing_to_do(as_w(w)))
-    return;
-  if (debug_on_for_stop(loop, as_w(w)))
-    return debug_wrap(loop, w, EV_EMBED, "ev_embed_stop", embed_stop_plain);
-  embed_stop_plain(loop, w);
+  watcher_stop<kEmbedCalls, embed_stop_active>(loop, w);
 }
 
 // One non-blocking run of the embedded loop.

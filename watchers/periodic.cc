@@ -12,8 +12,8 @@
 //    jumps); returning a time in the past is a usage error.
 // Active periodics live in their own 4-heap (loop->periodics) keyed by `at`,
 // which is a wall-clock time; it is kept after stop.
-#include "diag/debug.h"
 #include "fd/loop_fd.h"
+#include "watchers/start_stop.h"
 
 #include <unistd.h>
 #include <cerrno>
@@ -23,6 +23,8 @@
 #endif
 
 using namespace ev_detail;
+
+constexpr watcher_calls kPeriodicCalls{EV_PERIODIC, "ev_periodic_start", "ev_periodic_stop"};
 
 namespace {
 
@@ -285,15 +287,11 @@ static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
 
 void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
 {
-  if (debug_on(loop))
-    return debug_wrap(loop, w, EV_PERIODIC, "ev_periodic_start", periodic_start_plain);
-  periodic_start_plain(loop, w);
+  watcher_start<kPeriodicCalls, periodic_start_plain>(loop, w);
 }
 
-static void periodic_stop_plain(struct ev_loop *loop, ev_periodic *w)
+static void periodic_stop_active(struct ev_loop *loop, ev_periodic *w)
 {
-  if (!stop_begin(loop, as_w(w), "ev_periodic_stop"))
-    return;
   if (EV_UNLIKELY(!loop->periodics.holds(w->active, w)))
     not_active_here("ev_periodic_stop", w, w->active);
   loop->periodics.remove(w->active);
@@ -305,11 +303,7 @@ static void periodic_stop_plain(struct ev_loop *loop, ev_periodic *w)
 
 void ev_periodic_stop(struct ev_loop *loop, ev_periodic *w) noexcept
 {
-  if (stop_has_nothing_to_do(as_w(w)))
-    return;
-  if (debug_on_for_stop(loop, as_w(w)))
-    return debug_wrap(loop, w, EV_PERIODIC, "ev_periodic_stop", periodic_stop_plain);
-  periodic_stop_plain(loop, w);
+  watcher_stop<kPeriodicCalls, periodic_stop_active>(loop, w);
 }
 
 void ev_periodic_again(struct ev_loop *loop, ev_periodic *w) noexcept

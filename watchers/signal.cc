@@ -26,6 +26,7 @@
 #include "diag/walk.h"
 #include "fd/loop_fd.h"
 #include "fd/wakeup.h"
+#include "watchers/start_stop.h"
 
 #include <unistd.h>
 #include <cerrno>
@@ -35,6 +36,8 @@
 #endif
 
 using namespace ev_detail;
+
+constexpr watcher_calls kSignalCalls{EV_SIGNAL, "ev_signal_start", "ev_signal_stop"};
 
 namespace {
 
@@ -455,16 +458,11 @@ static void signal_start_plain(struct ev_loop *loop, ev_signal *w)
 
 void ev_signal_start(struct ev_loop *loop, ev_signal *w) noexcept
 {
-  if (debug_on(loop))
-    return debug_wrap(loop, w, EV_SIGNAL, "ev_signal_start", signal_start_plain);
-  signal_start_plain(loop, w);
+  watcher_start<kSignalCalls, signal_start_plain>(loop, w);
 }
 
-static void signal_stop_plain(struct ev_loop *loop, ev_signal *w)
+static void signal_stop_active(struct ev_loop *loop, ev_signal *w)
 {
-  if (!stop_begin(loop, as_w(w), "ev_signal_stop"))
-    return;
-
   if (shares_used.load(std::memory_order_relaxed))
     if (signal_share *sh = share_of(loop, w)) {
       share_stop(loop, w, sh);
@@ -496,11 +494,7 @@ static void signal_stop_plain(struct ev_loop *loop, ev_signal *w)
 
 void ev_signal_stop(struct ev_loop *loop, ev_signal *w) noexcept
 {
-  if (stop_has_nothing_to_do(as_w(w)))
-    return;
-  if (debug_on_for_stop(loop, as_w(w)))
-    return debug_wrap(loop, w, EV_SIGNAL, "ev_signal_stop", signal_stop_plain);
-  signal_stop_plain(loop, w);
+  watcher_stop<kSignalCalls, signal_stop_active>(loop, w);
 }
 
 // Async-signal-safe and thread-safe: as if the signal had arrived.  Ignored

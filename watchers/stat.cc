@@ -24,9 +24,9 @@
 // The timer holds no reference: an active ev_stat holds exactly one.
 // `wd` is -2 without a watch, the watch descriptor otherwise (-1: adding
 // the watch failed, polling instead).
-#include "diag/debug.h"
 #include "diag/walk.h"
 #include "fd/loop_fd.h"
+#include "watchers/start_stop.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,6 +43,8 @@
 #endif
 
 using namespace ev_detail;
+
+constexpr watcher_calls kStatCalls{EV_STAT, "ev_stat_start", "ev_stat_stop"};
 
 namespace {
 
@@ -472,17 +474,10 @@ static void stat_start_plain(struct ev_loop *loop, ev_stat *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_stat_start(struct ev_loop *loop, ev_stat *w) noexcept
-{
-  if (debug_on(loop))
-    return debug_wrap(loop, w, EV_STAT, "ev_stat_start", stat_start_plain);
-  stat_start_plain(loop, w);
-}
+void ev_stat_start(struct ev_loop *loop, ev_stat *w) noexcept { watcher_start<kStatCalls, stat_start_plain>(loop, w); }
 
-static void stat_stop_plain(struct ev_loop *loop, ev_stat *w)
+static void stat_stop_active(struct ev_loop *loop, ev_stat *w)
 {
-  if (!stop_begin(loop, as_w(w), "ev_stat_stop"))
-    return;
   // Active here: in the inotify hash, or polling with its timer in the
   // loop's heap (another loop's watcher, or memory that is not one, is in
   // neither; ev_stat_set while active leaves it in the hash).
@@ -495,13 +490,6 @@ static void stat_stop_plain(struct ev_loop *loop, ev_stat *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_stat_stop(struct ev_loop *loop, ev_stat *w) noexcept
-{
-  if (stop_has_nothing_to_do(as_w(w)))
-    return;
-  if (debug_on_for_stop(loop, as_w(w)))
-    return debug_wrap(loop, w, EV_STAT, "ev_stat_stop", stat_stop_plain);
-  stat_stop_plain(loop, w);
-}
+void ev_stat_stop(struct ev_loop *loop, ev_stat *w) noexcept { watcher_stop<kStatCalls, stat_stop_active>(loop, w); }
 
 }  // extern "C"
