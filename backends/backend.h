@@ -24,6 +24,11 @@
 //        // hooks (a part of its wait phase), which the poll calls around
 //        // its blocking system call
 //        template <bool kHooks> static void poll(ev_loop *loop, ev_tstamp timeout);
+//        // poll<true>, but when the wait reported nothing but `own` (the
+//        // loop's wake-up watcher), its events are returned instead of
+//        // queued (else 0); the loop then runs or queues it (loop_run.cc,
+//        // wakeup_taken).  A backend without its own returns 0 always.
+//        static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own);
 //      };
 //
 //    which backend_policy below builds from the backend's functions.
@@ -116,9 +121,9 @@ struct backend_ops {
 
 // A backend's policy (see the top) from its table and its functions: Modify
 // takes errp or not; Poll and PollWithHooks are its poll with kHooks false
-// and true.  Forced inline, so that the iteration calls the backend's own
-// functions as if it named them.
-template <const backend_ops *Ops, auto Modify, auto Poll, auto PollWithHooks>
+// and true; PollOwn its poll_own, or nullptr.  Forced inline, so that the
+// iteration calls the backend's own functions as if it named them.
+template <const backend_ops *Ops, auto Modify, auto Poll, auto PollWithHooks, auto PollOwn = nullptr>
 struct backend_policy {
   static constexpr const backend_ops *ops = Ops;
   [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, int oev, int nev, const int *errp)
@@ -132,6 +137,13 @@ struct backend_policy {
   [[gnu::always_inline]] static void poll(ev_loop *loop, ev_tstamp timeout)
   {
     (kHooks ? PollWithHooks : Poll)(loop, timeout);
+  }
+  [[gnu::always_inline]] static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
+  {
+    if constexpr (PollOwn != nullptr)
+      return PollOwn(loop, timeout, own);
+    PollWithHooks(loop, timeout);
+    return 0;
   }
 };
 

@@ -211,6 +211,33 @@ template <bool kHooks>
   take_events(loop, st, n, timeout);
 }
 
+// The policy's poll_own (backend.h): the wait reported `own` alone, under
+// the registration the loop made for it, and its watcher is the fd's only
+// one and wants what was reported.
+[[gnu::always_inline]] inline int epoll_poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
+{
+  epoll_state *st = state(loop);
+  if (EV_UNLIKELY(st->general)) {
+    epoll_poll_general(loop, st, timeout, true);
+    return 0;
+  }
+  release_hook(loop);
+  const int n = wait_for_events(st, timeout);
+  acquire_hook(loop);
+  if (n == 1 && own->active) {
+    const struct epoll_event &ev = st->events[0];
+    const fd_entry &e = loop->fds.entries[own->fd];
+    const uint64_t registration =
+        static_cast<uint64_t>(static_cast<uint32_t>(own->fd)) | (static_cast<uint64_t>(e.bdata) << 32);
+    if (ev.data.u64 == registration && e.bmask && !(e.bmask & ~e.events) && static_cast<const void *>(e.head) == own &&
+        !own->next)
+      if (const int got = kReadiness[ev.events & 0x1f] & own->events)
+        return got;
+  }
+  take_events(loop, st, n, timeout);
+  return 0;
+}
+
 }  // namespace ev_detail::epoll_internal
 
 namespace ev_detail {
@@ -218,6 +245,6 @@ namespace ev_detail {
 extern const backend_ops epoll_backend;
 
 using epoll_policy = backend_policy<&epoll_backend, epoll_internal::epoll_modify, epoll_internal::epoll_poll<false>,
-                                    epoll_internal::epoll_poll<true>>;
+                                    epoll_internal::epoll_poll<true>, epoll_internal::epoll_poll_own>;
 
 }  // namespace ev_detail

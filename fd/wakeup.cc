@@ -209,6 +209,8 @@ void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
   }
 }
 
+void wakeup_run(ev_loop *loop, int revents) { pipe_cb(loop, &loop->wakeup.w, revents); }
+
 void wakeup_after_poll_slow(ev_loop *loop, bool skipped)
 {
   // A sender set a flag but did not write, or there is no fd to write to

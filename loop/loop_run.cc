@@ -192,13 +192,39 @@ void time_update_after_wait_slow(ev_loop *loop, ev_tstamp waittime)
 // closed-fd sweep is due (fd/fd.h): time_gate_update folds the
 // sweep's time into the clock's, so that an iteration pays one comparison
 // for both.
-inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime)
+// The clock read after the wait; true when the slow half is due.
+inline bool read_clock_after_wait(ev_loop *loop)
 {
   ev_tstamp mn = monotonic_now();
   loop->mn_now = mn;
-  if (mn < loop->slow_time_at)
-    loop->ev_rt_now = loop->rt_offset + mn;
+  if (mn >= loop->slow_time_at)
+    return true;
+  loop->ev_rt_now = loop->rt_offset + mn;
+  return false;
+}
+
+inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime)
+{
+  if (read_clock_after_wait(loop))
+    time_update_after_wait_slow(loop, waittime);
+}
+
+// The wake-up watcher's report, taken by the poll instead of queued
+// (backend.h, poll_own), and the clock update after the wait.  Its callback
+// runs now, which is where the invocation would run it first (the newest
+// watcher at EV_MAXPRI), unless something is queued before the invocation:
+// the sweep of the clock's slow half, an expired timer, the work after the
+// wait, or the watcher itself (a send without a write).  Then it is queued
+// as the poll would have queued it, before anything else: the one place
+// that puts a taken report back.
+void wakeup_taken(ev_loop *loop, ev_tstamp waittime, int revents)
+{
+  const bool slow = read_clock_after_wait(loop);
+  if (slow || timer_due(loop) || phase_has_work(loop, kPhaseAfterWait) || loop->wakeup.w.pending)
+    feed(loop, as_w(&loop->wakeup.w), revents);
   else
+    wakeup_run(loop, revents);
+  if (slow)
     time_update_after_wait_slow(loop, waittime);
 }
 
@@ -228,7 +254,14 @@ template <class B>
   const bool metered = loop->metrics;
   if (metered)
     metrics_poll_begin(loop, waittime);
-  B::template poll<true>(loop, waittime);
+  // (The wake-up report is taken only where the invocation is the default
+  // one: metrics and debug mode, like an invoke-pending callback, invoke it
+  // their way.)
+  int taken = 0;
+  if (wakeups && !phase_has_work(loop, kPhaseInvoke))
+    taken = B::poll_own(loop, waittime, &loop->wakeup.w);
+  else
+    B::template poll<true>(loop, waittime);
   if (metered)
     metrics_poll_end(loop);
 
@@ -236,6 +269,8 @@ template <class B>
     loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
     wakeup_after_poll(loop);
   }
+  if (EV_UNLIKELY(taken))
+    return wakeup_taken(loop, waittime, taken);
   time_update_after_wait(loop, waittime);
 }
 
