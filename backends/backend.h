@@ -41,6 +41,8 @@
 #include "base/api.h"
 
 #include <time.h>
+#include <cstddef>
+#include <type_traits>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -140,7 +142,9 @@ struct backend_policy {
   }
   [[gnu::always_inline]] static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
   {
-    if constexpr (PollOwn != nullptr)
+    // (by type: under -fsanitize=address a function's address is no
+    // constant the compiler may compare)
+    if constexpr (!std::is_same_v<decltype(PollOwn), std::nullptr_t>)
       return PollOwn(loop, timeout, own);
     PollWithHooks(loop, timeout);
     return 0;
