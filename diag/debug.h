@@ -21,7 +21,7 @@
 //
 // Zero cost without it: debug mode closes the gates that the fast paths of
 // the hot calls test anyway (the io change queue, the timer heap, the
-// pending queue's feed), takes part in three phases of the iteration
+// pending queue's feed), takes part in four phases of the iteration
 // (kDebugPhases), and sets a bit of loop->run_guard that ev_run tests
 // anyway; only ev_timer_stop, ev_timer_again (through the loop's flags) and
 // ev_invoke_pending test for it themselves (see there).  The other watcher
@@ -48,7 +48,7 @@ inline bool debug_on(const ev_loop *loop) { return loop->debug; }
 // Where debug mode acts in an iteration: it checks every watcher before the
 // wait, takes the loop's own stops from the queue after it, and checks each
 // watcher before its callback.
-inline constexpr phase kDebugPhases[] = {kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke};
+inline constexpr phase kDebugPhases[] = {kPhaseBeforeWait, kPhaseBeforePoll, kPhaseAfterWait, kPhaseInvoke};
 
 // For stop functions, which must not read the loop for a watcher that is
 // neither active nor pending (ev(3): its loop may be gone).

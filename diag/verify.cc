@@ -85,9 +85,9 @@ void count_phase_work(const ev_loop *loop, unsigned char (&n)[kPhaseCount])
     for (phase p : phases)
       n[p] = static_cast<unsigned char>(n[p] + member);
   };
-  in({kPhaseBeforeWait}, loop->curpid);
-  in({kPhaseBeforeWait}, loop->repair);
-  in({kPhaseBeforeWait}, loop->prepares.count);
+  in({kPhaseBeforeWait, kPhaseBeforePoll}, loop->curpid);
+  in({kPhaseBeforeWait, kPhaseBeforePoll}, loop->repair);
+  in({kPhaseBeforeWait, kPhaseBeforePoll}, loop->prepares.count);
   in({kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait}, loop->idleall);
   in({kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait}, loop->periodics.count);
   in({kPhaseAfterWait}, loop->checks.count);
@@ -97,7 +97,7 @@ void count_phase_work(const ev_loop *loop, unsigned char (&n)[kPhaseCount])
   in({kPhaseBeforeWait, kPhaseBlockTime}, loop->release_cb || loop->acquire_cb);
   in({kPhaseAfterWait, kPhaseInvoke}, loop->invoke_cb != ev_invoke_pending);
   in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->metrics);
-  in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->debug);
+  in({kPhaseBeforeWait, kPhaseBeforePoll, kPhaseAfterWait, kPhaseInvoke}, loop->debug);
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.
   if (requested & EVFLAG_FORKCHECK) {
     loop->curpid = getpid();
-    phase_join(loop, kPhaseBeforeWait);  // (for the loop's life)
+    before_poll_phase_follow(loop, false, true);  // (for the loop's life)
   }
 
   if (!(flags & EVBACKEND_MASK))

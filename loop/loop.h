@@ -30,8 +30,9 @@ namespace ev_detail {
 // The optional work of an iteration, by phase (see phase_join below; ev(3)
 // ev_run lists the steps).
 enum phase : unsigned char {
-  kPhaseBeforeWait,  // steps 1-8: forks, prepare watchers, repairs, debug checks, the
-                     // wake-up handshake, metrics, and every member of kPhaseBlockTime
+  kPhaseBeforeWait,  // steps 1-8: every member of kPhaseBeforePoll and kPhaseBlockTime,
+                     // the wake-up handshake, metrics
+  kPhaseBeforePoll,  // steps 1-4: forks, prepare watchers, repairs, debug checks
   kPhaseBlockTime,   // step 6's own rules: idle watchers, periodics, collect intervals,
                      // hooks, an EV_ERROR queued by the loop
   kPhaseAfterWait,   // steps 9-10 beyond the timers and the default invocation: periodics,
@@ -229,6 +230,13 @@ inline void phase_follow(ev_loop *loop, phase p, bool was, bool now)
     now ? phase_join(loop, p) : phase_leave(loop, p);
 }
 
+// Work in steps 1-4 is work before the wait, too.
+inline void before_poll_phase_follow(ev_loop *loop, bool was, bool now)
+{
+  phase_follow(loop, kPhaseBeforeWait, was, now);
+  phase_follow(loop, kPhaseBeforePoll, was, now);
+}
+
 // A rule of the block time (step 6) is work before the wait, too.
 inline void block_time_phase_follow(ev_loop *loop, bool was, bool now)
 {
@@ -271,7 +279,7 @@ enum : unsigned {
 
 inline void request_repair(ev_loop *loop, unsigned what)
 {
-  phase_follow(loop, kPhaseBeforeWait, loop->repair, true);
+  before_poll_phase_follow(loop, loop->repair, true);
   loop->repair |= what;
 }
 
@@ -280,7 +288,7 @@ inline void repair_clear(ev_loop *loop, unsigned what)
 {
   const bool was = loop->repair;
   loop->repair &= ~what;
-  phase_follow(loop, kPhaseBeforeWait, was, loop->repair);
+  before_poll_phase_follow(loop, was, loop->repair);
 }
 
 // A backend found its kernel state unusable: rebuild it before the next poll.

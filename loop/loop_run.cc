@@ -209,23 +209,28 @@ inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime)
     time_update_after_wait_slow(loop, waittime);
 }
 
+// A taken report (wakeup_taken) queued as the poll would have queued it,
+// before anything else: the one place that puts a taken report back.
+void wakeup_requeue(ev_loop *loop, ev_tstamp waittime, int revents, bool slow)
+{
+  feed(loop, as_w(&loop->wakeup.w), revents);
+  if (slow)
+    time_update_after_wait_slow(loop, waittime);
+}
+
 // The wake-up watcher's report, taken by the poll instead of queued
 // (backend.h, poll_own), and the clock update after the wait.  Its callback
 // runs now, which is where the invocation would run it first (the newest
 // watcher at EV_MAXPRI), unless something is queued before the invocation:
 // the sweep of the clock's slow half, an expired timer, the work after the
-// wait, or the watcher itself (a send without a write).  Then it is queued
-// as the poll would have queued it, before anything else: the one place
-// that puts a taken report back.
-void wakeup_taken(ev_loop *loop, ev_tstamp waittime, int revents)
+// wait, or the watcher itself (a send without a write).  Then it is queued.
+// (always_inline: a call costs every wake-up a frame, more than its tests.)
+[[gnu::always_inline]] inline void wakeup_taken(ev_loop *loop, ev_tstamp waittime, int revents)
 {
   const bool slow = read_clock_after_wait(loop);
-  if (slow || timer_due(loop) || phase_has_work(loop, kPhaseAfterWait) || loop->wakeup.w.pending)
-    feed(loop, as_w(&loop->wakeup.w), revents);
-  else
-    wakeup_run(loop, revents);
-  if (slow)
-    time_update_after_wait_slow(loop, waittime);
+  if (EV_UNLIKELY(slow) || timer_due(loop) || phase_has_work(loop, kPhaseAfterWait) || loop->wakeup.w.pending)
+    return wakeup_requeue(loop, waittime, revents, slow);
+  wakeup_run(loop, revents);
 }
 
 // Steps 6-8 with the optional parts of the wait: the block time's rules,
@@ -251,19 +256,18 @@ template <class B>
   }
 
   ++loop->loop_count;
-  const bool metered = loop->metrics;
-  if (metered)
-    metrics_poll_begin(loop, waittime);
   // (The wake-up report is taken only where the invocation is the default
   // one: metrics and debug mode, like an invoke-pending callback, invoke it
-  // their way.)
+  // their way, and so have work in kPhaseInvoke.)
   int taken = 0;
   if (wakeups && !phase_has_work(loop, kPhaseInvoke))
     taken = B::poll_own(loop, waittime, &loop->wakeup.w);
-  else
+  else if (loop->metrics) {
+    metrics_poll_begin(loop, waittime);
     B::template poll<true>(loop, waittime);
-  if (metered)
     metrics_poll_end(loop);
+  } else
+    B::template poll<true>(loop, waittime);
 
   if (wakeups) {
     loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
@@ -274,12 +278,14 @@ template <class B>
   time_update_after_wait(loop, waittime);
 }
 
-// Steps 1-8 of a loop with work before the wait: each part when it has
-// work; true when step 3 ends the run.
+// Steps 1-8 of a loop with work before the wait: steps 1-4 when they have
+// work (a loop whose only work before the wait is its wake-up fd, or a rule
+// of the block time, skips them with one test); true when step 3 ends the
+// run.
 template <class B>
 [[gnu::always_inline]] inline bool before_wait_with_work(ev_loop *loop, long long refs_to_block)
 {
-  if (before_poll(loop))
+  if (phase_has_work(loop, kPhaseBeforePoll) && before_poll(loop))
     return true;
   if (loop->fds.changes.count)
     fd_reify_with<B>(loop);
@@ -407,7 +413,7 @@ template <class B, bool kOnce>
     invoke_pending_plain(loop);
   // Step 3 before the first iteration, when steps 1 and 2 have nothing to
   // do: a callback invoked above may have called ev_break.
-  if (EV_UNLIKELY(loop->loop_done) && !phase_has_work(loop, kPhaseBeforeWait))
+  if (EV_UNLIKELY(loop->loop_done) && !phase_has_work(loop, kPhaseBeforePoll))
     return end_run(loop);
 
   if constexpr (kOnce) {

@@ -677,6 +677,12 @@ trace_prepare_cb (struct ev_loop *loop, ev_prepare *w, int revents)
   trace_add ("prepare");
 }
 
+static void
+nop_async_cb (struct ev_loop *loop, ev_async *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
 /* A break from a callback invoked on entry still lets the prepare watchers of
    the first iteration run (steps 2 and 3 of ev(3) ev_run), then no poll; with
    none, the run ends at once (the same in libev 4.33). */
@@ -703,6 +709,20 @@ loop_control__break_on_entry_runs_the_prepares_then_stops (void **state)
   assert_int_equal (ev_run (loop, 0), 1);
   expect_trace ("C");
   assert_int_equal (ev_iteration (loop), 0);
+
+  /* the same when the loop has work in the wait but none in steps 1-2 (an
+     ev_async: the loop's wake-up fd) */
+  trace_reset ();
+  ev_async as;
+  ev_async_init (&as, nop_async_cb);
+  ev_async_start (loop, &as);
+  ev_feed_event (loop, &c, EV_TIMER);
+  double start = harness_monotonic ();
+  assert_int_equal (ev_run (loop, 0), 2);
+  assert_true (harness_monotonic () - start < 10.);
+  expect_trace ("C");
+  assert_int_equal (ev_iteration (loop), 0);
+  ev_async_stop (loop, &as);
   ev_timer_stop (loop, &guard);
 }
 
