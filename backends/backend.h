@@ -18,8 +18,11 @@
 //
 //      struct NAME_policy {
 //        static constexpr const backend_ops *ops = &NAME_backend;
-//        // backend_ops::modify; errp is &errno, taken once for many calls
-//        static void modify(ev_loop *loop, int fd, int oev, int nev, const int *errp);
+//        // backend_ops::modify; e is fd's entry in the loop's table, at the
+//        // caller's hand (after the caller's stores to the entry the callee
+//        // would read the table's address again); errp is &errno, taken
+//        // once for many calls
+//        static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
 //        // backend_ops::poll; kHooks: the loop may have release/acquire
 //        // hooks (a part of its wait phase), which the poll calls around
 //        // its blocking system call
@@ -39,6 +42,7 @@
 
 #include "base/alloc.h"
 #include "base/api.h"
+#include "base/fdtable.h"
 
 #include <time.h>
 #include <cstddef>
@@ -122,16 +126,16 @@ struct backend_ops {
 };
 
 // A backend's policy (see the top) from its table and its functions: Modify
-// takes errp or not; Poll and PollWithHooks are its poll with kHooks false
-// and true; PollOwn its poll_own, or nullptr.  Forced inline, so that the
+// takes the entry and errp, or neither; Poll and PollWithHooks are its poll
+// with kHooks false and true; PollOwn its poll_own, or nullptr.  Forced inline, so that the
 // iteration calls the backend's own functions as if it named them.
 template <const backend_ops *Ops, auto Modify, auto Poll, auto PollWithHooks, auto PollOwn = nullptr>
 struct backend_policy {
   static constexpr const backend_ops *ops = Ops;
-  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, int oev, int nev, const int *errp)
+  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp)
   {
-    if constexpr (requires { Modify(loop, fd, oev, nev, errp); })
-      Modify(loop, fd, oev, nev, errp);
+    if constexpr (requires { Modify(loop, fd, e, oev, nev, errp); })
+      Modify(loop, fd, e, oev, nev, errp);
     else
       Modify(loop, fd, oev, nev);
   }

@@ -446,7 +446,7 @@ constinit const backend_ops epoll_backend = {
     epoll_init,
     epoll_destroy,
     epoll_fork,
-    [](ev_loop *loop, int fd, int oev, int nev) { epoll_modify(loop, fd, oev, nev); },
+    [](ev_loop *loop, int fd, int oev, int nev) { epoll_modify(loop, fd, loop->fds.entries[fd], oev, nev); },
     epoll_poll<true>,
     true,
     [](const ev_loop *) { return true; },  // EPOLLET

@@ -115,9 +115,9 @@ inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev, c
 // made here in a small frame because every re-arm takes it; an error is
 // modify_registration's (no set, a closed fd, ENOMEM), which starts again
 // from the top.
-[[gnu::always_inline]] inline void epoll_modify(ev_loop *loop, int fd, int oev, int nev, const int *errp = &errno)
+[[gnu::always_inline]] inline void epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
+                                                const int *errp = &errno)
 {
-  fd_entry &e = loop->fds.entries[fd];
   if (!(e.bflags & kAlwaysReady)) {
     const int want = nev & kFdEvents;
     if (!(nev & EV__IOFDSET)) {

@@ -95,7 +95,7 @@ void fd_reify_with(ev_loop *loop)
     t.entries[fd].events = events;
     const bool renewed = (o_reify & EV__IOFDSET) || ((o_reify & kReifyEmptied) && events);
     if (o_events != events || renewed)
-      B::modify(loop, fd, o_events, events | (renewed ? EV__IOFDSET : 0), errp);
+      B::modify(loop, fd, t.entries[fd], o_events, events | (renewed ? EV__IOFDSET : 0), errp);
   }
   fd_changes_keep_rest(t, n);
 }
@@ -103,7 +103,7 @@ void fd_reify_with(ev_loop *loop)
 // The same through the backend's table, where the loop's backend is not
 // known at compile time (an embedding loop prepares the embedded one).
 struct backend_table_policy {
-  static void modify(ev_loop *loop, int fd, int oev, int nev, const int *)
+  static void modify(ev_loop *loop, int fd, fd_entry &, int oev, int nev, const int *)
   {
     loop->backend->modify(loop, fd, oev, nev);
   }
