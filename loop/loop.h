@@ -580,6 +580,8 @@ void child_default_loop_init(ev_loop *loop);    // SIGCHLD watcher of the defaul
 void child_default_loop_destroy(ev_loop *loop);
 void child_pidfd_loop_destroy(ev_loop *loop);  // close the pidfds of other loops
 void child_pidfd_repair(ev_loop *loop);        // re-open pidfds closed behind our back
+void child_reap_lock_for_fork();               // fork(3)'s handlers: the lock every reaper takes
+void child_reap_unlock_after_fork();
 void stat_loop_destroy(ev_loop *loop);
 void onces_loop_destroy(ev_loop *loop);  // free the ev_once blocks still waiting
 void timerfd_destroy(ev_loop *loop);
