@@ -613,6 +613,8 @@ void time_init(ev_loop *loop);
 void time_gate_update(ev_loop *loop);
 // Force the next time_update to re-read the wall clock (timerfd saw a jump).
 void time_force_realtime_check(ev_loop *loop);
+// ev_now() from the wall clock now, mn_now left as it is (timerfd creation).
+void time_read_wall_clock(ev_loop *loop);
 }  // namespace ev_detail
 
 // Fast path: read the monotonic clock and derive the wall clock from it;
