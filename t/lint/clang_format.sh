@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/clang_format.sh - the library's C++ is formatted as .clang-format says (CONTRIBUTING.md,
+# t/lint/clang_format.sh - the library's C++ is formatted as .clang-format says (CONTRIBUTING.md,
 # "Style"): base/, fd/, backends/, diag/, watchers/ and loop/.  Formatting differs
 # between clang-format releases, so the check runs with the release the rules were written
 # for (14, Debian 12's) and skips with any other.  To format: clang-format -i FILE.
