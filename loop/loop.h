@@ -262,7 +262,7 @@ bool backend_select(ev_loop *loop, unsigned int flags);
 
 // ---------------------------------------------------------------------------
 // Repair: what step 1 and 4 of an iteration must handle before the next
-// poll (loop/loop.cc, loop_repair): a fork, and kernel state to re-create.  A fork
+// poll (loop/loop_run.cc, loop_repair): a fork, and kernel state to re-create.  A fork
 // (announced, or found by loop/fork_guard.h) replaces all of it; a
 // backend that found its kernel object unusable asks for kRepairBackend;
 // fd_kill asks for kRepairLoopFds when it meets one of the loop's own
