@@ -31,14 +31,18 @@ namespace ev_detail {
 // or (the pidfds of ev_child in other loops, watchers/child_pidfd.cc) have
 // child_pidfd_cb as their callback, which no program can name.  (Not a tag
 // in `data`: ev_init leaves a program's `data` uninitialised.)
-void child_pidfd_cb(ev_loop *loop, ev_io *w, int revents);
+void child_pidfd_cb(EV_P_ ev_io *w, int revents);
 inline bool is_loop_member(const ev_loop *loop, const void *w)
 {
   auto p = reinterpret_cast<std::uintptr_t>(w);
   auto base = reinterpret_cast<std::uintptr_t>(loop);
+#if EV_CHILD_ENABLE
   return (p >= base && p < base + sizeof(ev_loop)) ||
-         reinterpret_cast<std::uintptr_t>(static_cast<const ev_watcher *>(w)->cb) ==
+         reinterpret_cast<std::uintptr_t>(ev_cb(static_cast<const ev_watcher *>(w))) ==
              reinterpret_cast<std::uintptr_t>(&child_pidfd_cb);
+#else
+  return p >= base && p < base + sizeof(ev_loop);
+#endif
 }
 
 // The longest walk before a list is indexed.

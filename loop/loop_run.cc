@@ -199,7 +199,7 @@ inline bool read_clock_after_wait(ev_loop *loop)
   loop->mn_now = mn;
   if (mn >= loop->slow_time_at)
     return true;
-  loop->ev_rt_now = loop->rt_offset + mn;
+  set_rt_now(loop, loop->rt_offset + mn);
   return false;
 }
 
@@ -374,6 +374,8 @@ inline int end_run(ev_loop *loop)
 template <class B, bool kOnce>
 [[gnu::always_inline]] inline bool iterate(ev_loop *loop, long long refs_to_block)
 {
+  if constexpr (EV_VERIFY >= 2)  // (ev(3) EV_VERIFY: once per iteration)
+    verify(loop);
   // 1. If a fork was detected or announced: queue and invoke fork watchers.
   // 2. Queue and invoke all prepare watchers (and anything else pending).
   // 3. If ev_break was called, stop here: no poll, no iteration counted.
@@ -397,7 +399,7 @@ template <class B, bool kOnce>
   // 10. Invoke everything pending, highest priority first (the default
   //     invocation inline: this is the hot end of every iteration).
   if (!invoked && loop->pending.any())
-    loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
+    loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
   return false;
 }
 

@@ -90,7 +90,7 @@ static void io_stop_any(struct ev_loop *loop, ev_io *w)
 
 extern "C" {
 
-void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
+void ev_io_start(EV_P_ ev_io *w) noexcept
 {
   if (w->active)
     return io_start_active(loop, w);
@@ -122,7 +122,7 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_io_stop(struct ev_loop *loop, ev_io *w) noexcept
+void ev_io_stop(EV_P_ ev_io *w) noexcept
 {
   const active_and_pending state(as_w(w));
   if (EV_UNLIKELY(!state.active_not_pending())) {
@@ -150,7 +150,7 @@ void ev_io_stop(struct ev_loop *loop, ev_io *w) noexcept
 
 // ev(3) OTHER FUNCTIONS: as if the fd had reported revents; each watcher
 // gets only the events it asked for.
-void ev_feed_fd_event(struct ev_loop *loop, int fd, int revents) noexcept
+void ev_feed_fd_event(EV_P_ int fd, int revents) noexcept
 {
   if (debug_on(loop))
     debug_check_call(loop, "ev_feed_fd_event", nullptr);
