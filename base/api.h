@@ -45,6 +45,7 @@
 #ifndef EV_NG
 #error "EV_H must name libev-ng's ev.h (the kit's), not libev's: the core needs its declarations"
 #endif
+#include "embed/ev_ng_embed.h"
 #include "embed/ev_ng_facilities.h"
 #else
 #pragma GCC visibility push(default)

@@ -44,6 +44,12 @@
 #if defined EV_USE_LINUXAIO && EV_USE_LINUXAIO
 #error "EV_USE_LINUXAIO: libev-ng has no Linux AIO backend (io_uring and epoll replace it)"
 #endif
+#if defined EV_RECOMMEND_LINUXAIO && EV_RECOMMEND_LINUXAIO
+#error "EV_RECOMMEND_LINUXAIO: libev-ng has no Linux AIO backend"
+#endif
+#if defined EV_RECOMMEND_IOURING && EV_RECOMMEND_IOURING
+#error "EV_RECOMMEND_IOURING: libev-ng never recommends io_uring (ev_recommended_backends); ask for it with EVBACKEND_IOURING"
+#endif
 #if defined EV_USE_MONOTONIC && !EV_USE_MONOTONIC
 #error "EV_USE_MONOTONIC 0: libev-ng's timers always run on the monotonic clock"
 #endif

@@ -25,7 +25,7 @@ use warnings;
 my $mode = $ARGV[0] // "";
 my $doc = "doc/ARCHITECTURE.md";
 my @interfaces = ("loop/loop.h", "backends/backend.h");  # seen by every floor above base
-my %contract = map { $_ => 1 } qw(ev.h config.h embed/ev_ng_config.h embed/ev_ng_facilities.h);
+my %contract = map { $_ => 1 } qw(ev.h config.h embed/ev_ng_config.h embed/ev_ng_embed.h embed/ev_ng_facilities.h);
 my $fail;
 sub fail { print "FAIL: @_\n"; $fail = 1; }
 

@@ -532,4 +532,12 @@ void ev_feed_signal_event(EV_P_ int signum) noexcept
     feed(loop, as_w(w), EV_SIGNAL);
 }
 
+#ifdef EV_NG_EMBED
+// (embed/ev_ng_embed.h)
+struct ev_loop *ev_ng_signal_owner(int signum) noexcept
+{
+  return signum > 0 && signum < kNsig ? signals[signum - 1].loop.load(std::memory_order_relaxed) : nullptr;
+}
+#endif
+
 }  // extern "C"
