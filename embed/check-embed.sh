@@ -8,14 +8,17 @@
 #   Perl's EV (libev-perl)       its t/ suite (prove), on every backend (LIBEV_FLAGS)
 #   AnyEvent (libanyevent-perl)  its t/ suite with PERL_ANYEVENT_MODEL=EV, on each EV build
 #   Ruby's nio4r (ruby-nio4r)    its specs (rspec), where the registry has its source
+#   the differential run          t/compat/embed/run: the project's embedded scenarios with a
+#                                 non-trivial configuration, libev 4.33 (Debian's libev
+#                                 source, compiled as the oracle) against libev-ng's kit
 #
 # The host's change is one patch per program (embed/hosts/PROGRAM.patch), applied to the
 # unpacked source.  Nothing fetched is kept in the tree: sources, builds and logs go to
 # EMBED_BUILD (default $top_builddir/embed/build).  The bundled libev of a package is only
 # compiled (its own build), never read.
 #
-# Environment: top_srcdir, top_builddir; EMBED_SHORT=1 (CI) runs epoll only; EMBED_ONLY='perl'
-# (or 'nio4r') picks programs.  Needs root or sudo for the build dependencies (apt-get).
+# Environment: top_srcdir, top_builddir; EMBED_SHORT=1 (CI) runs the programs' suites on epoll
+# only; EMBED_ONLY='perl compat' (of perl, nio4r, compat) picks what runs.  Needs root or sudo for the build dependencies (apt-get).
 # Exit status: 0 when every program that could be fetched passes the same tests both ways.
 set -eu
 export LC_ALL=C
@@ -24,7 +27,7 @@ top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
 build=${EMBED_BUILD:-$top_builddir/embed/build}
 short=${EMBED_SHORT:-0}
-only=${EMBED_ONLY:-perl nio4r}
+only=${EMBED_ONLY:-perl nio4r compat}
 kit=$top_srcdir  # the kit's layout is the tree's: ev.h at the top, embed/ev_ng.cc
 hosts=$top_srcdir/embed/hosts
 if [ "$short" = 1 ]; then backends="4"; else backends="1 2 4 128"; fi
@@ -174,11 +177,24 @@ nio4r_checks () {
   done
 }
 
+# ---- the differential run: libev 4.33 embedded against libev-ng embedded ---------------------
+compat_checks () {
+  fetch libev || { echo "check-embed: the registry has no source of libev" >&2; return 1; }
+  LIBEV_SRC=$build/src/libev EMBED_COMPAT_BUILD=$build/compat top_srcdir=$top_srcdir \
+    sh "$top_srcdir/t/compat/embed/run" > "$build/compat.log" 2>&1
+  rc=$?
+  cat "$build/compat.log"
+  summary=$(sed -n 's/^embed-compat: //p' "$build/compat.log")
+  printf '%-10s %-22s %-9s | %s\n' "compat" "t/compat/embed" "3 backends" "${summary:-did not run}" >> "$results"
+  [ $rc = 0 ]
+}
+
 for p in $only; do
   case $p in
     perl) perl_checks || status=1 ;;
     nio4r) nio4r_checks || status=1 ;;
-    *) echo "check-embed: unknown program $p (perl, nio4r)" >&2; exit 2 ;;
+    compat) compat_checks || status=1 ;;
+    *) echo "check-embed: unknown part $p (perl, nio4r, compat)" >&2; exit 2 ;;
   esac
 done
 
