@@ -185,7 +185,7 @@ compat_checks () {
   rc=$?
   cat "$build/compat.log"
   summary=$(sed -n 's/^embed-compat: //p' "$build/compat.log")
-  printf '%-10s %-22s %-9s | %s\n' "compat" "t/compat/embed" "3 backends" "${summary:-did not run}" >> "$results"
+  printf '%-10s %-22s %-9s | %s\n' "compat" "t/compat/embed" "4 backends" "${summary:-did not run}" >> "$results"
   [ $rc = 0 ]
 }
 

@@ -70,6 +70,7 @@ main (int argc, char **argv)
 {
   static const struct { const char *name; unsigned int flag; } backends[] = {
     { "select", EVBACKEND_SELECT }, { "poll", EVBACKEND_POLL }, { "epoll", EVBACKEND_EPOLL },
+    { "io_uring", EVBACKEND_IOURING },
   };
   unsigned int i, flag = 0;
 
