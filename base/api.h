@@ -67,6 +67,9 @@
 #ifndef EV_VERIFY
 #define EV_VERIFY 1  // ev_verify's checks (diag/verify.cc)
 #endif
+#ifndef EV_NG_FLOOR_LIBM
+#define EV_NG_FLOOR_LIBM 1  // floor() from libm (base/clock.h)
+#endif
 #ifndef EV_AVOID_STDIO
 #define EV_AVOID_STDIO 0  // messages without stdio (base/alloc.cc)
 #endif

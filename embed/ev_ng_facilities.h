@@ -142,6 +142,13 @@
 #define EV_NG_HAVE_SECURE_GETENV 0
 #endif
 
+// floor(): from libm with EV_USE_FLOOR 1, else the core's own (libev's default: no libm)
+#if defined EV_USE_FLOOR && EV_USE_FLOOR
+#define EV_NG_FLOOR_LIBM 1
+#else
+#define EV_NG_FLOOR_LIBM 0
+#endif
+
 // ---- the core's own parts ----------------------------------------------------------------------
 // libev-ng's extensions come with libev's "full API" (EV_FEATURES bit 8); debug mode needs loops
 // that can be named (EV_MULTIPLICITY); ev_walk and ev_dump come with EV_WALK_ENABLE.

@@ -48,6 +48,12 @@ inline bool is_loop_member(const ev_loop *loop, const void *w)
 // The longest walk before a list is indexed.
 inline constexpr int kIoListWalk = 16;
 
+// The index of long lists is one of ev(3)'s "faster/larger data structures"
+// (EV_FEATURES bit 2): a core built without them walks the lists, as libev
+// does.  Whether any list is indexed now:
+inline constexpr bool kIoIndex = EV_FEATURE_DATA;
+inline bool io_lists_indexed(const ev_loop *loop) { return kIoIndex && loop->io_index.count; }
+
 // The slow halves (fd/io_list.cc).
 WL *io_list_link_long(ev_loop *loop, int fd, WL w);
 bool io_list_link_indexed(ev_loop *loop, int fd, WL w, WL *&link);
@@ -61,7 +67,7 @@ inline void io_list_push(ev_loop *loop, int fd, WL w)
   WL old = head;
   w->next = old;
   head = w;
-  if (old && loop->io_index.count)
+  if (old && io_lists_indexed(loop))
     io_list_pushed(loop, fd, w, old);
 }
 
@@ -73,7 +79,7 @@ inline void io_list_push(ev_loop *loop, int fd, WL w)
 inline WL *io_list_link(ev_loop *loop, int fd, WL w)
 {
   WL *link;
-  if (loop->io_index.count && io_list_link_indexed(loop, fd, w, link))
+  if (io_lists_indexed(loop) && io_list_link_indexed(loop, fd, w, link))
     return link;
   WL *p = &loop->fds.entries[fd].head;
   for (int left = kIoListWalk; *p; p = &(*p)->next) {
@@ -90,7 +96,7 @@ inline void io_list_unlink(ev_loop *loop, int fd, WL *link)
 {
   WL w = *link;
   *link = w->next;
-  if (loop->io_index.count)
+  if (io_lists_indexed(loop))
     io_list_unlinked(loop, fd, w);
 }
 

@@ -418,14 +418,21 @@ template <class B, bool kOnce>
   if (EV_UNLIKELY(loop->loop_done) && !phase_has_work(loop, kPhaseBeforePoll))
     return end_run(loop);
 
+  // (EVRUN_NOWAIT never blocks: no count of references reaches kNever.)
+  constexpr long long kNever = LLONG_MAX;
   if constexpr (kOnce) {
-    // (EVRUN_NOWAIT never blocks: no count of references reaches kNever.)
-    constexpr long long kNever = LLONG_MAX;
     iterate<B, kOnce>(loop, (flags & EVRUN_NOWAIT) ? kNever : 1);
-  } else {
+  } else if constexpr (EV_FEATURE_CODE) {
     // 11. Repeat while references remain and no break says otherwise.
     //     (The wait blocks while one reference remains: activecnt >= 1.)
     while (!iterate<B, kOnce>(loop, 1) && loop->activecnt >= 1 && !loop->loop_done) {
+    }
+  } else {
+    // A build for size (without ev(3)'s "faster/larger code", EV_FEATURES
+    // bit 1) has this one run for both kinds.
+    const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
+    while (!iterate<B, kOnce>(loop, (flags & EVRUN_NOWAIT) ? kNever : 1) && !once && loop->activecnt >= 1 &&
+           !loop->loop_done) {
     }
   }
   return end_run(loop);
@@ -437,7 +444,7 @@ template <class B, bool kOnce>
 template <class B>
 int run_iterations(ev_loop *loop, int flags)
 {
-  if (flags & (EVRUN_ONCE | EVRUN_NOWAIT))
+  if (EV_FEATURE_CODE && (flags & (EVRUN_ONCE | EVRUN_NOWAIT)))
     return run_with<B, true>(loop, flags);
   return run_with<B, false>(loop, flags);
 }

@@ -33,7 +33,7 @@ namespace {
 // floor() may leave us a step or two short (rounding).
 ev_tstamp grid_after(ev_tstamp offset, ev_tstamp interval, ev_tstamp now)
 {
-  ev_tstamp at = offset + interval * std::floor((now - offset) / interval);
+  ev_tstamp at = offset + interval * floor_of((now - offset) / interval);
   for (int step = 0; step < 4 && at <= now; ++step)
     at += interval;
   return at;
