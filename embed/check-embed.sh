@@ -97,7 +97,7 @@ record () {
 
 # ---- Perl: EV, then AnyEvent on each EV ---------------------------------------------------------
 perl_checks () {
-  need perl-xs-dev libcanary-stability-perl libcommon-sense-perl netbase
+  need libperl-dev libcanary-stability-perl libcommon-sense-perl netbase
   if ! fetch libev-perl || ! fetch libanyevent-perl; then
     echo "check-embed: the registry has no source of libev-perl or libanyevent-perl" >&2
     return 1

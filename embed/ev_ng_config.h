@@ -12,7 +12,8 @@
 // config.h (EV_CONFIG_H names it); the core still detects the system's
 // facilities itself (embed/ev_ng_facilities.h), taking any EV_USE_* the file
 // sets.
-#if !defined EV_STANDALONE || !EV_STANDALONE
+// (defined is enough: some programs define it empty, as libev allows)
+#ifndef EV_STANDALONE
 #ifdef EV_CONFIG_H
 #include EV_CONFIG_H
 #else

@@ -3,7 +3,7 @@
 # t/embed/kit.sh - the embedding kit (ev(3) EMBEDDING, embed/README.md) from a copy of exactly
 # the files it installs (embed/kit-files): embed/ev_ng.cc compiled by $CXX with a program's
 # configuration symbols, linked by $CC with t/embed/prog.c compiled with the same symbols, run:
-#   default   EV_STANDALONE alone
+#   default   EV_STANDALONE alone (defined empty, as nio4r does)
 #   perl      Perl EV's symbols (EV_API_STATIC, a six-member EV_COMMON): a shared object that
 #             exports none of the core's names and needs no C++ runtime
 #   single    EV_MULTIPLICITY 0, a three-member EV_COMMON, its own EV_CB_DECLARE and
@@ -34,7 +34,7 @@ CXXFLAGS_KIT="-std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics -O1 -
 # config NAME: the program's configuration header
 config () {
   case $1 in
-    default) printf '#define EV_STANDALONE 1\n' ;;
+    default) printf '#define EV_STANDALONE /* empty, as nio4r defines it */\n' ;;
     perl) cat << 'EOF' ;;
 #define EV_STANDALONE 1
 #define EV_PROTOTYPES 1
