@@ -8,7 +8,7 @@
 # these files.
 
 embedkitdir = $(datadir)/libev-ng
-EV_NG_KIT_FILES = ev.h \
+EV_NG_KIT_FILES = ev.h ev++.h \
 	embed/ev_ng.cc embed/ev_ng_config.h embed/ev_ng_facilities.h embed/ev_ng_embed.h embed/README.md \
 	base/alloc.cc base/alloc.h base/api.h base/array.h base/clock.cc base/clock.h base/clock_pair.h \
 	base/env.h base/fdtable.h base/heap.h base/internal.h base/pending.h base/ptr_map.h base/slot_queue.h \

@@ -8,7 +8,8 @@
 #             exports none of the core's names and needs no C++ runtime
 #   single    EV_MULTIPLICITY 0, a three-member EV_COMMON, its own EV_CB_DECLARE and
 #             EV_CB_INVOKE (counting calls), priorities -1 .. 1, periodic, stat and fork
-#             watchers left out (and then not compiled: no such symbols)
+#             watchers left out (and then not compiled: no such symbols), EV_NSIG 33,
+#             EV_VERIFY 3 (ev_verify after every change)
 #   small     EV_FEATURES 0 with select only, EV_AVOID_STDIO: no stdio in the core
 # and every symbol that cannot mean here what it means in libev stops the compilation with an
 # error that names it.
@@ -55,6 +56,8 @@ EOF
 #define EV_PERIODIC_ENABLE 0
 #define EV_STAT_ENABLE 0
 #define EV_FORK_ENABLE 0
+#define EV_NSIG 33
+#define EV_VERIFY 3
 EOF
     small) cat << 'EOF' ;;
 #define EV_STANDALONE 1
