@@ -418,7 +418,6 @@ typedef struct ev_timer
   ev_tstamp repeat; /* [read-write] seconds between repeats, 0 = once */
 } ev_timer;
 
-#if EV_PERIODIC_ENABLE
 /* a wall-clock based timer (EV_PERIODIC) */
 typedef struct ev_periodic
 {
@@ -428,9 +427,7 @@ typedef struct ev_periodic
   ev_tstamp interval; /* [read-write] */
   ev_tstamp (*reschedule_cb)(struct ev_periodic *w, ev_tstamp now) EV_NOEXCEPT; /* [read-write] */
 } ev_periodic;
-#endif
 
-#if EV_SIGNAL_ENABLE
 /* a POSIX signal (EV_SIGNAL) */
 typedef struct ev_signal
 {
@@ -438,9 +435,7 @@ typedef struct ev_signal
 
   int signum; /* [no-modify] */
 } ev_signal;
-#endif
 
-#if EV_CHILD_ENABLE
 /* a child process changed state (EV_CHILD); default loop only */
 typedef struct ev_child
 {
@@ -451,7 +446,6 @@ typedef struct ev_child
   int rpid;    /* [read-write] the pid that changed state */
   int rstatus; /* [read-write] its status, as waitpid(2) reports it */
 } ev_child;
-#endif
 
 #if EV_STAT_ENABLE
 /* the attributes of a path changed (EV_STAT) */
@@ -469,13 +463,11 @@ typedef struct ev_stat
 } ev_stat;
 #endif
 
-#if EV_IDLE_ENABLE
 /* runs when nothing else of equal or higher priority is pending (EV_IDLE) */
 typedef struct ev_idle
 {
   EV_WATCHER (ev_idle)
 } ev_idle;
-#endif
 
 /* runs just before the loop blocks (EV_PREPARE) */
 typedef struct ev_prepare
@@ -489,21 +481,17 @@ typedef struct ev_check
   EV_WATCHER (ev_check)
 } ev_check;
 
-#if EV_FORK_ENABLE
 /* runs in the next iteration after a fork was announced (EV_FORK) */
 typedef struct ev_fork
 {
   EV_WATCHER (ev_fork)
 } ev_fork;
-#endif
 
-#if EV_CLEANUP_ENABLE
 /* runs when the loop is destroyed (EV_CLEANUP) */
 typedef struct ev_cleanup
 {
   EV_WATCHER (ev_cleanup)
 } ev_cleanup;
-#endif
 
 #if EV_EMBED_ENABLE
 /* an embedded watcher needs the watcher types it is built from */
@@ -524,9 +512,7 @@ typedef struct ev_embed
   ev_periodic periodic;  /* [unused] */
   ev_idle idle;          /* [unused] */
   ev_fork fork;          /* [private] */
-# if EV_CLEANUP_ENABLE
   ev_cleanup cleanup;    /* [unused] */
-# endif
 } ev_embed;
 #endif
 
@@ -542,7 +528,8 @@ typedef struct ev_async
 # define ev_async_pending(w) (+(w)->sent)
 #endif
 
-/* a union big enough for any watcher */
+/* a union big enough for any watcher; as in libev's header, a watcher type left out
+ * (EV_*_ENABLE 0) stays declared and counted here, but for stat, embed and async */
 union ev_any_watcher
 {
   struct ev_watcher w;
@@ -550,29 +537,17 @@ union ev_any_watcher
 
   struct ev_io io;
   struct ev_timer timer;
-#if EV_PERIODIC_ENABLE
   struct ev_periodic periodic;
-#endif
-#if EV_SIGNAL_ENABLE
   struct ev_signal signal;
-#endif
-#if EV_CHILD_ENABLE
   struct ev_child child;
-#endif
 #if EV_STAT_ENABLE
   struct ev_stat stat;
 #endif
-#if EV_IDLE_ENABLE
   struct ev_idle idle;
-#endif
   struct ev_prepare prepare;
   struct ev_check check;
-#if EV_FORK_ENABLE
   struct ev_fork fork;
-#endif
-#if EV_CLEANUP_ENABLE
   struct ev_cleanup cleanup;
-#endif
 #if EV_EMBED_ENABLE
   struct ev_embed embed;
 #endif

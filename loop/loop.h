@@ -643,6 +643,9 @@ inline void child_default_loop_destroy(ev_loop *) {}
 inline void child_pidfd_loop_destroy(ev_loop *) {}
 inline void child_pidfd_repair(ev_loop *) {}
 #endif
+#if EV_EMBED_ENABLE && !EV_FORK_ENABLE
+void embed_fork_watcher(ev_loop *loop, ev_fork *w, bool start);  // (watchers/array_watchers.cc)
+#endif
 #if EV_STAT_ENABLE
 void stat_loop_destroy(ev_loop *loop);
 void inotify_repair(ev_loop *loop, bool replace);

@@ -60,6 +60,15 @@ void ev_check_stop(EV_P_ ev_check *w) noexcept { array_watcher_stop<kCheck>(loop
 #if EV_FORK_ENABLE
 void ev_fork_start(EV_P_ ev_fork *w) noexcept { array_watcher_start<kFork>(loop, w); }
 void ev_fork_stop(EV_P_ ev_fork *w) noexcept { array_watcher_stop<kFork>(loop, w); }
+#elif EV_EMBED_ENABLE
+}  // extern "C"
+// An embed watcher's own fork watcher in a build without the type
+// (watchers/embed.cc), as libev's embed watchers work without ev_fork_start.
+void ev_detail::embed_fork_watcher(ev_loop *loop, ev_fork *w, bool start)
+{
+  start ? array_watcher_start<kFork>(loop, w) : array_watcher_stop<kFork>(loop, w);
+}
+extern "C" {
 #endif
 #if EV_CLEANUP_ENABLE
 void ev_cleanup_start(EV_P_ ev_cleanup *w) noexcept { array_watcher_start<kCleanup>(loop, w); }

@@ -126,7 +126,11 @@ static void embed_start_plain(struct ev_loop *loop, ev_embed *w)
   ev_prepare_start(loop, &w->prepare);
 
   ev_fork_init(&w->fork, embed_fork_cb);
+#if EV_FORK_ENABLE
   ev_fork_start(loop, &w->fork);
+#else
+  embed_fork_watcher(loop, &w->fork, true);
+#endif
 
   start_watcher_nullable_cb(loop, as_w(w), 1);  // a null callback: sweep at once (ev(3))
   EV_FREQUENT_CHECK(loop);
@@ -141,7 +145,11 @@ static void embed_stop_active(struct ev_loop *loop, ev_embed *w)
     not_active_here("ev_embed_stop", w, w->active);
   ev_io_stop(loop, &w->io);
   ev_prepare_stop(loop, &w->prepare);
+#if EV_FORK_ENABLE
   ev_fork_stop(loop, &w->fork);
+#else
+  embed_fork_watcher(loop, &w->fork, false);
+#endif
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);
 }

@@ -11,8 +11,11 @@
 #             watchers left out (and then not compiled: no such symbols), EV_NSIG 33,
 #             EV_VERIFY 3 (ev_verify after every change)
 #   small     EV_FEATURES 0 with select only, EV_AVOID_STDIO: no stdio in the core
-# and every symbol that cannot mean here what it means in libev stops the compilation with an
-# error that names it.
+#   off       one priority (no priority member), periodic, fork and cleanup watchers left out
+#             (ev_embed keeps its own fork watcher, as libev's does)
+# the layout of each configuration is libev 4.33's (Debian's ev.h compiled with the same
+# symbols), and every symbol that cannot mean here what it means in libev stops the
+# compilation with an error that names it.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
@@ -67,10 +70,18 @@ EOF
 #define EV_USE_MONOTONIC 1
 #define EV_AVOID_STDIO 1
 EOF
+    off) cat << 'EOF' ;;
+#define EV_STANDALONE 1
+#define EV_PERIODIC_ENABLE 0
+#define EV_FORK_ENABLE 0
+#define EV_CLEANUP_ENABLE 0
+#define EV_MINPRI 0
+#define EV_MAXPRI 0
+EOF
   esac
 }
 
-for c in default perl single small; do
+for c in default perl single small off; do
   d=$tmp/$c
   mkdir -p "$d"
   config $c > "$d/config.h"
@@ -104,6 +115,32 @@ for c in default perl single small; do
       ;;
   esac
 done
+
+# the layouts of the four configurations, and of a few more, against Debian's libev 4.33 ev.h
+# (never a silently different layout): t/embed/layout.c compiled against both
+if [ -f /usr/include/ev.h ] && ! grep -q EV_NG /usr/include/ev.h; then
+  mkdir -p "$tmp/deb" && cp /usr/include/ev.h "$tmp/deb/ev.h"
+  printf '#define EV_STANDALONE 1\n#define EV_FEATURES 0\n#define EV_MULTIPLICITY 1\n#define EV_EMBED_ENABLE 1\n' > "$tmp/f0embed.h"
+  for c in "$tmp/default/config.h" "$tmp/perl/config.h" "$tmp/single/config.h" "$tmp/small/config.h" "$tmp/off/config.h" \
+    "$tmp/f0embed.h"; do
+    n=${c#"$tmp"/}
+    if $CC -w -I"$tmp/deb" -include "$c" "$top_srcdir/t/embed/layout.c" -o "$tmp/layout-libev" 2> "$tmp/layout.log" &&
+      $CC -w -I"$kit" -include "$c" "$top_srcdir/t/embed/layout.c" -o "$tmp/layout-ng" 2>> "$tmp/layout.log"; then
+      "$tmp/layout-libev" > "$tmp/layout-libev.txt"
+      "$tmp/layout-ng" > "$tmp/layout-ng.txt"
+      if cmp -s "$tmp/layout-libev.txt" "$tmp/layout-ng.txt"; then
+        pass "layout of $n: the same as libev 4.33's ($(head -1 "$tmp/layout-ng.txt"))"
+      else
+        fail "layout of $n differs from libev 4.33's (- libev, + libev-ng):"
+        diff "$tmp/layout-libev.txt" "$tmp/layout-ng.txt" | sed 's/^/    /'
+      fi
+    else
+      fail "layout of $n: t/embed/layout.c does not compile"; sed 's/^/    /' "$tmp/layout.log" | head -5
+    fi
+  done
+else
+  echo "SKIP: layouts: no Debian libev 4.33 ev.h in /usr/include (libev-dev)"
+fi
 
 # refused SYMBOLS: the compilation must stop with an error naming the first symbol
 refused () {
