@@ -88,7 +88,9 @@
 // (without multiplicity, the API functions' loop is a global: loop/loop.h)
 #pragma GCC diagnostic ignored "-Wshadow"
 // (one file: a type of one source's anonymous namespace inside another's)
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wsubobject-linkage"
+#endif
 
 #include "base/api.h"
 

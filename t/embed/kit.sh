@@ -92,14 +92,18 @@ for c in default perl single small off; do
   if ! $CC -O1 -Wall -Werror -fPIC -I"$kit" -include "$d/config.h" -c "$top_srcdir/t/embed/prog.c" -o "$d/prog.o" > "$d/log" 2>&1; then
     fail "$c: t/embed/prog.c does not compile against the kit's ev.h"; sed 's/^/    /' "$d/log"; continue
   fi
-  # the C driver: a C++ runtime reference would not link
-  if ! $CC "$d/prog.o" "$d/core.o" -o "$d/prog" > "$d/log" 2>&1; then
+  # the C driver: a C++ runtime reference would not link (and libm only with EV_USE_FLOOR 1,
+  # as with libev)
+  libs=
+  [ $c = perl ] && libs=-lm
+  # shellcheck disable=SC2086
+  if ! $CC "$d/prog.o" "$d/core.o" $libs -o "$d/prog" > "$d/log" 2>&1; then
     fail "$c: does not link with the C compiler alone"; sed 's/^/    /' "$d/log"; continue
   fi
   if out=$("$d/prog" 2>&1); then pass "$c: $out"; else fail "$c: $out"; fi
   case $c in
     perl)
-      $CC -shared -Wl,-z,defs "$d/prog.o" "$d/core.o" -o "$d/host.so" 2> "$d/log" || { fail "perl: no shared object"; continue; }
+      $CC -shared -Wl,-z,defs "$d/prog.o" "$d/core.o" -lm -o "$d/host.so" 2> "$d/log" || { fail "perl: no shared object"; continue; }
       exported=$(nm -D --defined-only "$d/host.so" | awk '$3 ~ /^(ev_|_ZN9ev_detail)/ {print $3}' | tr '\n' ' ')
       [ -z "$exported" ] && pass "perl: EV_API_STATIC: the shared object exports none of the core's names" \
         || fail "perl: EV_API_STATIC: exported $exported"
