@@ -258,7 +258,7 @@ void kill_watchers(ev_loop *loop, int fd, bool own_too)
       request_repair(loop, kRepairLoopFds);
       continue;  // (stopping unlinked w: *p is the next one now)
     }
-    ev_io_stop(loop, reinterpret_cast<ev_io *>(w));
+    ev_io_stop(EV_A_ reinterpret_cast<ev_io *>(w));
     feed_error(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
   }
 }

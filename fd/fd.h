@@ -214,6 +214,10 @@ void io_relink(ev_loop *loop, ev_io *w);
 // Debug mode's check of the watchers of one fd (diag/debug.cc), before
 // fd_list_repair repairs them: declared here, where it is called, so that
 // fd/ includes nothing above it.
+#if EV_NG_DEBUG_MODE
 void debug_check_fd(ev_loop *loop, int fd);
+#else
+inline void debug_check_fd(ev_loop *, int) {}
+#endif
 
 }  // namespace ev_detail

@@ -199,7 +199,7 @@ inline bool read_clock_after_wait(ev_loop *loop)
   loop->mn_now = mn;
   if (mn >= loop->slow_time_at)
     return true;
-  loop->ev_rt_now = loop->rt_offset + mn;
+  set_rt_now(loop, loop->rt_offset + mn);
   return false;
 }
 
@@ -374,6 +374,8 @@ inline int end_run(ev_loop *loop)
 template <class B, bool kOnce>
 [[gnu::always_inline]] inline bool iterate(ev_loop *loop, long long refs_to_block)
 {
+  if constexpr (EV_VERIFY >= 2)  // (ev(3) EV_VERIFY: once per iteration)
+    verify(loop);
   // 1. If a fork was detected or announced: queue and invoke fork watchers.
   // 2. Queue and invoke all prepare watchers (and anything else pending).
   // 3. If ev_break was called, stop here: no poll, no iteration counted.
@@ -397,7 +399,7 @@ template <class B, bool kOnce>
   // 10. Invoke everything pending, highest priority first (the default
   //     invocation inline: this is the hot end of every iteration).
   if (!invoked && loop->pending.any())
-    loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
+    loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
   return false;
 }
 
@@ -416,14 +418,21 @@ template <class B, bool kOnce>
   if (EV_UNLIKELY(loop->loop_done) && !phase_has_work(loop, kPhaseBeforePoll))
     return end_run(loop);
 
+  // (EVRUN_NOWAIT never blocks: no count of references reaches kNever.)
+  constexpr long long kNever = LLONG_MAX;
   if constexpr (kOnce) {
-    // (EVRUN_NOWAIT never blocks: no count of references reaches kNever.)
-    constexpr long long kNever = LLONG_MAX;
     iterate<B, kOnce>(loop, (flags & EVRUN_NOWAIT) ? kNever : 1);
-  } else {
+  } else if constexpr (EV_FEATURE_CODE) {
     // 11. Repeat while references remain and no break says otherwise.
     //     (The wait blocks while one reference remains: activecnt >= 1.)
     while (!iterate<B, kOnce>(loop, 1) && loop->activecnt >= 1 && !loop->loop_done) {
+    }
+  } else {
+    // A build for size (without ev(3)'s "faster/larger code", EV_FEATURES
+    // bit 1) has this one run for both kinds.
+    const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
+    while (!iterate<B, kOnce>(loop, (flags & EVRUN_NOWAIT) ? kNever : 1) && !once && loop->activecnt >= 1 &&
+           !loop->loop_done) {
     }
   }
   return end_run(loop);
@@ -435,7 +444,7 @@ template <class B, bool kOnce>
 template <class B>
 int run_iterations(ev_loop *loop, int flags)
 {
-  if (flags & (EVRUN_ONCE | EVRUN_NOWAIT))
+  if (EV_FEATURE_CODE && (flags & (EVRUN_ONCE | EVRUN_NOWAIT)))
     return run_with<B, true>(loop, flags);
   return run_with<B, false>(loop, flags);
 }

@@ -53,7 +53,7 @@ void offset_adopt(ev_loop *loop, const offset_window &m)
   const ev_tstamp old = loop->rt_offset;
   if (m.lower > old || m.upper < old - kOffsetSlack)
     loop->rt_offset = m.lower;
-  loop->ev_rt_now = loop->rt_offset + m.mn;
+  set_rt_now(loop, loop->rt_offset + m.mn);
   if (std::fabs(loop->rt_offset - old) > kMinTimeJump)
     periodics_reschedule(loop);
 }
@@ -80,7 +80,7 @@ void time_update_slow(ev_loop *loop)
   if (loop->mn_now >= loop->rt_recheck_at)
     time_update_realtime(loop);
   else
-    loop->ev_rt_now = loop->rt_offset + loop->mn_now;
+    set_rt_now(loop, loop->rt_offset + loop->mn_now);
   time_gate_update(loop);
 }
 
@@ -89,7 +89,7 @@ void time_init(ev_loop *loop)
   const offset_window m = measure_offset();
   loop->mn_now = m.mn;
   loop->rt_offset = m.lower;
-  loop->ev_rt_now = m.lower + m.mn;
+  set_rt_now(loop, m.lower + m.mn);
   loop->rt_recheck_at = m.mn + kRealtimeRecheck;
 }
 

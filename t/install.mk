@@ -33,6 +33,7 @@ t/install/paths.sh: Makefile
 	  echo "htmldir='$(htmldir)'"; \
 	  echo "pkgconfigdir='$(pkgconfigdir)'"; \
 	  echo "cmakeconfigdir='$(cmakeconfigdir)'"; \
+	  echo "embedkitdir='$(embedkitdir)'"; \
 	  echo "libevent_emulation=$(T_INSTALL_EMULATION)"; \
 	  echo "event_header=$(T_INSTALL_EVENT_HEADER)"; \
 	  echo "make='$(MAKE)'"; \

@@ -80,6 +80,8 @@ static=$(la_var old_library)
   echo "$pkgconfigdir/libev.pc"
   echo "$cmakeconfigdir/libev-config.cmake"
   echo "$cmakeconfigdir/libev-config-version.cmake"
+  # the embedding kit (embed/local.mk)
+  sed "s|^|$embedkitdir/|" "$top_builddir/embed/kit-files"
 } | sort >"$tmp/expected-files"
 (cd "$dest" && find . ! -type d | sed 's|^\.||' | sort) >"$tmp/installed-files"
 if cmp -s "$tmp/expected-files" "$tmp/installed-files"; then

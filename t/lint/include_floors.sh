@@ -5,7 +5,9 @@
 # document and this check cannot disagree:
 #   1. every library file (libev_la_SOURCES in Makefile.am) is in a folder of the table, and
 #      the top of the tree holds no C++ file: only the public headers;
-#   2. a file includes only its own floor and lower ones, the contract (ev.h, config.h), and,
+#   2. a file includes only its own floor and lower ones, the contract (ev.h, config.h, or
+#      for a core compiled into a program embed/ev_ng_config.h and embed/ev_ng_facilities.h,
+#      which stand for config.h), and,
 #      above base/, the two interface headers every floor sees: loop/loop.h (the loop
 #      object's layout) and backends/backend.h (the backend table the loop points to), whose
 #      own includes stay in base/ and in each other;
@@ -23,7 +25,7 @@ use warnings;
 my $mode = $ARGV[0] // "";
 my $doc = "doc/ARCHITECTURE.md";
 my @interfaces = ("loop/loop.h", "backends/backend.h");  # seen by every floor above base
-my %contract = map { $_ => 1 } qw(ev.h config.h);
+my %contract = map { $_ => 1 } qw(ev.h config.h embed/ev_ng_config.h embed/ev_ng_embed.h embed/ev_ng_facilities.h);
 my $fail;
 sub fail { print "FAIL: @_\n"; $fail = 1; }
 
