@@ -94,6 +94,9 @@ struct ev_loop {
   // --- the optional phases of an iteration (see phase_join below) ---------
   unsigned char phase_work[ev_detail::kPhaseCount];
   bool no_block;  // the loop queued an EV_ERROR itself: the next wait must not block (feed_error)
+  // (two bytes that fit the padding before `pending`: the loop is at libev's size)
+  unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
+  unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
 
   // --- invocation (loop/loop.cc, base/pending.h) -----------------------------------
   ev_detail::pending_queues pending;
@@ -207,6 +210,13 @@ enum : int {
   kRunGuardInRelease = 1 << 0,  // inside a release/acquire callback: ev_run is forbidden (ev(3))
   kRunGuardDebug = 1 << 1,      // debug mode: ev_run notes the thread that runs it
 };
+
+// loop->probing (diag/probes.h): attached and armed fires from the next
+// iteration's beginning on, so that every iteration the probes see begins and ends.
+enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
+
+// loop->invoke_checks: what ev_invoke_pending's pass does besides calling.
+enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
 
 // ---------------------------------------------------------------------------
 // The optional work of an iteration (loop/loop_run.cc).  Most loops have no
@@ -471,6 +481,17 @@ inline void feed_reverse_done(ev_loop *loop, int type)
 // The invocation phase's work: a program's invoke-pending callback, the
 // loop's metrics that time the pass, or debug mode (loop/loop.cc).
 void invoke_pending_with_work(ev_loop *loop);
+
+// A watcher's callback, called by every invocation pass but the plain one
+// (debug mode's, the metrics', the probes'): with the callback probes while
+// they fire (diag/probes.cc; a cleared slot's dummy is nobody's callback).
+void call_watcher_probed(ev_loop *loop, W w, int revents);
+inline void call_watcher(ev_loop *loop, W w, int revents)
+{
+  if (EV_UNLIKELY(loop->probing == kProbesFiring) && w != &loop->pending.slots.dummy)
+    return call_watcher_probed(loop, w, revents);
+  w->cb(loop, w, revents);
+}
 
 // Invoke everything pending through the user's invoke-pending hook.  A user
 // hook is called every time (it may count calls, as with libev); the

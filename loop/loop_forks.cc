@@ -10,18 +10,63 @@
 // phase before the poll), and only then does the loop read it.  Children
 // made without fork(3)'s handlers (a raw clone(2)) are not noticed; they
 // behave as with libev 4.33.
+//
+// The list is also how a debugger finds the loops of a stopped program
+// without the library's symbols (tools/ev-gdb.py): its head is in the probe
+// anchor, whose first member is the semaphore every static probe names in its
+// note (base/probes.h), so the notes lead to it in a stripped library too.
+#include "base/probes.h"
 #include "loop/fork_guard.h"
 #include "loop/loop.h"
 
 #include <pthread.h>
+
+// The probe anchor (see above; ev(3) "Static probes"): in the section where
+// sys/sdt.h's convention keeps semaphores, which tracers may write.  The
+// layout is read by tools: it only grows, and `version` says what it has.
+struct ev_ng_probe_anchor {
+  unsigned short semaphore;  // tracers attached to any probe (never written by the library)
+  unsigned short version;    // 1
+  unsigned short loop_size;  // sizeof (struct ev_loop)
+  unsigned short next;       // offset of the link to the next loop in struct ev_loop
+  ev_loop *loops;            // every loop of the process, newest first
+  unsigned short loop_count, loop_depth, activecnt, flags;  // offsets of ev_iteration, ev_depth, ...
+};
+extern "C" {
+[[gnu::section(".probes"), gnu::used]] constinit ev_ng_probe_anchor libev_ng_probe_anchor = {0, 1, 0, 0, nullptr,
+                                                                                             0, 0, 0, 0};
+}
+#if EV_NG_HAVE_SDT
+// Every probe's semaphore is the anchor's first member.
+#define EV_NG_PROBE_ALIAS(name)                                                            \
+  ".globl libev_" #name "_semaphore\n.hidden libev_" #name "_semaphore\n.set libev_" #name \
+  "_semaphore, libev_ng_probe_anchor\n"
+asm(EV_NG_PROBES(EV_NG_PROBE_ALIAS));
+#undef EV_NG_PROBE_ALIAS
+#endif
 
 namespace ev_detail {
 
 namespace {
 
 constinit pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
-constinit ev_loop *loops = nullptr;  // newest first, linked by fork_next
+constinit ev_loop *&loops = libev_ng_probe_anchor.loops;  // newest first, linked by fork_next
 constinit pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
+
+// The offsets a debugger reads, from the layout of this build.
+void anchor_offsets(const ev_loop *loop)
+{
+  const auto at = [loop](const void *member) {
+    return static_cast<unsigned short>(static_cast<const char *>(member) - reinterpret_cast<const char *>(loop));
+  };
+  ev_ng_probe_anchor &a = libev_ng_probe_anchor;
+  a.loop_size = sizeof(ev_loop);
+  a.next = at(&loop->fork_next);
+  a.loop_count = at(&loop->loop_count);
+  a.loop_depth = at(&loop->loop_depth);
+  a.activecnt = at(&loop->activecnt);
+  a.flags = at(&loop->flags);
+}
 
 // Taken before a fork, so that the child's copy of the list is whole.
 void lock_before_fork() { pthread_mutex_lock(&loops_lock); }
@@ -43,6 +88,7 @@ void loop_forks_add(ev_loop *loop)
 {
   pthread_once(&handlers_once, install_handlers);
   pthread_mutex_lock(&loops_lock);
+  anchor_offsets(loop);
   // Once only, even where a program freed a loop without ev_loop_destroy
   // and its memory became this loop: added again, it would close a cycle.
   bool listed = false;

@@ -12,6 +12,7 @@
 #include "backends/policies.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
+#include "diag/probes.h"
 #include "fd/fd.h"
 #include "fd/wakeup.h"
 #include "loop/fork_guard.h"
@@ -53,6 +54,8 @@ void loop_repair(ev_loop *loop)
   const bool announced_fork = what & kRepairForked;
   const bool replace_all = what & (kRepairForked | kRepairAll);
   repair_clear(loop, what);
+  if (replace_all)
+    EV_PROBE_RARE(fork, loop);
   loop->fork_token = fork_token();
 
   if (replace_all || (what & kRepairBackend))
@@ -82,6 +85,8 @@ void loop_repair(ev_loop *loop)
 // walks them (applying the fd changes, reporting events).
 [[gnu::always_inline]] inline bool before_poll(ev_loop *loop)
 {
+  if (loop->probing)
+    probes_iteration_begin(loop);
   detect_fork(loop);
   if ((loop->repair & kRepairForked) && loop->forks.count) {
     queue_events(loop, loop->forks.data, loop->forks.count, EV_FORK);
@@ -91,8 +96,11 @@ void loop_repair(ev_loop *loop)
     queue_events(loop, loop->prepares.data, loop->prepares.count, EV_PREPARE);
     invoke_pending(loop);
   }
-  if (loop->loop_done)
+  if (loop->loop_done) {
+    if (loop->probing)
+      probes_iteration_end(loop);
     return true;
+  }
   if (loop->repair)
     loop_repair(loop);
   if (loop->debug)
@@ -233,6 +241,20 @@ void wakeup_requeue(ev_loop *loop, ev_tstamp waittime, int revents, bool slow)
   wakeup_run(loop, revents);
 }
 
+// The poll with metrics or probes around it.
+template <class B>
+void poll_measured(ev_loop *loop, ev_tstamp waittime)
+{
+  const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, waittime) : probes_poll_mark{};
+  if (loop->metrics)
+    metrics_poll_begin(loop, waittime);
+  B::template poll<true>(loop, waittime);
+  if (loop->metrics)
+    metrics_poll_end(loop);
+  if (probe.firing)
+    probes_poll_return(loop, probe);
+}
+
 // Steps 6-8 with the optional parts of the wait: the block time's rules,
 // and around the poll the wake-up handshake, the hooks (in the backend's
 // poll) and the metrics.
@@ -262,11 +284,9 @@ template <class B>
   int taken = 0;
   if (wakeups && !phase_has_work(loop, kPhaseInvoke))
     taken = B::poll_own(loop, waittime, &loop->wakeup.w);
-  else if (loop->metrics) {
-    metrics_poll_begin(loop, waittime);
-    B::template poll<true>(loop, waittime);
-    metrics_poll_end(loop);
-  } else
+  else if (EV_UNLIKELY(loop->metrics || loop->probing))
+    poll_measured<B>(loop, waittime);
+  else
     B::template poll<true>(loop, waittime);
 
   if (wakeups) {
@@ -336,6 +356,8 @@ template <class B>
   if (!phase_has_work(loop, kPhaseInvoke))
     return false;
   invoke_pending_with_work(loop);
+  if (loop->probing)
+    probes_iteration_end(loop);
   return true;
 }
 

@@ -3,6 +3,7 @@
 // problem of time updates"): re-measuring the wall clock against the
 // monotonic one, and rescheduling periodics after a jump.  The fast path is
 // inline in loop/loop.h (time_update); the clocks themselves are base/clock.h.
+#include "diag/probes.h"
 #include "loop/loop.h"
 
 #include <algorithm>
@@ -62,11 +63,14 @@ void time_update_realtime(ev_loop *loop)
 
 }  // namespace
 
+// The half-second re-measurement is also where the loop looks whether a
+// tracer came or went (diag/probes.h): rare work, done where rare work is.
 void time_update_slow(ev_loop *loop)
 {
-  if (loop->mn_now >= loop->rt_recheck_at)
+  if (loop->mn_now >= loop->rt_recheck_at) {
     time_update_realtime(loop);
-  else
+    probes_check(loop);
+  } else
     loop->ev_rt_now = loop->rt_offset + loop->mn_now;
   time_gate_update(loop);
 }
