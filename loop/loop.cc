@@ -7,6 +7,7 @@
 #include "diag/debug.h"
 #include "diag/metrics.h"
 #include "diag/probes.h"
+#include "diag/watchdog.h"
 #include "fd/fd.h"
 #include "fd/wakeup.h"
 #include "loop/fork_guard.h"
@@ -97,6 +98,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
     debug_loop_init(loop);
   }
   loop_forks_add(loop);
+  watchdog_from_env(loop);
   probes_check(loop);
   EV_PROBE_RARE(loop_create, loop, flags, loop->backend->flag);
   return true;
@@ -138,6 +140,7 @@ void max_block_update(ev_loop *loop)
 // program's.  (Each of these passes fires the callback probes: call_watcher.)
 void invoke_pending_with_work(ev_loop *loop)
 {
+  loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
   if (loop->metrics)
     metrics_invoke(loop);
   else if (loop->debug)
@@ -263,6 +266,7 @@ void ev_loop_destroy(struct ev_loop *loop)
   if (loop->debug)
     debug_check_call(loop, "ev_loop_destroy", nullptr);
   EV_PROBE_RARE(loop_destroy, loop);
+  watchdog_loop_destroy(loop);
 
   if (loop->cleanups.count) {
     queue_events(loop, loop->cleanups.data, loop->cleanups.count, EV_CLEANUP);

@@ -172,6 +172,11 @@ struct ev_loop {
   // Senders mark their ev_async's group (watchers/async.cc): here, beside
   // the flags a sender reads anyway, rather than in the groups block.
   std::atomic<bool> async_marking;
+  // The levels (bit p: priority p - 2) that had watchers pending when the
+  // current (or last) invocation pass began: the watchdog's thread reads it,
+  // as a debugger would, to tell which callback runs (diag/watchdog.h).
+  // (In the padding after async_marking: the loop is at libev's size.)
+  unsigned char pass_levels;
   std::atomic<int> pipe_write_wanted;   // the loop is (about to be) blocked
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
@@ -502,8 +507,10 @@ inline void invoke_pending(ev_loop *loop)
 {
   if (phase_has_work(loop, kPhaseInvoke))
     invoke_pending_with_work(loop);
-  else if (loop->pending.any())
+  else if (loop->pending.any()) {
+    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
     invoke_pending_plain(loop);
+  }
 }
 
 // Singly linked lists of io/signal/child/stat watchers (newest first).

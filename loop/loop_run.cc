@@ -418,8 +418,10 @@ template <class B, bool kOnce>
 
   // 10. Invoke everything pending, highest priority first (the default
   //     invocation inline: this is the hot end of every iteration).
-  if (!invoked && loop->pending.any())
+  if (!invoked && loop->pending.any()) {
+    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
     loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
+  }
   return false;
 }
 
@@ -431,8 +433,10 @@ template <class B, bool kOnce>
   loop->loop_done = EVBREAK_CANCEL;
   if (phase_has_work(loop, kPhaseInvoke))
     run_entered_with_work(loop);
-  else if (loop->pending.any())
+  else if (loop->pending.any()) {
+    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
     invoke_pending_plain(loop);
+  }
   // Step 3 before the first iteration, when steps 1 and 2 have nothing to
   // do: a callback invoked above may have called ev_break.
   if (EV_UNLIKELY(loop->loop_done) && !phase_has_work(loop, kPhaseBeforePoll))
