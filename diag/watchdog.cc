@@ -11,8 +11,11 @@
 
 #if EV_NG_HAVE_PROCESS_VM_READV
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <syslog.h>
@@ -90,8 +93,14 @@ constinit pthread_mutex_t reporting = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;  /
 constinit watched *loops = nullptr;
 constinit bool thread_running = false;
 constinit pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
-constinit int mem_fd = -1;  // /proc/self/mem, where process_vm_readv is refused
+constinit int mem_fd = -1;  // /proc/PID/mem, where process_vm_readv is refused
 constinit bool use_mem_fd = false;
+// The process looked at: 0 this one (the thread), else the helper's parent.
+constinit pid_t target = 0;
+// The helper process (see watch_loop), made by `helper_owner`; the pipes it
+// is asked and answers the last look at exit on.
+constinit pid_t helper_pid = 0, helper_owner = 0;
+constinit int helper_ask = -1, helper_answer = -1;
 
 // Around a fork: the child has no watchdog thread (the loops start it again,
 // watchdog_note) and must not inherit a held lock.
@@ -120,18 +129,22 @@ pid_t current_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 // Reading the loop as a debugger would
 // ---------------------------------------------------------------------------
 
+pid_t target_pid() { return target ? target : getpid(); }
+
 bool read_memory(void *to, const void *from, std::size_t n)
 {
   if (!use_mem_fd) {
     iovec local{to, n};
     iovec remote{const_cast<void *>(from), n};
-    const ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    const ssize_t got = process_vm_readv(target_pid(), &local, 1, &remote, 1, 0);
     if (got == static_cast<ssize_t>(n))
       return true;
-    if (got >= 0 || (errno != EPERM && errno != ENOSYS))
+    if (got >= 0 || errno != ENOSYS)
       return false;
     use_mem_fd = true;  // (a sandbox refused the call: the file does the same)
-    mem_fd = ::open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/mem", static_cast<int>(target_pid()));
+    mem_fd = ::open(path, O_RDONLY | O_CLOEXEC);
   }
   return mem_fd >= 0 &&
          pread(mem_fd, to, n, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(from))) == static_cast<ssize_t>(n);
@@ -174,7 +187,7 @@ bool backend_wait_call(long nr)
 int waits_in_backend(pid_t tid, int backend_fd)
 {
   char path[64], buf[256];
-  std::snprintf(path, sizeof path, "/proc/self/task/%d/syscall", static_cast<int>(tid));
+  std::snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", static_cast<int>(target_pid()), static_cast<int>(tid));
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
@@ -471,10 +484,10 @@ void sample(watched &wl, ev_tstamp now, report_queue &q)
 // How long to sleep: a quarter threshold, or a fiftieth while a loop has been
 // busy for half its threshold (the end of a slow callback is then known
 // to that resolution).
-ev_tstamp next_sleep(ev_tstamp now)
+ev_tstamp next_sleep(watched *list, ev_tstamp now)
 {
   ev_tstamp s = 0.25;
-  for (watched *w = loops; w; w = w->next) {
+  for (watched *w = list; w; w = w->next) {
     const bool slow = w->busy && now - w->busy_since > w->threshold * 0.5;
     s = std::min(s, std::max(1e-3, slow ? w->threshold / 50. : w->threshold / 4.));
   }
@@ -488,7 +501,10 @@ void *watch(void *)
     ev_tstamp pause;
     pthread_mutex_lock(&reporting);
     pthread_mutex_lock(&lock);
-    if (!loops) {
+    bool reporting_loops = false;
+    for (watched *w = loops; w && !reporting_loops; w = w->next)
+      reporting_loops = w->report;
+    if (!reporting_loops) {
       thread_running = false;
       elf_symbols_forget();
       pthread_mutex_unlock(&lock);
@@ -497,8 +513,9 @@ void *watch(void *)
     }
     const ev_tstamp now = monotonic_now();
     for (watched *w = loops; w; w = w->next)
-      sample(*w, now, q);
-    pause = next_sleep(monotonic_now());
+      if (w->report)
+        sample(*w, now, q);
+    pause = next_sleep(loops, monotonic_now());
     pthread_mutex_unlock(&lock);
     deliver(q);
     pthread_mutex_unlock(&reporting);
@@ -510,8 +527,145 @@ void *watch(void *)
   }
 }
 
+// ---------------------------------------------------------------------------
+// The helper process
+// ---------------------------------------------------------------------------
+
+// The helper's copy of the parent's list of watched loops, with its own
+// state: updated from the parent's memory before every look.
+constinit watched *mirror = nullptr;
+
+void mirror_sync()
+{
+  watched *seen[64];
+  int n = 0;
+  watched *node;
+  if (!read_memory(&node, &loops, sizeof node))
+    return;
+  for (; node && n < 64; ++n) {
+    watched parent;
+    if (!read_memory(&parent, node, sizeof parent))
+      return;  // (changed under us: next time)
+    watched *m = mirror;
+    while (m && m->loop != parent.loop)
+      m = m->next;
+    if (!m) {
+      m = static_cast<watched *>(ev_realloc(nullptr, sizeof(watched)));
+      std::memset(static_cast<void *>(m), 0, sizeof *m);
+      m->loop = parent.loop;
+      m->next = mirror;
+      mirror = m;
+    }
+    m->threshold = parent.threshold;
+    m->tid = parent.tid;
+    m->to_syslog = parent.to_syslog;
+    m->report = parent.report;  // (loops with a report callback are the thread's)
+    seen[n] = m;
+    node = parent.next;
+  }
+  for (watched **link = &mirror; *link;) {
+    bool kept = false;
+    for (int i = 0; i < n && !kept; ++i)
+      kept = seen[i] == *link;
+    if (kept) {
+      link = &(*link)->next;
+    } else {
+      watched *gone = *link;
+      *link = gone->next;
+      ev_free(gone);
+    }
+  }
+}
+
+void helper_look()
+{
+  report_queue q{};
+  mirror_sync();
+  const ev_tstamp now = monotonic_now();
+  for (watched *w = mirror; w; w = w->next)
+    if (!w->report)
+      sample(*w, now, q);
+  deliver(q);
+}
+
+// The helper: looks at its parent until it dies with it (PR_SET_PDEATHSIG).
+// A byte on `ask` asks for a last look (the parent exits), answered on
+// `answer`; the end of `ask` is the parent gone.
+[[noreturn]] void helper_main(int ask, int answer)
+{
+  for (;;) {
+    helper_look();
+    const ev_tstamp pause = next_sleep(mirror, monotonic_now());
+    struct pollfd p = {ask, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(pause * 1e3) + 1) > 0) {
+      char c;
+      if (::read(ask, &c, 1) != 1)
+        _exit(0);
+      helper_look();
+      (void)!send(answer, &c, 1, MSG_NOSIGNAL);
+    }
+  }
+}
+
+// With the lock held: the helper runs.  It is a process of its own, so that
+// the program stays single-threaded (glibc's system call wrappers take a
+// slower path in a process with threads), made with a bare clone(2): no
+// fork handlers of the program run, no signal tells of its end, and
+// waitpid(-1) does not see it (it exits with no signal: a "clone" child).
+// It keeps no fd of the program's but stderr, blocks every signal, and may
+// read its parent's memory (PR_SET_PTRACER, for Yama's ptrace_scope 1).
+void start_helper()
+{
+  if (helper_pid && helper_owner == getpid())
+    return;
+  // (sockets, not pipes: a write to a helper that died must not raise
+  // SIGPIPE in the program: MSG_NOSIGNAL)
+  int ask[2], answer[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ask))
+    return;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, answer)) {
+    ::close(ask[0]), ::close(ask[1]);
+    return;
+  }
+  const pid_t parent = getpid();
+  const long pid = syscall(SYS_clone, 0L, nullptr, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(0);
+    prctl(PR_SET_NAME, "ev-watchdog");
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, nullptr);
+    // (3 and 4: above stdin, stdout and stderr, below every other)
+    if (dup3(ask[0], 3, 0) < 0 && ask[0] != 3)
+      _exit(0);
+    if (dup3(answer[1], 4, 0) < 0 && answer[1] != 4)
+      _exit(0);
+    ::close(0), ::close(1);
+    if (syscall(SYS_close_range, 5u, ~0u, 0u))
+      for (int fd = 5; fd < 65536; ++fd)
+        ::close(fd);
+    target = parent;
+    mirror = nullptr;
+    thread_running = false;
+    helper_main(3, 4);
+  }
+  ::close(ask[0]), ::close(answer[1]);
+  if (pid < 0) {
+    ::close(ask[1]), ::close(answer[0]);
+    return;
+  }
+  prctl(PR_SET_PTRACER, pid, 0, 0, 0);
+  helper_pid = static_cast<pid_t>(pid);
+  helper_owner = parent;
+  helper_ask = ask[1];
+  helper_answer = answer[0];
+}
+
 // At exit: a callback that ran until then (the last before ev_run returned
-// and the program ended, or one that called exit) is reported still.
+// and the program ended, or one that called exit) is reported still.  The
+// helper is asked for its last look, and waited for half a second at most.
 void last_look()
 {
   report_queue q{};
@@ -519,10 +673,18 @@ void last_look()
   pthread_mutex_lock(&lock);
   const ev_tstamp now = monotonic_now();
   for (watched *w = loops; w; w = w->next)
-    sample(*w, now, q);
+    if (w->report)
+      sample(*w, now, q);
+  const bool helper = helper_pid && helper_owner == getpid();
   pthread_mutex_unlock(&lock);
   deliver(q);
   pthread_mutex_unlock(&reporting);
+  if (helper && send(helper_ask, "x", 1, MSG_NOSIGNAL) == 1) {
+    struct pollfd p = {helper_answer, POLLIN, 0};
+    char c;
+    if (poll(&p, 1, 500) > 0)
+      (void)!::read(helper_answer, &c, 1);
+  }
 }
 void install_handlers()
 {
@@ -584,7 +746,10 @@ void watch_loop(ev_loop *loop, ev_tstamp threshold, report_fn report, void *data
   w->next = loops;
   loops = w;
   watchdog_loops.fetch_add(1, std::memory_order_relaxed);
-  start_thread();
+  if (report)
+    start_thread();
+  else
+    start_helper();
   pthread_mutex_unlock(&lock);
 }
 
@@ -629,7 +794,10 @@ void watchdog_note(ev_loop *loop)
   pthread_mutex_lock(&lock);
   if (watched *w = find(loop)) {
     w->tid = current_tid();
-    start_thread();
+    if (w->report)
+      start_thread();
+    else
+      start_helper();
   }
   pthread_mutex_unlock(&lock);
 }
