@@ -31,10 +31,16 @@ struct ev_ng_probe_anchor {
   unsigned short next;       // offset of the link to the next loop in struct ev_loop
   ev_loop *loops;            // every loop of the process, newest first
   unsigned short loop_count, loop_depth, activecnt, flags;  // offsets of ev_iteration, ev_depth, ...
+  // Where a loop keeps its watchers (offsets in struct ev_loop, sizes), for a
+  // debugger that cannot call ev_walk in the program (a core file, or gdb
+  // where the machine's extended register state defeats inferior calls).
+  unsigned short fd_entries, fd_count, fd_entry_size;  // io watchers: per fd, a list (head first in the entry)
+  unsigned short timers, periodics, heap_count, heap_node_size, heap_root;  // the heaps' nodes {at, w}
+  unsigned short prepares, checks, forks, cleanups, asyncs, idles, array_size;  // arrays {data, count}
 };
 extern "C" {
-[[gnu::section(".probes"), gnu::used]] constinit ev_ng_probe_anchor libev_ng_probe_anchor = {0, 1, 0, 0, nullptr,
-                                                                                             0, 0, 0, 0};
+// (zero until the first loop is made: anchor_offsets writes the layout and the version)
+[[gnu::section(".probes"), gnu::used]] constinit ev_ng_probe_anchor libev_ng_probe_anchor{};
 }
 #if EV_NG_HAVE_SDT
 // Every probe's semaphore is the anchor's first member.
@@ -66,6 +72,22 @@ void anchor_offsets(const ev_loop *loop)
   a.loop_depth = at(&loop->loop_depth);
   a.activecnt = at(&loop->activecnt);
   a.flags = at(&loop->flags);
+  a.fd_entries = at(&loop->fds.entries);
+  a.fd_count = at(&loop->fds.size);
+  a.fd_entry_size = sizeof(fd_entry);
+  a.timers = at(&loop->timers.nodes);
+  a.periodics = at(&loop->periodics.nodes);
+  a.heap_count = static_cast<unsigned short>(at(&loop->timers.count) - a.timers);
+  a.heap_node_size = sizeof(heap_node);
+  a.heap_root = heap::kHeap0;
+  a.prepares = at(&loop->prepares);
+  a.checks = at(&loop->checks);
+  a.forks = at(&loop->forks);
+  a.cleanups = at(&loop->cleanups);
+  a.asyncs = at(&loop->asyncs);
+  a.idles = at(&loop->idles[0]);
+  a.array_size = sizeof(array<W>);
+  a.version = 1;
 }
 
 // Taken before a fork, so that the child's copy of the list is whole.
