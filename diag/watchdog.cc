@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <cinttypes>
@@ -216,13 +217,17 @@ struct candidate {
 
 // The watcher of a pending slot, if it is one the invocation has taken: not
 // pending any more, of the slot's level, with a callback, not the loop's own.
+// (Only addresses of the loop's process are compared here, and its memory is
+// read with read_memory: the watchdog may be another process.)
 bool taken_watcher(const ev_loop *loop, W w, int revents, int level, candidate *c)
 {
-  if (!w || w == &loop->pending.slots.dummy || is_loop_member(loop, w))
-    return false;
+  const auto p = reinterpret_cast<std::uintptr_t>(w), base = reinterpret_cast<std::uintptr_t>(loop);
+  if (!w || (p >= base && p < base + sizeof(ev_loop)))
+    return false;  // (the loop's own watchers, and the dummy of cleared slots)
   if (!read_memory(&c->head, w, sizeof c->head))
     return false;
-  if (c->head.pending || !c->head.cb || pending_queues::level_of(&c->head) != level)
+  if (c->head.pending || !c->head.cb || pending_queues::level_of(&c->head) != level ||
+      reinterpret_cast<std::uintptr_t>(c->head.cb) == reinterpret_cast<std::uintptr_t>(&child_pidfd_cb))
     return false;
   c->w = w;
   c->revents = revents;
@@ -616,8 +621,13 @@ void helper_look()
 // read its parent's memory (PR_SET_PTRACER, for Yama's ptrace_scope 1).
 void start_helper()
 {
-  if (helper_pid && helper_owner == getpid())
-    return;
+  if (helper_pid && helper_owner == getpid()) {
+    // (one that ended, reaped, is made again: waitpid needs __WALL for a
+    // child that exits without a signal)
+    if (waitpid(helper_pid, nullptr, WNOHANG | __WALL) != helper_pid)
+      return;
+    ::close(helper_ask), ::close(helper_answer);
+  }
   // (sockets, not pipes: a write to a helper that died must not raise
   // SIGPIPE in the program: MSG_NOSIGNAL)
   int ask[2], answer[2];

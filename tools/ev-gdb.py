@@ -105,14 +105,36 @@ def _loops():
     return seen, a
 
 
+_MAPPINGS = []
+
+
+def _module_offset(addr):
+    """FILE+OFFSET of addr (from the lowest address FILE is mapped at), as addr2line takes it"""
+    if not _MAPPINGS:
+        try:
+            out = gdb.execute("info proc mappings", to_string=True)
+        except gdb.error:
+            out = ""
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) >= 5 and f[0].startswith("0x") and f[-1].startswith("/"):
+                _MAPPINGS.append((int(f[0], 16), int(f[1], 16), f[-1]))
+    for start, end, path in _MAPPINGS:
+        if start <= addr < end:
+            base = min(s for s, _, p in _MAPPINGS if p == path)
+            return "%#x (%s+%#x)" % (addr, path, addr - base)
+    return "%#x" % addr
+
+
 def _symbol(addr):
-    """the function at addr, as gdb names it from the symbol tables (static functions too)"""
+    """the function at addr, as gdb names it from the symbol tables (static functions too),
+    else its file and offset"""
     try:
         out = gdb.execute("info symbol %#x" % addr, to_string=True).strip()
     except gdb.error:
-        return "%#x" % addr
+        return _module_offset(addr)
     if out.startswith("No symbol"):
-        return "%#x" % addr
+        return _module_offset(addr)
     name = out.split(" in section ")[0]
     where = out.split(" of ")[-1] if " of " in out else ""
     return "%s (%s)" % (name.replace(" + ", "+"), where) if where else name.replace(" + ", "+")
