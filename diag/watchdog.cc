@@ -151,39 +151,6 @@ bool read_memory(void *to, const void *from, std::size_t n)
          pread(mem_fd, to, n, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(from))) == static_cast<ssize_t>(n);
 }
 
-// The system calls a backend waits in.
-bool backend_wait_call(long nr)
-{
-  switch (nr) {
-#ifdef SYS_epoll_wait
-  case SYS_epoll_wait:
-#endif
-#ifdef SYS_epoll_pwait
-  case SYS_epoll_pwait:
-#endif
-#ifdef SYS_epoll_pwait2
-  case SYS_epoll_pwait2:
-#endif
-#ifdef SYS_poll
-  case SYS_poll:
-#endif
-#ifdef SYS_ppoll
-  case SYS_ppoll:
-#endif
-#ifdef SYS_select
-  case SYS_select:
-#endif
-#ifdef SYS_pselect6
-  case SYS_pselect6:
-#endif
-#ifdef SYS_io_uring_enter
-  case SYS_io_uring_enter:
-#endif
-    return true;
-  default: return false;
-  }
-}
-
 // Whether thread tid waits in the loop's backend: 1 yes, 0 no, -1 unknown.
 int waits_in_backend(pid_t tid, int backend_fd)
 {
@@ -203,8 +170,8 @@ int waits_in_backend(pid_t tid, int backend_fd)
   const long nr = std::strtol(buf, &end, 10);
   if (!backend_wait_call(nr))
     return 0;
-  // The epoll and io_uring backends wait on their own fd; a callback that
-  // waits on another is not the loop waiting.
+  // A backend with a kernel object of its own waits on its fd; a callback
+  // that waits on another is not the loop waiting.
   const long fd0 = std::strtol(end, nullptr, 16);
   return backend_fd < 0 || fd0 == backend_fd;
 }

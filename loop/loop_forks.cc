@@ -35,7 +35,7 @@ struct ev_ng_probe_anchor {
   // debugger that cannot call ev_walk in the program (a core file, or gdb
   // where the machine's extended register state defeats inferior calls).
   unsigned short fd_entries, fd_count, fd_entry_size;  // io watchers: per fd, a list (head first in the entry)
-  unsigned short timers, periodics, heap_count, heap_node_size, heap_root;  // the heaps' nodes {at, w}
+  unsigned short timers, periodics, heap_count, heap_node_size, heap_root;      // the heaps' nodes {at, w}
   unsigned short prepares, checks, forks, cleanups, asyncs, idles, array_size;  // arrays {data, count}
 };
 extern "C" {

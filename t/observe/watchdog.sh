@@ -19,7 +19,8 @@ ok () { passes=$((passes + 1)); echo "ok: $*"; }
 fail () { fails=$((fails + 1)); echo "FAIL: $*"; }
 
 prog=$tmp/slow_program
-$CC -O2 -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev || exit 1
+# (a sanitizer build: the program is built with it too, as its runtime must come first)
+$CC -O2 ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev || exit 1
 # Built as users build: its static functions are in .symtab only.
 symbols=$(readelf -s "$prog") dynamic=$(readelf --dyn-syms "$prog")
 if grep -q slow_cb <<< "$dynamic"; then fail "slow_cb is in the dynamic symbol table"; fi
