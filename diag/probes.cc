@@ -16,8 +16,12 @@ std::int64_t to_ns(ev_tstamp t) { return std::isfinite(t) ? static_cast<std::int
 
 void probes_switch(ev_loop *loop, bool on)
 {
-  before_poll_phase_follow(loop, !on, on);  // the iteration's beginning (before_poll), and the poll
-  invoke_phase_follow(loop, !on, on);       // the callbacks and the iteration's end
+  // the iteration's beginning (step 1, loop/loop.h: kRepairProbes), and the poll
+  if (on)
+    request_repair(loop, kRepairProbes);
+  else
+    repair_clear(loop, kRepairProbes);
+  invoke_phase_follow(loop, !on, on);  // the callbacks and the iteration's end
   loop->probing = on ? kProbesArmed : kProbesOff;
   if (on)
     loop->invoke_checks |= kInvokeCheckProbes;

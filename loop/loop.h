@@ -290,6 +290,10 @@ enum : unsigned {
   kRepairAll = 1u << 2,        // after a fork: replace every kernel object the loop owns
   kRepairForked = 1u << 3,     // a fork was announced or detected: run the fork watchers, then repair all
   kRepairMaybeFork = 1u << 4,  // fork(3) happened (loop/loop_forks.cc): look at the fork page (fork_unannounced)
+  // Not a repair: a tracer is attached (diag/probes.h), and step 1 fires the
+  // iteration's first probe where it looks for a fork anyway, at no cost to
+  // a loop without it.  The repair step leaves it alone.
+  kRepairProbes = 1u << 5,
 };
 
 inline void request_repair(ev_loop *loop, unsigned what)

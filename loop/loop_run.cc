@@ -30,12 +30,11 @@ namespace {
 // With EVFLAG_FORKCHECK: a changed pid means we are in a forked child, as
 // if ev_loop_fork had been called.  A child that nobody announced
 // (loop/fork_guard.h) gets its own kernel state without fork watchers.
-inline void detect_fork(ev_loop *loop)
+// (The probes' first probe of an iteration shares the test of the fork mark.)
+void look_at_fork_mark(ev_loop *loop)
 {
-  if (loop->curpid && (getpid() != loop->curpid)) {
-    loop->curpid = getpid();
-    request_repair(loop, kRepairForked);
-  }
+  if (loop->repair & kRepairProbes)
+    probes_iteration_begin(loop);
   // (The mark stays until the repair: until then fd_reify, which an
   // embedding loop calls too, must leave the kernel state alone.)
   if (fork_unannounced(loop))
@@ -44,13 +43,23 @@ inline void detect_fork(ev_loop *loop)
     repair_clear(loop, kRepairMaybeFork);
 }
 
+inline void detect_fork(ev_loop *loop)
+{
+  if (loop->curpid && (getpid() != loop->curpid)) {
+    loop->curpid = getpid();
+    request_repair(loop, kRepairForked);
+  }
+  if (EV_UNLIKELY(loop->repair & (kRepairMaybeFork | kRepairProbes)))
+    look_at_fork_mark(loop);
+}
+
 // Step 4: re-create the kernel state that must be (see "Repair" in
 // loop/loop.h).  After a fork every kernel object the loop owns is replaced;
 // otherwise only what a backend or fd_kill asked for.  Unlike libev, a
 // backend rebuild runs no fork watchers: there was no fork.
 void loop_repair(ev_loop *loop)
 {
-  const unsigned what = loop->repair;
+  const unsigned what = loop->repair & ~kRepairProbes;
   const bool announced_fork = what & kRepairForked;
   const bool replace_all = what & (kRepairForked | kRepairAll);
   repair_clear(loop, what);
@@ -85,8 +94,6 @@ void loop_repair(ev_loop *loop)
 // walks them (applying the fd changes, reporting events).
 [[gnu::always_inline]] inline bool before_poll(ev_loop *loop)
 {
-  if (loop->probing)
-    probes_iteration_begin(loop);
   detect_fork(loop);
   if ((loop->repair & kRepairForked) && loop->forks.count) {
     queue_events(loop, loop->forks.data, loop->forks.count, EV_FORK);
@@ -101,7 +108,7 @@ void loop_repair(ev_loop *loop)
       probes_iteration_end(loop);
     return true;
   }
-  if (loop->repair)
+  if (loop->repair & ~kRepairProbes)
     loop_repair(loop);
   if (loop->debug)
     debug_check_all(loop);
