@@ -115,13 +115,19 @@ void unlock_in_parent()
   pthread_mutex_unlock(&lock);
   pthread_mutex_unlock(&reporting);
 }
+// (The child's thread is not the one that locked them: a recursive mutex
+// would refuse its unlock, so both are made anew.)
 void reset_in_child()
 {
   thread_running = false;
   for (watched *w = loops; w; w = w->next)
     w->tid = 0;  // (the child's thread has another id)
-  pthread_mutex_unlock(&lock);
-  pthread_mutex_unlock(&reporting);
+  pthread_mutex_init(&lock, nullptr);
+  pthread_mutexattr_t recursive;
+  pthread_mutexattr_init(&recursive);
+  pthread_mutexattr_settype(&recursive, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&reporting, &recursive);
+  pthread_mutexattr_destroy(&recursive);
 }
 
 pid_t current_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }

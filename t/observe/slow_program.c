@@ -11,6 +11,7 @@
  *   slow_program fast N          N callbacks of a repeating timer and N of an io watcher, none slow
  *   slow_program wait SECONDS    an idle loop with a 0.3 s timer, for SECONDS (the test stops it)
  *   slow_program api             slow_cb under ev_watchdog_start with a report callback
+ *   slow_program fork            a child of fork(2) runs the loop for 0.6 s and exits; the parent waits
  *   slow_program probes N        a loop with metrics on: N timer callbacks, each writing a byte that an
  *                                io watcher reads, a signal, a bad fd, ev_loop_fork; prints the counts */
 #include <ev.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -236,6 +238,22 @@ main (int argc, char **argv)
     ev_timer_start (loop, &t1);
     ev_io_init (&io, fast_io_cb, pipe_fds[0], EV_READ);
     ev_io_start (loop, &io);
+  } else if (!strcmp (mode, "fork")) {
+    pid_t pid = fork ();
+    if (pid < 0)
+      return 2;
+    if (!pid) {
+      ev_loop_fork (loop);
+      ev_timer_init (&t1, stop_cb, 0.6, 0.); /* past the loop's half-second look */
+      ev_timer_start (loop, &t1);
+      ev_run (loop, 0);
+      exit (0);
+    }
+    int status;
+    if (waitpid (pid, &status, 0) != pid)
+      return 2;
+    printf ("child exited %d\n", WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+    return 0;
   } else if (!strcmp (mode, "wait")) {
     ev_timer_init (&t1, stop_cb, argc > 2 ? atof (argv[2]) : 1., 0.);
     ev_timer_start (loop, &t1);

@@ -27,7 +27,7 @@ if grep -q slow_cb <<< "$dynamic"; then fail "slow_cb is in the dynamic symbol t
 grep -q 'LOCAL .* slow_cb$' <<< "$symbols" || fail "slow_cb is not a local symbol of .symtab"
 
 # run MODE ARGS...: stdout to $tmp/out, stderr to $tmp/err
-run () { LD_LIBRARY_PATH=$lib LIBEV_NG_WATCHDOG=${WD:-100} timeout 30 "$prog" "$@" > "$tmp/out" 2> "$tmp/err"; }
+run () { LD_LIBRARY_PATH=$lib LIBEV_NG_WATCHDOG=${WD:-100} timeout 20 "$prog" "$@" > "$tmp/out" 2> "$tmp/err"; }
 reports () { grep -c '^libev-ng watchdog:' "$tmp/err"; }
 # ms_of LINE: the duration a report gives
 ms_of () { sed -n 's/.* \(ran\|ended\) \([0-9.]*\) ms.*/\2/p' <<< "$1"; }
@@ -94,6 +94,14 @@ if grep -q '^report kind 1 symbol slow_cb events 0x100 duration 0\.3[0-9]* watch
   ok "api: $(grep '^report' "$tmp/out")"
 else
   fail "api: expected one report of slow_cb, got:"; cat "$tmp/out" "$tmp/err"
+fi
+
+# A child of fork(2) runs its loop and exits (its watchdog's locks are its own).
+run fork || fail "fork: exit status $?"
+if grep -q '^child exited 0$' "$tmp/out" && [[ $(reports) == 0 ]]; then
+  ok "fork: the child ran its loop and exited"
+else
+  fail "fork: the child did not exit in time:"; cat "$tmp/out" "$tmp/err"
 fi
 
 # A malformed value is named once and ignored.
