@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -102,6 +103,7 @@ constinit pid_t target = 0;
 // is asked and answers the last look at exit on.
 constinit pid_t helper_pid = 0, helper_owner = 0;
 constinit int helper_ask = -1, helper_answer = -1;
+constinit ino_t helper_ask_inode = 0;
 
 // Around a fork: the child has no watchdog thread (the loops start it again,
 // watchdog_note) and must not inherit a held lock.
@@ -566,12 +568,15 @@ void helper_look()
   deliver(q);
 }
 
-// The helper: looks at its parent until it dies with it (PR_SET_PDEATHSIG).
-// A byte on `ask` asks for a last look (the parent exits), answered on
-// `answer`; the end of `ask` is the parent gone.
+// The helper: looks at the program until the program's end of `ask` closes
+// (it ended). A byte on `ask` asks for a last look (the program exits),
+// answered on `answer`.
 [[noreturn]] void helper_main(int ask, int answer)
 {
   for (;;) {
+    // (the program's children keep its end of `ask` open: its end is its pid gone)
+    if (kill(target, 0) && errno == ESRCH)
+      _exit(0);
     helper_look();
     const ev_tstamp pause = next_sleep(mirror, monotonic_now());
     struct pollfd p = {ask, POLLIN, 0};
@@ -585,21 +590,35 @@ void helper_look()
   }
 }
 
+// Our end of the helper's socket, if the fd is still it: a program may close
+// every descriptor (a daemon does) and reuse the number.
+bool helper_socket_ours()
+{
+  struct stat st;
+  return helper_pid && helper_owner == getpid() && fstat(helper_ask, &st) == 0 && S_ISSOCK(st.st_mode) &&
+         st.st_ino == helper_ask_inode;
+}
+
 // With the lock held: the helper runs.  It is a process of its own, so that
 // the program stays single-threaded (glibc's system call wrappers take a
-// slower path in a process with threads), made with a bare clone(2): no
-// fork handlers of the program run, no signal tells of its end, and
-// waitpid(-1) does not see it (it exits with no signal: a "clone" child).
-// It keeps no fd of the program's but stderr, blocks every signal, and may
-// read its parent's memory (PR_SET_PTRACER, for Yama's ptrace_scope 1).
+// slower path in a process with threads), made with bare clone(2)s (no fork
+// handlers of the program run, no signal tells of an end) twice: the first
+// process makes the helper and ends at once (reaped here, with __WALL: it
+// exits without a signal), so that the helper is nobody's child in the
+// program's tree (a program or its supervisor counting its children sees
+// no stranger).  It ends when the program's end of its socket closes, keeps
+// no fd of the program's but stderr, blocks every signal, and may read the
+// program's memory (PR_SET_PTRACER, for Yama's ptrace_scope 1).
 void start_helper()
 {
   if (helper_pid && helper_owner == getpid()) {
-    // (one that ended, reaped, is made again: waitpid needs __WALL for a
-    // child that exits without a signal)
-    if (waitpid(helper_pid, nullptr, WNOHANG | __WALL) != helper_pid)
+    struct pollfd p = {helper_answer, POLLIN, 0};
+    if (helper_socket_ours() && !(poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))))
       return;
-    ::close(helper_ask), ::close(helper_answer);
+    // (it ended: made again)
+    if (helper_socket_ours())
+      ::close(helper_ask), ::close(helper_answer);
+    helper_pid = 0;
   }
   // (sockets, not pipes: a write to a helper that died must not raise
   // SIGPIPE in the program: MSG_NOSIGNAL)
@@ -611,11 +630,14 @@ void start_helper()
     return;
   }
   const pid_t parent = getpid();
-  const long pid = syscall(SYS_clone, 0L, nullptr, nullptr, nullptr, nullptr);
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
+  const long first = syscall(SYS_clone, 0L, nullptr, nullptr, nullptr, nullptr);
+  if (first == 0) {
+    const long pid = syscall(SYS_clone, 0L, nullptr, nullptr, nullptr, nullptr);
+    if (pid != 0) {
+      const pid_t helper = static_cast<pid_t>(pid > 0 ? pid : 0);
+      (void)!send(answer[1], &helper, sizeof helper, MSG_NOSIGNAL);
       _exit(0);
+    }
     prctl(PR_SET_NAME, "ev-watchdog");
     sigset_t all;
     sigfillset(&all);
@@ -635,14 +657,24 @@ void start_helper()
     helper_main(3, 4);
   }
   ::close(ask[0]), ::close(answer[1]);
-  if (pid < 0) {
+  pid_t helper = 0;
+  if (first > 0) {
+    while (waitpid(static_cast<pid_t>(first), nullptr, __WALL) < 0 && errno == EINTR) {
+    }
+    struct pollfd p = {answer[0], POLLIN, 0};
+    if (poll(&p, 1, 1000) > 0 && ::read(answer[0], &helper, sizeof helper) != sizeof helper)
+      helper = 0;
+  }
+  struct stat st;
+  if (helper <= 0 || fstat(ask[1], &st)) {
     ::close(ask[1]), ::close(answer[0]);
     return;
   }
-  prctl(PR_SET_PTRACER, pid, 0, 0, 0);
-  helper_pid = static_cast<pid_t>(pid);
+  prctl(PR_SET_PTRACER, helper, 0, 0, 0);
+  helper_pid = helper;
   helper_owner = parent;
   helper_ask = ask[1];
+  helper_ask_inode = st.st_ino;
   helper_answer = answer[0];
 }
 
@@ -658,7 +690,7 @@ void last_look()
   for (watched *w = loops; w; w = w->next)
     if (w->report)
       sample(*w, now, q);
-  const bool helper = helper_pid && helper_owner == getpid();
+  const bool helper = helper_socket_ours();
   pthread_mutex_unlock(&lock);
   deliver(q);
   pthread_mutex_unlock(&reporting);
