@@ -18,8 +18,11 @@
 // It samples each watched loop every quarter threshold, and every fiftieth
 // (1 ms at least) while a callback has run for half the threshold, so a
 // duration is known to that resolution; names are read from the ELF files
-// only when a report is due (diag/elf_symbols.h).  Reports are made on the
-// watchdog's thread: a line on stderr or syslog, or the program's callback.
+// only when a report is due (diag/elf_symbols.h).  Without a report callback
+// (LIBEV_NG_WATCHDOG) the watchdog is a helper process, so that the program
+// keeps its single thread (glibc's system calls cost a multi-threaded
+// program more); with one it is a thread of the program, which the
+// callback runs on.  Reports: a line on stderr or syslog, or the callback.
 //
 // Linux only (process_vm_readv and /proc); elsewhere ev_watchdog_start fails
 // with ENOSYS and LIBEV_NG_WATCHDOG is ignored.
