@@ -51,6 +51,8 @@ struct seen_callback {
   int revents;
   int priority;
   ev_tstamp start;      // it began no earlier (the poll's return, or the callback seen before it)
+  ev_tstamp surely_by;  // it had begun by then (the poll's return for the first of an iteration, whose
+                        // predecessors take microseconds, else the look that first saw it)
   ev_tstamp last_seen;  // it was running then
   bool still_reported;
 };
@@ -380,10 +382,11 @@ void callback_done(watched &wl, ev_tstamp gone, report_queue &q)
   if (!wl.have_cb)
     return;
   wl.have_cb = false;
-  const ev_tstamp ran = gone - wl.cb.start;
-  if (ran > wl.threshold)
+  // Reported when it surely ran longer than the threshold; with how long it
+  // may have run (the looks bound both ends).
+  if (wl.cb.last_seen - wl.cb.surely_by > wl.threshold)
     if (pending_report *p = q.add(wl))
-      format_callback(*p, wl, wl.cb, EV_WATCHDOG_SLOW_CALLBACK, ran);
+      format_callback(*p, wl, wl.cb, EV_WATCHDOG_SLOW_CALLBACK, gone - wl.cb.start);
 }
 
 // How long a callback runs before it is reported while it still runs.
@@ -447,11 +450,13 @@ void sample(watched &wl, ev_tstamp now, report_queue &q)
   if (wl.have_cb && known && c.w == wl.cb.w && reinterpret_cast<void *>(c.head.cb) == wl.cb.cb) {
     wl.cb.last_seen = now;
   } else {
-    const ev_tstamp start = wl.have_cb ? wl.cb.last_seen : wl.busy_since;
+    const bool first = !wl.have_cb;
+    const ev_tstamp start = first ? wl.busy_since : wl.cb.last_seen;
     callback_done(wl, now, q);
     if (known) {
       wl.have_cb = true;
-      wl.cb = seen_callback{c.w, reinterpret_cast<void *>(c.head.cb), c.revents, c.head.priority, start, now, false};
+      wl.cb = seen_callback{
+          c.w, reinterpret_cast<void *>(c.head.cb), c.revents, c.head.priority, start, first ? start : now, now, false};
     }
   }
   if (wl.have_cb && !wl.cb.still_reported && now - wl.cb.start > still_running_after(wl)) {
