@@ -38,7 +38,7 @@ gdb_tool=$top_builddir/tools/ev-gdb
 "$gdb_tool" --help | grep -q '^Usage: ev-gdb -p PID' && ok "ev-gdb --help" || fail "ev-gdb --help"
 if command -v gdb > /dev/null; then
   start wait 20
-  out=$(timeout 60 "$gdb_tool" -p "$pid" 2>&1)
+  out=$(EV_GDB_PY=$top_srcdir/tools/ev-gdb.py timeout 60 "$gdb_tool" -p "$pid" 2>&1)
   if grep -q '^1 libev loop (libev-ng)$' <<< "$out" &&
     grep -q '^loop 0x[0-9a-f]* (default): iterations [0-9]*, depth 1, references 1' <<< "$out" &&
     grep -q '^  ev_timer   0x[0-9a-f]*  stop_cb (.*slow_program)  priority 0, at [0-9.]* (monotonic), repeat 0$' <<< "$out"; then
