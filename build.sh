@@ -6,11 +6,13 @@
 set -e
 cd "$(dirname "$0")"
 
-# Build tools, the test framework, the format check (clang-format), the oracle (Debian's real libev 4.33,
+# Build tools, the static probes' header (systemtap-sdt-dev), gdb and bpftrace (which test them and the tools), the test
+# framework, the format check (clang-format), the oracle (Debian's real libev 4.33,
 # used by the compatibility tests to compare behaviour), meson (t/install builds with dependency('libev')),
 # and what the Debian packages need (debhelper for dpkg-buildpackage -us -uc -b, lintian for t/deb/run).
 packages="build-essential autoconf automake libtool pkg-config libcmocka-dev valgrind perl \
 libev-dev libev4 strace man-db groff-base cmake clang clang-format abigail-tools dpkg-dev libglib2.0-dev \
+systemtap-sdt-dev gdb bpftrace \
 meson ninja-build debhelper lintian"
 
 missing=""

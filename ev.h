@@ -267,6 +267,8 @@ struct ev_loop;
 #define EVFLAG_NG_DEBUG 0x10000000U /* debug mode: report misused watchers and loops, then abort */
 #define EV_NG_FEATURE_METRICS 1
 #define EVFLAG_NG_METRICS 0x20000000U /* count what the loop does: ev_metrics_get */
+#define EV_NG_FEATURE_WATCHDOG 1 /* ev_watchdog_start: report callbacks that block the loop */
+#define EV_NG_FEATURE_PROBES 1   /* static probes (USDT) in the library, where it was built with them */
 
 /* event bits: what a watcher waits for and what its callback receives */
 enum {
@@ -577,6 +579,30 @@ struct ev_metrics
   unsigned long lag_count;      /* number of those iterations */
 };
 
+/* libev-ng only (LIBEV_NG_1.0, EV_NG_FEATURE_WATCHDOG): what the watchdog found (ev(3) "Watchdog").
+ * Later releases only append members; size is the size of the library's structure. */
+enum {
+  EV_WATCHDOG_SLOW_CALLBACK = 1, /* a callback ran longer than the threshold (it has returned) */
+  EV_WATCHDOG_STILL_RUNNING = 2, /* a callback has been running for 20 thresholds (5 s at least) */
+  EV_WATCHDOG_TIMER_LAG     = 3  /* the loop's wait ended later than its earliest timer by more */
+};
+struct ev_watchdog_report
+{
+  size_t size;             /* sizeof (struct ev_watchdog_report) of the library that made it */
+  int kind;                /* EV_WATCHDOG_* */
+  struct ev_loop *loop;
+  void *watcher;           /* the watcher whose callback it was (0 for a timer lag) */
+  int events;              /* the events it was called with (EV_READ, EV_TIMER, ...): its type */
+  int priority;
+  void *cb;                /* the callback's address */
+  const char *symbol;      /* its name from the symbol table of its file, or 0 */
+  const char *module;      /* that file, or 0 */
+  unsigned long offset;    /* the callback's address in that file (addr2line -e module offset) */
+  ev_tstamp duration;      /* seconds it ran (so far), or seconds late */
+  ev_tstamp threshold;     /* the watchdog's threshold */
+  const char *text;        /* the line the watchdog prints without a report callback */
+};
+
 /*==========================================================================*/
 /* prototypes                                                               */
 /*==========================================================================*/
@@ -689,6 +715,15 @@ EV_API_DECL void ev_dump (EV_P_ FILE *stream) EV_NOEXCEPT;
 EV_API_DECL int ev_metrics_get (EV_P_ struct ev_metrics *m) EV_NOEXCEPT;
 EV_API_DECL void ev_metrics_enable (EV_P_ int on) EV_NOEXCEPT; /* on: count (from zero if off); 0: stop */
 EV_API_DECL void ev_metrics_reset (EV_P) EV_NOEXCEPT;          /* count from zero again */
+
+/* libev-ng only (LIBEV_NG_1.0): watch the loop from a thread of the library, which reports every
+ * callback that runs longer than threshold seconds, and every wait that overshoots the earliest
+ * timer by more; to report (called on the watchdog's thread), or 0 for a line on stderr.
+ * 0: watching; -1: the system offers no way to (errno ENOSYS) */
+EV_API_DECL int ev_watchdog_start (EV_P_ ev_tstamp threshold,
+                                   void (*report)(const struct ev_watchdog_report *r, void *data),
+                                   void *data) EV_NOEXCEPT;
+EV_API_DECL void ev_watchdog_stop (EV_P) EV_NOEXCEPT;
 
 /* FUNCTIONS CONTROLLING EVENT LOOPS */
 EV_API_DECL int  ev_run (EV_P_ int flags EV_CPP (= 0));

@@ -233,4 +233,8 @@ inline struct timespec timeout_to_timespec(ev_tstamp timeout)
   return ts;
 }
 
+// Whether system call `nr` is one a backend waits in (the watchdog asks
+// whether a loop's thread waits in its backend: diag/watchdog.cc).
+bool backend_wait_call(long nr);
+
 }  // namespace ev_detail

@@ -504,6 +504,7 @@ void debug_loop_init(ev_loop *loop)
   auto *ds = new (ev_realloc(nullptr, sizeof(debug_state))) debug_state();
   ds->loop = loop;
   loop->debug = ds;
+  loop->invoke_checks |= kInvokeCheckDebug;
   for (phase p : kDebugPhases)
     phase_join(loop, p);
   loop->run_guard |= kRunGuardDebug;
@@ -713,7 +714,7 @@ void invoke_checked(ev_loop *loop, const char *api)
     if (w != &loop->pending.slots.dummy)
       if (const debug_record *r = find(loop->debug, w))
         check_watcher(loop, *r, w, api);
-    invoke_callback(loop, w, revents);
+    call_watcher(loop, w, revents);
   });
 }
 

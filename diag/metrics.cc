@@ -175,11 +175,11 @@ void metrics_invoke_pass(ev_loop *loop)
     loop->pending.invoke_all(
         [loop](W w, int revents) {
           debug_check_callback(loop, w);
-          invoke_callback(loop, w, revents);
+          call_watcher(loop, w, revents);
         },
         enter);
   else
-    loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); }, enter);
+    loop->pending.invoke_all([loop](W w, int revents) { call_watcher(loop, w, revents); }, enter);
   if ((m = loop->metrics)) {
     metrics_ticks end = metrics_now(m);
     if (level >= 0)

@@ -101,6 +101,7 @@ void count_phase_work(const ev_loop *loop, unsigned char (&n)[kPhaseCount])
   in({kPhaseAfterWait, kPhaseInvoke}, loop->invoke_cb != ev_invoke_pending);
   in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->metrics);
   in({kPhaseBeforeWait, kPhaseBeforePoll, kPhaseAfterWait, kPhaseInvoke}, loop->debug);
+  in({kPhaseAfterWait, kPhaseInvoke}, loop->probing);  // (before the poll: kRepairProbes)
 }
 
 }  // namespace

@@ -123,6 +123,9 @@
 #include "diag/metrics.cc"
 #endif
 #include "diag/verify.cc"
+#include "diag/probes.cc"
+#include "diag/elf_symbols.cc"
+#include "diag/watchdog.cc"
 #include "watchers/io.cc"
 #include "watchers/timer.cc"
 #if EV_PERIODIC_ENABLE

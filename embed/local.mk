@@ -11,12 +11,13 @@ embedkitdir = $(datadir)/libev-ng
 EV_NG_KIT_FILES = ev.h ev++.h \
 	embed/ev_ng.cc embed/ev_ng_config.h embed/ev_ng_facilities.h embed/ev_ng_embed.h embed/README.md \
 	base/alloc.cc base/alloc.h base/api.h base/array.h base/clock.cc base/clock.h base/clock_pair.h \
-	base/env.h base/fdtable.h base/heap.h base/internal.h base/pending.h base/ptr_map.h base/slot_queue.h \
+	base/env.h base/fdtable.h base/probes.h base/heap.h base/internal.h base/pending.h base/ptr_map.h base/slot_queue.h \
 	fd/fd.cc fd/fd.h fd/io_list.cc fd/io_list.h fd/loop_fd.cc fd/loop_fd.h fd/wakeup.cc fd/wakeup.h \
 	backends/backend.h backends/epoll.cc backends/epoll_inline.h backends/iouring.cc backends/iouring.h \
 	backends/policies.h backends/poll.cc backends/poll.h backends/registry.cc backends/select.cc \
 	backends/select.h \
 	diag/debug.cc diag/debug.h diag/metrics.cc diag/metrics.h diag/verify.cc diag/walk.cc diag/walk.h \
+	diag/probes.cc diag/probes.h diag/watchdog.cc diag/watchdog.h diag/elf_symbols.cc diag/elf_symbols.h \
 	watchers/array_watcher.h watchers/array_watchers.cc watchers/async.cc watchers/child.cc \
 	watchers/child.h watchers/child_pidfd.cc watchers/embed.cc watchers/idle.cc watchers/io.cc \
 	watchers/once.cc watchers/periodic.cc watchers/signal.cc watchers/start_stop.h watchers/stat.cc \

@@ -4,6 +4,7 @@
 // closed-fd sweep), and the loop's own io watchers.  ev_io's start and
 // stop (watchers/io.cc) link and unlink their watchers through here.
 #include "fd/fd.h"
+#include "base/probes.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -247,6 +248,7 @@ namespace {
 // step when `own_too`, else left alone.
 void kill_watchers(ev_loop *loop, int fd, bool own_too)
 {
+  EV_PROBE_RARE(fd_error, loop, fd, errno);
   WL *p = &loop->fds.entries[fd].head;
   while (WL w = *p) {
     if (is_loop_member(loop, w)) {

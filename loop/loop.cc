@@ -6,6 +6,8 @@
 #include "base/env.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
+#include "diag/probes.h"
+#include "diag/watchdog.h"
 #include "fd/fd.h"
 #include "fd/wakeup.h"
 #include "loop/fork_guard.h"
@@ -106,6 +108,9 @@ bool loop_init(ev_loop *loop, unsigned int requested)
     debug_loop_init(loop);
   }
   loop_forks_add(loop);
+  watchdog_from_env(loop);
+  probes_check(loop);
+  EV_PROBE_RARE(loop_create, loop, flags, loop->backend->flag);
   return true;
 }
 
@@ -141,13 +146,17 @@ void max_block_update(ev_loop *loop)
 }
 
 // With metrics the pass is timed (diag/metrics.cc, which also makes debug mode's
-// check before each callback); else debug mode's pass, or the program's.
+// check before each callback); else debug mode's pass, the probes', or the
+// program's.  (Each of these passes fires the callback probes: call_watcher.)
 void invoke_pending_with_work(ev_loop *loop)
 {
+  loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
   if (loop->metrics)
     metrics_invoke(loop);
   else if (loop->debug)
     invoke_pending_debug(loop);
+  else if (loop->probing)
+    probes_invoke(loop);
   else
     loop->invoke_cb(EV_A);
 }
@@ -285,6 +294,8 @@ void ev_loop_destroy(EV_P)
 #endif
   if (loop->debug)
     debug_check_call(loop, "ev_loop_destroy", nullptr);
+  EV_PROBE_RARE(loop_destroy, loop);
+  watchdog_loop_destroy(loop);
 
   if (loop->cleanups.count) {
     queue_events(loop, loop->cleanups.data, loop->cleanups.count, EV_CLEANUP);
@@ -436,11 +447,13 @@ void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire
 // may throw or longjmp and leave the queue consistent.  (The loop's own
 // passes call invoke_pending_plain directly: loop/loop.h, invoke_pending.  The
 // test of debug mode here costs nothing measurable: the call below is a
-// tail call where the pass used to need a stack frame for its lambda.)
+// tail call where the pass used to need a stack frame for its lambda.  The
+// test of one byte for debug mode and the probes costs what that of debug
+// mode alone did.)
 void ev_invoke_pending(EV_P)
 {
-  if (loop->debug)
-    return debug_invoke_pending(loop);
+  if (loop->invoke_checks)
+    return loop->debug ? debug_invoke_pending(loop) : probes_invoke_pending(loop);
   invoke_pending_plain(loop);
 }
 

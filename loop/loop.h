@@ -94,6 +94,9 @@ struct ev_loop {
   // --- the optional phases of an iteration (see phase_join below) ---------
   unsigned char phase_work[ev_detail::kPhaseCount];
   bool no_block;  // the loop queued an EV_ERROR itself: the next wait must not block (feed_error)
+  // (two bytes that fit the padding before `pending`: the loop is at libev's size)
+  unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
+  unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
 
   // --- invocation (loop/loop.cc, base/pending.h) -----------------------------------
   ev_detail::pending_queues pending;
@@ -169,6 +172,11 @@ struct ev_loop {
   // Senders mark their ev_async's group (watchers/async.cc): here, beside
   // the flags a sender reads anyway, rather than in the groups block.
   std::atomic<bool> async_marking;
+  // The levels (bit p: priority p - 2) that had watchers pending when the
+  // current (or last) invocation pass began: the watchdog's thread reads it,
+  // as a debugger would, to tell which callback runs (diag/watchdog.h).
+  // (In the padding after async_marking: the loop is at libev's size.)
+  unsigned char pass_levels;
   std::atomic<int> pipe_write_wanted;   // the loop is (about to be) blocked
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
@@ -218,6 +226,13 @@ enum : int {
   kRunGuardInRelease = 1 << 0,  // inside a release/acquire callback: ev_run is forbidden (ev(3))
   kRunGuardDebug = 1 << 1,      // debug mode: ev_run notes the thread that runs it
 };
+
+// loop->probing (diag/probes.h): attached and armed fires from the next
+// iteration's beginning on, so that every iteration the probes see begins and ends.
+enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
+
+// loop->invoke_checks: what ev_invoke_pending's pass does besides calling.
+enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
 
 // ---------------------------------------------------------------------------
 // The optional work of an iteration (loop/loop_run.cc).  Most loops have no
@@ -286,6 +301,10 @@ enum : unsigned {
   kRepairAll = 1u << 2,        // after a fork: replace every kernel object the loop owns
   kRepairForked = 1u << 3,     // a fork was announced or detected: run the fork watchers, then repair all
   kRepairMaybeFork = 1u << 4,  // fork(3) happened (loop/loop_forks.cc): look at the fork page (fork_unannounced)
+  // Not a repair: a tracer is attached (diag/probes.h), and step 1 fires the
+  // iteration's first probe where it looks for a fork anyway, at no cost to
+  // a loop without it.  The repair step leaves it alone.
+  kRepairProbes = 1u << 5,
 };
 
 inline void request_repair(ev_loop *loop, unsigned what)
@@ -489,6 +508,17 @@ inline void feed_reverse_done(ev_loop *loop, int type)
 // loop's metrics that time the pass, or debug mode (loop/loop.cc).
 void invoke_pending_with_work(ev_loop *loop);
 
+// A watcher's callback, called by every invocation pass but the plain one
+// (debug mode's, the metrics', the probes'): with the callback probes while
+// they fire (diag/probes.cc; a cleared slot's dummy is nobody's callback).
+void call_watcher_probed(ev_loop *loop, W w, int revents);
+inline void call_watcher(ev_loop *loop, W w, int revents)
+{
+  if (EV_UNLIKELY(loop->probing == kProbesFiring) && w != &loop->pending.slots.dummy)
+    return call_watcher_probed(loop, w, revents);
+  invoke_callback(loop, w, revents);
+}
+
 // Invoke everything pending through the user's invoke-pending hook.  A user
 // hook is called every time (it may count calls, as with libev); the
 // default one is skipped when there is nothing to invoke.
@@ -502,8 +532,10 @@ inline void invoke_pending(ev_loop *loop)
 {
   if (phase_has_work(loop, kPhaseInvoke))
     invoke_pending_with_work(loop);
-  else if (loop->pending.any())
+  else if (loop->pending.any()) {
+    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
     invoke_pending_plain(loop);
+  }
 }
 
 // Singly linked lists of io/signal/child/stat watchers (newest first).

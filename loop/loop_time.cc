@@ -3,6 +3,8 @@
 // problem of time updates"): re-measuring the wall clock against the
 // monotonic one, and rescheduling periodics after a jump.  The fast path is
 // inline in loop/loop.h (time_update); the clocks themselves are base/clock.h.
+#include "diag/probes.h"
+#include "diag/watchdog.h"
 #include "loop/loop.h"
 
 #include <algorithm>
@@ -75,11 +77,17 @@ void time_update_realtime(ev_loop *loop)
 // reading.
 void time_read_wall_clock(ev_loop *loop) { offset_adopt(loop, measure_offset()); }
 
+// The half-second re-measurement is also where the loop looks whether a
+// tracer came or went (diag/probes.h), and tells a watchdog which thread
+// runs it (diag/watchdog.h): rare work, done where rare work is.
 void time_update_slow(ev_loop *loop)
 {
-  if (loop->mn_now >= loop->rt_recheck_at)
+  if (loop->mn_now >= loop->rt_recheck_at) {
     time_update_realtime(loop);
-  else
+    probes_check(loop);
+    if (watchdog_loops.load(std::memory_order_relaxed))
+      watchdog_note(loop);
+  } else
     set_rt_now(loop, loop->rt_offset + loop->mn_now);
   time_gate_update(loop);
 }

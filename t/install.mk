@@ -30,6 +30,8 @@ t/install/paths.sh: Makefile
 	  echo "libdir='$(libdir)'"; \
 	  echo "includedir='$(includedir)'"; \
 	  echo "mandir='$(mandir)'"; \
+	  echo "bindir='$(bindir)'"; \
+	  echo "pkgdatadir='$(pkgdatadir)'"; \
 	  echo "htmldir='$(htmldir)'"; \
 	  echo "pkgconfigdir='$(pkgconfigdir)'"; \
 	  echo "cmakeconfigdir='$(cmakeconfigdir)'"; \

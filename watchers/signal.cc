@@ -22,6 +22,7 @@
 // the mask is left alone; with EVFLAG_NOSIGMASK a start *unblocks* the
 // signal (libev's test of the flag is inverted; programs depend on it);
 // with signalfd the signal is blocked while watched and unblocked on stop.
+#include "base/probes.h"
 #include "diag/debug.h"
 #include "diag/walk.h"
 #include "fd/loop_fd.h"
@@ -517,6 +518,7 @@ void ev_feed_signal_event(EV_P_ int signum) noexcept
     debug_check_call(loop, "ev_feed_signal_event", nullptr);
   if (signum <= 0 || signum >= kNsig)
     return;
+  EV_PROBE_RARE(signal, loop, signum);
   signal_slot &slot = signals[signum - 1];
   if (slot.loop.load(std::memory_order_relaxed) != loop) {
     if (shares_used.load(std::memory_order_relaxed))

@@ -75,6 +75,12 @@ static=$(la_var old_library)
   echo "$includedir/ev++.h"
   [ "$event_header" = yes ] && echo "$includedir/event.h"
   echo "$mandir/man3/ev.3"
+  # the tools (tools/local.mk)
+  echo "$bindir/ev-top"
+  echo "$bindir/ev-gdb"
+  echo "$pkgdatadir/ev-gdb.py"
+  echo "$mandir/man1/ev-top.1"
+  echo "$mandir/man1/ev-gdb.1"
   sed "s|^\(.*\)\$|$mandir/man3/\1.3|" "$links"
   echo "$htmldir/ev.html"
   echo "$pkgconfigdir/libev.pc"

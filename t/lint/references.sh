@@ -32,7 +32,7 @@ use strict;
 use warnings;
 
 # Names of the kernel and the processor (not of the tree) that library comments cite.
-my %outside = map { $_ => 1 } qw(max_user_watches io_uring_disabled constant_tsc nonstop_tsc epoll_pwait2);
+my %outside = map { $_ => 1 } qw(max_user_watches io_uring_disabled constant_tsc nonstop_tsc epoll_pwait2 ptrace_scope);
 # Files the build makes.
 my %built = map { $_ => 1 } qw(config.h configure ./configure);
 
@@ -143,6 +143,8 @@ for my $f (@ARGV) {
     my ($p, $at) = ($1, $-[1]);
     $p =~ s/[.,;:]+$//;
     next if $p =~ /[*<>]|\.\.\.|^[.\/]*$/ || $p =~ m{^/} || $p =~ m{^[a-z]+://};
+    # (headers of the system: sys/sdt.h, linux/io_uring.h)
+    next if $p =~ m{^(?:sys|linux|asm|arpa|netinet)/[\w./-]+\.h$};
     my ($top) = $p =~ m{^(?:\./)?([^/]+)/};
     next unless (defined $top && ($dirs{$top} || $top eq "..")) || $p =~ /\.$suffix$/;
     $refs_files++;
