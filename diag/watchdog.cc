@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -573,6 +574,31 @@ void helper_look()
   deliver(q);
 }
 
+// The helper's allocator, with the pages of the kernel: the clone copied the
+// program's memory but not its other threads, and one of them may have held
+// a lock of the program's allocator then, which the helper would wait for
+// forever.  Its blocks are few (a record per loop, per ELF file read).
+void *helper_alloc(void *ptr, long size) noexcept
+{
+  constexpr std::size_t kHead = alignof(std::max_align_t);
+  auto *old = ptr ? static_cast<char *>(ptr) - kHead : nullptr;
+  const std::size_t old_size = old ? *reinterpret_cast<std::size_t *>(old) : 0;
+  char *fresh = nullptr;
+  if (size > 0) {
+    const std::size_t total = kHead + static_cast<std::size_t>(size);
+    void *m = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+      return nullptr;
+    fresh = static_cast<char *>(m);
+    *reinterpret_cast<std::size_t *>(fresh) = total;
+    if (old)
+      std::memcpy(fresh + kHead, ptr, std::min(old_size, total) - kHead);
+  }
+  if (old)
+    munmap(old, old_size);
+  return fresh ? fresh + kHead : nullptr;
+}
+
 // The helper: looks at the program until the program's end of `ask` closes
 // (it ended). A byte on `ask` asks for a last look (the program exits),
 // answered on `answer`.
@@ -644,6 +670,7 @@ void start_helper()
       _exit(0);
     }
     prctl(PR_SET_NAME, "ev-watchdog");
+    ev_set_allocator(helper_alloc);
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);

@@ -35,7 +35,7 @@ fi
 command -v gdb > /dev/null || { echo "$passes passed, $fails failed (gdb missing: the counts were not checked)"; ((fails == 0)) && exit 77; exit 1; }
 prog=$tmp/slow_program
 # (a sanitizer build: the program is built with it too, as its runtime must come first)
-$CC -O2 ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev || exit 1
+$CC -O2 ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev -pthread || exit 1
 
 # count VAR PROBE [CONDITION [EXTRA]]: a breakpoint that counts its hits.
 count () {

@@ -12,10 +12,14 @@
  *   slow_program wait SECONDS    an idle loop with a 0.3 s timer, for SECONDS (the test stops it)
  *   slow_program api             slow_cb under ev_watchdog_start with a report callback
  *   slow_program fork            a child of fork(2) runs the loop for 0.6 s and exits; the parent waits
+ *   slow_program locked-alloc    slow, with an allocator (ev_set_allocator) whose lock another thread
+ *                                holds all along: the watchdog's helper, a clone of the program,
+ *                                must never call it (it would wait for that lock forever)
  *   slow_program probes N        a loop with metrics on: N timer callbacks, each writing a byte that an
  *                                io watcher reads, a signal, a bad fd, ev_loop_fork; prints the counts */
 #include <ev.h>
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,12 +203,63 @@ report_cb (const struct ev_watchdog_report *r, void *data)
   fflush (stdout);
 }
 
+/* locked-alloc: the program's allocator takes a lock in any process but the program's own,
+ * and a thread of the program holds that lock from before the loop is made to the end: a
+ * process cloned from the program (the watchdog's helper) that called the allocator would
+ * wait forever, as it would for a malloc lock that a thread of the program held when it
+ * was cloned. */
+static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t program_pid;
+
+static void *
+locking_alloc (void *ptr, long size)
+{
+  if (getpid () != program_pid) {
+    pthread_mutex_lock (&alloc_lock);
+    pthread_mutex_unlock (&alloc_lock);
+  }
+  if (size)
+    return realloc (ptr, size);
+  free (ptr);
+  return 0;
+}
+
+static pthread_mutex_t holder_ready_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t holder_ready = PTHREAD_COND_INITIALIZER;
+static int holding;
+
+static void *
+hold_alloc_lock (void *arg)
+{
+  (void)arg;
+  pthread_mutex_lock (&alloc_lock);
+  pthread_mutex_lock (&holder_ready_lock);
+  holding = 1;
+  pthread_cond_signal (&holder_ready);
+  pthread_mutex_unlock (&holder_ready_lock);
+  for (;;)
+    pause ();
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   const char *mode = argc > 1 ? argv[1] : "slow";
   if (!strcmp (mode, "probes"))
     return probes (argc > 2 ? strtoul (argv[2], 0, 10) : 50);
+  if (!strcmp (mode, "locked-alloc")) {
+    pthread_t holder;
+    program_pid = getpid ();
+    ev_set_allocator (locking_alloc);
+    if (pthread_create (&holder, 0, hold_alloc_lock, 0))
+      return 2;
+    pthread_mutex_lock (&holder_ready_lock);
+    while (!holding)
+      pthread_cond_wait (&holder_ready, &holder_ready_lock);
+    pthread_mutex_unlock (&holder_ready_lock);
+    mode = "slow";
+  }
   struct ev_loop *loop = ev_default_loop (0);
   ev_timer t1, t2, t3, stop;
 

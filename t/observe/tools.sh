@@ -21,7 +21,7 @@ fail () { fails=$((fails + 1)); echo "FAIL: $*"; }
 skip () { skips=$((skips + 1)); echo "skip: $*"; }
 
 prog=$tmp/slow_program
-$CC -O2 -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev || exit 1
+$CC -O2 -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev -pthread || exit 1
 # start MODE ARGS...: the program in the background, its pid in $pid once it waits
 start () {
   LD_LIBRARY_PATH=$lib "$prog" "$@" > "$tmp/out" 2>&1 &

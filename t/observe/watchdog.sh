@@ -20,7 +20,7 @@ fail () { fails=$((fails + 1)); echo "FAIL: $*"; }
 
 prog=$tmp/slow_program
 # (a sanitizer build: the program is built with it too, as its runtime must come first)
-$CC -O2 ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev || exit 1
+$CC -O2 ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev -pthread || exit 1
 # Built as users build: its static functions are in .symtab only.
 symbols=$(readelf -s "$prog") dynamic=$(readelf --dyn-syms "$prog")
 if grep -q slow_cb <<< "$dynamic"; then fail "slow_cb is in the dynamic symbol table"; fi
@@ -102,6 +102,16 @@ if grep -q '^child exited 0$' "$tmp/out" && [[ $(reports) == 0 ]]; then
   ok "fork: the child ran its loop and exited"
 else
   fail "fork: the child did not exit in time:"; cat "$tmp/out" "$tmp/err"
+fi
+
+# Another thread of the program holds its allocator's lock all along: the helper, a clone of the
+# program made while the lock was held, allocates none of its memory from the program.
+run locked-alloc || fail "locked-alloc: exit status $?"
+line=$(grep '^libev-ng watchdog:' "$tmp/err")
+if [[ $(reports) == 1 && $line == *"callback slow_cb "* ]]; then
+  ok "locked-alloc: $line"
+else
+  fail "locked-alloc: expected one report of slow_cb, got:"; cat "$tmp/err"
 fi
 
 # A malformed value is named once and ignored.
