@@ -51,7 +51,7 @@ for flags in default "-U_TIME_BITS -U_FILE_OFFSET_BITS" "-U_TIME_BITS -D_FILE_OF
   "-D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64"; do
   f=$flags; [ "$f" = default ] && f=
   for h in $headers; do
-    inc=$srcdir; [ $h = debian ] && inc=$tmp/debinc
+    inc=$srcdir; [ "$h" = debian ] && inc=$tmp/debinc
     # shellcheck disable=SC2086
     if ! $CC $f -I"$inc" "$srcdir/t/abi/stat_layout.c" -L"$libdir" -lev -o "$tmp/prog" > "$tmp/cc.log" 2>&1; then
       echo "--   [$flags] $h ev.h: does not compile here ($(head -n 1 "$tmp/cc.log"))"

@@ -38,10 +38,11 @@ def app(env, start_response):
                               ("Content-Length", str(len(body)))])
     return [body]
 
+import gevent.libev.corecext as corecext
 loop = gevent.get_hub().loop
-print("gevent %s, loop %s.%s, libev %d.%d, backend %s" % (
+print("gevent %s, loop %s.%s, %s (ev_version_major/minor), backend %s" % (
     gevent.__version__, type(loop).__module__, type(loop).__name__,
-    loop.ev_version_major, loop.ev_version_minor, loop.backend), flush=True)
+    corecext.get_version(), loop.backend), flush=True)
 pywsgi.WSGIServer(("127.0.0.1", int(sys.argv[1])), app, log=None).serve_forever()
 PY
   start_server gevent /usr/bin/python3 "$CASE_DIR/server.py" "$port" "$DOCROOT" "$BACKEND"
@@ -52,10 +53,11 @@ PY
   note "gevent: $(head -n 1 "$CASE_DIR/gevent.log")"
   check_maps "${PID[gevent]}" gevent
 
-  # many small responses, HTTP/1.1 keep-alive, 10 connections
+  # many small responses, HTTP/1.1 keep-alive, 10 connections (about 45 ms a request on each
+  # connection with Debian's libev as with libev-ng: the pace of pywsgi, not of the loop)
   uri_file small "$base/small.bin"
-  run_client h2load-h1 60 "$CASE_DIR/small.uri" "$H2LOAD" --h1 -i - -n 4000 -c 10 -t 2
-  check_h2load h2load-h1 4000 "$SMALL_SIZE"
+  run_client h2load-h1 60 "$CASE_DIR/small.uri" "$H2LOAD" --h1 -i - -n 1000 -c 10 -t 2
+  check_h2load h2load-h1 1000 "$SMALL_SIZE"
 
   # a large download and an upload echoed back, byte for byte
   local -a curl=("$CURL" -sS --fail --max-time 60)
