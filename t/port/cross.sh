@@ -9,8 +9,10 @@
 # 1. installs what is missing (apt-get, as build.sh: root or sudo): the cross compilers
 #    gcc-HOST and g++-HOST (with the architecture's C library), qemu-user, and through
 #    Debian's multiarch the architecture's libc6 and libstdc++6 (to run its programs),
-#    libcmocka-dev and libev-dev (Debian's libev 4.33 of that architecture: the reference of
-#    the ABI checks);
+#    libcmocka-dev and Debian's libev 4.33 of that architecture (libev4, or libev4t64 from
+#    Debian 13 on: the reference of the ABI checks), with the header of the build machine's
+#    libev-dev (the same file on every architecture; Debian 13's libev-dev of two
+#    architectures cannot be installed side by side, their ev.3.gz differ);
 # 2. configures a separate tree DEST/build (t/port/build-tree.sh) with --host=HOST
 #    --enable-werror, and builds the library and every test program;
 # 3. runs `make check` there, each test program under qemu-ARCH (t/port/run-test), or
@@ -52,9 +54,12 @@ sudo=
 installed () { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q 'install ok installed'; }
 missing=
 for p in "gcc-$host" "g++-$host" qemu-user abigail-tools "libc6:$arch" "libstdc++6:$arch" "libcmocka-dev:$arch" \
-  "libev-dev:$arch"; do
+  libev-dev; do
   installed "$p" || missing="$missing $p"
 done
+# (apt takes libev4 for libev4t64 where that provides it)
+. "$src/t/dropin/libev-runtime.sh"
+installed "$(libev_runtime "$arch"):$arch" || missing="$missing libev4:$arch"
 if [ -n "$missing" ]; then
   echo "check-cross: installing (apt-get):$missing"
   if ! dpkg --print-foreign-architectures | grep -qx "$arch" && [ "$arch" != "$(dpkg --print-architecture)" ]; then
