@@ -57,16 +57,25 @@ for p in "gcc-$host" "g++-$host" qemu-user abigail-tools "libc6:$arch" "libstdc+
   libev-dev; do
   installed "$p" || missing="$missing $p"
 done
-# (apt takes libev4 for libev4t64 where that provides it)
 . "$src/t/dropin/libev-runtime.sh"
-installed "$(libev_runtime "$arch"):$arch" || missing="$missing libev4:$arch"
-if [ -n "$missing" ]; then
-  echo "check-cross: installing (apt-get):$missing"
+libev_missing=
+installed "$(libev_runtime "$arch"):$arch" || libev_missing=yes
+if [ -n "$missing$libev_missing" ]; then
   if ! dpkg --print-foreign-architectures | grep -qx "$arch" && [ "$arch" != "$(dpkg --print-architecture)" ]; then
     $sudo dpkg --add-architecture "$arch"
   fi
   # (an index that fails to download, a mirror in sync say, need not stop the install)
   $sudo apt-get update -q || echo "$(basename "$0"): apt-get update reported errors; installing all the same" >&2
+  # Debian's runtime package of the release: libev4t64 from Debian 13 on, which provides no
+  # libev4 on the architectures it changed (armhf, armel)
+  if [ -n "$libev_missing" ]; then
+    if apt-cache show "libev4t64:$arch" > /dev/null 2>&1; then
+      missing="$missing libev4t64:$arch"
+    else
+      missing="$missing libev4:$arch"
+    fi
+  fi
+  echo "check-cross: installing (apt-get):$missing"
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
 fi
