@@ -38,6 +38,9 @@ if [ -f /usr/include/ev.h ] && ! grep -q 'EV_NG' /usr/include/ev.h; then
   headers="ours debian"
 fi
 
+# (a 64-bit target has one layout: every choice must work there)
+pointer_size=$($CC -dM -E - < /dev/null 2> /dev/null | sed -n 's/^#define __SIZEOF_POINTER__ //p')
+
 # a file whose size and times no other field of struct stat holds
 printf '%0123457d' 0 > "$tmp/file"
 touch -m -d '2001-09-09 01:46:40 UTC' "$tmp/file"
@@ -67,7 +70,7 @@ for flags in default "-U_TIME_BITS -U_FILE_OFFSET_BITS" "-U_TIME_BITS -D_FILE_OF
     [ $ours_rc = $deb_rc ] || verdict=FAIL
     [ "$flags" = default ] && [ $ours_rc != 0 ] && verdict=FAIL
     [ "$flags" = default ] && [ $deb_rc != 0 ] && verdict=FAIL
-    [ "$(getconf LONG_BIT 2> /dev/null)" = 64 ] && [ -z "$EMULATOR" ] && [ $ours_rc != 0 ] && verdict=FAIL
+    [ "$pointer_size" = 8 ] && [ $ours_rc != 0 ] && verdict=FAIL
     what=$(printf '%s\n' "$ours" | sed -n 's/^ok: //p')
     printf '%-4s [%s] %s ev.h: libev-ng %s, Debian %s%s\n' "$verdict" "$flags" "$h" "${ours%%:*}" "${deb%%:*}" \
       "${what:+ ($what)}"
