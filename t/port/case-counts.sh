@@ -13,7 +13,8 @@ log=$dir/test-suite.log
 get () { sed -n "s/^# $1: *\\([0-9]*\\)$/\\1/p" "$log" | head -n 1; }
 release=$(. /etc/os-release 2> /dev/null && echo "$PRETTY_NAME")
 commit=${LIBEV_NG_COMMIT:-$(git -C "$dir" describe --always --dirty 2> /dev/null || echo '?')}
-cases=$(find "$dir" -name '*.log' ! -name test-suite.log ! -path '*/_*' -exec grep -h '^\[ *OK *\] \[' {} + 2> /dev/null |
+# (not the other builds' trees inside it: _clang/, _cross-HOST/, ...)
+cases=$(find "$dir" -path "$dir/_*" -prune -o -name '*.log' ! -name test-suite.log -exec grep -h '^\[ *OK *\] \[' {} + 2> /dev/null |
   awk '{gsub(/[][]/, "", $4); n[$4]++} END {for (b in n) printf "%s %d\n", b, n[b]}')
 count () { printf '%s\n' "$cases" | awk -v b="$1" '$1 == b {print $2}'; }
 echo "$(date -u +%Y-%m-%d), ${release:-unknown release}, $(uname -m), commit $commit:" \
