@@ -10,7 +10,8 @@
 // moved by more than kMinTimeJump, the wall clock jumped: periodics are
 // rescheduled.  On Linux a timerfd with TFD_TIMER_CANCEL_ON_SET (created with
 // the first periodic, unless EVFLAG_NOTIMERFD) reports jumps at once.
-// The loop's update of its two clocks is loop/loop.h's time_update (loop/loop_time.cc).
+// The loop's update of its two clocks is time_update (loop/loop.h), its slow
+// half time_update_slow (loop/loop_time.cc).
 #pragma once
 
 #include "base/api.h"

@@ -352,16 +352,21 @@ void ev_set_io_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexce
   block_time_phase_follow(loop, was, collect_intervals(loop));
 }
 
-// An infinite timeout collect interval would make the loop wait forever
-// (libev 4.33 hangs, or on one of its backends aborts on the overflowing
-// timeout): a usage error.  NaN and values <= 0 mean no interval, as in
-// libev.  (An infinite io collect interval is bounded by the time to the
-// next timer, as in libev.)
+// A timeout collect interval longer than the longest wait a backend makes
+// in one go (timeout_to_ms, backends/backend.h) cannot be waited for: an
+// infinite one would make the loop wait forever, and libev 4.33 hangs on
+// any such value, or on one of its backends aborts on the overflowing
+// timeout.  A usage error.  NaN and values <= 0 mean no interval, as in
+// libev.  (Any io collect interval is bounded by the time to the next
+// timer, as in libev.)
+constexpr ev_tstamp kMaxTimeoutCollectInterval = 2e6;
+
 void ev_set_timeout_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexcept
 {
-  if (interval == HUGE_VAL)
+  if (interval > kMaxTimeoutCollectInterval)
     usage_error("ev_set_timeout_collect_interval", "interval", interval,
-                "libev: ev_set_timeout_collect_interval called with an infinite interval");
+                interval == HUGE_VAL ? "libev: ev_set_timeout_collect_interval called with an infinite interval"
+                                     : "libev: ev_set_timeout_collect_interval called with an interval above 2e6 s");
   const bool was = collect_intervals(loop);
   loop->timeout_blocktime = interval;
   block_time_phase_follow(loop, was, collect_intervals(loop));

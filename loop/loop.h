@@ -262,7 +262,7 @@ bool backend_select(ev_loop *loop, unsigned int flags);
 
 // ---------------------------------------------------------------------------
 // Repair: what step 1 and 4 of an iteration must handle before the next
-// poll (loop/loop.cc, loop_repair): a fork, and kernel state to re-create.  A fork
+// poll (loop/loop_run.cc, loop_repair): a fork, and kernel state to re-create.  A fork
 // (announced, or found by loop/fork_guard.h) replaces all of it; a
 // backend that found its kernel object unusable asks for kRepairBackend;
 // fd_kill asks for kRepairLoopFds when it meets one of the loop's own
@@ -580,6 +580,8 @@ void child_default_loop_init(ev_loop *loop);    // SIGCHLD watcher of the defaul
 void child_default_loop_destroy(ev_loop *loop);
 void child_pidfd_loop_destroy(ev_loop *loop);  // close the pidfds of other loops
 void child_pidfd_repair(ev_loop *loop);        // re-open pidfds closed behind our back
+void child_reap_lock_for_fork();               // fork(3)'s handlers: the lock every reaper takes
+void child_reap_unlock_after_fork();
 void stat_loop_destroy(ev_loop *loop);
 void onces_loop_destroy(ev_loop *loop);  // free the ev_once blocks still waiting
 void timerfd_destroy(ev_loop *loop);
@@ -611,6 +613,8 @@ void time_init(ev_loop *loop);
 void time_gate_update(ev_loop *loop);
 // Force the next time_update to re-read the wall clock (timerfd saw a jump).
 void time_force_realtime_check(ev_loop *loop);
+// ev_now() from the wall clock now, mn_now left as it is (timerfd creation).
+void time_read_wall_clock(ev_loop *loop);
 }  // namespace ev_detail
 
 // Fast path: read the monotonic clock and derive the wall clock from it;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // loop/loop_forks.cc - every loop of the process in one list, so that a fork
-// handler can tell each loop's copy in the child that it is one.
+// handler can tell each loop's copy in the child that it is one; and the
+// process's other locks held across a fork.
 //
 // A child that nobody told about the fork (no ev_loop_fork) must not touch
 // the parent's kernel state (loop/fork_guard.h).  The fork guard's page
@@ -23,9 +24,21 @@ constinit pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit ev_loop *loops = nullptr;  // newest first, linked by fork_next
 constinit pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 
-// Taken before a fork, so that the child's copy of the list is whole.
-void lock_before_fork() { pthread_mutex_lock(&loops_lock); }
-void unlock_in_parent() { pthread_mutex_unlock(&loops_lock); }
+// Taken before a fork, so that the child's copy of the list is whole, and
+// so that the child does not inherit the lock of reaping held by a thread it
+// does not have: it would block at its first SIGCHLD.  Reaping takes no
+// other lock and no thread reaps while it holds the list's, so the two
+// cannot deadlock in either order.
+void lock_before_fork()
+{
+  child_reap_lock_for_fork();
+  pthread_mutex_lock(&loops_lock);
+}
+void unlock_in_parent()
+{
+  pthread_mutex_unlock(&loops_lock);
+  child_reap_unlock_after_fork();
+}
 
 // In the child, alone: each loop's next iteration looks at the fork page.
 void mark_loops_in_child()
@@ -33,6 +46,7 @@ void mark_loops_in_child()
   for (ev_loop *loop = loops; loop; loop = loop->fork_next)
     request_repair(loop, kRepairMaybeFork);
   pthread_mutex_unlock(&loops_lock);
+  child_reap_unlock_after_fork();
 }
 
 void install_handlers() { pthread_atfork(lock_before_fork, unlock_in_parent, mark_loops_in_child); }

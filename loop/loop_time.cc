@@ -37,12 +37,10 @@ offset_window measure_offset()
   return m;
 }
 
-void time_update_realtime(ev_loop *loop)
+// ev_now() from a measured window, and the periodics rescheduled after a
+// jump.
+void offset_adopt(ev_loop *loop, const offset_window &m)
 {
-  const offset_window m = measure_offset();
-  loop->mn_now = m.mn;
-  loop->rt_recheck_at = m.mn + kRealtimeRecheck;
-
   // The offset kept is the lower end of a window, and it changes only when
   // a new window lies wholly above or below it: a window that still holds
   // it tells nothing new.  Taking each new reading as it comes would move
@@ -60,7 +58,22 @@ void time_update_realtime(ev_loop *loop)
     periodics_reschedule(loop);
 }
 
+void time_update_realtime(ev_loop *loop)
+{
+  const offset_window m = measure_offset();
+  loop->mn_now = m.mn;
+  loop->rt_recheck_at = m.mn + kRealtimeRecheck;
+  offset_adopt(loop, m);
+}
+
 }  // namespace
+
+// The wall clock measured by the rule of the half-second re-measurement,
+// not one reading taken as ev_now(): the offset kept may be below the true
+// one (a measurement preempted between its readings), and the next update,
+// which derives ev_now() from the offset, would move it back below that
+// reading.
+void time_read_wall_clock(ev_loop *loop) { offset_adopt(loop, measure_offset()); }
 
 void time_update_slow(ev_loop *loop)
 {

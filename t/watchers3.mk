@@ -36,6 +36,7 @@ t_ev_signal_SOURCES = t/ev_signal.c
 t_ev_signal_CFLAGS = $(W3_CFLAGS)
 t_ev_signal_LDADD = $(W3_LDADD)
 
+# defines waitpid of its own (widens the window of a fork while another thread reaps)
 t_ev_child_SOURCES = t/ev_child.c
 t_ev_child_CFLAGS = $(W3_CFLAGS)
 t_ev_child_LDADD = $(W3_LDADD)

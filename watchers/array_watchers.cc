@@ -4,7 +4,7 @@
 //  - prepare: in a pass of its own just before the loop blocks (loop/loop_run.cc,
 //    before_poll);
 //  - check: queued right after the loop blocked, so they run first among the
-//    watchers of equal priority (loop/loop_run.cc, queue_after_poll);
+//    watchers of equal priority (loop/loop_run.cc, after_wait_with_work);
 //  - fork: in the first iteration after ev_loop_fork or a fork detected by
 //    EVFLAG_FORKCHECK, before the prepare watchers (loop/loop_run.cc, before_poll);
 //  - cleanup: by ev_loop_destroy;

@@ -330,6 +330,11 @@ int child_reap(int pid, int *status, int options)
   return r;
 }
 
+// Held across fork(3) (loop/loop_forks.cc): a child forked while another
+// thread reaps must not inherit the lock held by a thread it does not have.
+void child_reap_lock_for_fork() { pthread_mutex_lock(&reap_lock); }
+void child_reap_unlock_after_fork() { pthread_mutex_unlock(&reap_lock); }
+
 void child_pidfd_start(ev_loop *loop, ev_child *w)
 {
   if (w->pid <= 0)

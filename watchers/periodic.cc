@@ -114,7 +114,7 @@ void timerfd_arm(ev_loop *loop)
 void timerfd_cb(ev_loop *loop, ev_io *, int revents)
 {
   if (revents & EV_CUSTOM) {
-    loop->ev_rt_now = realtime_now();
+    time_read_wall_clock(loop);
     periodics_reschedule(loop);
     return;
   }
@@ -143,7 +143,7 @@ void timerfd_open(ev_loop *loop)
   // libev 4.33 (observable: the first periodic start moves ev_now()), only
   // the wall-clock time is updated: the loop's monotonic time stays, so
   // timers started afterwards still count from the last update.
-  loop->ev_rt_now = realtime_now();
+  time_read_wall_clock(loop);
   timerfd_arm(loop);
   max_block_update(loop);  // jumps are noticed without waking up
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/clang_format.sh - the library's C++ is formatted as .clang-format says (CONTRIBUTING.md,
+# t/lint/clang_format.sh - the library's C++ is formatted as .clang-format says (CONTRIBUTING.md,
 # "Style"): base/, fd/, backends/, diag/, watchers/ and loop/.  Formatting differs
 # between clang-format releases, so the check runs with a release the tree is known to be
 # formatted alike by: 14 (Debian 12's clang-format) or 19 (Debian 13's), whichever is

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/include_floors.sh - the library's include graph keeps the floors of doc/ARCHITECTURE.md.
+# t/lint/include_floors.sh - the library's include graph keeps the floors of doc/ARCHITECTURE.md.
 # The floors come from the document's floor table (rows "| N | `folder/` | ..."), so that the
 # document and this check cannot disagree:
 #   1. every library file (libev_la_SOURCES in Makefile.am) is in a folder of the table, and
@@ -12,7 +12,7 @@
 #   3. no include cycle;
 #   4. the document's picture (the block between "<!-- include graph -->" and
 #      "<!-- end include graph -->") is the folder graph that --folders prints.
-# `t/include_floors.sh --print` prints the file graph: one line per file, "file -> its
+# `t/lint/include_floors.sh --print` prints the file graph: one line per file, "file -> its
 # includes"; `--folders` the folder graph (what the document's picture must be).
 srcdir=${top_srcdir:-.}
 cd "$srcdir" || exit 99
@@ -139,7 +139,7 @@ for (@doc) {
   push @picture, $_ if $in && !/^```/;
 }
 if (join("", @picture) ne join("", @graph)) {
-  fail("$doc: its include graph picture is not the include graph; it must read (t/include_floors.sh --folders):");
+  fail("$doc: its include graph picture is not the include graph; it must read (t/lint/include_floors.sh --folders):");
   print "    $_" for @graph;
 }
 printf "%d files in %d floors: each includes only its floor and lower ones, no include cycle, %s draws the graph\n",
