@@ -14,6 +14,7 @@
  * after a reading of the wall clock is simulated by a sleep there. */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "time64.h"
 
 #include <errno.h>
 #include <math.h>
@@ -42,7 +43,7 @@ static long preempt_after_realtime_us; /* the next CLOCK_REALTIME reading is fol
 int
 clock_gettime (clockid_t id, struct timespec *ts)
 {
-  long r = syscall (SYS_clock_gettime, id, ts);
+  long r = syscall (SYS_clock_gettime_t, id, ts);
   if (r == 0 && id == CLOCK_REALTIME && clock_offset_ns)
     {
       long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + clock_offset_ns;
@@ -54,9 +55,9 @@ clock_gettime (clockid_t id, struct timespec *ts)
       /* busy: a sleep could overrun by 10 ms, which the library would take for a preemption
        * too long to keep, and measure again */
       struct timespec a, b;
-      syscall (SYS_clock_gettime, CLOCK_MONOTONIC, &a);
+      syscall (SYS_clock_gettime_t, CLOCK_MONOTONIC, &a);
       do
-        syscall (SYS_clock_gettime, CLOCK_MONOTONIC, &b);
+        syscall (SYS_clock_gettime_t, CLOCK_MONOTONIC, &b);
       while ((b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000 < preempt_after_realtime_us);
       preempt_after_realtime_us = 0;
     }
@@ -105,7 +106,7 @@ timerfd_settime (int fd, int flags, const struct itimerspec *new_value, struct i
 {
   if (fd == tfd)
     tfd_settime_flags = flags;
-  return (int)syscall (SYS_timerfd_settime, fd, flags, new_value, old_value);
+  return (int)syscall (SYS_timerfd_settime_t, fd, flags, new_value, old_value);
 }
 
 /* What the kernel does when the clock is set: the cancel-on-set timerfd becomes readable.
@@ -117,7 +118,7 @@ poke_library_timerfd (double delay)
   memset (&its, 0, sizeof its);
   its.it_value.tv_sec = (time_t)delay;
   its.it_value.tv_nsec = (long)((delay - (double)(time_t)delay) * 1e9);
-  assert_int_equal (syscall (SYS_timerfd_settime, tfd, 0, &its, NULL), 0);
+  assert_int_equal (syscall (SYS_timerfd_settime_t, tfd, 0, &its, NULL), 0);
 }
 
 static int

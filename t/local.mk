@@ -39,7 +39,7 @@ T_EV_SUITES = \
 
 check_PROGRAMS += $(T_EV_SUITES)
 TESTS += $(T_EV_SUITES)
-EXTRA_DIST += t/valgrind.supp t/system-libev.sh t/sanitize.sh t/proc_status.h t/next.h
+EXTRA_DIST += t/valgrind.supp t/system-libev.sh t/sanitize.sh t/proc_status.h t/next.h t/time64.h
 
 t_libev_ng_extensions_SOURCES = t/libev_ng_extensions.c
 t_libev_ng_extensions_CFLAGS = $(T_CFLAGS)

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE 1
 #include "harness.h"
 #include "next.h"
+#include "time64.h"
 
 #include <float.h>
 #include <math.h>
@@ -53,7 +54,7 @@ int
 select (int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
   polls += polls_counted && test_backend == EVBACKEND_SELECT;
-  return NEXT (select) (nfds, r, w, e, tv);
+  return NEXT_NAMED (select, LIBC_T64 ("select", "__select64")) (nfds, r, w, e, tv);
 }
 
 static void
