@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <sys/types.h>
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 
@@ -559,12 +560,15 @@ inline void release_hook(ev_loop *loop)
     loop->run_guard &= ~kRunGuardInRelease;
   }
 }
+// (errno is the wait's, which the backend reads after this: kept)
 inline void acquire_hook(ev_loop *loop)
 {
   if (loop->acquire_cb) {
+    const int err = errno;
     loop->run_guard |= kRunGuardInRelease;
     loop->acquire_cb(EV_A);
     loop->run_guard &= ~kRunGuardInRelease;
+    errno = err;
   }
 }
 
