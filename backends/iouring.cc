@@ -680,14 +680,10 @@ void poll(ev_loop *loop, ev_tstamp timeout)
     // Wait only when nothing is there yet; a zero timeout only submits.
     const bool wait = timeout > 0. && cq_empty(r);
     if (first || wait) {
-      if (kHooks)
-        release_hook(loop);
-      if (wait)
-        err = submit_and_wait(loop, st, timeout);
-      else if (sq_pending(r))
-        err = submit(loop, st);
-      if (kHooks)
-        acquire_hook(loop);
+      auto call = [loop, st, &r, wait, timeout] {
+        return wait ? submit_and_wait(loop, st, timeout) : sq_pending(r) ? submit(loop, st) : 0;
+      };
+      err = kHooks ? hooked_wait(loop, EINTR, call) : call();
     }
 
     if (err) {
