@@ -505,8 +505,7 @@ void debug_loop_init(ev_loop *loop)
   ds->loop = loop;
   loop->debug = ds;
   loop->invoke_checks |= kInvokeCheckDebug;
-  for (phase p : kDebugPhases)
-    phase_join(loop, p);
+  work_set(loop, kWorkDebug, true);
   loop->run_guard |= kRunGuardDebug;
   // every start, stop and feed of the hot paths takes its slow half, which
   // looks for debug mode (see diag/debug.h)
@@ -692,11 +691,10 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
   debug_state *ds = loop->debug;
   ds->user_release = release;
   ds->user_acquire = acquire;
-  const bool was = loop->release_cb || loop->acquire_cb;
   const bool hooks = release || acquire;
   loop->release_cb = hooks ? release_wrapper : nullptr;
   loop->acquire_cb = hooks ? acquire_wrapper : nullptr;
-  block_time_phase_follow(loop, was, hooks);
+  work_set(loop, kWorkHooks, hooks);
 }
 
 namespace {

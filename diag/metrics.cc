@@ -113,15 +113,13 @@ void metrics_switch(ev_loop *loop, bool on)
     m->tsc = invariant_tsc() && !monotonic_clock_asked_for();
     start_counting(m);
     loop->metrics = m;
-    phase_join(loop, kPhaseBeforeWait);  // around the poll
-    invoke_phase_follow(loop, false, true);
+    work_set(loop, kWorkMetrics, true);
   } else if (!on && loop->metrics) {
     // A pass or a poll being measured (this is called from a callback or a
     // hook) looks for the block again when it ends, and finds none.
     ev_free(loop->metrics);
     loop->metrics = nullptr;
-    phase_leave(loop, kPhaseBeforeWait);
-    invoke_phase_follow(loop, true, false);
+    work_set(loop, kWorkMetrics, false);
   }
 }
 

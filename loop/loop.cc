@@ -83,7 +83,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.
   if (requested & EVFLAG_FORKCHECK) {
     loop->curpid = getpid();
-    before_poll_phase_follow(loop, false, true);  // (for the loop's life)
+    work_set(loop, kWorkForkCheck, true);  // (for the loop's life)
   }
 
   if (!(flags & EVBACKEND_MASK))
@@ -391,9 +391,8 @@ unsigned int ev_depth(EV_P) noexcept { return loop->loop_depth; }
 
 void ev_set_io_collect_interval(EV_P_ ev_tstamp interval) noexcept
 {
-  const bool was = collect_intervals(loop);
   loop->io_blocktime = interval;
-  block_time_phase_follow(loop, was, collect_intervals(loop));
+  work_set(loop, kWorkCollect, collect_intervals(loop));
 }
 
 // A timeout collect interval longer than the longest wait a backend makes
@@ -411,9 +410,8 @@ void ev_set_timeout_collect_interval(EV_P_ ev_tstamp interval) noexcept
     usage_error("ev_set_timeout_collect_interval", "interval", interval,
                 interval == HUGE_VAL ? "libev: ev_set_timeout_collect_interval called with an infinite interval"
                                      : "libev: ev_set_timeout_collect_interval called with an interval above 2e6 s");
-  const bool was = collect_intervals(loop);
   loop->timeout_blocktime = interval;
-  block_time_phase_follow(loop, was, collect_intervals(loop));
+  work_set(loop, kWorkCollect, collect_intervals(loop));
 }
 
 void ev_set_userdata(EV_P_ void *data) noexcept { loop->userdata = data; }
@@ -422,19 +420,17 @@ void *ev_userdata(EV_P) noexcept { return loop->userdata; }
 // A null callback restores the default (libev would call through null).
 void ev_set_invoke_pending_cb(EV_P_ ev_loop_callback cb) noexcept
 {
-  const bool was = loop->invoke_cb != ev_invoke_pending;
   loop->invoke_cb = cb ? cb : ev_invoke_pending;
-  invoke_phase_follow(loop, was, loop->invoke_cb != ev_invoke_pending);
+  work_set(loop, kWorkInvokeCb, loop->invoke_cb != ev_invoke_pending);
 }
 
 void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept) noexcept
 {
   if (loop->debug)
     return debug_set_release_cbs(loop, release, acquire);
-  const bool was = loop->release_cb || loop->acquire_cb;
   loop->release_cb = release;
   loop->acquire_cb = acquire;
-  block_time_phase_follow(loop, was, release || acquire);
+  work_set(loop, kWorkHooks, release || acquire);
 }
 #endif
 

@@ -27,20 +27,62 @@
 
 namespace ev_detail {
 
-// The optional work of an iteration, by phase (see phase_join below; ev(3)
-// ev_run lists the steps).
-enum phase : unsigned char {
-  kPhaseBeforeWait,  // steps 1-8: every member of kPhaseBeforePoll and kPhaseBlockTime,
-                     // the wake-up handshake, metrics
-  kPhaseBeforePoll,  // steps 1-4: forks, prepare watchers, repairs, debug checks
-  kPhaseBlockTime,   // step 6's own rules: idle watchers, periodics, collect intervals,
-                     // hooks, an EV_ERROR queued by the loop
-  kPhaseAfterWait,   // steps 9-10 beyond the timers and the default invocation: periodics,
-                     // idle and check watchers, debug mode, and the invocation phase's work
-  kPhaseInvoke,      // every invocation pass other than the default: an invoke-pending
-                     // callback, metrics, debug mode
-  kPhaseCount
+// The optional work of an iteration: the steps that may have some, and the
+// table of who has work in which (see work_set below; ev(3) ev_run lists the steps).
+enum work_steps : unsigned char {
+  kStepsBeforeBlock = 1 << 0,  // the fork check, fork and prepare watchers, recreating kernel state
+  kStepBlockTime = 1 << 1,     // the block time's own rules (the plain one: until the next timer)
+  kStepBlock = 1 << 2,         // around the backend's call: the wake-up handshake, hooks, metrics
+  kStepsQueue = 1 << 3,        // after the timers: periodics, idle and check watchers
+  kStepInvoke = 1 << 4,        // calling the queued watchers another way than the default pass
 };
+
+enum work_member : unsigned char {
+  kWorkForkCheck,  // EVFLAG_FORKCHECK: look at the pid (loop->curpid)
+  kWorkRepair,     // a fork to handle, kernel state to recreate (loop->repair)
+  kWorkPrepare,    // prepare watchers
+  kWorkIdle,       // idle watchers: no blocking, and queued when nothing else is
+  kWorkPeriodic,   // periodics: they bound the block time, and are queued when due
+  kWorkCheck,      // check watchers
+  kWorkError,      // the loop queued an EV_ERROR itself, which must not wait (feed_error)
+  kWorkWakeup,     // the wake-up fd of ev_async and signals (fd/wakeup.h)
+  kWorkCollect,    // the io and timeout collect intervals
+  kWorkHooks,      // release and acquire callbacks
+  kWorkInvokeCb,   // the program's invoke-pending callback
+  kWorkMetrics,    // the loop metrics (diag/metrics.h)
+  kWorkDebug,      // debug mode (diag/debug.h)
+  kWorkProbes,     // a tracer attached to the static probes (diag/probes.h)
+  kWorkMembers
+};
+
+// The one table: the steps in which each member has work.
+inline constexpr unsigned char kWorkSteps[kWorkMembers] = {
+    /* kWorkForkCheck */ kStepsBeforeBlock,
+    /* kWorkRepair    */ kStepsBeforeBlock,
+    /* kWorkPrepare   */ kStepsBeforeBlock,
+    /* kWorkIdle      */ kStepBlockTime | kStepsQueue,
+    /* kWorkPeriodic  */ kStepBlockTime | kStepsQueue,
+    /* kWorkCheck     */ kStepsQueue,
+    /* kWorkError     */ kStepBlockTime,
+    /* kWorkWakeup    */ kStepBlock,
+    /* kWorkCollect   */ kStepBlockTime,
+    /* kWorkHooks     */ kStepBlockTime | kStepBlock,
+    /* kWorkInvokeCb  */ kStepInvoke,
+    /* kWorkMetrics   */ kStepBlock | kStepInvoke,
+    /* kWorkDebug     */ kStepsBeforeBlock | kStepsQueue | kStepInvoke,
+    /* kWorkProbes    */ kStepBlock | kStepInvoke,
+};
+
+// The members with work in any of `steps`, as bits of loop->work.
+constexpr unsigned members_in(unsigned steps)
+{
+  unsigned members = 0;
+  for (int m = 0; m < kWorkMembers; ++m)
+    if (kWorkSteps[m] & steps)
+      members |= 1u << m;
+  return members;
+}
+static_assert(kWorkMembers <= 32, "loop->work has a bit per member");
 
 struct once_block;         // watchers/once.cc
 struct pidfd_child;        // watchers/child_pidfd.cc
@@ -91,9 +133,8 @@ struct ev_loop {
   ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
   ev_tstamp slow_time_at;   // mn_now from which time_update takes its slow path (time_gate_update)
 
-  // --- the optional phases of an iteration (see phase_join below) ---------
-  unsigned char phase_work[ev_detail::kPhaseCount];
-  bool no_block;  // the loop queued an EV_ERROR itself: the next wait must not block (feed_error)
+  // --- the optional work of an iteration (see work_set below) ---------------
+  unsigned work;  // bit m: member m of kWorkSteps has work
   // (two bytes that fit the padding before `pending`: the loop is at libev's size)
   unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
   unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
@@ -235,46 +276,25 @@ enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
 enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
 
 // ---------------------------------------------------------------------------
-// The optional work of an iteration (loop/loop_run.cc).  Most loops have no
-// prepare, check or idle watchers, no periodics, no fork to handle and no
-// hooks: an iteration tests one count before its wait and one after, and
-// does only its fixed steps when both are zero.  A module joins a phase
-// while it has work there (phase_follow, where its own state changes) and
-// is the only one that knows why; the phase then asks each of its modules
-// in turn.  ev_verify recounts them from the modules' state.
+// The optional work of an iteration (loop/loop_run.cc, iterate).  Most loops
+// have no prepare, check or idle watchers, no periodics, no fork to handle
+// and no hooks: their iterations do the fixed steps alone.  A member of
+// kWorkSteps sets its bit while it has work (work_set, where its own state
+// changes) and is the only one that knows why; a step tests the bits of its
+// members in one instruction, and ev_verify recomputes them from the
+// members' state.
 // ---------------------------------------------------------------------------
-inline bool phase_has_work(const ev_loop *loop, phase p) { return loop->phase_work[p]; }
-
-inline void phase_join(ev_loop *loop, phase p) { ++loop->phase_work[p]; }
-inline void phase_leave(ev_loop *loop, phase p) { --loop->phase_work[p]; }
-
-// A module whose work in phase p follows a condition of its own state that
-// changed from `was` to `now`.
-inline void phase_follow(ev_loop *loop, phase p, bool was, bool now)
+template <unsigned kSteps>
+inline bool has_work(const ev_loop *loop)
 {
-  if (was != now)
-    now ? phase_join(loop, p) : phase_leave(loop, p);
+  constexpr unsigned kMembers = members_in(kSteps);
+  return loop->work & kMembers;
 }
+inline bool member_has_work(const ev_loop *loop, work_member m) { return loop->work & 1u << m; }
 
-// Work in steps 1-4 is work before the wait, too.
-inline void before_poll_phase_follow(ev_loop *loop, bool was, bool now)
+inline void work_set(ev_loop *loop, work_member m, bool has)
 {
-  phase_follow(loop, kPhaseBeforeWait, was, now);
-  phase_follow(loop, kPhaseBeforePoll, was, now);
-}
-
-// A rule of the block time (step 6) is work before the wait, too.
-inline void block_time_phase_follow(ev_loop *loop, bool was, bool now)
-{
-  phase_follow(loop, kPhaseBeforeWait, was, now);
-  phase_follow(loop, kPhaseBlockTime, was, now);
-}
-
-// An invocation other than the default is work after the wait, too.
-inline void invoke_phase_follow(ev_loop *loop, bool was, bool now)
-{
-  phase_follow(loop, kPhaseAfterWait, was, now);
-  phase_follow(loop, kPhaseInvoke, was, now);
+  loop->work = has ? loop->work | 1u << m : loop->work & ~(1u << m);
 }
 
 // The collect intervals (ev_set_io_collect_interval and
@@ -293,7 +313,7 @@ bool backend_select(ev_loop *loop, unsigned int flags);
 // backend that found its kernel object unusable asks for kRepairBackend;
 // fd_kill asks for kRepairLoopFds when it meets one of the loop's own
 // watchers (its fd was closed behind the loop's back).  While any bit is
-// set the loop has work before its poll.
+// set the loop has work in the steps before the block (kWorkRepair).
 // ---------------------------------------------------------------------------
 enum : unsigned {
   kRepairBackend = 1u << 0,    // backend->fork(): a new kernel object, every fd re-registered
@@ -309,16 +329,15 @@ enum : unsigned {
 
 inline void request_repair(ev_loop *loop, unsigned what)
 {
-  before_poll_phase_follow(loop, loop->repair, true);
   loop->repair |= what;
+  work_set(loop, kWorkRepair, true);
 }
 
-// The repair step took these bits (all of them: the phase has no repair work left).
+// The repair step took these bits.
 inline void repair_clear(ev_loop *loop, unsigned what)
 {
-  const bool was = loop->repair;
   loop->repair &= ~what;
-  before_poll_phase_follow(loop, was, loop->repair);
+  work_set(loop, kWorkRepair, loop->repair);
 }
 
 // A backend found its kernel state unusable: rebuild it before the next poll.
@@ -402,15 +421,14 @@ inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revent
 inline void invoke_callback([[maybe_unused]] ev_loop *loop, W w, int revents) { EV_CB_INVOKE(w, revents); }
 
 // An EV_ERROR the loop queues itself (a bad fd, a lost child status), e.g.
-// while it applies the fd changes just before it waits: the callback must
-// not wait for the next timer, so the next wait does not block
-// (no_block, a rule of the block time).  Whatever else is pending when the
-// loop waits was left by the program's invoke-pending callback, and with it
+// while it applies the fd changes just before it blocks: the callback must
+// not wait for the next timer, so the next block time is zero (kWorkError,
+// whose bit is the whole of its state).  Whatever else is pending when the
+// loop blocks was left by the program's invoke-pending callback, and with it
 // the loop blocks as libev 4.33 does.
 inline void feed_error(ev_loop *loop, W w, int revents)
 {
-  block_time_phase_follow(loop, loop->no_block, true);
-  loop->no_block = true;
+  work_set(loop, kWorkError, true);
   feed(loop, w, revents);
 }
 
@@ -504,8 +522,9 @@ inline void feed_reverse_done(ev_loop *loop, int type)
     feed(loop, loop->rfeeds.data[--loop->rfeeds.count], type);
 }
 
-// The invocation phase's work: a program's invoke-pending callback, the
-// loop's metrics that time the pass, or debug mode (loop/loop.cc).
+// The invocation's work (kStepInvoke): a program's invoke-pending callback,
+// the loop's metrics that time the pass, debug mode or the probes
+// (loop/loop.cc).
 void invoke_pending_with_work(ev_loop *loop);
 
 // A watcher's callback, called by every invocation pass but the plain one
@@ -528,14 +547,19 @@ void invoke_pending_debug(ev_loop *loop);  // diag/debug.cc
 #else
 inline void invoke_pending_debug(ev_loop *) {}
 #endif
-inline void invoke_pending(ev_loop *loop)
+inline void invoke_pending_default(ev_loop *loop)
 {
-  if (phase_has_work(loop, kPhaseInvoke))
-    invoke_pending_with_work(loop);
-  else if (loop->pending.any()) {
+  if (loop->pending.any()) {
     loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
     invoke_pending_plain(loop);
   }
+}
+inline void invoke_pending(ev_loop *loop)
+{
+  if (has_work<kStepInvoke>(loop))
+    invoke_pending_with_work(loop);
+  else
+    invoke_pending_default(loop);
 }
 
 // Singly linked lists of io/signal/child/stat watchers (newest first).
@@ -580,8 +604,9 @@ inline void array_del(array<W> &a, W w)
 }
 
 // Release/acquire hooks around the blocking system call of a backend.  A
-// loop with hooks has work in the wait phase, whose poll is compiled with
-// them (backend.h, kHooks); the plain poll leaves them out.  ev_run must not
+// loop with hooks has work around the block (kWorkHooks), where the
+// backend's poll is compiled with them (backend.h, kHooks); the plain poll
+// leaves them out.  ev_run must not
 // be entered from them (ev(3)): kRunGuardInRelease marks that.
 inline void release_hook(ev_loop *loop)
 {

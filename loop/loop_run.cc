@@ -4,11 +4,10 @@
 // with the backend's hot paths inline (its policy: backends/backend.h), and
 // the choice of the backend when a loop is created.
 //
-// The optional parts of an iteration are work before the wait (steps 1-8)
-// or after it (steps 9-10) (loop/loop.h, phase_join).  The iteration tests one
-// count for each; a loop without prepare, check or idle watchers,
-// periodics, hooks, wake-ups, forks, metrics or debug mode (most loops)
-// takes the fixed steps alone.
+// A step with optional work tests the bits of its members (kWorkSteps,
+// loop/loop.h) in one instruction.  A loop without prepare, check or idle
+// watchers, periodics, hooks, wake-ups, forks, metrics or debug mode, which
+// is most loops, takes the fixed steps alone.
 #include "backends/policies.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
@@ -140,7 +139,7 @@ inline ev_tstamp until_next_timer(ev_loop *loop)
   return waittime;
 }
 
-// How long to block with a rule of the block time (kPhaseBlockTime): not at all with idle
+// How long to block with a rule of the block time (kStepBlockTime): not at all with idle
 // watchers or after the loop queued an EV_ERROR itself; else until the next
 // timer or periodic, raised to the timeout collect interval and to the
 // backend's resolution.  With an io collect interval, part of the time is
@@ -152,9 +151,8 @@ inline ev_tstamp until_next_timer(ev_loop *loop)
 // loop/loop.h), and its callback must not wait for the next timer.
 ev_tstamp block_time_with_work(ev_loop *loop)
 {
-  if (loop->idleall || loop->no_block) {
-    block_time_phase_follow(loop, loop->no_block, false);
-    loop->no_block = false;
+  if (loop->idleall || member_has_work(loop, kWorkError)) {
+    work_set(loop, kWorkError, false);
     return 0.;
   }
 
@@ -243,7 +241,7 @@ void wakeup_requeue(ev_loop *loop, ev_tstamp waittime, int revents, bool slow)
 [[gnu::always_inline]] inline void wakeup_taken(ev_loop *loop, ev_tstamp waittime, int revents)
 {
   const bool slow = read_clock_after_wait(loop);
-  if (EV_UNLIKELY(slow) || timer_due(loop) || phase_has_work(loop, kPhaseAfterWait) || loop->wakeup.w.pending)
+  if (EV_UNLIKELY(slow) || timer_due(loop) || has_work<kStepsQueue | kStepInvoke>(loop) || loop->wakeup.w.pending)
     return wakeup_requeue(loop, waittime, revents, slow);
   wakeup_run(loop, revents);
 }
@@ -268,9 +266,9 @@ void poll_measured(ev_loop *loop, ev_tstamp waittime)
 template <class B>
 [[gnu::always_inline]] inline void wait_with_work(ev_loop *loop, long long refs_to_block)
 {
-  ev_tstamp waittime = loop->activecnt < refs_to_block         ? 0.
-                       : phase_has_work(loop, kPhaseBlockTime) ? block_time_with_work(loop)
-                                                               : until_next_timer(loop);
+  ev_tstamp waittime = loop->activecnt < refs_to_block  ? 0.
+                       : has_work<kStepBlockTime>(loop) ? block_time_with_work(loop)
+                                                        : until_next_timer(loop);
 
   // Announce that we may block, so that senders of wake-ups write to the fd
   // from now on; a wake-up signalled without a write before this point
@@ -287,9 +285,9 @@ template <class B>
   ++loop->loop_count;
   // (The wake-up report is taken only where the invocation is the default
   // one: metrics and debug mode, like an invoke-pending callback, invoke it
-  // their way, and so have work in kPhaseInvoke.)
+  // their way, and so have work in kStepInvoke.)
   int taken = 0;
-  if (wakeups && !phase_has_work(loop, kPhaseInvoke))
+  if (wakeups && !has_work<kStepInvoke>(loop))
     taken = B::poll_own(loop, waittime, &loop->wakeup.w);
   else if (EV_UNLIKELY(loop->metrics || loop->probing))
     poll_measured<B>(loop, waittime);
@@ -312,7 +310,7 @@ template <class B>
 template <class B>
 [[gnu::always_inline]] inline bool before_wait_with_work(ev_loop *loop, long long refs_to_block)
 {
-  if (phase_has_work(loop, kPhaseBeforePoll) && before_poll(loop))
+  if (has_work<kStepsBeforeBlock>(loop) && before_poll(loop))
     return true;
   if (loop->fds.changes.count)
     fd_reify_with<B>(loop);
@@ -331,7 +329,7 @@ template <class B>
 {
   if (loop->fds.changes.count) {
     fd_reify_with<B>(loop);
-    if (EV_UNLIKELY(phase_has_work(loop, kPhaseBeforeWait)))
+    if (EV_UNLIKELY(has_work<kStepsBeforeBlock | kStepBlockTime | kStepBlock>(loop)))
       return wait_with_work<B>(loop, refs_to_block);
   }
   const ev_tstamp waittime = loop->activecnt < refs_to_block ? 0. : until_next_timer(loop);
@@ -360,7 +358,7 @@ template <class B>
     idle_reify(loop);
   if (loop->checks.count)
     queue_events(loop, loop->checks.data, loop->checks.count, EV_CHECK);
-  if (!phase_has_work(loop, kPhaseInvoke))
+  if (!has_work<kStepInvoke>(loop))
     return false;
   invoke_pending_with_work(loop);
   if (loop->probing)
@@ -414,7 +412,7 @@ template <class B, bool kOnce>
   // 6-8. Compute the block time, block in the backend (queueing io events),
   //      update the clock.
   // (Steps 1-4 have work only when the loop has work before the wait.)
-  if (EV_UNLIKELY(phase_has_work(loop, kPhaseBeforeWait))) {
+  if (EV_UNLIKELY(has_work<kStepsBeforeBlock | kStepBlockTime | kStepBlock>(loop))) {
     if (before_wait_with_work<B>(loop, refs_to_block))
       return true;
   } else
@@ -423,7 +421,7 @@ template <class B, bool kOnce>
   // 9. Queue expired timers, due periodics, idle watchers, check watchers.
   if (timer_due(loop))
     timers_reify(loop);
-  const bool invoked = EV_UNLIKELY(phase_has_work(loop, kPhaseAfterWait)) && after_wait_with_work(loop);
+  const bool invoked = EV_UNLIKELY(has_work<kStepsQueue | kStepInvoke>(loop)) && after_wait_with_work(loop);
 
   // 10. Invoke everything pending, highest priority first (the default
   //     invocation inline: this is the hot end of every iteration).
@@ -440,7 +438,7 @@ template <class B, bool kOnce>
 [[gnu::noinline]] int run_with(ev_loop *loop, int flags)
 {
   loop->loop_done = EVBREAK_CANCEL;
-  if (phase_has_work(loop, kPhaseInvoke))
+  if (has_work<kStepInvoke>(loop))
     run_entered_with_work(loop);
   else if (loop->pending.any()) {
     loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
@@ -448,7 +446,7 @@ template <class B, bool kOnce>
   }
   // Step 3 before the first iteration, when steps 1 and 2 have nothing to
   // do: a callback invoked above may have called ev_break.
-  if (EV_UNLIKELY(loop->loop_done) && !phase_has_work(loop, kPhaseBeforePoll))
+  if (EV_UNLIKELY(loop->loop_done) && !has_work<kStepsBeforeBlock>(loop))
     return end_run(loop);
 
   // (EVRUN_NOWAIT never blocks: no count of references reaches kNever.)

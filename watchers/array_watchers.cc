@@ -25,12 +25,12 @@ constexpr array_watcher_kind kPrepare{.type = EV_PREPARE,
                                       .start_api = "ev_prepare_start",
                                       .stop_api = "ev_prepare_stop",
                                       .array_of = prepares_of,
-                                      .phases = {kPhaseBeforeWait, kPhaseBeforePoll, kPhaseCount}};
+                                      .member = kWorkPrepare};
 constexpr array_watcher_kind kCheck{.type = EV_CHECK,
                                     .start_api = "ev_check_start",
                                     .stop_api = "ev_check_stop",
                                     .array_of = checks_of,
-                                    .phases = {kPhaseAfterWait, kPhaseCount, kPhaseCount}};
+                                    .member = kWorkCheck};
 constexpr array_watcher_kind kFork{
     .type = EV_FORK, .start_api = "ev_fork_start", .stop_api = "ev_fork_stop", .array_of = forks_of};
 constexpr array_watcher_kind kCleanup{.type = EV_CLEANUP,
@@ -43,7 +43,7 @@ constexpr array_watcher_kind kIdle{.type = EV_IDLE,
                                    .stop_api = "ev_idle_stop",
                                    .array_of = idles_of,
                                    .per_priority = true,
-                                   .phases = {kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait}};
+                                   .member = kWorkIdle};
 
 }  // namespace
 
