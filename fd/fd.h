@@ -160,8 +160,8 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // timed, and the next one waits until the sweep has taken no more than
 // kSweepShare (a thousandth) of the loop's time, however much a poll() of an
 // fd costs.  A loop blocked in its wait looks when it wakes up.
-// An iteration pays no test of its own: the clock update after the wait
-// (time_update_after_wait, loop/loop_run.cc) takes its slow path once mn_now reaches
+// An iteration pays no test of its own: the clock update after the block
+// (time_update_after_block, loop/loop_run.cc) takes its slow path once mn_now reaches
 // look_at and calls fd_sweep_due, which applies the rules above and which a
 // busy loop reaches at most every kSweepLookInterval seconds.
 inline constexpr unsigned kSweepBusyIterations = 256;

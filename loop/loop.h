@@ -150,9 +150,11 @@ struct ev_loop {
   // --- backend (backends/) ---------------------------------------------------
   const ev_detail::backend_ops *backend;
   void *backend_state;  // owned by the backend
-  // The iteration compiled for this backend (loop/loop_run.cc): it calls the
-  // backend's hot paths directly.
+  // ev_run's steps compiled for this backend (loop/loop_run.cc, iterate),
+  // which call the backend's hot paths directly: for a run of many
+  // iterations, and for a run of one (EVRUN_ONCE, EVRUN_NOWAIT).
   int (*run)(ev_loop *loop, int flags);
+  int (*run_once)(ev_loop *loop, int flags);
   int backend_fd;                   // the fd an embedding loop watches (the backend's), else -1
   unsigned backend_fd_generation;   // changes whenever backend_fd is replaced (see repair)
   ev_detail::fd_table fds;          // io watchers per fd and the change queue
@@ -198,7 +200,7 @@ struct ev_loop {
   pid_t curpid;        // EVFLAG_FORKCHECK: the pid seen last
   unsigned repair;     // kRepair*: a fork to handle, kernel state to re-create before the next poll
   // loop/fork_guard.h: the process's fork token differs from this one
-  // in a child that nobody told about the fork (loop/loop_run.cc, detect_fork)
+  // in a child that nobody told about the fork (loop/loop_run.cc, steps_before_block)
   std::uint64_t fork_token;
   ev_loop *fork_next;  // every loop of the process (loop/loop_forks.cc)
 
@@ -208,7 +210,6 @@ struct ev_loop {
   // --- wake-up fd (fd/wakeup.cc) ---------------------------------------
   ev_detail::loop_fd wakeup;         // eventfd, or a pipe's read end
   std::atomic<int> wakeup_write_fd;  // what senders write to (== wakeup.fd for an eventfd)
-  ino_t wakeup_pipe_ino;             // the pipe's inode, to recognise our write end
   bool wakeup_in_libev;              // libev 4.33 would have its fd too (wakeup_user)
   // Senders mark their ev_async's group (watchers/async.cc): here, beside
   // the flags a sender reads anyway, rather than in the groups block.
@@ -222,6 +223,7 @@ struct ev_loop {
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
   std::atomic<int> async_pending;       // some ev_async of this loop was sent
+  ino_t wakeup_pipe_ino;                // the pipe's inode, to recognise our write end
 
   // --- signalfd (watchers/signal.cc, EVFLAG_SIGNALFD) ----------------------
   ev_detail::loop_fd sigfd;     // refused (or never created): signals use handlers

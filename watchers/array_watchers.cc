@@ -2,11 +2,12 @@
 // watchers/array_watchers.cc - ev_prepare, ev_check, ev_fork, ev_cleanup and
 // ev_idle start and stop (watchers/array_watcher.h).  Where each kind runs:
 //  - prepare: in a pass of its own just before the loop blocks (loop/loop_run.cc,
-//    before_poll);
+//    steps_before_block);
 //  - check: queued right after the loop blocked, so they run first among the
-//    watchers of equal priority (loop/loop_run.cc, after_wait_with_work);
+//    watchers of equal priority (loop/loop_run.cc, steps_after_timers);
 //  - fork: in the first iteration after ev_loop_fork or a fork detected by
-//    EVFLAG_FORKCHECK, before the prepare watchers (loop/loop_run.cc, before_poll);
+//    EVFLAG_FORKCHECK, before the prepare watchers (loop/loop_run.cc,
+//    steps_before_block);
 //  - cleanup: by ev_loop_destroy;
 //  - idle: when nothing of their priority or above is pending (idle.cc).
 #include "watchers/array_watcher.h"
