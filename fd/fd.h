@@ -109,12 +109,24 @@ void fd_reify_with(ev_loop *loop)
   fd_reify_from<B>(loop, 0);
 }
 
-// The same through the backend's table, where the loop's backend is not
-// known at compile time (an embedding loop prepares the embedded one).
+// A policy (backends/backend.h) that calls the backend through its table,
+// where the loop's backend is not known at compile time: an embedding loop
+// prepares the embedded one, and a build for size has one iteration for all
+// backends (loop/loop_run.cc).  Its poll_own takes no report.
 struct backend_table_policy {
   static void modify(ev_loop *loop, int fd, fd_entry &, int oev, int nev, const int *)
   {
     loop->backend->modify(loop, fd, oev, nev);
+  }
+  template <bool kHooks>
+  static void poll(ev_loop *loop, ev_tstamp timeout)
+  {
+    loop->backend->poll(loop, timeout);
+  }
+  static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *)
+  {
+    loop->backend->poll(loop, timeout);
+    return 0;
   }
 };
 inline void fd_reify(ev_loop *loop) { fd_reify_with<backend_table_policy>(loop); }

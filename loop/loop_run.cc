@@ -18,6 +18,12 @@
 
 #include <unistd.h>
 
+// A build for size: configure --enable-small, or a core compiled into a
+// program with ev(3)'s EV_FEATURES without its "faster code" bit.
+#ifndef EV_NG_SMALL
+#define EV_NG_SMALL (!EV_FEATURE_CODE)
+#endif
+
 namespace ev_detail {
 namespace {
 
@@ -117,13 +123,18 @@ template <class B>
   return !member_has_work(loop, kWorkError);
 }
 
+// The kinds of run iterate is compiled for: a run of many iterations, a run
+// of one (EVRUN_ONCE, EVRUN_NOWAIT), or either, told by the flags, where one
+// copy of the iteration is worth more than the registers it costs.
+enum run_kind { kRunMany, kRunOnce, kRunEither };
+
 // Whether the loop may block at all: not for EVRUN_NOWAIT, nor without
 // active watchers (references).  A run of many iterations has no
 // EVRUN_NOWAIT: ev_run runs it for a run of one.
-template <bool kOnce>
+template <run_kind kKind>
 inline bool may_block(const ev_loop *loop, int flags)
 {
-  return !(kOnce && (flags & EVRUN_NOWAIT)) && loop->activecnt >= 1;
+  return !(kKind != kRunMany && (flags & EVRUN_NOWAIT)) && loop->activecnt >= 1;
 }
 
 // The time until the next timer, rounded up to the backend's resolution, or
@@ -368,12 +379,13 @@ void invoke_entered_with_work(ev_loop *loop)
 // ---------------------------------------------------------------------------
 
 // ev_run after it incremented the loop depth, with backend B: ev(3)'s list
-// of ev_run's steps, quoted, each followed by its code.  kOnce: a run of one
-// iteration (EVRUN_ONCE, EVRUN_NOWAIT), which ev_run calls apart, since a
-// loop costs the run of one its registers.
-template <class B, bool kOnce>
+// of ev_run's steps, quoted, each followed by its code.  A run of one
+// iteration is compiled apart from a run of many in the default build,
+// since a loop costs the run of one its registers (kKind).
+template <class B, run_kind kKind>
 int iterate(ev_loop *loop, int flags)
 {
+  const bool once = kKind == kRunOnce || (kKind == kRunEither && (flags & (EVRUN_ONCE | EVRUN_NOWAIT)));
   // - Reset the ev_break status.
   loop->loop_done = EVBREAK_CANCEL;
   // - Before the first iteration, call any pending watchers.
@@ -391,7 +403,7 @@ int iterate(ev_loop *loop, int flags)
       // to the fixed steps, unless applying the fd changes queued an EV_ERROR,
       // whose callback must not wait.  The others take ev(3)'s steps one by one.
       if (EV_LIKELY(!has_work<kStepsBeforeBlock | kStepBlockTime | kStepBlock>(loop)) && fd_reify_quietly<B>(loop)) {
-        const ev_tstamp timeout = may_block<kOnce>(loop, flags) ? until_next_timer(loop) : 0.;
+        const ev_tstamp timeout = may_block<kKind>(loop, flags) ? until_next_timer(loop) : 0.;
         ++loop->loop_count;
         B::template poll<false>(loop, timeout);
         time_update_after_block(loop, timeout);
@@ -410,7 +422,7 @@ int iterate(ev_loop *loop, int flags)
         // - Calculate for how long to sleep or block, if at all (EVRUN_NOWAIT or
         //   not having any active watchers at all will result in not sleeping).
         // - Sleep if the I/O and timer collect interval say so.
-        const ev_tstamp timeout = !may_block<kOnce>(loop, flags)   ? 0.
+        const ev_tstamp timeout = !may_block<kKind>(loop, flags)   ? 0.
                                   : has_work<kStepBlockTime>(loop) ? block_time_with_work(loop)
                                                                    : until_next_timer(loop);
         // - Increment loop iteration counter.
@@ -428,7 +440,7 @@ int iterate(ev_loop *loop, int flags)
       // - Queue all check watchers.
       // - Call all queued watchers in reverse order (i.e. check watchers first).
       const bool invoked = EV_UNLIKELY(has_work<kStepsQueue | kStepInvoke>(loop)) &&
-                           (kOnce ? steps_after_timers(loop) : steps_after_timers_call(loop));
+                           (kKind == kRunOnce ? steps_after_timers(loop) : steps_after_timers_call(loop));
       if (!invoked && loop->pending.any()) {
         loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
         loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
@@ -437,18 +449,25 @@ int iterate(ev_loop *loop, int flags)
       //   or there are no active watchers, goto FINISH, otherwise continue with
       //   step LOOP.  More ev_unref than references ends the run too, where
       //   libev 4.33 runs forever.
-    } while (!kOnce && !loop->loop_done && loop->activecnt >= 1);
+    } while (!once && !loop->loop_done && loop->activecnt >= 1);
   return finish(loop);
 }
 
-// The iteration compiled for each backend.
+// The iteration compiled for each backend and run kind; in a build for
+// size (configure --enable-small, or ev(3)'s EV_FEATURES without its "faster
+// code" bit), once for all, calling the backend through its table.
 struct backend_runner {
   const backend_ops *ops;
   int (*run)(ev_loop *loop, int flags);
   int (*run_once)(ev_loop *loop, int flags);
 };
 
-#define EV_NG_BACKEND_RUNNER(P) backend_runner{P::ops, iterate<P, false>, iterate<P, true>},
+#if EV_NG_SMALL
+#define EV_NG_BACKEND_RUNNER(P) \
+  backend_runner{P::ops, iterate<backend_table_policy, kRunEither>, iterate<backend_table_policy, kRunEither>},
+#else
+#define EV_NG_BACKEND_RUNNER(P) backend_runner{P::ops, iterate<P, kRunMany>, iterate<P, kRunOnce>},
+#endif
 constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES(EV_NG_BACKEND_RUNNER)};
 #undef EV_NG_BACKEND_RUNNER
 
