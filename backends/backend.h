@@ -24,8 +24,8 @@
 //        // once for many calls
 //        static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
 //        // backend_ops::poll; kHooks: the loop may have release/acquire
-//        // hooks (a part of its wait phase), which the poll calls around
-//        // its blocking system call
+//        // hooks, work around the block (kWorkHooks), which the poll calls
+//        // around its blocking system call
 //        template <bool kHooks> static void poll(ev_loop *loop, ev_tstamp timeout);
 //        // poll<true>, but when the wait reported nothing but `own` (the
 //        // loop's wake-up watcher), its events are returned instead of
@@ -36,8 +36,21 @@
 //
 //    which backend_policy below builds from the backend's functions.
 //
-// Adding a backend means adding its files and one line in
-// backends/policies.h.
+// Adding a backend, e.g. kqueue, takes these steps; the suites then run on
+// it like on the others:
+//  1. backends/<name>.cc with its table, one constinit backend_ops, opening
+//     with the lettered list of the kernel's quirks it handles, and
+//     backends/<name>.h with its policy;
+//  2. one line in backends/policies.h, under its facility's test;
+//  3. the facility's test in configure.ac (EV_NG_FACILITY) and the sources
+//     in Makefile.am, under that test;
+//  4. the kit: EV_NG_KIT_FILES in embed/local.mk, an #include in
+//     embed/ev_ng.cc, and when to use it in embed/ev_ng_facilities.h;
+//  5. its blocking system call in backend_wait_call (registry.cc), for the
+//     watchdog;
+//  6. its name and flag in the table of backends of t/harness.c;
+//  7. the documents: ev(3)'s backend list (man/ev.pod), README's
+//     Platforms, doc/ARCHITECTURE.md.
 #pragma once
 
 #include "base/alloc.h"

@@ -531,7 +531,7 @@ void debug_loop_init(ev_loop *loop)
 }
 
 // The loop's memory is kept, and with it the marks that send every
-// checked call to debug mode's checks (loop->debug, its phase work and
+// checked call to debug mode's checks (loop->debug, its work bit and
 // run guard bit, the closed gates): a call with the destroyed loop is
 // reported (check_thread, debug_run_enter) instead of reading freed memory.
 // The last kDestroyedKept destroyed loops are kept (reachable from the

@@ -61,8 +61,8 @@ void start_counting(metrics_block *m)
 
 }  // namespace
 
-// Around the backend's poll while metrics are on (loop/loop_run.cc, the wait
-// phase).  Only what must be seen around the backend's call itself is done
+// Around the backend's poll while metrics are on (loop/loop_run.cc,
+// poll_measured).  Only what must be seen around the backend's call itself is done
 // here; the clock the loop reads after the poll closes the measurement
 // later (metrics_finish_poll).
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
