@@ -135,7 +135,7 @@ struct ev_loop {
 
   // --- the optional work of an iteration (see work_set below) ---------------
   unsigned work;  // bit m: member m of kWorkSteps has work
-  // (two bytes that fit the padding before `pending`: the loop is at libev's size)
+  // Two bytes in the padding before `pending`, so that the loop stays at libev's size.
   unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
   unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
 
@@ -217,7 +217,7 @@ struct ev_loop {
   // The levels (bit p: priority p - 2) that had watchers pending when the
   // current (or last) invocation pass began: the watchdog's thread reads it,
   // as a debugger would, to tell which callback runs (diag/watchdog.h).
-  // (In the padding after async_marking: the loop is at libev's size.)
+  // It sits in the padding after async_marking, so the loop stays at libev's size.
   unsigned char pass_levels;
   std::atomic<int> pipe_write_wanted;   // the loop is (about to be) blocked
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
@@ -364,9 +364,9 @@ inline bool fork_unannounced(const ev_loop *loop)
 // Watcher life cycle helpers (ev(3) WATCHER STATES)
 // ---------------------------------------------------------------------------
 
-// Starting clamps the priority into range and writes it back (libev does).
-// (One unsigned comparison for the range: one instruction less on every
-// start, which pays for debug mode's test in ev_timer_stop.)
+// Starting clamps the priority into range and writes it back, as libev
+// does.  One unsigned comparison tests the range: an instruction less on
+// every start, which pays for debug mode's test in ev_timer_stop.
 inline void clamp_priority(W w)
 {
   const int priority = priority_of(w);
@@ -376,7 +376,7 @@ inline void clamp_priority(W w)
 
 // A watcher started without a callback (ev_init with a null one, or
 // zeroed memory) gets this one: when it comes due, a usage error names it
-// instead of a jump to address 0 (libev 4.33 crashes).  ev_embed is the one
+// instead of a jump to address 0, where libev 4.33 crashes.  ev_embed is the one
 // type where a null callback means something: it starts with
 // start_watcher_nullable_cb.
 void started_without_callback(EV_P_ ev_watcher *w, int revents);
@@ -466,8 +466,8 @@ inline bool stop_begin(ev_loop *loop, W w, const char *api)
 // `active` must be its place in the array or heap the loop keeps it in,
 // and that entry must point back at it.  Memory that is not a watcher, or
 // a watcher started in another loop, would make the stop write through a
-// garbage index (libev 4.33 crashes or corrupts the other loop): a usage
-// error naming the call and the value instead.
+// garbage index, where libev 4.33 crashes or corrupts the other loop.  It
+// is a usage error naming the call and the value instead.
 [[noreturn]] void not_active_here(const char *api, const void *w, long long active);
 
 inline bool array_holds(const array<W> &a, W w)
@@ -529,9 +529,10 @@ inline void feed_reverse_done(ev_loop *loop, int type)
 // (loop/loop.cc).
 void invoke_pending_with_work(ev_loop *loop);
 
-// A watcher's callback, called by every invocation pass but the plain one
-// (debug mode's, the metrics', the probes'): with the callback probes while
-// they fire (diag/probes.cc; a cleared slot's dummy is nobody's callback).
+// A watcher's callback, called by every invocation pass but the plain one,
+// that is by debug mode's, the metrics' and the probes': with the callback
+// probes while they fire (diag/probes.cc).  A cleared slot's dummy is
+// nobody's callback and fires none.
 void call_watcher_probed(ev_loop *loop, W w, int revents);
 inline void call_watcher(ev_loop *loop, W w, int revents)
 {
@@ -541,8 +542,8 @@ inline void call_watcher(ev_loop *loop, W w, int revents)
 }
 
 // Invoke everything pending through the user's invoke-pending hook.  A user
-// hook is called every time (it may count calls, as with libev); the
-// default one is skipped when there is nothing to invoke.
+// hook is called every time, because it may count calls, as with libev;
+// the default one is skipped when there is nothing to invoke.
 void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (loop/loop.cc)
 #if EV_NG_DEBUG_MODE
 void invoke_pending_debug(ev_loop *loop);  // diag/debug.cc
@@ -627,9 +628,10 @@ inline void acquire_hook(ev_loop *loop)
   }
 }
 
-// The longest the loop may block, from what it has: a timerfd tells of
-// wall-clock jumps (block longer), a wake-up fd the system refused means
-// the flags must be looked at often (block shorter).
+// The longest the loop may block, from what it has.  It may block longer
+// with a timerfd, which tells of wall-clock jumps, and must block shorter
+// when the system refused a wake-up fd, since the flags must then be looked
+// at often.
 void max_block_update(ev_loop *loop);
 
 // ev_verify after structural changes, in --enable-debug builds only.
@@ -651,8 +653,9 @@ void timers_reify(ev_loop *loop);               // queue expired timers (timer_d
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
 void onces_loop_destroy(ev_loop *loop);         // free the ev_once blocks still waiting
 // Re-create one kind of the loop's own kernel fds (fd/loop_fd.h):
-// `replace` after a fork (the old fd is ours: closed first), else only where
-// its watcher was killed (the old number is no longer ours: forgotten).
+// `replace` after a fork, where the old fd is still ours and is closed
+// first; else only where its watcher was killed, whose old number is no
+// longer ours and is forgotten.
 void wakeup_repair(ev_loop *loop, bool replace);
 
 // A watcher type left out of the build (ev(3) EMBEDDING, EV_*_ENABLE) has
@@ -661,7 +664,7 @@ void wakeup_repair(ev_loop *loop, bool replace);
 void periodics_reify(ev_loop *loop);       // queue due periodics
 void periodics_reschedule(ev_loop *loop);  // after a wall-clock jump / resume
 void periodics_fork(ev_loop *loop);        // after an announced fork (as libev 4.33)
-void timerfd_destroy(ev_loop *loop);       // (the timerfd serves periodics)
+void timerfd_destroy(ev_loop *loop);       // the timerfd serves periodics
 void timerfd_repair(ev_loop *loop, bool replace);
 #else
 inline void periodics_reify(ev_loop *) {}
