@@ -90,12 +90,12 @@ struct backend_ops {
   // (request_backend_rebuild): replace kernel state that the child shares
   // with the parent or that became unusable, then queue every fd for
   // re-registration (fd_rearm_all).  The old kernel object is closed first,
-  // so that the new one exists even at the fd limit, unless it was lost
-  // (closed behind the loop's back: its number may be someone else's now).
+  // so that the new one exists even at the fd limit, unless it was lost:
+  // closed behind the loop's back, its number may be someone else's now.
   // The caller bumps loop->backend_fd_generation, which tells an embedding
   // loop to register backend_fd anew even if the number is the same.  If no
-  // new object can be had (after bounded ev_syserr retries), the backend
-  // kills every fd (EV_ERROR to their watchers), sets backend_fd to -1, and
+  // new object can be had after bounded ev_syserr retries, the backend
+  // kills every fd, feeding EV_ERROR to their watchers, sets backend_fd to -1, and
   // from then on kills every fd it is asked to watch and polls by sleeping.
   // Backends without shared kernel state do nothing.
   void (*fork)(ev_loop *loop);
@@ -103,15 +103,14 @@ struct backend_ops {
   // The events wanted on fd changed from oev to nev (the EV_READ|EV_WRITE
   // bits of each).  nev may also carry EV__IOFDSET: ev_io_set was called,
   // so the fd number may now denote another open file and any cached idea
-  // of the kernel's state for it is void (then oev == nev is possible).  An
-  // invalid fd is reported with fd_kill(); modify never invokes callbacks
-  // itself (fd_kill only queues them).
+  // of the kernel's state for it is void, so oev == nev is possible.  An
+  // invalid fd is reported with fd_kill(), which only queues the callbacks:
+  // modify never invokes one itself.
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
-  // Block for at most `timeout` seconds (0: do not block), calling the
-  // loop's release/acquire hooks (if any) around the blocking system call
-  // only, and
-  // report ready fds with fd_event().  EINTR returns early and quietly;
+  // Block for at most `timeout` seconds, not at all for 0, calling the
+  // loop's release and acquire hooks, where it has them, around the
+  // blocking system call only, and report ready fds with fd_event().  EINTR returns early and quietly;
   // other failures go to ev_syserr ("(libev) <syscall>") and then sleep for
   // the timeout (wait_failed), so that a syserr callback that returns never
   // makes the loop spin.
@@ -125,8 +124,8 @@ struct backend_ops {
   // An fd registered with kFdEdge (base/fdtable.h) is reported once per
   // change of its readiness (epoll: EPOLLET; io_uring: a multishot poll,
   // where the kernel has them), not in every poll while it stays ready.
-  // Null: never.  (Asked when the loop creates its wake-up fd:
-  // fd/wakeup.cc.)
+  // Null: never.  The loop asks when it creates its wake-up fd
+  // (fd/wakeup.cc).
   bool (*edge_triggered)(const ev_loop *loop);
 
   // The closed-fd sweep found fd open and ready for what its watchers want
@@ -187,9 +186,9 @@ inline void backend_state_free(void *&slot)
 }
 
 // The table of a backend that watches fd numbers with no kernel object of
-// its own (select, poll): the kernel reports a closed fd in the wait (no
-// sweep, no recheck), every wait is level-triggered, and a child shares
-// nothing with its parent (fork does nothing).
+// its own (select, poll): the kernel reports a closed fd in the wait, so
+// there is no sweep and no recheck; every wait is level-triggered; and a
+// child shares nothing with its parent, so fork does nothing.
 inline void fork_shares_nothing(ev_loop *) {}
 constexpr backend_ops number_watching_backend(const char *name, unsigned int flag, ev_tstamp mintime,
                                               bool (*init)(ev_loop *), void (*destroy)(ev_loop *),
@@ -201,8 +200,8 @@ constexpr backend_ops number_watching_backend(const char *name, unsigned int fla
 
 // A backend that cannot wait in the kernel (the wait failed, or it has no
 // kernel object) sleeps instead, at most this long at a time, so that timers
-// keep their time, and sends and signals (whose flags the loop looks at
-// after every poll) are noticed within it, without spinning.
+// keep their time, and sends and signals, whose flags the loop looks at
+// after every poll, are noticed within it, without spinning.
 inline constexpr ev_tstamp kSleepInsteadOfWait = 0.1;
 
 // A wait failed for a reason other than EINTR: report it, then sleep instead
