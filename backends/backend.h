@@ -23,9 +23,9 @@
 //        // would read the table's address again); errp is &errno, taken
 //        // once for many calls
 //        static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
-//        // backend_ops::poll; kHooks: the loop may have hooks (a part of
-//        // its wait phase), which the poll calls around its blocking
-//        // system call (hooked_wait, loop/loop.h)
+//        // backend_ops::poll; kHooks: the loop may have hooks, work
+//        // around the block (kWorkHooks), which the poll calls around
+//        // its blocking system call (hooked_wait, loop/loop.h)
 //        template <bool kHooks> static void poll(ev_loop *loop, ev_tstamp timeout);
 //        // poll<true>, but when the wait reported nothing but `own` (the
 //        // loop's wake-up watcher), its events are returned instead of
@@ -36,8 +36,21 @@
 //
 //    which backend_policy below builds from the backend's functions.
 //
-// Adding a backend means adding its files and one line in
-// backends/policies.h.
+// Adding a backend, e.g. kqueue, takes these steps; the suites then run on
+// it like on the others:
+//  1. backends/<name>.cc with its table, one constinit backend_ops, opening
+//     with the lettered list of the kernel's quirks it handles, and
+//     backends/<name>.h with its policy;
+//  2. one line in backends/policies.h, under its facility's test;
+//  3. the facility's test in configure.ac (EV_NG_FACILITY) and the sources
+//     in Makefile.am, under that test;
+//  4. the kit: EV_NG_KIT_FILES in embed/local.mk, an #include in
+//     embed/ev_ng.cc, and when to use it in embed/ev_ng_facilities.h;
+//  5. its blocking system call in backend_wait_call (registry.cc), for the
+//     watchdog;
+//  6. its name and flag in the table of backends of t/harness.c;
+//  7. the documents: ev(3)'s backend list (man/ev.pod), README's
+//     Platforms, doc/ARCHITECTURE.md.
 #pragma once
 
 #include "base/alloc.h"
@@ -77,12 +90,12 @@ struct backend_ops {
   // (request_backend_rebuild): replace kernel state that the child shares
   // with the parent or that became unusable, then queue every fd for
   // re-registration (fd_rearm_all).  The old kernel object is closed first,
-  // so that the new one exists even at the fd limit, unless it was lost
-  // (closed behind the loop's back: its number may be someone else's now).
+  // so that the new one exists even at the fd limit, unless it was lost:
+  // closed behind the loop's back, its number may be someone else's now.
   // The caller bumps loop->backend_fd_generation, which tells an embedding
   // loop to register backend_fd anew even if the number is the same.  If no
-  // new object can be had (after bounded ev_syserr retries), the backend
-  // kills every fd (EV_ERROR to their watchers), sets backend_fd to -1, and
+  // new object can be had after bounded ev_syserr retries, the backend
+  // kills every fd, feeding EV_ERROR to their watchers, sets backend_fd to -1, and
   // from then on kills every fd it is asked to watch and polls by sleeping.
   // Backends without shared kernel state do nothing.
   void (*fork)(ev_loop *loop);
@@ -90,15 +103,15 @@ struct backend_ops {
   // The events wanted on fd changed from oev to nev (the EV_READ|EV_WRITE
   // bits of each).  nev may also carry EV__IOFDSET: ev_io_set was called,
   // so the fd number may now denote another open file and any cached idea
-  // of the kernel's state for it is void (then oev == nev is possible).  An
-  // invalid fd is reported with fd_kill(); modify never invokes callbacks
-  // itself (fd_kill only queues them).
+  // of the kernel's state for it is void, so oev == nev is possible.  An
+  // invalid fd is reported with fd_kill(), which only queues the callbacks:
+  // modify never invokes one itself.
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
-  // Block for at most `timeout` seconds (0: do not block), with the loop's
-  // hooks (if any) around the blocking system call only (hooked_wait,
-  // loop/loop.h), and
-  // report ready fds with fd_event().  EINTR returns early and quietly;
+  // Block for at most `timeout` seconds, not at all for 0, with the loop's
+  // hooks, where it has them, around the blocking system call only
+  // (hooked_wait, loop/loop.h), and report ready fds with fd_event().
+  // EINTR returns early and quietly;
   // other failures go to ev_syserr ("(libev) <syscall>") and then sleep for
   // the timeout (wait_failed), so that a syserr callback that returns never
   // makes the loop spin.
@@ -112,8 +125,8 @@ struct backend_ops {
   // An fd registered with kFdEdge (base/fdtable.h) is reported once per
   // change of its readiness (epoll: EPOLLET; io_uring: a multishot poll,
   // where the kernel has them), not in every poll while it stays ready.
-  // Null: never.  (Asked when the loop creates its wake-up fd:
-  // fd/wakeup.cc.)
+  // Null: never.  The loop asks when it creates its wake-up fd
+  // (fd/wakeup.cc).
   bool (*edge_triggered)(const ev_loop *loop);
 
   // The closed-fd sweep found fd open and ready for what its watchers want
@@ -174,9 +187,9 @@ inline void backend_state_free(void *&slot)
 }
 
 // The table of a backend that watches fd numbers with no kernel object of
-// its own (select, poll): the kernel reports a closed fd in the wait (no
-// sweep, no recheck), every wait is level-triggered, and a child shares
-// nothing with its parent (fork does nothing).
+// its own (select, poll): the kernel reports a closed fd in the wait, so
+// there is no sweep and no recheck; every wait is level-triggered; and a
+// child shares nothing with its parent, so fork does nothing.
 inline void fork_shares_nothing(ev_loop *) {}
 constexpr backend_ops number_watching_backend(const char *name, unsigned int flag, ev_tstamp mintime,
                                               bool (*init)(ev_loop *), void (*destroy)(ev_loop *),
@@ -188,8 +201,8 @@ constexpr backend_ops number_watching_backend(const char *name, unsigned int fla
 
 // A backend that cannot wait in the kernel (the wait failed, or it has no
 // kernel object) sleeps instead, at most this long at a time, so that timers
-// keep their time, and sends and signals (whose flags the loop looks at
-// after every poll) are noticed within it, without spinning.
+// keep their time, and sends and signals, whose flags the loop looks at
+// after every poll, are noticed within it, without spinning.
 inline constexpr ev_tstamp kSleepInsteadOfWait = 0.1;
 
 // A wait failed for a reason other than EINTR: report it, then sleep instead

@@ -185,7 +185,7 @@ bool epfd_lost(epoll_state *st, int err)
 
 }  // namespace
 
-// What epoll_modify leaves to the kernel (and the rare cases): the fd's
+// What epoll_policy::modify leaves to the kernel (and the rare cases): the fd's
 // number may be a new open file, it is a regular file, see (c), or the
 // kernel's registration is not the one wanted.
 [[gnu::noinline]] void modify_registration(ev_loop *loop, int fd, int oev, int nev)
@@ -444,8 +444,8 @@ constinit const backend_ops epoll_backend = {
     epoll_init,
     epoll_destroy,
     epoll_fork,
-    [](ev_loop *loop, int fd, int oev, int nev) { epoll_modify(loop, fd, loop->fds.entries[fd], oev, nev); },
-    epoll_poll<true>,
+    [](ev_loop *loop, int fd, int oev, int nev) { epoll_policy::modify(loop, fd, loop->fds.entries[fd], oev, nev); },
+    epoll_policy::poll<true>,
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
     epoll_recheck,

@@ -9,8 +9,8 @@
 // a tracer counts it up while it is attached to any of them, as it would a probe's
 // own semaphore.  No hot path tests it.  The rare probes (a loop made, destroyed or
 // forked, an fd found bad, a signal) test it where they fire; the loop's own probes
-// (iterations, polls, callbacks) fire only while the loop takes part in its phases
-// for them, which it decides where it does rare work anyway: at its creation and at
+// (iterations, polls, callbacks) fire only while the loop has work in the steps
+// that fire them, which it decides where it does rare work anyway: at its creation and at
 // the half-second re-measurement of the wall clock (diag/probes.h).
 #pragma once
 

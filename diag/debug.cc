@@ -505,8 +505,7 @@ void debug_loop_init(ev_loop *loop)
   ds->loop = loop;
   loop->debug = ds;
   loop->invoke_checks |= kInvokeCheckDebug;
-  for (phase p : kDebugPhases)
-    phase_join(loop, p);
+  work_set(loop, kWorkDebug, true);
   loop->run_guard |= kRunGuardDebug;
   // every start, stop and feed of the hot paths takes its slow half, which
   // looks for debug mode (see diag/debug.h)
@@ -532,7 +531,7 @@ void debug_loop_init(ev_loop *loop)
 }
 
 // The loop's memory is kept, and with it the marks that send every
-// checked call to debug mode's checks (loop->debug, its phase work and
+// checked call to debug mode's checks (loop->debug, its work bit and
 // run guard bit, the closed gates): a call with the destroyed loop is
 // reported (check_thread, debug_run_enter) instead of reading freed memory.
 // The last kDestroyedKept destroyed loops are kept (reachable from the
@@ -692,11 +691,10 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
   debug_state *ds = loop->debug;
   ds->user_release = release;
   ds->user_acquire = acquire;
-  const bool was = wait_hooks(loop);
   const bool hooks = release || acquire;
   loop->release_cb = hooks ? release_wrapper : nullptr;
   loop->acquire_cb = hooks ? acquire_wrapper : nullptr;
-  block_time_phase_follow(loop, was, wait_hooks(loop));
+  work_set(loop, kWorkHooks, wait_hooks(loop));
 }
 
 namespace {

@@ -21,8 +21,8 @@
 //
 // Zero cost without it: debug mode closes the gates that the fast paths of
 // the hot calls test anyway (the io change queue, the timer heap, the
-// pending queue's feed), takes part in four phases of the iteration
-// (kDebugPhases), and sets a bit of loop->run_guard that ev_run tests
+// pending queue's feed), has work in three steps of the iteration
+// (kWorkDebug in loop/loop.h), and sets a bit of loop->run_guard that ev_run tests
 // anyway; only ev_timer_stop, ev_timer_again (through the loop's flags) and
 // ev_invoke_pending test for it themselves (see there).  The other watcher
 // types test it at the top of their start and stop functions (not on any
@@ -32,11 +32,6 @@
 #include "loop/loop.h"
 
 namespace ev_detail {
-
-// Where debug mode acts in an iteration: it checks every watcher before the
-// wait, takes the loop's own stops from the queue after it, and checks each
-// watcher before its callback.
-inline constexpr phase kDebugPhases[] = {kPhaseBeforeWait, kPhaseBeforePoll, kPhaseAfterWait, kPhaseInvoke};
 
 #if EV_NG_DEBUG_MODE
 // Should a loop created with these (effective) flags run in debug mode?

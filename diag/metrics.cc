@@ -61,8 +61,8 @@ void start_counting(metrics_block *m)
 
 }  // namespace
 
-// Around the backend's poll while metrics are on (loop/loop_run.cc, the wait
-// phase).  Only what must be seen around the backend's call itself is done
+// Around the backend's poll while metrics are on (loop/loop_run.cc,
+// poll_measured).  Only what must be seen around the backend's call itself is done
 // here; the clock the loop reads after the poll closes the measurement
 // later (metrics_finish_poll).
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
@@ -113,15 +113,13 @@ void metrics_switch(ev_loop *loop, bool on)
     m->tsc = invariant_tsc() && !monotonic_clock_asked_for();
     start_counting(m);
     loop->metrics = m;
-    phase_join(loop, kPhaseBeforeWait);  // around the poll
-    invoke_phase_follow(loop, false, true);
+    work_set(loop, kWorkMetrics, true);
   } else if (!on && loop->metrics) {
     // A pass or a poll being measured (this is called from a callback or a
     // hook) looks for the block again when it ends, and finds none.
     ev_free(loop->metrics);
     loop->metrics = nullptr;
-    phase_leave(loop, kPhaseBeforeWait);
-    invoke_phase_follow(loop, true, false);
+    work_set(loop, kWorkMetrics, false);
   }
 }
 

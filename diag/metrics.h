@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // diag/metrics.h - loop metrics (ev(3) LIBEV-NG EXTENSIONS, "Loop metrics"): the
 // counts ev_metrics_get reports, kept in a block that exists only while metrics
-// are on, and the measuring that ev_run's phases call.
+// are on, and the measuring that ev_run's steps call.
 //
 // A loop without metrics runs none of this and pays nothing for it: while
-// metrics are on, they take part in the wait phase (around the backend's
-// poll) and in the invocation phase (loop/loop_run.cc, loop/loop.h phase_join).
+// metrics are on, they have work around the block and in the invocation
+// (kWorkMetrics in loop/loop.h, whose steps loop/loop_run.cc tests).
 //
 // Time is charged per stretch between two clock readings, never per
 // callback: a callback of a few nanoseconds cannot afford a clock read of
@@ -136,7 +136,7 @@ inline void metrics_finish_poll(ev_loop *loop, metrics_block *m)
   m->mark_valid = m->poll_timed;
 }
 
-// Every invocation of a loop with metrics (the invocation phase): the checks of
+// Every invocation of a loop with metrics (kStepInvoke): the checks of
 // an iteration with nothing to invoke stay inline and read no clock.
 inline void metrics_invoke(ev_loop *loop)
 {

@@ -21,7 +21,7 @@ void probes_switch(ev_loop *loop, bool on)
     request_repair(loop, kRepairProbes);
   else
     repair_clear(loop, kRepairProbes);
-  invoke_phase_follow(loop, !on, on);  // the callbacks and the iteration's end
+  work_set(loop, kWorkProbes, on);  // the block, the callbacks and the iteration's end
   loop->probing = on ? kProbesArmed : kProbesOff;
   if (on)
     loop->invoke_checks |= kInvokeCheckProbes;

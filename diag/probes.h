@@ -4,14 +4,14 @@
 //
 // The probes of an iteration (its beginning and end, the poll, each callback,
 // timer lag) cost a loop nothing while no tracer is attached: they sit in the
-// parts of the iteration that run only for a phase with work (loop/loop.h,
-// phase_join).  The loop looks at the probes' shared semaphore when it is
-// created and whenever its clock takes the slow half (time_update_slow, every
-// half second while it runs), and takes part in the phases before the poll,
-// before the wait, after the wait and of the invocation while a tracer is
-// attached.  So a probe attached to a running loop fires from the iteration
-// after the loop's next look, half a second of its running at most (a loop
-// asleep in its poll looks when it wakes); one whose tracer left stops there.
+// steps of the iteration that run only while someone has work there
+// (kWorkSteps in loop/loop.h).  The loop looks at the probes' shared semaphore
+// when it is created and whenever its clock takes the slow half
+// (time_update_slow, every half second while it runs).  While a tracer is
+// attached it has work before the block (through kRepairProbes, where the
+// fork check looks anyway), around the block and in the invocation.  So a probe attached to a running loop fires from
+// the iteration after the loop's next look, half a second of its running at most (a loop asleep in its poll looks when
+// it wakes); one whose tracer left stops there.
 #pragma once
 
 #include "base/probes.h"

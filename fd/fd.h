@@ -109,12 +109,24 @@ void fd_reify_with(ev_loop *loop)
   fd_reify_from<B>(loop, 0);
 }
 
-// The same through the backend's table, where the loop's backend is not
-// known at compile time (an embedding loop prepares the embedded one).
+// A policy (backends/backend.h) that calls the backend through its table,
+// where the loop's backend is not known at compile time: an embedding loop
+// prepares the embedded one, and a build for size has one iteration for all
+// backends (loop/loop_run.cc).  Its poll_own takes no report.
 struct backend_table_policy {
   static void modify(ev_loop *loop, int fd, fd_entry &, int oev, int nev, const int *)
   {
     loop->backend->modify(loop, fd, oev, nev);
+  }
+  template <bool kHooks>
+  static void poll(ev_loop *loop, ev_tstamp timeout)
+  {
+    loop->backend->poll(loop, timeout);
+  }
+  static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *)
+  {
+    loop->backend->poll(loop, timeout);
+    return 0;
   }
 };
 inline void fd_reify(ev_loop *loop) { fd_reify_with<backend_table_policy>(loop); }
@@ -160,8 +172,8 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // timed, and the next one waits until the sweep has taken no more than
 // kSweepShare (a thousandth) of the loop's time, however much a poll() of an
 // fd costs.  A loop blocked in its wait looks when it wakes up.
-// An iteration pays no test of its own: the clock update after the wait
-// (time_update_after_wait, loop/loop_run.cc) takes its slow path once mn_now reaches
+// An iteration pays no test of its own: the clock update after the block
+// (time_update_after_block, loop/loop_run.cc) takes its slow path once mn_now reaches
 // look_at and calls fd_sweep_due, which applies the rules above and which a
 // busy loop reaches at most every kSweepLookInterval seconds.
 inline constexpr unsigned kSweepBusyIterations = 256;

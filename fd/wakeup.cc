@@ -152,7 +152,7 @@ void wakeup_init(ev_loop *loop, wakeup_user user)
   ev_set_priority(&loop->wakeup.w, EV_MAXPRI);
   // From now on every wait makes the handshake of wakeup.h (made, or
   // refused: then the loop looks at the flags after every poll).
-  phase_follow(loop, kPhaseBeforeWait, loop->wakeup.fd != kLoopFdNone, true);
+  work_set(loop, kWorkWakeup, true);
   create(loop);
   // (A flag set before, by a send to an ev_async not started yet, is looked
   // at after the next poll: the sender set pipe_write_skipped, see
@@ -161,7 +161,7 @@ void wakeup_init(ev_loop *loop, wakeup_user user)
 
 void wakeup_destroy(ev_loop *loop)
 {
-  phase_follow(loop, kPhaseBeforeWait, loop->wakeup.fd != kLoopFdNone, false);
+  work_set(loop, kWorkWakeup, false);
   release_write_end(loop, true);
   loop_fd_close(loop, loop->wakeup);
 }

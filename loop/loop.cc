@@ -83,7 +83,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.
   if (requested & EVFLAG_FORKCHECK) {
     loop->curpid = getpid();
-    before_poll_phase_follow(loop, false, true);  // (for the loop's life)
+    work_set(loop, kWorkForkCheck, true);  // (for the loop's life)
   }
 
   if (!(flags & EVBACKEND_MASK))
@@ -360,7 +360,7 @@ namespace {
   if (loop->run_guard & kRunGuardInRelease)
     usage_error("ev_run", "libev: ev_loop recursion during release detected");
   const bool counted = loop->debug && debug_run_enter(loop);
-  int result = loop->run(loop, flags);
+  int result = (flags & (EVRUN_ONCE | EVRUN_NOWAIT) ? loop->run_once : loop->run)(loop, flags);
   if (loop->debug)
     debug_run_exit(loop, counted);
   return result;
@@ -376,7 +376,7 @@ int ev_run(EV_P_ int flags)
     return run_guarded(loop, flags);
   // Increment loop depth (not decremented if a callback throws: ev(3)).
   ++loop->loop_depth;
-  return loop->run(loop, flags);
+  return (flags & (EVRUN_ONCE | EVRUN_NOWAIT) ? loop->run_once : loop->run)(loop, flags);
 }
 
 void ev_break(EV_P_ int how) noexcept { loop->loop_done = how; }
@@ -391,9 +391,8 @@ unsigned int ev_depth(EV_P) noexcept { return loop->loop_depth; }
 
 void ev_set_io_collect_interval(EV_P_ ev_tstamp interval) noexcept
 {
-  const bool was = collect_intervals(loop);
   loop->io_blocktime = interval;
-  block_time_phase_follow(loop, was, collect_intervals(loop));
+  work_set(loop, kWorkCollect, collect_intervals(loop));
 }
 
 // A timeout collect interval longer than the longest wait a backend makes
@@ -411,9 +410,8 @@ void ev_set_timeout_collect_interval(EV_P_ ev_tstamp interval) noexcept
     usage_error("ev_set_timeout_collect_interval", "interval", interval,
                 interval == HUGE_VAL ? "libev: ev_set_timeout_collect_interval called with an infinite interval"
                                      : "libev: ev_set_timeout_collect_interval called with an interval above 2e6 s");
-  const bool was = collect_intervals(loop);
   loop->timeout_blocktime = interval;
-  block_time_phase_follow(loop, was, collect_intervals(loop));
+  work_set(loop, kWorkCollect, collect_intervals(loop));
 }
 
 void ev_set_userdata(EV_P_ void *data) noexcept { loop->userdata = data; }
@@ -422,19 +420,17 @@ void *ev_userdata(EV_P) noexcept { return loop->userdata; }
 // A null callback restores the default (libev would call through null).
 void ev_set_invoke_pending_cb(EV_P_ ev_loop_callback cb) noexcept
 {
-  const bool was = loop->invoke_cb != ev_invoke_pending;
   loop->invoke_cb = cb ? cb : ev_invoke_pending;
-  invoke_phase_follow(loop, was, loop->invoke_cb != ev_invoke_pending);
+  work_set(loop, kWorkInvokeCb, loop->invoke_cb != ev_invoke_pending);
 }
 
 void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept) noexcept
 {
   if (loop->debug)
     return debug_set_release_cbs(loop, release, acquire);
-  const bool was = wait_hooks(loop);
   loop->release_cb = release;
   loop->acquire_cb = acquire;
-  block_time_phase_follow(loop, was, wait_hooks(loop));
+  work_set(loop, kWorkHooks, wait_hooks(loop));
 }
 #endif
 
@@ -443,9 +439,8 @@ void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire
 // callbacks (loop/loop.h, hooked_wait).
 void ev_ng_set_wait_cb(EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg)) noexcept
 {
-  const bool was = wait_hooks(loop);
   loop->wait_cb = cb;
-  block_time_phase_follow(loop, was, wait_hooks(loop));
+  work_set(loop, kWorkHooks, wait_hooks(loop));
 }
 #endif
 

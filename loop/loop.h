@@ -28,20 +28,62 @@
 
 namespace ev_detail {
 
-// The optional work of an iteration, by phase (see phase_join below; ev(3)
-// ev_run lists the steps).
-enum phase : unsigned char {
-  kPhaseBeforeWait,  // steps 1-8: every member of kPhaseBeforePoll and kPhaseBlockTime,
-                     // the wake-up handshake, metrics
-  kPhaseBeforePoll,  // steps 1-4: forks, prepare watchers, repairs, debug checks
-  kPhaseBlockTime,   // step 6's own rules: idle watchers, periodics, collect intervals,
-                     // hooks, an EV_ERROR queued by the loop
-  kPhaseAfterWait,   // steps 9-10 beyond the timers and the default invocation: periodics,
-                     // idle and check watchers, debug mode, and the invocation phase's work
-  kPhaseInvoke,      // every invocation pass other than the default: an invoke-pending
-                     // callback, metrics, debug mode
-  kPhaseCount
+// The optional work of an iteration: the steps that may have some, and the
+// table of who has work in which (see work_set below; ev(3) ev_run lists the steps).
+enum work_steps : unsigned char {
+  kStepsBeforeBlock = 1 << 0,  // the fork check, fork and prepare watchers, recreating kernel state
+  kStepBlockTime = 1 << 1,     // the block time's own rules (the plain one: until the next timer)
+  kStepBlock = 1 << 2,         // around the backend's call: the wake-up handshake, hooks, metrics
+  kStepsQueue = 1 << 3,        // after the timers: periodics, idle and check watchers
+  kStepInvoke = 1 << 4,        // calling the queued watchers another way than the default pass
 };
+
+enum work_member : unsigned char {
+  kWorkForkCheck,  // EVFLAG_FORKCHECK: look at the pid (loop->curpid)
+  kWorkRepair,     // a fork to handle, kernel state to recreate (loop->repair)
+  kWorkPrepare,    // prepare watchers
+  kWorkIdle,       // idle watchers: no blocking, and queued when nothing else is
+  kWorkPeriodic,   // periodics: they bound the block time, and are queued when due
+  kWorkCheck,      // check watchers
+  kWorkError,      // the loop queued an EV_ERROR itself, which must not wait (feed_error)
+  kWorkWakeup,     // the wake-up fd of ev_async and signals (fd/wakeup.h)
+  kWorkCollect,    // the io and timeout collect intervals
+  kWorkHooks,      // release and acquire callbacks
+  kWorkInvokeCb,   // the program's invoke-pending callback
+  kWorkMetrics,    // the loop metrics (diag/metrics.h)
+  kWorkDebug,      // debug mode (diag/debug.h)
+  kWorkProbes,     // a tracer attached to the static probes (diag/probes.h)
+  kWorkMembers
+};
+
+// The one table: the steps in which each member has work.
+inline constexpr unsigned char kWorkSteps[kWorkMembers] = {
+    /* kWorkForkCheck */ kStepsBeforeBlock,
+    /* kWorkRepair    */ kStepsBeforeBlock,
+    /* kWorkPrepare   */ kStepsBeforeBlock,
+    /* kWorkIdle      */ kStepBlockTime | kStepsQueue,
+    /* kWorkPeriodic  */ kStepBlockTime | kStepsQueue,
+    /* kWorkCheck     */ kStepsQueue,
+    /* kWorkError     */ kStepBlockTime,
+    /* kWorkWakeup    */ kStepBlock,
+    /* kWorkCollect   */ kStepBlockTime,
+    /* kWorkHooks     */ kStepBlockTime | kStepBlock,
+    /* kWorkInvokeCb  */ kStepInvoke,
+    /* kWorkMetrics   */ kStepBlock | kStepInvoke,
+    /* kWorkDebug     */ kStepsBeforeBlock | kStepsQueue | kStepInvoke,
+    /* kWorkProbes    */ kStepBlock | kStepInvoke,
+};
+
+// The members with work in any of `steps`, as bits of loop->work.
+constexpr unsigned members_in(unsigned steps)
+{
+  unsigned members = 0;
+  for (int m = 0; m < kWorkMembers; ++m)
+    if (kWorkSteps[m] & steps)
+      members |= 1u << m;
+  return members;
+}
+static_assert(kWorkMembers <= 32, "loop->work has a bit per member");
 
 struct once_block;         // watchers/once.cc
 struct pidfd_child;        // watchers/child_pidfd.cc
@@ -92,10 +134,9 @@ struct ev_loop {
   ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
   ev_tstamp slow_time_at;   // mn_now from which time_update takes its slow path (time_gate_update)
 
-  // --- the optional phases of an iteration (see phase_join below) ---------
-  unsigned char phase_work[ev_detail::kPhaseCount];
-  bool no_block;  // the loop queued an EV_ERROR itself: the next wait must not block (feed_error)
-  // (two bytes that fit the padding before `pending`: the loop is at libev's size)
+  // --- the optional work of an iteration (see work_set below) ---------------
+  unsigned work;  // bit m: member m of kWorkSteps has work
+  // Two bytes in the padding before `pending`, so that the loop stays at libev's size.
   unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
   unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
 
@@ -110,9 +151,11 @@ struct ev_loop {
   // --- backend (backends/) ---------------------------------------------------
   const ev_detail::backend_ops *backend;
   void *backend_state;  // owned by the backend
-  // The iteration compiled for this backend (loop/loop_run.cc): it calls the
-  // backend's hot paths directly.
+  // ev_run's steps compiled for this backend (loop/loop_run.cc, iterate),
+  // which call the backend's hot paths directly: for a run of many
+  // iterations, and for a run of one (EVRUN_ONCE, EVRUN_NOWAIT).
   int (*run)(ev_loop *loop, int flags);
+  int (*run_once)(ev_loop *loop, int flags);
   int backend_fd;                   // the fd an embedding loop watches (the backend's), else -1
   unsigned backend_fd_generation;   // changes whenever backend_fd is replaced (see repair)
   ev_detail::fd_table fds;          // io watchers per fd and the change queue
@@ -164,7 +207,7 @@ struct ev_loop {
   pid_t curpid;        // EVFLAG_FORKCHECK: the pid seen last
   unsigned repair;     // kRepair*: a fork to handle, kernel state to re-create before the next poll
   // loop/fork_guard.h: the process's fork token differs from this one
-  // in a child that nobody told about the fork (loop/loop_run.cc, detect_fork)
+  // in a child that nobody told about the fork (loop/loop_run.cc, steps_before_block)
   std::uint64_t fork_token;
   ev_loop *fork_next;  // every loop of the process (loop/loop_forks.cc)
 
@@ -174,7 +217,6 @@ struct ev_loop {
   // --- wake-up fd (fd/wakeup.cc) ---------------------------------------
   ev_detail::loop_fd wakeup;         // eventfd, or a pipe's read end
   std::atomic<int> wakeup_write_fd;  // what senders write to (== wakeup.fd for an eventfd)
-  ino_t wakeup_pipe_ino;             // the pipe's inode, to recognise our write end
   bool wakeup_in_libev;              // libev 4.33 would have its fd too (wakeup_user)
   // Senders mark their ev_async's group (watchers/async.cc): here, beside
   // the flags a sender reads anyway, rather than in the groups block.
@@ -182,12 +224,13 @@ struct ev_loop {
   // The levels (bit p: priority p - 2) that had watchers pending when the
   // current (or last) invocation pass began: the watchdog's thread reads it,
   // as a debugger would, to tell which callback runs (diag/watchdog.h).
-  // (In the padding after async_marking: the loop is at libev's size.)
+  // It sits in the padding after async_marking, so the loop stays at libev's size.
   unsigned char pass_levels;
   std::atomic<int> pipe_write_wanted;   // the loop is (about to be) blocked
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
   std::atomic<int> async_pending;       // some ev_async of this loop was sent
+  ino_t wakeup_pipe_ino;                // the pipe's inode, to recognise our write end
 
   // --- signalfd (watchers/signal.cc, EVFLAG_SIGNALFD) ----------------------
   ev_detail::loop_fd sigfd;     // refused (or never created): signals use handlers
@@ -242,46 +285,25 @@ enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
 enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
 
 // ---------------------------------------------------------------------------
-// The optional work of an iteration (loop/loop_run.cc).  Most loops have no
-// prepare, check or idle watchers, no periodics, no fork to handle and no
-// hooks: an iteration tests one count before its wait and one after, and
-// does only its fixed steps when both are zero.  A module joins a phase
-// while it has work there (phase_follow, where its own state changes) and
-// is the only one that knows why; the phase then asks each of its modules
-// in turn.  ev_verify recounts them from the modules' state.
+// The optional work of an iteration (loop/loop_run.cc, iterate).  Most loops
+// have no prepare, check or idle watchers, no periodics, no fork to handle
+// and no hooks: their iterations do the fixed steps alone.  A member of
+// kWorkSteps sets its bit while it has work (work_set, where its own state
+// changes) and is the only one that knows why; a step tests the bits of its
+// members in one instruction, and ev_verify recomputes them from the
+// members' state.
 // ---------------------------------------------------------------------------
-inline bool phase_has_work(const ev_loop *loop, phase p) { return loop->phase_work[p]; }
-
-inline void phase_join(ev_loop *loop, phase p) { ++loop->phase_work[p]; }
-inline void phase_leave(ev_loop *loop, phase p) { --loop->phase_work[p]; }
-
-// A module whose work in phase p follows a condition of its own state that
-// changed from `was` to `now`.
-inline void phase_follow(ev_loop *loop, phase p, bool was, bool now)
+template <unsigned kSteps>
+inline bool has_work(const ev_loop *loop)
 {
-  if (was != now)
-    now ? phase_join(loop, p) : phase_leave(loop, p);
+  constexpr unsigned kMembers = members_in(kSteps);
+  return loop->work & kMembers;
 }
+inline bool member_has_work(const ev_loop *loop, work_member m) { return loop->work & 1u << m; }
 
-// Work in steps 1-4 is work before the wait, too.
-inline void before_poll_phase_follow(ev_loop *loop, bool was, bool now)
+inline void work_set(ev_loop *loop, work_member m, bool has)
 {
-  phase_follow(loop, kPhaseBeforeWait, was, now);
-  phase_follow(loop, kPhaseBeforePoll, was, now);
-}
-
-// A rule of the block time (step 6) is work before the wait, too.
-inline void block_time_phase_follow(ev_loop *loop, bool was, bool now)
-{
-  phase_follow(loop, kPhaseBeforeWait, was, now);
-  phase_follow(loop, kPhaseBlockTime, was, now);
-}
-
-// An invocation other than the default is work after the wait, too.
-inline void invoke_phase_follow(ev_loop *loop, bool was, bool now)
-{
-  phase_follow(loop, kPhaseAfterWait, was, now);
-  phase_follow(loop, kPhaseInvoke, was, now);
+  loop->work = has ? loop->work | 1u << m : loop->work & ~(1u << m);
 }
 
 // The collect intervals (ev_set_io_collect_interval and
@@ -300,7 +322,7 @@ bool backend_select(ev_loop *loop, unsigned int flags);
 // backend that found its kernel object unusable asks for kRepairBackend;
 // fd_kill asks for kRepairLoopFds when it meets one of the loop's own
 // watchers (its fd was closed behind the loop's back).  While any bit is
-// set the loop has work before its poll.
+// set the loop has work in the steps before the block (kWorkRepair).
 // ---------------------------------------------------------------------------
 enum : unsigned {
   kRepairBackend = 1u << 0,    // backend->fork(): a new kernel object, every fd re-registered
@@ -316,16 +338,15 @@ enum : unsigned {
 
 inline void request_repair(ev_loop *loop, unsigned what)
 {
-  before_poll_phase_follow(loop, loop->repair, true);
   loop->repair |= what;
+  work_set(loop, kWorkRepair, true);
 }
 
-// The repair step took these bits (all of them: the phase has no repair work left).
+// The repair step took these bits.
 inline void repair_clear(ev_loop *loop, unsigned what)
 {
-  const bool was = loop->repair;
   loop->repair &= ~what;
-  before_poll_phase_follow(loop, was, loop->repair);
+  work_set(loop, kWorkRepair, loop->repair);
 }
 
 // A backend found its kernel state unusable: rebuild it before the next poll.
@@ -350,9 +371,9 @@ inline bool fork_unannounced(const ev_loop *loop)
 // Watcher life cycle helpers (ev(3) WATCHER STATES)
 // ---------------------------------------------------------------------------
 
-// Starting clamps the priority into range and writes it back (libev does).
-// (One unsigned comparison for the range: one instruction less on every
-// start, which pays for debug mode's test in ev_timer_stop.)
+// Starting clamps the priority into range and writes it back, as libev
+// does.  One unsigned comparison tests the range: an instruction less on
+// every start, which pays for debug mode's test in ev_timer_stop.
 inline void clamp_priority(W w)
 {
   const int priority = priority_of(w);
@@ -362,7 +383,7 @@ inline void clamp_priority(W w)
 
 // A watcher started without a callback (ev_init with a null one, or
 // zeroed memory) gets this one: when it comes due, a usage error names it
-// instead of a jump to address 0 (libev 4.33 crashes).  ev_embed is the one
+// instead of a jump to address 0, where libev 4.33 crashes.  ev_embed is the one
 // type where a null callback means something: it starts with
 // start_watcher_nullable_cb.
 void started_without_callback(EV_P_ ev_watcher *w, int revents);
@@ -409,15 +430,14 @@ inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revent
 inline void invoke_callback([[maybe_unused]] ev_loop *loop, W w, int revents) { EV_CB_INVOKE(w, revents); }
 
 // An EV_ERROR the loop queues itself (a bad fd, a lost child status), e.g.
-// while it applies the fd changes just before it waits: the callback must
-// not wait for the next timer, so the next wait does not block
-// (no_block, a rule of the block time).  Whatever else is pending when the
-// loop waits was left by the program's invoke-pending callback, and with it
+// while it applies the fd changes just before it blocks: the callback must
+// not wait for the next timer, so the next block time is zero (kWorkError,
+// whose bit is the whole of its state).  Whatever else is pending when the
+// loop blocks was left by the program's invoke-pending callback, and with it
 // the loop blocks as libev 4.33 does.
 inline void feed_error(ev_loop *loop, W w, int revents)
 {
-  block_time_phase_follow(loop, loop->no_block, true);
-  loop->no_block = true;
+  work_set(loop, kWorkError, true);
   feed(loop, w, revents);
 }
 
@@ -453,8 +473,8 @@ inline bool stop_begin(ev_loop *loop, W w, const char *api)
 // `active` must be its place in the array or heap the loop keeps it in,
 // and that entry must point back at it.  Memory that is not a watcher, or
 // a watcher started in another loop, would make the stop write through a
-// garbage index (libev 4.33 crashes or corrupts the other loop): a usage
-// error naming the call and the value instead.
+// garbage index, where libev 4.33 crashes or corrupts the other loop.  It
+// is a usage error naming the call and the value instead.
 [[noreturn]] void not_active_here(const char *api, const void *w, long long active);
 
 inline bool array_holds(const array<W> &a, W w)
@@ -511,13 +531,15 @@ inline void feed_reverse_done(ev_loop *loop, int type)
     feed(loop, loop->rfeeds.data[--loop->rfeeds.count], type);
 }
 
-// The invocation phase's work: a program's invoke-pending callback, the
-// loop's metrics that time the pass, or debug mode (loop/loop.cc).
+// The invocation's work (kStepInvoke): a program's invoke-pending callback,
+// the loop's metrics that time the pass, debug mode or the probes
+// (loop/loop.cc).
 void invoke_pending_with_work(ev_loop *loop);
 
-// A watcher's callback, called by every invocation pass but the plain one
-// (debug mode's, the metrics', the probes'): with the callback probes while
-// they fire (diag/probes.cc; a cleared slot's dummy is nobody's callback).
+// A watcher's callback, called by every invocation pass but the plain one,
+// that is by debug mode's, the metrics' and the probes': with the callback
+// probes while they fire (diag/probes.cc).  A cleared slot's dummy is
+// nobody's callback and fires none.
 void call_watcher_probed(ev_loop *loop, W w, int revents);
 inline void call_watcher(ev_loop *loop, W w, int revents)
 {
@@ -527,22 +549,27 @@ inline void call_watcher(ev_loop *loop, W w, int revents)
 }
 
 // Invoke everything pending through the user's invoke-pending hook.  A user
-// hook is called every time (it may count calls, as with libev); the
-// default one is skipped when there is nothing to invoke.
+// hook is called every time, because it may count calls, as with libev;
+// the default one is skipped when there is nothing to invoke.
 void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (loop/loop.cc)
 #if EV_NG_DEBUG_MODE
 void invoke_pending_debug(ev_loop *loop);  // diag/debug.cc
 #else
 inline void invoke_pending_debug(ev_loop *) {}
 #endif
-inline void invoke_pending(ev_loop *loop)
+inline void invoke_pending_default(ev_loop *loop)
 {
-  if (phase_has_work(loop, kPhaseInvoke))
-    invoke_pending_with_work(loop);
-  else if (loop->pending.any()) {
+  if (loop->pending.any()) {
     loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
     invoke_pending_plain(loop);
   }
+}
+inline void invoke_pending(ev_loop *loop)
+{
+  if (has_work<kStepInvoke>(loop))
+    invoke_pending_with_work(loop);
+  else
+    invoke_pending_default(loop);
 }
 
 // Singly linked lists of io/signal/child/stat watchers (newest first).
@@ -590,8 +617,8 @@ inline void array_del(array<W> &a, W w)
 // release and acquire callbacks (ev_set_loop_release_cb), and the wait
 // callback of a program that compiled the core in, which makes the call
 // (ev_ng_set_wait_cb, embed/ev_ng_embed.h; not in the library, whose loop
-// keeps within libev's size).  A loop with hooks has work in the wait
-// phase, whose poll is compiled with them (backend.h, kHooks); the plain
+// keeps within libev's size).  A loop with hooks has work around the
+// block (kWorkHooks), where the poll is compiled with them (backend.h, kHooks); the plain
 // poll leaves them out.  ev_run must not be entered from the release and
 // acquire callbacks (ev(3)): kRunGuardInRelease marks that.
 #ifdef EV_NG_EMBED
@@ -679,9 +706,10 @@ template <class R, class Call>
   return result;
 }
 
-// The longest the loop may block, from what it has: a timerfd tells of
-// wall-clock jumps (block longer), a wake-up fd the system refused means
-// the flags must be looked at often (block shorter).
+// The longest the loop may block, from what it has.  It may block longer
+// with a timerfd, which tells of wall-clock jumps, and must block shorter
+// when the system refused a wake-up fd, since the flags must then be looked
+// at often.
 void max_block_update(ev_loop *loop);
 
 // ev_verify after structural changes, in --enable-debug builds only.
@@ -703,8 +731,9 @@ void timers_reify(ev_loop *loop);               // queue expired timers (timer_d
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
 void onces_loop_destroy(ev_loop *loop);         // free the ev_once blocks still waiting
 // Re-create one kind of the loop's own kernel fds (fd/loop_fd.h):
-// `replace` after a fork (the old fd is ours: closed first), else only where
-// its watcher was killed (the old number is no longer ours: forgotten).
+// `replace` after a fork, where the old fd is still ours and is closed
+// first; else only where its watcher was killed, whose old number is no
+// longer ours and is forgotten.
 void wakeup_repair(ev_loop *loop, bool replace);
 
 // A watcher type left out of the build (ev(3) EMBEDDING, EV_*_ENABLE) has
@@ -713,7 +742,7 @@ void wakeup_repair(ev_loop *loop, bool replace);
 void periodics_reify(ev_loop *loop);       // queue due periodics
 void periodics_reschedule(ev_loop *loop);  // after a wall-clock jump / resume
 void periodics_fork(ev_loop *loop);        // after an announced fork (as libev 4.33)
-void timerfd_destroy(ev_loop *loop);       // (the timerfd serves periodics)
+void timerfd_destroy(ev_loop *loop);       // the timerfd serves periodics
 void timerfd_repair(ev_loop *loop, bool replace);
 #else
 inline void periodics_reify(ev_loop *) {}

@@ -7,8 +7,8 @@
 // the parent's kernel state (loop/fork_guard.h).  The fork guard's page
 // can tell, but reading it in every iteration of every loop would cost each
 // of them a compare of two loaded words.  Instead, fork(3)'s child handler
-// asks every loop for a look at the page (kRepairMaybeFork, a part of the
-// phase before the poll), and only then does the loop read it.  Children
+// asks every loop for a look at the page (kRepairMaybeFork, work in the
+// steps before the block), and only then does the loop read it.  Children
 // made without fork(3)'s handlers (a raw clone(2)) are not noticed; they
 // behave as with libev 4.33.
 //

@@ -3,6 +3,9 @@
  * "The special problem of disappearing file descriptors", "... of dup'ed file descriptors",
  * "... of files", ev_feed_fd_event, and bad descriptors (doc/semantics.md §10). */
 #define _GNU_SOURCE 1
+#ifdef HAVE_CONFIG_H
+#include "config.h" /* EV_NG_SMALL */
+#endif
 #include "harness.h"
 
 #include <fcntl.h>
@@ -1137,8 +1140,10 @@ ev_io__many_watchers_on_one_fd_without_memory_for_the_index (void **state)
   harness_alloc_stats (&st);
   harness_alloc_fail_at (0);
   ev_verify (loop);
+#ifndef EV_NG_SMALL /* a build for size has no index: ev(3) EV_FEATURES without bit 2 */
   if (!harness_is_real_libev ())
     assert_true (st.failed > 0); /* it did try */
+#endif
   close_pair (p);
 }
 

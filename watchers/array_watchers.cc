@@ -2,11 +2,12 @@
 // watchers/array_watchers.cc - ev_prepare, ev_check, ev_fork, ev_cleanup and
 // ev_idle start and stop (watchers/array_watcher.h).  Where each kind runs:
 //  - prepare: in a pass of its own just before the loop blocks (loop/loop_run.cc,
-//    before_poll);
+//    steps_before_block);
 //  - check: queued right after the loop blocked, so they run first among the
-//    watchers of equal priority (loop/loop_run.cc, after_wait_with_work);
+//    watchers of equal priority (loop/loop_run.cc, steps_after_timers);
 //  - fork: in the first iteration after ev_loop_fork or a fork detected by
-//    EVFLAG_FORKCHECK, before the prepare watchers (loop/loop_run.cc, before_poll);
+//    EVFLAG_FORKCHECK, before the prepare watchers (loop/loop_run.cc,
+//    steps_before_block);
 //  - cleanup: by ev_loop_destroy;
 //  - idle: when nothing of their priority or above is pending (idle.cc).
 #include "watchers/array_watcher.h"
@@ -25,12 +26,12 @@ constexpr array_watcher_kind kPrepare{.type = EV_PREPARE,
                                       .start_api = "ev_prepare_start",
                                       .stop_api = "ev_prepare_stop",
                                       .array_of = prepares_of,
-                                      .phases = {kPhaseBeforeWait, kPhaseBeforePoll, kPhaseCount}};
+                                      .member = kWorkPrepare};
 constexpr array_watcher_kind kCheck{.type = EV_CHECK,
                                     .start_api = "ev_check_start",
                                     .stop_api = "ev_check_stop",
                                     .array_of = checks_of,
-                                    .phases = {kPhaseAfterWait, kPhaseCount, kPhaseCount}};
+                                    .member = kWorkCheck};
 constexpr array_watcher_kind kFork{
     .type = EV_FORK, .start_api = "ev_fork_start", .stop_api = "ev_fork_stop", .array_of = forks_of};
 constexpr array_watcher_kind kCleanup{.type = EV_CLEANUP,
@@ -43,7 +44,7 @@ constexpr array_watcher_kind kIdle{.type = EV_IDLE,
                                    .stop_api = "ev_idle_stop",
                                    .array_of = idles_of,
                                    .per_priority = true,
-                                   .phases = {kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait}};
+                                   .member = kWorkIdle};
 
 }  // namespace
 

@@ -160,14 +160,6 @@ void timerfd_init(ev_loop *loop)
 #endif
 }
 
-// While any periodic is active, the loop's wait looks at the earliest, and
-// after the poll it queues those due.
-void periodics_phases(ev_loop *loop, bool join)
-{
-  for (phase p : {kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait})
-    join ? phase_join(loop, p) : phase_leave(loop, p);
-}
-
 }  // namespace
 
 namespace ev_detail {
@@ -280,8 +272,9 @@ static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
 
   start_heap_watcher(loop, as_w(w));
   loop->periodics.insert(as_wt(w));
-  if (loop->periodics.count == 1)
-    periodics_phases(loop, true);
+  // While any periodic is active, the block time looks at the earliest, and
+  // after the block the loop queues those due.
+  work_set(loop, kWorkPeriodic, true);
   EV_FREQUENT_CHECK(loop);
 }
 
@@ -293,8 +286,7 @@ static void periodic_stop_active(struct ev_loop *loop, ev_periodic *w)
     not_active_here("ev_periodic_stop", w, w->active);
   loop->periodics.remove(w->active);
   stop_watcher(loop, as_w(w));
-  if (!loop->periodics.count)
-    periodics_phases(loop, false);
+  work_set(loop, kWorkPeriodic, loop->periodics.count);
   EV_FREQUENT_CHECK(loop);
 }
 
