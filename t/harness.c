@@ -324,6 +324,12 @@ harness_retry (int attempt, const char *fmt, ...)
   print_message ("[ RETRY    ] attempt %d of %d did not count: %s\n", attempt, attempts, why);
 }
 
+int
+harness_last_attempt (int attempt)
+{
+  return attempt >= attempts_allowed ();
+}
+
 void
 harness_counted (int attempt)
 {

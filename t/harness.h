@@ -273,6 +273,10 @@ double harness_loop_work (void);
 void harness_retry (int attempt, const char *fmt, ...) HARNESS_PRINTF (2, 3);
 void harness_counted (int attempt);
 
+/* Whether attempt is the last one allowed: for a case whose precondition is the machine's
+ * (the kernel woke the loop on time) and that still asserts its figure without it then. */
+int harness_last_attempt (int attempt);
+
 #ifdef __cplusplus
 }
 #endif
