@@ -108,9 +108,7 @@ struct registry_guard {
 void lock_for_fork() { pthread_mutex_lock(&registry_lock); }
 void unlock_after_fork() { pthread_mutex_unlock(&registry_lock); }
 
-// ---------------------------------------------------------------------------
-// The table
-// ---------------------------------------------------------------------------
+// --- The table --------------------------------------------------------------
 
 // Without the lock: only the loop's user changes its table.
 debug_record *find(const debug_state *ds, const void *w) { return ds->records.find(w); }
@@ -152,9 +150,7 @@ debug_state *owner_elsewhere(const debug_state *ds, const void *w)
   return nullptr;
 }
 
-// ---------------------------------------------------------------------------
-// Reports
-// ---------------------------------------------------------------------------
+// --- Reports ----------------------------------------------------------------
 
 const char *type_name(int type)
 {
@@ -224,9 +220,7 @@ struct report_text {
                t, static_cast<void *>(w), t, static_cast<void *>(loop), t);
 }
 
-// ---------------------------------------------------------------------------
-// The checks
-// ---------------------------------------------------------------------------
+// --- The checks -------------------------------------------------------------
 
 bool heap_holds(const heap &h, int k, W w) { return k >= heap::kHeap0 && k < h.end() && as_w(h.nodes[k].w) == w; }
 bool array_holds(const array<W> &a, int i, W w) { return i >= 1 && i <= a.count && a.data[i - 1] == w; }
@@ -478,9 +472,7 @@ void acquire_wrapper(ev_loop *loop) noexcept
 
 }  // namespace
 
-// ---------------------------------------------------------------------------
-// The interface (diag/debug.h)
-// ---------------------------------------------------------------------------
+// --- The interface (diag/debug.h) -------------------------------------------
 
 // LIBEV_NG_DEBUG counts even for loops created with EVFLAG_NOENV, which only
 // keeps LIBEV_FLAGS from changing what a program asked for; debug mode

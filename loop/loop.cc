@@ -215,17 +215,13 @@ void reinitialised_while_active(const char *api, const void *w, const char *arg,
 
 extern "C" {
 
-// ---------------------------------------------------------------------------
-// GLOBAL FUNCTIONS
-// ---------------------------------------------------------------------------
+// --- GLOBAL FUNCTIONS -------------------------------------------------------
 
 int ev_version_major(void) noexcept { return EV_VERSION_MAJOR; }
 int ev_version_minor(void) noexcept { return EV_VERSION_MINOR; }
 const char *ev_ng_version(void) noexcept { return EV_NG_VERSION; }
 
-// ---------------------------------------------------------------------------
-// Creating and destroying loops
-// ---------------------------------------------------------------------------
+// --- Creating and destroying loops ------------------------------------------
 
 }  // extern "C"
 
@@ -339,9 +335,7 @@ ev_tstamp ev_monotonic_now(EV_P) noexcept { return loop->mn_now; }
 
 void ev_now_update(EV_P) noexcept { time_update(loop); }
 
-// ---------------------------------------------------------------------------
-// ev_run
-// ---------------------------------------------------------------------------
+// --- ev_run -----------------------------------------------------------------
 
 }  // extern "C"
 
@@ -438,9 +432,7 @@ void ev_ng_set_wait_cb(EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg))
 }
 #endif
 
-// ---------------------------------------------------------------------------
-// Pending watchers
-// ---------------------------------------------------------------------------
+// --- Pending watchers -------------------------------------------------------
 
 // Invoke every pending watcher, highest priority first, LIFO within one.
 // Each slot is taken off the queue before its callback runs, so a callback
@@ -495,9 +487,7 @@ void ev_invoke(EV_P_ void *w, int revents)
 
 int ev_clear_pending(EV_P_ void *w) noexcept { return clear_pending(loop, static_cast<W>(w), "ev_clear_pending"); }
 
-// ---------------------------------------------------------------------------
-// ev_suspend / ev_resume: time spent suspended does not count for timers
-// ---------------------------------------------------------------------------
+// --- ev_suspend / ev_resume: time spent suspended does not count for timers ---
 
 // The loop time is brought up to date here, so that ev_resume measures
 // from the moment of suspension.

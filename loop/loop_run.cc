@@ -27,9 +27,7 @@
 namespace ev_detail {
 namespace {
 
-// ---------------------------------------------------------------------------
-// Before the block: forks, fork and prepare watchers, repairs
-// ---------------------------------------------------------------------------
+// --- Before the block: forks, fork and prepare watchers, repairs ------------
 
 // A child that nobody told about the fork gets its own kernel state, without
 // fork watchers (loop/fork_guard.h).  The probes' first probe of an
@@ -107,9 +105,7 @@ bool steps_before_block(ev_loop *loop)
   return false;
 }
 
-// ---------------------------------------------------------------------------
-// The fd changes, the block time, the block, the clock
-// ---------------------------------------------------------------------------
+// --- The fd changes, the block time, the block, the clock -------------------
 
 // Apply the fd changes of a loop without optional work before the block;
 // false when that queued an EV_ERROR (feed_error), which is work for the
@@ -315,9 +311,7 @@ template <class B>
   time_update_after_block(loop, timeout);
 }
 
-// ---------------------------------------------------------------------------
-// After the timers: periodics, idle and check watchers, the invocation
-// ---------------------------------------------------------------------------
+// --- After the timers: periodics, idle and check watchers, the invocation ---
 
 // The steps after the timers that have work (kStepsQueue, kStepInvoke):
 // periodics, then idle watchers by the idle rule, then all check watchers,
@@ -374,9 +368,7 @@ void invoke_entered_with_work(ev_loop *loop)
   invoke_pending_with_work(loop);
 }
 
-// ---------------------------------------------------------------------------
-// ev_run's steps
-// ---------------------------------------------------------------------------
+// --- ev_run's steps ---------------------------------------------------------
 
 // ev_run after it incremented the loop depth, with backend B: ev(3)'s list
 // of ev_run's steps, quoted, each followed by its code.  A run of one
