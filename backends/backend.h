@@ -159,8 +159,8 @@ struct backend_policy {
   }
   [[gnu::always_inline]] static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
   {
-    // (by type: under -fsanitize=address a function's address is no
-    // constant the compiler may compare)
+    // by type, because under -fsanitize=address a function's address is no
+    // constant the compiler may compare
     if constexpr (!std::is_same_v<decltype(PollOwn), std::nullptr_t>)
       return PollOwn(loop, timeout, own);
     PollWithHooks(loop, timeout);
@@ -168,9 +168,9 @@ struct backend_policy {
   }
 };
 
-// A backend's state, kept in loop->backend_state (the slot: the loop's
-// layout is a floor above this one): init makes it zeroed, destroy frees it
-// and clears the slot, so that a second destroy finds nothing.
+// A backend's state, kept in the slot loop->backend_state, since the loop's
+// layout is a floor above this one.  init makes it zeroed, and destroy frees
+// it and clears the slot, so that a second destroy finds nothing.
 template <class State>
 State *backend_state_new(void *&slot)
 {
@@ -212,9 +212,9 @@ void wait_failed(const char *msg, ev_tstamp timeout);
 void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout);
 
 // ms for epoll_wait/poll: rounded up, so that waking up early never happens;
-// at most 2e9; 0 for 0, for negative times and for NaN.
-// (SSE2 clamps without a branch: maxsd, minsd; GCC compiles the plain form
-// to two tests, which every poll would take.)
+// at most 2e9; 0 for 0, for negative times and for NaN.  SSE2 clamps without
+// a branch, where GCC compiles the plain form to two tests that every poll
+// would take.
 inline int timeout_to_ms(ev_tstamp timeout)
 {
   double ms = timeout * 1e3 + 0.9999;
@@ -232,7 +232,7 @@ inline int timeout_to_ms(ev_tstamp timeout)
 inline struct timespec timeout_to_timespec(ev_tstamp timeout)
 {
   struct timespec ts = {0, 0};
-  if (!(timeout > 0.))  // (NaN too)
+  if (!(timeout > 0.))  // NaN too
     return ts;
   if (timeout > 2.0e9)
     timeout = 2.0e9;
@@ -245,8 +245,8 @@ inline struct timespec timeout_to_timespec(ev_tstamp timeout)
   return ts;
 }
 
-// Whether system call `nr` is one a backend waits in (the watchdog asks
-// whether a loop's thread waits in its backend: diag/watchdog.cc).
+// Whether system call `nr` is one a backend waits in, for the watchdog
+// (diag/watchdog.cc).
 bool backend_wait_call(long nr);
 
 }  // namespace ev_detail
