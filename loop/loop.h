@@ -305,13 +305,12 @@ inline void work_set(ev_loop *loop, work_member m, bool has)
   loop->work = has ? loop->work | 1u << m : loop->work & ~(1u << m);
 }
 
-// The collect intervals (ev_set_io_collect_interval and
-// ev_set_timeout_collect_interval) are block time rules while set.
+// The collect intervals are block time rules while set.
 inline bool collect_intervals(const ev_loop *loop) { return loop->io_blocktime > 0. || loop->timeout_blocktime > 0.; }
 
-// Choose and initialise the backend for flags (EVBACKEND_* bits; none set =
-// the recommended ones), with the iteration compiled for it (loop/loop_run.cc).
-// Returns false if none could be initialised.
+// Choose and initialise the backend for the EVBACKEND_* bits of flags, or
+// the recommended ones, with the iteration compiled for it.  Returns false if
+// none could be initialised.
 bool backend_select(ev_loop *loop, unsigned int flags);
 
 // ---------------------------------------------------------------------------
@@ -404,8 +403,7 @@ inline void start_watcher(ev_loop *loop, W w, int active)
   start_watcher_nullable_cb(loop, w, active);
 }
 
-// start_watcher for a watcher that a heap insert gives its `active` (its
-// node index): not written twice.
+// start_watcher for a watcher whose `active` a heap insert writes.
 inline void start_heap_watcher(ev_loop *loop, W w)
 {
   guard_null_callback(w);
@@ -421,17 +419,16 @@ inline void stop_watcher(ev_loop *loop, W w)
 
 inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revents); }
 
-// Call a watcher's callback the way the configuration says (ev(3)
-// EV_CB_INVOKE: by default the callback member, with the loop, the watcher
-// and the events).
+// Call a watcher's callback the way EV_CB_INVOKE says; by default the
+// callback member, with the loop, the watcher and the events.
 inline void invoke_callback([[maybe_unused]] ev_loop *loop, W w, int revents) { EV_CB_INVOKE(w, revents); }
 
 // An EV_ERROR the loop queues itself, for a bad fd or a lost child status,
 // maybe just before it blocks: the callback must not wait for the next
-// timer, so the next block time is zero.  kWorkError's bit is the whole of
-// its state.  Whatever else is pending when the
-// loop blocks was left by the program's invoke-pending callback, and with it
-// the loop blocks as libev 4.33 does.
+// timer, so the next block time is zero; kWorkError's bit is the whole of
+// its state.  Anything else pending when the loop blocks was left by the
+// program's invoke-pending callback, and then the loop blocks as libev 4.33
+// does.
 inline void feed_error(ev_loop *loop, W w, int revents)
 {
   work_set(loop, kWorkError, true);
@@ -439,19 +436,17 @@ inline void feed_error(ev_loop *loop, W w, int revents)
 }
 
 // ev_clear_pending and the first step of every *_stop.  A watcher that is
-// not pending is not looked up in the loop: stopping a watcher that is
-// neither active nor pending reads nothing but the watcher, so programs may
-// stop never-started watchers, and inactive watchers whose loop is already
-// destroyed, as C++ destructors do.
-// A pending one must be pending in this loop (base/slot_queue.h, slot_of):
-// `api` names the call for the report.
+// not pending is not looked up in the loop, so programs may stop watchers
+// never started, or whose loop is already destroyed, as C++ destructors do.
+// A pending one must be pending in this loop (base/slot_queue.h, slot_of),
+// and `api` names the call for the report.
 inline int clear_pending(ev_loop *loop, W w, const char *api)
 {
   int pending = w->pending;
   if (!pending) {
-    // (returns the 0 it loaded, hidden from the compiler, which would make
-    // another: ev_clear_pending of a watcher that is not pending, which
-    // programs call defensively, is then as short as libev 4.33's)
+    // Return the 0 it loaded, hidden from the compiler, which would make
+    // another, so that the defensive ev_clear_pending is as short as libev
+    // 4.33's.
     asm("" : "+r"(pending));
     return pending;
   }
