@@ -20,21 +20,19 @@
 //      even at the fd limit; an embedding loop sees backend_fd_generation change.
 //  (e) A stop leaves the registration in place, so that a start with the same
 //      events in the same iteration costs nothing; an unwanted event updates
-//      the kernel later.  Once an fd had no watcher when the changes were
-//      applied, its number may have been closed and reused, so a later start
-//      asks with EPOLL_CTL_ADD first, where EEXIST means the same file
-//      (register_again).  libev 4.33 trusts its cache there and never reports
-//      the new file's events.  ev_io_set (EV__IOFDSET), or a stop of the last
-//      watcher and a start before the changes are applied, voids the cached
-//      state at once (fd/fd.h: fd_reify, kReifyEmptied).
+//      the kernel later.  Once an fd had no watcher at a reify, its number may
+//      have been closed and reused, so a later start asks with EPOLL_CTL_ADD
+//      first (register_again), where libev 4.33 trusts its cache and never
+//      reports the new file's events.  ev_io_set, or a stop of the last
+//      watcher and a start before the reify, voids the cache at once
+//      (kReifyEmptied).
 //  (f) EPOLLERR and EPOLLHUP come even unasked; they make the fd readable and
 //      writable, and each watcher sees only its own events.
 //  (g) With nothing registered, a zero-timeout epoll_wait cannot report
 //      anything, so an EVRUN_NOWAIT iteration of a timers-only loop makes no
-//      system call, where libev makes one.  An uncounted registration is one
-//      whose fd we lost, see (a), and would only ask for a rebuild.  Such
-//      loops take epoll_poll_general, so that the common poll tests nothing
-//      for them.
+//      system call, where libev makes one; a stale registration, see (a),
+//      is not counted, as its events would only ask for a rebuild.  Such loops
+//      take epoll_poll_general, so that the common poll tests nothing for them.
 //  (h) When the epoll fd is closed behind the loop's back (EBADF) or its
 //      number is another file (EINVAL), the set is lost.  A new one is made
 //      and the old number, no longer ours, is left open.  While none can be

@@ -5,15 +5,13 @@
 //
 // Batches.  Prepare, check and idle watchers are queued a whole array at a
 // time.  When none of them is pending already and all share one priority,
-// nothing is written into the level array: the batch stays virtual, just the
-// watcher array, a count, a level and the revents, and invocation takes the
-// watchers straight from it.  Each watcher's `pending` still holds the slot
-// number it would have, since the batch sits on top of its level, so nothing
-// observable changes; t/unit/pending_equivalence_test.cc compares the two
-// layers on random operation sequences.  Whatever would look at or change the
-// slots while a batch is virtual first writes the rest out as real slots
-// (materialize).  This makes the loop's per-iteration hooks much cheaper than
-// a slot each.
+// the batch stays virtual, just the watcher array, a count, a level and the
+// revents, and invocation takes the watchers straight from it.  Each
+// watcher's `pending` still holds the slot number it would have, so nothing
+// observable changes (t/unit/pending_equivalence_test.cc).  Whatever would
+// look at or change the slots first writes the rest out as real slots
+// (materialize).  So the loop's per-iteration hooks cost much less than a
+// slot each.
 //
 // Everything outside this file and slot_queue.h goes through pending_queues;
 // code that reads the slots themselves (ev_verify, ev_dump, debug mode)

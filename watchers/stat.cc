@@ -204,9 +204,8 @@ void infy_add(ev_loop *loop, ev_stat *w)
 }
 
 // Take w out of the hash and remove its watch even when other watchers share
-// it, as libev 4.33 does.  They get the watch's IN_IGNORED and with it a check
-// and a watch of their own (infy_wd), so nothing is lost and their callbacks
-// come in libev's order.  An ev_stat_set on an active watcher, which ev(3)
+// it, as libev 4.33 does: they get the watch's IN_IGNORED and with it a watch
+// of their own (infy_wd).  An ev_stat_set on an active watcher, which ev(3)
 // forbids, resets `wd` while the watcher is in the hash, so any bucket that
 // holds it will do.  False if w is in no bucket.
 bool infy_del(ev_loop *loop, ev_stat *w)
@@ -255,12 +254,10 @@ bool wd_in_use(ev_loop *loop, int wd)
   return false;
 }
 
-// w's path is missing, and in the parent it watches a directory of the path
-// appeared, or the parent was moved away.  The watch goes to the nearest
-// existing parent, and the old one is removed unless others share it.
-// Otherwise only the timer would see a path whose directories are made one by
-// one, or removed and made again.  The same directory gives the same wd, and
-// then nothing moves.
+// w's path is missing, and a directory of the path appeared in the parent it
+// watches, or the parent moved away.  The watch goes to the nearest existing
+// parent, so that not only the timer sees a path whose directories are made
+// one by one, and the old one is removed unless others share it.
 void infy_replace_parent_watch(ev_loop *loop, ev_stat *w)
 {
   const int old = w->wd;
@@ -275,19 +272,15 @@ void infy_replace_parent_watch(ev_loop *loop, ev_stat *w)
     inotify_rm_watch(loop->inotify.fd, old);
 }
 
-// An inotify event for wd, or for all when wd is -1 after a queue overflow.  It
-// is handled as strace shows libev 4.33 handling it, so that callbacks come in
-// its order: wd's watchers are visited newest first, in their bucket's order.
-// One whose watch is gone gets a new one first.  Each is re-stated, and one
-// that changed gets a fresh watch, since its path may be another file now.
-// Its attributes are then read once more, because a change between the stat
-// and the new watch made no event; the watcher is pending already, and `prev`
-// keeps what was there before, since a rename may update the ctime just after
-// the new name appears.  A re-watched watcher moves to the head of its
-// bucket, so watchers sharing a file are called in reverse order after every
-// change, as in libev; nothing else moves, so `next` stays valid.  A watcher
-// on a parent directory moves its watch after the check when a directory of
-// its path appears, the parent moves away or events were lost
+// An inotify event for wd, or for all when wd is -1 after a queue overflow,
+// handled as strace shows libev 4.33 handling it, so that callbacks come in
+// its order: wd's watchers newest first, one whose watch is gone getting a
+// new one first.  Each is re-stated, and one that changed gets a fresh watch,
+// since its path may be another file now; its attributes are then read once
+// more, because a change before the new watch made no event, while `prev`
+// keeps the state before the first change.  A re-watched watcher moves to the
+// head of its bucket, as in libev; nothing else moves, so `next` stays valid.
+// A watcher on a parent directory moves its watch after the check
 // (infy_replace_parent_watch).
 void infy_wd(ev_loop *loop, int wd, uint32_t mask, const char *name)
 {
