@@ -14,9 +14,8 @@
 // keeps it rather than recorded, and a timer's `at` against its heap node.
 //
 // Reading watchers.  A program may free an inactive watcher at any time, so
-// debug mode never reads a watcher through its record alone.  It reads the
-// watchers a call is given, those the loop's structures hold, which the loop
-// would read next anyway, and the pending ones.
+// debug mode reads only the watchers a call is given, those the loop's
+// structures hold, and the pending ones, never one through its record alone.
 //
 // Threads.  All debug loops are in one registry, so that a start on one
 // loop can tell that another loop has the watcher.  The registry and the
@@ -517,12 +516,11 @@ void debug_loop_init(ev_loop *loop)
   registry = ds;
 }
 
-// The loop's memory is kept, and with it the marks that send every checked
-// call to debug mode, so that a call with the destroyed loop is reported
-// (check_thread, debug_run_enter) instead of reading freed memory.  The last
-// kDestroyedKept destroyed loops stay reachable from the registry, so they
-// do not leak; an older one is freed, and a call with it is undefined again.
-// True if the caller must not free the loop's memory.
+// The loop's memory is kept with the marks that send every checked call to
+// debug mode, so that a call with the destroyed loop is reported instead of
+// reading freed memory.  The last kDestroyedKept destroyed loops stay
+// reachable from the registry, and an older one is freed.  True if the
+// caller must not free the loop's memory.
 bool debug_loop_destroy(ev_loop *loop)
 {
   debug_state *ds = loop->debug;

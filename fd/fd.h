@@ -7,13 +7,8 @@
 //  - An fd that is not open never aborts the process and is never silently
 //    ignored: fd_kill stops its watchers and gives them
 //    EV_ERROR|EV_READ|EV_WRITE.  libev 4.33 does this on one backend only.
-//  - The loop's own io watchers, members of the loop object, are started and
-//    stopped without touching the reference count.  fd_kill never treats
-//    them as user watchers: their fd was closed behind the loop's back, and
-//    the loop re-creates it before the next poll (fd/loop_fd.h).
-//  - A number the kernel gives the loop for an fd of its own was free, so
-//    user watchers still on it watched a closed fd; fd_claim kills them
-//    rather than let them see the loop's readiness.
+//  - fd_kill never treats the loop's own io watchers as user watchers: their
+//    fd was closed behind the loop's back, and fd/loop_fd.h's rules apply.
 #pragma once
 
 #include "fd/io_list.h"
@@ -137,7 +132,8 @@ void fd_kill_user_watchers(ev_loop *loop, int fd);
 // Kill every watched fd that is not open, since a backend's EBADF may tell
 // only that some fd is bad.
 void fd_kill_invalid(ev_loop *loop);
-// The loop got fd from the kernel for itself (see above).
+// The loop got fd from the kernel for itself, so user watchers still on the
+// number watched a closed fd: they are killed, not given the loop's readiness.
 void fd_claim(ev_loop *loop, int fd);
 
 // A backend got fd, its new kernel object or -1 for none, from the kernel.  An
@@ -152,20 +148,16 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 
 // The closed-fd sweep, for backends whose kernel does not tell of a watched
 // fd being closed (backend_ops::sweeps).  Each step polls a bounded chunk of
-// the watched fds, so its work is bounded at any number of fds; on every
-// backend it also moves watchers that ev_io_set changed while active (see
-// io_relink).  A new pass starts kSweepPassIdle seconds after the last one
-// when the loop is idle, meaning its wait timed out with nothing pending,
-// and kSweepPassBusy when it is busy.  A busy loop also makes
+// the watched fds, and on every backend moves watchers that ev_io_set
+// changed while active (io_relink).  A new pass starts kSweepPassIdle
+// seconds after the last one when the loop's wait timed out with nothing
+// pending, kSweepPassBusy when it is busy.  A busy loop also makes
 // kSweepBusyIterations iterations between two steps, so that the sweep's
-// share of its work stays small whatever the clock says, but waits no more
-// than kSweepBusyLate seconds, because a slow loop whose waits never time
-// out would otherwise wait far too long for a step.  Each step is timed, and
-// the next waits until the sweep has taken no more than kSweepShare of the
-// loop's time, however much a poll() of an fd costs.  A loop blocked in its
-// wait looks when it wakes up.  An iteration pays no test of its own: the
-// clock update after the block takes its slow path once mn_now reaches
-// look_at (time_update_after_block, loop/loop_run.cc) and calls fd_sweep_due.
+// share stays small whatever the clock says, but waits no more than
+// kSweepBusyLate seconds for them, for the sake of slow loops whose waits
+// never time out.  fd.cc times each step against kSweepShare.  An iteration
+// pays no test of its own: the clock update after the block takes its slow
+// path once mn_now reaches look_at, and calls fd_sweep_due.
 inline constexpr unsigned kSweepBusyIterations = 256;
 inline constexpr ev_tstamp kSweepBusyLate = 0.1;
 inline constexpr ev_tstamp kSweepLookInterval = 0.001;

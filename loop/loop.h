@@ -175,10 +175,8 @@ struct ev_loop {
   ev_detail::array<ev_detail::W> forks;
   ev_detail::array<ev_detail::W> cleanups;
   ev_detail::array<ev_detail::W> asyncs;
-  // Which groups of ev_async watchers were sent to, so that a wake-up looks
-  // only at those (watchers/async.cc); made by the first ev_async_start (a
-  // loop without async watchers does not pay for it, and the loop object
-  // keeps within libev's size: ev_loop_new).
+  // Which groups of ev_async watchers were sent to (watchers/async.cc), made
+  // by the first ev_async_start so that the loop object keeps libev's size.
   ev_detail::async_sent_groups *async_groups;
 
   // --- blocking policy (ev_run) --------------------------------------------
@@ -193,12 +191,10 @@ struct ev_loop {
   void (*acquire_cb)(EV_P) noexcept;
 #ifdef EV_NG_EMBED
   // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's
-  // system call itself (a program compiled in only: the library's loop
-  // keeps within libev's size).
+  // system call itself.  Only a compiled-in core has it, for libev's size.
   void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);
 #endif
-  // What ev_run must look at before it starts (kRunGuard*): it tests the
-  // word once, and a loop with neither costs nothing more.
+  // kRunGuard*: what ev_run must look at before it starts, in one word.
   int run_guard;
 
   // --- creation flags, fork detection and repair ----------------------------
@@ -283,15 +279,12 @@ enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
 // loop->invoke_checks: what ev_invoke_pending's pass does besides calling.
 enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
 
-// ---------------------------------------------------------------------------
-// The optional work of an iteration (loop/loop_run.cc, iterate).  Most loops
-// have no prepare, check or idle watchers, no periodics, no fork to handle
-// and no hooks: their iterations do the fixed steps alone.  A member of
-// kWorkSteps sets its bit while it has work (work_set, where its own state
-// changes) and is the only one that knows why; a step tests the bits of its
-// members in one instruction, and ev_verify recomputes them from the
-// members' state.
-// ---------------------------------------------------------------------------
+// --- The optional work of an iteration (loop/loop_run.cc, iterate) ---------
+// Most loops have no prepare, check or idle watchers, no periodics, no fork
+// to handle and no hooks: their iterations do the fixed steps alone.  A
+// member of kWorkSteps sets its bit with work_set while it has work, where
+// its own state changes, and is the only one that knows why; a step tests
+// its members' bits in one instruction, and ev_verify recomputes them.
 template <unsigned kSteps>
 inline bool has_work(const ev_loop *loop)
 {
@@ -313,15 +306,14 @@ inline bool collect_intervals(const ev_loop *loop) { return loop->io_blocktime >
 // none could be initialised.
 bool backend_select(ev_loop *loop, unsigned int flags);
 
-// ---------------------------------------------------------------------------
-// Repair: what step 1 and 4 of an iteration must handle before the next
-// poll (loop/loop_run.cc, loop_repair): a fork, and kernel state to re-create.
+// --- Repair -----------------------------------------------------------------
+// What step 1 and 4 of an iteration must handle before the next poll
+// (loop/loop_run.cc, loop_repair): a fork, and kernel state to re-create.
 // A fork, announced or found by loop/fork_guard.h, replaces all of it.  A
 // backend that found its kernel object unusable asks for kRepairBackend, and
 // fd_kill asks for kRepairLoopFds when it meets one of the loop's own
 // watchers, whose fd was closed behind the loop's back.  While any bit is
 // set the loop has work in the steps before the block (kWorkRepair).
-// ---------------------------------------------------------------------------
 enum : unsigned {
   kRepairBackend = 1u << 0,    // backend->fork(): a new kernel object, every fd re-registered
   kRepairLoopFds = 1u << 1,    // re-open the loop's own fds whose watcher was killed
@@ -604,14 +596,12 @@ inline void array_del(array<W> &a, W w)
   last->active = i + 1;
 }
 
-// The hooks around the blocking system call of a backend's wait: the
-// release and acquire callbacks (ev_set_loop_release_cb), and the wait
-// callback of a program that compiled the core in, which makes the call
-// (ev_ng_set_wait_cb, embed/ev_ng_embed.h; not in the library, whose loop
-// keeps within libev's size).  A loop with hooks has work around the
-// block (kWorkHooks), where the poll is compiled with them (backend.h, kHooks); the plain
-// poll leaves them out.  ev_run must not be entered from the release and
-// acquire callbacks (ev(3)): kRunGuardInRelease marks that.
+// The hooks around the blocking system call of a backend's wait: the release
+// and acquire callbacks, and the wait callback of a compiled-in core, which
+// makes the call.  A loop with hooks has work around the block (kWorkHooks),
+// where the poll is compiled with them; the plain poll leaves them out.
+// ev(3) forbids ev_run in the release and acquire callbacks, which
+// kRunGuardInRelease marks.
 #ifdef EV_NG_EMBED
 inline bool has_wait_cb(const ev_loop *loop) { return loop->wait_cb; }
 #else
@@ -641,9 +631,9 @@ inline void acquire_hook(ev_loop *loop)
 
 #ifdef EV_NG_EMBED
 // The wait's system call handed to the program's wait callback, which runs
-// it as run(frame) where the program allows (Ruby: without its global
-// lock).  Until it has run, `result` stands for an interrupted call (EINTR).
-// errno is kept here, so that the program may change it after the call.
+// it as run(frame) where the program allows, such as outside Ruby's global
+// lock.  Until it has run, `result` stands for an interrupted call.  errno is
+// kept here, so that the program may change it after the call.
 template <class R, class Call>
 struct wait_frame {
   Call *call;
@@ -675,11 +665,10 @@ template <class R, class Call>
 }
 #endif
 
-// The blocking system call of a wait (call() returns its result, errno as
-// the call left it), between the hooks: the release and acquire callbacks,
-// and the program's wait callback that runs it; `interrupted` is its result
-// if the callback does not run it (then as if interrupted by a signal:
-// errno EINTR, the wait returns early and quietly).
+// The blocking system call of a wait between the hooks; call() returns its
+// result and leaves errno.  If the program's wait callback does not run it,
+// the result is `interrupted` with EINTR, as if a signal came, and the wait
+// returns early and quietly.
 template <class R, class Call>
 [[gnu::always_inline]] inline R hooked_wait(ev_loop *loop, R interrupted, Call &&call)
 {
@@ -725,8 +714,8 @@ void onces_loop_destroy(ev_loop *loop);         // free the ev_once blocks still
 // longer ours and is forgotten.
 void wakeup_repair(ev_loop *loop, bool replace);
 
-// A watcher type left out of the build (ev(3) EMBEDDING, EV_*_ENABLE) has
-// nothing to do in these steps: they compile to nothing.
+// A watcher type left out of the build has nothing to do in these steps,
+// which compile to nothing.
 #if EV_PERIODIC_ENABLE
 void periodics_reify(ev_loop *loop);       // queue due periodics
 void periodics_reschedule(ev_loop *loop);  // after a wall-clock jump / resume
@@ -789,10 +778,7 @@ inline void inotify_repair(ev_loop *, bool) {}
 
 }  // namespace ev_detail
 
-// ---------------------------------------------------------------------------
-// The loop's clocks (base/clock.h): the fast path inline, the rest in
-// loop/loop_time.cc
-// ---------------------------------------------------------------------------
+// --- The loop's clocks (base/clock.h): the fast path inline ----------------
 
 namespace ev_detail {
 // The loop time (ev_now); without multiplicity also the variable that
