@@ -87,16 +87,13 @@
 #include <cstdint>
 #include <type_traits>
 
-// The ABI of libev 4.33 (doc/semantics.md §2).  A program that compiles the
-// core into itself may change the layouts with EV_COMMON or the priority
-// range: they are its own, and the core reads the members by name.
-#ifndef EV_NG_EMBED
 // The ABI of libev 4.33 (doc/semantics.md §2).  The core reads and writes
 // these fields directly, so on every architecture their places are checked
-// against those that C's layout rules give libev's member lists from the
-// machine's sizes and alignments alone, and on x86-64 also against
-// doc/semantics.md §2.  check-cross compares a layout program compiled
-// against this ev.h and against Debian's ev.h of each architecture (t/port/).
+// against those that C's layout rules give libev's member lists, and on
+// x86-64 also against the document; t/port/ compares with Debian's ev.h of
+// each architecture.  A program that compiles the core into itself may
+// change the layouts, and the core reads the members by name.
+#ifndef EV_NG_EMBED
 namespace ev_abi {
 
 constexpr std::size_t up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }

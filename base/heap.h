@@ -45,10 +45,8 @@ struct heap {
   static std::size_t parent(std::size_t k) { return (k - kHeap0 - 1) / kArity + kHeap0; }
   static std::size_t first_child(std::size_t k) { return kArity * (k - kHeap0) + kHeap0 + 1; }
 
-  // Of the children at c .. min(c + kArity, e) - 1, where c < e and
-  // cp = nodes + c, the first with the smallest deadline: its offset from c,
-  // and its deadline in *minat.  The common case, all four children, needs
-  // no loop.
+  // Of the children at c .. min(c + kArity, e) - 1, where cp = nodes + c, the
+  // offset of the first with the smallest deadline, which goes in *minat.
   static std::size_t smallest_child(const heap_node *cp, std::size_t c, std::size_t e, ev_tstamp *minat)
   {
     std::size_t m = 0;
@@ -201,8 +199,7 @@ struct heap {
     capacity = capacity < 0 ? -cap : cap;  // the gate stays as it was
   }
 
-  // w is the node at k, its `active`: a stop's check (loop/loop.h,
-  // not_active_here).
+  // w is the node at k, its `active`: a stop's check (not_active_here).
   bool holds(int k, const void *w) const
   {
     return static_cast<unsigned>(k - kHeap0) < static_cast<unsigned>(count) && nodes[k].w == w;
@@ -245,13 +242,11 @@ struct heap {
     adjust(k);
   }
 
-  // Remove the root, an expired timer: the last node takes its place and
-  // sinks.  The sinking node is one of the latest and usually ends near the
-  // bottom, so the hole first goes down to a leaf along the smaller children
-  // without comparing with it, then the node rises while the parent is not
-  // earlier.  The parents it passes on the way up are exactly those the
-  // top-down sift would not have moved, so the array, and the order of equal
-  // deadlines, end up the same.
+  // Remove the root, an expired timer: the last node, one of the latest,
+  // takes its place and sinks, so the hole first goes down to a leaf along the
+  // smaller children without comparing with it, then the node rises while the
+  // parent is not earlier.  The array, and the order of equal deadlines, end
+  // up as with a top-down sift.
   void pop_root()
   {
     heap_node *const n = nodes;

@@ -48,11 +48,10 @@ struct slot_queue {
   static int clamped_level(int priority) { return (priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI) - EV_MINPRI; }
 
   // The slot of a pending watcher, checked: its `pending` must be a slot of
-  // its level that points back at it.  ev(3) forbids changing the priority
-  // of a pending watcher, which would make us touch another level's slot,
-  // and memory that is not a watcher, or a watcher pending in another loop,
-  // would make us write through a garbage index.  Either is reported, naming
-  // `api`, the call the program made, or nullptr for the loop's own feed.
+  // its level that points back at it, or a changed priority, another loop's
+  // watcher or memory that is not one would make us write through a garbage
+  // index.  Either is reported, naming `api`, the call the program made, or
+  // nullptr for the loop's own feed.
   pending_slot &slot_of(W w, const char *api)
   {
     array<pending_slot> &l = level[level_of(w)];
@@ -178,8 +177,6 @@ struct slot_queue {
   }
 
   // Slots queued, cleared ones included, as ev_pending_count counts them.
-  // Only the levels in `mask` can hold entries: a level leaves the mask when
-  // it is empty.
   unsigned count() const
   {
     unsigned n = 0;

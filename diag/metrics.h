@@ -90,13 +90,11 @@ inline void metrics_charge(const metrics_block *m, metrics_ticks &bucket, metric
     bucket += to - from;
 }
 
-// Switch metrics on with a zeroed block, unless they are on, or off, which
-// frees the block: EVFLAG_NG_METRICS and ev_metrics_enable.
+// Switch metrics on with a zeroed block, or off, freeing it.
 // Around the backend's poll: what it waited and what it queued.
 // Time an invocation pass per priority level, or a program's invoke-pending
-// callback as a whole, and note the pending count it starts with.  A build
-// with EV_NG_METRICS 0 never has a loop with metrics, so these compile to
-// nothing.
+// callback as a whole, and note the pending count it starts with.  With
+// EV_NG_METRICS 0 these compile to nothing.
 #if EV_NG_METRICS
 void metrics_switch(ev_loop *loop, bool on);
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout);
