@@ -173,14 +173,12 @@ extern const backend_ops epoll_backend;
 struct epoll_policy {
   static constexpr const backend_ops *ops = &epoll_backend;
 
-  // Most changes ask nothing of the kernel: the stop of an fd's last watcher,
-  // whose registration stays, see (e), and a start that finds the
-  // registration it wants.  They end here, without the frame
-  // modify_registration needs.  The commonest change that does ask the
-  // kernel is ev_io_set's re-registration of the events the kernel has, as
-  // in every stop, set, start re-arm of a libev program.  It is
-  // register_again's first case, made here in a small frame; an error goes
-  // to modify_registration, which starts again from the top.
+  // Most changes ask nothing of the kernel and end here, without the frame
+  // modify_registration needs: the stop of an fd's last watcher, see (e), and
+  // a start that finds the registration it wants.  The commonest change that
+  // does, the re-arm of a libev program after ev_io_set, is register_again's
+  // first case, made here in a small frame; an error goes to
+  // modify_registration, which starts again from the top.
   [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
                                             const int *errp = &errno)
   {

@@ -34,11 +34,10 @@ inline constexpr unsigned char kReifyMoved = 0x04;
 // EV_NG_EXCLUSIVE extension, which means nothing without EV_READ or EV_WRITE;
 // and kFdEdge.
 //
-// kFdEdge, which only the loop's own watchers may ask for (fd/loop_fd.h),
-// makes an edge-triggered backend report the fd once per change of its
-// readiness rather than while it stays ready.  Then the wake-up eventfd need
-// not be drained, which would cost a system call per wake-up
-// (fd/wakeup.cc).  Other backends ignore it.
+// kFdEdge, which only the loop's own watchers may ask for, makes an
+// edge-triggered backend report the fd once per change of its readiness, so
+// that the wake-up eventfd need not be drained (fd/wakeup.cc).  Other
+// backends ignore it.
 inline constexpr unsigned char kFdEdge = 0x20;
 static_assert(!(kFdEdge & (EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | EV__IOFDSET)));
 inline constexpr unsigned char kFdEvents = EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | kFdEdge;
@@ -102,10 +101,9 @@ struct fd_table {
   // change() may have to grow the queue, so callers that keep their common
   // case free of calls check this first and call reserve_change().  The test
   // is against the gate rather than the capacity, so that debug mode's
-  // close_change_gate can send every call to the slow path at no cost to the
-  // fast path.  The gate is synchronised with the capacity only here: a
-  // queue that change() grew leaves it lower, which costs at most one
-  // needless slow path, and never higher.
+  // close_change_gate can send every call to the slow path.  A queue that
+  // change() grew leaves the gate lower than the capacity, which costs at
+  // most one needless slow path.
   bool change_queue_full() const { return changes.count >= change_gate; }
   void reserve_change()
   {

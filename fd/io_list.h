@@ -5,16 +5,14 @@
 // stopping stay O(1) however many watchers share one fd.
 //
 // A singly linked list finds a watcher's predecessor by walking from the
-// head: nothing for the usual one or two watchers per fd, but quadratic for a
-// program that starts many watchers on one fd and stops them in start order.
-// When a walk would pass kIoListWalk watchers, the loop indexes that fd's
-// list: loop->io_index maps each watcher to the one before it and the fd,
-// and a marker key per indexed fd counts the loop's own watchers in the list,
-// which watchers/io.cc must find when a program claims their number.  Every
-// change keeps the index right in O(1).  A list is indexed exactly when its
+// head, which is quadratic for a program that starts many watchers on one fd
+// and stops them in start order.  When a walk would pass kIoListWalk
+// watchers, the loop indexes that fd's list: loop->io_index maps each watcher
+// to the one before it and the fd, and a marker key per indexed fd counts
+// the loop's own watchers in the list.  A list is indexed exactly when its
 // head is in the index under its fd; it leaves the index when it empties or
-// when fd_list_repair rewrites it (io_list_unindex).  Without memory for the
-// index the lists are walked as before.
+// when fd_list_repair rewrites it.  Without memory for the index the lists
+// are walked as before.
 //
 // Every change of a list goes through the three functions below; reading a
 // list (fd_event, the backends, ev_walk) is a plain walk from the head.

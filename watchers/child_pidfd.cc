@@ -4,12 +4,11 @@
 // reaps.
 //
 // Such a loop reaps nobody else's children.  Each watched pid gets one pidfd
-// per loop, shared by that loop's watchers of the pid and watched by one of
-// the loop's own io watchers.  When it becomes readable the child has exited,
-// and the loop collects exactly that child with waitid on the pidfd.  A pidfd
-// tells nothing of stops, so only exits are reported.  Where the system gives
-// no pidfd, the loop watches SIGCHLD instead, sharing the signal with other
-// loops, and looks at each such pid when it arrives.
+// per loop, watched by one of the loop's own io watchers; when it becomes
+// readable the child has exited, and the loop collects exactly that child
+// with waitid.  A pidfd tells nothing of stops, so only exits are reported.
+// Where the system gives no pidfd, the loop watches SIGCHLD instead and
+// looks at each such pid when it arrives.
 //
 // The default loop reaps every child unless EVFLAG_NG_REAP_OWN, so it may
 // reap the same child first.  So that no status is lost, every reaping
@@ -64,8 +63,7 @@ constinit pidfd_child *waiting = nullptr;  // under reap_lock
 // The exits a reaper collected while no entry waited for the pid, newest
 // last, for an ev_child started later; under reap_lock.  One is claimed only
 // for a pid that pidfd_open says no longer exists, and only while young, so
-// that an old exit is never taken for a new child's: the kernel reuses a pid
-// only after going round all the others.
+// that an old exit is never taken for a reused pid's.
 struct kept_exit {
   int pid;
   int status;

@@ -2,12 +2,11 @@
 // watchers/signal.cc - ev_signal, after ev(3)'s ev_signal section,
 // ev_feed_signal, ev_feed_signal_event, EVFLAG_SIGNALFD and EVFLAG_NOSIGMASK.
 //
-// As in libev, a signal belongs to one loop at a time.  The table below, the
-// only process-wide state besides child watchers, records the owner, a
-// pending flag set by the handler, and the watchers newest first, so that
-// LIFO invocation runs them in start order.  The handler sets the flag and
-// wakes the owner through its wake-up fd (fd/wakeup.h); the loop's internal
-// EV_MAXPRI watcher then queues the watchers (signals_process).  With
+// As in libev, a signal belongs to one loop at a time.  The table below
+// records the owner, a pending flag set by the handler, and the watchers
+// newest first, so that LIFO invocation runs them in start order.  The
+// handler sets the flag and wakes the owner through its wake-up fd; the
+// loop's internal watcher then queues the watchers (signals_process).  With
 // EVFLAG_SIGNALFD the signal is blocked and read from a signalfd instead.
 //
 // The extension EVFLAG_NG_ANY_LOOP lets other loops watch the signal at the
@@ -61,11 +60,10 @@ struct signal_slot {
 
 constinit signal_slot signals[kNsig - 1];
 
-// Another loop's watchers of a signal that a slot's owner watches too, with
-// EVFLAG_NG_ANY_LOOP.  The pool is static, and an entry is only released and
-// claimed again, never freed, so that the handler can walk it without a lock
-// and without touching freed memory.  Programs without shares pay one load
-// of shares_used where a share could matter.
+// Another loop's watchers of a signal that a slot's owner watches too.  The
+// pool is static, and an entry is only released and claimed again, never
+// freed, so that the handler can walk it without a lock and without touching
+// freed memory.
 struct signal_share {
   std::atomic<int> signum;      // 0 if free; set last when claimed, cleared first when released
   std::atomic<ev_loop *> loop;  // the loop it belongs to; claimed by compare-and-swap
