@@ -2,11 +2,9 @@
 // backends/backend.h - THE VTABLE: what every backend (select, poll, epoll,
 // io_uring) provides to the loop, and the contract of each member.
 //
-// A backend waits for fd readiness.  It keeps its kernel state (an epoll
-// fd, a pollfd array, fd_sets) behind one pointer it owns
-// (loop->backend_state) and may use the four backend-owned bytes of every
-// fd_entry (bmask, bflags, bdata).  Nothing else about it is visible to the
-// loop.
+// A backend waits for fd readiness.  It keeps its kernel state behind one
+// pointer it owns, loop->backend_state, and may use the backend-owned bytes
+// of every fd_entry.  Nothing else about it is visible to the loop.
 //
 // It comes in two parts:
 //  - its table (backend_ops below): creation, destruction, the repair after
@@ -84,57 +82,45 @@ struct backend_ops {
   // Release everything init/fork created.  The loop is being destroyed.
   void (*destroy)(ev_loop *loop);
 
-  // The repair step (loop/loop_run.cc, loop_repair) before a poll: after a fork
-  // (ev_loop_fork, EVFLAG_FORKCHECK, or one nobody announced, see
-  // loop/fork_guard.h), or when the backend asked for it
-  // (request_backend_rebuild): replace kernel state that the child shares
-  // with the parent or that became unusable, then queue every fd for
+  // The repair step before a poll (loop/loop_run.cc, loop_repair), after a
+  // fork or a request_backend_rebuild: replace kernel state that the child
+  // shares with the parent or that became unusable, then queue every fd for
   // re-registration (fd_rearm_all).  The old kernel object is closed first,
-  // so that the new one exists even at the fd limit, unless it was lost:
-  // closed behind the loop's back, its number may be someone else's now.
-  // The caller bumps loop->backend_fd_generation, which tells an embedding
-  // loop to register backend_fd anew even if the number is the same.  If no
-  // new object can be had after bounded ev_syserr retries, the backend
-  // kills every fd, feeding EV_ERROR to their watchers, sets backend_fd to -1, and
-  // from then on kills every fd it is asked to watch and polls by sleeping.
-  // Backends without shared kernel state do nothing.
+  // so that the new one exists even at the fd limit, unless it was lost and
+  // its number may be someone else's now.  If no new object can be had after
+  // bounded ev_syserr retries, the backend kills every fd, sets backend_fd to
+  // -1, and from then on kills every fd it is asked to watch and polls by
+  // sleeping.  Backends without shared kernel state do nothing.
   void (*fork)(ev_loop *loop);
 
-  // The events wanted on fd changed from oev to nev (the EV_READ|EV_WRITE
-  // bits of each).  nev may also carry EV__IOFDSET: ev_io_set was called,
-  // so the fd number may now denote another open file and any cached idea
-  // of the kernel's state for it is void, so oev == nev is possible.  An
-  // invalid fd is reported with fd_kill(), which only queues the callbacks:
-  // modify never invokes one itself.
+  // The events wanted on fd changed from oev to nev.  nev may also carry
+  // EV__IOFDSET: after ev_io_set the number may denote another open file and
+  // any cached idea of the kernel's state for it is void, so oev == nev is
+  // possible.  An invalid fd is reported with fd_kill(), which only queues
+  // the callbacks.
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
   // Block for at most `timeout` seconds, not at all for 0, with the loop's
-  // hooks, where it has them, around the blocking system call only
-  // (hooked_wait, loop/loop.h), and report ready fds with fd_event().
-  // EINTR returns early and quietly;
-  // other failures go to ev_syserr ("(libev) <syscall>") and then sleep for
-  // the timeout (wait_failed), so that a syserr callback that returns never
-  // makes the loop spin.
+  // hooks around the blocking system call only (hooked_wait, loop/loop.h),
+  // and report ready fds with fd_event().  EINTR returns early and quietly;
+  // other failures go to ev_syserr and then sleep for the timeout
+  // (wait_failed), so that a syserr callback that returns never makes the
+  // loop spin.
   void (*poll)(ev_loop *loop, ev_tstamp timeout);
 
   // The kernel does not tell this backend about a watched fd that was
-  // closed (epoll, io_uring): the loop's closed-fd sweep polls them
-  // (fd/fd.h, fd_sweep_step).
+  // closed, so the loop's closed-fd sweep polls them (fd/fd.h, fd_sweep_step).
   bool sweeps;
 
   // An fd registered with kFdEdge (base/fdtable.h) is reported once per
-  // change of its readiness (epoll: EPOLLET; io_uring: a multishot poll,
-  // where the kernel has them), not in every poll while it stays ready.
-  // Null: never.  The loop asks when it creates its wake-up fd
-  // (fd/wakeup.cc).
+  // change of its readiness, not in every poll while it stays ready; null
+  // for never.  The loop asks when it creates its wake-up fd (fd/wakeup.cc).
   bool (*edge_triggered)(const ev_loop *loop);
 
-  // The closed-fd sweep found fd open and ready for what its watchers want
-  // (poll()), but none of them pending: the kernel may be watching another
-  // file than the one now under the number (the watched one was closed and
-  // the number reused, its watcher untouched).  Check that, and report it
-  // (fd_kill) or follow the number.  Null where the kernel watches numbers
-  // (select, poll).
+  // The closed-fd sweep found fd ready for what its watchers want, but none
+  // of them pending, so the kernel may be watching a closed file whose number
+  // was reused.  Check that, and report it with fd_kill or follow the number.
+  // Null where the kernel watches numbers.
   void (*recheck)(ev_loop *loop, int fd);
 };
 
@@ -159,8 +145,8 @@ struct backend_policy {
   }
   [[gnu::always_inline]] static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
   {
-    // (by type: under -fsanitize=address a function's address is no
-    // constant the compiler may compare)
+    // by type, because under -fsanitize=address a function's address is no
+    // constant the compiler may compare
     if constexpr (!std::is_same_v<decltype(PollOwn), std::nullptr_t>)
       return PollOwn(loop, timeout, own);
     PollWithHooks(loop, timeout);
@@ -168,9 +154,9 @@ struct backend_policy {
   }
 };
 
-// A backend's state, kept in loop->backend_state (the slot: the loop's
-// layout is a floor above this one): init makes it zeroed, destroy frees it
-// and clears the slot, so that a second destroy finds nothing.
+// A backend's state, kept in the slot loop->backend_state, since the loop's
+// layout is a floor above this one.  init makes it zeroed, and destroy frees
+// it and clears the slot, so that a second destroy finds nothing.
 template <class State>
 State *backend_state_new(void *&slot)
 {
@@ -212,9 +198,9 @@ void wait_failed(const char *msg, ev_tstamp timeout);
 void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout);
 
 // ms for epoll_wait/poll: rounded up, so that waking up early never happens;
-// at most 2e9; 0 for 0, for negative times and for NaN.
-// (SSE2 clamps without a branch: maxsd, minsd; GCC compiles the plain form
-// to two tests, which every poll would take.)
+// at most 2e9; 0 for 0, for negative times and for NaN.  SSE2 clamps without
+// a branch, where GCC compiles the plain form to two tests that every poll
+// would take.
 inline int timeout_to_ms(ev_tstamp timeout)
 {
   double ms = timeout * 1e3 + 0.9999;
@@ -232,7 +218,7 @@ inline int timeout_to_ms(ev_tstamp timeout)
 inline struct timespec timeout_to_timespec(ev_tstamp timeout)
 {
   struct timespec ts = {0, 0};
-  if (!(timeout > 0.))  // (NaN too)
+  if (!(timeout > 0.))  // NaN too
     return ts;
   if (timeout > 2.0e9)
     timeout = 2.0e9;
@@ -245,8 +231,8 @@ inline struct timespec timeout_to_timespec(ev_tstamp timeout)
   return ts;
 }
 
-// Whether system call `nr` is one a backend waits in (the watchdog asks
-// whether a loop's thread waits in its backend: diag/watchdog.cc).
+// Whether system call `nr` is one a backend waits in, for the watchdog
+// (diag/watchdog.cc).
 bool backend_wait_call(long nr);
 
 }  // namespace ev_detail

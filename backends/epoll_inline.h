@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // backends/epoll_inline.h - the epoll backend's hot paths, inline: the
-// change of an fd's registration that asks the kernel nothing or one
-// epoll_ctl (epoll_policy::modify), and the wait with the queueing of the
-// events it reports (epoll_policy::poll and poll_own).  They are the epoll
-// policy's (backends/backend.h), written as its members so that the
-// iteration (loop/loop_run.cc) and fd_reify_with (fd/fd.h) compiled for
-// epoll reach the kernel through one source frame: a call and a stack frame
-// fewer per changed fd and per iteration than through the backend's table.
-// The rest of the backend, and the kernel quirks (a)-(j) cited here, are in
-// backends/epoll.cc.
+// change of a registration that asks the kernel nothing or one epoll_ctl
+// (epoll_policy::modify), and the wait with the queueing of what it reports
+// (epoll_policy::poll and poll_own).  They are written as the policy's
+// members so that the iteration and fd_reify_with compiled for epoll reach
+// the kernel through one source frame, saving a call and a frame per changed
+// fd and per iteration.  The rest of the backend, and the kernel quirks cited
+// here, are in backends/epoll.cc.
 #pragma once
 
 #include "fd/fd.h"
@@ -17,8 +15,8 @@
 
 namespace ev_detail::epoll_internal {
 
-// fd_entry use: bmask = events registered in the kernel (0: none),
-// bdata = generation of the current registration.
+// fd_entry use: bmask = events registered in the kernel or 0, bdata =
+// generation of the current registration.
 struct epoll_state {
   int epfd;   // -1: none, see (h)
   bool lost;  // epfd is not ours any more, see (h)
@@ -70,9 +68,8 @@ constexpr epoll_bits_table kEpollBits;
 
 inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
 
-// One epoll_ctl; returns 0 or the errno.  errp is &errno, which a caller
-// that makes many calls in a row (fd_reify) takes once: each errno is a call
-// of __errno_location otherwise.
+// One epoll_ctl; returns 0 or the errno.  errp is &errno, which fd_reify
+// takes once for many calls, since each errno is a call of __errno_location.
 // Forced inline because with more than one caller GCC makes it a call,
 // which costs the policy's modify a frame per re-armed fd.
 [[gnu::always_inline]] inline int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen,
@@ -84,7 +81,7 @@ inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
   if (EV_LIKELY(epoll_ctl(st->epfd, op, fd, &e) >= 0))
     return 0;
   const int err = *errp;
-  if (err == 0)  // (a failed call sets errno; said so, callers test no zero)
+  if (err == 0)  // a failed call sets errno, so callers need not test for zero
     __builtin_unreachable();
   return err;
 }
@@ -107,8 +104,7 @@ inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev, c
   return err == EEXIST ? 0 : err;
 }
 
-// EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
-// EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): see (f).
+// EV_READ/EV_WRITE for the low five bits of epoll's events, see (f).
 constexpr unsigned char kReadiness[32] = {
 #define EV_NG_RDY(b) static_cast<unsigned char>(((0x19 & (b)) ? EV_READ : 0) | ((0x1c & (b)) ? EV_WRITE : 0))
     EV_NG_RDY(0),  EV_NG_RDY(1),  EV_NG_RDY(2),  EV_NG_RDY(3),  EV_NG_RDY(4),  EV_NG_RDY(5),  EV_NG_RDY(6),
@@ -120,10 +116,9 @@ constexpr unsigned char kReadiness[32] = {
 };
 static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
 
-// Queue the watchers of the n reported fds (fd_event, specialised: the
-// pending mask is collected in a register and stored once).
-// (always_inline: the loop over the events stays in the poll's frame, with
-// no call per iteration that reports events.)
+// Queue the watchers of the n reported fds: fd_event, specialised to store
+// the pending mask once.  always_inline keeps the loop over the events in
+// the poll's frame, with no call per iteration that reports events.
 [[gnu::always_inline]] inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
 {
   pending_queues::feed_run run(loop->pending);
@@ -133,7 +128,7 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
     unsigned int gen = static_cast<unsigned int>(ev.data.u64 >> 32);
     fd_entry &e = loop->fds.entries[fd];
 
-    // A registration we do not know (any more): stale, see (a).
+    // A registration we do not know, or no longer: stale, see (a).
     if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
       request_backend_rebuild(loop);
       continue;
@@ -156,8 +151,8 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
   return epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
 }
 
-// Queue what the wait reported.
-// (always_inline: every iteration takes it, so it must not cost a call.)
+// Queue what the wait reported.  always_inline, because every iteration
+// takes it.
 [[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
 {
   if (EV_LIKELY(n > 0)) {
@@ -178,15 +173,12 @@ extern const backend_ops epoll_backend;
 struct epoll_policy {
   static constexpr const backend_ops *ops = &epoll_backend;
 
-  // Most changes ask nothing of the kernel: the stop of an fd's last watcher
-  // (the registration stays, see (e)) and a start that finds the
-  // registration it wants.  They end here, without the frame
-  // modify_registration needs.  The commonest change that does ask the
-  // kernel, ev_io_set's re-registration of the events the kernel has (every
-  // re-arm of a libev program: stop, set, start; a reused number's new
-  // watcher), is register_again's first case, made here in a small frame
-  // because every re-arm takes it; an error is modify_registration's (no
-  // set, a closed fd, ENOMEM), which starts again from the top.
+  // Most changes ask nothing of the kernel and end here, without the frame
+  // modify_registration needs: the stop of an fd's last watcher, see (e), and
+  // a start that finds the registration it wants.  The commonest change that
+  // does, the re-arm of a libev program after ev_io_set, is register_again's
+  // first case, made here in a small frame; an error goes to
+  // modify_registration, which starts again from the top.
   [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
                                             const int *errp = &errno)
   {

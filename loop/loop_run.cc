@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop_run.cc - THE ITERATION (ev(3) ev_run; doc/semantics.md §4): iterate
-// is ev_run's list of steps in the manual's order, compiled once per backend
-// policy so that the backend's hot paths are inline (backends/backend.h);
-// and the choice of the backend when a loop is created.
+// loop/loop_run.cc - THE ITERATION: iterate is ev(3)'s list of ev_run's
+// steps in the manual's order (doc/semantics.md §4), compiled once per
+// backend policy so that the backend's hot paths are inline; and the choice
+// of the backend when a loop is created.
 //
-// A step with optional work tests the bits of its members (kWorkSteps,
-// loop/loop.h) in one instruction; most loops have no such work, and their
-// iterations do the fixed steps alone.  The rare paths are the named calls
-// above iterate, in the order iterate calls them.
+// A step with optional work tests its members' bits (kWorkSteps) in one
+// instruction, so most loops do the fixed steps alone.  The rare paths are
+// the named calls above iterate, in the order iterate calls them.
 #include "backends/policies.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
@@ -18,8 +17,8 @@
 
 #include <unistd.h>
 
-// A build for size: configure --enable-small, or a core compiled into a
-// program with ev(3)'s EV_FEATURES without its "faster code" bit.
+// A build for size: configure --enable-small, or EV_FEATURES without its
+// "faster code" bit.
 #ifndef EV_NG_SMALL
 #define EV_NG_SMALL (!EV_FEATURE_CODE)
 #endif
@@ -27,13 +26,11 @@
 namespace ev_detail {
 namespace {
 
-// ---------------------------------------------------------------------------
-// Before the block: forks, fork and prepare watchers, repairs
-// ---------------------------------------------------------------------------
+// --- Before the block: forks, fork and prepare watchers, repairs ------------
 
 // A child that nobody told about the fork gets its own kernel state, without
-// fork watchers (loop/fork_guard.h).  The probes' first probe of an
-// iteration shares the test of the fork mark, which step 1 makes anyway.
+// fork watchers (loop/fork_guard.h).  The iteration's first probe shares the
+// test of the fork mark, which step 1 makes anyway.
 void look_at_fork_mark(ev_loop *loop)
 {
   if (loop->repair & kRepairProbes)
@@ -46,10 +43,9 @@ void look_at_fork_mark(ev_loop *loop)
     repair_clear(loop, kRepairMaybeFork);
 }
 
-// Re-create the kernel state that must be (see "Repair" in loop/loop.h).
-// After a fork every kernel object the loop owns is replaced; otherwise only
-// what a backend or fd_kill asked for.  Unlike libev, a backend rebuild runs
-// no fork watchers, since there was no fork.
+// Re-create the kernel state that must be, see "Repair" in loop/loop.h.
+// Unlike libev, a backend rebuild runs no fork watchers, since there was no
+// fork.
 void loop_repair(ev_loop *loop)
 {
   const unsigned what = loop->repair & ~kRepairProbes;
@@ -73,10 +69,8 @@ void loop_repair(ev_loop *loop)
     periodics_fork(loop);
 }
 
-// The steps before the block that have work (kStepsBeforeBlock): the fork
-// check, fork and prepare watchers, the break test between them and the
-// block, the repair.  Debug mode then checks every watcher the loop holds,
-// before the loop walks them to apply the fd changes and queue events.
+// The steps before the block that have work (kStepsBeforeBlock).  Debug
+// mode then checks every watcher the loop holds, before the loop walks them.
 // Returns true when ev_break was called: the run ends without a block, and
 // the iteration is not counted.
 bool steps_before_block(ev_loop *loop)
@@ -107,13 +101,10 @@ bool steps_before_block(ev_loop *loop)
   return false;
 }
 
-// ---------------------------------------------------------------------------
-// The fd changes, the block time, the block, the clock
-// ---------------------------------------------------------------------------
+// --- The fd changes, the block time, the block, the clock -------------------
 
 // Apply the fd changes of a loop without optional work before the block;
-// false when that queued an EV_ERROR (feed_error), which is work for the
-// block time's rules.
+// false when that queued an EV_ERROR, which the block time's rules handle.
 template <class B>
 [[gnu::always_inline]] inline bool fd_reify_quietly(ev_loop *loop)
 {
@@ -123,14 +114,13 @@ template <class B>
   return !member_has_work(loop, kWorkError);
 }
 
-// The kinds of run iterate is compiled for: a run of many iterations, a run
-// of one (EVRUN_ONCE, EVRUN_NOWAIT), or either, told by the flags, where one
-// copy of the iteration is worth more than the registers it costs.
+// The kinds of run iterate is compiled for: many iterations, one iteration,
+// or either by the flags, where one copy is worth more than the registers it
+// costs.
 enum run_kind { kRunMany, kRunOnce, kRunEither };
 
-// Whether the loop may block at all: not for EVRUN_NOWAIT, nor without
-// active watchers (references).  A run of many iterations has no
-// EVRUN_NOWAIT: ev_run runs it for a run of one.
+// Whether the loop may block at all: not for EVRUN_NOWAIT, which ev_run
+// gives only to a run of one, nor without references.
 template <run_kind kKind>
 inline bool may_block(const ev_loop *loop, int flags)
 {
@@ -141,8 +131,7 @@ inline bool may_block(const ev_loop *loop, int flags)
 // 0 if it is due: the block time of a loop without rules of its own.  The
 // clock is read here so that the time the callbacks took shortens the
 // block; the loop's times are updated after the block, before anything can
-// look at them.  Only a timer can make the block shorter than the backend's
-// resolution, since every max_block is longer than the coarsest.
+// look at them.  Every max_block is longer than the coarsest resolution.
 static_assert(kWakeupPollInterval >= 1e-3 && kMaxBlockTime >= 1e-3 && kMaxBlockTimeTimerfd >= 1e-3);
 inline ev_tstamp until_next_timer(ev_loop *loop)
 {
@@ -163,11 +152,8 @@ inline ev_tstamp until_next_timer(ev_loop *loop)
 // timer or periodic, raised to the timeout collect interval and to the
 // backend's resolution.  With an io collect interval, part of the time is
 // slept here instead.  A release callback may call ev_now, so with one the
-// time is updated before every block, as libev 4.33 does.
-//
-// The rule "never block after queueing an EV_ERROR" is enforced here and
-// nowhere else: applying the fd changes may kill a bad fd (feed_error,
-// loop/loop.h), and its callback must not wait for the next timer.
+// time is updated before every block, as libev 4.33 does.  The rule "never
+// block after queueing an EV_ERROR" (feed_error) is enforced here alone.
 ev_tstamp block_time_with_work(ev_loop *loop)
 {
   if (loop->idleall || member_has_work(loop, kWorkError)) {
@@ -210,11 +196,10 @@ ev_tstamp block_time_with_work(ev_loop *loop)
 }
 
 // The slow half of the clock's update after the block: the wall clock, then
-// the closed-fd sweep (fd/fd.h), whose time time_gate_update folds into the
-// clock's so that an iteration pays one comparison for both.  The sweep
-// runs only after the block, because it may feed EV_ERROR, which a time
-// update inside a callback (ev_now_update) must not do.  A block that
-// reported nothing means an idle loop, which the sweep may look at sooner.
+// the closed-fd sweep, whose time time_gate_update folds into the clock's so
+// that an iteration pays one comparison for both.  The sweep may feed
+// EV_ERROR, which ev_now_update in a callback must not do, so it runs only
+// here.  A block that reported nothing means an idle loop.
 void time_update_after_block_slow(ev_loop *loop, ev_tstamp timeout)
 {
   time_update_slow(loop);
@@ -249,13 +234,10 @@ void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
 }
 
 // The clock update after a block whose wake-up report was taken.  The
-// watcher's callback runs now, which is where the invocation would run it
-// first (the newest watcher at EV_MAXPRI), unless something is queued
-// before the invocation: the sweep of the clock's slow half, an expired
-// timer, the work after the timers, or the watcher itself after a send
-// without a write.  Then the report is queued.
-// Forced inline, because a call would cost every wake-up a frame, more than
-// its tests.
+// watcher's callback runs now, where the invocation would run it first as
+// the newest watcher at EV_MAXPRI, unless something else is queued before
+// the invocation; then the report is queued.  Forced inline, because a call
+// would cost every wake-up a frame, more than its tests.
 [[gnu::always_inline]] inline void wakeup_taken(ev_loop *loop, ev_tstamp timeout, int revents)
 {
   const bool slow = read_clock_after_block(loop);
@@ -281,13 +263,9 @@ template <class B>
 // The block with work around it (kStepBlock): the wake-up handshake
 // (fd/wakeup.h), the hooks and the metrics; then the clock update, which
 // runs the wake-up watcher's callback when the backend took its report
-// instead of queueing it (backend.h, poll_own; wakeup_taken).
-//
-// Senders are told that the loop may block as late as possible, so that
-// sends arriving while the loop is still busy cost no write; a wake-up
-// signalled without a write before that means that the loop must not
-// block.  The report is taken only where the invocation is the default one:
-// an invoke-pending callback, metrics and debug mode invoke it their way.
+// (wakeup_taken).  Senders are told that the loop may block as late as
+// possible, so that sends while the loop is still busy cost no write.  The
+// report is taken only where the invocation is the default one.
 template <class B>
 [[gnu::always_inline]] inline void block_with_work(ev_loop *loop, ev_tstamp timeout)
 {
@@ -315,20 +293,14 @@ template <class B>
   time_update_after_block(loop, timeout);
 }
 
-// ---------------------------------------------------------------------------
-// After the timers: periodics, idle and check watchers, the invocation
-// ---------------------------------------------------------------------------
+// --- After the timers: periodics, idle and check watchers, the invocation ---
 
-// The steps after the timers that have work (kStepsQueue, kStepInvoke):
-// periodics, then idle watchers by the idle rule, then all check watchers,
-// which at equal priority run first since the invocation is LIFO within a
-// priority.  Debug mode first takes the loop's own stops from the queue,
-// such as the one-shot timers that just expired.  Then the invocation with
-// work, if there is some; returns false when the default one is left to the
-// caller, whose copy of it is inline.
-// Inline in a run of one iteration, which a call costs more than the
-// steps with a few watchers; a call in a run of many, whose loop over the
-// reported events would pay for the registers of the inline copy.
+// The steps after the timers that have work (kStepsQueue, kStepInvoke).
+// Debug mode first takes the loop's own stops from the queue.  Then the
+// invocation with work, if there is some; returns false when the default
+// one is left to the caller, whose copy of it is inline.  Inline in a run of
+// one iteration, where a call costs more than the steps; a call in a run of
+// many, whose loop would pay for the registers of the inline copy.
 [[gnu::always_inline]] inline bool steps_after_timers(ev_loop *loop)
 {
   if (loop->debug)
@@ -360,9 +332,8 @@ inline int finish(ev_loop *loop)
   return loop->activecnt;
 }
 
-// What is pending when ev_run is entered, left over from an exception or
-// fed before the loop started, called with work (kStepInvoke).  With
-// metrics, the time since the loop last took a clock reading was the
+// What is pending when ev_run is entered, called with work (kStepInvoke).
+// With metrics, the time since the loop last read the clock was the
 // program's.
 void invoke_entered_with_work(ev_loop *loop)
 {
@@ -374,14 +345,10 @@ void invoke_entered_with_work(ev_loop *loop)
   invoke_pending_with_work(loop);
 }
 
-// ---------------------------------------------------------------------------
-// ev_run's steps
-// ---------------------------------------------------------------------------
+// --- ev_run's steps ---------------------------------------------------------
 
 // ev_run after it incremented the loop depth, with backend B: ev(3)'s list
-// of ev_run's steps, quoted, each followed by its code.  A run of one
-// iteration is compiled apart from a run of many in the default build,
-// since a loop costs the run of one its registers (kKind).
+// of ev_run's steps, quoted, each followed by its code.
 template <class B, run_kind kKind>
 int iterate(ev_loop *loop, int flags)
 {
@@ -454,8 +421,7 @@ int iterate(ev_loop *loop, int flags)
 }
 
 // The iteration compiled for each backend and run kind; in a build for
-// size (configure --enable-small, or ev(3)'s EV_FEATURES without its "faster
-// code" bit), once for all, calling the backend through its table.
+// size, once for all, calling the backend through its table.
 struct backend_runner {
   const backend_ops *ops;
   int (*run)(ev_loop *loop, int flags);

@@ -1,19 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/array_watcher.h - the watchers a loop keeps in a plain array:
-// prepare, check, fork, cleanup, and idle with one array per priority
-// (ev(3) "ev_prepare and ev_check", "ev_fork", "ev_cleanup", "ev_idle").
-// One start and one stop for all of them, instantiated per type in
+// prepare, check, fork, cleanup, and idle with one array per priority.  One
+// start and one stop for all of them, instantiated per type in
 // watchers/array_watchers.cc.  The rules they share, stated here once:
 //  - An array may be the source of a virtual batch in the pending queue
-//    (base/pending.h: the watchers of a pass are queued by reference to the
-//    array): the queue is settled before the array changes.
+//    (base/pending.h), so the queue is settled before the array changes.
 //  - `active` is the 1-based index in the array; a stop moves the last
 //    watcher into the gap (array_del).
-//  - While any watcher of a kind is active, the kind has work in the steps
-//    of an iteration that run it (its member of kWorkSteps, loop/loop.h):
-//    prepare before the block, check after it, idle in the block time and
-//    after the block.
-//  - A cleanup watcher gives its reference back: it never keeps ev_run
+//  - While any watcher of a kind is active, the kind's member of kWorkSteps
+//    has work (loop/loop.h).
+//  - A cleanup watcher gives its reference back, so it never keeps ev_run
 //    running (doc/semantics.md §7).
 #pragma once
 
@@ -46,7 +42,7 @@ void array_watcher_start_plain(ev_loop *loop, T *w)
   if (w->active)
     return;
   loop->pending.settle();
-  clamp_priority(as_w(w));  // (before array_of: idle's array is its priority's)
+  clamp_priority(as_w(w));  // before array_of, since idle's array is its priority's
   array<W> &a = K.array_of(loop, as_w(w));
   start_watcher(loop, as_w(w), a.push(as_w(w)));
   const bool first = K.per_priority ? !loop->idleall++ : a.count == 1;

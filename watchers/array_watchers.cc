@@ -1,15 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/array_watchers.cc - ev_prepare, ev_check, ev_fork, ev_cleanup and
-// ev_idle start and stop (watchers/array_watcher.h).  Where each kind runs:
-//  - prepare: in a pass of its own just before the loop blocks (loop/loop_run.cc,
-//    steps_before_block);
-//  - check: queued right after the loop blocked, so they run first among the
-//    watchers of equal priority (loop/loop_run.cc, steps_after_timers);
-//  - fork: in the first iteration after ev_loop_fork or a fork detected by
-//    EVFLAG_FORKCHECK, before the prepare watchers (loop/loop_run.cc,
-//    steps_before_block);
-//  - cleanup: by ev_loop_destroy;
-//  - idle: when nothing of their priority or above is pending (idle.cc).
+// ev_idle start and stop (watchers/array_watcher.h).  The iteration runs
+// them in the steps ev(3) names (loop/loop_run.cc), cleanup watchers run in
+// ev_loop_destroy, and idle watchers by the idle rule (idle.cc).
 #include "watchers/array_watcher.h"
 
 using namespace ev_detail;
