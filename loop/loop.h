@@ -37,6 +37,10 @@ enum work_steps : unsigned char {
   kStepInvoke = 1 << 4,        // calling the queued watchers another way than the default pass
 };
 
+// The groups iterate tests at once: everything up to the block, and everything after the timers.
+constexpr unsigned kStepsUntilBlocked = kStepsBeforeBlock | kStepBlockTime | kStepBlock;
+constexpr unsigned kStepsAfterTimers = kStepsQueue | kStepInvoke;
+
 enum work_member : unsigned char {
   kWorkForkCheck,  // EVFLAG_FORKCHECK: look at the pid (loop->curpid)
   kWorkRepair,     // a fork to handle, kernel state to recreate (loop->repair)

@@ -369,7 +369,7 @@ int iterate(ev_loop *loop, int flags)
       // Until the block, most loops have no optional work: one test sends them
       // to the fixed steps, unless applying the fd changes queued an EV_ERROR,
       // whose callback must not wait.  The others take ev(3)'s steps one by one.
-      if (EV_LIKELY(!has_work<kStepsBeforeBlock | kStepBlockTime | kStepBlock>(loop)) && fd_reify_quietly<B>(loop)) {
+      if (EV_LIKELY(!has_work<kStepsUntilBlocked>(loop)) && fd_reify_quietly<B>(loop)) {
         const ev_tstamp timeout = may_block<kKind>(loop, flags) ? until_next_timer(loop) : 0.;
         ++loop->loop_count;
         B::template poll<false>(loop, timeout);
@@ -406,7 +406,7 @@ int iterate(ev_loop *loop, int flags)
       // - Queue all idle watchers with priority higher than that of pending events.
       // - Queue all check watchers.
       // - Call all queued watchers in reverse order (i.e. check watchers first).
-      const bool invoked = EV_UNLIKELY(has_work<kStepsQueue | kStepInvoke>(loop)) &&
+      const bool invoked = EV_UNLIKELY(has_work<kStepsAfterTimers>(loop)) &&
                            (kKind == kRunOnce ? steps_after_timers(loop) : steps_after_timers_call(loop));
       if (!invoked && loop->pending.any()) {
         loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
