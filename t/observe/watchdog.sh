@@ -113,6 +113,16 @@ else
   fail "api: expected one report of slow_cb, got:"; cat "$tmp/out" "$tmp/err"
 fi
 
+# A report callback that calls exit: the exit's last look at the loops runs on the thread that
+# is delivering the report, and must not wait for it.
+WD=off run api-exit
+status=$?
+if ((status == 3)) && [[ $(grep -c '^report kind 1 symbol slow_cb ' "$tmp/out") == 1 ]]; then
+  ok "api-exit: the report callback's exit ended the program"
+else
+  fail "api-exit: expected exit status 3 after one report, got $status:"; cat "$tmp/out" "$tmp/err"
+fi
+
 # A child of fork(2) runs its loop and exits (its watchdog's locks are its own).
 run fork || fail "fork: exit status $?"
 if grep -q '^child exited 0$' "$tmp/out" && [[ $(reports) == 0 ]]; then
