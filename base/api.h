@@ -17,6 +17,14 @@
 // The library defines ev_walk and ev_dump, extensions that ev.h declares only
 // on request.
 #define EV_WALK_ENABLE 1
+// Every unit of the library has the same feature bits, whatever it is
+// optimised for: ev.h would clear the speed bits in the units compiled for
+// size (Makefile.am, the cold units).  A build for size clears them all.
+#ifdef EV_NG_SMALL
+#define EV_FEATURES 0x7c
+#else
+#define EV_FEATURES 0x7f
+#endif
 #endif
 
 // Without the libev 3 names, `ev_loop` is the struct (a typedef) instead of

@@ -3,7 +3,8 @@
 # t/lint/include_floors.sh - the library's include graph keeps the floors of doc/ARCHITECTURE.md.
 # The floors come from the document's floor table (rows "| N | `folder/` | ..."), so that the
 # document and this check cannot disagree:
-#   1. every library file (libev_la_SOURCES in Makefile.am) is in a folder of the table, and
+#   1. every library file (libev_la_SOURCES and LIBEV_COLD_SOURCES in Makefile.am) is in a
+#      folder of the table, and
 #      the top of the tree holds no C++ file: only the public headers;
 #   2. a file includes only its own floor and lower ones, the contract (ev.h, config.h, or
 #      for a core compiled into a program embed/ev_ng_config.h and embed/ev_ng_facilities.h,
@@ -44,13 +45,14 @@ for (@doc) {
 fail("$doc: the lowest floor is not base/ (0)") unless ($at{0} // "") eq "base";
 my $folder_of = sub { $_[0] =~ m{^([a-z_]+)/[^/]+$} && exists $floor{$1} ? $1 : undef };
 
-# The library: libev_la_SOURCES (and its += lines, conditional ones included).
+# The library: libev_la_SOURCES and LIBEV_COLD_SOURCES (and their += lines, conditional ones
+# included).
 open my $mh, "<", "Makefile.am" or die "Makefile.am: $!";
 my $am = join "", <$mh>;
 close $mh;
 $am =~ s/\\\n/ /g;
 my %lib;
-$lib{$_} = 1 for map { grep { /\.(cc|h)$/ } split " ", $_ } ($am =~ /^libev_la_SOURCES\s*\+?=(.*)$/mg);
+$lib{$_} = 1 for map { grep { /\.(cc|h)$/ } split " ", $_ } ($am =~ /^(?:libev_la_SOURCES|LIBEV_COLD_SOURCES)\s*\+?=(.*)$/mg);
 %lib or fail("Makefile.am: no libev_la_SOURCES");
 for my $f (sort keys %lib) {
   fail("$f (libev_la_SOURCES) is in no folder of the floor table of $doc") unless defined $folder_of->($f);
