@@ -16,6 +16,7 @@
 
 namespace ev_detail {
 
+#if EV_NG_METRICS
 namespace {
 
 // Whether the time-stamp counter runs at a constant rate whatever the CPU's
@@ -102,9 +103,6 @@ void metrics_poll_end(ev_loop *loop)
     m->c.poll_events_max = events;
 }
 
-namespace {
-}  // namespace
-
 void metrics_switch(ev_loop *loop, bool on)
 {
   if (on && !loop->metrics) {
@@ -186,6 +184,73 @@ void metrics_invoke_pass(ev_loop *loop)
   }
 }
 
+namespace {
+
+// The report of a loop whose metrics are on; false when they are off.
+bool metrics_report(ev_loop *loop, struct ev_metrics &out)
+{
+  const metrics_block *b = loop->metrics;
+  if (!b)
+    return false;
+  const metrics_counts &c = b->c;
+  // Every charge lies within [since_ticks, now], so no total exceeds
+  // elapsed when elapsed is that stretch in the same unit: on
+  // CLOCK_MONOTONIC the ticks are nanoseconds; a counter's ticks are
+  // converted at the rate the two clocks advanced at since `since`.
+  const auto now = read_both_clocks(b);
+  const metrics_ticks ticks = now.ticks - c.since_ticks;
+  double unit = 1e-9;
+  if (b->tsc) {
+    out.elapsed = now.seconds - c.since;
+    unit = ticks && out.elapsed > 0. ? out.elapsed / static_cast<double>(ticks) : 0.;
+  } else {
+    out.elapsed = static_cast<double>(ticks) * unit;
+  }
+  out.iterations = c.iterations;
+  out.time_blocked = static_cast<double>(c.blocked) * unit;
+  if constexpr (EV_METRICS_PRIORITIES == kNumPri && EV_MINPRI == -2) {
+    for (int p = 0; p < kNumPri; ++p)
+      out.time_callbacks[p] = static_cast<double>(c.callbacks[p]) * unit;
+  } else {
+    // time_callbacks[priority + 2]; a core compiled with another priority
+    // range adds the levels beyond -2 .. 2 to the nearest end
+    for (int p = 0; p < kNumPri; ++p) {
+      const int i = p + EV_MINPRI + 2;
+      out.time_callbacks[i < 0                        ? 0
+                         : i >= EV_METRICS_PRIORITIES ? EV_METRICS_PRIORITIES - 1
+                                                      : i] += static_cast<double>(c.callbacks[p]) * unit;
+    }
+  }
+  out.time_invoke_cb = static_cast<double>(c.invoke_cb) * unit;
+  out.poll_events = c.poll_events;
+  out.poll_events_max = c.poll_events_max;
+  out.pending_max = c.pending_max;
+  out.lag_max = c.lag_max;
+  out.lag_total = c.lag_total;
+  out.lag_count = c.lag_count;
+  return true;
+}
+
+// ev_metrics_reset: the chain of readings survives, and a pass or poll in
+// progress is charged from the new `since` only (metrics_charge).
+void metrics_restart(ev_loop *loop)
+{
+  if (metrics_block *m = loop->metrics) {
+    m->c = metrics_counts();
+    start_counting(m);
+  }
+}
+
+}  // namespace
+
+#else
+namespace {
+// A build without metrics (configure --enable-small): they are never on.
+bool metrics_report(ev_loop *, struct ev_metrics &) { return false; }
+void metrics_restart(ev_loop *) {}
+}  // namespace
+#endif
+
 }  // namespace ev_detail
 
 using namespace ev_detail;
@@ -204,63 +269,17 @@ int ev_metrics_get(EV_P_ struct ev_metrics *m) noexcept
 
   struct ev_metrics out;
   std::memset(&out, 0, sizeof out);
-  const metrics_block *b = loop->metrics;
-  if (b) {
-    const metrics_counts &c = b->c;
-    // Every charge lies within [since_ticks, now], so no total exceeds
-    // elapsed when elapsed is that stretch in the same unit: on
-    // CLOCK_MONOTONIC the ticks are nanoseconds; a counter's ticks are
-    // converted at the rate the two clocks advanced at since `since`.
-    const auto now = read_both_clocks(b);
-    const metrics_ticks ticks = now.ticks - c.since_ticks;
-    double unit = 1e-9;
-    if (b->tsc) {
-      out.elapsed = now.seconds - c.since;
-      unit = ticks && out.elapsed > 0. ? out.elapsed / static_cast<double>(ticks) : 0.;
-    } else {
-      out.elapsed = static_cast<double>(ticks) * unit;
-    }
-    out.iterations = c.iterations;
-    out.time_blocked = static_cast<double>(c.blocked) * unit;
-    if constexpr (EV_METRICS_PRIORITIES == kNumPri && EV_MINPRI == -2) {
-      for (int p = 0; p < kNumPri; ++p)
-        out.time_callbacks[p] = static_cast<double>(c.callbacks[p]) * unit;
-    } else {
-      // time_callbacks[priority + 2]; a core compiled with another priority
-      // range adds the levels beyond -2 .. 2 to the nearest end
-      for (int p = 0; p < kNumPri; ++p) {
-        const int i = p + EV_MINPRI + 2;
-        out.time_callbacks[i < 0                        ? 0
-                           : i >= EV_METRICS_PRIORITIES ? EV_METRICS_PRIORITIES - 1
-                                                        : i] += static_cast<double>(c.callbacks[p]) * unit;
-      }
-    }
-    out.time_invoke_cb = static_cast<double>(c.invoke_cb) * unit;
-    out.poll_events = c.poll_events;
-    out.poll_events_max = c.poll_events_max;
-    out.pending_max = c.pending_max;
-    out.lag_max = c.lag_max;
-    out.lag_total = c.lag_total;
-    out.lag_count = c.lag_count;
-  }
+  const bool on = metrics_report(loop, out);
   const std::size_t n = size < sizeof out ? size : sizeof out;
   out.size = n;
   std::memcpy(m, &out, n);
   if (size > n)
     std::memset(reinterpret_cast<char *>(m) + n, 0, size - n);
-  return b ? 0 : -1;
+  return on ? 0 : -1;
 }
 
 void ev_metrics_enable(EV_P_ int on) noexcept { metrics_switch(loop, on != 0); }
 
-// The chain of readings survives, and a pass or poll in progress is charged
-// from the new `since` only (metrics_charge).
-void ev_metrics_reset(EV_P) noexcept
-{
-  if (metrics_block *m = loop->metrics) {
-    m->c = metrics_counts();
-    start_counting(m);
-  }
-}
+void ev_metrics_reset(EV_P) noexcept { metrics_restart(loop); }
 
 }  // extern "C"

@@ -6,6 +6,7 @@
 # mistake shows as libev 4.33 shows it (the busy session closed as idle); the
 # fixed program gets every message with and without debug mode.
 . "$top_srcdir/examples/test-lib.sh"
+skip_in_a_build_for_size "debug mode"
 prog=$ex/debug-misuse
 [ -x "$prog" ] || die "$prog is not built"
 

@@ -39,6 +39,15 @@ pass () {
   echo "ok: $*"
 }
 
+# A library built for size (configure --enable-small) has no debug mode, metrics, watchdog or
+# probes: an example that shows one of them skips there.
+skip_in_a_build_for_size () {
+  if grep -q '^#define EV_NG_SMALL 1' "$top_builddir/config.h" 2>/dev/null; then
+    echo "SKIP: a library built for size (configure --enable-small) has no $1"
+    exit 77
+  fi
+}
+
 # finish: the test's exit status
 finish () {
   if [ "$failures" -ne 0 ]; then

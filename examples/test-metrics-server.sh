@@ -4,6 +4,7 @@
 # metrics page (HTTP, Prometheus text format) counts what the echo traffic made
 # the loop do; ?reset starts the counts again; SIGTERM ends it with a summary.
 . "$top_srcdir/examples/test-lib.sh"
+skip_in_a_build_for_size metrics
 prog=$ex/metrics-server
 client=$ex/echo-client
 [ -x "$prog" ] && [ -x "$client" ] || die "$prog or $client is not built"

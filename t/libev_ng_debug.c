@@ -11,6 +11,7 @@
  * that their addresses are the same in the child and in the parent, which builds the
  * expected messages, and so that "freeing" one is a memset of memory that stays valid. */
 #define _GNU_SOURCE 1
+#include "config.h" /* EV_NG_SMALL */
 #include "harness.h"
 
 #include <fcntl.h>
@@ -1117,6 +1118,10 @@ extensions__debug_mode_from_the_environment (void **state)
 int
 main (void)
 {
+#ifdef EV_NG_SMALL
+  puts ("SKIP: a library built for size (configure --enable-small) has no debug mode");
+  return 77;
+#endif
   const struct CMUnitTest tests[] = {
     plain_test (extensions__debug_reports_a_call_with_a_destroyed_loop),
     plain_test (extensions__debug_reports_a_watcher_reinitialised_while_active),

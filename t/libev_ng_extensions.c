@@ -7,6 +7,7 @@
  * (a millisecond-granular wait against a sub-millisecond one), and skip under valgrind. */
 #define _GNU_SOURCE 1
 #define EV_WALK_ENABLE 1 /* ev_walk and ev_dump are declared on request */
+#include "config.h" /* EV_NG_SMALL */
 #include "harness.h"
 #include "proc_status.h"
 #include "refuse.h"
@@ -823,6 +824,48 @@ extensions__monotonic_now_is_the_loop_time_of_relative_timers (void **state)
   assert_true (ev_monotonic_now (loop) - now < 1.);
 }
 
+/* ---- a library built for size ------------------------------------------------------------ */
+
+/* configure --enable-small leaves out debug mode, the metrics, the watchdog and the probes:
+ * their flags are ignored, ev_metrics_get answers -1 with the members zeroed, ev_watchdog_start
+ * fails with ENOSYS, and the loop runs as without them.  The default build has them all
+ * (t/libev_ng_debug.c, t/libev_ng_metrics.c, t/observe/watchdog.sh, t/observe/probes.sh). */
+static void
+extensions__a_build_for_size_has_no_diagnostics (void **state)
+{
+  (void)state;
+#ifndef EV_NG_SMALL
+  skip ();
+#else
+  struct ev_loop *loop = ev_loop_new (test_backend | EVFLAG_NOENV | EVFLAG_NG_DEBUG | EVFLAG_NG_METRICS);
+  assert_non_null (loop);
+  assert_int_equal (ev_backend (loop), test_backend);
+  ev_metrics_enable (loop, 1);
+  ev_timer t;
+  ev_timer_init (&t, note_firing_cb, 0.001, 0.);
+  ev_timer_start (loop, &t);
+  assert_int_equal (ev_run (loop, 0), 0);
+  assert_true (ev_iteration (loop) >= 1);
+
+  struct ev_metrics m;
+  memset (&m, 0xff, sizeof m);
+  m.size = sizeof m;
+  assert_int_equal (ev_metrics_get (loop, &m), -1);
+  assert_int_equal (m.size, sizeof m);
+  assert_int_equal (m.iterations, 0);
+  assert_int_equal (m.poll_events, 0);
+  assert_true (m.elapsed == 0. && m.time_blocked == 0.);
+  ev_metrics_reset (loop);
+  assert_int_equal (ev_metrics_get (loop, &m), -1);
+
+  errno = 0;
+  assert_int_equal (ev_watchdog_start (loop, 0.1, NULL, NULL), -1);
+  assert_int_equal (errno, ENOSYS);
+  ev_watchdog_stop (loop);
+  ev_loop_destroy (loop);
+#endif
+}
+
 int
 main (void)
 {
@@ -843,6 +886,7 @@ main (void)
     loop_test (extensions__dump_lists_active_and_pending_watchers),
     plain_test (extensions__monotonic_time_is_clock_monotonic),
     loop_test (extensions__monotonic_now_is_the_loop_time_of_relative_timers),
+    plain_test (extensions__a_build_for_size_has_no_diagnostics),
   };
   return HARNESS_RUN ("libev_ng_extensions", tests);
 }

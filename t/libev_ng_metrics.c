@@ -12,6 +12,7 @@
  * harness_loop_work, shows only when the scheduler did not hold the thread up outside the
  * callbacks: such cases run in attempts (harness_retry, t/harness.h). */
 #define _GNU_SOURCE 1
+#include "config.h" /* EV_NG_SMALL */
 #include "harness.h"
 #include "time64.h"
 
@@ -1091,6 +1092,10 @@ teardown_metrics_clock (void **state)
 int
 main (void)
 {
+#ifdef EV_NG_SMALL
+  puts ("SKIP: a library built for size (configure --enable-small) has no metrics");
+  return 77;
+#endif
   const struct CMUnitTest tests[] = {
     loop_test (extensions__metrics_off_by_default_nothing_is_counted),
     plain_test (extensions__metrics_iterations_are_the_ev_iteration_delta),

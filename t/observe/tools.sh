@@ -10,6 +10,7 @@ set -u -o pipefail
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}" "${top_builddir:=$top_srcdir}" "${CC:=cc}"
 lib=$top_builddir/.libs
 [[ -e $lib/libev.so.4 ]] || { echo "SKIP: no $lib/libev.so.4 (a shared build is needed)"; exit 77; }
+grep -q '^#define EV_NG_SMALL 1' "$top_builddir/config.h" && { echo "SKIP: a library built for size (configure --enable-small) has no probes"; exit 77; }
 grep -q '^#define EV_NG_HAVE_SDT 1' "$top_builddir/config.h" || { echo "SKIP: built without <sys/sdt.h>: no probes"; exit 77; }
 [[ -n ${LIBEV_NG_SANITIZE:-} ]] && { echo "SKIP: a sanitizer build"; exit 77; }
 tmp=$(mktemp -d)

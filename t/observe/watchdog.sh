@@ -12,6 +12,7 @@ set -u -o pipefail
 lib=$top_builddir/.libs
 [[ -e $lib/libev.so.4 ]] || { echo "SKIP: no $lib/libev.so.4 (a shared build is needed)"; exit 77; }
 [[ -r /proc/self/task/$$/syscall ]] || { echo "SKIP: no /proc/PID/task/TID/syscall here"; exit 77; }
+grep -q '^#define EV_NG_SMALL 1' "$top_builddir/config.h" && { echo "SKIP: a library built for size (configure --enable-small) has no watchdog"; exit 77; }
 # The portable build (--disable-linux-apis) gives no report yet: a known gap, not a pass.
 grep -q 'define EV_NG_HAVE_PROCESS_VM_READV 0' "${top_builddir:-.}/config.h" 2> /dev/null &&
   { echo "SKIP: built without the Linux APIs: the watchdog reports nothing there yet"; exit 77; }
