@@ -219,6 +219,8 @@ struct pending_queues {
       return 0;
     return settled().clear(w, api);
   }
+  // clear() of a watcher that is pending, as a call: base/pending.cc.
+  int clear_queued(W w, const char *api);
 
   // Entries queued, real and virtual, for ev_pending_count and the metrics.
   unsigned count() const

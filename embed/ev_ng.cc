@@ -96,6 +96,7 @@
 
 #include "base/alloc.cc"
 #include "base/clock.cc"
+#include "base/pending.cc"
 #include "fd/fd.cc"
 #include "fd/io_list.cc"
 #include "fd/loop_fd.cc"

@@ -376,7 +376,7 @@ void internal_io_start(ev_loop *loop, ev_io *w)
 
 void internal_io_stop(ev_loop *loop, ev_io *w)
 {
-  clear_pending(loop, as_w(w), "ev_run");
+  stop_pending(loop, as_w(w), "ev_run");
   if (!w->active)
     return;
   loop->fds.reserve_change();

@@ -449,11 +449,19 @@ inline int clear_pending(ev_loop *loop, W w, const char *api)
   return loop->pending.clear(w, api);
 }
 
+// clear_pending for a stop, which needs no revents.  A pending watcher is a
+// call, since every stop would carry a copy of that rare case.
+inline void stop_pending(ev_loop *loop, W w, const char *api)
+{
+  if (w->pending)
+    loop->pending.clear_queued(w, api);
+}
+
 // Every *_stop begins with this: clear the pending state, then tell whether
 // the watcher is active, with something left to stop.
 inline bool stop_begin(ev_loop *loop, W w, const char *api)
 {
-  clear_pending(loop, w, api);
+  stop_pending(loop, w, api);
   return w->active;
 }
 

@@ -42,7 +42,7 @@ namespace {
     h.downheap(heap::kHeap0);
   } else {
     // ev_timer_stop of the root, with the cheaper root removal
-    clear_pending(loop, as_w(w), "ev_run");
+    stop_pending(loop, as_w(w), "ev_run");
     h.pop_root();
     w->at -= loop->mn_now;
     stop_watcher(loop, as_w(w));
@@ -141,7 +141,7 @@ static void timer_start_active(struct ev_loop *loop, ev_timer *w)
 
 static void timer_stop_any(struct ev_loop *loop, ev_timer *w)
 {
-  clear_pending(loop, as_w(w), "ev_timer_stop");
+  stop_pending(loop, as_w(w), "ev_timer_stop");
   if (!w->active)
     return;
   if (EV_UNLIKELY(!loop->timers.remove_checked(w->active, w)))
@@ -209,7 +209,7 @@ void ev_timer_stop(EV_P_ ev_timer *w) noexcept
 
 static void timer_again_any(struct ev_loop *loop, ev_timer *w)
 {
-  clear_pending(loop, as_w(w), "ev_timer_again");
+  stop_pending(loop, as_w(w), "ev_timer_again");
   if (EV_UNLIKELY(w->repeat != 0. && !(w->repeat > 0.)))
     again_repeat_refused(w);
   if (w->active && w->repeat != 0.) {
