@@ -55,25 +55,9 @@ struct pending_queues {
 
   static int level_of(W w) { return slot_queue::level_of(w); }
 
-  // Write the virtual batches out as real slots with the same numbers.
-  void materialize()
-  {
-    for (int b = 0; b < nvb; ++b) {
-      batch &v = vb[b];
-      if (!v.count)
-        continue;
-      array<pending_slot> &l = slots.level[v.lvl];
-      l.reserve(v.start + v.count);
-      for (int i = 0; i < v.count; ++i) {
-        l.data[v.start + i].w = v.base[i];
-        l.data[v.start + i].revents = v.revents;
-      }
-      l.count = v.start + v.count;
-      v.count = 0;
-    }
-    nvb = 0;
-    ++batch_epoch;
-  }
+  // Write the virtual batches out as real slots with the same numbers
+  // (base/pending.cc).
+  void materialize();
 
   // Call before anything that reads or writes slots, or changes the array a
   // virtual batch points into, such as a prepare watcher's start or stop.

@@ -3,8 +3,8 @@
 # structures (base/heap.h, base/slot_queue.h, base/pending.h, base/fdtable.h,
 # base/ptr_map.h), of backends/backend.h's timeout conversions and of
 # base/clock_pair.h.
-# They compile the headers with the core's flags and link only base/alloc.cc,
-# not the library.
+# They compile the headers with the core's flags and link only base/alloc.cc
+# and base/pending.cc, not the library.
 if HAVE_CMOCKA
 T_UNIT = t/unit/heap_test t/unit/pending_test t/unit/pending_equivalence_test t/unit/fdtable_test \
 	t/unit/ptr_map_test t/unit/timeout_test t/unit/clock_pair_test
@@ -18,11 +18,12 @@ t_unit_heap_test_SOURCES = t/unit/heap_test.cc base/alloc.cc
 t_unit_heap_test_CXXFLAGS = $(T_UNIT_CXXFLAGS)
 t_unit_heap_test_LDADD = $(T_UNIT_LDADD)
 
-t_unit_pending_test_SOURCES = t/unit/pending_test.cc base/alloc.cc
+t_unit_pending_test_SOURCES = t/unit/pending_test.cc base/alloc.cc base/pending.cc
 t_unit_pending_test_CXXFLAGS = $(T_UNIT_CXXFLAGS)
 t_unit_pending_test_LDADD = $(T_UNIT_LDADD)
 
-t_unit_pending_equivalence_test_SOURCES = t/unit/pending_equivalence_test.cc t/unit/test_rng.h base/alloc.cc
+t_unit_pending_equivalence_test_SOURCES = t/unit/pending_equivalence_test.cc t/unit/test_rng.h base/alloc.cc \
+	base/pending.cc
 t_unit_pending_equivalence_test_CXXFLAGS = $(T_UNIT_CXXFLAGS)
 t_unit_pending_equivalence_test_LDADD = $(T_UNIT_LDADD)
 
