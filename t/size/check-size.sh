@@ -3,9 +3,10 @@
 # t/size/check-size.sh LIBRARY SMALL - the stripped size of libev.so.4 against its limit
 # (issue 41): at most 1.2 times libev 4.33's for a build configured with --enable-small
 # (SMALL=yes), at most 2 times for the default build.  libev 4.33's size is that of the
-# system's libev.so.4 when Debian's libev4 is installed, stripped the same way, else the
-# size recorded from Debian 12's x86-64 package (67432 bytes).  Other architectures' sizes
-# differ; the limit is a ratio, so the check means the same on each.
+# system's libev.so.4 of the same architecture when Debian's libev4 is installed, stripped
+# the same way, else the size recorded from Debian 12's x86-64 package (67432 bytes).
+# Other architectures' sizes differ; the limit is a ratio, so the check means the same on
+# each.
 lib=$1
 small=$2
 [ -f "$lib" ] || { echo "FAIL: no library at $lib (make libev.la first)"; exit 1; }
@@ -16,8 +17,12 @@ strip=${STRIP:-strip}
 ng=$(wc -c < "$tmp/ng.so")
 ref=67432
 ref_from="Debian 12's libev4 4.33, x86-64"
+# the ELF class and machine, which a multiarch system's other libev4 packages differ in
+arch () { readelf -h "$1" 2> /dev/null | grep -E '^ *(Class|Machine):'; }
+ng_arch=$(arch "$lib")
 for system in /usr/lib/*/libev.so.4 /usr/lib/libev.so.4; do
   [ -f "$system" ] || continue
+  [ "$(arch "$system")" = "$ng_arch" ] || continue
   "$strip" -o "$tmp/libev.so" "$system" 2> /dev/null || continue
   ref=$(wc -c < "$tmp/libev.so")
   ref_from=$system
