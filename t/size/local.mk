@@ -4,6 +4,10 @@
 # times for the default configure, at most 1.2 times for ./configure --enable-small.  The
 # library of this tree is one of them; the other is built in _size/ (t/size/other-kind.sh,
 # about a minute; SIZE_CONFIGURE_FLAGS adds configure flags to it).
+#
+# `make check-small` builds ./configure --enable-small in _small/ (t/port/other-build.sh) and
+# runs its make check and check-compat (OTHER_TESTS='t/ev_io ...' in the environment: those
+# tests alone, then check-compat).
 EXTRA_DIST += t/size/check-size.sh t/size/other-kind.sh
 
 if EV_NG_SMALL
@@ -21,9 +25,14 @@ check-size: libev.la
 	  '$(SIZE_OTHER_KIND)' || status=1; \
 	exit $$status
 
+check-small:
+	$(SHELL) '$(abs_top_srcdir)/t/port/other-build.sh' '$(abs_top_srcdir)' '$(abs_top_builddir)/_small' \
+	  --enable-werror --enable-small $(SMALL_CONFIGURE_FLAGS)
+	$(MAKE) -C _small/build check-compat
+
 clean-size:
-	rm -rf _size
+	rm -rf _size _small
 
 clean-local: clean-size
 
-PHONY_TARGETS += check-size clean-size
+PHONY_TARGETS += check-size check-small clean-size
