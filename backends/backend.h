@@ -123,6 +123,17 @@ struct backend_ops {
   // (fd_kill) or follow the number.  Null where the kernel watches numbers
   // (select, poll).
   void (*recheck)(ev_loop *loop, int fd);
+
+  // The loop is about to be embedded (ev_embed_start): from now on
+  // backend_fd must become readable whenever events wait, also while
+  // another loop blocks on it.  Null where it always does.
+  void (*embedded)(ev_loop *loop);
+
+  // In a child of fork(3), from its child handler, before anything else
+  // runs (async-signal-safe calls only): let go of what the child's copy of
+  // the kernel state would keep alive for the parent (the repair after the
+  // fork makes the child's own).  Null where nothing would.
+  void (*child_after_fork)(ev_loop *loop);
 };
 
 // A backend's policy (see the top) from its table and its functions: Modify
@@ -183,7 +194,8 @@ constexpr backend_ops number_watching_backend(const char *name, unsigned int fla
                                               void (*modify)(ev_loop *, int, int, int),
                                               void (*poll)(ev_loop *, ev_tstamp))
 {
-  return {name, flag, mintime, init, destroy, fork_shares_nothing, modify, poll, false, nullptr, nullptr};
+  return {name,  flag,    mintime, init,    destroy, fork_shares_nothing, modify, poll,
+          false, nullptr, nullptr, nullptr, nullptr};
 }
 
 // A backend that cannot wait in the kernel (the wait failed, or it has no

@@ -451,6 +451,8 @@ constinit const backend_ops epoll_backend = {
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
     epoll_recheck,
+    nullptr,
+    nullptr,
 };
 
 }  // namespace ev_detail

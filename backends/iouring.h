@@ -1,25 +1,290 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/iouring.h - the io_uring backend's policy for the loop's
-// iteration (backend.h).  Its modify and poll drive the rings, whose
-// helpers stay with them in backends/iouring.cc: the iteration calls them
-// directly, not through the table.
+// backends/iouring.h - the io_uring backend's hot paths, inline: the arming
+// of an fd's poll (iouring_modify: one submission queue entry, no system
+// call), the completions (reap: the watchers' events, and the re-arm of
+// each completed poll written at once, submitted after the callbacks), and
+// the wait that submits everything queued (iouring_poll: one
+// io_uring_enter).  They are the io_uring policy's (backends/backend.h),
+// which the iteration compiled for io_uring calls directly.  The rest of
+// the backend, and the kernel quirks (a)-(q) cited here, are in
+// backends/iouring.cc; the ring itself in backends/iouring_ring.h.
 #pragma once
 
+#include "backends/iouring_ring.h"
 #include "fd/fd.h"
+
+#include <poll.h>
+#include <cstring>
+
+namespace ev_detail::iouring_internal {
+
+constexpr unsigned char kArmed = 0x01;            // fd_entry::bflags: a poll request is live
+constexpr std::uint64_t kInternal = 0xffffffffu;  // user_data (low half) of our other requests, see (b)
+
+// fd_entry use: bflags = kArmed while a poll request is live (or queued),
+// bmask = the events it waits for, bdata = its generation, which is the
+// index in the submission queue (r.sq_local_tail when it was queued) of
+// the request: a request not submitted yet (bdata - r.sq_submitted >= 0)
+// can be changed where it lies, see (a), (b).
+struct iouring_state {
+  ring r;                  // r.fd == -1: no ring, see (l)
+  bool general;            // the poll takes poll_general (update_general)
+  bool adopted;            // the polling thread made the ring its own (ring_adopt)
+  bool lost;               // r.fd is not ours any more, see (l)
+  bool foreign;            // the ring refuses this thread (single-issuer): no cancelling through it
+  bool embedded;           // re-arms go through the change queue, see (a), (m)
+  bool look_after_reap;    // poll_unusual has work: embedded, or more armed than the ring suits
+  unsigned allowed;        // kFeat* the loop may use: the environment's, less what it gave up
+  int armed;               // fds with kArmed
+  unsigned stale;          // completions of removals queued since the last wait, see (h)
+  unsigned prearm_room;    // r.sq_entries, or 0 when embedded: see prearm_end
+  unsigned prearm_end;     // reap queues re-arms while r.sq_local_tail is before it: the queue's
+                           // room; none when embedded (re-arms go through rearm), see (a)
+  unsigned grow_at;        // more armed fds than this: a larger ring, see (i)
+  unsigned want_cq;        // completion queue size for the next ring
+  unsigned cq_limit;       // the largest size this kernel gave us, see (i)
+  unsigned overflow_seen;  // *cq_overflow when last looked at, see (i)
+  pid_t owner;             // the process whose requests the ring holds, see (l)
+  array<int> rearm;        // fds whose one-shot poll completed and is to be armed by the next poll, see (a)
+  array<unsigned> dirty;   // sqe slots (indexes) written as another request than the template's
+};
+
+inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
+
+// Wherever a condition of iouring_state::general may have changed: no ring,
+// a ring not adopted yet, or a kernel whose wait takes no timeout.
+inline void update_general(iouring_state *st)
+{
+  st->general = st->r.fd < 0 || !st->adopted || !(st->r.features & kFeatExtArg);
+}
+
+inline std::uint64_t poll_tag(int fd, unsigned gen)
+{
+  return static_cast<std::uint64_t>(static_cast<std::uint32_t>(fd)) | (static_cast<std::uint64_t>(gen) << 32);
+}
+
+// The kernel took the submission queue up to (not including) index v.
+inline void set_submitted(iouring_state *st, unsigned v)
+{
+  st->r.sq_submitted = v;
+  st->prearm_end = v + st->prearm_room;
+}
+
+// The request of an armed fd is still in the submission queue, unsubmitted.
+inline bool queued(const ring &r, const fd_entry &e) { return static_cast<int>(e.bdata - r.sq_submitted) >= 0; }
+
+// The rare paths, out of line (backends/iouring.cc).
+void modify_slow(ev_loop *loop, int fd, int oev, int nev);
+void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsigned flags);
+void rearm_room(ev_loop *loop, iouring_state *st, const int *p, const int *end);
+void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hooks);
+void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tstamp timeout, bool hooks);
+void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks);
+void retemplate(iouring_state *st);
+
+// POLLIN, POLLOUT for EV_READ, EV_WRITE, computed (a table costs a load).
+// (For the 16-bit field: with IORING_FEAT_POLL_32BITS the kernel reads 32
+// bits there, whose other half is zero; on both byte orders that is the
+// same mask.)
+constexpr unsigned short poll_events(int ev) { return static_cast<unsigned short>((ev & 1) | ((ev << 1) & 4)); }
+static_assert(EV_READ == 1 && EV_WRITE == 2 && POLLIN == 0x001 && POLLOUT == 0x004);
+static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
+
+// Every free slot of the submission queue holds the template, a poll
+// request with everything zero (iouring_ring.cc, ring_open), so that a
+// poll request is three stores; a slot written as anything else is put
+// back after the kernel took it (dirty, retemplate).  Queues a poll
+// request for fd (EV_READ, EV_WRITE), its generation the slot's index.
+// The caller made room.
+[[gnu::always_inline]] inline void queue_poll(ring &r, int fd, fd_entry &e, int want)
+{
+  const unsigned slot = r.sq_local_tail++;
+  io_uring_sqe *sqe = &r.sqes[slot & r.sq_mask];
+  sqe->fd = fd;
+  sqe->poll_events = poll_events(want);
+  sqe->user_data = poll_tag(fd, slot);
+  e.bdata = slot;
+}
+
+// A poll request for an fd not armed.
+[[gnu::always_inline]] inline void queue_poll_add(iouring_state *st, int fd, fd_entry &e, int want)
+{
+  queue_poll(st->r, fd, e, want);
+  e.bflags = kArmed;
+  e.bmask = static_cast<unsigned char>(want);
+  ++st->armed;
+}
+
+// The backend's modify (backend.h), called by the iteration (loop_depth >
+// 0).  The common changes cost one store or one entry in the submission
+// queue, which the next poll submits with its wait: the arming of an fd not
+// armed (a start), and the change of a request still queued (the re-arm of
+// a completed poll, which reap queued, see (a)): renewed, it is the same
+// (it is for the file under the number when the kernel takes it); with
+// other events, its events are changed where it lies.  Everything else (a
+// request to cancel or replace, a full queue, no ring, the wake-up fd's
+// multishot poll) is modify_slow's.
+[[gnu::always_inline]] inline void iouring_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *)
+{
+  iouring_state *st = state(loop);
+  const int want = nev & (EV_READ | EV_WRITE);
+  ring &r = st->r;
+  if (!(e.bflags & kArmed)) {
+    if (!want)
+      return;
+    if (EV_LIKELY(!(nev & kFdEdge) && r.sq_local_tail - r.sq_submitted < r.sq_entries)) {
+      queue_poll_add(st, fd, e, want);
+      if (EV_UNLIKELY(st->armed > static_cast<int>(st->grow_at)))
+        st->look_after_reap = true;  // see (i)
+      return;
+    }
+  } else if (want && !((nev | e.bmask) & kFdEdge)) {
+    if (queued(r, e)) {
+      r.sqes[e.bdata & r.sq_mask].poll_events = poll_events(want);
+      e.bmask = static_cast<unsigned char>(want);
+      return;
+    }
+    if (!(nev & EV__IOFDSET) && e.bmask == want)
+      return;  // the kernel already waits for exactly this
+  }
+  modify_slow(loop, fd, oev, nev);
+}
+
+// Queue the watchers of every completion (fd_event, specialised: the
+// pending mask collected in a register and stored once per run).  A
+// one-shot poll that completed is armed again at once, in the submission
+// queue, with the same events: the next poll submits it, after the
+// callbacks and after fd_reify, which changes or cancels it where it lies
+// if the watchers changed meanwhile, see (a).  Completions of requests that
+// are not live (cancelled, replaced, see (b)), count for nothing; errors,
+// hang-ups and multishot polls are completion_unusual's.  Returns the
+// completions of live polls.
+// (always_inline: every iteration takes it, so it must not cost a call.)
+[[gnu::always_inline]] inline int reap(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  unsigned head = *r.cq_head;
+  unsigned tail = load_acquire(r.cq_tail);
+  int live = 0;
+  while (head != tail) {
+    const io_uring_cqe *unusual = nullptr;
+    {
+      pending_queues::feed_run run(loop->pending);
+      fd_entry *const entries = loop->fds.entries;
+      const auto size = static_cast<std::uint32_t>(loop->fds.size);
+      do {
+        const io_uring_cqe &c = r.cqes[head++ & r.cq_mask];
+        const auto fd = static_cast<std::uint32_t>(c.user_data);
+        if (fd >= size)
+          continue;  // kInternal, see (b)
+        fd_entry &e = entries[fd];
+        if (!(e.bflags & kArmed) || e.bdata != static_cast<unsigned>(c.user_data >> 32))
+          continue;  // not live, see (b)
+        ++live;
+        const int res = c.res;
+        // (any flag: a multishot poll's; res negative: an error; POLLERR,
+        // POLLHUP, POLLNVAL)
+        if (EV_UNLIKELY(c.flags | (static_cast<unsigned>(res) & (0x80000000u | POLLERR | POLLHUP | POLLNVAL)))) {
+          unusual = &c;
+          break;
+        }
+        const int got = (res & POLLIN) | ((res & POLLOUT) >> 1);  // EV_READ, EV_WRITE
+        static_assert(EV_READ == 1 && EV_WRITE == 2 && POLLIN == 1 && POLLOUT == 4);
+        const WL head_w = e.head;
+        for (WL w = head_w; w; w = w->next) {
+          int rev = reinterpret_cast<ev_io *>(w)->events & got;
+          if (rev)
+            run.feed(as_w(w), rev);
+        }
+        if (EV_LIKELY(head_w && static_cast<int>(st->prearm_end - r.sq_local_tail) > 0)) {
+          queue_poll(r, static_cast<int>(fd), e, e.bmask);
+          continue;
+        }
+        e.bflags = 0;
+        --st->armed;
+        if (head_w)
+          st->rearm.push(static_cast<int>(fd));
+      } while (head != tail);
+    }
+    if (EV_UNLIKELY(unusual != nullptr)) {
+      // (the slot stays ours until the head is stored)
+      const auto fd = static_cast<int>(static_cast<std::uint32_t>(unusual->user_data));
+      completion_unusual(loop, st, fd, unusual->res, unusual->flags);
+    }
+    if (head == tail)
+      tail = load_acquire(r.cq_tail);  // (more may have come meanwhile)
+  }
+  store_release(r.cq_head, head);
+  return live;
+}
+
+// Arm the one-shot polls that completed in the last poll again, now that
+// their callbacks ran, where reap could not queue them (a full queue, an
+// embedded loop, an error), see (a), with what their watchers want now: an
+// fd whose watchers changed meanwhile was armed by fd_reify already; one
+// without watchers is not.
+[[gnu::always_inline]] inline void rearm_completed(ev_loop *loop, iouring_state *st)
+{
+  const int *p = st->rearm.data;
+  const int *const end = p + st->rearm.count;
+  st->rearm.count = 0;
+  rearm_room(loop, st, p, end);
+}
+
+// The backend's poll (backend.h): one io_uring_enter submits what the
+// changes and the re-arms queued and waits for a completion (ext-arg: with
+// the timeout), so that no change costs a system call of its own.  The
+// completions that the removals among them will post are waited for on
+// top (min_complete), so that they do not end the wait, see (h).  A poll
+// that neither waits nor submits makes no system call.
+template <bool kHooks>
+[[gnu::always_inline]] inline void iouring_poll(ev_loop *loop, ev_tstamp timeout)
+{
+  iouring_state *st = state(loop);
+  if (EV_UNLIKELY(st->general))
+    return poll_general(loop, st, timeout, kHooks);
+  ring &r = st->r;
+  if (EV_UNLIKELY(st->rearm.count))
+    rearm_completed(loop, st);
+  const unsigned n = r.sq_local_tail - r.sq_submitted;
+  const bool wait = timeout > 0.;
+  if (kHooks)
+    release_hook(loop);
+  // (defer-taskrun: completions wait for an enter, which the flag asks for;
+  // the removals' completions are waited for also when the poll does not
+  // wait, so that the kernel runs them, and lets go of their files, now)
+  if (wait || n || (load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))) {
+    store_release(r.sq_tail, r.sq_local_tail);
+    unsigned min_complete = st->stale + wait;
+    if (EV_UNLIKELY(min_complete > r.cq_entries))
+      min_complete = r.cq_entries;
+    const int res = ring_wait(r, n, min_complete, timeout);
+    if (EV_UNLIKELY(res != static_cast<int>(n))) {
+      if (kHooks)
+        acquire_hook(loop);
+      return poll_refused(loop, st, res, n, timeout, kHooks);
+    }
+    set_submitted(st, r.sq_local_tail);
+    st->stale = 0;
+    if (EV_UNLIKELY(st->dirty.count))
+      retemplate(st);
+  }
+  if (kHooks)
+    acquire_hook(loop);
+  // (an overflow with nodrop: flushed by the next enter, which the flag asks
+  // for above; without it, look_after_reap is set for good)
+  const int live = reap(loop, st);
+  if (EV_UNLIKELY((!live & wait) | st->look_after_reap))
+    poll_unusual(loop, st, live, timeout, kHooks);
+}
+
+}  // namespace ev_detail::iouring_internal
 
 namespace ev_detail {
 
 extern const backend_ops iouring_backend;
 
-namespace iouring_internal {
-void modify(ev_loop *loop, int fd, int oev, int nev);
-template <bool kHooks>
-void poll(ev_loop *loop, ev_tstamp timeout);
-extern template void poll<false>(ev_loop *loop, ev_tstamp timeout);
-extern template void poll<true>(ev_loop *loop, ev_tstamp timeout);
-}  // namespace iouring_internal
-
-using iouring_policy = backend_policy<&iouring_backend, iouring_internal::modify, iouring_internal::poll<false>,
-                                      iouring_internal::poll<true>>;
+using iouring_policy = backend_policy<&iouring_backend, iouring_internal::iouring_modify,
+                                      iouring_internal::iouring_poll<false>, iouring_internal::iouring_poll<true>>;
 
 }  // namespace ev_detail

@@ -27,11 +27,15 @@ constinit pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 void lock_before_fork() { pthread_mutex_lock(&loops_lock); }
 void unlock_in_parent() { pthread_mutex_unlock(&loops_lock); }
 
-// In the child, alone: each loop's next iteration looks at the fork page.
+// In the child, alone: each loop lets go of what would keep the parent's
+// resources alive, and its next iteration looks at the fork page.
 void mark_loops_in_child()
 {
-  for (ev_loop *loop = loops; loop; loop = loop->fork_next)
+  for (ev_loop *loop = loops; loop; loop = loop->fork_next) {
+    if (loop->backend && loop->backend->child_after_fork)
+      loop->backend->child_after_fork(loop);
     request_repair(loop, kRepairMaybeFork);
+  }
   pthread_mutex_unlock(&loops_lock);
 }
 

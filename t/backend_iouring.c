@@ -865,6 +865,7 @@ enum { kPairs = 1000 };
 
 static int *calls;
 
+
 static void
 count_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -1141,6 +1142,281 @@ iouring__child_that_only_exits (void **state)
   int st;
   waitpid (pid, &st, 0);
   put_byte (p[1]);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("r:0x1");
+  ev_io_stop (loop, &r);
+  close_pair (p);
+}
+
+/* ---- a ring given up holds no socket ------------------------------------------------------------ */
+
+/* A poll request holds its socket open (backends/iouring.cc (c)), and a ring lives while any
+ * process holds it: a child forked after the loop was made (sniproxy's binder, a worker that never
+ * uses libev) keeps the ring it inherited.  A ring the loop gives up (to grow, after ev_loop_fork,
+ * at ev_loop_destroy) with polls armed in it would keep those sockets open while the child lives:
+ * their peers never see EOF (issue 42: sniproxy's clients waited 300 s).  So the loop cancels
+ * what it armed before it gives a ring up, and a child of fork(3) lets go of its copy at once
+ * ((l)).  Each scene: kStrandPairs socketpairs watched (more than the first ring suits: it grows)
+ * or a few, a child holding the ring, the watchers stopped and the ends closed; every peer must
+ * read EOF. */
+enum { kStrandPairs = 70, kStrandFew = 10 };
+
+struct strand
+{
+  int (*s)[2];
+  ev_io *w;
+  int n;
+  int child_pipe[2]; /* the child holds the ring until this closes */
+  pid_t child;
+};
+
+/* n socketpairs, a watcher on one end of each: its trace names it "strand" (counted, in calls[],
+ * with `count`). */
+static void
+strand_open_with (struct ev_loop *loop, struct strand *st, int n, int count)
+{
+  st->n = n;
+  st->s = calloc ((size_t)n, sizeof *st->s);
+  st->w = calloc ((size_t)n, sizeof *st->w);
+  assert_non_null (st->s);
+  assert_non_null (st->w);
+  for (int i = 0; i < n; ++i)
+    {
+      sockets (st->s[i]);
+      if (count)
+        {
+          ev_io_init (&st->w[i], count_cb, st->s[i][0], EV_READ);
+          st->w[i].data = (void *)(intptr_t)i;
+        }
+      else
+        {
+          ev_io_init (&st->w[i], trace_io_revents_cb, st->s[i][0], EV_READ);
+          st->w[i].data = "strand";
+        }
+      ev_io_start (loop, &st->w[i]);
+    }
+}
+
+static void
+strand_open (struct ev_loop *loop, struct strand *st, int n)
+{
+  strand_open_with (loop, st, n, 0);
+}
+
+static int
+strand_child_main (void *arg)
+{
+  struct strand *st = arg;
+  char c;
+  close (st->child_pipe[1]);
+  (void)!read (st->child_pipe[0], &c, 1); /* until the parent closes its end */
+  _exit (0);
+}
+
+/* A child that holds the ring until strand_end: made by fork(3) (its handlers run: the loop's
+ * child handler lets go of the ring) or by a raw clone(2), which runs none and keeps it. */
+static void
+strand_child (struct strand *st, int raw)
+{
+  assert_int_equal (pipe2 (st->child_pipe, O_CLOEXEC), 0);
+  if (raw)
+    st->child = (pid_t)syscall (SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  else
+    st->child = fork ();
+  assert_true (st->child >= 0);
+  if (st->child == 0)
+    strand_child_main (st);
+  close (st->child_pipe[0]);
+}
+
+/* Stops every watcher, closes the watched ends, lets the loop iterate (after the iteration
+ * that applies the stops nothing may hold them), and counts the peers that read EOF. */
+static int
+strand_close_count_eof (struct ev_loop *loop, struct strand *st)
+{
+  for (int i = 0; i < st->n; ++i)
+    {
+      if (loop) /* (none: destroyed with its watchers) */
+        ev_io_stop (loop, &st->w[i]);
+      close (st->s[i][0]);
+    }
+  if (loop)
+    ev_run (loop, EVRUN_NOWAIT);
+  int eof = 0;
+  for (int i = 0; i < st->n; ++i)
+    {
+      char c;
+      if (read (st->s[i][1], &c, 1) == 0)
+        ++eof;
+    }
+  return eof;
+}
+
+static void
+strand_end (struct strand *st)
+{
+  close (st->child_pipe[1]);
+  int status;
+  assert_int_equal (waitpid (st->child, &status, 0), st->child);
+  for (int i = 0; i < st->n; ++i)
+    close (st->s[i][1]);
+  free (st->s);
+  free (st->w);
+}
+
+/* Runs a few iterations, so that every watcher is armed and a ring too small is replaced. */
+static void
+strand_iterate (struct ev_loop *loop)
+{
+  for (int i = 0; i < 3; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+strand_growth (struct ev_loop *loop, int raw)
+{
+  skip_on_real_libev (); /* libev 4.33: the same stranding, and more */
+  struct strand st;
+  strand_child (&st, raw);
+  strand_open (loop, &st, kStrandPairs);
+  strand_iterate (loop);
+  assert_int_equal (strand_close_count_eof (loop, &st), kStrandPairs);
+  expect_trace_empty ();
+  strand_end (&st);
+}
+
+/* ev(3) EVBACKEND_IOURING; backends/iouring.cc (i), (l): the issue's 70 socketpairs, a child of
+ * fork(3) that never touches libev, the ring grown: 0 of 70 peers saw EOF before. */
+static void
+iouring__ring_growth_strands_no_socket_in_a_forked_child (void **state)
+{
+  strand_growth (*state, 0);
+}
+
+/* ... and a child of a raw clone(2), which runs no fork handler and keeps the ring: the
+ * cancelling alone keeps the sockets free. */
+static void
+iouring__ring_growth_strands_no_socket_in_a_cloned_child (void **state)
+{
+  strand_growth (*state, 1);
+}
+
+static void
+strand_loop_fork (struct ev_loop *loop, int raw)
+{
+  skip_on_real_libev ();
+  struct strand st;
+  strand_child (&st, raw);
+  strand_open (loop, &st, kStrandFew);
+  strand_iterate (loop);
+  ev_loop_fork (loop); /* the loop's own fork: the parent replaces its ring (allowed by ev(3)) */
+  strand_iterate (loop);
+  assert_int_equal (strand_close_count_eof (loop, &st), kStrandFew);
+  expect_trace_empty ();
+  strand_end (&st);
+}
+
+/* ev(3) ev_loop_fork, called in the parent too (which ev(3) allows): the parent replaces its ring
+ * while a child holds the old one; 0 of 10 peers saw EOF before. */
+static void
+iouring__loop_fork_in_the_parent_strands_no_socket_in_a_forked_child (void **state)
+{
+  strand_loop_fork (*state, 0);
+}
+
+static void
+iouring__loop_fork_in_the_parent_strands_no_socket_in_a_cloned_child (void **state)
+{
+  strand_loop_fork (*state, 1);
+}
+
+/* ev_loop_destroy with watchers armed (ev(3): it never touches the program's watchers) while a
+ * cloned child holds the ring: the sockets are free once the loop is gone. */
+static void
+iouring__loop_destroy_strands_no_socket_in_a_cloned_child (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  struct ev_loop *loop = test_loop_new ();
+  struct strand st;
+  strand_child (&st, 1);
+  strand_open (loop, &st, kStrandFew);
+  strand_iterate (loop);
+  ev_loop_destroy (loop);
+  assert_int_equal (strand_close_count_eof (NULL, &st), kStrandFew);
+  strand_end (&st);
+}
+
+/* A kernel without nodrop (before Linux 5.5: LIBEV_NG_IOURING=5.4) loses what overflows the
+ * completion queue, and the loop replaces its ring to re-arm everything: with a cloned child
+ * holding the ring, nothing may stay armed in the old one.  Every watcher still sees its event. */
+static void
+iouring__overflow_without_nodrop_strands_no_socket (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  enum { kMany = 600 };
+  need_fds (2 * kMany + 50);
+  setenv ("LIBEV_NG_IOURING", "5.4", 1);
+  struct ev_loop *loop = test_loop_new ();
+  unsetenv ("LIBEV_NG_IOURING");
+  struct strand st;
+  strand_child (&st, 1);
+  calls = calloc (kMany, sizeof *calls);
+  assert_non_null (calls);
+  strand_open_with (loop, &st, kMany, 1);
+  ev_run (loop, EVRUN_NOWAIT);
+  for (int i = 0; i < kMany; ++i)
+    put_byte (st.s[i][1]); /* all ready at once: more completions than the first queue holds */
+  for (int i = 0; i < 4; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  for (int i = 0; i < kMany; ++i)
+    if (calls[i] < 1)
+      fail_msg ("watcher %d saw no event", i);
+  free (calls);
+  calls = NULL;
+  for (int i = 0; i < kMany; ++i)
+    drain (st.s[i][0]);
+  assert_int_equal (strand_close_count_eof (loop, &st), kMany);
+  ev_loop_destroy (loop);
+  strand_end (&st);
+}
+
+/* A child of fork(3) holds neither the ring's fd nor its memory (backends/iouring.cc (l)): the
+ * loop's fork handler let go of both.  The child reports what it finds in /proc/self. */
+static int
+proc_self_mentions (const char *file, const char *what)
+{
+  char cmd[256];
+  snprintf (cmd, sizeof cmd, "ls -l /proc/%d/%s 2>/dev/null | grep -q '%s'", (int)getpid (), file, what);
+  if (!strcmp (file, "maps"))
+    snprintf (cmd, sizeof cmd, "grep -q '%s' /proc/%d/maps", what, (int)getpid ());
+  return system (cmd) == 0;
+}
+
+static void
+iouring__a_forked_child_holds_nothing_of_the_ring (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+  int p[2];
+  ev_io r;
+  pipes (p);
+  ev_io_init (&r, trace_io_revents_cb, p[0], EV_READ);
+  r.data = "r";
+  ev_io_start (loop, &r);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_true (proc_self_mentions ("fd", "io_uring"));
+  assert_true (proc_self_mentions ("maps", "io_uring"));
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    _exit ((proc_self_mentions ("fd", "io_uring") ? 1 : 0) | (proc_self_mentions ("maps", "io_uring") ? 2 : 0));
+  int status;
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFEXITED (status));
+  assert_int_equal (WEXITSTATUS (status), 0);
+  put_byte (p[1]); /* the parent's loop is untouched */
   ev_run (loop, EVRUN_NOWAIT);
   expect_trace ("r:0x1");
   ev_io_stop (loop, &r);
@@ -1608,6 +1884,13 @@ main (void)
     plain_test (iouring__fork_detected_with_forkcheck),
     loop_test (iouring__fork_unannounced_child_uses_the_loop),
     loop_test (iouring__child_that_only_exits),
+    loop_test (iouring__ring_growth_strands_no_socket_in_a_forked_child),
+    loop_test (iouring__ring_growth_strands_no_socket_in_a_cloned_child),
+    loop_test (iouring__loop_fork_in_the_parent_strands_no_socket_in_a_forked_child),
+    loop_test (iouring__loop_fork_in_the_parent_strands_no_socket_in_a_cloned_child),
+    plain_test (iouring__loop_destroy_strands_no_socket_in_a_cloned_child),
+    plain_test (iouring__overflow_without_nodrop_strands_no_socket),
+    loop_test (iouring__a_forked_child_holds_nothing_of_the_ring),
     plain_test (iouring__embedded_into_epoll_poll_select_and_io_uring),
     plain_test (iouring__embedded_loop_survives_fork),
     plain_test (iouring__embedded_loop_survives_ring_growth),
