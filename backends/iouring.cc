@@ -152,11 +152,14 @@
 //      thread enters with GETEVENTS.  A poll that does not wait looks at
 //      IORING_SQ_TASKRUN (taskrun-flag) and enters when it is set, so that a
 //      non-blocking poll with nothing to submit still makes no system call
-//      when nothing happened.
+//      when nothing happened.  An enter runs a bounded part of that work
+//      (about 20 completions, Linux 6.10 and later) unless it waits for
+//      more: the flag still set after the reap, the poll enters again, so
+//      that every fd ready at the poll is reported by it, as epoll would.
 //
 // Memory: the rings are the kernel's (mmap of the ring fd); everything else
 // comes from ev_realloc.
-#include "backends/iouring.h"
+#include "backends/iouring_epoll.h"
 
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -167,8 +170,17 @@
 namespace ev_detail::iouring_internal {
 namespace {
 
-constexpr unsigned kMinCq = 256;    // completion queue sizes, see (i)
 constexpr unsigned kMaxCq = 65536;  // the kernel's limit (IORING_MAX_CQ_ENTRIES)
+
+// The completions, of either mode: how many woke the loop for good (the
+// epoll mode: 1 if they gave watchers events; a failed request, which asks
+// for another, does not end a wait).
+int reap_any(ev_loop *loop, iouring_state *st)
+{
+  if (st->epoll_mode)
+    return epoll_reap(loop, st), loop->pending.any() ? 1 : 0;
+  return reap(loop, st);
+}
 
 inline unsigned sq_pending(const ring &r) { return r.sq_local_tail - load_acquire(r.sq_head); }
 inline bool cq_empty(const ring &r) { return load_acquire(r.cq_tail) == *r.cq_head; }
@@ -177,19 +189,23 @@ inline bool cq_overflow_flagged(const ring &r) { return load_acquire(r.sq_flags)
 // Completions a removal posts at least, see (h).
 inline unsigned removal_completions(const ring &r) { return r.features & kFeatCqeSkip ? 1 : 2; }
 
-// poll_unusual is called after every reap where the loop is embedded, or
-// where an overflow loses completions (no nodrop).
-void set_look_after_reap(iouring_state *st) { st->look_after_reap = st->embedded || !(st->r.features & kFeatNoDrop); }
+// poll_unusual is called after every reap where the loop is embedded,
+// where an overflow loses completions (no nodrop), or (the epoll mode)
+// where the ring has no defer-taskrun.
+void set_look_after_reap(iouring_state *st)
+{
+  st->look_after_reap = st->embedded || !(st->r.features & kFeatNoDrop) ||
+                        (st->epoll_mode && !(st->r.features & kFeatDeferTaskrun));  // (iouring_epoll.cc (x))
+  update_wait_room(st);
+}
 
 void set_grow_at(iouring_state *st) { st->grow_at = st->r.cq_entries < st->cq_limit ? st->r.cq_entries / 4 : ~0u >> 1; }
-
-// The polling thread adopts a new ring (ring_adopt); false if the kernel
-// refuses (the ring is then replaced, see ring_broken).
-bool adopt(ev_loop *loop, iouring_state *st);
 
 // An enter by a thread the ring refuses (single-issuer, see (n)), or whose
 // registered index the kernel does not know: true if the caller may try again.
 bool enter_refused_by_thread(ev_loop *loop, iouring_state *st, int err);
+
+}  // namespace
 
 // Submit what is queued without waiting.  Completions are reaped when the
 // kernel needs room for them, see (j).  Returns 0 or an errno.
@@ -222,7 +238,7 @@ int submit(ev_loop *loop, iouring_state *st)
     // The kernel wants completions taken first; if there are none, it is
     // short of memory: give up after a few tries (the sqes stay queued and
     // go with the next submission).
-    if (!reap(loop, st) && cq_empty(r) && ++stuck > 3)
+    if (!reap_any(loop, st) && cq_empty(r) && ++stuck > 3)
       return err;
   }
   set_submitted(st, r.sq_local_tail);
@@ -243,6 +259,8 @@ void ring_broken(ev_loop *loop, iouring_state *st, int err)
   request_backend_rebuild(loop);
 }
 
+// The polling thread adopts a new ring (ring_adopt); false if the kernel
+// refuses (the ring is then replaced, see ring_broken).
 bool adopt(ev_loop *loop, iouring_state *st)
 {
   if (int err = ring_adopt(st->r)) {
@@ -253,6 +271,8 @@ bool adopt(ev_loop *loop, iouring_state *st)
   update_general(st);
   return true;
 }
+
+namespace {
 
 bool enter_refused_by_thread(ev_loop *loop, iouring_state *st, int err)
 {
@@ -274,12 +294,17 @@ bool enter_refused_by_thread(ev_loop *loop, iouring_state *st, int err)
   return false;
 }
 
+}  // namespace
+
 // Make room for n sqes: a full queue is submitted first.  False if the
 // kernel would not take it (the ring is then rebuilt, see ring_broken).
 bool make_room(ev_loop *loop, iouring_state *st, unsigned n)
 {
   ring &r = st->r;
-  while (r.sq_entries - sq_pending(r) < n)
+  // (the epoll mode: n = 2, another request and a wait; 1, a wait; see
+  // epoll_room in iouring_epoll.h)
+  const unsigned capacity = st->epoll_mode ? st->other_mask + 2 : r.sq_entries;
+  while (sq_pending(r) + n > capacity)
     if (int err = submit(loop, st)) {
       ring_broken(loop, st, err);
       return false;
@@ -287,8 +312,11 @@ bool make_room(ev_loop *loop, iouring_state *st, unsigned n)
   return true;
 }
 
+namespace {
+
 // The sqe at slot, zeroed, to be written as another request than the
-// template's (see queue_poll in iouring.h): put back once the kernel took it.
+// template's (a poll request, see queue_poll in iouring.h; the epoll mode:
+// its EPOLL_WAIT, see epoll_queue_wait): put back once the kernel took it.
 io_uring_sqe *other_sqe(iouring_state *st, unsigned slot)
 {
   io_uring_sqe *sqe = &st->r.sqes[slot & st->r.sq_mask];
@@ -297,8 +325,24 @@ io_uring_sqe *other_sqe(iouring_state *st, unsigned slot)
   return sqe;
 }
 
-// The next sqe slot for another request (the caller made room).
-io_uring_sqe *next_sqe(iouring_state *st) { return other_sqe(st, st->r.sq_local_tail++); }
+}  // namespace
+
+// The next sqe slot for another request (the caller made room: the epoll
+// mode's, for it and a wait, and submits it before the next, see
+// iouring_epoll.h).
+io_uring_sqe *next_sqe(iouring_state *st)
+{
+  if (st->epoll_mode) {  // (its spare sqe, see iouring_epoll.h)
+    ring &r = st->r;
+    io_uring_sqe *sqe = &r.sqes[r.sq_mask - kSpare];
+    std::memset(sqe, 0, sizeof *sqe);
+    r.sq_array[r.sq_local_tail++ & r.sq_mask] = r.sq_mask - kSpare;
+    return sqe;
+  }
+  return other_sqe(st, st->r.sq_local_tail++);
+}
+
+namespace {
 
 void queue_remove(iouring_state *st, std::uint64_t tag)
 {
@@ -356,7 +400,8 @@ void queue_multishot(iouring_state *st, int fd, fd_entry &e, int want)
   ++st->armed;
 }
 
-// Forget which fds are armed: the ring they were armed in is gone.
+// Forget which fds are armed, or registered: the ring they were armed in,
+// or the epoll set, is gone.
 void forget_armed(ev_loop *loop, iouring_state *st)
 {
   for (int fd = 0; fd < loop->fds.size; ++fd) {
@@ -367,7 +412,11 @@ void forget_armed(ev_loop *loop, iouring_state *st)
   st->stale = 0;
   st->rearm.count = 0;
   st->dirty.count = 0;
+  st->always_ready.count = 0;
+  st->waiting = false;
 }
+
+}  // namespace
 
 // See (a), (m): an embedded loop's re-arms go through the change queue,
 // which the embedding loop's prepare watcher applies before it blocks.
@@ -378,16 +427,24 @@ void rearm_via_changes(ev_loop *loop, iouring_state *st)
   st->rearm.count = 0;
 }
 
+namespace {
+
 // Cancel every request armed in the ring and wait until the kernel has
 // completed each, so that nothing the ring holds keeps a file open once the
 // ring is given up, see (l).  Only in the process that armed them (a
 // child's cancelling would remove the parent's polls), and only through a
 // ring that takes this thread's submissions.  Bounded: a kernel that does
 // not complete a cancelled request within a second is not waited for.
+void drain_epoll_wait(ev_loop *loop, iouring_state *st);
+
 void drain(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
-  if (r.fd < 0 || st->lost || st->foreign || !r.enabled || !st->armed || st->owner != ::getpid())
+  if (r.fd < 0 || st->lost || st->foreign || !r.enabled || st->owner != ::getpid())
+    return;
+  if (st->epoll_mode)
+    return drain_epoll_wait(loop, st);
+  if (!st->armed)
     return;
   fd_table &t = loop->fds;
   int armed = 0;
@@ -434,6 +491,40 @@ void drain(ev_loop *loop, iouring_state *st)
   }
 }
 
+// The epoll mode's request in flight, see iouring_epoll.cc (u): cancelled,
+// and waited for (it writes into `events` until it completed).
+void drain_epoll_wait(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  if (!st->waiting)
+    return;
+  if (sq_pending(r) + 2 > st->other_mask + 2 && submit(loop, st))
+    return;
+  io_uring_sqe *sqe = next_sqe(st);
+  sqe->opcode = IORING_OP_ASYNC_CANCEL;
+  sqe->fd = -1;
+  sqe->addr = kEpollWaitTag;
+  sqe->user_data = kInternal;
+  if (submit(loop, st))
+    return;
+  const ev_tstamp deadline = monotonic_now() + 1.;
+  while (st->waiting) {
+    ev_tstamp now = monotonic_now();
+    if (now >= deadline)
+      return;
+    int res = ring_wait(r, 0, 1, deadline - now < 0.1 ? deadline - now : 0.1);
+    if (res < 0 && res != -ETIME && res != -EINTR)
+      return;
+    unsigned head = *r.cq_head;
+    for (unsigned tail = load_acquire(r.cq_tail); head != tail; ++head)
+      if (static_cast<std::uint32_t>(r.cqes[head & r.cq_mask].user_data) == kEpollWaitTag)
+        st->waiting = false;
+    store_release(r.cq_head, head);
+  }
+}
+
+}  // namespace
+
 // Open a ring with a completion queue of `size` (smaller if the memory
 // lock limit before 5.12 refuses it); false if the system refuses.
 bool open_ring(iouring_state *st, unsigned size)
@@ -460,23 +551,36 @@ void ring_opened(ev_loop *loop, iouring_state *st)
   set_grow_at(st);
   st->prearm_room = st->embedded ? 0 : st->r.sq_entries;
   set_submitted(st, st->r.sq_submitted);
+  if (st->epoll_mode)
+    epoll_template(st);
   set_look_after_reap(st);
   update_general(st);
   set_backend_fd(loop, st->r.fd);
 }
 
+namespace {
+
 // Swap the ring for a new one with a completion queue of `size` (after a
 // fork, a larger one, see (i), or after it was lost, see (l)): what is armed
 // in the old one is cancelled, then it is closed (first, so that the new one
-// exists even at the fd limit).  No fd is armed in the new ring yet.  False
-// if there is no ring now.
+// exists even at the fd limit).  No fd is armed in the new ring yet (the
+// epoll mode: a new, empty set).  False if there is no ring now.
 bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
 {
   drain(loop, st);
+  const bool abandoned = st->waiting;  // (cannot be cancelled: `events` stays its)
   ring_close(st->r, st->lost);
   st->lost = st->foreign = false;
   forget_armed(loop, st);
-  if (!retry_after_syserr("(libev) io_uring_setup", [st, size] { return open_ring(st, size) ? 0 : -1; })) {
+  if (abandoned) {
+    st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
+    st->capacity = 64;
+  }
+  if (!retry_after_syserr("(libev) io_uring_setup", [st, size] { return open_ring(st, size) ? 0 : -1; }) ||
+      (st->epoll_mode &&
+       !retry_after_syserr("(libev) epoll_create", [loop, st] { return epoll_set_open(loop, st) ? 0 : -1; }))) {
+    if (st->r.fd >= 0)
+      ring_close(st->r, false);
     st->adopted = false;
     update_general(st);
     set_backend_fd(loop, -1);
@@ -642,7 +746,7 @@ void flush_overflow(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
   for (int i = 0; i < 64 && cq_overflow_flagged(r); ++i) {
-    reap(loop, st);
+    reap_any(loop, st);
     int res = ring_enter_slow(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
     if (res < 0 && res != -EINTR && res != -EBUSY && res != -EAGAIN) {
       ring_broken(loop, st, -res);
@@ -680,6 +784,10 @@ void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed)
 void poll_without_ring(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 {
   if (open_ring(st, st->want_cq)) {
+    if (st->epoll_mode && !epoll_set_open(loop, st)) {
+      ring_close(st->r, false);
+      return sleep_instead_of_waiting(loop, timeout);
+    }
     forget_armed(loop, st);
     ring_opened(loop, st);
     fd_rearm_all(loop);
@@ -743,11 +851,11 @@ void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
       else if (err == EINTR) {
         if (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN)  // see poll_refused
           ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
-        reap(loop, st);
+        reap_any(loop, st);
         return;  // returns early and quietly
       } else if (enter_refused_by_thread(loop, st, err)) {
         if (st->foreign) {
-          reap(loop, st);
+          reap_any(loop, st);
           return;  // (a new ring before the next poll)
         }
         continue;
@@ -756,18 +864,18 @@ void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
         // the kernel short of memory for good: a new ring before the next
         // poll (none if the system refuses one: see (l)).  EBUSY/EAGAIN
         // otherwise: reaping makes room (below).
-        reap(loop, st);
+        reap_any(loop, st);
         ring_broken(loop, st, err);
         return;
       }
     }
 
-    int live = reap(loop, st);
+    int live = reap_any(loop, st);
     bool overflowed = false;
     if (cq_overflow_flagged(r)) {
       overflowed = true;
       flush_overflow(loop, st);
-      live += reap(loop, st);
+      live += reap_any(loop, st);
     }
     if (overflowed || st->armed > static_cast<int>(st->grow_at))
       check_capacity(loop, st, overflowed);
@@ -791,14 +899,24 @@ void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hook
   if (!st->adopted) {
     if (!adopt(loop, st))
       return;
-    if (!st->general)
+    if (!st->general) {
+      if (st->epoll_mode)
+        return hooks ? iouring_epoll_poll<true>(loop, timeout) : iouring_epoll_poll<false>(loop, timeout);
       return hooks ? iouring_poll<true>(loop, timeout) : iouring_poll<false>(loop, timeout);
+    }
   }
-  if (st->rearm.count)
+  if (st->epoll_mode) {
+    if (!st->waiting && make_room(loop, st, 1))
+      epoll_queue_wait(st);
+    if (st->always_ready.count)
+      timeout = 0.;  // see iouring_epoll.cc (t)
+  } else if (st->rearm.count)
     rearm_completed(loop, st);
   wait_general(loop, st, timeout, timeout > 0. ? monotonic_now() + timeout : 0., hooks);
-  if (st->embedded && st->rearm.count)
-    rearm_via_changes(loop, st);
+  if (st->epoll_mode && st->always_ready.count)
+    epoll_report_always_ready(loop, st);
+  if (st->embedded)
+    st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
 }
 
 // The enter of iouring_poll did not take the whole queue, or failed (res <
@@ -820,7 +938,13 @@ void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tsta
     // wait, its handler's wake-up among it, is posted by another enter)
     if (err == EINTR && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN))
       ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
-    reap(loop, st);
+    reap_any(loop, st);
+    return;
+  }
+  // A ring that refuses this thread (see (n)): a new one before the next
+  // poll (the general wait's enter may not come, having nothing to submit).
+  if (res < 0 && enter_refused_by_thread(loop, st, err) && st->foreign) {
+    reap_any(loop, st);
     return;
   }
   // What is left (a partial submission, an enter to repeat): the general
@@ -835,17 +959,28 @@ void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout,
 {
   ring &r = st->r;
   set_look_after_reap(st);
+  // Defer-taskrun: an enter runs only so much of the work that posts
+  // completions (Linux 6.10 and later), the rest waits for the next, see (q).
+  for (int round = 0; round < 64 && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN); ++round) {
+    if (ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0) < 0)
+      break;
+    live += reap_any(loop, st);
+  }
+  if (st->refill)
+    epoll_refill(loop, st);
   bool overflowed = false;
   if (cq_overflow_flagged(r)) {
     overflowed = true;
     flush_overflow(loop, st);
-    live += reap(loop, st);
+    live += reap_any(loop, st);
   }
   if (overflowed || st->armed > static_cast<int>(st->grow_at))
     check_capacity(loop, st, overflowed);
+  if (st->epoll_mode)
+    live = loop->pending.any();  // (see reap_any)
   if (live || !(timeout > 0.)) {
-    if (st->embedded && st->rearm.count)
-      rearm_via_changes(loop, st);
+    if (st->embedded)
+      st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
     return;
   }
   // (loop->mn_now + timeout is never later than the deadline the loop waits
@@ -854,8 +989,8 @@ void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout,
   const ev_tstamp now = monotonic_now();
   if (now < deadline - 1e-6)
     wait_general(loop, st, deadline - now, deadline, hooks);
-  if (st->embedded && st->rearm.count)
-    rearm_via_changes(loop, st);
+  if (st->embedded)
+    st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
 }
 
 namespace {
@@ -863,17 +998,20 @@ namespace {
 bool iouring_init(ev_loop *loop)
 {
   ring r;
-  const unsigned allowed = features_allowed_by_environment();
+  const unsigned allowed = features_allowed_by_environment() & ~kFeatEpollWait;
   if (!ring_open(r, kMinCq, allowed))
     return false;
   iouring_state *st = backend_state_new<iouring_state>(loop->backend_state);
   st->r = r;
   st->allowed = allowed;
+  st->epfd = -1;
   st->want_cq = r.cq_entries;
   st->cq_limit = kMaxCq;
   ring_opened(loop, st);
   return true;
 }
+
+}  // namespace
 
 void iouring_destroy(ev_loop *loop)
 {
@@ -884,6 +1022,14 @@ void iouring_destroy(ev_loop *loop)
   ring_close(st->r, st->lost);
   st->rearm.release();
   st->dirty.release();
+  if (st->epoll_mode) {
+    if (st->epfd >= 0 && !st->epfd_lost)
+      ::close(st->epfd);
+    if (!st->waiting)  // (else it is the kernel's for good, see iouring_epoll.cc (u))
+      ev_free(st->events);
+    ev_free(st->ctl);
+    st->always_ready.release();
+  }
   backend_state_free(loop->backend_state);
   loop->backend_fd = -1;
 }
@@ -903,11 +1049,11 @@ void iouring_fork(ev_loop *loop)
   fd_rearm_all(loop);
 }
 
-// Multishot polls for kFdEdge, see (p).
+// Multishot polls for kFdEdge, see (p); in the epoll mode EPOLLET.
 bool iouring_edge_triggered(const ev_loop *loop)
 {
   const auto *st = static_cast<const iouring_state *>(loop->backend_state);
-  return st && st->r.fd >= 0 && (st->r.features & kFeatMultishot);
+  return st && st->r.fd >= 0 && (st->epoll_mode || (st->r.features & kFeatMultishot));
 }
 
 // See (m): an embedded loop's ring must wake a thread blocked on its fd.
@@ -915,15 +1061,21 @@ void iouring_embedded(ev_loop *loop)
 {
   iouring_state *st = state(loop);
   st->embedded = st->look_after_reap = true;
+  update_wait_room(st);
   st->prearm_room = 0;
   set_submitted(st, st->r.sq_submitted);
   rearm_via_changes(loop, st);
   st->allowed &= ~kFeatDeferTaskrun;
   if (st->r.fd >= 0 && (st->r.features & kFeatDeferTaskrun))
     return iouring_fork(loop);
-  // What is queued (the re-arms of the last poll) goes now: no poll of ours
-  // may come before the embedding loop blocks on the ring.
-  if (st->r.fd >= 0 && sq_pending(st->r) && (st->adopted || adopt(loop, st)))
+  // What is queued (the re-arms of the last poll; the epoll mode: its wait)
+  // goes now: no poll of ours may come before the embedding loop blocks on
+  // the ring.
+  if (st->r.fd < 0 || !(st->adopted || adopt(loop, st)))
+    return;
+  if (st->epoll_mode && !st->waiting && make_room(loop, st, 1))
+    epoll_queue_wait(st);
+  if (sq_pending(st->r))
     if (int err = submit(loop, st))
       ring_broken(loop, st, err);
 }
@@ -935,26 +1087,31 @@ void iouring_child_after_fork(ev_loop *loop)
   if (!st)
     return;
   ring_drop_in_child(st->r);
+  if (st->epoll_mode && st->epfd >= 0 && !st->epfd_lost) {
+    ::close(st->epfd);  // (iouring_epoll.cc (w))
+    st->epfd = -1;
+  }
   st->adopted = st->lost = st->foreign = false;
   update_general(st);
   loop->backend_fd = -1;
   ++loop->backend_fd_generation;
 }
 
-}  // namespace
-}  // namespace ev_detail::iouring_internal
-
-namespace ev_detail {
-
-using namespace iouring_internal;
-
 // The sweep's recheck (backend.h): a poll request holds the file it was
 // armed for, which may be a closed one whose number is another file's now
 // (see (d)); the kernel cannot be asked which, so the fd is armed anew, for
 // the file under the number now, as select and poll watch it.  (Another
 // iteration for a ready fd whose completion was on its way: the old
-// request's is dropped, see (b).)
-static void iouring_recheck(ev_loop *loop, int fd) { loop->fds.change(fd, EV__IOFDSET); }
+// request's is dropped, see (b).)  The epoll mode: its MOD of the renewed
+// registration finds another file (ENOENT) and adds it (iouring_epoll.cc
+// (s)).
+void iouring_recheck(ev_loop *loop, int fd) { loop->fds.change(fd, EV__IOFDSET); }
+
+}  // namespace ev_detail::iouring_internal
+
+namespace ev_detail {
+
+using namespace iouring_internal;
 
 constinit const backend_ops iouring_backend = {
     "io_uring",

@@ -14,6 +14,7 @@
 #include "fd/fd.h"
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <cstring>
 
 namespace ev_detail::iouring_internal {
@@ -47,15 +48,38 @@ struct iouring_state {
   pid_t owner;             // the process whose requests the ring holds, see (l)
   array<int> rearm;        // fds whose one-shot poll completed and is to be armed by the next poll, see (a)
   array<unsigned> dirty;   // sqe slots (indexes) written as another request than the template's
+
+  // The epoll mode (backends/iouring_epoll.h): readiness from an epoll set.
+  bool epoll_mode;
+  bool waiting;                // an EPOLL_WAIT request is in flight (it owns `events`)
+  bool refill;                 // more may be ready than the last one reported: epoll_refill
+  bool epfd_lost;              // epfd is not ours any more
+  int epfd;                    // -1: none
+  struct epoll_event *events;  // what an EPOLL_WAIT reports
+  int capacity;                // of events
+  array<int> always_ready;     // fds with kAlwaysReady
+  struct epoll_event *ctl;     // the event of each queued EPOLL_CTL, by sqe (r.sq_entries)
+  unsigned other_mask;         // the EPOLL_CTL requests' sqes: 0 to other_mask (r.sq_entries / 2 - 1)
+  unsigned other_room;         // other_mask + 1, or 0 without a ring or set (update_general)
+  unsigned wait_room;          // the poll takes an EPOLL_WAIT of 1 to wait_room events itself: capacity - 1,
+                               // or 0 while look_after_reap is set (update_wait_room)
 };
 
 inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
 
 // Wherever a condition of iouring_state::general may have changed: no ring,
-// a ring not adopted yet, or a kernel whose wait takes no timeout.
+// a ring not adopted yet, a kernel whose wait takes no timeout, or (the
+// epoll mode) always-ready fds.
 inline void update_general(iouring_state *st)
 {
-  st->general = st->r.fd < 0 || !st->adopted || !(st->r.features & kFeatExtArg);
+  st->general = st->r.fd < 0 || !st->adopted || !(st->r.features & kFeatExtArg) || st->always_ready.count;
+  st->other_room = st->r.fd >= 0 && st->epfd >= 0 && !st->epfd_lost ? st->other_mask + 1 : 0;
+}
+
+// Wherever look_after_reap or the epoll mode's capacity changed.
+inline void update_wait_room(iouring_state *st)
+{
+  st->wait_room = st->look_after_reap ? 0u : static_cast<unsigned>(st->capacity - 1);
 }
 
 inline std::uint64_t poll_tag(int fd, unsigned gen)
@@ -73,7 +97,23 @@ inline void set_submitted(iouring_state *st, unsigned v)
 // The request of an armed fd is still in the submission queue, unsubmitted.
 inline bool queued(const ring &r, const fd_entry &e) { return static_cast<int>(e.bdata - r.sq_submitted) >= 0; }
 
-// The rare paths, out of line (backends/iouring.cc).
+// The rare paths, out of line (backends/iouring.cc).  Those of the ring's
+// life and the general wait are the epoll mode's too.
+int submit(ev_loop *loop, iouring_state *st);
+bool make_room(ev_loop *loop, iouring_state *st, unsigned n);
+void ring_broken(ev_loop *loop, iouring_state *st, int err);
+bool adopt(ev_loop *loop, iouring_state *st);
+io_uring_sqe *next_sqe(iouring_state *st);
+void rearm_via_changes(ev_loop *loop, iouring_state *st);
+bool open_ring(iouring_state *st, unsigned size);
+void ring_opened(ev_loop *loop, iouring_state *st);
+void iouring_destroy(ev_loop *loop);
+void iouring_fork(ev_loop *loop);
+bool iouring_edge_triggered(const ev_loop *loop);
+void iouring_recheck(ev_loop *loop, int fd);
+void iouring_embedded(ev_loop *loop);
+void iouring_child_after_fork(ev_loop *loop);
+constexpr unsigned kMinCq = 256;  // completion queue sizes, see (i)
 void modify_slow(ev_loop *loop, int fd, int oev, int nev);
 void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsigned flags);
 void rearm_room(ev_loop *loop, iouring_state *st, const int *p, const int *end);
@@ -272,9 +312,11 @@ template <bool kHooks>
   if (kHooks)
     acquire_hook(loop);
   // (an overflow with nodrop: flushed by the next enter, which the flag asks
-  // for above; without it, look_after_reap is set for good)
+  // for above; without it, look_after_reap is set for good.  Defer-taskrun:
+  // the flag still set, the kernel posted only part of what completed, see
+  // (q).)
   const int live = reap(loop, st);
-  if (EV_UNLIKELY((!live & wait) | st->look_after_reap))
+  if (EV_UNLIKELY((!live & wait) | st->look_after_reap | !!(load_acquire(r.sq_flags) & IORING_SQ_TASKRUN)))
     poll_unusual(loop, st, live, timeout, kHooks);
 }
 

@@ -34,6 +34,7 @@ constexpr feature_name kFeatures[] = {
     {kFeatRegisteredRing, "registered-ring", 5, 18},
     {kFeatSingleIssuer, "single-issuer", 6, 0},
     {kFeatDeferTaskrun, "defer-taskrun", 6, 1},
+    {kFeatEpollWait, "epoll-wait", 6, 15},
 };
 
 int sys_setup(unsigned entries, io_uring_params *p)
@@ -118,6 +119,8 @@ unsigned features_allowed_by_environment()
   }
   if (!(allowed & kFeatSingleIssuer))  // (the kernel's rule)
     allowed &= ~kFeatDeferTaskrun;
+  if (!(allowed & kFeatExtArg))  // (a ring fd polled by ppoll is not woken for deferred work)
+    allowed &= ~kFeatDeferTaskrun;
   return allowed;
 }
 
@@ -179,6 +182,16 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
   if (flags & IORING_SETUP_SUBMIT_ALL)
     have |= kFeatSubmitAll;
   have |= kFeatRegisteredRing;  // (tried when the ring is adopted: ring_adopt)
+  if (allowed & kFeatEpollWait) {
+    // Opcodes are probed (IORING_REGISTER_PROBE, 5.6): the epoll requests.
+    constexpr unsigned kOps = 256;
+    alignas(io_uring_probe) unsigned char buf[sizeof(io_uring_probe) + kOps * sizeof(io_uring_probe_op)] = {};
+    auto *probe = reinterpret_cast<io_uring_probe *>(buf);
+    if (sys_register(fd, IORING_REGISTER_PROBE, probe, kOps) == 0 && probe->ops_len > kOpEpollWait &&
+        (probe->ops[kOpEpollWait].flags & IO_URING_OP_SUPPORTED) &&
+        (probe->ops[IORING_OP_EPOLL_CTL].flags & IO_URING_OP_SUPPORTED))
+      have |= kFeatEpollWait;
+  }
   if (flags & IORING_SETUP_SINGLE_ISSUER)
     have |= kFeatSingleIssuer;
   if (flags & IORING_SETUP_DEFER_TASKRUN)
@@ -224,12 +237,13 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
   r.cq_mask = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_mask);
   r.cq_entries = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_entries);
 
-  // Slot i of the submission array always names sqe i: the sqes are filled
-  // in ring order, so the indirection never changes.  Every sqe starts as
-  // the template of a poll request (iouring.h, queue_poll).
-  unsigned *array = reinterpret_cast<unsigned *>(sq + p.sq_off.array);
+  // Slot i of the submission array names sqe i: the poll mode fills the
+  // sqes in ring order, so the indirection never changes there (the epoll
+  // mode writes it, see iouring_epoll.h).  Every sqe starts as the template
+  // of a poll request (iouring.h, queue_poll).
+  r.sq_array = reinterpret_cast<unsigned *>(sq + p.sq_off.array);
   for (unsigned i = 0; i < r.sq_entries; ++i) {
-    array[i] = i;
+    r.sq_array[i] = i;
     std::memset(&r.sqes[i], 0, sizeof r.sqes[i]);
     r.sqes[i].opcode = IORING_OP_POLL_ADD;
   }
@@ -322,24 +336,6 @@ int ring_adopt(ring &r)
     r.features &= ~kFeatRegisteredRing;  // (EINVAL: a kernel without it)
   }
   return 0;
-}
-
-void ring_set_timeout(ring &r, ev_tstamp timeout)
-{
-  r.wait_timeout = timeout;
-  long long sec = 0, nsec = 0;
-  if (timeout > 0.) {  // (NaN too: no wait)
-    if (timeout > 2e9)
-      timeout = 2e9;
-    sec = static_cast<long long>(timeout);
-    nsec = static_cast<long long>((timeout - static_cast<ev_tstamp>(sec)) * 1e9 + 0.999999);  // never early
-    if (nsec >= 1000000000) {
-      ++sec;
-      nsec -= 1000000000;
-    }
-  }
-  r.wait_ts.tv_sec = sec;
-  r.wait_ts.tv_nsec = nsec;
 }
 
 int ring_enter_libc(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg,

@@ -22,6 +22,10 @@
 //                          enables it: IORING_SETUP_R_DISABLED, 5.10)
 //   defer-taskrun    6.1   completions are posted when the loop waits, not by
 //                          interrupting it (with IORING_SETUP_TASKRUN_FLAG, 5.19)
+//   epoll-wait       6.15  an epoll set waited for by a request
+//                          (IORING_OP_EPOLL_WAIT), changed by requests
+//                          (IORING_OP_EPOLL_CTL, 5.6): readiness without a
+//                          poll request per fd (backends/iouring_epoll.cc)
 //
 // LIBEV_NG_IOURING in the environment (read where every loop's io_uring
 // backend starts; an aid for testing, not an interface): items separated by
@@ -38,6 +42,10 @@
 #include <sys/types.h>
 #include <cstddef>
 #include <cstdint>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 // (Newer than the oldest headers the build accepts, configure: 5.19.)
 #ifndef IORING_SETUP_SINGLE_ISSUER
@@ -60,8 +68,12 @@ enum : unsigned {
   kFeatRegisteredRing = 1u << 7,
   kFeatSingleIssuer = 1u << 8,
   kFeatDeferTaskrun = 1u << 9,
-  kFeatAll = (1u << 10) - 1,
+  kFeatEpollWait = 1u << 10,
+  kFeatAll = (1u << 11) - 1,
 };
+
+// (Newer than the oldest headers the build accepts.)
+inline constexpr unsigned char kOpEpollWait = 59;  // IORING_OP_EPOLL_WAIT, Linux 6.15
 
 // The features the environment allows (LIBEV_NG_IOURING, above).
 unsigned features_allowed_by_environment();
@@ -78,6 +90,7 @@ struct ring {
   std::size_t sqes_size;
 
   unsigned *sq_head, *sq_tail, *sq_flags;
+  unsigned *sq_array;  // the sqe each entry of the submission queue names
   unsigned sq_mask, sq_entries;
   unsigned sq_local_tail;  // our copy of *sq_tail (only we write it)
   unsigned sq_submitted;   // sq_local_tail when the kernel last took every sqe
@@ -150,11 +163,9 @@ int ring_enter_libc(int fd, unsigned to_submit, unsigned min_complete, unsigned 
 inline int ring_enter(const ring &r, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg,
                       std::size_t argsz)
 {
-  long fd = r.fd;
-  if (this_thread() == r.reg_thread) {
-    fd = r.reg_index;
-    flags |= IORING_ENTER_REGISTERED_RING;
-  }
+  const bool registered = this_thread() == r.reg_thread;
+  const long fd = registered ? r.reg_index : r.fd;
+  flags |= registered ? IORING_ENTER_REGISTERED_RING : 0u;
 #if defined(__x86_64__) && defined(__linux__)
   long ret;
   register long r10 __asm__("r10") = static_cast<long>(flags);
@@ -203,14 +214,34 @@ inline int ring_enter_slow(const ring &r, unsigned to_submit, unsigned min_compl
   return ring_enter_libc(fd, to_submit, min_complete, flags, arg, argsz);
 }
 
+// The timeout as nanoseconds: rounded up, so that a wait never ends early
+// (below 1e6 s the product is exact to 0.07 ns; the poll waits less than
+// 1.6e6 s, clock.h), at most 2e18 (63 years); 0 for 0, negative times and
+// NaN.  (SSE2 clamps without a branch, see timeout_to_ms in backend.h.)
+inline long long timeout_to_ns(ev_tstamp timeout)
+{
+  double ns = timeout * 1e9 + 0.999999;
+#ifdef __SSE2__
+  __m128d v = _mm_max_sd(_mm_set_sd(ns), _mm_setzero_pd());
+  return _mm_cvttsd_si64(_mm_min_sd(v, _mm_set_sd(2e18)));
+#else
+  ns = ns > 0. ? ns : 0.;
+  return static_cast<long long>(ns < 2e18 ? ns : 2e18);
+#endif
+}
+
 // Submit n sqes, then (ext-arg) wait until the queue holds min_complete
-// completions or `timeout` (s; 0: do not wait) passed.  Rounded up to the
-// nanosecond, never early.
-void ring_set_timeout(ring &r, ev_tstamp timeout);
+// completions or `timeout` (s; 0: do not wait) passed.
 inline int ring_wait(ring &r, unsigned n, unsigned min_complete, ev_tstamp timeout)
 {
-  if (EV_UNLIKELY(timeout != r.wait_timeout))
-    ring_set_timeout(r, timeout);
+  // (inline, the common case: a loop with timers waits for another time in
+  // every iteration)
+  if (timeout != r.wait_timeout) {
+    r.wait_timeout = timeout;
+    const auto ns = static_cast<unsigned long long>(timeout_to_ns(timeout));
+    r.wait_ts.tv_sec = static_cast<long long>(ns / 1000000000u);
+    r.wait_ts.tv_nsec = static_cast<long long>(ns % 1000000000u);
+  }
   return ring_enter(r, n, min_complete, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &r.wait_arg, sizeof r.wait_arg);
 }
 
