@@ -116,7 +116,10 @@
 //  (m) Embedding: the ring fd is backend_fd; it polls readable while
 //      completions are waiting.  Changes applied outside ev_run (by the
 //      embedding loop's prepare watcher, loop_depth == 0) are submitted at
-//      once, since no poll of ours follows to submit them.  Completions are
+//      once, since no poll of ours follows to submit them (a loop that is
+//      not embedded leaves them to its next poll: the thread that runs it
+//      may be another, and a single-issuer ring is the first submitter's,
+//      see (n)).  Completions are
 //      posted by task work run in the submitting thread; without
 //      defer-taskrun the kernel interrupts whatever that thread blocks in
 //      (the outer loop's epoll_wait) to run it, so the ring fd does become
@@ -714,10 +717,10 @@ void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
       st->look_after_reap = true;  // see (i)
   }
 
-  // Outside ev_run no poll of ours follows to submit this, see (m).  (A
-  // multishot poll, made once for a loop's life, goes at once too: by the
-  // rare path's enter, where a kernel's refusal is tested.)
-  if (!loop->loop_depth || (nev & kFdEdge)) {
+  // Embedded, outside ev_run no poll of ours follows to submit this, see
+  // (m).  (A multishot poll, made once for a loop's life, goes at once too:
+  // by the rare path's enter, where a kernel's refusal is tested.)
+  if ((!loop->loop_depth && st->embedded) || (nev & kFdEdge)) {
     if (!st->adopted && !adopt(loop, st))
       return;
     int err = submit(loop, st);
@@ -1029,6 +1032,7 @@ void iouring_destroy(ev_loop *loop)
       ev_free(st->events);
     ev_free(st->ctl);
     st->always_ready.release();
+    st->heads.release();
   }
   backend_state_free(loop->backend_state);
   loop->backend_fd = -1;

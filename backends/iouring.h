@@ -59,6 +59,7 @@ struct iouring_state {
   int capacity;                // of events
   array<int> always_ready;     // fds with kAlwaysReady
   struct epoll_event *ctl;     // the event of each queued EPOLL_CTL, by sqe (r.sq_entries)
+  array<const void *> heads;   // by fd: its first watcher when it was last registered (capacity: zeroed)
   unsigned other_mask;         // the EPOLL_CTL requests' sqes: 0 to other_mask (r.sq_entries / 2 - 1)
   unsigned other_room;         // other_mask + 1, or 0 without a ring or set (update_general)
   unsigned wait_room;          // the poll takes an EPOLL_WAIT of 1 to wait_room events itself: capacity - 1,

@@ -15,9 +15,12 @@
 //      ends the wait, which is why a change is one request, chosen by what
 //      is likely (epoll.cc asks the kernel synchronously instead).
 //  (s) For an fd with no registration, or one whose last watcher was
-//      stopped since (a new connection that got a closed one's number), an
-//      ADD (a new generation); for other changes a MOD (ev_io_set on an
-//      active watcher is most likely the same file).  A wrong guess costs a
+//      stopped since, or renewed by another watcher than the one registered
+//      for the same events (a new connection that got a closed one's
+//      number), an ADD (a new generation); for other changes a MOD
+//      (ev_io_set on the watcher registered, a re-arm; a watcher for other
+//      events, a socket's writer after its reader: most likely the same
+//      file).  A wrong guess costs a
 //      completion, and the other request: ADD answered EEXIST (the same
 //      file, registered), a MOD; MOD answered ENOENT (another file under
 //      the number), an ADD - one system call, as epoll.cc's ADD answered
@@ -93,9 +96,19 @@ void always_ready_remove(iouring_state *st, int fd)
 }
 
 // Register want for fd, see (s).  renewed_emptied: the fd had no watchers
-// as far as the kernel knows (the number may be a new file).
+// as far as the kernel knows, or others (the number may be a new file).
+// An ADD notes the fd's first watcher (heads), which every registered fd
+// has an entry for.
 void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool renewed_emptied)
 {
+  if (fd >= st->heads.capacity) {
+    const int was = st->heads.capacity;
+    st->heads.reserve(fd + 1);
+    for (int i = was; i < st->heads.capacity; ++i)
+      st->heads.data[i] = nullptr;
+  }
+  if (!e.bmask || renewed_emptied)
+    st->heads.data[fd] = e.head;
   if (!e.bmask) {
     e.bdata = next_gen(e.bdata);
     queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
@@ -149,10 +162,13 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
     return;
   if (!ctl_room(loop, st))
     return;  // (the ring is replaced, every fd registered anew)
-  register_fd(st, fd, loop->fds.entries[fd], want, !oev);
+  fd_entry &e = loop->fds.entries[fd];
+  const bool same_watcher = fd < st->heads.capacity && st->heads.data[fd] == e.head;
+  register_fd(st, fd, e, want, !oev || (renewed && e.bmask == want && !same_watcher));
 
-  // Outside ev_run no poll of ours follows to submit this, see iouring.cc (m).
-  if (!loop->loop_depth && (st->adopted || adopt(loop, st)))
+  // Embedded, outside ev_run no poll of ours follows to submit this, see
+  // iouring.cc (m).
+  if (!loop->loop_depth && st->embedded && (st->adopted || adopt(loop, st)))
     if (int err = submit(loop, st))
       if (err != EBUSY && err != EAGAIN)
         ring_broken(loop, st, err);

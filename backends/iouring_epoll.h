@@ -158,11 +158,20 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
     if (!want || (same && e.bmask == want))
       return;
     iouring_state *st = state(loop);
-    if (EV_LIKELY(epoll_room(st->r, st) && (oev || !e.bmask))) {
-      if (e.bmask)
+    if (EV_LIKELY(epoll_room(st->r, st))) {
+      // (heads: every registered fd has its entry, see register_fd)
+      if (e.bmask) {
+        // (maybe another file: no watchers, or other events for them alike,
+        // by another watcher than the one registered, see (s))
+        if (!same && (!oev || (e.bmask == want && st->heads.data[fd] != e.head)))
+          return epoll_modify_slow(loop, fd, oev, nev);
         epoll_queue_ctl(st, EPOLL_CTL_MOD, fd, want, poll_tag(fd, e.bdata));
-      else
+      } else {
+        if (fd >= st->heads.capacity)
+          return epoll_modify_slow(loop, fd, oev, nev);
+        st->heads.data[fd] = e.head;
         epoll_queue_ctl(st, EPOLL_CTL_ADD, fd, want, poll_tag(fd, e.bdata = next_gen(e.bdata)));
+      }
       e.bmask = static_cast<unsigned char>(want);
       return;
     }
