@@ -114,6 +114,11 @@ EV_CPP(extern "C" {)
 #ifndef EV_ASYNC_ENABLE
 # define EV_ASYNC_ENABLE EV_FEATURE_WATCHERS
 #endif
+/* a child watcher is built on a signal watcher for SIGCHLD (as in libev) */
+#if EV_CHILD_ENABLE && !EV_SIGNAL_ENABLE
+# undef EV_SIGNAL_ENABLE
+# define EV_SIGNAL_ENABLE 1
+#endif
 #ifndef EV_EMBED_ENABLE
 # define EV_EMBED_ENABLE EV_FEATURE_WATCHERS
 #endif
@@ -204,10 +209,18 @@ struct ev_loop;
 # endif
 #endif
 
-/* how the library's functions are declared */
+/* how the library's functions are declared.  EV_API_STATIC is for a program
+ * that compiles the core into itself (ev(3) EMBEDDING): libev-ng's core is a
+ * C++ file of its own beside the program's C files, so its functions cannot
+ * be static; they are hidden instead, which keeps them out of the program's
+ * exported symbols all the same. */
 #ifndef EV_API_DECL
 # ifdef EV_API_STATIC
-#  define EV_API_DECL static
+#  if defined __GNUC__ || defined __clang__
+#   define EV_API_DECL extern __attribute__ ((__visibility__ ("hidden")))
+#  else
+#   error "EV_API_STATIC: libev-ng needs a compiler with hidden visibility (GCC or clang) to keep the core's functions out of the program's symbols"
+#  endif
 # else
 #  define EV_API_DECL extern
 # endif
@@ -254,6 +267,8 @@ struct ev_loop;
 #define EVFLAG_NG_DEBUG 0x10000000U /* debug mode: report misused watchers and loops, then abort */
 #define EV_NG_FEATURE_METRICS 1
 #define EVFLAG_NG_METRICS 0x20000000U /* count what the loop does: ev_metrics_get */
+#define EV_NG_FEATURE_WATCHDOG 1 /* ev_watchdog_start: report callbacks that block the loop */
+#define EV_NG_FEATURE_PROBES 1   /* static probes (USDT) in the library, where it was built with them */
 
 /* event bits: what a watcher waits for and what its callback receives */
 enum {
@@ -405,7 +420,6 @@ typedef struct ev_timer
   ev_tstamp repeat; /* [read-write] seconds between repeats, 0 = once */
 } ev_timer;
 
-#if EV_PERIODIC_ENABLE
 /* a wall-clock based timer (EV_PERIODIC) */
 typedef struct ev_periodic
 {
@@ -415,9 +429,7 @@ typedef struct ev_periodic
   ev_tstamp interval; /* [read-write] */
   ev_tstamp (*reschedule_cb)(struct ev_periodic *w, ev_tstamp now) EV_NOEXCEPT; /* [read-write] */
 } ev_periodic;
-#endif
 
-#if EV_SIGNAL_ENABLE
 /* a POSIX signal (EV_SIGNAL) */
 typedef struct ev_signal
 {
@@ -425,9 +437,7 @@ typedef struct ev_signal
 
   int signum; /* [no-modify] */
 } ev_signal;
-#endif
 
-#if EV_CHILD_ENABLE
 /* a child process changed state (EV_CHILD); default loop only */
 typedef struct ev_child
 {
@@ -438,7 +448,6 @@ typedef struct ev_child
   int rpid;    /* [read-write] the pid that changed state */
   int rstatus; /* [read-write] its status, as waitpid(2) reports it */
 } ev_child;
-#endif
 
 #if EV_STAT_ENABLE
 /* the attributes of a path changed (EV_STAT) */
@@ -456,13 +465,11 @@ typedef struct ev_stat
 } ev_stat;
 #endif
 
-#if EV_IDLE_ENABLE
 /* runs when nothing else of equal or higher priority is pending (EV_IDLE) */
 typedef struct ev_idle
 {
   EV_WATCHER (ev_idle)
 } ev_idle;
-#endif
 
 /* runs just before the loop blocks (EV_PREPARE) */
 typedef struct ev_prepare
@@ -476,21 +483,17 @@ typedef struct ev_check
   EV_WATCHER (ev_check)
 } ev_check;
 
-#if EV_FORK_ENABLE
 /* runs in the next iteration after a fork was announced (EV_FORK) */
 typedef struct ev_fork
 {
   EV_WATCHER (ev_fork)
 } ev_fork;
-#endif
 
-#if EV_CLEANUP_ENABLE
 /* runs when the loop is destroyed (EV_CLEANUP) */
 typedef struct ev_cleanup
 {
   EV_WATCHER (ev_cleanup)
 } ev_cleanup;
-#endif
 
 #if EV_EMBED_ENABLE
 /* an embedded watcher needs the watcher types it is built from */
@@ -511,9 +514,7 @@ typedef struct ev_embed
   ev_periodic periodic;  /* [unused] */
   ev_idle idle;          /* [unused] */
   ev_fork fork;          /* [private] */
-# if EV_CLEANUP_ENABLE
   ev_cleanup cleanup;    /* [unused] */
-# endif
 } ev_embed;
 #endif
 
@@ -529,7 +530,8 @@ typedef struct ev_async
 # define ev_async_pending(w) (+(w)->sent)
 #endif
 
-/* a union big enough for any watcher */
+/* a union big enough for any watcher; as in libev's header, a watcher type left out
+ * (EV_*_ENABLE 0) stays declared and counted here, but for stat, embed and async */
 union ev_any_watcher
 {
   struct ev_watcher w;
@@ -537,29 +539,17 @@ union ev_any_watcher
 
   struct ev_io io;
   struct ev_timer timer;
-#if EV_PERIODIC_ENABLE
   struct ev_periodic periodic;
-#endif
-#if EV_SIGNAL_ENABLE
   struct ev_signal signal;
-#endif
-#if EV_CHILD_ENABLE
   struct ev_child child;
-#endif
 #if EV_STAT_ENABLE
   struct ev_stat stat;
 #endif
-#if EV_IDLE_ENABLE
   struct ev_idle idle;
-#endif
   struct ev_prepare prepare;
   struct ev_check check;
-#if EV_FORK_ENABLE
   struct ev_fork fork;
-#endif
-#if EV_CLEANUP_ENABLE
   struct ev_cleanup cleanup;
-#endif
 #if EV_EMBED_ENABLE
   struct ev_embed embed;
 #endif
@@ -587,6 +577,30 @@ struct ev_metrics
   ev_tstamp lag_max;            /* seconds: latest the loop came back to a due ev_timer */
   ev_tstamp lag_total;          /* sum of the lags, one per iteration that found a timer due */
   unsigned long lag_count;      /* number of those iterations */
+};
+
+/* libev-ng only (LIBEV_NG_1.0, EV_NG_FEATURE_WATCHDOG): what the watchdog found (ev(3) "Watchdog").
+ * Later releases only append members; size is the size of the library's structure. */
+enum {
+  EV_WATCHDOG_SLOW_CALLBACK = 1, /* a callback ran longer than the threshold (it has returned) */
+  EV_WATCHDOG_STILL_RUNNING = 2, /* a callback has been running for 20 thresholds (5 s at least) */
+  EV_WATCHDOG_TIMER_LAG     = 3  /* the loop's wait ended later than its earliest timer by more */
+};
+struct ev_watchdog_report
+{
+  size_t size;             /* sizeof (struct ev_watchdog_report) of the library that made it */
+  int kind;                /* EV_WATCHDOG_* */
+  struct ev_loop *loop;
+  void *watcher;           /* the watcher whose callback it was (0 for a timer lag) */
+  int events;              /* the events it was called with (EV_READ, EV_TIMER, ...): its type */
+  int priority;
+  void *cb;                /* the callback's address */
+  const char *symbol;      /* its name from the symbol table of its file, or 0 */
+  const char *module;      /* that file, or 0 */
+  unsigned long offset;    /* the callback's address in that file (addr2line -e module offset) */
+  ev_tstamp duration;      /* seconds it ran (so far), or seconds late */
+  ev_tstamp threshold;     /* the watchdog's threshold */
+  const char *text;        /* the line the watchdog prints without a report callback */
 };
 
 /*==========================================================================*/
@@ -702,6 +716,15 @@ EV_API_DECL int ev_metrics_get (EV_P_ struct ev_metrics *m) EV_NOEXCEPT;
 EV_API_DECL void ev_metrics_enable (EV_P_ int on) EV_NOEXCEPT; /* on: count (from zero if off); 0: stop */
 EV_API_DECL void ev_metrics_reset (EV_P) EV_NOEXCEPT;          /* count from zero again */
 
+/* libev-ng only (LIBEV_NG_1.0): watch the loop from a thread of the library, which reports every
+ * callback that runs longer than threshold seconds, and every wait that overshoots the earliest
+ * timer by more; to report (called on the watchdog's thread), or 0 for a line on stderr.
+ * 0: watching; -1: the system offers no way to (errno ENOSYS) */
+EV_API_DECL int ev_watchdog_start (EV_P_ ev_tstamp threshold,
+                                   void (*report)(const struct ev_watchdog_report *r, void *data),
+                                   void *data) EV_NOEXCEPT;
+EV_API_DECL void ev_watchdog_stop (EV_P) EV_NOEXCEPT;
+
 /* FUNCTIONS CONTROLLING EVENT LOOPS */
 EV_API_DECL int  ev_run (EV_P_ int flags EV_CPP (= 0));
 EV_API_DECL void ev_break (EV_P_ int how EV_CPP (= EVBREAK_ONE)) EV_NOEXCEPT;
@@ -715,6 +738,10 @@ EV_API_DECL void ev_once (EV_P_ int fd, int events, ev_tstamp timeout, void (*cb
 
 EV_API_DECL void ev_invoke_pending (EV_P); /* invoke every pending watcher */
 
+typedef void (*ev_loop_callback)(EV_P);
+
+/* the "lesser used" functions: part of the full API (EV_FEATURES bit 8) */
+# if EV_FEATURE_API
 EV_API_DECL unsigned int ev_iteration (EV_P) EV_NOEXCEPT; /* number of polls so far */
 EV_API_DECL unsigned int ev_depth     (EV_P) EV_NOEXCEPT; /* ev_run nesting depth */
 EV_API_DECL void         ev_verify    (EV_P) EV_NOEXCEPT; /* check the internal structures */
@@ -725,10 +752,10 @@ EV_API_DECL void ev_set_timeout_collect_interval (EV_P_ ev_tstamp interval) EV_N
 EV_API_DECL void ev_set_userdata (EV_P_ void *data) EV_NOEXCEPT;
 EV_API_DECL void *ev_userdata (EV_P) EV_NOEXCEPT;
 
-typedef void (*ev_loop_callback)(EV_P);
 EV_API_DECL void ev_set_invoke_pending_cb (EV_P_ ev_loop_callback invoke_pending_cb) EV_NOEXCEPT;
 /* release is called before the loop blocks, acquire after it woke up */
 EV_API_DECL void ev_set_loop_release_cb (EV_P_ void (*release)(EV_P) EV_NOEXCEPT, void (*acquire)(EV_P) EV_NOEXCEPT) EV_NOEXCEPT;
+# endif
 
 #if defined __clang__ && defined __cplusplus && __cplusplus < 201703L
 # pragma clang diagnostic pop
@@ -850,10 +877,17 @@ ev_watcher_set_priority_ (void *w, int priority) EV_NOEXCEPT
 }
 #endif
 
-/* these need the watcher's own (typed) pointer, as in libev */
-#define ev_cb_(ev)          (ev)->cb
-#define ev_cb(ev)           (ev)->cb
-#define ev_set_cb(ev,cb_)   ((void)(ev_cb_ (ev) = (cb_)))
+/* these need the watcher's own (typed) pointer, as in libev; a program with
+ * its own EV_CB_DECLARE may define them to match it */
+#ifndef ev_cb_
+# define ev_cb_(ev)          (ev)->cb
+#endif
+#ifndef ev_cb
+# define ev_cb(ev)           (ev)->cb
+#endif
+#ifndef ev_set_cb
+# define ev_set_cb(ev,cb_)   ((void)(ev_cb_ (ev) = (cb_)))
+#endif
 
 #define ev_is_active(ev)    ev_watcher_int_ ((ev), offsetof (ev_watcher, active))
 #define ev_is_pending(ev)   ev_watcher_int_ ((ev), offsetof (ev_watcher, pending))

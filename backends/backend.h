@@ -71,7 +71,7 @@ struct backend_ops {
   // Release everything init/fork created.  The loop is being destroyed.
   void (*destroy)(ev_loop *loop);
 
-  // The repair step (loop/loop.cc, loop_repair) before a poll: after a fork
+  // The repair step (loop/loop_run.cc, loop_repair) before a poll: after a fork
   // (ev_loop_fork, EVFLAG_FORKCHECK, or one nobody announced, see
   // loop/fork_guard.h), or when the backend asked for it
   // (request_backend_rebuild): replace kernel state that the child shares
@@ -244,5 +244,9 @@ inline struct timespec timeout_to_timespec(ev_tstamp timeout)
   }
   return ts;
 }
+
+// Whether system call `nr` is one a backend waits in (the watchdog asks
+// whether a loop's thread waits in its backend: diag/watchdog.cc).
+bool backend_wait_call(long nr);
 
 }  // namespace ev_detail

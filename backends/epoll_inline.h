@@ -137,7 +137,7 @@ inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev, c
 // EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
 // EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): see (f).
 constexpr unsigned char kReadiness[32] = {
-#define EV_NG_RDY(b) static_cast<unsigned char>((((b)&0x19) ? EV_READ : 0) | (((b)&0x1c) ? EV_WRITE : 0))
+#define EV_NG_RDY(b) static_cast<unsigned char>(((0x19 & (b)) ? EV_READ : 0) | ((0x1c & (b)) ? EV_WRITE : 0))
     EV_NG_RDY(0),  EV_NG_RDY(1),  EV_NG_RDY(2),  EV_NG_RDY(3),  EV_NG_RDY(4),  EV_NG_RDY(5),  EV_NG_RDY(6),
     EV_NG_RDY(7),  EV_NG_RDY(8),  EV_NG_RDY(9),  EV_NG_RDY(10), EV_NG_RDY(11), EV_NG_RDY(12), EV_NG_RDY(13),
     EV_NG_RDY(14), EV_NG_RDY(15), EV_NG_RDY(16), EV_NG_RDY(17), EV_NG_RDY(18), EV_NG_RDY(19), EV_NG_RDY(20),

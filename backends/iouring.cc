@@ -759,7 +759,8 @@ void flush_overflow(ev_loop *loop, iouring_state *st)
 }
 
 // The queue overflowed or is getting crowded: a larger ring in the next
-// iteration (backend_rebuild calls iouring_fork), see (i).
+// iteration (request_backend_rebuild: the repair step calls iouring_fork),
+// see (i).
 void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed)
 {
   ring &r = st->r;

@@ -26,15 +26,32 @@
 #define EV_NG_POLICY_EPOLL(X)
 #endif
 
+// (configure's build: select always, poll where <poll.h> works; a program
+// that compiles the core into itself chooses: embed/ev_ng_facilities.h)
+#ifndef EV_NG_HAVE_POLL
 #if defined(HAVE_POLL_H) && !defined(_AIX)  // AIX's <poll.h> is broken (ev(3) AIX POLL BUG)
+#define EV_NG_HAVE_POLL 1
+#else
+#define EV_NG_HAVE_POLL 0
+#endif
+#endif
+#ifndef EV_NG_HAVE_SELECT
+#define EV_NG_HAVE_SELECT 1
+#endif
+
+#if EV_NG_HAVE_POLL
 #include "backends/poll.h"
 #define EV_NG_POLICY_POLL(X) X(::ev_detail::poll_policy)
 #else
 #define EV_NG_POLICY_POLL(X)
 #endif
 
+#if EV_NG_HAVE_SELECT
 #include "backends/select.h"
 #define EV_NG_POLICY_SELECT(X) X(::ev_detail::select_policy)
+#else
+#define EV_NG_POLICY_SELECT(X)
+#endif
 
 // (io_uring first when allowed, but not recommended: registry.cc)
 #define EV_NG_BACKEND_POLICIES(X) \

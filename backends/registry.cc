@@ -4,6 +4,10 @@
 // EVBACKEND_*); what the backends share when they cannot wait.
 #include "backends/policies.h"
 
+#if EV_NG_HAVE_SYSCALL
+#include <sys/syscall.h>
+#endif
+
 namespace ev_detail {
 
 namespace {
@@ -23,6 +27,42 @@ void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout)
   release_hook(loop);
   ev_sleep(timeout < kSleepInsteadOfWait ? timeout : kSleepInsteadOfWait);
   acquire_hook(loop);
+}
+
+}  // namespace ev_detail
+
+namespace ev_detail {
+
+bool backend_wait_call(long nr)
+{
+  switch (nr) {
+#ifdef SYS_epoll_wait
+  case SYS_epoll_wait:
+#endif
+#ifdef SYS_epoll_pwait
+  case SYS_epoll_pwait:
+#endif
+#ifdef SYS_epoll_pwait2
+  case SYS_epoll_pwait2:
+#endif
+#ifdef SYS_poll
+  case SYS_poll:
+#endif
+#ifdef SYS_ppoll
+  case SYS_ppoll:
+#endif
+#ifdef SYS_select
+  case SYS_select:
+#endif
+#ifdef SYS_pselect6
+  case SYS_pselect6:
+#endif
+#ifdef SYS_io_uring_enter
+  case SYS_io_uring_enter:
+#endif
+    return true;
+  default: (void)nr; return false;
+  }
 }
 
 }  // namespace ev_detail

@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -52,7 +54,7 @@ void *ev_realloc(void *ptr, std::size_t size)
   void *res = allocator(ptr, static_cast<long>(size));
   if (EV_UNLIKELY(!res && size)) {
     char msg[96];
-    std::snprintf(msg, sizeof msg, "(libev) cannot allocate %zu bytes, aborting.\n", size);
+    message_format(msg, sizeof msg, "(libev) cannot allocate %zu bytes, aborting.\n", size);
     write_all(msg);
     std::abort();
   }
@@ -70,14 +72,22 @@ void ev_syserr(const char *msg)
     syserr_cb(msg);
     return;
   }
+#if EV_AVOID_STDIO
+  const int err = errno;
+  write_all(msg);
+  write_all(": ");
+  write_all(std::strerror(err));
+  write_all("\n");
+#else
   std::perror(msg);
+#endif
   std::abort();
 }
 
 void usage_error(const char *api, const char *arg, long long value, const char *what)
 {
   char msg[512];
-  std::snprintf(msg, sizeof msg, "libev-ng: usage error in %s (%s = %lld): \"%s\"\n", api, arg, value, what);
+  message_format(msg, sizeof msg, "libev-ng: usage error in %s (%s = %lld): \"%s\"\n", api, arg, value, what);
   write_all(msg);
   std::abort();
 }
@@ -85,7 +95,7 @@ void usage_error(const char *api, const char *arg, long long value, const char *
 void usage_error(const char *api, const char *arg, double value, const char *what)
 {
   char msg[512];
-  std::snprintf(msg, sizeof msg, "libev-ng: usage error in %s (%s = %g): \"%s\"\n", api, arg, value, what);
+  message_format(msg, sizeof msg, "libev-ng: usage error in %s (%s = %g): \"%s\"\n", api, arg, value, what);
   write_all(msg);
   std::abort();
 }
@@ -93,7 +103,7 @@ void usage_error(const char *api, const char *arg, double value, const char *wha
 void usage_error(const char *api, const char *what)
 {
   char msg[512];
-  std::snprintf(msg, sizeof msg, "libev-ng: usage error in %s: \"%s\"\n", api, what);
+  message_format(msg, sizeof msg, "libev-ng: usage error in %s: \"%s\"\n", api, what);
   write_all(msg);
   std::abort();
 }
@@ -101,10 +111,123 @@ void usage_error(const char *api, const char *what)
 void internal_error(const char *what, long long detail)
 {
   char msg[512];
-  std::snprintf(msg, sizeof msg, "libev-ng: ev_verify: %s (%lld): internal state is corrupt\n", what, detail);
+  message_format(msg, sizeof msg, "libev-ng: ev_verify: %s (%lld): internal state is corrupt\n", what, detail);
   write_all(msg);
   std::abort();
 }
+
+#if !EV_AVOID_STDIO
+int message_format(char *buf, std::size_t size, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  const int n = std::vsnprintf(buf, size, fmt, ap);
+  va_end(ap);
+  return n;
+}
+#else
+namespace {
+
+struct message_buffer {
+  char *p, *end;
+  void put(char c)
+  {
+    if (p < end)
+      *p++ = c;
+  }
+  void put(const char *s)
+  {
+    while (*s)
+      put(*s++);
+  }
+  void number(unsigned long long v, unsigned base)
+  {
+    char digits[24];
+    int n = 0;
+    do
+      digits[n++] = "0123456789abcdef"[v % base];
+    while (v /= base);
+    while (n)
+      put(digits[--n]);
+  }
+};
+
+}  // namespace
+
+int message_format(char *buf, std::size_t size, const char *fmt, ...)
+{
+  if (!size)
+    return 0;
+  message_buffer b{buf, buf + size - 1};
+  va_list ap;
+  va_start(ap, fmt);
+  for (; *fmt; ++fmt) {
+    if (*fmt != '%') {
+      b.put(*fmt);
+      continue;
+    }
+    ++fmt;
+    const bool alt = *fmt == '#';
+    if (alt)
+      ++fmt;
+    switch (*fmt) {
+    case 's': b.put(va_arg(ap, const char *)); break;
+    case 'p':
+      b.put("0x");
+      b.number(reinterpret_cast<std::uintptr_t>(va_arg(ap, void *)), 16);
+      break;
+    case 'x':
+      if (alt)
+        b.put("0x");
+      b.number(va_arg(ap, unsigned), 16);
+      break;
+    case 'z':  // %zu
+      ++fmt;
+      b.number(va_arg(ap, std::size_t), 10);
+      break;
+    case 'l': {  // %lld
+      fmt += 2;
+      long long v = va_arg(ap, long long);
+      if (v < 0)
+        b.put('-');
+      b.number(v < 0 ? 0ull - static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v), 10);
+      break;
+    }
+    case 'g': {  // whole and millionths: enough for a usage error's value
+      double v = va_arg(ap, double);
+      if (v != v) {
+        b.put("nan");
+        break;
+      }
+      if (v < 0) {
+        b.put('-');
+        v = -v;
+      }
+      if (v > 1e18) {
+        b.put("inf");
+        break;
+      }
+      const auto whole = static_cast<unsigned long long>(v);
+      b.number(whole, 10);
+      const auto micro = static_cast<unsigned long long>((v - static_cast<double>(whole)) * 1e6);
+      if (micro) {
+        char frac[7];
+        for (int i = 5, m = static_cast<int>(micro); i >= 0; --i, m /= 10)
+          frac[i] = static_cast<char>('0' + m % 10);
+        frac[6] = 0;
+        b.put('.');
+        b.put(frac);
+      }
+      break;
+    }
+    default: b.put(*fmt); break;
+    }
+  }
+  va_end(ap);
+  *b.p = 0;
+  return static_cast<int>(b.p - buf);
+}
+#endif
 
 }  // namespace ev_detail
 

@@ -53,4 +53,9 @@ bool retry_after_syserr(const char *msg, Attempt attempt)
 // An internal invariant does not hold (ev_verify): print and abort.
 [[noreturn]] void internal_error(const char *what, long long detail);
 
+// snprintf for the messages above: the C library's, or, in a program that
+// avoids stdio (ev(3) EV_AVOID_STDIO), a small one that knows the
+// conversions the messages use (%s %p %zu %lld %g %#x).
+int message_format(char *buf, std::size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 }  // namespace ev_detail

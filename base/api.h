@@ -7,25 +7,90 @@
 // library (compiled with -fvisibility=hidden) stays internal.
 #pragma once
 
+// The build's configuration: configure's config.h for the library, or what
+// a program's configuration symbols select when it compiles the core into
+// itself (embed/ev_ng.cc defines EV_NG_EMBED; ev(3) EMBEDDING).
+#ifdef EV_NG_EMBED
+#include "embed/ev_ng_config.h"
+#else
 #include "config.h"
+// The library defines ev_walk and ev_dump (extensions that ev.h declares
+// only on request).
+#define EV_WALK_ENABLE 1
+#endif
 
 // Without the libev 3 names, `ev_loop` is the struct (a typedef) instead of
 // the inline ev_loop() wrapper; the wrappers are header-only, so the
 // library's ABI does not depend on this.
+#undef EV_COMPAT3
 #define EV_COMPAT3 0
-// The library defines ev_walk and ev_dump (extensions that ev.h declares
-// only on request).
-#define EV_WALK_ENABLE 1
 
+#ifdef EV_NG_EMBED
+// The core defines the functions, whatever the program declares.
+#undef EV_PROTOTYPES
+#define EV_PROTOTYPES 1
+// EV_API_STATIC: nothing leaves the program's object (ev.h declares the
+// functions hidden)
+#ifdef EV_API_STATIC
+#pragma GCC visibility push(hidden)
+#else
+#pragma GCC visibility push(default)
+#endif
+#ifdef EV_H
+#include EV_H
+#else
+#include "ev.h"
+#endif
+#pragma GCC visibility pop
+#ifndef EV_NG
+#error "EV_H must name libev-ng's ev.h (the kit's), not libev's: the core needs its declarations"
+#endif
+#include "embed/ev_ng_embed.h"
+#include "embed/ev_ng_facilities.h"
+#else
 #pragma GCC visibility push(default)
 #include "ev.h"
 #pragma GCC visibility pop
+#endif
+
+// The parts of the core a build may leave out (ev(3) EMBEDDING): the library
+// has all of them.
+#ifndef EV_NG_CUSTOM_CB_INVOKE
+#define EV_NG_CUSTOM_CB_INVOKE 0  // (the program's EV_CB_INVOKE: embed/ev_ng_config.h)
+#endif
+#ifndef EV_NG_DEBUG_MODE
+#define EV_NG_DEBUG_MODE 1  // debug mode (EVFLAG_NG_DEBUG, diag/debug.h)
+#endif
+#ifndef EV_NG_METRICS
+#define EV_NG_METRICS 1  // the loop metrics (EVFLAG_NG_METRICS, diag/metrics.h)
+#endif
+#ifndef EV_VERIFY
+#define EV_VERIFY 1  // ev_verify's checks (diag/verify.cc)
+#endif
+#ifndef EV_NG_FLOOR_LIBM
+#define EV_NG_FLOOR_LIBM 1  // floor() from libm (base/clock.h)
+#endif
+#ifndef EV_AVOID_STDIO
+#define EV_AVOID_STDIO 0  // messages without stdio (base/alloc.cc)
+#endif
+
+// The loop parameter of a callback that does not use it (ev(3) MACRO
+// MAGIC: without multiplicity, callbacks take no loop).
+#if EV_MULTIPLICITY
+#define EV_UNUSED_P_ struct ev_loop *,
+#else
+#define EV_UNUSED_P_
+#endif
 
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
+// The ABI of libev 4.33 (doc/semantics.md §2).  A program that compiles the
+// core into itself may change the layouts (EV_COMMON, the priority range):
+// they are its own, and the core reads the members by name.
+#ifndef EV_NG_EMBED
 // The ABI of libev 4.33 (doc/semantics.md §2): the core reads and writes
 // these fields directly, so their places are checked here, on every
 // architecture, against the places C's layout rules give libev's member
@@ -114,11 +179,31 @@ static_assert(sizeof(ev_embed) == 360 && offsetof(ev_embed, fork) == 296);
 static_assert(sizeof(ev_async) == 40 && offsetof(ev_async, sent) == 32);
 static_assert(sizeof(union ev_any_watcher) == 400);
 #endif
+#endif  // EV_NG_EMBED
 
 namespace ev_detail {
 
 // Number of priority levels and the index of a priority in per-level arrays.
 inline constexpr int kNumPri = EV_MAXPRI - EV_MINPRI + 1;
+static_assert(kNumPri >= 1, "EV_MINPRI must not be above EV_MAXPRI");
+
+// A watcher's priority: with a single level (EV_MINPRI == EV_MAXPRI),
+// watchers have no member for it (ev.h, EV_DECL_PRIORITY).
+inline constexpr bool kPriorities = EV_MINPRI != EV_MAXPRI;
+template <class T>
+inline int priority_of(const T *w)
+{
+  if constexpr (kPriorities)
+    return w->priority;
+  else
+    return EV_MINPRI;
+}
+template <class T>
+inline void set_priority(T *w, int priority)
+{
+  if constexpr (kPriorities)
+    w->priority = priority;
+}
 
 // Branch hints.  They stay only in the files where the instruction counts show
 // they pay, and the function attributes (noinline, cold, always_inline)

@@ -19,7 +19,7 @@ void ev_sleep(ev_tstamp delay) noexcept
   if (delay <= 0.)
     return;
   struct timespec ts;
-  ev_tstamp secs = std::floor(delay);
+  ev_tstamp secs = ev_detail::floor_of(delay);
   ts.tv_sec = static_cast<time_t>(secs);
   ts.tv_nsec = static_cast<long>((delay - secs) * 1e9);
   if (ts.tv_nsec >= 1000000000L)

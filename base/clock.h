@@ -10,14 +10,33 @@
 // moved by more than kMinTimeJump, the wall clock jumped: periodics are
 // rescheduled.  On Linux a timerfd with TFD_TIMER_CANCEL_ON_SET (created with
 // the first periodic, unless EVFLAG_NOTIMERFD) reports jumps at once.
-// The loop's update of its two clocks is loop/loop.h's time_update (loop/loop_time.cc).
+// The loop's update of its two clocks is time_update (loop/loop.h), its slow
+// half time_update_slow (loop/loop_time.cc).
 #pragma once
 
 #include "base/api.h"
 
+#include <cmath>
 #include <ctime>
 
 namespace ev_detail {
+
+// floor(), from libm (the library: configure links it where the compiler
+// calls it), or, in a program that compiles the core into itself without
+// EV_USE_FLOOR (ev(3) EMBEDDING: libev's default), computed here, so that
+// the program needs no libm: exact for every double (but -0).
+inline double floor_of(double x)
+{
+#if EV_NG_FLOOR_LIBM
+  return std::floor(x);
+#else
+  constexpr double kIntegral = 4503599627370496.;  // 2^52: from here on every double is an integer
+  if (!(x > -kIntegral && x < kIntegral))
+    return x;  // (and infinities, NaN)
+  const double t = static_cast<double>(static_cast<long long>(x));
+  return t > x ? t - 1. : t;
+#endif
+}
 
 inline constexpr ev_tstamp kMinTimeJump = 1.;                  // a larger offset change is a jump
 inline constexpr ev_tstamp kRealtimeRecheck = 0.5;             // re-read the wall clock this often

@@ -30,6 +30,9 @@ inline constexpr unsigned char kReifyQueued = 0x01;
 // number since, so if watchers are back by then, the backend must treat the
 // number as new (as if ev_io_set had been called, EV__IOFDSET).
 inline constexpr unsigned char kReifyEmptied = 0x02;
+// A watcher that ev_io_set moved while active was linked to the fd while
+// the changes were being applied: they are applied to it in the same pass.
+inline constexpr unsigned char kReifyMoved = 0x04;
 
 // What an fd's watchers can ask of the backend: readiness, and
 // EV_NG_EXCLUSIVE (an extension: exclusive wake-ups where offered), which

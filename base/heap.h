@@ -34,7 +34,7 @@ struct heap {
   heap_node *nodes;  // valid indices: kHeap0 .. kHeap0 + count - 1
   int count;
   // Nodes allocated, including the kHeap0 unused ones; negated while the
-  // gate is closed (set_gate).  Read it through allocated().
+  // gate is closed (close_gate).  Read it through allocated().
   int capacity;
   void *block;  // what ev_realloc returned; nodes is 64-byte aligned in it
 

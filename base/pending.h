@@ -165,15 +165,16 @@ struct pending_queues {
   {
     if (EV_UNLIKELY(nvb == kMaxBatches) || !n)
       return feed_each(ws, n, revents);
-    const int priority = ws[0]->priority;
+    const int priority = priority_of(ws[0]);
     const int p = level_of(ws[0]);
     const int start = slots.level[p].count + (nvb ? virtual_count(p) : 0);
     // A watcher can join the batch if it is not pending and has the batch's
     // priority: `pending` and `priority` are adjacent ints, so one 8-byte
     // load compares both (this loop runs once per prepare/check/idle
     // watcher per iteration).
-    const unsigned long long joinable = static_cast<unsigned long long>(static_cast<unsigned>(priority))
-                                        << (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 32 : 0);
+    const unsigned long long joinable = kPriorities ? static_cast<unsigned long long>(static_cast<unsigned>(priority))
+                                                          << (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 32 : 0)
+                                                    : 0;
     W *q = ws;
     W *const end = ws + n;
     for (int slot = start; q != end; ++q) {
@@ -204,12 +205,16 @@ struct pending_queues {
 
   static unsigned long long pending_and_priority(W w)
   {
+#if EV_MINPRI == EV_MAXPRI
+    return static_cast<unsigned>(w->pending);  // (no priority member: the batch's is the only one)
+#else
     static_assert(offsetof(ev_watcher, priority) == offsetof(ev_watcher, pending) + sizeof(int),
                   "pending and priority are adjacent");
     static_assert(sizeof(int) == 4, "two ints make one 8-byte word");
     unsigned long long both;
     __builtin_memcpy(&both, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, pending), sizeof both);
     return both;  // pending in the low half on little-endian machines, else the high half
+#endif
   }
 
   // Forget a pending event; returns its revents (0 if not pending).  `api`

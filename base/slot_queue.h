@@ -40,10 +40,10 @@ struct slot_queue {
   // undefined behaviour in libev; here it is clamped to the nearest level.
   static int level_of(W w)
   {
-    unsigned p = static_cast<unsigned>(w->priority - EV_MINPRI);
+    unsigned p = static_cast<unsigned>(priority_of(w) - EV_MINPRI);
     if (EV_LIKELY(p < static_cast<unsigned>(kNumPri)))
       return static_cast<int>(p);
-    return clamped_level(w->priority);
+    return clamped_level(priority_of(w));
   }
 
   static int clamped_level(int priority) { return (priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI) - EV_MINPRI; }
@@ -69,7 +69,7 @@ struct slot_queue {
     const unsigned i = static_cast<unsigned>(w->pending - 1);
     for (const auto &l : level)
       if (i < static_cast<unsigned>(l.count) && l.data[i].w == w)
-        usage_error(api ? api : "ev_run", "priority", static_cast<long long>(w->priority),
+        usage_error(api ? api : "ev_run", "priority", static_cast<long long>(priority_of(w)),
                     "libev: the priority of a pending watcher must not be changed (ev_set_priority), nor its "
                     "memory freed or overwritten while it is pending");
     usage_error(api ? api : "ev_run", "pending", static_cast<long long>(w->pending),
@@ -95,7 +95,10 @@ struct slot_queue {
   // compare for two (which pays for ev_feed_event's test of the callback).
   static bool unqueued_and_in_range(W w, unsigned *p)
   {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if EV_MINPRI == EV_MAXPRI
+    *p = 0;
+    return !w->pending;
+#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     static_assert(offsetof(ev_watcher, priority) == offsetof(ev_watcher, pending) + sizeof(int),
                   "pending and priority are adjacent");
     static_assert(sizeof(int) == 4, "two ints make one 8-byte word");
@@ -106,7 +109,7 @@ struct slot_queue {
     *p = static_cast<unsigned>(word);
     return word < static_cast<std::uint64_t>(kNumPri);
 #else
-    *p = static_cast<unsigned>(w->priority - EV_MINPRI);
+    *p = static_cast<unsigned>(priority_of(w) - EV_MINPRI);
     return !w->pending && *p < static_cast<unsigned>(kNumPri);
 #endif
   }

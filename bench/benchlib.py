@@ -18,10 +18,11 @@ SRCDIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = "libev-4.33"
 URING = "libev-ng-uring"  # libev-ng on io_uring (bench_ev_loop: BENCH_EV_BACKEND)
 METRICS = "libev-ng-metrics"  # libev-ng with EVFLAG_NG_METRICS (BENCH_LIBEV_FLAGS)
+WATCHDOG = "libev-ng-watchdog"  # libev-ng with LIBEV_NG_WATCHDOG=100
 # The semantic floor: the raw loop with libev's io semantics done as simply
 # as they can be (bench/epoll/rl.h), what those semantics cost at the least.
 SEMANTIC_FLOOR = "epoll-ev"
-ON_REQUEST = (URING, METRICS, SEMANTIC_FLOOR)  # columns only when named in --libs
+ON_REQUEST = (URING, METRICS, WATCHDOG, SEMANTIC_FLOOR)  # columns only when named in --libs
 # The floor: a hand-written epoll loop doing the same work.  A library's own
 # cost is what it spends above it; the overhead ratio compares that with
 # libev's: (x - floor) / (libev - floor), lower is better, 1.00 = libev's.
@@ -94,6 +95,9 @@ def make_libs(builddir, ng_dir, stand_in, wanted):
             # and with loop metrics on, so that their cost is a paired ratio of one run
             libs.append(Lib(METRICS, os.path.join(b, "bench-libev"),
                             {"LD_LIBRARY_PATH": ng_dir, "BENCH_LIBEV_FLAGS": "0x20000000"}, os.path.realpath(ng)))
+            # and under the watchdog (100 ms), whose thread samples every loop the workloads make
+            libs.append(Lib(WATCHDOG, os.path.join(b, "bench-libev"),
+                            {"LD_LIBRARY_PATH": ng_dir, "LIBEV_NG_WATCHDOG": "100"}, os.path.realpath(ng)))
         else:
             warnings.append("no %s: libev-ng column left out (build it, or --stand-in)" % ng)
     libs.append(Lib("libevent", os.path.join(b, "bench-libevent")))
@@ -332,7 +336,7 @@ def common_options(ap):
     ap.add_argument("--no-build", action="store_true", help="do not run `make bench` first")
     ap.add_argument("--only", action="append", default=[],
                     help="jobs to run: a workload (timers) or a job id (timers/M=100000), comma-separated, repeatable")
-    ap.add_argument("--libs", default="", help="columns besides libev-4.33: libev-ng,libevent,libuv,epoll; on request libev-ng-uring, libev-ng-metrics, epoll-ev")
+    ap.add_argument("--libs", default="", help="columns besides libev-4.33: libev-ng,libevent,libuv,epoll; on request libev-ng-uring, libev-ng-metrics, libev-ng-watchdog, epoll-ev")
     ap.add_argument("--ng-lib", default=None,
                     help="directory holding libev-ng's libev.so.4 (default: BUILDDIR/.libs)")
     ap.add_argument("--stand-in", action="store_true",

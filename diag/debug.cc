@@ -278,11 +278,11 @@ void check_watcher(ev_loop *loop, const debug_record &r, W w, const char *api)
                  "the loop keeps it); stop a watcher (%s_stop) before its memory is freed or reused",
                  t, wp, lp, t);
   // (the loop itself raises the priority of a child watcher it queues)
-  if (r.type != EV_CHILD && w->priority != r.priority)
-    DEBUG_REPORT(api, "priority", static_cast<long long>(w->priority),
+  if (r.type != EV_CHILD && priority_of(w) != r.priority)
+    DEBUG_REPORT(api, "priority", static_cast<long long>(priority_of(w)),
                  "%s watcher %p had its priority changed from %d to %d while active; stop it (%s_stop) before "
                  "ev_set_priority",
-                 t, wp, r.priority, w->priority, t);
+                 t, wp, r.priority, priority_of(w), t);
   if (w->pending && !pending_where_kept(loop, w))
     DEBUG_REPORT(api, "pending", static_cast<long long>(w->pending),
                  "%s watcher %p was freed or overwritten while active on loop %p (its pending field does not say "
@@ -361,7 +361,7 @@ debug_record take_snapshot(W w, int type)
 {
   debug_record r{};
   r.type = type;
-  r.priority = w->priority;
+  r.priority = priority_of(w);
   switch (type) {
   case EV_IO:
     r.u.io.fd = reinterpret_cast<ev_io *>(w)->fd;
@@ -461,7 +461,7 @@ void invoke_handed_over(ev_loop *loop)
 {
   debug_state *ds = loop->debug;
   ds->invoking.fetch_add(1, std::memory_order_acq_rel);
-  loop->invoke_cb(loop);
+  loop->invoke_cb(EV_A);
   ds->invoking.fetch_sub(1, std::memory_order_acq_rel);
 }
 
@@ -504,6 +504,7 @@ void debug_loop_init(ev_loop *loop)
   auto *ds = new (ev_realloc(nullptr, sizeof(debug_state))) debug_state();
   ds->loop = loop;
   loop->debug = ds;
+  loop->invoke_checks |= kInvokeCheckDebug;
   for (phase p : kDebugPhases)
     phase_join(loop, p);
   loop->run_guard |= kRunGuardDebug;
@@ -686,7 +687,7 @@ void debug_reconcile(ev_loop *loop)
     }
 }
 
-void debug_set_release_cbs(ev_loop *loop, void (*release)(ev_loop *) noexcept, void (*acquire)(ev_loop *) noexcept)
+void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept)
 {
   debug_state *ds = loop->debug;
   ds->user_release = release;
@@ -713,7 +714,7 @@ void invoke_checked(ev_loop *loop, const char *api)
     if (w != &loop->pending.slots.dummy)
       if (const debug_record *r = find(loop->debug, w))
         check_watcher(loop, *r, w, api);
-    w->cb(loop, w, revents);
+    call_watcher(loop, w, revents);
   });
 }
 

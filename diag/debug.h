@@ -33,6 +33,12 @@
 
 namespace ev_detail {
 
+// Where debug mode acts in an iteration: it checks every watcher before the
+// wait, takes the loop's own stops from the queue after it, and checks each
+// watcher before its callback.
+inline constexpr phase kDebugPhases[] = {kPhaseBeforeWait, kPhaseBeforePoll, kPhaseAfterWait, kPhaseInvoke};
+
+#if EV_NG_DEBUG_MODE
 // Should a loop created with these (effective) flags run in debug mode?
 // EVFLAG_NG_DEBUG, or LIBEV_NG_DEBUG in the environment (see loop/loop.cc).
 bool debug_requested(unsigned int flags);
@@ -44,11 +50,6 @@ void debug_loop_init(ev_loop *loop);
 bool debug_loop_destroy(ev_loop *loop);
 
 inline bool debug_on(const ev_loop *loop) { return loop->debug; }
-
-// Where debug mode acts in an iteration: it checks every watcher before the
-// wait, takes the loop's own stops from the queue after it, and checks each
-// watcher before its callback.
-inline constexpr phase kDebugPhases[] = {kPhaseBeforeWait, kPhaseBeforePoll, kPhaseAfterWait, kPhaseInvoke};
 
 // For stop functions, which must not read the loop for a watcher that is
 // neither active nor pending (ev(3): its loop may be gone).
@@ -98,6 +99,30 @@ void debug_check_callback(ev_loop *loop, W w);
 
 // ev_set_loop_release_cb in debug mode: the callbacks are wrapped, so that
 // the loop counts as handed over between release and acquire.
-void debug_set_release_cbs(ev_loop *loop, void (*release)(ev_loop *) noexcept, void (*acquire)(ev_loop *) noexcept);
+void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept);
+
+#else
+// A build without debug mode (EV_NG_DEBUG_MODE 0, ev(3) EMBEDDING): no loop
+// is ever in it, and its calls compile to nothing.
+inline bool debug_requested(unsigned int) { return false; }
+inline void debug_loop_init(ev_loop *) {}
+inline bool debug_loop_destroy(ev_loop *) { return false; }
+inline bool debug_on(const ev_loop *) { return false; }
+inline bool debug_on_for_stop(const ev_loop *, W) { return false; }
+inline void debug_before(ev_loop *, W, int, const char *) {}
+inline void debug_after(ev_loop *, W, int) {}
+template <class T, class Op>
+void debug_wrap(ev_loop *, T *, int, const char *, Op)
+{
+}
+inline void debug_check_call(ev_loop *, const char *, W) {}
+inline bool debug_run_enter(ev_loop *) { return false; }
+inline void debug_run_exit(ev_loop *, bool) {}
+inline void debug_check_all(ev_loop *) {}
+inline void debug_reconcile(ev_loop *) {}
+inline void debug_invoke_pending(ev_loop *) {}
+inline void debug_check_callback(ev_loop *, W) {}
+inline void debug_set_release_cbs(ev_loop *, void (*)(EV_P) noexcept, void (*)(EV_P) noexcept) {}
+#endif
 
 }  // namespace ev_detail

@@ -142,7 +142,7 @@ void metrics_invoke_pass(ev_loop *loop)
     if (loop->debug)
       invoke_pending_debug(loop);  // (which calls it, the loop handed over)
     else
-      loop->invoke_cb(loop);
+      loop->invoke_cb(EV_A);
     if ((m = loop->metrics)) {  // (the callback may have switched metrics off)
       metrics_ticks end = metrics_now(m);
       metrics_charge(m, m->c.invoke_cb, t, end);
@@ -175,11 +175,11 @@ void metrics_invoke_pass(ev_loop *loop)
     loop->pending.invoke_all(
         [loop](W w, int revents) {
           debug_check_callback(loop, w);
-          w->cb(loop, w, revents);
+          call_watcher(loop, w, revents);
         },
         enter);
   else
-    loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); }, enter);
+    loop->pending.invoke_all([loop](W w, int revents) { call_watcher(loop, w, revents); }, enter);
   if ((m = loop->metrics)) {
     metrics_ticks end = metrics_now(m);
     if (level >= 0)
@@ -198,7 +198,7 @@ extern "C" {
 // Members up to the caller's size are written (a program built with an older
 // ev.h passes a smaller struct, one built with a newer ev.h a larger one,
 // whose members this library does not know: zeroed).
-int ev_metrics_get(struct ev_loop *loop, struct ev_metrics *m) noexcept
+int ev_metrics_get(EV_P_ struct ev_metrics *m) noexcept
 {
   const std::size_t size = m->size;
   if (size < sizeof m->size)
@@ -225,9 +225,19 @@ int ev_metrics_get(struct ev_loop *loop, struct ev_metrics *m) noexcept
     }
     out.iterations = c.iterations;
     out.time_blocked = static_cast<double>(c.blocked) * unit;
-    static_assert(EV_METRICS_PRIORITIES == kNumPri && EV_MINPRI == -2, "time_callbacks[priority + 2]");
-    for (int p = 0; p < kNumPri; ++p)
-      out.time_callbacks[p] = static_cast<double>(c.callbacks[p]) * unit;
+    if constexpr (EV_METRICS_PRIORITIES == kNumPri && EV_MINPRI == -2) {
+      for (int p = 0; p < kNumPri; ++p)
+        out.time_callbacks[p] = static_cast<double>(c.callbacks[p]) * unit;
+    } else {
+      // time_callbacks[priority + 2]; a core compiled with another priority
+      // range (ev(3) EMBEDDING) adds the levels beyond -2 .. 2 to the nearest end
+      for (int p = 0; p < kNumPri; ++p) {
+        const int i = p + EV_MINPRI + 2;
+        out.time_callbacks[i < 0                        ? 0
+                           : i >= EV_METRICS_PRIORITIES ? EV_METRICS_PRIORITIES - 1
+                                                        : i] += static_cast<double>(c.callbacks[p]) * unit;
+      }
+    }
     out.time_invoke_cb = static_cast<double>(c.invoke_cb) * unit;
     out.poll_events = c.poll_events;
     out.poll_events_max = c.poll_events_max;
@@ -244,11 +254,11 @@ int ev_metrics_get(struct ev_loop *loop, struct ev_metrics *m) noexcept
   return b ? 0 : -1;
 }
 
-void ev_metrics_enable(struct ev_loop *loop, int on) noexcept { metrics_switch(loop, on != 0); }
+void ev_metrics_enable(EV_P_ int on) noexcept { metrics_switch(loop, on != 0); }
 
 // The chain of readings survives: a pass or poll in progress is charged from
 // the new `since` only (metrics_charge).
-void ev_metrics_reset(struct ev_loop *loop) noexcept
+void ev_metrics_reset(EV_P) noexcept
 {
   if (metrics_block *m = loop->metrics) {
     m->c = metrics_counts();

@@ -96,15 +96,22 @@ inline void metrics_charge(const metrics_block *m, metrics_ticks &bucket, metric
 
 // Switch metrics on (a zeroed block; nothing if they are on) or off (the
 // block is freed).  EVFLAG_NG_METRICS and ev_metrics_enable.
-void metrics_switch(ev_loop *loop, bool on);
-
 // Around the backend's poll: what it waited and what it queued.
-void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout);
-void metrics_poll_end(ev_loop *loop);
-
 // Time an invocation pass per priority level (or a program's invoke-pending
 // callback as a whole), and note the pending count it starts with.
+// (A build without metrics, EV_NG_METRICS 0 (ev(3) EMBEDDING), never has a
+// loop with them: these compile to nothing.)
+#if EV_NG_METRICS
+void metrics_switch(ev_loop *loop, bool on);
+void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout);
+void metrics_poll_end(ev_loop *loop);
 void metrics_invoke_pass(ev_loop *loop);
+#else
+inline void metrics_switch(ev_loop *, bool) {}
+inline void metrics_poll_begin(ev_loop *, ev_tstamp) {}
+inline void metrics_poll_end(ev_loop *) {}
+inline void metrics_invoke_pass(ev_loop *) {}
+#endif
 
 // The first invocation after a poll (ev_run's step 10 follows every poll):
 // the loop has updated its clock since (loop->mn_now), and nothing else ran

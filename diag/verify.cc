@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <initializer_list>
 
+// (ev(3) EV_VERIFY: a core compiled into a program with EV_VERIFY 0 has no
+// checks, and ev_verify does nothing)
+#if EV_VERIFY || defined(EV_NG_DEBUG)
 namespace ev_detail {
 namespace {
 
@@ -98,6 +101,7 @@ void count_phase_work(const ev_loop *loop, unsigned char (&n)[kPhaseCount])
   in({kPhaseAfterWait, kPhaseInvoke}, loop->invoke_cb != ev_invoke_pending);
   in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->metrics);
   in({kPhaseBeforeWait, kPhaseBeforePoll, kPhaseAfterWait, kPhaseInvoke}, loop->debug);
+  in({kPhaseAfterWait, kPhaseInvoke}, loop->probing);  // (before the poll: kRepairProbes)
 }
 
 }  // namespace
@@ -117,7 +121,7 @@ void verify(ev_loop *loop)
   for (int p = 0; p < kNumPri; ++p) {
     verify_array(loop->idles[p], "idle array broken");
     for (int i = 0; i < loop->idles[p].count; ++i)
-      check(loop->idles[p].data[i]->priority - EV_MINPRI == p, "idle watcher in the wrong priority array", p);
+      check(priority_of(loop->idles[p].data[i]) - EV_MINPRI == p, "idle watcher in the wrong priority array", p);
     idles += loop->idles[p].count;
   }
   check(idles == loop->idleall, "idle watcher count out of sync", loop->idleall);
@@ -130,9 +134,17 @@ void verify(ev_loop *loop)
 }
 
 }  // namespace ev_detail
+#endif
 
 extern "C" {
 
-void ev_verify(struct ev_loop *loop) noexcept { ev_detail::verify(loop); }
+#if EV_FEATURE_API
+void ev_verify(EV_P) noexcept
+{
+#if EV_VERIFY
+  ev_detail::verify(loop);
+#endif
+}
+#endif
 
 }  // extern "C"

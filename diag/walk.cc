@@ -63,7 +63,7 @@ struct collection {
 void collect_signal(void *ctx, W w) { static_cast<collection *>(ctx)->add(EV_SIGNAL, w); }
 void collect_child(void *ctx, W w) { static_cast<collection *>(ctx)->add(EV_CHILD, w); }
 
-void collect(collection &c)
+void collect_all(collection &c)
 {
   ev_loop *loop = c.loop;
   for (int fd = 0; fd < loop->fds.size; ++fd)
@@ -87,7 +87,7 @@ void collect(collection &c)
   c.add_array(EV_ASYNC, loop->asyncs);
 }
 
-const char *type_name(int type)
+const char *walk_type_name(int type)
 {
   switch (type) {
   case EV_IO: return "io";
@@ -149,9 +149,10 @@ void print_watcher(std::FILE *f, ev_loop *loop, int type, W w)
 {
   // (a function pointer printed through its bits: %p wants an object pointer)
   std::uintptr_t cb;
-  static_assert(sizeof cb == sizeof w->cb);
-  __builtin_memcpy(&cb, &w->cb, sizeof cb);
-  std::fprintf(f, "  %-8s %p priority %d cb 0x%" PRIxPTR, type_name(type), static_cast<void *>(w), w->priority, cb);
+  static_assert(sizeof cb == sizeof ev_cb(w));
+  __builtin_memcpy(&cb, &ev_cb(w), sizeof cb);
+  std::fprintf(f, "  %-8s %p priority %d cb 0x%" PRIxPTR, walk_type_name(type), static_cast<void *>(w), priority_of(w),
+               cb);
   print_details(f, loop, type, w);
   std::fputc('\n', f);
 }
@@ -163,23 +164,23 @@ using namespace ev_detail;
 
 extern "C" {
 
-void ev_walk(struct ev_loop *loop, int types, void (*cb)(struct ev_loop *, int type, void *w)) noexcept
+void ev_walk(EV_P_ int types, void (*cb)(EV_P_ int type, void *w)) noexcept
 {
   collection c{loop, types, {}};
-  collect(c);
+  collect_all(c);
   for (int i = 0; i < c.list.count; ++i)
-    cb(loop, c.list.data[i].type, c.list.data[i].w);
+    cb(EV_A_ c.list.data[i].type, c.list.data[i].w);
   c.list.release();
 }
 
-void ev_dump(struct ev_loop *loop, std::FILE *f) noexcept
+void ev_dump(EV_P_ std::FILE *f) noexcept
 {
   std::fprintf(f, "ev_loop %p: backend %s, iteration %u, depth %u, %d references, ev_now %.6f\n",
-               static_cast<void *>(loop), loop->backend ? loop->backend->name : "none", ev_iteration(loop),
-               ev_depth(loop), loop->activecnt, ev_now(loop));
+               static_cast<void *>(loop), loop->backend ? loop->backend->name : "none", ev_iteration(EV_A),
+               ev_depth(EV_A), loop->activecnt, ev_now(EV_A));
 
   collection c{loop, ~0, {}};
-  collect(c);
+  collect_all(c);
   std::fprintf(f, " %d active watcher(s):\n", c.list.count);
   for (int i = 0; i < c.list.count; ++i)
     print_watcher(f, loop, c.list.data[i].type, c.list.data[i].w);
@@ -194,7 +195,7 @@ void ev_dump(struct ev_loop *loop, std::FILE *f) noexcept
       const pending_slot &s = q.level[p].data[i];
       if (s.w == &q.dummy)
         continue;
-      std::fprintf(f, "  %p priority %d revents 0x%x%s\n", static_cast<void *>(s.w), s.w->priority,
+      std::fprintf(f, "  %p priority %d revents 0x%x%s\n", static_cast<void *>(s.w), priority_of(s.w),
                    static_cast<unsigned>(s.revents), is_loop_member(loop, s.w) ? " (the loop's own)" : "");
     }
   std::fflush(f);

@@ -12,15 +12,31 @@ namespace ev_detail {
 // keeps in process-wide state: signal watchers (watchers/signal.cc), child
 // watchers (watchers/child.cc, the default loop only).
 using walk_visit = void (*)(void *ctx, W w);
+#if EV_SIGNAL_ENABLE
 void signals_visit(ev_loop *loop, walk_visit visit, void *ctx);
+#else
+inline void signals_visit(ev_loop *, walk_visit, void *) {}
+#endif
+#if EV_CHILD_ENABLE
 void children_visit(ev_loop *loop, walk_visit visit, void *ctx);
+#else
+inline void children_visit(ev_loop *, walk_visit, void *) {}
+#endif
 
 // The program's watcher that an internal watcher belongs to, or null: the
 // io, prepare and fork watchers inside an ev_embed (watchers/embed.cc), the
 // timer inside an ev_stat (watchers/stat.cc).  ev_once's watchers
 // (watchers/once.cc) belong to no watcher of the program.
+#if EV_EMBED_ENABLE
 W embed_owner(W w);
+#else
+inline W embed_owner(W) { return nullptr; }
+#endif
+#if EV_STAT_ENABLE
 W stat_owner(W w);
+#else
+inline W stat_owner(W) { return nullptr; }
+#endif
 bool once_member(W w);
 
 }  // namespace ev_detail

@@ -4,6 +4,7 @@
 // closed-fd sweep), and the loop's own io watchers.  ev_io's start and
 // stop (watchers/io.cc) link and unlink their watchers through here.
 #include "fd/fd.h"
+#include "base/probes.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -132,7 +133,10 @@ void ev_detail::io_relink(ev_loop *loop, ev_io *w)
   }
   while (WL w = moved) {
     moved = w->next;
-    io_relink(loop, reinterpret_cast<ev_io *>(w));
+    auto *io = reinterpret_cast<ev_io *>(w);
+    io_relink(loop, io);
+    if (io->active)  // (a move found while the changes are applied takes effect with them)
+      loop->fds.entries[io->fd].reify |= kReifyMoved;
   }
   return static_cast<unsigned char>(events & kFdEvents);
 }
@@ -196,15 +200,35 @@ constexpr ev_tstamp kSweepPassBusy = 1.0;
 
 namespace ev_detail {
 
-// After apply_changes: modify() may have killed an fd, whose watcher stops
-// queued it again, and moved watchers queued their new fd: those stay for
-// next time.
-void fd_changes_keep_rest(fd_table &t, int done)
+// The queue after fd_reify_from: [0, first) kept from an earlier round,
+// [first, done) applied, [done, count) queued meanwhile.  Of the last, the
+// fds that a watcher moved by ev_io_set was linked to (kReifyMoved) are
+// applied now, in another round through the backend's table, so that the
+// watcher is watched on its new fd in this iteration; the others are kept
+// for the next one: a killed fd that its watchers' stops queued again, a
+// backend's re-arm of a reported fd, which applied before the callbacks ran
+// could be reported twice.
+void fd_changes_keep_rest(ev_loop *loop, int first, int done)
 {
-  int rest = t.changes.count - done;
-  if (rest)
-    std::memmove(t.changes.data, t.changes.data + done, sizeof(int) * static_cast<std::size_t>(rest));
-  t.changes.count = rest;
+  fd_table &t = loop->fds;
+  const int count = t.changes.count;
+  if (count <= done) {  // the common case: nothing was queued meanwhile
+    t.changes.count = first;
+    return;
+  }
+  // The kept fds to the front of [done, count), the moved ones behind them.
+  int *const q = t.changes.data;
+  int moved = count;
+  for (int i = done; i < moved;) {
+    if (t.entries[q[i]].reify & kReifyMoved)
+      std::swap(q[i], q[--moved]);
+    else
+      ++i;
+  }
+  std::memmove(q + first, q + done, sizeof(int) * static_cast<std::size_t>(count - done));
+  t.changes.count = first + (count - done);
+  if (moved != count)
+    fd_reify_from<backend_table_policy>(loop, first + (moved - done));
 }
 
 void fd_rearm_all(ev_loop *loop)
@@ -224,6 +248,7 @@ namespace {
 // step when `own_too`, else left alone.
 void kill_watchers(ev_loop *loop, int fd, bool own_too)
 {
+  EV_PROBE_RARE(fd_error, loop, fd, errno);
   WL *p = &loop->fds.entries[fd].head;
   while (WL w = *p) {
     if (is_loop_member(loop, w)) {
@@ -235,7 +260,7 @@ void kill_watchers(ev_loop *loop, int fd, bool own_too)
       request_repair(loop, kRepairLoopFds);
       continue;  // (stopping unlinked w: *p is the next one now)
     }
-    ev_io_stop(loop, reinterpret_cast<ev_io *>(w));
+    ev_io_stop(EV_A_ reinterpret_cast<ev_io *>(w));
     feed_error(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
   }
 }

@@ -65,24 +65,22 @@ inline unsigned char fd_list_events(ev_loop *loop, int fd, WL head)
   return static_cast<unsigned char>(events & kFdEvents);
 }
 
-void fd_changes_keep_rest(fd_table &t, int done);
+// The changes queued while fd_reify_from applied the queue from `first` to
+// `done` (fd.cc): those of moves are applied too, the others kept.
+void fd_changes_keep_rest(ev_loop *loop, int first, int done);
 
-// Apply the queued changes to backend B (backends/backend.h: its policy),
-// once per iteration before polling: for each queued fd the union of the
+// Apply the queued changes from the `first`-th on to backend B
+// (backends/backend.h: its policy): for each queued fd the union of the
 // events its watchers want, handed to B's modify when it changed or the
 // registration must be renewed.  (&errno taken once for all of them.)
 template <class B>
-void fd_reify_with(ev_loop *loop)
+void fd_reify_from(ev_loop *loop, int first)
 {
-  // In a child nobody told about the fork, the kernel state is the
-  // parent's: the changes wait for the repair step of ev_run.
-  if (fork_unannounced(loop))
-    return;
   fd_table &t = loop->fds;
   const int n = t.changes.count;
   const int *const errp = &errno;
 
-  for (int i = 0; i < n; ++i) {
+  for (int i = first; i < n; ++i) {
     int fd = t.changes.data[i];
     fd_entry &e = t.entries[fd];
     unsigned char o_reify = e.reify;
@@ -97,7 +95,18 @@ void fd_reify_with(ev_loop *loop)
     if (o_events != events || renewed)
       B::modify(loop, fd, t.entries[fd], o_events, events | (renewed ? EV__IOFDSET : 0), errp);
   }
-  fd_changes_keep_rest(t, n);
+  fd_changes_keep_rest(loop, first, n);
+}
+
+// Apply the queued changes to backend B, once per iteration before polling.
+template <class B>
+void fd_reify_with(ev_loop *loop)
+{
+  // In a child nobody told about the fork, the kernel state is the
+  // parent's: the changes wait for the repair step of ev_run.
+  if (fork_unannounced(loop))
+    return;
+  fd_reify_from<B>(loop, 0);
 }
 
 // The same through the backend's table, where the loop's backend is not
@@ -152,7 +161,7 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // kSweepShare (a thousandth) of the loop's time, however much a poll() of an
 // fd costs.  A loop blocked in its wait looks when it wakes up.
 // An iteration pays no test of its own: the clock update after the wait
-// (time_update_after_wait, loop/loop.cc) takes its slow path once mn_now reaches
+// (time_update_after_wait, loop/loop_run.cc) takes its slow path once mn_now reaches
 // look_at and calls fd_sweep_due, which applies the rules above and which a
 // busy loop reaches at most every kSweepLookInterval seconds.
 inline constexpr unsigned kSweepBusyIterations = 256;
@@ -205,6 +214,10 @@ void io_relink(ev_loop *loop, ev_io *w);
 // Debug mode's check of the watchers of one fd (diag/debug.cc), before
 // fd_list_repair repairs them: declared here, where it is called, so that
 // fd/ includes nothing above it.
+#if EV_NG_DEBUG_MODE
 void debug_check_fd(ev_loop *loop, int fd);
+#else
+inline void debug_check_fd(ev_loop *, int) {}
+#endif
 
 }  // namespace ev_detail

@@ -45,6 +45,8 @@ bool index_list(ev_loop *loop, int fd)
       power <<= 1;
       steps = 0;
     }
+    if constexpr (!kIoIndex)  // (only the check for a cycle: fd/io_list.h)
+      continue;
     if (const io_index_entry *e = loop->io_index.find(w))
       unindex(loop, e->fd);  // a stale entry: see io_list_pushed
     if (!loop->io_index.insert(w, io_index_entry{prev, fd, 0})) {
@@ -53,7 +55,7 @@ bool index_list(ev_loop *loop, int fd)
     }
     own += is_loop_member(loop, w);
   }
-  if (!loop->io_index.insert(marker_of(fd), io_index_entry{nullptr, fd, own})) {
+  if (!kIoIndex || !loop->io_index.insert(marker_of(fd), io_index_entry{nullptr, fd, own})) {
     unindex(loop, fd);
     return false;
   }
@@ -154,14 +156,14 @@ void io_list_unlinked(ev_loop *loop, int fd, WL w)
 
 void io_list_unindex(ev_loop *loop, int fd)
 {
-  if (loop->io_index.count)
+  if (io_lists_indexed(loop))
     unindex(loop, fd);
 }
 
 bool io_list_may_hold_own(ev_loop *loop, int fd)
 {
   // (an indexed list is answered without a walk: see io_list_link)
-  if (loop->io_index.count && indexed(loop, fd)) {
+  if (io_lists_indexed(loop) && indexed(loop, fd)) {
     const io_index_entry *marker = loop->io_index.find(marker_of(fd));
     return !marker || marker->own > 0;
   }
@@ -181,6 +183,8 @@ bool io_list_may_hold_own(ev_loop *loop, int fd)
 
 WL *io_list_indexed_link(ev_loop *loop, WL w, int &fd)
 {
+  if (!kIoIndex)
+    return nullptr;
   const io_index_entry *e = loop->io_index.find(w);
   if (!e)
     return nullptr;

@@ -31,18 +31,28 @@ namespace ev_detail {
 // or (the pidfds of ev_child in other loops, watchers/child_pidfd.cc) have
 // child_pidfd_cb as their callback, which no program can name.  (Not a tag
 // in `data`: ev_init leaves a program's `data` uninitialised.)
-void child_pidfd_cb(ev_loop *loop, ev_io *w, int revents);
+void child_pidfd_cb(EV_P_ ev_io *w, int revents);
 inline bool is_loop_member(const ev_loop *loop, const void *w)
 {
   auto p = reinterpret_cast<std::uintptr_t>(w);
   auto base = reinterpret_cast<std::uintptr_t>(loop);
+#if EV_CHILD_ENABLE
   return (p >= base && p < base + sizeof(ev_loop)) ||
-         reinterpret_cast<std::uintptr_t>(static_cast<const ev_watcher *>(w)->cb) ==
+         reinterpret_cast<std::uintptr_t>(ev_cb(static_cast<const ev_watcher *>(w))) ==
              reinterpret_cast<std::uintptr_t>(&child_pidfd_cb);
+#else
+  return p >= base && p < base + sizeof(ev_loop);
+#endif
 }
 
 // The longest walk before a list is indexed.
 inline constexpr int kIoListWalk = 16;
+
+// The index of long lists is one of ev(3)'s "faster/larger data structures"
+// (EV_FEATURES bit 2): a core built without them walks the lists, as libev
+// does.  Whether any list is indexed now:
+inline constexpr bool kIoIndex = EV_FEATURE_DATA;
+inline bool io_lists_indexed(const ev_loop *loop) { return kIoIndex && loop->io_index.count; }
 
 // The slow halves (fd/io_list.cc).
 WL *io_list_link_long(ev_loop *loop, int fd, WL w);
@@ -57,7 +67,7 @@ inline void io_list_push(ev_loop *loop, int fd, WL w)
   WL old = head;
   w->next = old;
   head = w;
-  if (old && loop->io_index.count)
+  if (old && io_lists_indexed(loop))
     io_list_pushed(loop, fd, w, old);
 }
 
@@ -69,7 +79,7 @@ inline void io_list_push(ev_loop *loop, int fd, WL w)
 inline WL *io_list_link(ev_loop *loop, int fd, WL w)
 {
   WL *link;
-  if (loop->io_index.count && io_list_link_indexed(loop, fd, w, link))
+  if (io_lists_indexed(loop) && io_list_link_indexed(loop, fd, w, link))
     return link;
   WL *p = &loop->fds.entries[fd].head;
   for (int left = kIoListWalk; *p; p = &(*p)->next) {
@@ -86,7 +96,7 @@ inline void io_list_unlink(ev_loop *loop, int fd, WL *link)
 {
   WL w = *link;
   *link = w->next;
-  if (loop->io_index.count)
+  if (io_lists_indexed(loop))
     io_list_unlinked(loop, fd, w);
 }
 

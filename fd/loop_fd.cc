@@ -6,7 +6,7 @@
 
 namespace ev_detail {
 
-void loop_fd_watch(ev_loop *loop, loop_fd &lf, int fd, void (*cb)(ev_loop *, ev_io *, int), int priority, int events)
+void loop_fd_watch(ev_loop *loop, loop_fd &lf, int fd, void (*cb)(EV_P_ ev_io *, int), int priority, int events)
 {
   fd_claim(loop, fd);
   lf.fd = fd;

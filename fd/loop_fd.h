@@ -30,7 +30,7 @@ namespace ev_detail {
 
 // Start watching fd, just created for the loop, for `events` (EV_READ, and
 // kFdEdge where the owner need not drain the fd, base/fdtable.h).
-void loop_fd_watch(ev_loop *loop, loop_fd &lf, int fd, void (*cb)(ev_loop *, ev_io *, int), int priority = EV_MAXPRI,
+void loop_fd_watch(ev_loop *loop, loop_fd &lf, int fd, void (*cb)(EV_P_ ev_io *, int), int priority = EV_MAXPRI,
                    int events = EV_READ);
 
 // Stop watching and close the fd (the loop is destroyed, or after a fork).

@@ -20,7 +20,7 @@ namespace {
 // watchers it queues run in the same pass at their own priorities.  Fed
 // with EV_CUSTOM (no EV_READ) it only looks at the flags.  An eventfd that
 // the backend reports edge-triggered (kFdEdge, see open_fds) is not read.
-void pipe_cb(ev_loop *loop, ev_io *w, int revents)
+void pipe_cb(EV_P_ ev_io *w, int revents)
 {
   if ((revents & EV_READ) && !(w->events & kFdEdge) && loop->wakeup.fd >= 0) {
     uint64_t buf[8];
@@ -209,7 +209,16 @@ void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
   }
 }
 
-void wakeup_run(ev_loop *loop, int revents) { pipe_cb(loop, &loop->wakeup.w, revents); }
+void wakeup_run(ev_loop *loop, int revents)
+{
+  // (a program's own EV_CB_INVOKE sees every invocation, as with libev)
+  if constexpr (EV_NG_CUSTOM_CB_INVOKE)
+    invoke_callback(loop, as_w(&loop->wakeup.w), revents);
+  else {
+    ev_io *w = &loop->wakeup.w;
+    pipe_cb(EV_A_ w, revents);
+  }
+}
 
 void wakeup_after_poll_slow(ev_loop *loop, bool skipped)
 {

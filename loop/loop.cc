@@ -6,6 +6,8 @@
 #include "base/env.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
+#include "diag/probes.h"
+#include "diag/watchdog.h"
 #include "fd/fd.h"
 #include "fd/wakeup.h"
 #include "loop/fork_guard.h"
@@ -20,22 +22,32 @@
 using namespace ev_detail;
 
 // The default loop lives in static storage and is never freed (ev(3)); raw
-// storage keeps it free of any global constructor.
+// storage keeps it free of any global constructor.  (Without multiplicity
+// it is loop/loop.h's one loop.)
+#if EV_MULTIPLICITY
 alignas(ev_loop) static unsigned char default_loop_storage[sizeof(ev_loop)];
+#else
+static void *const default_loop_storage = &ev_ng_the_loop;
+#endif
 // A default loop destroyed and made again goes on counting its iterations
 // (ev_iteration), as libev 4.33's does (its default loop is static storage
 // that is not cleared).
 constinit static unsigned int default_loop_count = 0;
 
 extern "C" {
+#if EV_MULTIPLICITY
 // [read-only for users] exported data object; EV_DEFAULT_UC reads it inline.
 struct ev_loop *ev_default_loop_ptr = nullptr;
+#else
+// the loop time, which ev.h's inline ev_now reads
+ev_tstamp ev_rt_now = 0.;
+#endif
 }
 
 namespace {
 
 // The callback of the dummy watcher that stands in for cleared pending slots.
-void pending_dummy_cb(ev_loop *, ev_watcher *, int) {}
+void pending_dummy_cb(EV_UNUSED_P_ ev_watcher *, int) {}
 
 // Decide which flags apply: LIBEV_FLAGS replaces them unless EVFLAG_NOENV
 // or the process runs with elevated privileges (base/env.h).
@@ -61,7 +73,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
     ev_init(&lf->w, nullptr);  // initialised but stopped
   }
   loop->wakeup_write_fd.store(-1, std::memory_order_relaxed);
-  loop->pending.slots.dummy.cb = pending_dummy_cb;
+  ev_set_cb(&loop->pending.slots.dummy, pending_dummy_cb);
   loop->fork_token = fork_token();
 
   time_init(loop);
@@ -96,6 +108,9 @@ bool loop_init(ev_loop *loop, unsigned int requested)
     debug_loop_init(loop);
   }
   loop_forks_add(loop);
+  watchdog_from_env(loop);
+  probes_check(loop);
+  EV_PROBE_RARE(loop_create, loop, flags, loop->backend->flag);
   return true;
 }
 
@@ -131,22 +146,26 @@ void max_block_update(ev_loop *loop)
 }
 
 // With metrics the pass is timed (diag/metrics.cc, which also makes debug mode's
-// check before each callback); else debug mode's pass, or the program's.
+// check before each callback); else debug mode's pass, the probes', or the
+// program's.  (Each of these passes fires the callback probes: call_watcher.)
 void invoke_pending_with_work(ev_loop *loop)
 {
+  loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
   if (loop->metrics)
     metrics_invoke(loop);
   else if (loop->debug)
     invoke_pending_debug(loop);
+  else if (loop->probing)
+    probes_invoke(loop);
   else
-    loop->invoke_cb(loop);
+    loop->invoke_cb(EV_A);
 }
 
 // The report names the start the program made, known from the event the
 // watcher got (a start of an ev_io: EV_READ, EV_WRITE or EV_ERROR; of a
 // timer: EV_TIMER; ...); an event the program fed (EV_CUSTOM, or several
 // kinds at once) leaves it unknown: then it names the invocation.
-void started_without_callback(ev_loop *, ev_watcher *w, int revents)
+void started_without_callback(EV_UNUSED_P_ ev_watcher *w, int revents)
 {
   static constexpr struct {
     int event;
@@ -167,29 +186,29 @@ void started_without_callback(ev_loop *, ev_watcher *w, int revents)
   if ((revents & EV_CUSTOM) || ((revents & ~(EV_READ | EV_WRITE | EV_ERROR)) && (revents & (EV_READ | EV_WRITE))))
     api = "ev_invoke_pending";
   char what[200];
-  std::snprintf(what, sizeof what,
-                "libev: watcher %p was started without a callback (ev_init with a null one) and got events %#x",
-                static_cast<void *>(w), static_cast<unsigned>(revents));
+  message_format(what, sizeof what,
+                 "libev: watcher %p was started without a callback (ev_init with a null one) and got events %#x",
+                 static_cast<void *>(w), static_cast<unsigned>(revents));
   usage_error(api, "cb", 0LL, what);
 }
 
 void not_active_here(const char *api, const void *w, long long active)
 {
   char what[256];
-  std::snprintf(what, sizeof what,
-                "libev: %s called with a watcher that is not active in this loop: %p is not a watcher, "
-                "or was started in another loop",
-                api, w);
+  message_format(what, sizeof what,
+                 "libev: %s called with a watcher that is not active in this loop: %p is not a watcher, "
+                 "or was started in another loop",
+                 api, w);
   usage_error(api, "active", active, what);
 }
 
 void reinitialised_while_active(const char *api, const void *w, const char *arg, long long value)
 {
   char what[256];
-  std::snprintf(what, sizeof what,
-                "libev: %s called with corrupted watcher: %p was re-initialised (ev_TYPE_init, "
-                "ev_TYPE_set) or started again while active; stop it first",
-                api, w);
+  message_format(what, sizeof what,
+                 "libev: %s called with corrupted watcher: %p was re-initialised (ev_TYPE_init, "
+                 "ev_TYPE_set) or started again while active; stop it first",
+                 api, w);
   usage_error(api, arg, value, what);
 }
 
@@ -209,7 +228,9 @@ const char *ev_ng_version(void) noexcept { return EV_NG_VERSION; }
 // Creating and destroying loops
 // ---------------------------------------------------------------------------
 
-struct ev_loop *ev_default_loop(unsigned int flags) noexcept
+}  // extern "C"
+
+static ev_loop *default_loop_create(unsigned int flags)
 {
   if (!ev_default_loop_ptr) {
     ev_loop *loop = new (default_loop_storage) ev_loop();
@@ -225,13 +246,27 @@ struct ev_loop *ev_default_loop(unsigned int flags) noexcept
   return ev_default_loop_ptr;
 }
 
+extern "C" {
+
+#if EV_MULTIPLICITY
+struct ev_loop *ev_default_loop(unsigned int flags) noexcept { return default_loop_create(flags); }
+#else
+int ev_default_loop(unsigned int flags) noexcept { return default_loop_create(flags) != nullptr; }
+#endif
+
 // libev 4.33 allocates 1288 bytes for a loop; allocating as much keeps even
 // its out-of-memory message ("cannot allocate 1288 bytes") identical.  Our
 // loop object must fit (what only some loops need is allocated when needed,
-// e.g. the ev_async groups); the rest is unused.
+// e.g. the ev_async groups); the rest is unused.  (A program that compiles
+// the core into itself may make its watchers, and so the loop, larger.)
+#ifdef EV_NG_EMBED
+constexpr std::size_t kLoopAllocation = sizeof(ev_loop) > 1288 ? sizeof(ev_loop) : 1288;
+#else
 constexpr std::size_t kLoopAllocation = 1288;
+#endif
 static_assert(sizeof(ev_loop) <= kLoopAllocation, "the loop object outgrew libev 4.33's loop allocation");
 
+#if EV_MULTIPLICITY
 struct ev_loop *ev_loop_new(unsigned int flags) noexcept
 {
   void *mem = ev_realloc(nullptr, kLoopAllocation);
@@ -242,6 +277,7 @@ struct ev_loop *ev_loop_new(unsigned int flags) noexcept
   ev_free(mem);
   return nullptr;
 }
+#endif
 
 // ev(3): runs the cleanup watchers (in a normal invocation pass, so anything
 // else pending runs too), then releases everything.  User watchers are not
@@ -250,12 +286,16 @@ struct ev_loop *ev_loop_new(unsigned int flags) noexcept
 // pending values, and a program may free them before destroying the loop
 // (the release steps below look only at the loop's own memory).  May throw
 // what a callback throws: nothing is released before.
-void ev_loop_destroy(struct ev_loop *loop)
+void ev_loop_destroy(EV_P)
 {
+#if EV_MULTIPLICITY
   if (!loop)
     return;
+#endif
   if (loop->debug)
     debug_check_call(loop, "ev_loop_destroy", nullptr);
+  EV_PROBE_RARE(loop_destroy, loop);
+  watchdog_loop_destroy(loop);
 
   if (loop->cleanups.count) {
     queue_events(loop, loop->cleanups.data, loop->cleanups.count, EV_CLEANUP);
@@ -291,14 +331,16 @@ void ev_loop_destroy(struct ev_loop *loop)
 
 // Only sets a flag: the next iteration runs the fork watchers and re-creates
 // the kernel state (ev(3) ev_loop_fork).
-void ev_loop_fork(struct ev_loop *loop) noexcept { request_repair(loop, kRepairForked); }
+void ev_loop_fork(EV_P) noexcept { request_repair(loop, kRepairForked); }
 
-unsigned int ev_backend(struct ev_loop *loop) noexcept { return loop->backend->flag; }
+unsigned int ev_backend(EV_P) noexcept { return loop->backend->flag; }
 
-ev_tstamp ev_now(struct ev_loop *loop) noexcept { return loop->ev_rt_now; }
-ev_tstamp ev_monotonic_now(struct ev_loop *loop) noexcept { return loop->mn_now; }
+#if EV_MULTIPLICITY
+ev_tstamp ev_now(EV_P) noexcept { return loop->ev_rt_now; }
+#endif
+ev_tstamp ev_monotonic_now(EV_P) noexcept { return loop->mn_now; }
 
-void ev_now_update(struct ev_loop *loop) noexcept { time_update(loop); }
+void ev_now_update(EV_P) noexcept { time_update(loop); }
 
 // ---------------------------------------------------------------------------
 // ev_run
@@ -328,7 +370,7 @@ namespace {
 
 extern "C" {
 
-int ev_run(struct ev_loop *loop, int flags)
+int ev_run(EV_P_ int flags)
 {
   if (loop->run_guard)
     return run_guarded(loop, flags);
@@ -337,49 +379,55 @@ int ev_run(struct ev_loop *loop, int flags)
   return loop->run(loop, flags);
 }
 
-void ev_break(struct ev_loop *loop, int how) noexcept { loop->loop_done = how; }
+void ev_break(EV_P_ int how) noexcept { loop->loop_done = how; }
 
-void ev_ref(struct ev_loop *loop) noexcept { ++loop->activecnt; }
-void ev_unref(struct ev_loop *loop) noexcept { --loop->activecnt; }
+void ev_ref(EV_P) noexcept { ++loop->activecnt; }
+void ev_unref(EV_P) noexcept { --loop->activecnt; }
 
-unsigned int ev_iteration(struct ev_loop *loop) noexcept { return loop->loop_count; }
-unsigned int ev_depth(struct ev_loop *loop) noexcept { return loop->loop_depth; }
+// (the full API, EV_FEATURES bit 8: always in the library)
+#if EV_FEATURE_API
+unsigned int ev_iteration(EV_P) noexcept { return loop->loop_count; }
+unsigned int ev_depth(EV_P) noexcept { return loop->loop_depth; }
 
-void ev_set_io_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexcept
+void ev_set_io_collect_interval(EV_P_ ev_tstamp interval) noexcept
 {
   const bool was = collect_intervals(loop);
   loop->io_blocktime = interval;
   block_time_phase_follow(loop, was, collect_intervals(loop));
 }
 
-// An infinite timeout collect interval would make the loop wait forever
-// (libev 4.33 hangs, or on one of its backends aborts on the overflowing
-// timeout): a usage error.  NaN and values <= 0 mean no interval, as in
-// libev.  (An infinite io collect interval is bounded by the time to the
-// next timer, as in libev.)
-void ev_set_timeout_collect_interval(struct ev_loop *loop, ev_tstamp interval) noexcept
+// A timeout collect interval longer than the longest wait a backend makes
+// in one go (timeout_to_ms, backends/backend.h) cannot be waited for: an
+// infinite one would make the loop wait forever, and libev 4.33 hangs on
+// any such value, or on one of its backends aborts on the overflowing
+// timeout.  A usage error.  NaN and values <= 0 mean no interval, as in
+// libev.  (Any io collect interval is bounded by the time to the next
+// timer, as in libev.)
+constexpr ev_tstamp kMaxTimeoutCollectInterval = 2e6;
+
+void ev_set_timeout_collect_interval(EV_P_ ev_tstamp interval) noexcept
 {
-  if (interval == HUGE_VAL)
+  if (interval > kMaxTimeoutCollectInterval)
     usage_error("ev_set_timeout_collect_interval", "interval", interval,
-                "libev: ev_set_timeout_collect_interval called with an infinite interval");
+                interval == HUGE_VAL ? "libev: ev_set_timeout_collect_interval called with an infinite interval"
+                                     : "libev: ev_set_timeout_collect_interval called with an interval above 2e6 s");
   const bool was = collect_intervals(loop);
   loop->timeout_blocktime = interval;
   block_time_phase_follow(loop, was, collect_intervals(loop));
 }
 
-void ev_set_userdata(struct ev_loop *loop, void *data) noexcept { loop->userdata = data; }
-void *ev_userdata(struct ev_loop *loop) noexcept { return loop->userdata; }
+void ev_set_userdata(EV_P_ void *data) noexcept { loop->userdata = data; }
+void *ev_userdata(EV_P) noexcept { return loop->userdata; }
 
 // A null callback restores the default (libev would call through null).
-void ev_set_invoke_pending_cb(struct ev_loop *loop, ev_loop_callback cb) noexcept
+void ev_set_invoke_pending_cb(EV_P_ ev_loop_callback cb) noexcept
 {
   const bool was = loop->invoke_cb != ev_invoke_pending;
   loop->invoke_cb = cb ? cb : ev_invoke_pending;
   invoke_phase_follow(loop, was, loop->invoke_cb != ev_invoke_pending);
 }
 
-void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop *) noexcept,
-                            void (*acquire)(struct ev_loop *) noexcept) noexcept
+void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept) noexcept
 {
   if (loop->debug)
     return debug_set_release_cbs(loop, release, acquire);
@@ -388,6 +436,7 @@ void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop
   loop->acquire_cb = acquire;
   block_time_phase_follow(loop, was, release || acquire);
 }
+#endif
 
 // ---------------------------------------------------------------------------
 // Pending watchers
@@ -398,11 +447,13 @@ void ev_set_loop_release_cb(struct ev_loop *loop, void (*release)(struct ev_loop
 // may throw or longjmp and leave the queue consistent.  (The loop's own
 // passes call invoke_pending_plain directly: loop/loop.h, invoke_pending.  The
 // test of debug mode here costs nothing measurable: the call below is a
-// tail call where the pass used to need a stack frame for its lambda.)
-void ev_invoke_pending(struct ev_loop *loop)
+// tail call where the pass used to need a stack frame for its lambda.  The
+// test of one byte for debug mode and the probes costs what that of debug
+// mode alone did.)
+void ev_invoke_pending(EV_P)
 {
-  if (loop->debug)
-    return debug_invoke_pending(loop);
+  if (loop->invoke_checks)
+    return loop->debug ? debug_invoke_pending(loop) : probes_invoke_pending(loop);
   invoke_pending_plain(loop);
 }
 
@@ -410,12 +461,12 @@ void ev_invoke_pending(struct ev_loop *loop)
 
 void ev_detail::invoke_pending_plain(ev_loop *loop)
 {
-  loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
+  loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
 }
 
 extern "C" {
 
-unsigned int ev_pending_count(struct ev_loop *loop) noexcept { return loop->pending.count(); }
+unsigned int ev_pending_count(EV_P) noexcept { return loop->pending.count(); }
 
 // The slow half of ev_feed_event; debug mode closes the fast one
 // (pending_queues::feed_gate) to check the calling thread here.
@@ -423,33 +474,30 @@ unsigned int ev_pending_count(struct ev_loop *loop) noexcept { return loop->pend
 [[gnu::noinline]] static void feed_event_slow(ev_loop *loop, W w, int revents)
 {
   // (libev 4.33 queues it and calls address 0 when it invokes it)
-  if (!w->cb)
+  if (!ev_cb(w))
     usage_error("ev_feed_event", "cb", 0LL, "libev: ev_feed_event called with a watcher without a callback");
   if (loop->debug)
     debug_check_call(loop, "ev_feed_event", w);
   loop->pending.feed_slow(w, revents, "ev_feed_event");
 }
 
-void ev_feed_event(struct ev_loop *loop, void *w, int revents) noexcept
+void ev_feed_event(EV_P_ void *w, int revents) noexcept
 {
-  if (EV_LIKELY(static_cast<W>(w)->cb) && loop->pending.feed_fast(static_cast<W>(w), revents))
+  if (EV_LIKELY(ev_cb(static_cast<W>(w))) && loop->pending.feed_fast(static_cast<W>(w), revents))
     return;
   feed_event_slow(loop, static_cast<W>(w), revents);
 }
 
 // (A null callback: libev 4.33 calls address 0.)
-void ev_invoke(struct ev_loop *loop, void *w, int revents)
+void ev_invoke(EV_P_ void *w, int revents)
 {
   W ww = static_cast<W>(w);
-  if (EV_UNLIKELY(!ww->cb))
+  if (EV_UNLIKELY(!ev_cb(ww)))
     usage_error("ev_invoke", "cb", 0LL, "libev: ev_invoke called with a watcher without a callback");
-  ww->cb(loop, ww, revents);
+  invoke_callback(loop, ww, revents);
 }
 
-int ev_clear_pending(struct ev_loop *loop, void *w) noexcept
-{
-  return clear_pending(loop, static_cast<W>(w), "ev_clear_pending");
-}
+int ev_clear_pending(EV_P_ void *w) noexcept { return clear_pending(loop, static_cast<W>(w), "ev_clear_pending"); }
 
 // ---------------------------------------------------------------------------
 // ev_suspend / ev_resume: time spent suspended does not count for timers
@@ -457,16 +505,16 @@ int ev_clear_pending(struct ev_loop *loop, void *w) noexcept
 
 // The loop time is brought up to date here, so that ev_resume measures
 // from the moment of suspension.
-void ev_suspend(struct ev_loop *loop) noexcept { ev_now_update(loop); }
+void ev_suspend(EV_P) noexcept { ev_now_update(EV_A); }
 
 // Timers move by the time since the loop time was last updated: since
 // ev_suspend if it was called, else since the last iteration (libev 4.33
 // does the same; no state is kept between the two calls, so a resume
 // without a suspend cannot shift timers by more).
-void ev_resume(struct ev_loop *loop) noexcept
+void ev_resume(EV_P) noexcept
 {
   ev_tstamp before = loop->mn_now;
-  ev_now_update(loop);
+  ev_now_update(EV_A);
   timers_shift(loop, loop->mn_now - before);
   periodics_reschedule(loop);
 }

@@ -94,6 +94,9 @@ struct ev_loop {
   // --- the optional phases of an iteration (see phase_join below) ---------
   unsigned char phase_work[ev_detail::kPhaseCount];
   bool no_block;  // the loop queued an EV_ERROR itself: the next wait must not block (feed_error)
+  // (two bytes that fit the padding before `pending`: the loop is at libev's size)
+  unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
+  unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
 
   // --- invocation (loop/loop.cc, base/pending.h) -----------------------------------
   ev_detail::pending_queues pending;
@@ -143,8 +146,8 @@ struct ev_loop {
 
   // --- hooks -------------------------------------------------------------
   void *userdata;
-  void (*release_cb)(ev_loop *loop) noexcept;
-  void (*acquire_cb)(ev_loop *loop) noexcept;
+  void (*release_cb)(EV_P) noexcept;
+  void (*acquire_cb)(EV_P) noexcept;
   // What ev_run must look at before it starts (kRunGuard*): it tests the
   // word once, and a loop with neither costs nothing more.
   int run_guard;
@@ -169,6 +172,11 @@ struct ev_loop {
   // Senders mark their ev_async's group (watchers/async.cc): here, beside
   // the flags a sender reads anyway, rather than in the groups block.
   std::atomic<bool> async_marking;
+  // The levels (bit p: priority p - 2) that had watchers pending when the
+  // current (or last) invocation pass began: the watchdog's thread reads it,
+  // as a debugger would, to tell which callback runs (diag/watchdog.h).
+  // (In the padding after async_marking: the loop is at libev's size.)
+  unsigned char pass_levels;
   std::atomic<int> pipe_write_wanted;   // the loop is (about to be) blocked
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
@@ -192,13 +200,24 @@ struct ev_loop {
   // loop without them pays neither memory nor time --------------------------
   ev_detail::metrics_block *metrics;
 
+#if EV_CHILD_ENABLE
   // --- default loop only (watchers/child.cc) -------------------------------
   ev_signal childev;  // internal SIGCHLD watcher, holds no reference
 
   // --- other loops: ev_child by pidfd (watchers/child_pidfd.cc) ------------
   ev_detail::array<ev_detail::pidfd_child *> pidfd_children;  // one per watched pid
   ev_signal childpoll;                                        // SIGCHLD, for pids without a pidfd; holds no reference
+#endif
 };
+
+#if !EV_MULTIPLICITY
+// Without multiplicity there is one loop, the default one, and the API
+// takes no loop argument (ev(3) EV_MULTIPLICITY): the functions' `loop` is
+// this one (loop/loop.cc makes it with ev_default_loop).
+constinit inline ev_loop ev_ng_the_loop{};
+static ev_loop *const loop = &ev_ng_the_loop;
+static ev_loop *ev_default_loop_ptr;
+#endif
 
 namespace ev_detail {
 
@@ -207,6 +226,13 @@ enum : int {
   kRunGuardInRelease = 1 << 0,  // inside a release/acquire callback: ev_run is forbidden (ev(3))
   kRunGuardDebug = 1 << 1,      // debug mode: ev_run notes the thread that runs it
 };
+
+// loop->probing (diag/probes.h): attached and armed fires from the next
+// iteration's beginning on, so that every iteration the probes see begins and ends.
+enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
+
+// loop->invoke_checks: what ev_invoke_pending's pass does besides calling.
+enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
 
 // ---------------------------------------------------------------------------
 // The optional work of an iteration (loop/loop_run.cc).  Most loops have no
@@ -262,7 +288,7 @@ bool backend_select(ev_loop *loop, unsigned int flags);
 
 // ---------------------------------------------------------------------------
 // Repair: what step 1 and 4 of an iteration must handle before the next
-// poll (loop/loop.cc, loop_repair): a fork, and kernel state to re-create.  A fork
+// poll (loop/loop_run.cc, loop_repair): a fork, and kernel state to re-create.  A fork
 // (announced, or found by loop/fork_guard.h) replaces all of it; a
 // backend that found its kernel object unusable asks for kRepairBackend;
 // fd_kill asks for kRepairLoopFds when it meets one of the loop's own
@@ -275,6 +301,10 @@ enum : unsigned {
   kRepairAll = 1u << 2,        // after a fork: replace every kernel object the loop owns
   kRepairForked = 1u << 3,     // a fork was announced or detected: run the fork watchers, then repair all
   kRepairMaybeFork = 1u << 4,  // fork(3) happened (loop/loop_forks.cc): look at the fork page (fork_unannounced)
+  // Not a repair: a tracer is attached (diag/probes.h), and step 1 fires the
+  // iteration's first probe where it looks for a fork anyway, at no cost to
+  // a loop without it.  The repair step leaves it alone.
+  kRepairProbes = 1u << 5,
 };
 
 inline void request_repair(ev_loop *loop, unsigned what)
@@ -318,8 +348,9 @@ inline bool fork_unannounced(const ev_loop *loop)
 // start, which pays for debug mode's test in ev_timer_stop.)
 inline void clamp_priority(W w)
 {
-  if (static_cast<unsigned>(w->priority - EV_MINPRI) > static_cast<unsigned>(EV_MAXPRI - EV_MINPRI))
-    w->priority = w->priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI;
+  const int priority = priority_of(w);
+  if (static_cast<unsigned>(priority - EV_MINPRI) > static_cast<unsigned>(EV_MAXPRI - EV_MINPRI))
+    set_priority(w, priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI);
 }
 
 // A watcher started without a callback (ev_init with a null one, or
@@ -327,7 +358,7 @@ inline void clamp_priority(W w)
 // instead of a jump to address 0 (libev 4.33 crashes).  ev_embed is the one
 // type where a null callback means something: it starts with
 // start_watcher_nullable_cb.
-void started_without_callback(ev_loop *loop, ev_watcher *w, int revents);
+void started_without_callback(EV_P_ ev_watcher *w, int revents);
 
 inline void start_watcher_nullable_cb(ev_loop *loop, W w, int active)
 {
@@ -338,8 +369,8 @@ inline void start_watcher_nullable_cb(ev_loop *loop, W w, int active)
 
 inline void guard_null_callback(W w)
 {
-  if (!w->cb)
-    w->cb = started_without_callback;
+  if (!ev_cb(w))
+    ev_set_cb(w, started_without_callback);
 }
 
 inline void start_watcher(ev_loop *loop, W w, int active)
@@ -364,6 +395,11 @@ inline void stop_watcher(ev_loop *loop, W w)
 }
 
 inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revents); }
+
+// Call a watcher's callback the way the configuration says (ev(3)
+// EV_CB_INVOKE: by default the callback member, with the loop, the watcher
+// and the events).
+inline void invoke_callback([[maybe_unused]] ev_loop *loop, W w, int revents) { EV_CB_INVOKE(w, revents); }
 
 // An EV_ERROR the loop queues itself (a bad fd, a lost child status), e.g.
 // while it applies the fd changes just before it waits: the callback must
@@ -472,17 +508,34 @@ inline void feed_reverse_done(ev_loop *loop, int type)
 // loop's metrics that time the pass, or debug mode (loop/loop.cc).
 void invoke_pending_with_work(ev_loop *loop);
 
+// A watcher's callback, called by every invocation pass but the plain one
+// (debug mode's, the metrics', the probes'): with the callback probes while
+// they fire (diag/probes.cc; a cleared slot's dummy is nobody's callback).
+void call_watcher_probed(ev_loop *loop, W w, int revents);
+inline void call_watcher(ev_loop *loop, W w, int revents)
+{
+  if (EV_UNLIKELY(loop->probing == kProbesFiring) && w != &loop->pending.slots.dummy)
+    return call_watcher_probed(loop, w, revents);
+  invoke_callback(loop, w, revents);
+}
+
 // Invoke everything pending through the user's invoke-pending hook.  A user
 // hook is called every time (it may count calls, as with libev); the
 // default one is skipped when there is nothing to invoke.
 void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (loop/loop.cc)
+#if EV_NG_DEBUG_MODE
 void invoke_pending_debug(ev_loop *loop);  // diag/debug.cc
+#else
+inline void invoke_pending_debug(ev_loop *) {}
+#endif
 inline void invoke_pending(ev_loop *loop)
 {
   if (phase_has_work(loop, kPhaseInvoke))
     invoke_pending_with_work(loop);
-  else if (loop->pending.any())
+  else if (loop->pending.any()) {
+    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
     invoke_pending_plain(loop);
+  }
 }
 
 // Singly linked lists of io/signal/child/stat watchers (newest first).
@@ -534,7 +587,7 @@ inline void release_hook(ev_loop *loop)
 {
   if (loop->release_cb) {
     loop->run_guard |= kRunGuardInRelease;
-    loop->release_cb(loop);
+    loop->release_cb(EV_A);
     loop->run_guard &= ~kRunGuardInRelease;
   }
 }
@@ -542,7 +595,7 @@ inline void acquire_hook(ev_loop *loop)
 {
   if (loop->acquire_cb) {
     loop->run_guard |= kRunGuardInRelease;
-    loop->acquire_cb(loop);
+    loop->acquire_cb(EV_A);
     loop->run_guard &= ~kRunGuardInRelease;
   }
 }
@@ -554,7 +607,8 @@ void max_block_update(ev_loop *loop);
 
 // ev_verify after structural changes, in --enable-debug builds only.
 void verify(ev_loop *loop);
-#ifdef EV_NG_DEBUG
+// (ev(3) EV_VERIFY 3 asks for it too)
+#if defined(EV_NG_DEBUG) || EV_VERIFY >= 3
 #define EV_FREQUENT_CHECK(loop) ::ev_detail::verify(loop)
 #else
 #define EV_FREQUENT_CHECK(loop) ((void)0)
@@ -568,29 +622,73 @@ void verify(ev_loop *loop);
 inline bool timer_due(const ev_loop *loop) { return loop->timers.count && loop->timers.top().at < loop->mn_now; }
 void timers_reify(ev_loop *loop);               // queue expired timers (timer_due said so)
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
-void periodics_reify(ev_loop *loop);            // queue due periodics
-void periodics_reschedule(ev_loop *loop);       // after a wall-clock jump / resume
-void periodics_fork(ev_loop *loop);             // after an announced fork (as libev 4.33)
-void idle_reify(ev_loop *loop);                 // queue idles per the idle rule
-void signals_process(ev_loop *loop);            // the wake-up fd reported signals
-void asyncs_process(ev_loop *loop);             // the wake-up fd reported sends
-void asyncs_loop_destroy(ev_loop *loop);        // free the groups block
-void signals_loop_destroy(ev_loop *loop);       // forget signals owned by loop
-void child_default_loop_init(ev_loop *loop);    // SIGCHLD watcher of the default loop
-void child_default_loop_destroy(ev_loop *loop);
-void child_pidfd_loop_destroy(ev_loop *loop);  // close the pidfds of other loops
-void child_pidfd_repair(ev_loop *loop);        // re-open pidfds closed behind our back
-void stat_loop_destroy(ev_loop *loop);
-void onces_loop_destroy(ev_loop *loop);  // free the ev_once blocks still waiting
-void timerfd_destroy(ev_loop *loop);
-
+void onces_loop_destroy(ev_loop *loop);         // free the ev_once blocks still waiting
 // Re-create one kind of the loop's own kernel fds (fd/loop_fd.h):
 // `replace` after a fork (the old fd is ours: closed first), else only where
 // its watcher was killed (the old number is no longer ours: forgotten).
 void wakeup_repair(ev_loop *loop, bool replace);
-void signalfd_repair(ev_loop *loop, bool replace);
+
+// A watcher type left out of the build (ev(3) EMBEDDING, EV_*_ENABLE) has
+// nothing to do in these steps: they compile to nothing.
+#if EV_PERIODIC_ENABLE
+void periodics_reify(ev_loop *loop);       // queue due periodics
+void periodics_reschedule(ev_loop *loop);  // after a wall-clock jump / resume
+void periodics_fork(ev_loop *loop);        // after an announced fork (as libev 4.33)
+void timerfd_destroy(ev_loop *loop);       // (the timerfd serves periodics)
 void timerfd_repair(ev_loop *loop, bool replace);
+#else
+inline void periodics_reify(ev_loop *) {}
+inline void periodics_reschedule(ev_loop *) {}
+inline void periodics_fork(ev_loop *) {}
+inline void timerfd_destroy(ev_loop *) {}
+inline void timerfd_repair(ev_loop *, bool) {}
+#endif
+#if EV_IDLE_ENABLE
+void idle_reify(ev_loop *loop);  // queue idles per the idle rule
+#else
+inline void idle_reify(ev_loop *) {}
+#endif
+#if EV_SIGNAL_ENABLE
+void signals_process(ev_loop *loop);       // the wake-up fd reported signals
+void signals_loop_destroy(ev_loop *loop);  // forget signals owned by loop
+void signalfd_repair(ev_loop *loop, bool replace);
+#else
+inline void signals_process(ev_loop *) {}
+inline void signals_loop_destroy(ev_loop *) {}
+inline void signalfd_repair(ev_loop *, bool) {}
+#endif
+#if EV_ASYNC_ENABLE
+void asyncs_process(ev_loop *loop);       // the wake-up fd reported sends
+void asyncs_loop_destroy(ev_loop *loop);  // free the groups block
+#else
+inline void asyncs_process(ev_loop *) {}
+inline void asyncs_loop_destroy(ev_loop *) {}
+#endif
+#if EV_CHILD_ENABLE
+void child_default_loop_init(ev_loop *loop);  // SIGCHLD watcher of the default loop
+void child_default_loop_destroy(ev_loop *loop);
+void child_pidfd_loop_destroy(ev_loop *loop);  // close the pidfds of other loops
+void child_pidfd_repair(ev_loop *loop);        // re-open pidfds closed behind our back
+void child_reap_lock_for_fork();               // fork(3)'s handlers: the lock every reaper takes
+void child_reap_unlock_after_fork();
+#else
+inline void child_default_loop_init(ev_loop *) {}
+inline void child_default_loop_destroy(ev_loop *) {}
+inline void child_pidfd_loop_destroy(ev_loop *) {}
+inline void child_pidfd_repair(ev_loop *) {}
+inline void child_reap_lock_for_fork() {}
+inline void child_reap_unlock_after_fork() {}
+#endif
+#if EV_EMBED_ENABLE && !EV_FORK_ENABLE
+void embed_fork_watcher(ev_loop *loop, ev_fork *w, bool start);  // (watchers/array_watchers.cc)
+#endif
+#if EV_STAT_ENABLE
+void stat_loop_destroy(ev_loop *loop);
 void inotify_repair(ev_loop *loop, bool replace);
+#else
+inline void stat_loop_destroy(ev_loop *) {}
+inline void inotify_repair(ev_loop *, bool) {}
+#endif
 
 }  // namespace ev_detail
 
@@ -600,6 +698,15 @@ void inotify_repair(ev_loop *loop, bool replace);
 // ---------------------------------------------------------------------------
 
 namespace ev_detail {
+// The loop time (ev_now); without multiplicity also the variable that
+// ev.h's inline ev_now reads.
+inline void set_rt_now(ev_loop *loop, ev_tstamp now)
+{
+  loop->ev_rt_now = now;
+#if !EV_MULTIPLICITY
+  ::ev_rt_now = now;
+#endif
+}
 // Refresh mn_now and ev_rt_now; reschedule periodics after a wall-clock jump.
 inline void time_update(ev_loop *loop);
 // The half-second re-measurement of the wall clock.
@@ -611,6 +718,8 @@ void time_init(ev_loop *loop);
 void time_gate_update(ev_loop *loop);
 // Force the next time_update to re-read the wall clock (timerfd saw a jump).
 void time_force_realtime_check(ev_loop *loop);
+// ev_now() from the wall clock now, mn_now left as it is (timerfd creation).
+void time_read_wall_clock(ev_loop *loop);
 }  // namespace ev_detail
 
 // Fast path: read the monotonic clock and derive the wall clock from it;
@@ -620,7 +729,7 @@ inline void ev_detail::time_update(ev_loop *loop)
   ev_tstamp mn = monotonic_now();
   loop->mn_now = mn;
   if (mn < loop->slow_time_at)
-    loop->ev_rt_now = loop->rt_offset + mn;
+    set_rt_now(loop, loop->rt_offset + mn);
   else
     time_update_slow(loop);
 }

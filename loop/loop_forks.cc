@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // loop/loop_forks.cc - every loop of the process in one list, so that a fork
-// handler can tell each loop's copy in the child that it is one.
+// handler can tell each loop's copy in the child that it is one; and the
+// process's other locks held across a fork.
 //
 // A child that nobody told about the fork (no ev_loop_fork) must not touch
 // the parent's kernel state (loop/fork_guard.h).  The fork guard's page
@@ -10,22 +11,101 @@
 // phase before the poll), and only then does the loop read it.  Children
 // made without fork(3)'s handlers (a raw clone(2)) are not noticed; they
 // behave as with libev 4.33.
+//
+// The list is also how a debugger finds the loops of a stopped program
+// without the library's symbols (tools/ev-gdb.py): its head is in the probe
+// anchor, whose first member is the semaphore every static probe names in its
+// note (base/probes.h), so the notes lead to it in a stripped library too.
+#include "base/probes.h"
 #include "loop/fork_guard.h"
 #include "loop/loop.h"
 
 #include <pthread.h>
+
+// The probe anchor (see above; ev(3) "Static probes"): in the section where
+// sys/sdt.h's convention keeps semaphores, which tracers may write.  The
+// layout is read by tools: it only grows, and `version` says what it has.
+struct ev_ng_probe_anchor {
+  unsigned short semaphore;  // tracers attached to any probe (never written by the library)
+  unsigned short version;    // 1
+  unsigned short loop_size;  // sizeof (struct ev_loop)
+  unsigned short next;       // offset of the link to the next loop in struct ev_loop
+  ev_loop *loops;            // every loop of the process, newest first
+  unsigned short loop_count, loop_depth, activecnt, flags;  // offsets of ev_iteration, ev_depth, ...
+  // Where a loop keeps its watchers (offsets in struct ev_loop, sizes), for a
+  // debugger that cannot call ev_walk in the program (a core file, or gdb
+  // where the machine's extended register state defeats inferior calls).
+  unsigned short fd_entries, fd_count, fd_entry_size;  // io watchers: per fd, a list (head first in the entry)
+  unsigned short timers, periodics, heap_count, heap_node_size, heap_root;      // the heaps' nodes {at, w}
+  unsigned short prepares, checks, forks, cleanups, asyncs, idles, array_size;  // arrays {data, count}
+};
+extern "C" {
+// (zero until the first loop is made: anchor_offsets writes the layout and the version)
+[[gnu::section(".probes"), gnu::used]] constinit ev_ng_probe_anchor libev_ng_probe_anchor{};
+}
+#if EV_NG_HAVE_SDT
+// Every probe's semaphore is the anchor's first member.
+#define EV_NG_PROBE_ALIAS(name)                                                            \
+  ".globl libev_" #name "_semaphore\n.hidden libev_" #name "_semaphore\n.set libev_" #name \
+  "_semaphore, libev_ng_probe_anchor\n"
+asm(EV_NG_PROBES(EV_NG_PROBE_ALIAS));
+#undef EV_NG_PROBE_ALIAS
+#endif
 
 namespace ev_detail {
 
 namespace {
 
 constinit pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
-constinit ev_loop *loops = nullptr;  // newest first, linked by fork_next
+constinit ev_loop *&loops = libev_ng_probe_anchor.loops;  // newest first, linked by fork_next
 constinit pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 
-// Taken before a fork, so that the child's copy of the list is whole.
-void lock_before_fork() { pthread_mutex_lock(&loops_lock); }
-void unlock_in_parent() { pthread_mutex_unlock(&loops_lock); }
+// The offsets a debugger reads, from the layout of this build.
+void anchor_offsets(const ev_loop *loop)
+{
+  const auto at = [loop](const void *member) {
+    return static_cast<unsigned short>(static_cast<const char *>(member) - reinterpret_cast<const char *>(loop));
+  };
+  ev_ng_probe_anchor &a = libev_ng_probe_anchor;
+  a.loop_size = sizeof(ev_loop);
+  a.next = at(&loop->fork_next);
+  a.loop_count = at(&loop->loop_count);
+  a.loop_depth = at(&loop->loop_depth);
+  a.activecnt = at(&loop->activecnt);
+  a.flags = at(&loop->flags);
+  a.fd_entries = at(&loop->fds.entries);
+  a.fd_count = at(&loop->fds.size);
+  a.fd_entry_size = sizeof(fd_entry);
+  a.timers = at(&loop->timers.nodes);
+  a.periodics = at(&loop->periodics.nodes);
+  a.heap_count = static_cast<unsigned short>(at(&loop->timers.count) - a.timers);
+  a.heap_node_size = sizeof(heap_node);
+  a.heap_root = heap::kHeap0;
+  a.prepares = at(&loop->prepares);
+  a.checks = at(&loop->checks);
+  a.forks = at(&loop->forks);
+  a.cleanups = at(&loop->cleanups);
+  a.asyncs = at(&loop->asyncs);
+  a.idles = at(&loop->idles[0]);
+  a.array_size = sizeof(array<W>);
+  a.version = 1;
+}
+
+// Taken before a fork, so that the child's copy of the list is whole, and
+// so that the child does not inherit the lock of reaping held by a thread it
+// does not have: it would block at its first SIGCHLD.  Reaping takes no
+// other lock and no thread reaps while it holds the list's, so the two
+// cannot deadlock in either order.
+void lock_before_fork()
+{
+  child_reap_lock_for_fork();
+  pthread_mutex_lock(&loops_lock);
+}
+void unlock_in_parent()
+{
+  pthread_mutex_unlock(&loops_lock);
+  child_reap_unlock_after_fork();
+}
 
 // In the child, alone: each loop lets go of what would keep the parent's
 // resources alive, and its next iteration looks at the fork page.
@@ -37,6 +117,7 @@ void mark_loops_in_child()
     request_repair(loop, kRepairMaybeFork);
   }
   pthread_mutex_unlock(&loops_lock);
+  child_reap_unlock_after_fork();
 }
 
 void install_handlers() { pthread_atfork(lock_before_fork, unlock_in_parent, mark_loops_in_child); }
@@ -47,6 +128,7 @@ void loop_forks_add(ev_loop *loop)
 {
   pthread_once(&handlers_once, install_handlers);
   pthread_mutex_lock(&loops_lock);
+  anchor_offsets(loop);
   // Once only, even where a program freed a loop without ev_loop_destroy
   // and its memory became this loop: added again, it would close a cycle.
   bool listed = false;

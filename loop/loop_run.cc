@@ -12,6 +12,7 @@
 #include "backends/policies.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
+#include "diag/probes.h"
 #include "fd/fd.h"
 #include "fd/wakeup.h"
 #include "loop/fork_guard.h"
@@ -29,12 +30,11 @@ namespace {
 // With EVFLAG_FORKCHECK: a changed pid means we are in a forked child, as
 // if ev_loop_fork had been called.  A child that nobody announced
 // (loop/fork_guard.h) gets its own kernel state without fork watchers.
-inline void detect_fork(ev_loop *loop)
+// (The probes' first probe of an iteration shares the test of the fork mark.)
+void look_at_fork_mark(ev_loop *loop)
 {
-  if (loop->curpid && (getpid() != loop->curpid)) {
-    loop->curpid = getpid();
-    request_repair(loop, kRepairForked);
-  }
+  if (loop->repair & kRepairProbes)
+    probes_iteration_begin(loop);
   // (The mark stays until the repair: until then fd_reify, which an
   // embedding loop calls too, must leave the kernel state alone.)
   if (fork_unannounced(loop))
@@ -43,16 +43,28 @@ inline void detect_fork(ev_loop *loop)
     repair_clear(loop, kRepairMaybeFork);
 }
 
+inline void detect_fork(ev_loop *loop)
+{
+  if (loop->curpid && (getpid() != loop->curpid)) {
+    loop->curpid = getpid();
+    request_repair(loop, kRepairForked);
+  }
+  if (EV_UNLIKELY(loop->repair & (kRepairMaybeFork | kRepairProbes)))
+    look_at_fork_mark(loop);
+}
+
 // Step 4: re-create the kernel state that must be (see "Repair" in
 // loop/loop.h).  After a fork every kernel object the loop owns is replaced;
 // otherwise only what a backend or fd_kill asked for.  Unlike libev, a
 // backend rebuild runs no fork watchers: there was no fork.
 void loop_repair(ev_loop *loop)
 {
-  const unsigned what = loop->repair;
+  const unsigned what = loop->repair & ~kRepairProbes;
   const bool announced_fork = what & kRepairForked;
   const bool replace_all = what & (kRepairForked | kRepairAll);
   repair_clear(loop, what);
+  if (replace_all)
+    EV_PROBE_RARE(fork, loop);
   loop->fork_token = fork_token();
 
   if (replace_all || (what & kRepairBackend))
@@ -91,9 +103,12 @@ void loop_repair(ev_loop *loop)
     queue_events(loop, loop->prepares.data, loop->prepares.count, EV_PREPARE);
     invoke_pending(loop);
   }
-  if (loop->loop_done)
+  if (loop->loop_done) {
+    if (loop->probing)
+      probes_iteration_end(loop);
     return true;
-  if (loop->repair)
+  }
+  if (loop->repair & ~kRepairProbes)
     loop_repair(loop);
   if (loop->debug)
     debug_check_all(loop);
@@ -199,7 +214,7 @@ inline bool read_clock_after_wait(ev_loop *loop)
   loop->mn_now = mn;
   if (mn >= loop->slow_time_at)
     return true;
-  loop->ev_rt_now = loop->rt_offset + mn;
+  set_rt_now(loop, loop->rt_offset + mn);
   return false;
 }
 
@@ -233,6 +248,20 @@ void wakeup_requeue(ev_loop *loop, ev_tstamp waittime, int revents, bool slow)
   wakeup_run(loop, revents);
 }
 
+// The poll with metrics or probes around it.
+template <class B>
+void poll_measured(ev_loop *loop, ev_tstamp waittime)
+{
+  const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, waittime) : probes_poll_mark{};
+  if (loop->metrics)
+    metrics_poll_begin(loop, waittime);
+  B::template poll<true>(loop, waittime);
+  if (loop->metrics)
+    metrics_poll_end(loop);
+  if (probe.firing)
+    probes_poll_return(loop, probe);
+}
+
 // Steps 6-8 with the optional parts of the wait: the block time's rules,
 // and around the poll the wake-up handshake, the hooks (in the backend's
 // poll) and the metrics.
@@ -262,11 +291,9 @@ template <class B>
   int taken = 0;
   if (wakeups && !phase_has_work(loop, kPhaseInvoke))
     taken = B::poll_own(loop, waittime, &loop->wakeup.w);
-  else if (loop->metrics) {
-    metrics_poll_begin(loop, waittime);
-    B::template poll<true>(loop, waittime);
-    metrics_poll_end(loop);
-  } else
+  else if (EV_UNLIKELY(loop->metrics || loop->probing))
+    poll_measured<B>(loop, waittime);
+  else
     B::template poll<true>(loop, waittime);
 
   if (wakeups) {
@@ -336,6 +363,8 @@ template <class B>
   if (!phase_has_work(loop, kPhaseInvoke))
     return false;
   invoke_pending_with_work(loop);
+  if (loop->probing)
+    probes_iteration_end(loop);
   return true;
 }
 
@@ -374,6 +403,8 @@ inline int end_run(ev_loop *loop)
 template <class B, bool kOnce>
 [[gnu::always_inline]] inline bool iterate(ev_loop *loop, long long refs_to_block)
 {
+  if constexpr (EV_VERIFY >= 2)  // (ev(3) EV_VERIFY: once per iteration)
+    verify(loop);
   // 1. If a fork was detected or announced: queue and invoke fork watchers.
   // 2. Queue and invoke all prepare watchers (and anything else pending).
   // 3. If ev_break was called, stop here: no poll, no iteration counted.
@@ -396,8 +427,10 @@ template <class B, bool kOnce>
 
   // 10. Invoke everything pending, highest priority first (the default
   //     invocation inline: this is the hot end of every iteration).
-  if (!invoked && loop->pending.any())
-    loop->pending.invoke_all([loop](W w, int revents) { w->cb(loop, w, revents); });
+  if (!invoked && loop->pending.any()) {
+    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
+    loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
+  }
   return false;
 }
 
@@ -409,21 +442,30 @@ template <class B, bool kOnce>
   loop->loop_done = EVBREAK_CANCEL;
   if (phase_has_work(loop, kPhaseInvoke))
     run_entered_with_work(loop);
-  else if (loop->pending.any())
+  else if (loop->pending.any()) {
+    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
     invoke_pending_plain(loop);
+  }
   // Step 3 before the first iteration, when steps 1 and 2 have nothing to
   // do: a callback invoked above may have called ev_break.
   if (EV_UNLIKELY(loop->loop_done) && !phase_has_work(loop, kPhaseBeforePoll))
     return end_run(loop);
 
+  // (EVRUN_NOWAIT never blocks: no count of references reaches kNever.)
+  constexpr long long kNever = LLONG_MAX;
   if constexpr (kOnce) {
-    // (EVRUN_NOWAIT never blocks: no count of references reaches kNever.)
-    constexpr long long kNever = LLONG_MAX;
     iterate<B, kOnce>(loop, (flags & EVRUN_NOWAIT) ? kNever : 1);
-  } else {
+  } else if constexpr (EV_FEATURE_CODE) {
     // 11. Repeat while references remain and no break says otherwise.
     //     (The wait blocks while one reference remains: activecnt >= 1.)
     while (!iterate<B, kOnce>(loop, 1) && loop->activecnt >= 1 && !loop->loop_done) {
+    }
+  } else {
+    // A build for size (without ev(3)'s "faster/larger code", EV_FEATURES
+    // bit 1) has this one run for both kinds.
+    const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
+    while (!iterate<B, kOnce>(loop, (flags & EVRUN_NOWAIT) ? kNever : 1) && !once && loop->activecnt >= 1 &&
+           !loop->loop_done) {
     }
   }
   return end_run(loop);
@@ -435,7 +477,7 @@ template <class B, bool kOnce>
 template <class B>
 int run_iterations(ev_loop *loop, int flags)
 {
-  if (flags & (EVRUN_ONCE | EVRUN_NOWAIT))
+  if (EV_FEATURE_CODE && (flags & (EVRUN_ONCE | EVRUN_NOWAIT)))
     return run_with<B, true>(loop, flags);
   return run_with<B, false>(loop, flags);
 }

@@ -3,6 +3,8 @@
 // problem of time updates"): re-measuring the wall clock against the
 // monotonic one, and rescheduling periodics after a jump.  The fast path is
 // inline in loop/loop.h (time_update); the clocks themselves are base/clock.h.
+#include "diag/probes.h"
+#include "diag/watchdog.h"
 #include "loop/loop.h"
 
 #include <algorithm>
@@ -37,12 +39,10 @@ offset_window measure_offset()
   return m;
 }
 
-void time_update_realtime(ev_loop *loop)
+// ev_now() from a measured window, and the periodics rescheduled after a
+// jump.
+void offset_adopt(ev_loop *loop, const offset_window &m)
 {
-  const offset_window m = measure_offset();
-  loop->mn_now = m.mn;
-  loop->rt_recheck_at = m.mn + kRealtimeRecheck;
-
   // The offset kept is the lower end of a window, and it changes only when
   // a new window lies wholly above or below it: a window that still holds
   // it tells nothing new.  Taking each new reading as it comes would move
@@ -55,19 +55,40 @@ void time_update_realtime(ev_loop *loop)
   const ev_tstamp old = loop->rt_offset;
   if (m.lower > old || m.upper < old - kOffsetSlack)
     loop->rt_offset = m.lower;
-  loop->ev_rt_now = loop->rt_offset + m.mn;
+  set_rt_now(loop, loop->rt_offset + m.mn);
   if (std::fabs(loop->rt_offset - old) > kMinTimeJump)
     periodics_reschedule(loop);
 }
 
+void time_update_realtime(ev_loop *loop)
+{
+  const offset_window m = measure_offset();
+  loop->mn_now = m.mn;
+  loop->rt_recheck_at = m.mn + kRealtimeRecheck;
+  offset_adopt(loop, m);
+}
+
 }  // namespace
 
+// The wall clock measured by the rule of the half-second re-measurement,
+// not one reading taken as ev_now(): the offset kept may be below the true
+// one (a measurement preempted between its readings), and the next update,
+// which derives ev_now() from the offset, would move it back below that
+// reading.
+void time_read_wall_clock(ev_loop *loop) { offset_adopt(loop, measure_offset()); }
+
+// The half-second re-measurement is also where the loop looks whether a
+// tracer came or went (diag/probes.h), and tells a watchdog which thread
+// runs it (diag/watchdog.h): rare work, done where rare work is.
 void time_update_slow(ev_loop *loop)
 {
-  if (loop->mn_now >= loop->rt_recheck_at)
+  if (loop->mn_now >= loop->rt_recheck_at) {
     time_update_realtime(loop);
-  else
-    loop->ev_rt_now = loop->rt_offset + loop->mn_now;
+    probes_check(loop);
+    if (watchdog_loops.load(std::memory_order_relaxed))
+      watchdog_note(loop);
+  } else
+    set_rt_now(loop, loop->rt_offset + loop->mn_now);
   time_gate_update(loop);
 }
 
@@ -76,7 +97,7 @@ void time_init(ev_loop *loop)
   const offset_window m = measure_offset();
   loop->mn_now = m.mn;
   loop->rt_offset = m.lower;
-  loop->ev_rt_now = m.lower + m.mn;
+  set_rt_now(loop, m.lower + m.mn);
   loop->rt_recheck_at = m.mn + kRealtimeRecheck;
 }
 

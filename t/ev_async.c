@@ -6,6 +6,7 @@
  * test (8 threads) is t/async_threads.c. */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "time64.h"
 #include "refuse.h"
 
 #include <sys/syscall.h>
@@ -409,7 +410,7 @@ static _Atomic double clock_jump;
 int
 clock_gettime (clockid_t clk, struct timespec *ts)
 {
-  int r = (int)syscall (SYS_clock_gettime, clk, ts);
+  int r = (int)syscall (SYS_clock_gettime_t, clk, ts);
   double jump = clock_jump;
   if (r == 0 && jump != 0.)
     {

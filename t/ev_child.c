@@ -3,7 +3,8 @@
  * (doc/semantics.md §12): pid match and pid 0 = any, rpid/rstatus, the trace flag (stop and
  * continue), priority forced to EV_MAXPRI, watchers stay active, every child is reaped
  * (watched or not), the default-loop-only usage error, and 1000 children exiting at once:
- * every status delivered exactly once, no zombie left.
+ * every status delivered exactly once, no zombie left; a process forked by one thread while
+ * another thread's default loop reaps can reap its own children.
  *
  * Child watchers need the default loop, which takes over SIGCHLD: every test runs in a forked
  * child (harness_child_run) that creates the default loop there, so the test process never
@@ -12,12 +13,34 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* ---- a wider window for a fork while another thread reaps -------------------------------------- */
+
+/* The library reaps with waitpid (through the PLT: this definition wins).  While reap_widen
+ * is set, the first call from a thread other than reap_main sleeps 0.3 s before it reaps,
+ * with in_reap set: a fork in that time happens while the other thread is reaping. */
+static volatile int reap_widen, in_reap;
+static pthread_t reap_main;
+
+pid_t
+waitpid (pid_t pid, int *status, int options)
+{
+  if (reap_widen && !pthread_equal (pthread_self (), reap_main))
+    {
+      reap_widen = 0;
+      in_reap = 1;
+      usleep (300000);
+    }
+  return wait4 (pid, status, options, NULL);
+}
 
 /* ---- running a test body in a child ---------------------------------------------------------- */
 
@@ -449,6 +472,85 @@ CHILD_TEST_TIMEOUT (ev_child__a_thousand_children_exiting_at_once, 60)
   free (crowd.any_calls);
 }
 
+/* ---- fork while another thread reaps ------------------------------------------------------------- */
+
+/* ev(3) ev_child and "ev_loop_fork": a thread forks while another thread's default loop
+ * reaps a child (its SIGCHLD handling inside waitpid, widened to 0.3 s above); the new
+ * process then runs the default loop for a child of its own and must get its status.
+ * libev-ng reaps under a lock (its EVFLAG_NG_ANY_LOOP loops share children with the default
+ * loop); a child forked while another thread held it used to inherit it held by a thread it
+ * does not have, and blocked forever at its first SIGCHLD. */
+static void
+reaped_cb (struct ev_loop *loop, ev_child *w, int revents)
+{
+  (void)revents;
+  struct seen *s = w->data;
+  ++s->calls;
+  s->rpid = w->rpid;
+  s->rstatus = w->rstatus;
+  ev_child_stop (loop, w);
+}
+
+static void *
+run_default_loop (void *loop)
+{
+  ev_run (loop, 0);
+  return NULL;
+}
+
+WAKEUP_CHILD_TEST (ev_child__fork_while_another_thread_reaps_leaves_the_child_able_to_reap)
+{
+  (void)arg_;
+  if (harness_is_real_libev () && test_backend == EVBACKEND_IOURING)
+    _exit (0); /* libev 4.33's io_uring loop never wakes in the forked process, reaping or not */
+  struct ev_loop *loop = default_loop ();
+  struct seen first = { 0 };
+  ev_child any;
+  ev_child_init (&any, reaped_cb, 0, 0);
+  any.data = &first;
+  ev_child_start (loop, &any); /* the loop runs until a child exits */
+  reap_main = pthread_self ();
+  in_reap = 0;
+  reap_widen = 1;
+  pid_t pid = spawn (exit_3);
+  pthread_t reaper;
+  CHECK (pthread_create (&reaper, NULL, run_default_loop, loop) == 0);
+  for (double t0 = harness_monotonic (); !in_reap && harness_monotonic () - t0 < harness_slack (5.);)
+    usleep (1000);
+  CHECK (in_reap);
+  int go[2];
+  CHECK (pipe (go) == 0);
+  pid_t forked = fork (); /* while the other thread reaps */
+  CHECK (forked >= 0);
+  if (forked == 0)
+    {
+      alarm ((unsigned)harness_slack (5.));
+      close (go[1]);
+      ev_loop_fork (loop);
+      ev_child_stop (loop, &any); /* the parent's: this process waits for a child of its own */
+      struct seen own = { 0 };
+      ev_child w;
+      pid_t mine = spawn (exit_3);
+      ev_child_init (&w, reaped_cb, mine, 0);
+      w.data = &own;
+      ev_child_start (loop, &w);
+      char c;
+      (void)!read (go[0], &c, 1); /* the parent's loop no longer reaps: this process cannot end too soon */
+      ev_run (loop, 0);
+      _exit (own.calls == 1 && own.rpid == mine && WIFEXITED (own.rstatus) && WEXITSTATUS (own.rstatus) == 3 ? 0 : 1);
+    }
+  close (go[0]);
+  CHECK (pthread_join (reaper, NULL) == 0); /* its loop ends with the first child's status */
+  CHECK (first.calls == 1 && first.rpid == pid);
+  CHECK (write (go[1], "x", 1) == 1);
+  close (go[1]);
+  int status;
+  CHECK (waitpid (forked, &status, 0) == forked);
+  /* killed by its alarm: blocked at its first SIGCHLD */
+  CHECK (!WIFSIGNALED (status));
+  CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
 /* ---- usage error ---------------------------------------------------------------------------------- */
 
 static void
@@ -535,6 +637,7 @@ main (void)
     plain_test (ev_child__unwatched_children_are_reaped_too),
     plain_test (ev_child__a_thousand_children_exiting_at_once),
     plain_test (ev_child__pending_watcher_reaped_in_the_same_pass_gets_the_status),
+    plain_test (ev_child__fork_while_another_thread_reaps_leaves_the_child_able_to_reap),
     plain_test (ev_child__non_default_loop_is_a_usage_error),
     plain_test (ev_child__usage_error_message_names_the_call),
   };

@@ -879,6 +879,44 @@ ev_io__start_after_io_set_on_an_active_watcher_moves_it_at_once (void **state)
   close_pair (q);
 }
 
+/* ev_io_set on an active watcher (ev(3) forbids it), found when the loop applies the changes
+ * of its old fd (another watcher of that fd stopped): the move takes effect in that
+ * iteration, whose wait reports the new fd, with nothing else waking the loop (libev-ng used
+ * to watch the new fd only after the loop's next wake-up; libev 4.33 never reports the new
+ * fd: skipped there). */
+static void
+ev_io__io_set_on_an_active_watcher_found_with_the_fd_changes_is_watched_at_once (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+  int p[2], q[2];
+  ev_io w, other;
+  make_pipe (p);
+  make_pipe (q);
+  ev_io_init (&w, stop_self_cb, p[0], EV_READ);
+  w.data = "w";
+  ev_io_start (loop, &w);
+  ev_io_init (&other, stop_self_cb, p[0], EV_READ);
+  other.data = "other";
+  ev_io_start (loop, &other);
+  ev_run (loop, EVRUN_NOWAIT);
+  ev_io_set (&w, q[0], EV_READ);
+  ev_io_stop (loop, &other); /* the loop looks at the old fd's watchers to apply this */
+  assert_int_equal (write (q[1], "x", 1), 1);
+  ev_timer guard; /* only ends a wait that would not: the loop has nothing else */
+  ev_timer_init (&guard, tick_cb, harness_slack (2.), 0.);
+  ev_timer_start (loop, &guard);
+  double start = harness_monotonic ();
+  ev_run (loop, EVRUN_ONCE);
+  ev_timer_stop (loop, &guard);
+  expect_trace ("w:0x1");
+  assert_true (harness_monotonic () - start < 1.);
+  assert_false (ev_is_active (&w));
+  ev_verify (loop);
+  close_pair (p);
+  close_pair (q);
+}
+
 /* ---- many watchers on one fd ------------------------------------------------------------------ */
 
 /* ev(3) ev_io: "you can register any number of watchers for the same fd".  libev-ng indexes a
@@ -1134,6 +1172,7 @@ main (void)
     loop_test (ev_io__reinitialised_active_watcher_left_alone_is_dropped),
     loop_test (ev_io__io_set_on_an_active_watcher_moves_it_to_the_new_fd),
     loop_test (ev_io__start_after_io_set_on_an_active_watcher_moves_it_at_once),
+    loop_test (ev_io__io_set_on_an_active_watcher_found_with_the_fd_changes_is_watched_at_once),
     loop_test (ev_io__many_watchers_on_one_fd_start_and_stop_in_any_order),
     plain_test (ev_io__reinitialising_an_active_watcher_deep_in_a_long_list_is_a_usage_error),
     loop_test (ev_io__io_set_on_an_active_watcher_deep_in_a_long_list_then_stop),

@@ -10,9 +10,11 @@
  * so the definitions of the executable win (libev-ng reads CLOCK_REALTIME with
  * clock_gettime, libev 4.33 with gettimeofday; CLOCK_MONOTONIC passes through unchanged).
  * The kernel's notification of a clock change (a readable timerfd) is simulated by arming
- * the library's own timerfd, whose number timerfd_create() below records. */
+ * the library's own timerfd, whose number timerfd_create() below records.  A preemption right
+ * after a reading of the wall clock is simulated by a sleep there. */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "time64.h"
 
 #include <errno.h>
 #include <math.h>
@@ -36,16 +38,28 @@ rounded (double x)
 /* ---- the simulated wall clock -------------------------------------------------------------- */
 
 static long long clock_offset_ns; /* added to CLOCK_REALTIME; only the test thread runs */
+static long preempt_after_realtime_us; /* the next CLOCK_REALTIME reading is followed by this sleep */
 
 int
 clock_gettime (clockid_t id, struct timespec *ts)
 {
-  long r = syscall (SYS_clock_gettime, id, ts);
+  long r = syscall (SYS_clock_gettime_t, id, ts);
   if (r == 0 && id == CLOCK_REALTIME && clock_offset_ns)
     {
       long long ns = (long long)ts->tv_sec * 1000000000LL + ts->tv_nsec + clock_offset_ns;
       ts->tv_sec = (time_t)(ns / 1000000000LL);
       ts->tv_nsec = (long)(ns % 1000000000LL);
+    }
+  if (id == CLOCK_REALTIME && preempt_after_realtime_us)
+    {
+      /* busy: a sleep could overrun by 10 ms, which the library would take for a preemption
+       * too long to keep, and measure again */
+      struct timespec a, b;
+      syscall (SYS_clock_gettime_t, CLOCK_MONOTONIC, &a);
+      do
+        syscall (SYS_clock_gettime_t, CLOCK_MONOTONIC, &b);
+      while ((b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000 < preempt_after_realtime_us);
+      preempt_after_realtime_us = 0;
     }
   return (int)r;
 }
@@ -92,7 +106,7 @@ timerfd_settime (int fd, int flags, const struct itimerspec *new_value, struct i
 {
   if (fd == tfd)
     tfd_settime_flags = flags;
-  return (int)syscall (SYS_timerfd_settime, fd, flags, new_value, old_value);
+  return (int)syscall (SYS_timerfd_settime_t, fd, flags, new_value, old_value);
 }
 
 /* What the kernel does when the clock is set: the cancel-on-set timerfd becomes readable.
@@ -104,13 +118,14 @@ poke_library_timerfd (double delay)
   memset (&its, 0, sizeof its);
   its.it_value.tv_sec = (time_t)delay;
   its.it_value.tv_nsec = (long)((delay - (double)(time_t)delay) * 1e9);
-  assert_int_equal (syscall (SYS_timerfd_settime, tfd, 0, &its, NULL), 0);
+  assert_int_equal (syscall (SYS_timerfd_settime_t, tfd, 0, &its, NULL), 0);
 }
 
 static int
 setup_clock (void **state)
 {
   clock_offset_ns = 0;
+  preempt_after_realtime_us = 0;
   tfd = tfd_clock = tfd_settime_flags = -1;
   return harness_setup_loop (state);
 }
@@ -126,6 +141,7 @@ static int
 setup_clock_plain (void **state)
 {
   clock_offset_ns = 0;
+  preempt_after_realtime_us = 0;
   tfd = tfd_clock = tfd_settime_flags = -1;
   return harness_setup_plain (state);
 }
@@ -851,6 +867,40 @@ ev_periodic__small_clock_drift_is_not_a_jump (void **state)
   jump_scene_stop (loop, &s);
 }
 
+/* ev(3) "The special problem of time updates": the first ev_periodic_start reads the wall
+ * clock (ev_now () moves, as in libev 4.33), and ev_now () never moves back afterwards
+ * (README, Differences), also when the loop's measurement of the wall clock against the
+ * monotonic clock was preempted between its two readings, here by 3 ms at the loop's
+ * creation.  libev 4.33 and an earlier libev-ng moved ev_now () back by the 3 ms in the next
+ * iteration, where they derive it from the offset measured at the creation again. */
+static void
+ev_periodic__first_start_after_a_preempted_clock_reading_never_moves_ev_now_back (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  preempt_after_realtime_us = 3000;
+  struct ev_loop *loop = test_loop_new ();
+  assert_int_equal (preempt_after_realtime_us, 0); /* the creation read the wall clock */
+  ev_tstamp prev = ev_now (loop);
+  ev_periodic p;
+  ev_periodic_init (&p, nop_cb, prev + 100., 0., 0);
+  ev_periodic_start (loop, &p);
+  assert_true (ev_now (loop) >= prev);
+  prev = ev_now (loop);
+  for (int i = 0; i < 20; ++i)
+    {
+      if (i == 10)
+        ev_now_update (loop);
+      else
+        ev_run (loop, EVRUN_NOWAIT);
+      if (ev_now (loop) < prev)
+        fail_msg ("ev_now () moved back by %.3f ms in step %d", (prev - ev_now (loop)) * 1e3, i);
+      prev = ev_now (loop);
+    }
+  ev_periodic_stop (loop, &p);
+  ev_loop_destroy (loop);
+}
+
 static void
 ev_periodic__timerfd_only_when_needed_and_not_with_notimerfd (void **state)
 {
@@ -909,6 +959,7 @@ main (void)
     clock_plain_test (ev_periodic__backward_jump_noticed_at_once_through_the_timerfd),
     clock_test (ev_periodic__small_clock_drift_is_not_a_jump),
     clock_plain_test (ev_periodic__timerfd_only_when_needed_and_not_with_notimerfd),
+    clock_plain_test (ev_periodic__first_start_after_a_preempted_clock_reading_never_moves_ev_now_back),
   };
   return HARNESS_RUN ("ev_periodic", tests);
 }

@@ -6,6 +6,7 @@
  * of start/stop/again/set against a reference model with ev_verify after every step. */
 #define _GNU_SOURCE 1 /* RTLD_NEXT */
 #include "harness.h"
+#include "time64.h"
 
 #include <dlfcn.h>
 #include <float.h>
@@ -162,7 +163,7 @@ real_clock_gettime (clockid_t id, struct timespec *ts)
 {
   static int (*real) (clockid_t, struct timespec *);
   if (!real)
-    real = (int (*) (clockid_t, struct timespec *))dlsym (RTLD_NEXT, "clock_gettime");
+    real = (int (*) (clockid_t, struct timespec *))dlsym (RTLD_NEXT, LIBC_T64 ("clock_gettime", "__clock_gettime64"));
   return real (id, ts);
 }
 
@@ -194,7 +195,7 @@ gettimeofday (struct timeval *restrict tv, void *restrict tz)
 {
   static int (*real) (struct timeval *restrict, void *restrict);
   if (!real)
-    real = (int (*) (struct timeval *restrict, void *restrict))dlsym (RTLD_NEXT, "gettimeofday");
+    real = (int (*) (struct timeval *restrict, void *restrict))dlsym (RTLD_NEXT, LIBC_T64 ("gettimeofday", "__gettimeofday64"));
   int result = real (tv, tz);
   wall_clock_was_read ();
   return result;

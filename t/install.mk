@@ -30,9 +30,12 @@ t/install/paths.sh: Makefile
 	  echo "libdir='$(libdir)'"; \
 	  echo "includedir='$(includedir)'"; \
 	  echo "mandir='$(mandir)'"; \
+	  echo "bindir='$(bindir)'"; \
+	  echo "pkgdatadir='$(pkgdatadir)'"; \
 	  echo "htmldir='$(htmldir)'"; \
 	  echo "pkgconfigdir='$(pkgconfigdir)'"; \
 	  echo "cmakeconfigdir='$(cmakeconfigdir)'"; \
+	  echo "embedkitdir='$(embedkitdir)'"; \
 	  echo "libevent_emulation=$(T_INSTALL_EMULATION)"; \
 	  echo "event_header=$(T_INSTALL_EVENT_HEADER)"; \
 	  echo "make='$(MAKE)'"; \

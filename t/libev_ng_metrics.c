@@ -8,6 +8,7 @@
  * bounds stretched by harness_slack (make check-valgrind). */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "time64.h"
 
 #include <dlfcn.h>
 #if defined(__x86_64__)
@@ -681,7 +682,7 @@ clock_gettime (clockid_t id, struct timespec *ts)
 {
   static int (*libc_clock_gettime) (clockid_t, struct timespec *);
   if (!libc_clock_gettime)
-    *(void **)&libc_clock_gettime = dlsym (RTLD_NEXT, "clock_gettime");
+    *(void **)&libc_clock_gettime = dlsym (RTLD_NEXT, LIBC_T64 ("clock_gettime", "__clock_gettime64"));
   if (id == CLOCK_MONOTONIC)
     {
       ++monotonic_reads;

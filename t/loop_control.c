@@ -10,7 +10,10 @@
 #define _GNU_SOURCE 1
 #include "harness.h"
 #include "next.h"
+#include "time64.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +54,7 @@ int
 select (int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
   polls += polls_counted && test_backend == EVBACKEND_SELECT;
-  return NEXT (select) (nfds, r, w, e, tv);
+  return NEXT_NAMED (select, LIBC_T64 ("select", "__select64")) (nfds, r, w, e, tv);
 }
 
 static void
@@ -918,6 +921,61 @@ loop_control__io_collect_interval_spaces_out_polls (void **state)
   ev_timer_stop (loop, &keep);
 }
 
+/* An io collect interval of any length, DBL_MAX and infinity too, sleeps no longer than until
+ * the next timer (as in libev 4.33). */
+static void
+loop_control__io_collect_interval_of_any_length_ends_at_the_next_timer (void **state)
+{
+  struct ev_loop *loop = *state;
+  const double lengths[] = { DBL_MAX, HUGE_VAL, 1e10 };
+  for (unsigned i = 0; i < sizeof lengths / sizeof lengths[0]; ++i)
+    {
+      ev_timer t;
+      ev_timer_init (&t, trace_timer_cb, 0.05, 0.);
+      t.data = "t";
+      ev_set_io_collect_interval (loop, lengths[i]);
+      ev_now_update (loop);
+      ev_timer_start (loop, &t);
+      double start = harness_monotonic ();
+      ev_run (loop, 0);
+      expect_trace ("t");
+      assert_true (harness_monotonic () - start < harness_slack (1.));
+    }
+  ev_set_io_collect_interval (loop, 0.);
+}
+
+/* A timeout collect interval is a minimum wait; one longer than the longest wait a backend
+ * makes in one go (2e6 s, 23 days) cannot be waited for.  libev-ng reports it as a usage error
+ * naming the call and the value, as an infinite one; libev 4.33 hangs on epoll, poll and
+ * io_uring, and aborts on select ("(libev) select: Invalid argument"). */
+static void
+set_timeout_collect_interval_then_run (void *arg)
+{
+  struct ev_loop *loop = test_loop_new ();
+  ev_timer t;
+  ev_timer_init (&t, nop_timer_cb, 0.01, 0.);
+  ev_timer_start (loop, &t);
+  ev_set_timeout_collect_interval (loop, *(double *)arg);
+  ev_run (loop, EVRUN_ONCE);
+}
+
+static void
+loop_control__timeout_collect_interval_beyond_the_longest_wait_is_a_usage_error (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+  double dbl_max = DBL_MAX, huge = 1e300, month = 3e6, inf = HUGE_VAL;
+  expect_abort (set_timeout_collect_interval_then_run, &dbl_max,
+                "libev-ng: usage error in ev_set_timeout_collect_interval (interval = 1.79769e+308)");
+  expect_abort (set_timeout_collect_interval_then_run, &huge, "usage error in ev_set_timeout_collect_interval (interval = 1e+300)");
+  expect_abort (set_timeout_collect_interval_then_run, &month, "usage error in ev_set_timeout_collect_interval (interval = 3e+06)");
+  expect_abort (set_timeout_collect_interval_then_run, &inf, "usage error in ev_set_timeout_collect_interval (interval = inf)");
+  /* the longest is taken (and the loop still works: nothing is due, it does not wait) */
+  ev_set_timeout_collect_interval (loop, 2e6);
+  ev_run (loop, EVRUN_NOWAIT);
+  ev_set_timeout_collect_interval (loop, 0.);
+}
+
 static void
 loop_control__timeout_collect_interval_delays_timers (void **state)
 {
@@ -1349,6 +1407,8 @@ main (void)
     loop_test (loop_control__resume_without_suspend_shifts_by_the_time_since_the_last_update),
     loop_test (loop_control__io_collect_interval_spaces_out_polls),
     loop_test (loop_control__timeout_collect_interval_delays_timers),
+    loop_test (loop_control__io_collect_interval_of_any_length_ends_at_the_next_timer),
+    loop_test (loop_control__timeout_collect_interval_beyond_the_longest_wait_is_a_usage_error),
     loop_test (loop_control__pending_count_and_invoke_pending),
     loop_test (loop_control__userdata_roundtrip),
     loop_test (loop_control__invoke_pending_cb_replaces_invocation),

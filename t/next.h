@@ -13,13 +13,16 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 
-#define NEXT(fn)                                                                                \
+/* NEXT_NAMED (fn, "symbol"): the same, for a function whose C library symbol has another
+ * name (t/time64.h: __select64 for select with 64-bit time_t on a 32-bit architecture). */
+#define NEXT(fn) NEXT_NAMED (fn, #fn)
+#define NEXT_NAMED(fn, symbol)                                                                  \
   (__extension__ ({                                                                             \
     static __typeof__ (fn) *next_;                                                              \
     __typeof__ (fn) *n_ = __atomic_load_n (&next_, __ATOMIC_ACQUIRE);                           \
     if (!n_)                                                                                    \
       {                                                                                         \
-        n_ = (__typeof__ (fn) *)dlsym (RTLD_NEXT, #fn);                                         \
+        n_ = (__typeof__ (fn) *)dlsym (RTLD_NEXT, symbol);                                      \
         if (!n_)                                                                                \
           abort ();                                                                             \
         __atomic_store_n (&next_, n_, __ATOMIC_RELEASE);                                        \

@@ -36,6 +36,7 @@ t_ev_signal_SOURCES = t/ev_signal.c
 t_ev_signal_CFLAGS = $(W3_CFLAGS)
 t_ev_signal_LDADD = $(W3_LDADD)
 
+# defines waitpid of its own (widens the window of a fork while another thread reaps)
 t_ev_child_SOURCES = t/ev_child.c
 t_ev_child_CFLAGS = $(W3_CFLAGS)
 t_ev_child_LDADD = $(W3_LDADD)
@@ -76,13 +77,16 @@ VALGRIND_TESTS += $(W3_SUITES)
 
 # ---- make check-tsan -----------------------------------------------------------------------
 # A separate build tree (_tsan/, made by t/sanitize.sh like _sanitize/ for check-sanitize)
-# with ThreadSanitizer; there only the thread test is built and run.  halt_on_error turns
-# the first report into a failure of the test.
+# with ThreadSanitizer; there only the thread test is built and run, then the watchdog's
+# (t/observe/watchdog.sh: its report callback runs on a thread of the library, its helper
+# process reads the program's memory).  halt_on_error turns the first report into a
+# failure of the test.
 TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 
 check-tsan:
 	TSAN_OPTIONS="$${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"; export TSAN_OPTIONS; \
 	$(SHELL) $(abs_top_srcdir)/t/sanitize.sh '$(abs_top_srcdir)' '$(abs_top_builddir)/_tsan' \
-	  '$(TSAN_FLAGS)' '$(MAKE) TESTS=t/async_threads check_PROGRAMS=t/async_threads'
+	  '$(TSAN_FLAGS)' '$(MAKE) TESTS=t/async_threads check_PROGRAMS=t/async_threads' && \
+	cd '$(abs_top_builddir)/_tsan/build' && LIBEV_NG_SANITIZE=-fsanitize=thread $(MAKE) check TESTS=t/observe/watchdog.sh
 
 PHONY_TARGETS += check-tsan

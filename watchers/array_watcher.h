@@ -54,7 +54,7 @@ void array_watcher_start_plain(ev_loop *loop, T *w)
   if (first)
     array_watcher_phases<K>(loop, true);
   if (K.gives_reference_back)
-    ev_unref(loop);
+    ev_unref(EV_A);
   EV_FREQUENT_CHECK(loop);
 }
 
@@ -66,7 +66,7 @@ void array_watcher_stop_active(ev_loop *loop, T *w)
   check_array_index(a, as_w(w), K.stop_api);
   array_del(a, as_w(w));
   if (K.gives_reference_back)
-    ev_ref(loop);
+    ev_ref(EV_A);
   stop_watcher(loop, as_w(w));
   const bool none_left = K.per_priority ? !--loop->idleall : !a.count;
   if (none_left)

@@ -4,7 +4,7 @@
 //  - prepare: in a pass of its own just before the loop blocks (loop/loop_run.cc,
 //    before_poll);
 //  - check: queued right after the loop blocked, so they run first among the
-//    watchers of equal priority (loop/loop_run.cc, queue_after_poll);
+//    watchers of equal priority (loop/loop_run.cc, after_wait_with_work);
 //  - fork: in the first iteration after ev_loop_fork or a fork detected by
 //    EVFLAG_FORKCHECK, before the prepare watchers (loop/loop_run.cc, before_poll);
 //  - cleanup: by ev_loop_destroy;
@@ -19,7 +19,7 @@ array<W> &prepares_of(ev_loop *loop, W) { return loop->prepares; }
 array<W> &checks_of(ev_loop *loop, W) { return loop->checks; }
 array<W> &forks_of(ev_loop *loop, W) { return loop->forks; }
 array<W> &cleanups_of(ev_loop *loop, W) { return loop->cleanups; }
-array<W> &idles_of(ev_loop *loop, W w) { return loop->idles[w->priority - EV_MINPRI]; }
+array<W> &idles_of(ev_loop *loop, W w) { return loop->idles[priority_of(w) - EV_MINPRI]; }
 
 constexpr array_watcher_kind kPrepare{.type = EV_PREPARE,
                                       .start_api = "ev_prepare_start",
@@ -49,15 +49,34 @@ constexpr array_watcher_kind kIdle{.type = EV_IDLE,
 
 extern "C" {
 
-void ev_prepare_start(struct ev_loop *loop, ev_prepare *w) noexcept { array_watcher_start<kPrepare>(loop, w); }
-void ev_prepare_stop(struct ev_loop *loop, ev_prepare *w) noexcept { array_watcher_stop<kPrepare>(loop, w); }
-void ev_check_start(struct ev_loop *loop, ev_check *w) noexcept { array_watcher_start<kCheck>(loop, w); }
-void ev_check_stop(struct ev_loop *loop, ev_check *w) noexcept { array_watcher_stop<kCheck>(loop, w); }
-void ev_fork_start(struct ev_loop *loop, ev_fork *w) noexcept { array_watcher_start<kFork>(loop, w); }
-void ev_fork_stop(struct ev_loop *loop, ev_fork *w) noexcept { array_watcher_stop<kFork>(loop, w); }
-void ev_cleanup_start(struct ev_loop *loop, ev_cleanup *w) noexcept { array_watcher_start<kCleanup>(loop, w); }
-void ev_cleanup_stop(struct ev_loop *loop, ev_cleanup *w) noexcept { array_watcher_stop<kCleanup>(loop, w); }
-void ev_idle_start(struct ev_loop *loop, ev_idle *w) noexcept { array_watcher_start<kIdle>(loop, w); }
-void ev_idle_stop(struct ev_loop *loop, ev_idle *w) noexcept { array_watcher_stop<kIdle>(loop, w); }
+#if EV_PREPARE_ENABLE
+void ev_prepare_start(EV_P_ ev_prepare *w) noexcept { array_watcher_start<kPrepare>(loop, w); }
+void ev_prepare_stop(EV_P_ ev_prepare *w) noexcept { array_watcher_stop<kPrepare>(loop, w); }
+#endif
+#if EV_CHECK_ENABLE
+void ev_check_start(EV_P_ ev_check *w) noexcept { array_watcher_start<kCheck>(loop, w); }
+void ev_check_stop(EV_P_ ev_check *w) noexcept { array_watcher_stop<kCheck>(loop, w); }
+#endif
+#if EV_FORK_ENABLE
+void ev_fork_start(EV_P_ ev_fork *w) noexcept { array_watcher_start<kFork>(loop, w); }
+void ev_fork_stop(EV_P_ ev_fork *w) noexcept { array_watcher_stop<kFork>(loop, w); }
+#elif EV_EMBED_ENABLE
+}  // extern "C"
+// An embed watcher's own fork watcher in a build without the type
+// (watchers/embed.cc), as libev's embed watchers work without ev_fork_start.
+void ev_detail::embed_fork_watcher(ev_loop *loop, ev_fork *w, bool start)
+{
+  start ? array_watcher_start<kFork>(loop, w) : array_watcher_stop<kFork>(loop, w);
+}
+extern "C" {
+#endif
+#if EV_CLEANUP_ENABLE
+void ev_cleanup_start(EV_P_ ev_cleanup *w) noexcept { array_watcher_start<kCleanup>(loop, w); }
+void ev_cleanup_stop(EV_P_ ev_cleanup *w) noexcept { array_watcher_stop<kCleanup>(loop, w); }
+#endif
+#if EV_IDLE_ENABLE
+void ev_idle_start(EV_P_ ev_idle *w) noexcept { array_watcher_start<kIdle>(loop, w); }
+void ev_idle_stop(EV_P_ ev_idle *w) noexcept { array_watcher_stop<kIdle>(loop, w); }
+#endif
 
 }  // extern "C"

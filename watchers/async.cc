@@ -203,10 +203,7 @@ static void async_start_plain(struct ev_loop *loop, ev_async *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_async_start(struct ev_loop *loop, ev_async *w) noexcept
-{
-  watcher_start<kAsyncCalls, async_start_plain>(loop, w);
-}
+void ev_async_start(EV_P_ ev_async *w) noexcept { watcher_start<kAsyncCalls, async_start_plain>(loop, w); }
 
 static void async_stop_active(struct ev_loop *loop, ev_async *w)
 {
@@ -230,12 +227,9 @@ static void async_stop_active(struct ev_loop *loop, ev_async *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_async_stop(struct ev_loop *loop, ev_async *w) noexcept
-{
-  watcher_stop<kAsyncCalls, async_stop_active>(loop, w);
-}
+void ev_async_stop(EV_P_ ev_async *w) noexcept { watcher_stop<kAsyncCalls, async_stop_active>(loop, w); }
 
-void ev_async_send(struct ev_loop *loop, ev_async *w) noexcept
+void ev_async_send(EV_P_ ev_async *w) noexcept
 {
   // Already sent and not yet noticed: the callback is on its way.  This is
   // the common case under a flood of sends and costs two loads.  Only an

@@ -68,7 +68,7 @@ int reap_watched(int *status)
   return 0;
 }
 
-void childcb(ev_loop *loop, ev_signal *sw, int)
+void childcb(EV_P_ ev_signal *sw, int)
 {
   int status;
   int pid = (loop->flags & EVFLAG_NG_REAP_OWN) ? reap_watched(&status) : child_reap(-1, &status, kReapOptions);
@@ -98,17 +98,18 @@ void children_visit(ev_loop *loop, walk_visit visit, void *ctx)
 
 void child_default_loop_init(ev_loop *loop)
 {
-  ev_signal_init(&loop->childev, childcb, SIGCHLD);
-  ev_set_priority(&loop->childev, EV_MAXPRI);
-  ev_signal_start(loop, &loop->childev);
-  ev_unref(loop);  // the SIGCHLD watcher keeps nothing alive
+  ev_signal *sw = &loop->childev;
+  ev_signal_init(sw, childcb, SIGCHLD);
+  ev_set_priority(sw, EV_MAXPRI);
+  ev_signal_start(EV_A_ sw);
+  ev_unref(EV_A);  // the SIGCHLD watcher keeps nothing alive
 }
 
 void child_default_loop_destroy(ev_loop *loop)
 {
-  if (loop->childev.active) {
-    ev_ref(loop);
-    ev_signal_stop(loop, &loop->childev);
+  if (ev_signal *sw = &loop->childev; sw->active) {
+    ev_ref(EV_A);
+    ev_signal_stop(EV_A_ sw);
   }
   // The child watchers stay in the process-wide table, untouched (see
   // ev_loop_destroy), as libev 4.33's do.
@@ -137,10 +138,7 @@ static void child_start_plain(struct ev_loop *loop, ev_child *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_child_start(struct ev_loop *loop, ev_child *w) noexcept
-{
-  watcher_start<kChildCalls, child_start_plain>(loop, w);
-}
+void ev_child_start(EV_P_ ev_child *w) noexcept { watcher_start<kChildCalls, child_start_plain>(loop, w); }
 
 static void child_stop_active(struct ev_loop *loop, ev_child *w)
 {
@@ -155,9 +153,6 @@ static void child_stop_active(struct ev_loop *loop, ev_child *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_child_stop(struct ev_loop *loop, ev_child *w) noexcept
-{
-  watcher_stop<kChildCalls, child_stop_active>(loop, w);
-}
+void ev_child_stop(EV_P_ ev_child *w) noexcept { watcher_stop<kChildCalls, child_stop_active>(loop, w); }
 
 }  // extern "C"

@@ -170,7 +170,7 @@ bool any_polled(ev_loop *loop)
   return false;
 }
 
-void childpoll_cb(ev_loop *loop, ev_signal *, int);
+void childpoll_cb(EV_P_ ev_signal *, int);
 
 // The loop's SIGCHLD watcher, for the pids without a pidfd: holds no
 // reference (the child watchers do), as the default loop's.
@@ -178,18 +178,20 @@ void childpoll_start(ev_loop *loop)
 {
   if (loop->childpoll.active)
     return;
-  ev_signal_init(&loop->childpoll, childpoll_cb, SIGCHLD);
-  ev_set_priority(&loop->childpoll, EV_MAXPRI);
-  ev_signal_start(loop, &loop->childpoll);
-  ev_unref(loop);
+  ev_signal *sw = &loop->childpoll;
+  ev_signal_init(sw, childpoll_cb, SIGCHLD);
+  ev_set_priority(sw, EV_MAXPRI);
+  ev_signal_start(EV_A_ sw);
+  ev_unref(EV_A);
 }
 
 void childpoll_stop(ev_loop *loop)
 {
-  if (!loop->childpoll.active)
+  ev_signal *sw = &loop->childpoll;
+  if (!sw->active)
     return;
-  ev_ref(loop);
-  ev_signal_stop(loop, &loop->childpoll);
+  ev_ref(EV_A);
+  ev_signal_stop(EV_A_ sw);
 }
 
 // The child is collected (or lost): stop waiting for it.
@@ -250,7 +252,7 @@ void collect_gone(ev_loop *loop, pidfd_child *e)
   unregister_and_deliver(loop, e, have, status);
 }
 
-void childpoll_cb(ev_loop *loop, ev_signal *, int)
+void childpoll_cb(EV_P_ ev_signal *, int)
 {
   for (int i = loop->pidfd_children.count; i--;)  // (collect may free one: backwards)
     if (loop->pidfd_children[i]->how == child_wait::kPolled)
@@ -307,7 +309,7 @@ pidfd_child *entry_of_watcher(ev_loop *loop, ev_child *w)
 
 namespace ev_detail {
 
-void child_pidfd_cb(ev_loop *loop, ev_io *w, int) { collect(loop, entry_of(w)); }
+void child_pidfd_cb(EV_P_ ev_io *w, int) { collect(loop, entry_of(w)); }
 
 int child_reap(int pid, int *status, int options)
 {
@@ -329,6 +331,11 @@ int child_reap(int pid, int *status, int options)
   pthread_mutex_unlock(&reap_lock);
   return r;
 }
+
+// Held across fork(3) (loop/loop_forks.cc): a child forked while another
+// thread reaps must not inherit the lock held by a thread it does not have.
+void child_reap_lock_for_fork() { pthread_mutex_lock(&reap_lock); }
+void child_reap_unlock_after_fork() { pthread_mutex_unlock(&reap_lock); }
 
 void child_pidfd_start(ev_loop *loop, ev_child *w)
 {

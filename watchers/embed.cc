@@ -36,7 +36,7 @@ ev_embed *embed_of(T *member, std::size_t offset)
 // The inner loop's backend generation the io watcher watches (see above).
 inline unsigned &watched_generation(ev_embed *w) { return *reinterpret_cast<unsigned *>(&w->check.active); }
 
-void embed_io_cb(ev_loop *loop, ev_io *io, int)
+void embed_io_cb(EV_P_ ev_io *io, int)
 {
   ev_embed *w = embed_of(io, offsetof(ev_embed, io));
   if (ev_cb(w))
@@ -45,7 +45,7 @@ void embed_io_cb(ev_loop *loop, ev_io *io, int)
     ev_run(w->other, EVRUN_NOWAIT);
 }
 
-void embed_prepare_cb(ev_loop *loop, ev_prepare *prepare, int)
+void embed_prepare_cb(EV_P_ ev_prepare *prepare, int)
 {
   ev_embed *w = embed_of(prepare, offsetof(ev_embed, prepare));
   ev_loop *other = w->other;
@@ -76,7 +76,7 @@ void embed_prepare_cb(ev_loop *loop, ev_prepare *prepare, int)
   }
 }
 
-void embed_fork_cb(ev_loop *loop, ev_fork *fork_w, int)
+void embed_fork_cb(EV_P_ ev_fork *fork_w, int)
 {
   ev_embed *w = embed_of(fork_w, offsetof(ev_embed, fork));
   ev_embed_stop(loop, w);
@@ -91,11 +91,11 @@ namespace ev_detail {
 
 W embed_owner(W w)
 {
-  if (w->cb == reinterpret_cast<decltype(w->cb)>(embed_io_cb))
+  if (ev_cb(w) == reinterpret_cast<decltype(ev_cb(w))>(embed_io_cb))
     return as_w(embed_of(w, offsetof(ev_embed, io)));
-  if (w->cb == reinterpret_cast<decltype(w->cb)>(embed_prepare_cb))
+  if (ev_cb(w) == reinterpret_cast<decltype(ev_cb(w))>(embed_prepare_cb))
     return as_w(embed_of(w, offsetof(ev_embed, prepare)));
-  if (w->cb == reinterpret_cast<decltype(w->cb)>(embed_fork_cb))
+  if (ev_cb(w) == reinterpret_cast<decltype(ev_cb(w))>(embed_fork_cb))
     return as_w(embed_of(w, offsetof(ev_embed, fork)));
   return nullptr;
 }
@@ -120,7 +120,7 @@ static void embed_start_plain(struct ev_loop *loop, ev_embed *w)
   clamp_priority(as_w(w));
   ev_io_init(&w->io, embed_io_cb, other->backend_fd, EV_READ);
   watched_generation(w) = other->backend_fd_generation;
-  ev_set_priority(&w->io, w->priority);
+  ev_set_priority(&w->io, priority_of(w));
   ev_io_start(loop, &w->io);
 
   ev_prepare_init(&w->prepare, embed_prepare_cb);
@@ -128,16 +128,17 @@ static void embed_start_plain(struct ev_loop *loop, ev_embed *w)
   ev_prepare_start(loop, &w->prepare);
 
   ev_fork_init(&w->fork, embed_fork_cb);
+#if EV_FORK_ENABLE
   ev_fork_start(loop, &w->fork);
+#else
+  embed_fork_watcher(loop, &w->fork, true);
+#endif
 
   start_watcher_nullable_cb(loop, as_w(w), 1);  // a null callback: sweep at once (ev(3))
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_embed_start(struct ev_loop *loop, ev_embed *w) noexcept
-{
-  watcher_start<kEmbedCalls, embed_start_plain>(loop, w);
-}
+void ev_embed_start(EV_P_ ev_embed *w) noexcept { watcher_start<kEmbedCalls, embed_start_plain>(loop, w); }
 
 static void embed_stop_active(struct ev_loop *loop, ev_embed *w)
 {
@@ -146,15 +147,16 @@ static void embed_stop_active(struct ev_loop *loop, ev_embed *w)
     not_active_here("ev_embed_stop", w, w->active);
   ev_io_stop(loop, &w->io);
   ev_prepare_stop(loop, &w->prepare);
+#if EV_FORK_ENABLE
   ev_fork_stop(loop, &w->fork);
+#else
+  embed_fork_watcher(loop, &w->fork, false);
+#endif
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_embed_stop(struct ev_loop *loop, ev_embed *w) noexcept
-{
-  watcher_stop<kEmbedCalls, embed_stop_active>(loop, w);
-}
+void ev_embed_stop(EV_P_ ev_embed *w) noexcept { watcher_stop<kEmbedCalls, embed_stop_active>(loop, w); }
 
 // One non-blocking run of the embedded loop.
 void ev_embed_sweep(struct ev_loop *, ev_embed *w) noexcept { ev_run(w->other, EVRUN_NOWAIT); }

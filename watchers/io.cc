@@ -90,7 +90,7 @@ static void io_stop_any(struct ev_loop *loop, ev_io *w)
 
 extern "C" {
 
-void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
+void ev_io_start(EV_P_ ev_io *w) noexcept
 {
   if (w->active)
     return io_start_active(loop, w);
@@ -107,7 +107,7 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
   // Another watcher on a number given with ev_io_set, this watcher already
   // in the list, or a list the index may cover (fd/io_list.h): the
   // slow path looks at the list.  Else it goes to the head, no more.
-  if (e.head && ((w->events & EV__IOFDSET) || e.head == as_wl(w) || loop->io_index.count))
+  if (e.head && ((w->events & EV__IOFDSET) || e.head == as_wl(w) || io_lists_indexed(loop)))
     return io_start_slow(loop, w);
 
   // (io_link's work written out: through io_link, whose io_list_push may
@@ -122,7 +122,7 @@ void ev_io_start(struct ev_loop *loop, ev_io *w) noexcept
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_io_stop(struct ev_loop *loop, ev_io *w) noexcept
+void ev_io_stop(EV_P_ ev_io *w) noexcept
 {
   const active_and_pending state(as_w(w));
   if (EV_UNLIKELY(!state.active_not_pending())) {
@@ -135,7 +135,7 @@ void ev_io_stop(struct ev_loop *loop, ev_io *w) noexcept
   // The common case: the newest watcher of its fd, no index to update.
   // Anything else (a walk, the index) is the slow path's.
   int fd = w->fd;
-  if (static_cast<unsigned>(fd) >= static_cast<unsigned>(loop->fds.size) || loop->io_index.count)
+  if (static_cast<unsigned>(fd) >= static_cast<unsigned>(loop->fds.size) || io_lists_indexed(loop))
     return io_stop_slow(loop, w);
   fd_entry &e = loop->fds.entries[fd];
   if (e.head != as_wl(w))
@@ -150,7 +150,7 @@ void ev_io_stop(struct ev_loop *loop, ev_io *w) noexcept
 
 // ev(3) OTHER FUNCTIONS: as if the fd had reported revents; each watcher
 // gets only the events it asked for.
-void ev_feed_fd_event(struct ev_loop *loop, int fd, int revents) noexcept
+void ev_feed_fd_event(EV_P_ int fd, int revents) noexcept
 {
   if (debug_on(loop))
     debug_check_call(loop, "ev_feed_fd_event", nullptr);

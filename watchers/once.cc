@@ -35,8 +35,10 @@ namespace {
 
 void once_free(ev_loop *loop, once_block *o)
 {
-  ev_io_stop(loop, &o->io);
-  ev_timer_stop(loop, &o->to);
+  ev_io *io = &o->io;
+  ev_timer *to = &o->to;
+  ev_io_stop(EV_A_ io);
+  ev_timer_stop(EV_A_ to);
   (o->prev ? o->prev->next : loop->onces) = o->next;
   if (o->next)
     o->next->prev = o->prev;
@@ -51,16 +53,18 @@ void once_finish(ev_loop *loop, once_block *o, int revents)
   cb(revents, arg);
 }
 
-void once_io_cb(ev_loop *loop, ev_io *w, int revents)
+void once_io_cb(EV_P_ ev_io *w, int revents)
 {
   auto *o = reinterpret_cast<once_block *>(reinterpret_cast<char *>(w) - offsetof(once_block, io));
-  once_finish(loop, o, revents | ev_clear_pending(loop, &o->to));
+  ev_timer *to = &o->to;
+  once_finish(loop, o, revents | ev_clear_pending(EV_A_ to));
 }
 
-void once_timer_cb(ev_loop *loop, ev_timer *w, int revents)
+void once_timer_cb(EV_P_ ev_timer *w, int revents)
 {
   auto *o = reinterpret_cast<once_block *>(reinterpret_cast<char *>(w) - offsetof(once_block, to));
-  once_finish(loop, o, revents | ev_clear_pending(loop, &o->io));
+  ev_io *io = &o->io;
+  once_finish(loop, o, revents | ev_clear_pending(EV_A_ io));
 }
 
 }  // namespace
@@ -69,8 +73,8 @@ namespace ev_detail {
 
 bool once_member(W w)
 {
-  return w->cb == reinterpret_cast<decltype(w->cb)>(once_io_cb) ||
-         w->cb == reinterpret_cast<decltype(w->cb)>(once_timer_cb);
+  return ev_cb(w) == reinterpret_cast<decltype(ev_cb(w))>(once_io_cb) ||
+         ev_cb(w) == reinterpret_cast<decltype(ev_cb(w))>(once_timer_cb);
 }
 
 void onces_loop_destroy(ev_loop *loop)
@@ -83,8 +87,7 @@ void onces_loop_destroy(ev_loop *loop)
 
 extern "C" {
 
-void ev_once(struct ev_loop *loop, int fd, int events, ev_tstamp timeout, void (*cb)(int revents, void *arg),
-             void *arg) noexcept
+void ev_once(EV_P_ int fd, int events, ev_tstamp timeout, void (*cb)(int revents, void *arg), void *arg) noexcept
 {
   if (std::isnan(timeout))
     usage_error("ev_once", "timeout", timeout, "libev: ev_once called with a NaN timeout");
@@ -103,16 +106,18 @@ void ev_once(struct ev_loop *loop, int fd, int events, ev_tstamp timeout, void (
     o->next->prev = o;
   loop->onces = o;
 
-  ev_init(&o->io, once_io_cb);
+  ev_io *io = &o->io;
+  ev_init(io, once_io_cb);
   if (fd >= 0) {
-    ev_io_set(&o->io, fd, events);
-    ev_io_start(loop, &o->io);
+    ev_io_set(io, fd, events);
+    ev_io_start(EV_A_ io);
   }
 
-  ev_init(&o->to, once_timer_cb);
+  ev_timer *to = &o->to;
+  ev_init(to, once_timer_cb);
   if (timeout >= 0.) {
-    ev_timer_set(&o->to, timeout, 0.);
-    ev_timer_start(loop, &o->to);
+    ev_timer_set(to, timeout, 0.);
+    ev_timer_start(EV_A_ to);
   }
 }
 

@@ -33,7 +33,7 @@ namespace {
 // floor() may leave us a step or two short (rounding).
 ev_tstamp grid_after(ev_tstamp offset, ev_tstamp interval, ev_tstamp now)
 {
-  ev_tstamp at = offset + interval * std::floor((now - offset) / interval);
+  ev_tstamp at = offset + interval * floor_of((now - offset) / interval);
   for (int step = 0; step < 4 && at <= now; ++step)
     at += interval;
   return at;
@@ -111,10 +111,10 @@ void timerfd_arm(ev_loop *loop)
 // The timerfd's watcher has the lowest priority: its callback runs after
 // every other callback of an invocation pass, as libev 4.33's does.  Fed
 // with EV_CUSTOM (periodics_fork) it reschedules the periodics.
-void timerfd_cb(ev_loop *loop, ev_io *, int revents)
+void timerfd_cb(EV_P_ ev_io *, int revents)
 {
   if (revents & EV_CUSTOM) {
-    loop->ev_rt_now = realtime_now();
+    time_read_wall_clock(loop);
     periodics_reschedule(loop);
     return;
   }
@@ -143,7 +143,7 @@ void timerfd_open(ev_loop *loop)
   // libev 4.33 (observable: the first periodic start moves ev_now()), only
   // the wall-clock time is updated: the loop's monotonic time stays, so
   // timers started afterwards still count from the last update.
-  loop->ev_rt_now = realtime_now();
+  time_read_wall_clock(loop);
   timerfd_arm(loop);
   max_block_update(loop);  // jumps are noticed without waking up
 }
@@ -187,7 +187,7 @@ void periodics_reify(ev_loop *loop)
       periodic_recalc(loop, w);
       h.update(heap::kHeap0, w->at);
     } else
-      ev_periodic_stop(loop, w);
+      ev_periodic_stop(EV_A_ w);
     loop->rfeeds.push(as_w(w));
   }
   feed_reverse_done(loop, EV_PERIODIC);
@@ -285,10 +285,7 @@ static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_periodic_start(struct ev_loop *loop, ev_periodic *w) noexcept
-{
-  watcher_start<kPeriodicCalls, periodic_start_plain>(loop, w);
-}
+void ev_periodic_start(EV_P_ ev_periodic *w) noexcept { watcher_start<kPeriodicCalls, periodic_start_plain>(loop, w); }
 
 static void periodic_stop_active(struct ev_loop *loop, ev_periodic *w)
 {
@@ -301,15 +298,12 @@ static void periodic_stop_active(struct ev_loop *loop, ev_periodic *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_periodic_stop(struct ev_loop *loop, ev_periodic *w) noexcept
-{
-  watcher_stop<kPeriodicCalls, periodic_stop_active>(loop, w);
-}
+void ev_periodic_stop(EV_P_ ev_periodic *w) noexcept { watcher_stop<kPeriodicCalls, periodic_stop_active>(loop, w); }
 
-void ev_periodic_again(struct ev_loop *loop, ev_periodic *w) noexcept
+void ev_periodic_again(EV_P_ ev_periodic *w) noexcept
 {
-  ev_periodic_stop(loop, w);
-  ev_periodic_start(loop, w);
+  ev_periodic_stop(EV_A_ w);
+  ev_periodic_start(EV_A_ w);
 }
 
 }  // extern "C"

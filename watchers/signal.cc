@@ -22,6 +22,7 @@
 // the mask is left alone; with EVFLAG_NOSIGMASK a start *unblocks* the
 // signal (libev's test of the flag is inverted; programs depend on it);
 // with signalfd the signal is blocked while watched and unblocked on stop.
+#include "base/probes.h"
 #include "diag/debug.h"
 #include "diag/walk.h"
 #include "fd/loop_fd.h"
@@ -43,8 +44,11 @@ namespace {
 
 // Signals 1 .. kNsig - 1: the system's NSIG (not POSIX, but every system
 // libev runs on has it or _NSIG), as in libev (65 on most Linux
-// architectures, 129 on MIPS, 33 on macOS).
-#if defined(NSIG)
+// architectures, 129 on MIPS, 33 on macOS), or what a program that compiles
+// the core into itself says (ev(3) EV_NSIG).
+#if defined(EV_NSIG)
+constexpr int kNsig = EV_NSIG;
+#elif defined(NSIG)
 constexpr int kNsig = NSIG;
 #elif defined(_NSIG)
 constexpr int kNsig = _NSIG;
@@ -163,7 +167,7 @@ void set_blocked(int signum, bool blocked)
 
 #if EV_NG_HAVE_SIGNALFD
 // The signalfd's io watcher: read what arrived and queue the watchers.
-void sigfd_cb(ev_loop *loop, ev_io *, int)
+void sigfd_cb(EV_P_ ev_io *, int)
 {
   struct signalfd_siginfo si[8];
   for (;;) {
@@ -172,7 +176,7 @@ void sigfd_cb(ev_loop *loop, ev_io *, int)
       break;
     for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof si[0]); ++i) {
       int signum = static_cast<int>(si[i].ssi_signo);
-      ev_feed_signal_event(loop, signum);
+      ev_feed_signal_event(EV_A_ signum);
       // blocked for the whole process: the shares' handler never runs
       if (shares_used.load(std::memory_order_relaxed))
         share_notify(signum, loop);
@@ -326,7 +330,7 @@ void signals_process(ev_loop *loop)
     if ((signals[s].pending.load(std::memory_order_seq_cst) &&
          signals[s].loop.load(std::memory_order_seq_cst) == loop) ||
         (shared[s / 64] >> (s % 64) & 1))
-      ev_feed_signal_event(loop, s + 1);
+      ev_feed_signal_event(EV_A_ s + 1);
 }
 
 // The loop is being destroyed: release its signals.  (libev leaves its
@@ -456,10 +460,7 @@ static void signal_start_plain(struct ev_loop *loop, ev_signal *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_signal_start(struct ev_loop *loop, ev_signal *w) noexcept
-{
-  watcher_start<kSignalCalls, signal_start_plain>(loop, w);
-}
+void ev_signal_start(EV_P_ ev_signal *w) noexcept { watcher_start<kSignalCalls, signal_start_plain>(loop, w); }
 
 static void signal_stop_active(struct ev_loop *loop, ev_signal *w)
 {
@@ -492,10 +493,7 @@ static void signal_stop_active(struct ev_loop *loop, ev_signal *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_signal_stop(struct ev_loop *loop, ev_signal *w) noexcept
-{
-  watcher_stop<kSignalCalls, signal_stop_active>(loop, w);
-}
+void ev_signal_stop(EV_P_ ev_signal *w) noexcept { watcher_stop<kSignalCalls, signal_stop_active>(loop, w); }
 
 // Async-signal-safe and thread-safe: as if the signal had arrived.  Ignored
 // when no loop watches it.
@@ -514,12 +512,13 @@ void ev_feed_signal(int signum) noexcept
 }
 
 // Makes the signal's watchers pending at once; ignored unless loop owns it.
-void ev_feed_signal_event(struct ev_loop *loop, int signum) noexcept
+void ev_feed_signal_event(EV_P_ int signum) noexcept
 {
   if (debug_on(loop))
     debug_check_call(loop, "ev_feed_signal_event", nullptr);
   if (signum <= 0 || signum >= kNsig)
     return;
+  EV_PROBE_RARE(signal, loop, signum);
   signal_slot &slot = signals[signum - 1];
   if (slot.loop.load(std::memory_order_relaxed) != loop) {
     if (shares_used.load(std::memory_order_relaxed))
@@ -534,5 +533,13 @@ void ev_feed_signal_event(struct ev_loop *loop, int signum) noexcept
   for (WL w = slot.head; w; w = w->next)
     feed(loop, as_w(w), EV_SIGNAL);
 }
+
+#ifdef EV_NG_EMBED
+// (embed/ev_ng_embed.h)
+struct ev_loop *ev_ng_signal_owner(int signum) noexcept
+{
+  return signum > 0 && signum < kNsig ? signals[signum - 1].loop.load(std::memory_order_relaxed) : nullptr;
+}
+#endif
 
 }  // extern "C"

@@ -69,7 +69,7 @@ bool attr_changed(const ev_statdata &a, const ev_statdata &b)
 bool stat_check(ev_loop *loop, ev_stat *w)
 {
   ev_statdata old = w->attr;
-  ev_stat_stat(loop, w);
+  ev_stat_stat(EV_A_ w);
   if (!attr_changed(old, w->attr))
     return false;
   w->prev = old;
@@ -77,20 +77,21 @@ bool stat_check(ev_loop *loop, ev_stat *w)
   return true;
 }
 
-void stat_timer_cb(ev_loop *loop, ev_timer *t, int) { stat_check(loop, stat_of_timer(t)); }
+void stat_timer_cb(EV_P_ ev_timer *t, int) { stat_check(loop, stat_of_timer(t)); }
 
 void timer_start(ev_loop *loop, ev_stat *w, ev_tstamp interval)
 {
-  w->timer.repeat = interval;
-  ev_timer_again(loop, &w->timer);
-  ev_unref(loop);
+  ev_timer *t = &w->timer;
+  t->repeat = interval;
+  ev_timer_again(EV_A_ t);
+  ev_unref(EV_A);
 }
 
 void timer_stop(ev_loop *loop, ev_stat *w)
 {
-  if (w->timer.active) {
-    ev_ref(loop);
-    ev_timer_stop(loop, &w->timer);
+  if (ev_timer *t = &w->timer; t->active) {
+    ev_ref(EV_A);
+    ev_timer_stop(EV_A_ t);
   }
 }
 
@@ -315,14 +316,14 @@ void infy_wd(ev_loop *loop, int wd, uint32_t mask, const char *name)
         rewatch(loop, w, false);
       if (stat_check(loop, w)) {
         rewatch(loop, w, true);
-        ev_stat_stat(loop, w);
+        ev_stat_stat(EV_A_ w);
       } else if (parent_changed && !watch_gone && !w->attr.st_nlink && w->path &&
                  (!name || names_a_component(w->path, name))) {
         infy_replace_parent_watch(loop, w);
         // (what the new watch came too late for)
         if (stat_check(loop, w)) {
           rewatch(loop, w, true);
-          ev_stat_stat(loop, w);
+          ev_stat_stat(EV_A_ w);
         }
       }
     }
@@ -336,7 +337,7 @@ void infy_wd(ev_loop *loop, int wd, uint32_t mask, const char *name)
 // idle watchers from running there, as in libev.
 constexpr std::size_t kInotifyRead = sizeof(struct inotify_event) + NAME_MAX + 16;
 
-void infy_cb(ev_loop *loop, ev_io *, int)
+void infy_cb(EV_P_ ev_io *, int)
 {
   alignas(struct inotify_event) char buf[kInotifyRead];
   ssize_t len = ::read(loop->inotify.fd, buf, sizeof buf);
@@ -375,7 +376,7 @@ namespace ev_detail {
 
 W stat_owner(W w)
 {
-  if (w->cb != reinterpret_cast<decltype(w->cb)>(stat_timer_cb))
+  if (ev_cb(w) != reinterpret_cast<decltype(ev_cb(w))>(stat_timer_cb))
     return nullptr;
   return as_w(stat_of_timer(reinterpret_cast<ev_timer *>(w)));
 }
@@ -468,13 +469,13 @@ static void stat_start_plain(struct ev_loop *loop, ev_stat *w)
   // After the watch is in place: a change from now on is seen either by
   // this stat or by an inotify event.  A null path reads as a missing file,
   // as in libev.
-  ev_stat_stat(loop, w);
+  ev_stat_stat(EV_A_ w);
 
   start_watcher(loop, as_w(w), 1);
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_stat_start(struct ev_loop *loop, ev_stat *w) noexcept { watcher_start<kStatCalls, stat_start_plain>(loop, w); }
+void ev_stat_start(EV_P_ ev_stat *w) noexcept { watcher_start<kStatCalls, stat_start_plain>(loop, w); }
 
 static void stat_stop_active(struct ev_loop *loop, ev_stat *w)
 {
@@ -490,6 +491,6 @@ static void stat_stop_active(struct ev_loop *loop, ev_stat *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-void ev_stat_stop(struct ev_loop *loop, ev_stat *w) noexcept { watcher_stop<kStatCalls, stat_stop_active>(loop, w); }
+void ev_stat_stop(EV_P_ ev_stat *w) noexcept { watcher_stop<kStatCalls, stat_stop_active>(loop, w); }
 
 }  // extern "C"

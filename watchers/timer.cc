@@ -161,7 +161,7 @@ static void timer_stop_any(struct ev_loop *loop, ev_timer *w)
   timer_stop_any(loop, w);
 }
 
-void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
+void ev_timer_start(EV_P_ ev_timer *w) noexcept
 {
   if (EV_UNLIKELY(w->active))
     return timer_start_active(loop, w);
@@ -172,7 +172,7 @@ void ev_timer_start(struct ev_loop *loop, ev_timer *w) noexcept
   timer_start_from(loop, w, loop->mn_now);
 }
 
-void ev_timer_stop(struct ev_loop *loop, ev_timer *w) noexcept
+void ev_timer_stop(EV_P_ ev_timer *w) noexcept
 {
   // (The common case, active and not pending, is one test of the word;
   // this saves the instructions debug mode's test costs.)
@@ -225,10 +225,10 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
     loop->timers.update(w->active, at);
     EV_FREQUENT_CHECK(loop);
   } else if (w->active)
-    ev_timer_stop(loop, w);  // repeat is 0
+    ev_timer_stop(EV_A_ w);  // repeat is 0
   else if (w->repeat != 0.) {
     w->at = w->repeat;
-    ev_timer_start(loop, w);
+    ev_timer_start(EV_A_ w);
   }
 }
 
@@ -245,7 +245,7 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
 // and the ordered compare needs one branch where `!=` needs two (NaN is
 // unordered).  EVFLAG_NG_NEVER_EARLY and debug mode (whose flag the loop
 // keeps set) take timer_again_any too: one test for both.
-void ev_timer_again(struct ev_loop *loop, ev_timer *w) noexcept
+void ev_timer_again(EV_P_ ev_timer *w) noexcept
 {
   if (EV_LIKELY(!w->pending && w->repeat > 0. && !(loop->flags & (EVFLAG_NG_NEVER_EARLY | EVFLAG_NG_DEBUG)))) {
     if (EV_LIKELY(w->active)) {
@@ -258,16 +258,13 @@ void ev_timer_again(struct ev_loop *loop, ev_timer *w) noexcept
     // An inactive repeating timer starts: what timer_again_any does then,
     // without its calls (servers arm their idle timeouts this way).
     w->at = w->repeat;
-    return ev_timer_start(loop, w);
+    return ev_timer_start(EV_A_ w);
   }
   timer_again_other(loop, w);
 }
 
 // Relative to the loop time (not the current time): what remains until the
 // timer fires, or the stored relative value of an inactive timer.
-ev_tstamp ev_timer_remaining(struct ev_loop *loop, ev_timer *w) noexcept
-{
-  return w->active ? w->at - loop->mn_now : w->at;
-}
+ev_tstamp ev_timer_remaining(EV_P_ ev_timer *w) noexcept { return w->active ? w->at - loop->mn_now : w->at; }
 
 }  // extern "C"

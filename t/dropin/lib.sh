@@ -148,10 +148,14 @@ check_substitutable () {
   return 0
 }
 
+# libev_runtime: libev4 or libev4t64, the installed package of Debian's libev.so.4
+# shellcheck source=t/dropin/libev-runtime.sh
+source "$(dirname "${BASH_SOURCE[0]}")/libev-runtime.sh"
+
 # system_libev: Debian's libev.so.4 of this machine's architecture (another
 # architecture's libev4 may be installed beside it, multiarch).
 system_libev () {
-  dpkg-query -L "libev4:$(dpkg --print-architecture)" 2> /dev/null | grep '/libev\.so\.4$' | head -n 1
+  dpkg-query -L "$(libev_runtime):$(dpkg --print-architecture)" 2> /dev/null | grep '/libev\.so\.4$' | head -n 1
 }
 
 # --- ports -----------------------------------------------------------------

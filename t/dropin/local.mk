@@ -16,7 +16,8 @@
 
 EXTRA_DIST += t/dropin/run t/dropin/install t/dropin/lib.sh t/dropin/checks.sh \
 	t/dropin/README.md t/dropin/cases/nghttp2.sh t/dropin/cases/nghttpx.sh \
-	t/dropin/cases/shadowsocks.sh t/dropin/cases/sniproxy.sh t/dropin/cases/hitch.sh
+	t/dropin/cases/shadowsocks.sh t/dropin/cases/sniproxy.sh t/dropin/cases/hitch.sh \
+	t/dropin/cases/gevent.sh t/dropin/libev-runtime.sh
 
 check-dropin: libev.la
 	top_builddir='$(abs_top_builddir)' bash '$(abs_top_srcdir)/t/dropin/run' $(DROPIN_ARGS)

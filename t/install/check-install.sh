@@ -75,11 +75,19 @@ static=$(la_var old_library)
   echo "$includedir/ev++.h"
   [ "$event_header" = yes ] && echo "$includedir/event.h"
   echo "$mandir/man3/ev.3"
+  # the tools (tools/local.mk)
+  echo "$bindir/ev-top"
+  echo "$bindir/ev-gdb"
+  echo "$pkgdatadir/ev-gdb.py"
+  echo "$mandir/man1/ev-top.1"
+  echo "$mandir/man1/ev-gdb.1"
   sed "s|^\(.*\)\$|$mandir/man3/\1.3|" "$links"
   echo "$htmldir/ev.html"
   echo "$pkgconfigdir/libev.pc"
   echo "$cmakeconfigdir/libev-config.cmake"
   echo "$cmakeconfigdir/libev-config-version.cmake"
+  # the embedding kit (embed/local.mk)
+  sed "s|^|$embedkitdir/|" "$top_builddir/embed/kit-files"
 } | sort >"$tmp/expected-files"
 (cd "$dest" && find . ! -type d | sed 's|^\.||' | sort) >"$tmp/installed-files"
 if cmp -s "$tmp/expected-files" "$tmp/installed-files"; then

@@ -9,8 +9,10 @@
 # 1. installs what is missing (apt-get, as build.sh: root or sudo): the cross compilers
 #    gcc-HOST and g++-HOST (with the architecture's C library), qemu-user, and through
 #    Debian's multiarch the architecture's libc6 and libstdc++6 (to run its programs),
-#    libcmocka-dev and libev-dev (Debian's libev 4.33 of that architecture: the reference of
-#    the ABI checks);
+#    libcmocka-dev and Debian's libev 4.33 of that architecture (libev4, or libev4t64 from
+#    Debian 13 on: the reference of the ABI checks), with the header of the build machine's
+#    libev-dev (the same file on every architecture; Debian 13's libev-dev of two
+#    architectures cannot be installed side by side, their ev.3.gz differ);
 # 2. configures a separate tree DEST/build (t/port/build-tree.sh) with --host=HOST
 #    --enable-werror, and builds the library and every test program;
 # 3. runs `make check` there, each test program under qemu-ARCH (t/port/run-test), or
@@ -52,16 +54,28 @@ sudo=
 installed () { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q 'install ok installed'; }
 missing=
 for p in "gcc-$host" "g++-$host" qemu-user abigail-tools "libc6:$arch" "libstdc++6:$arch" "libcmocka-dev:$arch" \
-  "libev-dev:$arch"; do
+  libev-dev; do
   installed "$p" || missing="$missing $p"
 done
-if [ -n "$missing" ]; then
-  echo "check-cross: installing (apt-get):$missing"
+. "$src/t/dropin/libev-runtime.sh"
+libev_missing=
+installed "$(libev_runtime "$arch"):$arch" || libev_missing=yes
+if [ -n "$missing$libev_missing" ]; then
   if ! dpkg --print-foreign-architectures | grep -qx "$arch" && [ "$arch" != "$(dpkg --print-architecture)" ]; then
     $sudo dpkg --add-architecture "$arch"
   fi
   # (an index that fails to download, a mirror in sync say, need not stop the install)
   $sudo apt-get update -q || echo "$(basename "$0"): apt-get update reported errors; installing all the same" >&2
+  # Debian's runtime package of the release: libev4t64 from Debian 13 on, which provides no
+  # libev4 on the architectures it changed (armhf, armel)
+  if [ -n "$libev_missing" ]; then
+    if apt-cache show "libev4t64:$arch" > /dev/null 2>&1; then
+      missing="$missing libev4t64:$arch"
+    else
+      missing="$missing libev4:$arch"
+    fi
+  fi
+  echo "check-cross: installing (apt-get):$missing"
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
 fi

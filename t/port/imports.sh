@@ -41,7 +41,7 @@ check INOTIFY inotify_init inotify_init1 inotify_add_watch inotify_rm_watch
 check WIPEONFORK madvise
 check SECURE_GETENV secure_getenv __secure_getenv
 check PIPE2 pipe2
-check PPOLL ppoll
+check PPOLL ppoll __ppoll64
 check STATFS statfs statfs64 fstatfs fstatfs64
 check SYSCALL syscall
 exit $status

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/no_outside_references.sh - everything a reader needs is in the tree: no tracked file
+# t/lint/no_outside_references.sh - everything a reader needs is in the tree: no tracked file
 # refers to notes outside the repository (the internal SEMANTICS.md, shared/compat/,
 # ../shared/), and every "doc/semantics.md §N" citation names a section that exists
 # (a heading "## N. Title" in doc/semantics.md).  Lists such as "doc/semantics.md §7 and
@@ -17,7 +17,7 @@ doc=doc/semantics.md
 status=0
 
 # 1. no reference to documents outside the tree
-outside=$(git ls-files -z | grep -z -v -x -e 't/no_outside_references.sh' -e 't/abi/check_abi.sh' |
+outside=$(git ls-files -z | grep -z -v -x -e 't/lint/no_outside_references.sh' -e 't/abi/check_abi.sh' |
   xargs -0 grep -I -n -F -e 'SEMANTICS.md' -e 'shared/compat' -e '../shared' -- 2> /dev/null)
 if [ -n "$outside" ]; then
   echo "FAIL: references to notes outside the tree (cite $doc §N or an ev(3) section instead):"
@@ -30,7 +30,7 @@ sections=$(sed -n 's/^## \([0-9][0-9]*\)\. .*/\1/p' "$doc")
 [ -n "$sections" ] || { echo "FAIL: $doc has no '## N. Title' headings"; exit 1; }
 # one "file:line:N" per cited number; the citation runs from "doc/semantics.md" over a list
 # of section signs joined by ",", "and", "or", "-" or spaces
-cites=$(git ls-files -z | grep -z -v -x -e "$doc" -e 't/no_outside_references.sh' |
+cites=$(git ls-files -z | grep -z -v -x -e "$doc" -e 't/lint/no_outside_references.sh' |
   xargs -0 grep -I -n -o -E 'doc/semantics\.md[[:space:]]*§[0-9]+(([[:space:]]*(,|and|or|-)[[:space:]]*|[[:space:]]+)§[0-9]+)*' -- 2> /dev/null |
   sed 's/doc\/semantics\.md//' | awk -F: '{
     loc = $1 ":" $2; rest = substr($0, length(loc) + 2)

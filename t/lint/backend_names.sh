@@ -1,15 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/backend_names.sh - no library file outside backends/ names a particular backend (issue 30):
+# t/lint/backend_names.sh - no library file outside backends/ names a particular backend (issue 30):
 # the loop, the fd layer and the watchers reach a backend through backend_ops and its policy
 # (backends/backend.h), and their comments say "a backend that watches files", "the
 # edge-triggered backend".  Fails on, in any text of a library file outside backends/ (see
-# t/library_comments.sh), epoll, io_uring/iouring, kqueue, kevent and the EVBACKEND_ constant of
-# one backend; in comment text also "the select/poll/port backend" and "select's".  poll() and
+# t/lint/library_comments.sh), epoll, io_uring/iouring, kqueue, kevent and the EVBACKEND_
+# constant of one backend; in comment text also "the select/poll/port backend" and "select's".  poll() and
 # select() as system calls are not names of a backend: the closed-fd sweep and ev_sleep use them.
 srcdir=${top_srcdir:-.}
 cd "$srcdir" || exit 99
-. ./t/library_comments.sh
+. ./t/lint/library_comments.sh
 
 files=$(library_files backends)
 [ -n "$files" ] || { echo "FAIL: no library sources under $(pwd)"; exit 99; }

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=sh
-# t/library_comments.sh - sourced by t/comment_figures.sh and t/backend_names.sh: the library's
-# sources and their comment text.  The library: the .cc/.h files at the top (but the public
+# t/lint/library_comments.sh - sourced by the linters of the library's comments
+# (t/lint/comment_figures.sh, backend_names.sh, references.sh): the library's sources and their
+# comment text.  The library: the .cc/.h files at the top (but the public
 # headers ev.h ev++.h event.h and config.h) and in its folders, those there are of base/ loop/
 # fd/ watchers/ backends/ diag/ (so that the checks hold before and after a move between them).
 

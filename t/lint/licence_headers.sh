@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/licence_headers.sh - every source file of the repository says its licence (LICENSE: BSD
+# t/lint/licence_headers.sh - every source file of the repository says its licence (LICENSE: BSD
 # 2-Clause) in an SPDX line among its first three lines.  Source files: everything git tracks
 # except documents (*.md), expected outputs (*.expected), data lists (t/abi/*.txt) and git's
 # own files, LICENSE and NEWS themselves, and the Debian files whose format has no comments

@@ -1,14 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/comment_figures.sh - reasons in the library's comments, figures elsewhere (CONTRIBUTING.md,
+# t/lint/comment_figures.sh - reasons in the library's comments, figures elsewhere (CONTRIBUTING.md,
 # issue 30): a comment says in a clause why an annotation or an odd structure exists; the
 # instruction counts, percentages and bench rows that show it pays go in the commit body and in
-# bench/annotations.tsv.  Counts the library's comment lines (t/library_comments.sh) that cite
+# bench/annotations.tsv.  Counts the library's comment lines (t/lint/library_comments.sh) that cite
 # one and fails above $max, printing them.
-# Usage: t/comment_figures.sh [-l] (-l: print the lines and their count, and pass).
+# Usage: t/lint/comment_figures.sh [-l] (-l: print the lines and their count, and pass).
 srcdir=${top_srcdir:-.}
 cd "$srcdir" || exit 99
-. ./t/library_comments.sh
+. ./t/lint/library_comments.sh
 max=10
 
 # shellcheck disable=SC2119 # no folder left out

@@ -1,18 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/include_floors.sh - the library's include graph keeps the floors of doc/ARCHITECTURE.md.
+# t/lint/include_floors.sh - the library's include graph keeps the floors of doc/ARCHITECTURE.md.
 # The floors come from the document's floor table (rows "| N | `folder/` | ..."), so that the
 # document and this check cannot disagree:
 #   1. every library file (libev_la_SOURCES in Makefile.am) is in a folder of the table, and
 #      the top of the tree holds no C++ file: only the public headers;
-#   2. a file includes only its own floor and lower ones, the contract (ev.h, config.h), and,
+#   2. a file includes only its own floor and lower ones, the contract (ev.h, config.h, or
+#      for a core compiled into a program embed/ev_ng_config.h and embed/ev_ng_facilities.h,
+#      which stand for config.h), and,
 #      above base/, the two interface headers every floor sees: loop/loop.h (the loop
 #      object's layout) and backends/backend.h (the backend table the loop points to), whose
 #      own includes stay in base/ and in each other;
 #   3. no include cycle;
 #   4. the document's picture (the block between "<!-- include graph -->" and
 #      "<!-- end include graph -->") is the folder graph that --folders prints.
-# `t/include_floors.sh --print` prints the file graph: one line per file, "file -> its
+# `t/lint/include_floors.sh --print` prints the file graph: one line per file, "file -> its
 # includes"; `--folders` the folder graph (what the document's picture must be).
 srcdir=${top_srcdir:-.}
 cd "$srcdir" || exit 99
@@ -23,7 +25,7 @@ use warnings;
 my $mode = $ARGV[0] // "";
 my $doc = "doc/ARCHITECTURE.md";
 my @interfaces = ("loop/loop.h", "backends/backend.h");  # seen by every floor above base
-my %contract = map { $_ => 1 } qw(ev.h config.h);
+my %contract = map { $_ => 1 } qw(ev.h config.h embed/ev_ng_config.h embed/ev_ng_embed.h embed/ev_ng_facilities.h);
 my $fail;
 sub fail { print "FAIL: @_\n"; $fail = 1; }
 
@@ -139,7 +141,7 @@ for (@doc) {
   push @picture, $_ if $in && !/^```/;
 }
 if (join("", @picture) ne join("", @graph)) {
-  fail("$doc: its include graph picture is not the include graph; it must read (t/include_floors.sh --folders):");
+  fail("$doc: its include graph picture is not the include graph; it must read (t/lint/include_floors.sh --folders):");
   print "    $_" for @graph;
 }
 printf "%d files in %d floors: each includes only its floor and lower ones, no include cycle, %s draws the graph\n",

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/commit_subjects.sh - commit subjects people can scan (CONTRIBUTING.md, "Commits"): every
+# t/lint/commit_subjects.sh - commit subjects people can scan (CONTRIBUTING.md, "Commits"): every
 # commit from the one that added this check on has a subject of at most 72 characters.  The
 # same rule warns at commit time with .githooks/commit-msg (git config core.hooksPath .githooks).
 # Needs the git history: skipped in a release tarball and in a shallow clone that lacks it.
@@ -9,7 +9,7 @@ command -v git > /dev/null 2>&1 && git -C "$srcdir" rev-parse --is-inside-work-t
   echo "SKIP: not a git work tree"
   exit 77
 }
-since=$(git -C "$srcdir" log --diff-filter=A --format=%H -- t/commit_subjects.sh | tail -n 1)
+since=$(git -C "$srcdir" log --follow --diff-filter=A --format=%H -- t/lint/commit_subjects.sh | tail -n 1)
 if [ -z "$since" ]; then
   echo "SKIP: this check is not committed yet"
   exit 77

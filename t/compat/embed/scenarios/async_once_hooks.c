@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ev_async, ev_once and the loop's hooks without a loop argument: sends coalesced, a send
+ * from a callback, ev_once on a readable fd and on a timeout, the invoke-pending callback,
+ * the loop's user data, ev_suspend and ev_resume. */
+#include "../scenario.h"
+
+static ev_async as;
+static ev_timer tm;
+static int invoke_calls;
+static int p[2];
+
+static void
+async_cb (EV_P_ ev_async *w, int revents)
+{
+  T ("%s revents=0x%x pending %d", w->name, (unsigned)revents, B (ev_async_pending (w)));
+  if (w->cb_calls == 1)
+    ev_async_send (EV_A_ w);
+  else
+    ev_async_stop (EV_A_ w);
+}
+
+static void
+once_cb (int revents, void *arg)
+{
+  T ("once %s revents=0x%x", (const char *)arg, (unsigned)revents);
+}
+
+static void
+timer_cb (EV_P_ ev_timer *w, int revents)
+{
+  T ("%s revents=0x%x userdata %s", w->name, (unsigned)revents, (const char *)ev_userdata ());
+}
+
+static void
+invoke (void)
+{
+  ++invoke_calls;
+  ev_invoke_pending ();
+}
+
+static void
+scenario (void)
+{
+  ev_async_init (&as, async_cb);
+  sc_watch (&as, "async");
+  ev_async_start (&as);
+  ev_async_send (&as);
+  ev_async_send (&as);
+  T ("pending after two sends %d", B (ev_async_pending (&as)));
+  ev_run (0);
+
+  SC_REQUIRE (pipe (p) == 0);
+  SC_REQUIRE (write (p[1], "x", 1) == 1);
+  ev_once (p[0], EV_READ, 10., once_cb, (void *)"readable");
+  ev_once (-1, 0, 0.001, once_cb, (void *)"timeout");
+  ev_run (0);
+
+  ev_set_userdata ((void *)"mine");
+  ev_set_invoke_pending_cb (invoke);
+  ev_timer_init (&tm, timer_cb, 0.001, 0.);
+  sc_watch (&tm, "timer");
+  ev_timer_start (&tm);
+  ev_suspend ();
+  ev_resume ();
+  ev_run (0);
+  T ("invoke callback ran %d times", invoke_calls);
+  T ("calls async %d timer %d", as.cb_calls, tm.cb_calls);
+  close (p[0]);
+  close (p[1]);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* t/embed/prog.c - a C program that compiles libev-ng's core into itself (t/embed/kit.sh):
+ * an io watcher on a pipe and two timers, written with ev(3)'s MACRO MAGIC so that the same
+ * source works with and without EV_MULTIPLICITY, for every configuration of the test. */
+#include <ev.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static int order[4], n;
+static int fds[2];
+
+static void
+io_cb (EV_P_ ev_io *w, int revents)
+{
+  char c;
+  if (read (w->fd, &c, 1) == 1 && (revents & EV_READ))
+    order[n++] = 'r';
+  ev_io_stop (EV_A_ w);
+}
+
+static void
+timer_cb (EV_P_ ev_timer *w, int revents)
+{
+  (void)revents;
+  order[n++] = w->repeat ? 'R' : 't';
+  if (w->repeat)
+    ev_timer_stop (EV_A_ w);
+  else if (write (fds[1], "x", 1) != 1)
+    order[n++] = '!';
+}
+
+int
+main (void)
+{
+  ev_io io;
+  ev_timer once, rep;
+
+  if (pipe (fds))
+    return 2;
+#if EV_MULTIPLICITY
+  struct ev_loop *loop = ev_default_loop (0);
+  if (!loop)
+    return 3;
+#else
+  if (!ev_default_loop (0))
+    return 3;
+#endif
+  ev_io_init (&io, io_cb, fds[0], EV_READ);
+  ev_io_start (EV_A_ &io);
+  ev_timer_init (&once, timer_cb, 0.001, 0.);
+  ev_timer_start (EV_A_ &once);
+  ev_timer_init (&rep, timer_cb, 0.02, 0.02);
+  ev_timer_start (EV_A_ &rep);
+  ev_run (EV_A_ 0);
+  ev_loop_destroy (EV_DEFAULT_UC);
+  if (n != 3 || order[0] != 't' || order[1] != 'r' || order[2] != 'R')
+    {
+      printf ("embed: wrong order (%d events)\n", n);
+      return 1;
+    }
+  printf ("embed: ok, backend %u\n", ev_supported_backends ());
+  return 0;
+}

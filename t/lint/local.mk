@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# t/lint/local.mk - fragment of Makefile.am: the repository's linters, which check the tree's
+# files (licence lines, formatting, comments, references, the floors, commit subjects) rather
+# than the library's behaviour; part of `make check`.  t/lint/library_comments.sh is sourced
+# by the linters of the library's comments.
+
+# every source file says its licence in an SPDX line
+TESTS += t/lint/licence_headers.sh
+# comments and documents cite only what the tree holds (doc/semantics.md, ev(3))
+TESTS += t/lint/no_outside_references.sh
+# every file and function a library comment, DESIGN.md, doc/ARCHITECTURE.md or CONTRIBUTING.md
+# names as a reference exists, where it says
+TESTS += t/lint/references.sh
+# the floors of doc/ARCHITECTURE.md: one folder per floor, none includes a higher one, no
+# include cycle, and the document draws the include graph
+TESTS += t/lint/include_floors.sh
+# the library's C++ formatted as .clang-format says (skipped without clang-format 14); commit
+# subjects of at most 72 characters
+TESTS += t/lint/clang_format.sh t/lint/commit_subjects.sh
+# reasons in comments, figures in bench/annotations.tsv; no backend named outside backends/
+TESTS += t/lint/comment_figures.sh t/lint/backend_names.sh
+
+EXTRA_DIST += t/lint/licence_headers.sh t/lint/no_outside_references.sh t/lint/references.sh \
+	t/lint/include_floors.sh t/lint/clang_format.sh .clang-format t/lint/commit_subjects.sh \
+	.githooks/commit-msg t/lint/comment_figures.sh t/lint/backend_names.sh t/lint/library_comments.sh

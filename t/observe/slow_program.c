@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* t/observe/slow_program.c - an ordinary libev program, built as a user builds one
+ * (cc prog.c -lev: not stripped, no -rdynamic), whose callbacks are static functions
+ * that take as long as the test asks.  t/observe/watchdog.sh runs it under the
+ * watchdog (LIBEV_NG_WATCHDOG) and checks the reports; t/observe/probes.sh counts
+ * its probes with gdb and compares them with the loop's metrics.
+ *
+ *   slow_program slow            one timer whose callback slow_cb sleeps 300 ms, then idles 0.5 s
+ *   slow_program script          three timers, in three iterations: 30, 250 and 1000 ms
+ *   slow_program cpu             one callback that computes for 250 ms (never sleeps)
+ *   slow_program fast N          N callbacks of a repeating timer and N of an io watcher, none slow
+ *   slow_program wait SECONDS    an idle loop with a 0.3 s timer, for SECONDS (the test stops it)
+ *   slow_program api             slow_cb under ev_watchdog_start with a report callback
+ *   slow_program fork            a child of fork(2) runs the loop for 0.6 s and exits; the parent waits
+ *   slow_program locked-alloc    slow, with an allocator (ev_set_allocator) whose lock another thread
+ *                                holds all along: the watchdog's helper, a clone of the program,
+ *                                must never call it (it would wait for that lock forever)
+ *   slow_program probes N        a loop with metrics on: N timer callbacks, each writing a byte that an
+ *                                io watcher reads, a signal, a bad fd, ev_loop_fork; prints the counts */
+#include <ev.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+sleep_ms (int ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  while (nanosleep (&ts, &ts))
+    ;
+}
+
+static double
+now (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void
+slow_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  sleep_ms (300);
+}
+
+static void
+nap_30ms_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  sleep_ms (30);
+}
+
+static void
+nap_250ms_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  sleep_ms (250);
+}
+
+static void
+nap_1000ms_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  sleep_ms (1000);
+}
+
+static volatile unsigned long spin_sink;
+
+static void
+compute_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  double end = now () + 0.25;
+  while (now () < end)
+    for (int i = 0; i < 1000; ++i)
+      spin_sink += (unsigned long)i;
+}
+
+static void
+stop_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  ev_break (loop, EVBREAK_ALL);
+}
+
+static unsigned long fast_calls, fast_timer_calls, fast_io_calls, fast_limit;
+static int pipe_fds[2];
+
+static void
+fast_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)revents;
+  if (write (pipe_fds[1], "x", 1) != 1)
+    abort ();
+  ++fast_calls;
+  if (++fast_timer_calls >= fast_limit)
+    ev_timer_stop (loop, w);
+}
+
+static void
+fast_io_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  (void)revents;
+  char c;
+  if (read (w->fd, &c, 1) != 1)
+    abort ();
+  ++fast_calls;
+  if (++fast_io_calls >= fast_limit)
+    ev_io_stop (loop, w);
+}
+
+static unsigned long probe_calls, probe_limit;
+static ev_timer probe_timer;
+static ev_io probe_io, probe_bad;
+static ev_signal probe_signal;
+
+static void
+probe_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)revents;
+  ++probe_calls;
+  if (write (pipe_fds[1], "x", 1) != 1)
+    abort ();
+  ++fast_timer_calls;
+  ev_verify (loop); /* the loop's phase counts hold while a tracer is attached */
+  if (fast_timer_calls == 2)
+    raise (SIGUSR1);
+  if (fast_timer_calls == 6)
+    ev_loop_fork (loop);
+  if (fast_timer_calls == probe_limit) {
+    ev_timer_stop (loop, w);
+    ev_signal_stop (loop, &probe_signal);
+  }
+}
+
+static void
+probe_io_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  (void)revents;
+  ++probe_calls;
+  char c;
+  if (read (w->fd, &c, 1) != 1)
+    abort ();
+  if (++fast_io_calls == probe_limit)
+    ev_io_stop (loop, w);
+}
+
+static void
+probe_bad_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  (void)loop, (void)w;
+  ++probe_calls;
+  if (!(revents & EV_ERROR))
+    abort ();
+}
+
+static void
+probe_signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  ++probe_calls;
+}
+
+static int
+probes (unsigned long n)
+{
+  struct ev_loop *loop = ev_loop_new (EVFLAG_NG_METRICS | EVFLAG_NG_ANY_LOOP);
+  probe_limit = n;
+  if (!loop || pipe (pipe_fds))
+    return 2;
+  ev_timer_init (&probe_timer, probe_timer_cb, 0., 0.002);
+  ev_timer_start (loop, &probe_timer);
+  ev_io_init (&probe_io, probe_io_cb, pipe_fds[0], EV_READ);
+  ev_io_start (loop, &probe_io);
+  ev_io_init (&probe_bad, probe_bad_cb, 1000, EV_READ); /* never open: EV_ERROR */
+  ev_io_start (loop, &probe_bad);
+  ev_signal_init (&probe_signal, probe_signal_cb, SIGUSR1);
+  ev_signal_start (loop, &probe_signal);
+  ev_run (loop, 0);
+  struct ev_metrics m;
+  m.size = sizeof m;
+  ev_metrics_get (loop, &m);
+  printf ("iterations %lu poll_events %lu callbacks %lu lag_count %lu\n", m.iterations, m.poll_events, probe_calls,
+          m.lag_count);
+  ev_loop_destroy (loop);
+  return 0;
+}
+
+static void
+report_cb (const struct ev_watchdog_report *r, void *data)
+{
+  (void)data;
+  printf ("report kind %d symbol %s events %#x duration %.3f watcher-ok %d\n", r->kind, r->symbol ? r->symbol : "-",
+          (unsigned)r->events, r->duration, r->watcher != 0);
+  fflush (stdout);
+}
+
+/* locked-alloc: the program's allocator takes a lock in any process but the program's own,
+ * and a thread of the program holds that lock from before the loop is made to the end: a
+ * process cloned from the program (the watchdog's helper) that called the allocator would
+ * wait forever, as it would for a malloc lock that a thread of the program held when it
+ * was cloned. */
+static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t program_pid;
+
+static void *
+locking_alloc (void *ptr, long size)
+{
+  if (getpid () != program_pid) {
+    pthread_mutex_lock (&alloc_lock);
+    pthread_mutex_unlock (&alloc_lock);
+  }
+  if (size)
+    return realloc (ptr, size);
+  free (ptr);
+  return 0;
+}
+
+static pthread_mutex_t holder_ready_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t holder_ready = PTHREAD_COND_INITIALIZER;
+static int holding;
+
+static void *
+hold_alloc_lock (void *arg)
+{
+  (void)arg;
+  pthread_mutex_lock (&alloc_lock);
+  pthread_mutex_lock (&holder_ready_lock);
+  holding = 1;
+  pthread_cond_signal (&holder_ready);
+  pthread_mutex_unlock (&holder_ready_lock);
+  for (;;)
+    pause ();
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *mode = argc > 1 ? argv[1] : "slow";
+  if (!strcmp (mode, "probes"))
+    return probes (argc > 2 ? strtoul (argv[2], 0, 10) : 50);
+  if (!strcmp (mode, "locked-alloc")) {
+    pthread_t holder;
+    program_pid = getpid ();
+    ev_set_allocator (locking_alloc);
+    if (pthread_create (&holder, 0, hold_alloc_lock, 0))
+      return 2;
+    pthread_mutex_lock (&holder_ready_lock);
+    while (!holding)
+      pthread_cond_wait (&holder_ready, &holder_ready_lock);
+    pthread_mutex_unlock (&holder_ready_lock);
+    mode = "slow";
+  }
+  struct ev_loop *loop = ev_default_loop (0);
+  ev_timer t1, t2, t3, stop;
+
+  if (!strcmp (mode, "slow") || !strcmp (mode, "api")) {
+    if (!strcmp (mode, "api") && ev_watchdog_start (loop, 0.1, report_cb, 0))
+      return 2;
+    ev_timer_init (&t1, slow_cb, 0.05, 0.);
+    ev_timer_start (loop, &t1);
+    ev_timer_init (&stop, stop_cb, 0.85, 0.); /* idles 0.5 s after slow_cb */
+    ev_timer_start (loop, &stop);
+  } else if (!strcmp (mode, "script")) {
+    ev_timer_init (&t1, nap_30ms_cb, 0.01, 0.);
+    ev_timer_init (&t2, nap_250ms_cb, 0.06, 0.); /* each due after the one before has ended */
+    ev_timer_init (&t3, nap_1000ms_cb, 0.35, 0.);
+    ev_timer_start (loop, &t1);
+    ev_timer_start (loop, &t2);
+    ev_timer_start (loop, &t3);
+    ev_timer_init (&stop, stop_cb, 1.6, 0.);
+    ev_timer_start (loop, &stop);
+  } else if (!strcmp (mode, "cpu")) {
+    ev_timer_init (&t1, compute_cb, 0.05, 0.);
+    ev_timer_start (loop, &t1);
+    ev_timer_init (&stop, stop_cb, 0.6, 0.);
+    ev_timer_start (loop, &stop);
+  } else if (!strcmp (mode, "fast")) {
+    static ev_io io;
+    fast_limit = argc > 2 ? strtoul (argv[2], 0, 10) : 10000;
+    if (pipe (pipe_fds))
+      return 2;
+    ev_timer_init (&t1, fast_timer_cb, 0., 1e-5);
+    ev_timer_start (loop, &t1);
+    ev_io_init (&io, fast_io_cb, pipe_fds[0], EV_READ);
+    ev_io_start (loop, &io);
+  } else if (!strcmp (mode, "fork")) {
+    pid_t pid = fork ();
+    if (pid < 0)
+      return 2;
+    if (!pid) {
+      ev_loop_fork (loop);
+      ev_timer_init (&t1, stop_cb, 0.6, 0.); /* past the loop's half-second look */
+      ev_timer_start (loop, &t1);
+      ev_run (loop, 0);
+      exit (0);
+    }
+    int status;
+    if (waitpid (pid, &status, 0) != pid)
+      return 2;
+    printf ("child exited %d\n", WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+    return 0;
+  } else if (!strcmp (mode, "wait")) {
+    ev_timer_init (&t1, stop_cb, argc > 2 ? atof (argv[2]) : 1., 0.);
+    ev_timer_start (loop, &t1);
+    printf ("waiting\n");
+    fflush (stdout);
+  } else {
+    fprintf (stderr, "slow_program: unknown mode %s\n", mode);
+    return 2;
+  }
+  double start = now ();
+  ev_run (loop, 0);
+  printf ("done in %.3f s, %lu fast callbacks\n", now () - start, fast_calls);
+  return 0;
+}

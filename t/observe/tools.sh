@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# t/observe/tools.sh - the tools (tools/ev-gdb, tools/ev-top; ev-gdb(1), ev-top(1)) on an
+# ordinary running program (t/observe/slow_program.c, mode wait: one timer, stop_cb):
+# ev-gdb lists its loop and the timer with its static callback by name; ev-top's
+# bpftrace program passes bpftrace's checks and, where this user may trace, shows
+# the loop's iterations and callbacks by name (the program's callbacks run every
+# millisecond in mode fast).  Parts whose tool is missing, or that need root, skip.
+set -u -o pipefail
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}" "${top_builddir:=$top_srcdir}" "${CC:=cc}"
+lib=$top_builddir/.libs
+[[ -e $lib/libev.so.4 ]] || { echo "SKIP: no $lib/libev.so.4 (a shared build is needed)"; exit 77; }
+grep -q '^#define EV_NG_HAVE_SDT 1' "$top_builddir/config.h" || { echo "SKIP: built without <sys/sdt.h>: no probes"; exit 77; }
+[[ -n ${LIBEV_NG_SANITIZE:-} ]] && { echo "SKIP: a sanitizer build"; exit 77; }
+tmp=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done; rm -rf "$tmp"' EXIT
+fails=0 passes=0 skips=0
+ok () { passes=$((passes + 1)); echo "ok: $*"; }
+fail () { fails=$((fails + 1)); echo "FAIL: $*"; }
+skip () { skips=$((skips + 1)); echo "skip: $*"; }
+
+prog=$tmp/slow_program
+$CC -O2 -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev -pthread || exit 1
+# start MODE ARGS...: the program in the background, its pid in $pid once it waits
+start () {
+  LD_LIBRARY_PATH=$lib "$prog" "$@" > "$tmp/out" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  if [[ $1 == wait ]]; then
+    for ((i = 0; i < 500; i++)); do grep -q waiting "$tmp/out" && break; sleep 0.01; done
+  fi
+  sleep 0.3
+}
+
+# ev-gdb: the loop and its timer, stop_cb named (a static function of the program).
+gdb_tool=$top_builddir/tools/ev-gdb
+"$gdb_tool" --help | grep -q '^Usage: ev-gdb -p PID' && ok "ev-gdb --help" || fail "ev-gdb --help"
+if command -v gdb > /dev/null; then
+  start wait 20
+  out=$(EV_GDB_PY=$top_srcdir/tools/ev-gdb.py timeout 60 "$gdb_tool" -p "$pid" 2>&1)
+  if grep -q '^1 libev loop (libev-ng)$' <<< "$out" &&
+    grep -q '^loop 0x[0-9a-f]* (default): iterations [0-9]*, depth 1, references 1' <<< "$out" &&
+    grep -q '^  ev_timer   0x[0-9a-f]*  stop_cb (.*slow_program)  priority 0, at [0-9.]* (monotonic), repeat 0$' <<< "$out"; then
+    ok "ev-gdb -p: the default loop and its timer, stop_cb"
+  else
+    fail "ev-gdb -p:"; echo "$out"
+  fi
+  kill -0 "$pid" 2> /dev/null && ok "the program runs on after ev-gdb" || fail "the program died under ev-gdb"
+  kill "$pid"
+else
+  skip "no gdb: ev-gdb not run"
+fi
+
+# ev-top: its bpftrace program, then a real run where this user may trace.
+top_tool=$top_srcdir/tools/ev-top
+"$top_tool" --help | grep -q '^Usage: ev-top -p PID' && ok "ev-top --help" || fail "ev-top --help"
+"$top_tool" -p 1 -l "$lib/libev.so.4" --dry-run > "$tmp/ev-top.bt" && grep -q "usdt:$lib/libev.so.4:libev:callback_end" "$tmp/ev-top.bt" &&
+  ok "ev-top --dry-run" || fail "ev-top --dry-run"
+if ! command -v bpftrace > /dev/null; then
+  skip "no bpftrace: ev-top not run (apt-get install bpftrace)"
+elif [[ $(id -u) != 0 ]]; then
+  skip "not root: ev-top not run"
+elif ! bpftrace -d "$tmp/ev-top.bt" > "$tmp/bpftrace-d" 2>&1; then
+  fail "bpftrace -d rejects ev-top's program:"; grep -i error "$tmp/bpftrace-d"
+else
+  ok "bpftrace -d accepts ev-top's program"
+  start fast 1000000
+  timeout 60 "$top_tool" -p "$pid" -n 2 > "$tmp/top" 2>&1
+  if grep -q '^@iterations\[[0-9]*, [0-9]*\]: [1-9]' "$tmp/top" && grep -q '^@calls\[fast_timer_cb, [0-9]*\]: [1-9]' "$tmp/top" &&
+    grep -q '^@calls\[fast_io_cb, [0-9]*\]: [1-9]' "$tmp/top"; then
+    ok "ev-top -p: iterations, and calls of fast_timer_cb and fast_io_cb"
+  elif grep -q -i -e 'permission' -e 'operation not permitted' -e 'failed to attach' "$tmp/top"; then
+    skip "the kernel refused bpftrace here: $(grep -i -m1 -e permission -e 'not permitted' -e 'failed to attach' "$tmp/top")"
+  else
+    fail "ev-top -p:"; cat "$tmp/top"
+  fi
+  kill "$pid"
+fi
+echo "$passes passed, $fails failed, $skips skipped"
+((fails == 0))

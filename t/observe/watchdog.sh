@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# t/observe/watchdog.sh - ev(3) LIBEV-NG EXTENSIONS, "Watchdog": an ordinary
+# program (t/observe/slow_program.c, built as a user builds one: cc prog.c
+# -lev, not stripped, no -rdynamic, its callbacks static functions) run with
+# LIBEV_NG_WATCHDOG=100 on our libev.so.4 gets a report for exactly the
+# callbacks that ran longer than 100 ms, each naming its static function and
+# how long it ran, a report for a wait that overshot its timer, and none for
+# 10,000 fast callbacks; ev_watchdog_start hands the report to the program.
+set -u -o pipefail
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}" "${top_builddir:=$top_srcdir}" "${CC:=cc}"
+lib=$top_builddir/.libs
+[[ -e $lib/libev.so.4 ]] || { echo "SKIP: no $lib/libev.so.4 (a shared build is needed)"; exit 77; }
+[[ -r /proc/self/task/$$/syscall ]] || { echo "SKIP: no /proc/PID/task/TID/syscall here"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 passes=0
+ok () { passes=$((passes + 1)); echo "ok: $*"; }
+fail () { fails=$((fails + 1)); echo "FAIL: $*"; }
+
+prog=$tmp/slow_program
+# (a sanitizer build: the program is built with it too, as its runtime must come first)
+$CC -O2 ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev -pthread || exit 1
+# Built as users build: its static functions are in .symtab only.
+symbols=$(readelf -s "$prog") dynamic=$(readelf --dyn-syms "$prog")
+if grep -q slow_cb <<< "$dynamic"; then fail "slow_cb is in the dynamic symbol table"; fi
+grep -q 'LOCAL .* slow_cb$' <<< "$symbols" || fail "slow_cb is not a local symbol of .symtab"
+
+# run MODE ARGS...: stdout to $tmp/out, stderr to $tmp/err
+run () { LD_LIBRARY_PATH=$lib LIBEV_NG_WATCHDOG=${WD:-100} timeout 20 "$prog" "$@" > "$tmp/out" 2> "$tmp/err"; }
+reports () { grep -c '^libev-ng watchdog:' "$tmp/err"; }
+# ms_of LINE: the duration a report gives
+ms_of () { sed -n 's/.* \(ran\|ended\) \([0-9.]*\) ms.*/\2/p' <<< "$1"; }
+within () { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+
+# One static callback of 300 ms: one report, naming it, 300-400 ms.
+run slow || fail "slow: exit status $?"
+line=$(grep '^libev-ng watchdog:' "$tmp/err")
+if [[ $(reports) == 1 ]] && grep -q 'callback slow_cb (.*slow_program+0x[0-9a-f]*) of ev_timer 0x[0-9a-f]* (priority 0) ran' <<< "$line" &&
+  within "$(ms_of "$line")" 300 400; then
+  ok "slow: $line"
+else
+  fail "slow: expected one report of slow_cb ran 300-400 ms, got:"; cat "$tmp/err"
+fi
+
+# 30, 250 and 1000 ms: two reports, the right names, the right order.
+run script || fail "script: exit status $?"
+mapfile -t lines < <(grep '^libev-ng watchdog:' "$tmp/err")
+if ((${#lines[@]} == 2)) && [[ ${lines[0]} == *"callback nap_250ms_cb "* && ${lines[1]} == *"callback nap_1000ms_cb "* ]] &&
+  within "$(ms_of "${lines[0]}")" 250 350 && within "$(ms_of "${lines[1]}")" 1000 1100; then
+  ok "script: ${lines[*]}"
+else
+  fail "script: expected nap_250ms_cb and nap_1000ms_cb, got:"; cat "$tmp/err"
+fi
+
+# A callback that computes (the thread runs, in no system call).
+run cpu || fail "cpu: exit status $?"
+line=$(grep '^libev-ng watchdog:' "$tmp/err")
+if [[ $(reports) == 1 && $line == *"callback compute_cb "* ]] && within "$(ms_of "$line")" 250 350; then
+  ok "cpu: $line"
+else
+  fail "cpu: expected one report of compute_cb, got:"; cat "$tmp/err"
+fi
+
+# 10,000 fast timer callbacks and 10,000 io callbacks: none.
+run fast 10000 || fail "fast: exit status $?"
+if [[ $(reports) == 0 ]] && grep -q '20000 fast callbacks' "$tmp/out"; then
+  ok "fast: 20000 callbacks, no report"
+else
+  fail "fast: expected no report, got:"; cat "$tmp/err" "$tmp/out"
+fi
+
+# Timer lag: the process is stopped across the loop's timer (its wait ends late).
+# (Stopped from 0.5 s after it waits, for 1 s: its 1 s timer is 0.5 s late.)
+LD_LIBRARY_PATH=$lib LIBEV_NG_WATCHDOG=100 "$prog" wait 1.0 > "$tmp/out" 2> "$tmp/err" &
+pid=$!
+for ((i = 0; i < 500; i++)); do grep -q waiting "$tmp/out" && break; sleep 0.01; done
+sleep 0.5
+kill -STOP "$pid"
+sleep 1
+kill -CONT "$pid"
+wait "$pid" || fail "lag: exit status $?"
+line=$(grep '^libev-ng watchdog:' "$tmp/err")
+if [[ $(reports) == 1 && $line == *"its wait ended "*" after its earliest timer was due"* ]] && within "$(ms_of "$line")" 150 2000; then
+  ok "lag: $line"
+else
+  fail "lag: expected one timer lag report, got:"; cat "$tmp/err"
+fi
+
+# ev_watchdog_start with a report callback (on the watchdog's thread); no line on stderr.
+LD_LIBRARY_PATH=$lib timeout 30 "$prog" api > "$tmp/out" 2> "$tmp/err" || fail "api: exit status $?"
+if grep -q '^report kind 1 symbol slow_cb events 0x100 duration 0\.3[0-9]* watcher-ok 1$' "$tmp/out" &&
+  [[ $(grep -c '^report' "$tmp/out") == 1 && $(reports) == 0 ]]; then
+  ok "api: $(grep '^report' "$tmp/out")"
+else
+  fail "api: expected one report of slow_cb, got:"; cat "$tmp/out" "$tmp/err"
+fi
+
+# A child of fork(2) runs its loop and exits (its watchdog's locks are its own).
+run fork || fail "fork: exit status $?"
+if grep -q '^child exited 0$' "$tmp/out" && [[ $(reports) == 0 ]]; then
+  ok "fork: the child ran its loop and exited"
+else
+  fail "fork: the child did not exit in time:"; cat "$tmp/out" "$tmp/err"
+fi
+
+# Another thread of the program holds its allocator's lock all along: the helper, a clone of the
+# program made while the lock was held, allocates none of its memory from the program.
+run locked-alloc || fail "locked-alloc: exit status $?"
+line=$(grep '^libev-ng watchdog:' "$tmp/err")
+if [[ $(reports) == 1 && $line == *"callback slow_cb "* ]]; then
+  ok "locked-alloc: $line"
+else
+  fail "locked-alloc: expected one report of slow_cb, got:"; cat "$tmp/err"
+fi
+
+# A malformed value is named once and ignored.
+WD=abc run slow || fail "malformed: exit status $?"
+if grep -q 'LIBEV_NG_WATCHDOG=abc is not MILLISECONDS' "$tmp/err" && [[ $(reports) == 1 ]]; then
+  ok "malformed value: ignored with a message"
+else
+  fail "malformed value:"; cat "$tmp/err"
+fi
+
+echo "$passes passed, $fails failed"
+((fails == 0))
