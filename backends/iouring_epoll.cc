@@ -14,13 +14,14 @@
 //      completion only when they fail (IOSQE_CQE_SKIP_SUCCESS), and a failure
 //      ends the wait, which is why a change is one request, chosen by what
 //      is likely (epoll.cc asks the kernel synchronously instead).
-//  (s) For an fd with no registration, or one whose last watcher was
-//      stopped since, or renewed by another watcher than the one registered
-//      for the same events (a new connection that got a closed one's
-//      number), an ADD (a new generation); for other changes a MOD
-//      (ev_io_set on the watcher registered, a re-arm; a watcher for other
-//      events, a socket's writer after its reader: most likely the same
-//      file).  A wrong guess costs a
+//  (s) For an fd with no registration, or renewed by ev_io_set where its
+//      last watcher was stopped since or another watcher than the one
+//      registered wants the same events (a new connection that got a
+//      closed one's number), an ADD (a new generation); for other changes
+//      a MOD (ev_io_set on the watcher registered, a re-arm; a watcher for
+//      other events, a socket's writer after its reader; a watcher started
+//      again without ev_io_set, which libev's contract makes the same
+//      file: most likely the same file).  A wrong guess costs a
 //      completion, and the other request: ADD answered EEXIST (the same
 //      file, registered), a MOD; MOD answered ENOENT (another file under
 //      the number), an ADD - one system call, as epoll.cc's ADD answered
@@ -164,7 +165,7 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
     return;  // (the ring is replaced, every fd registered anew)
   fd_entry &e = loop->fds.entries[fd];
   const bool same_watcher = fd < st->heads.capacity && st->heads.data[fd] == e.head;
-  register_fd(st, fd, e, want, !oev || (renewed && e.bmask == want && !same_watcher));
+  register_fd(st, fd, e, want, renewed && (!oev || (e.bmask == want && !same_watcher)));
 
   // Embedded, outside ev_run no poll of ours follows to submit this, see
   // iouring.cc (m).

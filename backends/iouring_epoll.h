@@ -144,9 +144,9 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
 // the kernel is decided here (the stop of an fd's last watcher keeps its
 // registration, see epoll.cc (e); a start that finds the registration it
 // wants), and so are the common requests (iouring_epoll.cc (s)): an ADD for
-// an fd not registered, a MOD for other events or ev_io_set's renewal of
-// the events registered (every re-arm of a libev program: stop, set,
-// start).  The rest is epoll_modify_slow's.
+// an fd not registered, a MOD for other events, ev_io_set's renewal of the
+// events registered (every re-arm of a libev program: stop, set, start) or
+// a restart without ev_io_set.  The rest is epoll_modify_slow's.
 [[gnu::always_inline]] inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
                                                         const int *)
 {
@@ -161,9 +161,10 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
     if (EV_LIKELY(epoll_room(st->r, st))) {
       // (heads: every registered fd has its entry, see register_fd)
       if (e.bmask) {
-        // (maybe another file: no watchers, or other events for them alike,
-        // by another watcher than the one registered, see (s))
-        if (!same && (!oev || (e.bmask == want && st->heads.data[fd] != e.head)))
+        // (maybe another file: ev_io_set on an fd that had no watchers, or
+        // by another watcher than the one registered for the same events,
+        // see (s))
+        if ((nev & EV__IOFDSET) && (!oev || (e.bmask == want && st->heads.data[fd] != e.head)))
           return epoll_modify_slow(loop, fd, oev, nev);
         epoll_queue_ctl(st, EPOLL_CTL_MOD, fd, want, poll_tag(fd, e.bdata));
       } else {
