@@ -15,7 +15,7 @@ t_backend_iouring_CFLAGS = $(T_CFLAGS) -pthread
 t_backend_iouring_LDADD = $(T_LDADD) -lpthread
 
 # every fallback forced on this kernel (LIBEV_NG_IOURING): the suite above and some generic
-# ones once per feature level (about 40 s)
+# ones once per feature level (about 60 s)
 TESTS += t/iouring_levels.sh
 
 endif HAVE_CMOCKA
