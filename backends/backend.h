@@ -23,9 +23,9 @@
 //        // would read the table's address again); errp is &errno, taken
 //        // once for many calls
 //        static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
-//        // backend_ops::poll; kHooks: the loop may have release/acquire
-//        // hooks (a part of its wait phase), which the poll calls around
-//        // its blocking system call
+//        // backend_ops::poll; kHooks: the loop may have hooks (a part of
+//        // its wait phase), which the poll calls around its blocking
+//        // system call (hooked_wait, loop/loop.h)
 //        template <bool kHooks> static void poll(ev_loop *loop, ev_tstamp timeout);
 //        // poll<true>, but when the wait reported nothing but `own` (the
 //        // loop's wake-up watcher), its events are returned instead of
@@ -95,9 +95,9 @@ struct backend_ops {
   // itself (fd_kill only queues them).
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
-  // Block for at most `timeout` seconds (0: do not block), calling the
-  // loop's release/acquire hooks (if any) around the blocking system call
-  // only, and
+  // Block for at most `timeout` seconds (0: do not block), with the loop's
+  // hooks (if any) around the blocking system call only (hooked_wait,
+  // loop/loop.h), and
   // report ready fds with fd_event().  EINTR returns early and quietly;
   // other failures go to ev_syserr ("(libev) <syscall>") and then sleep for
   // the timeout (wait_failed), so that a syserr callback that returns never
@@ -207,8 +207,7 @@ inline constexpr ev_tstamp kSleepInsteadOfWait = 0.1;
 // A wait failed for a reason other than EINTR: report it, then sleep instead
 // (see poll above and kSleepInsteadOfWait).
 void wait_failed(const char *msg, ev_tstamp timeout);
-// No kernel object to wait in: sleep instead, between the release and
-// acquire hooks.
+// No kernel object to wait in: sleep instead, between the hooks.
 void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout);
 
 // ms for epoll_wait/poll: rounded up, so that waking up early never happens;

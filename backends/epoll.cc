@@ -357,29 +357,27 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 
 }  // namespace
 
-// The poll with everything rare: always-ready fds (c), release/acquire hooks,
+// The poll with everything rare: always-ready fds (c), hooks,
 // precise waits (i).
 // (noinline: keeps the rare cases out of the inline poll that calls it.)
 [[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks)
 {
   // The commonest case here first: an EVRUN_NOWAIT iteration of a loop that
   // watches nothing (timers only, say), see (g).
-  if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.count &&
-      !(hooks && (loop->release_cb || loop->acquire_cb)))
+  if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.count && !(hooks && wait_hooks(loop)))
     return;
   if (st->epfd < 0)
     return poll_without_set(loop, st, timeout);  // (general stays: the new set is not used yet)
   const bool always_ready = st->always_ready.count;
   if (always_ready)
     timeout = 0.;
-  if (hooks)
-    release_hook(loop);
   // Nothing to wait for and nothing registered, see (g): no system call.
-  int n = !st->registered && !(timeout > 0.) ? 0
-          : EV_UNLIKELY(st->precise)         ? wait_precisely(loop, st, timeout)
-                                             : wait_for_events(st, timeout);
-  if (hooks)
-    acquire_hook(loop);
+  auto wait = [loop, st, timeout] {
+    return !st->registered && !(timeout > 0.) ? 0
+           : EV_UNLIKELY(st->precise)         ? wait_precisely(loop, st, timeout)
+                                              : wait_for_events(st, timeout);
+  };
+  int n = hooks ? hooked_wait(loop, -1, wait) : wait();
   take_events(loop, st, n, timeout);
   if (always_ready && n >= 0)
     report_always_ready(loop, st);

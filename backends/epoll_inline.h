@@ -203,11 +203,8 @@ template <bool kHooks>
   // One test for all rare cases keeps the common path short.
   if (EV_UNLIKELY(st->general))
     return epoll_poll_general(loop, st, timeout, kHooks);
-  if (kHooks)
-    release_hook(loop);
-  const int n = wait_for_events(st, timeout);
-  if (kHooks)
-    acquire_hook(loop);
+  const int n = kHooks ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
+                       : wait_for_events(st, timeout);
   take_events(loop, st, n, timeout);
 }
 
@@ -221,9 +218,7 @@ template <bool kHooks>
     epoll_poll_general(loop, st, timeout, true);
     return 0;
   }
-  release_hook(loop);
-  const int n = wait_for_events(st, timeout);
-  acquire_hook(loop);
+  const int n = hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); });
   if (n == 1 && own->active) {
     const struct epoll_event &ev = st->events[0];
     const fd_entry &e = loop->fds.entries[own->fd];

@@ -827,25 +827,26 @@ void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
     // Wait only when nothing is there yet; a zero timeout only submits.
     const bool wait = timeout > 0. && cq_empty(r);
     if (first || wait) {
-      if (hooks)
-        release_hook(loop);
-      if ((wait || st->stale) && (r.features & kFeatExtArg)) {
-        const unsigned n = sq_pending(r);
-        store_release(r.sq_tail, r.sq_local_tail);
-        unsigned min_complete = st->stale + wait < r.cq_entries ? st->stale + wait : r.cq_entries;
-        int res = ring_wait(r, n, min_complete, timeout);
-        set_submitted(st, r.sq_local_tail - sq_pending(r));
-        if (st->dirty.count)
-          retemplate(st);
-        err = res < 0 ? -res : res != static_cast<int>(n) ? EAGAIN : 0;
-        if (!err)
-          st->stale = 0;
-      } else if (wait)
-        err = submit_then_ppoll(loop, st, timeout);
-      else if (sq_pending(r) || (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN))
-        err = submit(loop, st);
-      if (hooks)
-        acquire_hook(loop);
+      auto call = [loop, st, &r, wait, timeout] {
+        int e = 0;
+        if ((wait || st->stale) && (r.features & kFeatExtArg)) {
+          const unsigned n = sq_pending(r);
+          store_release(r.sq_tail, r.sq_local_tail);
+          unsigned min_complete = st->stale + wait < r.cq_entries ? st->stale + wait : r.cq_entries;
+          int res = ring_wait(r, n, min_complete, timeout);
+          set_submitted(st, r.sq_local_tail - sq_pending(r));
+          if (st->dirty.count)
+            retemplate(st);
+          e = res < 0 ? -res : res != static_cast<int>(n) ? EAGAIN : 0;
+          if (!e)
+            st->stale = 0;
+        } else if (wait)
+          e = submit_then_ppoll(loop, st, timeout);
+        else if (sq_pending(r) || (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN))
+          e = submit(loop, st);
+        return e;
+      };
+      err = hooks ? hooked_wait(loop, EINTR, call) : call();
     }
 
     bool timed_out = false;

@@ -115,6 +115,9 @@ void iouring_recheck(ev_loop *loop, int fd);
 void iouring_embedded(ev_loop *loop);
 void iouring_child_after_fork(ev_loop *loop);
 constexpr unsigned kMinCq = 256;  // completion queue sizes, see (i)
+// What a poll's enter returns when it made no system call (ring_wait
+// returns a count or a negated errno).
+constexpr int kNotEntered = -0x7fffffff - 1;
 void modify_slow(ev_loop *loop, int fd, int oev, int nev);
 void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsigned flags);
 void rearm_room(ev_loop *loop, iouring_state *st, const int *p, const int *end);
@@ -289,29 +292,27 @@ template <bool kHooks>
     rearm_completed(loop, st);
   const unsigned n = r.sq_local_tail - r.sq_submitted;
   const bool wait = timeout > 0.;
-  if (kHooks)
-    release_hook(loop);
   // (defer-taskrun: completions wait for an enter, which the flag asks for;
   // the removals' completions are waited for also when the poll does not
   // wait, so that the kernel runs them, and lets go of their files, now)
-  if (wait || n || (load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))) {
+  auto enter = [&r, st, n, wait, timeout] {
+    if (!(wait || n || (load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))))
+      return kNotEntered;
     store_release(r.sq_tail, r.sq_local_tail);
     unsigned min_complete = st->stale + wait;
     if (EV_UNLIKELY(min_complete > r.cq_entries))
       min_complete = r.cq_entries;
-    const int res = ring_wait(r, n, min_complete, timeout);
-    if (EV_UNLIKELY(res != static_cast<int>(n))) {
-      if (kHooks)
-        acquire_hook(loop);
+    return ring_wait(r, n, min_complete, timeout);
+  };
+  const int res = kHooks ? hooked_wait(loop, -EINTR, enter) : enter();
+  if (res != kNotEntered) {
+    if (EV_UNLIKELY(res != static_cast<int>(n)))
       return poll_refused(loop, st, res, n, timeout, kHooks);
-    }
     set_submitted(st, r.sq_local_tail);
     st->stale = 0;
     if (EV_UNLIKELY(st->dirty.count))
       retemplate(st);
   }
-  if (kHooks)
-    acquire_hook(loop);
   // (an overflow with nodrop: flushed by the next enter, which the flag asks
   // for above; without it, look_after_reap is set for good.  Defer-taskrun:
   // the flag still set, the kernel posted only part of what completed, see

@@ -228,14 +228,15 @@ template <bool kHooks>
   if (!st->waiting)
     epoll_queue_wait(st);
   const unsigned n = r.sq_local_tail - r.sq_submitted;
-  if (kHooks)
-    release_hook(loop);
-  if (n || timeout > 0. || (load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))) {
+  auto enter = [&r, n, timeout] {
+    if (!(n || timeout > 0. || (load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))))
+      return kNotEntered;
     store_release(r.sq_tail, r.sq_local_tail);
-    const int res = ring_wait(r, n, timeout > 0., timeout);
+    return ring_wait(r, n, timeout > 0., timeout);
+  };
+  const int res = kHooks ? hooked_wait(loop, -EINTR, enter) : enter();
+  if (res != kNotEntered) {
     if (EV_UNLIKELY(res != static_cast<int>(n))) {
-      if (kHooks)
-        acquire_hook(loop);
       // (the timeout of a wait that submitted nothing: if nothing came,
       // there is nothing to do)
       if (res == -ETIME && load_acquire(r.cq_tail) == *r.cq_head && st->wait_room)
@@ -244,8 +245,6 @@ template <bool kHooks>
     }
     r.sq_submitted = r.sq_local_tail;  // (the epoll mode has no prearm_end, nor dirty sqes)
   }
-  if (kHooks)
-    acquire_hook(loop);
   // The common case: one completion, the EPOLL_WAIT's, with events and
   // room to spare in the buffer, and nothing for poll_unusual (wait_room).
   const unsigned head = *r.cq_head;

@@ -68,14 +68,13 @@ template <bool kHooks>
 [[gnu::always_inline]] inline void poll(ev_loop *loop, ev_tstamp timeout)
 {
   poll_state *st = state(loop);
-  int res = 0;
-  if (kHooks)
-    release_hook(loop);
-  if (st->pfds.count || timeout > 0.)
-    res = st->precise ? wait_precisely(st, timeout)
-                      : ::poll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), timeout_to_ms(timeout));
-  if (kHooks)
-    acquire_hook(loop);
+  auto wait = [st, timeout] {
+    if (!st->pfds.count && !(timeout > 0.))
+      return 0;
+    return st->precise ? wait_precisely(st, timeout)
+                       : ::poll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), timeout_to_ms(timeout));
+  };
+  const int res = kHooks ? hooked_wait(loop, -1, wait) : wait();
   if (res < 0)
     return wait_error(timeout);
   queue_reported(loop, st, res);

@@ -24,9 +24,10 @@ void wait_failed(const char *msg, ev_tstamp timeout)
 
 void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout)
 {
-  release_hook(loop);
-  ev_sleep(timeout < kSleepInsteadOfWait ? timeout : kSleepInsteadOfWait);
-  acquire_hook(loop);
+  hooked_wait(loop, 0, [timeout] {
+    ev_sleep(timeout < kSleepInsteadOfWait ? timeout : kSleepInsteadOfWait);
+    return 0;
+  });
 }
 
 }  // namespace ev_detail

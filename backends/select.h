@@ -111,16 +111,14 @@ inline void poll(ev_loop *loop, ev_tstamp timeout)
     timeout = 0.;  // see (f)
   struct timeval tv = timeout_to_timeval(timeout);
 
-  int res = 0, err = 0;
-  if (kHooks)
-    release_hook(loop);
-  if (st->nfds || timeout > 0.) {
-    res = ::select(st->nfds, words ? reinterpret_cast<fd_set *>(st->got_read) : nullptr,
-                   words ? reinterpret_cast<fd_set *>(st->got_write) : nullptr, nullptr, &tv);
-    err = res < 0 ? errno : 0;
-  }
-  if (kHooks)
-    acquire_hook(loop);
+  auto wait = [st, words, &tv, timeout] {
+    if (!st->nfds && !(timeout > 0.))
+      return 0;
+    return ::select(st->nfds, words ? reinterpret_cast<fd_set *>(st->got_read) : nullptr,
+                    words ? reinterpret_cast<fd_set *>(st->got_write) : nullptr, nullptr, &tv);
+  };
+  const int res = kHooks ? hooked_wait(loop, -1, wait) : wait();
+  const int err = res < 0 ? errno : 0;
 
   if (st->not_open.count)
     kill_not_open(loop, st, err == EBADF);

@@ -692,11 +692,11 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
   debug_state *ds = loop->debug;
   ds->user_release = release;
   ds->user_acquire = acquire;
-  const bool was = loop->release_cb || loop->acquire_cb;
+  const bool was = wait_hooks(loop);
   const bool hooks = release || acquire;
   loop->release_cb = hooks ? release_wrapper : nullptr;
   loop->acquire_cb = hooks ? acquire_wrapper : nullptr;
-  block_time_phase_follow(loop, was, hooks);
+  block_time_phase_follow(loop, was, wait_hooks(loop));
 }
 
 namespace {

@@ -97,7 +97,7 @@ void count_phase_work(const ev_loop *loop, unsigned char (&n)[kPhaseCount])
   in({kPhaseBeforeWait, kPhaseBlockTime}, loop->no_block);
   in({kPhaseBeforeWait}, loop->wakeup.fd != kLoopFdNone);
   in({kPhaseBeforeWait, kPhaseBlockTime}, collect_intervals(loop));
-  in({kPhaseBeforeWait, kPhaseBlockTime}, loop->release_cb || loop->acquire_cb);
+  in({kPhaseBeforeWait, kPhaseBlockTime}, wait_hooks(loop));
   in({kPhaseAfterWait, kPhaseInvoke}, loop->invoke_cb != ev_invoke_pending);
   in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->metrics);
   in({kPhaseBeforeWait, kPhaseBeforePoll, kPhaseAfterWait, kPhaseInvoke}, loop->debug);

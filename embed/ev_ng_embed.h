@@ -22,6 +22,22 @@ EV_CPP(extern "C" {)
 EV_API_DECL struct ev_loop *ev_ng_signal_owner (int signum) EV_NOEXCEPT;
 #endif
 
+/* The program runs the blocking system call of every wait of the loop
+ * itself: cb gets wait and arg, and calls wait (arg) where the call may
+ * block, once.  For a program whose threads hold a lock that the wait must
+ * let go of, through a function that takes a callback (Ruby:
+ * rb_thread_call_without_gvl (wait, arg, RUBY_UBF_IO, 0)); Ruby's nio4r and
+ * others patched their bundled libev for this.  Only the system call runs in
+ * wait: the loop's own work stays under the lock.  A cb that returns
+ * without calling wait makes the wait return as if interrupted by a signal
+ * (EINTR: no events, no error), and cb may leave by longjmp (Ruby raises
+ * its interrupts there), as a watcher callback may.  It runs between the
+ * release and acquire callbacks (ev_set_loop_release_cb), if any, and, unlike
+ * them, the loop may run again inside it (then the wait reports what it
+ * found, which the inner run may have taken: a spurious readiness).  A null
+ * cb: the loop makes the call itself again. */
+EV_API_DECL void ev_ng_set_wait_cb (EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg)) EV_NOEXCEPT;
+
 EV_CPP(})
 
 #endif /* EV_NG_EMBED_H_ */

@@ -33,7 +33,7 @@ embed/kit-files: Makefile
 check_SCRIPTS += embed/kit-files
 CLEANFILES += embed/kit-files embed/kit-files.tmp
 TESTS += t/embed/kit.sh
-EXTRA_DIST += t/embed/kit.sh t/embed/prog.c t/embed/layout.c
+EXTRA_DIST += t/embed/kit.sh t/embed/prog.c t/embed/layout.c t/embed/wait_cb.c
 
 # The hosts' patches and the script that proves them (EMBED_SHORT=1: epoll only, as CI runs it;
 # EMBED_ONLY='perl' or 'nio4r': one program).

@@ -431,10 +431,21 @@ void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire
 {
   if (loop->debug)
     return debug_set_release_cbs(loop, release, acquire);
-  const bool was = loop->release_cb || loop->acquire_cb;
+  const bool was = wait_hooks(loop);
   loop->release_cb = release;
   loop->acquire_cb = acquire;
-  block_time_phase_follow(loop, was, release || acquire);
+  block_time_phase_follow(loop, was, wait_hooks(loop));
+}
+#endif
+
+#ifdef EV_NG_EMBED
+// (embed/ev_ng_embed.h) A hook of the wait like the release and acquire
+// callbacks (loop/loop.h, hooked_wait).
+void ev_ng_set_wait_cb(EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg)) noexcept
+{
+  const bool was = wait_hooks(loop);
+  loop->wait_cb = cb;
+  block_time_phase_follow(loop, was, wait_hooks(loop));
 }
 #endif
 

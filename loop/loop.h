@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <sys/types.h>
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 
@@ -148,6 +149,12 @@ struct ev_loop {
   void *userdata;
   void (*release_cb)(EV_P) noexcept;
   void (*acquire_cb)(EV_P) noexcept;
+#ifdef EV_NG_EMBED
+  // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's
+  // system call itself (a program compiled in only: the library's loop
+  // keeps within libev's size).
+  void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);
+#endif
   // What ev_run must look at before it starts (kRunGuard*): it tests the
   // word once, and a loop with neither costs nothing more.
   int run_guard;
@@ -579,10 +586,21 @@ inline void array_del(array<W> &a, W w)
   last->active = i + 1;
 }
 
-// Release/acquire hooks around the blocking system call of a backend.  A
-// loop with hooks has work in the wait phase, whose poll is compiled with
-// them (backend.h, kHooks); the plain poll leaves them out.  ev_run must not
-// be entered from them (ev(3)): kRunGuardInRelease marks that.
+// The hooks around the blocking system call of a backend's wait: the
+// release and acquire callbacks (ev_set_loop_release_cb), and the wait
+// callback of a program that compiled the core in, which makes the call
+// (ev_ng_set_wait_cb, embed/ev_ng_embed.h; not in the library, whose loop
+// keeps within libev's size).  A loop with hooks has work in the wait
+// phase, whose poll is compiled with them (backend.h, kHooks); the plain
+// poll leaves them out.  ev_run must not be entered from the release and
+// acquire callbacks (ev(3)): kRunGuardInRelease marks that.
+#ifdef EV_NG_EMBED
+inline bool has_wait_cb(const ev_loop *loop) { return loop->wait_cb; }
+#else
+constexpr bool has_wait_cb(const ev_loop *) { return false; }
+#endif
+inline bool wait_hooks(const ev_loop *loop) { return loop->release_cb || loop->acquire_cb || has_wait_cb(loop); }
+
 inline void release_hook(ev_loop *loop)
 {
   if (loop->release_cb) {
@@ -591,13 +609,74 @@ inline void release_hook(ev_loop *loop)
     loop->run_guard &= ~kRunGuardInRelease;
   }
 }
+// (errno is the wait's, which the backend reads after this: kept)
 inline void acquire_hook(ev_loop *loop)
 {
   if (loop->acquire_cb) {
+    const int err = errno;
     loop->run_guard |= kRunGuardInRelease;
     loop->acquire_cb(EV_A);
     loop->run_guard &= ~kRunGuardInRelease;
+    errno = err;
   }
+}
+
+#ifdef EV_NG_EMBED
+// The wait's system call handed to the program's wait callback, which runs
+// it as run(frame) where the program allows (Ruby: without its global
+// lock).  Until it has run, `result` stands for an interrupted call (EINTR).
+// errno is kept here, so that the program may change it after the call.
+template <class R, class Call>
+struct wait_frame {
+  Call *call;
+  R result;
+  int err;
+  static void *run(void *frame) noexcept
+  {
+    auto *f = static_cast<wait_frame *>(frame);
+    f->result = (*f->call)();
+    f->err = errno;
+    return nullptr;
+  }
+};
+
+// The callback may also leave by longjmp (Ruby raises an interrupt there):
+// nothing here or in the backends' polls then needs undoing, as with a
+// callback that leaves an invocation.  It is not a release callback: the
+// loop may run again inside it (a Ruby signal handler), and the wait then
+// reports what it found, which the inner run may have taken already (a
+// spurious readiness, as ev(3) allows).
+template <class R, class Call>
+[[gnu::noinline]] R wait_through_cb(ev_loop *loop, R interrupted, Call &call)
+{
+  wait_frame<R, Call> f{&call, interrupted, EINTR};
+  void *(*run)(void *) = wait_frame<R, Call>::run;
+  loop->wait_cb(EV_A_ run, &f);
+  errno = f.err;
+  return f.result;
+}
+#endif
+
+// The blocking system call of a wait (call() returns its result, errno as
+// the call left it), between the hooks: the release and acquire callbacks,
+// and the program's wait callback that runs it; `interrupted` is its result
+// if the callback does not run it (then as if interrupted by a signal:
+// errno EINTR, the wait returns early and quietly).
+template <class R, class Call>
+[[gnu::always_inline]] inline R hooked_wait(ev_loop *loop, R interrupted, Call &&call)
+{
+  release_hook(loop);
+  R result;
+#ifdef EV_NG_EMBED
+  if (EV_UNLIKELY(loop->wait_cb))
+    result = wait_through_cb(loop, interrupted, call);
+  else
+#else
+  (void)interrupted;
+#endif
+    result = call();
+  acquire_hook(loop);
+  return result;
 }
 
 // The longest the loop may block, from what it has: a timerfd tells of

@@ -12,14 +12,17 @@
 #include "next.h"
 #include "time64.h"
 
+#include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/mman.h>
@@ -1225,6 +1228,56 @@ loop_control__release_cb_sees_now_updated_before_the_wait (void **state)
   close (p[1]);
 }
 
+/* An acquire callback that changes errno (it made a system call of its own, say) after a wait
+ * that a signal interrupted: the wait stays an interruption, not an error (libev 4.33 reports
+ * the callback's errno as the wait's: ev_syserr, which aborts by default). */
+static int syserr_calls;
+
+static void
+count_syserr (const char *msg)
+{
+  (void)msg;
+  ++syserr_calls;
+}
+
+static void
+acquire_changing_errno (struct ev_loop *loop) EV_NOEXCEPT
+{
+  (void)loop;
+  errno = EIO;
+}
+
+static void
+interrupting_handler (int signum)
+{
+  (void)signum;
+}
+
+static void
+loop_control__release_cb_acquire_changing_errno_keeps_an_interrupted_wait_quiet (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+  struct sigaction sa, old_sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = interrupting_handler; /* (no SA_RESTART: the wait returns EINTR) */
+  sigaction (SIGALRM, &sa, &old_sa);
+  syserr_calls = 0;
+  ev_set_syserr_cb (count_syserr);
+  ev_set_loop_release_cb (loop, nothing_acquired, acquire_changing_errno);
+  ev_timer t;
+  ev_timer_init (&t, NOP_CB (ev_timer), 0.3, 0.);
+  ev_timer_start (loop, &t);
+  struct itimerval it = { { 0, 0 }, { 0, 50000 } };
+  setitimer (ITIMER_REAL, &it, NULL);
+  ev_run (loop, 0);
+  ev_set_syserr_cb (NULL);
+  sigaction (SIGALRM, &old_sa, NULL);
+  ev_set_loop_release_cb (loop, NULL, NULL);
+  assert_int_equal (syserr_calls, 0);
+  assert_true (ev_iteration (loop) >= 2); /* (the interrupted wait, then the timer's) */
+}
+
 /* ---- fork: EVFLAG_FORKCHECK, ev_loop_fork ----------------------------------------------------
  * A fork is detected (FORKCHECK: getpid() changed; or ev_loop_fork was called) in the next
  * iteration: fork watchers run and the kernel state is rebuilt, so the child can keep using
@@ -1415,6 +1468,7 @@ main (void)
     loop_test (loop_control__invoke_pending_cb_leaving_events_pending_still_blocks),
     loop_test (loop_control__release_cb_brackets_each_poll_once),
     loop_test (loop_control__release_cb_sees_now_updated_before_the_wait),
+    loop_test (loop_control__release_cb_acquire_changing_errno_keeps_an_interrupted_wait_quiet),
     plain_test (loop_control__forkcheck_detects_a_fork_in_the_child),
     plain_test (loop_control__without_forkcheck_a_fork_goes_unnoticed),
     plain_test (loop_control__loop_fork_in_the_child_rebuilds_the_loop),

@@ -13,6 +13,8 @@
 #   small     EV_FEATURES 0 with select only, EV_AVOID_STDIO: no stdio in the core
 #   off       one priority (no priority member), periodic, fork and cleanup watchers left out
 #             (ev_embed keeps its own fork watcher, as libev's does)
+# and in default and single, a program's wait callback (ev_ng_set_wait_cb, t/embed/wait_cb.c) on
+# every backend,
 # the layout of each configuration is libev 4.33's (Debian's ev.h compiled with the same
 # symbols), and every symbol that cannot mean here what it means in libev stops the
 # compilation with an error that names it.
@@ -118,6 +120,25 @@ for c in default perl single small off; do
       [ -z "$stdio" ] && pass "small: EV_AVOID_STDIO: the core uses no stdio" || fail "small: the core uses $stdio"
       ;;
   esac
+done
+
+# ev_ng_set_wait_cb (embed/ev_ng_embed.h), with and without multiplicity, on every backend that
+# runs here: t/embed/wait_cb.c
+for c in default single; do
+  d=$tmp/$c
+  [ -f "$d/core.o" ] || continue
+  if ! $CC -O1 -Wall -Werror -I"$kit" -include "$d/config.h" -c "$top_srcdir/t/embed/wait_cb.c" -o "$d/wait_cb.o" > "$d/log" 2>&1 ||
+    ! $CC "$d/wait_cb.o" "$d/core.o" -pthread -o "$d/wait_cb" >> "$d/log" 2>&1; then
+    fail "$c: t/embed/wait_cb.c does not build"; sed 's/^/    /' "$d/log"; continue
+  fi
+  for b in 1 2 4 128; do
+    out=$("$d/wait_cb" $b 2>&1)
+    case $? in
+      0) pass "$c, backend $b: ev_ng_set_wait_cb: $out" ;;
+      77) echo "SKIP: $c, backend $b: ev_ng_set_wait_cb: the backend does not run here" ;;
+      *) fail "$c, backend $b: ev_ng_set_wait_cb: $out" ;;
+    esac
+  done
 done
 
 # the layouts of the four configurations, and of a few more, against Debian's libev 4.33 ev.h
