@@ -959,8 +959,13 @@ void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tsta
 
 // After the reap of iouring_poll: a wait that ended with no live completion
 // (its timeout, or removals' completions alone, see (h)), an overflow, or
-// more armed fds than the ring suits, see (i).
-void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks)
+// more armed fds than the ring suits, see (i).  came: as many completions
+// came as the wait waited for.  A wait that they did not end was ended by
+// its timeout or by a signal, whose handler the program may look at in its
+// check watchers: the iteration ends, as with an interrupted epoll_wait
+// (the enter returns the count it submitted then, not EINTR); only a wait
+// that completions of no watcher's interest ended goes on.
+void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks, bool came)
 {
   ring &r = st->r;
   set_look_after_reap(st);
@@ -983,7 +988,7 @@ void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout,
     check_capacity(loop, st, overflowed);
   if (st->epoll_mode)
     live = loop->pending.any();  // (see reap_any)
-  if (live || !(timeout > 0.)) {
+  if (live || !(timeout > 0.) || !came) {
     if (st->embedded)
       st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
     return;

@@ -123,7 +123,7 @@ void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsig
 void rearm_room(ev_loop *loop, iouring_state *st, const int *p, const int *end);
 void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hooks);
 void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tstamp timeout, bool hooks);
-void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks);
+void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks, bool came);
 void retemplate(iouring_state *st);
 
 // POLLIN, POLLOUT for EV_READ, EV_WRITE, computed (a table costs a load).
@@ -292,6 +292,7 @@ template <bool kHooks>
     rearm_completed(loop, st);
   const unsigned n = r.sq_local_tail - r.sq_submitted;
   const bool wait = timeout > 0.;
+  const unsigned wanted = st->stale + wait;  // (what the wait waits for; the enter resets stale)
   // (defer-taskrun: completions wait for an enter, which the flag asks for;
   // the removals' completions are waited for also when the poll does not
   // wait, so that the kernel runs them, and lets go of their files, now)
@@ -317,9 +318,10 @@ template <bool kHooks>
   // for above; without it, look_after_reap is set for good.  Defer-taskrun:
   // the flag still set, the kernel posted only part of what completed, see
   // (q).)
+  const unsigned head = *r.cq_head;
   const int live = reap(loop, st);
   if (EV_UNLIKELY((!live & wait) | st->look_after_reap | !!(load_acquire(r.sq_flags) & IORING_SQ_TASKRUN)))
-    poll_unusual(loop, st, live, timeout, kHooks);
+    poll_unusual(loop, st, live, timeout, kHooks, *r.cq_head - head >= (wanted < r.cq_entries ? wanted : r.cq_entries));
 }
 
 }  // namespace ev_detail::iouring_internal

@@ -343,7 +343,7 @@ int epoll_reap(ev_loop *loop, iouring_state *st)
 void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hooks)
 {
   const bool waiting = st->waiting;
-  epoll_reap(loop, st);
+  const int came = epoll_reap(loop, st);
   // Without defer-taskrun an EPOLL_WAIT's events may be older than this
   // poll, see (x): this poll asks again.
   if (waiting && !st->waiting && !(st->r.features & kFeatDeferTaskrun))
@@ -353,7 +353,7 @@ void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool h
   // failed request, whose successor goes now, see (s))
   const int live = loop->pending.any();
   if ((!live && timeout > 0.) || st->look_after_reap)
-    poll_unusual(loop, st, live, timeout, hooks);
+    poll_unusual(loop, st, live, timeout, hooks, came);
 }
 
 // See (t): the always-ready fds get their events in every iteration.

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -788,6 +789,59 @@ iouring__removed_polls_do_not_cut_the_wait_short (void **state)
       assert_true (fired_at >= t0 + 0.05);
       assert_int_equal (ev_is_active (&w), i % 2);
     }
+  expect_trace_empty ();
+  ev_prepare_stop (loop, &prep);
+  ev_io_stop (loop, &w);
+  close_pair (p);
+}
+
+static void
+quiet_handler (int signum)
+{
+  (void)signum;
+}
+
+/* A signal whose handler (no SA_RESTART) interrupts the wait ends the iteration, as an
+ * interrupted epoll_wait does, also when the enter that waited submitted requests (its result
+ * is then their count, not EINTR): a program that sets a flag in the handler and looks at it
+ * in a check watcher sees it at once, not at the next timer. */
+static void
+iouring__a_signal_ends_a_wait_that_submitted_requests (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+  int p[2];
+  ev_io w;
+  ev_prepare prep;
+  ev_timer t;
+  pipes (p);
+  ev_io_init (&w, trace_io_revents_cb, p[0], EV_READ);
+  w.data = "w";
+  ev_io_start (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT); /* armed */
+  ev_prepare_init (&prep, toggle_prepare_cb); /* a change to submit in every poll */
+  prep.data = &w;
+  ev_prepare_start (loop, &prep);
+  struct sigaction sa, old_sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = quiet_handler;
+  sigaction (SIGALRM, &sa, &old_sa);
+  for (int i = 0; i < 4; ++i)
+    {
+      ev_timer_init (&t, record_time_cb, 1.0, 0.);
+      ev_now_update (loop);
+      ev_timer_start (loop, &t);
+      fired_at = 0.;
+      double t0 = harness_monotonic ();
+      struct itimerval it = { { 0, 0 }, { 0, 50000 } };
+      setitimer (ITIMER_REAL, &it, NULL);
+      ev_run (loop, EVRUN_ONCE);
+      double took = harness_monotonic () - t0;
+      ev_timer_stop (loop, &t);
+      if (fired_at != 0. || took >= 0.5)
+        fail_msg ("round %d: the interrupted wait went on for %.3f s (timer fired: %d)", i, took, fired_at != 0.);
+    }
+  sigaction (SIGALRM, &old_sa, NULL);
   expect_trace_empty ();
   ev_prepare_stop (loop, &prep);
   ev_io_stop (loop, &w);
@@ -2199,6 +2253,7 @@ main (void)
     plain_test (iouring__fd_closed_then_hung_up_gets_ev_error_once),
     loop_test (iouring__timers_never_early),
     loop_test (iouring__removed_polls_do_not_cut_the_wait_short),
+    loop_test (iouring__a_signal_ends_a_wait_that_submitted_requests),
     loop_test (iouring__release_acquire_once_per_iteration),
     plain_test (iouring__signal_while_waiting),
     loop_test (iouring__a_thousand_socketpairs),
