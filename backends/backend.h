@@ -244,8 +244,11 @@ inline struct timespec timeout_to_timespec(ev_tstamp timeout)
   return ts;
 }
 
-// Whether system call `nr` is one a backend waits in (the watchdog asks
-// whether a loop's thread waits in its backend: diag/watchdog.cc).
-bool backend_wait_call(long nr);
+// Whether system call `nr`, whose fourth argument is arg4, is one a backend
+// waits in (the watchdog asks whether a loop's thread waits in its backend:
+// diag/watchdog.cc): 1 on the fd of its first argument, 2 on a kernel object
+// it names otherwise (an io_uring ring registered with the kernel, named by
+// an index), 0 if not.
+int backend_wait_call(long nr, unsigned long arg4);
 
 }  // namespace ev_detail

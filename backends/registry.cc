@@ -34,8 +34,15 @@ void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout)
 
 namespace ev_detail {
 
-bool backend_wait_call(long nr)
+int backend_wait_call(long nr, unsigned long arg4)
 {
+#ifdef SYS_io_uring_enter
+  // (a registered ring is named by its index, IORING_ENTER_REGISTERED_RING)
+  if (nr == SYS_io_uring_enter && (arg4 & (1u << 4)))
+    return 2;
+#else
+  (void)arg4;
+#endif
   switch (nr) {
 #ifdef SYS_epoll_wait
   case SYS_epoll_wait:
@@ -61,8 +68,8 @@ bool backend_wait_call(long nr)
 #ifdef SYS_io_uring_enter
   case SYS_io_uring_enter:
 #endif
-    return true;
-  default: (void)nr; return false;
+    return 1;
+  default: (void)nr; return 0;
   }
 }
 
