@@ -58,7 +58,16 @@
 //      ring has defer-taskrun, and where the loop loses it later (embedded,
 //      or run by another thread: iouring.cc (n)), every poll that takes a
 //      wait sent before it asks again (epoll_refill), one more enter.
+//  (y) The set's fd closed behind the loop's back, or its number another
+//      file now (epoll.cc (h)): an EPOLL_WAIT in flight holds the old set
+//      and goes on reporting it, but every request sent since fails, EBADF
+//      or EINVAL as for a bad fd.  Which one it is is asked as epoll.cc asks
+//      (epoll_set_lost): a lost set is rebuilt with the ring, every fd
+//      registered anew, and no watcher is told of an error that was not its
+//      fd's.  The set the wait held goes with the old ring's drain.
 #include "backends/iouring_epoll.h"
+
+#include "backends/epoll_inline.h"
 
 #include <unistd.h>
 #include <cerrno>
@@ -207,6 +216,19 @@ void epoll_drop_unwanted(ev_loop *loop, iouring_state *st, int fd)
   e.bflags &= static_cast<unsigned char>(~kAddPending);
 }
 
+namespace {
+
+// The set is not ours any more, see (y): a new set, and a new ring, before
+// the next poll; until then no request goes to the set.
+void epoll_set_gone(ev_loop *loop, iouring_state *st)
+{
+  st->epfd_lost = true;
+  update_general(st);
+  request_backend_rebuild(loop);
+}
+
+}  // namespace
+
 // An EPOLL_CTL request that failed, see (s), (t); or one of our others
 // (kInternal: a cancel), which tells nothing.
 void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res)
@@ -214,6 +236,10 @@ void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t us
   const auto fd = static_cast<std::uint32_t>(user_data);
   if (fd >= static_cast<std::uint32_t>(loop->fds.size) || res >= 0 || st->epfd_lost)
     return;  // (a set lost: its failures say nothing of the fds)
+  if ((res == -EBADF || res == -EINVAL) && epoll_internal::epoll_set_lost(st->epfd, -res)) {
+    epoll_set_gone(loop, st);  // see (y)
+    return;
+  }
   const int op = static_cast<int>(user_data >> 62);
   const auto gen = static_cast<unsigned>(user_data >> 32) & kGenMask;
   const int ifd = static_cast<int>(fd);
@@ -278,8 +304,9 @@ void epoll_wait_done(ev_loop *loop, iouring_state *st, int res)
   }
   // The epoll fd lost (closed behind our back) or refused: a new set, and a
   // new ring, before the next poll.
-  st->epfd_lost = res == -EBADF || res == -EINVAL;
-  update_general(st);  // (no more requests for the set)
+  if (res == -EBADF || res == -EINVAL)
+    return epoll_set_gone(loop, st);
+  update_general(st);
   request_backend_rebuild(loop);
 }
 

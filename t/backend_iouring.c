@@ -511,6 +511,107 @@ iouring__closed_file_released_by_the_next_iteration (void **state)
   expect_trace_empty ();
 }
 
+/* The numbers of the loop's anonymous files named `what` ("[io_uring]", "[eventpoll]") that
+ * are not in `before` (n of them); at most `max` go to out.  Returns how many. */
+static int
+anon_fds (const char *what, int *out, int max, const int *before, int n)
+{
+  char path[64], target[64];
+  int found = 0;
+  for (int fd = 0; fd < 1024 && found < max; ++fd)
+    {
+      snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+      ssize_t len = readlink (path, target, sizeof target - 1);
+      if (len <= 0)
+        continue;
+      target[len] = 0;
+      if (!strstr (target, what))
+        continue;
+      int old = 0;
+      for (int i = 0; i < n; ++i)
+        old |= before[i] == fd;
+      if (!old)
+        out[found++] = fd;
+    }
+  return found;
+}
+
+/* ev(3) ev_io, "The special problem of disappearing file descriptors", for the loop's own: the
+ * ring's fd, or the epoll mode's set, closed behind the loop's back, or closed and its number
+ * another file's now, is replaced as epoll replaces its set (backends/epoll.cc (h),
+ * iouring.cc (l), iouring_epoll.cc (y)): the watchers armed before and those started after
+ * hear their fds, and none gets EV_ERROR for it. */
+static void
+backend_fd_lost_scene (const char *what, int reuse)
+{
+  int before[16], nb = anon_fds ("[", before, 16, NULL, 0);
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
+  assert_non_null (loop);
+  int mine[4];
+  if (anon_fds (what, mine, 4, before, nb) != 1)
+    {
+      ev_loop_destroy (loop); /* the poll mode has no set */
+      return;
+    }
+  int p[2], q[2], other[2] = { -1, -1 };
+  ev_io a, b;
+  pipes (p);
+  pipes (q);
+  ev_io_init (&a, trace_io_revents_cb, p[0], EV_READ);
+  a.data = "a";
+  ev_io_start (loop, &a);
+  ev_run (loop, EVRUN_NOWAIT);
+
+  close (mine[0]); /* behind the loop's back */
+  if (reuse)
+    {
+      pipes (other); /* (the lowest number: likely the one just closed) */
+      if (other[0] != mine[0])
+        {
+          assert_int_equal (dup3 (other[0], mine[0], O_CLOEXEC), mine[0]);
+          close (other[0]);
+          other[0] = mine[0];
+        }
+    }
+  ev_io_init (&b, trace_io_revents_cb, q[0], EV_READ);
+  b.data = "b";
+  ev_io_start (loop, &b);
+  for (int i = 0; i < 3; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+
+  for (int round = 0; round < 2; ++round)
+    {
+      put_byte (p[1]);
+      ev_run (loop, EVRUN_NOWAIT);
+      expect_trace ("a:0x1");
+      assert_int_equal (drain (p[0]), 1);
+      put_byte (q[1]);
+      ev_run (loop, EVRUN_NOWAIT);
+      expect_trace ("b:0x1");
+      assert_int_equal (drain (q[0]), 1);
+    }
+
+  ev_io_stop (loop, &a);
+  ev_io_stop (loop, &b);
+  ev_loop_destroy (loop);
+  if (reuse)
+    close_pair (other);
+  close_pair (p);
+  close_pair (q);
+}
+
+static void
+iouring__backend_fd_closed_behind_the_loops_back_is_replaced (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  backend_fd_lost_scene ("[eventpoll]", 0);
+  backend_fd_lost_scene ("[eventpoll]", 1);
+  backend_fd_lost_scene ("[io_uring]", 0);
+  backend_fd_lost_scene ("[io_uring]", 1);
+}
+
 /* Regular files are always ready (as with epoll). */
 static void
 iouring__regular_file_always_ready (void **state)
@@ -2247,6 +2348,7 @@ main (void)
     loop_test (iouring__callback_modifies_its_watcher),
     loop_test (iouring__fd_reuse_with_ev_io_set),
     loop_test (iouring__closed_file_released_by_the_next_iteration),
+    plain_test (iouring__backend_fd_closed_behind_the_loops_back_is_replaced),
     loop_test (iouring__regular_file_always_ready),
     plain_test (iouring__never_opened_fd_gets_ev_error),
     plain_test (iouring__fd_closed_while_armed_gets_ev_error),
