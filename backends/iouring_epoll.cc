@@ -27,9 +27,12 @@
 //      the number), an ADD - one system call, as epoll.cc's ADD answered
 //      EEXIST costs, made by the same poll (epoll_refill), which reports
 //      what the fd has ready as epoll.cc would.  An ADD over a registration
-//      carries the next generation
-//      (kAddPending): events of either generation are the fd's, the new one
-//      settles it.  Errors (EBADF: not open; ENOMEM, ENOSPC, ELOOP) give the
+//      (kAddPending) carries the next generation, the fd's from then on: an
+//      event of the old one is of another file's registration (epoll.cc
+//      (a)), since an ADD answered EEXIST (the same file) gives the fd its
+//      old generation back, and its completion is reaped before the events
+//      that the enter which submitted it takes (the wait in flight takes
+//      them there, with defer-taskrun).  Errors (EBADF: not open; ENOMEM, ENOSPC, ELOOP) give the
 //      watchers EV_ERROR, as in epoll.cc.
 //  (t) Regular files (EPERM, as epoll.cc (c)) are always ready: their
 //      watchers get their events in every iteration, which does not block.
@@ -124,7 +127,8 @@ void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool ren
     queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
     e.bflags &= static_cast<unsigned char>(~kAddPending);
   } else if (renewed_emptied) {
-    queue_ctl(st, EPOLL_CTL_ADD, fd, want, next_gen(e.bdata));
+    e.bdata = next_gen(e.bdata);
+    queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
     e.bflags |= kAddPending;
   } else {
     queue_ctl(st, EPOLL_CTL_MOD, fd, want, e.bdata);
@@ -184,19 +188,10 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
         ring_broken(loop, st, err);
 }
 
-// An event whose registration is not the one known: the ADD of (s) settles
-// its generation; anything else is a registration we cannot reach any more
-// (epoll.cc (a)): the set is rebuilt, with the ring.
-void epoll_event_unusual(ev_loop *loop, iouring_state *, int fd, unsigned gen)
-{
-  fd_entry &e = loop->fds.entries[fd];
-  if ((e.bflags & kAddPending) && gen == next_gen(e.bdata) && e.bmask) {
-    e.bdata = gen;
-    e.bflags &= static_cast<unsigned char>(~kAddPending);
-    return;
-  }
-  request_backend_rebuild(loop);
-}
+// An event whose registration is not the one known: a registration we
+// cannot reach any more (epoll.cc (a); also the one an ADD of (s) went over,
+// which is another file's): the set is rebuilt, with the ring.
+void epoll_event_unusual(ev_loop *loop) { request_backend_rebuild(loop); }
 
 // Events came for events no watcher wants any more: the registration gets
 // what is wanted (epoll.cc (e)).  Within a run of feeds: only where the
@@ -247,10 +242,13 @@ void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t us
   const unsigned want = wanted(e);
   if (op == EPOLL_CTL_ADD) {
     // (one superseded by another ADD tells nothing)
-    if (gen != e.bdata && gen != next_gen(e.bdata))
+    if (gen != e.bdata)
       return;
+    const bool over = e.bflags & kAddPending;
     e.bflags &= static_cast<unsigned char>(~kAddPending);
     if (res == -EEXIST) {  // the same file, registered before: it gets what is wanted
+      if (over)
+        e.bdata = prev_gen(e.bdata);  // (what its registration carries, see (s))
       if (want && ctl_room(loop, st)) {
         register_fd(st, ifd, loop->fds.entries[fd], want, false);
         set_refill(st);

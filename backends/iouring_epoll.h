@@ -18,7 +18,7 @@ namespace ev_detail::iouring_internal {
 
 constexpr std::uint32_t kEpollWaitTag = 0xfffffffeu;  // user_data (low half) of the EPOLL_WAIT request
 constexpr unsigned char kAlwaysReady = 0x02;          // fd_entry::bflags: a regular file (EPERM), see (t)
-constexpr unsigned char kAddPending = 0x04;           // fd_entry::bflags: an ADD with bdata + 1 went, see (s)
+constexpr unsigned char kAddPending = 0x04;           // fd_entry::bflags: an ADD over a registration went, see (s)
 
 // fd_entry use in the epoll mode: bmask = the events registered (as far as
 // the requests queued say), bdata = the registration's generation, carried
@@ -27,7 +27,7 @@ constexpr unsigned char kAddPending = 0x04;           // fd_entry::bflags: an AD
 // The rare paths, out of line (backends/iouring_epoll.cc).
 void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev);
 void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res);
-void epoll_event_unusual(ev_loop *loop, iouring_state *st, int fd, unsigned gen);
+void epoll_event_unusual(ev_loop *loop);
 void epoll_drop_unwanted(ev_loop *loop, iouring_state *st, int fd);
 void epoll_wait_done(ev_loop *loop, iouring_state *st, int res);
 void epoll_report_always_ready(ev_loop *loop, iouring_state *st);
@@ -59,6 +59,7 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
 // user_data holds its registration's data (fd, generation) and its op.
 constexpr unsigned kGenMask = (1u << 30) - 1;
 constexpr unsigned next_gen(unsigned gen) { return (gen + 1) & kGenMask; }
+constexpr unsigned prev_gen(unsigned gen) { return (gen - 1) & kGenMask; }
 
 // An EPOLL_CTL request's user_data: its registration's data and op, for
 // its failure.
@@ -192,9 +193,8 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
     const auto gen = static_cast<unsigned>(ev.data.u64 >> 32);
     fd_entry &e = loop->fds.entries[fd];
     if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
-      epoll_event_unusual(loop, st, fd, gen);  // (queues nothing: a rebuild, or the generation settled)
-      if (gen != e.bdata || !e.bmask)
-        continue;
+      epoll_event_unusual(loop);  // (queues nothing: a rebuild)
+      continue;
     }
     if (EV_UNLIKELY(e.bmask & ~e.events))
       epoll_drop_unwanted(loop, st, fd);

@@ -511,6 +511,66 @@ iouring__closed_file_released_by_the_next_iteration (void **state)
   expect_trace_empty ();
 }
 
+/* ev(3) ev_io, "The special problem of dup'ed file descriptors": a number closed and reused
+ * while a forked child still holds the old file.  The old file's registration (the epoll
+ * mode's set, backends/iouring_epoll.cc (s)) lives on with it; what it reports is not the
+ * watcher's, which hears only the file now under the number. */
+static void
+iouring__number_reused_while_a_child_holds_the_old_file_hears_only_the_new (void **state)
+{
+  struct ev_loop *loop = *state;
+  int a[2], b[2], go[2];
+  ev_io w;
+  pipes (a);
+  pipes (go);
+  ev_io_init (&w, trace_io_revents_cb, a[0], EV_READ);
+  w.data = "w";
+  ev_io_start (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT); /* registered for the old file */
+  pid_t child = fork ();
+  assert_true (child >= 0);
+  if (child == 0)
+    {
+      char c;
+      close (go[1]);
+      while (read (go[0], &c, 1) < 0 && errno == EAGAIN)
+        usleep (1000);
+      _exit (0); /* held a[0] until now */
+    }
+  close (go[0]);
+
+  /* stopped for an iteration (the registration stays), the number reused for pipe b */
+  ev_io_stop (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT);
+  int num = a[0];
+  pipes (b);
+  assert_int_equal (dup3 (b[0], num, O_CLOEXEC), num);
+  close (b[0]);
+  ev_io_set (&w, num, EV_READ);
+  ev_io_start (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+
+  put_byte (a[1]); /* the old file, open in the child */
+  for (int i = 0; i < 3; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+
+  put_byte (b[1]);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("w:0x1");
+  assert_int_equal (drain (num), 1);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+
+  ev_io_stop (loop, &w);
+  close (go[1]);
+  assert_int_equal (waitpid (child, NULL, 0), child);
+  close (num);
+  close (a[1]);
+  close (b[1]);
+}
+
 /* The numbers of the loop's anonymous files named `what` ("[io_uring]", "[eventpoll]") that
  * are not in `before` (n of them); at most `max` go to out.  Returns how many. */
 static int
@@ -2348,6 +2408,7 @@ main (void)
     loop_test (iouring__callback_modifies_its_watcher),
     loop_test (iouring__fd_reuse_with_ev_io_set),
     loop_test (iouring__closed_file_released_by_the_next_iteration),
+    loop_test (iouring__number_reused_while_a_child_holds_the_old_file_hears_only_the_new),
     plain_test (iouring__backend_fd_closed_behind_the_loops_back_is_replaced),
     loop_test (iouring__regular_file_always_ready),
     plain_test (iouring__never_opened_fd_gets_ev_error),
