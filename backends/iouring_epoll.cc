@@ -144,6 +144,8 @@ void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool ren
 void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
 {
   iouring_state *st = state(loop);
+  const bool renewed = nev & EV__IOFDSET;  // the number may be a new open file
+  const unsigned want = kWant.want[nev & 0x7f];
   if (EV_UNLIKELY(fd == st->r.fd) && st->r.fd >= 0) {
     // The ring's own number, queued after the events were taken, see (v):
     // now that their callbacks ran, a new EPOLL_WAIT goes.
@@ -154,10 +156,12 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
           if (err != EBUSY && err != EAGAIN)
             ring_broken(loop, st, err);
     }
-    return;
+    // A program's watcher on the ring's fd (libev 4.33 watches it too: it
+    // polls writable) is registered as any fd's; the renewal of (v) keeps
+    // a registration it finds.
+    if (!want || (oev && loop->fds.entries[fd].bmask == want))
+      return;
   }
-  const bool renewed = nev & EV__IOFDSET;  // the number may be a new open file
-  const unsigned want = kWant.want[nev & 0x7f];
   if (loop->fds.entries[fd].bflags & kAlwaysReady) {
     if (want && oev && !renewed)
       return;  // still a regular file: the report reads e.events each time

@@ -672,6 +672,30 @@ iouring__backend_fd_closed_behind_the_loops_back_is_replaced (void **state)
   backend_fd_lost_scene ("[io_uring]", 1);
 }
 
+/* A program's watcher on the ring's own fd hears what the ring polls as (writable), as with
+ * libev 4.33, in either mode (the epoll mode uses that number for its own wake-up when
+ * embedded: iouring_epoll.cc (v)). */
+static void
+iouring__a_watcher_on_the_rings_own_fd_hears_it_writable (void **state)
+{
+  (void)state;
+  int before[16], nb = anon_fds ("[", before, 16, NULL, 0);
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
+  assert_non_null (loop);
+  int ring;
+  assert_int_equal (anon_fds ("[io_uring]", &ring, 1, before, nb), 1);
+  ev_io w;
+  ev_io_init (&w, trace_io_revents_cb, ring, EV_WRITE);
+  w.data = "w";
+  ev_io_start (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("w:0x2");
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("w:0x2");
+  ev_io_stop (loop, &w);
+  ev_loop_destroy (loop);
+}
+
 /* Regular files are always ready (as with epoll). */
 static void
 iouring__regular_file_always_ready (void **state)
@@ -2410,6 +2434,7 @@ main (void)
     loop_test (iouring__closed_file_released_by_the_next_iteration),
     loop_test (iouring__number_reused_while_a_child_holds_the_old_file_hears_only_the_new),
     plain_test (iouring__backend_fd_closed_behind_the_loops_back_is_replaced),
+    plain_test (iouring__a_watcher_on_the_rings_own_fd_hears_it_writable),
     loop_test (iouring__regular_file_always_ready),
     plain_test (iouring__never_opened_fd_gets_ev_error),
     plain_test (iouring__fd_closed_while_armed_gets_ev_error),
