@@ -6,7 +6,9 @@
 // EV_NG_BACKEND_POLICIES(X) expands X(policy) once per backend; the loop
 // compiles its iteration once per backend with it (loop/loop_run.cc) and the
 // registry lists the backends with it (registry.cc), so that no file outside
-// backends/ names one.
+// backends/ names one.  The loop compiles the iterations of
+// EV_NG_BACKEND_POLICIES_APART in a unit of their own (loop/loop_run_apart.cc),
+// so that they do not change how the others are inlined.
 #pragma once
 
 #include "base/api.h"  // (config.h: which backends this build has)
@@ -54,5 +56,6 @@
 #endif
 
 // (io_uring first when allowed, but not recommended: registry.cc)
-#define EV_NG_BACKEND_POLICIES(X) \
-  EV_NG_POLICY_IOURING(X) EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_SELECT(X)
+#define EV_NG_BACKEND_POLICIES_APART(X) EV_NG_POLICY_IOURING(X)
+#define EV_NG_BACKEND_POLICIES_REST(X) EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_SELECT(X)
+#define EV_NG_BACKEND_POLICIES(X) EV_NG_BACKEND_POLICIES_APART(X) EV_NG_BACKEND_POLICIES_REST(X)

@@ -482,31 +482,54 @@ int run_iterations(ev_loop *loop, int flags)
   return run_with<B, false>(loop, flags);
 }
 
-// The iteration compiled for each backend.
+}  // namespace
+
+// The iteration compiled for each backend, in two units: the backends
+// compiled apart (backends/policies.h) in loop/loop_run_apart.cc, which is
+// this file again, and the rest here (an embedding program's single unit,
+// embed/ev_ng.cc: all of them).  The table of the first ends with a null
+// entry.
 struct backend_runner {
   const backend_ops *ops;
   int (*run)(ev_loop *loop, int flags);
 };
+extern const backend_runner kRunnersApart[];
 
 #define EV_NG_BACKEND_RUNNER(P) backend_runner{P::ops, run_iterations<P>},
-constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES(EV_NG_BACKEND_RUNNER)};
-#undef EV_NG_BACKEND_RUNNER
+#if defined(EV_NG_LOOP_RUN_APART) || defined(EV_NG_EMBED)
+const backend_runner kRunnersApart[] = {EV_NG_BACKEND_POLICIES_APART(EV_NG_BACKEND_RUNNER) backend_runner{nullptr, nullptr}};
+#endif
+
+#ifndef EV_NG_LOOP_RUN_APART
+namespace {
+
+constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES_REST(EV_NG_BACKEND_RUNNER)};
+
+bool backend_try(ev_loop *loop, unsigned int flags, const backend_runner &r)
+{
+  if (!(flags & r.ops->flag))
+    return false;
+  loop->backend = r.ops;
+  loop->run = r.run;
+  return r.ops->init(loop);
+}
 
 }  // namespace
 
+// (in the order of EV_NG_BACKEND_POLICIES: those compiled apart first)
 bool backend_select(ev_loop *loop, unsigned int flags)
 {
-  for (const backend_runner &r : kRunners) {
-    if (!(flags & r.ops->flag))
-      continue;
-    loop->backend = r.ops;
-    loop->run = r.run;
-    if (r.ops->init(loop))
+  for (const backend_runner *r = kRunnersApart; r->ops; ++r)
+    if (backend_try(loop, flags, *r))
       return true;
-  }
+  for (const backend_runner &r : kRunners)
+    if (backend_try(loop, flags, r))
+      return true;
   loop->backend = nullptr;
   loop->run = nullptr;
   return false;
 }
+#endif
+#undef EV_NG_BACKEND_RUNNER
 
 }  // namespace ev_detail
