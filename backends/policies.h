@@ -8,7 +8,9 @@
 // registry lists the backends with it (registry.cc), so that no file outside
 // backends/ names one.  The loop compiles the iterations of
 // EV_NG_BACKEND_POLICIES_APART in a unit of their own (loop/loop_run_apart.cc),
-// so that they do not change how the others are inlined.
+// so that they do not change how the others are inlined: io_uring's two
+// modes, compiled in the same unit, made epoll's iteration call what it
+// inlines otherwise (its prepare/check/idle queueing, the wait's hooks).
 #pragma once
 
 #include "base/api.h"  // (config.h: which backends this build has)

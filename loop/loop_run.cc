@@ -497,7 +497,8 @@ extern const backend_runner kRunnersApart[];
 
 #define EV_NG_BACKEND_RUNNER(P) backend_runner{P::ops, run_iterations<P>},
 #if defined(EV_NG_LOOP_RUN_APART) || defined(EV_NG_EMBED)
-const backend_runner kRunnersApart[] = {EV_NG_BACKEND_POLICIES_APART(EV_NG_BACKEND_RUNNER) backend_runner{nullptr, nullptr}};
+const backend_runner kRunnersApart[] = {EV_NG_BACKEND_POLICIES_APART(EV_NG_BACKEND_RUNNER)
+                                            backend_runner{nullptr, nullptr}};
 #endif
 
 #ifndef EV_NG_LOOP_RUN_APART
