@@ -2,11 +2,9 @@
 // backends/backend.h - THE VTABLE: what every backend (select, poll, epoll,
 // io_uring) provides to the loop, and the contract of each member.
 //
-// A backend waits for fd readiness.  It keeps its kernel state (an epoll
-// fd, a pollfd array, fd_sets) behind one pointer it owns
-// (loop->backend_state) and may use the four backend-owned bytes of every
-// fd_entry (bmask, bflags, bdata).  Nothing else about it is visible to the
-// loop.
+// A backend waits for fd readiness.  It keeps its kernel state behind one
+// pointer it owns, loop->backend_state, and may use the backend-owned bytes
+// of every fd_entry.  Nothing else about it is visible to the loop.
 //
 // It comes in two parts:
 //  - its table (backend_ops below): creation, destruction, the repair after
@@ -23,9 +21,9 @@
 //        // would read the table's address again); errp is &errno, taken
 //        // once for many calls
 //        static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
-//        // backend_ops::poll; kHooks: the loop may have hooks (a part of
-//        // its wait phase), which the poll calls around its blocking
-//        // system call (hooked_wait, loop/loop.h)
+//        // backend_ops::poll; kHooks: the loop may have hooks, work
+//        // around the block (kWorkHooks), which the poll calls around
+//        // its blocking system call (hooked_wait, loop/loop.h)
 //        template <bool kHooks> static void poll(ev_loop *loop, ev_tstamp timeout);
 //        // poll<true>, but when the wait reported nothing but `own` (the
 //        // loop's wake-up watcher), its events are returned instead of
@@ -36,8 +34,21 @@
 //
 //    which backend_policy below builds from the backend's functions.
 //
-// Adding a backend means adding its files and one line in
-// backends/policies.h.
+// Adding a backend, e.g. kqueue, takes these steps; the suites then run on
+// it like on the others:
+//  1. backends/<name>.cc with its table, one constinit backend_ops, opening
+//     with the lettered list of the kernel's quirks it handles, and
+//     backends/<name>.h with its policy;
+//  2. one line in backends/policies.h, under its facility's test;
+//  3. the facility's test in configure.ac (EV_NG_FACILITY) and the sources
+//     in Makefile.am, under that test;
+//  4. the kit: EV_NG_KIT_FILES in embed/local.mk, an #include in
+//     embed/ev_ng.cc, and when to use it in embed/ev_ng_facilities.h;
+//  5. its blocking system call in backend_wait_call (registry.cc), for the
+//     watchdog;
+//  6. its name and flag in the table of backends of t/harness.c;
+//  7. the documents: ev(3)'s backend list (man/ev.pod), README's
+//     Platforms, doc/ARCHITECTURE.md.
 #pragma once
 
 #include "base/alloc.h"
@@ -71,57 +82,45 @@ struct backend_ops {
   // Release everything init/fork created.  The loop is being destroyed.
   void (*destroy)(ev_loop *loop);
 
-  // The repair step (loop/loop_run.cc, loop_repair) before a poll: after a fork
-  // (ev_loop_fork, EVFLAG_FORKCHECK, or one nobody announced, see
-  // loop/fork_guard.h), or when the backend asked for it
-  // (request_backend_rebuild): replace kernel state that the child shares
-  // with the parent or that became unusable, then queue every fd for
+  // The repair step before a poll (loop/loop_run.cc, loop_repair), after a
+  // fork or a request_backend_rebuild: replace kernel state that the child
+  // shares with the parent or that became unusable, then queue every fd for
   // re-registration (fd_rearm_all).  The old kernel object is closed first,
-  // so that the new one exists even at the fd limit, unless it was lost
-  // (closed behind the loop's back: its number may be someone else's now).
-  // The caller bumps loop->backend_fd_generation, which tells an embedding
-  // loop to register backend_fd anew even if the number is the same.  If no
-  // new object can be had (after bounded ev_syserr retries), the backend
-  // kills every fd (EV_ERROR to their watchers), sets backend_fd to -1, and
-  // from then on kills every fd it is asked to watch and polls by sleeping.
-  // Backends without shared kernel state do nothing.
+  // so that the new one exists even at the fd limit, unless it was lost and
+  // its number may be someone else's now.  If no new object can be had after
+  // bounded ev_syserr retries, the backend kills every fd, sets backend_fd to
+  // -1, and from then on kills every fd it is asked to watch and polls by
+  // sleeping.  Backends without shared kernel state do nothing.
   void (*fork)(ev_loop *loop);
 
-  // The events wanted on fd changed from oev to nev (the EV_READ|EV_WRITE
-  // bits of each).  nev may also carry EV__IOFDSET: ev_io_set was called,
-  // so the fd number may now denote another open file and any cached idea
-  // of the kernel's state for it is void (then oev == nev is possible).  An
-  // invalid fd is reported with fd_kill(); modify never invokes callbacks
-  // itself (fd_kill only queues them).
+  // The events wanted on fd changed from oev to nev.  nev may also carry
+  // EV__IOFDSET: after ev_io_set the number may denote another open file and
+  // any cached idea of the kernel's state for it is void, so oev == nev is
+  // possible.  An invalid fd is reported with fd_kill(), which only queues
+  // the callbacks.
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
-  // Block for at most `timeout` seconds (0: do not block), with the loop's
-  // hooks (if any) around the blocking system call only (hooked_wait,
-  // loop/loop.h), and
-  // report ready fds with fd_event().  EINTR returns early and quietly;
-  // other failures go to ev_syserr ("(libev) <syscall>") and then sleep for
-  // the timeout (wait_failed), so that a syserr callback that returns never
-  // makes the loop spin.
+  // Block for at most `timeout` seconds, not at all for 0, with the loop's
+  // hooks around the blocking system call only (hooked_wait, loop/loop.h),
+  // and report ready fds with fd_event().  EINTR returns early and quietly;
+  // other failures go to ev_syserr and then sleep for the timeout
+  // (wait_failed), so that a syserr callback that returns never makes the
+  // loop spin.
   void (*poll)(ev_loop *loop, ev_tstamp timeout);
 
   // The kernel does not tell this backend about a watched fd that was
-  // closed (epoll, io_uring): the loop's closed-fd sweep polls them
-  // (fd/fd.h, fd_sweep_step).
+  // closed, so the loop's closed-fd sweep polls them (fd/fd.h, fd_sweep_step).
   bool sweeps;
 
   // An fd registered with kFdEdge (base/fdtable.h) is reported once per
-  // change of its readiness (epoll: EPOLLET; io_uring: a multishot poll,
-  // where the kernel has them), not in every poll while it stays ready.
-  // Null: never.  (Asked when the loop creates its wake-up fd:
-  // fd/wakeup.cc.)
+  // change of its readiness, not in every poll while it stays ready; null
+  // for never.  The loop asks when it creates its wake-up fd (fd/wakeup.cc).
   bool (*edge_triggered)(const ev_loop *loop);
 
-  // The closed-fd sweep found fd open and ready for what its watchers want
-  // (poll()), but none of them pending: the kernel may be watching another
-  // file than the one now under the number (the watched one was closed and
-  // the number reused, its watcher untouched).  Check that, and report it
-  // (fd_kill) or follow the number.  Null where the kernel watches numbers
-  // (select, poll).
+  // The closed-fd sweep found fd ready for what its watchers want, but none
+  // of them pending, so the kernel may be watching a closed file whose number
+  // was reused.  Check that, and report it with fd_kill or follow the number.
+  // Null where the kernel watches numbers.
   void (*recheck)(ev_loop *loop, int fd);
 
   // The loop is about to be embedded (ev_embed_start): from now on
@@ -157,8 +156,8 @@ struct backend_policy {
   }
   [[gnu::always_inline]] static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
   {
-    // (by type: under -fsanitize=address a function's address is no
-    // constant the compiler may compare)
+    // by type, because under -fsanitize=address a function's address is no
+    // constant the compiler may compare
     if constexpr (!std::is_same_v<decltype(PollOwn), std::nullptr_t>)
       return PollOwn(loop, timeout, own);
     PollWithHooks(loop, timeout);
@@ -166,9 +165,9 @@ struct backend_policy {
   }
 };
 
-// A backend's state, kept in loop->backend_state (the slot: the loop's
-// layout is a floor above this one): init makes it zeroed, destroy frees it
-// and clears the slot, so that a second destroy finds nothing.
+// A backend's state, kept in the slot loop->backend_state, since the loop's
+// layout is a floor above this one.  init makes it zeroed, and destroy frees
+// it and clears the slot, so that a second destroy finds nothing.
 template <class State>
 State *backend_state_new(void *&slot)
 {
@@ -185,9 +184,9 @@ inline void backend_state_free(void *&slot)
 }
 
 // The table of a backend that watches fd numbers with no kernel object of
-// its own (select, poll): the kernel reports a closed fd in the wait (no
-// sweep, no recheck), every wait is level-triggered, and a child shares
-// nothing with its parent (fork does nothing).
+// its own (select, poll): the kernel reports a closed fd in the wait, so
+// there is no sweep and no recheck; every wait is level-triggered; and a
+// child shares nothing with its parent, so fork does nothing.
 inline void fork_shares_nothing(ev_loop *) {}
 constexpr backend_ops number_watching_backend(const char *name, unsigned int flag, ev_tstamp mintime,
                                               bool (*init)(ev_loop *), void (*destroy)(ev_loop *),
@@ -200,8 +199,8 @@ constexpr backend_ops number_watching_backend(const char *name, unsigned int fla
 
 // A backend that cannot wait in the kernel (the wait failed, or it has no
 // kernel object) sleeps instead, at most this long at a time, so that timers
-// keep their time, and sends and signals (whose flags the loop looks at
-// after every poll) are noticed within it, without spinning.
+// keep their time, and sends and signals, whose flags the loop looks at
+// after every poll, are noticed within it, without spinning.
 inline constexpr ev_tstamp kSleepInsteadOfWait = 0.1;
 
 // A wait failed for a reason other than EINTR: report it, then sleep instead
@@ -211,9 +210,9 @@ void wait_failed(const char *msg, ev_tstamp timeout);
 void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout);
 
 // ms for epoll_wait/poll: rounded up, so that waking up early never happens;
-// at most 2e9; 0 for 0, for negative times and for NaN.
-// (SSE2 clamps without a branch: maxsd, minsd; GCC compiles the plain form
-// to two tests, which every poll would take.)
+// at most 2e9; 0 for 0, for negative times and for NaN.  SSE2 clamps without
+// a branch, where GCC compiles the plain form to two tests that every poll
+// would take.
 inline int timeout_to_ms(ev_tstamp timeout)
 {
   double ms = timeout * 1e3 + 0.9999;
@@ -231,7 +230,7 @@ inline int timeout_to_ms(ev_tstamp timeout)
 inline struct timespec timeout_to_timespec(ev_tstamp timeout)
 {
   struct timespec ts = {0, 0};
-  if (!(timeout > 0.))  // (NaN too)
+  if (!(timeout > 0.))  // NaN too
     return ts;
   if (timeout > 2.0e9)
     timeout = 2.0e9;
@@ -245,10 +244,10 @@ inline struct timespec timeout_to_timespec(ev_tstamp timeout)
 }
 
 // Whether system call `nr`, whose fourth argument is arg4, is one a backend
-// waits in (the watchdog asks whether a loop's thread waits in its backend:
-// diag/watchdog.cc): 1 on the fd of its first argument, 2 on a kernel object
-// it names otherwise (an io_uring ring registered with the kernel, named by
-// an index), 0 if not.
+// waits in, for the watchdog (diag/watchdog.cc): 1 when it waits on the fd
+// of its first argument, 2 when it waits on a kernel object named otherwise,
+// as an io_uring ring registered with the kernel is named by an index, and
+// 0 if it does not wait.
 int backend_wait_call(long nr, unsigned long arg4);
 
 }  // namespace ev_detail

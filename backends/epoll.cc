@@ -2,76 +2,55 @@
 // backends/epoll.cc - the Linux epoll(7) backend (EVBACKEND_EPOLL).
 //
 // Kernel quirks handled here:
-//  (a) Registrations belong to open files, not fd numbers.  Closing an fd
-//      removes its registration only when no other fd (a dup, a forked
-//      child) refers to the same open file; otherwise the old registration
-//      keeps reporting events under the old number.  Each ADD therefore
-//      stores a per-fd generation in the event data; an event carrying an
-//      older generation comes from such a stale registration, which cannot
-//      be removed by number: the whole epoll set is rebuilt (no fork
-//      watchers run, unlike libev, which treats this like a fork).
-//  (b) The kernel silently forgets a closed fd, so a watcher on it would
-//      never hear anything again: the loop's closed-fd sweep (fd/fd.h)
-//      finds numbers that are no longer open; their watchers get EV_ERROR.
-//  (c) Regular files and some character devices (/dev/null) cannot be
-//      added (EPERM).  They are always ready: their watchers get the events
-//      they asked for in every iteration, and the loop does not block while
-//      such a watcher is active (libev does the same).
-//  (d) An epoll set is shared with a forked child: after a fork the child
-//      creates its own and re-registers everything (also when the child
-//      never called ev_loop_fork: loop/fork_guard.h, so a child's
-//      EPOLL_CTL_DEL never removes the parent's fd).  The old set is closed
-//      first, so that a new one exists even at the fd limit; an embedding
-//      loop sees loop->backend_fd_generation change.
-//  (e) Stopping a watcher does not remove the registration at once: a start
-//      with the same events in the same iteration then costs nothing, and
-//      an event for events nobody wants any more updates the kernel then.
-//      But once an fd had no watcher when the changes were applied, what
-//      the kernel has for its number is uncertain (the fd may have been
-//      closed, which removes the registration, and the number reused): a
-//      later start checks with EPOLL_CTL_ADD (EEXIST: the same file, still
-//      registered), one system call either way (register_again).  libev
-//      4.33 trusts its cache there unless ev_io_set was called, and never
-//      reports the new file's events.
-//      ev_io_set (EV__IOFDSET) makes the cached state void at once, also
-//      when the watcher is stopped again before the changes are applied;
-//      so does a stop of the fd's last watcher followed by a start before
-//      the changes are applied (fd/fd.h: fd_reify, kReifyEmptied).
-//  (f) EPOLLERR/EPOLLHUP are reported even if not requested; they make the
-//      fd both readable and writable (each watcher sees only its events).
-//  (g) With nothing registered, epoll_wait with a zero timeout cannot report
-//      anything: an EVRUN_NOWAIT iteration of a loop without io watchers
-//      (timers only, say) then makes no system call at all (libev makes
-//      one).  A registration we do not count is one we no longer know the
-//      fd of, see (a); its events would only ask for a rebuild.  Such a
-//      loop polls through epoll_poll_general, so that the common poll of a
-//      loop that watches fds tests nothing for it (the timers-only
-//      EVRUN_NOWAIT iteration pays for the detour instead).
-//  (h) The epoll fd itself closed behind the loop's back (EBADF), or its
-//      number now another file (EINVAL): the set is lost; a new one is made
-//      (the old number is not closed: it is not ours any more).  If no new
-//      one can be had (ENFILE, ENOMEM, with a syserr callback that returns),
-//      every watcher gets EV_ERROR, and the loop sleeps instead of polling,
-//      trying again each time, until it gets one.
-//  (i) EVFLAG_NG_PRECISE_TIMERS: epoll_wait counts milliseconds, so a
-//      100 us timer would wait a whole one; epoll_pwait2 (Linux 5.11) takes
-//      a timespec.  Where the kernel or a sandbox refuses it (ENOSYS,
-//      EPERM), the loop goes on with epoll_wait and millisecond timeouts,
-//      as without the flag.
-//  (j) EV_NG_EXCLUSIVE (an extension): the fd is registered with
-//      EPOLLEXCLUSIVE when one of its watchers asks for it, so that of the
-//      epoll sets (processes, threads) waiting on one fd, the kernel wakes
-//      one (or a few) instead of all.  EPOLLEXCLUSIVE can only be given to
-//      EPOLL_CTL_ADD, and a registration made with it cannot be modified
-//      (EINVAL): every change of such a registration is a DEL and an ADD.
-//  (k) A watched fd closed and its number reused at once (the next accept
-//      gets it), the watcher untouched: the kernel dropped the registration
-//      with the old file (or a dup keeps it, under the old file), the new
-//      file has none, and nothing is ever reported (libev 4.33 the same;
-//      poll() sees an open fd, so (b) does not find it either).  The sweep
-//      asks again for fds that poll() finds ready while their watchers got
-//      nothing (epoll_recheck): EPOLL_CTL_MOD answers ENOENT, and the
-//      watchers get EV_ERROR, as for any closed fd.
+//  (a) Registrations belong to open files, not fd numbers: after a close, a
+//      dup or a forked child keeps the old registration reporting under the
+//      old number.  Each ADD stores a per-fd generation in the event data; an
+//      older generation marks such a stale registration, which cannot be
+//      removed by number, so the whole set is rebuilt.  Unlike libev, no fork
+//      watchers run for it.
+//  (b) The kernel silently forgets a closed fd; the loop's closed-fd sweep
+//      (fd/fd.h) finds such numbers and gives their watchers EV_ERROR.
+//  (c) Regular files and some devices such as /dev/null cannot be added
+//      (EPERM).  As in libev, they are always ready: their watchers get their
+//      events in every iteration, and the loop does not block meanwhile.
+//  (d) A forked child shares the parent's set, so it makes its own and
+//      registers everything again, also when nobody called ev_loop_fork, as
+//      loop/fork_guard.h detects; otherwise its EPOLL_CTL_DEL would remove
+//      the parent's fds.  The old set is closed first so that a new one exists
+//      even at the fd limit; an embedding loop sees backend_fd_generation change.
+//  (e) A stop leaves the registration in place, so that a start with the same
+//      events in the same iteration costs nothing; an unwanted event updates
+//      the kernel later.  Once an fd had no watcher at a reify, its number may
+//      have been closed and reused, so a later start asks with EPOLL_CTL_ADD
+//      first (register_again), where libev 4.33 trusts its cache and never
+//      reports the new file's events.  ev_io_set, or a stop of the last
+//      watcher and a start before the reify, voids the cache at once
+//      (kReifyEmptied).
+//  (f) EPOLLERR and EPOLLHUP come even unasked; they make the fd readable and
+//      writable, and each watcher sees only its own events.
+//  (g) With nothing registered, a zero-timeout epoll_wait cannot report
+//      anything, so an EVRUN_NOWAIT iteration of a timers-only loop makes no
+//      system call, where libev makes one; a stale registration, see (a),
+//      is not counted, as its events would only ask for a rebuild.  Such loops
+//      take epoll_poll_general, so that the common poll tests nothing for them.
+//  (h) When the epoll fd is closed behind the loop's back (EBADF) or its
+//      number is another file (EINVAL), the set is lost.  A new one is made
+//      and the old number, no longer ours, is left open.  While none can be
+//      had, every watcher gets EV_ERROR and the loop sleeps instead of
+//      polling, trying again each time.
+//  (i) EVFLAG_NG_PRECISE_TIMERS: epoll_wait counts whole milliseconds, while
+//      epoll_pwait2 takes a timespec.  Where the kernel or a sandbox refuses
+//      it with ENOSYS or EPERM, the loop goes on with epoll_wait.
+//  (j) The EV_NG_EXCLUSIVE extension registers the fd with EPOLLEXCLUSIVE, so
+//      that the kernel wakes one of the sets waiting on it rather than all.
+//      Such a registration can only be added, never modified (EINVAL), so
+//      every change of it is a DEL and an ADD.
+//  (k) When a watched fd is closed and its number reused at once, say by the
+//      next accept, the new file has no registration and nothing is ever
+//      reported, as in libev 4.33; poll() sees an open fd, so (b) misses it.
+//      The sweep asks again for fds that poll() finds ready while their
+//      watchers got nothing (epoll_recheck): EPOLL_CTL_MOD answers ENOENT
+//      and the watchers get EV_ERROR.
 #include "backends/epoll_inline.h"
 
 #include <fcntl.h>
@@ -131,17 +110,13 @@ void always_ready_remove(epoll_state *st, int fd)
     }
 }
 
-// Register ev for fd, which has a registration as far as we know (e.bmask),
-// although the number may denote a new file now, see (e).  If the kernel is
-// believed to have ev already, or the fd had no watchers when the changes
-// were last applied (a server's new connection that got a closed one's
-// number), ADD first: a new file is added; the same file answers EEXIST, and
-// its registration stands, or gets ev with a MOD.  Otherwise (other events
-// for an fd that had watchers, most likely the same file) MOD first; ENOENT
-// means a new file, which is added.  So the likely case takes one system
-// call, and no case more than libev 4.33 takes.  (An ADD that the kernel
-// answers with EEXIST also costs it less than a MOD, which polls the file
-// again.)  Returns 0 or the errno.
+// Register ev for fd, which e.bmask says is registered, though the number may
+// be a new file now, see (e).  When the kernel should have ev already, or the
+// fd had no watchers at the last reify, a new file is likely, so ADD comes
+// first; EEXIST means the same file, which keeps its registration or gets a
+// MOD.  Otherwise the same file is likely, so MOD comes first and ENOENT
+// leads to an ADD.  The likely case takes one system call, and no case more
+// than libev 4.33.  Returns 0 or the errno.
 inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
 {
   if (e.bmask == ev)
@@ -155,12 +130,12 @@ inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
 }
 
 // A registration that is or becomes exclusive, see (j): whatever the kernel
-// has under the number goes, then a new one is added.
-// (The exclusive bit alone waits for nothing: nev becomes 0.)
-// (noinline: keeps this rare case out of modify_registration's frame.)
+// has under the number goes, then a new one is added.  The exclusive bit alone
+// waits for nothing, so nev becomes 0.  noinline keeps this rare case out of
+// modify_registration's frame.
 [[gnu::noinline]] int register_anew(epoll_state *st, int fd, fd_entry &e, int &nev)
 {
-  ctl(st, EPOLL_CTL_DEL, fd, 0, e.bdata);  // (ENOENT: nothing there)
+  ctl(st, EPOLL_CTL_DEL, fd, 0, e.bdata);  // ENOENT: nothing there
   if (!(nev & (EV_READ | EV_WRITE))) {
     nev = 0;
     return 0;
@@ -173,12 +148,12 @@ inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
 
 }  // namespace
 
-// An epoll_ctl failed with EBADF or EINVAL: because of the fd, or because
-// the epoll fd is not ours any more, see (h)?  Still open, is it an epoll
-// set?  The kernel checks the target before the kind of epfd's file, so
-// the DEL that asks needs a target that is open, pollable and surely not
-// in the set: a new epoll fd (an epoll set answers ENOENT, another kind of
-// file EINVAL).  If none can be had, the error is taken for the fd's.
+// An epoll_ctl failed with EBADF or EINVAL: was it the fd, or is the epoll fd
+// not ours any more, see (h)?  The kernel checks the target before the kind
+// of epfd's file, so the DEL that asks names a target that is open, pollable
+// and surely not in the set, a new epoll fd: an epoll set answers ENOENT and
+// any other kind of file EINVAL.  If no such fd can be had, the error is
+// taken for the fd's.
 bool epoll_set_lost(int epfd, int err)
 {
   if (err != EBADF && err != EINVAL)
@@ -193,15 +168,15 @@ bool epoll_set_lost(int epfd, int err)
   return lost;
 }
 
-// What epoll_modify leaves to the kernel (and the rare cases): the fd's
-// number may be a new open file, it is a regular file, see (c), or the
-// kernel's registration is not the one wanted.
+// The cases epoll_policy::modify leaves to the kernel: the fd's number may be
+// a new open file, it is a regular file, see (c), or the kernel's
+// registration is not the one wanted.
 [[gnu::noinline]] void modify_registration(ev_loop *loop, int fd, int oev, int nev)
 {
   epoll_state *st = state(loop);
   fd_entry &e = loop->fds.entries[fd];
   const bool renewed = nev & EV__IOFDSET;  // the number may be a new open file
-  nev &= kFdEvents;                        // (EV_NG_EXCLUSIVE alone wants nothing: register_anew)
+  nev &= kFdEvents;                        // EV_NG_EXCLUSIVE alone wants nothing: register_anew
 
   if (e.bflags & kAlwaysReady) {
     if (nev && oev && !renewed)
@@ -211,13 +186,12 @@ bool epoll_set_lost(int epfd, int err)
   }
 
   if (!nev) {
-    // Lazy removal, see (e), also for a number that may denote a new file
-    // now (ev_io_set, then the last watcher stopped: a server that closes a
-    // connection it had just re-armed): the registration stays counted, so
-    // no wait is skipped for it, see (g); the next start checks with an
-    // ADD (this reify leaves e.events 0), and an event of the old file
-    // finds its watchers gone, see drop_unwanted.  A DEL here would mostly
-    // meet a closed fd (EBADF), one system call libev 4.33 does not make.
+    // Lazy removal, see (e), even when the number may be a new file, as when a
+    // server closes a connection it had just re-armed.  The registration stays
+    // counted so that no wait is skipped for it, see (g); the next start
+    // checks with an ADD, and an event of the old file finds no watchers, see
+    // drop_unwanted.  A DEL here would mostly meet a closed fd, a system call
+    // libev 4.33 does not make.
     return;
   }
   // No epoll set, see (h).  Tested only where the kernel would be asked:
@@ -238,9 +212,9 @@ bool epoll_set_lost(int epfd, int err)
     else if (err == EEXIST)  // the same open file, registered before
       err = ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
   }
-  // A registration that is or becomes exclusive cannot be modified, see (j):
-  // the kernel said EINVAL (found here rather than tested before, so that
-  // the common case pays nothing for the extension).
+  // A registration that is or becomes exclusive cannot be modified, see (j).
+  // The kernel's EINVAL tells, so that the common case pays nothing for the
+  // extension.
   if (EV_UNLIKELY(err == EINVAL) && ((e.bmask | nev) & EV_NG_EXCLUSIVE))
     err = register_anew(st, fd, e, nev);
 
@@ -261,14 +235,14 @@ bool epoll_set_lost(int epfd, int err)
     request_backend_rebuild(loop);
     return;
   }
-  // EBADF (not open), ENOSPC (max_user_watches), ENOMEM, ELOOP: the fd
-  // cannot be watched; its watchers are told so.
+  // EBADF, ENOSPC (max_user_watches), ENOMEM or ELOOP: the fd cannot be
+  // watched, and its watchers are told so.
   fd_kill(loop, fd);
 }
 
-// Events arrived for events no watcher wants any more: update the kernel.
-// If the registration cannot be reached by number any more (the fd was
-// closed, a dup keeps the open file alive), only a rebuild removes it.
+// Events arrived that no watcher wants any more: update the kernel.  A
+// registration that a dup keeps alive after a close cannot be reached by
+// number, and only a rebuild removes it.
 void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 {
   int want = (e.events & (EV_READ | EV_WRITE)) ? e.events & kFdEvents : 0;
@@ -285,7 +259,7 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 namespace {
 
 // See (c): the always-ready fds get their events in every iteration.
-// (noinline: a rare case; inlined, it would weigh on the general poll.)
+// noinline, because this rare case would weigh on the general poll.
 [[gnu::noinline]] void report_always_ready(ev_loop *loop, epoll_state *st)
 {
   for (int i = 0; i < st->always_ready.count; ++i) {
@@ -307,15 +281,15 @@ void grow_events(epoll_state *st)
 
 namespace {
 
-// The wait of (i), nanoseconds instead of milliseconds.
-// (noinline: a rare case; inlined, it would weigh on the general poll.)
+// The wait of (i), in nanoseconds.  noinline, because this rare case would
+// weigh on the general poll.
 [[gnu::noinline]] int wait_precisely(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
 #if EV_NG_HAVE_SYSCALL && defined(SYS_epoll_pwait2)
   if (timeout > 0.) {
-    // The system call takes the kernel's 64-bit timespec on every architecture (a
-    // 32-bit one's struct timespec would be read wrong: EINVAL, which (h) takes for a
-    // lost set).
+    // The system call takes the kernel's 64-bit timespec on every architecture.
+    // A 32-bit struct timespec would be read wrong, and (h) would take the
+    // EINVAL for a lost set.
     struct timespec t = timeout_to_timespec(timeout);
     __kernel_timespec ts;
     ts.tv_sec = t.tv_sec;
@@ -365,17 +339,16 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 
 }  // namespace
 
-// The poll with everything rare: always-ready fds (c), hooks,
-// precise waits (i).
-// (noinline: keeps the rare cases out of the inline poll that calls it.)
+// The poll with everything rare: always-ready fds (c), hooks, precise waits
+// (i).  noinline keeps the rare cases out of the inline poll that calls it.
 [[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks)
 {
-  // The commonest case here first: an EVRUN_NOWAIT iteration of a loop that
-  // watches nothing (timers only, say), see (g).
+  // The commonest case first: an EVRUN_NOWAIT iteration of a loop that
+  // watches no fd, see (g).
   if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.count && !(hooks && wait_hooks(loop)))
     return;
   if (st->epfd < 0)
-    return poll_without_set(loop, st, timeout);  // (general stays: the new set is not used yet)
+    return poll_without_set(loop, st, timeout);  // general stays: the new set is not used yet
   const bool always_ready = st->always_ready.count;
   if (always_ready)
     timeout = 0.;
@@ -424,12 +397,11 @@ void epoll_fork(ev_loop *loop)
   fd_rearm_all(loop);
 }
 
-// The sweep's recheck (backend.h), see (k): a registration the kernel
-// dropped with its file answers EPOLL_CTL_MOD with ENOENT, also when a dup
-// keeps the old file's registration (the key is the number and the file).
-// A MOD with what the kernel has changes nothing; EPOLLEXCLUSIVE ones
-// cannot be modified (EINVAL), and edge-triggered ones would report their
-// readiness again: those are not checked.
+// The sweep's recheck (backend.h), see (k).  The kernel keys a registration
+// by number and file, so one dropped with its file answers EPOLL_CTL_MOD with
+// ENOENT even when a dup keeps the old file's.  A MOD with what the kernel
+// has changes nothing.  Exclusive registrations cannot be modified and
+// edge-triggered ones would report again, so those are not checked.
 void epoll_recheck(ev_loop *loop, int fd)
 {
   fd_entry &e = loop->fds.entries[fd];
@@ -452,8 +424,8 @@ constinit const backend_ops epoll_backend = {
     epoll_init,
     epoll_destroy,
     epoll_fork,
-    [](ev_loop *loop, int fd, int oev, int nev) { epoll_modify(loop, fd, loop->fds.entries[fd], oev, nev); },
-    epoll_poll<true>,
+    [](ev_loop *loop, int fd, int oev, int nev) { epoll_policy::modify(loop, fd, loop->fds.entries[fd], oev, nev); },
+    epoll_policy::poll<true>,
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
     epoll_recheck,

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // backends/epoll_inline.h - the epoll backend's hot paths, inline: the
-// change of an fd's registration that asks the kernel nothing or one
-// epoll_ctl (epoll_modify), and the wait with the queueing of the events it
-// reports (epoll_poll).  They are the epoll policy's (backends/backend.h):
-// fd_reify_with (fd/fd.h) and the iteration (loop/loop_run.cc) compiled for
-// epoll call them directly instead of through the backend's table, which
-// saves a call and a stack frame per changed fd and per iteration.  The rest of the backend, and the kernel
-// quirks (a)-(j) cited here, are in backends/epoll.cc.
+// change of a registration that asks the kernel nothing or one epoll_ctl
+// (epoll_policy::modify), and the wait with the queueing of what it reports
+// (epoll_policy::poll and poll_own).  They are written as the policy's
+// members so that the iteration and fd_reify_with compiled for epoll reach
+// the kernel through one source frame, saving a call and a frame per changed
+// fd and per iteration.  The rest of the backend, and the kernel quirks cited
+// here, are in backends/epoll.cc.
 #pragma once
 
 #include "fd/fd.h"
@@ -15,8 +15,8 @@
 
 namespace ev_detail::epoll_internal {
 
-// fd_entry use: bmask = events registered in the kernel (0: none),
-// bdata = generation of the current registration.
+// fd_entry use: bmask = events registered in the kernel or 0, bdata =
+// generation of the current registration.
 struct epoll_state {
   int epfd;   // -1: none, see (h)
   bool lost;  // epfd is not ours any more, see (h)
@@ -73,11 +73,10 @@ constexpr epoll_bits_table kEpollBits;
 
 inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
 
-// One epoll_ctl; returns 0 or the errno.  errp is &errno, which a caller
-// that makes many calls in a row (fd_reify) takes once: each errno is a call
-// of __errno_location otherwise.
-// (always_inline: with more than one caller GCC makes it a call, which
-// costs epoll_modify a frame per re-armed fd.)
+// One epoll_ctl; returns 0 or the errno.  errp is &errno, which fd_reify
+// takes once for many calls, since each errno is a call of __errno_location.
+// Forced inline because with more than one caller GCC makes it a call,
+// which costs the policy's modify a frame per re-armed fd.
 [[gnu::always_inline]] inline int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen,
                                       const int *errp = &errno)
 {
@@ -87,7 +86,7 @@ inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
   if (EV_LIKELY(epoll_ctl(st->epfd, op, fd, &e) >= 0))
     return 0;
   const int err = *errp;
-  if (err == 0)  // (a failed call sets errno; said so, callers test no zero)
+  if (err == 0)  // a failed call sets errno, so callers need not test for zero
     __builtin_unreachable();
   return err;
 }
@@ -110,37 +109,7 @@ inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev, c
   return err == EEXIST ? 0 : err;
 }
 
-// The backend's modify (backend.h).
-// Most changes ask nothing of the kernel: the stop of an fd's last watcher
-// (the registration stays, see (e)) and a start that finds the registration
-// it wants.  They end here, without the frame modify_registration needs.
-// The commonest change that does ask the kernel, ev_io_set's re-registration
-// of the events the kernel has (every re-arm of a libev program: stop, set,
-// start; a reused number's new watcher), is register_again's first case,
-// made here in a small frame because every re-arm takes it; an error is
-// modify_registration's (no set, a closed fd, ENOMEM), which starts again
-// from the top.
-[[gnu::always_inline]] inline void epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
-                                                const int *errp = &errno)
-{
-  if (!(e.bflags & kAlwaysReady)) {
-    const int want = nev & kFdEvents;
-    if (!(nev & EV__IOFDSET)) {
-      if (!want || (oev && e.bmask == want))
-        return;
-    } else if (want == e.bmask && want && !(want & EV_NG_EXCLUSIVE)) {
-      if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want, errp)))
-        return;
-      // What modify_registration needs of oev and nev here, restated from
-      // e (want == e.bmask), so that nothing has to live across the call.
-      return modify_registration(loop, fd, e.bmask, e.bmask | EV__IOFDSET);
-    }
-  }
-  modify_registration(loop, fd, oev, nev);
-}
-
-// EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
-// EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): see (f).
+// EV_READ/EV_WRITE for the low five bits of epoll's events, see (f).
 constexpr unsigned char kReadiness[32] = {
 #define EV_NG_RDY(b) static_cast<unsigned char>(((0x19 & (b)) ? EV_READ : 0) | ((0x1c & (b)) ? EV_WRITE : 0))
     EV_NG_RDY(0),  EV_NG_RDY(1),  EV_NG_RDY(2),  EV_NG_RDY(3),  EV_NG_RDY(4),  EV_NG_RDY(5),  EV_NG_RDY(6),
@@ -152,10 +121,9 @@ constexpr unsigned char kReadiness[32] = {
 };
 static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
 
-// Queue the watchers of the n reported fds (fd_event, specialised: the
-// pending mask is collected in a register and stored once).
-// (always_inline: the loop over the events stays in the poll's frame, with
-// no call per iteration that reports events.)
+// Queue the watchers of the n reported fds: fd_event, specialised to store
+// the pending mask once.  always_inline keeps the loop over the events in
+// the poll's frame, with no call per iteration that reports events.
 [[gnu::always_inline]] inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
 {
   pending_queues::feed_run run(loop->pending);
@@ -165,7 +133,7 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
     unsigned int gen = static_cast<unsigned int>(ev.data.u64 >> 32);
     fd_entry &e = loop->fds.entries[fd];
 
-    // A registration we do not know (any more): stale, see (a).
+    // A registration we do not know, or no longer: stale, see (a).
     if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
       request_backend_rebuild(loop);
       continue;
@@ -188,8 +156,8 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
   return epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
 }
 
-// Queue what the wait reported.
-// (always_inline: every iteration takes it, so it must not cost a call.)
+// Queue what the wait reported.  always_inline, because every iteration
+// takes it.
 [[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
 {
   if (EV_LIKELY(n > 0)) {
@@ -200,51 +168,79 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
     wait_error(loop, st, timeout);
 }
 
-// The backend's poll (backend.h).
-template <bool kHooks>
-[[gnu::always_inline]] inline void epoll_poll(ev_loop *loop, ev_tstamp timeout)
-{
-  epoll_state *st = state(loop);
-  // One test for all rare cases keeps the common path short.
-  if (EV_UNLIKELY(st->general))
-    return epoll_poll_general(loop, st, timeout, kHooks);
-  const int n = kHooks ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
-                       : wait_for_events(st, timeout);
-  take_events(loop, st, n, timeout);
-}
-
-// The policy's poll_own (backend.h): the wait reported `own` alone, under
-// the registration the loop made for it, and its watcher is the fd's only
-// one and wants what was reported.
-[[gnu::always_inline]] inline int epoll_poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
-{
-  epoll_state *st = state(loop);
-  if (EV_UNLIKELY(st->general)) {
-    epoll_poll_general(loop, st, timeout, true);
-    return 0;
-  }
-  const int n = hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); });
-  if (n == 1 && own->active) {
-    const struct epoll_event &ev = st->events[0];
-    const fd_entry &e = loop->fds.entries[own->fd];
-    const uint64_t registration =
-        static_cast<uint64_t>(static_cast<uint32_t>(own->fd)) | (static_cast<uint64_t>(e.bdata) << 32);
-    if (ev.data.u64 == registration && e.bmask && !(e.bmask & ~e.events) && static_cast<const void *>(e.head) == own &&
-        !own->next)
-      if (const int got = kReadiness[ev.events & 0x1f] & own->events)
-        return got;
-  }
-  take_events(loop, st, n, timeout);
-  return 0;
-}
-
 }  // namespace ev_detail::epoll_internal
 
 namespace ev_detail {
 
 extern const backend_ops epoll_backend;
 
-using epoll_policy = backend_policy<&epoll_backend, epoll_internal::epoll_modify, epoll_internal::epoll_poll<false>,
-                                    epoll_internal::epoll_poll<true>, epoll_internal::epoll_poll_own>;
+// The policy (backends/backend.h).
+struct epoll_policy {
+  static constexpr const backend_ops *ops = &epoll_backend;
+
+  // Most changes ask nothing of the kernel and end here, without the frame
+  // modify_registration needs: the stop of an fd's last watcher, see (e), and
+  // a start that finds the registration it wants.  The commonest change that
+  // does, the re-arm of a libev program after ev_io_set, is register_again's
+  // first case, made here in a small frame; an error goes to
+  // modify_registration, which starts again from the top.
+  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
+                                            const int *errp = &errno)
+  {
+    using namespace epoll_internal;
+    if (!(e.bflags & kAlwaysReady)) {
+      const int want = nev & kFdEvents;
+      if (!(nev & EV__IOFDSET)) {
+        if (!want || (oev && e.bmask == want))
+          return;
+      } else if (want == e.bmask && want && !(want & EV_NG_EXCLUSIVE)) {
+        if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want, errp)))
+          return;
+        // What modify_registration needs of oev and nev here, restated from
+        // e (want == e.bmask), so that nothing has to live across the call.
+        return modify_registration(loop, fd, e.bmask, e.bmask | EV__IOFDSET);
+      }
+    }
+    modify_registration(loop, fd, oev, nev);
+  }
+
+  // One test for all rare cases keeps the common path short.
+  template <bool kHooks>
+  [[gnu::always_inline]] static void poll(ev_loop *loop, ev_tstamp timeout)
+  {
+    using namespace epoll_internal;
+    epoll_state *st = state(loop);
+    if (EV_UNLIKELY(st->general))
+      return epoll_poll_general(loop, st, timeout, kHooks);
+    const int n = kHooks ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
+                         : wait_for_events(st, timeout);
+    take_events(loop, st, n, timeout);
+  }
+
+  // The wait reported `own` alone, under the registration the loop made for
+  // it, and its watcher is the fd's only one and wants what was reported.
+  [[gnu::always_inline]] static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
+  {
+    using namespace epoll_internal;
+    epoll_state *st = state(loop);
+    if (EV_UNLIKELY(st->general)) {
+      epoll_poll_general(loop, st, timeout, true);
+      return 0;
+    }
+    const int n = hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); });
+    if (n == 1 && own->active) {
+      const struct epoll_event &ev = st->events[0];
+      const fd_entry &e = loop->fds.entries[own->fd];
+      const uint64_t registration =
+          static_cast<uint64_t>(static_cast<uint32_t>(own->fd)) | (static_cast<uint64_t>(e.bdata) << 32);
+      if (ev.data.u64 == registration && e.bmask && !(e.bmask & ~e.events) &&
+          static_cast<const void *>(e.head) == own && !own->next)
+        if (const int got = kReadiness[ev.events & 0x1f] & own->events)
+          return got;
+    }
+    take_events(loop, st, n, timeout);
+    return 0;
+  }
+};
 
 }  // namespace ev_detail

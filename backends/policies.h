@@ -6,11 +6,14 @@
 // EV_NG_BACKEND_POLICIES(X) expands X(policy) once per backend; the loop
 // compiles its iteration once per backend with it (loop/loop_run.cc) and the
 // registry lists the backends with it (registry.cc), so that no file outside
-// backends/ names one.  The loop compiles the iterations of
-// EV_NG_BACKEND_POLICIES_APART in a unit of their own (loop/loop_run_apart.cc),
-// so that they do not change how the others are inlined: io_uring's two
-// modes, compiled in the same unit, made epoll's iteration call what it
-// inlines otherwise (its prepare/check/idle queueing, the wait's hooks).
+// backends/ names one.
+//
+// The library compiles the iterations of EV_NG_BACKEND_POLICIES_APART in a
+// unit of their own, loop/loop_run_apart.cc, so that they do not change how
+// the others are inlined.  GCC limits how much a unit may grow by inlining,
+// and io_uring's two modes in the same unit made epoll's iteration call
+// what it inlines otherwise: the queueing of prepare, check and idle
+// watchers and the wait's hooks.
 #pragma once
 
 #include "base/api.h"  // (config.h: which backends this build has)
@@ -61,3 +64,18 @@
 #define EV_NG_BACKEND_POLICIES_APART(X) EV_NG_POLICY_IOURING(X)
 #define EV_NG_BACKEND_POLICIES_REST(X) EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_SELECT(X)
 #define EV_NG_BACKEND_POLICIES(X) EV_NG_BACKEND_POLICIES_APART(X) EV_NG_BACKEND_POLICIES_REST(X)
+
+// A build for size: configure --enable-small, or EV_FEATURES without its
+// "faster code" bit.  Its loop has one iteration for all backends.
+#ifndef EV_NG_SMALL
+#define EV_NG_SMALL (!EV_FEATURE_CODE)
+#endif
+
+// Whether the iterations of EV_NG_BACKEND_POLICIES_APART have a unit of
+// their own: only in the library, since an embedding program compiles the
+// core as one unit (embed/ev_ng.cc), and not in a build for size.
+#if EV_NG_HAVE_IOURING && !EV_NG_SMALL && !defined(EV_NG_EMBED)
+#define EV_NG_ITERATIONS_APART 1
+#else
+#define EV_NG_ITERATIONS_APART 0
+#endif

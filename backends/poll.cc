@@ -2,18 +2,17 @@
 // backends/poll.cc - the poll(2) backend (EVBACKEND_POLL).
 //
 // Kernel quirks handled here:
-//  (a) An fd that is not open is reported with POLLNVAL (never an error of
-//      the call): its watchers are stopped and get EV_ERROR|EV_READ|EV_WRITE.
-//      (libev 4.33 aborts with "poll found invalid fd in poll set".)
-//  (b) POLLERR/POLLHUP are reported even if not requested; they make the fd
-//      both readable and writable (each watcher sees only its own events).
-//  (c) ENOMEM from the kernel is reported to the syserr callback and the
-//      iteration continues after the time the wait would have taken (libev
-//      goes on at once, and spins if the callback returns).
+//  (a) An fd that is not open is reported with POLLNVAL, never as an error
+//      of the call: its watchers are stopped and get EV_ERROR|EV_READ|EV_WRITE,
+//      where libev 4.33 aborts.
+//  (b) POLLERR and POLLHUP come even unasked; they make the fd readable and
+//      writable, and each watcher sees only its own events.
+//  (c) ENOMEM from the kernel is reported to the syserr callback, and the
+//      iteration goes on after the time the wait would have taken, where
+//      libev goes on at once and spins if the callback returns.
 //  (d) No kernel state survives between calls, so a fork needs nothing.
-//  (e) EVFLAG_NG_PRECISE_TIMERS: poll() counts milliseconds; ppoll() takes
-//      a timespec (any Linux since 2.6.16) and is used instead where the
-//      system has it (elsewhere the waits stay in whole milliseconds).
+//  (e) EVFLAG_NG_PRECISE_TIMERS: poll() counts milliseconds, so ppoll(),
+//      which takes a timespec, is used instead where the system has it.
 #include "backends/poll.h"
 
 #include <cerrno>
@@ -42,7 +41,7 @@ int wait_precisely(poll_state *st, ev_tstamp timeout)
   struct timespec ts = timeout_to_timespec(timeout);
   return ::ppoll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), &ts, nullptr);
 #else
-  // (never called: precise is false)
+  // never called, since precise is false
   return ::poll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), timeout_to_ms(timeout));
 #endif
 }

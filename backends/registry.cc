@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/registry.cc - the backends this build has (backends/policies.h)
-// and ev_supported/recommended/embeddable_backends (ev(3) GLOBAL FUNCTIONS,
-// EVBACKEND_*); what the backends share when they cannot wait.
+// backends/registry.cc - the backends this build has (backends/policies.h),
+// ev_supported/recommended/embeddable_backends, and what the backends share
+// when they cannot wait.
 #include "backends/policies.h"
 
 #if EV_NG_HAVE_SYSCALL
@@ -85,10 +85,9 @@ unsigned int ev_supported_backends(void) noexcept
   return mask;
 }
 
-// The supported backends that work for most kinds of fd on this system,
-// by libev 4.33's rules (ev(3) ev_recommended_backends, PORTABILITY NOTES):
-// io_uring only when asked for (0x07 of 0x87 on Linux), and on macOS poll
-// neither (Apple's poll is built on its kqueue): select alone there.
+// The supported backends that work for most kinds of fd on this system, by
+// libev 4.33's rules: io_uring only when asked for, and on macOS, whose poll
+// is built on its kqueue, select alone.
 unsigned int ev_recommended_backends(void) noexcept
 {
   unsigned int mask = ev_supported_backends() & ~EVBACKEND_IOURING;
@@ -98,10 +97,9 @@ unsigned int ev_recommended_backends(void) noexcept
   return mask;
 }
 
-// The backends that can in principle be embedded into another loop (their
-// kernel object is one fd that becomes readable).  Like libev 4.33 this is
-// the fixed set epoll|kqueue|port|io_uring, whether or not the backend is
-// supported on this system; only epoll exists here.
+// The backends that can in principle be embedded into another loop, because
+// their kernel object is one fd that becomes readable.  As in libev 4.33,
+// this is a fixed set, whether or not the backend is supported here.
 unsigned int ev_embeddable_backends(void) noexcept
 {
   return EVBACKEND_EPOLL | EVBACKEND_KQUEUE | EVBACKEND_PORT | EVBACKEND_IOURING;

@@ -6,19 +6,18 @@
 //      any number of fds: the sets here are arrays of fd_mask words that
 //      grow with the highest fd, so fds >= FD_SETSIZE work.
 //  (b) One fd that is not open makes the whole call fail with EBADF and
-//      tells nothing about which: every watched fd is checked and the
-//      invalid ones killed (EV_ERROR|EV_READ|EV_WRITE to their watchers).
+//      tells nothing about which, so every watched fd is checked and the
+//      invalid ones killed.
 //  (c) ENOMEM means the sets are too large for the kernel: the watchers of
 //      the highest fd are killed, so the next call has a chance.
 //  (d) The call overwrites its sets: the wanted sets are copied first.
 //  (e) No kernel state survives between calls, so a fork needs nothing.
-//  (f) An fd beyond the process's fd table (never opened) is ignored by the
-//      kernel without an error, so its watchers would hear nothing until the
-//      wait ends (libev 4.33's then get a false EV_READ): an fd that is not
-//      open when it is added to the sets is remembered, that call does not
-//      wait, and if it succeeds all the same, the fd is killed after it, in
-//      the iteration that applied the change, as on the other backends.
-//      (One that is inside the table makes the call fail, (b).)
+//  (f) The kernel ignores an fd beyond the process's fd table without an
+//      error, so its watchers would hear nothing until the wait ends, and
+//      libev 4.33's then get a false EV_READ.  An fd that is not open when it
+//      is added to the sets is remembered, that call does not wait, and if it
+//      succeeds all the same, the fd is killed in the iteration that applied
+//      the change, as on the other backends.  Within the table, (b) applies.
 #include "backends/select.h"
 
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/alloc.cc - ev_set_allocator, ev_set_syserr_cb and the error paths
-// (ev(3) GLOBAL FUNCTIONS, ERROR HANDLING).
+// base/alloc.cc - ev_set_allocator, ev_set_syserr_cb and the error paths of
+// base/alloc.h.
 #include "base/alloc.h"
 #include "base/internal.h"
 
@@ -25,7 +25,7 @@ void *default_allocator(void *ptr, long size) noexcept
   return nullptr;
 }
 
-// Process-global hooks (ev(3): "not thread-safe", set them before use).
+// Process-global hooks, which ev(3) says to set before use: not thread-safe.
 using allocator_fn = void *(*)(void *ptr, long size) noexcept;
 using syserr_fn = void (*)(const char *msg) noexcept;
 constinit allocator_fn allocator = default_allocator;

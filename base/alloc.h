@@ -2,13 +2,13 @@
 // base/alloc.h - the only source of memory and the only ways to fail.
 //
 // ev(3) ERROR HANDLING distinguishes three classes, implemented here:
-//  - out of memory: "(libev) cannot allocate N bytes, aborting." then abort()
-//    (libev 4.33 has no recovery path either);
+//  - out of memory: libev's message, then abort(), since libev 4.33 has no
+//    recovery path either;
 //  - system call failures: ev_syserr() calls the user's ev_set_syserr_cb
 //    callback, or prints the message with perror() and aborts;
-//  - usage errors (what libev catches with assert()): usage_error() names the
+//  - usage errors, which libev catches with assert(): usage_error() names the
 //    API call and the offending value, keeps libev's own wording in quotes so
-//    existing tooling that greps for it still matches, then aborts.
+//    that tooling that greps for it still matches, then aborts.
 #pragma once
 
 #include "base/api.h"
@@ -20,15 +20,15 @@ void *ev_realloc(void *ptr, std::size_t size);
 
 inline void ev_free(void *ptr) { ev_realloc(ptr, 0); }
 
-// The same for memory the loop can do without (an index that only makes
-// something faster): nullptr when the allocator has none, no abort.
+// The same for memory the loop can do without, such as an index that only
+// makes something faster: nullptr when the allocator has none, no abort.
 void *ev_try_realloc(void *ptr, std::size_t size);
 
 // A system call failed in a way the loop cannot recover from.
 void ev_syserr(const char *msg);
 
-// A system call the loop needs failed: report it through ev_syserr (which
-// aborts, as in libev, unless the program set a syserr callback) and try
+// A system call the loop needs failed: report it through ev_syserr, which
+// aborts as in libev unless the program set a syserr callback, and try
 // again, at most kSyserrTries times in all, so that a callback that returns
 // never makes an endless loop.  `attempt` returns >= 0 on success.  Returns
 // true once an attempt succeeded, false when the caller must do without.
@@ -53,9 +53,8 @@ bool retry_after_syserr(const char *msg, Attempt attempt)
 // An internal invariant does not hold (ev_verify): print and abort.
 [[noreturn]] void internal_error(const char *what, long long detail);
 
-// snprintf for the messages above: the C library's, or, in a program that
-// avoids stdio (ev(3) EV_AVOID_STDIO), a small one that knows the
-// conversions the messages use (%s %p %zu %lld %g %#x).
+// snprintf for the messages above: the C library's, or, with
+// EV_AVOID_STDIO, a small one that knows the conversions the messages use.
 int message_format(char *buf, std::size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 }  // namespace ev_detail

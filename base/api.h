@@ -9,13 +9,13 @@
 
 // The build's configuration: configure's config.h for the library, or what
 // a program's configuration symbols select when it compiles the core into
-// itself (embed/ev_ng.cc defines EV_NG_EMBED; ev(3) EMBEDDING).
+// itself, where embed/ev_ng.cc defines EV_NG_EMBED.
 #ifdef EV_NG_EMBED
 #include "embed/ev_ng_config.h"
 #else
 #include "config.h"
-// The library defines ev_walk and ev_dump (extensions that ev.h declares
-// only on request).
+// The library defines ev_walk and ev_dump, extensions that ev.h declares only
+// on request.
 #define EV_WALK_ENABLE 1
 #endif
 
@@ -29,8 +29,8 @@
 // The core defines the functions, whatever the program declares.
 #undef EV_PROTOTYPES
 #define EV_PROTOTYPES 1
-// EV_API_STATIC: nothing leaves the program's object (ev.h declares the
-// functions hidden)
+// EV_API_STATIC: nothing leaves the program's object, since ev.h declares the
+// functions hidden
 #ifdef EV_API_STATIC
 #pragma GCC visibility push(hidden)
 #else
@@ -53,10 +53,10 @@
 #pragma GCC visibility pop
 #endif
 
-// The parts of the core a build may leave out (ev(3) EMBEDDING): the library
-// has all of them.
+// The parts of the core a build may leave out, after ev(3) EMBEDDING; the
+// library has all of them.
 #ifndef EV_NG_CUSTOM_CB_INVOKE
-#define EV_NG_CUSTOM_CB_INVOKE 0  // (the program's EV_CB_INVOKE: embed/ev_ng_config.h)
+#define EV_NG_CUSTOM_CB_INVOKE 0  // the program's EV_CB_INVOKE, see embed/ev_ng_config.h
 #endif
 #ifndef EV_NG_DEBUG_MODE
 #define EV_NG_DEBUG_MODE 1  // debug mode (EVFLAG_NG_DEBUG, diag/debug.h)
@@ -74,8 +74,8 @@
 #define EV_AVOID_STDIO 0  // messages without stdio (base/alloc.cc)
 #endif
 
-// The loop parameter of a callback that does not use it (ev(3) MACRO
-// MAGIC: without multiplicity, callbacks take no loop).
+// The loop parameter of a callback that does not use it, since without
+// multiplicity callbacks take no loop (ev(3) MACRO MAGIC).
 #if EV_MULTIPLICITY
 #define EV_UNUSED_P_ struct ev_loop *,
 #else
@@ -87,24 +87,19 @@
 #include <cstdint>
 #include <type_traits>
 
-// The ABI of libev 4.33 (doc/semantics.md §2).  A program that compiles the
-// core into itself may change the layouts (EV_COMMON, the priority range):
-// they are its own, and the core reads the members by name.
+// The ABI of libev 4.33 (doc/semantics.md §2).  The core reads and writes
+// these fields directly, so on every architecture their places are checked
+// against those that C's layout rules give libev's member lists, and on
+// x86-64 also against the document; t/port/ compares with Debian's ev.h of
+// each architecture.  A program that compiles the core into itself may
+// change the layouts, and the core reads the members by name.
 #ifndef EV_NG_EMBED
-// The ABI of libev 4.33 (doc/semantics.md §2): the core reads and writes
-// these fields directly, so their places are checked here, on every
-// architecture, against the places C's layout rules give libev's member
-// lists (ev(3) ANATOMY OF A WATCHER) from the machine's sizes and
-// alignments alone; on x86-64 also against the figures of
-// doc/semantics.md §2.  (check-cross compares a layout program compiled
-// against this ev.h and against Debian's libev 4.33 ev.h of each
-// architecture: t/port/.)
 namespace ev_abi {
 
 constexpr std::size_t up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 constexpr std::size_t max(std::size_t a, std::size_t b) { return a > b ? a : b; }
-// The alignment of T as a struct member (i386 places a double at 4, though
-// alignof(double) is 8 there).
+// The alignment of T as a struct member, which differs from alignof on i386
+// for a double.
 template <class T>
 struct member_of {
   char c;
@@ -122,7 +117,7 @@ static_assert(sizeof(void (*)()) == P && member_align<void *> == P && member_ali
 
 // EV_WATCHER: int active, pending, priority; void *data; the callback.
 constexpr std::size_t kData = up(3 * I, P), kCb = kData + P, kWatcherEnd = kCb + P;
-constexpr std::size_t kWatcher = kWatcherEnd;  // (aligned to P already)
+constexpr std::size_t kWatcher = kWatcherEnd;  // aligned to P already
 // EV_WATCHER_LIST: + next.  EV_WATCHER_TIME: + ev_tstamp at.
 constexpr std::size_t kNext = kWatcherEnd, kWatcherList = kNext + P;
 constexpr std::size_t kAt = up(kWatcherEnd, AD), kWatcherTimeEnd = kAt + D, kTimeAlign = max(P, AD);
@@ -187,7 +182,7 @@ namespace ev_detail {
 inline constexpr int kNumPri = EV_MAXPRI - EV_MINPRI + 1;
 static_assert(kNumPri >= 1, "EV_MINPRI must not be above EV_MAXPRI");
 
-// A watcher's priority: with a single level (EV_MINPRI == EV_MAXPRI),
+// A watcher's priority.  With a single level, where EV_MINPRI == EV_MAXPRI,
 // watchers have no member for it (ev.h, EV_DECL_PRIORITY).
 inline constexpr bool kPriorities = EV_MINPRI != EV_MAXPRI;
 template <class T>
@@ -205,11 +200,10 @@ inline void set_priority(T *w, int priority)
     w->priority = priority;
 }
 
-// Branch hints.  They stay only in the files where the instruction counts show
-// they pay, and the function attributes (noinline, cold, always_inline)
-// only where they do: an annotation that moves no row is removed.  What
-// each one was measured to pay is in bench/annotations.tsv, which
-// `bench/annotations check` measures again with this tree's compiler.
+// Branch hints.  They and the function attributes such as noinline stay only
+// where the instruction counts show they pay; an annotation that moves no row
+// is removed.  What each was measured to pay is in bench/annotations.tsv,
+// which `bench/annotations check` measures again with this tree's compiler.
 #define EV_LIKELY(x) __builtin_expect(!!(x), 1)
 #define EV_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

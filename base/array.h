@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/array.h - the growable array: the core's container (base/ptr_map.h
-// is the other, for indexes).
+// base/array.h - the growable array, the core's container besides
+// base/ptr_map.h's indexes.
 //
-// A plain aggregate (zero-initialised = empty) so it can live inside the
-// loop object, which is itself zero-initialised; memory comes from
-// ev_realloc.  Growth doubles, so the hot paths (push on start, pop on stop)
-// allocate nothing once the array has reached its working size.
+// A plain aggregate, empty when zeroed, so that it can live inside the
+// zeroed loop object; memory comes from ev_realloc.  Growth doubles, so that
+// push on start and pop on stop allocate nothing once the array has reached
+// its working size.
 #pragma once
 
 #include "base/alloc.h"
@@ -22,8 +22,8 @@ struct array {
   int count;
   int capacity;
 
-  // Make room for at least `need` elements (new slots are not initialised:
-  // every user writes an element before reading it).
+  // Make room for at least `need` elements.  New slots are not initialised,
+  // since every user writes an element before reading it.
   void reserve(int need)
   {
     if (EV_LIKELY(need <= capacity))

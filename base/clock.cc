@@ -12,8 +12,8 @@ extern "C" {
 ev_tstamp ev_time(void) noexcept { return ev_detail::realtime_now(); }
 ev_tstamp ev_monotonic_time(void) noexcept { return ev_detail::monotonic_now(); }
 
-// ev(3): returns at once for a non-positive delay; may return early when a
-// signal arrives (the remaining time is not slept).
+// ev(3): returns at once for a non-positive delay, and may return early,
+// without sleeping the rest, when a signal arrives.
 void ev_sleep(ev_tstamp delay) noexcept
 {
   if (delay <= 0.)

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/clock.h - the two clocks of a loop (ev(3) GLOBAL FUNCTIONS ev_time,
-// ev_sleep; ev_now, ev_now_update; "The special problem of time updates").
+// base/clock.h - the two clocks of a loop, for ev_time, ev_sleep, ev_now and
+// ev_now_update.
 //
 // Timers run on CLOCK_MONOTONIC (loop->mn_now), periodics and ev_now() on
 // the wall clock.  Reading the wall clock costs more than reading the
 // monotonic one, and the two only drift apart when someone sets the clock,
 // so ev_now() is derived as mn_now + rt_offset and the wall clock is read
-// again at most every half second (kRealtimeRecheck).  When the offset then
-// moved by more than kMinTimeJump, the wall clock jumped: periodics are
-// rescheduled.  On Linux a timerfd with TFD_TIMER_CANCEL_ON_SET (created with
-// the first periodic, unless EVFLAG_NOTIMERFD) reports jumps at once.
+// again every kRealtimeRecheck.  When the offset then moved by more than
+// kMinTimeJump, the wall clock jumped, and periodics are rescheduled.  On
+// Linux a timerfd with TFD_TIMER_CANCEL_ON_SET, made with the first periodic,
+// reports jumps at once.
 // The loop's update of its two clocks is time_update (loop/loop.h), its slow
 // half time_update_slow (loop/loop_time.cc).
 #pragma once
@@ -21,10 +21,9 @@
 
 namespace ev_detail {
 
-// floor(), from libm (the library: configure links it where the compiler
-// calls it), or, in a program that compiles the core into itself without
-// EV_USE_FLOOR (ev(3) EMBEDDING: libev's default), computed here, so that
-// the program needs no libm: exact for every double (but -0).
+// floor(): the library's from libm, or, in a program that compiles the core
+// into itself without EV_USE_FLOOR, computed here so that the program needs
+// no libm; exact for every double but -0.
 inline double floor_of(double x)
 {
 #if EV_NG_FLOOR_LIBM
@@ -32,7 +31,7 @@ inline double floor_of(double x)
 #else
   constexpr double kIntegral = 4503599627370496.;  // 2^52: from here on every double is an integer
   if (!(x > -kIntegral && x < kIntegral))
-    return x;  // (and infinities, NaN)
+    return x;  // and infinities, NaN
   const double t = static_cast<double>(static_cast<long long>(x));
   return t > x ? t - 1. : t;
 #endif

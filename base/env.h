@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/env.h - the environment variables the library reads (LIBEV_FLAGS,
-// LIBEV_NG_DEBUG, LIBEV_NG_METRICS_CLOCK): never in a program that runs
-// with privileges it was given (set-user-ID, set-group-ID), whose
-// environment is its caller's (ev(3) ev_default_loop, LIBEV_FLAGS).
+// base/env.h - the environment variables the library reads, never in a
+// set-user-ID or set-group-ID program, whose environment is its caller's, as
+// ev(3) says of LIBEV_FLAGS.
 #pragma once
 
 #include "base/api.h"
@@ -15,7 +14,7 @@ namespace ev_detail {
 inline const char *env_get(const char *name)
 {
 #if EV_NG_HAVE_SECURE_GETENV
-  return secure_getenv(name);  // (also refuses a process given capabilities)
+  return secure_getenv(name);  // also refuses a process given capabilities
 #elif defined(HAVE_ISSETUGID)
   return issetugid() ? nullptr : std::getenv(name);
 #else

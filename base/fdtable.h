@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/fdtable.h - per-fd state and the change queue (ev(3) ev_io, "The
-// special problem of disappearing/dup'ed file descriptors").
+// base/fdtable.h - per-fd state and the change queue, after ev(3)'s ev_io
+// section.
 //
-// The table is indexed by fd.  Each entry holds the list of io watchers on
-// the fd (newest first), the union of the events they want as last told to
-// the backend, and a few bytes that belong to the backend.  Starting or
-// stopping a watcher does not talk to the kernel: it puts the fd on the
-// change queue, which fd_reify() applies once per iteration, just before the
-// loop blocks.  A start and a stop within one iteration therefore cost no
-// system call, and only fds whose wanted events really changed (or that were
-// marked by ev_io_set with EV__IOFDSET: "the number may now be another open
-// file") reach the backend.
+// The table is indexed by fd.  Each entry holds the fd's io watchers, newest
+// first, the union of the events they want as last told to the backend, and
+// a few bytes that belong to the backend.  A start or stop only puts the fd
+// on the change queue, which fd_reify() applies once per iteration just
+// before the loop blocks.  So a start and a stop within one iteration cost no
+// system call, and only fds whose wanted events changed, or that ev_io_set
+// marked with EV__IOFDSET, reach the backend.
 #pragma once
 
 #include "base/array.h"
@@ -21,29 +19,25 @@ struct ev_loop;
 
 namespace ev_detail {
 
-// fd_entry::reify bits (besides EV__IOFDSET, 0x80).  What the loop does with
-// the queue (fd_reify), with events (fd_event) and with bad fds (fd_kill)
-// belongs to the io watcher layer: fd/fd.h.
+// fd_entry::reify bits besides EV__IOFDSET.  What the loop does with the
+// queue, events and bad fds belongs to the io watcher layer, fd/fd.h.
 inline constexpr unsigned char kReifyQueued = 0x01;
-// The fd's last watcher was stopped since the changes were last applied:
-// the program may have closed the fd and opened another file under the same
-// number since, so if watchers are back by then, the backend must treat the
-// number as new (as if ev_io_set had been called, EV__IOFDSET).
+// The fd's last watcher was stopped since the changes were last applied, so
+// the number may be another file by now: if watchers are back by then, the
+// backend must treat the number as new, as after ev_io_set.
 inline constexpr unsigned char kReifyEmptied = 0x02;
 // A watcher that ev_io_set moved while active was linked to the fd while
 // the changes were being applied: they are applied to it in the same pass.
 inline constexpr unsigned char kReifyMoved = 0x04;
 
-// What an fd's watchers can ask of the backend: readiness, and
-// EV_NG_EXCLUSIVE (an extension: exclusive wake-ups where offered), which
-// means nothing without EV_READ or EV_WRITE, and kFdEdge.
+// What an fd's watchers can ask of the backend: readiness; the
+// EV_NG_EXCLUSIVE extension, which means nothing without EV_READ or EV_WRITE;
+// and kFdEdge.
 //
-// kFdEdge: only the loop's own watchers ask for it (fd/loop_fd.h; a
-// program's ev_io_start refuses the bit): a backend whose `edge_triggered`
-// says so (edge-triggered) then reports the fd once per change of its
-// readiness instead of while it stays ready, so that its owner need not
-// drain it: the wake-up eventfd, whose read would be one more system call
-// per wake-up (fd/wakeup.cc).  Other backends ignore it.
+// kFdEdge, which only the loop's own watchers may ask for, makes an
+// edge-triggered backend report the fd once per change of its readiness, so
+// that the wake-up eventfd need not be drained (fd/wakeup.cc).  Other
+// backends ignore it.
 inline constexpr unsigned char kFdEdge = 0x20;
 static_assert(!(kFdEdge & (EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | EV__IOFDSET)));
 inline constexpr unsigned char kFdEvents = EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | kFdEdge;
@@ -51,27 +45,26 @@ inline constexpr unsigned char kFdEvents = EV_READ | EV_WRITE | EV_NG_EXCLUSIVE 
 struct fd_entry {
   WL head;               // io watchers on this fd, newest first
   unsigned char events;  // kFdEvents as last passed to the backend
-  unsigned char reify;   // non-zero while on the change queue (| EV__IOFDSET)
-  unsigned char bmask;   // backend-owned: e.g. the mask the kernel really has
+  unsigned char reify;   // non-zero while on the change queue, with EV__IOFDSET
+  unsigned char bmask;   // backend-owned, such as the mask the kernel really has
   unsigned char bflags;  // backend-owned flags
-  unsigned int bdata;    // backend-owned: e.g. a generation counter or an index
+  unsigned int bdata;    // backend-owned, such as a generation counter or an index
 };
-static_assert(sizeof(fd_entry) == sizeof(WL) + 8);  // no padding: 16 bytes on 64-bit machines
+static_assert(sizeof(fd_entry) == sizeof(WL) + 8);  // no padding
 
 struct fd_table {
   fd_entry *entries;
-  int size;            // entries valid (initialised) for fd < size
+  int size;            // entries initialised, for fd < size
   int capacity;        // entries allocated
   array<int> changes;  // fds with reify != 0
-  // The gate of the io watchers' fast paths (see change_queue_full): the
+  // The gate of the io watchers' fast paths, see change_queue_full: the
   // queue's capacity when last synchronised, or kGateClosed.
   int change_gate;
   static constexpr int kGateClosed = -1;
 
-  // Make fd a valid index; new entries are zeroed.  Only entries up to fd
-  // (rounded up to a page's worth) are initialised, so memory the program
-  // never uses is never touched: a loop with fds up to 10000 keeps 160 KB
-  // of table resident, whatever the capacity.
+  // Make fd a valid index; new entries are zeroed.  Only entries up to fd,
+  // rounded up to a page's worth, are initialised, so that memory the
+  // program never uses is never touched, whatever the capacity.
   void reserve(int fd)
   {
     if (EV_UNLIKELY(fd >= size))
@@ -80,21 +73,20 @@ struct fd_table {
 
   void grow(int fd)
   {
-    // In 64 bits: a page-rounded fd near INT_MAX, or doubling a large
-    // capacity, must not overflow into a negative or zero size (that hung or
-    // crashed).  The caller only grows the table for fds that are open, and
-    // an open fd is below the kernel's nr_open ceiling (< 2^31 - 64).
+    // In 64 bits, so that a page-rounded fd near INT_MAX, or doubling a large
+    // capacity, cannot overflow into a negative or zero size.  The caller
+    // only grows the table for open fds, which are below the kernel's
+    // nr_open ceiling.
     constexpr long long kPage = static_cast<long long>(4096 / sizeof(fd_entry));
     constexpr long long kLargeCapacity = static_cast<long long>((132 * 1024) / sizeof(fd_entry));
     constexpr long long kMaxEntries = 0x7fffffffLL;
     long long n = std::min((static_cast<long long>(fd) / kPage + 1) * kPage, kMaxEntries);
     if (n > capacity) {
-      // One page first (most loops watch a handful of fds), then straight
-      // to kLargeCapacity, then doubling.  A large block is one that malloc
-      // maps on its own (glibc: >= 128 KiB), so growing it is a remap that
-      // copies nothing, and its untouched tail costs no memory.  Growing
-      // through many small heap blocks instead would leave every outgrown
-      // block behind as resident heap.
+      // One page first, since most loops watch a handful of fds, then
+      // straight to kLargeCapacity, then doubling.  malloc maps so large a
+      // block on its own, so growing it is a remap that copies nothing, and
+      // its untouched tail costs no memory; many small heap blocks would
+      // each be left behind as resident heap.
       long long cap = capacity ? std::max(2LL * capacity, kLargeCapacity) : kPage;
       while (cap < n)
         cap *= 2;
@@ -106,13 +98,12 @@ struct fd_table {
     size = static_cast<int>(n);
   }
 
-  // change() may have to grow the queue (callers that keep their common
-  // case free of calls check this first and reserve_change()).  The test
-  // is against the gate, not the capacity, so that it doubles as "take the
-  // slow path every time" (close_change_gate: debug mode) at no cost to
-  // the fast path.  The gate is synchronised with the capacity here only:
-  // a queue grown elsewhere (by change()) leaves it lower than the
-  // capacity, which costs at most one needless slow path, and never higher.
+  // change() may have to grow the queue, so callers that keep their common
+  // case free of calls check this first and call reserve_change().  The test
+  // is against the gate rather than the capacity, so that debug mode's
+  // close_change_gate can send every call to the slow path.  A queue that
+  // change() grew leaves the gate lower than the capacity, which costs at
+  // most one needless slow path.
   bool change_queue_full() const { return changes.count >= change_gate; }
   void reserve_change()
   {
@@ -132,10 +123,9 @@ struct fd_table {
       changes.push(fd);
   }
 
-  // change() when the queue has room: change_queue_full() said so, or
-  // reserve_change() made it.  (The compiler cannot know that from the
-  // gate: without this, the io fast paths would keep the growing call, and
-  // a stack frame for it.)
+  // change() when change_queue_full() or reserve_change() made sure the
+  // queue has room.  The compiler cannot know that from the gate, and the io
+  // fast paths would otherwise keep the growing call and a frame for it.
   void change_with_room(int fd, unsigned char flags)
   {
     fd_entry &e = entries[fd];

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/heap.h - the 4-ary min-heap of timers (and, separately, periodics).
+// base/heap.h - the 4-ary min-heap of timers, and separately of periodics.
 //
 // Layout and sift rules reproduce libev 4.33's, because the order in which
-// timers with *equal* deadlines expire is observable (doc/semantics.md §6: six
-// timers started with the same delay fire T0, T5, T4, T3, T2, T1):
+// timers with *equal* deadlines expire is observable (doc/semantics.md §6):
 //  - the root is at index 3 (kHeap0); children of k are 4(k-3)+4 .. 4(k-3)+7;
 //  - insertion sifts up while the parent's deadline is strictly greater;
 //  - removal moves the last node into the hole and sifts it up when it is
@@ -11,9 +10,9 @@
 //  - sifting down picks the first child with the smallest deadline and stops
 //    when the moved node is not later than it.
 // Each node caches the deadline next to the watcher pointer, so sifting reads
-// contiguous memory.  The watcher's `active` field is its node index (libev
-// exposes it through ev_is_active: the first timer reads 3), written on
-// every move; the cached deadline always equals the watcher's `at`.
+// contiguous memory.  The watcher's `active` field is its node index, written
+// on every move, because libev exposes it through ev_is_active.  The cached
+// deadline always equals the watcher's `at`.
 //
 // Complexity: insert/remove/adjust O(log4 n), earliest deadline O(1).
 #pragma once
@@ -34,7 +33,7 @@ struct heap {
   heap_node *nodes;  // valid indices: kHeap0 .. kHeap0 + count - 1
   int count;
   // Nodes allocated, including the kHeap0 unused ones; negated while the
-  // gate is closed (close_gate).  Read it through allocated().
+  // gate is closed, see close_gate.  Read it through allocated().
   int capacity;
   void *block;  // what ev_realloc returned; nodes is 64-byte aligned in it
 
@@ -42,13 +41,12 @@ struct heap {
   // to 64 bytes they share one cache line, so a sift step costs one miss.
   static constexpr std::size_t kAlign = 64;
 
-  // (unsigned: the divisions become shifts)
+  // unsigned, so that the divisions become shifts
   static std::size_t parent(std::size_t k) { return (k - kHeap0 - 1) / kArity + kHeap0; }
   static std::size_t first_child(std::size_t k) { return kArity * (k - kHeap0) + kHeap0 + 1; }
 
-  // Of the children at c .. min(c + kArity, e) - 1 (c < e; cp = nodes + c),
-  // the first with the smallest deadline: its offset from c, *minat its
-  // deadline.  All four exist in the common case: no loop then.
+  // Of the children at c .. min(c + kArity, e) - 1, where cp = nodes + c, the
+  // offset of the first with the smallest deadline, which goes in *minat.
   static std::size_t smallest_child(const heap_node *cp, std::size_t c, std::size_t e, ev_tstamp *minat)
   {
     std::size_t m = 0;
@@ -87,11 +85,11 @@ struct heap {
     n.w->active = k;
   }
 
-  // The hole at k rises while its parent is later than at (kPastEqual: or
-  // as late): the parents move down into it.  Returns where it stopped.
-  // Insertion stops below an equal deadline, pop_root's bottom-up sift
-  // passes it (see there); the order of equal deadlines depends on it.
-  // (always_inline: both sifts stay the loops they were, without a call.)
+  // The hole at k rises while its parent is later than at, or as late with
+  // kPastEqual, and the parents move down into it.  Returns where it stopped.
+  // Insertion stops below an equal deadline and pop_root's bottom-up sift
+  // passes it; the order of equal deadlines depends on it.  always_inline
+  // keeps both sifts the loops they were, without a call.
   template <bool kPastEqual>
   [[gnu::always_inline]] static std::size_t rise(heap_node *n, std::size_t k, ev_tstamp at)
   {
@@ -106,9 +104,8 @@ struct heap {
     return k;
   }
 
-  // (Unsigned indices and a pointer to the group of children keep the
-  // address arithmetic out of the loops: this is the hot path of timer
-  // expiry and restart.)
+  // Unsigned indices and a pointer to the group of children keep the address
+  // arithmetic out of the loops, the hot path of timer expiry and restart.
   void upheap(int k0)
   {
     heap_node *const n = nodes;
@@ -158,10 +155,10 @@ struct heap {
 
   // The gate: one test for a caller's rare cases, "the array must grow, or
   // the caller asked for its slow path every time".  Closed, the capacity is
-  // kept negated, so that the test below fails whatever the count: an
-  // option that needs a different insert (ev_timer's EVFLAG_NG_NEVER_EARLY)
-  // costs the callers that do not use it nothing, neither an instruction on
-  // the fast path nor a byte of the loop (which must fit libev's size).
+  // kept negated, so that the test below fails whatever the count.  An option
+  // that needs a different insert, such as EVFLAG_NG_NEVER_EARLY, then costs
+  // the callers that do not use it neither an instruction on the fast path
+  // nor a byte of the loop, which must fit libev's size.
   bool fast_insert_ok() const { return kHeap0 + count + 1 <= capacity; }
   void close_gate()
   {
@@ -202,15 +199,14 @@ struct heap {
     capacity = capacity < 0 ? -cap : cap;  // the gate stays as it was
   }
 
-  // w is the node at k (its `active`): a stop's check (loop/loop.h,
-  // not_active_here).
+  // w is the node at k, its `active`: a stop's check (not_active_here).
   bool holds(int k, const void *w) const
   {
     return static_cast<unsigned>(k - kHeap0) < static_cast<unsigned>(count) && nodes[k].w == w;
   }
 
   // remove(k) of w's node, checked as holds() checks, in the same steps;
-  // false (and nothing changed) if w is not the node at k.
+  // false, with nothing changed, if w is not the node at k.
   [[gnu::always_inline]] bool remove_checked(int k, const void *w)
   {
     const int last = kHeap0 + count - 1;
@@ -228,7 +224,7 @@ struct heap {
     return true;
   }
 
-  // Remove the node at index k (the watcher's `active`).
+  // Remove the node at index k, the watcher's `active`.
   void remove(int k)
   {
     --count;
@@ -239,20 +235,18 @@ struct heap {
     }
   }
 
-  // The deadline of the node at k changed to at (== its watcher's at).
+  // The deadline of the node at k changed to at, its watcher's `at`.
   void update(int k, ev_tstamp at)
   {
     nodes[k].at = at;
     adjust(k);
   }
 
-  // Remove the root (an expired timer): the last node takes its place and
-  // sinks.  Done bottom-up: the hole goes down to a leaf along the smaller
-  // children, without comparing with the sinking node (which is one of the
-  // latest and usually ends near the bottom), then the node rises while the
-  // parent is not earlier.  The parents it passes on the way up are exactly
-  // those the top-down sift would not have moved, so the array ends up the
-  // same (and so does the order of equal deadlines).
+  // Remove the root, an expired timer: the last node, one of the latest,
+  // takes its place and sinks, so the hole first goes down to a leaf along the
+  // smaller children without comparing with it, then the node rises while the
+  // parent is not earlier.  The array, and the order of equal deadlines, end
+  // up as with a top-down sift.
   void pop_root()
   {
     heap_node *const n = nodes;
@@ -267,7 +261,7 @@ struct heap {
       const heap_node *const cp = n + c;
       if (c >= e)
         break;
-      ev_tstamp minat;  // (not needed here: the hole goes down regardless)
+      ev_tstamp minat;  // unused: the hole goes down regardless
       const std::size_t m = smallest_child(cp, c, e, &minat);
       __builtin_prefetch(n + first_child(c + m));  // the next level
       n[k] = cp[m];

@@ -1,21 +1,17 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // base/pending.h - the pending queues as the loop uses them: the plain queue
-// of base/slot_queue.h (slots, LIFO order, clear-to-dummy: what libev's
-// pending watchers observably are) with a layer of virtual batches on top.
+// of base/slot_queue.h, which is what libev's pending watchers observably
+// are, with a layer of virtual batches on top.
 //
 // Batches.  Prepare, check and idle watchers are queued a whole array at a
-// time, and in the common case (none of them pending already, all of one
-// priority) nothing needs to be written into the level array: the batch
-// stays "virtual" - the watcher array itself, a count, its level and its
-// revents - and invocation takes the watchers straight from it.  Each
-// watcher's `pending` still holds exactly the slot number it would have
-// (the batch sits on top of its level), so nothing observable changes
-// (t/unit/pending_equivalence_test.cc compares the two layers on random
-// operation sequences).  Whatever would look at or change the slots while
-// a batch is virtual (another feed, a clear, a count, a start or stop that
-// changes the watcher array) first writes the remaining entries out as real
-// slots (materialize).  This makes a prepare/check/idle callback, the
-// loop's per-iteration hooks, much cheaper than a slot each.
+// time.  When none of them is pending already and all share one priority,
+// the batch stays virtual, just the watcher array, a count, a level and the
+// revents, and invocation takes the watchers straight from it.  Each
+// watcher's `pending` still holds the slot number it would have, so nothing
+// observable changes (t/unit/pending_equivalence_test.cc).  Whatever would
+// look at or change the slots first writes the rest out as real slots
+// (materialize).  So the loop's per-iteration hooks cost much less than a
+// slot each.
 //
 // Everything outside this file and slot_queue.h goes through pending_queues;
 // code that reads the slots themselves (ev_verify, ev_dump, debug mode)
@@ -31,12 +27,12 @@ namespace ev_detail {
 struct pending_queues {
   slot_queue slots;
 
-  // The virtual batches (see above), a small stack in the order they were
-  // queued.  Batch b stands for the slots start .. start + count - 1 of
-  // level[lvl]: its watchers base[0 .. count), all with `revents`.  Virtual
-  // entries of a level are always above its real ones (a real feed settles
-  // first).  An iteration queues at most three batches (checks, idles and
-  // prepares, at one or two levels); more fall back to real slots.
+  // The virtual batches, a small stack in the order they were queued.  Batch
+  // b stands for the slots start .. start + count - 1 of level[lvl]: its
+  // watchers base[0 .. count), all with `revents`.  A real feed settles the
+  // batches first, so virtual entries of a level are always above its real
+  // ones.  An iteration queues at most three batches; more fall back to real
+  // slots.
   struct batch {
     W *base;
     int count;  // entries not yet invoked
@@ -46,20 +42,20 @@ struct pending_queues {
   };
   static constexpr int kMaxBatches = 4;
   batch vb[kMaxBatches];
-  int nvb;  // batches on the stack (drained ones are dropped off the top)
-  // Non-zero: every feed() takes feed_slow (the loop's debug mode checks
-  // there who feeds).  Next to nvb, so that feed() tests both with one load.
+  int nvb;  // batches on the stack; drained ones are dropped off the top
+  // Non-zero sends every feed() to feed_slow, where debug mode checks who
+  // feeds.  It sits next to nvb so that feed() tests both with one load.
   int feed_gate;
-  // Changes whenever the batch stack does (a batch pushed, the batches
-  // written out): the loop invoking a batch checks it after each callback.
+  // Changes whenever the batch stack does; the loop invoking a batch checks
+  // it after each callback.
   unsigned long batch_epoch;
 
-  // Something is pending (real or virtual).
+  // Something is pending, real or virtual.
   bool any() const { return slots.mask != 0; }
 
   static int level_of(W w) { return slot_queue::level_of(w); }
 
-  // Write the virtual batches out as real slots (same slot numbers).
+  // Write the virtual batches out as real slots with the same numbers.
   void materialize()
   {
     for (int b = 0; b < nvb; ++b) {
@@ -79,8 +75,8 @@ struct pending_queues {
     ++batch_epoch;
   }
 
-  // Call before anything that reads or writes slots, or changes the array
-  // a virtual batch points into (the start/stop of prepare, check, ...).
+  // Call before anything that reads or writes slots, or changes the array a
+  // virtual batch points into, such as a prepare watcher's start or stop.
   void settle()
   {
     if (EV_UNLIKELY(nvb))
@@ -105,8 +101,7 @@ struct pending_queues {
   }
 
   // Queue w with revents, or OR revents into its slot if it is pending.
-  // The common case (not pending, no virtual batch, a valid priority, room
-  // in the array) is all inline and calls nothing, so that callers need no
+  // The common case is inline and calls nothing, so that callers need no
   // stack frame for it; everything else is feed_slow, reached by a tail call.
   void feed(W w, int revents)
   {
@@ -129,9 +124,9 @@ struct pending_queues {
     return both;
   }
 
-  // (noinline: keeps feed's common case frameless.)
-  // (`api`: the call the program made, for a report of a watcher that is
-  // not pending here, slot_queue::slot_of.)
+  // noinline keeps feed's common case frameless.  `api` is the call the
+  // program made, for the report of a watcher not pending here
+  // (slot_queue::slot_of).
   [[gnu::noinline]] void feed_slow(W w, int revents, const char *api = nullptr)
   {
     settle();
@@ -141,9 +136,9 @@ struct pending_queues {
       slots.push(w, revents);
   }
 
-  // A run of feeds (a backend reporting its events): the batches are
-  // settled once, and the level mask is kept in a register and stored once
-  // at the end, instead of once per event.
+  // A run of feeds, as when a backend reports its events: the batches are
+  // settled once, and the level mask is stored once at the end rather than
+  // once per event.
   class feed_run {
    public:
     explicit feed_run(pending_queues &q) : slots_(q.settled()), mask_(slots_.mask) {}
@@ -157,10 +152,10 @@ struct pending_queues {
     unsigned mask_;
   };
 
-  // Queue a whole watcher array in index order (later ones are invoked
-  // first), as a virtual batch when possible.  A batch pushed while another
-  // is being invoked (by a nested ev_run in one of its callbacks) lies above
-  // the rest of that one, so it runs first, as real slots would.
+  // Queue a whole watcher array in index order, so later ones are invoked
+  // first, as a virtual batch when possible.  A batch that a nested ev_run
+  // pushes while another is invoked lies above the rest of that one, so it
+  // runs first, as real slots would.
   void feed_batch(W *ws, int n, int revents)
   {
     if (EV_UNLIKELY(nvb == kMaxBatches) || !n)
@@ -169,9 +164,8 @@ struct pending_queues {
     const int p = level_of(ws[0]);
     const int start = slots.level[p].count + (nvb ? virtual_count(p) : 0);
     // A watcher can join the batch if it is not pending and has the batch's
-    // priority: `pending` and `priority` are adjacent ints, so one 8-byte
-    // load compares both (this loop runs once per prepare/check/idle
-    // watcher per iteration).
+    // priority.  This runs for every hook watcher in every iteration, so one
+    // 8-byte load compares both adjacent ints.
     const unsigned long long joinable = kPriorities ? static_cast<unsigned long long>(static_cast<unsigned>(priority))
                                                           << (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 32 : 0)
                                                     : 0;
@@ -189,14 +183,14 @@ struct pending_queues {
       slots.mask |= 1u << p;
       ++batch_epoch;
     }
-    // the rest (mixed priorities, already pending): the ordinary way
+    // mixed priorities or already pending: the ordinary way
     if (EV_UNLIKELY(i != n))
       feed_each(ws + i, n - i, revents);
   }
 
   // Feed ws[0 .. n) one at a time, in index order.
-  // (noinline: with this loop out of line feed_batch is small enough to be
-  // inlined where the loop queues its hooks.)
+  // noinline, so that feed_batch is small enough to be inlined where the loop
+  // queues its hooks.
   [[gnu::noinline]] void feed_each(W *ws, int n, int revents)
   {
     for (int i = 0; i < n; ++i)
@@ -206,7 +200,7 @@ struct pending_queues {
   static unsigned long long pending_and_priority(W w)
   {
 #if EV_MINPRI == EV_MAXPRI
-    return static_cast<unsigned>(w->pending);  // (no priority member: the batch's is the only one)
+    return static_cast<unsigned>(w->pending);  // no priority member: the batch's is the only one
 #else
     static_assert(offsetof(ev_watcher, priority) == offsetof(ev_watcher, pending) + sizeof(int),
                   "pending and priority are adjacent");
@@ -217,7 +211,7 @@ struct pending_queues {
 #endif
   }
 
-  // Forget a pending event; returns its revents (0 if not pending).  `api`
+  // Forget a pending event and return its revents, 0 if not pending.  `api`
   // as for feed_slow.
   int clear(W w, const char *api = nullptr)
   {
@@ -226,8 +220,7 @@ struct pending_queues {
     return settled().clear(w, api);
   }
 
-  // Entries queued, real and virtual (ev_pending_count; loop metrics count
-  // at every pass and poll).
+  // Entries queued, real and virtual, for ev_pending_count and the metrics.
   unsigned count() const
   {
     unsigned n = slots.count();
@@ -239,10 +232,9 @@ struct pending_queues {
   // Entries queued at level p, real and virtual.
   int level_count(int p) const { return slots.level[p].count + (nvb ? virtual_count(p) : 0); }
 
-  // Batch b of level p has no entries left: drop it (and any drained ones
-  // below it) off the stack top, and clear the level's bit if it is empty.
-  // (noinline: a drained batch is rare per callback; inlined, it would
-  // weigh on every invocation.)
+  // Batch b of level p has no entries left: drop it and any drained ones
+  // below it off the stack top, and clear the level's bit if it is empty.
+  // noinline, because this rare case would weigh on every invocation.
   [[gnu::noinline]] void batch_drained(int b, int p)
   {
     if (b == nvb - 1)
@@ -253,21 +245,19 @@ struct pending_queues {
   }
 
   // Invoke everything in the plain queue's order (slot_queue::invoke_all),
-  // taking a level's virtual batch before its real slots (it lies above
-  // them).  Each entry is taken off the queue (and `pending` cleared) before
-  // `call` runs, so a callback may throw or longjmp and leave the queue
-  // consistent.
+  // taking a level's virtual batch before its real slots, which lie below it.
+  // Each entry leaves the queue, its `pending` cleared, before `call` runs, so
+  // a callback may throw or longjmp and leave the queue consistent.
   //
-  // `enter(p)` is called whenever the scan below picks level p, before the
-  // callbacks it then takes from there (so also with the level of the last
-  // call, after a batch or a feed restarted the scan): loop metrics time the
-  // pass per level with it (diag/metrics.cc); the plain invocation passes a
-  // no-op, which compiles away.
-  // (Both by value: a pointer-sized lambda goes in a register.)
+  // `enter(p)` is called whenever the scan picks level p, even again after a
+  // batch or a feed restarted the scan.  The metrics time the pass per level
+  // with it (diag/metrics.cc); the plain invocation passes a no-op, which
+  // compiles away.  Both are taken by value, so that a pointer-sized lambda
+  // goes in a register.
   template <class Call, class Enter>
   void invoke_all(Call call, Enter enter)
   {
-    ++batch_epoch;  // a nested pass (ev_invoke_pending in a callback) takes entries of ours
+    ++batch_epoch;  // a nested ev_invoke_pending in a callback takes entries of ours
     while (unsigned m = slots.mask) {
       const int p = 31 - __builtin_clz(m);
       enter(p);
@@ -277,11 +267,10 @@ struct pending_queues {
         while (b-- && (vb[b].lvl != p || !vb[b].count)) {
         }
         if (b >= 0) {
-          // Anything that could change the order (a feed, a clear, the
-          // start or stop of such a watcher, another batch) writes the
-          // batches out or pushes one, and changes the epoch: then this
-          // loop ends, and the scan starts again at the top.  The stack
-          // entry (which may be reused meanwhile) is not looked at again.
+          // Anything that could change the order writes the batches out or
+          // pushes one, and changes the epoch: then this loop ends and the
+          // scan starts again at the top, never looking at the stack entry
+          // again, which may be reused meanwhile.
           batch &v = vb[b];
           W *const base = v.base;
           const int revents = v.revents;
@@ -307,21 +296,20 @@ struct pending_queues {
     }
   }
 
-  // invoke_all without `enter`.  While no virtual batch is queued (io
-  // events, timers, ev_feed_event: the common pass) it takes one slot at a
-  // time, the highest level looked up again after each callback, which is
-  // the plain queue's order; nothing but `call` lives across a callback, so
-  // the pass needs almost no stack frame.  A batch (queued before or by
-  // a callback) hands the rest to the pass above.  The epoch need not
-  // change here: a pass invoking a batch that still has entries keeps it on
-  // the stack, so a nested pass that finds no batch takes nothing of its.
+  // invoke_all without `enter`.  In the common pass, with no virtual batch
+  // queued, it takes one slot at a time and looks up the highest level again
+  // after each callback, which is the plain queue's order; nothing but `call`
+  // lives across a callback, so the pass needs almost no stack frame.  A
+  // batch hands the rest to the pass above.  The epoch need not change here:
+  // a pass invoking a batch keeps it on the stack while it has entries, so a
+  // nested pass that finds no batch takes nothing of its.
   template <class Call>
   void invoke_all(Call call)
   {
     while (unsigned m = slots.mask) {
       if (EV_UNLIKELY(nvb))
         return invoke_all(call, [](int) {});
-      slots.invoke_newest(__builtin_clz(m) ^ 31, call);  // the highest level (bsr)
+      slots.invoke_newest(__builtin_clz(m) ^ 31, call);  // the highest level
     }
   }
 

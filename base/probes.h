@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/probes.h - the library's static probes (ev(3) LIBEV-NG EXTENSIONS, "Static
-// probes"): USDT / SystemTap SDT probes, which bpftrace, SystemTap, perf and gdb find
-// in libev.so.4's .note.stapsdt section (readelf -n lists them).  Without
-// <sys/sdt.h> (configure: EV_NG_HAVE_SDT) there are none, and EV_PROBE is nothing.
+// base/probes.h - the library's static probes, after ev(3) LIBEV-NG
+// EXTENSIONS: USDT probes, which bpftrace, SystemTap, perf and gdb find in
+// libev.so.4's .note.stapsdt section.  Without <sys/sdt.h> there are none,
+// and EV_PROBE is nothing.
 //
-// A probe is a nop in the code and a note naming its arguments' locations.  All of
-// them share ONE semaphore, the first member of the probe anchor (loop/loop_forks.cc):
-// a tracer counts it up while it is attached to any of them, as it would a probe's
-// own semaphore.  No hot path tests it.  The rare probes (a loop made, destroyed or
-// forked, an fd found bad, a signal) test it where they fire; the loop's own probes
-// (iterations, polls, callbacks) fire only while the loop takes part in its phases
-// for them, which it decides where it does rare work anyway: at its creation and at
-// the half-second re-measurement of the wall clock (diag/probes.h).
+// A probe is a nop in the code and a note naming its arguments' locations.
+// All of them share ONE semaphore, the first member of the probe anchor
+// (loop/loop_forks.cc), which a tracer counts up while it is attached to any
+// of them.  No hot path tests it: the rare probes test it where they fire,
+// and the loop's own probes fire as diag/probes.h says.
 #pragma once
 
 #include "base/api.h"
@@ -47,8 +44,9 @@ EV_NG_PROBES(EV_NG_PROBE_SEMAPHORE_DECL)
 
 namespace ev_detail {
 
-// A tracer is attached to some probe of the library (the kernel, or a debugger,
-// writes the semaphore behind the program's back: read it as memory that changes).
+// A tracer is attached to some probe of the library.  The kernel or a
+// debugger writes the semaphore behind the program's back, so it is read as
+// memory that changes.
 inline bool probes_attached()
 {
 #if EV_NG_HAVE_SDT
@@ -60,7 +58,7 @@ inline bool probes_attached()
 
 }  // namespace ev_detail
 
-// EV_PROBE(name, args...): fire probe `name` (at most 6 integer or pointer arguments).
+// EV_PROBE(name, args...): fire probe `name` with at most 6 integer or pointer arguments.
 #if EV_NG_HAVE_SDT
 #define EV_PROBE(...) EV_NG_PROBE_N(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)(__VA_ARGS__)
 #define EV_NG_PROBE_N(name, a1, a2, a3, a4, a5, a6, n, ...) EV_NG_PROBE_##n
@@ -70,8 +68,8 @@ inline bool probes_attached()
 #define EV_NG_PROBE_4(name, a, b, c, d) STAP_PROBE4(libev, name, a, b, c, d)
 #define EV_NG_PROBE_5(name, a, b, c, d, e) STAP_PROBE5(libev, name, a, b, c, d, e)
 #define EV_NG_PROBE_6(name, a, b, c, d, e, f) STAP_PROBE6(libev, name, a, b, c, d, e, f)
-// A rare probe: fired only while a tracer is attached (its arguments are not
-// even computed otherwise).
+// A rare probe, fired only while a tracer is attached, so that its arguments
+// are not even computed otherwise.
 #define EV_PROBE_RARE(...)              \
   do {                                  \
     if (::ev_detail::probes_attached()) \

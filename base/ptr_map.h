@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/ptr_map.h - a hash map from pointers to small values, for indexes the
-// loop builds only when a structure gets long (fd/io_list.h: where
-// each io watcher of a long per-fd list is linked), and for debug mode's
-// records of the active watchers (diag/debug.cc).
+// base/ptr_map.h - a hash map from pointers to small values, for the indexes
+// the loop builds only when a structure gets long, such as fd/io_list.h's,
+// and for debug mode's records of the active watchers (diag/debug.cc).
 //
-// Open addressing with linear probing, at most 3/4 full (every new page
-// costs a fault: fewer pages for the same entries); erase moves the
-// entries after the hole back (no tombstones), so probes stay short after
-// any sequence of inserts and erases.  Keys are never null.  An index is
-// an optimisation, never a necessity: memory comes from ev_try_realloc, and a
-// map that cannot grow says so (insert returns false) instead of aborting,
-// so that its user can fall back to the slow way.  A user that cannot do
-// without it (debug mode) inserts with insert_or_abort.
+// Open addressing with linear probing, at most 3/4 full, because every new
+// page costs a fault.  Erase moves the entries after the hole back instead
+// of leaving tombstones, so probes stay short after any sequence of inserts
+// and erases.  Keys are never null.  An index is an optimisation, never a
+// necessity, so memory comes from ev_try_realloc, and insert returns false
+// rather than aborting so that its user can fall back to the slow way.
+// Debug mode, which cannot do without it, inserts with insert_or_abort.
 #pragma once
 
 #include "base/alloc.h"
@@ -30,7 +28,7 @@ struct ptr_map {
   };
 
   slot *slots;
-  unsigned mask;  // capacity - 1 (capacity a power of two), 0 without slots
+  unsigned mask;  // capacity - 1, a power of two less one, or 0 without slots
   unsigned count;
 
   V *find(const void *key) const
@@ -45,8 +43,8 @@ struct ptr_map {
     }
   }
 
-  // Insert key (not present) with value; false when there is no memory
-  // for it (the map is unchanged then).
+  // Insert key, which is not present, with value; false, with the map
+  // unchanged, when there is no memory for it.
   bool insert(const void *key, V value)
   {
     if (4 * (count + 1) > 3 * capacity() && !grow())
@@ -56,8 +54,8 @@ struct ptr_map {
     return true;
   }
 
-  // Insert key (not present) with value into a map that is a necessity,
-  // not an optimisation (debug mode's records): its memory comes from
+  // Insert key, which is not present, with value into a map that is a
+  // necessity, such as debug mode's records: its memory comes from
   // ev_realloc, which aborts when there is none, as for the loop's arrays.
   void insert_or_abort(const void *key, V value)
   {
@@ -93,9 +91,9 @@ struct ptr_map {
   template <class Pred>
   void erase_if(Pred pred)
   {
-    // An erase may move a later entry into slot i (or, at the end of the
-    // table, one from its start, which was looked at already and stays):
-    // slot i is looked at again after each erase.
+    // An erase may move a later entry into slot i, so slot i is looked at
+    // again after each erase.  At the end of the table the entry may come
+    // from its start, which was looked at already and stays.
     for (unsigned i = 0; slots && i <= mask;) {
       if (slots[i].key && pred(slots[i].key, slots[i].value))
         erase(slots[i].key);
@@ -117,8 +115,8 @@ struct ptr_map {
  private:
   unsigned home(const void *key) const
   {
-    // Fibonacci hashing: the high bits of the product mix every key bit
-    // (watchers are aligned, so the low bits alone would collide).
+    // Fibonacci hashing: the high bits of the product mix every key bit,
+    // since watchers are aligned and the low bits alone would collide.
     auto k = reinterpret_cast<std::uintptr_t>(key) * UINT64_C(0x9e3779b97f4a7c15);
     return static_cast<unsigned>(k >> 32) & mask;
   }

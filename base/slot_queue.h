@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/slot_queue.h - the plain pending queue (ev(3) WATCHER STATES, WATCHER
-// PRIORITY MODELS, ev_feed_event, ev_invoke_pending, ev_clear_pending): what
-// libev's pending watchers observably are.  base/pending.h builds the batch
-// layer on top of it; t/unit/pending_equivalence_test.cc runs both side by
-// side.
+// base/slot_queue.h - the plain pending queue, what libev's pending watchers
+// observably are after ev(3) WATCHER STATES and WATCHER PRIORITY MODELS.
+// base/pending.h builds the batch layer on top of it;
+// t/unit/pending_equivalence_test.cc runs both side by side.
 //
 // One array of {watcher, revents} per priority level.  A watcher's `pending`
-// field is its 1-based slot in the array of its priority (0: not pending).
+// field is its 1-based slot in the array of its priority, 0 if not pending.
 //  - Feeding a pending watcher ORs into its slot: one call with the union.
 //  - Invocation takes the highest non-empty level and, within a level, the
-//    most recently queued slot first (libev's LIFO order, doc/semantics.md §5).
+//    most recently queued slot first: libev's LIFO order (doc/semantics.md §5).
 //    The level is looked up again before every callback, so a callback that
 //    feeds a higher priority is followed by that watcher first.
-//  - Clearing (stop, ev_clear_pending) leaves the slot in place pointing at a
-//    dummy watcher whose callback does nothing: no compaction, so slot
-//    numbers of other watchers stay valid and ev_pending_count still counts
+//  - A stop or ev_clear_pending leaves the slot in place, pointing at a dummy
+//    watcher whose callback does nothing.  Without compaction the slot
+//    numbers of other watchers stay valid, and ev_pending_count still counts
 //    the slot until the next pass, as in libev.
 // A bit mask of non-empty levels makes "highest non-empty level" one bsr.
 #pragma once
@@ -30,8 +29,8 @@ struct pending_slot {
 
 struct slot_queue {
   array<pending_slot> level[kNumPri];
-  // Bit p set <=> level[p] has entries.  (The batch layer also sets the bit
-  // of a level that has only virtual ones, and clears it when they are gone.)
+  // Bit p set <=> level[p] has entries.  The batch layer also sets the bit of
+  // a level that has only virtual ones, and clears it when they are gone.
   unsigned mask;
   ev_watcher dummy;  // stands in for cleared slots; its callback is a no-op
 
@@ -49,12 +48,10 @@ struct slot_queue {
   static int clamped_level(int priority) { return (priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI) - EV_MINPRI; }
 
   // The slot of a pending watcher, checked: its `pending` must be a slot of
-  // its level that points back at it.  ev(3) forbids changing the priority
-  // of a pending watcher, which would make us touch another level's slot;
-  // memory that is not a watcher, or a watcher pending in another loop,
-  // would make us write through a garbage index.  Either is reported,
-  // naming `api`, the call the program made (nullptr: the loop's own feed,
-  // in ev_run; ev_set_priority is a macro, never a call the library sees).
+  // its level that points back at it, or a changed priority, another loop's
+  // watcher or memory that is not one would make us write through a garbage
+  // index.  Either is reported, naming `api`, the call the program made, or
+  // nullptr for the loop's own feed.
   pending_slot &slot_of(W w, const char *api)
   {
     array<pending_slot> &l = level[level_of(w)];
@@ -89,10 +86,10 @@ struct slot_queue {
   }
 
   // w is not pending and its priority is in range; *p is then its level.
-  // On a little-endian machine `pending` and `priority` (adjacent ints) are
-  // read as one word, the priority's offset added to its half, and the
-  // halves swapped: the word is below kNumPri exactly when both hold, one
-  // compare for two (which pays for ev_feed_event's test of the callback).
+  // On a little-endian machine the adjacent ints `pending` and `priority` are
+  // read as one word, the priority's offset added to its half, and the halves
+  // swapped: the word is below kNumPri exactly when both hold.  One compare
+  // for two pays for ev_feed_event's test of the callback.
   static bool unqueued_and_in_range(W w, unsigned *p)
   {
 #if EV_MINPRI == EV_MAXPRI
@@ -104,7 +101,7 @@ struct slot_queue {
     static_assert(sizeof(int) == 4, "two ints make one 8-byte word");
     std::uint64_t word;
     __builtin_memcpy(&word, reinterpret_cast<const char *>(w) + offsetof(ev_watcher, pending), sizeof word);
-    word += static_cast<std::uint64_t>(-EV_MINPRI) << 32;  // (a carry out of the top is lost: mod 2^32)
+    word += static_cast<std::uint64_t>(-EV_MINPRI) << 32;  // a carry out of the top is lost: mod 2^32
     word = (word >> 32) | (word << 32);
     *p = static_cast<unsigned>(word);
     return word < static_cast<std::uint64_t>(kNumPri);
@@ -114,9 +111,9 @@ struct slot_queue {
 #endif
   }
 
-  // Queue a watcher that is not pending, when that needs nothing but a store
-  // (a valid priority, room in the array); false otherwise.  Inline and
-  // calling nothing, so that ev_feed_event needs no stack frame for it.
+  // Queue a watcher that is not pending when that needs nothing but a store;
+  // false otherwise.  Inline and calling nothing, so that ev_feed_event needs
+  // no stack frame for it.
   bool push_fast(W w, int revents)
   {
     unsigned p;
@@ -138,9 +135,8 @@ struct slot_queue {
   // Queue a watcher that is not pending, whatever it takes.
   void push(W w, int revents) { mask |= push_unmasked(w, revents); }
 
-  // feed() for a run of feeds (a backend reporting its events, pending_queues::
-  // feed_run): returns the level bit the caller ORs into the mask it writes
-  // back at the end.
+  // feed() for a run of feeds such as pending_queues::feed_run: returns the
+  // level bit the caller ORs into the mask it writes back at the end.
   unsigned feed_unmasked(W w, int revents)
   {
     if (EV_UNLIKELY(w->pending)) {
@@ -150,8 +146,8 @@ struct slot_queue {
     return push_unmasked(w, revents);
   }
 
-  // (noinline: a feed of a pending watcher is rare; out of line it leaves
-  // the callers' common path small.)
+  // noinline, because a feed of a pending watcher is rare, and out of line it
+  // leaves the callers' common path small.
   [[gnu::noinline]] void feed_again(W w, int revents, const char *api = nullptr) { slot_of(w, api).revents |= revents; }
 
   unsigned push_unmasked(W w, int revents)
@@ -168,7 +164,7 @@ struct slot_queue {
     return 1u << p;
   }
 
-  // Forget a pending event; returns its revents (0 if not pending).
+  // Forget a pending event and return its revents, 0 if not pending.
   int clear(W w, const char *api = nullptr)
   {
     if (!w->pending)
@@ -180,9 +176,7 @@ struct slot_queue {
     return revents;
   }
 
-  // Slots queued (cleared ones included, as ev_pending_count counts them).
-  // Only the levels in `mask` can hold entries: a level leaves the mask when
-  // it is empty.
+  // Slots queued, cleared ones included, as ev_pending_count counts them.
   unsigned count() const
   {
     unsigned n = 0;
@@ -192,12 +186,11 @@ struct slot_queue {
   }
 
   // Take level p's slots, newest first, until it is empty, a callback queued
-  // something at a higher level, or `stop` (read after every callback) is
-  // non-zero: the batch layer passes its count of virtual batches.  Each
-  // slot is taken off the queue (and `pending` cleared) before `call` runs,
-  // so a callback may throw or longjmp and leave the queue consistent.
-  // (always_inline: left to the compiler, it becomes a call that every
-  // iteration and every hook callback pays.)
+  // something at a higher level, or `stop`, read after every callback, is
+  // non-zero; the batch layer passes its count of virtual batches.  Each slot
+  // leaves the queue, its `pending` cleared, before `call` runs, so a callback
+  // may throw or longjmp and leave the queue consistent.  always_inline,
+  // because the compiler would make it a call that every iteration pays.
   template <class Call>
   [[gnu::always_inline]] void invoke_level(int p, Call call, const int &stop)
   {
@@ -207,7 +200,7 @@ struct slot_queue {
     while (l.count && !(mask >> (p + 1)) && !stop);
   }
 
-  // Take the newest slot of level p (which has one) off the queue and call it.
+  // Take the newest slot of level p, which has one, off the queue and call it.
   template <class Call>
   [[gnu::always_inline]] void invoke_newest(int p, Call call)
   {

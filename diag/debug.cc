@@ -4,32 +4,27 @@
 //
 // The records.  Each debug loop has a hash table of the watchers its start
 // functions made active, with what must not change while they are: the
-// type, the priority, and per type what ev_TYPE_set writes (an io
-// watcher's fd and events, a signal's number, a child's pid and flags, a
-// stat's path and interval, an embed's loop).  The table is exact: a
-// watcher has a record exactly while the loop considers it active.  The
-// start and stop functions add and remove records; the loop's own stops
-// (a one-shot timer expires) are picked up from the pending queue in the
-// same iteration, before any callback (debug_reconcile), since the loop
-// queues every watcher it stops; a watcher that io_relink stops never has
-// a record (debug mode reports ev_io_set before).  What a watcher's
-// `active` must be is not recorded but looked up where the loop keeps it
-// (a heap index, an array index, 1 for list watchers); a timer's `at` is
-// compared with the copy its heap node holds.
+// type, the priority, and what the type's ev_TYPE_set writes.  A watcher has
+// a record exactly while the loop considers it active.  The start and stop
+// functions add and remove records.  The loop queues every watcher it stops
+// itself, such as an expired one-shot timer, so debug_reconcile picks those
+// stops up from the pending queue before any callback.  A watcher that
+// io_relink stops never has a record, because debug mode reports the
+// ev_io_set first.  A watcher's `active` is checked against where the loop
+// keeps it rather than recorded, and a timer's `at` against its heap node.
 //
-// Reading watchers.  Debug mode never reads a watcher through its record
-// alone: a program may free an inactive watcher at any time.  It reads the
-// watchers a call is given, the watchers the loop's structures hold (which
-// the loop itself would read next), and the pending ones.
+// Reading watchers.  A program may free an inactive watcher at any time, so
+// debug mode reads only the watchers a call is given, those the loop's
+// structures hold, and the pending ones, never one through its record alone.
 //
 // Threads.  All debug loops are in one registry, so that a start on one
 // loop can tell that another loop has the watcher.  The registry and the
-// tables are changed under one mutex; a loop reads its own table without it
-// (only the loop's user changes it).  A loop records the thread in its
-// ev_run; a checked call from another thread is reported unless the loop
-// is handed over: between its release and acquire callbacks, or inside
-// its invoke-pending callback (ev(3) THREADS AND SIGNALS: other threads may
-// then use the loop under the program's lock).
+// tables change under one mutex; a loop reads its own table without it,
+// since only the loop's user changes it.  A loop records the thread in its
+// ev_run, and a checked call from another thread is reported unless the
+// loop is handed over.  ev(3) THREADS AND SIGNALS lets other threads use the
+// loop under the program's lock between its release and acquire callbacks
+// and inside its invoke-pending callback.
 #include "diag/debug.h"
 #include "base/env.h"
 #include "base/ptr_map.h"
@@ -48,7 +43,7 @@ namespace ev_detail {
 
 namespace {
 
-// (The watcher is the record's key in debug_state::records.)
+// The watcher is the record's key in debug_state::records.
 struct debug_record {
   int type;
   int priority;
@@ -76,17 +71,17 @@ struct debug_state {
   ev_loop *loop;
   debug_state *prev, *next;       // the registry
   ptr_map<debug_record> records;  // by watcher
-  // The thread in ev_run (0: none; glibc never has a thread 0) and how
-  // deep it is nested there.  Handed over: see above.
+  // The thread in ev_run, 0 for none since glibc has no thread 0, and how
+  // deep it is nested there.
   std::atomic<pthread_t> runner;
   unsigned run_depth;
   std::atomic<int> released;  // between the release and the acquire callback
   std::atomic<int> invoking;  // inside the program's invoke-pending callback
   void (*user_release)(ev_loop *) noexcept;
   void (*user_acquire)(ev_loop *) noexcept;
-  // Destroyed (ev_loop_destroy): kept, with the loop's memory, for a while
-  // (see debug_loop_destroy); owns_memory: the loop's memory is ours to free
-  // then (not the default loop's static storage).
+  // A destroyed loop is kept with its memory for a while, see
+  // debug_loop_destroy.  owns_memory: we free that memory then, unless it is
+  // the default loop's static storage.
   bool destroyed;
   bool owns_memory;
 };
@@ -112,9 +107,7 @@ struct registry_guard {
 void lock_for_fork() { pthread_mutex_lock(&registry_lock); }
 void unlock_after_fork() { pthread_mutex_unlock(&registry_lock); }
 
-// ---------------------------------------------------------------------------
-// The table
-// ---------------------------------------------------------------------------
+// --- The table --------------------------------------------------------------
 
 // Without the lock: only the loop's user changes its table.
 debug_record *find(const debug_state *ds, const void *w) { return ds->records.find(w); }
@@ -130,8 +123,8 @@ void record(debug_state *ds, W w, const debug_record &r)
 
 void erase(debug_state *ds, W w) { ds->records.erase(w); }
 
-// Take ds out of the registry and free it (with its loop's memory, if it
-// is a destroyed loop's and ours).
+// Take ds out of the registry and free it, with its loop's memory if that is
+// a destroyed loop's and ours.
 void registry_remove(debug_state *ds)
 {
   (ds->prev ? ds->prev->next : registry) = ds->next;
@@ -156,9 +149,7 @@ debug_state *owner_elsewhere(const debug_state *ds, const void *w)
   return nullptr;
 }
 
-// ---------------------------------------------------------------------------
-// Reports
-// ---------------------------------------------------------------------------
+// --- Reports ----------------------------------------------------------------
 
 const char *type_name(int type)
 {
@@ -180,9 +171,8 @@ const char *type_name(int type)
   }
 }
 
-// The text of a report: "debug mode: " and what happened, then what to do
-// (usage_error prints it as "libev-ng: usage error in API (ARG = VALUE):
-// "TEXT"", the format of every usage error, and aborts).
+// The text of a report: "debug mode: ", what happened, then what to do.
+// usage_error prints it in the format of every usage error, and aborts.
 struct report_text {
   char s[432];
 };
@@ -209,9 +199,9 @@ struct report_text {
     usage_error(api, text_.s);       \
   } while (0)
 
-// A call with a loop that ev_loop_destroy destroyed: debug mode keeps the
-// loop's memory for a while, with the marks that make the checked calls
-// come here (see debug_loop_destroy).
+// A call with a loop that ev_loop_destroy destroyed.  Debug mode keeps the
+// loop's memory for a while with the marks that send the checked calls here,
+// see debug_loop_destroy.
 [[noreturn]] void report_destroyed(ev_loop *loop, const char *api)
 {
   DEBUG_REPORT_PLAIN(api,
@@ -229,9 +219,7 @@ struct report_text {
                t, static_cast<void *>(w), t, static_cast<void *>(loop), t);
 }
 
-// ---------------------------------------------------------------------------
-// The checks
-// ---------------------------------------------------------------------------
+// --- The checks -------------------------------------------------------------
 
 bool heap_holds(const heap &h, int k, W w) { return k >= heap::kHeap0 && k < h.end() && as_w(h.nodes[k].w) == w; }
 bool array_holds(const array<W> &a, int i, W w) { return i >= 1 && i <= a.count && a.data[i - 1] == w; }
@@ -256,15 +244,15 @@ bool active_where_kept(ev_loop *loop, const debug_record &r, W w)
 // Does a pending watcher's `pending` point to a slot that has it?
 bool pending_where_kept(ev_loop *loop, W w)
 {
-  // (the slots of a virtual batch become real: the same numbers)
+  // The slots of a virtual batch become real ones with the same numbers.
   const slot_queue &q = loop->pending.settled();
   const array<pending_slot> &l = q.level[slot_queue::level_of(w)];
   const int i = w->pending - 1;
   return i >= 0 && i < l.count && l.data[i].w == w;
 }
 
-// The watcher w of record r (active, by the record) is what it was when it
-// was started, and where the loop keeps it.
+// The watcher w of record r is what it was when it was started, and is where
+// the loop keeps it.
 void check_watcher(ev_loop *loop, const debug_record &r, W w, const char *api)
 {
   const char *t = type_name(r.type);
@@ -277,7 +265,7 @@ void check_watcher(ev_loop *loop, const debug_record &r, W w, const char *api)
                  "%s watcher %p was freed or overwritten while active on loop %p (its active field does not say where "
                  "the loop keeps it); stop a watcher (%s_stop) before its memory is freed or reused",
                  t, wp, lp, t);
-  // (the loop itself raises the priority of a child watcher it queues)
+  // The loop itself raises the priority of a child watcher it queues.
   if (r.type != EV_CHILD && priority_of(w) != r.priority)
     DEBUG_REPORT(api, "priority", static_cast<long long>(priority_of(w)),
                  "%s watcher %p had its priority changed from %d to %d while active; stop it (%s_stop) before "
@@ -303,7 +291,7 @@ void check_watcher(ev_loop *loop, const debug_record &r, W w, const char *api)
   }
   case EV_TIMER:
   case EV_PERIODIC: {
-    // (at: the copy the heap node holds says when the loop has it due)
+    // The heap node's copy of `at` says when the loop has it due.
     const bool timer = r.type == EV_TIMER;
     const ev_tstamp at = timer ? reinterpret_cast<ev_timer *>(w)->at : reinterpret_cast<ev_periodic *>(w)->at;
     const ev_tstamp due = (timer ? loop->timers : loop->periodics).nodes[w->active].at;
@@ -365,7 +353,7 @@ debug_record take_snapshot(W w, int type)
   switch (type) {
   case EV_IO:
     r.u.io.fd = reinterpret_cast<ev_io *>(w)->fd;
-    r.u.io.events = reinterpret_cast<ev_io *>(w)->events;  // (the start consumed EV__IOFDSET)
+    r.u.io.events = reinterpret_cast<ev_io *>(w)->events;  // the start consumed EV__IOFDSET
     break;
   case EV_SIGNAL: r.u.signum = reinterpret_cast<ev_signal *>(w)->signum; break;
   case EV_CHILD:
@@ -405,8 +393,8 @@ void check_thread(ev_loop *loop, const char *api, W w, int type)
                      api, watcher, static_cast<void *>(loop));
 }
 
-// A watcher the loop's structures hold for `type` (a list, a heap, an
-// array): it must be active, and as recorded.
+// A watcher that a list, heap or array of the loop holds for `type` must be
+// active, and as recorded.
 void check_held(ev_loop *loop, W w, int type, const char *api)
 {
   if (!w->active)
@@ -415,9 +403,9 @@ void check_held(ev_loop *loop, W w, int type, const char *api)
     check_watcher(loop, *r, w, api);
 }
 
-// A list of watchers: each is checked before its `next` is followed (a
-// freed watcher's `next` is garbage), and the walk is bounded (a watcher
-// started twice makes the list a cycle).
+// A list of watchers.  Each is checked before its `next` is followed, since a
+// freed watcher's is garbage, and the walk is bounded, since a watcher
+// started twice makes the list a cycle.
 void check_list(ev_loop *loop, WL head, int type, const char *api, const char *where, long long which)
 {
   long long limit = static_cast<long long>(loop->debug->records.count) + 64;
@@ -483,14 +471,12 @@ void acquire_wrapper(ev_loop *loop) noexcept
 
 }  // namespace
 
-// ---------------------------------------------------------------------------
-// The interface (diag/debug.h)
-// ---------------------------------------------------------------------------
+// --- The interface (diag/debug.h) -------------------------------------------
 
-// LIBEV_NG_DEBUG counts even for loops created with EVFLAG_NOENV (which
-// keeps LIBEV_FLAGS from changing what a program asked for: debug mode
-// changes nothing for a correct program), but not in set-user-ID and
-// set-group-ID programs (base/env.h), as LIBEV_FLAGS.
+// LIBEV_NG_DEBUG counts even for loops created with EVFLAG_NOENV, which only
+// keeps LIBEV_FLAGS from changing what a program asked for; debug mode
+// changes nothing for a correct program.  As with LIBEV_FLAGS, set-user-ID
+// and set-group-ID programs ignore it (base/env.h).
 bool debug_requested(unsigned int flags)
 {
   if (flags & EVFLAG_NG_DEBUG)
@@ -505,11 +491,10 @@ void debug_loop_init(ev_loop *loop)
   ds->loop = loop;
   loop->debug = ds;
   loop->invoke_checks |= kInvokeCheckDebug;
-  for (phase p : kDebugPhases)
-    phase_join(loop, p);
+  work_set(loop, kWorkDebug, true);
   loop->run_guard |= kRunGuardDebug;
   // every start, stop and feed of the hot paths takes its slow half, which
-  // looks for debug mode (see diag/debug.h)
+  // looks for debug mode, see diag/debug.h
   loop->fds.close_change_gate();
   loop->timers.close_gate();
   loop->pending.feed_gate = 1;
@@ -519,7 +504,7 @@ void debug_loop_init(ev_loop *loop)
     pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
     atfork_installed = true;
   }
-  // (a destroyed loop kept at this address: the default loop made again)
+  // a destroyed loop kept at this address: the default loop made again
   for (debug_state *o = registry, *next; o; o = next) {
     next = o->next;
     if (o->destroyed && o->loop == loop)
@@ -531,13 +516,11 @@ void debug_loop_init(ev_loop *loop)
   registry = ds;
 }
 
-// The loop's memory is kept, and with it the marks that send every
-// checked call to debug mode's checks (loop->debug, its phase work and
-// run guard bit, the closed gates): a call with the destroyed loop is
-// reported (check_thread, debug_run_enter) instead of reading freed memory.
-// The last kDestroyedKept destroyed loops are kept (reachable from the
-// registry: no leak); an older one is freed, and a call with it is again
-// undefined.  True if the caller must not free the loop's memory.
+// The loop's memory is kept with the marks that send every checked call to
+// debug mode, so that a call with the destroyed loop is reported instead of
+// reading freed memory.  The last kDestroyedKept destroyed loops stay
+// reachable from the registry, and an older one is freed.  True if the
+// caller must not free the loop's memory.
 bool debug_loop_destroy(ev_loop *loop)
 {
   debug_state *ds = loop->debug;
@@ -551,7 +534,7 @@ bool debug_loop_destroy(ev_loop *loop)
     debug_state *oldest = nullptr;
     for (debug_state *o = registry; o; o = o->next)
       if (o->destroyed && o != ds)
-        oldest = o;  // (new ones go to the head)
+        oldest = o;  // new ones go to the head
     if (oldest)
       registry_remove(oldest);
   }
@@ -628,8 +611,8 @@ bool debug_run_enter(ev_loop *loop)
     ++ds->run_depth;
     return true;
   }
-  // A callback run by another thread while the loop is handed over may
-  // run it (nested), as in the loop's own thread.
+  // A callback run by another thread while the loop is handed over may run
+  // it nested, as in the loop's own thread.
   if (ds->released.load(std::memory_order_acquire) || ds->invoking.load(std::memory_order_acquire))
     return false;
   DEBUG_REPORT_PLAIN("ev_run",
@@ -674,7 +657,7 @@ void debug_reconcile(ev_loop *loop)
   debug_state *ds = loop->debug;
   if (!ds->records.count)
     return;
-  const slot_queue &q = loop->pending.slots;  // (hook watchers in a virtual batch are active)
+  const slot_queue &q = loop->pending.slots;  // hook watchers in a virtual batch are active
   for (const auto &l : q.level)
     for (int i = 0; i < l.count; ++i) {
       W w = l.data[i].w;
@@ -692,18 +675,17 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
   debug_state *ds = loop->debug;
   ds->user_release = release;
   ds->user_acquire = acquire;
-  const bool was = wait_hooks(loop);
   const bool hooks = release || acquire;
   loop->release_cb = hooks ? release_wrapper : nullptr;
   loop->acquire_cb = hooks ? acquire_wrapper : nullptr;
-  block_time_phase_follow(loop, was, wait_hooks(loop));
+  work_set(loop, kWorkHooks, wait_hooks(loop));
 }
 
 namespace {
 
-// The call the program made that invokes the loop's pending watchers
-// itself (invoke_pending, loop/loop.h): ev_run, or ev_loop_destroy for the
-// cleanup watchers.  (A report names the call the program made.)
+// The call of the program that invokes the pending watchers itself through
+// invoke_pending (loop/loop.h): ev_run, or ev_loop_destroy for the cleanup
+// watchers.  A report names it.
 const char *loop_invoking_call(const ev_loop *loop) { return loop->loop_depth ? "ev_run" : "ev_loop_destroy"; }
 
 void invoke_checked(ev_loop *loop, const char *api)
@@ -730,7 +712,7 @@ void invoke_pending_debug(ev_loop *loop)
 }
 
 // ev_invoke_pending in debug mode: each watcher is checked before its
-// callback (its pending state is cleared then: only its record is looked at).
+// callback.  Its pending state is cleared by then, so only its record counts.
 void debug_invoke_pending(ev_loop *loop) { invoke_checked(loop, "ev_invoke_pending"); }
 
 void debug_check_callback(ev_loop *loop, W w)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // diag/elf_symbols.h - a code address's name, for the watchdog's reports: the
-// file it is in (the program, or a shared object, found with dl_iterate_phdr),
-// its offset there as addr2line takes it, and the function that contains it,
-// from the file's .symtab where it has one (static functions included: the
-// names dladdr, which sees only exported ones, cannot give), else .dynsym.
+// file it is in, found with dl_iterate_phdr; its offset there as addr2line
+// takes it; and the function that contains it, from the file's .symtab where
+// it has one, else .dynsym.  .symtab names static functions too, which
+// dladdr cannot.
 //
 // Each file is read once, when its first address is asked for, and never on
 // a loop's path: only the watchdog's thread asks, when it has a report to make.
@@ -15,8 +15,8 @@
 namespace ev_detail {
 
 struct code_location {
-  const char *module;     // the file's path (null: not in any mapped file)
-  std::uintptr_t offset;  // the address in the file's terms (its ELF virtual address)
+  const char *module;     // the file's path, or null if not in any mapped file
+  std::uintptr_t offset;  // the address as the file's ELF virtual address
   const char *symbol;     // the containing function, or null
   std::uintptr_t symbol_offset;
 };
@@ -24,7 +24,7 @@ struct code_location {
 // Resolve addr.  The strings stay valid until elf_symbols_forget.
 code_location elf_locate(const void *addr);
 
-// Drop what was read (the watchdog's thread ends).
+// Drop what was read, when the watchdog's thread ends.
 void elf_symbols_forget();
 
 }  // namespace ev_detail

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/metrics.cc - the ev_metrics extension (ev(3) LIBEV-NG EXTENSIONS, "Loop
-// metrics"): switching metrics on and off, the measured poll, the timed
-// invocation pass (how time is charged: diag/metrics.h), and the report.
+// diag/metrics.cc - the ev_metrics extension: switching metrics on and off,
+// the measured poll, the timed invocation pass and the report.  How time is
+// charged is in diag/metrics.h.
 #include "diag/metrics.h"
 #include "base/clock_pair.h"
 #include "base/env.h"
@@ -19,9 +19,9 @@ namespace ev_detail {
 namespace {
 
 // Whether the time-stamp counter runs at a constant rate whatever the CPU's
-// power state (CPUID 0x80000007, EDX bit 8: "invariant TSC"; Linux shows it
-// as constant_tsc and nonstop_tsc).  Without it the TSC may stop or change
-// rate, and the metrics read CLOCK_MONOTONIC instead.
+// power state, CPUID's "invariant TSC", which Linux shows as constant_tsc and
+// nonstop_tsc.  Without it the TSC may stop or change rate, and the metrics
+// read CLOCK_MONOTONIC instead.
 bool invariant_tsc()
 {
 #if EV_NG_HAVE_CYCLE_COUNTER
@@ -35,23 +35,23 @@ bool invariant_tsc()
 #endif
 }
 
-// LIBEV_NG_METRICS_CLOCK=monotonic: read CLOCK_MONOTONIC even where the
-// counter would do (a virtual machine whose counter the program distrusts;
-// the tests of the fallback).  Not for set-user-ID programs (base/env.h).
+// LIBEV_NG_METRICS_CLOCK=monotonic reads CLOCK_MONOTONIC even where the
+// counter would do, for a program that distrusts its machine's counter and
+// for the tests of the fallback.  Set-user-ID programs ignore it (base/env.h).
 bool monotonic_clock_asked_for()
 {
   const char *env = env_get("LIBEV_NG_METRICS_CLOCK");
   return env && std::strcmp(env, "monotonic") == 0;
 }
 
-// Both clocks at one moment, for turning ticks into seconds (ev_metrics_get):
-// the narrowest of a few tries (base/clock_pair.h).
+// Both clocks at one moment, the narrowest of a few tries (base/clock_pair.h),
+// for turning ticks into seconds when ev_metrics_get reports.
 clock_pair<metrics_ticks> read_both_clocks(const metrics_block *m)
 {
   return read_clock_pair([m] { return metrics_now(m); }, [] { return monotonic_now(); });
 }
 
-// Counting starts now: switched on or reset.
+// Counting starts now, when switched on or reset.
 void start_counting(metrics_block *m)
 {
   const auto now = read_both_clocks(m);
@@ -61,18 +61,17 @@ void start_counting(metrics_block *m)
 
 }  // namespace
 
-// Around the backend's poll while metrics are on (loop/loop_run.cc, the wait
-// phase).  Only what must be seen around the backend's call itself is done
-// here; the clock the loop reads after the poll closes the measurement
-// later (metrics_finish_poll).
+// Around the backend's poll while metrics are on (loop/loop_run.cc,
+// poll_measured).  Only what must be seen around the call itself is done
+// here; the clock the loop reads after the poll closes the measurement in
+// metrics_finish_poll.
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
 {
   metrics_block *m = loop->metrics;
-  // A poll that may not block only asks the kernel: loop overhead, and a
-  // clock reading would cost more than it measures.  One that may starts at
-  // the last reading when the loop ran nothing but its own work since (the
-  // end of the callbacks before it: what came between told the kernel about
-  // changed descriptors, the backend's work too), saving a reading.
+  // A poll that may not block only asks the kernel, which a clock reading
+  // would cost more than it measures.  One that may block starts at the last
+  // reading, the end of the callbacks before it, when the loop ran nothing
+  // but its own work since, saving a reading.
   m->poll_timed = timeout > 0.;
   if (m->poll_timed)
     m->poll_started = m->mark_valid ? m->mark : metrics_now(m);
@@ -83,8 +82,8 @@ void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
 
 void metrics_poll_end(ev_loop *loop)
 {
-  // (A hook may have switched metrics off during the poll, or on: a block
-  // made then has no poll open.)
+  // A hook may have switched metrics off or on during the poll, and a block
+  // made then has no poll open.
   metrics_block *m = loop->metrics;
   if (!m || !m->poll_open)
     return;
@@ -93,8 +92,8 @@ void metrics_poll_end(ev_loop *loop)
   // start, and an iteration without one reads nothing.
   if (m->poll_timed)
     m->poll_ended = metrics_now(m);
-  // What the backend queued (the watchers of ready fds, EV_ERROR for bad
-  // ones); the wake-up fd's bookkeeping comes after this and is not counted.
+  // What the backend queued; the wake-up fd's bookkeeping comes after this
+  // and is not counted.
   const unsigned after = loop->pending.any() ? loop->pending.count() : 0;
   const unsigned long events = after > m->poll_pending_before ? after - m->poll_pending_before : 0;
   ++m->c.iterations;
@@ -113,15 +112,13 @@ void metrics_switch(ev_loop *loop, bool on)
     m->tsc = invariant_tsc() && !monotonic_clock_asked_for();
     start_counting(m);
     loop->metrics = m;
-    phase_join(loop, kPhaseBeforeWait);  // around the poll
-    invoke_phase_follow(loop, false, true);
+    work_set(loop, kWorkMetrics, true);
   } else if (!on && loop->metrics) {
-    // A pass or a poll being measured (this is called from a callback or a
-    // hook) looks for the block again when it ends, and finds none.
+    // Called from a callback or a hook, a pass or a poll being measured looks
+    // for the block again when it ends, and finds none.
     ev_free(loop->metrics);
     loop->metrics = nullptr;
-    phase_leave(loop, kPhaseBeforeWait);
-    invoke_phase_follow(loop, true, false);
+    work_set(loop, kWorkMetrics, false);
   }
 }
 
@@ -137,13 +134,13 @@ void metrics_invoke_pass(ev_loop *loop)
 
   metrics_ticks t = m->mark_valid ? m->mark : metrics_now(m);
   if (program_cb) {
-    // The program's callback invokes (or hands on) the watchers itself: it
-    // is timed as a whole, its watchers' priorities are unknown here.
+    // The program's callback invokes or hands on the watchers itself, so it
+    // is timed as a whole: its watchers' priorities are unknown here.
     if (loop->debug)
-      invoke_pending_debug(loop);  // (which calls it, the loop handed over)
+      invoke_pending_debug(loop);  // which calls it, the loop handed over
     else
       loop->invoke_cb(EV_A);
-    if ((m = loop->metrics)) {  // (the callback may have switched metrics off)
+    if ((m = loop->metrics)) {  // the callback may have switched metrics off
       metrics_ticks end = metrics_now(m);
       metrics_charge(m, m->c.invoke_cb, t, end);
       m->mark = end;
@@ -152,9 +149,9 @@ void metrics_invoke_pass(ev_loop *loop)
     return;
   }
 
-  // The pass reads the clock only where it turns to another level (a level
-  // is done, or a callback fed a higher priority) and at its end.  The block
-  // is looked up after callbacks ran: one may have switched metrics off.
+  // The pass reads the clock only where it turns to another level and at its
+  // end.  The block is looked up after callbacks ran, since one may have
+  // switched metrics off.
   int level = -1;
   auto enter = [loop, &level, &t](int p) {
     if (p == level)
@@ -162,7 +159,7 @@ void metrics_invoke_pass(ev_loop *loop)
     if (level >= 0) {
       metrics_block *b = loop->metrics;
       if (!b)
-        return;  // (switched off by a callback: nothing to read the clock for)
+        return;  // switched off by a callback: nothing to read the clock for
       metrics_ticks now = metrics_now(b);
       metrics_charge(b, b->c.callbacks[level], t, now);
       t = now;
@@ -195,9 +192,9 @@ using namespace ev_detail;
 
 extern "C" {
 
-// Members up to the caller's size are written (a program built with an older
-// ev.h passes a smaller struct, one built with a newer ev.h a larger one,
-// whose members this library does not know: zeroed).
+// Members up to the caller's size are written, because a program built with
+// another ev.h passes a smaller or larger struct; members this library does
+// not know are zeroed.
 int ev_metrics_get(EV_P_ struct ev_metrics *m) noexcept
 {
   const std::size_t size = m->size;
@@ -230,7 +227,7 @@ int ev_metrics_get(EV_P_ struct ev_metrics *m) noexcept
         out.time_callbacks[p] = static_cast<double>(c.callbacks[p]) * unit;
     } else {
       // time_callbacks[priority + 2]; a core compiled with another priority
-      // range (ev(3) EMBEDDING) adds the levels beyond -2 .. 2 to the nearest end
+      // range adds the levels beyond -2 .. 2 to the nearest end
       for (int p = 0; p < kNumPri; ++p) {
         const int i = p + EV_MINPRI + 2;
         out.time_callbacks[i < 0                        ? 0
@@ -256,8 +253,8 @@ int ev_metrics_get(EV_P_ struct ev_metrics *m) noexcept
 
 void ev_metrics_enable(EV_P_ int on) noexcept { metrics_switch(loop, on != 0); }
 
-// The chain of readings survives: a pass or poll in progress is charged from
-// the new `since` only (metrics_charge).
+// The chain of readings survives, and a pass or poll in progress is charged
+// from the new `since` only (metrics_charge).
 void ev_metrics_reset(EV_P) noexcept
 {
   if (metrics_block *m = loop->metrics) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/probes.cc - the loop's static probes (see diag/probes.h): arming and
+// diag/probes.cc - the loop's static probes, see diag/probes.h: arming and
 // stopping them, and what they report.
 #include "diag/probes.h"
 
@@ -11,7 +11,7 @@ namespace ev_detail {
 
 namespace {
 
-// Seconds as the probes' integer nanoseconds (a tracer reads integers).
+// Seconds as integer nanoseconds, since a tracer reads integers.
 std::int64_t to_ns(ev_tstamp t) { return std::isfinite(t) ? static_cast<std::int64_t>(t * 1e9) : -1; }
 
 void probes_switch(ev_loop *loop, bool on)
@@ -21,7 +21,7 @@ void probes_switch(ev_loop *loop, bool on)
     request_repair(loop, kRepairProbes);
   else
     repair_clear(loop, kRepairProbes);
-  invoke_phase_follow(loop, !on, on);  // the callbacks and the iteration's end
+  work_set(loop, kWorkProbes, on);  // the block, the callbacks and the iteration's end
   loop->probing = on ? kProbesArmed : kProbesOff;
   if (on)
     loop->invoke_checks |= kInvokeCheckProbes;
@@ -63,8 +63,8 @@ probes_poll_mark probes_poll_enter(ev_loop *loop, [[maybe_unused]] ev_tstamp tim
   return m;
 }
 
-// What the poll queued (as the metrics count it), how long it blocked, and how
-// late it came back to the earliest timer (as the metrics' lag).
+// What the poll queued, how long it blocked, and how late it came back to
+// the earliest timer, all as the metrics count them.
 void probes_poll_return(ev_loop *loop, const probes_poll_mark &m)
 {
   const ev_tstamp now = monotonic_now();
@@ -79,7 +79,7 @@ void probes_poll_return(ev_loop *loop, const probes_poll_mark &m)
 
 void call_watcher_probed(ev_loop *loop, W w, int revents)
 {
-  // (the callback may free its watcher: only these copies are reported after it)
+  // the callback may free its watcher, so only these copies are reported after it
   void *cb;
   static_assert(sizeof cb == sizeof ev_cb(w));
   __builtin_memcpy(&cb, &ev_cb(w), sizeof cb);
@@ -91,8 +91,8 @@ void call_watcher_probed(ev_loop *loop, W w, int revents)
   (void)priority;
 }
 
-// The program's invoke-pending callback invokes (its ev_invoke_pending comes
-// back to the pass below); else the loop's own pass, each callback probed.
+// The program's invoke-pending callback invokes, and its ev_invoke_pending
+// comes back to the pass below; else the loop's own pass probes each callback.
 void probes_invoke(ev_loop *loop)
 {
   if (loop->invoke_cb != ev_invoke_pending)

@@ -78,40 +78,36 @@ void verify_fds(ev_loop *loop)
 
 namespace {
 
-// How many modules have work in each phase, counted from their own state
-// (loop/loop.h, phase_join): what the counts must be.
-void count_phase_work(const ev_loop *loop, unsigned char (&n)[kPhaseCount])
+// Which members of kWorkSteps have work, from their own state (loop/loop.h,
+// work_set): what loop->work must be.  kWorkError's bit is its whole state.
+unsigned work_members(const ev_loop *loop)
 {
-  for (auto &c : n)
-    c = 0;
-  auto in = [&n](std::initializer_list<phase> phases, bool member) {
-    for (phase p : phases)
-      n[p] = static_cast<unsigned char>(n[p] + member);
+  unsigned work = loop->work & 1u << kWorkError;
+  auto member = [&work](work_member m, bool has) {
+    if (has)
+      work |= 1u << m;
   };
-  in({kPhaseBeforeWait, kPhaseBeforePoll}, loop->curpid);
-  in({kPhaseBeforeWait, kPhaseBeforePoll}, loop->repair);
-  in({kPhaseBeforeWait, kPhaseBeforePoll}, loop->prepares.count);
-  in({kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait}, loop->idleall);
-  in({kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait}, loop->periodics.count);
-  in({kPhaseAfterWait}, loop->checks.count);
-  in({kPhaseBeforeWait, kPhaseBlockTime}, loop->no_block);
-  in({kPhaseBeforeWait}, loop->wakeup.fd != kLoopFdNone);
-  in({kPhaseBeforeWait, kPhaseBlockTime}, collect_intervals(loop));
-  in({kPhaseBeforeWait, kPhaseBlockTime}, wait_hooks(loop));
-  in({kPhaseAfterWait, kPhaseInvoke}, loop->invoke_cb != ev_invoke_pending);
-  in({kPhaseBeforeWait, kPhaseAfterWait, kPhaseInvoke}, loop->metrics);
-  in({kPhaseBeforeWait, kPhaseBeforePoll, kPhaseAfterWait, kPhaseInvoke}, loop->debug);
-  in({kPhaseAfterWait, kPhaseInvoke}, loop->probing);  // (before the poll: kRepairProbes)
+  member(kWorkForkCheck, loop->curpid);
+  member(kWorkRepair, loop->repair);
+  member(kWorkPrepare, loop->prepares.count);
+  member(kWorkIdle, loop->idleall);
+  member(kWorkPeriodic, loop->periodics.count);
+  member(kWorkCheck, loop->checks.count);
+  member(kWorkWakeup, loop->wakeup.fd != kLoopFdNone);
+  member(kWorkCollect, collect_intervals(loop));
+  member(kWorkHooks, wait_hooks(loop));
+  member(kWorkInvokeCb, loop->invoke_cb != ev_invoke_pending);
+  member(kWorkMetrics, loop->metrics);
+  member(kWorkDebug, loop->debug);
+  member(kWorkProbes, loop->probing);
+  return work;
 }
 
 }  // namespace
 
 void verify(ev_loop *loop)
 {
-  unsigned char phases[kPhaseCount];
-  count_phase_work(loop, phases);
-  for (int p = 0; p < kPhaseCount; ++p)
-    check(loop->phase_work[p] == phases[p], "phase work count out of sync", p);
+  check(loop->work == work_members(loop), "optional work out of sync", loop->work);
   check(loop->slow_time_at == std::min(loop->rt_recheck_at, loop->sweep.look_at), "time gate out of sync", 0);
   loop->pending.settle();  // check the slots a virtual batch stands for, too
   verify_heap(loop->timers, "timer heap broken");

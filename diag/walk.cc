@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/walk.cc - ev_walk and ev_dump (ev(3) LIBEV-NG EXTENSIONS,
-// "Introspection"): the loop's active watchers as the program started them.
+// diag/walk.cc - ev_walk and ev_dump: the loop's active watchers as the
+// program started them.
 //
 // The watchers are collected first and visited afterwards, so that a
-// callback may stop the watcher it is given (the loop's structures change
-// under a running walk otherwise).  Watchers the loop or another watcher
-// uses internally are not the program's: the loop's own (members of the
-// loop object), the io, prepare and fork watchers of an ev_embed and the
-// timer of an ev_stat (the ev_embed or ev_stat is reported instead, once;
-// an ev_stat with an inotify watch is found in loop->fs_hash),
-// and the watchers of ev_once.
+// callback may stop the watcher it is given without changing the structures
+// under a running walk.  Watchers that the loop, an ev_embed, an ev_stat or
+// ev_once use internally are not the program's: the ev_embed or ev_stat is
+// reported instead, once, and ev_once's are left out.
 #include "diag/walk.h"
 #include "fd/fd.h"
 
@@ -40,13 +37,13 @@ struct collection {
     if (is_loop_member(loop, w) || once_member(w))
       return;
     if (W owner = embed_owner(w)) {
-      if (type == EV_PREPARE)  // (each ev_embed once: its prepare watcher)
+      if (type == EV_PREPARE)  // each ev_embed once, by its prepare watcher
         add(EV_EMBED, owner);
       return;
     }
     if (W owner = stat_owner(w)) {
-      // a watcher with an inotify watch is in loop->fs_hash (and has a
-      // timer too on a remote file system): reported from there
+      // a watcher with an inotify watch is in loop->fs_hash, even with a
+      // timer on a remote file system, and is reported from there
       if (reinterpret_cast<ev_stat *>(owner)->wd < 0)
         add(EV_STAT, owner);
       return;
@@ -147,7 +144,7 @@ void print_details(std::FILE *f, ev_loop *loop, int type, W w)
 
 void print_watcher(std::FILE *f, ev_loop *loop, int type, W w)
 {
-  // (a function pointer printed through its bits: %p wants an object pointer)
+  // a function pointer printed through its bits, since %p wants an object pointer
   std::uintptr_t cb;
   static_assert(sizeof cb == sizeof ev_cb(w));
   __builtin_memcpy(&cb, &ev_cb(w), sizeof cb);
@@ -186,8 +183,7 @@ void ev_dump(EV_P_ std::FILE *f) noexcept
     print_watcher(f, loop, c.list.data[i].type, c.list.data[i].w);
   c.list.release();
 
-  // Pending: in the order they will run (highest priority first, newest
-  // first within a priority); the revents they will get.
+  // Pending: in the order they will run, with the revents they will get.
   const slot_queue &q = loop->pending.settled();
   std::fprintf(f, " %u pending:\n", q.count());
   for (int p = kNumPri; p--;)

@@ -9,8 +9,8 @@
 namespace ev_detail {
 
 // Calls visit(ctx, w) for each active watcher of the loop that the module
-// keeps in process-wide state: signal watchers (watchers/signal.cc), child
-// watchers (watchers/child.cc, the default loop only).
+// keeps in process-wide state: signal watchers (watchers/signal.cc) and the
+// default loop's child watchers (watchers/child.cc).
 using walk_visit = void (*)(void *ctx, W w);
 #if EV_SIGNAL_ENABLE
 void signals_visit(ev_loop *loop, walk_visit visit, void *ctx);

@@ -7,6 +7,7 @@
 #include "diag/elf_symbols.h"
 #include "fd/io_list.h"
 
+#include <atomic>
 #include <cerrno>
 
 #if EV_NG_HAVE_PROCESS_VM_READV
@@ -91,10 +92,39 @@ struct pending_report {
   char module[256];
 };
 
+pid_t current_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+// A lock its holder may take again: a report callback may call exit, whose
+// last look then runs on the thread that holds it already.  Not a recursive
+// pthread mutex, which has no static initialiser on every libc (musl).
+struct reentrant_lock {
+  pthread_mutex_t mutex;
+  std::atomic<pid_t> holder;  // only the holder ever finds its own id here
+  int depth;
+};
+void take(reentrant_lock &l)
+{
+  const pid_t self = current_tid();
+  if (l.holder.load(std::memory_order_relaxed) == self) {
+    ++l.depth;
+    return;
+  }
+  pthread_mutex_lock(&l.mutex);
+  l.holder.store(self, std::memory_order_relaxed);
+  l.depth = 1;
+}
+void release(reentrant_lock &l)
+{
+  if (--l.depth > 0)
+    return;
+  l.holder.store(0, std::memory_order_relaxed);
+  pthread_mutex_unlock(&l.mutex);
+}
+
 constinit pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 // Held from a look at the loops until its reports are out, so that the last
 // look at exit comes after the reports of one in progress.
-constinit pthread_mutex_t reporting = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;  // (a report callback may call exit)
+constinit reentrant_lock reporting = {PTHREAD_MUTEX_INITIALIZER, 0, 0};
 constinit watched *loops = nullptr;
 constinit bool thread_running = false;
 constinit pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
@@ -112,30 +142,26 @@ constinit ino_t helper_ask_inode = 0;
 // watchdog_note) and must not inherit a held lock.
 void lock_before_fork()
 {
-  pthread_mutex_lock(&reporting);
+  take(reporting);
   pthread_mutex_lock(&lock);
 }
 void unlock_in_parent()
 {
   pthread_mutex_unlock(&lock);
-  pthread_mutex_unlock(&reporting);
+  release(reporting);
 }
-// (The child's thread is not the one that locked them: a recursive mutex
-// would refuse its unlock, so both are made anew.)
+// The child's thread has another id than the one that locked them, so both
+// are made anew.
 void reset_in_child()
 {
   thread_running = false;
   for (watched *w = loops; w; w = w->next)
-    w->tid = 0;  // (the child's thread has another id)
+    w->tid = 0;
   pthread_mutex_init(&lock, nullptr);
-  pthread_mutexattr_t recursive;
-  pthread_mutexattr_init(&recursive);
-  pthread_mutexattr_settype(&recursive, PTHREAD_MUTEX_RECURSIVE);
-  pthread_mutex_init(&reporting, &recursive);
-  pthread_mutexattr_destroy(&recursive);
+  pthread_mutex_init(&reporting.mutex, nullptr);
+  reporting.holder.store(0, std::memory_order_relaxed);
+  reporting.depth = 0;
 }
-
-pid_t current_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 
 // ---------------------------------------------------------------------------
 // Reading the loop as a debugger would
@@ -489,7 +515,7 @@ void *watch(void *)
   for (;;) {
     report_queue q{};
     ev_tstamp pause;
-    pthread_mutex_lock(&reporting);
+    take(reporting);
     pthread_mutex_lock(&lock);
     bool reporting_loops = false;
     for (watched *w = loops; w && !reporting_loops; w = w->next)
@@ -498,7 +524,7 @@ void *watch(void *)
       thread_running = false;
       elf_symbols_forget();
       pthread_mutex_unlock(&lock);
-      pthread_mutex_unlock(&reporting);
+      release(reporting);
       return nullptr;
     }
     const ev_tstamp now = monotonic_now();
@@ -508,7 +534,7 @@ void *watch(void *)
     pause = next_sleep(loops, monotonic_now());
     pthread_mutex_unlock(&lock);
     deliver(q);
-    pthread_mutex_unlock(&reporting);
+    release(reporting);
     struct timespec ts;
     ts.tv_sec = static_cast<time_t>(pause);
     ts.tv_nsec = static_cast<long>((pause - static_cast<ev_tstamp>(ts.tv_sec)) * 1e9);
@@ -720,7 +746,7 @@ void start_helper()
 void last_look()
 {
   report_queue q{};
-  pthread_mutex_lock(&reporting);
+  take(reporting);
   pthread_mutex_lock(&lock);
   const ev_tstamp now = monotonic_now();
   for (watched *w = loops; w; w = w->next)
@@ -729,7 +755,7 @@ void last_look()
   const bool helper = helper_socket_ours();
   pthread_mutex_unlock(&lock);
   deliver(q);
-  pthread_mutex_unlock(&reporting);
+  release(reporting);
   if (helper && send(helper_ask, "x", 1, MSG_NOSIGNAL) == 1) {
     struct pollfd p = {helper_answer, POLLIN, 0};
     char c;

@@ -18,12 +18,12 @@ namespace {
 // Is fd an open file descriptor of this process?
 bool fd_is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
 
-// How far beyond twice its size the fd table grows for any number (16 KiB
-// of entries), see io_make_room.
+// How far beyond twice its size the fd table grows for any number, see
+// io_make_room.
 constexpr long long kNearTable = 1024;
 
-// Can fd be opened at all?  It is below the process's fd limit (an open fd
-// may be above a limit lowered after it was opened: fd_is_open first).
+// Can fd be opened at all?  It is below the process's fd limit.  An open fd
+// may be above a limit lowered after it was opened, so fd_is_open comes first.
 bool fd_may_open(int fd)
 {
   struct rlimit rl;
@@ -32,10 +32,10 @@ bool fd_may_open(int fd)
 
 }  // namespace
 
-// Where w is linked when not under w->fd: after an ev_io_set on the active
-// watcher (see io_relink), under the fd it was started with: the index
-// knows it for a long list, else a scan of the whole table finds it (a rare
-// misuse, not worth a field).  Null if nowhere.
+// Where w is linked when not under w->fd, or null.  After an ev_io_set on the
+// active watcher (see io_relink) it is under the fd it was started with.  The
+// index knows it for a long list; else a scan of the whole table finds it,
+// since so rare a misuse is not worth a field.
 [[gnu::noinline, gnu::cold]] WL *ev_detail::io_link_search(ev_loop *loop, ev_io *w, int &fd)
 {
   if (WL *p = io_list_indexed_link(loop, as_wl(w), fd))
@@ -47,18 +47,17 @@ bool fd_may_open(int fd)
   return nullptr;
 }
 
-// The table must reach fd, and the change queue needs room for one more.
-// A number that cannot be open (at or above the fd limit, and not open) is
-// not worth growing the table for (2^30 would hang, INT_MAX overflow, 10^8
-// take 1.5 GB): false, and the caller reports EV_ERROR at once.  Any other
-// bad fd goes to the backend like a good one and is reported from there,
-// as libev 4.33 does.
+// The table must reach fd, and the change queue needs room for one more.  A
+// huge number would hang, overflow or take gigabytes to grow the table for,
+// so one that cannot be open returns false and the caller reports EV_ERROR
+// at once.  Any other bad fd goes to the backend like a good one and is
+// reported from there, as libev 4.33 does.
 bool ev_detail::io_make_room(ev_loop *loop, int fd)
 {
   if (fd >= loop->fds.size) {
-    // Near the table (a server's new connection gets the next number) the
-    // table grows without asking the kernel: a system call per growth that
-    // libev 4.33 does not make, to save at most twice the table's memory.
+    // Near the table, where a server's new connection lands, the table grows
+    // without asking the kernel: a system call per growth, which libev 4.33
+    // does not make, would save at most twice the table's memory.
     const long long near = 2LL * loop->fds.size + kNearTable;
     if (fd >= near && !fd_is_open(fd) && !fd_may_open(fd))
       return false;
@@ -68,9 +67,9 @@ bool ev_detail::io_make_room(ev_loop *loop, int fd)
   return true;
 }
 
-// Put a misplaced watcher where its fields say it belongs now: libev 4.33
-// silently never reports the new fd's events (ev(3) forbids ev_io_set on an
-// active watcher); here it starts watching what the program asked for.
+// Put a misplaced watcher where its fields say it belongs now, so that it
+// watches what the program asked for.  ev(3) forbids ev_io_set on an active
+// watcher, and libev 4.33 silently never reports the new fd's events.
 void ev_detail::io_relink(ev_loop *loop, ev_io *w)
 {
   if (w->fd < 0)
@@ -85,16 +84,16 @@ void ev_detail::io_relink(ev_loop *loop, ev_io *w)
   io_link(loop, w);
 }
 
-// Walk the watchers of fd: the union of the events they want, with
-// misplaced watchers moved to their new fd (io_relink) and re-initialised
-// ones dropped (see below).  Brent's cycle detection costs one compare per
-// watcher; a cycle means a watcher was started twice (re-initialised while
-// active, then started), see loop/loop.h.
+// Walk the watchers of fd for the union of the events they want, moving
+// misplaced watchers to their new fd (io_relink) and dropping re-initialised
+// ones.  Brent's cycle detection costs one compare per watcher; a cycle
+// means a watcher was re-initialised while active and started again, see
+// loop/loop.h.
 [[gnu::noinline, gnu::cold]] unsigned char ev_detail::fd_list_repair(ev_loop *loop, int fd)
 {
-  // Debug mode reports what would be repaired here (before this, the
-  // iteration's check reported it, unless an embedding loop applies this
-  // loop's changes first, or the sweep finds it).
+  // Debug mode reports what would be repaired here.  The iteration's check
+  // usually reported it before, unless an embedding loop applies this loop's
+  // changes first or the sweep finds it.
   if (loop->debug)
     debug_check_fd(loop, fd);
   unsigned char events = 0;
@@ -116,9 +115,9 @@ void ev_detail::io_relink(ev_loop *loop, ev_io *w)
       unindexed = true;
     }
     if (!io->active) {
-      // ev_io_init (ev_init) cleared `active` while the watcher was listed:
-      // the program believes it stopped (libev 4.33 keeps calling it, and
-      // keeps its reference).  Dropped, with its reference.
+      // ev_io_init cleared `active` while the watcher was listed, so the
+      // program believes it stopped: it is dropped with its reference, where
+      // libev 4.33 keeps calling it and keeps the reference.
       *p = w->next;
       --loop->activecnt;
       continue;
@@ -135,7 +134,7 @@ void ev_detail::io_relink(ev_loop *loop, ev_io *w)
     moved = w->next;
     auto *io = reinterpret_cast<ev_io *>(w);
     io_relink(loop, io);
-    if (io->active)  // (a move found while the changes are applied takes effect with them)
+    if (io->active)  // a move found while the changes are applied takes effect with them
       loop->fds.entries[io->fd].reify |= kReifyMoved;
   }
   return static_cast<unsigned char>(events & kFdEvents);
@@ -157,12 +156,12 @@ void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
       fd_kill(loop, pfds[i].fd);
 }
 
-// The second look of a sweep step (backend_ops::recheck): an fd that poll()
-// found open and ready for what its watchers want, none of them pending,
-// while the backend reported nothing, may be a number closed and reused
-// behind an untouched watcher, which a backend that watches files rather
-// than numbers would never report.  (Watchers pending: the backend did
-// report it.  The loop's edge-triggered fds stay ready unread: not asked.)
+// The second look of a sweep step (backend_ops::recheck).  An fd that poll()
+// found ready for what its watchers want while the backend reported nothing
+// may be a number closed and reused behind an untouched watcher, which a
+// backend that watches files rather than numbers never reports.  Pending
+// watchers show the backend did report it, and the loop's edge-triggered
+// fds stay ready unread, so neither is asked about.
 void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
 {
   auto recheck = loop->backend->recheck;
@@ -181,13 +180,11 @@ void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
   }
 }
 
-// The sweep's bounds (fd/fd.h): a chunk of fds per step, a pass at
-// most every kSweepPassIdle seconds when idle, kSweepPassBusy when busy, and
-// no more than kSweepShare of the loop's time.  A fixed rate cannot bound
-// the share: poll() costs several times more per idle socket, whose kernel
-// state has left the cache, than per busy one, and more on a slower
-// machine.  So each step is timed, and the next one waits for the time it
-// took over kSweepShare, but no more than kSweepMaxPause: a step that the
+// The sweep's bounds, see fd/fd.h.  A fixed rate cannot bound its share of
+// the loop's time, because poll() costs far more per idle socket, whose
+// kernel state has left the cache, than per busy one, and more on a slower
+// machine.  So each step is timed, and the next waits for the time it took
+// over kSweepShare, but no more than kSweepMaxPause, since a step that the
 // scheduler interrupted looks longer than it was.
 constexpr int kSweepChunk = 512;
 constexpr int kSweepScan = 2048;  // table entries looked at per step at most
@@ -202,12 +199,11 @@ namespace ev_detail {
 
 // The queue after fd_reify_from: [0, first) kept from an earlier round,
 // [first, done) applied, [done, count) queued meanwhile.  Of the last, the
-// fds that a watcher moved by ev_io_set was linked to (kReifyMoved) are
-// applied now, in another round through the backend's table, so that the
-// watcher is watched on its new fd in this iteration; the others are kept
-// for the next one: a killed fd that its watchers' stops queued again, a
-// backend's re-arm of a reported fd, which applied before the callbacks ran
-// could be reported twice.
+// fds of watchers moved by ev_io_set (kReifyMoved) are applied now through
+// the backend's table, so that the watcher is watched on its new fd in this
+// iteration.  The others wait for the next one: they are killed fds queued
+// again by their watchers' stops, or a backend's re-arm of a reported fd,
+// which applied before the callbacks ran could be reported twice.
 void fd_changes_keep_rest(ev_loop *loop, int first, int done)
 {
   fd_table &t = loop->fds;
@@ -243,9 +239,9 @@ void fd_rearm_all(ev_loop *loop)
 
 namespace {
 
-// Stop the watchers of fd and feed them EV_ERROR|EV_READ|EV_WRITE; the
-// loop's own (see fd/fd.h) are stopped and re-created by the repair
-// step when `own_too`, else left alone.
+// Stop the watchers of fd and feed them EV_ERROR|EV_READ|EV_WRITE.  With
+// `own_too` the loop's own are stopped too, and the repair step re-creates
+// them; else they are left alone.
 void kill_watchers(ev_loop *loop, int fd, bool own_too)
 {
   EV_PROBE_RARE(fd_error, loop, fd, errno);
@@ -258,7 +254,7 @@ void kill_watchers(ev_loop *loop, int fd, bool own_too)
       }
       internal_io_stop(loop, reinterpret_cast<ev_io *>(w));
       request_repair(loop, kRepairLoopFds);
-      continue;  // (stopping unlinked w: *p is the next one now)
+      continue;  // stopping unlinked w, so *p is the next one now
     }
     ev_io_stop(EV_A_ reinterpret_cast<ev_io *>(w));
     feed_error(loop, as_w(w), EV_ERROR | EV_READ | EV_WRITE);
@@ -306,7 +302,7 @@ static void sweep_schedule(ev_loop *loop, ev_tstamp pause, bool pass_done)
     s.next_at = loop->mn_now + std::max(pause, kSweepPassBusy);
     s.idle_at = loop->mn_now + std::max(pause, kSweepPassIdle);
   }
-  s.look_at = s.idle_at;  // (never later than next_at)
+  s.look_at = s.idle_at;  // never later than next_at
 }
 
 void fd_sweep_step(ev_loop *loop)
@@ -321,9 +317,8 @@ void fd_sweep_step(ev_loop *loop)
   const fd_entry *const stop = t.entries + end;
   int fd = start;
   while (n < kSweepChunk) {
-    // (The table is mostly empty in most loops: its size is page-rounded,
-    // 256 entries for a handful of fds.  Empty entries are skipped in a loop
-    // of their own, which is much cheaper than a full test of each.)
+    // The page-rounded table is mostly empty in most loops, so empty entries
+    // are skipped in a loop of their own, much cheaper than testing each.
     const fd_entry *e = t.entries + fd;
     while (e < stop && !e->head)
       ++e;
@@ -335,7 +330,7 @@ void fd_sweep_step(ev_loop *loop)
     const unsigned char events = fd_list_events(loop, fd, t.entries[fd].head);
     if (events != t.entries[fd].events && !t.entries[fd].reify)
       t.change(fd, kReifyQueued);
-    // (no events: nothing to lose, as for fd_kill_invalid)
+    // no events, nothing to lose, as for fd_kill_invalid
     if (poll_them && t.entries[fd].head && (events & (EV_READ | EV_WRITE)))
       pfds[n++] =
           pollfd{fd, static_cast<short>(((events & EV_READ) ? POLLIN : 0) | ((events & EV_WRITE) ? POLLOUT : 0)), 0};

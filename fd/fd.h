@@ -1,21 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // fd/fd.h - the io watcher layer as the rest of the library sees it:
 // applying fd changes to the backend, dispatching readiness, and what
-// happens to watchers whose fd is bad (ev(3) ev_io, "The special problem of
-// disappearing/dup'ed file descriptors").
+// happens to watchers whose fd is bad, after ev(3)'s ev_io section.
 //
 // The rules enforced here, for every backend:
 //  - An fd that is not open never aborts the process and is never silently
-//    ignored: its watchers are stopped and get EV_ERROR|EV_READ|EV_WRITE
-//    (fd_kill).  libev 4.33 does this on one of its backends only.
-//  - The loop's own io watchers (members of the loop object: the wake-up
-//    fd, signalfd, timerfd, inotify) are started and stopped without
-//    touching the reference count, and fd_kill never treats them as user
-//    watchers: their fd was closed behind the loop's back, and the loop
-//    re-creates it before the next poll (fd/loop_fd.h).
-//  - A number the loop gets from the kernel for an fd of its own was free:
-//    user watchers still on it watched a closed fd, and are killed
-//    (fd_claim) instead of seeing the loop's readiness.
+//    ignored: fd_kill stops its watchers and gives them
+//    EV_ERROR|EV_READ|EV_WRITE.  libev 4.33 does this on one backend only.
+//  - fd_kill never treats the loop's own io watchers as user watchers: their
+//    fd was closed behind the loop's back, and fd/loop_fd.h's rules apply.
 #pragma once
 
 #include "fd/io_list.h"
@@ -25,7 +18,7 @@
 namespace ev_detail {
 
 // The backend reports events on fd: every watcher gets its share, newest
-// first (LIFO invocation then runs them in start order).
+// first, so that LIFO invocation runs them in start order.
 inline void fd_event(ev_loop *loop, int fd, int revents)
 {
   for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
@@ -39,19 +32,18 @@ inline void fd_event(ev_loop *loop, int fd, int revents)
 // with ev_io_set while active: its fd or its EV__IOFDSET flag says so.
 inline bool io_misplaced(const ev_io *w, int fd) { return w->fd != fd || (w->events & EV__IOFDSET); }
 
-// The longest list the common walk of fd_list_events takes (a longer one is
-// walked by fd_list_repair, which also looks for cycles).
+// The longest list the common walk of fd_list_events takes; fd_list_repair
+// walks longer ones and looks for cycles.
 inline constexpr int kPlainListMax = 256;
 
 // The union of the events the watchers of fd want, when a watcher of the
-// list is misplaced, re-initialised or the list is long (fd.cc).
+// list is misplaced or re-initialised, or the list is long (fd.cc).
 unsigned char fd_list_repair(ev_loop *loop, int fd);
 
-// The union of the events the watchers of fd want.  The common case (a list
-// of well-formed watchers, not too long to rule out a cycle cheaply) is one
-// short loop; anything unusual is fd_list_repair's.
-// (`head` is the list's head, read by the caller before it stored a byte
-// of the fd's entry, which the compiler must assume changed the table.)
+// The union of the events the watchers of fd want.  A short list of
+// well-formed watchers takes one short loop; anything unusual is
+// fd_list_repair's.  The caller reads `head` before it stores a byte of the
+// fd's entry, which the compiler must assume changed the table.
 inline unsigned char fd_list_events(ev_loop *loop, int fd, WL head)
 {
   unsigned events = 0;
@@ -69,10 +61,9 @@ inline unsigned char fd_list_events(ev_loop *loop, int fd, WL head)
 // `done` (fd.cc): those of moves are applied too, the others kept.
 void fd_changes_keep_rest(ev_loop *loop, int first, int done);
 
-// Apply the queued changes from the `first`-th on to backend B
-// (backends/backend.h: its policy): for each queued fd the union of the
-// events its watchers want, handed to B's modify when it changed or the
-// registration must be renewed.  (&errno taken once for all of them.)
+// Apply the queued changes from the `first`-th on to backend policy B: each
+// queued fd's union of wanted events goes to B's modify when it changed or
+// the registration must be renewed.  &errno is taken once for all of them.
 template <class B>
 void fd_reify_from(ev_loop *loop, int first)
 {
@@ -88,7 +79,7 @@ void fd_reify_from(ev_loop *loop, int first)
     const WL head = e.head;
     e.reify = 0;
 
-    // (moving a misplaced watcher may grow the table: e is stale after this)
+    // moving a misplaced watcher may grow the table, so e is stale after this
     unsigned char events = fd_list_events(loop, fd, head);
     t.entries[fd].events = events;
     const bool renewed = (o_reify & EV__IOFDSET) || ((o_reify & kReifyEmptied) && events);
@@ -109,33 +100,45 @@ void fd_reify_with(ev_loop *loop)
   fd_reify_from<B>(loop, 0);
 }
 
-// The same through the backend's table, where the loop's backend is not
-// known at compile time (an embedding loop prepares the embedded one).
+// A policy (backends/backend.h) that calls the backend through its table,
+// for where the backend is not known at compile time: an embedding loop
+// preparing the embedded one, and the single iteration of a build for size
+// (loop/loop_run.cc).  Its poll_own takes no report.
 struct backend_table_policy {
   static void modify(ev_loop *loop, int fd, fd_entry &, int oev, int nev, const int *)
   {
     loop->backend->modify(loop, fd, oev, nev);
   }
+  template <bool kHooks>
+  static void poll(ev_loop *loop, ev_tstamp timeout)
+  {
+    loop->backend->poll(loop, timeout);
+  }
+  static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *)
+  {
+    loop->backend->poll(loop, timeout);
+    return 0;
+  }
 };
 inline void fd_reify(ev_loop *loop) { fd_reify_with<backend_table_policy>(loop); }
-// Queue every fd that has watchers for re-registration (after a fork or when
-// a backend rebuilt its kernel state).
+// Queue every fd that has watchers for re-registration, after a fork or when
+// a backend rebuilt its kernel state.
 void fd_rearm_all(ev_loop *loop);
 // The fd is invalid: stop all its watchers and feed them EV_ERROR|EV_READ|EV_WRITE.
 void fd_kill(ev_loop *loop, int fd);
-// The backend cannot watch anything for now (it has no kernel object): the
-// program's watchers of fd are killed; the loop's own stay, to be watched
-// again once the backend has a kernel object.
+// The backend has no kernel object for now, so the program's watchers of fd
+// are killed; the loop's own stay, to be watched again once it has one.
 void fd_kill_user_watchers(ev_loop *loop, int fd);
-// Kill every watched fd that is not open (a backend's EBADF may tell only
-// that some fd is bad).
+// Kill every watched fd that is not open, since a backend's EBADF may tell
+// only that some fd is bad.
 void fd_kill_invalid(ev_loop *loop);
-// The loop got fd from the kernel for itself (see above).
+// The loop got fd from the kernel for itself, so user watchers still on the
+// number watched a closed fd: they are killed, not given the loop's readiness.
 void fd_claim(ev_loop *loop, int fd);
 
-// A backend got fd (its new kernel object, or -1: none) from the kernel: it
-// is what an embedding loop watches from now on, and the generation tells
-// the embedding loop to register it anew even if the number is the same.
+// A backend got fd, its new kernel object or -1 for none, from the kernel.  An
+// embedding loop watches it from now on, and the generation tells that loop
+// to register it anew even if the number is the same.
 inline void set_backend_fd(ev_loop *loop, int fd)
 {
   fd_claim(loop, fd);
@@ -143,34 +146,25 @@ inline void set_backend_fd(ev_loop *loop, int fd)
   ++loop->backend_fd_generation;
 }
 
-// The closed-fd sweep, for backends that the kernel does not tell about a
-// watched fd being closed (those whose backend_ops::sweeps is set).  Each
-// step polls a bounded chunk of the watched fds (and moves watchers that
-// ev_io_set changed while active, see io_relink, on every backend), so the
-// work per step is bounded at any number of fds.  A new pass over the table
-// starts kSweepPassIdle seconds after the last one when the loop is idle
-// (its wait timed out with nothing pending), kSweepPassBusy when it is busy;
-// a busy loop also makes kSweepBusyIterations iterations between two steps,
-// so that the sweep's share of a busy loop's work stays small whatever the
-// clock says (on average at most 2 fds polled per iteration), but waits for
-// them no more than kSweepBusyLate seconds: a loop whose waits never time
-// out and that iterates slowly (a frame loop calling EVRUN_NOWAIT at 10 Hz,
-// an embedded loop, a server always woken by io) would otherwise take 256
-// iterations, 25 s, for a step.  Each step is
-// timed, and the next one waits until the sweep has taken no more than
-// kSweepShare (a thousandth) of the loop's time, however much a poll() of an
-// fd costs.  A loop blocked in its wait looks when it wakes up.
-// An iteration pays no test of its own: the clock update after the wait
-// (time_update_after_wait, loop/loop_run.cc) takes its slow path once mn_now reaches
-// look_at and calls fd_sweep_due, which applies the rules above and which a
-// busy loop reaches at most every kSweepLookInterval seconds.
+// The closed-fd sweep, for backends whose kernel does not tell of a watched
+// fd being closed (backend_ops::sweeps).  Each step polls a bounded chunk of
+// the watched fds, and on every backend moves watchers that ev_io_set
+// changed while active (io_relink).  A new pass starts kSweepPassIdle
+// seconds after the last one when the loop's wait timed out with nothing
+// pending, kSweepPassBusy when it is busy.  A busy loop also makes
+// kSweepBusyIterations iterations between two steps, so that the sweep's
+// share stays small whatever the clock says, but waits no more than
+// kSweepBusyLate seconds for them, for the sake of slow loops whose waits
+// never time out.  fd.cc times each step against kSweepShare.  An iteration
+// pays no test of its own: the clock update after the block takes its slow
+// path once mn_now reaches look_at, and calls fd_sweep_due.
 inline constexpr unsigned kSweepBusyIterations = 256;
 inline constexpr ev_tstamp kSweepBusyLate = 0.1;
 inline constexpr ev_tstamp kSweepLookInterval = 0.001;
 void fd_sweep_step(ev_loop *loop);
 void fd_sweep_due(ev_loop *loop, bool idle);
-// A new loop's first pass comes as if one had just ended: a loop that lives
-// shorter than that (one made per request or per thread) takes no step.
+// A new loop's first pass comes as if one had just ended, so that a loop made
+// per request or per thread takes no step.
 void fd_sweep_start(ev_loop *loop);
 
 // The loop's own io watchers: no reference, never the public start/stop.
@@ -180,9 +174,9 @@ void internal_io_stop(ev_loop *loop, ev_io *w);
 // Linking an io watcher into its fd's list and out of it, for ev_io's
 // start and stop (watchers/io.cc) and the loop's own io watchers (fd.cc).
 // Link a watcher that is already marked active into its fd's list and queue
-// the fd.  EV__IOFDSET (set by ev_io_set) is consumed here and tells the
-// backend that the number may now denote another open file.  (Every caller
-// made sure the change queue has room, as io_unlink's did.)
+// the fd.  The EV__IOFDSET that ev_io_set sets is consumed here and tells the
+// backend that the number may now denote another open file.  Every caller
+// made sure the change queue has room, as io_unlink's did.
 inline void io_link(ev_loop *loop, ev_io *w)
 {
   io_list_push(loop, w->fd, as_wl(w));
@@ -190,7 +184,7 @@ inline void io_link(ev_loop *loop, ev_io *w)
   w->events &= ~EV__IOFDSET;
 }
 
-// Where w is linked when not under w->fd (fd.cc); null if nowhere.
+// Where w is linked when not under w->fd, or null (fd.cc).
 [[gnu::cold]] WL *io_link_search(ev_loop *loop, ev_io *w, int &fd);
 
 inline void io_unlink(ev_loop *loop, ev_io *w, const char *api)
@@ -212,8 +206,8 @@ bool io_make_room(ev_loop *loop, int fd);
 void io_relink(ev_loop *loop, ev_io *w);
 
 // Debug mode's check of the watchers of one fd (diag/debug.cc), before
-// fd_list_repair repairs them: declared here, where it is called, so that
-// fd/ includes nothing above it.
+// fd_list_repair repairs them.  It is declared here, where it is called, so
+// that fd/ includes nothing above it.
 #if EV_NG_DEBUG_MODE
 void debug_check_fd(ev_loop *loop, int fd);
 #else

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// fd/io_list.cc - the index of long per-fd io watcher lists (see
-// fd/io_list.h): building it when a walk gets long, keeping it right
-// on every change, dropping it.
+// fd/io_list.cc - the index of long per-fd io watcher lists, see
+// fd/io_list.h: building it when a walk gets long, keeping it right on every
+// change, dropping it.
 #include "fd/io_list.h"
 
 using namespace ev_detail;
@@ -18,17 +18,18 @@ bool indexed(const ev_loop *loop, int fd)
   return e && e->fd == fd;
 }
 
-// Drop fd's list from the index: every entry that names fd (not a walk of
-// the list, which may have been corrupted by a misuse).  Rare: after a
-// misuse, or without memory.
+// Drop fd's list from the index, after a misuse or without memory.  Every
+// entry that names fd goes, rather than a walk of the list, which a misuse
+// may have corrupted.
 void unindex(ev_loop *loop, int fd)
 {
   loop->io_index.erase_if([fd](const void *, const io_index_entry &e) { return e.fd == fd; });
 }
 
-// Index fd's list; false (and nothing indexed) without memory for it.  A
-// list that is a cycle (Brent's detection: a watcher was re-initialised
-// while active and started again) is reported as loop/loop.h says.
+// Index fd's list; false, with nothing indexed, without memory for it.  A
+// list that is a cycle because a watcher was re-initialised while active and
+// started again is found by Brent's detection and reported as loop/loop.h
+// says.
 bool index_list(ev_loop *loop, int fd)
 {
   int own = 0;
@@ -45,7 +46,7 @@ bool index_list(ev_loop *loop, int fd)
       power <<= 1;
       steps = 0;
     }
-    if constexpr (!kIoIndex)  // (only the check for a cycle: fd/io_list.h)
+    if constexpr (!kIoIndex)  // only the check for a cycle, see fd/io_list.h
       continue;
     if (const io_index_entry *e = loop->io_index.find(w))
       unindex(loop, e->fd);  // a stale entry: see io_list_pushed
@@ -68,9 +69,9 @@ WL *link_of(ev_loop *loop, const io_index_entry &e) { return e.prev ? &e.prev->n
 
 namespace ev_detail {
 
-// When fd's list is indexed: true, with the link that points at w in `link`
-// (nullptr when w is not in that list).  False when the list is not indexed
-// or the index turns out stale: walk it then.
+// True when fd's list is indexed, with the link that points at w in `link`,
+// or nullptr when w is not in that list.  False when the list is not indexed
+// or the index turns out stale, and the caller walks it.
 bool io_list_link_indexed(ev_loop *loop, int fd, WL w, WL *&link)
 {
   if (!indexed(loop, fd))
@@ -81,7 +82,7 @@ bool io_list_link_indexed(ev_loop *loop, int fd, WL w, WL *&link)
     return true;
   WL *l = link_of(loop, *e);
   if (*l != w) {
-    unindex(loop, fd);  // (a misuse rewrote the list behind the index's back)
+    unindex(loop, fd);  // a misuse rewrote the list behind the index's back
     return false;
   }
   link = l;
@@ -100,29 +101,29 @@ WL *io_list_link_long(ev_loop *loop, int fd, WL w)
   return nullptr;
 }
 
-// The index is kept right by the three list operations, and every use
-// checks what it finds (the link must point at the watcher): a misuse that
-// rewrites a list without them can only make a list leave the index, never
-// make the index corrupt a list.  The one such misuse: a watcher
-// re-initialised while active and started again, which overwrites its
-// `next` while it is still listed; on an empty list that goes unseen here
-// (the io fast path), and is noticed when its stale entry is used.
+// The index is kept right by the three list operations, and every use checks
+// that the link it finds points at the watcher.  So a misuse that rewrites a
+// list without them can only make a list leave the index, never make the
+// index corrupt a list.  The one such misuse is a watcher re-initialised
+// while active and started again, which overwrites its `next` while still
+// listed.  On an empty list the io fast path does not see it, and it is
+// noticed when its stale entry is used.
 void io_list_pushed(ev_loop *loop, int fd, WL w, WL old_head)
 {
-  // w still in an indexed list: that list cannot be trusted any more (it is
-  // walked from now on, and fd_list_repair mends it).
+  // w is still in an indexed list, which cannot be trusted any more: it is
+  // walked from now on, and fd_list_repair mends it.
   if (const io_index_entry *stale = loop->io_index.find(w))
     unindex(loop, stale->fd);
   io_index_entry *old = loop->io_index.find(old_head);
   if (!old)
-    return;  // (not an indexed list)
+    return;  // not an indexed list
   if (old->fd != fd || !loop->io_index.find(marker_of(fd))) {
     unindex(loop, old->fd);  // stale
     return;
   }
   old->prev = w;
   if (!loop->io_index.insert(w, io_index_entry{nullptr, fd, 0})) {
-    unindex(loop, fd);  // (w is not in the index: the rest leaves it)
+    unindex(loop, fd);  // w is not in the index, so the rest leaves it
     return;
   }
   if (is_loop_member(loop, w))
@@ -133,7 +134,7 @@ void io_list_unlinked(ev_loop *loop, int fd, WL w)
 {
   const io_index_entry *e = loop->io_index.find(w);
   if (!e)
-    return;  // (not an indexed list)
+    return;  // not an indexed list
   if (e->fd != fd) {
     unindex(loop, e->fd);  // stale (see io_list_pushed)
     return;
@@ -149,7 +150,7 @@ void io_list_unlinked(ev_loop *loop, int fd, WL w)
     next->prev = prev;
   if (is_loop_member(loop, w))
     --marker->own;
-  loop->io_index.erase(w);  // (moves entries: no pointer into the map after this)
+  loop->io_index.erase(w);  // moves entries: no pointer into the map after this
   if (!loop->fds.entries[fd].head)
     loop->io_index.erase(marker_of(fd));
 }
@@ -162,7 +163,7 @@ void io_list_unindex(ev_loop *loop, int fd)
 
 bool io_list_may_hold_own(ev_loop *loop, int fd)
 {
-  // (an indexed list is answered without a walk: see io_list_link)
+  // an indexed list is answered without a walk, see io_list_link
   if (io_lists_indexed(loop) && indexed(loop, fd)) {
     const io_index_entry *marker = loop->io_index.find(marker_of(fd));
     return !marker || marker->own > 0;

@@ -1,23 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// fd/io_list.h - the list of io watchers of each fd (its head is in
-// base/fdtable.h): newest first, linked through the watchers' own `next`
-// field (libev's layout: no memory per watcher), with an index for long
-// lists so that starting and stopping stay O(1) however many watchers share
-// one fd.
+// fd/io_list.h - the list of io watchers of each fd, whose head is in
+// base/fdtable.h: newest first, linked through the watchers' own `next` field
+// as in libev's layout, with an index for long lists so that starting and
+// stopping stay O(1) however many watchers share one fd.
 //
 // A singly linked list finds a watcher's predecessor by walking from the
-// head: nothing for the usual one or two watchers per fd, quadratic for a
-// program that starts 10^4 watchers on one fd and stops them in start order
-// (about 65 ms with libev 4.33).  When a walk would pass kIoListWalk
-// watchers, the loop indexes that fd's list: loop->io_index maps each of its
-// watchers to the one before it (nullptr: the head) and the fd, and a marker
-// key per indexed fd counts the loop's own watchers in the list (watchers/io.cc must
-// find them when a program claims their number).  Every change of an indexed
-// list keeps the index right in O(1).  A list is indexed exactly when its
-// head is in the index under its fd; it leaves the index when it empties,
-// or when fd_list_repair rewrites it (io_list_unindex).  The index is an
-// optimisation only: without memory for it (ev_try_realloc) the lists are
-// walked as before.
+// head, which is quadratic for a program that starts many watchers on one fd
+// and stops them in start order.  When a walk would pass kIoListWalk
+// watchers, the loop indexes that fd's list: loop->io_index maps each watcher
+// to the one before it and the fd, and a marker key per indexed fd counts
+// the loop's own watchers in the list.  A list is indexed exactly when its
+// head is in the index under its fd; it leaves the index when it empties or
+// when fd_list_repair rewrites it.  Without memory for the index the lists
+// are walked as before.
 //
 // Every change of a list goes through the three functions below; reading a
 // list (fd_event, the backends, ev_walk) is a plain walk from the head.
@@ -28,9 +23,9 @@
 namespace ev_detail {
 
 // Is w one of the loop's own watchers?  They are members of the loop object,
-// or (the pidfds of ev_child in other loops, watchers/child_pidfd.cc) have
-// child_pidfd_cb as their callback, which no program can name.  (Not a tag
-// in `data`: ev_init leaves a program's `data` uninitialised.)
+// or have child_pidfd_cb as their callback, which no program can name
+// (watchers/child_pidfd.cc).  A tag in `data` would not do, since ev_init
+// leaves a program's `data` uninitialised.
 void child_pidfd_cb(EV_P_ ev_io *w, int revents);
 inline bool is_loop_member(const ev_loop *loop, const void *w)
 {
@@ -48,9 +43,9 @@ inline bool is_loop_member(const ev_loop *loop, const void *w)
 // The longest walk before a list is indexed.
 inline constexpr int kIoListWalk = 16;
 
-// The index of long lists is one of ev(3)'s "faster/larger data structures"
-// (EV_FEATURES bit 2): a core built without them walks the lists, as libev
-// does.  Whether any list is indexed now:
+// The index of long lists is one of ev(3)'s larger data structures, so a
+// core built without EV_FEATURES bit 2 walks the lists, as libev does.
+// Whether any list is indexed now:
 inline constexpr bool kIoIndex = EV_FEATURE_DATA;
 inline bool io_lists_indexed(const ev_loop *loop) { return kIoIndex && loop->io_index.count; }
 
@@ -71,11 +66,10 @@ inline void io_list_push(ev_loop *loop, int fd, WL w)
     io_list_pushed(loop, fd, w, old);
 }
 
-// The link that points at w in fd's list (the head, or the `next` of the
-// watcher before it), or nullptr when w is not in that list.  An indexed
-// list is looked up before any walk, so that many watchers of one fd cost
-// no walk of the list each.  Only the slow paths of start and stop come
-// here; while no list is indexed, the test of the count is all this adds.
+// The link that points at w in fd's list, or nullptr when w is not in it.
+// An indexed list is looked up before any walk, so that many watchers of one
+// fd cost no walk each.  Only the slow paths of start and stop come here,
+// and while no list is indexed the test of the count is all this adds.
 inline WL *io_list_link(ev_loop *loop, int fd, WL w)
 {
   WL *link;
@@ -100,21 +94,21 @@ inline void io_list_unlink(ev_loop *loop, int fd, WL *link)
     io_list_unlinked(loop, fd, w);
 }
 
-// fd's list is about to be rewritten without the functions above
-// (fd_list_repair): it leaves the index.
+// fd_list_repair is about to rewrite fd's list without the functions
+// above, so it leaves the index.
 void io_list_unindex(ev_loop *loop, int fd);
 
-// May fd's list hold one of the loop's own watchers (is_loop_member)?
-// Exact for short and indexed lists; true when it cannot tell.
+// May fd's list hold one of the loop's own watchers?  Exact for short and
+// indexed lists; true when it cannot tell.
 bool io_list_may_hold_own(ev_loop *loop, int fd);
 
-// Where w is linked by the index, whatever its fd field says now (ev_io_set
-// on an active watcher): its link, and the fd in `fd`; nullptr if w is not
-// in an indexed list.
+// Where the index links w, whatever its fd field says after an ev_io_set on
+// the active watcher: its link and the fd in `fd`, or nullptr if w is not in
+// an indexed list.
 WL *io_list_indexed_link(ev_loop *loop, WL w, int &fd);
 
-// ev_verify: every indexed list and the index agree (io_index_verify
-// reports the first disagreement, nullptr if none).
+// ev_verify: every indexed list and the index agree.  Returns the first
+// disagreement, or nullptr.
 const char *io_index_verify(const ev_loop *loop, int &fd);
 
 }  // namespace ev_detail

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// fd/loop_fd.cc - the kernel fds the loop owns (see loop_fd.h).
+// fd/loop_fd.cc - the kernel fds the loop owns, see loop_fd.h.
 #include "fd/loop_fd.h"
 
 #include <unistd.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// fd/wakeup.cc - the loop's wake-up fd (see wakeup.h for the protocol,
-// loop_fd.h for the rules every fd of the loop follows).
+// fd/wakeup.cc - the loop's wake-up fd.  wakeup.h gives the protocol, and
+// loop_fd.h the rules every fd of the loop follows.
 #include "fd/wakeup.h"
 #include "fd/loop_fd.h"
 
@@ -18,8 +18,8 @@ namespace {
 // The internal io watcher's callback: drain the fd, then look at the flags.
 // It runs at EV_MAXPRI during the invocation pass, so the signal and async
 // watchers it queues run in the same pass at their own priorities.  Fed
-// with EV_CUSTOM (no EV_READ) it only looks at the flags.  An eventfd that
-// the backend reports edge-triggered (kFdEdge, see open_fds) is not read.
+// with EV_CUSTOM alone it only looks at the flags.  An eventfd that the
+// backend reports edge-triggered is not read, see open_fds.
 void pipe_cb(EV_P_ ev_io *w, int revents)
 {
   if ((revents & EV_READ) && !(w->events & kFdEdge) && loop->wakeup.fd >= 0) {
@@ -32,11 +32,10 @@ void pipe_cb(EV_P_ ev_io *w, int revents)
       }
     }
   }
-  // The flags are looked at now, so a write a sender skipped is accounted
-  // for (cleared before the flags are read: a send after this sets it
-  // again).  Without this, a send from a callback of the pass this runs in
-  // would queue this watcher once more after the next poll (libev 4.33 does
-  // not).
+  // Clearing the skipped mark before the flags are read accounts for a
+  // write a sender skipped, while a later send sets it again.  Otherwise a
+  // send from a callback of this pass would queue this watcher once more
+  // after the next poll, which libev 4.33 does not.
   loop->pipe_write_skipped.store(0, std::memory_order_seq_cst);
   if (loop->sig_pending.load(std::memory_order_seq_cst)) {
     loop->sig_pending.store(0, std::memory_order_seq_cst);
@@ -67,20 +66,17 @@ int pipe_nonblock_cloexec(int p[2])
 #endif
 }
 
-// Create the eventfd (or pipe) and watch it; false if the system refuses.
+// Create the eventfd, or a pipe, and watch it; false if the system refuses.
 //
 // Where the backend reports an fd edge-triggered (backend_ops::
-// edge_triggered; some backends only on newer kernels), the eventfd is
-// watched so (kFdEdge) and never read: every write the loop must wake up for
-// (a sender writes only while the loop may block, wakeup.h) is reported once
-// (the kernel's eventfd write wakes its waiters whatever the counter holds,
-// and an edge-triggered registration reports each such wake-up), so a wake-up
-// costs one system call less than libev 4.33's write, wait and read.  The
-// counter grows by one a write: it would take 2^64 - 1 of them to fill it.
-// (A registration made anew, after a fork or a rebuild of the backend's
-// kernel set, reports the fd ready once: the callback then finds no flag
-// set, as after a spurious wake-up.)  A pipe is always drained: unread, it
-// would fill up and refuse the writes.
+// edge_triggered), the eventfd is watched with kFdEdge and never read, so a
+// wake-up costs one system call less than libev 4.33's write, wait and read.
+// The kernel's eventfd write wakes its waiters whatever the counter holds,
+// so every write the loop must wake up for is reported once, and the counter
+// never fills.  A registration made anew after a fork or a rebuild reports
+// the fd ready once, and the callback then finds no flag set, as after a
+// spurious wake-up.  A pipe is always drained, because unread it would fill
+// up and refuse the writes.
 bool open_fds(ev_loop *loop)
 {
   int rfd = -1, wfd = -1;
@@ -119,8 +115,8 @@ void create(ev_loop *loop)
 }
 
 // The pipe's write end, unless the wake-up fd is an eventfd.  When the read
-// end was lost (closed behind our back) the write end is closed only if it
-// still is our pipe.
+// end was closed behind our back, the write end is closed only if it still
+// is our pipe.
 void release_write_end(ev_loop *loop, bool ours)
 {
   int wfd = loop->wakeup_write_fd.exchange(-1, std::memory_order_seq_cst);
@@ -137,9 +133,8 @@ void wakeup_init(ev_loop *loop, wakeup_user user)
 {
   const bool libev_has_one = user == wakeup_user::kAsyncOrSignalHandler;
   if (loop->wakeup.fd >= 0) {
-    // Made earlier for ev_feed_signal only: libev 4.33 makes its fd now,
-    // which is an fd change of the loop (an embedding loop sees it and runs
-    // this one once more): so is ours.
+    // Made earlier for ev_feed_signal only.  libev 4.33 makes its fd now, an
+    // fd change of the loop that an embedding loop sees, so ours shows too.
     if (libev_has_one && !loop->wakeup_in_libev) {
       loop->wakeup_in_libev = true;
       loop->fds.reserve_change();
@@ -150,24 +145,25 @@ void wakeup_init(ev_loop *loop, wakeup_user user)
   loop->wakeup_in_libev = loop->wakeup_in_libev || libev_has_one;
   ev_io_init(&loop->wakeup.w, pipe_cb, -1, EV_READ);
   ev_set_priority(&loop->wakeup.w, EV_MAXPRI);
-  // From now on every wait makes the handshake of wakeup.h (made, or
-  // refused: then the loop looks at the flags after every poll).
-  phase_follow(loop, kPhaseBeforeWait, loop->wakeup.fd != kLoopFdNone, true);
+  // From now on every wait makes the handshake of wakeup.h, or, if the fd
+  // was refused, looks at the flags after every poll.
+  work_set(loop, kWorkWakeup, true);
   create(loop);
-  // (A flag set before, by a send to an ev_async not started yet, is looked
-  // at after the next poll: the sender set pipe_write_skipped, see
-  // wakeup_after_poll.  Nothing is queued now: libev 4.33 queues nothing.)
+  // A flag that a send to an ev_async not started yet set before is looked
+  // at after the next poll, since the sender set pipe_write_skipped (see
+  // wakeup_after_poll).  As in libev 4.33, nothing is queued now.
 }
 
 void wakeup_destroy(ev_loop *loop)
 {
-  phase_follow(loop, kPhaseBeforeWait, loop->wakeup.fd != kLoopFdNone, false);
+  work_set(loop, kWorkWakeup, false);
   release_write_end(loop, true);
   loop_fd_close(loop, loop->wakeup);
 }
 
-// After a fork (the eventfd is shared with the parent: reading it would take
-// the parent's wake-ups) or when it was lost.  A refused fd is tried again.
+// After a fork, because reading the eventfd shared with the parent would
+// take the parent's wake-ups, or when it was lost.  A refused fd is tried
+// again.
 void wakeup_repair(ev_loop *loop, bool replace)
 {
   if (loop->wakeup.fd == kLoopFdNone)
@@ -178,11 +174,10 @@ void wakeup_repair(ev_loop *loop, bool replace)
   release_write_end(loop, replace);
   loop_fd_release_for_repair(loop, loop->wakeup, replace);
   create(loop);
-  // Something may have been signalled meanwhile (around the fork, or while
-  // the fd was gone): look at the flags.  After a fork always if libev 4.33
-  // has the fd too: its internal watcher is pending in that iteration (idle
-  // watchers do not run then; a send from a callback of its pass is
-  // delivered in it).
+  // Something may have been signalled around the fork or while the fd was
+  // gone, so look at the flags.  After a fork always if libev 4.33 has the fd
+  // too, whose internal watcher is pending in that iteration, which keeps
+  // idle watchers from running.
   if ((replace && loop->wakeup_in_libev) || loop->sig_pending.load() || loop->async_pending.load())
     feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
 }
@@ -199,7 +194,7 @@ void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
     loop->pipe_write_skipped.store(0, std::memory_order_relaxed);
     int fd = loop->wakeup_write_fd.load(std::memory_order_seq_cst);
     if (fd < 0)
-      return;                 // no fd: the loop polls the flags (see wakeup.h)
+      return;                 // no fd: the loop polls the flags, see wakeup.h
     int saved_errno = errno;  // we may be in a signal handler
     // 8 bytes: what an eventfd needs; a pipe takes them as well
     uint64_t one = 1;
@@ -211,7 +206,7 @@ void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
 
 void wakeup_run(ev_loop *loop, int revents)
 {
-  // (a program's own EV_CB_INVOKE sees every invocation, as with libev)
+  // a program's own EV_CB_INVOKE sees every invocation, as with libev
   if constexpr (EV_NG_CUSTOM_CB_INVOKE)
     invoke_callback(loop, as_w(&loop->wakeup.w), revents);
   else {
@@ -222,8 +217,8 @@ void wakeup_run(ev_loop *loop, int revents)
 
 void wakeup_after_poll_slow(ev_loop *loop, bool skipped)
 {
-  // A sender set a flag but did not write, or there is no fd to write to
-  // (the watcher is not active): make the callback look at the flags.
+  // A sender set a flag but did not write, or the watcher is not active and
+  // there is no fd: make the callback look at the flags.
   if (skipped) {
     loop->pipe_write_skipped.store(0, std::memory_order_seq_cst);
     feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);

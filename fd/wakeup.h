@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // fd/wakeup.h - the loop's wake-up fd, shared by ev_async and signals.
 //
-// ev_async_send (any thread) and the signal handler (any time) must make a
-// blocked loop return from its poll.  Both set a flag in the loop and, only
-// if the loop is blocked or about to block, write to an eventfd (a pipe where
-// eventfd is missing) that the loop watches with an internal io watcher
-// (fd/loop_fd.h).  The handshake avoids the write() whenever the loop
-// is running anyway:
+// ev_async_send, from any thread, and the signal handler, at any time, must
+// make a blocked loop return from its poll.  Both set a flag in the loop,
+// and write to an eventfd, or a pipe where eventfd is missing, only if the
+// loop is blocked or about to block (fd/loop_fd.h).  The handshake avoids the
+// write() whenever the loop is running anyway:
 //
 //   sender:  flag = 1; skipped = 1; if (wanted) write(fd)
 //   loop:    wanted = 1; if (skipped) don't block; poll; wanted = 0;
@@ -14,11 +13,11 @@
 //
 // All four accesses are sequentially consistent, so either the sender sees
 // `wanted` and writes, or the loop sees `skipped` and does not block.  The
-// fd is created lazily, by the first ev_async or ev_signal start, so a loop
-// without them makes exactly one system call per idle iteration.  If the
-// system refuses the fd (EMFILE, and a syserr callback that returns), the
-// loop does without: it blocks at most kWakeupPollInterval at a time and
-// looks at the flags after every poll.
+// fd is created by the first ev_async or ev_signal start, so that a loop
+// without them makes one system call per idle iteration.  If the system
+// refuses the fd and a syserr callback returns, the loop does without: it
+// blocks at most kWakeupPollInterval at a time and looks at the flags after
+// every poll.
 #pragma once
 
 #include "base/api.h"
@@ -34,16 +33,15 @@ static_assert(std::atomic<int>::is_always_lock_free, "must be usable from signal
 
 inline constexpr ev_tstamp kWakeupPollInterval = 0.01;
 
-// Who needs the fd.  libev 4.33 makes it for ev_async and for signals
-// caught by a handler; a loop whose signals come through a signalfd needs
-// it as well, for ev_feed_signal to wake it (libev 4.33 has none there and
-// aborts).  Where libev has none, ours is kept out of sight: no fd change
-// when it is made, none of libev's wake-up after a fork.
+// Who needs the fd.  libev 4.33 makes it for ev_async and for signals caught
+// by a handler.  A loop whose signals come through a signalfd needs it too,
+// for ev_feed_signal to wake it, where libev 4.33 aborts.  Where libev has
+// none, ours is kept out of sight, without libev's wake-up after a fork.
 enum class wakeup_user { kAsyncOrSignalHandler, kFeedSignalOnly };
 
-// Create the fd and start the internal watcher (no-op if it exists).
+// Create the fd and start the internal watcher, unless it exists.
 void wakeup_init(ev_loop *loop, wakeup_user user);
-// Close the fd (loop destruction).
+// Close the fd when the loop is destroyed.
 void wakeup_destroy(ev_loop *loop);
 // Set *flag and wake the loop if needed.  Async-signal-safe, thread-safe.
 void wakeup_signal(ev_loop *loop, std::atomic<int> &flag);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/fork_guard.cc - the process's fork token (see fork_guard.h).
+// loop/fork_guard.cc - the process's fork token, see fork_guard.h.
 #include "loop/fork_guard.h"
 #include "base/api.h"
 
@@ -50,7 +50,7 @@ std::uint64_t fork_token_slow()
     else
       ::munmap(mine, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
   }
-  // First use in this process (or in this child: the page reads 0): the pid
+  // First use in this process, or in a child, whose page reads 0: the pid
   // differs between a parent and its children.  Threads racing here store
   // the same value.
   std::uint64_t token = static_cast<std::uint64_t>(::getpid()) + 1;

@@ -2,19 +2,18 @@
 // loop/fork_guard.h - how a loop finds out that it runs in a forked child
 // that never called ev_loop_fork.
 //
-// A loop's kernel state (the backend's kernel object, the wake-up eventfd,
-// the timerfd, the inotify fd) is shared with a child after fork().  ev(3)
-// requires ev_loop_fork in the child, but a child that forgets it and uses
-// its copy of the loop would change the parent's state: a removal from a
-// shared kernel watch set silently removes the parent's fd, a read of the
-// shared eventfd takes the parent's wake-up.  A private page
-// that the kernel hands to a child zeroed (MADV_WIPEONFORK, Linux 4.14)
-// holds a token of the process; a loop records the token when it creates its
-// kernel state, so a different token means: this is a child, and the loop
-// quietly replaces its kernel state (no fork watchers run: nobody announced
-// a fork).  Where the kernel lacks the advice the token never changes (the
-// child then behaves as with libev 4.33).  A loop asks for the token only
-// after fork(3)'s child handler marked it (loop/loop_forks.cc).
+// A loop's kernel state is shared with a child after fork().  ev(3) requires
+// ev_loop_fork in the child, but a child that forgets it and uses its copy
+// of the loop would change the parent's state: a removal from a shared
+// kernel watch set silently removes the parent's fd, and a read of the
+// shared eventfd takes the parent's wake-up.  A private page that the kernel
+// hands to a child zeroed (MADV_WIPEONFORK) holds a token of the process,
+// which a loop records when it creates its kernel state.  A different token
+// means a child, and the loop quietly replaces its kernel state without
+// fork watchers, since nobody announced a fork.  Where the kernel lacks the
+// advice the token never changes, and the child behaves as with libev 4.33.
+// A loop asks for the token only after fork(3)'s child handler marked it
+// (loop/loop_forks.cc).
 #pragma once
 
 #include <atomic>

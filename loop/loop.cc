@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop.cc - THE LOOP (ev(3) FUNCTIONS CONTROLLING EVENT LOOPS, GENERIC
-// WATCHER FUNCTIONS): creation and destruction, ev_run's entry (the
-// iteration itself is loop/loop_run.cc), ev_break, references, the invocation of
-// pending watchers and the loop's simple accessors.
+// loop/loop.cc - THE LOOP, after ev(3) FUNCTIONS CONTROLLING EVENT LOOPS and
+// GENERIC WATCHER FUNCTIONS: creation and destruction, ev_run's entry,
+// ev_break, references, the invocation of pending watchers and the loop's
+// simple accessors.  The iteration itself is in loop/loop_run.cc.
 #include "base/env.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
@@ -21,17 +21,16 @@
 
 using namespace ev_detail;
 
-// The default loop lives in static storage and is never freed (ev(3)); raw
-// storage keeps it free of any global constructor.  (Without multiplicity
-// it is loop/loop.h's one loop.)
+// The default loop lives in static storage and is never freed, as ev(3) says;
+// raw storage keeps it free of any global constructor.  Without multiplicity
+// it is loop/loop.h's one loop.
 #if EV_MULTIPLICITY
 alignas(ev_loop) static unsigned char default_loop_storage[sizeof(ev_loop)];
 #else
 static void *const default_loop_storage = &ev_ng_the_loop;
 #endif
-// A default loop destroyed and made again goes on counting its iterations
-// (ev_iteration), as libev 4.33's does (its default loop is static storage
-// that is not cleared).
+// A default loop destroyed and made again goes on counting ev_iteration, as
+// libev 4.33's does, whose static storage is not cleared.
 constinit static unsigned int default_loop_count = 0;
 
 extern "C" {
@@ -59,8 +58,8 @@ unsigned int effective_flags(unsigned int flags)
   return flags;
 }
 
-// Set up a zeroed loop object.  Returns false (and leaves nothing
-// allocated) when no requested backend can be initialised.
+// Set up a zeroed loop object.  Returns false, leaving nothing allocated,
+// when no requested backend can be initialised.
 bool loop_init(ev_loop *loop, unsigned int requested)
 {
   unsigned int flags = effective_flags(requested);
@@ -83,16 +82,15 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   // ev(3): EVFLAG_FORKCHECK is honoured from the caller's flags only.
   if (requested & EVFLAG_FORKCHECK) {
     loop->curpid = getpid();
-    before_poll_phase_follow(loop, false, true);  // (for the loop's life)
+    work_set(loop, kWorkForkCheck, true);  // for the loop's life
   }
 
   if (!(flags & EVBACKEND_MASK))
     flags |= ev_recommended_backends();
   if (!backend_select(loop, flags))
     return false;
-  // EVFLAG_NG_PRECISE_TIMERS: every backend waits with (at least) microsecond
-  // resolution then (a backend with a nanosecond wait switches to it), so no
-  // timeout needs raising to a millisecond.
+  // EVFLAG_NG_PRECISE_TIMERS: every backend then waits with microsecond
+  // resolution or better, so no timeout needs raising to a millisecond.
   loop->backend_mintime = loop->backend->mintime;
   if (flags & EVFLAG_NG_NEVER_EARLY)
     loop->timers.close_gate();  // every ev_timer_start takes its slow path
@@ -145,9 +143,10 @@ void max_block_update(ev_loop *loop)
     loop->max_block = kMaxBlockTime;
 }
 
-// With metrics the pass is timed (diag/metrics.cc, which also makes debug mode's
-// check before each callback); else debug mode's pass, the probes', or the
-// program's.  (Each of these passes fires the callback probes: call_watcher.)
+// With metrics the pass is timed by diag/metrics.cc, which also makes debug
+// mode's check before each callback; else it is debug mode's pass, the
+// probes' or the program's.  Each of them fires the callback probes through
+// call_watcher.
 void invoke_pending_with_work(ev_loop *loop)
 {
   loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
@@ -161,10 +160,10 @@ void invoke_pending_with_work(ev_loop *loop)
     loop->invoke_cb(EV_A);
 }
 
-// The report names the start the program made, known from the event the
-// watcher got (a start of an ev_io: EV_READ, EV_WRITE or EV_ERROR; of a
-// timer: EV_TIMER; ...); an event the program fed (EV_CUSTOM, or several
-// kinds at once) leaves it unknown: then it names the invocation.
+// The report names the start the program made, which the watcher's event
+// tells, EV_TIMER for ev_timer_start for one.  An event the program fed, such
+// as EV_CUSTOM or several kinds at once, does not tell, and the report names
+// the invocation instead.
 void started_without_callback(EV_UNUSED_P_ ev_watcher *w, int revents)
 {
   static constexpr struct {
@@ -216,17 +215,13 @@ void reinitialised_while_active(const char *api, const void *w, const char *arg,
 
 extern "C" {
 
-// ---------------------------------------------------------------------------
-// GLOBAL FUNCTIONS
-// ---------------------------------------------------------------------------
+// --- GLOBAL FUNCTIONS -------------------------------------------------------
 
 int ev_version_major(void) noexcept { return EV_VERSION_MAJOR; }
 int ev_version_minor(void) noexcept { return EV_VERSION_MINOR; }
 const char *ev_ng_version(void) noexcept { return EV_NG_VERSION; }
 
-// ---------------------------------------------------------------------------
-// Creating and destroying loops
-// ---------------------------------------------------------------------------
+// --- Creating and destroying loops ------------------------------------------
 
 }  // extern "C"
 
@@ -255,10 +250,10 @@ int ev_default_loop(unsigned int flags) noexcept { return default_loop_create(fl
 #endif
 
 // libev 4.33 allocates 1288 bytes for a loop; allocating as much keeps even
-// its out-of-memory message ("cannot allocate 1288 bytes") identical.  Our
-// loop object must fit (what only some loops need is allocated when needed,
-// e.g. the ev_async groups); the rest is unused.  (A program that compiles
-// the core into itself may make its watchers, and so the loop, larger.)
+// its out-of-memory message identical.  Our loop object must fit, so what
+// only some loops need, such as the ev_async groups, is allocated when
+// needed.  A program that compiles the core into itself may make its
+// watchers, and so the loop, larger.
 #ifdef EV_NG_EMBED
 constexpr std::size_t kLoopAllocation = sizeof(ev_loop) > 1288 ? sizeof(ev_loop) : 1288;
 #else
@@ -279,13 +274,11 @@ struct ev_loop *ev_loop_new(unsigned int flags) noexcept
 }
 #endif
 
-// ev(3): runs the cleanup watchers (in a normal invocation pass, so anything
-// else pending runs too), then releases everything.  User watchers are not
-// stopped ("none of the active event watchers will be stopped in the normal
-// sense"), and not even read: as with libev 4.33 they keep their active and
-// pending values, and a program may free them before destroying the loop
-// (the release steps below look only at the loop's own memory).  May throw
-// what a callback throws: nothing is released before.
+// ev(3): runs the cleanup watchers in a normal invocation pass, so anything
+// else pending runs too, then releases everything.  As ev(3) says, user
+// watchers are not stopped, and they are not even read: as with libev 4.33
+// they keep their active and pending values, and a program may free them
+// first.  Nothing is released before the callbacks, which may throw.
 void ev_loop_destroy(EV_P)
 {
 #if EV_MULTIPLICITY
@@ -316,7 +309,7 @@ void ev_loop_destroy(EV_P)
   if (loop->backend)
     loop->backend->destroy(loop);
   loop_free_arrays(loop);
-  const bool kept = debug_loop_destroy(loop);  // (debug mode keeps it a while)
+  const bool kept = debug_loop_destroy(loop);  // debug mode keeps it a while
   loop_forks_remove(loop);
 
   bool is_default = loop == ev_default_loop_ptr;
@@ -330,7 +323,7 @@ void ev_loop_destroy(EV_P)
 }
 
 // Only sets a flag: the next iteration runs the fork watchers and re-creates
-// the kernel state (ev(3) ev_loop_fork).
+// the kernel state, as ev(3) ev_loop_fork says.
 void ev_loop_fork(EV_P) noexcept { request_repair(loop, kRepairForked); }
 
 unsigned int ev_backend(EV_P) noexcept { return loop->backend->flag; }
@@ -342,25 +335,22 @@ ev_tstamp ev_monotonic_now(EV_P) noexcept { return loop->mn_now; }
 
 void ev_now_update(EV_P) noexcept { time_update(loop); }
 
-// ---------------------------------------------------------------------------
-// ev_run
-// ---------------------------------------------------------------------------
+// --- ev_run -----------------------------------------------------------------
 
 }  // extern "C"
 
 namespace {
 
-// The entry of a loop with a run guard (loop/loop.h): inside a release or
-// acquire callback ev_run is forbidden; in debug mode it notes the thread
-// that runs the loop.
-// (noinline: ev_run without a guard stays a tail call to the iteration.)
+// The entry of a loop with a run guard (loop/loop.h): ev_run is forbidden
+// inside a release or acquire callback, and debug mode notes the thread that
+// runs the loop.  noinline keeps ev_run without a guard a tail call.
 [[gnu::noinline]] int run_guarded(ev_loop *loop, int flags)
 {
   ++loop->loop_depth;
   if (loop->run_guard & kRunGuardInRelease)
     usage_error("ev_run", "libev: ev_loop recursion during release detected");
   const bool counted = loop->debug && debug_run_enter(loop);
-  int result = loop->run(loop, flags);
+  int result = (flags & (EVRUN_ONCE | EVRUN_NOWAIT) ? loop->run_once : loop->run)(loop, flags);
   if (loop->debug)
     debug_run_exit(loop, counted);
   return result;
@@ -374,9 +364,9 @@ int ev_run(EV_P_ int flags)
 {
   if (loop->run_guard)
     return run_guarded(loop, flags);
-  // Increment loop depth (not decremented if a callback throws: ev(3)).
+  // Increment loop depth, which ev(3) leaves as it is if a callback throws.
   ++loop->loop_depth;
-  return loop->run(loop, flags);
+  return (flags & (EVRUN_ONCE | EVRUN_NOWAIT) ? loop->run_once : loop->run)(loop, flags);
 }
 
 void ev_break(EV_P_ int how) noexcept { loop->loop_done = how; }
@@ -384,25 +374,22 @@ void ev_break(EV_P_ int how) noexcept { loop->loop_done = how; }
 void ev_ref(EV_P) noexcept { ++loop->activecnt; }
 void ev_unref(EV_P) noexcept { --loop->activecnt; }
 
-// (the full API, EV_FEATURES bit 8: always in the library)
+// the full API, EV_FEATURES bit 8, always in the library
 #if EV_FEATURE_API
 unsigned int ev_iteration(EV_P) noexcept { return loop->loop_count; }
 unsigned int ev_depth(EV_P) noexcept { return loop->loop_depth; }
 
 void ev_set_io_collect_interval(EV_P_ ev_tstamp interval) noexcept
 {
-  const bool was = collect_intervals(loop);
   loop->io_blocktime = interval;
-  block_time_phase_follow(loop, was, collect_intervals(loop));
+  work_set(loop, kWorkCollect, collect_intervals(loop));
 }
 
-// A timeout collect interval longer than the longest wait a backend makes
-// in one go (timeout_to_ms, backends/backend.h) cannot be waited for: an
-// infinite one would make the loop wait forever, and libev 4.33 hangs on
-// any such value, or on one of its backends aborts on the overflowing
-// timeout.  A usage error.  NaN and values <= 0 mean no interval, as in
-// libev.  (Any io collect interval is bounded by the time to the next
-// timer, as in libev.)
+// A timeout collect interval longer than the longest wait a backend makes in
+// one go (timeout_to_ms, backends/backend.h) is a usage error, because the
+// loop would wait forever; libev 4.33 hangs there, or aborts on one backend.
+// As in libev, NaN and values <= 0 mean no interval, and an io collect
+// interval is bounded by the time to the next timer.
 constexpr ev_tstamp kMaxTimeoutCollectInterval = 2e6;
 
 void ev_set_timeout_collect_interval(EV_P_ ev_tstamp interval) noexcept
@@ -411,56 +398,46 @@ void ev_set_timeout_collect_interval(EV_P_ ev_tstamp interval) noexcept
     usage_error("ev_set_timeout_collect_interval", "interval", interval,
                 interval == HUGE_VAL ? "libev: ev_set_timeout_collect_interval called with an infinite interval"
                                      : "libev: ev_set_timeout_collect_interval called with an interval above 2e6 s");
-  const bool was = collect_intervals(loop);
   loop->timeout_blocktime = interval;
-  block_time_phase_follow(loop, was, collect_intervals(loop));
+  work_set(loop, kWorkCollect, collect_intervals(loop));
 }
 
 void ev_set_userdata(EV_P_ void *data) noexcept { loop->userdata = data; }
 void *ev_userdata(EV_P) noexcept { return loop->userdata; }
 
-// A null callback restores the default (libev would call through null).
+// A null callback restores the default, where libev would call through null.
 void ev_set_invoke_pending_cb(EV_P_ ev_loop_callback cb) noexcept
 {
-  const bool was = loop->invoke_cb != ev_invoke_pending;
   loop->invoke_cb = cb ? cb : ev_invoke_pending;
-  invoke_phase_follow(loop, was, loop->invoke_cb != ev_invoke_pending);
+  work_set(loop, kWorkInvokeCb, loop->invoke_cb != ev_invoke_pending);
 }
 
 void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept) noexcept
 {
   if (loop->debug)
     return debug_set_release_cbs(loop, release, acquire);
-  const bool was = wait_hooks(loop);
   loop->release_cb = release;
   loop->acquire_cb = acquire;
-  block_time_phase_follow(loop, was, wait_hooks(loop));
+  work_set(loop, kWorkHooks, wait_hooks(loop));
 }
 #endif
 
 #ifdef EV_NG_EMBED
-// (embed/ev_ng_embed.h) A hook of the wait like the release and acquire
+// A hook of the wait for embed/ev_ng_embed.h, like the release and acquire
 // callbacks (loop/loop.h, hooked_wait).
 void ev_ng_set_wait_cb(EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg)) noexcept
 {
-  const bool was = wait_hooks(loop);
   loop->wait_cb = cb;
-  block_time_phase_follow(loop, was, wait_hooks(loop));
+  work_set(loop, kWorkHooks, wait_hooks(loop));
 }
 #endif
 
-// ---------------------------------------------------------------------------
-// Pending watchers
-// ---------------------------------------------------------------------------
+// --- Pending watchers -------------------------------------------------------
 
 // Invoke every pending watcher, highest priority first, LIFO within one.
 // Each slot is taken off the queue before its callback runs, so a callback
-// may throw or longjmp and leave the queue consistent.  (The loop's own
-// passes call invoke_pending_plain directly: loop/loop.h, invoke_pending.  The
-// test of debug mode here costs nothing measurable: the call below is a
-// tail call where the pass used to need a stack frame for its lambda.  The
-// test of one byte for debug mode and the probes costs what that of debug
-// mode alone did.)
+// may throw or longjmp and leave the queue consistent.  The loop's own passes
+// call invoke_pending_plain directly (loop/loop.h, invoke_pending).
 void ev_invoke_pending(EV_P)
 {
   if (loop->invoke_checks)
@@ -479,12 +456,12 @@ extern "C" {
 
 unsigned int ev_pending_count(EV_P) noexcept { return loop->pending.count(); }
 
-// The slow half of ev_feed_event; debug mode closes the fast one
-// (pending_queues::feed_gate) to check the calling thread here.
-// (noinline: keeps ev_feed_event's fast path frameless.)
+// The slow half of ev_feed_event, where debug mode checks the calling thread
+// by closing pending_queues::feed_gate.  noinline keeps ev_feed_event's fast
+// path frameless.
 [[gnu::noinline]] static void feed_event_slow(ev_loop *loop, W w, int revents)
 {
-  // (libev 4.33 queues it and calls address 0 when it invokes it)
+  // libev 4.33 queues it and calls address 0 when it invokes it
   if (!ev_cb(w))
     usage_error("ev_feed_event", "cb", 0LL, "libev: ev_feed_event called with a watcher without a callback");
   if (loop->debug)
@@ -499,7 +476,7 @@ void ev_feed_event(EV_P_ void *w, int revents) noexcept
   feed_event_slow(loop, static_cast<W>(w), revents);
 }
 
-// (A null callback: libev 4.33 calls address 0.)
+// A null callback is a usage error; libev 4.33 calls address 0.
 void ev_invoke(EV_P_ void *w, int revents)
 {
   W ww = static_cast<W>(w);
@@ -510,18 +487,16 @@ void ev_invoke(EV_P_ void *w, int revents)
 
 int ev_clear_pending(EV_P_ void *w) noexcept { return clear_pending(loop, static_cast<W>(w), "ev_clear_pending"); }
 
-// ---------------------------------------------------------------------------
-// ev_suspend / ev_resume: time spent suspended does not count for timers
-// ---------------------------------------------------------------------------
+// --- ev_suspend / ev_resume: time spent suspended does not count for timers ---
 
 // The loop time is brought up to date here, so that ev_resume measures
 // from the moment of suspension.
 void ev_suspend(EV_P) noexcept { ev_now_update(EV_A); }
 
-// Timers move by the time since the loop time was last updated: since
-// ev_suspend if it was called, else since the last iteration (libev 4.33
-// does the same; no state is kept between the two calls, so a resume
-// without a suspend cannot shift timers by more).
+// Timers move by the time since the loop time was last updated, which is
+// since ev_suspend if it was called, else since the last iteration, as in
+// libev 4.33.  No state is kept between the two calls, so a resume without a
+// suspend cannot shift timers by more.
 void ev_resume(EV_P) noexcept
 {
   ev_tstamp before = loop->mn_now;

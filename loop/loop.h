@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop.h - struct ev_loop (opaque to users) and the internal interface that
-// every module of the core sees.
+// loop/loop.h - struct ev_loop, opaque to users, and the internal interface
+// that every module of the core sees.
 //
-// The loop object is created zeroed (placement new with value
-// initialisation) and holds all per-loop state; the only process-wide state
-// is in watchers/signal.cc (which loops watch which signal),
-// watchers/child.cc (child watchers by pid), watchers/child_pidfd.cc (the
-// reaping lock and the pids other loops wait for) and
-// loop/fork_guard.cc (a page that tells a forked child it is one).  Members are grouped by the
-// module that owns them; the hot ones come first.
+// The loop object is created zeroed by placement new and holds all per-loop
+// state.  The only process-wide state is which loops watch which signal
+// (watchers/signal.cc), child watchers by pid (watchers/child.cc), the
+// reaping lock and the pids other loops wait for (watchers/child_pidfd.cc),
+// and the page that tells a forked child it is one (loop/fork_guard.cc).
+// Members are grouped by the module that owns them; the hot ones come first.
 #pragma once
 
 #include "backends/backend.h"
@@ -28,20 +27,66 @@
 
 namespace ev_detail {
 
-// The optional work of an iteration, by phase (see phase_join below; ev(3)
-// ev_run lists the steps).
-enum phase : unsigned char {
-  kPhaseBeforeWait,  // steps 1-8: every member of kPhaseBeforePoll and kPhaseBlockTime,
-                     // the wake-up handshake, metrics
-  kPhaseBeforePoll,  // steps 1-4: forks, prepare watchers, repairs, debug checks
-  kPhaseBlockTime,   // step 6's own rules: idle watchers, periodics, collect intervals,
-                     // hooks, an EV_ERROR queued by the loop
-  kPhaseAfterWait,   // steps 9-10 beyond the timers and the default invocation: periodics,
-                     // idle and check watchers, debug mode, and the invocation phase's work
-  kPhaseInvoke,      // every invocation pass other than the default: an invoke-pending
-                     // callback, metrics, debug mode
-  kPhaseCount
+// The optional work of an iteration: the steps that may have some, and the
+// table of who has work in which (see work_set below; ev(3) ev_run lists the steps).
+enum work_steps : unsigned char {
+  kStepsBeforeBlock = 1 << 0,  // the fork check, fork and prepare watchers, recreating kernel state
+  kStepBlockTime = 1 << 1,     // block time rules beyond "until the next timer"
+  kStepBlock = 1 << 2,         // around the backend's call: the wake-up handshake, hooks, metrics
+  kStepsQueue = 1 << 3,        // after the timers: periodics, idle and check watchers
+  kStepInvoke = 1 << 4,        // calling the queued watchers another way than the default pass
 };
+
+// The groups iterate tests at once: everything up to the block, and everything after the timers.
+constexpr unsigned kStepsUntilBlocked = kStepsBeforeBlock | kStepBlockTime | kStepBlock;
+constexpr unsigned kStepsAfterTimers = kStepsQueue | kStepInvoke;
+
+enum work_member : unsigned char {
+  kWorkForkCheck,  // EVFLAG_FORKCHECK: look at the pid (loop->curpid)
+  kWorkRepair,     // a fork to handle, kernel state to recreate (loop->repair)
+  kWorkPrepare,    // prepare watchers
+  kWorkIdle,       // idle watchers: no blocking, and queued when nothing else is
+  kWorkPeriodic,   // periodics: they bound the block time, and are queued when due
+  kWorkCheck,      // check watchers
+  kWorkError,      // the loop queued an EV_ERROR itself, which must not wait (feed_error)
+  kWorkWakeup,     // the wake-up fd of ev_async and signals (fd/wakeup.h)
+  kWorkCollect,    // the io and timeout collect intervals
+  kWorkHooks,      // release and acquire callbacks
+  kWorkInvokeCb,   // the program's invoke-pending callback
+  kWorkMetrics,    // the loop metrics (diag/metrics.h)
+  kWorkDebug,      // debug mode (diag/debug.h)
+  kWorkProbes,     // a tracer attached to the static probes (diag/probes.h)
+  kWorkMembers
+};
+
+// The one table: the steps in which each member has work.
+inline constexpr unsigned char kWorkSteps[kWorkMembers] = {
+    /* kWorkForkCheck */ kStepsBeforeBlock,
+    /* kWorkRepair    */ kStepsBeforeBlock,
+    /* kWorkPrepare   */ kStepsBeforeBlock,
+    /* kWorkIdle      */ kStepBlockTime | kStepsQueue,
+    /* kWorkPeriodic  */ kStepBlockTime | kStepsQueue,
+    /* kWorkCheck     */ kStepsQueue,
+    /* kWorkError     */ kStepBlockTime,
+    /* kWorkWakeup    */ kStepBlock,
+    /* kWorkCollect   */ kStepBlockTime,
+    /* kWorkHooks     */ kStepBlockTime | kStepBlock,
+    /* kWorkInvokeCb  */ kStepInvoke,
+    /* kWorkMetrics   */ kStepBlock | kStepInvoke,
+    /* kWorkDebug     */ kStepsBeforeBlock | kStepsQueue | kStepInvoke,
+    /* kWorkProbes    */ kStepBlock | kStepInvoke,
+};
+
+// The members with work in any of `steps`, as bits of loop->work.
+constexpr unsigned members_in(unsigned steps)
+{
+  unsigned members = 0;
+  for (int m = 0; m < kWorkMembers; ++m)
+    if (kWorkSteps[m] & steps)
+      members |= 1u << m;
+  return members;
+}
+static_assert(kWorkMembers <= 32, "loop->work has a bit per member");
 
 struct once_block;         // watchers/once.cc
 struct pidfd_child;        // watchers/child_pidfd.cc
@@ -53,17 +98,17 @@ struct metrics_block;      // diag/metrics.cc
 inline constexpr int kInotifyHashSize = 16;
 
 // One kernel fd the loop owns and watches itself with an internal io
-// watcher (the wake-up fd, the signalfd, the timerfd, the inotify fd).  The
-// rules they all follow are in fd/loop_fd.h.
+// watcher, such as the wake-up fd.  The rules they all follow are in
+// fd/loop_fd.h.
 struct loop_fd {
-  ev_io w;  // the internal watcher (active while the fd is watched)
+  ev_io w;  // the internal watcher, active while the fd is watched
   int fd;   // >= 0: open; kLoopFdNone: not created yet; kLoopFdRefused: the system refused it
 };
 inline constexpr int kLoopFdNone = -1;
 inline constexpr int kLoopFdRefused = -2;
 
-// Where an io watcher of a long per-fd list is linked (fd/io_list.h):
-// the watcher before it (nullptr: it is the head) and the fd.  The entry of
+// Where an io watcher of a long per-fd list is linked (fd/io_list.h): the
+// watcher before it, nullptr for the head, and the fd.  The entry of
 // an fd's marker key holds in `own` how many of the loop's own watchers the
 // list has.
 struct io_index_entry {
@@ -92,10 +137,9 @@ struct ev_loop {
   ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
   ev_tstamp slow_time_at;   // mn_now from which time_update takes its slow path (time_gate_update)
 
-  // --- the optional phases of an iteration (see phase_join below) ---------
-  unsigned char phase_work[ev_detail::kPhaseCount];
-  bool no_block;  // the loop queued an EV_ERROR itself: the next wait must not block (feed_error)
-  // (two bytes that fit the padding before `pending`: the loop is at libev's size)
+  // --- the optional work of an iteration, see work_set below ---------------
+  unsigned work;  // bit m: member m of kWorkSteps has work
+  // Two bytes in the padding before `pending`, so that the loop stays at libev's size.
   unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
   unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
 
@@ -110,11 +154,13 @@ struct ev_loop {
   // --- backend (backends/) ---------------------------------------------------
   const ev_detail::backend_ops *backend;
   void *backend_state;  // owned by the backend
-  // The iteration compiled for this backend (loop/loop_run.cc): it calls the
-  // backend's hot paths directly.
+  // ev_run's steps compiled for this backend (loop/loop_run.cc, iterate),
+  // which call the backend's hot paths directly: for a run of many
+  // iterations, and for a run of one with EVRUN_ONCE or EVRUN_NOWAIT.
   int (*run)(ev_loop *loop, int flags);
-  int backend_fd;                   // the fd an embedding loop watches (the backend's), else -1
-  unsigned backend_fd_generation;   // changes whenever backend_fd is replaced (see repair)
+  int (*run_once)(ev_loop *loop, int flags);
+  int backend_fd;                   // the backend's fd, which an embedding loop watches, else -1
+  unsigned backend_fd_generation;   // changes whenever a repair replaces backend_fd
   ev_detail::fd_table fds;          // io watchers per fd and the change queue
   ev_detail::fd_sweep_state sweep;  // closed-fd detection (fd/fd.h)
   // where the watchers of long io lists are linked (fd/io_list.h)
@@ -133,10 +179,8 @@ struct ev_loop {
   ev_detail::array<ev_detail::W> forks;
   ev_detail::array<ev_detail::W> cleanups;
   ev_detail::array<ev_detail::W> asyncs;
-  // Which groups of ev_async watchers were sent to, so that a wake-up looks
-  // only at those (watchers/async.cc); made by the first ev_async_start (a
-  // loop without async watchers does not pay for it, and the loop object
-  // keeps within libev's size: ev_loop_new).
+  // Which groups of ev_async watchers were sent to (watchers/async.cc), made
+  // by the first ev_async_start so that the loop object keeps libev's size.
   ev_detail::async_sent_groups *async_groups;
 
   // --- blocking policy (ev_run) --------------------------------------------
@@ -151,20 +195,18 @@ struct ev_loop {
   void (*acquire_cb)(EV_P) noexcept;
 #ifdef EV_NG_EMBED
   // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's
-  // system call itself (a program compiled in only: the library's loop
-  // keeps within libev's size).
+  // system call itself.  Only a compiled-in core has it, for libev's size.
   void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);
 #endif
-  // What ev_run must look at before it starts (kRunGuard*): it tests the
-  // word once, and a loop with neither costs nothing more.
+  // kRunGuard*: what ev_run must look at before it starts, in one word.
   int run_guard;
 
   // --- creation flags, fork detection and repair ----------------------------
-  unsigned int flags;  // the flags the loop was created with (after LIBEV_FLAGS)
+  unsigned int flags;  // the flags the loop was created with, after LIBEV_FLAGS
   pid_t curpid;        // EVFLAG_FORKCHECK: the pid seen last
   unsigned repair;     // kRepair*: a fork to handle, kernel state to re-create before the next poll
   // loop/fork_guard.h: the process's fork token differs from this one
-  // in a child that nobody told about the fork (loop/loop_run.cc, detect_fork)
+  // in a child that nobody told about the fork (loop/loop_run.cc, steps_before_block)
   std::uint64_t fork_token;
   ev_loop *fork_next;  // every loop of the process (loop/loop_forks.cc)
 
@@ -174,24 +216,24 @@ struct ev_loop {
   // --- wake-up fd (fd/wakeup.cc) ---------------------------------------
   ev_detail::loop_fd wakeup;         // eventfd, or a pipe's read end
   std::atomic<int> wakeup_write_fd;  // what senders write to (== wakeup.fd for an eventfd)
-  ino_t wakeup_pipe_ino;             // the pipe's inode, to recognise our write end
   bool wakeup_in_libev;              // libev 4.33 would have its fd too (wakeup_user)
   // Senders mark their ev_async's group (watchers/async.cc): here, beside
   // the flags a sender reads anyway, rather than in the groups block.
   std::atomic<bool> async_marking;
-  // The levels (bit p: priority p - 2) that had watchers pending when the
-  // current (or last) invocation pass began: the watchdog's thread reads it,
+  // The levels, bit p for priority p - 2, that had watchers pending when the
+  // current or last invocation pass began.  The watchdog's thread reads it,
   // as a debugger would, to tell which callback runs (diag/watchdog.h).
-  // (In the padding after async_marking: the loop is at libev's size.)
+  // It sits in the padding after async_marking, so the loop stays at libev's size.
   unsigned char pass_levels;
-  std::atomic<int> pipe_write_wanted;   // the loop is (about to be) blocked
+  std::atomic<int> pipe_write_wanted;   // the loop is blocked or about to be
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
   std::atomic<int> async_pending;       // some ev_async of this loop was sent
+  ino_t wakeup_pipe_ino;                // the pipe's inode, to recognise our write end
 
   // --- signalfd (watchers/signal.cc, EVFLAG_SIGNALFD) ----------------------
-  ev_detail::loop_fd sigfd;     // refused (or never created): signals use handlers
-  std::uint64_t sigfd_signals;  // the signals it reads, bit s-1 for signal s (a sigset_t is 128 bytes)
+  ev_detail::loop_fd sigfd;     // refused or never created: signals use handlers
+  std::uint64_t sigfd_signals;  // the signals it reads, bit s-1 for signal s, smaller than a sigset_t
 
   // --- timerfd (watchers/periodic.cc): prompt wall-clock jump detection ----
   ev_detail::loop_fd timerfd;
@@ -220,7 +262,7 @@ struct ev_loop {
 #if !EV_MULTIPLICITY
 // Without multiplicity there is one loop, the default one, and the API
 // takes no loop argument (ev(3) EV_MULTIPLICITY): the functions' `loop` is
-// this one (loop/loop.cc makes it with ev_default_loop).
+// this one, which ev_default_loop sets up in loop/loop.cc.
 constinit inline ev_loop ev_ng_the_loop{};
 static ev_loop *const loop = &ev_ng_the_loop;
 static ev_loop *ev_default_loop_ptr;
@@ -241,67 +283,41 @@ enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
 // loop->invoke_checks: what ev_invoke_pending's pass does besides calling.
 enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
 
-// ---------------------------------------------------------------------------
-// The optional work of an iteration (loop/loop_run.cc).  Most loops have no
-// prepare, check or idle watchers, no periodics, no fork to handle and no
-// hooks: an iteration tests one count before its wait and one after, and
-// does only its fixed steps when both are zero.  A module joins a phase
-// while it has work there (phase_follow, where its own state changes) and
-// is the only one that knows why; the phase then asks each of its modules
-// in turn.  ev_verify recounts them from the modules' state.
-// ---------------------------------------------------------------------------
-inline bool phase_has_work(const ev_loop *loop, phase p) { return loop->phase_work[p]; }
-
-inline void phase_join(ev_loop *loop, phase p) { ++loop->phase_work[p]; }
-inline void phase_leave(ev_loop *loop, phase p) { --loop->phase_work[p]; }
-
-// A module whose work in phase p follows a condition of its own state that
-// changed from `was` to `now`.
-inline void phase_follow(ev_loop *loop, phase p, bool was, bool now)
+// --- The optional work of an iteration (loop/loop_run.cc, iterate) ---------
+// Most loops have no prepare, check or idle watchers, no periodics, no fork
+// to handle and no hooks: their iterations do the fixed steps alone.  A
+// member of kWorkSteps sets its bit with work_set while it has work, where
+// its own state changes, and is the only one that knows why; a step tests
+// its members' bits in one instruction, and ev_verify recomputes them.
+template <unsigned kSteps>
+inline bool has_work(const ev_loop *loop)
 {
-  if (was != now)
-    now ? phase_join(loop, p) : phase_leave(loop, p);
+  constexpr unsigned kMembers = members_in(kSteps);
+  return loop->work & kMembers;
+}
+inline bool member_has_work(const ev_loop *loop, work_member m) { return loop->work & 1u << m; }
+
+inline void work_set(ev_loop *loop, work_member m, bool has)
+{
+  loop->work = has ? loop->work | 1u << m : loop->work & ~(1u << m);
 }
 
-// Work in steps 1-4 is work before the wait, too.
-inline void before_poll_phase_follow(ev_loop *loop, bool was, bool now)
-{
-  phase_follow(loop, kPhaseBeforeWait, was, now);
-  phase_follow(loop, kPhaseBeforePoll, was, now);
-}
-
-// A rule of the block time (step 6) is work before the wait, too.
-inline void block_time_phase_follow(ev_loop *loop, bool was, bool now)
-{
-  phase_follow(loop, kPhaseBeforeWait, was, now);
-  phase_follow(loop, kPhaseBlockTime, was, now);
-}
-
-// An invocation other than the default is work after the wait, too.
-inline void invoke_phase_follow(ev_loop *loop, bool was, bool now)
-{
-  phase_follow(loop, kPhaseAfterWait, was, now);
-  phase_follow(loop, kPhaseInvoke, was, now);
-}
-
-// The collect intervals (ev_set_io_collect_interval and
-// ev_set_timeout_collect_interval) are block time rules while set.
+// The collect intervals are block time rules while set.
 inline bool collect_intervals(const ev_loop *loop) { return loop->io_blocktime > 0. || loop->timeout_blocktime > 0.; }
 
-// Choose and initialise the backend for flags (EVBACKEND_* bits; none set =
-// the recommended ones), with the iteration compiled for it (loop/loop_run.cc).
-// Returns false if none could be initialised.
+// Choose and initialise the backend for the EVBACKEND_* bits of flags, or
+// the recommended ones, with the iteration compiled for it.  Returns false if
+// none could be initialised.
 bool backend_select(ev_loop *loop, unsigned int flags);
 
-// ---------------------------------------------------------------------------
-// Repair: what step 1 and 4 of an iteration must handle before the next
-// poll (loop/loop_run.cc, loop_repair): a fork, and kernel state to re-create.  A fork
-// (announced, or found by loop/fork_guard.h) replaces all of it; a
-// backend that found its kernel object unusable asks for kRepairBackend;
+// --- Repair -----------------------------------------------------------------
+// What step 1 and 4 of an iteration must handle before the next poll
+// (loop/loop_run.cc, loop_repair): a fork, and kernel state to re-create.
+// A fork, announced or found by loop/fork_guard.h, replaces all of it.  A
+// backend that found its kernel object unusable asks for kRepairBackend, and
 // fd_kill asks for kRepairLoopFds when it meets one of the loop's own
-// watchers (its fd was closed behind the loop's back).  While any bit is
-// set the loop has work before its poll.
-// ---------------------------------------------------------------------------
+// watchers, whose fd was closed behind the loop's back.  While any bit is
+// set the loop has work in the steps before the block (kWorkRepair).
 enum : unsigned {
   kRepairBackend = 1u << 0,    // backend->fork(): a new kernel object, every fd re-registered
   kRepairLoopFds = 1u << 1,    // re-open the loop's own fds whose watcher was killed
@@ -316,16 +332,15 @@ enum : unsigned {
 
 inline void request_repair(ev_loop *loop, unsigned what)
 {
-  before_poll_phase_follow(loop, loop->repair, true);
   loop->repair |= what;
+  work_set(loop, kWorkRepair, true);
 }
 
-// The repair step took these bits (all of them: the phase has no repair work left).
+// The repair step took these bits.
 inline void repair_clear(ev_loop *loop, unsigned what)
 {
-  const bool was = loop->repair;
   loop->repair &= ~what;
-  before_poll_phase_follow(loop, was, loop->repair);
+  work_set(loop, kWorkRepair, loop->repair);
 }
 
 // A backend found its kernel state unusable: rebuild it before the next poll.
@@ -346,13 +361,11 @@ inline bool fork_unannounced(const ev_loop *loop)
   return (loop->repair & kRepairMaybeFork) && fork_token_changed(loop);
 }
 
-// ---------------------------------------------------------------------------
-// Watcher life cycle helpers (ev(3) WATCHER STATES)
-// ---------------------------------------------------------------------------
+// --- Watcher life cycle helpers (ev(3) WATCHER STATES) ----------------------
 
-// Starting clamps the priority into range and writes it back (libev does).
-// (One unsigned comparison for the range: one instruction less on every
-// start, which pays for debug mode's test in ev_timer_stop.)
+// Starting clamps the priority into range and writes it back, as libev
+// does.  One unsigned comparison tests the range: an instruction less on
+// every start, which pays for debug mode's test in ev_timer_stop.
 inline void clamp_priority(W w)
 {
   const int priority = priority_of(w);
@@ -362,7 +375,7 @@ inline void clamp_priority(W w)
 
 // A watcher started without a callback (ev_init with a null one, or
 // zeroed memory) gets this one: when it comes due, a usage error names it
-// instead of a jump to address 0 (libev 4.33 crashes).  ev_embed is the one
+// instead of a jump to address 0, where libev 4.33 crashes.  ev_embed is the one
 // type where a null callback means something: it starts with
 // start_watcher_nullable_cb.
 void started_without_callback(EV_P_ ev_watcher *w, int revents);
@@ -386,8 +399,7 @@ inline void start_watcher(ev_loop *loop, W w, int active)
   start_watcher_nullable_cb(loop, w, active);
 }
 
-// start_watcher for a watcher that a heap insert gives its `active` (its
-// node index): not written twice.
+// start_watcher for a watcher whose `active` a heap insert writes.
 inline void start_heap_watcher(ev_loop *loop, W w)
 {
   guard_null_callback(w);
@@ -403,38 +415,34 @@ inline void stop_watcher(ev_loop *loop, W w)
 
 inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revents); }
 
-// Call a watcher's callback the way the configuration says (ev(3)
-// EV_CB_INVOKE: by default the callback member, with the loop, the watcher
-// and the events).
+// Call a watcher's callback the way EV_CB_INVOKE says; by default the
+// callback member, with the loop, the watcher and the events.
 inline void invoke_callback([[maybe_unused]] ev_loop *loop, W w, int revents) { EV_CB_INVOKE(w, revents); }
 
-// An EV_ERROR the loop queues itself (a bad fd, a lost child status), e.g.
-// while it applies the fd changes just before it waits: the callback must
-// not wait for the next timer, so the next wait does not block
-// (no_block, a rule of the block time).  Whatever else is pending when the
-// loop waits was left by the program's invoke-pending callback, and with it
-// the loop blocks as libev 4.33 does.
+// An EV_ERROR the loop queues itself, for a bad fd or a lost child status,
+// maybe just before it blocks: the callback must not wait for the next
+// timer, so the next block time is zero; kWorkError's bit is the whole of
+// its state.  Anything else pending when the loop blocks was left by the
+// program's invoke-pending callback, and then the loop blocks as libev 4.33
+// does.
 inline void feed_error(ev_loop *loop, W w, int revents)
 {
-  block_time_phase_follow(loop, loop->no_block, true);
-  loop->no_block = true;
+  work_set(loop, kWorkError, true);
   feed(loop, w, revents);
 }
 
 // ev_clear_pending and the first step of every *_stop.  A watcher that is
-// not pending is not looked up in the loop: stopping a watcher that is
-// neither active nor pending reads nothing but the watcher, so programs may
-// stop never-started watchers, and inactive watchers whose loop is already
-// destroyed (C++ destructors do: an ev::io after its ev::dynamic_loop).
-// A pending one must be pending in this loop (base/slot_queue.h, slot_of):
-// `api` names the call for the report.
+// not pending is not looked up in the loop, so programs may stop watchers
+// never started, or whose loop is already destroyed, as C++ destructors do.
+// A pending one must be pending in this loop (base/slot_queue.h, slot_of),
+// and `api` names the call for the report.
 inline int clear_pending(ev_loop *loop, W w, const char *api)
 {
   int pending = w->pending;
   if (!pending) {
-    // (returns the 0 it loaded, hidden from the compiler, which would make
-    // another: ev_clear_pending of a watcher that is not pending, which
-    // programs call defensively, is then as short as libev 4.33's)
+    // Return the 0 it loaded, hidden from the compiler, which would make
+    // another, so that the defensive ev_clear_pending is as short as libev
+    // 4.33's.
     asm("" : "+r"(pending));
     return pending;
   }
@@ -442,7 +450,7 @@ inline int clear_pending(ev_loop *loop, W w, const char *api)
 }
 
 // Every *_stop begins with this: clear the pending state, then tell whether
-// there is anything left to stop (the watcher is active).
+// the watcher is active, with something left to stop.
 inline bool stop_begin(ev_loop *loop, W w, const char *api)
 {
   clear_pending(loop, w, api);
@@ -453,8 +461,8 @@ inline bool stop_begin(ev_loop *loop, W w, const char *api)
 // `active` must be its place in the array or heap the loop keeps it in,
 // and that entry must point back at it.  Memory that is not a watcher, or
 // a watcher started in another loop, would make the stop write through a
-// garbage index (libev 4.33 crashes or corrupts the other loop): a usage
-// error naming the call and the value instead.
+// garbage index, where libev 4.33 crashes or corrupts the other loop.  It
+// is a usage error naming the call and the value instead.
 [[noreturn]] void not_active_here(const char *api, const void *w, long long active);
 
 inline bool array_holds(const array<W> &a, W w)
@@ -469,8 +477,8 @@ inline void check_array_index(const array<W> &a, W w, const char *api)
     not_active_here(api, w, w->active);
 }
 
-// `active` and `pending` of a watcher in one load (adjacent ints): "neither",
-// the defensive stop of an inactive watcher, is 0; on a little-endian
+// The adjacent ints `active` and `pending` of a watcher in one load.
+// "neither", the defensive stop of an inactive watcher, is 0; on a little-endian
 // machine the word is active + 2^32 pending, so "active and not pending",
 // the common case of a stop, is the range 1 .. 2^32 - 1, one test.
 struct active_and_pending {
@@ -498,26 +506,27 @@ inline bool stop_has_nothing_to_do(const ev_watcher *w) { return active_and_pend
 
 // Feed a whole watcher array in index order (the later ones are invoked
 // first), as a virtual batch when possible (base/pending.h).  The array must
-// not change while the batch is virtual: the start and stop functions of
-// the watcher types queued this way (prepare, check, idle, fork, cleanup)
-// settle the queue first.
+// not change while the batch is virtual, so the start and stop functions of
+// the watcher types queued this way settle the queue first.
 inline void queue_events(ev_loop *loop, W *ws, int n, int type) { loop->pending.feed_batch(ws, n, type); }
 
 // Feed the collected rfeeds in reverse, so that they are invoked in the
-// order they were collected (timers and periodics: earliest first).
+// order they were collected, the earliest timer first.
 inline void feed_reverse_done(ev_loop *loop, int type)
 {
   while (loop->rfeeds.count)
     feed(loop, loop->rfeeds.data[--loop->rfeeds.count], type);
 }
 
-// The invocation phase's work: a program's invoke-pending callback, the
-// loop's metrics that time the pass, or debug mode (loop/loop.cc).
+// The invocation's work (kStepInvoke): a program's invoke-pending callback,
+// the loop's metrics that time the pass, debug mode or the probes
+// (loop/loop.cc).
 void invoke_pending_with_work(ev_loop *loop);
 
-// A watcher's callback, called by every invocation pass but the plain one
-// (debug mode's, the metrics', the probes'): with the callback probes while
-// they fire (diag/probes.cc; a cleared slot's dummy is nobody's callback).
+// A watcher's callback, called by every invocation pass but the plain one,
+// that is by debug mode's, the metrics' and the probes': with the callback
+// probes while they fire (diag/probes.cc).  A cleared slot's dummy is
+// nobody's callback and fires none.
 void call_watcher_probed(ev_loop *loop, W w, int revents);
 inline void call_watcher(ev_loop *loop, W w, int revents)
 {
@@ -527,25 +536,30 @@ inline void call_watcher(ev_loop *loop, W w, int revents)
 }
 
 // Invoke everything pending through the user's invoke-pending hook.  A user
-// hook is called every time (it may count calls, as with libev); the
-// default one is skipped when there is nothing to invoke.
+// hook is called every time, because it may count calls, as with libev;
+// the default one is skipped when there is nothing to invoke.
 void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (loop/loop.cc)
 #if EV_NG_DEBUG_MODE
 void invoke_pending_debug(ev_loop *loop);  // diag/debug.cc
 #else
 inline void invoke_pending_debug(ev_loop *) {}
 #endif
-inline void invoke_pending(ev_loop *loop)
+inline void invoke_pending_default(ev_loop *loop)
 {
-  if (phase_has_work(loop, kPhaseInvoke))
-    invoke_pending_with_work(loop);
-  else if (loop->pending.any()) {
+  if (loop->pending.any()) {
     loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
     invoke_pending_plain(loop);
   }
 }
+inline void invoke_pending(ev_loop *loop)
+{
+  if (has_work<kStepInvoke>(loop))
+    invoke_pending_with_work(loop);
+  else
+    invoke_pending_default(loop);
+}
 
-// Singly linked lists of io/signal/child/stat watchers (newest first).
+// Singly linked lists of io, signal, child and stat watchers, newest first.
 inline void wlist_add(WL *head, WL w)
 {
   w->next = *head;
@@ -586,14 +600,12 @@ inline void array_del(array<W> &a, W w)
   last->active = i + 1;
 }
 
-// The hooks around the blocking system call of a backend's wait: the
-// release and acquire callbacks (ev_set_loop_release_cb), and the wait
-// callback of a program that compiled the core in, which makes the call
-// (ev_ng_set_wait_cb, embed/ev_ng_embed.h; not in the library, whose loop
-// keeps within libev's size).  A loop with hooks has work in the wait
-// phase, whose poll is compiled with them (backend.h, kHooks); the plain
-// poll leaves them out.  ev_run must not be entered from the release and
-// acquire callbacks (ev(3)): kRunGuardInRelease marks that.
+// The hooks around the blocking system call of a backend's wait: the release
+// and acquire callbacks, and the wait callback of a compiled-in core, which
+// makes the call.  A loop with hooks has work around the block (kWorkHooks),
+// where the poll is compiled with them; the plain poll leaves them out.
+// ev(3) forbids ev_run in the release and acquire callbacks, which
+// kRunGuardInRelease marks.
 #ifdef EV_NG_EMBED
 inline bool has_wait_cb(const ev_loop *loop) { return loop->wait_cb; }
 #else
@@ -609,7 +621,7 @@ inline void release_hook(ev_loop *loop)
     loop->run_guard &= ~kRunGuardInRelease;
   }
 }
-// (errno is the wait's, which the backend reads after this: kept)
+// errno is the wait's, which the backend reads after this, so it is kept
 inline void acquire_hook(ev_loop *loop)
 {
   if (loop->acquire_cb) {
@@ -623,9 +635,9 @@ inline void acquire_hook(ev_loop *loop)
 
 #ifdef EV_NG_EMBED
 // The wait's system call handed to the program's wait callback, which runs
-// it as run(frame) where the program allows (Ruby: without its global
-// lock).  Until it has run, `result` stands for an interrupted call (EINTR).
-// errno is kept here, so that the program may change it after the call.
+// it as run(frame) where the program allows, such as outside Ruby's global
+// lock.  Until it has run, `result` stands for an interrupted call.  errno is
+// kept here, so that the program may change it after the call.
 template <class R, class Call>
 struct wait_frame {
   Call *call;
@@ -640,12 +652,12 @@ struct wait_frame {
   }
 };
 
-// The callback may also leave by longjmp (Ruby raises an interrupt there):
-// nothing here or in the backends' polls then needs undoing, as with a
-// callback that leaves an invocation.  It is not a release callback: the
-// loop may run again inside it (a Ruby signal handler), and the wait then
-// reports what it found, which the inner run may have taken already (a
-// spurious readiness, as ev(3) allows).
+// The callback may also leave by longjmp, as Ruby's interrupts do: nothing
+// here or in the backends' polls then needs undoing, as with a callback that
+// leaves an invocation.  It is not a release callback: the loop may run
+// again inside it, say from a Ruby signal handler, and the wait then reports
+// what it found, which the inner run may have taken already.  ev(3) allows
+// such spurious readiness.
 template <class R, class Call>
 [[gnu::noinline]] R wait_through_cb(ev_loop *loop, R interrupted, Call &call)
 {
@@ -657,11 +669,10 @@ template <class R, class Call>
 }
 #endif
 
-// The blocking system call of a wait (call() returns its result, errno as
-// the call left it), between the hooks: the release and acquire callbacks,
-// and the program's wait callback that runs it; `interrupted` is its result
-// if the callback does not run it (then as if interrupted by a signal:
-// errno EINTR, the wait returns early and quietly).
+// The blocking system call of a wait between the hooks; call() returns its
+// result and leaves errno.  If the program's wait callback does not run it,
+// the result is `interrupted` with EINTR, as if a signal came, and the wait
+// returns early and quietly.
 template <class R, class Call>
 [[gnu::always_inline]] inline R hooked_wait(ev_loop *loop, R interrupted, Call &&call)
 {
@@ -679,9 +690,10 @@ template <class R, class Call>
   return result;
 }
 
-// The longest the loop may block, from what it has: a timerfd tells of
-// wall-clock jumps (block longer), a wake-up fd the system refused means
-// the flags must be looked at often (block shorter).
+// The longest the loop may block, from what it has.  It may block longer
+// with a timerfd, which tells of wall-clock jumps, and must block shorter
+// when the system refused a wake-up fd, since the flags must then be looked
+// at often.
 void max_block_update(ev_loop *loop);
 
 // ev_verify after structural changes, in --enable-debug builds only.
@@ -693,27 +705,26 @@ void verify(ev_loop *loop);
 #define EV_FREQUENT_CHECK(loop) ((void)0)
 #endif
 
-// ---------------------------------------------------------------------------
-// Per-iteration steps provided by the watcher modules (watchers/*.cc)
-// ---------------------------------------------------------------------------
+// --- Per-iteration steps provided by the watcher modules (watchers/*.cc) ----
 // A timer is due when its deadline is strictly before mn_now: the root of
 // the heap is the earliest.
 inline bool timer_due(const ev_loop *loop) { return loop->timers.count && loop->timers.top().at < loop->mn_now; }
-void timers_reify(ev_loop *loop);               // queue expired timers (timer_due said so)
+void timers_reify(ev_loop *loop);               // queue expired timers once timer_due said so
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
 void onces_loop_destroy(ev_loop *loop);         // free the ev_once blocks still waiting
 // Re-create one kind of the loop's own kernel fds (fd/loop_fd.h):
-// `replace` after a fork (the old fd is ours: closed first), else only where
-// its watcher was killed (the old number is no longer ours: forgotten).
+// `replace` after a fork, where the old fd is still ours and is closed
+// first; else only where its watcher was killed, whose old number is no
+// longer ours and is forgotten.
 void wakeup_repair(ev_loop *loop, bool replace);
 
-// A watcher type left out of the build (ev(3) EMBEDDING, EV_*_ENABLE) has
-// nothing to do in these steps: they compile to nothing.
+// A watcher type left out of the build has nothing to do in these steps,
+// which compile to nothing.
 #if EV_PERIODIC_ENABLE
 void periodics_reify(ev_loop *loop);       // queue due periodics
 void periodics_reschedule(ev_loop *loop);  // after a wall-clock jump / resume
-void periodics_fork(ev_loop *loop);        // after an announced fork (as libev 4.33)
-void timerfd_destroy(ev_loop *loop);       // (the timerfd serves periodics)
+void periodics_fork(ev_loop *loop);        // after an announced fork, as libev 4.33
+void timerfd_destroy(ev_loop *loop);       // the timerfd serves periodics
 void timerfd_repair(ev_loop *loop, bool replace);
 #else
 inline void periodics_reify(ev_loop *) {}
@@ -771,10 +782,7 @@ inline void inotify_repair(ev_loop *, bool) {}
 
 }  // namespace ev_detail
 
-// ---------------------------------------------------------------------------
-// The loop's clocks (base/clock.h): the fast path inline, the rest in
-// loop/loop_time.cc
-// ---------------------------------------------------------------------------
+// --- The loop's clocks (base/clock.h): the fast path inline ----------------
 
 namespace ev_detail {
 // The loop time (ev_now); without multiplicity also the variable that
@@ -790,14 +798,14 @@ inline void set_rt_now(ev_loop *loop, ev_tstamp now)
 inline void time_update(ev_loop *loop);
 // The half-second re-measurement of the wall clock.
 void time_update_slow(ev_loop *loop);
-// The first measurement of both clocks (loop creation).
+// The first measurement of both clocks, at loop creation.
 void time_init(ev_loop *loop);
 // slow_time_at from the times it stands for: the wall-clock re-measurement
 // and the closed-fd sweep's next look.
 void time_gate_update(ev_loop *loop);
-// Force the next time_update to re-read the wall clock (timerfd saw a jump).
+// Force the next time_update to re-read the wall clock after a timerfd jump.
 void time_force_realtime_check(ev_loop *loop);
-// ev_now() from the wall clock now, mn_now left as it is (timerfd creation).
+// ev_now() from the wall clock now, mn_now left as it is, for the timerfd.
 void time_read_wall_clock(ev_loop *loop);
 }  // namespace ev_detail
 

@@ -3,14 +3,12 @@
 // handler can tell each loop's copy in the child that it is one; and the
 // process's other locks held across a fork.
 //
-// A child that nobody told about the fork (no ev_loop_fork) must not touch
-// the parent's kernel state (loop/fork_guard.h).  The fork guard's page
-// can tell, but reading it in every iteration of every loop would cost each
-// of them a compare of two loaded words.  Instead, fork(3)'s child handler
-// asks every loop for a look at the page (kRepairMaybeFork, a part of the
-// phase before the poll), and only then does the loop read it.  Children
-// made without fork(3)'s handlers (a raw clone(2)) are not noticed; they
-// behave as with libev 4.33.
+// A child that nobody told about the fork must not touch the parent's kernel
+// state (loop/fork_guard.h).  Reading the fork guard's page in every
+// iteration would cost every loop a compare of two loaded words, so
+// fork(3)'s child handler asks every loop to look at the page
+// (kRepairMaybeFork).  A raw clone(2) runs no handlers and is not noticed,
+// as with libev 4.33.
 //
 // The list is also how a debugger finds the loops of a stopped program
 // without the library's symbols (tools/ev-gdb.py): its head is in the probe
@@ -22,25 +20,25 @@
 
 #include <pthread.h>
 
-// The probe anchor (see above; ev(3) "Static probes"): in the section where
-// sys/sdt.h's convention keeps semaphores, which tracers may write.  The
-// layout is read by tools: it only grows, and `version` says what it has.
+// The probe anchor, in the section where sys/sdt.h's convention keeps
+// semaphores, which tracers may write.  Tools read its layout, so it only
+// grows, and `version` says what it has.
 struct ev_ng_probe_anchor {
-  unsigned short semaphore;  // tracers attached to any probe (never written by the library)
+  unsigned short semaphore;  // tracers attached to any probe; the library never writes it
   unsigned short version;    // 1
   unsigned short loop_size;  // sizeof (struct ev_loop)
   unsigned short next;       // offset of the link to the next loop in struct ev_loop
   ev_loop *loops;            // every loop of the process, newest first
   unsigned short loop_count, loop_depth, activecnt, flags;  // offsets of ev_iteration, ev_depth, ...
-  // Where a loop keeps its watchers (offsets in struct ev_loop, sizes), for a
-  // debugger that cannot call ev_walk in the program (a core file, or gdb
-  // where the machine's extended register state defeats inferior calls).
-  unsigned short fd_entries, fd_count, fd_entry_size;  // io watchers: per fd, a list (head first in the entry)
+  // Where a loop keeps its watchers, as offsets in struct ev_loop and sizes,
+  // for a debugger that cannot call ev_walk in the program, such as one
+  // reading a core file.
+  unsigned short fd_entries, fd_count, fd_entry_size;  // io watchers: a list per fd, its head first in the entry
   unsigned short timers, periodics, heap_count, heap_node_size, heap_root;      // the heaps' nodes {at, w}
   unsigned short prepares, checks, forks, cleanups, asyncs, idles, array_size;  // arrays {data, count}
 };
 extern "C" {
-// (zero until the first loop is made: anchor_offsets writes the layout and the version)
+// zero until the first loop is made, when anchor_offsets writes the layout and the version
 [[gnu::section(".probes"), gnu::used]] constinit ev_ng_probe_anchor libev_ng_probe_anchor{};
 }
 #if EV_NG_HAVE_SDT
@@ -141,8 +139,8 @@ void loop_forks_add(ev_loop *loop)
   pthread_mutex_unlock(&loops_lock);
 }
 
-// (A walk: processes have few loops, and the loop object has no room for a
-// second link within libev 4.33's allocation.)
+// A walk, because processes have few loops and the loop object has no room
+// for a second link within libev 4.33's allocation.
 void loop_forks_remove(ev_loop *loop)
 {
   pthread_mutex_lock(&loops_lock);

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop_run.cc - THE ITERATION (ev(3) ev_run; doc/semantics.md §4): ev_run's
-// steps in the manual's order, in one function compiled once per backend
-// with the backend's hot paths inline (its policy: backends/backend.h), and
-// the choice of the backend when a loop is created.
+// loop/loop_run.cc - THE ITERATION: iterate is ev(3)'s list of ev_run's
+// steps in the manual's order (doc/semantics.md §4), compiled once per
+// backend policy so that the backend's hot paths are inline; and the choice
+// of the backend when a loop is created.
 //
-// The optional parts of an iteration are work before the wait (steps 1-8)
-// or after it (steps 9-10) (loop/loop.h, phase_join).  The iteration tests one
-// count for each; a loop without prepare, check or idle watchers,
-// periodics, hooks, wake-ups, forks, metrics or debug mode (most loops)
-// takes the fixed steps alone.
+// A step with optional work tests its members' bits (kWorkSteps) in one
+// instruction, so most loops do the fixed steps alone.  The rare paths are
+// the named calls above iterate, in the order iterate calls them.
 #include "backends/policies.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
@@ -18,45 +16,30 @@
 #include "loop/fork_guard.h"
 
 #include <unistd.h>
-#include <climits>
 
 namespace ev_detail {
 namespace {
 
-// ---------------------------------------------------------------------------
-// Steps 1-4: before the poll
-// ---------------------------------------------------------------------------
+// --- Before the block: forks, fork and prepare watchers, repairs ------------
 
-// With EVFLAG_FORKCHECK: a changed pid means we are in a forked child, as
-// if ev_loop_fork had been called.  A child that nobody announced
-// (loop/fork_guard.h) gets its own kernel state without fork watchers.
-// (The probes' first probe of an iteration shares the test of the fork mark.)
+// A child that nobody told about the fork gets its own kernel state, without
+// fork watchers (loop/fork_guard.h).  The iteration's first probe shares the
+// test of the fork mark, which step 1 makes anyway.
 void look_at_fork_mark(ev_loop *loop)
 {
   if (loop->repair & kRepairProbes)
     probes_iteration_begin(loop);
-  // (The mark stays until the repair: until then fd_reify, which an
-  // embedding loop calls too, must leave the kernel state alone.)
+  // The mark stays until the repair: until then fd_reify, which an
+  // embedding loop calls too, must leave the kernel state alone.
   if (fork_unannounced(loop))
     request_repair(loop, kRepairAll);
   else if (loop->repair & kRepairMaybeFork)
     repair_clear(loop, kRepairMaybeFork);
 }
 
-inline void detect_fork(ev_loop *loop)
-{
-  if (loop->curpid && (getpid() != loop->curpid)) {
-    loop->curpid = getpid();
-    request_repair(loop, kRepairForked);
-  }
-  if (EV_UNLIKELY(loop->repair & (kRepairMaybeFork | kRepairProbes)))
-    look_at_fork_mark(loop);
-}
-
-// Step 4: re-create the kernel state that must be (see "Repair" in
-// loop/loop.h).  After a fork every kernel object the loop owns is replaced;
-// otherwise only what a backend or fd_kill asked for.  Unlike libev, a
-// backend rebuild runs no fork watchers: there was no fork.
+// Re-create the kernel state that must be, see "Repair" in loop/loop.h.
+// Unlike libev, a backend rebuild runs no fork watchers, since there was no
+// fork.
 void loop_repair(ev_loop *loop)
 {
   const unsigned what = loop->repair & ~kRepairProbes;
@@ -80,21 +63,18 @@ void loop_repair(ev_loop *loop)
     periodics_fork(loop);
 }
 
-// (before_poll, wait_with_work, before_wait_with_work and
-// after_wait_with_work are always_inline: as calls, every iteration of a
-// loop with work paid their frames.)
-//
-// Steps 1-4, each part when it has work; true when step 3 ends the run (a
-// fork or prepare callback called ev_break).
-//  1. If a fork was detected or announced: queue and invoke fork watchers.
-//  2. Queue and invoke all prepare watchers (and anything else pending).
-//  3. If ev_break was called, stop here: no poll, no iteration counted.
-//  4. After a fork, or when kernel state was found broken, re-create it.
-// Debug mode then checks every watcher the loop holds, before the loop
-// walks them (applying the fd changes, reporting events).
-[[gnu::always_inline]] inline bool before_poll(ev_loop *loop)
+// The steps before the block that have work (kStepsBeforeBlock).  Debug
+// mode then checks every watcher the loop holds, before the loop walks them.
+// Returns true when ev_break was called: the run ends without a block, and
+// the iteration is not counted.
+bool steps_before_block(ev_loop *loop)
 {
-  detect_fork(loop);
+  if (loop->curpid && getpid() != loop->curpid) {
+    loop->curpid = getpid();
+    request_repair(loop, kRepairForked);
+  }
+  if (EV_UNLIKELY(loop->repair & (kRepairMaybeFork | kRepairProbes)))
+    look_at_fork_mark(loop);
   if ((loop->repair & kRepairForked) && loop->forks.count) {
     queue_events(loop, loop->forks.data, loop->forks.count, EV_FORK);
     invoke_pending(loop);
@@ -115,100 +95,114 @@ void loop_repair(ev_loop *loop)
   return false;
 }
 
-// ---------------------------------------------------------------------------
-// Steps 5-8: the fd changes, how long to block, the poll, the clock
-// ---------------------------------------------------------------------------
+// --- The fd changes, the block time, the block, the clock -------------------
 
-// The time until the next timer, rounded up to the backend's resolution
-// (0 if it is due): how long a loop without work in the wait phase blocks.
-// The clock is read so that the time the callbacks took shortens the wait;
-// the loop's times (ev_now, mn_now) are updated after the wait, before
-// anything can look at them.  (Only a timer can make the wait shorter than
-// the backend's resolution: every max_block is longer than the coarsest.)
+// Apply the fd changes of a loop without optional work before the block;
+// false when that queued an EV_ERROR, which the block time's rules handle.
+template <class B>
+[[gnu::always_inline]] inline bool fd_reify_quietly(ev_loop *loop)
+{
+  if (EV_LIKELY(!loop->fds.changes.count))
+    return true;
+  fd_reify_with<B>(loop);
+  return !member_has_work(loop, kWorkError);
+}
+
+// The kinds of run iterate is compiled for: many iterations, one iteration,
+// or either by the flags, where one copy is worth more than the registers it
+// costs.
+enum run_kind { kRunMany, kRunOnce, kRunEither };
+
+// Whether the loop may block at all: not for EVRUN_NOWAIT, which ev_run
+// gives only to a run of one, nor without references.
+template <run_kind kKind>
+inline bool may_block(const ev_loop *loop, int flags)
+{
+  return !(kKind != kRunMany && (flags & EVRUN_NOWAIT)) && loop->activecnt >= 1;
+}
+
+// The time until the next timer, rounded up to the backend's resolution, or
+// 0 if it is due: the block time of a loop without rules of its own.  The
+// clock is read here so that the time the callbacks took shortens the
+// block; the loop's times are updated after the block, before anything can
+// look at them.  Every max_block is longer than the coarsest resolution.
 static_assert(kWakeupPollInterval >= 1e-3 && kMaxBlockTime >= 1e-3 && kMaxBlockTimeTimerfd >= 1e-3);
 inline ev_tstamp until_next_timer(ev_loop *loop)
 {
   if (!loop->timers.count)
     return loop->max_block;
   ev_tstamp to = loop->timers.top().at - monotonic_now();
-  ev_tstamp waittime = loop->max_block;  // (read after the clock: not kept across the call)
-  if (to < waittime)
-    waittime = to;
+  ev_tstamp timeout = loop->max_block;  // read after the clock, so that no register holds it across the call
+  if (to < timeout)
+    timeout = to;
   ev_tstamp mintime = loop->backend_mintime;
-  if (waittime < mintime)
-    waittime = waittime <= 0. ? 0. : mintime;
-  return waittime;
+  if (timeout < mintime)
+    timeout = timeout <= 0. ? 0. : mintime;
+  return timeout;
 }
 
-// How long to block with a rule of the block time (kPhaseBlockTime): not at all with idle
+// The block time with rules of its own (kStepBlockTime): zero with idle
 // watchers or after the loop queued an EV_ERROR itself; else until the next
 // timer or periodic, raised to the timeout collect interval and to the
 // backend's resolution.  With an io collect interval, part of the time is
-// spent in ev_sleep here instead.  A release callback may call ev_now: with
-// one, the time is updated before every wait, as libev 4.33 does.
-//
-// The rule "never block after queueing an EV_ERROR" is enforced here and
-// nowhere else: applying the fd changes may kill a bad fd (feed_error,
-// loop/loop.h), and its callback must not wait for the next timer.
+// slept here instead.  A release callback may call ev_now, so with one the
+// time is updated before every block, as libev 4.33 does.  The rule "never
+// block after queueing an EV_ERROR" (feed_error) is enforced here alone.
 ev_tstamp block_time_with_work(ev_loop *loop)
 {
-  if (loop->idleall || loop->no_block) {
-    block_time_phase_follow(loop, loop->no_block, false);
-    loop->no_block = false;
+  if (loop->idleall || member_has_work(loop, kWorkError)) {
+    work_set(loop, kWorkError, false);
     return 0.;
   }
 
-  ev_tstamp waittime = loop->max_block;
+  ev_tstamp timeout = loop->max_block;
   ev_tstamp prev_mn_now = loop->mn_now;
   if (loop->timers.count || loop->periodics.count || loop->io_blocktime > 0. || loop->release_cb || loop->acquire_cb)
     time_update(loop);
 
   if (loop->timers.count) {
     ev_tstamp to = loop->timers.top().at - loop->mn_now;
-    if (to < waittime)
-      waittime = to;
+    if (to < timeout)
+      timeout = to;
   }
   if (loop->periodics.count) {
     ev_tstamp to = loop->periodics.top().at - loop->ev_rt_now;
-    if (to < waittime)
-      waittime = to;
+    if (to < timeout)
+      timeout = to;
   }
-  if (waittime < loop->timeout_blocktime)
-    waittime = loop->timeout_blocktime;
+  if (timeout < loop->timeout_blocktime)
+    timeout = loop->timeout_blocktime;
 
   ev_tstamp mintime = loop->backend_mintime;
-  if (waittime < mintime)
-    waittime = waittime <= 0. ? 0. : mintime;
+  if (timeout < mintime)
+    timeout = timeout <= 0. ? 0. : mintime;
 
   if (loop->io_blocktime > 0.) {
     ev_tstamp sleeptime = loop->io_blocktime - (loop->mn_now - prev_mn_now);
-    if (sleeptime > waittime - mintime)
-      sleeptime = waittime - mintime;
+    if (sleeptime > timeout - mintime)
+      sleeptime = timeout - mintime;
     if (sleeptime > 0.) {
       ev_sleep(sleeptime);
-      waittime -= sleeptime;
+      timeout -= sleeptime;
     }
   }
-  return waittime;
+  return timeout;
 }
 
-// The slow half of time_update_after_wait: the wall clock, then the sweep.
-// Only after the wait: the sweep may feed EV_ERROR, which a time update
-// inside a callback (ev_now_update) must not do.  A wait that reported
-// nothing means an idle loop, which the sweep may look at sooner.
-void time_update_after_wait_slow(ev_loop *loop, ev_tstamp waittime)
+// The slow half of the clock's update after the block: the wall clock, then
+// the closed-fd sweep, whose time time_gate_update folds into the clock's so
+// that an iteration pays one comparison for both.  The sweep may feed
+// EV_ERROR, which ev_now_update in a callback must not do, so it runs only
+// here.  A block that reported nothing means an idle loop.
+void time_update_after_block_slow(ev_loop *loop, ev_tstamp timeout)
 {
   time_update_slow(loop);
   if (loop->mn_now >= loop->sweep.look_at)
-    fd_sweep_due(loop, waittime > 0. && !loop->pending.any());
+    fd_sweep_due(loop, timeout > 0. && !loop->pending.any());
 }
 
-// time_update after the backend's wait, which also looks whether the
-// closed-fd sweep is due (fd/fd.h): time_gate_update folds the
-// sweep's time into the clock's, so that an iteration pays one comparison
-// for both.
-// The clock read after the wait; true when the slow half is due.
-inline bool read_clock_after_wait(ev_loop *loop)
+// The clock read after the block; true when the slow half is due.
+inline bool read_clock_after_block(ev_loop *loop)
 {
   ev_tstamp mn = monotonic_now();
   loop->mn_now = mn;
@@ -218,139 +212,90 @@ inline bool read_clock_after_wait(ev_loop *loop)
   return false;
 }
 
-inline void time_update_after_wait(ev_loop *loop, ev_tstamp waittime)
+inline void time_update_after_block(ev_loop *loop, ev_tstamp timeout)
 {
-  if (read_clock_after_wait(loop))
-    time_update_after_wait_slow(loop, waittime);
+  if (read_clock_after_block(loop))
+    time_update_after_block_slow(loop, timeout);
 }
 
-// A taken report (wakeup_taken) queued as the poll would have queued it,
-// before anything else: the one place that puts a taken report back.
-void wakeup_requeue(ev_loop *loop, ev_tstamp waittime, int revents, bool slow)
+// A taken report queued as the poll would have queued it, before anything
+// else: the one place that puts a taken report back.
+void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
 {
   feed(loop, as_w(&loop->wakeup.w), revents);
   if (slow)
-    time_update_after_wait_slow(loop, waittime);
+    time_update_after_block_slow(loop, timeout);
 }
 
-// The wake-up watcher's report, taken by the poll instead of queued
-// (backend.h, poll_own), and the clock update after the wait.  Its callback
-// runs now, which is where the invocation would run it first (the newest
-// watcher at EV_MAXPRI), unless something is queued before the invocation:
-// the sweep of the clock's slow half, an expired timer, the work after the
-// wait, or the watcher itself (a send without a write).  Then it is queued.
-// (always_inline: a call costs every wake-up a frame, more than its tests.)
-[[gnu::always_inline]] inline void wakeup_taken(ev_loop *loop, ev_tstamp waittime, int revents)
+// The clock update after a block whose wake-up report was taken.  The
+// watcher's callback runs now, where the invocation would run it first as
+// the newest watcher at EV_MAXPRI, unless something else is queued before
+// the invocation; then the report is queued.  Forced inline, because a call
+// would cost every wake-up a frame, more than its tests.
+[[gnu::always_inline]] inline void wakeup_taken(ev_loop *loop, ev_tstamp timeout, int revents)
 {
-  const bool slow = read_clock_after_wait(loop);
-  if (EV_UNLIKELY(slow) || timer_due(loop) || phase_has_work(loop, kPhaseAfterWait) || loop->wakeup.w.pending)
-    return wakeup_requeue(loop, waittime, revents, slow);
+  const bool slow = read_clock_after_block(loop);
+  if (EV_UNLIKELY(slow) || timer_due(loop) || has_work<kStepsQueue>(loop) || loop->wakeup.w.pending)
+    return wakeup_requeue(loop, timeout, revents, slow);
   wakeup_run(loop, revents);
 }
 
-// The poll with metrics or probes around it.
+// The backend's poll with metrics or probes around it.
 template <class B>
-void poll_measured(ev_loop *loop, ev_tstamp waittime)
+[[gnu::noinline]] void poll_measured(ev_loop *loop, ev_tstamp timeout)
 {
-  const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, waittime) : probes_poll_mark{};
+  const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, timeout) : probes_poll_mark{};
   if (loop->metrics)
-    metrics_poll_begin(loop, waittime);
-  B::template poll<true>(loop, waittime);
+    metrics_poll_begin(loop, timeout);
+  B::template poll<true>(loop, timeout);
   if (loop->metrics)
     metrics_poll_end(loop);
   if (probe.firing)
     probes_poll_return(loop, probe);
 }
 
-// Steps 6-8 with the optional parts of the wait: the block time's rules,
-// and around the poll the wake-up handshake, the hooks (in the backend's
-// poll) and the metrics.
+// The block with work around it (kStepBlock): the wake-up handshake
+// (fd/wakeup.h), the hooks and the metrics; then the clock update, which
+// runs the wake-up watcher's callback when the backend took its report
+// (wakeup_taken).  Senders are told that the loop may block as late as
+// possible, so that sends while the loop is still busy cost no write.  The
+// report is taken only where the invocation is the default one.
 template <class B>
-[[gnu::always_inline]] inline void wait_with_work(ev_loop *loop, long long refs_to_block)
+[[gnu::always_inline]] inline void block_with_work(ev_loop *loop, ev_tstamp timeout)
 {
-  ev_tstamp waittime = loop->activecnt < refs_to_block         ? 0.
-                       : phase_has_work(loop, kPhaseBlockTime) ? block_time_with_work(loop)
-                                                               : until_next_timer(loop);
-
-  // Announce that we may block, so that senders of wake-ups write to the fd
-  // from now on; a wake-up signalled without a write before this point
-  // means: do not block (fd/wakeup.h).  Announced as late as possible,
-  // so that sends arriving while the loop is still busy cost no write().
-  // (Only once the loop has the fd: ev_async/ev_signal create it.)
-  const bool wakeups = loop->wakeup.fd != kLoopFdNone;
-  if (wakeups) {
-    loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
-    if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
-      waittime = 0.;
+  if (loop->wakeup.fd == kLoopFdNone) {
+    if (EV_UNLIKELY(loop->metrics || loop->probing))
+      poll_measured<B>(loop, timeout);
+    else
+      B::template poll<true>(loop, timeout);
+    return time_update_after_block(loop, timeout);
   }
-
-  ++loop->loop_count;
-  // (The wake-up report is taken only where the invocation is the default
-  // one: metrics and debug mode, like an invoke-pending callback, invoke it
-  // their way, and so have work in kPhaseInvoke.)
+  loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
+  if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
+    timeout = 0.;
   int taken = 0;
-  if (wakeups && !phase_has_work(loop, kPhaseInvoke))
-    taken = B::poll_own(loop, waittime, &loop->wakeup.w);
+  if (!has_work<kStepInvoke>(loop))
+    taken = B::poll_own(loop, timeout, &loop->wakeup.w);
   else if (EV_UNLIKELY(loop->metrics || loop->probing))
-    poll_measured<B>(loop, waittime);
+    poll_measured<B>(loop, timeout);
   else
-    B::template poll<true>(loop, waittime);
-
-  if (wakeups) {
-    loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
-    wakeup_after_poll(loop);
-  }
+    B::template poll<true>(loop, timeout);
+  loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
+  wakeup_after_poll(loop);
   if (EV_UNLIKELY(taken))
-    return wakeup_taken(loop, waittime, taken);
-  time_update_after_wait(loop, waittime);
+    return wakeup_taken(loop, timeout, taken);
+  time_update_after_block(loop, timeout);
 }
 
-// Steps 1-8 of a loop with work before the wait: steps 1-4 when they have
-// work (a loop whose only work before the wait is its wake-up fd, or a rule
-// of the block time, skips them with one test); true when step 3 ends the
-// run.
-template <class B>
-[[gnu::always_inline]] inline bool before_wait_with_work(ev_loop *loop, long long refs_to_block)
-{
-  if (phase_has_work(loop, kPhaseBeforePoll) && before_poll(loop))
-    return true;
-  if (loop->fds.changes.count)
-    fd_reify_with<B>(loop);
-  wait_with_work<B>(loop, refs_to_block);
-  return false;
-}
+// --- After the timers: periodics, idle and check watchers, the invocation ---
 
-// Steps 5-8 of a loop without work before the wait: the wait is 0 when
-// activecnt is below refs_to_block (1, or more than any count for
-// EVRUN_NOWAIT: nothing references the loop, or more ev_unref than
-// references), else until the next timer.  Applying the fd changes may
-// queue an EV_ERROR for a bad fd (feed_error), whose callback must not wait:
-// the wait then takes its rules.
-template <class B>
-[[gnu::always_inline]] inline void wait_plain(ev_loop *loop, long long refs_to_block)
-{
-  if (loop->fds.changes.count) {
-    fd_reify_with<B>(loop);
-    if (EV_UNLIKELY(phase_has_work(loop, kPhaseBeforeWait)))
-      return wait_with_work<B>(loop, refs_to_block);
-  }
-  const ev_tstamp waittime = loop->activecnt < refs_to_block ? 0. : until_next_timer(loop);
-  ++loop->loop_count;
-  B::template poll<false>(loop, waittime);
-  time_update_after_wait(loop, waittime);
-}
-
-// ---------------------------------------------------------------------------
-// Steps 9-10 beyond the timers and the default invocation
-// ---------------------------------------------------------------------------
-
-// Queue what became due after the timers: periodics, then idles (idle
-// rule), then all check watchers.  Invocation is LIFO within a priority, so
-// at equal priority checks run first and io last.  Debug mode first takes
-// the loop's own stops from the queue (the one-shot timers just expired).
-// Then, with work of its own (a program's invoke-pending callback, metrics,
-// debug mode), the invocation; true if so.
-[[gnu::always_inline]] inline bool after_wait_with_work(ev_loop *loop)
+// The steps after the timers that have work (kStepsQueue, kStepInvoke).
+// Debug mode first takes the loop's own stops from the queue.  Then the
+// invocation with work, if there is some; returns false when the default
+// one is left to the caller, whose copy of it is inline.  Inline in a run of
+// one iteration, where a call costs more than the steps; a call in a run of
+// many, whose loop would pay for the registers of the inline copy.
+[[gnu::always_inline]] inline bool steps_after_timers(ev_loop *loop)
 {
   if (loop->debug)
     debug_reconcile(loop);
@@ -360,36 +305,20 @@ template <class B>
     idle_reify(loop);
   if (loop->checks.count)
     queue_events(loop, loop->checks.data, loop->checks.count, EV_CHECK);
-  if (!phase_has_work(loop, kPhaseInvoke))
+  if (!has_work<kStepInvoke>(loop))
     return false;
   invoke_pending_with_work(loop);
   if (loop->probing)
     probes_iteration_end(loop);
   return true;
 }
+[[gnu::noinline]] bool steps_after_timers_call(ev_loop *loop) { return steps_after_timers(loop); }
 
-// ---------------------------------------------------------------------------
-// The run
-// ---------------------------------------------------------------------------
-
-// The leftovers invoked when ev_run is entered (left over from an
-// exception, or fed before the loop started).  With metrics, the time since
-// the loop last took a clock reading was the program's.
-void run_entered_with_work(ev_loop *loop)
-{
-  if (loop->metrics) {
-    metrics_run_entered(loop);
-    if (!loop->pending.any() && loop->invoke_cb == ev_invoke_pending)
-      return;  // (the common case: nothing left over, nothing to time)
-  }
-  invoke_pending_with_work(loop);
-}
-
-// The end of ev_run: EVBREAK_ONE ends this ev_run only; EVBREAK_ALL stays
-// for the outer ones.  (With more ev_unref than references the count is
-// negative: ev_run returns it as libev 4.33 does, but does not run forever,
-// as libev does.)
-inline int end_run(ev_loop *loop)
+// FINISH:
+// - Reset the ev_break status iff it was EVBREAK_ONE.
+// - Decrement the loop depth.
+// - Return.  ev_run returns the reference count, as libev 4.33 does.
+inline int finish(ev_loop *loop)
 {
   if (loop->loop_done == EVBREAK_ONE)
     loop->loop_done = EVBREAK_CANCEL;
@@ -397,140 +326,157 @@ inline int end_run(ev_loop *loop)
   return loop->activecnt;
 }
 
-// One iteration, ev(3)'s steps in order; true when step 3 ended the run.
-// (kOnce: each kind of run gets its own copy of the invocation's lambda,
-// which the compiler then keeps inline in each.)
-template <class B, bool kOnce>
-[[gnu::always_inline]] inline bool iterate(ev_loop *loop, long long refs_to_block)
+// What is pending when ev_run is entered, called with work (kStepInvoke).
+// With metrics, the time since the loop last read the clock was the
+// program's.
+void invoke_entered_with_work(ev_loop *loop)
 {
-  if constexpr (EV_VERIFY >= 2)  // (ev(3) EV_VERIFY: once per iteration)
-    verify(loop);
-  // 1. If a fork was detected or announced: queue and invoke fork watchers.
-  // 2. Queue and invoke all prepare watchers (and anything else pending).
-  // 3. If ev_break was called, stop here: no poll, no iteration counted.
-  // 4. After a fork, or when kernel state was found broken, re-create it.
-  // 5. Tell the kernel about the fds whose wanted events changed since the
-  //    last iteration.
-  // 6-8. Compute the block time, block in the backend (queueing io events),
-  //      update the clock.
-  // (Steps 1-4 have work only when the loop has work before the wait.)
-  if (EV_UNLIKELY(phase_has_work(loop, kPhaseBeforeWait))) {
-    if (before_wait_with_work<B>(loop, refs_to_block))
-      return true;
-  } else
-    wait_plain<B>(loop, refs_to_block);
-
-  // 9. Queue expired timers, due periodics, idle watchers, check watchers.
-  if (timer_due(loop))
-    timers_reify(loop);
-  const bool invoked = EV_UNLIKELY(phase_has_work(loop, kPhaseAfterWait)) && after_wait_with_work(loop);
-
-  // 10. Invoke everything pending, highest priority first (the default
-  //     invocation inline: this is the hot end of every iteration).
-  if (!invoked && loop->pending.any()) {
-    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
-    loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
+  if (loop->metrics) {
+    metrics_run_entered(loop);
+    if (!loop->pending.any() && loop->invoke_cb == ev_invoke_pending)
+      return;  // the common case: nothing left over, nothing to time
   }
-  return false;
+  invoke_pending_with_work(loop);
 }
 
-// ev_run after its entry checks, with backend B: a run of one iteration
-// (EVRUN_ONCE, EVRUN_NOWAIT) or of many.
-template <class B, bool kOnce>
-[[gnu::noinline]] int run_with(ev_loop *loop, int flags)
+// --- ev_run's steps ---------------------------------------------------------
+
+// ev_run after it incremented the loop depth, with backend B: ev(3)'s list
+// of ev_run's steps, quoted, each followed by its code.
+template <class B, run_kind kKind>
+int iterate(ev_loop *loop, int flags)
 {
+  const bool once = kKind == kRunOnce || (kKind == kRunEither && (flags & (EVRUN_ONCE | EVRUN_NOWAIT)));
+  // - Reset the ev_break status.
   loop->loop_done = EVBREAK_CANCEL;
-  if (phase_has_work(loop, kPhaseInvoke))
-    run_entered_with_work(loop);
-  else if (loop->pending.any()) {
-    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
-    invoke_pending_plain(loop);
-  }
-  // Step 3 before the first iteration, when steps 1 and 2 have nothing to
-  // do: a callback invoked above may have called ev_break.
-  if (EV_UNLIKELY(loop->loop_done) && !phase_has_work(loop, kPhaseBeforePoll))
-    return end_run(loop);
-
-  // (EVRUN_NOWAIT never blocks: no count of references reaches kNever.)
-  constexpr long long kNever = LLONG_MAX;
-  if constexpr (kOnce) {
-    iterate<B, kOnce>(loop, (flags & EVRUN_NOWAIT) ? kNever : 1);
-  } else if constexpr (EV_FEATURE_CODE) {
-    // 11. Repeat while references remain and no break says otherwise.
-    //     (The wait blocks while one reference remains: activecnt >= 1.)
-    while (!iterate<B, kOnce>(loop, 1) && loop->activecnt >= 1 && !loop->loop_done) {
-    }
-  } else {
-    // A build for size (without ev(3)'s "faster/larger code", EV_FEATURES
-    // bit 1) has this one run for both kinds.
-    const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
-    while (!iterate<B, kOnce>(loop, (flags & EVRUN_NOWAIT) ? kNever : 1) && !once && loop->activecnt >= 1 &&
-           !loop->loop_done) {
-    }
-  }
-  return end_run(loop);
+  // - Before the first iteration, call any pending watchers.
+  if (EV_UNLIKELY(has_work<kStepInvoke>(loop)))
+    invoke_entered_with_work(loop);
+  else
+    invoke_pending_default(loop);
+  // A callback called above may have called ev_break, which the steps before
+  // the block look at only when they have work.
+  if (EV_LIKELY(!loop->loop_done) || has_work<kStepsBeforeBlock>(loop))
+    do {
+      if constexpr (EV_VERIFY >= 2)  // ev(3) EV_VERIFY: once per iteration
+        verify(loop);
+      // Until the block, most loops have no optional work: one test sends them
+      // to the fixed steps, unless applying the fd changes queued an EV_ERROR,
+      // whose callback must not wait.  The others take ev(3)'s steps one by one.
+      if (EV_LIKELY(!has_work<kStepsUntilBlocked>(loop)) && fd_reify_quietly<B>(loop)) {
+        const ev_tstamp timeout = may_block<kKind>(loop, flags) ? until_next_timer(loop) : 0.;
+        ++loop->loop_count;
+        B::template poll<false>(loop, timeout);
+        time_update_after_block(loop, timeout);
+      } else {
+        // - If EVFLAG_FORKCHECK was used, check for a fork.
+        // - If a fork was detected (by any means), queue and call all fork watchers.
+        // - Queue and call all prepare watchers.
+        // - If ev_break was called, goto FINISH.
+        // - If we have been forked, detach and recreate the kernel state.
+        if (has_work<kStepsBeforeBlock>(loop) && steps_before_block(loop))
+          break;
+        // - Update the kernel state with all outstanding changes.
+        if (loop->fds.changes.count)
+          fd_reify_with<B>(loop);
+        // - Update the "event loop time" (ev_now ()).
+        // - Calculate for how long to sleep or block, if at all (EVRUN_NOWAIT or
+        //   not having any active watchers at all will result in not sleeping).
+        // - Sleep if the I/O and timer collect interval say so.
+        const ev_tstamp timeout = !may_block<kKind>(loop, flags)   ? 0.
+                                  : has_work<kStepBlockTime>(loop) ? block_time_with_work(loop)
+                                                                   : until_next_timer(loop);
+        // - Increment loop iteration counter.
+        ++loop->loop_count;
+        // - Block the process, waiting for any events.
+        // - Queue all outstanding I/O (fd) events.
+        // - Update the "event loop time" (ev_now ()), and do time jump adjustments.
+        block_with_work<B>(loop, timeout);
+      }
+      // - Queue all expired timers.
+      if (timer_due(loop))
+        timers_reify(loop);
+      // - Queue all expired periodics.
+      // - Queue all idle watchers with priority higher than that of pending events.
+      // - Queue all check watchers.
+      // - Call all queued watchers in reverse order (i.e. check watchers first).
+      const bool invoked = EV_UNLIKELY(has_work<kStepsAfterTimers>(loop)) &&
+                           (kKind == kRunOnce ? steps_after_timers(loop) : steps_after_timers_call(loop));
+      if (!invoked && loop->pending.any()) {
+        loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
+        loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
+      }
+      // - If ev_break has been called, or EVRUN_ONCE or EVRUN_NOWAIT were used,
+      //   or there are no active watchers, goto FINISH, otherwise continue with
+      //   step LOOP.  More ev_unref than references ends the run too, where
+      //   libev 4.33 runs forever.
+    } while (!once && !loop->loop_done && loop->activecnt >= 1);
+  return finish(loop);
 }
 
-// One function for each kind of run (noinline above): compiled as one, the
-// run of one iteration paid for the registers and constants the compiler
-// prepared for the run of many.
-template <class B>
-int run_iterations(ev_loop *loop, int flags)
-{
-  if (EV_FEATURE_CODE && (flags & (EVRUN_ONCE | EVRUN_NOWAIT)))
-    return run_with<B, true>(loop, flags);
-  return run_with<B, false>(loop, flags);
-}
-
-}  // namespace
-
-// The iteration compiled for each backend, in two units: the backends
-// compiled apart (backends/policies.h) in loop/loop_run_apart.cc, which is
-// this file again, and the rest here (an embedding program's single unit,
-// embed/ev_ng.cc: all of them).  The table of the first ends with a null
-// entry.
+// The iteration compiled for each backend and run kind; in a build for
+// size, once for all, calling the backend through its table.  Each unit
+// has a table of its own: loop/loop_run_apart.cc the backends that
+// backends/policies.h compiles apart, this one the rest, or all of them
+// where nothing is compiled apart.
 struct backend_runner {
   const backend_ops *ops;
   int (*run)(ev_loop *loop, int flags);
+  int (*run_once)(ev_loop *loop, int flags);
 };
-extern const backend_runner kRunnersApart[];
 
-#define EV_NG_BACKEND_RUNNER(P) backend_runner{P::ops, run_iterations<P>},
-#if defined(EV_NG_LOOP_RUN_APART) || defined(EV_NG_EMBED)
-const backend_runner kRunnersApart[] = {EV_NG_BACKEND_POLICIES_APART(EV_NG_BACKEND_RUNNER)
-                                            backend_runner{nullptr, nullptr}};
+#if EV_NG_SMALL
+#define EV_NG_BACKEND_RUNNER(P) \
+  backend_runner{P::ops, iterate<backend_table_policy, kRunEither>, iterate<backend_table_policy, kRunEither>},
+#else
+#define EV_NG_BACKEND_RUNNER(P) backend_runner{P::ops, iterate<P, kRunMany>, iterate<P, kRunOnce>},
 #endif
-
-#ifndef EV_NG_LOOP_RUN_APART
-namespace {
-
+#if defined(EV_NG_LOOP_RUN_APART)
+constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES_APART(EV_NG_BACKEND_RUNNER)};
+#elif EV_NG_ITERATIONS_APART
 constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES_REST(EV_NG_BACKEND_RUNNER)};
+#else
+constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES(EV_NG_BACKEND_RUNNER)};
+#endif
+#undef EV_NG_BACKEND_RUNNER
 
-bool backend_try(ev_loop *loop, unsigned int flags, const backend_runner &r)
+// The first of this unit's backends that flags allow and that starts.
+bool select_in_unit(ev_loop *loop, unsigned int flags)
 {
-  if (!(flags & r.ops->flag))
-    return false;
-  loop->backend = r.ops;
-  loop->run = r.run;
-  return r.ops->init(loop);
+  for (const backend_runner &r : kRunners) {
+    if (!(flags & r.ops->flag))
+      continue;
+    loop->backend = r.ops;
+    loop->run = r.run;
+    loop->run_once = r.run_once;
+    if (r.ops->init(loop))
+      return true;
+  }
+  return false;
 }
 
 }  // namespace
 
-// (in the order of EV_NG_BACKEND_POLICIES: those compiled apart first)
+#if EV_NG_ITERATIONS_APART
+bool backend_select_apart(ev_loop *loop, unsigned int flags);
+#endif
+
+#ifdef EV_NG_LOOP_RUN_APART
+bool backend_select_apart(ev_loop *loop, unsigned int flags) { return select_in_unit(loop, flags); }
+#else
+// The backends compiled apart come first, in EV_NG_BACKEND_POLICIES' order.
 bool backend_select(ev_loop *loop, unsigned int flags)
 {
-  for (const backend_runner *r = kRunnersApart; r->ops; ++r)
-    if (backend_try(loop, flags, *r))
-      return true;
-  for (const backend_runner &r : kRunners)
-    if (backend_try(loop, flags, r))
-      return true;
+#if EV_NG_ITERATIONS_APART
+  if (backend_select_apart(loop, flags))
+    return true;
+#endif
+  if (select_in_unit(loop, flags))
+    return true;
   loop->backend = nullptr;
-  loop->run = nullptr;
+  loop->run = loop->run_once = nullptr;
   return false;
 }
 #endif
-#undef EV_NG_BACKEND_RUNNER
 
 }  // namespace ev_detail

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop_time.cc - the slow half of a loop's clock update (ev(3) "The special
-// problem of time updates"): re-measuring the wall clock against the
-// monotonic one, and rescheduling periodics after a jump.  The fast path is
-// inline in loop/loop.h (time_update); the clocks themselves are base/clock.h.
+// loop/loop_time.cc - the slow half of a loop's clock update: re-measuring
+// the wall clock against the monotonic one, and rescheduling periodics after
+// a jump.  The fast path is time_update in loop/loop.h; base/clock.h has
+// the clocks.
 #include "diag/probes.h"
 #include "diag/watchdog.h"
 #include "loop/loop.h"
@@ -16,8 +16,8 @@ namespace {
 
 // The offset of the wall clock from the monotonic one: the wall clock is
 // read between two readings of the monotonic one, so the true offset lies
-// in [lower, upper].  The two clocks cannot be read at the same instant;
-// if we were preempted between the readings (the window is wide), measure
+// in [lower, upper].  The two clocks cannot be read at the same instant, so
+// a wide window, where we were preempted between the readings, is measured
 // once more, so that a delay is not mistaken for a clock jump.
 struct offset_window {
   ev_tstamp lower, upper;
@@ -46,11 +46,9 @@ void offset_adopt(ev_loop *loop, const offset_window &m)
   // The offset kept is the lower end of a window, and it changes only when
   // a new window lies wholly above or below it: a window that still holds
   // it tells nothing new.  Taking each new reading as it comes would move
-  // ev_now() back and forth by the width of the windows (microseconds when
-  // the thread is preempted between the readings), and a timer could then
-  // run with ev_now() below the ev_now() of its start plus its delay.
-  // (kOffsetSlack: the sums of seconds since 1970 are rounded to a quarter
-  // of a microsecond.)
+  // ev_now() back and forth by the width of the windows, and a timer could
+  // then run with ev_now() below the ev_now() of its start plus its delay.
+  // kOffsetSlack allows for the rounding of sums of seconds since 1970.
   constexpr ev_tstamp kOffsetSlack = 1e-6;
   const ev_tstamp old = loop->rt_offset;
   if (m.lower > old || m.upper < old - kOffsetSlack)
@@ -70,16 +68,15 @@ void time_update_realtime(ev_loop *loop)
 
 }  // namespace
 
-// The wall clock measured by the rule of the half-second re-measurement,
-// not one reading taken as ev_now(): the offset kept may be below the true
-// one (a measurement preempted between its readings), and the next update,
-// which derives ev_now() from the offset, would move it back below that
-// reading.
+// The wall clock measured by the rule of the half-second re-measurement
+// rather than one reading taken as ev_now(), because the offset kept may be
+// below the true one, and the next update, which derives ev_now() from the
+// offset, would move it back below that reading.
 void time_read_wall_clock(ev_loop *loop) { offset_adopt(loop, measure_offset()); }
 
 // The half-second re-measurement is also where the loop looks whether a
-// tracer came or went (diag/probes.h), and tells a watchdog which thread
-// runs it (diag/watchdog.h): rare work, done where rare work is.
+// tracer came or went (diag/probes.h) and tells a watchdog which thread
+// runs it (diag/watchdog.h), since that is where rare work is done.
 void time_update_slow(ev_loop *loop)
 {
   if (loop->mn_now >= loop->rt_recheck_at) {

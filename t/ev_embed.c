@@ -209,16 +209,16 @@ ev_embed__sweep_runs_the_embedded_loop_once_without_blocking (void **state)
   t.data = &fired;
   ev_timer_start (in.loop, &t);
   ev_sleep (0.03);
-  double t0 = harness_monotonic ();
+  struct harness_mark t0 = harness_mark ();
   ev_embed_sweep (outer, &e);
-  assert_true (harness_monotonic () - t0 < 0.5);
+  assert_true (harness_elapsed_unloaded (t0, harness_mark ()) < 0.5);
   assert_int_equal (fired, 1);
   /* with nothing due, a sweep returns at once too */
   ev_timer_set (&t, 10., 0.);
   ev_timer_start (in.loop, &t);
-  t0 = harness_monotonic ();
+  t0 = harness_mark ();
   ev_embed_sweep (outer, &e);
-  assert_true (harness_monotonic () - t0 < 0.5);
+  assert_true (harness_elapsed_unloaded (t0, harness_mark ()) < 0.5);
   assert_int_equal (fired, 1);
   ev_timer_stop (in.loop, &t);
   ev_embed_stop (outer, &e);

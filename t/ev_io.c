@@ -3,6 +3,9 @@
  * "The special problem of disappearing file descriptors", "... of dup'ed file descriptors",
  * "... of files", ev_feed_fd_event, and bad descriptors (doc/semantics.md §10). */
 #define _GNU_SOURCE 1
+#ifdef HAVE_CONFIG_H
+#include "config.h" /* EV_NG_SMALL */
+#endif
 #include "harness.h"
 
 #include <fcntl.h>
@@ -868,11 +871,11 @@ ev_io__start_after_io_set_on_an_active_watcher_moves_it_at_once (void **state)
   ev_timer guard; /* only ends a wait that would not: the loop has nothing else */
   ev_timer_init (&guard, tick_cb, harness_slack (2.), 0.);
   ev_timer_start (loop, &guard);
-  double start = harness_monotonic ();
+  struct harness_mark start = harness_mark ();
   ev_run (loop, EVRUN_ONCE);
   ev_timer_stop (loop, &guard);
   expect_trace ("w:0x1");
-  assert_true (harness_monotonic () - start < 1.);
+  assert_true (harness_elapsed_unloaded (start, harness_mark ()) < 1.);
   assert_false (ev_is_active (&w));
   ev_verify (loop);
   close_pair (p);
@@ -906,11 +909,11 @@ ev_io__io_set_on_an_active_watcher_found_with_the_fd_changes_is_watched_at_once 
   ev_timer guard; /* only ends a wait that would not: the loop has nothing else */
   ev_timer_init (&guard, tick_cb, harness_slack (2.), 0.);
   ev_timer_start (loop, &guard);
-  double start = harness_monotonic ();
+  struct harness_mark start = harness_mark ();
   ev_run (loop, EVRUN_ONCE);
   ev_timer_stop (loop, &guard);
   expect_trace ("w:0x1");
-  assert_true (harness_monotonic () - start < 1.);
+  assert_true (harness_elapsed_unloaded (start, harness_mark ()) < 1.);
   assert_false (ev_is_active (&w));
   ev_verify (loop);
   close_pair (p);
@@ -1137,8 +1140,10 @@ ev_io__many_watchers_on_one_fd_without_memory_for_the_index (void **state)
   harness_alloc_stats (&st);
   harness_alloc_fail_at (0);
   ev_verify (loop);
+#ifndef EV_NG_SMALL /* a build for size has no index: ev(3) EV_FEATURES without bit 2 */
   if (!harness_is_real_libev ())
     assert_true (st.failed > 0); /* it did try */
+#endif
   close_pair (p);
 }
 

@@ -248,6 +248,95 @@ harness_slack (double seconds)
   return seconds * time_scale ();
 }
 
+/* ---- timing on a loaded machine ------------------------------------------------------------ */
+
+/* The second field of /proc/thread-self/schedstat: nanoseconds spent on a run queue waiting for
+ * a CPU (Linux with CONFIG_SCHED_INFO, which Debian's kernels have).  Opened for each reading:
+ * a descriptor kept open would count as leaked by the test (the fixtures' fd check), and it
+ * would be the parent's in a forked child.  -1 where the kernel does not tell. */
+static double
+cpu_waited (void)
+{
+  int fd = open ("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1.;
+  char buf[128];
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  unsigned long long running, waiting;
+  if (n <= 0)
+    return -1.;
+  buf[n] = 0;
+  if (sscanf (buf, "%llu %llu", &running, &waiting) != 2)
+    return -1.;
+  return (double)waiting * 1e-9;
+}
+
+int
+harness_sched_known (void)
+{
+  static int known = -1;
+  if (known < 0)
+    known = cpu_waited () >= 0.;
+  return known;
+}
+
+struct harness_mark
+harness_mark (void)
+{
+  struct harness_mark m;
+  double waited = cpu_waited ();
+  m.waited = waited > 0. ? waited : 0.;
+  m.at = harness_monotonic ();
+  return m;
+}
+
+double
+harness_elapsed_unloaded (struct harness_mark from, struct harness_mark to)
+{
+  return (to.at - from.at) - (to.waited - from.waited);
+}
+
+double
+harness_loop_work (void)
+{
+  return harness_slack (0.002);
+}
+
+static int
+attempts_allowed (void)
+{
+  const char *env = getenv ("HARNESS_ATTEMPTS");
+  return env && atoi (env) > 0 ? atoi (env) : 3;
+}
+
+void
+harness_retry (int attempt, const char *fmt, ...)
+{
+  int attempts = attempts_allowed ();
+  char why[512];
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (why, sizeof why, fmt, ap);
+  va_end (ap);
+  if (attempt >= attempts)
+    fail_msg ("%d attempts, none counted; the last: %s", attempts, why);
+  print_message ("[ RETRY    ] attempt %d of %d did not count: %s\n", attempt, attempts, why);
+}
+
+int
+harness_last_attempt (int attempt)
+{
+  return attempt >= attempts_allowed ();
+}
+
+void
+harness_counted (int attempt)
+{
+  if (attempt > 1)
+    print_message ("[ RETRY    ] attempt %d of %d counted\n", attempt, attempts_allowed ());
+}
+
 /* ---- trace -------------------------------------------------------------------------------- */
 
 static char trace_buf[16384];

@@ -4,8 +4,13 @@
  * a known time at a known priority, a known number of ready descriptors), and that a loop
  * without metrics counts nothing.  libev-ng only (the real libev has no ev_metrics_get).
  *
- * Times have exact lower bounds (a busy-wait of 30 ms is charged at least 30 ms) and upper
- * bounds stretched by harness_slack (make check-valgrind). */
+ * Times are compared with what the test measured itself, never with what it asked for (a
+ * busy-wait of 10 ms may take 30 ms on a loaded machine): each timed callback marks its entry
+ * and exit, the test marks ev_run's, and every figure must lie between the marks around the
+ * stretch it times (at least the callback's real time, at most the time from the mark before
+ * to the mark after).  That holds under any load.  That it is the callback's time, within
+ * harness_loop_work, shows only when the scheduler did not hold the thread up outside the
+ * callbacks: such cases run in attempts (harness_retry, t/harness.h). */
 #define _GNU_SOURCE 1
 #include "harness.h"
 #include "time64.h"
@@ -42,29 +47,102 @@ metrics_of (struct ev_loop *loop, int expect)
   return m;
 }
 
-/* Busy-waits at least `seconds` and adds the time it really took to busy_spent: on a loaded
- * machine a waiter can be preempted past its end, and a bound on the loop's figure must allow
- * for what the callback really took, not for what it asked for. */
-static double busy_spent;
-
+/* Busy-waits at least `seconds` (on a loaded machine, maybe much longer). */
 static void
 busy_wait (double seconds)
 {
-  double start = harness_monotonic (), until = start + seconds, now;
-  while ((now = harness_monotonic ()) < until)
+  double until = harness_monotonic () + seconds;
+  while (harness_monotonic () < until)
     ;
-  busy_spent += now - start;
 }
 
-/* The smallest report a callback that took `seconds` may get: the metrics' counter ticks are
- * turned into seconds at a rate measured over `elapsed`, which is exact only to the time a
- * clock reading takes at either end (ev(3) "Loop metrics"): parts in 10^6 here, a few in
- * 10^4 under valgrind, whose time scale widens this as it widens the upper bounds. */
+/* The smallest and the largest report for a stretch the test measured as `seconds`: the
+ * metrics' counter ticks are turned into seconds at a rate measured over `elapsed`, which is
+ * exact only to the time a clock reading takes at either end (ev(3) "Loop metrics"): parts in
+ * 10^6 here, a few in 10^4 under valgrind, whose time scale widens this as it widens the upper
+ * bounds. */
 static double
 at_least (double seconds)
 {
   return seconds * (1. - 1e-4 * harness_slack (1.));
 }
+
+static double
+at_most (double seconds)
+{
+  return seconds * (1. + 1e-4 * harness_slack (1.));
+}
+
+/* What the test saw: the marks at the entry and exit of each timed call, in call order. */
+enum { kMaxCalls = 16 };
+static struct harness_mark entered[kMaxCalls], left[kMaxCalls];
+static int calls;
+
+static void
+call_begins (void)
+{
+  if (calls < kMaxCalls)
+    entered[calls] = harness_mark ();
+}
+
+static void
+call_ends (void)
+{
+  if (calls < kMaxCalls)
+    left[calls] = harness_mark ();
+  ++calls;
+}
+
+/* The real time of call i, and of calls [from, to). */
+static double
+call_seconds (int i)
+{
+  return left[i].at - entered[i].at;
+}
+
+static double
+calls_seconds (int from, int to)
+{
+  double s = 0.;
+  for (int i = from; i < to; ++i)
+    s += call_seconds (i);
+  return s;
+}
+
+/* How long the thread waited for a CPU between two marks, outside the calls made in between:
+ * the scheduler's part of the time around the calls, which the loop's figures may include
+ * (an attempt's diagnosis: "more than the callback, and so long waiting for a CPU"). */
+static double
+waited_outside_calls (struct harness_mark from, struct harness_mark to)
+{
+  double w = to.waited - from.waited;
+  for (int i = 0; i < calls && i < kMaxCalls; ++i)
+    if (entered[i].at >= from.at && left[i].at <= to.at)
+      w -= left[i].waited - entered[i].waited;
+  return w;
+}
+
+/* ev_run between two marks; the calls are counted from zero. */
+static void
+marked_run (struct ev_loop *loop, int flags, struct harness_mark *in, struct harness_mark *out)
+{
+  calls = 0;
+  *in = harness_mark ();
+  ev_run (loop, flags);
+  *out = harness_mark ();
+}
+
+/* A figure lies between what the test measured of its stretch and what it measured around it
+ * (holds under any load). */
+#define expect_seconds_within(what, figure, lo, hi)                                                 \
+  do                                                                                                \
+    {                                                                                               \
+      double f_ = (figure), lo_ = (lo), hi_ = (hi);                                                 \
+      if (f_ < at_least (lo_) || f_ > at_most (hi_))                                                \
+        fail_msg ("%s: %.6f s, the test measured %.6f s for it and %.6f s around it", (what), f_, \
+                  lo_, hi_);                                                                        \
+    }                                                                                               \
+  while (0)
 
 static double
 sum_callbacks (const struct ev_metrics *m)
@@ -105,12 +183,14 @@ extensions__metrics_off_by_default_nothing_is_counted (void **state)
   ev_metrics_reset (loop); /* no effect while off */
   metrics_of (loop, -1);
 
+  struct harness_mark before = harness_mark ();
   ev_metrics_enable (loop, 1);
   m = metrics_of (loop, 0);
+  struct harness_mark after = harness_mark ();
   assert_int_equal (m.iterations, 0);
   assert_int_equal (m.poll_events, 0);
   assert_int_equal (m.lag_count, 0);
-  assert_true (m.elapsed >= 0. && m.elapsed < harness_slack (0.5));
+  expect_seconds_within ("elapsed", m.elapsed, 0., after.at - before.at);
   ev_run (loop, EVRUN_NOWAIT);
   assert_int_equal (metrics_of (loop, 0).iterations, 1);
 
@@ -149,23 +229,47 @@ extensions__metrics_iterations_are_the_ev_iteration_delta (void **state)
   ev_loop_destroy (loop);
 }
 
-/* A loop waiting 100 ms for its only timer spends those 100 ms blocked, not in callbacks. */
+static void
+marked_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  call_begins ();
+  call_ends ();
+}
+
+/* A loop waiting 100 ms for its only timer spends that wait blocked, not in callbacks: the time
+ * from entering ev_run to the callback (100 ms, or more when the machine woke it late), less
+ * the loop's own work. */
 static void
 extensions__metrics_time_blocked_is_the_wait_for_a_timer (void **state)
 {
   (void)state;
-  struct ev_loop *loop = flagged_loop_new (METRICS_ON);
-  ev_timer t;
-  ev_timer_init (&t, ignore_timer_cb, 0.1, 0.);
-  ev_now_update (loop);
-  ev_timer_start (loop, &t);
-  ev_run (loop, 0);
-  struct ev_metrics m = metrics_of (loop, 0);
-  ev_loop_destroy (loop);
-  if (m.time_blocked < 0.095 || m.time_blocked > harness_slack (0.15))
-    fail_msg ("time_blocked %.6f s for a 0.1 s timer", m.time_blocked);
-  assert_true (sum_callbacks (&m) < harness_slack (0.005));
-  assert_true (m.elapsed >= m.time_blocked);
+  for (int attempt = 1;; ++attempt)
+    {
+      struct ev_loop *loop = flagged_loop_new (METRICS_ON);
+      struct harness_mark in, out;
+      ev_timer t;
+      ev_timer_init (&t, marked_timer_cb, 0.1, 0.);
+      ev_now_update (loop);
+      ev_timer_start (loop, &t);
+      const double due = t.at; /* (an active timer's `at`: its deadline on the monotonic clock) */
+      marked_run (loop, 0, &in, &out);
+      struct ev_metrics m = metrics_of (loop, 0);
+      ev_loop_destroy (loop);
+      assert_int_equal (calls, 1);
+      assert_true (entered[0].at >= due);
+      const double waited = entered[0].at - in.at;
+      expect_seconds_within ("time_blocked", m.time_blocked, 0., waited);
+      expect_seconds_within ("time_blocked and callbacks", m.time_blocked + sum_callbacks (&m), 0., out.at - in.at);
+      assert_true (m.elapsed >= m.time_blocked);
+      if (m.time_blocked >= waited - harness_loop_work () && sum_callbacks (&m) <= harness_loop_work ())
+        {
+          harness_counted (attempt);
+          break;
+        }
+      harness_retry (attempt, "blocked %.6f s of the %.6f s to the callback, callbacks %.6f s (%.6f s waiting for a CPU)",
+                     m.time_blocked, waited, sum_callbacks (&m), waited_outside_calls (in, out));
+    }
 }
 
 /* A poll that may not block (EVRUN_NOWAIT) is not time blocked. */
@@ -184,41 +288,57 @@ extensions__metrics_nowait_polls_are_not_blocked_time (void **state)
 
 /* ---- callbacks, by priority ------------------------------------------------------------ */
 
+/* Busy-waits the seconds in w->data, marked as a call. */
 static void
 busy_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
 {
   (void)loop, (void)revents;
+  call_begins ();
   busy_wait (*(const double *)w->data);
+  call_ends ();
 }
 
-/* Callbacks are timed per priority: 30 ms at priority 2, 10 ms at priority -2, in one pass. */
+/* Callbacks are timed per priority: 30 ms at priority 2, 10 ms at priority -2, in one pass.
+ * Priority 2's time lies between entering ev_run and the second callback, priority -2's
+ * between the end of the first callback and leaving ev_run. */
 static void
 extensions__metrics_callback_time_per_priority (void **state)
 {
   (void)state;
-  struct ev_loop *loop = flagged_loop_new (METRICS_ON);
-  static const double high_busy = 0.03, low_busy = 0.01;
-  ev_timer high, low;
-  ev_timer_init (&high, busy_timer_cb, 0., 0.);
-  ev_timer_init (&low, busy_timer_cb, 0., 0.);
-  high.data = (void *)&high_busy;
-  low.data = (void *)&low_busy;
-  ev_set_priority (&high, 2);
-  ev_set_priority (&low, -2);
-  ev_timer_start (loop, &high);
-  ev_timer_start (loop, &low);
-  ev_run (loop, 0);
-  struct ev_metrics m = metrics_of (loop, 0);
-  ev_loop_destroy (loop);
+  for (int attempt = 1;; ++attempt)
+    {
+      struct ev_loop *loop = flagged_loop_new (METRICS_ON);
+      static const double high_busy = 0.03, low_busy = 0.01;
+      struct harness_mark in, out;
+      ev_timer high, low;
+      ev_timer_init (&high, busy_timer_cb, 0., 0.);
+      ev_timer_init (&low, busy_timer_cb, 0., 0.);
+      high.data = (void *)&high_busy;
+      low.data = (void *)&low_busy;
+      ev_set_priority (&high, 2);
+      ev_set_priority (&low, -2);
+      ev_timer_start (loop, &high);
+      ev_timer_start (loop, &low);
+      marked_run (loop, 0, &in, &out);
+      struct ev_metrics m = metrics_of (loop, 0);
+      ev_loop_destroy (loop);
 
-  if (m.time_callbacks[4] < at_least (high_busy) || m.time_callbacks[4] > harness_slack (high_busy + 0.01))
-    fail_msg ("priority 2: %.6f s for a %.3f s callback", m.time_callbacks[4], high_busy);
-  if (m.time_callbacks[0] < at_least (low_busy) || m.time_callbacks[0] > harness_slack (low_busy + 0.01))
-    fail_msg ("priority -2: %.6f s for a %.3f s callback", m.time_callbacks[0], low_busy);
-  for (int p = 1; p <= 3; ++p)
-    assert_true (m.time_callbacks[p] == 0.);
-  assert_true (m.time_invoke_cb == 0.);
-  assert_true (m.elapsed >= sum_callbacks (&m) + m.time_blocked);
+      assert_int_equal (calls, 2); /* high, then low */
+      expect_seconds_within ("priority 2", m.time_callbacks[4], call_seconds (0), entered[1].at - in.at);
+      expect_seconds_within ("priority -2", m.time_callbacks[0], call_seconds (1), out.at - left[0].at);
+      for (int p = 1; p <= 3; ++p)
+        assert_true (m.time_callbacks[p] == 0.);
+      assert_true (m.time_invoke_cb == 0.);
+      assert_true (m.elapsed >= sum_callbacks (&m) + m.time_blocked);
+      const double over_high = m.time_callbacks[4] - call_seconds (0), over_low = m.time_callbacks[0] - call_seconds (1);
+      if (over_high <= harness_loop_work () && over_low <= harness_loop_work ())
+        {
+          harness_counted (attempt);
+          break;
+        }
+      harness_retry (attempt, "priority 2 %.6f s more than its callback, priority -2 %.6f s more (%.6f s waiting for a CPU)",
+                     over_high, over_low, waited_outside_calls (in, out));
+    }
 }
 
 /* Metrics and debug mode together: callbacks are timed per priority and still checked first
@@ -227,18 +347,30 @@ static void
 extensions__metrics_with_debug_mode_time_and_check_callbacks (void **state)
 {
   (void)state;
-  struct ev_loop *loop = flagged_loop_new (METRICS_ON | EVFLAG_NG_DEBUG);
-  static const double busy = 0.02;
-  ev_timer t;
-  ev_timer_init (&t, busy_timer_cb, 0., 0.);
-  t.data = (void *)&busy;
-  ev_set_priority (&t, 1);
-  ev_timer_start (loop, &t);
-  ev_run (loop, 0);
-  struct ev_metrics m = metrics_of (loop, 0);
-  ev_loop_destroy (loop);
-  if (m.time_callbacks[3] < busy || m.time_callbacks[3] > harness_slack (busy + 0.01))
-    fail_msg ("priority 1 in debug mode: %.6f s for a %.3f s callback", m.time_callbacks[3], busy);
+  for (int attempt = 1;; ++attempt)
+    {
+      struct ev_loop *loop = flagged_loop_new (METRICS_ON | EVFLAG_NG_DEBUG);
+      static const double busy = 0.02;
+      struct harness_mark in, out;
+      ev_timer t;
+      ev_timer_init (&t, busy_timer_cb, 0., 0.);
+      t.data = (void *)&busy;
+      ev_set_priority (&t, 1);
+      ev_timer_start (loop, &t);
+      marked_run (loop, 0, &in, &out);
+      struct ev_metrics m = metrics_of (loop, 0);
+      ev_loop_destroy (loop);
+      assert_int_equal (calls, 1);
+      expect_seconds_within ("priority 1 in debug mode", m.time_callbacks[3], call_seconds (0), out.at - in.at);
+      const double over = m.time_callbacks[3] - call_seconds (0);
+      if (over <= harness_loop_work ())
+        {
+          harness_counted (attempt);
+          break;
+        }
+      harness_retry (attempt, "priority 1 %.6f s more than its callback (%.6f s waiting for a CPU)", over,
+                     waited_outside_calls (in, out));
+    }
 }
 
 static void
@@ -264,16 +396,18 @@ extensions__metrics_with_debug_mode_still_report_misuse (void **state)
   expect_abort (changed_timer_with_metrics_and_debug, NULL, "debug mode: ev_timer watcher");
 }
 
-/* A running loop: a 20 ms repeating timer whose callback busy-waits 10 ms, five times.  Half the
- * time is callbacks, half blocked, and together they are (nearly) all the time there was. */
-static int fires;
-
+/* A running loop: a 20 ms repeating timer whose callback busy-waits 10 ms, five times.  The
+ * callbacks' time is what they took; the time between them (and before the first) is blocked,
+ * less the loop's own work; and together they are all the time there was, less the test's own
+ * before and after ev_run. */
 static void
 busy_repeat_cb (struct ev_loop *loop, ev_timer *w, int revents)
 {
   (void)w, (void)revents;
+  call_begins ();
   busy_wait (0.01);
-  if (++fires == 5)
+  call_ends ();
+  if (calls == 5)
     ev_break (loop, EVBREAK_ONE);
 }
 
@@ -283,24 +417,41 @@ extensions__metrics_blocked_and_callback_time_add_up (void **state)
   (void)state;
   if (harness_under_valgrind ())
     skip (); /* the loop's own work is no longer small next to the waits */
-  struct ev_loop *loop = flagged_loop_new (METRICS_ON);
-  ev_timer t;
-  ev_timer_init (&t, busy_repeat_cb, 0.02, 0.02);
-  fires = 0;
-  busy_spent = 0.;
-  ev_timer_start (loop, &t);
-  ev_run (loop, 0);
-  struct ev_metrics m = metrics_of (loop, 0);
-  ev_timer_stop (loop, &t);
-  ev_loop_destroy (loop);
-  double callbacks = sum_callbacks (&m);
-  if (m.time_callbacks[2] < at_least (0.05) || m.time_callbacks[2] > busy_spent + harness_slack (0.01))
-    fail_msg ("callbacks %.6f s for 5 x 0.01 s (%.6f s spent)", m.time_callbacks[2], busy_spent);
-  if (m.time_blocked < 0.04 || m.time_blocked > harness_slack (0.07))
-    fail_msg ("blocked %.6f s, expected about 0.05 s", m.time_blocked);
-  if (m.elapsed - m.time_blocked - callbacks > harness_slack (0.01))
-    fail_msg ("elapsed %.6f s, blocked %.6f s, callbacks %.6f s: %.6f s unaccounted", m.elapsed,
-              m.time_blocked, callbacks, m.elapsed - m.time_blocked - callbacks);
+  for (int attempt = 1;; ++attempt)
+    {
+      struct harness_mark begin = harness_mark (), in, out;
+      struct ev_loop *loop = flagged_loop_new (METRICS_ON);
+      ev_timer t;
+      ev_timer_init (&t, busy_repeat_cb, 0.02, 0.02);
+      ev_timer_start (loop, &t);
+      marked_run (loop, 0, &in, &out);
+      struct ev_metrics m = metrics_of (loop, 0);
+      struct harness_mark end = harness_mark ();
+      ev_timer_stop (loop, &t);
+      ev_loop_destroy (loop);
+
+      assert_int_equal (calls, 5);
+      const double callbacks = sum_callbacks (&m), inside = calls_seconds (0, 5);
+      double between = entered[0].at - in.at; /* the waits, and the loop's work around them */
+      for (int i = 1; i < 5; ++i)
+        between += entered[i].at - left[i - 1].at;
+      const double outside_run = (in.at - begin.at) + (end.at - out.at);
+      expect_seconds_within ("callbacks", m.time_callbacks[2], inside, out.at - in.at);
+      expect_seconds_within ("blocked", m.time_blocked, 0., between);
+      expect_seconds_within ("blocked and callbacks", m.time_blocked + callbacks, inside, out.at - in.at);
+      expect_seconds_within ("elapsed", m.elapsed, m.time_blocked + callbacks, end.at - begin.at);
+      const double unaccounted = m.elapsed - m.time_blocked - callbacks - outside_run;
+      if (m.time_callbacks[2] - inside <= harness_loop_work () && between - m.time_blocked <= harness_loop_work ()
+          && unaccounted <= harness_loop_work ())
+        {
+          harness_counted (attempt);
+          break;
+        }
+      harness_retry (attempt,
+                     "callbacks %.6f s for %.6f s inside them, blocked %.6f s for %.6f s between them, %.6f s of "
+                     "elapsed unaccounted (%.6f s waiting for a CPU outside the callbacks)",
+                     m.time_callbacks[2], inside, m.time_blocked, between, unaccounted, waited_outside_calls (begin, end));
+    }
 }
 
 /* Prepare and check callbacks are callbacks too (prepare: before the poll, check: after). */
@@ -308,67 +459,109 @@ static void
 busy_prepare_cb (struct ev_loop *loop, ev_prepare *w, int revents)
 {
   (void)loop, (void)w, (void)revents;
+  call_begins ();
   busy_wait (0.01);
+  call_ends ();
 }
 
 static void
 busy_check_cb (struct ev_loop *loop, ev_check *w, int revents)
 {
   (void)loop, (void)w, (void)revents;
+  call_begins ();
   busy_wait (0.02);
+  call_ends ();
 }
 
 static void
 extensions__metrics_prepare_and_check_callbacks_are_timed (void **state)
 {
   (void)state;
-  struct ev_loop *loop = flagged_loop_new (METRICS_ON);
-  ev_prepare p;
-  ev_check c;
-  ev_prepare_init (&p, busy_prepare_cb);
-  ev_check_init (&c, busy_check_cb);
-  ev_set_priority (&p, 1);
-  ev_set_priority (&c, -1);
-  ev_prepare_start (loop, &p);
-  ev_check_start (loop, &c);
-  ev_run (loop, EVRUN_NOWAIT);
-  struct ev_metrics m = metrics_of (loop, 0);
-  ev_prepare_stop (loop, &p);
-  ev_check_stop (loop, &c);
-  ev_loop_destroy (loop);
-  if (m.time_callbacks[3] < at_least (0.01) || m.time_callbacks[3] > harness_slack (0.02))
-    fail_msg ("prepare at priority 1: %.6f s for 0.01 s", m.time_callbacks[3]);
-  if (m.time_callbacks[1] < at_least (0.02) || m.time_callbacks[1] > harness_slack (0.03))
-    fail_msg ("check at priority -1: %.6f s for 0.02 s", m.time_callbacks[1]);
+  for (int attempt = 1;; ++attempt)
+    {
+      struct ev_loop *loop = flagged_loop_new (METRICS_ON);
+      struct harness_mark in, out;
+      ev_prepare p;
+      ev_check c;
+      ev_prepare_init (&p, busy_prepare_cb);
+      ev_check_init (&c, busy_check_cb);
+      ev_set_priority (&p, 1);
+      ev_set_priority (&c, -1);
+      ev_prepare_start (loop, &p);
+      ev_check_start (loop, &c);
+      marked_run (loop, EVRUN_NOWAIT, &in, &out);
+      struct ev_metrics m = metrics_of (loop, 0);
+      ev_prepare_stop (loop, &p);
+      ev_check_stop (loop, &c);
+      ev_loop_destroy (loop);
+      assert_int_equal (calls, 2); /* prepare, then check */
+      expect_seconds_within ("prepare at priority 1", m.time_callbacks[3], call_seconds (0), entered[1].at - in.at);
+      expect_seconds_within ("check at priority -1", m.time_callbacks[1], call_seconds (1), out.at - left[0].at);
+      const double over_prepare = m.time_callbacks[3] - call_seconds (0);
+      const double over_check = m.time_callbacks[1] - call_seconds (1);
+      if (over_prepare <= harness_loop_work () && over_check <= harness_loop_work ())
+        {
+          harness_counted (attempt);
+          break;
+        }
+      harness_retry (attempt, "prepare %.6f s more than its callback, check %.6f s more (%.6f s waiting for a CPU)",
+                     over_prepare, over_check, waited_outside_calls (in, out));
+    }
 }
 
 /* With an invoke-pending callback (ev_set_invoke_pending_cb) the loop does not invoke the
  * watchers itself: the program's callback is timed as a whole. */
+static int busy_timer_calls;
+
 static void
 slow_invoke (struct ev_loop *loop)
 {
+  call_begins ();
   if (ev_pending_count (loop))
     busy_wait (0.01);
   ev_invoke_pending (loop);
+  call_ends ();
+}
+
+static void
+unmarked_busy_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  ++busy_timer_calls;
+  busy_wait (0.02);
 }
 
 static void
 extensions__metrics_invoke_pending_cb_is_timed_as_a_whole (void **state)
 {
   (void)state;
-  struct ev_loop *loop = flagged_loop_new (METRICS_ON);
-  ev_set_invoke_pending_cb (loop, slow_invoke);
-  static const double busy = 0.02;
-  ev_timer t;
-  ev_timer_init (&t, busy_timer_cb, 0., 0.);
-  t.data = (void *)&busy;
-  ev_timer_start (loop, &t);
-  ev_run (loop, 0);
-  struct ev_metrics m = metrics_of (loop, 0);
-  ev_loop_destroy (loop);
-  if (m.time_invoke_cb < at_least (0.03) || m.time_invoke_cb > harness_slack (0.045))
-    fail_msg ("time_invoke_cb %.6f s for 0.01 + 0.02 s", m.time_invoke_cb);
-  assert_true (sum_callbacks (&m) == 0.);
+  for (int attempt = 1;; ++attempt)
+    {
+      struct ev_loop *loop = flagged_loop_new (METRICS_ON);
+      struct harness_mark in, out;
+      ev_set_invoke_pending_cb (loop, slow_invoke);
+      ev_timer t;
+      ev_timer_init (&t, unmarked_busy_timer_cb, 0., 0.);
+      busy_timer_calls = 0;
+      ev_timer_start (loop, &t);
+      marked_run (loop, 0, &in, &out);
+      struct ev_metrics m = metrics_of (loop, 0);
+      ev_loop_destroy (loop);
+      /* (the invoke-pending callback runs in every iteration; the timer's inside one of them) */
+      assert_int_equal (busy_timer_calls, 1);
+      assert_true (calls >= 1 && calls <= kMaxCalls);
+      const double inside = calls_seconds (0, calls);
+      expect_seconds_within ("time_invoke_cb", m.time_invoke_cb, inside, out.at - in.at);
+      assert_true (sum_callbacks (&m) == 0.);
+      const double over = m.time_invoke_cb - inside;
+      if (over <= harness_loop_work ())
+        {
+          harness_counted (attempt);
+          break;
+        }
+      harness_retry (attempt, "time_invoke_cb %.6f s more than the callback took (%.6f s waiting for a CPU)", over,
+                     waited_outside_calls (in, out));
+    }
 }
 
 /* ---- events per poll, pending, lag ------------------------------------------------------ */
@@ -459,46 +652,120 @@ extensions__metrics_largest_pending_count (void **state)
   assert_int_equal (m.poll_events, 0); /* fed, not polled */
 }
 
-/* Timer A (10 ms) busy-waits 50 ms in its callback; timer B (20 ms) is then due since 40 ms
- * when the loop gets back to it: lag_max is about 40 ms. */
+/* Timer A (due at once) busy-waits 50 ms in its callback; timer B (20 ms) falls due meanwhile
+ * and waits until the loop gets back to it after A's callback: about 30 ms, or more when the
+ * callback took longer.  B's lag lies between the end of A's callback and the start of B's,
+ * less B's deadline; A's is at most the start of its callback less its deadline. */
 static void
 extensions__metrics_lag_of_a_timer_behind_a_slow_callback (void **state)
 {
   (void)state;
-  struct ev_loop *loop = flagged_loop_new (METRICS_ON);
-  static const double busy = 0.05;
-  ev_timer a, b;
-  ev_timer_init (&a, busy_timer_cb, 0.01, 0.);
-  ev_timer_init (&b, ignore_timer_cb, 0.02, 0.);
-  a.data = (void *)&busy;
-  ev_now_update (loop);
-  ev_timer_start (loop, &a);
-  ev_timer_start (loop, &b);
-  ev_run (loop, 0);
-  struct ev_metrics m = metrics_of (loop, 0);
-  ev_loop_destroy (loop);
-  if (m.lag_max < 0.039 || m.lag_max > harness_slack (0.06))
-    fail_msg ("lag_max %.6f s, expected about 0.04 s", m.lag_max);
-  assert_true (m.lag_count >= 1 && m.lag_count <= 2); /* B, and A if it was a little late */
-  assert_true (m.lag_total >= m.lag_max && m.lag_total <= m.lag_max + harness_slack (0.01));
+  for (int attempt = 1;; ++attempt)
+    {
+      struct ev_loop *loop = flagged_loop_new (METRICS_ON);
+      static const double busy = 0.05;
+      struct harness_mark in, out;
+      ev_timer a, b;
+      ev_timer_init (&a, busy_timer_cb, 0., 0.);
+      ev_timer_init (&b, marked_timer_cb, 0.02, 0.);
+      a.data = (void *)&busy;
+      ev_now_update (loop);
+      ev_timer_start (loop, &a);
+      ev_timer_start (loop, &b);
+      const double a_due = a.at, b_due = b.at; /* (deadlines on the monotonic clock) */
+      marked_run (loop, 0, &in, &out);
+      struct ev_metrics m = metrics_of (loop, 0);
+      ev_loop_destroy (loop);
+      assert_int_equal (calls, 2); /* A, then B */
+      if (entered[0].at >= b_due)
+        {
+          /* preempted so long that B was due with A: nothing waited behind a slow callback */
+          harness_retry (attempt, "A's callback began %.6f s after its deadline, when B was due too",
+                         entered[0].at - a_due);
+          continue;
+        }
+      const double a_late = entered[0].at - a_due; /* at most A's lag, below 20 ms */
+      const double b_lag_from = left[0].at - b_due, b_lag_to = entered[1].at - b_due;
+      expect_seconds_within ("lag_max", m.lag_max, b_lag_from, b_lag_to > a_late ? b_lag_to : a_late);
+      assert_true (m.lag_count >= 1 && m.lag_count <= 2); /* B, and A if it was late at all */
+      expect_seconds_within ("lag_total", m.lag_total, m.lag_max, m.lag_max + a_late);
+      /* between the end of A's callback and the start of B's: only the loop's work, if quiet */
+      if (b_lag_to - b_lag_from <= harness_loop_work ())
+        {
+          harness_counted (attempt);
+          break;
+        }
+      harness_retry (attempt, "%.6f s from the end of A's callback to the start of B's (%.6f s waiting for a CPU)",
+                     b_lag_to - b_lag_from, entered[1].waited - left[0].waited);
+    }
 }
 
-/* A loop whose timers fire on time has a small lag (the backend's resolution). */
+/* A loop whose timers fire on time has a small lag: the lag it reports for each expiry is how
+ * late the callback came (the test's mark less the timer's deadline), less the loop's work,
+ * and that lateness is the backend's resolution (up to 1 ms for epoll and poll) beyond the
+ * time the thread waited for a CPU after it was woken. */
+enum { kPunctualFires = 5 };
+
 static void
 extensions__metrics_lag_of_punctual_timers_is_small (void **state)
 {
   (void)state;
-  struct ev_loop *loop = flagged_loop_new (METRICS_ON);
-  ev_timer t;
-  ev_timer_init (&t, ignore_timer_cb, 0.005, 0.005);
-  ev_timer_start (loop, &t);
-  for (int i = 0; i < 5; ++i)
-    ev_run (loop, EVRUN_ONCE);
-  struct ev_metrics m = metrics_of (loop, 0);
-  ev_timer_stop (loop, &t);
-  ev_loop_destroy (loop);
-  assert_true (m.lag_count >= 1);
-  assert_true (m.lag_max > 0. && m.lag_max < harness_slack (0.02));
+  for (int attempt = 1;; ++attempt)
+    {
+      struct ev_loop *loop = flagged_loop_new (METRICS_ON);
+      struct harness_mark before[kPunctualFires];
+      double due[kPunctualFires];
+      ev_timer t;
+      ev_timer_init (&t, marked_timer_cb, 0.005, 0.005);
+      ev_timer_start (loop, &t);
+      calls = 0;
+      for (int polls = 0; calls < kPunctualFires && polls < 100; ++polls)
+        {
+          const int call = calls;
+          due[call] = t.at; /* the deadline this iteration waits for */
+          before[call] = harness_mark ();
+          ev_run (loop, EVRUN_ONCE);
+        }
+      struct ev_metrics m = metrics_of (loop, 0);
+      ev_timer_stop (loop, &t);
+      ev_loop_destroy (loop);
+      assert_int_equal (calls, kPunctualFires);
+
+      double late_max = 0., late_total = 0., beyond_max = 0.;
+      for (int i = 0; i < kPunctualFires; ++i)
+        {
+          const double late = entered[i].at - due[i];
+          const double beyond = late - (entered[i].waited - before[i].waited);
+          assert_true (late >= 0.);
+          late_max = late > late_max ? late : late_max;
+          late_total += late;
+          beyond_max = beyond > beyond_max ? beyond : beyond_max;
+        }
+      assert_true (m.lag_count >= 1 && m.lag_count <= kPunctualFires);
+      assert_true (m.lag_max > 0.);
+      expect_seconds_within ("lag_max", m.lag_max, 0., late_max);
+      expect_seconds_within ("lag_total", m.lag_total, m.lag_max, late_total);
+      /* The figures must equal the lateness the test measured; that the timers were punctual
+       * (late by no more than the wait for a CPU) is the machine's as much as the loop's: a
+       * virtual machine's host may wake it late, unseen by the thread's CPU wait.  The last
+       * attempt counts on the figures alone, saying so. */
+      const int accurate = m.lag_max >= late_max - harness_loop_work ()
+                           && m.lag_total >= late_total - kPunctualFires * harness_loop_work ();
+      const int punctual = beyond_max <= 0.001 + harness_loop_work ();
+      if (accurate && (punctual || harness_last_attempt (attempt)))
+        {
+          if (!punctual)
+            print_message ("[ NOTE     ] timers woke up to %.6f s late beyond the wait for a CPU in every "
+                           "attempt; lag_max %.6f s and lag_total %.6f s matched their lateness\n",
+                           beyond_max, m.lag_max, m.lag_total);
+          harness_counted (attempt);
+          break;
+        }
+      harness_retry (attempt,
+                     "lag_max %.6f s for callbacks up to %.6f s late, lag_total %.6f s for %.6f s; up to %.6f s late "
+                     "beyond the wait for a CPU",
+                     m.lag_max, late_max, m.lag_total, late_total, beyond_max);
+    }
 }
 
 /* ---- reset, switching from a callback, the environment, the struct's size -------------- */
@@ -509,25 +776,46 @@ static void
 reset_in_callback_cb (struct ev_loop *loop, ev_timer *w, int revents)
 {
   (void)w, (void)revents;
+  call_begins ();
   busy_wait (0.03);
+  call_ends ();
   ev_metrics_reset (loop);
+  call_begins ();
   busy_wait (0.01);
+  call_ends ();
 }
 
 static void
 extensions__metrics_reset_counts_from_zero (void **state)
 {
   (void)state;
-  struct ev_loop *loop = flagged_loop_new (METRICS_ON);
-  ev_timer t;
-  ev_timer_init (&t, reset_in_callback_cb, 0., 0.);
-  ev_timer_start (loop, &t);
-  ev_run (loop, 0);
-  struct ev_metrics m = metrics_of (loop, 0);
-  assert_int_equal (m.iterations, 0); /* the poll came before the reset */
-  if (m.time_callbacks[2] < at_least (0.01) || m.time_callbacks[2] > harness_slack (0.02))
-    fail_msg ("time_callbacks[2] %.6f s: only the 0.01 s after the reset count", m.time_callbacks[2]);
-  assert_true (m.elapsed >= m.time_callbacks[2]);
+  struct ev_loop *loop;
+  struct ev_metrics m;
+  for (int attempt = 1;; ++attempt)
+    {
+      struct harness_mark in, out;
+      loop = flagged_loop_new (METRICS_ON);
+      ev_timer t;
+      ev_timer_init (&t, reset_in_callback_cb, 0., 0.);
+      ev_timer_start (loop, &t);
+      marked_run (loop, 0, &in, &out);
+      m = metrics_of (loop, 0);
+      assert_int_equal (m.iterations, 0); /* the poll came before the reset */
+      assert_int_equal (calls, 2); /* the 0.03 s before the reset, the 0.01 s after it */
+      /* from the reset, between the two, to the end of the pass */
+      expect_seconds_within ("time_callbacks[2] after the reset", m.time_callbacks[2], call_seconds (1),
+                             out.at - left[0].at);
+      assert_true (m.elapsed >= m.time_callbacks[2]);
+      const double over = m.time_callbacks[2] - call_seconds (1);
+      if (over <= harness_loop_work ())
+        {
+          harness_counted (attempt);
+          break;
+        }
+      harness_retry (attempt, "%.6f s more than the 0.01 s after the reset (%.6f s waiting for a CPU)", over,
+                     waited_outside_calls (in, out));
+      ev_loop_destroy (loop);
+    }
 
   ev_metrics_reset (loop);
   m = metrics_of (loop, 0);
@@ -570,11 +858,13 @@ extensions__metrics_switched_off_and_on_from_a_callback (void **state)
   a.data = &a; /* off, then on again */
   ev_timer_start (loop, &a);
   ev_timer_start (loop, &b);
+  calls = 0;
   ev_run (loop, 0);
   struct ev_metrics m = metrics_of (loop, 0);
   ev_verify (loop);
   ev_loop_destroy (loop);
-  assert_true (m.time_callbacks[2] >= busy); /* b, after the new start */
+  assert_int_equal (calls, 1);
+  expect_seconds_within ("b, after the new start", m.time_callbacks[2], call_seconds (0), m.elapsed);
   assert_true (m.elapsed >= sum_callbacks (&m));
 }
 

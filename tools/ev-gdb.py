@@ -31,7 +31,7 @@ def _probe_locations():
 
 
 def _note_pcs(path):
-    """{probe name: unrelocated address} from the file's .note.stapsdt"""
+    """{probe name: [unrelocated address of each site]} from the file's .note.stapsdt"""
     with open(path, "rb") as f:
         data = f.read()
     if data[:4] != b"\x7fELF" or data[4] != 2:
@@ -52,7 +52,7 @@ def _note_pcs(path):
             pc, = struct.unpack_from("<Q", data, desc)
             strings = data[desc + 24:desc + descsz].split(b"\0")
             if strings[0] == b"libev":
-                pcs[strings[1].decode()] = pc
+                pcs.setdefault(strings[1].decode(), []).append(pc)
             pos = desc + ((descsz + 3) & ~3)
     return pcs
 
@@ -68,9 +68,19 @@ def _anchor():
     if not probes:
         raise gdb.GdbError("ev-gdb: no libev probes: the program does not run on libev-ng "
                            "(or its libev.so.4 was built without <sys/sdt.h>, or is not loaded yet)")
+    # A probe may have several sites (a compiler copies inlined code): the load
+    # bias is the one difference between a relocated and an unrelocated site
+    # that every probe shares.
     name, where, semaphore, path = probes[0]
     pcs = _note_pcs(path)
-    address = where - pcs[name] + semaphore
+    biases = None
+    for n, w, _, p in probes:
+        if p == path and n in pcs:
+            here = {w - pc for pc in pcs[n]}
+            biases = here if biases is None else biases & here
+    if not biases or len(biases) != 1:
+        raise gdb.GdbError("ev-gdb: the probes' notes of %s do not match the probes gdb found" % path)
+    address = biases.pop() + semaphore
     raw = bytes(gdb.selected_inferior().read_memory(address, ANCHOR.size))
     v = ANCHOR.unpack(raw)
     a = dict(zip(FIELDS, v[5:]))

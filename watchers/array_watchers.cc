@@ -1,14 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/array_watchers.cc - ev_prepare, ev_check, ev_fork, ev_cleanup and
-// ev_idle start and stop (watchers/array_watcher.h).  Where each kind runs:
-//  - prepare: in a pass of its own just before the loop blocks (loop/loop_run.cc,
-//    before_poll);
-//  - check: queued right after the loop blocked, so they run first among the
-//    watchers of equal priority (loop/loop_run.cc, after_wait_with_work);
-//  - fork: in the first iteration after ev_loop_fork or a fork detected by
-//    EVFLAG_FORKCHECK, before the prepare watchers (loop/loop_run.cc, before_poll);
-//  - cleanup: by ev_loop_destroy;
-//  - idle: when nothing of their priority or above is pending (idle.cc).
+// ev_idle start and stop (watchers/array_watcher.h).  The iteration runs
+// them in the steps ev(3) names (loop/loop_run.cc), cleanup watchers run in
+// ev_loop_destroy, and idle watchers by the idle rule (idle.cc).
 #include "watchers/array_watcher.h"
 
 using namespace ev_detail;
@@ -25,12 +19,12 @@ constexpr array_watcher_kind kPrepare{.type = EV_PREPARE,
                                       .start_api = "ev_prepare_start",
                                       .stop_api = "ev_prepare_stop",
                                       .array_of = prepares_of,
-                                      .phases = {kPhaseBeforeWait, kPhaseBeforePoll, kPhaseCount}};
+                                      .member = kWorkPrepare};
 constexpr array_watcher_kind kCheck{.type = EV_CHECK,
                                     .start_api = "ev_check_start",
                                     .stop_api = "ev_check_stop",
                                     .array_of = checks_of,
-                                    .phases = {kPhaseAfterWait, kPhaseCount, kPhaseCount}};
+                                    .member = kWorkCheck};
 constexpr array_watcher_kind kFork{
     .type = EV_FORK, .start_api = "ev_fork_start", .stop_api = "ev_fork_stop", .array_of = forks_of};
 constexpr array_watcher_kind kCleanup{.type = EV_CLEANUP,
@@ -43,7 +37,7 @@ constexpr array_watcher_kind kIdle{.type = EV_IDLE,
                                    .stop_api = "ev_idle_stop",
                                    .array_of = idles_of,
                                    .per_priority = true,
-                                   .phases = {kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait}};
+                                   .member = kWorkIdle};
 
 }  // namespace
 

@@ -1,33 +1,25 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/async.cc - ev_async (ev(3) "ev_async - how to wake up an event
-// loop").
+// watchers/async.cc - ev_async, after ev(3)'s ev_async section.
 //
-// ev_async_send may be called from any thread and from signal handlers: it
-// sets the watcher's `sent` flag and, unless it was already set, the loop's
-// async flag through the wake-up fd protocol (fd/wakeup.h).  The loop
-// then queues the watchers with `sent` set, in the order libev uses (the
-// newest first, so that they run in start order).  Many sends before the
-// loop looks give one callback.  `sent` is an `EV_ATOMIC_T` (volatile
-// sig_atomic_t) in the public struct; it is accessed with atomic builtins.
+// ev_async_send may be called from any thread and from signal handlers.  It
+// sets the watcher's `sent` flag and, unless that was set already, the
+// loop's async flag through the wake-up fd protocol (fd/wakeup.h).  The loop
+// then queues the watchers with `sent` set newest first, as libev does, so
+// that they run in start order; many sends before the loop looks give one
+// callback.  The public struct's `sent` is accessed with atomic builtins.
 //
 // A loop with at most kScanAllMax async watchers looks at all of them on a
-// wake-up.  With more, a wake-up looks only at the watchers that may have
-// been sent to: a sender also marks its watcher's group (index modulo 4096:
-// a bit in one of 64 words of loop->async_groups, then the word's bit in its
-// summary), so a loop with 10^4 async watchers looks at about 3 of them per
-// send instead of all (with 64 groups, 160 cache misses were still
-// measurable under load).  Senders mark only while the loop says so
-// (loop->async_marking); when it starts saying so, a sender may have read
-// the old value and not marked: the loop's next look is a full one.
-// (For a few watchers, marking costs more than looking at all of them.)
-// The sender reads the index (`active`) while the loop may
-// move the watcher in the array (another watcher's stop swaps the last one
-// into the hole): both sides store first and load second, the sender `sent`
-// then `active`, the loop `active` then `sent`, all sequentially
-// consistent, so either the sender sees the new index or the loop sees the
-// send and marks the new group itself.  The groups block is made by the
-// first start, before marking is ever set: a sender reaches it only after
-// seeing marking set.
+// wake-up, since for a few watchers marking costs more than looking.  With
+// more, a sender also marks its watcher's group, a bit in
+// loop->async_groups, and a wake-up looks only at the marked groups.
+// Senders mark only while loop->async_marking says so; a sender may have
+// read the old value just as marking began, so the loop's next look is a
+// full one.  The sender reads the index `active` while the loop may move the
+// watcher in the array, so both sides store first and load second, all
+// sequentially consistent: either the sender sees the new index, or the loop
+// sees the send and marks the new group itself.  The groups block is made by
+// the first start, before marking is ever set, so a sender reaches it only
+// after seeing marking set.
 #include "fd/wakeup.h"
 #include "loop/loop.h"
 #include "watchers/start_stop.h"
@@ -72,7 +64,7 @@ inline void mark_group(ev_loop *loop, int index)
 
 namespace ev_detail {
 
-// Every watcher, newest first (libev's queueing order).
+// Every watcher, newest first, libev's queueing order.
 static inline void asyncs_process_all(ev_loop *loop)
 {
   for (int i = loop->asyncs.count; i--;) {
@@ -84,11 +76,9 @@ static inline void asyncs_process_all(ev_loop *loop)
   }
 }
 
-// At most kGroups watchers: one per group, so the groups taken in
-// descending order give the watchers in descending index order, libev's
-// queueing order (the newest first, so that the oldest runs first): each is
-// fed as it is found, which is cheaper than collecting and sorting them
-// first.
+// At most kGroups watchers, one per group, so taking the groups in
+// descending order gives libev's queueing order, and each watcher is fed as
+// it is found rather than collected and sorted.
 static void asyncs_process_few(ev_loop *loop, async_sent_groups *sg)
 {
   std::uint64_t words = sg->summary.exchange(0, std::memory_order_seq_cst);
@@ -101,7 +91,7 @@ static void asyncs_process_few(ev_loop *loop, async_sent_groups *sg)
       groups &= ~(std::uint64_t{1} << bit);
       int i = word * 64 + bit;
       if (i >= loop->asyncs.count)
-        continue;  // (the watcher moved down: the loop marked its new group)
+        continue;  // the watcher moved down, and the loop marked its new group
       auto *w = reinterpret_cast<ev_async *>(loop->asyncs.data[i]);
       if (__atomic_load_n(&w->sent, __ATOMIC_SEQ_CST)) {
         __atomic_store_n(&w->sent, 0, __ATOMIC_SEQ_CST);
@@ -139,9 +129,8 @@ static void asyncs_process_many(ev_loop *loop, async_sent_groups *sg)
 }
 
 // More than kScanAllMax watchers: the groups the senders marked, or every
-// watcher once after marking began.
-// (noinline: inlined, its frame would be asyncs_process's, which every
-// wake-up would then build.)
+// watcher once after marking began.  noinline, so that not every wake-up
+// builds its frame in asyncs_process.
 [[gnu::noinline]] static void asyncs_process_marked(ev_loop *loop, async_sent_groups *sg)
 {
   if (sg->full_look_due) {
@@ -160,8 +149,8 @@ static void asyncs_process_many(ev_loop *loop, async_sent_groups *sg)
 
 void asyncs_process(ev_loop *loop)
 {
-  // (relaxed: only the loop stores loop->async_marking; it is set after the
-  // groups block is made)
+  // relaxed, because only the loop stores loop->async_marking, and it is set
+  // after the groups block is made
   if (loop->async_marking.load(std::memory_order_relaxed))
     asyncs_process_marked(loop, loop->async_groups);
   else
@@ -222,7 +211,7 @@ static void async_stop_active(struct ev_loop *loop, ev_async *w)
   }
   store_index(as_w(w), 0);
   if (a.count <= kScanAllMax / 2 && loop->async_marking.load(std::memory_order_relaxed))
-    loop->async_marking.store(false, std::memory_order_seq_cst);  // (every look is a full one now)
+    loop->async_marking.store(false, std::memory_order_seq_cst);  // every look is a full one now
   --loop->activecnt;
   EV_FREQUENT_CHECK(loop);
 }
@@ -233,15 +222,14 @@ void ev_async_send(EV_P_ ev_async *w) noexcept
 {
   // Already sent and not yet noticed: the callback is on its way.  This is
   // the common case under a flood of sends and costs two loads.  Only an
-  // active watcher's `sent` is defined (ev_async_init leaves it alone;
-  // start clears it); a send to a stopped one just stores 1 and wakes the
-  // loop, as in libev.  (Starting or stopping the watcher while another
-  // thread sends to it is a race in libev as well.)
+  // active watcher's `sent` is defined, since start clears it; a send to a
+  // stopped one just stores 1 and wakes the loop, as in libev, where starting
+  // or stopping the watcher during a send is a race as well.
   if (load_index(w) && __atomic_load_n(&w->sent, __ATOMIC_SEQ_CST) == 1)
     return;
   __atomic_store_n(&w->sent, 1, __ATOMIC_SEQ_CST);
-  // (marking is set after the groups block is made: a sender that sees it
-  // set sees the block; the index is read after `sent` is stored, see above)
+  // marking is set after the groups block is made, so a sender that sees it
+  // set sees the block; the index is read after `sent` is stored, see above
   if (loop->async_marking.load(std::memory_order_seq_cst))
     if (int index = load_index(w))
       mark_group(loop, index);

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/child.cc - ev_child (ev(3) "ev_child - watch out for process
-// status changes").
+// watchers/child.cc - ev_child, after ev(3)'s ev_child section.
 //
-// The default loop handles children as libev does: creating it starts an
-// internal SIGCHLD watcher (priority EV_MAXPRI, no reference), whose
-// callback reaps *every* child that changed state (watched or not; only the
-// watched ones with the extension EVFLAG_NG_REAP_OWN) and queues the
-// matching watchers: same pid, or pid 0 (any); stops and continues only for
-// watchers with the trace flag.  Before queuing, a watcher's rpid/rstatus
-// are set and its priority is forced to EV_MAXPRI (doc/semantics.md §12).
-// Watchers stay active after their child exited.  Other loops watch
-// children with the extension EVFLAG_NG_ANY_LOOP (watchers/child_pidfd.cc).
+// The default loop handles children as libev does.  Creating it starts an
+// internal SIGCHLD watcher at EV_MAXPRI without a reference, whose callback
+// reaps *every* child that changed state, or with EVFLAG_NG_REAP_OWN only the
+// watched ones, and queues the watchers of the same pid or of pid 0; stops
+// and continues go only to watchers with the trace flag.  Before queueing,
+// a watcher's rpid and rstatus are set and its priority is forced to
+// EV_MAXPRI (doc/semantics.md §12).  Watchers stay active after their child
+// exited.  Other loops watch children with EVFLAG_NG_ANY_LOOP
+// (watchers/child_pidfd.cc).
 #include "watchers/child.h"
 #include "watchers/start_stop.h"
 
@@ -26,21 +25,21 @@ namespace {
 
 constexpr int kPidHashSize = 16;  // a power of two
 
-// Active child watchers by pid (pid 0 = any child lives in bucket 0).
+// Active child watchers by pid; those for any child, pid 0, are in bucket 0.
 constinit WL childs[kPidHashSize];
 
 inline WL *bucket(int pid) { return &childs[pid & (kPidHashSize - 1)]; }
 
-// Queue the watchers of `chain` (a pid or 0) that match this status change.
+// Queue the watchers of `chain`, a pid or 0, that match this status change.
 void reap_chain(ev_loop *loop, int chain, int pid, int status)
 {
   bool traced = WIFSTOPPED(status) || WIFCONTINUED(status);
   for (WL wl = *bucket(chain); wl; wl = wl->next) {
     auto *w = reinterpret_cast<ev_child *>(wl);
     if ((w->pid == pid || !w->pid) && (!traced || (w->flags & 1))) {
-      // A watcher that is pending already (ev_feed_event, say) stays in its
-      // slot: changing its priority now would corrupt the queue (libev 4.33
-      // does, and loses the status).  It gets EV_CHILD and the status ORed in.
+      // A watcher that is pending already stays in its slot, because changing
+      // its priority now would corrupt the queue, as in libev 4.33, which
+      // loses the status.  It gets EV_CHILD and the status ORed in.
       if (!w->pending)
         ev_set_priority(w, EV_MAXPRI);
       w->rpid = pid;
@@ -51,9 +50,9 @@ void reap_chain(ev_loop *loop, int chain, int pid, int status)
 }
 
 // Collect one child per invocation, as libev does: the SIGCHLD watcher
-// queues itself again first, so it runs once more after the watchers of
-// this child (LIFO), and a pid-0 watcher sees every child's status in a
-// call of its own instead of only the last one.
+// queues itself again first, so that it runs once more after the watchers of
+// this child, and a pid-0 watcher sees every child's status in a call of its
+// own.
 constexpr int kReapOptions = WNOHANG | WUNTRACED | WCONTINUED;
 
 // EVFLAG_NG_REAP_OWN: collect one of the watched children that changed
@@ -111,8 +110,8 @@ void child_default_loop_destroy(ev_loop *loop)
     ev_ref(EV_A);
     ev_signal_stop(EV_A_ sw);
   }
-  // The child watchers stay in the process-wide table, untouched (see
-  // ev_loop_destroy), as libev 4.33's do.
+  // As in libev 4.33, the child watchers stay in the process-wide table,
+  // untouched; see ev_loop_destroy.
 }
 
 }  // namespace ev_detail

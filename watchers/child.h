@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/child.h - between the two halves of ev_child: the default loop's
 // SIGCHLD reaper (watchers/child.cc) and the pidfd watchers of other loops
-// (watchers/child_pidfd.cc, extension EVFLAG_NG_ANY_LOOP).
+// (watchers/child_pidfd.cc).
 #pragma once
 
 #include "diag/walk.h"
@@ -14,8 +14,8 @@ namespace ev_detail {
 // handed over when another reaper collects it first.
 int child_reap(int pid, int *status, int options);
 
-// ev_child_start/stop in a loop other than the default one (with
-// EVFLAG_NG_ANY_LOOP); start reports pid <= 0 as a usage error.
+// ev_child_start/stop in a loop other than the default one, with
+// EVFLAG_NG_ANY_LOOP; start reports pid <= 0 as a usage error.
 void child_pidfd_start(ev_loop *loop, ev_child *w);
 void child_pidfd_stop(ev_loop *loop, ev_child *w);
 // The repair step: re-open pidfds closed behind the loop's back.

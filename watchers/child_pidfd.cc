@@ -1,27 +1,24 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/child_pidfd.cc - ev_child in a loop other than the default one
-// (extension EVFLAG_NG_ANY_LOOP, ev(3) LIBEV-NG EXTENSIONS), and the lock
-// under which every loop reaps.
+// watchers/child_pidfd.cc - ev_child in a loop other than the default one,
+// with the extension EVFLAG_NG_ANY_LOOP, and the lock under which every loop
+// reaps.
 //
-// Such a loop reaps nobody else's children: each watched pid gets a pidfd
-// (one per pid and loop, shared by that loop's watchers of the pid), watched
-// by one of the loop's own io watchers; when it becomes readable the child
-// has exited and the loop collects exactly that child (waitid on the pidfd).
-// Only exits are reported there (a pidfd tells nothing of stops).  Where the
-// system gives no pidfd (a kernel before 5.3, a sandbox that refuses the
-// call, valgrind, no fd left) the loop watches SIGCHLD instead, sharing the
-// signal with other loops, and looks at each such pid when it arrives.
+// Such a loop reaps nobody else's children.  Each watched pid gets one pidfd
+// per loop, watched by one of the loop's own io watchers; when it becomes
+// readable the child has exited, and the loop collects exactly that child
+// with waitid.  A pidfd tells nothing of stops, so only exits are reported.
+// Where the system gives no pidfd, the loop watches SIGCHLD instead and
+// looks at each such pid when it arrives.
 //
-// The default loop may reap the same child first (it reaps every child,
-// unless EVFLAG_NG_REAP_OWN).  So that no status is lost, every reaping
-// happens under one process-wide lock, and a reaper hands the status of a
-// pid that a pidfd entry waits for to that entry; the entry's loop finds it
-// when its pidfd turns readable (it stays readable after the reaping).  The
-// status of a child nobody waits for yet is kept a while (kept_exits), for
-// an ev_child started after the default loop reaped it: a worker that forks
-// and then starts its watcher races the default loop running in another
-// thread.  A child reaped by the program itself (waitpid, system) leaves no
-// status: its watchers get EV_ERROR instead of waiting forever.
+// The default loop reaps every child unless EVFLAG_NG_REAP_OWN, so it may
+// reap the same child first.  So that no status is lost, every reaping
+// happens under one process-wide lock, and a reaper hands the status of a pid
+// that a pidfd entry waits for to that entry.  The entry's loop finds it when
+// its pidfd turns readable, which it stays after the reaping.  The status of
+// a child nobody waits for yet is kept a while (kept_exits), because a worker
+// that forks and then starts its watcher races the default loop running in
+// another thread.  A child the program reaped itself leaves no status: its
+// watchers get EV_ERROR instead of waiting forever.
 #include "diag/debug.h"
 #include "diag/walk.h"
 #include "fd/fd.h"
@@ -40,8 +37,8 @@ using namespace ev_detail;
 
 enum class child_wait : unsigned char {
   kPidfd,   // w watches the pidfd
-  kPolled,  // no pidfd: looked at on SIGCHLD (loop->childpoll)
-  kDone,    // collected (or lost)
+  kPolled,  // no pidfd: looked at on SIGCHLD, see loop->childpoll
+  kDone,    // collected or lost
 };
 
 struct ev_detail::pidfd_child {
@@ -64,10 +61,9 @@ constinit pthread_mutex_t reap_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit pidfd_child *waiting = nullptr;  // under reap_lock
 
 // The exits a reaper collected while no entry waited for the pid, newest
-// last, for an ev_child started later (under reap_lock).  Only claimed for
-// a pid that no longer exists (pidfd_open says ESRCH), and only while
-// young: a pid is reused only after the kernel went round all the others,
-// and an old exit must not be taken for a new child's.
+// last, for an ev_child started later; under reap_lock.  One is claimed only
+// for a pid that pidfd_open says no longer exists, and only while young, so
+// that an old exit is never taken for a reused pid's.
 struct kept_exit {
   int pid;
   int status;
@@ -84,7 +80,7 @@ void keep_exit(int pid, int status)
   kept_next = (kept_next + 1) % kKeptExits;
 }
 
-// The newest kept exit of pid (and forget it); false if there is none.
+// Take the newest kept exit of pid; false if there is none.
 bool claim_kept_exit(int pid, int *status)
 {
   const ev_tstamp now = monotonic_now();
@@ -148,8 +144,8 @@ void deliver(ev_loop *loop, pidfd_child *e, int status)
 
 void entry_free(ev_loop *loop, pidfd_child *e);
 
-// The status is gone (the program reaped the child itself, or there never
-// was a pidfd): the watchers are stopped and get EV_ERROR, and e is freed.
+// The status is gone, because the program reaped the child itself or there
+// never was a pidfd: the watchers are stopped and get EV_ERROR, and e is freed.
 void deliver_error(ev_loop *loop, pidfd_child *e)
 {
   while (WL wl = e->head) {
@@ -172,8 +168,8 @@ bool any_polled(ev_loop *loop)
 
 void childpoll_cb(EV_P_ ev_signal *, int);
 
-// The loop's SIGCHLD watcher, for the pids without a pidfd: holds no
-// reference (the child watchers do), as the default loop's.
+// The loop's SIGCHLD watcher, for the pids without a pidfd.  As the default
+// loop's, it holds no reference: the child watchers do.
 void childpoll_start(ev_loop *loop)
 {
   if (loop->childpoll.active)
@@ -194,7 +190,7 @@ void childpoll_stop(ev_loop *loop)
   ev_signal_stop(EV_A_ sw);
 }
 
-// The child is collected (or lost): stop waiting for it.
+// The child is collected or lost: stop waiting for it.
 void entry_done(ev_loop *loop, pidfd_child *e)
 {
   internal_io_stop(loop, &e->w);
@@ -207,9 +203,9 @@ void entry_done(ev_loop *loop, pidfd_child *e)
     childpoll_stop(loop);
 }
 
-// The end of both collects, entered with reap_lock held and releasing it:
-// e leaves the registry while the lock is held, the watchers are told
-// outside it (have: the status, else EV_ERROR).
+// The end of both collects, entered with reap_lock held and releasing it.
+// e leaves the registry under the lock, and the watchers are told outside
+// it: the status if `have`, else EV_ERROR.
 void unregister_and_deliver(ev_loop *loop, pidfd_child *e, bool have, int status)
 {
   registry_del(e);
@@ -221,7 +217,7 @@ void unregister_and_deliver(ev_loop *loop, pidfd_child *e, bool have, int status
     deliver_error(loop, e);
 }
 
-// Collect the child of e, if it has exited (e may be freed then).
+// Collect the child of e if it has exited, which may free e.
 void collect(ev_loop *loop, pidfd_child *e)
 {
   if (e->how == child_wait::kDone)
@@ -230,20 +226,20 @@ void collect(ev_loop *loop, pidfd_child *e)
   pthread_mutex_lock(&reap_lock);
   errno = EINVAL;
   int r = e->how == child_wait::kPidfd ? waitid(P_PIDFD, e->w.fd, &si, WEXITED | WNOHANG) : -1;
-  if (r < 0 && errno == EINVAL)  // polled, or a kernel before 5.4 (its pidfd keeps the pid from reuse)
+  if (r < 0 && errno == EINVAL)  // polled, or an older kernel whose pidfd keeps the pid from reuse
     r = waitid(P_PID, static_cast<id_t>(e->pid), &si, WEXITED | WNOHANG);
   if (r == 0 && si.si_pid == 0) {
     pthread_mutex_unlock(&reap_lock);
     return;  // still running: a spurious wake-up
   }
   int status = r == 0 ? wait_status(si) : e->status;
-  // (a kept exit: a polled child that a reaper collected before e waited)
+  // a kept exit: a polled child that a reaper collected before e waited
   const bool have = r == 0 || e->handed || claim_kept_exit(e->pid, &status);
   unregister_and_deliver(loop, e, have, status);
 }
 
-// e's pid is gone: another reaper collected the child, before e waited
-// (a kept exit) or after (handed over); else the program reaped it.
+// e's pid is gone: another reaper collected the child and kept or handed
+// over its exit, or else the program reaped it.
 void collect_gone(ev_loop *loop, pidfd_child *e)
 {
   pthread_mutex_lock(&reap_lock);
@@ -254,13 +250,13 @@ void collect_gone(ev_loop *loop, pidfd_child *e)
 
 void childpoll_cb(EV_P_ ev_signal *, int)
 {
-  for (int i = loop->pidfd_children.count; i--;)  // (collect may free one: backwards)
+  for (int i = loop->pidfd_children.count; i--;)  // backwards, since collect may free one
     if (loop->pidfd_children[i]->how == child_wait::kPolled)
       collect(loop, loop->pidfd_children[i]);
 }
 
-// Open and watch the pidfd of e's pid; false if the system refuses (the
-// child is gone, or pidfds are missing or forbidden).
+// Open and watch the pidfd of e's pid; false if the system refuses, because
+// the child is gone or pidfds are missing or forbidden.
 bool entry_watch(ev_loop *loop, pidfd_child *e)
 {
   int fd = pidfd_open(e->pid);
@@ -332,8 +328,8 @@ int child_reap(int pid, int *status, int options)
   return r;
 }
 
-// Held across fork(3) (loop/loop_forks.cc): a child forked while another
-// thread reaps must not inherit the lock held by a thread it does not have.
+// Held across fork(3), see loop/loop_forks.cc, because a child forked while
+// another thread reaps must not inherit the lock held by a thread it lacks.
 void child_reap_lock_for_fork() { pthread_mutex_lock(&reap_lock); }
 void child_reap_unlock_after_fork() { pthread_mutex_unlock(&reap_lock); }
 
@@ -390,7 +386,7 @@ void child_pidfd_stop(ev_loop *loop, ev_child *w)
 
 void child_pidfd_repair(ev_loop *loop)
 {
-  for (int i = loop->pidfd_children.count; i--;) {  // (collect may free e: backwards)
+  for (int i = loop->pidfd_children.count; i--;) {  // backwards, since collect may free e
     pidfd_child *e = loop->pidfd_children[i];
     if (e->how != child_wait::kPidfd || e->w.active)
       continue;
@@ -413,7 +409,7 @@ void child_pidfd_visit(ev_loop *loop, walk_visit visit, void *ctx)
 
 void child_pidfd_loop_destroy(ev_loop *loop)
 {
-  // The watchers stay as they are (see ev_loop_destroy); the pidfds close.
+  // The pidfds close; the watchers stay as they are, see ev_loop_destroy.
   while (loop->pidfd_children.count)
     entry_free(loop, loop->pidfd_children[0]);
   loop->pidfd_children.release();

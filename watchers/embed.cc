@@ -1,22 +1,20 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/embed.cc - ev_embed (ev(3) "ev_embed - when one backend isn't
-// enough...").
+// watchers/embed.cc - ev_embed, after ev(3)'s ev_embed section.
 //
-// An embedded loop's backend is one fd (its kernel object) that becomes
-// readable when the inner loop has io events.  The embed watcher watches it
-// with its internal io watcher (at the embed watcher's priority): with a
-// callback, EV_EMBED is fed and the user sweeps; without one, the inner
-// loop is swept at once (ev_run(inner, EVRUN_NOWAIT)).  An internal prepare
-// watcher at EV_MINPRI flushes the inner loop's fd changes to its kernel set
-// (running the inner loop once without blocking, as libev does) before the
-// outer loop blocks, and an internal fork watcher forwards forks.  An active
-// embed watcher therefore holds four references (doc/semantics.md §7).
+// An embedded loop's backend is one fd, its kernel object, that becomes
+// readable when the inner loop has io events.  The embed watcher's internal
+// io watcher watches it at the embed watcher's priority: with a callback,
+// EV_EMBED is fed and the user sweeps; without one, the inner loop is swept
+// at once.  Before the outer loop blocks, an internal prepare watcher at
+// EV_MINPRI flushes the inner loop's fd changes to its kernel set by running
+// it once without blocking, as libev does, and an internal fork watcher
+// forwards forks.  So an active embed watcher holds four references
+// (doc/semantics.md §7).
 //
-// The inner backend replaces its kernel object (after a fork, or when it
-// found it broken) closing the old one first, so the new one often has the
-// same number: the number alone cannot tell.  The inner loop's
-// backend_fd_generation can; the generation the io watcher was started
-// for is kept in the unused `check` member of the embed watcher.
+// The inner backend replaces its kernel object close-first, so the new one
+// often has the same number and only the inner loop's backend_fd_generation
+// tells.  The generation the io watcher was started for is kept in the
+// unused `check` member of the embed watcher.
 #include "diag/walk.h"
 #include "fd/fd.h"
 #include "watchers/start_stop.h"
@@ -33,7 +31,7 @@ ev_embed *embed_of(T *member, std::size_t offset)
   return reinterpret_cast<ev_embed *>(reinterpret_cast<char *>(member) - offset);
 }
 
-// The inner loop's backend generation the io watcher watches (see above).
+// The inner loop's backend generation the io watcher watches.
 inline unsigned &watched_generation(ev_embed *w) { return *reinterpret_cast<unsigned *>(&w->check.active); }
 
 void embed_io_cb(EV_P_ ev_io *io, int)
@@ -59,13 +57,13 @@ void embed_prepare_cb(EV_P_ ev_prepare *prepare, int)
     // What that run changed is applied too, but the inner loop does not run
     // again: a backend may re-arm every fd that reported through the change
     // queue, and a callback may change its own mask each time, so with a
-    // ready fd the changes would never run out (libev livelocks there).
+    // ready fd the changes would never run out; libev livelocks there.
     if (other->fds.changes.count)
       fd_reify(other);
   }
 
-  // The inner backend may have replaced its kernel object (see above):
-  // ev_io_set tells our backend that the number is another file now.
+  // The inner backend may have replaced its kernel object, so ev_io_set
+  // tells our backend that the number is another file now.
   if (watched_generation(w) != other->backend_fd_generation) {
     ev_io_stop(loop, &w->io);
     watched_generation(w) = other->backend_fd_generation;
@@ -134,7 +132,7 @@ static void embed_start_plain(struct ev_loop *loop, ev_embed *w)
   embed_fork_watcher(loop, &w->fork, true);
 #endif
 
-  start_watcher_nullable_cb(loop, as_w(w), 1);  // a null callback: sweep at once (ev(3))
+  start_watcher_nullable_cb(loop, as_w(w), 1);  // a null callback sweeps at once, as ev(3) says
   EV_FREQUENT_CHECK(loop);
 }
 
@@ -142,7 +140,7 @@ void ev_embed_start(EV_P_ ev_embed *w) noexcept { watcher_start<kEmbedCalls, emb
 
 static void embed_stop_active(struct ev_loop *loop, ev_embed *w)
 {
-  // (its prepare watcher is in this loop's array if it runs here)
+  // its prepare watcher is in this loop's array if it runs here
   if (EV_UNLIKELY(!array_holds(loop->prepares, as_w(&w->prepare))))
     not_active_here("ev_embed_stop", w, w->active);
   ev_io_stop(loop, &w->io);

@@ -1,27 +1,22 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/io.cc - ev_io (ev(3) "ev_io - is this file descriptor readable
-// or writable?") on the fd layer of fd/fd.h: starting and stopping
-// only queue the fd for the next fd_reify() (see base/fdtable.h), which
-// tells the backend; readiness comes back through fd_event; bad fds are
-// killed (fd/fd.cc).
+// watchers/io.cc - ev_io on the fd layer of fd/fd.h: starting and stopping
+// only queue the fd for the next fd_reify(), see base/fdtable.h.
 #include "diag/debug.h"
 #include "fd/fd.h"
 
 using namespace ev_detail;
 
 // The rare halves of start and stop, reached by tail calls so that the
-// common cases need no stack frame (they are the re-arm path of every
-// server).  Both finish the job themselves.  (The five noinline/cold
-// attributes here and in fd/fd.cc were measured together, because the
-// compiler's inlining choices across them interact: they keep those fast
-// paths frameless.)  Debug mode closes the change queue's gate
-// (base/fdtable.h), so that every start and stop comes here.
+// common cases, the re-arm path of every server, need no stack frame.  Both
+// finish the job themselves.  The noinline and cold attributes here and in
+// fd/fd.cc were measured together, because the compiler's inlining choices
+// across them interact.  Debug mode closes the change queue's gate, so that
+// every start and stop comes here.
 //
-// Start: the fd table or the change queue must grow first, or the fd is
-// beyond the table and not open (then the watcher is treated as fd_kill
-// treats watchers of bad fds, at once), or the program gave a number (with
-// ev_io_set) that one of the loop's own fds has: then the loop's fd was
-// closed behind its back and that number is the program's now.
+// A start comes here when the fd table or the change queue must grow first;
+// when the fd is beyond the table and not open, and the watcher is killed at
+// once; or when ev_io_set gave a number one of the loop's own fds has, which
+// was closed behind the loop's back and is the program's now.
 static void io_start_any(struct ev_loop *loop, ev_io *w)
 {
   int fd = w->fd;
@@ -54,12 +49,11 @@ static void io_start_any(struct ev_loop *loop, ev_io *w)
   io_start_any(loop, w);
 }
 
-// Starting an active watcher does nothing (ev(3)); debug mode checks it.
-// One that ev_io_set changed while active (ev(3) forbids it: the program
-// forgot to stop it first) moves to its new fd now, which the next
-// iteration watches: the start says what the program meant, and without a
-// wake-up the loop would not look at the old fd's watchers (libev 4.33
-// never reports the new fd).
+// As ev(3) says, starting an active watcher does nothing; debug mode checks
+// it.  One that ev_io_set changed while active, which ev(3) forbids, moves to
+// its new fd now, because the start says what the program meant and the
+// loop might not look at the old fd's watchers before a wake-up.  libev 4.33
+// never reports the new fd.
 [[gnu::noinline]] static void io_start_active(struct ev_loop *loop, ev_io *w)
 {
   if (debug_on(loop))
@@ -104,15 +98,15 @@ void ev_io_start(EV_P_ ev_io *w) noexcept
   if (fd >= loop->fds.size || loop->fds.change_queue_full())
     return io_start_slow(loop, w);
   fd_entry &e = loop->fds.entries[fd];
-  // Another watcher on a number given with ev_io_set, this watcher already
-  // in the list, or a list the index may cover (fd/io_list.h): the
-  // slow path looks at the list.  Else it goes to the head, no more.
+  // The slow path looks at the list when another watcher is on a number
+  // given with ev_io_set, this watcher is already in it, or the index may
+  // cover it (fd/io_list.h).  Else the watcher just goes to the head.
   if (e.head && ((w->events & EV__IOFDSET) || e.head == as_wl(w) || io_lists_indexed(loop)))
     return io_start_slow(loop, w);
 
-  // (io_link's work written out: through io_link, whose io_list_push may
-  // call the index, this path would get a stack frame.)
-  const auto renew = static_cast<unsigned char>(w->events & EV__IOFDSET);  // (taken before the stores)
+  // io_link's work written out, since through io_link, whose io_list_push
+  // may call the index, this path would get a stack frame.
+  const auto renew = static_cast<unsigned char>(w->events & EV__IOFDSET);  // taken before the stores
   start_watcher(loop, as_w(w), 1);
   w->next = e.head;
   e.head = as_wl(w);
@@ -133,7 +127,7 @@ void ev_io_stop(EV_P_ ev_io *w) noexcept
   if (loop->fds.change_queue_full())
     return io_stop_slow(loop, w);
   // The common case: the newest watcher of its fd, no index to update.
-  // Anything else (a walk, the index) is the slow path's.
+  // A walk or the index is the slow path's.
   int fd = w->fd;
   if (static_cast<unsigned>(fd) >= static_cast<unsigned>(loop->fds.size) || io_lists_indexed(loop))
     return io_stop_slow(loop, w);
@@ -148,8 +142,8 @@ void ev_io_stop(EV_P_ ev_io *w) noexcept
   EV_FREQUENT_CHECK(loop);
 }
 
-// ev(3) OTHER FUNCTIONS: as if the fd had reported revents; each watcher
-// gets only the events it asked for.
+// As if the fd had reported revents; each watcher gets only the events it
+// asked for.
 void ev_feed_fd_event(EV_P_ int fd, int revents) noexcept
 {
   if (debug_on(loop))

@@ -3,15 +3,13 @@
 // when an fd becomes ready or a timeout passes, whichever comes first.
 //
 // The two internal watchers live in one block from the allocator; both are
-// stopped and the block freed before the user's callback runs, so the
-// callback may start a new ev_once or destroy the loop.  When both events
-// arrive in the same iteration, the callback gets their union (e.g.
-// EV_READ|EV_TIMER), as in libev.
+// stopped and the block freed before the user's callback runs, so that the
+// callback may start a new ev_once or destroy the loop.  As in libev, events
+// that arrive in the same iteration reach the callback as their union.
 //
-// Unlike libev 4.33, no block is ever lost: the loop keeps a list of the
-// waiting ones and frees them when it is destroyed (their callbacks are not
-// called), and a call with nothing to wait for (no fd, no timeout) frees its
-// block at once (libev keeps it forever; the callback is never called).
+// Unlike libev 4.33, no block is ever lost: the loop frees the waiting ones
+// when it is destroyed, without calling their callbacks, and a call with
+// nothing to wait for frees its block at once, where libev keeps it forever.
 #include "diag/walk.h"
 #include "loop/loop.h"
 
@@ -93,7 +91,7 @@ void ev_once(EV_P_ int fd, int events, ev_tstamp timeout, void (*cb)(int revents
     usage_error("ev_once", "timeout", timeout, "libev: ev_once called with a NaN timeout");
   if (fd < 0 && !(timeout >= 0.))
     return;  // nothing to wait for: the callback would never be called
-  // (libev 4.33 calls through the null pointer when the event comes)
+  // libev 4.33 calls through the null pointer when the event comes
   if (!cb)
     usage_error("ev_once", "cb", 0LL, "libev: ev_once called without a callback");
 

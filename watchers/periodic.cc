@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/periodic.cc - ev_periodic (ev(3) "ev_periodic - to cron or not
-// to cron?") and the timerfd that notices wall-clock jumps.
+// watchers/periodic.cc - ev_periodic, after ev(3)'s ev_periodic section, and
+// the timerfd that notices wall-clock jumps.
 //
 // Three modes, chosen by the fields at start (doc/semantics.md §9):
-//  - absolute (interval 0, no callback): fires once when ev_now() passes
-//    `offset`; stopped before the callback;
-//  - interval: at the smallest offset + N * interval strictly after ev_now()
-//    (missed intervals give one call, then the next future slot);
+//  - absolute, with interval 0 and no callback: fires once when ev_now()
+//    passes `offset`, and is stopped before the callback;
+//  - interval: at the smallest offset + N * interval strictly after ev_now(),
+//    so that missed intervals give one call, then the next future slot;
 //  - reschedule callback: `at` is whatever the callback returns for ev_now()
-//    (called at start, at every expiry, by ev_periodic_again and after clock
-//    jumps); returning a time in the past is a usage error.
+//    at start, at every expiry, in ev_periodic_again and after clock jumps;
+//    returning a time in the past is a usage error.
 // Active periodics live in their own 4-heap (loop->periodics) keyed by `at`,
 // which is a wall-clock time; it is kept after stop.
 #include "fd/loop_fd.h"
@@ -28,9 +28,9 @@ constexpr watcher_calls kPeriodicCalls{EV_PERIODIC, "ev_periodic_start", "ev_per
 
 namespace {
 
-// offset + N * interval for the smallest N that gives a time after now, or
-// a value not after now (or infinite) if the arithmetic cannot get there.
-// floor() may leave us a step or two short (rounding).
+// offset + N * interval for the smallest N that gives a time after now, or a
+// value not after now, or infinite, if the arithmetic cannot get there.
+// floor()'s rounding may leave us a step or two short.
 ev_tstamp grid_after(ev_tstamp offset, ev_tstamp interval, ev_tstamp now)
 {
   ev_tstamp at = offset + interval * floor_of((now - offset) / interval);
@@ -41,11 +41,11 @@ ev_tstamp grid_after(ev_tstamp offset, ev_tstamp interval, ev_tstamp now)
 
 inline bool usable(ev_tstamp at, ev_tstamp now) { return at > now && at != HUGE_VAL; }
 
-// x modulo y (y > 0) with the sign of x, exactly, as fmod() computes it, but
-// without libm (libev.so.4 needs only libc; std::floor is expanded inline,
-// fmod is not): subtract the largest y * 2^k not above the rest, each
-// subtraction exact (the two are within a factor of two).  At most about
-// 2100 steps, on a path only absurd offsets take.  NaN for an infinite x.
+// x modulo y, for y > 0, with the sign of x, exactly as fmod() computes it
+// but without libm, because libev.so.4 needs only libc and fmod, unlike
+// std::floor, is not expanded inline.  It subtracts the largest y * 2^k not
+// above the rest; each subtraction is exact, since the two are within a
+// factor of two.  Only absurd offsets take this path.  NaN for an infinite x.
 ev_tstamp exact_fmod(ev_tstamp x, ev_tstamp y)
 {
   if (!(x - x == 0.))
@@ -65,11 +65,10 @@ ev_tstamp exact_fmod(ev_tstamp x, ev_tstamp y)
 }
 
 // The next offset + N * interval strictly after now.  An offset so far from
-// now that the sum loses the grid (libev 4.33 spins adding intervals) is
-// first reduced to offset modulo interval, exactly; an interval below the
-// clock's resolution has no grid point after now: then the periodic is due
-// in every iteration (libev does the same, but never fires below about
-// 1e-300, where its arithmetic overflows).
+// now that the sum loses the grid, where libev 4.33 spins adding intervals,
+// is first reduced exactly to offset modulo interval.  An interval below the
+// clock's resolution has no grid point after now, so the periodic is due in
+// every iteration, as in libev, whose arithmetic overflows for tiny ones.
 void periodic_recalc(ev_loop *loop, ev_periodic *w)
 {
   const ev_tstamp now = loop->ev_rt_now;
@@ -128,8 +127,8 @@ void timerfd_cb(EV_P_ ev_io *, int revents)
   timerfd_arm(loop);
 }
 
-// Without a timerfd the loop just wakes up more often (max_block) to look
-// at the wall clock: a refusal is no error (libev does the same).
+// Without a timerfd the loop just wakes up more often to look at the wall
+// clock (max_block), so a refusal is no error, as in libev.
 void timerfd_open(ev_loop *loop)
 {
   int fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -139,8 +138,8 @@ void timerfd_open(ev_loop *loop)
     return;
   }
   loop_fd_watch(loop, loop->timerfd, fd, timerfd_cb, EV_MINPRI);
-  // Armed relative to the current wall clock, which is read first.  Like
-  // libev 4.33 (observable: the first periodic start moves ev_now()), only
+  // Armed relative to the current wall clock, which is read first.  As in
+  // libev 4.33, where the first periodic start visibly moves ev_now(), only
   // the wall-clock time is updated: the loop's monotonic time stays, so
   // timers started afterwards still count from the last update.
   time_read_wall_clock(loop);
@@ -149,7 +148,7 @@ void timerfd_open(ev_loop *loop)
 }
 #endif
 
-// With the first periodic: watch for clock jumps (unless EVFLAG_NOTIMERFD).
+// With the first periodic, watch for clock jumps unless EVFLAG_NOTIMERFD.
 void timerfd_init(ev_loop *loop)
 {
 #if EV_NG_HAVE_TIMERFD
@@ -158,14 +157,6 @@ void timerfd_init(ev_loop *loop)
 #else
   (void)loop;
 #endif
-}
-
-// While any periodic is active, the loop's wait looks at the earliest, and
-// after the poll it queues those due.
-void periodics_phases(ev_loop *loop, bool join)
-{
-  for (phase p : {kPhaseBeforeWait, kPhaseBlockTime, kPhaseAfterWait})
-    join ? phase_join(loop, p) : phase_leave(loop, p);
 }
 
 }  // namespace
@@ -177,7 +168,7 @@ void periodics_reify(ev_loop *loop)
   heap &h = loop->periodics;
   while (h.count && h.top().at < loop->ev_rt_now) {
     auto *w = reinterpret_cast<ev_periodic *>(h.top().w);
-    // re-initialised while active: see timers_reify (libev 4.33 spins here)
+    // re-initialised while active, see timers_reify; libev 4.33 spins here
     if (w->active != heap::kHeap0)
       reinitialised_while_active("ev_periodic_init", w, "active", w->active);
     if (w->reschedule_cb) {
@@ -195,7 +186,8 @@ void periodics_reify(ev_loop *loop)
 }
 
 // After a wall-clock jump or ev_resume: recompute every interval and
-// callback periodic (absolute ones keep their time), then rebuild the heap.
+// callback periodic, while absolute ones keep their time, then rebuild the
+// heap.
 void periodics_reschedule(ev_loop *loop)
 {
   heap &h = loop->periodics;
@@ -212,8 +204,8 @@ void periodics_reschedule(ev_loop *loop)
   EV_FREQUENT_CHECK(loop);
 }
 
-// After a fork (a timerfd is shared with the parent: reading it would take
-// the parent's notice of a clock change) or when it was lost.
+// After a fork, because reading a timerfd shared with the parent would take
+// the parent's notice of a clock change, or when it was lost.
 void timerfd_repair(ev_loop *loop, bool replace)
 {
 #if EV_NG_HAVE_TIMERFD
@@ -225,12 +217,11 @@ void timerfd_repair(ev_loop *loop, bool replace)
 #endif
 }
 
-// In the first iteration after an announced fork (ev_loop_fork,
-// EVFLAG_FORKCHECK), with a timerfd: the periodics are rescheduled once now
-// and once more at the end of the invocation pass (the fed timerfd watcher,
-// EV_MINPRI).  libev 4.33 does exactly this (observed: two more calls of
-// every reschedule callback, the second after every other callback of the
-// pass); programs that count them see the same.
+// In the first iteration after an announced fork, with a timerfd, the
+// periodics are rescheduled once now and once more at the end of the
+// invocation pass, by the fed timerfd watcher at EV_MINPRI.  libev 4.33 was
+// seen to do exactly this, so programs that count the calls of a reschedule
+// callback see the same.
 void periodics_fork(ev_loop *loop)
 {
   if (loop->timerfd.fd < 0)
@@ -254,7 +245,7 @@ static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
   if (w->active)
     return;
 
-  // (first: creating the timerfd updates the loop time the modes below use)
+  // first, because creating the timerfd updates the loop time used below
   timerfd_init(loop);
 
   if (w->reschedule_cb)
@@ -267,9 +258,8 @@ static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
         usage_error("ev_periodic_start", "interval", w->interval,
                     "libev: ev_periodic_start called with negative interval value");
       // An infinite offset has no grid: offset modulo interval is NaN, so it
-      // gets the NaN rule (libev 4.33 computes a NaN time from it, and the
-      // periodic never fires; an infinite absolute time, without an
-      // interval, is a time: never, or at once).
+      // gets the NaN rule; libev 4.33 computes a NaN time, and the periodic
+      // never fires.  An infinite absolute time is a time: never, or at once.
       if (std::isinf(w->offset))
         usage_error("ev_periodic_start", "offset", w->offset,
                     "libev: ev_periodic_start called with an infinite offset and an interval");
@@ -280,8 +270,9 @@ static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
 
   start_heap_watcher(loop, as_w(w));
   loop->periodics.insert(as_wt(w));
-  if (loop->periodics.count == 1)
-    periodics_phases(loop, true);
+  // While any periodic is active, the block time looks at the earliest, and
+  // after the block the loop queues those due.
+  work_set(loop, kWorkPeriodic, true);
   EV_FREQUENT_CHECK(loop);
 }
 
@@ -293,8 +284,7 @@ static void periodic_stop_active(struct ev_loop *loop, ev_periodic *w)
     not_active_here("ev_periodic_stop", w, w->active);
   loop->periodics.remove(w->active);
   stop_watcher(loop, as_w(w));
-  if (!loop->periodics.count)
-    periodics_phases(loop, false);
+  work_set(loop, kWorkPeriodic, loop->periodics.count);
   EV_FREQUENT_CHECK(loop);
 }
 

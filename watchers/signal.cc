@@ -1,27 +1,24 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/signal.cc - ev_signal (ev(3) "ev_signal - signal me when a
-// signal gets signalled!", ev_feed_signal, ev_feed_signal_event,
-// EVFLAG_SIGNALFD, EVFLAG_NOSIGMASK).
+// watchers/signal.cc - ev_signal, after ev(3)'s ev_signal section,
+// ev_feed_signal, ev_feed_signal_event, EVFLAG_SIGNALFD and EVFLAG_NOSIGMASK.
 //
-// A signal belongs to one loop at a time, as in libev; the table below (the
-// only process-wide state besides child watchers) records the owner, a
-// pending flag set from the handler, and the watchers (newest first, so that
-// LIFO invocation runs them in start order).  Delivery path: the handler sets
-// the pending flag and wakes the owner through its wake-up fd
-// (fd/wakeup.h); the loop's internal EV_MAXPRI watcher then queues the
-// watchers (signals_process).  With EVFLAG_SIGNALFD the signal is blocked
-// and read from a signalfd instead.
+// As in libev, a signal belongs to one loop at a time.  The table below
+// records the owner, a pending flag set by the handler, and the watchers
+// newest first, so that LIFO invocation runs them in start order.  The
+// handler sets the flag and wakes the owner through its wake-up fd; the
+// loop's internal watcher then queues the watchers (signals_process).  With
+// EVFLAG_SIGNALFD the signal is blocked and read from a signalfd instead.
 //
-// The extension EVFLAG_NG_ANY_LOOP (ev(3) LIBEV-NG EXTENSIONS) lets other
-// loops watch the signal at the same time (libev aborts): each gets a share,
-// its own pending flag and list, and every arrival reaches the owner and all
-// shares.  Shares never use a signalfd; when the owner reads the signal from
-// its signalfd (the signal is blocked, no handler runs) it passes it on.
+// The extension EVFLAG_NG_ANY_LOOP lets other loops watch the signal at the
+// same time, where libev aborts.  Each gets a share, with its own pending
+// flag and list, and every arrival reaches the owner and all shares.  Shares
+// never use a signalfd: an owner that reads the signal from its signalfd,
+// where no handler runs, passes it on.
 //
-// Signal masks, as libev 4.33 really behaves (doc/semantics.md §11): by default
-// the mask is left alone; with EVFLAG_NOSIGMASK a start *unblocks* the
-// signal (libev's test of the flag is inverted; programs depend on it);
-// with signalfd the signal is blocked while watched and unblocked on stop.
+// Signal masks follow what libev 4.33 really does (doc/semantics.md §11).
+// By default the mask is left alone.  With EVFLAG_NOSIGMASK a start
+// *unblocks* the signal, because libev's test of the flag is inverted and
+// programs depend on it.  With signalfd the signal is blocked while watched.
 #include "base/probes.h"
 #include "diag/debug.h"
 #include "diag/walk.h"
@@ -42,10 +39,9 @@ constexpr watcher_calls kSignalCalls{EV_SIGNAL, "ev_signal_start", "ev_signal_st
 
 namespace {
 
-// Signals 1 .. kNsig - 1: the system's NSIG (not POSIX, but every system
-// libev runs on has it or _NSIG), as in libev (65 on most Linux
-// architectures, 129 on MIPS, 33 on macOS), or what a program that compiles
-// the core into itself says (ev(3) EV_NSIG).
+// Signals 1 .. kNsig - 1, as in libev: the system's NSIG, which every system
+// libev runs on has though POSIX does not ask for it, or the EV_NSIG of a
+// program that compiles the core into itself.
 #if defined(EV_NSIG)
 constexpr int kNsig = EV_NSIG;
 #elif defined(NSIG)
@@ -64,13 +60,12 @@ struct signal_slot {
 
 constinit signal_slot signals[kNsig - 1];
 
-// Another loop's watchers of a signal that a slot's owner watches too
-// (EVFLAG_NG_ANY_LOOP).  The pool is static so that the handler can walk it
-// without a lock and without touching memory that may be freed: an entry is
-// never freed, only released and claimed again.  Programs without shares
-// pay one load of shares_used where a share could matter.
+// Another loop's watchers of a signal that a slot's owner watches too.  The
+// pool is static, and an entry is only released and claimed again, never
+// freed, so that the handler can walk it without a lock and without touching
+// freed memory.
 struct signal_share {
-  std::atomic<int> signum;      // 0: free (set last when claimed, cleared first when released)
+  std::atomic<int> signum;      // 0 if free; set last when claimed, cleared first when released
   std::atomic<ev_loop *> loop;  // the loop it belongs to; claimed by compare-and-swap
   std::atomic<int> pending;     // set by the handler, cleared by the loop
   WL head = nullptr;            // the loop's watchers of the signal, newest first
@@ -137,7 +132,7 @@ void share_notify(int signum, const ev_loop *except)
   }
 }
 
-// May `loop` watch a signal that `owner` (and perhaps shares) watch already?
+// May `loop` watch a signal that `owner`, and perhaps shares, watch already?
 // Only if one of the loops involved asked for it; else libev's usage error.
 bool sharing_allowed(const ev_loop *loop, const ev_loop *owner, int signum)
 {
@@ -150,8 +145,8 @@ bool sharing_allowed(const ev_loop *loop, const ev_loop *owner, int signum)
   return false;
 }
 
-// Signal s (1 .. 64) as a bit of loop->sigfd_signals.  Signals above 64
-// (MIPS has 128) take the handler path.
+// Signal s of 1 .. 64 as a bit of loop->sigfd_signals.  Higher signals, which
+// MIPS has, take the handler path.
 constexpr int kSigfdMax = 64;
 constexpr std::uint64_t signal_bit(int s) { return std::uint64_t{1} << (s - 1); }
 
@@ -208,8 +203,8 @@ bool sigfd_open(ev_loop *loop)
   return true;
 }
 
-// Use signalfd for this loop?  Creates it on first use; false if missing
-// (then handlers are used for good, as libev does).
+// Use signalfd for this loop?  Creates it on first use.  Where it is missing,
+// handlers are used for good, as libev does.
 bool sigfd_enabled(ev_loop *loop)
 {
   if (!(loop->flags & EVFLAG_SIGNALFD))
@@ -255,8 +250,8 @@ void install(ev_loop *loop, int signum)
     set_blocked(signum, false);  // libev 4.33's inverted flag, see above
 }
 
-// The owner stops watching the signal; `shared` when other loops still do
-// (then they need the handler: installed before the signal is unblocked).
+// The owner stops watching the signal.  `shared`: other loops still do, and
+// they need the handler, installed before the signal is unblocked.
 void uninstall(ev_loop *loop, int signum, bool shared)
 {
   if (loop->sigfd.fd >= 0 && signum <= kSigfdMax && (loop->sigfd_signals & signal_bit(signum))) {
@@ -268,13 +263,12 @@ void uninstall(ev_loop *loop, int signum, bool shared)
     return;
   }
   if (!shared)
-    signal(signum, SIG_DFL);  // a handler the program had before is not restored (libev)
+    signal(signum, SIG_DFL);  // as in libev, a handler the program had before is not restored
 }
 
-// The signal whose list holds w: its signum, unless the program changed the
-// field while the watcher was active (ev(3) forbids it; libev 4.33 then
-// leaves the watcher in the old list, where the old signal still invokes
-// it): then the list that has it.  0 if none has.
+// The signal whose list holds w, or 0 if none has.  It is w's signum unless
+// the program changed the field while the watcher was active, which ev(3)
+// forbids and where libev 4.33 leaves the watcher in the old signal's list.
 // The same for a watcher in a share of one of the loop's signals.
 int signal_of(ev_signal *w)
 {
@@ -299,12 +293,12 @@ signal_share *share_of(const ev_loop *loop, ev_signal *w)
 
 namespace ev_detail {
 
-// The wake-up fd reported that some signal of this loop arrived.  Queued
-// from the highest number down, so that (LIFO) the lowest runs first, as
-// in libev.  The loads are sequentially consistent: the loop has just
-// cleared sig_pending, and a handler that set a signal's flag found
-// sig_pending still set and did not wake us; a weaker load could miss that
-// flag on machines that reorder a store with a later load (arm64).
+// The wake-up fd reported that some signal of this loop arrived.  Signals are
+// queued from the highest number down, so that LIFO invocation runs the
+// lowest first, as in libev.  The loads are sequentially consistent because
+// the loop has just cleared sig_pending, and a handler that set a flag found
+// sig_pending still set and did not wake us: a weaker load could miss that
+// flag where a store may pass a later load, as on arm64.
 void signals_visit(ev_loop *loop, walk_visit visit, void *ctx)
 {
   for (int s = 0; s < kNsig - 1; ++s)
@@ -333,10 +327,9 @@ void signals_process(ev_loop *loop)
       ev_feed_signal_event(EV_A_ s + 1);
 }
 
-// The loop is being destroyed: release its signals.  (libev leaves its
-// handler installed with a pointer to the freed loop; here the signals go
-// back to their default disposition.)  The watchers are not touched: see
-// ev_loop_destroy.
+// The loop is being destroyed: its signals go back to their default
+// disposition, where libev leaves its handler installed with a pointer to the
+// freed loop.  The watchers are not touched, see ev_loop_destroy.
 void signals_loop_destroy(ev_loop *loop)
 {
   for (int s = 0; s < kNsig - 1; ++s)
@@ -358,9 +351,9 @@ void signals_loop_destroy(ev_loop *loop)
 }
 
 // A signalfd reads the signals of whichever process reads it, so a forked
-// child can keep its copy: only a lost one (closed behind our back) is
-// re-created.  If that fails, its signals go back to handlers (unblocked),
-// so that none is left blocked and undelivered.
+// child can keep its copy; only one closed behind our back is re-created.
+// If that fails, its signals go back to handlers and are unblocked, so that
+// none is left blocked and undelivered.
 void signalfd_repair(ev_loop *loop, bool /*replace*/)
 {
   if (!loop_fd_release_for_repair(loop, loop->sigfd, false))
@@ -380,8 +373,8 @@ void signalfd_repair(ev_loop *loop, bool /*replace*/)
 
 namespace {
 
-// ev_signal_start in a loop that is not the signal's owner: join (or
-// create) the loop's share.  A share is always served by the handler.
+// ev_signal_start in a loop that is not the signal's owner: join the loop's
+// share, creating it if needed.  A share is always served by the handler.
 void share_start(ev_loop *loop, ev_signal *w, signal_share *sh, ev_loop *owner)
 {
   int signum = w->signum;
@@ -401,7 +394,7 @@ void share_start(ev_loop *loop, ev_signal *w, signal_share *sh, ev_loop *owner)
   bool first = !sh->head;
   wlist_add(&sh->head, as_wl(w));
   if (first) {
-    install_handler(signum);  // (the owner's signalfd, if any, passes the signal on)
+    install_handler(signum);  // an owner's signalfd passes the signal on
     if (loop->flags & EVFLAG_NOSIGMASK)
       set_blocked(signum, false);  // as install() does for an owner
   }
@@ -476,16 +469,15 @@ static void signal_stop_active(struct ev_loop *loop, ev_signal *w)
                 "libev: ev_signal_stop called with illegal signal number (must stay constant after start!)");
 
   signal_slot &slot = signals[signum - 1];
-  // (stopped through a loop that does not watch the signal: libev 4.33
-  // takes it from the signal's list and the wrong loop's count)
+  // stopped through a loop that does not watch the signal, where libev 4.33
+  // takes it from the signal's list and the wrong loop's count
   if (EV_UNLIKELY(slot.loop.load(std::memory_order_relaxed) != loop))
     not_active_here("ev_signal_stop", w, w->active);
   wlist_del(&slot.head, as_wl(w));
   stop_watcher(loop, as_w(w));
 
-  // The signal's pending flag stays: if the signal arrived before the
-  // stop, a restart before the loop looks still delivers it (libev 4.33
-  // does; so does any later look of a loop that owns it then).
+  // The signal's pending flag stays, so that a signal that arrived before
+  // the stop is still delivered after a restart, as in libev 4.33.
   if (!slot.head) {
     slot.loop.store(nullptr);
     uninstall(loop, signum, share_any(signum, loop));
@@ -535,7 +527,7 @@ void ev_feed_signal_event(EV_P_ int signum) noexcept
 }
 
 #ifdef EV_NG_EMBED
-// (embed/ev_ng_embed.h)
+// for embed/ev_ng_embed.h
 struct ev_loop *ev_ng_signal_owner(int signum) noexcept
 {
   return signum > 0 && signum < kNsig ? signals[signum - 1].loop.load(std::memory_order_relaxed) : nullptr;

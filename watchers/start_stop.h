@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/start_stop.h - what the public start and stop of a watcher type
-// do around the type's own work, written once (io and timer have their own,
-// on their hot paths: io.cc, timer.cc):
+// do around the type's own work, written once; io and timer have their own
+// on their hot paths:
 //  - a stop of a watcher that is neither active nor pending returns after
-//    one load of the watcher (stop_has_nothing_to_do), before the loop is
-//    read: programs stop inactive watchers all the time, and their loop may
-//    be gone;
+//    one load of the watcher, before the loop is read, because programs stop
+//    inactive watchers all the time and their loop may be gone;
 //  - a stop clears the pending state, then does the type's work only if
 //    the watcher is active (stop_begin);
 //  - in debug mode, the call is checked before and recorded after
 //    (debug_wrap, diag/debug.h).
 // A type describes its calls with an object K of static storage duration
-// that has `type` (its EV_* bit), `start_api` and `stop_api` (the public
-// names, for the reports): a watcher_calls, or a richer kind
-// (array_watcher_kind).
+// that has its EV_* bit `type` and the public names `start_api` and
+// `stop_api`: a watcher_calls, or a richer kind such as array_watcher_kind.
 #pragma once
 
 #include "diag/debug.h"

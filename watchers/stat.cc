@@ -3,27 +3,25 @@
 // change?", its section on inotify, "The special problem of stat time
 // resolution").
 //
-// The attributes come from lstat(2) (a symlink's own); st_nlink == 0 means
-// "cannot stat" (missing, no permission, empty or overlong path); otherwise
-// st_nlink is at least 1.  A change is any difference in dev, ino, mode,
-// nlink, uid, gid, rdev, size or the atime/mtime/ctime seconds; then `prev`
-// gets the old attributes and EV_STAT is queued.
+// The attributes come from lstat(2), so a symlink's are its own.  st_nlink is
+// 0 when the path cannot be examined and at least 1 otherwise.  Any
+// difference in dev, ino, mode, nlink, uid, gid, rdev, size or the seconds of
+// the three times is a change: `prev` gets the old attributes and EV_STAT is
+// queued.
 //
 // Two ways to notice changes:
-//  - inotify (unless EVFLAG_NOINOTIFY; one inotify fd per loop, created
-//    with the first ev_stat): a watch on the path, or on the nearest
-//    existing parent directory while the path does not exist; an event
-//    re-stats its watchers, and a change re-adds the watch (rename/replace
-//    and delete/recreate move it to the new file).  On filesystems not known to be local
-//    (is_remote_fs: network filesystems, where inotify does not see other
-//    hosts' changes, and pseudo filesystems), the polling timer runs as
-//    well, every kRemoteInterval seconds.
-//  - polling: the private `timer` member re-stats every `interval`
-//    seconds (0: kDefaultInterval; below kMinInterval: raised to it, and
-//    the raised value is written back, as libev does).
+//  - inotify, unless EVFLAG_NOINOTIFY, with one inotify fd per loop: a watch on
+//    the path, or on its nearest existing parent while it is missing.  An
+//    event re-stats its watchers, and a change re-adds the watch, so that a
+//    rename or a re-creation moves it to the new file.  inotify does not see
+//    other hosts' changes, so on filesystems not known to be local
+//    (is_remote_fs) the timer polls as well, every kRemoteInterval seconds.
+//  - polling: the private `timer` member re-stats every `interval` seconds.
+//    As in libev, 0 means kDefaultInterval, and a shorter interval than
+//    kMinInterval is raised to it and written back.
 // The timer holds no reference: an active ev_stat holds exactly one.
-// `wd` is -2 without a watch, the watch descriptor otherwise (-1: adding
-// the watch failed, polling instead).
+// `wd` is -2 without a watch, -1 when adding one failed and the watcher
+// polls, else the watch descriptor.
 #include "diag/walk.h"
 #include "fd/loop_fd.h"
 #include "watchers/start_stop.h"
@@ -64,8 +62,8 @@ bool attr_changed(const ev_statdata &a, const ev_statdata &b)
          a.st_atime != b.st_atime || a.st_mtime != b.st_mtime || a.st_ctime != b.st_ctime;
 }
 
-// Re-stat; queue EV_STAT (and say so) if anything changed.  `prev` is the state before
-// this change, also for a watcher that is pending already, as in libev 4.33.
+// Re-stat, and queue EV_STAT and return true if anything changed.  As in libev
+// 4.33, `prev` is the state before this change even when w is pending already.
 bool stat_check(ev_loop *loop, ev_stat *w)
 {
   ev_statdata old = w->attr;
@@ -113,15 +111,13 @@ constexpr uint32_t kParentMask = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_M
 
 inline WL *fs_bucket(ev_loop *loop, int wd) { return &loop->fs_hash[wd & (kInotifyHashSize - 1)]; }
 
-// Is the filesystem holding path (or its nearest existing parent) remote?
+// Is the filesystem that holds path, or its nearest existing parent, remote?
 bool is_remote_fs(const char *path)
 {
-  // Filesystems on which inotify is trusted alone: the ones ev(3) names
-  // (ext2/3 and their successor ext4, which has the same magic number, jfs,
-  // reiserfs, xfs) and tmpfs, as libev 4.33 was seen to treat them; on any
-  // other (NFS and other network filesystems, but also procfs, sysfs, devpts,
-  // cgroup) the watcher also polls, as libev's does.  Without statfs there
-  // is no telling: it polls everywhere.
+  // inotify is trusted alone on the filesystems ev(3) names and on tmpfs, as
+  // libev 4.33 was seen to treat them; ext4 shares ext2's magic number.  On
+  // any other, pseudo filesystems included, the watcher also polls, as
+  // libev's does.  Without statfs there is no telling, so it polls everywhere.
 #if EV_NG_HAVE_STATFS
   struct statfs sfs;
   if (statfs(path, &sfs) < 0)
@@ -141,9 +137,9 @@ bool is_remote_fs(const char *path)
 #endif
 }
 
-// Where w's watch goes: the path, else its nearest existing parent
-// directory (*on_parent); *remote if that is on a filesystem inotify is
-// not trusted on alone.  Returns the watch descriptor (-1: refused).
+// Where w's watch goes: the path, else its nearest existing parent directory,
+// which sets *on_parent.  *remote is set where inotify is not trusted alone.
+// Returns the watch descriptor, or -1 if it was refused.
 int infy_watch(ev_loop *loop, const ev_stat *w, bool *on_parent, bool *remote)
 {
   const char *path = w->path ? w->path : "";
@@ -180,11 +176,11 @@ int infy_watch(ev_loop *loop, const ev_stat *w, bool *on_parent, bool *remote)
   return wd;
 }
 
-// w gets the watch wd (infy_watch): into the hash, and the polling timer
-// where it is needed.  A watch on a parent directory moves deeper as the
-// missing directories appear (infy_wd), and the path is polled at the
-// watcher's interval as well, as libev 4.33 does: a directory made and
-// filled before the loop read its parent's event is found by the next poll.
+// w gets the watch wd from infy_watch: it goes into the hash, and gets the
+// polling timer where needed.  A watch on a parent moves deeper as the
+// missing directories appear (infy_wd).  As in libev 4.33, the path is also
+// polled meanwhile, because a directory made and filled before the loop read
+// its parent's event is found only by the next poll.
 void infy_link(ev_loop *loop, ev_stat *w, int wd, bool on_parent, bool remote)
 {
   w->wd = wd;
@@ -207,13 +203,11 @@ void infy_add(ev_loop *loop, ev_stat *w)
   infy_link(loop, w, wd, on_parent, remote);
 }
 
-// Take w out of the hash and remove its watch, even when other watchers
-// share it, as libev 4.33 does: they get the watch's IN_IGNORED, and with it
-// a check and a watch of their own (infy_wd), so nothing is lost, and their
-// callbacks come in libev's order.  ev_stat_set on an active watcher (ev(3) forbids it) resets `wd` while
-// the watcher is in the hash: it is then found in whichever bucket has it
-// (libev 4.33 leaves it there).
-// False if w is in no bucket.
+// Take w out of the hash and remove its watch even when other watchers share
+// it, as libev 4.33 does: they get the watch's IN_IGNORED and with it a watch
+// of their own (infy_wd).  An ev_stat_set on an active watcher, which ev(3)
+// forbids, resets `wd` while the watcher is in the hash, so any bucket that
+// holds it will do.  False if w is in no bucket.
 bool infy_del(ev_loop *loop, ev_stat *w)
 {
   int wd = w->wd;
@@ -230,20 +224,19 @@ bool infy_del(ev_loop *loop, ev_stat *w)
   return false;
 }
 
-// Give w a fresh watch: out of its bucket, the old watch removed if asked
-// (its IN_IGNORED then comes in a later iteration), a new one added, which
-// puts w at the head of its new bucket.
+// Give w a fresh watch at the head of its new bucket, removing the old watch
+// if asked; the old one's IN_IGNORED then comes in a later iteration.
 void rewatch(ev_loop *loop, ev_stat *w, bool remove_old)
 {
   wlist_del(fs_bucket(loop, w->wd), as_wl(w));
   if (remove_old)
-    inotify_rm_watch(loop->inotify.fd, w->wd);  // (fails harmlessly if gone)
+    inotify_rm_watch(loop->inotify.fd, w->wd);  // fails harmlessly if gone
   timer_stop(loop, w);
   infy_add(loop, w);
 }
 
-// Does `name` (an entry of a directory) stand for one of the directories
-// of `path`, or its last component?
+// Does the directory entry `name` stand for a directory of `path`, or for its
+// last component?
 bool names_a_component(const char *path, const char *name)
 {
   const std::size_t n = std::strlen(name);
@@ -261,13 +254,10 @@ bool wd_in_use(ev_loop *loop, int wd)
   return false;
 }
 
-// w's path is missing and its watch is on a parent directory, in which a
-// directory of the path appeared (or the parent was moved away): the
-// watch goes to the nearest existing parent now, and the old one is
-// removed unless other watchers share it.  Without this, a path whose
-// directories are made one by one, or whose directory was removed and
-// made again, would be seen only by the polling timer.  (The same
-// directory gives the same wd: then nothing moves.)
+// w's path is missing, and a directory of the path appeared in the parent it
+// watches, or the parent moved away.  The watch goes to the nearest existing
+// parent, so that not only the timer sees a path whose directories are made
+// one by one, and the old one is removed unless others share it.
 void infy_replace_parent_watch(ev_loop *loop, ev_stat *w)
 {
   const int old = w->wd;
@@ -282,24 +272,16 @@ void infy_replace_parent_watch(ev_loop *loop, ev_stat *w)
     inotify_rm_watch(loop->inotify.fd, old);
 }
 
-// An inotify event for wd (wd == -1 after a queue overflow: all), handled as
-// libev 4.33 is seen to (strace) handle it, so that callbacks come in its
-// order: the watchers of wd are visited in their bucket's order (newest
-// first).  One whose watch is gone (IN_IGNORED, IN_UNMOUNT, IN_DELETE_SELF)
-// gets a new one first.  Each is re-stated; one that changed gets a fresh
-// watch (the path may denote another file now, or exist again), and its
-// attributes are taken once more: a change between the stat and the new
-// watch made no event, but the watcher is pending already, and its callback
-// sees the attributes of then (prev stays what was there before the change:
-// a rename, for one, may update the file's ctime just after the new name
-// can be seen).
-// A re-watched watcher moves to the head of its bucket: the callbacks of
-// watchers sharing a file come in the reverse order after every change, as
-// in libev.  Nothing else moves, so `next` stays valid.
-// A watcher whose path is missing watches a parent directory: when a
-// directory of its path appears there, or the parent is moved away (or
-// events were lost), the watch moves (infy_replace_parent_watch) after the
-// check.
+// An inotify event for wd, or for all when wd is -1 after a queue overflow,
+// handled as strace shows libev 4.33 handling it, so that callbacks come in
+// its order: wd's watchers newest first, one whose watch is gone getting a
+// new one first.  Each is re-stated, and one that changed gets a fresh watch,
+// since its path may be another file now; its attributes are then read once
+// more, because a change before the new watch made no event, while `prev`
+// keeps the state before the first change.  A re-watched watcher moves to the
+// head of its bucket, as in libev; nothing else moves, so `next` stays valid.
+// A watcher on a parent directory moves its watch after the check
+// (infy_replace_parent_watch).
 void infy_wd(ev_loop *loop, int wd, uint32_t mask, const char *name)
 {
   const bool watch_gone = mask & (IN_IGNORED | IN_UNMOUNT | IN_DELETE_SELF);
@@ -320,7 +302,7 @@ void infy_wd(ev_loop *loop, int wd, uint32_t mask, const char *name)
       } else if (parent_changed && !watch_gone && !w->attr.st_nlink && w->path &&
                  (!name || names_a_component(w->path, name))) {
         infy_replace_parent_watch(loop, w);
-        // (what the new watch came too late for)
+        // for what the new watch came too late
         if (stat_check(loop, w)) {
           rewatch(loop, w, true);
           ev_stat_stat(EV_A_ w);
@@ -330,11 +312,10 @@ void infy_wd(ev_loop *loop, int wd, uint32_t mask, const char *name)
   }
 }
 
-// One read per callback, of room for one event with the longest name and a
-// little more (287 bytes), as libev 4.33 reads (seen with strace): more
-// events are left for the next iteration, in which the inotify fd is then
-// still readable (e.g. the IN_IGNORED of a watch added anew), which keeps
-// idle watchers from running there, as in libev.
+// One read per callback, with room for one event with the longest name and a
+// little more, as strace shows libev 4.33 reading.  More events wait for the
+// next iteration, where the still readable inotify fd keeps idle watchers
+// from running, as in libev.
 constexpr std::size_t kInotifyRead = sizeof(struct inotify_event) + NAME_MAX + 16;
 
 void infy_cb(EV_P_ ev_io *, int)
@@ -348,8 +329,8 @@ void infy_cb(EV_P_ ev_io *, int)
   }
 }
 
-// The loop's inotify fd, created on first use; false if unavailable (then
-// ev_stat polls, as libev does).
+// The loop's inotify fd, created on first use.  False if there is none, and
+// ev_stat then polls, as libev does.
 bool infy_init(ev_loop *loop)
 {
   if (loop->flags & EVFLAG_NOINOTIFY)
@@ -385,9 +366,9 @@ W stat_owner(W w)
 
 namespace ev_detail {
 
-// After a fork (the child must not read the parent's inotify events) or
-// when the fd was lost: a new inotify fd with every watch added again, or
-// polling for all if the system refuses one now.
+// A new inotify fd with every watch added again, after a fork, so that the
+// child does not read the parent's events, or when the fd was lost.  If the
+// system refuses one now, every watcher polls.
 void inotify_repair(ev_loop *loop, bool replace)
 {
 #if EV_NG_HAVE_INOTIFY
@@ -419,19 +400,19 @@ void inotify_repair(ev_loop *loop, bool replace)
 #endif
 }
 
-// The loop is destroyed: the inotify fd goes (and with it every watch); the
-// ev_stat watchers are not touched (see ev_loop_destroy).
+// The loop is destroyed: the inotify fd and every watch go, and the ev_stat
+// watchers are left untouched, see ev_loop_destroy.
 void stat_loop_destroy(ev_loop *loop) { loop_fd_close(loop, loop->inotify); }
 
 }  // namespace ev_detail
 
 extern "C" {
 
-// Refresh w->attr now (also for a stopped watcher).
+// Refresh w->attr now, even for a stopped watcher.
 void ev_stat_stat(struct ev_loop *, ev_stat *w) noexcept
 {
-  // (the other fields are unspecified when the path cannot be examined;
-  // zeroing them keeps change detection deterministic)
+  // Zeroing the fields that are unspecified when the path cannot be examined
+  // keeps change detection deterministic.
   if (!w->path || lstat(w->path, &w->attr) < 0)
     std::memset(&w->attr, 0, sizeof w->attr);
   else if (!w->attr.st_nlink)
@@ -447,14 +428,14 @@ static void stat_start_plain(struct ev_loop *loop, ev_stat *w)
   if (std::isnan(w->interval))
     usage_error("ev_stat_start", "interval", w->interval, "libev: ev_stat_start called with a NaN interval");
 
-  // Started again while active (re-initialised with ev_stat_init): it is
-  // still in the inotify hash.  (Its private timer is not looked at: in a
-  // never-started watcher it is uninitialised memory.)
+  // A watcher re-initialised with ev_stat_init while active is still in the
+  // inotify hash.  Its private timer is not looked at, because in a watcher
+  // never started it is uninitialised memory.
   if (in_inotify_hash(loop, w))
     reinitialised_while_active("ev_stat_start", w, "wd", w->wd);
 
-  // Any non-zero interval below the minimum, negative ones included, is
-  // raised to it (and written back), as libev does.
+  // As in libev, any non-zero interval below the minimum, negative ones
+  // included, is raised to it and written back.
   if (w->interval != 0. && w->interval < kMinInterval)
     w->interval = kMinInterval;
 
@@ -479,13 +460,13 @@ void ev_stat_start(EV_P_ ev_stat *w) noexcept { watcher_start<kStatCalls, stat_s
 
 static void stat_stop_active(struct ev_loop *loop, ev_stat *w)
 {
-  // Active here: in the inotify hash, or polling with its timer in the
-  // loop's heap (another loop's watcher, or memory that is not one, is in
-  // neither; ev_stat_set while active leaves it in the hash).
+  // Active here means in the inotify hash, where ev_stat_set while active
+  // leaves it, or polling with its timer in the loop's heap.  Another loop's
+  // watcher, or memory that is not one, is in neither.
   if (!infy_del(loop, w) && !(w->wd < 0 && w->timer.active && loop->timers.holds(w->timer.active, &w->timer)))
     not_active_here("ev_stat_stop", w, w->active);
   if (w->wd >= 0)
-    w->wd = -2;  // (a failed watch, -1, stays -1, as in libev)
+    w->wd = -2;  // a failed watch, -1, stays -1, as in libev
   timer_stop(loop, w);
   stop_watcher(loop, as_w(w));
   EV_FREQUENT_CHECK(loop);

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/timer.cc - ev_timer (ev(3) "ev_timer - relative and optionally
-// repeating timeouts").
+// watchers/timer.cc - ev_timer, after ev(3)'s ev_timer section.
 //
-// While a timer is active, its `at` is an absolute deadline on the
-// monotonic clock (start adds the loop's mn_now, stop subtracts it again,
-// leaving the remaining time): that is what libev stores and programs can
-// observe (doc/semantics.md §3).  Active timers live in loop->timers, a 4-heap
+// While a timer is active, its `at` is an absolute deadline on the monotonic
+// clock: start adds the loop's mn_now and stop subtracts it again, leaving
+// the remaining time.  That is what libev stores and programs can observe
+// (doc/semantics.md §3).  Active timers live in loop->timers, a 4-heap
 // ordered by deadline (base/heap.h).
 #include "diag/debug.h"
 #include "loop/loop.h"
@@ -17,19 +16,19 @@ using namespace ev_detail;
 namespace ev_detail {
 namespace {
 
-// The root timer is due: a repeating one gets its next deadline (never in
-// the past: at most one call per iteration, no catch-up bursts), a one-shot
-// one is stopped before its callback runs.  Returns it.
-// (always_inline: timers_reify calls it in two places, and the compiler
-// would make it a call that every expiry pays.)
+// The root timer is due: a repeating one gets its next deadline, never in the
+// past so that there are no catch-up bursts, and a one-shot one is stopped
+// before its callback runs.  Returns it.  always_inline, because timers_reify
+// calls it in two places and the compiler would make it a call that every
+// expiry pays.
 [[gnu::always_inline]] inline W expire_root(ev_loop *loop)
 {
   heap &h = loop->timers;
   auto *w = reinterpret_cast<ev_timer *>(h.top().w);
   // A node whose watcher does not know it is there: the program
-  // re-initialised the timer while it was active (ev_timer_init/ev_timer_set
-  // clear `active`), and maybe started it again (a second node).  libev
-  // 4.33 spins or corrupts its heap from here on.
+  // re-initialised the timer while it was active, which clears `active`, and
+  // maybe started it again as a second node.  libev 4.33 spins or corrupts
+  // its heap from here on.
   if (EV_UNLIKELY(w->active != heap::kHeap0))
     reinitialised_while_active("ev_timer_init", w, "active", w->active);
   if (w->repeat != 0.) {
@@ -53,14 +52,13 @@ namespace {
 
 }  // namespace
 
-// Queue every due timer (the caller found the first one due), so that the
-// earliest is invoked first: the last one due is fed first, the ones before
-// it in reverse order.  The commonest case, one timer due, feeds it without
-// collecting.
+// Queue every due timer once the caller found the first one due.  The last
+// one due is fed first and the ones before it in reverse order, so that the
+// earliest is invoked first.  A single due timer is fed without collecting.
 void timers_reify(ev_loop *loop)
 {
-  // (timer_due's test on a reference to the heap, through which the
-  // compiler keeps the count it just changed instead of loading it again)
+  // timer_due's test on a reference to the heap, so that the compiler keeps
+  // the count it just changed instead of loading it again
   const heap &h = loop->timers;
   W w = expire_root(loop);
   while (h.count && h.top().at < loop->mn_now) {
@@ -86,9 +84,9 @@ void timers_shift(ev_loop *loop, ev_tstamp d)
 
 extern "C" {
 
-// What ev_timer_start refuses (libev aborts there too).  The report is
+// What ev_timer_start refuses, where libev aborts too.  The report is
 // reached by a tail call, so that the fast path of ev_timer_start needs no
-// stack frame (which pays for debug mode's test in ev_timer_stop).
+// stack frame, which pays for debug mode's test in ev_timer_stop.
 static inline bool start_values_ok(const ev_timer *w) { return w->repeat >= 0. && !std::isnan(w->at); }
 
 static void start_values_refused(const ev_timer *w)
@@ -100,8 +98,8 @@ static void start_values_refused(const ev_timer *w)
 
 // The start proper, counting from `base`: the loop time, as libev does, or
 // with EVFLAG_NG_NEVER_EARLY the monotonic clock read at the start, so that
-// a timer started late in an iteration (after a slow callback, say) never
-// fires before its interval has passed.
+// a timer started late in an iteration never fires before its interval has
+// passed.
 static inline void timer_start_from(struct ev_loop *loop, ev_timer *w, ev_tstamp base)
 {
   w->at += base;
@@ -112,29 +110,29 @@ static inline void timer_start_from(struct ev_loop *loop, ev_timer *w, ev_tstamp
 }
 
 // The rare halves of start and stop, reached by tail calls so that the
-// common cases need no stack frame: the heap must grow first or the loop
-// has EVFLAG_NG_NEVER_EARLY or debug mode (which close the heap's gate, so
-// that every start comes here at no cost to the others), or the timer to
-// stop is pending or not active.
+// common cases need no stack frame.  A start comes here when the heap must
+// grow first, or when EVFLAG_NG_NEVER_EARLY or debug mode closed the heap's
+// gate, at no cost to other loops; a stop, when the timer is pending or not
+// active.
 static void timer_start_any(struct ev_loop *loop, ev_timer *w)
 {
   if (loop->timers.full())
-    loop->timers.grow();  // (before timer_start_from: it inserts with room)
+    loop->timers.grow();  // before timer_start_from, which inserts with room
   if (EV_UNLIKELY(!start_values_ok(w)))
     return start_values_refused(w);
   timer_start_from(loop, w, (loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now);
 }
 
-// (noinline, here and on timer_stop_slow and timer_again_other: the fast
-// paths then need no stack frame.)
+// noinline here, on timer_stop_slow and on timer_again_other, so that the
+// fast paths need no stack frame.
 [[gnu::noinline]] static void timer_start_slow(struct ev_loop *loop, ev_timer *w)
 {
   if (EV_UNLIKELY(debug_on(loop)))
     return debug_wrap(loop, w, EV_TIMER, "ev_timer_start", timer_start_any);
-  timer_start_any(loop, w);  // (grows the heap if that is what closed the gate)
+  timer_start_any(loop, w);  // grows the heap if that is what closed the gate
 }
 
-// Starting an active timer does nothing (ev(3)); debug mode checks it.
+// As ev(3) says, starting an active timer does nothing; debug mode checks it.
 static void timer_start_active(struct ev_loop *loop, ev_timer *w)
 {
   if (EV_UNLIKELY(debug_on(loop)))
@@ -153,7 +151,7 @@ static void timer_stop_any(struct ev_loop *loop, ev_timer *w)
   EV_FREQUENT_CHECK(loop);
 }
 
-// (noinline: keeps ev_timer_stop's fast path frameless.)
+// noinline keeps ev_timer_stop's fast path frameless.
 [[gnu::noinline]] static void timer_stop_slow(struct ev_loop *loop, ev_timer *w)
 {
   if (EV_UNLIKELY(debug_on_for_stop(loop, as_w(w))))
@@ -174,16 +172,16 @@ void ev_timer_start(EV_P_ ev_timer *w) noexcept
 
 void ev_timer_stop(EV_P_ ev_timer *w) noexcept
 {
-  // (The common case, active and not pending, is one test of the word;
-  // this saves the instructions debug mode's test costs.)
+  // The common case, active and not pending, is one test of the word, which
+  // saves what debug mode's test costs.
   const active_and_pending state(as_w(w));
   if (EV_UNLIKELY(!state.active_not_pending() || debug_on(loop))) {
     if (state.neither())
-      return;  // (before debug_on: the loop is not read)
+      return;  // before debug_on, so that the loop is not read
     return timer_stop_slow(loop, w);
   }
 
-  // (not this loop's timer: the slow path reports it)
+  // not this loop's timer: the slow path reports it
   if (EV_UNLIKELY(!loop->timers.remove_checked(state.active(), w)))
     return timer_stop_slow(loop, w);
   w->at -= loop->mn_now;
@@ -193,17 +191,13 @@ void ev_timer_stop(EV_P_ ev_timer *w) noexcept
 }
 
 // ev(3): always clears pending; an active timer restarts with `repeat` as
-// its timeout (or stops if repeat is 0); an inactive repeating timer starts.
-// The first case (an inactivity timeout pushed back, not pending) is the hot
-// one and is kept free of calls; timer_again_other does everything else,
-// starting with clearing the pending state (and so does debug mode).
-// A repeat that is negative or NaN is reported here, naming ev_timer_again
-// and the value (the fast path takes only positive ones).  libev 4.33
-// reports a negative one from its ev_timer_start when the timer is
-// inactive, and when it is active moves the deadline into the past and
-// fails its assertion at the expiry in the next iteration; a NaN one it
-// takes, and the NaN deadline keeps every timer of the loop from firing
-// (README difference 5).
+// its timeout, or stops if repeat is 0; an inactive repeating timer starts.
+// The hot case, an inactivity timeout pushed back, is kept free of calls;
+// timer_again_other and debug mode do everything else, starting with
+// clearing the pending state.  A negative or NaN repeat is reported here,
+// naming ev_timer_again and the value.  libev 4.33 fails an assertion on a
+// negative one, and takes a NaN one, whose deadline keeps every timer of the
+// loop from firing (README difference 5).
 [[noreturn, gnu::cold]] static void again_repeat_refused(const ev_timer *w)
 {
   if (std::isnan(w->repeat))
@@ -219,7 +213,7 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
   if (EV_UNLIKELY(w->repeat != 0. && !(w->repeat > 0.)))
     again_repeat_refused(w);
   if (w->active && w->repeat != 0.) {
-    // (EVFLAG_NG_NEVER_EARLY: from the clock, see timer_start_from)
+    // with EVFLAG_NG_NEVER_EARLY from the clock, see timer_start_from
     ev_tstamp at = ((loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now) + w->repeat;
     w->at = at;
     loop->timers.update(w->active, at);
@@ -232,7 +226,7 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
   }
 }
 
-// (noinline: keeps ev_timer_again's fast path frameless.)
+// noinline keeps ev_timer_again's fast path frameless.
 [[gnu::noinline]] static void timer_again_other(struct ev_loop *loop, ev_timer *w)
 {
   if (EV_UNLIKELY(debug_on(loop)))
@@ -240,11 +234,11 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
   timer_again_any(loop, w);
 }
 
-// The fast path asks for `repeat > 0.` where the rule is `repeat != 0.`: a
-// negative or NaN repeat takes timer_again_any, which does the same for it,
-// and the ordered compare needs one branch where `!=` needs two (NaN is
-// unordered).  EVFLAG_NG_NEVER_EARLY and debug mode (whose flag the loop
-// keeps set) take timer_again_any too: one test for both.
+// The fast path asks for `repeat > 0.` where the rule is `repeat != 0.`,
+// because the ordered compare needs one branch where `!=` needs two for an
+// unordered NaN; timer_again_any does the same for negative and NaN repeats.
+// Debug mode keeps its flag set in the loop's flags, so that one test sends
+// it and EVFLAG_NG_NEVER_EARLY to timer_again_any too.
 void ev_timer_again(EV_P_ ev_timer *w) noexcept
 {
   if (EV_LIKELY(!w->pending && w->repeat > 0. && !(loop->flags & (EVFLAG_NG_NEVER_EARLY | EVFLAG_NG_DEBUG)))) {
@@ -255,16 +249,16 @@ void ev_timer_again(EV_P_ ev_timer *w) noexcept
       EV_FREQUENT_CHECK(loop);
       return;
     }
-    // An inactive repeating timer starts: what timer_again_any does then,
-    // without its calls (servers arm their idle timeouts this way).
+    // An inactive repeating timer starts as timer_again_any would start it,
+    // without its calls, because servers arm their idle timeouts this way.
     w->at = w->repeat;
     return ev_timer_start(EV_A_ w);
   }
   timer_again_other(loop, w);
 }
 
-// Relative to the loop time (not the current time): what remains until the
-// timer fires, or the stored relative value of an inactive timer.
+// What remains until the timer fires, relative to the loop time rather than
+// the current time, or the stored relative value of an inactive timer.
 ev_tstamp ev_timer_remaining(EV_P_ ev_timer *w) noexcept { return w->active ? w->at - loop->mn_now : w->at; }
 
 }  // extern "C"

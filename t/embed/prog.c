@@ -8,11 +8,13 @@
 
 static int order[4], n;
 static int fds[2];
+static ev_tstamp started, read_at; /* the loop's time before the timers start, and in io_cb */
 
 static void
 io_cb (EV_P_ ev_io *w, int revents)
 {
   char c;
+  read_at = ev_now (EV_A);
   if (read (w->fd, &c, 1) == 1 && (revents & EV_READ))
     order[n++] = 'r';
   ev_io_stop (EV_A_ w);
@@ -47,6 +49,7 @@ main (void)
 #endif
   ev_io_init (&io, io_cb, fds[0], EV_READ);
   ev_io_start (EV_A_ &io);
+  started = ev_now (EV_A);
   ev_timer_init (&once, timer_cb, 0.001, 0.);
   ev_timer_start (EV_A_ &once);
   ev_timer_init (&rep, timer_cb, 0.02, 0.02);
@@ -55,6 +58,14 @@ main (void)
   ev_loop_destroy (EV_DEFAULT_UC);
   if (n != 3 || order[0] != 't' || order[1] != 'r' || order[2] != 'R')
     {
+      /* the read's iteration came after the 20 ms timer was due (a loaded machine held the
+       * program up): both were due together, and their order proves nothing (kit.sh runs
+       * the program again) */
+      if (n == 3 && order[0] == 't' && read_at >= started + 0.02)
+        {
+          printf ("embed: too late to tell (the read came %.3f s after the start)\n", read_at - started);
+          return 4;
+        }
       printf ("embed: wrong order (%d events)\n", n);
       return 1;
     }

@@ -11,6 +11,8 @@
  *   slow_program fast N          N callbacks of a repeating timer and N of an io watcher, none slow
  *   slow_program wait SECONDS    an idle loop with a 0.3 s timer, for SECONDS (the test stops it)
  *   slow_program api             slow_cb under ev_watchdog_start with a report callback
+ *   slow_program api-exit        api, with a report callback that calls exit (3) (the exit's last look
+ *                                runs on the watchdog's thread, inside its report)
  *   slow_program fork            a child of fork(2) runs the loop for 0.6 s and exits; the parent waits
  *   slow_program locked-alloc    slow, with an allocator (ev_set_allocator) whose lock another thread
  *                                holds all along: the watchdog's helper, a clone of the program,
@@ -203,6 +205,13 @@ report_cb (const struct ev_watchdog_report *r, void *data)
   fflush (stdout);
 }
 
+static void
+report_and_exit_cb (const struct ev_watchdog_report *r, void *data)
+{
+  report_cb (r, data);
+  exit (3);
+}
+
 /* locked-alloc: the program's allocator takes a lock in any process but the program's own,
  * and a thread of the program holds that lock from before the loop is made to the end: a
  * process cloned from the program (the watchdog's helper) that called the allocator would
@@ -263,8 +272,10 @@ main (int argc, char **argv)
   struct ev_loop *loop = ev_default_loop (0);
   ev_timer t1, t2, t3, stop;
 
-  if (!strcmp (mode, "slow") || !strcmp (mode, "api")) {
+  if (!strcmp (mode, "slow") || !strcmp (mode, "api") || !strcmp (mode, "api-exit")) {
     if (!strcmp (mode, "api") && ev_watchdog_start (loop, 0.1, report_cb, 0))
+      return 2;
+    if (!strcmp (mode, "api-exit") && ev_watchdog_start (loop, 0.1, report_and_exit_cb, 0))
       return 2;
     ev_timer_init (&t1, slow_cb, 0.05, 0.);
     ev_timer_start (loop, &t1);

@@ -61,10 +61,11 @@ if ! command -v bpftrace > /dev/null; then
   skip "no bpftrace: ev-top not run (apt-get install bpftrace)"
 elif [[ $(id -u) != 0 ]]; then
   skip "not root: ev-top not run"
-elif ! bpftrace -d "$tmp/ev-top.bt" > "$tmp/bpftrace-d" 2>&1; then
-  fail "bpftrace -d rejects ev-top's program:"; grep -i error "$tmp/bpftrace-d"
+# (--emit-elf compiles without attaching, in bpftrace 0.17 as in 0.23, whose -d takes a stage)
+elif ! bpftrace --emit-elf "$tmp/ev-top.o" "$tmp/ev-top.bt" > "$tmp/bpftrace-d" 2>&1; then
+  fail "bpftrace --emit-elf rejects ev-top's program:"; grep -i error "$tmp/bpftrace-d"
 else
-  ok "bpftrace -d accepts ev-top's program"
+  ok "bpftrace --emit-elf accepts ev-top's program"
   start fast 1000000
   timeout 60 "$top_tool" -p "$pid" -n 2 > "$tmp/top" 2>&1
   if grep -q '^@iterations\[[0-9]*, [0-9]*\]: [1-9]' "$tmp/top" && grep -q '^@calls\[fast_timer_cb, [0-9]*\]: [1-9]' "$tmp/top" &&

@@ -12,6 +12,9 @@ set -u -o pipefail
 lib=$top_builddir/.libs
 [[ -e $lib/libev.so.4 ]] || { echo "SKIP: no $lib/libev.so.4 (a shared build is needed)"; exit 77; }
 [[ -r /proc/self/task/$$/syscall ]] || { echo "SKIP: no /proc/PID/task/TID/syscall here"; exit 77; }
+# The portable build (--disable-linux-apis) gives no report yet: a known gap, not a pass.
+grep -q 'define EV_NG_HAVE_PROCESS_VM_READV 0' "${top_builddir:-.}/config.h" 2> /dev/null &&
+  { echo "SKIP: built without the Linux APIs: the watchdog reports nothing there yet"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0 passes=0
@@ -26,8 +29,22 @@ symbols=$(readelf -s "$prog") dynamic=$(readelf --dyn-syms "$prog")
 if grep -q slow_cb <<< "$dynamic"; then fail "slow_cb is in the dynamic symbol table"; fi
 grep -q 'LOCAL .* slow_cb$' <<< "$symbols" || fail "slow_cb is not a local symbol of .symtab"
 
-# run MODE ARGS...: stdout to $tmp/out, stderr to $tmp/err
-run () { LD_LIBRARY_PATH=$lib LIBEV_NG_WATCHDOG=${WD:-100} timeout 20 "$prog" "$@" > "$tmp/out" 2> "$tmp/err"; }
+# run MODE ARGS...: stdout to $tmp/out, stderr to $tmp/err (WD=off: no LIBEV_NG_WATCHDOG).
+# These modes' timers are all due while the loop waits, so a timer lag report in one is the
+# machine's: a loaded one wakes the thread late.  Such a run says nothing about the callbacks'
+# reports and runs again, 3 times at most: the last run counts, whatever it reported.
+lagged () { grep -q 'its wait ended .* after its earliest timer was due' "$tmp/err" || grep -q '^report kind 3 ' "$tmp/out"; }
+run () {
+  local attempt status wd=(LIBEV_NG_WATCHDOG="${WD:-100}")
+  [[ ${WD:-} == off ]] && wd=()
+  for attempt in 1 2 3; do
+    env LD_LIBRARY_PATH="$lib" "${wd[@]}" timeout 20 "$prog" "$@" > "$tmp/out" 2> "$tmp/err"
+    status=$?
+    lagged || break
+    echo "retry: $* (attempt $attempt of 3): the loop was woken late: $(grep -h 'its wait ended\|^report kind 3 ' "$tmp/err" "$tmp/out")"
+  done
+  return $status
+}
 reports () { grep -c '^libev-ng watchdog:' "$tmp/err"; }
 # ms_of LINE: the duration a report gives
 ms_of () { sed -n 's/.* \(ran\|ended\) \([0-9.]*\) ms.*/\2/p' <<< "$1"; }
@@ -88,12 +105,22 @@ else
 fi
 
 # ev_watchdog_start with a report callback (on the watchdog's thread); no line on stderr.
-LD_LIBRARY_PATH=$lib timeout 30 "$prog" api > "$tmp/out" 2> "$tmp/err" || fail "api: exit status $?"
+WD=off run api || fail "api: exit status $?"
 if grep -q '^report kind 1 symbol slow_cb events 0x100 duration 0\.3[0-9]* watcher-ok 1$' "$tmp/out" &&
   [[ $(grep -c '^report' "$tmp/out") == 1 && $(reports) == 0 ]]; then
   ok "api: $(grep '^report' "$tmp/out")"
 else
   fail "api: expected one report of slow_cb, got:"; cat "$tmp/out" "$tmp/err"
+fi
+
+# A report callback that calls exit: the exit's last look at the loops runs on the thread that
+# is delivering the report, and must not wait for it.
+WD=off run api-exit
+status=$?
+if ((status == 3)) && [[ $(grep -c '^report kind 1 symbol slow_cb ' "$tmp/out") == 1 ]]; then
+  ok "api-exit: the report callback's exit ended the program"
+else
+  fail "api-exit: expected exit status 3 after one report, got $status:"; cat "$tmp/out" "$tmp/err"
 fi
 
 # A child of fork(2) runs its loop and exits (its watchdog's locks are its own).
