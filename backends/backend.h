@@ -123,15 +123,15 @@ struct backend_ops {
   // Null where the kernel watches numbers.
   void (*recheck)(ev_loop *loop, int fd);
 
-  // The loop is about to be embedded (ev_embed_start): from now on
+  // The loop is about to be embedded by ev_embed_start: from now on
   // backend_fd must become readable whenever events wait, also while
   // another loop blocks on it.  Null where it always does.
   void (*embedded)(ev_loop *loop);
 
-  // In a child of fork(3), from its child handler, before anything else
-  // runs (async-signal-safe calls only): let go of what the child's copy of
-  // the kernel state would keep alive for the parent (the repair after the
-  // fork makes the child's own).  Null where nothing would.
+  // In a child of fork(3), from its child handler before anything else runs,
+  // so with async-signal-safe calls only: let go of what the child's copy of
+  // the kernel state would keep alive for the parent.  The repair after the
+  // fork makes the child's own.  Null where nothing would.
   void (*child_after_fork)(ev_loop *loop);
 };
 

@@ -2,166 +2,171 @@
 // backends/iouring.cc - the Linux io_uring(7) backend (EVBACKEND_IOURING).
 //
 // Readiness is watched with IORING_OP_POLL_ADD requests, one per fd, through
-// the raw system calls (no liburing: the library needs only libc).  The hot
-// paths (arming, the wait, the completions) are inline in
-// backends/iouring.h; the ring and its kernel features (which release
-// brought which, the probes, LIBEV_NG_IOURING) in backends/iouring_ring.h.
+// the raw system calls, since the library needs only libc and no liburing.
+// The hot paths, the arming, the wait and the completions, are inline in
+// backends/iouring.h; the ring and its kernel features in
+// backends/iouring_ring.h, with the release that brought each, their probes
+// and LIBEV_NG_IOURING.  Where the kernel has IORING_OP_EPOLL_WAIT the loop
+// takes the epoll mode instead, backends/iouring_epoll.cc, which shares the
+// ring's life with this file.
 //
 // Kernel quirks handled here:
 //  (a) A poll request completes once, and the kernel offers no poll that
 //      stays armed and reports while the fd stays ready: a multishot poll
-//      reports each wake-up of the file's waiters (new data), not data left
-//      unread, and IORING_POLL_ADD_LEVEL, meant for that, is refused
-//      (EINVAL) by every kernel so far.  Level-triggered ev_io semantics come
-//      from arming the one-shot poll again while the fd has watchers (a poll
-//      request that finds its fd ready completes at once) - but only after
-//      the callbacks ran, or it would report data they are about to read.
-//      So a completion puts the fd on the loop's change queue (EV__IOFDSET),
-//      and fd_reify() re-arms it just before the next poll: one submission
-//      queue entry, submitted by the io_uring_enter that waits, no system
-//      call of its own.  A loop embedded in another gets its fd_reify() from
-//      the embedding loop's prepare watcher, so it is re-armed before the
-//      outer loop blocks, too.
-//  (b) Completions of requests we no longer want (removed, or replaced by a
-//      newer request for the same fd) arrive late.  Every POLL_ADD carries
-//      the fd and a per-fd generation in user_data; only the completion of
-//      the current, still armed request counts.  Other requests are tagged
-//      kInternal and ignored.
+//      reports each wake-up of the file's waiters, new data, not data left
+//      unread, and every kernel so far refuses IORING_POLL_ADD_LEVEL, which
+//      is meant for that, with EINVAL.  Level-triggered ev_io semantics come
+//      from arming the one-shot poll again while the fd has watchers, since
+//      a poll request that finds its fd ready completes at once; but only
+//      after the callbacks ran, or it would report data they are about to
+//      read.  So reap writes the re-arm into the submission queue at once,
+//      and the io_uring_enter that waits next submits it, after the
+//      callbacks and fd_reify: no system call of its own.  fd_reify changes
+//      or cancels it where it lies if the watchers changed meanwhile.  An
+//      embedded loop's re-arms go through the change queue instead, which
+//      the embedding loop's prepare watcher applies before the outer loop
+//      blocks.
+//  (b) Completions of requests we no longer want, removed or replaced by a
+//      newer request for the same fd, arrive late.  Every POLL_ADD carries
+//      the fd and a per-fd generation in user_data, and only the completion
+//      of the current, still armed request counts.  Other requests are
+//      tagged kInternal and ignored.
 //  (c) A poll request holds a reference to the open file: while it is armed,
-//      closing the fd does not close the file (a peer sees no EOF).  Polls
-//      of fds nobody watches any more are therefore removed as soon as the
-//      change is applied (no lazy removal as with epoll).  A watcher stopped
-//      and its fd closed after the last iteration keeps the file open until
-//      the next iteration or ev_loop_destroy (libev 4.33: the same).  A ring
-//      is never given up with requests armed in it, see (l).
+//      closing the fd does not close the file, and a peer sees no EOF.  So
+//      the polls of fds nobody watches any more are removed as soon as the
+//      change is applied, with no lazy removal as on epoll.  A watcher
+//      stopped and its fd closed after the last iteration keeps the file
+//      open until the next iteration or ev_loop_destroy, as in libev 4.33.
+//      A ring is never given up with requests armed in it, see (l).
 //  (d) The kernel keeps polling the old file after its fd was closed, so a
 //      watcher on a closed fd might never hear anything, or hear of the old
-//      file.  The loop's closed-fd sweep (fd/fd.h) finds numbers that
-//      are no longer open; their watchers get EV_ERROR.  A number open again
-//      (the next accept got it), ready, whose poll reported nothing, is armed
-//      anew for the file it is now (iouring_recheck), as select and poll
-//      watch it.  A completion reporting POLLHUP/POLLERR (what closing the
-//      last other end of a pipe or socket gives) is checked with
-//      fcntl(F_GETFD) first: for a closed fd the watchers get EV_ERROR
-//      instead.  Other events of a closed fd are delivered once; the re-arm
-//      then fails with EBADF, see (e).
-//  (e) Per-request errors come in completions: -EBADF (not open) stops the
-//      fd's watchers with EV_ERROR|EV_READ|EV_WRITE (libev 4.33 aborts with
-//      "event loop rejected bad fd").  Regular files and /dev/null poll as
-//      always ready, which is what their watchers get (like epoll's (c)).
-//  (f) POLLERR/POLLHUP are reported even if not requested; they make the fd
-//      both readable and writable (each watcher sees only its events).
-//  (g) Waiting with a timeout: ext-arg passes it to io_uring_enter; older
-//      kernels submit first, then ppoll() the ring fd (it polls readable
-//      while completions are waiting): two system calls a wait.
-//  (h) The removal of an armed poll posts a completion (the cancelled
-//      poll's, and without cqe-skip the removal's own), which would end the
-//      wait at once although nothing happened for the loop: the wait asks
-//      for that many completions more (min_complete), so that a change
-//      costs no wake-up either.  Each removal gives at least that many (a
-//      poll that completed meanwhile gives its own completion and the
-//      removal's -ENOENT); a count too low costs a wake-up, never an event.
-//      A wait that ended on such completions alone anyway is resumed for
-//      the rest of the timeout.
+//      file.  The loop's closed-fd sweep (fd/fd.h) finds numbers that are no
+//      longer open; their watchers get EV_ERROR.  A number open again, as
+//      when the next accept got it, and ready while its poll reported
+//      nothing, is armed anew for the file it is now (iouring_recheck), as
+//      select and poll watch it.  A completion reporting POLLHUP or POLLERR,
+//      which closing the last other end of a pipe or socket gives, is
+//      checked with fcntl(F_GETFD) first: for a closed fd the watchers get
+//      EV_ERROR instead.  Other events of a closed fd are delivered once;
+//      the re-arm then fails with EBADF, see (e).
+//  (e) Per-request errors come in completions: -EBADF, an fd not open,
+//      stops the fd's watchers with EV_ERROR|EV_READ|EV_WRITE, where libev
+//      4.33 aborts with "event loop rejected bad fd".  Regular files and
+//      /dev/null poll as always ready, which is what their watchers get, as
+//      with epoll's (c).
+//  (f) POLLERR and POLLHUP are reported even if not requested; they make the
+//      fd both readable and writable, and each watcher sees only its events.
+//  (g) Waiting with a timeout: ext-arg passes it to io_uring_enter.  Older
+//      kernels submit first, then ppoll() the ring fd, which polls readable
+//      while completions are waiting: two system calls a wait.
+//  (h) The removal of an armed poll posts a completion, the cancelled poll's
+//      and without cqe-skip the removal's own, which would end the wait at
+//      once although nothing happened for the loop.  So the wait asks for
+//      that many completions more, min_complete, and a change costs no
+//      wake-up either.  Each removal gives at least that many, since a poll
+//      that completed meanwhile gives its own completion and the removal's
+//      -ENOENT; a count too low costs a wake-up, never an event.  A wait
+//      that ended on such completions alone anyway is resumed for the rest
+//      of the timeout.
 //  (i) The completion queue can overflow.  With nodrop the kernel keeps the
-//      extra completions and io_uring_enter(GETEVENTS) flushes them back
-//      (the IORING_SQ_CQ_OVERFLOW flag says so); without it they are lost
-//      (the overflow counter grows), and only re-arming every fd recovers
-//      them.  Either way the ring is replaced by a larger one in the next
-//      iteration (as in (l): every request cancelled first); it also grows
-//      before it gets crowded (more than a quarter of its completion queue
-//      armed), so overflow stays the exception.  The submission queue holds
-//      half as many entries as the completion queue: a removal and an add
-//      for every armed fd in one iteration, so that no change waits for
-//      room.
-//  (j) Submission may stop early (without submit-all, at the first failing
-//      request), or fail with EBUSY/EAGAIN while the completion queue is
+//      extra completions, says so with IORING_SQ_CQ_OVERFLOW, and
+//      io_uring_enter(GETEVENTS) flushes them back; without it they are
+//      lost, the overflow counter grows, and only re-arming every fd
+//      recovers them.  Either way the ring is replaced by a larger one in
+//      the next iteration, every request cancelled first as in (l).  It
+//      also grows before it gets crowded, with more than a quarter of its
+//      completion queue armed, so overflow stays the exception.  The
+//      submission queue holds half as many entries as the completion queue:
+//      a removal and an add for every armed fd in one iteration, so that no
+//      change waits for room.
+//  (j) Submission may stop early, without submit-all at the first failing
+//      request, or fail with EBUSY or EAGAIN while the completion queue is
 //      full: completions are reaped and submission is retried.  A full
 //      submission queue is submitted to make room.
-//  (k) io_uring_setup may be missing (ENOSYS), disabled (sysctl
-//      kernel.io_uring_disabled, seccomp: EPERM) or limited (RLIMIT_MEMLOCK
-//      before 5.12: ENOMEM), and a seccomp filter may allow io_uring_setup
-//      but refuse io_uring_enter (every new ring tries one enter): init
-//      fails, the loop falls back to another backend or
+//  (k) io_uring_setup may be missing (ENOSYS), disabled by the sysctl
+//      kernel.io_uring_disabled or by seccomp (EPERM), or limited by
+//      RLIMIT_MEMLOCK before 5.12 (ENOMEM), and a seccomp filter may allow
+//      io_uring_setup but refuse io_uring_enter, which every new ring tries
+//      once.  Then init fails: the loop falls back to another backend, or
 //      ev_loop_new(EVBACKEND_IOURING) returns NULL.  Refused later, the ring
-//      is replaced, or if that is refused too, the loop goes on without one
-//      (see (l)).  Newer setup flags are dropped one by one when a kernel
-//      rejects them (EINVAL).
-//  (l) A ring lives as long as anything holds it: its fd, its mappings, a
-//      thread's registration - in any process.  A forked child holds the
-//      parent's, and every request armed in it holds its file open
-//      (c): a ring the parent gives up with requests armed in it, while a
-//      child holds it, would keep those sockets open until the child exits
-//      (their peers wait for an EOF that never comes).  So (1) a ring is
-//      never given up with requests armed in it: before it is closed
-//      (replaced after a fork in the parent, to grow, after an enter error;
-//      at ev_loop_destroy), every live request is cancelled and the loop
-//      waits until the kernel has completed each (drain), in the process
-//      that owns them - never in a child, whose cancelling would remove the
-//      parent's polls; and (2) fork(3)'s child handler closes the child's
-//      copy of the ring fd and unmaps its copy of the rings
-//      (iouring_child_after_fork), so that a child keeps nothing of it
-//      alive.  (A child made by a raw clone(2) runs no handler; it shares
-//      the ring as with libev 4.33, and (1) still keeps its sockets from
-//      being held.)  A child that uses the loop without ev_loop_fork would
-//      corrupt the parent's ring: loop/fork_guard.h tells the loop, which
-//      quietly gives the child a ring of its own (no fork watchers run:
-//      nobody announced a fork).  The old ring is closed first (at the fd
-//      limit the new one only exists once the old one is gone); a lost ring
-//      fd (closed behind the loop's back: enter fails with EBADF, or
-//      EOPNOTSUPP for a number that is now another file) is not closed
-//      again.  Without any ring (the system refuses a new one), every
-//      watcher gets EV_ERROR and the loop sleeps instead of polling, trying
-//      again each time.
+//      is replaced, or if that is refused too, the loop goes on without
+//      one, see (l).  Newer setup flags are dropped one by one when a kernel
+//      rejects them with EINVAL.
+//  (l) A ring lives as long as anything in any process holds it: its fd, its
+//      mappings, a thread's registration.  A forked child holds the
+//      parent's, and every request armed in it holds its file open, see
+//      (c).  So a ring the parent gave up with requests armed in it would
+//      keep those sockets open while a child holds it, and their peers
+//      would wait for an EOF that never comes.  Hence two rules.  First, a
+//      ring is never given up with requests armed in it: before it is
+//      closed, when it is replaced after a fork in the parent, to grow,
+//      after an enter error, or at ev_loop_destroy, every live request is
+//      cancelled and the loop waits until the kernel has completed each
+//      (drain).  That happens in the process that owns them only, never in
+//      a child, whose cancelling would remove the parent's polls.  Second,
+//      fork(3)'s child handler closes the child's copy of the ring fd and
+//      unmaps its copy of the rings (iouring_child_after_fork), so that a
+//      child keeps nothing of it alive.  A child made by a raw clone(2) runs
+//      no handler and shares the ring as with libev 4.33; the first rule
+//      still keeps its sockets from being held.  A child that uses the loop
+//      without ev_loop_fork would corrupt the parent's ring, so
+//      loop/fork_guard.h tells the loop, which quietly gives the child a
+//      ring of its own, with no fork watchers since nobody announced a
+//      fork.  The old ring is closed first, since at the fd limit the new
+//      one only exists once the old one is gone.  A lost ring fd, closed
+//      behind the loop's back, is not closed again: enter fails with EBADF,
+//      or EOPNOTSUPP for a number that is another file now.  Without any
+//      ring, when the system refuses a new one, every watcher gets EV_ERROR
+//      and the loop sleeps instead of polling, trying again each time.
 //  (m) Embedding: the ring fd is backend_fd; it polls readable while
-//      completions are waiting.  Changes applied outside ev_run (by the
-//      embedding loop's prepare watcher, loop_depth == 0) are submitted at
-//      once, since no poll of ours follows to submit them (a loop that is
-//      not embedded leaves them to its next poll: the thread that runs it
-//      may be another, and a single-issuer ring is the first submitter's,
-//      see (n)).  Completions are
-//      posted by task work run in the submitting thread; without
-//      defer-taskrun the kernel interrupts whatever that thread blocks in
-//      (the outer loop's epoll_wait) to run it, so the ring fd does become
-//      readable; with it, nothing wakes a thread blocked on the ring fd, so
-//      an embedded loop gives defer-taskrun up (iouring_embedded).  (libev
-//      4.33 has no fd for an io_uring loop and aborts in ev_embed_start.)
-//  (n) The requests of a thread are cancelled when it exits (-ECANCELED):
-//      the loop, run by another thread now, re-arms them.  (libev 4.33
-//      aborts: "(libev) IORING_OP_POLL_ADD: Operation canceled".)  A
-//      single-issuer ring refuses every other thread (EEXIST): the loop
-//      gives single-issuer up and replaces the ring (the old one is closed
+//      completions are waiting.  Changes applied outside ev_run, by the
+//      embedding loop's prepare watcher with loop_depth == 0, are submitted
+//      at once, since no poll of ours follows to submit them.  A loop that
+//      is not embedded leaves them to its next poll, because the thread
+//      that runs it may be another, and a single-issuer ring is its first
+//      submitter's, see (n).  Completions are posted by task work run in
+//      the submitting thread.  Without defer-taskrun the kernel interrupts
+//      whatever that thread blocks in, such as the outer loop's epoll_wait,
+//      to run it, so the ring fd does become readable; with it, nothing
+//      wakes a thread blocked on the ring fd, so an embedded loop gives
+//      defer-taskrun up (iouring_embedded).  libev 4.33 has no fd for an
+//      io_uring loop and aborts in ev_embed_start.
+//  (n) The requests of a thread are cancelled with -ECANCELED when it exits,
+//      and the loop, run by another thread now, re-arms them; libev 4.33
+//      aborts with "(libev) IORING_OP_POLL_ADD: Operation canceled".  A
+//      single-issuer ring refuses every other thread with EEXIST: the loop
+//      gives single-issuer up and replaces the ring, closing the old one
 //      without cancelling, which the other thread's exit or the ring's last
-//      close does).  A registered index is used only by the thread that
-//      registered it (iouring_ring.h).
-//  (o) A completion tells of readiness when it was posted.  One posted
-//      after the last reap, for data that something else consumed before
-//      the next poll (another process, or another callback reading the fd),
-//      is a spurious event, which epoll would have re-checked away; ev(3)
-//      warns of spurious readiness anyway: use non-blocking fds.
+//      close does.  A registered index is used only by the thread that
+//      registered it, see iouring_ring.h.
+//  (o) A completion tells of readiness when it was posted.  One posted after
+//      the last reap, for data that something else consumed before the next
+//      poll, another process or another callback reading the fd, is a
+//      spurious event, which epoll would have re-checked away; ev(3) warns
+//      of spurious readiness anyway: use non-blocking fds.
 //  (p) A poll request that completes once costs the loop's wake-up eventfd
-//      a read per wake-up (re-armed, an unread counter would report it
-//      again at once).  Where the kernel has multishot polls, an fd
-//      registered with kFdEdge gets one (IORING_POLL_ADD_MULTI): it stays
-//      armed, posts a completion (IORING_CQE_F_MORE) for every wake-up of
+//      a read per wake-up, since re-armed, an unread counter would report it
+//      again at once.  Where the kernel has multishot polls, an fd
+//      registered with kFdEdge gets one, IORING_POLL_ADD_MULTI: it stays
+//      armed, posts a completion with IORING_CQE_F_MORE for every wake-up of
 //      the file's waiters, each eventfd write among them, and is never
-//      re-armed, so the eventfd is never read (fd/wakeup.cc), as on
-//      epoll.  A multishot poll that ends (no IORING_CQE_F_MORE: cancelled,
-//      the completion queue overflowed) is re-armed like any other; one the
-//      kernel refuses (EINVAL) makes the loop stop asking for them and
-//      replace its own fds and the ring, as after a fork: the new wake-up fd
-//      is drained.
-//  (q) Defer-taskrun: completions are posted only when the submitting
+//      re-armed, so the eventfd is never read, as on epoll (fd/wakeup.cc).
+//      A multishot poll that ends without IORING_CQE_F_MORE, cancelled or
+//      after an overflow, is re-armed like any other.  One the kernel
+//      refuses with EINVAL makes the loop stop asking for them and replace
+//      its own fds and the ring, as after a fork, and the new wake-up fd is
+//      drained.
+//  (q) With defer-taskrun, completions are posted only when the submitting
 //      thread enters with GETEVENTS.  A poll that does not wait looks at
-//      IORING_SQ_TASKRUN (taskrun-flag) and enters when it is set, so that a
-//      non-blocking poll with nothing to submit still makes no system call
-//      when nothing happened.  An enter runs a bounded part of that work
-//      (about 20 completions, Linux 6.10 and later) unless it waits for
-//      more: the flag still set after the reap, the poll enters again, so
-//      that every fd ready at the poll is reported by it, as epoll would.
+//      IORING_SQ_TASKRUN, the taskrun flag, and enters when it is set, so
+//      that a non-blocking poll with nothing to submit still makes no system
+//      call when nothing happened.  Since Linux 6.10 an enter runs a bounded
+//      part of that work unless it waits for more, so with the flag still
+//      set after the reap the poll enters again, and every fd ready at the
+//      poll is reported by it, as epoll would.
 //
-// Memory: the rings are the kernel's (mmap of the ring fd); everything else
-// comes from ev_realloc.
+// Memory: the rings are the kernel's, mapped from the ring fd; everything
+// else comes from ev_realloc.
 #include "backends/iouring_epoll.h"
 
 #include <fcntl.h>
@@ -173,11 +178,11 @@
 namespace ev_detail::iouring_internal {
 namespace {
 
-constexpr unsigned kMaxCq = 65536;  // the kernel's limit (IORING_MAX_CQ_ENTRIES)
+constexpr unsigned kMaxCq = 65536;  // the kernel's limit, IORING_MAX_CQ_ENTRIES
 
-// The completions, of either mode: how many woke the loop for good (the
-// epoll mode: 1 if they gave watchers events; a failed request, which asks
-// for another, does not end a wait).
+// The completions, of either mode: how many woke the loop for good.  In the
+// epoll mode that is 1 if they gave watchers events, since a failed
+// request, which asks for another, does not end a wait.
 int reap_any(ev_loop *loop, iouring_state *st)
 {
   if (st->epoll_mode)
@@ -192,19 +197,19 @@ inline bool cq_overflow_flagged(const ring &r) { return load_acquire(r.sq_flags)
 // Completions a removal posts at least, see (h).
 inline unsigned removal_completions(const ring &r) { return r.features & kFeatCqeSkip ? 1 : 2; }
 
-// poll_unusual is called after every reap where the loop is embedded,
-// where an overflow loses completions (no nodrop), or (the epoll mode)
-// where the ring has no defer-taskrun.
+// poll_unusual is called after every reap where the loop is embedded, where
+// an overflow loses completions without nodrop, or in the epoll mode where
+// the ring has no defer-taskrun, see iouring_epoll.cc (x).
 void set_look_after_reap(iouring_state *st)
 {
-  st->look_after_reap = st->embedded || !(st->r.features & kFeatNoDrop) ||
-                        (st->epoll_mode && !(st->r.features & kFeatDeferTaskrun));  // (iouring_epoll.cc (x))
+  st->look_after_reap =
+      st->embedded || !(st->r.features & kFeatNoDrop) || (st->epoll_mode && !(st->r.features & kFeatDeferTaskrun));
   update_wait_room(st);
 }
 
 void set_grow_at(iouring_state *st) { st->grow_at = st->r.cq_entries < st->cq_limit ? st->r.cq_entries / 4 : ~0u >> 1; }
 
-// An enter by a thread the ring refuses (single-issuer, see (n)), or whose
+// An enter by a thread that a single-issuer ring refuses, see (n), or whose
 // registered index the kernel does not know: true if the caller may try again.
 bool enter_refused_by_thread(ev_loop *loop, iouring_state *st, int err);
 
@@ -218,7 +223,7 @@ int submit(ev_loop *loop, iouring_state *st)
   int stuck = 0;
   while (sq_pending(r)) {
     store_release(r.sq_tail, r.sq_local_tail);
-    // (defer-taskrun: a GETEVENTS enter also posts what completed)
+    // With defer-taskrun a GETEVENTS enter also posts what completed.
     const unsigned flags = r.features & kFeatDeferTaskrun ? IORING_ENTER_GETEVENTS : 0u;
     int res = ring_enter_slow(r, sq_pending(r), 0, flags, nullptr, 0);
     set_submitted(st, r.sq_local_tail - sq_pending(r));
@@ -239,8 +244,8 @@ int submit(ev_loop *loop, iouring_state *st)
     if (err != EBUSY && err != EAGAIN)
       return err;
     // The kernel wants completions taken first; if there are none, it is
-    // short of memory: give up after a few tries (the sqes stay queued and
-    // go with the next submission).
+    // short of memory, so give up after a few tries.  The sqes stay queued
+    // and go with the next submission.
     if (!reap_any(loop, st) && cq_empty(r) && ++stuck > 3)
       return err;
   }
@@ -248,9 +253,10 @@ int submit(ev_loop *loop, iouring_state *st)
   return 0;
 }
 
-// The ring cannot be used any more (its fd was closed behind our back, or
-// the kernel refuses to take submissions): a new ring replaces it before
-// the next poll, with every fd armed again; until then nothing is queued.
+// The ring cannot be used any more, since its fd was closed behind our
+// back or the kernel refuses to take submissions: a new ring replaces it
+// before the next poll, with every fd armed again; until then nothing is
+// queued.
 void ring_broken(ev_loop *loop, iouring_state *st, int err)
 {
   if (err == EBADF || err == EOPNOTSUPP)
@@ -262,8 +268,8 @@ void ring_broken(ev_loop *loop, iouring_state *st, int err)
   request_backend_rebuild(loop);
 }
 
-// The polling thread adopts a new ring (ring_adopt); false if the kernel
-// refuses (the ring is then replaced, see ring_broken).
+// The polling thread adopts a new ring with ring_adopt; false if the kernel
+// refuses, and the ring is then replaced, see ring_broken.
 bool adopt(ev_loop *loop, iouring_state *st)
 {
   if (int err = ring_adopt(st->r)) {
@@ -280,10 +286,10 @@ namespace {
 bool enter_refused_by_thread(ev_loop *loop, iouring_state *st, int err)
 {
   ring &r = st->r;
-  if (err == EBADFD && !r.enabled)  // (made disabled: enabled by its first submitter)
+  if (err == EBADFD && !r.enabled)  // made disabled: its first submitter enables it
     return adopt(loop, st);
   if ((err == EBADF || err == EINVAL) && this_thread() == r.reg_thread) {
-    ring_unregister(r);  // (the fd goes on working)
+    ring_unregister(r);  // the fd goes on working
     r.features &= ~kFeatRegisteredRing;
     return true;
   }
@@ -300,12 +306,12 @@ bool enter_refused_by_thread(ev_loop *loop, iouring_state *st, int err)
 }  // namespace
 
 // Make room for n sqes: a full queue is submitted first.  False if the
-// kernel would not take it (the ring is then rebuilt, see ring_broken).
+// kernel would not take it, and the ring is then rebuilt, see ring_broken.
 bool make_room(ev_loop *loop, iouring_state *st, unsigned n)
 {
   ring &r = st->r;
-  // (the epoll mode: n = 2, another request and a wait; 1, a wait; see
-  // epoll_room in iouring_epoll.h)
+  // The epoll mode asks for 2, another request and a wait, or for 1, a wait;
+  // see epoll_room in iouring_epoll.h.
   const unsigned capacity = st->epoll_mode ? st->other_mask + 2 : r.sq_entries;
   while (sq_pending(r) + n > capacity)
     if (int err = submit(loop, st)) {
@@ -318,8 +324,8 @@ bool make_room(ev_loop *loop, iouring_state *st, unsigned n)
 namespace {
 
 // The sqe at slot, zeroed, to be written as another request than the
-// template's (a poll request, see queue_poll in iouring.h; the epoll mode:
-// its EPOLL_WAIT, see epoll_queue_wait): put back once the kernel took it.
+// template's poll request, see queue_poll in iouring.h; retemplate puts the
+// template back once the kernel took it.
 io_uring_sqe *other_sqe(iouring_state *st, unsigned slot)
 {
   io_uring_sqe *sqe = &st->r.sqes[slot & st->r.sq_mask];
@@ -330,12 +336,12 @@ io_uring_sqe *other_sqe(iouring_state *st, unsigned slot)
 
 }  // namespace
 
-// The next sqe slot for another request (the caller made room: the epoll
-// mode's, for it and a wait, and submits it before the next, see
-// iouring_epoll.h).
+// The next sqe slot for another request.  The caller made room, in the
+// epoll mode for it and a wait, and there it submits the request before it
+// asks for the next, since the mode has one spare sqe, see iouring_epoll.h.
 io_uring_sqe *next_sqe(iouring_state *st)
 {
-  if (st->epoll_mode) {  // (its spare sqe, see iouring_epoll.h)
+  if (st->epoll_mode) {
     ring &r = st->r;
     io_uring_sqe *sqe = &r.sqes[r.sq_mask - kSpare];
     std::memset(sqe, 0, sizeof *sqe);
@@ -354,15 +360,16 @@ void queue_remove(iouring_state *st, std::uint64_t tag)
   sqe->fd = -1;
   sqe->addr = tag;
   sqe->user_data = kInternal;
-  // Success needs no completion; -ENOENT (it just completed) still posts one.
+  // Success needs no completion; -ENOENT, for a poll that just completed,
+  // still posts one.
   if (st->r.features & kFeatCqeSkip)
     sqe->flags = IOSQE_CQE_SKIP_SUCCESS;
 }
 
 // A no-op request where the request of an armed fd lies unsubmitted: the
-// fd is not armed any more, and the kernel never sees the poll (so that an
+// fd is not armed any more, and the kernel never sees the poll, so that an
 // fd stopped and closed before the next poll costs no removal and posts no
-// error), see (a).
+// error, see (a).
 void cancel_queued(iouring_state *st, fd_entry &e)
 {
   io_uring_sqe *sqe = other_sqe(st, e.bdata);
@@ -434,8 +441,8 @@ namespace {
 
 // Cancel every request armed in the ring and wait until the kernel has
 // completed each, so that nothing the ring holds keeps a file open once the
-// ring is given up, see (l).  Only in the process that armed them (a
-// child's cancelling would remove the parent's polls), and only through a
+// ring is given up, see (l).  Only in the process that armed them, since a
+// child's cancelling would remove the parent's polls, and only through a
 // ring that takes this thread's submissions.  Bounded: a kernel that does
 // not complete a cancelled request within a second is not waited for.
 void drain_epoll_wait(ev_loop *loop, iouring_state *st);
@@ -489,13 +496,14 @@ void drain(ev_loop *loop, iouring_state *st)
       if (cq_overflow_flagged(r))
         ring_enter_slow(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
       if (res == -ETIME)
-        break;  // (a removal the kernel refused: asked again)
+        break;  // a removal the kernel refused is asked again
     }
   }
 }
 
-// The epoll mode's request in flight, see iouring_epoll.cc (u): cancelled,
-// and waited for (it writes into `events` until it completed).
+// The epoll mode's request in flight, see iouring_epoll.cc (u), is
+// cancelled and waited for, since it writes into `events` until it
+// completed.
 void drain_epoll_wait(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
@@ -528,8 +536,9 @@ void drain_epoll_wait(ev_loop *loop, iouring_state *st)
 
 }  // namespace
 
-// Open a ring with a completion queue of `size` (smaller if the memory
-// lock limit before 5.12 refuses it); false if the system refuses.
+// Open a ring with a completion queue of `size`, or smaller where the
+// memory lock limit before Linux 5.12 refuses it; false if the system
+// refuses.
 bool open_ring(iouring_state *st, unsigned size)
 {
   for (;;) {
@@ -563,15 +572,15 @@ void ring_opened(ev_loop *loop, iouring_state *st)
 
 namespace {
 
-// Swap the ring for a new one with a completion queue of `size` (after a
-// fork, a larger one, see (i), or after it was lost, see (l)): what is armed
-// in the old one is cancelled, then it is closed (first, so that the new one
-// exists even at the fd limit).  No fd is armed in the new ring yet (the
-// epoll mode: a new, empty set).  False if there is no ring now.
+// Swap the ring for a new one with a completion queue of `size`, after a
+// fork, to grow, see (i), or after it was lost, see (l).  What is armed in
+// the old one is cancelled, then it is closed first, so that the new one
+// exists even at the fd limit.  No fd is armed in the new ring yet, and the
+// epoll mode gets a new, empty set.  False if there is no ring now.
 bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
 {
   drain(loop, st);
-  const bool abandoned = st->waiting;  // (cannot be cancelled: `events` stays its)
+  const bool abandoned = st->waiting;  // not cancelled, so `events` stays its
   ring_close(st->r, st->lost);
   st->lost = st->foreign = false;
   forget_armed(loop, st);
@@ -595,8 +604,8 @@ bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
 
 }  // namespace
 
-// A completion that reports an error or a hang-up, or a multishot poll's
-// (IORING_CQE_F_MORE: it stays armed), see (d), (e), (f), (p).
+// A completion that reports an error or a hang-up, or a multishot poll's,
+// whose IORING_CQE_F_MORE says it stays armed, see (d), (e), (f), (p).
 void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsigned flags)
 {
   fd_entry &e = loop->fds.entries[fd];
@@ -608,7 +617,7 @@ void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsig
   if (res >= 0) {
     auto revents = static_cast<unsigned>(res);
     // A hang-up is what a file polled past the close of its fd typically
-    // reports (its last other end went away); see (d).
+    // reports, when its last other end went away, see (d).
     if ((revents & (POLLERR | POLLHUP)) && ::fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
       fd_kill(loop, fd);
       return;
@@ -619,15 +628,16 @@ void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsig
       fd_event(loop, fd, got);
   } else if (res != -ECANCELED && res != -EINTR && res != -EAGAIN && res != -ENOMEM) {
     if (res == -EINVAL && (e.bmask & kFdEdge)) {
-      // No multishot polls after all, see (p): the loop's own fds (the
-      // eventfd is still open: killed, it would be taken for lost and left
-      // open) are replaced, with the ring, as after a fork.
+      // No multishot polls after all, see (p): the loop's own fds are
+      // replaced, with the ring, as after a fork.  Killing the eventfd,
+      // which is still open, would take it for lost and leave it open.
       st->allowed &= ~kFeatMultishot;
       st->r.features &= ~kFeatMultishot;
       request_repair(loop, kRepairAll);
       return;
     }
-    // -EBADF: not open; anything else: the kernel cannot poll it.  See (e).
+    // -EBADF is an fd not open; anything else, one the kernel cannot poll.
+    // See (e).
     fd_kill(loop, fd);
     return;
   }
@@ -637,8 +647,8 @@ void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsig
     st->rearm.push(fd);
 }
 
-// rearm_completed (iouring.h): the fds of p to end, where the submission
-// queue may be full, or for a multishot poll, see (p).
+// rearm_completed's work, see iouring.h: the fds from p to end, where the
+// submission queue may be full, or for a multishot poll, see (p).
 void rearm_room(ev_loop *loop, iouring_state *st, const int *p, const int *end)
 {
   for (; p != end; ++p) {
@@ -649,7 +659,7 @@ void rearm_room(ev_loop *loop, iouring_state *st, const int *p, const int *end)
     if (!(st->r.features & kFeatMultishot))
       want &= ~kFdEdge;
     if (!make_room(loop, st, 1))
-      return;  // (the ring is replaced, and every fd armed anew)
+      return;  // the ring is replaced, and every fd armed anew
     fd_entry &now = loop->fds.entries[*p];
     if (want & kFdEdge)
       queue_multishot(st, *p, now, want);
@@ -659,7 +669,7 @@ void rearm_room(ev_loop *loop, iouring_state *st, const int *p, const int *end)
 }
 
 // Put the template back in the slots written as other requests, once the
-// kernel took them (see queue_poll in iouring.h).
+// kernel took them, see queue_poll in iouring.h.
 void retemplate(iouring_state *st)
 {
   ring &r = st->r;
@@ -667,7 +677,7 @@ void retemplate(iouring_state *st)
   for (int i = 0; i < st->dirty.count; ++i) {
     unsigned slot = st->dirty.data[i];
     if (static_cast<int>(slot - r.sq_submitted) >= 0) {
-      st->dirty.data[kept++] = slot;  // (not taken yet)
+      st->dirty.data[kept++] = slot;  // not taken yet
       continue;
     }
     io_uring_sqe *sqe = &r.sqes[slot & r.sq_mask];
@@ -677,8 +687,9 @@ void retemplate(iouring_state *st)
   st->dirty.count = kept;
 }
 
-// modify (backend.h) for every case: from the table (an embedding loop's
-// prepare watcher, loop_depth == 0), and what iouring_modify leaves.
+// modify (backend.h) for every case: what iouring_modify leaves, and all
+// of it when called through the table, as an embedding loop's prepare
+// watcher does with loop_depth == 0.
 void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
 {
   iouring_state *st = state(loop);
@@ -687,7 +698,7 @@ void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
   if (!(nev & (EV_READ | EV_WRITE)))
     nev = 0;
   if (!(st->r.features & kFeatMultishot))
-    nev &= ~kFdEdge;  // (the wake-up fd made before the kernel refused them, see (p))
+    nev &= ~kFdEdge;  // a wake-up fd made before the kernel refused them, see (p)
 
   if (st->r.fd < 0) {  // no ring, see (l)
     if (nev)
@@ -702,8 +713,8 @@ void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
 
   fd_entry &e = loop->fds.entries[fd];
   if (e.bflags & kArmed) {
-    // (a request still queued is for the file under the number when the
-    // kernel takes it: renewed, it is the same, see (a))
+    // A request still queued is for the file under the number when the
+    // kernel takes it, so renewed, it is the same, see (a).
     if ((!renewed || queued(st->r, e)) && e.bmask == static_cast<unsigned char>(nev))
       return;  // the kernel already waits, or will, for exactly this
     queue_poll_remove(st, fd, e);
@@ -718,8 +729,8 @@ void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
   }
 
   // Embedded, outside ev_run no poll of ours follows to submit this, see
-  // (m).  (A multishot poll, made once for a loop's life, goes at once too:
-  // by the rare path's enter, where a kernel's refusal is tested.)
+  // (m).  A multishot poll, made once for a loop's life, goes at once too,
+  // by the rare path's enter, which tests for a kernel's refusal.
   if ((!loop->loop_depth && st->embedded) || (nev & kFdEdge)) {
     if (!st->adopted && !adopt(loop, st))
       return;
@@ -759,13 +770,13 @@ void flush_overflow(ev_loop *loop, iouring_state *st)
 }
 
 // The queue overflowed or is getting crowded: a larger ring in the next
-// iteration (request_backend_rebuild: the repair step calls iouring_fork),
-// see (i).
+// iteration, whose repair step calls iouring_fork after
+// request_backend_rebuild, see (i).
 void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed)
 {
   ring &r = st->r;
   unsigned lost = load_acquire(r.cq_overflow);
-  // (without nodrop, or not allowed it: what overflowed is lost)
+  // Without nodrop, or not allowed it, what overflowed is lost.
   if (lost != st->overflow_seen || (overflowed && !(r.features & kFeatNoDrop))) {
     st->overflow_seen = lost;  // completions are gone: only re-arming everything helps
     request_backend_rebuild(loop);
@@ -780,11 +791,11 @@ void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed)
     st->want_cq = size < st->cq_limit ? size : st->cq_limit;
     request_backend_rebuild(loop);
   }
-  st->grow_at = ~0u >> 1;  // (asked for: once is enough until the new ring)
+  st->grow_at = ~0u >> 1;  // asked for: once is enough until the new ring
 }
 
-// No ring, see (l): try to get one (every fd is armed in the next
-// iteration); meanwhile sleep a little at a time.
+// No ring, see (l): try to get one, and every fd is armed in the next
+// iteration; meanwhile sleep a little at a time.
 void poll_without_ring(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 {
   if (open_ring(st, st->want_cq)) {
@@ -800,8 +811,9 @@ void poll_without_ring(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
   sleep_instead_of_waiting(loop, timeout);
 }
 
-// Submit and wait for a completion for at most `timeout` (> 0) on a kernel
-// without ext-arg, see (g).  Returns 0, or the errno (ETIME: timed out).
+// Submit and wait for a completion for at most `timeout`, which is above 0,
+// on a kernel without ext-arg, see (g).  Returns 0, or the errno, ETIME for
+// a wait that timed out.
 int submit_then_ppoll(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 {
   if (int err = submit(loop, st))
@@ -816,8 +828,9 @@ int submit_then_ppoll(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 
 // The wait of every unusual case: no ring, a ring to adopt, a kernel
 // without ext-arg, an enter that failed or took only part of the queue,
-// completions of removals alone.  Until the deadline (the caller's clock
-// reading plus the timeout: never later than the timer the loop waits for).
+// completions of removals alone.  It waits until the deadline, the caller's
+// clock reading plus the timeout, which is never later than the timer the
+// loop waits for.
 void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp deadline, bool hooks)
 {
   ring &r = st->r;
@@ -861,14 +874,14 @@ void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
       } else if (enter_refused_by_thread(loop, st, err)) {
         if (st->foreign) {
           reap_any(loop, st);
-          return;  // (a new ring before the next poll)
+          return;  // a new ring before the next poll
         }
         continue;
       } else if ((err != EBUSY && err != EAGAIN) || ++busy > 3) {
-        // Lost (EBADF, EOPNOTSUPP), refused (EPERM: a seccomp filter), or
-        // the kernel short of memory for good: a new ring before the next
-        // poll (none if the system refuses one: see (l)).  EBUSY/EAGAIN
-        // otherwise: reaping makes room (below).
+        // Lost with EBADF or EOPNOTSUPP, refused with a seccomp filter's
+        // EPERM, or the kernel short of memory for good: a new ring before
+        // the next poll, or none if the system refuses one, see (l).  For
+        // EBUSY and EAGAIN otherwise, the reaping below makes room.
         reap_any(loop, st);
         ring_broken(loop, st, err);
         return;
@@ -924,9 +937,9 @@ void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hook
     st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
 }
 
-// The enter of iouring_poll did not take the whole queue, or failed (res <
-// 0: with nothing to submit, ETIME is the timeout and EINTR a signal; with
-// something, the kernel reports neither).
+// The enter of iouring_poll did not take the whole queue, or failed with
+// res < 0.  With nothing to submit, ETIME is the timeout and EINTR a
+// signal; with something, the kernel reports neither.
 void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tstamp timeout, bool hooks)
 {
   ring &r = st->r;
@@ -939,38 +952,40 @@ void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tsta
   if (err == ETIME || err == EINTR) {
     if (!n)
       st->stale = 0;
-    // (defer-taskrun, see (q): what completed while a signal interrupted the
-    // wait, its handler's wake-up among it, is posted by another enter)
+    // With defer-taskrun, another enter posts what completed while a signal
+    // interrupted the wait, its handler's wake-up among it, see (q).
     if (err == EINTR && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN))
       ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
     reap_any(loop, st);
     return;
   }
-  // A ring that refuses this thread (see (n)): a new one before the next
-  // poll (the general wait's enter may not come, having nothing to submit).
+  // A ring that refuses this thread, see (n), gets a new one before the next
+  // poll here, since the general wait may not enter, having nothing to
+  // submit.
   if (res < 0 && enter_refused_by_thread(loop, st, err) && st->foreign) {
     reap_any(loop, st);
     return;
   }
-  // What is left (a partial submission, an enter to repeat): the general
-  // wait, until the caller's deadline as far as the loop knows it.
+  // What is left, a partial submission or an enter to repeat, is the general
+  // wait's, until the caller's deadline as far as the loop knows it.
   wait_general(loop, st, timeout, timeout > 0. ? loop->mn_now + timeout : 0., hooks);
 }
 
-// After the reap of iouring_poll: a wait that ended with no live completion
-// (its timeout, or removals' completions alone, see (h)), an overflow, or
-// more armed fds than the ring suits, see (i).  came: as many completions
-// came as the wait waited for.  A wait that they did not end was ended by
-// its timeout or by a signal, whose handler the program may look at in its
-// check watchers: the iteration ends, as with an interrupted epoll_wait
-// (the enter returns the count it submitted then, not EINTR); only a wait
-// that completions of no watcher's interest ended goes on.
+// After the reap of iouring_poll: a wait that ended with no live
+// completion, by its timeout or with removals' completions alone, see (h),
+// an overflow, or more armed fds than the ring suits, see (i).  came: as
+// many completions came as the wait waited for.  A wait that they did not
+// end was ended by its timeout or by a signal, whose handler the program
+// may look at in its check watchers, so the iteration ends, as with an
+// interrupted epoll_wait; the enter returns the count it submitted then,
+// not EINTR.  Only a wait that completions of no watcher's interest ended
+// goes on.
 void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks, bool came)
 {
   ring &r = st->r;
   set_look_after_reap(st);
-  // Defer-taskrun: an enter runs only so much of the work that posts
-  // completions (Linux 6.10 and later), the rest waits for the next, see (q).
+  // With defer-taskrun, since Linux 6.10, an enter runs only so much of the
+  // work that posts completions, and the rest waits for the next, see (q).
   for (int round = 0; round < 64 && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN); ++round) {
     if (ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0) < 0)
       break;
@@ -987,14 +1002,14 @@ void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout,
   if (overflowed || st->armed > static_cast<int>(st->grow_at))
     check_capacity(loop, st, overflowed);
   if (st->epoll_mode)
-    live = loop->pending.any();  // (see reap_any)
+    live = loop->pending.any();  // see reap_any
   if (live || !(timeout > 0.) || !came) {
     if (st->embedded)
       st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
     return;
   }
-  // (loop->mn_now + timeout is never later than the deadline the loop waits
-  // for: the resumed wait may end early, never late)
+  // loop->mn_now + timeout is never later than the deadline the loop waits
+  // for, so the resumed wait may end early, never late.
   const ev_tstamp deadline = loop->mn_now + timeout;
   const ev_tstamp now = monotonic_now();
   if (now < deadline - 1e-6)
@@ -1035,7 +1050,7 @@ void iouring_destroy(ev_loop *loop)
   if (st->epoll_mode) {
     if (st->epfd >= 0 && !st->epfd_lost)
       ::close(st->epfd);
-    if (!st->waiting)  // (else it is the kernel's for good, see iouring_epoll.cc (u))
+    if (!st->waiting)  // else it is the kernel's for good, see iouring_epoll.cc (u)
       ev_free(st->events);
     ev_free(st->ctl);
     st->always_ready.release();
@@ -1045,10 +1060,10 @@ void iouring_destroy(ev_loop *loop)
   loop->backend_fd = -1;
 }
 
-// After a fork (the ring is the parent's, see (l)), to rebuild a larger
-// ring (see (i)), or after the ring was lost: a new ring, and every fd
-// queued for arming.  Without a ring, the program's watchers are told
-// (EV_ERROR); the loop's own are armed once there is one again.
+// After a fork, where the ring is the parent's, see (l), to grow, see (i),
+// or after the ring was lost: a new ring, and every fd queued for arming.
+// Without a ring, the program's watchers get EV_ERROR; the loop's own are
+// armed once there is one again.
 void iouring_fork(ev_loop *loop)
 {
   iouring_state *st = state(loop);
@@ -1079,9 +1094,9 @@ void iouring_embedded(ev_loop *loop)
   st->allowed &= ~kFeatDeferTaskrun;
   if (st->r.fd >= 0 && (st->r.features & kFeatDeferTaskrun))
     return iouring_fork(loop);
-  // What is queued (the re-arms of the last poll; the epoll mode: its wait)
-  // goes now: no poll of ours may come before the embedding loop blocks on
-  // the ring.
+  // What is queued, the re-arms of the last poll or the epoll mode's wait,
+  // goes now, since no poll of ours may come before the embedding loop
+  // blocks on the ring.
   if (st->r.fd < 0 || !(st->adopted || adopt(loop, st)))
     return;
   if (st->epoll_mode && !st->waiting && make_room(loop, st, 1))
@@ -1091,7 +1106,8 @@ void iouring_embedded(ev_loop *loop)
       ring_broken(loop, st, err);
 }
 
-// See (l): async-signal-safe calls only (ring_drop_in_child: close, munmap).
+// See (l).  Only async-signal-safe calls: ring_drop_in_child closes and
+// unmaps.
 void iouring_child_after_fork(ev_loop *loop)
 {
   iouring_state *st = state(loop);
@@ -1099,7 +1115,7 @@ void iouring_child_after_fork(ev_loop *loop)
     return;
   ring_drop_in_child(st->r);
   if (st->epoll_mode && st->epfd >= 0 && !st->epfd_lost) {
-    ::close(st->epfd);  // (iouring_epoll.cc (w))
+    ::close(st->epfd);  // see iouring_epoll.cc (w)
     st->epfd = -1;
   }
   st->adopted = st->lost = st->foreign = false;
@@ -1109,13 +1125,14 @@ void iouring_child_after_fork(ev_loop *loop)
 }
 
 // The sweep's recheck (backend.h): a poll request holds the file it was
-// armed for, which may be a closed one whose number is another file's now
-// (see (d)); the kernel cannot be asked which, so the fd is armed anew, for
-// the file under the number now, as select and poll watch it.  (Another
-// iteration for a ready fd whose completion was on its way: the old
-// request's is dropped, see (b).)  The epoll mode: its MOD of the renewed
-// registration finds another file (ENOENT) and adds it (iouring_epoll.cc
-// (s)).
+// armed for, which may be a closed one whose number is another file's now,
+// see (d).  The kernel cannot be asked which, so the fd is armed anew, for
+// the file under the number now, as select and poll watch it.  A ready fd
+// whose completion was on its way costs another iteration, since the old
+// request's is dropped, see (b).  In the epoll mode the MOD of the renewed
+// registration finds another file with ENOENT and adds it,
+// iouring_epoll.cc (s).
+
 void iouring_recheck(ev_loop *loop, int fd) { loop->fds.change(fd, EV__IOFDSET); }
 
 }  // namespace ev_detail::iouring_internal

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/iouring.h - the io_uring backend's hot paths, inline: the arming
-// of an fd's poll (iouring_modify: one submission queue entry, no system
-// call), the completions (reap: the watchers' events, and the re-arm of
-// each completed poll written at once, submitted after the callbacks), and
-// the wait that submits everything queued (iouring_poll: one
-// io_uring_enter).  They are the io_uring policy's (backends/backend.h),
-// which the iteration compiled for io_uring calls directly.  The rest of
-// the backend, and the kernel quirks (a)-(q) cited here, are in
-// backends/iouring.cc; the ring itself in backends/iouring_ring.h.
+// backends/iouring.h - the io_uring backend's hot paths, inline, which the
+// iteration compiled for io_uring calls directly as its policy
+// (backends/backend.h): iouring_modify arms an fd's poll with one submission
+// queue entry and no system call; reap queues the completions' watchers and
+// writes the re-arm of each completed poll at once, to be submitted after
+// the callbacks; iouring_poll submits everything queued with the one
+// io_uring_enter that waits.  The rest of the backend, and the kernel
+// quirks (a)-(q) cited here, are in backends/iouring.cc; the ring itself in
+// backends/iouring_ring.h.
 #pragma once
 
 #include "backends/iouring_ring.h"
@@ -20,13 +20,13 @@
 namespace ev_detail::iouring_internal {
 
 constexpr unsigned char kArmed = 0x01;            // fd_entry::bflags: a poll request is live
-constexpr std::uint64_t kInternal = 0xffffffffu;  // user_data (low half) of our other requests, see (b)
+constexpr std::uint64_t kInternal = 0xffffffffu;  // user_data's low half of our other requests, see (b)
 
-// fd_entry use: bflags = kArmed while a poll request is live (or queued),
+// fd_entry use: bflags = kArmed while a poll request is live or queued,
 // bmask = the events it waits for, bdata = its generation, which is the
-// index in the submission queue (r.sq_local_tail when it was queued) of
-// the request: a request not submitted yet (bdata - r.sq_submitted >= 0)
-// can be changed where it lies, see (a), (b).
+// request's index in the submission queue, r.sq_local_tail when it was
+// queued.  So a request not submitted yet, bdata - r.sq_submitted >= 0, can
+// be changed where it lies, see (a), (b).
 struct iouring_state {
   ring r;                  // r.fd == -1: no ring, see (l)
   bool general;            // the poll takes poll_general (update_general)
@@ -40,7 +40,7 @@ struct iouring_state {
   unsigned stale;          // completions of removals queued since the last wait, see (h)
   unsigned prearm_room;    // r.sq_entries, or 0 when embedded: see prearm_end
   unsigned prearm_end;     // reap queues re-arms while r.sq_local_tail is before it: the queue's
-                           // room; none when embedded (re-arms go through rearm), see (a)
+                           // room; none when embedded, where re-arms go through rearm, see (a)
   unsigned grow_at;        // more armed fds than this: a larger ring, see (i)
   unsigned want_cq;        // completion queue size for the next ring
   unsigned cq_limit;       // the largest size this kernel gave us, see (i)
@@ -51,7 +51,7 @@ struct iouring_state {
 
   // The epoll mode (backends/iouring_epoll.h): readiness from an epoll set.
   bool epoll_mode;
-  bool waiting;                // an EPOLL_WAIT request is in flight (it owns `events`)
+  bool waiting;                // an EPOLL_WAIT request is in flight and owns `events`
   bool refill;                 // more may be ready than the last one reported: epoll_refill
   bool epfd_lost;              // epfd is not ours any more
   int epfd;                    // -1: none
@@ -59,8 +59,8 @@ struct iouring_state {
   int capacity;                // of events
   array<int> always_ready;     // fds with kAlwaysReady
   struct epoll_event *ctl;     // the event of each queued EPOLL_CTL, by sqe (r.sq_entries)
-  array<const void *> heads;   // by fd: its first watcher when it was last registered (capacity: zeroed)
-  unsigned other_mask;         // the EPOLL_CTL requests' sqes: 0 to other_mask (r.sq_entries / 2 - 1)
+  array<const void *> heads;   // by fd: its first watcher when it was last registered; zeroed capacity
+  unsigned other_mask;         // the EPOLL_CTL requests' sqes are 0 to other_mask, r.sq_entries / 2 - 1
   unsigned other_room;         // other_mask + 1, or 0 without a ring or set (update_general)
   unsigned wait_room;          // the poll takes an EPOLL_WAIT of 1 to wait_room events itself: capacity - 1,
                                // or 0 while look_after_reap is set (update_wait_room)
@@ -69,8 +69,8 @@ struct iouring_state {
 inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
 
 // Wherever a condition of iouring_state::general may have changed: no ring,
-// a ring not adopted yet, a kernel whose wait takes no timeout, or (the
-// epoll mode) always-ready fds.
+// a ring not adopted yet, a kernel whose wait takes no timeout, or the
+// epoll mode's always-ready fds.
 inline void update_general(iouring_state *st)
 {
   st->general = st->r.fd < 0 || !st->adopted || !(st->r.features & kFeatExtArg) || st->always_ready.count;
@@ -88,7 +88,7 @@ inline std::uint64_t poll_tag(int fd, unsigned gen)
   return static_cast<std::uint64_t>(static_cast<std::uint32_t>(fd)) | (static_cast<std::uint64_t>(gen) << 32);
 }
 
-// The kernel took the submission queue up to (not including) index v.
+// The kernel took the submission queue up to index v, v excluded.
 inline void set_submitted(iouring_state *st, unsigned v)
 {
   st->r.sq_submitted = v;
@@ -115,8 +115,8 @@ void iouring_recheck(ev_loop *loop, int fd);
 void iouring_embedded(ev_loop *loop);
 void iouring_child_after_fork(ev_loop *loop);
 constexpr unsigned kMinCq = 256;  // completion queue sizes, see (i)
-// What a poll's enter returns when it made no system call (ring_wait
-// returns a count or a negated errno).
+// What a poll's enter returns when it made no system call, where ring_wait
+// returns a count or a negated errno.
 constexpr int kNotEntered = -0x7fffffff - 1;
 void modify_slow(ev_loop *loop, int fd, int oev, int nev);
 void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsigned flags);
@@ -126,20 +126,20 @@ void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tsta
 void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks, bool came);
 void retemplate(iouring_state *st);
 
-// POLLIN, POLLOUT for EV_READ, EV_WRITE, computed (a table costs a load).
-// (For the 16-bit field: with IORING_FEAT_POLL_32BITS the kernel reads 32
-// bits there, whose other half is zero; on both byte orders that is the
-// same mask.)
+// POLLIN, POLLOUT for EV_READ, EV_WRITE, computed, since a table costs a
+// load.  The field has 16 bits: with IORING_FEAT_POLL_32BITS the kernel
+// reads 32 bits there, whose other half is zero, the same mask on both byte
+// orders.
 constexpr unsigned short poll_events(int ev) { return static_cast<unsigned short>((ev & 1) | ((ev << 1) & 4)); }
 static_assert(EV_READ == 1 && EV_WRITE == 2 && POLLIN == 0x001 && POLLOUT == 0x004);
 static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
 
-// Every free slot of the submission queue holds the template, a poll
-// request with everything zero (iouring_ring.cc, ring_open), so that a
-// poll request is three stores; a slot written as anything else is put
-// back after the kernel took it (dirty, retemplate).  Queues a poll
-// request for fd (EV_READ, EV_WRITE), its generation the slot's index.
-// The caller made room.
+// Every free slot of the submission queue holds the template that ring_open
+// writes, a poll request with everything zero, so that a poll request is
+// three stores; a slot written as anything else is put back after the
+// kernel took it: dirty, retemplate.  Queues a poll request for fd, want
+// being EV_READ and EV_WRITE, its generation the slot's index.  The caller
+// made room.
 [[gnu::always_inline]] inline void queue_poll(ring &r, int fd, fd_entry &e, int want)
 {
   const unsigned slot = r.sq_local_tail++;
@@ -159,15 +159,14 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
   ++st->armed;
 }
 
-// The backend's modify (backend.h), called by the iteration (loop_depth >
-// 0).  The common changes cost one store or one entry in the submission
-// queue, which the next poll submits with its wait: the arming of an fd not
-// armed (a start), and the change of a request still queued (the re-arm of
-// a completed poll, which reap queued, see (a)): renewed, it is the same
-// (it is for the file under the number when the kernel takes it); with
-// other events, its events are changed where it lies.  Everything else (a
-// request to cancel or replace, a full queue, no ring, the wake-up fd's
-// multishot poll) is modify_slow's.
+// The backend's modify (backend.h), called by the iteration, loop_depth > 0.
+// The common changes cost one store or one entry in the submission queue,
+// which the next poll submits with its wait: a start arms an fd not armed,
+// and a change of a request still queued, such as the re-arm of a
+// completed poll that reap queued, see (a), changes it where it lies.  A
+// renewed request is the same, since it is for the file under the number
+// when the kernel takes it.  Everything else is modify_slow's: a request to
+// cancel or replace, a full queue, no ring, the wake-up fd's multishot poll.
 [[gnu::always_inline]] inline void iouring_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *)
 {
   iouring_state *st = state(loop);
@@ -194,16 +193,15 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
   modify_slow(loop, fd, oev, nev);
 }
 
-// Queue the watchers of every completion (fd_event, specialised: the
-// pending mask collected in a register and stored once per run).  A
-// one-shot poll that completed is armed again at once, in the submission
-// queue, with the same events: the next poll submits it, after the
-// callbacks and after fd_reify, which changes or cancels it where it lies
-// if the watchers changed meanwhile, see (a).  Completions of requests that
-// are not live (cancelled, replaced, see (b)), count for nothing; errors,
-// hang-ups and multishot polls are completion_unusual's.  Returns the
-// completions of live polls.
-// (always_inline: every iteration takes it, so it must not cost a call.)
+// Queue the watchers of every completion, as fd_event would, but with the
+// pending mask collected in a register and stored once per run.  A one-shot
+// poll that completed is armed again at once, in the submission queue, with
+// the same events: the next poll submits it, after the callbacks and after
+// fd_reify, which changes or cancels it where it lies if the watchers
+// changed meanwhile, see (a).  Completions of requests that are not live,
+// cancelled or replaced, see (b), count for nothing; errors, hang-ups and
+// multishot polls are completion_unusual's.  Returns the completions of
+// live polls.  Every iteration takes it, so it must not cost a call.
 [[gnu::always_inline]] inline int reap(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
@@ -226,8 +224,8 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
           continue;  // not live, see (b)
         ++live;
         const int res = c.res;
-        // (any flag: a multishot poll's; res negative: an error; POLLERR,
-        // POLLHUP, POLLNVAL)
+        // Any flag is a multishot poll's; a negative res is an error; and
+        // POLLERR, POLLHUP, POLLNVAL.
         if (EV_UNLIKELY(c.flags | (static_cast<unsigned>(res) & (0x80000000u | POLLERR | POLLHUP | POLLNVAL)))) {
           unusual = &c;
           break;
@@ -251,22 +249,22 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
       } while (head != tail);
     }
     if (EV_UNLIKELY(unusual != nullptr)) {
-      // (the slot stays ours until the head is stored)
+      // The slot stays ours until the head is stored.
       const auto fd = static_cast<int>(static_cast<std::uint32_t>(unusual->user_data));
       completion_unusual(loop, st, fd, unusual->res, unusual->flags);
     }
     if (head == tail)
-      tail = load_acquire(r.cq_tail);  // (more may have come meanwhile)
+      tail = load_acquire(r.cq_tail);  // more may have come meanwhile
   }
   store_release(r.cq_head, head);
   return live;
 }
 
 // Arm the one-shot polls that completed in the last poll again, now that
-// their callbacks ran, where reap could not queue them (a full queue, an
-// embedded loop, an error), see (a), with what their watchers want now: an
-// fd whose watchers changed meanwhile was armed by fd_reify already; one
-// without watchers is not.
+// their callbacks ran, where reap could not queue them: a full queue, an
+// embedded loop, an error, see (a).  They are armed with what their
+// watchers want now: an fd whose watchers changed meanwhile was armed by
+// fd_reify already; one without watchers is not.
 [[gnu::always_inline]] inline void rearm_completed(ev_loop *loop, iouring_state *st)
 {
   const int *p = st->rearm.data;
@@ -276,11 +274,11 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
 }
 
 // The backend's poll (backend.h): one io_uring_enter submits what the
-// changes and the re-arms queued and waits for a completion (ext-arg: with
-// the timeout), so that no change costs a system call of its own.  The
-// completions that the removals among them will post are waited for on
-// top (min_complete), so that they do not end the wait, see (h).  A poll
-// that neither waits nor submits makes no system call.
+// changes and the re-arms queued and waits for a completion with ext-arg's
+// timeout, so that no change costs a system call of its own.  The
+// completions that the removals among them will post are added to
+// min_complete, so that they do not end the wait, see (h).  A poll that
+// neither waits nor submits makes no system call.
 template <bool kHooks>
 [[gnu::always_inline]] inline void iouring_poll(ev_loop *loop, ev_tstamp timeout)
 {
@@ -292,10 +290,10 @@ template <bool kHooks>
     rearm_completed(loop, st);
   const unsigned n = r.sq_local_tail - r.sq_submitted;
   const bool wait = timeout > 0.;
-  const unsigned wanted = st->stale + wait;  // (what the wait waits for; the enter resets stale)
-  // (defer-taskrun: completions wait for an enter, which the flag asks for;
-  // the removals' completions are waited for also when the poll does not
-  // wait, so that the kernel runs them, and lets go of their files, now)
+  const unsigned wanted = st->stale + wait;  // what the wait waits for; the enter resets stale
+  // With defer-taskrun, completions wait for an enter, which the flag asks
+  // for.  The removals' completions are waited for also when the poll does
+  // not wait, so that the kernel runs them, and lets go of their files, now.
   auto enter = [&r, st, n, wait, timeout] {
     if (!(wait || n || (load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))))
       return kNotEntered;
@@ -314,10 +312,11 @@ template <bool kHooks>
     if (EV_UNLIKELY(st->dirty.count))
       retemplate(st);
   }
-  // (an overflow with nodrop: flushed by the next enter, which the flag asks
-  // for above; without it, look_after_reap is set for good.  Defer-taskrun:
-  // the flag still set, the kernel posted only part of what completed, see
-  // (q).)
+  // An overflow with nodrop is flushed by the next enter, which the flag asks
+  // for above; without nodrop, look_after_reap is set for good.  With
+  // defer-taskrun, the flag still set means that the kernel posted only part
+  // of what completed, see (q).
+
   const unsigned head = *r.cq_head;
   const int live = reap(loop, st);
   if (EV_UNLIKELY((!live & wait) | st->look_after_reap | !!(load_acquire(r.sq_flags) & IORING_SQ_TASKRUN)))

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/iouring_epoll.h - the io_uring backend's epoll mode (Linux 6.15:
-// epoll-wait), its hot paths inline.  Readiness comes from an epoll set
-// that a request waits for (IORING_OP_EPOLL_WAIT), and the set is changed by
-// requests (IORING_OP_EPOLL_CTL), all submitted by the one io_uring_enter
-// that waits: epoll's level-triggered readiness, with no request per fd or
-// per event (a one-shot poll needs one per event, see iouring.cc (a)) and
-// no epoll_ctl system call per change.  Where the kernel has no such
-// requests the loop takes the poll mode (iouring.h).  The rest of the mode,
-// and its quirks (r)-(w) cited here, are in backends/iouring_epoll.cc.
+// backends/iouring_epoll.h - the io_uring backend's epoll mode, its hot
+// paths inline, for kernels with epoll-wait, Linux 6.15 and later.
+// Readiness comes from an epoll set that an IORING_OP_EPOLL_WAIT request
+// waits for, and IORING_OP_EPOLL_CTL requests change the set, all submitted
+// by the one io_uring_enter that waits.  So readiness is epoll's,
+// level-triggered, with no epoll_ctl system call per change and no request
+// per fd or per event, which a one-shot poll needs, see iouring.cc (a).
+// Where the kernel has no such requests the loop takes the poll mode of
+// iouring.h.  The rest of the mode, and its quirks (r)-(w) cited here, are
+// in backends/iouring_epoll.cc.
 #pragma once
 
 #include "backends/iouring.h"
@@ -16,13 +17,13 @@
 
 namespace ev_detail::iouring_internal {
 
-constexpr std::uint32_t kEpollWaitTag = 0xfffffffeu;  // user_data (low half) of the EPOLL_WAIT request
-constexpr unsigned char kAlwaysReady = 0x02;          // fd_entry::bflags: a regular file (EPERM), see (t)
+constexpr std::uint32_t kEpollWaitTag = 0xfffffffeu;  // user_data's low half of the EPOLL_WAIT request
+constexpr unsigned char kAlwaysReady = 0x02;          // fd_entry::bflags: a regular file, EPERM, see (t)
 constexpr unsigned char kAddPending = 0x04;           // fd_entry::bflags: an ADD over a registration went, see (s)
 
-// fd_entry use in the epoll mode: bmask = the events registered (as far as
-// the requests queued say), bdata = the registration's generation, carried
-// by its events (epoll's (a)).
+// fd_entry use in the epoll mode: bmask = the events registered as far as
+// the requests queued say, bdata = the registration's generation, which its
+// events carry as epoll.cc's do, see its (a).
 
 // The rare paths, out of line (backends/iouring_epoll.cc).
 void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev);
@@ -55,8 +56,9 @@ struct readiness_table {
 constexpr readiness_table kReadiness;
 static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
 
-// Generations have 30 bits (bdata stays below 2^30), so that an EPOLL_CTL's
-// user_data holds its registration's data (fd, generation) and its op.
+// Generations have 30 bits, bdata staying below 2^30, so that an
+// EPOLL_CTL's user_data holds its registration's data, fd and generation,
+// and its op.
 constexpr unsigned kGenMask = (1u << 30) - 1;
 constexpr unsigned next_gen(unsigned gen) { return (gen + 1) & kGenMask; }
 constexpr unsigned prev_gen(unsigned gen) { return (gen - 1) & kGenMask; }
@@ -65,10 +67,10 @@ constexpr unsigned prev_gen(unsigned gen) { return (gen - 1) & kGenMask; }
 // its failure.
 constexpr std::uint64_t ctl_tag(std::uint64_t data, int op) { return data | (static_cast<std::uint64_t>(op) << 62); }
 
-// What the watchers' events (kFdEvents, EV__IOFDSET aside) want of the set:
-// EV_READ, EV_WRITE and kFdEdge, or nothing without EV_READ or EV_WRITE
-// (EV_NG_EXCLUSIVE is epoll's only); and that as epoll's bits.  Tables: a
-// load each.
+// What the watchers' events want of the set: EV_READ, EV_WRITE and kFdEdge,
+// or nothing without EV_READ or EV_WRITE, since EV_NG_EXCLUSIVE is the epoll
+// backend's only; EV__IOFDSET does not count.  And that as epoll's bits.
+// Each is a table, a load.
 constexpr unsigned char want_of(unsigned ev)
 {
   return static_cast<unsigned char>(ev & (EV_READ | EV_WRITE) ? ev & (EV_READ | EV_WRITE | kFdEdge) : 0);
@@ -92,22 +94,22 @@ struct want_tables {
 constexpr want_tables kWant;
 static_assert(kFdEvents < 128 && !(kFdEvents & EV__IOFDSET) && (EV_READ | EV_WRITE | kFdEdge) < 64);
 
-// The sqes of the epoll mode, each entry of the submission queue naming
-// its sqe (r.sq_array), each sqe holding its request's template, written
-// when the set, the buffer or its capacity changes (epoll_template):
-//  - the last (r.sq_mask) the EPOLL_WAIT, for good;
-//  - the first half the EPOLL_CTL requests: the entry at index t of the
+// The sqes of the epoll mode.  Each entry of the submission queue names its
+// sqe through r.sq_array, and each sqe holds its request's template, which
+// epoll_template writes when the set, the buffer or its capacity changes:
+//  - the last, r.sq_mask, is the EPOLL_WAIT, for good;
+//  - the first half are the EPOLL_CTL requests: the entry at index t of the
 //    queue takes sqe t & other_mask, whose template has all but the op, the
 //    fd and the user_data, and whose event is ctl[t & other_mask].  The
-//    kernel reads an sqe (and copies the event) when it takes the entry;
-//    every EPOLL_CTL's room check (epoll_room: fewer unsubmitted than the
-//    half) ensures it took the one before with the same sqe;
-//  - the one before the last (kSpare), a rare request (next_sqe: the
-//    cancel before a ring is given up), one at a time.
+//    kernel reads an sqe, and copies the event, when it takes the entry;
+//    every EPOLL_CTL's room check, epoll_room, keeps fewer unsubmitted than
+//    the half, so the kernel took the one before with the same sqe;
+//  - the one before the last, kSpare, takes a rare request one at a time,
+//    such as next_sqe's cancel before a ring is given up.
 constexpr unsigned kSpare = 1;  // r.sq_mask - kSpare
 
-// Queue the EPOLL_WAIT request: it completes when the set has events (at
-// once if it has some now), writing them into st->events.
+// Queue the EPOLL_WAIT request: it completes when the set has events, at
+// once if it has some now, writing them into st->events.
 [[gnu::always_inline]] inline void epoll_queue_wait(iouring_state *st)
 {
   ring &r = st->r;
@@ -116,16 +118,16 @@ constexpr unsigned kSpare = 1;  // r.sq_mask - kSpare
 }
 
 // Room for an EPOLL_CTL: fewer than other_mask + 1 unsubmitted, so that
-// none of them has its sqe (and a wait fits besides).  None without a ring
-// or set: other_room is 0.
+// none of them has its sqe and a wait fits besides.  None without a ring
+// or set, where other_room is 0.
 inline bool epoll_room(const ring &r, const iouring_state *st)
 {
   return r.sq_local_tail - r.sq_submitted < st->other_room;
 }
 
-// Queue one EPOLL_CTL request (op ADD, MOD or DEL) for the registration
-// whose data is `data` (fd, generation): want (EV_READ, EV_WRITE, kFdEdge).
-// The caller made room.
+// Queue one EPOLL_CTL request, op ADD, MOD or DEL, of want's EV_READ,
+// EV_WRITE and kFdEdge for the registration whose data, fd and generation,
+// is `data`.  The caller made room.
 [[gnu::always_inline]] inline void epoll_queue_ctl(iouring_state *st, int op, int fd, unsigned want, std::uint64_t data)
 {
   ring &r = st->r;
@@ -141,30 +143,31 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
   sqe->user_data = ctl_tag(data, op);
 }
 
-// The backend's modify (backend.h) in the epoll mode: what asks nothing of
-// the kernel is decided here (the stop of an fd's last watcher keeps its
-// registration, see epoll.cc (e); a start that finds the registration it
-// wants), and so are the common requests (iouring_epoll.cc (s)): an ADD for
+// The backend's modify (backend.h) in the epoll mode decides here what asks
+// nothing of the kernel: the stop of an fd's last watcher keeps its
+// registration, see epoll.cc (e), and a start may find the registration it
+// wants.  So are the common requests, see iouring_epoll.cc (s): an ADD for
 // an fd not registered, a MOD for other events, ev_io_set's renewal of the
-// events registered (every re-arm of a libev program: stop, set, start) or
-// a restart without ev_io_set.  The rest is epoll_modify_slow's.
+// events registered, which every re-arm of a libev program makes with stop,
+// set, start, or a restart without ev_io_set.  The rest is
+// epoll_modify_slow's.
 [[gnu::always_inline]] inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
                                                         const int *)
 {
   const unsigned want = kWant.want[nev & 0x7f];
-  // (renewed, or without watchers as far as the kernel knows: the number
-  // may be another file now)
+  // Renewed, or without watchers as far as the kernel knows, the number may
+  // be another file now.
   const bool same = oev && !(nev & EV__IOFDSET);
   if (EV_LIKELY(!(e.bflags & (kAlwaysReady | kAddPending)))) {
     if (!want || (same && e.bmask == want))
       return;
     iouring_state *st = state(loop);
     if (EV_LIKELY(epoll_room(st->r, st))) {
-      // (heads: every registered fd has its entry, see register_fd)
+      // Every registered fd has its entry in heads, see register_fd.
       if (e.bmask) {
-        // (maybe another file: ev_io_set on an fd that had no watchers, or
-        // by another watcher than the one registered for the same events,
-        // see (s))
+        // Maybe another file, after ev_io_set on an fd that had no watchers,
+        // or by another watcher than the one registered for the same
+        // events, see (s).
         if ((nev & EV__IOFDSET) && (!oev || (e.bmask == want && st->heads.data[fd] != e.head)))
           return epoll_modify_slow(loop, fd, oev, nev);
         epoll_queue_ctl(st, EPOLL_CTL_MOD, fd, want, poll_tag(fd, e.bdata));
@@ -181,9 +184,9 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
   epoll_modify_slow(loop, fd, oev, nev);
 }
 
-// The events an EPOLL_WAIT reported: every watcher gets its share (epoll's
-// queue_reported: the generation checked, events nobody wants any more
-// dropped from the registration).
+// The events an EPOLL_WAIT reported: every watcher gets its share, as in
+// epoll.cc's queue_reported, with the generation checked and events nobody
+// wants any more dropped from the registration.
 [[gnu::always_inline]] inline void epoll_queue_reported(ev_loop *loop, iouring_state *st, int n)
 {
   pending_queues::feed_run run(loop->pending);
@@ -193,7 +196,7 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
     const auto gen = static_cast<unsigned>(ev.data.u64 >> 32);
     fd_entry &e = loop->fds.entries[fd];
     if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
-      epoll_event_unusual(loop);  // (queues nothing: a rebuild)
+      epoll_event_unusual(loop);  // queues nothing: a rebuild
       continue;
     }
     if (EV_UNLIKELY(e.bmask & ~e.events))
@@ -207,17 +210,17 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
   }
 }
 
-// The completions: the EPOLL_WAIT's events, and EPOLL_CTL requests that
-// failed (a success posts nothing: IOSQE_CQE_SKIP_SUCCESS).  Returns how
-// many there were.  (iouring_epoll.cc; the poll takes the common case
-// itself.)
+// The completions but for the common case, which the poll takes itself:
+// the EPOLL_WAIT's events, and EPOLL_CTL requests that failed, since a
+// success posts nothing with IOSQE_CQE_SKIP_SUCCESS.  Returns how many
+// there were.
 int epoll_reap(ev_loop *loop, iouring_state *st);
-// The poll's end but for its common case (iouring_epoll_poll).
+// The poll's end but for the common case that iouring_epoll_poll takes.
 void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hooks);
 
-// The backend's poll (backend.h) in the epoll mode: the EPOLL_WAIT request
-// (unless one is in flight) and the EPOLL_CTL requests queued go with one
-// io_uring_enter, which waits for a completion (ext-arg: with the timeout).
+// The backend's poll (backend.h) in the epoll mode: the EPOLL_WAIT request,
+// unless one is in flight, and the EPOLL_CTL requests queued go with one
+// io_uring_enter, which waits for a completion with ext-arg's timeout.
 template <bool kHooks>
 [[gnu::always_inline]] inline void iouring_epoll_poll(ev_loop *loop, ev_tstamp timeout)
 {
@@ -237,16 +240,16 @@ template <bool kHooks>
   const int res = kHooks ? hooked_wait(loop, -EINTR, enter) : enter();
   if (res != kNotEntered) {
     if (EV_UNLIKELY(res != static_cast<int>(n))) {
-      // (the timeout of a wait that submitted nothing: if nothing came,
-      // there is nothing to do)
+      // The timeout of a wait that submitted nothing: if nothing came,
+      // there is nothing to do.
       if (res == -ETIME && load_acquire(r.cq_tail) == *r.cq_head && st->wait_room)
         return;
       return poll_refused(loop, st, res, n, timeout, kHooks);
     }
-    r.sq_submitted = r.sq_local_tail;  // (the epoll mode has no prearm_end, nor dirty sqes)
+    r.sq_submitted = r.sq_local_tail;  // the epoll mode has no prearm_end, nor dirty sqes
   }
   // The common case: one completion, the EPOLL_WAIT's, with events and
-  // room to spare in the buffer, and nothing for poll_unusual (wait_room).
+  // room to spare in the buffer, and nothing for poll_unusual: wait_room.
   const unsigned head = *r.cq_head;
   const unsigned ready = load_acquire(r.cq_tail) - head;
   const io_uring_cqe &c = r.cqes[head & r.cq_mask];
@@ -256,7 +259,8 @@ template <bool kHooks>
     st->waiting = false;
     return epoll_queue_reported(loop, st, got);
   }
-  // (nothing came, and nothing was waited for: EVRUN_NOWAIT, pending work)
+  // Nothing came, and nothing was waited for: EVRUN_NOWAIT, pending work.
+
   if (!ready && !(timeout > 0.) && st->wait_room)
     return;
   epoll_poll_rest(loop, st, timeout, kHooks);

@@ -117,9 +117,11 @@ unsigned features_allowed_by_environment()
     if (*p == ',')
       ++p;
   }
-  if (!(allowed & kFeatSingleIssuer))  // (the kernel's rule)
+  if (!(allowed & kFeatSingleIssuer))  // the kernel's rule
     allowed &= ~kFeatDeferTaskrun;
-  if (!(allowed & kFeatExtArg))  // (a ring fd polled by ppoll is not woken for deferred work)
+  // Without ext-arg the wait polls the ring fd, and ppoll is not woken for
+  // deferred work.
+  if (!(allowed & kFeatExtArg))
     allowed &= ~kFeatDeferTaskrun;
   return allowed;
 }
@@ -128,7 +130,7 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
 {
   r = ring{};
   r.fd = -1;
-  r.reg_index = -1;  // (reg_thread 0)
+  r.reg_index = -1;  // with reg_thread 0
 
   unsigned sq_entries = cq_entries / 2 < 128 ? 128 : cq_entries / 2;
   if (sq_entries > 4096)
@@ -175,15 +177,16 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
     have |= kFeatCqSize;
   if (p.features & IORING_FEAT_EXT_ARG)
     have |= kFeatExtArg;
-  if (p.features & IORING_FEAT_RSRC_TAGS)  // (5.13, with multishot polls)
+  if (p.features & IORING_FEAT_RSRC_TAGS)  // came in 5.13, with multishot polls
     have |= kFeatMultishot;
   if (p.features & IORING_FEAT_CQE_SKIP)
     have |= kFeatCqeSkip;
   if (flags & IORING_SETUP_SUBMIT_ALL)
     have |= kFeatSubmitAll;
-  have |= kFeatRegisteredRing;  // (tried when the ring is adopted: ring_adopt)
+  have |= kFeatRegisteredRing;  // tried when the ring is adopted, ring_adopt
   if (allowed & kFeatEpollWait) {
-    // Opcodes are probed (IORING_REGISTER_PROBE, 5.6): the epoll requests.
+    // The epoll requests are probed by their opcodes: IORING_REGISTER_PROBE,
+    // Linux 5.6.
     constexpr unsigned kOps = 256;
     alignas(io_uring_probe) unsigned char buf[sizeof(io_uring_probe) + kOps * sizeof(io_uring_probe_op)] = {};
     auto *probe = reinterpret_cast<io_uring_probe *>(buf);
@@ -238,9 +241,9 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
   r.cq_entries = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_entries);
 
   // Slot i of the submission array names sqe i: the poll mode fills the
-  // sqes in ring order, so the indirection never changes there (the epoll
-  // mode writes it, see iouring_epoll.h).  Every sqe starts as the template
-  // of a poll request (iouring.h, queue_poll).
+  // sqes in ring order, so the indirection never changes there, while the
+  // epoll mode writes it, see iouring_epoll.h.  Every sqe starts as the
+  // template of a poll request, see queue_poll in iouring.h.
   r.sq_array = reinterpret_cast<unsigned *>(sq + p.sq_off.array);
   for (unsigned i = 0; i < r.sq_entries; ++i) {
     r.sq_array[i] = i;
@@ -251,8 +254,8 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
   ring_placed(r);
 
   // A seccomp filter may allow io_uring_setup but refuse io_uring_enter: an
-  // enter that submits and waits for nothing tells (a disabled ring answers
-  // EBADFD: the call itself is allowed).
+  // enter that submits and waits for nothing tells.  A disabled ring answers
+  // EBADFD, which means that the call itself is allowed.
   int res = ring_enter_libc(r.fd, 0, 0, 0, nullptr, 0);
   if (res < 0 && res != -EINTR && res != -EBADFD) {
     ring_close(r, false);
@@ -268,9 +271,9 @@ void ring_unregister(ring &r)
     return;
   if (this_thread() == r.reg_thread)
     unregister_here(r.fd, r.reg_index);
-  // (Registered in another thread, the registration holds the closed ring
-  // until that thread registers another ring there or exits; nothing is
-  // armed in it any more: iouring.cc cancels before it closes, see (l).)
+  // A registration of another thread holds the closed ring until that thread
+  // registers another ring there or exits.  Nothing is armed in it any more,
+  // since iouring.cc cancels before it closes, see (l).
   give_slot(r.reg_index);
   r.reg_index = -1;
   r.reg_thread = 0;
@@ -294,7 +297,7 @@ void ring_close(ring &r, bool lost)
 
 void ring_drop_in_child(ring &r)
 {
-  // (The child's threads have no registrations: they are the parent's.)
+  // The registrations are the parent's threads'; the child's have none.
   if (r.reg_index >= 0)
     give_slot(r.reg_index);
   unmap(r);
@@ -315,7 +318,7 @@ int ring_adopt(ring &r)
   if ((r.features & kFeatRegisteredRing) && r.reg_index < 0) {
     int slot = take_slot();
     if (slot < 0)
-      return 0;  // (more rings than slots: the others go by fd)
+      return 0;  // more rings than slots: the others go by fd
     io_uring_rsrc_update up;
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::memset(&up, 0, sizeof up);
@@ -333,7 +336,7 @@ int ring_adopt(ring &r)
       unregister_here(r.fd, slot);
     }
     give_slot(slot);
-    r.features &= ~kFeatRegisteredRing;  // (EINVAL: a kernel without it)
+    r.features &= ~kFeatRegisteredRing;  // EINVAL: a kernel without it
   }
   return 0;
 }

@@ -4,34 +4,37 @@
 // both the kernel and the loop allow, mapped, entered, given up.  Raw system
 // calls: the library needs only libc.
 //
-// The features beyond the first io_uring (Linux 5.1), each with the release
+// The features beyond the first io_uring of Linux 5.1, each with the release
 // that brought it.  Each is probed when a ring is made, each has a fallback,
-// and each can be turned off for a process (below), so that every fallback
-// can be run on a new kernel:
+// and each can be turned off for a process, so that every fallback can be
+// run on a new kernel:
 //
 //   single-mmap      5.4   both rings in one mapping
 //   nodrop           5.5   a full completion queue keeps what it cannot take
-//   cqsize           5.6   the completion queue gets the size asked for (CQSIZE, CLAMP)
-//   ext-arg          5.11  the wait takes its timeout (IORING_ENTER_EXT_ARG)
-//   multishot        5.13  polls that stay armed (IORING_POLL_ADD_MULTI)
+//   cqsize           5.6   the completion queue gets the size asked for:
+//                          IORING_SETUP_CQSIZE, IORING_SETUP_CLAMP
+//   ext-arg          5.11  the wait takes its timeout: IORING_ENTER_EXT_ARG
+//   multishot        5.13  polls that stay armed: IORING_POLL_ADD_MULTI
 //   cqe-skip         5.17  no completion for a successful removal
 //   submit-all       5.18  submission goes on past a failing request
 //   registered-ring  5.18  io_uring_enter names the ring by an index registered
-//                          for the thread (IORING_REGISTER_RING_FDS): no fd lookup
-//   single-issuer    6.0   one thread submits (made disabled, the polling thread
-//                          enables it: IORING_SETUP_R_DISABLED, 5.10)
+//                          for the thread, so the kernel looks up no fd:
+//                          IORING_REGISTER_RING_FDS
+//   single-issuer    6.0   one thread submits; the ring is made disabled,
+//                          IORING_SETUP_R_DISABLED of 5.10, and the polling
+//                          thread enables it
 //   defer-taskrun    6.1   completions are posted when the loop waits, not by
-//                          interrupting it (with IORING_SETUP_TASKRUN_FLAG, 5.19)
-//   epoll-wait       6.15  an epoll set waited for by a request
-//                          (IORING_OP_EPOLL_WAIT), changed by requests
-//                          (IORING_OP_EPOLL_CTL, 5.6): readiness without a
-//                          poll request per fd (backends/iouring_epoll.cc)
+//                          interrupting it; with IORING_SETUP_TASKRUN_FLAG, 5.19
+//   epoll-wait       6.15  an epoll set waited for by a request,
+//                          IORING_OP_EPOLL_WAIT, and changed by requests,
+//                          IORING_OP_EPOLL_CTL of 5.6: readiness without a
+//                          poll request per fd, backends/iouring_epoll.cc
 //
-// LIBEV_NG_IOURING in the environment (read where every loop's io_uring
-// backend starts; an aid for testing, not an interface): items separated by
-// commas, "X.Y" to use only what Linux X.Y offered, "-NAME" to leave out one
-// feature of the list above, e.g. LIBEV_NG_IOURING=6.1 or
-// LIBEV_NG_IOURING=-defer-taskrun,-registered-ring.
+// LIBEV_NG_IOURING in the environment turns them off.  It is an aid for
+// testing, not an interface, read where every loop's io_uring backend
+// starts: items separated by commas, "X.Y" to use only what Linux X.Y
+// offered, "-NAME" to leave out one feature of the list above, e.g.
+// LIBEV_NG_IOURING=6.1 or LIBEV_NG_IOURING=-defer-taskrun,-registered-ring.
 #pragma once
 
 #include "base/api.h"
@@ -47,7 +50,7 @@
 #include <emmintrin.h>
 #endif
 
-// (Newer than the oldest headers the build accepts, configure: 5.19.)
+// Newer than the oldest headers that configure accepts, those of Linux 5.19.
 #ifndef IORING_SETUP_SINGLE_ISSUER
 #define IORING_SETUP_SINGLE_ISSUER (1U << 12)
 #endif
@@ -72,10 +75,10 @@ enum : unsigned {
   kFeatAll = (1u << 11) - 1,
 };
 
-// (Newer than the oldest headers the build accepts.)
+// Newer than the oldest headers the build accepts.
 inline constexpr unsigned char kOpEpollWait = 59;  // IORING_OP_EPOLL_WAIT, Linux 6.15
 
-// The features the environment allows (LIBEV_NG_IOURING, above).
+// The features that LIBEV_NG_IOURING, above, allows.
 unsigned features_allowed_by_environment();
 
 // The shared rings of one io_uring instance.
@@ -92,7 +95,7 @@ struct ring {
   unsigned *sq_head, *sq_tail, *sq_flags;
   unsigned *sq_array;  // the sqe each entry of the submission queue names
   unsigned sq_mask, sq_entries;
-  unsigned sq_local_tail;  // our copy of *sq_tail (only we write it)
+  unsigned sq_local_tail;  // our copy of *sq_tail, which only we write
   unsigned sq_submitted;   // sq_local_tail when the kernel last took every sqe
 
   unsigned *cq_head, *cq_tail, *cq_overflow;
@@ -105,39 +108,40 @@ struct ring {
   io_uring_getevents_arg wait_arg;
   ev_tstamp wait_timeout;  // what wait_ts holds
 
-  bool enabled;  // submissions allowed: made so, or enabled by its submitter (single-issuer)
-  // registered-ring: the index io_uring_enter names the ring by in
-  // reg_thread (else -1, and reg_thread 0, which no thread is), the same in
-  // every thread of the process (one process-wide slot per ring: no thread
-  // ever has another ring under it).
+  bool enabled;  // submissions allowed: made so, or enabled by its single issuer
+  // registered-ring: the index by which io_uring_enter names the ring in
+  // reg_thread, or -1 with reg_thread 0, which no thread is.  Each ring has
+  // a process-wide slot, so that its index is the same in every thread and
+  // no thread ever has another ring under it.
   int reg_index;
   std::uintptr_t reg_thread;
 };
 
-// A ring with room for cq_entries completions (at least), using what of
-// `allowed` the kernel has; on failure nothing is left behind (r.fd == -1),
-// false, errno set.
+// A ring with room for at least cq_entries completions, using what of
+// `allowed` the kernel has.  On failure it returns false with errno set and
+// leaves nothing behind: r.fd is -1.
 bool ring_open(ring &r, unsigned cq_entries, unsigned allowed);
-// Unmap the ring and close its fd (not if lost: the number is not ours any
-// more); r.fd == -1 afterwards.
+// Unmap the ring and close its fd, unless it was lost and the number is not
+// ours any more; r.fd is -1 afterwards.
 void ring_close(ring &r, bool lost);
-// In a forked child, from fork(3)'s child handler (async-signal-safe calls
-// only): the child lets go of its copy of the parent's ring, which would
-// keep the ring, and every file a request of the parent holds in it, alive.
+// In a forked child, from fork(3)'s child handler, so with async-signal-safe
+// calls only: the child lets go of its copy of the parent's ring, which
+// would keep the ring alive, and with it every file a request of the parent
+// holds.
 void ring_drop_in_child(ring &r);
 // The thread about to submit makes the ring its own where a feature wants
-// that (single-issuer: enables it; registered-ring: registers it for this
-// thread).  Returns 0 or the errno of a refused enabling.
+// that: single-issuer's ring is enabled, registered-ring's registered for
+// this thread.  Returns 0 or the errno of a refused enabling.
 int ring_adopt(ring &r);
-// Forget the registered index (the kernel refused it: EBADF, EINVAL).
+// Forget the registered index, which the kernel refused: EBADF, EINVAL.
 void ring_unregister(ring &r);
 
 inline unsigned load_acquire(const unsigned *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 inline void store_release(unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
-// The calling thread, as a registration names it (ring::reg_thread): its
-// thread pointer, read without a call where the architecture allows (the
-// same value pthread_self gives on glibc; unique among live threads).
+// The calling thread as ring::reg_thread names it: its thread pointer,
+// unique among live threads and what pthread_self gives on glibc, read
+// without a call where the architecture allows.
 inline std::uintptr_t this_thread()
 {
 #if defined(__x86_64__) && defined(__linux__)
@@ -157,9 +161,9 @@ int ring_enter_libc(int fd, unsigned to_submit, unsigned min_complete, unsigned 
                     std::size_t argsz);
 
 // io_uring_enter, by the registered index where this thread registered the
-// ring.  Returns the result or -errno (errno untouched where the system
-// call is made inline: a call of libc's generic syscall() costs more than
-// the wait's own bookkeeping).
+// ring.  The system call is made inline where the architecture allows,
+// because a call of libc's generic syscall() costs more than the wait's own
+// bookkeeping.  Returns the result or -errno, and errno is untouched there.
 inline int ring_enter(const ring &r, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg,
                       std::size_t argsz)
 {
@@ -195,8 +199,8 @@ inline int ring_enter(const ring &r, unsigned to_submit, unsigned min_complete, 
 // The ring at its place for good: the wait's argument points into it.
 inline void ring_placed(ring &r)
 {
-  // (through uintptr_t: a 32-bit pointer cast to 64 bits directly is
-  // sign-extended, and the kernel refuses the address, EFAULT)
+  // Through uintptr_t, because a 32-bit pointer cast to 64 bits directly is
+  // sign-extended, and the kernel refuses the address with EFAULT.
   r.wait_arg.ts = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&r.wait_ts));
   r.wait_ts.tv_sec = r.wait_ts.tv_nsec = 0;
   r.wait_timeout = 0.;
@@ -214,10 +218,10 @@ inline int ring_enter_slow(const ring &r, unsigned to_submit, unsigned min_compl
   return ring_enter_libc(fd, to_submit, min_complete, flags, arg, argsz);
 }
 
-// The timeout as nanoseconds: rounded up, so that a wait never ends early
-// (below 1e6 s the product is exact to 0.07 ns; the poll waits less than
-// 1.6e6 s, clock.h), at most 2e18 (63 years); 0 for 0, negative times and
-// NaN.  (SSE2 clamps without a branch, see timeout_to_ms in backend.h.)
+// The timeout as nanoseconds, rounded up so that a wait never ends early:
+// below 1e6 s the product is exact to 0.07 ns, and the poll waits less than
+// 1.6e6 s, see clock.h.  At most 2e18 ns, 63 years; 0 for 0, negative times
+// and NaN.  SSE2 clamps without a branch, as timeout_to_ms in backend.h does.
 inline long long timeout_to_ns(ev_tstamp timeout)
 {
   double ns = timeout * 1e9 + 0.999999;
@@ -230,12 +234,13 @@ inline long long timeout_to_ns(ev_tstamp timeout)
 #endif
 }
 
-// Submit n sqes, then (ext-arg) wait until the queue holds min_complete
-// completions or `timeout` (s; 0: do not wait) passed.
+// Submit n sqes, then wait with ext-arg until the queue holds min_complete
+// completions or `timeout` seconds passed; a timeout of 0 does not wait.
 inline int ring_wait(ring &r, unsigned n, unsigned min_complete, ev_tstamp timeout)
 {
-  // (inline, the common case: a loop with timers waits for another time in
-  // every iteration)
+  // Inline, because it is the common case: a loop with timers waits for
+  // another time in every iteration.
+
   if (timeout != r.wait_timeout) {
     r.wait_timeout = timeout;
     const auto ns = static_cast<unsigned long long>(timeout_to_ns(timeout));

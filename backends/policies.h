@@ -20,7 +20,7 @@
 
 #if EV_NG_HAVE_IOURING
 #include "backends/iouring_epoll.h"
-// (the epoll mode where the kernel has it, else the poll mode: backends/iouring_epoll.h)
+// The epoll mode where the kernel has it, else the poll mode: backends/iouring_epoll.h.
 #define EV_NG_POLICY_IOURING(X) X(::ev_detail::iouring_epoll_policy) X(::ev_detail::iouring_policy)
 #else
 #define EV_NG_POLICY_IOURING(X)

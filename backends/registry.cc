@@ -37,8 +37,9 @@ namespace ev_detail {
 int backend_wait_call(long nr, unsigned long arg4)
 {
 #ifdef SYS_io_uring_enter
-  // (a registered ring is named by its index, IORING_ENTER_REGISTERED_RING)
+  // IORING_ENTER_REGISTERED_RING: the ring is named by an index
   if (nr == SYS_io_uring_enter && (arg4 & (1u << 4)))
+
     return 2;
 #else
   (void)arg4;

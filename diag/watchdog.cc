@@ -212,8 +212,9 @@ int waits_in_backend(pid_t tid, int backend_fd)
   if (!kind)
     return 0;
   // A backend with a kernel object of its own waits on its fd; a callback
-  // that waits on another is not the loop waiting.  (A kernel object named
-  // otherwise, kind 2, is taken for the loop's.)
+  // that waits on another is not the loop waiting.  A kernel object named
+  // otherwise, kind 2, is taken for the loop's.
+
   return kind == 2 || backend_fd < 0 || static_cast<long>(arg[0]) == backend_fd;
 }
 
