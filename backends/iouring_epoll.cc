@@ -121,20 +121,15 @@ void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool ren
     for (int i = was; i < st->heads.capacity; ++i)
       st->heads.data[i] = nullptr;
   }
-  if (!e.bmask || renewed_emptied)
-    st->heads.data[fd] = e.head;
+  if (e.bmask && renewed_emptied)
+    return epoll_add_over(st, fd, e, want);
   if (!e.bmask) {
+    st->heads.data[fd] = e.head;
     e.bdata = next_gen(e.bdata);
     queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
-    e.bflags &= static_cast<unsigned char>(~kAddPending);
-  } else if (renewed_emptied) {
-    e.bdata = next_gen(e.bdata);
-    queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
-    e.bflags |= kAddPending;
-  } else {
+  } else
     queue_ctl(st, EPOLL_CTL_MOD, fd, want, e.bdata);
-    e.bflags &= static_cast<unsigned char>(~kAddPending);
-  }
+  e.bflags &= static_cast<unsigned char>(~kAddPending);
   e.bmask = static_cast<unsigned char>(want);
 }
 
@@ -192,6 +187,18 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
     if (int err = submit(loop, st))
       if (err != EBUSY && err != EAGAIN)
         ring_broken(loop, st, err);
+}
+
+// An ADD over fd's registration, with the next generation, for a number
+// that may be another file now, see (s); the caller made room.  Out of
+// line, since a re-arm, which is commoner, takes the inline MOD.
+void epoll_add_over(iouring_state *st, int fd, fd_entry &e, unsigned want)
+{
+  st->heads.data[fd] = e.head;
+  e.bdata = next_gen(e.bdata);
+  queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
+  e.bflags |= kAddPending;
+  e.bmask = static_cast<unsigned char>(want);
 }
 
 // An event whose registration is not the one known comes from a

@@ -27,6 +27,7 @@ constexpr unsigned char kAddPending = 0x04;           // fd_entry::bflags: an AD
 
 // The rare paths, out of line (backends/iouring_epoll.cc).
 void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev);
+void epoll_add_over(iouring_state *st, int fd, fd_entry &e, unsigned want);
 void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res);
 void epoll_event_unusual(ev_loop *loop);
 void epoll_drop_unwanted(ev_loop *loop, iouring_state *st, int fd);
@@ -146,11 +147,14 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
 // The backend's modify (backend.h) in the epoll mode decides here what asks
 // nothing of the kernel: the stop of an fd's last watcher keeps its
 // registration, see epoll.cc (e), and a start may find the registration it
-// wants.  So are the common requests, see iouring_epoll.cc (s): an ADD for
-// an fd not registered, a MOD for other events, ev_io_set's renewal of the
-// events registered, which every re-arm of a libev program makes with stop,
-// set, start, or a restart without ev_io_set.  The rest is
-// epoll_modify_slow's.
+// wants.  So are the common requests of (s) in iouring_epoll.cc: an ADD for
+// an fd not registered; an ADD over the registration, out of line, for a
+// number that may be another file, as every new connection on a reused
+// number is; a MOD for other events, for ev_io_set's renewal of the events
+// registered, which every re-arm of a libev program makes with stop, set,
+// start, or for a restart without ev_io_set.  A MOD carries the fd's
+// generation, so it ends kAddPending: an EEXIST to the ADD it follows then
+// leaves the generation alone.  The rest is epoll_modify_slow's.
 [[gnu::always_inline]] inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
                                                         const int *)
 {
@@ -158,7 +162,7 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
   // Renewed, or without watchers as far as the kernel knows, the number may
   // be another file now.
   const bool same = oev && !(nev & EV__IOFDSET);
-  if (EV_LIKELY(!(e.bflags & (kAlwaysReady | kAddPending)))) {
+  if (EV_LIKELY(!(e.bflags & kAlwaysReady))) {
     if (!want || (same && e.bmask == want))
       return;
     iouring_state *st = state(loop);
@@ -167,10 +171,11 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
       if (e.bmask) {
         // Maybe another file, after ev_io_set on an fd that had no watchers,
         // or by another watcher than the one registered for the same
-        // events, see (s).
+        // events.
         if ((nev & EV__IOFDSET) && (!oev || (e.bmask == want && st->heads.data[fd] != e.head)))
-          return epoll_modify_slow(loop, fd, oev, nev);
+          return epoll_add_over(st, fd, e, want);
         epoll_queue_ctl(st, EPOLL_CTL_MOD, fd, want, poll_tag(fd, e.bdata));
+        e.bflags &= static_cast<unsigned char>(~kAddPending);
       } else {
         if (fd >= st->heads.capacity)
           return epoll_modify_slow(loop, fd, oev, nev);
