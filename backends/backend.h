@@ -122,6 +122,17 @@ struct backend_ops {
   // was reused.  Check that, and report it with fd_kill or follow the number.
   // Null where the kernel watches numbers.
   void (*recheck)(ev_loop *loop, int fd);
+
+  // The loop is about to be embedded by ev_embed_start: from now on
+  // backend_fd must become readable whenever events wait, also while
+  // another loop blocks on it.  Null where it always does.
+  void (*embedded)(ev_loop *loop);
+
+  // In a child of fork(3), from its child handler before anything else runs,
+  // so with async-signal-safe calls only: let go of what the child's copy of
+  // the kernel state would keep alive for the parent.  The repair after the
+  // fork makes the child's own.  Null where nothing would.
+  void (*child_after_fork)(ev_loop *loop);
 };
 
 // A backend's policy (see the top) from its table and its functions: Modify
@@ -182,7 +193,8 @@ constexpr backend_ops number_watching_backend(const char *name, unsigned int fla
                                               void (*modify)(ev_loop *, int, int, int),
                                               void (*poll)(ev_loop *, ev_tstamp))
 {
-  return {name, flag, mintime, init, destroy, fork_shares_nothing, modify, poll, false, nullptr, nullptr};
+  return {name,  flag,    mintime, init,    destroy, fork_shares_nothing, modify, poll,
+          false, nullptr, nullptr, nullptr, nullptr};
 }
 
 // A backend that cannot wait in the kernel (the wait failed, or it has no
@@ -231,8 +243,11 @@ inline struct timespec timeout_to_timespec(ev_tstamp timeout)
   return ts;
 }
 
-// Whether system call `nr` is one a backend waits in, for the watchdog
-// (diag/watchdog.cc).
-bool backend_wait_call(long nr);
+// Whether system call `nr`, whose fourth argument is arg4, is one a backend
+// waits in, for the watchdog (diag/watchdog.cc): 1 when it waits on the fd
+// of its first argument, 2 when it waits on a kernel object named otherwise,
+// as an io_uring ring registered with the kernel is named by an index, and
+// 0 if it does not wait.
+int backend_wait_call(long nr, unsigned long arg4);
 
 }  // namespace ev_detail

@@ -146,19 +146,27 @@ inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
   return err;
 }
 
+}  // namespace
+
 // An epoll_ctl failed with EBADF or EINVAL: was it the fd, or is the epoll fd
-// not ours any more, see (h)?  A DEL of fd -1 answers EBADF only from a real
-// epoll fd and EINVAL from any other kind of file.
-bool epfd_lost(epoll_state *st, int err)
+// not ours any more, see (h)?  The kernel checks the target before the kind
+// of epfd's file, so the DEL that asks names a target that is open, pollable
+// and surely not in the set, a new epoll fd: an epoll set answers ENOENT and
+// any other kind of file EINVAL.  If no such fd can be had, the error is
+// taken for the fd's.
+bool epoll_set_lost(int epfd, int err)
 {
   if (err != EBADF && err != EINVAL)
     return false;
-  if (::fcntl(st->epfd, F_GETFD) < 0 && errno == EBADF)
+  if (::fcntl(epfd, F_GETFD) < 0 && errno == EBADF)
     return true;
-  return !(epoll_ctl(st->epfd, EPOLL_CTL_DEL, -1, nullptr) < 0 && errno == EBADF);
+  const int probe = create_epoll_fd();
+  if (probe < 0)
+    return false;
+  const bool lost = epoll_ctl(epfd, EPOLL_CTL_DEL, probe, nullptr) < 0 && errno == EINVAL;
+  ::close(probe);
+  return lost;
 }
-
-}  // namespace
 
 // The cases epoll_policy::modify leaves to the kernel: the fd's number may be
 // a new open file, it is a regular file, see (c), or the kernel's
@@ -222,7 +230,7 @@ bool epfd_lost(epoll_state *st, int err)
     update_general(st);
     return;
   }
-  if (epfd_lost(st, err)) {  // see (h): the fd is registered again after the rebuild
+  if (epoll_set_lost(st->epfd, err)) {  // see (h): the fd is registered again after the rebuild
     st->lost = true;
     request_backend_rebuild(loop);
     return;
@@ -421,6 +429,8 @@ constinit const backend_ops epoll_backend = {
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
     epoll_recheck,
+    nullptr,
+    nullptr,
 };
 
 }  // namespace ev_detail

@@ -48,6 +48,12 @@ void grow_events(epoll_state *st);
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
 void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks);
 
+// An epoll_ctl on epfd failed with err: true if epfd itself is gone, closed
+// behind the loop's back or its number another file now, see (h).  The
+// io_uring backend's epoll mode asks this too, backends/iouring_epoll.cc.
+
+bool epoll_set_lost(int epfd, int err);
+
 // EV_READ, EV_WRITE, EV_NG_EXCLUSIVE and kFdEdge as epoll bits, by table:
 // one load is cheaper than the tests of the conditional form.
 constexpr uint32_t epoll_bits(int ev)

@@ -1,124 +1,175 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // backends/iouring.cc - the Linux io_uring(7) backend (EVBACKEND_IOURING).
 //
-// Readiness is watched with one-shot IORING_OP_POLL_ADD requests, one per fd,
-// through the raw system calls (no liburing: the library needs only libc).
+// Readiness is watched with IORING_OP_POLL_ADD requests, one per fd, through
+// the raw system calls, since the library needs only libc and no liburing.
+// The hot paths, the arming, the wait and the completions, are inline in
+// backends/iouring.h; the ring and its kernel features in
+// backends/iouring_ring.h, with the release that brought each, their probes
+// and LIBEV_NG_IOURING.  Where the kernel has IORING_OP_EPOLL_WAIT the loop
+// takes the epoll mode instead, backends/iouring_epoll.cc, which shares the
+// ring's life with this file.
 //
 // Kernel quirks handled here:
-//  (a) A poll request completes once.  Level-triggered ev_io semantics come
-//      from arming it again while the fd has watchers - but only after the
-//      callbacks ran, or it would report data they are about to read.  So a
-//      completion puts the fd on the loop's change queue (EV__IOFDSET), and
-//      fd_reify() re-arms it just before the next poll.  A loop embedded in
-//      another gets its fd_reify() from the embedding loop's prepare watcher,
-//      so it is re-armed before the outer loop blocks, too.
-//  (b) Completions of requests we no longer want (removed, or replaced by a
-//      newer request for the same fd) arrive late.  Every POLL_ADD carries
-//      the fd and a per-fd generation in user_data; only the completion of
-//      the current, still armed request counts.  Removals are tagged
-//      kInternal and ignored.
+//  (a) A poll request completes once, and the kernel offers no poll that
+//      stays armed and reports while the fd stays ready: a multishot poll
+//      reports each wake-up of the file's waiters, new data, not data left
+//      unread, and every kernel so far refuses IORING_POLL_ADD_LEVEL, which
+//      is meant for that, with EINVAL.  Level-triggered ev_io semantics come
+//      from arming the one-shot poll again while the fd has watchers, since
+//      a poll request that finds its fd ready completes at once; but only
+//      after the callbacks ran, or it would report data they are about to
+//      read.  So reap writes the re-arm into the submission queue at once,
+//      and the io_uring_enter that waits next submits it, after the
+//      callbacks and fd_reify: no system call of its own.  fd_reify changes
+//      or cancels it where it lies if the watchers changed meanwhile.  An
+//      embedded loop's re-arms go through the change queue instead, which
+//      the embedding loop's prepare watcher applies before the outer loop
+//      blocks.
+//  (b) Completions of requests we no longer want, removed or replaced by a
+//      newer request for the same fd, arrive late.  Every POLL_ADD carries
+//      the fd and a per-fd generation in user_data, and only the completion
+//      of the current, still armed request counts.  Other requests are
+//      tagged kInternal and ignored.
 //  (c) A poll request holds a reference to the open file: while it is armed,
-//      closing the fd does not close the file (a peer sees no EOF).  Polls
-//      of fds nobody watches any more are therefore removed as soon as the
-//      change is applied (no lazy removal as with epoll).  A watcher stopped
-//      and its fd closed after the last iteration keeps the file open until
-//      the next iteration or ev_loop_destroy (libev 4.33: the same).
+//      closing the fd does not close the file, and a peer sees no EOF.  So
+//      the polls of fds nobody watches any more are removed as soon as the
+//      change is applied, with no lazy removal as on epoll.  A watcher
+//      stopped and its fd closed after the last iteration keeps the file
+//      open until the next iteration or ev_loop_destroy, as in libev 4.33.
+//      A ring is never given up with requests armed in it, see (l).
 //  (d) The kernel keeps polling the old file after its fd was closed, so a
 //      watcher on a closed fd might never hear anything, or hear of the old
-//      file.  The loop's closed-fd sweep (fd/fd.h) finds numbers that
-//      are no longer open; their watchers get EV_ERROR.  A number open again
-//      (the next accept got it), ready, whose poll reported nothing, is armed
-//      anew for the file it is now (iouring_recheck), as select and poll
-//      watch it.  A completion
-//      reporting POLLHUP/POLLERR
-//      (what closing the last other end of a pipe or socket gives) is
+//      file.  The loop's closed-fd sweep (fd/fd.h) finds numbers that are no
+//      longer open; their watchers get EV_ERROR.  A number open again, as
+//      when the next accept got it, and ready while its poll reported
+//      nothing, is armed anew for the file it is now (iouring_recheck), as
+//      select and poll watch it.  A completion reporting POLLHUP or POLLERR,
+//      which closing the last other end of a pipe or socket gives, is
 //      checked with fcntl(F_GETFD) first: for a closed fd the watchers get
 //      EV_ERROR instead.  Other events of a closed fd are delivered once;
 //      the re-arm then fails with EBADF, see (e).
-//  (e) Per-request errors come in completions: -EBADF (not open) stops the
-//      fd's watchers with EV_ERROR|EV_READ|EV_WRITE (libev 4.33 aborts with
-//      "event loop rejected bad fd").  Regular files and /dev/null poll as
-//      always ready, which is what their watchers get (like epoll's (c)).
-//  (f) POLLERR/POLLHUP are reported even if not requested; they make the fd
-//      both readable and writable (each watcher sees only its events).
-//  (g) Waiting with a timeout: IORING_ENTER_EXT_ARG (5.11) passes it to
-//      io_uring_enter; older kernels submit first, then ppoll() the ring fd
-//      (it polls readable while completions are waiting).
-//  (h) Completions of removals and cancelled polls end a wait although
-//      nothing happened for the loop: the wait is resumed for the rest of
-//      the timeout, so an iteration is not spent on them.
-//  (i) The completion queue can overflow.  With IORING_FEAT_NODROP (5.5) the
-//      kernel keeps the extra completions and io_uring_enter(GETEVENTS)
-//      flushes them back (the IORING_SQ_CQ_OVERFLOW flag says so); without
-//      it they are lost (the overflow counter grows), and only re-arming
-//      every fd recovers them.  Either way the ring is rebuilt larger in the
-//      next iteration; it also grows before it gets crowded, so overflow
-//      stays the exception.
-//  (j) Submission may stop early (before IORING_SETUP_SUBMIT_ALL, 5.18, at
-//      the first failing request), or fail with EBUSY/EAGAIN while the
-//      completion queue is full: completions are reaped and submission is
-//      retried.  A full submission queue is submitted to make room.
-//  (k) io_uring_setup may be missing (ENOSYS), disabled (sysctl
-//      kernel.io_uring_disabled, seccomp: EPERM) or limited (RLIMIT_MEMLOCK
-//      before 5.12: ENOMEM), and a seccomp filter may allow io_uring_setup
-//      but refuse io_uring_enter (every new ring tries one enter): init
-//      fails, the loop falls back to another backend or
+//  (e) Per-request errors come in completions: -EBADF, an fd not open,
+//      stops the fd's watchers with EV_ERROR|EV_READ|EV_WRITE, where libev
+//      4.33 aborts with "event loop rejected bad fd".  Regular files and
+//      /dev/null poll as always ready, which is what their watchers get, as
+//      with epoll's (c).
+//  (f) POLLERR and POLLHUP are reported even if not requested; they make the
+//      fd both readable and writable, and each watcher sees only its events.
+//  (g) Waiting with a timeout: ext-arg passes it to io_uring_enter.  Older
+//      kernels submit first, then ppoll() the ring fd, which polls readable
+//      while completions are waiting: two system calls a wait.
+//  (h) The removal of an armed poll posts a completion, the cancelled poll's
+//      and without cqe-skip the removal's own, which would end the wait at
+//      once although nothing happened for the loop.  So the wait asks for
+//      that many completions more, min_complete, and a change costs no
+//      wake-up either.  Each removal gives at least that many, since a poll
+//      that completed meanwhile gives its own completion and the removal's
+//      -ENOENT; a count too low costs a wake-up, never an event.  A wait
+//      that ended on such completions alone anyway is resumed for the rest
+//      of the timeout.
+//  (i) The completion queue can overflow.  With nodrop the kernel keeps the
+//      extra completions, says so with IORING_SQ_CQ_OVERFLOW, and
+//      io_uring_enter(GETEVENTS) flushes them back; without it they are
+//      lost, the overflow counter grows, and only re-arming every fd
+//      recovers them.  Either way the ring is replaced by a larger one in
+//      the next iteration, every request cancelled first as in (l).  It
+//      also grows before it gets crowded, with more than a quarter of its
+//      completion queue armed, so overflow stays the exception.  The
+//      submission queue holds half as many entries as the completion queue:
+//      a removal and an add for every armed fd in one iteration, so that no
+//      change waits for room.
+//  (j) Submission may stop early, without submit-all at the first failing
+//      request, or fail with EBUSY or EAGAIN while the completion queue is
+//      full: completions are reaped and submission is retried.  A full
+//      submission queue is submitted to make room.
+//  (k) io_uring_setup may be missing (ENOSYS), disabled by the sysctl
+//      kernel.io_uring_disabled or by seccomp (EPERM), or limited by
+//      RLIMIT_MEMLOCK before 5.12 (ENOMEM), and a seccomp filter may allow
+//      io_uring_setup but refuse io_uring_enter, which every new ring tries
+//      once.  Then init fails: the loop falls back to another backend, or
 //      ev_loop_new(EVBACKEND_IOURING) returns NULL.  Refused later, the ring
-//      is replaced, or if that is refused too, the loop goes on without one
-//      (see (l)).  Newer setup flags are dropped one by one when a kernel
-//      rejects them (EINVAL).
-//  (l) The ring (fd and shared memory) is shared with a forked child: after
-//      a fork the child creates its own and re-arms everything.  A child
-//      that uses the loop without ev_loop_fork would corrupt the parent's
-//      ring (both write its queues; the parent's next submission then loops
-//      forever): loop/fork_guard.h tells the loop, which quietly gives
-//      the child a ring of its own (no fork watchers run: nobody announced a
-//      fork).  The old ring is closed first (at the fd limit the new one
-//      only exists once the old one is gone); a lost ring fd (closed behind
-//      the loop's back: enter fails with EBADF, or EOPNOTSUPP for a number
-//      that is now another file) is not closed again.  Without any ring
-//      (the system refuses a new one), every watcher gets EV_ERROR and the
-//      loop sleeps instead of polling, trying again each time.
+//      is replaced, or if that is refused too, the loop goes on without
+//      one, see (l).  Newer setup flags are dropped one by one when a kernel
+//      rejects them with EINVAL.
+//  (l) A ring lives as long as anything in any process holds it: its fd, its
+//      mappings, a thread's registration.  A forked child holds the
+//      parent's, and every request armed in it holds its file open, see
+//      (c).  So a ring the parent gave up with requests armed in it would
+//      keep those sockets open while a child holds it, and their peers
+//      would wait for an EOF that never comes.  Hence two rules.  First, a
+//      ring is never given up with requests armed in it: before it is
+//      closed, when it is replaced after a fork in the parent, to grow,
+//      after an enter error, or at ev_loop_destroy, every live request is
+//      cancelled and the loop waits until the kernel has completed each
+//      (drain).  That happens in the process that owns them only, never in
+//      a child, whose cancelling would remove the parent's polls.  Second,
+//      fork(3)'s child handler closes the child's copy of the ring fd and
+//      unmaps its copy of the rings (iouring_child_after_fork), so that a
+//      child keeps nothing of it alive.  A child made by a raw clone(2) runs
+//      no handler and shares the ring as with libev 4.33; the first rule
+//      still keeps its sockets from being held.  A child that uses the loop
+//      without ev_loop_fork would corrupt the parent's ring, so
+//      loop/fork_guard.h tells the loop, which quietly gives the child a
+//      ring of its own, with no fork watchers since nobody announced a
+//      fork.  The old ring is closed first, since at the fd limit the new
+//      one only exists once the old one is gone.  A lost ring fd, closed
+//      behind the loop's back, is not closed again: enter fails with EBADF,
+//      or EOPNOTSUPP for a number that is another file now.  Without any
+//      ring, when the system refuses a new one, every watcher gets EV_ERROR
+//      and the loop sleeps instead of polling, trying again each time.
 //  (m) Embedding: the ring fd is backend_fd; it polls readable while
-//      completions are waiting.  Changes applied outside ev_run (by the
-//      embedding loop's prepare watcher, loop_depth == 0) are submitted at
-//      once, since no poll of ours follows to submit them.  Completions are
-//      posted by task work run in the submitting thread; without
-//      IORING_SETUP_COOP_TASKRUN the kernel interrupts whatever that thread
-//      blocks in (the outer loop's epoll_wait) to run it, so the ring fd
-//      does become readable.  (libev 4.33 has no fd for an io_uring loop and
-//      aborts in ev_embed_start.)
-//  (n) The requests of a thread are cancelled when it exits (-ECANCELED):
-//      the loop, run by another thread now, re-arms them.  (libev 4.33
-//      aborts: "(libev) IORING_OP_POLL_ADD: Operation canceled".)
+//      completions are waiting.  Changes applied outside ev_run, by the
+//      embedding loop's prepare watcher with loop_depth == 0, are submitted
+//      at once, since no poll of ours follows to submit them.  A loop that
+//      is not embedded leaves them to its next poll, because the thread
+//      that runs it may be another, and a single-issuer ring is its first
+//      submitter's, see (n).  Completions are posted by task work run in
+//      the submitting thread.  Without defer-taskrun the kernel interrupts
+//      whatever that thread blocks in, such as the outer loop's epoll_wait,
+//      to run it, so the ring fd does become readable; with it, nothing
+//      wakes a thread blocked on the ring fd, so an embedded loop gives
+//      defer-taskrun up (iouring_embedded).  libev 4.33 has no fd for an
+//      io_uring loop and aborts in ev_embed_start.
+//  (n) The requests of a thread are cancelled with -ECANCELED when it exits,
+//      and the loop, run by another thread now, re-arms them; libev 4.33
+//      aborts with "(libev) IORING_OP_POLL_ADD: Operation canceled".  A
+//      single-issuer ring refuses every other thread with EEXIST: the loop
+//      gives single-issuer up and replaces the ring, closing the old one
+//      without cancelling, which the other thread's exit or the ring's last
+//      close does.  A registered index is used only by the thread that
+//      registered it, see iouring_ring.h.
+//  (o) A completion tells of readiness when it was posted.  One posted after
+//      the last reap, for data that something else consumed before the next
+//      poll, another process or another callback reading the fd, is a
+//      spurious event, which epoll would have re-checked away; ev(3) warns
+//      of spurious readiness anyway: use non-blocking fds.
 //  (p) A poll request that completes once costs the loop's wake-up eventfd
-//      a read per wake-up (re-armed, an unread counter would report it
-//      again at once).  Where the kernel has multishot polls (Linux 5.13,
-//      which also brought IORING_FEAT_RSRC_TAGS, the bit that tells it), an
-//      fd registered with kFdEdge gets one (IORING_POLL_ADD_MULTI): it stays
-//      armed, posts a completion (IORING_CQE_F_MORE) for every wake-up of
+//      a read per wake-up, since re-armed, an unread counter would report it
+//      again at once.  Where the kernel has multishot polls, an fd
+//      registered with kFdEdge gets one, IORING_POLL_ADD_MULTI: it stays
+//      armed, posts a completion with IORING_CQE_F_MORE for every wake-up of
 //      the file's waiters, each eventfd write among them, and is never
-//      re-armed, so the eventfd is never read (fd/wakeup.cc), as on
-//      epoll.  A multishot poll that ends (no IORING_CQE_F_MORE: cancelled,
-//      the completion queue overflowed) is re-armed like any other; one the
-//      kernel refuses (EINVAL) makes the loop stop asking for them and
-//      replace its own fds and the ring, as after a fork: the new wake-up fd
-//      is drained.
-//  (o) A completion tells of readiness when it was posted.  One posted
-//      after the last reap, for data that something else consumed before
-//      the next poll (another process, or another callback reading the fd),
-//      is a spurious event, which epoll would have re-checked away; ev(3)
-//      warns of spurious readiness anyway: use non-blocking fds.
+//      re-armed, so the eventfd is never read, as on epoll (fd/wakeup.cc).
+//      A multishot poll that ends without IORING_CQE_F_MORE, cancelled or
+//      after an overflow, is re-armed like any other.  One the kernel
+//      refuses with EINVAL makes the loop stop asking for them and replace
+//      its own fds and the ring, as after a fork, and the new wake-up fd is
+//      drained.
+//  (q) With defer-taskrun, completions are posted only when the submitting
+//      thread enters with GETEVENTS.  A poll that does not wait looks at
+//      IORING_SQ_TASKRUN, the taskrun flag, and enters when it is set, so
+//      that a non-blocking poll with nothing to submit still makes no system
+//      call when nothing happened.  Since Linux 6.10 an enter runs a bounded
+//      part of that work unless it waits for more, so with the flag still
+//      set after the reap the poll enters again, and every fd ready at the
+//      poll is reported by it, as epoll would.
 //
-// Memory: the rings are the kernel's (mmap of the ring fd) and the (l) page
-// must be a page of its own; everything else comes from ev_realloc.  A
-// non-blocking poll with nothing to submit makes no system call at all.
-#include "backends/iouring.h"
+// Memory: the rings are the kernel's, mapped from the ring fd; everything
+// else comes from ev_realloc.
+#include "backends/iouring_epoll.h"
 
 #include <fcntl.h>
-#include <linux/io_uring.h>
-#include <poll.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,249 +178,42 @@
 namespace ev_detail::iouring_internal {
 namespace {
 
-constexpr unsigned char kArmed = 0x01;            // fd_entry::bflags: a poll request is live
-constexpr std::uint64_t kInternal = 0xffffffffu;  // user_data (low half) of removals, see (b)
-constexpr unsigned kMinCq = 256;                  // completion queue sizes, see (i)
-constexpr unsigned kMaxCq = 65536;                // the kernel's limit (IORING_MAX_CQ_ENTRIES)
+constexpr unsigned kMaxCq = 65536;  // the kernel's limit, IORING_MAX_CQ_ENTRIES
 
-// The shared rings of one io_uring instance.
-struct ring {
-  int fd;
-  unsigned features;  // IORING_FEAT_*
-  void *sq_map;
-  std::size_t sq_map_size;
-  void *cq_map;  // == sq_map with IORING_FEAT_SINGLE_MMAP
-  std::size_t cq_map_size;
-  io_uring_sqe *sqes;
-  std::size_t sqes_size;
-
-  unsigned *sq_head, *sq_tail, *sq_flags;
-  unsigned sq_mask, sq_entries;
-  unsigned sq_local_tail;  // our copy of *sq_tail (only we write it)
-
-  unsigned *cq_head, *cq_tail, *cq_overflow;
-  io_uring_cqe *cqes;
-  unsigned cq_mask, cq_entries;
-};
-
-// fd_entry use: bflags = kArmed while a poll request is live, bmask = the
-// events it waits for, bdata = its generation (see (b)).
-struct iouring_state {
-  ring r;                  // r.fd == -1: no ring, see (l)
-  bool lost;               // r.fd is not ours any more, see (l)
-  int armed;               // fds with kArmed
-  unsigned want_cq;        // completion queue size for the next ring
-  unsigned cq_limit;       // the largest size this kernel gave us, see (i)
-  unsigned overflow_seen;  // *cq_overflow when last looked at, see (i)
-  bool no_multishot;       // the kernel refused a multishot poll, see (p)
-};
-
-inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
-
-inline unsigned load_acquire(const unsigned *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-inline void store_release(unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
-
-inline std::uint64_t poll_tag(int fd, unsigned gen)
+// The completions, of either mode: how many woke the loop for good.  In the
+// epoll mode that is 1 if they gave watchers events, since a failed
+// request, which asks for another, does not end a wait.
+int reap_any(ev_loop *loop, iouring_state *st)
 {
-  return static_cast<std::uint64_t>(static_cast<std::uint32_t>(fd)) | (static_cast<std::uint64_t>(gen) << 32);
-}
-
-int sys_setup(unsigned entries, io_uring_params *p)
-{
-  return static_cast<int>(::syscall(__NR_io_uring_setup, entries, p));
-}
-
-int sys_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg, std::size_t argsz)
-{
-  return static_cast<int>(::syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags, arg, argsz));
-}
-
-// Unmap the ring, and close its fd unless it was lost, see (l).
-void ring_close(ring &r, bool lost = false)
-{
-  if (r.sqes)
-    ::munmap(r.sqes, r.sqes_size);
-  if (r.cq_map && r.cq_map != r.sq_map)
-    ::munmap(r.cq_map, r.cq_map_size);
-  if (r.sq_map)
-    ::munmap(r.sq_map, r.sq_map_size);
-  if (r.fd >= 0 && !lost)
-    ::close(r.fd);
-  r = ring{};
-  r.fd = -1;
-}
-
-void *map_ring(int fd, std::size_t size, off_t offset)
-{
-  void *p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
-  return p == MAP_FAILED ? nullptr : p;
-}
-
-// Create a ring whose completion queue holds cq_entries; on failure leave
-// nothing behind (r.fd == -1) and return false, errno set.  See (k).
-bool ring_open(ring &r, unsigned cq_entries)
-{
-  r = ring{};
-  r.fd = -1;
-
-  unsigned sq_entries = cq_entries / 4 < 64 ? 64 : cq_entries / 4;
-  if (sq_entries > 4096)
-    sq_entries = 4096;
-
-  // Newest first; each kernel takes the first set it knows.
-  static constexpr unsigned kFlagSets[] = {
-      IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL,
-      IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
-      0,
-  };
-  io_uring_params p;
-  int fd = -1;
-  for (unsigned flags : kFlagSets) {
-    std::memset(&p, 0, sizeof p);
-    p.flags = flags;
-    p.cq_entries = cq_entries;
-    // Without CQSIZE the completion queue is twice the submission queue.
-    fd = sys_setup(flags ? sq_entries : cq_entries / 2, &p);
-    if (fd >= 0 || errno != EINVAL)
-      break;
-  }
-  if (fd < 0)
-    return false;
-  r.fd = fd;
-  r.features = p.features;
-
-  r.sq_map_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-  r.cq_map_size = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
-  if (p.features & IORING_FEAT_SINGLE_MMAP) {
-    if (r.cq_map_size > r.sq_map_size)
-      r.sq_map_size = r.cq_map_size;
-    r.sq_map = map_ring(fd, r.sq_map_size, IORING_OFF_SQ_RING);
-    r.cq_map = r.sq_map;
-    r.cq_map_size = r.sq_map_size;
-  } else {
-    r.sq_map = map_ring(fd, r.sq_map_size, IORING_OFF_SQ_RING);
-    if (r.sq_map)
-      r.cq_map = map_ring(fd, r.cq_map_size, static_cast<off_t>(IORING_OFF_CQ_RING));
-  }
-  r.sqes_size = p.sq_entries * sizeof(io_uring_sqe);
-  if (r.cq_map)
-    r.sqes = static_cast<io_uring_sqe *>(map_ring(fd, r.sqes_size, static_cast<off_t>(IORING_OFF_SQES)));
-  if (!r.sqes) {
-    int err = errno;
-    ring_close(r);
-    errno = err;
-    return false;
-  }
-
-  char *sq = static_cast<char *>(r.sq_map);
-  char *cq = static_cast<char *>(r.cq_map);
-  r.sq_head = reinterpret_cast<unsigned *>(sq + p.sq_off.head);
-  r.sq_tail = reinterpret_cast<unsigned *>(sq + p.sq_off.tail);
-  r.sq_flags = reinterpret_cast<unsigned *>(sq + p.sq_off.flags);
-  r.sq_mask = *reinterpret_cast<unsigned *>(sq + p.sq_off.ring_mask);
-  r.sq_entries = *reinterpret_cast<unsigned *>(sq + p.sq_off.ring_entries);
-  r.sq_local_tail = *r.sq_tail;
-  r.cq_head = reinterpret_cast<unsigned *>(cq + p.cq_off.head);
-  r.cq_tail = reinterpret_cast<unsigned *>(cq + p.cq_off.tail);
-  r.cq_overflow = reinterpret_cast<unsigned *>(cq + p.cq_off.overflow);
-  r.cqes = reinterpret_cast<io_uring_cqe *>(cq + p.cq_off.cqes);
-  r.cq_mask = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_mask);
-  r.cq_entries = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_entries);
-
-  // Slot i of the submission array always names sqe i: we fill the sqes in
-  // ring order, so the indirection never changes.
-  unsigned *array = reinterpret_cast<unsigned *>(sq + p.sq_off.array);
-  for (unsigned i = 0; i < r.sq_entries; ++i)
-    array[i] = i;
-
-  // A seccomp filter may allow io_uring_setup but refuse io_uring_enter,
-  // see (k): an enter that submits and waits for nothing tells.
-  if (sys_enter(r.fd, 0, 0, 0, nullptr, 0) < 0 && errno != EINTR) {
-    int err = errno;
-    ring_close(r);
-    errno = err;
-    return false;
-  }
-  return true;
+  if (st->epoll_mode)
+    return epoll_reap(loop, st), loop->pending.any() ? 1 : 0;
+  return reap(loop, st);
 }
 
 inline unsigned sq_pending(const ring &r) { return r.sq_local_tail - load_acquire(r.sq_head); }
 inline bool cq_empty(const ring &r) { return load_acquire(r.cq_tail) == *r.cq_head; }
 inline bool cq_overflow_flagged(const ring &r) { return load_acquire(r.sq_flags) & IORING_SQ_CQ_OVERFLOW; }
 
-// One completion.  Returns 1 if it was the completion of a live poll (the
-// fd got its events or was killed; it is no longer armed unless it is a
-// multishot poll that goes on, see (p)), else 0.
-int process_cqe(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res, unsigned flags)
+// Completions a removal posts at least, see (h).
+inline unsigned removal_completions(const ring &r) { return r.features & kFeatCqeSkip ? 1 : 2; }
+
+// poll_unusual is called after every reap where the loop is embedded, where
+// an overflow loses completions without nodrop, or in the epoll mode where
+// the ring has no defer-taskrun, see iouring_epoll.cc (x).
+void set_look_after_reap(iouring_state *st)
 {
-  auto fd = static_cast<std::uint32_t>(user_data);
-  auto gen = static_cast<unsigned>(user_data >> 32);
-  if (fd >= static_cast<std::uint32_t>(loop->fds.size))
-    return 0;  // kInternal, see (b)
-  fd_entry &e = loop->fds.entries[fd];
-  if (!(e.bflags & kArmed) || e.bdata != gen)
-    return 0;  // stale, see (b)
-
-  const bool goes_on = flags & IORING_CQE_F_MORE;  // see (p)
-  if (!goes_on) {
-    e.bflags = 0;
-    --st->armed;
-  }
-  const int ifd = static_cast<int>(fd);
-
-  if (res >= 0) {
-    auto revents = static_cast<unsigned>(res);
-    // A hang-up is what a file polled past the close of its fd typically
-    // reports (its last other end went away); see (d).
-    if ((revents & (POLLERR | POLLHUP)) && ::fcntl(ifd, F_GETFD) < 0 && errno == EBADF) {
-      fd_kill(loop, ifd);
-      return 1;
-    }
-    int got = (revents & (POLLIN | POLLERR | POLLHUP) ? EV_READ : 0) |
-              (revents & (POLLOUT | POLLERR | POLLHUP) ? EV_WRITE : 0);
-    if (got)
-      fd_event(loop, ifd, got);
-  } else if (res != -ECANCELED && res != -EINTR && res != -EAGAIN && res != -ENOMEM) {
-    if (res == -EINVAL && (e.bmask & kFdEdge)) {
-      // No multishot polls after all, see (p): the loop's own fds (the
-      // eventfd is still open: killed, it would be taken for lost and left
-      // open) are replaced, with the ring, as after a fork.
-      st->no_multishot = true;
-      request_repair(loop, kRepairAll);
-      return 1;
-    }
-    // -EBADF: not open; anything else: the kernel cannot poll it.  See (e).
-    fd_kill(loop, ifd);
-    return 1;
-  }
-
-  // Re-arm after the callbacks, see (a).  A watcherless fd was queued by the
-  // stop that removed its last watcher.
-  if (e.head && !goes_on)
-    loop->fds.change(ifd, EV__IOFDSET);
-  return 1;
+  st->look_after_reap =
+      st->embedded || !(st->r.features & kFeatNoDrop) || (st->epoll_mode && !(st->r.features & kFeatDeferTaskrun));
+  update_wait_room(st);
 }
 
-// Take every completion off the queue.  Returns the number of live polls
-// that completed.
-int reap(ev_loop *loop, iouring_state *st)
-{
-  ring &r = st->r;
-  int live = 0;
-  unsigned head = *r.cq_head;
-  for (;;) {
-    unsigned tail = load_acquire(r.cq_tail);
-    if (head == tail)
-      break;
-    // Processing never touches the ring, so the slots go back in one store.
-    do {
-      const io_uring_cqe &c = r.cqes[head++ & r.cq_mask];
-      live += process_cqe(loop, st, c.user_data, c.res, c.flags);
-    } while (head != tail);
-    store_release(r.cq_head, head);
-  }
-  return live;
-}
+void set_grow_at(iouring_state *st) { st->grow_at = st->r.cq_entries < st->cq_limit ? st->r.cq_entries / 4 : ~0u >> 1; }
+
+// An enter by a thread that a single-issuer ring refuses, see (n), or whose
+// registered index the kernel does not know: true if the caller may try again.
+bool enter_refused_by_thread(ev_loop *loop, iouring_state *st, int err);
+
+}  // namespace
 
 // Submit what is queued without waiting.  Completions are reaped when the
 // kernel needs room for them, see (j).  Returns 0 or an errno.
@@ -377,46 +221,99 @@ int submit(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
   int stuck = 0;
-  while (unsigned n = sq_pending(r)) {
-    int res = sys_enter(r.fd, n, 0, 0, nullptr, 0);
+  while (sq_pending(r)) {
+    store_release(r.sq_tail, r.sq_local_tail);
+    // With defer-taskrun a GETEVENTS enter also posts what completed.
+    const unsigned flags = r.features & kFeatDeferTaskrun ? IORING_ENTER_GETEVENTS : 0u;
+    int res = ring_enter_slow(r, sq_pending(r), 0, flags, nullptr, 0);
+    set_submitted(st, r.sq_local_tail - sq_pending(r));
+    if (st->dirty.count)
+      retemplate(st);
     if (res > 0) {
       stuck = 0;
       continue;
     }
-    int err = res < 0 ? errno : EAGAIN;
+    int err = res < 0 ? -res : EAGAIN;
     if (err == EINTR)
       continue;
+    if (res < 0 && enter_refused_by_thread(loop, st, err)) {
+      if (st->foreign)
+        return err;
+      continue;
+    }
     if (err != EBUSY && err != EAGAIN)
       return err;
     // The kernel wants completions taken first; if there are none, it is
-    // short of memory: give up after a few tries (the sqes stay queued and
-    // go with the next submission).
-    if (!reap(loop, st) && cq_empty(r) && ++stuck > 3)
+    // short of memory, so give up after a few tries.  The sqes stay queued
+    // and go with the next submission.
+    if (!reap_any(loop, st) && cq_empty(r) && ++stuck > 3)
       return err;
   }
+  set_submitted(st, r.sq_local_tail);
   return 0;
 }
 
-// The ring cannot be used any more (its fd was closed behind our back, or
-// the kernel refuses to take submissions): a new ring replaces it before
-// the next poll, with every fd armed again; until then nothing is queued.
+// The ring cannot be used any more, since its fd was closed behind our
+// back or the kernel refuses to take submissions: a new ring replaces it
+// before the next poll, with every fd armed again; until then nothing is
+// queued.
 void ring_broken(ev_loop *loop, iouring_state *st, int err)
 {
   if (err == EBADF || err == EOPNOTSUPP)
     st->lost = true;  // not our fd any more: not closed again, see (l)
-  else {
+  else if (err != EEXIST) {
     errno = err;
     ev_syserr("(libev) io_uring_enter");
   }
   request_backend_rebuild(loop);
 }
 
+// The polling thread adopts a new ring with ring_adopt; false if the kernel
+// refuses, and the ring is then replaced, see ring_broken.
+bool adopt(ev_loop *loop, iouring_state *st)
+{
+  if (int err = ring_adopt(st->r)) {
+    ring_broken(loop, st, err);
+    return false;
+  }
+  st->adopted = true;
+  update_general(st);
+  return true;
+}
+
+namespace {
+
+bool enter_refused_by_thread(ev_loop *loop, iouring_state *st, int err)
+{
+  ring &r = st->r;
+  if (err == EBADFD && !r.enabled)  // made disabled: its first submitter enables it
+    return adopt(loop, st);
+  if ((err == EBADF || err == EINVAL) && this_thread() == r.reg_thread) {
+    ring_unregister(r);  // the fd goes on working
+    r.features &= ~kFeatRegisteredRing;
+    return true;
+  }
+  if (err == EEXIST && (r.features & kFeatSingleIssuer)) {
+    // Another thread's ring, see (n): one for any thread replaces it.
+    st->allowed &= ~(kFeatSingleIssuer | kFeatDeferTaskrun);
+    st->foreign = true;
+    request_backend_rebuild(loop);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 // Make room for n sqes: a full queue is submitted first.  False if the
-// kernel would not take it (the ring is then rebuilt, see ring_broken).
+// kernel would not take it, and the ring is then rebuilt, see ring_broken.
 bool make_room(ev_loop *loop, iouring_state *st, unsigned n)
 {
   ring &r = st->r;
-  while (r.sq_entries - sq_pending(r) < n)
+  // The epoll mode asks for 2, another request and a wait, or for 1, a wait;
+  // see epoll_room in iouring_epoll.h.
+  const unsigned capacity = st->epoll_mode ? st->other_mask + 2 : r.sq_entries;
+  while (sq_pending(r) + n > capacity)
     if (int err = submit(loop, st)) {
       ring_broken(loop, st, err);
       return false;
@@ -424,57 +321,97 @@ bool make_room(ev_loop *loop, iouring_state *st, unsigned n)
   return true;
 }
 
-// The next sqe slot, zeroed (the caller made room).
-io_uring_sqe *next_sqe(iouring_state *st)
+namespace {
+
+// The sqe at slot, zeroed, to be written as another request than the
+// template's poll request, see queue_poll in iouring.h; retemplate puts the
+// template back once the kernel took it.
+io_uring_sqe *other_sqe(iouring_state *st, unsigned slot)
 {
-  ring &r = st->r;
-  io_uring_sqe *sqe = &r.sqes[r.sq_local_tail & r.sq_mask];
+  io_uring_sqe *sqe = &st->r.sqes[slot & st->r.sq_mask];
   std::memset(sqe, 0, sizeof *sqe);
+  st->dirty.push(slot);
   return sqe;
 }
 
-inline void publish_sqe(ring &r)
+}  // namespace
+
+// The next sqe slot for another request.  The caller made room, in the
+// epoll mode for it and a wait, and there it submits the request before it
+// asks for the next, since the mode has one spare sqe, see iouring_epoll.h.
+io_uring_sqe *next_sqe(iouring_state *st)
 {
-  ++r.sq_local_tail;
-  store_release(r.sq_tail, r.sq_local_tail);
+  if (st->epoll_mode) {
+    ring &r = st->r;
+    io_uring_sqe *sqe = &r.sqes[r.sq_mask - kSpare];
+    std::memset(sqe, 0, sizeof *sqe);
+    r.sq_array[r.sq_local_tail++ & r.sq_mask] = r.sq_mask - kSpare;
+    return sqe;
+  }
+  return other_sqe(st, st->r.sq_local_tail++);
 }
 
-void queue_poll_add(iouring_state *st, int fd, fd_entry &e, int ev)
-{
-  io_uring_sqe *sqe = next_sqe(st);
-  unsigned events = (ev & EV_READ ? POLLIN : 0u) | (ev & EV_WRITE ? POLLOUT : 0u);
-  sqe->opcode = IORING_OP_POLL_ADD;
-  sqe->fd = fd;
-  if (ev & kFdEdge)
-    sqe->len = IORING_POLL_ADD_MULTI;  // see (p)
-  if (st->r.features & IORING_FEAT_POLL_32BITS)
-    sqe->poll32_events = events;
-  else
-    sqe->poll_events = static_cast<__u16>(events);
-  ++e.bdata;
-  sqe->user_data = poll_tag(fd, e.bdata);
-  publish_sqe(st->r);
-  e.bflags = kArmed;
-  e.bmask = static_cast<unsigned char>(ev);
-  ++st->armed;
-}
+namespace {
 
-void queue_poll_remove(iouring_state *st, int fd, fd_entry &e)
+void queue_remove(iouring_state *st, std::uint64_t tag)
 {
   io_uring_sqe *sqe = next_sqe(st);
   sqe->opcode = IORING_OP_POLL_REMOVE;
   sqe->fd = -1;
-  sqe->addr = poll_tag(fd, e.bdata);
+  sqe->addr = tag;
   sqe->user_data = kInternal;
-  // Success needs no completion; -ENOENT (it just completed) still posts one.
-  if (st->r.features & IORING_FEAT_CQE_SKIP)
+  // Success needs no completion; -ENOENT, for a poll that just completed,
+  // still posts one.
+  if (st->r.features & kFeatCqeSkip)
     sqe->flags = IOSQE_CQE_SKIP_SUCCESS;
-  publish_sqe(st->r);
+}
+
+// A no-op request where the request of an armed fd lies unsubmitted: the
+// fd is not armed any more, and the kernel never sees the poll, so that an
+// fd stopped and closed before the next poll costs no removal and posts no
+// error, see (a).
+void cancel_queued(iouring_state *st, fd_entry &e)
+{
+  io_uring_sqe *sqe = other_sqe(st, e.bdata);
+  sqe->opcode = IORING_OP_NOP;
+  sqe->user_data = kInternal;
+  if (st->r.features & kFeatCqeSkip)
+    sqe->flags = IOSQE_CQE_SKIP_SUCCESS;
+  else
+    ++st->stale;
   e.bflags = 0;
   --st->armed;
 }
 
-// Forget which fds are armed: the ring they were armed in is gone.
+// The armed fd's request goes: cancelled where it lies, or removed.
+void queue_poll_remove(iouring_state *st, int fd, fd_entry &e)
+{
+  if (queued(st->r, e))
+    return cancel_queued(st, e);
+  queue_remove(st, poll_tag(fd, e.bdata));
+  e.bflags = 0;
+  --st->armed;
+  st->stale += removal_completions(st->r);
+}
+
+// A multishot poll request for the wake-up fd, see (p).
+void queue_multishot(iouring_state *st, int fd, fd_entry &e, int want)
+{
+  const unsigned slot = st->r.sq_local_tail++;
+  io_uring_sqe *sqe = other_sqe(st, slot);
+  sqe->opcode = IORING_OP_POLL_ADD;
+  sqe->fd = fd;
+  sqe->poll_events = poll_events(want);
+  sqe->len = IORING_POLL_ADD_MULTI;
+  sqe->user_data = poll_tag(fd, slot);
+  e.bdata = slot;
+  e.bflags = kArmed;
+  e.bmask = static_cast<unsigned char>(want);
+  ++st->armed;
+}
+
+// Forget which fds are armed, or registered: the ring they were armed in,
+// or the epoll set, is gone.
 void forget_armed(ev_loop *loop, iouring_state *st)
 {
   for (int fd = 0; fd < loop->fds.size; ++fd) {
@@ -482,14 +419,130 @@ void forget_armed(ev_loop *loop, iouring_state *st)
     loop->fds.entries[fd].bmask = 0;
   }
   st->armed = 0;
+  st->stale = 0;
+  st->rearm.count = 0;
+  st->dirty.count = 0;
+  st->always_ready.count = 0;
+  st->waiting = false;
 }
 
-// Open a ring with a completion queue of `size` (smaller if the memory
-// lock limit before 5.12 refuses it); false if the system refuses.
+}  // namespace
+
+// See (a), (m): an embedded loop's re-arms go through the change queue,
+// which the embedding loop's prepare watcher applies before it blocks.
+void rearm_via_changes(ev_loop *loop, iouring_state *st)
+{
+  for (int i = 0; i < st->rearm.count; ++i)
+    loop->fds.change(st->rearm.data[i], EV__IOFDSET);
+  st->rearm.count = 0;
+}
+
+namespace {
+
+// Cancel every request armed in the ring and wait until the kernel has
+// completed each, so that nothing the ring holds keeps a file open once the
+// ring is given up, see (l).  Only in the process that armed them, since a
+// child's cancelling would remove the parent's polls, and only through a
+// ring that takes this thread's submissions.  Bounded: a kernel that does
+// not complete a cancelled request within a second is not waited for.
+void drain_epoll_wait(ev_loop *loop, iouring_state *st);
+
+void drain(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  if (r.fd < 0 || st->lost || st->foreign || !r.enabled || st->owner != ::getpid())
+    return;
+  if (st->epoll_mode)
+    return drain_epoll_wait(loop, st);
+  if (!st->armed)
+    return;
+  fd_table &t = loop->fds;
+  int armed = 0;
+  for (int fd = 0; fd < t.size; ++fd)
+    armed += t.entries[fd].bflags & kArmed;
+  ev_tstamp deadline = monotonic_now() + 1.;
+  for (int round = 0; armed && round < 4; ++round) {
+    for (int fd = 0; fd < t.size; ++fd)
+      if (t.entries[fd].bflags & kArmed) {
+        if (r.sq_entries - sq_pending(r) < 1 && submit(loop, st))
+          return;
+        queue_remove(st, poll_tag(fd, t.entries[fd].bdata));
+      }
+    if (submit(loop, st))
+      return;
+    while (armed) {
+      ev_tstamp now = monotonic_now();
+      if (now >= deadline)
+        return;
+      unsigned want = static_cast<unsigned>(armed) < r.cq_entries ? static_cast<unsigned>(armed) : r.cq_entries;
+      int res = ring_wait(r, 0, want, deadline - now < 0.1 ? deadline - now : 0.1);
+      if (res < 0 && res != -ETIME && res != -EINTR)
+        return;
+      // Only the end of each live request counts; nothing is reported.
+      unsigned head = *r.cq_head;
+      unsigned tail = load_acquire(r.cq_tail);
+      for (; head != tail; ++head) {
+        const io_uring_cqe &c = r.cqes[head & r.cq_mask];
+        auto fd = static_cast<std::uint32_t>(c.user_data);
+        if (fd >= static_cast<std::uint32_t>(t.size) || (c.flags & IORING_CQE_F_MORE))
+          continue;
+        fd_entry &e = t.entries[fd];
+        if ((e.bflags & kArmed) && e.bdata == static_cast<unsigned>(c.user_data >> 32)) {
+          e.bflags = 0;
+          --armed;
+        }
+      }
+      store_release(r.cq_head, head);
+      if (cq_overflow_flagged(r))
+        ring_enter_slow(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
+      if (res == -ETIME)
+        break;  // a removal the kernel refused is asked again
+    }
+  }
+}
+
+// The epoll mode's request in flight, see iouring_epoll.cc (u), is
+// cancelled and waited for, since it writes into `events` until it
+// completed.
+void drain_epoll_wait(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  if (!st->waiting)
+    return;
+  if (sq_pending(r) + 2 > st->other_mask + 2 && submit(loop, st))
+    return;
+  io_uring_sqe *sqe = next_sqe(st);
+  sqe->opcode = IORING_OP_ASYNC_CANCEL;
+  sqe->fd = -1;
+  sqe->addr = kEpollWaitTag;
+  sqe->user_data = kInternal;
+  if (submit(loop, st))
+    return;
+  const ev_tstamp deadline = monotonic_now() + 1.;
+  while (st->waiting) {
+    ev_tstamp now = monotonic_now();
+    if (now >= deadline)
+      return;
+    int res = ring_wait(r, 0, 1, deadline - now < 0.1 ? deadline - now : 0.1);
+    if (res < 0 && res != -ETIME && res != -EINTR)
+      return;
+    unsigned head = *r.cq_head;
+    for (unsigned tail = load_acquire(r.cq_tail); head != tail; ++head)
+      if (static_cast<std::uint32_t>(r.cqes[head & r.cq_mask].user_data) == kEpollWaitTag)
+        st->waiting = false;
+    store_release(r.cq_head, head);
+  }
+}
+
+}  // namespace
+
+// Open a ring with a completion queue of `size`, or smaller where the
+// memory lock limit before Linux 5.12 refuses it; false if the system
+// refuses.
 bool open_ring(iouring_state *st, unsigned size)
 {
   for (;;) {
-    if (ring_open(st->r, size))
+    if (ring_open(st->r, size, st->allowed))
       return true;
     if (errno != ENOMEM || size <= kMinCq)
       return false;
@@ -497,36 +550,155 @@ bool open_ring(iouring_state *st, unsigned size)
   }
 }
 
-// Swap the ring for a new one with a completion queue of `size` (after a
-// fork, a larger one, see (i), or after it was lost, see (l)): the old one
-// is closed first, so that the new one exists even at the fd limit.  No fd
-// is armed in the new ring yet.  False if there is no ring now.
-bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
+// The ring just opened, as the loop keeps it.
+void ring_opened(ev_loop *loop, iouring_state *st)
 {
-  ring_close(st->r, st->lost);
-  st->lost = false;
-  forget_armed(loop, st);
-  if (!retry_after_syserr("(libev) io_uring_setup", [st, size] { return open_ring(st, size) ? 0 : -1; })) {
-    set_backend_fd(loop, -1);
-    return false;
-  }
+  ring_placed(st->r);
   if (st->r.cq_entries < st->want_cq)  // refused or clamped: stop asking
     st->cq_limit = st->r.cq_entries;
   st->want_cq = st->r.cq_entries;
   st->overflow_seen = load_acquire(st->r.cq_overflow);
+  st->owner = ::getpid();
+  st->adopted = st->foreign = st->lost = false;
+  set_grow_at(st);
+  st->prearm_room = st->embedded ? 0 : st->r.sq_entries;
+  set_submitted(st, st->r.sq_submitted);
+  if (st->epoll_mode)
+    epoll_template(st);
+  set_look_after_reap(st);
+  update_general(st);
   set_backend_fd(loop, st->r.fd);
+}
+
+namespace {
+
+// Swap the ring for a new one with a completion queue of `size`, after a
+// fork, to grow, see (i), or after it was lost, see (l).  What is armed in
+// the old one is cancelled, then it is closed first, so that the new one
+// exists even at the fd limit.  No fd is armed in the new ring yet, and the
+// epoll mode gets a new, empty set.  False if there is no ring now.
+bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
+{
+  drain(loop, st);
+  const bool abandoned = st->waiting;  // not cancelled, so `events` stays its
+  ring_close(st->r, st->lost);
+  st->lost = st->foreign = false;
+  forget_armed(loop, st);
+  if (abandoned) {
+    st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
+    st->capacity = 64;
+  }
+  if (!retry_after_syserr("(libev) io_uring_setup", [st, size] { return open_ring(st, size) ? 0 : -1; }) ||
+      (st->epoll_mode &&
+       !retry_after_syserr("(libev) epoll_create", [loop, st] { return epoll_set_open(loop, st) ? 0 : -1; }))) {
+    if (st->r.fd >= 0)
+      ring_close(st->r, false);
+    st->adopted = false;
+    update_general(st);
+    set_backend_fd(loop, -1);
+    return false;
+  }
+  ring_opened(loop, st);
   return true;
 }
 
 }  // namespace
 
-void modify(ev_loop *loop, int fd, int /*oev*/, int nev)
+// A completion that reports an error or a hang-up, or a multishot poll's,
+// whose IORING_CQE_F_MORE says it stays armed, see (d), (e), (f), (p).
+void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsigned flags)
+{
+  fd_entry &e = loop->fds.entries[fd];
+  const bool goes_on = flags & IORING_CQE_F_MORE;
+  if (!goes_on) {
+    e.bflags = 0;
+    --st->armed;
+  }
+  if (res >= 0) {
+    auto revents = static_cast<unsigned>(res);
+    // A hang-up is what a file polled past the close of its fd typically
+    // reports, when its last other end went away, see (d).
+    if ((revents & (POLLERR | POLLHUP)) && ::fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+      fd_kill(loop, fd);
+      return;
+    }
+    int got = (revents & (POLLIN | POLLERR | POLLHUP) ? EV_READ : 0) |
+              (revents & (POLLOUT | POLLERR | POLLHUP) ? EV_WRITE : 0);
+    if (got)
+      fd_event(loop, fd, got);
+  } else if (res != -ECANCELED && res != -EINTR && res != -EAGAIN && res != -ENOMEM) {
+    if (res == -EINVAL && (e.bmask & kFdEdge)) {
+      // No multishot polls after all, see (p): the loop's own fds are
+      // replaced, with the ring, as after a fork.  Killing the eventfd,
+      // which is still open, would take it for lost and leave it open.
+      st->allowed &= ~kFeatMultishot;
+      st->r.features &= ~kFeatMultishot;
+      request_repair(loop, kRepairAll);
+      return;
+    }
+    // -EBADF is an fd not open; anything else, one the kernel cannot poll.
+    // See (e).
+    fd_kill(loop, fd);
+    return;
+  }
+  // Re-arm after the callbacks, see (a).  A watcherless fd was queued by the
+  // stop that removed its last watcher.
+  if (loop->fds.entries[fd].head && !goes_on)
+    st->rearm.push(fd);
+}
+
+// rearm_completed's work, see iouring.h: the fds from p to end, where the
+// submission queue may be full, or for a multishot poll, see (p).
+void rearm_room(ev_loop *loop, iouring_state *st, const int *p, const int *end)
+{
+  for (; p != end; ++p) {
+    fd_entry &e = loop->fds.entries[*p];
+    int want = e.events & (EV_READ | EV_WRITE | kFdEdge);
+    if (!(want & (EV_READ | EV_WRITE)) || !e.head || (e.bflags & kArmed))
+      continue;
+    if (!(st->r.features & kFeatMultishot))
+      want &= ~kFdEdge;
+    if (!make_room(loop, st, 1))
+      return;  // the ring is replaced, and every fd armed anew
+    fd_entry &now = loop->fds.entries[*p];
+    if (want & kFdEdge)
+      queue_multishot(st, *p, now, want);
+    else
+      queue_poll_add(st, *p, now, want);
+  }
+}
+
+// Put the template back in the slots written as other requests, once the
+// kernel took them, see queue_poll in iouring.h.
+void retemplate(iouring_state *st)
+{
+  ring &r = st->r;
+  int kept = 0;
+  for (int i = 0; i < st->dirty.count; ++i) {
+    unsigned slot = st->dirty.data[i];
+    if (static_cast<int>(slot - r.sq_submitted) >= 0) {
+      st->dirty.data[kept++] = slot;  // not taken yet
+      continue;
+    }
+    io_uring_sqe *sqe = &r.sqes[slot & r.sq_mask];
+    std::memset(sqe, 0, sizeof *sqe);
+    sqe->opcode = IORING_OP_POLL_ADD;
+  }
+  st->dirty.count = kept;
+}
+
+// modify (backend.h) for every case: what iouring_modify leaves, and all
+// of it when called through the table, as an embedding loop's prepare
+// watcher does with loop_depth == 0.
+void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
 {
   iouring_state *st = state(loop);
   const bool renewed = nev & EV__IOFDSET;  // ev_io_set, or a re-arm (a)
   nev &= EV_READ | EV_WRITE | kFdEdge;
   if (!(nev & (EV_READ | EV_WRITE)))
     nev = 0;
+  if (!(st->r.features & kFeatMultishot))
+    nev &= ~kFdEdge;  // a wake-up fd made before the kernel refused them, see (p)
 
   if (st->r.fd < 0) {  // no ring, see (l)
     if (nev)
@@ -541,100 +713,77 @@ void modify(ev_loop *loop, int fd, int /*oev*/, int nev)
 
   fd_entry &e = loop->fds.entries[fd];
   if (e.bflags & kArmed) {
-    if (!renewed && e.bmask == static_cast<unsigned char>(nev))
-      return;  // the kernel already waits for exactly this
+    // A request still queued is for the file under the number when the
+    // kernel takes it, so renewed, it is the same, see (a).
+    if ((!renewed || queued(st->r, e)) && e.bmask == static_cast<unsigned char>(nev))
+      return;  // the kernel already waits, or will, for exactly this
     queue_poll_remove(st, fd, e);
   }
-  if (nev)
-    queue_poll_add(st, fd, e, nev);
+  if (nev) {
+    if (nev & kFdEdge)
+      queue_multishot(st, fd, e, nev);
+    else
+      queue_poll_add(st, fd, e, nev);
+    if (st->armed > static_cast<int>(st->grow_at))
+      st->look_after_reap = true;  // see (i)
+  }
 
-  // Outside ev_run no poll of ours follows to submit this, see (m).
-  if (!loop->loop_depth) {
+  // Embedded, outside ev_run no poll of ours follows to submit this, see
+  // (m).  A multishot poll, made once for a loop's life, goes at once too,
+  // by the rare path's enter, which tests for a kernel's refusal.
+  if ((!loop->loop_depth && st->embedded) || (nev & kFdEdge)) {
+    if (!st->adopted && !adopt(loop, st))
+      return;
     int err = submit(loop, st);
     // Making room reaped completions, so callbacks are due, but the queue
     // may now be empty: a no-op completion makes the ring fd readable, so
     // the embedding loop runs us.
-    if (!err && loop->pending.any() && make_room(loop, st, 1)) {
+    if (!err && !loop->loop_depth && loop->pending.any() && make_room(loop, st, 1)) {
       io_uring_sqe *sqe = next_sqe(st);
       sqe->opcode = IORING_OP_NOP;
       sqe->user_data = kInternal;
-      publish_sqe(st->r);
+      ++st->stale;
       err = submit(loop, st);
     }
     // The kernel short of memory: what is queued goes with the next poll.
     if (err && err != EBUSY && err != EAGAIN)
       ring_broken(loop, st, err);
   }
+  if (st->embedded && st->rearm.count)
+    rearm_via_changes(loop, st);
 }
 
 namespace {
-
-// Submit what is queued and wait up to timeout (> 0) for a completion.
-// Returns 0, or the errno of the failed call (ETIME: timed out).  See (g).
-int submit_and_wait(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
-{
-  ring &r = st->r;
-  auto sec = static_cast<long long>(timeout);
-  auto nsec = static_cast<long long>((timeout - static_cast<ev_tstamp>(sec)) * 1e9 + 0.999999);  // never early
-  if (nsec >= 1000000000) {
-    ++sec;
-    nsec -= 1000000000;
-  }
-
-#ifndef EV_IOURING_NO_EXT_ARG  // defined: test the pre-5.11 path on a new kernel
-  if (r.features & IORING_FEAT_EXT_ARG) {
-    __kernel_timespec ts;
-    ts.tv_sec = sec;
-    ts.tv_nsec = nsec;
-    io_uring_getevents_arg arg;
-    std::memset(&arg, 0, sizeof arg);
-    // (through uintptr_t: a 32-bit pointer cast to 64 bits directly is sign-extended, and
-    // the kernel refuses the address, EFAULT)
-    arg.ts = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&ts));
-    int res = sys_enter(r.fd, sq_pending(r), 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof arg);
-    return res < 0 ? errno : 0;
-  }
-#endif
-
-  if (int err = submit(loop, st))
-    return err;
-  if (!cq_empty(r))
-    return 0;
-  struct pollfd pfd = {r.fd, POLLIN, 0};
-  struct timespec ts;
-  ts.tv_sec = static_cast<time_t>(sec);
-  ts.tv_nsec = static_cast<long>(nsec);
-  int res = ::ppoll(&pfd, 1, &ts, nullptr);
-  return res < 0 ? errno : res == 0 ? ETIME : 0;
-}
 
 // Bring overflowed completions back into the queue, see (i).
 void flush_overflow(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
   for (int i = 0; i < 64 && cq_overflow_flagged(r); ++i) {
-    reap(loop, st);
-    int res = sys_enter(r.fd, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
-    if (res < 0 && errno != EINTR && errno != EBUSY && errno != EAGAIN) {
-      ring_broken(loop, st, errno);
+    reap_any(loop, st);
+    int res = ring_enter_slow(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
+    if (res < 0 && res != -EINTR && res != -EBUSY && res != -EAGAIN) {
+      ring_broken(loop, st, -res);
       return;
     }
   }
 }
 
-// The queue overflowed or is getting crowded: rebuild a larger ring in the
-// next iteration (request_backend_rebuild: the repair step calls
-// iouring_fork), see (i).
-void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed, unsigned armed)
+// The queue overflowed or is getting crowded: a larger ring in the next
+// iteration, whose repair step calls iouring_fork after
+// request_backend_rebuild, see (i).
+void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed)
 {
   ring &r = st->r;
   unsigned lost = load_acquire(r.cq_overflow);
-  if (lost != st->overflow_seen) {
+  // Without nodrop, or not allowed it, what overflowed is lost.
+  if (lost != st->overflow_seen || (overflowed && !(r.features & kFeatNoDrop))) {
     st->overflow_seen = lost;  // completions are gone: only re-arming everything helps
     request_backend_rebuild(loop);
   }
   // Room for every live poll plus the removals and cancellations of one
   // iteration's changes: four completions per armed fd.
+  auto armed = static_cast<unsigned>(st->armed);
   if ((overflowed || armed > r.cq_entries / 4) && r.cq_entries < st->cq_limit) {
     unsigned size = r.cq_entries * 2;
     while (size < st->cq_limit && size / 4 < armed)
@@ -642,121 +791,279 @@ void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed, unsigned 
     st->want_cq = size < st->cq_limit ? size : st->cq_limit;
     request_backend_rebuild(loop);
   }
+  st->grow_at = ~0u >> 1;  // asked for: once is enough until the new ring
 }
 
-// No ring, see (l): try to get one (every fd is armed in the next
-// iteration); meanwhile sleep a little at a time.
+// No ring, see (l): try to get one, and every fd is armed in the next
+// iteration; meanwhile sleep a little at a time.
 void poll_without_ring(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 {
   if (open_ring(st, st->want_cq)) {
-    st->overflow_seen = load_acquire(st->r.cq_overflow);
-    set_backend_fd(loop, st->r.fd);
+    if (st->epoll_mode && !epoll_set_open(loop, st)) {
+      ring_close(st->r, false);
+      return sleep_instead_of_waiting(loop, timeout);
+    }
+    forget_armed(loop, st);
+    ring_opened(loop, st);
     fd_rearm_all(loop);
     return;
   }
   sleep_instead_of_waiting(loop, timeout);
 }
 
-}  // namespace
-
-template <bool kHooks>
-void poll(ev_loop *loop, ev_tstamp timeout)
+// Submit and wait for a completion for at most `timeout`, which is above 0,
+// on a kernel without ext-arg, see (g).  Returns 0, or the errno, ETIME for
+// a wait that timed out.
+int submit_then_ppoll(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 {
-  iouring_state *st = state(loop);
-  if (st->r.fd < 0)
-    return poll_without_ring(loop, st, timeout);
+  if (int err = submit(loop, st))
+    return err;
+  if (!cq_empty(st->r))
+    return 0;
+  struct pollfd pfd = {st->r.fd, POLLIN, 0};
+  const struct timespec ts = timeout_to_timespec(timeout);
+  int res = ::ppoll(&pfd, 1, &ts, nullptr);
+  return res < 0 ? errno : res == 0 ? ETIME : 0;
+}
+
+// The wait of every unusual case: no ring, a ring to adopt, a kernel
+// without ext-arg, an enter that failed or took only part of the queue,
+// completions of removals alone.  It waits until the deadline, the caller's
+// clock reading plus the timeout, which is never later than the timer the
+// loop waits for.
+void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp deadline, bool hooks)
+{
   ring &r = st->r;
-
-  ev_tstamp deadline = timeout > 0. ? monotonic_now() + timeout : 0.;
-  bool overflowed = false;
-  bool timed_out = false;
-  int live = 0;
   int busy = 0;
-  // Polls in flight once this call has submitted (they may all complete).
-  auto peak = static_cast<unsigned>(st->armed);
-
   for (bool first = true;; first = false) {
     int err = 0;
     // Wait only when nothing is there yet; a zero timeout only submits.
     const bool wait = timeout > 0. && cq_empty(r);
     if (first || wait) {
       auto call = [loop, st, &r, wait, timeout] {
-        return wait ? submit_and_wait(loop, st, timeout) : sq_pending(r) ? submit(loop, st) : 0;
+        int e = 0;
+        if ((wait || st->stale) && (r.features & kFeatExtArg)) {
+          const unsigned n = sq_pending(r);
+          store_release(r.sq_tail, r.sq_local_tail);
+          unsigned min_complete = st->stale + wait < r.cq_entries ? st->stale + wait : r.cq_entries;
+          int res = ring_wait(r, n, min_complete, timeout);
+          set_submitted(st, r.sq_local_tail - sq_pending(r));
+          if (st->dirty.count)
+            retemplate(st);
+          e = res < 0 ? -res : res != static_cast<int>(n) ? EAGAIN : 0;
+          if (!e)
+            st->stale = 0;
+        } else if (wait)
+          e = submit_then_ppoll(loop, st, timeout);
+        else if (sq_pending(r) || (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN))
+          e = submit(loop, st);
+        return e;
       };
-      err = kHooks ? hooked_wait(loop, EINTR, call) : call();
+      err = hooks ? hooked_wait(loop, EINTR, call) : call();
     }
 
+    bool timed_out = false;
     if (err) {
       if (err == ETIME)
         timed_out = true;
       else if (err == EINTR) {
-        reap(loop, st);
-        break;  // returns early and quietly
+        if (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN)  // see poll_refused
+          ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
+        reap_any(loop, st);
+        return;  // returns early and quietly
+      } else if (enter_refused_by_thread(loop, st, err)) {
+        if (st->foreign) {
+          reap_any(loop, st);
+          return;  // a new ring before the next poll
+        }
+        continue;
       } else if ((err != EBUSY && err != EAGAIN) || ++busy > 3) {
-        // Lost (EBADF, EOPNOTSUPP), refused (EPERM: a seccomp filter), or
-        // the kernel short of memory for good: a new ring before the next
-        // poll (none if the system refuses one: see (l)).  EBUSY/EAGAIN
-        // otherwise: reaping makes room (below).
-        reap(loop, st);
+        // Lost with EBADF or EOPNOTSUPP, refused with a seccomp filter's
+        // EPERM, or the kernel short of memory for good: a new ring before
+        // the next poll, or none if the system refuses one, see (l).  For
+        // EBUSY and EAGAIN otherwise, the reaping below makes room.
+        reap_any(loop, st);
         ring_broken(loop, st, err);
         return;
       }
     }
 
-    live += reap(loop, st);
+    int live = reap_any(loop, st);
+    bool overflowed = false;
     if (cq_overflow_flagged(r)) {
       overflowed = true;
       flush_overflow(loop, st);
-      live += reap(loop, st);
+      live += reap_any(loop, st);
     }
+    if (overflowed || st->armed > static_cast<int>(st->grow_at))
+      check_capacity(loop, st, overflowed);
 
     // Only stale completions woke us: wait for the rest of the time, see (h).
     if (live || timed_out || timeout <= 0.)
-      break;
+      return;
     ev_tstamp now = monotonic_now();
-    if (now >= deadline) {
-      timed_out = true;
-      break;
-    }
+    if (now >= deadline)
+      return;
     timeout = deadline - now;
   }
-
-  check_capacity(loop, st, overflowed, peak);
 }
 
-template void poll<false>(ev_loop *loop, ev_tstamp timeout);
-template void poll<true>(ev_loop *loop, ev_tstamp timeout);
+}  // namespace
+
+void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hooks)
+{
+  if (st->r.fd < 0)
+    return poll_without_ring(loop, st, timeout);
+  if (!st->adopted) {
+    if (!adopt(loop, st))
+      return;
+    if (!st->general) {
+      if (st->epoll_mode)
+        return hooks ? iouring_epoll_poll<true>(loop, timeout) : iouring_epoll_poll<false>(loop, timeout);
+      return hooks ? iouring_poll<true>(loop, timeout) : iouring_poll<false>(loop, timeout);
+    }
+  }
+  if (st->epoll_mode) {
+    if (!st->waiting && make_room(loop, st, 1))
+      epoll_queue_wait(st);
+    if (st->always_ready.count)
+      timeout = 0.;  // see iouring_epoll.cc (t)
+  } else if (st->rearm.count)
+    rearm_completed(loop, st);
+  wait_general(loop, st, timeout, timeout > 0. ? monotonic_now() + timeout : 0., hooks);
+  if (st->epoll_mode && st->always_ready.count)
+    epoll_report_always_ready(loop, st);
+  if (st->embedded)
+    st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
+}
+
+// The enter of iouring_poll did not take the whole queue, or failed with
+// res < 0.  With nothing to submit, ETIME is the timeout and EINTR a
+// signal; with something, the kernel reports neither.
+void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tstamp timeout, bool hooks)
+{
+  ring &r = st->r;
+  const int err = res < 0 ? -res : 0;
+  if (res >= 0 || n) {
+    set_submitted(st, r.sq_local_tail - sq_pending(r));
+    if (st->dirty.count)
+      retemplate(st);
+  }
+  if (err == ETIME || err == EINTR) {
+    if (!n)
+      st->stale = 0;
+    // With defer-taskrun, another enter posts what completed while a signal
+    // interrupted the wait, its handler's wake-up among it, see (q).
+    if (err == EINTR && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN))
+      ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
+    reap_any(loop, st);
+    return;
+  }
+  // A ring that refuses this thread, see (n), gets a new one before the next
+  // poll here, since the general wait may not enter, having nothing to
+  // submit.
+  if (res < 0 && enter_refused_by_thread(loop, st, err) && st->foreign) {
+    reap_any(loop, st);
+    return;
+  }
+  // What is left, a partial submission or an enter to repeat, is the general
+  // wait's, until the caller's deadline as far as the loop knows it.
+  wait_general(loop, st, timeout, timeout > 0. ? loop->mn_now + timeout : 0., hooks);
+}
+
+// After the reap of iouring_poll: a wait that ended with no live
+// completion, by its timeout or with removals' completions alone, see (h),
+// an overflow, or more armed fds than the ring suits, see (i).  came: as
+// many completions came as the wait waited for.  A wait that they did not
+// end was ended by its timeout or by a signal, whose handler the program
+// may look at in its check watchers, so the iteration ends, as with an
+// interrupted epoll_wait; the enter returns the count it submitted then,
+// not EINTR.  Only a wait that completions of no watcher's interest ended
+// goes on.
+void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks, bool came)
+{
+  ring &r = st->r;
+  set_look_after_reap(st);
+  // With defer-taskrun, since Linux 6.10, an enter runs only so much of the
+  // work that posts completions, and the rest waits for the next, see (q).
+  for (int round = 0; round < 64 && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN); ++round) {
+    if (ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0) < 0)
+      break;
+    live += reap_any(loop, st);
+  }
+  if (st->refill)
+    epoll_refill(loop, st);
+  bool overflowed = false;
+  if (cq_overflow_flagged(r)) {
+    overflowed = true;
+    flush_overflow(loop, st);
+    live += reap_any(loop, st);
+  }
+  if (overflowed || st->armed > static_cast<int>(st->grow_at))
+    check_capacity(loop, st, overflowed);
+  if (st->epoll_mode)
+    live = loop->pending.any();  // see reap_any
+  if (live || !(timeout > 0.) || !came) {
+    if (st->embedded)
+      st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
+    return;
+  }
+  // loop->mn_now + timeout is never later than the deadline the loop waits
+  // for, so the resumed wait may end early, never late.
+  const ev_tstamp deadline = loop->mn_now + timeout;
+  const ev_tstamp now = monotonic_now();
+  if (now < deadline - 1e-6)
+    wait_general(loop, st, deadline - now, deadline, hooks);
+  if (st->embedded)
+    st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
+}
 
 namespace {
 
 bool iouring_init(ev_loop *loop)
 {
   ring r;
-  if (!ring_open(r, kMinCq))
+  const unsigned allowed = features_allowed_by_environment() & ~kFeatEpollWait;
+  if (!ring_open(r, kMinCq, allowed))
     return false;
   iouring_state *st = backend_state_new<iouring_state>(loop->backend_state);
   st->r = r;
+  st->allowed = allowed;
+  st->epfd = -1;
   st->want_cq = r.cq_entries;
   st->cq_limit = kMaxCq;
-  st->overflow_seen = load_acquire(r.cq_overflow);
-  set_backend_fd(loop, r.fd);
+  ring_opened(loop, st);
   return true;
 }
+
+}  // namespace
 
 void iouring_destroy(ev_loop *loop)
 {
   iouring_state *st = state(loop);
   if (!st)
     return;
+  drain(loop, st);  // see (l)
   ring_close(st->r, st->lost);
+  st->rearm.release();
+  st->dirty.release();
+  if (st->epoll_mode) {
+    if (st->epfd >= 0 && !st->epfd_lost)
+      ::close(st->epfd);
+    if (!st->waiting)  // else it is the kernel's for good, see iouring_epoll.cc (u)
+      ev_free(st->events);
+    ev_free(st->ctl);
+    st->always_ready.release();
+    st->heads.release();
+  }
   backend_state_free(loop->backend_state);
   loop->backend_fd = -1;
 }
 
-// After a fork (the ring is the parent's, see (l)), to rebuild a larger
-// ring (see (i)), or after the ring was lost: a new ring, and every fd
-// queued for arming.  Without a ring, the program's watchers are told
-// (EV_ERROR); the loop's own are armed once there is one again.
+// After a fork, where the ring is the parent's, see (l), to grow, see (i),
+// or after the ring was lost: a new ring, and every fd queued for arming.
+// Without a ring, the program's watchers get EV_ERROR; the loop's own are
+// armed once there is one again.
 void iouring_fork(ev_loop *loop)
 {
   iouring_state *st = state(loop);
@@ -768,14 +1075,65 @@ void iouring_fork(ev_loop *loop)
   fd_rearm_all(loop);
 }
 
-// Multishot polls for kFdEdge, see (p).
+// Multishot polls for kFdEdge, see (p); in the epoll mode EPOLLET.
 bool iouring_edge_triggered(const ev_loop *loop)
 {
   const auto *st = static_cast<const iouring_state *>(loop->backend_state);
-  return st && st->r.fd >= 0 && (st->r.features & IORING_FEAT_RSRC_TAGS) && !st->no_multishot;
+  return st && st->r.fd >= 0 && (st->epoll_mode || (st->r.features & kFeatMultishot));
 }
 
-}  // namespace
+// See (m): an embedded loop's ring must wake a thread blocked on its fd.
+void iouring_embedded(ev_loop *loop)
+{
+  iouring_state *st = state(loop);
+  st->embedded = st->look_after_reap = true;
+  update_wait_room(st);
+  st->prearm_room = 0;
+  set_submitted(st, st->r.sq_submitted);
+  rearm_via_changes(loop, st);
+  st->allowed &= ~kFeatDeferTaskrun;
+  if (st->r.fd >= 0 && (st->r.features & kFeatDeferTaskrun))
+    return iouring_fork(loop);
+  // What is queued, the re-arms of the last poll or the epoll mode's wait,
+  // goes now, since no poll of ours may come before the embedding loop
+  // blocks on the ring.
+  if (st->r.fd < 0 || !(st->adopted || adopt(loop, st)))
+    return;
+  if (st->epoll_mode && !st->waiting && make_room(loop, st, 1))
+    epoll_queue_wait(st);
+  if (sq_pending(st->r))
+    if (int err = submit(loop, st))
+      ring_broken(loop, st, err);
+}
+
+// See (l).  Only async-signal-safe calls: ring_drop_in_child closes and
+// unmaps.
+void iouring_child_after_fork(ev_loop *loop)
+{
+  iouring_state *st = state(loop);
+  if (!st)
+    return;
+  ring_drop_in_child(st->r);
+  if (st->epoll_mode && st->epfd >= 0 && !st->epfd_lost) {
+    ::close(st->epfd);  // see iouring_epoll.cc (w)
+    st->epfd = -1;
+  }
+  st->adopted = st->lost = st->foreign = false;
+  update_general(st);
+  loop->backend_fd = -1;
+  ++loop->backend_fd_generation;
+}
+
+// The sweep's recheck (backend.h): a poll request holds the file it was
+// armed for, which may be a closed one whose number is another file's now,
+// see (d).  The kernel cannot be asked which, so the fd is armed anew, for
+// the file under the number now, as select and poll watch it.  A ready fd
+// whose completion was on its way costs another iteration, since the old
+// request's is dropped, see (b).  In the epoll mode the MOD of the renewed
+// registration finds another file with ENOENT and adds it,
+// iouring_epoll.cc (s).
+
+void iouring_recheck(ev_loop *loop, int fd) { loop->fds.change(fd, EV__IOFDSET); }
 
 }  // namespace ev_detail::iouring_internal
 
@@ -783,16 +1141,20 @@ namespace ev_detail {
 
 using namespace iouring_internal;
 
-// The sweep's recheck (backend.h): a poll request holds the file it was
-// armed for, which may be a closed one whose number is another file's now
-// (see (d)); the kernel cannot be asked which, so the fd is armed anew, for
-// the file under the number now, as select and poll watch it.  (Another
-// iteration for a ready fd whose completion was on its way: the old
-// request's is dropped, see (b).)
-static void iouring_recheck(ev_loop *loop, int fd) { loop->fds.change(fd, EV__IOFDSET); }
-
 constinit const backend_ops iouring_backend = {
-    "io_uring", EVBACKEND_IOURING, 1e-6, iouring_init,           iouring_destroy, iouring_fork,
-    modify,     poll<true>,        true, iouring_edge_triggered, iouring_recheck};
+    "io_uring",
+    EVBACKEND_IOURING,
+    1e-6,
+    iouring_init,
+    iouring_destroy,
+    iouring_fork,
+    modify_slow,
+    [](ev_loop *loop, ev_tstamp timeout) { iouring_poll<true>(loop, timeout); },
+    true,
+    iouring_edge_triggered,
+    iouring_recheck,
+    iouring_embedded,
+    iouring_child_after_fork,
+};
 
 }  // namespace ev_detail

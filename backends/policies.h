@@ -7,13 +7,21 @@
 // compiles its iteration once per backend with it (loop/loop_run.cc) and the
 // registry lists the backends with it (registry.cc), so that no file outside
 // backends/ names one.
+//
+// The library compiles the iterations of EV_NG_BACKEND_POLICIES_APART in a
+// unit of their own, loop/loop_run_apart.cc, so that they do not change how
+// the others are inlined.  GCC limits how much a unit may grow by inlining,
+// and io_uring's two modes in the same unit made epoll's iteration call
+// what it inlines otherwise: the queueing of prepare, check and idle
+// watchers and the wait's hooks.
 #pragma once
 
 #include "base/api.h"  // (config.h: which backends this build has)
 
 #if EV_NG_HAVE_IOURING
-#include "backends/iouring.h"
-#define EV_NG_POLICY_IOURING(X) X(::ev_detail::iouring_policy)
+#include "backends/iouring_epoll.h"
+// The epoll mode where the kernel has it, else the poll mode: backends/iouring_epoll.h.
+#define EV_NG_POLICY_IOURING(X) X(::ev_detail::iouring_epoll_policy) X(::ev_detail::iouring_policy)
 #else
 #define EV_NG_POLICY_IOURING(X)
 #endif
@@ -53,5 +61,21 @@
 #endif
 
 // (io_uring first when allowed, but not recommended: registry.cc)
-#define EV_NG_BACKEND_POLICIES(X) \
-  EV_NG_POLICY_IOURING(X) EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_SELECT(X)
+#define EV_NG_BACKEND_POLICIES_APART(X) EV_NG_POLICY_IOURING(X)
+#define EV_NG_BACKEND_POLICIES_REST(X) EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_SELECT(X)
+#define EV_NG_BACKEND_POLICIES(X) EV_NG_BACKEND_POLICIES_APART(X) EV_NG_BACKEND_POLICIES_REST(X)
+
+// A build for size: configure --enable-small, or EV_FEATURES without its
+// "faster code" bit.  Its loop has one iteration for all backends.
+#ifndef EV_NG_SMALL
+#define EV_NG_SMALL (!EV_FEATURE_CODE)
+#endif
+
+// Whether the iterations of EV_NG_BACKEND_POLICIES_APART have a unit of
+// their own: only in the library, since an embedding program compiles the
+// core as one unit (embed/ev_ng.cc), and not in a build for size.
+#if EV_NG_HAVE_IOURING && !EV_NG_SMALL && !defined(EV_NG_EMBED)
+#define EV_NG_ITERATIONS_APART 1
+#else
+#define EV_NG_ITERATIONS_APART 0
+#endif

@@ -34,8 +34,16 @@ void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout)
 
 namespace ev_detail {
 
-bool backend_wait_call(long nr)
+int backend_wait_call(long nr, unsigned long arg4)
 {
+#ifdef SYS_io_uring_enter
+  // IORING_ENTER_REGISTERED_RING: the ring is named by an index
+  if (nr == SYS_io_uring_enter && (arg4 & (1u << 4)))
+
+    return 2;
+#else
+  (void)arg4;
+#endif
   switch (nr) {
 #ifdef SYS_epoll_wait
   case SYS_epoll_wait:
@@ -61,8 +69,8 @@ bool backend_wait_call(long nr)
 #ifdef SYS_io_uring_enter
   case SYS_io_uring_enter:
 #endif
-    return true;
-  default: (void)nr; return false;
+    return 1;
+  default: (void)nr; return 0;
   }
 }
 

@@ -205,12 +205,17 @@ int waits_in_backend(pid_t tid, int backend_fd)
     return 0;
   char *end;
   const long nr = std::strtol(buf, &end, 10);
-  if (!backend_wait_call(nr))
+  unsigned long arg[4];
+  for (unsigned long &a : arg)
+    a = std::strtoul(end, &end, 16);
+  const int kind = backend_wait_call(nr, arg[3]);
+  if (!kind)
     return 0;
   // A backend with a kernel object of its own waits on its fd; a callback
-  // that waits on another is not the loop waiting.
-  const long fd0 = std::strtol(end, nullptr, 16);
-  return backend_fd < 0 || fd0 == backend_fd;
+  // that waits on another is not the loop waiting.  A kernel object named
+  // otherwise, kind 2, is taken for the loop's.
+
+  return kind == 2 || backend_fd < 0 || static_cast<long>(arg[0]) == backend_fd;
 }
 
 struct candidate {

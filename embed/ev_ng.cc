@@ -112,6 +112,8 @@
 #include "backends/epoll.cc"
 #endif
 #if EV_NG_HAVE_IOURING
+#include "backends/iouring_ring.cc"
+#include "backends/iouring_epoll.cc"
 #include "backends/iouring.cc"
 #endif
 #if EV_NG_DEBUG_MODE

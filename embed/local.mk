@@ -14,6 +14,7 @@ EV_NG_KIT_FILES = ev.h ev++.h \
 	base/env.h base/fdtable.h base/probes.h base/heap.h base/internal.h base/pending.h base/pending.cc base/ptr_map.h base/slot_queue.h \
 	fd/fd.cc fd/fd.h fd/io_list.cc fd/io_list.h fd/loop_fd.cc fd/loop_fd.h fd/wakeup.cc fd/wakeup.h \
 	backends/backend.h backends/epoll.cc backends/epoll_inline.h backends/iouring.cc backends/iouring.h \
+	backends/iouring_ring.cc backends/iouring_ring.h backends/iouring_epoll.cc backends/iouring_epoll.h \
 	backends/policies.h backends/poll.cc backends/poll.h backends/registry.cc backends/select.cc \
 	backends/select.h \
 	diag/debug.cc diag/debug.h diag/metrics.cc diag/metrics.h diag/verify.cc diag/walk.cc diag/walk.h \
@@ -36,7 +37,7 @@ EXTRA_DIST += t/embed/kit.sh t/embed/prog.c t/embed/layout.c t/embed/wait_cb.c
 
 # The hosts' patches and the script that proves them (EMBED_SHORT=1: epoll only, as CI runs it;
 # EMBED_ONLY='perl' or 'nio4r': one program).
-EXTRA_DIST += embed/check-embed.sh embed/hosts/libev-perl.patch embed/hosts/ruby-nio4r.patch t/compat/embed/run t/compat/embed/config.h \
+EXTRA_DIST += embed/check-embed.sh embed/hosts/libev-perl.patch embed/hosts/ruby-nio4r.patch t/compat/embed/run t/compat/embed/embed_config.h \
 	t/compat/embed/scenario.h t/compat/embed/scenarios
 check-embed:
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' CC='$(CC)' CXX='$(CXX)' \

@@ -105,11 +105,15 @@ void unlock_in_parent()
   child_reap_unlock_after_fork();
 }
 
-// In the child, alone: each loop's next iteration looks at the fork page.
+// In the child, alone: each loop lets go of what would keep the parent's
+// resources alive, and its next iteration looks at the fork page.
 void mark_loops_in_child()
 {
-  for (ev_loop *loop = loops; loop; loop = loop->fork_next)
+  for (ev_loop *loop = loops; loop; loop = loop->fork_next) {
+    if (loop->backend && loop->backend->child_after_fork)
+      loop->backend->child_after_fork(loop);
     request_repair(loop, kRepairMaybeFork);
+  }
   pthread_mutex_unlock(&loops_lock);
   child_reap_unlock_after_fork();
 }

@@ -17,12 +17,6 @@
 
 #include <unistd.h>
 
-// A build for size: configure --enable-small, or EV_FEATURES without its
-// "faster code" bit.
-#ifndef EV_NG_SMALL
-#define EV_NG_SMALL (!EV_FEATURE_CODE)
-#endif
-
 namespace ev_detail {
 namespace {
 
@@ -421,7 +415,10 @@ int iterate(ev_loop *loop, int flags)
 }
 
 // The iteration compiled for each backend and run kind; in a build for
-// size, once for all, calling the backend through its table.
+// size, once for all, calling the backend through its table.  Each unit
+// has a table of its own: loop/loop_run_apart.cc the backends that
+// backends/policies.h compiles apart, this one the rest, or all of them
+// where nothing is compiled apart.
 struct backend_runner {
   const backend_ops *ops;
   int (*run)(ev_loop *loop, int flags);
@@ -434,12 +431,17 @@ struct backend_runner {
 #else
 #define EV_NG_BACKEND_RUNNER(P) backend_runner{P::ops, iterate<P, kRunMany>, iterate<P, kRunOnce>},
 #endif
+#if defined(EV_NG_LOOP_RUN_APART)
+constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES_APART(EV_NG_BACKEND_RUNNER)};
+#elif EV_NG_ITERATIONS_APART
+constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES_REST(EV_NG_BACKEND_RUNNER)};
+#else
 constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES(EV_NG_BACKEND_RUNNER)};
+#endif
 #undef EV_NG_BACKEND_RUNNER
 
-}  // namespace
-
-bool backend_select(ev_loop *loop, unsigned int flags)
+// The first of this unit's backends that flags allow and that starts.
+bool select_in_unit(ev_loop *loop, unsigned int flags)
 {
   for (const backend_runner &r : kRunners) {
     if (!(flags & r.ops->flag))
@@ -450,9 +452,31 @@ bool backend_select(ev_loop *loop, unsigned int flags)
     if (r.ops->init(loop))
       return true;
   }
+  return false;
+}
+
+}  // namespace
+
+#if EV_NG_ITERATIONS_APART
+bool backend_select_apart(ev_loop *loop, unsigned int flags);
+#endif
+
+#ifdef EV_NG_LOOP_RUN_APART
+bool backend_select_apart(ev_loop *loop, unsigned int flags) { return select_in_unit(loop, flags); }
+#else
+// The backends compiled apart come first, in EV_NG_BACKEND_POLICIES' order.
+bool backend_select(ev_loop *loop, unsigned int flags)
+{
+#if EV_NG_ITERATIONS_APART
+  if (backend_select_apart(loop, flags))
+    return true;
+#endif
+  if (select_in_unit(loop, flags))
+    return true;
   loop->backend = nullptr;
   loop->run = loop->run_once = nullptr;
   return false;
 }
+#endif
 
 }  // namespace ev_detail

@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +75,28 @@ drain (int fd)
   while ((n = read (fd, buf, sizeof buf)) > 0)
     total += (int)n;
   return total;
+}
+
+/* A loop of the io_uring backend's poll mode (one poll request per watched fd:
+ * backends/iouring.cc), whatever the kernel has: LIBEV_NG_IOURING leaves out the epoll mode
+ * (backends/iouring_epoll.cc) for its creation.  For what only the poll mode does. */
+static struct ev_loop *
+poll_mode_loop_new (void)
+{
+  const char *old = getenv ("LIBEV_NG_IOURING");
+  char *saved = old ? strdup (old) : NULL;
+  char value[256];
+  snprintf (value, sizeof value, "%s%s-epoll-wait", saved ? saved : "", saved ? "," : "");
+  setenv ("LIBEV_NG_IOURING", value, 1);
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
+  if (saved)
+    setenv ("LIBEV_NG_IOURING", saved, 1);
+  else
+    unsetenv ("LIBEV_NG_IOURING");
+  free (saved);
+  assert_non_null (loop);
+  assert_int_equal (ev_backend (loop), EVBACKEND_IOURING);
+  return loop;
 }
 
 /* ---- selection ------------------------------------------------------------------------------ */
@@ -488,6 +511,191 @@ iouring__closed_file_released_by_the_next_iteration (void **state)
   expect_trace_empty ();
 }
 
+/* ev(3) ev_io, "The special problem of dup'ed file descriptors": a number closed and reused
+ * while a forked child still holds the old file.  The old file's registration (the epoll
+ * mode's set, backends/iouring_epoll.cc (s)) lives on with it; what it reports is not the
+ * watcher's, which hears only the file now under the number. */
+static void
+iouring__number_reused_while_a_child_holds_the_old_file_hears_only_the_new (void **state)
+{
+  struct ev_loop *loop = *state;
+  int a[2], b[2], go[2];
+  ev_io w;
+  pipes (a);
+  pipes (go);
+  ev_io_init (&w, trace_io_revents_cb, a[0], EV_READ);
+  w.data = "w";
+  ev_io_start (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT); /* registered for the old file */
+  pid_t child = fork ();
+  assert_true (child >= 0);
+  if (child == 0)
+    {
+      char c;
+      close (go[1]);
+      while (read (go[0], &c, 1) < 0 && errno == EAGAIN)
+        usleep (1000);
+      _exit (0); /* held a[0] until now */
+    }
+  close (go[0]);
+
+  /* stopped for an iteration (the registration stays), the number reused for pipe b */
+  ev_io_stop (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT);
+  int num = a[0];
+  pipes (b);
+  assert_int_equal (dup3 (b[0], num, O_CLOEXEC), num);
+  close (b[0]);
+  ev_io_set (&w, num, EV_READ);
+  ev_io_start (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+
+  put_byte (a[1]); /* the old file, open in the child */
+  for (int i = 0; i < 3; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+
+  put_byte (b[1]);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("w:0x1");
+  assert_int_equal (drain (num), 1);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+
+  ev_io_stop (loop, &w);
+  close (go[1]);
+  assert_int_equal (waitpid (child, NULL, 0), child);
+  close (num);
+  close (a[1]);
+  close (b[1]);
+}
+
+/* The numbers of the loop's anonymous files named `what` ("[io_uring]", "[eventpoll]") that
+ * are not in `before` (n of them); at most `max` go to out.  Returns how many. */
+static int
+anon_fds (const char *what, int *out, int max, const int *before, int n)
+{
+  char path[64], target[64];
+  int found = 0;
+  for (int fd = 0; fd < 1024 && found < max; ++fd)
+    {
+      snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+      ssize_t len = readlink (path, target, sizeof target - 1);
+      if (len <= 0)
+        continue;
+      target[len] = 0;
+      if (!strstr (target, what))
+        continue;
+      int old = 0;
+      for (int i = 0; i < n; ++i)
+        old |= before[i] == fd;
+      if (!old)
+        out[found++] = fd;
+    }
+  return found;
+}
+
+/* ev(3) ev_io, "The special problem of disappearing file descriptors", for the loop's own: the
+ * ring's fd, or the epoll mode's set, closed behind the loop's back, or closed and its number
+ * another file's now, is replaced as epoll replaces its set (backends/epoll.cc (h),
+ * iouring.cc (l), iouring_epoll.cc (y)): the watchers armed before and those started after
+ * hear their fds, and none gets EV_ERROR for it. */
+static void
+backend_fd_lost_scene (const char *what, int reuse)
+{
+  int before[16], nb = anon_fds ("[", before, 16, NULL, 0);
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
+  assert_non_null (loop);
+  int mine[4];
+  if (anon_fds (what, mine, 4, before, nb) != 1)
+    {
+      ev_loop_destroy (loop); /* the poll mode has no set */
+      return;
+    }
+  int p[2], q[2], other[2] = { -1, -1 };
+  ev_io a, b;
+  pipes (p);
+  pipes (q);
+  ev_io_init (&a, trace_io_revents_cb, p[0], EV_READ);
+  a.data = "a";
+  ev_io_start (loop, &a);
+  ev_run (loop, EVRUN_NOWAIT);
+
+  close (mine[0]); /* behind the loop's back */
+  if (reuse)
+    {
+      pipes (other); /* (the lowest number: likely the one just closed) */
+      if (other[0] != mine[0])
+        {
+          assert_int_equal (dup3 (other[0], mine[0], O_CLOEXEC), mine[0]);
+          close (other[0]);
+          other[0] = mine[0];
+        }
+    }
+  ev_io_init (&b, trace_io_revents_cb, q[0], EV_READ);
+  b.data = "b";
+  ev_io_start (loop, &b);
+  for (int i = 0; i < 3; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+
+  for (int round = 0; round < 2; ++round)
+    {
+      put_byte (p[1]);
+      ev_run (loop, EVRUN_NOWAIT);
+      expect_trace ("a:0x1");
+      assert_int_equal (drain (p[0]), 1);
+      put_byte (q[1]);
+      ev_run (loop, EVRUN_NOWAIT);
+      expect_trace ("b:0x1");
+      assert_int_equal (drain (q[0]), 1);
+    }
+
+  ev_io_stop (loop, &a);
+  ev_io_stop (loop, &b);
+  ev_loop_destroy (loop);
+  if (reuse)
+    close_pair (other);
+  close_pair (p);
+  close_pair (q);
+}
+
+static void
+iouring__backend_fd_closed_behind_the_loops_back_is_replaced (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  backend_fd_lost_scene ("[eventpoll]", 0);
+  backend_fd_lost_scene ("[eventpoll]", 1);
+  backend_fd_lost_scene ("[io_uring]", 0);
+  backend_fd_lost_scene ("[io_uring]", 1);
+}
+
+/* A program's watcher on the ring's own fd hears what the ring polls as (writable), as with
+ * libev 4.33, in either mode (the epoll mode uses that number for its own wake-up when
+ * embedded: iouring_epoll.cc (v)). */
+static void
+iouring__a_watcher_on_the_rings_own_fd_hears_it_writable (void **state)
+{
+  (void)state;
+  int before[16], nb = anon_fds ("[", before, 16, NULL, 0);
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
+  assert_non_null (loop);
+  int ring;
+  assert_int_equal (anon_fds ("[io_uring]", &ring, 1, before, nb), 1);
+  ev_io w;
+  ev_io_init (&w, trace_io_revents_cb, ring, EV_WRITE);
+  w.data = "w";
+  ev_io_start (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("w:0x2");
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("w:0x2");
+  ev_io_stop (loop, &w);
+  ev_loop_destroy (loop);
+}
+
 /* Regular files are always ready (as with epoll). */
 static void
 iouring__regular_file_always_ready (void **state)
@@ -778,6 +986,59 @@ iouring__removed_polls_do_not_cut_the_wait_short (void **state)
   close_pair (p);
 }
 
+static void
+quiet_handler (int signum)
+{
+  (void)signum;
+}
+
+/* A signal whose handler (no SA_RESTART) interrupts the wait ends the iteration, as an
+ * interrupted epoll_wait does, also when the enter that waited submitted requests (its result
+ * is then their count, not EINTR): a program that sets a flag in the handler and looks at it
+ * in a check watcher sees it at once, not at the next timer. */
+static void
+iouring__a_signal_ends_a_wait_that_submitted_requests (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+  int p[2];
+  ev_io w;
+  ev_prepare prep;
+  ev_timer t;
+  pipes (p);
+  ev_io_init (&w, trace_io_revents_cb, p[0], EV_READ);
+  w.data = "w";
+  ev_io_start (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT); /* armed */
+  ev_prepare_init (&prep, toggle_prepare_cb); /* a change to submit in every poll */
+  prep.data = &w;
+  ev_prepare_start (loop, &prep);
+  struct sigaction sa, old_sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = quiet_handler;
+  sigaction (SIGALRM, &sa, &old_sa);
+  for (int i = 0; i < 4; ++i)
+    {
+      ev_timer_init (&t, record_time_cb, 1.0, 0.);
+      ev_now_update (loop);
+      ev_timer_start (loop, &t);
+      fired_at = 0.;
+      double t0 = harness_monotonic ();
+      struct itimerval it = { { 0, 0 }, { 0, 50000 } };
+      setitimer (ITIMER_REAL, &it, NULL);
+      ev_run (loop, EVRUN_ONCE);
+      double took = harness_monotonic () - t0;
+      ev_timer_stop (loop, &t);
+      if (fired_at != 0. || took >= 0.5)
+        fail_msg ("round %d: the interrupted wait went on for %.3f s (timer fired: %d)", i, took, fired_at != 0.);
+    }
+  sigaction (SIGALRM, &old_sa, NULL);
+  expect_trace_empty ();
+  ev_prepare_stop (loop, &prep);
+  ev_io_stop (loop, &w);
+  close_pair (p);
+}
+
 static int releases, acquires;
 
 static void
@@ -871,6 +1132,7 @@ enum { kPairs = 1000 };
 
 static int *calls;
 
+
 static void
 count_cb (struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -946,6 +1208,182 @@ iouring__a_thousand_socketpairs (void **state)
   free (calls);
   free (w);
   free (s);
+}
+
+/* Many more iterations than the submission queue has entries, each with a change of the
+ * watcher's events (a request of its own): every iteration reports the fd, as it is. */
+static void
+iouring__changes_in_every_iteration_for_many_iterations (void **state)
+{
+  struct ev_loop *loop = *state;
+  int s[2];
+  ev_io w;
+  sockets (s);
+  put_byte (s[1]); /* readable and writable from now on */
+  ev_io_init (&w, count_cb, s[0], EV_READ);
+  w.data = (void *)(intptr_t)0;
+  int got[2] = { 0, 0 };
+  calls = got;
+  ev_io_start (loop, &w);
+  for (int i = 0; i < 2000; ++i)
+    {
+      const int ev = i % 3 == 2 ? EV_WRITE : EV_READ;
+      ev_io_stop (loop, &w);
+      ev_io_set (&w, s[0], ev);
+      ev_io_start (loop, &w);
+      got[0] = 0;
+      ev_run (loop, EVRUN_NOWAIT);
+      if (got[0] != (ev == EV_READ ? 1 : 1000))
+        fail_msg ("iteration %d: %d for %s", i, got[0], ev == EV_READ ? "EV_READ" : "EV_WRITE");
+    }
+  calls = NULL;
+  ev_io_stop (loop, &w);
+  close_pair (s);
+}
+
+/* Level-triggered readiness as epoll reports it: every fd ready when the loop polls is reported
+ * by that poll, however long before the others it became ready, also where the ring lacks
+ * defer-taskrun (an io_uring loop embedded, or run by another thread than the one it began
+ * in): its request for the epoll set's events completes as soon as one fd is ready
+ * (backends/iouring_epoll.cc (x)). */
+enum { kReady = 200 };
+
+struct ready_scene
+{
+  int at_least; /* an embedded loop runs before the outer one polls too: fds may come twice */
+  struct ev_loop *loop, *outer;
+  int (*s)[2];
+  ev_io *w;
+  int *got;
+};
+
+static void
+ready_scene_begin (struct ready_scene *r, struct ev_loop *loop)
+{
+  r->loop = loop;
+  r->outer = NULL;
+  r->at_least = 0;
+  r->s = calloc (kReady, sizeof *r->s);
+  r->w = calloc (kReady, sizeof *r->w);
+  r->got = calloc (kReady, sizeof *r->got);
+  assert_non_null (r->s);
+  assert_non_null (r->w);
+  assert_non_null (r->got);
+  for (int i = 0; i < kReady; ++i)
+    {
+      sockets (r->s[i]);
+      ev_io_init (&r->w[i], count_cb, r->s[i][0], EV_READ);
+      r->w[i].data = (void *)(intptr_t)i;
+      ev_io_start (loop, &r->w[i]);
+    }
+}
+
+/* run: one iteration of the loop (or of the outer one); each round writes to other peers */
+static void
+ready_scene_rounds (struct ready_scene *r, void (*run) (struct ready_scene *))
+{
+  calls = r->got;
+  run (r); /* registered, a request for events in flight (or, in another thread, a new ring) */
+  run (r);
+  for (int round = 0; round < 3; ++round)
+    {
+      memset (r->got, 0, kReady * sizeof *r->got);
+      for (int i = round; i < kReady; i += 3)
+        put_byte (r->s[i][1]);
+      run (r);
+      for (int i = 0; i < kReady; ++i)
+        {
+          const int want = i % 3 == round ? 1 : 0;
+          if (r->at_least && want ? r->got[i] < want : r->got[i] != want)
+            fail_msg ("round %d: watcher %d: %d", round, i, r->got[i]);
+        }
+      for (int i = round; i < kReady; i += 3)
+        drain (r->s[i][0]);
+    }
+  calls = NULL;
+}
+
+static void
+ready_scene_end (struct ready_scene *r)
+{
+  for (int i = 0; i < kReady; ++i)
+    {
+      ev_io_stop (r->loop, &r->w[i]);
+      close_pair (r->s[i]);
+    }
+  free (r->s);
+  free (r->w);
+  free (r->got);
+}
+
+static void
+run_once_nowait (struct ready_scene *r)
+{
+  ev_run (r->loop, EVRUN_NOWAIT);
+}
+
+static void
+iouring__every_fd_ready_at_the_poll_is_reported_by_it (void **state)
+{
+  struct ready_scene r;
+  ready_scene_begin (&r, *state);
+  ready_scene_rounds (&r, run_once_nowait);
+  ready_scene_end (&r);
+}
+
+static void
+run_outer_once (struct ready_scene *r)
+{
+  ev_run (r->outer, EVRUN_NOWAIT);
+}
+
+static void
+iouring__every_fd_ready_is_reported_by_one_sweep_of_an_embedded_loop (void **state)
+{
+  (void)state;
+  skip_on_real_libev (); /* libev 4.33: its io_uring loop cannot be embedded */
+  struct ready_scene r;
+  ready_scene_begin (&r, ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV));
+  r.outer = ev_loop_new (EVBACKEND_EPOLL | EVFLAG_NOENV);
+  r.at_least = 1;
+  ev_embed e;
+  ev_embed_init (&e, 0, r.loop);
+  ev_embed_start (r.outer, &e);
+  ready_scene_rounds (&r, run_outer_once);
+  ev_embed_stop (r.outer, &e);
+  ready_scene_end (&r);
+  ev_loop_destroy (r.loop);
+  ev_loop_destroy (r.outer);
+}
+
+static void *
+ready_scene_thread (void *p)
+{
+  struct ready_scene *r = p;
+  /* The first poll that enters finds the ring refuses this thread (single-issuer): a new
+   * ring (iouring.cc (n)), before the next poll; that one reports nothing. */
+  int got[kReady];
+  calls = got;
+  put_byte (r->s[0][1]);
+  for (int i = 0; i < 3; ++i)
+    ev_run (r->loop, EVRUN_NOWAIT);
+  drain (r->s[0][0]);
+  calls = NULL;
+  ready_scene_rounds (r, run_once_nowait);
+  return NULL;
+}
+
+static void
+iouring__every_fd_ready_is_reported_in_a_loop_run_by_another_thread (void **state)
+{
+  struct ev_loop *loop = *state;
+  struct ready_scene r;
+  ready_scene_begin (&r, loop);
+  ev_run (loop, EVRUN_NOWAIT); /* the ring is this thread's now (single-issuer) */
+  pthread_t t;
+  assert_int_equal (pthread_create (&t, NULL, ready_scene_thread, &r), 0);
+  assert_int_equal (pthread_join (t, NULL), 0);
+  ready_scene_end (&r);
 }
 
 /* ---- threads ----------------------------------------------------------------------------------- */
@@ -1153,6 +1591,289 @@ iouring__child_that_only_exits (void **state)
   close_pair (p);
 }
 
+/* ---- a ring given up holds no socket ------------------------------------------------------------ */
+
+/* A poll request holds its socket open (backends/iouring.cc (c)), and a ring lives while any
+ * process holds it: a child forked after the loop was made (sniproxy's binder, a worker that never
+ * uses libev) keeps the ring it inherited.  A ring the loop gives up (to grow, after ev_loop_fork,
+ * at ev_loop_destroy) with polls armed in it would keep those sockets open while the child lives:
+ * their peers never see EOF (issue 42: sniproxy's clients waited 300 s).  So the loop cancels
+ * what it armed before it gives a ring up, and a child of fork(3) lets go of its copy at once
+ * ((l)).  Each scene: kStrandPairs socketpairs watched (more than the first ring suits: it grows)
+ * or a few, a child holding the ring, the watchers stopped and the ends closed; every peer must
+ * read EOF. */
+enum { kStrandPairs = 70, kStrandFew = 10 };
+
+struct strand
+{
+  int (*s)[2];
+  ev_io *w;
+  int n;
+  int child_pipe[2]; /* the child holds the ring until this closes */
+  pid_t child;
+};
+
+/* n socketpairs, a watcher on one end of each: its trace names it "strand" (counted, in calls[],
+ * with `count`). */
+static void
+strand_open_with (struct ev_loop *loop, struct strand *st, int n, int count)
+{
+  st->n = n;
+  st->s = calloc ((size_t)n, sizeof *st->s);
+  st->w = calloc ((size_t)n, sizeof *st->w);
+  assert_non_null (st->s);
+  assert_non_null (st->w);
+  for (int i = 0; i < n; ++i)
+    {
+      sockets (st->s[i]);
+      if (count)
+        {
+          ev_io_init (&st->w[i], count_cb, st->s[i][0], EV_READ);
+          st->w[i].data = (void *)(intptr_t)i;
+        }
+      else
+        {
+          ev_io_init (&st->w[i], trace_io_revents_cb, st->s[i][0], EV_READ);
+          st->w[i].data = "strand";
+        }
+      ev_io_start (loop, &st->w[i]);
+    }
+}
+
+static void
+strand_open (struct ev_loop *loop, struct strand *st, int n)
+{
+  strand_open_with (loop, st, n, 0);
+}
+
+static int
+strand_child_main (void *arg)
+{
+  struct strand *st = arg;
+  char c;
+  close (st->child_pipe[1]);
+  (void)!read (st->child_pipe[0], &c, 1); /* until the parent closes its end */
+  _exit (0);
+}
+
+/* A child that holds the ring until strand_end: made by fork(3) (its handlers run: the loop's
+ * child handler lets go of the ring) or by a raw clone(2), which runs none and keeps it. */
+static void
+strand_child (struct strand *st, int raw)
+{
+  assert_int_equal (pipe2 (st->child_pipe, O_CLOEXEC), 0);
+  if (raw)
+    st->child = (pid_t)syscall (SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  else
+    st->child = fork ();
+  assert_true (st->child >= 0);
+  if (st->child == 0)
+    strand_child_main (st);
+  close (st->child_pipe[0]);
+}
+
+/* Stops every watcher, closes the watched ends, lets the loop iterate (after the iteration
+ * that applies the stops nothing may hold them), and counts the peers that read EOF. */
+static int
+strand_close_count_eof (struct ev_loop *loop, struct strand *st)
+{
+  for (int i = 0; i < st->n; ++i)
+    {
+      if (loop) /* (none: destroyed with its watchers) */
+        ev_io_stop (loop, &st->w[i]);
+      close (st->s[i][0]);
+    }
+  if (loop)
+    ev_run (loop, EVRUN_NOWAIT);
+  int eof = 0;
+  for (int i = 0; i < st->n; ++i)
+    {
+      char c;
+      if (read (st->s[i][1], &c, 1) == 0)
+        ++eof;
+    }
+  return eof;
+}
+
+static void
+strand_end (struct strand *st)
+{
+  close (st->child_pipe[1]);
+  int status;
+  assert_int_equal (waitpid (st->child, &status, 0), st->child);
+  for (int i = 0; i < st->n; ++i)
+    close (st->s[i][1]);
+  free (st->s);
+  free (st->w);
+}
+
+/* Runs a few iterations, so that every watcher is armed and a ring too small is replaced. */
+static void
+strand_iterate (struct ev_loop *loop)
+{
+  for (int i = 0; i < 3; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+strand_growth (int raw)
+{
+  skip_on_real_libev (); /* libev 4.33: the same stranding, and more */
+  struct ev_loop *loop = poll_mode_loop_new (); /* (poll requests hold the sockets) */
+  struct strand st;
+  strand_child (&st, raw);
+  strand_open (loop, &st, kStrandPairs);
+  strand_iterate (loop);
+  assert_int_equal (strand_close_count_eof (loop, &st), kStrandPairs);
+  expect_trace_empty ();
+  ev_loop_destroy (loop);
+  strand_end (&st);
+}
+
+/* ev(3) EVBACKEND_IOURING; backends/iouring.cc (i), (l): the issue's 70 socketpairs, a child of
+ * fork(3) that never touches libev, the ring grown: 0 of 70 peers saw EOF before. */
+static void
+iouring__ring_growth_strands_no_socket_in_a_forked_child (void **state)
+{
+  (void)state;
+  strand_growth (0);
+}
+
+/* ... and a child of a raw clone(2), which runs no fork handler and keeps the ring: the
+ * cancelling alone keeps the sockets free. */
+static void
+iouring__ring_growth_strands_no_socket_in_a_cloned_child (void **state)
+{
+  (void)state;
+  strand_growth (1);
+}
+
+static void
+strand_loop_fork (int raw)
+{
+  skip_on_real_libev ();
+  struct ev_loop *loop = poll_mode_loop_new ();
+  struct strand st;
+  strand_child (&st, raw);
+  strand_open (loop, &st, kStrandFew);
+  strand_iterate (loop);
+  ev_loop_fork (loop); /* the loop's own fork: the parent replaces its ring (allowed by ev(3)) */
+  strand_iterate (loop);
+  assert_int_equal (strand_close_count_eof (loop, &st), kStrandFew);
+  expect_trace_empty ();
+  ev_loop_destroy (loop);
+  strand_end (&st);
+}
+
+/* ev(3) ev_loop_fork, called in the parent too (which ev(3) allows): the parent replaces its ring
+ * while a child holds the old one; 0 of 10 peers saw EOF before. */
+static void
+iouring__loop_fork_in_the_parent_strands_no_socket_in_a_forked_child (void **state)
+{
+  (void)state;
+  strand_loop_fork (0);
+}
+
+static void
+iouring__loop_fork_in_the_parent_strands_no_socket_in_a_cloned_child (void **state)
+{
+  (void)state;
+  strand_loop_fork (1);
+}
+
+/* ev_loop_destroy with watchers armed (ev(3): it never touches the program's watchers) while a
+ * cloned child holds the ring: the sockets are free once the loop is gone. */
+static void
+iouring__loop_destroy_strands_no_socket_in_a_cloned_child (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  struct ev_loop *loop = poll_mode_loop_new ();
+  struct strand st;
+  strand_child (&st, 1);
+  strand_open (loop, &st, kStrandFew);
+  strand_iterate (loop);
+  ev_loop_destroy (loop);
+  assert_int_equal (strand_close_count_eof (NULL, &st), kStrandFew);
+  strand_end (&st);
+}
+
+/* A kernel without nodrop (before Linux 5.5: LIBEV_NG_IOURING=5.4) loses what overflows the
+ * completion queue, and the loop replaces its ring to re-arm everything: with a cloned child
+ * holding the ring, nothing may stay armed in the old one.  Every watcher still sees its event. */
+static void
+iouring__overflow_without_nodrop_strands_no_socket (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  enum { kMany = 600 };
+  need_fds (2 * kMany + 50);
+  setenv ("LIBEV_NG_IOURING", "5.4", 1);
+  struct ev_loop *loop = test_loop_new ();
+  unsetenv ("LIBEV_NG_IOURING");
+  struct strand st;
+  strand_child (&st, 1);
+  calls = calloc (kMany, sizeof *calls);
+  assert_non_null (calls);
+  strand_open_with (loop, &st, kMany, 1);
+  ev_run (loop, EVRUN_NOWAIT);
+  for (int i = 0; i < kMany; ++i)
+    put_byte (st.s[i][1]); /* all ready at once: more completions than the first queue holds */
+  for (int i = 0; i < 4; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  for (int i = 0; i < kMany; ++i)
+    if (calls[i] < 1)
+      fail_msg ("watcher %d saw no event", i);
+  free (calls);
+  calls = NULL;
+  for (int i = 0; i < kMany; ++i)
+    drain (st.s[i][0]);
+  assert_int_equal (strand_close_count_eof (loop, &st), kMany);
+  ev_loop_destroy (loop);
+  strand_end (&st);
+}
+
+/* A child of fork(3) holds neither the ring's fd nor its memory (backends/iouring.cc (l)): the
+ * loop's fork handler let go of both.  The child reports what it finds in /proc/self. */
+static int
+proc_self_mentions (const char *file, const char *what)
+{
+  char cmd[256];
+  snprintf (cmd, sizeof cmd, "ls -l /proc/%d/%s 2>/dev/null | grep -q '%s'", (int)getpid (), file, what);
+  if (!strcmp (file, "maps"))
+    snprintf (cmd, sizeof cmd, "grep -q '%s' /proc/%d/maps", what, (int)getpid ());
+  return system (cmd) == 0;
+}
+
+static void
+iouring__a_forked_child_holds_nothing_of_the_ring (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+  int p[2];
+  ev_io r;
+  pipes (p);
+  ev_io_init (&r, trace_io_revents_cb, p[0], EV_READ);
+  r.data = "r";
+  ev_io_start (loop, &r);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_true (proc_self_mentions ("fd", "io_uring"));
+  assert_true (proc_self_mentions ("maps", "io_uring"));
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    _exit ((proc_self_mentions ("fd", "io_uring") ? 1 : 0) | (proc_self_mentions ("maps", "io_uring") ? 2 : 0));
+  int status;
+  assert_int_equal (waitpid (pid, &status, 0), pid);
+  assert_true (WIFEXITED (status));
+  assert_int_equal (WEXITSTATUS (status), 0);
+  put_byte (p[1]); /* the parent's loop is untouched */
+  ev_run (loop, EVRUN_NOWAIT);
+  expect_trace ("r:0x1");
+  ev_io_stop (loop, &r);
+  close_pair (p);
+}
+
 /* ---- embedding --------------------------------------------------------------------------------- */
 
 static void
@@ -1341,7 +2062,7 @@ iouring__ring_growth_never_hands_a_closed_watched_number_to_its_watcher (void **
   assert_non_null (w);
   for (int i = 0; i < kMany; ++i)
     pipes (p[i]); /* numbers below the ring's */
-  struct ev_loop *loop = test_loop_new ();
+  struct ev_loop *loop = poll_mode_loop_new (); /* (the epoll mode has no ring to grow) */
   for (int i = 0; i < kMany; ++i)
     {
       ev_io_init (&w[i], trace_io_revents_cb, p[i][0], EV_READ);
@@ -1379,7 +2100,7 @@ iouring__embedded_loop_survives_ring_growth (void **state)
   enum { kMany = 300 };
   alarm ((unsigned)harness_slack (10.)); /* see above */
   struct ev_loop *outer = ev_loop_new (EVBACKEND_EPOLL | EVFLAG_NOENV);
-  struct ev_loop *inner = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
+  struct ev_loop *inner = poll_mode_loop_new (); /* (the epoll mode has no ring to grow) */
   int (*s)[2] = calloc (kMany, sizeof *s);
   ev_io *w = calloc (kMany, sizeof *w);
   int p[2];
@@ -1433,6 +2154,120 @@ iouring__embedded_loop_survives_ring_growth (void **state)
   alarm (0);
 }
 
+/* ---- the features used ----------------------------------------------------------------------- */
+
+static unsigned setup_flags, register_ops; /* the last ring's setup flags; the register calls made */
+
+/* Whether this kernel takes a ring with these setup flags. */
+static int
+kernel_takes (unsigned flags)
+{
+  struct io_uring_params p;
+  memset (&p, 0, sizeof p);
+  p.flags = flags;
+  p.cq_entries = 8;
+  long fd = syscall (__NR_io_uring_setup, 4, &p);
+  if (fd < 0)
+    return 0;
+  close ((int)fd);
+  return 1;
+}
+
+/* Whether this kernel has the request opcode op (IORING_REGISTER_PROBE, Linux 5.6). */
+static int
+kernel_has_op (unsigned op)
+{
+  struct io_uring_params p;
+  memset (&p, 0, sizeof p);
+  long fd = syscall (__NR_io_uring_setup, 4, &p);
+  if (fd < 0)
+    return 0;
+  size_t size = sizeof (struct io_uring_probe) + 256 * sizeof (struct io_uring_probe_op);
+  struct io_uring_probe *probe = calloc (1, size);
+  assert_non_null (probe);
+  int has = syscall (__NR_io_uring_register, (int)fd, IORING_REGISTER_PROBE, probe, 256) == 0 && op <= probe->last_op
+            && (probe->ops[op].flags & IO_URING_OP_SUPPORTED);
+  free (probe);
+  close ((int)fd);
+  return has;
+}
+
+static int
+loop_holds_an_epoll_fd (void)
+{
+  char path[64], target[64];
+  int n = 0;
+  for (int fd = 0; fd < 1024; ++fd)
+    {
+      snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+      ssize_t len = readlink (path, target, sizeof target - 1);
+      if (len > 0)
+        {
+          target[len] = 0;
+          n += strcmp (target, "anon_inode:[eventpoll]") == 0;
+        }
+    }
+  return n;
+}
+
+/* Each feature is used where both the kernel and LIBEV_NG_IOURING allow it, and not where the
+ * level leaves it out (backends/iouring_ring.h): the ring's setup flags, its registration
+ * (single-issuer's enabling, the registered ring fd) and the epoll mode (an epoll set). */
+static void
+iouring__uses_each_feature_the_kernel_and_the_level_allow (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+  static const struct
+  {
+    const char *level;
+    int version; /* 100 * major + minor; 9999: every feature */
+  } levels[] = { { "", 9999 }, { "-epoll-wait", 9999 }, { "6.1", 601 }, { "6.0", 600 },
+                 { "5.19", 519 }, { "5.13", 513 }, { "5.6", 506 }, { "5.4", 504 } };
+  const int has_epoll_wait = kernel_has_op (59); /* IORING_OP_EPOLL_WAIT, Linux 6.15 */
+  const unsigned defer = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  const int has_defer = kernel_takes (defer);
+  const int has_single = kernel_takes (IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED);
+  const int has_submit_all = kernel_takes (IORING_SETUP_SUBMIT_ALL);
+  const int has_cqsize = kernel_takes (IORING_SETUP_CQSIZE);
+  const int epoll_fds = loop_holds_an_epoll_fd ();
+  for (size_t i = 0; i < sizeof levels / sizeof levels[0]; ++i)
+    {
+      const int v = levels[i].version;
+      setenv ("LIBEV_NG_IOURING", levels[i].level, 1);
+      setup_flags = register_ops = 0;
+      struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
+      unsetenv ("LIBEV_NG_IOURING");
+      assert_non_null (loop);
+      int p[2];
+      ev_io w;
+      pipes (p);
+      ev_io_init (&w, trace_io_revents_cb, p[0], EV_READ);
+      ev_io_start (loop, &w);
+      ev_run (loop, EVRUN_NOWAIT);
+      const unsigned f = setup_flags;
+      const int epoll_mode = loop_holds_an_epoll_fd () > epoll_fds;
+      const int want_defer = has_defer && v >= 601;
+      const int want_epoll
+          = has_epoll_wait && want_defer && v >= 615 && strcmp (levels[i].level, "-epoll-wait") != 0;
+      if (!!(f & IORING_SETUP_DEFER_TASKRUN) != want_defer)
+        fail_msg ("level '%s': defer-taskrun %s", levels[i].level, want_defer ? "unused" : "used");
+      if (!!(f & IORING_SETUP_SINGLE_ISSUER) != (has_single && v >= 600))
+        fail_msg ("level '%s': setup flags %#x, single-issuer wrong", levels[i].level, f);
+      if (!!(f & IORING_SETUP_SUBMIT_ALL) != (has_submit_all && v >= 518))
+        fail_msg ("level '%s': setup flags %#x, submit-all wrong", levels[i].level, f);
+      if (!!(f & IORING_SETUP_CQSIZE) != (has_cqsize && v >= 506))
+        fail_msg ("level '%s': setup flags %#x, cqsize wrong", levels[i].level, f);
+      if (!!(register_ops & (1u << IORING_REGISTER_RING_FDS)) != (has_submit_all && v >= 518))
+        fail_msg ("level '%s': registered ring %s", levels[i].level, v >= 518 ? "unused" : "used");
+      if (epoll_mode != want_epoll)
+        fail_msg ("level '%s': epoll mode %s", levels[i].level, want_epoll ? "unused" : "used");
+      ev_io_stop (loop, &w);
+      ev_loop_destroy (loop);
+      close_pair (p);
+    }
+}
+
 /* ---- a kernel without multishot polls ------------------------------------------------------ */
 
 /* syscall() as the library calls it (both libraries make their io_uring calls through it):
@@ -1476,6 +2311,10 @@ syscall (long nr, ...)
   long r = real (nr, a[0], a[1], a[2], a[3], a[4], a[5]);
   if (nr == __NR_io_uring_setup && r >= 0 && hide_rsrc_tags)
     ((struct io_uring_params *)a[1])->features &= ~(unsigned)IORING_FEAT_RSRC_TAGS;
+  if (nr == __NR_io_uring_setup && r >= 0)
+    setup_flags = ((struct io_uring_params *)a[1])->flags;
+  if (nr == __NR_io_uring_register && r >= 0 && a[1] >= 0 && a[1] < 32)
+    register_ops |= 1u << a[1];
   return r;
 }
 
@@ -1520,8 +2359,7 @@ wakeups_read_once_each (int *mode)
   enum { kRounds = 4 };
   const int fds_before = harness_open_fds ();
   *mode = 1;
-  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING | EVFLAG_NOENV);
-  assert_non_null (loop);
+  struct ev_loop *loop = poll_mode_loop_new (); /* (the epoll mode's wake-up fd is edge-triggered) */
   ev_async a;
   ev_async_init (&a, async_count_cb);
   a.data = loop;
@@ -1604,24 +2442,40 @@ main (void)
     loop_test (iouring__callback_modifies_its_watcher),
     loop_test (iouring__fd_reuse_with_ev_io_set),
     loop_test (iouring__closed_file_released_by_the_next_iteration),
+    loop_test (iouring__number_reused_while_a_child_holds_the_old_file_hears_only_the_new),
+    plain_test (iouring__backend_fd_closed_behind_the_loops_back_is_replaced),
+    plain_test (iouring__a_watcher_on_the_rings_own_fd_hears_it_writable),
     loop_test (iouring__regular_file_always_ready),
     plain_test (iouring__never_opened_fd_gets_ev_error),
     plain_test (iouring__fd_closed_while_armed_gets_ev_error),
     plain_test (iouring__fd_closed_then_hung_up_gets_ev_error_once),
     loop_test (iouring__timers_never_early),
     loop_test (iouring__removed_polls_do_not_cut_the_wait_short),
+    loop_test (iouring__a_signal_ends_a_wait_that_submitted_requests),
     loop_test (iouring__release_acquire_once_per_iteration),
     plain_test (iouring__signal_while_waiting),
     loop_test (iouring__a_thousand_socketpairs),
+    loop_test (iouring__changes_in_every_iteration_for_many_iterations),
+    loop_test (iouring__every_fd_ready_at_the_poll_is_reported_by_it),
+    plain_test (iouring__every_fd_ready_is_reported_by_one_sweep_of_an_embedded_loop),
+    loop_test (iouring__every_fd_ready_is_reported_in_a_loop_run_by_another_thread),
     loop_test (iouring__polls_of_an_exited_thread_are_rearmed),
     loop_test (iouring__fork_with_ev_loop_fork_in_the_child),
     plain_test (iouring__fork_detected_with_forkcheck),
     loop_test (iouring__fork_unannounced_child_uses_the_loop),
     loop_test (iouring__child_that_only_exits),
+    plain_test (iouring__ring_growth_strands_no_socket_in_a_forked_child),
+    plain_test (iouring__ring_growth_strands_no_socket_in_a_cloned_child),
+    plain_test (iouring__loop_fork_in_the_parent_strands_no_socket_in_a_forked_child),
+    plain_test (iouring__loop_fork_in_the_parent_strands_no_socket_in_a_cloned_child),
+    plain_test (iouring__loop_destroy_strands_no_socket_in_a_cloned_child),
+    plain_test (iouring__overflow_without_nodrop_strands_no_socket),
+    loop_test (iouring__a_forked_child_holds_nothing_of_the_ring),
     plain_test (iouring__embedded_into_epoll_poll_select_and_io_uring),
     plain_test (iouring__embedded_loop_survives_fork),
     plain_test (iouring__embedded_loop_survives_ring_growth),
     plain_test (iouring__ring_growth_never_hands_a_closed_watched_number_to_its_watcher),
+    plain_test (iouring__uses_each_feature_the_kernel_and_the_level_allow),
   };
   return cmocka_run_group_tests_name ("backend_iouring", tests, NULL, NULL);
 }

@@ -881,6 +881,81 @@ special_problems__loop_fds_closed_behind_its_back_are_replaced (void **state)
   expect_trace ("t2");
 }
 
+/* The loop's own kernel objects (epoll's set; io_uring's ring, and its epoll mode's set)
+ * closed behind its back, their numbers handed to new pipes at once: the loop must notice that
+ * the numbers are not its files any more (EBADF and EINVAL both name the bad fd too) and
+ * replace them, as a close alone does.  Every watcher, armed before or started after, hears
+ * its fd; none gets EV_ERROR for it.  An earlier libev-ng took a number that was another file
+ * now for the watcher's bad fd and stopped the watcher; select and poll have no such object. */
+static void
+special_problems__backend_fds_closed_and_their_numbers_reused_are_replaced (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev (); /* libev 4.33 aborts */
+  int own[4], n = 0;
+  for (int fd = 0; fd < 1024 && n < 4; ++fd)
+    {
+      char path[64], target[64];
+      snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+      ssize_t len = readlink (path, target, sizeof target - 1);
+      if (len > 0 && (target[len] = 0, strstr (target, "[eventpoll]") || strstr (target, "[io_uring]")))
+        own[n++] = fd;
+    }
+  if (!n)
+    skip (); /* select, poll */
+  int p[2], q[2], taken[4][2];
+  ev_io a, b;
+  assert_int_equal (pipe2 (p, O_NONBLOCK | O_CLOEXEC), 0);
+  assert_int_equal (pipe2 (q, O_NONBLOCK | O_CLOEXEC), 0);
+  ev_io_init (&a, trace_io_revents_cb, p[0], EV_READ);
+  a.data = "a";
+  ev_io_start (loop, &a);
+  ev_run (loop, EVRUN_NOWAIT);
+
+  for (int i = 0; i < n; ++i)
+    close (own[i]); /* behind the loop's back */
+  for (int i = 0; i < n; ++i)
+    {
+      assert_int_equal (pipe2 (taken[i], O_CLOEXEC), 0);
+      if (taken[i][0] != own[i])
+        {
+          assert_int_equal (dup3 (taken[i][0], own[i], O_CLOEXEC), own[i]);
+          close (taken[i][0]);
+          taken[i][0] = own[i];
+        }
+    }
+  ev_io_init (&b, trace_io_revents_cb, q[0], EV_READ);
+  b.data = "b";
+  ev_io_start (loop, &b);
+  for (int i = 0; i < 3; ++i)
+    ev_run (loop, EVRUN_NOWAIT);
+  expect_trace_empty ();
+
+  for (int round = 0; round < 2; ++round)
+    {
+      char c;
+      assert_int_equal (write (p[1], "x", 1), 1);
+      ev_run (loop, EVRUN_NOWAIT);
+      expect_trace ("a:0x1");
+      assert_int_equal (read (p[0], &c, 1), 1);
+      assert_int_equal (write (q[1], "y", 1), 1);
+      ev_run (loop, EVRUN_NOWAIT);
+      expect_trace ("b:0x1");
+      assert_int_equal (read (q[0], &c, 1), 1);
+    }
+  ev_io_stop (loop, &a);
+  ev_io_stop (loop, &b);
+  for (int i = 0; i < n; ++i)
+    {
+      close (taken[i][0]);
+      close (taken[i][1]);
+    }
+  close (p[0]);
+  close (p[1]);
+  close (q[0]);
+  close (q[1]);
+}
+
 /* ---- dup'ed file descriptors at the fd limit ----------------------------------------------- */
 
 static int syserr_calls;
@@ -1090,6 +1165,7 @@ main (void)
     plain_test (special_problems__closed_fd_sweep_starts_the_idle_pause_after_loop_creation),
     loop_test (special_problems__closed_fd_sweep_takes_a_thousandth_of_the_time_however_slow_poll_is),
     loop_test (special_problems__loop_fds_closed_behind_its_back_are_replaced),
+    loop_test (special_problems__backend_fds_closed_and_their_numbers_reused_are_replaced),
     plain_test (special_problems__epoll_rebuild_works_at_the_fd_limit),
     loop_test (special_problems__child_without_ev_loop_fork_leaves_the_parents_fds_alone),
     loop_test (special_problems__child_without_ev_loop_fork_among_other_loops),

@@ -108,6 +108,8 @@ static void embed_start_plain(struct ev_loop *loop, ev_embed *w)
     return;
 
   ev_loop *other = w->other;
+  if (other && other != loop && other->backend->embedded)
+    other->backend->embedded(other);
   if (!other || other->backend_fd < 0 || !(ev_backend(other) & ev_embeddable_backends()))
     usage_error("ev_embed_start", "libev: loop to be embedded is not embeddable");
   if (other == loop)

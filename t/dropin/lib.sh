@@ -310,21 +310,30 @@ start_plain () {
 
 # check_backend NAME PID...: after its workload, server NAME (PID and its
 # children) uses the backend of the pass: with epoll some process of it holds
-# an epoll fd; with poll or select none does. This proves that LIBEV_FLAGS
-# took effect (the programs do not use epoll themselves: none of them holds
-# an epoll fd with poll or select).
+# an epoll fd and none an io_uring fd; with io_uring some process holds an
+# io_uring fd (and perhaps an epoll fd: libev-ng's io_uring backend waits
+# for an epoll set through the ring where the kernel can); with poll or
+# select none holds either. This proves that LIBEV_FLAGS took effect (the
+# programs use neither themselves: none of them holds one with poll or
+# select).  BACKEND_OF[NAME], where set, is the backend of that server
+# instead of the pass's (a helper on another one).
+declare -A BACKEND_OF=()
 check_backend () {
-  local name=$1 p n=0
+  local name=$1 p n=0 u=0 BACKEND=${BACKEND_OF[$1]:-$BACKEND}
   shift
   for p in "$@"; do
     n=$((n + $(find "/proc/$p/fd" -maxdepth 1 -lname 'anon_inode:\[eventpoll\]' 2> /dev/null | wc -l)))
+    u=$((u + $(find "/proc/$p/fd" -maxdepth 1 -lname 'anon_inode:\[io_uring\]' 2> /dev/null | wc -l)))
   done
   if [[ $BACKEND == epoll ]]; then
-    ((n > 0)) || { bad "$name: no epoll fd, but the backend should be epoll"; return 1; }
+    ((n > 0 && u == 0)) || { bad "$name: $n epoll and $u io_uring fds, but the backend should be epoll"; return 1; }
     note "backend: $name holds $n epoll fd(s): epoll"
+  elif [[ $BACKEND == io_uring ]]; then
+    ((u > 0)) || { bad "$name: no io_uring fd, but the backend should be io_uring"; return 1; }
+    note "backend: $name holds $u io_uring fd(s) (and $n epoll fds): io_uring"
   else
-    ((n == 0)) || { bad "$name: $n epoll fds, but the backend should be $BACKEND"; return 1; }
-    note "backend: $name holds no epoll fd: $BACKEND"
+    ((n == 0 && u == 0)) || { bad "$name: $n epoll and $u io_uring fds, but the backend should be $BACKEND"; return 1; }
+    note "backend: $name holds no epoll or io_uring fd: $BACKEND"
   fi
 }
 

@@ -34,6 +34,7 @@ include t/stress/signals.mk
 include t/stress/forks.mk
 include t/stress/scale.mk
 include t/stress/timers.mk
+include t/stress/servers.mk
 
 check_PROGRAMS += $(STRESS_PROGS)
 EXTRA_DIST += t/stress/run

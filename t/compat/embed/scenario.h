@@ -3,11 +3,11 @@
  * stdout (T), the program's watchers by name (sc_watch: the invocation hook reports only
  * those), and main, which makes the one loop on the backend named by argv[1] and runs the
  * scenario.  The same source is compiled against libev 4.33 embedded and libev-ng embedded,
- * with config.h. */
+ * with embed_config.h. */
 #ifndef EMBED_SCENARIO_H
 #define EMBED_SCENARIO_H
 
-#include "config.h"
+#include "embed_config.h"
 #include <ev.h>
 
 #include <errno.h>

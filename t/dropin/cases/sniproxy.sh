@@ -42,6 +42,14 @@ CONF
     -n 4000 -c 20 -m 10 -t 2
   check_h2load h2load-tls 4000 "$SMALL_SIZE"
 
+  # short connections, one request each, 50 started every 100 ms: past the 64
+  # armed polls where the first ring of libev-ng's io_uring loop used to grow,
+  # which stranded sockets while sniproxy's binder child held the old ring
+  # (issue 42: the clients waited for their connections to end)
+  run_client h2load-short 60 "$CASE_DIR/small.uri" "$H2LOAD" -i - --connect-to="127.0.0.1:$fe" \
+    -n 500 -c 500 -r 50 --rate-period 100ms -m 1 -t 1
+  check_h2load h2load-short 500 "$SMALL_SIZE"
+
   local -a curl=("$CURL" -sS --fail --max-time 60 --insecure --http2)
   start_plain tls-get "${curl[@]}" --resolve "$host:$fe:127.0.0.1" "https://$host:$fe/big.bin"
   # 1 MiB only: uploads through sniproxy go at about 1.5 MB/s with both

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* t/compat/embed/config.h - the configuration of the embedded differential run
+/* t/compat/embed/embed_config.h - the configuration of the embedded differential run
  * (t/compat/embed/run): the scenarios, libev 4.33's ev.c and libev-ng's embed/ev_ng.cc are
  * all compiled with it.  Not the default in anything: one loop without a loop argument, three
  * members of the program's own in every watcher, a callback declaration with a call counter

@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// backends/iouring_epoll.cc - the io_uring backend's epoll mode, taken for
+// EVBACKEND_IOURING where the kernel has IORING_OP_EPOLL_WAIT, Linux 6.15;
+// backends/iouring_epoll.h has the hot paths.  The ring's life is the poll
+// mode's, in backends/iouring.cc: features, fork, embedding, cancelling
+// before a ring is given up; its quirks (g)-(q) hold here too.
+//
+// Kernel quirks handled here, besides those of backends/epoll.cc: (a)
+// registrations belong to open files, hence a generation in every
+// registration's data; (e) the stop of an fd's last watcher keeps its
+// registration; (f) EPOLLERR and EPOLLHUP make an fd readable and writable.
+//  (r) IORING_OP_EPOLL_CTL requests change the set, submitted by the
+//      io_uring_enter that waits, so they cost no system call of their own.
+//      They post a completion only when they fail (IOSQE_CQE_SKIP_SUCCESS),
+//      and a failure ends the wait.  That is why a change is one request,
+//      chosen by what is likely, where epoll.cc asks the kernel at once.
+//  (s) An ADD, with a new generation, goes for an fd with no registration,
+//      or one renewed by ev_io_set where its last watcher was stopped since
+//      or another watcher than the one registered wants the same events: a
+//      new connection that got a closed one's number.  Other changes are a
+//      MOD: ev_io_set on the watcher registered, a re-arm; a watcher for
+//      other events, such as a socket's writer after its reader; a watcher
+//      started again without ev_io_set, which libev's contract makes the
+//      same file, as it most likely is.  A wrong guess costs a completion
+//      and the other request: an ADD answered EEXIST is the same file,
+//      registered, which gets a MOD; a MOD answered ENOENT is another file
+//      under the number, which gets an ADD.  That is one system call, as
+//      epoll.cc's ADD answered EEXIST costs, made by the same poll
+//      (epoll_refill), which reports what the fd has ready as epoll.cc
+//      would.  An ADD over a registration, kAddPending, carries the next
+//      generation, the fd's from then on, so an event of the old one is of
+//      another file's registration, epoll.cc's (a).  That holds because an
+//      ADD answered EEXIST, the same file, gives the fd its old generation
+//      back, and its completion is reaped before the events that the enter
+//      which submitted it takes; with defer-taskrun the wait in flight takes
+//      them there.  Errors give the watchers EV_ERROR, as in epoll.cc:
+//      EBADF for an fd not open, ENOMEM, ENOSPC, ELOOP.
+//  (t) Regular files, EPERM as in epoll.cc's (c), are always ready: their
+//      watchers get their events in every iteration, which does not block.
+//  (u) The EPOLL_WAIT request completes when the set has events, at once if
+//      it has some, and writes them into `events`.  While it is in flight
+//      the buffer is the kernel's, so it grows between waits only, and a
+//      wait that timed out stays in flight for the next poll.  Before the
+//      ring is given up the request is cancelled and waited for (drain in
+//      iouring.cc); where it cannot be, the buffer is left to it and never
+//      freed under the kernel.  A thread that exits cancels it with
+//      -ECANCELED, iouring.cc's (n), and the next poll sends another.
+//  (v) Embedding: the ring fd is readable once the EPOLL_WAIT completed, so a
+//      new one must be in flight before the embedding loop blocks again, but
+//      only after the callbacks of the events taken ran, or it would report
+//      them again.  The embedding loop runs us before it blocks only when we
+//      have fd changes, so after the events were taken, the ring fd's own
+//      number, which no watcher has, is queued as a renewed change whose
+//      modify sends the EPOLL_WAIT.
+//  (w) A forked child shares the epoll set: it gets one of its own with its
+//      ring, iouring.cc's (l), and fork(3)'s child handler closes its copy.
+//  (x) An EPOLL_WAIT in flight reports what is ready when it completes.
+//      With defer-taskrun that is in the loop's io_uring_enter, the poll, so
+//      it reports what epoll_wait would.  Without, it completes as soon as
+//      one fd is ready, perhaps while callbacks run, and fds ready later
+//      would wait for the next iteration.  So the mode is taken only where
+//      the ring has defer-taskrun, and where the loop loses it later, when
+//      embedded or run by another thread, iouring.cc's (n), every poll that
+//      takes a wait sent before it asks again (epoll_refill), one more enter.
+//  (y) The set's fd may be closed behind the loop's back, or its number be
+//      another file now, epoll.cc's (h).  An EPOLL_WAIT in flight holds the
+//      old set and goes on reporting it, but every request sent since fails
+//      with EBADF or EINVAL, as for a bad fd.  Which one it is is asked as
+//      epoll.cc asks, epoll_set_lost: a lost set is rebuilt with the ring,
+//      every fd registered anew, and no watcher is told of an error that was
+//      not its fd's.  The set the wait held goes with the old ring's drain.
+#include "backends/iouring_epoll.h"
+
+#include "backends/epoll_inline.h"
+
+#include <unistd.h>
+#include <cerrno>
+
+namespace ev_detail::iouring_internal {
+namespace {
+
+// One EPOLL_CTL request, epoll_queue_ctl, for fd's registration of
+// generation gen.
+void queue_ctl(iouring_state *st, int op, int fd, unsigned want, unsigned gen)
+{
+  epoll_queue_ctl(st, op, fd, want, poll_tag(fd, gen));
+}
+
+// What the watchers of an fd want of the set now.
+inline unsigned wanted(const fd_entry &e) { return kWant.want[e.events & 0x7f]; }
+
+// Room for an EPOLL_CTL and a wait, see epoll_room.
+bool ctl_room(ev_loop *loop, iouring_state *st) { return make_room(loop, st, 2); }
+
+// This poll is to take more, see epoll_refill.
+void set_refill(iouring_state *st)
+{
+  st->refill = st->look_after_reap = true;
+  update_wait_room(st);
+}
+
+void always_ready_remove(iouring_state *st, int fd)
+{
+  for (int i = 0; i < st->always_ready.count; ++i)
+    if (st->always_ready.data[i] == fd) {
+      st->always_ready.data[i] = st->always_ready.data[--st->always_ready.count];
+      break;
+    }
+  update_general(st);
+}
+
+// Register want for fd, see (s).  renewed_emptied: the fd had no watchers
+// as far as the kernel knows, or others, so the number may be a new file.
+// An ADD notes the fd's first watcher in heads, where every registered fd
+// has an entry.
+void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool renewed_emptied)
+{
+  if (fd >= st->heads.capacity) {
+    const int was = st->heads.capacity;
+    st->heads.reserve(fd + 1);
+    for (int i = was; i < st->heads.capacity; ++i)
+      st->heads.data[i] = nullptr;
+  }
+  if (e.bmask && renewed_emptied)
+    return epoll_add_over(st, fd, e, want);
+  if (!e.bmask) {
+    st->heads.data[fd] = e.head;
+    e.bdata = next_gen(e.bdata);
+    queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
+  } else
+    queue_ctl(st, EPOLL_CTL_MOD, fd, want, e.bdata);
+  e.bflags &= static_cast<unsigned char>(~kAddPending);
+  e.bmask = static_cast<unsigned char>(want);
+}
+
+}  // namespace
+
+// modify (backend.h) in the epoll mode: what iouring_epoll_modify leaves,
+// and all of it when called through the table, as an embedding loop's
+// prepare watcher does.
+void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
+{
+  iouring_state *st = state(loop);
+  const bool renewed = nev & EV__IOFDSET;  // the number may be a new open file
+  const unsigned want = kWant.want[nev & 0x7f];
+  if (EV_UNLIKELY(fd == st->r.fd) && st->r.fd >= 0) {
+    // The ring's own number, queued after the events were taken, see (v):
+    // now that their callbacks ran, a new EPOLL_WAIT goes.
+    if (!st->waiting && make_room(loop, st, 1)) {
+      epoll_queue_wait(st);
+      if (!loop->loop_depth && (st->adopted || adopt(loop, st)))
+        if (int err = submit(loop, st))
+          if (err != EBUSY && err != EAGAIN)
+            ring_broken(loop, st, err);
+    }
+    // A program's watcher on the ring's fd is registered as any fd's, as
+    // libev 4.33 watches it too, where it polls writable; the renewal of (v)
+    // keeps a registration it finds.
+    if (!want || (oev && loop->fds.entries[fd].bmask == want))
+      return;
+  }
+  if (loop->fds.entries[fd].bflags & kAlwaysReady) {
+    if (want && oev && !renewed)
+      return;  // still a regular file: the report reads e.events each time
+    always_ready_remove(st, fd);
+    loop->fds.entries[fd].bflags &= static_cast<unsigned char>(~kAlwaysReady);
+  }
+  if (!want)
+    return;                            // the registration stays, see epoll.cc (e)
+  if (st->r.fd < 0 || st->epfd < 0) {  // no ring, see iouring.cc (l)
+    fd_kill_user_watchers(loop, fd);
+    return;
+  }
+  if (st->epfd_lost)
+    return;  // a new set is on its way, every fd registered anew
+  if (!renewed && oev && loop->fds.entries[fd].bmask == want)
+    return;
+  if (!ctl_room(loop, st))
+    return;  // the ring is replaced, every fd registered anew
+  fd_entry &e = loop->fds.entries[fd];
+  const bool same_watcher = fd < st->heads.capacity && st->heads.data[fd] == e.head;
+  register_fd(st, fd, e, want, renewed && (!oev || (e.bmask == want && !same_watcher)));
+
+  // Embedded, outside ev_run no poll of ours follows to submit this, see
+  // iouring.cc (m).
+  if (!loop->loop_depth && st->embedded && (st->adopted || adopt(loop, st)))
+    if (int err = submit(loop, st))
+      if (err != EBUSY && err != EAGAIN)
+        ring_broken(loop, st, err);
+}
+
+// An ADD over fd's registration, with the next generation, for a number
+// that may be another file now, see (s); the caller made room.  Out of
+// line, since a re-arm, which is commoner, takes the inline MOD.
+void epoll_add_over(iouring_state *st, int fd, fd_entry &e, unsigned want)
+{
+  st->heads.data[fd] = e.head;
+  e.bdata = next_gen(e.bdata);
+  queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
+  e.bflags |= kAddPending;
+  e.bmask = static_cast<unsigned char>(want);
+}
+
+// An event whose registration is not the one known comes from a
+// registration we cannot reach any more, epoll.cc's (a), such as the one an
+// ADD of (s) went over, which is another file's.  The set is rebuilt, with
+// the ring.
+void epoll_event_unusual(ev_loop *loop) { request_backend_rebuild(loop); }
+
+// Events came for events no watcher wants any more, so the registration
+// gets what is wanted, as in epoll.cc's (e).  Called within a run of feeds,
+// it queues only where the queue has room, since a submission's reaping
+// would feed too; an event that comes again asks again.
+void epoll_drop_unwanted(ev_loop *loop, iouring_state *st, int fd)
+{
+  if (!epoll_room(st->r, st))
+    return;
+  fd_entry &e = loop->fds.entries[fd];
+  const unsigned want = wanted(e);
+  if (want)
+    queue_ctl(st, EPOLL_CTL_MOD, fd, want, e.bdata);
+  else
+    queue_ctl(st, EPOLL_CTL_DEL, fd, 0, e.bdata);
+  e.bmask = static_cast<unsigned char>(want);
+  e.bflags &= static_cast<unsigned char>(~kAddPending);
+}
+
+namespace {
+
+// The set is not ours any more, see (y): a new set, and a new ring, before
+// the next poll; until then no request goes to the set.
+void epoll_set_gone(ev_loop *loop, iouring_state *st)
+{
+  st->epfd_lost = true;
+  update_general(st);
+  request_backend_rebuild(loop);
+}
+
+}  // namespace
+
+// An EPOLL_CTL request that failed, see (s), (t); or one of our others,
+// a kInternal cancel, which tells nothing.
+void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res)
+{
+  const auto fd = static_cast<std::uint32_t>(user_data);
+  if (fd >= static_cast<std::uint32_t>(loop->fds.size) || res >= 0 || st->epfd_lost)
+    return;  // a lost set's failures say nothing of the fds
+  if ((res == -EBADF || res == -EINVAL) && epoll_internal::epoll_set_lost(st->epfd, -res)) {
+    epoll_set_gone(loop, st);  // see (y)
+    return;
+  }
+  const int op = static_cast<int>(user_data >> 62);
+  const auto gen = static_cast<unsigned>(user_data >> 32) & kGenMask;
+  const int ifd = static_cast<int>(fd);
+  fd_entry &e = loop->fds.entries[fd];
+  const unsigned want = wanted(e);
+  if (op == EPOLL_CTL_ADD) {
+    // One superseded by another ADD tells nothing.
+    if (gen != e.bdata)
+      return;
+    const bool over = e.bflags & kAddPending;
+    e.bflags &= static_cast<unsigned char>(~kAddPending);
+    if (res == -EEXIST) {  // the same file, registered before: it gets what is wanted
+      if (over)
+        e.bdata = prev_gen(e.bdata);  // what its registration carries, see (s)
+      if (want && ctl_room(loop, st)) {
+        register_fd(st, ifd, loop->fds.entries[fd], want, false);
+        set_refill(st);
+      }
+      return;
+    }
+    e.bmask = 0;
+    if (res == -EPERM) {  // a regular file, see (t)
+      if (e.head) {
+        e.bflags |= kAlwaysReady;
+        st->always_ready.push(ifd);
+        update_general(st);  // the poll reports them from now on, this one here
+        if (int events = e.events & (EV_READ | EV_WRITE))
+          fd_event(loop, ifd, events);
+      }
+      return;
+    }
+    fd_kill(loop, ifd);  // EBADF for an fd not open, ENOMEM, ENOSPC, ELOOP
+  } else if (op == EPOLL_CTL_MOD) {
+    if (res == -ENOENT) {  // another file under the number: it is added, see (s)
+      e.bmask = 0;
+      if (want && ctl_room(loop, st)) {
+        register_fd(st, ifd, loop->fds.entries[fd], want, false);
+        set_refill(st);
+      }
+      return;
+    }
+    e.bmask = 0;
+    fd_kill(loop, ifd);
+  }
+  // A DEL that failed: the fd was closed, and its registration went with it.
+}
+
+// The EPOLL_WAIT completed with res, see (u): as many events as the buffer
+// holds, so that it grows now that it is ours again, or an error.
+void epoll_wait_done(ev_loop *loop, iouring_state *st, int res)
+{
+  if (res > 0) {
+    st->capacity *= 2;
+    st->events = static_cast<struct epoll_event *>(
+        ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(st->capacity)));
+    epoll_wait_template(st);
+    set_refill(st);
+    return;
+  }
+  if (res == -ECANCELED || res == -EINTR || res == -EAGAIN)
+    return;  // the next poll sends another
+  if (res != -EBADF && res != -EINVAL) {
+    errno = -res;
+    ev_syserr("(libev) io_uring EPOLL_WAIT");
+  }
+  // The epoll fd was closed behind our back, or refused: a new set, and a
+  // new ring, before the next poll.
+  if (res == -EBADF || res == -EINVAL)
+    return epoll_set_gone(loop, st);
+  update_general(st);
+  request_backend_rebuild(loop);
+}
+
+// More may be ready than the last EPOLL_WAIT reported: it filled `events`,
+// see (u), or a failed request asked for another, see (s), whose fd may be
+// ready now.  What is queued goes, with an EPOLL_WAIT not waited for unless
+// one is in flight, which completes at once with what is ready.  This poll
+// takes what it reports too, as epoll_wait would report it in one call
+// given the room and the registration the first request meant.  A few
+// rounds at most.
+void epoll_refill(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  for (int round = 0; round < 8 && st->refill; ++round) {
+    st->refill = false;
+    if (!st->waiting) {
+      if (!make_room(loop, st, 1))
+        return;
+      epoll_queue_wait(st);
+    }
+    const unsigned n = r.sq_local_tail - r.sq_submitted;
+    store_release(r.sq_tail, r.sq_local_tail);
+    int res = ring_wait(r, n, 0, 0.);
+    if (res != static_cast<int>(n))
+      break;  // what the next poll sees
+    set_submitted(st, r.sq_local_tail);
+    epoll_reap(loop, st);
+  }
+  st->refill = false;
+}
+
+int epoll_reap(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  unsigned head = *r.cq_head;
+  unsigned tail = load_acquire(r.cq_tail);
+  int seen = 0;
+  while (head != tail) {
+    const io_uring_cqe &c = r.cqes[head & r.cq_mask];
+    const std::uint64_t user_data = c.user_data;
+    const int res = c.res;
+    store_release(r.cq_head, ++head);  // what is needed of it is read; the rest may reap
+    ++seen;
+    if (static_cast<std::uint32_t>(user_data) == kEpollWaitTag) {
+      st->waiting = false;
+      if (res > 0) {
+        epoll_queue_reported(loop, st, res);
+        if (res == st->capacity)
+          epoll_wait_done(loop, st, res);
+      } else if (res < 0)
+        epoll_wait_done(loop, st, res);
+    } else {
+      epoll_completion_unusual(loop, st, user_data, res);
+      head = *r.cq_head;  // it may have reaped
+      tail = load_acquire(r.cq_tail);
+    }
+  }
+  return seen;
+}
+
+void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hooks)
+{
+  const bool waiting = st->waiting;
+  const int came = epoll_reap(loop, st);
+  // Without defer-taskrun an EPOLL_WAIT's events may be older than this
+  // poll, see (x): this poll asks again.
+  if (waiting && !st->waiting && !(st->r.features & kFeatDeferTaskrun))
+    set_refill(st);
+  // A wait that ended with no events timed out, or a signal interrupted it,
+  // whose wake-up may wait for an enter, iouring.cc's (q), or a failed
+  // request ended it, whose successor goes now, see (s).
+  const int live = loop->pending.any();
+  if ((!live && timeout > 0.) || st->look_after_reap)
+    poll_unusual(loop, st, live, timeout, hooks, came);
+}
+
+// See (t): the always-ready fds get their events in every iteration.
+void epoll_report_always_ready(ev_loop *loop, iouring_state *st)
+{
+  for (int i = 0; i < st->always_ready.count; ++i) {
+    int fd = st->always_ready.data[i];
+    if (int events = loop->fds.entries[fd].events & (EV_READ | EV_WRITE))
+      fd_event(loop, fd, events);
+  }
+}
+
+// The buffer or its capacity changed, so the EPOLL_WAIT's template is
+// written anew; one in flight keeps what the kernel took of it.
+void epoll_wait_template(iouring_state *st)
+{
+  ring &r = st->r;
+  io_uring_sqe &wait = r.sqes[r.sq_mask];
+  std::memset(&wait, 0, sizeof wait);
+  wait.opcode = kOpEpollWait;
+  wait.fd = st->epfd;
+  wait.addr = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(st->events));
+  wait.len = static_cast<unsigned>(st->capacity);
+  wait.user_data = kEpollWaitTag;
+  update_wait_room(st);
+}
+
+// The set or the ring changed, with nothing queued: the templates of the
+// sqes are written anew, see iouring_epoll.h; the kernel has what it took
+// of them.
+void epoll_template(iouring_state *st)
+{
+  ring &r = st->r;
+  st->other_mask = r.sq_entries / 2 - 1;  // sizes are powers of 2, at least 4: kSpare
+  epoll_wait_template(st);
+  for (unsigned i = 0; i <= st->other_mask; ++i) {
+    io_uring_sqe &ctl = r.sqes[i];
+    std::memset(&ctl, 0, sizeof ctl);
+    ctl.opcode = IORING_OP_EPOLL_CTL;
+    ctl.flags = IOSQE_CQE_SKIP_SUCCESS;
+    ctl.fd = st->epfd;
+    ctl.addr = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&st->ctl[i]));
+  }
+  update_wait_room(st);
+}
+
+// See (v): after the events were taken, the embedding loop is to run us
+// before it blocks, so that a new EPOLL_WAIT is in flight.
+void epoll_embedded_after_reap(ev_loop *loop, iouring_state *st)
+{
+  if (st->waiting || st->r.fd < 0)
+    return;
+  loop->fds.reserve(st->r.fd);
+  loop->fds.change(st->r.fd, EV__IOFDSET);  // renewed: fd_reify hands it to epoll_modify_slow
+}
+
+// A new epoll set, at init and with every new ring that replace_ring in
+// iouring.cc makes.  False if the system refuses one.
+
+bool epoll_set_open(ev_loop *loop, iouring_state *st)
+{
+  if (st->epfd >= 0 && !st->epfd_lost)
+    ::close(st->epfd);
+  st->epfd_lost = false;
+  st->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (st->epfd < 0)
+    return false;
+  fd_claim(loop, st->epfd);
+  st->ctl = static_cast<struct epoll_event *>(ev_realloc(
+      st->ctl, sizeof(struct epoll_event) * static_cast<std::size_t>(st->r.sq_entries ? st->r.sq_entries : 1)));
+  return true;
+}
+
+namespace {
+
+bool iouring_epoll_init(ev_loop *loop)
+{
+  const unsigned allowed = features_allowed_by_environment();
+  if (!(allowed & kFeatEpollWait))
+    return false;
+  ring r;
+  if (!ring_open(r, kMinCq, allowed))
+    return false;
+  if (!(r.features & kFeatEpollWait) || !(r.features & kFeatDeferTaskrun)) {  // see (x)
+    ring_close(r, false);
+    return false;
+  }
+  iouring_state *st = backend_state_new<iouring_state>(loop->backend_state);
+  st->r = r;
+  st->allowed = allowed;
+  st->epoll_mode = true;
+  st->epfd = -1;
+  st->want_cq = r.cq_entries;
+  st->cq_limit = 65536;
+  st->capacity = 64;
+  st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
+  if (!epoll_set_open(loop, st)) {
+    ring_close(st->r, false);
+    ev_free(st->events);
+    backend_state_free(loop->backend_state);
+    return false;
+  }
+  ring_opened(loop, st);
+  return true;
+}
+
+}  // namespace
+}  // namespace ev_detail::iouring_internal
+
+namespace ev_detail {
+
+using namespace iouring_internal;
+
+constinit const backend_ops iouring_epoll_backend = {
+    "io_uring",
+    EVBACKEND_IOURING,
+    1e-6,
+    iouring_epoll_init,
+    iouring_destroy,
+    iouring_fork,
+    epoll_modify_slow,
+    [](ev_loop *loop, ev_tstamp timeout) { iouring_epoll_poll<true>(loop, timeout); },
+    true,
+    iouring_edge_triggered,
+    iouring_recheck,
+    iouring_embedded,
+    iouring_child_after_fork,
+};
+
+}  // namespace ev_detail

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// backends/iouring_epoll.h - the io_uring backend's epoll mode, its hot
+// paths inline, for kernels with epoll-wait, Linux 6.15 and later.
+// Readiness comes from an epoll set that an IORING_OP_EPOLL_WAIT request
+// waits for, and IORING_OP_EPOLL_CTL requests change the set, all submitted
+// by the one io_uring_enter that waits.  So readiness is epoll's,
+// level-triggered, with no epoll_ctl system call per change and no request
+// per fd or per event, which a one-shot poll needs, see iouring.cc (a).
+// Where the kernel has no such requests the loop takes the poll mode of
+// iouring.h.  The rest of the mode, and its quirks (r)-(w) cited here, are
+// in backends/iouring_epoll.cc.
+#pragma once
+
+#include "backends/iouring.h"
+
+#include <cerrno>
+
+namespace ev_detail::iouring_internal {
+
+constexpr std::uint32_t kEpollWaitTag = 0xfffffffeu;  // user_data's low half of the EPOLL_WAIT request
+constexpr unsigned char kAlwaysReady = 0x02;          // fd_entry::bflags: a regular file, EPERM, see (t)
+constexpr unsigned char kAddPending = 0x04;           // fd_entry::bflags: an ADD over a registration went, see (s)
+
+// fd_entry use in the epoll mode: bmask = the events registered as far as
+// the requests queued say, bdata = the registration's generation, which its
+// events carry as epoll.cc's do, see its (a).
+
+// The rare paths, out of line (backends/iouring_epoll.cc).
+void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev);
+void epoll_add_over(iouring_state *st, int fd, fd_entry &e, unsigned want);
+void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res);
+void epoll_event_unusual(ev_loop *loop);
+void epoll_drop_unwanted(ev_loop *loop, iouring_state *st, int fd);
+void epoll_wait_done(ev_loop *loop, iouring_state *st, int res);
+void epoll_report_always_ready(ev_loop *loop, iouring_state *st);
+void epoll_embedded_after_reap(ev_loop *loop, iouring_state *st);
+void epoll_refill(ev_loop *loop, iouring_state *st);
+void epoll_template(iouring_state *st);
+void epoll_wait_template(iouring_state *st);
+bool epoll_set_open(ev_loop *loop, iouring_state *st);
+
+// EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
+// EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): EPOLLERR and
+// EPOLLHUP make an fd both readable and writable, as in epoll.cc (f).
+constexpr unsigned char readiness(unsigned b)
+{
+  return static_cast<unsigned char>(((b & 0x19) ? EV_READ : 0) | ((b & 0x1c) ? EV_WRITE : 0));
+}
+struct readiness_table {
+  unsigned char of[32];
+  constexpr readiness_table() : of()
+  {
+    for (unsigned b = 0; b < 32; ++b)
+      of[b] = readiness(b);
+  }
+};
+constexpr readiness_table kReadiness;
+static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
+
+// Generations have 30 bits, bdata staying below 2^30, so that an
+// EPOLL_CTL's user_data holds its registration's data, fd and generation,
+// and its op.
+constexpr unsigned kGenMask = (1u << 30) - 1;
+constexpr unsigned next_gen(unsigned gen) { return (gen + 1) & kGenMask; }
+constexpr unsigned prev_gen(unsigned gen) { return (gen - 1) & kGenMask; }
+
+// An EPOLL_CTL request's user_data: its registration's data and op, for
+// its failure.
+constexpr std::uint64_t ctl_tag(std::uint64_t data, int op) { return data | (static_cast<std::uint64_t>(op) << 62); }
+
+// What the watchers' events want of the set: EV_READ, EV_WRITE and kFdEdge,
+// or nothing without EV_READ or EV_WRITE, since EV_NG_EXCLUSIVE is the epoll
+// backend's only; EV__IOFDSET does not count.  And that as epoll's bits.
+// Each is a table, a load.
+constexpr unsigned char want_of(unsigned ev)
+{
+  return static_cast<unsigned char>(ev & (EV_READ | EV_WRITE) ? ev & (EV_READ | EV_WRITE | kFdEdge) : 0);
+}
+constexpr std::uint32_t epoll_bits(unsigned want)
+{
+  return (want & EV_READ ? EPOLLIN : 0u) | (want & EV_WRITE ? EPOLLOUT : 0u) |
+         (want & kFdEdge ? static_cast<std::uint32_t>(EPOLLET) : 0u);
+}
+struct want_tables {
+  unsigned char want[128];
+  std::uint32_t bits[64];
+  constexpr want_tables() : want(), bits()
+  {
+    for (unsigned ev = 0; ev < 128; ++ev)
+      want[ev] = want_of(ev);
+    for (unsigned w = 0; w < 64; ++w)
+      bits[w] = epoll_bits(w);
+  }
+};
+constexpr want_tables kWant;
+static_assert(kFdEvents < 128 && !(kFdEvents & EV__IOFDSET) && (EV_READ | EV_WRITE | kFdEdge) < 64);
+
+// The sqes of the epoll mode.  Each entry of the submission queue names its
+// sqe through r.sq_array, and each sqe holds its request's template, which
+// epoll_template writes when the set, the buffer or its capacity changes:
+//  - the last, r.sq_mask, is the EPOLL_WAIT, for good;
+//  - the first half are the EPOLL_CTL requests: the entry at index t of the
+//    queue takes sqe t & other_mask, whose template has all but the op, the
+//    fd and the user_data, and whose event is ctl[t & other_mask].  The
+//    kernel reads an sqe, and copies the event, when it takes the entry;
+//    every EPOLL_CTL's room check, epoll_room, keeps fewer unsubmitted than
+//    the half, so the kernel took the one before with the same sqe;
+//  - the one before the last, kSpare, takes a rare request one at a time,
+//    such as next_sqe's cancel before a ring is given up.
+constexpr unsigned kSpare = 1;  // r.sq_mask - kSpare
+
+// Queue the EPOLL_WAIT request: it completes when the set has events, at
+// once if it has some now, writing them into st->events.
+[[gnu::always_inline]] inline void epoll_queue_wait(iouring_state *st)
+{
+  ring &r = st->r;
+  r.sq_array[r.sq_local_tail++ & r.sq_mask] = r.sq_mask;
+  st->waiting = true;
+}
+
+// Room for an EPOLL_CTL: fewer than other_mask + 1 unsubmitted, so that
+// none of them has its sqe and a wait fits besides.  None without a ring
+// or set, where other_room is 0.
+inline bool epoll_room(const ring &r, const iouring_state *st)
+{
+  return r.sq_local_tail - r.sq_submitted < st->other_room;
+}
+
+// Queue one EPOLL_CTL request, op ADD, MOD or DEL, of want's EV_READ,
+// EV_WRITE and kFdEdge for the registration whose data, fd and generation,
+// is `data`.  The caller made room.
+[[gnu::always_inline]] inline void epoll_queue_ctl(iouring_state *st, int op, int fd, unsigned want, std::uint64_t data)
+{
+  ring &r = st->r;
+  const unsigned t = r.sq_local_tail++;
+  const unsigned i = t & st->other_mask;
+  r.sq_array[t & r.sq_mask] = i;
+  struct epoll_event &pe = st->ctl[i];
+  pe.events = kWant.bits[want];
+  pe.data.u64 = data;
+  io_uring_sqe *sqe = &r.sqes[i];
+  sqe->off = static_cast<std::uint64_t>(fd);
+  sqe->len = static_cast<unsigned>(op);
+  sqe->user_data = ctl_tag(data, op);
+}
+
+// The backend's modify (backend.h) in the epoll mode decides here what asks
+// nothing of the kernel: the stop of an fd's last watcher keeps its
+// registration, see epoll.cc (e), and a start may find the registration it
+// wants.  So are the common requests of (s) in iouring_epoll.cc: an ADD for
+// an fd not registered; an ADD over the registration, out of line, for a
+// number that may be another file, as every new connection on a reused
+// number is; a MOD for other events, for ev_io_set's renewal of the events
+// registered, which every re-arm of a libev program makes with stop, set,
+// start, or for a restart without ev_io_set.  A MOD carries the fd's
+// generation, so it ends kAddPending: an EEXIST to the ADD it follows then
+// leaves the generation alone.  The rest is epoll_modify_slow's.
+[[gnu::always_inline]] inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
+                                                        const int *)
+{
+  const unsigned want = kWant.want[nev & 0x7f];
+  // Renewed, or without watchers as far as the kernel knows, the number may
+  // be another file now.
+  const bool same = oev && !(nev & EV__IOFDSET);
+  if (EV_LIKELY(!(e.bflags & kAlwaysReady))) {
+    if (!want || (same && e.bmask == want))
+      return;
+    iouring_state *st = state(loop);
+    if (EV_LIKELY(epoll_room(st->r, st))) {
+      // Every registered fd has its entry in heads, see register_fd.
+      if (e.bmask) {
+        // Maybe another file, after ev_io_set on an fd that had no watchers,
+        // or by another watcher than the one registered for the same
+        // events.
+        if ((nev & EV__IOFDSET) && (!oev || (e.bmask == want && st->heads.data[fd] != e.head)))
+          return epoll_add_over(st, fd, e, want);
+        epoll_queue_ctl(st, EPOLL_CTL_MOD, fd, want, poll_tag(fd, e.bdata));
+        e.bflags &= static_cast<unsigned char>(~kAddPending);
+      } else {
+        if (fd >= st->heads.capacity)
+          return epoll_modify_slow(loop, fd, oev, nev);
+        st->heads.data[fd] = e.head;
+        epoll_queue_ctl(st, EPOLL_CTL_ADD, fd, want, poll_tag(fd, e.bdata = next_gen(e.bdata)));
+      }
+      e.bmask = static_cast<unsigned char>(want);
+      return;
+    }
+  }
+  epoll_modify_slow(loop, fd, oev, nev);
+}
+
+// The events an EPOLL_WAIT reported: every watcher gets its share, as in
+// epoll.cc's queue_reported, with the generation checked and events nobody
+// wants any more dropped from the registration.
+[[gnu::always_inline]] inline void epoll_queue_reported(ev_loop *loop, iouring_state *st, int n)
+{
+  pending_queues::feed_run run(loop->pending);
+  for (int i = 0; i < n; ++i) {
+    const struct epoll_event &ev = st->events[i];
+    const int fd = static_cast<int>(static_cast<std::uint32_t>(ev.data.u64));
+    const auto gen = static_cast<unsigned>(ev.data.u64 >> 32);
+    fd_entry &e = loop->fds.entries[fd];
+    if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
+      epoll_event_unusual(loop);  // queues nothing: a rebuild
+      continue;
+    }
+    if (EV_UNLIKELY(e.bmask & ~e.events))
+      epoll_drop_unwanted(loop, st, fd);
+    const int got = kReadiness.of[ev.events & 0x1f];
+    for (WL w = e.head; w; w = w->next) {
+      int rev = reinterpret_cast<ev_io *>(w)->events & got;
+      if (rev)
+        run.feed(as_w(w), rev);
+    }
+  }
+}
+
+// The completions but for the common case, which the poll takes itself:
+// the EPOLL_WAIT's events, and EPOLL_CTL requests that failed, since a
+// success posts nothing with IOSQE_CQE_SKIP_SUCCESS.  Returns how many
+// there were.
+int epoll_reap(ev_loop *loop, iouring_state *st);
+// The poll's end but for the common case that iouring_epoll_poll takes.
+void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hooks);
+
+// The backend's poll (backend.h) in the epoll mode: the EPOLL_WAIT request,
+// unless one is in flight, and the EPOLL_CTL requests queued go with one
+// io_uring_enter, which waits for a completion with ext-arg's timeout.
+template <bool kHooks>
+[[gnu::always_inline]] inline void iouring_epoll_poll(ev_loop *loop, ev_tstamp timeout)
+{
+  iouring_state *st = state(loop);
+  if (EV_UNLIKELY(st->general))
+    return poll_general(loop, st, timeout, kHooks);
+  ring &r = st->r;
+  if (!st->waiting)
+    epoll_queue_wait(st);
+  const unsigned n = r.sq_local_tail - r.sq_submitted;
+  auto enter = [&r, n, timeout] {
+    if (!(n || timeout > 0. || (load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))))
+      return kNotEntered;
+    store_release(r.sq_tail, r.sq_local_tail);
+    return ring_wait(r, n, timeout > 0., timeout);
+  };
+  const int res = kHooks ? hooked_wait(loop, -EINTR, enter) : enter();
+  if (res != kNotEntered) {
+    if (EV_UNLIKELY(res != static_cast<int>(n))) {
+      // The timeout of a wait that submitted nothing: if nothing came,
+      // there is nothing to do.
+      if (res == -ETIME && load_acquire(r.cq_tail) == *r.cq_head && st->wait_room)
+        return;
+      return poll_refused(loop, st, res, n, timeout, kHooks);
+    }
+    r.sq_submitted = r.sq_local_tail;  // the epoll mode has no prearm_end, nor dirty sqes
+  }
+  // The common case: one completion, the EPOLL_WAIT's, with events and
+  // room to spare in the buffer, and nothing for poll_unusual: wait_room.
+  const unsigned head = *r.cq_head;
+  const unsigned ready = load_acquire(r.cq_tail) - head;
+  const io_uring_cqe &c = r.cqes[head & r.cq_mask];
+  if (EV_LIKELY(ready == 1 && c.user_data == kEpollWaitTag && static_cast<unsigned>(c.res - 1) < st->wait_room)) {
+    const int got = c.res;
+    store_release(r.cq_head, head + 1);
+    st->waiting = false;
+    return epoll_queue_reported(loop, st, got);
+  }
+  // Nothing came, and nothing was waited for: EVRUN_NOWAIT, pending work.
+
+  if (!ready && !(timeout > 0.) && st->wait_room)
+    return;
+  epoll_poll_rest(loop, st, timeout, kHooks);
+}
+
+}  // namespace ev_detail::iouring_internal
+
+namespace ev_detail {
+
+extern const backend_ops iouring_epoll_backend;
+
+using iouring_epoll_policy =
+    backend_policy<&iouring_epoll_backend, iouring_internal::iouring_epoll_modify,
+                   iouring_internal::iouring_epoll_poll<false>, iouring_internal::iouring_epoll_poll<true>>;
+
+}  // namespace ev_detail

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// backends/iouring_ring.h - one io_uring instance as the io_uring backend
+// (backends/iouring.cc) uses it: made with the newest kernel features that
+// both the kernel and the loop allow, mapped, entered, given up.  Raw system
+// calls: the library needs only libc.
+//
+// The features beyond the first io_uring of Linux 5.1, each with the release
+// that brought it.  Each is probed when a ring is made, each has a fallback,
+// and each can be turned off for a process, so that every fallback can be
+// run on a new kernel:
+//
+//   single-mmap      5.4   both rings in one mapping
+//   nodrop           5.5   a full completion queue keeps what it cannot take
+//   cqsize           5.6   the completion queue gets the size asked for:
+//                          IORING_SETUP_CQSIZE, IORING_SETUP_CLAMP
+//   ext-arg          5.11  the wait takes its timeout: IORING_ENTER_EXT_ARG
+//   multishot        5.13  polls that stay armed: IORING_POLL_ADD_MULTI
+//   cqe-skip         5.17  no completion for a successful removal
+//   submit-all       5.18  submission goes on past a failing request
+//   registered-ring  5.18  io_uring_enter names the ring by an index registered
+//                          for the thread, so the kernel looks up no fd:
+//                          IORING_REGISTER_RING_FDS
+//   single-issuer    6.0   one thread submits; the ring is made disabled,
+//                          IORING_SETUP_R_DISABLED of 5.10, and the polling
+//                          thread enables it
+//   defer-taskrun    6.1   completions are posted when the loop waits, not by
+//                          interrupting it; with IORING_SETUP_TASKRUN_FLAG, 5.19
+//   epoll-wait       6.15  an epoll set waited for by a request,
+//                          IORING_OP_EPOLL_WAIT, and changed by requests,
+//                          IORING_OP_EPOLL_CTL of 5.6: readiness without a
+//                          poll request per fd, backends/iouring_epoll.cc
+//
+// LIBEV_NG_IOURING in the environment turns them off.  It is an aid for
+// testing, not an interface, read where every loop's io_uring backend
+// starts: items separated by commas, "X.Y" to use only what Linux X.Y
+// offered, "-NAME" to leave out one feature of the list above, e.g.
+// LIBEV_NG_IOURING=6.1 or LIBEV_NG_IOURING=-defer-taskrun,-registered-ring.
+#pragma once
+
+#include "base/api.h"
+
+#include <linux/io_uring.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <cstddef>
+#include <cstdint>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+// Newer than the oldest headers that configure accepts, those of Linux 5.19.
+#ifndef IORING_SETUP_SINGLE_ISSUER
+#define IORING_SETUP_SINGLE_ISSUER (1U << 12)
+#endif
+#ifndef IORING_SETUP_DEFER_TASKRUN
+#define IORING_SETUP_DEFER_TASKRUN (1U << 13)
+#endif
+
+namespace ev_detail::iouring_internal {
+
+enum : unsigned {
+  kFeatSingleMmap = 1u << 0,
+  kFeatNoDrop = 1u << 1,
+  kFeatCqSize = 1u << 2,
+  kFeatExtArg = 1u << 3,
+  kFeatMultishot = 1u << 4,
+  kFeatCqeSkip = 1u << 5,
+  kFeatSubmitAll = 1u << 6,
+  kFeatRegisteredRing = 1u << 7,
+  kFeatSingleIssuer = 1u << 8,
+  kFeatDeferTaskrun = 1u << 9,
+  kFeatEpollWait = 1u << 10,
+  kFeatAll = (1u << 11) - 1,
+};
+
+// Newer than the oldest headers the build accepts.
+inline constexpr unsigned char kOpEpollWait = 59;  // IORING_OP_EPOLL_WAIT, Linux 6.15
+
+// The features that LIBEV_NG_IOURING, above, allows.
+unsigned features_allowed_by_environment();
+
+// The shared rings of one io_uring instance.
+struct ring {
+  int fd;             // -1: none
+  unsigned features;  // kFeat* this ring has
+  void *sq_map;
+  std::size_t sq_map_size;
+  void *cq_map;  // == sq_map with kFeatSingleMmap
+  std::size_t cq_map_size;
+  io_uring_sqe *sqes;
+  std::size_t sqes_size;
+
+  unsigned *sq_head, *sq_tail, *sq_flags;
+  unsigned *sq_array;  // the sqe each entry of the submission queue names
+  unsigned sq_mask, sq_entries;
+  unsigned sq_local_tail;  // our copy of *sq_tail, which only we write
+  unsigned sq_submitted;   // sq_local_tail when the kernel last took every sqe
+
+  unsigned *cq_head, *cq_tail, *cq_overflow;
+  io_uring_cqe *cqes;
+  unsigned cq_mask, cq_entries;
+
+  // The wait's timeout (ext-arg), its argument pointing at it (ring_wait):
+  // only the timeout is written, when it changed.
+  __kernel_timespec wait_ts;
+  io_uring_getevents_arg wait_arg;
+  ev_tstamp wait_timeout;  // what wait_ts holds
+
+  bool enabled;  // submissions allowed: made so, or enabled by its single issuer
+  // registered-ring: the index by which io_uring_enter names the ring in
+  // reg_thread, or -1 with reg_thread 0, which no thread is.  Each ring has
+  // a process-wide slot, so that its index is the same in every thread and
+  // no thread ever has another ring under it.
+  int reg_index;
+  std::uintptr_t reg_thread;
+};
+
+// A ring with room for at least cq_entries completions, using what of
+// `allowed` the kernel has.  On failure it returns false with errno set and
+// leaves nothing behind: r.fd is -1.
+bool ring_open(ring &r, unsigned cq_entries, unsigned allowed);
+// Unmap the ring and close its fd, unless it was lost and the number is not
+// ours any more; r.fd is -1 afterwards.
+void ring_close(ring &r, bool lost);
+// In a forked child, from fork(3)'s child handler, so with async-signal-safe
+// calls only: the child lets go of its copy of the parent's ring, which
+// would keep the ring alive, and with it every file a request of the parent
+// holds.
+void ring_drop_in_child(ring &r);
+// The thread about to submit makes the ring its own where a feature wants
+// that: single-issuer's ring is enabled, registered-ring's registered for
+// this thread.  Returns 0 or the errno of a refused enabling.
+int ring_adopt(ring &r);
+// Forget the registered index, which the kernel refused: EBADF, EINVAL.
+void ring_unregister(ring &r);
+
+inline unsigned load_acquire(const unsigned *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+inline void store_release(unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+// The calling thread as ring::reg_thread names it: its thread pointer,
+// unique among live threads and what pthread_self gives on glibc, read
+// without a call where the architecture allows.
+inline std::uintptr_t this_thread()
+{
+#if defined(__x86_64__) && defined(__linux__)
+  std::uintptr_t tp;
+  __asm__("mov %%fs:0, %0" : "=r"(tp));
+  return tp;
+#elif defined(__aarch64__) && defined(__linux__)
+  return reinterpret_cast<std::uintptr_t>(__builtin_thread_pointer());
+#else
+  return static_cast<std::uintptr_t>(pthread_self());
+#endif
+}
+
+// io_uring_enter through libc's syscall(): the ring's setup and rare
+// paths (a test hooks syscall() there).  Returns the result or -errno.
+int ring_enter_libc(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg,
+                    std::size_t argsz);
+
+// io_uring_enter, by the registered index where this thread registered the
+// ring.  The system call is made inline where the architecture allows,
+// because a call of libc's generic syscall() costs more than the wait's own
+// bookkeeping.  Returns the result or -errno, and errno is untouched there.
+inline int ring_enter(const ring &r, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg,
+                      std::size_t argsz)
+{
+  const bool registered = this_thread() == r.reg_thread;
+  const long fd = registered ? r.reg_index : r.fd;
+  flags |= registered ? IORING_ENTER_REGISTERED_RING : 0u;
+#if defined(__x86_64__) && defined(__linux__)
+  long ret;
+  register long r10 __asm__("r10") = static_cast<long>(flags);
+  register long r8 __asm__("r8") = reinterpret_cast<long>(arg);
+  register long r9 __asm__("r9") = static_cast<long>(argsz);
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "0"(static_cast<long>(__NR_io_uring_enter)), "D"(fd), "S"(static_cast<long>(to_submit)),
+                     "d"(static_cast<long>(min_complete)), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return static_cast<int>(ret);
+#elif defined(__aarch64__) && defined(__linux__)
+  register long x8 __asm__("x8") = __NR_io_uring_enter;
+  register long x0 __asm__("x0") = fd;
+  register long x1 __asm__("x1") = static_cast<long>(to_submit);
+  register long x2 __asm__("x2") = static_cast<long>(min_complete);
+  register long x3 __asm__("x3") = static_cast<long>(flags);
+  register long x4 __asm__("x4") = reinterpret_cast<long>(arg);
+  register long x5 __asm__("x5") = static_cast<long>(argsz);
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+  return static_cast<int>(x0);
+#else
+  return ring_enter_libc(static_cast<int>(fd), to_submit, min_complete, flags, arg, argsz);
+#endif
+}
+
+// The ring at its place for good: the wait's argument points into it.
+inline void ring_placed(ring &r)
+{
+  // Through uintptr_t, because a 32-bit pointer cast to 64 bits directly is
+  // sign-extended, and the kernel refuses the address with EFAULT.
+  r.wait_arg.ts = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&r.wait_ts));
+  r.wait_ts.tv_sec = r.wait_ts.tv_nsec = 0;
+  r.wait_timeout = 0.;
+}
+
+// ring_enter through libc's syscall(), for the rare paths.
+inline int ring_enter_slow(const ring &r, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg,
+                           std::size_t argsz)
+{
+  int fd = r.fd;
+  if (this_thread() == r.reg_thread) {
+    fd = r.reg_index;
+    flags |= IORING_ENTER_REGISTERED_RING;
+  }
+  return ring_enter_libc(fd, to_submit, min_complete, flags, arg, argsz);
+}
+
+// The timeout as nanoseconds, rounded up so that a wait never ends early:
+// below 1e6 s the product is exact to 0.07 ns, and the poll waits less than
+// 1.6e6 s, see clock.h.  At most 2e18 ns, 63 years; 0 for 0, negative times
+// and NaN.  SSE2 clamps without a branch, as timeout_to_ms in backend.h does.
+inline long long timeout_to_ns(ev_tstamp timeout)
+{
+  double ns = timeout * 1e9 + 0.999999;
+#ifdef __SSE2__
+  __m128d v = _mm_max_sd(_mm_set_sd(ns), _mm_setzero_pd());
+  return _mm_cvttsd_si64(_mm_min_sd(v, _mm_set_sd(2e18)));
+#else
+  ns = ns > 0. ? ns : 0.;
+  return static_cast<long long>(ns < 2e18 ? ns : 2e18);
+#endif
+}
+
+// Submit n sqes, then wait with ext-arg until the queue holds min_complete
+// completions or `timeout` seconds passed; a timeout of 0 does not wait.
+inline int ring_wait(ring &r, unsigned n, unsigned min_complete, ev_tstamp timeout)
+{
+  // Inline, because it is the common case: a loop with timers waits for
+  // another time in every iteration.
+
+  if (timeout != r.wait_timeout) {
+    r.wait_timeout = timeout;
+    const auto ns = static_cast<unsigned long long>(timeout_to_ns(timeout));
+    r.wait_ts.tv_sec = static_cast<long long>(ns / 1000000000u);
+    r.wait_ts.tv_nsec = static_cast<long long>(ns % 1000000000u);
+  }
+  return ring_enter(r, n, min_complete, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &r.wait_arg, sizeof r.wait_arg);
+}
+
+}  // namespace ev_detail::iouring_internal

@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# t/iouring_levels.sh - every fallback of the io_uring backend, forced on this kernel: the
+# backend's own suite and the generic suites that load it most (fds, embedding, fork, wake-ups
+# from threads) on io_uring, once per feature level that LIBEV_NG_IOURING
+# (backends/iouring_ring.h) leaves it: the kernel of Debian 12 (Linux 6.1) and the releases
+# where the backend's features came (5.19 ... 5.4), the poll mode on a kernel with the epoll
+# mode, and every feature one at a time.  The default level (everything the kernel
+# has) is what the suites themselves run.  Skipped (77) where the kernel refuses io_uring.
+#
+#   top_builddir=. t/iouring_levels.sh                  # every level (about 60 s)
+#   IOURING_LEVELS='6.1 -epoll-wait' IOURING_SUITES=ev_io t/iouring_levels.sh
+set -u
+builddir=${top_builddir:-.}
+levels=${IOURING_LEVELS:-"-epoll-wait 6.1 5.19 5.13 5.10 5.4 -registered-ring -single-issuer -defer-taskrun -cqe-skip -submit-all -multishot -ext-arg -cqsize -nodrop -single-mmap"}
+suites=${IOURING_SUITES:-"backend_iouring ev_io ev_embed ev_fork async_threads"}
+
+"$builddir/t/backend_iouring" > /dev/null 2>&1
+case $? in
+  77) echo "SKIP: no io_uring here"; exit 77 ;;
+esac
+
+failed=""
+for level in $levels; do
+  for s in $suites; do
+    log=$builddir/t/iouring_levels.$s.log
+    if ! LIBEV_NG_IOURING=$level HARNESS_BACKENDS=io_uring "$builddir/t/$s" > "$log" 2>&1; then
+      case $? in
+        77) continue ;;
+      esac
+      echo "FAIL: LIBEV_NG_IOURING=$level HARNESS_BACKENDS=io_uring t/$s; its last lines:"
+      tail -n 20 "$log" | sed 's/^/  /'
+      failed="$failed $level:$s"
+      continue
+    fi
+    rm -f "$log"
+  done
+  echo "done: LIBEV_NG_IOURING=$level: $suites"
+done
+if [ -n "$failed" ]; then
+  echo "failed:$failed"
+  exit 1
+fi
