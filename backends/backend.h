@@ -10,9 +10,9 @@
 //  - its table (backend_ops below): creation, destruction, the repair after
 //    a fork, and its modify and poll for callers that do not know the
 //    backend at compile time;
-//  - its policy, the hot paths the loop's iteration is compiled with (one
-//    iteration per backend, loop/loop_run.cc), so that the loop calls them
-//    directly and inline:
+//  - its policy, the hot paths the loop's iteration is compiled with (an
+//    iteration of its own for the backends that backends/policies.h names,
+//    loop/loop_run.cc), so that the loop calls them directly and inline:
 //
 //      struct NAME_policy {
 //        static constexpr const backend_ops *ops = &NAME_backend;

@@ -4,9 +4,10 @@
 // are allowed: the most scalable first, as libev (..., epoll, poll, select).
 //
 // EV_NG_BACKEND_POLICIES(X) expands X(policy) once per backend; the loop
-// compiles its iteration once per backend with it (loop/loop_run.cc) and the
-// registry lists the backends with it (registry.cc), so that no file outside
-// backends/ names one.
+// compiles its iterations with it (loop/loop_run.cc: one per backend that
+// kIterationOfItsOwn below names, one for the rest) and the registry lists
+// the backends with it (registry.cc), so that no file outside backends/
+// names one.
 //
 // The library compiles the iterations of EV_NG_BACKEND_POLICIES_APART in a
 // unit of their own, loop/loop_run_apart.cc, so that they do not change how
@@ -70,6 +71,32 @@
 #ifndef EV_NG_SMALL
 #define EV_NG_SMALL (!EV_FEATURE_CODE)
 #endif
+
+namespace ev_detail {
+
+// Whether the loop compiles an iteration of its own for backend policy P,
+// with P's hot paths inline (loop/loop_run.cc): for epoll, the default
+// backend, and io_uring, which a program chooses for speed.  select and poll
+// are the fallbacks of systems without them, and share the one iteration
+// that calls the backend through its table, at a call per wait and per fd
+// change, which spares the library an iteration each.  A build for size has
+// that one alone.
+template <class P>
+inline constexpr bool kIterationOfItsOwn = false;
+#if !EV_NG_SMALL
+#if EV_NG_HAVE_EPOLL
+template <>
+inline constexpr bool kIterationOfItsOwn<epoll_policy> = true;
+#endif
+#if EV_NG_HAVE_IOURING
+template <>
+inline constexpr bool kIterationOfItsOwn<iouring_epoll_policy> = true;
+template <>
+inline constexpr bool kIterationOfItsOwn<iouring_policy> = true;
+#endif
+#endif
+
+}  // namespace ev_detail
 
 // Whether the iterations of EV_NG_BACKEND_POLICIES_APART have a unit of
 // their own: only in the library, since an embedding program compiles the

@@ -414,23 +414,26 @@ int iterate(ev_loop *loop, int flags)
   return finish(loop);
 }
 
-// The iteration compiled for each backend and run kind; in a build for
-// size, once for all, calling the backend through its table.  Each unit
-// has a table of its own: loop/loop_run_apart.cc the backends that
-// backends/policies.h compiles apart, this one the rest, or all of them
-// where nothing is compiled apart.
+// The iteration compiled for each backend and run kind that has one of its
+// own (backends/policies.h, kIterationOfItsOwn), and once for the others,
+// calling the backend through its table.  Each unit has a table of its own:
+// loop/loop_run_apart.cc the backends that backends/policies.h compiles
+// apart, this one the rest, or all of them where nothing is compiled apart.
 struct backend_runner {
   const backend_ops *ops;
   int (*run)(ev_loop *loop, int flags);
   int (*run_once)(ev_loop *loop, int flags);
 };
 
-#if EV_NG_SMALL
-#define EV_NG_BACKEND_RUNNER(P) \
-  backend_runner{P::ops, iterate<backend_table_policy, kRunEither>, iterate<backend_table_policy, kRunEither>},
-#else
-#define EV_NG_BACKEND_RUNNER(P) backend_runner{P::ops, iterate<P, kRunMany>, iterate<P, kRunOnce>},
-#endif
+template <class P>
+constexpr backend_runner runner_of()
+{
+  if constexpr (kIterationOfItsOwn<P>)
+    return {P::ops, iterate<P, kRunMany>, iterate<P, kRunOnce>};
+  else
+    return {P::ops, iterate<backend_table_policy, kRunEither>, iterate<backend_table_policy, kRunEither>};
+}
+#define EV_NG_BACKEND_RUNNER(P) runner_of<P>(),
 #if defined(EV_NG_LOOP_RUN_APART)
 constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES_APART(EV_NG_BACKEND_RUNNER)};
 #elif EV_NG_ITERATIONS_APART
