@@ -4,8 +4,8 @@
 // are allowed: the most scalable first, as libev (..., epoll, poll, select).
 //
 // EV_NG_BACKEND_POLICIES(X) expands X(policy) once per backend; the loop
-// compiles its iterations with it (loop/loop_run.cc: one per backend that
-// kIterationOfItsOwn below names, one for the rest) and the registry lists
+// compiles its iterations with it (loop/loop_run.cc: those kOwnIterations
+// below names, and one for the rest) and the registry lists
 // the backends with it (registry.cc), so that no file outside backends/
 // names one.
 //
@@ -74,25 +74,31 @@
 
 namespace ev_detail {
 
-// Whether the loop compiles an iteration of its own for backend policy P,
-// with P's hot paths inline (loop/loop_run.cc): for epoll, the default
-// backend, and io_uring, which a program chooses for speed.  select and poll
-// are the fallbacks of systems without them, and share the one iteration
-// that calls the backend through its table, at a call per wait and per fd
-// change, which spares the library an iteration each.  A build for size has
-// that one alone.
+// The iterations the loop compiles for backend policy P, with P's hot
+// paths inline (loop/loop_run.cc):
+//  - kOwnPerRunKind: one for a run of one iteration and one for a run of
+//    many, for epoll, the default backend, whose every iteration the
+//    flags' test would cost;
+//  - kOwnOne: one that tells the two apart by the flags, for io_uring,
+//    which a program chooses for fewer system calls, and whose two modes
+//    would double again what the iterations weigh;
+//  - kOwnNone: none, for select and poll, the fallbacks of systems without
+//    the others, which share the one iteration that calls the backend
+//    through its table, at a call per wait and per fd change.
+// A build for size has that shared one alone.
+enum own_iterations { kOwnNone, kOwnOne, kOwnPerRunKind };
 template <class P>
-inline constexpr bool kIterationOfItsOwn = false;
+inline constexpr own_iterations kOwnIterations = kOwnNone;
 #if !EV_NG_SMALL
 #if EV_NG_HAVE_EPOLL
 template <>
-inline constexpr bool kIterationOfItsOwn<epoll_policy> = true;
+inline constexpr own_iterations kOwnIterations<epoll_policy> = kOwnPerRunKind;
 #endif
 #if EV_NG_HAVE_IOURING
 template <>
-inline constexpr bool kIterationOfItsOwn<iouring_epoll_policy> = true;
+inline constexpr own_iterations kOwnIterations<iouring_epoll_policy> = kOwnOne;
 template <>
-inline constexpr bool kIterationOfItsOwn<iouring_policy> = true;
+inline constexpr own_iterations kOwnIterations<iouring_policy> = kOwnOne;
 #endif
 #endif
 

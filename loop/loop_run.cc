@@ -414,9 +414,9 @@ int iterate(ev_loop *loop, int flags)
   return finish(loop);
 }
 
-// The iteration compiled for each backend and run kind that has one of its
-// own (backends/policies.h, kIterationOfItsOwn), and once for the others,
-// calling the backend through its table.  Each unit has a table of its own:
+// The iterations compiled for each backend (backends/policies.h,
+// kOwnIterations), and once for the others, calling the backend through its
+// table.  Each unit has a table of its own:
 // loop/loop_run_apart.cc the backends that backends/policies.h compiles
 // apart, this one the rest, or all of them where nothing is compiled apart.
 struct backend_runner {
@@ -428,8 +428,10 @@ struct backend_runner {
 template <class P>
 constexpr backend_runner runner_of()
 {
-  if constexpr (kIterationOfItsOwn<P>)
+  if constexpr (kOwnIterations<P> == kOwnPerRunKind)
     return {P::ops, iterate<P, kRunMany>, iterate<P, kRunOnce>};
+  else if constexpr (kOwnIterations<P> == kOwnOne)
+    return {P::ops, iterate<P, kRunEither>, iterate<P, kRunEither>};
   else
     return {P::ops, iterate<backend_table_policy, kRunEither>, iterate<backend_table_policy, kRunEither>};
 }
