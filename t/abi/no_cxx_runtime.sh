@@ -25,9 +25,13 @@ fi
 if echo "$needed" | grep -E "libstdc\+\+|$gcc_s" >/dev/null; then echo "FAIL: C++ runtime in NEEDED"; status=1; fi
 bad=$(nm -D --undefined-only "$lib" | awk '{print $NF}' | grep -E '^_Z|^__gxx_|GLIBCXX|CXXABI|^__cxa_' | grep -v -E '^__cxa_(finalize|atexit)')
 if [ -n "$bad" ]; then echo "FAIL: undefined C++ runtime symbols:"; echo "$bad"; status=1; fi
-for o in ${top_builddir:-.}/.libs/libev_la-*.o; do
+# (the objects are in the folders of their sources: automake's subdir-objects)
+objects=0
+for o in "${top_builddir:-.}"/*/.libs/libev_la-*.o; do
   [ -e "$o" ] || continue
+  objects=$((objects + 1))
   if readelf -S -W "$o" | grep -q '\.init_array'; then echo "FAIL: global constructor in $o"; status=1; fi
 done
+[ "$objects" -gt 0 ] || { echo "FAIL: no object of the library (*/.libs/libev_la-*.o) to look at"; status=1; }
 [ $status = 0 ] && echo "ok: no C++ runtime dependency, no global constructors"
 exit $status
