@@ -585,8 +585,9 @@ bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
   st->lost = st->foreign = false;
   forget_armed(loop, st);
   if (abandoned) {
-    st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
-    st->capacity = 64;
+    st->events = nullptr;
+    st->capacity = 0;
+    epoll_events_resize(st, 64);
   }
   if (!retry_after_syserr("(libev) io_uring_setup", [st, size] { return open_ring(st, size) ? 0 : -1; }) ||
       (st->epoll_mode &&

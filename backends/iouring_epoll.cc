@@ -75,6 +75,7 @@
 
 #include <unistd.h>
 #include <cerrno>
+#include <cstring>
 
 namespace ev_detail::iouring_internal {
 namespace {
@@ -301,9 +302,7 @@ void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t us
 void epoll_wait_done(ev_loop *loop, iouring_state *st, int res)
 {
   if (res > 0) {
-    st->capacity *= 2;
-    st->events = static_cast<struct epoll_event *>(
-        ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(st->capacity)));
+    epoll_events_resize(st, st->capacity * 2);
     epoll_wait_template(st);
     set_refill(st);
     return;
@@ -407,6 +406,18 @@ void epoll_report_always_ready(ev_loop *loop, iouring_state *st)
 
 // The buffer or its capacity changed, so the EPOLL_WAIT's template is
 // written anew; one in flight keeps what the kernel took of it.
+// The buffer the EPOLL_WAIT request fills, grown to `capacity` events with the
+// new part zeroed: the kernel writes it from a request, which memory checkers
+// such as valgrind do not see, so unwritten bytes would read as undefined.
+void epoll_events_resize(iouring_state *st, int capacity)
+{
+  st->events = static_cast<struct epoll_event *>(
+      ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(capacity)));
+  if (capacity > st->capacity)
+    std::memset(st->events + st->capacity, 0, sizeof(struct epoll_event) * static_cast<std::size_t>(capacity - st->capacity));
+  st->capacity = capacity;
+}
+
 void epoll_wait_template(iouring_state *st)
 {
   ring &r = st->r;
@@ -487,8 +498,9 @@ bool iouring_epoll_init(ev_loop *loop)
   st->epfd = -1;
   st->want_cq = r.cq_entries;
   st->cq_limit = 65536;
-  st->capacity = 64;
-  st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
+  st->events = nullptr;
+  st->capacity = 0;
+  epoll_events_resize(st, 64);
   if (!epoll_set_open(loop, st)) {
     ring_close(st->r, false);
     ev_free(st->events);

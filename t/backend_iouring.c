@@ -1001,6 +1001,7 @@ iouring__a_signal_ends_a_wait_that_submitted_requests (void **state)
 {
   struct ev_loop *loop = *state;
   skip_on_real_libev ();
+  skip_where_valgrind_holds_wakeups ();
   int p[2];
   ev_io w;
   ev_prepare prep;
