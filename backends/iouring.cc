@@ -580,7 +580,9 @@ namespace {
 bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
 {
   drain(loop, st);
-  const bool abandoned = st->waiting;  // not cancelled, so `events` stays its
+  // A request not cancelled keeps `events` as its own, unless this is a forked
+  // child: the request writes into the parent's memory, never this copy.
+  const bool abandoned = st->waiting && st->owner == ::getpid();
   ring_close(st->r, st->lost);
   st->lost = st->foreign = false;
   forget_armed(loop, st);
@@ -1051,7 +1053,9 @@ void iouring_destroy(ev_loop *loop)
   if (st->epoll_mode) {
     if (st->epfd >= 0 && !st->epfd_lost)
       ::close(st->epfd);
-    if (!st->waiting)  // else it is the kernel's for good, see iouring_epoll.cc (u)
+    // Else the kernel's for good, see iouring_epoll.cc (u); a forked child's
+    // copy is its own, since the request writes into the parent's memory.
+    if (!st->waiting || st->owner != ::getpid())
       ev_free(st->events);
     ev_free(st->ctl);
     st->always_ready.release();
