@@ -414,7 +414,8 @@ void epoll_events_resize(iouring_state *st, int capacity)
   st->events = static_cast<struct epoll_event *>(
       ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(capacity)));
   if (capacity > st->capacity)
-    std::memset(st->events + st->capacity, 0, sizeof(struct epoll_event) * static_cast<std::size_t>(capacity - st->capacity));
+    std::memset(st->events + st->capacity, 0,
+                sizeof(struct epoll_event) * static_cast<std::size_t>(capacity - st->capacity));
   st->capacity = capacity;
 }
 
