@@ -580,17 +580,11 @@ namespace {
 bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
 {
   drain(loop, st);
-  // A request not cancelled keeps `events` as its own, unless this is a forked
-  // child: the request writes into the parent's memory, never this copy.
-  const bool abandoned = st->waiting && st->owner == ::getpid();
+  if (st->epoll_mode)
+    epoll_events_release(st, true);
   ring_close(st->r, st->lost);
   st->lost = st->foreign = false;
   forget_armed(loop, st);
-  if (abandoned) {
-    st->events = nullptr;
-    st->capacity = 0;
-    epoll_events_resize(st, 64);
-  }
   if (!retry_after_syserr("(libev) io_uring_setup", [st, size] { return open_ring(st, size) ? 0 : -1; }) ||
       (st->epoll_mode &&
        !retry_after_syserr("(libev) epoll_create", [loop, st] { return epoll_set_open(loop, st) ? 0 : -1; }))) {
@@ -1047,16 +1041,14 @@ void iouring_destroy(ev_loop *loop)
   if (!st)
     return;
   drain(loop, st);  // see (l)
+  if (st->epoll_mode)
+    epoll_events_release(st, false);
   ring_close(st->r, st->lost);
   st->rearm.release();
   st->dirty.release();
   if (st->epoll_mode) {
     if (st->epfd >= 0 && !st->epfd_lost)
       ::close(st->epfd);
-    // Else the kernel's for good, see iouring_epoll.cc (u); a forked child's
-    // copy is its own, since the request writes into the parent's memory.
-    if (!st->waiting || st->owner != ::getpid())
-      ev_free(st->events);
     ev_free(st->ctl);
     st->always_ready.release();
     st->heads.release();
