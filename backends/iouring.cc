@@ -580,14 +580,11 @@ namespace {
 bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
 {
   drain(loop, st);
-  const bool abandoned = st->waiting;  // not cancelled, so `events` stays its
+  if (st->epoll_mode)
+    epoll_events_release(st, true);
   ring_close(st->r, st->lost);
   st->lost = st->foreign = false;
   forget_armed(loop, st);
-  if (abandoned) {
-    st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
-    st->capacity = 64;
-  }
   if (!retry_after_syserr("(libev) io_uring_setup", [st, size] { return open_ring(st, size) ? 0 : -1; }) ||
       (st->epoll_mode &&
        !retry_after_syserr("(libev) epoll_create", [loop, st] { return epoll_set_open(loop, st) ? 0 : -1; }))) {
@@ -1044,14 +1041,14 @@ void iouring_destroy(ev_loop *loop)
   if (!st)
     return;
   drain(loop, st);  // see (l)
+  if (st->epoll_mode)
+    epoll_events_release(st, false);
   ring_close(st->r, st->lost);
   st->rearm.release();
   st->dirty.release();
   if (st->epoll_mode) {
     if (st->epfd >= 0 && !st->epfd_lost)
       ::close(st->epfd);
-    if (!st->waiting)  // else it is the kernel's for good, see iouring_epoll.cc (u)
-      ev_free(st->events);
     ev_free(st->ctl);
     st->always_ready.release();
     st->heads.release();

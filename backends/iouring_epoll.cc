@@ -42,8 +42,11 @@
 //      the buffer is the kernel's, so it grows between waits only, and a
 //      wait that timed out stays in flight for the next poll.  Before the
 //      ring is given up the request is cancelled and waited for (drain in
-//      iouring.cc); where it cannot be, the buffer is left to it and never
-//      freed under the kernel.  A thread that exits cancels it with
+//      iouring.cc); where it cannot be, the buffer is left to it, on a list
+//      of the process, never freed under the kernel: when another thread takes
+//      over a single-issuer ring, iouring.cc's (n), once per loop, or when
+//      the cancel is refused.
+//      A wait still queued, which the kernel never took, is the loop's.  A thread that exits cancels it with
 //      -ECANCELED, iouring.cc's (n), and the next poll sends another.
 //  (v) Embedding: the ring fd is readable once the EPOLL_WAIT completed, so a
 //      new one must be in flight before the embedding loop blocks again, but
@@ -74,7 +77,9 @@
 #include "backends/epoll_inline.h"
 
 #include <unistd.h>
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 
 namespace ev_detail::iouring_internal {
 namespace {
@@ -301,9 +306,7 @@ void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t us
 void epoll_wait_done(ev_loop *loop, iouring_state *st, int res)
 {
   if (res > 0) {
-    st->capacity *= 2;
-    st->events = static_cast<struct epoll_event *>(
-        ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(st->capacity)));
+    epoll_events_resize(st, st->capacity * 2);
     epoll_wait_template(st);
     set_refill(st);
     return;
@@ -407,6 +410,71 @@ void epoll_report_always_ready(ev_loop *loop, iouring_state *st)
 
 // The buffer or its capacity changed, so the EPOLL_WAIT's template is
 // written anew; one in flight keeps what the kernel took of it.
+// The buffer the EPOLL_WAIT request fills, grown to `capacity` events with the
+// new part zeroed: the kernel writes it from a request, which memory checkers
+// such as valgrind do not see, so unwritten bytes would read as undefined.
+void epoll_events_resize(iouring_state *st, int capacity)
+{
+  st->events = static_cast<struct epoll_event *>(
+      ev_realloc(st->events, sizeof(struct epoll_event) * static_cast<std::size_t>(capacity)));
+  if (capacity > st->capacity)
+    std::memset(st->events + st->capacity, 0,
+                sizeof(struct epoll_event) * static_cast<std::size_t>(capacity - st->capacity));
+  st->capacity = capacity;
+}
+
+namespace {
+
+// A buffer that a request the loop could not cancel may still write into,
+// see (u), kept, and reachable, for the life of the process.
+struct kept_buffer {
+  kept_buffer *next;
+  struct epoll_event *events;
+};
+constinit std::atomic<kept_buffer *> kept_for_the_kernel{nullptr};
+
+void keep_for_the_kernel(struct epoll_event *events)
+{
+  auto *kept = static_cast<kept_buffer *>(ev_realloc(nullptr, sizeof(kept_buffer)));
+  kept->events = events;
+  kept->next = kept_for_the_kernel.load(std::memory_order_relaxed);
+  while (!kept_for_the_kernel.compare_exchange_weak(kept->next, kept, std::memory_order_release,
+                                                    std::memory_order_relaxed)) {
+  }
+}
+
+// Whether the kernel holds `events`: it took the EPOLL_WAIT, which has not
+// completed.  One still queued, every enter refused, is the loop's, and a
+// forked child's copy is its own, since the request writes into the
+// parent's memory.  Read while the ring is mapped.
+bool events_held_by_kernel(const iouring_state *st)
+{
+  const ring &r = st->r;
+  if (!st->waiting || st->owner != ::getpid() || !r.sq_head)
+    return false;
+  for (unsigned i = load_acquire(r.sq_head); i != r.sq_local_tail; ++i)
+    if (r.sq_array[i & r.sq_mask] == r.sq_mask)
+      return false;
+  return true;
+}
+
+}  // namespace
+
+void epoll_events_release(iouring_state *st, bool renew)
+{
+  if (events_held_by_kernel(st)) {
+    keep_for_the_kernel(st->events);
+  } else if (renew) {
+    return;
+  } else {
+    ev_free(st->events);
+  }
+  st->events = nullptr;
+  st->capacity = 0;
+  if (renew)
+    epoll_events_resize(st, 64);
+}
+
 void epoll_wait_template(iouring_state *st)
 {
   ring &r = st->r;
@@ -487,8 +555,9 @@ bool iouring_epoll_init(ev_loop *loop)
   st->epfd = -1;
   st->want_cq = r.cq_entries;
   st->cq_limit = 65536;
-  st->capacity = 64;
-  st->events = static_cast<struct epoll_event *>(ev_realloc(nullptr, sizeof(struct epoll_event) * 64));
+  st->events = nullptr;
+  st->capacity = 0;
+  epoll_events_resize(st, 64);
   if (!epoll_set_open(loop, st)) {
     ring_close(st->r, false);
     ev_free(st->events);

@@ -38,6 +38,10 @@ void epoll_refill(ev_loop *loop, iouring_state *st);
 void epoll_template(iouring_state *st);
 void epoll_wait_template(iouring_state *st);
 bool epoll_set_open(ev_loop *loop, iouring_state *st);
+void epoll_events_resize(iouring_state *st, int capacity);
+// Before the ring is closed: `events` freed, or kept where the kernel
+// holds it, see iouring_epoll.cc (u); with renew, the loop keeps a buffer.
+void epoll_events_release(iouring_state *st, bool renew);
 
 // EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
 // EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): EPOLLERR and
