@@ -3,9 +3,10 @@
 # t/dropin/cases/gevent.sh - python3-gevent: gevent's libev loop (its C extension
 # gevent.libev.corecext links libev.so.4) under a WSGI server (gevent.pywsgi) serving
 # files and echoing uploads; h2load (HTTP/1.1) and curl as clients.  gevent is asked
-# for its libev loop and for the backend of the pass (GEVENT_LOOP, GEVENT_BACKEND),
-# and the server logs what it got, which must be that backend.  Not in the default
-# cases (make check-dropin): make check-trixie and the packages' check run it.
+# for its libev loop and for the backend of the pass (GEVENT_LOOP, GEVENT_BACKEND;
+# io_uring is linux_iouring there), and the server logs what it got, which must be
+# that backend.  Not in the default cases (make check-dropin): make check-trixie and
+# the packages' check run it.
 
 register_case gevent "python3-gevent (pywsgi) + h2load" "python3-gevent"
 
@@ -45,9 +46,12 @@ print("gevent %s, loop %s.%s, %s (ev_version_major/minor), backend %s" % (
     corecext.get_version(), loop.backend), flush=True)
 pywsgi.WSGIServer(("127.0.0.1", int(sys.argv[1])), app, log=None).serve_forever()
 PY
-  start_server gevent /usr/bin/python3 "$CASE_DIR/server.py" "$port" "$DOCROOT" "$BACKEND"
+  # gevent's name for io_uring (22.10 and 24.11 alike)
+  local gevent_backend=$BACKEND
+  [[ $BACKEND != io_uring ]] || gevent_backend=linux_iouring
+  start_server gevent /usr/bin/python3 "$CASE_DIR/server.py" "$port" "$DOCROOT" "$gevent_backend"
   wait_listen gevent "$port" || return
-  wait_log gevent "backend $BACKEND" || return
+  wait_log gevent "backend $gevent_backend" || return
   grep -q 'loop gevent\.libev\.corecext\.loop' "$CASE_DIR/gevent.log" ||
     { bad "gevent: not its libev loop: $(head -n 1 "$CASE_DIR/gevent.log")"; return; }
   note "gevent: $(head -n 1 "$CASE_DIR/gevent.log")"
