@@ -43,11 +43,12 @@
 //      wait that timed out stays in flight for the next poll.  Before the
 //      ring is given up the request is cancelled and waited for (drain in
 //      iouring.cc); where it cannot be, the buffer is left to it, on a list
-//      of the process, never freed under the kernel: when another thread takes
-//      over a single-issuer ring, iouring.cc's (n), once per loop, or when
-//      the cancel is refused.
-//      A wait still queued, which the kernel never took, is the loop's.  A thread that exits cancels it with
-//      -ECANCELED, iouring.cc's (n), and the next poll sends another.
+//      of the process, never freed under the kernel: when another thread
+//      takes over a single-issuer ring, iouring.cc's (n), once per loop, or
+//      when the cancel is refused.  A wait still queued, which the kernel
+//      never took, leaves the buffer the loop's.  A thread that exits
+//      cancels the wait with -ECANCELED, iouring.cc's (n), and the next poll
+//      sends another.
 //  (v) Embedding: the ring fd is readable once the EPOLL_WAIT completed, so a
 //      new one must be in flight before the embedding loop blocks again, but
 //      only after the callbacks of the events taken ran, or it would report
@@ -408,8 +409,6 @@ void epoll_report_always_ready(ev_loop *loop, iouring_state *st)
   }
 }
 
-// The buffer or its capacity changed, so the EPOLL_WAIT's template is
-// written anew; one in flight keeps what the kernel took of it.
 // The buffer the EPOLL_WAIT request fills, grown to `capacity` events with the
 // new part zeroed: the kernel writes it from a request, which memory checkers
 // such as valgrind do not see, so unwritten bytes would read as undefined.
@@ -475,6 +474,8 @@ void epoll_events_release(iouring_state *st, bool renew)
     epoll_events_resize(st, 64);
 }
 
+// The buffer or its capacity changed, so the EPOLL_WAIT's template is
+// written anew; one in flight keeps what the kernel took of it.
 void epoll_wait_template(iouring_state *st)
 {
   ring &r = st->r;
