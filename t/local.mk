@@ -109,6 +109,13 @@ t_cxx_exceptions_LDADD = $(T_LDADD)
 
 endif HAVE_CMOCKA
 
+# ---- CHECK_JOBS ----------------------------------------------------------------------------
+# The other builds' suites (check-valgrind, check-sanitize, check-clang, check-portable, the
+# chroot's make check of check-trixie/-bookworm) run their tests one at a time, as make check
+# does, or CHECK_JOBS=N at once: most tests wait on timers and the network rather than the
+# processor, so N above the number of cores shortens them; their time limits hold at 3 on 2
+# cores (CI's setting).
+
 # ---- make check-valgrind ------------------------------------------------------------------
 # The suites under memcheck through the automake test driver (parallel with -j; logs in
 # t/*.log).  Forked children (usage-error aborts, ev_verify in the teardown) are followed
@@ -123,7 +130,7 @@ VALGRIND_FLAGS = -q --tool=memcheck --leak-check=full --errors-for-leak-kinds=de
 
 check-valgrind:
 	@if test -z "$(VALGRIND)"; then echo "check-valgrind: valgrind not found by configure" >&2; exit 1; fi
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS="$(VALGRIND_TESTS)" \
+	$(MAKE) $(AM_MAKEFLAGS) -j$${CHECK_JOBS:-1} check TESTS="$(VALGRIND_TESTS)" \
 	  TEST_SUITE_LOG=t/valgrind-suite.log \
 	  LOG_COMPILER="env HARNESS_TIME_SCALE=10 $(LIBTOOL) --mode=execute $(VALGRIND) $(VALGRIND_FLAGS)"
 

@@ -32,11 +32,11 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 LIBEV_NG_SANITIZE=$sanitizers
 export ASAN_OPTIONS UBSAN_OPTIONS LIBEV_NG_SANITIZE
 # Compile on every core (check programs too: `check TESTS=` builds them and runs none), then
-# run the tests one at a time, as `make check` does: their timing holds on a quiet machine.
+# run the tests one at a time, as `make check` does, or CHECK_JOBS at once (t/local.mk).
 jobs=$(nproc 2>/dev/null || echo 2)
 $make -j"$jobs" all
 $make -j"$jobs" check TESTS=
-$make check
+$make -j"${CHECK_JOBS:-1}" check
 if test -n "$stress"; then
   $make check-stress STRESS_MODE=short STRESS_ONLY="$stress"
 fi

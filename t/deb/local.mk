@@ -12,7 +12,7 @@ check-deb:
 	bash '$(abs_top_srcdir)/t/deb/run'
 
 check-trixie check-bookworm:
-	bash '$(abs_top_srcdir)/t/deb/chroot' $(@:check-%=%) env RELEASE_CHECK='$(RELEASE_CHECK)' \
+	bash '$(abs_top_srcdir)/t/deb/chroot' $(@:check-%=%) env RELEASE_CHECK='$(RELEASE_CHECK)' CHECK_JOBS='$(CHECK_JOBS)' \
 	  RELEASE_STEPS='$(RELEASE_STEPS)' RELEASE_CROSS='$(RELEASE_CROSS)' bash t/deb/release-check
 
 PHONY_TARGETS += check-deb check-trixie check-bookworm

@@ -17,12 +17,13 @@ tree=$(sh "$src/t/port/build-tree.sh" "$src" "$dest")
 cd "$dest/build"
 echo "$(basename "$dest"): configure $*"
 "$tree/configure" --quiet "$@"
-# Compile on every core, then run the tests one at a time, as `make check` does.
+# Compile on every core, then run the tests one at a time, as `make check` does, or
+# CHECK_JOBS at once (t/local.mk).
 jobs=$(nproc 2> /dev/null || echo 2)
 make -j"$jobs" all
 make -j"$jobs" check TESTS= > /dev/null
 if [ -n "${OTHER_TESTS:-}" ]; then
-  make check TESTS="$OTHER_TESTS"
+  make -j"${CHECK_JOBS:-1}" check TESTS="$OTHER_TESTS"
 else
-  make check
+  make -j"${CHECK_JOBS:-1}" check
 fi
