@@ -581,7 +581,7 @@ bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
 {
   drain(loop, st);
   if (st->epoll_mode)
-    epoll_events_release(st, true);
+    epoll_events_unshare(st);
   ring_close(st->r, st->lost);
   st->lost = st->foreign = false;
   forget_armed(loop, st);
@@ -1042,7 +1042,7 @@ void iouring_destroy(ev_loop *loop)
     return;
   drain(loop, st);  // see (l)
   if (st->epoll_mode)
-    epoll_events_release(st, false);
+    epoll_events_release(st);
   ring_close(st->r, st->lost);
   st->rearm.release();
   st->dirty.release();

@@ -83,6 +83,10 @@
 #include <cstring>
 
 namespace ev_detail::iouring_internal {
+
+// The events buffer starts at this many and doubles when a wait fills it.
+constexpr int kFirstEventsCapacity = 64;
+
 namespace {
 
 // One EPOLL_CTL request, epoll_queue_ctl, for fd's registration of
@@ -459,19 +463,22 @@ bool events_held_by_kernel(const iouring_state *st)
 
 }  // namespace
 
-void epoll_events_release(iouring_state *st, bool renew)
+void epoll_events_release(iouring_state *st)
 {
-  if (events_held_by_kernel(st)) {
+  if (events_held_by_kernel(st))
     keep_for_the_kernel(st->events);
-  } else if (renew) {
-    return;
-  } else {
+  else
     ev_free(st->events);
-  }
   st->events = nullptr;
   st->capacity = 0;
-  if (renew)
-    epoll_events_resize(st, 64);
+}
+
+void epoll_events_unshare(iouring_state *st)
+{
+  if (!events_held_by_kernel(st))
+    return;
+  epoll_events_release(st);
+  epoll_events_resize(st, kFirstEventsCapacity);
 }
 
 // The buffer or its capacity changed, so the EPOLL_WAIT's template is
@@ -558,7 +565,7 @@ bool iouring_epoll_init(ev_loop *loop)
   st->cq_limit = 65536;
   st->events = nullptr;
   st->capacity = 0;
-  epoll_events_resize(st, 64);
+  epoll_events_resize(st, kFirstEventsCapacity);
   if (!epoll_set_open(loop, st)) {
     ring_close(st->r, false);
     ev_free(st->events);

@@ -39,9 +39,12 @@ void epoll_template(iouring_state *st);
 void epoll_wait_template(iouring_state *st);
 bool epoll_set_open(ev_loop *loop, iouring_state *st);
 void epoll_events_resize(iouring_state *st, int capacity);
-// Before the ring is closed: `events` freed, or kept where the kernel
-// holds it, see iouring_epoll.cc (u); with renew, the loop keeps a buffer.
-void epoll_events_release(iouring_state *st, bool renew);
+// Before the ring is closed, see iouring_epoll.cc (u).  Release: the loop
+// gives up `events`, freed or kept for the kernel that holds it.  Unshare:
+// the loop goes on with a ring of its own, so a buffer the kernel holds is
+// left to it and the loop takes a new one.
+void epoll_events_release(iouring_state *st);
+void epoll_events_unshare(iouring_state *st);
 
 // EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
 // EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): EPOLLERR and
