@@ -71,7 +71,7 @@ def _anchor():
     # A probe may have several sites (a compiler copies inlined code): the load
     # bias is the one difference between a relocated and an unrelocated site
     # that every probe shares.
-    name, where, semaphore, path = probes[0]
+    _, _, semaphore, path = probes[0]
     pcs = _note_pcs(path)
     biases = None
     for n, w, _, p in probes:
