@@ -5,6 +5,7 @@
 
 #include "base/env.h"
 #include "diag/elf_symbols.h"
+#include "diag/syslog_line.h"
 #include "fd/io_list.h"
 
 #include <atomic>
@@ -22,7 +23,6 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
-#include <syslog.h>
 #include <unistd.h>
 #include <cinttypes>
 #include <cmath>
@@ -392,11 +392,10 @@ void deliver(const report_queue &q)
 {
   for (int i = 0; i < q.count; ++i) {
     const pending_report &p = q.items[i];
-    if (p.report)
+    if (p.report) {
       p.report(&p.r, p.data);
-    else if (p.to_syslog)
-      syslog(LOG_WARNING, "%s", p.text);
-    else {
+    } else if (!p.to_syslog || !syslog_line(p.text, target_pid())) {
+      // A report is never lost: it is written here also when no log listens.
       char line[sizeof p.text + 1];
       const int n = std::snprintf(line, sizeof line, "%s\n", p.text);
       (void)!::write(STDERR_FILENO, line, static_cast<std::size_t>(n));

@@ -19,6 +19,7 @@ EV_NG_KIT_FILES = ev.h ev++.h \
 	backends/select.h \
 	diag/debug.cc diag/debug.h diag/metrics.cc diag/metrics.h diag/verify.cc diag/walk.cc diag/walk.h \
 	diag/probes.cc diag/probes.h diag/watchdog.cc diag/watchdog.h diag/elf_symbols.cc diag/elf_symbols.h \
+	diag/syslog_line.cc diag/syslog_line.h \
 	watchers/array_watcher.h watchers/array_watchers.cc watchers/async.cc watchers/child.cc \
 	watchers/child.h watchers/child_pidfd.cc watchers/embed.cc watchers/idle.cc watchers/io.cc \
 	watchers/once.cc watchers/periodic.cc watchers/signal.cc watchers/start_stop.h watchers/stat.cc \

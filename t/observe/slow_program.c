@@ -18,16 +18,26 @@
  *   slow_program locked-alloc    slow, with an allocator (ev_set_allocator) whose lock another thread
  *                                holds all along: the watchdog's helper, a clone of the program,
  *                                must never call it (it would wait for that lock forever)
+ *   slow_program locked-syslog   slow, where /dev/log is the program's own socket (the test gives it a
+ *                                private /dev) and another thread is inside syslog(3), holding its lock,
+ *                                waiting for room on that socket when the loop and the watchdog's helper
+ *                                are made; after the loop, prints what the log received from the
+ *                                watchdog ("log: LINE")
  *   slow_program probes N        a loop with metrics on: N timer callbacks, each writing a byte that an
  *                                io watcher reads, a signal, a bad fd, ev_loop_fork; prints the counts */
 #include <ev.h>
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -252,6 +262,69 @@ hold_alloc_lock (void *arg)
   return 0;
 }
 
+/* locked-syslog: the log is a datagram socket nobody reads until the loop has run, so the
+ * thread that logs fills it and then waits inside syslog (3) with its lock held. */
+static int log_fd = -1;
+static atomic_int logged, stop_logging, logger_done;
+
+static void *
+fill_log (void *arg)
+{
+  (void)arg;
+  while (!atomic_load (&stop_logging)) {
+    syslog (LOG_INFO, "filler %d", atomic_load (&logged));
+    atomic_fetch_add (&logged, 1);
+  }
+  atomic_store (&logger_done, 1);
+  return 0;
+}
+
+/* 0 once the logger waits inside syslog (its count stands still), 77 without the socket */
+static int
+start_blocked_logger (void)
+{
+  struct sockaddr_un to = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+  pthread_t logger;
+  log_fd = socket (AF_UNIX, SOCK_DGRAM, 0);
+  if (log_fd < 0 || bind (log_fd, (struct sockaddr *)&to, sizeof to)) {
+    perror ("slow_program: /dev/log");
+    return 77;
+  }
+  if (pthread_create (&logger, 0, fill_log, 0) || pthread_detach (logger))
+    return 2;
+  for (int still = 0, last = -1, i = 0; i < 200; ++i, sleep_ms (50)) {
+    int n = atomic_load (&logged);
+    still = n == last ? still + 1 : 0;
+    last = n;
+    if (n > 0 && still >= 6)
+      return 0;
+  }
+  fprintf (stderr, "slow_program: the logger never waited (%d lines logged)\n", atomic_load (&logged));
+  return 2;
+}
+
+/* Reads the log until the logger has ended and a watchdog line came, 5 s at most. */
+static void
+print_log (void)
+{
+  int seen = 0;
+  atomic_store (&stop_logging, 1);
+  for (double end = now () + 5.; now () < end && !(seen && atomic_load (&logger_done));) {
+    struct pollfd p = { log_fd, POLLIN, 0 };
+    char line[2048];
+    if (poll (&p, 1, 100) <= 0)
+      continue;
+    ssize_t n = recv (log_fd, line, sizeof line - 1, 0);
+    if (n <= 0)
+      continue;
+    line[n] = 0;
+    if (strstr (line, "libev-ng watchdog:")) {
+      printf ("log: %s\n", line);
+      seen = 1;
+    }
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -268,6 +341,13 @@ main (int argc, char **argv)
     while (!holding)
       pthread_cond_wait (&holder_ready, &holder_ready_lock);
     pthread_mutex_unlock (&holder_ready_lock);
+    mode = "slow";
+  }
+  const int locked_syslog = !strcmp (mode, "locked-syslog");
+  if (locked_syslog) {
+    int status = start_blocked_logger ();
+    if (status)
+      return status;
     mode = "slow";
   }
   struct ev_loop *loop = ev_default_loop (0);
@@ -335,5 +415,8 @@ main (int argc, char **argv)
   double start = now ();
   ev_run (loop, 0);
   printf ("done in %.3f s, %lu fast callbacks\n", now () - start, fast_calls);
+  if (locked_syslog)
+    print_log ();
+  printf ("pid %d\n", (int)getpid ());
   return 0;
 }

@@ -6,7 +6,8 @@
 # LIBEV_NG_WATCHDOG=100 on our libev.so.4 gets a report for exactly the
 # callbacks that ran longer than 100 ms, each naming its static function and
 # how long it ran, a report for a wait that overshot its timer, and none for
-# 10,000 fast callbacks; ev_watchdog_start hands the report to the program.
+# 10,000 fast callbacks; ev_watchdog_start hands the report to the program; with :syslog the
+# report reaches the log even while another thread holds syslog(3)'s lock.
 set -u -o pipefail
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}" "${top_builddir:=$top_srcdir}" "${CC:=cc}"
 lib=$top_builddir/.libs
@@ -140,6 +141,39 @@ if [[ $(reports) == 1 && $line == *"callback slow_cb "* ]]; then
   ok "locked-alloc: $line"
 else
   fail "locked-alloc: expected one report of slow_cb, got:"; cat "$tmp/err"
+fi
+
+# LIBEV_NG_WATCHDOG=100:syslog, in a private /dev (a mount namespace) whose log socket the
+# program binds itself.  Another thread of the program is inside syslog(3), holding its lock,
+# when the watchdog's helper is made: the report reaches the log all the same, tagged with the
+# program's name and pid (the helper, a clone without that thread, never calls syslog(3)).
+# With no log listening, the report is on stderr rather than lost.
+mkdir "$tmp/dev"
+in_private_dev () {
+  unshare --mount --propagation private sh -c 'mount --bind "$0" /dev && exec "$@"' "$tmp/dev" "$@"
+}
+if ! in_private_dev true 2> "$tmp/err"; then
+  echo "skipped: syslog cases (no private mount namespace here: $(head -1 "$tmp/err"))"
+else
+  in_private_dev env LD_LIBRARY_PATH="$lib" LIBEV_NG_WATCHDOG=100:syslog timeout 20 "$prog" locked-syslog \
+    > "$tmp/out" 2> "$tmp/err" || fail "locked-syslog: exit status $?"
+  pid=$(sed -n 's/^pid //p' "$tmp/out")
+  line=$(grep '^log: ' "$tmp/out")
+  if [[ $(grep -c '^log: ' "$tmp/out") == 1 && $(reports) == 0 && -n $pid &&
+    $line == "log: <12>slow_program[$pid]: libev-ng watchdog: "*"callback slow_cb "* ]]; then
+    ok "locked-syslog: $line"
+  else
+    fail "locked-syslog: expected one report of slow_cb in the log, got:"; cat "$tmp/out" "$tmp/err"
+  fi
+  rm -f "$tmp/dev/log"
+  in_private_dev env LD_LIBRARY_PATH="$lib" LIBEV_NG_WATCHDOG=100:syslog timeout 20 "$prog" slow \
+    > "$tmp/out" 2> "$tmp/err" || fail "syslog, no log: exit status $?"
+  line=$(grep '^libev-ng watchdog:' "$tmp/err")
+  if [[ $(reports) == 1 && $line == *"callback slow_cb "* ]]; then
+    ok "syslog, no log listening: on stderr: $line"
+  else
+    fail "syslog, no log listening: expected one report on stderr, got:"; cat "$tmp/err"
+  fi
 fi
 
 # A malformed value is named once and ignored.
