@@ -8,7 +8,6 @@
 #if EV_NG_HAVE_PROCESS_VM_READV
 #include <elf.h>
 #include <fcntl.h>
-#include <link.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,11 +21,13 @@ namespace {
 
 #if __SIZEOF_POINTER__ == 8
 using elf_ehdr = Elf64_Ehdr;
+using elf_phdr = Elf64_Phdr;
 using elf_shdr = Elf64_Shdr;
 using elf_sym = Elf64_Sym;
 inline unsigned char sym_type(const elf_sym &s) { return ELF64_ST_TYPE(s.st_info); }
 #else
 using elf_ehdr = Elf32_Ehdr;
+using elf_phdr = Elf32_Phdr;
 using elf_shdr = Elf32_Shdr;
 using elf_sym = Elf32_Sym;
 inline unsigned char sym_type(const elf_sym &s) { return ELF32_ST_TYPE(s.st_info); }
@@ -118,51 +119,128 @@ const elf_sym *containing(const elf_file &f, std::uintptr_t vaddr)
   return best;
 }
 
-struct module_search {
-  std::uintptr_t addr;
-  std::uintptr_t base;
-  const char *name;
-  bool found;
-};
-
-int find_module(struct dl_phdr_info *info, std::size_t, void *data)
+// The ELF virtual address of file offset off: where its PT_LOAD segment
+// puts it.  False if no segment holds it, or f is not mapped.
+bool vaddr_of(const elf_file &f, std::uintptr_t off, std::uintptr_t &vaddr)
 {
-  auto *m = static_cast<module_search *>(data);
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const auto &ph = info->dlpi_phdr[i];
-    if (ph.p_type != PT_LOAD)
-      continue;
-    const std::uintptr_t start = info->dlpi_addr + ph.p_vaddr;
-    if (m->addr >= start && m->addr < start + ph.p_memsz) {
-      m->base = info->dlpi_addr;
-      m->name = info->dlpi_name;
-      m->found = true;
-      return 1;
+  if (f.size < sizeof(elf_ehdr) || std::memcmp(f.map, ELFMAG, SELFMAG) != 0)
+    return false;
+  elf_ehdr eh;
+  std::memcpy(&eh, f.map, sizeof eh);
+  if (eh.e_phentsize != sizeof(elf_phdr) || !in_file(f, eh.e_phoff, std::size_t{eh.e_phnum} * sizeof(elf_phdr)))
+    return false;
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    elf_phdr ph;
+    std::memcpy(&ph, f.map + eh.e_phoff + i * sizeof ph, sizeof ph);
+    if (ph.p_type == PT_LOAD && off >= ph.p_offset && off - ph.p_offset < ph.p_filesz) {
+      vaddr = ph.p_vaddr + (off - ph.p_offset);
+      return true;
     }
   }
-  return 0;
+  return false;
+}
+
+// One line of /proc/PID/maps: "START-END PERMS OFFSET DEV INODE   PATH".
+struct mapping {
+  std::uintptr_t start, end, offset;
+  const char *path;  // "" for anonymous memory
+};
+
+bool read_hex(const char *&p, std::uintptr_t &v)
+{
+  const char *from = p;
+  for (v = 0;; ++p) {
+    const char c = *p;
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0)
+      break;
+    v = v * 16 + static_cast<unsigned>(digit);
+  }
+  return p != from;
+}
+
+const char *next_field(const char *p)
+{
+  while (*p && *p != ' ')
+    ++p;
+  while (*p == ' ')
+    ++p;
+  return p;
+}
+
+bool parse_mapping(const char *line, mapping &m)
+{
+  const char *p = line;
+  if (!read_hex(p, m.start) || *p++ != '-' || !read_hex(p, m.end))
+    return false;
+  p = next_field(next_field(p));  // the permissions
+  if (!read_hex(p, m.offset))
+    return false;
+  m.path = next_field(next_field(next_field(p)));  // the device and the inode
+  return true;
+}
+
+// The file mapped at addr in pid's memory, and the offset in it: from
+// /proc/PID/maps, read with system calls into a buffer on the stack.  Not
+// the loader's list: the watchdog's helper is a clone of the program
+// without its other threads, one of which may have held the loader's lock
+// then, and its copy of the list misses the files loaded since.
+bool find_file(pid_t pid, std::uintptr_t addr, char (&path)[256], std::uintptr_t &off)
+{
+  char name[40];
+  std::snprintf(name, sizeof name, "/proc/%d/maps", static_cast<int>(pid));
+  const int fd = ::open(name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  char buf[4096];
+  std::size_t have = 0;
+  bool skipping = false;  // the rest of a line longer than buf
+  bool seen = false, found = false;
+  ssize_t got;
+  while (!seen && (got = ::read(fd, buf + have, sizeof buf - have)) > 0) {
+    have += static_cast<std::size_t>(got);
+    char *line = buf;
+    while (char *eol = static_cast<char *>(std::memchr(line, '\n', have - static_cast<std::size_t>(line - buf)))) {
+      *eol = 0;
+      mapping m;
+      if (!skipping && parse_mapping(line, m) && addr >= m.start && addr < m.end) {
+        seen = true;
+        found = m.path[0] == '/';
+        if (found) {
+          std::snprintf(path, sizeof path, "%s", m.path);
+          off = addr - m.start + m.offset;
+        }
+        break;
+      }
+      skipping = false;
+      line = eol + 1;
+    }
+    if (line == buf && have == sizeof buf) {
+      skipping = true;
+      have = 0;
+    } else {
+      have -= static_cast<std::size_t>(line - buf);
+      std::memmove(buf, line, have);
+    }
+  }
+  ::close(fd);
+  return found;
 }
 
 }  // namespace
 
-code_location elf_locate(const void *addr)
+code_location elf_locate(const void *addr, pid_t pid)
 {
   code_location loc{};
-  module_search m{reinterpret_cast<std::uintptr_t>(addr), 0, nullptr, false};
-  dl_iterate_phdr(find_module, &m);
-  if (!m.found)
+  char path[256];
+  std::uintptr_t off;
+  if (!find_file(pid, reinterpret_cast<std::uintptr_t>(addr), path, off))
     return loc;
-  // The program itself has no name here: its file is /proc/self/exe's target.
-  char exe[256];
-  const char *path = m.name;
-  if (!path || !*path) {
-    const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
-    path = exe;
-  }
   elf_file *f = open_file(path);
   loc.module = f->path;
-  loc.offset = m.addr - m.base;
+  // A file that cannot be read (gone since it was mapped) gives its offset.
+  if (!vaddr_of(*f, off, loc.offset))
+    loc.offset = off;
   if (const elf_sym *s = containing(*f, loc.offset)) {
     loc.symbol = f->strtab + s->st_name;
     loc.symbol_offset = loc.offset - s->st_value;
@@ -185,7 +263,7 @@ void elf_symbols_forget()
 #else
 
 namespace ev_detail {
-code_location elf_locate(const void *) { return code_location{}; }
+code_location elf_locate(const void *, pid_t) { return code_location{}; }
 void elf_symbols_forget() {}
 }  // namespace ev_detail
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // diag/elf_symbols.h - a code address's name, for the watchdog's reports: the
-// file it is in, found with dl_iterate_phdr; its offset there as addr2line
+// file it is in, found in /proc/PID/maps; its offset there as addr2line
 // takes it; and the function that contains it, from the file's .symtab where
 // it has one, else .dynsym.  .symtab names static functions too, which
 // dladdr cannot.
@@ -8,6 +8,8 @@
 // Each file is read once, when its first address is asked for, and never on
 // a loop's path: only the watchdog's thread asks, when it has a report to make.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -21,8 +23,9 @@ struct code_location {
   std::uintptr_t symbol_offset;
 };
 
-// Resolve addr.  The strings stay valid until elf_symbols_forget.
-code_location elf_locate(const void *addr);
+// Resolve addr of process pid.  The strings stay valid until
+// elf_symbols_forget.
+code_location elf_locate(const void *addr, pid_t pid);
 
 // Drop what was read, when the watchdog's thread ends.
 void elf_symbols_forget();

@@ -329,7 +329,7 @@ void format_callback(pending_report &out, const watched &wl, const seen_callback
   r.cb = cb.cb;
   r.duration = duration;
   r.threshold = wl.threshold;
-  const code_location at = elf_locate(cb.cb);
+  const code_location at = elf_locate(cb.cb, target_pid());
   char where[320] = "";
   if (at.module) {
     std::snprintf(out.module, sizeof out.module, "%s", at.module);

@@ -8,4 +8,5 @@
 # <sys/sdt.h>.
 
 TESTS += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh
-EXTRA_DIST += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh t/observe/slow_program.c
+EXTRA_DIST += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh t/observe/slow_program.c \
+	t/observe/slow_plugin.c

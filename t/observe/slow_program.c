@@ -23,10 +23,16 @@
  *                                waiting for room on that socket when the loop and the watchdog's helper
  *                                are made; after the loop, prints what the log received from the
  *                                watchdog ("log: LINE")
+ *   slow_program plugin PATH     slow, with the callback of a plugin (t/observe/slow_plugin.c) loaded
+ *                                with dlopen (3) after the loop is made
+ *   slow_program locked-loader   slow, while another thread is inside dl_iterate_phdr (3), which holds
+ *                                the loader's lock, from before the loop is made to the end
  *   slow_program probes N        a loop with metrics on: N timer callbacks, each writing a byte that an
  *                                io watcher reads, a signal, a bad fd, ev_loop_fork; prints the counts */
 #include <ev.h>
 
+#include <dlfcn.h>
+#include <link.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -325,17 +331,40 @@ print_log (void)
   }
 }
 
+/* locked-loader: a thread stays inside dl_iterate_phdr's callback. */
+static int
+stay_in_loader (struct dl_phdr_info *info, size_t size, void *data)
+{
+  (void)info, (void)size, (void)data;
+  pthread_mutex_lock (&holder_ready_lock);
+  holding = 1;
+  pthread_cond_signal (&holder_ready);
+  pthread_mutex_unlock (&holder_ready_lock);
+  for (;;)
+    pause ();
+  return 0;
+}
+
+static void *
+hold_loader_lock (void *arg)
+{
+  (void)arg;
+  dl_iterate_phdr (stay_in_loader, 0);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
   const char *mode = argc > 1 ? argv[1] : "slow";
   if (!strcmp (mode, "probes"))
     return probes (argc > 2 ? strtoul (argv[2], 0, 10) : 50);
-  if (!strcmp (mode, "locked-alloc")) {
+  if (!strcmp (mode, "locked-alloc") || !strcmp (mode, "locked-loader")) {
     pthread_t holder;
     program_pid = getpid ();
-    ev_set_allocator (locking_alloc);
-    if (pthread_create (&holder, 0, hold_alloc_lock, 0))
+    if (!strcmp (mode, "locked-alloc"))
+      ev_set_allocator (locking_alloc);
+    if (pthread_create (&holder, 0, !strcmp (mode, "locked-alloc") ? hold_alloc_lock : hold_loader_lock, 0))
       return 2;
     pthread_mutex_lock (&holder_ready_lock);
     while (!holding)
@@ -363,6 +392,17 @@ main (int argc, char **argv)
     /* idles 0.5 s after slow_cb; api-exit waits for the report's exit (the last look at
      * exit may wait half a second for the watchdog's helper), and returns 0 only without it */
     ev_timer_init (&stop, stop_cb, !strcmp (mode, "api-exit") ? 10. : 0.85, 0.);
+    ev_timer_start (loop, &stop);
+  } else if (!strcmp (mode, "plugin")) {
+    void *plugin = dlopen (argc > 2 ? argv[2] : "", RTLD_NOW);
+    void *(*callback) (void) = plugin ? (void *(*) (void))dlsym (plugin, "slow_plugin_callback") : 0;
+    if (!callback) {
+      fprintf (stderr, "slow_program: %s\n", dlerror ());
+      return 2;
+    }
+    ev_timer_init (&t1, (void (*) (struct ev_loop *, ev_timer *, int))callback (), 0.05, 0.);
+    ev_timer_start (loop, &t1);
+    ev_timer_init (&stop, stop_cb, 0.85, 0.);
     ev_timer_start (loop, &stop);
   } else if (!strcmp (mode, "script")) {
     ev_timer_init (&t1, nap_30ms_cb, 0.01, 0.);

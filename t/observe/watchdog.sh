@@ -25,7 +25,9 @@ fail () { fails=$((fails + 1)); echo "FAIL: $*"; }
 
 prog=$tmp/slow_program
 # (a sanitizer build: the program is built with it too, as its runtime must come first)
-$CC -O2 ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev -pthread || exit 1
+$CC -O2 ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev -pthread -ldl || exit 1
+plugin=$tmp/slow_plugin.so
+$CC -O2 -fPIC -shared ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_plugin.c" -o "$plugin" || exit 1
 # Built as users build: its static functions are in .symtab only.
 symbols=$(readelf -s "$prog") dynamic=$(readelf --dyn-syms "$prog")
 if grep -q slow_cb <<< "$dynamic"; then fail "slow_cb is in the dynamic symbol table"; fi
@@ -174,6 +176,26 @@ else
   else
     fail "syslog, no log listening: expected one report on stderr, got:"; cat "$tmp/err"
   fi
+fi
+
+# A plugin loaded with dlopen(3) after the loop (and the helper) was made: its static callback is
+# named, in the plugin's file, by the file's own symbol table.
+run plugin "$plugin" || fail "plugin: exit status $?"
+line=$(grep '^libev-ng watchdog:' "$tmp/err")
+if [[ $(reports) == 1 && $line == *"callback plugin_slow_cb ($plugin+0x"* ]]; then
+  ok "plugin: $line"
+else
+  fail "plugin: expected one report naming plugin_slow_cb in $plugin, got:"; cat "$tmp/err"
+fi
+
+# Another thread is inside dl_iterate_phdr(3), holding the loader's lock, when the helper is made:
+# the helper finds the callback's file without the loader.
+run locked-loader || fail "locked-loader: exit status $?"
+line=$(grep '^libev-ng watchdog:' "$tmp/err")
+if [[ $(reports) == 1 && $line == *"callback slow_cb ($prog+0x"* ]]; then
+  ok "locked-loader: $line"
+else
+  fail "locked-loader: expected one report of slow_cb, got:"; cat "$tmp/err"
 fi
 
 # A malformed value is named once and ignored.
