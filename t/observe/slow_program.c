@@ -26,9 +26,10 @@
  *   slow_program plugin PATH     slow, with the callback of a plugin (t/observe/slow_plugin.c) loaded
  *                                with dlopen (3) after the loop is made
  *   slow_program locked-loader   slow, while another thread is inside dl_iterate_phdr (3), which holds
- *                                the loader's lock, from before the loop is made to the end
+ *                                the loader's lock, from before the loop is made until it has run
  *   slow_program probes N        a loop with metrics on: N timer callbacks, each writing a byte that an
  *                                io watcher reads, a signal, a bad fd, ev_loop_fork; prints the counts */
+#define _GNU_SOURCE /* dl_iterate_phdr */
 #include <ev.h>
 
 #include <dlfcn.h>
@@ -331,7 +332,11 @@ print_log (void)
   }
 }
 
-/* locked-loader: a thread stays inside dl_iterate_phdr's callback. */
+/* locked-loader: a thread stays inside dl_iterate_phdr's callback until the loop has run (the
+ * exit must not wait for the lock: LeakSanitizer's check at exit asks the loader too). */
+static pthread_cond_t loader_release = PTHREAD_COND_INITIALIZER;
+static int released;
+
 static int
 stay_in_loader (struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -339,10 +344,10 @@ stay_in_loader (struct dl_phdr_info *info, size_t size, void *data)
   pthread_mutex_lock (&holder_ready_lock);
   holding = 1;
   pthread_cond_signal (&holder_ready);
+  while (!released)
+    pthread_cond_wait (&loader_release, &holder_ready_lock);
   pthread_mutex_unlock (&holder_ready_lock);
-  for (;;)
-    pause ();
-  return 0;
+  return 1;
 }
 
 static void *
@@ -359,8 +364,9 @@ main (int argc, char **argv)
   const char *mode = argc > 1 ? argv[1] : "slow";
   if (!strcmp (mode, "probes"))
     return probes (argc > 2 ? strtoul (argv[2], 0, 10) : 50);
-  if (!strcmp (mode, "locked-alloc") || !strcmp (mode, "locked-loader")) {
-    pthread_t holder;
+  pthread_t holder;
+  const int locked_loader = !strcmp (mode, "locked-loader");
+  if (!strcmp (mode, "locked-alloc") || locked_loader) {
     program_pid = getpid ();
     if (!strcmp (mode, "locked-alloc"))
       ev_set_allocator (locking_alloc);
@@ -457,6 +463,13 @@ main (int argc, char **argv)
   printf ("done in %.3f s, %lu fast callbacks\n", now () - start, fast_calls);
   if (locked_syslog)
     print_log ();
+  if (locked_loader) {
+    pthread_mutex_lock (&holder_ready_lock);
+    released = 1;
+    pthread_cond_signal (&loader_release);
+    pthread_mutex_unlock (&holder_ready_lock);
+    pthread_join (holder, 0);
+  }
   printf ("pid %d\n", (int)getpid ());
   return 0;
 }
