@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 
@@ -146,19 +147,6 @@ struct mapping {
   const char *path;  // "" for anonymous memory
 };
 
-bool read_hex(const char *&p, std::uintptr_t &v)
-{
-  const char *from = p;
-  for (v = 0;; ++p) {
-    const char c = *p;
-    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (digit < 0)
-      break;
-    v = v * 16 + static_cast<unsigned>(digit);
-  }
-  return p != from;
-}
-
 const char *next_field(const char *p)
 {
   while (*p && *p != ' ')
@@ -170,13 +158,16 @@ const char *next_field(const char *p)
 
 bool parse_mapping(const char *line, mapping &m)
 {
-  const char *p = line;
-  if (!read_hex(p, m.start) || *p++ != '-' || !read_hex(p, m.end))
+  char *end;
+  m.start = std::strtoul(line, &end, 16);
+  if (end == line || *end != '-')
     return false;
-  p = next_field(next_field(p));  // the permissions
-  if (!read_hex(p, m.offset))
+  m.end = std::strtoul(end + 1, &end, 16);
+  const char *p = next_field(next_field(end));  // the permissions
+  m.offset = std::strtoul(p, &end, 16);
+  if (end == p)
     return false;
-  m.path = next_field(next_field(next_field(p)));  // the device and the inode
+  m.path = next_field(next_field(next_field(end)));  // the device and the inode
   return true;
 }
 

@@ -53,6 +53,17 @@ reports () { grep -c '^libev-ng watchdog:' "$tmp/err"; }
 # ms_of LINE: the duration a report gives
 ms_of () { sed -n 's/.* \(ran\|ended\) \([0-9.]*\) ms.*/\2/p' <<< "$1"; }
 within () { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+# one_report CASE PATTERN: the run made exactly one report on stderr, and it matches the glob
+# PATTERN (quotes in it are literal)
+one_report () {
+  local line
+  line=$(grep '^libev-ng watchdog:' "$tmp/err")
+  if [[ $(reports) == 1 && $line == $2 ]]; then
+    ok "$1: $line"
+  else
+    fail "$1: expected one report matching $2, got:"; cat "$tmp/err"
+  fi
+}
 
 # One static callback of 300 ms: one report, naming it, 300-400 ms.
 run slow || fail "slow: exit status $?"
@@ -138,12 +149,7 @@ fi
 # Another thread of the program holds its allocator's lock all along: the helper, a clone of the
 # program made while the lock was held, allocates none of its memory from the program.
 run locked-alloc || fail "locked-alloc: exit status $?"
-line=$(grep '^libev-ng watchdog:' "$tmp/err")
-if [[ $(reports) == 1 && $line == *"callback slow_cb "* ]]; then
-  ok "locked-alloc: $line"
-else
-  fail "locked-alloc: expected one report of slow_cb, got:"; cat "$tmp/err"
-fi
+one_report locked-alloc '*callback slow_cb *'
 
 # LIBEV_NG_WATCHDOG=100:syslog, in a private /dev (a mount namespace) whose log socket the
 # program binds itself.  Another thread of the program is inside syslog(3), holding its lock,
@@ -170,33 +176,18 @@ else
   rm -f "$tmp/dev/log"
   in_private_dev env LD_LIBRARY_PATH="$lib" LIBEV_NG_WATCHDOG=100:syslog timeout 20 "$prog" slow \
     > "$tmp/out" 2> "$tmp/err" || fail "syslog, no log: exit status $?"
-  line=$(grep '^libev-ng watchdog:' "$tmp/err")
-  if [[ $(reports) == 1 && $line == *"callback slow_cb "* ]]; then
-    ok "syslog, no log listening: on stderr: $line"
-  else
-    fail "syslog, no log listening: expected one report on stderr, got:"; cat "$tmp/err"
-  fi
+  one_report "syslog, no log listening, on stderr" '*callback slow_cb *'
 fi
 
 # A plugin loaded with dlopen(3) after the loop (and the helper) was made: its static callback is
 # named, in the plugin's file, by the file's own symbol table.
 run plugin "$plugin" || fail "plugin: exit status $?"
-line=$(grep '^libev-ng watchdog:' "$tmp/err")
-if [[ $(reports) == 1 && $line == *"callback plugin_slow_cb ($plugin+0x"* ]]; then
-  ok "plugin: $line"
-else
-  fail "plugin: expected one report naming plugin_slow_cb in $plugin, got:"; cat "$tmp/err"
-fi
+one_report plugin "*callback plugin_slow_cb ($plugin+0x*"
 
 # Another thread is inside dl_iterate_phdr(3), holding the loader's lock, when the helper is made:
 # the helper finds the callback's file without the loader.
 run locked-loader || fail "locked-loader: exit status $?"
-line=$(grep '^libev-ng watchdog:' "$tmp/err")
-if [[ $(reports) == 1 && $line == *"callback slow_cb ($prog+0x"* ]]; then
-  ok "locked-loader: $line"
-else
-  fail "locked-loader: expected one report of slow_cb, got:"; cat "$tmp/err"
-fi
+one_report locked-loader "*callback slow_cb ($prog+0x*"
 
 # A malformed value is named once and ignored.
 WD=abc run slow || fail "malformed: exit status $?"
