@@ -33,7 +33,13 @@
 //      ADD answered EEXIST, the same file, gives the fd its old generation
 //      back, and its completion is reaped before the events that the enter
 //      which submitted it takes; with defer-taskrun the wait in flight takes
-//      them there.  Errors give the watchers EV_ERROR, as in epoll.cc:
+//      them there.  A renewal's MOD, ev_io_set on the watcher registered,
+//      takes the next generation too, when it is queued: on the same file
+//      the registration has it before the wait reports; on another file the
+//      MOD fails, and the old file's registration, which a dup, a forked
+//      child or an SCM_RIGHTS message keeps in the set, reports the old one
+//      even where the wait's completion is reaped before the failure's, as
+//      when a full queue was submitted amid the changes.  Errors give the watchers EV_ERROR, as in epoll.cc:
 //      EBADF for an fd not open, ENOMEM, ENOSPC, ELOOP.
 //  (t) Regular files, EPERM as in epoll.cc's (c), are always ready: their
 //      watchers get their events in every iteration, which does not block.
@@ -119,11 +125,11 @@ void always_ready_remove(iouring_state *st, int fd)
   update_general(st);
 }
 
-// Register want for fd, see (s).  renewed_emptied: the fd had no watchers
-// as far as the kernel knows, or others, so the number may be a new file.
-// An ADD notes the fd's first watcher in heads, where every registered fd
-// has an entry.
-void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool renewed_emptied)
+// Register want for fd, see (s).  renewed: ev_io_set was called, so the
+// number may be a new file; renewed_emptied: besides, the fd had no watchers
+// as far as the kernel knows, or others.  An ADD notes the fd's first
+// watcher in heads, where every registered fd has an entry.
+void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool renewed, bool renewed_emptied)
 {
   if (fd >= st->heads.capacity) {
     const int was = st->heads.capacity;
@@ -137,8 +143,11 @@ void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool ren
     st->heads.data[fd] = e.head;
     e.bdata = next_gen(e.bdata);
     queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
-  } else
+  } else {
+    if (renewed)
+      e.bdata = next_gen(e.bdata);
     queue_ctl(st, EPOLL_CTL_MOD, fd, want, e.bdata);
+  }
   e.bflags &= static_cast<unsigned char>(~kAddPending);
   e.bmask = static_cast<unsigned char>(want);
 }
@@ -189,7 +198,7 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
     return;  // the ring is replaced, every fd registered anew
   fd_entry &e = loop->fds.entries[fd];
   const bool same_watcher = fd < st->heads.capacity && st->heads.data[fd] == e.head;
-  register_fd(st, fd, e, want, renewed && (!oev || (e.bmask == want && !same_watcher)));
+  register_fd(st, fd, e, want, renewed, renewed && (!oev || (e.bmask == want && !same_watcher)));
 
   // Embedded, outside ev_run no poll of ours follows to submit this, see
   // iouring.cc (m).
@@ -274,7 +283,7 @@ void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t us
       if (over)
         e.bdata = prev_gen(e.bdata);  // what its registration carries, see (s)
       if (want && ctl_room(loop, st)) {
-        register_fd(st, ifd, loop->fds.entries[fd], want, false);
+        register_fd(st, ifd, loop->fds.entries[fd], want, false, false);
         set_refill(st);
       }
       return;
@@ -295,7 +304,7 @@ void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t us
     if (res == -ENOENT) {  // another file under the number: it is added, see (s)
       e.bmask = 0;
       if (want && ctl_room(loop, st)) {
-        register_fd(st, ifd, loop->fds.entries[fd], want, false);
+        register_fd(st, ifd, loop->fds.entries[fd], want, false, false);
         set_refill(st);
       }
       return;

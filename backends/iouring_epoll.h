@@ -181,6 +181,9 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
         // events.
         if ((nev & EV__IOFDSET) && (!oev || (e.bmask == want && st->heads.data[fd] != e.head)))
           return epoll_add_over(st, fd, e, want);
+        // A renewal's MOD takes the next generation, see (s).
+        if (nev & EV__IOFDSET)
+          e.bdata = next_gen(e.bdata);
         epoll_queue_ctl(st, EPOLL_CTL_MOD, fd, want, poll_tag(fd, e.bdata));
         e.bflags &= static_cast<unsigned char>(~kAddPending);
       } else {
