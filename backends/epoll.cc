@@ -4,30 +4,27 @@
 // Kernel quirks handled here:
 //  (a) Registrations belong to open files, not fd numbers: after a close, a
 //      dup or a forked child keeps the old registration reporting under the
-//      old number.  Each ADD stores a per-fd generation in the event data; an
-//      older generation marks such a stale registration, which cannot be
-//      removed by number, so the whole set is rebuilt.  Unlike libev, no fork
-//      watchers run for it.
+//      old number.  backends/epoll_set.h's rules 1 and 2 (a generation in
+//      every registration) tell its events apart; such a registration cannot
+//      be removed by number, so the whole set is rebuilt.  Unlike libev, no
+//      fork watchers run for it.
 //  (b) The kernel silently forgets a closed fd; the loop's closed-fd sweep
 //      (fd/fd.h) finds such numbers and gives their watchers EV_ERROR.
 //  (c) Regular files and some devices such as /dev/null cannot be added
-//      (EPERM).  As in libev, they are always ready: their watchers get their
-//      events in every iteration, and the loop does not block meanwhile.
+//      (EPERM).  As in libev, they are always ready (epoll_set.h's rule 5),
+//      and the loop does not block meanwhile.
 //  (d) A forked child shares the parent's set, so it makes its own and
 //      registers everything again, also when nobody called ev_loop_fork, as
 //      loop/fork_guard.h detects; otherwise its EPOLL_CTL_DEL would remove
 //      the parent's fds.  The old set is closed first so that a new one exists
 //      even at the fd limit; an embedding loop sees backend_fd_generation change.
-//  (e) A stop leaves the registration in place, so that a start with the same
-//      events in the same iteration costs nothing; an unwanted event updates
-//      the kernel later.  Once an fd had no watcher at a reify, its number may
-//      have been closed and reused, so a later start asks with EPOLL_CTL_ADD
-//      first (register_again), where libev 4.33 trusts its cache and never
-//      reports the new file's events.  ev_io_set, or a stop of the last
-//      watcher and a start before the reify, voids the cache at once
-//      (kReifyEmptied).
-//  (f) EPOLLERR and EPOLLHUP come even unasked; they make the fd readable and
-//      writable, and each watcher sees only its own events.
+//  (e) A stop leaves the registration in place, epoll_set.h's rule 3.  Once
+//      an fd had no watcher at a reify, its number may have been closed and
+//      reused, so a later start asks with EPOLL_CTL_ADD first
+//      (register_again), where libev 4.33 trusts its cache and never reports
+//      the new file's events.  ev_io_set, or a stop of the last watcher and
+//      a start before the reify, voids the cache at once (kReifyEmptied).
+//  (f) EPOLLERR and EPOLLHUP come even unasked: epoll_set.h's rule 4.
 //  (g) With nothing registered, a zero-timeout epoll_wait cannot report
 //      anything, so an EVRUN_NOWAIT iteration of a timers-only loop makes no
 //      system call, where libev makes one; a stale registration, see (a),
@@ -101,15 +98,6 @@ void epoll_destroy(ev_loop *loop)
   loop->backend_fd = -1;
 }
 
-void always_ready_remove(epoll_state *st, int fd)
-{
-  for (int i = 0; i < st->always_ready.count; ++i)
-    if (st->always_ready.data[i] == fd) {
-      st->always_ready.data[i] = st->always_ready.data[--st->always_ready.count];
-      return;
-    }
-}
-
 // Register ev for fd, which e.bmask says is registered, though the number may
 // be a new file now, see (e).  When the kernel should have ev already, or the
 // fd had no watchers at the last reify, a new file is likely, so ADD comes
@@ -140,9 +128,9 @@ inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
     nev = 0;
     return 0;
   }
-  int err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata + 1);
+  int err = ctl(st, EPOLL_CTL_ADD, fd, nev, next_gen(e.bdata));
   if (!err)
-    ++e.bdata;
+    e.bdata = next_gen(e.bdata);
   return err;
 }
 
@@ -181,7 +169,7 @@ bool epoll_set_lost(int epfd, int err)
   if (e.bflags & kAlwaysReady) {
     if (nev && oev && !renewed)
       return;  // still a regular file: poll() reads e.events each time
-    always_ready_remove(st, fd);
+    st->always_ready.remove(fd);
     e.bflags = 0;
   }
 
@@ -206,9 +194,9 @@ bool epoll_set_lost(int epfd, int err)
   if (e.bmask) {
     err = register_again(st, fd, e, nev, oev);
   } else {
-    err = ctl(st, EPOLL_CTL_ADD, fd, nev, e.bdata + 1);
+    err = ctl(st, EPOLL_CTL_ADD, fd, nev, next_gen(e.bdata));
     if (!err)
-      ++e.bdata;
+      e.bdata = next_gen(e.bdata);
     else if (err == EEXIST)  // the same open file, registered before
       err = ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
   }
@@ -226,7 +214,7 @@ bool epoll_set_lost(int epfd, int err)
   set_registered(st, e, 0);
   if (err == EPERM) {  // a regular file, see (c)
     e.bflags = kAlwaysReady;
-    st->always_ready.push(fd);
+    st->always_ready.add(fd);
     update_general(st);
     return;
   }
@@ -260,14 +248,7 @@ namespace {
 
 // See (c): the always-ready fds get their events in every iteration.
 // noinline, because this rare case would weigh on the general poll.
-[[gnu::noinline]] void report_always_ready(ev_loop *loop, epoll_state *st)
-{
-  for (int i = 0; i < st->always_ready.count; ++i) {
-    int fd = st->always_ready.data[i];
-    if (int events = loop->fds.entries[fd].events & (EV_READ | EV_WRITE))
-      fd_event(loop, fd, events);
-  }
-}
+[[gnu::noinline]] void report_always_ready(ev_loop *loop, epoll_state *st) { st->always_ready.report(loop); }
 
 }  // namespace
 
@@ -345,11 +326,11 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
   // The commonest case first: an EVRUN_NOWAIT iteration of a loop that
   // watches no fd, see (g).
-  if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.count && !(hooks && wait_hooks(loop)))
+  if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.any() && !(hooks && wait_hooks(loop)))
     return;
   if (st->epfd < 0)
     return poll_without_set(loop, st, timeout);  // general stays: the new set is not used yet
-  const bool always_ready = st->always_ready.count;
+  const bool always_ready = st->always_ready.any();
   if (always_ready)
     timeout = 0.;
   // Nothing to wait for and nothing registered, see (g): no system call.
@@ -381,7 +362,7 @@ void epoll_fork(ev_loop *loop)
     loop->fds.entries[fd].bflags = 0;
   }
   st->registered = 0;
-  st->always_ready.count = 0;
+  st->always_ready.clear();
   update_general(st);
 
   if (!retry_after_syserr("(libev) epoll_create", [st] { return st->epfd = create_epoll_fd(); })) {

@@ -9,22 +9,24 @@
 // here, are in backends/epoll.cc.
 #pragma once
 
-#include "fd/fd.h"
+#include "backends/epoll_set.h"
 
 #include <sys/epoll.h>
 
 namespace ev_detail::epoll_internal {
 
-// fd_entry use: bmask = events registered in the kernel or 0, bdata =
-// generation of the current registration.
+using namespace epoll_set;
+
+// fd_entry use, as backends/epoll_set.h says: bmask = events registered in
+// the kernel or 0, bdata = generation of the current registration.
 struct epoll_state {
   int epfd;   // -1: none, see (h)
   bool lost;  // epfd is not ours any more, see (h)
   struct epoll_event *events;
   int capacity;
-  array<int> always_ready;  // fds with kAlwaysReady, see (c)
-  int registered;           // fds with bmask != 0, see (g)
-  bool precise;             // wait with epoll_pwait2, see (i)
+  always_ready_fds always_ready;  // fds with kAlwaysReady, see (c)
+  int registered;                 // fds with bmask != 0, see (g)
+  bool precise;                   // wait with epoll_pwait2, see (i)
   // The poll must take epoll_poll_general: always-ready fds, no set, a
   // precise wait, or nothing registered, see (g).  Kept by update_general,
   // so that the common poll tests one byte instead of four conditions.
@@ -36,7 +38,7 @@ inline epoll_state *state(ev_loop *loop) { return static_cast<epoll_state *>(loo
 // Wherever one of the conditions of epoll_state::general may have changed.
 inline void update_general(epoll_state *st)
 {
-  st->general = st->always_ready.count || st->epfd < 0 || st->precise || !st->registered;
+  st->general = st->always_ready.any() || st->epfd < 0 || st->precise || !st->registered;
 }
 
 constexpr unsigned char kAlwaysReady = 0x01;  // fd_entry::bflags: EPERM, see (c)
@@ -54,26 +56,6 @@ void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool 
 
 bool epoll_set_lost(int epfd, int err);
 
-// EV_READ, EV_WRITE, EV_NG_EXCLUSIVE and kFdEdge as epoll bits, by table:
-// one load is cheaper than the tests of the conditional form.
-constexpr uint32_t epoll_bits(int ev)
-{
-  return (ev & EV_READ ? EPOLLIN : 0u) | (ev & EV_WRITE ? EPOLLOUT : 0u) |
-         (ev & EV_NG_EXCLUSIVE ? static_cast<uint32_t>(EPOLLEXCLUSIVE) : 0u) |
-         (ev & kFdEdge ? static_cast<uint32_t>(EPOLLET) : 0u);
-}
-struct epoll_bits_table {
-  uint32_t bits[kFdEvents + 1];
-  constexpr epoll_bits_table() : bits()
-  {
-    for (int ev = 0; ev <= kFdEvents; ++ev)
-      bits[ev] = epoll_bits(ev);
-  }
-};
-constexpr epoll_bits_table kEpollBits;
-
-inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
-
 // One epoll_ctl; returns 0 or the errno.  errp is &errno, which fd_reify
 // takes once for many calls, since each errno is a call of __errno_location.
 // Forced inline because with more than one caller GCC makes it a call,
@@ -83,7 +65,7 @@ inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
 {
   struct epoll_event e;
   e.events = to_epoll(ev);
-  e.data.u64 = static_cast<uint64_t>(static_cast<uint32_t>(fd)) | (static_cast<uint64_t>(gen) << 32);
+  e.data.u64 = registration_data(fd, gen);
   if (EV_LIKELY(epoll_ctl(st->epfd, op, fd, &e) >= 0))
     return 0;
   const int err = *errp;
@@ -95,9 +77,9 @@ inline uint32_t to_epoll(int ev) { return kEpollBits.bits[ev & kFdEvents]; }
 // ADD ev for fd with the next generation.  Returns 0 or the errno.
 inline int add_new_file(epoll_state *st, int fd, fd_entry &e, int ev, const int *errp = &errno)
 {
-  int err = ctl(st, EPOLL_CTL_ADD, fd, ev, e.bdata + 1, errp);
+  int err = ctl(st, EPOLL_CTL_ADD, fd, ev, next_gen(e.bdata), errp);
   if (!err)
-    ++e.bdata;
+    e.bdata = next_gen(e.bdata);
   return err;
 }
 
@@ -108,47 +90,6 @@ inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev, c
 {
   int err = add_new_file(st, fd, e, ev, errp);
   return err == EEXIST ? 0 : err;
-}
-
-// EV_READ/EV_WRITE for the low five bits of epoll's events, see (f).
-constexpr unsigned char kReadiness[32] = {
-#define EV_NG_RDY(b) static_cast<unsigned char>(((0x19 & (b)) ? EV_READ : 0) | ((0x1c & (b)) ? EV_WRITE : 0))
-    EV_NG_RDY(0),  EV_NG_RDY(1),  EV_NG_RDY(2),  EV_NG_RDY(3),  EV_NG_RDY(4),  EV_NG_RDY(5),  EV_NG_RDY(6),
-    EV_NG_RDY(7),  EV_NG_RDY(8),  EV_NG_RDY(9),  EV_NG_RDY(10), EV_NG_RDY(11), EV_NG_RDY(12), EV_NG_RDY(13),
-    EV_NG_RDY(14), EV_NG_RDY(15), EV_NG_RDY(16), EV_NG_RDY(17), EV_NG_RDY(18), EV_NG_RDY(19), EV_NG_RDY(20),
-    EV_NG_RDY(21), EV_NG_RDY(22), EV_NG_RDY(23), EV_NG_RDY(24), EV_NG_RDY(25), EV_NG_RDY(26), EV_NG_RDY(27),
-    EV_NG_RDY(28), EV_NG_RDY(29), EV_NG_RDY(30), EV_NG_RDY(31),
-#undef EV_NG_RDY
-};
-static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
-
-// Queue the watchers of the n reported fds: fd_event, specialised to store
-// the pending mask once.  always_inline keeps the loop over the events in
-// the poll's frame, with no call per iteration that reports events.
-[[gnu::always_inline]] inline void queue_reported(ev_loop *loop, epoll_state *st, int n)
-{
-  pending_queues::feed_run run(loop->pending);
-  for (int i = 0; i < n; ++i) {
-    const struct epoll_event &ev = st->events[i];
-    int fd = static_cast<int>(static_cast<uint32_t>(ev.data.u64));
-    unsigned int gen = static_cast<unsigned int>(ev.data.u64 >> 32);
-    fd_entry &e = loop->fds.entries[fd];
-
-    // A registration we do not know, or no longer: stale, see (a).
-    if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
-      request_backend_rebuild(loop);
-      continue;
-    }
-    if (EV_UNLIKELY(e.bmask & ~e.events))
-      drop_unwanted(loop, st, fd, e);
-
-    const int got = kReadiness[ev.events & 0x1f];
-    for (WL w = e.head; w; w = w->next) {
-      int rev = reinterpret_cast<ev_io *>(w)->events & got;
-      if (rev)
-        run.feed(as_w(w), rev);
-    }
-  }
 }
 
 // The wait itself.
@@ -162,7 +103,7 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 [[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
 {
   if (EV_LIKELY(n > 0)) {
-    queue_reported(loop, st, n);
+    report_events(loop, st->events, n, [loop, st](int fd, fd_entry &e) { drop_unwanted(loop, st, fd, e); });
     if (EV_UNLIKELY(n == st->capacity))
       grow_events(st);
   } else if (n < 0)
@@ -192,7 +133,7 @@ struct epoll_policy {
     if (!(e.bflags & kAlwaysReady)) {
       const int want = nev & kFdEvents;
       if (!(nev & EV__IOFDSET)) {
-        if (!want || (oev && e.bmask == want))
+        if (registration_stands(e, oev, nev, static_cast<unsigned>(want)))
           return;
       } else if (want == e.bmask && want && !(want & EV_NG_EXCLUSIVE)) {
         if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want, errp)))
@@ -232,11 +173,9 @@ struct epoll_policy {
     if (n == 1 && own->active) {
       const struct epoll_event &ev = st->events[0];
       const fd_entry &e = loop->fds.entries[own->fd];
-      const uint64_t registration =
-          static_cast<uint64_t>(static_cast<uint32_t>(own->fd)) | (static_cast<uint64_t>(e.bdata) << 32);
-      if (ev.data.u64 == registration && e.bmask && !(e.bmask & ~e.events) &&
+      if (ev.data.u64 == registration_data(own->fd, e.bdata) && e.bmask && !(e.bmask & ~e.events) &&
           static_cast<const void *>(e.head) == own && !own->next)
-        if (const int got = kReadiness[ev.events & 0x1f] & own->events)
+        if (const int got = kReadiness.of[ev.events & 0x1f] & own->events)
           return got;
     }
     take_events(loop, st, n, timeout);

@@ -422,7 +422,7 @@ void forget_armed(ev_loop *loop, iouring_state *st)
   st->stale = 0;
   st->rearm.count = 0;
   st->dirty.count = 0;
-  st->always_ready.count = 0;
+  st->always_ready.clear();
   st->waiting = false;
 }
 
@@ -923,12 +923,12 @@ void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hook
   if (st->epoll_mode) {
     if (!st->waiting && make_room(loop, st, 1))
       epoll_queue_wait(st);
-    if (st->always_ready.count)
+    if (st->always_ready.any())
       timeout = 0.;  // see iouring_epoll.cc (t)
   } else if (st->rearm.count)
     rearm_completed(loop, st);
   wait_general(loop, st, timeout, timeout > 0. ? monotonic_now() + timeout : 0., hooks);
-  if (st->epoll_mode && st->always_ready.count)
+  if (st->epoll_mode && st->always_ready.any())
     epoll_report_always_ready(loop, st);
   if (st->embedded)
     st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);

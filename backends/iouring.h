@@ -10,6 +10,7 @@
 // backends/iouring_ring.h.
 #pragma once
 
+#include "backends/epoll_set.h"
 #include "backends/iouring_ring.h"
 #include "fd/fd.h"
 
@@ -51,19 +52,19 @@ struct iouring_state {
 
   // The epoll mode (backends/iouring_epoll.h): readiness from an epoll set.
   bool epoll_mode;
-  bool waiting;                // an EPOLL_WAIT request is in flight and owns `events`
-  bool refill;                 // more may be ready than the last one reported: epoll_refill
-  bool epfd_lost;              // epfd is not ours any more
-  int epfd;                    // -1: none
-  struct epoll_event *events;  // what an EPOLL_WAIT reports
-  int capacity;                // of events
-  array<int> always_ready;     // fds with kAlwaysReady
-  struct epoll_event *ctl;     // the event of each queued EPOLL_CTL, by sqe (r.sq_entries)
-  array<const void *> heads;   // by fd: its first watcher when it was last registered; zeroed capacity
-  unsigned other_mask;         // the EPOLL_CTL requests' sqes are 0 to other_mask, r.sq_entries / 2 - 1
-  unsigned other_room;         // other_mask + 1, or 0 without a ring or set (update_general)
-  unsigned wait_room;          // the poll takes an EPOLL_WAIT of 1 to wait_room events itself: capacity - 1,
-                               // or 0 while look_after_reap is set (update_wait_room)
+  bool waiting;                              // an EPOLL_WAIT request is in flight and owns `events`
+  bool refill;                               // more may be ready than the last one reported: epoll_refill
+  bool epfd_lost;                            // epfd is not ours any more
+  int epfd;                                  // -1: none
+  struct epoll_event *events;                // what an EPOLL_WAIT reports
+  int capacity;                              // of events
+  epoll_set::always_ready_fds always_ready;  // fds with kAlwaysReady
+  struct epoll_event *ctl;                   // the event of each queued EPOLL_CTL, by sqe (r.sq_entries)
+  array<const void *> heads;                 // by fd: its first watcher when it was last registered; zeroed capacity
+  unsigned other_mask;                       // the EPOLL_CTL requests' sqes are 0 to other_mask, r.sq_entries / 2 - 1
+  unsigned other_room;                       // other_mask + 1, or 0 without a ring or set (update_general)
+  unsigned wait_room;  // the poll takes an EPOLL_WAIT of 1 to wait_room events itself: capacity - 1,
+                       // or 0 while look_after_reap is set (update_wait_room)
 };
 
 inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
@@ -73,7 +74,7 @@ inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>
 // epoll mode's always-ready fds.
 inline void update_general(iouring_state *st)
 {
-  st->general = st->r.fd < 0 || !st->adopted || !(st->r.features & kFeatExtArg) || st->always_ready.count;
+  st->general = st->r.fd < 0 || !st->adopted || !(st->r.features & kFeatExtArg) || st->always_ready.any();
   st->other_room = st->r.fd >= 0 && st->epfd >= 0 && !st->epfd_lost ? st->other_mask + 1 : 0;
 }
 

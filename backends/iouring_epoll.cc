@@ -5,44 +5,46 @@
 // mode's, in backends/iouring.cc: features, fork, embedding, cancelling
 // before a ring is given up; its quirks (g)-(q) hold here too.
 //
-// Kernel quirks handled here, besides those of backends/epoll.cc: (a)
-// registrations belong to open files, hence a generation in every
-// registration's data; (e) the stop of an fd's last watcher keeps its
-// registration; (f) EPOLLERR and EPOLLHUP make an fd readable and writable.
+// Kernel quirks handled here, besides the rules of an epoll interest set
+// that backends/epoll_set.h states for this mode and epoll.cc alike (a
+// generation in every registration, lazy removal, EPOLLERR and EPOLLHUP,
+// always-ready regular files):
 //  (r) IORING_OP_EPOLL_CTL requests change the set, submitted by the
 //      io_uring_enter that waits, so they cost no system call of their own.
 //      They post a completion only when they fail (IOSQE_CQE_SKIP_SUCCESS),
 //      and a failure ends the wait.  That is why a change is one request,
 //      chosen by what is likely, where epoll.cc asks the kernel at once.
-//  (s) An ADD, with a new generation, goes for an fd with no registration,
-//      or one renewed by ev_io_set where its last watcher was stopped since
-//      or another watcher than the one registered wants the same events: a
-//      new connection that got a closed one's number.  Other changes are a
-//      MOD: ev_io_set on the watcher registered, a re-arm; a watcher for
-//      other events, such as a socket's writer after its reader; a watcher
-//      started again without ev_io_set, which libev's contract makes the
-//      same file, as it most likely is.  A wrong guess costs a completion
-//      and the other request: an ADD answered EEXIST is the same file,
-//      registered, which gets a MOD; a MOD answered ENOENT is another file
-//      under the number, which gets an ADD.  That is one system call, as
-//      epoll.cc's ADD answered EEXIST costs, made by the same poll
-//      (epoll_refill), which reports what the fd has ready as epoll.cc
-//      would.  An ADD over a registration, kAddPending, carries the next
-//      generation, the fd's from then on, so an event of the old one is of
-//      another file's registration, epoll.cc's (a).  That holds because an
-//      ADD answered EEXIST, the same file, gives the fd its old generation
-//      back, and its completion is reaped before the events that the enter
-//      which submitted it takes; with defer-taskrun the wait in flight takes
-//      them there.  A renewal's MOD, ev_io_set on the watcher registered,
-//      takes the next generation too, when it is queued: on the same file
-//      the registration has it before the wait reports; on another file the
-//      MOD fails, and the old file's registration, which a dup, a forked
-//      child or an SCM_RIGHTS message keeps in the set, reports the old one
-//      even where the wait's completion is reaped before the failure's, as
-//      when a full queue was submitted amid the changes.  Errors give the watchers EV_ERROR, as in epoll.cc:
+//  (s) An ADD, with a new generation, goes for an fd with no registration, or
+//      one renewed by ev_io_set where its last watcher was stopped since or
+//      another watcher than the one registered wants the same events: a new
+//      connection that got a closed one's number.  Other changes are a MOD:
+//      ev_io_set on the watcher registered, a re-arm; a watcher for other
+//      events, such as a socket's writer after its reader; a watcher started
+//      again without ev_io_set, which libev's contract makes the same file,
+//      as it most likely is.  A wrong guess costs a completion and the other
+//      request: an ADD answered EEXIST is the same file, registered, which
+//      gets a MOD; a MOD answered ENOENT is another file under the number,
+//      which gets an ADD.  That is one system call, as epoll.cc's ADD
+//      answered EEXIST costs, made by the same poll (epoll_refill), which
+//      reports what the fd has ready as epoll.cc would.  An ADD over a
+//      registration, kAddPending, carries the next generation, the fd's from
+//      then on, so an event of the old one is of another file's registration,
+//      epoll_set.h's rule 1.  That holds because an ADD answered EEXIST, the
+//      same file, gives the fd its old generation back, and its completion is
+//      reaped before the events that the enter which submitted it takes; with
+//      defer-taskrun the wait in flight takes them there.  A MOD where the
+//      number may be another file, such as ev_io_set's renewal of the watcher
+//      registered, takes the next generation too, when it is queued,
+//      epoll_set.h's rule 2: on the same file the registration has it before
+//      the wait reports; on another file the MOD fails, and the old file's
+//      registration, which a dup, a forked child or an SCM_RIGHTS message
+//      keeps in the set, reports the old one even where the wait's completion
+//      is reaped before the failure's, as when a full queue was submitted
+//      amid the changes.  Errors give the watchers EV_ERROR, as in epoll.cc:
 //      EBADF for an fd not open, ENOMEM, ENOSPC, ELOOP.
-//  (t) Regular files, EPERM as in epoll.cc's (c), are always ready: their
-//      watchers get their events in every iteration, which does not block.
+//  (t) Regular files, EPERM as in epoll.cc's (c), are always ready (rule 5):
+//      their watchers get their events in every iteration, which does not
+//      block.
 //  (u) The EPOLL_WAIT request completes when the set has events, at once if
 //      it has some, and writes them into `events`.  While it is in flight
 //      the buffer is the kernel's, so it grows between waits only, and a
@@ -99,7 +101,7 @@ namespace {
 // generation gen.
 void queue_ctl(iouring_state *st, int op, int fd, unsigned want, unsigned gen)
 {
-  epoll_queue_ctl(st, op, fd, want, poll_tag(fd, gen));
+  epoll_queue_ctl(st, op, fd, want, registration_data(fd, gen));
 }
 
 // What the watchers of an fd want of the set now.
@@ -117,19 +119,16 @@ void set_refill(iouring_state *st)
 
 void always_ready_remove(iouring_state *st, int fd)
 {
-  for (int i = 0; i < st->always_ready.count; ++i)
-    if (st->always_ready.data[i] == fd) {
-      st->always_ready.data[i] = st->always_ready.data[--st->always_ready.count];
-      break;
-    }
+  st->always_ready.remove(fd);
   update_general(st);
 }
 
-// Register want for fd, see (s).  renewed: ev_io_set was called, so the
-// number may be a new file; renewed_emptied: besides, the fd had no watchers
-// as far as the kernel knows, or others.  An ADD notes the fd's first
-// watcher in heads, where every registered fd has an entry.
-void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool renewed, bool renewed_emptied)
+// Register want for fd, see (s).  other_file: the number may be another
+// file, epoll_set.h's rule 2; renewed_emptied: besides, ev_io_set was called
+// and the fd had no watchers as far as the kernel knows, or others.  An ADD
+// notes the fd's first watcher in heads, where every registered fd has an
+// entry.
+void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool other_file, bool renewed_emptied)
 {
   if (fd >= st->heads.capacity) {
     const int was = st->heads.capacity;
@@ -144,7 +143,7 @@ void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool ren
     e.bdata = next_gen(e.bdata);
     queue_ctl(st, EPOLL_CTL_ADD, fd, want, e.bdata);
   } else {
-    if (renewed)
+    if (other_file)
       e.bdata = next_gen(e.bdata);
     queue_ctl(st, EPOLL_CTL_MOD, fd, want, e.bdata);
   }
@@ -185,20 +184,20 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
     loop->fds.entries[fd].bflags &= static_cast<unsigned char>(~kAlwaysReady);
   }
   if (!want)
-    return;                            // the registration stays, see epoll.cc (e)
+    return;                            // the registration stays, epoll_set.h's rule 3
   if (st->r.fd < 0 || st->epfd < 0) {  // no ring, see iouring.cc (l)
     fd_kill_user_watchers(loop, fd);
     return;
   }
   if (st->epfd_lost)
     return;  // a new set is on its way, every fd registered anew
-  if (!renewed && oev && loop->fds.entries[fd].bmask == want)
+  if (registration_stands(loop->fds.entries[fd], oev, nev, want))
     return;
   if (!ctl_room(loop, st))
     return;  // the ring is replaced, every fd registered anew
   fd_entry &e = loop->fds.entries[fd];
   const bool same_watcher = fd < st->heads.capacity && st->heads.data[fd] == e.head;
-  register_fd(st, fd, e, want, renewed, renewed && (!oev || (e.bmask == want && !same_watcher)));
+  register_fd(st, fd, e, want, may_be_another_file(oev, nev), renewed && (!oev || (e.bmask == want && !same_watcher)));
 
   // Embedded, outside ev_run no poll of ours follows to submit this, see
   // iouring.cc (m).
@@ -220,14 +219,8 @@ void epoll_add_over(iouring_state *st, int fd, fd_entry &e, unsigned want)
   e.bmask = static_cast<unsigned char>(want);
 }
 
-// An event whose registration is not the one known comes from a
-// registration we cannot reach any more, epoll.cc's (a), such as the one an
-// ADD of (s) went over, which is another file's.  The set is rebuilt, with
-// the ring.
-void epoll_event_unusual(ev_loop *loop) { request_backend_rebuild(loop); }
-
 // Events came for events no watcher wants any more, so the registration
-// gets what is wanted, as in epoll.cc's (e).  Called within a run of feeds,
+// gets what is wanted, epoll_set.h's rule 3.  Called within a run of feeds,
 // it queues only where the queue has room, since a submission's reaping
 // would feed too; an event that comes again asks again.
 void epoll_drop_unwanted(ev_loop *loop, iouring_state *st, int fd)
@@ -292,7 +285,7 @@ void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t us
     if (res == -EPERM) {  // a regular file, see (t)
       if (e.head) {
         e.bflags |= kAlwaysReady;
-        st->always_ready.push(ifd);
+        st->always_ready.add(ifd);
         update_general(st);  // the poll reports them from now on, this one here
         if (int events = e.events & (EV_READ | EV_WRITE))
           fd_event(loop, ifd, events);
@@ -413,14 +406,7 @@ void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool h
 }
 
 // See (t): the always-ready fds get their events in every iteration.
-void epoll_report_always_ready(ev_loop *loop, iouring_state *st)
-{
-  for (int i = 0; i < st->always_ready.count; ++i) {
-    int fd = st->always_ready.data[i];
-    if (int events = loop->fds.entries[fd].events & (EV_READ | EV_WRITE))
-      fd_event(loop, fd, events);
-  }
-}
+void epoll_report_always_ready(ev_loop *loop, iouring_state *st) { st->always_ready.report(loop); }
 
 // The buffer the EPOLL_WAIT request fills, grown to `capacity` events with the
 // new part zeroed: the kernel writes it from a request, which memory checkers

@@ -17,19 +17,20 @@
 
 namespace ev_detail::iouring_internal {
 
+using namespace epoll_set;
+
 constexpr std::uint32_t kEpollWaitTag = 0xfffffffeu;  // user_data's low half of the EPOLL_WAIT request
 constexpr unsigned char kAlwaysReady = 0x02;          // fd_entry::bflags: a regular file, EPERM, see (t)
 constexpr unsigned char kAddPending = 0x04;           // fd_entry::bflags: an ADD over a registration went, see (s)
 
-// fd_entry use in the epoll mode: bmask = the events registered as far as
-// the requests queued say, bdata = the registration's generation, which its
-// events carry as epoll.cc's do, see its (a).
+// fd_entry use in the epoll mode, as backends/epoll_set.h says: bmask = the
+// events registered as far as the requests queued say, bdata = the
+// registration's generation.
 
 // The rare paths, out of line (backends/iouring_epoll.cc).
 void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev);
 void epoll_add_over(iouring_state *st, int fd, fd_entry &e, unsigned want);
 void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res);
-void epoll_event_unusual(ev_loop *loop);
 void epoll_drop_unwanted(ev_loop *loop, iouring_state *st, int fd);
 void epoll_wait_done(ev_loop *loop, iouring_state *st, int res);
 void epoll_report_always_ready(ev_loop *loop, iouring_state *st);
@@ -46,31 +47,6 @@ void epoll_events_resize(iouring_state *st, int capacity);
 void epoll_events_release(iouring_state *st);
 void epoll_events_unshare(iouring_state *st);
 
-// EV_READ/EV_WRITE for the low bits of epoll's events (EPOLLIN 0x01,
-// EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10): EPOLLERR and
-// EPOLLHUP make an fd both readable and writable, as in epoll.cc (f).
-constexpr unsigned char readiness(unsigned b)
-{
-  return static_cast<unsigned char>(((b & 0x19) ? EV_READ : 0) | ((b & 0x1c) ? EV_WRITE : 0));
-}
-struct readiness_table {
-  unsigned char of[32];
-  constexpr readiness_table() : of()
-  {
-    for (unsigned b = 0; b < 32; ++b)
-      of[b] = readiness(b);
-  }
-};
-constexpr readiness_table kReadiness;
-static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
-
-// Generations have 30 bits, bdata staying below 2^30, so that an
-// EPOLL_CTL's user_data holds its registration's data, fd and generation,
-// and its op.
-constexpr unsigned kGenMask = (1u << 30) - 1;
-constexpr unsigned next_gen(unsigned gen) { return (gen + 1) & kGenMask; }
-constexpr unsigned prev_gen(unsigned gen) { return (gen - 1) & kGenMask; }
-
 // An EPOLL_CTL request's user_data: its registration's data and op, for
 // its failure.
 constexpr std::uint64_t ctl_tag(std::uint64_t data, int op) { return data | (static_cast<std::uint64_t>(op) << 62); }
@@ -78,15 +54,11 @@ constexpr std::uint64_t ctl_tag(std::uint64_t data, int op) { return data | (sta
 // What the watchers' events want of the set: EV_READ, EV_WRITE and kFdEdge,
 // or nothing without EV_READ or EV_WRITE, since EV_NG_EXCLUSIVE is the epoll
 // backend's only; EV__IOFDSET does not count.  And that as epoll's bits.
-// Each is a table, a load.
+// Each is a table, a load.  (Generations have epoll_set.h's 30 bits, so that
+// an EPOLL_CTL's user_data holds its registration's data and its op.)
 constexpr unsigned char want_of(unsigned ev)
 {
   return static_cast<unsigned char>(ev & (EV_READ | EV_WRITE) ? ev & (EV_READ | EV_WRITE | kFdEdge) : 0);
-}
-constexpr std::uint32_t epoll_bits(unsigned want)
-{
-  return (want & EV_READ ? EPOLLIN : 0u) | (want & EV_WRITE ? EPOLLOUT : 0u) |
-         (want & kFdEdge ? static_cast<std::uint32_t>(EPOLLET) : 0u);
 }
 struct want_tables {
   unsigned char want[128];
@@ -153,7 +125,7 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
 
 // The backend's modify (backend.h) in the epoll mode decides here what asks
 // nothing of the kernel: the stop of an fd's last watcher keeps its
-// registration, see epoll.cc (e), and a start may find the registration it
+// registration, epoll_set.h's rule 3, and a start may find the registration it
 // wants.  So are the common requests of (s) in iouring_epoll.cc: an ADD for
 // an fd not registered; an ADD over the registration, out of line, for a
 // number that may be another file, as every new connection on a reused
@@ -168,9 +140,8 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
   const unsigned want = kWant.want[nev & 0x7f];
   // Renewed, or without watchers as far as the kernel knows, the number may
   // be another file now.
-  const bool same = oev && !(nev & EV__IOFDSET);
   if (EV_LIKELY(!(e.bflags & kAlwaysReady))) {
-    if (!want || (same && e.bmask == want))
+    if (registration_stands(e, oev, nev, want))
       return;
     iouring_state *st = state(loop);
     if (EV_LIKELY(epoll_room(st->r, st))) {
@@ -181,16 +152,16 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
         // events.
         if ((nev & EV__IOFDSET) && (!oev || (e.bmask == want && st->heads.data[fd] != e.head)))
           return epoll_add_over(st, fd, e, want);
-        // A renewal's MOD takes the next generation, see (s).
-        if (nev & EV__IOFDSET)
+        // Maybe another file: the next generation, epoll_set.h's rule 2.
+        if (may_be_another_file(oev, nev))
           e.bdata = next_gen(e.bdata);
-        epoll_queue_ctl(st, EPOLL_CTL_MOD, fd, want, poll_tag(fd, e.bdata));
+        epoll_queue_ctl(st, EPOLL_CTL_MOD, fd, want, registration_data(fd, e.bdata));
         e.bflags &= static_cast<unsigned char>(~kAddPending);
       } else {
         if (fd >= st->heads.capacity)
           return epoll_modify_slow(loop, fd, oev, nev);
         st->heads.data[fd] = e.head;
-        epoll_queue_ctl(st, EPOLL_CTL_ADD, fd, want, poll_tag(fd, e.bdata = next_gen(e.bdata)));
+        epoll_queue_ctl(st, EPOLL_CTL_ADD, fd, want, registration_data(fd, e.bdata = next_gen(e.bdata)));
       }
       e.bmask = static_cast<unsigned char>(want);
       return;
@@ -199,30 +170,10 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
   epoll_modify_slow(loop, fd, oev, nev);
 }
 
-// The events an EPOLL_WAIT reported: every watcher gets its share, as in
-// epoll.cc's queue_reported, with the generation checked and events nobody
-// wants any more dropped from the registration.
+// The events an EPOLL_WAIT reported, epoll_set.h's report_events.
 [[gnu::always_inline]] inline void epoll_queue_reported(ev_loop *loop, iouring_state *st, int n)
 {
-  pending_queues::feed_run run(loop->pending);
-  for (int i = 0; i < n; ++i) {
-    const struct epoll_event &ev = st->events[i];
-    const int fd = static_cast<int>(static_cast<std::uint32_t>(ev.data.u64));
-    const auto gen = static_cast<unsigned>(ev.data.u64 >> 32);
-    fd_entry &e = loop->fds.entries[fd];
-    if (EV_UNLIKELY(gen != e.bdata || !e.bmask)) {
-      epoll_event_unusual(loop);  // queues nothing: a rebuild
-      continue;
-    }
-    if (EV_UNLIKELY(e.bmask & ~e.events))
-      epoll_drop_unwanted(loop, st, fd);
-    const int got = kReadiness.of[ev.events & 0x1f];
-    for (WL w = e.head; w; w = w->next) {
-      int rev = reinterpret_cast<ev_io *>(w)->events & got;
-      if (rev)
-        run.feed(as_w(w), rev);
-    }
-  }
+  report_events(loop, st->events, n, [loop, st](int fd, fd_entry &) { epoll_drop_unwanted(loop, st, fd); });
 }
 
 // The completions but for the common case, which the poll takes itself:

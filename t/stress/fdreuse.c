@@ -12,8 +12,11 @@
  *   dup2-dup     a dup keeps the old file; stop, dup2 the new file over the number, ev_io_set, start
  *   fork-reuse   a child keeps every fd open; stop, close, the number reused, ev_io_set, start
  *   scm-reuse    the old file in flight in an SCM_RIGHTS message; stop, close, reuse, set, start
+ *   restart      a dup keeps the old file; stop, close, reuse, start again without ev_io_set
+ *                (ev(3) asks for ev_io_set; the loop follows the number all the same:
+ *                backends/epoll_set.h, rule 2)
  *   untouched    closed and reused behind an active watcher (misuse that ev(3) warns about)
- * The three correct sequences must give exactly one read of the marker and no stale callback (a
+ * The first four sequences must give exactly one read of the marker and no stale callback (a
  * callback whose read finds no data or another file's), and the loop must sleep in a 20 ms quiet
  * window after the round (at most kQuietIterations iterations: a registration of the old file
  * left in the set would wake it again and again).  The misuse must lose nothing silently: each
@@ -41,10 +44,11 @@ enum kind
   DUP2_DUP,
   FORK_REUSE,
   SCM_REUSE,
+  RESTART,
   UNTOUCHED,
   KINDS
 };
-static const char *const kind_names[KINDS] = { "dup2-dup", "fork-reuse", "scm-reuse", "untouched" };
+static const char *const kind_names[KINDS] = { "dup2-dup", "fork-reuse", "scm-reuse", "restart", "untouched" };
 
 /* Iterations a sleeping loop may make in the quiet window: its timer, and a wake-up or two of
  * the backend's own (a rebuild after a stale registration reported once). */
@@ -61,7 +65,7 @@ struct slot
   int num;      /* the watched number */
   int old_peer; /* the old file's peer: written to, to make the old file readable */
   int fresh[2]; /* the new file's pair, made in the round's first step; fresh[0] moves to num */
-  int keep;     /* the dup that keeps the old file (dup2-dup), or -1 */
+  int keep;     /* the dup that keeps the old file (dup2-dup, restart), or -1 */
   int in_flight[2]; /* scm-reuse: the old file travels here, or -1 */
   char marker;
   int reads, errors, stale, wakeups;
@@ -183,7 +187,7 @@ round_run (struct ev_loop *loop, struct slot *slots, int n, enum kind k, unsigne
   for (int i = 0; i < n; ++i)
     {
       struct slot *s = &slots[i];
-      if (k == DUP2_DUP)
+      if (k == DUP2_DUP || k == RESTART)
         s->keep = fcntl (s->num, F_DUPFD_CLOEXEC, 0);
       else if (k == SCM_REUSE)
         {
@@ -243,7 +247,9 @@ round_run (struct ev_loop *loop, struct slot *slots, int n, enum kind k, unsigne
         }
       close (s->fresh[0]);
       s->fresh[0] = s->num;
-      if (k != UNTOUCHED)
+      if (k == RESTART)
+        ev_io_start (loop, &s->w);
+      else if (k != UNTOUCHED)
         {
           ev_io_set (&s->w, s->num, EV_READ);
           ev_io_start (loop, &s->w);
