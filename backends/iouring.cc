@@ -137,8 +137,9 @@
 //      single-issuer ring refuses every other thread with EEXIST: the loop
 //      gives single-issuer up and replaces the ring, closing the old one
 //      without cancelling, which the other thread's exit or the ring's last
-//      close does.  A registered index is used only by the thread that
-//      registered it, see iouring_ring.h.
+//      close does; a poll so refused waits on the new ring
+//      (poll_on_new_ring).  A registered index is used only by the thread
+//      that registered it, see iouring_ring.h.
 //  (o) A completion tells of readiness when it was posted.  One posted after
 //      the last reap, for data that something else consumed before the next
 //      poll, another process or another callback reading the fd, is a
@@ -827,8 +828,9 @@ int submit_then_ppoll(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 // without ext-arg, an enter that failed or took only part of the queue,
 // completions of removals alone.  It waits until the deadline, the caller's
 // clock reading plus the timeout, which is never later than the timer the
-// loop waits for.
-void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp deadline, bool hooks)
+// loop waits for.  True when the ring refused this thread, see (n), and the
+// caller waits on a new one (poll_on_new_ring).
+bool wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp deadline, bool hooks)
 {
   ring &r = st->r;
   int busy = 0;
@@ -867,11 +869,11 @@ void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
         if (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN)  // see poll_refused
           ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
         reap_any(loop, st);
-        return;  // returns early and quietly
+        return false;  // returns early and quietly
       } else if (enter_refused_by_thread(loop, st, err)) {
         if (st->foreign) {
           reap_any(loop, st);
-          return;  // a new ring before the next poll
+          return true;
         }
         continue;
       } else if ((err != EBUSY && err != EAGAIN) || ++busy > 3) {
@@ -881,7 +883,7 @@ void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
         // EBUSY and EAGAIN otherwise, the reaping below makes room.
         reap_any(loop, st);
         ring_broken(loop, st, err);
-        return;
+        return false;
       }
     }
 
@@ -897,12 +899,28 @@ void wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
 
     // Only stale completions woke us: wait for the rest of the time, see (h).
     if (live || timed_out || timeout <= 0.)
-      return;
+      return false;
     ev_tstamp now = monotonic_now();
     if (now >= deadline)
-      return;
+      return false;
     timeout = deadline - now;
   }
+}
+
+// The ring refused this thread, see (n), before anything was waited for:
+// the poll replaces it at once and waits on the new one, with every fd armed
+// again, rather than return having waited for nothing.  A program that runs
+// ev_run (EVRUN_ONCE) in another thread than before (nio4r's select in a
+// Ruby thread) would otherwise get an iteration without events, where the
+// other backends wait.  No block if arming queued an EV_ERROR.
+void poll_on_new_ring(ev_loop *loop, ev_tstamp timeout, bool hooks)
+{
+  iouring_fork(loop);
+  repair_clear(loop, kRepairBackend);  // done
+  fd_reify(loop);
+  if (loop->pending.any())
+    timeout = 0.;
+  poll_general(loop, state(loop), timeout, hooks);
 }
 
 }  // namespace
@@ -927,7 +945,8 @@ void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hook
       timeout = 0.;  // see iouring_epoll.cc (t)
   } else if (st->rearm.count)
     rearm_completed(loop, st);
-  wait_general(loop, st, timeout, timeout > 0. ? monotonic_now() + timeout : 0., hooks);
+  if (wait_general(loop, st, timeout, timeout > 0. ? monotonic_now() + timeout : 0., hooks))
+    return poll_on_new_ring(loop, timeout, hooks);
   if (st->epoll_mode && st->always_ready.any())
     epoll_report_always_ready(loop, st);
   if (st->embedded)
@@ -956,16 +975,16 @@ void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tsta
     reap_any(loop, st);
     return;
   }
-  // A ring that refuses this thread, see (n), gets a new one before the next
-  // poll here, since the general wait may not enter, having nothing to
-  // submit.
+  // A ring that refuses this thread, see (n), gets a new one here, since the
+  // general wait may not enter, having nothing to submit.
   if (res < 0 && enter_refused_by_thread(loop, st, err) && st->foreign) {
     reap_any(loop, st);
-    return;
+    return poll_on_new_ring(loop, timeout, hooks);
   }
   // What is left, a partial submission or an enter to repeat, is the general
   // wait's, until the caller's deadline as far as the loop knows it.
-  wait_general(loop, st, timeout, timeout > 0. ? loop->mn_now + timeout : 0., hooks);
+  if (wait_general(loop, st, timeout, timeout > 0. ? loop->mn_now + timeout : 0., hooks))
+    poll_on_new_ring(loop, timeout, hooks);
 }
 
 // After the reap of iouring_poll: a wait that ended with no live

@@ -78,6 +78,9 @@
 #ifndef EV_NG_FLOOR_LIBM
 #define EV_NG_FLOOR_LIBM 1  // floor() from libm (base/clock.h)
 #endif
+#ifndef EV_PID_HASHSIZE
+#define EV_PID_HASHSIZE 16  // the child watchers' buckets (watchers/child.cc)
+#endif
 #ifndef EV_AVOID_STDIO
 #define EV_AVOID_STDIO 0  // messages without stdio (base/alloc.cc)
 #endif

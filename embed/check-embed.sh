@@ -8,8 +8,8 @@
 #   Perl's EV (libev-perl)       its t/ suite (prove), on every backend (LIBEV_FLAGS)
 #   AnyEvent (libanyevent-perl)  its t/ suite with PERL_ANYEVENT_MODEL=EV, on each EV build
 #   Ruby's nio4r (ruby-nio4r)    its specs (rspec), on every backend (LIBEV_FLAGS)
-#   the differential run          t/compat/embed/run: the project's embedded scenarios with a
-#                                 non-trivial configuration, libev 4.33 (Debian's libev
+#   the differential run          t/compat/embed/run: the project's embedded scenarios in several
+#                                 configurations (t/compat/embed/configs), libev 4.33 (Debian's libev
 #                                 source, compiled as the oracle) against libev-ng's kit
 #
 # The host's change is one patch per program (embed/hosts/PROGRAM.patch), applied to the

@@ -172,6 +172,11 @@
 #define EV_NG_HAVE_SDT 0
 #undef EV_NG_HAVE_PROCESS_VM_READV
 #define EV_NG_HAVE_PROCESS_VM_READV 0
+// ev(3) EV_PID_HASHSIZE: 16 buckets for the child watchers, 1 without libev's "data" bit (as
+// libev: the order of one child's watchers depends on it, watchers/child.cc)
+#ifndef EV_PID_HASHSIZE
+#define EV_PID_HASHSIZE (EV_FEATURE_DATA ? 16 : 1)
+#endif
 // ev(3) EV_VERIFY: 1 by default, 0 without the full API
 #ifndef EV_VERIFY
 #define EV_VERIFY (EV_FEATURE_API ? 1 : 0)

@@ -38,8 +38,8 @@ EXTRA_DIST += t/embed/kit.sh t/embed/prog.c t/embed/layout.c t/embed/wait_cb.c
 
 # The hosts' patches and the script that proves them (EMBED_SHORT=1: epoll only, as CI runs it;
 # EMBED_ONLY='perl' or 'nio4r': one program).
-EXTRA_DIST += embed/check-embed.sh embed/hosts/libev-perl.patch embed/hosts/ruby-nio4r.patch t/compat/embed/run t/compat/embed/embed_config.h \
-	t/compat/embed/scenario.h t/compat/embed/scenarios
+EXTRA_DIST += embed/check-embed.sh embed/hosts/libev-perl.patch embed/hosts/ruby-nio4r.patch t/compat/embed/run t/compat/embed/common.h \
+	t/compat/embed/configs t/compat/embed/scenario.h t/compat/embed/scenarios
 check-embed:
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' CC='$(CC)' CXX='$(CXX)' \
 	  $(SHELL) '$(abs_top_srcdir)/embed/check-embed.sh'

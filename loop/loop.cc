@@ -326,7 +326,9 @@ void ev_loop_destroy(EV_P)
 // the kernel state, as ev(3) ev_loop_fork says.
 void ev_loop_fork(EV_P) noexcept { request_repair(loop, kRepairForked); }
 
-unsigned int ev_backend(EV_P) noexcept { return loop->backend->flag; }
+// Without multiplicity the one loop exists before ev_default_loop made it, and
+// stays when no backend could be had: libev answers 0 for it then.
+unsigned int ev_backend(EV_P) noexcept { return loop->backend ? loop->backend->flag : 0; }
 
 #if EV_MULTIPLICITY
 ev_tstamp ev_now(EV_P) noexcept { return loop->ev_rt_now; }

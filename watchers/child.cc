@@ -23,7 +23,11 @@ constexpr watcher_calls kChildCalls{EV_CHILD, "ev_child_start", "ev_child_stop"}
 
 namespace {
 
-constexpr int kPidHashSize = 16;  // a power of two
+// ev(3) EV_PID_HASHSIZE: the buckets also decide the order in which one
+// child's watchers are queued, its pid's bucket first, then any pid's, which
+// a program that compiles the core with one bucket sees (embed/README.md).
+constexpr int kPidHashSize = EV_PID_HASHSIZE;
+static_assert(kPidHashSize > 0 && !(kPidHashSize & (kPidHashSize - 1)), "EV_PID_HASHSIZE must be a power of two");
 
 // Active child watchers by pid; those for any child, pid 0, are in bucket 0.
 constinit WL childs[kPidHashSize];

@@ -77,7 +77,8 @@ bool stat_check(ev_loop *loop, ev_stat *w)
 
 void stat_timer_cb(EV_P_ ev_timer *t, int) { stat_check(loop, stat_of_timer(t)); }
 
-void timer_start(ev_loop *loop, ev_stat *w, ev_tstamp interval)
+// (without multiplicity the API calls take no loop: EV_A is empty)
+void timer_start([[maybe_unused]] ev_loop *loop, ev_stat *w, ev_tstamp interval)
 {
   ev_timer *t = &w->timer;
   t->repeat = interval;
@@ -85,7 +86,7 @@ void timer_start(ev_loop *loop, ev_stat *w, ev_tstamp interval)
   ev_unref(EV_A);
 }
 
-void timer_stop(ev_loop *loop, ev_stat *w)
+void timer_stop([[maybe_unused]] ev_loop *loop, ev_stat *w)
 {
   if (ev_timer *t = &w->timer; t->active) {
     ev_ref(EV_A);
@@ -409,7 +410,7 @@ void stat_loop_destroy(ev_loop *loop) { loop_fd_close(loop, loop->inotify); }
 extern "C" {
 
 // Refresh w->attr now, even for a stopped watcher.
-void ev_stat_stat(struct ev_loop *, ev_stat *w) noexcept
+void ev_stat_stat(EV_UNUSED_P_ ev_stat *w) noexcept
 {
   // Zeroing the fields that are unspecified when the path cannot be examined
   // keeps change detection deterministic.

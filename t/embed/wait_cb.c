@@ -14,6 +14,9 @@
  *   longjmp   a callback that leaves by longjmp, before or after the call (Ruby raises
  *             there): the loop runs on, and the event is reported in the next run
  *   null      a null callback: the loop makes the call itself again
+ *   thread    the wait blocked in another thread than the loop's earlier runs (nio4r's select
+ *             in a Ruby thread), a pipe's writer closed meanwhile: the run reports the reader
+ *             (on io_uring the ring, the first thread's, refuses the second)
  * Exit status 0 and "wait_cb: ok" when all hold; 77 when the backend is not available. */
 #include <ev.h>
 #include "embed/ev_ng_embed.h"
@@ -28,7 +31,10 @@
 static int fds[2];
 static char trace[256];
 static size_t trace_len;
-static int waits, syserrs, io_events, timeouts;
+static int waits, syserrs, io_events, timeouts, eof_events;
+#if EV_MULTIPLICITY
+static struct ev_loop *thread_loop;
+#endif
 static jmp_buf escape;
 static pthread_mutex_t gvl = PTHREAD_MUTEX_INITIALIZER;
 
@@ -114,6 +120,28 @@ timeout_cb (EV_P_ ev_timer *w, int revents)
   ev_break (EV_A_ EVBREAK_ALL);
 }
 
+static void
+eof_cb (EV_P_ ev_io *w, int revents)
+{
+  char c;
+  if ((revents & EV_READ) && read (w->fd, &c, 1) == 0)
+    ++eof_events;
+}
+
+/* a run in another thread, with the lock but for the wait */
+static void *
+run_once (void *arg)
+{
+#if EV_MULTIPLICITY
+  struct ev_loop *loop = thread_loop;
+#endif
+  (void)arg;
+  pthread_mutex_lock (&gvl);
+  ev_run (EV_A_ EVRUN_ONCE);
+  pthread_mutex_unlock (&gvl);
+  return NULL;
+}
+
 /* the other thread: writes once it has the lock */
 static void *
 writer (void *arg)
@@ -143,7 +171,8 @@ int
 main (int argc, char **argv)
 {
   unsigned int backend = argc > 1 ? (unsigned int)atoi (argv[1]) : EVBACKEND_EPOLL;
-  ev_io io;
+  ev_io io, eof;
+  int eof_fds[2];
   ev_timer safety;
   pthread_t thread;
   const char *p;
@@ -224,6 +253,26 @@ main (int argc, char **argv)
   CHECK (io_events == 3 && waits == 0 && syserrs == 0, "longjmp, null: the loop did not run on by itself");
   ev_run (EV_A_ EVRUN_ONCE);
   CHECK (io_events == 4 && !timeouts, "null: the second byte was not reported");
+
+  /* thread: the writer closed while another thread waits */
+  if (pipe (eof_fds))
+    return 2;
+  ev_io_init (&eof, eof_cb, eof_fds[0], EV_READ);
+  ev_io_start (EV_A_ &eof);
+  ev_ng_set_wait_cb (EV_A_ wait_unlocked);
+#if EV_MULTIPLICITY
+  thread_loop = loop;
+#endif
+  if (pthread_create (&thread, NULL, run_once, NULL))
+    return 2;
+  usleep (50000); /* (the other thread blocks in the wait meanwhile) */
+  pthread_mutex_lock (&gvl);
+  close (eof_fds[1]);
+  pthread_mutex_unlock (&gvl);
+  pthread_join (thread, NULL);
+  CHECK (eof_events == 1 && !timeouts, "thread: the run in another thread did not report the closed writer");
+  ev_io_stop (EV_A_ &eof);
+  close (eof_fds[0]);
 
   ev_io_stop (EV_A_ &io);
   ev_timer_stop (EV_A_ &safety);

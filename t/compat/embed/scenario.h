@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* t/compat/embed/scenario.h - the harness of the embedded differential run: a trace on
  * stdout (T), the program's watchers by name (sc_watch: the invocation hook reports only
- * those), and main, which makes the one loop on the backend named by argv[1] and runs the
+ * those), and main, which makes the loop on the backend named by argv[1] and runs the
  * scenario.  The same source is compiled against libev 4.33 embedded and libev-ng embedded,
- * with embed_config.h. */
+ * with one configuration of configs/ (the compiler's -include), which says how the scenarios
+ * reach the loop: EV_A, the global `loop` below with EV_MULTIPLICITY (the default loop, or
+ * one from ev_loop_new with SC_LOOP_NEW), nothing without. */
 #ifndef EMBED_SCENARIO_H
 #define EMBED_SCENARIO_H
 
-#include "embed_config.h"
 #include <ev.h>
 
 #include <errno.h>
@@ -31,7 +32,15 @@
       }                                                                                \
   while (0)
 
+#ifndef SC_LOOP_NEW
+#define SC_LOOP_NEW 0
+#endif
+
 static void scenario (void);
+
+#if EV_MULTIPLICITY
+static struct ev_loop *loop;
+#endif
 
 static SC_UNUSED __attribute__ ((format (printf, 1, 2))) void
 T (const char *fmt, ...)
@@ -51,6 +60,17 @@ static int sc_nwatchers;
 
 #define sc_watch(w, nm) \
   ((w)->tag = 0x5c, (w)->data = (void *)(w), (w)->name = (nm), sc_watchers[sc_nwatchers++] = (void *)(w))
+
+/* the full API's counters (EV_FEATURES bit 8), -1 in a configuration without them */
+#if EV_FEATURE_API
+#define SC_ITERATION() ((int)ev_iteration (EV_A))
+#define SC_DEPTH() ((int)ev_depth (EV_A))
+#define SC_PENDING() ((int)ev_pending_count (EV_A))
+#else
+#define SC_ITERATION() (-1)
+#define SC_DEPTH() (-1)
+#define SC_PENDING() (-1)
+#endif
 
 /* EV_COMMON untouched by the loop */
 #define SC_COMMON(w) T ("%s common %s", (w)->name, (w)->tag == 0x5c && (w)->data == (void *)(w) ? "kept" : "CHANGED")
@@ -83,11 +103,32 @@ main (int argc, char **argv)
       return 2;
     }
   signal (SIGPIPE, SIG_IGN);
-  SC_REQUIRE (ev_default_loop (flag | EVFLAG_NOENV));
-  SC_REQUIRE (ev_backend () == flag);
+#if SC_LOOP_NEW
+  loop = ev_loop_new (flag | EVFLAG_NOENV);
+  if (!loop)
+#elif EV_MULTIPLICITY
+  loop = ev_default_loop (flag | EVFLAG_NOENV);
+  if (!loop)
+#else
+  if (!ev_default_loop (flag | EVFLAG_NOENV))
+#endif
+    {
+      /* a backend this configuration left out; without multiplicity the one loop stays
+       * usable: it has no backend yet, and a later call may make it with another */
+      T ("backend %s: no loop", argv[1]);
+#if !EV_MULTIPLICITY
+      T ("ev_backend () %u", ev_backend ());
+      T ("select: %d", ev_default_loop (EVBACKEND_SELECT | EVFLAG_NOENV));
+      T ("ev_backend () %u", ev_backend ());
+      ev_loop_destroy ();
+#endif
+      T ("end");
+      return 0;
+    }
+  SC_REQUIRE (ev_backend (EV_A) == flag);
   T ("backend %s, priorities %d .. %d", argv[1], EV_MINPRI, EV_MAXPRI);
   scenario ();
-  ev_loop_destroy ();
+  ev_loop_destroy (EV_A);
   T ("end");
   return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Idle, prepare and check watchers without a loop argument: the idle rule over priorities
+/* Idle, prepare and check watchers: the idle rule over priorities
  * -1 .. 1, prepare before and check after the poll, ev_iteration and ev_depth, a nested
  * ev_run, ev_break, references. */
 #include "../scenario.h"
@@ -13,7 +13,7 @@ static int rounds;
 static void
 idle_cb (EV_P_ ev_idle *w, int revents)
 {
-  T ("%s revents=0x%x depth %u", w->name, (unsigned)revents, ev_depth ());
+  T ("%s revents=0x%x depth %d", w->name, (unsigned)revents, SC_DEPTH ());
   if (w == &ihi && ++rounds == 2)
     ev_idle_stop (EV_A_ w);
 }
@@ -21,17 +21,17 @@ idle_cb (EV_P_ ev_idle *w, int revents)
 static void
 prepare_cb (EV_P_ ev_prepare *w, int revents)
 {
-  T ("%s revents=0x%x iteration %u", w->name, (unsigned)revents, ev_iteration ());
+  T ("%s revents=0x%x iteration %d", w->name, (unsigned)revents, SC_ITERATION ());
 }
 
 static void
 check_cb (EV_P_ ev_check *w, int revents)
 {
-  T ("%s revents=0x%x iteration %u", w->name, (unsigned)revents, ev_iteration ());
-  if (ev_iteration () == 4)
+  T ("%s revents=0x%x iteration %d", w->name, (unsigned)revents, SC_ITERATION ());
+  if (w->cb_calls == 4) /* (iteration 4) */
     {
-      T ("nested run: %d", ev_run (EVRUN_NOWAIT) > 0);
-      ev_break (EVBREAK_ALL);
+      T ("nested run: %d", ev_run (EV_A_ EVRUN_NOWAIT) > 0);
+      ev_break (EV_A_ EVBREAK_ALL);
     }
 }
 
@@ -56,18 +56,18 @@ scenario (void)
   sc_watch (&tm, "timer0");
   ev_set_priority (&ilo, -1);
   ev_set_priority (&ihi, 1);
-  ev_idle_start (&ilo);
-  ev_idle_start (&ihi);
-  ev_prepare_start (&pr);
-  ev_check_start (&ck);
-  ev_timer_start (&tm);
-  T ("run: %d", ev_run (0) > 0);
-  T ("iteration %u depth %u", ev_iteration (), ev_depth ());
-  ev_unref ();
-  ev_idle_stop (&ilo);
-  ev_check_stop (&ck);
-  T ("run without references: %d", ev_run (0));
-  ev_ref ();
-  ev_prepare_stop (&pr);
+  ev_idle_start (EV_A_ &ilo);
+  ev_idle_start (EV_A_ &ihi);
+  ev_prepare_start (EV_A_ &pr);
+  ev_check_start (EV_A_ &ck);
+  ev_timer_start (EV_A_ &tm);
+  T ("run: %d", ev_run (EV_A_ 0) > 0);
+  T ("iteration %d depth %d", SC_ITERATION (), SC_DEPTH ());
+  ev_unref (EV_A);
+  ev_idle_stop (EV_A_ &ilo);
+  ev_check_stop (EV_A_ &ck);
+  T ("run without references: %d", ev_run (EV_A_ 0));
+  ev_ref (EV_A);
+  ev_prepare_stop (EV_A_ &pr);
   T ("calls idle-1 %d idle1 %d prepare %d check %d", ilo.cb_calls, ihi.cb_calls, pr.cb_calls, ck.cb_calls);
 }

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Signals and children without a loop argument: a signal raised from a timer's callback, a
- * fed signal, two children with their exit status. */
+/* Signals and children: a signal raised from a timer's callback, a
+ * fed signal, two children with their exit status (in the default loop only). */
 #include "../scenario.h"
 
 static ev_signal usr1, usr2;
-static ev_child any, one;
 static ev_timer raiser;
-static pid_t kid;
 
 static void
 signal_cb (EV_P_ ev_signal *w, int revents)
@@ -15,6 +13,10 @@ signal_cb (EV_P_ ev_signal *w, int revents)
   ev_signal_stop (EV_A_ w);
 }
 
+#if !SC_LOOP_NEW
+static ev_child any, one;
+static pid_t kid;
+
 static void
 child_cb (EV_P_ ev_child *w, int revents)
 {
@@ -22,6 +24,7 @@ child_cb (EV_P_ ev_child *w, int revents)
      WIFEXITED (w->rstatus) ? WEXITSTATUS (w->rstatus) : -1);
   ev_child_stop (EV_A_ w);
 }
+#endif
 
 static void
 raise_cb (EV_P_ ev_timer *w, int revents)
@@ -40,11 +43,14 @@ scenario (void)
   sc_watch (&usr1, "usr1");
   sc_watch (&usr2, "usr2");
   sc_watch (&raiser, "raiser");
-  ev_signal_start (&usr1);
-  ev_signal_start (&usr2);
-  ev_timer_start (&raiser);
-  ev_run (0);
+  ev_signal_start (EV_A_ &usr1);
+  ev_signal_start (EV_A_ &usr2);
+  ev_timer_start (EV_A_ &raiser);
+  ev_run (EV_A_ 0);
 
+#if SC_LOOP_NEW
+  T ("calls usr1 %d usr2 %d (child watchers: only in the default loop)", usr1.cb_calls, usr2.cb_calls);
+#else
   kid = fork ();
   SC_REQUIRE (kid >= 0);
   if (!kid)
@@ -53,9 +59,10 @@ scenario (void)
   ev_child_init (&any, child_cb, 0, 0);
   sc_watch (&one, "one");
   sc_watch (&any, "any");
-  ev_child_start (&one);
-  ev_run (0);
+  ev_child_start (EV_A_ &one);
+  ev_run (EV_A_ 0);
   T ("any still active %d", B (ev_is_active (&any)));
-  ev_child_stop (&any);
+  ev_child_stop (EV_A_ &any);
   T ("calls usr1 %d usr2 %d one %d", usr1.cb_calls, usr2.cb_calls, one.cb_calls);
+#endif
 }
