@@ -102,6 +102,43 @@ loop_control__new_loop_starts_empty (void **state)
   assert_true (ev_now (loop) <= ev_time () + 0.001);
 }
 
+/* The program kept the default loop's address past ev_loop_destroy; arg: 0 runs it, 1 destroys
+ * it again, 2 makes it anew first (the same address, a loop again) */
+static void
+use_destroyed_default_loop (void *arg)
+{
+  int how = *(int *)arg;
+  struct ev_loop *d = ev_default_loop (test_backend | EVFLAG_NOENV);
+  ev_loop_destroy (d);
+  if (how == 2)
+    {
+      CHECK (ev_default_loop (test_backend | EVFLAG_NOENV) == d);
+      ev_run (d, EVRUN_NOWAIT);
+      ev_loop_destroy (d);
+      return;
+    }
+  if (how == 0)
+    ev_run (d, EVRUN_NOWAIT);
+  else
+    ev_loop_destroy (d);
+}
+
+static void
+loop_control__the_destroyed_default_loop_is_a_usage_error (void **state)
+{
+  (void)state;
+  skip_on_real_libev (); /* libev 4.33 aborts in its backend's wait, or frees static memory */
+  int how = 0;
+  expect_abort (use_destroyed_default_loop, &how, "\"libev: ev_run called with the default loop after "
+                                                  "ev_loop_destroy destroyed it; call ev_default_loop to make it again\"");
+  expect_abort (use_destroyed_default_loop, &how, "libev-ng: usage error in ev_run (loop = 0x");
+  how = 1;
+  expect_abort (use_destroyed_default_loop, &how, "libev-ng: usage error in ev_loop_destroy (loop = 0x");
+  /* made again, it is a loop like any other */
+  how = 2;
+  harness_expect_child_ok (use_destroyed_default_loop, &how, 20, "the default loop made again");
+}
+
 static void
 loop_control__default_loop_is_one_object_and_ignores_later_flags (void **state)
 {
@@ -1479,6 +1516,7 @@ main (void)
     plain_test (loop_control__without_forkcheck_a_fork_goes_unnoticed),
     plain_test (loop_control__loop_fork_in_the_child_rebuilds_the_loop),
     plain_test (loop_control__libev_flags_cannot_turn_on_forkcheck),
+    plain_test (loop_control__the_destroyed_default_loop_is_a_usage_error),
   };
   return HARNESS_RUN ("loop_control", tests);
 }
