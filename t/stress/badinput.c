@@ -2627,7 +2627,7 @@ static const struct bcase cases[] = {
   { "ev_break ALL, then run again", "defined", loop_op, LO_BREAK_ALL_THEN_RUN, 0, 0, 0 },
   { "ev_loop_destroy(NULL)", "defined", loop_op, LO_DESTROY_NULL, 0, 0, 0 },
   { "ev_loop_destroy default twice", "defined", loop_op, LO_DEFAULT_DESTROY_TWICE, 0, 0, 0 },
-  { "ev_run with the destroyed default loop", "usage:ev_run", loop_op, LO_DEFAULT_RUN_DESTROYED, 0, 0, 0 },
+  { "ev_run with the destroyed default loop", "usage:ev_run", loop_op, LO_DEFAULT_RUN_DESTROYED, 0, 0, DOC },
   { "ev_loop_destroy default twice, no ev_default_loop between", "usage:ev_loop_destroy", loop_op, LO_DEFAULT_DESTROYED_TWICE, 0, 0, 0 },
   { "watchers freed while active, then ev_loop_destroy", "defined", freed_then_destroyed, 0, 0, 0, 0 },
   { "io_collect_interval=NaN", "defined", loop_op, LO_IO_COLLECT, N_, 0, 0 },
