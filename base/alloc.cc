@@ -100,6 +100,14 @@ void usage_error(const char *api, const char *arg, double value, const char *wha
   std::abort();
 }
 
+void usage_error(const char *api, const char *arg, const void *value, const char *what)
+{
+  char msg[512];
+  message_format(msg, sizeof msg, "libev-ng: usage error in %s (%s = %p): \"%s\"\n", api, arg, value, what);
+  write_all(msg);
+  std::abort();
+}
+
 void usage_error(const char *api, const char *what)
 {
   char msg[512];

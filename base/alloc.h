@@ -49,6 +49,8 @@ bool retry_after_syserr(const char *msg, Attempt attempt)
 [[noreturn]] void usage_error(const char *api, const char *arg, long long value, const char *what);
 [[noreturn]] void usage_error(const char *api, const char *arg, double value, const char *what);
 [[noreturn]] void usage_error(const char *api, const char *what);
+// ... where the offending value is an address, such as a loop's.
+[[noreturn]] void usage_error(const char *api, const char *arg, const void *value, const char *what);
 
 // An internal invariant does not hold (ev_verify): print and abort.
 [[noreturn]] void internal_error(const char *what, long long detail);

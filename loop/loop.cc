@@ -161,9 +161,9 @@ void invoke_pending_with_work(ev_loop *loop)
 }
 
 // The report names the start the program made, which the watcher's event
-// tells, EV_TIMER for ev_timer_start for one.  An event the program fed, such
-// as EV_CUSTOM or several kinds at once, does not tell, and the report names
-// the invocation instead.
+// tells, EV_TIMER for ev_timer_start for one.  Only ev_feed_event queues
+// EV_CUSTOM or events of several kinds at once (ev_invoke reports by
+// itself), so those name the feed, with what was fed.
 void started_without_callback(EV_UNUSED_P_ ev_watcher *w, int revents)
 {
   static constexpr struct {
@@ -182,12 +182,14 @@ void started_without_callback(EV_UNUSED_P_ ev_watcher *w, int revents)
       api = s.start;
       break;
     }
-  if ((revents & EV_CUSTOM) || ((revents & ~(EV_READ | EV_WRITE | EV_ERROR)) && (revents & (EV_READ | EV_WRITE))))
-    api = "ev_invoke_pending";
+  const bool fed =
+      (revents & EV_CUSTOM) || ((revents & ~(EV_READ | EV_WRITE | EV_ERROR)) && (revents & (EV_READ | EV_WRITE)));
+  if (fed)
+    api = "ev_feed_event";
   char what[200];
   message_format(what, sizeof what,
-                 "libev: watcher %p was started without a callback (ev_init with a null one) and got events %#x",
-                 static_cast<void *>(w), static_cast<unsigned>(revents));
+                 "libev: watcher %p was started without a callback (ev_init with a null one) and %s events %#x",
+                 static_cast<void *>(w), fed ? "was fed" : "got", static_cast<unsigned>(revents));
   usage_error(api, "cb", 0LL, what);
 }
 
@@ -285,6 +287,9 @@ void ev_loop_destroy(EV_P)
   if (!loop)
     return;
 #endif
+  if (EV_UNLIKELY(loop->run_guard & kRunGuardDestroyed))
+    usage_error("ev_loop_destroy", "loop", static_cast<const void *>(loop),
+                "libev: ev_loop_destroy called with the default loop, which ev_loop_destroy already destroyed");
   if (loop->debug)
     debug_check_call(loop, "ev_loop_destroy", nullptr);
   EV_PROBE_RARE(loop_destroy, loop);
@@ -315,10 +320,17 @@ void ev_loop_destroy(EV_P)
   bool is_default = loop == ev_default_loop_ptr;
   if (is_default)
     default_loop_count = loop->loop_count;
+  const int debug_guard = loop->run_guard & kRunGuardDebug;
   loop->~ev_loop();
-  if (is_default)
+  if (is_default) {
     ev_default_loop_ptr = nullptr;
-  else if (!kept)
+    // The default loop's storage outlives it, and programs keep its address:
+    // the mark sends ev_run and a second ev_loop_destroy to a usage error,
+    // where libev 4.33 crashes or frees static memory.  Written after the
+    // destructor, so that no compiler takes it for a dead store; debug mode
+    // keeps its own bit to report other calls.  ev_default_loop clears it.
+    loop->run_guard = kRunGuardDestroyed | debug_guard;
+  } else if (!kept)
     ev_free(loop);
 }
 
@@ -344,10 +356,14 @@ void ev_now_update(EV_P) noexcept { time_update(loop); }
 namespace {
 
 // The entry of a loop with a run guard (loop/loop.h): ev_run is forbidden
-// inside a release or acquire callback, and debug mode notes the thread that
-// runs the loop.  noinline keeps ev_run without a guard a tail call.
+// with a destroyed default loop and inside a release or acquire callback,
+// and debug mode notes the thread that runs the loop.  noinline keeps ev_run without a guard a tail call.
 [[gnu::noinline]] int run_guarded(ev_loop *loop, int flags)
 {
+  if (loop->run_guard & kRunGuardDestroyed)
+    usage_error("ev_run", "loop", static_cast<const void *>(loop),
+                "libev: ev_run called with the default loop after ev_loop_destroy destroyed it; call "
+                "ev_default_loop to make it again");
   ++loop->loop_depth;
   if (loop->run_guard & kRunGuardInRelease)
     usage_error("ev_run", "libev: ev_loop recursion during release detected");
@@ -478,11 +494,12 @@ void ev_feed_event(EV_P_ void *w, int revents) noexcept
   feed_event_slow(loop, static_cast<W>(w), revents);
 }
 
-// A null callback is a usage error; libev 4.33 calls address 0.
+// A null callback is a usage error, also one that a start replaced (loop/loop.h,
+// started_without_callback); libev 4.33 calls address 0.
 void ev_invoke(EV_P_ void *w, int revents)
 {
   W ww = static_cast<W>(w);
-  if (EV_UNLIKELY(!ev_cb(ww)))
+  if (EV_UNLIKELY(!ev_cb(ww) || ev_cb(ww) == started_without_callback))
     usage_error("ev_invoke", "cb", 0LL, "libev: ev_invoke called with a watcher without a callback");
   invoke_callback(loop, ww, revents);
 }

@@ -274,6 +274,7 @@ namespace ev_detail {
 enum : int {
   kRunGuardInRelease = 1 << 0,  // inside a release/acquire callback: ev_run is forbidden (ev(3))
   kRunGuardDebug = 1 << 1,      // debug mode: ev_run notes the thread that runs it
+  kRunGuardDestroyed = 1 << 2,  // the default loop, destroyed: its static storage stays, see ev_loop_destroy
 };
 
 // loop->probing (diag/probes.h): attached and armed fires from the next
@@ -350,6 +351,7 @@ inline void request_backend_rebuild(ev_loop *loop) { request_repair(loop, kRepai
 // destruction, so that a fork marks it kRepairMaybeFork in the child.
 void loop_forks_add(ev_loop *loop);
 void loop_forks_remove(ev_loop *loop);
+bool loop_is_live(const ev_loop *loop);
 bool fork_token_changed(const ev_loop *loop);
 
 // This process is a fork of the one that created the loop's kernel state,

@@ -153,6 +153,18 @@ void loop_forks_remove(ev_loop *loop)
   pthread_mutex_unlock(&loops_lock);
 }
 
+// For the calls that take a loop from a watcher's member, which may hold
+// anything (ev_embed_sweep): only a loop of the list may be run.
+bool loop_is_live(const ev_loop *loop)
+{
+  pthread_mutex_lock(&loops_lock);
+  const ev_loop *l = loops;
+  while (l && l != loop)
+    l = l->fork_next;
+  pthread_mutex_unlock(&loops_lock);
+  return l;
+}
+
 bool fork_token_changed(const ev_loop *loop) { return fork_token() != loop->fork_token; }
 
 }  // namespace ev_detail

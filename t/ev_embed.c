@@ -397,6 +397,39 @@ ev_embed__a_loop_embedded_into_itself_aborts (void **state)
     expect_abort (embed_itself, NULL, "libev: ");
 }
 
+/* arg: 0 a zeroed watcher, 1 one only ev_init'ed in memory that held 0xa5, 2 one whose loop was
+ * destroyed: its loop member is no loop, where libev 4.33 runs whatever it holds */
+static void
+sweep_without_a_loop (void *arg)
+{
+  struct ev_loop *loop = test_loop_new ();
+  static ev_embed e;
+  int how = *(int *)arg;
+  memset (&e, how == 1 ? 0xa5 : 0, sizeof e);
+  ev_init (&e, NULL);
+  if (how == 2)
+    {
+      struct ev_loop *gone = ev_loop_new (EVBACKEND_EPOLL | EVFLAG_NOENV);
+      ev_embed_set (&e, gone);
+      ev_loop_destroy (gone);
+    }
+  ev_embed_sweep (loop, &e);
+}
+
+static void
+ev_embed__sweep_of_a_watcher_without_a_loop_is_a_usage_error (void **state)
+{
+  (void)state;
+  skip_on_real_libev (); /* libev 4.33 crashes */
+  int how = 0;
+  expect_abort (sweep_without_a_loop, &how, "libev-ng: usage error in ev_embed_sweep (other = (nil)): \"libev: "
+                                            "ev_embed_sweep called with an ev_embed watcher whose loop is not a loop");
+  how = 1;
+  expect_abort (sweep_without_a_loop, &how, "usage error in ev_embed_sweep (other = 0xa5a5a5a5a5a5a5a5)");
+  how = 2;
+  expect_abort (sweep_without_a_loop, &how, "usage error in ev_embed_sweep (other = 0x");
+}
+
 static void
 ev_embed__embedding_into_itself_is_a_usage_error_of_ev_embed_start (void **state)
 {
@@ -420,6 +453,7 @@ main (void)
     plain_test (ev_embed__a_loop_that_cannot_be_embedded_is_a_usage_error),
     plain_test (ev_embed__a_loop_embedded_into_itself_aborts),
     plain_test (ev_embed__embedding_into_itself_is_a_usage_error_of_ev_embed_start),
+    plain_test (ev_embed__sweep_of_a_watcher_without_a_loop_is_a_usage_error),
   };
   return HARNESS_RUN ("ev_embed", tests);
 }

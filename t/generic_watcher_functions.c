@@ -278,6 +278,22 @@ invoke_without_callback (void *arg)
   ev_invoke (loop, &w, EV_CUSTOM);
 }
 
+/* started without a callback, which the start replaces with one of libev-ng's: the feed or the
+ * invocation still names the program's call, not the internal one */
+static void
+feed_or_invoke_started_without_callback (void *arg)
+{
+  struct ev_loop *loop = test_loop_new ();
+  static ev_idle w;
+  ev_init (&w, NULL);
+  ev_idle_start (loop, &w);
+  if (*(int *)arg)
+    ev_invoke (loop, &w, EV_CUSTOM);
+  else
+    ev_feed_event (loop, &w, EV_CUSTOM);
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
 /* a watcher whose memory is all `fill` bytes: "active" and "pending" at absurd indices */
 static void
 garbage_to (void *arg)
@@ -300,6 +316,13 @@ generic_watcher_functions__misuse_without_a_callback_names_the_call (void **stat
   skip_on_real_libev ();
   expect_abort (feed_without_callback, NULL, "libev-ng: usage error in ev_feed_event (cb = 0): ");
   expect_abort (invoke_without_callback, NULL, "libev-ng: usage error in ev_invoke (cb = 0): ");
+  int invoke = 0;
+  expect_abort (feed_or_invoke_started_without_callback, &invoke,
+                "libev-ng: usage error in ev_feed_event (cb = 0): \"libev: watcher ");
+  expect_abort (feed_or_invoke_started_without_callback, &invoke, "without a callback (ev_init with a null one) and "
+                                                                  "was fed events 0x1000000\"");
+  invoke = 1;
+  expect_abort (feed_or_invoke_started_without_callback, &invoke, "libev-ng: usage error in ev_invoke (cb = 0): ");
 }
 
 static void

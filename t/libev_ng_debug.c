@@ -180,6 +180,45 @@ io_set_and_stop (void *arg)
   ev_io_stop (loop, &io_w);
 }
 
+/* ev_io_modify and ev_io_set with the same fd and another mask, in ev_run: the kernel is not
+ * told, so without debug mode the watcher silently keeps its old mask (libev 4.33 the same) */
+static int io_mask_set; /* 1: ev_io_set, 0: ev_io_modify */
+
+static void
+io_mask_changed_and_run (void *arg)
+{
+  (void)arg;
+  struct ev_loop *loop = debug_loop_new ();
+  ev_io_init (&io_w, nothing_io_cb, set_p[1], EV_READ);
+  ev_io_start (loop, &io_w);
+  ev_run (loop, EVRUN_NOWAIT);
+  if (io_mask_set)
+    ev_io_set (&io_w, set_p[1], EV_WRITE);
+  else
+    ev_io_modify (&io_w, EV_WRITE);
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+extensions__debug_reports_io_modify_on_an_active_watcher (void **state)
+{
+  (void)state;
+  make_pipe (set_p);
+  char fd_arg[64], fds[128];
+  snprintf (fd_arg, sizeof fd_arg, "usage error in ev_run (fd = %d): \"debug mode: ", set_p[1]);
+  snprintf (fds, sizeof fds, "it has fd %d and events 0x2, it was started with fd %d and events 0x1", set_p[1],
+            set_p[1]);
+  const struct needle in_run[] = {
+    { fd_arg, NULL },
+    { "ev_io watcher %p was changed while active", &io_w },
+    { fds, NULL },
+    { NULL, NULL },
+  };
+  for (io_mask_set = 0; io_mask_set < 2; ++io_mask_set)
+    expect_report (io_mask_changed_and_run, in_run);
+  close (set_p[0]), close (set_p[1]);
+}
+
 static void
 extensions__debug_reports_io_set_on_an_active_watcher (void **state)
 {
@@ -1126,6 +1165,7 @@ main (void)
     plain_test (extensions__debug_reports_a_call_with_a_destroyed_loop),
     plain_test (extensions__debug_reports_a_watcher_reinitialised_while_active),
     plain_test (extensions__debug_reports_io_set_on_an_active_watcher),
+    plain_test (extensions__debug_reports_io_modify_on_an_active_watcher),
     plain_test (extensions__debug_reports_a_timer_or_periodic_changed_while_active),
     plain_test (extensions__debug_reports_a_priority_changed_while_active),
     plain_test (extensions__debug_reports_a_watcher_freed_while_active),

@@ -26,6 +26,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/mman.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 TRACE_CB (idle)
@@ -100,6 +102,113 @@ loop_control__new_loop_starts_empty (void **state)
   /* ev_now is set at creation, to the wall clock */
   assert_true (ev_now (loop) > 1.5e9);
   assert_true (ev_now (loop) <= ev_time () + 0.001);
+}
+
+/* The program kept the default loop's address past ev_loop_destroy; arg: 0 runs it, 1 destroys
+ * it again, 2 makes it anew first (the same address, a loop again) */
+static void
+use_destroyed_default_loop (void *arg)
+{
+  int how = *(int *)arg;
+  struct ev_loop *d = ev_default_loop (test_backend | EVFLAG_NOENV);
+  ev_loop_destroy (d);
+  if (how == 2)
+    {
+      CHECK (ev_default_loop (test_backend | EVFLAG_NOENV) == d);
+      ev_run (d, EVRUN_NOWAIT);
+      ev_loop_destroy (d);
+      return;
+    }
+  if (how == 0)
+    ev_run (d, EVRUN_NOWAIT);
+  else
+    ev_loop_destroy (d);
+}
+
+static void
+loop_control__the_destroyed_default_loop_is_a_usage_error (void **state)
+{
+  (void)state;
+  skip_on_real_libev (); /* libev 4.33 aborts in its backend's wait, or frees static memory */
+  int how = 0;
+  expect_abort (use_destroyed_default_loop, &how, "\"libev: ev_run called with the default loop after "
+                                                  "ev_loop_destroy destroyed it; call ev_default_loop to make it again\"");
+  expect_abort (use_destroyed_default_loop, &how, "libev-ng: usage error in ev_run (loop = 0x");
+  how = 1;
+  expect_abort (use_destroyed_default_loop, &how, "libev-ng: usage error in ev_loop_destroy (loop = 0x");
+  /* made again, it is a loop like any other */
+  how = 2;
+  harness_expect_child_ok (use_destroyed_default_loop, &how, 20, "the default loop made again");
+}
+
+/* pthread_cancel of a thread blocked in ev_run (the wait is a cancellation point): the thread
+ * unwinds as from a C++ exception (ev(3) C++ SUPPORT): ev_depth stays 1, and the loop may be run
+ * again by another thread and destroyed.  libev 4.33 leaves its loop marked as inside the
+ * release of the wait and aborts at the next ev_run ("ev_loop recursion during release
+ * detected").  Trials at random moments, some while a callback runs. */
+static int cancel_pipe[2];
+static ev_io cancel_io;
+static ev_timer cancel_timer;
+static int cancel_timer_fired;
+
+static void
+cancel_io_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  (void)loop, (void)revents;
+  char buf[16];
+  (void)!read (w->fd, buf, sizeof buf);
+}
+
+static void
+cancel_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  ++cancel_timer_fired;
+}
+
+static void *
+cancel_runner (void *arg)
+{
+  ev_run ((struct ev_loop *)arg, 0);
+  return NULL;
+}
+
+static void
+loop_control__a_thread_cancelled_in_ev_run_leaves_a_usable_loop (void **state)
+{
+  (void)state;
+  skip_on_real_libev (); /* libev 4.33 aborts at the next ev_run */
+  srand (49);
+  for (int trial = 0; trial < 50; ++trial)
+    {
+      struct ev_loop *loop = test_loop_new ();
+      assert_int_equal (pipe (cancel_pipe), 0);
+      ev_io_init (&cancel_io, cancel_io_cb, cancel_pipe[0], EV_READ);
+      ev_io_start (loop, &cancel_io);
+      ev_timer_init (&cancel_timer, cancel_timer_cb, 0.0005, 0.0005);
+      ev_timer_start (loop, &cancel_timer);
+      pthread_t t;
+      assert_int_equal (pthread_create (&t, NULL, cancel_runner, loop), 0);
+      if (trial & 1)
+        assert_int_equal (write (cancel_pipe[1], "x", 1), 1);
+      struct timespec ts = { 0, (long)(rand () % 3000000) };
+      nanosleep (&ts, NULL);
+      assert_int_equal (pthread_cancel (t), 0);
+      void *ret;
+      assert_int_equal (pthread_join (t, &ret), 0);
+      assert_ptr_equal (ret, PTHREAD_CANCELED);
+      assert_true (ev_depth (loop) <= 1); /* 0: cancelled before ev_run began */
+      /* the loop goes on in this thread: a timer fires, nothing is left running */
+      ev_timer_stop (loop, &cancel_timer);
+      ev_timer_set (&cancel_timer, 0., 0.);
+      ev_timer_start (loop, &cancel_timer);
+      cancel_timer_fired = 0;
+      ev_io_stop (loop, &cancel_io);
+      assert_int_equal (ev_run (loop, 0), 0);
+      assert_int_equal (cancel_timer_fired, 1);
+      ev_loop_destroy (loop);
+      close (cancel_pipe[0]), close (cancel_pipe[1]);
+    }
 }
 
 static void
@@ -1479,6 +1588,8 @@ main (void)
     plain_test (loop_control__without_forkcheck_a_fork_goes_unnoticed),
     plain_test (loop_control__loop_fork_in_the_child_rebuilds_the_loop),
     plain_test (loop_control__libev_flags_cannot_turn_on_forkcheck),
+    plain_test (loop_control__the_destroyed_default_loop_is_a_usage_error),
+    plain_test (loop_control__a_thread_cancelled_in_ev_run_leaves_a_usable_loop),
   };
   return HARNESS_RUN ("loop_control", tests);
 }

@@ -156,7 +156,15 @@ static void embed_stop_active(struct ev_loop *loop, ev_embed *w)
 
 void ev_embed_stop(EV_P_ ev_embed *w) noexcept { watcher_stop<kEmbedCalls, embed_stop_active>(loop, w); }
 
-// One non-blocking run of the embedded loop.
-void ev_embed_sweep(struct ev_loop *, ev_embed *w) noexcept { ev_run(w->other, EVRUN_NOWAIT); }
+// One non-blocking run of the embedded loop.  A watcher never set
+// (ev_embed_set) holds no loop, or garbage, where libev 4.33 crashes.
+void ev_embed_sweep(struct ev_loop *, ev_embed *w) noexcept
+{
+  if (EV_UNLIKELY(!loop_is_live(w->other)))
+    usage_error("ev_embed_sweep", "other", static_cast<const void *>(w->other),
+                "libev: ev_embed_sweep called with an ev_embed watcher whose loop is not a loop of this process: "
+                "it was never set (ev_embed_set), or its loop was destroyed");
+  ev_run(w->other, EVRUN_NOWAIT);
+}
 
 }  // extern "C"

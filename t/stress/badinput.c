@@ -1241,7 +1241,8 @@ stat_op (const struct bcase *k)
 enum embedop
 {
   E_ITSELF, E_NOT_EMBEDDABLE_SELECT, E_NOT_EMBEDDABLE_POLL, E_IOURING_INNER, E_START_TWICE,
-  E_SWEEP_UNSTARTED, E_MUTUAL, E_STOP_ZEROED, E_OUTER_DESTROYED_FIRST_INACTIVE,
+  E_SWEEP_UNSTARTED, E_MUTUAL, E_STOP_ZEROED, E_OUTER_DESTROYED_FIRST_INACTIVE, E_SWEEP_NEVER_SET_ZEROED,
+  E_SWEEP_NEVER_SET_INIT, E_SWEEP_INNER_DESTROYED,
 };
 
 static void
@@ -1285,6 +1286,21 @@ embed_op (const struct bcase *k)
       ev_embed_init (&e, 0, inner);
       ev_embed_sweep (L, &e);
       break;
+    case E_SWEEP_NEVER_SET_ZEROED:
+    case E_SWEEP_NEVER_SET_INIT:
+      /* never ev_embed_set: its loop member is zero, or what the memory held (0xa5 here) */
+      memset (&e, k->i == E_SWEEP_NEVER_SET_ZEROED ? 0 : 0xa5, sizeof e);
+      ev_init (&e, cb_embed);
+      ev_embed_sweep (L, &e);
+      break;
+    case E_SWEEP_INNER_DESTROYED:
+      {
+        struct ev_loop *gone = new_loop (EVBACKEND_EPOLL);
+        ev_embed_init (&e, 0, gone);
+        ev_loop_destroy (gone);
+        ev_embed_sweep (L, &e);
+        break;
+      }
     case E_MUTUAL:
       {
         /* two epoll loops embedded into each other */
@@ -1664,7 +1680,7 @@ null_cb_start_op (const struct bcase *k)
   any_done (type);
 }
 
-enum { NC_FEED, NC_INVOKE, NC_ONCE };
+enum { NC_FEED, NC_INVOKE, NC_ONCE, NC_FEED_STARTED, NC_INVOKE_STARTED };
 
 /* A null callback handed to ev_feed_event, ev_invoke or ev_once. */
 static void
@@ -1684,6 +1700,17 @@ null_cb_op (const struct bcase *k)
     case NC_ONCE:
       ev_once (L, -1, 0, 0.001, NULL, NULL);
       run_guarded (L, 0.02);
+      break;
+    case NC_FEED_STARTED:
+    case NC_INVOKE_STARTED:
+      /* started without one first, which libev-ng's start replaces */
+      ev_idle_start (L, &w);
+      if (k->i == NC_FEED_STARTED)
+        ev_feed_event (L, &w, EV_CUSTOM);
+      else
+        ev_invoke (L, &w, EV_CUSTOM);
+      nowait (1);
+      ev_idle_stop (L, &w);
       break;
     }
   bad_obs ("not called");
@@ -1728,6 +1755,7 @@ enum loopop
   LO_SUSPEND_TWICE, LO_RESUME_ONLY, LO_LOOP_FORK_NO_FORK, LO_INVOKE_PENDING_EMPTY,
   LO_NULL_INVOKE_CB, LO_NULL_RELEASE_CB, LO_NULL_ALLOCATOR, LO_VERIFY_FRESH, LO_DEPTH_FRESH,
   LO_BREAK_ALL_THEN_RUN, LO_UNREF_THEN_WATCHER, LO_DEFAULT_DESTROY_TWICE, LO_NOW_UPDATE_SUSPENDED,
+  LO_DEFAULT_RUN_DESTROYED, LO_DEFAULT_DESTROYED_TWICE,
 };
 
 static void
@@ -1902,6 +1930,18 @@ loop_op (const struct bcase *k)
         def = ev_default_loop (C.backend | EVFLAG_NOENV);
         bad_obs ("again=%d", def != NULL);
         ev_loop_destroy (def);
+        break;
+      }
+    case LO_DEFAULT_RUN_DESTROYED:
+    case LO_DEFAULT_DESTROYED_TWICE:
+      {
+        /* the program kept the default loop's address past its ev_loop_destroy */
+        struct ev_loop *def = ev_default_loop (C.backend | EVFLAG_NOENV);
+        ev_loop_destroy (def);
+        if (k->i == LO_DEFAULT_RUN_DESTROYED)
+          ev_run (def, EVRUN_NOWAIT);
+        else
+          ev_loop_destroy (def);
         break;
       }
     }
@@ -2469,6 +2509,9 @@ static const struct bcase cases[] = {
   { "embed an io_uring loop", "defined", embed_op, E_IOURING_INNER, 0, 0, DOC },
   { "embed start twice", "defined", embed_op, E_START_TWICE, 0, 0, 0 },
   { "embed sweep unstarted", "defined", embed_op, E_SWEEP_UNSTARTED, 0, 0, 0 },
+  { "embed sweep never set (zeroed)", "usage:ev_embed_sweep", embed_op, E_SWEEP_NEVER_SET_ZEROED, 0, 0, 0 },
+  { "embed sweep never set (ev_init only)", "usage:ev_embed_sweep", embed_op, E_SWEEP_NEVER_SET_INIT, 0, 0, 0 },
+  { "embed sweep after its loop was destroyed", "usage:ev_embed_sweep", embed_op, E_SWEEP_INNER_DESTROYED, 0, 0, UB },
   { "embed two loops into each other", "defined", embed_op, E_MUTUAL, 0, 0, 0 },
   { "embed stop zeroed", "defined", embed_op, E_STOP_ZEROED, 0, 0, 0 },
   { "embed stop with NULL loop after destroy", "defined", embed_op, E_OUTER_DESTROYED_FIRST_INACTIVE, 0, 0, 0 },
@@ -2498,6 +2541,8 @@ static const struct bcase cases[] = {
   { "ev_feed_event with a NULL callback", "usage:ev_feed_event", null_cb_op, NC_FEED, 0, 0, 0 },
   { "ev_invoke with a NULL callback", "usage:ev_invoke", null_cb_op, NC_INVOKE, 0, 0, 0 },
   { "ev_once with a NULL callback", "usage:ev_once", null_cb_op, NC_ONCE, 0, 0, 0 },
+  { "ev_feed_event of a watcher started with a NULL callback", "usage:ev_feed_event", null_cb_op, NC_FEED_STARTED, 0, 0, 0 },
+  { "ev_invoke of a watcher started with a NULL callback", "usage:ev_invoke", null_cb_op, NC_INVOKE_STARTED, 0, 0, 0 },
 #define NULLCB(t, s, call) { "NULL callback: " s " started, fires", "usage:" call, null_cb_start_op, t, 0, 0, 0 }
   NULLCB (W_IO, "io", "ev_io_start"),
   NULLCB (W_TIMER, "timer", "ev_timer_start"),
@@ -2582,6 +2627,8 @@ static const struct bcase cases[] = {
   { "ev_break ALL, then run again", "defined", loop_op, LO_BREAK_ALL_THEN_RUN, 0, 0, 0 },
   { "ev_loop_destroy(NULL)", "defined", loop_op, LO_DESTROY_NULL, 0, 0, 0 },
   { "ev_loop_destroy default twice", "defined", loop_op, LO_DEFAULT_DESTROY_TWICE, 0, 0, 0 },
+  { "ev_run with the destroyed default loop", "usage:ev_run", loop_op, LO_DEFAULT_RUN_DESTROYED, 0, 0, DOC },
+  { "ev_loop_destroy default twice, no ev_default_loop between", "usage:ev_loop_destroy", loop_op, LO_DEFAULT_DESTROYED_TWICE, 0, 0, 0 },
   { "watchers freed while active, then ev_loop_destroy", "defined", freed_then_destroyed, 0, 0, 0, 0 },
   { "io_collect_interval=NaN", "defined", loop_op, LO_IO_COLLECT, N_, 0, 0 },
   { "io_collect_interval=-1", "defined", loop_op, LO_IO_COLLECT, -1, 0, 0 },
