@@ -357,7 +357,8 @@ namespace {
 
 // The entry of a loop with a run guard (loop/loop.h): ev_run is forbidden
 // with a destroyed default loop and inside a release or acquire callback,
-// and debug mode notes the thread that runs the loop.  noinline keeps ev_run without a guard a tail call.
+// and debug mode notes the thread that runs the loop.  noinline keeps ev_run
+// without a guard a tail call.
 [[gnu::noinline]] int run_guarded(ev_loop *loop, int flags)
 {
   if (loop->run_guard & kRunGuardDestroyed)
