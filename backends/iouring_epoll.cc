@@ -26,7 +26,9 @@
 //      gets a MOD; a MOD answered ENOENT is another file under the number,
 //      which gets an ADD.  That is one system call, as epoll.cc's ADD
 //      answered EEXIST costs, made by the same poll (epoll_refill), which
-//      reports what the fd has ready as epoll.cc would.  An ADD over a
+//      reports what the fd has ready as epoll.cc would; its wait reports the
+//      levels of the others again, so the wait that came with the failure
+//      feeds only its edges (epoll_queue_edges).  An ADD over a
 //      registration, kAddPending, carries the next generation, the fd's from
 //      then on, so an event of the old one is of another file's registration,
 //      epoll_set.h's rule 1.  That holds because an ADD answered EEXIST, the
@@ -360,6 +362,25 @@ void epoll_refill(ev_loop *loop, iouring_state *st)
   st->refill = false;
 }
 
+namespace {
+
+// The events of an EPOLL_WAIT that a refill of this poll follows, a failed
+// request having asked for one, see (s): the refill's wait reports every
+// level-triggered registration again, as it stands once the request that
+// failed is replaced, so feeding them here too would queue each of their
+// watchers twice, a sniproxy request's cost on io_uring (bench/programs
+// sniproxy-http).  Only what will not come again is fed: the events of
+// edge-triggered registrations, kFdEdge, the loop's own.  The refill's wait
+// also reports again a level-triggered registration not known, which asks
+// for the rebuild then.  Where the refill cannot enter, the next poll's wait
+// reports the levels.
+[[gnu::noinline]] void epoll_queue_edges(ev_loop *loop, iouring_state *st, int n)
+{
+  report_events<kEdgesOnly>(loop, st->events, n, [loop, st](int fd, fd_entry &) { epoll_drop_unwanted(loop, st, fd); });
+}
+
+}  // namespace
+
 int epoll_reap(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
@@ -375,7 +396,10 @@ int epoll_reap(ev_loop *loop, iouring_state *st)
     if (static_cast<std::uint32_t>(user_data) == kEpollWaitTag) {
       st->waiting = false;
       if (res > 0) {
-        epoll_queue_reported(loop, st, res);
+        if (EV_UNLIKELY(st->refill))
+          epoll_queue_edges(loop, st, res);  // the refill's wait reports the rest, see (s)
+        else
+          epoll_queue_reported(loop, st, res);
         if (res == st->capacity)
           epoll_wait_done(loop, st, res);
       } else if (res < 0)
