@@ -103,7 +103,7 @@ inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 [[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
 {
   if (EV_LIKELY(n > 0)) {
-    report_events(loop, st->events, n, [loop, st](int fd, fd_entry &e) { drop_unwanted(loop, st, fd, e); });
+    report_events(loop, st, n, [loop, st](int fd, fd_entry &e) { drop_unwanted(loop, st, fd, e); });
     if (EV_UNLIKELY(n == st->capacity))
       grow_events(st);
   } else if (n < 0)

@@ -104,17 +104,17 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
 // to store the pending mask once.  Rule 1 for events of an unknown
 // registration; rule 3's update, drop_unwanted(fd, e), for events no watcher
 // wants any more.  always_inline keeps the loop in the poll's frame, with no
-// call per iteration that reports events.  kEdgesOnly: the events of
+// call per iteration that reports events; st->events is read anew each
+// time, which leaves the feed loop a register.  kEdgesOnly: the events of
 // edge-triggered registrations alone, where another wait is to report the
 // level-triggered ones again (io_uring's epoll mode, its (s)).
 enum report_which { kAll, kEdgesOnly };
-template <report_which kWhich = kAll, class DropUnwanted>
-[[gnu::always_inline]] inline void report_events(ev_loop *loop, const struct epoll_event *events, int n,
-                                                 DropUnwanted drop_unwanted)
+template <report_which kWhich = kAll, class State, class DropUnwanted>
+[[gnu::always_inline]] inline void report_events(ev_loop *loop, const State *st, int n, DropUnwanted drop_unwanted)
 {
   pending_queues::feed_run run(loop->pending);
   for (int i = 0; i < n; ++i) {
-    const struct epoll_event &ev = events[i];
+    const struct epoll_event &ev = st->events[i];
     const int fd = static_cast<int>(static_cast<std::uint32_t>(ev.data.u64));
     const auto gen = static_cast<unsigned>(ev.data.u64 >> 32);
     fd_entry &e = loop->fds.entries[fd];
