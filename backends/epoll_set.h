@@ -100,21 +100,31 @@ struct readiness_table {
 constexpr readiness_table kReadiness;
 static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
 
+// The i-th event a wait reported: from the buffer, or read through the
+// backend's state anew each time.  Each backend passes what its compiled
+// feed loop keeps best: epoll's has no register to spare for the buffer's
+// address, io_uring's epoll mode's has.
+inline const struct epoll_event &event_at(const struct epoll_event *events, int i) { return events[i]; }
+template <class State>
+const struct epoll_event &event_at(const State *st, int i)
+{
+  return st->events[i];
+}
+
 // Queue the watchers of the n events a wait reported: fd_event, specialised
 // to store the pending mask once.  Rule 1 for events of an unknown
 // registration; rule 3's update, drop_unwanted(fd, e), for events no watcher
 // wants any more.  always_inline keeps the loop in the poll's frame, with no
-// call per iteration that reports events; st->events is read anew each
-// time, which leaves the feed loop a register.  kEdgesOnly: the events of
+// call per iteration that reports events.  kEdgesOnly: the events of
 // edge-triggered registrations alone, where another wait is to report the
 // level-triggered ones again (io_uring's epoll mode, its (s)).
 enum report_which { kAll, kEdgesOnly };
-template <report_which kWhich = kAll, class State, class DropUnwanted>
-[[gnu::always_inline]] inline void report_events(ev_loop *loop, const State *st, int n, DropUnwanted drop_unwanted)
+template <report_which kWhich = kAll, class Events, class DropUnwanted>
+[[gnu::always_inline]] inline void report_events(ev_loop *loop, Events events, int n, DropUnwanted drop_unwanted)
 {
   pending_queues::feed_run run(loop->pending);
   for (int i = 0; i < n; ++i) {
-    const struct epoll_event &ev = st->events[i];
+    const struct epoll_event &ev = event_at(events, i);
     const int fd = static_cast<int>(static_cast<std::uint32_t>(ev.data.u64));
     const auto gen = static_cast<unsigned>(ev.data.u64 >> 32);
     fd_entry &e = loop->fds.entries[fd];

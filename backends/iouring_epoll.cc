@@ -376,7 +376,7 @@ namespace {
 // reports the levels.
 [[gnu::noinline]] void epoll_queue_edges(ev_loop *loop, iouring_state *st, int n)
 {
-  report_events<kEdgesOnly>(loop, st, n, [loop, st](int fd, fd_entry &) { epoll_drop_unwanted(loop, st, fd); });
+  report_events<kEdgesOnly>(loop, st->events, n, [loop, st](int fd, fd_entry &) { epoll_drop_unwanted(loop, st, fd); });
 }
 
 }  // namespace

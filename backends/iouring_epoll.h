@@ -173,7 +173,7 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
 // The events an EPOLL_WAIT reported, epoll_set.h's report_events.
 [[gnu::always_inline]] inline void epoll_queue_reported(ev_loop *loop, iouring_state *st, int n)
 {
-  report_events(loop, st, n, [loop, st](int fd, fd_entry &) { epoll_drop_unwanted(loop, st, fd); });
+  report_events(loop, st->events, n, [loop, st](int fd, fd_entry &) { epoll_drop_unwanted(loop, st, fd); });
 }
 
 // The completions but for the common case, which the poll takes itself:

@@ -365,6 +365,7 @@ number_reused_while_old_file_lives (struct ev_loop *loop, enum keeper keeper, in
       } u;
       struct msghdr m;
       memset (&m, 0, sizeof m);
+      memset (&u, 0, sizeof u); /* the control message's padding goes to the kernel too */
       m.msg_iov = &iov;
       m.msg_iovlen = 1;
       m.msg_control = u.buf;

@@ -200,6 +200,7 @@ round_run (struct ev_loop *loop, struct slot *slots, int n, enum kind k, unsigne
           } u;
           struct msghdr m;
           memset (&m, 0, sizeof m);
+          memset (&u, 0, sizeof u); /* the control message's padding goes to the kernel too */
           m.msg_iov = &iov;
           m.msg_iovlen = 1;
           m.msg_control = u.buf;
