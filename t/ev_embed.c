@@ -409,7 +409,7 @@ sweep_without_a_loop (void *arg)
   ev_init (&e, NULL);
   if (how == 2)
     {
-      struct ev_loop *gone = ev_loop_new (EVBACKEND_EPOLL | EVFLAG_NOENV);
+      struct ev_loop *gone = ev_loop_new (EVFLAG_NOENV); /* any backend: the portable build has no epoll */
       ev_embed_set (&e, gone);
       ev_loop_destroy (gone);
     }
