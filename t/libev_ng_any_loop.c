@@ -241,6 +241,29 @@ child_exiting (int status, useconds_t after)
   return pid;
 }
 
+/* A child that exits with status once the parent closes *release (read by the parent itself
+ * otherwise): where no pidfd exists, ev_child_start looks at the pid at once and may collect a
+ * child that has already exited, so a test of the program reaping first must hold it until then. */
+static pid_t
+child_exiting_when_released (int status, int *release)
+{
+  int p[2];
+  assert_int_equal (pipe (p), 0);
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (!pid)
+    {
+      char c;
+      close (p[1]);
+      while (read (p[0], &c, 1) < 0 && errno == EINTR)
+        ;
+      _exit (status);
+    }
+  close (p[0]);
+  *release = p[1];
+  return pid;
+}
+
 static void
 extensions__any_loop_child_reports_the_exit_in_another_loop (void **state)
 {
@@ -499,10 +522,12 @@ extensions__any_loop_child_reaped_by_the_program_gets_ev_error (void **state)
   (void)state;
   struct ev_loop *loop = loop_with (EVFLAG_NG_ANY_LOOP);
   child_calls = 0;
-  pid_t pid = child_exiting (3, 0);
+  int release;
+  pid_t pid = child_exiting_when_released (3, &release);
   ev_child w;
   ev_child_init (&w, note_child_cb, pid, 0);
   ev_child_start (loop, &w);
+  close (release);
   assert_int_equal (waitpid (pid, NULL, 0), pid); /* the status is the program's now */
   run_until_count (loop, &child_calls, 1);
   assert_int_equal (child_calls, 1);
@@ -583,10 +608,12 @@ child_ev_error_in_debug_mode (void *arg)
 {
   (void)arg;
   struct ev_loop *loop = loop_with (EVFLAG_NG_ANY_LOOP | EVFLAG_NG_DEBUG);
-  pid_t pid = child_exiting (3, 0);
+  int release;
+  pid_t pid = child_exiting_when_released (3, &release);
   ev_child w;
   ev_child_init (&w, note_child_cb, pid, 0);
   ev_child_start (loop, &w);
+  close (release);
   waitpid (pid, NULL, 0);
   child_calls = 0;
   run_until_count (loop, &child_calls, 1);
