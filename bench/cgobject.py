@@ -6,8 +6,8 @@ called), for bench/programs.
 
     bench/cgobject.py FILE PATTERN [TOP]
 
-prints "instructions<TAB>object" for the object whose path contains
-PATTERN (0 if none), then with TOP the TOP functions of that object by
+prints "instructions<TAB>object<TAB>instructions of the whole process" for
+the object whose path contains PATTERN (0 if none), then with TOP the TOP functions of that object by
 self cost ("instructions<TAB>calls from outside<TAB>function").
 Python 3 standard library only.
 """
@@ -73,7 +73,7 @@ def main():
         raise SystemExit(__doc__)
     objects, funcs, calls = parse(sys.argv[1], sys.argv[2])
     total = sum(v for o, v in objects.items() if o and sys.argv[2] in o)
-    print("%d\t%s" % (total, sys.argv[2]))
+    print("%d\t%s\t%d" % (total, sys.argv[2], sum(objects.values())))
     if len(sys.argv) > 3:
         for fn, v in sorted(funcs.items(), key=lambda x: -x[1])[: int(sys.argv[3])]:
             print("%d\t%d\t%s" % (v, calls.get(fn, 0), fn))
