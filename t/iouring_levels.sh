@@ -8,7 +8,7 @@
 # mode, and every feature one at a time.  The default level (everything the kernel
 # has) is what the suites themselves run.  Skipped (77) where the kernel refuses io_uring.
 #
-#   top_builddir=. t/iouring_levels.sh                  # every level (about 60 s)
+#   top_builddir=. t/iouring_levels.sh                  # every level, 3 at once (IOURING_JOBS)
 #   IOURING_LEVELS='6.1 -epoll-wait' IOURING_SUITES=ev_io t/iouring_levels.sh
 set -u
 builddir=${top_builddir:-.}
@@ -20,24 +20,52 @@ case $? in
   77) echo "SKIP: no io_uring here"; exit 77 ;;
 esac
 
-failed=""
-for level in $levels; do
+# One level's suites, one after another; its failures in $builddir/t/iouring_levels.LEVEL.failed.
+# The levels run IOURING_JOBS at once (default 3): most of a suite's time is spent waiting on
+# timers and sockets, and each suite's loops are its own.
+run_level () {
+  level=$1
+  failed_file=$builddir/t/iouring_levels.$level.failed
+  : > "$failed_file"
   for s in $suites; do
-    log=$builddir/t/iouring_levels.$s.log
+    log=$builddir/t/iouring_levels.$level.$s.log
     if ! LIBEV_NG_IOURING=$level HARNESS_BACKENDS=io_uring "$builddir/t/$s" > "$log" 2>&1; then
       case $? in
-        77) continue ;;
+        77) rm -f "$log"; continue ;;
       esac
-      echo "FAIL: LIBEV_NG_IOURING=$level HARNESS_BACKENDS=io_uring t/$s; its last lines:"
-      tail -n 20 "$log" | sed 's/^/  /'
-      failed="$failed $level:$s"
+      {
+        echo "FAIL: LIBEV_NG_IOURING=$level HARNESS_BACKENDS=io_uring t/$s; its last lines:"
+        tail -n 20 "$log" | sed 's/^/  /'
+      } >> "$failed_file"
       continue
     fi
     rm -f "$log"
   done
   echo "done: LIBEV_NG_IOURING=$level: $suites"
+}
+
+jobs=${IOURING_JOBS:-3}
+running=0
+for level in $levels; do
+  run_level "$level" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait
+    running=0
+  fi
+done
+wait
+
+failed=""
+for level in $levels; do
+  failed_file=$builddir/t/iouring_levels.$level.failed
+  if [ -s "$failed_file" ]; then
+    cat "$failed_file"
+    failed="$failed $level"
+  fi
+  rm -f "$failed_file"
 done
 if [ -n "$failed" ]; then
-  echo "failed:$failed"
+  echo "failed at the levels:$failed (logs: t/iouring_levels.LEVEL.SUITE.log)"
   exit 1
 fi
