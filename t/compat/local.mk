@@ -14,7 +14,7 @@
 #
 # Not part of `make check`: it needs the system libev, which libev-ng replaces.
 
-EXTRA_DIST += t/compat/run t/compat/scenarios t/compat/divergent
+EXTRA_DIST += t/compat/run t/compat/scenarios t/compat/divergent t/compat/without-iouring.sed
 
 check-compat: libev.la
 	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \

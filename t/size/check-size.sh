@@ -1,12 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # t/size/check-size.sh LIBRARY SMALL - the stripped size of libev.so.4 against its limit
-# (issue 41): at most 1.2 times libev 4.33's for a build configured with --enable-small
-# (SMALL=yes), at most 2 times for the default build.  libev 4.33's size is that of the
-# system's libev.so.4 of the same architecture when Debian's libev4 is installed, stripped
-# the same way, else the size recorded from Debian 12's x86-64 package (67432 bytes).
-# Other architectures' sizes differ; the limit is a ratio, so the check means the same on
-# each.
+# (issue 48): for the default build, no larger than libuv 1.44's libuv.so.1 on Debian 12 x86-64
+# (194488 bytes, stripped the same way), the library users would pick instead, which is 2.884
+# times libev 4.33's there; for a build configured with --enable-small (SMALL=yes), at most 1.5
+# times libev 4.33's.  libev 4.33's size is that of the system's libev.so.4 of the same
+# architecture when Debian's libev4 is installed, stripped the same way, else the size recorded
+# from Debian 12's x86-64 package (67432 bytes).  Other architectures' sizes differ; the limits
+# are ratios to libev's, so the check means the same on each.
 lib=$1
 small=$2
 [ -f "$lib" ] || { echo "FAIL: no library at $lib (make libev.la first)"; exit 1; }
@@ -29,9 +30,10 @@ for system in /usr/lib/*/libev.so.4 /usr/lib/libev.so.4; do
   break
 done
 if [ "$small" = yes ]; then
-  limit=$((ref * 12 / 10)) kind="--enable-small build" factor=1.2
+  limit=$((ref * 15 / 10)) kind="--enable-small build" factor=1.5
 else
-  limit=$((ref * 2)) kind="default build" factor=2
+  # libuv's 194488 bytes in libev's 67432: the same ratio on every architecture
+  limit=$((ref * 194488 / 67432)) kind="default build" factor=2.884
 fi
 echo "libev-ng ($kind): $ng bytes stripped; libev 4.33 ($ref_from): $ref bytes;" \
   "limit $factor x = $limit bytes"
