@@ -267,6 +267,8 @@ struct ev_loop;
 #define EVFLAG_NG_DEBUG 0x10000000U /* debug mode: report misused watchers and loops, then abort */
 #define EV_NG_FEATURE_METRICS 1
 #define EVFLAG_NG_METRICS 0x20000000U /* count what the loop does: ev_metrics_get */
+#define EV_NG_FEATURE_BOOTTIME 1
+#define EVFLAG_NG_BOOTTIME 0x00040000U /* ev_timer counts the time the system was suspended */
 #define EV_NG_FEATURE_WATCHDOG 1 /* ev_watchdog_start: report callbacks that block the loop */
 #define EV_NG_FEATURE_PROBES 1   /* static probes (USDT) in the library, where it was built with them */
 

@@ -100,6 +100,7 @@ unsigned work_members(const ev_loop *loop)
   member(kWorkMetrics, loop->metrics);
   member(kWorkDebug, loop->debug);
   member(kWorkProbes, loop->probing);
+  member(kWorkBoottime, loop->boottime_slot);
   return work;
 }
 
@@ -108,7 +109,7 @@ unsigned work_members(const ev_loop *loop)
 void verify(ev_loop *loop)
 {
   check(loop->work == work_members(loop), "optional work out of sync", loop->work);
-  check(loop->slow_time_at == std::min(loop->rt_recheck_at, loop->sweep.look_at), "time gate out of sync", 0);
+  check(loop->slow_time_at == time_gate(loop), "time gate out of sync", 0);
   loop->pending.settle();  // check the slots a virtual batch stands for, too
   verify_heap(loop->timers, "timer heap broken");
   verify_heap(loop->periodics, "periodic heap broken");

@@ -95,6 +95,15 @@
 #define EV_NG_HAVE_TIMERFD 0
 #endif
 
+/* EVFLAG_NG_BOOTTIME measures CLOCK_BOOTTIME against CLOCK_MONOTONIC; elsewhere the flag is
+ * accepted and ignored. */
+#include <time.h>
+#if EV_FEATURE_OS && EV_NG_SYSTEM_LINUX && defined CLOCK_BOOTTIME
+#define EV_NG_HAVE_BOOTTIME 1
+#else
+#define EV_NG_HAVE_BOOTTIME 0
+#endif
+
 #ifndef EV_USE_INOTIFY
 #define EV_USE_INOTIFY (EV_FEATURE_OS && EV_NG_SYSTEM_LINUX)
 #endif

@@ -100,6 +100,8 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   }
   if (flags & EVFLAG_NG_METRICS)
     metrics_switch(loop, true);
+  boottime_init(loop);
+  time_gate_update(loop);
   max_block_update(loop);
   if (debug_requested(loop->flags)) {
     loop->flags |= EVFLAG_NG_DEBUG;
@@ -141,6 +143,8 @@ void max_block_update(ev_loop *loop)
     loop->max_block = kMaxBlockTimeTimerfd;  // wall-clock jumps are reported
   else
     loop->max_block = kMaxBlockTime;
+  if (loop->boottime_slot && loop->max_block > kMaxBlockTimeBoottime)
+    loop->max_block = kMaxBlockTimeBoottime;
 }
 
 // With metrics the pass is timed by diag/metrics.cc, which also makes debug
@@ -308,6 +312,7 @@ void ev_loop_destroy(EV_P)
   child_pidfd_loop_destroy(loop);
   signals_loop_destroy(loop);
   timerfd_destroy(loop);
+  boottime_destroy(loop);
   wakeup_destroy(loop);
   asyncs_loop_destroy(loop);
   metrics_switch(loop, false);

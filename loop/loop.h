@@ -20,6 +20,7 @@
 
 #include <signal.h>
 #include <sys/types.h>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -56,6 +57,7 @@ enum work_member : unsigned char {
   kWorkMetrics,    // the loop metrics (diag/metrics.h)
   kWorkDebug,      // debug mode (diag/debug.h)
   kWorkProbes,     // a tracer attached to the static probes (diag/probes.h)
+  kWorkBoottime,   // EVFLAG_NG_BOOTTIME: the clock is updated before the block time, which counts a suspend
   kWorkMembers
 };
 
@@ -75,6 +77,7 @@ inline constexpr unsigned char kWorkSteps[kWorkMembers] = {
     /* kWorkMetrics   */ kStepBlock | kStepInvoke,
     /* kWorkDebug     */ kStepsBeforeBlock | kStepsQueue | kStepInvoke,
     /* kWorkProbes    */ kStepBlock | kStepInvoke,
+    /* kWorkBoottime  */ kStepBlockTime,
 };
 
 // The members with work in any of `steps`, as bits of loop->work.
@@ -139,9 +142,12 @@ struct ev_loop {
 
   // --- the optional work of an iteration, see work_set below ---------------
   unsigned work;  // bit m: member m of kWorkSteps has work
-  // Two bytes in the padding before `pending`, so that the loop stays at libev's size.
+  // Three bytes in the padding before `pending`, so that the loop stays at libev's size.
   unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
   unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
+  // EVFLAG_NG_BOOTTIME: 1 + the loop's slot in watchers/timer.cc's table of
+  // offsets, which the loop has no room for; 0 without the flag.
+  unsigned char boottime_slot;
 
   // --- invocation (loop/loop.cc, base/pending.h) -----------------------------------
   ev_detail::pending_queues pending;
@@ -722,6 +728,13 @@ inline bool timer_due(const ev_loop *loop) { return loop->timers.count && loop->
 void timers_reify(ev_loop *loop);               // queue expired timers once timer_due said so
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
 void onces_loop_destroy(ev_loop *loop);         // free the ev_once blocks still waiting
+// EVFLAG_NG_BOOTTIME (watchers/timer.cc): at loop creation, take a slot for
+// the offset of CLOCK_BOOTTIME, or drop the flag where the system has no such
+// clock; give the slot back; move every deadline earlier by the time the
+// system was suspended since the last call, which a timer start makes first.
+void boottime_init(ev_loop *loop);
+void boottime_destroy(ev_loop *loop);
+void boottime_catch_up(ev_loop *loop);
 // Re-create one kind of the loop's own kernel fds (fd/loop_fd.h):
 // `replace` after a fork, where the old fd is still ours and is closed
 // first; else only where its watcher was killed, whose old number is no
@@ -811,7 +824,12 @@ void time_update_slow(ev_loop *loop);
 // The first measurement of both clocks, at loop creation.
 void time_init(ev_loop *loop);
 // slow_time_at from the times it stands for: the wall-clock re-measurement
-// and the closed-fd sweep's next look.
+// and the closed-fd sweep's next look; with EVFLAG_NG_BOOTTIME every update,
+// since the monotonic clock the gate compares with does not tell of a suspend.
+inline ev_tstamp time_gate(const ev_loop *loop)
+{
+  return loop->boottime_slot ? -HUGE_VAL : std::min(loop->rt_recheck_at, loop->sweep.look_at);
+}
 void time_gate_update(ev_loop *loop);
 // Force the next time_update to re-read the wall clock after a timerfd jump.
 void time_force_realtime_check(ev_loop *loop);

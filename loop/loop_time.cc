@@ -86,6 +86,8 @@ void time_update_slow(ev_loop *loop)
       watchdog_note(loop);
   } else
     set_rt_now(loop, loop->rt_offset + loop->mn_now);
+  if (loop->boottime_slot)
+    boottime_catch_up(loop);
   time_gate_update(loop);
 }
 
@@ -98,7 +100,7 @@ void time_init(ev_loop *loop)
   loop->rt_recheck_at = m.mn + kRealtimeRecheck;
 }
 
-void time_gate_update(ev_loop *loop) { loop->slow_time_at = std::min(loop->rt_recheck_at, loop->sweep.look_at); }
+void time_gate_update(ev_loop *loop) { loop->slow_time_at = time_gate(loop); }
 
 void time_force_realtime_check(ev_loop *loop)
 {

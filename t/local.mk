@@ -33,6 +33,7 @@ T_EV_SUITES = \
 	t/cxx_exceptions \
 	t/libev_ng_version \
 	t/libev_ng_extensions \
+	t/libev_ng_boottime \
 	t/libev_ng_any_loop \
 	t/libev_ng_debug \
 	t/libev_ng_metrics
@@ -44,6 +45,11 @@ EXTRA_DIST += t/valgrind.supp t/system-libev.sh t/sanitize.sh t/proc_status.h t/
 t_libev_ng_extensions_SOURCES = t/libev_ng_extensions.c
 t_libev_ng_extensions_CFLAGS = $(T_CFLAGS)
 t_libev_ng_extensions_LDADD = $(T_LDADD) -lm
+
+# defines clock_gettime of its own (simulated suspends)
+t_libev_ng_boottime_SOURCES = t/libev_ng_boottime.c
+t_libev_ng_boottime_CFLAGS = $(T_CFLAGS)
+t_libev_ng_boottime_LDADD = $(T_LDADD) $(PTHREAD_LIBS)
 
 t_libev_ng_any_loop_SOURCES = t/libev_ng_any_loop.c
 t_libev_ng_any_loop_CFLAGS = $(T_CFLAGS)

@@ -9,6 +9,7 @@
 #include "diag/debug.h"
 #include "loop/loop.h"
 
+#include <atomic>
 #include <cmath>
 
 using namespace ev_detail;
@@ -80,6 +81,95 @@ void timers_shift(ev_loop *loop, ev_tstamp d)
   }
 }
 
+// --- EVFLAG_NG_BOOTTIME -------------------------------------------------------
+// Deadlines stay on the monotonic clock, which stops while the system is
+// suspended; CLOCK_BOOTTIME runs on, so the difference of the two grows by
+// the time suspended.  With the flag every update of the loop's clock takes
+// its slow path (time_gate_update), which catches up: when the difference
+// grew, every deadline moves earlier by the growth, which keeps the heap's
+// order.  The block time is computed after such an update too (kWorkBoottime),
+// so that a suspend during a callback counts in the very next block.  A
+// start, ev_timer_again and ev_timer_remaining catch up first, so
+// that a timer started after a suspend does not count it.  The boottime
+// reading lies between two monotonic ones, and the deadlines move by what
+// the difference surely grew, never more, so that no timer fires early.
+//
+// The loop object has no room for the difference, so it lives in a slot of a
+// table of the process, and the loop keeps the slot's number in a byte of
+// padding.  A loop that finds no free slot runs without the flag, as on a
+// system without CLOCK_BOOTTIME.
+namespace {
+
+struct boottime_slot {
+  std::atomic<const ev_loop *> owner{nullptr};  // taken and given back by its loop's creation and destruction
+  ev_tstamp offset = 0.;                        // CLOCK_BOOTTIME - CLOCK_MONOTONIC or more, read by its loop alone
+};
+constexpr int kBoottimeSlots = 255;  // a slot's number, plus one, fits loop->boottime_slot
+constinit boottime_slot boottime_slots[kBoottimeSlots];
+
+// A smaller growth is left to add up, so that the heap is not walked for the
+// rounding of two readings.
+constexpr ev_tstamp kBoottimeMinShift = 1e-6;
+
+struct boottime_window {
+  ev_tstamp lower, upper;  // the true difference lies between them
+};
+
+[[maybe_unused]] boottime_window boottime_measure()
+{
+#if EV_NG_HAVE_BOOTTIME
+  const ev_tstamp before = monotonic_now();
+  const ev_tstamp boot = clock_now(CLOCK_BOOTTIME);
+  const ev_tstamp after = monotonic_now();
+  return {boot - after, boot - before};
+#else
+  return {0., 0.};
+#endif
+}
+
+}  // namespace
+
+void boottime_init(ev_loop *loop)
+{
+#if EV_NG_HAVE_BOOTTIME
+  struct timespec ts;
+  if ((loop->flags & EVFLAG_NG_BOOTTIME) && clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
+    for (int i = 0; i < kBoottimeSlots; ++i) {
+      const ev_loop *none = nullptr;
+      if (boottime_slots[i].owner.compare_exchange_strong(none, loop, std::memory_order_acq_rel)) {
+        boottime_slots[i].offset = boottime_measure().upper;
+        loop->boottime_slot = static_cast<unsigned char>(i + 1);
+        loop->timers.close_gate();  // every ev_timer_start catches up first
+        work_set(loop, kWorkBoottime, true);
+        return;
+      }
+    }
+#endif
+  // Without a slot the flag is dropped, which also keeps ev_timer_again on
+  // its fast path.
+  loop->flags &= ~static_cast<unsigned>(EVFLAG_NG_BOOTTIME);
+}
+
+void boottime_destroy(ev_loop *loop)
+{
+  if (!loop->boottime_slot)
+    return;
+  boottime_slots[loop->boottime_slot - 1].owner.store(nullptr, std::memory_order_release);
+  loop->boottime_slot = 0;
+}
+
+void boottime_catch_up(ev_loop *loop)
+{
+  boottime_slot &slot = boottime_slots[loop->boottime_slot - 1];
+  const boottime_window m = boottime_measure();
+  const ev_tstamp grown = m.lower - slot.offset;
+  if (grown > kBoottimeMinShift) {
+    timers_shift(loop, -grown);
+    slot.offset = m.upper;
+  } else if (m.upper < slot.offset)
+    slot.offset = m.upper;  // a narrower window: still no less than the difference
+}
+
 }  // namespace ev_detail
 
 extern "C" {
@@ -120,6 +210,8 @@ static void timer_start_any(struct ev_loop *loop, ev_timer *w)
     loop->timers.grow();  // before timer_start_from, which inserts with room
   if (EV_UNLIKELY(!start_values_ok(w)))
     return start_values_refused(w);
+  if (loop->boottime_slot)
+    boottime_catch_up(loop);
   timer_start_from(loop, w, (loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now);
 }
 
@@ -212,6 +304,8 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
   stop_pending(loop, as_w(w), "ev_timer_again");
   if (EV_UNLIKELY(w->repeat != 0. && !(w->repeat > 0.)))
     again_repeat_refused(w);
+  if (loop->boottime_slot)
+    boottime_catch_up(loop);
   if (w->active && w->repeat != 0.) {
     // with EVFLAG_NG_NEVER_EARLY from the clock, see timer_start_from
     ev_tstamp at = ((loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now) + w->repeat;
@@ -238,10 +332,11 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
 // because the ordered compare needs one branch where `!=` needs two for an
 // unordered NaN; timer_again_any does the same for negative and NaN repeats.
 // Debug mode keeps its flag set in the loop's flags, so that one test sends
-// it and EVFLAG_NG_NEVER_EARLY to timer_again_any too.
+// it, EVFLAG_NG_NEVER_EARLY and EVFLAG_NG_BOOTTIME to timer_again_any too.
 void ev_timer_again(EV_P_ ev_timer *w) noexcept
 {
-  if (EV_LIKELY(!w->pending && w->repeat > 0. && !(loop->flags & (EVFLAG_NG_NEVER_EARLY | EVFLAG_NG_DEBUG)))) {
+  constexpr unsigned kSlowFlags = EVFLAG_NG_NEVER_EARLY | EVFLAG_NG_DEBUG | EVFLAG_NG_BOOTTIME;
+  if (EV_LIKELY(!w->pending && w->repeat > 0. && !(loop->flags & kSlowFlags))) {
     if (EV_LIKELY(w->active)) {
       ev_tstamp at = loop->mn_now + w->repeat;
       w->at = at;
@@ -258,7 +353,15 @@ void ev_timer_again(EV_P_ ev_timer *w) noexcept
 }
 
 // What remains until the timer fires, relative to the loop time rather than
-// the current time, or the stored relative value of an inactive timer.
-ev_tstamp ev_timer_remaining(EV_P_ ev_timer *w) noexcept { return w->active ? w->at - loop->mn_now : w->at; }
+// the current time, or the stored relative value of an inactive timer.  With
+// EVFLAG_NG_BOOTTIME less a suspend the loop has not noticed yet.
+ev_tstamp ev_timer_remaining(EV_P_ ev_timer *w) noexcept
+{
+  if (!w->active)
+    return w->at;
+  if (EV_UNLIKELY(loop->boottime_slot))
+    boottime_catch_up(loop);
+  return w->at - loop->mn_now;
+}
 
 }  // extern "C"

@@ -12,6 +12,13 @@
  * check's own sum rounds too, so a callback may see ev_now () up to a few tenths of a
  * microsecond below the sum; "early" is more than 1 us below it.
  *
+ * With EVFLAG_NG_BOOTTIME (ev(3) "Timers that count a suspend") each backend runs twice more:
+ * once with the flag alone, checked as above, and once with a simulated suspend of up to
+ * 50 ms after 1 callback in 500: CLOCK_BOOTTIME, as the library reads it here, jumps ahead
+ * of CLOCK_MONOTONIC.  That run checks "never early" in the terms of the boottime clock: the
+ * loop's monotonic time (ev_monotonic_now) plus the time suspended so far must be at least
+ * their sum at the start plus the delay.
+ *
  * Short mode: 5 x 10^4 timers per backend and run; long mode: 10^6. */
 #define _GNU_SOURCE 1
 #include "stress.h"
@@ -33,6 +40,9 @@ static const double kEarly = 1e-6;
 
 static int preempting;
 static uint64_t preempt_rng;
+
+/* the simulated suspends so far, in seconds: CLOCK_BOOTTIME is ahead by this much */
+static double suspended;
 
 static int
 real_clock_gettime (clockid_t id, struct timespec *ts)
@@ -72,6 +82,14 @@ clock_gettime (clockid_t id, struct timespec *ts)
   if (where == 1)
     busy_wait (3e-6);
   int result = real_clock_gettime (id, ts);
+#ifdef CLOCK_BOOTTIME
+  if (id == CLOCK_BOOTTIME && suspended > 0.)
+    {
+      long ns = ts->tv_nsec + (long)((suspended - (double)(long)suspended) * 1e9);
+      ts->tv_sec += (time_t)(long)suspended + ns / 1000000000L;
+      ts->tv_nsec = ns % 1000000000L;
+    }
+#endif
   if (where == 2)
     busy_wait (3e-6);
   return result;
@@ -98,17 +116,38 @@ struct timer
 {
   ev_timer w;
   ev_tstamp start;
+  ev_tstamp start_mono; /* ev_monotonic_now at the start */
   double delay;
 };
 
 static long started, fired, early, target;
+/* timers that fired before their delay had passed on the monotonic clock: they counted a
+ * suspend, so the run with suspends shows the flag at work */
+static long counted;
 static double worst;
 static uint64_t rng;
+/* the run with simulated suspends: "never early" in boottime terms */
+static int suspending;
+static uint64_t suspend_rng;
+
+/* now in the terms "never early" is checked in */
+static ev_tstamp
+check_now (struct ev_loop *loop)
+{
+#ifdef EV_NG_FEATURE_BOOTTIME
+  if (suspending)
+    return ev_monotonic_now (loop) + suspended;
+#endif
+  return ev_now (loop);
+}
 
 static void
 start_one (struct ev_loop *loop, struct timer *t)
 {
-  t->start = ev_now (loop);
+  t->start = check_now (loop);
+#ifdef EV_NG_FEATURE_BOOTTIME
+  t->start_mono = ev_monotonic_now (loop);
+#endif
   t->delay = (double)stress_below (&rng, 1u << 30) / (double)(1u << 30) * kMaxDelay;
   ev_timer_set (&t->w, t->delay, 0.);
   ev_timer_start (loop, &t->w);
@@ -120,15 +159,37 @@ timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
 {
   (void)revents;
   struct timer *t = (struct timer *)w;
-  double by = t->start + t->delay - ev_now (loop);
+  double by = t->start + t->delay - check_now (loop);
   if (by > worst)
     worst = by;
   if (by > kEarly)
     ++early;
+#ifdef EV_NG_FEATURE_BOOTTIME
+  if (ev_monotonic_now (loop) < t->start_mono + t->delay)
+    ++counted;
+#endif
   ++fired;
+  if (suspending && stress_below (&suspend_rng, 500) == 0)
+    suspended += (double)stress_below (&suspend_rng, 50000) * 1e-6;
   if (started < target)
     start_one (loop, t);
 }
+
+/* the runs of each backend: as the clocks come, preempted, and with EVFLAG_NG_BOOTTIME
+ * without and with simulated suspends */
+static const struct
+{
+  const char *name;
+  unsigned flags;
+  int preempting, suspending;
+} runs[] = {
+  { "", 0, 0, 0 },
+  { " (preempted)", 0, 1, 0 },
+#ifdef EV_NG_FEATURE_BOOTTIME
+  { " (EVFLAG_NG_BOOTTIME)", EVFLAG_NG_BOOTTIME, 0, 0 },
+  { " (EVFLAG_NG_BOOTTIME, suspends)", EVFLAG_NG_BOOTTIME, 0, 1 },
+#endif
+};
 
 int
 main (int argc, char **argv)
@@ -137,6 +198,7 @@ main (int argc, char **argv)
   target = stress_scale (50000, 1000000);
   rng = stress_seed (0x7133);
   preempt_rng = rng ^ 0x9e3779b97f4a7c15ull;
+  suspend_rng = rng ^ 0x5851f42d4c957f2dull;
   stress_watchdog (stress_long () ? 3600. : 600., "timers");
 
   struct stress_backend backends[4];
@@ -148,16 +210,21 @@ main (int argc, char **argv)
   int len = 0;
   long early_total = 0;
   double worst_total = 0.;
+  long suspend_early = -1;
+  double suspended_total = 0.;
   for (int b = 0; b < nb; ++b)
-    for (preempting = 0; preempting < 2; ++preempting)
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; ++r)
       {
-        struct ev_loop *loop = ev_loop_new (backends[b].flag | EVFLAG_NOENV);
+        preempting = runs[r].preempting;
+        suspending = runs[r].suspending;
+        suspended = 0.;
+        struct ev_loop *loop = ev_loop_new (backends[b].flag | EVFLAG_NOENV | runs[r].flags);
         if (!loop)
           {
             stress_fail ("ev_loop_new (%s) failed", backends[b].name);
             continue;
           }
-        started = fired = early = 0;
+        started = fired = early = counted = 0;
         worst = -1.;
         double t0 = stress_now ();
         for (int i = 0; i < CONCURRENT; ++i)
@@ -167,17 +234,28 @@ main (int argc, char **argv)
           }
         ev_run (loop, 0);
         ev_loop_destroy (loop);
-        printf ("%s%s: %ld timers in %.1f s, %ld early by more than 1 us, the latest by %.3f us\n",
-                backends[b].name, preempting ? " (preempted)" : "", fired, stress_now () - t0, early, worst * 1e6);
+        printf ("%s%s: %ld timers in %.1f s, %ld early by more than 1 us, the latest by %.3f us", backends[b].name,
+                runs[r].name, fired, stress_now () - t0, early, worst * 1e6);
+        if (suspending)
+          printf (", %.3f s of suspends simulated, %ld timers counted one", suspended, counted);
+        printf ("\n");
         if (fired != target)
           stress_fail ("%s: %ld callbacks for %ld timers", backends[b].name, fired, target);
         if (early)
-          stress_fail ("%s%s: %ld timers early in ev_now () terms (by up to %.3f us)", backends[b].name,
-                       preempting ? " (preempted)" : "", early, worst * 1e6);
+          stress_fail ("%s%s: %ld timers early in %s terms (by up to %.3f us)", backends[b].name, runs[r].name,
+                       early, suspending ? "boottime" : "ev_now ()", worst * 1e6);
         early_total += early;
+        if (suspending && !counted)
+          stress_fail ("%s%s: no timer counted the %.3f s of simulated suspends", backends[b].name, runs[r].name,
+                       suspended);
+        if (suspending)
+          {
+            suspend_early = (suspend_early < 0 ? 0 : suspend_early) + early;
+            suspended_total += suspended;
+          }
         if (worst > worst_total)
           worst_total = worst;
-        if (!preempting)
+        if (r == 0)
           len += snprintf (line + len, sizeof line - (size_t)len, "%s%s %ld", len ? ", " : "", backends[b].name,
                            early);
       }
@@ -186,5 +264,9 @@ main (int argc, char **argv)
                  "clock reading in 64): early in ev_now () terms by more than 1 us: %s (and %ld in all runs); "
                  "the latest callback before start + delay in ev_now () terms by %.3f us (rounding)",
                  target, line, early_total, worst_total > 0. ? worst_total * 1e6 : 0.);
+  if (suspend_early >= 0)
+    stress_figure ("EVFLAG_NG_BOOTTIME with %.3f s of simulated suspends over all backends: %ld timers early in "
+                   "boottime terms by more than 1 us",
+                   suspended_total, suspend_early);
   return stress_exit_status ();
 }
