@@ -156,6 +156,7 @@
 #include "watchers/async.cc"
 #endif
 #include "watchers/once.cc"
+#include "watchers/post.cc"
 #include "loop/loop.cc"
 #include "loop/loop_run.cc"
 #include "loop/loop_time.cc"
