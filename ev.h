@@ -733,10 +733,11 @@ EV_API_DECL int ev_metrics_get (EV_P_ struct ev_metrics *m) EV_NOEXCEPT;
 EV_API_DECL void ev_metrics_enable (EV_P_ int on) EV_NOEXCEPT; /* on: count (from zero if off); 0: stop */
 EV_API_DECL void ev_metrics_reset (EV_P) EV_NOEXCEPT;          /* count from zero again */
 
-/* libev-ng only (LIBEV_NG_1.0): watch the loop from a thread of the library, which reports every
- * callback that runs longer than threshold seconds, and every wait that overshoots the earliest
- * timer by more; to report (called on the watchdog's thread), or 0 for a line on stderr.
- * 0: watching; -1: the system offers no way to (errno ENOSYS) */
+/* libev-ng only (LIBEV_NG_1.0): watch the loop with ev-watchdog(1), which the library starts, and
+ * which reports every callback that runs longer than threshold seconds, and every wait that
+ * overshoots the earliest timer by more; to report (called on a thread of the library), or 0 for a
+ * line on stderr.  0: watching; -1: the system offers no way to (errno ENOSYS), or ev-watchdog
+ * cannot start (errno ENOENT) */
 EV_API_DECL int ev_watchdog_start (EV_P_ ev_tstamp threshold,
                                    void (*report)(const struct ev_watchdog_report *r, void *data),
                                    void *data) EV_NOEXCEPT;

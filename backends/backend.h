@@ -44,8 +44,8 @@
 //     in Makefile.am, under that test;
 //  4. the kit: EV_NG_KIT_FILES in embed/local.mk, an #include in
 //     embed/ev_ng.cc, and when to use it in embed/ev_ng_facilities.h;
-//  5. its blocking system call in backend_wait_call (registry.cc), for the
-//     watchdog;
+//  5. its blocking system call in backend_wait_call
+//     (tools/watchdog/sample.cc), for the watchdog;
 //  6. its name and flag in the table of backends of t/harness.c;
 //  7. the documents: ev(3)'s backend list (man/ev.pod), README's
 //     Platforms, doc/ARCHITECTURE.md.
@@ -242,12 +242,5 @@ inline struct timespec timeout_to_timespec(ev_tstamp timeout)
   }
   return ts;
 }
-
-// Whether system call `nr`, whose fourth argument is arg4, is one a backend
-// waits in, for the watchdog (diag/watchdog.cc): 1 when it waits on the fd
-// of its first argument, 2 when it waits on a kernel object named otherwise,
-// as an io_uring ring registered with the kernel is named by an index, and
-// 0 if it does not wait.
-int backend_wait_call(long nr, unsigned long arg4);
 
 }  // namespace ev_detail

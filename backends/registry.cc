@@ -5,7 +5,6 @@
 #include "backends/policies.h"
 
 #if EV_NG_HAVE_SYSCALL
-#include <sys/syscall.h>
 #endif
 
 namespace ev_detail {
@@ -28,50 +27,6 @@ void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout)
     ev_sleep(timeout < kSleepInsteadOfWait ? timeout : kSleepInsteadOfWait);
     return 0;
   });
-}
-
-}  // namespace ev_detail
-
-namespace ev_detail {
-
-int backend_wait_call(long nr, unsigned long arg4)
-{
-#ifdef SYS_io_uring_enter
-  // IORING_ENTER_REGISTERED_RING: the ring is named by an index
-  if (nr == SYS_io_uring_enter && (arg4 & (1u << 4)))
-
-    return 2;
-#else
-  (void)arg4;
-#endif
-  switch (nr) {
-#ifdef SYS_epoll_wait
-  case SYS_epoll_wait:
-#endif
-#ifdef SYS_epoll_pwait
-  case SYS_epoll_pwait:
-#endif
-#ifdef SYS_epoll_pwait2
-  case SYS_epoll_pwait2:
-#endif
-#ifdef SYS_poll
-  case SYS_poll:
-#endif
-#ifdef SYS_ppoll
-  case SYS_ppoll:
-#endif
-#ifdef SYS_select
-  case SYS_select:
-#endif
-#ifdef SYS_pselect6
-  case SYS_pselect6:
-#endif
-#ifdef SYS_io_uring_enter
-  case SYS_io_uring_enter:
-#endif
-    return 1;
-  default: (void)nr; return 0;
-  }
 }
 
 }  // namespace ev_detail

@@ -16,6 +16,12 @@
 // Everything outside this file and slot_queue.h goes through pending_queues;
 // code that reads the slots themselves (ev_verify, ev_dump, debug mode)
 // takes them from settled().
+//
+// Read from outside (base/slot_queue.h gives the slots' rules): a batch
+// invokes its watchers from the top, lowering `count` before each callback,
+// so the taken watcher is base[count]; and a drained batch dropped off the
+// stack stays in vb[nvb] as it was, count 0, until the next batch is pushed.
+// ev-watchdog relies on both to find the callback of a batch.
 #pragma once
 
 #include <cstddef>

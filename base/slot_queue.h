@@ -16,6 +16,14 @@
 //    numbers of other watchers stay valid, and ev_pending_count still counts
 //    the slot until the next pass, as in libev.
 // A bit mask of non-empty levels makes "highest non-empty level" one bsr.
+//
+// Read from outside.  ev-watchdog (tools/watchdog/sample.cc) reads these
+// arrays from another process, unsynchronised, to tell which callback runs,
+// and relies on two rules that the loop keeps for it: invocation takes a
+// slot by lowering its level's count and leaves the slot's {w, revents} in
+// memory just above the new count until a later feed overwrites it; and it
+// sets the watcher's `pending` to 0 before the callback runs.  A change to
+// either changes the watchdog too.
 #pragma once
 
 #include "base/array.h"

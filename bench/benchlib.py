@@ -95,9 +95,13 @@ def make_libs(builddir, ng_dir, stand_in, wanted):
             # and with loop metrics on, so that their cost is a paired ratio of one run
             libs.append(Lib(METRICS, os.path.join(b, "bench-libev"),
                             {"LD_LIBRARY_PATH": ng_dir, "BENCH_LIBEV_FLAGS": "0x20000000"}, os.path.realpath(ng)))
-            # and under the watchdog (100 ms), whose thread samples every loop the workloads make
+            # and under the watchdog (100 ms): the ev-watchdog of the build, another
+            # process, samples every loop the workloads make; the column is what
+            # that costs the program (its loops are read, never written)
             libs.append(Lib(WATCHDOG, os.path.join(b, "bench-libev"),
-                            {"LD_LIBRARY_PATH": ng_dir, "LIBEV_NG_WATCHDOG": "100"}, os.path.realpath(ng)))
+                            {"LD_LIBRARY_PATH": ng_dir, "LIBEV_NG_WATCHDOG": "100",
+                             "LIBEV_NG_WATCHDOG_PATH": os.path.join(builddir, "tools", "ev-watchdog")},
+                            os.path.realpath(ng)))
         else:
             warnings.append("no %s: libev-ng column left out (build it, or --stand-in)" % ng)
     libs.append(Lib("libevent", os.path.join(b, "bench-libevent")))

@@ -1,36 +1,28 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/watchdog.h - the watchdog (ev(3) LIBEV-NG EXTENSIONS, "Watchdog";
-// LIBEV_NG_WATCHDOG=MS in the environment, or ev_watchdog_start): a thread of
-// the library reports every callback that runs longer than a threshold, and
-// every wait that overshoots the loop's earliest timer by more.
+// diag/watchdog.h - the library's side of the watchdog (ev(3) LIBEV-NG
+// EXTENSIONS, "Watchdog"; LIBEV_NG_WATCHDOG=MS[:syslog], ev_watchdog_start).
 //
-// It costs the loop nothing: the loop does not time its callbacks (a clock
-// reading costs more than a cheap callback), nor tell anyone which one runs.
-// The watchdog's thread looks at the loop the way a debugger would: it reads
-// the loop's memory with process_vm_readv, which never faults and is no
-// access of the program's own (so no data race), and asks the kernel whether
-// the loop's thread waits in its backend (/proc/self/task/TID/syscall).
-// From what it sees it knows when the loop last came back from its poll
-// (mn_now, which the loop writes after every poll), that it has been busy
-// since, and which watcher's callback runs: the slot the invocation took last
-// (its level from pass_levels, the one byte the loop writes per invocation
-// pass for it; the pending queues are base/slot_queue.h and base/pending.h).
-// It samples each watched loop every quarter threshold, and every fiftieth
-// (1 ms at least) while a callback has run for half the threshold, so a
-// duration is known to that resolution; names are read from the ELF files
-// only when a report is due (diag/elf_symbols.h).  Without a report callback
-// (LIBEV_NG_WATCHDOG) the watchdog is a helper process, so that the program
-// keeps its single thread (glibc's system calls cost a multi-threaded
-// program more); with one it is a thread of the program, which the
-// callback runs on.  Reports: a line on stderr or syslog, or the callback.
+// The watchdog is a program beside the library, ev-watchdog(1)
+// (tools/watchdog/), which reads the loops as a debugger would: the loop
+// costs nothing, keeps no clock reading per callback and no helper of its
+// own.  The library only starts that program (fork-less: clone(2) twice with
+// no exit signal and execve(2), so that it is nobody's child in the
+// program's tree and no fork handler or allocator of the program runs),
+// tells it on a socket which loops to watch, and, for ev_watchdog_start
+// with a report callback, runs one thread that receives its reports and
+// calls the callback (diag/watchdog_wire.h).  What the program reads, and
+// the rule each stamp keeps, is written where the stamp is defined
+// (loop/loop.h, base/pending.h, diag/probe_anchor.h).
+//
+// The program's path is fixed at configure time ($(bindir)/ev-watchdog);
+// LIBEV_NG_WATCHDOG_PATH replaces it (the tests run the one of the build
+// tree).  Where it cannot start, one line on stderr names it.
 //
 // Linux only (process_vm_readv and /proc); elsewhere ev_watchdog_start fails
 // with ENOSYS and LIBEV_NG_WATCHDOG is ignored.
 #pragma once
 
 #include "loop/loop.h"
-
-#include <atomic>
 
 namespace ev_detail {
 
@@ -39,14 +31,5 @@ void watchdog_from_env(ev_loop *loop);
 
 // The loop is being destroyed: watch it no longer.
 void watchdog_loop_destroy(ev_loop *loop);
-
-// Loops watched: the loop's rare path (time_update_slow) looks further only
-// when there is any.
-extern std::atomic<int> watchdog_loops;
-
-// The loop's rare path, on the loop's thread: note that thread (a loop may
-// be run by another thread than the one that made it), and start the
-// watchdog's thread again in a forked child.
-void watchdog_note(ev_loop *loop);
 
 }  // namespace ev_detail

@@ -127,8 +127,6 @@
 #endif
 #include "diag/verify.cc"
 #include "diag/probes.cc"
-#include "diag/elf_symbols.cc"
-#include "diag/syslog_line.cc"
 #include "diag/watchdog.cc"
 #include "watchers/io.cc"
 #include "watchers/timer.cc"

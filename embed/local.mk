@@ -18,13 +18,12 @@ EV_NG_KIT_FILES = ev.h ev++.h \
 	backends/policies.h backends/poll.cc backends/poll.h backends/registry.cc backends/select.cc \
 	backends/select.h \
 	diag/debug.cc diag/debug.h diag/metrics.cc diag/metrics.h diag/verify.cc diag/walk.cc diag/walk.h \
-	diag/probes.cc diag/probes.h diag/watchdog.cc diag/watchdog.h diag/elf_symbols.cc diag/elf_symbols.h \
-	diag/syslog_line.cc diag/syslog_line.h \
+	diag/probes.cc diag/probes.h diag/watchdog.cc diag/watchdog.h diag/watchdog_wire.h \
 	watchers/array_watcher.h watchers/array_watchers.cc watchers/async.cc watchers/child.cc \
 	watchers/child.h watchers/child_pidfd.cc watchers/embed.cc watchers/idle.cc watchers/io.cc \
 	watchers/once.cc watchers/periodic.cc watchers/signal.cc watchers/start_stop.h watchers/stat.cc \
 	watchers/post.cc watchers/timer.cc \
-	loop/fork_guard.cc loop/fork_guard.h loop/loop.cc loop/loop.h loop/loop_forks.cc loop/loop_run.cc \
+	loop/fork_guard.cc loop/fork_guard.h loop/loop.cc loop/loop.h loop/loop_forks.cc diag/probe_anchor.h loop/loop_run.cc \
 	loop/loop_time.cc
 nobase_dist_embedkit_DATA = $(EV_NG_KIT_FILES)
 

@@ -134,8 +134,11 @@ struct fd_sweep_state {
 
 struct ev_loop {
   // --- time (loop/loop_time.cc, base/clock.h) ----------------------------------
-  ev_tstamp ev_rt_now;      // ev_now(): wall-clock time of the last update
-  ev_tstamp mn_now;         // CLOCK_MONOTONIC of the last update
+  ev_tstamp ev_rt_now;  // ev_now(): wall-clock time of the last update
+  // CLOCK_MONOTONIC of the last update.  Written after every poll, before
+  // any callback: ev-watchdog (tools/watchdog/sample.cc) reads it from
+  // outside as the start of the loop's busy time.
+  ev_tstamp mn_now;
   ev_tstamp rt_offset;      // ev_rt_now - mn_now, re-measured every 0.5 s
   ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
   ev_tstamp slow_time_at;   // mn_now from which time_update takes its slow path (time_gate_update)
@@ -227,8 +230,9 @@ struct ev_loop {
   // the flags a sender reads anyway, rather than in the groups block.
   std::atomic<bool> async_marking;
   // The levels, bit p for priority p - 2, that had watchers pending when the
-  // current or last invocation pass began.  The watchdog's thread reads it,
-  // as a debugger would, to tell which callback runs (diag/watchdog.h).
+  // current or last invocation pass began, written before the pass's first
+  // callback.  ev-watchdog reads it from outside, with the pending queues
+  // (base/pending.h), to tell which callback runs (tools/watchdog/sample.cc).
   // It sits in the padding after async_marking, so the loop stays at libev's size.
   unsigned char pass_levels;
   // ev_ng_post_enable made the queue (watchers/post.cc), for the loop's own

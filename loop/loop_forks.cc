@@ -15,28 +15,13 @@
 // anchor, whose first member is the semaphore every static probe names in its
 // note (base/probes.h), so the notes lead to it in a stripped library too.
 #include "base/probes.h"
+#include "diag/probe_anchor.h"
+#include "fd/io_list.h"
 #include "loop/fork_guard.h"
 #include "loop/loop.h"
 
 #include <pthread.h>
 
-// The probe anchor, in the section where sys/sdt.h's convention keeps
-// semaphores, which tracers may write.  Tools read its layout, so it only
-// grows, and `version` says what it has.
-struct ev_ng_probe_anchor {
-  unsigned short semaphore;  // tracers attached to any probe; the library never writes it
-  unsigned short version;    // 1
-  unsigned short loop_size;  // sizeof (struct ev_loop)
-  unsigned short next;       // offset of the link to the next loop in struct ev_loop
-  ev_loop *loops;            // every loop of the process, newest first
-  unsigned short loop_count, loop_depth, activecnt, flags;  // offsets of ev_iteration, ev_depth, ...
-  // Where a loop keeps its watchers, as offsets in struct ev_loop and sizes,
-  // for a debugger that cannot call ev_walk in the program, such as one
-  // reading a core file.
-  unsigned short fd_entries, fd_count, fd_entry_size;  // io watchers: a list per fd, its head first in the entry
-  unsigned short timers, periodics, heap_count, heap_node_size, heap_root;      // the heaps' nodes {at, w}
-  unsigned short prepares, checks, forks, cleanups, asyncs, idles, array_size;  // arrays {data, count}
-};
 extern "C" {
 // zero until the first loop is made, when anchor_offsets writes the layout and the version
 [[gnu::section(".probes"), gnu::used]] constinit ev_ng_probe_anchor libev_ng_probe_anchor{};
@@ -86,7 +71,12 @@ void anchor_offsets(const ev_loop *loop)
   a.asyncs = at(&loop->asyncs);
   a.idles = at(&loop->idles[0]);
   a.array_size = sizeof(array<W>);
-  a.version = 1;
+  a.mn_now = at(&loop->mn_now);
+  a.pass_levels = at(&loop->pass_levels);
+  a.pending = at(&loop->pending);
+  a.backend_fd = at(&loop->backend_fd);
+  a.own_cb = reinterpret_cast<void *>(&child_pidfd_cb);
+  a.version = 2;
 }
 
 // Taken before a fork, so that the child's copy of the list is whole, and

@@ -4,7 +4,6 @@
 // a jump.  The fast path is time_update in loop/loop.h; base/clock.h has
 // the clocks.
 #include "diag/probes.h"
-#include "diag/watchdog.h"
 #include "loop/loop.h"
 
 #include <algorithm>
@@ -75,15 +74,12 @@ void time_update_realtime(ev_loop *loop)
 void time_read_wall_clock(ev_loop *loop) { offset_adopt(loop, measure_offset()); }
 
 // The half-second re-measurement is also where the loop looks whether a
-// tracer came or went (diag/probes.h) and tells a watchdog which thread
-// runs it (diag/watchdog.h), since that is where rare work is done.
+// tracer came or went (diag/probes.h), since that is where rare work is done.
 void time_update_slow(ev_loop *loop)
 {
   if (loop->mn_now >= loop->rt_recheck_at) {
     time_update_realtime(loop);
     probes_check(loop);
-    if (watchdog_loops.load(std::memory_order_relaxed))
-      watchdog_note(loop);
   } else
     set_rt_now(loop, loop->rt_offset + loop->mn_now);
   if (loop->boottime_slot)

@@ -58,6 +58,33 @@ top_tool=$top_srcdir/tools/ev-top
 "$top_tool" --help | grep -q '^Usage: ev-top -p PID' && ok "ev-top --help" || fail "ev-top --help"
 "$top_tool" -p 1 -l "$lib/libev.so.4" --dry-run > "$tmp/ev-top.bt" && grep -q "usdt:$lib/libev.so.4:libev:callback_end" "$tmp/ev-top.bt" &&
   ok "ev-top --dry-run" || fail "ev-top --dry-run"
+# The table, from what bpftrace prints (a stand-in bpftrace in PATH prints one interval of an echo
+# server's maps): a header, named columns, a row per loop, the slowest callbacks below, slowest first.
+mkdir "$tmp/bin"
+cat > "$tmp/bin/bpftrace" << 'EOF'
+#!/bin/sh
+printf '%s\n' 'ev-top: process 3351' '' '=interval 12:00:01' 'loops of process 3351, by [thread id, loop address]' \
+  'iterations:' '@iterations[3351, 140245982110552]: 812' 'busy percent (outside the poll, of the interval):' \
+  '@busy_percent[3351, 140245982110552]: 74' '@events_per_100_polls[3351, 140245982110552]: 103' \
+  '@callbacks[3351, 140245982110552]: 836' '@slowest_us[echo_read_cb, 94823123456]: 1200' \
+  '@total_us[echo_read_cb, 94823123456]: 5000' '@calls[echo_read_cb, 94823123456]: 812' \
+  '@slowest_us[accept_cb, 94823123999]: 3400' '@total_us[accept_cb, 94823123999]: 4000' '@calls[accept_cb, 94823123999]: 24' '=end'
+EOF
+chmod +x "$tmp/bin/bpftrace"
+PATH=$tmp/bin:$PATH "$top_tool" -p $$ -l "$lib/libev.so.4" -n 1 > "$tmp/table" 2>&1
+expected='
+ev-top - 12:00:01  process '$$'  every 1 s  1 loop
+  THREAD  LOOP             ITERATIONS BUSY% EVENTS/100  CALLBACKS  LAG ms
+    3351  0x7f8d8ff1e358          812    74        103        836       0
+
+   CALLS   TOTAL ms LONGEST ms  CALLBACK
+      24        4.0        3.4  accept_cb (0x1613e60c1f)
+     812        5.0        1.2  echo_read_cb (0x1613e60a00)'
+if [[ $(grep -v '^ev-top: process' "$tmp/table") == "$expected" ]]; then
+  ok "ev-top's table: a header, a row per loop, the slowest callbacks below"
+else
+  fail "ev-top's table: expected$expected"$'\n'"got:"; cat "$tmp/table"
+fi
 if ! command -v bpftrace > /dev/null; then
   skip "no bpftrace: ev-top not run (apt-get install bpftrace)"
 elif [[ $(id -u) != 0 ]]; then
@@ -72,9 +99,11 @@ else
   # bpftrace reads a map for print() when its user-space side gets to the request,
   # after the probe asked, so on a loaded machine a section may come out empty
   # (ev-top(1), BUGS): any interval, any of the per-callback sections counts.
-  callback_named () { grep -q -E "^@(slowest_us|total_us|calls)\[$1, [0-9]*\]: [1-9]" "$tmp/top"; }
-  if grep -q '^@iterations\[[0-9]*, [0-9]*\]: [1-9]' "$tmp/top" && callback_named fast_timer_cb && callback_named fast_io_cb; then
-    ok "ev-top -p: iterations, and fast_timer_cb and fast_io_cb by name"
+  callback_named () { grep -q -E "^ +[1-9][0-9]* +[0-9.]+ +[0-9.]+  $1 \(0x[0-9a-f]+\)$" "$tmp/top"; }
+  if grep -q "^ev-top - [0-9:]*  process $pid  every 1 s  1 loop$" "$tmp/top" &&
+    grep -q -E "^ +$pid  0x[0-9a-f]+ +[1-9][0-9]* +[0-9]+ +[0-9]+ +[1-9][0-9]* +[0-9]+$" "$tmp/top" &&
+    callback_named fast_timer_cb && callback_named fast_io_cb; then
+    ok "ev-top -p: a row for the loop with its iterations, and fast_timer_cb and fast_io_cb by name"
   elif grep -q -i -e 'permission' -e 'operation not permitted' -e 'failed to attach' "$tmp/top"; then
     skip "the kernel refused bpftrace here: $(grep -i -m1 -e permission -e 'not permitted' -e 'failed to attach' "$tmp/top")"
   else

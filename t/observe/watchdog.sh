@@ -7,7 +7,10 @@
 # callbacks that ran longer than 100 ms, each naming its static function and
 # how long it ran, a report for a wait that overshot its timer, and none for
 # 10,000 fast callbacks; ev_watchdog_start hands the report to the program; with :syslog the
-# report reaches the log even while another thread holds syslog(3)'s lock.
+# report reaches the log even while another thread holds syslog(3)'s lock.  The watchdog is the
+# program tools/ev-watchdog, which the library starts (LIBEV_NG_WATCHDOG_PATH names the build
+# tree's); run by hand, it watches a running program (-p PID) or runs one (-- PROGRAM); where it
+# cannot start, the program runs on with one line that names its path.
 set -u -o pipefail
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}" "${top_builddir:=$top_srcdir}" "${CC:=cc}"
 lib=$top_builddir/.libs
@@ -17,6 +20,9 @@ grep -q '^#define EV_NG_SMALL 1' "$top_builddir/config.h" && { echo "SKIP: a lib
 # The portable build (--disable-linux-apis) gives no report yet: a known gap, not a pass.
 grep -q 'define EV_NG_HAVE_PROCESS_VM_READV 0' "${top_builddir:-.}/config.h" 2> /dev/null &&
   { echo "SKIP: built without the Linux APIs: the watchdog reports nothing there yet"; exit 77; }
+: "${LIBEV_NG_WATCHDOG_PATH:=$top_builddir/tools/ev-watchdog}"
+export LIBEV_NG_WATCHDOG_PATH
+[[ -x $LIBEV_NG_WATCHDOG_PATH ]] || { echo "FAIL: no $LIBEV_NG_WATCHDOG_PATH (make builds it)"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0 passes=0
@@ -146,15 +152,15 @@ else
   fail "fork: the child did not exit in time:"; cat "$tmp/out" "$tmp/err"
 fi
 
-# Another thread of the program holds its allocator's lock all along: the helper, a clone of the
-# program made while the lock was held, allocates none of its memory from the program.
+# Another thread of the program holds its allocator's lock all along: the library starts
+# ev-watchdog without allocating (nothing but system calls run between its clone and its exec).
 run locked-alloc || fail "locked-alloc: exit status $?"
 one_report locked-alloc '*callback slow_cb *'
 
 # LIBEV_NG_WATCHDOG=100:syslog, in a private /dev (a mount namespace) whose log socket the
 # program binds itself.  Another thread of the program is inside syslog(3), holding its lock,
-# when the watchdog's helper is made: the report reaches the log all the same, tagged with the
-# program's name and pid (the helper, a clone without that thread, never calls syslog(3)).
+# when ev-watchdog is started: the report reaches the log all the same, tagged with the
+# program's name and pid (ev-watchdog writes to the log's socket itself, as the program).
 # With no log listening, the report is on stderr rather than lost.
 mkdir "$tmp/dev"
 in_private_dev () {
@@ -179,13 +185,13 @@ else
   one_report "syslog, no log listening, on stderr" '*callback slow_cb *'
 fi
 
-# A plugin loaded with dlopen(3) after the loop (and the helper) was made: its static callback is
+# A plugin loaded with dlopen(3) after the loop (and ev-watchdog) was made: its static callback is
 # named, in the plugin's file, by the file's own symbol table.
 run plugin "$plugin" || fail "plugin: exit status $?"
 one_report plugin "*callback plugin_slow_cb ($plugin+0x*"
 
-# Another thread is inside dl_iterate_phdr(3), holding the loader's lock, when the helper is made:
-# the helper finds the callback's file without the loader.
+# Another thread is inside dl_iterate_phdr(3), holding the loader's lock, when ev-watchdog is
+# started: it finds the callback's file without the program's loader.
 run locked-loader || fail "locked-loader: exit status $?"
 one_report locked-loader "*callback slow_cb ($prog+0x*"
 
@@ -196,6 +202,34 @@ if grep -q 'LIBEV_NG_WATCHDOG=abc is not MILLISECONDS' "$tmp/err" && [[ $(report
 else
   fail "malformed value:"; cat "$tmp/err"
 fi
+
+# ev-watchdog where it cannot start: one line naming its path, and the program runs unwatched.
+LIBEV_NG_WATCHDOG_PATH=$tmp/none run slow || fail "missing: exit status $?"
+if [[ $(grep -c . "$tmp/err") == 1 ]] && grep -q "^libev-ng watchdog: cannot start $tmp/none: No such file" "$tmp/err"; then
+  ok "missing ev-watchdog: $(cat "$tmp/err")"
+else
+  fail "missing ev-watchdog: expected one line naming $tmp/none, got:"; cat "$tmp/err"
+fi
+
+# ev-watchdog -p PID: a running program, watched from outside (no LIBEV_NG_WATCHDOG).
+LD_LIBRARY_PATH=$lib "$prog" script > "$tmp/out" 2> "$tmp/err" &
+pid=$!
+"$LIBEV_NG_WATCHDOG_PATH" -t 100 -p "$pid" 2> "$tmp/wd" &
+wd=$!
+wait "$pid" || fail "-p: exit status $?"
+for ((i = 0; i < 200; i++)); do kill -0 "$wd" 2> /dev/null || break; sleep 0.01; done
+wait "$wd" || fail "-p: ev-watchdog's exit status $?"
+mapfile -t lines < <(grep '^libev-ng watchdog:' "$tmp/wd")
+if ((${#lines[@]} == 2)) && [[ ${lines[0]} == *"callback nap_250ms_cb "* && ${lines[1]} == *"callback nap_1000ms_cb "* ]]; then
+  ok "-p PID: ${lines[*]}"
+else
+  fail "-p PID: expected nap_250ms_cb and nap_1000ms_cb, got:"; cat "$tmp/wd"
+fi
+
+# ev-watchdog -- PROGRAM: the program runs under watch, its exit status is the program's.
+env LD_LIBRARY_PATH="$lib" LIBEV_NG_WATCHDOG_PATH= timeout 20 "$LIBEV_NG_WATCHDOG_PATH" -t 100 -- "$prog" slow \
+  > "$tmp/out" 2> "$tmp/err" || fail "-- PROGRAM: exit status $?"
+one_report "-- PROGRAM" '*callback slow_cb *'
 
 echo "$passes passed, $fails failed"
 ((fails == 0))

@@ -1,14 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/syslog_line.cc - see diag/syslog_line.h.  The watchdog's helper is a
-// clone of the program without its other threads, and syslog(3) takes locks
-// (its own, the allocator's, the time zone's) that one of them may have held
-// at the clone, so the helper would wait for them forever.  Here there are
-// only system calls on a socket of its own and a buffer on the stack.
-#include "diag/syslog_line.h"
+// tools/watchdog/syslog_line.cc - see syslog_line.h.  Not syslog(3),
+// which tags a line with the caller's own name and pid, where the line must
+// carry those of the program watched.
+#include "syslog_line.h"
 
-#include "base/api.h"
-
-#if EV_NG_HAVE_PROCESS_VM_READV
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -17,7 +12,7 @@
 #include <cstring>
 #include <initializer_list>
 
-namespace ev_detail {
+namespace ev_watchdog {
 
 namespace {
 
@@ -52,13 +47,12 @@ int connect_log(int &type)
 
 }  // namespace
 
-bool syslog_line(const char *text, pid_t pid)
+bool syslog_line(const char *text, const char *name, pid_t pid)
 {
   // No timestamp: every Linux syslog daemon stamps a local message that has
   // none with the time it arrived, and the local time needs the zone lock.
   char line[1024];
-  int n = std::snprintf(line, sizeof line, "<%d>%s[%d]: %s", kUserWarning, program_invocation_short_name,
-                        static_cast<int>(pid), text);
+  int n = std::snprintf(line, sizeof line, "<%d>%s[%d]: %s", kUserWarning, name, static_cast<int>(pid), text);
   if (n < 0)
     return false;
   if (n >= static_cast<int>(sizeof line))
@@ -77,6 +71,4 @@ bool syslog_line(const char *text, pid_t pid)
   return sent == static_cast<ssize_t>(size);
 }
 
-}  // namespace ev_detail
-
-#endif
+}  // namespace ev_watchdog

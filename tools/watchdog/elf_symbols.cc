@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/elf_symbols.cc - see diag/elf_symbols.h.  The file is mapped read-only,
+// tools/watchdog/elf_symbols.cc - see elf_symbols.h.  The file is mapped read-only,
 // and its symbol table and string table are used where they lie in the map.
-#include "diag/elf_symbols.h"
+#include "elf_symbols.h"
 
-#include "base/alloc.h"
-
-#if EV_NG_HAVE_PROCESS_VM_READV
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -16,7 +13,7 @@
 #include <cstring>
 #include <initializer_list>
 
-namespace ev_detail {
+namespace ev_watchdog {
 
 namespace {
 
@@ -81,8 +78,9 @@ elf_file *open_file(const char *path)
   for (elf_file *f = files; f; f = f->next)
     if (std::strcmp(f->path, path) == 0)
       return f;
-  auto *f = static_cast<elf_file *>(ev_realloc(nullptr, sizeof(elf_file)));
-  std::memset(f, 0, sizeof *f);
+  auto *f = static_cast<elf_file *>(std::calloc(1, sizeof(elf_file)));
+  if (!f)
+    std::abort();
   std::snprintf(f->path, sizeof f->path, "%s", path);
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
@@ -172,10 +170,7 @@ bool parse_mapping(const char *line, mapping &m)
 }
 
 // The file mapped at addr in pid's memory, and the offset in it: from
-// /proc/PID/maps, read with system calls into a buffer on the stack.  Not
-// the loader's list: the watchdog's helper is a clone of the program
-// without its other threads, one of which may have held the loader's lock
-// then, and its copy of the list misses the files loaded since.
+// /proc/PID/maps, the map of the program watched (another process).
 bool find_file(pid_t pid, std::uintptr_t addr, char (&path)[256], std::uintptr_t &off)
 {
   char name[40];
@@ -218,7 +213,85 @@ bool find_file(pid_t pid, std::uintptr_t addr, char (&path)[256], std::uintptr_t
   return found;
 }
 
+// The semaphore of the first libev probe in f's .note.stapsdt, 0 if none:
+// every probe of libev-ng names the anchor as its semaphore.
+std::uintptr_t probe_semaphore(const elf_file &f)
+{
+  if (f.size < sizeof(elf_ehdr) || std::memcmp(f.map, ELFMAG, SELFMAG) != 0)
+    return 0;
+  elf_ehdr eh;
+  std::memcpy(&eh, f.map, sizeof eh);
+  if (eh.e_shentsize != sizeof(elf_shdr) || eh.e_shstrndx >= eh.e_shnum ||
+      !in_file(f, eh.e_shoff, std::size_t{eh.e_shnum} * sizeof(elf_shdr)))
+    return 0;
+  const auto *sh = reinterpret_cast<const elf_shdr *>(f.map + eh.e_shoff);
+  const elf_shdr &names = sh[eh.e_shstrndx];
+  for (unsigned i = 0; i < eh.e_shnum; ++i) {
+    if (sh[i].sh_type != SHT_NOTE || sh[i].sh_name >= names.sh_size || !in_file(f, sh[i].sh_offset, sh[i].sh_size) ||
+        !in_file(f, names.sh_offset, names.sh_size) ||
+        std::strncmp(reinterpret_cast<const char *>(f.map + names.sh_offset + sh[i].sh_name), ".note.stapsdt",
+                     names.sh_size - sh[i].sh_name) != 0)
+      continue;
+    const unsigned char *p = f.map + sh[i].sh_offset, *end = p + sh[i].sh_size;
+    while (end - p >= 12) {
+      std::uint32_t namesz, descsz;
+      std::memcpy(&namesz, p, 4);
+      std::memcpy(&descsz, p + 4, 4);
+      const unsigned char *desc = p + 12 + ((namesz + 3) & ~3u);
+      if (desc > end || descsz > static_cast<std::size_t>(end - desc))
+        break;
+      constexpr std::size_t kAddrs = 3 * sizeof(std::uintptr_t);  // pc, base, semaphore
+      if (descsz > kAddrs && std::memchr(desc + kAddrs, 0, descsz - kAddrs) &&
+          std::strcmp(reinterpret_cast<const char *>(desc + kAddrs), "libev") == 0) {
+        std::uintptr_t semaphore;
+        std::memcpy(&semaphore, desc + 2 * sizeof(std::uintptr_t), sizeof semaphore);
+        if (semaphore)
+          return semaphore;
+      }
+      p = desc + ((descsz + 3) & ~3u);
+    }
+  }
+  return 0;
+}
+
+// The anchor's ELF virtual address in f: its symbol, else the semaphore.
+std::uintptr_t anchor_vaddr(const elf_file &f)
+{
+  for (std::size_t i = 0; i < f.nsyms; ++i) {
+    const elf_sym &s = f.syms[i];
+    if (s.st_name < f.strsize && s.st_value && std::strcmp(f.strtab + s.st_name, "libev_ng_probe_anchor") == 0)
+      return s.st_value;
+  }
+  return probe_semaphore(f);
+}
+
 }  // namespace
+
+std::uintptr_t elf_find_anchor(pid_t pid)
+{
+  char name[40];
+  std::snprintf(name, sizeof name, "/proc/%d/maps", static_cast<int>(pid));
+  FILE *maps = std::fopen(name, "re");
+  if (!maps)
+    return 0;
+  char line[4096];
+  std::uintptr_t found = 0;
+  while (!found && std::fgets(line, sizeof line, maps)) {
+    line[std::strcspn(line, "\n")] = 0;
+    mapping m;
+    if (!parse_mapping(line, m) || m.offset != 0 || m.path[0] != '/')
+      continue;
+    const char *base = std::strrchr(m.path, '/') + 1;
+    if (std::strncmp(base, "libev.so", 8) != 0)
+      continue;
+    const elf_file *f = open_file(m.path);
+    std::uintptr_t first = 0, at = anchor_vaddr(*f);
+    if (at && vaddr_of(*f, 0, first))
+      found = m.start - first + at;
+  }
+  std::fclose(maps);
+  return found;
+}
 
 code_location elf_locate(const void *addr, pid_t pid)
 {
@@ -245,17 +318,8 @@ void elf_symbols_forget()
     files = f->next;
     if (f->map)
       munmap(const_cast<unsigned char *>(f->map), f->size);
-    ev_free(f);
+    std::free(f);
   }
 }
 
-}  // namespace ev_detail
-
-#else
-
-namespace ev_detail {
-code_location elf_locate(const void *, pid_t) { return code_location{}; }
-void elf_symbols_forget() {}
-}  // namespace ev_detail
-
-#endif
+}  // namespace ev_watchdog
