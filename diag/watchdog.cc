@@ -29,7 +29,7 @@
 #include <ctime>
 
 #ifndef EV_NG_WATCHDOG_PATH
-#define EV_NG_WATCHDOG_PATH "/usr/bin/ev-watchdog"
+#define EV_NG_WATCHDOG_PATH "/usr/lib/libev-ng/ev-watchdog"
 #endif
 
 extern char **environ;

@@ -14,7 +14,7 @@
 // the rule each stamp keeps, is written where the stamp is defined
 // (loop/loop.h, base/pending.h, diag/probe_anchor.h).
 //
-// The program's path is fixed at configure time ($(bindir)/ev-watchdog);
+// The program's path is fixed at configure time ($(libdir)/libev-ng/ev-watchdog);
 // LIBEV_NG_WATCHDOG_PATH replaces it (the tests run the one of the build
 // tree).  Where it cannot start, one line on stderr names it.
 //

@@ -18,8 +18,11 @@ CLEANFILES += tools/ev-gdb tools/ev-top.1 tools/ev-gdb.1 tools/ev-watchdog.1
 EV_WATCHDOG_SOURCES = tools/watchdog/main.cc tools/watchdog/sample.cc tools/watchdog/sample.h \
 	tools/watchdog/elf_symbols.cc tools/watchdog/elf_symbols.h \
 	tools/watchdog/syslog_line.cc tools/watchdog/syslog_line.h
+# Installed beside the library, in a folder of the architecture's library folder: the library
+# starts the one of its own build, and a multiarch system holds one per architecture.
+watchdogdir = $(libdir)/libev-ng
 if EV_NG_HAVE_WATCHDOG
-bin_PROGRAMS = tools/ev-watchdog
+watchdog_PROGRAMS = tools/ev-watchdog
 man1_MANS += tools/ev-watchdog.1
 endif
 tools_ev_watchdog_SOURCES = $(EV_WATCHDOG_SOURCES)
