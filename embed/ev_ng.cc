@@ -154,7 +154,6 @@
 #include "watchers/async.cc"
 #endif
 #include "watchers/once.cc"
-#include "watchers/post.cc"
 #include "loop/loop.cc"
 #include "loop/loop_run.cc"
 #include "loop/loop_time.cc"

@@ -235,10 +235,6 @@ struct ev_loop {
   // (base/pending.h), to tell which callback runs (tools/watchdog/sample.cc).
   // It sits in the padding after async_marking, so the loop stays at libev's size.
   unsigned char pass_levels;
-  // ev_ng_post_enable made the queue (watchers/post.cc), for the loop's own
-  // thread; producers look at the queue's pointer.  In the padding before
-  // pipe_write_wanted, so the loop stays at libev's size.
-  std::atomic<bool> post_enabled;
   std::atomic<int> pipe_write_wanted;   // the loop is blocked or about to be
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
@@ -785,30 +781,6 @@ void asyncs_loop_destroy(ev_loop *loop);  // free the groups block
 inline void asyncs_process(ev_loop *) {}
 inline void asyncs_loop_destroy(ev_loop *) {}
 #endif
-// ev_ng_post (watchers/post.cc)
-void posts_run(ev_loop *loop);              // the wake-up fd reported posts: run one batch
-void posts_loop_destroy(ev_loop *loop);     // run what is queued, first of all
-void posts_forget_in_child(ev_loop *loop);  // fork(3)'s child handler: the child starts empty
-// ev_ng_post's queue: what producers pushed, newest first, and what the loop
-// took from it and has not run yet, oldest first.  ev_ng_post_enable makes
-// it and hangs it on the data member of the timerfd's watcher, which the
-// library does not use otherwise: the loop object has no byte left within
-// libev's size.  That watcher is written only when the wall clock jumps, so
-// the producers' load of the pointer shares no cache line with what the
-// loop writes in every iteration; `taken` keeps off the head's line.
-struct post_queue {
-  std::atomic<struct ev_ng_post_node *> head;
-  char head_line[56];
-  struct ev_ng_post_node *taken;
-};
-inline post_queue *posts_of(const ev_loop *loop)
-{
-  return static_cast<post_queue *>(__atomic_load_n(&loop->timerfd.w.data, __ATOMIC_ACQUIRE));
-}
-inline bool posts_queued(const ev_loop *loop)
-{
-  return loop->post_enabled.load(std::memory_order_relaxed) && posts_of(loop)->head.load(std::memory_order_seq_cst);
-}
 #if EV_CHILD_ENABLE
 void child_default_loop_init(ev_loop *loop);  // SIGCHLD watcher of the default loop
 void child_default_loop_destroy(ev_loop *loop);
