@@ -75,7 +75,9 @@ void anchor_offsets(const ev_loop *loop)
   a.pass_levels = at(&loop->pass_levels);
   a.pending = at(&loop->pending);
   a.backend_fd = at(&loop->backend_fd);
+#if EV_CHILD_ENABLE
   a.own_cb = reinterpret_cast<void *>(&child_pidfd_cb);
+#endif
   a.version = 2;
 }
 
