@@ -574,7 +574,8 @@ child_without_pidfds (void *arg)
   r->status = child_rstatus;
   usleep (20000);
   ev_run (loop, EVRUN_NOWAIT);
-  r->other_left = waitpid (other, NULL, WNOHANG) == other;
+  /* still ours to reap (it may not have exited yet): the loop left it alone */
+  r->other_left = waitpid (other, NULL, 0) == other;
   ev_child_stop (loop, &w);
   ev_loop_destroy (loop);
   r->calls += 100 * signal_disposition_is_default (SIGCHLD); /* the last one restored it */
