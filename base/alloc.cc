@@ -103,7 +103,12 @@ void usage_error(const char *api, const char *arg, double value, const char *wha
 void usage_error(const char *api, const char *arg, const void *value, const char *what)
 {
   char msg[512];
-  message_format(msg, sizeof msg, "libev-ng: usage error in %s (%s = %p): \"%s\"\n", api, arg, value, what);
+  // Formatted here rather than with %p, which prints NULL as "(nil)", "0" or zeros depending on the C library.
+  if (value == nullptr)
+    message_format(msg, sizeof msg, "libev-ng: usage error in %s (%s = NULL): \"%s\"\n", api, arg, what);
+  else
+    message_format(msg, sizeof msg, "libev-ng: usage error in %s (%s = 0x%llx): \"%s\"\n", api, arg,
+                   static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(value)), what);
   write_all(msg);
   std::abort();
 }

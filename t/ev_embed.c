@@ -422,7 +422,7 @@ ev_embed__sweep_of_a_watcher_without_a_loop_is_a_usage_error (void **state)
   (void)state;
   skip_on_real_libev (); /* libev 4.33 crashes */
   int how = 0;
-  expect_abort (sweep_without_a_loop, &how, "libev-ng: usage error in ev_embed_sweep (other = (nil)): \"libev: "
+  expect_abort (sweep_without_a_loop, &how, "libev-ng: usage error in ev_embed_sweep (other = NULL): \"libev: "
                                             "ev_embed_sweep called with an ev_embed watcher whose loop is not a loop");
   how = 1;
   expect_abort (sweep_without_a_loop, &how, "usage error in ev_embed_sweep (other = 0xa5a5a5a5a5a5a5a5)");
