@@ -162,8 +162,12 @@ typedef EV_TSTAMP_T ev_tstamp;
 
 #if EV_STAT_ENABLE
 # include <sys/stat.h>
-/* what ev_stat reports: the result of lstat(2) */
+/* what ev_stat reports: the result of lstat(2), on Windows of _stati64, as in libev */
+# ifdef _WIN32
+typedef struct _stati64 ev_statdata;
+# else
 typedef struct stat ev_statdata;
+# endif
 #endif
 
 /*==========================================================================*/

@@ -54,7 +54,10 @@
 #define EV_NG_POLICY_POLL(X)
 #endif
 
-#if EV_NG_HAVE_SELECT
+#if EV_NG_HAVE_SELECT && defined(_WIN32)
+#include "backends/select_win32.h"  // Winsock's select over C runtime fds
+#define EV_NG_POLICY_SELECT(X) X(::ev_detail::select_policy)
+#elif EV_NG_HAVE_SELECT
 #include "backends/select.h"
 #define EV_NG_POLICY_SELECT(X) X(::ev_detail::select_policy)
 #else

@@ -55,10 +55,13 @@ unsigned int ev_recommended_backends(void) noexcept
 
 // The backends that can in principle be embedded into another loop, because
 // their kernel object is one fd that becomes readable.  As in libev 4.33,
-// this is a fixed set, whether or not the backend is supported here.
+// this is a fixed set, whether or not the backend is supported here, but for
+// epoll, which it counts on Linux alone (0xac there, 0xa8 elsewhere): the
+// build has epoll where it is built for Linux, and the portable build stands
+// for the other systems.
 unsigned int ev_embeddable_backends(void) noexcept
 {
-  return EVBACKEND_EPOLL | EVBACKEND_KQUEUE | EVBACKEND_PORT | EVBACKEND_IOURING;
+  return (EV_NG_HAVE_EPOLL ? EVBACKEND_EPOLL : 0) | EVBACKEND_KQUEUE | EVBACKEND_PORT | EVBACKEND_IOURING;
 }
 
 }  // extern "C"

@@ -97,6 +97,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#ifdef _WIN32
+#include "base/win32.h"  // the POSIX calls the core makes, on Windows
+#endif
 
 // The ABI of libev 4.33 (doc/semantics.md §2).  The core reads and writes
 // these fields directly, so on every architecture their places are checked

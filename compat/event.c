@@ -341,7 +341,7 @@ event_pending (struct event *ev, short events, struct timeval *tv)
            * kept, since programs built against libev see exactly this value */
           ev_tstamp now = ev_now (LOOP (ev->ev_base));
           tv->tv_sec = (time_t)now;
-          tv->tv_usec = (suseconds_t)((now - (ev_tstamp)tv->tv_sec) * 1e6);
+          tv->tv_usec = (__typeof__ (tv->tv_usec))((now - (ev_tstamp)tv->tv_sec) * 1e6);
         }
     }
 

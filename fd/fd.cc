@@ -7,8 +7,10 @@
 #include "base/probes.h"
 
 #include <fcntl.h>
+#ifndef _WIN32  // (Windows: base/win32.h)
 #include <poll.h>
 #include <sys/resource.h>
+#endif
 #include <cerrno>
 
 using namespace ev_detail;

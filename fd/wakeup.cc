@@ -13,6 +13,12 @@
 #endif
 
 namespace ev_detail {
+#ifndef _WIN32
+// (on Windows the pair is of sockets: base/win32.h)
+inline ssize_t wakeup_read(int fd, void *buf, std::size_t len) { return ::read(fd, buf, len); }
+inline ssize_t wakeup_write(int fd, const void *buf, std::size_t len) { return ::write(fd, buf, len); }
+#endif
+
 namespace {
 
 // The internal io watcher's callback: drain the fd, then look at the flags.
@@ -25,10 +31,10 @@ void pipe_cb(EV_P_ ev_io *w, int revents)
   if ((revents & EV_READ) && !(w->events & kFdEdge) && loop->wakeup.fd >= 0) {
     uint64_t buf[8];
     if (!loop->wakeup_pipe_ino) {  // eventfd: one read resets the counter
-      while (::read(loop->wakeup.fd, buf, sizeof buf[0]) < 0 && errno == EINTR) {
+      while (wakeup_read(loop->wakeup.fd, buf, sizeof buf[0]) < 0 && errno == EINTR) {
       }
     } else {  // pipe: read until empty
-      while (::read(loop->wakeup.fd, buf, sizeof buf) == static_cast<ssize_t>(sizeof buf)) {
+      while (wakeup_read(loop->wakeup.fd, buf, sizeof buf) == static_cast<ssize_t>(sizeof buf)) {
       }
     }
   }
@@ -96,7 +102,7 @@ bool open_fds(ev_loop *loop)
     rfd = p[0];
     wfd = p[1];
     struct stat st;
-    loop->wakeup_pipe_ino = ::fstat(wfd, &st) == 0 ? st.st_ino : 1;
+    loop->wakeup_pipe_ino = ::fstat(wfd, &st) == 0 && st.st_ino ? st.st_ino : 1;  // (Windows: a socket's is 0)
   }
   loop_fd_watch(loop, loop->wakeup, rfd, pipe_cb);
   loop->wakeup_write_fd.store(wfd, std::memory_order_seq_cst);
@@ -198,7 +204,7 @@ void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
     int saved_errno = errno;  // we may be in a signal handler
     // 8 bytes: what an eventfd needs; a pipe takes them as well
     uint64_t one = 1;
-    while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {
+    while (wakeup_write(fd, &one, sizeof one) < 0 && errno == EINTR) {
     }
     errno = saved_errno;
   }

@@ -95,7 +95,9 @@ ev_embed__only_epoll_is_embeddable_here (void **state)
 {
   (void)state;
   unsigned e = ev_embeddable_backends ();
-  assert_true (e & EVBACKEND_EPOLL);
+  /* epoll is counted on Linux alone, as libev 4.33 does; the portable build stands for the
+   * other systems (global_functions__embeddable_backends_are_libevs_for_the_system) */
+  assert_int_equal ((e & EVBACKEND_EPOLL) != 0, harness_linux_apis ());
   assert_false (e & (EVBACKEND_SELECT | EVBACKEND_POLL));
 }
 

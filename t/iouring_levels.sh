@@ -6,19 +6,42 @@
 # (backends/iouring_ring.h) leaves it: the kernel of Debian 12 (Linux 6.1) and the releases
 # where the backend's features came (5.19 ... 5.4), the poll mode on a kernel with the epoll
 # mode, and every feature one at a time.  The default level (everything the kernel
-# has) is what the suites themselves run.  Skipped (77) where the kernel refuses io_uring.
+# has) is what the suites themselves run.  Skipped (77) where the kernel (or the emulator
+# that runs a cross build's programs, $EMULATOR) refuses io_uring.
 #
 #   top_builddir=. t/iouring_levels.sh                  # every level, 3 at once (IOURING_JOBS)
 #   IOURING_LEVELS='6.1 -epoll-wait' IOURING_SUITES=ev_io t/iouring_levels.sh
 set -u
 builddir=${top_builddir:-.}
+srcdir=${top_srcdir:-.}
+EMULATOR=${EMULATOR:-}
 levels=${IOURING_LEVELS:-"-epoll-wait 6.1 5.19 5.13 5.10 5.4 -registered-ring -single-issuer -defer-taskrun -cqe-skip -submit-all -multishot -ext-arg -cqsize -nodrop -single-mmap"}
 suites=${IOURING_SUITES:-"backend_iouring ev_io ev_embed ev_fork async_threads"}
 
-"$builddir/t/backend_iouring" > /dev/null 2>&1
+# run PROGRAM ARGS...: a suite (libtool's wrapper of it, in a shared build) as `make check`
+# runs it: directly, or in a cross build under the emulator (t/port/run-test)
+run () {
+  if [ -n "$EMULATOR" ]; then
+    "$srcdir/t/port/run-test" "$@"
+  else
+    "$@"
+  fi
+}
+
+built () { [ -x "$builddir/t/$1" ] || { echo "no $builddir/t/$1 (make check builds it)"; exit 99; }; }
+built backend_iouring
+run "$builddir/t/backend_iouring" > /dev/null 2>&1
 case $? in
-  77) echo "SKIP: no io_uring here"; exit 77 ;;
+  77)
+    if [ -n "$EMULATOR" ]; then
+      echo "SKIP: no io_uring under $EMULATOR"
+    else
+      echo "SKIP: no io_uring here"
+    fi
+    exit 77
+    ;;
 esac
+for s in $suites; do built "$s"; done
 
 # One level's suites, one after another; its failures in $builddir/t/iouring_levels.LEVEL.failed.
 # The levels run IOURING_JOBS at once (default 3): most of a suite's time is spent waiting on
@@ -29,7 +52,7 @@ run_level () {
   : > "$failed_file"
   for s in $suites; do
     log=$builddir/t/iouring_levels.$level.$s.log
-    if ! LIBEV_NG_IOURING=$level HARNESS_BACKENDS=io_uring "$builddir/t/$s" > "$log" 2>&1; then
+    if ! LIBEV_NG_IOURING=$level HARNESS_BACKENDS=io_uring run "$builddir/t/$s" > "$log" 2>&1; then
       case $? in
         77) rm -f "$log"; continue ;;
       esac

@@ -17,8 +17,10 @@
 # every backend,
 # the layout of each configuration is libev 4.33's (Debian's ev.h compiled with the same
 # symbols), and every symbol that cannot mean here what it means in libev stops the
-# compilation with an error that names it.
+# compilation with an error that names it.  The programs run under $EMULATOR in a cross build
+# (t/port/cross.sh), as the suites do.
 set -u
+EMULATOR=${EMULATOR:-}
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 CC=${CC:-cc}
@@ -104,7 +106,8 @@ for c in default perl single small off; do
   fi
   # (status 4: the machine held the program up past its timers, 3 runs at most)
   for attempt in 1 2 3; do
-    out=$("$d/prog" 2>&1); status=$?
+    # shellcheck disable=SC2086
+    out=$($EMULATOR "$d/prog" 2>&1); status=$?
     [ "$status" = 4 ] || break
     echo "retry: $c (run $attempt of 3): $out"
   done
@@ -138,7 +141,8 @@ for c in default single; do
     fail "$c: t/embed/wait_cb.c does not build"; sed 's/^/    /' "$d/log"; continue
   fi
   for b in 1 2 4 128; do
-    out=$("$d/wait_cb" $b 2>&1)
+    # shellcheck disable=SC2086
+    out=$($EMULATOR "$d/wait_cb" $b 2>&1)
     case $? in
       0) pass "$c, backend $b: ev_ng_set_wait_cb: $out" ;;
       77) echo "SKIP: $c, backend $b: ev_ng_set_wait_cb: the backend does not run here" ;;
@@ -157,8 +161,9 @@ if [ -f /usr/include/ev.h ] && ! grep -q EV_NG /usr/include/ev.h; then
     n=${c#"$tmp"/}
     if $CC -w -I"$tmp/deb" -include "$c" "$top_srcdir/t/embed/layout.c" -o "$tmp/layout-libev" 2> "$tmp/layout.log" &&
       $CC -w -I"$kit" -include "$c" "$top_srcdir/t/embed/layout.c" -o "$tmp/layout-ng" 2>> "$tmp/layout.log"; then
-      "$tmp/layout-libev" > "$tmp/layout-libev.txt"
-      "$tmp/layout-ng" > "$tmp/layout-ng.txt"
+      # shellcheck disable=SC2086
+      $EMULATOR "$tmp/layout-libev" > "$tmp/layout-libev.txt"
+      $EMULATOR "$tmp/layout-ng" > "$tmp/layout-ng.txt"
       if cmp -s "$tmp/layout-libev.txt" "$tmp/layout-ng.txt"; then
         pass "layout of $n: the same as libev 4.33's ($(head -1 "$tmp/layout-ng.txt"))"
       else

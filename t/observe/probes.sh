@@ -40,6 +40,8 @@ else
 fi
 
 command -v gdb > /dev/null || { echo "$passes passed, $fails failed (gdb missing: the counts were not checked)"; ((fails == 0)) && exit 77; exit 1; }
+# (gdb cannot run a cross build's program, nor put breakpoints into one that qemu-user runs)
+[[ -n ${EMULATOR:-} ]] && { echo "$passes passed, $fails failed (the programs run under $EMULATOR, where gdb cannot count the probes: the counts were not checked)"; ((fails == 0)) && exit 77; exit 1; }
 prog=$tmp/slow_program
 # (a sanitizer build: the program is built with it too, as its runtime must come first)
 $CC -O2 ${LIBEV_NG_SANITIZE:-} -I"$top_srcdir" -I"$top_builddir" "$top_srcdir/t/observe/slow_program.c" -o "$prog" -L"$lib" -lev -pthread || exit 1

@@ -37,7 +37,12 @@ start () {
 # ev-gdb: the loop and its timer, stop_cb named (a static function of the program).
 gdb_tool=$top_builddir/tools/ev-gdb
 "$gdb_tool" --help | grep -q '^Usage: ev-gdb -p PID' && ok "ev-gdb --help" || fail "ev-gdb --help"
-if command -v gdb > /dev/null; then
+# (a cross build's program runs under $EMULATOR, qemu-user: a debugger or a tracer attached to
+# its pid sees the emulator)
+emulated="the program runs under ${EMULATOR:-}, which gdb and bpftrace see instead of it"
+if [[ -n ${EMULATOR:-} ]]; then
+  skip "$emulated: ev-gdb not run"
+elif command -v gdb > /dev/null; then
   start wait 20
   out=$(EV_GDB_PY=$top_srcdir/tools/ev-gdb.py timeout 60 "$gdb_tool" -p "$pid" 2>&1)
   if grep -q '^1 libev loop (libev-ng)$' <<< "$out" &&
@@ -85,7 +90,9 @@ if [[ $(grep -v '^ev-top: process' "$tmp/table") == "$expected" ]]; then
 else
   fail "ev-top's table: expected$expected"$'\n'"got:"; cat "$tmp/table"
 fi
-if ! command -v bpftrace > /dev/null; then
+if [[ -n ${EMULATOR:-} ]]; then
+  skip "$emulated: ev-top not run"
+elif ! command -v bpftrace > /dev/null; then
   skip "no bpftrace: ev-top not run (apt-get install bpftrace)"
 elif [[ $(id -u) != 0 ]]; then
   skip "not root: ev-top not run"

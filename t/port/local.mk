@@ -9,6 +9,9 @@
 #   make check-cross HOST=aarch64-linux-gnu cross-compiled, the suites under qemu-user
 #                                           (t/port/cross.sh; CROSS_TESTS='t/ev_io ...' runs
 #                                           those alone)
+#   make check-windows-smoke                libev-4.dll cross-built with mingw-w64, its exports
+#                                           and imports, and a smoke program under Wine
+#                                           (t/win32/wine.sh)
 #
 # (OTHER_TESTS='t/ev_io ...' in the environment runs those tests alone in the first two.)
 # `make print-tests` prints the tests of `make check` (for cross.sh's skip list).
@@ -17,6 +20,7 @@
 TESTS += t/port/imports.sh
 EXTRA_DIST += t/port/imports.sh t/port/build-tree.sh t/port/other-build.sh t/port/cross.sh \
 	t/port/run-test t/port/cross-skip.txt t/port/musl.sh t/port/musl-g++ t/port/musl-compat.h
+EXTRA_DIST += t/win32/wine.sh t/win32/select_smoke.c
 
 PORT_CONFIGURE_FLAGS =
 HOST =
@@ -37,7 +41,10 @@ check-cross:
 	@test -n '$(HOST)' || { echo 'make check-cross HOST=<triplet>, e.g. HOST=aarch64-linux-gnu (t/port/cross.sh)' >&2; exit 1; }
 	$(SHELL) '$(abs_top_srcdir)/t/port/cross.sh' '$(HOST)' '$(abs_top_srcdir)' '$(abs_top_builddir)/_cross-$(HOST)' '$(CROSS_TESTS)'
 
+check-windows-smoke:
+	$(SHELL) '$(abs_top_srcdir)/t/win32/wine.sh' '$(abs_top_srcdir)' '$(abs_top_builddir)/_windows'
+
 print-tests:
 	@echo $(TESTS)
 
-PHONY_TARGETS += check-clang check-portable check-musl check-cross print-tests
+PHONY_TARGETS += check-clang check-portable check-musl check-cross check-windows-smoke print-tests

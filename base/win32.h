@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// base/win32.h - the few POSIX calls the core makes, on Windows (mingw-w64),
+// over the C runtime's fds: base/api.h includes it there and nowhere else, so
+// that the shared units compile unchanged and the POSIX builds never see it.
+//
+// An fd is a C runtime fd, as in libev on Windows (ev(3) WIN32 PLATFORM
+// LIMITATIONS): _get_osfhandle tells whether it is open.  Windows has no
+// signal masks, no set-user-ID programs and no fd limit below the table's.
+// Nothing here includes Winsock's header: the units that need it
+// (backends/select_win32.cc, base/win32.cc) include it first themselves.
+#pragma once
+
+#ifdef _WIN32
+// (it stands for system headers, and declares as they do: struct sigaction
+// beside the function sigaction, which -Wshadow would name)
+#pragma GCC system_header
+
+// winpthread is linked into the DLL (Makefile.am): its header must not
+// declare its functions dllimport, which it does for libtool's DLL_EXPORT.
+#undef DLL_EXPORT
+
+#include <fcntl.h>
+#include <io.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <cerrno>
+#include <csignal>
+#include <cstddef>
+
+// fcntl (fd, F_GETFD) as the core asks it: is fd open?  F_SETFD and F_SETFL
+// have nothing to do, since the wake-up pair is made non-blocking and not
+// inherited when it is made (pipe, below).
+#ifndef F_GETFD
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_SETFL 4
+#define FD_CLOEXEC 1
+#endif
+#ifndef O_NONBLOCK
+#define O_NONBLOCK 04000
+#endif
+inline int fcntl(int fd, int cmd, int = 0)
+{
+  if (::_get_osfhandle(fd) == -1) {
+    errno = EBADF;
+    return -1;
+  }
+  (void)cmd;
+  return 0;
+}
+
+// poll as the core asks it, without waiting: POLLNVAL for an fd that is not
+// open, nothing else (the backend reports readiness).  Not where Winsock's
+// header came first, whose struct pollfd holds a socket: those units do not
+// poll.
+#ifndef POLLIN
+#define POLLIN 0x0100
+#define POLLOUT 0x0010
+#define POLLERR 0x0001
+#define POLLHUP 0x0002
+#define POLLNVAL 0x0004
+struct pollfd {
+  int fd;
+  short events, revents;
+};
+using nfds_t = unsigned long;
+inline int poll(struct pollfd *fds, nfds_t n, int)
+{
+  int bad = 0;
+  for (nfds_t i = 0; i < n; ++i) {
+    fds[i].revents = ::_get_osfhandle(fds[i].fd) == -1 ? POLLNVAL : 0;
+    bad += fds[i].revents != 0;
+  }
+  return bad;
+}
+#endif
+
+// No limit on fds below the C runtime's table.
+#define RLIMIT_NOFILE 7
+#define RLIM_INFINITY (~0ULL)
+using rlim_t = unsigned long long;
+struct rlimit {
+  rlim_t rlim_cur, rlim_max;
+};
+inline int getrlimit(int, struct rlimit *rl)
+{
+  rl->rlim_cur = rl->rlim_max = RLIM_INFINITY;
+  return 0;
+}
+
+// ev_stat's attributes are a struct _stati64 on Windows, as in libev (ev.h),
+// and there are no symbolic links to leave unfollowed.
+inline int lstat(const char *path, struct _stati64 *st) { return ::_stati64(path, st); }
+
+// No set-user-ID programs: the environment is the program's own (base/env.h).
+inline int getuid() { return 0; }
+inline int geteuid() { return 0; }
+inline int getgid() { return 0; }
+inline int getegid() { return 0; }
+
+// The C runtime's signals: no masks, and a handler that the runtime resets
+// to SIG_DFL before it runs, which ev_ng_win32_sigaction's installs again.
+using sigset_t = unsigned long long;
+#define SIG_BLOCK 0
+#define SIG_UNBLOCK 1
+#define SIG_SETMASK 2
+#define SA_RESTART 0x10000000
+inline int sigemptyset(sigset_t *s) { return *s = 0, 0; }
+inline int sigfillset(sigset_t *s) { return *s = ~0ULL, 0; }
+inline int sigaddset(sigset_t *s, int n) { return *s |= 1ULL << (n & 63), 0; }
+inline int sigprocmask(int, const sigset_t *, sigset_t *) { return 0; }
+struct sigaction {
+  void (*sa_handler)(int);
+  sigset_t sa_mask;
+  int sa_flags;
+};
+int ev_ng_win32_sigaction(int signum, const struct sigaction *sa, struct sigaction *old);
+inline int sigaction(int signum, const struct sigaction *sa, struct sigaction *old)
+{
+  return ev_ng_win32_sigaction(signum, sa, old);
+}
+
+// Windows has no fork: winpthread's pthread_atfork is a macro that drops its
+// handlers, which would leave them unused; this takes and drops them.
+#include <pthread.h>
+#undef pthread_atfork
+inline int pthread_atfork(void (*)(), void (*)(), void (*)()) { return 0; }
+
+// The wake-up pair (fd/wakeup.cc): two connected loopback sockets as C
+// runtime fds, made non-blocking and not inherited, read and written with
+// recv and send (wakeup_read, wakeup_write), since the runtime's read and
+// write do not take sockets; closing the fd closes the socket.
+int pipe(int fds[2]);
+namespace ev_detail {
+ssize_t wakeup_read(int fd, void *buf, std::size_t len);
+ssize_t wakeup_write(int fd, const void *buf, std::size_t len);
+void win32_start_sockets();  // WSAStartup, once per process
+}  // namespace ev_detail
+
+#endif  // _WIN32

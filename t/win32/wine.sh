@@ -1,0 +1,74 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# t/win32/wine.sh - the recipe of `make check-windows-smoke` (t/port/local.mk): the library
+# cross-built for Windows with mingw-w64 (x86-64) in a tree of its own, then checked:
+#   - libev-4.dll, its import library libev.dll.a and libev.a are made;
+#   - the DLL exports libev's API and the extensions (t/abi's lists, less ev_child's, as
+#     EV_CHILD_ENABLE is 0 on Windows) and nothing of the C++ core, and imports no mingw
+#     runtime DLL (winpthread and libgcc are linked in);
+#   - t/win32/select_smoke.c, linked with the DLL, passes under Wine.
+# Results under Wine are Wine's, not Windows'.
+#
+#   wine.sh SRCDIR DEST
+#
+# Installs what is missing (apt-get, as build.sh: root or sudo): mingw-w64,
+# g++-mingw-w64-x86-64 and wine64 (whose loader is /usr/lib/wine/wine64; no display needed).
+set -eu
+
+src=$1
+dest=$2
+host=x86_64-w64-mingw32
+
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+missing=
+for p in mingw-w64 g++-mingw-w64-x86-64 wine64; do
+  dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "check-windows-smoke: installing (apt-get):$missing"
+  $sudo apt-get update -q || echo "$(basename "$0"): apt-get update reported errors; installing all the same" >&2
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
+fi
+wine=/usr/lib/wine/wine64
+[ -x "$wine" ] || wine=wine64
+
+tree=$(sh "$src/t/port/build-tree.sh" "$src" "$dest")
+cd "$dest/build"
+"$tree/configure" --quiet --host=$host
+make -j"$(nproc 2> /dev/null || echo 2)" libev.la
+
+fails=0
+for f in .libs/libev-4.dll .libs/libev.dll.a .libs/libev.a; do
+  if [ -f "$f" ]; then echo "ok: $f"; else echo "FAIL: no $f"; fails=$((fails + 1)); fi
+done
+dump=$($host-objdump -p .libs/libev-4.dll)
+exports=$(printf '%s\n' "$dump" | sed -n '/Ordinal\/Name Pointer/,/^$/p' | awk 'NF >= 2 && $NF != "Table" {print $NF}' | sort)
+expected=$( (cat "$tree/t/abi/exported-symbols.txt" "$tree/t/abi/event-symbols.txt"
+  grep -v '^#' "$tree/t/abi/extension-symbols.txt" | awk '{print $1}') | grep -v '^ev_child_' | sort)
+if [ "$exports" = "$expected" ]; then
+  echo "ok: the DLL exports the $(printf '%s\n' "$exports" | wc -l) names of libev's API and the extensions"
+else
+  echo "FAIL: the DLL's exports differ from t/abi's lists (- missing, + extra):"
+  printf '%s\n' "$expected" > exports.expected
+  printf '%s\n' "$exports" > exports.actual
+  diff exports.expected exports.actual | grep '^[<>]' | sed 's/^</-/; s/^>/+/' | head -40
+  fails=$((fails + 1))
+fi
+imports=$(printf '%s\n' "$dump" | sed -n 's/^[[:space:]]*DLL Name: //p' | tr '\n' ' ')
+case $imports in
+  *winpthread* | *libgcc* | *libstdc*) echo "FAIL: the DLL imports a mingw runtime DLL: $imports"; fails=$((fails + 1)) ;;
+  *) echo "ok: the DLL imports $imports" ;;
+esac
+
+$host-gcc -O1 -Wall -Wextra -Werror -I"$tree" -I. "$tree/t/win32/select_smoke.c" -L.libs -lev -lws2_32 -o select_smoke.exe
+cp .libs/libev-4.dll .
+# (a prefix of its own: the first run makes it, about 10 s)
+if WINEDEBUG=-all WINEPREFIX=${WINEPREFIX:-$dest/wine} timeout 300 "$wine" ./select_smoke.exe; then
+  echo "ok: t/win32/select_smoke.c under Wine"
+else
+  echo "FAIL: t/win32/select_smoke.c under Wine"
+  fails=$((fails + 1))
+fi
+[ $fails = 0 ]
