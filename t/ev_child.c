@@ -25,8 +25,9 @@
 /* ---- a wider window for a fork while another thread reaps -------------------------------------- */
 
 /* The library reaps with waitpid (through the PLT: this definition wins).  While reap_widen
- * is set, the first call from a thread other than reap_main sleeps 0.3 s before it reaps,
- * with in_reap set: a fork in that time happens while the other thread is reaping. */
+ * is set, the first call from a thread other than reap_main sleeps 0.3 s (times the harness's
+ * time scale: a fork under qemu-user can take longer) before it reaps, with in_reap set: a
+ * fork in that time happens while the other thread is reaping. */
 static volatile int reap_widen, in_reap;
 static pthread_t reap_main;
 
@@ -37,7 +38,7 @@ waitpid (pid_t pid, int *status, int options)
     {
       reap_widen = 0;
       in_reap = 1;
-      usleep (300000);
+      usleep ((useconds_t)(harness_slack (0.3) * 1e6));
     }
   return wait4 (pid, status, options, NULL);
 }
