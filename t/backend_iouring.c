@@ -1432,7 +1432,7 @@ exited_thread_scene (struct ev_loop *loop)
   usleep (20000);
   ev_run (loop, EVRUN_NOWAIT);
   put_byte (p[1]);
-  harness_run_until (loop, &got, harness_slack (2.));
+  harness_run_until (loop, &got, 2.);
   ev_io_stop (loop, &w);
   close_pair (p);
 }

@@ -512,14 +512,14 @@ harness_run_until (struct ev_loop *loop, volatile int *flag, double seconds)
 {
   int expired = 0;
   ev_timer guard;
-  ev_timer_init (&guard, guard_cb, seconds, 0.);
+  ev_timer_init (&guard, guard_cb, harness_slack (seconds), 0.);
   guard.data = &expired;
   ev_timer_start (loop, &guard);
   while (!*flag && !expired)
     ev_run (loop, EVRUN_ONCE);
   ev_timer_stop (loop, &guard);
   if (!*flag)
-    fail_msg ("condition not reached within %.1f s", seconds);
+    fail_msg ("condition not reached within %.1f s", harness_slack (seconds));
 }
 
 static void

@@ -93,8 +93,9 @@ int harness_open_fds (void);
 /* A descriptor number that is not open now (the lowest free one, closed again). */
 int harness_unused_fd (void);
 
-/* Runs the loop until *flag becomes non-zero, at most `seconds` (then fails the test).
- * The loop must have the flag set from a callback; uses EVRUN_ONCE iterations. */
+/* Runs the loop until *flag becomes non-zero, at most `seconds` stretched by harness_slack
+ * (then fails the test): an upper bound.  The loop must have the flag set from a callback;
+ * uses EVRUN_ONCE iterations. */
 void harness_run_until (struct ev_loop *loop, volatile int *flag, double seconds);
 
 /* The loop does not spin: with a timer `after` seconds away started, EVRUN_ONCE iterations
