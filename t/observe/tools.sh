@@ -111,8 +111,10 @@ else
     grep -q -E "^ +$pid  0x[0-9a-f]+ +[1-9][0-9]* +[0-9]+ +[0-9]+ +[1-9][0-9]* +[0-9]+$" "$tmp/top" &&
     callback_named fast_timer_cb && callback_named fast_io_cb; then
     ok "ev-top -p: a row for the loop with its iterations, and fast_timer_cb and fast_io_cb by name"
-  elif grep -q -i -e 'permission' -e 'operation not permitted' -e 'failed to attach' "$tmp/top"; then
-    skip "the kernel refused bpftrace here: $(grep -i -m1 -e permission -e 'not permitted' -e 'failed to attach' "$tmp/top")"
+  # (a container may refuse bpftrace its memory-lock limit even to root: ev-top(1), REQUIREMENTS)
+  elif refusal=$(grep -i -m1 -e 'permission' -e 'operation not permitted' -e 'failed to attach' \
+      -e "couldn't set RLIMIT_MEMLOCK" "$tmp/top"); then
+    skip "the kernel refused bpftrace here: $refusal"
   else
     fail "ev-top -p:"; cat "$tmp/top"
   fi
