@@ -4,7 +4,8 @@
  * EVBACKEND_NG_AFD: as many sockets as the C runtime gives fds (up to 10,000) with one
  * active, level-triggered re-reports, write readiness, EOF, a failed connect (EV_WRITE, then
  * SO_ERROR), a change of interest while the backend waits on the socket (stop and start, read
- * to write), and ev_io_stop then closesocket with no stale event.  Prints "ok N name" per
+ * to write), and ev_io_stop then closesocket with no stale event; then how a loop gets AFD
+ * (its bit, LIBEV_FLAGS=256) and that it gets select otherwise.  Prints "ok N name" per
  * check, exits 1 on any failure. */
 #include <winsock2.h>
 #include <windows.h>
@@ -280,6 +281,19 @@ main (int argc, char **argv)
 
   ev_loop_destroy (loop);
   closesocket (listener);
+
+  /* ---- how AFD is had: by its bit, also beside select's, or through LIBEV_FLAGS */
+  struct ev_loop *both = ev_loop_new (EVBACKEND_NG_AFD | EVBACKEND_SELECT | EVFLAG_NOENV);
+  check (both && ev_backend (both) == EVBACKEND_NG_AFD, "asked for AFD and select, the loop runs on AFD");
+  ev_loop_destroy (both);
+  _putenv ("LIBEV_FLAGS=256");
+  struct ev_loop *env = ev_loop_new (0);
+  check (env && ev_backend (env) == EVBACKEND_NG_AFD, "LIBEV_FLAGS=256 makes a loop of default flags run on AFD");
+  ev_loop_destroy (env);
+  _putenv ("LIBEV_FLAGS=");
+  struct ev_loop *plain = ev_loop_new (0);
+  check (plain && ev_backend (plain) == EVBACKEND_SELECT, "without them, a loop runs on select");
+  ev_loop_destroy (plain);
   printf ("# %d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;
 }
