@@ -275,6 +275,10 @@ struct ev_loop;
 #define EVFLAG_NG_BOOTTIME 0x00040000U /* ev_timer counts the time the system was suspended */
 #define EV_NG_FEATURE_WATCHDOG 1 /* ev_watchdog_start: report callbacks that block the loop */
 #define EV_NG_FEATURE_PROBES 1   /* static probes (USDT) in the library, where it was built with them */
+/* A backend bit inside EVBACKEND_MASK that libev 4.33 has no backend for: alone it gets no
+ * loop there (as here off Windows); EVBACKEND_NG_AFD | EVBACKEND_SELECT runs on select there. */
+#define EV_NG_FEATURE_AFD 1
+#define EVBACKEND_NG_AFD 0x00000100U /* Windows: IOCTL_AFD_POLL, for many sockets; ask for it */
 
 /* event bits: what a watcher waits for and what its callback receives */
 enum {

@@ -54,6 +54,14 @@
 #define EV_NG_POLICY_POLL(X)
 #endif
 
+// Windows: IOCTL_AFD_POLL, chosen by its bit only (registry.cc)
+#if defined(_WIN32)
+#include "backends/afd_win32.h"
+#define EV_NG_POLICY_AFD(X) X(::ev_detail::afd_policy)
+#else
+#define EV_NG_POLICY_AFD(X)
+#endif
+
 #if EV_NG_HAVE_SELECT && defined(_WIN32)
 #include "backends/select_win32.h"  // Winsock's select over C runtime fds
 #define EV_NG_POLICY_SELECT(X) X(::ev_detail::select_policy)
@@ -66,7 +74,8 @@
 
 // (io_uring first when allowed, but not recommended: registry.cc)
 #define EV_NG_BACKEND_POLICIES_APART(X) EV_NG_POLICY_IOURING(X)
-#define EV_NG_BACKEND_POLICIES_REST(X) EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_SELECT(X)
+#define EV_NG_BACKEND_POLICIES_REST(X) \
+  EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_AFD(X) EV_NG_POLICY_SELECT(X)
 #define EV_NG_BACKEND_POLICIES(X) EV_NG_BACKEND_POLICIES_APART(X) EV_NG_BACKEND_POLICIES_REST(X)
 
 // A build for size: configure --enable-small, or EV_FEATURES without its

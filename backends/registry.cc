@@ -33,12 +33,15 @@ void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout)
 
 extern "C" {
 
+// EVBACKEND_NG_AFD is left out, so that a program that does not ask for it
+// sees libev 4.33's answers on Windows (select alone): it is chosen by its
+// bit only.
 unsigned int ev_supported_backends(void) noexcept
 {
   unsigned int mask = 0;
   for (const ev_detail::backend_ops *ops : ev_detail::kBackends)
     mask |= ops->flag;
-  return mask;
+  return mask & ~static_cast<unsigned int>(EVBACKEND_NG_AFD);
 }
 
 // The supported backends that work for most kinds of fd on this system, by

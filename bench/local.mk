@@ -74,6 +74,8 @@ bench_echo_client_LINK = $(BENCH_LINK)
 CLEANFILES += $(BENCH_EXES)
 EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py \
 	bench/programs bench/cgobject.py bench/annotations bench/annotations.tsv
+# Windows, under Wine: what idle sockets cost an iteration on select and AFD (not built here)
+EXTRA_DIST += bench/win32/idle_sockets.c bench/win32/idle_sockets.sh
 PHONY_TARGETS += bench bench-run bench-callgrind bench-programs
 
 # libev.la too: bench/run compares against it

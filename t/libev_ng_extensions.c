@@ -866,6 +866,27 @@ extensions__a_build_for_size_has_no_diagnostics (void **state)
 #endif
 }
 
+/* ---- EVBACKEND_NG_AFD ------------------------------------------------------------------ */
+
+/* The AFD backend is Windows' (t/win32/ev_io.c tests it under Wine): elsewhere its bit is a
+ * backend the system lacks, as kqueue is on Linux, and no answer names it. */
+static void
+extensions__afd_backend_is_had_by_its_bit_on_windows_only (void **state)
+{
+  (void)state;
+  assert_int_equal (EVBACKEND_NG_AFD & EVBACKEND_MASK, EVBACKEND_NG_AFD);
+  assert_int_equal (EVBACKEND_NG_AFD & EVBACKEND_ALL, 0);
+  assert_int_equal (ev_supported_backends () & EVBACKEND_NG_AFD, 0);
+  assert_int_equal (ev_recommended_backends () & EVBACKEND_NG_AFD, 0);
+  assert_int_equal (ev_embeddable_backends () & EVBACKEND_NG_AFD, 0);
+  assert_null (ev_loop_new (EVBACKEND_NG_AFD | EVFLAG_NOENV));
+  assert_null (ev_default_loop (EVBACKEND_NG_AFD | EVFLAG_NOENV));
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_NG_AFD | test_backend | EVFLAG_NOENV);
+  assert_non_null (loop);
+  assert_int_equal (ev_backend (loop), test_backend);
+  ev_loop_destroy (loop);
+}
+
 int
 main (void)
 {
@@ -887,6 +908,7 @@ main (void)
     plain_test (extensions__monotonic_time_is_clock_monotonic),
     loop_test (extensions__monotonic_now_is_the_loop_time_of_relative_timers),
     plain_test (extensions__a_build_for_size_has_no_diagnostics),
+    plain_test (extensions__afd_backend_is_had_by_its_bit_on_windows_only),
   };
   return HARNESS_RUN ("libev_ng_extensions", tests);
 }

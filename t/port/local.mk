@@ -20,7 +20,7 @@
 TESTS += t/port/imports.sh
 EXTRA_DIST += t/port/imports.sh t/port/build-tree.sh t/port/other-build.sh t/port/cross.sh \
 	t/port/run-test t/port/cross-skip.txt t/port/musl.sh t/port/musl-g++ t/port/musl-compat.h
-EXTRA_DIST += t/win32/wine.sh t/win32/select_smoke.c
+EXTRA_DIST += t/win32/wine.sh t/win32/select_smoke.c t/win32/ev_io.c
 
 PORT_CONFIGURE_FLAGS =
 HOST =

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* t/win32/select_smoke.c - libev-4.dll on Windows (run under Wine by t/win32/wine.sh): the
- * select backend over C runtime fds of sockets (ev(3) WIN32 PLATFORM LIMITATIONS AND
- * WORKAROUNDS): the backend answers, timers, a socket pair's data and EOF, 150 socket pairs
- * at once (libev 4.33 aborts at the 65th fd), ev_async from another thread, a C runtime
- * signal, and EV_ERROR for an ev_io on a regular file and on a socket closed behind the loop's
- * back.  Prints "ok N name" per check, exits 1 on any failure. */
+/* t/win32/select_smoke.c - libev-4.dll on Windows (run under Wine by t/win32/wine.sh): a
+ * backend over C runtime fds of sockets (ev(3) WIN32 PLATFORM LIMITATIONS AND WORKAROUNDS),
+ * select, or AFD with the argument "afd" (EVBACKEND_NG_AFD): the backend answers (libev's,
+ * whichever runs), timers, a socket pair's data and EOF, 150 socket pairs at once (libev 4.33
+ * aborts at the 65th fd), ev_async from another thread (through the loop's wake-up socket
+ * pair), a C runtime signal, and EV_ERROR for an ev_io on a regular file and on a socket
+ * closed behind the loop's back.  Prints "ok N name" per check, exits 1 on any failure. */
 #include <winsock2.h>
 #include <windows.h>
 
@@ -145,21 +146,27 @@ file_cb (struct ev_loop *loop, ev_io *w, int revents)
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
   WSADATA wsa;
   WSAStartup (MAKEWORD (2, 2), &wsa);
   setvbuf (stdout, 0, _IONBF, 0);
+  /* AFD is had by its bit only; select is the default */
+  int afd = argc > 1 && !strcmp (argv[1], "afd");
+  unsigned int backend = afd ? EVBACKEND_NG_AFD : EVBACKEND_SELECT;
+  printf ("# backend %s\n", afd ? "afd" : "select");
 
   check (ev_supported_backends () == EVBACKEND_SELECT, "ev_supported_backends () is select alone");
   check (ev_recommended_backends () == EVBACKEND_SELECT, "ev_recommended_backends () is select alone");
   check (ev_embeddable_backends () == 0xa8, "ev_embeddable_backends () is 0xa8, as libev's off Linux");
-  struct ev_loop *loop = ev_default_loop (0);
-  check (loop && ev_backend (loop) == EVBACKEND_SELECT, "the default loop runs on select");
+  struct ev_loop *loop = ev_default_loop (afd ? backend : 0);
+  check (loop && ev_backend (loop) == backend, "the default loop runs on the backend asked for");
   if (!loop)
     return 1;
 
-  /* timers on the monotonic clock */
+  /* timers on the monotonic clock, counted from ev_now, which the loop's creation set (ev(3)
+   * "The special problem of time updates": creating a backend may take milliseconds) */
+  ev_now_update (loop);
   ev_timer t;
   ev_timer_init (&t, timer_cb, 0.05, 0.);
   ev_timer_start (loop, &t);

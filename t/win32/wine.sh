@@ -6,7 +6,9 @@
 #   - the DLL exports libev's API and the extensions (t/abi's lists, less ev_child's, as
 #     EV_CHILD_ENABLE is 0 on Windows) and nothing of the C++ core, and imports no mingw
 #     runtime DLL (winpthread and libgcc are linked in);
-#   - t/win32/select_smoke.c, linked with the DLL, passes under Wine.
+#   - t/win32/select_smoke.c and t/win32/ev_io.c, linked with the DLL, pass under Wine, each
+#     on select and on AFD (EVBACKEND_NG_AFD, by its argument "afd"); the counts of checks
+#     per program and backend are printed.
 # Results under Wine are Wine's, not Windows'.
 #
 #   wine.sh SRCDIR DEST
@@ -62,13 +64,25 @@ case $imports in
   *) echo "ok: the DLL imports $imports" ;;
 esac
 
-$host-gcc -O1 -Wall -Wextra -Werror -I"$tree" -I. "$tree/t/win32/select_smoke.c" -L.libs -lev -lws2_32 -o select_smoke.exe
 cp .libs/libev-4.dll .
+for t in select_smoke ev_io; do
+  $host-gcc -O1 -Wall -Wextra -Werror -I"$tree" -I. "$tree/t/win32/$t.c" -L.libs -lev -lws2_32 -o $t.exe
+done
 # (a prefix of its own: the first run makes it, about 10 s)
-if WINEDEBUG=-all WINEPREFIX=${WINEPREFIX:-$dest/wine} timeout 300 "$wine" ./select_smoke.exe; then
-  echo "ok: t/win32/select_smoke.c under Wine"
-else
-  echo "FAIL: t/win32/select_smoke.c under Wine"
-  fails=$((fails + 1))
-fi
+for t in select_smoke ev_io; do
+  for backend in select afd; do
+    out=$(WINEDEBUG=-all WINEPREFIX=${WINEPREFIX:-$dest/wine} timeout 300 "$wine" ./$t.exe $backend 2>&1) && rc=0 || rc=$?
+    printf '%s\n' "$out" > $t-$backend.log
+    counts=$(printf '%s\n' "$out" | sed -n 's/^# \([0-9]*\) checks, \([0-9]*\) failed.*/\1 \2/p')
+    total=${counts% *}
+    failed=${counts#* }
+    if [ "$rc" = 0 ] && [ -n "$counts" ]; then
+      echo "ok: t/win32/$t.c on $backend under Wine: $total/$total checks"
+    else
+      echo "FAIL: t/win32/$t.c on $backend under Wine (exit $rc, ${counts:+$failed of $total checks failed}; $PWD/$t-$backend.log):"
+      printf '%s\n' "$out" | grep -e '^FAIL' -e '^#' | head -20
+      fails=$((fails + 1))
+    fi
+  done
+done
 [ $fails = 0 ]
