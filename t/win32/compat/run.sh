@@ -9,7 +9,9 @@
 #   3. libev-ng cross-built in DEST/build (--enable-werror) and t/win32/compat/layout.c
 #      compiled twice: with libev's ev.c embedded (EV_STANDALONE, EV_SELECT_IS_WINSOCKET, the
 #      evwrap.c of ev(3) "WIN32 PLATFORM LIMITATIONS AND WORKAROUNDS") and with our ev.h and
-#      libev-4.dll, under the same symbols; both run under Wine and must print the same lines.
+#      libev-4.dll, under the same symbols; both run under Wine and must print the same lines;
+#   4. the embedding kit (embed/ev_ng.cc) against libev's ev.c, both embedded the documented
+#      Windows way, on the scenarios of t/compat/embed (embed.sh).
 # Results under Wine are Wine's, not Windows'.
 #
 #   run.sh SRCDIR DEST           exit status: 0 when every check passed
@@ -101,6 +103,10 @@ else
   grep '^[<>]' "$o/layout.diff" | head -40
   fails=$((fails + 1))
 fi
+
+# ---- 4. the embedding kit -----------------------------------------------------------------------
+step "the embedding kit against libev 4.33 embedded (embed.sh)"
+WINE=$wine sh "$src/t/win32/compat/embed.sh" "$tree" "$dest/embed" "$libev" || fails=$((fails + 1))
 
 [ $fails = 0 ] && echo "check-windows-compat: every check passed" || echo "check-windows-compat: $fails failed"
 [ $fails = 0 ]
