@@ -10,7 +10,9 @@
 #      compiled twice: with libev's ev.c embedded (EV_STANDALONE, EV_SELECT_IS_WINSOCKET, the
 #      evwrap.c of ev(3) "WIN32 PLATFORM LIMITATIONS AND WORKAROUNDS") and with our ev.h and
 #      libev-4.dll, under the same symbols; both run under Wine and must print the same lines;
-#   4. the embedding kit (embed/ev_ng.cc) against libev's ev.c, both embedded the documented
+#   4. ev(3)'s Windows macros honoured by an embedded core (macros.c, macros_config.h), as by
+#      libev 4.33's;
+#   5. the embedding kit (embed/ev_ng.cc) against libev's ev.c, both embedded the documented
 #      Windows way, on the scenarios of t/compat/embed (embed.sh).
 # Results under Wine are Wine's, not Windows'.
 #
@@ -104,7 +106,48 @@ else
   fails=$((fails + 1))
 fi
 
-# ---- 4. the embedding kit -----------------------------------------------------------------------
+# ---- 4. ev(3)'s Windows macros in an embedded core -----------------------------------------------
+step "EV_FD_TO_WIN32_HANDLE, EV_WIN32_HANDLE_TO_FD, EV_WIN32_CLOSE_FD, EV_USE_WSASOCKET, FD_SETSIZE (macros.c)"
+m=$dest/macros
+mkdir -p "$m"
+minc="-include $src/t/win32/compat/macros_config.h -DFD_SETSIZE=16"
+# shellcheck disable=SC2086
+$host-gcc -O1 -w -I"$libev" $minc -c "$libev/ev.c" -o "$m/libev.o" &&
+  $host-gcc -O1 -Wall -Wextra -Werror -I"$libev" $minc "$src/t/win32/compat/macros.c" "$m/libev.o" \
+    -static -lws2_32 -lwinpthread -o "$m/macros-libev.exe" &&
+  $host-g++ -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics -O0 -Wall -Wextra -Werror \
+    -I"$tree" $minc -c "$tree/embed/ev_ng.cc" -o "$m/ev_ng.o" &&
+  $host-gcc -O1 -Wall -Wextra -Werror -I"$tree" $minc "$src/t/win32/compat/macros.c" "$m/ev_ng.o" \
+    -static -lws2_32 -lwinpthread -o "$m/macros-ng.exe" || { echo "FAIL: macros.c does not build"; fails=$((fails + 1)); }
+if [ -f "$m/macros-ng.exe" ]; then
+  (cd "$m" && wine_run ./macros-libev.exe > macros-libev.out 2> macros-libev.err; wine_run ./macros-ng.exe > macros-ng.out 2>&1)
+  # the fd macros: the same uses as libev's
+  if [ "$(grep -v sockets "$m/macros-libev.out")" = "$(grep -v sockets "$m/macros-ng.out")" ] &&
+    [ "$(grep -c ' used' "$m/macros-ng.out")" = 3 ]; then
+    echo "ok: the three fd macros are used where libev 4.33 uses them:"
+    grep -v sockets "$m/macros-ng.out" | sed 's/^/    /'
+  else
+    echo "FAIL: the fd macros (< libev 4.33, > libev-ng):"
+    diff "$m/macros-libev.out" "$m/macros-ng.out" | grep '^[<>]'
+    fails=$((fails + 1))
+  fi
+  # FD_SETSIZE: no limit in libev-ng (libev 4.33 aborts past it: a difference, README "Differences")
+  if grep -q '^39 sockets, FD_SETSIZE 16: 39 reported' "$m/macros-ng.out"; then
+    echo "ok: FD_SETSIZE 16 does not limit libev-ng's select: 39 of 39 sockets reported (libev 4.33: $(grep -o 'fd >= FD_SETSIZE[^"]*' "$m/macros-libev.err" | head -1 || echo 'no abort'))"
+  else
+    echo "FAIL: FD_SETSIZE limits libev-ng's select: $(tail -1 "$m/macros-ng.out")"
+    fails=$((fails + 1))
+  fi
+  # EV_USE_WSASOCKET: WSASocketW where the program asks for it, socket elsewhere (the DLL)
+  if $host-objdump -p "$m/macros-ng.exe" | grep -q 'WSASocket' && ! $host-objdump -p "$b/.libs/libev-4.dll" | grep -q 'WSASocket'; then
+    echo "ok: EV_USE_WSASOCKET 1 makes the loop's sockets with WSASocket (imported; the DLL, without it, does not)"
+  else
+    echo "FAIL: EV_USE_WSASOCKET: macros-ng.exe does not import WSASocket, or the DLL does"
+    fails=$((fails + 1))
+  fi
+fi
+
+# ---- 5. the embedding kit -----------------------------------------------------------------------
 step "the embedding kit against libev 4.33 embedded (embed.sh)"
 WINE=$wine sh "$src/t/win32/compat/embed.sh" "$tree" "$dest/embed" "$libev" || fails=$((fails + 1))
 
