@@ -11,12 +11,15 @@
 #     EV_USE_WSASOCKET, FD_SETSIZE) in an embedded core (t/win32/compat/macros.c);
 #   - the embedding kit (embed/ev_ng.cc) against libev 4.33's ev.c, both embedded the
 #     documented Windows way: the scenarios of t/compat/embed give the same traces
-#     (t/win32/compat/embed.sh; those that cannot run on Windows are skipped, with the reason).
+#     (t/win32/compat/embed.sh; those that cannot run on Windows are skipped, with the reason);
+#   - the portable scenarios of t/compat/scenarios, libev 4.33 embedded against the DLL
+#     (t/win32/compat/scenarios.sh; skipped the same way).
 # Results under Wine are Wine's, not Windows'.
 
 EXTRA_DIST += t/win32/compat/local.mk t/win32/compat/run.sh t/win32/compat/headers.sh \
 	t/win32/compat/layout.c t/win32/compat/embed.sh t/win32/compat/scenario_win32.h \
-	t/win32/compat/macros.c t/win32/compat/macros_config.h
+	t/win32/compat/macros.c t/win32/compat/macros_config.h \
+	t/win32/compat/scenarios.sh
 
 check-windows-compat:
 	$(SHELL) '$(abs_top_srcdir)/t/win32/compat/run.sh' '$(abs_top_srcdir)' '$(abs_top_builddir)/_windows-compat'

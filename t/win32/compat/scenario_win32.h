@@ -2,7 +2,8 @@
 /* t/win32/compat/scenario_win32.h - what the embedded scenarios (t/compat/embed/scenario.h)
  * take from POSIX, on Windows, the same for libev 4.33 and libev-ng: Winsock's select waits
  * for sockets alone (ev(3) WIN32 PLATFORM LIMITATIONS), so a scenario's pipe is a pair of
- * connected loopback sockets as C runtime fds, read and written with recv and send. */
+ * connected loopback sockets as C runtime fds, read and written with recv and send.  Also
+ * included by the portable scenarios' t/compat/scenarios/scenario.h. */
 #ifndef SCENARIO_WIN32_H
 #define SCENARIO_WIN32_H
 
@@ -45,15 +46,28 @@ sc_pipe (int fds[2])
   return fds[0] >= 0 && fds[1] >= 0 ? 0 : -1;
 }
 
+/* a socket's fd goes to recv and send, any other (stdout) to the C runtime */
+static __attribute__ ((unused)) int
+sc_is_socket (int fd)
+{
+  int type, len = sizeof type;
+
+  return getsockopt ((SOCKET)_get_osfhandle (fd), SOL_SOCKET, SO_TYPE, (char *)&type, &len) == 0;
+}
+
 static __attribute__ ((unused)) int
 sc_read (int fd, void *buf, unsigned len)
 {
+  if (!sc_is_socket (fd))
+    return _read (fd, buf, len);
   return recv ((SOCKET)_get_osfhandle (fd), (char *)buf, (int)len, 0);
 }
 
 static __attribute__ ((unused)) int
 sc_write (int fd, const void *buf, unsigned len)
 {
+  if (!sc_is_socket (fd))
+    return _write (fd, buf, len);
   return send ((SOCKET)_get_osfhandle (fd), (const char *)buf, (int)len, 0);
 }
 
