@@ -34,7 +34,12 @@
 # include "ev.h"
 #endif
 
-#include <sys/time.h> /* struct timeval */
+/* struct timeval: MSVC has no <sys/time.h>, Winsock declares it there */
+#if defined _WIN32 && !defined __MINGW32__
+# include <winsock2.h>
+#else
+# include <sys/time.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {

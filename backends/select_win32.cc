@@ -45,7 +45,7 @@ struct select_state {
 
 select_state *state(ev_loop *loop) { return static_cast<select_state *>(loop->backend_state); }
 
-SOCKET socket_of(int fd) { return static_cast<SOCKET>(::_get_osfhandle(fd)); }
+SOCKET socket_of(int fd) { return static_cast<SOCKET>(ev_detail::handle_of_fd(fd)); }
 
 // Is fd a socket?  See (d).
 bool is_socket(int fd)

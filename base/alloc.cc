@@ -35,9 +35,12 @@ constinit syserr_fn syserr_cb = nullptr;
 // when memory is exhausted or the process is about to abort.
 void write_all(const char *s)
 {
+  // Windows' C runtime takes the count as an unsigned int: writing in chunks
+  // that fit one makes the same call right there and on POSIX.
+  constexpr std::size_t max_chunk = 1u << 30;
   std::size_t len = std::strlen(s);
   while (len) {
-    ssize_t n = ::write(2, s, len);
+    ssize_t n = ::write(2, s, static_cast<unsigned>(len < max_chunk ? len : max_chunk));
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0)

@@ -57,6 +57,15 @@ bool retry_after_syserr(const char *msg, Attempt attempt)
 
 // snprintf for the messages above: the C library's, or, with
 // EV_AVOID_STDIO, a small one that knows the conversions the messages use.
-int message_format(char *buf, std::size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+// On mingw-w64 the format is checked as the vsnprintf C++ calls reads it:
+// its own C99 one (libstdc++ turns on __USE_MINGW_ANSI_STDIO), which knows
+// %zu, where the attribute's plain "printf" would mean the Microsoft runtime's.
+#ifdef __MINGW_PRINTF_FORMAT
+#define EV_NG_MESSAGE_FORMAT __MINGW_PRINTF_FORMAT
+#else
+#define EV_NG_MESSAGE_FORMAT printf
+#endif
+int message_format(char *buf, std::size_t size, const char *fmt, ...)
+    __attribute__((format(EV_NG_MESSAGE_FORMAT, 3, 4)));
 
 }  // namespace ev_detail

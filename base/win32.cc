@@ -36,7 +36,21 @@ void wsa_start()
   WSAStartup(MAKEWORD(2, 2), &data);
 }
 
-SOCKET socket_of(int fd) { return static_cast<SOCKET>(::_get_osfhandle(fd)); }
+SOCKET socket_of(int fd) { return static_cast<SOCKET>(ev_detail::handle_of_fd(fd)); }
+
+// ev(3) EV_USE_WSASOCKET: WSASocket, which works better in some environments
+// (layered providers), or socket, which works better in others.
+#ifndef EV_USE_WSASOCKET
+#define EV_USE_WSASOCKET 0
+#endif
+SOCKET tcp_socket()
+{
+#if EV_USE_WSASOCKET
+  return ::WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, nullptr, 0, 0);
+#else
+  return ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+#endif
+}
 
 }  // namespace
 
@@ -61,14 +75,14 @@ int ev_ng_win32_sigaction(int signum, const struct sigaction *sa, struct sigacti
 int pipe(int fds[2])
 {
   wsa_start();
-  SOCKET lst = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP), out = INVALID_SOCKET, in = INVALID_SOCKET;
+  SOCKET lst = tcp_socket(), out = INVALID_SOCKET, in = INVALID_SOCKET;
   sockaddr_in addr = {};
   int len = sizeof addr;
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   bool ok = lst != INVALID_SOCKET && ::bind(lst, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 &&
             ::listen(lst, 1) == 0 && ::getsockname(lst, reinterpret_cast<sockaddr *>(&addr), &len) == 0 &&
-            (out = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)) != INVALID_SOCKET &&
+            (out = tcp_socket()) != INVALID_SOCKET &&
             ::connect(out, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0 &&
             (in = ::accept(lst, nullptr, nullptr)) != INVALID_SOCKET;
   if (lst != INVALID_SOCKET)
@@ -79,12 +93,12 @@ int pipe(int fds[2])
     ok = ok && ::ioctlsocket(s, FIONBIO, &on) == 0 &&
          ::SetHandleInformation(reinterpret_cast<HANDLE>(s), HANDLE_FLAG_INHERIT, 0) &&
          ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char *>(&one), sizeof one) == 0;
-  fds[0] = ok ? ::_open_osfhandle(static_cast<intptr_t>(in), 0) : -1;
-  fds[1] = ok && fds[0] >= 0 ? ::_open_osfhandle(static_cast<intptr_t>(out), 0) : -1;
+  fds[0] = ok ? EV_WIN32_HANDLE_TO_FD(static_cast<intptr_t>(in)) : -1;
+  fds[1] = ok && fds[0] >= 0 ? EV_WIN32_HANDLE_TO_FD(static_cast<intptr_t>(out)) : -1;
   if (fds[1] >= 0)
     return 0;
   if (fds[0] >= 0)
-    ::_close(fds[0]);  // closes `in`
+    ev_detail::close_fd(fds[0]);  // closes `in`
   else if (in != INVALID_SOCKET)
     ::closesocket(in);
   if (out != INVALID_SOCKET)

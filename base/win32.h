@@ -26,6 +26,35 @@
 #include <cerrno>
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+// ev(3)'s Windows macros, for a program that compiles the core in and keeps
+// its own table of fds (the embedding kit; the DLL has the defaults): how an
+// fd maps to its socket (INVALID_SOCKET, that is -1, for none), how a socket
+// the loop makes becomes an fd, and how the loop closes its own fds.
+#ifndef EV_FD_TO_WIN32_HANDLE
+#define EV_FD_TO_WIN32_HANDLE(fd) ::_get_osfhandle(fd)
+#endif
+#ifndef EV_WIN32_HANDLE_TO_FD
+#define EV_WIN32_HANDLE_TO_FD(handle) ::_open_osfhandle(handle, 0)
+#endif
+#ifndef EV_WIN32_CLOSE_FD
+#define EV_WIN32_CLOSE_FD(fd) ::_close(fd)
+#endif
+namespace ev_detail {
+inline int close_fd(int fd) { return EV_WIN32_CLOSE_FD(fd); }
+// the program's EV_FD_TO_WIN32_HANDLE may give a SOCKET, an intptr_t or a HANDLE
+template <class H>
+intptr_t handle_of(H h)
+{
+  if constexpr (std::is_pointer_v<H>)
+    return reinterpret_cast<intptr_t>(h);
+  else
+    return static_cast<intptr_t>(h);
+}
+inline intptr_t handle_of_fd(int fd) { return handle_of(EV_FD_TO_WIN32_HANDLE(fd)); }
+}  // namespace ev_detail
 
 // fcntl (fd, F_GETFD) as the core asks it: is fd open?  F_SETFD and F_SETFL
 // have nothing to do, since the wake-up pair is made non-blocking and not
@@ -41,7 +70,7 @@
 #endif
 inline int fcntl(int fd, int cmd, int = 0)
 {
-  if (::_get_osfhandle(fd) == -1) {
+  if (ev_detail::handle_of_fd(fd) == -1) {
     errno = EBADF;
     return -1;
   }
@@ -68,7 +97,7 @@ inline int poll(struct pollfd *fds, nfds_t n, int)
 {
   int bad = 0;
   for (nfds_t i = 0; i < n; ++i) {
-    fds[i].revents = ::_get_osfhandle(fds[i].fd) == -1 ? POLLNVAL : 0;
+    fds[i].revents = ev_detail::handle_of_fd(fds[i].fd) == -1 ? POLLNVAL : 0;
     bad += fds[i].revents != 0;
   }
   return bad;

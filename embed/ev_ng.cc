@@ -17,7 +17,8 @@
 #error "embed/ev_ng.cc is C++20: compile it with a C++ compiler and -std=c++20 (g++ 12, clang 14 or later)"
 #endif
 #ifdef __cpp_exceptions
-#error "compile embed/ev_ng.cc with -fno-exceptions -fno-rtti -fno-threadsafe-statics: the core needs no C++ runtime then (callbacks may still throw through it)"
+#error \
+    "compile embed/ev_ng.cc with -fno-exceptions -fno-rtti -fno-threadsafe-statics: the core needs no C++ runtime then (callbacks may still throw through it)"
 #endif
 
 #define EV_NG_EMBED 1
@@ -42,6 +43,38 @@
 #include <initializer_list>
 #include <new>
 #include <type_traits>
+#ifdef _WIN32
+// Windows (mingw-w64): Winsock first, as it must come before <windows.h>.
+// Its struct pollfd holds a socket; the core's fd checks use base/win32.h's,
+// which holds a C runtime fd, so Winsock's is renamed out of the way.
+// <windows.h>'s macros that are words of the core's (min, max, near, far)
+// go too.
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#define pollfd ev_ng_winsock_pollfd
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#undef pollfd
+#undef near
+#undef far
+#undef POLLIN
+#undef POLLOUT
+#undef POLLERR
+#undef POLLHUP
+#undef POLLNVAL
+#include <fcntl.h>
+#include <io.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+#else
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -53,6 +86,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#endif
 #if defined __linux__
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -95,14 +129,19 @@
 #include "base/api.h"
 
 #include "base/alloc.cc"
+#ifdef _WIN32
+#include "base/win32.cc"
+#endif
+#include "backends/registry.cc"
 #include "base/clock.cc"
 #include "base/pending.cc"
 #include "fd/fd.cc"
 #include "fd/io_list.cc"
 #include "fd/loop_fd.cc"
 #include "fd/wakeup.cc"
-#include "backends/registry.cc"
-#if EV_NG_HAVE_SELECT
+#if EV_NG_HAVE_SELECT && defined _WIN32
+#include "backends/select_win32.cc"
+#elif EV_NG_HAVE_SELECT
 #include "backends/select.cc"
 #endif
 #if EV_NG_HAVE_POLL
@@ -112,9 +151,9 @@
 #include "backends/epoll.cc"
 #endif
 #if EV_NG_HAVE_IOURING
-#include "backends/iouring_ring.cc"
-#include "backends/iouring_epoll.cc"
 #include "backends/iouring.cc"
+#include "backends/iouring_epoll.cc"
+#include "backends/iouring_ring.cc"
 #endif
 #if EV_NG_DEBUG_MODE
 #include "diag/debug.cc"
@@ -125,8 +164,8 @@
 #if EV_NG_METRICS
 #include "diag/metrics.cc"
 #endif
-#include "diag/verify.cc"
 #include "diag/probes.cc"
+#include "diag/verify.cc"
 #include "diag/watchdog.cc"
 #include "watchers/io.cc"
 #include "watchers/timer.cc"
@@ -153,11 +192,15 @@
 #if EV_ASYNC_ENABLE
 #include "watchers/async.cc"
 #endif
-#include "watchers/once.cc"
 #include "loop/loop.cc"
+#include "loop/loop_forks.cc"
 #include "loop/loop_run.cc"
 #include "loop/loop_time.cc"
-#include "loop/loop_forks.cc"
+#include "watchers/once.cc"
+#ifdef _WIN32
+#include "loop/fork_guard_win32.cc"
+#else
 #include "loop/fork_guard.cc"
+#endif
 
 #pragma GCC visibility pop

@@ -49,13 +49,20 @@
 #error "EV_RECOMMEND_LINUXAIO: libev-ng has no Linux AIO backend"
 #endif
 #if defined EV_RECOMMEND_IOURING && EV_RECOMMEND_IOURING
-#error "EV_RECOMMEND_IOURING: libev-ng never recommends io_uring (ev_recommended_backends); ask for it with EVBACKEND_IOURING"
+#error \
+    "EV_RECOMMEND_IOURING: libev-ng never recommends io_uring (ev_recommended_backends); ask for it with EVBACKEND_IOURING"
 #endif
 #if defined EV_USE_MONOTONIC && !EV_USE_MONOTONIC
 #error "EV_USE_MONOTONIC 0: libev-ng's timers always run on the monotonic clock"
 #endif
-#if (defined EV_SELECT_IS_WINSOCKET && EV_SELECT_IS_WINSOCKET) || defined _WIN32
-#error "libev-ng does not run on Windows (EV_SELECT_IS_WINSOCKET, _WIN32)"
+// On Windows (mingw-w64) select is always Winsock's over the sockets behind C
+// runtime fds, whether the program says so (EV_SELECT_IS_WINSOCKET 1, as
+// ev(3) WIN32 documents) or not (Perl's EV: its fds are the runtime's too).
+#if defined EV_SELECT_IS_WINSOCKET && EV_SELECT_IS_WINSOCKET && !defined _WIN32
+#error "EV_SELECT_IS_WINSOCKET: Winsock's select exists on Windows alone (ev(3): should not be defined elsewhere)"
+#endif
+#if defined _WIN32 && !defined __MINGW32__
+#error "libev-ng's core on Windows compiles with mingw-w64 (g++ 12 or later): link libev-4.dll from other compilers"
 #endif
 #if defined EV_USE_4HEAP && !EV_USE_4HEAP
 #error "EV_USE_4HEAP 0: libev-ng's timer heap is always the 4-heap (active holds its index, ev(3) ev_is_active)"

@@ -7,7 +7,8 @@
 #pragma once
 
 #if !EV_FEATURE_DATA && !(defined EV_USE_4HEAP && EV_USE_4HEAP)
-#error "EV_FEATURES without bit 2 selects libev's 2-heap for timers, which libev-ng does not have (ev_is_active and the order of equal deadlines would differ): define EV_USE_4HEAP 1"
+#error \
+    "EV_FEATURES without bit 2 selects libev's 2-heap for timers, which libev-ng does not have (ev_is_active and the order of equal deadlines would differ): define EV_USE_4HEAP 1"
 #endif
 
 #ifdef __linux__
@@ -25,8 +26,19 @@
 #ifndef EV_USE_SELECT
 #define EV_USE_SELECT EV_FEATURE_BACKENDS
 #endif
+// (Windows: Winsock's select alone, as in libev; there is no poll of fds there)
 #ifndef EV_USE_POLL
+#ifdef _WIN32
+#define EV_USE_POLL 0
+#else
 #define EV_USE_POLL EV_FEATURE_BACKENDS
+#endif
+#endif
+#if EV_USE_POLL && defined _WIN32
+#error "EV_USE_POLL: Windows has no poll backend (select is Winsock's)"
+#endif
+#if EV_CHILD_ENABLE && defined _WIN32
+#error "EV_CHILD_ENABLE: Windows has no child processes to watch (ev.h sets 0 there, as libev)"
 #endif
 #ifndef EV_USE_EPOLL
 #define EV_USE_EPOLL (EV_FEATURE_BACKENDS && EV_NG_SYSTEM_EPOLL)

@@ -17,8 +17,11 @@ EX_CFLAGS = -std=c11 -Wall -Wextra -Wshadow $(WERROR)
 EX_CXXFLAGS = -std=c++17 -Wall -Wextra $(WERROR)
 EX_TCP = examples/tcp.c examples/tcp.h
 EX_ECHO = examples/echo-conn.c examples/echo-conn.h
+# the examples plain `make` builds; POSIX programs (BSD sockets, fork, signals): not for
+# Windows, where `make` makes the library alone
+EX_PROGS =
 
-noinst_PROGRAMS += examples/echo-server examples/echo-server-cxx examples/thread-server \
+EX_PROGS += examples/echo-server examples/echo-server-cxx examples/thread-server \
 	examples/supervisor
 check_PROGRAMS += examples/echo-client
 
@@ -54,7 +57,7 @@ EXTRA_DIST += $(EX_TESTS) examples/test-lib.sh examples/echo-checks.sh
 # HTTP/1.1 server (keep-alive, pipelining, idle timeouts with ev_timer_again)
 # and pre-forked server (shared listening socket, ev_loop_fork, ev_child
 # restarts); their test clients are check-only and libev-free.
-noinst_PROGRAMS += examples/http-server examples/prefork-server
+EX_PROGS += examples/http-server examples/prefork-server
 check_PROGRAMS += examples/http-client-check examples/prefork-client-check
 
 examples_http_server_SOURCES = examples/http-server.c $(EX_TCP)
@@ -84,7 +87,7 @@ EXTRA_DIST += $(EX_HTTP_PREFORK_TESTS)
 #                          does not depend on GLib): test-glib-loop.sh compiles it against
 #                          .libs/libev.so, and skips (77) when pkg-config finds no glib-2.0.
 # examples/full-backlog (check only) is the tests' listener whose connects hang; no libev.
-noinst_PROGRAMS += examples/tcp-client examples/file-watch
+EX_PROGS += examples/tcp-client examples/file-watch
 check_PROGRAMS += examples/full-backlog
 
 examples_tcp_client_SOURCES = examples/tcp-client.c $(EX_TCP)
@@ -112,7 +115,7 @@ EXTRA_DIST += $(EX_CLIENT_TESTS) $(EX_WATCH_TESTS) $(EX_GLIB_TESTS) examples/gli
 #   examples/debug-misuse    debug mode (EVFLAG_NG_DEBUG, LIBEV_NG_DEBUG=1) catching an idle
 #                            timeout "reset" with ev_timer_set on an active timer; --fixed
 # Both still compile against libev 4.33's ev.h (the extensions are behind their feature macros).
-noinst_PROGRAMS += examples/metrics-server examples/debug-misuse
+EX_PROGS += examples/metrics-server examples/debug-misuse
 
 examples_metrics_server_SOURCES = examples/metrics-server.c $(EX_ECHO) $(EX_TCP)
 examples_metrics_server_CFLAGS = $(EX_CFLAGS)
@@ -127,3 +130,7 @@ examples_debug_misuse_LDADD = libev.la
 EX_EXTENSION_TESTS = examples/test-metrics-server.sh examples/test-debug-misuse.sh
 TESTS += $(EX_EXTENSION_TESTS)
 EXTRA_DIST += $(EX_EXTENSION_TESTS)
+
+if !EV_NG_WIN32
+noinst_PROGRAMS += $(EX_PROGS)
+endif

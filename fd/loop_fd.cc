@@ -19,7 +19,7 @@ void loop_fd_close(ev_loop *loop, loop_fd &lf)
 {
   internal_io_stop(loop, &lf.w);
   if (lf.fd >= 0)
-    ::close(lf.fd);
+    close_fd(lf.fd);
   lf.fd = kLoopFdNone;
 }
 

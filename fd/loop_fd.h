@@ -23,7 +23,16 @@
 
 #include "fd/fd.h"
 
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
 namespace ev_detail {
+
+#ifndef _WIN32
+// how the loop closes its own fds (on Windows: base/win32.h, EV_WIN32_CLOSE_FD)
+inline int close_fd(int fd) { return ::close(fd); }
+#endif
 
 // Start watching fd, just created for the loop, for `events`: EV_READ, with
 // kFdEdge where the owner need not drain the fd (base/fdtable.h).

@@ -64,8 +64,8 @@ int pipe_nonblock_cloexec(int p[2])
     return -1;
   for (int i = 0; i < 2; ++i)
     if (::fcntl(p[i], F_SETFD, FD_CLOEXEC) < 0 || ::fcntl(p[i], F_SETFL, O_NONBLOCK) < 0) {
-      ::close(p[0]);
-      ::close(p[1]);
+      close_fd(p[0]);
+      close_fd(p[1]);
       return -1;
     }
   return 0;
@@ -130,7 +130,7 @@ void release_write_end(ev_loop *loop, bool ours)
     return;
   struct stat st;
   if (ours || (::fstat(wfd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_ino == loop->wakeup_pipe_ino))
-    ::close(wfd);
+    close_fd(wfd);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # t/win32/wine.sh - the recipe of `make check-windows-smoke` (t/port/local.mk): the library
-# cross-built for Windows with mingw-w64 (x86-64) in a tree of its own, then checked:
+# cross-built for Windows with mingw-w64 (x86-64) in a tree of its own, with --enable-werror
+# and plain `make`, then checked:
 #   - libev-4.dll, its import library libev.dll.a and libev.a are made;
 #   - the DLL exports libev's API and the extensions (t/abi's lists, less ev_child's, as
 #     EV_CHILD_ENABLE is 0 on Windows) and nothing of the C++ core, and imports no mingw
@@ -38,8 +39,9 @@ wine=/usr/lib/wine/wine64
 
 tree=$(sh "$src/t/port/build-tree.sh" "$src" "$dest")
 cd "$dest/build"
-"$tree/configure" --quiet --host=$host
-make -j"$(nproc 2> /dev/null || echo 2)" libev.la
+# (--enable-werror: the Windows build is warning-free, as the others)
+"$tree/configure" --quiet --host=$host --enable-werror
+make -j"$(nproc 2> /dev/null || echo 2)"
 
 fails=0
 for f in .libs/libev-4.dll .libs/libev.dll.a .libs/libev.a; do

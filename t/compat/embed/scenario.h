@@ -18,8 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include "../../win32/compat/scenario_win32.h"
+#else
+#include <sys/wait.h>
+#endif
 
 #define SC_UNUSED __attribute__ ((unused))
 #define B(x) ((x) ? 1 : 0)
@@ -102,7 +106,11 @@ main (int argc, char **argv)
       fprintf (stderr, "usage: %s select|poll|epoll\n", argv[0]);
       return 2;
     }
+#ifdef _WIN32
+  sc_start_winsock ();
+#else
   signal (SIGPIPE, SIG_IGN);
+#endif
 #if SC_LOOP_NEW
   loop = ev_loop_new (flag | EVFLAG_NOENV);
   if (!loop)

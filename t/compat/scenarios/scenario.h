@@ -22,7 +22,6 @@
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE 1 /* dladdr, realpath */
 #endif
-#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -30,10 +29,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#ifdef _WIN32
+/* (Windows, t/win32/compat/scenarios.sh: no fork, no dladdr; a pipe of loopback sockets) */
+# include "../../win32/compat/scenario_win32.h"
+#else
+# include <dlfcn.h>
+# include <sys/prctl.h>
+# include <sys/wait.h>
+#endif
 
 #include <ev.h> /* which ev.h is decided by the include path: Debian's or ours */
 
@@ -124,8 +129,14 @@ sc_backend_env (void)
   char v[16];
 
   snprintf (v, sizeof v, "%u", sc_backend);
+#ifdef _WIN32
+  SC_REQUIRE (_putenv_s ("LIBEV_FLAGS", v) == 0);
+#else
   SC_REQUIRE (setenv ("LIBEV_FLAGS", v, 1) == 0);
+#endif
 }
+
+#ifndef _WIN32
 
 /* fork() for scenario children: a child dies with its parent, so that a scenario killed
  * by the runner's timeout leaves no process behind */
@@ -167,8 +178,17 @@ sc_print_status (const char *what, int st)
     T ("%s: status 0x%x", what, st);
 }
 
+#endif
+
 /* Prints the file of the object that defines ev_run, as the dynamic linker resolved it
  * for this process: the proof of which libev is running. */
+#ifdef _WIN32
+static void
+sc_print_library (void)
+{
+  T ("library: (Windows)");
+}
+#else
 static void
 sc_print_library (void)
 {
@@ -186,6 +206,7 @@ sc_print_library (void)
     name = path;
   T ("library: %s", name);
 }
+#endif
 
 int
 main (int argc, char **argv)
@@ -212,8 +233,12 @@ main (int argc, char **argv)
       return 2;
     }
 
+#ifdef _WIN32
+  sc_start_winsock ();
+#else
   /* a broken pipe must be a trace line, not a silent death */
   signal (SIGPIPE, SIG_IGN);
+#endif
 
   sc_print_library ();
   T ("backend %s", sc_backend_name);
