@@ -139,6 +139,9 @@
 #include "fd/io_list.cc"
 #include "fd/loop_fd.cc"
 #include "fd/wakeup.cc"
+#if defined _WIN32
+#include "backends/afd_win32.cc"  // EVBACKEND_NG_AFD: backends/policies.h names it on Windows
+#endif
 #if EV_NG_HAVE_SELECT && defined _WIN32
 #include "backends/select_win32.cc"
 #elif EV_NG_HAVE_SELECT
