@@ -9,4 +9,4 @@
 
 TESTS += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh
 EXTRA_DIST += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh t/observe/slow_program.c \
-	t/observe/slow_plugin.c
+	t/observe/slow_plugin.c t/observe/slow_look.c

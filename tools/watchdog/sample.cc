@@ -402,6 +402,10 @@ int loop_waits(watched &wl, const ev_loop &snap)
   return wl.tid || snap.backend_fd >= 0 ? 0 : -1;
 }
 
+// `now` was read before this look; what it sees was so at some moment after
+// that, and before `after`: a callback seen running ran at `now` at least,
+// and one seen gone was gone by `after`, which a look preempted on a busy
+// machine may read milliseconds later.
 void sample(watched &wl, double now)
 {
   alignas(ev_loop) unsigned char buf[sizeof(ev_loop)];
@@ -411,6 +415,7 @@ void sample(watched &wl, double now)
   const int waiting = loop_waits(wl, snap);
   if (waiting < 0)
     return;
+  const double after = monotonic_now();
   // The poll seen waiting has returned (mn_now is written after it, and
   // before the next one only by the loop's own block time): how late, against
   // its earliest timer.
@@ -426,13 +431,13 @@ void sample(watched &wl, double now)
   if (!waiting && !snap.loop_depth) {
     // Outside ev_run (a program that runs the loop now and then, with
     // EVRUN_NOWAIT from its own loop, say): no callback of the loop runs.
-    callback_done(wl, now);
+    callback_done(wl, after);
     wl.busy = false;
     return;
   }
   if (waiting) {
     // In the poll: whatever ran before it is done.
-    callback_done(wl, now);
+    callback_done(wl, after);
     wl.busy = false;
     if (!wl.waiting) {
       wl.waiting = true;
@@ -449,7 +454,7 @@ void sample(watched &wl, double now)
   }
   // Busy: since the poll returned (mn_now, written after it).
   if (!wl.busy || wl.busy_iteration != snap.loop_count) {
-    callback_done(wl, now);
+    callback_done(wl, after);
     wl.busy = true;
     wl.busy_iteration = snap.loop_count;
     wl.busy_since = snap.mn_now;
@@ -461,7 +466,7 @@ void sample(watched &wl, double now)
   } else {
     const bool first = !wl.have_cb;
     const double start = first ? wl.busy_since : wl.cb.last_seen;
-    callback_done(wl, now);
+    callback_done(wl, after);
     if (known) {
       wl.have_cb = true;
       wl.cb = seen_callback{
