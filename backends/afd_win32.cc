@@ -38,7 +38,17 @@
 //  (f) A socket closed behind the loop's back completes its request with
 //      AFD_POLL_LOCAL_CLOSE, or fails the next submission: its watchers get
 //      EV_ERROR.  A socket closed after ev_io_stop has its request cancelled
-//      or its completion ignored: no stale event.
+//      or its completion ignored: no stale event.  An fd set anew (ev_io_set,
+//      or its watchers all stopped and one started) may name a new socket,
+//      even under the closed one's handle value, which Windows hands out
+//      again at once: the request still pending for it is doubted, and if
+//      it ends in the old socket's close (AFD_POLL_LOCAL_CLOSE, or a failed
+//      request), the fd is polled again instead of its watchers getting
+//      EV_ERROR.  Readiness it reports is reported: mostly the socket is
+//      the same one (a disconnect is not reported to a later request under
+//      Wine 8, so dropping it would lose an EOF); readiness a closed socket
+//      had just before its close is then one spurious event, which a
+//      non-blocking read answers with WSAEWOULDBLOCK.
 //  (g) A failed connect is AFD_POLL_CONNECT_FAIL, an abort AFD_POLL_ABORT:
 //      both are reported as readable and writable, as POSIX reports a socket
 //      in error, so that a write watcher sees the failed connect as on select
@@ -104,6 +114,7 @@ struct poll_op {
   SOCKET polled;        // the base handle it names
   unsigned char asked;  // the EV_READ | EV_WRITE it asks for
   bool pending;         // submitted, completion not yet seen
+  bool doubted;         // its fd was set anew since, see (f)
 };
 
 // One fd's state, kept for the loop's life.
@@ -242,6 +253,7 @@ void submit(ev_loop *loop, afd_state *st, sock_record *rec)
   // done at once or not, the completion comes through the port
   if (r == kStatusPending || r == kStatusSuccess) {
     op->pending = true;
+    op->doubted = false;
     op->owner = rec;
     op->asked = rec->want;
     op->polled = rec->base;
@@ -282,7 +294,10 @@ bool complete(ev_loop *loop, afd_state *st, poll_op *op)
   if (op->iosb.Status == kStatusSuccess && op->info.number_of_handles >= 1) {
     ULONG events = op->info.handles[0].events;
     if (events & kPollLocalClose) {
-      kill(loop, rec);
+      if (op->doubted)  // see (f)
+        queue(st, rec);
+      else
+        kill(loop, rec);
       return false;
     }
     if (events & (kPollReceive | kPollAccept | kPollDisconnect | kPollAbort | kPollConnectFail))
@@ -290,7 +305,10 @@ bool complete(ev_loop *loop, afd_state *st, poll_op *op)
     if (events & (kPollSend | kPollAbort | kPollConnectFail))
       revents |= EV_WRITE;
   } else if (op->iosb.Status != kStatusCancelled) {
-    kill(loop, rec);
+    if (op->doubted)  // see (f)
+      queue(st, rec);
+    else
+      kill(loop, rec);
     return false;
   }
   queue(st, rec);  // see (b)
@@ -400,6 +418,8 @@ void modify(ev_loop *loop, int fd, int, int nev)
   sock_record *rec = record(st, fd);
   SOCKET s = socket_of(fd);
   if (s != rec->socket || rec->base == INVALID_SOCKET || (nev & EV__IOFDSET)) {
+    if (rec->op)  // see (f)
+      rec->op->doubted = true;
     rec->socket = s;
     rec->base = base_of(s);
     if (rec->base == INVALID_SOCKET) {  // see (e)
