@@ -138,6 +138,7 @@ struct afd_state {
   sock_record **records;  // by fd
   int capacity;
   int pending;        // requests whose completion was not yet seen
+  bool resubmitted;   // a doubted request's fd polled again in this wait, see (f)
   poll_op *free_ops;  // see (c)
   poll_op *all_ops;
   sock_record *updates;  // to submit before the wait, see (b)
@@ -278,6 +279,15 @@ void apply_updates(ev_loop *loop, afd_state *st)
   }
 }
 
+// A doubted request ended in its socket's close, see (f): the fd's socket
+// now is polled at once, so that its readiness is reported in this wait, as
+// a backend that looks at the fd itself would.
+void resubmit(ev_loop *loop, afd_state *st, sock_record *rec)
+{
+  submit(loop, st, rec);
+  st->resubmitted = true;
+}
+
 // Whether it reported an event.
 bool complete(ev_loop *loop, afd_state *st, poll_op *op)
 {
@@ -295,7 +305,7 @@ bool complete(ev_loop *loop, afd_state *st, poll_op *op)
     ULONG events = op->info.handles[0].events;
     if (events & kPollLocalClose) {
       if (op->doubted)  // see (f)
-        queue(st, rec);
+        resubmit(loop, st, rec);
       else
         kill(loop, rec);
       return false;
@@ -306,7 +316,7 @@ bool complete(ev_loop *loop, afd_state *st, poll_op *op)
       revents |= EV_WRITE;
   } else if (op->iosb.Status != kStatusCancelled) {
     if (op->doubted)  // see (f)
-      queue(st, rec);
+      resubmit(loop, st, rec);
     else
       kill(loop, rec);
     return false;
@@ -452,12 +462,15 @@ void poll(ev_loop *loop, ev_tstamp timeout)
   // A full batch of completions that reported nothing (those of stopped and
   // orphaned requests, after many sockets were stopped and closed, see (d)
   // and (f)) does not end the wait empty-handed: the ones queued behind it
-  // are taken at once, a batch at a time.
+  // are taken at once, a batch at a time.  Nor do resubmitted requests, see
+  // (f), whose completions are taken once more.
   for (;;) {
     bool reported = false;
+    st->resubmitted = false;
     for (ULONG i = 0; i < n; ++i)
       reported |= complete(loop, st, static_cast<poll_op *>(static_cast<void *>(st->entries[i].lpOverlapped)));
-    if (reported || n < kEntries || !::GetQueuedCompletionStatusEx(st->port, st->entries, kEntries, &n, 0, FALSE))
+    const bool more = st->resubmitted || (!reported && n == kEntries);
+    if (!more || !::GetQueuedCompletionStatusEx(st->port, st->entries, kEntries, &n, 0, FALSE))
       return;
   }
 }
