@@ -7,9 +7,8 @@
 #
 # The route (Debian has musl-gcc but no C++ toolchain, and no cmocka, for musl):
 # 1. installs what is missing (apt-get, as build.sh): musl-tools (musl-gcc), cmake, dpkg-dev;
-# 2. builds cmocka for musl once, in DEST-cmocka: its Debian source package, fetched by
-#    apt-get source through a private list of Debian's source archive (the machine's apt
-#    configuration is left alone), compiled with musl-gcc;
+# 2. builds cmocka for musl once, in DEST-cmocka: its Debian source package
+#    (t/port/cmocka-source.sh), compiled with musl-gcc;
 # 3. configures a separate tree DEST/build (t/port/build-tree.sh) with CC=musl-gcc and
 #    CXX=t/port/musl-g++ (g++ compiling against musl's headers; the core needs no C++
 #    runtime and is linked by musl-gcc), the kernel's headers (linux/, asm/) beside musl's,
@@ -42,21 +41,12 @@ triplet=$(gcc -dumpmachine | sed 's/-gnu$/-musl/')
 cm=$dest-cmocka
 if [ ! -f "$cm/lib/pkgconfig/cmocka.pc" ]; then
   rm -rf "$cm"
-  mkdir -p "$cm/apt/lists/partial" "$cm/apt/cache/archives/partial" "$cm/apt/parts" "$cm/src"
-  codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    "$codename" > "$cm/apt/parts/debian-src.sources"
-  apt="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$cm/apt/parts -o Dir::State::Lists=$cm/apt/lists -o Dir::Cache=$cm/apt/cache -o APT::Sandbox::User=root"
-  # shellcheck disable=SC2086
-  apt-get -q $apt update
-  # shellcheck disable=SC2086
-  (cd "$cm/src" && apt-get -q $apt source --download-only cmocka)
-  tar -xJf "$(ls "$cm"/src/cmocka_*.orig.tar.xz)" -C "$cm/src"
+  cmsrc=$(sh "$src/t/port/cmocka-source.sh" "$cm")
   mkdir "$cm/build"
   (cd "$cm/build" && CC=musl-gcc cmake -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$cm" \
-     -DCMAKE_INSTALL_LIBDIR=lib -DUNIT_TESTING=OFF -DWITH_EXAMPLES=OFF "$(ls -d "$cm"/src/cmocka-*/)" > "$cm/cmake.log" \
+     -DCMAKE_INSTALL_LIBDIR=lib -DUNIT_TESTING=OFF -DWITH_EXAMPLES=OFF "$cmsrc" > "$cm/cmake.log" \
      && make -j"$(nproc)" install > "$cm/make.log") || { echo "check-musl: building cmocka failed (logs in $cm)" >&2; exit 1; }
-  rm -rf "$cm/apt" "$cm/build"
+  rm -rf "$cm/build"
 fi
 
 # ---- the kernel's headers beside musl's --------------------------------------------------------
