@@ -2,6 +2,7 @@
 /* t/harness.c - cmocka glue shared by the ev(3) test suites (see harness.h). */
 #define _GNU_SOURCE 1
 #include "harness.h"
+#include "harness_win32.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -18,6 +19,14 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef _WIN32
+/* blocks of their own pages for harness_alloc_unmap_freed, and no loader to ask */
+#define mmap(a, size, p, f, fd, o) VirtualAlloc (NULL, (size), MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE)
+#define MAP_FAILED NULL
+#define munmap(p, size) VirtualFree ((p), 0, MEM_RELEASE)
+#define malloc_usable_size _msize
+#endif
 
 unsigned int test_backend = EVBACKEND_EPOLL;
 const char *test_backend_name = "epoll";
@@ -172,12 +181,13 @@ harness_is_real_libev (void)
   static int cached = -1;
   if (cached < 0)
     {
-      Dl_info info;
       cached = 0;
       /* HARNESS_RUN_DIVERGENCES=1 runs the divergence tests anyway (to see libev fail them) */
       const char *force = getenv ("HARNESS_RUN_DIVERGENCES");
       if (force && *force == '1')
         return cached;
+#ifndef _WIN32
+      Dl_info info;
       /* The shared library that holds ev_run, without libev-ng's ev_ng_version: the real
        * libev, whatever the architecture's library directory. */
       if (dladdr ((void *)ev_run, &info) && info.dli_fname)
@@ -189,6 +199,7 @@ harness_is_real_libev (void)
               dlclose (lib);
             }
         }
+#endif
     }
   return cached;
 }
@@ -399,6 +410,9 @@ _expect_trace (const char *expected, const char *file, int line)
 int
 harness_open_fds (void)
 {
+#ifdef _WIN32
+  return harness_win32_open_fds ();
+#endif
   DIR *d = opendir ("/proc/self/fd");
   int n = 0;
   struct dirent *e;
@@ -473,6 +487,17 @@ verify_in_child (void *loop)
   ev_verify (loop);
 }
 
+#ifdef _WIN32
+static jmp_buf verify_abort;
+
+static void
+verify_aborted (int signo)
+{
+  (void)signo;
+  longjmp (verify_abort, 1);
+}
+#endif
+
 int
 harness_teardown_loop (void **state)
 {
@@ -484,7 +509,23 @@ harness_teardown_loop (void **state)
        * child: after a failed assertion the loop may still hold watchers that lived on the
        * test's stack, and a verification abort must not take the whole suite down. */
       struct harness_child c;
+#ifdef _WIN32
+      /* On Windows a child is the test run again (harness_win32.c), which would double every
+       * case: checked here, where its abort comes back as SIGABRT (a crash, cmocka's exception
+       * filter takes). */
+      memset (&c, 0, sizeof c);
+      void (*was) (int) = signal (SIGABRT, verify_aborted);
+      if (!setjmp (verify_abort))
+        {
+          verify_in_child (loop);
+          c.exited = 1;
+        }
+      else
+        c.signaled = 1, c.signo = SIGABRT;
+      signal (SIGABRT, was);
+#else
       harness_child_run (verify_in_child, loop, 20, &c);
+#endif
       if (!c.exited || c.status != 0)
         {
           print_error ("ev_verify failed after the test (%s %d): %s\n", c.exited ? "exit status" : "signal",
@@ -553,6 +594,9 @@ harness_expect_blocks_until_timer (struct ev_loop *loop, double after)
 void *
 harness_shared_new (size_t size)
 {
+#ifdef _WIN32
+  return harness_win32_shared_new (size);
+#endif
   void *p = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   assert_true (p != MAP_FAILED);
   return p;
@@ -561,9 +605,15 @@ harness_shared_new (size_t size)
 void
 harness_shared_free (void *p, size_t size)
 {
+#ifdef _WIN32
+  (void)size;
+  harness_win32_shared_free (p);
+  return;
+#endif
   munmap (p, size);
 }
 
+#ifndef _WIN32
 void
 harness_child_run (void (*fn) (void *arg), void *arg, unsigned timeout_s, struct harness_child *out)
 {
@@ -623,6 +673,7 @@ harness_child_run (void (*fn) (void *arg), void *arg, unsigned timeout_s, struct
       out->signo = WTERMSIG (st);
     }
 }
+#endif
 
 void
 harness_expect_child_ok (void (*fn) (void *), void *arg, unsigned timeout_s, const char *what)
@@ -831,10 +882,21 @@ harness_run_groups (const char *suite, const struct CMUnitTest *tests, size_t n)
   assert_non_null (named);
   assert_non_null (names);
 
+#ifdef _WIN32
+  /* a child run again (harness_win32.c) runs its one case */
+  const char *child_backend = NULL;
+  size_t child_index = 0;
+  int child = harness_win32_child (&child_backend, &child_index);
+#endif
+
   for (size_t b = 0; b < sizeof backends / sizeof backends[0]; ++b)
     {
       if (!backend_wanted (backends[b].name))
         continue;
+#ifdef _WIN32
+      if (child && strcmp (child_backend, backends[b].name) != 0)
+        continue;
+#endif
       if (!(ev_supported_backends () & backends[b].flag))
         {
           printf ("[ SKIPPED  ] %s: backend %s not supported here\n", suite, backends[b].name);
@@ -862,7 +924,19 @@ harness_run_groups (const char *suite, const struct CMUnitTest *tests, size_t n)
 
       char group[256];
       snprintf (group, sizeof group, "%s [%s]", suite, test_backend_name);
+#ifdef _WIN32
+      /* one case a group, so that a child can be told which case it runs */
+      for (size_t i = 0; i < n; ++i)
+        if (!child || i == child_index)
+          {
+            harness_win32_case (test_backend_name, i);
+            failed += _cmocka_run_group_tests (group, named + i, 1, NULL, NULL);
+          }
+      if (child)
+        harness_win32_child_lost ();
+#else
       failed += _cmocka_run_group_tests (group, named, n, NULL, NULL);
+#endif
 
       for (size_t i = 0; i < n; ++i)
         free (names[i]);

@@ -82,10 +82,12 @@ int harness_teardown_plain (void **state);
  *   harness_embeddable_backend (): a backend that can be embedded here (the first of
  *     ev_embeddable_backends () & ev_supported_backends ()), 0 if none. */
 int harness_linux_apis (void);
-#define skip_without_linux_apis() do { if (!harness_linux_apis ()) { skip (); } } while (0)
+#define skip_without_linux_apis()                                                          \
+  do { if (!harness_linux_apis ()) { print_message ("skipped: needs Linux's facilities, which this build has not\n"); skip (); } } while (0)
 unsigned harness_default_backend (void);
 unsigned harness_embeddable_backend (void);
-#define skip_without_embeddable_backend() do { if (!harness_embeddable_backend ()) { skip (); } } while (0)
+#define skip_without_embeddable_backend()                                                  \
+  do { if (!harness_embeddable_backend ()) { print_message ("skipped: no backend can be embedded here\n"); skip (); } } while (0)
 
 /* Number of open file descriptors of this process (counts /proc/self/fd). */
 int harness_open_fds (void);
@@ -193,7 +195,8 @@ void harness_alloc_unmap_freed (int on);
  * skip_on_real_libev() first.  HARNESS_RUN_DIVERGENCES=1 in the environment makes it answer 0,
  * to watch the real libev fail those tests. */
 int harness_is_real_libev (void);
-#define skip_on_real_libev() do { if (harness_is_real_libev ()) { skip (); } } while (0)
+#define skip_on_real_libev()                                                               \
+  do { if (harness_is_real_libev ()) { print_message ("skipped: a documented divergence from libev 4.33\n"); skip (); } } while (0)
 
 /* 1 when running under valgrind (it puts its vgpreload libraries into LD_PRELOAD): for the
  * rare test that needs the real kernel view of resource limits. */
@@ -211,7 +214,8 @@ void harness_need_fds (long n);
  * to end a blocking wait call skip_where_valgrind_holds_wakeups() first (in the test process,
  * before forking a child).  Everything else of io_uring still runs under valgrind. */
 int harness_valgrind_holds_wakeups (void);
-#define skip_where_valgrind_holds_wakeups() do { if (harness_valgrind_holds_wakeups ()) { skip (); } } while (0)
+#define skip_where_valgrind_holds_wakeups()                                                \
+  do { if (harness_valgrind_holds_wakeups ()) { print_message ("skipped: valgrind holds io_uring's wake-ups\n"); skip (); } } while (0)
 
 /* Time helpers. */
 double harness_monotonic (void);
