@@ -12,6 +12,11 @@
 #   make check-windows-smoke                libev-4.dll cross-built with mingw-w64, its exports
 #                                           and imports, and a smoke program under Wine
 #                                           (t/win32/wine.sh)
+#   make check-windows                      the library, cmocka and the C suites cross-built
+#                                           with mingw-w64, the suites run under Wine on each
+#                                           backend of WINDOWS_BACKENDS (default select), the
+#                                           cases counted per backend (t/win32/check.sh;
+#                                           WINDOWS_SHORT=1: CI's short version)
 #
 # (OTHER_TESTS='t/ev_io ...' in the environment runs those tests alone in the first two.)
 # `make print-tests` prints the tests of `make check` (for cross.sh's skip list).
@@ -19,8 +24,14 @@
 # the Linux functions a library built without them must not import (t/port/imports.sh)
 TESTS += t/port/imports.sh
 EXTRA_DIST += t/port/imports.sh t/port/build-tree.sh t/port/other-build.sh t/port/cross.sh \
-	t/port/run-test t/port/cross-skip.txt t/port/musl.sh t/port/musl-g++ t/port/musl-compat.h
-EXTRA_DIST += t/win32/wine.sh t/win32/select_smoke.c t/win32/ev_io.c
+	t/port/run-test t/port/cross-skip.txt t/port/musl.sh t/port/musl-g++ t/port/musl-compat.h \
+	t/port/cmocka-source.sh
+EXTRA_DIST += t/win32/wine.sh t/win32/select_smoke.c t/win32/ev_io.c t/win32/check.sh t/win32/skip.txt t/win32/posix.h \
+	t/win32/posix.c t/win32/refuse.c t/win32/ev_io_many_sockets.c t/harness_win32.c t/harness_win32.h \
+	t/win32/include/poll.h t/win32/include/dlfcn.h t/win32/include/sys/wait.h t/win32/include/sys/mman.h \
+	t/win32/include/sys/resource.h t/win32/include/sys/socket.h t/win32/include/sys/select.h \
+	t/win32/include/sys/utsname.h t/win32/include/sys/syscall.h t/win32/include/netinet/in.h \
+	t/win32/include/arpa/inet.h
 
 PORT_CONFIGURE_FLAGS =
 HOST =
@@ -44,7 +55,10 @@ check-cross:
 check-windows-smoke:
 	$(SHELL) '$(abs_top_srcdir)/t/win32/wine.sh' '$(abs_top_srcdir)' '$(abs_top_builddir)/_windows'
 
+check-windows:
+	$(SHELL) '$(abs_top_srcdir)/t/win32/check.sh' '$(abs_top_srcdir)' '$(abs_top_builddir)/_windows-check'
+
 print-tests:
 	@echo $(TESTS)
 
-PHONY_TARGETS += check-clang check-portable check-musl check-cross check-windows-smoke print-tests
+PHONY_TARGETS += check-clang check-portable check-musl check-cross check-windows-smoke check-windows print-tests

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* t/win32/include/netinet/in.h - stands for the POSIX header on Windows: t/win32/posix.h. */
+#include "../../posix.h"
