@@ -496,6 +496,21 @@ verify_aborted (int signo)
   (void)signo;
   longjmp (verify_abort, 1);
 }
+
+static void
+verify_here (struct ev_loop *loop, struct harness_child *c)
+{
+  memset (c, 0, sizeof *c);
+  void (*was) (int) = signal (SIGABRT, verify_aborted);
+  if (!setjmp (verify_abort))
+    {
+      verify_in_child (loop);
+      c->exited = 1;
+    }
+  else
+    c->signaled = 1, c->signo = SIGABRT;
+  signal (SIGABRT, was);
+}
 #endif
 
 int
@@ -513,16 +528,7 @@ harness_teardown_loop (void **state)
       /* On Windows a child is the test run again (harness_win32.c), which would double every
        * case: checked here, where its abort comes back as SIGABRT (a crash, cmocka's exception
        * filter takes). */
-      memset (&c, 0, sizeof c);
-      void (*was) (int) = signal (SIGABRT, verify_aborted);
-      if (!setjmp (verify_abort))
-        {
-          verify_in_child (loop);
-          c.exited = 1;
-        }
-      else
-        c.signaled = 1, c.signo = SIGABRT;
-      signal (SIGABRT, was);
+      verify_here (loop, &c);
 #else
       harness_child_run (verify_in_child, loop, 20, &c);
 #endif

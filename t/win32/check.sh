@@ -24,7 +24,8 @@
 #
 # Environment: WINDOWS_BACKENDS (default "select"; the backends' names as the harness knows
 # them), WINDOWS_SHORT=1 (the short version for CI: the suites of WINDOWS_SHORT_SUITES
-# only), WINDOWS_SUITES='t/ev_io ...' (those alone), HARNESS_TIME_SCALE (default 3: Wine
+# only), WINDOWS_SUITES='t/ev_io ...' (those alone), WINDOWS_REUSE=1 (the last run's library,
+# the suites built again from this tree: for working on them), HARNESS_TIME_SCALE (default 3: Wine
 # starts and switches slower than Linux), WINEPREFIX (default DEST/wine, made by the first
 # run, about 10 s).
 set -eu
@@ -75,11 +76,20 @@ if [ ! -f "$cm/lib/libcmocka-static.a" ]; then
 fi
 
 # ---- 3. the library -----------------------------------------------------------------------------
-tree=$(sh "$src/t/port/build-tree.sh" "$src" "$dest")
-cd "$dest/build"
+if [ "${WINDOWS_REUSE:-0}" = 1 ] && [ -f "$dest/build/.libs/libev-4.dll" ]; then
+  # (the last run's tree and library: for working on the suites; their sources are copied anew)
+  tree=$dest/src
+  [ -d "$tree" ] || tree=$src
+  [ "$tree" = "$src" ] || (cd "$src" && tar -cf - t) | (cd "$tree" && tar -xf -)
+  cd "$dest/build"
+else
+  tree=$(sh "$src/t/port/build-tree.sh" "$src" "$dest")
+  cd "$dest/build"
+  # (cmocka's pkg-config file: make print-tests then lists the suites, which need it)
+  "$tree/configure" --quiet --host=$host PKG_CONFIG_LIBDIR="$cm/lib/pkgconfig"
+  make -j"$jobs" libev.la
+fi
 echo "check-windows: $host in $dest/build, backends: $backends"
-"$tree/configure" --quiet --host=$host
-make -j"$jobs" libev.la
 cp .libs/libev-4.dll .
 
 # ---- 4. the suites ------------------------------------------------------------------------------
@@ -96,7 +106,8 @@ if [ -n "${WINDOWS_SUITES:-}" ]; then
 elif [ "${WINDOWS_SHORT:-0}" = 1 ]; then
   suites=$short_suites
 else
-  suites="$(make -s print-tests) t/win32/ev_io_many_sockets"
+  # (their names end in .exe here)
+  suites="$(make -s print-tests | tr ' ' '\n' | sed 's/\.exe$//') t/win32/ev_io_many_sockets"
 fi
 cflags="-std=gnu11 -O1 -g -Wall -Wextra -Wshadow -Wno-unused-function -Wno-unused-variable -Wno-unused-but-set-variable
   -Wno-unused-parameter -I$tree/t/win32/include -include $tree/t/win32/posix.h -I$tree -I$tree/t -I. -I$cm/include"
