@@ -17,19 +17,11 @@ libev-dev strace man-db groff-base cmake clang clang-format abigail-tools dpkg-d
 systemtap-sdt-dev gdb bpftrace \
 meson ninja-build debhelper lintian"
 
-missing=""
-for p in $packages; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-done
+. ./t/port/install-missing.sh
+install_missing build.sh $packages
 if [ -z "$missing" ]; then
   echo "build.sh: every package it needs is installed:"
   echo "  $packages"
-else
-  echo "build.sh: installing these Debian packages (apt-get):$missing"
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
 fi
 
 if [ ! -f Makefile ]; then

@@ -38,18 +38,8 @@ hosts=$top_srcdir/embed/hosts
 if [ "$short" = 1 ]; then backends="4"; else backends="1 2 4 128"; fi
 backend_name () { case $1 in 1) echo select ;; 2) echo poll ;; 4) echo epoll ;; 128) echo io_uring ;; esac; }
 
-sudo=
-[ "$(id -u)" = 0 ] || sudo=sudo
-installed () { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q 'install ok installed'; }
-need () {
-  missing=
-  for p in "$@"; do installed "$p" || missing="$missing $p"; done
-  [ -z "$missing" ] && return 0
-  echo "check-embed: installing (apt-get):$missing"
-  $sudo apt-get update -q > /dev/null || echo "check-embed: apt-get update reported errors; installing all the same" >&2
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing > /dev/null
-}
+. "$top_srcdir/t/port/install-missing.sh"
+need () { install_missing check-embed "$@"; }
 
 mkdir -p "$build"
 results=$build/results.txt

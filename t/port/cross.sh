@@ -51,7 +51,7 @@ esac
 # ---- 1. the tools and the architecture's libraries ----------------------------------------
 sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
-installed () { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q 'install ok installed'; }
+. "$src/t/port/install-missing.sh"
 missing=
 for p in "gcc-$host" "g++-$host" qemu-user abigail-tools "libc6:$arch" "libstdc++6:$arch" "libcmocka-dev:$arch" \
   libev-dev; do

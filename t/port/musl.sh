@@ -21,20 +21,8 @@ set -eu
 src=$1
 dest=$2
 
-sudo=
-[ "$(id -u)" = 0 ] || sudo=sudo
-installed () { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q 'install ok installed'; }
-missing=
-for p in musl-tools cmake dpkg-dev xz-utils; do
-  installed "$p" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "check-musl: installing (apt-get):$missing"
-  # (an index that fails to download, a mirror in sync say, need not stop the install)
-  $sudo apt-get update -q || echo "$(basename "$0"): apt-get update reported errors; installing all the same" >&2
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
-fi
+. "$src/t/port/install-missing.sh"
+install_missing check-musl musl-tools cmake dpkg-dev xz-utils
 triplet=$(gcc -dumpmachine | sed 's/-gnu$/-musl/')
 
 # ---- cmocka for musl (kept between runs) ----------------------------------------------------

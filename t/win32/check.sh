@@ -22,18 +22,19 @@
 #    built), and prints per backend the cases passed, skipped (grouped by reason) and failed.
 #    Exits 1 when a case failed or a suite did not finish.
 #
-# Environment: WINDOWS_BACKENDS (default "select"; the backends' names as the harness knows
+# Environment: WINDOWS_BACKENDS (default "select afd"; the backends' names as the harness knows
 # them), WINDOWS_SHORT=1 (the short version for CI: the suites of WINDOWS_SHORT_SUITES
 # only), WINDOWS_SUITES='t/ev_io ...' (those alone), WINDOWS_REUSE=1 (the last run's library,
 # the suites built again from this tree: for working on them), HARNESS_TIME_SCALE (default 3: Wine
-# starts and switches slower than Linux), WINEPREFIX (default DEST/wine, made by the first
+# starts and switches slower than Linux), HARNESS_ATTEMPTS (default 5: a timing case that a
+# late wake-up spoiled runs again, and Wine's wake-ups come late more often), WINEPREFIX (default DEST/wine, made by the first
 # run, about 10 s).
 set -eu
 
 src=$1
 dest=$2
 host=x86_64-w64-mingw32
-backends=${WINDOWS_BACKENDS:-select}
+backends=${WINDOWS_BACKENDS:-select afd}
 # the short version: the loop's core, I/O on sockets, the death tests' re-runs, the echo
 short_suites="t/ev_timer t/ev_io t/watcher_states t/generic_watcher_functions t/win32/ev_io_many_sockets"
 # C suites not yet ported: they take the place of C library functions (poll, fcntl, read,
@@ -42,19 +43,8 @@ short_suites="t/ev_timer t/ev_io t/watcher_states t/generic_watcher_functions t/
 # yet kept from Windows; listed by the run, never dropped silently (issue 47)
 unported="t/loop_control t/ev_io_special_problems t/ev_periodic t/ev_stat t/ev_async t/libev_ng_any_loop"
 
-sudo=
-[ "$(id -u)" = 0 ] || sudo=sudo
-installed () { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q 'install ok installed'; }
-missing=
-for p in mingw-w64 g++-mingw-w64-x86-64 wine64 cmake dpkg-dev xz-utils; do
-  installed "$p" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "check-windows: installing (apt-get):$missing"
-  $sudo apt-get update -q || echo "$(basename "$0"): apt-get update reported errors; installing all the same" >&2
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
-fi
+. "$src/t/port/install-missing.sh"
+install_missing check-windows mingw-w64 g++-mingw-w64-x86-64 wine64 cmake dpkg-dev xz-utils
 wine=/usr/lib/wine/wine64
 [ -x "$wine" ] || wine=wine64
 jobs=$(nproc 2> /dev/null || echo 2)
@@ -156,10 +146,11 @@ done
 WINEDEBUG=-all WINEPREFIX=${WINEPREFIX:-$dest/wine} WINEDLLOVERRIDES='winemenubuilder.exe=d'
 HARNESS_SKIP_FILE=$skips HARNESS_SKIP_TAGS='windows wine'
 HARNESS_TIME_SCALE=${HARNESS_TIME_SCALE:-3}
+HARNESS_ATTEMPTS=${HARNESS_ATTEMPTS:-5}
 # (t/libev_ng_version reads NEWS there)
 top_srcdir=Z:$tree
 export top_srcdir
-export WINEDEBUG WINEPREFIX WINEDLLOVERRIDES HARNESS_SKIP_FILE HARNESS_SKIP_TAGS HARNESS_TIME_SCALE
+export WINEDEBUG WINEPREFIX WINEDLLOVERRIDES HARNESS_SKIP_FILE HARNESS_SKIP_TAGS HARNESS_TIME_SCALE HARNESS_ATTEMPTS
 # (Wine reads the skip file's path as a Windows one: Z: is the root)
 HARNESS_SKIP_FILE=Z:$(printf '%s' "$skips" | tr / '\\')
 # (the program finds libev-4.dll beside it)

@@ -22,18 +22,8 @@ src=$1
 dest=$2
 host=x86_64-w64-mingw32
 
-sudo=
-[ "$(id -u)" = 0 ] || sudo=sudo
-missing=
-for p in mingw-w64 g++-mingw-w64-x86-64 wine64; do
-  dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q 'install ok installed' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "check-windows-smoke: installing (apt-get):$missing"
-  $sudo apt-get update -q || echo "$(basename "$0"): apt-get update reported errors; installing all the same" >&2
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing
-fi
+. "$src/t/port/install-missing.sh"
+install_missing check-windows-smoke mingw-w64 g++-mingw-w64-x86-64 wine64
 wine=/usr/lib/wine/wine64
 [ -x "$wine" ] || wine=wine64
 
