@@ -16,17 +16,8 @@
 #include <string.h>
 
 #include "ev.h"
+#include "checks.h"
 
-static int failures, checks;
-
-static void
-check (int ok, const char *name)
-{
-  ++checks;
-  printf ("%s %d %s\n", ok ? "ok" : "FAIL", checks, name);
-  if (!ok)
-    ++failures;
-}
 
 static SOCKET
 sock (int fd)

@@ -3,6 +3,7 @@
  * socket pairs, read/write/close/fcntl that know a socket's fd, and ENOSYS for what Windows
  * has not. */
 #include "posix.h"
+#include "socket_pair.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,37 +65,10 @@ int
 win_socket_pair (int fds[2])
 {
   wsa_start ();
-  SOCKET l = socket (AF_INET, SOCK_STREAM, IPPROTO_TCP), a = INVALID_SOCKET, b = INVALID_SOCKET;
-  struct sockaddr_in sa;
-  int len = sizeof sa, one = 1;
-  memset (&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (l != INVALID_SOCKET && !bind (l, (struct sockaddr *)&sa, sizeof sa) && !listen (l, 1)
-      && !getsockname (l, (struct sockaddr *)&sa, &len) && (a = socket (AF_INET, SOCK_STREAM, IPPROTO_TCP)) != INVALID_SOCKET
-      && !connect (a, (struct sockaddr *)&sa, sizeof sa))
-    b = accept (l, NULL, NULL);
-  if (l != INVALID_SOCKET)
-    closesocket (l);
-  if (b == INVALID_SOCKET)
-    {
-      if (a != INVALID_SOCKET)
-        closesocket (a);
-      errno = EMFILE;
-      return -1;
-    }
-  /* a pipe's writes arrive at once: no Nagle delay between a write and the reader's event */
-  setsockopt (a, IPPROTO_TCP, TCP_NODELAY, (char *)&one, sizeof one);
-  setsockopt (b, IPPROTO_TCP, TCP_NODELAY, (char *)&one, sizeof one);
-  /* the read end first, as pipe's fds[0] */
-  fds[0] = _open_osfhandle ((intptr_t)b, 0);
-  fds[1] = _open_osfhandle ((intptr_t)a, 0);
-  if (fds[0] < 0 || fds[1] < 0)
-    {
-      errno = EMFILE;
-      return -1;
-    }
-  return 0;
+  if (win32_socket_pair (fds) == 0)
+    return 0;
+  errno = EMFILE;
+  return -1;
 }
 
 int

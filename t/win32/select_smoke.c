@@ -16,42 +16,9 @@
 #include <string.h>
 
 #include "ev.h"
+#include "checks.h"
+#include "socket_pair.h"
 
-static int failures, checks;
-
-static void
-check (int ok, const char *name)
-{
-  ++checks;
-  printf ("%s %d %s\n", ok ? "ok" : "FAIL", checks, name);
-  if (!ok)
-    ++failures;
-}
-
-/* two connected loopback TCP sockets as C runtime fds */
-static int
-socket_pair (int fds[2])
-{
-  SOCKET l = socket (AF_INET, SOCK_STREAM, 0), a, b;
-  struct sockaddr_in sa;
-  int len = sizeof sa;
-  memset (&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (l == INVALID_SOCKET || bind (l, (struct sockaddr *)&sa, sizeof sa) || listen (l, 1)
-      || getsockname (l, (struct sockaddr *)&sa, &len))
-    return -1;
-  a = socket (AF_INET, SOCK_STREAM, 0);
-  if (a == INVALID_SOCKET || connect (a, (struct sockaddr *)&sa, sizeof sa))
-    return -1;
-  b = accept (l, 0, 0);
-  closesocket (l);
-  if (b == INVALID_SOCKET)
-    return -1;
-  fds[0] = _open_osfhandle ((intptr_t)a, 0);
-  fds[1] = _open_osfhandle ((intptr_t)b, 0);
-  return fds[0] >= 0 && fds[1] >= 0 ? 0 : -1;
-}
 
 static SOCKET
 sock (int fd)
@@ -177,7 +144,7 @@ main (int argc, char **argv)
 
   /* a socket pair: data, then EOF */
   int p[2];
-  check (socket_pair (p) == 0, "a loopback socket pair as C runtime fds");
+  check (win32_socket_pair (p) == 0, "a loopback socket pair as C runtime fds");
   ev_io r;
   ev_io_init (&r, read_cb, p[1], EV_READ);
   ev_io_start (loop, &r);
@@ -194,7 +161,7 @@ main (int argc, char **argv)
   static int pairs[PAIRS][2];
   static ev_io many[PAIRS];
   int made = 0;
-  for (int i = 0; i < PAIRS && socket_pair (pairs[i]) == 0; ++i, ++made)
+  for (int i = 0; i < PAIRS && win32_socket_pair (pairs[i]) == 0; ++i, ++made)
     {
       ev_io_init (&many[i], many_cb, pairs[i][1], EV_READ);
       ev_io_start (loop, &many[i]);
@@ -255,7 +222,7 @@ main (int argc, char **argv)
   /* a socket closed behind the loop's back: EV_ERROR, the loop goes on */
   int q[2];
   file_revents = 0;
-  check (socket_pair (q) == 0, "another socket pair");
+  check (win32_socket_pair (q) == 0, "another socket pair");
   ev_io cw;
   ev_io_init (&cw, file_cb, q[1], EV_READ);
   ev_io_start (loop, &cw);

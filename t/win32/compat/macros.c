@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ev.h"
+#include "../socket_pair.h"
 
 static int to_handle, to_fd, closes;
 
@@ -33,30 +34,6 @@ counted_close (int fd)
 {
   ++closes;
   return _close (fd);
-}
-
-/* a connected pair of loopback sockets as C runtime fds */
-static int
-socket_pair (int fds[2])
-{
-  struct sockaddr_in addr;
-  int len = sizeof addr;
-  SOCKET lst = socket (AF_INET, SOCK_STREAM, IPPROTO_TCP), out, in;
-
-  memset (&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (bind (lst, (struct sockaddr *)&addr, sizeof addr) || listen (lst, 1)
-      || getsockname (lst, (struct sockaddr *)&addr, &len))
-    return -1;
-  out = socket (AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  if (connect (out, (struct sockaddr *)&addr, sizeof addr))
-    return -1;
-  in = accept (lst, 0, 0);
-  closesocket (lst);
-  fds[0] = _open_osfhandle ((intptr_t)in, 0);
-  fds[1] = _open_osfhandle ((intptr_t)out, 0);
-  return 0;
 }
 
 #define SOCKETS 40
@@ -94,7 +71,7 @@ main (void)
   printf ("FD_SETSIZE %d\n", (int)FD_SETSIZE);
 
   before = to_handle;
-  if (socket_pair (pairs[0]))
+  if (win32_socket_pair (pairs[0]))
     return 1;
   ev_io_init (&ios[0], io_cb, pairs[0][0], EV_READ);
   ev_io_start (loop, &ios[0]);
@@ -119,7 +96,7 @@ main (void)
   readable = 0;
   for (i = 1; i < SOCKETS; ++i)
     {
-      if (socket_pair (pairs[i]))
+      if (win32_socket_pair (pairs[i]))
         return 1;
       ev_io_init (&ios[i], io_cb, pairs[i][0], EV_READ);
       ev_io_start (loop, &ios[i]);

@@ -10,6 +10,8 @@
 #include <winsock2.h>
 #include <io.h>
 
+#include "../socket_pair.h"
+
 /* A Winsock program starts Winsock first; libev 4.33 does not, and without it an ev_async
  * fails with "(libev) error creating signal/async pipe" (libev-ng starts it itself). */
 static void
@@ -18,32 +20,6 @@ sc_start_winsock (void)
   WSADATA data;
 
   WSAStartup (MAKEWORD (2, 2), &data);
-}
-
-static __attribute__ ((unused)) int
-sc_pipe (int fds[2])
-{
-  struct sockaddr_in addr;
-  int len = sizeof addr;
-  SOCKET lst, out, in;
-
-  memset (&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  lst = socket (AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  if (lst == INVALID_SOCKET || bind (lst, (struct sockaddr *)&addr, sizeof addr)
-      || listen (lst, 1) || getsockname (lst, (struct sockaddr *)&addr, &len))
-    return -1;
-  out = socket (AF_INET, SOCK_STREAM, IPPROTO_TCP);
-  if (out == INVALID_SOCKET || connect (out, (struct sockaddr *)&addr, sizeof addr))
-    return -1;
-  in = accept (lst, 0, 0);
-  closesocket (lst);
-  if (in == INVALID_SOCKET)
-    return -1;
-  fds[0] = _open_osfhandle ((intptr_t)in, 0);
-  fds[1] = _open_osfhandle ((intptr_t)out, 0);
-  return fds[0] >= 0 && fds[1] >= 0 ? 0 : -1;
 }
 
 /* a socket's fd goes to recv and send, any other (stdout) to the C runtime */
@@ -71,7 +47,7 @@ sc_write (int fd, const void *buf, unsigned len)
   return send ((SOCKET)_get_osfhandle (fd), (const char *)buf, (int)len, 0);
 }
 
-#define pipe sc_pipe
+#define pipe win32_socket_pair
 #define read sc_read
 #define write sc_write
 
