@@ -17,6 +17,7 @@
 
 #include "ev.h"
 #include "checks.h"
+#include "socket_pair.h"
 
 
 static SOCKET
@@ -57,16 +58,7 @@ connected_pair (int fds[2])
       closesocket (a);
       return -1;
     }
-  fds[0] = _open_osfhandle ((intptr_t)a, 0);
-  fds[1] = fds[0] >= 0 ? _open_osfhandle ((intptr_t)b, 0) : -1;
-  if (fds[1] >= 0)
-    return 0;
-  if (fds[0] >= 0)
-    _close (fds[0]);
-  else
-    closesocket (a);
-  closesocket (b);
-  return -1;
+  return win32_fds_of_sockets (a, b, fds);
 }
 
 /* counts callbacks and their events per watcher, through w->data */

@@ -12,6 +12,23 @@
 #include <stdint.h>
 #include <string.h>
 
+/* two connected sockets as C runtime fds, fds[0] for `first`: 0, or -1 with both closed when
+ * the C runtime's fd table is full */
+static __attribute__ ((unused)) int
+win32_fds_of_sockets (SOCKET first, SOCKET second, int fds[2])
+{
+  fds[0] = _open_osfhandle ((intptr_t)first, 0);
+  fds[1] = fds[0] >= 0 ? _open_osfhandle ((intptr_t)second, 0) : -1;
+  if (fds[1] >= 0)
+    return 0;
+  if (fds[0] >= 0)
+    _close (fds[0]);
+  else
+    closesocket (first);
+  closesocket (second);
+  return -1;
+}
+
 /* fds[0] the accepted end, fds[1] the connecting one (either reads and writes); 0, or -1
  * with nothing left open when the system or the C runtime's fd table refuses */
 static __attribute__ ((unused)) int
@@ -40,16 +57,7 @@ win32_socket_pair (int fds[2])
   /* as a pipe's, a write arrives at once: no Nagle delay before the reader's event */
   setsockopt (in, IPPROTO_TCP, TCP_NODELAY, (char *)&one, sizeof one);
   setsockopt (out, IPPROTO_TCP, TCP_NODELAY, (char *)&one, sizeof one);
-  fds[0] = _open_osfhandle ((intptr_t)in, 0);
-  fds[1] = fds[0] >= 0 ? _open_osfhandle ((intptr_t)out, 0) : -1;
-  if (fds[1] >= 0)
-    return 0;
-  if (fds[0] >= 0)
-    _close (fds[0]);
-  else
-    closesocket (in);
-  closesocket (out);
-  return -1;
+  return win32_fds_of_sockets (in, out, fds);
 }
 
 #endif
