@@ -48,7 +48,6 @@ namespace {
 
 constexpr ev_tstamp kDefaultInterval = 5.0074891;
 constexpr ev_tstamp kMinInterval = 0.1074891;
-constexpr ev_tstamp kRemoteInterval = 30.1074891;
 
 inline ev_stat *stat_of_timer(ev_timer *t)
 {
@@ -109,6 +108,7 @@ bool in_inotify_hash(ev_loop *loop, ev_stat *w)
 constexpr uint32_t kPathMask = IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY | IN_CREATE | IN_DELETE |
                                IN_MOVED_FROM | IN_MOVED_TO | IN_DONT_FOLLOW | IN_MASK_ADD;
 constexpr uint32_t kParentMask = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_MASK_ADD;
+constexpr ev_tstamp kRemoteInterval = 30.1074891;
 
 inline WL *fs_bucket(ev_loop *loop, int wd) { return &loop->fs_hash[wd & (kInotifyHashSize - 1)]; }
 
