@@ -116,11 +116,13 @@ t_cxx_exceptions_LDADD = $(T_LDADD)
 endif HAVE_CMOCKA
 
 # ---- CHECK_JOBS ----------------------------------------------------------------------------
-# The other builds' suites (check-valgrind, check-sanitize, check-clang, check-portable, the
-# chroot's make check of check-trixie/-bookworm) run their tests one at a time, as make check
-# does, or CHECK_JOBS=N at once: most tests wait on timers and the network rather than the
-# processor, so N above the number of cores shortens them; their time limits hold at 3 on 2
-# cores (CI's setting).
+# The other builds' suites (check-valgrind, check-sanitize, check-clang, check-portable,
+# check-musl, the chroot's make check of check-trixie/-bookworm) run their tests one at a time,
+# as make check does, or CHECK_JOBS=N at once: most tests wait on timers and the network
+# rather than the processor, so N above the number of cores shortens them; their time limits
+# hold at 3 on 2 cores (CI's setting, which also runs `make -j3 check`).  (Not through
+# AM_MAKEFLAGS: a sub-make given -jN makes a jobserver pipe of its own that the tests inherit,
+# two descriptors fewer for a test under a descriptor limit.)
 
 # ---- make check-valgrind ------------------------------------------------------------------
 # The suites under memcheck through the automake test driver (parallel with -j; logs in

@@ -69,4 +69,4 @@ done
 # these tests' logs, each of which builds its own program only)
 # shellcheck disable=SC2086
 make -j"$jobs" $(printf '%s\n' $tests | grep -v '\.sh$')
-make test-suite.log TESTS="$tests"
+make -j"${CHECK_JOBS:-1}" test-suite.log TESTS="$tests"
