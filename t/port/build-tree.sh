@@ -34,17 +34,22 @@ if test -f "$src/config.status"; then
   mkdir -p "$tree"
   list=$dest/files
   if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    # what git calls sources: tracked, or untracked but not ignored (generated files such
-    # as configure or man/ev.3 are ignored, and are regenerated below)
-    git -C "$src" ls-files --cached --others --exclude-standard
+    # what git calls sources: tracked (never a build product: none is committed), or
+    # untracked but not ignored (generated files such as configure or man/ev.3 are ignored,
+    # and are regenerated below); only the untracked ones are looked at, one process each
+    git -C "$src" ls-files --cached | while IFS= read -r f; do
+      if test -f "$src/$f"; then printf '%s\n' "$f"; fi # (not if deleted but still tracked)
+    done
+    git -C "$src" ls-files --others --exclude-standard | while IFS= read -r f; do
+      is_build_product "$src/$f" || printf '%s\n' "$f"
+    done
   else
     (cd "$src" && find . \( -name .git -o -name .libs -o -name .deps -o -name autom4te.cache \
-        -o -path './_*' -o -path ./bench/out \) -prune -o -type f -print)
-  fi |
-    while IFS= read -r f; do
-      test -f "$src/$f" || continue # deleted but still tracked
-      is_build_product "$src/$f" || printf '%s\n' "$f"
-    done > "$list"
+        -o -path './_*' -o -path ./bench/out \) -prune -o -type f -print) |
+      while IFS= read -r f; do
+        is_build_product "$src/$f" || printf '%s\n' "$f"
+      done
+  fi > "$list"
   (cd "$src" && tar -cf - -T "$list") | (cd "$tree" && tar -xf -)
   # the in-place configure results must not follow (config.status is what automake checks)
   (cd "$tree" && rm -f config.status config.h config.log libtool stamp-h1 Makefile libev.pc confdefs.h)
