@@ -5,7 +5,8 @@
 #   sanitize.sh SRCDIR DEST 'SANITIZE FLAGS' [MAKE ['STRESS PROGRAMS']]
 #
 # Configures a separate build tree DEST/build with the sanitizer flags and runs its
-# `make check` (any ASan/UBSan report fails the test that caused it: -fno-sanitize-recover),
+# `make check` (SANITIZE_TESTS in the environment: those tests alone; any ASan/UBSan report
+# fails the test that caused it: -fno-sanitize-recover),
 # then the short version of the named stress programs (t/stress/local.mk, STRESS_SANITIZE).
 #
 # The tree is made by t/port/build-tree.sh (a clean copy of the sources when SRCDIR is
@@ -36,7 +37,11 @@ export ASAN_OPTIONS UBSAN_OPTIONS LIBEV_NG_SANITIZE
 jobs=$(nproc 2>/dev/null || echo 2)
 $make -j"$jobs" all
 $make -j"$jobs" check TESTS=
-$make -j"${CHECK_JOBS:-1}" check
+if test -n "${SANITIZE_TESTS:-}"; then
+  $make -j"${CHECK_JOBS:-1}" check TESTS="$SANITIZE_TESTS"
+else
+  $make -j"${CHECK_JOBS:-1}" check
+fi
 if test -n "$stress"; then
   $make check-stress STRESS_MODE=short STRESS_ONLY="$stress"
 fi

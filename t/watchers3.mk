@@ -79,14 +79,14 @@ VALGRIND_TESTS += $(W3_SUITES)
 # A separate build tree (_tsan/, made by t/sanitize.sh like _sanitize/ for check-sanitize)
 # with ThreadSanitizer; there only the thread test is built and run, then the watchdog's
 # (t/observe/watchdog.sh: its report callback runs on a thread of the library, its helper
-# process reads the program's memory).  halt_on_error turns the first report into a
-# failure of the test.
+# process reads the program's memory; it builds its own programs, so no test program is built
+# for it).  halt_on_error turns the first report into a failure of the test.
 TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 
 check-tsan:
 	TSAN_OPTIONS="$${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"; export TSAN_OPTIONS; \
 	$(SHELL) $(abs_top_srcdir)/t/sanitize.sh '$(abs_top_srcdir)' '$(abs_top_builddir)/_tsan' \
 	  '$(TSAN_FLAGS)' '$(MAKE) TESTS=t/async_threads check_PROGRAMS=t/async_threads' && \
-	cd '$(abs_top_builddir)/_tsan/build' && LIBEV_NG_SANITIZE=-fsanitize=thread $(MAKE) check TESTS=t/observe/watchdog.sh
+	cd '$(abs_top_builddir)/_tsan/build' && LIBEV_NG_SANITIZE=-fsanitize=thread $(MAKE) check TESTS=t/observe/watchdog.sh check_PROGRAMS=
 
 PHONY_TARGETS += check-tsan

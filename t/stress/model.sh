@@ -19,7 +19,7 @@
 # The seeds: STRESS_SEED (default 1) and on.  Counts:
 #                        compared with libev 4.33       -A              -T      -T slow
 #   short                20000 sequences                5000            2000    500
-#   short, sanitizer     25000 short sequences (-s)     10000 short     1000    300
+#   short, sanitizer     10000 short sequences (-s)     10000 short     1000    300
 #   long                 1000000 sequences              200000          50000   5000
 # (-T slow: MODEL_OP_DELAY_US=300, both libraries, model checks only)
 # (the sanitizer build is `make check-sanitize`: LIBEV_NG_SANITIZE is set).
@@ -39,7 +39,7 @@ short=
 if [ "${STRESS_MODE:-short}" = long ]; then
   ndiff=1000000 nall=200000 ntiming=50000 nslow=5000
 elif [ -n "${LIBEV_NG_SANITIZE:-}" ]; then
-  ndiff=25000 nall=10000 ntiming=1000 nslow=300 short=-s
+  ndiff=10000 nall=10000 ntiming=1000 nslow=300 short=-s
   # ASan keeps freed memory in quarantine (256 MB by default), and a sequence with the
   # default loop forks the whole process: with 16 MB each fork copies a third of the page
   # tables (a use after free within a sequence is still caught)
