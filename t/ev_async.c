@@ -354,6 +354,7 @@ ev_async__wakes_a_blocked_loop_from_another_thread (void **state)
 static int count_reads;
 static int reads;
 
+#ifndef _WIN32 /* (a DLL's calls go to the C runtime: t/win32/skip.txt) */
 ssize_t
 read (int fd, void *buf, size_t n)
 {
@@ -361,16 +362,21 @@ read (int fd, void *buf, size_t n)
     ++reads;
   return (ssize_t)syscall (SYS_read, fd, buf, n);
 }
+#endif
 
 /* Does this kernel have io_uring's multishot polls (Linux 5.13)? */
 static int
 kernel_has_multishot_poll (void)
 {
+#ifdef _WIN32
+  return 0;
+#else
   struct utsname u;
   int major = 0, minor = 0;
   if (uname (&u) || sscanf (u.release, "%d.%d", &major, &minor) != 2)
     return 0;
   return major > 5 || (major == 5 && minor >= 13);
+#endif
 }
 
 /* A wake-up from another thread costs the loop no read() on epoll and io_uring: its eventfd is
@@ -413,6 +419,7 @@ ev_async__a_wakeup_from_another_thread_costs_the_loop_no_read_on_epoll_and_io_ur
  * outside the test below). */
 static _Atomic double clock_jump;
 
+#ifndef _WIN32 /* (a DLL's calls go to the C runtime: t/win32/skip.txt) */
 int
 clock_gettime (clockid_t clk, struct timespec *ts)
 {
@@ -426,6 +433,7 @@ clock_gettime (clockid_t clk, struct timespec *ts)
     }
   return r;
 }
+#endif
 
 static double clock_jump_at_send;
 

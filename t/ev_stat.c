@@ -123,7 +123,7 @@ struct seen
 {
   volatile int calls;
   int revents;
-  struct stat prev, attr;
+  ev_statdata prev, attr;
 };
 
 static void
@@ -578,6 +578,7 @@ STAT_TEST (ev_stat__overlong_path_is_a_missing_file)
  * library's stat of a replaced file and its new watch on it, which no inotify event reports. */
 static int change_before_readd;
 
+#ifndef _WIN32 /* (Linux's; and a DLL's calls go to the C runtime: the case is skipped there) */
 int
 inotify_add_watch (int fd, const char *name, uint32_t mask)
 {
@@ -591,6 +592,7 @@ inotify_add_watch (int fd, const char *name, uint32_t mask)
     }
   return (int)syscall (SYS_inotify_add_watch, fd, name, mask);
 }
+#endif
 
 /* A file replaced by rename() is watched anew; a change made before the new watch is in place
  * is found by a second look right after it (an earlier libev-ng, and libev 4.33, missed it for

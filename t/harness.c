@@ -21,10 +21,7 @@
 #include <unistd.h>
 
 #ifdef _WIN32
-/* blocks of their own pages for harness_alloc_unmap_freed, and no loader to ask */
-#define mmap(a, size, p, f, fd, o) VirtualAlloc (NULL, (size), MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE)
-#define MAP_FAILED NULL
-#define munmap(p, size) VirtualFree ((p), 0, MEM_RELEASE)
+/* (mmap and munmap: t/win32/posix.h's, on VirtualAlloc) */
 #define malloc_usable_size _msize
 #endif
 

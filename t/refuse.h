@@ -10,7 +10,8 @@
 
 /* System calls that only the older architectures have (x86-64, i386, armhf, s390x, ...;
  * arm64 and riscv64 have only their successors, which libc uses there): -1, which no system
- * call has, where they are missing, so that a list of the calls to refuse can name both. */
+ * call has, where they are missing, so that a list of the calls to refuse can name both.
+ * Windows has none of them (t/win32/refuse.c refuses nothing). */
 #ifndef SYS_epoll_create
 #define SYS_epoll_create (-1L)
 #endif
@@ -25,6 +26,10 @@
 #endif
 #ifndef SYS_inotify_init
 #define SYS_inotify_init (-1L)
+#endif
+#ifdef _WIN32
+#define SYS_eventfd2 (-1L)
+#define SYS_pipe2 (-1L)
 #endif
 
 #ifdef __cplusplus

@@ -31,7 +31,7 @@ EXTRA_DIST += t/win32/wine.sh t/win32/select_smoke.c t/win32/ev_io.c t/win32/che
 	t/win32/include/poll.h t/win32/include/dlfcn.h t/win32/include/sys/wait.h t/win32/include/sys/mman.h \
 	t/win32/include/sys/resource.h t/win32/include/sys/socket.h t/win32/include/sys/select.h \
 	t/win32/include/sys/utsname.h t/win32/include/sys/syscall.h t/win32/include/netinet/in.h \
-	t/win32/include/arpa/inet.h
+	t/win32/include/arpa/inet.h t/win32/include/sys/timerfd.h t/win32/include/sys/epoll.h
 
 PORT_CONFIGURE_FLAGS =
 HOST =

@@ -228,6 +228,20 @@ kill (pid_t pid, int signo)
 int fork (void) { return nosys (); }
 pid_t waitpid (pid_t pid, int *status, int options) { (void)pid, (void)status, (void)options; return nosys (); }
 unsigned alarm (unsigned seconds) { (void)seconds; return 0; }
+int pause (void) { return nosys (); }
+int dup3 (int fd, int fd2, int flags) { (void)flags; return dup2 (fd, fd2); }
+int setitimer (int which, const struct itimerval *value, struct itimerval *old)
+{
+  (void)which, (void)value, (void)old;
+  return nosys ();
+}
+int timer_create (clockid_t clk, struct sigevent *sev, timer_t *timer) { (void)clk, (void)sev, (void)timer; return nosys (); }
+int timer_settime (timer_t timer, int flags, const struct itimerspec *its, struct itimerspec *old)
+{
+  (void)timer, (void)flags, (void)its, (void)old;
+  return nosys ();
+}
+int timer_delete (timer_t timer) { (void)timer; return nosys (); }
 const char *
 strsignal (int signo)
 {
@@ -246,6 +260,40 @@ int getrlimit (int what, struct rlimit *rl) { (void)what; rl->rlim_cur = rl->rli
 int setrlimit (int what, const struct rlimit *rl) { (void)what, (void)rl; return 0; }
 int symlink (const char *target, const char *path) { (void)target, (void)path; return nosys (); }
 int lstat (const char *path, struct stat *st) { return stat (path, st); }
+#undef mkdir
+int win_mkdir (const char *path, int mode) { (void)mode; return mkdir (path); }
+int
+win_rename (const char *from, const char *to)
+{
+  if (MoveFileExA (from, to, MOVEFILE_REPLACE_EXISTING))
+    return 0;
+  errno = GetLastError () == ERROR_FILE_NOT_FOUND || GetLastError () == ERROR_PATH_NOT_FOUND ? ENOENT : EACCES;
+  return -1;
+}
+/* (not _mktemp: its 26 names a process id gives run out where Wine hands out the same ids) */
+char *
+mkdtemp (char *template_)
+{
+  size_t n = strlen (template_);
+  if (n < 6 || strcmp (template_ + n - 6, "XXXXXX"))
+    {
+      errno = EINVAL;
+      return NULL;
+    }
+  static unsigned long counter;
+  for (int attempt = 0; attempt < 1000; ++attempt)
+    {
+      unsigned long x = (unsigned long)GetTickCount () * 7919UL + (unsigned long)GetCurrentProcessId () * 104729UL
+                        + ++counter * 1299709UL;
+      for (size_t i = n - 6; i < n; ++i, x /= 36)
+        template_[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[x % 36];
+      if (mkdir (template_) == 0)
+        return template_;
+      if (errno != EEXIST)
+        return NULL;
+    }
+  return NULL;
+}
 int
 accept4 (int fd, struct sockaddr *addr, int *len, int flags)
 {
@@ -271,3 +319,45 @@ void ev_child_start (struct ev_loop *loop, struct ev_child *w) { (void)loop, (vo
 void ev_child_stop (struct ev_loop *loop, struct ev_child *w) { (void)loop, (void)w; absent ("ev_child_stop"); }
 FILE *open_memstream (char **text, size_t *size) { (void)text, (void)size; errno = ENOSYS; return NULL; }
 ssize_t readlink (const char *path, char *buf, size_t size) { (void)path, (void)buf, (void)size; return nosys (); }
+
+/* ---- memory: anonymous mappings */
+static DWORD
+page_protection (int prot)
+{
+  return (prot & PROT_WRITE) ? PAGE_READWRITE : (prot & PROT_READ) ? PAGE_READONLY : PAGE_NOACCESS;
+}
+
+void *
+mmap (void *addr, size_t len, int prot, int flags, int fd, off_t offset)
+{
+  (void)addr;
+  if (!(flags & MAP_ANONYMOUS) || fd != -1 || offset != 0)
+    return nosys (), MAP_FAILED;
+  void *p = VirtualAlloc (NULL, len, MEM_RESERVE | MEM_COMMIT, page_protection (prot));
+  if (!p)
+    {
+      errno = ENOMEM;
+      return MAP_FAILED;
+    }
+  return p;
+}
+
+int
+munmap (void *addr, size_t len)
+{
+  (void)len;
+  if (VirtualFree (addr, 0, MEM_RELEASE))
+    return 0;
+  errno = EINVAL;
+  return -1;
+}
+
+int
+mprotect (void *addr, size_t len, int prot)
+{
+  DWORD old;
+  if (VirtualProtect (addr, len, page_protection (prot), &old))
+    return 0;
+  errno = EINVAL;
+  return -1;
+}

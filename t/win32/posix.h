@@ -75,6 +75,7 @@ ssize_t win_read (int fd, void *buf, size_t n);
 ssize_t win_write (int fd, const void *buf, size_t n);
 int win_close (int fd);
 int win_fcntl (int fd, int cmd, ...);
+int dup3 (int fd, int fd2, int flags); /* (the flags are O_CLOEXEC or 0: no fd is inherited) */
 int win_shutdown (int fd, int how);
 ssize_t win_recv (int fd, void *buf, size_t n, int flags);
 ssize_t win_send (int fd, const void *buf, size_t n, int flags);
@@ -127,7 +128,24 @@ int kill (pid_t pid, int signo);
 int fork (void);
 pid_t waitpid (pid_t pid, int *status, int options);
 unsigned alarm (unsigned seconds);
+int pause (void);
 const char *strsignal (int signo);
+/* interval timers and POSIX timers: none (setitimer and timer_create fail with ENOSYS) */
+#define ITIMER_REAL 0
+struct itimerval
+{
+  struct timeval it_interval, it_value;
+};
+int setitimer (int which, const struct itimerval *value, struct itimerval *old);
+typedef void *timer_t;
+struct sigevent
+{
+  int sigev_notify, sigev_signo;
+};
+#define SIGEV_SIGNAL 0
+int timer_create (clockid_t clk, struct sigevent *sev, timer_t *timer);
+int timer_settime (timer_t timer, int flags, const struct itimerspec *its, struct itimerspec *old);
+int timer_delete (timer_t timer);
 #define WNOHANG 1
 #define WIFEXITED(s) (((s) & 0x7f) == 0)
 #define WEXITSTATUS(s) (((s) >> 8) & 0xff)
@@ -158,7 +176,26 @@ struct ev_child;
 void ev_child_start (struct ev_loop *loop, struct ev_child *w);
 void ev_child_stop (struct ev_loop *loop, struct ev_child *w);
 
+/* ---- memory: anonymous private mappings, made and protected with VirtualAlloc and
+ * VirtualProtect (a mapping of a file fails with ENOSYS) */
+#define PROT_NONE 0
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_SHARED 1 /* (within the process; harness_shared_new has its own for children) */
+#define MAP_PRIVATE 2
+#define MAP_ANONYMOUS 0x20
+#define MAP_FAILED ((void *)-1)
+void *mmap (void *addr, size_t len, int prot, int flags, int fd, off_t offset);
+int munmap (void *addr, size_t len);
+int mprotect (void *addr, size_t len, int prot);
+
 /* ---- files */
+int win_mkdir (const char *path, int mode); /* (the C runtime's mkdir takes no mode) */
+#define mkdir(p, m) win_mkdir ((p), (m))
+char *mkdtemp (char *template_);
+int win_rename (const char *from, const char *to); /* (replaces `to`, as POSIX's does) */
+#define rename(f, t) win_rename ((f), (t))
+#define S_ISLNK(m) 0 /* (no symlinks: symlink fails with ENOSYS) */
 FILE *open_memstream (char **text, size_t *size);
 ssize_t readlink (const char *path, char *buf, size_t size);
 int symlink (const char *target, const char *path);
