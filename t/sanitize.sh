@@ -37,11 +37,7 @@ export ASAN_OPTIONS UBSAN_OPTIONS LIBEV_NG_SANITIZE
 jobs=$(nproc 2>/dev/null || echo 2)
 $make -j"$jobs" all
 $make -j"$jobs" check TESTS=
-if test -n "${SANITIZE_TESTS:-}"; then
-  $make -j"${CHECK_JOBS:-1}" check TESTS="$SANITIZE_TESTS"
-else
-  $make -j"${CHECK_JOBS:-1}" check
-fi
+$make -j"${CHECK_JOBS:-1}" check ${SANITIZE_TESTS:+"TESTS=$SANITIZE_TESTS"}
 if test -n "$stress"; then
   $make check-stress STRESS_MODE=short STRESS_ONLY="$stress"
 fi
