@@ -104,8 +104,8 @@ harness_alloc (void *ptr, long size) EV_NOEXCEPT
     {
       if (ptr)
         {
-          ++alloc_stats.frees;
-          --alloc_stats.live;
+          __atomic_fetch_add (&alloc_stats.frees, 1, __ATOMIC_RELAXED);
+          __atomic_fetch_sub (&alloc_stats.live, 1, __ATOMIC_RELAXED);
         }
       if (is_mapped_block (ptr))
         mapped_free (ptr);
@@ -114,17 +114,18 @@ harness_alloc (void *ptr, long size) EV_NOEXCEPT
       return NULL;
     }
 
-  ++alloc_stats.calls;
-  ++alloc_seen;
-  if (alloc_fail_at > 0 && alloc_seen >= alloc_fail_at)
+  /* atomic, since ev_ng_post allocates on the threads that post */
+  __atomic_fetch_add (&alloc_stats.calls, 1, __ATOMIC_RELAXED);
+  long seen = __atomic_add_fetch (&alloc_seen, 1, __ATOMIC_RELAXED);
+  if (alloc_fail_at > 0 && seen >= alloc_fail_at)
     {
-      ++alloc_stats.failed;
+      __atomic_fetch_add (&alloc_stats.failed, 1, __ATOMIC_RELAXED);
       return NULL;
     }
 
   void *p = alloc_unmap_freed || is_mapped_block (ptr) ? mapped_realloc (ptr, size) : realloc (ptr, (size_t)size);
   if (p && !ptr)
-    ++alloc_stats.live;
+    __atomic_fetch_add (&alloc_stats.live, 1, __ATOMIC_RELAXED);
   return p;
 }
 
