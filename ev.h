@@ -245,9 +245,9 @@ struct ev_loop;
  * library it runs on. */
 #define EV_NG 1
 #define EV_NG_VERSION_MAJOR 1
-#define EV_NG_VERSION_MINOR 0
+#define EV_NG_VERSION_MINOR 1
 #define EV_NG_VERSION_PATCH 0
-#define EV_NG_VERSION "1.0.0"
+#define EV_NG_VERSION "1.1.0"
 /* one number for comparisons: 10000 * major + 100 * minor + patch */
 #define EV_NG_VERSION_NUMBER (EV_NG_VERSION_MAJOR * 10000 + EV_NG_VERSION_MINOR * 100 + EV_NG_VERSION_PATCH)
 
@@ -279,6 +279,7 @@ struct ev_loop;
  * loop there (as here off Windows); EVBACKEND_NG_AFD | EVBACKEND_SELECT runs on select there. */
 #define EV_NG_FEATURE_AFD 1
 #define EVBACKEND_NG_AFD 0x00000100U /* Windows: IOCTL_AFD_POLL, for many sockets; ask for it */
+#define EV_NG_FEATURE_POST 1     /* ev_ng_post: any thread hands a function to the loop's thread */
 
 /* event bits: what a watcher waits for and what its callback receives */
 enum {
@@ -589,6 +590,20 @@ struct ev_metrics
   unsigned long lag_count;      /* number of those iterations */
 };
 
+/* libev-ng only (LIBEV_NG_1.1, EV_NG_FEATURE_POST): a function and its argument that a loop
+ * calls in its own thread (ev(3) "Posting work to a loop").  ev_ng_post makes one itself;
+ * ev_ng_post_owned queues one the caller owns, which a signal handler may do.  Set it up with
+ * ev_ng_post_node_init (or zero it); the ev_ng_ members belong to the library. */
+struct ev_ng_post_node
+{
+  struct ev_ng_post_node *ev_ng_next; /* private: the queue's link */
+  void (*cb)(EV_P_ void *arg);       /* [read-write] while not queued */
+  void *arg;                          /* [read-write] while not queued */
+  int ev_ng_state;                    /* private: queued, made by ev_ng_post */
+};
+#define ev_ng_post_node_init(node,cb_,arg_) \
+  do { (node)->ev_ng_next = 0; (node)->cb = (cb_); (node)->arg = (arg_); (node)->ev_ng_state = 0; } while (0)
+
 /* libev-ng only (LIBEV_NG_1.0, EV_NG_FEATURE_WATCHDOG): what the watchdog found (ev(3) "Watchdog").
  * Later releases only append members; size is the size of the library's structure. */
 enum {
@@ -735,6 +750,18 @@ EV_API_DECL int ev_watchdog_start (EV_P_ ev_tstamp threshold,
                                    void (*report)(const struct ev_watchdog_report *r, void *data),
                                    void *data) EV_NOEXCEPT;
 EV_API_DECL void ev_watchdog_stop (EV_P) EV_NOEXCEPT;
+
+/* libev-ng only (LIBEV_NG_1.1, EV_NG_FEATURE_POST; ev(3) "Posting work to a loop").
+ * ev_ng_post_enable, in the loop's thread, before any post: 0, or -ENOMEM.  From any thread,
+ * ev_ng_post queues cb (loop, arg) for the loop to call in its own thread, in FIFO order per
+ * producer: 0, -ENOMEM when the allocator had no memory (nothing queued), -EINVAL when posting
+ * is not enabled.  ev_ng_post_owned queues a node the caller owns, async-signal-safe: 0, 1 when
+ * it is still queued (it runs once), or -EINVAL.  ev_ng_post_drain, in the loop's thread, calls
+ * every queued function now and returns how many; ev_loop_destroy does it first. */
+EV_API_DECL int ev_ng_post_enable (EV_P) EV_NOEXCEPT;
+EV_API_DECL int ev_ng_post (EV_P_ void (*cb)(EV_P_ void *arg), void *arg) EV_NOEXCEPT;
+EV_API_DECL int ev_ng_post_owned (EV_P_ struct ev_ng_post_node *node) EV_NOEXCEPT;
+EV_API_DECL int ev_ng_post_drain (EV_P);
 
 /* FUNCTIONS CONTROLLING EVENT LOOPS */
 EV_API_DECL int  ev_run (EV_P_ int flags EV_CPP (= 0));

@@ -195,6 +195,7 @@
 #if EV_ASYNC_ENABLE
 #include "watchers/async.cc"
 #endif
+#include "watchers/post.cc"
 #include "loop/loop.cc"
 #include "loop/loop_forks.cc"
 #include "loop/loop_run.cc"

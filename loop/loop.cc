@@ -298,6 +298,7 @@ void ev_loop_destroy(EV_P)
     debug_check_call(loop, "ev_loop_destroy", nullptr);
   EV_PROBE_RARE(loop_destroy, loop);
   watchdog_loop_destroy(loop);
+  posts_loop_destroy(loop);
 
   if (loop->cleanups.count) {
     queue_events(loop, loop->cleanups.data, loop->cleanups.count, EV_CLEANUP);

@@ -235,6 +235,9 @@ struct ev_loop {
   // (base/pending.h), to tell which callback runs (tools/watchdog/sample.cc).
   // It sits in the padding after async_marking, so the loop stays at libev's size.
   unsigned char pass_levels;
+  // ev_ng_post_enable made the queue: producers may post (watchers/post.cc).
+  // In the padding before pipe_write_wanted, so the loop stays at libev's size.
+  std::atomic<bool> post_enabled;
   std::atomic<int> pipe_write_wanted;   // the loop is blocked or about to be
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
@@ -781,6 +784,23 @@ void asyncs_loop_destroy(ev_loop *loop);  // free the groups block
 inline void asyncs_process(ev_loop *) {}
 inline void asyncs_loop_destroy(ev_loop *) {}
 #endif
+// ev_ng_post (watchers/post.cc)
+void posts_run(ev_loop *loop);              // the wake-up fd reported posts: run one batch
+void posts_loop_destroy(ev_loop *loop);     // run what is queued, first of all
+void posts_forget_in_child(ev_loop *loop);  // fork(3)'s child handler: the child starts empty
+// ev_ng_post's queue: what producers pushed, newest first, and what the loop
+// took from it and has not run yet, oldest first.  ev_ng_post_enable makes
+// it and hangs it on the wake-up watcher's data member, which the library
+// does not use otherwise: the loop object has no byte left within libev's size.
+struct post_queue {
+  std::atomic<struct ev_ng_post_node *> head;
+  struct ev_ng_post_node *taken;
+};
+inline post_queue *posts_of(const ev_loop *loop) { return static_cast<post_queue *>(loop->wakeup.w.data); }
+inline bool posts_queued(const ev_loop *loop)
+{
+  return loop->post_enabled.load(std::memory_order_relaxed) && posts_of(loop)->head.load(std::memory_order_seq_cst);
+}
 #if EV_CHILD_ENABLE
 void child_default_loop_init(ev_loop *loop);  // SIGCHLD watcher of the default loop
 void child_default_loop_destroy(ev_loop *loop);

@@ -98,13 +98,16 @@ void unlock_in_parent()
 }
 
 // In the child, alone: each loop lets go of what would keep the parent's
-// resources alive, and its next iteration looks at the fork page.
+// resources alive, and its next iteration looks at the fork page.  Its
+// posted functions are the parent's to run, so the child's queue starts
+// empty.
 void mark_loops_in_child()
 {
   for (ev_loop *loop = loops; loop; loop = loop->fork_next) {
     if (loop->backend && loop->backend->child_after_fork)
       loop->backend->child_after_fork(loop);
     request_repair(loop, kRepairMaybeFork);
+    posts_forget_in_child(loop);
   }
   pthread_mutex_unlock(&loops_lock);
   child_reap_unlock_after_fork();

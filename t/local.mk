@@ -36,7 +36,8 @@ T_EV_SUITES = \
 	t/libev_ng_boottime \
 	t/libev_ng_any_loop \
 	t/libev_ng_debug \
-	t/libev_ng_metrics
+	t/libev_ng_metrics \
+	t/posting_work
 
 check_PROGRAMS += $(T_EV_SUITES)
 TESTS += $(T_EV_SUITES)
@@ -62,6 +63,10 @@ t_libev_ng_debug_LDADD = $(T_LDADD) $(PTHREAD_LIBS)
 t_libev_ng_metrics_SOURCES = t/libev_ng_metrics.c
 t_libev_ng_metrics_CFLAGS = $(T_CFLAGS)
 t_libev_ng_metrics_LDADD = $(T_LDADD)
+
+t_posting_work_SOURCES = t/posting_work.c
+t_posting_work_CFLAGS = $(T_CFLAGS)
+t_posting_work_LDADD = $(T_LDADD) $(PTHREAD_LIBS)
 
 t_libev_ng_version_SOURCES = t/libev_ng_version.c
 t_libev_ng_version_CFLAGS = $(T_CFLAGS)
