@@ -77,16 +77,18 @@ VALGRIND_TESTS += $(W3_SUITES)
 
 # ---- make check-tsan -----------------------------------------------------------------------
 # A separate build tree (_tsan/, made by t/sanitize.sh like _sanitize/ for check-sanitize)
-# with ThreadSanitizer; there only the thread test is built and run, then the watchdog's
+# with ThreadSanitizer; there only the thread tests are built and run (ev_async's, and
+# ev_ng_post's suite and stress program in its short mode), then the watchdog's
 # (t/observe/watchdog.sh: its report callback runs on a thread of the library, its helper
 # process reads the program's memory; it builds its own programs, so no test program is built
 # for it).  halt_on_error turns the first report into a failure of the test.
 TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+TSAN_TESTS = t/async_threads t/posting_work t/stress/post
 
 check-tsan:
 	TSAN_OPTIONS="$${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"; export TSAN_OPTIONS; \
 	$(SHELL) $(abs_top_srcdir)/t/sanitize.sh '$(abs_top_srcdir)' '$(abs_top_builddir)/_tsan' \
-	  '$(TSAN_FLAGS)' '$(MAKE) TESTS=t/async_threads check_PROGRAMS=t/async_threads' && \
+	  '$(TSAN_FLAGS)' '$(MAKE) TESTS="$(TSAN_TESTS)" check_PROGRAMS="$(TSAN_TESTS)"' && \
 	cd '$(abs_top_builddir)/_tsan/build' && LIBEV_NG_SANITIZE=-fsanitize=thread $(MAKE) check TESTS=t/observe/watchdog.sh check_PROGRAMS=
 
 PHONY_TARGETS += check-tsan

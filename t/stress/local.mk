@@ -35,6 +35,7 @@ include t/stress/forks.mk
 include t/stress/scale.mk
 include t/stress/timers.mk
 include t/stress/servers.mk
+include t/stress/post.mk
 
 check_PROGRAMS += $(STRESS_PROGS)
 EXTRA_DIST += t/stress/run
