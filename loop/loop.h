@@ -235,8 +235,9 @@ struct ev_loop {
   // (base/pending.h), to tell which callback runs (tools/watchdog/sample.cc).
   // It sits in the padding after async_marking, so the loop stays at libev's size.
   unsigned char pass_levels;
-  // ev_ng_post_enable made the queue: producers may post (watchers/post.cc).
-  // In the padding before pipe_write_wanted, so the loop stays at libev's size.
+  // ev_ng_post_enable made the queue (watchers/post.cc), for the loop's own
+  // thread; producers look at the queue's pointer.  In the padding before
+  // pipe_write_wanted, so the loop stays at libev's size.
   std::atomic<bool> post_enabled;
   std::atomic<int> pipe_write_wanted;   // the loop is blocked or about to be
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
@@ -790,13 +791,20 @@ void posts_loop_destroy(ev_loop *loop);     // run what is queued, first of all
 void posts_forget_in_child(ev_loop *loop);  // fork(3)'s child handler: the child starts empty
 // ev_ng_post's queue: what producers pushed, newest first, and what the loop
 // took from it and has not run yet, oldest first.  ev_ng_post_enable makes
-// it and hangs it on the wake-up watcher's data member, which the library
-// does not use otherwise: the loop object has no byte left within libev's size.
+// it and hangs it on the data member of the timerfd's watcher, which the
+// library does not use otherwise: the loop object has no byte left within
+// libev's size.  That watcher is written only when the wall clock jumps, so
+// the producers' load of the pointer shares no cache line with what the
+// loop writes in every iteration; `taken` keeps off the head's line.
 struct post_queue {
   std::atomic<struct ev_ng_post_node *> head;
+  char head_line[56];
   struct ev_ng_post_node *taken;
 };
-inline post_queue *posts_of(const ev_loop *loop) { return static_cast<post_queue *>(loop->wakeup.w.data); }
+inline post_queue *posts_of(const ev_loop *loop)
+{
+  return static_cast<post_queue *>(__atomic_load_n(&loop->timerfd.w.data, __ATOMIC_ACQUIRE));
+}
 inline bool posts_queued(const ev_loop *loop)
 {
   return loop->post_enabled.load(std::memory_order_relaxed) && posts_of(loop)->head.load(std::memory_order_seq_cst);

@@ -32,9 +32,8 @@ namespace {
 // nothing, as a second ev_async_send does.
 enum : int { kInQueue = 1, kMadeByPost = 2 };
 
-int push(ev_loop *loop, struct ev_ng_post_node *node)
+int push(ev_loop *loop, post_queue *q, struct ev_ng_post_node *node)
 {
-  post_queue *q = posts_of(loop);
   struct ev_ng_post_node *head = q->head.load(std::memory_order_relaxed);
   do
     node->ev_ng_next = head;
@@ -123,8 +122,9 @@ void posts_loop_destroy(ev_loop *loop)
     return;
   ev_ng_post_drain(EV_A);
   loop->post_enabled.store(false, std::memory_order_seq_cst);
-  ev_free(posts_of(loop));
-  loop->wakeup.w.data = nullptr;
+  post_queue *q = posts_of(loop);
+  __atomic_store_n(&loop->timerfd.w.data, nullptr, __ATOMIC_RELEASE);
+  ev_free(q);
 }
 
 // The child has only the thread that forked: nobody else touches the queue.
@@ -153,14 +153,15 @@ int ev_ng_post_enable(EV_P) noexcept
     return -ENOMEM;
   new (q) post_queue{};
   wakeup_init(loop, wakeup_user::kFeedSignalOnly);
-  loop->wakeup.w.data = q;
-  loop->post_enabled.store(true, std::memory_order_seq_cst);
+  loop->post_enabled.store(true, std::memory_order_relaxed);
+  __atomic_store_n(&loop->timerfd.w.data, static_cast<void *>(q), __ATOMIC_RELEASE);
   return 0;
 }
 
 int ev_ng_post(EV_P_ void (*cb)(EV_P_ void *arg), void *arg) noexcept
 {
-  if (!loop->post_enabled.load(std::memory_order_seq_cst))
+  post_queue *q = posts_of(loop);
+  if (!q)
     return -EINVAL;
   auto *node = static_cast<struct ev_ng_post_node *>(ev_try_realloc(nullptr, sizeof(ev_ng_post_node)));
   if (!node)
@@ -168,16 +169,17 @@ int ev_ng_post(EV_P_ void (*cb)(EV_P_ void *arg), void *arg) noexcept
   node->cb = cb;
   node->arg = arg;
   node->ev_ng_state = kInQueue | kMadeByPost;
-  return push(loop, node);
+  return push(loop, q, node);
 }
 
 int ev_ng_post_owned(EV_P_ struct ev_ng_post_node *node) noexcept
 {
-  if (!loop->post_enabled.load(std::memory_order_seq_cst))
+  post_queue *q = posts_of(loop);
+  if (!q)
     return -EINVAL;
   if (__atomic_fetch_or(&node->ev_ng_state, kInQueue, __ATOMIC_SEQ_CST) & kInQueue)
     return 1;
-  return push(loop, node);
+  return push(loop, q, node);
 }
 
 // Until nothing is queued, functions that post included.
