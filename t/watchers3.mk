@@ -83,12 +83,15 @@ VALGRIND_TESTS += $(W3_SUITES)
 # process reads the program's memory; it builds its own programs, so no test program is built
 # for it).  halt_on_error turns the first report into a failure of the test.
 TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
-TSAN_TESTS = t/async_threads t/posting_work t/stress/post
+# the ev_ng_post suite and stress program, after sanitize.sh (whose make command is split into words)
+TSAN_TESTS = t/posting_work t/stress/post
 
 check-tsan:
 	TSAN_OPTIONS="$${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"; export TSAN_OPTIONS; \
 	$(SHELL) $(abs_top_srcdir)/t/sanitize.sh '$(abs_top_srcdir)' '$(abs_top_builddir)/_tsan' \
-	  '$(TSAN_FLAGS)' '$(MAKE) TESTS="$(TSAN_TESTS)" check_PROGRAMS="$(TSAN_TESTS)"' && \
-	cd '$(abs_top_builddir)/_tsan/build' && LIBEV_NG_SANITIZE=-fsanitize=thread $(MAKE) check TESTS=t/observe/watchdog.sh check_PROGRAMS=
+	  '$(TSAN_FLAGS)' '$(MAKE) TESTS=t/async_threads check_PROGRAMS=t/async_threads' && \
+	cd '$(abs_top_builddir)/_tsan/build' && \
+	$(MAKE) check TESTS='$(TSAN_TESTS)' check_PROGRAMS='$(TSAN_TESTS)' && \
+	LIBEV_NG_SANITIZE=-fsanitize=thread $(MAKE) check TESTS=t/observe/watchdog.sh check_PROGRAMS=
 
 PHONY_TARGETS += check-tsan
