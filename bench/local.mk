@@ -23,8 +23,14 @@ BENCH_COMMON = \
 BENCH_CFLAGS = -I$(top_srcdir)/bench -Wall -Wextra -Wshadow $(WERROR)
 
 BENCH_EXES = bench/bench-libev bench/bench-libevent bench/bench-libuv \
-	bench/bench-epoll bench/bench-epoll-ev bench/echo-client
+	bench/bench-epoll bench/bench-epoll-ev bench/echo-client bench/bench-post
 EXTRA_PROGRAMS += $(BENCH_EXES)
+
+# ev_ng_post against a mutex, a queue and an ev_async (bench/README.md, "Posting work"):
+# libev-ng only, so linked with our library
+bench_bench_post_SOURCES = bench/post.c
+bench_bench_post_CFLAGS = $(BENCH_CFLAGS)
+bench_bench_post_LDADD = libev.la $(PTHREAD_LIBS)
 
 bench_bench_libev_SOURCES = $(BENCH_COMMON) bench/libev/libev.h \
 	bench/libev/info.c bench/libev/pipes.c bench/libev/timers.c bench/libev/loop.c \
