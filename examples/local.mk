@@ -4,7 +4,7 @@
 # Built by plain `make` (never installed) and run by `make check`:
 #   examples/echo-server      a TCP echo server on one loop (echo-server.c, echo-conn.c, tcp.c)
 #   examples/echo-server-cxx  the same with the C++ wrapper ev++.h
-#   examples/thread-server    one loop per thread, connections handed over with ev_async
+#   examples/thread-server    one loop per thread, connections handed over with ev_ng_post
 #   examples/supervisor       timers, signals and child watchers: a tiny process supervisor
 # examples/echo-client (check only) is the tests' client; it does not use libev.
 #

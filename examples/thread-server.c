@@ -6,13 +6,15 @@
  *   usage: thread-server [PORT [WORKERS]]      (defaults: 0 = any free port, 4)
  *
  * The pattern (ev(3), THREADS AND COROUTINES): a loop is used by one thread
- * only, and the one libev call another thread may make on it is
- * ev_async_send().  So to give a worker a connection, the main thread
- *   1. appends the descriptor to the worker's queue, under the worker's mutex,
- *   2. calls ev_async_send() on the worker's ev_async watcher,
- * and the worker's ev_async callback, run by the worker's own loop, takes
- * everything queued and starts serving it (echo-conn.c).  Shutdown uses the
- * same path: set a flag under the mutex, then ev_async_send().
+ * only.  With libev 4.33 the one call another thread may make on it is
+ * ev_async_send(), which carries nothing, so a program adds a mutex and a
+ * queue around it.  libev-ng's ev_ng_post() (ev(3), "Posting work to a
+ * loop") is that queue: the main thread posts "start serving this
+ * descriptor" to a worker's loop, and the worker's loop calls the function
+ * in the worker's thread, in the order the main thread posted.  Shutdown is
+ * one more post, which therefore runs after every connection handed over
+ * before it.  Producers take no lock, and a burst of posts costs at most one
+ * wake-up of the worker.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -24,32 +26,25 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define MAX_WORKERS 64
+#if !EV_NG_FEATURE_POST
+# error "thread-server needs libev-ng's ev_ng_post (ev.h with EV_NG_FEATURE_POST)"
+#endif
 
-struct handoff                      /* one queued connection */
-{
-  int fd;
-  struct handoff *next;
-};
+#define MAX_WORKERS 64
 
 struct worker
 {
   unsigned id;
   pthread_t thread;
   struct ev_loop *loop;             /* this worker's own loop: only its thread runs it */
-  ev_async wakeup;                  /* "look at your queue": the cross-thread doorbell */
-
-  pthread_mutex_t lock;             /* protects queue_* and stopping */
-  struct handoff *queue_head, *queue_tail;
-  bool stopping;
-
   struct echo_conns conns;          /* touched by the worker thread only */
 };
 
@@ -58,41 +53,24 @@ static unsigned nworkers = 4, next_worker;
 static ev_io listener;
 static ev_signal on_sigint, on_sigterm;
 
-/* ---- the worker side (runs in the worker's thread) ------------------------ */
+/* ---- the worker side (posted functions, run in the worker's thread) ------- */
 
 static void
-on_wakeup (struct ev_loop *loop, ev_async *w, int revents)
+serve (struct ev_loop *loop, void *arg)
 {
-  struct worker *wk = w->data;
-  (void) revents;
+  struct worker *wk = ev_userdata (loop);
+  echo_conn_start (loop, &wk->conns, (int) (intptr_t) arg);
+}
 
-  /* Take the whole queue at once, and decide with the lock released.
-   * Several ev_async_send() calls made before this callback runs are merged
-   * into one call (ev(3), ev_async), so there may be any number of entries. */
-  pthread_mutex_lock (&wk->lock);
-  struct handoff *h = wk->queue_head;
-  wk->queue_head = wk->queue_tail = NULL;
-  bool stopping = wk->stopping;
-  pthread_mutex_unlock (&wk->lock);
-
-  while (h)
-    {
-      struct handoff *next = h->next;
-      if (stopping)
-        close (h->fd);              /* handed over just before the shutdown */
-      else
-        echo_conn_start (loop, &wk->conns, h->fd);
-      free (h);
-      h = next;
-    }
-
-  if (stopping)
-    {
-      /* With the connections closed and the doorbell stopped, this loop has
-       * no active watcher left, so ev_run() returns and the thread ends. */
-      echo_conns_close_all (loop, &wk->conns);
-      ev_async_stop (loop, w);
-    }
+static void
+stop (struct ev_loop *loop, void *arg)
+{
+  struct worker *wk = arg;
+  /* With the connections closed and the reference taken in worker_start
+   * given back, this loop has nothing active left: ev_run() returns and the
+   * thread ends. */
+  echo_conns_close_all (loop, &wk->conns);
+  ev_unref (loop);
 }
 
 static void *
@@ -118,35 +96,39 @@ worker_start (unsigned i)
       fprintf (stderr, "thread-server: cannot create a loop\n");
       return -1;
     }
+  ev_set_userdata (wk->loop, wk);
 
-  /* Start the ev_async watcher before the thread exists and before anyone
-   * may call ev_async_send() on it.  pthread_create() orders these writes
-   * before everything the new thread does, so no lock is needed here. */
-  ev_async_init (&wk->wakeup, on_wakeup);
-  wk->wakeup.data = wk;
-  ev_async_start (wk->loop, &wk->wakeup);
-  pthread_mutex_init (&wk->lock, NULL);
+  /* Before the thread exists and before anyone posts: pthread_create()
+   * orders these calls before everything the new thread does.  Posting holds
+   * no reference, so the loop takes one to wait for posts while it has no
+   * connection. */
+  if (ev_ng_post_enable (wk->loop) < 0)
+    {
+      fprintf (stderr, "thread-server: out of memory\n");
+      ev_loop_destroy (wk->loop);
+      return -1;
+    }
+  ev_ref (wk->loop);
 
   int err = pthread_create (&wk->thread, NULL, worker_main, wk);
   if (err)
     {
       fprintf (stderr, "thread-server: pthread_create: %s\n", strerror (err));
-      ev_async_stop (wk->loop, &wk->wakeup);
       ev_loop_destroy (wk->loop);
-      pthread_mutex_destroy (&wk->lock);
       return -1;
     }
   return 0;
 }
 
-/* Called by the main thread: asks the worker to close everything and end. */
+/* Called by the main thread: asks the worker to close everything and end.
+ * Should the allocator have no memory for the post, try again: the worker
+ * must hear of it. */
 static void
 worker_ask_to_stop (struct worker *wk)
 {
-  pthread_mutex_lock (&wk->lock);
-  wk->stopping = true;
-  pthread_mutex_unlock (&wk->lock);
-  ev_async_send (wk->loop, &wk->wakeup);      /* thread-safe, unlike every other call */
+  struct timespec ms = { 0, 1000000 };
+  while (ev_ng_post (wk->loop, stop, wk) == -ENOMEM)
+    nanosleep (&ms, NULL);
 }
 
 /* Called by the main thread after asking: waits for the thread, frees the loop. */
@@ -158,7 +140,6 @@ worker_join (struct worker *wk)
   printf ("thread-server: worker %u served %lu connections, echoed %llu bytes\n",
           wk->id, wk->conns.accepted, wk->conns.echoed);
   ev_loop_destroy (wk->loop);
-  pthread_mutex_destroy (&wk->lock);
 }
 
 /* ---- the main side (runs in the main thread, on the default loop) --------- */
@@ -166,26 +147,10 @@ worker_join (struct worker *wk)
 static void
 hand_off (struct worker *wk, int fd)
 {
-  struct handoff *h = malloc (sizeof *h);
-  if (!h)
-    {
-      close (fd);
-      return;
-    }
-  h->fd = fd;
-  h->next = NULL;
-
-  pthread_mutex_lock (&wk->lock);
-  if (wk->queue_tail)
-    wk->queue_tail->next = h;
-  else
-    wk->queue_head = h;
-  wk->queue_tail = h;
-  pthread_mutex_unlock (&wk->lock);
-
-  /* Ring the doorbell after unlocking: the worker wakes up and finds the
-   * entry; should it already be running on_wakeup, libev calls it again. */
-  ev_async_send (wk->loop, &wk->wakeup);
+  /* from the main thread: no lock, and no system call unless the worker's
+   * loop sleeps; the descriptor travels as the argument */
+  if (ev_ng_post (wk->loop, serve, (void *) (intptr_t) fd) < 0)
+    close (fd);                     /* -ENOMEM: nothing was queued */
 }
 
 static void
