@@ -105,7 +105,8 @@ bool open_fds(ev_loop *loop)
     rfd = p[0];
     wfd = p[1];
     struct stat st;
-    loop->wakeup_pipe_ino = ::fstat(wfd, &st) == 0 && st.st_ino ? st.st_ino : 1;  // (Windows: a socket's is 0)
+    loop->wakeup_pipe_ino =  // (Windows: a socket's is 0)
+        ::fstat(wfd, &st) == 0 && static_cast<std::uint32_t>(st.st_ino) ? static_cast<std::uint32_t>(st.st_ino) : 1;
   }
   loop_fd_watch(loop, loop->wakeup, rfd, pipe_cb);
   loop->wakeup_write_fd.store(wfd, std::memory_order_seq_cst);
@@ -132,7 +133,8 @@ void release_write_end(ev_loop *loop, bool ours)
   if (wfd < 0 || !loop->wakeup_pipe_ino)
     return;
   struct stat st;
-  if (ours || (::fstat(wfd, &st) == 0 && S_ISFIFO(st.st_mode) && st.st_ino == loop->wakeup_pipe_ino))
+  if (ours || (::fstat(wfd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+               static_cast<std::uint32_t>(st.st_ino) == loop->wakeup_pipe_ino))
     close_fd(wfd);
 }
 

@@ -96,6 +96,7 @@ struct pidfd_child;        // watchers/child_pidfd.cc
 struct async_sent_groups;  // watchers/async.cc
 struct debug_state;        // diag/debug.cc
 struct metrics_block;      // diag/metrics.cc
+struct post_queue_head;    // below; watchers/post.cc has the rest of the queue
 
 // ev_stat watchers are found by inotify watch descriptor in a small hash.
 inline constexpr int kInotifyHashSize = 16;
@@ -183,6 +184,11 @@ struct ev_loop {
   // --- watchers kept in plain arrays; `active` is the 1-based index ---------
   ev_detail::array<ev_detail::W> idles[ev_detail::kNumPri];
   int idleall;  // active idle watchers over all priorities
+  // fd/wakeup.cc: the wake-up pipe's inode, to recognise our write end; 0 for
+  // an eventfd.  Linux numbers pipe inodes with a 32-bit counter, so
+  // this half word holds them whole; it sits in the padding here, which left
+  // the room for `posts` (ev_ng_post) within libev's size.
+  std::uint32_t wakeup_pipe_ino;
   ev_detail::array<ev_detail::W> prepares;
   ev_detail::array<ev_detail::W> checks;
   ev_detail::array<ev_detail::W> forks;
@@ -235,15 +241,15 @@ struct ev_loop {
   // (base/pending.h), to tell which callback runs (tools/watchdog/sample.cc).
   // It sits in the padding after async_marking, so the loop stays at libev's size.
   unsigned char pass_levels;
-  // ev_ng_post_enable made the queue (watchers/post.cc), for the loop's own
-  // thread; producers look at the queue's pointer.  In the padding before
-  // pipe_write_wanted, so the loop stays at libev's size.
-  std::atomic<bool> post_enabled;
   std::atomic<int> pipe_write_wanted;   // the loop is blocked or about to be
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
   std::atomic<int> async_pending;       // some ev_async of this loop was sent
-  ino_t wakeup_pipe_ino;                // the pipe's inode, to recognise our write end
+  // ev_ng_post's queue (watchers/post.cc): null until ev_ng_post_enable,
+  // freed by ev_loop_destroy.  A block of the loop's own, never a watcher's
+  // member, since a program that compiles the core in gives the watchers'
+  // user members its own types (EV_COMMON).
+  std::atomic<ev_detail::post_queue_head *> posts;
 
   // --- signalfd (watchers/signal.cc, EVFLAG_SIGNALFD) ----------------------
   ev_detail::loop_fd sigfd;     // refused or never created: signals use handlers
@@ -789,25 +795,16 @@ inline void asyncs_loop_destroy(ev_loop *) {}
 void posts_run(ev_loop *loop);              // the wake-up fd reported posts: run one batch
 void posts_loop_destroy(ev_loop *loop);     // run what is queued, first of all
 void posts_forget_in_child(ev_loop *loop);  // fork(3)'s child handler: the child starts empty
-// ev_ng_post's queue: what producers pushed, newest first, and what the loop
-// took from it and has not run yet, oldest first.  ev_ng_post_enable makes
-// it and hangs it on the data member of the timerfd's watcher, which the
-// library does not use otherwise: the loop object has no byte left within
-// libev's size.  That watcher is written only when the wall clock jumps, so
-// the producers' load of the pointer shares no cache line with what the
-// loop writes in every iteration; `taken` keeps off the head's line.
-struct post_queue {
+// What ev_ng_post's producers push to, newest first.  The rest of the queue,
+// which only the loop's thread touches, is watchers/post.cc's; `head` comes
+// first so that posts_queued needs no more of it.
+struct post_queue_head {
   std::atomic<struct ev_ng_post_node *> head;
-  char head_line[56];
-  struct ev_ng_post_node *taken;
 };
-inline post_queue *posts_of(const ev_loop *loop)
-{
-  return static_cast<post_queue *>(__atomic_load_n(&loop->timerfd.w.data, __ATOMIC_ACQUIRE));
-}
 inline bool posts_queued(const ev_loop *loop)
 {
-  return loop->post_enabled.load(std::memory_order_relaxed) && posts_of(loop)->head.load(std::memory_order_seq_cst);
+  post_queue_head *q = loop->posts.load(std::memory_order_acquire);
+  return q && q->head.load(std::memory_order_seq_cst);
 }
 #if EV_CHILD_ENABLE
 void child_default_loop_init(ev_loop *loop);  // SIGCHLD watcher of the default loop

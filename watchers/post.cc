@@ -25,7 +25,23 @@
 
 using namespace ev_detail;
 
+namespace ev_detail {
+
+// The rest of the queue, the loop thread's: what it took from `head` and has
+// not run yet, oldest first.
+struct post_queue : post_queue_head {
+  char head_line[64];  // keeps what the loop writes off the producers' line
+  struct ev_ng_post_node *taken;
+};
+
+}  // namespace ev_detail
+
 namespace {
+
+post_queue *posts_of(const ev_loop *loop)
+{
+  return static_cast<post_queue *>(loop->posts.load(std::memory_order_acquire));
+}
 
 // ev_ng_state's bits.  A caller's node is queued from its post until the
 // loop takes it to run; a second post meanwhile finds the bit and adds
@@ -69,8 +85,9 @@ void take(post_queue *q)
 // Run what the loop took, reading `taken` anew for each node, since a
 // function may fork, and the child forgets them.  The node is
 // released before its function runs: the library frees its own, and a
-// caller's may be posted again from then on, even by the function.
-int run_taken(ev_loop *loop, post_queue *q)
+// caller's may be posted again from then on, even by the function.  Without
+// EV_MULTIPLICITY the functions take no loop, and `loop` goes unused.
+int run_taken([[maybe_unused]] ev_loop *loop, post_queue *q)
 {
   int ran = 0;
   while (struct ev_ng_post_node *node = q->taken) {
@@ -118,12 +135,12 @@ void posts_run(ev_loop *loop)
 // Before the loop releases anything, so that the functions see it whole.
 void posts_loop_destroy(ev_loop *loop)
 {
-  if (!loop->post_enabled.load(std::memory_order_relaxed))
+  post_queue *q = posts_of(loop);
+  if (!q)
     return;
   ev_ng_post_drain(EV_A);
-  loop->post_enabled.store(false, std::memory_order_seq_cst);
-  post_queue *q = posts_of(loop);
-  __atomic_store_n(&loop->timerfd.w.data, nullptr, __ATOMIC_RELEASE);
+  loop->posts.store(nullptr, std::memory_order_seq_cst);
+  q->~post_queue();
   ev_free(q);
 }
 
@@ -131,9 +148,9 @@ void posts_loop_destroy(ev_loop *loop)
 // The nodes belong to the parent, whose loop runs them.
 void posts_forget_in_child(ev_loop *loop)
 {
-  if (!loop->post_enabled.load(std::memory_order_relaxed))
-    return;
   post_queue *q = posts_of(loop);
+  if (!q)
+    return;
   forget(q->head.exchange(nullptr, std::memory_order_seq_cst));
   forget(q->taken);
   q->taken = nullptr;
@@ -146,15 +163,14 @@ void posts_forget_in_child(ev_loop *loop)
 // The queue is made before producers may see it.
 int ev_ng_post_enable(EV_P) noexcept
 {
-  if (loop->post_enabled.load(std::memory_order_relaxed))
+  if (posts_of(loop))
     return 0;
   auto *q = static_cast<post_queue *>(ev_try_realloc(nullptr, sizeof(post_queue)));
   if (!q)
     return -ENOMEM;
   new (q) post_queue{};
   wakeup_init(loop, wakeup_user::kFeedSignalOnly);
-  loop->post_enabled.store(true, std::memory_order_relaxed);
-  __atomic_store_n(&loop->timerfd.w.data, static_cast<void *>(q), __ATOMIC_RELEASE);
+  loop->posts.store(q, std::memory_order_release);
   return 0;
 }
 
@@ -185,9 +201,9 @@ int ev_ng_post_owned(EV_P_ struct ev_ng_post_node *node) noexcept
 // Until nothing is queued, functions that post included.
 int ev_ng_post_drain(EV_P)
 {
-  if (!loop->post_enabled.load(std::memory_order_relaxed))
-    return 0;
   post_queue *q = posts_of(loop);
+  if (!q)
+    return 0;
   int ran = 0;
   do {
     take(q);
