@@ -2,7 +2,8 @@
 /* t/posting_work.c - ev(3) "Posting work to a loop" (LIBEV-NG EXTENSIONS, ev_ng_post):
  * functions posted from other threads run in the loop's thread, each exactly once, in FIFO
  * order per producer; a post wakes a loop that blocks; a function posted by a posted function
- * runs in the next pass; ev_loop_destroy runs what is still queued and leaks nothing; the
+ * runs in the next pass; ev_loop_destroy runs what is still queued and leaks nothing; nodes
+ * that ev_ng_post made are reused, and freed with their thread's cache; the
  * child of a fork starts with an empty queue; a signal handler posts a node it owns, and a
  * node still queued is not queued twice; allocation failure and a loop without
  * ev_ng_post_enable give an error code.  libev-ng only: the real libev has none of this. */
@@ -206,25 +207,68 @@ trace_letter_cb (struct ev_loop *loop, void *arg)
   strncat (destroyed_trace, (const char *)arg, sizeof destroyed_trace - strlen (destroyed_trace) - 1);
 }
 
+/* The posts come from a thread that exits before the loop is destroyed, so that its cache of
+ * nodes is gone too: the loop frees the nodes it ran, and then the cache. */
+static void *
+post_abc_and_exit (void *arg)
+{
+  struct ev_loop *loop = ((void **)arg)[0];
+  struct ev_ng_post_node *node = ((void **)arg)[1];
+  ev_ng_post (loop, trace_letter_cb, "a");
+  ev_ng_post_node_init (node, trace_letter_cb, "b");
+  ev_ng_post_owned (loop, node);
+  ev_ng_post (loop, trace_letter_cb, "c");
+  return NULL;
+}
+
 static void
 posting_work__ev_loop_destroy_runs_what_is_still_queued (void **state)
 {
   struct harness_alloc_stats before, after;
   struct ev_ng_post_node node;
+  pthread_t t;
   (void)state;
   skip_on_real_libev ();
   destroyed_trace[0] = 0;
   harness_alloc_stats (&before);
   struct ev_loop *loop = test_loop_new ();
   ev_ng_post_enable (loop);
-  assert_int_equal (ev_ng_post (loop, trace_letter_cb, "a"), 0);
-  ev_ng_post_node_init (&node, trace_letter_cb, "b");
-  assert_int_equal (ev_ng_post_owned (loop, &node), 0);
-  assert_int_equal (ev_ng_post (loop, trace_letter_cb, "c"), 0);
+  void *args[2] = { loop, &node };
+  assert_int_equal (pthread_create (&t, NULL, post_abc_and_exit, args), 0);
+  assert_int_equal (pthread_join (t, NULL), 0);
   ev_loop_destroy (loop);
   assert_string_equal (destroyed_trace, "abc");
   harness_alloc_stats (&after);
-  assert_int_equal (after.live, before.live); /* the nodes ev_ng_post made are freed */
+  assert_int_equal (after.live, before.live); /* the nodes ev_ng_post made, and their cache, are freed */
+}
+
+/* ---- ev_ng_post's nodes are reused ---------------------------------------------------------- */
+
+static void
+nothing_cb (struct ev_loop *loop, void *arg)
+{
+  (void)loop, (void)arg;
+}
+
+/* A thread that posts again what the loop ran takes the nodes back instead of allocating:
+ * after the first round, rounds of 1000 posts allocate nothing. */
+static void
+posting_work__ev_ng_post_reuses_the_nodes_the_loop_ran (void **state)
+{
+  struct ev_loop *loop = *state;
+  struct harness_alloc_stats before, after;
+  skip_on_real_libev ();
+  ev_ng_post_enable (loop);
+  for (int round = 0; round < 5; ++round)
+    {
+      harness_alloc_stats (&before);
+      for (int i = 0; i < 1000; ++i)
+        assert_int_equal (ev_ng_post (loop, nothing_cb, NULL), 0);
+      assert_int_equal (ev_ng_post_drain (loop), 1000);
+      harness_alloc_stats (&after);
+      if (round > 0)
+        assert_int_equal (after.calls, before.calls);
+    }
 }
 
 static void
@@ -367,19 +411,44 @@ posting_work__a_signal_handler_posts_a_node_it_owns (void **state)
 
 /* ---- errors -------------------------------------------------------------------------------- */
 
+/* In a thread of its own, whose cache is not made yet: the nth allocation fails (1: the
+ * cache's, 2: the node's), then a post succeeds. */
+struct failing_post
+{
+  struct ev_loop *loop;
+  long fail_at;
+  int first, second;
+};
+
+static void *
+post_with_failing_allocation (void *arg)
+{
+  struct failing_post *f = arg;
+  harness_alloc_fail_at (f->fail_at);
+  f->first = ev_ng_post (f->loop, trace_letter_cb, "n");
+  harness_alloc_fail_at (0);
+  f->second = ev_ng_post (f->loop, trace_letter_cb, "y");
+  return NULL;
+}
+
 static void
 posting_work__allocation_failure_returns_enomem_and_queues_nothing (void **state)
 {
   struct ev_loop *loop = *state;
   skip_on_real_libev ();
-  destroyed_trace[0] = 0;
   ev_ng_post_enable (loop);
-  harness_alloc_fail_at (1);
-  assert_int_equal (ev_ng_post (loop, trace_letter_cb, "n"), -ENOMEM);
-  harness_alloc_fail_at (0);
-  assert_int_equal (ev_ng_post (loop, trace_letter_cb, "y"), 0);
-  assert_int_equal (ev_ng_post_drain (loop), 1);
-  assert_string_equal (destroyed_trace, "y");
+  for (long fail_at = 1; fail_at <= 2; ++fail_at)
+    {
+      struct failing_post f = { loop, fail_at, 1, 1 };
+      pthread_t t;
+      destroyed_trace[0] = 0;
+      assert_int_equal (pthread_create (&t, NULL, post_with_failing_allocation, &f), 0);
+      assert_int_equal (pthread_join (t, NULL), 0);
+      assert_int_equal (f.first, -ENOMEM);
+      assert_int_equal (f.second, 0);
+      assert_int_equal (ev_ng_post_drain (loop), 1);
+      assert_string_equal (destroyed_trace, "y");
+    }
 }
 
 static void
@@ -406,6 +475,7 @@ main (void)
     loop_test (posting_work__a_function_posted_by_a_posted_function_runs_in_the_next_pass),
     plain_test (posting_work__ev_loop_destroy_runs_what_is_still_queued),
     loop_test (posting_work__ev_ng_post_drain_runs_everything_queued_now),
+    loop_test (posting_work__ev_ng_post_reuses_the_nodes_the_loop_ran),
     loop_test (posting_work__the_child_of_a_fork_starts_with_an_empty_queue),
     plain_test (posting_work__a_signal_handler_posts_a_node_it_owns),
     loop_test (posting_work__allocation_failure_returns_enomem_and_queues_nothing),
