@@ -792,19 +792,21 @@ inline void asyncs_process(ev_loop *) {}
 inline void asyncs_loop_destroy(ev_loop *) {}
 #endif
 // ev_ng_post (watchers/post.cc)
-void posts_run(ev_loop *loop);              // the wake-up fd reported posts: run one batch
+void posts_run(ev_loop *loop);              // the wake-up fd reported posts: run one pass
 void posts_loop_destroy(ev_loop *loop);     // run what is queued, first of all
 void posts_forget_in_child(ev_loop *loop);  // fork(3)'s child handler: the child starts empty
-// What ev_ng_post's producers push to, newest first.  The rest of the queue,
-// which only the loop's thread touches, is watchers/post.cc's; `head` comes
-// first so that posts_queued needs no more of it.
+void posts_lock_for_fork();                 // fork(3)'s handlers: the lock that adds lanes
+void posts_unlock_after_fork();
+// What the wake-up fd's watcher reads of ev_ng_post's queue: set by a
+// producer that found its lane idle, or the stack of owned nodes empty.
+// The rest of the queue is watchers/post.cc's.
 struct post_queue_head {
-  std::atomic<struct ev_ng_post_node *> head;
+  std::atomic<int> pending;
 };
 inline bool posts_queued(const ev_loop *loop)
 {
   post_queue_head *q = loop->posts.load(std::memory_order_acquire);
-  return q && q->head.load(std::memory_order_seq_cst);
+  return q && q->pending.load(std::memory_order_seq_cst);
 }
 #if EV_CHILD_ENABLE
 void child_default_loop_init(ev_loop *loop);  // SIGCHLD watcher of the default loop

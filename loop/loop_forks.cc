@@ -85,14 +85,17 @@ void anchor_offsets(const ev_loop *loop)
 // so that the child does not inherit the lock of reaping held by a thread it
 // does not have: it would block at its first SIGCHLD.  Reaping takes no
 // other lock and no thread reaps while it holds the list's, so the two
-// cannot deadlock in either order.
+// cannot deadlock in either order.  The lock that adds ev_ng_post's lanes
+// comes last: whoever holds it takes no other.
 void lock_before_fork()
 {
   child_reap_lock_for_fork();
   pthread_mutex_lock(&loops_lock);
+  posts_lock_for_fork();
 }
 void unlock_in_parent()
 {
+  posts_unlock_after_fork();
   pthread_mutex_unlock(&loops_lock);
   child_reap_unlock_after_fork();
 }
@@ -109,6 +112,7 @@ void mark_loops_in_child()
     request_repair(loop, kRepairMaybeFork);
     posts_forget_in_child(loop);
   }
+  posts_unlock_after_fork();
   pthread_mutex_unlock(&loops_lock);
   child_reap_unlock_after_fork();
 }

@@ -68,6 +68,13 @@ t_posting_work_SOURCES = t/posting_work.c
 t_posting_work_CFLAGS = $(T_CFLAGS)
 t_posting_work_LDADD = $(T_LDADD) $(PTHREAD_LIBS)
 
+# loads the built library with dlopen, so it links no libev of its own
+check_PROGRAMS += t/posting_work_unload
+TESTS += t/posting_work_unload
+t_posting_work_unload_SOURCES = t/posting_work_unload.c
+t_posting_work_unload_CFLAGS = -Wall -Wextra -Wshadow $(WERROR)
+t_posting_work_unload_LDADD = $(PTHREAD_LIBS) -ldl
+
 t_libev_ng_version_SOURCES = t/libev_ng_version.c
 t_libev_ng_version_CFLAGS = $(T_CFLAGS)
 t_libev_ng_version_LDADD = $(T_LDADD)

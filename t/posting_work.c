@@ -2,9 +2,9 @@
 /* t/posting_work.c - ev(3) "Posting work to a loop" (LIBEV-NG EXTENSIONS, ev_ng_post):
  * functions posted from other threads run in the loop's thread, each exactly once, in FIFO
  * order per producer; a post wakes a loop that blocks; a function posted by a posted function
- * runs in the next pass; ev_loop_destroy runs what is still queued and leaks nothing; nodes
- * that ev_ng_post made are reused, and freed with their thread's cache; the
- * child of a fork starts with an empty queue; a signal handler posts a node it owns, and a
+ * runs in the next pass; ev_loop_destroy runs what is still queued and leaks nothing; a
+ * thread's lane is reused, freed once the thread exited and its posts ran, and freed by
+ * ev_loop_destroy in the destroying thread itself; the child of a fork starts with an empty queue; a signal handler posts a node it owns, and a
  * node still queued is not queued twice; allocation failure and a loop without
  * ev_ng_post_enable give an error code.  libev-ng only: the real libev has none of this. */
 #define _GNU_SOURCE 1
@@ -198,6 +198,12 @@ posting_work__a_function_posted_by_a_posted_function_runs_in_the_next_pass (void
 
 /* ---- ev_loop_destroy and ev_ng_post_drain -------------------------------------------------- */
 
+static void
+nothing_cb (struct ev_loop *loop, void *arg)
+{
+  (void)loop, (void)arg;
+}
+
 static char destroyed_trace[16];
 
 static void
@@ -207,8 +213,8 @@ trace_letter_cb (struct ev_loop *loop, void *arg)
   strncat (destroyed_trace, (const char *)arg, sizeof destroyed_trace - strlen (destroyed_trace) - 1);
 }
 
-/* The posts come from a thread that exits before the loop is destroyed, so that its cache of
- * nodes is gone too: the loop frees the nodes it ran, and then the cache. */
+/* The posts come from a thread that exits before the loop is destroyed: the loop runs its
+ * lane's posts, then frees the lane.  "b" is an owned node, which has an order of its own. */
 static void *
 post_abc_and_exit (void *arg)
 {
@@ -237,23 +243,69 @@ posting_work__ev_loop_destroy_runs_what_is_still_queued (void **state)
   assert_int_equal (pthread_create (&t, NULL, post_abc_and_exit, args), 0);
   assert_int_equal (pthread_join (t, NULL), 0);
   ev_loop_destroy (loop);
-  assert_string_equal (destroyed_trace, "abc");
+  assert_int_equal (strlen (destroyed_trace), 3);
+  assert_non_null (strchr (destroyed_trace, 'b'));
+  assert_true (strchr (destroyed_trace, 'a') && strchr (destroyed_trace, 'a') < strchr (destroyed_trace, 'c'));
   harness_alloc_stats (&after);
-  assert_int_equal (after.live, before.live); /* the nodes ev_ng_post made, and their cache, are freed */
+  assert_int_equal (after.live, before.live); /* the thread's lane is freed */
 }
 
-/* ---- ev_ng_post's nodes are reused ---------------------------------------------------------- */
-
+/* The main thread's thread-specific destructor never runs, so the thread that destroys a
+ * loop gives back its own record of lanes with its last lane: posting from the loop's own
+ * thread and destroying the loop leaves nothing allocated. */
 static void
-nothing_cb (struct ev_loop *loop, void *arg)
+posting_work__ev_loop_destroy_frees_the_destroying_threads_lane (void **state)
 {
-  (void)loop, (void)arg;
+  struct harness_alloc_stats before, after;
+  (void)state;
+  skip_on_real_libev ();
+  destroyed_trace[0] = 0;
+  harness_alloc_stats (&before);
+  struct ev_loop *loop = test_loop_new ();
+  ev_ng_post_enable (loop);
+  assert_int_equal (ev_ng_post (loop, trace_letter_cb, "a"), 0);
+  assert_int_equal (ev_ng_post (loop, trace_letter_cb, "b"), 0);
+  ev_loop_destroy (loop);
+  assert_string_equal (destroyed_trace, "ab");
+  harness_alloc_stats (&after);
+  assert_int_equal (after.live, before.live);
 }
 
-/* A thread that posts again what the loop ran takes the nodes back instead of allocating:
- * after the first round, rounds of 1000 posts allocate nothing. */
+/* A thread that exits while the loop lives: the loop frees its lane once it ran the lane's
+ * posts, and another thread gets a lane of its own. */
+static void *
+post_1000_and_exit (void *arg)
+{
+  for (int i = 0; i < 1000; ++i)
+    ev_ng_post (arg, nothing_cb, NULL);
+  return NULL;
+}
+
 static void
-posting_work__ev_ng_post_reuses_the_nodes_the_loop_ran (void **state)
+posting_work__a_thread_that_exited_has_its_lane_freed_after_its_posts_ran (void **state)
+{
+  struct ev_loop *loop = *state;
+  struct harness_alloc_stats before, after;
+  pthread_t t;
+  skip_on_real_libev ();
+  ev_ng_post_enable (loop);
+  harness_alloc_stats (&before);
+  for (int round = 0; round < 3; ++round)
+    {
+      assert_int_equal (pthread_create (&t, NULL, post_1000_and_exit, loop), 0);
+      assert_int_equal (pthread_join (t, NULL), 0);
+      assert_int_equal (ev_ng_post_drain (loop), 1000);
+      harness_alloc_stats (&after);
+      assert_int_equal (after.live, before.live);
+    }
+}
+
+/* ---- a thread's lane is reused -------------------------------------------------------------- */
+
+/* The loop gives the segments it ran back to the lane's thread: once the lane has grown to
+ * hold a round, rounds of 1000 posts allocate nothing. */
+static void
+posting_work__a_thread_that_keeps_posting_allocates_nothing_more (void **state)
 {
   struct ev_loop *loop = *state;
   struct harness_alloc_stats before, after;
@@ -266,7 +318,7 @@ posting_work__ev_ng_post_reuses_the_nodes_the_loop_ran (void **state)
         assert_int_equal (ev_ng_post (loop, nothing_cb, NULL), 0);
       assert_int_equal (ev_ng_post_drain (loop), 1000);
       harness_alloc_stats (&after);
-      if (round > 0)
+      if (round > 1)
         assert_int_equal (after.calls, before.calls);
     }
 }
@@ -411,8 +463,8 @@ posting_work__a_signal_handler_posts_a_node_it_owns (void **state)
 
 /* ---- errors -------------------------------------------------------------------------------- */
 
-/* In a thread of its own, whose cache is not made yet: the nth allocation fails (1: the
- * cache's, 2: the node's), then a post succeeds. */
+/* In a thread of its own, which has no lane yet: the nth allocation fails (1: the thread's
+ * record, 2: the lane's first segment, 3: the lane), then a post succeeds. */
 struct failing_post
 {
   struct ev_loop *loop;
@@ -437,7 +489,7 @@ posting_work__allocation_failure_returns_enomem_and_queues_nothing (void **state
   struct ev_loop *loop = *state;
   skip_on_real_libev ();
   ev_ng_post_enable (loop);
-  for (long fail_at = 1; fail_at <= 2; ++fail_at)
+  for (long fail_at = 1; fail_at <= 3; ++fail_at)
     {
       struct failing_post f = { loop, fail_at, 1, 1 };
       pthread_t t;
@@ -475,7 +527,9 @@ main (void)
     loop_test (posting_work__a_function_posted_by_a_posted_function_runs_in_the_next_pass),
     plain_test (posting_work__ev_loop_destroy_runs_what_is_still_queued),
     loop_test (posting_work__ev_ng_post_drain_runs_everything_queued_now),
-    loop_test (posting_work__ev_ng_post_reuses_the_nodes_the_loop_ran),
+    loop_test (posting_work__a_thread_that_keeps_posting_allocates_nothing_more),
+    plain_test (posting_work__ev_loop_destroy_frees_the_destroying_threads_lane),
+    loop_test (posting_work__a_thread_that_exited_has_its_lane_freed_after_its_posts_ran),
     loop_test (posting_work__the_child_of_a_fork_starts_with_an_empty_queue),
     plain_test (posting_work__a_signal_handler_posts_a_node_it_owns),
     loop_test (posting_work__allocation_failure_returns_enomem_and_queues_nothing),

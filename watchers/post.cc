@@ -2,233 +2,310 @@
 // watchers/post.cc - ev_ng_post, after ev(3)'s "Posting work to a loop":
 // any thread, or a signal handler, hands a function to the loop's thread.
 //
-// Producers push a node onto the queue's head (post_queue_head, loop/loop.h),
-// a stack linked through the nodes, with one compare-and-swap: no lock, so a
-// signal handler may push too.  The producer whose node found the stack empty
-// starts a batch and makes the sender's half of the wake-up handshake
-// (fd/wakeup.h), which writes only if the loop is blocked; the others know
-// that this producer has made it or will.  So a batch costs at most one
-// wake-up system call, and none while the loop is busy.  The loop's
-// wake-up watcher takes the whole stack with one exchange and reverses it:
-// the nodes then run in the order their pushes took effect, which keeps
-// each producer's order.  A node posted while a batch runs finds the
-// stack empty and starts the next batch, which runs in the next pass.
+// Each thread that posts to a loop gets a lane of its own in that loop: a
+// queue with one producer, made of 4 KiB segments of {function, argument}
+// slots.  The producer writes a slot and publishes its count of posts; the
+// loop reads the count once a pass and runs the slots up to it.  Producers
+// of one loop share no cache line a post, which a single queue head did:
+// its compare-and-swap moved the line between them at every post.  A lane
+// is registered once per thread and loop, under `registry_lock`, the only
+// lock, which no post takes once its lane exists.
 //
-// What the loop took and has not run yet waits in the queue's `taken`, so that
-// a function that leaves by longjmp loses no other node: the rest run with
-// the next batch, or at ev_ng_post_drain or ev_loop_destroy.
+// Waking the loop: a pass sets each lane's `idle` before it reads the
+// lane's count, and a producer reads `idle` after it published its post;
+// both with sequentially consistent operations, so either the pass sees
+// the post or the producer sees `idle`.  The producer that takes `idle`
+// back sets the queue's `pending` flag through the loop's wake-up
+// handshake (fd/wakeup.h), which writes only if the loop is blocked.  So a
+// batch costs a lane at most one wake-up system call, and none while the
+// loop is busy; posts that find `idle` clear touch nothing shared.
 //
-// ev_ng_post's own nodes come from a cache of the posting thread
-// (post_cache), not from the allocator each time: an allocation on one
-// thread and a free on another cost more than the rest of a post together.
-// The loop hands the nodes of a batch back to their threads' caches a chain
-// at a time, and a thread frees its cache when it exits.
+// ev_ng_post_owned's nodes belong to the caller and may come from a signal
+// handler, which may interrupt its thread's own ev_ng_post: they go onto a
+// separate stack of nodes (`owned`) with a compare-and-swap, and the pass
+// reverses it, which keeps each producer's order among its owned nodes.
+//
+// A lane belongs to its loop, which frees it at ev_loop_destroy, or once
+// its thread has exited and the loop has run what it holds.  A thread
+// learns of its exit through a thread-specific key, whose destructor runs
+// in the library: the key is deleted when the library is unloaded.
 #include "fd/wakeup.h"
 #include "loop/loop.h"
 
 #include <pthread.h>
 #include <cerrno>
+#include <cstdint>
 #include <new>
 
 using namespace ev_detail;
 
 namespace {
 
-// ev_ng_state's bits.  A caller's node is queued from its post until the
-// loop takes it to run; a second post meanwhile finds the bit and adds
-// nothing, as a second ev_async_send does.
-enum : int { kInQueue = 1, kMadeByPost = 2 };
+// ev_ng_state's bit: a caller's node is queued from its post until the loop
+// takes it to run; a second post meanwhile adds nothing, as a second
+// ev_async_send does.
+enum : int { kInQueue = 1 };
 
-// A thread's cache.  `spare` is the owner's alone; loops push the nodes they
-// ran onto `returned`, which the owner takes whole when `spare` runs out.
-// When the owner exits, `returned` becomes kRetired and a loop frees what it
-// would have returned.  `nodes` counts the nodes made and not freed, plus
-// one while the owner lives: whoever takes it to zero frees the cache.
-struct post_cache {
-  struct ev_ng_post_node *spare;
-  unsigned spare_count;
-  std::atomic<long> nodes;
-  char owner_line[64];  // keeps `returned`, which loops write, off the owner's line
-  std::atomic<struct ev_ng_post_node *> returned;
+using post_fn = void (*)(EV_P_ void *);
+
+struct post_slot {
+  post_fn cb;
+  void *arg;
 };
 
-// A node that ev_ng_post made: the public node, then the cache it goes back to.
-struct made_node {
-  struct ev_ng_post_node node;
-  post_cache *home;
+// One allocation of 4 KiB; `next` is the producer's next segment, or the
+// next spare one.
+constexpr int kSlots = 255;
+struct post_segment {
+  post_segment *next;
+  void *unused;
+  post_slot slots[kSlots];
 };
+static_assert(sizeof(post_segment) == 4096);
 
-// Spare nodes a thread keeps at most, after a burst that queued more.  At
-// saturation the queue holds a few thousand (bench/post.c), and tens of
-// thousands while the loop's thread waits for a CPU; a cache smaller than
-// what is queued at once allocates again for every batch.
-constexpr unsigned kSpareMax = 65536;
+// Spare segments a lane keeps, after a burst that queued more: 256 KiB.
+constexpr long kSpareMax = 64;
 
-// A value that no node has, for a retired cache's `returned`.
-struct ev_ng_post_node *const kRetired = reinterpret_cast<struct ev_ng_post_node *>(alignof(made_node));
-
-// The calling thread's cache, and the key whose destructor retires it when
-// the thread exits.  Initial-exec would skip a call, but a program may
-// dlopen the library (Perl's EV does), where that model can fail to load.
-constinit thread_local post_cache *this_thread_cache = nullptr;
-constinit pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
-pthread_key_t cache_key;
-bool cache_key_made;
-
-void free_nodes(struct ev_ng_post_node *node, long &freed)
-{
-  while (node) {
-    struct ev_ng_post_node *next = node->ev_ng_next;
-    ev_free(node);
-    ++freed;
-    node = next;
-  }
-}
-
-// The key's destructor: the thread exits, so its nodes not in a queue go,
-// and those in one are freed by the loop that runs them.
-void cache_retire(void *p)
-{
-  auto *cache = static_cast<post_cache *>(p);
-  this_thread_cache = nullptr;
-  long freed = 0;
-  free_nodes(cache->spare, freed);
-  free_nodes(cache->returned.exchange(kRetired, std::memory_order_acq_rel), freed);
-  if (cache->nodes.fetch_sub(freed + 1, std::memory_order_acq_rel) == freed + 1)
-    ev_free(cache);
-}
-
-void cache_key_make() { cache_key_made = pthread_key_create(&cache_key, cache_retire) == 0; }
-
-post_cache *cache_make()
-{
-  pthread_once(&cache_key_once, cache_key_make);
-  auto *cache = static_cast<post_cache *>(ev_try_realloc(nullptr, sizeof(post_cache)));
-  if (!cache)
-    return nullptr;
-  new (cache) post_cache{};
-  cache->nodes.store(1, std::memory_order_relaxed);
-  // Without the key the cache outlives its thread: nodes in a queue go back
-  // to it and stay, a leak the size of one thread's spares.
-  if (cache_key_made)
-    pthread_setspecific(cache_key, cache);
-  this_thread_cache = cache;
-  return cache;
-}
-
-// A node for ev_ng_post: a spare one, one the loops returned, or a new one.
-made_node *node_get()
-{
-  post_cache *cache = this_thread_cache;
-  if (!cache && !(cache = cache_make()))
-    return nullptr;
-  if (!cache->spare) {
-    struct ev_ng_post_node *got = cache->returned.exchange(nullptr, std::memory_order_acquire);
-    long freed = 0;
-    for (struct ev_ng_post_node **link = &got; *link; link = &(*link)->ev_ng_next)
-      if (++cache->spare_count > kSpareMax) {
-        free_nodes(*link, freed);
-        *link = nullptr;
-        cache->spare_count = kSpareMax;
-        cache->nodes.fetch_sub(freed, std::memory_order_relaxed);
-        break;
-      }
-    cache->spare = got;
-  }
-  if (struct ev_ng_post_node *node = cache->spare) {
-    cache->spare = node->ev_ng_next;
-    --cache->spare_count;
-    return reinterpret_cast<made_node *>(node);
-  }
-  auto *m = static_cast<made_node *>(ev_try_realloc(nullptr, sizeof(made_node)));
-  if (!m)
-    return nullptr;
-  m->home = cache;
-  cache->nodes.fetch_add(1, std::memory_order_relaxed);
-  return m;
-}
-
-// Give a chain of nodes of one cache back to it; a retired cache's are freed.
-void chain_return(post_cache *home, struct ev_ng_post_node *first, struct ev_ng_post_node *last, long count)
-{
-  struct ev_ng_post_node *head = home->returned.load(std::memory_order_relaxed);
-  do {
-    if (head == kRetired) {
-      long freed = 0;
-      free_nodes(first, freed);
-      if (home->nodes.fetch_sub(count, std::memory_order_acq_rel) == count)
-        ev_free(home);
-      return;
-    }
-    last->ev_ng_next = head;
-  } while (!home->returned.compare_exchange_weak(head, first, std::memory_order_release, std::memory_order_relaxed));
-}
+struct post_owner;
 
 }  // namespace
 
 namespace ev_detail {
 
-// The rest of the queue, the loop thread's: what it took from `head` and has
-// not run yet, oldest first, and the chains of ran nodes it will give back
-// to their caches, one per cache of the last few that posted.
-struct post_queue : post_queue_head {
-  char head_line[64];  // keeps what the loop writes off the producers' line
-  struct ev_ng_post_node *taken;
-  static constexpr int kChains = 4;
-  struct chain {
-    post_cache *home;
-    struct ev_ng_post_node *first, *last;
-    long count;
-  } chains[kChains];
-  int next_evicted;
+// The queue: what producers share, then what only the loop's thread reads
+// and writes, each on lines of its own.
+struct post_block : post_queue_head {           // `pending`
+  std::atomic<struct ev_ng_post_node *> owned;  // ev_ng_post_owned's nodes, newest first
+  char shared_line[64];
+  std::uint64_t serial;                   // tells this block from an earlier one at the same address
+  std::atomic<struct post_lane *> lanes;  // added to under registry_lock
+  char read_line[64];
+  struct ev_ng_post_node *taken;  // owned nodes the loop took and has not run
+  int depth;                      // passes running, one in another when a function runs the loop
+  std::atomic<int> exited;        // a lane's thread exited: look for lanes to free
+};
+
+// A thread's queue in one loop.  Only the thread writes the first group,
+// only the loop's thread the second; `idle` and the spare segments are
+// written by both, once a batch or a segment.
+struct post_lane {
+  post_segment *tail_seg;
+  int tail_idx;
+  post_segment *producer_spares;
+  std::atomic<unsigned long> posted;
+  char producer_line[64];
+  post_segment *head_seg;
+  int head_idx;
+  unsigned long consumed;
+  post_block *block;
+  post_lane *loop_next;             // the loop's lanes; under registry_lock
+  post_lane *owner_next;            // the thread's lanes; under registry_lock
+  std::atomic<post_owner *> owner;  // null once the thread exited
+  char consumer_line[64];
+  std::atomic<int> idle;
+  std::atomic<long> spare_count;
+  std::atomic<post_segment *> spares;
 };
 
 }  // namespace ev_detail
 
 namespace {
 
-post_queue *posts_of(const ev_loop *loop)
+// A thread's lanes, for its exit.
+struct post_owner {
+  post_lane *lanes;
+};
+
+// The calling thread's last lane, checked without a lock: `block` and
+// `serial` must match the loop's queue.  Initial-exec would skip a call,
+// but a program may dlopen the library (Perl's EV does), where that model
+// can fail to load.
+struct thread_posting {
+  post_block *block;
+  std::uint64_t serial;
+  post_lane *lane;
+  post_owner *owner;
+};
+constinit thread_local thread_posting this_thread{};
+
+// Taken to add or free a lane, at a thread's exit and around fork: never by
+// a post whose thread already has a lane in the loop.
+constinit pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit std::uint64_t next_serial = 0;  // under registry_lock
+pthread_key_t exit_key;
+bool exit_key_made;  // under registry_lock
+
+post_block *block_of(const ev_loop *loop)
 {
-  return static_cast<post_queue *>(loop->posts.load(std::memory_order_acquire));
+  return static_cast<post_block *>(loop->posts.load(std::memory_order_acquire));
 }
 
-void chains_flush(post_queue *q)
+void segments_free(post_segment *seg)
 {
-  for (auto &c : q->chains)
-    if (c.home) {
-      chain_return(c.home, c.first, c.last, c.count);
-      c.home = nullptr;
+  while (seg) {
+    post_segment *next = seg->next;
+    ev_free(seg);
+    seg = next;
+  }
+}
+
+// The lane's memory, once neither its thread nor the loop will touch it.
+void lane_free(post_lane *lane)
+{
+  segments_free(lane->head_seg);  // to the tail: `next` links them
+  segments_free(lane->producer_spares);
+  segments_free(lane->spares.load(std::memory_order_acquire));
+  lane->~post_lane();
+  ev_free(lane);
+}
+
+void unlink_from(post_lane **link, post_lane *lane, post_lane *post_lane::*next)
+{
+  while (*link != lane)
+    link = &((*link)->*next);
+  *link = lane->*next;
+}
+
+// The key's destructor: the thread exits; the loops free its lanes once they
+// have run what is in them.
+void owner_exit(void *p)
+{
+  auto *owner = static_cast<post_owner *>(p);
+  pthread_mutex_lock(&registry_lock);
+  for (post_lane *lane = owner->lanes; lane; lane = lane->owner_next) {
+    lane->owner.store(nullptr, std::memory_order_release);
+    lane->block->exited.store(1, std::memory_order_relaxed);
+  }
+  ev_free(owner);
+  pthread_mutex_unlock(&registry_lock);
+  this_thread = {};
+}
+
+// A library unloaded by dlclose must leave no destructor behind; a thread
+// that exits later has its lanes freed with their loops.
+[[gnu::destructor]] void exit_key_delete()
+{
+  pthread_mutex_lock(&registry_lock);
+  if (exit_key_made)
+    pthread_key_delete(exit_key);
+  exit_key_made = false;
+  pthread_mutex_unlock(&registry_lock);
+}
+
+// The calling thread's lane in `b`, made on its first post there.  Under
+// registry_lock, which orders it with a loop freeing lanes.
+post_lane *lane_find(post_block *b)
+{
+  pthread_mutex_lock(&registry_lock);
+  post_owner *owner = this_thread.owner;
+  post_lane *lane = nullptr;
+  if (owner)
+    for (lane = owner->lanes; lane && lane->block != b; lane = lane->owner_next) {
     }
-}
-
-// A node of ev_ng_post's, done with: onto its cache's chain.
-void node_done(post_queue *q, struct ev_ng_post_node *node)
-{
-  post_cache *home = reinterpret_cast<made_node *>(node)->home;
-  for (auto &c : q->chains)
-    if (c.home == home) {
-      node->ev_ng_next = c.first;
-      c.first = node;
-      ++c.count;
-      return;
+  if (!lane) {
+    if (!owner) {
+      owner = static_cast<post_owner *>(ev_try_realloc(nullptr, sizeof(post_owner)));
+      if (!owner) {
+        pthread_mutex_unlock(&registry_lock);
+        return nullptr;
+      }
+      owner->lanes = nullptr;
+      this_thread.owner = owner;
+      if (!exit_key_made)
+        exit_key_made = pthread_key_create(&exit_key, owner_exit) == 0;
+      // Without the key the thread's lanes stay until their loops go.
+      if (exit_key_made)
+        pthread_setspecific(exit_key, owner);
     }
-  auto &c = q->chains[q->next_evicted];
-  q->next_evicted = (q->next_evicted + 1) % post_queue::kChains;
-  if (c.home)
-    chain_return(c.home, c.first, c.last, c.count);
-  node->ev_ng_next = nullptr;
-  c = {home, node, node, 1};
+    auto *seg = static_cast<post_segment *>(ev_try_realloc(nullptr, sizeof(post_segment)));
+    lane = seg ? static_cast<post_lane *>(ev_try_realloc(nullptr, sizeof(post_lane))) : nullptr;
+    if (!lane) {
+      if (seg)
+        ev_free(seg);
+      pthread_mutex_unlock(&registry_lock);
+      return nullptr;
+    }
+    new (lane) post_lane{};
+    seg->next = nullptr;
+    lane->tail_seg = lane->head_seg = seg;
+    lane->block = b;
+    lane->owner.store(owner, std::memory_order_relaxed);
+    lane->idle.store(1, std::memory_order_relaxed);
+    lane->owner_next = owner->lanes;
+    owner->lanes = lane;
+    lane->loop_next = b->lanes.load(std::memory_order_relaxed);
+    b->lanes.store(lane, std::memory_order_release);
+  }
+  pthread_mutex_unlock(&registry_lock);
+  this_thread.block = b;
+  this_thread.serial = b->serial;
+  this_thread.lane = lane;
+  return lane;
 }
 
-int push(ev_loop *loop, post_queue *q, struct ev_ng_post_node *node)
+// A full tail segment: the next one is a spare the loop gave back, or new.
+bool lane_grow(post_lane *lane)
 {
-  struct ev_ng_post_node *head = q->head.load(std::memory_order_relaxed);
+  post_segment *seg = lane->producer_spares;
+  if (!seg) {
+    seg = lane->spares.exchange(nullptr, std::memory_order_acquire);
+    lane->spare_count.store(0, std::memory_order_relaxed);
+  }
+  if (seg)
+    lane->producer_spares = seg->next;
+  else if (!(seg = static_cast<post_segment *>(ev_try_realloc(nullptr, sizeof(post_segment)))))
+    return false;
+  seg->next = nullptr;
+  // published with the first post in it, through `posted`
+  lane->tail_seg->next = seg;
+  lane->tail_seg = seg;
+  lane->tail_idx = 0;
+  return true;
+}
+
+// A segment the loop has run: back to its producer, or freed.
+void segment_done(post_lane *lane, post_segment *seg)
+{
+  if (lane->spare_count.load(std::memory_order_relaxed) >= kSpareMax) {
+    ev_free(seg);
+    return;
+  }
+  post_segment *head = lane->spares.load(std::memory_order_relaxed);
   do
-    node->ev_ng_next = head;
-  while (!q->head.compare_exchange_weak(head, node, std::memory_order_seq_cst, std::memory_order_relaxed));
-  if (!head)
-    wakeup_notify(loop);
-  return 0;
+    seg->next = head;
+  while (!lane->spares.compare_exchange_weak(head, seg, std::memory_order_release, std::memory_order_relaxed));
+  lane->spare_count.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The next slot to run.  The loop's own fields are read anew for each
+// slot, since a function may run the loop, whose pass then goes on here.
+post_slot lane_pop(post_lane *lane)
+{
+  if (lane->head_idx == kSlots) {
+    post_segment *done = lane->head_seg;
+    lane->head_seg = done->next;
+    lane->head_idx = 0;
+    segment_done(lane, done);
+  }
+  ++lane->consumed;
+  return lane->head_seg->slots[lane->head_idx++];
+}
+
+// What the lane held when the pass looked.  The slot is taken before its
+// function runs, so one that leaves by longjmp leaves the rest queued; the
+// lane is idle then, and the producer's next post starts a pass.
+int lane_run([[maybe_unused]] ev_loop *loop, post_lane *lane)
+{
+  if (!lane->idle.load(std::memory_order_relaxed))
+    lane->idle.store(1, std::memory_order_seq_cst);
+  const unsigned long posted = lane->posted.load(std::memory_order_seq_cst);
+  int ran = 0;
+  while (lane->consumed < posted) {
+    post_slot s = lane_pop(lane);
+    ++ran;
+    s.cb(EV_A_ s.arg);
+  }
+  return ran;
 }
 
 // The nodes a producer pushed, newest first, in the opposite order.
@@ -244,94 +321,156 @@ struct ev_ng_post_node *reversed(struct ev_ng_post_node *node)
   return fifo;
 }
 
-// Take the stack and append it, oldest first, to what the loop holds.
-void take(post_queue *q)
+// The owned nodes pushed until now, after those taken and not yet run.
+// `taken` is read anew for each node, since a function may fork, and the
+// child forgets them.  The node is released before its function runs, so
+// that the function may post it again.
+int owned_run([[maybe_unused]] ev_loop *loop, post_block *b)
 {
-  struct ev_ng_post_node *batch = reversed(q->head.exchange(nullptr, std::memory_order_seq_cst));
-  struct ev_ng_post_node **tail = &q->taken;
+  struct ev_ng_post_node **tail = &b->taken;
   while (*tail)
     tail = &(*tail)->ev_ng_next;
-  *tail = batch;
-}
-
-// Run what the loop took, reading `taken` anew for each node, since a
-// function may fork, and the child forgets them.  The node is
-// released before its function runs: the library's own goes back to its
-// cache with the batch, and a caller's may be posted again from then on,
-// even by the function.  Without EV_MULTIPLICITY the functions take no
-// loop, and `loop` goes unused.
-int run_taken([[maybe_unused]] ev_loop *loop, post_queue *q)
-{
+  *tail = reversed(b->owned.exchange(nullptr, std::memory_order_seq_cst));
   int ran = 0;
-  while (struct ev_ng_post_node *node = q->taken) {
-    q->taken = node->ev_ng_next;
-    void (*cb)(EV_P_ void *) = node->cb;
+  while (struct ev_ng_post_node *node = b->taken) {
+    b->taken = node->ev_ng_next;
+    post_fn cb = node->cb;
     void *arg = node->arg;
-    if (__atomic_load_n(&node->ev_ng_state, __ATOMIC_RELAXED) & kMadeByPost)
-      node_done(q, node);
-    else
-      __atomic_store_n(&node->ev_ng_state, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&node->ev_ng_state, 0, __ATOMIC_SEQ_CST);
     ++ran;
     cb(EV_A_ arg);
   }
-  chains_flush(q);
   return ran;
 }
 
-// Queued, taken or not, and forgotten without running: the library's own
-// nodes go back to their caches, a caller's may be posted again.
-void forget(post_queue *q, struct ev_ng_post_node *node)
+// Lanes whose threads exited and whose posts have run.  Only between
+// passes, since a pass in progress may be walking them; after a function
+// left a pass by longjmp they wait for ev_loop_destroy.
+void lanes_reclaim(post_block *b)
+{
+  b->exited.store(0, std::memory_order_relaxed);
+  pthread_mutex_lock(&registry_lock);
+  post_lane *head = b->lanes.load(std::memory_order_relaxed);
+  post_lane **at = &head;
+  while (post_lane *lane = *at) {
+    if (!lane->owner.load(std::memory_order_acquire)) {
+      if (lane->consumed == lane->posted.load(std::memory_order_acquire)) {
+        *at = lane->loop_next;
+        lane_free(lane);
+        continue;
+      }
+      b->exited.store(1, std::memory_order_relaxed);
+    }
+    at = &lane->loop_next;
+  }
+  b->lanes.store(head, std::memory_order_release);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+// One pass: the owned nodes, then each lane, each as it was when the pass
+// looked.  What the functions post runs in the next pass, since its
+// producer finds the lane idle and sets `pending` again.
+int pass(ev_loop *loop, post_block *b)
+{
+  ++b->depth;
+  int ran = owned_run(loop, b);
+  for (post_lane *lane = b->lanes.load(std::memory_order_acquire); lane; lane = lane->loop_next)
+    ran += lane_run(loop, lane);
+  if (--b->depth == 0 && b->exited.load(std::memory_order_relaxed))
+    lanes_reclaim(b);
+  return ran;
+}
+
+// Queued and forgotten without running; a caller's node may be posted again.
+void owned_forget(struct ev_ng_post_node *node)
 {
   while (node) {
     struct ev_ng_post_node *next = node->ev_ng_next;
-    if (node->ev_ng_state & kMadeByPost)
-      node_done(q, node);
-    else
-      __atomic_store_n(&node->ev_ng_state, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&node->ev_ng_state, 0, __ATOMIC_SEQ_CST);
     node = next;
   }
+}
+
+int push_owned(ev_loop *loop, post_block *b, struct ev_ng_post_node *node)
+{
+  struct ev_ng_post_node *head = b->owned.load(std::memory_order_relaxed);
+  do
+    node->ev_ng_next = head;
+  while (!b->owned.compare_exchange_weak(head, node, std::memory_order_seq_cst, std::memory_order_relaxed));
+  if (!head)
+    wakeup_signal(loop, b->pending);
+  return 0;
 }
 
 }  // namespace
 
 namespace ev_detail {
 
-// One batch: what was queued when the wake-up watcher looked.  What its
-// functions post waits for the next pass, so a function that posts itself
-// does not keep the loop in this one.
 void posts_run(ev_loop *loop)
 {
-  post_queue *q = posts_of(loop);
-  take(q);
-  run_taken(loop, q);
+  post_block *b = block_of(loop);
+  if (b->pending.exchange(0, std::memory_order_seq_cst))
+    pass(loop, b);
 }
 
 // Before the loop releases anything, so that the functions see it whole.
 void posts_loop_destroy(ev_loop *loop)
 {
-  post_queue *q = posts_of(loop);
-  if (!q)
+  post_block *b = block_of(loop);
+  if (!b)
     return;
   ev_ng_post_drain(EV_A);
   loop->posts.store(nullptr, std::memory_order_seq_cst);
-  chains_flush(q);
-  q->~post_queue();
-  ev_free(q);
+  pthread_mutex_lock(&registry_lock);
+  post_lane *lane = b->lanes.load(std::memory_order_relaxed);
+  while (lane) {
+    post_lane *next = lane->loop_next;
+    if (post_owner *owner = lane->owner.load(std::memory_order_relaxed))
+      unlink_from(&owner->lanes, lane, &post_lane::owner_next);
+    lane_free(lane);
+    lane = next;
+  }
+  // The destroying thread's own record goes with its last lane, which is
+  // how a main thread, whose key destructor never runs, gives it back.
+  post_owner *own = this_thread.owner;
+  if (own && !own->lanes) {
+    if (exit_key_made)
+      pthread_setspecific(exit_key, nullptr);
+    ev_free(own);
+    this_thread.owner = nullptr;
+  }
+  pthread_mutex_unlock(&registry_lock);
+  if (this_thread.block == b)
+    this_thread.block = nullptr;
+  b->~post_block();
+  ev_free(b);
 }
 
 // The child has only the thread that forked: nobody else touches the queue.
-// The nodes belong to the parent, whose loop runs them; the child's copies
-// of other threads' caches keep those of ev_ng_post.
+// What was queued is the parent's to run; the forking thread's lanes stay
+// its own, the other threads' stay until the loop is destroyed.
 void posts_forget_in_child(ev_loop *loop)
 {
-  post_queue *q = posts_of(loop);
-  if (!q)
+  post_block *b = block_of(loop);
+  if (!b)
     return;
-  forget(q, q->head.exchange(nullptr, std::memory_order_seq_cst));
-  forget(q, q->taken);
-  q->taken = nullptr;
-  chains_flush(q);
+  b->pending.store(0, std::memory_order_relaxed);
+  owned_forget(b->owned.exchange(nullptr, std::memory_order_relaxed));
+  owned_forget(b->taken);
+  b->taken = nullptr;
+  b->depth = 0;
+  for (post_lane *lane = b->lanes.load(std::memory_order_relaxed); lane; lane = lane->loop_next) {
+    const unsigned long posted = lane->posted.load(std::memory_order_relaxed);
+    while (lane->consumed < posted)
+      lane_pop(lane);
+    lane->idle.store(1, std::memory_order_relaxed);
+  }
 }
+
+// Around fork(3), so that the child does not inherit the lock held by a
+// thread it does not have (loop/loop_forks.cc).
+void posts_lock_for_fork() { pthread_mutex_lock(&registry_lock); }
+void posts_unlock_after_fork() { pthread_mutex_unlock(&registry_lock); }
 
 }  // namespace ev_detail
 
@@ -340,51 +479,57 @@ void posts_forget_in_child(ev_loop *loop)
 // The queue is made before producers may see it.
 int ev_ng_post_enable(EV_P) noexcept
 {
-  if (posts_of(loop))
+  if (block_of(loop))
     return 0;
-  auto *q = static_cast<post_queue *>(ev_try_realloc(nullptr, sizeof(post_queue)));
-  if (!q)
+  auto *b = static_cast<post_block *>(ev_try_realloc(nullptr, sizeof(post_block)));
+  if (!b)
     return -ENOMEM;
-  new (q) post_queue{};
+  new (b) post_block{};
+  pthread_mutex_lock(&registry_lock);
+  b->serial = ++next_serial;
+  pthread_mutex_unlock(&registry_lock);
   wakeup_init(loop, wakeup_user::kFeedSignalOnly);
-  loop->posts.store(q, std::memory_order_release);
+  loop->posts.store(b, std::memory_order_release);
   return 0;
 }
 
 int ev_ng_post(EV_P_ void (*cb)(EV_P_ void *arg), void *arg) noexcept
 {
-  post_queue *q = posts_of(loop);
-  if (!q)
+  post_block *b = block_of(loop);
+  if (!b)
     return -EINVAL;
-  made_node *m = node_get();
-  if (!m)
+  post_lane *lane = this_thread.block == b && this_thread.serial == b->serial ? this_thread.lane : lane_find(b);
+  if (!lane || (lane->tail_idx == kSlots && !lane_grow(lane)))
     return -ENOMEM;
-  m->node.cb = cb;
-  m->node.arg = arg;
-  m->node.ev_ng_state = kInQueue | kMadeByPost;
-  return push(loop, q, &m->node);
+  lane->tail_seg->slots[lane->tail_idx++] = {cb, arg};
+  // the exchange orders the post before the read of `idle` (see the top)
+  lane->posted.exchange(lane->posted.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+  if (lane->idle.load(std::memory_order_seq_cst) && lane->idle.exchange(0, std::memory_order_seq_cst))
+    wakeup_signal(loop, b->pending);
+  return 0;
 }
 
 int ev_ng_post_owned(EV_P_ struct ev_ng_post_node *node) noexcept
 {
-  post_queue *q = posts_of(loop);
-  if (!q)
+  post_block *b = block_of(loop);
+  if (!b)
     return -EINVAL;
   if (__atomic_fetch_or(&node->ev_ng_state, kInQueue, __ATOMIC_SEQ_CST) & kInQueue)
     return 1;
-  return push(loop, q, node);
+  return push_owned(loop, b, node);
 }
 
-// Until nothing is queued, functions that post included.
+// Until nothing is queued, functions that post included: every lane is
+// visited, so slots left by a function that did not return run too.
 int ev_ng_post_drain(EV_P)
 {
-  post_queue *q = posts_of(loop);
-  if (!q)
+  post_block *b = block_of(loop);
+  if (!b)
     return 0;
   int ran = 0;
   do {
-    take(q);
-    ran += run_taken(loop, q);
-  } while (posts_queued(loop));
+    b->pending.store(0, std::memory_order_seq_cst);
+    ran += pass(loop, b);
+  } while (b->pending.load(std::memory_order_seq_cst));
   return ran;
 }
