@@ -591,15 +591,15 @@ struct ev_metrics
 };
 
 /* libev-ng only (LIBEV_NG_1.1, EV_NG_FEATURE_POST): a function and its argument that a loop
- * calls in its own thread (ev(3) "Posting work to a loop").  ev_ng_post makes one itself;
- * ev_ng_post_owned queues one the caller owns, which a signal handler may do.  Set it up with
+ * calls in its own thread (ev(3) "Posting work to a loop"), for ev_ng_post_owned, which
+ * queues one the caller owns and which a signal handler may call.  Set it up with
  * ev_ng_post_node_init (or zero it); the ev_ng_ members belong to the library. */
 struct ev_ng_post_node
 {
   struct ev_ng_post_node *ev_ng_next; /* private: the queue's link */
   void (*cb)(EV_P_ void *arg);       /* [read-write] while not queued */
   void *arg;                          /* [read-write] while not queued */
-  int ev_ng_state;                    /* private: queued, made by ev_ng_post */
+  int ev_ng_state;                    /* private: queued or not */
 };
 #define ev_ng_post_node_init(node,cb_,arg_) \
   do { (node)->ev_ng_next = 0; (node)->cb = (cb_); (node)->arg = (arg_); (node)->ev_ng_state = 0; } while (0)
