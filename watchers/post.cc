@@ -8,7 +8,7 @@
 // loop reads the count once a pass and runs the slots up to it.  Producers
 // of one loop share no cache line a post, which a single queue head did:
 // its compare-and-swap moved the line between them at every post.  A lane
-// is registered once per thread and loop, under `registry_lock`, the only
+// is registered once per thread and loop, under `lanes_lock`, the only
 // lock, which no post takes once its lane exists.
 //
 // Waking the loop: a pass sets each lane's `idle` before it reads the
@@ -78,7 +78,7 @@ struct post_block : post_queue_head {           // `pending`
   std::atomic<struct ev_ng_post_node *> owned;  // ev_ng_post_owned's nodes, newest first
   char shared_line[64];
   std::uint64_t serial;                   // tells this block from an earlier one at the same address
-  std::atomic<struct post_lane *> lanes;  // added to under registry_lock
+  std::atomic<struct post_lane *> lanes;  // added to under lanes_lock
   char read_line[64];
   struct ev_ng_post_node *taken;  // owned nodes the loop took and has not run
   int depth;                      // passes running, one in another when a function runs the loop
@@ -98,8 +98,8 @@ struct post_lane {
   int head_idx;
   unsigned long consumed;
   post_block *block;
-  post_lane *loop_next;             // the loop's lanes; under registry_lock
-  post_lane *owner_next;            // the thread's lanes; under registry_lock
+  post_lane *loop_next;             // the loop's lanes; under lanes_lock
+  post_lane *owner_next;            // the thread's lanes; under lanes_lock
   std::atomic<post_owner *> owner;  // null once the thread exited
   char consumer_line[64];
   std::atomic<int> idle;
@@ -126,14 +126,14 @@ struct thread_posting {
   post_lane *lane;
   post_owner *owner;
 };
-constinit thread_local thread_posting this_thread{};
+constinit thread_local thread_posting posting_thread{};
 
 // Taken to add or free a lane, at a thread's exit and around fork: never by
 // a post whose thread already has a lane in the loop.
-constinit pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-constinit std::uint64_t next_serial = 0;  // under registry_lock
+constinit pthread_mutex_t lanes_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit std::uint64_t next_serial = 0;  // under lanes_lock
 pthread_key_t exit_key;
-bool exit_key_made;  // under registry_lock
+bool exit_key_made;  // under lanes_lock
 
 post_block *block_of(const ev_loop *loop)
 {
@@ -171,33 +171,33 @@ void unlink_from(post_lane **link, post_lane *lane, post_lane *post_lane::*next)
 void owner_exit(void *p)
 {
   auto *owner = static_cast<post_owner *>(p);
-  pthread_mutex_lock(&registry_lock);
+  pthread_mutex_lock(&lanes_lock);
   for (post_lane *lane = owner->lanes; lane; lane = lane->owner_next) {
     lane->owner.store(nullptr, std::memory_order_release);
     lane->block->exited.store(1, std::memory_order_relaxed);
   }
   ev_free(owner);
-  pthread_mutex_unlock(&registry_lock);
-  this_thread = {};
+  pthread_mutex_unlock(&lanes_lock);
+  posting_thread = {};
 }
 
 // A library unloaded by dlclose must leave no destructor behind; a thread
 // that exits later has its lanes freed with their loops.
 [[gnu::destructor]] void exit_key_delete()
 {
-  pthread_mutex_lock(&registry_lock);
+  pthread_mutex_lock(&lanes_lock);
   if (exit_key_made)
     pthread_key_delete(exit_key);
   exit_key_made = false;
-  pthread_mutex_unlock(&registry_lock);
+  pthread_mutex_unlock(&lanes_lock);
 }
 
 // The calling thread's lane in `b`, made on its first post there.  Under
-// registry_lock, which orders it with a loop freeing lanes.
+// lanes_lock, which orders it with a loop freeing lanes.
 post_lane *lane_find(post_block *b)
 {
-  pthread_mutex_lock(&registry_lock);
-  post_owner *owner = this_thread.owner;
+  pthread_mutex_lock(&lanes_lock);
+  post_owner *owner = posting_thread.owner;
   post_lane *lane = nullptr;
   if (owner)
     for (lane = owner->lanes; lane && lane->block != b; lane = lane->owner_next) {
@@ -206,11 +206,11 @@ post_lane *lane_find(post_block *b)
     if (!owner) {
       owner = static_cast<post_owner *>(ev_try_realloc(nullptr, sizeof(post_owner)));
       if (!owner) {
-        pthread_mutex_unlock(&registry_lock);
+        pthread_mutex_unlock(&lanes_lock);
         return nullptr;
       }
       owner->lanes = nullptr;
-      this_thread.owner = owner;
+      posting_thread.owner = owner;
       if (!exit_key_made)
         exit_key_made = pthread_key_create(&exit_key, owner_exit) == 0;
       // Without the key the thread's lanes stay until their loops go.
@@ -222,7 +222,7 @@ post_lane *lane_find(post_block *b)
     if (!lane) {
       if (seg)
         ev_free(seg);
-      pthread_mutex_unlock(&registry_lock);
+      pthread_mutex_unlock(&lanes_lock);
       return nullptr;
     }
     new (lane) post_lane{};
@@ -236,10 +236,10 @@ post_lane *lane_find(post_block *b)
     lane->loop_next = b->lanes.load(std::memory_order_relaxed);
     b->lanes.store(lane, std::memory_order_release);
   }
-  pthread_mutex_unlock(&registry_lock);
-  this_thread.block = b;
-  this_thread.serial = b->serial;
-  this_thread.lane = lane;
+  pthread_mutex_unlock(&lanes_lock);
+  posting_thread.block = b;
+  posting_thread.serial = b->serial;
+  posting_thread.lane = lane;
   return lane;
 }
 
@@ -349,7 +349,7 @@ int owned_run([[maybe_unused]] ev_loop *loop, post_block *b)
 void lanes_reclaim(post_block *b)
 {
   b->exited.store(0, std::memory_order_relaxed);
-  pthread_mutex_lock(&registry_lock);
+  pthread_mutex_lock(&lanes_lock);
   post_lane *head = b->lanes.load(std::memory_order_relaxed);
   post_lane **at = &head;
   while (post_lane *lane = *at) {
@@ -364,13 +364,13 @@ void lanes_reclaim(post_block *b)
     at = &lane->loop_next;
   }
   b->lanes.store(head, std::memory_order_release);
-  pthread_mutex_unlock(&registry_lock);
+  pthread_mutex_unlock(&lanes_lock);
 }
 
 // One pass: the owned nodes, then each lane, each as it was when the pass
 // looked.  What the functions post runs in the next pass, since its
 // producer finds the lane idle and sets `pending` again.
-int pass(ev_loop *loop, post_block *b)
+int run_pass(ev_loop *loop, post_block *b)
 {
   ++b->depth;
   int ran = owned_run(loop, b);
@@ -410,7 +410,7 @@ void posts_run(ev_loop *loop)
 {
   post_block *b = block_of(loop);
   if (b->pending.exchange(0, std::memory_order_seq_cst))
-    pass(loop, b);
+    run_pass(loop, b);
 }
 
 // Before the loop releases anything, so that the functions see it whole.
@@ -421,7 +421,7 @@ void posts_loop_destroy(ev_loop *loop)
     return;
   ev_ng_post_drain(EV_A);
   loop->posts.store(nullptr, std::memory_order_seq_cst);
-  pthread_mutex_lock(&registry_lock);
+  pthread_mutex_lock(&lanes_lock);
   post_lane *lane = b->lanes.load(std::memory_order_relaxed);
   while (lane) {
     post_lane *next = lane->loop_next;
@@ -432,16 +432,16 @@ void posts_loop_destroy(ev_loop *loop)
   }
   // The destroying thread's own record goes with its last lane, which is
   // how a main thread, whose key destructor never runs, gives it back.
-  post_owner *own = this_thread.owner;
+  post_owner *own = posting_thread.owner;
   if (own && !own->lanes) {
     if (exit_key_made)
       pthread_setspecific(exit_key, nullptr);
     ev_free(own);
-    this_thread.owner = nullptr;
+    posting_thread.owner = nullptr;
   }
-  pthread_mutex_unlock(&registry_lock);
-  if (this_thread.block == b)
-    this_thread.block = nullptr;
+  pthread_mutex_unlock(&lanes_lock);
+  if (posting_thread.block == b)
+    posting_thread.block = nullptr;
   b->~post_block();
   ev_free(b);
 }
@@ -469,8 +469,8 @@ void posts_forget_in_child(ev_loop *loop)
 
 // Around fork(3), so that the child does not inherit the lock held by a
 // thread it does not have (loop/loop_forks.cc).
-void posts_lock_for_fork() { pthread_mutex_lock(&registry_lock); }
-void posts_unlock_after_fork() { pthread_mutex_unlock(&registry_lock); }
+void posts_lock_for_fork() { pthread_mutex_lock(&lanes_lock); }
+void posts_unlock_after_fork() { pthread_mutex_unlock(&lanes_lock); }
 
 }  // namespace ev_detail
 
@@ -485,9 +485,9 @@ int ev_ng_post_enable(EV_P) noexcept
   if (!b)
     return -ENOMEM;
   new (b) post_block{};
-  pthread_mutex_lock(&registry_lock);
+  pthread_mutex_lock(&lanes_lock);
   b->serial = ++next_serial;
-  pthread_mutex_unlock(&registry_lock);
+  pthread_mutex_unlock(&lanes_lock);
   wakeup_init(loop, wakeup_user::kFeedSignalOnly);
   loop->posts.store(b, std::memory_order_release);
   return 0;
@@ -498,7 +498,8 @@ int ev_ng_post(EV_P_ void (*cb)(EV_P_ void *arg), void *arg) noexcept
   post_block *b = block_of(loop);
   if (!b)
     return -EINVAL;
-  post_lane *lane = this_thread.block == b && this_thread.serial == b->serial ? this_thread.lane : lane_find(b);
+  post_lane *lane =
+      posting_thread.block == b && posting_thread.serial == b->serial ? posting_thread.lane : lane_find(b);
   if (!lane || (lane->tail_idx == kSlots && !lane_grow(lane)))
     return -ENOMEM;
   lane->tail_seg->slots[lane->tail_idx++] = {cb, arg};
@@ -529,7 +530,7 @@ int ev_ng_post_drain(EV_P)
   int ran = 0;
   do {
     b->pending.store(0, std::memory_order_seq_cst);
-    ran += pass(loop, b);
+    ran += run_pass(loop, b);
   } while (b->pending.load(std::memory_order_seq_cst));
   return ran;
 }
