@@ -51,9 +51,6 @@ void pipe_cb(EV_P_ ev_io *w, int revents)
     loop->async_pending.store(0, std::memory_order_seq_cst);
     asyncs_process(loop);
   }
-  // Posted functions last: the watchers queued above run in this pass too.
-  if (posts_queued(loop))
-    posts_run(loop);
 }
 
 // pipe2 where the system has it; elsewhere pipe and fcntl, which leave a
@@ -189,8 +186,7 @@ void wakeup_repair(ev_loop *loop, bool replace)
   // gone, so look at the flags.  After a fork always if libev 4.33 has the fd
   // too, whose internal watcher is pending in that iteration, which keeps
   // idle watchers from running.
-  if ((replace && loop->wakeup_in_libev) || loop->sig_pending.load() || loop->async_pending.load() ||
-      posts_queued(loop))
+  if ((replace && loop->wakeup_in_libev) || loop->sig_pending.load() || loop->async_pending.load())
     feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
 }
 
@@ -200,11 +196,6 @@ void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
     return;  // already signalled and not yet seen by the loop
 
   flag.store(1, std::memory_order_seq_cst);
-  wakeup_notify(loop);
-}
-
-void wakeup_notify(ev_loop *loop)
-{
   loop->pipe_write_skipped.store(1, std::memory_order_seq_cst);
 
   if (loop->pipe_write_wanted.load(std::memory_order_seq_cst)) {
@@ -239,8 +230,7 @@ void wakeup_after_poll_slow(ev_loop *loop, bool skipped)
   if (skipped) {
     loop->pipe_write_skipped.store(0, std::memory_order_seq_cst);
     feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
-  } else if (loop->sig_pending.load(std::memory_order_seq_cst) || loop->async_pending.load(std::memory_order_seq_cst) ||
-             posts_queued(loop))
+  } else if (loop->sig_pending.load(std::memory_order_seq_cst) || loop->async_pending.load(std::memory_order_seq_cst))
     feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
 }
 

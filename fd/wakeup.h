@@ -45,9 +45,6 @@ void wakeup_init(ev_loop *loop, wakeup_user user);
 void wakeup_destroy(ev_loop *loop);
 // Set *flag and wake the loop if needed.  Async-signal-safe, thread-safe.
 void wakeup_signal(ev_loop *loop, std::atomic<int> &flag);
-// The sender's half of the handshake after it set its flag, for a sender
-// whose flag is not an int, such as ev_ng_post's queue.
-void wakeup_notify(ev_loop *loop);
 // The internal watcher's callback, run by the loop for a report the poll
 // took instead of queueing it (loop/loop_run.cc, wakeup_taken).
 void wakeup_run(ev_loop *loop, int revents);

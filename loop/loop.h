@@ -96,7 +96,7 @@ struct pidfd_child;        // watchers/child_pidfd.cc
 struct async_sent_groups;  // watchers/async.cc
 struct debug_state;        // diag/debug.cc
 struct metrics_block;      // diag/metrics.cc
-struct post_queue_head;    // below; watchers/post.cc has the rest of the queue
+struct post_block;         // watchers/post.cc
 
 // ev_stat watchers are found by inotify watch descriptor in a small hash.
 inline constexpr int kInotifyHashSize = 16;
@@ -249,7 +249,7 @@ struct ev_loop {
   // freed by ev_loop_destroy.  A block of the loop's own, never a watcher's
   // member, since a program that compiles the core in gives the watchers'
   // user members its own types (EV_COMMON).
-  std::atomic<ev_detail::post_queue_head *> posts;
+  std::atomic<ev_detail::post_block *> posts;
 
   // --- signalfd (watchers/signal.cc, EVFLAG_SIGNALFD) ----------------------
   ev_detail::loop_fd sigfd;     // refused or never created: signals use handlers
@@ -784,30 +784,25 @@ inline void signals_process(ev_loop *) {}
 inline void signals_loop_destroy(ev_loop *) {}
 inline void signalfd_repair(ev_loop *, bool) {}
 #endif
-#if EV_ASYNC_ENABLE
-void asyncs_process(ev_loop *loop);       // the wake-up fd reported sends
-void asyncs_loop_destroy(ev_loop *loop);  // free the groups block
-#else
-inline void asyncs_process(ev_loop *) {}
-inline void asyncs_loop_destroy(ev_loop *) {}
-#endif
-// ev_ng_post (watchers/post.cc)
-void posts_run(ev_loop *loop);              // the wake-up fd reported posts: run one pass
+// ev_ng_post (watchers/post.cc).  Its producers wake the loop through the
+// async flag, so a loop that never posts pays one test per async wake-up.
+void posts_run(ev_loop *loop);              // run a pass if a producer asked for one
 void posts_loop_destroy(ev_loop *loop);     // run what is queued, first of all
 void posts_forget_in_child(ev_loop *loop);  // fork(3)'s child handler: the child starts empty
 void posts_lock_for_fork();                 // fork(3)'s handlers: the lock that adds lanes
 void posts_unlock_after_fork();
-// What the wake-up fd's watcher reads of ev_ng_post's queue: set by a
-// producer that found its lane idle, or the stack of owned nodes empty.
-// The rest of the queue is watchers/post.cc's.
-struct post_queue_head {
-  std::atomic<int> pending;
-};
-inline bool posts_queued(const ev_loop *loop)
+inline void posts_after_asyncs(ev_loop *loop)
 {
-  post_queue_head *q = loop->posts.load(std::memory_order_acquire);
-  return q && q->pending.load(std::memory_order_seq_cst);
+  if (loop->posts.load(std::memory_order_relaxed))  // stored by the loop's thread only
+    posts_run(loop);
 }
+#if EV_ASYNC_ENABLE
+void asyncs_process(ev_loop *loop);       // the async flag was set: the sends, then the posts
+void asyncs_loop_destroy(ev_loop *loop);  // free the groups block
+#else
+inline void asyncs_process(ev_loop *loop) { posts_after_asyncs(loop); }
+inline void asyncs_loop_destroy(ev_loop *) {}
+#endif
 #if EV_CHILD_ENABLE
 void child_default_loop_init(ev_loop *loop);  // SIGCHLD watcher of the default loop
 void child_default_loop_destroy(ev_loop *loop);

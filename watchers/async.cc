@@ -155,6 +155,8 @@ void asyncs_process(ev_loop *loop)
     asyncs_process_marked(loop, loop->async_groups);
   else
     asyncs_process_all(loop);
+  // queued functions after the watchers, which run later in this pass
+  posts_after_asyncs(loop);
 }
 
 void asyncs_loop_destroy(ev_loop *loop)

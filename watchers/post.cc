@@ -15,8 +15,11 @@
 // lane's count, and a producer reads `idle` after it published its post;
 // both with sequentially consistent operations, so either the pass sees
 // the post or the producer sees `idle`.  The producer that takes `idle`
-// back sets the queue's `pending` flag through the loop's wake-up
-// handshake (fd/wakeup.h), which writes only if the loop is blocked.  So a
+// back sets the queue's `pending` flag, then the loop's async flag through
+// the wake-up handshake (fd/wakeup.h), which writes only if the loop is
+// blocked; the loop clears the async flag before it takes `pending`
+// (after its ev_async watchers, watchers/async.cc), so either the pass
+// sees `pending` or the producer sees the flag clear and sets it.  So a
 // batch costs a lane at most one wake-up system call, and none while the
 // loop is busy; posts that find `idle` clear touch nothing shared.
 //
@@ -74,7 +77,8 @@ namespace ev_detail {
 
 // The queue: what producers share, then what only the loop's thread reads
 // and writes, each on lines of its own.
-struct post_block : post_queue_head {           // `pending`
+struct post_block {
+  std::atomic<int> pending;                     // a pass is due
   std::atomic<struct ev_ng_post_node *> owned;  // ev_ng_post_owned's nodes, newest first
   char shared_line[64];
   std::uint64_t serial;                   // tells this block from an earlier one at the same address
@@ -135,9 +139,16 @@ constinit std::uint64_t next_serial = 0;  // under lanes_lock
 pthread_key_t exit_key;
 bool exit_key_made;  // under lanes_lock
 
-post_block *block_of(const ev_loop *loop)
+post_block *block_of(const ev_loop *loop) { return loop->posts.load(std::memory_order_acquire); }
+
+// A pass is due: `pending`, then the async flag (see the top).
+// Async-signal-safe.
+void posts_wake(ev_loop *loop, post_block *b)
 {
-  return static_cast<post_block *>(loop->posts.load(std::memory_order_acquire));
+  if (b->pending.load(std::memory_order_seq_cst))
+    return;  // set, and the loop has not taken it yet
+  b->pending.store(1, std::memory_order_seq_cst);
+  wakeup_signal(loop, loop->async_pending);
 }
 
 void segments_free(post_segment *seg)
@@ -398,7 +409,7 @@ int push_owned(ev_loop *loop, post_block *b, struct ev_ng_post_node *node)
     node->ev_ng_next = head;
   while (!b->owned.compare_exchange_weak(head, node, std::memory_order_seq_cst, std::memory_order_relaxed));
   if (!head)
-    wakeup_signal(loop, b->pending);
+    posts_wake(loop, b);
   return 0;
 }
 
@@ -506,7 +517,7 @@ int ev_ng_post(EV_P_ void (*cb)(EV_P_ void *arg), void *arg) noexcept
   // the exchange orders the post before the read of `idle` (see the top)
   lane->posted.exchange(lane->posted.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
   if (lane->idle.load(std::memory_order_seq_cst) && lane->idle.exchange(0, std::memory_order_seq_cst))
-    wakeup_signal(loop, b->pending);
+    posts_wake(loop, b);
   return 0;
 }
 
