@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* t/embed/prog.c - a C program that compiles libev-ng's core into itself (t/embed/kit.sh):
  * an io watcher on a pipe and two timers, written with ev(3)'s MACRO MAGIC so that the same
- * source works with and without EV_MULTIPLICITY, for every configuration of the test. */
+ * source works with and without EV_MULTIPLICITY, for every configuration of the test; then
+ * a function handed to the loop with ev_ng_post, which must run in configurations without
+ * ev_async too, since posts wake the loop through the async flag. */
 #include <ev.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -31,6 +33,17 @@ timer_cb (EV_P_ ev_timer *w, int revents)
     order[n++] = '!';
 }
 
+static int posted;
+
+static void
+posted_cb (EV_P_ void *arg)
+{
+#if EV_MULTIPLICITY
+  (void)EV_A;
+#endif
+  *(int *)arg += 1;
+}
+
 int
 main (void)
 {
@@ -55,7 +68,17 @@ main (void)
   ev_timer_init (&rep, timer_cb, 0.02, 0.02);
   ev_timer_start (EV_A_ &rep);
   ev_run (EV_A_ 0);
+  /* from the loop's own thread: no wake-up write, the iteration finds the flag */
+  if (ev_ng_post_enable (EV_A) || ev_ng_post (EV_A_ posted_cb, &posted))
+    return 5;
+  ev_run (EV_A_ EVRUN_NOWAIT);
+  int posted_in_run = posted; /* before ev_loop_destroy, which would run it too */
   ev_loop_destroy (EV_DEFAULT_UC);
+  if (posted_in_run != 1 || posted != 1)
+    {
+      printf ("embed: ev_ng_post's function ran %d times in ev_run, %d in all\n", posted_in_run, posted);
+      return 1;
+    }
   if (n != 3 || order[0] != 't' || order[1] != 'r' || order[2] != 'R')
     {
       /* the read's iteration came after the 20 ms timer was due (a loaded machine held the
