@@ -147,7 +147,8 @@ struct afd_state {
 
 afd_state *state(ev_loop *loop) { return static_cast<afd_state *>(loop->backend_state); }
 
-SOCKET socket_of(int fd) { return static_cast<SOCKET>(::_get_osfhandle(fd)); }
+// the program's EV_FD_TO_WIN32_HANDLE, as select_win32.cc maps fds
+SOCKET socket_of(int fd) { return static_cast<SOCKET>(handle_of_fd(fd)); }
 
 // See (e).
 SOCKET base_of(SOCKET s)

@@ -4,7 +4,8 @@
  * them to counting functions) and FD_SETSIZE: which of them the loop uses for an ev_io on a
  * socket, an ev_async and the loop's end, and how many sockets of a set larger than
  * FD_SETSIZE it reports.  The same lines are expected from libev 4.33's ev.c and from
- * libev-ng's kit (t/win32/compat/run.sh), but for the count of sockets, which libev caps. */
+ * libev-ng's kit (t/win32/compat/run.sh), but for the count of sockets, which libev caps, and
+ * the line of libev-ng's AFD backend, which libev has not. */
 #include <winsock2.h>
 #include <io.h>
 #include <stdio.h>
@@ -90,6 +91,20 @@ main (void)
   before = closes;
   ev_loop_destroy (loop);
   printf ("ev_loop_destroy: EV_WIN32_CLOSE_FD %s\n", closes > before ? "used" : "not used");
+
+#ifdef EVBACKEND_NG_AFD
+  /* libev-ng's AFD backend (none in libev 4.33) maps the fd of an ev_io as select does; the
+   * byte sent above is still unread */
+  loop = ev_loop_new (EVBACKEND_NG_AFD);
+  before = to_handle;
+  readable = 0;
+  ev_io_init (&ios[0], io_cb, pairs[0][0], EV_READ);
+  ev_io_start (loop, &ios[0]);
+  ev_run (loop, 0);
+  printf ("AFD: ev_io on a socket: EV_FD_TO_WIN32_HANDLE %s, readable %d\n", to_handle > before ? "used" : "not used",
+          readable);
+  ev_loop_destroy (loop);
+#endif
 
   /* more sockets than FD_SETSIZE, all readable */
   loop = ev_loop_new (EVBACKEND_SELECT);

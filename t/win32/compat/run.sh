@@ -115,13 +115,20 @@ if [ -f "$m/macros-ng.exe" ]; then
   (cd "$m" && { wine_run ./macros-libev.exe > macros-libev.out 2> macros-libev.err || true; } &&
     wine_run ./macros-ng.exe > macros-ng.out 2>&1) || true
   # the fd macros: the same uses as libev's
-  if [ "$(grep -v sockets "$m/macros-libev.out")" = "$(grep -v sockets "$m/macros-ng.out")" ] &&
-    [ "$(grep -c ' used' "$m/macros-ng.out")" = 3 ]; then
+  if [ "$(grep -v sockets "$m/macros-libev.out")" = "$(grep -v 'sockets\|^AFD' "$m/macros-ng.out")" ] &&
+    [ "$(grep -v '^AFD' "$m/macros-ng.out" | grep -c ' used')" = 3 ]; then
     echo "ok: the three fd macros are used where libev 4.33 uses them:"
-    grep -v sockets "$m/macros-ng.out" | sed 's/^/    /'
+    grep -v 'sockets\|^AFD' "$m/macros-ng.out" | sed 's/^/    /'
   else
     echo "FAIL: the fd macros (< libev 4.33, > libev-ng):"
     diff "$m/macros-libev.out" "$m/macros-ng.out" | grep '^[<>]'
+    fails=$((fails + 1))
+  fi
+  # the AFD backend (libev-ng's only) maps an ev_io's fd through the program's macro too
+  if grep -q '^AFD: ev_io on a socket: EV_FD_TO_WIN32_HANDLE used, readable 1$' "$m/macros-ng.out"; then
+    echo "ok: EVBACKEND_NG_AFD maps an ev_io's fd with EV_FD_TO_WIN32_HANDLE"
+  else
+    echo "FAIL: EVBACKEND_NG_AFD and EV_FD_TO_WIN32_HANDLE: $(grep '^AFD' "$m/macros-ng.out" || echo 'no line')"
     fails=$((fails + 1))
   fi
   # FD_SETSIZE: no limit in libev-ng (libev 4.33 aborts past it: a difference, README "Differences")
