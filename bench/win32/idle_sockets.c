@@ -9,7 +9,13 @@
  * which leaves out wineserver's share, so that what the library does is seen apart from
  * Wine's emulation of the kernel.  Not a test: the figures are Wine's, not Windows'.
  *
- *   idle_sockets.exe select|afd N */
+ *   idle_sockets.exe select|afd N
+ *
+ * Built against libev-4.dll, its fds are the C runtime's, whose table (2,048 fds with msvcrt)
+ * bounds N.  Built with IDLE_SOCKETS_RAW beside the embedding kit configured by
+ * bench/win32/raw_sockets_config.h (ev(3)'s EV_FD_TO_WIN32_HANDLE and EV_WIN32_HANDLE_TO_FD as
+ * the identity), its fds are the SOCKET handles themselves, as an embedder may make them, and
+ * the C runtime bounds nothing. */
 #include <winsock2.h>
 #include <windows.h>
 
@@ -30,9 +36,25 @@ connected_pair (int fds[2])
   if (a == INVALID_SOCKET || connect (a, (struct sockaddr *)&addr, sizeof addr)
       || (b = accept (listener, 0, 0)) == INVALID_SOCKET)
     return -1;
+#ifdef IDLE_SOCKETS_RAW
+  fds[0] = (int)a;
+  fds[1] = (int)b;
+  return 0;
+#else
   fds[0] = _open_osfhandle ((intptr_t)a, 0);
   fds[1] = _open_osfhandle ((intptr_t)b, 0);
   return fds[0] >= 0 && fds[1] >= 0 ? 0 : -1;
+#endif
+}
+
+static SOCKET
+socket_of (int fd)
+{
+#ifdef IDLE_SOCKETS_RAW
+  return (SOCKET)fd;
+#else
+  return (SOCKET)_get_osfhandle (fd);
+#endif
 }
 
 static int reports;
@@ -80,7 +102,7 @@ main (int argc, char **argv)
   int active[2];
   if (connected_pair (active))
     return 1;
-  send ((SOCKET)_get_osfhandle (active[0]), "x", 1, 0);
+  send (socket_of (active[0]), "x", 1, 0);
   ev_io aw;
   ev_io_init (&aw, io_cb, active[1], EV_READ);
   ev_io_start (loop, &aw);
@@ -99,7 +121,7 @@ main (int argc, char **argv)
     }
   if (made < idle)
     {
-      fprintf (stderr, "idle_sockets: only %d idle sockets (the C runtime's fd table is full)\n", made);
+      fprintf (stderr, "idle_sockets: only %d idle sockets (Winsock error %d)\n", made, WSAGetLastError ());
       return 1;
     }
 
