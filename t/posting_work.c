@@ -398,6 +398,14 @@ sig_cb (struct ev_loop *loop, void *arg)
   ev_break (loop, EVBREAK_ALL);
 }
 
+/* the signal: on Windows one of the C runtime's, which has no SIGUSR1 (there kill is raise, in
+ * the sending thread: t/win32/posix.c) */
+#ifdef _WIN32
+#define POSTING_SIGNAL SIGTERM
+#else
+#define POSTING_SIGNAL SIGUSR1
+#endif
+
 static void
 usr1_handler (int signo)
 {
@@ -412,7 +420,7 @@ static void *
 send_usr1 (void *arg)
 {
   usleep (20000); /* let the loop block */
-  kill (getpid (), SIGUSR1);
+  kill (getpid (), POSTING_SIGNAL);
   (void)arg;
   return NULL;
 }
@@ -429,10 +437,10 @@ signal_child (void *arg)
   CHECK (sig_loop);
   CHECK (ev_ng_post_enable (sig_loop) == 0);
   ev_ng_post_node_init (&sig_node, sig_cb, NULL);
-  signal (SIGUSR1, usr1_handler);
+  signal (POSTING_SIGNAL, usr1_handler);
   /* only the loop's thread takes the signal, as a program's loop thread would */
   sigemptyset (&usr1);
-  sigaddset (&usr1, SIGUSR1);
+  sigaddset (&usr1, POSTING_SIGNAL);
   pthread_sigmask (SIG_BLOCK, &usr1, NULL);
   CHECK (pthread_create (&t, NULL, send_usr1, NULL) == 0);
   pthread_sigmask (SIG_UNBLOCK, &usr1, NULL);

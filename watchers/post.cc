@@ -189,7 +189,12 @@ void owner_exit(void *p)
   }
   ev_free(owner);
   pthread_mutex_unlock(&lanes_lock);
+  // A later destructor that posts registers anew.  Not on Windows, where
+  // mingw-w64 emulates thread_local in storage that its own key destructor
+  // may have freed before this one runs (the write corrupted the heap).
+#ifndef _WIN32
   posting_thread = {};
+#endif
 }
 
 // A library unloaded by dlclose must leave no destructor behind; a thread
