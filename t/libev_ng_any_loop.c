@@ -59,6 +59,16 @@ signal_is_blocked (int signum)
 
 /* ---- one signal, several loops ------------------------------------------------------------ */
 
+/* The signals the cases send: on Windows two of the C runtime's, which has no SIGUSR1 or
+ * SIGUSR2 (kill there is raise, t/win32/posix.c) */
+#ifdef _WIN32
+#define SIGNAL_A SIGTERM
+#define SIGNAL_B SIGBREAK
+#else
+#define SIGNAL_A SIGUSR1
+#define SIGNAL_B SIGUSR2
+#endif
+
 static int signal_count[3];
 
 static void
@@ -66,7 +76,7 @@ count_signal_cb (struct ev_loop *loop, ev_signal *w, int revents)
 {
   (void)loop;
   assert_int_equal (revents, EV_SIGNAL);
-  ++signal_count[(long)w->data];
+  ++signal_count[(intptr_t)w->data];
 }
 
 static void
@@ -82,14 +92,14 @@ extensions__any_loop_signal_reaches_every_loop (void **state)
   memset (signal_count, 0, sizeof signal_count);
   for (long i = 0; i < 3; ++i)
     {
-      ev_signal_init (&w[i], count_signal_cb, SIGUSR1);
-      w[i].data = (void *)i;
+      ev_signal_init (&w[i], count_signal_cb, SIGNAL_A);
+      w[i].data = (void *)(intptr_t)i;
       ev_signal_start (loops[i], &w[i]);
     }
 
   for (int round = 1; round <= 3; ++round)
     {
-      kill (getpid (), SIGUSR1);
+      kill (getpid (), SIGNAL_A);
       for (int i = 0; i < 3; ++i)
         run_until_count (loops[i], &signal_count[i], round);
       for (int i = 0; i < 3; ++i)
@@ -98,9 +108,9 @@ extensions__any_loop_signal_reaches_every_loop (void **state)
 
   /* the owner leaves: the others keep receiving it, through the handler now */
   ev_signal_stop (owner, &w[0]);
-  assert_false (signal_is_blocked (SIGUSR1));
-  assert_false (signal_disposition_is_default (SIGUSR1));
-  kill (getpid (), SIGUSR1);
+  assert_false (signal_is_blocked (SIGNAL_A));
+  assert_false (signal_disposition_is_default (SIGNAL_A));
+  kill (getpid (), SIGNAL_A);
   run_until_count (asking, &signal_count[1], 4);
   run_until_count (plain, &signal_count[2], 4);
   ev_run (owner, EVRUN_NOWAIT);
@@ -110,9 +120,9 @@ extensions__any_loop_signal_reaches_every_loop (void **state)
 
   /* the last one leaves: the default disposition is back */
   ev_signal_stop (asking, &w[1]);
-  assert_false (signal_disposition_is_default (SIGUSR1));
+  assert_false (signal_disposition_is_default (SIGNAL_A));
   ev_signal_stop (plain, &w[2]);
-  assert_true (signal_disposition_is_default (SIGUSR1));
+  assert_true (signal_disposition_is_default (SIGNAL_A));
   for (int i = 0; i < 3; ++i)
     ev_loop_destroy (loops[i]);
 }
@@ -146,7 +156,7 @@ signal_thread_main (void *arg)
   struct signal_thread *t = arg;
   ev_signal s;
   ev_timer give_up;
-  ev_signal_init (&s, break_on_signal_cb, SIGUSR2);
+  ev_signal_init (&s, break_on_signal_cb, SIGNAL_B);
   s.data = t;
   ev_timer_init (&give_up, give_up_cb, harness_slack (10.), 0.);
   ev_signal_start (t->loop, &s);
@@ -173,14 +183,14 @@ extensions__any_loop_signal_reaches_loops_in_other_threads (void **state)
       while (!t[i].ready)
         usleep (1000);
     }
-  kill (getpid (), SIGUSR2); /* one signal to the process: every loop must see it */
+  kill (getpid (), SIGNAL_B); /* one signal to the process: every loop must see it */
   for (int i = 0; i < N; ++i)
     {
       pthread_join (t[i].thread, NULL);
       assert_true (t[i].got);
       ev_loop_destroy (t[i].loop);
     }
-  assert_true (signal_disposition_is_default (SIGUSR2));
+  assert_true (signal_disposition_is_default (SIGNAL_B));
 }
 
 static void
@@ -189,8 +199,8 @@ start_signal_in_two_plain_loops (void *arg)
   (void)arg;
   struct ev_loop *a = loop_with (0), *b = loop_with (0);
   ev_signal x, y;
-  ev_signal_init (&x, count_signal_cb, SIGUSR1);
-  ev_signal_init (&y, count_signal_cb, SIGUSR1);
+  ev_signal_init (&x, count_signal_cb, SIGNAL_A);
+  ev_signal_init (&y, count_signal_cb, SIGNAL_A);
   ev_signal_start (a, &x);
   ev_signal_start (b, &y);
 }
@@ -470,7 +480,7 @@ static void
 raced_child_cb (struct ev_loop *loop, ev_child *w, int revents)
 {
   (void)loop;
-  long i = (long)w->data;
+  intptr_t i = (intptr_t)w->data;
   raced_status[i] = w->rstatus;
   raced_revents[i] = revents;
   ++raced_calls;
@@ -498,7 +508,7 @@ extensions__any_loop_child_status_survives_a_default_loop_running_in_another_thr
       if (i % 4)
         usleep ((useconds_t)(i % 4) * 1000);
       ev_child_init (&w[i], raced_child_cb, pid, 0);
-      w[i].data = (void *)i;
+      w[i].data = (void *)(intptr_t)i;
       ev_child_start (loop, &w[i]);
     }
   run_until_count (loop, &raced_calls, RACED_CHILDREN);
@@ -636,7 +646,7 @@ extensions__any_loop_child_ev_error_is_no_misuse_in_debug_mode (void **state)
 static void
 watch_any_child_in_other_loop (void *arg)
 {
-  struct ev_loop *loop = loop_with ((unsigned int)(long)arg);
+  struct ev_loop *loop = loop_with ((unsigned int)(intptr_t)arg);
   ev_child w;
   ev_child_init (&w, note_child_cb, 0, 0);
   ev_child_start (loop, &w);
@@ -646,7 +656,7 @@ static void
 extensions__any_loop_child_of_pid_zero_is_a_usage_error (void **state)
 {
   (void)state;
-  expect_abort (watch_any_child_in_other_loop, (void *)(long)EVFLAG_NG_ANY_LOOP,
+  expect_abort (watch_any_child_in_other_loop, (void *)(intptr_t)EVFLAG_NG_ANY_LOOP,
                 "only the default loop, which reaps all children, can watch any child");
 }
 

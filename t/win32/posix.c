@@ -205,11 +205,20 @@ nosys (void)
   return -1;
 }
 
+/* the C runtime's signal (): the handler in, the previous one out (to read it alone, a
+ * handler is set and put back) */
 int sigaction (int signo, const struct sigaction *act, struct sigaction *old)
 {
-  (void)old;
-  if (act && signal (signo, act->sa_handler) == SIG_ERR)
+  void (*prev) (int) = signal (signo, act ? act->sa_handler : SIG_DFL);
+  if (prev == SIG_ERR)
     return -1;
+  if (!act)
+    signal (signo, prev);
+  if (old)
+    {
+      memset (old, 0, sizeof *old);
+      old->sa_handler = prev;
+    }
   return 0;
 }
 int sigprocmask (int how, const sigset_t *set, sigset_t *old) { (void)how, (void)set; if (old) *old = 0; return 0; }
@@ -227,6 +236,8 @@ kill (pid_t pid, int signo)
 }
 int fork (void) { return nosys (); }
 pid_t waitpid (pid_t pid, int *status, int options) { (void)pid, (void)status, (void)options; return nosys (); }
+int waitid (int idtype, id_t id, siginfo_t *info, int options) { (void)idtype, (void)id, (void)info, (void)options; return nosys (); }
+long syscall (long number, ...) { (void)number; return nosys (); }
 unsigned alarm (unsigned seconds) { (void)seconds; return 0; }
 int pause (void) { return nosys (); }
 int dup3 (int fd, int fd2, int flags) { (void)flags; return dup2 (fd, fd2); }

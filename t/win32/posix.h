@@ -147,6 +147,18 @@ int timer_create (clockid_t clk, struct sigevent *sev, timer_t *timer);
 int timer_settime (timer_t timer, int flags, const struct itimerspec *its, struct itimerspec *old);
 int timer_delete (timer_t timer);
 #define WNOHANG 1
+/* waitid and the raw system call numbers the ev_child cases name: no children, no calls */
+typedef int id_t;
+typedef struct
+{
+  int si_pid, si_status, si_code;
+} siginfo_t;
+#define P_PID 1
+#define WEXITED 4
+#define WNOWAIT 0x01000000
+int waitid (int idtype, id_t id, siginfo_t *info, int options);
+#define SYS_pidfd_open 434
+long syscall (long number, ...);
 #define WIFEXITED(s) (((s) & 0x7f) == 0)
 #define WEXITSTATUS(s) (((s) >> 8) & 0xff)
 #define WIFSIGNALED(s) (((s) & 0x7f) != 0)
