@@ -73,6 +73,7 @@ posting_work__runs_in_the_loop_thread_in_fifo_order_per_producer (void **state)
   ev_timer guard;
   pthread_t t[PRODUCERS];
   skip_on_real_libev ();
+  skip_where_valgrind_holds_wakeups ();
   memset (&order, 0, sizeof order);
   order.loop = loop;
   order.loop_thread = pthread_self ();
@@ -142,6 +143,7 @@ posting_work__a_post_wakes_a_loop_that_blocks (void **state)
   ev_timer guard;
   pthread_t t;
   skip_on_real_libev ();
+  skip_where_valgrind_holds_wakeups ();
   memset (&ping, 0, sizeof ping);
   ping.loop = loop;
   ev_ng_post_enable (loop);
@@ -466,6 +468,7 @@ posting_work__a_signal_handler_posts_a_node_it_owns (void **state)
 {
   (void)state;
   skip_on_real_libev ();
+  skip_where_valgrind_holds_wakeups ();
   harness_expect_child_ok (signal_child, NULL, 20, "a post from a signal handler");
 }
 
