@@ -56,9 +56,9 @@ struct post_slot {
   void *arg;
 };
 
-// One allocation of 4 KiB; `next` is the producer's next segment, or the
-// next spare one.
-constexpr int kSlots = 255;
+// One allocation of 4 KiB on every word size; `next` is the producer's next
+// segment, or the next spare one.
+constexpr int kSlots = int((4096 - 2 * sizeof(void *)) / sizeof(post_slot));
 struct post_segment {
   post_segment *next;
   void *unused;
