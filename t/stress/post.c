@@ -18,9 +18,10 @@
 
 enum
 {
-  MAX_PRODUCERS = 4,
-  SEQ_BITS = 40
+  MAX_PRODUCERS = 4
 };
+/* an item is its producer (2 bits) above its sequence number, in a pointer of any width */
+#define SEQ_BITS (sizeof (uintptr_t) * 8 - 2)
 
 static struct
 {
