@@ -26,6 +26,7 @@
 #ifndef LIBEV_NG_T_HARNESS_H
 #define LIBEV_NG_T_HARNESS_H
 
+#include <float.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,6 +223,12 @@ double harness_monotonic (void);
 /* An upper time bound for an assertion, stretched by HARNESS_TIME_SCALE (make check-valgrind
  * sets it to 10): lower bounds ("never early") stay exact, upper bounds get slack. */
 double harness_slack (double seconds);
+/* How far apart two ev_now readings may be from the monotonic time between them: ev_now is the
+ * monotonic time plus the wall clock's offset, a sum near 1.7e9 s rounded to a double, so a
+ * difference of two is exact only to one unit in the last place (about 0.24 us; ev(3) "Loop time,
+ * real time and other clocks").  A timer measured in ev_now terms may seem early by that much
+ * where the backend wakes less than that after the deadline (select under Wine). */
+#define harness_ev_now_rounding(loop) (ev_now (loop) * DBL_EPSILON)
 
 /* ---- timing on a loaded machine ---------------------------------------------------------- */
 
