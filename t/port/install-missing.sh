@@ -22,6 +22,7 @@ install_missing () {
   [ "$(id -u)" = 0 ] || _sudo=sudo
   # (an index that fails to download, a mirror in sync say, need not stop the install)
   $_sudo apt-get update -q || echo "$_who: apt-get update reported errors; installing all the same" >&2
+  # (CI installs for builds that run side by side: one waits for the other's dpkg lock)
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -q --no-install-recommends $missing
+  DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends $missing
 }
