@@ -136,6 +136,20 @@ global_functions__sleep_sleeps (void **state)
   assert_true (slept < harness_slack (2.0));
 }
 
+/* A delay below the system's sleep unit (Windows' Sleep counts milliseconds) still sleeps:
+ * rounding it down to nothing would make a loop spin until its next timer. */
+static void
+global_functions__sleep_shorter_than_a_millisecond_sleeps (void **state)
+{
+  (void)state;
+  double start = harness_monotonic ();
+  for (int i = 0; i < 20; ++i)
+    ev_sleep (0.0005);
+  double slept = harness_monotonic () - start;
+  assert_true (slept >= 0.009);
+  assert_true (slept < harness_slack (2.0));
+}
+
 static void
 global_functions__sleep_nonpositive_returns_at_once (void **state)
 {
@@ -442,6 +456,7 @@ main (void)
     plain_test (global_functions__no_backend_flag_picks_epoll),
     plain_test (global_functions__time_is_the_wall_clock),
     plain_test (global_functions__sleep_sleeps),
+    plain_test (global_functions__sleep_shorter_than_a_millisecond_sleeps),
     plain_test (global_functions__sleep_nonpositive_returns_at_once),
     plain_test (global_functions__replaced_allocator_is_used_and_everything_freed),
     plain_test (global_functions__allocation_failure_aborts_with_message),
