@@ -240,7 +240,8 @@ int waitid (int idtype, id_t id, siginfo_t *info, int options) { (void)idtype, (
 long syscall (long number, ...) { (void)number; return nosys (); }
 unsigned alarm (unsigned seconds) { (void)seconds; return 0; }
 int pause (void) { return nosys (); }
-int dup3 (int fd, int fd2, int flags) { (void)flags; return dup2 (fd, fd2); }
+int win_dup2 (int fd, int fd2) { return _dup2 (fd, fd2) == 0 ? fd2 : -1; }
+int dup3 (int fd, int fd2, int flags) { (void)flags; return win_dup2 (fd, fd2); }
 int setitimer (int which, const struct itimerval *value, struct itimerval *old)
 {
   (void)which, (void)value, (void)old;

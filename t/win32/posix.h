@@ -76,6 +76,7 @@ ssize_t win_write (int fd, const void *buf, size_t n);
 int win_close (int fd);
 int win_fcntl (int fd, int cmd, ...);
 int dup3 (int fd, int fd2, int flags); /* (the flags are O_CLOEXEC or 0: no fd is inherited) */
+int win_dup2 (int fd, int fd2); /* POSIX's answer, fd2, where the C runtime's _dup2 gives 0 */
 int win_shutdown (int fd, int how);
 ssize_t win_recv (int fd, void *buf, size_t n, int flags);
 ssize_t win_send (int fd, const void *buf, size_t n, int flags);
@@ -87,6 +88,7 @@ int win_poll (struct pollfd *fds, unsigned long n, int timeout_ms);
 #define write(f, b, n) win_write ((f), (b), (n))
 #define close(f) win_close (f)
 #define fcntl win_fcntl
+#define dup2(f, f2) win_dup2 ((f), (f2))
 #define shutdown(f, h) win_shutdown ((f), (h))
 #define recv(f, b, n, fl) win_recv ((f), (b), (n), (fl))
 #define send(f, b, n, fl) win_send ((f), (b), (n), (fl))
