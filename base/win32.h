@@ -104,7 +104,11 @@ inline int poll(struct pollfd *fds, nfds_t n, int)
 }
 #endif
 
-// No limit on fds below the C runtime's table.
+// The fd limit the core asks for (fd/fd.cc: may a number that is not open
+// be opened later, so that the fd table should grow to it?): the largest C
+// runtime table, the UCRT's 8,192 fds (msvcrt's has 2,048).  Where a program
+// keeps its own fds (EV_FD_TO_WIN32_HANDLE), one that is open is watched at
+// any number; one that is not would get EV_ERROR from the backend anyway.
 #define RLIMIT_NOFILE 7
 #define RLIM_INFINITY (~0ULL)
 using rlim_t = unsigned long long;
@@ -113,7 +117,7 @@ struct rlimit {
 };
 inline int getrlimit(int, struct rlimit *rl)
 {
-  rl->rlim_cur = rl->rlim_max = RLIM_INFINITY;
+  rl->rlim_cur = rl->rlim_max = 8192;
   return 0;
 }
 
