@@ -72,6 +72,20 @@ int pipe_nonblock_cloexec(int p[2])
 #endif
 }
 
+// What tells the pipe's write end from a file that took its number later:
+// its inode; on Windows, where a socket's inode is 0, the socket's handle.
+// 0 for an fd that is neither.
+std::uint32_t write_end_identity(int wfd)
+{
+#ifdef _WIN32
+  const intptr_t handle = handle_of_fd(wfd);
+  return handle == -1 ? 0 : static_cast<std::uint32_t>(handle);
+#else
+  struct stat st;
+  return ::fstat(wfd, &st) == 0 && S_ISFIFO(st.st_mode) ? static_cast<std::uint32_t>(st.st_ino) : 0;
+#endif
+}
+
 // Create the eventfd, or a pipe, and watch it; false if the system refuses.
 //
 // Where the backend reports an fd edge-triggered (backend_ops::
@@ -101,9 +115,8 @@ bool open_fds(ev_loop *loop)
       return false;
     rfd = p[0];
     wfd = p[1];
-    struct stat st;
-    loop->wakeup_pipe_ino =  // (Windows: a socket's is 0)
-        ::fstat(wfd, &st) == 0 && static_cast<std::uint32_t>(st.st_ino) ? static_cast<std::uint32_t>(st.st_ino) : 1;
+    const std::uint32_t identity = write_end_identity(wfd);
+    loop->wakeup_pipe_ino = identity ? identity : 1;  // (nonzero: a pipe, not an eventfd)
   }
   loop_fd_watch(loop, loop->wakeup, rfd, pipe_cb);
   loop->wakeup_write_fd.store(wfd, std::memory_order_seq_cst);
@@ -129,9 +142,7 @@ void release_write_end(ev_loop *loop, bool ours)
   int wfd = loop->wakeup_write_fd.exchange(-1, std::memory_order_seq_cst);
   if (wfd < 0 || !loop->wakeup_pipe_ino)
     return;
-  struct stat st;
-  if (ours || (::fstat(wfd, &st) == 0 && S_ISFIFO(st.st_mode) &&
-               static_cast<std::uint32_t>(st.st_ino) == loop->wakeup_pipe_ino))
+  if (ours || write_end_identity(wfd) == loop->wakeup_pipe_ino)
     close_fd(wfd);
 }
 
