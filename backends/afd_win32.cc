@@ -35,16 +35,16 @@
 //      for poll a layered provider gives, SIO_BSP_HANDLE_POLL); an fd that
 //      has none is not a socket (a file, a pipe): its watchers get EV_ERROR
 //      when they start, never an abort or a spin, as on select.
-//  (f) A socket closed behind the loop's back completes its request with
-//      AFD_POLL_LOCAL_CLOSE, or fails the next submission: its watchers get
-//      EV_ERROR.  A socket closed after ev_io_stop has its request cancelled
-//      or its completion ignored: no stale event.  An fd set anew (ev_io_set,
-//      or its watchers all stopped and one started) may name a new socket,
-//      even under the closed one's handle value, which Windows hands out
-//      again at once: the request still pending for it is doubted, and if
-//      it ends in the old socket's close (AFD_POLL_LOCAL_CLOSE, or a failed
-//      request), the fd is polled again instead of its watchers getting
-//      EV_ERROR.  Readiness it reports is reported: mostly the socket is
+//  (f) A request that ends in its socket's close (AFD_POLL_LOCAL_CLOSE, or a
+//      failed request) makes the backend look at the fd again, as select
+//      looks at the number each time: the fd may name another socket by now
+//      (the number reused after a close, while its watcher was stopped or
+//      behind its back; or the closed socket's handle value, which Windows
+//      hands out again at once), which is polled at once; an fd that names
+//      no socket any more, closed behind the loop's back, gets EV_ERROR.  A
+//      socket closed after ev_io_stop has its request cancelled or its
+//      completion ignored: no stale event.  Readiness a pending request
+//      reports after its fd was set anew is reported: mostly the socket is
 //      the same one (a disconnect is not reported to a later request under
 //      Wine 8, so dropping it would lose an EOF); readiness a closed socket
 //      had just before its close is then one spurious event, which a
@@ -114,7 +114,6 @@ struct poll_op {
   SOCKET polled;        // the base handle it names
   unsigned char asked;  // the EV_READ | EV_WRITE it asks for
   bool pending;         // submitted, completion not yet seen
-  bool doubted;         // its fd was set anew since, see (f)
 };
 
 // One fd's state, kept for the loop's life.
@@ -138,7 +137,7 @@ struct afd_state {
   sock_record **records;  // by fd
   int capacity;
   int pending;        // requests whose completion was not yet seen
-  bool resubmitted;   // a doubted request's fd polled again in this wait, see (f)
+  bool resubmitted;   // a closed socket's fd polled again in this wait, see (f)
   poll_op *free_ops;  // see (c)
   poll_op *all_ops;
   sock_record *updates;  // to submit before the wait, see (b)
@@ -255,7 +254,6 @@ void submit(ev_loop *loop, afd_state *st, sock_record *rec)
   // done at once or not, the completion comes through the port
   if (r == kStatusPending || r == kStatusSuccess) {
     op->pending = true;
-    op->doubted = false;
     op->owner = rec;
     op->asked = rec->want;
     op->polled = rec->base;
@@ -280,11 +278,16 @@ void apply_updates(ev_loop *loop, afd_state *st)
   }
 }
 
-// A doubted request ended in its socket's close, see (f): the fd's socket
-// now is polled at once, so that its readiness is reported in this wait, as
-// a backend that looks at the fd itself would.
-void resubmit(ev_loop *loop, afd_state *st, sock_record *rec)
+// A request ended in its socket's close, see (f): the fd is looked at
+// again, and the socket it names now is polled at once, so that its
+// readiness is reported in this wait, as a backend that looks at the fd
+// itself would.
+void look_again(ev_loop *loop, afd_state *st, sock_record *rec)
 {
+  rec->socket = socket_of(rec->fd);
+  rec->base = base_of(rec->socket);
+  if (rec->base == INVALID_SOCKET)
+    return kill(loop, rec);
   submit(loop, st, rec);
   st->resubmitted = true;
 }
@@ -305,10 +308,7 @@ bool complete(ev_loop *loop, afd_state *st, poll_op *op)
   if (op->iosb.Status == kStatusSuccess && op->info.number_of_handles >= 1) {
     ULONG events = op->info.handles[0].events;
     if (events & kPollLocalClose) {
-      if (op->doubted)  // see (f)
-        resubmit(loop, st, rec);
-      else
-        kill(loop, rec);
+      look_again(loop, st, rec);
       return false;
     }
     if (events & (kPollReceive | kPollAccept | kPollDisconnect | kPollAbort | kPollConnectFail))
@@ -316,10 +316,7 @@ bool complete(ev_loop *loop, afd_state *st, poll_op *op)
     if (events & (kPollSend | kPollAbort | kPollConnectFail))
       revents |= EV_WRITE;
   } else if (op->iosb.Status != kStatusCancelled) {
-    if (op->doubted)  // see (f)
-      resubmit(loop, st, rec);
-    else
-      kill(loop, rec);
+    look_again(loop, st, rec);
     return false;
   }
   queue(st, rec);  // see (b)
@@ -429,8 +426,6 @@ void modify(ev_loop *loop, int fd, int, int nev)
   sock_record *rec = record(st, fd);
   SOCKET s = socket_of(fd);
   if (s != rec->socket || rec->base == INVALID_SOCKET || (nev & EV__IOFDSET)) {
-    if (rec->op)  // see (f)
-      rec->op->doubted = true;
     rec->socket = s;
     rec->base = base_of(s);
     if (rec->base == INVALID_SOCKET) {  // see (e)
