@@ -85,6 +85,10 @@ break_one_cb (struct ev_loop *loop, ev_timer *w, int revents)
 static unsigned
 other_backend (void)
 {
+#ifdef _WIN32
+  /* select and the AFD backend, the only two there */
+  return test_backend == EVBACKEND_SELECT ? EVBACKEND_NG_AFD : EVBACKEND_SELECT;
+#endif
   unsigned other = test_backend == EVBACKEND_EPOLL ? EVBACKEND_SELECT : EVBACKEND_EPOLL;
   if (!(ev_supported_backends () & other))
     other = test_backend == EVBACKEND_POLL ? EVBACKEND_SELECT : EVBACKEND_POLL;

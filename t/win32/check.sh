@@ -37,11 +37,9 @@ host=x86_64-w64-mingw32
 backends=${WINDOWS_BACKENDS:-select afd}
 # the short version: the loop's core, I/O on sockets, the death tests' re-runs, the echo
 short_suites="t/ev_timer t/ev_io t/watcher_states t/generic_watcher_functions t/win32/ev_io_many_sockets"
-# C suites not yet ported: loop_control and ev_io_special_problems compile (the C library
-# functions they take the place of, Linux's interfaces and fd passing kept from Windows) but
-# are not yet run through under Wine (loop_control's pthread_cancel case hung there).  Listed
-# by the run, never dropped silently (issue 47)
-unported="t/loop_control t/ev_io_special_problems"
+# C suites not yet ported to Windows: listed by the run, never dropped silently (issue 47).
+# None now.
+unported=""
 
 . "$src/t/port/install-missing.sh"
 install_missing check-windows mingw-w64 g++-mingw-w64-x86-64 wine64 cmake dpkg-dev xz-utils
