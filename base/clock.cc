@@ -24,7 +24,7 @@ void ev_sleep(ev_tstamp delay) noexcept
 #ifdef _WIN32
   // Sleep counts whole milliseconds, and winpthreads' nanosleep truncates
   // to them: a shorter delay would not sleep at all, and a loop's last
-  // millisecond before a timer would spin.  Rounded up, as epoll's waits.
+  // millisecond before a timer would spin.  Rounded up: never early.
   constexpr ev_tstamp kLongestSleep = 4e6;  // seconds, under Sleep's INFINITE
   ::Sleep(static_cast<DWORD>(std::ceil((delay < kLongestSleep ? delay : kLongestSleep) * 1e3)));
 #else

@@ -89,7 +89,9 @@ one_run (const struct stress_backend *b, int producers, long posts)
   run.loop = ev_loop_new (b->flag | EVFLAG_NOENV);
   if (!run.loop)
     {
-      stress_fail ("%s: no loop", b->name);
+      /* a backend the kernel has that the machine refuses (io_uring under qemu-user, or a
+       * seccomp filter), as the other stress programs skip it */
+      printf ("%s: no loop (skipped)\n", b->name);
       return;
     }
   run.loop_thread = pthread_self ();
