@@ -496,7 +496,8 @@ async_threads__sixty_four_threads_each_with_its_own_watcher (void **state)
  * grow with the number of idle ones: the CPU time of a send and of the iteration that delivers
  * it grows by at most 2 us with 3 * 10^4 idle async watchers (measured: 0.01-0.07 us on a
  * base of 0.07-1 us, depending on the backend; an earlier libev-ng that looked at every
- * watcher: 20-27 us, 25-97 times the base, so the bound is not a ratio).  The sends
+ * watcher: 20-27 us, 25-97 times the base, so the bound is not a ratio; under Wine, where the
+ * base is 12-57 us, a tenth of the base).  The sends
  * come from the loop's own thread: they take the same path as another thread's (the
  * watcher's group is marked, the loop looks at that group only), without the scheduling of
  * two threads, which made the cross-thread figure vary fourfold on a loaded machine.  The
@@ -583,7 +584,11 @@ async_threads__wakeup_cost_does_not_grow_with_idle_watchers (void **state)
                  "%d sends a round, the CPU clock's step %.3g s)\n",
                  alone / sends_per_round * 1e6, crowded / sends_per_round * 1e6, kIdleAsyncs, crowded / alone,
                  sends_per_round, step);
-  assert_true ((crowded - alone) / sends_per_round <= 2e-6);
+  /* where a send and its delivery cost tens of microseconds (Wine's wineserver round trips)
+   * and vary with the machine's load, a tenth of that: still far below what a look at 30,000
+   * watchers costs */
+  double bound = alone / sends_per_round * 0.1 > 2e-6 ? alone / sends_per_round * 0.1 : 2e-6;
+  assert_true ((crowded - alone) / sends_per_round <= bound);
 }
 
 int
