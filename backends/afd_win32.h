@@ -19,6 +19,6 @@ void poll(ev_loop *loop, ev_tstamp timeout);
 
 }  // namespace afd_win32
 
-using afd_policy = backend_policy<&afd_win32::afd_backend, afd_win32::modify, afd_win32::poll, afd_win32::poll>;
+using afd_policy = table_policy<&afd_win32::afd_backend>;
 
 }  // namespace ev_detail

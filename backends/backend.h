@@ -10,9 +10,12 @@
 //  - its table (backend_ops below): creation, destruction, the repair after
 //    a fork, and its modify and poll for callers that do not know the
 //    backend at compile time;
-//  - its policy, the hot paths the loop's iteration is compiled with (an
-//    iteration of its own for the backends that backends/policies.h names,
-//    loop/loop_run.cc), so that the loop calls them directly and inline:
+//  - its policy, for the loop's iteration (loop/loop_run.cc).  Most
+//    backends give only their table, table_policy below, and share the one
+//    iteration that calls them through it.  A backend whose every wait
+//    counts (epoll, the default, and io_uring's epoll mode) gives its hot
+//    paths as well, and gets an iteration of its own that calls them
+//    directly and inline:
 //
 //      struct NAME_policy {
 //        static constexpr const backend_ops *ops = &NAME_backend;
@@ -21,18 +24,18 @@
 //        // would read the table's address again); errp is &errno, taken
 //        // once for many calls
 //        static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
-//        // backend_ops::poll; kHooks: the loop may have hooks, work
-//        // around the block (kWorkHooks), which the poll calls around
-//        // its blocking system call (hooked_wait, loop/loop.h)
-//        template <bool kHooks> static void poll(ev_loop *loop, ev_tstamp timeout);
-//        // poll<true>, but when the wait reported nothing but `own` (the
-//        // loop's wake-up watcher), its events are returned instead of
-//        // queued (else 0); the loop then runs or queues it (loop_run.cc,
-//        // wakeup_taken).  A backend without its own returns 0 always.
-//        static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own);
+//        // The wait, backend_ops::poll: the loop's hooks around the blocking
+//        // system call when `hooks` (kWorkHooks, hooked_wait in
+//        // loop/loop.h).  When the wait reported nothing but `own` (the
+//        // loop's wake-up watcher, or null), its events are returned
+//        // instead of queued, else 0; the loop then runs or queues it
+//        // (loop_run.cc, wakeup_taken).  A backend may always return 0.
+//        static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own);
+//        // An iteration for each kind of run (loop/loop_run.cc, run_kind)
+//        // instead of one, where a run of one iteration must not pay for
+//        // the test of the flags.
+//        static constexpr bool kIterationPerRunKind;
 //      };
-//
-//    which backend_policy below builds from the backend's functions.
 //
 // Adding a backend, e.g. kqueue, takes these steps; the suites then run on
 // it like on the others:
@@ -101,7 +104,8 @@ struct backend_ops {
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
   // Block for at most `timeout` seconds, not at all for 0, with the loop's
-  // hooks around the blocking system call only (hooked_wait, loop/loop.h),
+  // hooks around the blocking system call only (hooked_wait, loop/loop.h;
+  // a policy's wait does the same, its hooks left to the caller),
   // and report ready fds with fd_event().  EINTR returns early and quietly;
   // other failures go to ev_syserr and then sleep for the timeout
   // (wait_failed), so that a syserr callback that returns never makes the
@@ -135,34 +139,10 @@ struct backend_ops {
   void (*child_after_fork)(ev_loop *loop);
 };
 
-// A backend's policy (see the top) from its table and its functions: Modify
-// takes the entry and errp, or neither; Poll and PollWithHooks are its poll
-// with kHooks false and true; PollOwn its poll_own, or nullptr.  Forced inline, so that the
-// iteration calls the backend's own functions as if it named them.
-template <const backend_ops *Ops, auto Modify, auto Poll, auto PollWithHooks, auto PollOwn = nullptr>
-struct backend_policy {
+// The policy of a backend that gives only its table (see the top).
+template <const backend_ops *Ops>
+struct table_policy {
   static constexpr const backend_ops *ops = Ops;
-  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp)
-  {
-    if constexpr (requires { Modify(loop, fd, e, oev, nev, errp); })
-      Modify(loop, fd, e, oev, nev, errp);
-    else
-      Modify(loop, fd, oev, nev);
-  }
-  template <bool kHooks>
-  [[gnu::always_inline]] static void poll(ev_loop *loop, ev_tstamp timeout)
-  {
-    (kHooks ? PollWithHooks : Poll)(loop, timeout);
-  }
-  [[gnu::always_inline]] static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
-  {
-    // by type, because under -fsanitize=address a function's address is no
-    // constant the compiler may compare
-    if constexpr (!std::is_same_v<decltype(PollOwn), std::nullptr_t>)
-      return PollOwn(loop, timeout, own);
-    PollWithHooks(loop, timeout);
-    return 0;
-  }
 };
 
 // A backend's state, kept in the slot loop->backend_state, since the loop's

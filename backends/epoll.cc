@@ -406,7 +406,7 @@ constinit const backend_ops epoll_backend = {
     epoll_destroy,
     epoll_fork,
     [](ev_loop *loop, int fd, int oev, int nev) { epoll_policy::modify(loop, fd, loop->fds.entries[fd], oev, nev); },
-    epoll_policy::poll<true>,
+    [](ev_loop *loop, ev_tstamp timeout) { epoll_policy::wait(loop, timeout, true, nullptr); },
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
     epoll_recheck,

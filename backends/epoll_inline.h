@@ -2,10 +2,10 @@
 // backends/epoll_inline.h - the epoll backend's hot paths, inline: the
 // change of a registration that asks the kernel nothing or one epoll_ctl
 // (epoll_policy::modify), and the wait with the queueing of what it reports
-// (epoll_policy::poll and poll_own).  They are written as the policy's
-// members so that the iteration and fd_reify_with compiled for epoll reach
-// the kernel through one source frame, saving a call and a frame per changed
-// fd and per iteration.  The rest of the backend, and the kernel quirks cited
+// (epoll_policy::wait).  They are written as the policy's members so that
+// the iteration and fd_reify_with compiled for epoll reach the kernel
+// without a call, saving a call and a frame per changed fd and per
+// iteration.  The rest of the backend, and the kernel quirks cited
 // here, are in backends/epoll.cc.
 #pragma once
 
@@ -119,6 +119,9 @@ extern const backend_ops epoll_backend;
 // The policy (backends/backend.h).
 struct epoll_policy {
   static constexpr const backend_ops *ops = &epoll_backend;
+  // The default backend, whose runs of one iteration (EVRUN_NOWAIT and
+  // EVRUN_ONCE) should not pay for the loop of a run of many.
+  static constexpr bool kIterationPerRunKind = true;
 
   // Most changes ask nothing of the kernel and end here, without the frame
   // modify_registration needs: the stop of an fd's last watcher, see (e), and
@@ -146,31 +149,21 @@ struct epoll_policy {
     modify_registration(loop, fd, oev, nev);
   }
 
-  // One test for all rare cases keeps the common path short.
-  template <bool kHooks>
-  [[gnu::always_inline]] static void poll(ev_loop *loop, ev_tstamp timeout)
-  {
-    using namespace epoll_internal;
-    epoll_state *st = state(loop);
-    if (EV_UNLIKELY(st->general))
-      return epoll_poll_general(loop, st, timeout, kHooks);
-    const int n = kHooks ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
-                         : wait_for_events(st, timeout);
-    take_events(loop, st, n, timeout);
-  }
-
-  // The wait reported `own` alone, under the registration the loop made for
-  // it, and its watcher is the fd's only one and wants what was reported.
-  [[gnu::always_inline]] static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *own)
+  // The wait (backend.h).  One test for all rare cases keeps the common
+  // path short.  `own` is taken when the wait reported it alone, under the
+  // registration the loop made for it, and its watcher is the fd's only one
+  // and wants what was reported.
+  [[gnu::always_inline]] static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own)
   {
     using namespace epoll_internal;
     epoll_state *st = state(loop);
     if (EV_UNLIKELY(st->general)) {
-      epoll_poll_general(loop, st, timeout, true);
+      epoll_poll_general(loop, st, timeout, hooks);
       return 0;
     }
-    const int n = hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); });
-    if (n == 1 && own->active) {
+    const int n = EV_UNLIKELY(hooks) ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
+                                     : wait_for_events(st, timeout);
+    if (own && n == 1 && own->active) {
       const struct epoll_event &ev = st->events[0];
       const fd_entry &e = loop->fds.entries[own->fd];
       if (ev.data.u64 == registration_data(own->fd, e.bdata) && e.bmask && !(e.bmask & ~e.events) &&

@@ -685,9 +685,9 @@ void retemplate(iouring_state *st)
   st->dirty.count = kept;
 }
 
-// modify (backend.h) for every case: what iouring_modify leaves, and all
-// of it when called through the table, as an embedding loop's prepare
-// watcher does with loop_depth == 0.
+// modify (backend.h) for every case, called through the table: by the
+// iteration, and by an embedding loop's prepare watcher with loop_depth ==
+// 0.
 void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
 {
   iouring_state *st = state(loop);
@@ -934,8 +934,8 @@ void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hook
       return;
     if (!st->general) {
       if (st->epoll_mode)
-        return hooks ? iouring_epoll_poll<true>(loop, timeout) : iouring_epoll_poll<false>(loop, timeout);
-      return hooks ? iouring_poll<true>(loop, timeout) : iouring_poll<false>(loop, timeout);
+        return iouring_epoll_poll(loop, timeout, hooks);
+      return iouring_poll(loop, timeout, hooks);
     }
   }
   if (st->epoll_mode) {
@@ -1165,7 +1165,7 @@ constinit const backend_ops iouring_backend = {
     iouring_destroy,
     iouring_fork,
     modify_slow,
-    [](ev_loop *loop, ev_tstamp timeout) { iouring_poll<true>(loop, timeout); },
+    [](ev_loop *loop, ev_tstamp timeout) { iouring_poll(loop, timeout, true); },
     true,
     iouring_edge_triggered,
     iouring_recheck,

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/iouring.h - the io_uring backend's hot paths, inline, which the
-// iteration compiled for io_uring calls directly as its policy
-// (backends/backend.h): iouring_modify arms an fd's poll with one submission
-// queue entry and no system call; reap queues the completions' watchers and
+// backends/iouring.h - the io_uring backend's poll mode, which the shared
+// iteration calls through its table (backends/backend.h), and what its
+// epoll mode shares with it: reap queues the completions' watchers and
 // writes the re-arm of each completed poll at once, to be submitted after
 // the callbacks; iouring_poll submits everything queued with the one
 // io_uring_enter that waits.  The rest of the backend, and the kernel
@@ -160,40 +159,6 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
   ++st->armed;
 }
 
-// The backend's modify (backend.h), called by the iteration, loop_depth > 0.
-// The common changes cost one store or one entry in the submission queue,
-// which the next poll submits with its wait: a start arms an fd not armed,
-// and a change of a request still queued, such as the re-arm of a
-// completed poll that reap queued, see (a), changes it where it lies.  A
-// renewed request is the same, since it is for the file under the number
-// when the kernel takes it.  Everything else is modify_slow's: a request to
-// cancel or replace, a full queue, no ring, the wake-up fd's multishot poll.
-[[gnu::always_inline]] inline void iouring_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *)
-{
-  iouring_state *st = state(loop);
-  const int want = nev & (EV_READ | EV_WRITE);
-  ring &r = st->r;
-  if (!(e.bflags & kArmed)) {
-    if (!want)
-      return;
-    if (EV_LIKELY(!(nev & kFdEdge) && r.sq_local_tail - r.sq_submitted < r.sq_entries)) {
-      queue_poll_add(st, fd, e, want);
-      if (EV_UNLIKELY(st->armed > static_cast<int>(st->grow_at)))
-        st->look_after_reap = true;  // see (i)
-      return;
-    }
-  } else if (want && !((nev | e.bmask) & kFdEdge)) {
-    if (queued(r, e)) {
-      r.sqes[e.bdata & r.sq_mask].poll_events = poll_events(want);
-      e.bmask = static_cast<unsigned char>(want);
-      return;
-    }
-    if (!(nev & EV__IOFDSET) && e.bmask == want)
-      return;  // the kernel already waits for exactly this
-  }
-  modify_slow(loop, fd, oev, nev);
-}
-
 // Queue the watchers of every completion, as fd_event would, but with the
 // pending mask collected in a register and stored once per run.  A one-shot
 // poll that completed is armed again at once, in the submission queue, with
@@ -280,12 +245,11 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
 // completions that the removals among them will post are added to
 // min_complete, so that they do not end the wait, see (h).  A poll that
 // neither waits nor submits makes no system call.
-template <bool kHooks>
-[[gnu::always_inline]] inline void iouring_poll(ev_loop *loop, ev_tstamp timeout)
+[[gnu::always_inline]] inline void iouring_poll(ev_loop *loop, ev_tstamp timeout, bool hooks)
 {
   iouring_state *st = state(loop);
   if (EV_UNLIKELY(st->general))
-    return poll_general(loop, st, timeout, kHooks);
+    return poll_general(loop, st, timeout, hooks);
   ring &r = st->r;
   if (EV_UNLIKELY(st->rearm.count))
     rearm_completed(loop, st);
@@ -304,10 +268,10 @@ template <bool kHooks>
       min_complete = r.cq_entries;
     return ring_wait(r, n, min_complete, timeout);
   };
-  const int res = kHooks ? hooked_wait(loop, -EINTR, enter) : enter();
+  const int res = hooks ? hooked_wait(loop, -EINTR, enter) : enter();
   if (res != kNotEntered) {
     if (EV_UNLIKELY(res != static_cast<int>(n)))
-      return poll_refused(loop, st, res, n, timeout, kHooks);
+      return poll_refused(loop, st, res, n, timeout, hooks);
     set_submitted(st, r.sq_local_tail);
     st->stale = 0;
     if (EV_UNLIKELY(st->dirty.count))
@@ -321,7 +285,7 @@ template <bool kHooks>
   const unsigned head = *r.cq_head;
   const int live = reap(loop, st);
   if (EV_UNLIKELY((!live & wait) | st->look_after_reap | !!(load_acquire(r.sq_flags) & IORING_SQ_TASKRUN)))
-    poll_unusual(loop, st, live, timeout, kHooks, *r.cq_head - head >= (wanted < r.cq_entries ? wanted : r.cq_entries));
+    poll_unusual(loop, st, live, timeout, hooks, *r.cq_head - head >= (wanted < r.cq_entries ? wanted : r.cq_entries));
 }
 
 }  // namespace ev_detail::iouring_internal
@@ -330,7 +294,6 @@ namespace ev_detail {
 
 extern const backend_ops iouring_backend;
 
-using iouring_policy = backend_policy<&iouring_backend, iouring_internal::iouring_modify,
-                                      iouring_internal::iouring_poll<false>, iouring_internal::iouring_poll<true>>;
+using iouring_policy = table_policy<&iouring_backend>;
 
 }  // namespace ev_detail

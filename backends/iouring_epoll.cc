@@ -610,7 +610,7 @@ constinit const backend_ops iouring_epoll_backend = {
     iouring_destroy,
     iouring_fork,
     epoll_modify_slow,
-    [](ev_loop *loop, ev_tstamp timeout) { iouring_epoll_poll<true>(loop, timeout); },
+    [](ev_loop *loop, ev_tstamp timeout) { iouring_epoll_poll(loop, timeout, true); },
     true,
     iouring_edge_triggered,
     iouring_recheck,

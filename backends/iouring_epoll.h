@@ -187,12 +187,11 @@ void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool h
 // The backend's poll (backend.h) in the epoll mode: the EPOLL_WAIT request,
 // unless one is in flight, and the EPOLL_CTL requests queued go with one
 // io_uring_enter, which waits for a completion with ext-arg's timeout.
-template <bool kHooks>
-[[gnu::always_inline]] inline void iouring_epoll_poll(ev_loop *loop, ev_tstamp timeout)
+[[gnu::always_inline]] inline void iouring_epoll_poll(ev_loop *loop, ev_tstamp timeout, bool hooks)
 {
   iouring_state *st = state(loop);
   if (EV_UNLIKELY(st->general))
-    return poll_general(loop, st, timeout, kHooks);
+    return poll_general(loop, st, timeout, hooks);
   ring &r = st->r;
   if (!st->waiting)
     epoll_queue_wait(st);
@@ -203,14 +202,14 @@ template <bool kHooks>
     store_release(r.sq_tail, r.sq_local_tail);
     return ring_wait(r, n, timeout > 0., timeout);
   };
-  const int res = kHooks ? hooked_wait(loop, -EINTR, enter) : enter();
+  const int res = hooks ? hooked_wait(loop, -EINTR, enter) : enter();
   if (res != kNotEntered) {
     if (EV_UNLIKELY(res != static_cast<int>(n))) {
       // The timeout of a wait that submitted nothing: if nothing came,
       // there is nothing to do.
       if (res == -ETIME && load_acquire(r.cq_tail) == *r.cq_head && st->wait_room)
         return;
-      return poll_refused(loop, st, res, n, timeout, kHooks);
+      return poll_refused(loop, st, res, n, timeout, hooks);
     }
     r.sq_submitted = r.sq_local_tail;  // the epoll mode has no prearm_end, nor dirty sqes
   }
@@ -229,7 +228,7 @@ template <bool kHooks>
 
   if (!ready && !(timeout > 0.) && st->wait_room)
     return;
-  epoll_poll_rest(loop, st, timeout, kHooks);
+  epoll_poll_rest(loop, st, timeout, hooks);
 }
 
 }  // namespace ev_detail::iouring_internal
@@ -238,8 +237,20 @@ namespace ev_detail {
 
 extern const backend_ops iouring_epoll_backend;
 
-using iouring_epoll_policy =
-    backend_policy<&iouring_epoll_backend, iouring_internal::iouring_epoll_modify,
-                   iouring_internal::iouring_epoll_poll<false>, iouring_internal::iouring_epoll_poll<true>>;
+// The policy (backends/backend.h): the epoll mode's hot paths, for the
+// iteration of its own; its wait takes no report.
+struct iouring_epoll_policy {
+  static constexpr const backend_ops *ops = &iouring_epoll_backend;
+  static constexpr bool kIterationPerRunKind = false;
+  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp)
+  {
+    iouring_internal::iouring_epoll_modify(loop, fd, e, oev, nev, errp);
+  }
+  [[gnu::always_inline]] static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *)
+  {
+    iouring_internal::iouring_epoll_poll(loop, timeout, hooks);
+    return 0;
+  }
+};
 
 }  // namespace ev_detail

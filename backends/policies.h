@@ -4,17 +4,10 @@
 // are allowed: the most scalable first, as libev (..., epoll, poll, select).
 //
 // EV_NG_BACKEND_POLICIES(X) expands X(policy) once per backend; the loop
-// compiles its iterations with it (loop/loop_run.cc: those kOwnIterations
-// below names, and one for the rest) and the registry lists
-// the backends with it (registry.cc), so that no file outside backends/
-// names one.
-//
-// The library compiles the iterations of EV_NG_BACKEND_POLICIES_APART in a
-// unit of their own, loop/loop_run_apart.cc, so that they do not change how
-// the others are inlined.  GCC limits how much a unit may grow by inlining,
-// and io_uring's two modes in the same unit made epoll's iteration call
-// what it inlines otherwise: the queueing of prepare, check and idle
-// watchers and the wait's hooks.
+// compiles its iterations with it (loop/loop_run.cc: one for each policy
+// with hot paths of its own, backend.h, and one for the rest) and the
+// registry lists the backends with it (registry.cc), so that no file
+// outside backends/ names one.
 #pragma once
 
 #include "base/api.h"  // (config.h: which backends this build has)
@@ -73,54 +66,11 @@
 #endif
 
 // (io_uring first when allowed, but not recommended: registry.cc)
-#define EV_NG_BACKEND_POLICIES_APART(X) EV_NG_POLICY_IOURING(X)
-#define EV_NG_BACKEND_POLICIES_REST(X) \
-  EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_AFD(X) EV_NG_POLICY_SELECT(X)
-#define EV_NG_BACKEND_POLICIES(X) EV_NG_BACKEND_POLICIES_APART(X) EV_NG_BACKEND_POLICIES_REST(X)
+#define EV_NG_BACKEND_POLICIES(X) \
+  EV_NG_POLICY_IOURING(X) EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_AFD(X) EV_NG_POLICY_SELECT(X)
 
 // A build for size: configure --enable-small, or EV_FEATURES without its
 // "faster code" bit.  Its loop has one iteration for all backends.
 #ifndef EV_NG_SMALL
 #define EV_NG_SMALL (!EV_FEATURE_CODE)
-#endif
-
-namespace ev_detail {
-
-// The iterations the loop compiles for backend policy P, with P's hot
-// paths inline (loop/loop_run.cc):
-//  - kOwnPerRunKind: one for a run of one iteration and one for a run of
-//    many, for epoll, the default backend, whose every iteration the
-//    flags' test would cost;
-//  - kOwnOne: one that tells the two apart by the flags, for io_uring,
-//    which a program chooses for fewer system calls, and whose two modes
-//    would double again what the iterations weigh;
-//  - kOwnNone: none, for select and poll, the fallbacks of systems without
-//    the others, which share the one iteration that calls the backend
-//    through its table, at a call per wait and per fd change.
-// A build for size has that shared one alone.
-enum own_iterations { kOwnNone, kOwnOne, kOwnPerRunKind };
-template <class P>
-inline constexpr own_iterations kOwnIterations = kOwnNone;
-#if !EV_NG_SMALL
-#if EV_NG_HAVE_EPOLL
-template <>
-inline constexpr own_iterations kOwnIterations<epoll_policy> = kOwnPerRunKind;
-#endif
-#if EV_NG_HAVE_IOURING
-template <>
-inline constexpr own_iterations kOwnIterations<iouring_epoll_policy> = kOwnOne;
-template <>
-inline constexpr own_iterations kOwnIterations<iouring_policy> = kOwnOne;
-#endif
-#endif
-
-}  // namespace ev_detail
-
-// Whether the iterations of EV_NG_BACKEND_POLICIES_APART have a unit of
-// their own: only in the library, since an embedding program compiles the
-// core as one unit (embed/ev_ng.cc), and not in a build for size.
-#if EV_NG_HAVE_IOURING && !EV_NG_SMALL && !defined(EV_NG_EMBED)
-#define EV_NG_ITERATIONS_APART 1
-#else
-#define EV_NG_ITERATIONS_APART 0
 #endif

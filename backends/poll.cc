@@ -21,7 +21,7 @@ namespace ev_detail::poll_internal {
 
 // The backend's table (backend.h).
 constinit const backend_ops poll_backend =
-    number_watching_backend("poll", EVBACKEND_POLL, 1e-3, poll_init, poll_destroy, modify, poll<true>);
+    number_watching_backend("poll", EVBACKEND_POLL, 1e-3, poll_init, poll_destroy, modify, poll);
 
 void remove_fd(ev_loop *loop, poll_state *st, fd_entry &e)
 {

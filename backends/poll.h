@@ -62,10 +62,8 @@ inline void queue_reported(ev_loop *loop, poll_state *st, int res)
   }
 }
 
-// The backend's poll (backend.h).  Forced inline: the policy names it by
-// its address, which would otherwise keep it out of the iteration.
-template <bool kHooks>
-[[gnu::always_inline]] inline void poll(ev_loop *loop, ev_tstamp timeout)
+// The backend's poll (backend.h).
+inline void poll(ev_loop *loop, ev_tstamp timeout)
 {
   poll_state *st = state(loop);
   auto wait = [st, timeout] {
@@ -74,7 +72,7 @@ template <bool kHooks>
     return st->precise ? wait_precisely(st, timeout)
                        : ::poll(st->pfds.data, static_cast<nfds_t>(st->pfds.count), timeout_to_ms(timeout));
   };
-  const int res = kHooks ? hooked_wait(loop, -1, wait) : wait();
+  const int res = hooked_wait(loop, -1, wait);
   if (res < 0)
     return wait_error(timeout);
   queue_reported(loop, st, res);
@@ -82,7 +80,6 @@ template <bool kHooks>
 
 }  // namespace poll_internal
 
-using poll_policy = backend_policy<&poll_internal::poll_backend, poll_internal::modify, poll_internal::poll<false>,
-                                   poll_internal::poll<true>>;
+using poll_policy = table_policy<&poll_internal::poll_backend>;
 
 }  // namespace ev_detail

@@ -27,7 +27,7 @@ namespace ev_detail::select_internal {
 
 // The backend's table (backend.h).
 constinit const backend_ops select_backend =
-    number_watching_backend("select", EVBACKEND_SELECT, 1e-6, select_init, select_destroy, modify, poll<true>);
+    number_watching_backend("select", EVBACKEND_SELECT, 1e-6, select_init, select_destroy, modify, poll);
 
 void grow(select_state *st, int words)
 {

@@ -97,7 +97,6 @@ inline void queue_reported(ev_loop *loop, select_state *st, int words, int res)
 
 // The backend's poll (backend.h).  The call overwrites its sets: the wanted
 // ones are copied first, see (d).
-template <bool kHooks>
 inline void poll(ev_loop *loop, ev_tstamp timeout)
 {
   select_state *st = state(loop);
@@ -117,7 +116,7 @@ inline void poll(ev_loop *loop, ev_tstamp timeout)
     return ::select(st->nfds, words ? reinterpret_cast<fd_set *>(st->got_read) : nullptr,
                     words ? reinterpret_cast<fd_set *>(st->got_write) : nullptr, nullptr, &tv);
   };
-  const int res = kHooks ? hooked_wait(loop, -1, wait) : wait();
+  const int res = hooked_wait(loop, -1, wait);
   const int err = res < 0 ? errno : 0;
 
   if (st->not_open.count)
@@ -129,7 +128,6 @@ inline void poll(ev_loop *loop, ev_tstamp timeout)
 
 }  // namespace select_internal
 
-using select_policy = backend_policy<&select_internal::select_backend, select_internal::modify,
-                                     select_internal::poll<false>, select_internal::poll<true>>;
+using select_policy = table_policy<&select_internal::select_backend>;
 
 }  // namespace ev_detail

@@ -18,7 +18,6 @@ void poll(ev_loop *loop, ev_tstamp timeout);
 
 }  // namespace select_win32
 
-using select_policy =
-    backend_policy<&select_win32::select_backend, select_win32::modify, select_win32::poll, select_win32::poll>;
+using select_policy = table_policy<&select_win32::select_backend>;
 
 }  // namespace ev_detail

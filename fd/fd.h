@@ -102,19 +102,15 @@ void fd_reify_with(ev_loop *loop)
 
 // A policy (backends/backend.h) that calls the backend through its table,
 // for where the backend is not known at compile time: an embedding loop
-// preparing the embedded one, and the single iteration of a build for size
-// (loop/loop_run.cc).  Its poll_own takes no report.
+// preparing the embedded one, and the iteration of the backends without
+// one of their own (loop/loop_run.cc).  The table's poll calls the hooks
+// itself and takes no report.
 struct backend_table_policy {
   static void modify(ev_loop *loop, int fd, fd_entry &, int oev, int nev, const int *)
   {
     loop->backend->modify(loop, fd, oev, nev);
   }
-  template <bool kHooks>
-  static void poll(ev_loop *loop, ev_tstamp timeout)
-  {
-    loop->backend->poll(loop, timeout);
-  }
-  static int poll_own(ev_loop *loop, ev_tstamp timeout, const ev_io *)
+  static int wait(ev_loop *loop, ev_tstamp timeout, bool, const ev_io *)
   {
     loop->backend->poll(loop, timeout);
     return 0;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // loop/loop_run.cc - THE ITERATION: iterate is ev(3)'s list of ev_run's
-// steps in the manual's order (doc/semantics.md §4), compiled once per
-// backend policy so that the backend's hot paths are inline; and the choice
-// of the backend when a loop is created.
+// steps in the manual's order (doc/semantics.md §4), compiled for each
+// backend with hot paths of its own, which it calls directly, and once for
+// the others, which it calls through their table; and the choice of the
+// backend when a loop is created.
 //
 // A step with optional work tests its members' bits (kWorkSteps) in one
 // instruction, so most loops do the fixed steps alone.  The rare paths are
@@ -109,8 +110,9 @@ template <class B>
 }
 
 // The kinds of run iterate is compiled for: many iterations, one iteration,
-// or either by the flags, where one copy is worth more than the registers it
-// costs.
+// or either by the flags.  A copy for each kind saves a run of one the
+// loop's test of the flags and the registers of a loop; the backends whose
+// policy asks for it (kIterationPerRunKind) have both.
 enum run_kind { kRunMany, kRunOnce, kRunEither };
 
 // Whether the loop may block at all: not for EVRUN_NOWAIT, which ev_run
@@ -240,14 +242,14 @@ void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
   wakeup_run(loop, revents);
 }
 
-// The backend's poll with metrics or probes around it.
+// The backend's wait with metrics or probes around it.
 template <class B>
-[[gnu::noinline]] void poll_measured(ev_loop *loop, ev_tstamp timeout)
+[[gnu::noinline]] void wait_measured(ev_loop *loop, ev_tstamp timeout)
 {
   const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, timeout) : probes_poll_mark{};
   if (loop->metrics)
     metrics_poll_begin(loop, timeout);
-  B::template poll<true>(loop, timeout);
+  B::wait(loop, timeout, member_has_work(loop, kWorkHooks), nullptr);
   if (loop->metrics)
     metrics_poll_end(loop);
   if (probe.firing)
@@ -255,31 +257,29 @@ template <class B>
 }
 
 // The block with work around it (kStepBlock): the wake-up handshake
-// (fd/wakeup.h), the hooks and the metrics; then the clock update, which
-// runs the wake-up watcher's callback when the backend took its report
-// (wakeup_taken).  Senders are told that the loop may block as late as
-// possible, so that sends while the loop is still busy cost no write.  The
-// report is taken only where the invocation is the default one.
+// (fd/wakeup.h), the hooks and the metrics, each behind its own test; then
+// the clock update, which runs the wake-up watcher's callback when the
+// backend's wait took its report (wakeup_taken).  Senders are told that the
+// loop may block as late as possible, so that sends while the loop is
+// still busy cost no write.  The report is taken only where the invocation
+// is the default one, which excludes the metrics and the probes.
 template <class B>
 [[gnu::always_inline]] inline void block_with_work(ev_loop *loop, ev_tstamp timeout)
 {
-  if (loop->wakeup.fd == kLoopFdNone) {
-    if (EV_UNLIKELY(loop->metrics || loop->probing))
-      poll_measured<B>(loop, timeout);
-    else
-      B::template poll<true>(loop, timeout);
-    return time_update_after_block(loop, timeout);
+  const bool handshake = loop->wakeup.fd != kLoopFdNone;
+  if (handshake) {
+    loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
+    if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
+      timeout = 0.;
   }
-  loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
-  if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
-    timeout = 0.;
   int taken = 0;
-  if (!has_work<kStepInvoke>(loop))
-    taken = B::poll_own(loop, timeout, &loop->wakeup.w);
-  else if (EV_UNLIKELY(loop->metrics || loop->probing))
-    poll_measured<B>(loop, timeout);
+  if (EV_UNLIKELY(has_work<kStepInvoke>(loop)) && (loop->metrics || loop->probing))
+    wait_measured<B>(loop, timeout);
   else
-    B::template poll<true>(loop, timeout);
+    taken = B::wait(loop, timeout, member_has_work(loop, kWorkHooks),
+                    handshake && !has_work<kStepInvoke>(loop) ? &loop->wakeup.w : nullptr);
+  if (!handshake)
+    return time_update_after_block(loop, timeout);
   loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
   wakeup_after_poll(loop);
   if (EV_UNLIKELY(taken))
@@ -366,7 +366,7 @@ int iterate(ev_loop *loop, int flags)
       if (EV_LIKELY(!has_work<kStepsUntilBlocked>(loop)) && fd_reify_quietly<B>(loop)) {
         const ev_tstamp timeout = may_block<kKind>(loop, flags) ? until_next_timer(loop) : 0.;
         ++loop->loop_count;
-        B::template poll<false>(loop, timeout);
+        B::wait(loop, timeout, false, nullptr);
         time_update_after_block(loop, timeout);
       } else {
         // - If EVFLAG_FORKCHECK was used, check for a fork.
@@ -414,11 +414,10 @@ int iterate(ev_loop *loop, int flags)
   return finish(loop);
 }
 
-// The iterations compiled for each backend (backends/policies.h,
-// kOwnIterations), and once for the others, calling the backend through its
-// table.  Each unit has a table of its own:
-// loop/loop_run_apart.cc the backends that backends/policies.h compiles
-// apart, this one the rest, or all of them where nothing is compiled apart.
+// The iterations: one for each backend with hot paths of its own
+// (backends/backend.h), or one for each kind of run where its policy asks,
+// and one for the others, which calls the backend through its table.  A
+// build for size has that one alone.
 struct backend_runner {
   const backend_ops *ops;
   int (*run)(ev_loop *loop, int flags);
@@ -428,25 +427,22 @@ struct backend_runner {
 template <class P>
 constexpr backend_runner runner_of()
 {
-  if constexpr (kOwnIterations<P> == kOwnPerRunKind)
-    return {P::ops, iterate<P, kRunMany>, iterate<P, kRunOnce>};
-  else if constexpr (kOwnIterations<P> == kOwnOne)
-    return {P::ops, iterate<P, kRunEither>, iterate<P, kRunEither>};
-  else
+  if constexpr (EV_NG_SMALL || !requires { &P::wait; })
     return {P::ops, iterate<backend_table_policy, kRunEither>, iterate<backend_table_policy, kRunEither>};
+  else if constexpr (P::kIterationPerRunKind)
+    return {P::ops, iterate<P, kRunMany>, iterate<P, kRunOnce>};
+  else
+    return {P::ops, iterate<P, kRunEither>, iterate<P, kRunEither>};
 }
 #define EV_NG_BACKEND_RUNNER(P) runner_of<P>(),
-#if defined(EV_NG_LOOP_RUN_APART)
-constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES_APART(EV_NG_BACKEND_RUNNER)};
-#elif EV_NG_ITERATIONS_APART
-constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES_REST(EV_NG_BACKEND_RUNNER)};
-#else
 constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES(EV_NG_BACKEND_RUNNER)};
-#endif
 #undef EV_NG_BACKEND_RUNNER
 
-// The first of this unit's backends that flags allow and that starts.
-bool select_in_unit(ev_loop *loop, unsigned int flags)
+}  // namespace
+
+// The first backend that flags allow and that starts, in
+// EV_NG_BACKEND_POLICIES' order.
+bool backend_select(ev_loop *loop, unsigned int flags)
 {
   for (const backend_runner &r : kRunners) {
     if (!(flags & r.ops->flag))
@@ -457,31 +453,9 @@ bool select_in_unit(ev_loop *loop, unsigned int flags)
     if (r.ops->init(loop))
       return true;
   }
-  return false;
-}
-
-}  // namespace
-
-#if EV_NG_ITERATIONS_APART
-bool backend_select_apart(ev_loop *loop, unsigned int flags);
-#endif
-
-#ifdef EV_NG_LOOP_RUN_APART
-bool backend_select_apart(ev_loop *loop, unsigned int flags) { return select_in_unit(loop, flags); }
-#else
-// The backends compiled apart come first, in EV_NG_BACKEND_POLICIES' order.
-bool backend_select(ev_loop *loop, unsigned int flags)
-{
-#if EV_NG_ITERATIONS_APART
-  if (backend_select_apart(loop, flags))
-    return true;
-#endif
-  if (select_in_unit(loop, flags))
-    return true;
   loop->backend = nullptr;
   loop->run = loop->run_once = nullptr;
   return false;
 }
-#endif
 
 }  // namespace ev_detail

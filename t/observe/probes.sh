@@ -22,9 +22,7 @@ fail () { fails=$((fails + 1)); echo "FAIL: $*"; }
 
 # readelf -n: every probe of the table, one semaphore for all.  A probe may have several
 # sites, one note each: a compiler that copies inlined code copies its probes (clang does in
-# the iteration), and code that both units of the iteration compile has one in each (the
-# fork probe, loop/loop_run_apart.cc); tools attach to every site, and the counts below see
-# them all.
+# the iteration); tools attach to every site, and the counts below see them all.
 probes="loop_create loop_destroy fork iteration_begin iteration_end poll_enter poll_return callback_begin callback_end timer_lag fd_error signal"
 notes=$(readelf -n "$lib/libev.so.4")
 for p in $probes; do
