@@ -68,7 +68,7 @@ void loop_repair(ev_loop *loop)
 // mode then checks every watcher the loop holds, before the loop walks them.
 // Returns true when ev_break was called: the run ends without a block, and
 // the iteration is not counted.
-bool steps_before_block(ev_loop *loop)
+bool steps_before_block_with_work(ev_loop *loop)
 {
   if (loop->curpid && getpid() != loop->curpid) {
     loop->curpid = getpid();
@@ -94,6 +94,12 @@ bool steps_before_block(ev_loop *loop)
   if (loop->debug)
     debug_check_all(loop);
   return false;
+}
+
+// The steps before the block, for a loop that may have work there.
+[[gnu::always_inline]] inline bool steps_before_block(ev_loop *loop)
+{
+  return has_work<kStepsBeforeBlock>(loop) && steps_before_block_with_work(loop);
 }
 
 // --- The fd changes, the block time, the block, the clock -------------------
@@ -123,12 +129,23 @@ inline bool may_block(const ev_loop *loop, int flags)
   return !(kKind != kRunMany && (flags & EVRUN_NOWAIT)) && loop->activecnt >= 1;
 }
 
-// The time until the next timer, rounded up to the backend's resolution, or
-// 0 if it is due: the block time of a loop without rules of its own.  The
-// clock is read here so that the time the callbacks took shortens the
-// block; the loop's times are updated after the block, before anything can
-// look at them.  Every max_block is longer than the coarsest resolution.
+// The block time's one clamp: a positive time shorter than the backend's
+// resolution is raised to it, so that the wait is never early and never
+// spins; a time due is 0.  Every max_block is longer than the coarsest
+// resolution.
 static_assert(kWakeupPollInterval >= 1e-3 && kMaxBlockTime >= 1e-3 && kMaxBlockTimeTimerfd >= 1e-3);
+inline ev_tstamp to_resolution(const ev_loop *loop, ev_tstamp timeout)
+{
+  const ev_tstamp mintime = loop->backend_mintime;
+  if (timeout < mintime)
+    timeout = timeout <= 0. ? 0. : mintime;
+  return timeout;
+}
+
+// The time until the next timer, at most max_block: the block time of a
+// loop without rules of its own.  The clock is read here so that the time
+// the callbacks took shortens the block; the loop's times are updated after
+// the block, before anything can look at them.
 inline ev_tstamp until_next_timer(ev_loop *loop)
 {
   if (!loop->timers.count)
@@ -137,10 +154,7 @@ inline ev_tstamp until_next_timer(ev_loop *loop)
   ev_tstamp timeout = loop->max_block;  // read after the clock, so that no register holds it across the call
   if (to < timeout)
     timeout = to;
-  ev_tstamp mintime = loop->backend_mintime;
-  if (timeout < mintime)
-    timeout = timeout <= 0. ? 0. : mintime;
-  return timeout;
+  return to_resolution(loop, timeout);
 }
 
 // The block time with rules of its own (kStepBlockTime): zero with idle
@@ -174,15 +188,12 @@ ev_tstamp block_time_with_work(ev_loop *loop)
   }
   if (timeout < loop->timeout_blocktime)
     timeout = loop->timeout_blocktime;
-
-  ev_tstamp mintime = loop->backend_mintime;
-  if (timeout < mintime)
-    timeout = timeout <= 0. ? 0. : mintime;
+  timeout = to_resolution(loop, timeout);
 
   if (loop->io_blocktime > 0.) {
     ev_tstamp sleeptime = loop->io_blocktime - (loop->mn_now - prev_mn_now);
-    if (sleeptime > timeout - mintime)
-      sleeptime = timeout - mintime;
+    if (sleeptime > timeout - loop->backend_mintime)
+      sleeptime = timeout - loop->backend_mintime;
     if (sleeptime > 0.) {
       ev_sleep(sleeptime);
       timeout -= sleeptime;
@@ -292,10 +303,8 @@ template <class B>
 // The steps after the timers that have work (kStepsQueue, kStepInvoke).
 // Debug mode first takes the loop's own stops from the queue.  Then the
 // invocation with work, if there is some; returns false when the default
-// one is left to the caller, whose copy of it is inline.  Inline in a run of
-// one iteration, where a call costs more than the steps; a call in a run of
-// many, whose loop would pay for the registers of the inline copy.
-[[gnu::always_inline]] inline bool steps_after_timers(ev_loop *loop)
+// one is left to the caller, whose copy of it is inline.
+[[gnu::always_inline]] inline bool steps_after_timers_with_work(ev_loop *loop)
 {
   if (loop->debug)
     debug_reconcile(loop);
@@ -312,7 +321,21 @@ template <class B>
     probes_iteration_end(loop);
   return true;
 }
-[[gnu::noinline]] bool steps_after_timers_call(ev_loop *loop) { return steps_after_timers(loop); }
+[[gnu::noinline]] bool steps_after_timers_call(ev_loop *loop) { return steps_after_timers_with_work(loop); }
+
+// The steps after the timers, for every loop: true when they made the
+// invocation.  Inline in a run of one iteration, where a call costs more
+// than the steps; a call in a run of many, whose loop would pay for the
+// registers of the inline copy.
+template <run_kind kKind>
+[[gnu::always_inline]] inline bool steps_after_timers(ev_loop *loop)
+{
+  if (EV_LIKELY(!has_work<kStepsAfterTimers>(loop)))
+    return false;
+  if constexpr (kKind == kRunOnce)
+    return steps_after_timers_with_work(loop);
+  return steps_after_timers_call(loop);
+}
 
 // FINISH:
 // - Reset the ev_break status iff it was EVBREAK_ONE.
@@ -339,6 +362,13 @@ void invoke_entered_with_work(ev_loop *loop)
   invoke_pending_with_work(loop);
 }
 
+inline void invoke_entered(ev_loop *loop)
+{
+  if (EV_UNLIKELY(has_work<kStepInvoke>(loop)))
+    return invoke_entered_with_work(loop);
+  invoke_pending_default(loop);
+}
+
 // --- ev_run's steps ---------------------------------------------------------
 
 // ev_run after it incremented the loop depth, with backend B: ev(3)'s list
@@ -350,10 +380,7 @@ int iterate(ev_loop *loop, int flags)
   // - Reset the ev_break status.
   loop->loop_done = EVBREAK_CANCEL;
   // - Before the first iteration, call any pending watchers.
-  if (EV_UNLIKELY(has_work<kStepInvoke>(loop)))
-    invoke_entered_with_work(loop);
-  else
-    invoke_pending_default(loop);
+  invoke_entered(loop);
   // A callback called above may have called ev_break, which the steps before
   // the block look at only when they have work.
   if (EV_LIKELY(!loop->loop_done) || has_work<kStepsBeforeBlock>(loop))
@@ -374,7 +401,8 @@ int iterate(ev_loop *loop, int flags)
         // - Queue and call all prepare watchers.
         // - If ev_break was called, goto FINISH.
         // - If we have been forked, detach and recreate the kernel state.
-        if (has_work<kStepsBeforeBlock>(loop) && steps_before_block(loop))
+        const bool broken = steps_before_block(loop);
+        if (broken)
           break;
         // - Update the kernel state with all outstanding changes.
         if (loop->fds.changes.count)
@@ -400,8 +428,7 @@ int iterate(ev_loop *loop, int flags)
       // - Queue all idle watchers with priority higher than that of pending events.
       // - Queue all check watchers.
       // - Call all queued watchers in reverse order (i.e. check watchers first).
-      const bool invoked = EV_UNLIKELY(has_work<kStepsAfterTimers>(loop)) &&
-                           (kKind == kRunOnce ? steps_after_timers(loop) : steps_after_timers_call(loop));
+      const bool invoked = steps_after_timers<kKind>(loop);
       if (!invoked && loop->pending.any()) {
         loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
         loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
