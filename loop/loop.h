@@ -633,7 +633,8 @@ inline void array_del(array<W> &a, W w)
 // The hooks around the blocking system call of a backend's wait: the release
 // and acquire callbacks, and the wait callback of a compiled-in core, which
 // makes the call.  A loop with hooks has work around the block (kWorkHooks),
-// where the poll is compiled with them; the plain poll leaves them out.
+// whose bit the iteration passes to the backend's wait; a table's poll
+// always calls them.
 // ev(3) forbids ev_run in the release and acquire callbacks, which
 // kRunGuardInRelease marks.
 #ifdef EV_NG_EMBED
