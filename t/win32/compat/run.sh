@@ -114,6 +114,10 @@ if [ -f "$m/macros-ng.exe" ]; then
   # (libev 4.33 aborts past FD_SETSIZE: its exit status is not the test's)
   (cd "$m" && { wine_run ./macros-libev.exe > macros-libev.out 2> macros-libev.err || true; } &&
     wine_run ./macros-ng.exe > macros-ng.out 2>&1) || true
+  # (the C runtime ends printf's lines with CR LF)
+  for out in "$m/macros-libev.out" "$m/macros-ng.out"; do
+    [ ! -f "$out" ] || { tr -d '\r' < "$out" > "$out.lf" && mv "$out.lf" "$out"; }
+  done
   # the fd macros: the same uses as libev's
   if [ "$(grep -v sockets "$m/macros-libev.out")" = "$(grep -v 'sockets\|^AFD' "$m/macros-ng.out")" ] &&
     [ "$(grep -v '^AFD' "$m/macros-ng.out" | grep -c ' used')" = 3 ]; then
