@@ -42,13 +42,13 @@ void pipe_cb(EV_P_ ev_io *w, int revents)
   // write a sender skipped, while a later send sets it again.  Otherwise a
   // send from a callback of this pass would queue this watcher once more
   // after the next poll, which libev 4.33 does not.
-  loop->pipe_write_skipped.store(0, std::memory_order_seq_cst);
+  store_before_loads(loop->pipe_write_skipped, 0);
   if (loop->sig_pending.load(std::memory_order_seq_cst)) {
-    loop->sig_pending.store(0, std::memory_order_seq_cst);
+    store_before_loads(loop->sig_pending, 0);
     signals_process(loop);
   }
   if (loop->async_pending.load(std::memory_order_seq_cst)) {
-    loop->async_pending.store(0, std::memory_order_seq_cst);
+    store_before_loads(loop->async_pending, 0);
     asyncs_process(loop);
   }
 }
@@ -207,7 +207,7 @@ void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
     return;  // already signalled and not yet seen by the loop
 
   flag.store(1, std::memory_order_seq_cst);
-  loop->pipe_write_skipped.store(1, std::memory_order_seq_cst);
+  store_before_loads(loop->pipe_write_skipped, 1);
 
   if (loop->pipe_write_wanted.load(std::memory_order_seq_cst)) {
     loop->pipe_write_skipped.store(0, std::memory_order_relaxed);

@@ -12,7 +12,9 @@
 //            if (skipped) process the flags
 //
 // All four accesses are sequentially consistent, so either the sender sees
-// `wanted` and writes, or the loop sees `skipped` and does not block.  The
+// `wanted` and writes, or the loop sees `skipped` and does not block; each
+// store that a later load of the other flag must not pass is a
+// store_before_loads (below), as in every such pair of the watchers.  The
 // fd is created by the first ev_async or ev_signal start, so that a loop
 // without them makes one system call per idle iteration.  If the system
 // refuses the fd and a syserr callback returns, the loop does without: it
@@ -28,6 +30,15 @@
 struct ev_loop;
 
 namespace ev_detail {
+
+// A sequentially consistent store that later loads of other flags may not
+// pass, made an exchange: on ARM such a store is a store-release, which
+// qemu-user runs on x86 without the barrier before the next load-acquire
+// (wake-ups were lost there), while an exchange is a full barrier
+// everywhere and no dearer than that store on x86.
+inline void store_before_loads(std::atomic<int> &flag, int value) { flag.exchange(value, std::memory_order_seq_cst); }
+// The same for a plain int of the public API (ev_async's `sent`).
+inline void store_before_loads(volatile int *flag, int value) { __atomic_exchange_n(flag, value, __ATOMIC_SEQ_CST); }
 
 static_assert(std::atomic<int>::is_always_lock_free, "must be usable from signal handlers");
 

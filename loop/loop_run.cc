@@ -279,7 +279,7 @@ template <class B>
 {
   const bool handshake = loop->wakeup.fd != kLoopFdNone;
   if (handshake) {
-    loop->pipe_write_wanted.store(1, std::memory_order_seq_cst);
+    store_before_loads(loop->pipe_write_wanted, 1);
     if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
       timeout = 0.;
   }

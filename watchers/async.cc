@@ -229,7 +229,7 @@ void ev_async_send(EV_P_ ev_async *w) noexcept
   // or stopping the watcher during a send is a race as well.
   if (load_index(w) && __atomic_load_n(&w->sent, __ATOMIC_SEQ_CST) == 1)
     return;
-  __atomic_store_n(&w->sent, 1, __ATOMIC_SEQ_CST);
+  store_before_loads(&w->sent, 1);
   // marking is set after the groups block is made, so a sender that sees it
   // set sees the block; the index is read after `sent` is stored, see above
   if (loop->async_marking.load(std::memory_order_seq_cst))

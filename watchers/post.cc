@@ -147,7 +147,7 @@ void posts_wake(ev_loop *loop, post_block *b)
 {
   if (b->pending.load(std::memory_order_seq_cst))
     return;  // set, and the loop has not taken it yet
-  b->pending.store(1, std::memory_order_seq_cst);
+  store_before_loads(b->pending, 1);
   wakeup_signal(loop, loop->async_pending);
 }
 
@@ -313,7 +313,7 @@ post_slot lane_pop(post_lane *lane)
 int lane_run([[maybe_unused]] ev_loop *loop, post_lane *lane)
 {
   if (!lane->idle.load(std::memory_order_relaxed))
-    lane->idle.store(1, std::memory_order_seq_cst);
+    store_before_loads(lane->idle, 1);
   const unsigned long posted = lane->posted.load(std::memory_order_seq_cst);
   int ran = 0;
   while (lane->consumed < posted) {
@@ -545,7 +545,7 @@ int ev_ng_post_drain(EV_P)
     return 0;
   int ran = 0;
   do {
-    b->pending.store(0, std::memory_order_seq_cst);
+    store_before_loads(b->pending, 0);
     ran += run_pass(loop, b);
   } while (b->pending.load(std::memory_order_seq_cst));
   return ran;

@@ -127,7 +127,7 @@ void share_notify(int signum, const ev_loop *except)
     ev_loop *loop = sh.loop.load(std::memory_order_acquire);
     if (!loop || loop == except)
       continue;
-    sh.pending.store(1, std::memory_order_seq_cst);
+    store_before_loads(sh.pending, 1);
     wakeup_signal(loop, loop->sig_pending);
   }
 }
@@ -499,7 +499,7 @@ void ev_feed_signal(int signum) noexcept
   ev_loop *loop = slot.loop.load(std::memory_order_acquire);
   if (!loop)
     return;
-  slot.pending.store(1, std::memory_order_seq_cst);
+  store_before_loads(slot.pending, 1);
   wakeup_signal(loop, loop->sig_pending);
 }
 
