@@ -159,7 +159,7 @@ bool epoll_set_lost(int epfd, int err)
 // The cases epoll_policy::modify leaves to the kernel: the fd's number may be
 // a new open file, it is a regular file, see (c), or the kernel's
 // registration is not the one wanted.
-[[gnu::noinline]] void modify_registration(ev_loop *loop, int fd, int oev, int nev)
+void modify_registration(ev_loop *loop, int fd, int oev, int nev)
 {
   epoll_state *st = state(loop);
   fd_entry &e = loop->fds.entries[fd];

@@ -129,8 +129,7 @@ struct epoll_policy {
   // does, the re-arm of a libev program after ev_io_set, is register_again's
   // first case, made here in a small frame; an error goes to
   // modify_registration, which starts again from the top.
-  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
-                                            const int *errp = &errno)
+  static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp = &errno)
   {
     using namespace epoll_internal;
     if (!(e.bflags & kAlwaysReady)) {

@@ -231,7 +231,7 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
 // embedded loop, an error, see (a).  They are armed with what their
 // watchers want now: an fd whose watchers changed meanwhile was armed by
 // fd_reify already; one without watchers is not.
-[[gnu::always_inline]] inline void rearm_completed(ev_loop *loop, iouring_state *st)
+inline void rearm_completed(ev_loop *loop, iouring_state *st)
 {
   const int *p = st->rearm.data;
   const int *const end = p + st->rearm.count;

@@ -88,10 +88,9 @@ struct heap {
   // The hole at k rises while its parent is later than at, or as late with
   // kPastEqual, and the parents move down into it.  Returns where it stopped.
   // Insertion stops below an equal deadline and pop_root's bottom-up sift
-  // passes it; the order of equal deadlines depends on it.  always_inline
-  // keeps both sifts the loops they were, without a call.
+  // passes it; the order of equal deadlines depends on it.
   template <bool kPastEqual>
-  [[gnu::always_inline]] static std::size_t rise(heap_node *n, std::size_t k, ev_tstamp at)
+  static std::size_t rise(heap_node *n, std::size_t k, ev_tstamp at)
   {
     while (k > kHeap0) {
       const std::size_t p = parent(k);
@@ -207,7 +206,7 @@ struct heap {
 
   // remove(k) of w's node, checked as holds() checks, in the same steps;
   // false, with nothing changed, if w is not the node at k.
-  [[gnu::always_inline]] bool remove_checked(int k, const void *w)
+  bool remove_checked(int k, const void *w)
   {
     const int last = kHeap0 + count - 1;
     if (EV_LIKELY(static_cast<unsigned>(k) < static_cast<unsigned>(last))) {

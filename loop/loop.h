@@ -690,7 +690,7 @@ struct wait_frame {
 // what it found, which the inner run may have taken already.  ev(3) allows
 // such spurious readiness.
 template <class R, class Call>
-[[gnu::noinline]] R wait_through_cb(ev_loop *loop, R interrupted, Call &call)
+R wait_through_cb(ev_loop *loop, R interrupted, Call &call)
 {
   wait_frame<R, Call> f{&call, interrupted, EINTR};
   void *(*run)(void *) = wait_frame<R, Call>::run;
@@ -705,7 +705,7 @@ template <class R, class Call>
 // the result is `interrupted` with EINTR, as if a signal came, and the wait
 // returns early and quietly.
 template <class R, class Call>
-[[gnu::always_inline]] inline R hooked_wait(ev_loop *loop, R interrupted, Call &&call)
+inline R hooked_wait(ev_loop *loop, R interrupted, Call &&call)
 {
   release_hook(loop);
   R result;

@@ -255,7 +255,7 @@ void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
 
 // The backend's wait with metrics or probes around it.
 template <class B>
-[[gnu::noinline]] void wait_measured(ev_loop *loop, ev_tstamp timeout)
+void wait_measured(ev_loop *loop, ev_tstamp timeout)
 {
   const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, timeout) : probes_poll_mark{};
   if (loop->metrics)
@@ -304,7 +304,7 @@ template <class B>
 // Debug mode first takes the loop's own stops from the queue.  Then the
 // invocation with work, if there is some; returns false when the default
 // one is left to the caller, whose copy of it is inline.
-[[gnu::always_inline]] inline bool steps_after_timers_with_work(ev_loop *loop)
+inline bool steps_after_timers_with_work(ev_loop *loop)
 {
   if (loop->debug)
     debug_reconcile(loop);
@@ -321,14 +321,14 @@ template <class B>
     probes_iteration_end(loop);
   return true;
 }
-[[gnu::noinline]] bool steps_after_timers_call(ev_loop *loop) { return steps_after_timers_with_work(loop); }
+bool steps_after_timers_call(ev_loop *loop) { return steps_after_timers_with_work(loop); }
 
 // The steps after the timers, for every loop: true when they made the
-// invocation.  Inline in a run of one iteration, where a call costs more
-// than the steps; a call in a run of many, whose loop would pay for the
-// registers of the inline copy.
+// invocation.  A run of one iteration calls the steps directly, a run of
+// many through steps_after_timers_call, so that its loop need not keep the
+// registers of an inline copy.
 template <run_kind kKind>
-[[gnu::always_inline]] inline bool steps_after_timers(ev_loop *loop)
+inline bool steps_after_timers(ev_loop *loop)
 {
   if (EV_LIKELY(!has_work<kStepsAfterTimers>(loop)))
     return false;
