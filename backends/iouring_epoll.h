@@ -134,8 +134,7 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
 // start, or for a restart without ev_io_set.  A MOD carries the fd's
 // generation, so it ends kAddPending: an EEXIST to the ADD it follows then
 // leaves the generation alone.  The rest is epoll_modify_slow's.
-[[gnu::always_inline]] inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev,
-                                                        const int *)
+inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *)
 {
   const unsigned want = kWant.want[nev & 0x7f];
   // Renewed, or without watchers as far as the kernel knows, the number may
@@ -242,7 +241,7 @@ extern const backend_ops iouring_epoll_backend;
 struct iouring_epoll_policy {
   static constexpr const backend_ops *ops = &iouring_epoll_backend;
   static constexpr bool kIterationPerRunKind = false;
-  [[gnu::always_inline]] static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp)
+  static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp)
   {
     iouring_internal::iouring_epoll_modify(loop, fd, e, oev, nev, errp);
   }
