@@ -90,7 +90,7 @@ constexpr unsigned kSpare = 1;  // r.sq_mask - kSpare
 
 // Queue the EPOLL_WAIT request: it completes when the set has events, at
 // once if it has some now, writing them into st->events.
-[[gnu::always_inline]] inline void epoll_queue_wait(iouring_state *st)
+inline void epoll_queue_wait(iouring_state *st)
 {
   ring &r = st->r;
   r.sq_array[r.sq_local_tail++ & r.sq_mask] = r.sq_mask;
