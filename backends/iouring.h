@@ -140,7 +140,7 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
 // kernel took it: dirty, retemplate.  Queues a poll request for fd, want
 // being EV_READ and EV_WRITE, its generation the slot's index.  The caller
 // made room.
-[[gnu::always_inline]] inline void queue_poll(ring &r, int fd, fd_entry &e, int want)
+inline void queue_poll(ring &r, int fd, fd_entry &e, int want)
 {
   const unsigned slot = r.sq_local_tail++;
   io_uring_sqe *sqe = &r.sqes[slot & r.sq_mask];
@@ -151,7 +151,7 @@ static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
 }
 
 // A poll request for an fd not armed.
-[[gnu::always_inline]] inline void queue_poll_add(iouring_state *st, int fd, fd_entry &e, int want)
+inline void queue_poll_add(iouring_state *st, int fd, fd_entry &e, int want)
 {
   queue_poll(st->r, fd, e, want);
   e.bflags = kArmed;

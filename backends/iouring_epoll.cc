@@ -374,7 +374,7 @@ namespace {
 // also reports again a level-triggered registration not known, which asks
 // for the rebuild then.  Where the refill cannot enter, the next poll's wait
 // reports the levels.
-[[gnu::noinline]] void epoll_queue_edges(ev_loop *loop, iouring_state *st, int n)
+void epoll_queue_edges(ev_loop *loop, iouring_state *st, int n)
 {
   report_events<kEdgesOnly>(loop, st->events, n, [loop, st](int fd, fd_entry &) { epoll_drop_unwanted(loop, st, fd); });
 }
