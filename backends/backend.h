@@ -31,10 +31,6 @@
 //        // instead of queued, else 0; the loop then runs or queues it
 //        // (loop_run.cc, wakeup_taken).  A backend may always return 0.
 //        static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own);
-//        // An iteration for each kind of run (loop/loop_run.cc, run_kind)
-//        // instead of one, where a run of one iteration must not pay for
-//        // the test of the flags.
-//        static constexpr bool kIterationPerRunKind;
 //      };
 //
 // Adding a backend, e.g. kqueue, takes these steps; the suites then run on

@@ -119,9 +119,6 @@ extern const backend_ops epoll_backend;
 // The policy (backends/backend.h).
 struct epoll_policy {
   static constexpr const backend_ops *ops = &epoll_backend;
-  // The default backend, whose runs of one iteration (EVRUN_NOWAIT and
-  // EVRUN_ONCE) should not pay for the loop of a run of many.
-  static constexpr bool kIterationPerRunKind = true;
 
   // Most changes ask nothing of the kernel and end here, without the frame
   // modify_registration needs: the stop of an fd's last watcher, see (e), and

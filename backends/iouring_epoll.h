@@ -240,7 +240,6 @@ extern const backend_ops iouring_epoll_backend;
 // iteration of its own; its wait takes no report.
 struct iouring_epoll_policy {
   static constexpr const backend_ops *ops = &iouring_epoll_backend;
-  static constexpr bool kIterationPerRunKind = false;
   static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp)
   {
     iouring_internal::iouring_epoll_modify(loop, fd, e, oev, nev, errp);

@@ -63,7 +63,7 @@ void start_counting(metrics_block *m)
 }  // namespace
 
 // Around the backend's poll while metrics are on (loop/loop_run.cc,
-// wait_measured).  Only what must be seen around the call itself is done
+// wait_measure_begin).  Only what must be seen around the call itself is done
 // here; the clock the loop reads after the poll closes the measurement in
 // metrics_finish_poll.
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)

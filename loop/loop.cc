@@ -375,7 +375,7 @@ namespace {
   if (loop->run_guard & kRunGuardInRelease)
     usage_error("ev_run", "libev: ev_loop recursion during release detected");
   const bool counted = loop->debug && debug_run_enter(loop);
-  int result = (flags & (EVRUN_ONCE | EVRUN_NOWAIT) ? loop->run_once : loop->run)(loop, flags);
+  int result = loop->run(loop, flags);
   if (loop->debug)
     debug_run_exit(loop, counted);
   return result;
@@ -391,7 +391,7 @@ int ev_run(EV_P_ int flags)
     return run_guarded(loop, flags);
   // Increment loop depth, which ev(3) leaves as it is if a callback throws.
   ++loop->loop_depth;
-  return (flags & (EVRUN_ONCE | EVRUN_NOWAIT) ? loop->run_once : loop->run)(loop, flags);
+  return loop->run(loop, flags);
 }
 
 void ev_break(EV_P_ int how) noexcept { loop->loop_done = how; }

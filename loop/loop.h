@@ -38,8 +38,7 @@ enum work_steps : unsigned char {
   kStepInvoke = 1 << 4,        // calling the queued watchers another way than the default pass
 };
 
-// The groups iterate tests at once: everything up to the block, and everything after the timers.
-constexpr unsigned kStepsUntilBlocked = kStepsBeforeBlock | kStepBlockTime | kStepBlock;
+// The steps after the timers, which iterate tests at once.
 constexpr unsigned kStepsAfterTimers = kStepsQueue | kStepInvoke;
 
 enum work_member : unsigned char {
@@ -165,10 +164,8 @@ struct ev_loop {
   const ev_detail::backend_ops *backend;
   void *backend_state;  // owned by the backend
   // ev_run's steps compiled for this backend (loop/loop_run.cc, iterate),
-  // which call the backend's hot paths directly: for a run of many
-  // iterations, and for a run of one with EVRUN_ONCE or EVRUN_NOWAIT.
+  // which call the backend's hot paths directly.
   int (*run)(ev_loop *loop, int flags);
-  int (*run_once)(ev_loop *loop, int flags);
   int backend_fd;                   // the backend's fd, which an embedding loop watches, else -1
   unsigned backend_fd_generation;   // changes whenever a repair replaces backend_fd
   ev_detail::fd_table fds;          // io watchers per fd and the change queue

@@ -104,29 +104,13 @@ bool steps_before_block_with_work(ev_loop *loop)
 
 // --- The fd changes, the block time, the block, the clock -------------------
 
-// Apply the fd changes of a loop without optional work before the block;
-// false when that queued an EV_ERROR, which the block time's rules handle.
+// The fd changes, applied where the backend's policy says.  One that queues
+// an EV_ERROR sets kWorkError, which the block time's rules look at.
 template <class B>
-[[gnu::always_inline]] inline bool fd_reify_quietly(ev_loop *loop)
+inline void apply_fd_changes(ev_loop *loop)
 {
-  if (EV_LIKELY(!loop->fds.changes.count))
-    return true;
-  fd_reify_with<B>(loop);
-  return !member_has_work(loop, kWorkError);
-}
-
-// The kinds of run iterate is compiled for: many iterations, one iteration,
-// or either by the flags.  A copy for each kind saves a run of one the
-// loop's test of the flags and the registers of a loop; the backends whose
-// policy asks for it (kIterationPerRunKind) have both.
-enum run_kind { kRunMany, kRunOnce, kRunEither };
-
-// Whether the loop may block at all: not for EVRUN_NOWAIT, which ev_run
-// gives only to a run of one, nor without references.
-template <run_kind kKind>
-inline bool may_block(const ev_loop *loop, int flags)
-{
-  return !(kKind != kRunMany && (flags & EVRUN_NOWAIT)) && loop->activecnt >= 1;
+  if (EV_UNLIKELY(loop->fds.changes.count))
+    fd_reify_with<B>(loop);
 }
 
 // The block time's one clamp: a positive time shorter than the backend's
@@ -202,6 +186,17 @@ ev_tstamp block_time_with_work(ev_loop *loop)
   return timeout;
 }
 
+// The block time: none for EVRUN_NOWAIT or without references, else by the
+// rules above if the loop has some, else until the next timer.
+inline ev_tstamp block_time(ev_loop *loop, int flags)
+{
+  if ((flags & EVRUN_NOWAIT) || loop->activecnt < 1)
+    return 0.;
+  if (EV_UNLIKELY(has_work<kStepBlockTime>(loop)))
+    return block_time_with_work(loop);
+  return until_next_timer(loop);
+}
+
 // The slow half of the clock's update after the block: the wall clock, then
 // the closed-fd sweep, whose time time_gate_update folds into the clock's so
 // that an iteration pays one comparison for both.  The sweep may feed
@@ -253,59 +248,72 @@ void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
   wakeup_run(loop, revents);
 }
 
-// The backend's wait with metrics or probes around it.
-template <class B>
-void wait_measured(ev_loop *loop, ev_tstamp timeout)
+// The metrics and the probes around the backend's wait (kWorkMetrics,
+// kWorkProbes), both in the invocation's work too.
+probes_poll_mark wait_measure_begin(ev_loop *loop, ev_tstamp timeout)
 {
   const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, timeout) : probes_poll_mark{};
   if (loop->metrics)
     metrics_poll_begin(loop, timeout);
-  B::wait(loop, timeout, member_has_work(loop, kWorkHooks), nullptr);
+  return probe;
+}
+
+void wait_measure_end(ev_loop *loop, const probes_poll_mark &probe)
+{
   if (loop->metrics)
     metrics_poll_end(loop);
   if (probe.firing)
     probes_poll_return(loop, probe);
 }
 
-// The block with work around it (kStepBlock): the wake-up handshake
-// (fd/wakeup.h), the hooks and the metrics, each behind its own test; then
-// the clock update, which runs the wake-up watcher's callback when the
-// backend's wait took its report (wakeup_taken).  Senders are told that the
-// loop may block as late as possible, so that sends while the loop is
-// still busy cost no write.  The report is taken only where the invocation
-// is the default one, which excludes the metrics and the probes.
+// - Block the process, waiting for any events.
+// - Queue all outstanding I/O (fd) events.
+// - Update the "event loop time" (ev_now ()), and do time jump adjustments.
+// Without work around it (kStepBlock) the block is the backend's wait and
+// the clock, in a copy of the wait of its own, which knows that there are no
+// hooks and no report to take.  With work, each part is behind its own
+// test: the wake-up handshake (fd/wakeup.h), the hooks, the metrics and the
+// probes.  Senders are told that the loop may block as late as possible, so
+// that sends while the loop is still busy cost no write.  The clock update
+// after it runs the wake-up watcher's callback when the backend's wait took
+// its report (wakeup_taken), which it does only where the invocation is the
+// default one, without metrics and probes.
 template <class B>
-[[gnu::always_inline]] inline void block_with_work(ev_loop *loop, ev_tstamp timeout)
+inline void block(ev_loop *loop, ev_tstamp timeout)
 {
-  const bool handshake = loop->wakeup.fd != kLoopFdNone;
+  if (EV_LIKELY(!has_work<kStepBlock>(loop))) {
+    B::wait(loop, timeout, false, nullptr);
+    return time_update_after_block(loop, timeout);
+  }
+  const bool handshake = member_has_work(loop, kWorkWakeup);
   if (handshake) {
     store_before_loads(loop->pipe_write_wanted, 1);
     if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
       timeout = 0.;
   }
-  int taken = 0;
-  if (EV_UNLIKELY(has_work<kStepInvoke>(loop)) && (loop->metrics || loop->probing))
-    wait_measured<B>(loop, timeout);
-  else
-    taken = B::wait(loop, timeout, member_has_work(loop, kWorkHooks),
-                    handshake && !has_work<kStepInvoke>(loop) ? &loop->wakeup.w : nullptr);
-  if (!handshake)
-    return time_update_after_block(loop, timeout);
-  loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
-  wakeup_after_poll(loop);
-  if (EV_UNLIKELY(taken))
-    return wakeup_taken(loop, timeout, taken);
+  const bool measured = EV_UNLIKELY(has_work<kStepInvoke>(loop)) && (loop->metrics || loop->probing);
+  const probes_poll_mark probe = measured ? wait_measure_begin(loop, timeout) : probes_poll_mark{};
+  const int taken = B::wait(loop, timeout, member_has_work(loop, kWorkHooks),
+                            handshake && !has_work<kStepInvoke>(loop) ? &loop->wakeup.w : nullptr);
+  if (EV_UNLIKELY(measured))
+    wait_measure_end(loop, probe);
+  if (handshake) {
+    loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
+    wakeup_after_poll(loop);
+    if (EV_UNLIKELY(taken))
+      return wakeup_taken(loop, timeout, taken);
+  }
   time_update_after_block(loop, timeout);
 }
 
 // --- After the timers: periodics, idle and check watchers, the invocation ---
 
-// The steps after the timers that have work (kStepsQueue, kStepInvoke).
-// Debug mode first takes the loop's own stops from the queue.  Then the
-// invocation with work, if there is some; returns false when the default
-// one is left to the caller, whose copy of it is inline.  Forced inline,
-// because where GCC would call it the call costs more than the steps.
-[[gnu::always_inline]] inline bool steps_after_timers_with_work(ev_loop *loop)
+// The steps after the timers that have work (kStepsQueue, kStepInvoke):
+// debug mode first takes the loop's own stops from the queue; then the
+// periodics, idle and check watchers are queued, and the queue is invoked
+// if the invocation has work.  False when the default invocation is left to
+// the caller, whose copy of it is inline.
+bool steps_after_timers_with_work(ev_loop *loop)
 {
   if (loop->debug)
     debug_reconcile(loop);
@@ -322,20 +330,21 @@ template <class B>
     probes_iteration_end(loop);
   return true;
 }
-bool steps_after_timers_call(ev_loop *loop) { return steps_after_timers_with_work(loop); }
 
-// The steps after the timers, for every loop: true when they made the
-// invocation.  A run of one iteration calls the steps directly, a run of
-// many through steps_after_timers_call, so that its loop need not keep the
-// registers of an inline copy.
-template <run_kind kKind>
-inline bool steps_after_timers(ev_loop *loop)
+// - Queue all expired periodics.
+// - Queue all idle watchers with priority higher than that of pending events.
+// - Queue all check watchers.
+// - Call all queued watchers in reverse order (i.e. check watchers first).
+// The default invocation pass is inline, in each iteration's copy (B): most
+// iterations call a callback or two.
+template <class B>
+inline void steps_after_timers(ev_loop *loop)
 {
-  if (EV_LIKELY(!has_work<kStepsAfterTimers>(loop)))
-    return false;
-  if constexpr (kKind == kRunOnce)
-    return steps_after_timers_with_work(loop);
-  return steps_after_timers_call(loop);
+  const bool invoked = has_work<kStepsAfterTimers>(loop) && steps_after_timers_with_work(loop);
+  if (!invoked && loop->pending.any()) {
+    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
+    loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
+  }
 }
 
 // FINISH:
@@ -373,11 +382,12 @@ inline void invoke_entered(ev_loop *loop)
 // --- ev_run's steps ---------------------------------------------------------
 
 // ev_run after it incremented the loop depth, with backend B: ev(3)'s list
-// of ev_run's steps, quoted, each followed by its code.
-template <class B, run_kind kKind>
+// of ev_run's steps, quoted, each followed by its step.  A run of one
+// iteration takes the same code.
+template <class B>
 int iterate(ev_loop *loop, int flags)
 {
-  const bool once = kKind == kRunOnce || (kKind == kRunEither && (flags & (EVRUN_ONCE | EVRUN_NOWAIT)));
+  const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
   // - Reset the ev_break status.
   loop->loop_done = EVBREAK_CANCEL;
   // - Before the first iteration, call any pending watchers.
@@ -388,52 +398,28 @@ int iterate(ev_loop *loop, int flags)
     do {
       if constexpr (EV_VERIFY >= 2)  // ev(3) EV_VERIFY: once per iteration
         verify(loop);
-      // Until the block, most loops have no optional work: one test sends them
-      // to the fixed steps, unless applying the fd changes queued an EV_ERROR,
-      // whose callback must not wait.  The others take ev(3)'s steps one by one.
-      if (EV_LIKELY(!has_work<kStepsUntilBlocked>(loop)) && fd_reify_quietly<B>(loop)) {
-        const ev_tstamp timeout = may_block<kKind>(loop, flags) ? until_next_timer(loop) : 0.;
-        ++loop->loop_count;
-        B::wait(loop, timeout, false, nullptr);
-        time_update_after_block(loop, timeout);
-      } else {
-        // - If EVFLAG_FORKCHECK was used, check for a fork.
-        // - If a fork was detected (by any means), queue and call all fork watchers.
-        // - Queue and call all prepare watchers.
-        // - If ev_break was called, goto FINISH.
-        // - If we have been forked, detach and recreate the kernel state.
-        const bool broken = steps_before_block(loop);
-        if (broken)
-          break;
-        // - Update the kernel state with all outstanding changes.
-        if (loop->fds.changes.count)
-          fd_reify_with<B>(loop);
-        // - Update the "event loop time" (ev_now ()).
-        // - Calculate for how long to sleep or block, if at all (EVRUN_NOWAIT or
-        //   not having any active watchers at all will result in not sleeping).
-        // - Sleep if the I/O and timer collect interval say so.
-        const ev_tstamp timeout = !may_block<kKind>(loop, flags)   ? 0.
-                                  : has_work<kStepBlockTime>(loop) ? block_time_with_work(loop)
-                                                                   : until_next_timer(loop);
-        // - Increment loop iteration counter.
-        ++loop->loop_count;
-        // - Block the process, waiting for any events.
-        // - Queue all outstanding I/O (fd) events.
-        // - Update the "event loop time" (ev_now ()), and do time jump adjustments.
-        block_with_work<B>(loop, timeout);
-      }
+      // - If EVFLAG_FORKCHECK was used, check for a fork.
+      // - If a fork was detected (by any means), queue and call all fork watchers.
+      // - Queue and call all prepare watchers.
+      // - If ev_break was called, goto FINISH.
+      // - If we have been forked, detach and recreate the kernel state.
+      const bool broken = steps_before_block(loop);
+      if (broken)
+        break;
+      // - Update the kernel state with all outstanding changes.
+      apply_fd_changes<B>(loop);
+      // - Update the "event loop time" (ev_now ()).
+      // - Calculate for how long to sleep or block, if at all (EVRUN_NOWAIT or
+      //   not having any active watchers at all will result in not sleeping).
+      // - Sleep if the I/O and timer collect interval say so.
+      const ev_tstamp timeout = block_time(loop, flags);
+      // - Increment loop iteration counter.
+      ++loop->loop_count;
+      block<B>(loop, timeout);
       // - Queue all expired timers.
       if (timer_due(loop))
         timers_reify(loop);
-      // - Queue all expired periodics.
-      // - Queue all idle watchers with priority higher than that of pending events.
-      // - Queue all check watchers.
-      // - Call all queued watchers in reverse order (i.e. check watchers first).
-      const bool invoked = steps_after_timers<kKind>(loop);
-      if (!invoked && loop->pending.any()) {
-        loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
-        loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
-      }
+      steps_after_timers<B>(loop);
       // - If ev_break has been called, or EVRUN_ONCE or EVRUN_NOWAIT were used,
       //   or there are no active watchers, goto FINISH, otherwise continue with
       //   step LOOP.  More ev_unref than references ends the run too, where
@@ -443,24 +429,20 @@ int iterate(ev_loop *loop, int flags)
 }
 
 // The iterations: one for each backend with hot paths of its own
-// (backends/backend.h), or one for each kind of run where its policy asks,
-// and one for the others, which calls the backend through its table.  A
-// build for size has that one alone.
+// (backends/backend.h), and one for the others, which calls the backend
+// through its table.  A build for size has that one alone.
 struct backend_runner {
   const backend_ops *ops;
   int (*run)(ev_loop *loop, int flags);
-  int (*run_once)(ev_loop *loop, int flags);
 };
 
 template <class P>
 constexpr backend_runner runner_of()
 {
   if constexpr (EV_NG_SMALL || !requires { &P::wait; })
-    return {P::ops, iterate<backend_table_policy, kRunEither>, iterate<backend_table_policy, kRunEither>};
-  else if constexpr (P::kIterationPerRunKind)
-    return {P::ops, iterate<P, kRunMany>, iterate<P, kRunOnce>};
+    return {P::ops, iterate<backend_table_policy>};
   else
-    return {P::ops, iterate<P, kRunEither>, iterate<P, kRunEither>};
+    return {P::ops, iterate<P>};
 }
 #define EV_NG_BACKEND_RUNNER(P) runner_of<P>(),
 constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES(EV_NG_BACKEND_RUNNER)};
@@ -477,12 +459,11 @@ bool backend_select(ev_loop *loop, unsigned int flags)
       continue;
     loop->backend = r.ops;
     loop->run = r.run;
-    loop->run_once = r.run_once;
     if (r.ops->init(loop))
       return true;
   }
   loop->backend = nullptr;
-  loop->run = loop->run_once = nullptr;
+  loop->run = nullptr;
   return false;
 }
 
