@@ -14,6 +14,9 @@
 if EV_LIBEVENT_EMULATION
 libev_la_SOURCES += compat/event.c event.h
 endif
+# a cold unit, as the C++ ones of Makefile.am: its calls wrap the API's, which do the work
+LIBEV_COLD_C_OBJECTS = compat/libev_la-event.lo
+$(LIBEV_COLD_C_OBJECTS): CFLAGS += $(COLD_CXXFLAGS)
 # installed only with --enable-event-header: it would shadow libevent's event.h
 if EV_INSTALL_EVENT_HEADER
 include_HEADERS += event.h

@@ -9,6 +9,8 @@
 
 namespace ev_detail {
 
+#if EV_NG_HAVE_SDT
+
 namespace {
 
 // Seconds as integer nanoseconds, since a tracer reads integers.
@@ -105,5 +107,13 @@ void probes_invoke_pending(ev_loop *loop)
 {
   loop->pending.invoke_all([loop](W w, int revents) { call_watcher(loop, w, revents); });
 }
+
+#else
+
+// Without the probes nothing arms a loop (diag/probes.h), so this is never
+// called; it does what the loop does without probes.
+void call_watcher_probed(ev_loop *loop, W w, int revents) { invoke_callback(loop, w, revents); }
+
+#endif
 
 }  // namespace ev_detail

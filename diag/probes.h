@@ -20,6 +20,8 @@
 
 namespace ev_detail {
 
+#if EV_NG_HAVE_SDT
+
 // Look at the semaphore: arm the loop's probes, to fire from the next
 // iteration's beginning, or stop them.
 void probes_check(ev_loop *loop);
@@ -43,5 +45,22 @@ void probes_poll_return(ev_loop *loop, const probes_poll_mark &m);
 // The invocation pass of a probed loop, for ev_run and ev_invoke_pending.
 void probes_invoke(ev_loop *loop);
 void probes_invoke_pending(ev_loop *loop);
+
+#else
+
+// Without the probes (no <sys/sdt.h>, or a build for size) no tracer can
+// attach: probes_check never arms a loop, and the calls compile away.
+inline void probes_check(ev_loop *) {}
+inline void probes_iteration_begin(ev_loop *) {}
+inline void probes_iteration_end(ev_loop *) {}
+struct probes_poll_mark {
+  bool firing;
+};
+inline probes_poll_mark probes_poll_enter(ev_loop *, ev_tstamp) { return {}; }
+inline void probes_poll_return(ev_loop *, const probes_poll_mark &) {}
+inline void probes_invoke(ev_loop *loop) { loop->invoke_cb(EV_A); }
+inline void probes_invoke_pending(ev_loop *loop) { invoke_pending_plain(loop); }
+
+#endif
 
 }  // namespace ev_detail

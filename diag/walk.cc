@@ -84,6 +84,8 @@ void collect_all(collection &c)
   c.add_array(EV_ASYNC, loop->asyncs);
 }
 
+// ev_dump's lines for the watchers, which a build for size leaves out
+#if EV_FEATURE_CODE
 const char *walk_type_name(int type)
 {
   switch (type) {
@@ -153,6 +155,7 @@ void print_watcher(std::FILE *f, ev_loop *loop, int type, W w)
   print_details(f, loop, type, w);
   std::fputc('\n', f);
 }
+#endif
 
 }  // namespace
 }  // namespace ev_detail
@@ -175,7 +178,7 @@ void ev_dump(EV_P_ std::FILE *f) noexcept
   std::fprintf(f, "ev_loop %p: backend %s, iteration %u, depth %u, %d references, ev_now %.6f\n",
                static_cast<void *>(loop), loop->backend ? loop->backend->name : "none", ev_iteration(EV_A),
                ev_depth(EV_A), loop->activecnt, ev_now(EV_A));
-
+#if EV_FEATURE_CODE
   collection c{loop, ~0, {}};
   collect_all(c);
   std::fprintf(f, " %d active watcher(s):\n", c.list.count);
@@ -194,6 +197,11 @@ void ev_dump(EV_P_ std::FILE *f) noexcept
       std::fprintf(f, "  %p priority %d revents 0x%x%s\n", static_cast<void *>(s.w), priority_of(s.w),
                    static_cast<unsigned>(s.revents), is_loop_member(loop, s.w) ? " (the loop's own)" : "");
     }
+#else
+  // A build for size (configure --enable-small, EV_FEATURES without bit 1)
+  // prints the loop alone: the watchers are a diagnostic, as debug mode is.
+  std::fputs(" (no watchers listed: a build for size)\n", f);
+#endif
   std::fflush(f);
 }
 

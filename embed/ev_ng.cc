@@ -197,6 +197,7 @@
 #endif
 #include "watchers/post.cc"
 #include "loop/loop.cc"
+#include "loop/loop_life.cc"
 #include "loop/loop_forks.cc"
 #include "loop/loop_run.cc"
 #include "loop/loop_time.cc"

@@ -23,7 +23,7 @@ EV_NG_KIT_FILES = ev.h ev++.h \
 	watchers/child.h watchers/child_pidfd.cc watchers/embed.cc watchers/idle.cc watchers/io.cc \
 	watchers/once.cc watchers/periodic.cc watchers/signal.cc watchers/start_stop.h watchers/stat.cc \
 	watchers/post.cc watchers/timer.cc \
-	loop/fork_guard.cc loop/fork_guard.h loop/loop.cc loop/loop.h loop/loop_forks.cc diag/probe_anchor.h loop/loop_run.cc \
+	loop/fork_guard.cc loop/fork_guard.h loop/loop.cc loop/loop.h loop/loop_life.cc loop/loop_forks.cc diag/probe_anchor.h loop/loop_run.cc \
 	loop/loop_time.cc
 nobase_dist_embedkit_DATA = $(EV_NG_KIT_FILES)
 

@@ -762,6 +762,10 @@ extensions__dump_lists_active_and_pending_watchers (void **state)
   fclose (f);
   char expect[160];
   snprintf (expect, sizeof expect, "backend %s,", test_backend_name);
+#ifdef EV_NG_SMALL /* a build for size prints the loop's line alone, as ev(3) says */
+  if (!strstr (text, expect) || !strstr (text, "\n (no watchers listed: a build for size)\n"))
+    fail_msg ("no loop line or note in:\n%s", text);
+#else
   if (!strstr (text, expect) || !strstr (text, " 2 active watcher(s):"))
     fail_msg ("no loop line or count in:\n%s", text);
   snprintf (expect, sizeof expect, "  io       %p priority 0 cb ", (void *)&io);
@@ -776,6 +780,7 @@ extensions__dump_lists_active_and_pending_watchers (void **state)
   snprintf (expect, sizeof expect, " 1 pending:\n  %p priority 2 revents 0x100\n", (void *)&timer);
   if (!strstr (text, expect))
     fail_msg ("no \"%s\" in:\n%s", expect, text);
+#endif
   free (text);
 
   ev_clear_pending (loop, &timer);
