@@ -4,21 +4,12 @@
 // invocation of pending watchers and the loop's simple accessors.  The
 // iteration itself is in loop/loop_run.cc, creation and destruction in
 // loop/loop_life.cc.
-#include "base/env.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
 #include "diag/probes.h"
-#include "diag/watchdog.h"
-#include "fd/fd.h"
 #include "fd/wakeup.h"
-#include "loop/fork_guard.h"
 
-#include <unistd.h>
-#include <climits>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <new>
 
 using namespace ev_detail;
 
