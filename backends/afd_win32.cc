@@ -1,60 +1,44 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/afd_win32.cc - the AFD backend on Windows (EVBACKEND_NG_AFD): the
-// sockets behind C runtime fds polled one request each through the Ancillary
-// Function Driver, the kernel half of Winsock, with IOCTL_AFD_POLL on a handle
-// of \Device\Afd tied to an I/O completion port, the technique of wepoll and
-// mio.  Chosen only by its bit (registry.cc keeps it out of libev's answers).
+// backends/afd_win32.cc - the AFD backend on Windows (EVBACKEND_NG_AFD): the sockets behind C
+// runtime fds polled one request each through the Ancillary Function Driver, the kernel half of
+// Winsock, with IOCTL_AFD_POLL on a handle of \Device\Afd tied to an I/O completion port, as wepoll
+// and mio do.  Chosen only by its bit: registry.cc keeps it out of libev's answers.
 //
 // Windows and AFD quirks handled here:
-//  (a) The ioctl and \Device\Afd are undocumented; NtCreateFile and
-//      NtDeviceIoControlFile are ntdll's, looked up at run time so that the
-//      DLL imports nothing new.  Without them init fails and the loop is not
-//      made, as for any backend the system lacks.
-//  (b) A poll is a one-shot request: it completes once, when one of the
-//      events it asks for holds, at once if one holds already.  Level
-//      triggering, libev's contract, comes from submitting it again after
-//      each completion, before the next wait: a socket that stays readable
-//      completes again at once.  Only the sockets that completed or changed
-//      are submitted (the update list), so an idle socket costs nothing per
-//      iteration.
-//  (c) A pending request keeps pointing at its memory (status block and
-//      poll info), so each request is an op of its own that never moves:
-//      taken from the backend's free list, or allocated when the list is
-//      empty, and back on the list when its completion is seen.  After a
-//      warm-up no iteration allocates.
-//  (d) A change of interest while a request is pending: a narrower one
-//      (ev_io_stop, read and write to read) leaves the request pending and
-//      drops what it reports beyond the interest, then asks again, narrower;
-//      a wider one (read to write), or another socket on the fd, cannot wait
-//      for the pending request, so a new one is made at once, and the old
-//      one is cancelled (CancelIoEx) and orphaned: its completion, whenever
-//      it comes, only returns the op to the free list.  Nothing waits for a
-//      cancellation, which Windows delivers as a completion later, and which
-//      Wine 8 may deliver much later, or not find at all (t/win32/ev_io.c).
-//  (e) Requests name the socket's base handle (SIO_BASE_HANDLE, or the one
-//      for poll a layered provider gives, SIO_BSP_HANDLE_POLL); an fd that
-//      has none is not a socket (a file, a pipe): its watchers get EV_ERROR
-//      when they start, never an abort or a spin, as on select.
-//  (f) A request that ends in its socket's close (AFD_POLL_LOCAL_CLOSE, or a
-//      failed request) makes the backend look at the fd again, as select
-//      looks at the number each time: the fd may name another socket by now
-//      (the number reused after a close, while its watcher was stopped or
-//      behind its back; or the closed socket's handle value, which Windows
-//      hands out again at once), which is polled at once; an fd that names
-//      no socket any more, closed behind the loop's back, gets EV_ERROR.  A
-//      socket closed after ev_io_stop has its request cancelled or its
-//      completion ignored: no stale event.  Readiness a pending request
-//      reports after its fd was set anew is reported: mostly the socket is
-//      the same one (a disconnect is not reported to a later request under
-//      Wine 8, so dropping it would lose an EOF); readiness a closed socket
-//      had just before its close is then one spurious event, which a
-//      non-blocking read answers with WSAEWOULDBLOCK.
-//  (g) A failed connect is AFD_POLL_CONNECT_FAIL, an abort AFD_POLL_ABORT:
-//      both are reported as readable and writable, as POSIX reports a socket
-//      in error, so that a write watcher sees the failed connect as on select
-//      and getsockopt (SO_ERROR) tells why.
-//  (h) The completion carries the context given at submission, the op, and
-//      the op its owner, so no lookup is needed.
+//  (a) The ioctl and \Device\Afd are undocumented; NtCreateFile and NtDeviceIoControlFile are
+//      ntdll's, looked up at run time so that the DLL imports nothing new.  Without them init fails
+//      and the loop is not made, as for any backend the system lacks.
+//  (b) A poll is a one-shot request: it completes once, when one of the events it asks for holds,
+//      at once if one holds already.  Level triggering, libev's contract, comes from submitting it
+//      again after each completion, before the next wait: a socket that stays readable completes
+//      again at once.  Only changed or completed sockets are submitted; idle ones cost nothing.
+//  (c) A pending request keeps pointing at its memory (status block, poll info), so each request is
+//      an op of its own that never moves: from the free list, or allocated when it is empty, and
+//      back on it when its completion is seen.  After a warm-up no iteration allocates.
+//  (d) A change of interest while a request is pending: a narrower one (ev_io_stop, read and write
+//      to read) leaves the request pending and drops what it reports beyond the interest, then asks
+//      again, narrower; a wider one (read to write), or another socket on the fd, cannot wait for
+//      it, so a new request is made at once and the old one is cancelled (CancelIoEx) and orphaned:
+//      its completion, whenever it comes, only returns the op to the free list.  Nothing waits for
+//      a cancellation, which Windows delivers as a completion later, and which Wine 8 may deliver
+//      much later, or not find at all (t/win32/ev_io.c).
+//  (e) Requests name the socket's base handle (SIO_BASE_HANDLE, or SIO_BSP_HANDLE_POLL, the one a
+//      layered provider gives for poll); an fd that has none is not a socket (a file, a pipe): its
+//      watchers get EV_ERROR when they start, never an abort or a spin, as on select.
+//  (f) A request that ends in its socket's close (AFD_POLL_LOCAL_CLOSE, or a failed request) makes
+//      the backend look at the fd again, as select looks at the number each time: the fd may name
+//      another socket by now (the number reused after a close, while its watcher was stopped or
+//      behind its back; or the closed socket's handle value, which Windows hands out again at
+//      once), which is polled at once; an fd that names no socket any more gets EV_ERROR.  A socket
+//      closed after ev_io_stop has its request cancelled or its completion ignored: no stale event.
+//      What a pending request reports after its fd was set anew is reported: mostly the socket is
+//      the same (under Wine 8 a later request is not told of a disconnect, so dropping it would
+//      lose an EOF); a closed socket's readiness from just before its close is then one spurious
+//      event, which a non-blocking read answers with WSAEWOULDBLOCK.
+//  (g) A failed connect is AFD_POLL_CONNECT_FAIL, an abort AFD_POLL_ABORT: both are reported as
+//      readable and writable, as POSIX reports a socket in error, so that a write watcher sees the
+//      failed connect as on select and getsockopt (SO_ERROR) tells why.
+//  (h) The completion carries the op, the context given at submission, and the op its owner.
 #include <mswsock.h>
 #include <windows.h>
 #include <winsock2.h>
@@ -278,10 +262,8 @@ void apply_updates(ev_loop *loop, afd_state *st)
   }
 }
 
-// A request ended in its socket's close, see (f): the fd is looked at
-// again, and the socket it names now is polled at once, so that its
-// readiness is reported in this wait, as a backend that looks at the fd
-// itself would.
+// A request ended in its socket's close (f): look at the fd again and poll the socket it names now
+// at once, so that its readiness is reported in this wait, as by a backend that looks at the fd.
 void look_again(ev_loop *loop, afd_state *st, sock_record *rec)
 {
   rec->socket = socket_of(rec->fd);
@@ -367,8 +349,7 @@ void destroy(ev_loop *loop)
   backend_state_free(loop->backend_state);
 }
 
-// \Device\Afd opened through ntdll, see (a).  A name under the device is
-// required; what it is does not matter.
+// \Device\Afd opened through ntdll (a).  A name under the device is required, any name.
 HANDLE open_afd(nt_create_file_fn create)
 {
   wchar_t path[] = L"\\Device\\Afd\\libev-ng";
@@ -455,11 +436,9 @@ void poll(ev_loop *loop, ev_tstamp timeout)
     }
     return;
   }
-  // A full batch of completions that reported nothing (those of stopped and
-  // orphaned requests, after many sockets were stopped and closed, see (d)
-  // and (f)) does not end the wait empty-handed: the ones queued behind it
-  // are taken at once, a batch at a time.  Nor do resubmitted requests, see
-  // (f), whose completions are taken once more.
+  // A full batch of completions that reported nothing (of requests stopped or orphaned, (d) and
+  // (f)) does not end the wait empty-handed: those queued behind it are taken at once, a batch at a
+  // time.  Nor do resubmitted requests (f), whose completions are taken once more.
   for (;;) {
     bool reported = false;
     st->resubmitted = false;

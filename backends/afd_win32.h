@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/afd_win32.h - the AFD backend on Windows (EVBACKEND_NG_AFD, opt-in):
-// readiness of the sockets behind C runtime fds through IOCTL_AFD_POLL and an
-// I/O completion port, at a cost per iteration that grows with the ready and
-// changed sockets only.  Its policy for the loop's iteration (backend.h), a
-// table-only one as select's; the backend and its quirks are in
-// backends/afd_win32.cc.
+// backends/afd_win32.h - the AFD backend on Windows (EVBACKEND_NG_AFD, opt-in): readiness of the
+// sockets behind C runtime fds through IOCTL_AFD_POLL and an I/O completion port, at a cost per
+// iteration that grows with the ready and changed sockets only.  Its policy (backend.h) is
+// table-only, as select's; the backend and its quirks are in backends/afd_win32.cc.
 #pragma once
 
 #include "fd/fd.h"

@@ -1,53 +1,38 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/backend.h - THE VTABLE: what every backend (select, poll, epoll,
-// io_uring) provides to the loop, and the contract of each member.
+// backends/backend.h - THE VTABLE: what every backend (select, poll, epoll, io_uring) provides to
+// the loop, and the contract of each member.
 //
-// A backend waits for fd readiness.  It keeps its kernel state behind one
-// pointer it owns, loop->backend_state, and may use the backend-owned bytes
-// of every fd_entry.  Nothing else about it is visible to the loop.
+// A backend waits for fd readiness.  Its kernel state is behind loop->backend_state, which it
+// owns, and it may use the backend-owned bytes of every fd_entry; the loop sees nothing else.
 //
-// It comes in two parts:
-//  - its table (backend_ops below): creation, destruction, the repair after
-//    a fork, and its modify and poll for callers that do not know the
-//    backend at compile time;
-//  - its policy, for the loop's iteration (loop/loop_run.cc).  Most
-//    backends give only their table, table_policy below, and share the one
-//    iteration that calls them through it.  A backend whose every wait
-//    counts (epoll, the default, and io_uring's epoll mode) gives its hot
-//    paths as well, and gets an iteration of its own that calls them
-//    directly and inline:
+// It comes in two parts: its table (backend_ops below), with creation, destruction, the repair
+// after a fork, and modify and poll for callers not compiled for it; and its policy for the loop's
+// iteration (loop/loop_run.cc).  Most backends give only their table, as table_policy below, and
+// share one iteration calling through it.  A backend whose every wait counts (epoll, the default,
+// and io_uring's epoll mode) also gives its hot paths, called inline by an iteration of its own:
 //
-//      struct NAME_policy {
-//        static constexpr const backend_ops *ops = &NAME_backend;
-//        // backend_ops::modify; e is fd's entry in the loop's table, at the
-//        // caller's hand (after the caller's stores to the entry the callee
-//        // would read the table's address again); errp is &errno, taken
-//        // once for many calls
-//        static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
-//        // The wait, backend_ops::poll: the loop's hooks around the blocking
-//        // system call when `hooks` (kWorkHooks, hooked_wait in
-//        // loop/loop.h).  When the wait reported nothing but `own` (the
-//        // loop's wake-up watcher, or null), its events are returned
-//        // instead of queued, else 0; the loop then runs or queues it
-//        // (loop_run.cc, wakeup_taken).  A backend may always return 0.
-//        static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own);
-//      };
+//   struct NAME_policy {
+//     static constexpr const backend_ops *ops = &NAME_backend;
+//     // backend_ops::modify; e is fd's entry, at the caller's hand (after the caller's stores the
+//     // callee would reload the table's address); errp is &errno, taken once for many calls
+//     static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
+//     // backend_ops::poll, with the loop's hooks around the system call when `hooks` (kWorkHooks,
+//     // hooked_wait in loop/loop.h).  When the wait reported nothing but `own` (the loop's wake-up
+//     // watcher, or null), returns its events instead of queueing them, else 0; the loop then runs
+//     // or queues it (loop_run.cc, wakeup_taken).  A backend may always return 0.
+//     static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own);
+//   };
 //
-// Adding a backend, e.g. kqueue, takes these steps; the suites then run on
-// it like on the others:
-//  1. backends/<name>.cc with its table, one constinit backend_ops, opening
-//     with the lettered list of the kernel's quirks it handles, and
-//     backends/<name>.h with its policy;
+// Adding a backend such as kqueue takes these steps, after which the suites run on it too:
+//  1. backends/<name>.cc with its table, one constinit backend_ops, opening with the lettered list
+//     of the kernel quirks it handles, and backends/<name>.h with its policy;
 //  2. one line in backends/policies.h, under its facility's test;
-//  3. the facility's test in configure.ac (EV_NG_FACILITY) and the sources
-//     in Makefile.am, under that test;
-//  4. the kit: EV_NG_KIT_FILES in embed/local.mk, an #include in
-//     embed/ev_ng.cc, and when to use it in embed/ev_ng_facilities.h;
-//  5. its blocking system call in backend_wait_call
-//     (tools/watchdog/sample.cc), for the watchdog;
+//  3. the facility's test in configure.ac (EV_NG_FACILITY), the sources in Makefile.am under it;
+//  4. the kit: EV_NG_KIT_FILES in embed/local.mk, an #include in embed/ev_ng.cc, and when to use it
+//     in embed/ev_ng_facilities.h;
+//  5. its blocking system call in backend_wait_call (tools/watchdog/sample.cc), for the watchdog;
 //  6. its name and flag in the table of backends of t/harness.c;
-//  7. the documents: ev(3)'s backend list (man/ev.pod), README's
-//     Platforms, doc/ARCHITECTURE.md.
+//  7. the documents: ev(3)'s backend list (man/ev.pod), README's Platforms, doc/ARCHITECTURE.md.
 #pragma once
 
 #include "base/alloc.h"
@@ -69,69 +54,54 @@ struct backend_ops {
   const char *name;   // "epoll", "poll", "select": for messages and tests
   unsigned int flag;  // its EVBACKEND_* bit
 
-  // Smallest positive timeout poll() can honour; shorter positive timeouts
-  // are rounded up to it so that "never early" holds without busy-looping.
+  // Shortest timeout poll() honours; shorter positive ones round up to it: never early, no spin.
   ev_tstamp mintime;
 
-  // Create the kernel state for a new loop (loop->backend_state is null).
-  // Returns false, leaving nothing allocated, when the kernel facility is
-  // missing or refuses; the registry then tries the next backend.
+  // Create the kernel state for a new loop (loop->backend_state is null).  Returns false, leaving
+  // nothing allocated, when the facility is missing or refuses; the registry tries the next one.
   bool (*init)(ev_loop *loop);
 
-  // Release everything init/fork created.  The loop is being destroyed.
+  // Release everything init/fork created; the loop is being destroyed.
   void (*destroy)(ev_loop *loop);
 
-  // The repair step before a poll (loop/loop_run.cc, loop_repair), after a
-  // fork or a request_backend_rebuild: replace kernel state that the child
-  // shares with the parent or that became unusable, then queue every fd for
-  // re-registration (fd_rearm_all).  The old kernel object is closed first,
-  // so that the new one exists even at the fd limit, unless it was lost and
-  // its number may be someone else's now.  If no new object can be had after
-  // bounded ev_syserr retries, the backend kills every fd, sets backend_fd to
-  // -1, and from then on kills every fd it is asked to watch and polls by
-  // sleeping.  Backends without shared kernel state do nothing.
+  // Repair before a poll (loop/loop_run.cc, loop_repair) after a fork or request_backend_rebuild:
+  // replace kernel state shared with the parent or unusable, then queue every fd for
+  // re-registration (fd_rearm_all).  Close the old kernel object first, so the new one exists even
+  // at the fd limit, unless it was lost and its number may be reused.  If bounded ev_syserr retries
+  // get no new object, kill every fd, set backend_fd to -1, then kill every fd asked for and poll
+  // by sleeping.  Backends without shared kernel state do nothing.
   void (*fork)(ev_loop *loop);
 
-  // The events wanted on fd changed from oev to nev.  nev may also carry
-  // EV__IOFDSET: after ev_io_set the number may denote another open file and
-  // any cached idea of the kernel's state for it is void, so oev == nev is
-  // possible.  An invalid fd is reported with fd_kill(), which only queues
-  // the callbacks.
+  // The events wanted on fd changed from oev to nev.  nev may carry EV__IOFDSET: after ev_io_set
+  // the number may denote another file and any cached kernel state for it is void, so oev == nev
+  // is possible.  Report an invalid fd with fd_kill(), which only queues the callbacks.
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
-  // Block for at most `timeout` seconds, not at all for 0, with the loop's
-  // hooks around the blocking system call only (hooked_wait, loop/loop.h;
-  // a policy's wait does the same, its hooks left to the caller),
-  // and report ready fds with fd_event().  EINTR returns early and quietly;
-  // other failures go to ev_syserr and then sleep for the timeout
-  // (wait_failed), so that a syserr callback that returns never makes the
-  // loop spin.
+  // Block at most `timeout` seconds, not at all for 0, and report ready fds with fd_event(); the
+  // loop's hooks surround the blocking system call only (hooked_wait, loop/loop.h; a policy's wait
+  // leaves them to its caller).  EINTR returns early and quietly; other failures go to ev_syserr,
+  // then sleep for the timeout (wait_failed), so that a syserr callback that returns never spins.
   void (*poll)(ev_loop *loop, ev_tstamp timeout);
 
-  // The kernel does not tell this backend about a watched fd that was
-  // closed, so the loop's closed-fd sweep polls them (fd/fd.h, fd_sweep_step).
+  // The kernel does not report closed watched fds; the sweep polls them (fd/fd.h, fd_sweep_step).
   bool sweeps;
 
-  // An fd registered with kFdEdge (base/fdtable.h) is reported once per
-  // change of its readiness, not in every poll while it stays ready; null
-  // for never.  The loop asks when it creates its wake-up fd (fd/wakeup.cc).
+  // An fd registered with kFdEdge (base/fdtable.h) is reported once per change of readiness, not
+  // in every poll while ready; null for never.  Asked when the wake-up fd is made (fd/wakeup.cc).
   bool (*edge_triggered)(const ev_loop *loop);
 
-  // The closed-fd sweep found fd ready for what its watchers want, but none
-  // of them pending, so the kernel may be watching a closed file whose number
-  // was reused.  Check that, and report it with fd_kill or follow the number.
+  // The sweep found fd ready for what its watchers want but none of them pending, so the kernel
+  // may watch a closed file whose number was reused: check, then fd_kill or follow the number.
   // Null where the kernel watches numbers.
   void (*recheck)(ev_loop *loop, int fd);
 
-  // The loop is about to be embedded by ev_embed_start: from now on
-  // backend_fd must become readable whenever events wait, also while
-  // another loop blocks on it.  Null where it always does.
+  // ev_embed_start is about to embed the loop: from now on backend_fd must become readable
+  // whenever events wait, also while another loop blocks on it.  Null where it always does.
   void (*embedded)(ev_loop *loop);
 
-  // In a child of fork(3), from its child handler before anything else runs,
-  // so with async-signal-safe calls only: let go of what the child's copy of
-  // the kernel state would keep alive for the parent.  The repair after the
-  // fork makes the child's own.  Null where nothing would.
+  // In a fork(3) child, from its child handler before anything else runs, so async-signal-safe
+  // calls only: let go of what the child's copy of the kernel state would keep alive for the
+  // parent; the repair after the fork makes the child's own.  Null where nothing would.
   void (*child_after_fork)(ev_loop *loop);
 };
 
@@ -141,9 +111,8 @@ struct table_policy {
   static constexpr const backend_ops *ops = Ops;
 };
 
-// A backend's state, kept in the slot loop->backend_state, since the loop's
-// layout is a floor above this one.  init makes it zeroed, and destroy frees
-// it and clears the slot, so that a second destroy finds nothing.
+// A backend's state, in the slot loop->backend_state since the loop's layout is a floor above this
+// one.  init zeroes it; destroy frees it and clears the slot, so a second destroy finds nothing.
 template <class State>
 State *backend_state_new(void *&slot)
 {
@@ -159,10 +128,9 @@ inline void backend_state_free(void *&slot)
   slot = nullptr;
 }
 
-// The table of a backend that watches fd numbers with no kernel object of
-// its own (select, poll): the kernel reports a closed fd in the wait, so
-// there is no sweep and no recheck; every wait is level-triggered; and a
-// child shares nothing with its parent, so fork does nothing.
+// The table of a backend that watches fd numbers with no kernel object of its own (select, poll):
+// the wait reports a closed fd, so no sweep or recheck; every wait is level-triggered; and a child
+// shares nothing with its parent, so fork does nothing.
 inline void fork_shares_nothing(ev_loop *) {}
 constexpr backend_ops number_watching_backend(const char *name, unsigned int flag, ev_tstamp mintime,
                                               bool (*init)(ev_loop *), void (*destroy)(ev_loop *),
@@ -173,22 +141,18 @@ constexpr backend_ops number_watching_backend(const char *name, unsigned int fla
           false, nullptr, nullptr, nullptr, nullptr};
 }
 
-// A backend that cannot wait in the kernel (the wait failed, or it has no
-// kernel object) sleeps instead, at most this long at a time, so that timers
-// keep their time, and sends and signals, whose flags the loop looks at
-// after every poll, are noticed within it, without spinning.
+// A backend that cannot wait in the kernel (the wait failed, or no kernel object) sleeps instead,
+// at most this long at a time, so that timers keep their time and sends and signals, whose flags
+// the loop checks after every poll, are noticed within it without spinning.
 inline constexpr ev_tstamp kSleepInsteadOfWait = 0.1;
 
-// A wait failed for a reason other than EINTR: report it, then sleep instead
-// (see poll above and kSleepInsteadOfWait).
+// A wait failed, not by EINTR: report it, sleep instead (poll above, kSleepInsteadOfWait).
 void wait_failed(const char *msg, ev_tstamp timeout);
 // No kernel object to wait in: sleep instead, between the hooks.
 void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout);
 
-// ms for epoll_wait/poll: rounded up, so that waking up early never happens;
-// at most 2e9; 0 for 0, for negative times and for NaN.  SSE2 clamps without
-// a branch, where GCC compiles the plain form to two tests that every poll
-// would take.
+// ms for epoll_wait/poll: rounded up, never early; at most 2e9; 0 for 0, negative times and NaN.
+// SSE2 clamps without a branch, where GCC compiles the plain form to two tests every poll takes.
 inline int timeout_to_ms(ev_tstamp timeout)
 {
   double ms = timeout * 1e3 + 0.9999;
@@ -201,8 +165,7 @@ inline int timeout_to_ms(ev_tstamp timeout)
 #endif
 }
 
-// The same as a timespec (EVFLAG_NG_PRECISE_TIMERS): rounded up to the
-// nanosecond, never early either.
+// The same as a timespec (EVFLAG_NG_PRECISE_TIMERS): rounded up to the nanosecond, never early.
 inline struct timespec timeout_to_timespec(ev_tstamp timeout)
 {
   struct timespec ts = {0, 0};

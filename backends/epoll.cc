@@ -2,52 +2,41 @@
 // backends/epoll.cc - the Linux epoll(7) backend (EVBACKEND_EPOLL).
 //
 // Kernel quirks handled here:
-//  (a) Registrations belong to open files, not fd numbers: after a close, a
-//      dup or a forked child keeps the old registration reporting under the
-//      old number.  backends/epoll_set.h's rules 1 and 2 (a generation in
-//      every registration) tell its events apart; such a registration cannot
-//      be removed by number, so the whole set is rebuilt.  Unlike libev, no
-//      fork watchers run for it.
-//  (b) The kernel silently forgets a closed fd; the loop's closed-fd sweep
-//      (fd/fd.h) finds such numbers and gives their watchers EV_ERROR.
-//  (c) Regular files and some devices such as /dev/null cannot be added
-//      (EPERM).  As in libev, they are always ready (epoll_set.h's rule 5),
-//      and the loop does not block meanwhile.
-//  (d) A forked child shares the parent's set, so it makes its own and
-//      registers everything again, also when nobody called ev_loop_fork, as
-//      loop/fork_guard.h detects; otherwise its EPOLL_CTL_DEL would remove
-//      the parent's fds.  The old set is closed first so that a new one exists
-//      even at the fd limit; an embedding loop sees backend_fd_generation change.
-//  (e) A stop leaves the registration in place, epoll_set.h's rule 3.  Once
-//      an fd had no watcher at a reify, its number may have been closed and
-//      reused, so a later start asks with EPOLL_CTL_ADD first
-//      (register_again), where libev 4.33 trusts its cache and never reports
-//      the new file's events.  ev_io_set, or a stop of the last watcher and
-//      a start before the reify, voids the cache at once (kReifyEmptied).
+//  (a) Registrations belong to open files, not fd numbers: after a close, a dup or a forked child
+//      keeps the old registration reporting under the old number.  backends/epoll_set.h's rules 1
+//      and 2 (a generation in every registration) tell its events apart; it cannot be removed by
+//      number, so the whole set is rebuilt.  Unlike libev, no fork watchers run for it.
+//  (b) The kernel silently forgets a closed fd; the loop's closed-fd sweep (fd/fd.h) finds such
+//      numbers and gives their watchers EV_ERROR.
+//  (c) Regular files and some devices such as /dev/null cannot be added (EPERM).  As in libev, they
+//      are always ready (epoll_set.h's rule 5), and the loop does not block meanwhile.
+//  (d) A forked child shares the parent's set, so it makes its own and registers everything again,
+//      also when nobody called ev_loop_fork, as loop/fork_guard.h detects; else its EPOLL_CTL_DEL
+//      would remove the parent's fds.  The old set is closed first so that a new one exists even at
+//      the fd limit; an embedding loop sees backend_fd_generation change.
+//  (e) A stop leaves the registration in place (epoll_set.h's rule 3).  Once an fd had no watcher
+//      at a reify, its number may have been closed and reused, so a later start tries EPOLL_CTL_ADD
+//      first (register_again); libev 4.33 trusts its cache and never reports the new file's events.
+//      ev_io_set, or a stop of the last watcher and a start before the reify, voids the cache at
+//      once (kReifyEmptied).
 //  (f) EPOLLERR and EPOLLHUP come even unasked: epoll_set.h's rule 4.
-//  (g) With nothing registered, a zero-timeout epoll_wait cannot report
-//      anything, so an EVRUN_NOWAIT iteration of a timers-only loop makes no
-//      system call, where libev makes one; a stale registration, see (a),
-//      is not counted, as its events would only ask for a rebuild.  Such loops
-//      take epoll_poll_general, so that the common poll tests nothing for them.
-//  (h) When the epoll fd is closed behind the loop's back (EBADF) or its
-//      number is another file (EINVAL), the set is lost.  A new one is made
-//      and the old number, no longer ours, is left open.  While none can be
-//      had, every watcher gets EV_ERROR and the loop sleeps instead of
+//  (g) With nothing registered, a zero-timeout epoll_wait cannot report anything, so an
+//      EVRUN_NOWAIT iteration of a timers-only loop makes no system call, where libev makes one; a
+//      stale registration (a) is not counted, as its events would only ask for a rebuild.  Such
+//      loops take epoll_poll_general, so that the common poll tests nothing for them.
+//  (h) When the epoll fd is closed behind the loop's back (EBADF) or its number is another file
+//      (EINVAL), the set is lost: a new one is made and the old number, no longer ours, is left
+//      open.  While none can be had, every watcher gets EV_ERROR and the loop sleeps instead of
 //      polling, trying again each time.
-//  (i) EVFLAG_NG_PRECISE_TIMERS: epoll_wait counts whole milliseconds, while
-//      epoll_pwait2 takes a timespec.  Where the kernel or a sandbox refuses
-//      it with ENOSYS or EPERM, the loop goes on with epoll_wait.
-//  (j) The EV_NG_EXCLUSIVE extension registers the fd with EPOLLEXCLUSIVE, so
-//      that the kernel wakes one of the sets waiting on it rather than all.
-//      Such a registration can only be added, never modified (EINVAL), so
-//      every change of it is a DEL and an ADD.
-//  (k) When a watched fd is closed and its number reused at once, say by the
-//      next accept, the new file has no registration and nothing is ever
-//      reported, as in libev 4.33; poll() sees an open fd, so (b) misses it.
-//      The sweep asks again for fds that poll() finds ready while their
-//      watchers got nothing (epoll_recheck): EPOLL_CTL_MOD answers ENOENT
-//      and the watchers get EV_ERROR.
+//  (i) EVFLAG_NG_PRECISE_TIMERS: epoll_wait counts whole milliseconds, epoll_pwait2 takes a
+//      timespec; where the kernel or a sandbox refuses that with ENOSYS or EPERM, epoll_wait stays.
+//  (j) The EV_NG_EXCLUSIVE extension registers the fd with EPOLLEXCLUSIVE, so that the kernel wakes
+//      one of the sets waiting on it rather than all.  Such a registration can only be added, never
+//      modified (EINVAL), so every change of it is a DEL and an ADD.
+//  (k) When a watched fd is closed and its number reused at once, say by an accept, the new file
+//      has no registration and nothing is ever reported, as in libev 4.33; poll() sees an open fd,
+//      so (b) misses it.  The sweep rechecks fds that poll() finds ready while their watchers got
+//      nothing (epoll_recheck): EPOLL_CTL_MOD answers ENOENT and the watchers get EV_ERROR.
 #include "backends/epoll_inline.h"
 
 #include <fcntl.h>
@@ -98,13 +87,10 @@ void epoll_destroy(ev_loop *loop)
   loop->backend_fd = -1;
 }
 
-// Register ev for fd, which e.bmask says is registered, though the number may
-// be a new file now, see (e).  When the kernel should have ev already, or the
-// fd had no watchers at the last reify, a new file is likely, so ADD comes
-// first; EEXIST means the same file, which keeps its registration or gets a
-// MOD.  Otherwise the same file is likely, so MOD comes first and ENOENT
-// leads to an ADD.  The likely case takes one system call, and no case more
-// than libev 4.33.  Returns 0 or the errno.
+// Register ev for fd, which e.bmask says is registered though the number may be a new file (e).
+// If the kernel should have ev already, or the fd had no watchers at the last reify, a new file is
+// likely: ADD first; EEXIST, the same file, keeps its registration or gets a MOD.  Else MOD first,
+// ENOENT leading to an ADD: one call in the likely case, never more than libev 4.33.  0 or errno.
 inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
 {
   if (e.bmask == ev)
@@ -117,10 +103,9 @@ inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
   return err == ENOENT ? add_new_file(st, fd, e, ev) : err;
 }
 
-// A registration that is or becomes exclusive, see (j): whatever the kernel
-// has under the number goes, then a new one is added.  The exclusive bit alone
-// waits for nothing, so nev becomes 0.  noinline keeps this rare case out of
-// modify_registration's frame.
+// A registration that is or becomes exclusive (j): whatever the kernel has under the number goes,
+// then a new one is added; the exclusive bit alone waits for nothing, so nev becomes 0.  noinline
+// keeps this rare case out of modify_registration's frame.
 [[gnu::noinline]] int register_anew(epoll_state *st, int fd, fd_entry &e, int &nev)
 {
   ctl(st, EPOLL_CTL_DEL, fd, 0, e.bdata);  // ENOENT: nothing there
@@ -136,12 +121,10 @@ inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
 
 }  // namespace
 
-// An epoll_ctl failed with EBADF or EINVAL: was it the fd, or is the epoll fd
-// not ours any more, see (h)?  The kernel checks the target before the kind
-// of epfd's file, so the DEL that asks names a target that is open, pollable
-// and surely not in the set, a new epoll fd: an epoll set answers ENOENT and
-// any other kind of file EINVAL.  If no such fd can be had, the error is
-// taken for the fd's.
+// Was an EBADF or EINVAL the fd's, or is the epoll fd not ours any more (h)?  The kernel checks the
+// target before the kind of epfd's file, so the DEL that asks names a new epoll fd, open, pollable
+// and surely not in the set: an epoll set answers ENOENT, any other file EINVAL.  If no such fd can
+// be had, the error is taken for the fd's.
 bool epoll_set_lost(int epfd, int err)
 {
   if (err != EBADF && err != EINVAL)
@@ -156,9 +139,8 @@ bool epoll_set_lost(int epfd, int err)
   return lost;
 }
 
-// The cases epoll_policy::modify leaves to the kernel: the fd's number may be
-// a new open file, it is a regular file, see (c), or the kernel's
-// registration is not the one wanted.
+// The cases epoll_policy::modify leaves to the kernel: the number may be a new open file, it is a
+// regular file (c), or the kernel's registration is not the one wanted.
 void modify_registration(ev_loop *loop, int fd, int oev, int nev)
 {
   epoll_state *st = state(loop);
@@ -174,17 +156,14 @@ void modify_registration(ev_loop *loop, int fd, int oev, int nev)
   }
 
   if (!nev) {
-    // Lazy removal, see (e), even when the number may be a new file, as when a
-    // server closes a connection it had just re-armed.  The registration stays
-    // counted so that no wait is skipped for it, see (g); the next start
-    // checks with an ADD, and an event of the old file finds no watchers, see
-    // drop_unwanted.  A DEL here would mostly meet a closed fd, a system call
-    // libev 4.33 does not make.
+    // Lazy removal (e), even when the number may be a new file (a server closing a connection it
+    // just re-armed).  It stays counted so that no wait is skipped for it (g); the next start
+    // checks with an ADD, and an old file's event finds no watchers (drop_unwanted).  A DEL would
+    // mostly meet a closed fd, a system call libev 4.33 does not make.
     return;
   }
-  // No epoll set, see (h).  Tested only where the kernel would be asked:
-  // without a set no fd has a registration or kAlwaysReady (epoll_fork), so
-  // the cases before this one end as they would have.
+  // No epoll set (h).  Tested only where the kernel would be asked: without a set no fd has a
+  // registration or kAlwaysReady (epoll_fork), so the cases above end as they would have.
   if (EV_UNLIKELY(st->epfd < 0)) {
     fd_kill_user_watchers(loop, fd);
     return;
@@ -200,9 +179,8 @@ void modify_registration(ev_loop *loop, int fd, int oev, int nev)
     else if (err == EEXIST)  // the same open file, registered before
       err = ctl(st, EPOLL_CTL_MOD, fd, nev, e.bdata);
   }
-  // A registration that is or becomes exclusive cannot be modified, see (j).
-  // The kernel's EINVAL tells, so that the common case pays nothing for the
-  // extension.
+  // A registration that is or becomes exclusive cannot be modified (j).  The kernel's EINVAL tells,
+  // so that the common case pays nothing for the extension.
   if (EV_UNLIKELY(err == EINVAL) && ((e.bmask | nev) & EV_NG_EXCLUSIVE))
     err = register_anew(st, fd, e, nev);
 
@@ -223,14 +201,12 @@ void modify_registration(ev_loop *loop, int fd, int oev, int nev)
     request_backend_rebuild(loop);
     return;
   }
-  // EBADF, ENOSPC (max_user_watches), ENOMEM or ELOOP: the fd cannot be
-  // watched, and its watchers are told so.
+  // EBADF, ENOSPC (max_user_watches), ENOMEM or ELOOP: the fd cannot be watched; tell its watchers.
   fd_kill(loop, fd);
 }
 
-// Events arrived that no watcher wants any more: update the kernel.  A
-// registration that a dup keeps alive after a close cannot be reached by
-// number, and only a rebuild removes it.
+// Events arrived that no watcher wants any more: update the kernel.  A registration that a dup
+// keeps alive after a close cannot be reached by number; only a rebuild removes it.
 void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 {
   int want = (e.events & (EV_READ | EV_WRITE)) ? e.events & kFdEvents : 0;
@@ -246,8 +222,7 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
 
 namespace {
 
-// See (c): the always-ready fds get their events in every iteration.
-// noinline, because this rare case would weigh on the general poll.
+// Always-ready fds (c) get events every iteration; noinline: a rare case, out of the general poll.
 [[gnu::noinline]] void report_always_ready(ev_loop *loop, epoll_state *st) { st->always_ready.report(loop); }
 
 }  // namespace
@@ -262,15 +237,13 @@ void grow_events(epoll_state *st)
 
 namespace {
 
-// The wait of (i), in nanoseconds.  noinline, because this rare case would
-// weigh on the general poll.
+// The wait of (i), in nanoseconds.  noinline: a rare case, kept out of the general poll.
 [[gnu::noinline]] int wait_precisely(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
 #if EV_NG_HAVE_SYSCALL && defined(SYS_epoll_pwait2)
   if (timeout > 0.) {
-    // The system call takes the kernel's 64-bit timespec on every architecture.
-    // A 32-bit struct timespec would be read wrong, and (h) would take the
-    // EINVAL for a lost set.
+    // The system call takes the kernel's 64-bit timespec on every architecture; a 32-bit struct
+    // timespec would be read wrong, and (h) would take the EINVAL for a lost set.
     struct timespec t = timeout_to_timespec(timeout);
     __kernel_timespec ts;
     ts.tv_sec = t.tv_sec;
@@ -288,8 +261,8 @@ namespace {
 
 }  // namespace
 
-// A failed wait: EINTR returns quietly; a lost epoll fd is replaced in the
-// next iteration, see (h); anything else is reported, see backend.h.
+// A failed wait: EINTR returns quietly; a lost epoll fd is replaced in the next iteration (h);
+// anything else is reported (backend.h).
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
   int err = errno;
@@ -320,12 +293,11 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 
 }  // namespace
 
-// The poll with everything rare: always-ready fds (c), hooks, precise waits
-// (i).  noinline keeps the rare cases out of the inline poll that calls it.
+// The poll with everything rare: always-ready fds (c), hooks, precise waits (i).  noinline keeps
+// them out of the inline poll that calls it.
 [[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks)
 {
-  // The commonest case first: an EVRUN_NOWAIT iteration of a loop that
-  // watches no fd, see (g).
+  // The commonest case first: an EVRUN_NOWAIT iteration of a loop that watches no fd (g).
   if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.any() && !(hooks && wait_hooks(loop)))
     return;
   if (st->epfd < 0)
@@ -378,10 +350,9 @@ void epoll_fork(ev_loop *loop)
   fd_rearm_all(loop);
 }
 
-// The sweep's recheck (backend.h), see (k).  The kernel keys a registration
-// by number and file, so one dropped with its file answers EPOLL_CTL_MOD with
-// ENOENT even when a dup keeps the old file's.  A MOD with what the kernel
-// has changes nothing.  Exclusive registrations cannot be modified and
+// The sweep's recheck (backend.h), see (k).  The kernel keys a registration by number and file, so
+// one dropped with its file answers EPOLL_CTL_MOD with ENOENT even when a dup keeps the old file's;
+// a MOD with what the kernel has changes nothing.  Exclusive registrations cannot be modified and
 // edge-triggered ones would report again, so those are not checked.
 void epoll_recheck(ev_loop *loop, int fd)
 {

@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/epoll_inline.h - the epoll backend's hot paths, inline: the
-// change of a registration that asks the kernel nothing or one epoll_ctl
-// (epoll_policy::modify), and the wait with the queueing of what it reports
-// (epoll_policy::wait).  They are written as the policy's members so that
-// the iteration and fd_reify_with compiled for epoll reach the kernel
-// without a call, saving a call and a frame per changed fd and per
-// iteration.  The rest of the backend, and the kernel quirks cited
-// here, are in backends/epoll.cc.
+// backends/epoll_inline.h - the epoll backend's hot paths, inline: a registration change that asks
+// the kernel nothing or one epoll_ctl (epoll_policy::modify), and the wait queueing what it reports
+// (epoll_policy::wait).  As policy members they inline into epoll's iteration and fd_reify_with: no
+// call or frame per changed fd or iteration.  The rest, and quirks cited here: backends/epoll.cc.
 #pragma once
 
 #include "backends/epoll_set.h"
@@ -17,8 +13,7 @@ namespace ev_detail::epoll_internal {
 
 using namespace epoll_set;
 
-// fd_entry use, as backends/epoll_set.h says: bmask = events registered in
-// the kernel or 0, bdata = generation of the current registration.
+// fd_entry use (backends/epoll_set.h): bmask = events registered or 0, bdata = their generation.
 struct epoll_state {
   int epfd;   // -1: none, see (h)
   bool lost;  // epfd is not ours any more, see (h)
@@ -27,9 +22,8 @@ struct epoll_state {
   always_ready_fds always_ready;  // fds with kAlwaysReady, see (c)
   int registered;                 // fds with bmask != 0, see (g)
   bool precise;                   // wait with epoll_pwait2, see (i)
-  // The poll must take epoll_poll_general: always-ready fds, no set, a
-  // precise wait, or nothing registered, see (g).  Kept by update_general,
-  // so that the common poll tests one byte instead of four conditions.
+  // The poll must take epoll_poll_general: always-ready fds, no set, a precise wait, or nothing
+  // registered (g).  Kept by update_general, so that the common poll tests one byte.
   bool general;
 };
 
@@ -50,16 +44,14 @@ void grow_events(epoll_state *st);
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
 void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks);
 
-// An epoll_ctl on epfd failed with err: true if epfd itself is gone, closed
-// behind the loop's back or its number another file now, see (h).  The
-// io_uring backend's epoll mode asks this too, backends/iouring_epoll.cc.
+// An epoll_ctl on epfd failed with err: true if epfd itself is gone, closed behind the loop's back
+// or its number another file now (h).  io_uring's epoll mode asks too (backends/iouring_epoll.cc).
 
 bool epoll_set_lost(int epfd, int err);
 
-// One epoll_ctl; returns 0 or the errno.  errp is &errno, which fd_reify
-// takes once for many calls, since each errno is a call of __errno_location.
-// Forced inline because with more than one caller GCC makes it a call,
-// which costs the policy's modify a frame per re-armed fd.
+// One epoll_ctl; returns 0 or the errno.  errp is &errno, which fd_reify takes once for many calls,
+// since each errno is a call of __errno_location.  Forced inline: with more than one caller GCC
+// makes it a call, costing the policy's modify a frame per re-armed fd.
 [[gnu::always_inline]] inline int ctl(epoll_state *st, int op, int fd, int ev, unsigned int gen,
                                       const int *errp = &errno)
 {
@@ -83,23 +75,20 @@ inline int add_new_file(epoll_state *st, int fd, fd_entry &e, int ev, const int 
   return err;
 }
 
-// ADD ev for fd, which the kernel is believed to have with ev already: a new
-// file under the number is added; EEXIST means the same file, whose
-// registration stands.  Returns 0 or the errno.
+// ADD ev for fd, which the kernel is believed to have with ev already: a new file under the number
+// is added; EEXIST means the same file, whose registration stands.  Returns 0 or the errno.
 inline int add_unless_registered(epoll_state *st, int fd, fd_entry &e, int ev, const int *errp = &errno)
 {
   int err = add_new_file(st, fd, e, ev, errp);
   return err == EEXIST ? 0 : err;
 }
 
-// The wait itself.
 inline int wait_for_events(epoll_state *st, ev_tstamp timeout)
 {
   return epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
 }
 
-// Queue what the wait reported.  always_inline, because every iteration
-// takes it.
+// Queue what the wait reported; always_inline, because every iteration takes it.
 [[gnu::always_inline]] inline void take_events(ev_loop *loop, epoll_state *st, int n, ev_tstamp timeout)
 {
   if (EV_LIKELY(n > 0)) {
@@ -116,16 +105,13 @@ namespace ev_detail {
 
 extern const backend_ops epoll_backend;
 
-// The policy (backends/backend.h).
 struct epoll_policy {
   static constexpr const backend_ops *ops = &epoll_backend;
 
-  // Most changes ask nothing of the kernel and end here, without the frame
-  // modify_registration needs: the stop of an fd's last watcher, see (e), and
-  // a start that finds the registration it wants.  The commonest change that
-  // does, the re-arm of a libev program after ev_io_set, is register_again's
-  // first case, made here in a small frame; an error goes to
-  // modify_registration, which starts again from the top.
+  // Most changes ask nothing of the kernel and end here, without modify_registration's frame: the
+  // stop of an fd's last watcher (e), and a start that finds the registration it wants.  The
+  // commonest that asks, a re-arm after ev_io_set, is register_again's first case, made here in a
+  // small frame; an error goes to modify_registration, which starts again from the top.
   static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp = &errno)
   {
     using namespace epoll_internal;
@@ -137,18 +123,17 @@ struct epoll_policy {
       } else if (want == e.bmask && want && !(want & EV_NG_EXCLUSIVE)) {
         if (EV_LIKELY(!add_unless_registered(state(loop), fd, e, want, errp)))
           return;
-        // What modify_registration needs of oev and nev here, restated from
-        // e (want == e.bmask), so that nothing has to live across the call.
+        // What modify_registration needs of oev and nev, restated from e (want == e.bmask) so that
+        // nothing has to live across the call.
         return modify_registration(loop, fd, e.bmask, e.bmask | EV__IOFDSET);
       }
     }
     modify_registration(loop, fd, oev, nev);
   }
 
-  // The wait (backend.h).  One test for all rare cases keeps the common
-  // path short.  `own` is taken when the wait reported it alone, under the
-  // registration the loop made for it, and its watcher is the fd's only one
-  // and wants what was reported.
+  // The wait (backend.h).  One test for all rare cases keeps the common path short.  `own` is taken
+  // when the wait reported it alone, under the registration the loop made for it, and its watcher
+  // is the fd's only one and wants what was reported.
   [[gnu::always_inline]] static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own)
   {
     using namespace epoll_internal;

@@ -1,35 +1,29 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/epoll_set.h - the rules of an epoll interest set, written once for
-// the two backends that keep one: epoll (backends/epoll.cc), which changes
-// the set with epoll_ctl and learns each outcome at once, and io_uring's
-// epoll mode (backends/iouring_epoll.cc), which queues the changes as
-// requests and learns of a failure later.  Both keep these rules; each
-// chooses its own first request where a guess is needed, since a wrong guess
-// costs epoll a system call and the epoll mode a completion.
+// backends/epoll_set.h - the rules of an epoll interest set, written once for the two backends that
+// keep one: epoll (backends/epoll.cc), which changes the set with epoll_ctl and learns each outcome
+// at once, and io_uring's epoll mode (backends/iouring_epoll.cc), which queues the changes as
+// requests and learns of a failure later.  Each chooses its own first request where a guess is
+// needed, since a wrong guess costs epoll a system call and the epoll mode a completion.
 //
-// The set keys a registration on the open file and the number, not the
-// number alone (epoll(7)): once a number is closed, or reused by dup2, while
-// the old file lives on elsewhere (a dup, a forked child, a descriptor in
-// flight in an SCM_RIGHTS message), the old registration stays in the set,
-// reporting under the number, and no request by number reaches it.  Hence:
-//  1. Every registration carries its fd and a generation in its data
-//     (registration_data).  An event whose generation is not the fd's is of a
-//     registration the loop cannot reach: nothing is queued, and the backend
-//     rebuilds the set (report_events).
-//  2. A change made where the number may be another file now, after
-//     ev_io_set or once the fd had no watchers at a reify
-//     (may_be_another_file), gives the fd the registration of the file the
-//     number has now, under the next generation: an ADD that succeeds takes
-//     it; epoll learns at once that an ADD answered EEXIST found the same
-//     file's registration, whose generation stands; a queued request takes it
-//     when it is queued, since its outcome comes after events may have come.
-//  3. A stop leaves the registration in place (lazy removal): a start with
-//     the same events costs nothing, and an event nobody wants any more
-//     updates the set then (registration_stands, report_events' drop).
-//  4. EPOLLERR and EPOLLHUP come even unasked; they make the fd readable and
-//     writable, and each watcher sees only its own events (kReadiness).
-//  5. Regular files cannot be added (EPERM): they are always ready, their
-//     watchers get their events in every iteration (always_ready_fds).
+// The set keys a registration on the open file and the number, not the number alone (epoll(7)):
+// once a number is closed, or reused by dup2, while the old file lives on elsewhere (a dup, a
+// forked child, a descriptor in flight in an SCM_RIGHTS message), the old registration stays in the
+// set, reporting under the number, and no request by number reaches it.  Hence:
+//  1. Every registration carries its fd and a generation in its data (registration_data).  An event
+//     whose generation is not the fd's is of a registration the loop cannot reach: nothing is
+//     queued, and the backend rebuilds the set (report_events).
+//  2. A change made where the number may be another file now, after ev_io_set or once the fd had no
+//     watchers at a reify (may_be_another_file), gives the fd the registration of the number's
+//     current file, under the next generation: an ADD that succeeds takes it; epoll learns at once
+//     that an ADD answered EEXIST found the same file's registration, whose generation stands; a
+//     queued request takes it when queued, since its outcome comes after events may have come.
+//  3. A stop leaves the registration in place (lazy removal): a start with the same events costs
+//     nothing, and an event nobody wants any more updates the set then (registration_stands,
+//     report_events' drop).
+//  4. EPOLLERR and EPOLLHUP come even unasked; they make the fd readable and writable, and each
+//     watcher sees only its own events (kReadiness).
+//  5. Regular files cannot be added (EPERM): they are always ready, and their watchers get their
+//     events in every iteration (always_ready_fds).
 #pragma once
 
 #include "fd/fd.h"
@@ -39,8 +33,7 @@
 
 namespace ev_detail::epoll_set {
 
-// Generations have 30 bits, bdata staying below 2^30, so that the epoll
-// mode's request tags hold a registration's data and the request's op.
+// Generations have 30 bits, bdata below 2^30, so an epoll-mode request tag holds data and op.
 constexpr unsigned kGenMask = (1u << 30) - 1;
 constexpr unsigned next_gen(unsigned gen) { return (gen + 1) & kGenMask; }
 constexpr unsigned prev_gen(unsigned gen) { return (gen - 1) & kGenMask; }
@@ -51,21 +44,18 @@ constexpr std::uint64_t registration_data(int fd, unsigned gen)
   return static_cast<std::uint64_t>(static_cast<std::uint32_t>(fd)) | (static_cast<std::uint64_t>(gen) << 32);
 }
 
-// Rule 2: the number may be another open file.  oev: the events wanted at
-// the last reify; nev carries EV__IOFDSET after ev_io_set, as fd_reify_from
-// passes it.
+// Rule 2: the number may be another open file.  oev: the events wanted at the last reify; nev
+// carries EV__IOFDSET after ev_io_set, as fd_reify_from passes it.
 constexpr bool may_be_another_file(int oev, int nev) { return !oev || (nev & EV__IOFDSET); }
 
-// Rule 3: the registration asks nothing of the kernel: no events are wanted,
-// so a registration stays, or the registration of the same file has them.
-// want: what the backend would register, 0 for nothing.
+// Rule 3: nothing to ask of the kernel: no events are wanted, so a registration stays, or the same
+// file's registration has them.  want: what the backend would register, 0 for nothing.
 inline bool registration_stands(const fd_entry &e, int oev, int nev, unsigned want)
 {
   return !want || (oev && !(nev & EV__IOFDSET) && e.bmask == want);
 }
 
-// EV_READ, EV_WRITE, EV_NG_EXCLUSIVE and kFdEdge as epoll's bits, by table:
-// one load is cheaper than the tests of the conditional form.
+// EV_READ, EV_WRITE, EV_NG_EXCLUSIVE and kFdEdge as epoll's bits, by table: one load beats tests.
 constexpr std::uint32_t epoll_bits(unsigned ev)
 {
   return (ev & EV_READ ? EPOLLIN : 0u) | (ev & EV_WRITE ? EPOLLOUT : 0u) |
@@ -83,8 +73,7 @@ struct epoll_bits_table {
 constexpr epoll_bits_table kEpollBits;
 inline std::uint32_t to_epoll(unsigned ev) { return kEpollBits.bits[ev & kFdEvents]; }
 
-// Rule 4: EV_READ/EV_WRITE for the low five bits of epoll's events
-// (EPOLLIN 0x01, EPOLLPRI 0x02, EPOLLOUT 0x04, EPOLLERR 0x08, EPOLLHUP 0x10).
+// Rule 4: EV_READ/EV_WRITE for the low five bits of epoll's events, which the static_assert names.
 constexpr unsigned char readiness(unsigned b)
 {
   return static_cast<unsigned char>(((b & 0x19) ? EV_READ : 0) | ((b & 0x1c) ? EV_WRITE : 0));
@@ -100,10 +89,9 @@ struct readiness_table {
 constexpr readiness_table kReadiness;
 static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLERR == 0x08 && EPOLLHUP == 0x10);
 
-// The i-th event a wait reported: from the buffer, or read through the
-// backend's state anew each time.  Each backend passes what its compiled
-// feed loop keeps best: epoll's has no register to spare for the buffer's
-// address, io_uring's epoll mode's has.
+// The i-th event a wait reported, from the buffer or read through the backend's state anew: each
+// backend passes what its compiled feed loop keeps best (epoll's has no register to spare for the
+// buffer's address, io_uring's epoll mode's has).
 inline const struct epoll_event &event_at(const struct epoll_event *events, int i) { return events[i]; }
 template <class State>
 const struct epoll_event &event_at(const State *st, int i)
@@ -111,13 +99,11 @@ const struct epoll_event &event_at(const State *st, int i)
   return st->events[i];
 }
 
-// Queue the watchers of the n events a wait reported: fd_event, specialised
-// to store the pending mask once.  Rule 1 for events of an unknown
-// registration; rule 3's update, drop_unwanted(fd, e), for events no watcher
-// wants any more.  always_inline keeps the loop in the poll's frame, with no
-// call per iteration that reports events.  kEdgesOnly: the events of
-// edge-triggered registrations alone, where another wait is to report the
-// level-triggered ones again (io_uring's epoll mode, its (s)).
+// Queue the watchers of the n events a wait reported: fd_event, specialised to store the pending
+// mask once.  Rule 1 for events of an unknown registration; rule 3's update, drop_unwanted(fd, e),
+// for events no watcher wants any more.  always_inline keeps the loop in the poll's frame, with no
+// call per iteration that reports events.  kEdgesOnly: only edge-triggered registrations' events,
+// where another wait reports the level-triggered ones again (io_uring's epoll mode, its (s)).
 enum report_which { kAll, kEdgesOnly };
 template <report_which kWhich = kAll, class Events, class DropUnwanted>
 [[gnu::always_inline]] inline void report_events(ev_loop *loop, Events events, int n, DropUnwanted drop_unwanted)
@@ -146,8 +132,7 @@ template <report_which kWhich = kAll, class Events, class DropUnwanted>
   }
 }
 
-// Rule 5: the fds of the set that are always ready, each marked in its
-// entry's bflags with the backend's own bit.
+// Rule 5: the set's always-ready fds, each marked in its entry's bflags with the backend's own bit.
 struct always_ready_fds {
   array<int> fds;
 

@@ -1,173 +1,117 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // backends/iouring.cc - the Linux io_uring(7) backend (EVBACKEND_IOURING).
 //
-// Readiness is watched with IORING_OP_POLL_ADD requests, one per fd, through
-// the raw system calls, since the library needs only libc and no liburing.
-// The hot paths, the arming, the wait and the completions, are inline in
-// backends/iouring.h; the ring and its kernel features in
-// backends/iouring_ring.h, with the release that brought each, their probes
-// and LIBEV_NG_IOURING.  Where the kernel has IORING_OP_EPOLL_WAIT the loop
-// takes the epoll mode instead, backends/iouring_epoll.cc, which shares the
-// ring's life with this file.
+// Readiness is watched with one IORING_OP_POLL_ADD request per fd, through raw system calls: the
+// library needs only libc, no liburing.  The arming, the wait and the completions are inline in
+// backends/iouring.h, the ring and its kernel features in backends/iouring_ring.h.  Where the
+// kernel has IORING_OP_EPOLL_WAIT the loop takes the epoll mode, backends/iouring_epoll.cc.
 //
 // Kernel quirks handled here:
-//  (a) A poll request completes once, and the kernel offers no poll that
-//      stays armed and reports while the fd stays ready: a multishot poll
-//      reports each wake-up of the file's waiters, new data, not data left
-//      unread, and every kernel so far refuses IORING_POLL_ADD_LEVEL, which
-//      is meant for that, with EINVAL.  Level-triggered ev_io semantics come
-//      from arming the one-shot poll again while the fd has watchers, since
-//      a poll request that finds its fd ready completes at once; but only
-//      after the callbacks ran, or it would report data they are about to
-//      read.  So reap writes the re-arm into the submission queue at once,
-//      and the io_uring_enter that waits next submits it, after the
-//      callbacks and fd_reify: no system call of its own.  fd_reify changes
-//      or cancels it where it lies if the watchers changed meanwhile.  An
-//      embedded loop's re-arms go through the change queue instead, which
-//      the embedding loop's prepare watcher applies before the outer loop
-//      blocks.
-//  (b) Completions of requests we no longer want, removed or replaced by a
-//      newer request for the same fd, arrive late.  Every POLL_ADD carries
-//      the fd and a per-fd generation in user_data, and only the completion
-//      of the current, still armed request counts.  Other requests are
-//      tagged kInternal and ignored.
-//  (c) A poll request holds a reference to the open file: while it is armed,
-//      closing the fd does not close the file, and a peer sees no EOF.  So
-//      the polls of fds nobody watches any more are removed as soon as the
-//      change is applied, with no lazy removal as on epoll.  A watcher
-//      stopped and its fd closed after the last iteration keeps the file
-//      open until the next iteration or ev_loop_destroy, as in libev 4.33.
-//      A ring is never given up with requests armed in it, see (l).
-//  (d) The kernel keeps polling the old file after its fd was closed, so a
-//      watcher on a closed fd might never hear anything, or hear of the old
-//      file.  The loop's closed-fd sweep (fd/fd.h) finds numbers that are no
-//      longer open; their watchers get EV_ERROR.  A number open again, as
-//      when the next accept got it, and ready while its poll reported
-//      nothing, is armed anew for the file it is now (iouring_recheck), as
-//      select and poll watch it.  A completion reporting POLLHUP or POLLERR,
-//      which closing the last other end of a pipe or socket gives, is
-//      checked with fcntl(F_GETFD) first: for a closed fd the watchers get
-//      EV_ERROR instead.  Other events of a closed fd are delivered once;
-//      the re-arm then fails with EBADF, see (e).
-//  (e) Per-request errors come in completions: -EBADF, an fd not open,
-//      stops the fd's watchers with EV_ERROR|EV_READ|EV_WRITE, where libev
-//      4.33 aborts with "event loop rejected bad fd".  Regular files and
-//      /dev/null poll as always ready, which is what their watchers get, as
-//      with epoll's (c).
-//  (f) POLLERR and POLLHUP are reported even if not requested; they make the
-//      fd both readable and writable, and each watcher sees only its events.
-//  (g) Waiting with a timeout: ext-arg passes it to io_uring_enter.  Older
-//      kernels submit first, then ppoll() the ring fd, which polls readable
-//      while completions are waiting: two system calls a wait.
-//  (h) The removal of an armed poll posts a completion, the cancelled poll's
-//      and without cqe-skip the removal's own, which would end the wait at
-//      once although nothing happened for the loop.  So the wait asks for
-//      that many completions more, min_complete, and a change costs no
-//      wake-up either.  Each removal gives at least that many, since a poll
-//      that completed meanwhile gives its own completion and the removal's
-//      -ENOENT; a count too low costs a wake-up, never an event.  A wait
-//      that ended on such completions alone anyway is resumed for the rest
-//      of the timeout.
-//  (i) The completion queue can overflow.  With nodrop the kernel keeps the
-//      extra completions, says so with IORING_SQ_CQ_OVERFLOW, and
-//      io_uring_enter(GETEVENTS) flushes them back; without it they are
-//      lost, the overflow counter grows, and only re-arming every fd
-//      recovers them.  Either way the ring is replaced by a larger one in
-//      the next iteration, every request cancelled first as in (l).  It
-//      also grows before it gets crowded, with more than a quarter of its
-//      completion queue armed, so overflow stays the exception.  The
-//      submission queue holds half as many entries as the completion queue:
-//      a removal and an add for every armed fd in one iteration, so that no
-//      change waits for room.
-//  (j) Submission may stop early, without submit-all at the first failing
-//      request, or fail with EBUSY or EAGAIN while the completion queue is
-//      full: completions are reaped and submission is retried.  A full
-//      submission queue is submitted to make room.
-//  (k) io_uring_setup may be missing (ENOSYS), disabled by the sysctl
-//      kernel.io_uring_disabled or by seccomp (EPERM), or limited by
-//      RLIMIT_MEMLOCK before 5.12 (ENOMEM), and a seccomp filter may allow
-//      io_uring_setup but refuse io_uring_enter, which every new ring tries
-//      once.  Then init fails: the loop falls back to another backend, or
-//      ev_loop_new(EVBACKEND_IOURING) returns NULL.  Refused later, the ring
-//      is replaced, or if that is refused too, the loop goes on without
-//      one, see (l).  Newer setup flags are dropped one by one when a kernel
-//      rejects them with EINVAL.
-//  (l) A ring lives as long as anything in any process holds it: its fd, its
-//      mappings, a thread's registration.  A forked child holds the
-//      parent's, and every request armed in it holds its file open, see
-//      (c).  So a ring the parent gave up with requests armed in it would
-//      keep those sockets open while a child holds it, and their peers
-//      would wait for an EOF that never comes.  Hence two rules.  First, a
-//      ring is never given up with requests armed in it: before it is
-//      closed, when it is replaced after a fork in the parent, to grow,
-//      after an enter error, or at ev_loop_destroy, every live request is
-//      cancelled and the loop waits until the kernel has completed each
-//      (drain).  That happens in the process that owns them only, never in
-//      a child, whose cancelling would remove the parent's polls.  Second,
-//      fork(3)'s child handler closes the child's copy of the ring fd and
-//      unmaps its copy of the rings (iouring_child_after_fork), so that a
-//      child keeps nothing of it alive.  A child made by a raw clone(2) runs
-//      no handler and shares the ring as with libev 4.33; the first rule
-//      still keeps its sockets from being held.  A child that uses the loop
-//      without ev_loop_fork would corrupt the parent's ring, so
-//      loop/fork_guard.h tells the loop, which quietly gives the child a
-//      ring of its own, with no fork watchers since nobody announced a
-//      fork.  The old ring is closed first, since at the fd limit the new
-//      one only exists once the old one is gone.  A lost ring fd, closed
-//      behind the loop's back, is not closed again: enter fails with EBADF,
-//      or EOPNOTSUPP for a number that is another file now.  Without any
-//      ring, when the system refuses a new one, every watcher gets EV_ERROR
-//      and the loop sleeps instead of polling, trying again each time.
-//  (m) Embedding: the ring fd is backend_fd; it polls readable while
-//      completions are waiting.  Changes applied outside ev_run, by the
-//      embedding loop's prepare watcher with loop_depth == 0, are submitted
-//      at once, since no poll of ours follows to submit them.  A loop that
-//      is not embedded leaves them to its next poll, because the thread
-//      that runs it may be another, and a single-issuer ring is its first
-//      submitter's, see (n).  Completions are posted by task work run in
-//      the submitting thread.  Without defer-taskrun the kernel interrupts
-//      whatever that thread blocks in, such as the outer loop's epoll_wait,
-//      to run it, so the ring fd does become readable; with it, nothing
-//      wakes a thread blocked on the ring fd, so an embedded loop gives
-//      defer-taskrun up (iouring_embedded).  libev 4.33 has no fd for an
-//      io_uring loop and aborts in ev_embed_start.
-//  (n) The requests of a thread are cancelled with -ECANCELED when it exits,
-//      and the loop, run by another thread now, re-arms them; libev 4.33
-//      aborts with "(libev) IORING_OP_POLL_ADD: Operation canceled".  A
-//      single-issuer ring refuses every other thread with EEXIST: the loop
-//      gives single-issuer up and replaces the ring, closing the old one
-//      without cancelling, which the other thread's exit or the ring's last
-//      close does; a poll so refused waits on the new ring
-//      (poll_on_new_ring).  A registered index is used only by the thread
-//      that registered it, see iouring_ring.h.
-//  (o) A completion tells of readiness when it was posted.  One posted after
-//      the last reap, for data that something else consumed before the next
-//      poll, another process or another callback reading the fd, is a
-//      spurious event, which epoll would have re-checked away; ev(3) warns
-//      of spurious readiness anyway: use non-blocking fds.
-//  (p) A poll request that completes once costs the loop's wake-up eventfd
-//      a read per wake-up, since re-armed, an unread counter would report it
-//      again at once.  Where the kernel has multishot polls, an fd
-//      registered with kFdEdge gets one, IORING_POLL_ADD_MULTI: it stays
-//      armed, posts a completion with IORING_CQE_F_MORE for every wake-up of
-//      the file's waiters, each eventfd write among them, and is never
-//      re-armed, so the eventfd is never read, as on epoll (fd/wakeup.cc).
-//      A multishot poll that ends without IORING_CQE_F_MORE, cancelled or
-//      after an overflow, is re-armed like any other.  One the kernel
-//      refuses with EINVAL makes the loop stop asking for them and replace
-//      its own fds and the ring, as after a fork, and the new wake-up fd is
-//      drained.
-//  (q) With defer-taskrun, completions are posted only when the submitting
-//      thread enters with GETEVENTS.  A poll that does not wait looks at
-//      IORING_SQ_TASKRUN, the taskrun flag, and enters when it is set, so
-//      that a non-blocking poll with nothing to submit still makes no system
-//      call when nothing happened.  Since Linux 6.10 an enter runs a bounded
-//      part of that work unless it waits for more, so with the flag still
-//      set after the reap the poll enters again, and every fd ready at the
-//      poll is reported by it, as epoll would.
+//  (a) A poll request completes once, and no poll stays armed and reports while the fd stays ready:
+//      a multishot poll reports each wake-up of the file's waiters, new data rather than data left
+//      unread, and every kernel so far refuses IORING_POLL_ADD_LEVEL with EINVAL.  So
+//      level-triggered ev_io semantics come from arming the one-shot poll again while the fd has
+//      watchers, as a poll that finds its fd ready completes at once; but only after the callbacks
+//      ran, or it would report data they are about to read.  reap queues the re-arm at once and the
+//      next io_uring_enter that waits submits it, after fd_reify, which changes or cancels it where
+//      it lies if the watchers changed.  An embedded loop's re-arms go through the change queue,
+//      which the embedding loop's prepare watcher applies before it blocks.
+//  (b) Completions of requests removed or replaced by a newer one for the same fd arrive late.
+//      Every POLL_ADD carries the fd and a per-fd generation in user_data, and only the current,
+//      still armed request's completion counts; other requests, tagged kInternal, are ignored.
+//  (c) A poll request holds a reference to the open file: while it is armed, closing the fd does
+//      not close the file and a peer sees no EOF.  So polls of fds nobody watches are removed as
+//      soon as the change is applied, with no lazy removal as on epoll, and a ring is never given
+//      up with requests armed in it, see (l).  A watcher stopped and its fd closed after the last
+//      iteration keeps the file open until the next iteration or ev_loop_destroy, as in libev 4.33.
+//  (d) The kernel keeps polling the old file after its fd was closed, so a watcher on a closed fd
+//      might hear nothing, or hear of the old file.  The closed-fd sweep (fd/fd.h) gives the
+//      watchers of numbers no longer open EV_ERROR; a number open again, as when the next accept
+//      got it, and ready while its poll reported nothing, is armed anew for its file now
+//      (iouring_recheck), as select and poll watch it.  A POLLHUP or POLLERR completion, which
+//      closing the last other end of a pipe or socket gives, is checked with fcntl(F_GETFD) first:
+//      a closed fd's watchers get EV_ERROR instead.  Other events of a closed fd are delivered
+//      once; the re-arm then fails with EBADF, see (e).
+//  (e) Per-request errors come in completions: -EBADF, an fd not open, stops the fd's watchers with
+//      EV_ERROR|EV_READ|EV_WRITE, where libev 4.33 aborts with "event loop rejected bad fd".
+//      Regular files and /dev/null poll always ready, as with epoll's (c).
+//  (f) POLLERR and POLLHUP are reported even if not requested; they make the fd both readable and
+//      writable, and each watcher sees only its events.
+//  (g) Waiting with a timeout: ext-arg passes it to io_uring_enter; older kernels submit, then
+//      ppoll() the ring fd, readable while completions wait: two system calls a wait.
+//  (h) Removing an armed poll posts completions, the cancelled poll's and without cqe-skip the
+//      removal's own, which would end the wait for nothing, so the wait raises min_complete by that
+//      many: a change costs no wake-up.  A removal gives at least that many, as a poll that
+//      completed meanwhile gives its own and the removal's -ENOENT; too low a count costs a
+//      wake-up, never an event.  A wait that they alone end resumes for the rest of the timeout.
+//  (i) The completion queue can overflow.  With nodrop the kernel keeps the extra completions, says
+//      so with IORING_SQ_CQ_OVERFLOW, and io_uring_enter(GETEVENTS) flushes them back; without,
+//      they are lost, the overflow counter grows, and only re-arming every fd recovers them.
+//      Either way the next iteration replaces the ring by a larger one, cancelling every request
+//      first as in (l).  It also grows once more than a quarter of its completion queue is armed,
+//      so overflow stays rare.  The submission queue holds half as many entries, a removal and an
+//      add for every armed fd, so that no change of one iteration waits for room.
+//  (j) Submission may stop early, without submit-all at the first failing request, or fail with
+//      EBUSY or EAGAIN while the completion queue is full: completions are reaped and submission is
+//      retried.  A full submission queue is submitted to make room.
+//  (k) io_uring_setup may be missing (ENOSYS), disabled by the sysctl kernel.io_uring_disabled or
+//      by seccomp (EPERM), or limited by RLIMIT_MEMLOCK before 5.12 (ENOMEM); a seccomp filter may
+//      allow io_uring_setup but refuse io_uring_enter, which every new ring tries once.  Then init
+//      fails: the loop falls back to another backend, or ev_loop_new(EVBACKEND_IOURING) returns
+//      NULL.  Refused later, the ring is replaced, or the loop goes on without one, see (l).  Newer
+//      setup flags are dropped one by one when a kernel rejects them with EINVAL.
+//  (l) A ring lives while anything in any process holds it: its fd, its mappings, a thread's
+//      registration.  A forked child holds the parent's, and every request armed in it holds its
+//      file open, see (c), so a ring given up with requests armed would keep those sockets open
+//      while a child holds it, their peers waiting for an EOF that never comes.  Hence two rules.
+//      First, before a ring is closed, when replaced after a fork in the parent, to grow or after
+//      an enter error, or at ev_loop_destroy, every live request is cancelled and the loop waits
+//      until the kernel completed each (drain), only in the process that owns them, since a child's
+//      cancelling would remove the parent's polls.  Second, fork(3)'s child handler closes and
+//      unmaps the child's copy of the ring (iouring_child_after_fork), so that a child keeps
+//      nothing of it alive.  A child made by a raw clone(2) runs no handler and shares the ring as
+//      with libev 4.33; the first rule still keeps its sockets from being held.  A child that uses
+//      the loop without ev_loop_fork would corrupt the parent's ring, so loop/fork_guard.h tells
+//      the loop, which quietly gives the child a ring of its own, with no fork watchers since
+//      nobody announced a fork.  A lost ring fd, closed behind the loop's back, is not closed
+//      again: enter fails with EBADF, or EOPNOTSUPP for a number that is another file now.  Without
+//      any ring, when the system refuses a new one, every watcher gets EV_ERROR and the loop sleeps
+//      instead of polling, trying again each time.
+//  (m) Embedding: the ring fd is backend_fd, readable while completions are waiting.  Changes
+//      applied outside ev_run, by the embedding loop's prepare watcher with loop_depth == 0, are
+//      submitted at once, since no poll of ours follows; a loop not embedded leaves them to its
+//      next poll, as the thread that runs it may be another, and a single-issuer ring is its first
+//      submitter's, see (n).  Completions are posted by task work run in the submitting thread.
+//      Without defer-taskrun the kernel interrupts whatever that thread blocks in, such as the
+//      outer loop's epoll_wait, to run it, so the ring fd does become readable; with it, nothing
+//      wakes a thread blocked on the ring fd, so an embedded loop gives defer-taskrun up
+//      (iouring_embedded).  libev 4.33 has no fd for an io_uring loop and aborts in ev_embed_start.
+//  (n) The requests of a thread are cancelled with -ECANCELED when it exits, and the loop, run by
+//      another thread now, re-arms them; libev 4.33 aborts with "(libev) IORING_OP_POLL_ADD:
+//      Operation canceled".  A single-issuer ring refuses every other thread with EEXIST: the loop
+//      gives single-issuer up and replaces the ring, closing the old one without cancelling, which
+//      the other thread's exit or the ring's last close does; a poll so refused waits on the new
+//      ring (poll_on_new_ring).  A registered index is used only by the thread that registered it,
+//      see iouring_ring.h.
+//  (o) A completion tells of readiness when it was posted.  One posted after the last reap, for
+//      data that something else consumed before the next poll, another process or another callback
+//      reading the fd, is a spurious event, which epoll would have re-checked away; ev(3) warns of
+//      spurious readiness anyway: use non-blocking fds.
+//  (p) A one-shot poll costs the loop's wake-up eventfd a read per wake-up, since re-armed, an
+//      unread counter would report again at once.  Where the kernel has multishot polls, an fd
+//      registered with kFdEdge gets one, IORING_POLL_ADD_MULTI: it stays armed, posts a completion
+//      with IORING_CQE_F_MORE for every wake-up of the file's waiters, each eventfd write among
+//      them, and is never re-armed, so the eventfd is never read, as on epoll (fd/wakeup.cc).  One
+//      that ends without IORING_CQE_F_MORE, cancelled or after an overflow, is re-armed like any
+//      other.  One the kernel refuses with EINVAL makes the loop stop asking for them and replace
+//      its own fds and the ring, as after a fork, draining the new wake-up fd.
+//  (q) With defer-taskrun, completions are posted only when the submitting thread enters with
+//      GETEVENTS.  A poll that does not wait enters only when the taskrun flag, IORING_SQ_TASKRUN,
+//      is set, so that an idle non-blocking poll makes no system call.  Since Linux 6.10 an enter
+//      runs a bounded part of that work unless it waits for more, so the poll enters again while
+//      the flag stays set after the reap, reporting every fd ready at the poll, as epoll would.
 //
-// Memory: the rings are the kernel's, mapped from the ring fd; everything
-// else comes from ev_realloc.
+// Memory: the rings are the kernel's, mapped from the ring fd; the rest comes from ev_realloc.
 #include "backends/iouring_epoll.h"
 
 #include <fcntl.h>
@@ -181,9 +125,8 @@ namespace {
 
 constexpr unsigned kMaxCq = 65536;  // the kernel's limit, IORING_MAX_CQ_ENTRIES
 
-// The completions, of either mode: how many woke the loop for good.  In the
-// epoll mode that is 1 if they gave watchers events, since a failed
-// request, which asks for another, does not end a wait.
+// Reap either mode's completions: how many woke the loop for good, in the epoll mode 1 if they gave
+// watchers events, since a failed request, which asks for another, does not end a wait.
 int reap_any(ev_loop *loop, iouring_state *st)
 {
   if (st->epoll_mode)
@@ -198,9 +141,8 @@ inline bool cq_overflow_flagged(const ring &r) { return load_acquire(r.sq_flags)
 // Completions a removal posts at least, see (h).
 inline unsigned removal_completions(const ring &r) { return r.features & kFeatCqeSkip ? 1 : 2; }
 
-// poll_unusual is called after every reap where the loop is embedded, where
-// an overflow loses completions without nodrop, or in the epoll mode where
-// the ring has no defer-taskrun, see iouring_epoll.cc (x).
+// poll_unusual runs after every reap when embedded, when an overflow would lose completions without
+// nodrop, or in the epoll mode without defer-taskrun, iouring_epoll.cc (x).
 void set_look_after_reap(iouring_state *st)
 {
   st->look_after_reap =
@@ -244,9 +186,8 @@ int submit(ev_loop *loop, iouring_state *st)
     }
     if (err != EBUSY && err != EAGAIN)
       return err;
-    // The kernel wants completions taken first; if there are none, it is
-    // short of memory, so give up after a few tries.  The sqes stay queued
-    // and go with the next submission.
+    // The kernel wants completions taken first; if there are none, it is short of memory, so give
+    // up after a few tries.  The sqes stay queued for the next submission.
     if (!reap_any(loop, st) && cq_empty(r) && ++stuck > 3)
       return err;
   }
@@ -254,10 +195,8 @@ int submit(ev_loop *loop, iouring_state *st)
   return 0;
 }
 
-// The ring cannot be used any more, since its fd was closed behind our
-// back or the kernel refuses to take submissions: a new ring replaces it
-// before the next poll, with every fd armed again; until then nothing is
-// queued.
+// The ring's fd was closed behind our back or the kernel refuses its submissions: a new ring
+// replaces it before the next poll, with every fd armed again; until then nothing is queued.
 void ring_broken(ev_loop *loop, iouring_state *st, int err)
 {
   if (err == EBADF || err == EOPNOTSUPP)
@@ -269,8 +208,7 @@ void ring_broken(ev_loop *loop, iouring_state *st, int err)
   request_backend_rebuild(loop);
 }
 
-// The polling thread adopts a new ring with ring_adopt; false if the kernel
-// refuses, and the ring is then replaced, see ring_broken.
+// The polling thread adopts a new ring; false if the kernel refuses, and the ring is replaced.
 bool adopt(ev_loop *loop, iouring_state *st)
 {
   if (int err = ring_adopt(st->r)) {
@@ -306,13 +244,11 @@ bool enter_refused_by_thread(ev_loop *loop, iouring_state *st, int err)
 
 }  // namespace
 
-// Make room for n sqes: a full queue is submitted first.  False if the
-// kernel would not take it, and the ring is then rebuilt, see ring_broken.
+// Make room for n sqes; false if the kernel would not take a full queue, and the ring is rebuilt.
 bool make_room(ev_loop *loop, iouring_state *st, unsigned n)
 {
   ring &r = st->r;
-  // The epoll mode asks for 2, another request and a wait, or for 1, a wait;
-  // see epoll_room in iouring_epoll.h.
+  // The epoll mode asks for 2, a request and a wait, or 1, a wait: see epoll_room.
   const unsigned capacity = st->epoll_mode ? st->other_mask + 2 : r.sq_entries;
   while (sq_pending(r) + n > capacity)
     if (int err = submit(loop, st)) {
@@ -324,9 +260,8 @@ bool make_room(ev_loop *loop, iouring_state *st, unsigned n)
 
 namespace {
 
-// The sqe at slot, zeroed, to be written as another request than the
-// template's poll request, see queue_poll in iouring.h; retemplate puts the
-// template back once the kernel took it.
+// The sqe at slot, zeroed, to be written as another request than the template's poll request, see
+// queue_poll in iouring.h; retemplate puts the template back once the kernel took it.
 io_uring_sqe *other_sqe(iouring_state *st, unsigned slot)
 {
   io_uring_sqe *sqe = &st->r.sqes[slot & st->r.sq_mask];
@@ -337,9 +272,8 @@ io_uring_sqe *other_sqe(iouring_state *st, unsigned slot)
 
 }  // namespace
 
-// The next sqe slot for another request.  The caller made room, in the
-// epoll mode for it and a wait, and there it submits the request before it
-// asks for the next, since the mode has one spare sqe, see iouring_epoll.h.
+// The next sqe slot for another request; the caller made room.  The epoll mode has one spare sqe,
+// so there the caller made room for a wait too, and submits before asking again.
 io_uring_sqe *next_sqe(iouring_state *st)
 {
   if (st->epoll_mode) {
@@ -361,16 +295,13 @@ void queue_remove(iouring_state *st, std::uint64_t tag)
   sqe->fd = -1;
   sqe->addr = tag;
   sqe->user_data = kInternal;
-  // Success needs no completion; -ENOENT, for a poll that just completed,
-  // still posts one.
+  // Success needs no completion; -ENOENT, for a poll that just completed, still posts one.
   if (st->r.features & kFeatCqeSkip)
     sqe->flags = IOSQE_CQE_SKIP_SUCCESS;
 }
 
-// A no-op request where the request of an armed fd lies unsubmitted: the
-// fd is not armed any more, and the kernel never sees the poll, so that an
-// fd stopped and closed before the next poll costs no removal and posts no
-// error, see (a).
+// A no-op request where the armed fd's poll lies unsubmitted, so that an fd stopped and closed
+// before the next poll costs no removal and posts no error, see (a).
 void cancel_queued(iouring_state *st, fd_entry &e)
 {
   io_uring_sqe *sqe = other_sqe(st, e.bdata);
@@ -411,8 +342,7 @@ void queue_multishot(iouring_state *st, int fd, fd_entry &e, int want)
   ++st->armed;
 }
 
-// Forget which fds are armed, or registered: the ring they were armed in,
-// or the epoll set, is gone.
+// Forget which fds are armed or registered: their ring or epoll set is gone.
 void forget_armed(ev_loop *loop, iouring_state *st)
 {
   for (int fd = 0; fd < loop->fds.size; ++fd) {
@@ -429,8 +359,7 @@ void forget_armed(ev_loop *loop, iouring_state *st)
 
 }  // namespace
 
-// See (a), (m): an embedded loop's re-arms go through the change queue,
-// which the embedding loop's prepare watcher applies before it blocks.
+// An embedded loop's re-arms go through the change queue, see (a), (m).
 void rearm_via_changes(ev_loop *loop, iouring_state *st)
 {
   for (int i = 0; i < st->rearm.count; ++i)
@@ -440,12 +369,9 @@ void rearm_via_changes(ev_loop *loop, iouring_state *st)
 
 namespace {
 
-// Cancel every request armed in the ring and wait until the kernel has
-// completed each, so that nothing the ring holds keeps a file open once the
-// ring is given up, see (l).  Only in the process that armed them, since a
-// child's cancelling would remove the parent's polls, and only through a
-// ring that takes this thread's submissions.  Bounded: a kernel that does
-// not complete a cancelled request within a second is not waited for.
+// Cancel every armed request and wait until the kernel completed each, so that nothing the ring
+// holds keeps a file open once it is given up, see (l): only in the process that armed them,
+// through a ring that takes this thread's submissions, and for a second at most.
 void drain_epoll_wait(ev_loop *loop, iouring_state *st);
 
 void drain(ev_loop *loop, iouring_state *st)
@@ -502,9 +428,8 @@ void drain(ev_loop *loop, iouring_state *st)
   }
 }
 
-// The epoll mode's request in flight, see iouring_epoll.cc (u), is
-// cancelled and waited for, since it writes into `events` until it
-// completed.
+// The epoll mode's EPOLL_WAIT in flight writes into `events` until it completes, so it is cancelled
+// and waited for, see iouring_epoll.cc (u).
 void drain_epoll_wait(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
@@ -537,9 +462,8 @@ void drain_epoll_wait(ev_loop *loop, iouring_state *st)
 
 }  // namespace
 
-// Open a ring with a completion queue of `size`, or smaller where the
-// memory lock limit before Linux 5.12 refuses it; false if the system
-// refuses.
+// Open a ring with a completion queue of `size`, or smaller where the memory lock limit before
+// Linux 5.12 refuses it; false if the system refuses.
 bool open_ring(iouring_state *st, unsigned size)
 {
   for (;;) {
@@ -551,7 +475,6 @@ bool open_ring(iouring_state *st, unsigned size)
   }
 }
 
-// The ring just opened, as the loop keeps it.
 void ring_opened(ev_loop *loop, iouring_state *st)
 {
   ring_placed(st->r);
@@ -573,11 +496,9 @@ void ring_opened(ev_loop *loop, iouring_state *st)
 
 namespace {
 
-// Swap the ring for a new one with a completion queue of `size`, after a
-// fork, to grow, see (i), or after it was lost, see (l).  What is armed in
-// the old one is cancelled, then it is closed first, so that the new one
-// exists even at the fd limit.  No fd is armed in the new ring yet, and the
-// epoll mode gets a new, empty set.  False if there is no ring now.
+// Swap the ring for one of `size` completions after a fork, to grow, see (i), or after a loss,
+// see (l): the old one is drained and closed first, so that the new one exists even at the fd
+// limit.  No fd is armed in the new ring; the epoll mode gets a new, empty set.  False if no ring.
 bool replace_ring(ev_loop *loop, iouring_state *st, unsigned size)
 {
   drain(loop, st);
@@ -614,8 +535,7 @@ void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsig
   }
   if (res >= 0) {
     auto revents = static_cast<unsigned>(res);
-    // A hang-up is what a file polled past the close of its fd typically
-    // reports, when its last other end went away, see (d).
+    // A hang-up is what a file polled past the close of its fd typically reports, see (d).
     if ((revents & (POLLERR | POLLHUP)) && ::fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
       fd_kill(loop, fd);
       return;
@@ -626,21 +546,18 @@ void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsig
       fd_event(loop, fd, got);
   } else if (res != -ECANCELED && res != -EINTR && res != -EAGAIN && res != -ENOMEM) {
     if (res == -EINVAL && (e.bmask & kFdEdge)) {
-      // No multishot polls after all, see (p): the loop's own fds are
-      // replaced, with the ring, as after a fork.  Killing the eventfd,
-      // which is still open, would take it for lost and leave it open.
+      // No multishot polls after all, see (p): the loop's own fds are replaced with the ring, as
+      // after a fork; killing the still open eventfd would take it for lost and leave it open.
       st->allowed &= ~kFeatMultishot;
       st->r.features &= ~kFeatMultishot;
       request_repair(loop, kRepairAll);
       return;
     }
-    // -EBADF is an fd not open; anything else, one the kernel cannot poll.
-    // See (e).
+    // -EBADF is an fd not open; anything else, one the kernel cannot poll, see (e).
     fd_kill(loop, fd);
     return;
   }
-  // Re-arm after the callbacks, see (a).  A watcherless fd was queued by the
-  // stop that removed its last watcher.
+  // Re-arm after the callbacks, see (a); a watcherless fd was queued by its last watcher's stop.
   if (loop->fds.entries[fd].head && !goes_on)
     st->rearm.push(fd);
 }
@@ -666,8 +583,7 @@ void rearm_room(ev_loop *loop, iouring_state *st, const int *p, const int *end)
   }
 }
 
-// Put the template back in the slots written as other requests, once the
-// kernel took them, see queue_poll in iouring.h.
+// Put the template back in the slots written as other requests once the kernel took them.
 void retemplate(iouring_state *st)
 {
   ring &r = st->r;
@@ -685,9 +601,8 @@ void retemplate(iouring_state *st)
   st->dirty.count = kept;
 }
 
-// modify (backend.h) for every case, called through the table: by the
-// iteration, and by an embedding loop's prepare watcher with loop_depth ==
-// 0.
+// modify (backend.h) for every case, called through the table: by the iteration, and by an
+// embedding loop's prepare watcher with loop_depth == 0.
 void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
 {
   iouring_state *st = state(loop);
@@ -703,16 +618,14 @@ void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
       fd_kill_user_watchers(loop, fd);
     return;
   }
-  // Room for a removal and an add before looking at e: making room may
-  // reap completions, which changes the state of fds.  Without room the
-  // ring is rebuilt, which arms every fd anew.
+  // Room for a removal and an add before looking at e: making room may reap completions, which
+  // changes the state of fds.  Without room the ring is rebuilt, which arms every fd anew.
   if (!make_room(loop, st, 2))
     return;
 
   fd_entry &e = loop->fds.entries[fd];
   if (e.bflags & kArmed) {
-    // A request still queued is for the file under the number when the
-    // kernel takes it, so renewed, it is the same, see (a).
+    // A queued request polls the number's file at submission: renewing needs nothing, see (a).
     if ((!renewed || queued(st->r, e)) && e.bmask == static_cast<unsigned char>(nev))
       return;  // the kernel already waits, or will, for exactly this
     queue_poll_remove(st, fd, e);
@@ -726,16 +639,14 @@ void modify_slow(ev_loop *loop, int fd, int /*oev*/, int nev)
       st->look_after_reap = true;  // see (i)
   }
 
-  // Embedded, outside ev_run no poll of ours follows to submit this, see
-  // (m).  A multishot poll, made once for a loop's life, goes at once too,
-  // by the rare path's enter, which tests for a kernel's refusal.
+  // Embedded, outside ev_run no poll of ours follows to submit this, see (m).  A multishot poll,
+  // made once per loop, goes at once too, through the rare path's enter that tests for refusal.
   if ((!loop->loop_depth && st->embedded) || (nev & kFdEdge)) {
     if (!st->adopted && !adopt(loop, st))
       return;
     int err = submit(loop, st);
-    // Making room reaped completions, so callbacks are due, but the queue
-    // may now be empty: a no-op completion makes the ring fd readable, so
-    // the embedding loop runs us.
+    // Making room reaped completions, so callbacks are due, but the queue may be empty now: a no-op
+    // completion makes the ring fd readable, so the embedding loop runs us.
     if (!err && !loop->loop_depth && loop->pending.any() && make_room(loop, st, 1)) {
       io_uring_sqe *sqe = next_sqe(st);
       sqe->opcode = IORING_OP_NOP;
@@ -767,20 +678,18 @@ void flush_overflow(ev_loop *loop, iouring_state *st)
   }
 }
 
-// The queue overflowed or is getting crowded: a larger ring in the next
-// iteration, whose repair step calls iouring_fork after
-// request_backend_rebuild, see (i).
+// The queue overflowed or is getting crowded: a larger ring in the next iteration, whose repair
+// step calls iouring_fork after request_backend_rebuild, see (i).
 void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed)
 {
   ring &r = st->r;
   unsigned lost = load_acquire(r.cq_overflow);
   // Without nodrop, or not allowed it, what overflowed is lost.
   if (lost != st->overflow_seen || (overflowed && !(r.features & kFeatNoDrop))) {
-    st->overflow_seen = lost;  // completions are gone: only re-arming everything helps
+    st->overflow_seen = lost;
     request_backend_rebuild(loop);
   }
-  // Room for every live poll plus the removals and cancellations of one
-  // iteration's changes: four completions per armed fd.
+  // Room for every live poll plus one iteration's removals and cancellations: four per armed fd.
   auto armed = static_cast<unsigned>(st->armed);
   if ((overflowed || armed > r.cq_entries / 4) && r.cq_entries < st->cq_limit) {
     unsigned size = r.cq_entries * 2;
@@ -792,8 +701,7 @@ void check_capacity(ev_loop *loop, iouring_state *st, bool overflowed)
   st->grow_at = ~0u >> 1;  // asked for: once is enough until the new ring
 }
 
-// No ring, see (l): try to get one, and every fd is armed in the next
-// iteration; meanwhile sleep a little at a time.
+// No ring, see (l): try to get one, every fd armed next iteration; else sleep a little at a time.
 void poll_without_ring(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 {
   if (open_ring(st, st->want_cq)) {
@@ -809,9 +717,8 @@ void poll_without_ring(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
   sleep_instead_of_waiting(loop, timeout);
 }
 
-// Submit and wait for a completion for at most `timeout`, which is above 0,
-// on a kernel without ext-arg, see (g).  Returns 0, or the errno, ETIME for
-// a wait that timed out.
+// Submit and wait for a completion for at most `timeout`, which is above 0, on a kernel without
+// ext-arg, see (g).  Returns 0, or the errno, ETIME for a wait that timed out.
 int submit_then_ppoll(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 {
   if (int err = submit(loop, st))
@@ -824,12 +731,10 @@ int submit_then_ppoll(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
   return res < 0 ? errno : res == 0 ? ETIME : 0;
 }
 
-// The wait of every unusual case: no ring, a ring to adopt, a kernel
-// without ext-arg, an enter that failed or took only part of the queue,
-// completions of removals alone.  It waits until the deadline, the caller's
-// clock reading plus the timeout, which is never later than the timer the
-// loop waits for.  True when the ring refused this thread, see (n), and the
-// caller waits on a new one (poll_on_new_ring).
+// The wait of every unusual case: no ring, a ring to adopt, a kernel without ext-arg, an enter that
+// failed or took only part of the queue, completions of removals alone.  It waits until `deadline`,
+// the caller's clock plus the timeout, never later than the loop's next timer.  True when the ring
+// refused this thread, see (n): the caller waits on a new one.
 bool wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp deadline, bool hooks)
 {
   ring &r = st->r;
@@ -869,7 +774,7 @@ bool wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
         if (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN)  // see poll_refused
           ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
         reap_any(loop, st);
-        return false;  // returns early and quietly
+        return false;
       } else if (enter_refused_by_thread(loop, st, err)) {
         if (st->foreign) {
           reap_any(loop, st);
@@ -877,10 +782,9 @@ bool wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
         }
         continue;
       } else if ((err != EBUSY && err != EAGAIN) || ++busy > 3) {
-        // Lost with EBADF or EOPNOTSUPP, refused with a seccomp filter's
-        // EPERM, or the kernel short of memory for good: a new ring before
-        // the next poll, or none if the system refuses one, see (l).  For
-        // EBUSY and EAGAIN otherwise, the reaping below makes room.
+        // Lost with EBADF or EOPNOTSUPP, refused with a seccomp filter's EPERM, or the kernel short
+        // of memory for good: a new ring before the next poll, or none if the system refuses one,
+        // see (l).  For EBUSY and EAGAIN otherwise, the reaping below makes room.
         reap_any(loop, st);
         ring_broken(loop, st, err);
         return false;
@@ -907,16 +811,13 @@ bool wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp
   }
 }
 
-// The ring refused this thread, see (n), before anything was waited for:
-// the poll replaces it at once and waits on the new one, with every fd armed
-// again, rather than return having waited for nothing.  A program that runs
-// ev_run (EVRUN_ONCE) in another thread than before (nio4r's select in a
-// Ruby thread) would otherwise get an iteration without events, where the
-// other backends wait.  No block if arming queued an EV_ERROR.
+// The ring refused this thread, see (n), before anything was waited for: the poll replaces it at
+// once and waits on the new one, every fd armed again, so that ev_run (EVRUN_ONCE) from a new
+// thread waits as on other backends.  No block if arming queued an EV_ERROR.
 void poll_on_new_ring(ev_loop *loop, ev_tstamp timeout, bool hooks)
 {
   iouring_fork(loop);
-  repair_clear(loop, kRepairBackend);  // done
+  repair_clear(loop, kRepairBackend);
   fd_reify(loop);
   if (loop->pending.any())
     timeout = 0.;
@@ -953,9 +854,8 @@ void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hook
     st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
 }
 
-// The enter of iouring_poll did not take the whole queue, or failed with
-// res < 0.  With nothing to submit, ETIME is the timeout and EINTR a
-// signal; with something, the kernel reports neither.
+// The enter of iouring_poll did not take the whole queue, or failed with res < 0.  With nothing to
+// submit, ETIME is the timeout and EINTR a signal; with something, the kernel reports neither.
 void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tstamp timeout, bool hooks)
 {
   ring &r = st->r;
@@ -987,21 +887,16 @@ void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tsta
     poll_on_new_ring(loop, timeout, hooks);
 }
 
-// After the reap of iouring_poll: a wait that ended with no live
-// completion, by its timeout or with removals' completions alone, see (h),
-// an overflow, or more armed fds than the ring suits, see (i).  came: as
-// many completions came as the wait waited for.  A wait that they did not
-// end was ended by its timeout or by a signal, whose handler the program
-// may look at in its check watchers, so the iteration ends, as with an
-// interrupted epoll_wait; the enter returns the count it submitted then,
-// not EINTR.  Only a wait that completions of no watcher's interest ended
-// goes on.
+// After iouring_poll's reap: a wait that ended with no live completion, see (h), an overflow, or
+// more armed fds than the ring suits, see (i).  came: the wait got as many completions as it waited
+// for; if not, its timeout or a signal ended it, which ends the iteration as an interrupted
+// epoll_wait does, since check watchers may look at the handler's work, and the enter returns the
+// submitted count, not EINTR.  Only a wait ended by completions of no watcher's interest goes on.
 void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks, bool came)
 {
   ring &r = st->r;
   set_look_after_reap(st);
-  // With defer-taskrun, since Linux 6.10, an enter runs only so much of the
-  // work that posts completions, and the rest waits for the next, see (q).
+  // With defer-taskrun an enter runs only part of the work that posts completions, see (q).
   for (int round = 0; round < 64 && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN); ++round) {
     if (ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0) < 0)
       break;
@@ -1024,8 +919,7 @@ void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout,
       st->epoll_mode ? epoll_embedded_after_reap(loop, st) : rearm_via_changes(loop, st);
     return;
   }
-  // loop->mn_now + timeout is never later than the deadline the loop waits
-  // for, so the resumed wait may end early, never late.
+  // mn_now + timeout is never past the loop's deadline: the resumed wait may end early, never late.
   const ev_tstamp deadline = loop->mn_now + timeout;
   const ev_tstamp now = monotonic_now();
   if (now < deadline - 1e-6)
@@ -1076,10 +970,8 @@ void iouring_destroy(ev_loop *loop)
   loop->backend_fd = -1;
 }
 
-// After a fork, where the ring is the parent's, see (l), to grow, see (i),
-// or after the ring was lost: a new ring, and every fd queued for arming.
-// Without a ring, the program's watchers get EV_ERROR; the loop's own are
-// armed once there is one again.
+// A new ring, every fd queued for arming, after a fork, see (l), to grow, see (i), or a loss.
+// Without one, the program's watchers get EV_ERROR; the loop's own are armed once there is one.
 void iouring_fork(ev_loop *loop)
 {
   iouring_state *st = state(loop);
@@ -1110,9 +1002,8 @@ void iouring_embedded(ev_loop *loop)
   st->allowed &= ~kFeatDeferTaskrun;
   if (st->r.fd >= 0 && (st->r.features & kFeatDeferTaskrun))
     return iouring_fork(loop);
-  // What is queued, the re-arms of the last poll or the epoll mode's wait,
-  // goes now, since no poll of ours may come before the embedding loop
-  // blocks on the ring.
+  // What is queued, the last poll's re-arms or the epoll mode's wait, goes now, since no poll of
+  // ours may come before the embedding loop blocks on the ring.
   if (st->r.fd < 0 || !(st->adopted || adopt(loop, st)))
     return;
   if (st->epoll_mode && !st->waiting && make_room(loop, st, 1))
@@ -1122,8 +1013,7 @@ void iouring_embedded(ev_loop *loop)
       ring_broken(loop, st, err);
 }
 
-// See (l).  Only async-signal-safe calls: ring_drop_in_child closes and
-// unmaps.
+// See (l).  Only async-signal-safe calls: ring_drop_in_child closes and unmaps.
 void iouring_child_after_fork(ev_loop *loop)
 {
   iouring_state *st = state(loop);
@@ -1140,14 +1030,10 @@ void iouring_child_after_fork(ev_loop *loop)
   ++loop->backend_fd_generation;
 }
 
-// The sweep's recheck (backend.h): a poll request holds the file it was
-// armed for, which may be a closed one whose number is another file's now,
-// see (d).  The kernel cannot be asked which, so the fd is armed anew, for
-// the file under the number now, as select and poll watch it.  A ready fd
-// whose completion was on its way costs another iteration, since the old
-// request's is dropped, see (b).  In the epoll mode the MOD of the renewed
-// registration finds another file with ENOENT and adds it,
-// iouring_epoll.cc (s).
+// The sweep's recheck (backend.h): the poll may hold a closed file whose number is another file's
+// now, see (d), and the kernel cannot be asked which, so the fd is armed anew.  A ready fd whose
+// completion was on its way costs another iteration, as the old request's is dropped, see (b).  In
+// the epoll mode the renewed MOD finds another file with ENOENT and adds it, iouring_epoll.cc (s).
 
 void iouring_recheck(ev_loop *loop, int fd) { loop->fds.change(fd, EV__IOFDSET); }
 

@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/iouring.h - the io_uring backend's poll mode, which the shared
-// iteration calls through its table (backends/backend.h), and what its
-// epoll mode shares with it: reap queues the completions' watchers and
-// writes the re-arm of each completed poll at once, to be submitted after
-// the callbacks; iouring_poll submits everything queued with the one
-// io_uring_enter that waits.  The rest of the backend, and the kernel
-// quirks (a)-(q) cited here, are in backends/iouring.cc; the ring itself in
-// backends/iouring_ring.h.
+// backends/iouring.h - the io_uring backend's poll mode, which the shared iteration calls through
+// its table (backends/backend.h), and what its epoll mode shares with it.  The rest, and the kernel
+// quirks (a)-(q) cited here, are in backends/iouring.cc; the ring in backends/iouring_ring.h.
 #pragma once
 
 #include "backends/epoll_set.h"
@@ -22,11 +17,9 @@ namespace ev_detail::iouring_internal {
 constexpr unsigned char kArmed = 0x01;            // fd_entry::bflags: a poll request is live
 constexpr std::uint64_t kInternal = 0xffffffffu;  // user_data's low half of our other requests, see (b)
 
-// fd_entry use: bflags = kArmed while a poll request is live or queued,
-// bmask = the events it waits for, bdata = its generation, which is the
-// request's index in the submission queue, r.sq_local_tail when it was
-// queued.  So a request not submitted yet, bdata - r.sq_submitted >= 0, can
-// be changed where it lies, see (a), (b).
+// fd_entry use: bflags = kArmed while a poll request is live or queued, bmask = the events it waits
+// for, bdata = its generation, the r.sq_local_tail it was queued at.  So a request not submitted
+// yet, bdata - r.sq_submitted >= 0, can be changed where it lies, see (a), (b).
 struct iouring_state {
   ring r;                  // r.fd == -1: no ring, see (l)
   bool general;            // the poll takes poll_general (update_general)
@@ -39,8 +32,7 @@ struct iouring_state {
   int armed;               // fds with kArmed
   unsigned stale;          // completions of removals queued since the last wait, see (h)
   unsigned prearm_room;    // r.sq_entries, or 0 when embedded: see prearm_end
-  unsigned prearm_end;     // reap queues re-arms while r.sq_local_tail is before it: the queue's
-                           // room; none when embedded, where re-arms go through rearm, see (a)
+  unsigned prearm_end;     // reap queues re-arms while r.sq_local_tail is before it, see (a)
   unsigned grow_at;        // more armed fds than this: a larger ring, see (i)
   unsigned want_cq;        // completion queue size for the next ring
   unsigned cq_limit;       // the largest size this kernel gave us, see (i)
@@ -49,8 +41,7 @@ struct iouring_state {
   array<int> rearm;        // fds whose one-shot poll completed and is to be armed by the next poll, see (a)
   array<unsigned> dirty;   // sqe slots (indexes) written as another request than the template's
 
-  // The epoll mode (backends/iouring_epoll.h): readiness from an epoll set.
-  bool epoll_mode;
+  bool epoll_mode;                           // the members below are the epoll mode's
   bool waiting;                              // an EPOLL_WAIT request is in flight and owns `events`
   bool refill;                               // more may be ready than the last one reported: epoll_refill
   bool epfd_lost;                            // epfd is not ours any more
@@ -68,9 +59,8 @@ struct iouring_state {
 
 inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
 
-// Wherever a condition of iouring_state::general may have changed: no ring,
-// a ring not adopted yet, a kernel whose wait takes no timeout, or the
-// epoll mode's always-ready fds.
+// Wherever a condition of iouring_state::general may have changed: no ring, a ring not adopted yet,
+// a kernel whose wait takes no timeout, or the epoll mode's always-ready fds.
 inline void update_general(iouring_state *st)
 {
   st->general = st->r.fd < 0 || !st->adopted || !(st->r.features & kFeatExtArg) || st->always_ready.any();
@@ -98,8 +88,7 @@ inline void set_submitted(iouring_state *st, unsigned v)
 // The request of an armed fd is still in the submission queue, unsubmitted.
 inline bool queued(const ring &r, const fd_entry &e) { return static_cast<int>(e.bdata - r.sq_submitted) >= 0; }
 
-// The rare paths, out of line (backends/iouring.cc).  Those of the ring's
-// life and the general wait are the epoll mode's too.
+// Rare paths, out of line (backends/iouring.cc); the ring's life and general wait serve both modes.
 int submit(ev_loop *loop, iouring_state *st);
 bool make_room(ev_loop *loop, iouring_state *st, unsigned n);
 void ring_broken(ev_loop *loop, iouring_state *st, int err);
@@ -115,8 +104,7 @@ void iouring_recheck(ev_loop *loop, int fd);
 void iouring_embedded(ev_loop *loop);
 void iouring_child_after_fork(ev_loop *loop);
 constexpr unsigned kMinCq = 256;  // completion queue sizes, see (i)
-// What a poll's enter returns when it made no system call, where ring_wait
-// returns a count or a negated errno.
+// What a poll's enter returns when it made no system call; ring_wait returns a count or -errno.
 constexpr int kNotEntered = -0x7fffffff - 1;
 void modify_slow(ev_loop *loop, int fd, int oev, int nev);
 void completion_unusual(ev_loop *loop, iouring_state *st, int fd, int res, unsigned flags);
@@ -126,20 +114,16 @@ void poll_refused(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tsta
 void poll_unusual(ev_loop *loop, iouring_state *st, int live, ev_tstamp timeout, bool hooks, bool came);
 void retemplate(iouring_state *st);
 
-// POLLIN, POLLOUT for EV_READ, EV_WRITE, computed, since a table costs a
-// load.  The field has 16 bits: with IORING_FEAT_POLL_32BITS the kernel
-// reads 32 bits there, whose other half is zero, the same mask on both byte
-// orders.
+// POLLIN, POLLOUT for EV_READ, EV_WRITE, computed, since a table costs a load.  The field has 16
+// bits; with IORING_FEAT_POLL_32BITS the kernel reads 32, the other half zero on both byte orders.
 constexpr unsigned short poll_events(int ev) { return static_cast<unsigned short>((ev & 1) | ((ev << 1) & 4)); }
 static_assert(EV_READ == 1 && EV_WRITE == 2 && POLLIN == 0x001 && POLLOUT == 0x004);
 static_assert(poll_events(EV_READ | EV_WRITE) == (POLLIN | POLLOUT));
 
-// Every free slot of the submission queue holds the template that ring_open
-// writes, a poll request with everything zero, so that a poll request is
-// three stores; a slot written as anything else is put back after the
-// kernel took it: dirty, retemplate.  Queues a poll request for fd, want
-// being EV_READ and EV_WRITE, its generation the slot's index.  The caller
-// made room.
+// Every free slot of the submission queue holds ring_open's template, a poll request with
+// everything zero, so that a poll request is three stores; a slot written as anything else is put
+// back once the kernel took it: dirty, retemplate.  Queues a poll for want's EV_READ, EV_WRITE on
+// fd, the slot's index its generation; the caller made room.
 inline void queue_poll(ring &r, int fd, fd_entry &e, int want)
 {
   const unsigned slot = r.sq_local_tail++;
@@ -159,15 +143,11 @@ inline void queue_poll_add(iouring_state *st, int fd, fd_entry &e, int want)
   ++st->armed;
 }
 
-// Queue the watchers of every completion, as fd_event would, but with the
-// pending mask collected in a register and stored once per run.  A one-shot
-// poll that completed is armed again at once, in the submission queue, with
-// the same events: the next poll submits it, after the callbacks and after
-// fd_reify, which changes or cancels it where it lies if the watchers
-// changed meanwhile, see (a).  Completions of requests that are not live,
-// cancelled or replaced, see (b), count for nothing; errors, hang-ups and
-// multishot polls are completion_unusual's.  Returns the completions of
-// live polls.  Every iteration takes it, so it must not cost a call.
+// Queue the watchers of every completion, as fd_event would, but with the pending mask collected in
+// a register and stored once per run.  A one-shot poll that completed is armed again at once with
+// the same events, in the submission queue, see (a).  Completions of requests no longer live,
+// see (b), count for nothing; errors, hang-ups and multishot polls are completion_unusual's.
+// Returns the completions of live polls; inline, since every iteration takes it.
 [[gnu::always_inline]] inline int reap(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
@@ -190,8 +170,7 @@ inline void queue_poll_add(iouring_state *st, int fd, fd_entry &e, int want)
           continue;  // not live, see (b)
         ++live;
         const int res = c.res;
-        // Any flag is a multishot poll's; a negative res is an error; and
-        // POLLERR, POLLHUP, POLLNVAL.
+        // A multishot poll's flags, an error's negative res, POLLERR, POLLHUP, POLLNVAL.
         if (EV_UNLIKELY(c.flags | (static_cast<unsigned>(res) & (0x80000000u | POLLERR | POLLHUP | POLLNVAL)))) {
           unusual = &c;
           break;
@@ -226,11 +205,9 @@ inline void queue_poll_add(iouring_state *st, int fd, fd_entry &e, int want)
   return live;
 }
 
-// Arm the one-shot polls that completed in the last poll again, now that
-// their callbacks ran, where reap could not queue them: a full queue, an
-// embedded loop, an error, see (a).  They are armed with what their
-// watchers want now: an fd whose watchers changed meanwhile was armed by
-// fd_reify already; one without watchers is not.
+// Arm the one-shot polls that completed in the last poll again, now that their callbacks ran, where
+// reap could not queue them: a full queue, an embedded loop, an error, see (a).  An fd whose
+// watchers changed meanwhile was armed by fd_reify already; one without watchers is not.
 inline void rearm_completed(ev_loop *loop, iouring_state *st)
 {
   const int *p = st->rearm.data;
@@ -239,12 +216,9 @@ inline void rearm_completed(ev_loop *loop, iouring_state *st)
   rearm_room(loop, st, p, end);
 }
 
-// The backend's poll (backend.h): one io_uring_enter submits what the
-// changes and the re-arms queued and waits for a completion with ext-arg's
-// timeout, so that no change costs a system call of its own.  The
-// completions that the removals among them will post are added to
-// min_complete, so that they do not end the wait, see (h).  A poll that
-// neither waits nor submits makes no system call.
+// The backend's poll (backend.h): one io_uring_enter submits the queued changes and re-arms and
+// waits for a completion with ext-arg's timeout; the removals' completions are added to
+// min_complete, see (h).  A poll that neither waits nor submits makes no system call.
 [[gnu::always_inline]] inline void iouring_poll(ev_loop *loop, ev_tstamp timeout, bool hooks)
 {
   iouring_state *st = state(loop);
@@ -256,9 +230,8 @@ inline void rearm_completed(ev_loop *loop, iouring_state *st)
   const unsigned n = r.sq_local_tail - r.sq_submitted;
   const bool wait = timeout > 0.;
   const unsigned wanted = st->stale + wait;  // what the wait waits for; the enter resets stale
-  // With defer-taskrun, completions wait for an enter, which the flag asks
-  // for.  The removals' completions are waited for also when the poll does
-  // not wait, so that the kernel runs them, and lets go of their files, now.
+  // With defer-taskrun, completions wait for an enter, which the flag asks for.  A poll that does
+  // not wait still waits for removals' completions, so that the kernel frees their files now.
   auto enter = [&r, st, n, wait, timeout] {
     if (!(wait || n || (load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))))
       return kNotEntered;
@@ -277,10 +250,9 @@ inline void rearm_completed(ev_loop *loop, iouring_state *st)
     if (EV_UNLIKELY(st->dirty.count))
       retemplate(st);
   }
-  // An overflow with nodrop is flushed by the next enter, which the flag asks
-  // for above; without nodrop, look_after_reap is set for good.  With
-  // defer-taskrun, the flag still set means that the kernel posted only part
-  // of what completed, see (q).
+  // An overflow with nodrop is flushed by the next enter, which the flag asks for above; without
+  // nodrop, look_after_reap is set for good.  With defer-taskrun, the flag still set means that the
+  // kernel posted only part of what completed, see (q).
 
   const unsigned head = *r.cq_head;
   const int live = reap(loop, st);

@@ -1,88 +1,62 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/iouring_epoll.cc - the io_uring backend's epoll mode, taken for
-// EVBACKEND_IOURING where the kernel has IORING_OP_EPOLL_WAIT, Linux 6.15;
-// backends/iouring_epoll.h has the hot paths.  The ring's life is the poll
-// mode's, in backends/iouring.cc: features, fork, embedding, cancelling
-// before a ring is given up; its quirks (g)-(q) hold here too.
+// backends/iouring_epoll.cc - the io_uring backend's epoll mode, taken for EVBACKEND_IOURING where
+// the kernel has IORING_OP_EPOLL_WAIT; backends/iouring_epoll.h has the hot paths.  The ring's
+// life, features, fork, embedding and cancelling before a ring is given up, is the poll mode's in
+// backends/iouring.cc, whose quirks (g)-(q) hold here too.
 //
-// Kernel quirks handled here, besides the rules of an epoll interest set
-// that backends/epoll_set.h states for this mode and epoll.cc alike (a
-// generation in every registration, lazy removal, EPOLLERR and EPOLLHUP,
-// always-ready regular files):
-//  (r) IORING_OP_EPOLL_CTL requests change the set, submitted by the
-//      io_uring_enter that waits, so they cost no system call of their own.
-//      They post a completion only when they fail (IOSQE_CQE_SKIP_SUCCESS),
-//      and a failure ends the wait.  That is why a change is one request,
-//      chosen by what is likely, where epoll.cc asks the kernel at once.
-//  (s) An ADD, with a new generation, goes for an fd with no registration, or
-//      one renewed by ev_io_set where its last watcher was stopped since or
-//      another watcher than the one registered wants the same events: a new
-//      connection that got a closed one's number.  Other changes are a MOD:
-//      ev_io_set on the watcher registered, a re-arm; a watcher for other
-//      events, such as a socket's writer after its reader; a watcher started
-//      again without ev_io_set, which libev's contract makes the same file,
-//      as it most likely is.  A wrong guess costs a completion and the other
-//      request: an ADD answered EEXIST is the same file, registered, which
-//      gets a MOD; a MOD answered ENOENT is another file under the number,
-//      which gets an ADD.  That is one system call, as epoll.cc's ADD
-//      answered EEXIST costs, made by the same poll (epoll_refill), which
-//      reports what the fd has ready as epoll.cc would; its wait reports the
-//      levels of the others again, so the wait that came with the failure
-//      feeds only its edges (epoll_queue_edges).  An ADD over a
-//      registration, kAddPending, carries the next generation, the fd's from
-//      then on, so an event of the old one is of another file's registration,
-//      epoll_set.h's rule 1.  That holds because an ADD answered EEXIST, the
-//      same file, gives the fd its old generation back, and its completion is
-//      reaped before the events that the enter which submitted it takes; with
-//      defer-taskrun the wait in flight takes them there.  A MOD where the
-//      number may be another file, such as ev_io_set's renewal of the watcher
-//      registered, takes the next generation too, when it is queued,
-//      epoll_set.h's rule 2: on the same file the registration has it before
-//      the wait reports; on another file the MOD fails, and the old file's
-//      registration, which a dup, a forked child or an SCM_RIGHTS message
-//      keeps in the set, reports the old one even where the wait's completion
-//      is reaped before the failure's, as when a full queue was submitted
-//      amid the changes.  Errors give the watchers EV_ERROR, as in epoll.cc:
-//      EBADF for an fd not open, ENOMEM, ENOSPC, ELOOP.
-//  (t) Regular files, EPERM as in epoll.cc's (c), are always ready (rule 5):
-//      their watchers get their events in every iteration, which does not
-//      block.
-//  (u) The EPOLL_WAIT request completes when the set has events, at once if
-//      it has some, and writes them into `events`.  While it is in flight
-//      the buffer is the kernel's, so it grows between waits only, and a
-//      wait that timed out stays in flight for the next poll.  Before the
-//      ring is given up the request is cancelled and waited for (drain in
-//      iouring.cc); where it cannot be, the buffer is left to it, on a list
-//      of the process, never freed under the kernel: when another thread
-//      takes over a single-issuer ring, iouring.cc's (n), once per loop, or
-//      when the cancel is refused.  A wait still queued, which the kernel
-//      never took, leaves the buffer the loop's.  A thread that exits
-//      cancels the wait with -ECANCELED, iouring.cc's (n), and the next poll
-//      sends another.
-//  (v) Embedding: the ring fd is readable once the EPOLL_WAIT completed, so a
-//      new one must be in flight before the embedding loop blocks again, but
-//      only after the callbacks of the events taken ran, or it would report
-//      them again.  The embedding loop runs us before it blocks only when we
-//      have fd changes, so after the events were taken, the ring fd's own
-//      number, which no watcher has, is queued as a renewed change whose
-//      modify sends the EPOLL_WAIT.
-//  (w) A forked child shares the epoll set: it gets one of its own with its
-//      ring, iouring.cc's (l), and fork(3)'s child handler closes its copy.
-//  (x) An EPOLL_WAIT in flight reports what is ready when it completes.
-//      With defer-taskrun that is in the loop's io_uring_enter, the poll, so
-//      it reports what epoll_wait would.  Without, it completes as soon as
-//      one fd is ready, perhaps while callbacks run, and fds ready later
-//      would wait for the next iteration.  So the mode is taken only where
-//      the ring has defer-taskrun, and where the loop loses it later, when
-//      embedded or run by another thread, iouring.cc's (n), every poll that
-//      takes a wait sent before it asks again (epoll_refill), one more enter.
-//  (y) The set's fd may be closed behind the loop's back, or its number be
-//      another file now, epoll.cc's (h).  An EPOLL_WAIT in flight holds the
-//      old set and goes on reporting it, but every request sent since fails
-//      with EBADF or EINVAL, as for a bad fd.  Which one it is is asked as
-//      epoll.cc asks, epoll_set_lost: a lost set is rebuilt with the ring,
-//      every fd registered anew, and no watcher is told of an error that was
-//      not its fd's.  The set the wait held goes with the old ring's drain.
+// Kernel quirks handled here, besides the interest set's rules in backends/epoll_set.h, shared with
+// epoll.cc: generations, lazy removal, EPOLLERR and EPOLLHUP, always-ready files.
+//  (r) IORING_OP_EPOLL_CTL requests change the set, submitted by the io_uring_enter that waits: no
+//      system call of their own.  With IOSQE_CQE_SKIP_SUCCESS they post a completion only on
+//      failure, which ends the wait; so a change is one request, chosen by what is likely, where
+//      epoll.cc asks the kernel at once.
+//  (s) An ADD with a new generation goes for an fd with no registration, or for one renewed by
+//      ev_io_set whose last watcher was stopped since or where another watcher than the one
+//      registered wants the same events: a new connection that got a closed one's number.  Other
+//      changes are a MOD: ev_io_set on the watcher registered, a re-arm; a watcher for other
+//      events, such as a socket's writer after its reader; a restart without ev_io_set, the same
+//      file by libev's contract.  A wrong guess costs a completion and the other request, one
+//      system call as for epoll.cc's ADD answered EEXIST: an ADD answered EEXIST is the same file,
+//      registered, and gets a MOD; a MOD answered ENOENT is another file and gets an ADD, both sent
+//      by the same poll (epoll_refill), which reports what the fd has ready as epoll.cc would.  An
+//      ADD over a registration, kAddPending, carries the next generation, the fd's from then on, so
+//      an event of the old one is another file's registration, epoll_set.h's rule 1.  It holds as
+//      an EEXIST gives the fd its old generation back, and its completion is reaped before the
+//      events taken by the enter that submitted it; with defer-taskrun the wait in flight takes
+//      them there.  A MOD where the number may be another file, such as ev_io_set's renewal of the
+//      watcher registered, takes the next generation too when queued, rule 2: on the same file the
+//      registration has it before the wait reports; on another file the MOD fails, and the old
+//      file's registration, kept in the set by a dup, a forked child or SCM_RIGHTS, reports the old
+//      one even where the wait's completion is reaped before the failure's, as after submitting a
+//      full queue amid the changes.  Other errors give EV_ERROR as in epoll.cc.
+//  (t) Regular files, EPERM as in epoll.cc's (c), are always ready, epoll_set.h's rule 5: their
+//      watchers get their events in every iteration, which does not block.
+//  (u) The EPOLL_WAIT request completes when the set has events, at once if it has some, and writes
+//      them into `events`.  While it is in flight the buffer is the kernel's: it grows between
+//      waits only, and a wait that timed out stays in flight for the next poll.  Before the ring is
+//      given up, drain in iouring.cc cancels the request and waits for it; where it cannot, when
+//      another thread takes over a single-issuer ring, iouring.cc's (n), once per loop, or when the
+//      cancel is refused, the buffer is left to it on a process-wide list, never freed under the
+//      kernel.  A wait the kernel never took leaves the buffer the loop's.  A thread that exits
+//      cancels the wait with -ECANCELED, iouring.cc's (n), and the next poll sends another.
+//  (v) Embedding: the ring fd is readable once the EPOLL_WAIT completed, so a new one must be in
+//      flight before the embedding loop blocks again, but only after the callbacks of the events
+//      taken ran, or it would report them again.  The embedding loop runs us before it blocks only
+//      when we have fd changes, so after the events were taken, the ring fd's own number, which no
+//      watcher has, is queued as a renewed change whose modify sends the EPOLL_WAIT.
+//  (w) A forked child shares the epoll set: it gets one of its own with its ring, iouring.cc's (l),
+//      and fork(3)'s child handler closes its copy.
+//  (x) An EPOLL_WAIT in flight reports what is ready when it completes.  With defer-taskrun that is
+//      in the loop's io_uring_enter, the poll, as epoll_wait would.  Without, it completes as soon
+//      as one fd is ready, perhaps while callbacks run, and fds ready later would wait for the next
+//      iteration.  So the mode is taken only where the ring has defer-taskrun; where the loop loses
+//      it later, when embedded or run by another thread, iouring.cc's (n), every poll that takes a
+//      wait sent before it asks again (epoll_refill), one more enter.
+//  (y) The set's fd may be closed behind the loop's back, or its number be another file now,
+//      epoll.cc's (h).  An EPOLL_WAIT in flight holds the old set and goes on reporting it, but
+//      every request sent since fails with EBADF or EINVAL, as for a bad fd; epoll_set_lost tells
+//      which, as in epoll.cc.  A lost set is rebuilt with the ring, every fd registered anew, no
+//      watcher told of an error not its fd's, and the old ring's drain ends the wait that held it.
 #include "backends/iouring_epoll.h"
 
 #include "backends/epoll_inline.h"
@@ -99,8 +73,7 @@ constexpr int kFirstEventsCapacity = 64;
 
 namespace {
 
-// One EPOLL_CTL request, epoll_queue_ctl, for fd's registration of
-// generation gen.
+// One EPOLL_CTL request, epoll_queue_ctl, for fd's registration of generation gen.
 void queue_ctl(iouring_state *st, int op, int fd, unsigned want, unsigned gen)
 {
   epoll_queue_ctl(st, op, fd, want, registration_data(fd, gen));
@@ -125,11 +98,9 @@ void always_ready_remove(iouring_state *st, int fd)
   update_general(st);
 }
 
-// Register want for fd, see (s).  other_file: the number may be another
-// file, epoll_set.h's rule 2; renewed_emptied: besides, ev_io_set was called
-// and the fd had no watchers as far as the kernel knows, or others.  An ADD
-// notes the fd's first watcher in heads, where every registered fd has an
-// entry.
+// Register want for fd, see (s).  other_file: maybe another file, epoll_set.h's rule 2;
+// renewed_emptied: ev_io_set was called too, and the fd had no watchers as far as the kernel knows,
+// or others.  An ADD notes the fd's first watcher in heads, where every registered fd has one.
 void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool other_file, bool renewed_emptied)
 {
   if (fd >= st->heads.capacity) {
@@ -155,17 +126,15 @@ void register_fd(iouring_state *st, int fd, fd_entry &e, unsigned want, bool oth
 
 }  // namespace
 
-// modify (backend.h) in the epoll mode: what iouring_epoll_modify leaves,
-// and all of it when called through the table, as an embedding loop's
-// prepare watcher does.
+// modify (backend.h) in the epoll mode: what iouring_epoll_modify leaves, and all of it when called
+// through the table, as an embedding loop's prepare watcher does.
 void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
 {
   iouring_state *st = state(loop);
   const bool renewed = nev & EV__IOFDSET;  // the number may be a new open file
   const unsigned want = kWant.want[nev & 0x7f];
   if (EV_UNLIKELY(fd == st->r.fd) && st->r.fd >= 0) {
-    // The ring's own number, queued after the events were taken, see (v):
-    // now that their callbacks ran, a new EPOLL_WAIT goes.
+    // The ring's number, queued once the events' callbacks ran, see (v): a new EPOLL_WAIT goes.
     if (!st->waiting && make_room(loop, st, 1)) {
       epoll_queue_wait(st);
       if (!loop->loop_depth && (st->adopted || adopt(loop, st)))
@@ -173,9 +142,8 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
           if (err != EBUSY && err != EAGAIN)
             ring_broken(loop, st, err);
     }
-    // A program's watcher on the ring's fd is registered as any fd's, as
-    // libev 4.33 watches it too, where it polls writable; the renewal of (v)
-    // keeps a registration it finds.
+    // A program's watcher on the ring's fd is registered as any fd's, as libev 4.33 watches it too,
+    // where it polls writable; the renewal of (v) keeps a registration it finds.
     if (!want || (oev && loop->fds.entries[fd].bmask == want))
       return;
   }
@@ -201,17 +169,15 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
   const bool same_watcher = fd < st->heads.capacity && st->heads.data[fd] == e.head;
   register_fd(st, fd, e, want, may_be_another_file(oev, nev), renewed && (!oev || (e.bmask == want && !same_watcher)));
 
-  // Embedded, outside ev_run no poll of ours follows to submit this, see
-  // iouring.cc (m).
+  // Embedded, outside ev_run no poll of ours follows to submit this, see iouring.cc (m).
   if (!loop->loop_depth && st->embedded && (st->adopted || adopt(loop, st)))
     if (int err = submit(loop, st))
       if (err != EBUSY && err != EAGAIN)
         ring_broken(loop, st, err);
 }
 
-// An ADD over fd's registration, with the next generation, for a number
-// that may be another file now, see (s); the caller made room.  Out of
-// line, since a re-arm, which is commoner, takes the inline MOD.
+// An ADD over fd's registration, with the next generation, for a number that may be another file,
+// see (s); the caller made room.  Out of line: a re-arm, which is commoner, takes the inline MOD.
 void epoll_add_over(iouring_state *st, int fd, fd_entry &e, unsigned want)
 {
   st->heads.data[fd] = e.head;
@@ -221,10 +187,9 @@ void epoll_add_over(iouring_state *st, int fd, fd_entry &e, unsigned want)
   e.bmask = static_cast<unsigned char>(want);
 }
 
-// Events came for events no watcher wants any more, so the registration
-// gets what is wanted, epoll_set.h's rule 3.  Called within a run of feeds,
-// it queues only where the queue has room, since a submission's reaping
-// would feed too; an event that comes again asks again.
+// Events came that no watcher wants any more, so the registration gets what is wanted,
+// epoll_set.h's rule 3.  Called within a run of feeds, it queues only where the queue has room,
+// since a submission's reaping would feed too; an event that comes again asks again.
 void epoll_drop_unwanted(ev_loop *loop, iouring_state *st, int fd)
 {
   if (!epoll_room(st->r, st))
@@ -241,8 +206,7 @@ void epoll_drop_unwanted(ev_loop *loop, iouring_state *st, int fd)
 
 namespace {
 
-// The set is not ours any more, see (y): a new set, and a new ring, before
-// the next poll; until then no request goes to the set.
+// The set is lost, see (y): a new set and ring before the next poll, no request to it till then.
 void epoll_set_gone(ev_loop *loop, iouring_state *st)
 {
   st->epfd_lost = true;
@@ -252,8 +216,7 @@ void epoll_set_gone(ev_loop *loop, iouring_state *st)
 
 }  // namespace
 
-// An EPOLL_CTL request that failed, see (s), (t); or one of our others,
-// a kInternal cancel, which tells nothing.
+// An EPOLL_CTL request that failed, see (s), (t); or a kInternal cancel, which tells nothing.
 void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res)
 {
   const auto fd = static_cast<std::uint32_t>(user_data);
@@ -326,21 +289,17 @@ void epoll_wait_done(ev_loop *loop, iouring_state *st, int res)
     errno = -res;
     ev_syserr("(libev) io_uring EPOLL_WAIT");
   }
-  // The epoll fd was closed behind our back, or refused: a new set, and a
-  // new ring, before the next poll.
+  // The epoll fd was closed behind our back or refused: a new set and ring before the next poll.
   if (res == -EBADF || res == -EINVAL)
     return epoll_set_gone(loop, st);
   update_general(st);
   request_backend_rebuild(loop);
 }
 
-// More may be ready than the last EPOLL_WAIT reported: it filled `events`,
-// see (u), or a failed request asked for another, see (s), whose fd may be
-// ready now.  What is queued goes, with an EPOLL_WAIT not waited for unless
-// one is in flight, which completes at once with what is ready.  This poll
-// takes what it reports too, as epoll_wait would report it in one call
-// given the room and the registration the first request meant.  A few
-// rounds at most.
+// More may be ready than the last EPOLL_WAIT reported: it filled `events`, see (u), or a failed
+// request asked for another, see (s).  What is queued goes without waiting, with an EPOLL_WAIT
+// unless one is in flight, which completes at once with what is ready; this poll takes that too, as
+// one epoll_wait would, given room and the registration first meant.  A few rounds at most.
 void epoll_refill(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
@@ -364,16 +323,12 @@ void epoll_refill(ev_loop *loop, iouring_state *st)
 
 namespace {
 
-// The events of an EPOLL_WAIT that a refill of this poll follows, a failed
-// request having asked for one, see (s): the refill's wait reports every
-// level-triggered registration again, as it stands once the request that
-// failed is replaced, so feeding them here too would queue each of their
-// watchers twice, a sniproxy request's cost on io_uring (bench/programs
-// sniproxy-http).  Only what will not come again is fed: the events of
-// edge-triggered registrations, kFdEdge, the loop's own.  The refill's wait
-// also reports again a level-triggered registration not known, which asks
-// for the rebuild then.  Where the refill cannot enter, the next poll's wait
-// reports the levels.
+// The events of an EPOLL_WAIT that a refill follows, see (s): the refill's wait reports every
+// level-triggered registration again, as it stands once the failed request is replaced, so feeding
+// them here too would queue their watchers twice.  Only what will not come again is fed:
+// edge-triggered registrations' events, kFdEdge, the loop's own.  A level-triggered registration
+// not known is also reported again, asking for the rebuild then.  Where the refill cannot enter,
+// the next poll's wait reports the levels.
 void epoll_queue_edges(ev_loop *loop, iouring_state *st, int n)
 {
   report_events<kEdgesOnly>(loop, st->events, n, [loop, st](int fd, fd_entry &) { epoll_drop_unwanted(loop, st, fd); });
@@ -417,13 +372,11 @@ void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool h
 {
   const bool waiting = st->waiting;
   const int came = epoll_reap(loop, st);
-  // Without defer-taskrun an EPOLL_WAIT's events may be older than this
-  // poll, see (x): this poll asks again.
+  // Without defer-taskrun an EPOLL_WAIT's events may be older than this poll, see (x): ask again.
   if (waiting && !st->waiting && !(st->r.features & kFeatDeferTaskrun))
     set_refill(st);
-  // A wait that ended with no events timed out, or a signal interrupted it,
-  // whose wake-up may wait for an enter, iouring.cc's (q), or a failed
-  // request ended it, whose successor goes now, see (s).
+  // No events: the wait timed out, or a signal interrupted it, whose wake-up may wait for an enter,
+  // iouring.cc's (q), or a failed request ended it, whose successor goes now, see (s).
   const int live = loop->pending.any();
   if ((!live && timeout > 0.) || st->look_after_reap)
     poll_unusual(loop, st, live, timeout, hooks, came);
@@ -432,9 +385,8 @@ void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool h
 // See (t): the always-ready fds get their events in every iteration.
 void epoll_report_always_ready(ev_loop *loop, iouring_state *st) { st->always_ready.report(loop); }
 
-// The buffer the EPOLL_WAIT request fills, grown to `capacity` events with the
-// new part zeroed: the kernel writes it from a request, which memory checkers
-// such as valgrind do not see, so unwritten bytes would read as undefined.
+// The buffer the EPOLL_WAIT request fills, grown to `capacity` events with the new part zeroed:
+// valgrind and the like do not see the kernel write it, so unwritten bytes would read as undefined.
 void epoll_events_resize(iouring_state *st, int capacity)
 {
   st->events = static_cast<struct epoll_event *>(
@@ -465,10 +417,9 @@ void keep_for_the_kernel(struct epoll_event *events)
   }
 }
 
-// Whether the kernel holds `events`: it took the EPOLL_WAIT, which has not
-// completed.  One still queued, every enter refused, is the loop's, and a
-// forked child's copy is its own, since the request writes into the
-// parent's memory.  Read while the ring is mapped.
+// Whether the kernel holds `events`: it took the EPOLL_WAIT, which has not completed.  One still
+// queued, every enter refused, is the loop's, and a forked child's copy is its own, since the
+// request writes into the parent's memory.  Read while the ring is mapped.
 bool events_held_by_kernel(const iouring_state *st)
 {
   const ring &r = st->r;
@@ -500,8 +451,7 @@ void epoll_events_unshare(iouring_state *st)
   epoll_events_resize(st, kFirstEventsCapacity);
 }
 
-// The buffer or its capacity changed, so the EPOLL_WAIT's template is
-// written anew; one in flight keeps what the kernel took of it.
+// The buffer or its capacity changed: a new EPOLL_WAIT template; one in flight keeps its own.
 void epoll_wait_template(iouring_state *st)
 {
   ring &r = st->r;
@@ -515,9 +465,8 @@ void epoll_wait_template(iouring_state *st)
   update_wait_room(st);
 }
 
-// The set or the ring changed, with nothing queued: the templates of the
-// sqes are written anew, see iouring_epoll.h; the kernel has what it took
-// of them.
+// The set or the ring changed, with nothing queued: the templates of the sqes are written anew, see
+// iouring_epoll.h; the kernel has what it took of them.
 void epoll_template(iouring_state *st)
 {
   ring &r = st->r;
@@ -544,8 +493,7 @@ void epoll_embedded_after_reap(ev_loop *loop, iouring_state *st)
   loop->fds.change(st->r.fd, EV__IOFDSET);  // renewed: fd_reify hands it to epoll_modify_slow
 }
 
-// A new epoll set, at init and with every new ring that replace_ring in
-// iouring.cc makes.  False if the system refuses one.
+// A new epoll set, at init and with every new ring that replace_ring makes; false if refused.
 
 bool epoll_set_open(ev_loop *loop, iouring_state *st)
 {

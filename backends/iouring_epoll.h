@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/iouring_epoll.h - the io_uring backend's epoll mode, its hot
-// paths inline, for kernels with epoll-wait, Linux 6.15 and later.
-// Readiness comes from an epoll set that an IORING_OP_EPOLL_WAIT request
-// waits for, and IORING_OP_EPOLL_CTL requests change the set, all submitted
-// by the one io_uring_enter that waits.  So readiness is epoll's,
-// level-triggered, with no epoll_ctl system call per change and no request
-// per fd or per event, which a one-shot poll needs, see iouring.cc (a).
-// Where the kernel has no such requests the loop takes the poll mode of
-// iouring.h.  The rest of the mode, and its quirks (r)-(w) cited here, are
-// in backends/iouring_epoll.cc.
+// backends/iouring_epoll.h - the io_uring backend's epoll mode, its hot paths inline, for kernels
+// with epoll-wait, Linux 6.15 and later: readiness from an epoll set that IORING_OP_EPOLL_WAIT
+// waits for and IORING_OP_EPOLL_CTL requests change, all submitted by the one io_uring_enter that
+// waits.  So readiness is epoll's, level-triggered, with no system call per change and no request
+// per fd or event.  The rest of the mode, and its quirks (r)-(y) cited here, are in
+// backends/iouring_epoll.cc.
 #pragma once
 
 #include "backends/iouring.h"
@@ -23,9 +19,8 @@ constexpr std::uint32_t kEpollWaitTag = 0xfffffffeu;  // user_data's low half of
 constexpr unsigned char kAlwaysReady = 0x02;          // fd_entry::bflags: a regular file, EPERM, see (t)
 constexpr unsigned char kAddPending = 0x04;           // fd_entry::bflags: an ADD over a registration went, see (s)
 
-// fd_entry use in the epoll mode, as backends/epoll_set.h says: bmask = the
-// events registered as far as the requests queued say, bdata = the
-// registration's generation.
+// fd_entry use in the epoll mode, as backends/epoll_set.h says: bmask = the events registered as
+// far as the requests queued say, bdata = the registration's generation.
 
 // The rare paths, out of line (backends/iouring_epoll.cc).
 void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev);
@@ -40,22 +35,19 @@ void epoll_template(iouring_state *st);
 void epoll_wait_template(iouring_state *st);
 bool epoll_set_open(ev_loop *loop, iouring_state *st);
 void epoll_events_resize(iouring_state *st, int capacity);
-// Before the ring is closed, see iouring_epoll.cc (u).  Release: the loop
-// gives up `events`, freed or kept for the kernel that holds it.  Unshare:
-// the loop goes on with a ring of its own, so a buffer the kernel holds is
-// left to it and the loop takes a new one.
+// Before the ring is closed, see iouring_epoll.cc (u).  Release: the loop gives up `events`, freed
+// or kept for the kernel that holds it.  Unshare: the loop goes on with a ring of its own, so a
+// buffer the kernel holds is left to it and the loop takes a new one.
 void epoll_events_release(iouring_state *st);
 void epoll_events_unshare(iouring_state *st);
 
-// An EPOLL_CTL request's user_data: its registration's data and op, for
-// its failure.
+// An EPOLL_CTL request's user_data: its registration's data and op, for its failure.
 constexpr std::uint64_t ctl_tag(std::uint64_t data, int op) { return data | (static_cast<std::uint64_t>(op) << 62); }
 
-// What the watchers' events want of the set: EV_READ, EV_WRITE and kFdEdge,
-// or nothing without EV_READ or EV_WRITE, since EV_NG_EXCLUSIVE is the epoll
-// backend's only; EV__IOFDSET does not count.  And that as epoll's bits.
-// Each is a table, a load.  (Generations have epoll_set.h's 30 bits, so that
-// an EPOLL_CTL's user_data holds its registration's data and its op.)
+// What the watchers' events want of the set, and that as epoll's bits, each a table, a load:
+// EV_READ, EV_WRITE and kFdEdge, or nothing without EV_READ or EV_WRITE, since EV_NG_EXCLUSIVE is
+// the epoll backend's only; EV__IOFDSET does not count.  Generations have epoll_set.h's 30 bits, so
+// that an EPOLL_CTL's user_data holds its op too.
 constexpr unsigned char want_of(unsigned ev)
 {
   return static_cast<unsigned char>(ev & (EV_READ | EV_WRITE) ? ev & (EV_READ | EV_WRITE | kFdEdge) : 0);
@@ -78,12 +70,10 @@ static_assert(kFdEvents < 128 && !(kFdEvents & EV__IOFDSET) && (EV_READ | EV_WRI
 // sqe through r.sq_array, and each sqe holds its request's template, which
 // epoll_template writes when the set, the buffer or its capacity changes:
 //  - the last, r.sq_mask, is the EPOLL_WAIT, for good;
-//  - the first half are the EPOLL_CTL requests: the entry at index t of the
-//    queue takes sqe t & other_mask, whose template has all but the op, the
-//    fd and the user_data, and whose event is ctl[t & other_mask].  The
-//    kernel reads an sqe, and copies the event, when it takes the entry;
-//    every EPOLL_CTL's room check, epoll_room, keeps fewer unsubmitted than
-//    the half, so the kernel took the one before with the same sqe;
+//  - the first half are the EPOLL_CTL requests: queue entry t takes sqe t & other_mask, whose
+//    template has all but the op, the fd and the user_data, and whose event is ctl[t & other_mask].
+//    The kernel reads an sqe and copies the event when it takes the entry, and epoll_room keeps
+//    under half unsubmitted, so the kernel took the one before with the same sqe;
 //  - the one before the last, kSpare, takes a rare request one at a time,
 //    such as next_sqe's cancel before a ring is given up.
 constexpr unsigned kSpare = 1;  // r.sq_mask - kSpare
@@ -97,17 +87,15 @@ inline void epoll_queue_wait(iouring_state *st)
   st->waiting = true;
 }
 
-// Room for an EPOLL_CTL: fewer than other_mask + 1 unsubmitted, so that
-// none of them has its sqe and a wait fits besides.  None without a ring
-// or set, where other_room is 0.
+// Room for an EPOLL_CTL: fewer than other_mask + 1 unsubmitted, so that none of them has its sqe
+// and a wait fits besides.  None without a ring or set, where other_room is 0.
 inline bool epoll_room(const ring &r, const iouring_state *st)
 {
   return r.sq_local_tail - r.sq_submitted < st->other_room;
 }
 
-// Queue one EPOLL_CTL request, op ADD, MOD or DEL, of want's EV_READ,
-// EV_WRITE and kFdEdge for the registration whose data, fd and generation,
-// is `data`.  The caller made room.
+// Queue one EPOLL_CTL request, op ADD, MOD or DEL, of want's EV_READ, EV_WRITE and kFdEdge for the
+// registration whose data, fd and generation, is `data`.  The caller made room.
 [[gnu::always_inline]] inline void epoll_queue_ctl(iouring_state *st, int op, int fd, unsigned want, std::uint64_t data)
 {
   ring &r = st->r;
@@ -123,22 +111,15 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
   sqe->user_data = ctl_tag(data, op);
 }
 
-// The backend's modify (backend.h) in the epoll mode decides here what asks
-// nothing of the kernel: the stop of an fd's last watcher keeps its
-// registration, epoll_set.h's rule 3, and a start may find the registration it
-// wants.  So are the common requests of (s) in iouring_epoll.cc: an ADD for
-// an fd not registered; an ADD over the registration, out of line, for a
-// number that may be another file, as every new connection on a reused
-// number is; a MOD for other events, for ev_io_set's renewal of the events
-// registered, which every re-arm of a libev program makes with stop, set,
-// start, or for a restart without ev_io_set.  A MOD carries the fd's
-// generation, so it ends kAddPending: an EEXIST to the ADD it follows then
-// leaves the generation alone.  The rest is epoll_modify_slow's.
+// The backend's modify (backend.h) in the epoll mode decides here what asks nothing of the kernel:
+// the stop of an fd's last watcher keeps its registration, epoll_set.h's rule 3, and a start may
+// find the registration it wants.  It also queues the common requests of (s) in iouring_epoll.cc;
+// the rest is epoll_modify_slow's.  A MOD carries the fd's generation, so it ends kAddPending: an
+// EEXIST to the ADD it follows then leaves the generation alone.
 inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *)
 {
   const unsigned want = kWant.want[nev & 0x7f];
-  // Renewed, or without watchers as far as the kernel knows, the number may
-  // be another file now.
+  // Renewed, or without watchers as far as the kernel knows, the number may be another file now.
   if (EV_LIKELY(!(e.bflags & kAlwaysReady))) {
     if (registration_stands(e, oev, nev, want))
       return;
@@ -146,9 +127,8 @@ inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, in
     if (EV_LIKELY(epoll_room(st->r, st))) {
       // Every registered fd has its entry in heads, see register_fd.
       if (e.bmask) {
-        // Maybe another file, after ev_io_set on an fd that had no watchers,
-        // or by another watcher than the one registered for the same
-        // events.
+        // Maybe another file, after ev_io_set on an fd that had no watchers, or by another watcher
+        // than the one registered for the same events.
         if ((nev & EV__IOFDSET) && (!oev || (e.bmask == want && st->heads.data[fd] != e.head)))
           return epoll_add_over(st, fd, e, want);
         // Maybe another file: the next generation, epoll_set.h's rule 2.
@@ -175,10 +155,8 @@ inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, in
   report_events(loop, st->events, n, [loop, st](int fd, fd_entry &) { epoll_drop_unwanted(loop, st, fd); });
 }
 
-// The completions but for the common case, which the poll takes itself:
-// the EPOLL_WAIT's events, and EPOLL_CTL requests that failed, since a
-// success posts nothing with IOSQE_CQE_SKIP_SUCCESS.  Returns how many
-// there were.
+// The completions but for the common case, which the poll takes itself: the EPOLL_WAIT's events and
+// failed EPOLL_CTL requests, successes posting none (IOSQE_CQE_SKIP_SUCCESS).  Returns how many.
 int epoll_reap(ev_loop *loop, iouring_state *st);
 // The poll's end but for the common case that iouring_epoll_poll takes.
 void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool hooks);
@@ -204,8 +182,7 @@ void epoll_poll_rest(ev_loop *loop, iouring_state *st, ev_tstamp timeout, bool h
   const int res = hooks ? hooked_wait(loop, -EINTR, enter) : enter();
   if (res != kNotEntered) {
     if (EV_UNLIKELY(res != static_cast<int>(n))) {
-      // The timeout of a wait that submitted nothing: if nothing came,
-      // there is nothing to do.
+      // The timeout of a wait that submitted nothing: if nothing came, there is nothing to do.
       if (res == -ETIME && load_acquire(r.cq_tail) == *r.cq_head && st->wait_room)
         return;
       return poll_refused(loop, st, res, n, timeout, hooks);

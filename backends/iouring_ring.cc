@@ -119,8 +119,7 @@ unsigned features_allowed_by_environment()
   }
   if (!(allowed & kFeatSingleIssuer))  // the kernel's rule
     allowed &= ~kFeatDeferTaskrun;
-  // Without ext-arg the wait polls the ring fd, and ppoll is not woken for
-  // deferred work.
+  // Without ext-arg the wait polls the ring fd, and ppoll is not woken for deferred work.
   if (!(allowed & kFeatExtArg))
     allowed &= ~kFeatDeferTaskrun;
   return allowed;
@@ -185,8 +184,7 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
     have |= kFeatSubmitAll;
   have |= kFeatRegisteredRing;  // tried when the ring is adopted, ring_adopt
   if (allowed & kFeatEpollWait) {
-    // The epoll requests are probed by their opcodes: IORING_REGISTER_PROBE,
-    // Linux 5.6.
+    // The epoll requests are probed by their opcodes: IORING_REGISTER_PROBE, Linux 5.6.
     constexpr unsigned kOps = 256;
     alignas(io_uring_probe) unsigned char buf[sizeof(io_uring_probe) + kOps * sizeof(io_uring_probe_op)] = {};
     auto *probe = reinterpret_cast<io_uring_probe *>(buf);
@@ -240,10 +238,9 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
   r.cq_mask = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_mask);
   r.cq_entries = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_entries);
 
-  // Slot i of the submission array names sqe i: the poll mode fills the
-  // sqes in ring order, so the indirection never changes there, while the
-  // epoll mode writes it, see iouring_epoll.h.  Every sqe starts as the
-  // template of a poll request, see queue_poll in iouring.h.
+  // Slot i of the submission array names sqe i: the poll mode fills the sqes in ring order, so the
+  // indirection never changes there, while the epoll mode writes it, see iouring_epoll.h.  Every
+  // sqe starts as the template of a poll request, see queue_poll in iouring.h.
   r.sq_array = reinterpret_cast<unsigned *>(sq + p.sq_off.array);
   for (unsigned i = 0; i < r.sq_entries; ++i) {
     r.sq_array[i] = i;
@@ -253,9 +250,8 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
 
   ring_placed(r);
 
-  // A seccomp filter may allow io_uring_setup but refuse io_uring_enter: an
-  // enter that submits and waits for nothing tells.  A disabled ring answers
-  // EBADFD, which means that the call itself is allowed.
+  // A seccomp filter may allow io_uring_setup but refuse io_uring_enter: an enter that submits and
+  // waits for nothing tells; a disabled ring's EBADFD means that the call is allowed.
   int res = ring_enter_libc(r.fd, 0, 0, 0, nullptr, 0);
   if (res < 0 && res != -EINTR && res != -EBADFD) {
     ring_close(r, false);
@@ -271,9 +267,8 @@ void ring_unregister(ring &r)
     return;
   if (this_thread() == r.reg_thread)
     unregister_here(r.fd, r.reg_index);
-  // A registration of another thread holds the closed ring until that thread
-  // registers another ring there or exits.  Nothing is armed in it any more,
-  // since iouring.cc cancels before it closes, see (l).
+  // Another thread's registration holds the closed ring until that thread registers another ring
+  // there or exits; nothing is armed in it, since iouring.cc cancels before it closes, see (l).
   give_slot(r.reg_index);
   r.reg_index = -1;
   r.reg_thread = 0;
@@ -329,8 +324,7 @@ int ring_adopt(ring &r)
         r.reg_thread = this_thread();
         return 0;
       }
-      // EBUSY: this thread still holds a closed ring there (see
-      // ring_unregister), which goes now.
+      // EBUSY: this thread still holds a closed ring there, see ring_unregister, which goes now.
       if (errno != EBUSY)
         break;
       unregister_here(r.fd, slot);

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/iouring_ring.h - one io_uring instance as the io_uring backend
-// (backends/iouring.cc) uses it: made with the newest kernel features that
-// both the kernel and the loop allow, mapped, entered, given up.  Raw system
-// calls: the library needs only libc.
+// backends/iouring_ring.h - one io_uring instance as the io_uring backend uses it, by raw system
+// calls: made with the newest features that kernel and loop allow, mapped, entered, given up.
 //
-// The features beyond the first io_uring of Linux 5.1, each with the release
-// that brought it.  Each is probed when a ring is made, each has a fallback,
-// and each can be turned off for a process, so that every fallback can be
-// run on a new kernel:
+// The features beyond the first io_uring of Linux 5.1, with the release that brought each.  Each is
+// probed when a ring is made, has a fallback, and can be turned off for a process, so that every
+// fallback can be run on a new kernel:
 //
 //   single-mmap      5.4   both rings in one mapping
 //   nodrop           5.5   a full completion queue keeps what it cannot take
@@ -17,24 +14,19 @@
 //   multishot        5.13  polls that stay armed: IORING_POLL_ADD_MULTI
 //   cqe-skip         5.17  no completion for a successful removal
 //   submit-all       5.18  submission goes on past a failing request
-//   registered-ring  5.18  io_uring_enter names the ring by an index registered
-//                          for the thread, so the kernel looks up no fd:
-//                          IORING_REGISTER_RING_FDS
-//   single-issuer    6.0   one thread submits; the ring is made disabled,
-//                          IORING_SETUP_R_DISABLED of 5.10, and the polling
-//                          thread enables it
-//   defer-taskrun    6.1   completions are posted when the loop waits, not by
-//                          interrupting it; with IORING_SETUP_TASKRUN_FLAG, 5.19
-//   epoll-wait       6.15  an epoll set waited for by a request,
-//                          IORING_OP_EPOLL_WAIT, and changed by requests,
-//                          IORING_OP_EPOLL_CTL of 5.6: readiness without a
-//                          poll request per fd, backends/iouring_epoll.cc
+//   registered-ring  5.18  io_uring_enter names the ring by an index registered for the thread,
+//                          so the kernel looks up no fd: IORING_REGISTER_RING_FDS
+//   single-issuer    6.0   one thread submits; the ring is made disabled, IORING_SETUP_R_DISABLED
+//                          of 5.10, and the polling thread enables it
+//   defer-taskrun    6.1   completions are posted when the loop waits, not by interrupting it;
+//                          with IORING_SETUP_TASKRUN_FLAG, 5.19
+//   epoll-wait       6.15  an epoll set waited for by IORING_OP_EPOLL_WAIT, changed by
+//                          IORING_OP_EPOLL_CTL of 5.6: no poll request per fd, iouring_epoll.cc
 //
-// LIBEV_NG_IOURING in the environment turns them off.  It is an aid for
-// testing, not an interface, read where every loop's io_uring backend
-// starts: items separated by commas, "X.Y" to use only what Linux X.Y
-// offered, "-NAME" to leave out one feature of the list above, e.g.
-// LIBEV_NG_IOURING=6.1 or LIBEV_NG_IOURING=-defer-taskrun,-registered-ring.
+// LIBEV_NG_IOURING in the environment turns them off, an aid for testing, not an interface, read
+// where every loop's io_uring backend starts: items separated by commas, "X.Y" to use only what
+// Linux X.Y offered, "-NAME" to leave out one feature of the list above, e.g. LIBEV_NG_IOURING=6.1
+// or LIBEV_NG_IOURING=-defer-taskrun,-registered-ring.
 #pragma once
 
 #include "base/api.h"
@@ -75,13 +67,11 @@ enum : unsigned {
   kFeatAll = (1u << 11) - 1,
 };
 
-// Newer than the oldest headers the build accepts.
-inline constexpr unsigned char kOpEpollWait = 59;  // IORING_OP_EPOLL_WAIT, Linux 6.15
+inline constexpr unsigned char kOpEpollWait = 59;  // IORING_OP_EPOLL_WAIT: older headers lack it
 
 // The features that LIBEV_NG_IOURING, above, allows.
 unsigned features_allowed_by_environment();
 
-// The shared rings of one io_uring instance.
 struct ring {
   int fd;             // -1: none
   unsigned features;  // kFeat* this ring has
@@ -102,36 +92,29 @@ struct ring {
   io_uring_cqe *cqes;
   unsigned cq_mask, cq_entries;
 
-  // The wait's timeout (ext-arg), its argument pointing at it (ring_wait):
-  // only the timeout is written, when it changed.
+  // The wait's timeout and the ext-arg argument pointing at it; only a changed timeout is written.
   __kernel_timespec wait_ts;
   io_uring_getevents_arg wait_arg;
   ev_tstamp wait_timeout;  // what wait_ts holds
 
   bool enabled;  // submissions allowed: made so, or enabled by its single issuer
-  // registered-ring: the index by which io_uring_enter names the ring in
-  // reg_thread, or -1 with reg_thread 0, which no thread is.  Each ring has
-  // a process-wide slot, so that its index is the same in every thread and
-  // no thread ever has another ring under it.
+  // registered-ring: the index by which io_uring_enter names the ring in reg_thread, or -1 with
+  // reg_thread 0, which no thread is.  Each ring has a process-wide slot, so that its index is the
+  // same in every thread and no thread ever has another ring under it.
   int reg_index;
   std::uintptr_t reg_thread;
 };
 
-// A ring with room for at least cq_entries completions, using what of
-// `allowed` the kernel has.  On failure it returns false with errno set and
-// leaves nothing behind: r.fd is -1.
+// A ring with room for at least cq_entries completions, using what of `allowed` the kernel has.  On
+// failure it returns false with errno set and leaves nothing behind: r.fd is -1.
 bool ring_open(ring &r, unsigned cq_entries, unsigned allowed);
-// Unmap the ring and close its fd, unless it was lost and the number is not
-// ours any more; r.fd is -1 afterwards.
+// Unmap the ring and close its fd unless lost, the number not ours any more; r.fd is -1 then.
 void ring_close(ring &r, bool lost);
-// In a forked child, from fork(3)'s child handler, so with async-signal-safe
-// calls only: the child lets go of its copy of the parent's ring, which
-// would keep the ring alive, and with it every file a request of the parent
-// holds.
+// From fork(3)'s child handler, so async-signal-safe: the child lets go of its copy of the parent's
+// ring, which would keep the ring alive, and every file the parent's requests hold.
 void ring_drop_in_child(ring &r);
-// The thread about to submit makes the ring its own where a feature wants
-// that: single-issuer's ring is enabled, registered-ring's registered for
-// this thread.  Returns 0 or the errno of a refused enabling.
+// The submitting thread makes the ring its own: single-issuer's ring is enabled, registered-ring's
+// registered for this thread.  Returns 0 or the errno of a refused enabling.
 int ring_adopt(ring &r);
 // Forget the registered index, which the kernel refused: EBADF, EINVAL.
 void ring_unregister(ring &r);
@@ -139,9 +122,8 @@ void ring_unregister(ring &r);
 inline unsigned load_acquire(const unsigned *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 inline void store_release(unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 
-// The calling thread as ring::reg_thread names it: its thread pointer,
-// unique among live threads and what pthread_self gives on glibc, read
-// without a call where the architecture allows.
+// The calling thread as ring::reg_thread names it: its thread pointer, unique among live threads
+// and what pthread_self gives on glibc, read without a call where the architecture allows.
 inline std::uintptr_t this_thread()
 {
 #if defined(__x86_64__) && defined(__linux__)
@@ -160,10 +142,9 @@ inline std::uintptr_t this_thread()
 int ring_enter_libc(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg,
                     std::size_t argsz);
 
-// io_uring_enter, by the registered index where this thread registered the
-// ring.  The system call is made inline where the architecture allows,
-// because a call of libc's generic syscall() costs more than the wait's own
-// bookkeeping.  Returns the result or -errno, and errno is untouched there.
+// io_uring_enter, by the registered index where this thread registered the ring.  The system call
+// is made inline where the architecture allows, because a call of libc's generic syscall() costs
+// more than the wait's own bookkeeping.  Returns the result or -errno, leaving errno untouched.
 inline int ring_enter(const ring &r, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg,
                       std::size_t argsz)
 {
@@ -218,10 +199,9 @@ inline int ring_enter_slow(const ring &r, unsigned to_submit, unsigned min_compl
   return ring_enter_libc(fd, to_submit, min_complete, flags, arg, argsz);
 }
 
-// The timeout as nanoseconds, rounded up so that a wait never ends early:
-// below 1e6 s the product is exact to 0.07 ns, and the poll waits less than
-// 1.6e6 s, see clock.h.  At most 2e18 ns, 63 years; 0 for 0, negative times
-// and NaN.  SSE2 clamps without a branch, as timeout_to_ms in backend.h does.
+// The timeout as nanoseconds, rounded up so that a wait never ends early: below 1e6 s the product
+// is exact to 0.07 ns, and the poll waits less than 1.6e6 s, see clock.h.  At most 2e18 ns, 63
+// years; 0 for 0, negative times and NaN.  SSE2 clamps without a branch, like timeout_to_ms.
 inline long long timeout_to_ns(ev_tstamp timeout)
 {
   double ns = timeout * 1e9 + 0.999999;
@@ -238,8 +218,7 @@ inline long long timeout_to_ns(ev_tstamp timeout)
 // completions or `timeout` seconds passed; a timeout of 0 does not wait.
 inline int ring_wait(ring &r, unsigned n, unsigned min_complete, ev_tstamp timeout)
 {
-  // Inline, because it is the common case: a loop with timers waits for
-  // another time in every iteration.
+  // Inline: a loop with timers waits for another time in every iteration.
 
   if (timeout != r.wait_timeout) {
     r.wait_timeout = timeout;

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/policies.h - the backends this build has, as policies for the
-// loop's iteration (backend.h), in the order they are tried when several
-// are allowed: the most scalable first, as libev (..., epoll, poll, select).
+// backends/policies.h - the backends this build has, as policies for the loop's iteration
+// (backend.h), in the order tried when several are allowed: the most scalable first, as libev.
 //
-// EV_NG_BACKEND_POLICIES(X) expands X(policy) once per backend; the loop
-// compiles its iterations with it (loop/loop_run.cc: one for each policy
-// with hot paths of its own, backend.h, and one for the rest) and the
-// registry lists the backends with it (registry.cc), so that no file
-// outside backends/ names one.
+// EV_NG_BACKEND_POLICIES(X) expands X(policy) once per backend; the loop compiles its iterations
+// with it (loop/loop_run.cc: one per policy with hot paths of its own, backend.h, and one for the
+// rest) and registry.cc lists the backends with it, so that no file outside backends/ names one.
 #pragma once
 
 #include "base/api.h"  // (config.h: which backends this build has)
@@ -27,8 +24,8 @@
 #define EV_NG_POLICY_EPOLL(X)
 #endif
 
-// (configure's build: select always, poll where <poll.h> works; a program
-// that compiles the core into itself chooses: embed/ev_ng_facilities.h)
+// (configure's build: select always, poll where <poll.h> works; a program that compiles the core
+// into itself chooses: embed/ev_ng_facilities.h)
 #ifndef EV_NG_HAVE_POLL
 #if defined(HAVE_POLL_H) && !defined(_AIX)  // AIX's <poll.h> is broken (ev(3) AIX POLL BUG)
 #define EV_NG_HAVE_POLL 1
@@ -69,8 +66,8 @@
 #define EV_NG_BACKEND_POLICIES(X) \
   EV_NG_POLICY_IOURING(X) EV_NG_POLICY_EPOLL(X) EV_NG_POLICY_POLL(X) EV_NG_POLICY_AFD(X) EV_NG_POLICY_SELECT(X)
 
-// A build for size: configure --enable-small, or EV_FEATURES without its
-// "faster code" bit.  Its loop has one iteration for all backends.
+// A build for size, by configure --enable-small or EV_FEATURES without its "faster code" bit, has
+// one iteration of the loop for all backends.
 #ifndef EV_NG_SMALL
 #define EV_NG_SMALL (!EV_FEATURE_CODE)
 #endif

@@ -2,24 +2,21 @@
 // backends/poll.cc - the poll(2) backend (EVBACKEND_POLL).
 //
 // Kernel quirks handled here:
-//  (a) An fd that is not open is reported with POLLNVAL, never as an error
-//      of the call: its watchers are stopped and get EV_ERROR|EV_READ|EV_WRITE,
-//      where libev 4.33 aborts.
-//  (b) POLLERR and POLLHUP come even unasked; they make the fd readable and
-//      writable, and each watcher sees only its own events.
-//  (c) ENOMEM from the kernel is reported to the syserr callback, and the
-//      iteration goes on after the time the wait would have taken, where
-//      libev goes on at once and spins if the callback returns.
+//  (a) An fd that is not open is reported with POLLNVAL, never as an error of the call: its
+//      watchers are stopped and get EV_ERROR|EV_READ|EV_WRITE, where libev 4.33 aborts.
+//  (b) POLLERR and POLLHUP come even unasked; they make the fd readable and writable, and each
+//      watcher sees only its own events.
+//  (c) ENOMEM is reported to the syserr callback, and the iteration goes on after the time the wait
+//      would have taken, where libev goes on at once and spins if the callback returns.
 //  (d) No kernel state survives between calls, so a fork needs nothing.
-//  (e) EVFLAG_NG_PRECISE_TIMERS: poll() counts milliseconds, so ppoll(),
-//      which takes a timespec, is used instead where the system has it.
+//  (e) EVFLAG_NG_PRECISE_TIMERS: poll() counts milliseconds, so ppoll(), which takes a timespec, is
+//      used instead where the system has it.
 #include "backends/poll.h"
 
 #include <cerrno>
 
 namespace ev_detail::poll_internal {
 
-// The backend's table (backend.h).
 constinit const backend_ops poll_backend =
     number_watching_backend("poll", EVBACKEND_POLL, 1e-3, poll_init, poll_destroy, modify, poll);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/poll.h - the poll(2) backend's hot paths, inline: its policy for
-// the loop's iteration (backend.h).  The rest of the backend, and the
-// kernel quirks (a)-(e) cited here, are in backends/poll.cc.
+// backends/poll.h - the poll(2) backend's state, modify and poll, inline in the entries of its
+// table, which its policy calls (table_policy, backend.h).  The rest, and the kernel quirks (a)-(e)
+// cited here, are in backends/poll.cc.
 #pragma once
 
 #include "fd/fd.h"

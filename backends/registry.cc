@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // backends/registry.cc - the backends this build has (backends/policies.h),
-// ev_supported/recommended/embeddable_backends, and what the backends share
-// when they cannot wait.
+// ev_supported/recommended/embeddable_backends, and what backends share when they cannot wait.
 #include "backends/policies.h"
-
-#if EV_NG_HAVE_SYSCALL
-#endif
 
 namespace ev_detail {
 
@@ -33,9 +29,8 @@ void sleep_instead_of_waiting(ev_loop *loop, ev_tstamp timeout)
 
 extern "C" {
 
-// EVBACKEND_NG_AFD is left out, so that a program that does not ask for it
-// sees libev 4.33's answers on Windows (select alone): it is chosen by its
-// bit only.
+// EVBACKEND_NG_AFD is left out, chosen by its bit only, so that a program that does not ask for it
+// sees libev 4.33's answers on Windows (select alone).
 unsigned int ev_supported_backends(void) noexcept
 {
   unsigned int mask = 0;
@@ -44,9 +39,8 @@ unsigned int ev_supported_backends(void) noexcept
   return mask & ~static_cast<unsigned int>(EVBACKEND_NG_AFD);
 }
 
-// The supported backends that work for most kinds of fd on this system, by
-// libev 4.33's rules: io_uring only when asked for, and on macOS, whose poll
-// is built on its kqueue, select alone.
+// The supported backends that work for most kinds of fd here, by libev 4.33's rules: io_uring only
+// when asked for, and on macOS, whose poll is built on its kqueue, select alone.
 unsigned int ev_recommended_backends(void) noexcept
 {
   unsigned int mask = ev_supported_backends() & ~EVBACKEND_IOURING;
@@ -56,12 +50,10 @@ unsigned int ev_recommended_backends(void) noexcept
   return mask;
 }
 
-// The backends that can in principle be embedded into another loop, because
-// their kernel object is one fd that becomes readable.  As in libev 4.33,
-// this is a fixed set, whether or not the backend is supported here, but for
-// epoll, which it counts on Linux alone (0xac there, 0xa8 elsewhere): the
-// build has epoll where it is built for Linux, and the portable build stands
-// for the other systems.
+// The backends that can in principle be embedded into another loop: their kernel object is one fd
+// that becomes readable.  As in libev 4.33, a fixed set, supported here or not, but for epoll,
+// which it counts on Linux alone (0xac there, 0xa8 elsewhere): the build has epoll where it is
+// built for Linux, and the portable build stands for the other systems.
 unsigned int ev_embeddable_backends(void) noexcept
 {
   return (EV_NG_HAVE_EPOLL ? EVBACKEND_EPOLL : 0) | EVBACKEND_KQUEUE | EVBACKEND_PORT | EVBACKEND_IOURING;

@@ -2,22 +2,19 @@
 // backends/select.cc - the select(2) backend (EVBACKEND_SELECT).
 //
 // Kernel quirks handled here:
-//  (a) fd_set is a fixed 1024-bit type, but the Linux system call accepts
-//      any number of fds: the sets here are arrays of fd_mask words that
-//      grow with the highest fd, so fds >= FD_SETSIZE work.
-//  (b) One fd that is not open makes the whole call fail with EBADF and
-//      tells nothing about which, so every watched fd is checked and the
-//      invalid ones killed.
-//  (c) ENOMEM means the sets are too large for the kernel: the watchers of
-//      the highest fd are killed, so the next call has a chance.
+//  (a) fd_set is a fixed 1024-bit type, but the Linux system call takes any number of fds: the sets
+//      here are fd_mask arrays that grow with the highest fd, so fds >= FD_SETSIZE work.
+//  (b) One fd that is not open makes the whole call fail with EBADF and tells nothing about which,
+//      so every watched fd is checked and the invalid ones killed.
+//  (c) ENOMEM means the sets are too large for the kernel: the watchers of the highest fd are
+//      killed, so the next call has a chance.
 //  (d) The call overwrites its sets: the wanted sets are copied first.
 //  (e) No kernel state survives between calls, so a fork needs nothing.
-//  (f) The kernel ignores an fd beyond the process's fd table without an
-//      error, so its watchers would hear nothing until the wait ends, and
-//      libev 4.33's then get a false EV_READ.  An fd that is not open when it
-//      is added to the sets is remembered, that call does not wait, and if it
-//      succeeds all the same, the fd is killed in the iteration that applied
-//      the change, as on the other backends.  Within the table, (b) applies.
+//  (f) The kernel silently ignores an fd beyond the process's fd table: its watchers would hear
+//      nothing until the wait ends, and libev 4.33's then get a false EV_READ.  An fd not open when
+//      added to the sets is remembered and that call does not wait; if it succeeds anyway, the fd
+//      is killed in the iteration that applied the change, as elsewhere.  Within the table, (b)
+//      applies.
 #include "backends/select.h"
 
 #include <fcntl.h>
@@ -25,7 +22,6 @@
 
 namespace ev_detail::select_internal {
 
-// The backend's table (backend.h).
 constinit const backend_ops select_backend =
     number_watching_backend("select", EVBACKEND_SELECT, 1e-6, select_init, select_destroy, modify, poll);
 

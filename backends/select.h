@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/select.h - the select(2) backend's hot paths, inline: its policy
-// for the loop's iteration (backend.h).  The rest of the backend, and the
-// kernel quirks (a)-(f) cited here, are in backends/select.cc.
+// backends/select.h - the select(2) backend's state, modify and poll, inline in the entries of its
+// table, which its policy calls (table_policy, backend.h).  The rest, and the quirks (a)-(f) cited
+// here: backends/select.cc.
 #pragma once
 
 #include "fd/fd.h"
@@ -95,8 +95,7 @@ inline void queue_reported(ev_loop *loop, select_state *st, int words, int res)
   }
 }
 
-// The backend's poll (backend.h).  The call overwrites its sets: the wanted
-// ones are copied first, see (d).
+// The backend's poll (backend.h).  The call overwrites its sets, so the wanted ones are copied (d).
 inline void poll(ev_loop *loop, ev_tstamp timeout)
 {
   select_state *st = state(loop);

@@ -1,24 +1,19 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/select_win32.cc - the select backend on Windows (EVBACKEND_SELECT),
-// over the sockets behind C runtime fds, as libev's EV_SELECT_IS_WINSOCKET.
+// backends/select_win32.cc - the select backend on Windows (EVBACKEND_SELECT), over the sockets
+// behind C runtime fds, as libev's EV_SELECT_IS_WINSOCKET.
 //
 // Winsock quirks handled here:
-//  (a) Winsock's fd_set is a count and an array of sockets, FD_SETSIZE (64)
-//      long in the header's type, but select takes any count: the sets here
-//      are allocated to the number of watched fds, so there is no limit at 64
-//      (libev 4.33 aborts at the 65th fd).
-//  (b) select refuses empty sets (WSAEINVAL): with nothing to watch the wait
-//      sleeps instead.
-//  (c) A failed connect is reported in the exception set, not the write set:
-//      a socket that wants EV_WRITE is watched in both, and either reports
-//      EV_WRITE, as the write readiness POSIX gives a failed connect.
-//  (d) An fd that is not a socket (a file, a pipe) cannot be selected: its
-//      watchers get EV_ERROR when they start, never an abort or a spin; a
-//      socket closed behind the loop's back fails the call (WSAENOTSOCK), and
-//      the fds that are no longer sockets get EV_ERROR.
-//  (e) The call overwrites its sets with the ready sockets, in the order they
-//      were given: they are mapped back to their fds by walking the watched
-//      list along with them.
+//  (a) Winsock's fd_set is a count and an array of sockets, FD_SETSIZE (64) long in the header's
+//      type, but select takes any count: the sets here are allocated to the number of watched fds,
+//      so there is no limit at 64 (libev 4.33 aborts at the 65th fd).
+//  (b) select refuses empty sets (WSAEINVAL): with nothing to watch the wait sleeps instead.
+//  (c) A failed connect is reported in the exception set, not the write set: a socket that wants
+//      EV_WRITE is watched in both, and either reports EV_WRITE, as POSIX reports a failed connect.
+//  (d) An fd that is not a socket (a file, a pipe) cannot be selected: its watchers get EV_ERROR
+//      when they start, never an abort or a spin; a socket closed behind the loop's back fails the
+//      call (WSAENOTSOCK), and the fds no longer sockets get EV_ERROR.
+//  (e) The call overwrites its sets with the ready sockets, in the order given: walking the watched
+//      list along with them maps them back to their fds.
 #include <winsock2.h>
 
 #include "backends/select_win32.h"

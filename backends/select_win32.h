@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/select_win32.h - the select backend on Windows (EVBACKEND_SELECT):
-// Winsock's select over the sockets behind C runtime fds, as libev's
-// EV_SELECT_IS_WINSOCKET, with sets of any size.  Its policy for the loop's
-// iteration (backend.h); the backend and its quirks are in
-// backends/select_win32.cc.
+// backends/select_win32.h - the select backend on Windows (EVBACKEND_SELECT): Winsock's select over
+// the sockets behind C runtime fds, as libev's EV_SELECT_IS_WINSOCKET, with sets of any size.  Its
+// policy (backend.h); the backend and its quirks are in backends/select_win32.cc.
 #pragma once
 
 #include "fd/fd.h"

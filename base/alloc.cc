@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/alloc.cc - ev_set_allocator, ev_set_syserr_cb and the error paths of
-// base/alloc.h.
+// base/alloc.cc - ev_set_allocator, ev_set_syserr_cb and the error paths of base/alloc.h.
 #include "base/alloc.h"
 #include "base/internal.h"
 
@@ -17,8 +16,7 @@ namespace {
 
 void *default_allocator(void *ptr, long size) noexcept
 {
-  // realloc(ptr, 0) is not guaranteed to free, so 0 is handled explicitly,
-  // as ev(3) requires of every allocator.
+  // realloc(ptr, 0) need not free, so 0 is handled here, as ev(3) requires of every allocator.
   if (size)
     return std::realloc(ptr, static_cast<std::size_t>(size));
   std::free(ptr);
@@ -31,8 +29,7 @@ using syserr_fn = void (*)(const char *msg) noexcept;
 constinit allocator_fn allocator = default_allocator;
 constinit syserr_fn syserr_cb = nullptr;
 
-// stderr output that needs neither stdio buffers nor memory: these paths run
-// when memory is exhausted or the process is about to abort.
+// stderr output without stdio buffers or memory, for when memory ran out or the process aborts.
 void write_all(const char *s)
 {
   // Windows' C runtime takes the count as an unsigned int: writing in chunks

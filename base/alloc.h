@@ -2,13 +2,11 @@
 // base/alloc.h - the only source of memory and the only ways to fail.
 //
 // ev(3) ERROR HANDLING distinguishes three classes, implemented here:
-//  - out of memory: libev's message, then abort(), since libev 4.33 has no
-//    recovery path either;
+//  - out of memory: libev's message, then abort(), since libev 4.33 has no recovery path either;
 //  - system call failures: ev_syserr() calls the user's ev_set_syserr_cb
 //    callback, or prints the message with perror() and aborts;
-//  - usage errors, which libev catches with assert(): usage_error() names the
-//    API call and the offending value, keeps libev's own wording in quotes so
-//    that tooling that greps for it still matches, then aborts.
+//  - usage errors, which libev catches with assert(): usage_error() names the API call and the
+//    offending value, keeps libev's wording in quotes for tools that grep for it, then aborts.
 #pragma once
 
 #include "base/api.h"
@@ -27,11 +25,9 @@ void *ev_try_realloc(void *ptr, std::size_t size);
 // A system call failed in a way the loop cannot recover from.
 void ev_syserr(const char *msg);
 
-// A system call the loop needs failed: report it through ev_syserr, which
-// aborts as in libev unless the program set a syserr callback, and try
-// again, at most kSyserrTries times in all, so that a callback that returns
-// never makes an endless loop.  `attempt` returns >= 0 on success.  Returns
-// true once an attempt succeeded, false when the caller must do without.
+// Try `attempt`, >= 0 on success, for a system call the loop needs; each failure goes to ev_syserr,
+// which aborts as in libev unless the program set a syserr callback.  At most kSyserrTries tries,
+// so that a callback that returns never loops forever; false when the caller must do without.
 inline constexpr int kSyserrTries = 3;
 template <class Attempt>
 bool retry_after_syserr(const char *msg, Attempt attempt)
@@ -55,11 +51,10 @@ bool retry_after_syserr(const char *msg, Attempt attempt)
 // An internal invariant does not hold (ev_verify): print and abort.
 [[noreturn]] void internal_error(const char *what, long long detail);
 
-// snprintf for the messages above: the C library's, or, with
-// EV_AVOID_STDIO, a small one that knows the conversions the messages use.
-// On mingw-w64 the format is checked as the vsnprintf C++ calls reads it:
-// its own C99 one (libstdc++ turns on __USE_MINGW_ANSI_STDIO), which knows
-// %zu, where the attribute's plain "printf" would mean the Microsoft runtime's.
+// snprintf for the messages above: the C library's, or, with EV_AVOID_STDIO, a small one that knows
+// the conversions the messages use.  On mingw-w64 the format is checked as the vsnprintf C++ calls
+// reads it: its own C99 one (libstdc++ turns on __USE_MINGW_ANSI_STDIO), which knows %zu, where the
+// attribute's plain "printf" would mean the Microsoft runtime's.
 #ifdef __MINGW_PRINTF_FORMAT
 #define EV_NG_MESSAGE_FORMAT __MINGW_PRINTF_FORMAT
 #else

@@ -1,25 +1,21 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // base/api.h - how the core sees the public headers.
 //
-// Every translation unit of the core includes this first.  The public header
-// is included with default visibility so that exactly the functions and the
-// one data object it declares are exported, while everything else in the
-// library (compiled with -fvisibility=hidden) stays internal.
+// Every unit of the core includes this first.  The public header is included with default
+// visibility so that exactly the functions and the one data object it declares are exported, while
+// everything else in the library (compiled with -fvisibility=hidden) stays internal.
 #pragma once
 
-// The build's configuration: configure's config.h for the library, or what
-// a program's configuration symbols select when it compiles the core into
-// itself, where embed/ev_ng.cc defines EV_NG_EMBED.
+// The build's configuration: configure's config.h for the library, or, where embed/ev_ng.cc
+// defines EV_NG_EMBED, what the configuration symbols of the program compiling the core in select.
 #ifdef EV_NG_EMBED
 #include "embed/ev_ng_config.h"
 #else
 #include "config.h"
-// The library defines ev_walk and ev_dump, extensions that ev.h declares only
-// on request.
+// The library defines ev_walk and ev_dump, extensions that ev.h declares only on request.
 #define EV_WALK_ENABLE 1
-// Every unit of the library has the same feature bits, whatever it is
-// optimised for: ev.h would clear the speed bits in the units compiled for
-// size (Makefile.am, the cold units).  A build for size clears them all.
+// Every unit of the library has the same feature bits: ev.h would clear the speed bits in the cold
+// units, which Makefile.am compiles for size.  A build for size clears them all.
 #ifdef EV_NG_SMALL
 #define EV_FEATURES 0x7c
 #else
@@ -27,9 +23,8 @@
 #endif
 #endif
 
-// Without the libev 3 names, `ev_loop` is the struct (a typedef) instead of
-// the inline ev_loop() wrapper; the wrappers are header-only, so the
-// library's ABI does not depend on this.
+// Without the libev 3 names, `ev_loop` is the struct (a typedef) instead of the inline ev_loop()
+// wrapper; the wrappers are header-only, so the library's ABI does not depend on this.
 #undef EV_COMPAT3
 #define EV_COMPAT3 0
 
@@ -37,8 +32,7 @@
 // The core defines the functions, whatever the program declares.
 #undef EV_PROTOTYPES
 #define EV_PROTOTYPES 1
-// EV_API_STATIC: nothing leaves the program's object, since ev.h declares the
-// functions hidden
+// EV_API_STATIC: nothing leaves the program's object, since ev.h declares the functions hidden
 #ifdef EV_API_STATIC
 #pragma GCC visibility push(hidden)
 #else
@@ -61,19 +55,18 @@
 #pragma GCC visibility pop
 #endif
 
-// The parts of the core a build may leave out, after ev(3) EMBEDDING; the
-// library has all of them.
+// The parts of the core a build may leave out, after ev(3) EMBEDDING; the library has all of them.
 #ifndef EV_NG_CUSTOM_CB_INVOKE
 #define EV_NG_CUSTOM_CB_INVOKE 0  // the program's EV_CB_INVOKE, see embed/ev_ng_config.h
 #endif
 #ifndef EV_NG_DEBUG_MODE
-#define EV_NG_DEBUG_MODE 1  // debug mode (EVFLAG_NG_DEBUG, diag/debug.h)
+#define EV_NG_DEBUG_MODE 1
 #endif
 #ifndef EV_NG_METRICS
-#define EV_NG_METRICS 1  // the loop metrics (EVFLAG_NG_METRICS, diag/metrics.h)
+#define EV_NG_METRICS 1
 #endif
 #ifndef EV_VERIFY
-#define EV_VERIFY 1  // ev_verify's checks (diag/verify.cc)
+#define EV_VERIFY 1
 #endif
 #ifndef EV_NG_FLOOR_LIBM
 #define EV_NG_FLOOR_LIBM 1  // floor() from libm (base/clock.h)
@@ -82,7 +75,7 @@
 #define EV_PID_HASHSIZE 16  // the child watchers' buckets (watchers/child.cc)
 #endif
 #ifndef EV_AVOID_STDIO
-#define EV_AVOID_STDIO 0  // messages without stdio (base/alloc.cc)
+#define EV_AVOID_STDIO 0
 #endif
 
 // The loop parameter of a callback that does not use it, since without
@@ -98,22 +91,19 @@
 #include <cstdint>
 #include <type_traits>
 #ifdef _WIN32
-#include "base/win32.h"  // the POSIX calls the core makes, on Windows
+#include "base/win32.h"
 #endif
 
-// The ABI of libev 4.33 (doc/semantics.md §2).  The core reads and writes
-// these fields directly, so on every architecture their places are checked
-// against those that C's layout rules give libev's member lists, and on
-// x86-64 also against the document; t/port/ compares with Debian's ev.h of
-// each architecture.  A program that compiles the core into itself may
-// change the layouts, and the core reads the members by name.
+// The ABI of libev 4.33 (doc/semantics.md §2).  The core uses these fields directly, so on every
+// architecture their places are checked against those that C's layout rules give libev's member
+// lists, and on x86-64 also against the document; t/port/ compares with Debian's ev.h of each
+// architecture.  A program compiling the core in may change the layouts: members are read by name.
 #ifndef EV_NG_EMBED
 namespace ev_abi {
 
 constexpr std::size_t up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 constexpr std::size_t max(std::size_t a, std::size_t b) { return a > b ? a : b; }
-// The alignment of T as a struct member, which differs from alignof on i386
-// for a double.
+// The alignment of T as a struct member, which differs from alignof on i386 for a double.
 template <class T>
 struct member_of {
   char c;
@@ -192,7 +182,6 @@ static_assert(sizeof(union ev_any_watcher) == 400);
 
 namespace ev_detail {
 
-// Number of priority levels and the index of a priority in per-level arrays.
 inline constexpr int kNumPri = EV_MAXPRI - EV_MINPRI + 1;
 static_assert(kNumPri >= 1, "EV_MINPRI must not be above EV_MAXPRI");
 
@@ -214,16 +203,13 @@ inline void set_priority(T *w, int priority)
     w->priority = priority;
 }
 
-// Branch hints.  They and the function attributes such as noinline stay only
-// where the instruction counts show they pay; an annotation that moves no row
-// is removed.  What each was measured to pay is in bench/annotations.tsv,
-// which `bench/annotations check` measures again with this tree's compiler.
+// Branch hints.  They, like attributes such as noinline, stay only where a row of
+// bench/annotations.tsv shows they pay; `bench/annotations check` measures the rows again.
 #define EV_LIKELY(x) __builtin_expect(!!(x), 1)
 #define EV_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-// The generic views of a watcher.  Every watcher type starts with the same
-// head (ev_watcher) and the list/time types extend it, so the core handles
-// them through these pointers.  This is the layout contract of the C API.
+// The generic views of a watcher: every watcher type starts with the head ev_watcher, which the
+// list and time types extend; this is the layout contract of the C API.
 using W = ev_watcher *;
 using WL = ev_watcher_list *;
 using WT = ev_watcher_time *;

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/array.h - the growable array, the core's container besides
-// base/ptr_map.h's indexes.
+// base/array.h - the growable array, the core's container besides base/ptr_map.h's indexes.
 //
-// A plain aggregate, empty when zeroed, so that it can live inside the
-// zeroed loop object; memory comes from ev_realloc.  Growth doubles, so that
-// push on start and pop on stop allocate nothing once the array has reached
-// its working size.
+// A plain aggregate, empty when zeroed, so that it can live inside the zeroed loop object.  Growth
+// doubles, so that starts and stops allocate nothing once the array is at its working size.
 #pragma once
 
 #include "base/alloc.h"
@@ -31,8 +28,7 @@ struct array {
     grow(need);
   }
 
-  // The slow half of reserve, kept out of line so that the hot callers
-  // (push on every start and feed) stay small and frameless.
+  // Out of line, so that the hot callers, push on every start and feed, stay small and frameless.
   [[gnu::noinline, gnu::cold]] void grow(int need)
   {
     int cap = capacity ? capacity : 4;

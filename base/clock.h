@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/clock.h - the two clocks of a loop, for ev_time, ev_sleep, ev_now and
-// ev_now_update.
+// base/clock.h - the two clocks of a loop, for ev_time, ev_sleep, ev_now and ev_now_update.
 //
-// Timers run on CLOCK_MONOTONIC (loop->mn_now), periodics and ev_now() on
-// the wall clock.  Reading the wall clock costs more than reading the
-// monotonic one, and the two only drift apart when someone sets the clock,
-// so ev_now() is derived as mn_now + rt_offset and the wall clock is read
-// again every kRealtimeRecheck.  When the offset then moved by more than
-// kMinTimeJump, the wall clock jumped, and periodics are rescheduled.  On
-// Linux a timerfd with TFD_TIMER_CANCEL_ON_SET, made with the first periodic,
-// reports jumps at once.
-// The loop's update of its two clocks is time_update (loop/loop.h), its slow
-// half time_update_slow (loop/loop_time.cc).
+// Timers run on CLOCK_MONOTONIC (loop->mn_now), periodics and ev_now() on the wall clock.  Reading
+// the wall clock costs more than reading the monotonic one, and the two only drift apart when
+// someone sets the clock, so ev_now() is derived as mn_now + rt_offset and the wall clock is read
+// again every kRealtimeRecheck.  When the offset then moved by more than kMinTimeJump, the wall
+// clock jumped, and periodics are rescheduled.  On Linux a timerfd with TFD_TIMER_CANCEL_ON_SET,
+// made with the first periodic, reports jumps at once.  The loop's update of its two clocks is
+// time_update (loop/loop.h), its slow half time_update_slow (loop/loop_time.cc).
 #pragma once
 
 #include "base/api.h"
@@ -21,9 +17,8 @@
 
 namespace ev_detail {
 
-// floor(): the library's from libm, or, in a program that compiles the core
-// into itself without EV_USE_FLOOR, computed here so that the program needs
-// no libm; exact for every double but -0.
+// floor(): the library's from libm, or, in a program that compiles the core into itself without
+// EV_USE_FLOOR, computed here so that the program needs no libm; exact for every double but -0.
 inline double floor_of(double x)
 {
 #if EV_NG_FLOOR_LIBM

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/clock_pair.h - one moment read on two clocks: the metrics' clock
-// against CLOCK_MONOTONIC.
+// base/clock_pair.h - one moment read on two clocks: the metrics' clock against CLOCK_MONOTONIC.
 //
-// The fast clock is read between two readings of the reference clock and
-// paired with their midpoint, so that the time a reading takes does not
-// count as a difference between the clocks.  An interrupt, or the host
-// descheduling a virtual CPU, between the two reference readings widens the
-// window, and the midpoint may then be far enough off to skew the rate over
-// a short stretch.  So the pair is read kClockPairTries times in a row and
-// the narrowest window kept: an interruption spoils one try, and the next
-// one is clean.
+// The fast clock is read between two reference readings and paired with their midpoint, so that the
+// time a reading takes does not count as a difference between the clocks.  An interrupt, or the
+// host descheduling a virtual CPU, between them widens the window, and the midpoint may be far
+// enough off to skew the rate over a short stretch.  So the pair is read kClockPairTries times and
+// the narrowest window kept: an interruption spoils one try, the next is clean.
 #pragma once
 
 namespace ev_detail {

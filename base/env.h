@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/env.h - the environment variables the library reads, never in a
-// set-user-ID or set-group-ID program, whose environment is its caller's, as
-// ev(3) says of LIBEV_FLAGS.
+// base/env.h - the environment variables the library reads, never in a set-user-ID or set-group-ID
+// program, whose environment is its caller's, as ev(3) says of LIBEV_FLAGS.
 #pragma once
 
 #include "base/api.h"

@@ -1,14 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/fdtable.h - per-fd state and the change queue, after ev(3)'s ev_io
-// section.
+// base/fdtable.h - per-fd state and the change queue, after ev(3)'s ev_io section.
 //
-// The table is indexed by fd.  Each entry holds the fd's io watchers, newest
-// first, the union of the events they want as last told to the backend, and
-// a few bytes that belong to the backend.  A start or stop only puts the fd
-// on the change queue, which fd_reify() applies once per iteration just
-// before the loop blocks.  So a start and a stop within one iteration cost no
-// system call, and only fds whose wanted events changed, or that ev_io_set
-// marked with EV__IOFDSET, reach the backend.
+// The table is indexed by fd.  Each entry holds the fd's io watchers, the union of the events they
+// want as last told to the backend, and a few bytes that belong to the backend.  A start or stop
+// only puts the fd on the change queue, which fd_reify() applies once per iteration just before the
+// loop blocks.  So a start and a stop within one iteration cost no system call, and only fds whose
+// wanted events changed, or that ev_io_set marked with EV__IOFDSET, reach the backend.
 #pragma once
 
 #include "base/array.h"
@@ -22,22 +19,17 @@ namespace ev_detail {
 // fd_entry::reify bits besides EV__IOFDSET.  What the loop does with the
 // queue, events and bad fds belongs to the io watcher layer, fd/fd.h.
 inline constexpr unsigned char kReifyQueued = 0x01;
-// The fd's last watcher was stopped since the changes were last applied, so
-// the number may be another file by now: if watchers are back by then, the
-// backend must treat the number as new, as after ev_io_set.
+// The fd's last watcher was stopped since the changes were last applied, so the number may be
+// another file now: if watchers are back, the backend must treat it as new, as after ev_io_set.
 inline constexpr unsigned char kReifyEmptied = 0x02;
 // A watcher that ev_io_set moved while active was linked to the fd while
 // the changes were being applied: they are applied to it in the same pass.
 inline constexpr unsigned char kReifyMoved = 0x04;
 
-// What an fd's watchers can ask of the backend: readiness; the
-// EV_NG_EXCLUSIVE extension, which means nothing without EV_READ or EV_WRITE;
-// and kFdEdge.
-//
-// kFdEdge, which only the loop's own watchers may ask for, makes an
-// edge-triggered backend report the fd once per change of its readiness, so
-// that the wake-up eventfd need not be drained (fd/wakeup.cc).  Other
-// backends ignore it.
+// What an fd's watchers can ask of the backend: readiness; the EV_NG_EXCLUSIVE extension, which
+// means nothing without EV_READ or EV_WRITE; and kFdEdge, which only the loop's own watchers may
+// ask for: it makes an edge-triggered backend report the fd once per change of its readiness, so
+// that the wake-up eventfd need not be drained (fd/wakeup.cc).  Other backends ignore it.
 inline constexpr unsigned char kFdEdge = 0x20;
 static_assert(!(kFdEdge & (EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | EV__IOFDSET)));
 inline constexpr unsigned char kFdEvents = EV_READ | EV_WRITE | EV_NG_EXCLUSIVE | kFdEdge;
@@ -62,9 +54,8 @@ struct fd_table {
   int change_gate;
   static constexpr int kGateClosed = -1;
 
-  // Make fd a valid index; new entries are zeroed.  Only entries up to fd,
-  // rounded up to a page's worth, are initialised, so that memory the
-  // program never uses is never touched, whatever the capacity.
+  // Make fd a valid index; new entries are zeroed.  Only entries up to fd, rounded up to a page's
+  // worth, are initialised, so that memory the program never uses is never touched.
   void reserve(int fd)
   {
     if (EV_UNLIKELY(fd >= size))
@@ -73,20 +64,18 @@ struct fd_table {
 
   void grow(int fd)
   {
-    // In 64 bits, so that a page-rounded fd near INT_MAX, or doubling a large
-    // capacity, cannot overflow into a negative or zero size.  The caller
-    // only grows the table for open fds, which are below the kernel's
-    // nr_open ceiling.
+    // In 64 bits, so that a page-rounded fd near INT_MAX, or doubling a large capacity, cannot
+    // overflow into a negative or zero size.  The caller only grows the table for open fds, which
+    // are below the kernel's nr_open ceiling.
     constexpr long long kPage = static_cast<long long>(4096 / sizeof(fd_entry));
     constexpr long long kLargeCapacity = static_cast<long long>((132 * 1024) / sizeof(fd_entry));
     constexpr long long kMaxEntries = 0x7fffffffLL;
     long long n = std::min((static_cast<long long>(fd) / kPage + 1) * kPage, kMaxEntries);
     if (n > capacity) {
-      // One page first, since most loops watch a handful of fds, then
-      // straight to kLargeCapacity, then doubling.  malloc maps so large a
-      // block on its own, so growing it is a remap that copies nothing, and
-      // its untouched tail costs no memory; many small heap blocks would
-      // each be left behind as resident heap.
+      // One page first, since most loops watch a handful of fds, then straight to kLargeCapacity,
+      // then doubling.  malloc maps so large a block on its own, so growing it is a remap that
+      // copies nothing, and its untouched tail costs no memory; many small heap blocks would each
+      // be left behind as resident heap.
       long long cap = capacity ? std::max(2LL * capacity, kLargeCapacity) : kPage;
       while (cap < n)
         cap *= 2;
@@ -98,12 +87,10 @@ struct fd_table {
     size = static_cast<int>(n);
   }
 
-  // change() may have to grow the queue, so callers that keep their common
-  // case free of calls check this first and call reserve_change().  The test
-  // is against the gate rather than the capacity, so that debug mode's
-  // close_change_gate can send every call to the slow path.  A queue that
-  // change() grew leaves the gate lower than the capacity, which costs at
-  // most one needless slow path.
+  // change() may have to grow the queue, so callers that keep their common case free of calls check
+  // this first and call reserve_change().  The test is against the gate rather than the capacity so
+  // that debug mode's close_change_gate can send every call to the slow path; a queue that change()
+  // grew leaves the gate below the capacity, costing at most one needless slow path.
   bool change_queue_full() const { return changes.count >= change_gate; }
   void reserve_change()
   {

@@ -9,12 +9,9 @@
 //    not the root and not later than its parent, else down;
 //  - sifting down picks the first child with the smallest deadline and stops
 //    when the moved node is not later than it.
-// Each node caches the deadline next to the watcher pointer, so sifting reads
-// contiguous memory.  The watcher's `active` field is its node index, written
-// on every move, because libev exposes it through ev_is_active.  The cached
-// deadline always equals the watcher's `at`.
-//
-// Complexity: insert/remove/adjust O(log4 n), earliest deadline O(1).
+// Each node caches the deadline next to the watcher pointer, so sifting reads contiguous memory.
+// The watcher's `active` field is its node index, written on every move, because libev exposes it
+// through ev_is_active.  The cached deadline always equals the watcher's `at`.
 #pragma once
 
 #include "base/array.h"
@@ -27,7 +24,7 @@ struct heap_node {
 };
 
 struct heap {
-  static constexpr int kHeap0 = 3;  // index of the root
+  static constexpr int kHeap0 = 3;
   static constexpr int kArity = 4;
 
   heap_node *nodes;  // valid indices: kHeap0 .. kHeap0 + count - 1
@@ -85,10 +82,9 @@ struct heap {
     n.w->active = k;
   }
 
-  // The hole at k rises while its parent is later than at, or as late with
-  // kPastEqual, and the parents move down into it.  Returns where it stopped.
-  // Insertion stops below an equal deadline and pop_root's bottom-up sift
-  // passes it; the order of equal deadlines depends on it.
+  // The hole at k rises while its parent is later than at, or as late with kPastEqual, and the
+  // parents move down into it.  Returns where it stopped.  Insertion stops below an equal deadline
+  // and pop_root's bottom-up sift passes it; the order of equal deadlines depends on it.
   template <bool kPastEqual>
   static std::size_t rise(heap_node *n, std::size_t k, ev_tstamp at)
   {
@@ -152,12 +148,10 @@ struct heap {
   // insert() would have to grow the array first
   bool full() const { return kHeap0 + count + 1 > allocated(); }
 
-  // The gate: one test for a caller's rare cases, "the array must grow, or
-  // the caller asked for its slow path every time".  Closed, the capacity is
-  // kept negated, so that the test below fails whatever the count.  An option
-  // that needs a different insert, such as EVFLAG_NG_NEVER_EARLY, then costs
-  // the callers that do not use it neither an instruction on the fast path
-  // nor a byte of the loop, which must fit libev's size.
+  // The gate: one test for a caller's rare cases, "the array must grow, or the caller asked for its
+  // slow path every time".  Closed, the capacity is negated, so the test fails for any count.  An
+  // option that needs a different insert, such as EVFLAG_NG_NEVER_EARLY, then costs other callers
+  // neither an instruction on the fast path nor a byte of the loop, which must fit libev's size.
   bool fast_insert_ok() const { return kHeap0 + count + 1 <= capacity; }
   void close_gate()
   {
@@ -241,11 +235,10 @@ struct heap {
     adjust(k);
   }
 
-  // Remove the root, an expired timer: the last node, one of the latest,
-  // takes its place and sinks, so the hole first goes down to a leaf along the
-  // smaller children without comparing with it, then the node rises while the
-  // parent is not earlier.  The array, and the order of equal deadlines, end
-  // up as with a top-down sift.
+  // Remove the root, an expired timer: the last node, one of the latest, takes its place and sinks,
+  // so the hole first goes down to a leaf along the smaller children without comparing with it,
+  // then the node rises while the parent is not earlier.  The array, and the order of equal
+  // deadlines, end up as with a top-down sift.
   void pop_root()
   {
     heap_node *const n = nodes;
@@ -280,8 +273,7 @@ struct heap {
     count = capacity = 0;
   }
 
-  // Invariant checker (ev_verify): heap order, back-pointers, cached keys.
-  // Returns the index of the first broken node, or 0 when all is well.
+  // For ev_verify: the first node index with a wrong order, back-pointer or cached key, or 0.
   int verify() const
   {
     for (int k = kHeap0; k < end(); ++k) {

@@ -1,27 +1,19 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/pending.h - the pending queues as the loop uses them: the plain queue
-// of base/slot_queue.h, which is what libev's pending watchers observably
-// are, with a layer of virtual batches on top.
+// base/pending.h - the pending queues as the loop uses them: the plain queue of base/slot_queue.h,
+// which is what libev's pending watchers observably are, with a layer of virtual batches on top.
+// Everything outside this file and slot_queue.h goes through pending_queues.
 //
-// Batches.  Prepare, check and idle watchers are queued a whole array at a
-// time.  When none of them is pending already and all share one priority,
-// the batch stays virtual, just the watcher array, a count, a level and the
-// revents, and invocation takes the watchers straight from it.  Each
-// watcher's `pending` still holds the slot number it would have, so nothing
-// observable changes (t/unit/pending_equivalence_test.cc).  Whatever would
-// look at or change the slots first writes the rest out as real slots
-// (materialize).  So the loop's per-iteration hooks cost much less than a
-// slot each.
+// Batches.  Prepare, check and idle watchers are queued a whole array at a time, so that these
+// per-iteration hooks cost much less than a slot each.  When none is pending already and all share
+// one priority, the batch stays virtual: the watcher array, a count, a level and the revents, from
+// which invocation takes the watchers.  Each watcher's `pending` still holds the slot number it
+// would have, so nothing observable changes (t/unit/pending_equivalence_test.cc).  Whatever would
+// look at or change the slots first writes the rest out as real slots (materialize).
 //
-// Everything outside this file and slot_queue.h goes through pending_queues;
-// code that reads the slots themselves (ev_verify, ev_dump, debug mode)
-// takes them from settled().
-//
-// Read from outside (base/slot_queue.h gives the slots' rules): a batch
-// invokes its watchers from the top, lowering `count` before each callback,
-// so the taken watcher is base[count]; and a drained batch dropped off the
-// stack stays in vb[nvb] as it was, count 0, until the next batch is pushed.
-// ev-watchdog relies on both to find the callback of a batch.
+// Read from outside (base/slot_queue.h gives the slots' rules): a batch invokes its watchers from
+// the top, lowering `count` before each callback, so the taken watcher is base[count]; and a
+// drained batch dropped off the stack stays in vb[nvb] as it was, count 0, until the next batch is
+// pushed.  ev-watchdog relies on both to find the callback of a batch.
 #pragma once
 
 #include <cstddef>
@@ -33,12 +25,10 @@ namespace ev_detail {
 struct pending_queues {
   slot_queue slots;
 
-  // The virtual batches, a small stack in the order they were queued.  Batch
-  // b stands for the slots start .. start + count - 1 of level[lvl]: its
-  // watchers base[0 .. count), all with `revents`.  A real feed settles the
-  // batches first, so virtual entries of a level are always above its real
-  // ones.  An iteration queues at most three batches; more fall back to real
-  // slots.
+  // The virtual batches, a small stack in the order they were queued.  Batch b stands for the slots
+  // start .. start + count - 1 of level[lvl]: its watchers base[0 .. count), all with `revents`.  A
+  // real feed settles the batches first, so virtual entries of a level are always above its real
+  // ones.  A batch beyond kMaxBatches falls back to real slots.
   struct batch {
     W *base;
     int count;  // entries not yet invoked
@@ -52,17 +42,14 @@ struct pending_queues {
   // Non-zero sends every feed() to feed_slow, where debug mode checks who
   // feeds.  It sits next to nvb so that feed() tests both with one load.
   int feed_gate;
-  // Changes whenever the batch stack does; the loop invoking a batch checks
-  // it after each callback.
+  // Changes whenever the batch stack does; the loop invoking a batch checks it after each callback.
   unsigned long batch_epoch;
 
-  // Something is pending, real or virtual.
   bool any() const { return slots.mask != 0; }
 
   static int level_of(W w) { return slot_queue::level_of(w); }
 
-  // Write the virtual batches out as real slots with the same numbers
-  // (base/pending.cc).
+  // Write the virtual batches out as real slots with the same numbers (base/pending.cc).
   void materialize();
 
   // Call before anything that reads or writes slots, or changes the array a
@@ -80,7 +67,6 @@ struct pending_queues {
     return slots;
   }
 
-  // The virtual entries of level p.
   int virtual_count(int p) const
   {
     int n = 0;
@@ -90,9 +76,8 @@ struct pending_queues {
     return n;
   }
 
-  // Queue w with revents, or OR revents into its slot if it is pending.
-  // The common case is inline and calls nothing, so that callers need no
-  // stack frame for it; everything else is feed_slow, reached by a tail call.
+  // Queue w with revents, or OR revents into its slot if it is pending.  The inline common case
+  // calls nothing, so callers need no stack frame for it; the rest is feed_slow, by a tail call.
   void feed(W w, int revents)
   {
     if (EV_LIKELY(feed_fast(w, revents)))
@@ -103,7 +88,6 @@ struct pending_queues {
   // feed() without its slow half: false when feed_slow must do it.
   bool feed_fast(W w, int revents) { return EV_LIKELY(!batches_or_gate()) && slots.push_fast(w, revents); }
 
-  // nvb and feed_gate in one load: non-zero if either is.
   unsigned long long batches_or_gate() const
   {
     static_assert(offsetof(pending_queues, feed_gate) == offsetof(pending_queues, nvb) + sizeof(int),
@@ -114,9 +98,8 @@ struct pending_queues {
     return both;
   }
 
-  // noinline keeps feed's common case frameless.  `api` is the call the
-  // program made, for the report of a watcher not pending here
-  // (slot_queue::slot_of).
+  // noinline keeps feed's common case frameless.  `api` is the call the program made, for the
+  // report of a watcher not pending here (slot_queue::slot_of).
   [[gnu::noinline]] void feed_slow(W w, int revents, const char *api = nullptr)
   {
     settle();
@@ -126,9 +109,8 @@ struct pending_queues {
       slots.push(w, revents);
   }
 
-  // A run of feeds, as when a backend reports its events: the batches are
-  // settled once, and the level mask is stored once at the end rather than
-  // once per event.
+  // A run of feeds, as when a backend reports its events: the batches are settled once, and the
+  // level mask is stored once at the end rather than once per event.
   class feed_run {
    public:
     explicit feed_run(pending_queues &q) : slots_(q.settled()), mask_(slots_.mask) {}
@@ -142,10 +124,9 @@ struct pending_queues {
     unsigned mask_;
   };
 
-  // Queue a whole watcher array in index order, so later ones are invoked
-  // first, as a virtual batch when possible.  A batch that a nested ev_run
-  // pushes while another is invoked lies above the rest of that one, so it
-  // runs first, as real slots would.
+  // Queue a whole watcher array in index order, so later ones are invoked first, as a virtual batch
+  // when possible.  A batch that a nested ev_run pushes while another is invoked lies above the
+  // rest of that one, so it runs first, as real slots would.
   void feed_batch(W *ws, int n, int revents)
   {
     if (EV_UNLIKELY(nvb == kMaxBatches) || !n)
@@ -153,9 +134,8 @@ struct pending_queues {
     const int priority = priority_of(ws[0]);
     const int p = level_of(ws[0]);
     const int start = slots.level[p].count + (nvb ? virtual_count(p) : 0);
-    // A watcher can join the batch if it is not pending and has the batch's
-    // priority.  This runs for every hook watcher in every iteration, so one
-    // 8-byte load compares both adjacent ints.
+    // A watcher can join the batch if it is not pending and has the batch's priority.  This runs
+    // for every hook watcher in every iteration, so one 8-byte load compares both adjacent ints.
     const unsigned long long joinable = kPriorities ? static_cast<unsigned long long>(static_cast<unsigned>(priority))
                                                           << (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 32 : 0)
                                                     : 0;
@@ -178,9 +158,7 @@ struct pending_queues {
       feed_each(ws + i, n - i, revents);
   }
 
-  // Feed ws[0 .. n) one at a time, in index order.
-  // noinline, so that feed_batch is small enough to be inlined where the loop
-  // queues its hooks.
+  // noinline, so that feed_batch is small enough to be inlined where the loop queues its hooks.
   [[gnu::noinline]] void feed_each(W *ws, int n, int revents)
   {
     for (int i = 0; i < n; ++i)
@@ -201,8 +179,7 @@ struct pending_queues {
 #endif
   }
 
-  // Forget a pending event and return its revents, 0 if not pending.  `api`
-  // as for feed_slow.
+  // Forget a pending event and return its revents, 0 if not pending.  `api` as for feed_slow.
   int clear(W w, const char *api = nullptr)
   {
     if (!w->pending)
@@ -221,12 +198,10 @@ struct pending_queues {
     return n;
   }
 
-  // Entries queued at level p, real and virtual.
   int level_count(int p) const { return slots.level[p].count + (nvb ? virtual_count(p) : 0); }
 
-  // Batch b of level p has no entries left: drop it and any drained ones
-  // below it off the stack top, and clear the level's bit if it is empty.
-  // noinline, because this rare case would weigh on every invocation.
+  // Batch b of level p is drained: drop it and any drained ones below it off the top, and clear the
+  // level's bit if it is empty.  noinline, because this rare case would weigh on every invocation.
   [[gnu::noinline]] void batch_drained(int b, int p)
   {
     if (b == nvb - 1)
@@ -236,16 +211,14 @@ struct pending_queues {
       slots.mask &= ~(1u << p);
   }
 
-  // Invoke everything in the plain queue's order (slot_queue::invoke_all),
-  // taking a level's virtual batch before its real slots, which lie below it.
-  // Each entry leaves the queue, its `pending` cleared, before `call` runs, so
-  // a callback may throw or longjmp and leave the queue consistent.
+  // Invoke everything in the plain queue's order (slot_queue::invoke_all), taking a level's virtual
+  // batch before its real slots, which lie below it.  Each entry leaves the queue, its `pending`
+  // cleared, before `call` runs, so a callback may throw or longjmp and leave the queue consistent.
   //
-  // `enter(p)` is called whenever the scan picks level p, even again after a
-  // batch or a feed restarted the scan.  The metrics time the pass per level
-  // with it (diag/metrics.cc); the plain invocation passes a no-op, which
-  // compiles away.  Both are taken by value, so that a pointer-sized lambda
-  // goes in a register.
+  // `enter(p)` is called whenever the scan picks level p, even again after a batch or a feed
+  // restarted the scan.  The metrics time the pass per level with it (diag/metrics.cc); the plain
+  // invocation passes a no-op, which compiles away.  Both are taken by value, so that a
+  // pointer-sized lambda goes in a register.
   template <class Call, class Enter>
   void invoke_all(Call call, Enter enter)
   {
@@ -259,10 +232,9 @@ struct pending_queues {
         while (b-- && (vb[b].lvl != p || !vb[b].count)) {
         }
         if (b >= 0) {
-          // Anything that could change the order writes the batches out or
-          // pushes one, and changes the epoch: then this loop ends and the
-          // scan starts again at the top, never looking at the stack entry
-          // again, which may be reused meanwhile.
+          // Anything that could change the order writes the batches out or pushes one, and changes
+          // the epoch: then this loop ends and the scan starts again at the top, never looking at
+          // the stack entry again, which may be reused meanwhile.
           batch &v = vb[b];
           W *const base = v.base;
           const int revents = v.revents;
@@ -288,13 +260,12 @@ struct pending_queues {
     }
   }
 
-  // invoke_all without `enter`.  In the common pass, with no virtual batch
-  // queued, it takes one slot at a time and looks up the highest level again
-  // after each callback, which is the plain queue's order; nothing but `call`
-  // lives across a callback, so the pass needs almost no stack frame.  A
-  // batch hands the rest to the pass above.  The epoch need not change here:
-  // a pass invoking a batch keeps it on the stack while it has entries, so a
-  // nested pass that finds no batch takes nothing of its.
+  // invoke_all without `enter`.  In the common pass, with no virtual batch queued, it takes one
+  // slot at a time and looks up the highest level again after each callback, which is the plain
+  // queue's order; nothing but `call` lives across a callback, so the pass needs almost no stack
+  // frame.  A batch hands the rest to the pass above.  The epoch need not change here: a pass
+  // invoking a batch keeps it on the stack while it has entries, so a nested pass that finds no
+  // batch takes nothing of its.
   template <class Call>
   void invoke_all(Call call)
   {

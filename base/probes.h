@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/probes.h - the library's static probes, after ev(3) LIBEV-NG
-// EXTENSIONS: USDT probes, which bpftrace, SystemTap, perf and gdb find in
-// libev.so.4's .note.stapsdt section.  Without <sys/sdt.h> there are none,
-// and EV_PROBE is nothing.
+// base/probes.h - the library's static probes, after ev(3) LIBEV-NG EXTENSIONS: USDT probes, which
+// bpftrace, SystemTap, perf and gdb find in libev.so.4's .note.stapsdt section.  Without
+// <sys/sdt.h> there are none, and EV_PROBE is nothing.
 //
-// A probe is a nop in the code and a note naming its arguments' locations.
-// All of them share ONE semaphore, the first member of the probe anchor
-// (loop/loop_forks.cc), which a tracer counts up while it is attached to any
-// of them.  No hot path tests it: the rare probes test it where they fire,
-// and the loop's own probes fire as diag/probes.h says.
+// A probe is a nop in the code and a note naming its arguments' locations.  All of them share ONE
+// semaphore, the first member of the probe anchor (loop/loop_forks.cc), which a tracer counts up
+// while it is attached to any of them.  No hot path tests it: the rare probes test it where they
+// fire, and the loop's own probes fire as diag/probes.h says.
 #pragma once
 
 #include "base/api.h"
@@ -44,9 +42,8 @@ EV_NG_PROBES(EV_NG_PROBE_SEMAPHORE_DECL)
 
 namespace ev_detail {
 
-// A tracer is attached to some probe of the library.  The kernel or a
-// debugger writes the semaphore behind the program's back, so it is read as
-// memory that changes.
+// A tracer is attached to some probe of the library.  The kernel or a debugger writes the semaphore
+// behind the program's back, so it is read as memory that changes.
 inline bool probes_attached()
 {
 #if EV_NG_HAVE_SDT
@@ -68,8 +65,7 @@ inline bool probes_attached()
 #define EV_NG_PROBE_4(name, a, b, c, d) STAP_PROBE4(libev, name, a, b, c, d)
 #define EV_NG_PROBE_5(name, a, b, c, d, e) STAP_PROBE5(libev, name, a, b, c, d, e)
 #define EV_NG_PROBE_6(name, a, b, c, d, e, f) STAP_PROBE6(libev, name, a, b, c, d, e, f)
-// A rare probe, fired only while a tracer is attached, so that its arguments
-// are not even computed otherwise.
+// A rare probe: fired only while a tracer is attached, its arguments are otherwise not computed.
 #define EV_PROBE_RARE(...)              \
   do {                                  \
     if (::ev_detail::probes_attached()) \

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/ptr_map.h - a hash map from pointers to small values, for the indexes
-// the loop builds only when a structure gets long, such as fd/io_list.h's,
-// and for debug mode's records of the active watchers (diag/debug.cc).
+// base/ptr_map.h - a hash map from pointers to small values, for the indexes the loop builds only
+// when a structure gets long, such as fd/io_list.h's, and for debug mode's records (diag/debug.cc).
 //
-// Open addressing with linear probing, at most 3/4 full, because every new
-// page costs a fault.  Erase moves the entries after the hole back instead
-// of leaving tombstones, so probes stay short after any sequence of inserts
-// and erases.  Keys are never null.  An index is an optimisation, never a
-// necessity, so memory comes from ev_try_realloc, and insert returns false
-// rather than aborting so that its user can fall back to the slow way.
-// Debug mode, which cannot do without it, inserts with insert_or_abort.
+// Open addressing with linear probing, at most 3/4 full, because every new page costs a fault.
+// Erase moves the entries after the hole back instead of leaving tombstones, so probes stay short.
+// Keys are never null.  An index is an optimisation, so memory comes from ev_try_realloc, and
+// insert returns false rather than aborting, for its user to fall back to the slow way.
 #pragma once
 
 #include "base/alloc.h"
@@ -43,8 +39,7 @@ struct ptr_map {
     }
   }
 
-  // Insert key, which is not present, with value; false, with the map
-  // unchanged, when there is no memory for it.
+  // Insert key, which is not present, with value; false, the map unchanged, when out of memory.
   bool insert(const void *key, V value)
   {
     if (4 * (count + 1) > 3 * capacity() && !grow())
@@ -54,8 +49,7 @@ struct ptr_map {
     return true;
   }
 
-  // Insert key, which is not present, with value into a map that is a
-  // necessity, such as debug mode's records: its memory comes from
+  // insert() for a map that is a necessity, such as debug mode's records: its memory comes from
   // ev_realloc, which aborts when there is none, as for the loop's arrays.
   void insert_or_abort(const void *key, V value)
   {
@@ -71,9 +65,8 @@ struct ptr_map {
     unsigned hole = home(key);
     while (slots[hole].key != key)
       hole = (hole + 1) & mask;
-    // Backward shift: an entry after the hole moves into it unless its home
-    // lies cyclically in (hole, its position], where the probe from its home
-    // would not pass the hole.
+    // Backward shift: an entry after the hole moves into it unless its home lies cyclically in
+    // (hole, its position], where the probe from its home would not pass the hole.
     for (unsigned i = (hole + 1) & mask; slots[i].key; i = (i + 1) & mask) {
       unsigned h = home(slots[i].key);
       bool stays = hole <= i ? (hole < h && h <= i) : (hole < h || h <= i);

@@ -1,29 +1,23 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/slot_queue.h - the plain pending queue, what libev's pending watchers
-// observably are after ev(3) WATCHER STATES and WATCHER PRIORITY MODELS.
-// base/pending.h builds the batch layer on top of it;
-// t/unit/pending_equivalence_test.cc runs both side by side.
+// base/slot_queue.h - the plain pending queue, what libev's pending watchers observably are after
+// ev(3) WATCHER STATES and WATCHER PRIORITY MODELS.  base/pending.h builds the batch layer on top
+// of it; t/unit/pending_equivalence_test.cc runs both side by side.
 //
 // One array of {watcher, revents} per priority level.  A watcher's `pending`
 // field is its 1-based slot in the array of its priority, 0 if not pending.
 //  - Feeding a pending watcher ORs into its slot: one call with the union.
-//  - Invocation takes the highest non-empty level and, within a level, the
-//    most recently queued slot first: libev's LIFO order (doc/semantics.md §5).
-//    The level is looked up again before every callback, so a callback that
-//    feeds a higher priority is followed by that watcher first.
-//  - A stop or ev_clear_pending leaves the slot in place, pointing at a dummy
-//    watcher whose callback does nothing.  Without compaction the slot
-//    numbers of other watchers stay valid, and ev_pending_count still counts
-//    the slot until the next pass, as in libev.
-// A bit mask of non-empty levels makes "highest non-empty level" one bsr.
+//  - Invocation takes the highest non-empty level and, within a level, the most recently queued
+//    slot first: libev's LIFO order (doc/semantics.md §5).  The level is looked up again before
+//    every callback, so a callback that feeds a higher priority is followed by that watcher first.
+//  - A stop or ev_clear_pending leaves the slot in place, pointing at a dummy watcher whose
+//    callback does nothing.  Without compaction the slot numbers of other watchers stay valid, and
+//    ev_pending_count still counts the slot until the next pass, as in libev.
 //
-// Read from outside.  ev-watchdog (tools/watchdog/sample.cc) reads these
-// arrays from another process, unsynchronised, to tell which callback runs,
-// and relies on two rules that the loop keeps for it: invocation takes a
-// slot by lowering its level's count and leaves the slot's {w, revents} in
-// memory just above the new count until a later feed overwrites it; and it
-// sets the watcher's `pending` to 0 before the callback runs.  A change to
-// either changes the watchdog too.
+// Read from outside.  ev-watchdog (tools/watchdog/sample.cc) reads these arrays from another
+// process, unsynchronised, to tell which callback runs, and relies on two rules that the loop keeps
+// for it: invocation takes a slot by lowering its level's count and leaves the slot's {w, revents}
+// in memory just above the new count until a later feed overwrites it; and it sets the watcher's
+// `pending` to 0 before the callback runs.  A change to either changes the watchdog too.
 #pragma once
 
 #include "base/array.h"
@@ -37,14 +31,13 @@ struct pending_slot {
 
 struct slot_queue {
   array<pending_slot> level[kNumPri];
-  // Bit p set <=> level[p] has entries.  The batch layer also sets the bit of
-  // a level that has only virtual ones, and clears it when they are gone.
+  // Bit p set <=> level[p] has entries, so the highest non-empty level is one bsr.  The batch layer
+  // also sets the bit of a level that has only virtual ones, and clears it when they are gone.
   unsigned mask;
   ev_watcher dummy;  // stands in for cleared slots; its callback is a no-op
 
-  // The level a watcher is queued on.  The field is clamped by every start,
-  // but ev_feed_event accepts never-started watchers with any value, which is
-  // undefined behaviour in libev; here it is clamped to the nearest level.
+  // The level a watcher is queued on.  Every start clamps the priority, but ev_feed_event takes a
+  // never-started watcher with any priority, undefined in libev; it goes to the nearest level here.
   static int level_of(W w)
   {
     unsigned p = static_cast<unsigned>(priority_of(w) - EV_MINPRI);
@@ -55,11 +48,9 @@ struct slot_queue {
 
   static int clamped_level(int priority) { return (priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI) - EV_MINPRI; }
 
-  // The slot of a pending watcher, checked: its `pending` must be a slot of
-  // its level that points back at it, or a changed priority, another loop's
-  // watcher or memory that is not one would make us write through a garbage
-  // index.  Either is reported, naming `api`, the call the program made, or
-  // nullptr for the loop's own feed.
+  // The slot of a pending watcher, checked, since a changed priority, another loop's watcher or
+  // memory that is not one would make us write through a garbage index.  `api` names the program's
+  // call in the report, nullptr for the loop's own feed.
   pending_slot &slot_of(W w, const char *api)
   {
     array<pending_slot> &l = level[level_of(w)];
@@ -93,11 +84,10 @@ struct slot_queue {
       push(w, revents);
   }
 
-  // w is not pending and its priority is in range; *p is then its level.
-  // On a little-endian machine the adjacent ints `pending` and `priority` are
-  // read as one word, the priority's offset added to its half, and the halves
-  // swapped: the word is below kNumPri exactly when both hold.  One compare
-  // for two pays for ev_feed_event's test of the callback.
+  // w is not pending and its priority is in range; *p is then its level.  On a little-endian
+  // machine the adjacent ints `pending` and `priority` are read as one word, the priority's offset
+  // added to its half, and the halves swapped: the word is below kNumPri exactly when both hold.
+  // One compare for two pays for ev_feed_event's test of the callback.
   static bool unqueued_and_in_range(W w, unsigned *p)
   {
 #if EV_MINPRI == EV_MAXPRI
@@ -119,9 +109,8 @@ struct slot_queue {
 #endif
   }
 
-  // Queue a watcher that is not pending when that needs nothing but a store;
-  // false otherwise.  Inline and calling nothing, so that ev_feed_event needs
-  // no stack frame for it.
+  // Queue a watcher that is not pending when that needs nothing but a store; false otherwise.
+  // Inline and calling nothing, so that ev_feed_event needs no stack frame for it.
   bool push_fast(W w, int revents)
   {
     unsigned p;
@@ -154,8 +143,7 @@ struct slot_queue {
     return push_unmasked(w, revents);
   }
 
-  // noinline, because a feed of a pending watcher is rare, and out of line it
-  // leaves the callers' common path small.
+  // noinline: a feed of a pending watcher is rare, and out of line keeps the callers' path small.
   [[gnu::noinline]] void feed_again(W w, int revents, const char *api = nullptr) { slot_of(w, api).revents |= revents; }
 
   unsigned push_unmasked(W w, int revents)
@@ -193,12 +181,10 @@ struct slot_queue {
     return n;
   }
 
-  // Take level p's slots, newest first, until it is empty, a callback queued
-  // something at a higher level, or `stop`, read after every callback, is
-  // non-zero; the batch layer passes its count of virtual batches.  Each slot
-  // leaves the queue, its `pending` cleared, before `call` runs, so a callback
-  // may throw or longjmp and leave the queue consistent.  always_inline,
-  // because the compiler would make it a call that every iteration pays.
+  // Take level p's slots, newest first, until it is empty, a callback queued something at a higher
+  // level, or `stop`, read after every callback, is non-zero.  Each slot leaves the queue, its
+  // `pending` cleared, before `call` runs, so a callback may throw or longjmp and leave the queue
+  // consistent.  always_inline, since the compiler would make it a call that every iteration pays.
   template <class Call>
   [[gnu::always_inline]] void invoke_level(int p, Call call, const int &stop)
   {
@@ -221,8 +207,7 @@ struct slot_queue {
     call(s.w, s.revents);
   }
 
-  // Invoke everything: highest level first, LIFO within a level.  `enter(p)`
-  // is called whenever the scan picks level p (see pending_queues).
+  // `enter(p)` is called whenever the scan picks level p, as in pending_queues::invoke_all.
   template <class Call, class Enter>
   void invoke_all(Call call, Enter enter)
   {

@@ -109,8 +109,7 @@ int pipe(int fds[2])
 
 namespace ev_detail {
 
-// errno as the wake-up code tests it: EAGAIN when there is nothing to read
-// or no room, else EIO.
+// errno as the wake-up code tests it: EAGAIN when there is nothing to read or no room, else EIO.
 ssize_t wakeup_read(int fd, void *buf, std::size_t len)
 {
   int n = ::recv(socket_of(fd), static_cast<char *>(buf), static_cast<int>(len), 0);

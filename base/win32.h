@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/win32.h - the few POSIX calls the core makes, on Windows (mingw-w64),
-// over the C runtime's fds: base/api.h includes it there and nowhere else, so
-// that the shared units compile unchanged and the POSIX builds never see it.
+// base/win32.h - the few POSIX calls the core makes, on Windows (mingw-w64) over the C runtime's
+// fds: base/api.h includes it there only, so that the shared units compile unchanged.
 //
-// An fd is a C runtime fd, as in libev on Windows (ev(3) WIN32 PLATFORM
-// LIMITATIONS): _get_osfhandle tells whether it is open.  Windows has no
-// signal masks, no set-user-ID programs and no fd limit below the table's.
-// Nothing here includes Winsock's header: the units that need it
-// (backends/select_win32.cc, base/win32.cc) include it first themselves.
+// An fd is a C runtime fd, as in libev on Windows (ev(3) WIN32 PLATFORM LIMITATIONS):
+// _get_osfhandle tells whether it is open.  Nothing here includes Winsock's header: the units that
+// need it (backends/select_win32.cc, base/win32.cc) include it first themselves.
 #pragma once
 
 #ifdef _WIN32
-// (it stands for system headers, and declares as they do: struct sigaction
-// beside the function sigaction, which -Wshadow would name)
+// It stands for system headers and declares as they do: struct sigaction beside the function
+// sigaction, which -Wshadow would name.
 #pragma GCC system_header
 
 // winpthread is linked into the DLL (Makefile.am): its header must not
@@ -29,10 +26,9 @@
 #include <cstdint>
 #include <type_traits>
 
-// ev(3)'s Windows macros, for a program that compiles the core in and keeps
-// its own table of fds (the embedding kit; the DLL has the defaults): how an
-// fd maps to its socket (INVALID_SOCKET, that is -1, for none), how a socket
-// the loop makes becomes an fd, and how the loop closes its own fds.
+// ev(3)'s Windows macros, for a program that compiles the core in and keeps its own table of fds;
+// the DLL has the defaults.  They say how an fd maps to its socket, -1 (INVALID_SOCKET) for none,
+// how a socket the loop makes becomes an fd, and how the loop closes its own fds.
 #ifndef EV_FD_TO_WIN32_HANDLE
 #define EV_FD_TO_WIN32_HANDLE(fd) ::_get_osfhandle(fd)
 #endif
@@ -56,9 +52,8 @@ intptr_t handle_of(H h)
 inline intptr_t handle_of_fd(int fd) { return handle_of(EV_FD_TO_WIN32_HANDLE(fd)); }
 }  // namespace ev_detail
 
-// fcntl (fd, F_GETFD) as the core asks it: is fd open?  F_SETFD and F_SETFL
-// have nothing to do, since the wake-up pair is made non-blocking and not
-// inherited when it is made (pipe, below).
+// fcntl (fd, F_GETFD) as the core asks it: is fd open?  F_SETFD and F_SETFL have nothing to do,
+// since the wake-up pair is made non-blocking and not inherited when it is made (pipe, below).
 #ifndef F_GETFD
 #define F_GETFD 1
 #define F_SETFD 2
@@ -78,10 +73,9 @@ inline int fcntl(int fd, int cmd, int = 0)
   return 0;
 }
 
-// poll as the core asks it, without waiting: POLLNVAL for an fd that is not
-// open, nothing else (the backend reports readiness).  Not where Winsock's
-// header came first, whose struct pollfd holds a socket: those units do not
-// poll.
+// poll as the core asks it, without waiting: POLLNVAL for an fd that is not open, nothing else (the
+// backend reports readiness).  Not where Winsock's header came first, whose struct pollfd holds a
+// socket: those units do not poll.
 #ifndef POLLIN
 #define POLLIN 0x0100
 #define POLLOUT 0x0010
@@ -104,11 +98,10 @@ inline int poll(struct pollfd *fds, nfds_t n, int)
 }
 #endif
 
-// The fd limit the core asks for (fd/fd.cc: may a number that is not open
-// be opened later, so that the fd table should grow to it?): the largest C
-// runtime table, the UCRT's 8,192 fds (msvcrt's has 2,048).  Where a program
-// keeps its own fds (EV_FD_TO_WIN32_HANDLE), one that is open is watched at
-// any number; one that is not would get EV_ERROR from the backend anyway.
+// The fd limit, which fd/fd.cc asks to know whether an fd that is not open may be opened later and
+// the table should grow to it: the largest C runtime table, the UCRT's 8,192 fds (msvcrt's has
+// 2,048).  Where a program keeps its own fds (EV_FD_TO_WIN32_HANDLE), one that is open is watched
+// at any number; one that is not would get EV_ERROR from the backend anyway.
 #define RLIMIT_NOFILE 7
 #define RLIM_INFINITY (~0ULL)
 using rlim_t = unsigned long long;
@@ -159,10 +152,9 @@ inline int sigaction(int signum, const struct sigaction *sa, struct sigaction *o
 #undef pthread_atfork
 inline int pthread_atfork(void (*)(), void (*)(), void (*)()) { return 0; }
 
-// The wake-up pair (fd/wakeup.cc): two connected loopback sockets as C
-// runtime fds, made non-blocking and not inherited, read and written with
-// recv and send (wakeup_read, wakeup_write), since the runtime's read and
-// write do not take sockets; closing the fd closes the socket.
+// The wake-up pair (fd/wakeup.cc): two connected loopback sockets as C runtime fds, made
+// non-blocking and not inherited, read and written with recv and send (wakeup_read, wakeup_write),
+// since the runtime's read and write do not take sockets; closing the fd closes the socket.
 int pipe(int fds[2]);
 namespace ev_detail {
 ssize_t wakeup_read(int fd, void *buf, std::size_t len);

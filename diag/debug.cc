@@ -1,30 +1,23 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/debug.cc - debug mode (see diag/debug.h): the records of the
-// active watchers, the checks, and the reports.
+// diag/debug.cc - debug mode (diag/debug.h): the records of the active watchers, checks, reports.
 //
-// The records.  Each debug loop has a hash table of the watchers its start
-// functions made active, with what must not change while they are: the
-// type, the priority, and what the type's ev_TYPE_set writes.  A watcher has
-// a record exactly while the loop considers it active.  The start and stop
-// functions add and remove records.  The loop queues every watcher it stops
-// itself, such as an expired one-shot timer, so debug_reconcile picks those
-// stops up from the pending queue before any callback.  A watcher that
-// io_relink stops never has a record, because debug mode reports the
-// ev_io_set first.  A watcher's `active` is checked against where the loop
-// keeps it rather than recorded, and a timer's `at` against its heap node.
+// The records.  Each debug loop has a hash table of the watchers its start functions made active,
+// with what must not change while they are: the type, the priority, and what the type's ev_TYPE_set
+// writes.  A watcher has a record exactly while the loop considers it active.  The start and stop
+// functions add and remove records.  The loop queues every watcher it stops itself, such as an
+// expired one-shot timer, so debug_reconcile picks those stops up from the pending queue before any
+// callback.  A watcher that io_relink stops never has a record, because debug mode reports the
+// ev_io_set first.  A watcher's `active` is checked against where the loop keeps it rather than
+// recorded, and a timer's `at` against its heap node.
 //
-// Reading watchers.  A program may free an inactive watcher at any time, so
-// debug mode reads only the watchers a call is given, those the loop's
-// structures hold, and the pending ones, never one through its record alone.
+// Reading watchers.  A program may free an inactive watcher, so debug mode reads only those a call
+// is given, those the loop's structures hold and the pending ones, never one through its record.
 //
-// Threads.  All debug loops are in one registry, so that a start on one
-// loop can tell that another loop has the watcher.  The registry and the
-// tables change under one mutex; a loop reads its own table without it,
-// since only the loop's user changes it.  A loop records the thread in its
-// ev_run, and a checked call from another thread is reported unless the
-// loop is handed over.  ev(3) THREADS AND SIGNALS lets other threads use the
-// loop under the program's lock between its release and acquire callbacks
-// and inside its invoke-pending callback.
+// Threads.  All debug loops are in one registry, so that a start on one loop can tell that another
+// loop has the watcher.  A loop records the thread in its ev_run, and a checked call from another
+// thread is reported unless the loop is handed over.  ev(3) THREADS AND SIGNALS lets other threads
+// use the loop under the program's lock between its release and acquire callbacks and inside its
+// invoke-pending callback.
 #include "diag/debug.h"
 #include "base/env.h"
 #include "base/ptr_map.h"
@@ -43,7 +36,6 @@ namespace ev_detail {
 
 namespace {
 
-// The watcher is the record's key in debug_state::records.
 struct debug_record {
   int type;
   int priority;
@@ -71,17 +63,15 @@ struct debug_state {
   ev_loop *loop;
   debug_state *prev, *next;       // the registry
   ptr_map<debug_record> records;  // by watcher
-  // The thread in ev_run, 0 for none since glibc has no thread 0, and how
-  // deep it is nested there.
+  // The thread in ev_run, 0 for none since glibc has no thread 0, and how deep it is nested there.
   std::atomic<pthread_t> runner;
   unsigned run_depth;
   std::atomic<int> released;  // between the release and the acquire callback
   std::atomic<int> invoking;  // inside the program's invoke-pending callback
   void (*user_release)(ev_loop *) noexcept;
   void (*user_acquire)(ev_loop *) noexcept;
-  // A destroyed loop is kept with its memory for a while, see
-  // debug_loop_destroy.  owns_memory: we free that memory then, unless it is
-  // the default loop's static storage.
+  // A destroyed loop is kept with its memory for a while, see debug_loop_destroy.  owns_memory: we
+  // free that memory then, unless it is the default loop's static storage.
   bool destroyed;
   bool owns_memory;
 };
@@ -91,7 +81,6 @@ namespace {
 constinit pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit debug_state *registry = nullptr;
 constinit bool atfork_installed = false;
-// Destroyed loops kept in the registry (debug_loop_destroy), at most this many.
 constexpr int kDestroyedKept = 16;
 constinit int destroyed_count = 0;
 
@@ -102,12 +91,9 @@ struct registry_guard {
   registry_guard &operator=(const registry_guard &) = delete;
 };
 
-// A fork while another thread holds the lock must not leave it held in the
-// child for good.
+// A fork while another thread holds the lock must not leave it held in the child for good.
 void lock_for_fork() { pthread_mutex_lock(&registry_lock); }
 void unlock_after_fork() { pthread_mutex_unlock(&registry_lock); }
-
-// --- The table --------------------------------------------------------------
 
 // Without the lock: only the loop's user changes its table.
 debug_record *find(const debug_state *ds, const void *w) { return ds->records.find(w); }
@@ -123,8 +109,7 @@ void record(debug_state *ds, W w, const debug_record &r)
 
 void erase(debug_state *ds, W w) { ds->records.erase(w); }
 
-// Take ds out of the registry and free it, with its loop's memory if that is
-// a destroyed loop's and ours.
+// Take ds out of the registry and free it, with its loop's memory if destroyed and ours.
 void registry_remove(debug_state *ds)
 {
   (ds->prev ? ds->prev->next : registry) = ds->next;
@@ -148,8 +133,6 @@ debug_state *owner_elsewhere(const debug_state *ds, const void *w)
       return o;
   return nullptr;
 }
-
-// --- Reports ----------------------------------------------------------------
 
 const char *type_name(int type)
 {
@@ -199,9 +182,7 @@ struct report_text {
     usage_error(api, text_.s);       \
   } while (0)
 
-// A call with a loop that ev_loop_destroy destroyed.  Debug mode keeps the
-// loop's memory for a while with the marks that send the checked calls here,
-// see debug_loop_destroy.
+// A call with a loop that ev_loop_destroy destroyed, whose memory debug_loop_destroy kept.
 [[noreturn]] void report_destroyed(ev_loop *loop, const char *api)
 {
   DEBUG_REPORT_PLAIN(api,
@@ -218,8 +199,6 @@ struct report_text {
                "stop it (%s_stop) before re-initialising it",
                t, static_cast<void *>(w), t, static_cast<void *>(loop), t);
 }
-
-// --- The checks -------------------------------------------------------------
 
 bool heap_holds(const heap &h, int k, W w) { return k >= heap::kHeap0 && k < h.end() && as_w(h.nodes[k].w) == w; }
 bool array_holds(const array<W> &a, int i, W w) { return i >= 1 && i <= a.count && a.data[i - 1] == w; }
@@ -251,8 +230,7 @@ bool pending_where_kept(ev_loop *loop, W w)
   return i >= 0 && i < l.count && l.data[i].w == w;
 }
 
-// The watcher w of record r is what it was when it was started, and is where
-// the loop keeps it.
+// The watcher w of record r is what it was when it was started, and is where the loop keeps it.
 void check_watcher(ev_loop *loop, const debug_record &r, W w, const char *api)
 {
   const char *t = type_name(r.type);
@@ -370,8 +348,7 @@ debug_record take_snapshot(W w, int type)
   return r;
 }
 
-// The calling thread may use the loop: it runs it, or nobody does, or the
-// loop is handed over.
+// The calling thread may use the loop: it runs it, or nobody does, or the loop is handed over.
 void check_thread(ev_loop *loop, const char *api, W w, int type)
 {
   debug_state *ds = loop->debug;
@@ -393,8 +370,7 @@ void check_thread(ev_loop *loop, const char *api, W w, int type)
                      api, watcher, static_cast<void *>(loop));
 }
 
-// A watcher that a list, heap or array of the loop holds for `type` must be
-// active, and as recorded.
+// A watcher that a list, heap or array of the loop holds for `type` must be active and as recorded.
 void check_held(ev_loop *loop, W w, int type, const char *api)
 {
   if (!w->active)
@@ -403,9 +379,8 @@ void check_held(ev_loop *loop, W w, int type, const char *api)
     check_watcher(loop, *r, w, api);
 }
 
-// A list of watchers.  Each is checked before its `next` is followed, since a
-// freed watcher's is garbage, and the walk is bounded, since a watcher
-// started twice makes the list a cycle.
+// A list of watchers.  Each is checked before its `next` is followed, since a freed watcher's is
+// garbage, and the walk is bounded, since a watcher started twice makes the list a cycle.
 void check_list(ev_loop *loop, WL head, int type, const char *api, const char *where, long long which)
 {
   long long limit = static_cast<long long>(loop->debug->records.count) + 64;
@@ -471,12 +446,9 @@ void acquire_wrapper(ev_loop *loop) noexcept
 
 }  // namespace
 
-// --- The interface (diag/debug.h) -------------------------------------------
-
-// LIBEV_NG_DEBUG counts even for loops created with EVFLAG_NOENV, which only
-// keeps LIBEV_FLAGS from changing what a program asked for; debug mode
-// changes nothing for a correct program.  As with LIBEV_FLAGS, set-user-ID
-// and set-group-ID programs ignore it (base/env.h).
+// LIBEV_NG_DEBUG counts even for loops created with EVFLAG_NOENV, which only keeps LIBEV_FLAGS from
+// changing what a program asked for; debug mode changes nothing for a correct program.  As with
+// LIBEV_FLAGS, set-user-ID and set-group-ID programs ignore it (base/env.h).
 bool debug_requested(unsigned int flags)
 {
   if (flags & EVFLAG_NG_DEBUG)
@@ -493,8 +465,7 @@ void debug_loop_init(ev_loop *loop)
   loop->invoke_checks |= kInvokeCheckDebug;
   work_set(loop, kWorkDebug, true);
   loop->run_guard |= kRunGuardDebug;
-  // every start, stop and feed of the hot paths takes its slow half, which
-  // looks for debug mode, see diag/debug.h
+  // every start, stop and feed of the hot paths takes its slow half, which looks for debug mode
   loop->fds.close_change_gate();
   loop->timers.close_gate();
   loop->pending.feed_gate = 1;
@@ -516,11 +487,9 @@ void debug_loop_init(ev_loop *loop)
   registry = ds;
 }
 
-// The loop's memory is kept with the marks that send every checked call to
-// debug mode, so that a call with the destroyed loop is reported instead of
-// reading freed memory.  The last kDestroyedKept destroyed loops stay
-// reachable from the registry, and an older one is freed.  True if the
-// caller must not free the loop's memory.
+// The loop's memory is kept with the marks that send every checked call to debug mode, so that a
+// call with the destroyed loop is reported instead of reading freed memory.  The last
+// kDestroyedKept destroyed loops stay reachable from the registry, and an older one is freed.
 bool debug_loop_destroy(ev_loop *loop)
 {
   debug_state *ds = loop->debug;
@@ -683,9 +652,8 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
 
 namespace {
 
-// The call of the program that invokes the pending watchers itself through
-// invoke_pending (loop/loop.h): ev_run, or ev_loop_destroy for the cleanup
-// watchers.  A report names it.
+// The call of the program that invokes the pending watchers itself through invoke_pending
+// (loop/loop.h): ev_run, or ev_loop_destroy for the cleanup watchers.  A report names it.
 const char *loop_invoking_call(const ev_loop *loop) { return loop->loop_depth ? "ev_run" : "ev_loop_destroy"; }
 
 void invoke_checked(ev_loop *loop, const char *api)
@@ -711,8 +679,7 @@ void invoke_pending_debug(ev_loop *loop)
     invoke_checked(loop, loop_invoking_call(loop));
 }
 
-// ev_invoke_pending in debug mode: each watcher is checked before its
-// callback.  Its pending state is cleared by then, so only its record counts.
+// A watcher's pending state is cleared by the time it is checked, so only its record counts.
 void debug_invoke_pending(ev_loop *loop) { invoke_checked(loop, "ev_invoke_pending"); }
 
 void debug_check_callback(ev_loop *loop, W w)

@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/debug.h - debug mode, EVFLAG_NG_DEBUG or LIBEV_NG_DEBUG.  The misuse
-// that silently corrupts a libev program, such as a watcher freed or
-// modified while active, started on two loops, or a loop used from another
-// thread than the one running it, is reported as a usage error
-// (base/alloc.h) naming the call, the watcher and what to do, and the
-// program aborts.  diag/debug.cc says what is checked, and when.
+// diag/debug.h - debug mode, EVFLAG_NG_DEBUG or LIBEV_NG_DEBUG.  The misuse that silently corrupts
+// a libev program, such as a watcher freed or modified while active, started on two loops, or a
+// loop used from a thread that does not run it, is reported as a usage error naming the call, the
+// watcher and what to do, and the program aborts; diag/debug.cc says what is checked, and when.
 //
-// Without debug mode nothing is paid: it closes the gates that the fast
-// paths of the hot calls test anyway, has work in three steps of the
-// iteration (kWorkDebug), and sets a bit of loop->run_guard that ev_run
-// tests anyway.  Only ev_timer_stop, ev_timer_again and ev_invoke_pending
-// test for it themselves; the other watcher types test it at the top of
-// their start and stop functions, on no hot path.
+// Without debug mode nothing is paid: it closes the gates that the fast paths of the hot calls test
+// anyway, has work in three steps of the iteration (kWorkDebug), and sets a bit of loop->run_guard
+// that ev_run tests anyway.  Only ev_timer_stop, ev_timer_again and ev_invoke_pending test for it
+// themselves; other watcher types test it at the top of their start and stop, on no hot path.
 #pragma once
 
 #include "loop/loop.h"
@@ -22,9 +18,8 @@ namespace ev_detail {
 // Should a loop created with these effective flags run in debug mode?
 bool debug_requested(unsigned int flags);
 
-// Set up debug mode for a new loop, and end it with the loop.  destroy
-// returns true if it keeps the loop's memory, which ev_loop_destroy then
-// does not free, so that a later call with the destroyed loop is reported.
+// Set up debug mode for a new loop and end it with the loop.  destroy returns true if it keeps the
+// loop's memory, which ev_loop_destroy then does not free, so later calls with it are reported.
 void debug_loop_init(ev_loop *loop);
 bool debug_loop_destroy(ev_loop *loop);
 
@@ -34,9 +29,8 @@ inline bool debug_on(const ev_loop *loop) { return loop->debug; }
 // neither active nor pending, since its loop may be gone.
 inline bool debug_on_for_stop(const ev_loop *loop, W w) { return (w->active || w->pending) && debug_on(loop); }
 
-// Around a start, stop or restart of w, of EV_* bit `type`, by the call
-// `api`: before checks the watcher and the calling thread, and after
-// records whether the call left it active.
+// Around a start, stop or restart of w, of EV_* bit `type`, by the call `api`: before checks the
+// watcher and the calling thread, and after records whether the call left it active.
 void debug_before(ev_loop *loop, W w, int type, const char *api);
 void debug_after(ev_loop *loop, W w, int type);
 
@@ -48,8 +42,7 @@ void debug_wrap(ev_loop *loop, T *w, int type, const char *api, void (*op)(ev_lo
   debug_after(loop, as_w(w), type);
 }
 
-// Another checked call, such as a feed, with w perhaps null: the calling
-// thread, and w's record if it has one.
+// Another checked call, such as a feed: the calling thread, and the record of w, which may be null.
 void debug_check_call(ev_loop *loop, const char *api, W w);
 
 // ev_run in debug mode notes the thread that runs the loop.  enter returns
@@ -65,11 +58,9 @@ void debug_check_all(ev_loop *loop);
 // one-shot timers: the pending watchers whose `active` is 0.
 void debug_reconcile(ev_loop *loop);
 
-// ev_invoke_pending in debug mode: the calling thread, then each watcher
-// before its callback.
+// ev_invoke_pending in debug mode: the calling thread, then each watcher before its callback.
 void debug_invoke_pending(ev_loop *loop);
-// The check of one watcher before its callback, for the pass that the
-// metrics time (diag/metrics.cc).
+// The check of one watcher before its callback, for the pass the metrics time (diag/metrics.cc).
 void debug_check_callback(ev_loop *loop, W w);
 
 // ev_set_loop_release_cb in debug mode: the callbacks are wrapped, so that
@@ -77,8 +68,7 @@ void debug_check_callback(ev_loop *loop, W w);
 void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept);
 
 #else
-// With EV_NG_DEBUG_MODE 0 no loop is ever in debug mode, and its calls
-// compile to nothing.
+// With EV_NG_DEBUG_MODE 0 no loop is ever in debug mode, and its calls compile to nothing.
 inline bool debug_requested(unsigned int) { return false; }
 inline void debug_loop_init(ev_loop *) {}
 inline bool debug_loop_destroy(ev_loop *) { return false; }

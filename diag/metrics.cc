@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/metrics.cc - the ev_metrics extension: switching metrics on and off,
-// the measured poll, the timed invocation pass and the report.  How time is
-// charged is in diag/metrics.h.
+// diag/metrics.cc - the ev_metrics extension: switching metrics on and off, the measured poll, the
+// timed invocation pass and the report.  How time is charged is in diag/metrics.h.
 #include "diag/metrics.h"
 #include "base/clock_pair.h"
 #include "base/env.h"
@@ -19,10 +18,9 @@ namespace ev_detail {
 #if EV_NG_METRICS
 namespace {
 
-// Whether the time-stamp counter runs at a constant rate whatever the CPU's
-// power state, CPUID's "invariant TSC", which Linux shows as constant_tsc and
-// nonstop_tsc.  Without it the TSC may stop or change rate, and the metrics
-// read CLOCK_MONOTONIC instead.
+// Whether the time-stamp counter runs at a constant rate whatever the CPU's power state, CPUID's
+// "invariant TSC", which Linux shows as constant_tsc and nonstop_tsc.  Without it the TSC may stop
+// or change rate, and the metrics read CLOCK_MONOTONIC instead.
 bool invariant_tsc()
 {
 #if EV_NG_HAVE_CYCLE_COUNTER
@@ -36,23 +34,20 @@ bool invariant_tsc()
 #endif
 }
 
-// LIBEV_NG_METRICS_CLOCK=monotonic reads CLOCK_MONOTONIC even where the
-// counter would do, for a program that distrusts its machine's counter and
-// for the tests of the fallback.  Set-user-ID programs ignore it (base/env.h).
+// LIBEV_NG_METRICS_CLOCK=monotonic reads CLOCK_MONOTONIC even where the counter would do, for a
+// program that distrusts its machine's counter and for the tests of the fallback.
 bool monotonic_clock_asked_for()
 {
   const char *env = env_get("LIBEV_NG_METRICS_CLOCK");
   return env && std::strcmp(env, "monotonic") == 0;
 }
 
-// Both clocks at one moment, the narrowest of a few tries (base/clock_pair.h),
-// for turning ticks into seconds when ev_metrics_get reports.
+// Both clocks at one moment (base/clock_pair.h), for turning ticks into seconds.
 clock_pair<metrics_ticks> read_both_clocks(const metrics_block *m)
 {
   return read_clock_pair([m] { return metrics_now(m); }, [] { return monotonic_now(); });
 }
 
-// Counting starts now, when switched on or reset.
 void start_counting(metrics_block *m)
 {
   const auto now = read_both_clocks(m);
@@ -62,17 +57,14 @@ void start_counting(metrics_block *m)
 
 }  // namespace
 
-// Around the backend's poll while metrics are on (loop/loop_run.cc,
-// wait_measure_begin).  Only what must be seen around the call itself is done
-// here; the clock the loop reads after the poll closes the measurement in
-// metrics_finish_poll.
+// Only what must be seen around the poll itself is done here; the clock the loop reads after the
+// poll closes the measurement in metrics_finish_poll.
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
 {
   metrics_block *m = loop->metrics;
-  // A poll that may not block only asks the kernel, which a clock reading
-  // would cost more than it measures.  One that may block starts at the last
-  // reading, the end of the callbacks before it, when the loop ran nothing
-  // but its own work since, saving a reading.
+  // A poll that may not block only asks the kernel, which a clock reading would cost more than it
+  // measures.  One that may block starts at the last reading, the end of the callbacks before it,
+  // when the loop ran nothing but its own work since, saving a reading.
   m->poll_timed = timeout > 0.;
   if (m->poll_timed)
     m->poll_started = m->mark_valid ? m->mark : metrics_now(m);
@@ -83,18 +75,15 @@ void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
 
 void metrics_poll_end(ev_loop *loop)
 {
-  // A hook may have switched metrics off or on during the poll, and a block
-  // made then has no poll open.
+  // A hook may have switched metrics off or on during the poll; a block made then has no poll open.
   metrics_block *m = loop->metrics;
   if (!m || !m->poll_open)
     return;
-  // The end of a poll that could block closes time_blocked and starts the
-  // next pass.  After one that could not, a pass that follows reads its own
-  // start, and an iteration without one reads nothing.
+  // The end of a poll that could block closes time_blocked and starts the next pass.  After one
+  // that could not, a following pass reads its own start; an iteration without one reads nothing.
   if (m->poll_timed)
     m->poll_ended = metrics_now(m);
-  // What the backend queued; the wake-up fd's bookkeeping comes after this
-  // and is not counted.
+  // What the backend queued; the wake-up fd's bookkeeping comes after this and is not counted.
   const unsigned after = loop->pending.any() ? loop->pending.count() : 0;
   const unsigned long events = after > m->poll_pending_before ? after - m->poll_pending_before : 0;
   ++m->c.iterations;
@@ -147,9 +136,8 @@ void metrics_invoke_pass(ev_loop *loop)
     return;
   }
 
-  // The pass reads the clock only where it turns to another level and at its
-  // end.  The block is looked up after callbacks ran, since one may have
-  // switched metrics off.
+  // The pass reads the clock only where it turns to another level and at its end.  The block is
+  // looked up after callbacks ran, since one may have switched metrics off.
   int level = -1;
   auto enter = [loop, &level, &t](int p) {
     if (p == level)
@@ -193,9 +181,8 @@ bool metrics_report(ev_loop *loop, struct ev_metrics &out)
   if (!b)
     return false;
   const metrics_counts &c = b->c;
-  // Every charge lies within [since_ticks, now], so no total exceeds
-  // elapsed when elapsed is that stretch in the same unit: on
-  // CLOCK_MONOTONIC the ticks are nanoseconds; a counter's ticks are
+  // Every charge lies within [since_ticks, now], so no total exceeds elapsed when elapsed is that
+  // stretch in the same unit: on CLOCK_MONOTONIC the ticks are nanoseconds; a counter's ticks are
   // converted at the rate the two clocks advanced at since `since`.
   const auto now = read_both_clocks(b);
   const metrics_ticks ticks = now.ticks - c.since_ticks;
@@ -257,9 +244,8 @@ using namespace ev_detail;
 
 extern "C" {
 
-// Members up to the caller's size are written, because a program built with
-// another ev.h passes a smaller or larger struct; members this library does
-// not know are zeroed.
+// Members up to the caller's size are written, because a program built with another ev.h passes a
+// smaller or larger struct; members this library does not know are zeroed.
 int ev_metrics_get(EV_P_ struct ev_metrics *m) noexcept
 {
   const std::size_t size = m->size;

@@ -1,28 +1,21 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/metrics.h - loop metrics, after ev(3) LIBEV-NG EXTENSIONS: the counts
-// ev_metrics_get reports, kept in a block that exists only while metrics are
-// on, and the measuring that ev_run's steps call.
+// diag/metrics.h - loop metrics, after ev(3) LIBEV-NG EXTENSIONS: the counts ev_metrics_get
+// reports, in a block that exists only while metrics are on, and the measuring ev_run's steps call.
 //
 // A loop without metrics runs none of this and pays nothing for it: metrics
 // are work of the block and invocation steps (kWorkMetrics, loop/loop.h).
 //
-// Time is charged per stretch between two clock readings, never per
-// callback, because a callback of a few nanoseconds cannot afford a clock
-// read of its own.  The readings are:
+// Time is charged per stretch between two clock readings, never per callback, because a callback of
+// a few nanoseconds cannot afford a clock read of its own.  The readings are:
 //   - before a poll that may block, unless the end of the callbacks before
 //     it serves, and after every poll: time_blocked;
-//   - at the end of an invocation pass, and where a pass turns from one
-//     priority level to another: time_callbacks[level].
+//   - at a pass's end and where it turns to another priority level: time_callbacks[level].
 // A pass starts at the last reading, the `mark`, when only the loop's own
-// work came between.  Otherwise ev_run was entered since and the time before
-// was the program's, so the pass takes a reading of its own.
+// work came between, else with a reading of its own (metrics_run_entered).
 //
-// The clock is the metrics' own (metrics_now): the CPU's time-stamp counter
-// where it runs at a constant rate, else CLOCK_MONOTONIC in nanoseconds,
-// since an iteration may take several readings and rdtsc costs a fraction
-// of a clock_gettime.  Ticks become seconds only in ev_metrics_get, at the
-// rate the two clocks advanced at between `since` and the report, so a total
-// never exceeds `elapsed`.
+// The clock is the metrics' own (metrics_now): the CPU's time-stamp counter where it runs at a
+// constant rate, else CLOCK_MONOTONIC in nanoseconds, since an iteration may take several readings
+// and rdtsc costs a fraction of a clock_gettime.  Ticks become seconds only in ev_metrics_get.
 #pragma once
 
 #include "loop/loop.h"
@@ -53,11 +46,10 @@ struct metrics_block {
   metrics_counts c;  // ev_metrics_reset zeroes these only
   bool tsc;          // metrics_now reads the time-stamp counter, else CLOCK_MONOTONIC
 
-  // --- the chain of readings (see above) ------------------------------------
   metrics_ticks mark;
   bool mark_valid;
 
-  // --- the poll being measured (metrics_poll_begin/end, finished by metrics_invoke)
+  // The poll being measured (metrics_poll_begin/end), finished by metrics_invoke.
   bool poll_open;   // polled since the last invocation pass began
   bool poll_timed;  // it could block: poll_started was read
   metrics_ticks poll_started;
@@ -78,10 +70,9 @@ inline metrics_ticks metrics_now(const metrics_block *m)
   return static_cast<metrics_ticks>(ts.tv_sec) * 1000000000u + static_cast<metrics_ticks>(ts.tv_nsec);
 }
 
-// Charge [from, to] to a bucket of the current block.  A block that a
-// callback switched on or reset meanwhile is charged only from its `since`,
-// so that no time counts twice and elapsed stays the largest figure.  A
-// reading that went backwards, on a CPU whose counter lags, adds nothing.
+// Charge [from, to] to a bucket of the current block.  A block that a callback switched on or reset
+// meanwhile is charged only from its `since`, so that no time counts twice and elapsed stays the
+// largest figure.  A reading that went backwards, on a CPU whose counter lags, adds nothing.
 inline void metrics_charge(const metrics_block *m, metrics_ticks &bucket, metrics_ticks from, metrics_ticks to)
 {
   if (from < m->c.since_ticks)
@@ -90,11 +81,9 @@ inline void metrics_charge(const metrics_block *m, metrics_ticks &bucket, metric
     bucket += to - from;
 }
 
-// Switch metrics on with a zeroed block, or off, freeing it.
-// Around the backend's poll: what it waited and what it queued.
-// Time an invocation pass per priority level, or a program's invoke-pending
-// callback as a whole, and note the pending count it starts with.  With
-// EV_NG_METRICS 0 these compile to nothing.
+// Switch metrics on with a zeroed block, or off, freeing it.  Around the poll: what it waited and
+// queued.  Time an invocation pass per level, or a program's invoke-pending callback as a whole,
+// noting the pending count it starts with.  With EV_NG_METRICS 0 these compile to nothing.
 #if EV_NG_METRICS
 void metrics_switch(ev_loop *loop, bool on);
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout);
@@ -107,18 +96,16 @@ inline void metrics_poll_end(ev_loop *) {}
 inline void metrics_invoke_pass(ev_loop *) {}
 #endif
 
-// The first invocation after a poll, which ev_run's steps make after every
-// poll: the loop has updated loop->mn_now since, and nothing else ran but the
-// queueing of due watchers.
+// The first invocation after a poll, which ev_run's steps make after every poll: the loop has
+// updated loop->mn_now since, and nothing else ran but the queueing of due watchers.
 inline void metrics_finish_poll(ev_loop *loop, metrics_block *m)
 {
   m->poll_open = false;
   if (m->poll_timed)
     metrics_charge(m, m->c.blocked, m->poll_started, m->poll_ended);
   const ev_tstamp now = loop->mn_now;
-  // Lag: how late the loop came back to the earliest timer that was due.
-  // Timers run on this clock; periodics are left out, because their
-  // wall-clock deadlines move when the clock is set.
+  // Lag: how late the loop came back to the earliest timer that was due.  Timers run on this clock;
+  // periodics are left out, because their wall-clock deadlines move when the clock is set.
   const ev_tstamp late = now - m->poll_next_timer;
   if (late > 0.) {
     m->c.lag_total += late;

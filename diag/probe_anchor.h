@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/probe_anchor.h - the probe anchor: where a tool outside the program
-// (tools/ev-gdb.py, tools/watchdog/) finds every loop of a process and
-// the layout of struct ev_loop, without the library's symbols
-// (loop/loop_forks.cc keeps it).
+// diag/probe_anchor.h - where a tool outside the program (tools/ev-gdb.py, tools/watchdog/) finds
+// every loop of a process and the layout of struct ev_loop, without the library's symbols.
 #pragma once
 
 #include "loop/loop.h"
 
-// The probe anchor, in the section where sys/sdt.h's convention keeps
-// semaphores, which tracers may write.  Tools read its layout, so it only
-// grows, and `version` says what it has.
+// The probe anchor, in the section where sys/sdt.h's convention keeps semaphores, which tracers may
+// write.  Tools read its layout, so it only grows, and `version` says what it has.
 struct ev_ng_probe_anchor {
   unsigned short semaphore;  // tracers attached to any probe; the library never writes it
   unsigned short version;    // 2 (1: without the fields of version 2 below)
@@ -17,15 +14,13 @@ struct ev_ng_probe_anchor {
   unsigned short next;       // offset of the link to the next loop in struct ev_loop
   ev_loop *loops;            // every loop of the process, newest first
   unsigned short loop_count, loop_depth, activecnt, flags;  // offsets of ev_iteration, ev_depth, ...
-  // Where a loop keeps its watchers, as offsets in struct ev_loop and sizes,
-  // for a debugger that cannot call ev_walk in the program, such as one
-  // reading a core file.
+  // Where a loop keeps its watchers, as offsets in struct ev_loop and sizes, for a debugger that
+  // cannot call ev_walk in the program, such as one reading a core file.
   unsigned short fd_entries, fd_count, fd_entry_size;  // io watchers: a list per fd, its head first in the entry
   unsigned short timers, periodics, heap_count, heap_node_size, heap_root;      // the heaps' nodes {at, w}
   unsigned short prepares, checks, forks, cleanups, asyncs, idles, array_size;  // arrays {data, count}
-  // Version 2: what ev-watchdog reads (tools/watchdog/sample.cc; the
-  // contract is in loop/loop.h and base/pending.h), to check that its build
-  // lays the loop out as this one does.
+  // Version 2: what ev-watchdog reads (tools/watchdog/sample.cc), to check that its build lays
+  // the loop out as this one does; the contract is in loop/loop.h and base/pending.h.
   unsigned short mn_now, pass_levels, pending, backend_fd;
   void *own_cb;  // the callback of the library's own watchers outside the loop object, which run no user code
 };

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/probes.cc - the loop's static probes, see diag/probes.h: arming and
-// stopping them, and what they report.
+// diag/probes.cc - the loop's static probes: arming and stopping them, and what they report.
 #include "diag/probes.h"
 
 #include "base/clock.h"

@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/probes.h - the loop's static probes; base/probes.h has the mechanism
-// and the list.
+// diag/probes.h - the loop's static probes; base/probes.h has the mechanism and the list.
 //
-// The probes of an iteration cost a loop nothing while no tracer is
-// attached, because they sit in the steps that run only while someone has
-// work there (kWorkSteps in loop/loop.h).  The loop looks at the shared
-// semaphore when it is created and whenever its clock takes the slow half
-// (time_update_slow).  While a tracer is attached it has work before the
-// block, through kRepairProbes where the fork check looks anyway, around the
-// block and in the invocation.  So a probe attached to a running loop fires
-// from the iteration after the loop's next look, and stops there once its
-// tracer left.
+// The probes of an iteration cost nothing while no tracer is attached: they sit in the steps that
+// run only while someone has work there (kWorkSteps in loop/loop.h).  The loop reads the shared
+// semaphore when it is created and whenever its clock takes the slow half (time_update_slow).
+// While a tracer is attached it has work before the block, through kRepairProbes where the fork
+// check looks anyway, around the block and in the invocation.  So a probe attached to a running
+// loop fires from the iteration after the loop's next look, and stops there once its tracer left.
 #pragma once
 
 #include "base/probes.h"
@@ -22,8 +18,7 @@ namespace ev_detail {
 
 #if EV_NG_HAVE_SDT
 
-// Look at the semaphore: arm the loop's probes, to fire from the next
-// iteration's beginning, or stop them.
+// Look at the semaphore: arm the loop's probes, to fire from the next iteration, or stop them.
 void probes_check(ev_loop *loop);
 
 // Step 1 of an iteration while armed or firing, and its end, after the
@@ -31,8 +26,7 @@ void probes_check(ev_loop *loop);
 void probes_iteration_begin(ev_loop *loop);
 void probes_iteration_end(ev_loop *loop);
 
-// Around the backend's poll while armed or firing: enter returns what
-// return needs.
+// Around the backend's poll while armed or firing: enter returns what return needs.
 struct probes_poll_mark {
   std::int64_t started_ns;
   ev_tstamp next_timer;

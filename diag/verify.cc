@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/verify.cc - ev_verify (ev(3) "ev_verify"): walk every internal
-// structure of a loop and abort with a message naming the first broken
-// invariant.  Always compiled in; --enable-debug builds also call it after
-// every structural change (EV_FREQUENT_CHECK).
+// diag/verify.cc - ev_verify (ev(3) "ev_verify"): walk every internal structure of a loop and abort
+// with a message naming the first broken invariant.  In every build of the library (an embedded core
+// may leave it out, below); --enable-debug builds also call it after every structural change
+// (EV_FREQUENT_CHECK).
 #include "fd/io_list.h"
 #include "loop/loop.h"
 
 #include <algorithm>
 #include <initializer_list>
 
-// (ev(3) EV_VERIFY: a core compiled into a program with EV_VERIFY 0 has no
-// checks, and ev_verify does nothing)
+// ev(3) EV_VERIFY: a core compiled in with EV_VERIFY 0 has no checks, and ev_verify does nothing.
 #if EV_VERIFY || defined(EV_NG_DEBUG)
 namespace ev_detail {
 namespace {

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/walk.cc - ev_walk and ev_dump: the loop's active watchers as the
-// program started them.
+// diag/walk.cc - ev_walk and ev_dump: the loop's active watchers as the program started them.
 //
-// The watchers are collected first and visited afterwards, so that a
-// callback may stop the watcher it is given without changing the structures
-// under a running walk.  Watchers that the loop, an ev_embed, an ev_stat or
-// ev_once use internally are not the program's: the ev_embed or ev_stat is
+// The watchers are collected first and visited afterwards, so that a callback may stop the watcher
+// it is given without changing the structures under a running walk.  Watchers that the loop, an
+// ev_embed, an ev_stat or ev_once use internally are not the program's: the ev_embed or ev_stat is
 // reported instead, once, and ev_once's are left out.
 #include "diag/walk.h"
 #include "fd/fd.h"
@@ -42,8 +40,7 @@ struct collection {
       return;
     }
     if (W owner = stat_owner(w)) {
-      // a watcher with an inotify watch is in loop->fs_hash, even with a
-      // timer on a remote file system, and is reported from there
+      // one with an inotify watch is reported from loop->fs_hash, even with a remote file's timer
       if (reinterpret_cast<ev_stat *>(owner)->wd < 0)
         add(EV_STAT, owner);
       return;
@@ -198,8 +195,7 @@ void ev_dump(EV_P_ std::FILE *f) noexcept
                    static_cast<unsigned>(s.revents), is_loop_member(loop, s.w) ? " (the loop's own)" : "");
     }
 #else
-  // A build for size (configure --enable-small, EV_FEATURES without bit 1)
-  // prints the loop alone: the watchers are a diagnostic, as debug mode is.
+  // A build for size prints the loop alone: the watchers are a diagnostic, as debug mode is.
   std::fputs(" (no watchers listed: a build for size)\n", f);
 #endif
   std::fflush(f);

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/watchdog.cc - see diag/watchdog.h: starting ev-watchdog, asking it,
-// and handing its reports to ev_watchdog_start's callbacks.
+// diag/watchdog.cc - starting ev-watchdog, asking it, and handing its reports to the callbacks.
 #include "diag/watchdog.h"
 
 #include "base/env.h"
@@ -51,9 +50,8 @@ struct reporting {
 constinit pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 constinit pthread_cond_t looked = PTHREAD_COND_INITIALIZER;
 constinit pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
-// The program started (see start_helper) by `helper_owner`, and our end of
-// its socket, recognised by its inode: a program may close every descriptor
-// (a daemon does) and reuse the number.
+// The program started by `helper_owner`, and our end of its socket, recognised by its inode, since
+// a program such as a daemon may close every descriptor and reuse the number.
 constinit pid_t helper_pid = 0, helper_owner = 0;
 constinit int helper_fd = -1;
 constinit ino_t helper_inode = 0;
@@ -83,23 +81,20 @@ bool helper_ours()
          st.st_ino == helper_inode;
 }
 
-// With the lock held: ev-watchdog runs, and helper_fd is its socket.  It is
-// made with bare clone(2)s (no fork handlers of the program run, no signal
-// tells of an end, nothing of the program's runs before the exec but system
-// calls, so a lock another thread holds does not matter) twice: the first
-// process makes the second and ends at once (reaped here, with __WALL: it
-// exits without a signal), so that ev-watchdog is nobody's child in the
-// program's tree (a program or its supervisor counting its children sees no
-// stranger).  It ends when the program's end of its socket closes, keeps no
-// fd of the program's but stderr, and may read the program's memory
-// (PR_SET_PTRACER, for Yama's ptrace_scope 1).
+// With the lock held: ev-watchdog runs, and helper_fd is its socket.  It is made with two bare
+// clone(2)s: no fork handler of the program runs, no signal tells of an end, and only system calls
+// run before the exec, so a lock another thread holds does not matter.  The first makes the second
+// and ends at once, reaped here with __WALL since it exits without a signal.  So ev-watchdog is
+// nobody's child in the program's tree, and whoever counts the program's children sees no stranger.
+// It ends when the program's end of its socket closes, keeps no fd of the program's but stderr, and
+// may read the program's memory (PR_SET_PTRACER, for Yama's ptrace_scope 1).
 bool start_helper()
 {
   if (helper_ours()) {
     pollfd p = {helper_fd, 0, 0};
     if (!(poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))))
       return true;
-    ::close(helper_fd);  // (it ended: made again)
+    ::close(helper_fd);  // it ended: made again
   }
   helper_pid = 0;
   helper_fd = -1;
@@ -129,7 +124,7 @@ bool start_helper()
       (void)!send(sv[1], &helper, sizeof helper, MSG_NOSIGNAL);
       _exit(0);
     }
-    // (3: above stdin, stdout and stderr, below every other)
+    // fd 3: above stdin, stdout and stderr, below every other
     if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) != 0 : dup2(sv[1], 3) != 3)
       _exit(127);
     const int null = ::open("/dev/null", O_RDWR);
@@ -202,9 +197,7 @@ void deliver(const watchdog_reply &r)
   fn(&out, data);
 }
 
-// The thread of ev_watchdog_start's reports: it receives them, and calls
-// the callbacks (made with every signal blocked, so that the program's
-// signals go to its own threads).
+// The thread of ev_watchdog_start's reports: it receives them and calls the callbacks.
 void *read_reports(void *arg)
 {
   const int fd = static_cast<int>(reinterpret_cast<std::intptr_t>(arg));
@@ -226,7 +219,7 @@ void *read_reports(void *arg)
   return nullptr;
 }
 
-// With the lock held.
+// With the lock held.  The thread starts with all signals blocked, left to the program's threads.
 void start_reader()
 {
   if (reader_running)
@@ -243,12 +236,10 @@ void start_reader()
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
-// At exit: a callback that ran until then (the last before ev_run returned
-// and the program ended, or one that called exit) is reported still:
-// ev-watchdog is asked for a last look, and waited for half a second at
-// most.  Its reports then come to the thread of reports, or, where there is
-// none, are read here; where the exit was called by a report callback, on
-// that thread, they are not delivered (the callback is not entered again).
+// At exit, a callback that ran until then, the last before ev_run returned and the program ended
+// or one that called exit, is reported still: ev-watchdog is asked for a last look, and waited for
+// half a second at most.  Its reports come to the thread of reports, or, where there is none, are
+// read here.  They are not delivered where a report callback called exit, lest it be entered again.
 void last_look()
 {
   pthread_mutex_lock(&lock);
@@ -280,10 +271,9 @@ void last_look()
       deliver(r);
 }
 
-// Around a fork: the child must not inherit a held lock.  The child is
-// another process, which the parent's ev-watchdog does not watch: where
-// LIBEV_NG_WATCHDOG asked for every loop, its own is started for its loops;
-// ev_watchdog_start's loops are the child's to watch again.
+// Around a fork: the child must not inherit a held lock.  The child is another process, which the
+// parent's ev-watchdog does not watch: where LIBEV_NG_WATCHDOG asked for every loop, its own is
+// started for its loops; ev_watchdog_start's loops are the child's to watch again.
 void lock_before_fork() { pthread_mutex_lock(&lock); }
 void unlock_in_parent() { pthread_mutex_unlock(&lock); }
 void start_in_child()
@@ -308,10 +298,9 @@ void install_handlers()
 
 }  // namespace
 
-// LIBEV_NG_WATCHDOG=MS[:syslog]: every loop of the program is watched, also
-// one made with EVFLAG_NOENV (which keeps LIBEV_FLAGS from choosing its
-// backend; the watchdog changes nothing the program sees), as with
-// LIBEV_NG_DEBUG.  Not for set-user-ID programs (base/env.h).
+// LIBEV_NG_WATCHDOG=MS[:syslog]: every loop of the program is watched, as with LIBEV_NG_DEBUG also
+// one made with EVFLAG_NOENV, which only keeps LIBEV_FLAGS from choosing its backend: the watchdog
+// changes nothing the program sees.  Not for set-user-ID programs (base/env.h).
 void watchdog_from_env(ev_loop *loop)
 {
   const char *env = env_get("LIBEV_NG_WATCHDOG");
@@ -332,7 +321,7 @@ void watchdog_from_env(ev_loop *loop)
   }
   pthread_once(&handlers_once, install_handlers);
   pthread_mutex_lock(&lock);
-  static bool failed = false;  // (said once)
+  static bool failed = false;  // said once
   if (!failed) {
     env_watching = true;
     env_threshold = ms * 1e-3;

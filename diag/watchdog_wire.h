@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// diag/watchdog_wire.h - what the library and the ev-watchdog program it
-// starts (tools/watchdog/, ev-watchdog(1)) say to each other on the
-// socket the program gets as fd 3: records of one size each, on a
-// SOCK_SEQPACKET socket, so that neither side frames a stream.  Both are
-// built from the same tree, so the records are plain structs.
+// diag/watchdog_wire.h - what the library and the ev-watchdog program it starts (tools/watchdog/)
+// say on the SOCK_SEQPACKET socket the program gets as fd 3: records of one size each, so that
+// neither side frames a stream.  Both are built from one tree, so the records are plain structs.
 #pragma once
 
 #include "loop/loop.h"
@@ -27,8 +25,7 @@ struct watchdog_request {
   double threshold;      // seconds
 };
 
-// ... and the program answers: a report for a loop of ev_watchdog_start, or
-// the end of a last look.
+// ... and the program answers: a report for a loop of ev_watchdog_start, or the end of a last look.
 enum watchdog_answer : int {
   kWatchdogReport = 1,
   kWatchdogLooked = 2,

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// fd/fd.cc - the fd layer of fd/fd.h: the union of the events each fd's
-// watchers want (fd_list_repair), bad and closed fds (fd_kill, the
-// closed-fd sweep), and the loop's own io watchers.  ev_io's start and
-// stop (watchers/io.cc) link and unlink their watchers through here.
+// fd/fd.cc - the fd layer of fd/fd.h: the union of the events each fd's watchers want
+// (fd_list_repair), bad and closed fds (fd_kill, the closed-fd sweep), and the loop's own io
+// watchers.  ev_io's start and stop (watchers/io.cc) link and unlink through here.
 #include "fd/fd.h"
 #include "base/probes.h"
 
@@ -17,15 +16,13 @@ using namespace ev_detail;
 
 namespace {
 
-// Is fd an open file descriptor of this process?
 bool fd_is_open(int fd) { return ::fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
 
-// How far beyond twice its size the fd table grows for any number, see
-// io_make_room.
+// How far beyond twice its size the fd table grows for any number (io_make_room).
 constexpr long long kNearTable = 1024;
 
-// Can fd be opened at all?  It is below the process's fd limit.  An open fd
-// may be above a limit lowered after it was opened, so fd_is_open comes first.
+// Can fd be opened at all: is it below the process's fd limit?  An open fd may be above a limit
+// lowered after it was opened, so fd_is_open comes first.
 bool fd_may_open(int fd)
 {
   struct rlimit rl;
@@ -34,10 +31,9 @@ bool fd_may_open(int fd)
 
 }  // namespace
 
-// Where w is linked when not under w->fd, or null.  After an ev_io_set on the
-// active watcher (see io_relink) it is under the fd it was started with.  The
-// index knows it for a long list; else a scan of the whole table finds it,
-// since so rare a misuse is not worth a field.
+// After an ev_io_set on the active watcher (io_relink), w is under the fd it was started with.  The
+// index knows it for a long list; else a scan of the whole table finds it, since so rare a misuse
+// is not worth a field.
 [[gnu::noinline, gnu::cold]] WL *ev_detail::io_link_search(ev_loop *loop, ev_io *w, int &fd)
 {
   if (WL *p = io_list_indexed_link(loop, as_wl(w), fd))
@@ -49,17 +45,14 @@ bool fd_may_open(int fd)
   return nullptr;
 }
 
-// The table must reach fd, and the change queue needs room for one more.  A
-// huge number would hang, overflow or take gigabytes to grow the table for,
-// so one that cannot be open returns false and the caller reports EV_ERROR
-// at once.  Any other bad fd goes to the backend like a good one and is
-// reported from there, as libev 4.33 does.
+// A huge number would hang, overflow or take gigabytes to grow the table for, so one that cannot be
+// open returns false and the caller reports EV_ERROR at once.  Any other bad fd goes to the backend
+// like a good one and is reported from there, as libev 4.33 does.
 bool ev_detail::io_make_room(ev_loop *loop, int fd)
 {
   if (fd >= loop->fds.size) {
-    // Near the table, where a server's new connection lands, the table grows
-    // without asking the kernel: a system call per growth, which libev 4.33
-    // does not make, would save at most twice the table's memory.
+    // Near the table, where a server's new connection lands, grow without asking the kernel: a
+    // system call per growth, which libev 4.33 does not make, would save at most twice the memory.
     const long long near = 2LL * loop->fds.size + kNearTable;
     if (fd >= near && !fd_is_open(fd) && !fd_may_open(fd))
       return false;
@@ -69,9 +62,8 @@ bool ev_detail::io_make_room(ev_loop *loop, int fd)
   return true;
 }
 
-// Put a misplaced watcher where its fields say it belongs now, so that it
-// watches what the program asked for.  ev(3) forbids ev_io_set on an active
-// watcher, and libev 4.33 silently never reports the new fd's events.
+// Move a misplaced watcher to where its fields say, so it watches what the program asked for: ev(3)
+// forbids ev_io_set on an active watcher; libev 4.33 silently never reports the new fd's events.
 void ev_detail::io_relink(ev_loop *loop, ev_io *w)
 {
   if (w->fd < 0)
@@ -86,16 +78,13 @@ void ev_detail::io_relink(ev_loop *loop, ev_io *w)
   io_link(loop, w);
 }
 
-// Walk the watchers of fd for the union of the events they want, moving
-// misplaced watchers to their new fd (io_relink) and dropping re-initialised
-// ones.  Brent's cycle detection costs one compare per watcher; a cycle
-// means a watcher was re-initialised while active and started again, see
-// loop/loop.h.
+// Walk fd's watchers for the union of the events they want, moving misplaced ones to their new fd
+// (io_relink) and dropping re-initialised ones.  Brent's cycle detection costs one compare per
+// watcher; a cycle means a watcher was re-initialised while active and started again (loop/loop.h).
 [[gnu::noinline, gnu::cold]] unsigned char ev_detail::fd_list_repair(ev_loop *loop, int fd)
 {
-  // Debug mode reports what would be repaired here.  The iteration's check
-  // usually reported it before, unless an embedding loop applies this loop's
-  // changes first or the sweep finds it.
+  // Debug mode reports what would be repaired; the iteration's check usually did before, unless an
+  // embedding loop applies this loop's changes first or the sweep finds it.
   if (loop->debug)
     debug_check_fd(loop, fd);
   unsigned char events = 0;
@@ -117,9 +106,8 @@ void ev_detail::io_relink(ev_loop *loop, ev_io *w)
       unindexed = true;
     }
     if (!io->active) {
-      // ev_io_init cleared `active` while the watcher was listed, so the
-      // program believes it stopped: it is dropped with its reference, where
-      // libev 4.33 keeps calling it and keeps the reference.
+      // ev_io_init cleared `active` while the watcher was listed, so the program believes it
+      // stopped: drop it and its reference; libev 4.33 keeps calling it and keeps the reference.
       *p = w->next;
       --loop->activecnt;
       continue;
@@ -158,12 +146,10 @@ void kill_closed(ev_loop *loop, struct pollfd *pfds, int n)
       fd_kill(loop, pfds[i].fd);
 }
 
-// The second look of a sweep step (backend_ops::recheck).  An fd that poll()
-// found ready for what its watchers want while the backend reported nothing
-// may be a number closed and reused behind an untouched watcher, which a
-// backend that watches files rather than numbers never reports.  Pending
-// watchers show the backend did report it, and the loop's edge-triggered
-// fds stay ready unread, so neither is asked about.
+// The second look of a sweep step (backend_ops::recheck).  An fd poll() found ready for its
+// watchers while the backend reported nothing may be a number closed and reused behind an untouched
+// watcher, which a backend watching files, not numbers, never reports.  Pending watchers show the
+// backend did report the fd, and the loop's edge-triggered fds stay ready unread: both are skipped.
 void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
 {
   auto recheck = loop->backend->recheck;
@@ -182,12 +168,10 @@ void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
   }
 }
 
-// The sweep's bounds, see fd/fd.h.  A fixed rate cannot bound its share of
-// the loop's time, because poll() costs far more per idle socket, whose
-// kernel state has left the cache, than per busy one, and more on a slower
-// machine.  So each step is timed, and the next waits for the time it took
-// over kSweepShare, but no more than kSweepMaxPause, since a step that the
-// scheduler interrupted looks longer than it was.
+// The sweep's bounds (fd/fd.h).  A fixed rate cannot bound its share of the loop's time: poll()
+// costs far more per idle socket, whose kernel state has left the cache, than per busy one, and
+// more on a slower machine.  So each step is timed, and the next waits for the time it took over
+// kSweepShare, but at most kSweepMaxPause: a step the scheduler interrupted looks long.
 constexpr int kSweepChunk = 512;
 constexpr int kSweepScan = 2048;  // table entries looked at per step at most
 constexpr double kSweepShare = 0.001;
@@ -199,13 +183,11 @@ constexpr ev_tstamp kSweepPassBusy = 1.0;
 
 namespace ev_detail {
 
-// The queue after fd_reify_from: [0, first) kept from an earlier round,
-// [first, done) applied, [done, count) queued meanwhile.  Of the last, the
-// fds of watchers moved by ev_io_set (kReifyMoved) are applied now through
-// the backend's table, so that the watcher is watched on its new fd in this
-// iteration.  The others wait for the next one: they are killed fds queued
-// again by their watchers' stops, or a backend's re-arm of a reported fd,
-// which applied before the callbacks ran could be reported twice.
+// The queue after fd_reify_from: [0, first) kept earlier, [first, done) applied, [done, count)
+// queued meanwhile.  Of the last, fds of watchers moved by ev_io_set (kReifyMoved) are applied now
+// through the backend's table, so that the watcher is watched on its new fd in this iteration.  The
+// others wait: killed fds queued again by their watchers' stops, or a backend's re-arm of a
+// reported fd, which applied before the callbacks ran could be reported twice.
 void fd_changes_keep_rest(ev_loop *loop, int first, int done)
 {
   fd_table &t = loop->fds;
@@ -241,9 +223,8 @@ void fd_rearm_all(ev_loop *loop)
 
 namespace {
 
-// Stop the watchers of fd and feed them EV_ERROR|EV_READ|EV_WRITE.  With
-// `own_too` the loop's own are stopped too, and the repair step re-creates
-// them; else they are left alone.
+// Stop fd's watchers and feed them EV_ERROR|EV_READ|EV_WRITE.  With `own_too` the loop's own are
+// stopped too, for the repair step to re-create; else they are left alone.
 void kill_watchers(ev_loop *loop, int fd, bool own_too)
 {
   EV_PROBE_RARE(fd_error, loop, fd, errno);
@@ -274,8 +255,7 @@ void fd_kill_invalid(ev_loop *loop)
   struct pollfd pfds[kSweepChunk];
   int n = 0;
   for (int fd = 0; fd < loop->fds.size; ++fd) {
-    // A watcher asking for no events watches nothing: libev 4.33 never
-    // reports a closed fd to it, on any backend.
+    // A watcher asking for no events watches nothing: libev 4.33 never reports a closed fd to it.
     if (!loop->fds.entries[fd].head || !(loop->fds.entries[fd].events & (EV_READ | EV_WRITE)))
       continue;
     pfds[n++] = pollfd{fd, 0, 0};
@@ -293,8 +273,7 @@ void fd_claim(ev_loop *loop, int fd)
     fd_kill(loop, fd);
 }
 
-// The next step after `pause` seconds, or, once a pass is done, the next
-// pass after kSweepPassIdle or kSweepPassBusy seconds.
+// The next step after `pause` seconds; after a pass, at least kSweepPassIdle or kSweepPassBusy.
 static void sweep_schedule(ev_loop *loop, ev_tstamp pause, bool pass_done)
 {
   fd_sweep_state &s = loop->sweep;
@@ -319,16 +298,14 @@ void fd_sweep_step(ev_loop *loop)
   const fd_entry *const stop = t.entries + end;
   int fd = start;
   while (n < kSweepChunk) {
-    // The page-rounded table is mostly empty in most loops, so empty entries
-    // are skipped in a loop of their own, much cheaper than testing each.
+    // The page-rounded table is mostly empty: skipping empties in a tight loop beats testing each.
     const fd_entry *e = t.entries + fd;
     while (e < stop && !e->head)
       ++e;
     fd = static_cast<int>(e - t.entries);
     if (fd >= end)
       break;
-    // Watchers moved by ev_io_set while active are found here at the
-    // latest: queue the fd if its union of events changed.
+    // Watchers moved by ev_io_set are found here at the latest: queue the fd if its union changed.
     const unsigned char events = fd_list_events(loop, fd, t.entries[fd].head);
     if (events != t.entries[fd].events && !t.entries[fd].reify)
       t.change(fd, kReifyQueued);

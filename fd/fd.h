@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// fd/fd.h - the io watcher layer as the rest of the library sees it:
-// applying fd changes to the backend, dispatching readiness, and what
-// happens to watchers whose fd is bad, after ev(3)'s ev_io section.
+// fd/fd.h - the io watcher layer as the rest of the library sees it: applying fd changes to the
+// backend, dispatching readiness, and what happens to watchers whose fd is bad (ev(3)'s ev_io).
 //
 // The rules enforced here, for every backend:
-//  - An fd that is not open never aborts the process and is never silently
-//    ignored: fd_kill stops its watchers and gives them
-//    EV_ERROR|EV_READ|EV_WRITE.  libev 4.33 does this on one backend only.
-//  - fd_kill never treats the loop's own io watchers as user watchers: their
-//    fd was closed behind the loop's back, and fd/loop_fd.h's rules apply.
+//  - An fd that is not open never aborts the process and is never silently ignored: fd_kill stops
+//    its watchers and gives them EV_ERROR|EV_READ|EV_WRITE; libev 4.33 does so on one backend only.
+//  - fd_kill never treats the loop's own io watchers as user watchers: their fd was closed behind
+//    the loop's back, and fd/loop_fd.h's rules apply.
 #pragma once
 
 #include "fd/io_list.h"
@@ -17,8 +15,8 @@
 
 namespace ev_detail {
 
-// The backend reports events on fd: every watcher gets its share, newest
-// first, so that LIFO invocation runs them in start order.
+// The backend reports events on fd: each watcher gets its share, newest first, so that LIFO
+// invocation runs them in start order.
 inline void fd_event(ev_loop *loop, int fd, int revents)
 {
   for (WL w = loop->fds.entries[fd].head; w; w = w->next) {
@@ -28,22 +26,18 @@ inline void fd_event(ev_loop *loop, int fd, int revents)
   }
 }
 
-// The io watcher w is in the list of fd, but was re-initialised or moved
-// with ev_io_set while active: its fd or its EV__IOFDSET flag says so.
+// w, in fd's list, was re-initialised or moved by ev_io_set while active: fd or EV__IOFDSET tell.
 inline bool io_misplaced(const ev_io *w, int fd) { return w->fd != fd || (w->events & EV__IOFDSET); }
 
-// The longest list the common walk of fd_list_events takes; fd_list_repair
-// walks longer ones and looks for cycles.
+// The longest list fd_list_events walks; fd_list_repair walks longer ones and looks for cycles.
 inline constexpr int kPlainListMax = 256;
 
-// The union of the events the watchers of fd want, when a watcher of the
-// list is misplaced or re-initialised, or the list is long (fd.cc).
+// fd_list_events for a list with a misplaced or re-initialised watcher, or a long one (fd.cc).
 unsigned char fd_list_repair(ev_loop *loop, int fd);
 
-// The union of the events the watchers of fd want.  A short list of
-// well-formed watchers takes one short loop; anything unusual is
-// fd_list_repair's.  The caller reads `head` before it stores a byte of the
-// fd's entry, which the compiler must assume changed the table.
+// The union of the events fd's watchers want: one short loop for a short list of well-formed
+// watchers; anything unusual is fd_list_repair's.  The caller reads `head` before it stores a byte
+// of the fd's entry, which the compiler must assume changed the table.
 inline unsigned char fd_list_events(ev_loop *loop, int fd, WL head)
 {
   unsigned events = 0;
@@ -57,13 +51,12 @@ inline unsigned char fd_list_events(ev_loop *loop, int fd, WL head)
   return static_cast<unsigned char>(events & kFdEvents);
 }
 
-// The changes queued while fd_reify_from applied the queue from `first` to
-// `done` (fd.cc): those of moves are applied too, the others kept.
+// The changes queued while fd_reify_from applied the queue from `first` to `done` (fd.cc): those of
+// moves are applied too, the others kept.
 void fd_changes_keep_rest(ev_loop *loop, int first, int done);
 
-// Apply the queued changes from the `first`-th on to backend policy B: each
-// queued fd's union of wanted events goes to B's modify when it changed or
-// the registration must be renewed.  &errno is taken once for all of them.
+// Apply the queued changes from the `first`-th on to backend policy B: each fd's union of wanted
+// events goes to B's modify if it changed or must be registered anew; &errno is taken once.
 template <class B>
 void fd_reify_from(ev_loop *loop, int first)
 {
@@ -93,18 +86,15 @@ void fd_reify_from(ev_loop *loop, int first)
 template <class B>
 void fd_reify_with(ev_loop *loop)
 {
-  // In a child nobody told about the fork, the kernel state is the
-  // parent's: the changes wait for the repair step of ev_run.
+  // In a child nobody told of the fork, the kernel state is the parent's: wait for ev_run's repair.
   if (fork_unannounced(loop))
     return;
   fd_reify_from<B>(loop, 0);
 }
 
-// A policy (backends/backend.h) that calls the backend through its table,
-// for where the backend is not known at compile time: an embedding loop
-// preparing the embedded one, and the iteration of the backends without
-// one of their own (loop/loop_run.cc).  The table's poll calls the hooks
-// itself and takes no report.
+// A policy (backends/backend.h) calling the backend through its table, where it is not known at
+// compile time: an embedding loop preparing the embedded one, and the iteration of backends without
+// one of their own (loop/loop_run.cc).  The table's poll calls the hooks and takes no report.
 struct backend_table_policy {
   static void modify(ev_loop *loop, int fd, fd_entry &, int oev, int nev, const int *)
   {
@@ -117,24 +107,20 @@ struct backend_table_policy {
   }
 };
 inline void fd_reify(ev_loop *loop) { fd_reify_with<backend_table_policy>(loop); }
-// Queue every fd that has watchers for re-registration, after a fork or when
-// a backend rebuilt its kernel state.
+// Queue every fd with watchers for re-registration, after a fork or a rebuild of kernel state.
 void fd_rearm_all(ev_loop *loop);
 // The fd is invalid: stop all its watchers and feed them EV_ERROR|EV_READ|EV_WRITE.
 void fd_kill(ev_loop *loop, int fd);
-// The backend has no kernel object for now, so the program's watchers of fd
-// are killed; the loop's own stay, to be watched again once it has one.
+// No kernel object for now: kill the program's watchers of fd; the loop's own wait for a new one.
 void fd_kill_user_watchers(ev_loop *loop, int fd);
-// Kill every watched fd that is not open, since a backend's EBADF may tell
-// only that some fd is bad.
+// Kill every watched fd that is not open, since a backend's EBADF may not say which fd is bad.
 void fd_kill_invalid(ev_loop *loop);
-// The loop got fd from the kernel for itself, so user watchers still on the
-// number watched a closed fd: they are killed, not given the loop's readiness.
+// The loop got fd from the kernel for itself, so user watchers still on the number watched a closed
+// fd: they are killed, not given the loop's readiness.
 void fd_claim(ev_loop *loop, int fd);
 
-// A backend got fd, its new kernel object or -1 for none, from the kernel.  An
-// embedding loop watches it from now on, and the generation tells that loop
-// to register it anew even if the number is the same.
+// A backend got fd, its new kernel object or -1 for none.  An embedding loop watches it from now
+// on; the generation tells that loop to register it anew even if the number is the same.
 inline void set_backend_fd(ev_loop *loop, int fd)
 {
   fd_claim(loop, fd);
@@ -142,37 +128,30 @@ inline void set_backend_fd(ev_loop *loop, int fd)
   ++loop->backend_fd_generation;
 }
 
-// The closed-fd sweep, for backends whose kernel does not tell of a watched
-// fd being closed (backend_ops::sweeps).  Each step polls a bounded chunk of
-// the watched fds, and on every backend moves watchers that ev_io_set
-// changed while active (io_relink).  A new pass starts kSweepPassIdle
-// seconds after the last one when the loop's wait timed out with nothing
-// pending, kSweepPassBusy when it is busy.  A busy loop also makes
-// kSweepBusyIterations iterations between two steps, so that the sweep's
-// share stays small whatever the clock says, but waits no more than
-// kSweepBusyLate seconds for them, for the sake of slow loops whose waits
-// never time out.  fd.cc times each step against kSweepShare.  An iteration
-// pays no test of its own: the clock update after the block takes its slow
-// path once mn_now reaches look_at, and calls fd_sweep_due.
+// The closed-fd sweep, for backends whose kernel hides a watched fd's close (backend_ops::sweeps).
+// Each step polls a bounded chunk of the watched fds and, on every backend, moves watchers that
+// ev_io_set changed while active (io_relink).  A new pass starts kSweepPassIdle after the last if
+// the wait timed out with nothing pending, else kSweepPassBusy.  A busy loop also makes
+// kSweepBusyIterations iterations between two steps, so the sweep's share stays small whatever the
+// clock says, but waits at most kSweepBusyLate for them, for slow loops whose waits never time out.
+// fd.cc times each step against kSweepShare.  An iteration pays no test of its own: the clock
+// update after the block takes its slow path once mn_now reaches look_at, and calls fd_sweep_due.
 inline constexpr unsigned kSweepBusyIterations = 256;
 inline constexpr ev_tstamp kSweepBusyLate = 0.1;
 inline constexpr ev_tstamp kSweepLookInterval = 0.001;
 void fd_sweep_step(ev_loop *loop);
 void fd_sweep_due(ev_loop *loop, bool idle);
-// A new loop's first pass comes as if one had just ended, so that a loop made
-// per request or per thread takes no step.
+// A new loop starts as if a pass just ended: a loop made per request or thread takes no step.
 void fd_sweep_start(ev_loop *loop);
 
 // The loop's own io watchers: no reference, never the public start/stop.
 void internal_io_start(ev_loop *loop, ev_io *w);
 void internal_io_stop(ev_loop *loop, ev_io *w);
 
-// Linking an io watcher into its fd's list and out of it, for ev_io's
-// start and stop (watchers/io.cc) and the loop's own io watchers (fd.cc).
-// Link a watcher that is already marked active into its fd's list and queue
-// the fd.  The EV__IOFDSET that ev_io_set sets is consumed here and tells the
-// backend that the number may now denote another open file.  Every caller
-// made sure the change queue has room, as io_unlink's did.
+// io_link and io_unlink serve ev_io's start and stop (watchers/io.cc) and the loop's own io
+// watchers (fd.cc).  io_link links a watcher already marked active and queues the fd; it consumes
+// ev_io_set's EV__IOFDSET, which tells the backend that the number may now denote another open
+// file.  Every caller made sure the change queue has room, as io_unlink's did.
 inline void io_link(ev_loop *loop, ev_io *w)
 {
   io_list_push(loop, w->fd, as_wl(w));
@@ -195,15 +174,13 @@ inline void io_unlink(ev_loop *loop, ev_io *w, const char *api)
   loop->fds.change_with_room(fd, loop->fds.entries[fd].head ? kReifyQueued : kReifyEmptied);
 }
 
-// The table must reach fd, and the change queue needs room for one more;
-// false when fd cannot be open (fd.cc).
+// Make the table reach fd and room in the change queue for one more; false if fd cannot be open.
 bool io_make_room(ev_loop *loop, int fd);
 // Put a misplaced watcher where its fields say it belongs now (fd.cc).
 void io_relink(ev_loop *loop, ev_io *w);
 
-// Debug mode's check of the watchers of one fd (diag/debug.cc), before
-// fd_list_repair repairs them.  It is declared here, where it is called, so
-// that fd/ includes nothing above it.
+// Debug mode's check of one fd's watchers (diag/debug.cc) before fd_list_repair repairs them;
+// declared here, where it is called, so that fd/ includes nothing above it.
 #if EV_NG_DEBUG_MODE
 void debug_check_fd(ev_loop *loop, int fd);
 #else

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// fd/io_list.cc - the index of long per-fd io watcher lists, see
-// fd/io_list.h: building it when a walk gets long, keeping it right on every
-// change, dropping it.
+// fd/io_list.cc - the index of long per-fd io watcher lists (fd/io_list.h): building it when a walk
+// gets long, keeping it right on every change, dropping it.
 #include "fd/io_list.h"
 
 using namespace ev_detail;
@@ -18,18 +17,16 @@ bool indexed(const ev_loop *loop, int fd)
   return e && e->fd == fd;
 }
 
-// Drop fd's list from the index, after a misuse or without memory.  Every
-// entry that names fd goes, rather than a walk of the list, which a misuse
-// may have corrupted.
+// Drop fd's list from the index, after a misuse or without memory: every entry that names fd goes,
+// rather than a walk of the list, which a misuse may have corrupted.
 void unindex(ev_loop *loop, int fd)
 {
   loop->io_index.erase_if([fd](const void *, const io_index_entry &e) { return e.fd == fd; });
 }
 
-// Index fd's list; false, with nothing indexed, without memory for it.  A
-// list that is a cycle because a watcher was re-initialised while active and
-// started again is found by Brent's detection and reported as loop/loop.h
-// says.
+// Index fd's list; false, with nothing indexed, without memory for it.  A list that is a cycle,
+// because a watcher was re-initialised while active and started again, is found by Brent's
+// detection and reported as loop/loop.h says.
 bool index_list(ev_loop *loop, int fd)
 {
   int own = 0;
@@ -69,9 +66,8 @@ WL *link_of(ev_loop *loop, const io_index_entry &e) { return e.prev ? &e.prev->n
 
 namespace ev_detail {
 
-// True when fd's list is indexed, with the link that points at w in `link`,
-// or nullptr when w is not in that list.  False when the list is not indexed
-// or the index turns out stale, and the caller walks it.
+// True when fd's list is indexed, with the link that points at w, or nullptr if w is not in it, in
+// `link`.  False when the list is not indexed or the index turns out stale: the caller walks it.
 bool io_list_link_indexed(ev_loop *loop, int fd, WL w, WL *&link)
 {
   if (!indexed(loop, fd))
@@ -101,13 +97,11 @@ WL *io_list_link_long(ev_loop *loop, int fd, WL w)
   return nullptr;
 }
 
-// The index is kept right by the three list operations, and every use checks
-// that the link it finds points at the watcher.  So a misuse that rewrites a
-// list without them can only make a list leave the index, never make the
-// index corrupt a list.  The one such misuse is a watcher re-initialised
-// while active and started again, which overwrites its `next` while still
-// listed.  On an empty list the io fast path does not see it, and it is
-// noticed when its stale entry is used.
+// The index is kept right by the three list operations, and every use checks that the link it finds
+// points at the watcher, so a misuse that rewrites a list without them can only make a list leave
+// the index, never make the index corrupt a list.  The one such misuse is a watcher re-initialised
+// while active and started again, overwriting its `next` while listed.  On an empty list the io
+// fast path does not see it; it is noticed when its stale entry is used.
 void io_list_pushed(ev_loop *loop, int fd, WL w, WL old_head)
 {
   // w is still in an indexed list, which cannot be trusted any more: it is

@@ -1,31 +1,26 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// fd/io_list.h - the list of io watchers of each fd, whose head is in
-// base/fdtable.h: newest first, linked through the watchers' own `next` field
-// as in libev's layout, with an index for long lists so that starting and
-// stopping stay O(1) however many watchers share one fd.
+// fd/io_list.h - the list of io watchers of each fd, whose head is in base/fdtable.h: newest first,
+// linked through the watchers' own `next` field as in libev's layout, with an index for long lists
+// so that starting and stopping stay O(1) however many watchers share one fd.
 //
-// A singly linked list finds a watcher's predecessor by walking from the
-// head, which is quadratic for a program that starts many watchers on one fd
-// and stops them in start order.  When a walk would pass kIoListWalk
-// watchers, the loop indexes that fd's list: loop->io_index maps each watcher
-// to the one before it and the fd, and a marker key per indexed fd counts
-// the loop's own watchers in the list.  A list is indexed exactly when its
-// head is in the index under its fd; it leaves the index when it empties or
-// when fd_list_repair rewrites it.  Without memory for the index the lists
-// are walked as before.
+// A singly linked list finds a watcher's predecessor by walking from the head, quadratic for a
+// program that starts many watchers on one fd and stops them in start order.  When a walk would
+// pass kIoListWalk watchers, the loop indexes that fd's list: loop->io_index maps each watcher to
+// the one before it and the fd, and a marker key per indexed fd counts the loop's own watchers in
+// the list.  A list is indexed exactly when its head is in the index under its fd; it leaves the
+// index when it empties or fd_list_repair rewrites it.  Without memory for the index, it is walked.
 //
-// Every change of a list goes through the three functions below; reading a
-// list (fd_event, the backends, ev_walk) is a plain walk from the head.
+// Every change of a list goes through the three functions below; reading a list (fd_event, the
+// backends, ev_walk) is a plain walk from the head.
 #pragma once
 
 #include "loop/loop.h"
 
 namespace ev_detail {
 
-// Is w one of the loop's own watchers?  They are members of the loop object,
-// or have child_pidfd_cb as their callback, which no program can name
-// (watchers/child_pidfd.cc).  A tag in `data` would not do, since ev_init
-// leaves a program's `data` uninitialised.
+// Is w one of the loop's own watchers?  They are members of the loop object, or have child_pidfd_cb
+// as their callback, which no program can name (watchers/child_pidfd.cc).  A tag in `data` would
+// not do: ev_init leaves a program's `data` uninitialised.
 void child_pidfd_cb(EV_P_ ev_io *w, int revents);
 inline bool is_loop_member(const ev_loop *loop, const void *w)
 {
@@ -43,9 +38,8 @@ inline bool is_loop_member(const ev_loop *loop, const void *w)
 // The longest walk before a list is indexed.
 inline constexpr int kIoListWalk = 16;
 
-// The index of long lists is one of ev(3)'s larger data structures, so a
-// core built without EV_FEATURES bit 2 walks the lists, as libev does.
-// Whether any list is indexed now:
+// The index of long lists is one of ev(3)'s larger data structures, so a core built without
+// EV_FEATURES bit 2 walks the lists, as libev does.  Whether any list is indexed now:
 inline constexpr bool kIoIndex = EV_FEATURE_DATA;
 inline bool io_lists_indexed(const ev_loop *loop) { return kIoIndex && loop->io_index.count; }
 
@@ -55,7 +49,6 @@ bool io_list_link_indexed(ev_loop *loop, int fd, WL w, WL *&link);
 void io_list_pushed(ev_loop *loop, int fd, WL w, WL old_head);
 void io_list_unlinked(ev_loop *loop, int fd, WL w);
 
-// Add w at the head of fd's list.
 inline void io_list_push(ev_loop *loop, int fd, WL w)
 {
   WL &head = loop->fds.entries[fd].head;
@@ -66,10 +59,9 @@ inline void io_list_push(ev_loop *loop, int fd, WL w)
     io_list_pushed(loop, fd, w, old);
 }
 
-// The link that points at w in fd's list, or nullptr when w is not in it.
-// An indexed list is looked up before any walk, so that many watchers of one
-// fd cost no walk each.  Only the slow paths of start and stop come here,
-// and while no list is indexed the test of the count is all this adds.
+// The link that points at w in fd's list, or nullptr when w is not in it.  An indexed list is
+// looked up before any walk, so many watchers of one fd cost no walk each.  Only the slow paths of
+// start and stop come here; while no list is indexed, the count's test is all this adds.
 inline WL *io_list_link(ev_loop *loop, int fd, WL w)
 {
   WL *link;
@@ -94,21 +86,17 @@ inline void io_list_unlink(ev_loop *loop, int fd, WL *link)
     io_list_unlinked(loop, fd, w);
 }
 
-// fd_list_repair is about to rewrite fd's list without the functions
-// above, so it leaves the index.
+// fd_list_repair is about to rewrite fd's list without the functions above: it leaves the index.
 void io_list_unindex(ev_loop *loop, int fd);
 
-// May fd's list hold one of the loop's own watchers?  Exact for short and
-// indexed lists; true when it cannot tell.
+// May fd's list hold one of the loop's own watchers?  Exact for short and indexed lists, else true.
 bool io_list_may_hold_own(ev_loop *loop, int fd);
 
-// Where the index links w, whatever its fd field says after an ev_io_set on
-// the active watcher: its link and the fd in `fd`, or nullptr if w is not in
-// an indexed list.
+// Where the index links w, whatever its fd field says after an ev_io_set on the active watcher: its
+// link, with the fd in `fd`, or nullptr if w is not in an indexed list.
 WL *io_list_indexed_link(ev_loop *loop, WL w, int &fd);
 
-// ev_verify: every indexed list and the index agree.  Returns the first
-// disagreement, or nullptr.
+// ev_verify: every indexed list and the index agree.  Returns the first disagreement, or nullptr.
 const char *io_index_verify(const ev_loop *loop, int &fd);
 
 }  // namespace ev_detail

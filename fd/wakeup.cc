@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// fd/wakeup.cc - the loop's wake-up fd.  wakeup.h gives the protocol, and
-// loop_fd.h the rules every fd of the loop follows.
+// fd/wakeup.cc - the loop's wake-up fd: protocol in wakeup.h, rules of every loop fd in loop_fd.h.
 #include "fd/wakeup.h"
 #include "fd/loop_fd.h"
 
@@ -21,11 +20,10 @@ inline ssize_t wakeup_write(int fd, const void *buf, std::size_t len) { return :
 
 namespace {
 
-// The internal io watcher's callback: drain the fd, then look at the flags.
-// It runs at EV_MAXPRI during the invocation pass, so the signal and async
-// watchers it queues run in the same pass at their own priorities.  Fed
-// with EV_CUSTOM alone it only looks at the flags.  An eventfd that the
-// backend reports edge-triggered is not read, see open_fds.
+// The internal io watcher's callback: drain the fd, then look at the flags.  It runs at EV_MAXPRI
+// during the invocation pass, so the signal and async watchers it queues run in the same pass at
+// their own priorities.  Fed EV_CUSTOM alone, it only looks at the flags.  An eventfd the backend
+// reports edge-triggered is not read (open_fds).
 void pipe_cb(EV_P_ ev_io *w, int revents)
 {
   if ((revents & EV_READ) && !(w->events & kFdEdge) && loop->wakeup.fd >= 0) {
@@ -38,10 +36,9 @@ void pipe_cb(EV_P_ ev_io *w, int revents)
       }
     }
   }
-  // Clearing the skipped mark before the flags are read accounts for a
-  // write a sender skipped, while a later send sets it again.  Otherwise a
-  // send from a callback of this pass would queue this watcher once more
-  // after the next poll, which libev 4.33 does not.
+  // Clearing the skipped mark before reading the flags accounts for a write a sender skipped, while
+  // a later send sets it again.  Otherwise a send from a callback of this pass would queue this
+  // watcher once more after the next poll, which libev 4.33 does not.
   store_before_loads(loop->pipe_write_skipped, 0);
   if (loop->sig_pending.load(std::memory_order_seq_cst)) {
     store_before_loads(loop->sig_pending, 0);
@@ -72,9 +69,8 @@ int pipe_nonblock_cloexec(int p[2])
 #endif
 }
 
-// What tells the pipe's write end from a file that took its number later:
-// its inode; on Windows, where a socket's inode is 0, the socket's handle.
-// 0 for an fd that is neither.
+// What tells the pipe's write end from a file that took its number later: its inode, or on Windows,
+// where a socket's inode is 0, its handle.  0 for an fd that is neither.
 std::uint32_t write_end_identity(int wfd)
 {
 #ifdef _WIN32
@@ -86,17 +82,12 @@ std::uint32_t write_end_identity(int wfd)
 #endif
 }
 
-// Create the eventfd, or a pipe, and watch it; false if the system refuses.
-//
-// Where the backend reports an fd edge-triggered (backend_ops::
-// edge_triggered), the eventfd is watched with kFdEdge and never read, so a
-// wake-up costs one system call less than libev 4.33's write, wait and read.
-// The kernel's eventfd write wakes its waiters whatever the counter holds,
-// so every write the loop must wake up for is reported once, and the counter
-// never fills.  A registration made anew after a fork or a rebuild reports
-// the fd ready once, and the callback then finds no flag set, as after a
-// spurious wake-up.  A pipe is always drained, because unread it would fill
-// up and refuse the writes.
+// Create the eventfd, or a pipe, and watch it; false if the system refuses.  Where the backend
+// reports an fd edge-triggered (backend_ops::edge_triggered), the eventfd is watched with kFdEdge
+// and never read, so a wake-up costs one system call less than libev 4.33's write, wait and read.
+// An eventfd write wakes the waiters whatever the counter holds: each needed wake-up is reported
+// once, and the counter never fills.  A new registration after a fork or rebuild reports the fd
+// ready once with no flag set, as a spurious wake-up.  A pipe is drained, lest it refuse writes.
 bool open_fds(ev_loop *loop)
 {
   int rfd = -1, wfd = -1;
@@ -123,8 +114,7 @@ bool open_fds(ev_loop *loop)
   return true;
 }
 
-// Create the fd; a refusal is reported (ev_syserr) a bounded number of times,
-// then the loop does without (see wakeup.h).
+// Create the fd; after a bounded number of refusals, reported to ev_syserr, do without (wakeup.h).
 void create(ev_loop *loop)
 {
   if (!retry_after_syserr("(libev) error creating signal/async pipe", [loop] { return open_fds(loop) ? 0 : -1; })) {
@@ -134,9 +124,8 @@ void create(ev_loop *loop)
   max_block_update(loop);
 }
 
-// The pipe's write end, unless the wake-up fd is an eventfd.  When the read
-// end was closed behind our back, the write end is closed only if it still
-// is our pipe.
+// The pipe's write end, unless the wake-up fd is an eventfd.  When the read end was closed behind
+// our back, the write end is closed only if it still is our pipe.
 void release_write_end(ev_loop *loop, bool ours)
 {
   int wfd = loop->wakeup_write_fd.exchange(-1, std::memory_order_seq_cst);
@@ -164,13 +153,11 @@ void wakeup_init(ev_loop *loop, wakeup_user user)
   loop->wakeup_in_libev = loop->wakeup_in_libev || libev_has_one;
   ev_io_init(&loop->wakeup.w, pipe_cb, -1, EV_READ);
   ev_set_priority(&loop->wakeup.w, EV_MAXPRI);
-  // From now on every wait makes the handshake of wakeup.h, or, if the fd
-  // was refused, looks at the flags after every poll.
+  // From now on every wait makes wakeup.h's handshake or, with the fd refused, polls the flags.
   work_set(loop, kWorkWakeup, true);
   create(loop);
-  // A flag that a send to an ev_async not started yet set before is looked
-  // at after the next poll, since the sender set pipe_write_skipped (see
-  // wakeup_after_poll).  As in libev 4.33, nothing is queued now.
+  // A flag set by a send to an ev_async not yet started is seen after the next poll, as the sender
+  // set pipe_write_skipped (wakeup_after_poll); as in libev 4.33, nothing is queued now.
 }
 
 void wakeup_destroy(ev_loop *loop)
@@ -180,9 +167,8 @@ void wakeup_destroy(ev_loop *loop)
   loop_fd_close(loop, loop->wakeup);
 }
 
-// After a fork, because reading the eventfd shared with the parent would
-// take the parent's wake-ups, or when it was lost.  A refused fd is tried
-// again.
+// After a fork, since reading the eventfd shared with the parent would take the parent's wake-ups,
+// or when it was lost.  A refused fd is tried again.
 void wakeup_repair(ev_loop *loop, bool replace)
 {
   if (loop->wakeup.fd == kLoopFdNone)
@@ -193,10 +179,9 @@ void wakeup_repair(ev_loop *loop, bool replace)
   release_write_end(loop, replace);
   loop_fd_release_for_repair(loop, loop->wakeup, replace);
   create(loop);
-  // Something may have been signalled around the fork or while the fd was
-  // gone, so look at the flags.  After a fork always if libev 4.33 has the fd
-  // too, whose internal watcher is pending in that iteration, which keeps
-  // idle watchers from running.
+  // Something may have been signalled around the fork or while the fd was gone: look at the flags.
+  // After a fork always if libev 4.33 has the fd too, whose internal watcher is pending in that
+  // iteration, keeping idle watchers from running.
   if ((replace && loop->wakeup_in_libev) || loop->sig_pending.load() || loop->async_pending.load())
     feed(loop, as_w(&loop->wakeup.w), EV_CUSTOM);
 }

@@ -18,7 +18,7 @@ constinit std::atomic<bool> fork_guard_unavailable{false};
 std::uint64_t *map_page()
 {
 #if !EV_NG_HAVE_WIPEONFORK
-  return nullptr;  // no such page: every process has the same token (fork_guard.h)
+  return nullptr;
 #else
   long size = ::sysconf(_SC_PAGESIZE);
   void *p = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -50,9 +50,8 @@ std::uint64_t fork_token_slow()
     else
       ::munmap(mine, static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
   }
-  // First use in this process, or in a child, whose page reads 0: the pid
-  // differs between a parent and its children.  Threads racing here store
-  // the same value.
+  // First use in this process, or in a child, whose page reads 0: the pid differs between a
+  // parent and its children.  Threads racing here store the same value.
   std::uint64_t token = static_cast<std::uint64_t>(::getpid()) + 1;
   std::uint64_t expected = 0;
   __atomic_compare_exchange_n(page, &expected, token, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);

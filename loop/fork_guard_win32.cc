@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/fork_guard_win32.cc - the process's fork token (fork_guard.h) on
-// Windows, which has no fork: every loop always runs in the process that
-// made it.
+// loop/fork_guard_win32.cc - the fork token (fork_guard.h) on Windows, which has no fork.
 #include "base/api.h"
 #include "loop/fork_guard.h"
 

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop.cc - THE LOOP, after ev(3) FUNCTIONS CONTROLLING EVENT LOOPS and
-// GENERIC WATCHER FUNCTIONS: ev_run's entry, ev_break, references, the
-// invocation of pending watchers and the loop's simple accessors.  The
-// iteration itself is in loop/loop_run.cc, creation and destruction in
-// loop/loop_life.cc.
+// loop/loop.cc - THE LOOP, after ev(3) FUNCTIONS CONTROLLING EVENT LOOPS and GENERIC WATCHER
+// FUNCTIONS: ev_run's entry, ev_break, references, the invocation of pending watchers and the
+// loop's simple accessors; loop/loop_run.cc has the iteration, loop/loop_life.cc the loop's life.
 #include "diag/debug.h"
 #include "diag/metrics.h"
 #include "diag/probes.h"
@@ -27,10 +25,9 @@ void max_block_update(ev_loop *loop)
     loop->max_block = kMaxBlockTimeBoottime;
 }
 
-// With metrics the pass is timed by diag/metrics.cc, which also makes debug
-// mode's check before each callback; else it is debug mode's pass, the
-// probes' or the program's.  Each of them fires the callback probes through
-// call_watcher.
+// With metrics the pass is timed by diag/metrics.cc, which also makes debug mode's check before
+// each callback; else it is debug mode's pass, the probes' or the program's.  Each of them fires
+// the callback probes through call_watcher.
 void invoke_pending_with_work(ev_loop *loop)
 {
   loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
@@ -44,10 +41,9 @@ void invoke_pending_with_work(ev_loop *loop)
     loop->invoke_cb(EV_A);
 }
 
-// The report names the start the program made, which the watcher's event
-// tells, EV_TIMER for ev_timer_start for one.  Only ev_feed_event queues
-// EV_CUSTOM or events of several kinds at once (ev_invoke reports by
-// itself), so those name the feed, with what was fed.
+// The report names the start the program made, which the watcher's event tells.  Only
+// ev_feed_event queues EV_CUSTOM or events of several kinds at once, so those name the feed, with
+// what was fed; ev_invoke reports by itself.
 void started_without_callback(EV_UNUSED_P_ ev_watcher *w, int revents)
 {
   static constexpr struct {
@@ -101,8 +97,6 @@ void reinitialised_while_active(const char *api, const void *w, const char *arg,
 
 extern "C" {
 
-// --- GLOBAL FUNCTIONS -------------------------------------------------------
-
 int ev_version_major(void) noexcept { return EV_VERSION_MAJOR; }
 int ev_version_minor(void) noexcept { return EV_VERSION_MINOR; }
 const char *ev_ng_version(void) noexcept { return EV_NG_VERSION; }
@@ -118,16 +112,13 @@ ev_tstamp ev_monotonic_now(EV_P) noexcept { return loop->mn_now; }
 
 void ev_now_update(EV_P) noexcept { time_update(loop); }
 
-// --- ev_run -----------------------------------------------------------------
-
 }  // extern "C"
 
 namespace {
 
-// The entry of a loop with a run guard (loop/loop.h): ev_run is forbidden
-// with a destroyed default loop and inside a release or acquire callback,
-// and debug mode notes the thread that runs the loop.  noinline keeps ev_run
-// without a guard a tail call.
+// The entry of a loop with a run guard: ev_run is forbidden with a destroyed default loop and in a
+// release or acquire callback, and debug mode notes the thread that runs the loop.  noinline keeps
+// ev_run without a guard a tail call.
 [[gnu::noinline]] int run_guarded(ev_loop *loop, int flags)
 {
   if (loop->run_guard & kRunGuardDestroyed)
@@ -173,11 +164,10 @@ void ev_set_io_collect_interval(EV_P_ ev_tstamp interval) noexcept
   work_set(loop, kWorkCollect, collect_intervals(loop));
 }
 
-// A timeout collect interval longer than the longest wait a backend makes in
-// one go (timeout_to_ms, backends/backend.h) is a usage error, because the
-// loop would wait forever; libev 4.33 hangs there, or aborts on one backend.
-// As in libev, NaN and values <= 0 mean no interval, and an io collect
-// interval is bounded by the time to the next timer.
+// A timeout collect interval longer than the longest wait a backend makes in one go (timeout_to_ms,
+// backends/backend.h) is a usage error, because the loop would wait forever; libev 4.33 hangs
+// there, or aborts on one backend.  As in libev, NaN and values <= 0 mean no interval, and an io
+// collect interval is bounded by the time to the next timer.
 constexpr ev_tstamp kMaxTimeoutCollectInterval = 2e6;
 
 void ev_set_timeout_collect_interval(EV_P_ ev_tstamp interval) noexcept
@@ -211,8 +201,7 @@ void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire
 #endif
 
 #ifdef EV_NG_EMBED
-// A hook of the wait for embed/ev_ng_embed.h, like the release and acquire
-// callbacks (loop/loop.h, hooked_wait).
+// A hook of the wait for embed/ev_ng_embed.h, like the release and acquire callbacks (hooked_wait).
 void ev_ng_set_wait_cb(EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg)) noexcept
 {
   loop->wait_cb = cb;
@@ -220,12 +209,9 @@ void ev_ng_set_wait_cb(EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg))
 }
 #endif
 
-// --- Pending watchers -------------------------------------------------------
-
-// Invoke every pending watcher, highest priority first, LIFO within one.
-// Each slot is taken off the queue before its callback runs, so a callback
-// may throw or longjmp and leave the queue consistent.  The loop's own passes
-// call invoke_pending_plain directly (loop/loop.h, invoke_pending).
+// Invoke every pending watcher, highest priority first, LIFO within one.  Each slot is taken off
+// the queue before its callback runs, so a callback may throw or longjmp and leave the queue
+// consistent.  The loop's own passes call invoke_pending_plain directly (invoke_pending).
 void ev_invoke_pending(EV_P)
 {
   if (loop->invoke_checks)
@@ -244,9 +230,8 @@ extern "C" {
 
 unsigned int ev_pending_count(EV_P) noexcept { return loop->pending.count(); }
 
-// The slow half of ev_feed_event, where debug mode checks the calling thread
-// by closing pending_queues::feed_gate.  noinline keeps ev_feed_event's fast
-// path frameless.
+// The slow half of ev_feed_event, where debug mode checks the calling thread by closing
+// pending_queues::feed_gate.  noinline keeps ev_feed_event's fast path frameless.
 [[gnu::noinline]] static void feed_event_slow(ev_loop *loop, W w, int revents)
 {
   // libev 4.33 queues it and calls address 0 when it invokes it
@@ -276,16 +261,12 @@ void ev_invoke(EV_P_ void *w, int revents)
 
 int ev_clear_pending(EV_P_ void *w) noexcept { return clear_pending(loop, static_cast<W>(w), "ev_clear_pending"); }
 
-// --- ev_suspend / ev_resume: time spent suspended does not count for timers ---
-
-// The loop time is brought up to date here, so that ev_resume measures
-// from the moment of suspension.
+// Brings the loop time up to date, so that ev_resume measures from the moment of suspension.
 void ev_suspend(EV_P) noexcept { ev_now_update(EV_A); }
 
-// Timers move by the time since the loop time was last updated, which is
-// since ev_suspend if it was called, else since the last iteration, as in
-// libev 4.33.  No state is kept between the two calls, so a resume without a
-// suspend cannot shift timers by more.
+// Timers move by the time since the loop time was last updated, which is since ev_suspend if it
+// was called, else since the last iteration, as in libev 4.33.  No state is kept between the two
+// calls, so a resume without a suspend cannot shift timers by more.
 void ev_resume(EV_P) noexcept
 {
   ev_tstamp before = loop->mn_now;

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop.h - struct ev_loop, opaque to users, and the internal interface
-// that every module of the core sees.
+// loop/loop.h - struct ev_loop, opaque to users, and the internal interface of the core.
 //
-// The loop object is created zeroed by placement new and holds all per-loop
-// state.  The only process-wide state is which loops watch which signal
-// (watchers/signal.cc), child watchers by pid (watchers/child.cc), the
-// reaping lock and the pids other loops wait for (watchers/child_pidfd.cc),
-// and the page that tells a forked child it is one (loop/fork_guard.cc).
-// Members are grouped by the module that owns them; the hot ones come first.
+// The loop object is created zeroed by placement new and holds all per-loop state.  The only
+// process-wide state is which loops watch which signal (watchers/signal.cc), child watchers by pid
+// (watchers/child.cc), the reaping lock and the pids other loops wait for
+// (watchers/child_pidfd.cc), and the page that tells a forked child it is one
+// (loop/fork_guard.cc).  Members are grouped by the module that owns them, the hot ones first.
 #pragma once
 
 #include "backends/backend.h"
@@ -28,8 +26,7 @@
 
 namespace ev_detail {
 
-// The optional work of an iteration: the steps that may have some, and the
-// table of who has work in which (see work_set below; ev(3) ev_run lists the steps).
+// The optional work of an iteration (work_set): the steps with some, and who has work in which.
 enum work_steps : unsigned char {
   kStepsBeforeBlock = 1 << 0,  // the fork check, fork and prepare watchers, recreating kernel state
   kStepBlockTime = 1 << 1,     // block time rules beyond "until the next timer"
@@ -90,19 +87,18 @@ constexpr unsigned members_in(unsigned steps)
 }
 static_assert(kWorkMembers <= 32, "loop->work has a bit per member");
 
-struct once_block;         // watchers/once.cc
-struct pidfd_child;        // watchers/child_pidfd.cc
-struct async_sent_groups;  // watchers/async.cc
-struct debug_state;        // diag/debug.cc
-struct metrics_block;      // diag/metrics.cc
-struct post_block;         // watchers/post.cc
+struct once_block;
+struct pidfd_child;
+struct async_sent_groups;
+struct debug_state;
+struct metrics_block;
+struct post_block;
 
 // ev_stat watchers are found by inotify watch descriptor in a small hash.
 inline constexpr int kInotifyHashSize = 16;
 
-// One kernel fd the loop owns and watches itself with an internal io
-// watcher, such as the wake-up fd.  The rules they all follow are in
-// fd/loop_fd.h.
+// One kernel fd the loop owns and watches itself with an internal io watcher, such as the
+// wake-up fd.  The rules they all follow are in fd/loop_fd.h.
 struct loop_fd {
   ev_io w;  // the internal watcher, active while the fd is watched
   int fd;   // >= 0: open; kLoopFdNone: not created yet; kLoopFdRefused: the system refused it
@@ -110,18 +106,16 @@ struct loop_fd {
 inline constexpr int kLoopFdNone = -1;
 inline constexpr int kLoopFdRefused = -2;
 
-// Where an io watcher of a long per-fd list is linked (fd/io_list.h): the
-// watcher before it, nullptr for the head, and the fd.  The entry of
-// an fd's marker key holds in `own` how many of the loop's own watchers the
-// list has.
+// Where an io watcher of a long per-fd list is linked (fd/io_list.h): the watcher before it,
+// nullptr for the head, and the fd.  An fd's marker key entry holds in `own` how many of the
+// loop's own watchers the list has.
 struct io_index_entry {
   WL prev;
   int fd;
   int own;
 };
 
-// The closed-fd sweep of backends that the kernel does not tell about
-// closed fds (fd/fd.h, fd_sweep_step).
+// The closed-fd sweep, for backends the kernel does not tell of closes (fd/fd.h, fd_sweep_step).
 struct fd_sweep_state {
   int cursor;          // the next fd table index to look at
   unsigned iteration;  // loop_count at the last step
@@ -133,26 +127,23 @@ struct fd_sweep_state {
 }  // namespace ev_detail
 
 struct ev_loop {
-  // --- time (loop/loop_time.cc, base/clock.h) ----------------------------------
-  ev_tstamp ev_rt_now;  // ev_now(): wall-clock time of the last update
-  // CLOCK_MONOTONIC of the last update.  Written after every poll, before
-  // any callback: ev-watchdog (tools/watchdog/sample.cc) reads it from
-  // outside as the start of the loop's busy time.
+  ev_tstamp ev_rt_now;  // ev_now(): wall-clock time of the last update (loop/loop_time.cc)
+  // CLOCK_MONOTONIC of the last update, written after every poll, before any callback: ev-watchdog
+  // (tools/watchdog/sample.cc) reads it from outside as the start of the loop's busy time.
   ev_tstamp mn_now;
   ev_tstamp rt_offset;      // ev_rt_now - mn_now, re-measured every 0.5 s
   ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
   ev_tstamp slow_time_at;   // mn_now from which time_update takes its slow path (time_gate_update)
 
-  // --- the optional work of an iteration, see work_set below ---------------
-  unsigned work;  // bit m: member m of kWorkSteps has work
+  unsigned work;  // the optional work of an iteration, bit m: member m of kWorkSteps has work
   // Three bytes in the padding before `pending`, so that the loop stays at libev's size.
   unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
   unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
-  // EVFLAG_NG_BOOTTIME: 1 + the loop's slot in watchers/timer.cc's table of
-  // offsets, which the loop has no room for; 0 without the flag.
+  // EVFLAG_NG_BOOTTIME: 1 + the loop's slot in watchers/timer.cc's table of offsets, which the
+  // loop has no room for; 0 without the flag.
   unsigned char boottime_slot;
 
-  // --- invocation (loop/loop.cc, base/pending.h) -----------------------------------
+  // Invocation (loop/loop.cc, base/pending.h).
   ev_detail::pending_queues pending;
   int activecnt;               // references: ev_run runs while > 0
   int loop_done;               // EVBREAK_* requested by ev_break
@@ -160,11 +151,10 @@ struct ev_loop {
   unsigned int loop_depth;     // ev_depth(): nesting of ev_run
   ev_loop_callback invoke_cb;  // ev_set_invoke_pending_cb, default ev_invoke_pending
 
-  // --- backend (backends/) ---------------------------------------------------
+  // Backend (backends/).
   const ev_detail::backend_ops *backend;
   void *backend_state;  // owned by the backend
-  // ev_run's steps compiled for this backend (loop/loop_run.cc, iterate),
-  // which call the backend's hot paths directly.
+  // ev_run's steps compiled for this backend, calling its hot paths directly (loop/loop_run.cc).
   int (*run)(ev_loop *loop, int flags);
   int backend_fd;                   // the backend's fd, which an embedding loop watches, else -1
   unsigned backend_fd_generation;   // changes whenever a repair replaces backend_fd
@@ -173,113 +163,97 @@ struct ev_loop {
   // where the watchers of long io lists are linked (fd/io_list.h)
   ev_detail::ptr_map<ev_detail::io_index_entry> io_index;
 
-  // --- timers and periodics (watchers/timer.cc, periodic.cc) ----------------
+  // Timers and periodics (watchers/timer.cc, periodic.cc).
   ev_detail::heap timers;
   ev_detail::heap periodics;
   ev_detail::array<ev_detail::W> rfeeds;  // expired watchers, fed in reverse
 
-  // --- watchers kept in plain arrays; `active` is the 1-based index ---------
+  // Watchers kept in plain arrays; `active` is the 1-based index.
   ev_detail::array<ev_detail::W> idles[ev_detail::kNumPri];
   int idleall;  // active idle watchers over all priorities
-  // fd/wakeup.cc: the wake-up pipe's inode, to recognise our write end; 0 for
-  // an eventfd.  Linux numbers pipe inodes with a 32-bit counter, so
-  // this half word holds them whole; it sits in the padding here, which left
-  // the room for `posts` (ev_ng_post) within libev's size.
+  // The wake-up pipe's inode, to recognise our write end; 0 for an eventfd (fd/wakeup.cc).  Linux
+  // numbers pipe inodes with a 32-bit counter; in the padding here, it keeps libev's size.
   std::uint32_t wakeup_pipe_ino;
   ev_detail::array<ev_detail::W> prepares;
   ev_detail::array<ev_detail::W> checks;
   ev_detail::array<ev_detail::W> forks;
   ev_detail::array<ev_detail::W> cleanups;
   ev_detail::array<ev_detail::W> asyncs;
-  // Which groups of ev_async watchers were sent to (watchers/async.cc), made
-  // by the first ev_async_start so that the loop object keeps libev's size.
+  // Which groups of ev_async watchers were sent to (watchers/async.cc), made by the first
+  // ev_async_start so that the loop object keeps libev's size.
   ev_detail::async_sent_groups *async_groups;
 
-  // --- blocking policy (ev_run) --------------------------------------------
   ev_tstamp io_blocktime;       // ev_set_io_collect_interval
   ev_tstamp timeout_blocktime;  // ev_set_timeout_collect_interval
   ev_tstamp max_block;          // longest poll (max_block_update)
   ev_tstamp backend_mintime;    // loop->backend->mintime
 
-  // --- hooks -------------------------------------------------------------
+  // ev_set_userdata and the hooks.
   void *userdata;
   void (*release_cb)(EV_P) noexcept;
   void (*acquire_cb)(EV_P) noexcept;
 #ifdef EV_NG_EMBED
-  // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's
-  // system call itself.  Only a compiled-in core has it, for libev's size.
+  // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's system call itself.
+  // Only a compiled-in core has it, for libev's size.
   void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);
 #endif
-  // kRunGuard*: what ev_run must look at before it starts, in one word.
-  int run_guard;
+  int run_guard;  // kRunGuard*: what ev_run must look at before it starts, in one word
 
-  // --- creation flags, fork detection and repair ----------------------------
+  // Creation flags, fork detection and repair.
   unsigned int flags;  // the flags the loop was created with, after LIBEV_FLAGS
   pid_t curpid;        // EVFLAG_FORKCHECK: the pid seen last
   unsigned repair;     // kRepair*: a fork to handle, kernel state to re-create before the next poll
-  // loop/fork_guard.h: the process's fork token differs from this one
-  // in a child that nobody told about the fork (loop/loop_run.cc, steps_before_block)
+  // Differs from the process's fork token in a child nobody told of the fork (loop/fork_guard.h).
   std::uint64_t fork_token;
   ev_loop *fork_next;  // every loop of the process (loop/loop_forks.cc)
 
-  // --- debug mode (diag/debug.cc, EVFLAG_NG_DEBUG) -----------------------
-  ev_detail::debug_state *debug;  // null unless the loop runs in debug mode
+  ev_detail::debug_state *debug;  // null unless the loop runs in debug mode (diag/debug.cc)
 
-  // --- wake-up fd (fd/wakeup.cc) ---------------------------------------
+  // Wake-up fd (fd/wakeup.cc).
   ev_detail::loop_fd wakeup;         // eventfd, or a pipe's read end
   std::atomic<int> wakeup_write_fd;  // what senders write to (== wakeup.fd for an eventfd)
   bool wakeup_in_libev;              // libev 4.33 would have its fd too (wakeup_user)
-  // Senders mark their ev_async's group (watchers/async.cc): here, beside
-  // the flags a sender reads anyway, rather than in the groups block.
+  // Senders mark their ev_async's group (watchers/async.cc) here, beside flags they read anyway.
   std::atomic<bool> async_marking;
-  // The levels, bit p for priority p - 2, that had watchers pending when the
-  // current or last invocation pass began, written before the pass's first
-  // callback.  ev-watchdog reads it from outside, with the pending queues
-  // (base/pending.h), to tell which callback runs (tools/watchdog/sample.cc).
-  // It sits in the padding after async_marking, so the loop stays at libev's size.
+  // Bit p for priority p - 2: the levels pending when the current or last invocation pass began,
+  // written before its first callback.  ev-watchdog reads it from outside with the pending queues
+  // (base/pending.h) to tell which callback runs.  It fills padding, keeping libev's size.
   unsigned char pass_levels;
   std::atomic<int> pipe_write_wanted;   // the loop is blocked or about to be
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
   std::atomic<int> async_pending;       // some ev_async of this loop was sent
-  // ev_ng_post's queue (watchers/post.cc): null until ev_ng_post_enable,
-  // freed by ev_loop_destroy.  A block of the loop's own, never a watcher's
-  // member, since a program that compiles the core in gives the watchers'
-  // user members its own types (EV_COMMON).
+  // ev_ng_post's queue (watchers/post.cc): null until ev_ng_post_enable, freed by ev_loop_destroy.
+  // The loop's own block, never a watcher's member, since a program that compiles the core in
+  // gives the watchers' user members its own types (EV_COMMON).
   std::atomic<ev_detail::post_block *> posts;
 
-  // --- signalfd (watchers/signal.cc, EVFLAG_SIGNALFD) ----------------------
+  // signalfd (watchers/signal.cc, EVFLAG_SIGNALFD).
   ev_detail::loop_fd sigfd;     // refused or never created: signals use handlers
   std::uint64_t sigfd_signals;  // the signals it reads, bit s-1 for signal s, smaller than a sigset_t
 
-  // --- timerfd (watchers/periodic.cc): prompt wall-clock jump detection ----
-  ev_detail::loop_fd timerfd;
+  ev_detail::loop_fd timerfd;  // prompt wall-clock jump detection (watchers/periodic.cc)
 
-  // --- inotify (watchers/stat.cc) ------------------------------------------
+  // inotify (watchers/stat.cc).
   ev_detail::loop_fd inotify;
   ev_detail::WL fs_hash[ev_detail::kInotifyHashSize];
 
-  // --- ev_once (watchers/once.cc) -------------------------------------------
-  ev_detail::once_block *onces;  // the blocks still waiting
+  ev_detail::once_block *onces;  // the ev_once blocks still waiting (watchers/once.cc)
 
-  // --- ev_metrics (diag/metrics.cc): made when metrics are switched on, so that a
-  // loop without them pays neither memory nor time --------------------------
-  ev_detail::metrics_block *metrics;
+  ev_detail::metrics_block *metrics;  // made when metrics are switched on (diag/metrics.cc)
 
 #if EV_CHILD_ENABLE
-  // --- default loop only (watchers/child.cc) -------------------------------
-  ev_signal childev;  // internal SIGCHLD watcher, holds no reference
+  ev_signal childev;  // the default loop's SIGCHLD watcher, holds no reference (watchers/child.cc)
 
-  // --- other loops: ev_child by pidfd (watchers/child_pidfd.cc) ------------
+  // Other loops: ev_child by pidfd (watchers/child_pidfd.cc).
   ev_detail::array<ev_detail::pidfd_child *> pidfd_children;  // one per watched pid
   ev_signal childpoll;                                        // SIGCHLD, for pids without a pidfd; holds no reference
 #endif
 };
 
 #if !EV_MULTIPLICITY
-// Without multiplicity there is one loop, the default one, and the API
-// takes no loop argument (ev(3) EV_MULTIPLICITY): the functions' `loop` is
-// this one, which ev_default_loop sets up in loop/loop.cc.
+// Without multiplicity the API takes no loop argument (ev(3) EV_MULTIPLICITY): the functions'
+// `loop` is the one loop, the default one, which ev_default_loop sets up (loop/loop_life.cc).
 constinit inline ev_loop ev_ng_the_loop{};
 static ev_loop *const loop = &ev_ng_the_loop;
 static ev_loop *ev_default_loop_ptr;
@@ -301,12 +275,11 @@ enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
 // loop->invoke_checks: what ev_invoke_pending's pass does besides calling.
 enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
 
-// --- The optional work of an iteration (loop/loop_run.cc, iterate) ---------
-// Most loops have no prepare, check or idle watchers, no periodics, no fork
-// to handle and no hooks: their iterations do the fixed steps alone.  A
-// member of kWorkSteps sets its bit with work_set while it has work, where
-// its own state changes, and is the only one that knows why; a step tests
-// its members' bits in one instruction, and ev_verify recomputes them.
+// The optional work of an iteration (loop/loop_run.cc, iterate).  Most loops have no prepare,
+// check or idle watchers, no periodics, no fork to handle and no hooks, and do the fixed steps
+// alone.  A member of kWorkSteps sets its bit with work_set while it has work, where its own state
+// changes, and is the only one that knows why; a step tests its members' bits in one instruction,
+// and ev_verify recomputes them.
 template <unsigned kSteps>
 inline bool has_work(const ev_loop *loop)
 {
@@ -323,28 +296,23 @@ inline void work_set(ev_loop *loop, work_member m, bool has)
 // The collect intervals are block time rules while set.
 inline bool collect_intervals(const ev_loop *loop) { return loop->io_blocktime > 0. || loop->timeout_blocktime > 0.; }
 
-// Choose and initialise the backend for the EVBACKEND_* bits of flags, or
-// the recommended ones, with the iteration compiled for it.  Returns false if
-// none could be initialised.
+// The first backend that `flags` allow and that initialises, in EV_NG_BACKEND_POLICIES' order,
+// with the iteration compiled for it; false if none does.
 bool backend_select(ev_loop *loop, unsigned int flags);
 
-// --- Repair -----------------------------------------------------------------
-// What step 1 and 4 of an iteration must handle before the next poll
-// (loop/loop_run.cc, loop_repair): a fork, and kernel state to re-create.
-// A fork, announced or found by loop/fork_guard.h, replaces all of it.  A
-// backend that found its kernel object unusable asks for kRepairBackend, and
-// fd_kill asks for kRepairLoopFds when it meets one of the loop's own
-// watchers, whose fd was closed behind the loop's back.  While any bit is
-// set the loop has work in the steps before the block (kWorkRepair).
+// Repair: what the steps before the block handle before the next poll (loop/loop_run.cc,
+// loop_repair): a fork, and kernel state to re-create.  A fork, announced or found by
+// loop/fork_guard.h, replaces all of it.  A backend that found its kernel object unusable asks for
+// kRepairBackend; fd_kill asks for kRepairLoopFds when it meets one of the loop's own watchers,
+// whose fd was closed behind the loop's back.  Any bit set is work before the block (kWorkRepair).
 enum : unsigned {
   kRepairBackend = 1u << 0,    // backend->fork(): a new kernel object, every fd re-registered
   kRepairLoopFds = 1u << 1,    // re-open the loop's own fds whose watcher was killed
   kRepairAll = 1u << 2,        // after a fork: replace every kernel object the loop owns
   kRepairForked = 1u << 3,     // a fork was announced or detected: run the fork watchers, then repair all
   kRepairMaybeFork = 1u << 4,  // fork(3) happened (loop/loop_forks.cc): look at the fork page (fork_unannounced)
-  // Not a repair: a tracer is attached (diag/probes.h), and step 1 fires the
-  // iteration's first probe where it looks for a fork anyway, at no cost to
-  // a loop without it.  The repair step leaves it alone.
+  // Not a repair: a tracer is attached (diag/probes.h), and the iteration's first probe fires where
+  // the loop looks for a fork anyway, at no cost to a loop without it.  Repairs leave it alone.
   kRepairProbes = 1u << 5,
 };
 
@@ -361,30 +329,23 @@ inline void repair_clear(ev_loop *loop, unsigned what)
   work_set(loop, kWorkRepair, loop->repair);
 }
 
-// A backend found its kernel state unusable: rebuild it before the next poll.
 inline void request_backend_rebuild(ev_loop *loop) { request_repair(loop, kRepairBackend); }
 
-// loop/loop_forks.cc: a loop is in the process's list from its creation to its
-// destruction, so that a fork marks it kRepairMaybeFork in the child.
+// Every loop is in the process's list for its whole life (loop/loop_forks.cc).
 void loop_forks_add(ev_loop *loop);
 void loop_forks_remove(ev_loop *loop);
 bool loop_is_live(const ev_loop *loop);
 bool fork_token_changed(const ev_loop *loop);
 
-// This process is a fork of the one that created the loop's kernel state,
-// and the loop has not been repaired since (loop/fork_guard.h).  Until
-// then nothing may touch that state: it is the parent's.  Only a loop that
-// a fork marked asks for the process's token.
+// This process is a fork of the one that created the loop's kernel state, and the loop has not
+// been repaired since (loop/fork_guard.h): until then nothing may touch that state, the parent's.
 inline bool fork_unannounced(const ev_loop *loop)
 {
   return (loop->repair & kRepairMaybeFork) && fork_token_changed(loop);
 }
 
-// --- Watcher life cycle helpers (ev(3) WATCHER STATES) ----------------------
-
-// Starting clamps the priority into range and writes it back, as libev
-// does.  One unsigned comparison tests the range: an instruction less on
-// every start, which pays for debug mode's test in ev_timer_stop.
+// Watcher life cycle (ev(3) WATCHER STATES).  Starting clamps the priority into range and writes
+// it back, as libev does; one unsigned comparison tests the range.
 inline void clamp_priority(W w)
 {
   const int priority = priority_of(w);
@@ -392,11 +353,9 @@ inline void clamp_priority(W w)
     set_priority(w, priority < EV_MINPRI ? EV_MINPRI : EV_MAXPRI);
 }
 
-// A watcher started without a callback (ev_init with a null one, or
-// zeroed memory) gets this one: when it comes due, a usage error names it
-// instead of a jump to address 0, where libev 4.33 crashes.  ev_embed is the one
-// type where a null callback means something: it starts with
-// start_watcher_nullable_cb.
+// A watcher started without a callback, by ev_init with a null one or from zeroed memory, gets this
+// one: when it comes due, a usage error names it, where libev 4.33 jumps to address 0.  ev_embed,
+// whose null callback means something, starts with start_watcher_nullable_cb.
 void started_without_callback(EV_P_ ev_watcher *w, int revents);
 
 inline void start_watcher_nullable_cb(ev_loop *loop, W w, int active)
@@ -434,62 +393,53 @@ inline void stop_watcher(ev_loop *loop, W w)
 
 inline void feed(ev_loop *loop, W w, int revents) { loop->pending.feed(w, revents); }
 
-// Call a watcher's callback the way EV_CB_INVOKE says; by default the
-// callback member, with the loop, the watcher and the events.
 inline void invoke_callback([[maybe_unused]] ev_loop *loop, W w, int revents) { EV_CB_INVOKE(w, revents); }
 
-// An EV_ERROR the loop queues itself, for a bad fd or a lost child status,
-// maybe just before it blocks: the callback must not wait for the next
-// timer, so the next block time is zero; kWorkError's bit is the whole of
-// its state.  Anything else pending when the loop blocks was left by the
-// program's invoke-pending callback, and then the loop blocks as libev 4.33
-// does.
+// An EV_ERROR the loop queues itself, for a bad fd or a lost child status, maybe just before it
+// blocks: the callback must not wait for the next timer, so the next block time is zero;
+// kWorkError's bit is all its state.  Anything else pending when the loop blocks was left by the
+// program's invoke-pending callback, and then the loop blocks as libev 4.33 does.
 inline void feed_error(ev_loop *loop, W w, int revents)
 {
   work_set(loop, kWorkError, true);
   feed(loop, w, revents);
 }
 
-// ev_clear_pending and the first step of every *_stop.  A watcher that is
-// not pending is not looked up in the loop, so programs may stop watchers
-// never started, or whose loop is already destroyed, as C++ destructors do.
-// A pending one must be pending in this loop (base/slot_queue.h, slot_of),
-// and `api` names the call for the report.
+// ev_clear_pending and the first step of every *_stop.  A watcher that is not pending is not
+// looked up in the loop, so programs may stop watchers never started, or whose loop is already
+// destroyed, as C++ destructors do.  A pending one must be pending in this loop
+// (base/slot_queue.h, slot_of), and `api` names the call for the report.
 inline int clear_pending(ev_loop *loop, W w, const char *api)
 {
   int pending = w->pending;
   if (!pending) {
-    // Return the 0 it loaded, hidden from the compiler, which would make
-    // another, so that the defensive ev_clear_pending is as short as libev
-    // 4.33's.
+    // Return the 0 it loaded, hidden from the compiler, which would make another, so that the
+    // defensive ev_clear_pending is as short as libev 4.33's.
     asm("" : "+r"(pending));
     return pending;
   }
   return loop->pending.clear(w, api);
 }
 
-// clear_pending for a stop, which needs no revents.  A pending watcher is a
-// call, since every stop would carry a copy of that rare case.
+// clear_pending for a stop, which needs no revents.  A pending watcher is a call, since every
+// stop would carry a copy of that rare case.
 inline void stop_pending(ev_loop *loop, W w, const char *api)
 {
   if (w->pending)
     loop->pending.clear_queued(w, api);
 }
 
-// Every *_stop begins with this: clear the pending state, then tell whether
-// the watcher is active, with something left to stop.
+// Every *_stop begins here: clear the pending state, then tell whether the watcher is active.
 inline bool stop_begin(ev_loop *loop, W w, const char *api)
 {
   stop_pending(loop, w, api);
   return w->active;
 }
 
-// The check of a stop, after stop_begin said the watcher is active: its
-// `active` must be its place in the array or heap the loop keeps it in,
-// and that entry must point back at it.  Memory that is not a watcher, or
-// a watcher started in another loop, would make the stop write through a
-// garbage index, where libev 4.33 crashes or corrupts the other loop.  It
-// is a usage error naming the call and the value instead.
+// The check of a stop, after stop_begin said the watcher is active: its `active` must be its place
+// in the array or heap the loop keeps it in, and that entry must point back at it.  Memory that is
+// not a watcher, or a watcher of another loop, would make the stop write through a garbage index,
+// where libev 4.33 crashes or corrupts the other loop: a usage error names the call and the value.
 [[noreturn]] void not_active_here(const char *api, const void *w, long long active);
 
 inline bool array_holds(const array<W> &a, W w)
@@ -504,10 +454,9 @@ inline void check_array_index(const array<W> &a, W w, const char *api)
     not_active_here(api, w, w->active);
 }
 
-// The adjacent ints `active` and `pending` of a watcher in one load.
-// "neither", the defensive stop of an inactive watcher, is 0; on a little-endian
-// machine the word is active + 2^32 pending, so "active and not pending",
-// the common case of a stop, is the range 1 .. 2^32 - 1, one test.
+// The adjacent ints `active` and `pending` of a watcher in one load.  "neither", the defensive
+// stop of an inactive watcher, is 0; on a little-endian machine the word is active + 2^32 pending,
+// so "active and not pending", the common case of a stop, is the range 1 .. 2^32 - 1, one test.
 struct active_and_pending {
   std::uint64_t word;
   explicit active_and_pending(const ev_watcher *w)
@@ -526,34 +475,27 @@ struct active_and_pending {
   int active() const { return static_cast<int>(static_cast<std::uint32_t>(kActiveLow ? word : word >> 32)); }
 };
 
-// Programs stop watchers that are not active all day (a timeout that did
-// not start, a write watcher already stopped): such a stop returns after
-// one load of the watcher, before anything else, the loop least of all.
+// Programs stop inactive watchers all day: such a stop returns after one load of the watcher,
+// before it touches anything else, the loop least of all.
 inline bool stop_has_nothing_to_do(const ev_watcher *w) { return active_and_pending(w).neither(); }
 
-// Feed a whole watcher array in index order (the later ones are invoked
-// first), as a virtual batch when possible (base/pending.h).  The array must
-// not change while the batch is virtual, so the start and stop functions of
-// the watcher types queued this way settle the queue first.
+// Feed a whole watcher array in index order, so the later ones are invoked first, as a virtual
+// batch when possible (base/pending.h).  The array must not change while the batch is virtual, so
+// the start and stop functions of the watcher types queued this way settle the queue first.
 inline void queue_events(ev_loop *loop, W *ws, int n, int type) { loop->pending.feed_batch(ws, n, type); }
 
-// Feed the collected rfeeds in reverse, so that they are invoked in the
-// order they were collected, the earliest timer first.
+// Feed the rfeeds in reverse, so that they are invoked in the order collected, earliest first.
 inline void feed_reverse_done(ev_loop *loop, int type)
 {
   while (loop->rfeeds.count)
     feed(loop, loop->rfeeds.data[--loop->rfeeds.count], type);
 }
 
-// The invocation's work (kStepInvoke): a program's invoke-pending callback,
-// the loop's metrics that time the pass, debug mode or the probes
-// (loop/loop.cc).
+// The invocation with work (kStepInvoke): the program's callback, metrics, debug mode or probes.
 void invoke_pending_with_work(ev_loop *loop);
 
-// A watcher's callback, called by every invocation pass but the plain one,
-// that is by debug mode's, the metrics' and the probes': with the callback
-// probes while they fire (diag/probes.cc).  A cleared slot's dummy is
-// nobody's callback and fires none.
+// A watcher's callback as every invocation pass but the plain one calls it: with the callback
+// probes while they fire (diag/probes.cc).  A cleared slot's dummy is nobody's and fires none.
 void call_watcher_probed(ev_loop *loop, W w, int revents);
 inline void call_watcher(ev_loop *loop, W w, int revents)
 {
@@ -562,12 +504,11 @@ inline void call_watcher(ev_loop *loop, W w, int revents)
   invoke_callback(loop, w, revents);
 }
 
-// Invoke everything pending through the user's invoke-pending hook.  A user
-// hook is called every time, because it may count calls, as with libev;
-// the default one is skipped when there is nothing to invoke.
+// A program's invoke-pending callback is called every time, since it may count calls, as with
+// libev; the default one is skipped when there is nothing to invoke.
 void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (loop/loop.cc)
 #if EV_NG_DEBUG_MODE
-void invoke_pending_debug(ev_loop *loop);  // diag/debug.cc
+void invoke_pending_debug(ev_loop *loop);
 #else
 inline void invoke_pending_debug(ev_loop *) {}
 #endif
@@ -612,10 +553,9 @@ inline bool wlist_contains(WL head, WL w)
   return false;
 }
 
-// Starting a watcher that is already in its list (the program re-initialised
-// it with ev_TYPE_init/ev_TYPE_set while it was active, then started it)
-// would make the list a cycle, which libev 4.33 sometimes catches ("corrupted
-// watcher") and otherwise spins on: report it.
+// Starting a watcher already in its list, re-initialised with ev_TYPE_init/ev_TYPE_set while
+// active, would make the list a cycle, which libev 4.33 sometimes catches ("corrupted watcher")
+// and otherwise spins on: report it.
 [[noreturn]] void reinitialised_while_active(const char *api, const void *w, const char *arg, long long value);
 
 // Array watchers: remove by swapping the last element into the hole.
@@ -627,13 +567,10 @@ inline void array_del(array<W> &a, W w)
   last->active = i + 1;
 }
 
-// The hooks around the blocking system call of a backend's wait: the release
-// and acquire callbacks, and the wait callback of a compiled-in core, which
-// makes the call.  A loop with hooks has work around the block (kWorkHooks),
-// whose bit the iteration passes to the backend's wait; a table's poll
-// always calls them.
-// ev(3) forbids ev_run in the release and acquire callbacks, which
-// kRunGuardInRelease marks.
+// The hooks around the blocking system call of a backend's wait: the release and acquire
+// callbacks, and a compiled-in core's wait callback, which makes the call.  With hooks the loop
+// has work around the block (kWorkHooks), whose bit the iteration passes to the backend's wait; a
+// table's poll always calls them.
 #ifdef EV_NG_EMBED
 inline bool has_wait_cb(const ev_loop *loop) { return loop->wait_cb; }
 #else
@@ -662,10 +599,9 @@ inline void acquire_hook(ev_loop *loop)
 }
 
 #ifdef EV_NG_EMBED
-// The wait's system call handed to the program's wait callback, which runs
-// it as run(frame) where the program allows, such as outside Ruby's global
-// lock.  Until it has run, `result` stands for an interrupted call.  errno is
-// kept here, so that the program may change it after the call.
+// The wait's system call handed to the program's wait callback, which runs it as run(frame) where
+// the program allows, such as outside Ruby's global lock.  Until it has run, `result` stands for an
+// interrupted call.  errno is kept here, so that the program may change it after the call.
 template <class R, class Call>
 struct wait_frame {
   Call *call;
@@ -680,12 +616,10 @@ struct wait_frame {
   }
 };
 
-// The callback may also leave by longjmp, as Ruby's interrupts do: nothing
-// here or in the backends' polls then needs undoing, as with a callback that
-// leaves an invocation.  It is not a release callback: the loop may run
-// again inside it, say from a Ruby signal handler, and the wait then reports
-// what it found, which the inner run may have taken already.  ev(3) allows
-// such spurious readiness.
+// The callback may also leave by longjmp, as Ruby's interrupts do: nothing here or in the backends'
+// polls then needs undoing, as with a callback that leaves an invocation.  It is not a release
+// callback: the loop may run again inside it, say from a Ruby signal handler, and the wait then
+// reports what it found, which the inner run may have taken already; ev(3) allows that.
 template <class R, class Call>
 R wait_through_cb(ev_loop *loop, R interrupted, Call &call)
 {
@@ -697,10 +631,9 @@ R wait_through_cb(ev_loop *loop, R interrupted, Call &call)
 }
 #endif
 
-// The blocking system call of a wait between the hooks; call() returns its
-// result and leaves errno.  If the program's wait callback does not run it,
-// the result is `interrupted` with EINTR, as if a signal came, and the wait
-// returns early and quietly.
+// The blocking system call of a wait between the hooks; call() returns its result and leaves
+// errno.  If the program's wait callback does not run it, the result is `interrupted` with EINTR,
+// as if a signal came, and the wait returns early and quietly.
 template <class R, class Call>
 inline R hooked_wait(ev_loop *loop, R interrupted, Call &&call)
 {
@@ -718,43 +651,35 @@ inline R hooked_wait(ev_loop *loop, R interrupted, Call &&call)
   return result;
 }
 
-// The longest the loop may block, from what it has.  It may block longer
-// with a timerfd, which tells of wall-clock jumps, and must block shorter
-// when the system refused a wake-up fd, since the flags must then be looked
-// at often.
+// Set max_block, the longest the loop may block, from what the loop has (loop/loop.cc).
 void max_block_update(ev_loop *loop);
 
-// ev_verify after structural changes, in --enable-debug builds only.
+// ev_verify after structural changes, in --enable-debug builds and with ev(3)'s EV_VERIFY 3.
 void verify(ev_loop *loop);
-// (ev(3) EV_VERIFY 3 asks for it too)
 #if defined(EV_NG_DEBUG) || EV_VERIFY >= 3
 #define EV_FREQUENT_CHECK(loop) ::ev_detail::verify(loop)
 #else
 #define EV_FREQUENT_CHECK(loop) ((void)0)
 #endif
 
-// --- Per-iteration steps provided by the watcher modules (watchers/*.cc) ----
-// A timer is due when its deadline is strictly before mn_now: the root of
-// the heap is the earliest.
+// Per-iteration steps of the watcher modules.  A timer is due when its deadline is strictly
+// before mn_now: the root of the heap is the earliest.
 inline bool timer_due(const ev_loop *loop) { return loop->timers.count && loop->timers.top().at < loop->mn_now; }
 void timers_reify(ev_loop *loop);               // queue expired timers once timer_due said so
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
 void onces_loop_destroy(ev_loop *loop);         // free the ev_once blocks still waiting
-// EVFLAG_NG_BOOTTIME (watchers/timer.cc): at loop creation, take a slot for
-// the offset of CLOCK_BOOTTIME, or drop the flag where the system has no such
-// clock; give the slot back; move every deadline earlier by the time the
-// system was suspended since the last call, which a timer start makes first.
+// EVFLAG_NG_BOOTTIME (watchers/timer.cc): at loop creation, take a slot for the offset of
+// CLOCK_BOOTTIME, or drop the flag where the system has no such clock; give the slot back; move
+// every deadline earlier by the time suspended since the last call; a timer start calls it first.
 void boottime_init(ev_loop *loop);
 void boottime_destroy(ev_loop *loop);
 void boottime_catch_up(ev_loop *loop);
-// Re-create one kind of the loop's own kernel fds (fd/loop_fd.h):
-// `replace` after a fork, where the old fd is still ours and is closed
-// first; else only where its watcher was killed, whose old number is no
-// longer ours and is forgotten.
+// Re-create one kind of the loop's own kernel fds (fd/loop_fd.h): `replace` after a fork, where
+// the old fd is still ours and is closed first; else only where its watcher was killed, whose old
+// number is no longer ours and is forgotten.
 void wakeup_repair(ev_loop *loop, bool replace);
 
-// A watcher type left out of the build has nothing to do in these steps,
-// which compile to nothing.
+// A watcher type left out of the build has nothing to do here: its steps compile to nothing.
 #if EV_PERIODIC_ENABLE
 void periodics_reify(ev_loop *loop);       // queue due periodics
 void periodics_reschedule(ev_loop *loop);  // after a wall-clock jump / resume
@@ -817,7 +742,7 @@ inline void child_reap_lock_for_fork() {}
 inline void child_reap_unlock_after_fork() {}
 #endif
 #if EV_EMBED_ENABLE && !EV_FORK_ENABLE
-void embed_fork_watcher(ev_loop *loop, ev_fork *w, bool start);  // (watchers/array_watchers.cc)
+void embed_fork_watcher(ev_loop *loop, ev_fork *w, bool start);
 #endif
 #if EV_STAT_ENABLE
 void stat_loop_destroy(ev_loop *loop);
@@ -829,11 +754,8 @@ inline void inotify_repair(ev_loop *, bool) {}
 
 }  // namespace ev_detail
 
-// --- The loop's clocks (base/clock.h): the fast path inline ----------------
-
 namespace ev_detail {
-// The loop time (ev_now); without multiplicity also the variable that
-// ev.h's inline ev_now reads.
+// The loop time (ev_now); without multiplicity also the variable ev.h's inline ev_now reads.
 inline void set_rt_now(ev_loop *loop, ev_tstamp now)
 {
   loop->ev_rt_now = now;
@@ -861,8 +783,6 @@ void time_force_realtime_check(ev_loop *loop);
 void time_read_wall_clock(ev_loop *loop);
 }  // namespace ev_detail
 
-// Fast path: read the monotonic clock and derive the wall clock from it;
-// the slow path re-measures the wall clock every kRealtimeRecheck seconds.
 inline void ev_detail::time_update(ev_loop *loop)
 {
   ev_tstamp mn = monotonic_now();

@@ -1,19 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop_forks.cc - every loop of the process in one list, so that a fork
-// handler can tell each loop's copy in the child that it is one; and the
-// process's other locks held across a fork.
+// loop/loop_forks.cc - every loop of the process in one list, so that a fork handler can tell
+// each loop's copy in the child that it is one; and the process's other locks held across a fork.
 //
-// A child that nobody told about the fork must not touch the parent's kernel
-// state (loop/fork_guard.h).  Reading the fork guard's page in every
-// iteration would cost every loop a compare of two loaded words, so
-// fork(3)'s child handler asks every loop to look at the page
-// (kRepairMaybeFork).  A raw clone(2) runs no handlers and is not noticed,
-// as with libev 4.33.
-//
-// The list is also how a debugger finds the loops of a stopped program
-// without the library's symbols (tools/ev-gdb.py): its head is in the probe
-// anchor, whose first member is the semaphore every static probe names in its
-// note (base/probes.h), so the notes lead to it in a stripped library too.
+// A child that nobody told about the fork must not touch the parent's kernel state
+// (loop/fork_guard.h).  So that loops need not read the fork page in every iteration, fork(3)'s
+// child handler asks every loop to look at it (kRepairMaybeFork).  A raw clone(2) runs no handlers
+// and is not noticed, as with libev 4.33.  The list is also how a debugger finds the loops of a
+// stopped program without the library's symbols (tools/ev-gdb.py): its head is in the probe
+// anchor, whose first member is the semaphore every static probe names in its note
+// (base/probes.h), so the notes lead to it in a stripped library too.
 #include "base/probes.h"
 #include "diag/probe_anchor.h"
 #include "fd/io_list.h"
@@ -81,12 +76,11 @@ void anchor_offsets(const ev_loop *loop)
   a.version = 2;
 }
 
-// Taken before a fork, so that the child's copy of the list is whole, and
-// so that the child does not inherit the lock of reaping held by a thread it
-// does not have: it would block at its first SIGCHLD.  Reaping takes no
-// other lock and no thread reaps while it holds the list's, so the two
-// cannot deadlock in either order.  The lock that adds ev_ng_post's lanes
-// comes last: whoever holds it takes no other.
+// Taken before a fork, so that the child's copy of the list is whole, and so that the child does
+// not inherit the lock of reaping held by a thread it does not have: it would block at its first
+// SIGCHLD.  Reaping takes no other lock and no thread reaps while it holds the list's, so the two
+// cannot deadlock in either order.  The lock that adds ev_ng_post's lanes comes last: whoever
+// holds it takes no other.
 void lock_before_fork()
 {
   child_reap_lock_for_fork();
@@ -100,10 +94,9 @@ void unlock_in_parent()
   child_reap_unlock_after_fork();
 }
 
-// In the child, alone: each loop lets go of what would keep the parent's
-// resources alive, and its next iteration looks at the fork page.  Its
-// posted functions are the parent's to run, so the child's queue starts
-// empty.
+// In the child, alone: each loop lets go of what would keep the parent's resources alive, and its
+// next iteration looks at the fork page.  Its posted functions are the parent's to run, so the
+// child's queue starts empty.
 void mark_loops_in_child()
 {
   for (ev_loop *loop = loops; loop; loop = loop->fork_next) {
@@ -126,8 +119,8 @@ void loop_forks_add(ev_loop *loop)
   pthread_once(&handlers_once, install_handlers);
   pthread_mutex_lock(&loops_lock);
   anchor_offsets(loop);
-  // Once only, even where a program freed a loop without ev_loop_destroy
-  // and its memory became this loop: added again, it would close a cycle.
+  // Once only, even where a program freed a loop without ev_loop_destroy and its memory became
+  // this loop: added again, it would close a cycle.
   bool listed = false;
   for (ev_loop *l = loops; l && !listed; l = l->fork_next)
     listed = l == loop;
@@ -138,8 +131,7 @@ void loop_forks_add(ev_loop *loop)
   pthread_mutex_unlock(&loops_lock);
 }
 
-// A walk, because processes have few loops and the loop object has no room
-// for a second link within libev 4.33's allocation.
+// A walk: processes have few loops, and a second link would not fit libev 4.33's allocation.
 void loop_forks_remove(ev_loop *loop)
 {
   pthread_mutex_lock(&loops_lock);
@@ -152,8 +144,8 @@ void loop_forks_remove(ev_loop *loop)
   pthread_mutex_unlock(&loops_lock);
 }
 
-// For the calls that take a loop from a watcher's member, which may hold
-// anything (ev_embed_sweep): only a loop of the list may be run.
+// For the calls that take a loop from a watcher's member, which may hold anything
+// (ev_embed_sweep): only a loop of the list may be run.
 bool loop_is_live(const ev_loop *loop)
 {
   pthread_mutex_lock(&loops_lock);

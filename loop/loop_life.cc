@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop_life.cc - a loop's life, after ev(3) FUNCTIONS CONTROLLING EVENT
-// LOOPS: creation (ev_default_loop, ev_loop_new), destruction
-// (ev_loop_destroy) and ev_loop_fork.  A cold unit (Makefile.am): a program
-// creates its loops once.
+// loop/loop_life.cc - a loop's life, after ev(3) FUNCTIONS CONTROLLING EVENT LOOPS: creation
+// (ev_default_loop, ev_loop_new), destruction (ev_loop_destroy) and ev_loop_fork.  A cold unit
+// (Makefile.am): a program creates its loops once.
 #include "base/env.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
@@ -18,9 +17,8 @@
 
 using namespace ev_detail;
 
-// The default loop lives in static storage and is never freed, as ev(3) says;
-// raw storage keeps it free of any global constructor.  Without multiplicity
-// it is loop/loop.h's one loop.
+// The default loop lives in static storage and is never freed, as ev(3) says; raw storage keeps
+// it free of any global constructor.  Without multiplicity it is loop/loop.h's one loop.
 #if EV_MULTIPLICITY
 alignas(ev_loop) static unsigned char default_loop_storage[sizeof(ev_loop)];
 #else
@@ -45,8 +43,7 @@ namespace {
 // The callback of the dummy watcher that stands in for cleared pending slots.
 void pending_dummy_cb(EV_UNUSED_P_ ev_watcher *, int) {}
 
-// Decide which flags apply: LIBEV_FLAGS replaces them unless EVFLAG_NOENV
-// or the process runs with elevated privileges (base/env.h).
+// LIBEV_FLAGS replaces the flags unless EVFLAG_NOENV, or the process is privileged (base/env.h).
 unsigned int effective_flags(unsigned int flags)
 {
   if (!(flags & EVFLAG_NOENV))
@@ -55,8 +52,7 @@ unsigned int effective_flags(unsigned int flags)
   return flags;
 }
 
-// Set up a zeroed loop object.  Returns false, leaving nothing allocated,
-// when no requested backend can be initialised.
+// Set up a zeroed loop object; false, with nothing allocated, when no requested backend starts.
 bool loop_init(ev_loop *loop, unsigned int requested)
 {
   unsigned int flags = effective_flags(requested);
@@ -66,7 +62,7 @@ bool loop_init(ev_loop *loop, unsigned int requested)
   loop->backend_fd = -1;
   for (loop_fd *lf : {&loop->wakeup, &loop->sigfd, &loop->timerfd, &loop->inotify}) {
     lf->fd = kLoopFdNone;
-    ev_init(&lf->w, nullptr);  // initialised but stopped
+    ev_init(&lf->w, nullptr);
   }
   loop->wakeup_write_fd.store(-1, std::memory_order_relaxed);
   ev_set_cb(&loop->pending.slots.dummy, pending_dummy_cb);
@@ -154,11 +150,10 @@ struct ev_loop *ev_default_loop(unsigned int flags) noexcept { return default_lo
 int ev_default_loop(unsigned int flags) noexcept { return default_loop_create(flags) != nullptr; }
 #endif
 
-// libev 4.33 allocates 1288 bytes for a loop; allocating as much keeps even
-// its out-of-memory message identical.  Our loop object must fit, so what
-// only some loops need, such as the ev_async groups, is allocated when
-// needed.  A program that compiles the core into itself may make its
-// watchers, and so the loop, larger.
+// libev 4.33 allocates 1288 bytes for a loop; allocating as much keeps even its out-of-memory
+// message identical.  Our loop object must fit, so what only some loops need, such as the
+// ev_async groups, is allocated when needed.  A program that compiles the core into itself may
+// make its watchers, and so the loop, larger.
 #ifdef EV_NG_EMBED
 constexpr std::size_t kLoopAllocation = sizeof(ev_loop) > 1288 ? sizeof(ev_loop) : 1288;
 #else
@@ -179,11 +174,10 @@ struct ev_loop *ev_loop_new(unsigned int flags) noexcept
 }
 #endif
 
-// ev(3): runs the cleanup watchers in a normal invocation pass, so anything
-// else pending runs too, then releases everything.  As ev(3) says, user
-// watchers are not stopped, and they are not even read: as with libev 4.33
-// they keep their active and pending values, and a program may free them
-// first.  Nothing is released before the callbacks, which may throw.
+// ev(3): runs the cleanup watchers in a normal invocation pass, so anything else pending runs too,
+// then releases everything.  As ev(3) says, user watchers are not stopped, and they are not even
+// read: as with libev 4.33 they keep their active and pending values, and a program may free
+// them first.  Nothing is released before the callbacks, which may throw.
 void ev_loop_destroy(EV_P)
 {
 #if EV_MULTIPLICITY
@@ -229,18 +223,16 @@ void ev_loop_destroy(EV_P)
   loop->~ev_loop();
   if (is_default) {
     ev_default_loop_ptr = nullptr;
-    // The default loop's storage outlives it, and programs keep its address:
-    // the mark sends ev_run and a second ev_loop_destroy to a usage error,
-    // where libev 4.33 crashes or frees static memory.  Written after the
-    // destructor, so that no compiler takes it for a dead store; debug mode
-    // keeps its own bit to report other calls.  ev_default_loop clears it.
+    // The default loop's storage outlives it, and programs keep its address: the mark sends ev_run
+    // and a second ev_loop_destroy to a usage error, where libev 4.33 crashes or frees static
+    // memory.  Written after the destructor, so that no compiler takes it for a dead store; debug
+    // mode keeps its own bit to report other calls.  ev_default_loop clears it.
     loop->run_guard = kRunGuardDestroyed | debug_guard;
   } else if (!kept)
     ev_free(loop);
 }
 
-// Only sets a flag: the next iteration runs the fork watchers and re-creates
-// the kernel state, as ev(3) ev_loop_fork says.
+// Only a flag: the next iteration runs the fork watchers and re-creates the kernel state (ev(3)).
 void ev_loop_fork(EV_P) noexcept { request_repair(loop, kRepairForked); }
 
 }  // extern "C"

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop_time.cc - the slow half of a loop's clock update: re-measuring
-// the wall clock against the monotonic one, and rescheduling periodics after
-// a jump.  The fast path is time_update in loop/loop.h; base/clock.h has
-// the clocks.
+// loop/loop_time.cc - the slow half of a loop's clock update: re-measuring the wall clock against
+// the monotonic one, and rescheduling periodics after a jump; the fast path is in loop/loop.h.
 #include "diag/probes.h"
 #include "loop/loop.h"
 
@@ -13,11 +11,9 @@ namespace ev_detail {
 
 namespace {
 
-// The offset of the wall clock from the monotonic one: the wall clock is
-// read between two readings of the monotonic one, so the true offset lies
-// in [lower, upper].  The two clocks cannot be read at the same instant, so
-// a wide window, where we were preempted between the readings, is measured
-// once more, so that a delay is not mistaken for a clock jump.
+// The offset of the wall clock from the monotonic one: the wall clock is read between two readings
+// of the monotonic one, so the true offset lies in [lower, upper].  A wide window, where we were
+// preempted between the readings, is measured again, so that a delay is not taken for a jump.
 struct offset_window {
   ev_tstamp lower, upper;
   ev_tstamp mn;  // the last monotonic reading
@@ -38,16 +34,14 @@ offset_window measure_offset()
   return m;
 }
 
-// ev_now() from a measured window, and the periodics rescheduled after a
-// jump.
+// ev_now() from a measured window, and the periodics rescheduled after a jump.
 void offset_adopt(ev_loop *loop, const offset_window &m)
 {
-  // The offset kept is the lower end of a window, and it changes only when
-  // a new window lies wholly above or below it: a window that still holds
-  // it tells nothing new.  Taking each new reading as it comes would move
-  // ev_now() back and forth by the width of the windows, and a timer could
-  // then run with ev_now() below the ev_now() of its start plus its delay.
-  // kOffsetSlack allows for the rounding of sums of seconds since 1970.
+  // The offset kept is the lower end of a window, and it changes only when a new window lies wholly
+  // above or below it: a window that still holds it tells nothing new.  Taking each reading as it
+  // comes would move ev_now() back and forth by the width of the windows, and a timer could then
+  // run with ev_now() below the ev_now() of its start plus its delay.  kOffsetSlack allows for the
+  // rounding of sums of seconds since 1970.
   constexpr ev_tstamp kOffsetSlack = 1e-6;
   const ev_tstamp old = loop->rt_offset;
   if (m.lower > old || m.upper < old - kOffsetSlack)
@@ -67,14 +61,13 @@ void time_update_realtime(ev_loop *loop)
 
 }  // namespace
 
-// The wall clock measured by the rule of the half-second re-measurement
-// rather than one reading taken as ev_now(), because the offset kept may be
-// below the true one, and the next update, which derives ev_now() from the
-// offset, would move it back below that reading.
+// The wall clock measured by the rule of the half-second re-measurement rather than one reading
+// taken as ev_now(), because the offset kept may be below the true one, and the next update,
+// which derives ev_now() from the offset, would move it back below that reading.
 void time_read_wall_clock(ev_loop *loop) { offset_adopt(loop, measure_offset()); }
 
-// The half-second re-measurement is also where the loop looks whether a
-// tracer came or went (diag/probes.h), since that is where rare work is done.
+// The half-second re-measurement is also where the loop looks whether a tracer came or went
+// (diag/probes.h), since that is where rare work is done.
 void time_update_slow(ev_loop *loop)
 {
   if (loop->mn_now >= loop->rt_recheck_at) {

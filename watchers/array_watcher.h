@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/array_watcher.h - the watchers a loop keeps in a plain array:
-// prepare, check, fork, cleanup, and idle with one array per priority.  One
-// start and one stop for all of them, instantiated per type in
-// watchers/array_watchers.cc.  The rules they share, stated here once:
-//  - An array may be the source of a virtual batch in the pending queue
-//    (base/pending.h), so the queue is settled before the array changes.
-//  - `active` is the 1-based index in the array; a stop moves the last
-//    watcher into the gap (array_del).
-//  - While any watcher of a kind is active, the kind's member of kWorkSteps
-//    has work (loop/loop.h).
-//  - A cleanup watcher gives its reference back, so it never keeps ev_run
-//    running (doc/semantics.md §7).
+// watchers/array_watcher.h - the watchers a loop keeps in a plain array: prepare, check, fork,
+// cleanup, and idle with one array per priority.  One start and one stop for all of them,
+// instantiated per type in watchers/array_watchers.cc.  The rules they share, stated here once:
+//  - An array may be the source of a virtual batch in the pending queue (base/pending.h), so the
+//    queue is settled before the array changes.
+//  - `active` is the 1-based array index; a stop moves the last watcher into the gap (array_del).
+//  - While any watcher of a kind is active, the kind's member of kWorkSteps has work (loop/loop.h).
+//  - A cleanup watcher gives its reference back: it never keeps ev_run going (doc/semantics.md §7).
 #pragma once
 
 #include "loop/loop.h"
@@ -19,11 +15,10 @@
 namespace ev_detail {
 
 struct array_watcher_kind {
-  int type;                                   // EV_PREPARE, ...: as in watcher_calls (start_stop.h)
-  const char *start_api, *stop_api;           // the public names, for debug mode's reports
-  array<W> &(*array_of)(ev_loop *loop, W w);  // the array the watcher goes in
-  bool per_priority = false;                  // idle: an array per priority, all counted in loop->idleall
-  // its member of kWorkSteps, with work while any is active; kWorkMembers: none
+  int type;                          // EV_PREPARE, ...: as in watcher_calls (start_stop.h)
+  const char *start_api, *stop_api;  // the public names, for debug mode's reports
+  array<W> &(*array_of)(ev_loop *loop, W w);
+  bool per_priority = false;  // idle: an array per priority, all counted in loop->idleall
   work_member member = kWorkMembers;
   bool gives_reference_back = false;  // cleanup
 };

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/array_watchers.cc - ev_prepare, ev_check, ev_fork, ev_cleanup and
-// ev_idle start and stop (watchers/array_watcher.h).  The iteration runs
-// them in the steps ev(3) names (loop/loop_run.cc), cleanup watchers run in
-// ev_loop_destroy, and idle watchers by the idle rule (idle.cc).
+// watchers/array_watchers.cc - ev_prepare, ev_check, ev_fork, ev_cleanup and ev_idle start and stop
+// (watchers/array_watcher.h).  The iteration runs them in the steps ev(3) names (loop/loop_run.cc),
+// cleanup watchers run in ev_loop_destroy, and idle watchers by the idle rule (idle.cc).
 #include "watchers/array_watcher.h"
 
 using namespace ev_detail;

@@ -1,25 +1,20 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/async.cc - ev_async, after ev(3)'s ev_async section.
 //
-// ev_async_send may be called from any thread and from signal handlers.  It
-// sets the watcher's `sent` flag and, unless that was set already, the
-// loop's async flag through the wake-up fd protocol (fd/wakeup.h).  The loop
-// then queues the watchers with `sent` set newest first, as libev does, so
-// that they run in start order; many sends before the loop looks give one
-// callback.  The public struct's `sent` is accessed with atomic builtins.
+// ev_async_send may be called from any thread and from signal handlers.  It sets the watcher's
+// `sent` flag and, unless that was set already, the loop's async flag through the wake-up fd
+// protocol (fd/wakeup.h).  The loop then queues the watchers with `sent` set newest first, as libev
+// does, so that they run in start order; many sends before the loop looks give one callback.  The
+// public struct's `sent` is accessed with atomic builtins.
 //
-// A loop with at most kScanAllMax async watchers looks at all of them on a
-// wake-up, since for a few watchers marking costs more than looking.  With
-// more, a sender also marks its watcher's group, a bit in
-// loop->async_groups, and a wake-up looks only at the marked groups.
-// Senders mark only while loop->async_marking says so; a sender may have
-// read the old value just as marking began, so the loop's next look is a
-// full one.  The sender reads the index `active` while the loop may move the
-// watcher in the array, so both sides store first and load second, all
-// sequentially consistent: either the sender sees the new index, or the loop
-// sees the send and marks the new group itself.  The groups block is made by
-// the first start, before marking is ever set, so a sender reaches it only
-// after seeing marking set.
+// A loop with at most kScanAllMax async watchers looks at all of them on a wake-up: for a few,
+// marking costs more than looking.  With more, a sender also marks its watcher's group, a bit in
+// loop->async_groups, and a wake-up looks only at the marked groups.  Senders mark only while
+// loop->async_marking says so; a sender may have read the old value as marking began, so the loop's
+// next look is full.  The sender reads the index `active` while the loop may move the watcher in
+// the array, so both sides store first and load second, all sequentially consistent: either the
+// sender sees the new index, or the loop sees the send and marks the new group itself.  The first
+// start makes the groups block, before marking is ever set, so senders seeing marking set find it.
 #include "fd/wakeup.h"
 #include "loop/loop.h"
 #include "watchers/start_stop.h"
@@ -50,8 +45,7 @@ namespace {
 inline int load_index(const ev_async *w) { return __atomic_load_n(&w->active, __ATOMIC_SEQ_CST); }
 inline void store_index(ev_watcher *w, int index) { __atomic_store_n(&w->active, index, __ATOMIC_SEQ_CST); }
 
-// Mark the group of the watcher with this index as sent to: the group's
-// bit first, then its word's bit in the summary, which the loop takes first.
+// Mark the index's group: its bit, then its word's bit in the summary, which the loop takes first.
 inline void mark_group(ev_loop *loop, int index)
 {
   unsigned g = static_cast<unsigned>(index - 1) % kGroups;
@@ -76,9 +70,8 @@ static inline void asyncs_process_all(ev_loop *loop)
   }
 }
 
-// At most kGroups watchers, one per group, so taking the groups in
-// descending order gives libev's queueing order, and each watcher is fed as
-// it is found rather than collected and sorted.
+// At most kGroups watchers, one per group, so taking the groups in descending order gives libev's
+// queueing order, and each watcher is fed as it is found.
 static void asyncs_process_few(ev_loop *loop, async_sent_groups *sg)
 {
   std::uint64_t words = sg->summary.exchange(0, std::memory_order_seq_cst);
@@ -101,8 +94,7 @@ static void asyncs_process_few(ev_loop *loop, async_sent_groups *sg)
   }
 }
 
-// More than kGroups watchers: a group holds several, so the ones found are
-// collected and sorted into libev's order.
+// More than kGroups watchers: a group holds several, so those found are sorted into libev's order.
 static void asyncs_process_many(ev_loop *loop, async_sent_groups *sg)
 {
   array<W> &sent = loop->rfeeds;  // empty here: timers use it only within timers_reify
@@ -128,9 +120,8 @@ static void asyncs_process_many(ev_loop *loop, async_sent_groups *sg)
     feed(loop, sent.data[--sent.count], EV_ASYNC);
 }
 
-// More than kScanAllMax watchers: the groups the senders marked, or every
-// watcher once after marking began.  noinline, so that not every wake-up
-// builds its frame in asyncs_process.
+// More than kScanAllMax watchers: the groups the senders marked, or every watcher once after
+// marking began.  noinline, so that not every wake-up builds its frame in asyncs_process.
 [[gnu::noinline]] static void asyncs_process_marked(ev_loop *loop, async_sent_groups *sg)
 {
   if (sg->full_look_due) {
@@ -149,8 +140,7 @@ static void asyncs_process_many(ev_loop *loop, async_sent_groups *sg)
 
 void asyncs_process(ev_loop *loop)
 {
-  // relaxed, because only the loop stores loop->async_marking, and it is set
-  // after the groups block is made
+  // relaxed: only the loop stores loop->async_marking, and after the groups block is made
   if (loop->async_marking.load(std::memory_order_relaxed))
     asyncs_process_marked(loop, loop->async_groups);
   else
@@ -222,16 +212,13 @@ void ev_async_stop(EV_P_ ev_async *w) noexcept { watcher_stop<kAsyncCalls, async
 
 void ev_async_send(EV_P_ ev_async *w) noexcept
 {
-  // Already sent and not yet noticed: the callback is on its way.  This is
-  // the common case under a flood of sends and costs two loads.  Only an
-  // active watcher's `sent` is defined, since start clears it; a send to a
-  // stopped one just stores 1 and wakes the loop, as in libev, where starting
-  // or stopping the watcher during a send is a race as well.
+  // Sent and not yet noticed, typical of a flood of sends: the callback is on its way.  Only an
+  // active watcher's `sent` is defined, since start clears it; a send to a stopped one stores 1 and
+  // wakes the loop, as in libev, where starting or stopping it during a send is a race too.
   if (load_index(w) && __atomic_load_n(&w->sent, __ATOMIC_SEQ_CST) == 1)
     return;
   store_before_loads(&w->sent, 1);
-  // marking is set after the groups block is made, so a sender that sees it
-  // set sees the block; the index is read after `sent` is stored, see above
+  // the index is read after `sent` is stored, see the top
   if (loop->async_marking.load(std::memory_order_seq_cst))
     if (int index = load_index(w))
       mark_group(loop, index);

@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/child.cc - ev_child, after ev(3)'s ev_child section.
 //
-// The default loop handles children as libev does.  Creating it starts an
-// internal SIGCHLD watcher at EV_MAXPRI without a reference, whose callback
-// reaps *every* child that changed state, or with EVFLAG_NG_REAP_OWN only the
-// watched ones, and queues the watchers of the same pid or of pid 0; stops
-// and continues go only to watchers with the trace flag.  Before queueing,
-// a watcher's rpid and rstatus are set and its priority is forced to
-// EV_MAXPRI (doc/semantics.md §12).  Watchers stay active after their child
-// exited.  Other loops watch children with EVFLAG_NG_ANY_LOOP
-// (watchers/child_pidfd.cc).
+// Creating the default loop starts an internal SIGCHLD watcher at EV_MAXPRI without a reference,
+// whose callback reaps *every* child that changed state, or with EVFLAG_NG_REAP_OWN only the
+// watched ones, and queues the watchers of the same pid or of pid 0; stops and continues go only to
+// watchers with the trace flag.  Before queueing, a watcher's rpid and rstatus are set and its
+// priority is forced to EV_MAXPRI (doc/semantics.md §12).  Watchers stay active after their child
+// exited.  Other loops use EVFLAG_NG_ANY_LOOP (watchers/child_pidfd.cc).
 #include "watchers/child.h"
 #include "watchers/start_stop.h"
 
@@ -23,9 +20,8 @@ constexpr watcher_calls kChildCalls{EV_CHILD, "ev_child_start", "ev_child_stop"}
 
 namespace {
 
-// ev(3) EV_PID_HASHSIZE: the buckets also decide the order in which one
-// child's watchers are queued, its pid's bucket first, then any pid's, which
-// a program that compiles the core with one bucket sees (embed/README.md).
+// ev(3) EV_PID_HASHSIZE.  The buckets also order one child's watchers, its pid's bucket first, then
+// any pid's, which a program that compiles the core with one bucket sees (embed/README.md).
 constexpr int kPidHashSize = EV_PID_HASHSIZE;
 static_assert(kPidHashSize > 0 && !(kPidHashSize & (kPidHashSize - 1)), "EV_PID_HASHSIZE must be a power of two");
 
@@ -41,9 +37,8 @@ void reap_chain(ev_loop *loop, int chain, int pid, int status)
   for (WL wl = *bucket(chain); wl; wl = wl->next) {
     auto *w = reinterpret_cast<ev_child *>(wl);
     if ((w->pid == pid || !w->pid) && (!traced || (w->flags & 1))) {
-      // A watcher that is pending already stays in its slot, because changing
-      // its priority now would corrupt the queue, as in libev 4.33, which
-      // loses the status.  It gets EV_CHILD and the status ORed in.
+      // A pending watcher keeps its priority, since changing it now would corrupt the queue, as in
+      // libev 4.33, which loses the status; it gets EV_CHILD ORed in and the new status.
       if (!w->pending)
         ev_set_priority(w, EV_MAXPRI);
       w->rpid = pid;
@@ -53,14 +48,9 @@ void reap_chain(ev_loop *loop, int chain, int pid, int status)
   }
 }
 
-// Collect one child per invocation, as libev does: the SIGCHLD watcher
-// queues itself again first, so that it runs once more after the watchers of
-// this child, and a pid-0 watcher sees every child's status in a call of its
-// own.
 constexpr int kReapOptions = WNOHANG | WUNTRACED | WCONTINUED;
 
-// EVFLAG_NG_REAP_OWN: collect one of the watched children that changed
-// state, leaving every other child to whoever started it.
+// EVFLAG_NG_REAP_OWN: collect one watched child that changed state, leaving the others alone.
 int reap_watched(int *status)
 {
   for (WL head : childs)
@@ -71,6 +61,8 @@ int reap_watched(int *status)
   return 0;
 }
 
+// One child per call, as in libev: the SIGCHLD watcher queues itself again first, so it runs once
+// more after this child's watchers and a pid-0 watcher gets each child's status in its own call.
 void childcb(EV_P_ ev_signal *sw, int)
 {
   int status;
@@ -114,8 +106,7 @@ void child_default_loop_destroy(ev_loop *loop)
     ev_ref(EV_A);
     ev_signal_stop(EV_A_ sw);
   }
-  // As in libev 4.33, the child watchers stay in the process-wide table,
-  // untouched; see ev_loop_destroy.
+  // As in libev 4.33, the child watchers stay untouched in the static table; see ev_loop_destroy.
 }
 
 }  // namespace ev_detail

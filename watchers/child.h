@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/child.h - between the two halves of ev_child: the default loop's
-// SIGCHLD reaper (watchers/child.cc) and the pidfd watchers of other loops
-// (watchers/child_pidfd.cc).
+// watchers/child.h - between the two halves of ev_child: the default loop's SIGCHLD reaper
+// (watchers/child.cc) and the pidfd watchers of other loops (watchers/child_pidfd.cc).
 #pragma once
 
 #include "diag/walk.h"
@@ -9,13 +8,11 @@
 
 namespace ev_detail {
 
-// waitpid(pid, status, options), retried on EINTR, under the lock every
-// reaper takes: a child that a pidfd watcher waits for gets its status
-// handed over when another reaper collects it first.
+// waitpid(pid, status, options), retried on EINTR, under the lock every reaper takes: a child that
+// a pidfd watcher waits for gets its status handed over when another reaper collects it first.
 int child_reap(int pid, int *status, int options);
 
-// ev_child_start/stop in a loop other than the default one, with
-// EVFLAG_NG_ANY_LOOP; start reports pid <= 0 as a usage error.
+// ev_child_start/stop in other loops (EVFLAG_NG_ANY_LOOP); start reports pid <= 0 as a usage error.
 void child_pidfd_start(ev_loop *loop, ev_child *w);
 void child_pidfd_stop(ev_loop *loop, ev_child *w);
 // The repair step: re-open pidfds closed behind the loop's back.

@@ -1,24 +1,19 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/child_pidfd.cc - ev_child in a loop other than the default one,
-// with the extension EVFLAG_NG_ANY_LOOP, and the lock under which every loop
-// reaps.
+// watchers/child_pidfd.cc - ev_child in a loop other than the default one, with the extension
+// EVFLAG_NG_ANY_LOOP, and the lock under which every loop reaps.
 //
-// Such a loop reaps nobody else's children.  Each watched pid gets one pidfd
-// per loop, watched by one of the loop's own io watchers; when it becomes
-// readable the child has exited, and the loop collects exactly that child
-// with waitid.  A pidfd tells nothing of stops, so only exits are reported.
-// Where the system gives no pidfd, the loop watches SIGCHLD instead and
-// looks at each such pid when it arrives.
+// Such a loop reaps nobody else's children.  Each watched pid gets one pidfd per loop, watched by
+// one of the loop's own io watchers; when it turns readable the child has exited, and the loop
+// collects exactly that child with waitid.  A pidfd tells nothing of stops, so only exits are
+// reported.  Without pidfds the loop watches SIGCHLD and looks at each such pid then.
 //
-// The default loop reaps every child unless EVFLAG_NG_REAP_OWN, so it may
-// reap the same child first.  So that no status is lost, every reaping
-// happens under one process-wide lock, and a reaper hands the status of a pid
-// that a pidfd entry waits for to that entry.  The entry's loop finds it when
-// its pidfd turns readable, which it stays after the reaping.  The status of
-// a child nobody waits for yet is kept a while (kept_exits), because a worker
-// that forks and then starts its watcher races the default loop running in
-// another thread.  A child the program reaped itself leaves no status: its
-// watchers get EV_ERROR instead of waiting forever.
+// The default loop reaps every child unless EVFLAG_NG_REAP_OWN, so it may reap the same child
+// first.  So that no status is lost, every reaping happens under one process-wide lock, and a
+// reaper hands the status of a pid that a pidfd entry waits for to that entry, whose loop finds it
+// when the pidfd turns readable, as it stays after the reaping.  The status of a child nobody waits
+// for yet is kept a while (kept_exits), because a worker that forks and then starts its watcher
+// races the default loop running in another thread.  A child the program reaped itself leaves no
+// status: its watchers get EV_ERROR instead of waiting forever.
 #include "diag/debug.h"
 #include "diag/walk.h"
 #include "fd/fd.h"
@@ -60,10 +55,9 @@ constexpr idtype_t P_PIDFD = static_cast<idtype_t>(3);
 constinit pthread_mutex_t reap_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit pidfd_child *waiting = nullptr;  // under reap_lock
 
-// The exits a reaper collected while no entry waited for the pid, newest
-// last, for an ev_child started later; under reap_lock.  One is claimed only
-// for a pid that pidfd_open says no longer exists, and only while young, so
-// that an old exit is never taken for a reused pid's.
+// The exits a reaper collected while no entry waited for the pid, newest last, for an ev_child
+// started later; under reap_lock.  One is claimed only for a pid that pidfd_open says no longer
+// exists, and only while young, so that an old exit is never taken for a reused pid's.
 struct kept_exit {
   int pid;
   int status;
@@ -127,9 +121,8 @@ int wait_status(const siginfo_t &si)
 
 pidfd_child *entry_of(ev_io *w) { return reinterpret_cast<pidfd_child *>(w); }
 
-// Tell the watchers of e their child's status: EV_CHILD, with the priority
-// forced to EV_MAXPRI unless pending, as the default loop does.  They stay
-// active, as there.
+// Tell e's watchers their child's status as the default loop does: EV_CHILD, with the priority
+// forced to EV_MAXPRI unless pending, and they stay active.
 void deliver(ev_loop *loop, pidfd_child *e, int status)
 {
   for (WL wl = e->head; wl; wl = wl->next) {
@@ -168,8 +161,7 @@ bool any_polled(ev_loop *loop)
 
 void childpoll_cb(EV_P_ ev_signal *, int);
 
-// The loop's SIGCHLD watcher, for the pids without a pidfd.  As the default
-// loop's, it holds no reference: the child watchers do.
+// The loop's SIGCHLD watcher, for pids without pidfd, holds no reference, as the default loop's.
 void childpoll_start(ev_loop *loop)
 {
   if (loop->childpoll.active)
@@ -203,9 +195,8 @@ void entry_done(ev_loop *loop, pidfd_child *e)
     childpoll_stop(loop);
 }
 
-// The end of both collects, entered with reap_lock held and releasing it.
-// e leaves the registry under the lock, and the watchers are told outside
-// it: the status if `have`, else EV_ERROR.
+// The end of both collects, entered with reap_lock held and releasing it: e leaves the registry
+// under the lock, and the watchers are told outside it, the status if `have`, else EV_ERROR.
 void unregister_and_deliver(ev_loop *loop, pidfd_child *e, bool have, int status)
 {
   registry_del(e);
@@ -328,8 +319,8 @@ int child_reap(int pid, int *status, int options)
   return r;
 }
 
-// Held across fork(3), see loop/loop_forks.cc, because a child forked while
-// another thread reaps must not inherit the lock held by a thread it lacks.
+// Held across fork(3) (loop/loop_forks.cc): a child forked while another thread reaps must not
+// inherit the lock held by a thread it lacks.
 void child_reap_lock_for_fork() { pthread_mutex_lock(&reap_lock); }
 void child_reap_unlock_after_fork() { pthread_mutex_unlock(&reap_lock); }
 

@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/embed.cc - ev_embed, after ev(3)'s ev_embed section.
 //
-// An embedded loop's backend is one fd, its kernel object, that becomes
-// readable when the inner loop has io events.  The embed watcher's internal
-// io watcher watches it at the embed watcher's priority: with a callback,
-// EV_EMBED is fed and the user sweeps; without one, the inner loop is swept
-// at once.  Before the outer loop blocks, an internal prepare watcher at
-// EV_MINPRI flushes the inner loop's fd changes to its kernel set by running
-// it once without blocking, as libev does, and an internal fork watcher
-// forwards forks.  So an active embed watcher holds four references
-// (doc/semantics.md §7).
+// An embedded loop's backend is one fd, its kernel object, that becomes readable when the inner
+// loop has io events.  An internal io watcher watches it at the embed watcher's priority: with a
+// callback, EV_EMBED is fed and the user sweeps; without one, the inner loop is swept at once.
+// Before the outer loop blocks, an internal prepare watcher at EV_MINPRI flushes the inner loop's
+// fd changes to its kernel set, and an internal fork watcher forwards forks.  So an active embed
+// watcher holds four references (doc/semantics.md §7).
 //
-// The inner backend replaces its kernel object close-first, so the new one
-// often has the same number and only the inner loop's backend_fd_generation
-// tells.  The generation the io watcher was started for is kept in the
-// unused `check` member of the embed watcher.
+// The inner backend replaces its kernel object close-first, so the new one often has the same
+// number and only the inner loop's backend_fd_generation tells.  The generation the io watcher was
+// started for is kept in the embed watcher's unused `check` member.
 #include "diag/walk.h"
 #include "fd/fd.h"
 #include "watchers/start_stop.h"
@@ -31,7 +27,6 @@ ev_embed *embed_of(T *member, std::size_t offset)
   return reinterpret_cast<ev_embed *>(reinterpret_cast<char *>(member) - offset);
 }
 
-// The inner loop's backend generation the io watcher watches.
 inline unsigned &watched_generation(ev_embed *w) { return *reinterpret_cast<unsigned *>(&w->check.active); }
 
 void embed_io_cb(EV_P_ ev_io *io, int)
@@ -47,23 +42,18 @@ void embed_prepare_cb(EV_P_ ev_prepare *prepare, int)
 {
   ev_embed *w = embed_of(prepare, offsetof(ev_embed, prepare));
   ev_loop *other = w->other;
-  // Bring the inner loop's kernel set up to date before the outer loop
-  // blocks on it.  Like libev, the inner loop then gets a non-blocking run,
-  // so events already there are handled now rather than through EV_EMBED;
-  // that run may change fds again, hence the loop.
+  // As in libev, the flush is followed by a non-blocking inner run, handling events already there.
   if (other->fds.changes.count) {
     fd_reify(other);
     ev_run(other, EVRUN_NOWAIT);
-    // What that run changed is applied too, but the inner loop does not run
-    // again: a backend may re-arm every fd that reported through the change
-    // queue, and a callback may change its own mask each time, so with a
-    // ready fd the changes would never run out; libev livelocks there.
+    // What that run changed is applied too, without another run: a backend may re-arm every fd that
+    // reported through the change queue and a callback may change its mask each time, so with a
+    // ready fd the changes never run out, where libev livelocks.
     if (other->fds.changes.count)
       fd_reify(other);
   }
 
-  // The inner backend may have replaced its kernel object, so ev_io_set
-  // tells our backend that the number is another file now.
+  // If the inner backend replaced its kernel object, ev_io_set tells ours the fd is another file.
   if (watched_generation(w) != other->backend_fd_generation) {
     ev_io_stop(loop, &w->io);
     watched_generation(w) = other->backend_fd_generation;
@@ -156,8 +146,7 @@ static void embed_stop_active(struct ev_loop *loop, ev_embed *w)
 
 void ev_embed_stop(EV_P_ ev_embed *w) noexcept { watcher_stop<kEmbedCalls, embed_stop_active>(loop, w); }
 
-// One non-blocking run of the embedded loop.  A watcher never set
-// (ev_embed_set) holds no loop, or garbage, where libev 4.33 crashes.
+// A watcher never set (ev_embed_set) holds a null or garbage loop, where libev 4.33 crashes.
 void ev_embed_sweep(struct ev_loop *, ev_embed *w) noexcept
 {
   if (EV_UNLIKELY(!loop_is_live(w->other)))

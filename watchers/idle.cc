@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/idle.cc - ev_idle, after ev(3)'s ev_idle section.
 //
-// One array per priority.  The idle rule (doc/semantics.md §14): after
-// timers and periodics have been queued, scan the priorities from the
-// highest down; stop at the first level with anything pending, or queue all
-// idle watchers of the first level that has some.  So idles at priority 1
-// lock out idles at priority 0, and a pending watcher of equal or higher
-// priority keeps an idle watcher from running.
+// One array per priority.  The idle rule (doc/semantics.md §14): after timers and periodics have
+// been queued, scan the priorities from the highest down; stop at the first level with anything
+// pending, or queue all idle watchers of the first level that has some.
 #include "diag/debug.h"
 #include "loop/loop.h"
 

@@ -6,17 +6,14 @@
 
 using namespace ev_detail;
 
-// The rare halves of start and stop, reached by tail calls so that the
-// common cases, the re-arm path of every server, need no stack frame.  Both
-// finish the job themselves.  The noinline and cold attributes here and in
-// fd/fd.cc were measured together, because the compiler's inlining choices
-// across them interact.  Debug mode closes the change queue's gate, so that
-// every start and stop comes here.
+// The rare halves of start and stop, reached by tail calls so that the common cases need no stack
+// frame; both finish the job themselves.  The noinline and cold attributes here and in fd/fd.cc
+// were measured together, since the compiler's inlining choices across them interact.  Debug mode
+// closes the change queue's gate, so that every start and stop comes here.
 //
-// A start comes here when the fd table or the change queue must grow first;
-// when the fd is beyond the table and not open, and the watcher is killed at
-// once; or when ev_io_set gave a number one of the loop's own fds has, which
-// was closed behind the loop's back and is the program's now.
+// A start comes here when the fd table or the change queue must grow first; when the fd is beyond
+// the table and not open, and the watcher is killed at once; or when ev_io_set gave a number one of
+// the loop's own fds has, which was closed behind the loop's back and is the program's now.
 static void io_start_any(struct ev_loop *loop, ev_io *w)
 {
   int fd = w->fd;
@@ -49,11 +46,9 @@ static void io_start_any(struct ev_loop *loop, ev_io *w)
   io_start_any(loop, w);
 }
 
-// As ev(3) says, starting an active watcher does nothing; debug mode checks
-// it.  One that ev_io_set changed while active, which ev(3) forbids, moves to
-// its new fd now, because the start says what the program meant and the
-// loop might not look at the old fd's watchers before a wake-up.  libev 4.33
-// never reports the new fd.
+// Starting an active watcher does nothing but debug mode's check; one that ev_io_set moved while
+// active, which ev(3) forbids, goes to its new fd: the start says what the program meant, and the
+// loop may not look at the old fd before a wake-up.  libev 4.33 never reports the new fd.
 [[gnu::noinline]] static void io_start_active(struct ev_loop *loop, ev_io *w)
 {
   if (debug_on(loop))
@@ -98,14 +93,12 @@ void ev_io_start(EV_P_ ev_io *w) noexcept
   if (fd >= loop->fds.size || loop->fds.change_queue_full())
     return io_start_slow(loop, w);
   fd_entry &e = loop->fds.entries[fd];
-  // The slow path looks at the list when another watcher is on a number
-  // given with ev_io_set, this watcher is already in it, or the index may
-  // cover it (fd/io_list.h).  Else the watcher just goes to the head.
+  // The slow path looks at the list when another watcher is on a number given with ev_io_set, this
+  // one is in it already, or the index may cover it (fd/io_list.h).
   if (e.head && ((w->events & EV__IOFDSET) || e.head == as_wl(w) || io_lists_indexed(loop)))
     return io_start_slow(loop, w);
 
-  // io_link's work written out, since through io_link, whose io_list_push
-  // may call the index, this path would get a stack frame.
+  // io_link inlined by hand: its io_list_push may call the index, giving this path a stack frame.
   const auto renew = static_cast<unsigned char>(w->events & EV__IOFDSET);  // taken before the stores
   start_watcher(loop, as_w(w), 1);
   w->next = e.head;
@@ -126,8 +119,7 @@ void ev_io_stop(EV_P_ ev_io *w) noexcept
   }
   if (loop->fds.change_queue_full())
     return io_stop_slow(loop, w);
-  // The common case: the newest watcher of its fd, no index to update.
-  // A walk or the index is the slow path's.
+  // The common case: the fd's newest watcher and no index; a walk or the index is the slow path's.
   int fd = w->fd;
   if (static_cast<unsigned>(fd) >= static_cast<unsigned>(loop->fds.size) || io_lists_indexed(loop))
     return io_stop_slow(loop, w);
@@ -142,8 +134,7 @@ void ev_io_stop(EV_P_ ev_io *w) noexcept
   EV_FREQUENT_CHECK(loop);
 }
 
-// As if the fd had reported revents; each watcher gets only the events it
-// asked for.
+// As if the fd had reported revents; each watcher gets only the events it asked for.
 void ev_feed_fd_event(EV_P_ int fd, int revents) noexcept
 {
   if (debug_on(loop))

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/once.cc - ev_once (ev(3) OTHER FUNCTIONS): call a function once,
-// when an fd becomes ready or a timeout passes, whichever comes first.
+// watchers/once.cc - ev_once (ev(3) OTHER FUNCTIONS): call a function once, when an fd becomes
+// ready or a timeout passes, whichever comes first.
 //
-// The two internal watchers live in one block from the allocator; both are
-// stopped and the block freed before the user's callback runs, so that the
-// callback may start a new ev_once or destroy the loop.  As in libev, events
-// that arrive in the same iteration reach the callback as their union.
+// Both internal watchers share one allocated block; they are stopped and the block freed before the
+// user's callback runs, so that the callback may start a new ev_once or destroy the loop.  As in
+// libev, events that arrive in the same iteration reach the callback as their union.
 //
-// Unlike libev 4.33, no block is ever lost: the loop frees the waiting ones
-// when it is destroyed, without calling their callbacks, and a call with
-// nothing to wait for frees its block at once, where libev keeps it forever.
+// Unlike libev 4.33, no block is ever lost: the loop frees the waiting ones when it is destroyed,
+// without calling their callbacks, and a call with nothing to wait for allocates none.
 #include "diag/walk.h"
 #include "loop/loop.h"
 

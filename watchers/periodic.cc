@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/periodic.cc - ev_periodic, after ev(3)'s ev_periodic section, and
-// the timerfd that notices wall-clock jumps.
+// watchers/periodic.cc - ev_periodic, after ev(3)'s ev_periodic section, and the timerfd that
+// notices wall-clock jumps.
 //
 // Three modes, chosen by the fields at start (doc/semantics.md §9):
-//  - absolute, with interval 0 and no callback: fires once when ev_now()
-//    passes `offset`, and is stopped before the callback;
-//  - interval: at the smallest offset + N * interval strictly after ev_now(),
-//    so that missed intervals give one call, then the next future slot;
-//  - reschedule callback: `at` is whatever the callback returns for ev_now()
-//    at start, at every expiry, in ev_periodic_again and after clock jumps;
-//    returning a time in the past is a usage error.
-// Active periodics live in their own 4-heap (loop->periodics) keyed by `at`,
-// which is a wall-clock time; it is kept after stop.
+//  - absolute, with interval 0 and no callback: fires once when ev_now() passes `offset`, and is
+//    stopped before the callback;
+//  - interval: at the smallest offset + N * interval strictly after ev_now(), so that missed
+//    intervals give one call, then the next future slot;
+//  - reschedule callback: `at` is whatever the callback returns for ev_now() at start, at every
+//    expiry, in ev_periodic_again and after clock jumps.
+// Active periodics: loop->periodics, a 4-heap keyed by `at`, a wall-clock time kept after stop.
 #include "fd/loop_fd.h"
 #include "watchers/start_stop.h"
 
@@ -28,9 +26,8 @@ constexpr watcher_calls kPeriodicCalls{EV_PERIODIC, "ev_periodic_start", "ev_per
 
 namespace {
 
-// offset + N * interval for the smallest N that gives a time after now, or a
-// value not after now, or infinite, if the arithmetic cannot get there.
-// floor()'s rounding may leave us a step or two short.
+// offset + N * interval for the smallest N giving a time after now, or, where the arithmetic cannot
+// get there, a value not after now or infinite; floor() may leave it a step or two short.
 ev_tstamp grid_after(ev_tstamp offset, ev_tstamp interval, ev_tstamp now)
 {
   ev_tstamp at = offset + interval * floor_of((now - offset) / interval);
@@ -41,11 +38,9 @@ ev_tstamp grid_after(ev_tstamp offset, ev_tstamp interval, ev_tstamp now)
 
 inline bool usable(ev_tstamp at, ev_tstamp now) { return at > now && at != HUGE_VAL; }
 
-// x modulo y, for y > 0, with the sign of x, exactly as fmod() computes it
-// but without libm, because libev.so.4 needs only libc and fmod, unlike
-// std::floor, is not expanded inline.  It subtracts the largest y * 2^k not
-// above the rest; each subtraction is exact, since the two are within a
-// factor of two.  Only absurd offsets take this path.  NaN for an infinite x.
+// x modulo y for y > 0, with the sign of x, exactly as fmod() computes it but without libm:
+// libev.so.4 needs only libc, and fmod, unlike std::floor, is not expanded inline.  Subtracting the
+// largest y * 2^k not above the rest is exact each time, the two being within a factor of two.
 ev_tstamp exact_fmod(ev_tstamp x, ev_tstamp y)
 {
   if (!(x - x == 0.))
@@ -64,11 +59,10 @@ ev_tstamp exact_fmod(ev_tstamp x, ev_tstamp y)
   return x < 0. ? -r : r;
 }
 
-// The next offset + N * interval strictly after now.  An offset so far from
-// now that the sum loses the grid, where libev 4.33 spins adding intervals,
-// is first reduced exactly to offset modulo interval.  An interval below the
-// clock's resolution has no grid point after now, so the periodic is due in
-// every iteration, as in libev, whose arithmetic overflows for tiny ones.
+// The next offset + N * interval strictly after now.  An offset so far from now that the sum loses
+// the grid, where libev 4.33 spins adding intervals, is first reduced exactly to offset modulo
+// interval.  An interval below the clock's resolution has no grid point after now, so the periodic
+// is due in every iteration, as in libev, whose arithmetic overflows for tiny ones.
 void periodic_recalc(ev_loop *loop, ev_periodic *w)
 {
   const ev_tstamp now = loop->ev_rt_now;
@@ -98,8 +92,7 @@ void resched(ev_loop *loop, ev_periodic *w)
 }
 
 #if EV_NG_HAVE_TIMERFD
-// Arm the timerfd far in the future: we only want the cancellation that
-// TFD_TIMER_CANCEL_ON_SET reports when someone sets the wall clock.
+// Armed far ahead: only TFD_TIMER_CANCEL_ON_SET's cancellation at a wall-clock set matters.
 void timerfd_arm(ev_loop *loop)
 {
   struct itimerspec its = {};
@@ -107,9 +100,8 @@ void timerfd_arm(ev_loop *loop)
   timerfd_settime(loop->timerfd.fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, nullptr);
 }
 
-// The timerfd's watcher has the lowest priority: its callback runs after
-// every other callback of an invocation pass, as libev 4.33's does.  Fed
-// with EV_CUSTOM (periodics_fork) it reschedules the periodics.
+// At the lowest priority, so that it runs after every other callback of an invocation pass, as
+// libev 4.33's does; fed EV_CUSTOM (periodics_fork), it reschedules the periodics.
 void timerfd_cb(EV_P_ ev_io *, int revents)
 {
   if (revents & EV_CUSTOM) {
@@ -127,8 +119,7 @@ void timerfd_cb(EV_P_ ev_io *, int revents)
   timerfd_arm(loop);
 }
 
-// Without a timerfd the loop just wakes up more often to look at the wall
-// clock (max_block), so a refusal is no error, as in libev.
+// With no timerfd the loop wakes more often for the wall clock (max_block), as in libev: no error.
 void timerfd_open(ev_loop *loop)
 {
   int fd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -138,10 +129,9 @@ void timerfd_open(ev_loop *loop)
     return;
   }
   loop_fd_watch(loop, loop->timerfd, fd, timerfd_cb, EV_MINPRI);
-  // Armed relative to the current wall clock, which is read first.  As in
-  // libev 4.33, where the first periodic start visibly moves ev_now(), only
-  // the wall-clock time is updated: the loop's monotonic time stays, so
-  // timers started afterwards still count from the last update.
+  // Armed relative to the wall clock, which is read first.  As in libev 4.33, where the first
+  // periodic start visibly moves ev_now(), only the wall-clock time is updated: the loop's
+  // monotonic time stays, so timers started afterwards still count from the last update.
   time_read_wall_clock(loop);
   timerfd_arm(loop);
   max_block_update(loop);  // jumps are noticed without waking up
@@ -185,9 +175,8 @@ void periodics_reify(ev_loop *loop)
   EV_FREQUENT_CHECK(loop);
 }
 
-// After a wall-clock jump or ev_resume: recompute every interval and
-// callback periodic, while absolute ones keep their time, then rebuild the
-// heap.
+// After a wall-clock jump or ev_resume: recompute every interval and callback periodic, while
+// absolute ones keep their time, then rebuild the heap.
 void periodics_reschedule(ev_loop *loop)
 {
   heap &h = loop->periodics;
@@ -217,11 +206,9 @@ void timerfd_repair(ev_loop *loop, bool replace)
 #endif
 }
 
-// In the first iteration after an announced fork, with a timerfd, the
-// periodics are rescheduled once now and once more at the end of the
-// invocation pass, by the fed timerfd watcher at EV_MINPRI.  libev 4.33 was
-// seen to do exactly this, so programs that count the calls of a reschedule
-// callback see the same.
+// In the first iteration after an announced fork, with a timerfd, the periodics are rescheduled now
+// and again at the end of the invocation pass by the fed timerfd watcher at EV_MINPRI, as
+// libev 4.33 does: programs that count a reschedule callback's calls see the same.
 void periodics_fork(ev_loop *loop)
 {
   if (loop->timerfd.fd < 0)
@@ -270,8 +257,7 @@ static void periodic_start_plain(struct ev_loop *loop, ev_periodic *w)
 
   start_heap_watcher(loop, as_w(w));
   loop->periodics.insert(as_wt(w));
-  // While any periodic is active, the block time looks at the earliest, and
-  // after the block the loop queues those due.
+  // While any periodic is active, the block time heeds the earliest and the loop queues those due.
   work_set(loop, kWorkPeriodic, true);
   EV_FREQUENT_CHECK(loop);
 }

@@ -1,37 +1,27 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/post.cc - ev_ng_post, after ev(3)'s "Posting work to a loop":
-// any thread, or a signal handler, hands a function to the loop's thread.
+// watchers/post.cc - ev_ng_post, after ev(3)'s "Posting work to a loop": any thread, or a signal
+// handler, hands a function to the loop's thread.
 //
-// Each thread that posts to a loop gets a lane of its own in that loop: a
-// queue with one producer, made of 4 KiB segments of {function, argument}
-// slots.  The producer writes a slot and publishes its count of posts; the
-// loop reads the count once a pass and runs the slots up to it.  Producers
-// of one loop share no cache line a post, which a single queue head did:
-// its compare-and-swap moved the line between them at every post.  A lane
-// is registered once per thread and loop, under `lanes_lock`, the only
-// lock, which no post takes once its lane exists.
+// Each thread that posts to a loop gets its own lane there: a single-producer queue of 4 KiB
+// segments of {function, argument} slots.  The producer writes a slot and publishes its count of
+// posts; the loop reads the count once a pass and runs the slots up to it.  So producers of one
+// loop share no cache line per post, as a single queue head would make them.  A lane is registered
+// once per thread and loop under `lanes_lock`, the only lock, which no post takes after that.
 //
-// Waking the loop: a pass sets each lane's `idle` before it reads the
-// lane's count, and a producer reads `idle` after it published its post;
-// both with sequentially consistent operations, so either the pass sees
-// the post or the producer sees `idle`.  The producer that takes `idle`
-// back sets the queue's `pending` flag, then the loop's async flag through
-// the wake-up handshake (fd/wakeup.h), which writes only if the loop is
-// blocked; the loop clears the async flag before it takes `pending`
-// (after its ev_async watchers, watchers/async.cc), so either the pass
-// sees `pending` or the producer sees the flag clear and sets it.  So a
-// batch costs a lane at most one wake-up system call, and none while the
-// loop is busy; posts that find `idle` clear touch nothing shared.
+// Waking the loop: a pass sets each lane's `idle` before it reads the lane's count, and a producer
+// reads `idle` after it published its post, both sequentially consistent, so either the pass sees
+// the post or the producer sees `idle`.  The producer that takes `idle` back sets the queue's
+// `pending` flag, then the loop's async flag through the wake-up handshake (fd/wakeup.h), which
+// writes only if the loop is blocked; the loop clears the async flag before it takes `pending`
+// (after its ev_async watchers, watchers/async.cc), so either the pass sees `pending` or the
+// producer sees the flag clear and sets it.  So a batch costs a lane at most one wake-up system
+// call, and none while the loop is busy; posts that find `idle` clear touch nothing shared.
 //
-// ev_ng_post_owned's nodes belong to the caller and may come from a signal
-// handler, which may interrupt its thread's own ev_ng_post: they go onto a
-// separate stack of nodes (`owned`) with a compare-and-swap, and the pass
-// reverses it, which keeps each producer's order among its owned nodes.
+// ev_ng_post_owned's nodes belong to the caller and may come from a signal handler that interrupts
+// its thread's own ev_ng_post: they go onto a separate stack (`owned`) by compare-and-swap, and the
+// pass reverses it, which keeps each producer's order among its owned nodes.
 //
-// A lane belongs to its loop, which frees it at ev_loop_destroy, or once
-// its thread has exited and the loop has run what it holds.  A thread
-// learns of its exit through a thread-specific key, whose destructor runs
-// in the library: the key is deleted when the library is unloaded.
+// A lane belongs to its loop, which frees it at ev_loop_destroy or after its thread's exit.
 #include "fd/wakeup.h"
 #include "loop/loop.h"
 
@@ -44,9 +34,8 @@ using namespace ev_detail;
 
 namespace {
 
-// ev_ng_state's bit: a caller's node is queued from its post until the loop
-// takes it to run; a second post meanwhile adds nothing, as a second
-// ev_async_send does.
+// ev_ng_state's bit: a caller's node is queued from its post until the loop takes it to run; a
+// second post meanwhile adds nothing, as a second ev_async_send does.
 enum : int { kInQueue = 1 };
 
 using post_fn = void (*)(EV_P_ void *);
@@ -56,8 +45,7 @@ struct post_slot {
   void *arg;
 };
 
-// One allocation of 4 KiB on every word size; `next` is the producer's next
-// segment, or the next spare one.
+// One 4 KiB allocation on every word size; `next` is the producer's next segment, or a spare.
 constexpr int kSlots = int((4096 - 2 * sizeof(void *)) / sizeof(post_slot));
 struct post_segment {
   post_segment *next;
@@ -66,7 +54,7 @@ struct post_segment {
 };
 static_assert(sizeof(post_segment) == 4096);
 
-// Spare segments a lane keeps, after a burst that queued more: 256 KiB.
+// Spare segments a lane keeps after a burst that queued more.
 constexpr long kSpareMax = 64;
 
 struct post_owner;
@@ -75,8 +63,7 @@ struct post_owner;
 
 namespace ev_detail {
 
-// The queue: what producers share, then what only the loop's thread reads
-// and writes, each on lines of its own.
+// The queue: what producers share, then what only the loop's thread uses, each on lines of its own.
 struct post_block {
   std::atomic<int> pending;                     // a pass is due
   std::atomic<struct ev_ng_post_node *> owned;  // ev_ng_post_owned's nodes, newest first
@@ -89,9 +76,8 @@ struct post_block {
   std::atomic<int> exited;        // a lane's thread exited: look for lanes to free
 };
 
-// A thread's queue in one loop.  Only the thread writes the first group,
-// only the loop's thread the second; `idle` and the spare segments are
-// written by both, once a batch or a segment.
+// A thread's queue in one loop.  Only the thread writes the first group, only the loop's thread the
+// second; both write `idle` and the spare segments, once a batch or a segment.
 struct post_lane {
   post_segment *tail_seg;
   int tail_idx;
@@ -120,10 +106,9 @@ struct post_owner {
   post_lane *lanes;
 };
 
-// The calling thread's last lane, checked without a lock: `block` and
-// `serial` must match the loop's queue.  Initial-exec would skip a call,
-// but a program may dlopen the library (Perl's EV does), where that model
-// can fail to load.
+// The calling thread's last lane, checked without a lock: `block` and `serial` must match the
+// loop's queue.  Not initial-exec, which would save a call but can fail to load where a program
+// dlopens the library, as Perl's EV does.
 struct thread_posting {
   post_block *block;
   std::uint64_t serial;
@@ -132,8 +117,7 @@ struct thread_posting {
 };
 constinit thread_local thread_posting posting_thread{};
 
-// Taken to add or free a lane, at a thread's exit and around fork: never by
-// a post whose thread already has a lane in the loop.
+// Taken to add or free a lane, at thread exit and around fork; never by a post whose lane exists.
 constinit pthread_mutex_t lanes_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit std::uint64_t next_serial = 0;  // under lanes_lock
 pthread_key_t exit_key;
@@ -141,8 +125,7 @@ bool exit_key_made;  // under lanes_lock
 
 post_block *block_of(const ev_loop *loop) { return loop->posts.load(std::memory_order_acquire); }
 
-// A pass is due: `pending`, then the async flag (see the top).
-// Async-signal-safe.
+// A pass is due: `pending`, then the async flag (see the top).  Async-signal-safe.
 void posts_wake(ev_loop *loop, post_block *b)
 {
   if (b->pending.load(std::memory_order_seq_cst))
@@ -177,8 +160,7 @@ void unlink_from(post_lane **link, post_lane *lane, post_lane *post_lane::*next)
   *link = lane->*next;
 }
 
-// The key's destructor: the thread exits; the loops free its lanes once they
-// have run what is in them.
+// The key's destructor, at the thread's exit: its loops free its lanes once they have run them.
 void owner_exit(void *p)
 {
   auto *owner = static_cast<post_owner *>(p);
@@ -189,16 +171,14 @@ void owner_exit(void *p)
   }
   ev_free(owner);
   pthread_mutex_unlock(&lanes_lock);
-  // A later destructor that posts registers anew.  Not on Windows, where
-  // mingw-w64 emulates thread_local in storage that its own key destructor
-  // may have freed before this one runs (the write corrupted the heap).
+  // A later destructor that posts registers anew.  Not on Windows, where mingw-w64 emulates
+  // thread_local in storage that its own key destructor may have freed already.
 #ifndef _WIN32
   posting_thread = {};
 #endif
 }
 
-// A library unloaded by dlclose must leave no destructor behind; a thread
-// that exits later has its lanes freed with their loops.
+// dlclose must leave no key destructor; lanes of threads that exit later go with their loops.
 [[gnu::destructor]] void exit_key_delete()
 {
   pthread_mutex_lock(&lanes_lock);
@@ -208,8 +188,7 @@ void owner_exit(void *p)
   pthread_mutex_unlock(&lanes_lock);
 }
 
-// The calling thread's lane in `b`, made on its first post there.  Under
-// lanes_lock, which orders it with a loop freeing lanes.
+// This thread's lane in `b`, made at its first post; lanes_lock orders it with loops freeing lanes.
 post_lane *lane_find(post_block *b)
 {
   pthread_mutex_lock(&lanes_lock);
@@ -293,8 +272,8 @@ void segment_done(post_lane *lane, post_segment *seg)
   lane->spare_count.fetch_add(1, std::memory_order_relaxed);
 }
 
-// The next slot to run.  The loop's own fields are read anew for each
-// slot, since a function may run the loop, whose pass then goes on here.
+// The next slot to run.  The loop's fields are read anew for each slot: a function may run the
+// loop, whose pass then goes on here.
 post_slot lane_pop(post_lane *lane)
 {
   if (lane->head_idx == kSlots) {
@@ -307,9 +286,8 @@ post_slot lane_pop(post_lane *lane)
   return lane->head_seg->slots[lane->head_idx++];
 }
 
-// What the lane held when the pass looked.  The slot is taken before its
-// function runs, so one that leaves by longjmp leaves the rest queued; the
-// lane is idle then, and the producer's next post starts a pass.
+// What the lane held when the pass looked.  Slots are taken before their function runs: one that
+// leaves by longjmp leaves the rest queued, with the lane idle, so the next post starts a pass.
 int lane_run([[maybe_unused]] ev_loop *loop, post_lane *lane)
 {
   if (!lane->idle.load(std::memory_order_relaxed))
@@ -324,7 +302,6 @@ int lane_run([[maybe_unused]] ev_loop *loop, post_lane *lane)
   return ran;
 }
 
-// The nodes a producer pushed, newest first, in the opposite order.
 struct ev_ng_post_node *reversed(struct ev_ng_post_node *node)
 {
   struct ev_ng_post_node *fifo = nullptr;
@@ -337,10 +314,9 @@ struct ev_ng_post_node *reversed(struct ev_ng_post_node *node)
   return fifo;
 }
 
-// The owned nodes pushed until now, after those taken and not yet run.
-// `taken` is read anew for each node, since a function may fork, and the
-// child forgets them.  The node is released before its function runs, so
-// that the function may post it again.
+// The owned nodes pushed until now, after those taken and not yet run.  `taken` is read anew for
+// each node, since a function may fork and the child forgets them; a node is released before its
+// function runs, so that the function may post it again.
 int owned_run([[maybe_unused]] ev_loop *loop, post_block *b)
 {
   struct ev_ng_post_node **tail = &b->taken;
@@ -359,9 +335,8 @@ int owned_run([[maybe_unused]] ev_loop *loop, post_block *b)
   return ran;
 }
 
-// Lanes whose threads exited and whose posts have run.  Only between
-// passes, since a pass in progress may be walking them; after a function
-// left a pass by longjmp they wait for ev_loop_destroy.
+// Lanes whose threads exited and whose posts have run.  Only between passes, since a pass may be
+// walking them; after a function left a pass by longjmp they wait for ev_loop_destroy.
 void lanes_reclaim(post_block *b)
 {
   b->exited.store(0, std::memory_order_relaxed);
@@ -383,9 +358,8 @@ void lanes_reclaim(post_block *b)
   pthread_mutex_unlock(&lanes_lock);
 }
 
-// One pass: the owned nodes, then each lane, each as it was when the pass
-// looked.  What the functions post runs in the next pass, since its
-// producer finds the lane idle and sets `pending` again.
+// One pass: the owned nodes, then each lane, each as it was when the pass looked.  What the
+// functions post runs in the next pass: its producer finds the lane idle and sets `pending` again.
 int run_pass(ev_loop *loop, post_block *b)
 {
   ++b->depth;
@@ -446,8 +420,8 @@ void posts_loop_destroy(ev_loop *loop)
     lane_free(lane);
     lane = next;
   }
-  // The destroying thread's own record goes with its last lane, which is
-  // how a main thread, whose key destructor never runs, gives it back.
+  // The destroying thread's own record goes with its last lane: that is how a main thread, whose
+  // key destructor never runs, gives it back.
   post_owner *own = posting_thread.owner;
   if (own && !own->lanes) {
     if (exit_key_made)
@@ -462,9 +436,8 @@ void posts_loop_destroy(ev_loop *loop)
   ev_free(b);
 }
 
-// The child has only the thread that forked: nobody else touches the queue.
-// What was queued is the parent's to run; the forking thread's lanes stay
-// its own, the other threads' stay until the loop is destroyed.
+// The child has only the forking thread, so nobody else touches the queue.  What was queued is the
+// parent's to run; that thread's lanes stay its own, the others' until the loop is destroyed.
 void posts_forget_in_child(ev_loop *loop)
 {
   post_block *b = block_of(loop);
@@ -483,16 +456,14 @@ void posts_forget_in_child(ev_loop *loop)
   }
 }
 
-// Around fork(3), so that the child does not inherit the lock held by a
-// thread it does not have (loop/loop_forks.cc).
+// Across fork(3), so the child inherits no lock held by a thread it lacks (loop/loop_forks.cc).
 void posts_lock_for_fork() { pthread_mutex_lock(&lanes_lock); }
 void posts_unlock_after_fork() { pthread_mutex_unlock(&lanes_lock); }
 
 }  // namespace ev_detail
 
-// The wake-up fd is made here, in the loop's thread, since a producer
-// cannot touch the loop's fds; it stays out of sight as libev has none.
-// The queue is made before producers may see it.
+// The wake-up fd is made here, in the loop's thread, since a producer cannot touch the loop's fds;
+// it stays out of sight as libev has none.  The queue is made before producers may see it.
 int ev_ng_post_enable(EV_P) noexcept
 {
   if (block_of(loop))

@@ -1,24 +1,20 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/signal.cc - ev_signal, after ev(3)'s ev_signal section,
-// ev_feed_signal, ev_feed_signal_event, EVFLAG_SIGNALFD and EVFLAG_NOSIGMASK.
+// watchers/signal.cc - ev_signal, after ev(3)'s ev_signal section, ev_feed_signal,
+// ev_feed_signal_event, EVFLAG_SIGNALFD and EVFLAG_NOSIGMASK.
 //
-// As in libev, a signal belongs to one loop at a time.  The table below
-// records the owner, a pending flag set by the handler, and the watchers
-// newest first, so that LIFO invocation runs them in start order.  The
-// handler sets the flag and wakes the owner through its wake-up fd; the
-// loop's internal watcher then queues the watchers (signals_process).  With
-// EVFLAG_SIGNALFD the signal is blocked and read from a signalfd instead.
+// As in libev, a signal belongs to one loop at a time.  Its slot holds the owner, a pending flag
+// the handler sets, and the watchers newest first, so LIFO invocation runs them in start order.
+// The handler sets the flag and wakes the owner through its wake-up fd; the loop then queues the
+// watchers (signals_process).  With EVFLAG_SIGNALFD the signal is blocked and read from a signalfd.
 //
-// The extension EVFLAG_NG_ANY_LOOP lets other loops watch the signal at the
-// same time, where libev aborts.  Each gets a share, with its own pending
-// flag and list, and every arrival reaches the owner and all shares.  Shares
-// never use a signalfd: an owner that reads the signal from its signalfd,
-// where no handler runs, passes it on.
+// The extension EVFLAG_NG_ANY_LOOP lets other loops watch the signal at the same time, where libev
+// aborts.  Each gets a share, with its own pending flag and list, and every arrival reaches the
+// owner and all shares.  Shares never use a signalfd: an owner that reads the signal from its
+// signalfd, where no handler runs, passes it on.
 //
-// Signal masks follow what libev 4.33 really does (doc/semantics.md §11).
-// By default the mask is left alone.  With EVFLAG_NOSIGMASK a start
-// *unblocks* the signal, because libev's test of the flag is inverted and
-// programs depend on it.  With signalfd the signal is blocked while watched.
+// Signal masks follow what libev 4.33 really does (doc/semantics.md §11).  By default the mask is
+// left alone.  With EVFLAG_NOSIGMASK a start *unblocks* the signal, because libev's test of the
+// flag is inverted and programs depend on it.  With signalfd the signal is blocked while watched.
 #include "base/probes.h"
 #include "diag/debug.h"
 #include "diag/walk.h"
@@ -39,9 +35,8 @@ constexpr watcher_calls kSignalCalls{EV_SIGNAL, "ev_signal_start", "ev_signal_st
 
 namespace {
 
-// Signals 1 .. kNsig - 1, as in libev: the system's NSIG, which every system
-// libev runs on has though POSIX does not ask for it, or the EV_NSIG of a
-// program that compiles the core into itself.
+// Signals 1 .. kNsig - 1, as in libev: the system's NSIG, which every system libev runs on has
+// though POSIX does not ask for it, or the EV_NSIG of a program that compiles the core into itself.
 #if defined(EV_NSIG)
 constexpr int kNsig = EV_NSIG;
 #elif defined(NSIG)
@@ -60,10 +55,9 @@ struct signal_slot {
 
 constinit signal_slot signals[kNsig - 1];
 
-// Another loop's watchers of a signal that a slot's owner watches too.  The
-// pool is static, and an entry is only released and claimed again, never
-// freed, so that the handler can walk it without a lock and without touching
-// freed memory.
+// Another loop's watchers of a signal that a slot's owner watches too.  The pool is static, and an
+// entry is only released and claimed again, never freed, so that the handler can walk it without a
+// lock and without touching freed memory.
 struct signal_share {
   std::atomic<int> signum;      // 0 if free; set last when claimed, cleared first when released
   std::atomic<ev_loop *> loop;  // the loop it belongs to; claimed by compare-and-swap
@@ -83,7 +77,6 @@ signal_share *share_find(const ev_loop *loop, int signum)
   return nullptr;
 }
 
-// Does some loop other than `except` have a share of the signal?
 bool share_any(int signum, const ev_loop *except)
 {
   for (int i = 0, n = shares_used.load(std::memory_order_acquire); i < n; ++i)
@@ -145,8 +138,7 @@ bool sharing_allowed(const ev_loop *loop, const ev_loop *owner, int signum)
   return false;
 }
 
-// Signal s of 1 .. 64 as a bit of loop->sigfd_signals.  Higher signals, which
-// MIPS has, take the handler path.
+// Signal s of 1 .. 64 as a bit of loop->sigfd_signals; MIPS's higher signals use the handler.
 constexpr int kSigfdMax = 64;
 constexpr std::uint64_t signal_bit(int s) { return std::uint64_t{1} << (s - 1); }
 
@@ -161,7 +153,6 @@ void set_blocked(int signum, bool blocked)
 }
 
 #if EV_NG_HAVE_SIGNALFD
-// The signalfd's io watcher: read what arrived and queue the watchers.
 void sigfd_cb(EV_P_ ev_io *, int)
 {
   struct signalfd_siginfo si[8];
@@ -181,7 +172,6 @@ void sigfd_cb(EV_P_ ev_io *, int)
   }
 }
 
-// The signals of loop->sigfd_signals as a sigset_t.
 sigset_t sigfd_sigset(const ev_loop *loop)
 {
   sigset_t set;
@@ -203,8 +193,7 @@ bool sigfd_open(ev_loop *loop)
   return true;
 }
 
-// Use signalfd for this loop?  Creates it on first use.  Where it is missing,
-// handlers are used for good, as libev does.
+// Use signalfd?  Made on first use; if refused, handlers serve for good, as in libev.
 bool sigfd_enabled(ev_loop *loop)
 {
   if (!(loop->flags & EVFLAG_SIGNALFD))
@@ -266,10 +255,8 @@ void uninstall(ev_loop *loop, int signum, bool shared)
     signal(signum, SIG_DFL);  // as in libev, a handler the program had before is not restored
 }
 
-// The signal whose list holds w, or 0 if none has.  It is w's signum unless
-// the program changed the field while the watcher was active, which ev(3)
-// forbids and where libev 4.33 leaves the watcher in the old signal's list.
-// The same for a watcher in a share of one of the loop's signals.
+// The signal whose list holds w, or 0: w's signum unless the program changed it while w was active,
+// which ev(3) forbids and where libev 4.33 leaves w in the old signal's list.
 int signal_of(ev_signal *w)
 {
   int signum = w->signum;
@@ -293,12 +280,6 @@ signal_share *share_of(const ev_loop *loop, ev_signal *w)
 
 namespace ev_detail {
 
-// The wake-up fd reported that some signal of this loop arrived.  Signals are
-// queued from the highest number down, so that LIFO invocation runs the
-// lowest first, as in libev.  The loads are sequentially consistent because
-// the loop has just cleared sig_pending, and a handler that set a flag found
-// sig_pending still set and did not wake us: a weaker load could miss that
-// flag where a store may pass a later load, as on arm64.
 void signals_visit(ev_loop *loop, walk_visit visit, void *ctx)
 {
   for (int s = 0; s < kNsig - 1; ++s)
@@ -312,6 +293,11 @@ void signals_visit(ev_loop *loop, walk_visit visit, void *ctx)
         visit(ctx, as_w(w));
 }
 
+// The wake-up fd reported that some signal of this loop arrived.  Signals are queued from the
+// highest number down, so that LIFO invocation runs the lowest first, as in libev.  The loads are
+// sequentially consistent because the loop has just cleared sig_pending, and a handler that set a
+// flag found sig_pending still set and did not wake us: a weaker load could miss that flag where a
+// store may pass a later load, as on arm64.
 void signals_process(ev_loop *loop)
 {
   // this loop's shares that were signalled: bit s of word s / 64 for slot s
@@ -327,9 +313,8 @@ void signals_process(ev_loop *loop)
       ev_feed_signal_event(EV_A_ s + 1);
 }
 
-// The loop is being destroyed: its signals go back to their default
-// disposition, where libev leaves its handler installed with a pointer to the
-// freed loop.  The watchers are not touched, see ev_loop_destroy.
+// The loop's signals go back to their default disposition, where libev leaves its handler installed
+// with a pointer to the freed loop; the watchers stay untouched, see ev_loop_destroy.
 void signals_loop_destroy(ev_loop *loop)
 {
   for (int s = 0; s < kNsig - 1; ++s)
@@ -350,10 +335,9 @@ void signals_loop_destroy(ev_loop *loop)
     loop_fd_close(loop, loop->sigfd);
 }
 
-// A signalfd reads the signals of whichever process reads it, so a forked
-// child can keep its copy; only one closed behind our back is re-created.
-// If that fails, its signals go back to handlers and are unblocked, so that
-// none is left blocked and undelivered.
+// A signalfd reads the signals of whichever process reads it, so a forked child can keep its copy;
+// only one closed behind our back is re-created.  If that fails, its signals go back to handlers
+// and are unblocked, so that none is left blocked and undelivered.
 void signalfd_repair(ev_loop *loop, bool /*replace*/)
 {
   if (!loop_fd_release_for_repair(loop, loop->sigfd, false))
@@ -487,8 +471,7 @@ static void signal_stop_active(struct ev_loop *loop, ev_signal *w)
 
 void ev_signal_stop(EV_P_ ev_signal *w) noexcept { watcher_stop<kSignalCalls, signal_stop_active>(loop, w); }
 
-// Async-signal-safe and thread-safe: as if the signal had arrived.  Ignored
-// when no loop watches it.
+// Async-signal-safe and thread-safe: as if the signal had arrived; ignored when no loop watches it.
 void ev_feed_signal(int signum) noexcept
 {
   if (signum <= 0 || signum >= kNsig)

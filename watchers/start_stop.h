@@ -1,17 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/start_stop.h - what the public start and stop of a watcher type
-// do around the type's own work, written once; io and timer have their own
-// on their hot paths:
-//  - a stop of a watcher that is neither active nor pending returns after
-//    one load of the watcher, before the loop is read, because programs stop
-//    inactive watchers all the time and their loop may be gone;
-//  - a stop clears the pending state, then does the type's work only if
-//    the watcher is active (stop_begin);
-//  - in debug mode, the call is checked before and recorded after
-//    (debug_wrap, diag/debug.h).
-// A type describes its calls with an object K of static storage duration
-// that has its EV_* bit `type` and the public names `start_api` and
-// `stop_api`: a watcher_calls, or a richer kind such as array_watcher_kind.
+// watchers/start_stop.h - what the public start and stop of a watcher type do around the type's own
+// work, written once; io and timer have their own on their hot paths:
+//  - a stop of a watcher neither active nor pending returns after one load of it, before the loop
+//    is read, since programs stop inactive watchers all the time and their loop may be gone;
+//  - a stop clears pending, then does the type's work only for an active watcher (stop_begin);
+//  - in debug mode, the call is checked before and recorded after (debug_wrap, diag/debug.h).
+// A type describes its calls with an object K of static storage duration: a watcher_calls, or a
+// richer kind with the same members such as array_watcher_kind.
 #pragma once
 
 #include "diag/debug.h"
@@ -41,8 +36,7 @@ void stop_if_active(ev_loop *loop, T *w)
     StopActive(loop, w);
 }
 
-// Forced inline, so that an inactive watcher's stop stays one test in the
-// units compiled for size too.
+// always_inline, so that an inactive watcher's stop stays one test in units compiled for size too.
 template <const auto &K, auto StopActive, class T>
 [[gnu::always_inline]] inline void watcher_stop(ev_loop *loop, T *w)
 {

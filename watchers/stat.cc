@@ -1,27 +1,20 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// watchers/stat.cc - ev_stat (ev(3) "ev_stat - did the file attributes just
-// change?", its section on inotify, "The special problem of stat time
-// resolution").
+// watchers/stat.cc - ev_stat (ev(3) "ev_stat - did the file attributes just change?", its section
+// on inotify, "The special problem of stat time resolution").
 //
-// The attributes come from lstat(2), so a symlink's are its own.  st_nlink is
-// 0 when the path cannot be examined and at least 1 otherwise.  Any
-// difference in dev, ino, mode, nlink, uid, gid, rdev, size or the seconds of
-// the three times is a change: `prev` gets the old attributes and EV_STAT is
-// queued.
+// The attributes come from lstat(2), so a symlink's are its own.  st_nlink is 0 when the path
+// cannot be examined and at least 1 otherwise.  A change of a field that attr_changed compares, the
+// times in whole seconds, queues EV_STAT with the old attributes in `prev`.
 //
 // Two ways to notice changes:
-//  - inotify, unless EVFLAG_NOINOTIFY, with one inotify fd per loop: a watch on
-//    the path, or on its nearest existing parent while it is missing.  An
-//    event re-stats its watchers, and a change re-adds the watch, so that a
-//    rename or a re-creation moves it to the new file.  inotify does not see
-//    other hosts' changes, so on filesystems not known to be local
-//    (is_remote_fs) the timer polls as well, every kRemoteInterval seconds.
-//  - polling: the private `timer` member re-stats every `interval` seconds.
-//    As in libev, 0 means kDefaultInterval, and a shorter interval than
-//    kMinInterval is raised to it and written back.
-// The timer holds no reference: an active ev_stat holds exactly one.
-// `wd` is -2 without a watch, -1 when adding one failed and the watcher
-// polls, else the watch descriptor.
+//  - inotify, unless EVFLAG_NOINOTIFY, with one inotify fd per loop: a watch on the path, or on its
+//    nearest existing parent while it is missing.  An event re-stats its watchers, and a change
+//    re-adds the watch, so that a rename or a re-creation moves it to the new file.  inotify does
+//    not see other hosts' changes, so on filesystems not known to be local (is_remote_fs) the timer
+//    polls as well, every kRemoteInterval seconds.
+//  - polling: the private `timer` member re-stats every `interval` seconds, kDefaultInterval if 0.
+// The timer holds no reference: an active ev_stat holds exactly one.  `wd` is -2 without a watch,
+// -1 when adding one failed and the watcher polls, else the watch descriptor.
 #include "diag/walk.h"
 #include "fd/loop_fd.h"
 #include "watchers/start_stop.h"
@@ -76,7 +69,6 @@ bool stat_check(ev_loop *loop, ev_stat *w)
 
 void stat_timer_cb(EV_P_ ev_timer *t, int) { stat_check(loop, stat_of_timer(t)); }
 
-// (without multiplicity the API calls take no loop: EV_A is empty)
 void timer_start([[maybe_unused]] ev_loop *loop, ev_stat *w, ev_tstamp interval)
 {
   ev_timer *t = &w->timer;
@@ -115,10 +107,9 @@ inline WL *fs_bucket(ev_loop *loop, int wd) { return &loop->fs_hash[wd & (kInoti
 // Is the filesystem that holds path, or its nearest existing parent, remote?
 bool is_remote_fs(const char *path)
 {
-  // inotify is trusted alone on the filesystems ev(3) names and on tmpfs, as
-  // libev 4.33 was seen to treat them; ext4 shares ext2's magic number.  On
-  // any other, pseudo filesystems included, the watcher also polls, as
-  // libev's does.  Without statfs there is no telling, so it polls everywhere.
+  // inotify alone is trusted on the filesystems ev(3) names and on tmpfs, as libev 4.33 was seen to
+  // treat them; ext4 shares ext2's magic number.  On any other, pseudo filesystems included, the
+  // watcher also polls, as libev's does, and so it does everywhere without statfs.
 #if EV_NG_HAVE_STATFS
   struct statfs sfs;
   if (statfs(path, &sfs) < 0)
@@ -138,9 +129,8 @@ bool is_remote_fs(const char *path)
 #endif
 }
 
-// Where w's watch goes: the path, else its nearest existing parent directory,
-// which sets *on_parent.  *remote is set where inotify is not trusted alone.
-// Returns the watch descriptor, or -1 if it was refused.
+// w's watch: on the path, else on its nearest existing parent directory, which sets *on_parent;
+// *remote is set where inotify is not trusted alone.  The watch descriptor, or -1 if refused.
 int infy_watch(ev_loop *loop, const ev_stat *w, bool *on_parent, bool *remote)
 {
   const char *path = w->path ? w->path : "";
@@ -177,11 +167,9 @@ int infy_watch(ev_loop *loop, const ev_stat *w, bool *on_parent, bool *remote)
   return wd;
 }
 
-// w gets the watch wd from infy_watch: it goes into the hash, and gets the
-// polling timer where needed.  A watch on a parent moves deeper as the
-// missing directories appear (infy_wd).  As in libev 4.33, the path is also
-// polled meanwhile, because a directory made and filled before the loop read
-// its parent's event is found only by the next poll.
+// w goes into wd's bucket, with the polling timer where needed.  A parent's watch moves deeper as
+// missing directories appear (infy_wd); as in libev 4.33 the path is also polled meanwhile, since a
+// directory made and filled before the loop read its parent's event shows only at the next poll.
 void infy_link(ev_loop *loop, ev_stat *w, int wd, bool on_parent, bool remote)
 {
   w->wd = wd;
@@ -204,11 +192,10 @@ void infy_add(ev_loop *loop, ev_stat *w)
   infy_link(loop, w, wd, on_parent, remote);
 }
 
-// Take w out of the hash and remove its watch even when other watchers share
-// it, as libev 4.33 does: they get the watch's IN_IGNORED and with it a watch
-// of their own (infy_wd).  An ev_stat_set on an active watcher, which ev(3)
-// forbids, resets `wd` while the watcher is in the hash, so any bucket that
-// holds it will do.  False if w is in no bucket.
+// Take w out of the hash and remove its watch even when other watchers share it, as libev 4.33
+// does: they get the watch's IN_IGNORED and with it a watch of their own (infy_wd).  An ev_stat_set
+// on an active watcher, which ev(3) forbids, resets `wd` while the watcher is in the hash, so any
+// bucket that holds it will do.  False if w is in no bucket.
 bool infy_del(ev_loop *loop, ev_stat *w)
 {
   int wd = w->wd;
@@ -225,8 +212,8 @@ bool infy_del(ev_loop *loop, ev_stat *w)
   return false;
 }
 
-// Give w a fresh watch at the head of its new bucket, removing the old watch
-// if asked; the old one's IN_IGNORED then comes in a later iteration.
+// Give w a fresh watch at the head of its new bucket, removing the old watch if asked; the old
+// one's IN_IGNORED then comes in a later iteration.
 void rewatch(ev_loop *loop, ev_stat *w, bool remove_old)
 {
   wlist_del(fs_bucket(loop, w->wd), as_wl(w));
@@ -236,8 +223,7 @@ void rewatch(ev_loop *loop, ev_stat *w, bool remove_old)
   infy_add(loop, w);
 }
 
-// Does the directory entry `name` stand for a directory of `path`, or for its
-// last component?
+// Does the directory entry `name` stand for a directory of `path`, or for its last component?
 bool names_a_component(const char *path, const char *name)
 {
   const std::size_t n = std::strlen(name);
@@ -255,10 +241,9 @@ bool wd_in_use(ev_loop *loop, int wd)
   return false;
 }
 
-// w's path is missing, and a directory of the path appeared in the parent it
-// watches, or the parent moved away.  The watch goes to the nearest existing
-// parent, so that not only the timer sees a path whose directories are made
-// one by one, and the old one is removed unless others share it.
+// w's path is missing, and a directory of the path appeared in the parent it watches, or the parent
+// moved away.  The watch moves to the nearest existing parent, so that not only the timer sees a
+// path whose directories are made one by one; the old one is removed unless others share it.
 void infy_replace_parent_watch(ev_loop *loop, ev_stat *w)
 {
   const int old = w->wd;
@@ -273,16 +258,12 @@ void infy_replace_parent_watch(ev_loop *loop, ev_stat *w)
     inotify_rm_watch(loop->inotify.fd, old);
 }
 
-// An inotify event for wd, or for all when wd is -1 after a queue overflow,
-// handled as strace shows libev 4.33 handling it, so that callbacks come in
-// its order: wd's watchers newest first, one whose watch is gone getting a
-// new one first.  Each is re-stated, and one that changed gets a fresh watch,
-// since its path may be another file now; its attributes are then read once
-// more, because a change before the new watch made no event, while `prev`
-// keeps the state before the first change.  A re-watched watcher moves to the
-// head of its bucket, as in libev; nothing else moves, so `next` stays valid.
-// A watcher on a parent directory moves its watch after the check
-// (infy_replace_parent_watch).
+// An inotify event for wd, or for all after a queue overflow (wd -1), handled in the order strace
+// shows libev 4.33 using: wd's watchers newest first, one whose watch is gone getting a new one
+// first.  Each is checked; one that changed gets a fresh watch, since its path may be another file
+// now, and its attributes are read again, because a change before the new watch made no event;
+// `prev` keeps the state before the first change.  A re-watched watcher moves to its bucket's head,
+// as in libev; nothing else moves, so `next` stays valid.
 void infy_wd(ev_loop *loop, int wd, uint32_t mask, const char *name)
 {
   const bool watch_gone = mask & (IN_IGNORED | IN_UNMOUNT | IN_DELETE_SELF);
@@ -313,10 +294,9 @@ void infy_wd(ev_loop *loop, int wd, uint32_t mask, const char *name)
   }
 }
 
-// One read per callback, with room for one event with the longest name and a
-// little more, as strace shows libev 4.33 reading.  More events wait for the
-// next iteration, where the still readable inotify fd keeps idle watchers
-// from running, as in libev.
+// One read per callback, with room for one event with the longest name and a little more, as strace
+// shows libev 4.33 reading.  More events wait for the next iteration, where the still readable
+// inotify fd keeps idle watchers from running, as in libev.
 constexpr std::size_t kInotifyRead = sizeof(struct inotify_event) + NAME_MAX + 16;
 
 void infy_cb(EV_P_ ev_io *, int)
@@ -330,8 +310,7 @@ void infy_cb(EV_P_ ev_io *, int)
   }
 }
 
-// The loop's inotify fd, created on first use.  False if there is none, and
-// ev_stat then polls, as libev does.
+// The loop's inotify fd, made on first use; false without one, and ev_stat polls, as libev does.
 bool infy_init(ev_loop *loop)
 {
   if (loop->flags & EVFLAG_NOINOTIFY)
@@ -367,9 +346,8 @@ W stat_owner(W w)
 
 namespace ev_detail {
 
-// A new inotify fd with every watch added again, after a fork, so that the
-// child does not read the parent's events, or when the fd was lost.  If the
-// system refuses one now, every watcher polls.
+// A new inotify fd with every watch added again, after a fork, so that the child does not read the
+// parent's events, or when the fd was lost.  If the system refuses one now, every watcher polls.
 void inotify_repair(ev_loop *loop, bool replace)
 {
 #if EV_NG_HAVE_INOTIFY
@@ -401,8 +379,7 @@ void inotify_repair(ev_loop *loop, bool replace)
 #endif
 }
 
-// The loop is destroyed: the inotify fd and every watch go, and the ev_stat
-// watchers are left untouched, see ev_loop_destroy.
+// The inotify fd and every watch go; the ev_stat watchers stay untouched, see ev_loop_destroy.
 void stat_loop_destroy(ev_loop *loop) { loop_fd_close(loop, loop->inotify); }
 
 }  // namespace ev_detail
@@ -412,8 +389,7 @@ extern "C" {
 // Refresh w->attr now, even for a stopped watcher.
 void ev_stat_stat(EV_UNUSED_P_ ev_stat *w) noexcept
 {
-  // Zeroing the fields that are unspecified when the path cannot be examined
-  // keeps change detection deterministic.
+  // Zeroed when the path cannot be examined, so that change detection is deterministic.
   if (!w->path || lstat(w->path, &w->attr) < 0)
     std::memset(&w->attr, 0, sizeof w->attr);
   else if (!w->attr.st_nlink)
@@ -424,19 +400,16 @@ static void stat_start_plain(struct ev_loop *loop, ev_stat *w)
 {
   if (w->active)
     return;
-  // A NaN interval would make the polling timer's repeat NaN, which libev
-  // rejects with an assertion: report it as the usage error it is.
+  // A NaN interval would give the timer a NaN repeat, which libev asserts against: a usage error.
   if (std::isnan(w->interval))
     usage_error("ev_stat_start", "interval", w->interval, "libev: ev_stat_start called with a NaN interval");
 
-  // A watcher re-initialised with ev_stat_init while active is still in the
-  // inotify hash.  Its private timer is not looked at, because in a watcher
-  // never started it is uninitialised memory.
+  // A watcher re-initialised with ev_stat_init while active is still in the inotify hash.  Its
+  // private timer is not looked at: in a watcher never started it is uninitialised memory.
   if (in_inotify_hash(loop, w))
     reinitialised_while_active("ev_stat_start", w, "wd", w->wd);
 
-  // As in libev, any non-zero interval below the minimum, negative ones
-  // included, is raised to it and written back.
+  // As in libev, a non-zero interval below kMinInterval, even negative, is raised and written back.
   if (w->interval != 0. && w->interval < kMinInterval)
     w->interval = kMinInterval;
 
@@ -448,9 +421,8 @@ static void stat_start_plain(struct ev_loop *loop, ev_stat *w)
   else
     timer_start(loop, w, poll_interval(w));
 
-  // After the watch is in place: a change from now on is seen either by
-  // this stat or by an inotify event.  A null path reads as a missing file,
-  // as in libev.
+  // After the watch is in place, so that a change from now on is seen by this stat or by an inotify
+  // event.  A null path reads as a missing file, as in libev.
   ev_stat_stat(EV_A_ w);
 
   start_watcher(loop, as_w(w), 1);
@@ -461,9 +433,8 @@ void ev_stat_start(EV_P_ ev_stat *w) noexcept { watcher_start<kStatCalls, stat_s
 
 static void stat_stop_active(struct ev_loop *loop, ev_stat *w)
 {
-  // Active here means in the inotify hash, where ev_stat_set while active
-  // leaves it, or polling with its timer in the loop's heap.  Another loop's
-  // watcher, or memory that is not one, is in neither.
+  // Active here: in the inotify hash, where ev_stat_set while active leaves it, or polling with its
+  // timer in this loop's heap.  Another loop's watcher, or memory that is not one, is in neither.
   if (!infy_del(loop, w) && !(w->wd < 0 && w->timer.active && loop->timers.holds(w->timer.active, &w->timer)))
     not_active_here("ev_stat_stop", w, w->active);
   if (w->wd >= 0)

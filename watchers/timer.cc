@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // watchers/timer.cc - ev_timer, after ev(3)'s ev_timer section.
 //
-// While a timer is active, its `at` is an absolute deadline on the monotonic
-// clock: start adds the loop's mn_now and stop subtracts it again, leaving
-// the remaining time.  That is what libev stores and programs can observe
-// (doc/semantics.md §3).  Active timers live in loop->timers, a 4-heap
-// ordered by deadline (base/heap.h).
+// An active timer's `at` is a deadline on the monotonic clock: start adds the loop's mn_now and
+// stop subtracts it, leaving the remaining time, as libev stores it and programs can observe
+// (doc/semantics.md §3).  Active timers are in loop->timers, a 4-heap (base/heap.h).
 #include "diag/debug.h"
 #include "loop/loop.h"
 
@@ -17,19 +15,16 @@ using namespace ev_detail;
 namespace ev_detail {
 namespace {
 
-// The root timer is due: a repeating one gets its next deadline, never in the
-// past so that there are no catch-up bursts, and a one-shot one is stopped
-// before its callback runs.  Returns it.  always_inline, because timers_reify
-// calls it in two places and the compiler would make it a call that every
-// expiry pays.
+// The root timer is due: a repeating one gets its next deadline, never in the past so that there
+// are no catch-up bursts, and a one-shot one is stopped before its callback runs.  Returns it.
+// always_inline: timers_reify calls it twice, and as a call it would cost every expiry.
 [[gnu::always_inline]] inline W expire_root(ev_loop *loop)
 {
   heap &h = loop->timers;
   auto *w = reinterpret_cast<ev_timer *>(h.top().w);
-  // A node whose watcher does not know it is there: the program
-  // re-initialised the timer while it was active, which clears `active`, and
-  // maybe started it again as a second node.  libev 4.33 spins or corrupts
-  // its heap from here on.
+  // A node whose watcher does not know it is there: the program re-initialised the timer while it
+  // was active, which clears `active`, and maybe started it again as a second node.  libev 4.33
+  // spins or corrupts its heap from here on.
   if (EV_UNLIKELY(w->active != heap::kHeap0))
     reinitialised_while_active("ev_timer_init", w, "active", w->active);
   if (w->repeat != 0.) {
@@ -53,13 +48,11 @@ namespace {
 
 }  // namespace
 
-// Queue every due timer once the caller found the first one due.  The last
-// one due is fed first and the ones before it in reverse order, so that the
-// earliest is invoked first.  A single due timer is fed without collecting.
+// Queue every due timer, the caller having found the first one due.  The last is fed first and the
+// others in reverse order, so that the earliest is invoked first; a lone one is not collected.
 void timers_reify(ev_loop *loop)
 {
-  // timer_due's test on a reference to the heap, so that the compiler keeps
-  // the count it just changed instead of loading it again
+  // timer_due's test, on a reference so that the compiler keeps the count it just changed
   const heap &h = loop->timers;
   W w = expire_root(loop);
   while (h.count && h.top().at < loop->mn_now) {
@@ -81,23 +74,18 @@ void timers_shift(ev_loop *loop, ev_tstamp d)
   }
 }
 
-// --- EVFLAG_NG_BOOTTIME -------------------------------------------------------
-// Deadlines stay on the monotonic clock, which stops while the system is
-// suspended; CLOCK_BOOTTIME runs on, so the difference of the two grows by
-// the time suspended.  With the flag every update of the loop's clock takes
-// its slow path (time_gate_update), which catches up: when the difference
-// grew, every deadline moves earlier by the growth, which keeps the heap's
-// order.  The block time is computed after such an update too (kWorkBoottime),
-// so that a suspend during a callback counts in the very next block.  A
-// start, ev_timer_again and ev_timer_remaining catch up first, so
-// that a timer started after a suspend does not count it.  The boottime
-// reading lies between two monotonic ones, and the deadlines move by what
-// the difference surely grew, never more, so that no timer fires early.
+// EVFLAG_NG_BOOTTIME: deadlines stay on the monotonic clock, which stops while the system is
+// suspended; CLOCK_BOOTTIME runs on, so the difference of the two grows by the time suspended.
+// With the flag every update of the loop's clock takes its slow path (time_gate_update), which
+// catches up: when the difference grew, every deadline moves earlier by the growth, which keeps the
+// heap's order.  The block time is computed after such an update too (kWorkBoottime), so that a
+// suspend during a callback counts in the very next block.  A start, ev_timer_again and
+// ev_timer_remaining catch up first, so that a timer started after a suspend does not count it.
+// The boottime reading lies between two monotonic ones, and the deadlines move by what the
+// difference surely grew, never more, so that no timer fires early.
 //
-// The loop object has no room for the difference, so it lives in a slot of a
-// table of the process, and the loop keeps the slot's number in a byte of
-// padding.  A loop that finds no free slot runs without the flag, as on a
-// system without CLOCK_BOOTTIME.
+// The loop object has no room for the difference, so it lives in a slot of a process-wide table;
+// the loop keeps the slot's number in a byte of padding.
 namespace {
 
 struct boottime_slot {
@@ -107,8 +95,7 @@ struct boottime_slot {
 constexpr int kBoottimeSlots = 255;  // a slot's number, plus one, fits loop->boottime_slot
 constinit boottime_slot boottime_slots[kBoottimeSlots];
 
-// A smaller growth is left to add up, so that the heap is not walked for the
-// rounding of two readings.
+// A smaller growth is left to add up, so that the rounding of two readings does not walk the heap.
 constexpr ev_tstamp kBoottimeMinShift = 1e-6;
 
 struct boottime_window {
@@ -145,8 +132,7 @@ void boottime_init(ev_loop *loop)
       }
     }
 #endif
-  // Without a slot the flag is dropped, which also keeps ev_timer_again on
-  // its fast path.
+  // Without CLOCK_BOOTTIME or a slot the flag is dropped, which also keeps ev_timer_again fast.
   loop->flags &= ~static_cast<unsigned>(EVFLAG_NG_BOOTTIME);
 }
 
@@ -174,9 +160,8 @@ void boottime_catch_up(ev_loop *loop)
 
 extern "C" {
 
-// What ev_timer_start refuses, where libev aborts too.  The report is
-// reached by a tail call, so that the fast path of ev_timer_start needs no
-// stack frame, which pays for debug mode's test in ev_timer_stop.
+// What ev_timer_start refuses, as libev does, reported through a tail call so that its fast path
+// needs no stack frame; that pays for debug mode's test in ev_timer_stop.
 static inline bool start_values_ok(const ev_timer *w) { return w->repeat >= 0. && !std::isnan(w->at); }
 
 static void start_values_refused(const ev_timer *w)
@@ -186,10 +171,8 @@ static void start_values_refused(const ev_timer *w)
   usage_error("ev_timer_start", "after", w->at, "libev: ev_timer_start called with a NaN timeout");
 }
 
-// The start proper, counting from `base`: the loop time, as libev does, or
-// with EVFLAG_NG_NEVER_EARLY the monotonic clock read at the start, so that
-// a timer started late in an iteration never fires before its interval has
-// passed.
+// The start proper, counting from `base`: the loop time, as in libev, or with EVFLAG_NG_NEVER_EARLY
+// the clock read at the start, so that a timer started late in an iteration never fires early.
 static inline void timer_start_from(struct ev_loop *loop, ev_timer *w, ev_tstamp base)
 {
   w->at += base;
@@ -199,11 +182,9 @@ static inline void timer_start_from(struct ev_loop *loop, ev_timer *w, ev_tstamp
   EV_FREQUENT_CHECK(loop);
 }
 
-// The rare halves of start and stop, reached by tail calls so that the
-// common cases need no stack frame.  A start comes here when the heap must
-// grow first, or when EVFLAG_NG_NEVER_EARLY or debug mode closed the heap's
-// gate, at no cost to other loops; a stop, when the timer is pending or not
-// active.
+// The rare halves of start and stop.  A start comes here when the heap must grow first, or when
+// EVFLAG_NG_NEVER_EARLY or debug mode closed the heap's gate, at no cost to other loops; a stop,
+// when the timer is pending or not active.
 static void timer_start_any(struct ev_loop *loop, ev_timer *w)
 {
   if (loop->timers.full())
@@ -215,8 +196,7 @@ static void timer_start_any(struct ev_loop *loop, ev_timer *w)
   timer_start_from(loop, w, (loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now);
 }
 
-// noinline here, on timer_stop_slow and on timer_again_other, so that the
-// fast paths need no stack frame.
+// noinline keeps ev_timer_start's fast path frameless.
 [[gnu::noinline]] static void timer_start_slow(struct ev_loop *loop, ev_timer *w)
 {
   if (EV_UNLIKELY(debug_on(loop)))
@@ -264,8 +244,7 @@ void ev_timer_start(EV_P_ ev_timer *w) noexcept
 
 void ev_timer_stop(EV_P_ ev_timer *w) noexcept
 {
-  // The common case, active and not pending, is one test of the word, which
-  // saves what debug mode's test costs.
+  // Active and not pending, the common case, takes one test, which pays for debug mode's test.
   const active_and_pending state(as_w(w));
   if (EV_UNLIKELY(!state.active_not_pending() || debug_on(loop))) {
     if (state.neither())
@@ -282,14 +261,8 @@ void ev_timer_stop(EV_P_ ev_timer *w) noexcept
   EV_FREQUENT_CHECK(loop);
 }
 
-// ev(3): always clears pending; an active timer restarts with `repeat` as
-// its timeout, or stops if repeat is 0; an inactive repeating timer starts.
-// The hot case, an inactivity timeout pushed back, is kept free of calls;
-// timer_again_other and debug mode do everything else, starting with
-// clearing the pending state.  A negative or NaN repeat is reported here,
-// naming ev_timer_again and the value.  libev 4.33 fails an assertion on a
-// negative one, and takes a NaN one, whose deadline keeps every timer of the
-// loop from firing (README difference 5).
+// A negative or NaN repeat, reported with its value.  libev 4.33 asserts on a negative one and
+// takes a NaN one, whose deadline keeps every timer of the loop from firing (README difference 5).
 [[noreturn, gnu::cold]] static void again_repeat_refused(const ev_timer *w)
 {
   if (std::isnan(w->repeat))
@@ -307,13 +280,12 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
   if (loop->boottime_slot)
     boottime_catch_up(loop);
   if (w->active && w->repeat != 0.) {
-    // with EVFLAG_NG_NEVER_EARLY from the clock, see timer_start_from
     ev_tstamp at = ((loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now) + w->repeat;
     w->at = at;
     loop->timers.update(w->active, at);
     EV_FREQUENT_CHECK(loop);
   } else if (w->active)
-    ev_timer_stop(EV_A_ w);  // repeat is 0
+    ev_timer_stop(EV_A_ w);
   else if (w->repeat != 0.) {
     w->at = w->repeat;
     ev_timer_start(EV_A_ w);
@@ -328,11 +300,12 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
   timer_again_any(loop, w);
 }
 
-// The fast path asks for `repeat > 0.` where the rule is `repeat != 0.`,
-// because the ordered compare needs one branch where `!=` needs two for an
-// unordered NaN; timer_again_any does the same for negative and NaN repeats.
-// Debug mode keeps its flag set in the loop's flags, so that one test sends
-// it, EVFLAG_NG_NEVER_EARLY and EVFLAG_NG_BOOTTIME to timer_again_any too.
+// ev(3): always clears pending; an active timer restarts with `repeat` as its timeout, or stops if
+// repeat is 0; an inactive repeating timer starts.  The hot case, an inactivity timeout pushed
+// back, is free of calls; timer_again_other and debug mode do the rest, clearing pending first.
+// The fast path asks `repeat > 0.` where the rule is `repeat != 0.`: the ordered compare needs one
+// branch where `!=` needs two for an unordered NaN.  Debug mode keeps its flag in the loop's flags,
+// so that one test sends it, EVFLAG_NG_NEVER_EARLY and EVFLAG_NG_BOOTTIME to timer_again_any too.
 void ev_timer_again(EV_P_ ev_timer *w) noexcept
 {
   constexpr unsigned kSlowFlags = EVFLAG_NG_NEVER_EARLY | EVFLAG_NG_DEBUG | EVFLAG_NG_BOOTTIME;
@@ -352,9 +325,8 @@ void ev_timer_again(EV_P_ ev_timer *w) noexcept
   timer_again_other(loop, w);
 }
 
-// What remains until the timer fires, relative to the loop time rather than
-// the current time, or the stored relative value of an inactive timer.  With
-// EVFLAG_NG_BOOTTIME less a suspend the loop has not noticed yet.
+// What remains until the timer fires, from the loop time rather than the current time, or the
+// stored relative value of an inactive timer; with EVFLAG_NG_BOOTTIME less an unnoticed suspend.
 ev_tstamp ev_timer_remaining(EV_P_ ev_timer *w) noexcept
 {
   if (!w->active)
