@@ -1,13 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// loop/loop_run.cc - THE ITERATION: iterate is ev(3)'s list of ev_run's
-// steps in the manual's order (doc/semantics.md §4), compiled for each
-// backend with hot paths of its own, which it calls directly, and once for
-// the others, which it calls through their table; and the choice of the
-// backend when a loop is created.
-//
-// A step with optional work tests its members' bits (kWorkSteps) in one
-// instruction, so most loops do the fixed steps alone.  The rare paths are
-// the named calls above iterate, in the order iterate calls them.
+// loop/loop_run.cc - THE ITERATION: ev(3)'s steps of ev_run in order (doc/semantics.md §4).
+// The rare paths are the named calls above iterate, in the order iterate calls them.
 #include "backends/policies.h"
 #include "diag/debug.h"
 #include "diag/metrics.h"
@@ -21,11 +14,7 @@
 namespace ev_detail {
 namespace {
 
-// --- Before the block: forks, fork and prepare watchers, repairs ------------
-
-// A child that nobody told about the fork gets its own kernel state, without
-// fork watchers (loop/fork_guard.h).  The iteration's first probe shares the
-// test of the fork mark, which step 1 makes anyway.
+// The child of an unannounced fork gets its own kernel state, without fork watchers (fork_guard.h).
 void look_at_fork_mark(ev_loop *loop)
 {
   if (loop->repair & kRepairProbes)
@@ -38,9 +27,8 @@ void look_at_fork_mark(ev_loop *loop)
     repair_clear(loop, kRepairMaybeFork);
 }
 
-// Re-create the kernel state that must be, see "Repair" in loop/loop.h.
-// Unlike libev, a backend rebuild runs no fork watchers, since there was no
-// fork.
+// Re-create the kernel state that must be, see "Repair" in loop/loop.h.  Unlike libev, a backend
+// rebuild runs no fork watchers, since there was no fork.
 void loop_repair(ev_loop *loop)
 {
   const unsigned what = loop->repair & ~kRepairProbes;
@@ -64,10 +52,9 @@ void loop_repair(ev_loop *loop)
     periodics_fork(loop);
 }
 
-// The steps before the block that have work (kStepsBeforeBlock).  Debug
-// mode then checks every watcher the loop holds, before the loop walks them.
-// Returns true when ev_break was called: the run ends without a block, and
-// the iteration is not counted.
+// The steps before the block that have work (kStepsBeforeBlock); debug mode then checks every
+// watcher the loop holds, before the loop walks them.  True when ev_break was called: the run ends
+// without a block, and the iteration is not counted.
 bool steps_before_block_with_work(ev_loop *loop)
 {
   if (loop->curpid && getpid() != loop->curpid) {
@@ -102,10 +89,7 @@ bool steps_before_block_with_work(ev_loop *loop)
   return has_work<kStepsBeforeBlock>(loop) && steps_before_block_with_work(loop);
 }
 
-// --- The fd changes, the block time, the block, the clock -------------------
-
-// The fd changes, applied where the backend's policy says.  One that queues
-// an EV_ERROR sets kWorkError, which the block time's rules look at.
+// The fd changes, applied where the backend's policy says.
 template <class B>
 inline void apply_fd_changes(ev_loop *loop)
 {
@@ -113,10 +97,9 @@ inline void apply_fd_changes(ev_loop *loop)
     fd_reify_with<B>(loop);
 }
 
-// The block time's one clamp: a positive time shorter than the backend's
-// resolution is raised to it, so that the wait is never early and never
-// spins; a time due is 0.  Every max_block is longer than the coarsest
-// resolution.
+// The block time's one clamp: a positive time shorter than the backend's resolution is raised to
+// it, so that the wait is never early and never spins; a time due is 0.  Every max_block is
+// longer than the coarsest resolution.
 static_assert(kWakeupPollInterval >= 1e-3 && kMaxBlockTime >= 1e-3 && kMaxBlockTimeTimerfd >= 1e-3);
 inline ev_tstamp to_resolution(const ev_loop *loop, ev_tstamp timeout)
 {
@@ -126,10 +109,9 @@ inline ev_tstamp to_resolution(const ev_loop *loop, ev_tstamp timeout)
   return timeout;
 }
 
-// The time until the next timer, at most max_block: the block time of a
-// loop without rules of its own.  The clock is read here so that the time
-// the callbacks took shortens the block; the loop's times are updated after
-// the block, before anything can look at them.
+// The time until the next timer, at most max_block: the block time of a loop without rules of its
+// own.  The clock is read here so that the time the callbacks took shortens the block; the loop's
+// times are updated after the block, before anything can look at them.
 inline ev_tstamp until_next_timer(ev_loop *loop)
 {
   if (!loop->timers.count)
@@ -141,13 +123,11 @@ inline ev_tstamp until_next_timer(ev_loop *loop)
   return to_resolution(loop, timeout);
 }
 
-// The block time with rules of its own (kStepBlockTime): zero with idle
-// watchers or after the loop queued an EV_ERROR itself; else until the next
-// timer or periodic, raised to the timeout collect interval and to the
-// backend's resolution.  With an io collect interval, part of the time is
-// slept here instead.  A release callback may call ev_now, so with one the
-// time is updated before every block, as libev 4.33 does.  The rule "never
-// block after queueing an EV_ERROR" (feed_error) is enforced here alone.
+// The block time with rules of its own (kStepBlockTime): zero with idle watchers or after the loop
+// queued an EV_ERROR itself (feed_error), a rule enforced here alone; else until the next timer or
+// periodic, raised to the timeout collect interval and to the backend's resolution.  With an io
+// collect interval, part of the time is slept here instead.  A release callback may call ev_now,
+// so with one the time is updated before every block, as libev 4.33 does.
 ev_tstamp block_time_with_work(ev_loop *loop)
 {
   if (loop->idleall || member_has_work(loop, kWorkError)) {
@@ -186,8 +166,6 @@ ev_tstamp block_time_with_work(ev_loop *loop)
   return timeout;
 }
 
-// The block time: none for EVRUN_NOWAIT or without references, else by the
-// rules above if the loop has some, else until the next timer.
 inline ev_tstamp block_time(ev_loop *loop, int flags)
 {
   if ((flags & EVRUN_NOWAIT) || loop->activecnt < 1)
@@ -197,11 +175,10 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
   return until_next_timer(loop);
 }
 
-// The slow half of the clock's update after the block: the wall clock, then
-// the closed-fd sweep, whose time time_gate_update folds into the clock's so
-// that an iteration pays one comparison for both.  The sweep may feed
-// EV_ERROR, which ev_now_update in a callback must not do, so it runs only
-// here.  A block that reported nothing means an idle loop.
+// The slow half of the clock's update after the block: the wall clock, then the closed-fd sweep,
+// whose time time_gate_update folds into the clock's so that an iteration pays one comparison for
+// both.  The sweep may feed EV_ERROR, which ev_now_update in a callback must not do, so it runs
+// only here.  A block that reported nothing means an idle loop.
 void time_update_after_block_slow(ev_loop *loop, ev_tstamp timeout)
 {
   time_update_slow(loop);
@@ -226,8 +203,7 @@ inline void time_update_after_block(ev_loop *loop, ev_tstamp timeout)
     time_update_after_block_slow(loop, timeout);
 }
 
-// A taken report queued as the poll would have queued it, before anything
-// else: the one place that puts a taken report back.
+// Queue a taken report as the poll would have, before anything else: the one place that does.
 void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
 {
   feed(loop, as_w(&loop->wakeup.w), revents);
@@ -235,10 +211,9 @@ void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
     time_update_after_block_slow(loop, timeout);
 }
 
-// The clock update after a block whose wake-up report was taken.  The
-// watcher's callback runs now, where the invocation would run it first as
-// the newest watcher at EV_MAXPRI, unless something else is queued before
-// the invocation; then the report is queued.  Forced inline, because a call
+// The clock update after a block whose wake-up report was taken.  The watcher's callback runs now,
+// where the invocation would run it first as the newest watcher at EV_MAXPRI, unless something
+// else is queued before the invocation; then the report is queued.  Forced inline, because a call
 // would cost every wake-up a frame, more than its tests.
 [[gnu::always_inline]] inline void wakeup_taken(ev_loop *loop, ev_tstamp timeout, int revents)
 {
@@ -248,8 +223,7 @@ void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
   wakeup_run(loop, revents);
 }
 
-// The metrics and the probes around the backend's wait (kWorkMetrics,
-// kWorkProbes), both in the invocation's work too.
+// The metrics and the probes around the backend's wait (kWorkMetrics, kWorkProbes).
 probes_poll_mark wait_measure_begin(ev_loop *loop, ev_tstamp timeout)
 {
   const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, timeout) : probes_poll_mark{};
@@ -266,18 +240,12 @@ void wait_measure_end(ev_loop *loop, const probes_poll_mark &probe)
     probes_poll_return(loop, probe);
 }
 
-// - Block the process, waiting for any events.
-// - Queue all outstanding I/O (fd) events.
-// - Update the "event loop time" (ev_now ()), and do time jump adjustments.
-// Without work around it (kStepBlock) the block is the backend's wait and
-// the clock, in a copy of the wait of its own, which knows that there are no
-// hooks and no report to take.  With work, each part is behind its own
-// test: the wake-up handshake (fd/wakeup.h), the hooks, the metrics and the
-// probes.  Senders are told that the loop may block as late as possible, so
-// that sends while the loop is still busy cost no write.  The clock update
-// after it runs the wake-up watcher's callback when the backend's wait took
-// its report (wakeup_taken), which it does only where the invocation is the
-// default one, without metrics and probes.
+// Steps 11-13 of ev(3)'s ev_run, quoted in iterate.  Without work around it (kStepBlock), the
+// block is the backend's wait and the clock.  With work, each part is behind its own test: the
+// wake-up handshake (fd/wakeup.h), the hooks, the metrics and the probes.  Senders are told that
+// the loop may block as late as possible, so that sends while the loop is busy cost no write.
+// When the wait took the wake-up report (wakeup_taken), which it does only with the default
+// invocation, the clock update after it runs the wake-up watcher's callback.
 template <class B>
 inline void block(ev_loop *loop, ev_tstamp timeout)
 {
@@ -306,12 +274,9 @@ inline void block(ev_loop *loop, ev_tstamp timeout)
   time_update_after_block(loop, timeout);
 }
 
-// --- After the timers: periodics, idle and check watchers, the invocation ---
-
-// The steps after the timers that have work (kStepsQueue, kStepInvoke):
-// debug mode first takes the loop's own stops from the queue; then the
-// periodics, idle and check watchers are queued, and the queue is invoked
-// if the invocation has work.  False when the default invocation is left to
+// The steps after the timers that have work (kStepsQueue, kStepInvoke): debug mode first takes
+// the loop's own stops from the queue; then the periodics, idle and check watchers are queued, and
+// the queue is invoked if the invocation has work.  False when the default invocation is left to
 // the caller, whose copy of it is inline.
 bool steps_after_timers_with_work(ev_loop *loop)
 {
@@ -331,12 +296,8 @@ bool steps_after_timers_with_work(ev_loop *loop)
   return true;
 }
 
-// - Queue all expired periodics.
-// - Queue all idle watchers with priority higher than that of pending events.
-// - Queue all check watchers.
-// - Call all queued watchers in reverse order (i.e. check watchers first).
-// The default invocation pass is inline, in each iteration's copy (B): most
-// iterations call a callback or two.
+// Steps 14 (the periodics), 15 and 16 of ev(3)'s ev_run.  The default pass is inline in each
+// iteration's copy: most iterations call a callback or two.
 template <class B>
 inline void steps_after_timers(ev_loop *loop)
 {
@@ -347,10 +308,7 @@ inline void steps_after_timers(ev_loop *loop)
   }
 }
 
-// FINISH:
-// - Reset the ev_break status iff it was EVBREAK_ONE.
-// - Decrement the loop depth.
-// - Return.  ev_run returns the reference count, as libev 4.33 does.
+// Step 17 of ev(3)'s ev_run: ev_run returns the reference count, as libev 4.33 does.
 inline int finish(ev_loop *loop)
 {
   if (loop->loop_done == EVBREAK_ONE)
@@ -359,9 +317,8 @@ inline int finish(ev_loop *loop)
   return loop->activecnt;
 }
 
-// What is pending when ev_run is entered, called with work (kStepInvoke).
-// With metrics, the time since the loop last read the clock was the
-// program's.
+// What is pending when ev_run is entered, called with work (kStepInvoke).  With metrics, the time
+// since the loop last read the clock was the program's.
 void invoke_entered_with_work(ev_loop *loop)
 {
   if (loop->metrics) {
@@ -379,58 +336,62 @@ inline void invoke_entered(ev_loop *loop)
   invoke_pending_default(loop);
 }
 
-// --- ev_run's steps ---------------------------------------------------------
-
-// ev_run after it incremented the loop depth, with backend B: ev(3)'s list
-// of ev_run's steps, quoted, each followed by its step.  A run of one
-// iteration takes the same code.
+// ev_run after step 1's increment, with backend B: the steps of ev(3)'s ev_run (man/ev.pod),
+// each quoted where it is taken ("..." leaves words out; t/lint/iterate_steps.sh checks the
+// quotes).  A run of one iteration takes the same code.
 template <class B>
 int iterate(ev_loop *loop, int flags)
 {
   const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
-  // - Reset the ev_break status.
+  // 1. "Increment the depth counter (ev_depth) and clear any break request"
   loop->loop_done = EVBREAK_CANCEL;
-  // - Before the first iteration, call any pending watchers.
+  // 2. "Invoke all watchers that are already pending"
   invoke_entered(loop);
-  // A callback called above may have called ev_break, which the steps before
-  // the block look at only when they have work.
+  // A callback called above may have called ev_break, which the steps before the block look at
+  // only when they have work.
   if (EV_LIKELY(!loop->loop_done) || has_work<kStepsBeforeBlock>(loop))
     do {
       if constexpr (EV_VERIFY >= 2)  // ev(3) EV_VERIFY: once per iteration
         verify(loop);
-      // - If EVFLAG_FORKCHECK was used, check for a fork.
-      // - If a fork was detected (by any means), queue and call all fork watchers.
-      // - Queue and call all prepare watchers.
-      // - If ev_break was called, goto FINISH.
-      // - If we have been forked, detach and recreate the kernel state.
+      // 3. "With EVFLAG_FORKCHECK, compare the process id with the one seen before"
+      // 4. "If a fork was noticed ... queue all ev_fork watchers and invoke all pending watchers."
+      // 5. "If prepare watchers are active: queue all ev_prepare watchers and invoke all pending
+      //    watchers"
+      // 6. "If a break was requested, stop here and continue with step 17."
+      // 7. "If a fork was noticed: recreate the kernel state that the child cannot share"
       const bool broken = steps_before_block(loop);
       if (broken)
         break;
-      // - Update the kernel state with all outstanding changes.
+      // 8. "Hand all changes of file descriptor interest made since the last iteration to the
+      //    kernel."
       apply_fd_changes<B>(loop);
-      // - Update the "event loop time" (ev_now ()).
-      // - Calculate for how long to sleep or block, if at all (EVRUN_NOWAIT or
-      //   not having any active watchers at all will result in not sleeping).
-      // - Sleep if the I/O and timer collect interval say so.
+      // 9. "Update the loop time and compute how long to block"
       const ev_tstamp timeout = block_time(loop, flags);
-      // - Increment loop iteration counter.
+      // 10. "Increment the iteration counter (ev_iteration)."
       ++loop->loop_count;
+      // 11. "Call the release callback, block in the backend until an event arrives or the
+      //     timeout expires, call the acquire callback"
+      // 12. "Queue the I/O watchers whose descriptors became ready."
+      // 13. "Update the loop time."
       block<B>(loop, timeout);
-      // - Queue all expired timers.
+      // 14. "Queue the expired timers (earliest deadline first), then the due periodics."
       if (timer_due(loop))
         timers_reify(loop);
+      // 15. "Queue the idle watchers, if the idle rule allows it ... then queue all ev_check
+      //     watchers."
+      // 16. "Invoke all pending watchers (or call the invoke-pending callback"
       steps_after_timers<B>(loop);
-      // - If ev_break has been called, or EVRUN_ONCE or EVRUN_NOWAIT were used,
-      //   or there are no active watchers, goto FINISH, otherwise continue with
-      //   step LOOP.  More ev_unref than references ends the run too, where
-      //   libev 4.33 runs forever.
+      // 16. "Then continue with step 3, unless a break was requested, EVRUN_ONCE or EVRUN_NOWAIT
+      //     was given, or the reference count is zero."  A negative count (more ev_unref than
+      //     references) ends the run too, where libev 4.33 runs forever.
     } while (!once && !loop->loop_done && loop->activecnt >= 1);
+  // 17. "If the break request was EVBREAK_ONE, clear it ... Decrement the depth counter and
+  //     return the reference count."
   return finish(loop);
 }
 
-// The iterations: one for each backend with hot paths of its own
-// (backends/backend.h), and one for the others, which calls the backend
-// through its table.  A build for size has that one alone.
+// The iterations: one for each backend with hot paths of its own (backends/backend.h), and one
+// for the others, which calls the backend through its table.  A build for size has that one alone.
 struct backend_runner {
   const backend_ops *ops;
   int (*run)(ev_loop *loop, int flags);
@@ -450,8 +411,6 @@ constexpr backend_runner kRunners[] = {EV_NG_BACKEND_POLICIES(EV_NG_BACKEND_RUNN
 
 }  // namespace
 
-// The first backend that flags allow and that starts, in
-// EV_NG_BACKEND_POLICIES' order.
 bool backend_select(ev_loop *loop, unsigned int flags)
 {
   for (const backend_runner &r : kRunners) {

@@ -24,8 +24,11 @@ TESTS += t/lint/comment_figures.sh t/lint/backend_names.sh
 # t/lint/annotation_rows.sh: every inlining annotation of the library has its row in
 # bench/annotations.tsv and every row its annotation (issue 48)
 TESTS += t/lint/annotation_rows.sh
+# iterate (loop/loop_run.cc) quotes every step of ev_run as this tree's ev(3) lists it
+TESTS += t/lint/iterate_steps.sh
 
 EXTRA_DIST += t/lint/licence_headers.sh t/lint/no_outside_references.sh t/lint/references.sh \
 	t/lint/include_floors.sh t/lint/clang_format.sh .clang-format t/lint/commit_subjects.sh \
 	.githooks/commit-msg t/lint/comment_figures.sh t/lint/backend_names.sh t/lint/library_comments.sh \
+	t/lint/iterate_steps.sh \
 	t/lint/comment_share.sh t/lint/annotation_rows.sh
