@@ -121,23 +121,33 @@ inline int register_again(epoll_state *st, int fd, fd_entry &e, int ev, int oev)
 
 }  // namespace
 
-// Was an EBADF or EINVAL the fd's, or is the epoll fd not ours any more (h)?  The kernel checks the
-// target before the kind of epfd's file, so the DEL that asks names a new epoll fd, open, pollable
-// and surely not in the set: an epoll set answers ENOENT, any other file EINVAL.  If no such fd can
-// be had, the error is taken for the fd's.
-bool epoll_set_lost(int epfd, int err)
+}  // namespace ev_detail::epoll_internal
+
+namespace ev_detail::epoll_set {
+
+// An EBADF or EINVAL: was it the fd's, or is the epoll fd not ours any more (h)?  The kernel checks
+// the target before the kind of epfd's file, so the DEL that asks names a new epoll fd, open,
+// pollable and surely not in the set: an epoll set answers ENOENT, any other file EINVAL.  If no
+// such fd can be had, the error is taken for the fd's.
+refusal refusal_of(int epfd, int err)
 {
+  if (err == EPERM)
+    return refusal::kRegularFile;
   if (err != EBADF && err != EINVAL)
-    return false;
+    return refusal::kFd;
   if (::fcntl(epfd, F_GETFD) < 0 && errno == EBADF)
-    return true;
-  const int probe = create_epoll_fd();
+    return refusal::kSetLost;
+  const int probe = epoll_internal::create_epoll_fd();
   if (probe < 0)
-    return false;
+    return refusal::kFd;
   const bool lost = epoll_ctl(epfd, EPOLL_CTL_DEL, probe, nullptr) < 0 && errno == EINVAL;
   ::close(probe);
-  return lost;
+  return lost ? refusal::kSetLost : refusal::kFd;
 }
+
+}  // namespace ev_detail::epoll_set
+
+namespace ev_detail::epoll_internal {
 
 // The cases epoll_policy::modify leaves to the kernel: the number may be a new open file, it is a
 // regular file (c), or the kernel's registration is not the one wanted.
@@ -148,26 +158,15 @@ void modify_registration(ev_loop *loop, int fd, int oev, int nev)
   const bool renewed = nev & EV__IOFDSET;  // the number may be a new open file
   nev &= kFdEvents;                        // EV_NG_EXCLUSIVE alone wants nothing: register_anew
 
-  if (e.bflags & kAlwaysReady) {
-    if (nev && oev && !renewed)
-      return;  // still a regular file: poll() reads e.events each time
-    st->always_ready.remove(fd);
-    e.bflags = 0;
-  }
-
-  if (!nev) {
-    // Lazy removal (e), even when the number may be a new file (a server closing a connection it
-    // just re-armed).  It stays counted so that no wait is skipped for it (g); the next start
-    // checks with an ADD, and an old file's event finds no watchers (drop_unwanted).  A DEL would
-    // mostly meet a closed fd, a system call libev 4.33 does not make.
+  // Nothing wanted: lazy removal (e), even when the number may be a new file (a server closing a
+  // connection it just re-armed).  The registration stays counted so that no wait is skipped for it
+  // (g); the next start checks with an ADD, and an old file's event finds no watchers
+  // (drop_unwanted).  A DEL would mostly meet a closed fd, a system call libev 4.33 does not make.
+  // No epoll set (h): without one no fd has a registration or kAlwaysReady (epoll_fork), so the
+  // earlier cases end as they would have.
+  if (!change_begins(loop, fd, e, oev, static_cast<unsigned>(nev), renewed, st->epfd >= 0, st->always_ready,
+                     [st] { update_general(st); }))
     return;
-  }
-  // No epoll set (h).  Tested only where the kernel would be asked: without a set no fd has a
-  // registration or kAlwaysReady (epoll_fork), so the cases above end as they would have.
-  if (EV_UNLIKELY(st->epfd < 0)) {
-    fd_kill_user_watchers(loop, fd);
-    return;
-  }
 
   int err;
   if (e.bmask) {
@@ -190,19 +189,17 @@ void modify_registration(ev_loop *loop, int fd, int oev, int nev)
   }
 
   set_registered(st, e, 0);
-  if (err == EPERM) {  // a regular file, see (c)
-    e.bflags = kAlwaysReady;
-    st->always_ready.add(fd);
+  switch (refusal_of(st->epfd, err)) {
+  case refusal::kRegularFile:  // see (c)
+    st->always_ready.enter(e, fd);
     update_general(st);
     return;
-  }
-  if (epoll_set_lost(st->epfd, err)) {  // see (h): the fd is registered again after the rebuild
+  case refusal::kSetLost:  // see (h): the fd is registered again after the rebuild
     st->lost = true;
     request_backend_rebuild(loop);
     return;
+  case refusal::kFd: fd_kill(loop, fd); return;
   }
-  // EBADF, ENOSPC (max_user_watches), ENOMEM or ELOOP: the fd cannot be watched; tell its watchers.
-  fd_kill(loop, fd);
 }
 
 // Events arrived that no watcher wants any more: update the kernel.  A registration that a dup

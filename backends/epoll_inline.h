@@ -13,15 +13,17 @@ namespace ev_detail::epoll_internal {
 
 using namespace epoll_set;
 
+constexpr unsigned char kAlwaysReady = 0x01;  // fd_entry::bflags: EPERM, see (c)
+
 // fd_entry use (backends/epoll_set.h): bmask = events registered or 0, bdata = their generation.
 struct epoll_state {
   int epfd;   // -1: none, see (h)
   bool lost;  // epfd is not ours any more, see (h)
   struct epoll_event *events;
   int capacity;
-  always_ready_fds always_ready;  // fds with kAlwaysReady, see (c)
-  int registered;                 // fds with bmask != 0, see (g)
-  bool precise;                   // wait with epoll_pwait2, see (i)
+  always_ready_fds<kAlwaysReady> always_ready;  // see (c)
+  int registered;                               // fds with bmask != 0, see (g)
+  bool precise;                                 // wait with epoll_pwait2, see (i)
   // The poll must take epoll_poll_general: always-ready fds, no set, a precise wait, or nothing
   // registered (g).  Kept by update_general, so that the common poll tests one byte.
   bool general;
@@ -35,19 +37,12 @@ inline void update_general(epoll_state *st)
   st->general = st->always_ready.any() || st->epfd < 0 || st->precise || !st->registered;
 }
 
-constexpr unsigned char kAlwaysReady = 0x01;  // fd_entry::bflags: EPERM, see (c)
-
 // The rare paths, out of line (backends/epoll.cc).
 void modify_registration(ev_loop *loop, int fd, int oev, int nev);
 void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e);
 void grow_events(epoll_state *st);
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
 void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks);
-
-// An epoll_ctl on epfd failed with err: true if epfd itself is gone, closed behind the loop's back
-// or its number another file now (h).  io_uring's epoll mode asks too (backends/iouring_epoll.cc).
-
-bool epoll_set_lost(int epfd, int err);
 
 // One epoll_ctl; returns 0 or the errno.  errp is &errno, which fd_reify takes once for many calls,
 // since each errno is a call of __errno_location.  Forced inline: with more than one caller GCC

@@ -24,6 +24,9 @@
 //     watcher sees only its own events (kReadiness).
 //  5. Regular files cannot be added (EPERM): they are always ready, and their watchers get their
 //     events in every iteration (always_ready_fds).
+//  6. A change begins alike in both (change_begins), and a request the kernel refused, once the
+//     other op was tried where rule 2 allows, means one of three things alike in both
+//     (refusal_of): a regular file (rule 5), a set that is gone, or an fd that cannot be watched.
 #pragma once
 
 #include "fd/fd.h"
@@ -132,13 +135,20 @@ template <report_which kWhich = kAll, class Events, class DropUnwanted>
   }
 }
 
-// Rule 5: the set's always-ready fds, each marked in its entry's bflags with the backend's own bit.
+// Rule 5: the set's always-ready fds, each marked in its entry's bflags with the backend's bit kBit.
+template <unsigned char kBit>
 struct always_ready_fds {
   array<int> fds;
 
-  void add(int fd) { fds.push(fd); }
-  void remove(int fd)
+  static bool has(const fd_entry &e) { return e.bflags & kBit; }
+  void enter(fd_entry &e, int fd)
   {
+    e.bflags |= kBit;
+    fds.push(fd);
+  }
+  void leave(fd_entry &e, int fd)
+  {
+    e.bflags &= static_cast<unsigned char>(~kBit);
     for (int i = 0; i < fds.count; ++i)
       if (fds.data[i] == fd) {
         fds.data[i] = fds.data[--fds.count];
@@ -158,5 +168,35 @@ struct always_ready_fds {
     }
   }
 };
+
+// Rule 6, where a change of fd's watchers begins: an always-ready fd stays one while watchers of
+// the same file want events (the report reads e.events each time), else it leaves the list and
+// left() tells the backend, whose wait depends on the list.  Nothing wanted leaves the
+// registration in place (rule 3).  Without a set (have_set false) the fd's watchers get EV_ERROR.
+// True when the kernel is to be asked for want.
+template <unsigned char kBit, class Left>
+inline bool change_begins(ev_loop *loop, int fd, fd_entry &e, int oev, unsigned want, bool renewed, bool have_set,
+                          always_ready_fds<kBit> &ready, Left left)
+{
+  if (ready.has(e)) {
+    if (want && oev && !renewed)
+      return false;
+    ready.leave(e, fd);
+    left();
+  }
+  if (!want)
+    return false;
+  if (EV_UNLIKELY(!have_set)) {
+    fd_kill_user_watchers(loop, fd);
+    return false;
+  }
+  return true;
+}
+
+// Rule 6: what a request the kernel refused with err means.  EBADF and EINVAL may be the set's own,
+// which refusal_of asks the kernel (backends/epoll.cc); the rest are the fd's: EBADF, ENOSPC
+// (max_user_watches), ENOMEM, ELOOP.
+enum class refusal { kRegularFile, kSetLost, kFd };
+refusal refusal_of(int epfd, int err);
 
 }  // namespace ev_detail::epoll_set

@@ -15,7 +15,10 @@
 namespace ev_detail::iouring_internal {
 
 constexpr unsigned char kArmed = 0x01;            // fd_entry::bflags: a poll request is live
+constexpr unsigned char kAlwaysReady = 0x02;      // fd_entry::bflags, epoll mode: a regular file, EPERM
 constexpr std::uint64_t kInternal = 0xffffffffu;  // user_data's low half of our other requests, see (b)
+
+using epoll_mode_always_ready_fds = epoll_set::always_ready_fds<kAlwaysReady>;
 
 // fd_entry use: bflags = kArmed while a poll request is live or queued, bmask = the events it waits
 // for, bdata = its generation, the r.sq_local_tail it was queued at.  So a request not submitted
@@ -48,7 +51,7 @@ struct iouring_state {
   int epfd;                                  // -1: none
   struct epoll_event *events;                // what an EPOLL_WAIT reports
   int capacity;                              // of events
-  epoll_set::always_ready_fds always_ready;  // fds with kAlwaysReady
+  epoll_mode_always_ready_fds always_ready;  // fds with kAlwaysReady
   struct epoll_event *ctl;                   // the event of each queued EPOLL_CTL, by sqe (r.sq_entries)
   array<const void *> heads;                 // by fd: its first watcher when it was last registered; zeroed capacity
   unsigned other_mask;                       // the EPOLL_CTL requests' sqes are 0 to other_mask, r.sq_entries / 2 - 1

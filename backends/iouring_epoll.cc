@@ -54,7 +54,7 @@
 //      wait sent before it asks again (epoll_refill), one more enter.
 //  (y) The set's fd may be closed behind the loop's back, or its number be another file now,
 //      epoll.cc's (h).  An EPOLL_WAIT in flight holds the old set and goes on reporting it, but
-//      every request sent since fails with EBADF or EINVAL, as for a bad fd; epoll_set_lost tells
+//      every request sent since fails with EBADF or EINVAL, as for a bad fd; refusal_of tells
 //      which, as in epoll.cc.  A lost set is rebuilt with the ring, every fd registered anew, no
 //      watcher told of an error not its fd's, and the old ring's drain ends the wait that held it.
 #include "backends/iouring_epoll.h"
@@ -90,12 +90,6 @@ void set_refill(iouring_state *st)
 {
   st->refill = st->look_after_reap = true;
   update_wait_room(st);
-}
-
-void always_ready_remove(iouring_state *st, int fd)
-{
-  st->always_ready.remove(fd);
-  update_general(st);
 }
 
 // Register want for fd, see (s).  other_file: maybe another file, epoll_set.h's rule 2;
@@ -147,18 +141,10 @@ void epoll_modify_slow(ev_loop *loop, int fd, int oev, int nev)
     if (!want || (oev && loop->fds.entries[fd].bmask == want))
       return;
   }
-  if (loop->fds.entries[fd].bflags & kAlwaysReady) {
-    if (want && oev && !renewed)
-      return;  // still a regular file: the report reads e.events each time
-    always_ready_remove(st, fd);
-    loop->fds.entries[fd].bflags &= static_cast<unsigned char>(~kAlwaysReady);
-  }
-  if (!want)
-    return;                            // the registration stays, epoll_set.h's rule 3
-  if (st->r.fd < 0 || st->epfd < 0) {  // no ring, see iouring.cc (l)
-    fd_kill_user_watchers(loop, fd);
+  // Without a ring or a set, see iouring.cc (l), the fd's watchers get EV_ERROR.
+  if (!change_begins(loop, fd, loop->fds.entries[fd], oev, want, renewed, st->r.fd >= 0 && st->epfd >= 0,
+                     st->always_ready, [st] { update_general(st); }))
     return;
-  }
   if (st->epfd_lost)
     return;  // a new set is on its way, every fd registered anew
   if (registration_stands(loop->fds.entries[fd], oev, nev, want))
@@ -222,7 +208,8 @@ void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t us
   const auto fd = static_cast<std::uint32_t>(user_data);
   if (fd >= static_cast<std::uint32_t>(loop->fds.size) || res >= 0 || st->epfd_lost)
     return;  // a lost set's failures say nothing of the fds
-  if ((res == -EBADF || res == -EINVAL) && epoll_internal::epoll_set_lost(st->epfd, -res)) {
+  const refusal why = refusal_of(st->epfd, -res);
+  if (why == refusal::kSetLost) {
     epoll_set_gone(loop, st);  // see (y)
     return;
   }
@@ -247,10 +234,9 @@ void epoll_completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t us
       return;
     }
     e.bmask = 0;
-    if (res == -EPERM) {  // a regular file, see (t)
+    if (why == refusal::kRegularFile) {  // see (t)
       if (e.head) {
-        e.bflags |= kAlwaysReady;
-        st->always_ready.add(ifd);
+        st->always_ready.enter(e, ifd);
         update_general(st);  // the poll reports them from now on, this one here
         if (int events = e.events & (EV_READ | EV_WRITE))
           fd_event(loop, ifd, events);

@@ -16,7 +16,6 @@ namespace ev_detail::iouring_internal {
 using namespace epoll_set;
 
 constexpr std::uint32_t kEpollWaitTag = 0xfffffffeu;  // user_data's low half of the EPOLL_WAIT request
-constexpr unsigned char kAlwaysReady = 0x02;          // fd_entry::bflags: a regular file, EPERM, see (t)
 constexpr unsigned char kAddPending = 0x04;           // fd_entry::bflags: an ADD over a registration went, see (s)
 
 // fd_entry use in the epoll mode, as backends/epoll_set.h says: bmask = the events registered as
