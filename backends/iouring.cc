@@ -123,8 +123,6 @@
 namespace ev_detail::iouring_internal {
 namespace {
 
-constexpr unsigned kMaxCq = 65536;  // the kernel's limit, IORING_MAX_CQ_ENTRIES
-
 // Reap either mode's completions: how many woke the loop for good, in the epoll mode 1 if they gave
 // watchers events, since a failed request, which asks for another, does not end a wait.
 int reap_any(ev_loop *loop, iouring_state *st)

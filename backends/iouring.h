@@ -106,7 +106,8 @@ bool iouring_edge_triggered(const ev_loop *loop);
 void iouring_recheck(ev_loop *loop, int fd);
 void iouring_embedded(ev_loop *loop);
 void iouring_child_after_fork(ev_loop *loop);
-constexpr unsigned kMinCq = 256;  // completion queue sizes, see (i)
+constexpr unsigned kMinCq = 256;    // completion queue sizes, see (i)
+constexpr unsigned kMaxCq = 65536;  // the kernel's limit, IORING_MAX_CQ_ENTRIES
 // What a poll's enter returns when it made no system call; ring_wait returns a count or -errno.
 constexpr int kNotEntered = -0x7fffffff - 1;
 void modify_slow(ev_loop *loop, int fd, int oev, int nev);

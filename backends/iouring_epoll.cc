@@ -515,7 +515,7 @@ bool iouring_epoll_init(ev_loop *loop)
   st->epoll_mode = true;
   st->epfd = -1;
   st->want_cq = r.cq_entries;
-  st->cq_limit = 65536;
+  st->cq_limit = kMaxCq;
   st->events = nullptr;
   st->capacity = 0;
   epoll_events_resize(st, kFirstEventsCapacity);

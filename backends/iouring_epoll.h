@@ -118,7 +118,7 @@ inline bool epoll_room(const ring &r, const iouring_state *st)
 inline void iouring_epoll_modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *)
 {
   const unsigned want = kWant.want[nev & 0x7f];
-  // Renewed, or without watchers as far as the kernel knows, the number may be another file now.
+  // An always-ready fd goes to epoll_modify_slow, which decides whether it stays one.
   if (EV_LIKELY(!(e.bflags & kAlwaysReady))) {
     if (registration_stands(e, oev, nev, want))
       return;
