@@ -405,9 +405,9 @@ inline void feed_error(ev_loop *loop, W w, int revents)
   feed(loop, w, revents);
 }
 
-// ev_clear_pending and the first step of every *_stop.  A watcher that is not pending is not
-// looked up in the loop, so programs may stop watchers never started, or whose loop is already
-// destroyed, as C++ destructors do.  A pending one must be pending in this loop
+// ev_clear_pending, and in stop_pending's form the first step of every *_stop.  A watcher that is
+// not pending is not looked up in the loop, so programs may stop watchers never started, or whose
+// loop is already destroyed, as C++ destructors do.  A pending one must be pending in this loop
 // (base/slot_queue.h, slot_of), and `api` names the call for the report.
 inline int clear_pending(ev_loop *loop, W w, const char *api)
 {
