@@ -465,6 +465,7 @@ void debug_loop_init(ev_loop *loop)
   loop->invoke_checks |= kInvokeCheckDebug;
   work_set(loop, kWorkDebug, true);
   loop->run_guard |= kRunGuardDebug;
+  run_entry_update(loop);
   // every start, stop and feed of the hot paths takes its slow half, which looks for debug mode
   loop->fds.close_change_gate();
   loop->timers.close_gate();
@@ -648,6 +649,7 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
   loop->release_cb = hooks ? release_wrapper : nullptr;
   loop->acquire_cb = hooks ? acquire_wrapper : nullptr;
   work_set(loop, kWorkHooks, wait_hooks(loop));
+  run_entry_update(loop);
 }
 
 namespace {

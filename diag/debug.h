@@ -5,9 +5,10 @@
 // watcher and what to do, and the program aborts; diag/debug.cc says what is checked, and when.
 //
 // Without debug mode nothing is paid: it closes the gates that the fast paths of the hot calls test
-// anyway, has work in three steps of the iteration (kWorkDebug), and sets a bit of loop->run_guard
-// that ev_run tests anyway.  Only ev_timer_stop, ev_timer_again and ev_invoke_pending test for it
-// themselves; other watcher types test it at the top of their start and stop, on no hot path.
+// anyway, has work in three steps of the iteration (kWorkDebug), and sets a bit of loop->run_guard,
+// which sends ev_run to its guarded entry (run_entry_update).  Only ev_timer_stop, ev_timer_again
+// and ev_invoke_pending test for it themselves; other watcher types test it at the top of their
+// start and stop, on no hot path.
 #pragma once
 
 #include "loop/loop.h"

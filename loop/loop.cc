@@ -13,6 +13,35 @@ using namespace ev_detail;
 
 namespace ev_detail {
 
+namespace {
+
+// The entry of a loop with a run guard or hooks: ev_run is forbidden with a destroyed default loop
+// and in a release or acquire callback, and debug mode notes the thread that runs the loop.
+int run_guarded(ev_loop *loop, int flags)
+{
+  if (loop->run_guard & kRunGuardDestroyed)
+    usage_error("ev_run", "loop", static_cast<const void *>(loop),
+                "libev: ev_run called with the default loop after ev_loop_destroy destroyed it; call "
+                "ev_default_loop to make it again");
+  if (loop->run_guard & kRunGuardInRelease)
+    usage_error("ev_run", "libev: ev_loop recursion during release detected");
+  const bool counted = loop->debug && debug_run_enter(loop);
+  int result = loop->iterate(loop, flags);
+  if (loop->debug)
+    debug_run_exit(loop, counted);
+  return result;
+}
+
+}  // namespace
+
+// ev_run's test of the guard and the hooks, made when they change rather than in every ev_run.  A
+// destroyed default loop is not read beyond run_guard.  The hooks guard from outside run_guard,
+// since kRunGuardInRelease changes twice an iteration.
+void run_entry_update(ev_loop *loop)
+{
+  loop->run = loop->run_guard || loop->release_cb || loop->acquire_cb ? run_guarded : loop->iterate;
+}
+
 void max_block_update(ev_loop *loop)
 {
   if (loop->wakeup.fd == kLoopFdRefused)
@@ -114,35 +143,10 @@ void ev_now_update(EV_P) noexcept { time_update(loop); }
 
 }  // extern "C"
 
-namespace {
-
-// The entry of a loop with a run guard: ev_run is forbidden with a destroyed default loop and in a
-// release or acquire callback, and debug mode notes the thread that runs the loop.  noinline keeps
-// ev_run without a guard a tail call.
-[[gnu::noinline]] int run_guarded(ev_loop *loop, int flags)
-{
-  if (loop->run_guard & kRunGuardDestroyed)
-    usage_error("ev_run", "loop", static_cast<const void *>(loop),
-                "libev: ev_run called with the default loop after ev_loop_destroy destroyed it; call "
-                "ev_default_loop to make it again");
-  ++loop->loop_depth;
-  if (loop->run_guard & kRunGuardInRelease)
-    usage_error("ev_run", "libev: ev_loop recursion during release detected");
-  const bool counted = loop->debug && debug_run_enter(loop);
-  int result = loop->run(loop, flags);
-  if (loop->debug)
-    debug_run_exit(loop, counted);
-  return result;
-}
-
-}  // namespace
-
 extern "C" {
 
 int ev_run(EV_P_ int flags)
 {
-  if (loop->run_guard)
-    return run_guarded(loop, flags);
   // Increment loop depth, which ev(3) leaves as it is if a callback throws.
   ++loop->loop_depth;
   return loop->run(loop, flags);
@@ -197,6 +201,7 @@ void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire
   loop->release_cb = release;
   loop->acquire_cb = acquire;
   work_set(loop, kWorkHooks, wait_hooks(loop));
+  run_entry_update(loop);
 }
 #endif
 

@@ -154,8 +154,11 @@ struct ev_loop {
   // Backend (backends/).
   const ev_detail::backend_ops *backend;
   void *backend_state;  // owned by the backend
-  // ev_run's steps compiled for this backend, calling its hot paths directly (loop/loop_run.cc).
+  // What ev_run calls after its increment: `iterate`, or run_guarded when there is something to
+  // look at first (run_entry_update).
   int (*run)(ev_loop *loop, int flags);
+  // ev_run's steps compiled for this backend, calling its hot paths directly (loop/loop_run.cc).
+  int (*iterate)(ev_loop *loop, int flags);
   int backend_fd;                   // the backend's fd, which an embedding loop watches, else -1
   unsigned backend_fd_generation;   // changes whenever a repair replaces backend_fd
   ev_detail::fd_table fds;          // io watchers per fd and the change queue
@@ -261,12 +264,14 @@ static ev_loop *ev_default_loop_ptr;
 
 namespace ev_detail {
 
-// loop->run_guard bits.
+// loop->run_guard bits.  Whoever sets one calls run_entry_update, so that ev_run takes its guarded
+// entry; kRunGuardInRelease need not, since only hooks set it, which keep that entry.
 enum : int {
   kRunGuardInRelease = 1 << 0,  // inside a release/acquire callback: ev_run is forbidden (ev(3))
   kRunGuardDebug = 1 << 1,      // debug mode: ev_run notes the thread that runs it
   kRunGuardDestroyed = 1 << 2,  // the default loop, destroyed: its static storage stays, see ev_loop_destroy
 };
+void run_entry_update(ev_loop *loop);
 
 // loop->probing (diag/probes.h): attached and armed fires from the next
 // iteration's beginning on, so that every iteration the probes see begins and ends.

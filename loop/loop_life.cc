@@ -228,6 +228,7 @@ void ev_loop_destroy(EV_P)
     // memory.  Written after the destructor, so that no compiler takes it for a dead store; debug
     // mode keeps its own bit to report other calls.  ev_default_loop clears it.
     loop->run_guard = kRunGuardDestroyed | debug_guard;
+    run_entry_update(loop);
   } else if (!kept)
     ev_free(loop);
 }

@@ -394,7 +394,7 @@ int iterate(ev_loop *loop, int flags)
 // for the others, which calls the backend through its table.  A build for size has that one alone.
 struct backend_runner {
   const backend_ops *ops;
-  int (*run)(ev_loop *loop, int flags);
+  int (*iterate)(ev_loop *loop, int flags);
 };
 
 template <class P>
@@ -417,12 +417,14 @@ bool backend_select(ev_loop *loop, unsigned int flags)
     if (!(flags & r.ops->flag))
       continue;
     loop->backend = r.ops;
-    loop->run = r.run;
+    loop->iterate = r.iterate;
+    run_entry_update(loop);
     if (r.ops->init(loop))
       return true;
   }
   loop->backend = nullptr;
-  loop->run = nullptr;
+  loop->iterate = nullptr;
+  run_entry_update(loop);
   return false;
 }
 

@@ -149,6 +149,46 @@ loop_control__the_destroyed_default_loop_is_a_usage_error (void **state)
   harness_expect_child_ok (use_destroyed_default_loop, &how, 20, "the default loop made again");
 }
 
+/* ev_run from a release or acquire callback (ev_set_loop_release_cb: "must not ... call ev_run");
+ * arg: 0 from the release callback, 1 from the acquire callback.  The hooks are set after the loop
+ * runs once, so that ev_run must notice them then. */
+static void
+release_hook_runs_loop (struct ev_loop *loop)
+{
+  ev_run (loop, EVRUN_NOWAIT);
+}
+
+static void
+hook_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
+static void
+run_from_a_hook (void *arg)
+{
+  struct ev_loop *loop = test_loop_new ();
+  ev_timer t;
+  ev_timer_init (&t, hook_timer_cb, 1., 0.);
+  ev_timer_start (loop, &t);
+  ev_run (loop, EVRUN_NOWAIT);
+  if (*(int *)arg == 0)
+    ev_set_loop_release_cb (loop, release_hook_runs_loop, NULL);
+  else
+    ev_set_loop_release_cb (loop, NULL, release_hook_runs_loop);
+  ev_run (loop, EVRUN_ONCE);
+}
+
+static void
+loop_control__ev_run_in_a_release_or_acquire_callback_is_a_usage_error (void **state)
+{
+  (void)state;
+  skip_on_real_libev (); /* libev 4.33 checks it with assert(), which NDEBUG drops */
+  for (int which = 0; which < 2; ++which)
+    expect_abort (run_from_a_hook, &which,
+                  "libev-ng: usage error in ev_run: \"libev: ev_loop recursion during release detected\"");
+}
+
 /* pthread_cancel of a thread blocked in ev_run (the wait is a cancellation point): the thread
  * unwinds as from a C++ exception (ev(3) C++ SUPPORT): ev_depth stays 1, and the loop may be run
  * again by another thread and destroyed.  libev 4.33 leaves its loop marked as inside the
@@ -1598,6 +1638,7 @@ main (void)
     plain_test (loop_control__loop_fork_in_the_child_rebuilds_the_loop),
     plain_test (loop_control__libev_flags_cannot_turn_on_forkcheck),
     plain_test (loop_control__the_destroyed_default_loop_is_a_usage_error),
+    plain_test (loop_control__ev_run_in_a_release_or_acquire_callback_is_a_usage_error),
     plain_test (loop_control__a_thread_cancelled_in_ev_run_leaves_a_usable_loop),
   };
   return HARNESS_RUN ("loop_control", tests);
