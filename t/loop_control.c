@@ -159,17 +159,11 @@ release_hook_runs_loop (struct ev_loop *loop)
 }
 
 static void
-hook_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
-{
-  (void)loop, (void)w, (void)revents;
-}
-
-static void
 run_from_a_hook (void *arg)
 {
   struct ev_loop *loop = test_loop_new ();
   ev_timer t;
-  ev_timer_init (&t, hook_timer_cb, 1., 0.);
+  ev_timer_init (&t, nop_timer_cb, 1., 0.);
   ev_timer_start (loop, &t);
   ev_run (loop, EVRUN_NOWAIT);
   if (*(int *)arg == 0)
