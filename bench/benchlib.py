@@ -7,6 +7,7 @@ Python 3 standard library only.
 """
 
 import os
+import re
 import resource
 import platform
 import shlex
@@ -117,6 +118,115 @@ def make_libs(builddir, ng_dir, stand_in, wanted):
     else:
         libs = [l for l in libs if l.name not in ON_REQUEST]
     return libs, warnings
+
+
+# ---- before and after --------------------------------------------------------
+
+BEFORE = "-before"  # the suffix of a column run against an earlier build (--before)
+
+# The rows whose counts follow timing as well as the code: (column, metric, why), regular
+# expressions.  A change on one of them counts only when a second run of both builds repeats it.
+TIMING_DEPENDENT = [
+    (r"^libev-ng", r"^async/wakeup$", "two threads: how they interleave"),
+    (r"^libev-ng", r"^pipes/", "the closed-fd sweep is paced by the clock, slowed by valgrind"),
+    (r"^libev-ng-uring", r"^echo/C=1000$", "how many messages one wait collects"),
+]
+
+
+def timing_dependent(column, metric):
+    """why the row's count follows timing, or None"""
+    for col_re, metric_re, why in TIMING_DEPENDENT:
+        if re.search(col_re, column) and re.search(metric_re, metric):
+            return why
+    return None
+
+
+def before_columns(libs, ng_dir, before_dir):
+    """libev-ng's columns again, each followed by its twin run against the libev.so.4 in
+    before_dir: a change's before and after in one run, with the same benchmark binaries"""
+    lib = os.path.join(before_dir, "libev.so.4")
+    if not os.path.exists(lib):
+        raise SystemExit("bench: no %s (--before names the directory of the earlier build's libev.so.4)" % lib)
+    out = []
+    for l in libs:
+        out.append(l)
+        if l.name != BASELINE and l.env.get("LD_LIBRARY_PATH") == ng_dir:
+            out.append(Lib(l.name + BEFORE, l.binary, dict(l.env, LD_LIBRARY_PATH=before_dir), os.path.realpath(lib)))
+    return out
+
+
+def read_instructions(tsvs):
+    """{(metric, library): [instructions of each run]} of bench/callgrind TSVs, the rows with a count"""
+    out = {}
+    for tsv in tsvs:
+        read_one_tsv(tsv, out)
+    return out
+
+
+def read_one_tsv(tsv, out):
+    with open(tsv) as f:
+        header = f.readline().rstrip("\n").split("\t")
+        if header[:4] != ["metric", "unit", "library", "instructions"]:
+            raise SystemExit("bench: %s is not a bench/callgrind TSV" % tsv)
+        for line in f:
+            cells = line.rstrip("\n").split("\t")
+            try:
+                out.setdefault((cells[0], cells[2]), []).append(float(cells[3]))
+            except (IndexError, ValueError):
+                pass  # FAIL or n/a
+
+
+def ours(counts):
+    """the rows of libev-ng's columns in {(metric, column): value}: the ones a change is judged on"""
+    return {k: v for k, v in counts.items() if k[1].startswith("libev-ng")}
+
+
+def split_before(counts):
+    """(before, after) of one run's {(metric, column): [values]} with --before columns"""
+    before = {(m, c[:-len(BEFORE)]): v for (m, c), v in counts.items() if c.endswith(BEFORE)}
+    after = {k: v for k, v in counts.items() if not k[1].endswith(BEFORE)}
+    return ours(before), ours(after)
+
+
+def compare_counts(before, after, worse_than):
+    """before, after: {(metric, column): [instructions of each run]} of libev-ng's columns.  Prints
+    every row that changed by more than worse_than percent and returns True when one got worse.
+    A row that timing moves counts as worse only when its runs do not overlap: the best after is
+    worse than the worst before.  With one run a side it is listed apart, to be run again."""
+    pairs = sorted(k for k in after if k in before and min(before[k]) > 0)
+    if not pairs:
+        print("# before -> after: no row in both")
+        return False
+    mean = lambda v: sum(v) / len(v)  # noqa: E731
+    change = {k: 100.0 * (mean(after[k]) / mean(before[k]) - 1.0) for k in pairs}
+    ordered = sorted(change.values())
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    limit = 1.0 + worse_than / 100.0
+    worse, moved, better = [], [], []
+    for k in pairs:
+        if change[k] < -worse_than:
+            better.append(k)
+        elif change[k] > worse_than:
+            repeated = min(len(before[k]), len(after[k])) >= 2 and min(after[k]) > max(before[k]) * limit
+            (worse if repeated or not timing_dependent(k[1], k[0]) else moved).append(k)
+    runs = "%d and %d runs" % (len(next(iter(before.values()))), len(next(iter(after.values()))))
+    print("# before -> after, instructions per unit (%s): %d rows, median change %+.1f%%;"
+          " CONTRIBUTING.md: no row more than %g%% worse" % (runs, len(pairs), median, worse_than))
+    w0 = max(len(k[0]) for k in pairs)
+    w1 = max(len(k[1]) for k in pairs)
+
+    def cell(v):
+        return "%.1f" % v[0] if len(v) == 1 or max(v) - min(v) < 0.05 else "%.1f-%.1f" % (min(v), max(v))
+    for title, keys in (("worse than %g%%" % worse_than, worse),
+                        ("worse than %g%% in some runs, where timing moves the row (run both again)" % worse_than, moved),
+                        ("better than %g%%" % worse_than, better)):
+        print("# %s: %d" % (title, len(keys)))
+        for k in keys:
+            why = timing_dependent(k[1], k[0])
+            print(("%-*s  %-*s  %13s -> %-13s  %+6.1f%%" % (w0, k[0], w1, k[1], cell(before[k]), cell(after[k]), change[k])
+                   + ("  (" + why + ")" if why and keys is moved else "")).rstrip())
+    return bool(worse)
 
 
 # ---- jobs --------------------------------------------------------------------

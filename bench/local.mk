@@ -81,6 +81,9 @@ CLEANFILES += $(BENCH_EXES)
 EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py \
 	bench/programs bench/cgobject.py bench/annotations bench/annotations.tsv \
 	bench/malloc-trace.c bench/malloc-replay.c bench/malloc-replay.py
+# bench/callgrind --compare applies CONTRIBUTING.md's rule to two runs' TSVs
+TESTS += t/bench/compare.sh
+EXTRA_DIST += t/bench/compare.sh
 # Windows, under Wine: what idle sockets cost an iteration on select and AFD (not built here)
 EXTRA_DIST += bench/win32/idle_sockets.c bench/win32/idle_sockets.sh bench/win32/raw_sockets_config.h
 PHONY_TARGETS += bench bench-run bench-callgrind bench-programs
