@@ -8,8 +8,8 @@
 // It comes in two parts: its table (backend_ops below), with creation, destruction, the repair
 // after a fork, and modify and poll for callers not compiled for it; and its policy for the loop's
 // iteration (loop/loop_run.cc).  Most backends give only their table, as table_policy below, and
-// share one iteration calling through it.  A backend whose every wait counts (epoll, the default,
-// and io_uring's epoll mode) also gives its hot paths, called inline by an iteration of its own:
+// share one iteration calling through it.  A backend whose every wait counts (epoll, the default)
+// also gives its hot paths, called inline by an iteration of its own:
 //
 //   struct NAME_policy {
 //     static constexpr const backend_ops *ops = &NAME_backend;
@@ -103,6 +103,10 @@ struct backend_ops {
   // calls only: let go of what the child's copy of the kernel state would keep alive for the
   // parent; the repair after the fork makes the child's own.  Null where nothing would.
   void (*child_after_fork)(ev_loop *loop);
+
+  // Whether the system lets loops use the backend at all, for ev_supported_backends: init may fail
+  // for a loop all the same.  Null where the build's having it is enough.
+  bool (*usable)();
 };
 
 // The policy of a backend that gives only its table (see the top).
@@ -137,8 +141,8 @@ constexpr backend_ops number_watching_backend(const char *name, unsigned int fla
                                               void (*modify)(ev_loop *, int, int, int),
                                               void (*poll)(ev_loop *, ev_tstamp))
 {
-  return {name,  flag,    mintime, init,    destroy, fork_shares_nothing, modify, poll,
-          false, nullptr, nullptr, nullptr, nullptr};
+  return {name,    flag,    mintime, init,    destroy, fork_shares_nothing, modify, poll, false,
+          nullptr, nullptr, nullptr, nullptr, nullptr};
 }
 
 // A backend that cannot wait in the kernel (the wait failed, or no kernel object) sleeps instead,

@@ -129,6 +129,42 @@ namespace ev_detail::epoll_set {
 // the target before the kind of epfd's file, so the DEL that asks names a new epoll fd, open,
 // pollable and surely not in the set: an epoll set answers ENOENT, any other file EINVAL.  If no
 // such fd can be had, the error is taken for the fd's.
+bool set_lost_by_wait(ev_tstamp timeout)
+{
+  const int err = errno;
+  if (err == EBADF || err == EINVAL)
+    return true;
+  if (err != EINTR)
+    wait_failed("(libev) epoll_wait", timeout);
+  return false;
+}
+
+void report_always_ready(ev_loop *loop, const int *fds, int count)
+{
+  for (int i = 0; i < count; ++i)
+    if (const int events = loop->fds.entries[fds[i]].events & (EV_READ | EV_WRITE))
+      fd_event(loop, fds[i], events);
+}
+
+int wait_pwait2(int epfd, struct epoll_event *events, int capacity, ev_tstamp timeout)
+{
+#if EV_NG_HAVE_SYSCALL && defined(SYS_epoll_pwait2)
+  // The system call takes the kernel's 64-bit timespec on every architecture; a 32-bit struct
+  // timespec would be read wrong, and a lost set taken for the EINVAL.
+  const struct timespec t = timeout_to_timespec(timeout);
+  __kernel_timespec ts;
+  ts.tv_sec = t.tv_sec;
+  ts.tv_nsec = t.tv_nsec;
+  const long n = ::syscall(SYS_epoll_pwait2, epfd, events, capacity, &ts, nullptr, 0);
+  if (n >= 0 || (errno != ENOSYS && errno != EPERM))
+    return static_cast<int>(n);
+#else
+  (void)epfd, (void)events, (void)capacity, (void)timeout;
+#endif
+  errno = ENOSYS;
+  return -1;
+}
+
 refusal refusal_of(int epfd, int err)
 {
   if (err == EPERM)
@@ -217,13 +253,6 @@ void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e)
     request_backend_rebuild(loop);
 }
 
-namespace {
-
-// Always-ready fds (c) get events every iteration; noinline: a rare case, out of the general poll.
-[[gnu::noinline]] void report_always_ready(ev_loop *loop, epoll_state *st) { st->always_ready.report(loop); }
-
-}  // namespace
-
 // A full buffer: there may be more; make room for next time.
 void grow_events(epoll_state *st)
 {
@@ -237,20 +266,11 @@ namespace {
 // The wait of (i), in nanoseconds.  noinline: a rare case, kept out of the general poll.
 [[gnu::noinline]] int wait_precisely(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
-#if EV_NG_HAVE_SYSCALL && defined(SYS_epoll_pwait2)
-  if (timeout > 0.) {
-    // The system call takes the kernel's 64-bit timespec on every architecture; a 32-bit struct
-    // timespec would be read wrong, and (h) would take the EINVAL for a lost set.
-    struct timespec t = timeout_to_timespec(timeout);
-    __kernel_timespec ts;
-    ts.tv_sec = t.tv_sec;
-    ts.tv_nsec = t.tv_nsec;
-    long n = ::syscall(SYS_epoll_pwait2, st->epfd, st->events, st->capacity, &ts, nullptr, 0);
-    if (n >= 0 || (errno != ENOSYS && errno != EPERM))
-      return static_cast<int>(n);
-  } else
+  if (!(timeout > 0.))
     return wait_for_events(st, timeout);
-#endif
+  const int n = wait_pwait2(st->epfd, st->events, st->capacity, timeout);
+  if (n >= 0 || errno != ENOSYS)
+    return n;
   st->precise = false;
   loop->backend_mintime = loop->backend->mintime;
   return wait_for_events(st, timeout);
@@ -262,15 +282,10 @@ namespace {
 // anything else is reported (backend.h).
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
-  int err = errno;
-  if (err == EINTR)
-    return;
-  if (err == EBADF || err == EINVAL) {
+  if (set_lost_by_wait(timeout)) {
     st->lost = true;
     request_backend_rebuild(loop);
-    return;
   }
-  wait_failed("(libev) epoll_wait", timeout);
 }
 
 namespace {
@@ -311,7 +326,7 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
   int n = hooks ? hooked_wait(loop, -1, wait) : wait();
   take_events(loop, st, n, timeout);
   if (always_ready && n >= 0)
-    report_always_ready(loop, st);
+    st->always_ready.report(loop);  // see (c)
   update_general(st);
 }
 
@@ -337,9 +352,7 @@ void epoll_fork(ev_loop *loop)
   if (!retry_after_syserr("(libev) epoll_create", [st] { return st->epfd = create_epoll_fd(); })) {
     st->epfd = -1;
     set_backend_fd(loop, -1);
-    for (int fd = 0; fd < loop->fds.size; ++fd)
-      if (loop->fds.entries[fd].head)
-        fd_kill_user_watchers(loop, fd);
+    fd_kill_every_user_watcher(loop);
     fd_rearm_all(loop);  // the loop's own, once there is a set again
     return;
   }
@@ -378,6 +391,7 @@ constinit const backend_ops epoll_backend = {
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
     epoll_recheck,
+    nullptr,
     nullptr,
     nullptr,
 };

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // backends/epoll_set.h - the rules of an epoll interest set, written once for the two backends that
 // keep one: epoll (backends/epoll.cc), which changes the set with epoll_ctl and learns each outcome
-// at once, and io_uring's epoll mode (backends/iouring_epoll.cc), which queues the changes as
-// requests and learns of a failure later.  Each chooses its own first request where a guess is
-// needed, since a wrong guess costs epoll a system call and the epoll mode a completion.
+// at once, and io_uring (backends/iouring.cc), which queues the changes as requests and learns of
+// a failure later.  Each chooses its own first request where a guess is needed, since a wrong
+// guess costs epoll a system call and io_uring a completion.
 //
 // The set keys a registration on the open file and the number, not the number alone (epoll(7)):
 // once a number is closed, or reused by dup2, while the old file lives on elsewhere (a dup, a
@@ -94,7 +94,7 @@ static_assert(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 && EPOLLER
 
 // The i-th event a wait reported, from the buffer or read through the backend's state anew: each
 // backend passes what its compiled feed loop keeps best (epoll's has no register to spare for the
-// buffer's address, io_uring's epoll mode's has).
+// buffer's address, io_uring's has).
 inline const struct epoll_event &event_at(const struct epoll_event *events, int i) { return events[i]; }
 template <class State>
 const struct epoll_event &event_at(const State *st, int i)
@@ -106,7 +106,7 @@ const struct epoll_event &event_at(const State *st, int i)
 // mask once.  Rule 1 for events of an unknown registration; rule 3's update, drop_unwanted(fd, e),
 // for events no watcher wants any more.  always_inline keeps the loop in the poll's frame, with no
 // call per iteration that reports events.  kEdgesOnly: only edge-triggered registrations' events,
-// where another wait reports the level-triggered ones again (io_uring's epoll mode, its (s)).
+// where another wait reports the level-triggered ones again (io_uring's refill, iouring.cc (b)).
 enum report_which { kAll, kEdgesOnly };
 template <report_which kWhich = kAll, class Events, class DropUnwanted>
 [[gnu::always_inline]] inline void report_events(ev_loop *loop, Events events, int n, DropUnwanted drop_unwanted)
@@ -135,6 +135,10 @@ template <report_which kWhich = kAll, class Events, class DropUnwanted>
   }
 }
 
+// Rule 5's report (backends/epoll.cc), out of line for both backends: each fd gets what its
+// watchers want.
+void report_always_ready(ev_loop *loop, const int *fds, int count);
+
 // Rule 5: the set's always-ready fds, each marked in its entry's bflags with the backend's bit kBit.
 template <unsigned char kBit>
 struct always_ready_fds {
@@ -159,14 +163,7 @@ struct always_ready_fds {
   void clear() { fds.count = 0; }
   void release() { fds.release(); }
   // Every iteration: each gets what its watchers want.
-  void report(ev_loop *loop) const
-  {
-    for (int i = 0; i < fds.count; ++i) {
-      const int fd = fds.data[i];
-      if (const int events = loop->fds.entries[fd].events & (EV_READ | EV_WRITE))
-        fd_event(loop, fd, events);
-    }
-  }
+  void report(ev_loop *loop) const { report_always_ready(loop, fds.data, fds.count); }
 };
 
 // Rule 6, where a change of fd's watchers begins: an always-ready fd stays one while watchers of
@@ -198,5 +195,14 @@ inline bool change_begins(ev_loop *loop, int fd, fd_entry &e, int oev, unsigned 
 // (max_user_watches), ENOMEM, ELOOP.
 enum class refusal { kRegularFile, kSetLost, kFd };
 refusal refusal_of(int epfd, int err);
+
+// A wait that failed with errno: EINTR returns early and quietly, EBADF and EINVAL mean that the
+// set is lost (true), anything else is reported, and the caller sleeps instead (backend.h).
+bool set_lost_by_wait(ev_tstamp timeout);
+
+// EVFLAG_NG_PRECISE_TIMERS: epoll_wait counts whole milliseconds, epoll_pwait2 takes a timespec.
+// Waits a timeout above 0 with it; -1 with errno ENOSYS where the kernel or a sandbox refuses it,
+// and the caller waits with epoll_wait from then on.
+int wait_pwait2(int epfd, struct epoll_event *events, int capacity, ev_tstamp timeout);
 
 }  // namespace ev_detail::epoll_set

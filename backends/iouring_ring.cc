@@ -24,11 +24,8 @@ struct feature_name {
   int major, minor;  // the Linux release that brought it
 };
 constexpr feature_name kFeatures[] = {
-    {kFeatSingleMmap, "single-mmap", 5, 4},
-    {kFeatNoDrop, "nodrop", 5, 5},
-    {kFeatCqSize, "cqsize", 5, 6},
+    {kFeatEpollCtl, "epoll-ctl", 5, 6},
     {kFeatExtArg, "ext-arg", 5, 11},
-    {kFeatMultishot, "multishot", 5, 13},
     {kFeatCqeSkip, "cqe-skip", 5, 17},
     {kFeatSubmitAll, "submit-all", 5, 18},
     {kFeatRegisteredRing, "registered-ring", 5, 18},
@@ -57,10 +54,23 @@ void unmap(ring &r)
 {
   if (r.sqes)
     ::munmap(r.sqes, r.sqes_size);
-  if (r.cq_map && r.cq_map != r.sq_map)
-    ::munmap(r.cq_map, r.cq_map_size);
-  if (r.sq_map)
-    ::munmap(r.sq_map, r.sq_map_size);
+  if (r.map)
+    ::munmap(r.map, r.map_size);
+}
+
+// The epoll requests the kernel has, by IORING_REGISTER_PROBE of Linux 5.6, which a kernel without
+// IORING_OP_EPOLL_CTL lacks too: kFeatEpollCtl, kFeatEpollWait.
+unsigned epoll_ops(int fd)
+{
+  constexpr unsigned kOps = 256;
+  alignas(io_uring_probe) unsigned char buf[sizeof(io_uring_probe) + kOps * sizeof(io_uring_probe_op)] = {};
+  auto *probe = reinterpret_cast<io_uring_probe *>(buf);
+  if (sys_register(fd, IORING_REGISTER_PROBE, probe, kOps) != 0)
+    return 0;
+  auto has = [probe](unsigned char op) {
+    return probe->ops_len > op && (probe->ops[op].flags & IO_URING_OP_SUPPORTED);
+  };
+  return (has(IORING_OP_EPOLL_CTL) ? kFeatEpollCtl : 0u) | (has(kOpEpollWait) ? kFeatEpollWait : 0u);
 }
 
 // The process-wide registered-ring indexes (the kernel's IO_RINGFD_REG_MAX
@@ -119,38 +129,32 @@ unsigned features_allowed_by_environment()
   }
   if (!(allowed & kFeatSingleIssuer))  // the kernel's rule
     allowed &= ~kFeatDeferTaskrun;
-  // Without ext-arg the wait polls the ring fd, and ppoll is not woken for deferred work.
-  if (!(allowed & kFeatExtArg))
-    allowed &= ~kFeatDeferTaskrun;
   return allowed;
 }
 
-bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
+bool ring_open(ring &r, unsigned allowed)
 {
   r = ring{};
   r.fd = -1;
   r.reg_index = -1;  // with reg_thread 0
-
-  unsigned sq_entries = cq_entries / 2 < 128 ? 128 : cq_entries / 2;
-  if (sq_entries > 4096)
-    sq_entries = 4096;
+  if (!(allowed & kFeatEpollCtl)) {
+    errno = ENOSYS;
+    return false;
+  }
 
   // Newest first; a kernel refuses flags it does not know (EINVAL), and the
   // next set leaves out the newest of them.
-  const unsigned base = allowed & kFeatCqSize ? IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP : 0u;
-  const unsigned submit_all = base | (allowed & kFeatSubmitAll ? IORING_SETUP_SUBMIT_ALL : 0u);
+  const unsigned submit_all = allowed & kFeatSubmitAll ? IORING_SETUP_SUBMIT_ALL : 0u;
   const unsigned issuer = submit_all | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED;
-  unsigned sets[5];
+  unsigned sets[4];
   unsigned nsets = 0;
   if ((allowed & kFeatDeferTaskrun) && (allowed & kFeatSingleIssuer))
     sets[nsets++] = issuer | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   if (allowed & kFeatSingleIssuer)
     sets[nsets++] = issuer;
-  if (submit_all != base)
+  if (submit_all)
     sets[nsets++] = submit_all;
-  sets[nsets++] = base;
-  if (base)
-    sets[nsets++] = 0;
+  sets[nsets++] = 0;
 
   io_uring_params p;
   unsigned flags = 0;
@@ -158,41 +162,28 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
   for (unsigned i = 0; i < nsets; ++i) {
     std::memset(&p, 0, sizeof p);
     p.flags = flags = sets[i];
-    p.cq_entries = cq_entries;
-    // Without CQSIZE the completion queue is twice the submission queue.
-    fd = sys_setup(flags & IORING_SETUP_CQSIZE ? sq_entries : cq_entries / 2, &p);
+    fd = sys_setup(kRingEntries, &p);
     if (fd >= 0 || errno != EINVAL)
       break;
   }
   if (fd < 0)
     return false;
   r.fd = fd;
-  unsigned have = 0;
-  if (p.features & IORING_FEAT_SINGLE_MMAP)
-    have |= kFeatSingleMmap;
-  if (p.features & IORING_FEAT_NODROP)
-    have |= kFeatNoDrop;
-  if (flags & IORING_SETUP_CQSIZE)
-    have |= kFeatCqSize;
+  unsigned have = epoll_ops(fd);
+  // Both came before IORING_OP_EPOLL_CTL, so a kernel without them is not supported either.
+  if (!(p.features & IORING_FEAT_SINGLE_MMAP) || !(p.features & IORING_FEAT_NODROP) || !(have & kFeatEpollCtl)) {
+    ::close(fd);
+    r.fd = -1;
+    errno = ENOSYS;
+    return false;
+  }
   if (p.features & IORING_FEAT_EXT_ARG)
     have |= kFeatExtArg;
-  if (p.features & IORING_FEAT_RSRC_TAGS)  // came in 5.13, with multishot polls
-    have |= kFeatMultishot;
   if (p.features & IORING_FEAT_CQE_SKIP)
     have |= kFeatCqeSkip;
   if (flags & IORING_SETUP_SUBMIT_ALL)
     have |= kFeatSubmitAll;
   have |= kFeatRegisteredRing;  // tried when the ring is adopted, ring_adopt
-  if (allowed & kFeatEpollWait) {
-    // The epoll requests are probed by their opcodes: IORING_REGISTER_PROBE, Linux 5.6.
-    constexpr unsigned kOps = 256;
-    alignas(io_uring_probe) unsigned char buf[sizeof(io_uring_probe) + kOps * sizeof(io_uring_probe_op)] = {};
-    auto *probe = reinterpret_cast<io_uring_probe *>(buf);
-    if (sys_register(fd, IORING_REGISTER_PROBE, probe, kOps) == 0 && probe->ops_len > kOpEpollWait &&
-        (probe->ops[kOpEpollWait].flags & IO_URING_OP_SUPPORTED) &&
-        (probe->ops[IORING_OP_EPOLL_CTL].flags & IO_URING_OP_SUPPORTED))
-      have |= kFeatEpollWait;
-  }
   if (flags & IORING_SETUP_SINGLE_ISSUER)
     have |= kFeatSingleIssuer;
   if (flags & IORING_SETUP_DEFER_TASKRUN)
@@ -200,21 +191,13 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
   r.features = have & allowed;
   r.enabled = !(flags & IORING_SETUP_R_DISABLED);
 
-  r.sq_map_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-  r.cq_map_size = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
-  if (r.features & kFeatSingleMmap) {
-    if (r.cq_map_size > r.sq_map_size)
-      r.sq_map_size = r.cq_map_size;
-    r.sq_map = map_ring(fd, r.sq_map_size, IORING_OFF_SQ_RING);
-    r.cq_map = r.sq_map;
-    r.cq_map_size = r.sq_map_size;
-  } else {
-    r.sq_map = map_ring(fd, r.sq_map_size, IORING_OFF_SQ_RING);
-    if (r.sq_map)
-      r.cq_map = map_ring(fd, r.cq_map_size, static_cast<off_t>(IORING_OFF_CQ_RING));
-  }
+  r.map_size = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+  const std::size_t cq_size = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
+  if (cq_size > r.map_size)
+    r.map_size = cq_size;
+  r.map = map_ring(fd, r.map_size, IORING_OFF_SQ_RING);
   r.sqes_size = p.sq_entries * sizeof(io_uring_sqe);
-  if (r.cq_map)
+  if (r.map)
     r.sqes = static_cast<io_uring_sqe *>(map_ring(fd, r.sqes_size, static_cast<off_t>(IORING_OFF_SQES)));
   if (!r.sqes) {
     int err = errno;
@@ -223,30 +206,21 @@ bool ring_open(ring &r, unsigned cq_entries, unsigned allowed)
     return false;
   }
 
-  char *sq = static_cast<char *>(r.sq_map);
-  char *cq = static_cast<char *>(r.cq_map);
-  r.sq_head = reinterpret_cast<unsigned *>(sq + p.sq_off.head);
-  r.sq_tail = reinterpret_cast<unsigned *>(sq + p.sq_off.tail);
-  r.sq_flags = reinterpret_cast<unsigned *>(sq + p.sq_off.flags);
-  r.sq_mask = *reinterpret_cast<unsigned *>(sq + p.sq_off.ring_mask);
-  r.sq_entries = *reinterpret_cast<unsigned *>(sq + p.sq_off.ring_entries);
+  char *m = static_cast<char *>(r.map);
+  r.sq_head = reinterpret_cast<unsigned *>(m + p.sq_off.head);
+  r.sq_tail = reinterpret_cast<unsigned *>(m + p.sq_off.tail);
+  r.sq_flags = reinterpret_cast<unsigned *>(m + p.sq_off.flags);
+  r.sq_mask = *reinterpret_cast<unsigned *>(m + p.sq_off.ring_mask);
+  r.sq_entries = *reinterpret_cast<unsigned *>(m + p.sq_off.ring_entries);
   r.sq_local_tail = r.sq_submitted = *r.sq_tail;
-  r.cq_head = reinterpret_cast<unsigned *>(cq + p.cq_off.head);
-  r.cq_tail = reinterpret_cast<unsigned *>(cq + p.cq_off.tail);
-  r.cq_overflow = reinterpret_cast<unsigned *>(cq + p.cq_off.overflow);
-  r.cqes = reinterpret_cast<io_uring_cqe *>(cq + p.cq_off.cqes);
-  r.cq_mask = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_mask);
-  r.cq_entries = *reinterpret_cast<unsigned *>(cq + p.cq_off.ring_entries);
-
-  // Slot i of the submission array names sqe i: the poll mode fills the sqes in ring order, so the
-  // indirection never changes there, while the epoll mode writes it, see iouring_epoll.h.  Every
-  // sqe starts as the template of a poll request, see queue_poll in iouring.h.
-  r.sq_array = reinterpret_cast<unsigned *>(sq + p.sq_off.array);
-  for (unsigned i = 0; i < r.sq_entries; ++i) {
-    r.sq_array[i] = i;
-    std::memset(&r.sqes[i], 0, sizeof r.sqes[i]);
-    r.sqes[i].opcode = IORING_OP_POLL_ADD;
-  }
+  r.cq_head = reinterpret_cast<unsigned *>(m + p.cq_off.head);
+  r.cq_tail = reinterpret_cast<unsigned *>(m + p.cq_off.tail);
+  r.cq_overflow = reinterpret_cast<unsigned *>(m + p.cq_off.overflow);
+  r.cqes = reinterpret_cast<io_uring_cqe *>(m + p.cq_off.cqes);
+  r.cq_mask = *reinterpret_cast<unsigned *>(m + p.cq_off.ring_mask);
+  r.cq_entries = *reinterpret_cast<unsigned *>(m + p.cq_off.ring_entries);
+  // The backend writes which sqe each entry of the submission queue names (iouring.h).
+  r.sq_array = reinterpret_cast<unsigned *>(m + p.sq_off.array);
 
   ring_placed(r);
 

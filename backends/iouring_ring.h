@@ -2,17 +2,15 @@
 // backends/iouring_ring.h - one io_uring instance as the io_uring backend uses it, by raw system
 // calls: made with the newest features that kernel and loop allow, mapped, entered, given up.
 //
-// The features beyond the first io_uring of Linux 5.1, with the release that brought each.  Each is
-// probed when a ring is made, has a fallback, and can be turned off for a process, so that every
-// fallback can be run on a new kernel:
+// The features beyond the first io_uring the backend runs on, that of Linux 5.6, which brought
+// IORING_OP_EPOLL_CTL (and before it single-mmap and nodrop, which the backend counts on), with
+// the release that brought each.  Each is probed when a ring is made, has a fallback, and can be
+// turned off for a process, so that every fallback can be run on a new kernel:
 //
-//   single-mmap      5.4   both rings in one mapping
-//   nodrop           5.5   a full completion queue keeps what it cannot take
-//   cqsize           5.6   the completion queue gets the size asked for:
-//                          IORING_SETUP_CQSIZE, IORING_SETUP_CLAMP
+//   epoll-ctl        5.6   the interest set changed by IORING_OP_EPOLL_CTL requests: the backend
+//                          itself, without which io_uring is not supported (iouring.cc)
 //   ext-arg          5.11  the wait takes its timeout: IORING_ENTER_EXT_ARG
-//   multishot        5.13  polls that stay armed: IORING_POLL_ADD_MULTI
-//   cqe-skip         5.17  no completion for a successful removal
+//   cqe-skip         5.17  no completion for a successful request: IOSQE_CQE_SKIP_SUCCESS
 //   submit-all       5.18  submission goes on past a failing request
 //   registered-ring  5.18  io_uring_enter names the ring by an index registered for the thread,
 //                          so the kernel looks up no fd: IORING_REGISTER_RING_FDS
@@ -20,13 +18,13 @@
 //                          of 5.10, and the polling thread enables it
 //   defer-taskrun    6.1   completions are posted when the loop waits, not by interrupting it;
 //                          with IORING_SETUP_TASKRUN_FLAG, 5.19
-//   epoll-wait       6.15  an epoll set waited for by IORING_OP_EPOLL_WAIT, changed by
-//                          IORING_OP_EPOLL_CTL of 5.6: no poll request per fd, iouring_epoll.cc
+//   epoll-wait       6.15  the wait is an IORING_OP_EPOLL_WAIT request in the ring
 //
 // LIBEV_NG_IOURING in the environment turns them off, an aid for testing, not an interface, read
 // where every loop's io_uring backend starts: items separated by commas, "X.Y" to use only what
 // Linux X.Y offered, "-NAME" to leave out one feature of the list above, e.g. LIBEV_NG_IOURING=6.1
-// or LIBEV_NG_IOURING=-defer-taskrun,-registered-ring.
+// or LIBEV_NG_IOURING=-defer-taskrun,-registered-ring.  Below 5.6, or without epoll-ctl, the
+// backend is not supported.
 #pragma once
 
 #include "base/api.h"
@@ -53,18 +51,15 @@
 namespace ev_detail::iouring_internal {
 
 enum : unsigned {
-  kFeatSingleMmap = 1u << 0,
-  kFeatNoDrop = 1u << 1,
-  kFeatCqSize = 1u << 2,
-  kFeatExtArg = 1u << 3,
-  kFeatMultishot = 1u << 4,
-  kFeatCqeSkip = 1u << 5,
-  kFeatSubmitAll = 1u << 6,
-  kFeatRegisteredRing = 1u << 7,
-  kFeatSingleIssuer = 1u << 8,
-  kFeatDeferTaskrun = 1u << 9,
-  kFeatEpollWait = 1u << 10,
-  kFeatAll = (1u << 11) - 1,
+  kFeatEpollCtl = 1u << 0,
+  kFeatExtArg = 1u << 1,
+  kFeatCqeSkip = 1u << 2,
+  kFeatSubmitAll = 1u << 3,
+  kFeatRegisteredRing = 1u << 4,
+  kFeatSingleIssuer = 1u << 5,
+  kFeatDeferTaskrun = 1u << 6,
+  kFeatEpollWait = 1u << 7,
+  kFeatAll = (1u << 8) - 1,
 };
 
 inline constexpr unsigned char kOpEpollWait = 59;  // IORING_OP_EPOLL_WAIT: older headers lack it
@@ -75,10 +70,8 @@ unsigned features_allowed_by_environment();
 struct ring {
   int fd;             // -1: none
   unsigned features;  // kFeat* this ring has
-  void *sq_map;
-  std::size_t sq_map_size;
-  void *cq_map;  // == sq_map with kFeatSingleMmap
-  std::size_t cq_map_size;
+  void *map;          // both rings, one mapping (IORING_FEAT_SINGLE_MMAP, 5.4)
+  std::size_t map_size;
   io_uring_sqe *sqes;
   std::size_t sqes_size;
 
@@ -105,9 +98,11 @@ struct ring {
   std::uintptr_t reg_thread;
 };
 
-// A ring with room for at least cq_entries completions, using what of `allowed` the kernel has.  On
-// failure it returns false with errno set and leaves nothing behind: r.fd is -1.
-bool ring_open(ring &r, unsigned cq_entries, unsigned allowed);
+// A ring of kRingEntries submissions and twice as many completions, using what of `allowed` the
+// kernel has.  On failure, ENOSYS for a kernel without IORING_OP_EPOLL_CTL or not allowed it, it
+// returns false with errno set and leaves nothing behind: r.fd is -1.
+constexpr unsigned kRingEntries = 128;
+bool ring_open(ring &r, unsigned allowed);
 // Unmap the ring and close its fd unless lost, the number not ours any more; r.fd is -1 then.
 void ring_close(ring &r, bool lost);
 // From fork(3)'s child handler, so async-signal-safe: the child lets go of its copy of the parent's

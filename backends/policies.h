@@ -10,9 +10,8 @@
 #include "base/api.h"  // (config.h: which backends this build has)
 
 #if EV_NG_HAVE_IOURING
-#include "backends/iouring_epoll.h"
-// The epoll mode where the kernel has it, else the poll mode: backends/iouring_epoll.h.
-#define EV_NG_POLICY_IOURING(X) X(::ev_detail::iouring_epoll_policy) X(::ev_detail::iouring_policy)
+#include "backends/iouring.h"
+#define EV_NG_POLICY_IOURING(X) X(::ev_detail::iouring_policy)
 #else
 #define EV_NG_POLICY_IOURING(X)
 #endif

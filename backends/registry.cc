@@ -31,19 +31,26 @@ extern "C" {
 
 // EVBACKEND_NG_AFD is left out, chosen by its bit only, so that a program that does not ask for it
 // sees libev 4.33's answers on Windows (select alone).
+// A backend the system refuses (backend_ops::usable) is left out.
 unsigned int ev_supported_backends(void) noexcept
 {
   unsigned int mask = 0;
   for (const ev_detail::backend_ops *ops : ev_detail::kBackends)
-    mask |= ops->flag;
+    if (!ops->usable || ops->usable())
+      mask |= ops->flag;
   return mask & ~static_cast<unsigned int>(EVBACKEND_NG_AFD);
 }
 
 // The supported backends that work for most kinds of fd here, by libev 4.33's rules: io_uring only
-// when asked for, and on macOS, whose poll is built on its kqueue, select alone.
+// when asked for, and on macOS, whose poll is built on its kqueue, select alone.  The backends
+// recommended are always usable, so none is asked.
 unsigned int ev_recommended_backends(void) noexcept
 {
-  unsigned int mask = ev_supported_backends() & ~EVBACKEND_IOURING;
+  unsigned int mask = 0;
+  for (const ev_detail::backend_ops *ops : ev_detail::kBackends)
+    if (!ops->usable)
+      mask |= ops->flag;
+  mask &= ~static_cast<unsigned int>(EVBACKEND_NG_AFD | EVBACKEND_IOURING);
 #if defined(__APPLE__) && defined(__MACH__)
   mask &= ~EVBACKEND_POLL;
 #endif

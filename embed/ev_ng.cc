@@ -155,7 +155,8 @@
 #endif
 #if EV_NG_HAVE_IOURING
 #include "backends/iouring.cc"
-#include "backends/iouring_epoll.cc"
+#include "backends/iouring_set.cc"
+#include "backends/iouring_life.cc"
 #include "backends/iouring_ring.cc"
 #endif
 #if EV_NG_DEBUG_MODE

@@ -14,7 +14,7 @@ EV_NG_KIT_FILES = ev.h ev++.h \
 	base/env.h base/fdtable.h base/probes.h base/heap.h base/internal.h base/pending.h base/pending.cc base/ptr_map.h base/slot_queue.h \
 	fd/fd.cc fd/fd.h fd/io_list.cc fd/io_list.h fd/loop_fd.cc fd/loop_fd.h fd/wakeup.cc fd/wakeup.h \
 	backends/backend.h backends/epoll.cc backends/epoll_inline.h backends/epoll_set.h backends/iouring.cc backends/iouring.h \
-	backends/iouring_ring.cc backends/iouring_ring.h backends/iouring_epoll.cc backends/iouring_epoll.h \
+	backends/iouring_ring.cc backends/iouring_ring.h backends/iouring_set.cc backends/iouring_life.cc \
 	backends/policies.h backends/poll.cc backends/poll.h backends/registry.cc backends/select.cc \
 	backends/select.h \
 	diag/debug.cc diag/debug.h diag/metrics.cc diag/metrics.h diag/verify.cc diag/walk.cc diag/walk.h \

@@ -250,6 +250,13 @@ void fd_kill(ev_loop *loop, int fd) { kill_watchers(loop, fd, true); }
 
 void fd_kill_user_watchers(ev_loop *loop, int fd) { kill_watchers(loop, fd, false); }
 
+void fd_kill_every_user_watcher(ev_loop *loop)
+{
+  for (int fd = 0; fd < loop->fds.size; ++fd)
+    if (loop->fds.entries[fd].head)
+      kill_watchers(loop, fd, false);
+}
+
 void fd_kill_invalid(ev_loop *loop)
 {
   struct pollfd pfds[kSweepChunk];

@@ -113,6 +113,8 @@ void fd_rearm_all(ev_loop *loop);
 void fd_kill(ev_loop *loop, int fd);
 // No kernel object for now: kill the program's watchers of fd; the loop's own wait for a new one.
 void fd_kill_user_watchers(ev_loop *loop, int fd);
+// The same for every fd, when a backend's repair got no kernel object (backend_ops::fork).
+void fd_kill_every_user_watcher(ev_loop *loop);
 // Kill every watched fd that is not open, since a backend's EBADF may not say which fd is bad.
 void fd_kill_invalid(ev_loop *loop);
 // The loop got fd from the kernel for itself, so user watchers still on the number watched a closed

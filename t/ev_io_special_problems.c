@@ -311,9 +311,9 @@ special_problems__number_reused_after_idle_iterations (void **state)
  * registration stays in the set while a dup, a forked child or an SCM_RIGHTS message in flight
  * keeps it open, and it must never report to the watcher of the new file.  Once with and once
  * without a look of the loop between the stop and the start, which changes what the backend is
- * asked.  io_uring's epoll mode sent the re-armed fd a modification that kept the old
- * registration's generation, so that the old file's readiness reached the new file's watcher;
- * t/stress/fdreuse runs the same at scale, in every io_uring mode. */
+ * asked.  io_uring once sent the re-armed fd a modification that kept the old registration's
+ * generation, so that the old file's readiness reached the new file's watcher;
+ * t/stress/fdreuse runs the same at scale, at several io_uring levels. */
 enum keeper
 {
   KEEP_BY_DUP,
@@ -334,8 +334,8 @@ number_reused_while_old_file_lives (struct ev_loop *loop, enum keeper keeper, in
   ev_io w;
   watch_new_pipe (loop, &w, p);
   assert_int_equal (pipe2 (q, O_CLOEXEC), 0);
-  /* a crowd of watchers re-armed in the same iteration: io_uring's epoll mode submits their
-   * changes before the loop polls, when its ring has no room for all */
+  /* a crowd of watchers re-armed in the same iteration: io_uring submits their changes before
+   * the loop polls, when its ring has no room for all */
   for (int i = 0; i < kCrowd; ++i)
     {
       assert_int_equal (pipe2 (crowd[i], O_CLOEXEC), 0);
@@ -1018,7 +1018,7 @@ special_problems__loop_fds_closed_behind_its_back_are_replaced (void **state)
   expect_trace ("t2");
 }
 
-/* The loop's own kernel objects (epoll's set; io_uring's ring, and its epoll mode's set)
+/* The loop's own kernel objects (epoll's set; io_uring's ring and set)
  * closed behind its back, their numbers handed to new pipes at once: the loop must notice that
  * the numbers are not its files any more (EBADF and EINVAL both name the bad fd too) and
  * replace them, as a close alone does.  Every watcher, armed before or started after, hears

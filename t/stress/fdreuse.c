@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* t/stress/fdreuse.c - a watched number reused while its old file lives on, under every backend
- * and every io_uring mode (ev(3) ev_io, "The special problem of disappearing file descriptors"
+ * and every io_uring level (ev(3) ev_io, "The special problem of disappearing file descriptors"
  * and "The special problem of dup'ed file descriptors").
  *
  * epoll's interest set keys on the open file, not the number: when a number is reused while the
@@ -21,8 +21,7 @@
  * window after the round (at most kQuietIterations iterations: a registration of the old file
  * left in the set would wake it again and again).  The misuse must lose nothing silently: each
  * watcher reads the marker or gets EV_ERROR; a wake-up with nothing to read first is counted
- * apart (io_uring's poll mode holds the old file: backends/iouring.cc (d)), never data of the
- * old file.
+ * apart, never data of the old file.
  *
  * Short mode: 10^4 cases per case and backend, in rounds of 2,000; long mode: 10^5. */
 #define _GNU_SOURCE 1
@@ -54,7 +53,7 @@ static const char *const kind_names[KINDS] = { "dup2-dup", "fork-reuse", "scm-re
  * the backend's own (a rebuild after a stale registration reported once). */
 enum { kQuietIterations = 4 };
 
-/* How long the misuse may take to be noticed: epoll and io_uring's epoll mode never hear of a
+/* How long the misuse may take to be noticed: epoll and io_uring never hear of a
  * number closed and reused behind a watcher, and the loop's closed-fd sweep (fd/fd.h), which
  * finds it, looks at a few hundred fds at a time, keeping to a small share of the loop's time. */
 static const double kSweepDeadline = 60.;
@@ -417,7 +416,7 @@ main (int argc, char **argv)
       runs[nruns++].iouring_env = NULL;
       if (backends[i].flag == EVBACKEND_IOURING)
         {
-          static const char *const modes[] = { "-epoll-wait", "6.1", "-defer-taskrun", "-cqe-skip" };
+          static const char *const modes[] = { "-epoll-wait", "6.1", "5.6", "-defer-taskrun", "-cqe-skip" };
           for (unsigned m = 0; m < sizeof modes / sizeof *modes; ++m)
             {
               snprintf (runs[nruns].name, sizeof runs[nruns].name, "io_uring(%s)", modes[m]);
