@@ -165,7 +165,7 @@ inline bool ctl_room(const ring &r, const iouring_state *st)
 
 // Queue one EPOLL_CTL request, op ADD, MOD or DEL, of want's EV_READ, EV_WRITE and kFdEdge for the
 // registration whose data, fd and generation, is `data`.  The caller made room.
-[[gnu::always_inline]] inline void queue_ctl(iouring_state *st, int op, int fd, unsigned want, std::uint64_t data)
+inline void queue_ctl(iouring_state *st, int op, int fd, unsigned want, std::uint64_t data)
 {
   ring &r = st->r;
   const unsigned t = r.sq_local_tail++;
@@ -180,7 +180,8 @@ inline bool ctl_room(const ring &r, const iouring_state *st)
   sqe->user_data = ctl_tag(data, op);
 }
 
-// The events a wait reported, epoll_set.h's report_events.
+// The events a wait reported, epoll_set.h's report_events; forced inline, since the poll takes it
+// in every iteration that reports, and the rare paths share one copy (queue_events).
 [[gnu::always_inline]] inline void queue_reported(ev_loop *loop, iouring_state *st, int n)
 {
   report_events(loop, st->events, n, [loop, st](int fd, fd_entry &) { drop_unwanted(loop, st, fd); });
