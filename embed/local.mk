@@ -12,6 +12,7 @@ EV_NG_KIT_FILES = ev.h ev++.h \
 	embed/ev_ng.cc embed/ev_ng_config.h embed/ev_ng_facilities.h embed/ev_ng_embed.h embed/README.md \
 	base/alloc.cc base/alloc.h base/api.h base/array.h base/clock.cc base/clock.h base/clock_pair.h \
 	base/env.h base/fdtable.h base/probes.h base/heap.h base/internal.h base/pending.h base/pending.cc base/ptr_map.h base/slot_queue.h \
+	base/os_clock.h base/lock.h base/once.h base/thread_id.h base/thread_key.h base/per_thread.h base/fork_hooks.h \
 	fd/fd.cc fd/fd.h fd/io_list.cc fd/io_list.h fd/loop_fd.cc fd/loop_fd.h fd/wakeup.cc fd/wakeup.h \
 	backends/backend.h backends/epoll.cc backends/epoll_inline.h backends/epoll_set.h backends/iouring.cc backends/iouring.h \
 	backends/iouring_ring.cc backends/iouring_ring.h backends/iouring_epoll.cc backends/iouring_epoll.h \
