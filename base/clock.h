@@ -11,9 +11,9 @@
 #pragma once
 
 #include "base/api.h"
+#include "base/os_clock.h"
 
 #include <cmath>
-#include <ctime>
 
 namespace ev_detail {
 
@@ -39,14 +39,5 @@ inline constexpr ev_tstamp kMaxBlockTimeTimerfd = 1500001.07;  // with one
 // EVFLAG_NG_BOOTTIME: the kernel's wait does not count a suspend either, so
 // the loop wakes this often to notice one.
 inline constexpr ev_tstamp kMaxBlockTimeBoottime = 1.;
-
-inline ev_tstamp clock_now(clockid_t id)
-{
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return static_cast<ev_tstamp>(ts.tv_sec) + static_cast<ev_tstamp>(ts.tv_nsec) * 1e-9;
-}
-inline ev_tstamp realtime_now() { return clock_now(CLOCK_REALTIME); }
-inline ev_tstamp monotonic_now() { return clock_now(CLOCK_MONOTONIC); }
 
 }  // namespace ev_detail

@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// base/win32.cc - the POSIX calls of base/win32.h that are not inline, on
-// Windows: the C runtime's signals and the wake-up pair of sockets.
+// base/win32.cc - Windows' side of the core's system calls: the POSIX calls of base/win32.h that
+// are not inline (the C runtime's signals, the wake-up pair of sockets), and the lock, the once,
+// the thread's id, the thread key and the clocks of base/lock.h, base/once.h, base/thread_id.h,
+// base/thread_key.h and base/os_clock.h over Win32's own calls.
+//
+// It needs nothing of the core's but those headers, which need nothing of it, so no include goes
+// back up from base/win32.h to base/api.h.
 #include <winsock2.h>
 #include <ws2tcpip.h>
 
-#include "base/api.h"
+#include "base/lock.h"
+#include "base/once.h"
+#include "base/os_clock.h"
+#include "base/thread_id.h"
+#include "base/thread_key.h"
+#include "base/win32.h"
 
 #include <atomic>
 #include <initializer_list>
@@ -127,6 +137,144 @@ ssize_t wakeup_write(int fd, const void *buf, std::size_t len)
 }
 
 void win32_start_sockets() { wsa_start(); }
+
+// ---- base/lock.h, base/once.h, base/thread_id.h ----
+
+static_assert(sizeof(SRWLOCK) == sizeof(os_lock::srw) && sizeof(INIT_ONCE) == sizeof(os_once::init_once));
+void lock_take(os_lock &l) { ::AcquireSRWLockExclusive(reinterpret_cast<SRWLOCK *>(&l.srw)); }
+void lock_give(os_lock &l) { ::ReleaseSRWLockExclusive(reinterpret_cast<SRWLOCK *>(&l.srw)); }
+
+namespace {
+BOOL CALLBACK once_trampoline(INIT_ONCE *, void *fn, void **)
+{
+  (*static_cast<void (**)()>(fn))();
+  return TRUE;
+}
+}  // namespace
+
+void run_once(os_once &once, void (*fn)())
+{
+  ::InitOnceExecuteOnce(reinterpret_cast<INIT_ONCE *>(&once.init_once), once_trampoline, &fn, nullptr);
+}
+
+thread_id thread_self() { return ::GetCurrentThreadId(); }
+
+// ---- base/thread_key.h ----
+// An FLS callback gets the thread's value alone, so each key has a callback of its own, which
+// calls the key's function until the key is deleted: FlsFree calls the callback for every thread
+// that holds a value, where pthread_key_delete calls nothing.
+
+namespace {
+constexpr int kKeys = 4;  // the core makes two
+constinit std::atomic<void (*)(void *)> key_exit[kKeys];
+constinit std::atomic<bool> key_used[kKeys];
+template <int I>
+void WINAPI key_trampoline(void *value)
+{
+  if (void (*at_exit)(void *) = key_exit[I].load(std::memory_order_acquire); at_exit && value)
+    at_exit(value);
+}
+constexpr PFLS_CALLBACK_FUNCTION kTrampolines[kKeys] = {key_trampoline<0>, key_trampoline<1>, key_trampoline<2>,
+                                                        key_trampoline<3>};
+}  // namespace
+
+bool thread_key_make(thread_key &k, void (*at_exit)(void *))
+{
+  for (int i = 0; i < kKeys; ++i) {
+    if (key_used[i].exchange(true))
+      continue;
+    key_exit[i].store(at_exit, std::memory_order_release);
+    const DWORD index = ::FlsAlloc(kTrampolines[i]);
+    if (index == FLS_OUT_OF_INDEXES) {
+      key_exit[i].store(nullptr);
+      key_used[i].store(false);
+      return false;
+    }
+    k = {index, i};
+    return true;
+  }
+  return false;
+}
+
+void thread_key_set(thread_key k, void *value) { ::FlsSetValue(k.index, value); }
+void *thread_key_get(thread_key k) { return ::FlsGetValue(k.index); }
+
+void thread_key_delete(thread_key k)
+{
+  key_exit[k.exit_slot].store(nullptr, std::memory_order_release);
+  ::FlsFree(k.index);
+  key_used[k.exit_slot].store(false);
+}
+
+// ---- base/os_clock.h ----
+
+namespace {
+// Both are fixed at boot; a race only writes the same value twice.
+constinit std::atomic<long long> qpc_frequency{0};
+long long ticks_per_second()
+{
+  long long f = qpc_frequency.load(std::memory_order_relaxed);
+  if (!f) {
+    LARGE_INTEGER li;
+    ::QueryPerformanceFrequency(&li);  // never fails since Windows XP
+    qpc_frequency.store(f = li.QuadPart, std::memory_order_relaxed);
+  }
+  return f;
+}
+long long ticks()
+{
+  LARGE_INTEGER li;
+  ::QueryPerformanceCounter(&li);
+  return li.QuadPart;
+}
+
+// The system time to 100 ns where Windows has it (8 and later: GetSystemTimePreciseAsFileTime),
+// else to the timer interrupt's 15.6 ms; looked up, so that a program may target Windows 7 and
+// declare an older _WIN32_WINNT.
+using filetime_fn = void(WINAPI *)(FILETIME *);
+constinit std::atomic<filetime_fn> system_time{nullptr};
+filetime_fn system_time_reader()
+{
+  filetime_fn f = system_time.load(std::memory_order_relaxed);
+  if (!f) {
+    HMODULE kernel32 = ::GetModuleHandleW(L"kernel32.dll");
+    FARPROC precise = kernel32 ? ::GetProcAddress(kernel32, "GetSystemTimePreciseAsFileTime") : nullptr;
+    f = precise ? reinterpret_cast<filetime_fn>(reinterpret_cast<void (*)()>(precise)) : ::GetSystemTimeAsFileTime;
+    system_time.store(f, std::memory_order_relaxed);
+  }
+  return f;
+}
+}  // namespace
+
+double realtime_now()
+{
+  FILETIME ft;
+  system_time_reader()(&ft);
+  constexpr unsigned long long kUnixEpoch = 116444736000000000ULL;  // 1970 in 100 ns since 1601
+  const unsigned long long t =
+      ((static_cast<unsigned long long>(ft.dwHighDateTime) << 32) | ft.dwLowDateTime) - kUnixEpoch;
+  return static_cast<double>(t / 10000000) + static_cast<double>(t % 10000000) * 1e-7;
+}
+
+double monotonic_now()
+{
+  const long long t = ticks(), f = ticks_per_second();
+  return static_cast<double>(t / f) + static_cast<double>(t % f) / static_cast<double>(f);
+}
+
+std::uint64_t monotonic_ns()
+{
+  const auto t = static_cast<std::uint64_t>(ticks()), f = static_cast<std::uint64_t>(ticks_per_second());
+  return t / f * 1000000000u + t % f * 1000000000u / f;
+}
+
+void sleep_for(double seconds)
+{
+  constexpr double kLongest = 4e6;  // seconds, below Sleep's INFINITE
+  const double ms = (seconds < kLongest ? seconds : kLongest) * 1e3;
+  auto whole = static_cast<DWORD>(ms);
+  ::Sleep(whole < ms ? whole + 1 : whole);
+}
 
 }  // namespace ev_detail
 

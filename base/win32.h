@@ -12,10 +12,6 @@
 // sigaction, which -Wshadow would name.
 #pragma GCC system_header
 
-// winpthread is linked into the DLL (Makefile.am): its header must not
-// declare its functions dllimport, which it does for libtool's DLL_EXPORT.
-#undef DLL_EXPORT
-
 #include <fcntl.h>
 #include <io.h>
 #include <sys/stat.h>
@@ -145,12 +141,6 @@ inline int sigaction(int signum, const struct sigaction *sa, struct sigaction *o
 {
   return ev_ng_win32_sigaction(signum, sa, old);
 }
-
-// Windows has no fork: winpthread's pthread_atfork is a macro that drops its
-// handlers, which would leave them unused; this takes and drops them.
-#include <pthread.h>
-#undef pthread_atfork
-inline int pthread_atfork(void (*)(), void (*)(), void (*)()) { return 0; }
 
 // The wake-up pair (fd/wakeup.cc): two connected loopback sockets as C runtime fds, made
 // non-blocking and not inherited, read and written with recv and send (wakeup_read, wakeup_write),

@@ -20,11 +20,13 @@
 // invoke-pending callback.
 #include "diag/debug.h"
 #include "base/env.h"
+#include "base/fork_hooks.h"
+#include "base/lock.h"
 #include "base/ptr_map.h"
+#include "base/thread_id.h"
 #include "diag/walk.h"
 #include "fd/fd.h"
 
-#include <pthread.h>
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
@@ -63,8 +65,8 @@ struct debug_state {
   ev_loop *loop;
   debug_state *prev, *next;       // the registry
   ptr_map<debug_record> records;  // by watcher
-  // The thread in ev_run, 0 for none since glibc has no thread 0, and how deep it is nested there.
-  std::atomic<pthread_t> runner;
+  // The thread in ev_run, thread_id{} for none, and how deep it is nested there.
+  std::atomic<thread_id> runner;
   unsigned run_depth;
   std::atomic<int> released;  // between the release and the acquire callback
   std::atomic<int> invoking;  // inside the program's invoke-pending callback
@@ -78,22 +80,15 @@ struct debug_state {
 
 namespace {
 
-constinit pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit os_lock registry_lock;
 constinit debug_state *registry = nullptr;
 constinit bool atfork_installed = false;
 constexpr int kDestroyedKept = 16;
 constinit int destroyed_count = 0;
 
-struct registry_guard {
-  registry_guard() { pthread_mutex_lock(&registry_lock); }
-  ~registry_guard() { pthread_mutex_unlock(&registry_lock); }
-  registry_guard(const registry_guard &) = delete;
-  registry_guard &operator=(const registry_guard &) = delete;
-};
-
 // A fork while another thread holds the lock must not leave it held in the child for good.
-void lock_for_fork() { pthread_mutex_lock(&registry_lock); }
-void unlock_after_fork() { pthread_mutex_unlock(&registry_lock); }
+void lock_for_fork() { lock_take(registry_lock); }
+void unlock_after_fork() { lock_give(registry_lock); }
 
 // Without the lock: only the loop's user changes its table.
 debug_record *find(const debug_state *ds, const void *w) { return ds->records.find(w); }
@@ -354,8 +349,8 @@ void check_thread(ev_loop *loop, const char *api, W w, int type)
   debug_state *ds = loop->debug;
   if (ds->destroyed)
     report_destroyed(loop, api);
-  pthread_t runner = ds->runner.load(std::memory_order_acquire);
-  if (!runner || pthread_equal(runner, pthread_self()))
+  thread_id runner = ds->runner.load(std::memory_order_acquire);
+  if (!runner || thread_same(runner, thread_self()))
     return;
   if (ds->released.load(std::memory_order_acquire) || ds->invoking.load(std::memory_order_acquire))
     return;
@@ -471,9 +466,9 @@ void debug_loop_init(ev_loop *loop)
   loop->timers.close_gate();
   loop->pending.feed_gate = 1;
 
-  registry_guard g;
+  lock_hold g(registry_lock);
   if (!atfork_installed) {
-    pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
+    at_fork(lock_for_fork, unlock_after_fork, unlock_after_fork);
     atfork_installed = true;
   }
   // a destroyed loop kept at this address: the default loop made again
@@ -496,7 +491,7 @@ bool debug_loop_destroy(ev_loop *loop)
   debug_state *ds = loop->debug;
   if (!ds)
     return false;
-  registry_guard g;
+  lock_hold g(registry_lock);
   ds->records.release();
   ds->destroyed = true;
   ds->owns_memory = loop != ev_default_loop_ptr;
@@ -528,7 +523,7 @@ void debug_before(ev_loop *loop, W w, int type, const char *api)
   }
   debug_state *other;
   {
-    registry_guard g;
+    lock_hold g(registry_lock);
     other = owner_elsewhere(ds, w);
   }
   if (other)
@@ -550,7 +545,7 @@ void debug_before(ev_loop *loop, W w, int type, const char *api)
 void debug_after(ev_loop *loop, W w, int type)
 {
   debug_state *ds = loop->debug;
-  registry_guard g;
+  lock_hold g(registry_lock);
   if (w->active)
     record(ds, w, take_snapshot(w, type));
   else if (find(ds, w))
@@ -570,14 +565,14 @@ bool debug_run_enter(ev_loop *loop)
   debug_state *ds = loop->debug;
   if (ds->destroyed)
     report_destroyed(loop, "ev_run");
-  pthread_t self = pthread_self();
-  pthread_t runner = ds->runner.load(std::memory_order_acquire);
+  thread_id self = thread_self();
+  thread_id runner = ds->runner.load(std::memory_order_acquire);
   if (!runner) {
     ds->runner.store(self, std::memory_order_release);
     ds->run_depth = 1;
     return true;
   }
-  if (pthread_equal(runner, self)) {
+  if (thread_same(runner, self)) {
     ++ds->run_depth;
     return true;
   }
@@ -595,7 +590,7 @@ void debug_run_exit(ev_loop *loop, bool counted)
 {
   debug_state *ds = loop->debug;
   if (counted && !--ds->run_depth)
-    ds->runner.store(pthread_t{}, std::memory_order_release);
+    ds->runner.store(thread_id{}, std::memory_order_release);
 }
 
 void debug_check_fd(ev_loop *loop, int fd) { check_list(loop, loop->fds.entries[fd].head, EV_IO, "ev_run", "fd", fd); }
@@ -634,7 +629,7 @@ void debug_reconcile(ev_loop *loop)
       if (w == &q.dummy || w->pending != i + 1 || w->active)
         continue;
       if (find(ds, w)) {
-        registry_guard g;
+        lock_hold g(registry_lock);
         erase(ds, w);
       }
     }

@@ -65,9 +65,7 @@ inline metrics_ticks metrics_now(const metrics_block *m)
     return __builtin_ia32_rdtsc();
 #endif
   (void)m;
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<metrics_ticks>(ts.tv_sec) * 1000000000u + static_cast<metrics_ticks>(ts.tv_nsec);
+  return monotonic_ns();
 }
 
 // Charge [from, to] to a bucket of the current block.  A block that a callback switched on or reset

@@ -55,6 +55,13 @@
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
+// The core locks, runs once and keeps per-thread values with Windows Vista's calls (SRWLOCK,
+// InitOnceExecuteOnce, FlsAlloc: base/win32.cc), which Windows' headers declare from 0x0600 on,
+// whatever older Windows the program's own files target.
+#if defined _WIN32_WINNT && _WIN32_WINNT < 0x0600
+#undef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600
+#endif
 #define pollfd ev_ng_winsock_pollfd
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -68,7 +75,6 @@
 #undef POLLNVAL
 #include <fcntl.h>
 #include <io.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>

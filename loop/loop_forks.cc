@@ -9,13 +9,14 @@
 // stopped program without the library's symbols (tools/ev-gdb.py): its head is in the probe
 // anchor, whose first member is the semaphore every static probe names in its note
 // (base/probes.h), so the notes lead to it in a stripped library too.
+#include "base/fork_hooks.h"
+#include "base/lock.h"
+#include "base/once.h"
 #include "base/probes.h"
 #include "diag/probe_anchor.h"
 #include "fd/io_list.h"
 #include "loop/fork_guard.h"
 #include "loop/loop.h"
-
-#include <pthread.h>
 
 extern "C" {
 // zero until the first loop is made, when anchor_offsets writes the layout and the version
@@ -34,9 +35,9 @@ namespace ev_detail {
 
 namespace {
 
-constinit pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit os_lock loops_lock;
 constinit ev_loop *&loops = libev_ng_probe_anchor.loops;  // newest first, linked by fork_next
-constinit pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
+constinit os_once handlers_once;
 
 // The offsets a debugger reads, from the layout of this build.
 void anchor_offsets(const ev_loop *loop)
@@ -84,13 +85,13 @@ void anchor_offsets(const ev_loop *loop)
 void lock_before_fork()
 {
   child_reap_lock_for_fork();
-  pthread_mutex_lock(&loops_lock);
+  lock_take(loops_lock);
   posts_lock_for_fork();
 }
 void unlock_in_parent()
 {
   posts_unlock_after_fork();
-  pthread_mutex_unlock(&loops_lock);
+  lock_give(loops_lock);
   child_reap_unlock_after_fork();
 }
 
@@ -106,18 +107,18 @@ void mark_loops_in_child()
     posts_forget_in_child(loop);
   }
   posts_unlock_after_fork();
-  pthread_mutex_unlock(&loops_lock);
+  lock_give(loops_lock);
   child_reap_unlock_after_fork();
 }
 
-void install_handlers() { pthread_atfork(lock_before_fork, unlock_in_parent, mark_loops_in_child); }
+void install_handlers() { at_fork(lock_before_fork, unlock_in_parent, mark_loops_in_child); }
 
 }  // namespace
 
 void loop_forks_add(ev_loop *loop)
 {
-  pthread_once(&handlers_once, install_handlers);
-  pthread_mutex_lock(&loops_lock);
+  run_once(handlers_once, install_handlers);
+  lock_take(loops_lock);
   anchor_offsets(loop);
   // Once only, even where a program freed a loop without ev_loop_destroy and its memory became
   // this loop: added again, it would close a cycle.
@@ -128,31 +129,31 @@ void loop_forks_add(ev_loop *loop)
     loop->fork_next = loops;
     loops = loop;
   }
-  pthread_mutex_unlock(&loops_lock);
+  lock_give(loops_lock);
 }
 
 // A walk: processes have few loops, and a second link would not fit libev 4.33's allocation.
 void loop_forks_remove(ev_loop *loop)
 {
-  pthread_mutex_lock(&loops_lock);
+  lock_take(loops_lock);
   for (ev_loop **link = &loops; *link; link = &(*link)->fork_next)
     if (*link == loop) {
       *link = loop->fork_next;
       break;
     }
   loop->fork_next = nullptr;
-  pthread_mutex_unlock(&loops_lock);
+  lock_give(loops_lock);
 }
 
 // For the calls that take a loop from a watcher's member, which may hold anything
 // (ev_embed_sweep): only a loop of the list may be run.
 bool loop_is_live(const ev_loop *loop)
 {
-  pthread_mutex_lock(&loops_lock);
+  lock_take(loops_lock);
   const ev_loop *l = loops;
   while (l && l != loop)
     l = l->fork_next;
-  pthread_mutex_unlock(&loops_lock);
+  lock_give(loops_lock);
   return l;
 }
 

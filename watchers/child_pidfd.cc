@@ -14,12 +14,12 @@
 // for yet is kept a while (kept_exits), because a worker that forks and then starts its watcher
 // races the default loop running in another thread.  A child the program reaped itself leaves no
 // status: its watchers get EV_ERROR instead of waiting forever.
+#include "base/lock.h"
 #include "diag/debug.h"
 #include "diag/walk.h"
 #include "fd/fd.h"
 #include "watchers/child.h"
 
-#include <pthread.h>
 #if EV_NG_HAVE_PIDFD
 #include <sys/syscall.h>
 #endif
@@ -52,7 +52,7 @@ namespace {
 constexpr idtype_t P_PIDFD = static_cast<idtype_t>(3);
 #endif
 
-constinit pthread_mutex_t reap_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit os_lock reap_lock;
 constinit pidfd_child *waiting = nullptr;  // under reap_lock
 
 // The exits a reaper collected while no entry waited for the pid, newest last, for an ev_child
@@ -200,7 +200,7 @@ void entry_done(ev_loop *loop, pidfd_child *e)
 void unregister_and_deliver(ev_loop *loop, pidfd_child *e, bool have, int status)
 {
   registry_del(e);
-  pthread_mutex_unlock(&reap_lock);
+  lock_give(reap_lock);
   entry_done(loop, e);
   if (have)
     deliver(loop, e, status);
@@ -214,13 +214,13 @@ void collect(ev_loop *loop, pidfd_child *e)
   if (e->how == child_wait::kDone)
     return;
   siginfo_t si = {};
-  pthread_mutex_lock(&reap_lock);
+  lock_take(reap_lock);
   errno = EINVAL;
   int r = e->how == child_wait::kPidfd ? waitid(P_PIDFD, e->w.fd, &si, WEXITED | WNOHANG) : -1;
   if (r < 0 && errno == EINVAL)  // polled, or an older kernel whose pidfd keeps the pid from reuse
     r = waitid(P_PID, static_cast<id_t>(e->pid), &si, WEXITED | WNOHANG);
   if (r == 0 && si.si_pid == 0) {
-    pthread_mutex_unlock(&reap_lock);
+    lock_give(reap_lock);
     return;  // still running: a spurious wake-up
   }
   int status = r == 0 ? wait_status(si) : e->status;
@@ -233,7 +233,7 @@ void collect(ev_loop *loop, pidfd_child *e)
 // over its exit, or else the program reaped it.
 void collect_gone(ev_loop *loop, pidfd_child *e)
 {
-  pthread_mutex_lock(&reap_lock);
+  lock_take(reap_lock);
   int status = e->status;
   const bool have = e->handed || claim_kept_exit(e->pid, &status);
   unregister_and_deliver(loop, e, have, status);
@@ -271,9 +271,9 @@ pidfd_child *entry_find(ev_loop *loop, int pid)
 
 void entry_free(ev_loop *loop, pidfd_child *e)
 {
-  pthread_mutex_lock(&reap_lock);
+  lock_take(reap_lock);
   registry_del(e);
-  pthread_mutex_unlock(&reap_lock);
+  lock_give(reap_lock);
   entry_done(loop, e);
   array<pidfd_child *> &a = loop->pidfd_children;
   for (int i = 0; i < a.count; ++i)
@@ -300,7 +300,7 @@ void child_pidfd_cb(EV_P_ ev_io *w, int) { collect(loop, entry_of(w)); }
 
 int child_reap(int pid, int *status, int options)
 {
-  pthread_mutex_lock(&reap_lock);
+  lock_take(reap_lock);
   int r;
   do
     r = waitpid(pid, status, options);
@@ -315,14 +315,14 @@ int child_reap(int pid, int *status, int options)
     if (!handed)
       keep_exit(r, *status);
   }
-  pthread_mutex_unlock(&reap_lock);
+  lock_give(reap_lock);
   return r;
 }
 
 // Held across fork(3) (loop/loop_forks.cc): a child forked while another thread reaps must not
 // inherit the lock held by a thread it lacks.
-void child_reap_lock_for_fork() { pthread_mutex_lock(&reap_lock); }
-void child_reap_unlock_after_fork() { pthread_mutex_unlock(&reap_lock); }
+void child_reap_lock_for_fork() { lock_take(reap_lock); }
+void child_reap_unlock_after_fork() { lock_give(reap_lock); }
 
 void child_pidfd_start(ev_loop *loop, ev_child *w)
 {
@@ -349,10 +349,10 @@ void child_pidfd_start(ev_loop *loop, ev_child *w)
     return;
   // Waiting before the pidfd is opened: a reaper that collects the child
   // from now on hands its status over; one that did before kept it.
-  pthread_mutex_lock(&reap_lock);
+  lock_take(reap_lock);
   e->next_waiting = waiting;
   waiting = e;
-  pthread_mutex_unlock(&reap_lock);
+  lock_give(reap_lock);
   if (!entry_watch(loop, e)) {
     if (errno == ESRCH) {  // no such process: collected by someone already
       collect_gone(loop, e);

@@ -22,10 +22,12 @@
 // pass reverses it, which keeps each producer's order among its owned nodes.
 //
 // A lane belongs to its loop, which frees it at ev_loop_destroy or after its thread's exit.
+#include "base/lock.h"
+#include "base/per_thread.h"
+#include "base/thread_key.h"
 #include "fd/wakeup.h"
 #include "loop/loop.h"
 
-#include <pthread.h>
 #include <cerrno>
 #include <cstdint>
 #include <new>
@@ -115,12 +117,12 @@ struct thread_posting {
   post_lane *lane;
   post_owner *owner;
 };
-constinit thread_local thread_posting posting_thread{};
+using posting_thread = per_thread<thread_posting>;
 
 // Taken to add or free a lane, at thread exit and around fork; never by a post whose lane exists.
-constinit pthread_mutex_t lanes_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit os_lock lanes_lock;
 constinit std::uint64_t next_serial = 0;  // under lanes_lock
-pthread_key_t exit_key;
+thread_key exit_key;
 bool exit_key_made;  // under lanes_lock
 
 post_block *block_of(const ev_loop *loop) { return loop->posts.load(std::memory_order_acquire); }
@@ -164,35 +166,34 @@ void unlink_from(post_lane **link, post_lane *lane, post_lane *post_lane::*next)
 void owner_exit(void *p)
 {
   auto *owner = static_cast<post_owner *>(p);
-  pthread_mutex_lock(&lanes_lock);
+  lock_take(lanes_lock);
   for (post_lane *lane = owner->lanes; lane; lane = lane->owner_next) {
     lane->owner.store(nullptr, std::memory_order_release);
     lane->block->exited.store(1, std::memory_order_relaxed);
   }
   ev_free(owner);
-  pthread_mutex_unlock(&lanes_lock);
-  // A later destructor that posts registers anew.  Not on Windows, where mingw-w64 emulates
-  // thread_local in storage that its own key destructor may have freed already.
-#ifndef _WIN32
-  posting_thread = {};
-#endif
+  lock_give(lanes_lock);
+  // A later destructor that posts registers anew.
+  if constexpr (posting_thread::kUsableAtExit)
+    *posting_thread::get() = {};
 }
 
 // dlclose must leave no key destructor; lanes of threads that exit later go with their loops.
 [[gnu::destructor]] void exit_key_delete()
 {
-  pthread_mutex_lock(&lanes_lock);
+  lock_take(lanes_lock);
   if (exit_key_made)
-    pthread_key_delete(exit_key);
+    thread_key_delete(exit_key);
   exit_key_made = false;
-  pthread_mutex_unlock(&lanes_lock);
+  posting_thread::retire();
+  lock_give(lanes_lock);
 }
 
 // This thread's lane in `b`, made at its first post; lanes_lock orders it with loops freeing lanes.
-post_lane *lane_find(post_block *b)
+post_lane *lane_find(post_block *b, thread_posting *me)
 {
-  pthread_mutex_lock(&lanes_lock);
-  post_owner *owner = posting_thread.owner;
+  lock_take(lanes_lock);
+  post_owner *owner = me->owner;
   post_lane *lane = nullptr;
   if (owner)
     for (lane = owner->lanes; lane && lane->block != b; lane = lane->owner_next) {
@@ -201,23 +202,23 @@ post_lane *lane_find(post_block *b)
     if (!owner) {
       owner = static_cast<post_owner *>(ev_try_realloc(nullptr, sizeof(post_owner)));
       if (!owner) {
-        pthread_mutex_unlock(&lanes_lock);
+        lock_give(lanes_lock);
         return nullptr;
       }
       owner->lanes = nullptr;
-      posting_thread.owner = owner;
+      me->owner = owner;
       if (!exit_key_made)
-        exit_key_made = pthread_key_create(&exit_key, owner_exit) == 0;
+        exit_key_made = thread_key_make(exit_key, owner_exit);
       // Without the key the thread's lanes stay until their loops go.
       if (exit_key_made)
-        pthread_setspecific(exit_key, owner);
+        thread_key_set(exit_key, owner);
     }
     auto *seg = static_cast<post_segment *>(ev_try_realloc(nullptr, sizeof(post_segment)));
     lane = seg ? static_cast<post_lane *>(ev_try_realloc(nullptr, sizeof(post_lane))) : nullptr;
     if (!lane) {
       if (seg)
         ev_free(seg);
-      pthread_mutex_unlock(&lanes_lock);
+      lock_give(lanes_lock);
       return nullptr;
     }
     new (lane) post_lane{};
@@ -231,10 +232,10 @@ post_lane *lane_find(post_block *b)
     lane->loop_next = b->lanes.load(std::memory_order_relaxed);
     b->lanes.store(lane, std::memory_order_release);
   }
-  pthread_mutex_unlock(&lanes_lock);
-  posting_thread.block = b;
-  posting_thread.serial = b->serial;
-  posting_thread.lane = lane;
+  lock_give(lanes_lock);
+  me->block = b;
+  me->serial = b->serial;
+  me->lane = lane;
   return lane;
 }
 
@@ -340,7 +341,7 @@ int owned_run([[maybe_unused]] ev_loop *loop, post_block *b)
 void lanes_reclaim(post_block *b)
 {
   b->exited.store(0, std::memory_order_relaxed);
-  pthread_mutex_lock(&lanes_lock);
+  lock_take(lanes_lock);
   post_lane *head = b->lanes.load(std::memory_order_relaxed);
   post_lane **at = &head;
   while (post_lane *lane = *at) {
@@ -355,7 +356,7 @@ void lanes_reclaim(post_block *b)
     at = &lane->loop_next;
   }
   b->lanes.store(head, std::memory_order_release);
-  pthread_mutex_unlock(&lanes_lock);
+  lock_give(lanes_lock);
 }
 
 // One pass: the owned nodes, then each lane, each as it was when the pass looked.  What the
@@ -411,7 +412,7 @@ void posts_loop_destroy(ev_loop *loop)
     return;
   ev_ng_post_drain(EV_A);
   loop->posts.store(nullptr, std::memory_order_seq_cst);
-  pthread_mutex_lock(&lanes_lock);
+  lock_take(lanes_lock);
   post_lane *lane = b->lanes.load(std::memory_order_relaxed);
   while (lane) {
     post_lane *next = lane->loop_next;
@@ -422,16 +423,17 @@ void posts_loop_destroy(ev_loop *loop)
   }
   // The destroying thread's own record goes with its last lane: that is how a main thread, whose
   // key destructor never runs, gives it back.
-  post_owner *own = posting_thread.owner;
+  thread_posting *me = posting_thread::peek();
+  post_owner *own = me ? me->owner : nullptr;
   if (own && !own->lanes) {
     if (exit_key_made)
-      pthread_setspecific(exit_key, nullptr);
+      thread_key_set(exit_key, nullptr);
     ev_free(own);
-    posting_thread.owner = nullptr;
+    me->owner = nullptr;
   }
-  pthread_mutex_unlock(&lanes_lock);
-  if (posting_thread.block == b)
-    posting_thread.block = nullptr;
+  lock_give(lanes_lock);
+  if (me && me->block == b)
+    me->block = nullptr;
   b->~post_block();
   ev_free(b);
 }
@@ -457,8 +459,8 @@ void posts_forget_in_child(ev_loop *loop)
 }
 
 // Across fork(3), so the child inherits no lock held by a thread it lacks (loop/loop_forks.cc).
-void posts_lock_for_fork() { pthread_mutex_lock(&lanes_lock); }
-void posts_unlock_after_fork() { pthread_mutex_unlock(&lanes_lock); }
+void posts_lock_for_fork() { lock_take(lanes_lock); }
+void posts_unlock_after_fork() { lock_give(lanes_lock); }
 
 }  // namespace ev_detail
 
@@ -472,9 +474,9 @@ int ev_ng_post_enable(EV_P) noexcept
   if (!b)
     return -ENOMEM;
   new (b) post_block{};
-  pthread_mutex_lock(&lanes_lock);
+  lock_take(lanes_lock);
   b->serial = ++next_serial;
-  pthread_mutex_unlock(&lanes_lock);
+  lock_give(lanes_lock);
   wakeup_init(loop, wakeup_user::kFeedSignalOnly);
   loop->posts.store(b, std::memory_order_release);
   return 0;
@@ -485,8 +487,10 @@ int ev_ng_post(EV_P_ void (*cb)(EV_P_ void *arg), void *arg) noexcept
   post_block *b = block_of(loop);
   if (!b)
     return -EINVAL;
-  post_lane *lane =
-      posting_thread.block == b && posting_thread.serial == b->serial ? posting_thread.lane : lane_find(b);
+  thread_posting *me = posting_thread::get();
+  if (!me)
+    return -ENOMEM;
+  post_lane *lane = me->block == b && me->serial == b->serial ? me->lane : lane_find(b, me);
   if (!lane || (lane->tail_idx == kSlots && !lane_grow(lane)))
     return -ENOMEM;
   lane->tail_seg->slots[lane->tail_idx++] = {cb, arg};

@@ -12,6 +12,7 @@
 #      tree's when it is not installed) builds through pkg-config, shared and
 #      static, and runs against the installed library;
 #   2b. a meson project finds it with dependency('libev') and runs against it;
+#   2c. a program compiles the installed embedding kit in and runs (t/embed/prog.c);
 #   3. a CMake project finds it with find_package(libev 4.33) and builds and
 #      runs against libev::libev and libev::libev_static; the version file
 #      accepts and refuses the right requests; a moved copy still works;
@@ -246,6 +247,24 @@ MESON
   else
     fail "meson: dependency('libev') did not build hello.c: $(tail -20 "$tmp/meson.log")"
   fi
+fi
+
+# ---- 2c. the embedding kit -------------------------------------------------------------------
+# A program compiles the installed kit's embed/ev_ng.cc in (ev(3) EMBEDDING), with the installed
+# kit alone on the include path, links it with the C compiler and runs: the installed list holds
+# every file the kit needs (t/win32/kit.sh does the same for Windows).
+kit=$dest$embedkitdir
+mkdir -p "$tmp/kit" && printf '#define EV_STANDALONE 1\n' >"$tmp/kit/config.h"
+if ! $CXX -std=c++20 -fno-exceptions -fno-rtti -fno-threadsafe-statics -O1 -I"$kit" -include "$tmp/kit/config.h" \
+     -c "$kit/embed/ev_ng.cc" -o "$tmp/kit/ev_ng.o" >"$tmp/kit/log" 2>&1; then
+  fail "the installed kit's embed/ev_ng.cc does not compile: $(head -20 "$tmp/kit/log")"
+elif ! $CC -O1 -I"$kit" -include "$tmp/kit/config.h" -c "$top_srcdir/t/embed/prog.c" -o "$tmp/kit/prog.o" >"$tmp/kit/log" 2>&1 \
+     || ! $CC "$tmp/kit/prog.o" "$tmp/kit/ev_ng.o" -o "$tmp/kit/prog" >"$tmp/kit/log" 2>&1; then
+  fail "a program with the installed kit does not build: $(head -20 "$tmp/kit/log")"
+elif out=$(run_bounded "$tmp/kit/prog" 2>&1); then
+  pass "a program built from the installed kit ($embedkitdir) runs: $out"
+else
+  fail "a program built from the installed kit fails: $out"
 fi
 
 # ---- 3. CMake ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 # t/lint/include_floors.sh - the library's include graph keeps the floors of doc/ARCHITECTURE.md.
 # The floors come from the document's floor table (rows "| N | `folder/` | ..."), so that the
 # document and this check cannot disagree:
-#   1. every library file (libev_la_SOURCES and LIBEV_COLD_SOURCES in Makefile.am) is in a
+#   1. every library file (libev_la_SOURCES in Makefile.am, in every condition) is in a
 #      folder of the table, and
 #      the top of the tree holds no C++ file: only the public headers;
 #   2. a file includes only its own floor and lower ones, the contract (ev.h, config.h, or
@@ -12,7 +12,8 @@
 #      above base/, the two interface headers every floor sees: loop/loop.h (the loop
 #      object's layout) and backends/backend.h (the backend table the loop points to), whose
 #      own includes stay in base/ and in each other;
-#   3. no include cycle;
+#   3. no include cycle, between files nor between modules (a file's .h and .cc; the interface
+#      headers left out), but the one listed as known;
 #   4. the document's picture (the block between "<!-- include graph -->" and
 #      "<!-- end include graph -->") is the folder graph that --folders prints.
 # `t/lint/include_floors.sh --print` prints the file graph: one line per file, "file -> its
@@ -45,14 +46,12 @@ for (@doc) {
 fail("$doc: the lowest floor is not base/ (0)") unless ($at{0} // "") eq "base";
 my $folder_of = sub { $_[0] =~ m{^([a-z_]+)/[^/]+$} && exists $floor{$1} ? $1 : undef };
 
-# The library: libev_la_SOURCES and LIBEV_COLD_SOURCES (and their += lines, conditional ones
-# included).
-open my $mh, "<", "Makefile.am" or die "Makefile.am: $!";
-my $am = join "", <$mh>;
-close $mh;
-$am =~ s/\\\n/ /g;
+# The library: the C++ of libev_la_SOURCES in every condition, its variables expanded
+# (t/lint/am_vars.pl); the public headers at the top are the contract.
+our %am_vars;
+require "./t/lint/am_vars.pl";
 my %lib;
-$lib{$_} = 1 for map { grep { /\.(cc|h)$/ } split " ", $_ } ($am =~ /^(?:libev_la_SOURCES|LIBEV_COLD_SOURCES)\s*\+?=(.*)$/mg);
+$lib{$_} = 1 for grep { m{/} && /\.(cc|h)$/ } am_expand("libev_la_SOURCES");
 %lib or fail("Makefile.am: no libev_la_SOURCES");
 for my $f (sort keys %lib) {
   fail("$f (libev_la_SOURCES) is in no folder of the floor table of $doc") unless defined $folder_of->($f);
@@ -104,23 +103,43 @@ for my $h (@interfaces) {
   }
 }
 
-# 3. depth-first search; a file met again while it is on the path closes a cycle
-my (%state, @path);
-sub visit {
-  my ($f) = @_;
-  return if ($state{$f} // 0) == 2;
-  if (($state{$f} // 0) == 1) {
-    my @cycle = (@path[(grep { $path[$_] eq $f } 0 .. $#path)[0] .. $#path], $f);
-    fail("include cycle: " . join(" -> ", @cycle));
-    return;
-  }
-  $state{$f} = 1;
-  push @path, $f;
-  visit($_) for grep { exists $inc{$_} } @{ $inc{$f} };
-  pop @path;
-  $state{$f} = 2;
+# 3. depth-first search; a node met again while it is on the path closes a cycle.  Files first,
+# then modules: the .h and the .cc of a name are one (base/win32.h and base/win32.cc), and their includes
+# of the two interface headers do not count, so that no module needs what needs it.
+sub cycles {
+  my ($graph) = @_;
+  my (%state, @path, @found);
+  my $visit;
+  $visit = sub {
+    my ($n) = @_;
+    return if ($state{$n} // 0) == 2;
+    if (($state{$n} // 0) == 1) {
+      push @found, join(" -> ", @path[(grep { $path[$_] eq $n } 0 .. $#path)[0] .. $#path], $n);
+      return;
+    }
+    $state{$n} = 1;
+    push @path, $n;
+    $visit->($_) for grep { exists $graph->{$_} } @{ $graph->{$n} };
+    pop @path;
+    $state{$n} = 2;
+  };
+  $visit->($_) for sort keys %$graph;
+  return @found;
 }
-visit($_) for sort keys %inc;
+fail("include cycle: $_") for cycles(\%inc);
+my %module_inc;
+for my $f (sort keys %inc) {
+  (my $m = $f) =~ s/\.(cc|h)$//;
+  $module_inc{$m} //= [];
+  for my $i (@{ $inc{$f} }) {
+    next if $interface{$i} || $contract{$i} || !exists $inc{$i};
+    (my $n = $i) =~ s/\.(cc|h)$//;
+    push @{ $module_inc{$m} }, $n if $n ne $m;
+  }
+}
+for (cycles(\%module_inc)) {
+  fail("module include cycle (a .h and its .cc are one module): $_");
+}
 
 # 4. the folder graph, highest floor first; what each folder includes, lowest first
 my @graph;

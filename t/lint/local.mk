@@ -14,6 +14,9 @@ TESTS += t/lint/references.sh
 # the floors of doc/ARCHITECTURE.md: one folder per floor, none includes a higher one, no
 # include cycle, and the document draws the include graph
 TESTS += t/lint/include_floors.sh
+# one list of the library's sources (Makefile.am's LIBEV_ALL_FILES): libev_la_SOURCES, the
+# embedding kit's installed list and embed/ev_ng.cc's includes agree with it
+TESTS += t/lint/sources.sh
 # the library's C++ formatted as .clang-format says (skipped without clang-format 14); commit
 # subjects of at most 72 characters
 TESTS += t/lint/clang_format.sh t/lint/commit_subjects.sh
@@ -30,5 +33,5 @@ TESTS += t/lint/iterate_steps.sh
 EXTRA_DIST += t/lint/licence_headers.sh t/lint/no_outside_references.sh t/lint/references.sh \
 	t/lint/include_floors.sh t/lint/clang_format.sh .clang-format t/lint/commit_subjects.sh \
 	.githooks/commit-msg t/lint/comment_figures.sh t/lint/backend_names.sh t/lint/library_comments.sh \
-	t/lint/iterate_steps.sh \
+	t/lint/iterate_steps.sh t/lint/sources.sh t/lint/am_vars.pl \
 	t/lint/comment_share.sh t/lint/annotation_rows.sh

@@ -16,7 +16,9 @@
 #                                           with mingw-w64, the suites run under Wine on each
 #                                           backend of WINDOWS_BACKENDS (default select), the
 #                                           cases counted per backend (t/win32/check.sh;
-#                                           WINDOWS_SHORT=1: CI's short version)
+#                                           WINDOWS_SHORT=1: CI's short version), and the
+#                                           installed embedding kit linked with -lws2_32
+#                                           alone, both thread models (t/win32/kit.sh)
 #
 # (OTHER_TESTS='t/ev_io ...' in the environment runs those tests alone in the first two.)
 # `make print-tests` prints the tests of `make check` (for cross.sh's skip list).
@@ -26,7 +28,7 @@ TESTS += t/port/imports.sh
 EXTRA_DIST += t/port/imports.sh t/port/build-tree.sh t/port/other-build.sh t/port/cross.sh \
 	t/port/run-test t/port/cross-skip.txt t/port/musl.sh t/port/musl-g++ t/port/musl-compat.h \
 	t/port/cmocka-source.sh t/port/install-missing.sh
-EXTRA_DIST += t/win32/wine.sh t/win32/select_smoke.c t/win32/ev_io.c t/win32/checks.h t/win32/socket_pair.h t/win32/check.sh t/win32/skip.txt t/win32/posix.h \
+EXTRA_DIST += t/win32/wine.sh t/win32/kit.sh t/win32/kit_link.c t/win32/select_smoke.c t/win32/ev_io.c t/win32/checks.h t/win32/socket_pair.h t/win32/check.sh t/win32/skip.txt t/win32/posix.h \
 	t/win32/posix.c t/win32/refuse.c t/win32/ev_io_many_sockets.c t/harness_win32.c t/harness_win32.h \
 	t/win32/include/poll.h t/win32/include/dlfcn.h t/win32/include/sys/wait.h t/win32/include/sys/mman.h \
 	t/win32/include/sys/resource.h t/win32/include/sys/socket.h t/win32/include/sys/select.h \

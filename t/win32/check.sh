@@ -7,12 +7,15 @@
 #
 #   check.sh SRCDIR DEST
 #
-# 1. installs what is missing (apt-get, as build.sh): mingw-w64, g++-mingw-w64-x86-64, wine64,
-#    cmake, dpkg-dev;
+# 1. installs what is missing (apt-get, as build.sh): mingw-w64, g++-mingw-w64-x86-64 (both thread
+#    models' compilers), wine64, cmake, dpkg-dev;
 # 2. builds cmocka for Windows once, in DEST-cmocka (a static library): its Debian source
 #    package (t/port/cmocka-source.sh), compiled with mingw-w64;
 # 3. configures a separate tree DEST/build (t/port/build-tree.sh) with
 #    --host=x86_64-w64-mingw32 and builds libev-4.dll;
+# 3b. the embedding kit from `make install DESTDIR=...` of that tree, linked as libev's ev.c links
+#    (-static, -lws2_32 alone) with each thread model of mingw-w64 and run under Wine, and the
+#    DLL's imports (t/win32/kit.sh; in the short version too);
 # 4. compiles each C suite of `make check` that is not POSIX-only, with the harness, against
 #    the DLL: t/win32/posix.h is included first (a pipe there is a loopback socket pair,
 #    see there), t/win32/include/ stands for the POSIX headers mingw-w64 lacks; plus
@@ -42,7 +45,8 @@ short_suites="t/ev_timer t/ev_io t/watcher_states t/generic_watcher_functions t/
 unported=""
 
 . "$src/t/port/install-missing.sh"
-install_missing check-windows mingw-w64 g++-mingw-w64-x86-64 wine64 cmake dpkg-dev xz-utils
+install_missing check-windows mingw-w64 g++-mingw-w64-x86-64 g++-mingw-w64-x86-64-win32 g++-mingw-w64-x86-64-posix \
+  wine64 cmake dpkg-dev xz-utils
 wine=/usr/lib/wine/wine64
 [ -x "$wine" ] || wine=wine64
 jobs=$(nproc 2> /dev/null || echo 2)
@@ -80,6 +84,10 @@ fi
 echo "check-windows: $host in $dest/build, backends: $backends"
 cp .libs/libev-4.dll .
 
+# ---- 3b. the embedding kit, installed, linked as ev.c links ------------------------------------
+kit_status=ok
+WINEPREFIX=${WINEPREFIX:-$dest/wine} WINE=$wine sh "$tree/t/win32/kit.sh" "$tree" "$dest/build" "$dest/kit" || kit_status=FAILED
+
 # ---- 4. the suites ------------------------------------------------------------------------------
 skips=$tree/t/win32/skip.txt
 # a whole suite is skipped where skip.txt's CASES field is *: its reason
@@ -107,7 +115,8 @@ $host-gcc $cflags -c "$tree/t/harness_win32.c" -o harness_win32.o
 $host-gcc $cflags -c "$tree/t/win32/posix.c" -o posix.o
 # shellcheck disable=SC2086
 $host-gcc $cflags -c "$tree/t/win32/refuse.c" -o refuse.o
-# (winpthread and libgcc linked in, as in the DLL: the programs need no mingw runtime DLL)
+# (libgcc, and winpthread for the suites that start threads with pthreads, linked in: the
+# programs need no mingw runtime DLL; the DLL itself has nothing of winpthread, t/win32/kit.sh)
 libs="harness.o harness_win32.o posix.o refuse.o -L.libs -lev $cm/lib/libcmocka-static.a -lws2_32
   -static-libgcc -Wl,-Bstatic -lpthread -Wl,-Bdynamic -lm"
 built= skipped_suites= cxx=
@@ -199,5 +208,11 @@ done
 if [ -n "$failed_suites" ]; then
   echo "suites that failed or did not finish:$failed_suites (logs: $dest/build/t/*.BACKEND.log)"
   bad=1
+fi
+if [ "$kit_status" != ok ]; then
+  echo "the embedding kit (t/win32/kit.sh) failed: see its lines above (files in $dest/kit)"
+  bad=1
+else
+  echo "the embedding kit: installed, linked with -lws2_32 alone with both thread models, passed under Wine"
 fi
 [ $bad = 0 ]

@@ -6,7 +6,7 @@
 #   - libev-4.dll, its import library libev.dll.a and libev.a are made;
 #   - the DLL exports libev's API and the extensions (t/abi's lists, less ev_child's, as
 #     EV_CHILD_ENABLE is 0 on Windows) and nothing of the C++ core, and imports no mingw
-#     runtime DLL (winpthread and libgcc are linked in);
+#     runtime DLL (libgcc is linked in; winpthread is not needed: t/win32/kit.sh);
 #   - t/win32/select_smoke.c and t/win32/ev_io.c, linked with the DLL, pass under Wine, each
 #     on select and on AFD (EVBACKEND_NG_AFD, by its argument "afd"); the counts of checks
 #     per program and backend are printed.
