@@ -59,11 +59,17 @@ unsigned int ev_recommended_backends(void) noexcept
 
 // The backends that can in principle be embedded into another loop: their kernel object is one fd
 // that becomes readable.  As in libev 4.33, a fixed set, supported here or not, but for epoll,
-// which it counts on Linux alone (0xac there, 0xa8 elsewhere): the build has epoll where it is
-// built for Linux, and the portable build stands for the other systems.
+// which it counts on Linux alone (0xac there, 0xa8 elsewhere).  The library has epoll where it is
+// built for Linux, and the portable build stands for the other systems.  A core compiled into a
+// program asks the system, not its EV_USE_EPOLL: libev 4.33 compiled in without epoll names it.
 unsigned int ev_embeddable_backends(void) noexcept
 {
-  return (EV_NG_HAVE_EPOLL ? EVBACKEND_EPOLL : 0) | EVBACKEND_KQUEUE | EVBACKEND_PORT | EVBACKEND_IOURING;
+#ifdef EV_NG_EMBED
+  constexpr unsigned int epoll_bit = EV_NG_SYSTEM_LINUX ? EVBACKEND_EPOLL : 0;
+#else
+  constexpr unsigned int epoll_bit = EV_NG_HAVE_EPOLL ? EVBACKEND_EPOLL : 0;
+#endif
+  return epoll_bit | EVBACKEND_KQUEUE | EVBACKEND_PORT | EVBACKEND_IOURING;
 }
 
 }  // extern "C"

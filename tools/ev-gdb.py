@@ -66,12 +66,16 @@ def _anchor():
     """the probe anchor's fields, found through the probes' notes"""
     probes = _probe_locations()
     if not probes:
-        raise gdb.GdbError("ev-gdb: no libev probes: the program does not run on libev-ng "
-                           "(or its libev.so.4 was built without <sys/sdt.h>, or is not loaded yet)")
+        raise gdb.GdbError("ev-gdb: no libev-ng probes in the program: it runs on a libev.so.4 of another build "
+                           "(Debian's libev 4.33 has none, nor a libev-ng built without <sys/sdt.h> or for size), "
+                           "or has not loaded libev.so.4 yet")
     # A probe may have several sites (a compiler copies inlined code): the load
     # bias is the one difference between a relocated and an unrelocated site
     # that every probe shares.
     _, _, semaphore, path = probes[0]
+    if not semaphore:
+        raise gdb.GdbError("ev-gdb: the libev probes of %s name no semaphore: a library of another build, "
+                           "not libev-ng's" % path)
     pcs = _note_pcs(path)
     biases = None
     for n, w, _, p in probes:
@@ -79,14 +83,16 @@ def _anchor():
             here = {w - pc for pc in pcs[n]}
             biases = here if biases is None else biases & here
     if not biases or len(biases) != 1:
-        raise gdb.GdbError("ev-gdb: the probes' notes of %s do not match the probes gdb found" % path)
+        raise gdb.GdbError("ev-gdb: the probes' notes of %s do not match the probes gdb found: the file is not "
+                           "the one the program loaded (replaced on disk by another build or an upgrade?); "
+                           "restart the program" % path)
     address = biases.pop() + semaphore
     raw = bytes(gdb.selected_inferior().read_memory(address, ANCHOR.size))
     v = ANCHOR.unpack(raw)
     a = dict(zip(FIELDS, v[5:]))
     a.update(address=address, version=v[1], loop_size=v[2], next=v[3], loops=v[4])
-    if a["version"] < 1 or not a["next"]:
-        raise gdb.GdbError("ev-gdb: no loop made yet (the probe anchor at %#x is empty)" % address)
+    # (empty until the program makes its first loop)
+    a["empty"] = a["version"] < 1 or not a["next"]
     return a
 
 
@@ -108,6 +114,8 @@ def _i32(addr):
 
 def _loops():
     a = _anchor()
+    if a["empty"]:
+        return [], a
     seen, loop = [], a["loops"]
     while loop and loop not in seen and len(seen) < 10000:
         seen.append(loop)

@@ -4,9 +4,11 @@
 # program built as a user builds one (t/observe/slow_program.c: cc prog.c -lev).
 # probes.sh counts the probes with gdb (build.sh installs it); tools.sh runs ev-gdb and
 # ev-top on a running program (ev-top where bpftrace is installed and the user is root);
-# they skip (77) without a shared libev.so.4, probes.sh and tools.sh also without
+# tools_diagnostics.sh makes each case where they cannot attach and checks that they stop
+# with a message (a stand-in bpftrace, fake_bpftrace.sh, for what the machine cannot show);
+# they skip (77) without a shared libev.so.4, probes.sh and the tools' tests also without
 # <sys/sdt.h>.
 
-TESTS += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh
-EXTRA_DIST += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh t/observe/slow_program.c \
-	t/observe/slow_plugin.c t/observe/slow_look.c
+TESTS += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh t/observe/tools_diagnostics.sh
+EXTRA_DIST += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh t/observe/tools_diagnostics.sh \
+	t/observe/fake_bpftrace.sh t/observe/slow_program.c t/observe/slow_plugin.c t/observe/slow_look.c

@@ -4,6 +4,7 @@
  * ev_run, ev_break, references. */
 #include "../scenario.h"
 
+#if EV_IDLE_ENABLE && EV_PREPARE_ENABLE && EV_CHECK_ENABLE
 static ev_idle ilo, ihi;
 static ev_prepare pr;
 static ev_check ck;
@@ -71,3 +72,10 @@ scenario (void)
   ev_prepare_stop (EV_A_ &pr);
   T ("calls idle-1 %d idle1 %d prepare %d check %d", ilo.cb_calls, ihi.cb_calls, pr.cb_calls, ck.cb_calls);
 }
+#else
+static void
+scenario (void)
+{
+  T ("no idle, prepare or check watchers in this configuration");
+}
+#endif

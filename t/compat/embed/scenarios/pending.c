@@ -5,7 +5,14 @@
 #include "../scenario.h"
 
 static ev_timer a, b, c;
+/* d: a watcher of another type, where the configuration has one */
+#if EV_ASYNC_ENABLE
 static ev_async d;
+#define D_INIT() ev_async_init (&d, (void (*) (EV_P_ ev_async *, int))cb)
+#else
+static ev_io d;
+#define D_INIT() ev_io_init (&d, (void (*) (EV_P_ ev_io *, int))cb, 0, EV_READ)
+#endif
 
 static void
 cb (EV_P_ ev_watcher *w, int revents)
@@ -19,7 +26,7 @@ scenario (void)
   ev_init (&a, (void (*) (EV_P_ ev_timer *, int))cb);
   ev_init (&b, (void (*) (EV_P_ ev_timer *, int))cb);
   ev_init (&c, (void (*) (EV_P_ ev_timer *, int))cb);
-  ev_async_init (&d, (void (*) (EV_P_ ev_async *, int))cb);
+  D_INIT ();
   sc_watch (&a, "a");
   sc_watch (&b, "b");
   sc_watch (&c, "c");

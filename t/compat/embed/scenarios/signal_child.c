@@ -3,6 +3,7 @@
  * fed signal, two children with their exit status (in the default loop only). */
 #include "../scenario.h"
 
+#if EV_SIGNAL_ENABLE
 static ev_signal usr1, usr2;
 static ev_timer raiser;
 
@@ -13,7 +14,7 @@ signal_cb (EV_P_ ev_signal *w, int revents)
   ev_signal_stop (EV_A_ w);
 }
 
-#if !SC_LOOP_NEW
+#if EV_CHILD_ENABLE && !SC_LOOP_NEW
 static ev_child any, one;
 static pid_t kid;
 
@@ -48,7 +49,7 @@ scenario (void)
   ev_timer_start (EV_A_ &raiser);
   ev_run (EV_A_ 0);
 
-#if SC_LOOP_NEW
+#if !EV_CHILD_ENABLE || SC_LOOP_NEW
   T ("calls usr1 %d usr2 %d (child watchers: only in the default loop)", usr1.cb_calls, usr2.cb_calls);
 #else
   kid = fork ();
@@ -66,3 +67,10 @@ scenario (void)
   T ("calls usr1 %d usr2 %d one %d", usr1.cb_calls, usr2.cb_calls, one.cb_calls);
 #endif
 }
+#else
+static void
+scenario (void)
+{
+  T ("no signal watchers in this configuration");
+}
+#endif
