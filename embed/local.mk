@@ -18,7 +18,7 @@ EV_NG_KIT_FILES = ev.h ev++.h \
 	backends/policies.h backends/poll.cc backends/poll.h backends/registry.cc backends/select.cc \
 	backends/select.h \
 	diag/debug.cc diag/debug.h diag/metrics.cc diag/metrics.h diag/verify.cc diag/walk.cc diag/walk.h \
-	diag/probes.cc diag/probes.h diag/watchdog.cc diag/watchdog.h diag/watchdog_wire.h \
+	diag/probes.cc diag/probes.h diag/watchdog.cc \
 	watchers/array_watcher.h watchers/array_watchers.cc watchers/async.cc watchers/child.cc \
 	watchers/child.h watchers/child_pidfd.cc watchers/embed.cc watchers/idle.cc watchers/io.cc \
 	watchers/once.cc watchers/periodic.cc watchers/signal.cc watchers/start_stop.h watchers/stat.cc \
