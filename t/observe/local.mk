@@ -7,6 +7,6 @@
 # they skip (77) without a shared libev.so.4, probes.sh and tools.sh also without
 # <sys/sdt.h>.
 
-TESTS += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh
-EXTRA_DIST += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh t/observe/slow_program.c \
+TESTS += t/observe/probes.sh t/observe/watchdog.sh t/observe/watchdog_attach.sh t/observe/tools.sh
+EXTRA_DIST += t/observe/probes.sh t/observe/watchdog.sh t/observe/watchdog_attach.sh t/observe/tools.sh t/observe/slow_program.c \
 	t/observe/slow_plugin.c t/observe/slow_look.c

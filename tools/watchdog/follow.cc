@@ -97,8 +97,6 @@ void ended(followed *f, double when)
   if (f->proc)
     process_end(f->proc, when);
   f->proc = nullptr;
-  if (f->root && root_now == root_state::waiting)
-    root_now = root_state::followed_ok;  // (nothing left to fail on)
   drop(f);
 }
 
@@ -253,7 +251,11 @@ void resolve(followed *f, double now)
   if (r == attach_result::other_layout) {
     char maps[64], libev[256];
     std::snprintf(maps, sizeof maps, "/proc/%d/maps", static_cast<int>(f->pid));
-    if (access(maps, R_OK) && errno != ENOENT) {
+    // (opening the map takes the permission of reading the process, which access(2) does not ask)
+    const int fd = ::open(maps, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+      ::close(fd);
+    else if (errno != ENOENT) {
       if (f->root)
         refused(f, errno);
       else
