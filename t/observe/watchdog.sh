@@ -174,11 +174,13 @@ else
   fail "fork: the child did not exit in time:"; cat "$tmp/out" "$tmp/err"
 fi
 
-# 300 children that run their loop and end within 3 ms, looked at every millisecond: many end
-# while ev-watchdog reads them, which is no error and prints nothing.
-WD=4 run forks 300 || fail "forks: exit status $?"
-if [[ ! -s $tmp/err ]] && grep -q '^done in' "$tmp/out"; then
-  ok "forks: 300 short-lived children, nothing on stderr"
+# 300 children that run their loop and end within 3 ms, looked at every 5 ms: many end while
+# ev-watchdog reads them, which is no error and prints nothing.  (A loaded machine may make a
+# fork, or a child's end, take 20 ms: such a callback is reported, as it should be.)
+WD=20 run forks 300 || fail "forks: exit status $?"
+if ! grep -v '^libev-ng watchdog: loop 0x[0-9a-f]*: callback fork_idle_cb .* ran [0-9.]* ms (threshold 20 ms)$' "$tmp/err" &&
+  grep -q '^done in' "$tmp/out"; then
+  ok "forks: 300 short-lived children, nothing on stderr but $(grep -c . "$tmp/err") reports of a slow fork"
 else
   fail "forks: expected nothing on stderr, got:"; head -5 "$tmp/err"
 fi
@@ -198,7 +200,7 @@ fi
 "$WATCHDOG" -t 100 -- sh -c 'exit 7'
 status=$?
 # (sh, not bash, waits for it: bash would name the signal on stderr)
-status2=$(sh -c '"$0" -t 100 -- sh -c "kill -USR1 \$\$; sleep 5"; echo $?' "$WATCHDOG")
+status2=$(sh -c '"$0" -t 100 -- sh -c "kill -USR1 \$\$; sleep 5"; echo $?' "$WATCHDOG" 2> /dev/null)
 LD_LIBRARY_PATH=$lib "$WATCHDOG" -t 100 -- "$prog" wait 20 > "$tmp/out" 2> "$tmp/err" &
 wd=$!
 for ((i = 0; i < 500; i++)); do grep -q waiting "$tmp/out" && break; sleep 0.01; done

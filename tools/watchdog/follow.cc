@@ -172,16 +172,21 @@ long newest_pid()
 // The children forked since the round before the last one: the ids the kernel handed out since are
 // read, in the order it handed them out (a parent's before its child's).  The range overlaps the
 // last round's, since an id is handed out a moment before its process appears in /proc.
+void read_pid_max()
+{
+  if (FILE *f = std::fopen("/proc/sys/kernel/pid_max", "re")) {
+    if (std::fscanf(f, "%ld", &pid_max) != 1)
+      pid_max = 4194304;
+    std::fclose(f);
+  }
+}
+
 void discover()
 {
   const long newest = newest_pid();
   if (!discovered_once || newest < 0) {
     discovered_once = true;
-    if (FILE *f = std::fopen("/proc/sys/kernel/pid_max", "re")) {
-      if (std::fscanf(f, "%ld", &pid_max) != 1)
-        pid_max = 4194304;
-      std::fclose(f);
-    }
+    read_pid_max();
     scan_all();
     cursor_then = cursor_last = newest;
     return;
@@ -293,6 +298,14 @@ void resolve(followed *f, double now)
 bool alive(const followed *f) { return !(kill(f->pid, 0) && errno == ESRCH); }
 
 }  // namespace
+
+void follow_mark()
+{
+  // (every process the program makes gets a later id: no scan of /proc needed)
+  read_pid_max();
+  cursor_then = cursor_last = newest_pid();
+  discovered_once = cursor_last >= 0;
+}
 
 void follow_start(pid_t pid, bool adopt)
 {

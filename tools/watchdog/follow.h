@@ -24,6 +24,10 @@ namespace ev_watchdog {
 // How the root can be watched; followed_ok, or why not (with a message).
 enum class root_state { waiting, followed_ok, failed };
 
+// Before ev-watchdog forks the program: the processes to follow are those
+// made from now on.
+void follow_mark();
+
 // Starts following pid: adopted says whether orphans of the tree come to us
 // (ev-watchdog runs the program and is its subreaper), so that they are
 // still found, and still ours to read under Yama's ptrace_scope 1.

@@ -163,6 +163,7 @@ int run_program(char **argv)
     std::perror("ev-watchdog");
     return 1;
   }
+  follow_mark();
   const pid_t pid = fork();
   if (pid < 0) {
     std::perror("ev-watchdog: fork");
