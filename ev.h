@@ -273,7 +273,7 @@ struct ev_loop;
 #define EVFLAG_NG_METRICS 0x20000000U /* count what the loop does: ev_metrics_get */
 #define EV_NG_FEATURE_BOOTTIME 1
 #define EVFLAG_NG_BOOTTIME 0x00040000U /* ev_timer counts the time the system was suspended */
-#define EV_NG_FEATURE_WATCHDOG 1 /* ev_watchdog_start: report callbacks that block the loop */
+#define EV_NG_FEATURE_WATCHDOG 1 /* ev_watchdog_start, declared: it fails; see ev-watchdog(1) */
 #define EV_NG_FEATURE_PROBES 1   /* static probes (USDT) in the library, where it was built with them */
 /* A backend bit inside EVBACKEND_MASK that libev 4.33 has no backend for: alone it gets no
  * loop there (as here off Windows); EVBACKEND_NG_AFD | EVBACKEND_SELECT runs on select there. */
@@ -604,8 +604,8 @@ struct ev_ng_post_node
 #define ev_ng_post_node_init(node,cb_,arg_) \
   do { (node)->ev_ng_next = 0; (node)->cb = (cb_); (node)->arg = (arg_); (node)->ev_ng_state = 0; } while (0)
 
-/* libev-ng only (LIBEV_NG_1.0, EV_NG_FEATURE_WATCHDOG): what the watchdog found (ev(3) "Watchdog").
- * Later releases only append members; size is the size of the library's structure. */
+/* libev-ng only (LIBEV_NG_1.0, EV_NG_FEATURE_WATCHDOG): what the watchdog found (ev(3) "Watchdog"),
+ * declared for the programs written for ev_watchdog_start, which no longer calls back. */
 enum {
   EV_WATCHDOG_SLOW_CALLBACK = 1, /* a callback ran longer than the threshold (it has returned) */
   EV_WATCHDOG_STILL_RUNNING = 2, /* a callback has been running for 20 thresholds (5 s at least) */
@@ -741,11 +741,10 @@ EV_API_DECL int ev_metrics_get (EV_P_ struct ev_metrics *m) EV_NOEXCEPT;
 EV_API_DECL void ev_metrics_enable (EV_P_ int on) EV_NOEXCEPT; /* on: count (from zero if off); 0: stop */
 EV_API_DECL void ev_metrics_reset (EV_P) EV_NOEXCEPT;          /* count from zero again */
 
-/* libev-ng only (LIBEV_NG_1.0): watch the loop with ev-watchdog(1), which the library starts, and
- * which reports every callback that runs longer than threshold seconds, and every wait that
- * overshoots the earliest timer by more; to report (called on a thread of the library), or 0 for a
- * line on stderr.  0: watching; -1: the system offers no way to (errno ENOSYS), or ev-watchdog
- * cannot start (errno ENOENT) */
+/* libev-ng only (LIBEV_NG_1.0), kept for the programs written for it: -1 with errno ENOSYS, report
+ * never called.  The watchdog is ev-watchdog(1), which runs the program or attaches to it and reads
+ * its loops from outside; the library starts nothing (ev(3) "Watchdog").  ev_watchdog_stop does
+ * nothing. */
 EV_API_DECL int ev_watchdog_start (EV_P_ ev_tstamp threshold,
                                    void (*report)(const struct ev_watchdog_report *r, void *data),
                                    void *data) EV_NOEXCEPT;

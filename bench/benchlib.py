@@ -19,7 +19,7 @@ SRCDIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = "libev-4.33"
 URING = "libev-ng-uring"  # libev-ng on io_uring (bench_ev_loop: BENCH_EV_BACKEND)
 METRICS = "libev-ng-metrics"  # libev-ng with EVFLAG_NG_METRICS (BENCH_LIBEV_FLAGS)
-WATCHDOG = "libev-ng-watchdog"  # libev-ng with LIBEV_NG_WATCHDOG=100
+WATCHDOG = "libev-ng-watchdog"  # libev-ng under ev-watchdog -t 100
 # The semantic floor: the raw loop with libev's io semantics done as simply
 # as they can be (bench/epoll/rl.h), what those semantics cost at the least.
 SEMANTIC_FLOOR = "epoll-ev"
@@ -38,10 +38,12 @@ def note(msg):
 
 class Lib:
     """One column: a benchmark binary plus the environment that picks the
-    library it runs against; `expect` is the shared object it must load."""
+    library it runs against; `expect` is the shared object it must load;
+    `wrapper` a command that runs it (outside any prefix such as valgrind)."""
 
-    def __init__(self, name, binary, env=None, expect=None):
+    def __init__(self, name, binary, env=None, expect=None, wrapper=()):
         self.name, self.binary, self.env, self.expect = name, binary, env or {}, expect
+        self.wrapper = list(wrapper)
 
     def environ(self, extra=None):
         env = dict(os.environ)
@@ -96,13 +98,12 @@ def make_libs(builddir, ng_dir, stand_in, wanted):
             # and with loop metrics on, so that their cost is a paired ratio of one run
             libs.append(Lib(METRICS, os.path.join(b, "bench-libev"),
                             {"LD_LIBRARY_PATH": ng_dir, "BENCH_LIBEV_FLAGS": "0x20000000"}, os.path.realpath(ng)))
-            # and under the watchdog (100 ms): the ev-watchdog of the build, another
-            # process, samples every loop the workloads make; the column is what
-            # that costs the program (its loops are read, never written)
-            libs.append(Lib(WATCHDOG, os.path.join(b, "bench-libev"),
-                            {"LD_LIBRARY_PATH": ng_dir, "LIBEV_NG_WATCHDOG": "100",
-                             "LIBEV_NG_WATCHDOG_PATH": os.path.join(builddir, "tools", "ev-watchdog")},
-                            os.path.realpath(ng)))
+            # and under the watchdog (100 ms): the ev-watchdog of the build, the
+            # program's parent, samples every loop the workloads make; the column
+            # is what that costs the program (its loops are read, never written)
+            libs.append(Lib(WATCHDOG, os.path.join(b, "bench-libev"), {"LD_LIBRARY_PATH": ng_dir},
+                            os.path.realpath(ng),
+                            wrapper=[os.path.join(builddir, "tools", "ev-watchdog"), "-t", "100", "--"]))
         else:
             warnings.append("no %s: libev-ng column left out (build it, or --stand-in)" % ng)
     libs.append(Lib("libevent", os.path.join(b, "bench-libevent")))
@@ -151,7 +152,8 @@ def before_columns(libs, ng_dir, before_dir):
     for l in libs:
         out.append(l)
         if l.name != BASELINE and l.env.get("LD_LIBRARY_PATH") == ng_dir:
-            out.append(Lib(l.name + BEFORE, l.binary, dict(l.env, LD_LIBRARY_PATH=before_dir), os.path.realpath(lib)))
+            out.append(Lib(l.name + BEFORE, l.binary, dict(l.env, LD_LIBRARY_PATH=before_dir), os.path.realpath(lib),
+                           l.wrapper))
     return out
 
 
@@ -321,7 +323,7 @@ def check_object(lib, res):
 def run_process(lib, job, extra_args, extra_env=None, prefix=(), timeout=None):
     """runs one benchmark process (optionally under a prefix such as
     valgrind); the child is killed by its pid if it exceeds the timeout"""
-    cmd = list(prefix) + [lib.binary, job.workload] + job.args + list(extra_args)
+    cmd = lib.wrapper + list(prefix) + [lib.binary, job.workload] + job.args + list(extra_args)
     res = Result()
     try:
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -7,6 +7,24 @@
 
 // The probe anchor, in the section where sys/sdt.h's convention keeps semaphores, which tracers may
 // write.  Tools read its layout, so it only grows, and `version` says what it has.
+//
+// The contract with a reader outside the process (ev-watchdog, tools/watchdog/; ev-gdb):
+//  - How: with process_vm_readv(2) or /proc/PID/mem, which take ptrace(2)'s permission; nothing
+//    in the program takes part, no lock is taken, nothing is written, and the library runs no code
+//    for a reader (no process, no thread, no fork or exit handler).
+//  - Where: the anchor stays at its address while the library is mapped, and a child of fork(2)
+//    has it at the same address; `loops` lists every loop of the process, newest first, linked by
+//    the member at offset `next`, under loops_lock (loop/loop_forks.cc), which a reader cannot
+//    take: the list may change while it is read, and a loop it names may be gone by the next read.
+//  - What a loop keeps for it, each rule written where the member is defined: mn_now, written after
+//    every poll and before any callback (loop/loop.h); pass_levels, the levels of the invocation
+//    pass, written before its first callback (loop/loop.h); the pending queues, where the entry the
+//    invocation took last stays in memory above the entries left, and whose watcher's `pending` is 0
+//    before its callback runs (base/slot_queue.h, base/pending.h); and loop_count, loop_depth,
+//    backend_fd and the timer heap's root, as ev_run leaves them.
+//  - Consistency: none between members, nor within one wider than a word; a reader takes a value
+//    only where the rules above hold for it, and looks again otherwise.  A read that fails means
+//    the process ended or replaced its program (exec), not an error.
 struct ev_ng_probe_anchor {
   unsigned short semaphore;  // tracers attached to any probe; the library never writes it
   unsigned short version;    // 2 (1: without the fields of version 2 below)

@@ -186,9 +186,8 @@
 #ifndef EV_NG_METRICS
 #define EV_NG_METRICS (EV_FEATURE_API ? 1 : 0)
 #endif
-// The static probes and the watchdog belong to the shared library, where tools find them in
-// libev.so.4 and a helper can watch the program (ev(3) "Static probes", "Watchdog"): an
-// embedded core has neither (ev_watchdog_start fails with ENOSYS, LIBEV_NG_WATCHDOG is ignored).
+// The static probes belong to the shared library, where tools find them and the probe anchor in
+// libev.so.4 (ev(3) "Static probes", "Watchdog"): an embedded core has none.
 #undef EV_NG_HAVE_SDT
 #define EV_NG_HAVE_SDT 0
 #undef EV_NG_HAVE_PROCESS_VM_READV

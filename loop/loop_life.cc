@@ -6,7 +6,6 @@
 #include "diag/debug.h"
 #include "diag/metrics.h"
 #include "diag/probes.h"
-#include "diag/watchdog.h"
 #include "fd/fd.h"
 #include "fd/wakeup.h"
 #include "loop/fork_guard.h"
@@ -101,7 +100,6 @@ bool loop_init(ev_loop *loop, unsigned int requested)
     debug_loop_init(loop);
   }
   loop_forks_add(loop);
-  watchdog_from_env(loop);
   probes_check(loop);
   EV_PROBE_RARE(loop_create, loop, flags, loop->backend->flag);
   return true;
@@ -190,7 +188,6 @@ void ev_loop_destroy(EV_P)
   if (loop->debug)
     debug_check_call(loop, "ev_loop_destroy", nullptr);
   EV_PROBE_RARE(loop_destroy, loop);
-  watchdog_loop_destroy(loop);
   posts_loop_destroy(loop);
 
   if (loop->cleanups.count) {

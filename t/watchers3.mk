@@ -79,9 +79,9 @@ VALGRIND_TESTS += $(W3_SUITES)
 # A separate build tree (_tsan/, made by t/sanitize.sh like _sanitize/ for check-sanitize)
 # with ThreadSanitizer; there only the thread tests are built and run (ev_async's, and
 # ev_ng_post's suite and stress program in its short mode), then the watchdog's
-# (t/observe/watchdog.sh: its report callback runs on a thread of the library, its helper
-# process reads the program's memory; it builds its own programs, so no test program is built
-# for it).  halt_on_error turns the first report into a failure of the test.
+# (t/observe/watchdog.sh: ev-watchdog reads the memory of a program of several threads; it
+# builds its own programs, so no test program is built for it).  halt_on_error turns the first
+# report into a failure of the test.
 TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 # the ev_ng_post suite and stress program, after sanitize.sh (whose make command is split into words)
 TSAN_TESTS = t/posting_work t/stress/post

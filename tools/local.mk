@@ -2,9 +2,9 @@
 # tools/local.mk - fragment of Makefile.am: the tools that look into a running
 # program's loops from outside (ev(3) "Static probes", "Watchdog"): ev-top
 # (bpftrace), ev-gdb (gdb, with ev-gdb.py) and ev-watchdog (the watchdog,
-# which the library starts for LIBEV_NG_WATCHDOG and ev_watchdog_start),
-# installed with their manual pages.  ev-watchdog is Linux-only: it is built
-# where the library can start it (configure's process_vm_readv facility).
+# which runs a program or attaches to one), installed with their manual
+# pages.  ev-watchdog is Linux-only: it is built where it can read another
+# process's memory (configure's process_vm_readv facility).
 
 dist_bin_SCRIPTS = tools/ev-top
 bin_SCRIPTS = tools/ev-gdb
@@ -16,13 +16,12 @@ CLEANFILES += tools/ev-gdb tools/ev-top.1 tools/ev-gdb.1 tools/ev-watchdog.1
 # Built from the library's own headers: it reads struct ev_loop as this
 # build lays it out (tools/watchdog/sample.h).
 EV_WATCHDOG_SOURCES = tools/watchdog/main.cc tools/watchdog/sample.cc tools/watchdog/sample.h \
-	tools/watchdog/elf_symbols.cc tools/watchdog/elf_symbols.h \
+	tools/watchdog/elf_symbols.cc tools/watchdog/elf_symbols.h tools/watchdog/follow.cc tools/watchdog/follow.h \
+	tools/watchdog/denied.cc tools/watchdog/denied.h \
 	tools/watchdog/syslog_line.cc tools/watchdog/syslog_line.h
-# Installed beside the library, in a folder of the architecture's library folder: the library
-# starts the one of its own build, and a multiarch system holds one per architecture.
-watchdogdir = $(libdir)/libev-ng
+# A program users run, on their PATH: the library never starts it.
 if EV_NG_HAVE_WATCHDOG
-watchdog_PROGRAMS = tools/ev-watchdog
+bin_PROGRAMS = tools/ev-watchdog
 man1_MANS += tools/ev-watchdog.1
 endif
 tools_ev_watchdog_SOURCES = $(EV_WATCHDOG_SOURCES)

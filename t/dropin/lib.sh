@@ -233,6 +233,16 @@ start_server () {
   "${LIBENV[@]}" "$@" > "$CASE_DIR/$name.log" 2>&1 < /dev/null {NAP_FD}>&- &
   PID[$name]=$!
   STARTED+=("$name")
+  watch_program "$name" "$1"
+}
+
+# watch_program NAME BINARY: where the pass has a watchdog (WATCH: ev-watchdog -t MS), it
+# watches the program NAME, and the children it forks, from when it has mapped libev; its
+# reports go to $CASE_DIR/NAME.watchdog.log, and it ends with them.
+watch_program () {
+  [[ -n ${WATCH[*]:-} ]] || return 0
+  wait_exec "${PID[$1]}" "$2" || return 0
+  "${WATCH[@]}" -p "${PID[$1]}" > "$CASE_DIR/$1.watchdog.log" 2>&1 < /dev/null {NAP_FD}>&- &
 }
 
 # wait_exec PID BINARY: waits until PID has exec'd BINARY and the dynamic
@@ -285,6 +295,7 @@ run_client () {
   STARTED+=("$name")
   CLIENT[$name]=1
   if wait_exec "${PID[$name]}" "$1"; then
+    watch_program "$name" "$1"
     check_maps "${PID[$name]}" "$name"
     # bounded: if the client dies, nobody reads and the write would block
     if [[ $feed != - ]] && ! timeout 30 cat "$feed" 2> /dev/null 1>&"$fd"; then

@@ -82,9 +82,9 @@ static=$(la_var old_library)
   echo "$pkgdatadir/ev-gdb.py"
   echo "$mandir/man1/ev-top.1"
   echo "$mandir/man1/ev-gdb.1"
-  # the watchdog's program, beside the library that starts it, where the build has it
+  # the watchdog, a program on the PATH, where the build has it
   if grep -q '^#define EV_NG_HAVE_PROCESS_VM_READV 1' "$top_builddir/config.h" 2> /dev/null; then
-    echo "$libdir/libev-ng/ev-watchdog"
+    echo "$bindir/ev-watchdog"
     echo "$mandir/man1/ev-watchdog.1"
   fi
   sed "s|^\(.*\)\$|$mandir/man3/\1.3|" "$links"

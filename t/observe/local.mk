@@ -9,6 +9,8 @@
 # they skip (77) without a shared libev.so.4, probes.sh and the tools' tests also without
 # <sys/sdt.h>.
 
-TESTS += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh t/observe/tools_diagnostics.sh
-EXTRA_DIST += t/observe/probes.sh t/observe/watchdog.sh t/observe/tools.sh t/observe/tools_diagnostics.sh \
-	t/observe/fake_bpftrace.sh t/observe/slow_program.c t/observe/slow_plugin.c t/observe/slow_look.c
+TESTS += t/observe/probes.sh t/observe/watchdog.sh t/observe/watchdog_attach.sh t/observe/tools.sh \
+	t/observe/tools_diagnostics.sh
+EXTRA_DIST += t/observe/probes.sh t/observe/watchdog.sh t/observe/watchdog_attach.sh t/observe/tools.sh \
+	t/observe/tools_diagnostics.sh t/observe/fake_bpftrace.sh t/observe/slow_program.c t/observe/slow_plugin.c \
+	t/observe/slow_look.c

@@ -2,27 +2,32 @@
 /* t/observe/slow_program.c - an ordinary libev program, built as a user builds one
  * (cc prog.c -lev: not stripped, no -rdynamic), whose callbacks are static functions
  * that take as long as the test asks.  t/observe/watchdog.sh runs it under the
- * watchdog (LIBEV_NG_WATCHDOG) and checks the reports; t/observe/probes.sh counts
- * its probes with gdb and compares them with the loop's metrics.
+ * watchdog (ev-watchdog -- PROGRAM, or -p PID) and checks the reports; t/observe/probes.sh
+ * counts its probes with gdb and compares them with the loop's metrics.
  *
  *   slow_program slow            one timer whose callback slow_cb sleeps 300 ms, then idles 0.5 s
  *   slow_program script          three timers, in three iterations: 30, 250 and 1000 ms
  *   slow_program cpu             one callback that computes for 250 ms (never sleeps)
  *   slow_program fast N          N callbacks of a repeating timer and N of an io watcher, none slow
  *   slow_program wait SECONDS    an idle loop with a 0.3 s timer, for SECONDS (the test stops it)
- *   slow_program api             slow_cb under ev_watchdog_start with a report callback
- *   slow_program api-exit        api, with a report callback that calls exit (3) (the exit's last look
- *                                runs on the watchdog's thread, inside its report); ends by itself
- *                                only after 10 s
- *   slow_program fork            a child of fork(2) runs the loop for 0.6 s and exits; the parent waits
+ *   slow_program api             slow, after ev_watchdog_start with a report callback (which fails
+ *                                with ENOSYS: the library starts no watchdog); prints its answer
+ *   slow_program slow-exit       slow, with a callback that calls exit (3) after its 300 ms
+ *   slow_program fork            a child of fork(2) runs slow_cb in its loop, then exits; the parent
+ *                                waits
+ *   slow_program forks N         an idle callback forks N children, one an iteration, each of which
+ *                                runs its loop once and ends within 3 ms; an ev_child reaps them
+ *   slow_program fork-time N     N forks of a child that ends at once, each waited for: the time of
+ *                                fork (2), and of the round
+ *   slow_program exit-time N     N children that make a loop and call exit (3): the time from the call
+ *                                to the parent's waitpid
  *   slow_program locked-alloc    slow, with an allocator (ev_set_allocator) whose lock another thread
- *                                holds all along: the watchdog's helper, a clone of the program,
- *                                must never call it (it would wait for that lock forever)
+ *                                holds all along: nothing of the watchdog's may call it (it would wait
+ *                                for that lock forever)
  *   slow_program locked-syslog   slow, where /dev/log is the program's own socket (the test gives it a
  *                                private /dev) and another thread is inside syslog(3), holding its lock,
- *                                waiting for room on that socket when the loop and the watchdog's helper
- *                                are made; after the loop, prints what the log received from the
- *                                watchdog ("log: LINE")
+ *                                waiting for room on that socket when the loop is made; after the
+ *                                loop, prints what the log received from the watchdog ("log: LINE")
  *   slow_program plugin PATH     slow, with the callback of a plugin (t/observe/slow_plugin.c) loaded
  *                                with dlopen (3) after the loop is made
  *   slow_program locked-loader   slow, while another thread is inside dl_iterate_phdr (3), which holds
@@ -33,6 +38,7 @@
 #include <ev.h>
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <link.h>
 #include <poll.h>
 #include <pthread.h>
@@ -109,6 +115,100 @@ stop_cb (struct ev_loop *loop, ev_timer *w, int revents)
 {
   (void)w, (void)revents;
   ev_break (loop, EVBREAK_ALL);
+}
+
+/* slow-exit: the program ends inside its slow callback */
+static void
+slow_exit_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  sleep_ms (300);
+  printf ("exiting\n");
+  exit (0);
+}
+
+/* forks N: an idle watcher forks a child per iteration, which runs its loop once and ends within
+ * 3 ms, while the watchdog looks every millisecond; the parent reaps them with an ev_child
+ * watcher and never waits in a callback. */
+static int forks_wanted, forks_made, forks_ended;
+static ev_idle fork_idle;
+
+static void
+fork_idle_cb (struct ev_loop *loop, ev_idle *w, int revents)
+{
+  (void)revents;
+  pid_t pid = fork ();
+  if (pid < 0)
+    abort ();
+  if (!pid) {
+    ev_loop_fork (loop);
+    ev_run (loop, EVRUN_NOWAIT);
+    sleep_ms (forks_made % 4);
+    _exit (0);
+  }
+  if (++forks_made == forks_wanted)
+    ev_idle_stop (loop, w);
+}
+
+static void
+fork_reaped_cb (struct ev_loop *loop, ev_child *w, int revents)
+{
+  (void)w, (void)revents;
+  if (++forks_ended == forks_wanted)
+    ev_break (loop, EVBREAK_ALL);
+}
+
+/* fork-time N / exit-time N: what a fork, and an exit, cost the program, timed by itself */
+static int
+fork_time (int n)
+{
+  struct ev_loop *loop = ev_default_loop (0);
+  ev_run (loop, EVRUN_NOWAIT);
+  double in_fork = 0, start = now ();
+  for (int i = 0; i < n; ++i) {
+    double t = now ();
+    pid_t pid = fork ();
+    in_fork += now () - t;
+    if (pid < 0)
+      return 2;
+    if (!pid)
+      _exit (0);
+    if (waitpid (pid, 0, 0) != pid)
+      return 2;
+  }
+  printf ("fork: %.1f us a call, %.1f us with the child's exit and the wait\n", in_fork / n * 1e6,
+          (now () - start) / n * 1e6);
+  return 0;
+}
+
+static int
+exit_time (int n)
+{
+  double total = 0;
+  for (int i = 0; i < n; ++i) {
+    int p[2];
+    if (pipe (p))
+      return 2;
+    pid_t pid = fork ();
+    if (pid < 0)
+      return 2;
+    if (!pid) {
+      struct ev_loop *loop = ev_loop_new (0);
+      ev_run (loop, EVRUN_NOWAIT);
+      double t = now ();
+      if (write (p[1], &t, sizeof t) != sizeof t)
+        _exit (2);
+      exit (0); /* through the atexit handlers */
+    }
+    double t;
+    if (read (p[0], &t, sizeof t) != sizeof t || waitpid (pid, 0, 0) != pid)
+      return 2;
+    total += now () - t;
+    close (p[0]);
+    close (p[1]);
+  }
+  printf ("exit: %.1f us from exit (3) to the parent's waitpid\n", total / n * 1e6);
+  return 0;
 }
 
 static unsigned long fast_calls, fast_timer_calls, fast_io_calls, fast_limit;
@@ -223,18 +323,11 @@ report_cb (const struct ev_watchdog_report *r, void *data)
   fflush (stdout);
 }
 
-static void
-report_and_exit_cb (const struct ev_watchdog_report *r, void *data)
-{
-  report_cb (r, data);
-  exit (3);
-}
-
 /* locked-alloc: the program's allocator takes a lock in any process but the program's own,
  * and a thread of the program holds that lock from before the loop is made to the end: a
- * process cloned from the program (the watchdog's helper) that called the allocator would
- * wait forever, as it would for a malloc lock that a thread of the program held when it
- * was cloned. */
+ * process cloned from the program (as the library once started the watchdog) that called the
+ * allocator would wait forever, as it would for a malloc lock that a thread of the program
+ * held when it was cloned. */
 static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;
 static pid_t program_pid;
 
@@ -364,6 +457,10 @@ main (int argc, char **argv)
   const char *mode = argc > 1 ? argv[1] : "slow";
   if (!strcmp (mode, "probes"))
     return probes (argc > 2 ? strtoul (argv[2], 0, 10) : 50);
+  if (!strcmp (mode, "fork-time"))
+    return fork_time (argc > 2 ? atoi (argv[2]) : 1000);
+  if (!strcmp (mode, "exit-time"))
+    return exit_time (argc > 2 ? atoi (argv[2]) : 200);
   pthread_t holder;
   const int locked_loader = !strcmp (mode, "locked-loader");
   if (!strcmp (mode, "locked-alloc") || locked_loader) {
@@ -388,17 +485,25 @@ main (int argc, char **argv)
   struct ev_loop *loop = ev_default_loop (0);
   ev_timer t1, t2, t3, stop;
 
-  if (!strcmp (mode, "slow") || !strcmp (mode, "api") || !strcmp (mode, "api-exit")) {
-    if (!strcmp (mode, "api") && ev_watchdog_start (loop, 0.1, report_cb, 0))
-      return 2;
-    if (!strcmp (mode, "api-exit") && ev_watchdog_start (loop, 0.1, report_and_exit_cb, 0))
-      return 2;
-    ev_timer_init (&t1, slow_cb, 0.05, 0.);
+  if (!strcmp (mode, "slow") || !strcmp (mode, "api") || !strcmp (mode, "slow-exit")) {
+    /* (the library starts no watchdog: the call fails, the program runs on) */
+    if (!strcmp (mode, "api")) {
+      errno = 0;
+      int started = ev_watchdog_start (loop, 0.1, report_cb, 0);
+      printf ("ev_watchdog_start %d %s\n", started, errno == ENOSYS ? "ENOSYS" : strerror (errno));
+    }
+    ev_timer_init (&t1, !strcmp (mode, "slow-exit") ? slow_exit_cb : slow_cb, 0.05, 0.);
     ev_timer_start (loop, &t1);
-    /* idles 0.5 s after slow_cb; api-exit waits for the report's exit (the last look at
-     * exit may wait half a second for the watchdog's helper), and returns 0 only without it */
-    ev_timer_init (&stop, stop_cb, !strcmp (mode, "api-exit") ? 10. : 0.85, 0.);
+    /* idles 0.5 s after slow_cb */
+    ev_timer_init (&stop, stop_cb, 0.85, 0.);
     ev_timer_start (loop, &stop);
+  } else if (!strcmp (mode, "forks")) {
+    static ev_child reaped;
+    forks_wanted = argc > 2 ? atoi (argv[2]) : 20;
+    ev_idle_init (&fork_idle, fork_idle_cb);
+    ev_idle_start (loop, &fork_idle);
+    ev_child_init (&reaped, fork_reaped_cb, 0, 0);
+    ev_child_start (loop, &reaped);
   } else if (!strcmp (mode, "plugin")) {
     void *plugin = dlopen (argc > 2 ? argv[2] : "", RTLD_NOW);
     void *(*callback) (void) = plugin ? (void *(*) (void))dlsym (plugin, "slow_plugin_callback") : 0;
@@ -438,9 +543,12 @@ main (int argc, char **argv)
     if (pid < 0)
       return 2;
     if (!pid) {
+      /* the child's slow callback, 0.1 s after the fork, is its own to report */
       ev_loop_fork (loop);
-      ev_timer_init (&t1, stop_cb, 0.6, 0.); /* past the loop's half-second look */
+      ev_timer_init (&t1, slow_cb, 0.1, 0.);
       ev_timer_start (loop, &t1);
+      ev_timer_init (&stop, stop_cb, 0.6, 0.);
+      ev_timer_start (loop, &stop);
       ev_run (loop, 0);
       exit (0);
     }
@@ -452,7 +560,7 @@ main (int argc, char **argv)
   } else if (!strcmp (mode, "wait")) {
     ev_timer_init (&t1, stop_cb, argc > 2 ? atof (argv[2]) : 1., 0.);
     ev_timer_start (loop, &t1);
-    printf ("waiting\n");
+    printf ("waiting %d\n", (int)getpid ());
     fflush (stdout);
   } else {
     fprintf (stderr, "slow_program: unknown mode %s\n", mode);

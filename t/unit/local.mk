@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # t/unit/local.mk - fragment of Makefile.am: white-box tests of the core's data
 # structures (base/heap.h, base/slot_queue.h, base/pending.h, base/fdtable.h,
-# base/ptr_map.h), of backends/backend.h's timeout conversions and of
-# base/clock_pair.h.
+# base/ptr_map.h), of backends/backend.h's timeout conversions, of
+# base/clock_pair.h, and of ev-watchdog's diagnosis of a refusal.
 # They compile the headers with the core's flags and link only base/alloc.cc
 # and base/pending.cc, not the library.
 if HAVE_CMOCKA
@@ -41,4 +41,12 @@ t_unit_timeout_test_LDADD = $(T_UNIT_LDADD)
 t_unit_clock_pair_test_SOURCES = t/unit/clock_pair_test.cc
 t_unit_clock_pair_test_CXXFLAGS = $(T_UNIT_CXXFLAGS)
 t_unit_clock_pair_test_LDADD = $(T_UNIT_LDADD)
+# ev-watchdog's messages (tools/watchdog/denied.h), where it is built
+if EV_NG_HAVE_WATCHDOG
+check_PROGRAMS += t/unit/watchdog_denied_test
+TESTS += t/unit/watchdog_denied_test
+t_unit_watchdog_denied_test_SOURCES = t/unit/watchdog_denied_test.cc tools/watchdog/denied.cc
+t_unit_watchdog_denied_test_CXXFLAGS = $(T_UNIT_CXXFLAGS)
+t_unit_watchdog_denied_test_LDADD = $(T_UNIT_LDADD)
+endif
 endif HAVE_CMOCKA

@@ -267,8 +267,10 @@ std::uintptr_t anchor_vaddr(const elf_file &f)
 
 }  // namespace
 
-std::uintptr_t elf_find_anchor(pid_t pid)
+std::uintptr_t elf_find_anchor(pid_t pid, char *libev, std::size_t libev_size)
 {
+  if (libev_size)
+    libev[0] = 0;
   char name[40];
   std::snprintf(name, sizeof name, "/proc/%d/maps", static_cast<int>(pid));
   FILE *maps = std::fopen(name, "re");
@@ -284,6 +286,8 @@ std::uintptr_t elf_find_anchor(pid_t pid)
     const char *base = std::strrchr(m.path, '/') + 1;
     if (std::strncmp(base, "libev.so", 8) != 0)
       continue;
+    if (libev_size && !libev[0])
+      std::snprintf(libev, libev_size, "%s", m.path);
     const elf_file *f = open_file(m.path);
     std::uintptr_t first = 0, at = anchor_vaddr(*f);
     if (at && vaddr_of(*f, 0, first))

@@ -34,7 +34,8 @@ void elf_symbols_forget();
 // (diag/probe_anchor.h) of its libev.so.4: from the file's .symtab, else
 // from the semaphore its static probes name (.note.stapsdt), as ev-gdb
 // finds it.  0 when pid has no libev-ng loaded, or a stripped one without
-// probes.
-std::uintptr_t elf_find_anchor(pid_t pid);
+// probes; libev gets the path of the first libev.so* it maps (empty if
+// none), to name the library of a process without an anchor.
+std::uintptr_t elf_find_anchor(pid_t pid, char *libev = nullptr, std::size_t libev_size = 0);
 
 }  // namespace ev_watchdog

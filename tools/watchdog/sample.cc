@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// tools/watchdog/sample.cc - see sample.h: the watched loops, what a look
-// at one shows, and the reports.
+// tools/watchdog/sample.cc - see sample.h: a process's watched loops, what a
+// look at one shows, and the reports.
 #include "sample.h"
 
+#include "diag/probe_anchor.h"
 #include "elf_symbols.h"
 #include "loop/loop.h"
-#include "diag/probe_anchor.h"
 #include "syslog_line.h"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -30,7 +28,6 @@ using ev_detail::heap_node;
 using ev_detail::pending_queues;
 using ev_detail::pending_slot;
 using ev_detail::W;
-using ev_detail::watchdog_reply;
 
 namespace {
 
@@ -45,17 +42,15 @@ struct seen_callback {
                      // predecessors take microseconds, else the look that first saw it)
   double last_seen;  // it was running then
   bool still_reported;
+  bool located;  // `at` is known: looked up while the process lived, for a report after its end
+  code_location at;
 };
 
 struct watched {
   watched *next;
   ev_loop *loop;
-  double threshold;
-  report_to to;
-  bool asked;    // by the library (else found in the anchor's list)
-  bool ignored;  // the library asked to watch it no longer
-  bool listed;   // seen in the anchor's list at the last look
-  pid_t tid;     // the thread that runs the loop (0: not known yet)
+  bool listed;  // seen in the anchor's list at the last look
+  pid_t tid;    // the thread that runs the loop (0: not known yet)
   // Busy since the poll of `busy_iteration` returned at `busy_since`.
   bool busy;
   unsigned busy_iteration;
@@ -68,18 +63,26 @@ struct watched {
   unsigned wait_iteration;
   double wait_due;
   double wait_clock;
+  double wait_seen;  // the last look that saw it waiting
 };
 
-pid_t target = 0;
-char target_name[64] = "?";  // for the system log: the program's, as syslog(3) in it would say
-std::uintptr_t anchor_at = 0;
-ev_ng_probe_anchor anchor{};
-watched *loops = nullptr;
-double all_threshold = 0;  // watch_all's, 0: none
-report_to all_to = report_to::stderr_line;
-int reply_fd = -1;
-int mem_fd = -1;  // /proc/PID/mem, where process_vm_readv is refused
-bool use_mem_fd = false;
+watch_rules rules{0.1, false};
+
+}  // namespace
+
+// A process whose loops are watched.
+struct process {
+  pid_t pid;
+  char name[64];  // for the system log: the program's, as syslog(3) in it would say
+  std::uintptr_t anchor_at;
+  ev_ng_probe_anchor anchor;
+  watched *loops;
+  int mem_fd;  // /proc/PID/mem, where process_vm_readv is refused
+  bool use_mem_fd;
+  // A child of a fork starts with its parent's loops, as they were in the callback that forked:
+  // its busy time counts from when it was found, not from its parent's poll.
+  double born;
+};
 
 double monotonic_now()
 {
@@ -88,27 +91,29 @@ double monotonic_now()
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+namespace {
+
 // ---------------------------------------------------------------------------
 // Reading the loop as a debugger would
 // ---------------------------------------------------------------------------
 
-bool read_memory(void *to, const void *from, std::size_t n)
+bool read_memory(process &pr, void *to, const void *from, std::size_t n)
 {
-  if (!use_mem_fd) {
+  if (!pr.use_mem_fd) {
     iovec local{to, n};
     iovec remote{const_cast<void *>(from), n};
-    const ssize_t got = process_vm_readv(target, &local, 1, &remote, 1, 0);
+    const ssize_t got = process_vm_readv(pr.pid, &local, 1, &remote, 1, 0);
     if (got == static_cast<ssize_t>(n))
       return true;
     if (got >= 0 || errno != ENOSYS)
       return false;
-    use_mem_fd = true;  // (a sandbox refused the call: the file does the same)
+    pr.use_mem_fd = true;  // (a sandbox refused the call: the file does the same)
     char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/mem", static_cast<int>(target));
-    mem_fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    std::snprintf(path, sizeof path, "/proc/%d/mem", static_cast<int>(pr.pid));
+    pr.mem_fd = ::open(path, O_RDONLY | O_CLOEXEC);
   }
-  return mem_fd >= 0 &&
-         pread(mem_fd, to, n, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(from))) == static_cast<ssize_t>(n);
+  return pr.mem_fd >= 0 &&
+         pread(pr.mem_fd, to, n, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(from))) == static_cast<ssize_t>(n);
 }
 
 // Whether system call `nr`, whose fourth argument is arg4, is one a backend
@@ -157,10 +162,10 @@ int backend_wait_call(long nr, unsigned long arg4)
 
 // Whether thread tid waits in the loop's backend: 1 yes, 0 no, -1 unknown
 // (the thread is gone).
-int waits_in_backend(pid_t tid, int backend_fd)
+int waits_in_backend(const process &pr, pid_t tid, int backend_fd)
 {
   char path[64], buf[256];
-  std::snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", static_cast<int>(target), static_cast<int>(tid));
+  std::snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", static_cast<int>(pr.pid), static_cast<int>(tid));
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
@@ -189,19 +194,19 @@ int waits_in_backend(pid_t tid, int backend_fd)
 // is backend_fd, or 0: a loop may be run by another thread than the one that
 // made it, and the library does not say which.  Without a backend fd any
 // thread in a backend's wait would do, so none is taken.
-pid_t thread_waiting_on(int backend_fd)
+pid_t thread_waiting_on(const process &pr, int backend_fd)
 {
   if (backend_fd < 0)
     return 0;
   char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(target));
+  std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pr.pid));
   DIR *d = opendir(path);
   if (!d)
     return 0;
   pid_t found = 0;
   while (dirent *e = readdir(d)) {
     const pid_t tid = static_cast<pid_t>(std::atoi(e->d_name));
-    if (tid > 0 && waits_in_backend(tid, backend_fd) == 1) {
+    if (tid > 0 && waits_in_backend(pr, tid, backend_fd) == 1) {
       found = tid;
       break;
     }
@@ -219,38 +224,38 @@ struct candidate {
 // The watcher of a pending slot, if it is one the invocation has taken: not
 // pending any more, of the slot's level, with a callback, not the loop's own.
 // (Only addresses of the loop's process are compared here.)
-bool taken_watcher(const ev_loop *loop, W w, int revents, int level, candidate *c)
+bool taken_watcher(process &pr, const ev_loop *loop, W w, int revents, int level, candidate *c)
 {
   const auto p = reinterpret_cast<std::uintptr_t>(w), base = reinterpret_cast<std::uintptr_t>(loop);
   if (!w || (p >= base && p < base + sizeof(ev_loop)))
     return false;  // (the loop's own watchers, and the dummy of cleared slots)
-  if (!read_memory(&c->head, w, sizeof c->head))
+  if (!read_memory(pr, &c->head, w, sizeof c->head))
     return false;
   if (c->head.pending || !c->head.cb || pending_queues::level_of(&c->head) != level ||
-      reinterpret_cast<void *>(c->head.cb) == anchor.own_cb)
+      reinterpret_cast<void *>(c->head.cb) == pr.anchor.own_cb)
     return false;
   c->w = w;
   c->revents = revents;
   return true;
 }
 
-bool slot_candidate(const ev_loop *loop, const ev_loop &snap, int level, int index, candidate *c)
+bool slot_candidate(process &pr, const ev_loop *loop, const ev_loop &snap, int level, int index, candidate *c)
 {
   const ev_detail::array<pending_slot> &l = snap.pending.slots.level[level];
   if (index < 0 || index >= l.capacity || !l.data)
     return false;
   pending_slot s;
-  return read_memory(&s, l.data + index, sizeof s) && taken_watcher(loop, s.w, s.revents, level, c);
+  return read_memory(pr, &s, l.data + index, sizeof s) && taken_watcher(pr, loop, s.w, s.revents, level, c);
 }
 
 // A virtual batch's watcher that the invocation took: prepare, check and
 // idle watchers, whose `active` is their place in their array.
-bool batch_candidate(const ev_loop *loop, const pending_queues::batch &b, int index, candidate *c)
+bool batch_candidate(process &pr, const ev_loop *loop, const pending_queues::batch &b, int index, candidate *c)
 {
   if (!b.base || index < 0)
     return false;
   W w;
-  if (!read_memory(&w, b.base + index, sizeof w) || !taken_watcher(loop, w, b.revents, b.lvl, c))
+  if (!read_memory(pr, &w, b.base + index, sizeof w) || !taken_watcher(pr, loop, w, b.revents, b.lvl, c))
     return false;
   return c->head.active == index + 1;
 }
@@ -261,18 +266,19 @@ bool batch_candidate(const ev_loop *loop, const pending_queues::batch &b, int in
 // pass_levels from the highest down; the levels above the highest one with
 // entries left are done, and the callback is either the taken entry above
 // that level's top, or the last entry of the lowest level done.
-bool running_callback(const ev_loop *loop, const ev_loop &snap, candidate *c)
+bool running_callback(process &pr, const ev_loop *loop, const ev_loop &snap, candidate *c)
 {
   const pending_queues &q = snap.pending;
   if (q.nvb > 0 && q.nvb <= pending_queues::kMaxBatches) {
     const pending_queues::batch &top = q.vb[q.nvb - 1];
-    if (batch_candidate(loop, top, top.count, c))
+    if (batch_candidate(pr, loop, top, top.count, c))
       return true;
   }
   if (q.nvb >= 0 && q.nvb < pending_queues::kMaxBatches) {
     const pending_queues::batch &drained = q.vb[q.nvb];  // (dropped off the stack before its last callback)
     if (!drained.count && drained.lvl >= 0 && drained.lvl < ev_detail::kNumPri &&
-        (snap.pass_levels >> drained.lvl & 1) && !(q.slots.mask >> drained.lvl) && batch_candidate(loop, drained, 0, c))
+        (snap.pass_levels >> drained.lvl & 1) && !(q.slots.mask >> drained.lvl) &&
+        batch_candidate(pr, loop, drained, 0, c))
       return true;
   }
   int done = -1;
@@ -281,10 +287,10 @@ bool running_callback(const ev_loop *loop, const ev_loop &snap, candidate *c)
       continue;
     const int left = q.slots.level[p].count;
     if (left > 0)
-      return slot_candidate(loop, snap, p, left, c) || (done >= 0 && slot_candidate(loop, snap, done, 0, c));
+      return slot_candidate(pr, loop, snap, p, left, c) || (done >= 0 && slot_candidate(pr, loop, snap, done, 0, c));
     done = p;
   }
-  return done >= 0 && slot_candidate(loop, snap, done, 0, c);
+  return done >= 0 && slot_candidate(pr, loop, snap, done, 0, c);
 }
 
 // ---------------------------------------------------------------------------
@@ -308,39 +314,23 @@ const char *type_of(int revents)
   return "ev_watcher";
 }
 
-void deliver(const watched &wl, watchdog_reply &r)
+// A report is never lost: it is written on stderr also when no log listens.
+void deliver(const process &pr, const char *text)
 {
-  if (wl.to == report_to::reply) {
-    r.answer = ev_detail::kWatchdogReport;
-    if (reply_fd >= 0)
-      (void)!send(reply_fd, &r, sizeof r, MSG_NOSIGNAL);
-  } else if (wl.to != report_to::syslog_line || !syslog_line(r.text, target_name, target)) {
-    // A report is never lost: it is written here also when no log listens.
-    std::fprintf(stderr, "%s\n", r.text);
+  if (!rules.syslog || !syslog_line(text, pr.name, pr.pid)) {
+    std::fprintf(stderr, "%s\n", text);
     std::fflush(stderr);
   }
 }
 
-void report_callback(const watched &wl, const seen_callback &cb, int kind, double duration)
+// The callback's file is looked up in the process's map: a process that
+// ended has none, and its report names the address.
+void report_callback(const process &pr, const watched &wl, const seen_callback &cb, int kind, double duration)
 {
-  watchdog_reply r{};
-  r.kind = kind;
-  r.loop = wl.loop;
-  r.watcher = cb.w;
-  r.events = cb.revents;
-  r.priority = cb.priority;
-  r.cb = cb.cb;
-  r.duration = duration;
-  r.threshold = wl.threshold;
-  const code_location at = elf_locate(cb.cb, target);
+  const code_location at = cb.located ? cb.at : elf_locate(cb.cb, pr.pid);
   char where[320] = "";
-  if (at.module) {
-    std::snprintf(r.module, sizeof r.module, "%s", at.module);
-    r.offset = at.offset;
+  if (at.module)
     std::snprintf(where, sizeof where, " (%s+%#" PRIxPTR ")", at.module, at.offset);
-  }
-  if (at.symbol)
-    std::snprintf(r.symbol, sizeof r.symbol, "%s", at.symbol);
   char name[200];
   if (at.symbol && !at.symbol_offset)
     std::snprintf(name, sizeof name, "%s", at.symbol);
@@ -348,25 +338,23 @@ void report_callback(const watched &wl, const seen_callback &cb, int kind, doubl
     std::snprintf(name, sizeof name, "%s+%#" PRIxPTR, at.symbol, at.symbol_offset);
   else
     std::snprintf(name, sizeof name, "%p", cb.cb);
-  std::snprintf(r.text, sizeof r.text,
+  char text[1024];
+  std::snprintf(text, sizeof text,
                 "libev-ng watchdog: loop %p: callback %s%s of %s %p (priority %d) %s %.1f ms (threshold %.0f ms)",
                 static_cast<void *>(wl.loop), name, where, type_of(cb.revents), static_cast<void *>(cb.w), cb.priority,
-                kind == EV_WATCHDOG_STILL_RUNNING ? "has been running for" : "ran", duration * 1e3, wl.threshold * 1e3);
-  deliver(wl, r);
+                kind == EV_WATCHDOG_STILL_RUNNING ? "has been running for" : "ran", duration * 1e3,
+                rules.threshold * 1e3);
+  deliver(pr, text);
 }
 
-void report_lag(const watched &wl, double late)
+void report_lag(const process &pr, const watched &wl, double late)
 {
-  watchdog_reply r{};
-  r.kind = EV_WATCHDOG_TIMER_LAG;
-  r.loop = wl.loop;
-  r.duration = late;
-  r.threshold = wl.threshold;
-  std::snprintf(r.text, sizeof r.text,
+  char text[256];
+  std::snprintf(text, sizeof text,
                 "libev-ng watchdog: loop %p: its wait ended %.1f ms after its earliest timer was due (threshold %.0f "
                 "ms)",
-                static_cast<void *>(wl.loop), late * 1e3, wl.threshold * 1e3);
-  deliver(wl, r);
+                static_cast<void *>(wl.loop), late * 1e3, rules.threshold * 1e3);
+  deliver(pr, text);
 }
 
 // ---------------------------------------------------------------------------
@@ -374,28 +362,28 @@ void report_lag(const watched &wl, double late)
 // ---------------------------------------------------------------------------
 
 // The callback that was running is done (it was gone at `gone`).
-void callback_done(watched &wl, double gone)
+void callback_done(const process &pr, watched &wl, double gone)
 {
   if (!wl.have_cb)
     return;
   wl.have_cb = false;
   // Reported when it surely ran longer than the threshold; with how long it
   // may have run (the looks bound both ends).
-  if (wl.cb.last_seen - wl.cb.surely_by > wl.threshold)
-    report_callback(wl, wl.cb, EV_WATCHDOG_SLOW_CALLBACK, gone - wl.cb.start);
+  if (wl.cb.last_seen - wl.cb.surely_by > rules.threshold)
+    report_callback(pr, wl, wl.cb, EV_WATCHDOG_SLOW_CALLBACK, gone - wl.cb.start);
 }
 
 // How long a callback runs before it is reported while it still runs.
-double still_running_after(const watched &wl) { return std::max(5., 20. * wl.threshold); }
+double still_running_after() { return std::max(5., 20. * rules.threshold); }
 
 // Whether the loop's thread waits in its backend: 1, 0, or -1 if the loop
 // cannot be told (no thread known yet, and the process has none waiting).
-int loop_waits(watched &wl, const ev_loop &snap)
+int loop_waits(const process &pr, watched &wl, const ev_loop &snap)
 {
-  const int seen = wl.tid ? waits_in_backend(wl.tid, snap.backend_fd) : -1;
+  const int seen = wl.tid ? waits_in_backend(pr, wl.tid, snap.backend_fd) : -1;
   if (seen == 1)
     return 1;
-  if (const pid_t other = thread_waiting_on(snap.backend_fd)) {
+  if (const pid_t other = thread_waiting_on(pr, snap.backend_fd)) {
     wl.tid = other;
     return 1;
   }
@@ -406,13 +394,13 @@ int loop_waits(watched &wl, const ev_loop &snap)
 // that, and before `after`: a callback seen running ran at `now` at least,
 // and one seen gone was gone by `after`, which a look preempted on a busy
 // machine may read milliseconds later.
-void sample(watched &wl, double now)
+void sample(process &pr, watched &wl, double now)
 {
   alignas(ev_loop) unsigned char buf[sizeof(ev_loop)];
-  if (!read_memory(buf, wl.loop, sizeof buf))
+  if (!read_memory(pr, buf, wl.loop, sizeof buf))
     return;
   const ev_loop &snap = *reinterpret_cast<const ev_loop *>(buf);
-  const int waiting = loop_waits(wl, snap);
+  const int waiting = loop_waits(pr, wl, snap);
   if (waiting < 0)
     return;
   const double after = monotonic_now();
@@ -424,21 +412,22 @@ void sample(watched &wl, double now)
     // look again next time)
     if (snap.loop_count == wl.wait_iteration && snap.mn_now == wl.wait_clock)
       return;
-    if (snap.loop_count - wl.wait_iteration <= 1 && snap.mn_now - wl.wait_due > wl.threshold)
-      report_lag(wl, snap.mn_now - wl.wait_due);
+    if (snap.loop_count - wl.wait_iteration <= 1 && snap.mn_now - wl.wait_due > rules.threshold)
+      report_lag(pr, wl, snap.mn_now - wl.wait_due);
     wl.waiting = false;
   }
   if (!waiting && !snap.loop_depth) {
     // Outside ev_run (a program that runs the loop now and then, with
     // EVRUN_NOWAIT from its own loop, say): no callback of the loop runs.
-    callback_done(wl, after);
+    callback_done(pr, wl, after);
     wl.busy = false;
     return;
   }
   if (waiting) {
     // In the poll: whatever ran before it is done.
-    callback_done(wl, after);
+    callback_done(pr, wl, after);
     wl.busy = false;
+    wl.wait_seen = now;
     if (!wl.waiting) {
       wl.waiting = true;
       wl.wait_iteration = snap.loop_count;
@@ -446,7 +435,7 @@ void sample(watched &wl, double now)
       wl.wait_due = HUGE_VAL;
       if (snap.timers.count) {
         heap_node top;
-        if (read_memory(&top, snap.timers.nodes + ev_detail::heap::kHeap0, sizeof top))
+        if (read_memory(pr, &top, snap.timers.nodes + ev_detail::heap::kHeap0, sizeof top))
           wl.wait_due = top.at + std::max(snap.timeout_blocktime, 0.) + snap.backend_mintime;
       }
     }
@@ -454,28 +443,37 @@ void sample(watched &wl, double now)
   }
   // Busy: since the poll returned (mn_now, written after it).
   if (!wl.busy || wl.busy_iteration != snap.loop_count) {
-    callback_done(wl, after);
+    callback_done(pr, wl, after);
     wl.busy = true;
     wl.busy_iteration = snap.loop_count;
-    wl.busy_since = snap.mn_now;
+    wl.busy_since = std::max(snap.mn_now, pr.born);
   }
   candidate c;
-  const bool known = running_callback(wl.loop, snap, &c);
+  const bool known = running_callback(pr, wl.loop, snap, &c);
   if (wl.have_cb && known && c.w == wl.cb.w && reinterpret_cast<void *>(c.head.cb) == wl.cb.cb) {
     wl.cb.last_seen = now;
   } else {
     const bool first = !wl.have_cb;
     const double start = first ? wl.busy_since : wl.cb.last_seen;
-    callback_done(wl, after);
+    callback_done(pr, wl, after);
     if (known) {
       wl.have_cb = true;
-      wl.cb = seen_callback{
-          c.w, reinterpret_cast<void *>(c.head.cb), c.revents, c.head.priority, start, first ? start : now, now, false};
+      wl.cb = seen_callback{c.w,       reinterpret_cast<void *>(c.head.cb),
+                            c.revents, c.head.priority,
+                            start,     first ? start : now,
+                            now,       false,
+                            false,     {}};
     }
   }
-  if (wl.have_cb && !wl.cb.still_reported && now - wl.cb.start > still_running_after(wl)) {
+  // A callback that will be reported is named now, while the process's map can be read: it may end
+  // before the callback is seen gone.
+  if (wl.have_cb && !wl.cb.located && wl.cb.last_seen - wl.cb.surely_by > rules.threshold) {
+    wl.cb.at = elf_locate(wl.cb.cb, pr.pid);
+    wl.cb.located = true;
+  }
+  if (wl.have_cb && !wl.cb.still_reported && now - wl.cb.start > still_running_after()) {
     wl.cb.still_reported = true;
-    report_callback(wl, wl.cb, EV_WATCHDOG_STILL_RUNNING, now - wl.cb.start);
+    report_callback(pr, wl, wl.cb, EV_WATCHDOG_STILL_RUNNING, now - wl.cb.start);
   }
 }
 
@@ -483,28 +481,28 @@ void sample(watched &wl, double now)
 // The watched loops
 // ---------------------------------------------------------------------------
 
-watched *find(ev_loop *loop)
+watched *find(process &pr, ev_loop *loop)
 {
-  for (watched *w = loops; w; w = w->next)
+  for (watched *w = pr.loops; w; w = w->next)
     if (w->loop == loop)
       return w;
   return nullptr;
 }
 
-watched *add(ev_loop *loop)
+watched *add(process &pr, ev_loop *loop)
 {
   auto *w = static_cast<watched *>(std::calloc(1, sizeof(watched)));
   if (!w)
     std::abort();
   w->loop = loop;
-  w->next = loops;
-  loops = w;
+  w->next = pr.loops;
+  pr.loops = w;
   return w;
 }
 
-void drop_unlisted()
+void drop_unlisted(process &pr)
 {
-  for (watched **link = &loops; *link;) {
+  for (watched **link = &pr.loops; *link;) {
     watched *w = *link;
     if (w->listed) {
       link = &w->next;
@@ -513,34 +511,6 @@ void drop_unlisted()
       std::free(w);
     }
   }
-}
-
-// The anchor's list of loops: loops made since are watched (watch_all),
-// loops gone are dropped, whoever watched them.
-bool sync_with_anchor()
-{
-  if (!read_memory(&anchor, reinterpret_cast<const void *>(anchor_at), sizeof anchor))
-    return false;
-  if (anchor.version < 2)
-    return true;  // (no loop made yet)
-  for (watched *w = loops; w; w = w->next)
-    w->listed = false;
-  ev_loop *loop = anchor.loops;
-  for (int n = 0; loop && n < 10000; ++n) {
-    watched *w = find(loop);
-    if (!w && all_threshold > 0) {
-      w = add(loop);
-      w->threshold = all_threshold;
-      w->to = all_to;
-      w->tid = target;  // (most programs run their loops on the main thread; see loop_waits)
-    }
-    if (w)
-      w->listed = true;
-    if (!read_memory(&loop, reinterpret_cast<const char *>(loop) + anchor.next, sizeof loop))
-      return true;  // (changed under us: next time)
-  }
-  drop_unlisted();
-  return true;
 }
 
 // The offset of a member in this build's struct ev_loop.
@@ -552,12 +522,69 @@ unsigned short offset_here(M ev_loop::*member)
   return static_cast<unsigned short>(reinterpret_cast<const unsigned char *>(&(l->*member)) - probe);
 }
 
+// Whether an anchor as read says its library lays loops out as this build
+// does: version 0 (no loop made yet) says nothing yet, and passes.
+bool same_layout(const ev_ng_probe_anchor &a)
+{
+  if (a.version == 0)
+    return true;
+  return a.version >= 2 && a.loop_size == sizeof(ev_loop) && a.next == offset_here(&ev_loop::fork_next) &&
+         a.mn_now == offset_here(&ev_loop::mn_now) && a.pass_levels == offset_here(&ev_loop::pass_levels) &&
+         a.pending == offset_here(&ev_loop::pending) && a.backend_fd == offset_here(&ev_loop::backend_fd);
+}
+
+// The anchor's list of loops: loops made since are watched, loops gone are
+// dropped.  False when the anchor cannot be read, or no longer is one: the
+// process ended, or replaced its program.
+bool sync_with_anchor(process &pr)
+{
+  if (!read_memory(pr, &pr.anchor, reinterpret_cast<const void *>(pr.anchor_at), sizeof pr.anchor) ||
+      !same_layout(pr.anchor))
+    return false;
+  if (pr.anchor.version < 2)
+    return true;  // (no loop made yet)
+  for (watched *w = pr.loops; w; w = w->next)
+    w->listed = false;
+  ev_loop *loop = pr.anchor.loops;
+  for (int n = 0; loop && n < 10000; ++n) {
+    watched *w = find(pr, loop);
+    if (!w) {
+      w = add(pr, loop);
+      w->tid = pr.pid;  // (most programs run their loops on the main thread; see loop_waits)
+    }
+    w->listed = true;
+    if (!read_memory(pr, &loop, reinterpret_cast<const char *>(loop) + pr.anchor.next, sizeof loop))
+      return true;  // (changed under us: next time)
+  }
+  drop_unlisted(pr);
+  return true;
+}
+
+void free_process(process *p)
+{
+  while (watched *w = p->loops) {
+    p->loops = w->next;
+    std::free(w);
+  }
+  if (p->mem_fd >= 0)
+    ::close(p->mem_fd);
+  std::free(p);
+}
+
 }  // namespace
 
-bool attach(pid_t pid, std::uintptr_t at, char *why, std::size_t why_size)
+void set_rules(const watch_rules &r) { rules = r; }
+
+attach_result process_attach(pid_t pid, std::uintptr_t at, double born, process **out, int *error, char *why,
+                             std::size_t why_size)
 {
-  target = pid;
-  anchor_at = at;
+  auto *p = static_cast<process *>(std::calloc(1, sizeof(process)));
+  if (!p)
+    std::abort();
+  p->pid = pid;
+  p->anchor_at = at;
+  p->mem_fd = -1;
+  p->born = born;
   char path[64], cmd[256] = "";
   std::snprintf(path, sizeof path, "/proc/%d/cmdline", static_cast<int>(pid));
   if (FILE *f = std::fopen(path, "re")) {
@@ -565,90 +592,64 @@ bool attach(pid_t pid, std::uintptr_t at, char *why, std::size_t why_size)
     cmd[n] = 0;
     std::fclose(f);
     const char *base = std::strrchr(cmd, '/');
-    std::snprintf(target_name, sizeof target_name, "%s", base ? base + 1 : cmd);
+    std::snprintf(p->name, sizeof p->name, "%s", base ? base + 1 : cmd);
   }
-  if (!read_memory(&anchor, reinterpret_cast<const void *>(at), sizeof anchor)) {
-    std::snprintf(why, why_size, "cannot read process %d's memory at %#" PRIxPTR ": %s", static_cast<int>(pid), at,
-                  std::strerror(errno));
-    return false;
+  *error = 0;
+  if (!read_memory(*p, &p->anchor, reinterpret_cast<const void *>(at), sizeof p->anchor)) {
+    *error = errno;
+    std::snprintf(why, why_size, "cannot read its memory at %#" PRIxPTR ": %s", at, std::strerror(errno));
+    free_process(p);
+    return *error == ESRCH                       ? attach_result::gone
+           : *error == EPERM || *error == EACCES ? attach_result::denied
+                                                 : attach_result::other_layout;
   }
-  if (anchor.version == 1 ||
-      (anchor.version >= 2 &&
-       (anchor.loop_size != sizeof(ev_loop) || anchor.next != offset_here(&ev_loop::fork_next) ||
-        anchor.mn_now != offset_here(&ev_loop::mn_now) || anchor.pass_levels != offset_here(&ev_loop::pass_levels) ||
-        anchor.pending != offset_here(&ev_loop::pending) || anchor.backend_fd != offset_here(&ev_loop::backend_fd)))) {
+  if (!same_layout(p->anchor)) {
     std::snprintf(why, why_size,
-                  "process %d's libev.so.4 lays its loops out otherwise than this ev-watchdog's build (anchor version "
-                  "%u, loop size %u, here %zu): use the ev-watchdog of the same libev-ng",
-                  static_cast<int>(pid), anchor.version, anchor.loop_size, sizeof(ev_loop));
-    return false;
+                  "its libev.so.4 is another build of libev-ng, which lays its loops out otherwise than this "
+                  "ev-watchdog's (anchor version %u, loop size %u, here %zu): run the ev-watchdog of that libev-ng",
+                  p->anchor.version, p->anchor.loop_size, sizeof(ev_loop));
+    free_process(p);
+    return attach_result::other_layout;
   }
-  return true;
+  *out = p;
+  return attach_result::watched_ok;
 }
 
-void watch_all(double threshold, report_to to)
+bool process_look(process *p)
 {
-  all_threshold = threshold;
-  all_to = to;
-}
-
-void watch(ev_loop *loop, double threshold, pid_t tid, report_to to)
-{
-  watched *w = find(loop);
-  if (w) {
-    watched *next = w->next;
-    std::memset(static_cast<void *>(w), 0, sizeof *w);
-    w->next = next;
-    w->loop = loop;
-  } else {
-    w = add(loop);
-  }
-  w->threshold = threshold;
-  w->to = to;
-  w->tid = tid;
-  w->asked = true;
-  w->listed = true;
-}
-
-void unwatch(ev_loop *loop)
-{
-  watched *w = find(loop);
-  if (!w)
-    w = add(loop);
-  w->ignored = true;
-  w->have_cb = w->busy = w->waiting = false;
-  w->listed = true;
-}
-
-void set_reply_fd(int fd) { reply_fd = fd; }
-
-bool look()
-{
-  if (kill(target, 0) && errno == ESRCH)
-    return false;
-  if (!sync_with_anchor())
-    return !(kill(target, 0) && errno == ESRCH);
   const double now = monotonic_now();
-  for (watched *w = loops; w; w = w->next)
-    if (!w->ignored)
-      sample(*w, now);
+  if (!sync_with_anchor(*p))
+    return false;
+  for (watched *w = p->loops; w; w = w->next)
+    sample(*p, *w, now);
   return true;
 }
+
+void process_end(process *p, double gone)
+{
+  for (watched *w = p->loops; w; w = w->next) {
+    callback_done(*p, *w, gone);
+    // A wait seen going on past its timer by more than the threshold (the process was stopped, say,
+    // and ended at once when it went on) was late by that much at least.
+    if (w->waiting && w->wait_seen - w->wait_due > rules.threshold)
+      report_lag(*p, *w, w->wait_seen - w->wait_due);
+  }
+  free_process(p);
+}
+
+std::uintptr_t process_anchor(const process *p) { return p->anchor_at; }
 
 // A quarter threshold, or a fiftieth while a loop has been busy for half
 // its threshold (the end of a slow callback is then known to that
 // resolution).
-double next_pause()
+double process_next_pause(const process *p)
 {
   const double now = monotonic_now();
-  double s = 0.25;
-  for (watched *w = loops; w; w = w->next) {
-    if (w->ignored)
-      continue;
-    const bool slow = w->busy && now - w->busy_since > w->threshold * 0.5;
-    s = std::min(s, std::max(1e-3, slow ? w->threshold / 50. : w->threshold / 4.));
-  }
-  return s;
+  double s = std::max(1e-3, rules.threshold / 4.);
+  for (const watched *w = p ? p->loops : nullptr; w; w = w->next)
+    if (w->busy && now - w->busy_since > rules.threshold * 0.5)
+      s = std::min(s, std::max(1e-3, rules.threshold / 50.));
+  return std::min(s, 0.25);
 }
 
 }  // namespace ev_watchdog

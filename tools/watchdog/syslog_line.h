@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // tools/watchdog/syslog_line.h - one line to the system log, for the watchdog's reports
-// (LIBEV_NG_WATCHDOG=MS:syslog), sent to the log's socket without syslog(3).
+// (ev-watchdog -s), sent to the log's socket without syslog(3).
 #pragma once
 
 #include <sys/types.h>
