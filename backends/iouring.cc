@@ -157,7 +157,7 @@ inline int poll_by_epoll_wait(ev_loop *loop, iouring_state *st, ev_tstamp timeou
       }
       timeout = 0.;
     }
-  const int n = hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); });
+  const int n = hooked_wait(loop, -1, [st, timeout] { return wait_without_ring(st, timeout); });
   if (EV_UNLIKELY(n < 0))
     set_wait_error(loop, st, timeout);
   return n;
@@ -165,18 +165,24 @@ inline int poll_by_epoll_wait(ev_loop *loop, iouring_state *st, ev_tstamp timeou
 
 }  // namespace
 
-// The backend's poll (backend.h): the wait of (d), either way, and the events it reported.
+// The backend's poll (backend.h): the wait of (d), either way, and the events it reported; with
+// always-ready fds, see (c), one that does not block, and their events.
 void iouring_poll(ev_loop *loop, ev_tstamp timeout)
 {
   iouring_state *st = state(loop);
   if (EV_UNLIKELY(st->general))
     return poll_general(loop, st, timeout);
+  const bool always_ready = st->always_ready.any();
+  if (EV_UNLIKELY(always_ready))
+    timeout = 0.;
   const int n = st->ring_wait ? poll_in_ring(loop, st, timeout) : poll_by_epoll_wait(loop, st, timeout);
   if (n > 0) {
     queue_reported(loop, st, n);
     if (EV_UNLIKELY(n == st->capacity))
       take_the_rest(loop, st);  // a wait without the ring filled the buffer: the ring's never gets here
   }
+  if (EV_UNLIKELY(always_ready))
+    st->always_ready.report(loop);
 }
 
 // The wait without the ring, see (d): submit what is queued and reap what failed, whose successors

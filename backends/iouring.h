@@ -56,12 +56,12 @@ struct iouring_state {
 
 inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
 
-// Wherever a condition of iouring_state::general may have changed: no ring, a ring not adopted yet,
-// a lost set, always-ready fds, or a precise wait without the ring.
+// Wherever a condition of iouring_state::general may have changed: no ring or set, a lost set, or a
+// ring not adopted yet.
 inline void update_general(iouring_state *st)
 {
   const bool have_set = st->r.fd >= 0 && st->epfd >= 0 && !st->epfd_lost;
-  st->general = !have_set || !st->adopted || st->always_ready.any() || (st->precise && !st->ring_wait);
+  st->general = !have_set || !st->adopted;
   st->other_room = have_set ? st->other_mask + 1 : 0;
 }
 
@@ -190,6 +190,10 @@ inline void queue_ctl(iouring_state *st, int op, int fd, unsigned want, std::uin
 inline int wait_for_events(const iouring_state *st, ev_tstamp timeout)
 {
   return epoll_wait(st->epfd, st->events, st->capacity, timeout_to_ms(timeout));
+}
+inline int wait_without_ring(iouring_state *st, ev_tstamp timeout)
+{
+  return EV_UNLIKELY(st->precise) ? wait_precisely(st, timeout) : wait_for_events(st, timeout);
 }
 
 // The ring's life (backends/iouring_life.cc), for the table.

@@ -298,97 +298,6 @@ void poll_without_ring(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
   sleep_instead_of_waiting(loop, timeout);
 }
 
-// The ring's wait in every unusual case: a ring to adopt, an enter that failed or took only part of
-// the queue, completions that ended the wait and gave no watcher events.  It waits until
-// `deadline`, the caller's clock plus the timeout, never later than the loop's next timer.  True
-// when the ring refused this thread, see (m): the caller waits on a new one.
-bool wait_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout, ev_tstamp deadline)
-{
-  ring &r = st->r;
-  int busy = 0;
-  for (bool first = true;; first = false) {
-    int err = 0;
-    // Wait only when nothing is there yet; a zero timeout only submits.
-    const bool wait = timeout > 0. && cq_empty(r);
-    if (first || wait) {
-      auto call = [st, &r, wait, timeout] {
-        const unsigned n = sq_pending(r);
-        if (!wait && !n && !(load_acquire(r.sq_flags) & IORING_SQ_TASKRUN))
-          return 0;
-        store_release(r.sq_tail, r.sq_local_tail);
-        const int res = ring_wait(r, n, wait, timeout);
-        r.sq_submitted = r.sq_local_tail - sq_pending(r);
-        (void)st;
-        return res < 0 ? -res : res != static_cast<int>(n) ? EAGAIN : 0;
-      };
-      err = hooked_wait(loop, EINTR, call);
-    }
-
-    bool timed_out = false;
-    if (err) {
-      if (err == ETIME)
-        timed_out = true;
-      else if (err == EINTR) {
-        if (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN)  // see poll_rest
-          ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
-        reap(loop, st);
-        return false;
-      } else if (enter_refused_by_thread(loop, st, err)) {
-        if (st->foreign) {
-          reap(loop, st);
-          return true;
-        }
-        continue;
-      } else if ((err != EBUSY && err != EAGAIN) || ++busy > 3) {
-        // Lost with EBADF or EOPNOTSUPP, refused with a seccomp filter's EPERM, or the kernel short
-        // of memory for good: a new ring before the next poll, or none if the system refuses one,
-        // see (k).  For EBUSY and EAGAIN otherwise, the reaping below makes room.
-        reap(loop, st);
-        ring_broken(loop, st, err);
-        return false;
-      }
-    }
-
-    reap(loop, st);
-    if (cq_overflow_flagged(r)) {
-      flush_overflow(loop, st);
-      reap(loop, st);
-    }
-    if (st->refill)
-      epoll_refill(loop, st);
-
-    // Only failed requests woke us: wait for the rest of the time.
-    if (loop->pending.any() || timed_out || timeout <= 0.)
-      return false;
-    ev_tstamp now = monotonic_now();
-    if (now >= deadline)
-      return false;
-    timeout = deadline - now;
-    if (!st->waiting) {
-      if (!make_room(loop, st, 1))
-        return false;
-      queue_wait(st);
-    }
-  }
-}
-
-// The wait without the ring, with its rare cases: precise timers, always-ready fds.
-void wait_by_epoll_wait(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
-{
-  if (submit_changes(loop, st))
-    timeout = 0.;
-  if (st->foreign)
-    return;
-  auto wait = [st, timeout] { return st->precise ? wait_precisely(st, timeout) : wait_for_events(st, timeout); };
-  const int n = hooked_wait(loop, -1, wait);
-  if (n > 0) {
-    queue_events(loop, st, n);
-    if (n == st->capacity)
-      take_the_rest(loop, st);
-  } else if (n < 0)
-    set_wait_error(loop, st, timeout);
-}
-
 }  // namespace
 
 // The ring refused this thread, see (m), before anything was waited for: the poll replaces it at
@@ -410,84 +319,84 @@ void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
     return poll_without_ring(loop, st, timeout);
   if (st->epfd_lost)
     return;  // the next iteration's repair makes a new set, see iouring.cc (e)
-  if (!st->adopted) {
-    if (!adopt(loop, st))
-      return;
-    if (!st->general)
-      return iouring_backend.poll(loop, timeout);
-  }
-  const bool always_ready = st->always_ready.any();
-  if (always_ready)
-    timeout = 0.;  // see iouring.cc (c)
-  if (st->ring_wait) {
-    if (!st->waiting && make_room(loop, st, 1))
-      queue_wait(st);
-    if (wait_general(loop, st, timeout, timeout > 0. ? monotonic_now() + timeout : 0.))
-      return poll_on_new_ring(loop, timeout);
-  } else {
-    wait_by_epoll_wait(loop, st, timeout);
-    if (st->foreign)
-      return poll_on_new_ring(loop, timeout);
-  }
-  if (always_ready)
-    st->always_ready.report(loop);
+  if (adopt(loop, st))
+    iouring_poll(loop, timeout);
 }
 
 // The end of poll_in_ring but for its common case, with the enter's result res for n requests,
-// or kNotEntered.  An enter that did not take the whole queue, or failed with res < 0: with
-// nothing to submit, ETIME is the timeout and EINTR a signal; with something, the kernel reports
-// neither.  Otherwise the wait timed out, or a signal interrupted it, whose wake-up may wait for an
-// enter, see (n), or a failed request ended it, whose successor goes now, iouring.cc (b): the
-// wait goes on only where failed requests alone ended it.  A timeout or a signal ends the iteration
-// as an interrupted epoll_wait does, since check watchers may look at the handler's work.
+// or kNotEntered, and the ring's waits of every unusual case after it, until the caller's deadline
+// as far as the loop knows it, never later than its next timer.  An enter that did not take the
+// whole queue, or failed with res < 0: with nothing to submit, ETIME is the timeout and EINTR a
+// signal; with something, the kernel reports neither; a ring that refuses this thread, see (m),
+// is replaced and waited on; the rest is entered again, EBUSY and EAGAIN after reaping, which makes
+// room, see (i).  A wait that came back with no completion ended by its timeout or a signal, whose
+// wake-up may wait for an enter, see (n), and that ends the iteration as an interrupted epoll_wait
+// does, since check watchers may look at the handler's work; a wait that failed requests alone
+// ended, whose successors go now, iouring.cc (b), goes on.
 void poll_rest(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tstamp timeout)
 {
   ring &r = st->r;
   // mn_now + timeout is never past the loop's deadline: a resumed wait may end early, never late.
   const ev_tstamp deadline = timeout > 0. ? loop->mn_now + timeout : 0.;
-  if (res != kNotEntered && res != static_cast<int>(n)) {
-    const int err = res < 0 ? -res : 0;
-    if (res >= 0 || n)
-      r.sq_submitted = r.sq_local_tail - sq_pending(r);
-    if (err == ETIME || err == EINTR) {
-      // With defer-taskrun, another enter posts what completed while a signal
-      // interrupted the wait, its handler's wake-up among it, see (n).
-      if (err == EINTR && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN))
-        ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
+  for (int busy = 0;;) {
+    bool again = false;
+    if (res != kNotEntered && res != static_cast<int>(n)) {
+      const int err = res < 0 ? -res : EAGAIN;
+      if (res >= 0 || n)
+        r.sq_submitted = r.sq_local_tail - sq_pending(r);
+      if (err == ETIME || err == EINTR) {
+        if (err == EINTR && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN))
+          ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0);
+        reap(loop, st);
+        return;
+      }
+      if (res < 0 && enter_refused_by_thread(loop, st, err)) {
+        if (st->foreign) {
+          reap(loop, st);
+          return poll_on_new_ring(loop, timeout);
+        }
+      } else if ((err != EBUSY && err != EAGAIN) || ++busy > 3) {
+        // Lost with EBADF or EOPNOTSUPP, refused with a seccomp filter's EPERM, or the kernel short
+        // of memory for good: a new ring before the next poll, or none, see (k).
+        reap(loop, st);
+        return ring_broken(loop, st, err);
+      }
+      again = true;
+    }
+    const int came = reap(loop, st);
+    // With defer-taskrun an enter runs only part of the work that posts completions, see (n).
+    for (int round = 0; round < 64 && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN); ++round) {
+      if (ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0) < 0)
+        break;
       reap(loop, st);
+    }
+    if (cq_overflow_flagged(r)) {
+      flush_overflow(loop, st);
+      reap(loop, st);
+    }
+    if (st->refill)
+      epoll_refill(loop, st);
+    if (loop->pending.any() || (!again && (!came || !(timeout > 0.))))
       return;
+    ev_tstamp left = 0.;
+    if (timeout > 0.) {
+      left = deadline - monotonic_now();
+      if (left < 1e-6) {
+        if (!again)
+          return;
+        left = 0.;
+      }
     }
-    // A ring that refuses this thread, see (m), gets a new one here, since the
-    // general wait may not enter, having nothing to submit.
-    if (res < 0 && enter_refused_by_thread(loop, st, err) && st->foreign) {
-      reap(loop, st);
-      return poll_on_new_ring(loop, timeout);
-    }
-    // What is left, a partial submission or an enter to repeat, is the general wait's.
-    if (wait_general(loop, st, timeout, deadline))
-      poll_on_new_ring(loop, timeout);
-    return;
-  }
-  const int came = reap(loop, st);
-  // With defer-taskrun an enter runs only part of the work that posts completions, see (n).
-  for (int round = 0; round < 64 && (load_acquire(r.sq_flags) & IORING_SQ_TASKRUN); ++round) {
-    if (ring_enter(r, 0, 0, IORING_ENTER_GETEVENTS, nullptr, 0) < 0)
-      break;
-    reap(loop, st);
-  }
-  if (cq_overflow_flagged(r)) {
-    flush_overflow(loop, st);
-    reap(loop, st);
-  }
-  if (st->refill)
-    epoll_refill(loop, st);
-  if (loop->pending.any() || !(timeout > 0.) || !came)
-    return;
-  const ev_tstamp now = monotonic_now();
-  if (now < deadline - 1e-6) {
-    if (!st->waiting && make_room(loop, st, 1))
+    if (!st->waiting) {
+      if (!make_room(loop, st, 1))
+        return;
       queue_wait(st);
-    wait_general(loop, st, deadline - now, deadline);
+    }
+    n = r.sq_local_tail - r.sq_submitted;
+    store_release(r.sq_tail, r.sq_local_tail);
+    res = hooked_wait(loop, -EINTR, [&r, n, left] { return ring_wait(r, n, left > 0., left); });
+    if (res == static_cast<int>(n))
+      r.sq_submitted = r.sq_local_tail;
   }
 }
 

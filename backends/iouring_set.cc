@@ -78,7 +78,7 @@ void modify_slow(ev_loop *loop, int fd, int oev, int nev)
   const unsigned want = kWant.want[nev & 0x7f];
   // Without a ring or a set, see iouring_life.cc (k), the fd's watchers get EV_ERROR.
   if (!change_begins(loop, fd, loop->fds.entries[fd], oev, want, renewed, st->r.fd >= 0 && st->epfd >= 0,
-                     st->always_ready, [st] { update_general(st); }))
+                     st->always_ready, [] {}))
     return;
   if (st->epfd_lost)
     return;  // a new set is on its way, every fd registered anew
@@ -151,8 +151,7 @@ void completion_unusual(ev_loop *loop, iouring_state *st, std::uint64_t user_dat
     e.bmask = 0;
     if (why == refusal::kRegularFile) {  // see (c)
       if (e.head) {
-        st->always_ready.enter(e, ifd);
-        update_general(st);  // the poll reports them from now on, this one here
+        st->always_ready.enter(e, ifd);  // the poll reports them from now on, this one here
         if (int events = e.events & (EV_READ | EV_WRITE))
           fd_event(loop, ifd, events);
       }
@@ -301,7 +300,6 @@ int wait_precisely(iouring_state *st, ev_tstamp timeout)
     if (n >= 0 || errno != ENOSYS)
       return n;
     st->precise = false;
-    update_general(st);
   }
   return wait_for_events(st, timeout);
 }
