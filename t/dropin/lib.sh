@@ -295,7 +295,8 @@ run_client () {
   STARTED+=("$name")
   CLIENT[$name]=1
   if wait_exec "${PID[$name]}" "$1"; then
-    watch_program "$name" "$1"
+    # (nor the watchdog: holding the fifo's write end, it would keep the client's stdin open)
+    watch_program "$name" "$1" {fd}>&-
     check_maps "${PID[$name]}" "$name"
     # bounded: if the client dies, nobody reads and the write would block
     if [[ $feed != - ]] && ! timeout 30 cat "$feed" 2> /dev/null 1>&"$fd"; then
