@@ -46,9 +46,9 @@
 //      epoll_pwait2 for EVFLAG_NG_PRECISE_TIMERS where the kernel has it, as epoll.cc's (i): two
 //      system calls an iteration with changes, one without, where epoll makes one per change and
 //      one to wait.  The set is backend_fd then, and the failures are reaped before the wait.
-//      (A poll request on the set in the enter that waits, then epoll_wait without a timeout to
-//      harvest, makes as many calls where events come and one more where none do; see
-//      bench/README.md, "On io_uring".)
+//      A poll request on the set in the enter that waits, then epoll_wait without a timeout to
+//      harvest, would make two calls in every iteration that reports events, where this makes
+//      two only in iterations with changes (DESIGN.md; bench/README.md, "On io_uring").
 //  (e) The set's fd may be closed behind the loop's back, or its number be another file now,
 //      epoll.cc's (h).  An EPOLL_WAIT in flight holds the old set and goes on reporting it, but
 //      every request sent since fails with EBADF or EINVAL, as for a bad fd; refusal_of tells
@@ -187,10 +187,27 @@ void iouring_poll(ev_loop *loop, ev_tstamp timeout)
 
 // The wait without the ring, see (d): submit what is queued and reap what failed, whose successors
 // go too, a few rounds at most.  True when callbacks are due or the ring refuses this thread: then
-// the wait must not block.
+// the wait must not block.  The common case, the whole queue taken and nothing to reap, which is
+// every iteration with changes where the kernel has cqe-skip, makes its system call inline.
 bool submit_changes(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
+  if (const unsigned n = r.sq_local_tail - r.sq_submitted) {
+    store_release(r.sq_tail, r.sq_local_tail);
+    const unsigned flags = r.features & kFeatDeferTaskrun ? IORING_ENTER_GETEVENTS : 0u;
+    if (EV_LIKELY(ring_enter(r, n, 0, flags, nullptr, 0) == static_cast<int>(n))) {
+      r.sq_submitted = r.sq_local_tail;
+      // Without cqe-skip every request that succeeded posts a completion, which says nothing.
+      unsigned head = *r.cq_head;
+      const unsigned tail = load_acquire(r.cq_tail);
+      while (head != tail && r.cqes[head & r.cq_mask].res >= 0 &&
+             static_cast<std::uint32_t>(r.cqes[head & r.cq_mask].user_data) != kEpollWaitTag)
+        ++head;
+      store_release(r.cq_head, head);
+      if (EV_LIKELY(head == tail && !(load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))))
+        return loop->pending.any();
+    }
+  }
   for (int round = 0; round < 8; ++round) {
     if (int err = submit(loop, st)) {
       if (st->foreign)

@@ -256,9 +256,13 @@ int reap(ev_loop *loop, iouring_state *st)
     const io_uring_cqe &c = r.cqes[head & r.cq_mask];
     const std::uint64_t user_data = c.user_data;
     const int res = c.res;
-    store_release(r.cq_head, ++head);  // what is needed of it is read; the rest may reap
+    ++head;
     ++seen;
-    if (static_cast<std::uint32_t>(user_data) == kEpollWaitTag) {
+    const bool wait = static_cast<std::uint32_t>(user_data) == kEpollWaitTag;
+    if (!wait && res >= 0)
+      continue;                      // a request that succeeded, without cqe-skip, or a cancel: nothing to do
+    store_release(r.cq_head, head);  // what is needed of it is read; the rest may reap
+    if (wait) {
       st->waiting = false;
       if (res > 0) {
         if (EV_UNLIKELY(st->refill))
@@ -275,6 +279,7 @@ int reap(ev_loop *loop, iouring_state *st)
       tail = load_acquire(r.cq_tail);
     }
   }
+  store_release(r.cq_head, head);
   return seen;
 }
 
