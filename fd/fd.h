@@ -137,10 +137,11 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // kSweepBusyIterations iterations between two steps, so the sweep's share stays small whatever the
 // clock says, but waits at most kSweepBusyLate for them, for slow loops whose waits never time out.
 // fd.cc times each step against kSweepShare.  An iteration pays no test of its own: the clock
-// update after the block takes its slow path once mn_now reaches look_at, and calls fd_sweep_due.
+// update after the block takes its slow path when a step may be due (look_at) and for the
+// half-second re-measure of the wall clock, and from idle_at on calls fd_sweep_due, which counts
+// the iterations there.  So a busy loop's clock takes its slow path at most twice a step.
 inline constexpr unsigned kSweepBusyIterations = 256;
 inline constexpr ev_tstamp kSweepBusyLate = 0.1;
-inline constexpr ev_tstamp kSweepLookInterval = 0.001;
 void fd_sweep_step(ev_loop *loop);
 void fd_sweep_due(ev_loop *loop, bool idle);
 // A new loop starts as if a pass just ended: a loop made per request or thread takes no step.

@@ -182,7 +182,7 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
 void time_update_after_block_slow(ev_loop *loop, ev_tstamp timeout)
 {
   time_update_slow(loop);
-  if (loop->mn_now >= loop->sweep.look_at)
+  if (loop->mn_now >= loop->sweep.idle_at)
     fd_sweep_due(loop, timeout > 0. && !loop->pending.any());
 }
 
