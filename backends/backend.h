@@ -17,10 +17,8 @@
 //     // callee would reload the table's address); errp is &errno, taken once for many calls
 //     static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
 //     // backend_ops::poll, with the loop's hooks around the system call when `hooks` (kWorkHooks,
-//     // hooked_wait in loop/loop.h).  When the wait reported nothing but `own` (the loop's wake-up
-//     // watcher, or null), returns its events instead of queueing them, else 0; the loop then runs
-//     // or queues it (loop_run.cc, wakeup_taken).  A backend may always return 0.
-//     static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own);
+//     // hooked_wait in loop/loop.h)
+//     static void wait(ev_loop *loop, ev_tstamp timeout, bool hooks);
 //   };
 //
 // Adding a backend such as kqueue takes these steps, after which the suites run on it too:

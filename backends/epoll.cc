@@ -387,7 +387,7 @@ constinit const backend_ops epoll_backend = {
     epoll_destroy,
     epoll_fork,
     [](ev_loop *loop, int fd, int oev, int nev) { epoll_policy::modify(loop, fd, loop->fds.entries[fd], oev, nev); },
-    [](ev_loop *loop, ev_tstamp timeout) { epoll_policy::wait(loop, timeout, true, nullptr); },
+    [](ev_loop *loop, ev_tstamp timeout) { epoll_policy::wait(loop, timeout, true); },
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
     epoll_recheck,

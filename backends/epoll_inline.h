@@ -126,29 +126,16 @@ struct epoll_policy {
     modify_registration(loop, fd, oev, nev);
   }
 
-  // The wait (backend.h).  One test for all rare cases keeps the common path short.  `own` is taken
-  // when the wait reported it alone, under the registration the loop made for it, and its watcher
-  // is the fd's only one and wants what was reported.
-  [[gnu::always_inline]] static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own)
+  // The wait (backend.h).  One test for all rare cases keeps the common path short.
+  [[gnu::always_inline]] static void wait(ev_loop *loop, ev_tstamp timeout, bool hooks)
   {
     using namespace epoll_internal;
     epoll_state *st = state(loop);
-    if (EV_UNLIKELY(st->general)) {
-      epoll_poll_general(loop, st, timeout, hooks);
-      return 0;
-    }
+    if (EV_UNLIKELY(st->general))
+      return epoll_poll_general(loop, st, timeout, hooks);
     const int n = EV_UNLIKELY(hooks) ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
                                      : wait_for_events(st, timeout);
-    if (own && n == 1 && own->active) {
-      const struct epoll_event &ev = st->events[0];
-      const fd_entry &e = loop->fds.entries[own->fd];
-      if (ev.data.u64 == registration_data(own->fd, e.bdata) && e.bmask && !(e.bmask & ~e.events) &&
-          static_cast<const void *>(e.head) == own && !own->next)
-        if (const int got = kReadiness.of[ev.events & 0x1f] & own->events)
-          return got;
-    }
     take_events(loop, st, n, timeout);
-    return 0;
   }
 };
 

@@ -94,17 +94,13 @@ void fd_reify_with(ev_loop *loop)
 
 // A policy (backends/backend.h) calling the backend through its table, where it is not known at
 // compile time: an embedding loop preparing the embedded one, and the iteration of backends without
-// one of their own (loop/loop_run.cc).  The table's poll calls the hooks and takes no report.
+// one of their own (loop/loop_run.cc).  The table's poll calls the hooks itself.
 struct backend_table_policy {
   static void modify(ev_loop *loop, int fd, fd_entry &, int oev, int nev, const int *)
   {
     loop->backend->modify(loop, fd, oev, nev);
   }
-  static int wait(ev_loop *loop, ev_tstamp timeout, bool, const ev_io *)
-  {
-    loop->backend->poll(loop, timeout);
-    return 0;
-  }
+  static void wait(ev_loop *loop, ev_tstamp timeout, bool) { loop->backend->poll(loop, timeout); }
 };
 inline void fd_reify(ev_loop *loop) { fd_reify_with<backend_table_policy>(loop); }
 // Queue every fd with watchers for re-registration, after a fork or a rebuild of kernel state.

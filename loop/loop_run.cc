@@ -203,26 +203,6 @@ inline void time_update_after_block(ev_loop *loop, ev_tstamp timeout)
     time_update_after_block_slow(loop, timeout);
 }
 
-// Queue a taken report as the poll would have, before anything else: the one place that does.
-void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
-{
-  feed(loop, as_w(&loop->wakeup.w), revents);
-  if (slow)
-    time_update_after_block_slow(loop, timeout);
-}
-
-// The clock update after a block whose wake-up report was taken.  The watcher's callback runs now,
-// where the invocation would run it first as the newest watcher at EV_MAXPRI, unless something
-// else is queued before the invocation; then the report is queued.  Forced inline, because a call
-// would cost every wake-up a frame, more than its tests.
-[[gnu::always_inline]] inline void wakeup_taken(ev_loop *loop, ev_tstamp timeout, int revents)
-{
-  const bool slow = read_clock_after_block(loop);
-  if (EV_UNLIKELY(slow) || timer_due(loop) || has_work<kStepsQueue>(loop) || loop->wakeup.w.pending)
-    return wakeup_requeue(loop, timeout, revents, slow);
-  wakeup_run(loop, revents);
-}
-
 // The metrics and the probes around the backend's wait (kWorkMetrics, kWorkProbes).
 probes_poll_mark wait_measure_begin(ev_loop *loop, ev_tstamp timeout)
 {
@@ -244,13 +224,11 @@ void wait_measure_end(ev_loop *loop, const probes_poll_mark &probe)
 // block is the backend's wait and the clock.  With work, each part is behind its own test: the
 // wake-up handshake (fd/wakeup.h), the hooks, the metrics and the probes.  Senders are told that
 // the loop may block as late as possible, so that sends while the loop is busy cost no write.
-// When the wait took the wake-up report (wakeup_taken), which it does only with the default
-// invocation, the clock update after it runs the wake-up watcher's callback.
 template <class B>
 inline void block(ev_loop *loop, ev_tstamp timeout)
 {
   if (EV_LIKELY(!has_work<kStepBlock>(loop))) {
-    B::wait(loop, timeout, false, nullptr);
+    B::wait(loop, timeout, false);
     return time_update_after_block(loop, timeout);
   }
   const bool handshake = member_has_work(loop, kWorkWakeup);
@@ -261,15 +239,12 @@ inline void block(ev_loop *loop, ev_tstamp timeout)
   }
   const bool measured = EV_UNLIKELY(has_work<kStepInvoke>(loop)) && (loop->metrics || loop->probing);
   const probes_poll_mark probe = measured ? wait_measure_begin(loop, timeout) : probes_poll_mark{};
-  const int taken = B::wait(loop, timeout, member_has_work(loop, kWorkHooks),
-                            handshake && !has_work<kStepInvoke>(loop) ? &loop->wakeup.w : nullptr);
+  B::wait(loop, timeout, member_has_work(loop, kWorkHooks));
   if (EV_UNLIKELY(measured))
     wait_measure_end(loop, probe);
   if (handshake) {
     loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
     wakeup_after_poll(loop);
-    if (EV_UNLIKELY(taken))
-      return wakeup_taken(loop, timeout, taken);
   }
   time_update_after_block(loop, timeout);
 }
