@@ -414,15 +414,6 @@ void check_visited(void *ctx, W w)
   check_held(c->loop, w, c->type, "ev_run");
 }
 
-// The program's invoke-pending callback may hand the loop to other threads.
-void invoke_handed_over(ev_loop *loop)
-{
-  debug_state *ds = loop->debug;
-  ds->invoking.fetch_add(1, std::memory_order_acq_rel);
-  loop->invoke_cb(EV_A);
-  ds->invoking.fetch_sub(1, std::memory_order_acq_rel);
-}
-
 void release_wrapper(ev_loop *loop) noexcept
 {
   debug_state *ds = loop->debug;
@@ -649,41 +640,32 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
 
 namespace {
 
-// The call of the program that invokes the pending watchers itself through invoke_pending
-// (loop/loop.h): ev_run, or ev_loop_destroy for the cleanup watchers.  A report names it.
+// The call of the program in which the loop invokes its pending watchers itself (invoke_pending,
+// loop/loop.h): ev_run, or ev_loop_destroy for the cleanup watchers.  A report names it.
 const char *loop_invoking_call(const ev_loop *loop) { return loop->loop_depth ? "ev_run" : "ev_loop_destroy"; }
-
-void invoke_checked(ev_loop *loop, const char *api)
-{
-  check_thread(loop, api, nullptr, 0);
-  pending_queues &q = loop->pending;
-  q.invoke_all([loop, api](W w, int revents) {
-    if (w != &loop->pending.slots.dummy)
-      if (const debug_record *r = find(loop->debug, w))
-        check_watcher(loop, *r, w, api);
-    call_watcher(loop, w, revents);
-  });
-}
 
 }  // namespace
 
-// ev_run's invocation step and invoke_pending() in debug mode (loop/loop.h).
-void invoke_pending_debug(ev_loop *loop)
+void debug_pass_begin(ev_loop *loop, const char *api)
 {
-  if (loop->invoke_cb != ev_invoke_pending)
-    invoke_handed_over(loop);
-  else if (loop->pending.any())
-    invoke_checked(loop, loop_invoking_call(loop));
+  check_thread(loop, api ? api : loop_invoking_call(loop), nullptr, 0);
 }
 
 // A watcher's pending state is cleared by the time it is checked, so only its record counts.
-void debug_invoke_pending(ev_loop *loop) { invoke_checked(loop, "ev_invoke_pending"); }
-
-void debug_check_callback(ev_loop *loop, W w)
+void debug_check_callback(ev_loop *loop, W w, const char *api)
 {
   if (w != &loop->pending.slots.dummy)
     if (const debug_record *r = find(loop->debug, w))
-      check_watcher(loop, *r, w, loop_invoking_call(loop));
+      check_watcher(loop, *r, w, api ? api : loop_invoking_call(loop));
+}
+
+// The program's invoke-pending callback may hand the loop to other threads.
+void debug_invoke_handed_over(ev_loop *loop)
+{
+  debug_state *ds = loop->debug;
+  ds->invoking.fetch_add(1, std::memory_order_acq_rel);
+  loop->invoke_cb(EV_A);
+  ds->invoking.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 }  // namespace ev_detail

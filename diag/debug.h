@@ -59,10 +59,13 @@ void debug_check_all(ev_loop *loop);
 // one-shot timers: the pending watchers whose `active` is 0.
 void debug_reconcile(ev_loop *loop);
 
-// ev_invoke_pending in debug mode: the calling thread, then each watcher before its callback.
-void debug_invoke_pending(ev_loop *loop);
-// The check of one watcher before its callback, for the pass the metrics time (diag/metrics.cc).
-void debug_check_callback(ev_loop *loop, W w);
+// An invocation pass in debug mode (loop/loop.cc, invoke_pass_checked) checks the calling thread
+// first, then each watcher before its callback; a report names `api`, the program's call, or for
+// the loop's own pass ev_run or ev_loop_destroy.  While the program's invoke-pending callback runs,
+// the loop counts as handed over to whichever thread invokes.
+void debug_pass_begin(ev_loop *loop, const char *api);
+void debug_check_callback(ev_loop *loop, W w, const char *api);
+void debug_invoke_handed_over(ev_loop *loop);
 
 // ev_set_loop_release_cb in debug mode: the callbacks are wrapped, so that
 // the loop counts as handed over between release and acquire.
@@ -86,8 +89,9 @@ inline bool debug_run_enter(ev_loop *) { return false; }
 inline void debug_run_exit(ev_loop *, bool) {}
 inline void debug_check_all(ev_loop *) {}
 inline void debug_reconcile(ev_loop *) {}
-inline void debug_invoke_pending(ev_loop *) {}
-inline void debug_check_callback(ev_loop *, W) {}
+inline void debug_pass_begin(ev_loop *, const char *) {}
+inline void debug_check_callback(ev_loop *, W, const char *) {}
+inline void debug_invoke_handed_over(ev_loop *) {}
 inline void debug_set_release_cbs(ev_loop *, void (*)(EV_P) noexcept, void (*)(EV_P) noexcept) {}
 #endif
 

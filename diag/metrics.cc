@@ -4,7 +4,6 @@
 #include "diag/metrics.h"
 #include "base/clock_pair.h"
 #include "base/env.h"
-#include "diag/debug.h"
 
 #if EV_NG_HAVE_CYCLE_COUNTER
 #include <cpuid.h>
@@ -106,69 +105,6 @@ void metrics_switch(ev_loop *loop, bool on)
     ev_free(loop->metrics);
     loop->metrics = nullptr;
     work_set(loop, kWorkMetrics, false);
-  }
-}
-
-void metrics_invoke_pass(ev_loop *loop)
-{
-  metrics_block *m = loop->metrics;
-  const bool program_cb = loop->invoke_cb != ev_invoke_pending;
-  if (loop->pending.any()) {
-    unsigned long n = loop->pending.count();
-    if (n > m->c.pending_max)
-      m->c.pending_max = n;
-  }
-
-  metrics_ticks t = m->mark_valid ? m->mark : metrics_now(m);
-  if (program_cb) {
-    // The program's callback invokes or hands on the watchers itself, so it
-    // is timed as a whole: its watchers' priorities are unknown here.
-    if (loop->debug)
-      invoke_pending_debug(loop);  // which calls it, the loop handed over
-    else
-      loop->invoke_cb(EV_A);
-    if ((m = loop->metrics)) {  // the callback may have switched metrics off
-      metrics_ticks end = metrics_now(m);
-      metrics_charge(m, m->c.invoke_cb, t, end);
-      m->mark = end;
-      m->mark_valid = true;
-    }
-    return;
-  }
-
-  // The pass reads the clock only where it turns to another level and at its end.  The block is
-  // looked up after callbacks ran, since one may have switched metrics off.
-  int level = -1;
-  auto enter = [loop, &level, &t](int p) {
-    if (p == level)
-      return;
-    if (level >= 0) {
-      metrics_block *b = loop->metrics;
-      if (!b)
-        return;  // switched off by a callback: nothing to read the clock for
-      metrics_ticks now = metrics_now(b);
-      metrics_charge(b, b->c.callbacks[level], t, now);
-      t = now;
-    }
-    level = p;
-  };
-  // Debug mode's check before each callback is a pass of its own, so that
-  // the plain one pays nothing per callback for it.
-  if (loop->debug)
-    loop->pending.invoke_all(
-        [loop](W w, int revents) {
-          debug_check_callback(loop, w);
-          call_watcher(loop, w, revents);
-        },
-        enter);
-  else
-    loop->pending.invoke_all([loop](W w, int revents) { call_watcher(loop, w, revents); }, enter);
-  if ((m = loop->metrics)) {
-    metrics_ticks end = metrics_now(m);
-    if (level >= 0)
-      metrics_charge(m, m->c.callbacks[level], t, end);
-    m->mark = end;
-    m->mark_valid = true;
   }
 }
 

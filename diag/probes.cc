@@ -92,21 +92,6 @@ void call_watcher_probed(ev_loop *loop, W w, int revents)
   (void)priority;
 }
 
-// The program's invoke-pending callback invokes, and its ev_invoke_pending
-// comes back to the pass below; else the loop's own pass probes each callback.
-void probes_invoke(ev_loop *loop)
-{
-  if (loop->invoke_cb != ev_invoke_pending)
-    loop->invoke_cb(EV_A);
-  else if (loop->pending.any())
-    probes_invoke_pending(loop);
-}
-
-void probes_invoke_pending(ev_loop *loop)
-{
-  loop->pending.invoke_all([loop](W w, int revents) { call_watcher(loop, w, revents); });
-}
-
 #else
 
 // Without the probes nothing arms a loop (diag/probes.h), so this is never

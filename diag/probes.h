@@ -36,10 +36,6 @@ struct probes_poll_mark {
 probes_poll_mark probes_poll_enter(ev_loop *loop, ev_tstamp timeout);
 void probes_poll_return(ev_loop *loop, const probes_poll_mark &m);
 
-// The invocation pass of a probed loop, for ev_run and ev_invoke_pending.
-void probes_invoke(ev_loop *loop);
-void probes_invoke_pending(ev_loop *loop);
-
 #else
 
 // Without the probes (no <sys/sdt.h>, or a build for size) no tracer can
@@ -52,8 +48,6 @@ struct probes_poll_mark {
 };
 inline probes_poll_mark probes_poll_enter(ev_loop *, ev_tstamp) { return {}; }
 inline void probes_poll_return(ev_loop *, const probes_poll_mark &) {}
-inline void probes_invoke(ev_loop *loop) { loop->invoke_cb(EV_A); }
-inline void probes_invoke_pending(ev_loop *loop) { invoke_pending_plain(loop); }
 
 #endif
 

@@ -54,20 +54,48 @@ void max_block_update(ev_loop *loop)
     loop->max_block = kMaxBlockTimeBoottime;
 }
 
-// With metrics the pass is timed by diag/metrics.cc, which also makes debug mode's check before
-// each callback; else it is debug mode's pass, the probes' or the program's.  Each of them fires
-// the callback probes through call_watcher.
+// The invocation step with work (kStepInvoke): the metrics close the poll before it; then the
+// program's callback, whose watchers' priorities are unknown here, so that the metrics time it as
+// a whole and debug mode counts the loop handed over while it runs; or the pass with its checks.
 void invoke_pending_with_work(ev_loop *loop)
 {
-  loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
   if (loop->metrics)
-    metrics_invoke(loop);
-  else if (loop->debug)
-    invoke_pending_debug(loop);
-  else if (loop->probing)
-    probes_invoke(loop);
+    metrics_invoke_begin(loop);
+  if (loop->invoke_cb == ev_invoke_pending) {
+    if (loop->pending.any())
+      invoke_pass(loop, loop->invoke_checks | (loop->metrics ? kInvokeTimed : 0), nullptr);
+    return;
+  }
+  const metrics_ticks started = loop->metrics ? metrics_pass_start(loop->metrics) : 0;
+  if (loop->debug)
+    debug_invoke_handed_over(loop);
   else
     loop->invoke_cb(EV_A);
+  if (loop->metrics)  // the callback may have switched metrics off
+    metrics_program_cb_end(loop, started);
+}
+
+// A pass with checks: debug mode's, the probes' (call_watcher), and the metrics' time per level,
+// which the scan tells at each change of level; a callback may switch metrics off, so the block is
+// looked up again there.
+void invoke_pass_checked(ev_loop *loop, unsigned checks, const char *api)
+{
+  if (checks & kInvokeCheckDebug)
+    debug_pass_begin(loop, api);
+  metrics_ticks t = checks & kInvokeTimed ? metrics_pass_start(loop->metrics) : 0;
+  int level = -1;
+  loop->pending.invoke_all(
+      [loop, checks, api](W w, int revents) {
+        if (checks & kInvokeCheckDebug)
+          debug_check_callback(loop, w, api);
+        call_watcher(loop, w, revents);
+      },
+      [loop, checks, &level, &t](int p) {
+        if (checks & kInvokeTimed)
+          metrics_pass_level(loop, level, t, p);
+      });
+  if (checks & kInvokeTimed)
+    metrics_pass_end(loop, level, t);
 }
 
 // The report names the start the program made, which the watcher's event tells.  Only
@@ -214,24 +242,10 @@ void ev_ng_set_wait_cb(EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg))
 }
 #endif
 
-// Invoke every pending watcher, highest priority first, LIFO within one.  Each slot is taken off
-// the queue before its callback runs, so a callback may throw or longjmp and leave the queue
-// consistent.  The loop's own passes call invoke_pending_plain directly (invoke_pending).
-void ev_invoke_pending(EV_P)
-{
-  if (loop->invoke_checks)
-    return loop->debug ? debug_invoke_pending(loop) : probes_invoke_pending(loop);
-  invoke_pending_plain(loop);
-}
-
-}  // extern "C"
-
-void ev_detail::invoke_pending_plain(ev_loop *loop)
-{
-  loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
-}
-
-extern "C" {
+// The invocation pass (invoke_pass), called by the program: debug mode's checks and the probes
+// as for the loop's passes, but no time per level, which the metrics charge to the program's
+// invoke-pending callback that makes the call, or not at all outside ev_run.
+void ev_invoke_pending(EV_P) { invoke_pass(loop, loop->invoke_checks, "ev_invoke_pending"); }
 
 unsigned int ev_pending_count(EV_P) noexcept { return loop->pending.count(); }
 

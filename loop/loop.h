@@ -138,7 +138,7 @@ struct ev_loop {
   unsigned work;  // the optional work of an iteration, bit m: member m of kWorkSteps has work
   // Three bytes in the padding before `pending`, so that the loop stays at libev's size.
   unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
-  unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
+  unsigned char invoke_checks;  // kInvokeCheck*: what every invocation pass checks (invoke_pass)
   // EVFLAG_NG_BOOTTIME: 1 + the loop's slot in watchers/timer.cc's table of offsets, which the
   // loop has no room for; 0 without the flag.
   unsigned char boottime_slot;
@@ -219,8 +219,9 @@ struct ev_loop {
   // Senders mark their ev_async's group (watchers/async.cc) here, beside flags they read anyway.
   std::atomic<bool> async_marking;
   // Bit p for priority p - 2: the levels pending when the current or last invocation pass began,
-  // written before its first callback.  ev-watchdog reads it from outside with the pending queues
-  // (base/pending.h) to tell which callback runs.  It fills padding, keeping libev's size.
+  // written by invoke_pass alone, before its first callback.  ev-watchdog reads it from outside
+  // with the pending queues (base/pending.h) to tell which callback runs.  It fills padding,
+  // keeping libev's size.
   unsigned char pass_levels;
   std::atomic<int> pipe_write_wanted;   // the loop is blocked or about to be
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
@@ -277,8 +278,14 @@ void run_entry_update(ev_loop *loop);
 // iteration's beginning on, so that every iteration the probes see begins and ends.
 enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
 
-// loop->invoke_checks: what ev_invoke_pending's pass does besides calling.
-enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
+// What an invocation pass does besides calling (invoke_pass).  loop->invoke_checks holds the
+// checks of every pass, each set while its member has work in the invocation (kStepInvoke), so a
+// loop without work there has none; the loop's own passes add kInvokeTimed while metrics are on.
+enum : unsigned char {
+  kInvokeCheckDebug = 1,   // debug mode: the calling thread, and each watcher before its callback
+  kInvokeCheckProbes = 2,  // a tracer is attached: the callback probes
+  kInvokeTimed = 4,        // metrics: the time of the pass per priority level
+};
 
 // The optional work of an iteration (loop/loop_run.cc, iterate).  Most loops have no prepare,
 // check or idle watchers, no periodics, no fork to handle and no hooks, and do the fixed steps
@@ -496,11 +503,8 @@ inline void feed_reverse_done(ev_loop *loop, int type)
     feed(loop, loop->rfeeds.data[--loop->rfeeds.count], type);
 }
 
-// The invocation with work (kStepInvoke): the program's callback, metrics, debug mode or probes.
-void invoke_pending_with_work(ev_loop *loop);
-
-// A watcher's callback as every invocation pass but the plain one calls it: with the callback
-// probes while they fire (diag/probes.cc).  A cleared slot's dummy is nobody's and fires none.
+// A watcher's callback as a pass with checks calls it: with the callback probes while they fire
+// (diag/probes.cc).  A cleared slot's dummy is nobody's and fires none.
 void call_watcher_probed(ev_loop *loop, W w, int revents);
 inline void call_watcher(ev_loop *loop, W w, int revents)
 {
@@ -509,27 +513,36 @@ inline void call_watcher(ev_loop *loop, W w, int revents)
   invoke_callback(loop, w, revents);
 }
 
-// A program's invoke-pending callback is called every time, since it may count calls, as with
-// libev; the default one is skipped when there is nothing to invoke.
-void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (loop/loop.cc)
-#if EV_NG_DEBUG_MODE
-void invoke_pending_debug(ev_loop *loop);
-#else
-inline void invoke_pending_debug(ev_loop *) {}
-#endif
-inline void invoke_pending_default(ev_loop *loop)
+// The invocation pass, ev_invoke_pending's body (loop/loop.cc), which ev_run's last invocation
+// step runs inline: every pending watcher, highest priority first, LIFO within one.  Each slot
+// leaves the queue before its callback runs, so a callback may throw or longjmp and leave the
+// queue consistent.  `checks` are the invoke_checks bits the pass honours, each behind its own
+// test in invoke_pass_checked; `api` names the program's call in debug mode's reports, null for
+// the loop's own passes (ev_run's, ev_loop_destroy's).  `Site` makes each caller's queue scan an
+// instantiation of its own, which GCC inlines into its one caller: the iteration, whose frame
+// holds the scan of the virtual batches too, and ev_invoke_pending, whose frame stays small
+// because that scan is a call there (base/pending.h).
+void invoke_pass_checked(ev_loop *loop, unsigned checks, const char *api);
+template <class Site = void>
+inline void invoke_pass(ev_loop *loop, unsigned checks, const char *api)
 {
-  if (loop->pending.any()) {
-    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
-    invoke_pending_plain(loop);
-  }
+  loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
+  if (EV_UNLIKELY(checks))
+    return invoke_pass_checked(loop, checks, api);
+  loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
 }
+
+// The invocation step of ev_run and ev_loop_destroy.  With work (kStepInvoke): the program's
+// invoke-pending callback, called every time since it may count calls, as with libev, or the pass
+// with its checks.  Without, invoke_checks is 0 and the pass is ev_invoke_pending's, skipped when
+// nothing is pending.
+void invoke_pending_with_work(ev_loop *loop);
 inline void invoke_pending(ev_loop *loop)
 {
-  if (has_work<kStepInvoke>(loop))
-    invoke_pending_with_work(loop);
-  else
-    invoke_pending_default(loop);
+  if (EV_UNLIKELY(has_work<kStepInvoke>(loop)))
+    return invoke_pending_with_work(loop);
+  if (loop->pending.any())
+    ev_invoke_pending(EV_A);
 }
 
 // Singly linked lists of io, signal, child and stat watchers, newest first.

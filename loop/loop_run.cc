@@ -251,8 +251,8 @@ inline void block(ev_loop *loop, ev_tstamp timeout)
 
 // The steps after the timers that have work (kStepsQueue, kStepInvoke): debug mode first takes
 // the loop's own stops from the queue; then the periodics, idle and check watchers are queued, and
-// the queue is invoked if the invocation has work.  False when the default invocation is left to
-// the caller, whose copy of it is inline.
+// the queue is invoked if the invocation has work.  False when the pass without checks is left
+// to the caller, whose copy of it is inline.
 bool steps_after_timers_with_work(ev_loop *loop)
 {
   if (loop->debug)
@@ -271,16 +271,14 @@ bool steps_after_timers_with_work(ev_loop *loop)
   return true;
 }
 
-// Steps 14 (the periodics), 15 and 16 of ev(3)'s ev_run.  The default pass is inline in each
-// iteration's copy: most iterations call a callback or two.
+// Steps 14 (the periodics), 15 and 16 of ev(3)'s ev_run.  The pass without checks is inline in
+// each iteration's copy: most iterations call a callback or two.
 template <class B>
 inline void steps_after_timers(ev_loop *loop)
 {
   const bool invoked = has_work<kStepsAfterTimers>(loop) && steps_after_timers_with_work(loop);
-  if (!invoked && loop->pending.any()) {
-    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
-    loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
-  }
+  if (!invoked && loop->pending.any())
+    invoke_pass<B>(loop, 0, nullptr);
 }
 
 // Step 17 of ev(3)'s ev_run: ev_run returns the reference count, as libev 4.33 does.
@@ -308,7 +306,8 @@ inline void invoke_entered(ev_loop *loop)
 {
   if (EV_UNLIKELY(has_work<kStepInvoke>(loop)))
     return invoke_entered_with_work(loop);
-  invoke_pending_default(loop);
+  if (loop->pending.any())
+    ev_invoke_pending(EV_A);
 }
 
 // ev_run after step 1's increment, with backend B: the steps of ev(3)'s ev_run (man/ev.pod),
