@@ -24,8 +24,6 @@ bool debug_requested(unsigned int flags);
 void debug_loop_init(ev_loop *loop);
 bool debug_loop_destroy(ev_loop *loop);
 
-inline bool debug_on(const ev_loop *loop) { return loop->debug; }
-
 // For stop functions, which must not read the loop for a watcher that is
 // neither active nor pending, since its loop may be gone.
 inline bool debug_on_for_stop(const ev_loop *loop, W w) { return (w->active || w->pending) && debug_on(loop); }
@@ -76,7 +74,6 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
 inline bool debug_requested(unsigned int) { return false; }
 inline void debug_loop_init(ev_loop *) {}
 inline bool debug_loop_destroy(ev_loop *) { return false; }
-inline bool debug_on(const ev_loop *) { return false; }
 inline bool debug_on_for_stop(const ev_loop *, W) { return false; }
 inline void debug_before(ev_loop *, W, int, const char *) {}
 inline void debug_after(ev_loop *, W, int) {}

@@ -60,7 +60,7 @@ void start_counting(metrics_block *m)
 // poll closes the measurement in metrics_finish_poll.
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
 {
-  metrics_block *m = loop->metrics;
+  metrics_block *m = metrics_of(loop);
   // A poll that may not block only asks the kernel, which a clock reading would cost more than it
   // measures.  One that may block starts at the last reading, the end of the callbacks before it,
   // when the loop ran nothing but its own work since, saving a reading.
@@ -75,7 +75,7 @@ void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
 void metrics_poll_end(ev_loop *loop)
 {
   // A hook may have switched metrics off or on during the poll; a block made then has no poll open.
-  metrics_block *m = loop->metrics;
+  metrics_block *m = metrics_of(loop);
   if (!m || !m->poll_open)
     return;
   // The end of a poll that could block closes time_blocked and starts the next pass.  After one
@@ -93,17 +93,17 @@ void metrics_poll_end(ev_loop *loop)
 
 void metrics_switch(ev_loop *loop, bool on)
 {
-  if (on && !loop->metrics) {
+  if (on && !metrics_of(loop)) {
     metrics_block *m = new (ev_realloc(nullptr, sizeof(metrics_block))) metrics_block();
     m->tsc = invariant_tsc() && !monotonic_clock_asked_for();
     start_counting(m);
-    loop->metrics = m;
+    rare_get(loop)->metrics = m;
     work_set(loop, kWorkMetrics, true);
-  } else if (!on && loop->metrics) {
+  } else if (!on && metrics_of(loop)) {
     // Called from a callback or a hook, a pass or a poll being measured looks
     // for the block again when it ends, and finds none.
-    ev_free(loop->metrics);
-    loop->metrics = nullptr;
+    ev_free(metrics_of(loop));
+    rare_of(loop)->metrics = nullptr;
     work_set(loop, kWorkMetrics, false);
   }
 }
@@ -113,7 +113,7 @@ namespace {
 // The report of a loop whose metrics are on; false when they are off.
 bool metrics_report(ev_loop *loop, struct ev_metrics &out)
 {
-  const metrics_block *b = loop->metrics;
+  const metrics_block *b = metrics_of(loop);
   if (!b)
     return false;
   const metrics_counts &c = b->c;
@@ -158,7 +158,7 @@ bool metrics_report(ev_loop *loop, struct ev_metrics &out)
 // progress is charged from the new `since` only (metrics_charge).
 void metrics_restart(ev_loop *loop)
 {
-  if (metrics_block *m = loop->metrics) {
+  if (metrics_block *m = metrics_of(loop)) {
     m->c = metrics_counts();
     start_counting(m);
   }

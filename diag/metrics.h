@@ -116,7 +116,7 @@ inline void metrics_finish_poll(ev_loop *loop, metrics_block *m)
 // callback: the poll before it ends here, and the pending count is noted.
 inline void metrics_invoke_begin(ev_loop *loop)
 {
-  metrics_block *m = loop->metrics;
+  metrics_block *m = metrics_of(loop);
   if (m->poll_open)
     metrics_finish_poll(loop, m);
   if (loop->pending.any()) {
@@ -149,7 +149,7 @@ inline void metrics_pass_level(ev_loop *loop, int &level, metrics_ticks &t, int 
   if (p == level)
     return;
   if (level >= 0) {
-    metrics_block *m = loop->metrics;
+    metrics_block *m = metrics_of(loop);
     if (!m)
       return;
     const metrics_ticks now = metrics_now(m);
@@ -161,14 +161,14 @@ inline void metrics_pass_level(ev_loop *loop, int &level, metrics_ticks &t, int 
 
 inline void metrics_pass_end(ev_loop *loop, int level, metrics_ticks t)
 {
-  if (metrics_block *m = loop->metrics)
+  if (metrics_block *m = metrics_of(loop))
     metrics_stretch_end(m, level >= 0 ? &m->c.callbacks[level] : nullptr, t);
 }
 
 // A program's invoke-pending callback ran from `started`, as a whole.
 inline void metrics_program_cb_end(ev_loop *loop, metrics_ticks started)
 {
-  metrics_block *m = loop->metrics;
+  metrics_block *m = metrics_of(loop);
   metrics_stretch_end(m, &m->c.invoke_cb, started);
 }
 
@@ -176,8 +176,8 @@ inline void metrics_program_cb_end(ev_loop *loop, metrics_ticks started)
 // program's, not the loop's, so the next pass reads the clock to start.
 inline void metrics_run_entered(ev_loop *loop)
 {
-  if (loop->metrics)
-    loop->metrics->mark_valid = false;
+  if (metrics_block *m = metrics_of(loop))
+    m->mark_valid = false;
 }
 
 }  // namespace ev_detail

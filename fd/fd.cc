@@ -85,7 +85,7 @@ void ev_detail::io_relink(ev_loop *loop, ev_io *w)
 {
   // Debug mode reports what would be repaired; the iteration's check usually did before, unless an
   // embedding loop applies this loop's changes first or the sweep finds it.
-  if (loop->debug)
+  if (debug_on(loop))
     debug_check_fd(loop, fd);
   unsigned char events = 0;
   WL moved = nullptr;

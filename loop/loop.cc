@@ -25,9 +25,9 @@ int run_guarded(ev_loop *loop, int flags)
                 "ev_default_loop to make it again");
   if (loop->run_guard & kRunGuardInRelease)
     usage_error("ev_run", "libev: ev_loop recursion during release detected");
-  const bool counted = loop->debug && debug_run_enter(loop);
+  const bool counted = debug_on(loop) && debug_run_enter(loop);
   int result = loop->iterate(loop, flags);
-  if (loop->debug)
+  if (debug_on(loop))
     debug_run_exit(loop, counted);
   return result;
 }
@@ -50,8 +50,6 @@ void max_block_update(ev_loop *loop)
     loop->max_block = kMaxBlockTimeTimerfd;  // wall-clock jumps are reported
   else
     loop->max_block = kMaxBlockTime;
-  if (loop->boottime_slot && loop->max_block > kMaxBlockTimeBoottime)
-    loop->max_block = kMaxBlockTimeBoottime;
 }
 
 // The invocation step with work (kStepInvoke): the metrics close the poll before it; then the
@@ -59,19 +57,20 @@ void max_block_update(ev_loop *loop)
 // a whole and debug mode counts the loop handed over while it runs; or the pass with its checks.
 void invoke_pending_with_work(ev_loop *loop)
 {
-  if (loop->metrics)
+  if (metrics_of(loop))
     metrics_invoke_begin(loop);
   if (loop->invoke_cb == ev_invoke_pending) {
     if (loop->pending.any())
-      invoke_pass(loop, loop->invoke_checks | (loop->metrics ? kInvokeTimed : 0), nullptr);
+      invoke_pass(loop, loop->invoke_checks | (metrics_of(loop) ? kInvokeTimed : 0), nullptr);
     return;
   }
-  const metrics_ticks started = loop->metrics ? metrics_pass_start(loop->metrics) : 0;
-  if (loop->debug)
+  metrics_block *m = metrics_of(loop);
+  const metrics_ticks started = m ? metrics_pass_start(m) : 0;
+  if (debug_on(loop))
     debug_invoke_handed_over(loop);
   else
     loop->invoke_cb(EV_A);
-  if (loop->metrics)  // the callback may have switched metrics off
+  if (metrics_of(loop))  // the callback may have switched metrics off
     metrics_program_cb_end(loop, started);
 }
 
@@ -82,7 +81,7 @@ void invoke_pass_checked(ev_loop *loop, unsigned checks, const char *api)
 {
   if (checks & kInvokeCheckDebug)
     debug_pass_begin(loop, api);
-  metrics_ticks t = checks & kInvokeTimed ? metrics_pass_start(loop->metrics) : 0;
+  metrics_ticks t = checks & kInvokeTimed ? metrics_pass_start(metrics_of(loop)) : 0;
   int level = -1;
   loop->pending.invoke_all(
       [loop, checks, api](W w, int revents) {
@@ -224,7 +223,7 @@ void ev_set_invoke_pending_cb(EV_P_ ev_loop_callback cb) noexcept
 
 void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept) noexcept
 {
-  if (loop->debug)
+  if (debug_on(loop))
     return debug_set_release_cbs(loop, release, acquire);
   loop->release_cb = release;
   loop->acquire_cb = acquire;
@@ -237,7 +236,8 @@ void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire
 // A hook of the wait for embed/ev_ng_embed.h, like the release and acquire callbacks (hooked_wait).
 void ev_ng_set_wait_cb(EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg)) noexcept
 {
-  loop->wait_cb = cb;
+  if (cb || rare_of(loop))
+    rare_get(loop)->wait_cb = cb;
   work_set(loop, kWorkHooks, wait_hooks(loop));
 }
 #endif
@@ -256,7 +256,7 @@ unsigned int ev_pending_count(EV_P) noexcept { return loop->pending.count(); }
   // libev 4.33 queues it and calls address 0 when it invokes it
   if (!ev_cb(w))
     usage_error("ev_feed_event", "cb", 0LL, "libev: ev_feed_event called with a watcher without a callback");
-  if (loop->debug)
+  if (debug_on(loop))
     debug_check_call(loop, "ev_feed_event", w);
   loop->pending.feed_slow(w, revents, "ev_feed_event");
 }

@@ -93,6 +93,7 @@ struct async_sent_groups;
 struct debug_state;
 struct metrics_block;
 struct post_block;
+struct loop_rare;
 
 // ev_stat watchers are found by inotify watch descriptor in a small hash.
 inline constexpr int kInotifyHashSize = 16;
@@ -124,6 +125,28 @@ struct fd_sweep_state {
   ev_tstamp idle_at;   // ... or already then, if the loop is idle
 };
 
+// The state few loops need, in one block that the first of them makes (rare_get) and
+// ev_loop_destroy frees, so that the loop object carries one pointer for all of it.  What has a
+// life of its own stays a block of its own, reached from here: debug mode's outlives the loop, the
+// metrics' goes when they are switched off, ev_ng_post's queue may not abort when memory is short.
+struct loop_rare {
+  debug_state *debug;      // null unless the loop runs in debug mode (diag/debug.cc)
+  metrics_block *metrics;  // made when metrics are switched on (diag/metrics.cc)
+  // ev_ng_post's queue (watchers/post.cc): null until ev_ng_post_enable, freed by ev_loop_destroy.
+  // The loop's own block, never a watcher's member, since a program that compiles the core in
+  // gives the watchers' user members its own types (EV_COMMON).
+  std::atomic<post_block *> posts;
+  // Which groups of ev_async watchers were sent to (watchers/async.cc), made by the first
+  // ev_async_start, before a sender may read it.
+  async_sent_groups *async_groups;
+  // EVFLAG_NG_BOOTTIME: CLOCK_BOOTTIME - CLOCK_MONOTONIC, or more (watchers/timer.cc).
+  ev_tstamp boottime_offset;
+#ifdef EV_NG_EMBED
+  // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's system call itself.
+  void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);
+#endif
+};
+
 }  // namespace ev_detail
 
 struct ev_loop {
@@ -135,13 +158,9 @@ struct ev_loop {
   ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
   ev_tstamp slow_time_at;   // mn_now from which time_update takes its slow path (time_gate_update)
 
-  unsigned work;  // the optional work of an iteration, bit m: member m of kWorkSteps has work
-  // Three bytes in the padding before `pending`, so that the loop stays at libev's size.
+  unsigned work;                // the optional work of an iteration, bit m: member m of kWorkSteps has work
   unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
   unsigned char invoke_checks;  // kInvokeCheck*: what every invocation pass checks (invoke_pass)
-  // EVFLAG_NG_BOOTTIME: 1 + the loop's slot in watchers/timer.cc's table of offsets, which the
-  // loop has no room for; 0 without the flag.
-  unsigned char boottime_slot;
 
   // Invocation (loop/loop.cc, base/pending.h).
   ev_detail::pending_queues pending;
@@ -175,16 +194,13 @@ struct ev_loop {
   ev_detail::array<ev_detail::W> idles[ev_detail::kNumPri];
   int idleall;  // active idle watchers over all priorities
   // The wake-up pipe's inode, to recognise our write end; 0 for an eventfd (fd/wakeup.cc).  Linux
-  // numbers pipe inodes with a 32-bit counter; in the padding here, it keeps libev's size.
+  // numbers pipe inodes with a 32-bit counter, so it fits the padding here.
   std::uint32_t wakeup_pipe_ino;
   ev_detail::array<ev_detail::W> prepares;
   ev_detail::array<ev_detail::W> checks;
   ev_detail::array<ev_detail::W> forks;
   ev_detail::array<ev_detail::W> cleanups;
   ev_detail::array<ev_detail::W> asyncs;
-  // Which groups of ev_async watchers were sent to (watchers/async.cc), made by the first
-  // ev_async_start so that the loop object keeps libev's size.
-  ev_detail::async_sent_groups *async_groups;
 
   ev_tstamp io_blocktime;       // ev_set_io_collect_interval
   ev_tstamp timeout_blocktime;  // ev_set_timeout_collect_interval
@@ -195,11 +211,6 @@ struct ev_loop {
   void *userdata;
   void (*release_cb)(EV_P) noexcept;
   void (*acquire_cb)(EV_P) noexcept;
-#ifdef EV_NG_EMBED
-  // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's system call itself.
-  // Only a compiled-in core has it, for libev's size.
-  void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);
-#endif
   int run_guard;  // kRunGuard*: what ev_run must look at before it starts, in one word
 
   // Creation flags, fork detection and repair.
@@ -210,7 +221,9 @@ struct ev_loop {
   std::uint64_t fork_token;
   ev_loop *fork_next;  // every loop of the process (loop/loop_forks.cc)
 
-  ev_detail::debug_state *debug;  // null unless the loop runs in debug mode (diag/debug.cc)
+  // What few loops need, made by the first that needs it (loop_rare below).  Written by the loop's
+  // thread alone; ev_ng_post and ev_async_send read it from other threads.
+  std::atomic<ev_detail::loop_rare *> rare;
 
   // Wake-up fd (fd/wakeup.cc).
   ev_detail::loop_fd wakeup;         // eventfd, or a pipe's read end
@@ -220,17 +233,12 @@ struct ev_loop {
   std::atomic<bool> async_marking;
   // Bit p for priority p - 2: the levels pending when the current or last invocation pass began,
   // written by invoke_pass alone, before its first callback.  ev-watchdog reads it from outside
-  // with the pending queues (base/pending.h) to tell which callback runs.  It fills padding,
-  // keeping libev's size.
+  // with the pending queues (base/pending.h) to tell which callback runs.
   unsigned char pass_levels;
   std::atomic<int> pipe_write_wanted;   // the loop is blocked or about to be
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
   std::atomic<int> async_pending;       // some ev_async of this loop was sent
-  // ev_ng_post's queue (watchers/post.cc): null until ev_ng_post_enable, freed by ev_loop_destroy.
-  // The loop's own block, never a watcher's member, since a program that compiles the core in
-  // gives the watchers' user members its own types (EV_COMMON).
-  std::atomic<ev_detail::post_block *> posts;
 
   // signalfd (watchers/signal.cc, EVFLAG_SIGNALFD).
   ev_detail::loop_fd sigfd;     // refused or never created: signals use handlers
@@ -243,8 +251,6 @@ struct ev_loop {
   ev_detail::WL fs_hash[ev_detail::kInotifyHashSize];
 
   ev_detail::once_block *onces;  // the ev_once blocks still waiting (watchers/once.cc)
-
-  ev_detail::metrics_block *metrics;  // made when metrics are switched on (diag/metrics.cc)
 
 #if EV_CHILD_ENABLE
   ev_signal childev;  // the default loop's SIGCHLD watcher, holds no reference (watchers/child.cc)
@@ -304,6 +310,32 @@ inline void work_set(ev_loop *loop, work_member m, bool has)
 {
   loop->work = has ? loop->work | 1u << m : loop->work & ~(1u << m);
 }
+
+// The loop's rare block (loop_rare), for its own thread; rare_get makes it on first use
+// (loop/loop_life.cc) and aborts when memory is short, as every allocation of the loop does;
+// rare_try_get answers null then.
+inline loop_rare *rare_of(const ev_loop *loop) { return loop->rare.load(std::memory_order_relaxed); }
+loop_rare *rare_make(ev_loop *loop, bool may_fail);
+inline loop_rare *rare_get(ev_loop *loop)
+{
+  loop_rare *r = rare_of(loop);
+  return r ? r : rare_make(loop, false);
+}
+inline loop_rare *rare_try_get(ev_loop *loop)
+{
+  loop_rare *r = rare_of(loop);
+  return r ? r : rare_make(loop, true);
+}
+inline metrics_block *metrics_of(const ev_loop *loop)
+{
+  const loop_rare *r = rare_of(loop);
+  return r ? r->metrics : nullptr;
+}
+
+// Debug mode (diag/debug.h) is on from the loop's creation to the end of the memory it keeps: the
+// run guard's bit says so, in a word ev_run reads anyway, and its state is in the rare block.
+inline bool debug_on(const ev_loop *loop) { return EV_NG_DEBUG_MODE && (loop->run_guard & kRunGuardDebug); }
+inline debug_state *debug_of(const ev_loop *loop) { return debug_on(loop) ? rare_of(loop)->debug : nullptr; }
 
 // The collect intervals are block time rules while set.
 inline bool collect_intervals(const ev_loop *loop) { return loop->io_blocktime > 0. || loop->timeout_blocktime > 0.; }
@@ -590,7 +622,11 @@ inline void array_del(array<W> &a, W w)
 // has work around the block (kWorkHooks), whose bit the iteration passes to the backend's wait; a
 // table's poll always calls them.
 #ifdef EV_NG_EMBED
-inline bool has_wait_cb(const ev_loop *loop) { return loop->wait_cb; }
+inline bool has_wait_cb(const ev_loop *loop)
+{
+  const loop_rare *r = rare_of(loop);
+  return r && r->wait_cb;
+}
 #else
 constexpr bool has_wait_cb(const ev_loop *) { return false; }
 #endif
@@ -643,7 +679,7 @@ R wait_through_cb(ev_loop *loop, R interrupted, Call &call)
 {
   wait_frame<R, Call> f{&call, interrupted, EINTR};
   void *(*run)(void *) = wait_frame<R, Call>::run;
-  loop->wait_cb(EV_A_ run, &f);
+  rare_of(loop)->wait_cb(EV_A_ run, &f);
   errno = f.err;
   return f.result;
 }
@@ -658,7 +694,7 @@ inline R hooked_wait(ev_loop *loop, R interrupted, Call &&call)
   release_hook(loop);
   R result;
 #ifdef EV_NG_EMBED
-  if (EV_UNLIKELY(loop->wait_cb))
+  if (EV_UNLIKELY(has_wait_cb(loop)))
     result = wait_through_cb(loop, interrupted, call);
   else
 #else
@@ -686,11 +722,12 @@ inline bool timer_due(const ev_loop *loop) { return loop->timers.count && loop->
 void timers_reify(ev_loop *loop);               // queue expired timers once timer_due said so
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
 void onces_loop_destroy(ev_loop *loop);         // free the ev_once blocks still waiting
-// EVFLAG_NG_BOOTTIME (watchers/timer.cc): at loop creation, take a slot for the offset of
-// CLOCK_BOOTTIME, or drop the flag where the system has no such clock; give the slot back; move
-// every deadline earlier by the time suspended since the last call; a timer start calls it first.
+// EVFLAG_NG_BOOTTIME (watchers/timer.cc): at loop creation, measure the offset of CLOCK_BOOTTIME,
+// or drop the flag where the system has no such clock; move every deadline earlier by the time
+// suspended since the last call, which a timer start makes first.  The flag stays in loop->flags
+// while it works.
+inline bool boottime_on(const ev_loop *loop) { return loop->flags & EVFLAG_NG_BOOTTIME; }
 void boottime_init(ev_loop *loop);
-void boottime_destroy(ev_loop *loop);
 void boottime_catch_up(ev_loop *loop);
 // Re-create one kind of the loop's own kernel fds (fd/loop_fd.h): `replace` after a fork, where
 // the old fd is still ours and is closed first; else only where its watcher was killed, whose old
@@ -734,7 +771,8 @@ void posts_lock_for_fork();                 // fork(3)'s handlers: the lock that
 void posts_unlock_after_fork();
 inline void posts_after_asyncs(ev_loop *loop)
 {
-  if (loop->posts.load(std::memory_order_relaxed))  // stored by the loop's thread only
+  const loop_rare *r = rare_of(loop);
+  if (r && r->posts.load(std::memory_order_relaxed))  // stored by the loop's thread only
     posts_run(loop);
 }
 #if EV_ASYNC_ENABLE
@@ -792,7 +830,7 @@ void time_init(ev_loop *loop);
 // since the monotonic clock the gate compares with does not tell of a suspend.
 inline ev_tstamp time_gate(const ev_loop *loop)
 {
-  return loop->boottime_slot ? -HUGE_VAL : std::min(loop->rt_recheck_at, loop->sweep.look_at);
+  return boottime_on(loop) ? -HUGE_VAL : std::min(loop->rt_recheck_at, loop->sweep.look_at);
 }
 void time_gate_update(ev_loop *loop);
 // Force the next time_update to re-read the wall clock after a timerfd jump.

@@ -78,7 +78,7 @@ bool steps_before_block_with_work(ev_loop *loop)
   }
   if (loop->repair & ~kRepairProbes)
     loop_repair(loop);
-  if (loop->debug)
+  if (debug_on(loop))
     debug_check_all(loop);
   return false;
 }
@@ -150,6 +150,10 @@ ev_tstamp block_time_with_work(ev_loop *loop)
     if (to < timeout)
       timeout = to;
   }
+  // The kernel's wait does not count a suspend, which EVFLAG_NG_BOOTTIME's timers count: look at
+  // the clock at least this often while there are timers.
+  if (boottime_on(loop) && loop->timers.count && timeout > kMaxBlockTimeBoottime)
+    timeout = kMaxBlockTimeBoottime;
   if (timeout < loop->timeout_blocktime)
     timeout = loop->timeout_blocktime;
   timeout = to_resolution(loop, timeout);
@@ -207,14 +211,14 @@ inline void time_update_after_block(ev_loop *loop, ev_tstamp timeout)
 probes_poll_mark wait_measure_begin(ev_loop *loop, ev_tstamp timeout)
 {
   const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, timeout) : probes_poll_mark{};
-  if (loop->metrics)
+  if (metrics_of(loop))
     metrics_poll_begin(loop, timeout);
   return probe;
 }
 
 void wait_measure_end(ev_loop *loop, const probes_poll_mark &probe)
 {
-  if (loop->metrics)
+  if (metrics_of(loop))
     metrics_poll_end(loop);
   if (probe.firing)
     probes_poll_return(loop, probe);
@@ -237,7 +241,7 @@ inline void block(ev_loop *loop, ev_tstamp timeout)
     if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
       timeout = 0.;
   }
-  const bool measured = EV_UNLIKELY(has_work<kStepInvoke>(loop)) && (loop->metrics || loop->probing);
+  const bool measured = EV_UNLIKELY(has_work<kStepInvoke>(loop)) && (metrics_of(loop) || loop->probing);
   const probes_poll_mark probe = measured ? wait_measure_begin(loop, timeout) : probes_poll_mark{};
   B::wait(loop, timeout, member_has_work(loop, kWorkHooks));
   if (EV_UNLIKELY(measured))
@@ -255,7 +259,7 @@ inline void block(ev_loop *loop, ev_tstamp timeout)
 // to the caller, whose copy of it is inline.
 bool steps_after_timers_with_work(ev_loop *loop)
 {
-  if (loop->debug)
+  if (debug_on(loop))
     debug_reconcile(loop);
   if (loop->periodics.count && loop->periodics.top().at < loop->ev_rt_now)
     periodics_reify(loop);
@@ -294,7 +298,7 @@ inline int finish(ev_loop *loop)
 // since the loop last read the clock was the program's.
 void invoke_entered_with_work(ev_loop *loop)
 {
-  if (loop->metrics) {
+  if (metrics_of(loop)) {
     metrics_run_entered(loop);
     if (!loop->pending.any() && loop->invoke_cb == ev_invoke_pending)
       return;  // the common case: nothing left over, nothing to time
