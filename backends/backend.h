@@ -16,9 +16,9 @@
 //     // backend_ops::modify; e is fd's entry, at the caller's hand (after the caller's stores the
 //     // callee would reload the table's address); errp is &errno, taken once for many calls
 //     static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
-//     // backend_ops::poll, with the loop's hooks around the system call when `hooks` (kWorkHooks,
-//     // hooked_wait in loop/loop.h)
-//     static void wait(ev_loop *loop, ev_tstamp timeout, bool hooks);
+//     // backend_ops::poll, inline.  `around`: the loop has work around the wait (kStepBlock), of
+//     // which its hooks (kWorkHooks, hooked_wait in loop/loop.h) may be; without, it has none.
+//     static void wait(ev_loop *loop, ev_tstamp timeout, bool around);
 //   };
 //
 // Adding a backend such as kqueue takes these steps, after which the suites run on it too:
@@ -76,9 +76,9 @@ struct backend_ops {
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
   // Block at most `timeout` seconds, not at all for 0, and report ready fds with fd_event(); the
-  // loop's hooks surround the blocking system call only (hooked_wait, loop/loop.h; a policy's wait
-  // leaves them to its caller).  EINTR returns early and quietly; other failures go to ev_syserr,
-  // then sleep for the timeout (wait_failed), so that a syserr callback that returns never spins.
+  // loop's hooks, while it has them (kWorkHooks), surround the blocking system call only
+  // (hooked_wait, loop/loop.h), in a policy's wait too.  EINTR returns early and quietly; other failures go to
+  // ev_syserr, then sleep for the timeout (wait_failed), so that a syserr callback that returns never spins.
   void (*poll)(ev_loop *loop, ev_tstamp timeout);
 
   // The kernel does not report closed watched fds; the sweep polls them (fd/fd.h, fd_sweep_step).

@@ -307,10 +307,11 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 
 // The poll with everything rare: always-ready fds (c), hooks, precise waits (i).  noinline keeps
 // them out of the inline poll that calls it.
-[[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks)
+[[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
+  const bool hooks = member_has_work(loop, kWorkHooks);
   // The commonest case first: an EVRUN_NOWAIT iteration of a loop that watches no fd (g).
-  if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.any() && !(hooks && wait_hooks(loop)))
+  if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.any() && !hooks)
     return;
   if (st->epfd < 0)
     return poll_without_set(loop, st, timeout);  // general stays: the new set is not used yet

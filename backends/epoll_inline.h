@@ -42,7 +42,7 @@ void modify_registration(ev_loop *loop, int fd, int oev, int nev);
 void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e);
 void grow_events(epoll_state *st);
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
-void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks);
+void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
 
 // One epoll_ctl; returns 0 or the errno.  errp is &errno, which fd_reify takes once for many calls,
 // since each errno is a call of __errno_location.  Forced inline: with more than one caller GCC
@@ -127,14 +127,15 @@ struct epoll_policy {
   }
 
   // The wait (backend.h).  One test for all rare cases keeps the common path short.
-  [[gnu::always_inline]] static void wait(ev_loop *loop, ev_tstamp timeout, bool hooks)
+  [[gnu::always_inline]] static void wait(ev_loop *loop, ev_tstamp timeout, bool around)
   {
     using namespace epoll_internal;
     epoll_state *st = state(loop);
     if (EV_UNLIKELY(st->general))
-      return epoll_poll_general(loop, st, timeout, hooks);
-    const int n = EV_UNLIKELY(hooks) ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
-                                     : wait_for_events(st, timeout);
+      return epoll_poll_general(loop, st, timeout);
+    const int n = EV_UNLIKELY(around) && member_has_work(loop, kWorkHooks)
+                      ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
+                      : wait_for_events(st, timeout);
     take_events(loop, st, n, timeout);
   }
 };

@@ -17,10 +17,12 @@ std::int64_t to_ns(ev_tstamp t) { return std::isfinite(t) ? static_cast<std::int
 
 void probes_switch(ev_loop *loop, bool on)
 {
-  // the iteration's beginning (step 1, loop/loop.h: kRepairProbes), and the poll
-  if (on)
+  // the iteration's beginning (step 1, loop/loop.h: kRepairProbes), and the poll, which notes
+  // what it began with in the rare block
+  if (on) {
+    rare_get(loop);
     request_repair(loop, kRepairProbes);
-  else
+  } else
     repair_clear(loop, kRepairProbes);
   work_set(loop, kWorkProbes, on);  // the block, the callbacks and the iteration's end
   loop->probing = on ? kProbesArmed : kProbesOff;

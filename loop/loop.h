@@ -125,6 +125,14 @@ struct fd_sweep_state {
   ev_tstamp idle_at;   // ... or already then, if the loop is idle
 };
 
+// What the probes note when a wait begins, for its end (diag/probes.cc).
+struct probes_poll_mark {
+  std::int64_t started_ns;
+  ev_tstamp next_timer;
+  unsigned pending_before;
+  bool firing;
+};
+
 // The state few loops need, in one block that the first of them makes (rare_get) and
 // ev_loop_destroy frees, so that the loop object carries one pointer for all of it.  What has a
 // life of its own stays a block of its own, reached from here: debug mode's outlives the loop, the
@@ -141,6 +149,7 @@ struct loop_rare {
   async_sent_groups *async_groups;
   // EVFLAG_NG_BOOTTIME: CLOCK_BOOTTIME - CLOCK_MONOTONIC, or more (watchers/timer.cc).
   ev_tstamp boottime_offset;
+  probes_poll_mark probe_poll;  // the wait being probed (loop/loop_run.cc, wait_begin)
 #ifdef EV_NG_EMBED
   // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's system call itself.
   void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);
