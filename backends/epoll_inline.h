@@ -131,8 +131,14 @@ struct epoll_policy {
   {
     using namespace epoll_internal;
     epoll_state *st = state(loop);
-    if (EV_UNLIKELY(st->general))
+    if (EV_UNLIKELY(st->general)) {
+      // The commonest case, an EVRUN_NOWAIT iteration of a loop that watches no fd (g), returns
+      // here, without the general poll's frame.
+      if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.any() &&
+          !member_has_work(loop, kWorkHooks))
+        return;
       return epoll_poll_general(loop, st, timeout);
+    }
     const int n = EV_UNLIKELY(around) && member_has_work(loop, kWorkHooks)
                       ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
                       : wait_for_events(st, timeout);
