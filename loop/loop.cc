@@ -79,6 +79,8 @@ void invoke_pending_with_work(ev_loop *loop)
 // looked up again there.
 void invoke_pass_checked(ev_loop *loop, unsigned checks, const char *api)
 {
+  if constexpr (!kInvokeChecks)
+    return;
   if (checks & kInvokeCheckDebug)
     debug_pass_begin(loop, api);
   metrics_ticks t = checks & kInvokeTimed ? metrics_pass_start(metrics_of(loop)) : 0;

@@ -301,6 +301,8 @@ enum : unsigned char {
   kInvokeCheckProbes = 2,  // a tracer is attached: the callback probes
   kInvokeTimed = 4,        // metrics: the time of the pass per priority level
 };
+// A build without debug mode, metrics and probes has no checks, nor their code.
+inline constexpr bool kInvokeChecks = EV_NG_DEBUG_MODE || EV_NG_METRICS || EV_NG_HAVE_SDT;
 
 // The optional work of an iteration (loop/loop_run.cc, iterate).  Most loops have no prepare,
 // check or idle watchers, no periodics, no fork to handle and no hooks, and do the fixed steps
@@ -337,6 +339,8 @@ inline loop_rare *rare_try_get(ev_loop *loop)
 }
 inline metrics_block *metrics_of(const ev_loop *loop)
 {
+  if constexpr (!EV_NG_METRICS)
+    return nullptr;
   const loop_rare *r = rare_of(loop);
   return r ? r->metrics : nullptr;
 }
@@ -568,7 +572,7 @@ template <class Site = void>
 inline void invoke_pass(ev_loop *loop, unsigned checks, const char *api)
 {
   loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
-  if (EV_UNLIKELY(checks))
+  if (kInvokeChecks && EV_UNLIKELY(checks))
     return invoke_pass_checked(loop, checks, api);
   loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
 }
