@@ -204,27 +204,18 @@ inline void time_update_after_block(ev_loop *loop, ev_tstamp timeout)
     time_update_after_block_slow(loop, timeout);
 }
 
-// The work around the backend's wait (kStepBlock), each part behind its own test: the wake-up
-// handshake (fd/wakeup.h), whose senders are told that the loop may block as late as possible, so
-// that sends while the loop is busy cost no write; then the probes and the metrics, which note
-// what the wait began with, the probes in the loop's rare block.  Returns the timeout, zero when a
-// sender skipped its write.  A hook may change the loop's work during the wait, so the end tests
-// each part again, and the probes' end only follows their begin.
-ev_tstamp wait_begin(ev_loop *loop, ev_tstamp timeout)
+// The probes' and the metrics' notes of a wait (kWorkProbes, kWorkMetrics): what it began with,
+// the probes' in the loop's rare block.  A hook may switch them during the wait, so the end tests
+// each again, and the probes' end only follows their begin.
+void wait_measure_begin(ev_loop *loop, ev_tstamp timeout)
 {
-  if (member_has_work(loop, kWorkWakeup)) {
-    store_before_loads(loop->pipe_write_wanted, 1);
-    if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
-      timeout = 0.;
-  }
   if (loop->probing)
     rare_of(loop)->probe_poll = probes_poll_enter(loop, timeout);
   if (metrics_of(loop))
     metrics_poll_begin(loop, timeout);
-  return timeout;
 }
 
-void wait_end(ev_loop *loop)
+void wait_measure_end(ev_loop *loop)
 {
   if (metrics_of(loop))
     metrics_poll_end(loop);
@@ -234,6 +225,30 @@ void wait_end(ev_loop *loop)
       probes_poll_return(loop, probe);
     probe.firing = false;
   }
+}
+
+constexpr unsigned kWorkMeasured = 1u << kWorkMetrics | 1u << kWorkProbes;
+
+// The work around the backend's wait (kStepBlock), each part behind its own test: the wake-up
+// handshake (fd/wakeup.h), whose senders are told that the loop may block as late as possible, so
+// that sends while the loop is busy cost no write, and the measures.  Returns the timeout, zero
+// when a sender skipped its write.  Inline, since every loop with an ev_async takes them.
+inline ev_tstamp wait_begin(ev_loop *loop, ev_tstamp timeout)
+{
+  if (member_has_work(loop, kWorkWakeup)) {
+    store_before_loads(loop->pipe_write_wanted, 1);
+    if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
+      timeout = 0.;
+  }
+  if (EV_UNLIKELY(loop->work & kWorkMeasured))
+    wait_measure_begin(loop, timeout);
+  return timeout;
+}
+
+inline void wait_end(ev_loop *loop)
+{
+  if (EV_UNLIKELY(loop->work & kWorkMeasured))
+    wait_measure_end(loop);
   if (member_has_work(loop, kWorkWakeup)) {
     loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
     wakeup_after_poll(loop);
