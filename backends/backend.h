@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/backend.h - THE VTABLE: what every backend (select, poll, epoll, io_uring) provides to
-// the loop, and the contract of each member.
+// backends/backend.h - THE VTABLE: what every backend (select, poll, epoll, io_uring; on Windows
+// AFD and Winsock's select) provides to the loop, and the contract of each member.
 //
 // A backend waits for fd readiness.  Its kernel state is behind loop->backend_state, which it
 // owns, and it may use the backend-owned bytes of every fd_entry; the loop sees nothing else.
@@ -25,9 +25,9 @@
 //  1. backends/<name>.cc with its table, one constinit backend_ops, opening with the lettered list
 //     of the kernel quirks it handles, and backends/<name>.h with its policy;
 //  2. one line in backends/policies.h, under its facility's test;
-//  3. the facility's test in configure.ac (EV_NG_FACILITY), the sources in Makefile.am under it;
-//  4. the kit: EV_NG_KIT_FILES in embed/local.mk, an #include in embed/ev_ng.cc, and when to use it
-//     in embed/ev_ng_facilities.h;
+//  3. the facility's test in configure.ac (EV_NG_FACILITY), the sources in Makefile.am's one list,
+//     LIBEV_ALL_FILES, in the group of the builds that compile them;
+//  4. the kit: an #include in embed/ev_ng.cc, and when to use it in embed/ev_ng_facilities.h;
 //  5. its blocking system call in backend_wait_call (tools/watchdog/sample.cc), for the watchdog;
 //  6. its name and flag in the table of backends of t/harness.c;
 //  7. the documents: ev(3)'s backend list (man/ev.pod), README's Platforms, doc/ARCHITECTURE.md.
