@@ -82,6 +82,10 @@ struct debug_state {
 
 namespace {
 
+// The loop's debug state, where debug mode is known to be on, which made the rare block that holds
+// it.  debug_of's answer for other loops, null, is for callers that do not know.
+debug_state *state_of(const ev_loop *loop) { return rare_of(loop)->debug; }
+
 constinit os_lock registry_lock;
 constinit debug_state *registry = nullptr;
 constinit bool atfork_installed = false;
@@ -349,7 +353,7 @@ debug_record take_snapshot(W w, int type)
 // The calling thread may use the loop: it runs it, or nobody does, or the loop is handed over.
 void check_thread(ev_loop *loop, const char *api, W w, int type)
 {
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   if (ds->destroyed)
     report_destroyed(loop, api);
   thread_id runner = ds->runner.load(std::memory_order_acquire);
@@ -373,7 +377,7 @@ void check_held(ev_loop *loop, W w, int type, const char *api)
 {
   if (!w->active)
     report_reinitialised(loop, w, type, api);
-  if (const debug_record *r = find(debug_of(loop), w))
+  if (const debug_record *r = find(state_of(loop), w))
     check_watcher(loop, *r, w, api);
 }
 
@@ -381,7 +385,7 @@ void check_held(ev_loop *loop, W w, int type, const char *api)
 // garbage, and the walk is bounded, since a watcher started twice makes the list a cycle.
 void check_list(ev_loop *loop, WL head, int type, const char *api, const char *where, long long which)
 {
-  long long limit = static_cast<long long>(debug_of(loop)->records.count) + 64;
+  long long limit = static_cast<long long>(state_of(loop)->records.count) + 64;
   for (WL w = head; w; w = w->next) {
     if (--limit < 0)
       DEBUG_REPORT(api, where, which,
@@ -419,7 +423,7 @@ void check_visited(void *ctx, W w)
 
 void release_wrapper(ev_loop *loop) noexcept
 {
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   ds->released.store(1, std::memory_order_release);
   if (ds->user_release)
     ds->user_release(loop);
@@ -427,7 +431,7 @@ void release_wrapper(ev_loop *loop) noexcept
 
 void acquire_wrapper(ev_loop *loop) noexcept
 {
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   if (ds->user_acquire)
     ds->user_acquire(loop);
   ds->released.store(0, std::memory_order_release);
@@ -504,7 +508,7 @@ bool debug_loop_destroy(ev_loop *loop)
 void debug_before(ev_loop *loop, W w, int type, const char *api)
 {
   check_thread(loop, api, w, type);
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   const char *t = type_name(type);
   if (const debug_record *r = find(ds, w)) {
     if (r->type != type && w->active)
@@ -539,7 +543,7 @@ void debug_before(ev_loop *loop, W w, int type, const char *api)
 
 void debug_after(ev_loop *loop, W w, int type)
 {
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   lock_hold g(registry_lock);
   if (w->active)
     record(ds, w, take_snapshot(w, type));
@@ -549,7 +553,7 @@ void debug_after(ev_loop *loop, W w, int type)
 
 void debug_check_call(ev_loop *loop, const char *api, W w)
 {
-  const debug_record *r = w ? find(debug_of(loop), w) : nullptr;
+  const debug_record *r = w ? find(state_of(loop), w) : nullptr;
   check_thread(loop, api, w, r ? r->type : 0);
   if (r && w->active)
     check_watcher(loop, *r, w, api);
@@ -557,7 +561,7 @@ void debug_check_call(ev_loop *loop, const char *api, W w)
 
 bool debug_run_enter(ev_loop *loop)
 {
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   if (ds->destroyed)
     report_destroyed(loop, "ev_run");
   thread_id self = thread_self();
@@ -583,7 +587,7 @@ bool debug_run_enter(ev_loop *loop)
 
 void debug_run_exit(ev_loop *loop, bool counted)
 {
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   if (counted && !--ds->run_depth)
     ds->runner.store(thread_id{}, std::memory_order_release);
 }
@@ -614,7 +618,7 @@ void debug_check_all(ev_loop *loop)
 
 void debug_reconcile(ev_loop *loop)
 {
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   if (!ds->records.count)
     return;
   const slot_queue &q = loop->pending.slots;  // hook watchers in a virtual batch are active
@@ -632,7 +636,7 @@ void debug_reconcile(ev_loop *loop)
 
 void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept)
 {
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   ds->user_release = release;
   ds->user_acquire = acquire;
   const bool hooks = release || acquire;
@@ -659,14 +663,14 @@ void debug_pass_begin(ev_loop *loop, const char *api)
 void debug_check_callback(ev_loop *loop, W w, const char *api)
 {
   if (w != &loop->pending.slots.dummy)
-    if (const debug_record *r = find(debug_of(loop), w))
+    if (const debug_record *r = find(state_of(loop), w))
       check_watcher(loop, *r, w, api ? api : loop_invoking_call(loop));
 }
 
 // The program's invoke-pending callback may hand the loop to other threads.
 void debug_invoke_handed_over(ev_loop *loop)
 {
-  debug_state *ds = debug_of(loop);
+  debug_state *ds = state_of(loop);
   ds->invoking.fetch_add(1, std::memory_order_acq_rel);
   loop->invoke_cb(EV_A);
   ds->invoking.fetch_sub(1, std::memory_order_acq_rel);
