@@ -9,7 +9,7 @@
 //
 // A loop with at most kScanAllMax async watchers looks at all of them on a wake-up: for a few,
 // marking costs more than looking.  With more, a sender also marks its watcher's group, a bit in
-// the groups block (in the loop's rare block), and a wake-up looks only at the marked groups.
+// the groups block that the loop's rare block holds, and a wake-up looks only at the marked groups.
 // Senders mark only while loop->async_marking says so; a sender may have read the old value as
 // marking began, so the loop's next look is full.  The sender reads the index `active` while the loop may move the
 // watcher in the array, so both sides store first and load second, all sequentially consistent: either the sender sees
