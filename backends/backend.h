@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// backends/backend.h - THE VTABLE: what every backend (select, poll, epoll, io_uring) provides to
-// the loop, and the contract of each member.
+// backends/backend.h - THE VTABLE: what every backend (select, poll, epoll, io_uring; on Windows
+// AFD and Winsock's select) provides to the loop, and the contract of each member.
 //
 // A backend waits for fd readiness.  Its kernel state is behind loop->backend_state, which it
 // owns, and it may use the backend-owned bytes of every fd_entry; the loop sees nothing else.
@@ -16,20 +16,18 @@
 //     // backend_ops::modify; e is fd's entry, at the caller's hand (after the caller's stores the
 //     // callee would reload the table's address); errp is &errno, taken once for many calls
 //     static void modify(ev_loop *loop, int fd, fd_entry &e, int oev, int nev, const int *errp);
-//     // backend_ops::poll, with the loop's hooks around the system call when `hooks` (kWorkHooks,
-//     // hooked_wait in loop/loop.h).  When the wait reported nothing but `own` (the loop's wake-up
-//     // watcher, or null), returns its events instead of queueing them, else 0; the loop then runs
-//     // or queues it (loop_run.cc, wakeup_taken).  A backend may always return 0.
-//     static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own);
+//     // backend_ops::poll, inline.  `around`: the loop has work around the wait (kStepBlock), of
+//     // which its hooks (kWorkHooks, hooked_wait in loop/loop.h) may be; without, it has none.
+//     static void wait(ev_loop *loop, ev_tstamp timeout, bool around);
 //   };
 //
 // Adding a backend such as kqueue takes these steps, after which the suites run on it too:
 //  1. backends/<name>.cc with its table, one constinit backend_ops, opening with the lettered list
 //     of the kernel quirks it handles, and backends/<name>.h with its policy;
 //  2. one line in backends/policies.h, under its facility's test;
-//  3. the facility's test in configure.ac (EV_NG_FACILITY), the sources in Makefile.am under it;
-//  4. the kit: EV_NG_KIT_FILES in embed/local.mk, an #include in embed/ev_ng.cc, and when to use it
-//     in embed/ev_ng_facilities.h;
+//  3. the facility's test in configure.ac (EV_NG_FACILITY), the sources in Makefile.am's one list,
+//     LIBEV_ALL_FILES, in the group of the builds that compile them;
+//  4. the kit: an #include in embed/ev_ng.cc, and when to use it in embed/ev_ng_facilities.h;
 //  5. its blocking system call in backend_wait_call (tools/watchdog/sample.cc), for the watchdog;
 //  6. its name and flag in the table of backends of t/harness.c;
 //  7. the documents: ev(3)'s backend list (man/ev.pod), README's Platforms, doc/ARCHITECTURE.md.
@@ -78,9 +76,9 @@ struct backend_ops {
   void (*modify)(ev_loop *loop, int fd, int oev, int nev);
 
   // Block at most `timeout` seconds, not at all for 0, and report ready fds with fd_event(); the
-  // loop's hooks surround the blocking system call only (hooked_wait, loop/loop.h; a policy's wait
-  // leaves them to its caller).  EINTR returns early and quietly; other failures go to ev_syserr,
-  // then sleep for the timeout (wait_failed), so that a syserr callback that returns never spins.
+  // loop's hooks, while it has them (kWorkHooks), surround the blocking system call only
+  // (hooked_wait, loop/loop.h), in a policy's wait too.  EINTR returns early and quietly; other failures go to
+  // ev_syserr, then sleep for the timeout (wait_failed), so that a syserr callback that returns never spins.
   void (*poll)(ev_loop *loop, ev_tstamp timeout);
 
   // The kernel does not report closed watched fds; the sweep polls them (fd/fd.h, fd_sweep_step).

@@ -23,7 +23,8 @@
 //  (g) With nothing registered, a zero-timeout epoll_wait cannot report anything, so an
 //      EVRUN_NOWAIT iteration of a timers-only loop makes no system call, where libev makes one; a
 //      stale registration (a) is not counted, as its events would only ask for a rebuild.  Such
-//      loops take epoll_poll_general, so that the common poll tests nothing for them.
+//      loops take the general branch of epoll_policy::wait, so that the common poll tests nothing
+//      for them, and return there.
 //  (h) When the epoll fd is closed behind the loop's back (EBADF) or its number is another file
 //      (EINVAL), the set is lost: a new one is made and the old number, no longer ours, is left
 //      open.  While none can be had, every watcher gets EV_ERROR and the loop sleeps instead of
@@ -307,11 +308,8 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 
 // The poll with everything rare: always-ready fds (c), hooks, precise waits (i).  noinline keeps
 // them out of the inline poll that calls it.
-[[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks)
+[[gnu::noinline]] void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
 {
-  // The commonest case first: an EVRUN_NOWAIT iteration of a loop that watches no fd (g).
-  if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.any() && !(hooks && wait_hooks(loop)))
-    return;
   if (st->epfd < 0)
     return poll_without_set(loop, st, timeout);  // general stays: the new set is not used yet
   const bool always_ready = st->always_ready.any();
@@ -323,7 +321,7 @@ void poll_without_set(ev_loop *loop, epoll_state *st, ev_tstamp timeout)
            : EV_UNLIKELY(st->precise)         ? wait_precisely(loop, st, timeout)
                                               : wait_for_events(st, timeout);
   };
-  int n = hooks ? hooked_wait(loop, -1, wait) : wait();
+  int n = member_has_work(loop, kWorkHooks) ? hooked_wait(loop, -1, wait) : wait();
   take_events(loop, st, n, timeout);
   if (always_ready && n >= 0)
     st->always_ready.report(loop);  // see (c)
@@ -387,7 +385,7 @@ constinit const backend_ops epoll_backend = {
     epoll_destroy,
     epoll_fork,
     [](ev_loop *loop, int fd, int oev, int nev) { epoll_policy::modify(loop, fd, loop->fds.entries[fd], oev, nev); },
-    [](ev_loop *loop, ev_tstamp timeout) { epoll_policy::wait(loop, timeout, true, nullptr); },
+    [](ev_loop *loop, ev_tstamp timeout) { epoll_policy::wait(loop, timeout, true); },
     true,
     [](const ev_loop *) { return true; },  // EPOLLET
     epoll_recheck,

@@ -42,7 +42,7 @@ void modify_registration(ev_loop *loop, int fd, int oev, int nev);
 void drop_unwanted(ev_loop *loop, epoll_state *st, int fd, fd_entry &e);
 void grow_events(epoll_state *st);
 void wait_error(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
-void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout, bool hooks);
+void epoll_poll_general(ev_loop *loop, epoll_state *st, ev_tstamp timeout);
 
 // One epoll_ctl; returns 0 or the errno.  errp is &errno, which fd_reify takes once for many calls,
 // since each errno is a call of __errno_location.  Forced inline: with more than one caller GCC
@@ -126,29 +126,23 @@ struct epoll_policy {
     modify_registration(loop, fd, oev, nev);
   }
 
-  // The wait (backend.h).  One test for all rare cases keeps the common path short.  `own` is taken
-  // when the wait reported it alone, under the registration the loop made for it, and its watcher
-  // is the fd's only one and wants what was reported.
-  [[gnu::always_inline]] static int wait(ev_loop *loop, ev_tstamp timeout, bool hooks, const ev_io *own)
+  // The wait (backend.h).  One test for all rare cases keeps the common path short.
+  [[gnu::always_inline]] static void wait(ev_loop *loop, ev_tstamp timeout, bool around)
   {
     using namespace epoll_internal;
     epoll_state *st = state(loop);
     if (EV_UNLIKELY(st->general)) {
-      epoll_poll_general(loop, st, timeout, hooks);
-      return 0;
+      // The commonest case, an EVRUN_NOWAIT iteration of a loop that watches no fd (g), returns
+      // here, without the general poll's frame.
+      if (!st->registered && !(timeout > 0.) && st->epfd >= 0 && !st->always_ready.any() &&
+          !member_has_work(loop, kWorkHooks))
+        return;
+      return epoll_poll_general(loop, st, timeout);
     }
-    const int n = EV_UNLIKELY(hooks) ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
-                                     : wait_for_events(st, timeout);
-    if (own && n == 1 && own->active) {
-      const struct epoll_event &ev = st->events[0];
-      const fd_entry &e = loop->fds.entries[own->fd];
-      if (ev.data.u64 == registration_data(own->fd, e.bdata) && e.bmask && !(e.bmask & ~e.events) &&
-          static_cast<const void *>(e.head) == own && !own->next)
-        if (const int got = kReadiness.of[ev.events & 0x1f] & own->events)
-          return got;
-    }
+    const int n = EV_UNLIKELY(around) && member_has_work(loop, kWorkHooks)
+                      ? hooked_wait(loop, -1, [st, timeout] { return wait_for_events(st, timeout); })
+                      : wait_for_events(st, timeout);
     take_events(loop, st, n, timeout);
-    return 0;
   }
 };
 

@@ -37,7 +37,7 @@ inline constexpr ev_tstamp kRealtimeRecheck = 0.5;             // re-read the wa
 inline constexpr ev_tstamp kMaxBlockTime = 59.743;             // longest poll without a timerfd
 inline constexpr ev_tstamp kMaxBlockTimeTimerfd = 1500001.07;  // with one
 // EVFLAG_NG_BOOTTIME: the kernel's wait does not count a suspend either, so
-// the loop wakes this often to notice one.
+// a loop with timers wakes this often to notice one.
 inline constexpr ev_tstamp kMaxBlockTimeBoottime = 1.;
 
 }  // namespace ev_detail

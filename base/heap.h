@@ -151,7 +151,7 @@ struct heap {
   // The gate: one test for a caller's rare cases, "the array must grow, or the caller asked for its
   // slow path every time".  Closed, the capacity is negated, so the test fails for any count.  An
   // option that needs a different insert, such as EVFLAG_NG_NEVER_EARLY, then costs other callers
-  // neither an instruction on the fast path nor a byte of the loop, which must fit libev's size.
+  // neither an instruction on the fast path nor a byte of the loop.
   bool fast_insert_ok() const { return kHeap0 + count + 1 <= capacity; }
   void close_gate()
   {

@@ -73,12 +73,18 @@ struct debug_state {
   void (*user_release)(ev_loop *) noexcept;
   void (*user_acquire)(ev_loop *) noexcept;
   // A destroyed loop is kept with its memory for a while, see debug_loop_destroy.  owns_memory: we
-  // free that memory then, unless it is the default loop's static storage.
+  // free that memory then, unless it is the default loop's static storage.  The loop's rare block,
+  // which holds this state, is kept too and freed with it.
   bool destroyed;
   bool owns_memory;
+  loop_rare *rare;
 };
 
 namespace {
+
+// The loop's debug state, where debug mode is known to be on, which made the rare block that holds
+// it.  debug_of's answer for other loops, null, is for callers that do not know.
+debug_state *state_of(const ev_loop *loop) { return rare_of(loop)->debug; }
 
 constinit os_lock registry_lock;
 constinit debug_state *registry = nullptr;
@@ -112,6 +118,7 @@ void registry_remove(debug_state *ds)
     ds->next->prev = ds->prev;
   if (ds->destroyed) {
     --destroyed_count;
+    ev_free(ds->rare);
     if (ds->owns_memory)
       ev_free(ds->loop);
   }
@@ -346,7 +353,7 @@ debug_record take_snapshot(W w, int type)
 // The calling thread may use the loop: it runs it, or nobody does, or the loop is handed over.
 void check_thread(ev_loop *loop, const char *api, W w, int type)
 {
-  debug_state *ds = loop->debug;
+  debug_state *ds = state_of(loop);
   if (ds->destroyed)
     report_destroyed(loop, api);
   thread_id runner = ds->runner.load(std::memory_order_acquire);
@@ -370,7 +377,7 @@ void check_held(ev_loop *loop, W w, int type, const char *api)
 {
   if (!w->active)
     report_reinitialised(loop, w, type, api);
-  if (const debug_record *r = find(loop->debug, w))
+  if (const debug_record *r = find(state_of(loop), w))
     check_watcher(loop, *r, w, api);
 }
 
@@ -378,7 +385,7 @@ void check_held(ev_loop *loop, W w, int type, const char *api)
 // garbage, and the walk is bounded, since a watcher started twice makes the list a cycle.
 void check_list(ev_loop *loop, WL head, int type, const char *api, const char *where, long long which)
 {
-  long long limit = static_cast<long long>(loop->debug->records.count) + 64;
+  long long limit = static_cast<long long>(state_of(loop)->records.count) + 64;
   for (WL w = head; w; w = w->next) {
     if (--limit < 0)
       DEBUG_REPORT(api, where, which,
@@ -414,18 +421,9 @@ void check_visited(void *ctx, W w)
   check_held(c->loop, w, c->type, "ev_run");
 }
 
-// The program's invoke-pending callback may hand the loop to other threads.
-void invoke_handed_over(ev_loop *loop)
-{
-  debug_state *ds = loop->debug;
-  ds->invoking.fetch_add(1, std::memory_order_acq_rel);
-  loop->invoke_cb(EV_A);
-  ds->invoking.fetch_sub(1, std::memory_order_acq_rel);
-}
-
 void release_wrapper(ev_loop *loop) noexcept
 {
-  debug_state *ds = loop->debug;
+  debug_state *ds = state_of(loop);
   ds->released.store(1, std::memory_order_release);
   if (ds->user_release)
     ds->user_release(loop);
@@ -433,7 +431,7 @@ void release_wrapper(ev_loop *loop) noexcept
 
 void acquire_wrapper(ev_loop *loop) noexcept
 {
-  debug_state *ds = loop->debug;
+  debug_state *ds = state_of(loop);
   if (ds->user_acquire)
     ds->user_acquire(loop);
   ds->released.store(0, std::memory_order_release);
@@ -456,7 +454,8 @@ void debug_loop_init(ev_loop *loop)
 {
   auto *ds = new (ev_realloc(nullptr, sizeof(debug_state))) debug_state();
   ds->loop = loop;
-  loop->debug = ds;
+  rare_get(loop)->debug = ds;
+  ds->rare = rare_of(loop);
   loop->invoke_checks |= kInvokeCheckDebug;
   work_set(loop, kWorkDebug, true);
   loop->run_guard |= kRunGuardDebug;
@@ -488,7 +487,7 @@ void debug_loop_init(ev_loop *loop)
 // kDestroyedKept destroyed loops stay reachable from the registry, and an older one is freed.
 bool debug_loop_destroy(ev_loop *loop)
 {
-  debug_state *ds = loop->debug;
+  debug_state *ds = debug_of(loop);
   if (!ds)
     return false;
   lock_hold g(registry_lock);
@@ -509,7 +508,7 @@ bool debug_loop_destroy(ev_loop *loop)
 void debug_before(ev_loop *loop, W w, int type, const char *api)
 {
   check_thread(loop, api, w, type);
-  debug_state *ds = loop->debug;
+  debug_state *ds = state_of(loop);
   const char *t = type_name(type);
   if (const debug_record *r = find(ds, w)) {
     if (r->type != type && w->active)
@@ -544,7 +543,7 @@ void debug_before(ev_loop *loop, W w, int type, const char *api)
 
 void debug_after(ev_loop *loop, W w, int type)
 {
-  debug_state *ds = loop->debug;
+  debug_state *ds = state_of(loop);
   lock_hold g(registry_lock);
   if (w->active)
     record(ds, w, take_snapshot(w, type));
@@ -554,7 +553,7 @@ void debug_after(ev_loop *loop, W w, int type)
 
 void debug_check_call(ev_loop *loop, const char *api, W w)
 {
-  const debug_record *r = w ? find(loop->debug, w) : nullptr;
+  const debug_record *r = w ? find(state_of(loop), w) : nullptr;
   check_thread(loop, api, w, r ? r->type : 0);
   if (r && w->active)
     check_watcher(loop, *r, w, api);
@@ -562,7 +561,7 @@ void debug_check_call(ev_loop *loop, const char *api, W w)
 
 bool debug_run_enter(ev_loop *loop)
 {
-  debug_state *ds = loop->debug;
+  debug_state *ds = state_of(loop);
   if (ds->destroyed)
     report_destroyed(loop, "ev_run");
   thread_id self = thread_self();
@@ -588,7 +587,7 @@ bool debug_run_enter(ev_loop *loop)
 
 void debug_run_exit(ev_loop *loop, bool counted)
 {
-  debug_state *ds = loop->debug;
+  debug_state *ds = state_of(loop);
   if (counted && !--ds->run_depth)
     ds->runner.store(thread_id{}, std::memory_order_release);
 }
@@ -619,7 +618,7 @@ void debug_check_all(ev_loop *loop)
 
 void debug_reconcile(ev_loop *loop)
 {
-  debug_state *ds = loop->debug;
+  debug_state *ds = state_of(loop);
   if (!ds->records.count)
     return;
   const slot_queue &q = loop->pending.slots;  // hook watchers in a virtual batch are active
@@ -637,7 +636,7 @@ void debug_reconcile(ev_loop *loop)
 
 void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept)
 {
-  debug_state *ds = loop->debug;
+  debug_state *ds = state_of(loop);
   ds->user_release = release;
   ds->user_acquire = acquire;
   const bool hooks = release || acquire;
@@ -649,41 +648,32 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
 
 namespace {
 
-// The call of the program that invokes the pending watchers itself through invoke_pending
-// (loop/loop.h): ev_run, or ev_loop_destroy for the cleanup watchers.  A report names it.
+// The call of the program in which the loop invokes its pending watchers itself (invoke_pending,
+// loop/loop.h): ev_run, or ev_loop_destroy for the cleanup watchers.  A report names it.
 const char *loop_invoking_call(const ev_loop *loop) { return loop->loop_depth ? "ev_run" : "ev_loop_destroy"; }
-
-void invoke_checked(ev_loop *loop, const char *api)
-{
-  check_thread(loop, api, nullptr, 0);
-  pending_queues &q = loop->pending;
-  q.invoke_all([loop, api](W w, int revents) {
-    if (w != &loop->pending.slots.dummy)
-      if (const debug_record *r = find(loop->debug, w))
-        check_watcher(loop, *r, w, api);
-    call_watcher(loop, w, revents);
-  });
-}
 
 }  // namespace
 
-// ev_run's invocation step and invoke_pending() in debug mode (loop/loop.h).
-void invoke_pending_debug(ev_loop *loop)
+void debug_pass_begin(ev_loop *loop, const char *api)
 {
-  if (loop->invoke_cb != ev_invoke_pending)
-    invoke_handed_over(loop);
-  else if (loop->pending.any())
-    invoke_checked(loop, loop_invoking_call(loop));
+  check_thread(loop, api ? api : loop_invoking_call(loop), nullptr, 0);
 }
 
 // A watcher's pending state is cleared by the time it is checked, so only its record counts.
-void debug_invoke_pending(ev_loop *loop) { invoke_checked(loop, "ev_invoke_pending"); }
-
-void debug_check_callback(ev_loop *loop, W w)
+void debug_check_callback(ev_loop *loop, W w, const char *api)
 {
   if (w != &loop->pending.slots.dummy)
-    if (const debug_record *r = find(loop->debug, w))
-      check_watcher(loop, *r, w, loop_invoking_call(loop));
+    if (const debug_record *r = find(state_of(loop), w))
+      check_watcher(loop, *r, w, api ? api : loop_invoking_call(loop));
+}
+
+// The program's invoke-pending callback may hand the loop to other threads.
+void debug_invoke_handed_over(ev_loop *loop)
+{
+  debug_state *ds = state_of(loop);
+  ds->invoking.fetch_add(1, std::memory_order_acq_rel);
+  loop->invoke_cb(EV_A);
+  ds->invoking.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 }  // namespace ev_detail

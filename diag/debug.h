@@ -24,8 +24,6 @@ bool debug_requested(unsigned int flags);
 void debug_loop_init(ev_loop *loop);
 bool debug_loop_destroy(ev_loop *loop);
 
-inline bool debug_on(const ev_loop *loop) { return loop->debug; }
-
 // For stop functions, which must not read the loop for a watcher that is
 // neither active nor pending, since its loop may be gone.
 inline bool debug_on_for_stop(const ev_loop *loop, W w) { return (w->active || w->pending) && debug_on(loop); }
@@ -59,10 +57,13 @@ void debug_check_all(ev_loop *loop);
 // one-shot timers: the pending watchers whose `active` is 0.
 void debug_reconcile(ev_loop *loop);
 
-// ev_invoke_pending in debug mode: the calling thread, then each watcher before its callback.
-void debug_invoke_pending(ev_loop *loop);
-// The check of one watcher before its callback, for the pass the metrics time (diag/metrics.cc).
-void debug_check_callback(ev_loop *loop, W w);
+// An invocation pass in debug mode (loop/loop.cc, invoke_pass_checked) checks the calling thread
+// first, then each watcher before its callback; a report names `api`, the program's call, or for
+// the loop's own pass ev_run or ev_loop_destroy.  While the program's invoke-pending callback runs,
+// the loop counts as handed over to whichever thread invokes.
+void debug_pass_begin(ev_loop *loop, const char *api);
+void debug_check_callback(ev_loop *loop, W w, const char *api);
+void debug_invoke_handed_over(ev_loop *loop);
 
 // ev_set_loop_release_cb in debug mode: the callbacks are wrapped, so that
 // the loop counts as handed over between release and acquire.
@@ -73,7 +74,6 @@ void debug_set_release_cbs(ev_loop *loop, void (*release)(EV_P) noexcept, void (
 inline bool debug_requested(unsigned int) { return false; }
 inline void debug_loop_init(ev_loop *) {}
 inline bool debug_loop_destroy(ev_loop *) { return false; }
-inline bool debug_on(const ev_loop *) { return false; }
 inline bool debug_on_for_stop(const ev_loop *, W) { return false; }
 inline void debug_before(ev_loop *, W, int, const char *) {}
 inline void debug_after(ev_loop *, W, int) {}
@@ -86,8 +86,9 @@ inline bool debug_run_enter(ev_loop *) { return false; }
 inline void debug_run_exit(ev_loop *, bool) {}
 inline void debug_check_all(ev_loop *) {}
 inline void debug_reconcile(ev_loop *) {}
-inline void debug_invoke_pending(ev_loop *) {}
-inline void debug_check_callback(ev_loop *, W) {}
+inline void debug_pass_begin(ev_loop *, const char *) {}
+inline void debug_check_callback(ev_loop *, W, const char *) {}
+inline void debug_invoke_handed_over(ev_loop *) {}
 inline void debug_set_release_cbs(ev_loop *, void (*)(EV_P) noexcept, void (*)(EV_P) noexcept) {}
 #endif
 

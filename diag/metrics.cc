@@ -4,7 +4,6 @@
 #include "diag/metrics.h"
 #include "base/clock_pair.h"
 #include "base/env.h"
-#include "diag/debug.h"
 
 #if EV_NG_HAVE_CYCLE_COUNTER
 #include <cpuid.h>
@@ -61,7 +60,7 @@ void start_counting(metrics_block *m)
 // poll closes the measurement in metrics_finish_poll.
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
 {
-  metrics_block *m = loop->metrics;
+  metrics_block *m = metrics_of(loop);
   // A poll that may not block only asks the kernel, which a clock reading would cost more than it
   // measures.  One that may block starts at the last reading, the end of the callbacks before it,
   // when the loop ran nothing but its own work since, saving a reading.
@@ -76,7 +75,7 @@ void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout)
 void metrics_poll_end(ev_loop *loop)
 {
   // A hook may have switched metrics off or on during the poll; a block made then has no poll open.
-  metrics_block *m = loop->metrics;
+  metrics_block *m = metrics_of(loop);
   if (!m || !m->poll_open)
     return;
   // The end of a poll that could block closes time_blocked and starts the next pass.  After one
@@ -94,81 +93,18 @@ void metrics_poll_end(ev_loop *loop)
 
 void metrics_switch(ev_loop *loop, bool on)
 {
-  if (on && !loop->metrics) {
+  if (on && !metrics_of(loop)) {
     metrics_block *m = new (ev_realloc(nullptr, sizeof(metrics_block))) metrics_block();
     m->tsc = invariant_tsc() && !monotonic_clock_asked_for();
     start_counting(m);
-    loop->metrics = m;
+    rare_get(loop)->metrics = m;
     work_set(loop, kWorkMetrics, true);
-  } else if (!on && loop->metrics) {
+  } else if (!on && metrics_of(loop)) {
     // Called from a callback or a hook, a pass or a poll being measured looks
     // for the block again when it ends, and finds none.
-    ev_free(loop->metrics);
-    loop->metrics = nullptr;
+    ev_free(metrics_of(loop));
+    rare_of(loop)->metrics = nullptr;
     work_set(loop, kWorkMetrics, false);
-  }
-}
-
-void metrics_invoke_pass(ev_loop *loop)
-{
-  metrics_block *m = loop->metrics;
-  const bool program_cb = loop->invoke_cb != ev_invoke_pending;
-  if (loop->pending.any()) {
-    unsigned long n = loop->pending.count();
-    if (n > m->c.pending_max)
-      m->c.pending_max = n;
-  }
-
-  metrics_ticks t = m->mark_valid ? m->mark : metrics_now(m);
-  if (program_cb) {
-    // The program's callback invokes or hands on the watchers itself, so it
-    // is timed as a whole: its watchers' priorities are unknown here.
-    if (loop->debug)
-      invoke_pending_debug(loop);  // which calls it, the loop handed over
-    else
-      loop->invoke_cb(EV_A);
-    if ((m = loop->metrics)) {  // the callback may have switched metrics off
-      metrics_ticks end = metrics_now(m);
-      metrics_charge(m, m->c.invoke_cb, t, end);
-      m->mark = end;
-      m->mark_valid = true;
-    }
-    return;
-  }
-
-  // The pass reads the clock only where it turns to another level and at its end.  The block is
-  // looked up after callbacks ran, since one may have switched metrics off.
-  int level = -1;
-  auto enter = [loop, &level, &t](int p) {
-    if (p == level)
-      return;
-    if (level >= 0) {
-      metrics_block *b = loop->metrics;
-      if (!b)
-        return;  // switched off by a callback: nothing to read the clock for
-      metrics_ticks now = metrics_now(b);
-      metrics_charge(b, b->c.callbacks[level], t, now);
-      t = now;
-    }
-    level = p;
-  };
-  // Debug mode's check before each callback is a pass of its own, so that
-  // the plain one pays nothing per callback for it.
-  if (loop->debug)
-    loop->pending.invoke_all(
-        [loop](W w, int revents) {
-          debug_check_callback(loop, w);
-          call_watcher(loop, w, revents);
-        },
-        enter);
-  else
-    loop->pending.invoke_all([loop](W w, int revents) { call_watcher(loop, w, revents); }, enter);
-  if ((m = loop->metrics)) {
-    metrics_ticks end = metrics_now(m);
-    if (level >= 0)
-      metrics_charge(m, m->c.callbacks[level], t, end);
-    m->mark = end;
-    m->mark_valid = true;
   }
 }
 
@@ -177,7 +113,7 @@ namespace {
 // The report of a loop whose metrics are on; false when they are off.
 bool metrics_report(ev_loop *loop, struct ev_metrics &out)
 {
-  const metrics_block *b = loop->metrics;
+  const metrics_block *b = metrics_of(loop);
   if (!b)
     return false;
   const metrics_counts &c = b->c;
@@ -222,7 +158,7 @@ bool metrics_report(ev_loop *loop, struct ev_metrics &out)
 // progress is charged from the new `since` only (metrics_charge).
 void metrics_restart(ev_loop *loop)
 {
-  if (metrics_block *m = loop->metrics) {
+  if (metrics_block *m = metrics_of(loop)) {
     m->c = metrics_counts();
     start_counting(m);
   }

@@ -49,7 +49,7 @@ struct metrics_block {
   metrics_ticks mark;
   bool mark_valid;
 
-  // The poll being measured (metrics_poll_begin/end), finished by metrics_invoke.
+  // The poll being measured (metrics_poll_begin/end), finished by metrics_invoke_begin.
   bool poll_open;   // polled since the last invocation pass began
   bool poll_timed;  // it could block: poll_started was read
   metrics_ticks poll_started;
@@ -80,18 +80,15 @@ inline void metrics_charge(const metrics_block *m, metrics_ticks &bucket, metric
 }
 
 // Switch metrics on with a zeroed block, or off, freeing it.  Around the poll: what it waited and
-// queued.  Time an invocation pass per level, or a program's invoke-pending callback as a whole,
-// noting the pending count it starts with.  With EV_NG_METRICS 0 these compile to nothing.
+// queued.  With EV_NG_METRICS 0 these compile to nothing.
 #if EV_NG_METRICS
 void metrics_switch(ev_loop *loop, bool on);
 void metrics_poll_begin(ev_loop *loop, ev_tstamp timeout);
 void metrics_poll_end(ev_loop *loop);
-void metrics_invoke_pass(ev_loop *loop);
 #else
 inline void metrics_switch(ev_loop *, bool) {}
 inline void metrics_poll_begin(ev_loop *, ev_tstamp) {}
 inline void metrics_poll_end(ev_loop *) {}
-inline void metrics_invoke_pass(ev_loop *) {}
 #endif
 
 // The first invocation after a poll, which ev_run's steps make after every poll: the loop has
@@ -115,23 +112,72 @@ inline void metrics_finish_poll(ev_loop *loop, metrics_block *m)
   m->mark_valid = m->poll_timed;
 }
 
-// Every invocation of a loop with metrics (kStepInvoke).  The checks of an
-// iteration with nothing to invoke stay inline and read no clock.
-inline void metrics_invoke(ev_loop *loop)
+// The invocation step of a loop with metrics (kStepInvoke), before the pass or the program's
+// callback: the poll before it ends here, and the pending count is noted.
+inline void metrics_invoke_begin(ev_loop *loop)
 {
-  metrics_block *m = loop->metrics;
+  metrics_block *m = metrics_of(loop);
   if (m->poll_open)
     metrics_finish_poll(loop, m);
-  if (loop->pending.any() || loop->invoke_cb != ev_invoke_pending)
-    metrics_invoke_pass(loop);
+  if (loop->pending.any()) {
+    const unsigned long n = loop->pending.count();
+    if (n > m->c.pending_max)
+      m->c.pending_max = n;
+  }
+}
+
+// The time of a pass (loop/loop.cc, invoke_pass_checked) or of a program's invoke-pending callback
+// starts at the last reading when only the loop's own work came since, else with a reading.
+inline metrics_ticks metrics_pass_start(metrics_block *m) { return m->mark_valid ? m->mark : metrics_now(m); }
+
+// The reading that ends a stretch: charged to `bucket` from `from`, if any, and the mark for the
+// next stretch.
+inline void metrics_stretch_end(metrics_block *m, metrics_ticks *bucket, metrics_ticks from)
+{
+  const metrics_ticks end = metrics_now(m);
+  if (bucket)
+    metrics_charge(m, *bucket, from, end);
+  m->mark = end;
+  m->mark_valid = true;
+}
+
+// The pass turns to level p: the clock is read only there and at the pass's end, and the time since
+// `t` is the previous level's.  A callback may have switched metrics off: nothing to read the
+// clock for then.
+inline void metrics_pass_level(ev_loop *loop, int &level, metrics_ticks &t, int p)
+{
+  if (p == level)
+    return;
+  if (level >= 0) {
+    metrics_block *m = metrics_of(loop);
+    if (!m)
+      return;
+    const metrics_ticks now = metrics_now(m);
+    metrics_charge(m, m->c.callbacks[level], t, now);
+    t = now;
+  }
+  level = p;
+}
+
+inline void metrics_pass_end(ev_loop *loop, int level, metrics_ticks t)
+{
+  if (metrics_block *m = metrics_of(loop))
+    metrics_stretch_end(m, level >= 0 ? &m->c.callbacks[level] : nullptr, t);
+}
+
+// A program's invoke-pending callback ran from `started`, as a whole.
+inline void metrics_program_cb_end(ev_loop *loop, metrics_ticks started)
+{
+  metrics_block *m = metrics_of(loop);
+  metrics_stretch_end(m, &m->c.invoke_cb, started);
 }
 
 // ev_run was entered: whatever happened since the last reading was the
 // program's, not the loop's, so the next pass reads the clock to start.
 inline void metrics_run_entered(ev_loop *loop)
 {
-  if (loop->metrics)
-    loop->metrics->mark_valid = false;
+  if (metrics_block *m = metrics_of(loop))
+    m->mark_valid = false;
 }
 
 }  // namespace ev_detail

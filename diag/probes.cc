@@ -17,10 +17,12 @@ std::int64_t to_ns(ev_tstamp t) { return std::isfinite(t) ? static_cast<std::int
 
 void probes_switch(ev_loop *loop, bool on)
 {
-  // the iteration's beginning (step 1, loop/loop.h: kRepairProbes), and the poll
-  if (on)
+  // the iteration's beginning (step 1, loop/loop.h: kRepairProbes), and the poll, which notes
+  // what it began with in the rare block
+  if (on) {
+    rare_get(loop);
     request_repair(loop, kRepairProbes);
-  else
+  } else
     repair_clear(loop, kRepairProbes);
   work_set(loop, kWorkProbes, on);  // the block, the callbacks and the iteration's end
   loop->probing = on ? kProbesArmed : kProbesOff;
@@ -90,21 +92,6 @@ void call_watcher_probed(ev_loop *loop, W w, int revents)
   EV_PROBE(callback_end, loop, w, revents, priority, cb);
   (void)cb;
   (void)priority;
-}
-
-// The program's invoke-pending callback invokes, and its ev_invoke_pending
-// comes back to the pass below; else the loop's own pass probes each callback.
-void probes_invoke(ev_loop *loop)
-{
-  if (loop->invoke_cb != ev_invoke_pending)
-    loop->invoke_cb(EV_A);
-  else if (loop->pending.any())
-    probes_invoke_pending(loop);
-}
-
-void probes_invoke_pending(ev_loop *loop)
-{
-  loop->pending.invoke_all([loop](W w, int revents) { call_watcher(loop, w, revents); });
 }
 
 #else

@@ -26,19 +26,10 @@ void probes_check(ev_loop *loop);
 void probes_iteration_begin(ev_loop *loop);
 void probes_iteration_end(ev_loop *loop);
 
-// Around the backend's poll while armed or firing: enter returns what return needs.
-struct probes_poll_mark {
-  std::int64_t started_ns;
-  ev_tstamp next_timer;
-  unsigned pending_before;
-  bool firing;
-};
+// Around the backend's poll while armed or firing: enter returns what return needs, which the
+// loop keeps in its rare block (probes_poll_mark, loop/loop.h).
 probes_poll_mark probes_poll_enter(ev_loop *loop, ev_tstamp timeout);
 void probes_poll_return(ev_loop *loop, const probes_poll_mark &m);
-
-// The invocation pass of a probed loop, for ev_run and ev_invoke_pending.
-void probes_invoke(ev_loop *loop);
-void probes_invoke_pending(ev_loop *loop);
 
 #else
 
@@ -47,13 +38,8 @@ void probes_invoke_pending(ev_loop *loop);
 inline void probes_check(ev_loop *) {}
 inline void probes_iteration_begin(ev_loop *) {}
 inline void probes_iteration_end(ev_loop *) {}
-struct probes_poll_mark {
-  bool firing;
-};
 inline probes_poll_mark probes_poll_enter(ev_loop *, ev_tstamp) { return {}; }
 inline void probes_poll_return(ev_loop *, const probes_poll_mark &) {}
-inline void probes_invoke(ev_loop *loop) { loop->invoke_cb(EV_A); }
-inline void probes_invoke_pending(ev_loop *loop) { invoke_pending_plain(loop); }
 
 #endif
 

@@ -96,10 +96,10 @@ unsigned work_members(const ev_loop *loop)
   member(kWorkCollect, collect_intervals(loop));
   member(kWorkHooks, wait_hooks(loop));
   member(kWorkInvokeCb, loop->invoke_cb != ev_invoke_pending);
-  member(kWorkMetrics, loop->metrics);
-  member(kWorkDebug, loop->debug);
+  member(kWorkMetrics, metrics_of(loop));
+  member(kWorkDebug, debug_of(loop));
   member(kWorkProbes, loop->probing);
-  member(kWorkBoottime, loop->boottime_slot);
+  member(kWorkBoottime, boottime_on(loop));
   return work;
 }
 

@@ -85,7 +85,7 @@ void ev_detail::io_relink(ev_loop *loop, ev_io *w)
 {
   // Debug mode reports what would be repaired; the iteration's check usually did before, unless an
   // embedding loop applies this loop's changes first or the sweep finds it.
-  if (loop->debug)
+  if (debug_on(loop))
     debug_check_fd(loop, fd);
   unsigned char events = 0;
   WL moved = nullptr;
@@ -336,16 +336,15 @@ void fd_sweep_start(ev_loop *loop) { sweep_schedule(loop, 0., true); }
 void fd_sweep_due(ev_loop *loop, bool idle)
 {
   fd_sweep_state &s = loop->sweep;
-  if (idle ? loop->mn_now >= s.idle_at
-           : loop->mn_now >= s.next_at &&
-                 (loop->loop_count - s.iteration >= kSweepBusyIterations || loop->mn_now >= s.next_at + kSweepBusyLate))
+  const ev_tstamp now = loop->mn_now;
+  if (idle ? now >= s.idle_at
+           : now >= s.next_at &&
+                 (loop->loop_count - s.iteration >= kSweepBusyIterations || now >= s.next_at + kSweepBusyLate))
     fd_sweep_step(loop);
-  else {
-    // Busy: look again when the step is due, but soon enough to notice an
-    // idle loop, or more iterations of a busy one.
-    const ev_tstamp soon = loop->mn_now + kSweepLookInterval;
-    s.look_at = s.next_at > loop->mn_now && s.next_at < soon ? s.next_at : soon;
-  }
+  else
+    // Busy: look again when the step is due, or when the busy loop's iterations have waited long
+    // enough; the half-second re-measure of the clock looks in between, for an idle loop.
+    s.look_at = now < s.next_at ? s.next_at : s.next_at + kSweepBusyLate;
   time_gate_update(loop);
 }
 

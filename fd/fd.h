@@ -94,17 +94,13 @@ void fd_reify_with(ev_loop *loop)
 
 // A policy (backends/backend.h) calling the backend through its table, where it is not known at
 // compile time: an embedding loop preparing the embedded one, and the iteration of backends without
-// one of their own (loop/loop_run.cc).  The table's poll calls the hooks and takes no report.
+// one of their own (loop/loop_run.cc).  The table's poll calls the hooks itself.
 struct backend_table_policy {
   static void modify(ev_loop *loop, int fd, fd_entry &, int oev, int nev, const int *)
   {
     loop->backend->modify(loop, fd, oev, nev);
   }
-  static int wait(ev_loop *loop, ev_tstamp timeout, bool, const ev_io *)
-  {
-    loop->backend->poll(loop, timeout);
-    return 0;
-  }
+  static void wait(ev_loop *loop, ev_tstamp timeout, bool) { loop->backend->poll(loop, timeout); }
 };
 inline void fd_reify(ev_loop *loop) { fd_reify_with<backend_table_policy>(loop); }
 // Queue every fd with watchers for re-registration, after a fork or a rebuild of kernel state.
@@ -137,10 +133,11 @@ inline void set_backend_fd(ev_loop *loop, int fd)
 // kSweepBusyIterations iterations between two steps, so the sweep's share stays small whatever the
 // clock says, but waits at most kSweepBusyLate for them, for slow loops whose waits never time out.
 // fd.cc times each step against kSweepShare.  An iteration pays no test of its own: the clock
-// update after the block takes its slow path once mn_now reaches look_at, and calls fd_sweep_due.
+// update after the block takes its slow path when a step may be due (look_at) and for the
+// half-second re-measure of the wall clock, and from idle_at on calls fd_sweep_due, which counts
+// the iterations there.  So a busy loop's clock takes its slow path at most twice a step.
 inline constexpr unsigned kSweepBusyIterations = 256;
 inline constexpr ev_tstamp kSweepBusyLate = 0.1;
-inline constexpr ev_tstamp kSweepLookInterval = 0.001;
 void fd_sweep_step(ev_loop *loop);
 void fd_sweep_due(ev_loop *loop, bool idle);
 // A new loop starts as if a pass just ended: a loop made per request or thread takes no step.

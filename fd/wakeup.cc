@@ -208,17 +208,6 @@ void wakeup_signal(ev_loop *loop, std::atomic<int> &flag)
   }
 }
 
-void wakeup_run(ev_loop *loop, int revents)
-{
-  // a program's own EV_CB_INVOKE sees every invocation, as with libev
-  if constexpr (EV_NG_CUSTOM_CB_INVOKE)
-    invoke_callback(loop, as_w(&loop->wakeup.w), revents);
-  else {
-    ev_io *w = &loop->wakeup.w;
-    pipe_cb(EV_A_ w, revents);
-  }
-}
-
 void wakeup_after_poll_slow(ev_loop *loop, bool skipped)
 {
   // A sender set a flag but did not write, or the watcher is not active and

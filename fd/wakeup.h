@@ -49,9 +49,6 @@ void wakeup_init(ev_loop *loop, wakeup_user user);
 void wakeup_destroy(ev_loop *loop);
 // Set *flag and wake the loop if needed.  Async-signal-safe, thread-safe.
 void wakeup_signal(ev_loop *loop, std::atomic<int> &flag);
-// The internal watcher's callback, run for a report the poll took instead of queueing it
-// (loop/loop_run.cc, wakeup_taken).
-void wakeup_run(ev_loop *loop, int revents);
 // The loop side, after the poll: the internal watcher looks at the flags when a sender set one
 // without writing, and after every poll when there is no fd.  The test is inline, the rest here:
 void wakeup_after_poll_slow(ev_loop *loop, bool skipped);

@@ -25,9 +25,9 @@ int run_guarded(ev_loop *loop, int flags)
                 "ev_default_loop to make it again");
   if (loop->run_guard & kRunGuardInRelease)
     usage_error("ev_run", "libev: ev_loop recursion during release detected");
-  const bool counted = loop->debug && debug_run_enter(loop);
+  const bool counted = debug_on(loop) && debug_run_enter(loop);
   int result = loop->iterate(loop, flags);
-  if (loop->debug)
+  if (debug_on(loop))
     debug_run_exit(loop, counted);
   return result;
 }
@@ -50,24 +50,53 @@ void max_block_update(ev_loop *loop)
     loop->max_block = kMaxBlockTimeTimerfd;  // wall-clock jumps are reported
   else
     loop->max_block = kMaxBlockTime;
-  if (loop->boottime_slot && loop->max_block > kMaxBlockTimeBoottime)
-    loop->max_block = kMaxBlockTimeBoottime;
 }
 
-// With metrics the pass is timed by diag/metrics.cc, which also makes debug mode's check before
-// each callback; else it is debug mode's pass, the probes' or the program's.  Each of them fires
-// the callback probes through call_watcher.
+// The invocation step with work (kStepInvoke): the metrics close the poll before it; then the
+// program's callback, whose watchers' priorities are unknown here, so that the metrics time it as
+// a whole and debug mode counts the loop handed over while it runs; or the pass with its checks.
 void invoke_pending_with_work(ev_loop *loop)
 {
-  loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
-  if (loop->metrics)
-    metrics_invoke(loop);
-  else if (loop->debug)
-    invoke_pending_debug(loop);
-  else if (loop->probing)
-    probes_invoke(loop);
+  if (metrics_of(loop))
+    metrics_invoke_begin(loop);
+  if (loop->invoke_cb == ev_invoke_pending) {
+    if (loop->pending.any())
+      invoke_pass(loop, loop->invoke_checks | (metrics_of(loop) ? kInvokeTimed : 0), nullptr);
+    return;
+  }
+  metrics_block *m = metrics_of(loop);
+  const metrics_ticks started = m ? metrics_pass_start(m) : 0;
+  if (debug_on(loop))
+    debug_invoke_handed_over(loop);
   else
     loop->invoke_cb(EV_A);
+  if (metrics_of(loop))  // the callback may have switched metrics off
+    metrics_program_cb_end(loop, started);
+}
+
+// A pass with checks: debug mode's, the probes' (call_watcher), and the metrics' time per level,
+// which the scan tells at each change of level; a callback may switch metrics off, so the block is
+// looked up again there.
+void invoke_pass_checked(ev_loop *loop, unsigned checks, const char *api)
+{
+  if constexpr (!kInvokeChecks)
+    return;
+  if (checks & kInvokeCheckDebug)
+    debug_pass_begin(loop, api);
+  metrics_ticks t = checks & kInvokeTimed ? metrics_pass_start(metrics_of(loop)) : 0;
+  int level = -1;
+  loop->pending.invoke_all(
+      [loop, checks, api](W w, int revents) {
+        if (checks & kInvokeCheckDebug)
+          debug_check_callback(loop, w, api);
+        call_watcher(loop, w, revents);
+      },
+      [loop, checks, &level, &t](int p) {
+        if (checks & kInvokeTimed)
+          metrics_pass_level(loop, level, t, p);
+      });
+  if (checks & kInvokeTimed)
+    metrics_pass_end(loop, level, t);
 }
 
 // The report names the start the program made, which the watcher's event tells.  Only
@@ -196,7 +225,7 @@ void ev_set_invoke_pending_cb(EV_P_ ev_loop_callback cb) noexcept
 
 void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire)(EV_P) noexcept) noexcept
 {
-  if (loop->debug)
+  if (debug_on(loop))
     return debug_set_release_cbs(loop, release, acquire);
   loop->release_cb = release;
   loop->acquire_cb = acquire;
@@ -209,29 +238,16 @@ void ev_set_loop_release_cb(EV_P_ void (*release)(EV_P) noexcept, void (*acquire
 // A hook of the wait for embed/ev_ng_embed.h, like the release and acquire callbacks (hooked_wait).
 void ev_ng_set_wait_cb(EV_P_ void (*cb)(EV_P_ void *(*wait)(void *), void *arg)) noexcept
 {
-  loop->wait_cb = cb;
+  if (cb || rare_of(loop))
+    rare_get(loop)->wait_cb = cb;
   work_set(loop, kWorkHooks, wait_hooks(loop));
 }
 #endif
 
-// Invoke every pending watcher, highest priority first, LIFO within one.  Each slot is taken off
-// the queue before its callback runs, so a callback may throw or longjmp and leave the queue
-// consistent.  The loop's own passes call invoke_pending_plain directly (invoke_pending).
-void ev_invoke_pending(EV_P)
-{
-  if (loop->invoke_checks)
-    return loop->debug ? debug_invoke_pending(loop) : probes_invoke_pending(loop);
-  invoke_pending_plain(loop);
-}
-
-}  // extern "C"
-
-void ev_detail::invoke_pending_plain(ev_loop *loop)
-{
-  loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
-}
-
-extern "C" {
+// The invocation pass (invoke_pass), called by the program: debug mode's checks and the probes
+// as for the loop's passes, but no time per level, which the metrics charge to the program's
+// invoke-pending callback that makes the call, or not at all outside ev_run.
+void ev_invoke_pending(EV_P) { invoke_pass(loop, loop->invoke_checks, "ev_invoke_pending"); }
 
 unsigned int ev_pending_count(EV_P) noexcept { return loop->pending.count(); }
 
@@ -242,7 +258,7 @@ unsigned int ev_pending_count(EV_P) noexcept { return loop->pending.count(); }
   // libev 4.33 queues it and calls address 0 when it invokes it
   if (!ev_cb(w))
     usage_error("ev_feed_event", "cb", 0LL, "libev: ev_feed_event called with a watcher without a callback");
-  if (loop->debug)
+  if (debug_on(loop))
     debug_check_call(loop, "ev_feed_event", w);
   loop->pending.feed_slow(w, revents, "ev_feed_event");
 }

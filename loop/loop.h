@@ -93,6 +93,7 @@ struct async_sent_groups;
 struct debug_state;
 struct metrics_block;
 struct post_block;
+struct loop_rare;
 
 // ev_stat watchers are found by inotify watch descriptor in a small hash.
 inline constexpr int kInotifyHashSize = 16;
@@ -124,6 +125,37 @@ struct fd_sweep_state {
   ev_tstamp idle_at;   // ... or already then, if the loop is idle
 };
 
+// What the probes note when a wait begins, for its end (diag/probes.cc).
+struct probes_poll_mark {
+  std::int64_t started_ns;
+  ev_tstamp next_timer;
+  unsigned pending_before;
+  bool firing;
+};
+
+// The state few loops need, in one block that the first of them makes (rare_get) and
+// ev_loop_destroy frees, so that the loop object carries one pointer for all of it.  What has a
+// life of its own stays a block of its own, reached from here: debug mode's outlives the loop, the
+// metrics' goes when they are switched off, ev_ng_post's queue may not abort when memory is short.
+struct loop_rare {
+  debug_state *debug;      // null unless the loop runs in debug mode (diag/debug.cc)
+  metrics_block *metrics;  // made when metrics are switched on (diag/metrics.cc)
+  // ev_ng_post's queue (watchers/post.cc): null until ev_ng_post_enable, freed by ev_loop_destroy.
+  // The loop's own block, never a watcher's member, since a program that compiles the core in
+  // gives the watchers' user members its own types (EV_COMMON).
+  std::atomic<post_block *> posts;
+  // Which groups of ev_async watchers were sent to (watchers/async.cc), made by the first
+  // ev_async_start, before a sender may read it.
+  async_sent_groups *async_groups;
+  // EVFLAG_NG_BOOTTIME: CLOCK_BOOTTIME - CLOCK_MONOTONIC, or more (watchers/timer.cc).
+  ev_tstamp boottime_offset;
+  probes_poll_mark probe_poll;  // the wait being probed (loop/loop_run.cc, wait_begin)
+#ifdef EV_NG_EMBED
+  // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's system call itself.
+  void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);
+#endif
+};
+
 }  // namespace ev_detail
 
 struct ev_loop {
@@ -135,13 +167,9 @@ struct ev_loop {
   ev_tstamp rt_recheck_at;  // mn_now at which to read the wall clock again
   ev_tstamp slow_time_at;   // mn_now from which time_update takes its slow path (time_gate_update)
 
-  unsigned work;  // the optional work of an iteration, bit m: member m of kWorkSteps has work
-  // Three bytes in the padding before `pending`, so that the loop stays at libev's size.
+  unsigned work;                // the optional work of an iteration, bit m: member m of kWorkSteps has work
   unsigned char probing;        // kProbes*: a tracer is attached, the loop fires its probes (diag/probes.h)
-  unsigned char invoke_checks;  // kInvokeCheck*: ev_invoke_pending's pass checks or probes each callback
-  // EVFLAG_NG_BOOTTIME: 1 + the loop's slot in watchers/timer.cc's table of offsets, which the
-  // loop has no room for; 0 without the flag.
-  unsigned char boottime_slot;
+  unsigned char invoke_checks;  // kInvokeCheck*: what every invocation pass checks (invoke_pass)
 
   // Invocation (loop/loop.cc, base/pending.h).
   ev_detail::pending_queues pending;
@@ -175,16 +203,13 @@ struct ev_loop {
   ev_detail::array<ev_detail::W> idles[ev_detail::kNumPri];
   int idleall;  // active idle watchers over all priorities
   // The wake-up pipe's inode, to recognise our write end; 0 for an eventfd (fd/wakeup.cc).  Linux
-  // numbers pipe inodes with a 32-bit counter; in the padding here, it keeps libev's size.
+  // numbers pipe inodes with a 32-bit counter, so it fits the padding here.
   std::uint32_t wakeup_pipe_ino;
   ev_detail::array<ev_detail::W> prepares;
   ev_detail::array<ev_detail::W> checks;
   ev_detail::array<ev_detail::W> forks;
   ev_detail::array<ev_detail::W> cleanups;
   ev_detail::array<ev_detail::W> asyncs;
-  // Which groups of ev_async watchers were sent to (watchers/async.cc), made by the first
-  // ev_async_start so that the loop object keeps libev's size.
-  ev_detail::async_sent_groups *async_groups;
 
   ev_tstamp io_blocktime;       // ev_set_io_collect_interval
   ev_tstamp timeout_blocktime;  // ev_set_timeout_collect_interval
@@ -195,11 +220,6 @@ struct ev_loop {
   void *userdata;
   void (*release_cb)(EV_P) noexcept;
   void (*acquire_cb)(EV_P) noexcept;
-#ifdef EV_NG_EMBED
-  // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's system call itself.
-  // Only a compiled-in core has it, for libev's size.
-  void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);
-#endif
   int run_guard;  // kRunGuard*: what ev_run must look at before it starts, in one word
 
   // Creation flags, fork detection and repair.
@@ -210,7 +230,9 @@ struct ev_loop {
   std::uint64_t fork_token;
   ev_loop *fork_next;  // every loop of the process (loop/loop_forks.cc)
 
-  ev_detail::debug_state *debug;  // null unless the loop runs in debug mode (diag/debug.cc)
+  // What few loops need, made by the first that needs it (loop_rare below).  Written by the loop's
+  // thread alone; ev_ng_post and ev_async_send read it from other threads.
+  std::atomic<ev_detail::loop_rare *> rare;
 
   // Wake-up fd (fd/wakeup.cc).
   ev_detail::loop_fd wakeup;         // eventfd, or a pipe's read end
@@ -219,17 +241,13 @@ struct ev_loop {
   // Senders mark their ev_async's group (watchers/async.cc) here, beside flags they read anyway.
   std::atomic<bool> async_marking;
   // Bit p for priority p - 2: the levels pending when the current or last invocation pass began,
-  // written before its first callback.  ev-watchdog reads it from outside with the pending queues
-  // (base/pending.h) to tell which callback runs.  It fills padding, keeping libev's size.
+  // written by invoke_pass alone, before its first callback.  ev-watchdog reads it from outside
+  // with the pending queues (base/pending.h) to tell which callback runs.
   unsigned char pass_levels;
   std::atomic<int> pipe_write_wanted;   // the loop is blocked or about to be
   std::atomic<int> pipe_write_skipped;  // a sender set a flag without writing
   std::atomic<int> sig_pending;         // some signal of this loop arrived
   std::atomic<int> async_pending;       // some ev_async of this loop was sent
-  // ev_ng_post's queue (watchers/post.cc): null until ev_ng_post_enable, freed by ev_loop_destroy.
-  // The loop's own block, never a watcher's member, since a program that compiles the core in
-  // gives the watchers' user members its own types (EV_COMMON).
-  std::atomic<ev_detail::post_block *> posts;
 
   // signalfd (watchers/signal.cc, EVFLAG_SIGNALFD).
   ev_detail::loop_fd sigfd;     // refused or never created: signals use handlers
@@ -242,8 +260,6 @@ struct ev_loop {
   ev_detail::WL fs_hash[ev_detail::kInotifyHashSize];
 
   ev_detail::once_block *onces;  // the ev_once blocks still waiting (watchers/once.cc)
-
-  ev_detail::metrics_block *metrics;  // made when metrics are switched on (diag/metrics.cc)
 
 #if EV_CHILD_ENABLE
   ev_signal childev;  // the default loop's SIGCHLD watcher, holds no reference (watchers/child.cc)
@@ -277,8 +293,16 @@ void run_entry_update(ev_loop *loop);
 // iteration's beginning on, so that every iteration the probes see begins and ends.
 enum : unsigned char { kProbesOff, kProbesArmed, kProbesFiring };
 
-// loop->invoke_checks: what ev_invoke_pending's pass does besides calling.
-enum : unsigned char { kInvokeCheckDebug = 1, kInvokeCheckProbes = 2 };
+// What an invocation pass does besides calling (invoke_pass).  loop->invoke_checks holds the
+// checks of every pass, each set while its member has work in the invocation (kStepInvoke), so a
+// loop without work there has none; the loop's own passes add kInvokeTimed while metrics are on.
+enum : unsigned char {
+  kInvokeCheckDebug = 1,   // debug mode: the calling thread, and each watcher before its callback
+  kInvokeCheckProbes = 2,  // a tracer is attached: the callback probes
+  kInvokeTimed = 4,        // metrics: the time of the pass per priority level
+};
+// A build without debug mode, metrics and probes has no checks, nor their code.
+inline constexpr bool kInvokeChecks = EV_NG_DEBUG_MODE || EV_NG_METRICS || EV_NG_HAVE_SDT;
 
 // The optional work of an iteration (loop/loop_run.cc, iterate).  Most loops have no prepare,
 // check or idle watchers, no periodics, no fork to handle and no hooks, and do the fixed steps
@@ -297,6 +321,34 @@ inline void work_set(ev_loop *loop, work_member m, bool has)
 {
   loop->work = has ? loop->work | 1u << m : loop->work & ~(1u << m);
 }
+
+// The loop's rare block (loop_rare), for its own thread; rare_get makes it on first use
+// (loop/loop_life.cc) and aborts when memory is short, as every allocation of the loop does;
+// rare_try_get answers null then.
+inline loop_rare *rare_of(const ev_loop *loop) { return loop->rare.load(std::memory_order_relaxed); }
+loop_rare *rare_make(ev_loop *loop, bool may_fail);
+inline loop_rare *rare_get(ev_loop *loop)
+{
+  loop_rare *r = rare_of(loop);
+  return r ? r : rare_make(loop, false);
+}
+inline loop_rare *rare_try_get(ev_loop *loop)
+{
+  loop_rare *r = rare_of(loop);
+  return r ? r : rare_make(loop, true);
+}
+inline metrics_block *metrics_of(const ev_loop *loop)
+{
+  if constexpr (!EV_NG_METRICS)
+    return nullptr;
+  const loop_rare *r = rare_of(loop);
+  return r ? r->metrics : nullptr;
+}
+
+// Debug mode (diag/debug.h) is on from the loop's creation to the end of the memory it keeps: the
+// run guard's bit says so, in a word ev_run reads anyway, and its state is in the rare block.
+inline bool debug_on(const ev_loop *loop) { return EV_NG_DEBUG_MODE && (loop->run_guard & kRunGuardDebug); }
+inline debug_state *debug_of(const ev_loop *loop) { return debug_on(loop) ? rare_of(loop)->debug : nullptr; }
 
 // The collect intervals are block time rules while set.
 inline bool collect_intervals(const ev_loop *loop) { return loop->io_blocktime > 0. || loop->timeout_blocktime > 0.; }
@@ -496,11 +548,8 @@ inline void feed_reverse_done(ev_loop *loop, int type)
     feed(loop, loop->rfeeds.data[--loop->rfeeds.count], type);
 }
 
-// The invocation with work (kStepInvoke): the program's callback, metrics, debug mode or probes.
-void invoke_pending_with_work(ev_loop *loop);
-
-// A watcher's callback as every invocation pass but the plain one calls it: with the callback
-// probes while they fire (diag/probes.cc).  A cleared slot's dummy is nobody's and fires none.
+// A watcher's callback as a pass with checks calls it: with the callback probes while they fire
+// (diag/probes.cc).  A cleared slot's dummy is nobody's and fires none.
 void call_watcher_probed(ev_loop *loop, W w, int revents);
 inline void call_watcher(ev_loop *loop, W w, int revents)
 {
@@ -509,27 +558,36 @@ inline void call_watcher(ev_loop *loop, W w, int revents)
   invoke_callback(loop, w, revents);
 }
 
-// A program's invoke-pending callback is called every time, since it may count calls, as with
-// libev; the default one is skipped when there is nothing to invoke.
-void invoke_pending_plain(ev_loop *loop);  // ev_invoke_pending without debug mode (loop/loop.cc)
-#if EV_NG_DEBUG_MODE
-void invoke_pending_debug(ev_loop *loop);
-#else
-inline void invoke_pending_debug(ev_loop *) {}
-#endif
-inline void invoke_pending_default(ev_loop *loop)
+// The invocation pass, ev_invoke_pending's body (loop/loop.cc), which ev_run's last invocation
+// step runs inline: every pending watcher, highest priority first, LIFO within one.  Each slot
+// leaves the queue before its callback runs, so a callback may throw or longjmp and leave the
+// queue consistent.  `checks` are the invoke_checks bits the pass honours, each behind its own
+// test in invoke_pass_checked; `api` names the program's call in debug mode's reports, null for
+// the loop's own passes (ev_run's, ev_loop_destroy's).  `Site` makes each caller's queue scan an
+// instantiation of its own, which GCC inlines into its one caller: the iteration, whose frame
+// holds the scan of the virtual batches too, and ev_invoke_pending, whose frame stays small
+// because that scan is a call there (base/pending.h).
+void invoke_pass_checked(ev_loop *loop, unsigned checks, const char *api);
+template <class Site = void>
+inline void invoke_pass(ev_loop *loop, unsigned checks, const char *api)
 {
-  if (loop->pending.any()) {
-    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
-    invoke_pending_plain(loop);
-  }
+  loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
+  if (kInvokeChecks && EV_UNLIKELY(checks))
+    return invoke_pass_checked(loop, checks, api);
+  loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
 }
+
+// The invocation step of ev_run and ev_loop_destroy.  With work (kStepInvoke): the program's
+// invoke-pending callback, called every time since it may count calls, as with libev, or the pass
+// with its checks.  Without, invoke_checks is 0 and the pass is ev_invoke_pending's, skipped when
+// nothing is pending.
+void invoke_pending_with_work(ev_loop *loop);
 inline void invoke_pending(ev_loop *loop)
 {
-  if (has_work<kStepInvoke>(loop))
-    invoke_pending_with_work(loop);
-  else
-    invoke_pending_default(loop);
+  if (EV_UNLIKELY(has_work<kStepInvoke>(loop)))
+    return invoke_pending_with_work(loop);
+  if (loop->pending.any())
+    ev_invoke_pending(EV_A);
 }
 
 // Singly linked lists of io, signal, child and stat watchers, newest first.
@@ -577,7 +635,11 @@ inline void array_del(array<W> &a, W w)
 // has work around the block (kWorkHooks), whose bit the iteration passes to the backend's wait; a
 // table's poll always calls them.
 #ifdef EV_NG_EMBED
-inline bool has_wait_cb(const ev_loop *loop) { return loop->wait_cb; }
+inline bool has_wait_cb(const ev_loop *loop)
+{
+  const loop_rare *r = rare_of(loop);
+  return r && r->wait_cb;
+}
 #else
 constexpr bool has_wait_cb(const ev_loop *) { return false; }
 #endif
@@ -630,7 +692,7 @@ R wait_through_cb(ev_loop *loop, R interrupted, Call &call)
 {
   wait_frame<R, Call> f{&call, interrupted, EINTR};
   void *(*run)(void *) = wait_frame<R, Call>::run;
-  loop->wait_cb(EV_A_ run, &f);
+  rare_of(loop)->wait_cb(EV_A_ run, &f);
   errno = f.err;
   return f.result;
 }
@@ -645,7 +707,7 @@ inline R hooked_wait(ev_loop *loop, R interrupted, Call &&call)
   release_hook(loop);
   R result;
 #ifdef EV_NG_EMBED
-  if (EV_UNLIKELY(loop->wait_cb))
+  if (EV_UNLIKELY(has_wait_cb(loop)))
     result = wait_through_cb(loop, interrupted, call);
   else
 #else
@@ -673,11 +735,12 @@ inline bool timer_due(const ev_loop *loop) { return loop->timers.count && loop->
 void timers_reify(ev_loop *loop);               // queue expired timers once timer_due said so
 void timers_shift(ev_loop *loop, ev_tstamp d);  // ev_resume: move all deadlines
 void onces_loop_destroy(ev_loop *loop);         // free the ev_once blocks still waiting
-// EVFLAG_NG_BOOTTIME (watchers/timer.cc): at loop creation, take a slot for the offset of
-// CLOCK_BOOTTIME, or drop the flag where the system has no such clock; give the slot back; move
-// every deadline earlier by the time suspended since the last call; a timer start calls it first.
+// EVFLAG_NG_BOOTTIME (watchers/timer.cc): at loop creation, measure the offset of CLOCK_BOOTTIME,
+// or drop the flag where the system has no such clock; move every deadline earlier by the time
+// suspended since the last call, which a timer start makes first.  The flag stays in loop->flags
+// while it works.
+inline bool boottime_on(const ev_loop *loop) { return loop->flags & EVFLAG_NG_BOOTTIME; }
 void boottime_init(ev_loop *loop);
-void boottime_destroy(ev_loop *loop);
 void boottime_catch_up(ev_loop *loop);
 // Re-create one kind of the loop's own kernel fds (fd/loop_fd.h): `replace` after a fork, where
 // the old fd is still ours and is closed first; else only where its watcher was killed, whose old
@@ -721,7 +784,8 @@ void posts_lock_for_fork();                 // fork(3)'s handlers: the lock that
 void posts_unlock_after_fork();
 inline void posts_after_asyncs(ev_loop *loop)
 {
-  if (loop->posts.load(std::memory_order_relaxed))  // stored by the loop's thread only
+  const loop_rare *r = rare_of(loop);
+  if (r && r->posts.load(std::memory_order_relaxed))  // stored by the loop's thread only
     posts_run(loop);
 }
 #if EV_ASYNC_ENABLE
@@ -779,7 +843,7 @@ void time_init(ev_loop *loop);
 // since the monotonic clock the gate compares with does not tell of a suspend.
 inline ev_tstamp time_gate(const ev_loop *loop)
 {
-  return loop->boottime_slot ? -HUGE_VAL : std::min(loop->rt_recheck_at, loop->sweep.look_at);
+  return boottime_on(loop) ? -HUGE_VAL : std::min(loop->rt_recheck_at, loop->sweep.look_at);
 }
 void time_gate_update(ev_loop *loop);
 // Force the next time_update to re-read the wall clock after a timerfd jump.

@@ -124,6 +124,17 @@ void loop_free_arrays(ev_loop *loop)
 
 }  // namespace
 
+// The rare block, zeroed, published for the threads that read it (ev_loop::rare).
+loop_rare *ev_detail::rare_make(ev_loop *loop, bool may_fail)
+{
+  void *mem = may_fail ? ev_try_realloc(nullptr, sizeof(loop_rare)) : ev_realloc(nullptr, sizeof(loop_rare));
+  if (!mem)
+    return nullptr;
+  auto *r = new (mem) loop_rare{};
+  loop->rare.store(r, std::memory_order_release);
+  return r;
+}
+
 static ev_loop *default_loop_create(unsigned int flags)
 {
   if (!ev_default_loop_ptr) {
@@ -148,21 +159,12 @@ struct ev_loop *ev_default_loop(unsigned int flags) noexcept { return default_lo
 int ev_default_loop(unsigned int flags) noexcept { return default_loop_create(flags) != nullptr; }
 #endif
 
-// libev 4.33 allocates 1288 bytes for a loop; allocating as much keeps even its out-of-memory
-// message identical.  Our loop object must fit, so what only some loops need, such as the
-// ev_async groups, is allocated when needed.  A program that compiles the core into itself may
-// make its watchers, and so the loop, larger.
-#ifdef EV_NG_EMBED
-constexpr std::size_t kLoopAllocation = sizeof(ev_loop) > 1288 ? sizeof(ev_loop) : 1288;
-#else
-constexpr std::size_t kLoopAllocation = 1288;
-#endif
-static_assert(sizeof(ev_loop) <= kLoopAllocation, "the loop object outgrew libev 4.33's loop allocation");
-
+// The loop object is ours, so its size is too: when the allocator refuses it, the out-of-memory
+// message has libev's words and our number (README, "Differences from libev 4.33").
 #if EV_MULTIPLICITY
 struct ev_loop *ev_loop_new(unsigned int flags) noexcept
 {
-  void *mem = ev_realloc(nullptr, kLoopAllocation);
+  void *mem = ev_realloc(nullptr, sizeof(ev_loop));
   ev_loop *loop = new (mem) ev_loop();
   if (loop_init(loop, flags))
     return loop;
@@ -185,7 +187,7 @@ void ev_loop_destroy(EV_P)
   if (EV_UNLIKELY(loop->run_guard & kRunGuardDestroyed))
     usage_error("ev_loop_destroy", "loop", static_cast<const void *>(loop),
                 "libev: ev_loop_destroy called with the default loop, which ev_loop_destroy already destroyed");
-  if (loop->debug)
+  if (debug_on(loop))
     debug_check_call(loop, "ev_loop_destroy", nullptr);
   EV_PROBE_RARE(loop_destroy, loop);
   posts_loop_destroy(loop);
@@ -203,14 +205,15 @@ void ev_loop_destroy(EV_P)
   child_pidfd_loop_destroy(loop);
   signals_loop_destroy(loop);
   timerfd_destroy(loop);
-  boottime_destroy(loop);
   wakeup_destroy(loop);
   asyncs_loop_destroy(loop);
   metrics_switch(loop, false);
   if (loop->backend)
     loop->backend->destroy(loop);
   loop_free_arrays(loop);
-  const bool kept = debug_loop_destroy(loop);  // debug mode keeps it a while
+  const bool kept = debug_loop_destroy(loop);  // debug mode keeps it a while, with the rare block
+  if (!kept)
+    ev_free(rare_of(loop));
   loop_forks_remove(loop);
 
   bool is_default = loop == ev_default_loop_ptr;

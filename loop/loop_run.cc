@@ -78,7 +78,7 @@ bool steps_before_block_with_work(ev_loop *loop)
   }
   if (loop->repair & ~kRepairProbes)
     loop_repair(loop);
-  if (loop->debug)
+  if (debug_on(loop))
     debug_check_all(loop);
   return false;
 }
@@ -109,47 +109,44 @@ inline ev_tstamp to_resolution(const ev_loop *loop, ev_tstamp timeout)
   return timeout;
 }
 
-// The time until the next timer, at most max_block: the block time of a loop without rules of its
-// own.  The clock is read here so that the time the callbacks took shortens the block; the loop's
-// times are updated after the block, before anything can look at them.
-inline ev_tstamp until_next_timer(ev_loop *loop)
+// The time until the next timer, at most max_block and raised to the backend's resolution, with
+// `now` the time the deadline is compared with.
+template <class Now>
+inline ev_tstamp until_next_timer(const ev_loop *loop, Now now)
 {
   if (!loop->timers.count)
-    return loop->max_block;
-  ev_tstamp to = loop->timers.top().at - monotonic_now();
+    return loop->max_block;  // longer than the coarsest resolution
+  const ev_tstamp to = loop->timers.top().at - now();
   ev_tstamp timeout = loop->max_block;  // read after the clock, so that no register holds it across the call
   if (to < timeout)
     timeout = to;
   return to_resolution(loop, timeout);
 }
 
-// The block time with rules of its own (kStepBlockTime): zero with idle watchers or after the loop
-// queued an EV_ERROR itself (feed_error), a rule enforced here alone; else until the next timer or
-// periodic, raised to the timeout collect interval and to the backend's resolution.  With an io
-// collect interval, part of the time is slept here instead.  A release callback may call ev_now,
-// so with one the time is updated before every block, as libev 4.33 does.
-ev_tstamp block_time_with_work(ev_loop *loop)
+// The block time of a loop with rules of its own (kStepBlockTime), each behind its test: zero with
+// idle watchers or after the loop queued an EV_ERROR itself (feed_error), a rule enforced here
+// alone; the next periodic; a second at most for EVFLAG_NG_BOOTTIME's timers, since the kernel's
+// wait does not count a suspend; the timeout collect interval; and with an io collect interval
+// part of the time is slept here instead.  The loop time is updated first where a rule reads it,
+// and with a release callback, which may call ev_now, before every block, as libev 4.33 does.
+ev_tstamp block_time_by_rules(ev_loop *loop)
 {
   if (loop->idleall || member_has_work(loop, kWorkError)) {
     work_set(loop, kWorkError, false);
     return 0.;
   }
-
-  ev_tstamp timeout = loop->max_block;
-  ev_tstamp prev_mn_now = loop->mn_now;
+  const ev_tstamp prev_mn_now = loop->mn_now;
   if (loop->timers.count || loop->periodics.count || loop->io_blocktime > 0. || loop->release_cb || loop->acquire_cb)
     time_update(loop);
 
-  if (loop->timers.count) {
-    ev_tstamp to = loop->timers.top().at - loop->mn_now;
-    if (to < timeout)
-      timeout = to;
-  }
+  ev_tstamp timeout = until_next_timer(loop, [loop] { return loop->mn_now; });
   if (loop->periodics.count) {
     ev_tstamp to = loop->periodics.top().at - loop->ev_rt_now;
     if (to < timeout)
       timeout = to;
   }
+  if (boottime_on(loop) && loop->timers.count && timeout > kMaxBlockTimeBoottime)
+    timeout = kMaxBlockTimeBoottime;
   if (timeout < loop->timeout_blocktime)
     timeout = loop->timeout_blocktime;
   timeout = to_resolution(loop, timeout);
@@ -166,13 +163,17 @@ ev_tstamp block_time_with_work(ev_loop *loop)
   return timeout;
 }
 
+// Step 9's block time: until the next timer, nothing to wait for with EVRUN_NOWAIT or without
+// references, or what the rules say.  The clock is read here so that the time the callbacks took
+// shortens the block; the loop's times are updated after the block, before anything can look at
+// them.
 inline ev_tstamp block_time(ev_loop *loop, int flags)
 {
   if ((flags & EVRUN_NOWAIT) || loop->activecnt < 1)
     return 0.;
   if (EV_UNLIKELY(has_work<kStepBlockTime>(loop)))
-    return block_time_with_work(loop);
-  return until_next_timer(loop);
+    return block_time_by_rules(loop);
+  return until_next_timer(loop, [] { return monotonic_now(); });
 }
 
 // The slow half of the clock's update after the block: the wall clock, then the closed-fd sweep,
@@ -182,7 +183,7 @@ inline ev_tstamp block_time(ev_loop *loop, int flags)
 void time_update_after_block_slow(ev_loop *loop, ev_tstamp timeout)
 {
   time_update_slow(loop);
-  if (loop->mn_now >= loop->sweep.look_at)
+  if (loop->mn_now >= loop->sweep.idle_at)
     fd_sweep_due(loop, timeout > 0. && !loop->pending.any());
 }
 
@@ -203,84 +204,79 @@ inline void time_update_after_block(ev_loop *loop, ev_tstamp timeout)
     time_update_after_block_slow(loop, timeout);
 }
 
-// Queue a taken report as the poll would have, before anything else: the one place that does.
-void wakeup_requeue(ev_loop *loop, ev_tstamp timeout, int revents, bool slow)
+// The probes' and the metrics' notes of a wait (kWorkProbes, kWorkMetrics): what it began with,
+// the probes' in the loop's rare block.  A hook may switch them during the wait, so the end tests
+// each again, and the probes' end only follows their begin.
+void wait_measure_begin(ev_loop *loop, ev_tstamp timeout)
 {
-  feed(loop, as_w(&loop->wakeup.w), revents);
-  if (slow)
-    time_update_after_block_slow(loop, timeout);
-}
-
-// The clock update after a block whose wake-up report was taken.  The watcher's callback runs now,
-// where the invocation would run it first as the newest watcher at EV_MAXPRI, unless something
-// else is queued before the invocation; then the report is queued.  Forced inline, because a call
-// would cost every wake-up a frame, more than its tests.
-[[gnu::always_inline]] inline void wakeup_taken(ev_loop *loop, ev_tstamp timeout, int revents)
-{
-  const bool slow = read_clock_after_block(loop);
-  if (EV_UNLIKELY(slow) || timer_due(loop) || has_work<kStepsQueue>(loop) || loop->wakeup.w.pending)
-    return wakeup_requeue(loop, timeout, revents, slow);
-  wakeup_run(loop, revents);
-}
-
-// The metrics and the probes around the backend's wait (kWorkMetrics, kWorkProbes).
-probes_poll_mark wait_measure_begin(ev_loop *loop, ev_tstamp timeout)
-{
-  const probes_poll_mark probe = loop->probing ? probes_poll_enter(loop, timeout) : probes_poll_mark{};
-  if (loop->metrics)
+  if (loop->probing)
+    rare_of(loop)->probe_poll = probes_poll_enter(loop, timeout);
+  if (metrics_of(loop))
     metrics_poll_begin(loop, timeout);
-  return probe;
 }
 
-void wait_measure_end(ev_loop *loop, const probes_poll_mark &probe)
+void wait_measure_end(ev_loop *loop)
 {
-  if (loop->metrics)
+  if (metrics_of(loop))
     metrics_poll_end(loop);
-  if (probe.firing)
-    probes_poll_return(loop, probe);
+  if (loop->probing) {
+    probes_poll_mark &probe = rare_of(loop)->probe_poll;
+    if (probe.firing)
+      probes_poll_return(loop, probe);
+    probe.firing = false;
+  }
 }
 
-// Steps 11-13 of ev(3)'s ev_run, quoted in iterate.  Without work around it (kStepBlock), the
-// block is the backend's wait and the clock.  With work, each part is behind its own test: the
-// wake-up handshake (fd/wakeup.h), the hooks, the metrics and the probes.  Senders are told that
-// the loop may block as late as possible, so that sends while the loop is busy cost no write.
-// When the wait took the wake-up report (wakeup_taken), which it does only with the default
-// invocation, the clock update after it runs the wake-up watcher's callback.
-template <class B>
-inline void block(ev_loop *loop, ev_tstamp timeout)
+constexpr unsigned kWorkMeasured = 1u << kWorkMetrics | 1u << kWorkProbes;
+
+// The work around the backend's wait (kStepBlock), each part behind its own test: the wake-up
+// handshake (fd/wakeup.h), whose senders are told that the loop may block as late as possible, so
+// that sends while the loop is busy cost no write, and the measures.  Returns the timeout, zero
+// when a sender skipped its write.  Inline, since every loop with an ev_async takes them.
+inline ev_tstamp wait_begin(ev_loop *loop, ev_tstamp timeout)
 {
-  if (EV_LIKELY(!has_work<kStepBlock>(loop))) {
-    B::wait(loop, timeout, false, nullptr);
-    return time_update_after_block(loop, timeout);
-  }
-  const bool handshake = member_has_work(loop, kWorkWakeup);
-  if (handshake) {
+  if (member_has_work(loop, kWorkWakeup)) {
     store_before_loads(loop->pipe_write_wanted, 1);
     if (loop->pipe_write_skipped.load(std::memory_order_seq_cst))
       timeout = 0.;
   }
-  const bool measured = EV_UNLIKELY(has_work<kStepInvoke>(loop)) && (loop->metrics || loop->probing);
-  const probes_poll_mark probe = measured ? wait_measure_begin(loop, timeout) : probes_poll_mark{};
-  const int taken = B::wait(loop, timeout, member_has_work(loop, kWorkHooks),
-                            handshake && !has_work<kStepInvoke>(loop) ? &loop->wakeup.w : nullptr);
-  if (EV_UNLIKELY(measured))
-    wait_measure_end(loop, probe);
-  if (handshake) {
+  if (EV_UNLIKELY(loop->work & kWorkMeasured))
+    wait_measure_begin(loop, timeout);
+  return timeout;
+}
+
+inline void wait_end(ev_loop *loop)
+{
+  if (EV_UNLIKELY(loop->work & kWorkMeasured))
+    wait_measure_end(loop);
+  if (member_has_work(loop, kWorkWakeup)) {
     loop->pipe_write_wanted.store(0, std::memory_order_seq_cst);
     wakeup_after_poll(loop);
-    if (EV_UNLIKELY(taken))
-      return wakeup_taken(loop, timeout, taken);
   }
+}
+
+// Steps 11-13 of ev(3)'s ev_run, quoted in iterate: the backend's wait, with the work around it
+// where the loop has some (kStepBlock), then the clock.  The test after the wait reads the bits
+// again rather than keep them across the wait, which costs a register or a spill.
+template <class B>
+inline void block(ev_loop *loop, ev_tstamp timeout)
+{
+  const bool work = has_work<kStepBlock>(loop);
+  if (EV_UNLIKELY(work))
+    timeout = wait_begin(loop, timeout);
+  B::wait(loop, timeout, work);
+  if (EV_UNLIKELY(has_work<kStepBlock>(loop)))
+    wait_end(loop);
   time_update_after_block(loop, timeout);
 }
 
 // The steps after the timers that have work (kStepsQueue, kStepInvoke): debug mode first takes
 // the loop's own stops from the queue; then the periodics, idle and check watchers are queued, and
-// the queue is invoked if the invocation has work.  False when the default invocation is left to
-// the caller, whose copy of it is inline.
+// the queue is invoked if the invocation has work.  False when the pass without checks is left
+// to the caller, whose copy of it is inline.
 bool steps_after_timers_with_work(ev_loop *loop)
 {
-  if (loop->debug)
+  if (debug_on(loop))
     debug_reconcile(loop);
   if (loop->periodics.count && loop->periodics.top().at < loop->ev_rt_now)
     periodics_reify(loop);
@@ -296,16 +292,14 @@ bool steps_after_timers_with_work(ev_loop *loop)
   return true;
 }
 
-// Steps 14 (the periodics), 15 and 16 of ev(3)'s ev_run.  The default pass is inline in each
-// iteration's copy: most iterations call a callback or two.
+// Steps 14 (the periodics), 15 and 16 of ev(3)'s ev_run.  The pass without checks is inline in
+// each iteration's copy: most iterations call a callback or two.
 template <class B>
 inline void steps_after_timers(ev_loop *loop)
 {
   const bool invoked = has_work<kStepsAfterTimers>(loop) && steps_after_timers_with_work(loop);
-  if (!invoked && loop->pending.any()) {
-    loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
-    loop->pending.invoke_all([loop](W w, int revents) { invoke_callback(loop, w, revents); });
-  }
+  if (!invoked && loop->pending.any())
+    invoke_pass<B>(loop, 0, nullptr);
 }
 
 // Step 17 of ev(3)'s ev_run: ev_run returns the reference count, as libev 4.33 does.
@@ -321,7 +315,7 @@ inline int finish(ev_loop *loop)
 // since the loop last read the clock was the program's.
 void invoke_entered_with_work(ev_loop *loop)
 {
-  if (loop->metrics) {
+  if (metrics_of(loop)) {
     metrics_run_entered(loop);
     if (!loop->pending.any() && loop->invoke_cb == ev_invoke_pending)
       return;  // the common case: nothing left over, nothing to time
@@ -333,7 +327,8 @@ inline void invoke_entered(ev_loop *loop)
 {
   if (EV_UNLIKELY(has_work<kStepInvoke>(loop)))
     return invoke_entered_with_work(loop);
-  invoke_pending_default(loop);
+  if (loop->pending.any())
+    ev_invoke_pending(EV_A);
 }
 
 // ev_run after step 1's increment, with backend B: the steps of ev(3)'s ev_run (man/ev.pod),
@@ -342,7 +337,6 @@ inline void invoke_entered(ev_loop *loop)
 template <class B>
 int iterate(ev_loop *loop, int flags)
 {
-  const bool once = flags & (EVRUN_ONCE | EVRUN_NOWAIT);
   // 1. "Increment the depth counter (ev_depth) and clear any break request"
   loop->loop_done = EVBREAK_CANCEL;
   // 2. "Invoke all watchers that are already pending"
@@ -384,7 +378,7 @@ int iterate(ev_loop *loop, int flags)
       // 16. "Then continue with step 3, unless a break was requested, EVRUN_ONCE or EVRUN_NOWAIT
       //     was given, or the reference count is zero."  A negative count (more ev_unref than
       //     references) ends the run too, where libev 4.33 runs forever.
-    } while (!once && !loop->loop_done && loop->activecnt >= 1);
+    } while (!(flags & (EVRUN_ONCE | EVRUN_NOWAIT)) && !loop->loop_done && loop->activecnt >= 1);
   // 17. "If the break request was EVBREAK_ONE, clear it ... Decrement the depth counter and
   //     return the reference count."
   return finish(loop);

@@ -75,7 +75,7 @@ void time_update_slow(ev_loop *loop)
     probes_check(loop);
   } else
     set_rt_now(loop, loop->rt_offset + loop->mn_now);
-  if (loop->boottime_slot)
+  if (boottime_on(loop))
     boottime_catch_up(loop);
   time_gate_update(loop);
 }

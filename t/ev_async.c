@@ -584,9 +584,8 @@ TRACE_REVENTS_CB (io)
 /* libev-ng's closed-fd sweep (README, "Differences from libev 4.33") and a cross-thread
  * wake-up in one iteration: the EV_ERROR that the sweep queues comes after the wake-up, which
  * the poll queued first.  So an io watcher of EV_MAXPRI on a closed fd runs before the async
- * watcher of EV_MAXPRI that the wake-up's internal watcher queues.  (On epoll, where the loop
- * takes the wake-up's report itself when that changes nothing.)  The clock jumps 100 s at the
- * send, past the sweep's next step (which a busy loop takes after 256 iterations). */
+ * watcher of EV_MAXPRI that the wake-up's internal watcher queues.  The clock jumps 100 s at
+ * the send, past the sweep's next step (which a busy loop takes after 256 iterations). */
 static void
 ev_async__a_wakeup_is_queued_before_the_closed_fd_sweeps_ev_error (void **state)
 {

@@ -356,6 +356,121 @@ timers_that_count_a_suspend__timers_fire_on_time_on_the_real_boottime_clock (voi
     }
 }
 
+/* Every loop of the process counts a suspend, however many have the flag: an earlier libev-ng
+ * kept each loop's offset in a table of 255, and a loop made while 255 had the flag ignored
+ * it.  300 loops on poll, which needs no kernel object per loop. */
+enum { MANY_LOOPS = 300 };
+
+static void
+timers_that_count_a_suspend__every_loop_of_the_process_counts_it (void **state)
+{
+  (void)state;
+  skip_without_linux_apis (); /* no CLOCK_BOOTTIME there: the flag is ignored (ev(3)) */
+  if (test_backend != EVBACKEND_POLL)
+    skip (); /* once is enough: the flag does not depend on the backend */
+  __atomic_store_n (&suspended_ns, 0, __ATOMIC_RELAXED);
+  static struct ev_loop *loops[MANY_LOOPS];
+  static ev_timer timers[MANY_LOOPS];
+  for (int i = 0; i < MANY_LOOPS; ++i)
+    {
+      loops[i] = ev_loop_new (EVBACKEND_POLL | EVFLAG_NOENV | EVFLAG_NG_BOOTTIME);
+      assert_non_null (loops[i]);
+      ev_timer_init (&timers[i], nop_timer_cb, 0.9, 0.);
+      ev_timer_start (loops[i], &timers[i]);
+    }
+  simulate_suspend (0.6);
+  int counted = 0;
+  for (int i = 0; i < MANY_LOOPS; ++i)
+    {
+      double left = ev_timer_remaining (loops[i], &timers[i]);
+      counted += left > 0.3 - 1e-9 && left < 0.3 + 1e-3;
+    }
+  for (int i = 0; i < MANY_LOOPS; ++i)
+    {
+      ev_timer_stop (loops[i], &timers[i]);
+      ev_loop_destroy (loops[i]);
+    }
+  if (counted != MANY_LOOPS)
+    fail_msg ("%d of %d loops with EVFLAG_NG_BOOTTIME counted a 0.6 s suspend", counted, MANY_LOOPS);
+}
+
+static int wait_pipe[2];
+static double wait_began;
+static int io_fired, long_empty_waits;
+
+static void *
+write_late (void *arg)
+{
+  (void)arg;
+  usleep (1300000);
+  if (write (wait_pipe[1], "x", 1) != 1)
+    abort ();
+  return NULL;
+}
+
+static void
+break_io_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  (void)w, (void)revents;
+  io_fired = 1;
+  ev_break (loop, EVBREAK_ALL);
+}
+
+static void
+wait_begins_cb (struct ev_loop *loop, ev_prepare *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  wait_began = ev_time ();
+  io_fired = 0;
+}
+
+/* At EV_MINPRI, after the io watcher of the same iteration. */
+static void
+wait_ended_cb (struct ev_loop *loop, ev_check *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+  if (!io_fired && ev_time () - wait_began >= 0.5)
+    ++long_empty_waits;
+}
+
+/* A loop with the flag and no timers has nothing a suspend could make due, so it waits for its
+ * events as long as a loop without the flag: for an event 1.3 s away no wait ends empty after
+ * half a second or more, where an earlier libev-ng woke after a second to look at the clock.
+ * (A wait may end early and empty, as for a signal.) */
+static void
+timers_that_count_a_suspend__a_loop_without_timers_waits_without_waking (void **state)
+{
+  (void)state;
+  skip_without_linux_apis (); /* no CLOCK_BOOTTIME there: the flag is ignored (ev(3)) */
+  skip_where_valgrind_holds_wakeups (); /* the writing thread would wait for the loop's wait */
+  struct ev_loop *loop = boottime_loop_new ();
+  assert_int_equal (pipe (wait_pipe), 0);
+  ev_io w;
+  ev_io_init (&w, break_io_cb, wait_pipe[0], EV_READ);
+  ev_io_start (loop, &w);
+  ev_prepare before;
+  ev_prepare_init (&before, wait_begins_cb);
+  ev_prepare_start (loop, &before);
+  ev_check after;
+  ev_check_init (&after, wait_ended_cb);
+  ev_set_priority (&after, EV_MINPRI);
+  ev_check_start (loop, &after);
+  long_empty_waits = 0;
+  pthread_t thread;
+  assert_int_equal (pthread_create (&thread, NULL, write_late, NULL), 0);
+  ev_run (loop, 0);
+  pthread_join (thread, NULL);
+  ev_check_stop (loop, &after);
+  ev_prepare_stop (loop, &before);
+  ev_io_stop (loop, &w);
+  ev_loop_destroy (loop);
+  close (wait_pipe[0]);
+  close (wait_pipe[1]);
+  if (long_empty_waits)
+    fail_msg ("%d waits ended without an event after half a second or more, for an event 1.3 s away",
+              long_empty_waits);
+}
+
 int
 main (void)
 {
@@ -366,6 +481,8 @@ main (void)
     plain_test (timers_that_count_a_suspend__a_timer_started_after_a_suspend_does_not_count_it),
     plain_test (timers_that_count_a_suspend__libev_flags_turns_it_on_for_an_unmodified_program),
     plain_test (timers_that_count_a_suspend__timers_fire_on_time_on_the_real_boottime_clock),
+    plain_test (timers_that_count_a_suspend__every_loop_of_the_process_counts_it),
+    plain_test (timers_that_count_a_suspend__a_loop_without_timers_waits_without_waking),
   };
   return HARNESS_RUN ("libev_ng_boottime", tests);
 }

@@ -9,12 +9,12 @@
 //
 // A loop with at most kScanAllMax async watchers looks at all of them on a wake-up: for a few,
 // marking costs more than looking.  With more, a sender also marks its watcher's group, a bit in
-// loop->async_groups, and a wake-up looks only at the marked groups.  Senders mark only while
-// loop->async_marking says so; a sender may have read the old value as marking began, so the loop's
-// next look is full.  The sender reads the index `active` while the loop may move the watcher in
-// the array, so both sides store first and load second, all sequentially consistent: either the
-// sender sees the new index, or the loop sees the send and marks the new group itself.  The first
-// start makes the groups block, before marking is ever set, so senders seeing marking set find it.
+// the groups block that the loop's rare block holds, and a wake-up looks only at the marked groups.
+// Senders mark only while loop->async_marking says so; a sender may have read the old value as
+// marking began, so the loop's next look is full.  The sender reads the index `active` while the loop may move the
+// watcher in the array, so both sides store first and load second, all sequentially consistent: either the sender sees
+// the new index, or the loop sees the send and marks the new group itself.  The first start makes the groups block,
+// before marking is ever set, so senders seeing marking set find it.
 #include "fd/wakeup.h"
 #include "loop/loop.h"
 #include "watchers/start_stop.h"
@@ -49,7 +49,7 @@ inline void store_index(ev_watcher *w, int index) { __atomic_store_n(&w->active,
 inline void mark_group(ev_loop *loop, int index)
 {
   unsigned g = static_cast<unsigned>(index - 1) % kGroups;
-  async_sent_groups *sg = loop->async_groups;
+  async_sent_groups *sg = loop->rare.load(std::memory_order_acquire)->async_groups;
   sg->words[g / 64].fetch_or(std::uint64_t{1} << (g % 64), std::memory_order_seq_cst);
   sg->summary.fetch_or(std::uint64_t{1} << (g / 64), std::memory_order_seq_cst);
 }
@@ -142,7 +142,7 @@ void asyncs_process(ev_loop *loop)
 {
   // relaxed: only the loop stores loop->async_marking, and after the groups block is made
   if (loop->async_marking.load(std::memory_order_relaxed))
-    asyncs_process_marked(loop, loop->async_groups);
+    asyncs_process_marked(loop, rare_of(loop)->async_groups);
   else
     asyncs_process_all(loop);
   // queued functions after the watchers, which run later in this pass
@@ -151,10 +151,11 @@ void asyncs_process(ev_loop *loop)
 
 void asyncs_loop_destroy(ev_loop *loop)
 {
-  if (loop->async_groups) {
-    loop->async_groups->~async_sent_groups();
-    ev_free(loop->async_groups);
-    loop->async_groups = nullptr;
+  loop_rare *r = rare_of(loop);
+  if (r && r->async_groups) {
+    r->async_groups->~async_sent_groups();
+    ev_free(r->async_groups);
+    r->async_groups = nullptr;
   }
 }
 
@@ -169,13 +170,14 @@ static void async_start_plain(struct ev_loop *loop, ev_async *w)
   // libev 4.33 forgets a send made before start (doc/semantics.md §18).
   __atomic_store_n(&w->sent, 0, __ATOMIC_SEQ_CST);
   wakeup_init(loop, wakeup_user::kAsyncOrSignalHandler);
-  if (!loop->async_groups)
-    loop->async_groups = new (ev_realloc(nullptr, sizeof(async_sent_groups))) async_sent_groups();
+  loop_rare *r = rare_get(loop);
+  if (!r->async_groups)
+    r->async_groups = new (ev_realloc(nullptr, sizeof(async_sent_groups))) async_sent_groups();
   guard_null_callback(as_w(w));  // start_watcher without its plain store of `active`
   clamp_priority(as_w(w));
   int index = loop->asyncs.push(as_w(w));
   store_index(as_w(w), index);
-  async_sent_groups *sg = loop->async_groups;
+  async_sent_groups *sg = r->async_groups;
   if (index > kScanAllMax && !loop->async_marking.load(std::memory_order_relaxed)) {
     loop->async_marking.store(true, std::memory_order_seq_cst);
     sg->full_look_due = true;

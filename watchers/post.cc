@@ -125,7 +125,12 @@ constinit std::uint64_t next_serial = 0;  // under lanes_lock
 thread_key exit_key;
 bool exit_key_made;  // under lanes_lock
 
-post_block *block_of(const ev_loop *loop) { return loop->posts.load(std::memory_order_acquire); }
+// Producers read it from any thread: the rare block and the queue are published with release.
+post_block *block_of(const ev_loop *loop)
+{
+  const loop_rare *r = loop->rare.load(std::memory_order_acquire);
+  return r ? r->posts.load(std::memory_order_acquire) : nullptr;
+}
 
 // A pass is due: `pending`, then the async flag (see the top).  Async-signal-safe.
 void posts_wake(ev_loop *loop, post_block *b)
@@ -411,7 +416,7 @@ void posts_loop_destroy(ev_loop *loop)
   if (!b)
     return;
   ev_ng_post_drain(EV_A);
-  loop->posts.store(nullptr, std::memory_order_seq_cst);
+  rare_of(loop)->posts.store(nullptr, std::memory_order_seq_cst);
   lock_take(lanes_lock);
   post_lane *lane = b->lanes.load(std::memory_order_relaxed);
   while (lane) {
@@ -470,7 +475,8 @@ int ev_ng_post_enable(EV_P) noexcept
 {
   if (block_of(loop))
     return 0;
-  auto *b = static_cast<post_block *>(ev_try_realloc(nullptr, sizeof(post_block)));
+  loop_rare *r = rare_try_get(loop);
+  auto *b = r ? static_cast<post_block *>(ev_try_realloc(nullptr, sizeof(post_block))) : nullptr;
   if (!b)
     return -ENOMEM;
   new (b) post_block{};
@@ -478,7 +484,7 @@ int ev_ng_post_enable(EV_P) noexcept
   b->serial = ++next_serial;
   lock_give(lanes_lock);
   wakeup_init(loop, wakeup_user::kFeedSignalOnly);
-  loop->posts.store(b, std::memory_order_release);
+  r->posts.store(b, std::memory_order_release);
   return 0;
 }
 

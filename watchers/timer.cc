@@ -7,7 +7,6 @@
 #include "diag/debug.h"
 #include "loop/loop.h"
 
-#include <atomic>
 #include <cmath>
 
 using namespace ev_detail;
@@ -79,21 +78,13 @@ void timers_shift(ev_loop *loop, ev_tstamp d)
 // With the flag every update of the loop's clock takes its slow path (time_gate_update), which
 // catches up: when the difference grew, every deadline moves earlier by the growth, which keeps the
 // heap's order.  The block time is computed after such an update too (kWorkBoottime), so that a
-// suspend during a callback counts in the very next block.  A start, ev_timer_again and
-// ev_timer_remaining catch up first, so that a timer started after a suspend does not count it.
-// The boottime reading lies between two monotonic ones, and the deadlines move by what the
-// difference surely grew, never more, so that no timer fires early.
-//
-// The loop object has no room for the difference, so it lives in a slot of a process-wide table;
-// the loop keeps the slot's number in a byte of padding.
+// suspend during a callback counts in the very next block, and a loop with timers waits at most
+// kMaxBlockTimeBoottime, since the kernel's wait does not count a suspend either.  A start,
+// ev_timer_again and ev_timer_remaining catch up first, so that a timer started after a suspend
+// does not count it.  The boottime reading lies between two monotonic ones, and the deadlines move
+// by what the difference surely grew, never more, so that no timer fires early.  The difference
+// is kept in the loop's rare block.
 namespace {
-
-struct boottime_slot {
-  std::atomic<const ev_loop *> owner{nullptr};  // taken and given back by its loop's creation and destruction
-  ev_tstamp offset = 0.;                        // CLOCK_BOOTTIME - CLOCK_MONOTONIC or more, read by its loop alone
-};
-constexpr int kBoottimeSlots = 255;  // a slot's number, plus one, fits loop->boottime_slot
-constinit boottime_slot boottime_slots[kBoottimeSlots];
 
 // A smaller growth is left to add up, so that the rounding of two readings does not walk the heap.
 constexpr ev_tstamp kBoottimeMinShift = 1e-6;
@@ -120,40 +111,27 @@ void boottime_init(ev_loop *loop)
 {
 #if EV_NG_HAVE_BOOTTIME
   struct timespec ts;
-  if ((loop->flags & EVFLAG_NG_BOOTTIME) && clock_gettime(CLOCK_BOOTTIME, &ts) == 0)
-    for (int i = 0; i < kBoottimeSlots; ++i) {
-      const ev_loop *none = nullptr;
-      if (boottime_slots[i].owner.compare_exchange_strong(none, loop, std::memory_order_acq_rel)) {
-        boottime_slots[i].offset = boottime_measure().upper;
-        loop->boottime_slot = static_cast<unsigned char>(i + 1);
-        loop->timers.close_gate();  // every ev_timer_start catches up first
-        work_set(loop, kWorkBoottime, true);
-        return;
-      }
-    }
-#endif
-  // Without CLOCK_BOOTTIME or a slot the flag is dropped, which also keeps ev_timer_again fast.
-  loop->flags &= ~static_cast<unsigned>(EVFLAG_NG_BOOTTIME);
-}
-
-void boottime_destroy(ev_loop *loop)
-{
-  if (!loop->boottime_slot)
+  if ((loop->flags & EVFLAG_NG_BOOTTIME) && clock_gettime(CLOCK_BOOTTIME, &ts) == 0) {
+    rare_get(loop)->boottime_offset = boottime_measure().upper;
+    loop->timers.close_gate();  // every ev_timer_start catches up first
+    work_set(loop, kWorkBoottime, true);
     return;
-  boottime_slots[loop->boottime_slot - 1].owner.store(nullptr, std::memory_order_release);
-  loop->boottime_slot = 0;
+  }
+#endif
+  // Without CLOCK_BOOTTIME the flag is dropped, which also keeps ev_timer_again fast.
+  loop->flags &= ~static_cast<unsigned>(EVFLAG_NG_BOOTTIME);
 }
 
 void boottime_catch_up(ev_loop *loop)
 {
-  boottime_slot &slot = boottime_slots[loop->boottime_slot - 1];
+  ev_tstamp &offset = rare_of(loop)->boottime_offset;
   const boottime_window m = boottime_measure();
-  const ev_tstamp grown = m.lower - slot.offset;
+  const ev_tstamp grown = m.lower - offset;
   if (grown > kBoottimeMinShift) {
     timers_shift(loop, -grown);
-    slot.offset = m.upper;
-  } else if (m.upper < slot.offset)
-    slot.offset = m.upper;  // a narrower window: still no less than the difference
+    offset = m.upper;
+  } else if (m.upper < offset)
+    offset = m.upper;  // a narrower window: still no less than the difference
 }
 
 }  // namespace ev_detail
@@ -191,7 +169,7 @@ static void timer_start_any(struct ev_loop *loop, ev_timer *w)
     loop->timers.grow();  // before timer_start_from, which inserts with room
   if (EV_UNLIKELY(!start_values_ok(w)))
     return start_values_refused(w);
-  if (loop->boottime_slot)
+  if (boottime_on(loop))
     boottime_catch_up(loop);
   timer_start_from(loop, w, (loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now);
 }
@@ -277,7 +255,7 @@ static void timer_again_any(struct ev_loop *loop, ev_timer *w)
   stop_pending(loop, as_w(w), "ev_timer_again");
   if (EV_UNLIKELY(w->repeat != 0. && !(w->repeat > 0.)))
     again_repeat_refused(w);
-  if (loop->boottime_slot)
+  if (boottime_on(loop))
     boottime_catch_up(loop);
   if (w->active && w->repeat != 0.) {
     ev_tstamp at = ((loop->flags & EVFLAG_NG_NEVER_EARLY) ? monotonic_now() : loop->mn_now) + w->repeat;
@@ -331,7 +309,7 @@ ev_tstamp ev_timer_remaining(EV_P_ ev_timer *w) noexcept
 {
   if (!w->active)
     return w->at;
-  if (EV_UNLIKELY(loop->boottime_slot))
+  if (EV_UNLIKELY(boottime_on(loop)))
     boottime_catch_up(loop);
   return w->at - loop->mn_now;
 }
