@@ -5,6 +5,7 @@
 #include "diag/debug.h"
 #include "diag/metrics.h"
 #include "diag/probes.h"
+#include "fd/stream.h"
 #include "fd/wakeup.h"
 
 #include <cmath>
@@ -56,7 +57,8 @@ void max_block_update(ev_loop *loop)
 
 // With metrics the pass is timed by diag/metrics.cc, which also makes debug mode's check before
 // each callback; else it is debug mode's pass, the probes' or the program's.  Each of them fires
-// the callback probes through call_watcher.
+// the callback probes through call_watcher.  Streams send what the pass queued right after it,
+// so that every pass, the last of a run too, leaves nothing queued before the loop blocks.
 void invoke_pending_with_work(ev_loop *loop)
 {
   loop->pass_levels = static_cast<unsigned char>(loop->pending.slots.mask);
@@ -68,6 +70,8 @@ void invoke_pending_with_work(ev_loop *loop)
     probes_invoke(loop);
   else
     loop->invoke_cb(EV_A);
+  if (member_has_work(loop, kWorkStreams))
+    streams_flush(loop);
 }
 
 // The report names the start the program made, which the watcher's event tells.  Only

@@ -7,6 +7,7 @@
 #include "diag/metrics.h"
 #include "diag/probes.h"
 #include "fd/fd.h"
+#include "fd/stream.h"
 #include "fd/wakeup.h"
 #include "loop/fork_guard.h"
 
@@ -148,16 +149,11 @@ struct ev_loop *ev_default_loop(unsigned int flags) noexcept { return default_lo
 int ev_default_loop(unsigned int flags) noexcept { return default_loop_create(flags) != nullptr; }
 #endif
 
-// libev 4.33 allocates 1288 bytes for a loop; allocating as much keeps even its out-of-memory
-// message identical.  Our loop object must fit, so what only some loops need, such as the
-// ev_async groups, is allocated when needed.  A program that compiles the core into itself may
-// make its watchers, and so the loop, larger.
-#ifdef EV_NG_EMBED
+// libev 4.33 allocates 1288 bytes for a loop, and libev-ng did until its loop needed a pointer more
+// for streams (DESIGN.md, "Streams"); what only some loops need, such as the ev_async groups, is
+// still allocated when needed.  A program that compiles the core into itself may make its
+// watchers, and so the loop, larger.
 constexpr std::size_t kLoopAllocation = sizeof(ev_loop) > 1288 ? sizeof(ev_loop) : 1288;
-#else
-constexpr std::size_t kLoopAllocation = 1288;
-#endif
-static_assert(sizeof(ev_loop) <= kLoopAllocation, "the loop object outgrew libev 4.33's loop allocation");
 
 #if EV_MULTIPLICITY
 struct ev_loop *ev_loop_new(unsigned int flags) noexcept
@@ -197,6 +193,7 @@ void ev_loop_destroy(EV_P)
   }
 
   onces_loop_destroy(loop);
+  streams_loop_destroy(loop);
   stat_loop_destroy(loop);
   if (loop == ev_default_loop_ptr)
     child_default_loop_destroy(loop);
