@@ -144,41 +144,24 @@ namespace {
 int errno_of(int wsa)
 {
   switch (wsa) {
-    case WSAEWOULDBLOCK:
-      return EAGAIN;
-    case WSAEINTR:
-      return EINTR;
-    case WSAECONNRESET:
-    case WSAENETRESET:
-      return ECONNRESET;
-    case WSAECONNABORTED:
-      return ECONNABORTED;
-    case WSAESHUTDOWN:
-      return EPIPE;
-    case WSAENOTCONN:
-      return ENOTCONN;
-    case WSAENOTSOCK:
-      return ENOTSOCK;
-    case WSAETIMEDOUT:
-      return ETIMEDOUT;
-    case WSAENOBUFS:
-      return ENOBUFS;
-    case WSAEMFILE:
-      return EMFILE;
-    case WSAEINVAL:
-      return EINVAL;
-    case WSAEBADF:
-      return EBADF;
-    case WSAEPROTOTYPE:
-      return EPROTOTYPE;
-    case WSAEHOSTUNREACH:
-      return EHOSTUNREACH;
-    case WSAENETDOWN:
-      return ENETDOWN;
-    case WSAENETUNREACH:
-      return ENETUNREACH;
-    default:
-      return EIO;
+  case WSAEWOULDBLOCK: return EAGAIN;
+  case WSAEINTR: return EINTR;
+  case WSAECONNRESET:
+  case WSAENETRESET: return ECONNRESET;
+  case WSAECONNABORTED: return ECONNABORTED;
+  case WSAESHUTDOWN: return EPIPE;
+  case WSAENOTCONN: return ENOTCONN;
+  case WSAENOTSOCK: return ENOTSOCK;
+  case WSAETIMEDOUT: return ETIMEDOUT;
+  case WSAENOBUFS: return ENOBUFS;
+  case WSAEMFILE: return EMFILE;
+  case WSAEINVAL: return EINVAL;
+  case WSAEBADF: return EBADF;
+  case WSAEPROTOTYPE: return EPROTOTYPE;
+  case WSAEHOSTUNREACH: return EHOSTUNREACH;
+  case WSAENETDOWN: return ENETDOWN;
+  case WSAENETUNREACH: return ENETUNREACH;
+  default: return EIO;
   }
 }
 
