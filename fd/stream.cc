@@ -12,9 +12,9 @@ namespace ev_detail {
 namespace {
 
 // Where a report comes from, which says what it may do: from the wait, nothing but change the
-// stream and feed; from an invocation pass, also call the program, and what it feeds is invoked
-// in the same pass; from the flush step, call the program, but feed so that the loop does not
-// block (feed_error), since the pass is over.
+// stream and feed, for the invocation that follows; from an invocation pass, also call the
+// program, and what it feeds is invoked in the same pass; from the flush step, call the program,
+// but feed so that the loop does not block (feed_error), since the pass is over.
 enum report_from { kFromWait, kFromPass, kFromFlush };
 
 // The readiness engine receives at most this many buffers a report, and holds at most as many
@@ -45,10 +45,10 @@ inline int lend_limit(const stream_block *b)
 
 void feed_watcher(ev_loop *loop, stream_io *s, int revents, report_from from)
 {
-  if (from == kFromPass)
-    feed(loop, s->w, revents);
-  else
+  if (from == kFromFlush)
     feed_error(loop, s->w, revents);
+  else
+    feed(loop, s->w, revents);
 }
 
 // The events the readiness watcher asks for, from the stream's state.
