@@ -527,6 +527,11 @@ EVPP_START_STOP (fork)
 #if EV_ASYNC_ENABLE
 EVPP_START_STOP (async)
 #endif
+#ifdef EV_NG_FEATURE_STREAM
+/* (a completion that throws from the stop a destructor makes ends in std::terminate) */
+EVPP_START_STOP (ng_stream)
+EVPP_START_STOP (ng_accept)
+#endif
 
 #undef EVPP_START_STOP
 
@@ -912,6 +917,94 @@ struct async : base<ev_async, async>
 
   /* sent, and not yet noticed by the loop */
   bool async_pending () EV_NOEXCEPT { return ev_async_pending (c_watcher ()) != 0; }
+};
+#endif
+
+#ifdef EV_NG_FEATURE_STREAM
+/* libev-ng only (EV_NG_FEATURE_STREAM): an ev_ng_stream, a connected socket whose I/O the loop
+ * does (ev(3) "Streams: the loop does the I/O").  set and start take the fd and the events
+ * (EV_READ by default); stopping cancels the queued sends, whose completions run in the stop. */
+struct ng_stream : base<ev_ng_stream, ng_stream>
+{
+  using base<ev_ng_stream, ng_stream>::set;
+  using base<ev_ng_stream, ng_stream>::start;
+
+#if EV_MULTIPLICITY
+  explicit ng_stream (struct ev_loop *l = get_default_loop ()) EV_NOEXCEPT
+  : base<ev_ng_stream, ng_stream> (l)
+#else
+  ng_stream () EV_NOEXCEPT
+#endif
+  {
+    this->limit = 0;
+    ev_ng_stream_set (c_watcher (), -1, 0);
+  }
+
+  void set (int fd_, int events_ = EV_READ) EV_NOEXCEPT
+  {
+    restart_guard guard (*this);
+    ev_ng_stream_set (c_watcher (), fd_, events_);
+  }
+
+  void start (int fd_, int events_ = EV_READ) EV_NOEXCEPT
+  {
+    set (fd_, events_);
+    start ();
+  }
+
+  /* the next bytes that arrived (ev_ng_stream_recv): their count, 0 at the end, -1 (EAGAIN) */
+  int recv (const char *&data) EV_NOEXCEPT { return ev_ng_stream_recv (EVPP_W_LOOP_ c_watcher (), &data); }
+
+  /* keep the last recv's bytes past the callback; give them back with release */
+  void *keep () EV_NOEXCEPT { return ev_ng_stream_keep (EVPP_W_LOOP_ c_watcher ()); }
+  void release (void *buffer) EV_NOEXCEPT { ev_ng_buffer_release (EVPP_W_LOOP_ buffer); }
+
+  /* queue a copy, or the bytes where they are until done is called: 0, or -1 with errno */
+  int send (const void *data_, size_t len) EV_NOEXCEPT
+  {
+    return ev_ng_stream_send (EVPP_W_LOOP_ c_watcher (), data_, len);
+  }
+
+  int send_ref (const void *data_, size_t len, ev_ng_send_done done) EV_NOEXCEPT
+  {
+    return ev_ng_stream_send_ref (EVPP_W_LOOP_ c_watcher (), data_, len, done);
+  }
+
+  /* SHUT_WR once the queue has been sent */
+  int shutdown () EV_NOEXCEPT { return ev_ng_stream_shutdown (EVPP_W_LOOP_ c_watcher ()); }
+};
+
+/* libev-ng only (EV_NG_FEATURE_STREAM): an ev_ng_accept, a listening socket whose connections
+ * the loop accepts; take () hands them over. */
+struct ng_accept : base<ev_ng_accept, ng_accept>
+{
+  using base<ev_ng_accept, ng_accept>::set;
+  using base<ev_ng_accept, ng_accept>::start;
+
+#if EV_MULTIPLICITY
+  explicit ng_accept (struct ev_loop *l = get_default_loop ()) EV_NOEXCEPT
+  : base<ev_ng_accept, ng_accept> (l)
+#else
+  ng_accept () EV_NOEXCEPT
+#endif
+  {
+    ev_ng_accept_set (c_watcher (), -1);
+  }
+
+  void set (int fd_) EV_NOEXCEPT
+  {
+    restart_guard guard (*this);
+    ev_ng_accept_set (c_watcher (), fd_);
+  }
+
+  void start (int fd_) EV_NOEXCEPT
+  {
+    set (fd_);
+    start ();
+  }
+
+  /* the next connection, or -1 with errno (EAGAIN: none waits) */
+  int take () EV_NOEXCEPT { return ev_ng_accept_take (EVPP_W_LOOP_ c_watcher ()); }
 };
 #endif
 

@@ -280,6 +280,7 @@ struct ev_loop;
 #define EV_NG_FEATURE_AFD 1
 #define EVBACKEND_NG_AFD 0x00000100U /* Windows: IOCTL_AFD_POLL, for many sockets; ask for it */
 #define EV_NG_FEATURE_POST 1     /* ev_ng_post: any thread hands a function to the loop's thread */
+#define EV_NG_FEATURE_STREAM 1   /* ev_ng_stream, ev_ng_accept: the loop does a socket's I/O */
 
 /* event bits: what a watcher waits for and what its callback receives */
 enum {
@@ -604,6 +605,39 @@ struct ev_ng_post_node
 #define ev_ng_post_node_init(node,cb_,arg_) \
   do { (node)->ev_ng_next = 0; (node)->cb = (cb_); (node)->arg = (arg_); (node)->ev_ng_state = 0; } while (0)
 
+/* libev-ng only (LIBEV_NG_1.1, EV_NG_FEATURE_STREAM; ev(3) "Streams: the loop does the I/O"):
+ * a connected stream socket whose I/O the loop does.  The callback gets EV_READ when bytes
+ * arrived (ev_ng_stream_recv hands them over), EV_WRITE (with EV_WRITE in events) when the send
+ * queue drained, EV_ERROR with err when the connection failed (the watcher is stopped then).
+ * Not a member of union ev_any_watcher, which keeps libev 4.33's size. */
+typedef struct ev_ng_stream
+{
+  EV_WATCHER (ev_ng_stream)
+
+  int fd;            /* [read-only] the connected socket */
+  int events;        /* [read-only] EV_READ to receive, EV_WRITE to be told the queue drained */
+  int err;           /* [read-only] the error number of the last EV_ERROR, else 0 */
+  size_t queued;     /* [read-only] bytes queued to send and not sent yet */
+  size_t limit;      /* [read-write while inactive] most bytes queued; 0: 4 MiB */
+  void *ev_ng_state; /* [private] */
+} ev_ng_stream;
+
+/* ev_ng_stream_send_ref's completion: the bytes at data, of which sent reached the kernel; err is 0
+ * when all were sent, ECANCELED when the watcher was stopped first, else the connection's error */
+typedef void (*ev_ng_send_done) (EV_P_ ev_ng_stream *w, const void *data, size_t sent, int err);
+
+/* libev-ng only (LIBEV_NG_1.1, EV_NG_FEATURE_STREAM): a listening stream socket whose connections
+ * the loop accepts.  The callback gets EV_READ when connections wait (ev_ng_accept_take hands
+ * them over), EV_ERROR with err when the socket failed (the watcher is stopped then). */
+typedef struct ev_ng_accept
+{
+  EV_WATCHER (ev_ng_accept)
+
+  int fd;            /* [read-only] the listening socket */
+  int err;           /* [read-only] the error number of the last EV_ERROR, else 0 */
+  void *ev_ng_state; /* [private] */
+} ev_ng_accept;
+
 /* libev-ng only (LIBEV_NG_1.0, EV_NG_FEATURE_WATCHDOG): what the watchdog found (ev(3) "Watchdog"),
  * declared for the programs written for ev_watchdog_start, which no longer calls back. */
 enum {
@@ -761,6 +795,29 @@ EV_API_DECL int ev_ng_post_enable (EV_P) EV_NOEXCEPT;
 EV_API_DECL int ev_ng_post (EV_P_ void (*cb)(EV_P_ void *arg), void *arg) EV_NOEXCEPT;
 EV_API_DECL int ev_ng_post_owned (EV_P_ struct ev_ng_post_node *node) EV_NOEXCEPT;
 EV_API_DECL int ev_ng_post_drain (EV_P);
+
+/* libev-ng only (LIBEV_NG_1.1, EV_NG_FEATURE_STREAM; ev(3) "Streams: the loop does the I/O").
+ * ev_ng_stream_recv, in the callback after EV_READ: the next bytes that arrived (their count,
+ * *data set to them), 0 at the end of the stream, -1 with errno EAGAIN when nothing more has
+ * arrived.  ev_ng_stream_keep keeps the bytes of the last recv past the callback (0 when there
+ * are none) until ev_ng_buffer_release gives the value back.  The sends return 0, or -1 with
+ * errno: ENOBUFS (over limit, nothing queued), ENOMEM, EPIPE (after a shutdown), ENOTCONN (the
+ * watcher is not active). */
+EV_API_DECL void ev_ng_stream_start (EV_P_ ev_ng_stream *w) EV_NOEXCEPT;
+EV_API_DECL void ev_ng_stream_stop (EV_P_ ev_ng_stream *w);
+EV_API_DECL int ev_ng_stream_recv (EV_P_ ev_ng_stream *w, const char **data) EV_NOEXCEPT;
+EV_API_DECL void *ev_ng_stream_keep (EV_P_ ev_ng_stream *w) EV_NOEXCEPT;
+EV_API_DECL void ev_ng_buffer_release (EV_P_ void *buffer) EV_NOEXCEPT;
+EV_API_DECL int ev_ng_stream_send (EV_P_ ev_ng_stream *w, const void *data, size_t len) EV_NOEXCEPT;
+EV_API_DECL int ev_ng_stream_send_ref (EV_P_ ev_ng_stream *w, const void *data, size_t len,
+                                       ev_ng_send_done done) EV_NOEXCEPT;
+EV_API_DECL int ev_ng_stream_shutdown (EV_P_ ev_ng_stream *w) EV_NOEXCEPT;
+/* ev_ng_accept_take, in the callback after EV_READ: the next connection, a non-blocking socket
+ * that is not inherited by exec, or -1 with errno EAGAIN (none waits), EMFILE or ENFILE (no
+ * descriptor left: the connection waits in the kernel). */
+EV_API_DECL void ev_ng_accept_start (EV_P_ ev_ng_accept *w) EV_NOEXCEPT;
+EV_API_DECL void ev_ng_accept_stop (EV_P_ ev_ng_accept *w) EV_NOEXCEPT;
+EV_API_DECL int ev_ng_accept_take (EV_P_ ev_ng_accept *w) EV_NOEXCEPT;
 
 /* FUNCTIONS CONTROLLING EVENT LOOPS */
 EV_API_DECL int  ev_run (EV_P_ int flags EV_CPP (= 0));
@@ -965,6 +1022,12 @@ ev_watcher_set_priority_ (void *w, int priority) EV_NOEXCEPT
 #define ev_fork_set(ev)            /* no parameters */
 #define ev_cleanup_set(ev)         /* no parameters */
 #define ev_async_set(ev)           /* no parameters */
+
+/* libev-ng only (EV_NG_FEATURE_STREAM): a stream watcher on fd, a listening one; set keeps limit */
+#define ev_ng_stream_set(ev,fd_,events_) do { (ev)->fd = (fd_); (ev)->events = (events_); (ev)->err = 0; (ev)->queued = 0; (ev)->ev_ng_state = 0; } while (0)
+#define ev_ng_stream_init(ev,cb,fd,events) do { ev_init ((ev), (cb)); (ev)->limit = 0; ev_ng_stream_set ((ev), (fd), (events)); } while (0)
+#define ev_ng_accept_set(ev,fd_) do { (ev)->fd = (fd_); (ev)->err = 0; (ev)->ev_ng_state = 0; } while (0)
+#define ev_ng_accept_init(ev,cb,fd) do { ev_init ((ev), (cb)); ev_ng_accept_set ((ev), (fd)); } while (0)
 
 /* ev_io_modify: change the event mask only (keeps an unconsumed EV__IOFDSET) */
 #define ev_io_modify(ev,events_)   do { (ev)->events = ((ev)->events & EV__IOFDSET) | (events_); } while (0)

@@ -48,6 +48,28 @@ struct ev_loop;
 
 namespace ev_detail {
 
+struct stream_io;
+
+// A backend that does streams' I/O itself, completion style (ev(3) "Streams: the loop does the
+// I/O"), instead of the loop's readiness engine: it receives into the pool's buffers and sends
+// the queue, and reports what it did through fd/stream.h (stream_received, stream_sent,
+// stream_ended, stream_failed, stream_accepted), which feed the watcher.  None of these may call
+// the program; a report from the wait passes in_pass false.
+struct stream_ops {
+  // Take s (a stream or an accept watcher, s->kind) over: receive, or accept, while it asks
+  // (kStreamReceiving, no pause), from the pool (pool_take).  False leaves s to the readiness
+  // engine, which the backend may do for some streams only.
+  bool (*start)(ev_loop *loop, stream_io *s);
+  // s's queue has sends or a shutdown the backend has not taken yet: the flush step, once per
+  // pass, so that the sends of a pass go to the kernel together.
+  void (*send)(ev_loop *loop, stream_io *s);
+  // Receiving may go on: the program took what arrived, or buffers came back to the pool.
+  void (*resume)(ev_loop *loop, stream_io *s);
+  // Stop s now: cancel what is in flight and wait for it, so that nothing of the backend's touches
+  // s, its fd or its buffers after this returns (ev_ng_stream_stop's promise).
+  void (*stop)(ev_loop *loop, stream_io *s);
+};
+
 struct backend_ops {
   const char *name;   // "epoll", "poll", "select": for messages and tests
   unsigned int flag;  // its EVBACKEND_* bit
@@ -105,6 +127,10 @@ struct backend_ops {
   // Whether the system lets loops use the backend at all, for ev_supported_backends: init may fail
   // for a loop all the same.  Null where the build's having it is enough.
   bool (*usable)();
+
+  // Streams' I/O done by the backend itself (stream_ops above); null where the loop's readiness
+  // engine does it, through io watchers on the streams' fds (fd/stream.cc).
+  const stream_ops *streams;
 };
 
 // The policy of a backend that gives only its table (see the top).
@@ -139,7 +165,7 @@ constexpr backend_ops number_watching_backend(const char *name, unsigned int fla
                                               void (*modify)(ev_loop *, int, int, int),
                                               void (*poll)(ev_loop *, ev_tstamp))
 {
-  return {name,    flag,    mintime, init,    destroy, fork_shares_nothing, modify, poll, false,
+  return {name,    flag,    mintime, init,    destroy, fork_shares_nothing, modify, poll, false, nullptr,
           nullptr, nullptr, nullptr, nullptr, nullptr};
 }
 

@@ -392,6 +392,7 @@ constinit const backend_ops epoll_backend = {
     nullptr,
     nullptr,
     nullptr,
+    nullptr,  // streams: the readiness engine
 };
 
 }  // namespace ev_detail

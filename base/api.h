@@ -65,6 +65,9 @@
 #ifndef EV_NG_METRICS
 #define EV_NG_METRICS 1
 #endif
+#ifndef EV_NG_STREAMS
+#define EV_NG_STREAMS 1  // the loop's I/O for streams; without it their API fails (fd/stream.h)
+#endif
 #ifndef EV_VERIFY
 #define EV_VERIFY 1
 #endif

@@ -138,6 +138,115 @@ ssize_t wakeup_write(int fd, const void *buf, std::size_t len)
 
 void win32_start_sockets() { wsa_start(); }
 
+namespace {
+
+// errno as POSIX would set it for what Winsock says
+int errno_of(int wsa)
+{
+  switch (wsa) {
+  case WSAEWOULDBLOCK: return EAGAIN;
+  case WSAEINTR: return EINTR;
+  case WSAECONNRESET:
+  case WSAENETRESET: return ECONNRESET;
+  case WSAECONNABORTED: return ECONNABORTED;
+  case WSAESHUTDOWN: return EPIPE;
+  case WSAENOTCONN: return ENOTCONN;
+  case WSAENOTSOCK: return ENOTSOCK;
+  case WSAETIMEDOUT: return ETIMEDOUT;
+  case WSAENOBUFS: return ENOBUFS;
+  case WSAEMFILE: return EMFILE;
+  case WSAEINVAL: return EINVAL;
+  case WSAEBADF: return EBADF;
+  case WSAEPROTOTYPE: return EPROTOTYPE;
+  case WSAEHOSTUNREACH: return EHOSTUNREACH;
+  case WSAENETDOWN: return ENETDOWN;
+  case WSAENETUNREACH: return ENETUNREACH;
+  default: return EIO;
+  }
+}
+
+int last_error() { return errno_of(WSAGetLastError()); }
+
+template <class R>
+R failed_with(int err, R result)
+{
+  errno = err;
+  return result;
+}
+
+}  // namespace
+
+int socket_prepare(int fd, int kind)
+{
+  const intptr_t h = fd < 0 ? -1 : handle_of_fd(fd);
+  if (h == -1)
+    return EBADF;
+  wsa_start();
+  const SOCKET s = static_cast<SOCKET>(h);
+  int type = 0, len = sizeof type;
+  // Any socket answers SO_TYPE: a handle that cannot is none (Wine says WSAEOPNOTSUPP for some files).
+  if (::getsockopt(s, SOL_SOCKET, SO_TYPE, reinterpret_cast<char *>(&type), &len) != 0)
+    return WSAGetLastError() == WSAEOPNOTSUPP ? ENOTSOCK : last_error();
+  if (type != SOCK_STREAM)
+    return EPROTOTYPE;
+  if (kind == 1) {
+    sockaddr_storage peer;
+    int plen = sizeof peer;
+    if (::getpeername(s, reinterpret_cast<sockaddr *>(&peer), &plen) != 0)
+      return last_error();
+  } else {
+    BOOL listening = FALSE;
+    len = sizeof listening;
+    if (::getsockopt(s, SOL_SOCKET, SO_ACCEPTCONN, reinterpret_cast<char *>(&listening), &len) == 0 && !listening)
+      return EINVAL;
+  }
+  u_long on = 1;
+  return ::ioctlsocket(s, FIONBIO, &on) == 0 ? 0 : last_error();
+}
+
+ssize_t socket_receive(int fd, void *buf, std::size_t len)
+{
+  int n = ::recv(socket_of(fd), static_cast<char *>(buf), static_cast<int>(len), 0);
+  return n == SOCKET_ERROR ? failed_with<ssize_t>(last_error(), -1) : n;
+}
+
+ssize_t socket_send(int fd, const send_piece *pieces, int n)
+{
+  WSABUF bufs[64];
+  if (n > 64)
+    n = 64;
+  for (int i = 0; i < n; ++i) {
+    bufs[i].buf = static_cast<CHAR *>(const_cast<void *>(pieces[i].base));
+    // (Winsock's lengths are 32 bits: a longer piece goes in parts)
+    bufs[i].len = static_cast<ULONG>(pieces[i].len < 0x40000000u ? pieces[i].len : 0x40000000u);
+  }
+  DWORD sent = 0;
+  if (::WSASend(socket_of(fd), bufs, static_cast<DWORD>(n), &sent, 0, nullptr, nullptr) != 0)
+    return failed_with<ssize_t>(last_error(), -1);
+  return static_cast<ssize_t>(sent);
+}
+
+int socket_shutdown_send(int fd) { return ::shutdown(socket_of(fd), SD_SEND) == 0 ? 0 : failed_with(last_error(), -1); }
+
+// The new connection non-blocking and not inherited, as a C runtime fd.
+int socket_accept(int fd)
+{
+  SOCKET s = ::accept(socket_of(fd), nullptr, nullptr);
+  if (s == INVALID_SOCKET)
+    return failed_with(last_error(), -1);
+  u_long on = 1;
+  ::ioctlsocket(s, FIONBIO, &on);
+  ::SetHandleInformation(reinterpret_cast<HANDLE>(s), HANDLE_FLAG_INHERIT, 0);
+  const int nfd = EV_WIN32_HANDLE_TO_FD(static_cast<intptr_t>(s));
+  if (nfd < 0) {
+    ::closesocket(s);
+    return failed_with(EMFILE, -1);
+  }
+  return nfd;
+}
+
+int socket_close(int fd) { return close_fd(fd); }
+
 // ---- base/lock.h, base/once.h, base/thread_id.h ----
 
 static_assert(sizeof(SRWLOCK) == sizeof(os_lock::srw) && sizeof(INIT_ONCE) == sizeof(os_once::init_once));

@@ -150,6 +150,19 @@ namespace ev_detail {
 ssize_t wakeup_read(int fd, void *buf, std::size_t len);
 ssize_t wakeup_write(int fd, const void *buf, std::size_t len);
 void win32_start_sockets();  // WSAStartup, once per process
+
+// base/sockets.h's calls on a stream socket, over Winsock on the socket behind the fd, with
+// errno as POSIX would set it (WSAEWOULDBLOCK is EAGAIN, ...); a gathered send's piece.
+struct send_piece {
+  const void *base;
+  std::size_t len;
+};
+int socket_prepare(int fd, int kind);
+ssize_t socket_receive(int fd, void *buf, std::size_t len);
+ssize_t socket_send(int fd, const send_piece *pieces, int n);
+int socket_shutdown_send(int fd);
+int socket_accept(int fd);
+int socket_close(int fd);
 }  // namespace ev_detail
 
 #endif  // _WIN32

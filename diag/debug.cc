@@ -26,6 +26,7 @@
 #include "base/thread_id.h"
 #include "diag/walk.h"
 #include "fd/fd.h"
+#include "fd/stream.h"
 
 #include <atomic>
 #include <cstdarg>
@@ -392,7 +393,7 @@ void check_list(ev_loop *loop, WL head, int type, const char *api, const char *w
                    "the %s watchers of loop %p form a cycle: a watcher was started twice (re-initialised while "
                    "active, then started); stop a watcher before re-initialising it",
                    type_name(type), static_cast<void *>(loop));
-    if (is_loop_member(loop, w))
+    if (is_loop_member(loop, w) || is_stream_io(w))
       continue;
     check_held(loop, as_w(w), type, api);
   }

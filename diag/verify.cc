@@ -4,6 +4,7 @@
 // may leave it out, below); --enable-debug builds also call it after every structural change
 // (EV_FREQUENT_CHECK).
 #include "fd/io_list.h"
+#include "fd/stream.h"
 #include "loop/loop.h"
 
 #include <algorithm>
@@ -100,6 +101,7 @@ unsigned work_members(const ev_loop *loop)
   member(kWorkDebug, debug_of(loop));
   member(kWorkProbes, loop->probing);
   member(kWorkBoottime, boottime_on(loop));
+  member(kWorkStreams, streams_have_work(loop));
   return work;
 }
 

@@ -7,6 +7,7 @@
 // reported instead, once, and ev_once's are left out.
 #include "diag/walk.h"
 #include "fd/fd.h"
+#include "fd/stream.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -32,7 +33,7 @@ struct collection {
   // An internal watcher's owner, or the watcher itself with its own type.
   void add_member(int type, W w)
   {
-    if (is_loop_member(loop, w) || once_member(w))
+    if (is_loop_member(loop, w) || once_member(w) || is_stream_io(w))
       return;
     if (W owner = embed_owner(w)) {
       if (type == EV_PREPARE)  // each ev_embed once, by its prepare watcher

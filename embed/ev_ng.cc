@@ -87,8 +87,10 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +146,7 @@
 #include "fd/fd.cc"
 #include "fd/io_list.cc"
 #include "fd/loop_fd.cc"
+#include "fd/stream.cc"
 #include "fd/wakeup.cc"
 #if defined _WIN32
 #include "backends/afd_win32.cc"  // EVBACKEND_NG_AFD: backends/policies.h names it on Windows
@@ -203,6 +206,7 @@
 #include "watchers/async.cc"
 #endif
 #include "watchers/post.cc"
+#include "watchers/stream.cc"
 #include "loop/loop.cc"
 #include "loop/loop_life.cc"
 #include "loop/loop_forks.cc"

@@ -130,7 +130,7 @@
 #define EV_NG_HAVE_STATFS 0
 #endif
 
-// pidfds (ev_child in other loops), the fork page, ppoll, pipe2: with the helpers
+// pidfds (ev_child in other loops), the fork page, ppoll, pipe2, accept4: with the helpers
 #if EV_FEATURE_OS && EV_NG_HAVE_SYSCALL && defined SYS_pidfd_open
 #define EV_NG_HAVE_PIDFD 1
 #else
@@ -147,9 +147,11 @@
 #if EV_FEATURE_OS && defined __linux__
 #define EV_NG_HAVE_PPOLL 1
 #define EV_NG_HAVE_PIPE2 1
+#define EV_NG_HAVE_ACCEPT4 1
 #else
 #define EV_NG_HAVE_PPOLL 0
 #define EV_NG_HAVE_PIPE2 0
+#define EV_NG_HAVE_ACCEPT4 0
 #endif
 #if defined __x86_64__ && __has_include(<cpuid.h>) && EV_FEATURE_OS
 #define EV_NG_HAVE_CYCLE_COUNTER 1
@@ -185,6 +187,9 @@
 #endif
 #ifndef EV_NG_METRICS
 #define EV_NG_METRICS (EV_FEATURE_API ? 1 : 0)
+#endif
+#ifndef EV_NG_STREAMS
+#define EV_NG_STREAMS (EV_FEATURE_API ? 1 : 0)
 #endif
 // The static probes belong to the shared library, where tools find them and the probe anchor in
 // libev.so.4 (ev(3) "Static probes", "Watchdog"): an embedded core has none.

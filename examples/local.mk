@@ -4,6 +4,7 @@
 # Built by plain `make` (never installed) and run by `make check`:
 #   examples/echo-server      a TCP echo server on one loop (echo-server.c, echo-conn.c, tcp.c)
 #   examples/echo-server-cxx  the same with the C++ wrapper ev++.h
+#   examples/echo-completion  the same on streams: the loop does the I/O (ev_ng_stream)
 #   examples/thread-server    one loop per thread, connections handed over with ev_ng_post
 #   examples/supervisor       timers, signals and child watchers: a tiny process supervisor
 # examples/echo-client (check only) is the tests' client; it does not use libev.
@@ -21,8 +22,8 @@ EX_ECHO = examples/echo-conn.c examples/echo-conn.h
 # Windows, where `make` makes the library alone
 EX_PROGS =
 
-EX_PROGS += examples/echo-server examples/echo-server-cxx examples/thread-server \
-	examples/supervisor
+EX_PROGS += examples/echo-server examples/echo-server-cxx examples/echo-completion \
+	examples/thread-server examples/supervisor
 check_PROGRAMS += examples/echo-client
 
 examples_echo_server_SOURCES = examples/echo-server.c $(EX_ECHO) $(EX_TCP)
@@ -35,6 +36,11 @@ examples_echo_server_cxx_CFLAGS = $(EX_CFLAGS)
 examples_echo_server_cxx_CXXFLAGS = $(EX_CXXFLAGS)
 examples_echo_server_cxx_LDFLAGS = -no-install
 examples_echo_server_cxx_LDADD = libev.la
+
+examples_echo_completion_SOURCES = examples/echo-completion.c $(EX_TCP)
+examples_echo_completion_CFLAGS = $(EX_CFLAGS)
+examples_echo_completion_LDFLAGS = -no-install
+examples_echo_completion_LDADD = libev.la
 
 examples_thread_server_SOURCES = examples/thread-server.c $(EX_ECHO) $(EX_TCP)
 examples_thread_server_CFLAGS = $(EX_CFLAGS)
@@ -49,7 +55,7 @@ examples_supervisor_LDADD = libev.la
 examples_echo_client_SOURCES = examples/echo-client.c
 examples_echo_client_CFLAGS = $(EX_CFLAGS)
 
-EX_TESTS = examples/test-echo-server.sh examples/test-echo-server-cxx.sh \
+EX_TESTS = examples/test-echo-server.sh examples/test-echo-server-cxx.sh examples/test-echo-completion.sh \
 	examples/test-thread-server.sh examples/test-supervisor.sh
 TESTS += $(EX_TESTS)
 EXTRA_DIST += $(EX_TESTS) examples/test-lib.sh examples/echo-checks.sh

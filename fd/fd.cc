@@ -230,6 +230,8 @@ void kill_watchers(ev_loop *loop, int fd, bool own_too)
   EV_PROBE_RARE(fd_error, loop, fd, errno);
   WL *p = &loop->fds.entries[fd].head;
   while (WL w = *p) {
+    if (stream_io_killed(loop, w))
+      continue;  // stopping unlinked w, so *p is the next one now
     if (is_loop_member(loop, w)) {
       if (!own_too) {
         p = &w->next;

@@ -178,6 +178,15 @@ bool io_make_room(ev_loop *loop, int fd);
 // Put a misplaced watcher where its fields say it belongs now (fd.cc).
 void io_relink(ev_loop *loop, ev_io *w);
 
+// fd_kill met w: if it is a stream's readiness watcher, the stream gets EV_ERROR with EBADF from
+// it (fd/stream.cc), and the answer is true; declared here, where it is called, so that the fd
+// layer's base includes nothing of the streams built on it.
+#if EV_NG_STREAMS
+bool stream_io_killed(ev_loop *loop, WL w);
+#else
+inline bool stream_io_killed(ev_loop *, WL) { return false; }
+#endif
+
 // Debug mode's check of one fd's watchers (diag/debug.cc) before fd_list_repair repairs them;
 // declared here, where it is called, so that fd/ includes nothing above it.
 #if EV_NG_DEBUG_MODE

@@ -5,6 +5,7 @@
 #include "diag/debug.h"
 #include "diag/metrics.h"
 #include "diag/probes.h"
+#include "fd/stream.h"
 #include "fd/wakeup.h"
 
 #include <cmath>
@@ -54,7 +55,9 @@ void max_block_update(ev_loop *loop)
 
 // The invocation step with work (kStepInvoke): the metrics close the poll before it; then the
 // program's callback, whose watchers' priorities are unknown here, so that the metrics time it as
-// a whole and debug mode counts the loop handed over while it runs; or the pass with its checks.
+// a whole and debug mode counts the loop handed over while it runs; or the pass with its checks.  Streams send what
+// the pass queued right after it, so that every pass, the last of a run too, leaves nothing queued
+// before the loop blocks.
 void invoke_pending_with_work(ev_loop *loop)
 {
   if (metrics_of(loop))
@@ -62,16 +65,18 @@ void invoke_pending_with_work(ev_loop *loop)
   if (loop->invoke_cb == ev_invoke_pending) {
     if (loop->pending.any())
       invoke_pass(loop, loop->invoke_checks | (metrics_of(loop) ? kInvokeTimed : 0), nullptr);
-    return;
+  } else {
+    metrics_block *m = metrics_of(loop);
+    const metrics_ticks started = m ? metrics_pass_start(m) : 0;
+    if (debug_on(loop))
+      debug_invoke_handed_over(loop);
+    else
+      loop->invoke_cb(EV_A);
+    if (metrics_of(loop))  // the callback may have switched metrics off
+      metrics_program_cb_end(loop, started);
   }
-  metrics_block *m = metrics_of(loop);
-  const metrics_ticks started = m ? metrics_pass_start(m) : 0;
-  if (debug_on(loop))
-    debug_invoke_handed_over(loop);
-  else
-    loop->invoke_cb(EV_A);
-  if (metrics_of(loop))  // the callback may have switched metrics off
-    metrics_program_cb_end(loop, started);
+  if (member_has_work(loop, kWorkStreams))
+    streams_flush(loop);
 }
 
 // A pass with checks: debug mode's, the probes' (call_watcher), and the metrics' time per level,

@@ -32,7 +32,7 @@ enum work_steps : unsigned char {
   kStepBlockTime = 1 << 1,     // block time rules beyond "until the next timer"
   kStepBlock = 1 << 2,         // around the backend's call: the wake-up handshake, hooks, metrics
   kStepsQueue = 1 << 3,        // after the timers: periodics, idle and check watchers
-  kStepInvoke = 1 << 4,        // calling the queued watchers another way than the default pass
+  kStepInvoke = 1 << 4,        // calling the queued watchers another way than the default pass, or work after it
 };
 
 // The steps after the timers, which iterate tests at once.
@@ -54,6 +54,7 @@ enum work_member : unsigned char {
   kWorkDebug,      // debug mode (diag/debug.h)
   kWorkProbes,     // a tracer attached to the static probes (diag/probes.h)
   kWorkBoottime,   // EVFLAG_NG_BOOTTIME: the clock is updated before the block time, which counts a suspend
+  kWorkStreams,    // streams with sends, or with bytes or errors to hand over again (fd/stream.h)
   kWorkMembers
 };
 
@@ -74,6 +75,7 @@ inline constexpr unsigned char kWorkSteps[kWorkMembers] = {
     /* kWorkDebug     */ kStepsBeforeBlock | kStepsQueue | kStepInvoke,
     /* kWorkProbes    */ kStepBlock | kStepInvoke,
     /* kWorkBoottime  */ kStepBlockTime,
+    /* kWorkStreams   */ kStepInvoke,
 };
 
 // The members with work in any of `steps`, as bits of loop->work.
@@ -94,6 +96,7 @@ struct debug_state;
 struct metrics_block;
 struct post_block;
 struct loop_rare;
+struct stream_block;
 
 // ev_stat watchers are found by inotify watch descriptor in a small hash.
 inline constexpr int kInotifyHashSize = 16;
@@ -150,6 +153,7 @@ struct loop_rare {
   // EVFLAG_NG_BOOTTIME: CLOCK_BOOTTIME - CLOCK_MONOTONIC, or more (watchers/timer.cc).
   ev_tstamp boottime_offset;
   probes_poll_mark probe_poll;  // the wait being probed (loop/loop_run.cc, wait_begin)
+  stream_block *streams;        // made by the first stream or accept watcher (fd/stream.h)
 #ifdef EV_NG_EMBED
   // ev_ng_set_wait_cb (embed/ev_ng_embed.h): the program runs the wait's system call itself.
   void (*wait_cb)(EV_P_ void *(*wait)(void *), void *arg);

@@ -7,6 +7,7 @@
 #include "diag/metrics.h"
 #include "diag/probes.h"
 #include "fd/fd.h"
+#include "fd/stream.h"
 #include "fd/wakeup.h"
 #include "loop/fork_guard.h"
 
@@ -199,6 +200,7 @@ void ev_loop_destroy(EV_P)
   }
 
   onces_loop_destroy(loop);
+  streams_loop_destroy(loop);
   stat_loop_destroy(loop);
   if (loop == ev_default_loop_ptr)
     child_default_loop_destroy(loop);

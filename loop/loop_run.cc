@@ -317,8 +317,8 @@ void invoke_entered_with_work(ev_loop *loop)
 {
   if (metrics_of(loop)) {
     metrics_run_entered(loop);
-    if (!loop->pending.any() && loop->invoke_cb == ev_invoke_pending)
-      return;  // the common case: nothing left over, nothing to time
+    if (!loop->pending.any() && loop->invoke_cb == ev_invoke_pending && !member_has_work(loop, kWorkStreams))
+      return;  // the common case: nothing left over, nothing to time, nothing to send
   }
   invoke_pending_with_work(loop);
 }

@@ -37,6 +37,9 @@ const char *test_backend_name = "epoll";
 static struct harness_alloc_stats alloc_stats;
 static long alloc_fail_at;    /* 0: never fail; else the index (in alloc_seen) that fails first */
 static long alloc_seen;       /* allocating calls since the last harness_alloc_fail_at() */
+static long alloc_large_size; /* harness_alloc_limit_large(): blocks larger than this ... */
+static long alloc_large_max;  /* ... at most this many live at once (0: no limit) */
+static long alloc_large_live;
 
 /* harness_alloc_unmap_freed(): blocks of their own mappings, unmapped when freed, so that a
  * later access faults at once.  Each starts with a header that holds its size; the mapped
@@ -110,6 +113,10 @@ harness_alloc (void *ptr, long size) EV_NOEXCEPT
           __atomic_fetch_add (&alloc_stats.frees, 1, __ATOMIC_RELAXED);
           __atomic_fetch_sub (&alloc_stats.live, 1, __ATOMIC_RELAXED);
         }
+      /* (a block made before the limit was set may count off one made after: never below 0) */
+      if (alloc_large_max && ptr && !is_mapped_block (ptr) && (long)malloc_usable_size (ptr) > alloc_large_size
+          && __atomic_load_n (&alloc_large_live, __ATOMIC_RELAXED) > 0)
+        __atomic_fetch_sub (&alloc_large_live, 1, __ATOMIC_RELAXED);
       if (is_mapped_block (ptr))
         mapped_free (ptr);
       else
@@ -126,10 +133,28 @@ harness_alloc (void *ptr, long size) EV_NOEXCEPT
       return NULL;
     }
 
+  if (alloc_large_max && !ptr && size > alloc_large_size)
+    {
+      if (__atomic_add_fetch (&alloc_large_live, 1, __ATOMIC_RELAXED) > alloc_large_max)
+        {
+          __atomic_fetch_sub (&alloc_large_live, 1, __ATOMIC_RELAXED);
+          __atomic_fetch_add (&alloc_stats.failed, 1, __ATOMIC_RELAXED);
+          return NULL;
+        }
+    }
+
   void *p = alloc_unmap_freed || is_mapped_block (ptr) ? mapped_realloc (ptr, size) : realloc (ptr, (size_t)size);
   if (p && !ptr)
     __atomic_fetch_add (&alloc_stats.live, 1, __ATOMIC_RELAXED);
   return p;
+}
+
+void
+harness_alloc_limit_large (long size, long count)
+{
+  alloc_large_size = size;
+  alloc_large_max = count;
+  alloc_large_live = 0;
 }
 
 void
@@ -480,6 +505,7 @@ harness_setup_plain (void **state)
   absorb_ring_exit_notices ();
   trace_reset ();
   harness_alloc_fail_at (0);
+  harness_alloc_limit_large (0, 0);
   fixture_fds = harness_open_fds ();
   return 0;
 }
@@ -489,6 +515,7 @@ harness_teardown_plain (void **state)
 {
   (void)state;
   harness_alloc_fail_at (0);
+  harness_alloc_limit_large (0, 0);
   int now = harness_open_fds ();
   if (now != fixture_fds)
     {

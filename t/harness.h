@@ -185,6 +185,9 @@ void harness_alloc_reset_stats (void);
 /* Make the nth allocating call from now on (1-based) and all later ones return NULL;
  * 0 disables the fault injection. */
 void harness_alloc_fail_at (long nth);
+/* From now on at most `count` blocks of more than `size` bytes, allocated from now on, are live
+ * at once: the next such allocation returns NULL (count 0: no limit).  The fixtures reset it. */
+void harness_alloc_limit_large (long size, long count);
 /* From now on (on != 0) every block gets a mapping of its own that is unmapped when it is
  * freed: a later access to freed memory faults at once (for tests run in a child). */
 void harness_alloc_unmap_freed (int on);

@@ -37,7 +37,8 @@ T_EV_SUITES = \
 	t/libev_ng_any_loop \
 	t/libev_ng_debug \
 	t/libev_ng_metrics \
-	t/posting_work
+	t/posting_work \
+	t/ev_ng_stream
 
 check_PROGRAMS += $(T_EV_SUITES)
 TESTS += $(T_EV_SUITES)
@@ -63,6 +64,10 @@ t_libev_ng_debug_LDADD = $(T_LDADD) $(PTHREAD_LIBS)
 t_libev_ng_metrics_SOURCES = t/libev_ng_metrics.c
 t_libev_ng_metrics_CFLAGS = $(T_CFLAGS)
 t_libev_ng_metrics_LDADD = $(T_LDADD)
+
+t_ev_ng_stream_SOURCES = t/ev_ng_stream.c
+t_ev_ng_stream_CFLAGS = $(T_CFLAGS)
+t_ev_ng_stream_LDADD = $(T_LDADD)
 
 t_posting_work_SOURCES = t/posting_work.c
 t_posting_work_CFLAGS = $(T_CFLAGS)

@@ -13,6 +13,7 @@
 // started for is kept in the embed watcher's unused `check` member.
 #include "diag/walk.h"
 #include "fd/fd.h"
+#include "fd/stream.h"
 #include "watchers/start_stop.h"
 
 using namespace ev_detail;
@@ -42,6 +43,9 @@ void embed_prepare_cb(EV_P_ ev_prepare *prepare, int)
 {
   ev_embed *w = embed_of(prepare, offsetof(ev_embed, prepare));
   ev_loop *other = w->other;
+  // Sends the program queued on the inner loop's streams from outside its callbacks go now.
+  if (streams_sends_waiting(other))
+    streams_flush(other);
   // As in libev, the flush is followed by a non-blocking inner run, handling events already there.
   if (other->fds.changes.count) {
     fd_reify(other);

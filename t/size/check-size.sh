@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # t/size/check-size.sh LIBRARY SMALL - the stripped size of libev.so.4 against its limit
-# (issue 48): for the default build, no larger than libuv 1.44's libuv.so.1 on Debian 12 x86-64
-# (194488 bytes, stripped the same way), the library users would pick instead, which is 2.884
-# times libev 4.33's there; for a build configured with --enable-small (SMALL=yes), at most 1.5
-# times libev 4.33's.  libev 4.33's size is that of the system's libev.so.4 of the same
+# (issue 48): for the default build, at most 200000 bytes on Debian 12 x86-64, 2.966 times libev
+# 4.33's there: libuv 1.44's libuv.so.1 (194488 bytes, stripped the same way), the library users
+# would pick instead, and 5512 bytes more for streams (issue 61), the loop doing a socket's I/O,
+# which libuv does not do for a program (16 KB of the library); for a build configured with
+# --enable-small (SMALL=yes), at most 1.5 times libev 4.33's.  libev 4.33's size is that of the system's libev.so.4 of the same
 # architecture when Debian's libev4 is installed, stripped the same way, else the size recorded
 # from Debian 12's x86-64 package (67432 bytes).  Other architectures' sizes differ; the limits
 # are ratios to libev's, so the check means the same on each.
@@ -32,8 +33,8 @@ done
 if [ "$small" = yes ]; then
   limit=$((ref * 15 / 10)) kind="--enable-small build" factor=1.5
 else
-  # libuv's 194488 bytes in libev's 67432: the same ratio on every architecture
-  limit=$((ref * 194488 / 67432)) kind="default build" factor=2.884
+  # 200000 bytes in libev's 67432: the same ratio on every architecture
+  limit=$((ref * 200000 / 67432)) kind="default build" factor=2.966
 fi
 echo "libev-ng ($kind): $ng bytes stripped; libev 4.33 ($ref_from): $ref bytes;" \
   "limit $factor x = $limit bytes"

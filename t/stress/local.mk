@@ -36,6 +36,7 @@ include t/stress/scale.mk
 include t/stress/timers.mk
 include t/stress/servers.mk
 include t/stress/post.mk
+include t/stress/streams.mk
 
 check_PROGRAMS += $(STRESS_PROGS)
 EXTRA_DIST += t/stress/run

@@ -39,7 +39,7 @@ dest=$2
 host=x86_64-w64-mingw32
 backends=${WINDOWS_BACKENDS:-select afd}
 # the short version: the loop's core, I/O on sockets, the death tests' re-runs, the echo
-short_suites="t/ev_timer t/ev_io t/watcher_states t/generic_watcher_functions t/win32/ev_io_many_sockets"
+short_suites="t/ev_timer t/ev_io t/watcher_states t/generic_watcher_functions t/win32/ev_io_many_sockets t/ev_ng_stream"
 # C suites not yet ported to Windows: listed by the run, never dropped silently (issue 47).
 # None now.
 unported=""
