@@ -62,11 +62,13 @@ EXTRA_DIST += $(EX_TESTS) examples/test-lib.sh examples/echo-checks.sh
 
 # HTTP/1.1 server (keep-alive, pipelining, idle timeouts with ev_timer_again)
 # and pre-forked server (shared listening socket, ev_loop_fork, ev_child
-# restarts); their test clients are check-only and libev-free.
+# restarts); their test clients are check-only and libev-free.  The HTTP itself,
+# parsing and answering a request, is http-request.c.
+EX_HTTP = examples/http-request.c examples/http-request.h
 EX_PROGS += examples/http-server examples/prefork-server
 check_PROGRAMS += examples/http-client-check examples/prefork-client-check
 
-examples_http_server_SOURCES = examples/http-server.c $(EX_TCP)
+examples_http_server_SOURCES = examples/http-server.c $(EX_HTTP) $(EX_TCP)
 examples_http_server_CFLAGS = $(EX_CFLAGS)
 examples_http_server_LDFLAGS = -no-install
 examples_http_server_LDADD = libev.la
