@@ -286,9 +286,9 @@ on_stream (struct ev_loop *loop, ev_ng_stream *w, int revents)
       conn_close (loop, c);
       return;
     }
-  /* EV_WRITE: the queue has drained, the client took everything.  That is
+  /* EV_WRITE: the queue has drained, the kernel took everything.  That is
    * activity, and once LINGERING the start of a last idle period to close
-   * in: the half-close has gone out with the last bytes. */
+   * in: the half-close has gone out after the last bytes. */
   if (revents & EV_WRITE)
     ev_timer_again (loop, &c->idle);
   conn_pump (loop, c);
