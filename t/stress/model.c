@@ -86,7 +86,7 @@ extern int __lsan_do_recoverable_leak_check (void) __attribute__ ((weak));
 
 const int m_signals[M_SIGS] = { SIGUSR1, SIGUSR2, SIGWINCH, SIGURG };
 const char *m_kind_name[K_NKINDS] = { "io", "timer", "periodic", "signal", "child", "stat", "idle",
-                                      "prepare", "check", "fork", "cleanup", "async", "embed" };
+                                      "prepare", "check", "fork", "cleanup", "async", "embed", "stream", "accept" };
 char m_file_path[M_FILES][4200];
 static char dir[PATH_MAX];
 static int in_child;
@@ -201,7 +201,8 @@ main (int argc, char **argv)
   int opt;
   stress_init (argc, argv);
   S.known = 1;
-  while ((opt = getopt (argc, argv, "thTn:lAs")) != -1)
+  const char *backend = NULL;
+  while ((opt = getopt (argc, argv, "thTn:lAsSb:")) != -1)
     switch (opt)
       {
       case 't': print = 1; break;
@@ -211,14 +212,42 @@ main (int argc, char **argv)
       case 'l': lib = 1; break;
       case 'A': S.known = 0; break;
       case 's': short_seqs = 1; break;
+      case 'S': S.streams = 1; break;
+      case 'b': backend = optarg; break;
       default:
-        fprintf (stderr, "usage: %s [-t] [-h] [-T] [-n N] [-l] [-A] [-s] [FIRST [COUNT]]\n", argv[0]);
+        fprintf (stderr, "usage: %s [-t] [-h] [-T] [-n N] [-l] [-A] [-s] [-S] [-b BACKEND] [FIRST [COUNT]]\n",
+                 argv[0]);
         return 2;
       }
   uint64_t first = optind < argc ? strtoull (argv[optind], NULL, 0) : stress_seed (1);
   long count = optind + 1 < argc ? atol (argv[optind + 1]) : stress_scale (2000, 200000);
   if (lib)
     print_library ();
+  if (S.streams && !streams_available ())
+    {
+      printf ("SKIP: -S: this library has no streams that work (libev 4.33, or a build without the engine)\n");
+      return 77;
+    }
+  if (backend)
+    {
+      static const struct { const char *name; unsigned flag; } names[] = {
+        { "select", EVBACKEND_SELECT }, { "poll", EVBACKEND_POLL }, { "epoll", EVBACKEND_EPOLL },
+        { "io_uring", EVBACKEND_IOURING },
+      };
+      for (unsigned i = 0; i < sizeof names / sizeof names[0]; ++i)
+        if (!strcmp (backend, names[i].name))
+          S.backend = names[i].flag;
+      if (!S.backend)
+        {
+          fprintf (stderr, "%s: -b %s: not select, poll, epoll or io_uring\n", argv[0], backend);
+          return 2;
+        }
+      if (!(ev_supported_backends () & S.backend))
+        {
+          printf ("SKIP: -b %s: not supported here\n", backend);
+          return 77;
+        }
+    }
   /* MODEL_OP_DELAY_US=N: every operation takes up to N us more, as on a slow machine (ASan,
    * a busy CI host); in timing mode this shows which checks assume that time stands still */
   const char *delay = getenv ("MODEL_OP_DELAY_US"), *salt = getenv ("MODEL_OP_DELAY_SALT");

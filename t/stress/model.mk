@@ -8,7 +8,7 @@
 # runs more sequences.
 
 MODEL_SOURCES = t/stress/model.c t/stress/model.h t/stress/model_gen.c t/stress/model_ops.c \
-	t/stress/model_ref.c t/stress/model_trace.c t/stress/model_world.c
+	t/stress/model_ref.c t/stress/model_stream.c t/stress/model_trace.c t/stress/model_world.c
 
 STRESS_PROGS += t/stress/model
 STRESS_SANITIZE += model

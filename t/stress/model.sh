@@ -67,7 +67,7 @@ if [ -n "$sys_so" ]; then
   # no -I for libev: the compiler finds /usr/include/ev.h (t/stress has no ev.h of its own);
   # no sanitizer: this is the reference, built like any program using libev
   if ! $CC -std=gnu11 -O1 -g -Wall -Wextra -I"$here" "$here"/model.c "$here"/model_gen.c \
-      "$here"/model_ops.c "$here"/model_ref.c "$here"/model_trace.c "$here"/model_world.c \
+      "$here"/model_ops.c "$here"/model_ref.c "$here"/model_stream.c "$here"/model_trace.c "$here"/model_world.c \
       "$here"/stress.c -o "$twin" -L"$(dirname "$sys_link")" -lev -lm -ldl > "$work/twin-build.log" 2>&1; then
     cat "$work/twin-build.log"
     fail "cannot build the program against the system's libev"
