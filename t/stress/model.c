@@ -357,6 +357,7 @@ main (int argc, char **argv)
                  S.timing ? ", timing mode" : "", T->forked, T->ops, T->cbs, T->lines);
   if (S.timing)
     stress_figure ("timing mode: %ld expiries of timers and periodics due after 0.5-3 ms, none early or late", T->timed);
+  streams_figures ();
   stress_figure ("ev_verify: %ld calls, 0 failures (a failure aborts); model failures: %ld sequences; %.1f s",
                  T->verifies, T->failed, secs);
   return T->failed ? 1 : 0;

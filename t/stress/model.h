@@ -315,6 +315,7 @@ int ops_can_start (const struct mw *m, int reconfigure);
 
 /* model_stream.c: streams and accept watchers (-S; stubs where ev.h has no streams) */
 int streams_available (void);            /* the library under test has working streams */
+void streams_figures (void);
 int streams_kind (const struct mw *m);   /* a stream or accept watcher */
 void streams_setup (void);               /* the connections and the listener of a sequence */
 void streams_teardown (void);            /* after the loops: close them, check the leftovers */

@@ -38,9 +38,9 @@ static const unsigned weight_top[O_N] = {
   [O_ASYNC_SEND] = 3, [O_FORK_CHILD] = 1, [O_STAT_CHANGE] = 3, [O_STAT_STAT] = 1, [O_LOOP_FORK] = 2,
   [O_TIMER_AGAIN] = 3, [O_REMAINING] = 2, [O_PERIODIC_AGAIN] = 2, [O_SWEEP] = 2, [O_ONCE] = 2,
   [O_FEED_FD] = 2, [O_PRIORITY] = 2, [O_PENDING_COUNT] = 1,
-  [O_S_SEND] = 8, [O_S_SEND_REF] = 5, [O_S_RECV] = 2, [O_S_RELEASE] = 3, [O_S_SHUTDOWN] = 1,
-  [O_PEER_WRITE] = 12, [O_PEER_READ] = 7, [O_PEER_SHUT] = 1, [O_PEER_CLOSE] = 1, [O_CONNECT] = 3,
-  [O_TAKE] = 1, [O_SETTLE] = 1,
+  [O_S_SEND] = 14, [O_S_SEND_REF] = 8, [O_S_RECV] = 3, [O_S_RELEASE] = 4, [O_S_SHUTDOWN] = 1,
+  [O_PEER_WRITE] = 18, [O_PEER_READ] = 10, [O_PEER_SHUT] = 1, [O_PEER_CLOSE] = 1, [O_CONNECT] = 4,
+  [O_TAKE] = 1, [O_SETTLE] = 2,
 };
 
 static const unsigned weight_inner[O_N] = {
@@ -50,8 +50,8 @@ static const unsigned weight_inner[O_N] = {
   [O_ASYNC_SEND] = 2, [O_STAT_CHANGE] = 2, [O_STAT_STAT] = 1, [O_LOOP_FORK] = 1,
   [O_TIMER_AGAIN] = 3, [O_REMAINING] = 1, [O_PERIODIC_AGAIN] = 1, [O_SWEEP] = 3, [O_ONCE] = 1,
   [O_FEED_FD] = 1, [O_PRIORITY] = 1, [O_PENDING_COUNT] = 1,
-  [O_S_SEND] = 5, [O_S_SEND_REF] = 3, [O_S_RECV] = 2, [O_S_RELEASE] = 2, [O_S_SHUTDOWN] = 1,
-  [O_PEER_WRITE] = 5, [O_PEER_READ] = 3, [O_PEER_CLOSE] = 1, [O_CONNECT] = 1, [O_TAKE] = 1,
+  [O_S_SEND] = 8, [O_S_SEND_REF] = 5, [O_S_RECV] = 3, [O_S_RELEASE] = 2, [O_S_SHUTDOWN] = 1,
+  [O_PEER_WRITE] = 8, [O_PEER_READ] = 5, [O_PEER_CLOSE] = 1, [O_CONNECT] = 1, [O_TAKE] = 1,
 };
 
 /* where an operation is generated: the top level (loop -1), or a callback of `loop` (m NULL

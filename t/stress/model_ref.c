@@ -470,7 +470,9 @@ pass_begins (struct mloop *L, int state)
   for (int i = 0; i < S.nw; ++i)
     if (S.w[i].kind == K_EMBED && S.w[i].active && S.w[i].loop == L->idx)
       embeds = 1;
-  close_passes (L, L->iter, state == ST_FORK ? "the fork pass began" : "the prepare pass began", !embeds);
+  /* nor when a stream callback may have been the first of this pass (embed_unsure) */
+  close_passes (L, L->iter, state == ST_FORK ? "the fork pass began" : "the prepare pass began",
+                !embeds && !embed_unsure (L));
   L->pendcnt = 0;
   streams_adopt (L, NULL);
   if (state == ST_PREP && L->fork_flag && L->fork_at <= L->iter)

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -112,6 +113,13 @@ static int listener = -1;
 static struct sockaddr_in laddr;
 static struct mw *stopping; /* inside ev_ng_stream_stop of it */
 
+/* the figures, shared with the child processes that run sequences with the default loop */
+static struct stream_totals
+{
+  long sends, refused, refs, done, cancelled, failed_sends, bytes_in, bytes_out, keeps, errors, taken, ends,
+    settles, settle_rounds;
+} *ST;
+
 static struct ev_loop *
 LP (int loop)
 {
@@ -128,6 +136,18 @@ static void
 accept_cb (struct ev_loop *l, ev_ng_accept *w, int r)
 {
   ops_callback (l, (ev_watcher *)w, r);
+}
+
+void
+streams_figures (void)
+{
+  if (!ST)
+    return;
+  stress_figure ("streams: %ld sends (%ld borrowed; %ld refused as ev(3) says), %ld completions (%ld cancelled by a "
+                 "stop, %ld by an error), %ld bytes received and %ld read by the peers, checked, %ld buffers kept, "
+                 "%ld EV_ERROR, %ld ends, %ld connections taken, %ld settles (%ld rounds)",
+                 ST->sends, ST->refs, ST->refused, ST->done, ST->cancelled, ST->failed_sends, ST->bytes_in,
+                 ST->bytes_out, ST->keeps, ST->errors, ST->ends, ST->taken, ST->settles, ST->settle_rounds);
 }
 
 int
@@ -150,6 +170,9 @@ streams_init_watcher (struct mw *m)
 int
 streams_available (void)
 {
+  ST = mmap (NULL, sizeof *ST, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (ST == MAP_FAILED)
+    return 0;
   int sv[2], ok = 0;
   struct ev_loop *l = ev_loop_new (EVBACKEND_POLL | EVFLAG_NOENV);
   if (!l || socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -602,6 +625,8 @@ streams_cleared (struct mw *m, int r)
             m_kind_name[m->kind], r, m->pend, allowed);
   if (r & EV_ERROR)
     m->lib_stopped = 0; /* that EV_ERROR is dropped */
+  if ((r & EV_WRITE) && m->kind == K_STREAM && !m->u.stream.queued)
+    SS[m->id].owed_write = 0; /* and so is the drain's EV_WRITE */
   m->pend = 0;
   m->spend = 0;
   m->must_by = 0;
@@ -647,6 +672,7 @@ check_eof (struct mw *m)
   if (ss->eof_taken)
     return;
   ss->eof_taken = 1;
+  ST->ends++;
   tr ("  w%d end of stream", m->id);
   if (!c->peer_shut && !c->peer_gone)
     m_fail ("w%d (conn%d): recv returned the end of the stream, but the peer did not shut down", m->id, ss->conn);
@@ -667,7 +693,7 @@ nkept (void)
 static void
 maybe_keep (struct mw *m, const char *p, int n)
 {
-  if (S.tearing || S.settling || nkept () >= M_KEPT || !m_chance (20))
+  if (S.tearing || S.settling || nkept () >= M_KEPT || !m_chance (35))
     return;
   struct ev_loop *l = LP (m->loop);
   void *h = ev_ng_stream_keep (l, &m->u.stream);
@@ -682,6 +708,7 @@ maybe_keep (struct mw *m, const char *p, int n)
     if (!KP[i].used)
       {
         KP[i] = (struct mkept){ 1, m->loop, h, p, malloc ((size_t)n), (size_t)n };
+        ST->keeps++;
         memcpy (KP[i].copy, p, (size_t)n);
         tr ("  keep k%d %d bytes", i, n);
         return;
@@ -721,6 +748,7 @@ do_recv (struct mw *m, int how)
           break;
         }
       check_in (m, p, n);
+      ST->bytes_in += n;
       maybe_keep (m, p, n);
     }
 }
@@ -782,6 +810,7 @@ take_connections (struct mw *m, int how)
           close_tcp (CL[ci].fd);
         }
       CL[ci].state = 0;
+      ST->taken++;
     }
 }
 
@@ -793,6 +822,7 @@ streams_callback (struct mw *m, int revents, int via)
   if ((revents & EV_ERROR) && !via)
     {
       m->lib_stopped = 0;
+      ST->errors++;
       tr ("  error w%d err=%d", m->id, err);
       if (ev_is_active (&m->u.w))
         m_fail ("w%d: active in its EV_ERROR callback", m->id);
@@ -895,6 +925,9 @@ send_on (struct mw *m, int borrowed, size_t len, int lib_view)
       memset (buf, 0xee, len);
       free (buf);
     }
+  ST->sends++;
+  ST->refs += borrowed;
+  ST->refused += r != 0;
   if (r != 0)
     return;
   if (w->queued != queued + len)
@@ -935,6 +968,9 @@ send_done (struct ev_loop *l, ev_ng_stream *w, const void *data, size_t sent, in
     m_fail ("w%d: a completion with ECANCELED outside its ev_ng_stream_stop", m->id);
   if (err && err != ECANCELED && !(SS[m->id].bad || (SS[m->id].conn >= 0 && C[SS[m->id].conn].peer_gone)))
     m_fail ("w%d: a completion with err %d, but the connection is fine", m->id, err);
+  ST->done++;
+  ST->cancelled += err == ECANCELED;
+  ST->failed_sends += err && err != ECANCELED;
   ref_free (first);
   /* a completion may queue more */
   if (!err && !S.tearing && S.destroying < 0 && m_chance (15))
@@ -948,8 +984,11 @@ op_stream_send (int inner, int borrowed)
   (void)inner;
   if (!m)
     return 0;
+  size_t len = draw_len (), limit = m->u.stream.limit, queued = m->u.stream.queued;
+  if (limit && queued <= limit && m_chance (10))
+    len = limit - queued + m_rand (2); /* just fits, or just not */
   tr ("send%s w%d", borrowed ? "-ref" : "", m->id);
-  send_on (m, borrowed, draw_len (), 0);
+  send_on (m, borrowed, len, 0);
   return 1;
 }
 
@@ -1073,6 +1112,7 @@ peer_read (struct mconn *c, size_t max)
                     c->out_r);
         }
       c->out_r += n;
+      ST->bytes_out += n;
       total += (int)n;
       if ((size_t)n < want || (max -= (size_t)n) == 0)
         break;
@@ -1258,6 +1298,8 @@ streams_settle (void)
     }
   if (round == 80)
     unsettled (1);
+  ST->settles++;
+  ST->settle_rounds += round;
   tr ("settled in %d rounds", round);
   S.settling = 0;
 }
@@ -1265,6 +1307,7 @@ streams_settle (void)
 #else /* libev 4.33's ev.h: no streams, -S is refused (model.c) */
 
 int streams_available (void) { return 0; }
+void streams_figures (void) {}
 int streams_kind (const struct mw *m) { (void)m; return 0; }
 void streams_init_watcher (struct mw *m) { (void)m; }
 void streams_setup (void) {}

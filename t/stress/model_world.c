@@ -278,7 +278,7 @@ world_setup (uint64_t seed)
       for (;;)
         {
           m->kind = (int)m_rand (S.streams ? K_NKINDS : K_LIBEV_KINDS);
-          if (S.streams && m_chance (25))
+          if (S.streams && m_chance (40))
             m->kind = m_chance (80) ? K_STREAM : K_ACCEPT;
           /* the rare sequences with inotify, or with the default loop, use them more */
           if (inotify && m_chance (25))
