@@ -125,6 +125,9 @@ ops_callback (struct ev_loop *l, ev_watcher *w, int revents)
   ref_check (0);
   if (streams_kind (m))
     streams_callback (m, revents, via);
+  /* settling, an embed watcher with a callback sweeps, as a program that embeds must */
+  if (S.settling && m->kind == K_EMBED && (revents & EV_EMBED) && m->active && !world_loop_on_stack (m->inner))
+    op_embed_sweep (m);
   if (!S.tearing && !S.settling)
     gen_inner_ops (L->idx, m);
   if (!via)

@@ -1277,11 +1277,30 @@ streams_settle (void)
         free (KP[i].copy);
         KP[i].used = 0;
       }
-  int round;
+  /* With MODEL_SETTLE_EMBEDDED=1 an embedded loop is run by its embedding loop for the first
+   * rounds, as its program would run it, then directly too: what did not arrive through the
+   * embedding is a failure of its own (ev(3): "Streams of an embedded loop work as its ev_io
+   * watchers do").  Off by default while model-findings/s01 is open: a drained queue's EV_WRITE
+   * does not come through the embedding loop. */
+  static int embedded_first = -1;
+  if (embedded_first < 0)
+    embedded_first = getenv ("MODEL_SETTLE_EMBEDDED") && atoi (getenv ("MODEL_SETTLE_EMBEDDED"));
+  int round, through_embedding = 0;
+  for (int l = 0; l < S.nloops && embedded_first; ++l)
+    through_embedding |= S.loops[l].alive && S.loops[l].embedded_by >= 0;
   for (round = 0; round < 80 && !S.failed; ++round)
     {
+      if (through_embedding && round == 40)
+        {
+          if (unsettled (0))
+            {
+              m_fail ("streams of an embedded loop did not settle through the embedding loop in 40 rounds:");
+              unsettled (1);
+            }
+          through_embedding = 0;
+        }
       for (int l = 0; l < S.nloops; ++l)
-        if (S.loops[l].alive)
+        if (S.loops[l].alive && !(through_embedding && S.loops[l].embedded_by >= 0))
           {
             op_run (l, EVRUN_NOWAIT);
             ref_sync ();
@@ -1293,6 +1312,8 @@ streams_settle (void)
       ops_verify_all (1);
       if (round >= 2 && !unsettled (0))
         break;
+      if (through_embedding && round >= 2)
+        usleep (100);
       if (round >= 10)
         usleep (round >= 40 ? 2000 : 200);
     }
