@@ -2,12 +2,13 @@
 /* t/stress/model.h - the model-based random API test of `make check-stress` (model.c).
  *
  * One "sequence" (one seed) creates 1-3 loops, a pool of watchers of every type bound to
- * them, some pipes, a socketpair and temporary files, then runs a random series of API
- * operations, some of them from inside callbacks.  After every operation a reference model
+ * them, some pipes, a socketpair and temporary files (with -S also stream and accept watchers,
+ * 2-4 connections and a listening socket), then runs a random series of API operations, some
+ * of them from inside callbacks.  After every operation a reference model
  * (model_ref.c) that knows what must be active, pending and due is compared with what the
  * library reports, and ev_verify checks the loops' internal structures.  Every observable
  * value also goes into a deterministic trace (model_trace.c), which model.sh compares with
- * the trace the same program prints on the real libev 4.33.
+ * the trace the same program prints on the real libev 4.33 (streams: model checks only).
  *
  * The parts, one job each:
  *   model.c        main: options, the seeds, the figures
@@ -15,6 +16,7 @@
  *   model_gen.c    which operation comes next (the random generator, legal API use only)
  *   model_ops.c    performing an operation, and the watcher callbacks
  *   model_ref.c    the reference model and its checks
+ *   model_stream.c streams (-S): their connections, operations, callbacks and checks
  *   model_trace.c  the trace (printed, or hashed per sequence) */
 #ifndef LIBEV_NG_T_STRESS_MODEL_H
 #define LIBEV_NG_T_STRESS_MODEL_H
