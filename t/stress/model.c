@@ -23,13 +23,14 @@
  *
  * Streams (-S; ev(3) "Streams: the loop does the I/O").  Generated among everything else, at
  * the top level and inside callbacks: ev_ng_stream_start/stop (also on a pending or a stopped
- * watcher, inside its own callback or another's, with priorities), sends copied and borrowed
- * (sometimes just at or over the limit, sometimes large enough for partial sends), recv and
- * ev_ng_stream_keep in the callbacks and outside, ev_ng_buffer_release, ev_ng_stream_shutdown,
- * the peer's writes, reads, half-close, close and reset, ev_ng_accept on a listening socket with
- * ev_ng_accept_take, clients that connect, streams on a pipe or a listening socket (EV_ERROR),
- * and a settle step (also before every teardown) in which the callbacks take everything and the
- * peers read everything until all is delivered.  Interleaved with ev_feed_event,
+ * watcher, inside its own callback, another's or a completion, with priorities), sends copied
+ * and borrowed (sometimes just at or over the limit, sometimes large enough for partial sends
+ * or from a completion), recv and ev_ng_stream_keep in the callbacks and outside,
+ * ev_ng_buffer_release, ev_ng_stream_shutdown, the peer's writes, reads, half-close, close and
+ * reset, ev_ng_accept on a listening socket with ev_ng_accept_take, clients that connect,
+ * streams on a pipe or a listening socket (EV_ERROR), and a settle step (also before every
+ * teardown) in which the callbacks take everything and the peers read everything until all is
+ * delivered.  Interleaved with ev_feed_event,
  * ev_clear_pending, ev_invoke, ev_invoke_pending, ev_suspend/ev_resume, ev_loop_fork, embedding
  * and the other watchers' operations.  The library's events to a stream are judged, not
  * predicted (what the flush step queues after a pass depends on the kernel): model_stream.c
@@ -39,9 +40,10 @@
  * 0, as an ev_io would); closing a stream's descriptor while it is active; ev_feed_fd_event on
  * a stream's descriptor (its readiness watcher's slot would count in ev_pending_count, which
  * the model does not see); TCP with socket buffers smaller than a loopback segment (the window
- * opens again only by the persist timer, after 200 ms and more).  ev_loop_destroy gets some
- * streams and accept watchers still active, with sends queued and buffers kept: memcheck
- * (model.sh) finds a leak there.  Defects found (model-findings/sNN-*.c, built against libev-ng
+ * opens again only by the persist timer, after 200 ms and more); a completion that stops its
+ * pending stream (the slot the stop leaves is one the model never saw).  ev_loop_destroy gets
+ * some streams and accept watchers still active, with sends queued and buffers kept: memcheck
+ * (model.sh) would report what it did not free.  Defects found (model-findings/sNN-*.c, built against libev-ng
  * only):
  *   s01 (open). What the flush step queues for a stream of an embedded loop after its pass (a
  *       drained queue's EV_WRITE, the EV_READ that hands over again what a callback left) does

@@ -972,9 +972,20 @@ send_done (struct ev_loop *l, ev_ng_stream *w, const void *data, size_t sent, in
   ST->cancelled += err == ECANCELED;
   ST->failed_sends += err && err != ECANCELED;
   ref_free (first);
-  /* a completion may queue more */
+  /* a completion may queue more, or stop its watcher (not inside another's stop, whose own
+   * completions follow; not while an embedded loop runs: known difference 2 of model.c; not
+   * while it is pending: the flush step may have queued it unseen, and the stop would leave a
+   * slot in ev_pending_count that the model never counted) */
   if (!err && !S.tearing && S.destroying < 0 && m_chance (15))
     send_on (m, 0, 1 + m_rand (100), 1);
+  const struct mloop *L = &S.loops[m->loop];
+  if (!err && !S.tearing && !S.settling && S.destroying < 0 && !stopping && m->active && ev_is_active (&m->u.stream)
+      && !ev_is_pending (&m->u.stream) && !(S.known && L->embedded_by >= 0 && world_in_progress (m->loop))
+      && m_chance (15))
+    {
+      tr ("  stop w%d from its completion", m->id);
+      op_stop (m);
+    }
 }
 
 int
