@@ -2,12 +2,13 @@
 /* t/stress/model.h - the model-based random API test of `make check-stress` (model.c).
  *
  * One "sequence" (one seed) creates 1-3 loops, a pool of watchers of every type bound to
- * them, some pipes, a socketpair and temporary files, then runs a random series of API
- * operations, some of them from inside callbacks.  After every operation a reference model
+ * them, some pipes, a socketpair and temporary files (with -S also stream and accept watchers,
+ * 2-4 connections and a listening socket), then runs a random series of API operations, some
+ * of them from inside callbacks.  After every operation a reference model
  * (model_ref.c) that knows what must be active, pending and due is compared with what the
  * library reports, and ev_verify checks the loops' internal structures.  Every observable
  * value also goes into a deterministic trace (model_trace.c), which model.sh compares with
- * the trace the same program prints on the real libev 4.33.
+ * the trace the same program prints on the real libev 4.33 (streams: model checks only).
  *
  * The parts, one job each:
  *   model.c        main: options, the seeds, the figures
@@ -15,6 +16,7 @@
  *   model_gen.c    which operation comes next (the random generator, legal API use only)
  *   model_ops.c    performing an operation, and the watcher callbacks
  *   model_ref.c    the reference model and its checks
+ *   model_stream.c streams (-S): their connections, operations, callbacks and checks
  *   model_trace.c  the trace (printed, or hashed per sequence) */
 #ifndef LIBEV_NG_T_STRESS_MODEL_H
 #define LIBEV_NG_T_STRESS_MODEL_H
@@ -35,11 +37,14 @@
 #define M_CBS 12        /* callbacks on the stack */
 #define M_SIGS 4
 
+/* the kinds up to K_EMBED are libev 4.33's, all that a sequence draws without -S; streams and
+ * accept watchers (libev-ng's ev(3) "Streams: the loop does the I/O") only with -S */
 enum kind
 {
   K_IO, K_TIMER, K_PERIODIC, K_SIGNAL, K_CHILD, K_STAT, K_IDLE, K_PREPARE, K_CHECK, K_FORK,
-  K_CLEANUP, K_ASYNC, K_EMBED, K_NKINDS
+  K_CLEANUP, K_ASYNC, K_EMBED, K_STREAM, K_ACCEPT, K_NKINDS
 };
+#define K_LIBEV_KINDS (K_EMBED + 1)
 
 /* timer classes: due at the next iteration, never due in a sequence, due after a few ms
  * (timing mode only: not deterministic, so never in a differential run) */
@@ -75,6 +80,10 @@ struct mw
     ev_cleanup cleanup;
     ev_async async;
     ev_embed embed;
+#ifdef EV_NG_FEATURE_STREAM
+    ev_ng_stream stream;
+    ev_ng_accept acc;
+#endif
   } u;
   int id, kind, loop;
   int conf;            /* its parameters have been set (ev_TYPE_set) at least once */
@@ -106,6 +115,9 @@ struct mw
   unsigned inner_iter;               /* embed: the inner loop's iteration then */
   int sent;                          /* async: what ev_async_pending must say (-1: unknown) */
   unsigned renewed;                  /* io: loop iteration + 1 of its last start after ev_io_set */
+  /* stream and accept watchers (model_stream.c has the rest of what the model knows of them) */
+  int spend;       /* the library queued an event the model saw only as ev_is_pending */
+  int lib_stopped; /* stopped by the library (EV_ERROR), that callback not seen yet */
 };
 
 struct frame
@@ -221,6 +233,10 @@ struct seq
   int inotify;            /* the loops of this sequence use inotify for ev_stat */
   int child_any;          /* child watchers with pid 0 only (1), by pid only (0), both (-1) */
   int known;              /* avoid the known differences of libev-ng (model.c; -A: do not) */
+  int streams;            /* -S: stream and accept watchers too (model_stream.c) */
+  unsigned backend;       /* -b: every loop on this backend (but an embeddable one: epoll) */
+  int settling;           /* streams_settle: callbacks take everything and generate nothing */
+  int destroying;         /* the index of the loop ev_loop_destroy is destroying, else -1 */
   int failed;
   double started;         /* stress_now () at the start */
 };
@@ -298,6 +314,37 @@ void op_set_priority (struct mw *m, int prio);
 void op_pending_count (int loop);
 void op_ensure_ref_for_stop (struct mw *m);
 int ops_can_start (const struct mw *m, int reconfigure);
+
+/* model_stream.c: streams and accept watchers (-S; stubs where ev.h has no streams) */
+int streams_available (void);            /* the library under test has working streams */
+void streams_figures (void);
+int streams_kind (const struct mw *m);   /* a stream or accept watcher */
+void streams_setup (void);               /* the connections and the listener of a sequence */
+void streams_teardown (void);            /* after the loops: close them, check the leftovers */
+void streams_loop_destroyed (int loop);  /* its kept buffers and dropped sends are gone */
+int streams_leave_active (const struct mw *m);  /* the teardown leaves it to ev_loop_destroy */
+void streams_configure (struct mw *m);
+int streams_can_start (const struct mw *m, int reconfigure);
+void streams_start (struct mw *m);
+void streams_stop (struct mw *m);
+void streams_init_watcher (struct mw *m);
+void streams_fed (struct mw *m, int revents);        /* ev_feed_event */
+void streams_callback (struct mw *m, int revents, int via);   /* its part of ops_callback */
+int streams_plausible (const struct mw *m);          /* revents the library may give it now */
+void streams_adopt (struct mloop *L, const struct mw *skip);  /* what the library did unseen */
+void streams_cleared (struct mw *m, int revents);    /* ev_clear_pending returned revents */
+void streams_settle (void);              /* run until everything sent arrived: the liveness checks */
+/* the operations (model_gen.c decides when; each returns 0 when it had nothing to act on) */
+int op_stream_send (int inner, int borrowed);
+int op_stream_recv (int inner);
+int op_stream_release (void);
+int op_stream_shutdown (void);
+int op_peer_write (void);
+int op_peer_read (void);
+int op_peer_shut (void);
+int op_peer_close (void);
+int op_client_connect (void);
+int op_accept_take (void);
 
 /* model_ref.c */
 void ref_entering (struct mw *m);   /* the callback of m starts: what the next sync sees */

@@ -8,7 +8,7 @@
 # runs more sequences.
 
 MODEL_SOURCES = t/stress/model.c t/stress/model.h t/stress/model_gen.c t/stress/model_ops.c \
-	t/stress/model_ref.c t/stress/model_trace.c t/stress/model_world.c
+	t/stress/model_ref.c t/stress/model_stream.c t/stress/model_trace.c t/stress/model_world.c
 
 STRESS_PROGS += t/stress/model
 STRESS_SANITIZE += model
@@ -43,4 +43,5 @@ EXTRA_DIST += t/stress/model-findings/run.sh \
 	t/stress/model-findings/d16-default-loop-iteration.c \
 	t/stress/model-findings/d17-stat-procfs-polls.c \
 	t/stress/model-findings/d18-resched-now.c \
-	t/stress/model-findings/d19-child-pending-priority.c
+	t/stress/model-findings/d19-child-pending-priority.c \
+	t/stress/model-findings/s01-embed-stream-drain.c

@@ -12,18 +12,26 @@
 # Then runs with the model's checks only (their traces cannot be compared): with -A,
 # which also generates what shows the known differences of libev-ng (model.c lists them;
 # the comparison avoids them), and with -T, timing mode (timers due after a few ms, checked
-# against ev_now()), also on a slow machine (MODEL_OP_DELAY_US).  Last, model-findings/run.sh --check: the differences the model found,
-# one small program each, must still print what their headers say (the same as libev 4.33
-# for the ones fixed).
+# against ev_now()), also on a slow machine (MODEL_OP_DELAY_US).  Then with -S, streams and
+# accept watchers among the others (model_stream.c; libev 4.33 has none: model checks only), on
+# each backend in turn (-b select, poll, epoll, and io_uring where the kernel has it), once more
+# with every loop's backend drawn (io_uring among them), and a few sequences under valgrind's
+# memcheck where there is one (no leak: what ev_loop_destroy frees of the streams left active,
+# the kept buffers, the sends).  Last, model-findings/run.sh --check: the differences the model
+# found, one small program each, must still print what their headers say (the same as libev
+# 4.33 for the ones fixed).
 #
 # The seeds: STRESS_SEED (default 1) and on.  Counts:
-#                        compared with libev 4.33       -A              -T      -T slow
-#   short                20000 sequences                5000            2000    500
-#   short, sanitizer     10000 short sequences (-s)     10000 short     1000    300
-#   long                 1000000 sequences              200000          50000   5000
+#                        compared with libev 4.33    -A           -T      -T slow  -S (each)   -S memcheck
+#   short                20000 sequences             5000         2000    500      2000        200
+#   short, sanitizer     10000 short sequences (-s)  10000 short  1000    300      1000 short  -
+#   long                 1000000 sequences           200000       50000   5000     100000      5000
 # (-T slow: MODEL_OP_DELAY_US=300, both libraries, model checks only)
 # (the sanitizer build is `make check-sanitize`: LIBEV_NG_SANITIZE is set).
-# MODEL_DIFF, MODEL_ALL, MODEL_TIMING and MODEL_SLOW_TIMING override the counts.
+# (-S (each): per backend, and once more with the backends drawn; its seeds start at
+# STRESS_SEED + 1000000, so that they are not the comparison's.)
+# MODEL_DIFF, MODEL_ALL, MODEL_TIMING, MODEL_SLOW_TIMING, MODEL_STREAMS and MODEL_STREAMS_VALGRIND
+# override the counts (MODEL_STREAMS=0: no streams).
 # Environment: top_srcdir, top_builddir, CC, STRESS_MODE, STRESS_SEED.
 set -u
 export LC_ALL=C
@@ -37,20 +45,22 @@ mkdir -p "$work" || exit 1
 first=${STRESS_SEED:-1}
 short=
 if [ "${STRESS_MODE:-short}" = long ]; then
-  ndiff=1000000 nall=200000 ntiming=50000 nslow=5000
+  ndiff=1000000 nall=200000 ntiming=50000 nslow=5000 nstreams=100000 nvalgrind=5000
 elif [ -n "${LIBEV_NG_SANITIZE:-}" ]; then
-  ndiff=10000 nall=10000 ntiming=1000 nslow=300 short=-s
+  ndiff=10000 nall=10000 ntiming=1000 nslow=300 short=-s nstreams=1000 nvalgrind=0
   # ASan keeps freed memory in quarantine (256 MB by default), and a sequence with the
   # default loop forks the whole process: with 16 MB each fork copies a third of the page
   # tables (a use after free within a sequence is still caught)
   export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 else
-  ndiff=20000 nall=5000 ntiming=2000 nslow=500
+  ndiff=20000 nall=5000 ntiming=2000 nslow=500 nstreams=2000 nvalgrind=200
 fi
 ndiff=${MODEL_DIFF:-$ndiff}
 nall=${MODEL_ALL:-$nall}
 ntiming=${MODEL_TIMING:-$ntiming}
 nslow=${MODEL_SLOW_TIMING:-$nslow}
+nstreams=${MODEL_STREAMS:-$nstreams}
+nvalgrind=${MODEL_STREAMS_VALGRIND:-$nvalgrind}
 failed=0
 
 say () { echo "$*"; }
@@ -67,7 +77,7 @@ if [ -n "$sys_so" ]; then
   # no -I for libev: the compiler finds /usr/include/ev.h (t/stress has no ev.h of its own);
   # no sanitizer: this is the reference, built like any program using libev
   if ! $CC -std=gnu11 -O1 -g -Wall -Wextra -I"$here" "$here"/model.c "$here"/model_gen.c \
-      "$here"/model_ops.c "$here"/model_ref.c "$here"/model_trace.c "$here"/model_world.c \
+      "$here"/model_ops.c "$here"/model_ref.c "$here"/model_stream.c "$here"/model_trace.c "$here"/model_world.c \
       "$here"/stress.c -o "$twin" -L"$(dirname "$sys_link")" -lev -lm -ldl > "$work/twin-build.log" 2>&1; then
     cat "$work/twin-build.log"
     fail "cannot build the program against the system's libev"
@@ -219,6 +229,34 @@ if [ "$nslow" -gt 0 ]; then
       fail "-T, slow, $side: the model's checks failed ($work/slow-$side.out)"
     grep -E '^(figure|FAIL):' "$work/slow-$side.out" | sed -E "s/^figure: model(-libev)?: /figure: model: -T slow ($side): /"
   done
+fi
+
+# ---- streams (-S): model checks only, per backend ----------------------------------------
+if [ "$nstreams" -gt 0 ]; then
+  sfirst=$((first + 1000000))
+  for backend in select poll epoll io_uring any; do
+    bflag="-b $backend"; [ $backend = any ] && bflag=
+    say "model: $nstreams sequences with streams (-S $bflag; model checks only)"
+    "$prog" -S $bflag $short "$sfirst" "$nstreams" > "$work/streams-$backend.out" 2>&1
+    rc=$?
+    if [ $rc = 77 ]; then
+      say "model: -S $bflag: $(grep -m1 SKIP "$work/streams-$backend.out")"
+      continue
+    fi
+    [ $rc = 0 ] || fail "-S $bflag: the model's checks failed (exit $rc; $work/streams-$backend.out)"
+    grep -E '^(figure|FAIL):' "$work/streams-$backend.out" | sed "s/^figure: model: /figure: model: -S ($backend): /"
+  done
+fi
+# under memcheck: a definite leak or a memory error fails (libtool runs the program itself)
+VALGRIND=${VALGRIND:-$(command -v valgrind)}
+if [ "$nvalgrind" -gt 0 ] && [ "$nstreams" -gt 0 ] && [ -n "$VALGRIND" ] && [ -z "${LIBEV_NG_SANITIZE:-}" ] &&
+   [ -x "$top_builddir/libtool" ]; then
+  say "model: $nvalgrind sequences with streams under memcheck (-S)"
+  "$top_builddir/libtool" --mode=execute "$VALGRIND" -q --tool=memcheck --leak-check=full \
+    --errors-for-leak-kinds=definite --show-leak-kinds=definite --error-exitcode=1 --child-silent-after-fork=yes \
+    "$prog" -S "$((first + 2000000))" "$nvalgrind" > "$work/streams-memcheck.out" 2>&1 ||
+    fail "-S under memcheck: $(grep -m3 -E '^==|FAIL' "$work/streams-memcheck.out") ($work/streams-memcheck.out)"
+  grep -E '^(figure|FAIL):' "$work/streams-memcheck.out" | sed "s/^figure: model: /figure: model: -S memcheck: /"
 fi
 
 # ---- the findings: each difference found, as a small program with its expected outcome --

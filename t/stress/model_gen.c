@@ -24,8 +24,12 @@ enum op
   O_START, O_STOP, O_FEED, O_CLEAR, O_INVOKE, O_INVOKE_PENDING, O_REF, O_UNREF, O_RUN, O_BREAK,
   O_NOW_UPDATE, O_SUSPEND, O_WRITE, O_READ, O_RAISE, O_FEED_SIGNAL, O_FEED_SIGNAL_EVENT,
   O_ASYNC_SEND, O_FORK_CHILD, O_STAT_CHANGE, O_STAT_STAT, O_LOOP_FORK, O_TIMER_AGAIN,
-  O_REMAINING, O_PERIODIC_AGAIN, O_SWEEP, O_ONCE, O_FEED_FD, O_PRIORITY, O_PENDING_COUNT, O_N
+  O_REMAINING, O_PERIODIC_AGAIN, O_SWEEP, O_ONCE, O_FEED_FD, O_PRIORITY, O_PENDING_COUNT,
+  /* streams (-S only: their weights are 0 otherwise, so that the draws are libev 4.33's) */
+  O_S_SEND, O_S_SEND_REF, O_S_RECV, O_S_RELEASE, O_S_SHUTDOWN, O_PEER_WRITE, O_PEER_READ,
+  O_PEER_SHUT, O_PEER_CLOSE, O_CONNECT, O_TAKE, O_SETTLE, O_N
 };
+#define O_STREAMS_FIRST O_S_SEND
 
 static const unsigned weight_top[O_N] = {
   [O_START] = 16, [O_STOP] = 7, [O_FEED] = 6, [O_CLEAR] = 3, [O_INVOKE] = 2, [O_INVOKE_PENDING] = 2,
@@ -34,6 +38,9 @@ static const unsigned weight_top[O_N] = {
   [O_ASYNC_SEND] = 3, [O_FORK_CHILD] = 1, [O_STAT_CHANGE] = 3, [O_STAT_STAT] = 1, [O_LOOP_FORK] = 2,
   [O_TIMER_AGAIN] = 3, [O_REMAINING] = 2, [O_PERIODIC_AGAIN] = 2, [O_SWEEP] = 2, [O_ONCE] = 2,
   [O_FEED_FD] = 2, [O_PRIORITY] = 2, [O_PENDING_COUNT] = 1,
+  [O_S_SEND] = 14, [O_S_SEND_REF] = 8, [O_S_RECV] = 3, [O_S_RELEASE] = 4, [O_S_SHUTDOWN] = 1,
+  [O_PEER_WRITE] = 18, [O_PEER_READ] = 10, [O_PEER_SHUT] = 1, [O_PEER_CLOSE] = 1, [O_CONNECT] = 4,
+  [O_TAKE] = 1, [O_SETTLE] = 2,
 };
 
 static const unsigned weight_inner[O_N] = {
@@ -43,6 +50,8 @@ static const unsigned weight_inner[O_N] = {
   [O_ASYNC_SEND] = 2, [O_STAT_CHANGE] = 2, [O_STAT_STAT] = 1, [O_LOOP_FORK] = 1,
   [O_TIMER_AGAIN] = 3, [O_REMAINING] = 1, [O_PERIODIC_AGAIN] = 1, [O_SWEEP] = 3, [O_ONCE] = 1,
   [O_FEED_FD] = 1, [O_PRIORITY] = 1, [O_PENDING_COUNT] = 1,
+  [O_S_SEND] = 8, [O_S_SEND_REF] = 5, [O_S_RECV] = 3, [O_S_RELEASE] = 2, [O_S_SHUTDOWN] = 1,
+  [O_PEER_WRITE] = 8, [O_PEER_READ] = 5, [O_PEER_CLOSE] = 1, [O_CONNECT] = 1, [O_TAKE] = 1,
 };
 
 /* where an operation is generated: the top level (loop -1), or a callback of `loop` (m NULL
@@ -175,7 +184,7 @@ static int
 p_stop (const struct mw *m, const struct ctx *c)
 {
   (void)c;
-  return !embed_busy (m) && !changes_fds (m) && (m->active || m->pend || m_chance (10));
+  return !embed_busy (m) && !changes_fds (m) && (m->active || m->pend || m->spend || m_chance (10));
 }
 
 static int
@@ -492,6 +501,22 @@ do_op (enum op op, const struct ctx *c)
     case O_PENDING_COUNT:
       op_pending_count (pick_loop ());
       return 1;
+    case O_S_SEND: return op_stream_send (!top (c), 0);
+    case O_S_SEND_REF: return op_stream_send (!top (c), 1);
+    case O_S_RECV: return op_stream_recv (!top (c));
+    case O_S_RELEASE: return op_stream_release ();
+    case O_S_SHUTDOWN: return op_stream_shutdown ();
+    case O_PEER_WRITE: return op_peer_write ();
+    case O_PEER_READ: return op_peer_read ();
+    case O_PEER_SHUT: return op_peer_shut ();
+    case O_PEER_CLOSE: return op_peer_close ();
+    case O_CONNECT: return op_client_connect ();
+    case O_TAKE: return op_accept_take ();
+    case O_SETTLE:
+      if (!top (c))
+        return 0;
+      streams_settle ();
+      return 1;
     default:
       return 0;
     }
@@ -502,6 +527,9 @@ static const unsigned *
 adjusted (const unsigned *weights, unsigned *buf)
 {
   memcpy (buf, weights, sizeof (unsigned) * O_N);
+  if (!S.streams)
+    for (int i = O_STREAMS_FIRST; i < O_N; ++i)
+      buf[i] = 0;
   for (int i = 0; i < S.nw; ++i)
     {
       const struct mw *m = &S.w[i];

@@ -123,7 +123,12 @@ ops_callback (struct ev_loop *l, ev_watcher *w, int revents)
     tr ("  stat size=%ld nlink=%ld prev size=%ld nlink=%ld", (long)m->u.stat.attr.st_size,
         (long)m->u.stat.attr.st_nlink, (long)m->u.stat.prev.st_size, (long)m->u.stat.prev.st_nlink);
   ref_check (0);
-  if (!S.tearing)
+  if (streams_kind (m))
+    streams_callback (m, revents, via);
+  /* settling, an embed watcher with a callback sweeps, as a program that embeds must */
+  if (S.settling && m->kind == K_EMBED && (revents & EV_EMBED) && m->active && !world_loop_on_stack (m->inner))
+    op_embed_sweep (m);
+  if (!S.tearing && !S.settling)
     gen_inner_ops (L->idx, m);
   if (!via)
     budget_breaks ();
@@ -140,7 +145,7 @@ ops_once_cb (int revents, void *arg)
   ref_sync ();
   ref_on_once (o, revents);
   ref_check (0);
-  if (!S.tearing)
+  if (!S.tearing && !S.settling)
     gen_inner_ops (o->loop, NULL);
   budget_breaks ();
   --S.ncbs;
@@ -261,6 +266,10 @@ configure (struct mw *m)
       ev_embed_set (&m->u.embed, S.loops[m->inner].l);
       tr ("  set w%d embed L%d", m->id, m->inner);
       break;
+    case K_STREAM:
+    case K_ACCEPT:
+      streams_configure (m); /* sets conf: 0 when no connection is free */
+      return;
     default:
       break;
     }
@@ -289,6 +298,9 @@ kind_start_ok (const struct mw *m)
             return 0; /* no chains */
         return 1;
       }
+    case K_STREAM:
+    case K_ACCEPT:
+      return streams_can_start (m, 0);
     default:
       return 1;
     }
@@ -300,6 +312,8 @@ ops_can_start (const struct mw *m, int reconfigure)
 {
   if (m->active)
     return 0;
+  if (streams_kind (m))
+    return streams_can_start (m, reconfigure);
   if (!reconfigure && !m->conf)
     return 0;
   if (m->kind == K_SIGNAL && reconfigure)
@@ -343,6 +357,7 @@ op_start (struct mw *m, int reconfigure)
     case K_CLEANUP: ev_cleanup_start (L->l, (ev_cleanup *)w); break;
     case K_ASYNC: ev_async_start (L->l, (ev_async *)w); break;
     case K_EMBED: ev_embed_start (L->l, (ev_embed *)w); break;
+    case K_STREAM: case K_ACCEPT: streams_start (m); break;
     }
   ref_started (m);
 }
@@ -384,6 +399,7 @@ op_stop (struct mw *m)
     case K_CLEANUP: ev_cleanup_stop (L->l, (ev_cleanup *)w); break;
     case K_ASYNC: ev_async_stop (L->l, (ev_async *)w); break;
     case K_EMBED: ev_embed_stop (L->l, (ev_embed *)w); break;
+    case K_STREAM: case K_ACCEPT: streams_stop (m); break;
     }
   ref_stopped (m);
 }
@@ -393,6 +409,7 @@ op_feed (struct mw *m, int revents)
 {
   tr ("feed w%d %#x", m->id, revents);
   ev_feed_event (LP (m->loop), &m->u.w, revents);
+  streams_fed (m, revents);
   ref_fed (m, revents);
 }
 
@@ -400,8 +417,13 @@ void
 op_clear (struct mw *m)
 {
   int r = ev_clear_pending (LP (m->loop), &m->u.w);
-  int want = ref_cleared (m);
   tr ("clear w%d -> %#x", m->id, r);
+  if (streams_kind (m))
+    {
+      streams_cleared (m, r); /* what the library queued unseen may be in r */
+      return;
+    }
+  int want = ref_cleared (m);
   if (want >= 0 && r != want)
     m_fail ("w%d: ev_clear_pending returned %#x, the model expects %#x", m->id, r, want);
 }

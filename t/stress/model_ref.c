@@ -62,6 +62,7 @@ natural (const struct mw *m)
     case K_FORK: return EV_FORK;
     case K_CLEANUP: return EV_CLEANUP;
     case K_ASYNC: return EV_ASYNC;
+    case K_STREAM: case K_ACCEPT: return EV_READ;
     default: return EV_EMBED;
     }
 }
@@ -85,6 +86,8 @@ ref_stable (const struct mw *m)
     return m->rclass != R_NONE || m->tclass == T_FAR;
   if (m->kind == K_PERIODIC)
     return m->pmode != P_ABS_DUE && m->pmode != P_ABS_MEDIUM;
+  if (streams_kind (m))
+    return 0; /* EV_ERROR stops them */
   return 1;
 }
 
@@ -164,6 +167,8 @@ close_passes (struct mloop *L, unsigned upto, const char *why, int drained)
       struct mw *m = &S.w[i];
       if (m->loop != L->idx)
         continue;
+      /* the flush step after a pass may queue stream events again: adopted anew after this */
+      m->spend = 0;
       if (m->pend && drained)
         {
           m_fail ("w%d (%s, L%d): pending %#x but not invoked (%s, iteration %u)", i, m_kind_name[m->kind],
@@ -325,6 +330,10 @@ collect (struct mloop *L, unsigned it, int last)
           has_embed = 1;
           open_window (m, it, it, 0); /* the embedded loop's fd may be ready */
           break;
+        case K_STREAM:
+        case K_ACCEPT:
+          has_embed = 1; /* not predicted: its readiness watcher, and it, may be pending */
+          break;
         default:
           break;
         }
@@ -412,6 +421,7 @@ ref_sync_loop (int li)
   L->was_inprog = inprog;
   if (!inprog && !L->nframes)
     L->state = ST_QUIET;
+  streams_adopt (L, entering);
 }
 
 /* the embedded loop has a ready io watcher: the embedding loop must sweep it soon */
@@ -460,8 +470,11 @@ pass_begins (struct mloop *L, int state)
   for (int i = 0; i < S.nw; ++i)
     if (S.w[i].kind == K_EMBED && S.w[i].active && S.w[i].loop == L->idx)
       embeds = 1;
-  close_passes (L, L->iter, state == ST_FORK ? "the fork pass began" : "the prepare pass began", !embeds);
+  /* nor when a stream callback may have been the first of this pass (embed_unsure) */
+  close_passes (L, L->iter, state == ST_FORK ? "the fork pass began" : "the prepare pass began",
+                !embeds && !embed_unsure (L));
   L->pendcnt = 0;
+  streams_adopt (L, NULL);
   if (state == ST_PREP && L->fork_flag && L->fork_at <= L->iter)
     {
       /* the fork pass came before */
@@ -513,6 +526,24 @@ ref_on_callback (struct mw *m, int revents)
     }
   if (ev_is_pending (&m->u.w))
     m_fail ("w%d: still pending (%d) inside its own callback", m->id, ev_is_pending (&m->u.w));
+
+  if (streams_kind (m))
+    {
+      /* not predicted: judged (model_stream.c); the fed events must be there */
+      if (m->active && !ev_is_active (&m->u.w))
+        streams_adopt (L, NULL); /* stopped before its EV_ERROR callback */
+      int allowed = m->pend | streams_plausible (m);
+      if (!revents || (revents & m->pend) != m->pend || (revents & ~allowed))
+        m_fail ("w%d (%s, L%d): called with revents %#x, the model expects %#x (%#x possible, %s)", m->id,
+                m_kind_name[m->kind], L->idx, revents, m->pend, allowed, m->active ? "active" : "stopped");
+      m->pend = 0;
+      m->spend = 0;
+      m->calls++;
+      /* what the flush step queued after a pass comes with the next fork or prepare pass, which
+       * the model then has not seen begin (as after an embedded loop ran) */
+      L->embed_ran = L->iter + 1;
+      return;
+    }
 
   int extra = 0; /* revents the model allows without knowing them */
   if (in_window (m, it))
@@ -611,6 +642,8 @@ ref_started (struct mw *m)
   m->active = 1;
   m->must_by = 0;
   m->may_from = m->may_until = 0;
+  m->spend = 0;
+  m->lib_stopped = 0;
   switch (m->kind)
     {
     case K_TIMER:
@@ -683,6 +716,8 @@ ref_stopped (struct mw *m)
 {
   m->active = 0;
   m->pend = 0;
+  m->spend = 0;
+  m->lib_stopped = 0;
   m->must_by = 0;
   switch (m->kind)
     {
@@ -726,7 +761,7 @@ void
 ref_fed (struct mw *m, int revents)
 {
   struct mloop *L = &S.loops[m->loop];
-  if (!m->pend)
+  if (!m->pend && !m->spend)
     L->pendcnt++;
   m->pend |= revents;
 }
@@ -748,6 +783,7 @@ ref_drained (int loop)
   ref_sync ();
   close_upto (L, L->iter, "after everything pending was invoked");
   L->pendcnt = 0;
+  streams_adopt (L, entering);
 }
 
 void
@@ -771,6 +807,7 @@ ref_run_leave (int loop, int ret)
   ref_sync ();
   close_upto (L, L->iter, "ev_run returned");
   L->pendcnt = 0;
+  streams_adopt (L, entering);
   int want = world_refcount (loop);
   if (ret != want)
     m_fail ("L%d: ev_run returned %d, the reference count is %d", loop, ret, want);
@@ -971,7 +1008,7 @@ ref_no_callback_before_poll (int loop)
       const struct mw *m = &S.w[i];
       if (m->loop != loop)
         continue;
-      if (m->pend || (m->active && m->kind == K_PREPARE) || (m->active && m->kind == K_FORK && L->fork_flag))
+      if (m->pend || m->spend || (m->active && m->kind == K_PREPARE) || (m->active && m->kind == K_FORK && L->fork_flag))
         return 0;
     }
   for (int i = 0; i < M_ONCES; ++i)
@@ -996,7 +1033,7 @@ ref_check (int top)
       if (!transient && (ev_is_active (w) != 0) != (m->active != 0))
         m_fail ("w%d (%s, L%d): ev_is_active is %d, the model says %s", i, m_kind_name[m->kind], m->loop,
                 ev_is_active (w), m->active ? "active" : "stopped");
-      if (ref_pending_known (m) && (ev_is_pending (w) != 0) != (m->pend != 0))
+      if (ref_pending_known (m) && (ev_is_pending (w) != 0) != (m->pend != 0 || m->spend))
         m_fail ("w%d (%s, L%d): ev_is_pending is %d, the model says %#x", i, m_kind_name[m->kind], m->loop,
                 ev_is_pending (w), m->pend);
       if (!m->prio_unknown && ev_priority (w) != m->prio)

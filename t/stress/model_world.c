@@ -145,6 +145,10 @@ init_watcher (struct mw *m)
       else
         ev_init (&m->u.embed, 0);
       break;
+    case K_STREAM:
+    case K_ACCEPT:
+      streams_init_watcher (m);
+      break;
     }
   w->data = m;
 }
@@ -168,7 +172,9 @@ world_uses_default_loop (uint64_t rng)
 int
 world_setup (uint64_t seed)
 {
-  static const unsigned backends[] = { EVBACKEND_SELECT, EVBACKEND_POLL, EVBACKEND_EPOLL };
+  /* io_uring only with -S: model checks only, libev 4.33's traces have no io_uring loops */
+  static const unsigned backends[] = { EVBACKEND_SELECT, EVBACKEND_POLL, EVBACKEND_EPOLL, EVBACKEND_IOURING };
+  unsigned nbackends = S.streams && (ev_supported_backends () & EVBACKEND_IOURING) ? 4 : 3;
   if (!baseline_taken && take_baseline () != 0)
     {
       m_fail ("cannot make the pipes: %s", strerror (errno));
@@ -186,6 +192,8 @@ world_setup (uint64_t seed)
   S.ncbs = 0;
   S.invoking = -1;
   S.tearing = 0;
+  S.settling = 0;
+  S.destroying = -1;
   S.ops = 0;
   S.failed = 0;
   for (int i = 0; i < M_SIGS; ++i)
@@ -210,7 +218,9 @@ world_setup (uint64_t seed)
       L->idx = i;
       L->embedded_by = -1;
       L->is_default = i == def;
-      L->backend = i == want_embeddable ? EVBACKEND_EPOLL : backends[m_rand (3)];
+      L->backend = i == want_embeddable ? EVBACKEND_EPOLL : backends[m_rand (nbackends)];
+      if (S.backend && i != want_embeddable)
+        L->backend = S.backend;
       L->sigfd = m_chance (15);
       L->flags = EVFLAG_NOENV | L->backend | (L->sigfd ? EVFLAG_SIGNALFD : 0u)
                  | (m_chance (10) ? EVFLAG_FORKCHECK : 0u) | (inotify ? 0u : EVFLAG_NOINOTIFY);
@@ -267,7 +277,9 @@ world_setup (uint64_t seed)
       m->guard = 0;
       for (;;)
         {
-          m->kind = (int)m_rand (K_NKINDS);
+          m->kind = (int)m_rand (S.streams ? K_NKINDS : K_LIBEV_KINDS);
+          if (S.streams && m_chance (40))
+            m->kind = m_chance (80) ? K_STREAM : K_ACCEPT;
           /* the rare sequences with inotify, or with the default loop, use them more */
           if (inotify && m_chance (25))
             m->kind = K_STAT;
@@ -343,6 +355,8 @@ world_setup (uint64_t seed)
       m->cidx = -1;
       S.loops[i].guard = m;
     }
+  if (S.streams)
+    streams_setup ();
   return 0;
 }
 
@@ -435,6 +449,8 @@ world_wait_timers (void)
 void
 world_teardown (void)
 {
+  /* every stream's bytes, completions and errors have arrived before anything stops */
+  streams_settle ();
   S.tearing = 1;
   ref_sync ();
   /* embeds first, then everything but the cleanup watchers (the loops' destruction must
@@ -447,7 +463,9 @@ world_teardown (void)
           continue;
         if ((pass == 0) != (m->kind == K_EMBED))
           continue;
-        if (m->active || m->pend)
+        if (streams_leave_active (m))
+          continue; /* ev_loop_destroy frees what it holds */
+        if (m->active || m->pend || m->spend)
           op_stop (m);
       }
   /* ev_once callbacks that are still outstanding are all due at the next iteration */
@@ -482,8 +500,11 @@ world_teardown (void)
           }
       tr ("destroy L%d", l);
       S.cbs[S.ncbs++] = (struct cbframe){ l, NULL, 0 };  /* the cleanup pass */
+      S.destroying = l;
       ev_loop_destroy (L->l);
+      S.destroying = -1;
       --S.ncbs;
+      streams_loop_destroyed (l);
       L->alive = 0;
       for (int i = 0; i < S.nall; ++i)
         if (S.w[i].loop == l)
@@ -515,6 +536,9 @@ world_teardown (void)
         ev_signal_stop (l, &w);
         ev_loop_destroy (l);
       }
+
+  if (S.streams)
+    streams_teardown ();
 
   /* children the default loop did not reap (it was destroyed first) */
   for (;;)
