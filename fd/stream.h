@@ -217,6 +217,14 @@ inline bool streams_sends_waiting(const ev_loop *loop)
   const stream_block *b = streams_of(loop);
   return b && b->sending.count;
 }
+// What the flush step queued after the loop's last pass, or left for its next flush (a drained
+// queue's EV_WRITE, bytes handed over again, completions): no kernel event announces it, so an
+// embedding loop sweeps the loop for it before blocking (watchers/embed.cc).
+inline bool streams_left_for_next_pass(const ev_loop *loop)
+{
+  const stream_block *b = streams_of(loop);
+  return b && (loop->pending.any() || b->check.count || b->cancelled);
+}
 void streams_loop_destroy(ev_loop *loop);
 #else
 // A build for size has the API but no engine (watchers/stream.cc): no stream ever has work.
@@ -224,6 +232,7 @@ inline bool is_stream_io(const void *) { return false; }
 inline void streams_flush(ev_loop *) {}
 inline bool streams_have_work(const ev_loop *) { return false; }
 inline bool streams_sends_waiting(const ev_loop *) { return false; }
+inline bool streams_left_for_next_pass(const ev_loop *) { return false; }
 inline void streams_loop_destroy(ev_loop *) {}
 #endif
 

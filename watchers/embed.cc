@@ -57,6 +57,12 @@ void embed_prepare_cb(EV_P_ ev_prepare *prepare, int)
       fd_reify(other);
   }
 
+  // A stream's event that the inner loop's flush queued after its pass is swept for now, as a
+  // readable inner fd would have it swept (ev(3): streams of an embedded loop work as its ev_io
+  // watchers do).
+  if (streams_left_for_next_pass(other))
+    embed_io_cb(loop, &w->io, EV_READ);
+
   // If the inner backend replaced its kernel object, ev_io_set tells ours the fd is another file.
   if (watched_generation(w) != other->backend_fd_generation) {
     ev_io_stop(loop, &w->io);

@@ -97,6 +97,17 @@ in_window (const struct mw *m, unsigned it)
   return m->may_until && it >= m->may_from && it <= m->may_until;
 }
 
+/* a stream or accept watcher of loop `l` is active, or was: what its flush step left makes the
+ * embedding loop sweep it (model-findings/s01) */
+static int
+loop_has_streams (int l)
+{
+  for (int i = 0; i < S.nw; ++i)
+    if ((S.w[i].kind == K_STREAM || S.w[i].kind == K_ACCEPT) && S.w[i].loop == l && (S.w[i].calls || S.w[i].active))
+      return 1;
+  return 0;
+}
+
 static void
 open_window (struct mw *m, unsigned from, unsigned until, int must)
 {
@@ -554,6 +565,8 @@ ref_on_callback (struct mw *m, int revents)
     extra = EV_SIGNAL;
   if (m->kind == K_STAT && !L->inotify && stress_now () - S.started > 4.)
     extra = EV_STAT; /* a sequence slow enough for the 5 s polling timer */
+  if (m->kind == K_EMBED && loop_has_streams (m->inner))
+    extra = EV_EMBED; /* what its streams' flush left is swept for by the prepare pass (s01) */
   if (!m->active)
     extra = 0; /* those events only reach active watchers (a stop clears what was queued) */
   if (!m->pend && !extra)

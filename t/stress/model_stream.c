@@ -1288,14 +1288,13 @@ streams_settle (void)
         free (KP[i].copy);
         KP[i].used = 0;
       }
-  /* With MODEL_SETTLE_EMBEDDED=1 an embedded loop is run by its embedding loop for the first
-   * rounds, as its program would run it, then directly too: what did not arrive through the
-   * embedding is a failure of its own (ev(3): "Streams of an embedded loop work as its ev_io
-   * watchers do").  Off by default while model-findings/s01 is open: a drained queue's EV_WRITE
-   * does not come through the embedding loop. */
+  /* An embedded loop is run by its embedding loop for the first rounds, as its program would
+   * run it, then directly too: what did not arrive through the embedding is a failure of its
+   * own (ev(3): "Streams of an embedded loop work as its ev_io watchers do"; model-findings/s01).
+   * MODEL_SETTLE_EMBEDDED=0 runs embedded loops directly only. */
   static int embedded_first = -1;
   if (embedded_first < 0)
-    embedded_first = getenv ("MODEL_SETTLE_EMBEDDED") && atoi (getenv ("MODEL_SETTLE_EMBEDDED"));
+    embedded_first = !getenv ("MODEL_SETTLE_EMBEDDED") || atoi (getenv ("MODEL_SETTLE_EMBEDDED"));
   int round, through_embedding = 0, settled = 0;
   for (int l = 0; l < S.nloops && embedded_first; ++l)
     through_embedding |= S.loops[l].alive && S.loops[l].embedded_by >= 0;

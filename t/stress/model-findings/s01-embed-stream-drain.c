@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* t/stress/model-findings/s01-embed-stream-drain.c - found by t/stress/model -S (seeds 190,
- * 8560, 9991, 10341, 16089 and 17389 of 1-20000, with MODEL_SETTLE_EMBEDDED=1), an open defect
- * of libev-ng: what the flush step queues for a stream of an embedded epoll loop, after that
+ * 8560, 9991, 10341, 16089 and 17389 of 1-20000, when the settle step ran embedded loops through
+ * their embedding loop), a defect of libev-ng, fixed: what the flush step queued for a stream of an embedded epoll loop, after that
  * loop's pass, waits until the embedded loop runs again, and an automatic embed watcher never
  * runs it again, since its epoll fd has nothing to report.  Only a direct run delivers it.
  *   A: the EV_WRITE of a drained queue, for a send queued outside the callbacks (sent by the
@@ -9,13 +9,15 @@
  *   B: the same for a send the callback queued (sent at the end of the embedded loop's run);
  *   C: the EV_READ that hands over again what a callback left (ev(3): "handed over in the next
  *      iteration, which then does not wait for the socket"): the bytes are the library's now.
- * ev(3) "Streams in an embedded loop": they "work as its ev_io watchers do".  Prints now
- *   A: 2 bytes sent, EV_WRITE 0 times in 5 iterations of the embedding loop, 1 after a direct run
- *   B: 1 bytes echoed, EV_WRITE 0 times in 5 iterations of the embedding loop, 1 after a direct run
- *   C: 1 bytes left, EV_READ 1 times in 5 iterations of the embedding loop, 1 after a direct run
- * and, once fixed, "EV_WRITE 1 times in 5 iterations" on A and B, "EV_READ 2 times" on C.
+ * ev(3) "Streams in an embedded loop": they "work as its ev_io watchers do".  Printed before
+ * the fix "EV_WRITE 0 times in 5 iterations ..., 1 after a direct run" on A and B, "EV_READ 1
+ * times" on C.  Fixed: the embedding loop's prepare watcher sweeps the inner loop when its
+ * streams have something queued or left for the next pass (watchers/embed.cc).
  * (libev 4.33 has no streams: this program is built against libev-ng only.)
- * Status: open */
+ * Expect: A: 2 bytes sent, EV_WRITE 1 times in 5 iterations of the embedding loop, 0 after a direct run
+ * Expect: B: 1 bytes echoed, EV_WRITE 1 times in 5 iterations of the embedding loop, 0 after a direct run
+ * Expect: C: 1 bytes left, EV_READ 2 times in 5 iterations of the embedding loop, 0 after a direct run
+ * Status: fixed */
 #include <ev.h>
 #include <stdio.h>
 #include <sys/socket.h>
