@@ -10,16 +10,16 @@
  * with a reset (no TIME_WAIT left behind across many runs) and exits 0.
  * Exits non-zero on any error; SIGALRM ends it after <timeout-s>.
  *
- *   echo-client -p PORT -c CONNECTIONS -n MESSAGES-PER-CONNECTION -s SIZE -t TIMEOUT-S [-w]
+ *   echo-client -p PORT -c CONNECTIONS -n MESSAGES-PER-CONNECTION -s SIZE -t TIMEOUT-S [-b BATCH] [-w]
  *
  * The same load in phases, for a script that measures the server over the load only (-w, on
- * stdin and stdout): connects in batches of at most 1,000 (fewer than the listen backlog, so
- * that no connect waits for a SYN to be sent again) and echoes one message on each connection
- * of a batch before the next; prints "ready CONNECTIONS" and waits for a line on stdin; then
- * the ping-pong, every connection with one message in flight until each was echoed
- * MESSAGES-PER-CONNECTION times (0: none; the connections stay idle); prints "done MESSAGES NS"
- * (the messages echoed and the nanoseconds they took) and waits for another line; then closes
- * every connection with a reset and exits 0.  Without -w the phases follow each other at once.
+ * stdin and stdout): connects in batches of BATCH (default 1,000; fewer than the listen
+ * backlog, so that no connect waits for a SYN to be sent again) and echoes one message on each
+ * connection of a batch before the next, so that at most BATCH are in flight at once; prints
+ * "ready CONNECTIONS" and waits for a line on stdin; then the ping-pong, every connection with
+ * one message in flight until each was echoed MESSAGES-PER-CONNECTION times (0: none; the
+ * connections stay idle); prints "done MESSAGES NS" (the messages echoed and the nanoseconds
+ * they took) and waits for another line; then closes every connection with a reset and exits 0.  Without -w the phases follow each other at once.
  * Every byte that comes back is checked: the k-th message of a connection is SIZE times one
  * letter that changes from message to message.  SIZE is at most 1 MiB.
  */
@@ -257,9 +257,9 @@ wait_line (const char *say)
 static int
 phased (int argc, char **argv)
 {
-  int port = 0, n = 0, opt, wait = 0, bound = 60;
+  int port = 0, n = 0, opt, wait = 0, bound = 60, batch = 1000;
   long per = -1;
-  while ((opt = getopt (argc, argv, "p:c:n:s:t:w")) != -1)
+  while ((opt = getopt (argc, argv, "p:c:n:s:t:b:w")) != -1)
     switch (opt)
       {
       case 'p': port = atoi (optarg); break;
@@ -267,13 +267,14 @@ phased (int argc, char **argv)
       case 'n': per = atol (optarg); break;
       case 's': size = atoi (optarg); break;
       case 't': bound = atoi (optarg); break;
+      case 'b': batch = atoi (optarg); break;
       case 'w': wait = 1; break;
       default: return 2;
       }
   if (optind != argc || port <= 0 || port > 65535 || n <= 0 || per < 0 || size <= 0 || size > BUF_SIZE
-      || bound <= 0)
+      || bound <= 0 || batch <= 0 || batch > 4096)
     {
-      fprintf (stderr, "usage: echo-client -p PORT -c CONNECTIONS -n MESSAGES-PER-CONNECTION -s SIZE -t TIMEOUT-S [-w]\n");
+      fprintf (stderr, "usage: echo-client -p PORT -c CONNECTIONS -n MESSAGES-PER-CONNECTION -s SIZE -t TIMEOUT-S [-b BATCH] [-w]\n");
       return 2;
     }
   alarm ((unsigned)bound);
@@ -289,9 +290,9 @@ phased (int argc, char **argv)
   int one = 1;
 
   /* the connections, and one message echoed on each, a batch at a time */
-  for (int first = 0; first < n; first += 1000)
+  for (int first = 0; first < n; first += batch)
     {
-      int last = first + 1000 < n ? first + 1000 : n;
+      int last = first + batch < n ? first + batch : n;
       for (int i = first; i < last; ++i)
         {
           c[i].fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

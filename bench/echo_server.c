@@ -3,13 +3,17 @@
  * echo_server.c - the echo servers of bench/echo-servers on libev-ng: one program, two ways of
  * doing the sockets' I/O, the same protocol, accept handling and connection objects.
  *
- *   echo-server-ng stream|evio [PORT]
+ *   echo-server-ng stream|stream-ref|evio [PORT]
  *
  * stream: the loop does the I/O (ev(3) "Streams: the loop does the I/O"), as
  *   examples/echo-completion.c does: an ev_ng_accept hands over the connections, each an
  *   ev_ng_stream whose callback takes the bytes that arrived (ev_ng_stream_recv, at most a
  *   16 KiB buffer at a time) and queues a copy of them back (ev_ng_stream_send), while the
  *   queue has room for another buffer;
+ * stream-ref: the same without the copy: the callback keeps the loop's buffer
+ *   (ev_ng_stream_keep) and sends from it (ev_ng_stream_send_ref), whose completion gives it
+ *   back (ev_ng_buffer_release), as the liburing server sends from the buffer the bytes
+ *   arrived in;
  * evio: the same server on ev_io with read and write, as a careful libev program does: an
  *   ev_io on the listening socket accepts until EAGAIN; each connection's ev_io makes one read
  *   of up to 16 KiB (the streams' buffer) into one buffer of the server when readable, writes
@@ -54,6 +58,8 @@ struct sconn
 {
   ev_ng_stream w;                    /* first: the callback's watcher is the connection */
   int ended;                         /* the client shut its side down: close once all is sent */
+  unsigned kept_first, kept_count;   /* stream-ref: the buffers its sends hold, oldest first */
+  void *kept[];                      /* KEPT of them, for stream-ref only */
 };
 
 static void
@@ -63,6 +69,17 @@ sconn_close (struct ev_loop *loop, struct sconn *c)
   close (c->w.fd);
   free (c);
 }
+
+static int by_ref;                  /* stream-ref */
+
+/* stream-ref: the completion gives back the buffer ev_ng_stream_keep returned for the bytes,
+ * a value that may differ from their address (ev(3)); a stream's completions run in the order
+ * of its sends, so each connection keeps its values in that order, in a ring of KEPT: the
+ * callback takes no more while the ring is full (the loop hands the rest over with the drain's
+ * EV_WRITE). */
+#define KEPT 16
+
+static void on_sent (struct ev_loop *loop, ev_ng_stream *w, const void *data, size_t sent, int err);
 
 static void
 on_stream (struct ev_loop *loop, ev_ng_stream *w, int revents)
@@ -76,12 +93,34 @@ on_stream (struct ev_loop *loop, ev_ng_stream *w, int revents)
       sconn_close (loop, c);
       return;
     }
-  while (w->queued + RECV_MOST <= w->limit && (n = ev_ng_stream_recv (loop, w, &p)) > 0)
-    ev_ng_stream_send (loop, w, p, (size_t) n);
+  while (w->queued + RECV_MOST <= w->limit && (!by_ref || c->kept_count < KEPT)
+         && (n = ev_ng_stream_recv (loop, w, &p)) > 0)
+    if (by_ref)
+      {
+        void *keep = ev_ng_stream_keep (loop, w);
+        if (ev_ng_stream_send_ref (loop, w, p, (size_t) n, on_sent) < 0)
+          ev_ng_buffer_release (loop, keep);
+        else
+          c->kept[(c->kept_first + c->kept_count++) % KEPT] = keep;
+      }
+    else
+      ev_ng_stream_send (loop, w, p, (size_t) n);
   if (n == 0)
     c->ended = 1;
   if (c->ended && w->queued == 0)
     sconn_close (loop, c);
+}
+
+static void
+on_sent (struct ev_loop *loop, ev_ng_stream *w, const void *data, size_t sent, int err)
+{
+  (void) data;
+  (void) sent;
+  (void) err;
+  struct sconn *c = (struct sconn *) w;
+  ev_ng_buffer_release (loop, c->kept[c->kept_first]);
+  c->kept_first = (c->kept_first + 1) % KEPT;
+  --c->kept_count;
 }
 
 static void
@@ -91,7 +130,7 @@ on_stream_connection (struct ev_loop *loop, ev_ng_accept *w, int revents)
   int fd;
   while ((fd = ev_ng_accept_take (loop, w)) >= 0)
     {
-      struct sconn *c = malloc (sizeof *c);
+      struct sconn *c = malloc (sizeof *c + (by_ref ? KEPT * sizeof (void *) : 0));
       if (!c)
         {
           close (fd);
@@ -99,6 +138,7 @@ on_stream_connection (struct ev_loop *loop, ev_ng_accept *w, int revents)
         }
       nodelay (fd);
       c->ended = 0;
+      c->kept_first = c->kept_count = 0;
       ev_ng_stream_init (&c->w, on_stream, fd, EV_READ | EV_WRITE);
       c->w.limit = QUEUE_LIMIT;
       ev_ng_stream_start (loop, &c->w);
@@ -221,11 +261,12 @@ int
 main (int argc, char **argv)
 {
   unsigned port = 0, bound_port;
-  int stream = argc > 1 && !strcmp (argv[1], "stream");
+  by_ref = argc > 1 && !strcmp (argv[1], "stream-ref");
+  int stream = by_ref || (argc > 1 && !strcmp (argv[1], "stream"));
   if (argc < 2 || argc > 3 || (!stream && strcmp (argv[1], "evio"))
       || (argc == 3 && tcp_parse_port (argv[2], &port) < 0))
     {
-      fprintf (stderr, "usage: %s stream|evio [PORT]    (0 or nothing: any free port)\n", argv[0]);
+      fprintf (stderr, "usage: %s stream|stream-ref|evio [PORT]    (0 or nothing: any free port)\n", argv[0]);
       return 64;
     }
   /* 10,000 connections and more: the hard limit, as the client does */
