@@ -78,6 +78,15 @@ wait "$gone"
 expect "ev-top: no process" "^ev-top: no process $gone\$" "$top_tool" -p "$gone"
 ((has_gdb)) && expect "ev-gdb: no process" "^ev-gdb: no process $gone\$" "$gdb_tool" -p "$gone"
 
+# ---- ev-gdb's commands file missing (a partial install; make distcheck's tests run before it) ----
+if EV_GDB_PY=$tmp/none "$gdb_tool" --help | grep -q '^Usage: ev-gdb -p PID'; then
+  ok "ev-gdb --help without its commands file"
+else
+  fail "ev-gdb --help without its commands file"
+fi
+((has_gdb)) && expect "ev-gdb: no commands file" "^ev-gdb: no $tmp/none, which holds the commands"$'\n'"install libev-ng's tools again, or name the file in EV_GDB_PY" \
+  env EV_GDB_PY="$tmp/none" "$gdb_tool" -p $$
+
 # ---- a libev.so.4 of another build --------------------------------------------------------
 # Debian's libev 4.33: the program built as for it, against the system's ev.h and -lev.
 debian=$(ldconfig -p 2> /dev/null | awk '$1 == "libev.so.4" { print $NF; exit }')
