@@ -87,6 +87,20 @@ bench_bench_epoll_ev_LINK = $(BENCH_LINK)
 bench_echo_client_LINK = $(BENCH_LINK)
 bench_echo_server_ng_LINK = $(BENCH_LINK)
 
+# make check's smoke test of bench/echo-servers' programs (t/bench/echo_servers.sh): the same
+# sources built as ordinary test programs, with libtool against libev.la, so that they build
+# and run in every configuration that has epoll (a static-only build too)
+if EV_NG_HAVE_EPOLL
+check_PROGRAMS += t/bench/echo_server t/bench/echo_client
+TESTS += t/bench/echo_servers.sh
+endif
+t_bench_echo_server_SOURCES = bench/echo_server.c examples/tcp.c examples/tcp.h
+t_bench_echo_server_CFLAGS = $(BENCH_CFLAGS) -I$(top_srcdir)/examples
+t_bench_echo_server_LDADD = libev.la
+t_bench_echo_client_SOURCES = bench/echo_client.c
+t_bench_echo_client_CFLAGS = $(BENCH_CFLAGS)
+EXTRA_DIST += t/bench/echo_servers.sh
+
 CLEANFILES += $(BENCH_EXES)
 EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py \
 	bench/programs bench/cgobject.py bench/annotations bench/annotations.tsv \
