@@ -17,6 +17,10 @@ if [ ! -x "$server" ] || [ ! -x "$client" ]; then
   echo "SKIP: $server or $client not built (make check builds them)"
   exit 77
 fi
+# a cross build's programs (libtool's wrappers of them) run under $EMULATOR, as make check's
+# LOG_COMPILER runs them (t/port/run-test); the liburing server too, built here with $CC
+runner=
+[ -n "${EMULATOR:-}" ] && runner=$srcdir/t/port/run-test
 tmp=$(mktemp -d) || exit 99
 pid=
 stop() {
@@ -64,7 +68,8 @@ serve() {
 
 # load NAME CONNECTIONS MESSAGES SIZE: the client's run, its "done" line checked
 load() {
-  said=$("$client" -p "$port" -c "$2" -n "$3" -s "$4" -t 10 2> "$tmp/cerr")
+  # shellcheck disable=SC2086 # no runner: no word
+  said=$($runner "$client" -p "$port" -c "$2" -n "$3" -s "$4" -t 10 2> "$tmp/cerr")
   st=$?
   want=$(($2 * $3))
   case $st:$said in
@@ -76,7 +81,8 @@ load() {
 for backend in 4 128; do
   for kind in stream stream-ref evio; do
     name="$kind on backend $backend"
-    if ! serve "$name" LIBEV_FLAGS=$backend -- "$server" "$kind" 0; then
+    # shellcheck disable=SC2086 # no runner: no word
+    if ! serve "$name" LIBEV_FLAGS=$backend -- $runner "$server" "$kind" 0; then
       if [ "$backend" = 128 ] && grep -q "no loop with the backend" "$err"; then
         echo "note: $name: no io_uring loop here, left out"
         continue
@@ -99,9 +105,11 @@ for backend in 4 128; do
   done
 done
 
-# the liburing server, built here where liburing is (as bench/echo-servers builds it)
+# the liburing server, built here where liburing is (as bench/echo-servers builds it, with the
+# build's compiler)
 if ${CC:-cc} -O2 -o "$tmp/echo-uring" "$srcdir/bench/echo_uring.c" -luring 2> "$tmp/cc"; then
-  if serve liburing -- "$tmp/echo-uring" 0; then
+  # shellcheck disable=SC2086 # no runner: no word
+  if serve liburing -- $runner "$tmp/echo-uring" 0; then
     load liburing 20 10 64
     load liburing 3 3 200000
     stop
