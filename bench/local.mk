@@ -105,7 +105,7 @@ CLEANFILES += $(BENCH_EXES)
 EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py \
 	bench/programs bench/cgobject.py bench/annotations bench/annotations.tsv \
 	bench/malloc-trace.c bench/malloc-replay.c bench/malloc-replay.py \
-	bench/echo-servers bench/echo_uring.c
+	bench/echo-servers bench/echo_uring.c bench/valgrind-uring
 # bench/callgrind --compare applies CONTRIBUTING.md's rule to two runs' TSVs
 TESTS += t/bench/compare.sh
 EXTRA_DIST += t/bench/compare.sh
