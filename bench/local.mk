@@ -23,7 +23,8 @@ BENCH_COMMON = \
 BENCH_CFLAGS = -I$(top_srcdir)/bench -Wall -Wextra -Wshadow $(WERROR)
 
 BENCH_EXES = bench/bench-libev bench/bench-libevent bench/bench-libuv \
-	bench/bench-epoll bench/bench-epoll-ev bench/echo-client bench/bench-post
+	bench/bench-epoll bench/bench-epoll-ev bench/echo-client bench/bench-post \
+	bench/echo-server-ng
 EXTRA_PROGRAMS += $(BENCH_EXES)
 
 # ev_ng_post against a mutex, a queue and an ev_async (bench/README.md, "Posting work"):
@@ -67,6 +68,14 @@ bench_bench_epoll_ev_LDADD = $(PTHREAD_LIBS)
 bench_echo_client_SOURCES = bench/echo_client.c
 bench_echo_client_CFLAGS = $(BENCH_CFLAGS)
 
+# bench/echo-servers: the echo server on streams and on ev_io (libev-ng only: linked by SONAME
+# from .libs, without RUNPATH, run with LD_LIBRARY_PATH as bench-libev is); the liburing one,
+# bench/echo_uring.c, is built by the script where liburing is found
+bench_echo_server_ng_SOURCES = bench/echo_server.c examples/tcp.c examples/tcp.h
+bench_echo_server_ng_CFLAGS = $(BENCH_CFLAGS) -I$(top_srcdir)/examples
+bench_echo_server_ng_LDADD = -L$(top_builddir)/.libs -l:libev.so.4
+EXTRA_bench_echo_server_ng_DEPENDENCIES = libev.la
+
 # linked by the compiler driver, not libtool: plain executables without
 # wrapper scripts, which valgrind and LD_LIBRARY_PATH see as they are
 BENCH_LINK = $(CCLD) $(AM_CFLAGS) $(CFLAGS) $(AM_LDFLAGS) $(LDFLAGS) -o $@
@@ -76,17 +85,33 @@ bench_bench_libuv_LINK = $(BENCH_LINK)
 bench_bench_epoll_LINK = $(BENCH_LINK)
 bench_bench_epoll_ev_LINK = $(BENCH_LINK)
 bench_echo_client_LINK = $(BENCH_LINK)
+bench_echo_server_ng_LINK = $(BENCH_LINK)
+
+# make check's smoke test of bench/echo-servers' programs (t/bench/echo_servers.sh): the same
+# sources built as ordinary test programs, with libtool against libev.la, so that they build
+# and run in every configuration that has epoll (a static-only build too)
+if EV_NG_HAVE_EPOLL
+check_PROGRAMS += t/bench/echo_server t/bench/echo_client
+TESTS += t/bench/echo_servers.sh
+endif
+t_bench_echo_server_SOURCES = bench/echo_server.c examples/tcp.c examples/tcp.h
+t_bench_echo_server_CFLAGS = $(BENCH_CFLAGS) -I$(top_srcdir)/examples
+t_bench_echo_server_LDADD = libev.la
+t_bench_echo_client_SOURCES = bench/echo_client.c
+t_bench_echo_client_CFLAGS = $(BENCH_CFLAGS)
+EXTRA_DIST += t/bench/echo_servers.sh
 
 CLEANFILES += $(BENCH_EXES)
 EXTRA_DIST += bench/README.md bench/run bench/callgrind bench/plot bench/benchlib.py \
 	bench/programs bench/cgobject.py bench/annotations bench/annotations.tsv \
-	bench/malloc-trace.c bench/malloc-replay.c bench/malloc-replay.py
+	bench/malloc-trace.c bench/malloc-replay.c bench/malloc-replay.py \
+	bench/echo-servers bench/echo_uring.c bench/valgrind-uring
 # bench/callgrind --compare applies CONTRIBUTING.md's rule to two runs' TSVs
 TESTS += t/bench/compare.sh
 EXTRA_DIST += t/bench/compare.sh
 # Windows, under Wine: what idle sockets cost an iteration on select and AFD (not built here)
 EXTRA_DIST += bench/win32/idle_sockets.c bench/win32/idle_sockets.sh bench/win32/raw_sockets_config.h
-PHONY_TARGETS += bench bench-run bench-callgrind bench-programs
+PHONY_TARGETS += bench bench-run bench-callgrind bench-programs bench-echo-servers
 
 # libev.la too: bench/run compares against it
 bench: libev.la $(BENCH_EXES)
@@ -100,3 +125,7 @@ bench-callgrind: bench
 # real Debian servers on both libraries (bench/programs; installs its packages)
 bench-programs: libev.la
 	$(top_srcdir)/bench/programs --builddir '$(abs_top_builddir)' $(BENCH_ARGS)
+
+# the echo servers of issue 61: streams, ev_io and liburing (bench/echo-servers)
+bench-echo-servers: libev.la bench/echo-server-ng bench/echo-client
+	$(top_srcdir)/bench/echo-servers --builddir '$(abs_top_builddir)' --no-build $(BENCH_ARGS)
