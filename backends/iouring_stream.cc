@@ -581,6 +581,7 @@ void engine_run_end(ev_loop *loop)
     store_release(r.cq_head, head + 1);
     stream_completion(loop, st, user_data, res, flags);
   }
+  reported_outside_wait(loop);  // what arrived is invoked by the next ev_run without waiting
 }
 
 }  // namespace
