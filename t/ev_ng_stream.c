@@ -25,6 +25,11 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #endif
+#ifdef __linux__
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include "refuse.h"
+#endif
 
 #define KIB 1024
 #define MIB (1024 * 1024)
@@ -495,10 +500,14 @@ ev_ng_stream__a_mebibyte_goes_both_ways (void **state)
   ev_timer_init (&guard, guard_cb, harness_slack (60.), 0.);
   guard.data = &timed_out;
   ev_timer_start (loop, &guard);
+  /* in well under the guard's time: no ev_run waits while bytes that arrived are not handed over
+   * (io_uring's engine takes completions as ev_run returns) */
+  double began = harness_monotonic ();
   while ((a.got < MIB || b.got < MIB) && !timed_out)
     ev_run (loop, EVRUN_ONCE);
   ev_timer_stop (loop, &guard);
   assert_false (timed_out);
+  assert_true (harness_monotonic () - began < harness_slack (10.));
   assert_int_equal (a.got, MIB);
   assert_int_equal (b.got, MIB);
   assert_int_equal (a.bad + b.bad, 0);
@@ -1859,6 +1868,119 @@ ev_ng_accept__a_socket_that_does_not_listen_is_ev_error (void **state)
   close (sv[1]);
 }
 
+/* ---- io_uring's engine ------------------------------------------------------------------------ */
+
+#if defined(__linux__) && !defined(EV_NG_SMALL)
+/* Does io_uring's own engine do the streams' I/O here (ev(3): from Linux 5.11, with ext-arg)?
+ * LIBEV_NG_IOURING (backends/iouring_ring.h) may take it away, as t/iouring_levels.sh does. */
+static int
+iouring_engine_expected (void)
+{
+  struct utsname u;
+  int major = 0, minor = 0;
+  if (uname (&u) || sscanf (u.release, "%d.%d", &major, &minor) != 2 || major * 100 + minor < 511)
+    return 0;
+  const char *env = getenv ("LIBEV_NG_IOURING");
+  if (!env)
+    return 1;
+  char items[256];
+  snprintf (items, sizeof items, "%s", env);
+  for (char *save = NULL, *it = strtok_r (items, ",", &save); it; it = strtok_r (NULL, ",", &save))
+    if (!strcmp (it, "-ext-arg") || !strcmp (it, "-streams")
+        || (sscanf (it, "%d.%d", &major, &minor) == 2 && major * 100 + minor < 511))
+      return 0;
+  return 1;
+}
+
+/* In a child whose socket calls (recv, send, accept and their kin) fail with EPERM: an echo and
+ * an accept go through io_uring's requests where its engine runs; elsewhere the readiness engine's
+ * own calls fail, and the stream hears EPERM. */
+static void
+engine_child (void *arg)
+{
+  const int expected = *(int *)arg;
+  static const long calls[] = { SYS_recvfrom, SYS_sendto, SYS_recvmsg, SYS_sendmsg, SYS_accept4, SYS_accept };
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING);
+  CHECK (loop && ev_backend (loop) == EVBACKEND_IOURING);
+  int sv[2];
+  CHECK (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  int l = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  memset (&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  CHECK (l >= 0 && bind (l, (struct sockaddr *)&a, sizeof a) == 0 && listen (l, 4) == 0);
+  CHECK (getsockname (l, (struct sockaddr *)&a, &len) == 0);
+  if (refuse_syscalls (calls, (int)(sizeof calls / sizeof calls[0]), EPERM))
+    {
+      fprintf (stderr, "no seccomp here: not checked\n");
+      return;
+    }
+  struct rec r;
+  rec_start (loop, &r, sv[0], EV_READ, 7);
+  r.echo = 1;
+  unsigned char data[3000], back[3000];
+  fill (data, sizeof data, 7, 0);
+  CHECK (write (sv[1], data, sizeof data) == (ssize_t)sizeof data);
+  double give_up = harness_monotonic () + 5.;
+  while (r.got < sizeof data && !r.errors && harness_monotonic () < give_up)
+    ev_run (loop, EVRUN_ONCE);
+  if (!expected)
+    {
+      /* the readiness engine's recv failed */
+      CHECK (r.errors == 1 && r.w.err == EPERM && r.got == 0);
+      ev_ng_stream_stop (loop, &r.w);
+      ev_loop_destroy (loop);
+      return;
+    }
+  CHECK (r.errors == 0 && r.got == sizeof data && r.bad == 0);
+  size_t have = 0;
+  while (have < sizeof back && harness_monotonic () < give_up)
+    {
+      ev_run (loop, EVRUN_NOWAIT);
+      ssize_t n = read (sv[1], back + have, sizeof back - have);
+      if (n > 0)
+        have += (size_t)n;
+    }
+  CHECK (have == sizeof back && memcmp (back, data, sizeof back) == 0);
+  ev_ng_accept w;
+  naccepted = 0;
+  ev_ng_accept_init (&w, accept_cb, l);
+  ev_ng_accept_start (loop, &w);
+  int c = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  CHECK (c >= 0 && connect (c, (struct sockaddr *)&a, sizeof a) == 0);
+  while (naccepted < 1 && harness_monotonic () < give_up)
+    ev_run (loop, EVRUN_ONCE);
+  CHECK (naccepted == 1 && w.err == 0);
+  ev_ng_accept_stop (loop, &w);
+  ev_ng_stream_stop (loop, &r.w);
+  ev_loop_destroy (loop);
+}
+#endif
+
+/* io_uring's own engine (ev(3) "Streams: the loop does the I/O") does a stream's and an accept
+ * watcher's I/O by requests, without a socket call of the process, where the kernel has it; on
+ * older kernels (LIBEV_NG_IOURING) the readiness engine does. */
+static void
+ev_ng_stream__on_io_uring_the_kernel_does_the_io_by_requests (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+#if !defined(__linux__) || defined(EV_NG_SMALL)
+  print_message ("skipped: io_uring is Linux's\n");
+  skip ();
+#else
+  if (test_backend != EVBACKEND_IOURING)
+    {
+      print_message ("skipped: io_uring's engine only\n");
+      skip ();
+    }
+  int expected = iouring_engine_expected ();
+  harness_expect_child_ok (engine_child, &expected, 10, expected ? "io_uring's engine" : "the readiness engine");
+#endif
+}
+
 #ifdef EV_NG_SMALL
 /* A library built for size has the API without the engine: a watcher started gets EV_ERROR with
  * ENOSYS in the first iteration and stays inactive; nothing else succeeds. */
@@ -1935,6 +2057,7 @@ main (void)
     loop_test (ev_ng_stream__bytes_that_arrived_before_an_error_are_handed_over_first),
     loop_test (ev_ng_accept__new_connections_are_handed_to_the_callback),
     loop_test (ev_ng_accept__a_socket_that_does_not_listen_is_ev_error),
+    loop_test (ev_ng_stream__on_io_uring_the_kernel_does_the_io_by_requests),
   };
   return HARNESS_RUN ("ev_ng_stream", tests);
 }
