@@ -606,6 +606,11 @@ void stream_completion(ev_loop *loop, iouring_state *st, std::uint64_t user_data
     rs->busy &= static_cast<unsigned char>(~kind);
     rs->cancelling &= static_cast<unsigned char>(~kind);
   }
+  // A receive that ended without a buffer (the end, an error, a cancel) leaves the ring's buffers
+  // to the streams that wait for one, see (o): one of them was resumed for them.
+  if (kind == kReqRecv && !buf && !(flags & IORING_CQE_F_MORE) && e->multishot && e->br_count)
+    if (stream_block *b = streams_of(loop))
+      stream_pool_pass_on(loop, b);
   if (!rs->s || rs->stopping)
     return completed_quietly(loop, e, rs, kind, res, buf);
   if (kind == kReqSend)

@@ -526,6 +526,12 @@ void stream_to_readiness(ev_loop *loop, stream_io *s)
     stream_mark_sending(loop, s);
 }
 
+void stream_pool_pass_on(ev_loop *loop, stream_block *b)
+{
+  if (b->paused.count)
+    resume_one_paused(loop, b);
+}
+
 void stream_pause_for_pool(ev_loop *loop, stream_io *s)
 {
   stream_block *b = s->block;

@@ -187,6 +187,9 @@ void stream_recv_resume(ev_loop *loop, stream_io *s);
 // The pool had no buffer for s: s stops receiving until one comes back, longest waiter first, when
 // its engine is told to resume (kStreamPausedPool).
 void stream_pause_for_pool(ev_loop *loop, stream_io *s);
+// A stream resumed for a buffer that came back did not take it (its receive ended without one):
+// the next stream that waits for a buffer receives.
+void stream_pool_pass_on(ev_loop *loop, stream_block *b);
 // What s asks of an engine now, from its state: EV_READ to receive (or accept), EV_WRITE to be
 // told when its socket takes more; nothing after an error.
 int stream_interest(const stream_io *s);

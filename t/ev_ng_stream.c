@@ -28,6 +28,7 @@
 #ifdef __linux__
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include "refuse.h"
 #endif
 
@@ -1172,6 +1173,121 @@ ev_ng_stream__a_thousand_connections_share_an_exhausted_pool (void **state)
   harness_alloc_limit_large (0, 0);
 }
 
+/* The same with 10,000 connections on io_uring, whose engine lends the pool's buffers to the
+ * kernel's buffer ring: the ring runs dry (ENOBUFS), the bytes wait in the sockets, and every
+ * stream resumes as buffers come back, in bounded time.  The peers' ends live in children, a
+ * thousand each, which write and close them, so that the test's process holds one fd a
+ * connection. */
+#define HUGE_STREAMS 10000
+#define HUGE_BATCH 1000
+static void
+ev_ng_stream__ten_thousand_connections_drain_io_urings_buffer_ring (void **state)
+{
+  struct ev_loop *loop = *state;
+  static struct rec r[HUGE_STREAMS];
+  static int sv[HUGE_STREAMS][2];
+  static unsigned char data[4 * KIB];
+  skip_on_real_libev ();
+#ifdef _WIN32
+  print_message ("skipped: io_uring's\n");
+  skip ();
+#else
+  if (test_backend != EVBACKEND_IOURING)
+    {
+      print_message ("skipped: io_uring's buffer ring (the others: the test above, t/stress)\n");
+      skip ();
+    }
+  need_fds (HUGE_STREAMS + HUGE_BATCH + 64);
+  int go[2];
+  pid_t children[HUGE_STREAMS / HUGE_BATCH];
+  assert_int_equal (pipe (go), 0);
+  /* a child a batch of connections, holding their peers' ends */
+  for (int k = 0; k < HUGE_STREAMS / HUGE_BATCH; ++k)
+    {
+      const int first = k * HUGE_BATCH, end = first + HUGE_BATCH;
+      for (int i = first; i < end; ++i)
+        stream_pair (sv[i]);
+      children[k] = fork ();
+      assert_true (children[k] >= 0);
+      if (children[k] == 0)
+        {
+          char c;
+          for (int i = 0; i < end; ++i)
+            close (sv[i][0]);
+          close (go[1]);
+          if (read (go[0], &c, 1) != 1)
+            _exit (2);
+          for (int i = first; i < end; ++i)
+            {
+              fill (data, sizeof data, 7 + (unsigned)i, 0);
+              if (write (sv[i][1], data, sizeof data) != (ssize_t)sizeof data)
+                _exit (3);
+              close (sv[i][1]);
+            }
+          _exit (0);
+        }
+      for (int i = first; i < end; ++i)
+        close (sv[i][1]);
+    }
+  close (go[0]);
+  harness_alloc_limit_large (8 * KIB, 100);
+  for (int i = 0; i < HUGE_STREAMS; ++i)
+    {
+      rec_start (loop, &r[i], sv[i][0], EV_READ, 7 + (unsigned)i);
+      r[i].keep = 1;
+    }
+  ev_run (loop, EVRUN_NOWAIT);
+  double began = harness_monotonic ();
+  static const char gos[HUGE_STREAMS / HUGE_BATCH];
+  assert_int_equal (write (go[1], gos, sizeof gos), (ssize_t)sizeof gos);
+  close (go[1]);
+  int rounds = 0, most_kept = 0, ends = 0;
+  size_t got = 0;
+  double give_up = began + harness_slack (60.);
+  while (got < HUGE_STREAMS * sizeof data || ends < HUGE_STREAMS)
+    {
+      assert_true (harness_monotonic () < give_up);
+      ev_run (loop, EVRUN_ONCE);
+      int kept = 0;
+      got = 0;
+      ends = 0;
+      for (int i = 0; i < HUGE_STREAMS; ++i)
+        {
+          kept += r[i].nkept;
+          got += r[i].got;
+          ends += r[i].ends;
+        }
+      if (kept > most_kept)
+        most_kept = kept;
+      assert_true (kept <= 100);
+      for (int i = 0; i < HUGE_STREAMS; ++i)
+        if (r[i].nkept)
+          rec_release_all (loop, &r[i]);
+      ++rounds;
+    }
+  double took = harness_monotonic () - began;
+  print_message ("%d rounds, at most %d buffers kept, %.2f s\n", rounds, most_kept, took);
+  for (int k = 0; k < HUGE_STREAMS / HUGE_BATCH; ++k)
+    {
+      int status;
+      assert_int_equal (waitpid (children[k], &status, 0), children[k]);
+      assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    }
+  assert_true (most_kept > 50);
+  assert_true (rounds >= HUGE_STREAMS / 100);
+  for (int i = 0; i < HUGE_STREAMS; ++i)
+    {
+      assert_int_equal (r[i].got, sizeof data);
+      assert_int_equal (r[i].bad, 0);
+      assert_int_equal (r[i].ends, 1);
+      assert_int_equal (r[i].errors, 0);
+      ev_ng_stream_stop (loop, &r[i].w);
+      close (sv[i][0]);
+    }
+  harness_alloc_limit_large (0, 0);
+#endif
+}
+
 /* ---- fork and embedding ----------------------------------------------------------------------- */
 
 static int fork_sv[2];
@@ -2041,6 +2157,7 @@ main (void)
     loop_test (ev_ng_stream__releasing_a_buffer_twice_is_a_usage_error),
     loop_test (ev_ng_stream__keeping_every_buffer_pauses_receiving_at_the_pools_limit),
     loop_test (ev_ng_stream__a_thousand_connections_share_an_exhausted_pool),
+    loop_test (ev_ng_stream__ten_thousand_connections_drain_io_urings_buffer_ring),
     loop_test (ev_ng_stream__after_fork_the_child_sends_the_queue_and_receives),
     loop_test (ev_ng_stream__streams_of_an_embedded_loop_work_as_its_io_watchers),
     loop_test (ev_ng_stream__ev_break_in_a_callback_still_sends_what_it_queued),
