@@ -25,6 +25,9 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #endif
+#ifndef _WIN32
+#include <pthread.h>
+#endif
 #ifdef __linux__
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -1402,6 +1405,74 @@ ev_ng_stream__streams_of_an_embedded_loop_work_as_its_io_watchers (void **state)
   close (sv[1]);
 }
 
+/* ---- threads ---------------------------------------------------------------------------------- */
+
+#ifndef _WIN32
+static struct rec thread_rec;
+
+static void *
+start_in_thread (void *arg)
+{
+  struct ev_loop *loop = arg;
+  ev_ng_stream_start (loop, &thread_rec.w);
+  assert_int_equal (ev_ng_stream_send (loop, &thread_rec.w, "from the thread", 15), 0);
+  ev_run (loop, EVRUN_NOWAIT); /* its requests are this thread's, which then exits */
+  return NULL;
+}
+#endif
+
+/* A stream started and run by a thread that exited goes on in the thread that runs the loop now:
+ * on io_uring the kernel cancelled the exited thread's requests, and the loop sends them again. */
+static void
+ev_ng_stream__a_stream_goes_on_after_the_thread_that_started_it_exited (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+#ifdef _WIN32
+  (void)loop;
+  print_message ("skipped: POSIX threads\n");
+  skip ();
+#else
+  int sv[2];
+  char buf[32];
+  pthread_t t;
+  stream_pair (sv);
+  memset (&thread_rec, 0, sizeof thread_rec);
+  thread_rec.seed = 3;
+  ev_ng_stream_init (&thread_rec.w, rec_cb, sv[0], EV_READ);
+  assert_int_equal (pthread_create (&t, NULL, start_in_thread, loop), 0);
+  assert_int_equal (pthread_join (t, NULL), 0);
+  usleep (20000);
+  /* what the thread queued went out, or goes now */
+  size_t have = 0;
+  double give_up = harness_monotonic () + harness_slack (5.);
+  while (have < 15 && harness_monotonic () < give_up)
+    {
+      ev_run (loop, EVRUN_NOWAIT);
+      ssize_t n = read_some (sv[1], buf + have, sizeof buf - have);
+      if (n > 0)
+        have += (size_t)n;
+      else
+        ev_sleep (0.001);
+    }
+  assert_int_equal (have, 15);
+  assert_memory_equal (buf, "from the thread", 15);
+  /* and the stream receives */
+  unsigned char data[3000];
+  fill (data, sizeof data, 3, 0);
+  write_all (sv[1], data, sizeof data);
+  give_up = harness_monotonic () + harness_slack (5.);
+  while (thread_rec.got < sizeof data && harness_monotonic () < give_up)
+    ev_run (loop, EVRUN_ONCE);
+  assert_int_equal (thread_rec.got, sizeof data);
+  assert_int_equal (thread_rec.bad, 0);
+  assert_int_equal (thread_rec.errors, 0);
+  ev_ng_stream_stop (loop, &thread_rec.w);
+  close (sv[0]);
+  close (sv[1]);
+#endif
+}
+
 /* ---- leaving the callback --------------------------------------------------------------------- */
 
 static int break_calls;
@@ -2160,6 +2231,7 @@ main (void)
     loop_test (ev_ng_stream__ten_thousand_connections_drain_io_urings_buffer_ring),
     loop_test (ev_ng_stream__after_fork_the_child_sends_the_queue_and_receives),
     loop_test (ev_ng_stream__streams_of_an_embedded_loop_work_as_its_io_watchers),
+    loop_test (ev_ng_stream__a_stream_goes_on_after_the_thread_that_started_it_exited),
     loop_test (ev_ng_stream__ev_break_in_a_callback_still_sends_what_it_queued),
     loop_test (ev_ng_stream__longjmp_out_of_a_callback_leaves_the_rest_for_the_next_iteration),
     loop_test (ev_ng_stream__bytes_not_taken_stay_and_come_again_without_waiting),
