@@ -12,8 +12,9 @@
 //      holds up to 16 buffers and one a stream (kBufRingEntries at most), lent by the pool, and a
 //      buffer that comes back goes into it again (stream_ops::take).  An empty ring ends the
 //      receive with ENOBUFS, the bytes waiting in the socket: the stream waits for a buffer
-//      (stream_pause_for_pool) and receives again when one comes back.  Elsewhere a single-shot
-//      receive holds one buffer of the pool.
+//      (stream_pause_for_pool) and receives again when one comes back.  A stream resumed so may
+//      end without taking one (only its end waited): its receive passes the ring's buffers on to
+//      the next that waits.  Elsewhere a single-shot receive holds one buffer of the pool.
 //  (p) A stream holding kStreamReceivedHeld buffers the program has not taken, or an accept watcher
 //      kAcceptHeld connections, stops receiving: its multishot request is cancelled, and sent again
 //      once the program took them.  What arrived before the cancel counts: connections beyond
