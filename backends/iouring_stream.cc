@@ -565,22 +565,31 @@ bool engine_take(ev_loop *loop, stream_buffer *buf)
 
 // What the last flush step queued goes now, and what completed at once (a send the socket took)
 // is reported, so that `queued` says what the kernel has not taken, as with the readiness engine:
-// the streams' completions at the head of the queue, the rest left for the poll, in order.
+// the streams' completions at the head of the queue, the rest left for the poll, in order.  The
+// completions of the sends it took are called, and what they queue is sent, before ev_run returns,
+// as the readiness engine's flush step does: a few rounds, the rest left for the next ev_run.
 void engine_run_end(ev_loop *loop)
 {
+  constexpr int kRounds = 4;
   iouring_state *st = state(loop);
   ring &r = st->r;
-  if (!r.sqes || (r.sq_local_tail != r.sq_submitted && !engine_submit(loop, st)))
-    return;
-  for (unsigned head = *r.cq_head; head != load_acquire(r.cq_tail); head = *r.cq_head) {
-    const io_uring_cqe &c = r.cqes[head & r.cq_mask];
-    const std::uint64_t user_data = c.user_data;
-    if (!is_stream_tag(user_data))
+  for (int round = 0; round < kRounds; ++round) {
+    if (!r.sqes || (r.sq_local_tail != r.sq_submitted && !engine_submit(loop, st)))
       break;
-    const int res = c.res;
-    const unsigned flags = c.flags;
-    store_release(r.cq_head, head + 1);
-    stream_completion(loop, st, user_data, res, flags);
+    for (unsigned head = *r.cq_head; head != load_acquire(r.cq_tail); head = *r.cq_head) {
+      const io_uring_cqe &c = r.cqes[head & r.cq_mask];
+      const std::uint64_t user_data = c.user_data;
+      if (!is_stream_tag(user_data))
+        break;
+      const int res = c.res;
+      const unsigned flags = c.flags;
+      store_release(r.cq_head, head + 1);
+      stream_completion(loop, st, user_data, res, flags);
+    }
+    const stream_block *b = streams_of(loop);
+    if (!b || !(b->cancelled || b->sending.count))
+      break;
+    streams_flush(loop);
   }
   reported_outside_wait(loop);  // what arrived is invoked by the next ev_run without waiting
 }

@@ -16,7 +16,7 @@ builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
 EMULATOR=${EMULATOR:-}
 levels=${IOURING_LEVELS:-"5.6 5.15 6.1 6.8 6.12 -epoll-wait -registered-ring -single-issuer -defer-taskrun -cqe-skip -submit-all -ext-arg -streams -accept-multishot -recv-multishot"}
-suites=${IOURING_SUITES:-"backend_iouring ev_io ev_embed ev_fork async_threads ev_ng_stream"}
+suites=${IOURING_SUITES:-"backend_iouring ev_io ev_embed ev_fork async_threads ev_ng_stream ev_ng_stream_cxx"}
 
 # run PROGRAM ARGS...: a suite (libtool's wrapper of it, in a shared build) as `make check`
 # runs it: directly, or in a cross build under the emulator (t/port/run-test)
