@@ -29,6 +29,8 @@
 #include <pthread.h>
 #endif
 #ifdef __linux__
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -2079,16 +2081,72 @@ iouring_engine_expected (void)
   return 1;
 }
 
+/* Does the engine receive into a ring of provided buffers here (multishot, Linux 6.0)? */
+static int
+iouring_multishot_expected (void)
+{
+  struct utsname u;
+  int major = 0, minor = 0;
+  if (!iouring_engine_expected () || uname (&u) || sscanf (u.release, "%d.%d", &major, &minor) != 2
+      || major < 6)
+    return 0;
+  const char *env = getenv ("LIBEV_NG_IOURING");
+  char items[256];
+  snprintf (items, sizeof items, "%s", env ? env : "");
+  for (char *save = NULL, *it = strtok_r (items, ",", &save); it; it = strtok_r (NULL, ",", &save))
+    if (!strcmp (it, "-recv-multishot") || (sscanf (it, "%d.%d", &major, &minor) == 2 && major < 6))
+      return 0;
+  return 1;
+}
+
+/* The io_uring descriptors of this process, as a bit set of the first 1,024 numbers. */
+static void
+iouring_fds (unsigned char set[128])
+{
+  memset (set, 0, 128);
+  for (int fd = 0; fd < 1024; ++fd)
+    {
+      char path[64], target[64];
+      snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+      ssize_t n = readlink (path, target, sizeof target - 1);
+      if (n > 0 && (target[n] = 0, strstr (target, "io_uring")))
+        set[fd / 8] |= (unsigned char)(1u << (fd % 8));
+    }
+}
+
+/* Whether the ring on fd has a buffer ring of group 0: registering one fails with EEXIST.  (The
+ * kernel's struct io_uring_buf_reg, spelled out: older headers lack it.) */
+static int
+has_buffer_ring (int fd)
+{
+  struct { unsigned long long ring_addr; unsigned ring_entries; unsigned short bgid, flags; unsigned long long resv[3]; } reg;
+  void *mem = mmap (NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK (mem != MAP_FAILED);
+  memset (&reg, 0, sizeof reg);
+  reg.ring_addr = (unsigned long long)(uintptr_t)mem;
+  reg.ring_entries = 1;
+  long r = syscall (SYS_io_uring_register, fd, 22 /* IORING_REGISTER_PBUF_RING */, &reg, 1);
+  int err = r < 0 ? errno : 0;
+  if (r == 0)
+    syscall (SYS_io_uring_register, fd, 23 /* IORING_UNREGISTER_PBUF_RING */, &reg, 1);
+  munmap (mem, 4096);
+  return err == EEXIST;
+}
+
 /* In a child whose socket calls (recv, send, accept and their kin) fail with EPERM: an echo and
  * an accept go through io_uring's requests where its engine runs; elsewhere the readiness engine's
- * own calls fail, and the stream hears EPERM. */
+ * own calls fail, and the stream hears EPERM.  Its receives go into a ring of provided buffers
+ * (which the ring of the child's loop then has) where the kernel has multishot receives. */
 static void
 engine_child (void *arg)
 {
   const int expected = *(int *)arg;
   static const long calls[] = { SYS_recvfrom, SYS_sendto, SYS_recvmsg, SYS_sendmsg, SYS_accept4, SYS_accept };
+  unsigned char before[128], after[128];
+  iouring_fds (before);
   struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING);
   CHECK (loop && ev_backend (loop) == EVBACKEND_IOURING);
+  iouring_fds (after);
   int sv[2];
   CHECK (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
   struct sockaddr_in a;
@@ -2107,6 +2165,12 @@ engine_child (void *arg)
   struct rec r;
   rec_start (loop, &r, sv[0], EV_READ, 7);
   r.echo = 1;
+  /* multishot receives into a buffer ring where the kernel has them, single-shot before */
+  int rings = 0;
+  for (int fd = 0; fd < 1024; ++fd)
+    if ((after[fd / 8] & ~before[fd / 8]) & (1u << (fd % 8)))
+      rings += has_buffer_ring (fd);
+  CHECK (rings == iouring_multishot_expected ());
   unsigned char data[3000], back[3000];
   fill (data, sizeof data, 7, 0);
   CHECK (write (sv[1], data, sizeof data) == (ssize_t)sizeof data);
