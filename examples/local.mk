@@ -60,16 +60,24 @@ EX_TESTS = examples/test-echo-server.sh examples/test-echo-server-cxx.sh example
 TESTS += $(EX_TESTS)
 EXTRA_DIST += $(EX_TESTS) examples/test-lib.sh examples/echo-checks.sh
 
-# HTTP/1.1 server (keep-alive, pipelining, idle timeouts with ev_timer_again)
-# and pre-forked server (shared listening socket, ev_loop_fork, ev_child
-# restarts); their test clients are check-only and libev-free.
-EX_PROGS += examples/http-server examples/prefork-server
+# HTTP/1.1 server (keep-alive, pipelining, idle timeouts with ev_timer_again),
+# the same on streams (http-completion: the loop does the I/O), and pre-forked
+# server (shared listening socket, ev_loop_fork, ev_child restarts); their test
+# clients are check-only and libev-free.  The two HTTP servers share the HTTP
+# (http-request.c) and their checks (http-checks.sh).
+EX_HTTP = examples/http-request.c examples/http-request.h
+EX_PROGS += examples/http-server examples/http-completion examples/prefork-server
 check_PROGRAMS += examples/http-client-check examples/prefork-client-check
 
-examples_http_server_SOURCES = examples/http-server.c $(EX_TCP)
+examples_http_server_SOURCES = examples/http-server.c $(EX_HTTP) $(EX_TCP)
 examples_http_server_CFLAGS = $(EX_CFLAGS)
 examples_http_server_LDFLAGS = -no-install
 examples_http_server_LDADD = libev.la
+
+examples_http_completion_SOURCES = examples/http-completion.c $(EX_HTTP) $(EX_TCP)
+examples_http_completion_CFLAGS = $(EX_CFLAGS)
+examples_http_completion_LDFLAGS = -no-install
+examples_http_completion_LDADD = libev.la
 
 examples_prefork_server_SOURCES = examples/prefork-server.c $(EX_ECHO) $(EX_TCP)
 examples_prefork_server_CFLAGS = $(EX_CFLAGS)
@@ -81,9 +89,10 @@ examples_http_client_check_CFLAGS = $(EX_CFLAGS)
 examples_prefork_client_check_SOURCES = examples/prefork-client-check.c
 examples_prefork_client_check_CFLAGS = $(EX_CFLAGS)
 
-EX_HTTP_PREFORK_TESTS = examples/test-http-server.sh examples/test-prefork-server.sh
+EX_HTTP_PREFORK_TESTS = examples/test-http-server.sh examples/test-http-completion.sh \
+	examples/test-prefork-server.sh
 TESTS += $(EX_HTTP_PREFORK_TESTS)
-EXTRA_DIST += $(EX_HTTP_PREFORK_TESTS)
+EXTRA_DIST += $(EX_HTTP_PREFORK_TESTS) examples/http-checks.sh
 
 # ---- tcp-client, file-watch, glib-loop: the examples people look for first
 #   examples/tcp-client    a client with a connect timeout and reconnection with capped

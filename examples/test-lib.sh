@@ -58,10 +58,14 @@ finish () {
 }
 
 # start NAME CMD...: runs CMD in the background, stdout in $tmp/NAME.out,
-# stderr in $tmp/NAME.err; sets $pid.
+# stderr in $tmp/NAME.err; sets $pid.  The files are emptied first, here:
+# the background command's own redirections happen later, in the child, and
+# a wait_for right after could read what an earlier NAME left.
 start () {
   name=$1
   shift
+  : >"$tmp/$name.out"
+  : >"$tmp/$name.err"
   "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   pid=$!
   pids="$pids $pid"

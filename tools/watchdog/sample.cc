@@ -57,6 +57,11 @@ struct watched {
   double busy_since;
   bool have_cb;
   seen_callback cb;
+  // The callback last seen gone, and its iteration: seen again in that iteration, it is a look
+  // whose reads straddled its end (the loop's state, then its queue), not a second run.
+  W done_w;
+  void *done_cb;
+  unsigned done_iteration;
   // Seen waiting in the poll of `wait_iteration`, its earliest timer due at
   // `wait_due`, mn_now then `wait_clock`.
   bool waiting;
@@ -367,6 +372,9 @@ void callback_done(const process &pr, watched &wl, double gone)
   if (!wl.have_cb)
     return;
   wl.have_cb = false;
+  wl.done_w = wl.cb.w;
+  wl.done_cb = wl.cb.cb;
+  wl.done_iteration = wl.busy_iteration;
   // Reported when it surely ran longer than the threshold; with how long it
   // may have run (the looks bound both ends).
   if (wl.cb.last_seen - wl.cb.surely_by > rules.threshold)
@@ -449,7 +457,10 @@ void sample(process &pr, watched &wl, double now)
     wl.busy_since = std::max(snap.mn_now, pr.born);
   }
   candidate c;
-  const bool known = running_callback(pr, wl.loop, snap, &c);
+  bool known = running_callback(pr, wl.loop, snap, &c);
+  if (known && !wl.have_cb && c.w == wl.done_w && reinterpret_cast<void *>(c.head.cb) == wl.done_cb &&
+      snap.loop_count == wl.done_iteration)
+    known = false;  // (a watcher fed again in its own pass is not told apart: it ran once more)
   if (wl.have_cb && known && c.w == wl.cb.w && reinterpret_cast<void *>(c.head.cb) == wl.cb.cb) {
     wl.cb.last_seen = now;
   } else {
