@@ -6,8 +6,11 @@
  * shutdown after the queue, stop and restart inside callbacks (the cancelled sends completed
  * before the stop returns), buffers kept past the callback, the pool exhausted (receiving pauses
  * and resumes, nothing lost) with a few streams and with 1,000 connections, fork, an embedded
- * loop, ev_break and longjmp out of a callback, a closed descriptor and bad input, accept
- * watchers.  libev-ng only: the real libev has none of this. */
+ * loop, a thread that exited, ev_break and longjmp out of a callback, a closed descriptor and bad
+ * input, accept watchers.  On io_uring, where its own engine does the I/O ("Streams on
+ * io_uring"): no socket call of the process, the buffer ring where the kernel has multishot
+ * receives, and 10,000 connections through an exhausted buffer ring.  libev-ng only: the real
+ * libev has none of this. */
 #define _GNU_SOURCE 1
 #include "config.h" /* EV_NG_SMALL */
 #include "harness.h"
