@@ -18,7 +18,10 @@
 //  (p) A stream holding kStreamReceivedHeld buffers the program has not taken, or an accept watcher
 //      kAcceptHeld connections, stops receiving: its multishot request is cancelled, and sent again
 //      once the program took them.  What arrived before the cancel counts: connections beyond
-//      kAcceptHeld wait in the record (held) until there is room.
+//      kAcceptHeld wait in the record (held) until there is room.  An accept may complete while
+//      its watcher stops (an idle connection closed, so the program's EMFILE is over): that
+//      connection, and the held ones, the program never saw, so they are parked for the next
+//      accept watcher on the socket (ev_ng_accept_start again after a pause) rather than closed.
 //  (q) Sending: one request at a time a stream, IORING_OP_SEND for one piece of the queue,
 //      IORING_OP_SENDMSG for several, without MSG_WAITALL: a stream socket may take part, and the
 //      next request sends the rest, in order.
@@ -45,6 +48,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
@@ -77,8 +81,17 @@ struct ring_stream {
   struct iovec iov[kSendPieces];
 };
 
+// A connection the kernel accepted while its watcher stopped, see (p): kept for the next watcher on
+// that listening socket (its descriptor and inode).
+struct parked_conn {
+  int listener;
+  ino_t ino;
+  int fd;
+};
+
 struct ring_streams {
   array<ring_stream *> records;  // by index
+  array<parked_conn> parked;
   ring_stream *free;
   int taken;          // records with a stream
   unsigned next_sqe;  // of the sqes between the EPOLL_CTLs' and kSpare, see iouring.h
@@ -411,6 +424,34 @@ void record_free(ring_streams *e, ring_stream *rs)
   e->free = rs;
 }
 
+// A connection accepted for rs that the program will not take from it: kept for the next accept
+// watcher on the same socket, see (p), or closed once the loop is going away.
+void park(ring_streams *e, const ring_stream *rs, int fd)
+{
+  struct stat sb;
+  if (rs->s && !e->closed && ::fstat(rs->s->fd, &sb) == 0)
+    e->parked.push(parked_conn{rs->s->fd, sb.st_ino, fd});
+  else
+    socket_close(fd);
+}
+
+// The connections parked for the listening socket of rs go to it, as accepted beyond its room.
+void unpark(ring_streams *e, ring_stream *rs)
+{
+  struct stat sb;
+  if (::fstat(rs->s->fd, &sb) != 0)
+    return;
+  int kept = 0;
+  for (int i = 0; i < e->parked.count; ++i) {
+    const parked_conn c = e->parked.data[i];
+    if (c.listener == rs->s->fd && c.ino == sb.st_ino)
+      rs->held.push(c.fd);
+    else
+      e->parked.data[kept++] = c;
+  }
+  e->parked.count = kept;
+}
+
 // A completion of a stream that is stopping, see (t), or gone: nothing is reported but the bytes
 // sent, and what came is given back.
 void completed_quietly(ev_loop *loop, ring_streams *e, ring_stream *rs, unsigned kind, int res, stream_buffer *buf)
@@ -418,7 +459,7 @@ void completed_quietly(ev_loop *loop, ring_streams *e, ring_stream *rs, unsigned
   if (buf)
     buffer_back(loop, buf);
   if (rs->kind == kKindAccept && kind == kReqRecv && res >= 0)
-    socket_close(res);
+    park(e, rs, res);
   else if (kind == kReqSend && res > 0 && rs->s)
     stream_sent_at_stop(loop, rs->s, static_cast<std::size_t>(res));
   if (!rs->s && !rs->busy)
@@ -464,6 +505,8 @@ void cancel_all(ev_loop *loop, iouring_state *st, ring_stream *only, bool ours)
 
 // stream_ops: the engine's part of ev_ng_stream and ev_ng_accept, fd/stream.h ------------------
 
+void engine_resume(ev_loop *loop, stream_io *s);
+
 bool engine_start(ev_loop *loop, stream_io *s)
 {
   iouring_state *st = state(loop);
@@ -489,7 +532,9 @@ bool engine_start(ev_loop *loop, stream_io *s)
     wait_template(st);
     update_wait_room(st);
   }
-  want(loop, st, rs);
+  if (s->kind == kKindAccept && e->parked.count)
+    unpark(e, rs);
+  engine_resume(loop, s);  // hands over what was parked, and sends the first request
   return true;
 }
 
@@ -543,7 +588,7 @@ void engine_stop(ev_loop *loop, stream_io *s)
     if (!rs->s || !rs->stopping)
       continue;
     for (int j = 0; j < rs->held.count; ++j)
-      socket_close(rs->held.data[j]);
+      park(e, rs, rs->held.data[j]);
     rs->held.count = 0;
     rs->s->engine = nullptr;
     rs->s = nullptr;
@@ -699,6 +744,9 @@ void streams_release(iouring_state *st)
     ev_free(e->records.data[i]);
   }
   e->records.release();
+  for (int i = 0; i < e->parked.count; ++i)
+    socket_close(e->parked.data[i].fd);
+  e->parked.release();
   ev_free(e->ring_memory);
   ev_free(e);
   st->streams = nullptr;
