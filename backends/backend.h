@@ -49,6 +49,7 @@ struct ev_loop;
 namespace ev_detail {
 
 struct stream_io;
+struct stream_buffer;
 
 // A backend that does streams' I/O itself, completion style (ev(3) "Streams: the loop does the
 // I/O"), instead of the loop's readiness engine: it receives into the pool's buffers and sends
@@ -66,8 +67,15 @@ struct stream_ops {
   // Receiving may go on: the program took what arrived, or buffers came back to the pool.
   void (*resume)(ev_loop *loop, stream_io *s);
   // Stop s now: cancel what is in flight and wait for it, so that nothing of the backend's touches
-  // s, its fd or its buffers after this returns (ev_ng_stream_stop's promise).
+  // s, its fd or its buffers after this returns (ev_ng_stream_stop's promise).  With s null, every
+  // stream, and no buffer is taken any more: ev_loop_destroy frees them.
   void (*stop)(ev_loop *loop, stream_io *s);
+  // A buffer lent for receiving came back to the pool: true if the backend keeps it for its
+  // receives, lent still.
+  bool (*take)(ev_loop *loop, stream_buffer *buf);
+  // ev_run returns: what the flush step queued, which the next wait would have sent with it, goes
+  // to the kernel now (ev(3): before ev_run returns).
+  void (*run_end)(ev_loop *loop);
 };
 
 struct backend_ops {

@@ -249,7 +249,7 @@ constinit const backend_ops iouring_backend = {
     iouring_embedded,
     iouring_child_after_fork,
     iouring_usable,
-    nullptr,  // streams: the readiness engine, until io_uring's own (receives into provided buffers)
+    &iouring_stream_ops,
 };
 
 }  // namespace ev_detail

@@ -26,6 +26,8 @@ constexpr std::uint32_t kEpollWaitTag = 0xfffffffeu;  // user_data's low half of
 
 using always_ready_list = always_ready_fds<kAlwaysReady>;
 
+struct ring_streams;
+
 // fd_entry use, as backends/epoll_set.h says: bmask = the events registered as far as the requests
 // queued say, bdata = the registration's generation.
 struct iouring_state {
@@ -40,6 +42,7 @@ struct iouring_state {
   bool refill;                     // more may be ready than the last EPOLL_WAIT reported: epoll_refill
   bool epfd_lost;                  // epfd is not ours any more, see (e)
   bool precise;                    // the wait without the ring takes epoll_pwait2, see (d)
+  bool wait_polls;                 // the ring's wait is a poll of the set, for streams, see (d)
   unsigned allowed;                // kFeat* the loop may use: the environment's, less what it gave up
   pid_t owner;                     // the process whose requests the ring holds, see (k)
   int epfd;                        // -1: none
@@ -51,7 +54,8 @@ struct iouring_state {
   unsigned other_mask;             // the EPOLL_CTL requests' sqes are 0 to other_mask, r.sq_entries / 2 - 1
   unsigned other_room;             // other_mask + 1, or 0 without a ring or set (update_general)
   unsigned wait_room;              // the poll takes an EPOLL_WAIT of 1 to wait_room events itself: capacity - 1,
-                                   // or 0 without the ring's wait (update_wait_room)
+                                   // or 0 without the ring's wait or with its poll (update_wait_room)
+  ring_streams *streams;           // io_uring's stream engine (iouring_stream.cc), made by its first stream
 };
 
 inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
@@ -68,7 +72,7 @@ inline void update_general(iouring_state *st)
 // Wherever the capacity or the kind of wait changed.
 inline void update_wait_room(iouring_state *st)
 {
-  st->wait_room = st->ring_wait ? static_cast<unsigned>(st->capacity - 1) : 0u;
+  st->wait_room = st->ring_wait && !st->wait_polls ? static_cast<unsigned>(st->capacity - 1) : 0u;
 }
 
 inline unsigned sq_pending(const ring &r) { return r.sq_local_tail - load_acquire(r.sq_head); }
@@ -101,6 +105,7 @@ int reap(ev_loop *loop, iouring_state *st);
 void poll_rest(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tstamp timeout);
 void set_wait_error(ev_loop *loop, iouring_state *st, ev_tstamp timeout);
 void take_the_rest(ev_loop *loop, iouring_state *st);
+void harvest(ev_loop *loop, iouring_state *st);
 // queue_reported, out of line, for the rare paths.
 void queue_events(ev_loop *loop, iouring_state *st, int n);
 int wait_precisely(iouring_state *st, ev_tstamp timeout);
@@ -109,6 +114,22 @@ int wait_precisely(iouring_state *st, ev_tstamp timeout);
 // holds is left to it and the loop takes a new one.
 void events_release(iouring_state *st);
 void events_unshare(iouring_state *st);
+
+// io_uring's stream engine (backends/iouring_stream.cc, stream_ops in backends/backend.h).  A
+// stream's request carries 001 in user_data's top bits, which an EPOLL_CTL's op, 1 to 3 in the top
+// two, never does, nor kEpollWaitTag and kInternal, whose top bits are 0.
+inline bool is_stream_tag(std::uint64_t user_data) { return user_data >> 61 == 1; }
+extern const stream_ops iouring_stream_ops;
+void stream_completion(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res, unsigned flags);
+// Before the ring is given up, see iouring_life.cc (k): no request goes any more, and every one in
+// flight is cancelled (streams_cancel_all); true while some are in flight.
+void streams_drain_begin(iouring_state *st);
+void streams_cancel_all(ev_loop *loop, iouring_state *st);
+bool streams_busy(const iouring_state *st);
+// A new ring: the streams' requests go to it, or the streams to the readiness engine where the
+// engine does not run (an embedded loop).  Then, at the end, what the engine holds goes.
+void streams_new_ring(ev_loop *loop, iouring_state *st);
+void streams_release(iouring_state *st);
 
 // An EPOLL_CTL request's user_data: its registration's data and op, for its failure.
 constexpr std::uint64_t ctl_tag(std::uint64_t data, int op) { return data | (static_cast<std::uint64_t>(op) << 62); }

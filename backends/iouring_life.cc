@@ -55,6 +55,7 @@
 //
 // Memory: the rings are the kernel's, mapped from the ring fd; the rest comes from ev_realloc.
 #include "backends/iouring.h"
+#include "fd/stream.h"
 
 #include <unistd.h>
 #include <atomic>
@@ -189,37 +190,58 @@ io_uring_sqe *next_sqe(iouring_state *st)
   return sqe;
 }
 
-// The EPOLL_WAIT in flight writes into `events` until it completes, so it is cancelled and waited
-// for before the ring is given up, see (k): only in the process that sent it, through a ring that
-// takes this thread's submissions, and for a second at most.
+// What completed of the wait and the streams' requests, before the ring is given up: a stream's
+// bytes the kernel received are handed over; the rest tells nothing now.
+void take_completions(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  for (unsigned head = *r.cq_head; head != load_acquire(r.cq_tail); head = *r.cq_head) {
+    const io_uring_cqe &c = r.cqes[head & r.cq_mask];
+    const std::uint64_t user_data = c.user_data;
+    const int res = c.res;
+    const unsigned flags = c.flags;
+    store_release(r.cq_head, head + 1);
+    if (is_stream_tag(user_data))
+      stream_completion(loop, st, user_data, res, flags);
+    else if (static_cast<std::uint32_t>(user_data) == kEpollWaitTag)
+      st->waiting = false;
+  }
+}
+
+// The EPOLL_WAIT in flight writes into `events` until it completes, and the streams' requests into
+// their buffers, or read the program's: so they are cancelled and waited for before the ring is
+// given up, see (k), iouring_stream.cc (u): only in the process that sent them, through a ring that
+// takes this thread's submissions, and for a second at most.  What completed is taken.
 void drain(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
-  if (r.fd < 0 || st->lost || st->foreign || !r.enabled || st->owner != ::getpid() || !st->waiting)
+  if (!r.cqes || st->owner != ::getpid())
     return;
-  if (!make_room(loop, st, 2))
-    return;
-  io_uring_sqe *sqe = next_sqe(st);
-  sqe->opcode = IORING_OP_ASYNC_CANCEL;
-  sqe->fd = -1;
-  sqe->addr = kEpollWaitTag;
-  sqe->user_data = kInternal;
-  if (submit(loop, st))
-    return;
-  const ev_tstamp deadline = monotonic_now() + 1.;
-  while (st->waiting) {
-    ev_tstamp now = monotonic_now();
-    if (now >= deadline)
-      return;
-    int res = ring_wait(r, 0, 1, deadline - now < 0.1 ? deadline - now : 0.1);
-    if (res < 0 && res != -ETIME && res != -EINTR)
-      return;
-    unsigned head = *r.cq_head;
-    for (unsigned tail = load_acquire(r.cq_tail); head != tail; ++head)
-      if (static_cast<std::uint32_t>(r.cqes[head & r.cq_mask].user_data) == kEpollWaitTag)
-        st->waiting = false;
-    store_release(r.cq_head, head);
+  streams_drain_begin(st);
+  if (r.fd >= 0 && !st->lost && !st->foreign && r.enabled && (st->waiting || streams_busy(st)) &&
+      make_room(loop, st, 2)) {
+    if (st->waiting) {
+      io_uring_sqe *sqe = next_sqe(st);
+      sqe->opcode = IORING_OP_ASYNC_CANCEL;
+      sqe->fd = -1;
+      sqe->addr = kEpollWaitTag;
+      sqe->user_data = kInternal;
+    }
+    streams_cancel_all(loop, st);
+    const ev_tstamp deadline = monotonic_now() + 1.;
+    for (bool sent = !submit(loop, st); sent && (st->waiting || streams_busy(st));) {
+      ev_tstamp now = monotonic_now();
+      if (now >= deadline)
+        break;
+      int res = ring_wait(r, 0, 1, deadline - now < 0.1 ? deadline - now : 0.1);
+      if (res < 0 && res != -ETIME && res != -EINTR)
+        break;
+      take_completions(loop, st);
+    }
   }
+  take_completions(loop, st);
+  if (loop->pending.any())
+    work_set(loop, kWorkError, true);  // what a stream received is not left for the next event
 }
 
 // The ring of a new ring and set: which wait, see iouring.cc (d), the templates, backend_fd.
@@ -228,7 +250,7 @@ void ring_opened(ev_loop *loop, iouring_state *st)
   ring &r = st->r;
   ring_placed(r);
   st->owner = ::getpid();
-  st->adopted = st->foreign = st->lost = false;
+  st->adopted = st->foreign = st->lost = st->wait_polls = false;
   constexpr unsigned kRingWait = kFeatEpollWait | kFeatExtArg | kFeatCqeSkip | kFeatDeferTaskrun;
   st->ring_wait = (r.features & kRingWait) == kRingWait && !st->embedded;
   templates(st);
@@ -236,6 +258,7 @@ void ring_opened(ev_loop *loop, iouring_state *st)
   update_general(st);
   fd_claim(loop, r.fd);  // a closed watched fd's number: its watchers get EV_ERROR, not our readiness
   set_backend_fd(loop, st->ring_wait ? r.fd : st->epfd);
+  streams_new_ring(loop, st);
 }
 
 // A new ring and set, with what the loop allows; false if the system refuses either.
@@ -376,7 +399,7 @@ void poll_rest(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tstamp 
     }
     if (st->refill)
       epoll_refill(loop, st);
-    if (loop->pending.any() || (!again && (!came || !(timeout > 0.))))
+    if (loop->pending.any() || streams_due(loop) || (!again && (!came || !(timeout > 0.))))
       return;
     ev_tstamp left = 0.;
     if (timeout > 0.) {
@@ -420,6 +443,7 @@ void iouring_destroy(ev_loop *loop)
   drain(loop, st);  // see (k)
   events_release(st);
   ring_close(st->r, st->lost);
+  streams_release(st);
   if (st->epfd >= 0 && !st->epfd_lost)
     ::close(st->epfd);
   ev_free(st->ctl);

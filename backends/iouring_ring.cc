@@ -32,6 +32,9 @@ constexpr feature_name kFeatures[] = {
     {kFeatSingleIssuer, "single-issuer", 6, 0},
     {kFeatDeferTaskrun, "defer-taskrun", 6, 1},
     {kFeatEpollWait, "epoll-wait", 6, 15},
+    {kFeatStreams, "streams", 5, 6},
+    {kFeatAcceptMultishot, "accept-multishot", 5, 19},
+    {kFeatRecvMultishot, "recv-multishot", 6, 0},
 };
 
 int sys_setup(unsigned entries, io_uring_params *p)
@@ -58,9 +61,11 @@ void unmap(ring &r)
     ::munmap(r.map, r.map_size);
 }
 
-// The epoll requests the kernel has, by IORING_REGISTER_PROBE of Linux 5.6, which a kernel without
-// IORING_OP_EPOLL_CTL lacks too: kFeatEpollCtl, kFeatEpollWait.
-unsigned epoll_ops(int fd)
+// The requests the kernel has, by IORING_REGISTER_PROBE of Linux 5.6, which a kernel without
+// IORING_OP_EPOLL_CTL lacks too: kFeatEpollCtl, kFeatEpollWait, and the streams' features, each
+// told by an opcode of its release: IORING_OP_SOCKET came with multishot accept (5.19),
+// IORING_OP_SEND_ZC with multishot receive (6.0).
+unsigned probed_ops(int fd)
 {
   constexpr unsigned kOps = 256;
   alignas(io_uring_probe) unsigned char buf[sizeof(io_uring_probe) + kOps * sizeof(io_uring_probe_op)] = {};
@@ -70,7 +75,10 @@ unsigned epoll_ops(int fd)
   auto has = [probe](unsigned char op) {
     return probe->ops_len > op && (probe->ops[op].flags & IO_URING_OP_SUPPORTED);
   };
-  return (has(IORING_OP_EPOLL_CTL) ? kFeatEpollCtl : 0u) | (has(kOpEpollWait) ? kFeatEpollWait : 0u);
+  constexpr unsigned char kOpSocket = 45, kOpSendZc = 47;  // older headers lack them
+  return (has(IORING_OP_EPOLL_CTL) ? kFeatEpollCtl : 0u) | (has(kOpEpollWait) ? kFeatEpollWait : 0u) |
+         (has(IORING_OP_RECV) ? kFeatStreams : 0u) | (has(kOpSocket) ? kFeatAcceptMultishot : 0u) |
+         (has(kOpSendZc) ? kFeatRecvMultishot : 0u);
 }
 
 // The process-wide registered-ring indexes (the kernel's IO_RINGFD_REG_MAX
@@ -169,7 +177,7 @@ bool ring_open(ring &r, unsigned allowed)
   if (fd < 0)
     return false;
   r.fd = fd;
-  unsigned have = epoll_ops(fd);
+  unsigned have = probed_ops(fd);
   // Both came before IORING_OP_EPOLL_CTL, so a kernel without them is not supported either.
   if (!(p.features & IORING_FEAT_SINGLE_MMAP) || !(p.features & IORING_FEAT_NODROP) || !(have & kFeatEpollCtl)) {
     ::close(fd);
@@ -307,6 +315,11 @@ int ring_adopt(ring &r)
     r.features &= ~kFeatRegisteredRing;  // EINVAL: a kernel without it
   }
   return 0;
+}
+
+int ring_register(const ring &r, unsigned op, void *arg, unsigned nr)
+{
+  return sys_register(r.fd, op, arg, nr) < 0 ? errno : 0;
 }
 
 int ring_enter_libc(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, const void *arg,

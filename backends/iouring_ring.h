@@ -19,6 +19,11 @@
 //   defer-taskrun    6.1   completions are posted when the loop waits, not by interrupting it;
 //                          with IORING_SETUP_TASKRUN_FLAG, 5.19
 //   epoll-wait       6.15  the wait is an IORING_OP_EPOLL_WAIT request in the ring
+//   streams          5.6   streams' I/O as requests, IORING_OP_RECV, SEND, SENDMSG and ACCEPT:
+//                          io_uring's own stream engine (iouring_stream.cc), from ext-arg on
+//   accept-multishot 5.19  one accept request for every connection: IORING_ACCEPT_MULTISHOT
+//   recv-multishot   6.0   one receive request for every arrival, into a ring of provided buffers
+//                          (IORING_RECV_MULTISHOT, IORING_REGISTER_PBUF_RING of 5.19)
 //
 // LIBEV_NG_IOURING in the environment turns them off, an aid for testing, not an interface, read
 // where every loop's io_uring backend starts: items separated by commas, "X.Y" to use only what
@@ -59,7 +64,10 @@ enum : unsigned {
   kFeatSingleIssuer = 1u << 5,
   kFeatDeferTaskrun = 1u << 6,
   kFeatEpollWait = 1u << 7,
-  kFeatAll = (1u << 8) - 1,
+  kFeatStreams = 1u << 8,
+  kFeatAcceptMultishot = 1u << 9,
+  kFeatRecvMultishot = 1u << 10,
+  kFeatAll = (1u << 11) - 1,
 };
 
 inline constexpr unsigned char kOpEpollWait = 59;  // IORING_OP_EPOLL_WAIT: older headers lack it
@@ -113,6 +121,8 @@ void ring_drop_in_child(ring &r);
 int ring_adopt(ring &r);
 // Forget the registered index, which the kernel refused: EBADF, EINVAL.
 void ring_unregister(ring &r);
+// Register op's arg with the ring (the system call sys_register makes): 0 or the errno.
+int ring_register(const ring &r, unsigned op, void *arg, unsigned nr);
 
 inline unsigned load_acquire(const unsigned *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 inline void store_release(unsigned *p, unsigned v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }

@@ -5,6 +5,7 @@
 // iteration.  The quirks (a)-(f) cited here are listed in backends/iouring.cc.
 #include "backends/iouring.h"
 
+#include <poll.h>
 #include <unistd.h>
 #include <atomic>
 #include <cerrno>
@@ -256,15 +257,26 @@ int reap(ev_loop *loop, iouring_state *st)
     const io_uring_cqe &c = r.cqes[head & r.cq_mask];
     const std::uint64_t user_data = c.user_data;
     const int res = c.res;
+    const unsigned flags = c.flags;
     ++head;
     ++seen;
     const bool wait = static_cast<std::uint32_t>(user_data) == kEpollWaitTag;
-    if (!wait && res >= 0)
+    const bool stream = is_stream_tag(user_data);
+    if (!wait && !stream && res >= 0)
       continue;                      // a request that succeeded, without cqe-skip, or a cancel: nothing to do
     store_release(r.cq_head, head);  // what is needed of it is read; the rest may reap
-    if (wait) {
+    if (stream) {
+      stream_completion(loop, st, user_data, res, flags);
+      head = *r.cq_head;  // it may have reaped
+      tail = load_acquire(r.cq_tail);
+    } else if (wait) {
       st->waiting = false;
-      if (res > 0) {
+      if (st->wait_polls) {
+        if (res > 0)
+          harvest(loop, st);
+        else if (res < 0)
+          wait_done(loop, st, res);
+      } else if (res > 0) {
         if (EV_UNLIKELY(st->refill))
           queue_edges(loop, st, res);  // the refill's wait reports the rest, see (b)
         else
@@ -281,6 +293,17 @@ int reap(ev_loop *loop, iouring_state *st)
   }
   store_release(r.cq_head, head);
   return seen;
+}
+
+// The ring's poll of the set fired, see iouring.cc (d): epoll_wait takes what is ready without
+// waiting, and more where it filled the buffer.
+void harvest(ev_loop *loop, iouring_state *st)
+{
+  const int n = wait_for_events(st, 0.);
+  if (n > 0)
+    queue_events(loop, st, n);
+  if (n == st->capacity)
+    take_the_rest(loop, st);
 }
 
 // A wait without the ring filled `events`, so more may be ready: the buffer grows and a wait with no
@@ -358,7 +381,7 @@ void keep_for_the_kernel(struct epoll_event *events)
 bool events_held_by_kernel(const iouring_state *st)
 {
   const ring &r = st->r;
-  if (!st->waiting || st->owner != ::getpid() || !r.sq_head)
+  if (!st->waiting || st->wait_polls || st->owner != ::getpid() || !r.sq_head)
     return false;
   for (unsigned i = load_acquire(r.sq_head); i != r.sq_local_tail; ++i)
     if (r.sq_array[i & r.sq_mask] == r.sq_mask)
@@ -386,17 +409,23 @@ void events_unshare(iouring_state *st)
   events_resize(st, kFirstEventsCapacity);
 }
 
-// The buffer or its capacity changed: a new EPOLL_WAIT template; one in flight keeps its own.
+// The buffer or its capacity changed: a new EPOLL_WAIT template; one in flight keeps its own.  Or
+// the ring's poll of the set, see iouring.cc (d).
 void wait_template(iouring_state *st)
 {
   ring &r = st->r;
   io_uring_sqe &wait = r.sqes[r.sq_mask];
   std::memset(&wait, 0, sizeof wait);
-  wait.opcode = kOpEpollWait;
   wait.fd = st->epfd;
+  wait.user_data = kEpollWaitTag;
+  if (st->wait_polls) {
+    wait.opcode = IORING_OP_POLL_ADD;
+    wait.poll32_events = POLLIN;
+    return;
+  }
+  wait.opcode = kOpEpollWait;
   wait.addr = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(st->events));
   wait.len = static_cast<unsigned>(st->capacity);
-  wait.user_data = kEpollWaitTag;
 }
 
 // The set or the ring changed, with nothing queued: the templates of the sqes are written anew, see

@@ -167,6 +167,7 @@
 #include "backends/iouring_set.cc"
 #include "backends/iouring_life.cc"
 #include "backends/iouring_ring.cc"
+#include "backends/iouring_stream.cc"
 #endif
 #if EV_NG_DEBUG_MODE
 #include "diag/debug.cc"

@@ -160,7 +160,7 @@ void recheck_ready(ev_loop *loop, const struct pollfd *pfds, int n)
       continue;
     const int fd = pfds[i].fd;
     const fd_entry &e = loop->fds.entries[fd];
-    bool reported = e.events & kFdEdge;
+    bool reported = (e.events & kFdEdge) || !(e.events & (EV_READ | EV_WRITE));  // kFdEdge: unread; none: no wait
     for (WL w = e.head; w && !reported; w = w->next)
       reported = w->pending;
     if (!reported && e.head)
@@ -318,8 +318,9 @@ void fd_sweep_step(ev_loop *loop)
     const unsigned char events = fd_list_events(loop, fd, t.entries[fd].head);
     if (events != t.entries[fd].events && !t.entries[fd].reify)
       t.change(fd, kReifyQueued);
-    // no events, nothing to lose, as for fd_kill_invalid
-    if (poll_them && t.entries[fd].head && (events & (EV_READ | EV_WRITE)))
+    // no events, nothing to lose, as for fd_kill_invalid; but a stream a backend's engine took
+    // asks for none, and its close must be found (fd/stream.h)
+    if (poll_them && t.entries[fd].head && ((events & (EV_READ | EV_WRITE)) || stream_io_swept(t.entries[fd].head)))
       pfds[n++] =
           pollfd{fd, static_cast<short>(((events & EV_READ) ? POLLIN : 0) | ((events & EV_WRITE) ? POLLOUT : 0)), 0};
     ++fd;

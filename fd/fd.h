@@ -183,8 +183,12 @@ void io_relink(ev_loop *loop, ev_io *w);
 // layer's base includes nothing of the streams built on it.
 #if EV_NG_STREAMS
 bool stream_io_killed(ev_loop *loop, WL w);
+// Whether w is a stream's readiness watcher: where a backend's engine does the stream's I/O it asks
+// for no events, and the closed-fd sweep looks at its fd all the same.
+bool stream_io_swept(WL w);
 #else
 inline bool stream_io_killed(ev_loop *, WL) { return false; }
+inline bool stream_io_swept(WL) { return false; }
 #endif
 
 // Debug mode's check of one fd's watchers (diag/debug.cc) before fd_list_repair repairs them;

@@ -14,13 +14,14 @@ namespace {
 // Where a report comes from, which says what it may do: from the wait, nothing but change the
 // stream and feed, for the invocation that follows; from an invocation pass, also call the
 // program, and what it feeds is invoked in the same pass; from the flush step, call the program,
-// but feed so that the loop does not block (feed_error), since the pass is over.
-enum report_from { kFromWait, kFromPass, kFromFlush };
+// but feed so that the loop does not block (feed_error), since the pass is over; from an engine's
+// stop, nothing but change the stream, whose watcher is stopped.
+enum report_from { kFromWait, kFromPass, kFromFlush, kFromStop };
 
 // The readiness engine receives at most this many buffers a report, and holds at most as many
 // that the program has not taken, so that one busy stream neither starves the others nor the pool.
 constexpr int kReceivesPerReport = 4;
-constexpr int kReceivedHeld = 4;
+constexpr int kReceivedHeld = kStreamReceivedHeld;
 // Accepts a report may skip for connections that failed before they were taken (ECONNABORTED...).
 constexpr int kAcceptSkips = 64;
 // Send nodes the block keeps for reuse.
@@ -51,8 +52,9 @@ void feed_watcher(ev_loop *loop, stream_io *s, int revents, report_from from)
     feed(loop, s->w, revents);
 }
 
-// The events the readiness watcher asks for, from the stream's state.
-int interest(const stream_io *s)
+}  // namespace
+
+int stream_interest(const stream_io *s)
 {
   if (s->err)
     return 0;
@@ -69,6 +71,10 @@ int interest(const stream_io *s)
   return events;
 }
 
+namespace {
+
+inline int interest(const stream_io *s) { return stream_interest(s); }
+
 // Tell the fd layer what the readiness watcher asks for now; the next fd changes apply it.
 void update_interest(ev_loop *loop, stream_io *s)
 {
@@ -78,14 +84,6 @@ void update_interest(ev_loop *loop, stream_io *s)
   s->io.events = events;
   loop->fds.reserve_change();
   loop->fds.change_with_room(s->fd, kReifyQueued);
-}
-
-void pause_for_pool(ev_loop *loop, stream_io *s)
-{
-  stream_block *b = s->block;
-  s->flags |= kStreamPausedPool;
-  b->paused.push(stream_ref{s, s->serial});
-  update_interest(loop, s);
 }
 
 // Receiving goes on after a pause (flag): the readiness watcher asks for EV_READ again, or the
@@ -214,7 +212,7 @@ void drained(ev_loop *loop, stream_io *s, report_from from)
     s->flags &= ~kStreamWriteWait;
     update_interest(loop, s);
   }
-  if ((s->flags & (kStreamShutQueued | kStreamShutDone)) == kStreamShutQueued && !(s->flags & kStreamEngine)) {
+  if ((s->flags & (kStreamShutQueued | kStreamShutDone)) == kStreamShutQueued) {
     s->flags |= kStreamShutDone;
     socket_shutdown_send(s->fd);  // a peer already gone tells the receiving side
   }
@@ -278,7 +276,7 @@ void receive(ev_loop *loop, stream_io *s)
     }
     stream_buffer *buf = pool_take(b, true);
     if (!buf)
-      return pause_for_pool(loop, s);
+      return stream_pause_for_pool(loop, s);
     ssize_t got = socket_receive(s->fd, buf->data, kStreamBufferBytes);
     if (got > 0) {
       buf->len = static_cast<std::uint32_t>(got);
@@ -310,32 +308,8 @@ void accept_ready(ev_loop *loop, stream_io *s)
       stream_accepted(loop, s, fd, true);
       continue;
     }
-    const int err = errno;
-    switch (err) {
-    case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-    case EWOULDBLOCK:
-#endif
+    if (!stream_accept_failed(loop, s, errno, true) || ++skips > kAcceptSkips)
       return;
-    case EMFILE:
-    case ENFILE:
-    case ENOBUFS:
-    case ENOMEM:
-      // no descriptor or memory for it now: the connection waits in the kernel's backlog, and
-      // the program hears of it from ev_ng_accept_take
-      s->accept_err = err;
-      feed_watcher(loop, s, EV_READ, kFromPass);
-      return stream_mark_check(loop, s);
-    case EBADF:
-    case ENOTSOCK:
-    case EINVAL:
-    case EFAULT: return fail(loop, s, err, kFromPass);
-    default:
-      // a connection that failed before it was taken (ECONNABORTED, EPROTO, Linux's network
-      // errors of the new socket): the next one
-      if (++skips > kAcceptSkips)
-        return;
-    }
   }
   if (s->accepted_count >= kAcceptHeld && !(s->flags & kStreamPausedFull)) {
     s->flags |= kStreamPausedFull;
@@ -343,15 +317,16 @@ void accept_ready(ev_loop *loop, stream_io *s)
   }
 }
 
-// The readiness engine's sends from the flush step, or the backend's, once a pass.
+// The readiness engine's sends from the flush step, or the backend's, once a pass; an empty queue
+// was drained, which a shutdown queued after the last send waits for.
 void send_from_flush(ev_loop *loop, stream_io *s)
 {
-  if (s->flags & kStreamEngine)
-    return loop->backend->streams->send(loop, s);
-  if (s->send_head && !(s->flags & kStreamWriteWait))
-    send_queue(loop, s, kFromFlush);
-  else if (!s->send_head)
+  if (!s->send_head)
     drained(loop, s, kFromFlush);
+  else if (s->flags & kStreamEngine)
+    loop->backend->streams->send(loop, s);
+  else if (!(s->flags & kStreamWriteWait))
+    send_queue(loop, s, kFromFlush);
 }
 
 // A stream after its callback, from the flush step: what it did not take is handed over again,
@@ -420,6 +395,15 @@ stream_buffer *pool_take(stream_block *b, bool for_receiving)
 void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf)
 {
   const bool was_lent = buf->state == kBufferRecv || buf->state == kBufferKept;
+  // A backend's engine that receives into buffers of its own takes it back, lent still: no round
+  // through the allocator, and a stream that waited for a buffer gets one there.
+  const stream_ops *engine = loop->backend->streams;
+  if (was_lent && engine && engine->take(loop, buf)) {
+    buf->state = kBufferRecv;
+    if (b->paused.count)
+      resume_one_paused(loop, b);
+    return;
+  }
   b->lent -= was_lent;
   const bool listed = b->free_count < kPoolKeep;
   if (listed) {
@@ -531,6 +515,61 @@ void stream_sent(ev_loop *loop, stream_io *s, std::size_t bytes, bool in_pass)
   sent(loop, s, bytes, in_pass ? kFromPass : kFromWait);
 }
 
+void stream_sent_at_stop(ev_loop *loop, stream_io *s, std::size_t bytes) { sent(loop, s, bytes, kFromStop); }
+
+void stream_to_readiness(ev_loop *loop, stream_io *s)
+{
+  s->flags &= ~kStreamEngine;
+  s->engine = nullptr;
+  update_interest(loop, s);
+  if (s->send_head)
+    stream_mark_sending(loop, s);
+}
+
+void stream_pool_pass_on(ev_loop *loop, stream_block *b)
+{
+  if (b->paused.count)
+    resume_one_paused(loop, b);
+}
+
+void stream_pause_for_pool(ev_loop *loop, stream_io *s)
+{
+  stream_block *b = s->block;
+  s->flags |= kStreamPausedPool;
+  b->paused.push(stream_ref{s, s->serial});
+  update_interest(loop, s);
+}
+
+bool stream_accept_failed(ev_loop *loop, stream_io *s, int err, bool in_pass)
+{
+  const report_from from = in_pass ? kFromPass : kFromWait;
+  switch (err) {
+  case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+  case EWOULDBLOCK:
+#endif
+    return false;
+  case EMFILE:
+  case ENFILE:
+  case ENOBUFS:
+  case ENOMEM:
+    // no descriptor or memory for it now: the connection waits in the kernel's backlog, and the
+    // program hears of it from ev_ng_accept_take
+    s->accept_err = err;
+    feed_watcher(loop, s, EV_READ, from);
+    stream_mark_check(loop, s);
+    return false;
+  case EBADF:
+  case ENOTSOCK:
+  case EINVAL:
+  case EFAULT: fail(loop, s, err, from); return false;
+  default:
+    // a connection that failed before it was taken (ECONNABORTED, EPROTO, Linux's network errors
+    // of the new socket): the next one
+    return true;
+  }
+}
+
 namespace {
 
 // sent bytes of s's queue reached the kernel: what is whole is done, the copies go back to the
@@ -560,11 +599,12 @@ void sent(ev_loop *loop, stream_io *s, std::size_t bytes, report_from from)
   }
   if (!s->send_head) {
     s->send_tail = nullptr;
-    drained(loop, s, from);
+    if (from != kFromStop)
+      drained(loop, s, from);
   }
   if (done_first) {
     completions_append(loop, b, done_first, done_last);
-    if (from != kFromWait)
+    if (from == kFromPass || from == kFromFlush)
       streams_complete_cancelled(loop);
   }
 }
@@ -637,12 +677,20 @@ stream_io *stream_io_start(ev_loop *loop, ev_watcher *w, unsigned char kind, int
     stream_mark_check(loop, s);
     return s;
   }
-  if (const stream_ops *engine = loop->backend->streams)
-    if (engine->start(loop, s)) {
-      s->flags |= kStreamEngine;
-      return s;
+  // A stream a backend's engine takes keeps its readiness watcher too, asking for no events, so
+  // that the closed-fd sweep and fd_kill find its fd as any other (stream_io_killed).  ev_run ends
+  // by handing the engine's requests to the kernel (kRunGuardStreams), since a flush step only
+  // queues them for the wait that follows.
+  const stream_ops *engine = loop->backend->streams;
+  const bool taken = engine && engine->start(loop, s);
+  if (taken) {
+    s->flags |= kStreamEngine;
+    if (!(loop->run_guard & kRunGuardStreams)) {
+      loop->run_guard |= kRunGuardStreams;
+      run_entry_update(loop);
     }
-  ev_io_init(&s->io, stream_ready, fd, interest(s));
+  }
+  ev_io_init(&s->io, stream_ready, fd, taken ? 0 : interest(s));
   ev_set_priority(&s->io, ev_priority(w));
   internal_io_start(loop, &s->io);
   return s;
@@ -653,8 +701,7 @@ void stream_io_stop(ev_loop *loop, stream_io *s, int err)
   stream_block *b = s->block;
   if (s->flags & kStreamEngine)
     loop->backend->streams->stop(loop, s);
-  else
-    internal_io_stop(loop, &s->io);
+  internal_io_stop(loop, &s->io);
   s->serial = ++b->serial;  // every list's entry for it is void from now on
   if (s->kind == kKindStream)
     --b->streams;
@@ -713,6 +760,8 @@ bool stream_io_killed(ev_loop *loop, WL w)
   return true;
 }
 
+bool stream_io_swept(WL w) { return is_stream_io(w); }
+
 // ---- the flush step ----------------------------------------------------------------------------
 
 bool streams_have_work(const ev_loop *loop)
@@ -748,11 +797,16 @@ void streams_flush(ev_loop *loop)
   work_set(loop, kWorkStreams, streams_have_work(loop));
 }
 
+void streams_run_end(ev_loop *loop) { loop->backend->streams->run_end(loop); }
+
 void streams_loop_destroy(ev_loop *loop)
 {
   stream_block *b = streams_of(loop);
   if (!b)
     return;
+  // A backend's engine lets go of every buffer and byte of the program it lent the kernel.
+  if (const stream_ops *engine = loop->backend->streams)
+    engine->stop(loop, nullptr);
   b->paused.count = 0;  // nothing resumes now
   while (stream_io *s = b->all_ios) {
     b->all_ios = s->next_all;

@@ -38,8 +38,10 @@ inline constexpr int kPoolFloor = 1024;
 inline constexpr int kPoolPerStream = 64;
 // The most bytes a stream queues without a limit of its own: 4 MiB.
 inline constexpr std::size_t kDefaultSendLimit = std::size_t{4} << 20;
-// Connections an accept watcher holds that the program has not taken.
+// Connections an accept watcher holds that the program has not taken; buffers a stream holds that
+// the program has not taken, beyond which it stops receiving.
 inline constexpr int kAcceptHeld = 16;
+inline constexpr int kStreamReceivedHeld = 4;
 
 struct stream_block;
 
@@ -182,6 +184,17 @@ void stream_mark_check(ev_loop *loop, stream_io *s);
 
 // The program took what arrived (recv) or gave a buffer back: receiving may go on.
 void stream_recv_resume(ev_loop *loop, stream_io *s);
+// The pool had no buffer for s: s stops receiving until one comes back, longest waiter first, when
+// its engine is told to resume (kStreamPausedPool).
+void stream_pause_for_pool(ev_loop *loop, stream_io *s);
+// A stream resumed for a buffer that came back did not take it (its receive ended without one):
+// the next stream that waits for a buffer receives.
+void stream_pool_pass_on(ev_loop *loop, stream_block *b);
+// What s asks of an engine now, from its state: EV_READ to receive (or accept), EV_WRITE to be
+// told when its socket takes more; nothing after an error.
+int stream_interest(const stream_io *s);
+// A backend's engine gives s, whose requests it cancelled and waited for, to the readiness engine.
+void stream_to_readiness(ev_loop *loop, stream_io *s);
 
 // The reports of an engine (see the top).  `in_pass`: from an invocation pass, which will invoke
 // what is fed; else the feed must keep the loop from blocking (feed_error).
@@ -192,6 +205,15 @@ void stream_accepted(ev_loop *loop, stream_io *s, int fd, bool in_pass);
 // sent bytes reached the kernel: completions are called (the program's code), so the caller holds
 // s by a stream_ref; the drained queue's EV_WRITE and the shutdown follow.
 void stream_sent(ev_loop *loop, stream_io *s, std::size_t sent, bool in_pass);
+// The same from an engine's stop, for requests that completed while it waited: the sends wholly
+// sent complete with 0 after the stop, before the cancelled ones; nothing is fed.
+void stream_sent_at_stop(ev_loop *loop, stream_io *s, std::size_t sent);
+// An accept of s failed with err: the connection's own failure (ECONNABORTED, ...), true, after
+// which the next may be taken; else false, and the watcher hears of it (EMFILE and the like from
+// ev_ng_accept_take, a bad socket as EV_ERROR), or nothing for EAGAIN.
+bool stream_accept_failed(ev_loop *loop, stream_io *s, int err, bool in_pass);
+// ev_run returns (kRunGuardStreams): a backend's engine sends what the last flush step queued.
+void streams_run_end(ev_loop *loop);
 
 // The loop's streams, in its rare block (loop/loop.h), or null before its first stream.
 inline stream_block *streams_of(const ev_loop *loop)
@@ -217,13 +239,19 @@ inline bool streams_sends_waiting(const ev_loop *loop)
   const stream_block *b = streams_of(loop);
   return b && b->sending.count;
 }
+// An engine reported from the wait what only the flush step tells the program (an error to deliver,
+// completions to call): the wait ends, as for a watcher fed.
+inline bool streams_due(const ev_loop *loop)
+{
+  const stream_block *b = streams_of(loop);
+  return b && (b->check.count || b->cancelled);
+}
 // What the flush step queued after the loop's last pass, or left for its next flush (a drained
 // queue's EV_WRITE, bytes handed over again, completions): no kernel event announces it, so an
 // embedding loop sweeps the loop for it before blocking (watchers/embed.cc).
 inline bool streams_left_for_next_pass(const ev_loop *loop)
 {
-  const stream_block *b = streams_of(loop);
-  return b && (loop->pending.any() || b->check.count || b->cancelled);
+  return streams_of(loop) && (loop->pending.any() || streams_due(loop));
 }
 void streams_loop_destroy(ev_loop *loop);
 #else
@@ -232,8 +260,10 @@ inline bool is_stream_io(const void *) { return false; }
 inline void streams_flush(ev_loop *) {}
 inline bool streams_have_work(const ev_loop *) { return false; }
 inline bool streams_sends_waiting(const ev_loop *) { return false; }
+inline bool streams_due(const ev_loop *) { return false; }
 inline bool streams_left_for_next_pass(const ev_loop *) { return false; }
 inline void streams_loop_destroy(ev_loop *) {}
+inline void streams_run_end(ev_loop *) {}
 #endif
 
 }  // namespace ev_detail

@@ -17,7 +17,8 @@ namespace ev_detail {
 namespace {
 
 // The entry of a loop with a run guard or hooks: ev_run is forbidden with a destroyed default loop
-// and in a release or acquire callback, and debug mode notes the thread that runs the loop.
+// and in a release or acquire callback, debug mode notes the thread that runs the loop, and a
+// backend's stream engine sends what the last pass queued before ev_run returns.
 int run_guarded(ev_loop *loop, int flags)
 {
   if (loop->run_guard & kRunGuardDestroyed)
@@ -28,6 +29,8 @@ int run_guarded(ev_loop *loop, int flags)
     usage_error("ev_run", "libev: ev_loop recursion during release detected");
   const bool counted = debug_on(loop) && debug_run_enter(loop);
   int result = loop->iterate(loop, flags);
+  if (loop->run_guard & kRunGuardStreams)
+    streams_run_end(loop);
   if (debug_on(loop))
     debug_run_exit(loop, counted);
   return result;

@@ -290,6 +290,7 @@ enum : int {
   kRunGuardInRelease = 1 << 0,  // inside a release/acquire callback: ev_run is forbidden (ev(3))
   kRunGuardDebug = 1 << 1,      // debug mode: ev_run notes the thread that runs it
   kRunGuardDestroyed = 1 << 2,  // the default loop, destroyed: its static storage stays, see ev_loop_destroy
+  kRunGuardStreams = 1 << 3,    // a backend's engine does streams' I/O: ev_run ends with streams_run_end
 };
 void run_entry_update(ev_loop *loop);
 

@@ -6,8 +6,11 @@
  * shutdown after the queue, stop and restart inside callbacks (the cancelled sends completed
  * before the stop returns), buffers kept past the callback, the pool exhausted (receiving pauses
  * and resumes, nothing lost) with a few streams and with 1,000 connections, fork, an embedded
- * loop, ev_break and longjmp out of a callback, a closed descriptor and bad input, accept
- * watchers.  libev-ng only: the real libev has none of this. */
+ * loop, a thread that exited, ev_break and longjmp out of a callback, a closed descriptor and bad
+ * input, accept watchers.  On io_uring, where its own engine does the I/O ("Streams on
+ * io_uring"): no socket call of the process, the buffer ring where the kernel has multishot
+ * receives, and 10,000 connections through an exhausted buffer ring.  libev-ng only: the real
+ * libev has none of this. */
 #define _GNU_SOURCE 1
 #include "config.h" /* EV_NG_SMALL */
 #include "harness.h"
@@ -24,6 +27,17 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#endif
+#ifndef _WIN32
+#include <pthread.h>
+#endif
+#ifdef __linux__
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include "refuse.h"
 #endif
 
 #define KIB 1024
@@ -293,13 +307,14 @@ ev_ng_stream__recv_hands_over_what_arrived_and_send_queues_it_back (void **state
   close (sv[1]);
 }
 
-static int early_recv, early_errno;
+static int early_recv, early_errno, early_calls;
 
 static void
 early_io_cb (struct ev_loop *loop, ev_io *io, int revents)
 {
   const char *p;
   (void)revents;
+  ++early_calls;
   early_recv = ev_ng_stream_recv (loop, (ev_ng_stream *)io->data, &p);
   early_errno = errno;
   ev_io_stop (loop, io);
@@ -312,9 +327,10 @@ ev_ng_stream__recv_outside_the_callback_returns_eagain (void **state)
   struct rec r;
   ev_io early;
   const char *p;
-  int sv[2];
+  int sv[2], tick[2];
   skip_on_real_libev ();
   stream_pair (sv);
+  stream_pair (tick);
   memset (&r, 0, sizeof r);
   ev_ng_stream_init (&r.w, rec_cb, sv[0], EV_READ);
   /* inactive */
@@ -324,17 +340,22 @@ ev_ng_stream__recv_outside_the_callback_returns_eagain (void **state)
   ev_set_priority (&r.w, EV_MINPRI);
   ev_ng_stream_start (loop, &r.w);
   r.seed = 2;
-  /* a callback of higher priority in the same pass, before the stream's */
-  ev_io_init (&early, early_io_cb, sv[0], EV_READ);
+  /* a callback of higher priority in the same pass, before the stream's: of another socket, which
+   * becomes readable with the stream's (a backend's engine may take the stream's bytes before its
+   * readiness is seen) */
+  ev_io_init (&early, early_io_cb, tick[0], EV_READ);
   ev_set_priority (&early, EV_MAXPRI);
   early.data = &r.w;
   ev_io_start (loop, &early);
   unsigned char data[100];
   fill (data, sizeof data, 2, 0);
+  early_calls = 0;
   write_all (sv[1], data, sizeof data);
+  write_all (tick[1], "t", 1);
   ev_run (loop, EVRUN_ONCE);
   if (!r.got)
     ev_run (loop, EVRUN_ONCE);
+  assert_int_equal (early_calls, 1);
   assert_int_equal (early_recv, -1);
   assert_int_equal (early_errno, EAGAIN);
   assert_int_equal (r.got, 100);
@@ -342,6 +363,8 @@ ev_ng_stream__recv_outside_the_callback_returns_eagain (void **state)
   ev_ng_stream_stop (loop, &r.w);
   close (sv[0]);
   close (sv[1]);
+  close (tick[0]);
+  close (tick[1]);
 }
 
 /* A peer whose socket takes little and reads a little at a time: copied and borrowed sends of
@@ -486,10 +509,14 @@ ev_ng_stream__a_mebibyte_goes_both_ways (void **state)
   ev_timer_init (&guard, guard_cb, harness_slack (60.), 0.);
   guard.data = &timed_out;
   ev_timer_start (loop, &guard);
+  /* in well under the guard's time: no ev_run waits while bytes that arrived are not handed over
+   * (io_uring's engine takes completions as ev_run returns) */
+  double began = harness_monotonic ();
   while ((a.got < MIB || b.got < MIB) && !timed_out)
     ev_run (loop, EVRUN_ONCE);
   ev_timer_stop (loop, &guard);
   assert_false (timed_out);
+  assert_true (harness_monotonic () - began < harness_slack (10.));
   assert_int_equal (a.got, MIB);
   assert_int_equal (b.got, MIB);
   assert_int_equal (a.bad + b.bad, 0);
@@ -1102,14 +1129,16 @@ ev_ng_stream__a_thousand_connections_share_an_exhausted_pool (void **state)
   need_fds (2 * MANY_STREAMS + 64);
   /* (select's sets hold every fd the process has: as many as they take) */
   for (int i = 0; i < MANY_STREAMS; ++i)
+    stream_pair (sv[i]);
+  /* the limit before the streams start: a backend's engine may take buffers for them at once */
+  harness_alloc_limit_large (8 * KIB, 100);
+  for (int i = 0; i < MANY_STREAMS; ++i)
     {
-      stream_pair (sv[i]);
       rec_start (loop, &r[i], sv[i][0], EV_READ, 100 + (unsigned)i);
       r[i].keep = 1;
     }
-  /* the backend's sets at their size before the allocator gives no more (poll's array is large) */
+  /* the backend's sets at their size */
   ev_run (loop, EVRUN_NOWAIT);
-  harness_alloc_limit_large (8 * KIB, 100);
   for (int i = 0; i < MANY_STREAMS; ++i)
     {
       fill (data, sizeof data, 100 + (unsigned)i, 0);
@@ -1150,6 +1179,121 @@ ev_ng_stream__a_thousand_connections_share_an_exhausted_pool (void **state)
       close (sv[i][1]);
     }
   harness_alloc_limit_large (0, 0);
+}
+
+/* The same with 10,000 connections on io_uring, whose engine lends the pool's buffers to the
+ * kernel's buffer ring: the ring runs dry (ENOBUFS), the bytes wait in the sockets, and every
+ * stream resumes as buffers come back, in bounded time.  The peers' ends live in children, a
+ * thousand each, which write and close them, so that the test's process holds one fd a
+ * connection. */
+#define HUGE_STREAMS 10000
+#define HUGE_BATCH 1000
+static void
+ev_ng_stream__ten_thousand_connections_drain_io_urings_buffer_ring (void **state)
+{
+  struct ev_loop *loop = *state;
+  static struct rec r[HUGE_STREAMS];
+  static int sv[HUGE_STREAMS][2];
+  static unsigned char data[4 * KIB];
+  skip_on_real_libev ();
+#ifdef _WIN32
+  print_message ("skipped: io_uring's\n");
+  skip ();
+#else
+  if (test_backend != EVBACKEND_IOURING)
+    {
+      print_message ("skipped: io_uring's buffer ring (the others: the test above, t/stress)\n");
+      skip ();
+    }
+  need_fds (HUGE_STREAMS + HUGE_BATCH + 64);
+  int go[2];
+  pid_t children[HUGE_STREAMS / HUGE_BATCH];
+  assert_int_equal (pipe (go), 0);
+  /* a child a batch of connections, holding their peers' ends */
+  for (int k = 0; k < HUGE_STREAMS / HUGE_BATCH; ++k)
+    {
+      const int first = k * HUGE_BATCH, end = first + HUGE_BATCH;
+      for (int i = first; i < end; ++i)
+        stream_pair (sv[i]);
+      children[k] = fork ();
+      assert_true (children[k] >= 0);
+      if (children[k] == 0)
+        {
+          char c;
+          for (int i = 0; i < end; ++i)
+            close (sv[i][0]);
+          close (go[1]);
+          if (read (go[0], &c, 1) != 1)
+            _exit (2);
+          for (int i = first; i < end; ++i)
+            {
+              fill (data, sizeof data, 7 + (unsigned)i, 0);
+              if (write (sv[i][1], data, sizeof data) != (ssize_t)sizeof data)
+                _exit (3);
+              close (sv[i][1]);
+            }
+          _exit (0);
+        }
+      for (int i = first; i < end; ++i)
+        close (sv[i][1]);
+    }
+  close (go[0]);
+  harness_alloc_limit_large (8 * KIB, 100);
+  for (int i = 0; i < HUGE_STREAMS; ++i)
+    {
+      rec_start (loop, &r[i], sv[i][0], EV_READ, 7 + (unsigned)i);
+      r[i].keep = 1;
+    }
+  ev_run (loop, EVRUN_NOWAIT);
+  double began = harness_monotonic ();
+  static const char gos[HUGE_STREAMS / HUGE_BATCH];
+  assert_int_equal (write (go[1], gos, sizeof gos), (ssize_t)sizeof gos);
+  close (go[1]);
+  int rounds = 0, most_kept = 0, ends = 0;
+  size_t got = 0;
+  double give_up = began + harness_slack (60.);
+  while (got < HUGE_STREAMS * sizeof data || ends < HUGE_STREAMS)
+    {
+      assert_true (harness_monotonic () < give_up);
+      ev_run (loop, EVRUN_ONCE);
+      int kept = 0;
+      got = 0;
+      ends = 0;
+      for (int i = 0; i < HUGE_STREAMS; ++i)
+        {
+          kept += r[i].nkept;
+          got += r[i].got;
+          ends += r[i].ends;
+        }
+      if (kept > most_kept)
+        most_kept = kept;
+      assert_true (kept <= 100);
+      for (int i = 0; i < HUGE_STREAMS; ++i)
+        if (r[i].nkept)
+          rec_release_all (loop, &r[i]);
+      ++rounds;
+    }
+  double took = harness_monotonic () - began;
+  print_message ("%d rounds, at most %d buffers kept, %.2f s\n", rounds, most_kept, took);
+  for (int k = 0; k < HUGE_STREAMS / HUGE_BATCH; ++k)
+    {
+      int status;
+      assert_int_equal (waitpid (children[k], &status, 0), children[k]);
+      assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    }
+  assert_true (most_kept > 50);
+  assert_true (rounds >= HUGE_STREAMS / 100);
+  for (int i = 0; i < HUGE_STREAMS; ++i)
+    {
+      assert_int_equal (r[i].got, sizeof data);
+      assert_int_equal (r[i].bad, 0);
+      assert_int_equal (r[i].ends, 1);
+      assert_int_equal (r[i].errors, 0);
+      ev_ng_stream_stop (loop, &r[i].w);
+      close (sv[i][0]);
+    }
+  harness_alloc_limit_large (0, 0);
+#endif
 }
 
 /* ---- fork and embedding ----------------------------------------------------------------------- */
@@ -1264,6 +1408,74 @@ ev_ng_stream__streams_of_an_embedded_loop_work_as_its_io_watchers (void **state)
   ev_loop_destroy (inner);
   close (sv[0]);
   close (sv[1]);
+}
+
+/* ---- threads ---------------------------------------------------------------------------------- */
+
+#ifndef _WIN32
+static struct rec thread_rec;
+
+static void *
+start_in_thread (void *arg)
+{
+  struct ev_loop *loop = arg;
+  ev_ng_stream_start (loop, &thread_rec.w);
+  assert_int_equal (ev_ng_stream_send (loop, &thread_rec.w, "from the thread", 15), 0);
+  ev_run (loop, EVRUN_NOWAIT); /* its requests are this thread's, which then exits */
+  return NULL;
+}
+#endif
+
+/* A stream started and run by a thread that exited goes on in the thread that runs the loop now:
+ * on io_uring the kernel cancelled the exited thread's requests, and the loop sends them again. */
+static void
+ev_ng_stream__a_stream_goes_on_after_the_thread_that_started_it_exited (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+#ifdef _WIN32
+  (void)loop;
+  print_message ("skipped: POSIX threads\n");
+  skip ();
+#else
+  int sv[2];
+  char buf[32];
+  pthread_t t;
+  stream_pair (sv);
+  memset (&thread_rec, 0, sizeof thread_rec);
+  thread_rec.seed = 3;
+  ev_ng_stream_init (&thread_rec.w, rec_cb, sv[0], EV_READ);
+  assert_int_equal (pthread_create (&t, NULL, start_in_thread, loop), 0);
+  assert_int_equal (pthread_join (t, NULL), 0);
+  usleep (20000);
+  /* what the thread queued went out, or goes now */
+  size_t have = 0;
+  double give_up = harness_monotonic () + harness_slack (5.);
+  while (have < 15 && harness_monotonic () < give_up)
+    {
+      ev_run (loop, EVRUN_NOWAIT);
+      ssize_t n = read_some (sv[1], buf + have, sizeof buf - have);
+      if (n > 0)
+        have += (size_t)n;
+      else
+        ev_sleep (0.001);
+    }
+  assert_int_equal (have, 15);
+  assert_memory_equal (buf, "from the thread", 15);
+  /* and the stream receives */
+  unsigned char data[3000];
+  fill (data, sizeof data, 3, 0);
+  write_all (sv[1], data, sizeof data);
+  give_up = harness_monotonic () + harness_slack (5.);
+  while (thread_rec.got < sizeof data && harness_monotonic () < give_up)
+    ev_run (loop, EVRUN_ONCE);
+  assert_int_equal (thread_rec.got, sizeof data);
+  assert_int_equal (thread_rec.bad, 0);
+  assert_int_equal (thread_rec.errors, 0);
+  ev_ng_stream_stop (loop, &thread_rec.w);
+  close (sv[0]);
+  close (sv[1]);
+#endif
 }
 
 /* ---- leaving the callback --------------------------------------------------------------------- */
@@ -1848,6 +2060,181 @@ ev_ng_accept__a_socket_that_does_not_listen_is_ev_error (void **state)
   close (sv[1]);
 }
 
+/* ---- io_uring's engine ------------------------------------------------------------------------ */
+
+#if defined(__linux__) && !defined(EV_NG_SMALL)
+/* Does io_uring's own engine do the streams' I/O here (ev(3): from Linux 5.11, with ext-arg)?
+ * LIBEV_NG_IOURING (backends/iouring_ring.h) may take it away, as t/iouring_levels.sh does. */
+static int
+iouring_engine_expected (void)
+{
+  struct utsname u;
+  int major = 0, minor = 0;
+  if (uname (&u) || sscanf (u.release, "%d.%d", &major, &minor) != 2 || major * 100 + minor < 511)
+    return 0;
+  const char *env = getenv ("LIBEV_NG_IOURING");
+  if (!env)
+    return 1;
+  char items[256];
+  snprintf (items, sizeof items, "%s", env);
+  for (char *save = NULL, *it = strtok_r (items, ",", &save); it; it = strtok_r (NULL, ",", &save))
+    if (!strcmp (it, "-ext-arg") || !strcmp (it, "-streams")
+        || (sscanf (it, "%d.%d", &major, &minor) == 2 && major * 100 + minor < 511))
+      return 0;
+  return 1;
+}
+
+/* Does the engine receive into a ring of provided buffers here (multishot, Linux 6.0)? */
+static int
+iouring_multishot_expected (void)
+{
+  struct utsname u;
+  int major = 0, minor = 0;
+  if (!iouring_engine_expected () || uname (&u) || sscanf (u.release, "%d.%d", &major, &minor) != 2
+      || major < 6)
+    return 0;
+  const char *env = getenv ("LIBEV_NG_IOURING");
+  char items[256];
+  snprintf (items, sizeof items, "%s", env ? env : "");
+  for (char *save = NULL, *it = strtok_r (items, ",", &save); it; it = strtok_r (NULL, ",", &save))
+    if (!strcmp (it, "-recv-multishot") || (sscanf (it, "%d.%d", &major, &minor) == 2 && major < 6))
+      return 0;
+  return 1;
+}
+
+/* The io_uring descriptors of this process, as a bit set of the first 1,024 numbers. */
+static void
+iouring_fds (unsigned char set[128])
+{
+  memset (set, 0, 128);
+  for (int fd = 0; fd < 1024; ++fd)
+    {
+      char path[64], target[64];
+      snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
+      ssize_t n = readlink (path, target, sizeof target - 1);
+      if (n > 0 && (target[n] = 0, strstr (target, "io_uring")))
+        set[fd / 8] |= (unsigned char)(1u << (fd % 8));
+    }
+}
+
+/* Whether the ring on fd has a buffer ring of group 0: registering one fails with EEXIST.  (The
+ * kernel's struct io_uring_buf_reg, spelled out: older headers lack it.) */
+static int
+has_buffer_ring (int fd)
+{
+  struct { unsigned long long ring_addr; unsigned ring_entries; unsigned short bgid, flags; unsigned long long resv[3]; } reg;
+  void *mem = mmap (NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK (mem != MAP_FAILED);
+  memset (&reg, 0, sizeof reg);
+  reg.ring_addr = (unsigned long long)(uintptr_t)mem;
+  reg.ring_entries = 1;
+  long r = syscall (SYS_io_uring_register, fd, 22 /* IORING_REGISTER_PBUF_RING */, &reg, 1);
+  int err = r < 0 ? errno : 0;
+  if (r == 0)
+    syscall (SYS_io_uring_register, fd, 23 /* IORING_UNREGISTER_PBUF_RING */, &reg, 1);
+  munmap (mem, 4096);
+  return err == EEXIST;
+}
+
+/* In a child whose socket calls (recv, send, accept and their kin) fail with EPERM: an echo and
+ * an accept go through io_uring's requests where its engine runs; elsewhere the readiness engine's
+ * own calls fail, and the stream hears EPERM.  Its receives go into a ring of provided buffers
+ * (which the ring of the child's loop then has) where the kernel has multishot receives. */
+static void
+engine_child (void *arg)
+{
+  const int expected = *(int *)arg;
+  static const long calls[] = { SYS_recvfrom, SYS_sendto, SYS_recvmsg, SYS_sendmsg, SYS_accept4, SYS_accept };
+  unsigned char before[128], after[128];
+  iouring_fds (before);
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_IOURING);
+  CHECK (loop && ev_backend (loop) == EVBACKEND_IOURING);
+  iouring_fds (after);
+  int sv[2];
+  CHECK (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  int l = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  memset (&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  CHECK (l >= 0 && bind (l, (struct sockaddr *)&a, sizeof a) == 0 && listen (l, 4) == 0);
+  CHECK (getsockname (l, (struct sockaddr *)&a, &len) == 0);
+  if (refuse_syscalls (calls, (int)(sizeof calls / sizeof calls[0]), EPERM))
+    {
+      fprintf (stderr, "no seccomp here: not checked\n");
+      return;
+    }
+  struct rec r;
+  rec_start (loop, &r, sv[0], EV_READ, 7);
+  r.echo = 1;
+  /* multishot receives into a buffer ring where the kernel has them, single-shot before */
+  int rings = 0;
+  for (int fd = 0; fd < 1024; ++fd)
+    if ((after[fd / 8] & ~before[fd / 8]) & (1u << (fd % 8)))
+      rings += has_buffer_ring (fd);
+  CHECK (rings == iouring_multishot_expected ());
+  unsigned char data[3000], back[3000];
+  fill (data, sizeof data, 7, 0);
+  CHECK (write (sv[1], data, sizeof data) == (ssize_t)sizeof data);
+  double give_up = harness_monotonic () + 5.;
+  while (r.got < sizeof data && !r.errors && harness_monotonic () < give_up)
+    ev_run (loop, EVRUN_ONCE);
+  if (!expected)
+    {
+      /* the readiness engine's recv failed */
+      CHECK (r.errors == 1 && r.w.err == EPERM && r.got == 0);
+      ev_ng_stream_stop (loop, &r.w);
+      ev_loop_destroy (loop);
+      return;
+    }
+  CHECK (r.errors == 0 && r.got == sizeof data && r.bad == 0);
+  size_t have = 0;
+  while (have < sizeof back && harness_monotonic () < give_up)
+    {
+      ev_run (loop, EVRUN_NOWAIT);
+      ssize_t n = read (sv[1], back + have, sizeof back - have);
+      if (n > 0)
+        have += (size_t)n;
+    }
+  CHECK (have == sizeof back && memcmp (back, data, sizeof back) == 0);
+  ev_ng_accept w;
+  naccepted = 0;
+  ev_ng_accept_init (&w, accept_cb, l);
+  ev_ng_accept_start (loop, &w);
+  int c = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  CHECK (c >= 0 && connect (c, (struct sockaddr *)&a, sizeof a) == 0);
+  while (naccepted < 1 && harness_monotonic () < give_up)
+    ev_run (loop, EVRUN_ONCE);
+  CHECK (naccepted == 1 && w.err == 0);
+  ev_ng_accept_stop (loop, &w);
+  ev_ng_stream_stop (loop, &r.w);
+  ev_loop_destroy (loop);
+}
+#endif
+
+/* io_uring's own engine (ev(3) "Streams: the loop does the I/O") does a stream's and an accept
+ * watcher's I/O by requests, without a socket call of the process, where the kernel has it; on
+ * older kernels (LIBEV_NG_IOURING) the readiness engine does. */
+static void
+ev_ng_stream__on_io_uring_the_kernel_does_the_io_by_requests (void **state)
+{
+  (void)state;
+  skip_on_real_libev ();
+#if !defined(__linux__) || defined(EV_NG_SMALL)
+  print_message ("skipped: io_uring is Linux's\n");
+  skip ();
+#else
+  if (test_backend != EVBACKEND_IOURING)
+    {
+      print_message ("skipped: io_uring's engine only\n");
+      skip ();
+    }
+  int expected = iouring_engine_expected ();
+  harness_expect_child_ok (engine_child, &expected, 10, expected ? "io_uring's engine" : "the readiness engine");
+#endif
+}
+
 #ifdef EV_NG_SMALL
 /* A library built for size has the API without the engine: a watcher started gets EV_ERROR with
  * ENOSYS in the first iteration and stays inactive; nothing else succeeds. */
@@ -1908,8 +2295,10 @@ main (void)
     loop_test (ev_ng_stream__releasing_a_buffer_twice_is_a_usage_error),
     loop_test (ev_ng_stream__keeping_every_buffer_pauses_receiving_at_the_pools_limit),
     loop_test (ev_ng_stream__a_thousand_connections_share_an_exhausted_pool),
+    loop_test (ev_ng_stream__ten_thousand_connections_drain_io_urings_buffer_ring),
     loop_test (ev_ng_stream__after_fork_the_child_sends_the_queue_and_receives),
     loop_test (ev_ng_stream__streams_of_an_embedded_loop_work_as_its_io_watchers),
+    loop_test (ev_ng_stream__a_stream_goes_on_after_the_thread_that_started_it_exited),
     loop_test (ev_ng_stream__ev_break_in_a_callback_still_sends_what_it_queued),
     loop_test (ev_ng_stream__longjmp_out_of_a_callback_leaves_the_rest_for_the_next_iteration),
     loop_test (ev_ng_stream__bytes_not_taken_stay_and_come_again_without_waiting),
@@ -1924,6 +2313,7 @@ main (void)
     loop_test (ev_ng_stream__bytes_that_arrived_before_an_error_are_handed_over_first),
     loop_test (ev_ng_accept__new_connections_are_handed_to_the_callback),
     loop_test (ev_ng_accept__a_socket_that_does_not_listen_is_ev_error),
+    loop_test (ev_ng_stream__on_io_uring_the_kernel_does_the_io_by_requests),
   };
   return HARNESS_RUN ("ev_ng_stream", tests);
 }

@@ -1,13 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# t/iouring_levels.sh - every fallback of the io_uring backend, forced on this kernel: the
-# backend's own suite and the generic suites that load it most (fds, embedding, fork, wake-ups
-# from threads) on io_uring, once per feature level that LIBEV_NG_IOURING
-# (backends/iouring_ring.h) leaves it: the kernels servers run (Linux 5.6, the first the backend
-# takes, 5.15, 6.1, 6.8, 6.12, where the wait is epoll_wait: backends/iouring.cc (d)), and every
-# feature one at a time.  The default level (everything the kernel has) is what the suites
-# themselves run.  Skipped (77) where the kernel (or the emulator that runs a cross build's
-# programs, $EMULATOR) refuses io_uring.
+# t/iouring_levels.sh - every fallback of the io_uring backend, forced on this kernel: the backend's
+# own suite and the generic suites that load it most (fds, embedding, fork, wake-ups from threads,
+# streams: io_uring's engine, its single-shot receives, or the readiness engine) on io_uring, once
+# per feature level that LIBEV_NG_IOURING (backends/iouring_ring.h) leaves it: the kernels servers
+# run (Linux 5.6, the first the backend takes, 5.15, 6.1, 6.8, 6.12, where the wait is epoll_wait:
+# backends/iouring.cc (d)), and every feature one at a time.  The default level (everything the
+# kernel has) is what the suites themselves run.  Skipped (77) where the kernel (or the emulator
+# that runs a cross build's programs, $EMULATOR) refuses io_uring.
 #
 #   top_builddir=. t/iouring_levels.sh                  # every level, 3 at once (IOURING_JOBS)
 #   IOURING_LEVELS='6.1 -epoll-wait' IOURING_SUITES=ev_io t/iouring_levels.sh
@@ -15,8 +15,8 @@ set -u
 builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
 EMULATOR=${EMULATOR:-}
-levels=${IOURING_LEVELS:-"5.6 5.15 6.1 6.8 6.12 -epoll-wait -registered-ring -single-issuer -defer-taskrun -cqe-skip -submit-all -ext-arg"}
-suites=${IOURING_SUITES:-"backend_iouring ev_io ev_embed ev_fork async_threads"}
+levels=${IOURING_LEVELS:-"5.6 5.15 6.1 6.8 6.12 -epoll-wait -registered-ring -single-issuer -defer-taskrun -cqe-skip -submit-all -ext-arg -streams -accept-multishot -recv-multishot"}
+suites=${IOURING_SUITES:-"backend_iouring ev_io ev_embed ev_fork async_threads ev_ng_stream ev_ng_stream_cxx"}
 
 # run PROGRAM ARGS...: a suite (libtool's wrapper of it, in a shared build) as `make check`
 # runs it: directly, or in a cross build under the emulator (t/port/run-test)
