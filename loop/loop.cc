@@ -29,8 +29,10 @@ int run_guarded(ev_loop *loop, int flags)
     usage_error("ev_run", "libev: ev_loop recursion during release detected");
   const bool counted = debug_on(loop) && debug_run_enter(loop);
   int result = loop->iterate(loop, flags);
-  if (loop->run_guard & kRunGuardStreams)
+  if (loop->run_guard & kRunGuardStreams) {
     streams_run_end(loop);
+    result = loop->activecnt;  // (a completion it called may have stopped its stream)
+  }
   if (debug_on(loop))
     debug_run_exit(loop, counted);
   return result;
