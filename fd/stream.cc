@@ -161,15 +161,17 @@ void cancel_sends(ev_loop *loop, stream_io *s, int err)
 void fail_now(ev_loop *loop, stream_io *s, int err, report_from from)
 {
   ev_watcher *const w = s->w;
-  if (s->kind == kKindStream) {
-    stream_of(s)->err = err;
-    stream_of(s)->queued = 0;
-    stream_of(s)->ev_ng_state = nullptr;
+  ev_ng_stream *const stream = s->kind == kKindStream ? stream_of(s) : nullptr;
+  if (stream) {
+    stream->err = err;
+    stream->ev_ng_state = nullptr;
   } else {
     accept_of(s)->err = err;
     accept_of(s)->ev_ng_state = nullptr;
   }
   stream_io_stop(loop, s, err);
+  if (stream)
+    stream->queued = 0;  // after the stop: an engine's send that completes meanwhile counts
   stop_watcher(loop, w);
   if (from == kFromPass)
     feed(loop, w, EV_ERROR);

@@ -59,12 +59,12 @@ void ev_ng_stream_stop(EV_P_ ev_ng_stream *w)
     return;
   stream_io *s = state_of(w);
   w->ev_ng_state = nullptr;
-  w->queued = 0;
   stop_watcher(loop, as_w(w));
-  if (s) {
-    stream_io_stop(loop, s, ECANCELED);
+  if (s)
+    stream_io_stop(loop, s, ECANCELED);  // (an engine's send that completes meanwhile counts)
+  w->queued = 0;
+  if (s)
     streams_complete_cancelled(loop);
-  }
 }
 
 int ev_ng_stream_recv(EV_P_ ev_ng_stream *w, const char **data) noexcept
