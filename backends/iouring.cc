@@ -249,7 +249,11 @@ constinit const backend_ops iouring_backend = {
     iouring_embedded,
     iouring_child_after_fork,
     iouring_usable,
+#if EV_NG_STREAMS
     &iouring_stream_ops,
+#else
+    nullptr,
+#endif
 };
 
 }  // namespace ev_detail

@@ -119,6 +119,7 @@ void events_unshare(iouring_state *st);
 // stream's request carries 001 in user_data's top bits, which an EPOLL_CTL's op, 1 to 3 in the top
 // two, never does, nor kEpollWaitTag and kInternal, whose top bits are 0.
 inline bool is_stream_tag(std::uint64_t user_data) { return user_data >> 61 == 1; }
+#if EV_NG_STREAMS
 extern const stream_ops iouring_stream_ops;
 void stream_completion(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res, unsigned flags);
 // Before the ring is given up, see iouring_life.cc (k): no request goes any more, and every one in
@@ -130,6 +131,15 @@ bool streams_busy(const iouring_state *st);
 // engine does not run (an embedded loop).  Then, at the end, what the engine holds goes.
 void streams_new_ring(ev_loop *loop, iouring_state *st);
 void streams_release(iouring_state *st);
+#else
+// A core without streams' I/O (fd/stream.h: a kit with EV_FEATURES 0) sends no stream request.
+inline void stream_completion(ev_loop *, iouring_state *, std::uint64_t, int, unsigned) {}
+inline void streams_drain_begin(iouring_state *) {}
+inline void streams_cancel_all(ev_loop *, iouring_state *) {}
+inline bool streams_busy(const iouring_state *) { return false; }
+inline void streams_new_ring(ev_loop *, iouring_state *) {}
+inline void streams_release(iouring_state *) {}
+#endif
 
 // An EPOLL_CTL request's user_data: its registration's data and op, for its failure.
 constexpr std::uint64_t ctl_tag(std::uint64_t data, int op) { return data | (static_cast<std::uint64_t>(op) << 62); }

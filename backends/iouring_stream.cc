@@ -58,6 +58,7 @@
 #define IORING_RECV_MULTISHOT (1U << 1)
 #endif
 
+#if EV_NG_STREAMS
 namespace ev_detail::iouring_internal {
 
 constexpr unsigned kBufRingEntries = 1024;  // the most buffers the kernel holds: 16 MiB
@@ -753,3 +754,4 @@ void streams_release(iouring_state *st)
 }
 
 }  // namespace ev_detail::iouring_internal
+#endif  // EV_NG_STREAMS
