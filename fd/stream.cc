@@ -388,12 +388,14 @@ stream_buffer *pool_take(stream_block *b, bool for_receiving)
   buf->len = 0;
   buf->state = for_receiving ? kBufferRecv : kBufferSend;
   b->lent += for_receiving;
+  if (++b->out > b->out_peak)
+    b->out_peak = b->out;
   return buf;
 }
 
-// Back to the free list while it has fewer than kPoolKeep, else to the allocator.  A stream that
-// waits for a buffer can have one now if the lending fell below its limit, or if the free list
-// has one within it: the one that waited longest receives again.
+// Back to the free list while it holds fewer than were out at once lately, else to the
+// allocator.  A stream that waits for a buffer can have one now if the lending fell below its
+// limit, or if the free list has one within it: the one that waited longest receives again.
 void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf)
 {
   const bool was_lent = buf->state == kBufferRecv || buf->state == kBufferKept;
@@ -407,7 +409,8 @@ void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf)
     return;
   }
   b->lent -= was_lent;
-  const bool listed = b->free_count < kPoolKeep;
+  --b->out;
+  const bool listed = b->free_count < kPoolKeep || b->free_count < b->out_peak || b->free_count < b->out_peak_before;
   if (listed) {
     buf->state = kBufferFree;
     buf->next = b->free;
@@ -421,6 +424,23 @@ void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf)
     resume_one_paused(loop, b);
 }
 
+void pool_trim(ev_loop *loop, stream_block *b)
+{
+  if (loop->mn_now - b->window_start >= 1.) {
+    b->window_start = loop->mn_now;
+    b->out_peak_before = b->out_peak;
+    b->out_peak = b->out;
+  }
+  for (int freed = 0;
+       freed < 16 && b->free_count > kPoolKeep && b->free_count > b->out_peak && b->free_count > b->out_peak_before;
+       ++freed) {
+    stream_buffer *buf = b->free;
+    b->free = buf->next;
+    --b->free_count;
+    ev_free(buf);
+  }
+}
+
 stream_send *send_node(stream_block *b)
 {
   stream_send *q = b->free_sends;
@@ -430,7 +450,15 @@ stream_send *send_node(stream_block *b)
   } else if (!(q = static_cast<stream_send *>(ev_try_realloc(nullptr, sizeof(stream_send))))) {
     return nullptr;
   }
-  *q = stream_send{};
+  // all but small, which only a copy's bytes use
+  q->next = nullptr;
+  q->data = nullptr;
+  q->len = q->off = 0;
+  q->done = nullptr;
+  q->buf = nullptr;
+  q->owner = nullptr;
+  q->err = 0;
+  q->cap = 0;
   return q;
 }
 
@@ -796,6 +824,7 @@ void streams_flush(ev_loop *loop)
       send_from_flush(loop, r.s);
   }
   streams_complete_cancelled(loop);
+  pool_trim(loop, b);
   work_set(loop, kWorkStreams, streams_have_work(loop));
 }
 

@@ -29,11 +29,14 @@
 
 namespace ev_detail {
 
-// The pool's buffers: ev_ng_stream_recv hands over at most one at once.  The pool keeps
-// kPoolKeep free ones for reuse and lends at most max(kPoolFloor, kPoolPerStream a stream) for
-// receiving (ev(3) "ev_ng_stream_keep"); sends copy into buffers of the same pool.
+// The pool's buffers: ev_ng_stream_recv hands over at most one at once.  The pool keeps for reuse
+// as many free ones as were out at once in the last second or two, at least kPoolKeep, so that a
+// steady load takes none from the allocator (pool_trim), and lends at most max(kPoolFloor, kPoolPerStream a stream)
+// for receiving (ev(3) "ev_ng_stream_keep"); copied sends of more than kSendInline bytes copy
+// into buffers of the same pool, smaller ones into their queue entry.
 inline constexpr std::uint32_t kStreamBufferBytes = 16384;
 inline constexpr int kPoolKeep = 32;
+inline constexpr std::size_t kSendInline = 192;
 inline constexpr int kPoolFloor = 1024;
 inline constexpr int kPoolPerStream = 64;
 // The most bytes a stream queues without a limit of its own: 4 MiB.
@@ -63,7 +66,7 @@ enum : std::uint32_t {
   kBufferSend = kBufferTag | 4,  // a copied send's bytes
 };
 
-// One queued send: a copy (buf holds the bytes, done is null) or the program's bytes it lends
+// One queued send: a copy (in small, or in buf; done is null) or the program's bytes it lends
 // (ev_ng_stream_send_ref), whose completion is called once, with what reached the kernel.
 struct stream_send {
   stream_send *next;
@@ -75,6 +78,8 @@ struct stream_send {
   // set when the send is cancelled or failed: the watcher and the error its completion gets
   ev_ng_stream *owner;
   int err;
+  std::uint32_t cap;  // a copy's room at data, which the next copy fills first; 0 for a lent send
+  char small[kSendInline];
 };
 
 // stream_io::flags
@@ -133,8 +138,12 @@ struct stream_ref {
 
 // The loop's streams: the pool, the lists of the flush step, and every stream_io.
 struct stream_block {
-  stream_buffer *free;  // free buffers, at most kPoolKeep
+  stream_buffer *free;  // free buffers, at most max(kPoolKeep, out_peak, out_peak_before)
   int free_count;
+  int out;  // buffers taken from the pool and not given back
+  // The most out at once since window_start, and in the window of a second before it.
+  int out_peak, out_peak_before;
+  ev_tstamp window_start;
   int lent;             // buffers out for receiving: queued, handed over or kept
   int streams;          // active streams, the lending's measure
   int watchers;         // active stream and accept watchers: while there are, every pass ends in a flush
@@ -174,6 +183,9 @@ void stream_io_stop(ev_loop *loop, stream_io *s, int err);
 // none) or for a send's copy (null when the allocator has none); a buffer given back.
 stream_buffer *pool_take(stream_block *b, bool for_receiving);
 void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf);
+// Once a flush step: a window ends after a second, and the free buffers beyond what the pool
+// keeps go back to the allocator, a few at a time.
+void pool_trim(ev_loop *loop, stream_block *b);
 
 // Sends: a node, queued at the end (stream_send_queue marks the stream for the flush step).
 stream_send *send_node(stream_block *b);

@@ -1181,6 +1181,65 @@ ev_ng_stream__a_thousand_connections_share_an_exhausted_pool (void **state)
   harness_alloc_limit_large (0, 0);
 }
 
+/* "ev_ng_stream_keep" (the pool) and "ev_ng_stream_send": an echo of 64 streams at a steady
+ * pace, 64-byte messages and 16 KiB ones, takes nothing more from the allocator once it runs:
+ * a small send is copied into its queue entry, and the pool keeps as many free buffers as were
+ * out at once in the last second or two. */
+#define STEADY_STREAMS 64
+static void
+ev_ng_stream__a_steady_echo_takes_nothing_more_from_the_allocator (void **state)
+{
+  struct ev_loop *loop = *state;
+  static struct rec r[STEADY_STREAMS];
+  static int sv[STEADY_STREAMS][2];
+  static unsigned char msg[16 * KIB], back[16 * KIB];
+  static const size_t sizes[] = { 64, 16 * KIB };
+  skip_on_real_libev ();
+  for (int i = 0; i < STEADY_STREAMS; ++i)
+    {
+      stream_pair (sv[i]);
+      set_nonblocking (sv[i][1]);
+      rec_start (loop, &r[i], sv[i][0], EV_READ, 30 + (unsigned)i);
+      r[i].echo = 1;
+    }
+  for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; ++z)
+    {
+      const size_t size = sizes[z];
+      for (int round = 0; round < 24; ++round)
+        {
+          if (round == 4)
+            harness_alloc_reset_stats ();
+          for (int i = 0; i < STEADY_STREAMS; ++i)
+            {
+              fill (msg, size, 30 + (unsigned)i, r[i].got);
+              write_all (sv[i][1], msg, size);
+            }
+          double give_up = harness_monotonic () + harness_slack (10.);
+          for (int i = 0; i < STEADY_STREAMS; ++i)
+            for (size_t have = 0; have < size;)
+              {
+                assert_true (harness_monotonic () < give_up);
+                ev_run (loop, EVRUN_NOWAIT);
+                ssize_t n = recv (sv[i][1], (char *)back + have, size - have, 0);
+                if (n > 0)
+                  have += (size_t)n;
+              }
+        }
+      struct harness_alloc_stats st;
+      harness_alloc_stats (&st);
+      print_message ("%zu B messages: %ld allocations in 20 rounds\n", size, st.calls);
+      assert_int_equal (st.calls, 0);
+    }
+  for (int i = 0; i < STEADY_STREAMS; ++i)
+    {
+      assert_int_equal (r[i].bad, 0);
+      assert_int_equal (r[i].errors, 0);
+      ev_ng_stream_stop (loop, &r[i].w);
+      close (sv[i][0]);
+      close (sv[i][1]);
+    }
+}
+
 /* The same with 10,000 connections on io_uring, whose engine lends the pool's buffers to the
  * kernel's buffer ring: the ring runs dry (ENOBUFS), the bytes wait in the sockets, and every
  * stream resumes as buffers come back, in bounded time.  The peers' ends live in children, a
@@ -2295,6 +2354,7 @@ main (void)
     loop_test (ev_ng_stream__releasing_a_buffer_twice_is_a_usage_error),
     loop_test (ev_ng_stream__keeping_every_buffer_pauses_receiving_at_the_pools_limit),
     loop_test (ev_ng_stream__a_thousand_connections_share_an_exhausted_pool),
+    loop_test (ev_ng_stream__a_steady_echo_takes_nothing_more_from_the_allocator),
     loop_test (ev_ng_stream__ten_thousand_connections_drain_io_urings_buffer_ring),
     loop_test (ev_ng_stream__after_fork_the_child_sends_the_queue_and_receives),
     loop_test (ev_ng_stream__streams_of_an_embedded_loop_work_as_its_io_watchers),

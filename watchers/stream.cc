@@ -142,42 +142,47 @@ int ev_ng_stream_send(EV_P_ ev_ng_stream *w, const void *data, std::size_t len) 
   stream_block *b = s->block;
   const char *from = static_cast<const char *>(data);
 
-  // The room left in the last copy, then new buffers, each with its node: all of them are had
-  // before anything is queued, so that ENOMEM queues nothing.
+  // The room left in the last copy, then new entries (a small rest in the entry itself, more in
+  // buffers of the pool): all of them are had before anything is queued, so that ENOMEM queues
+  // nothing.
   stream_send *tail = s->send_tail;
-  std::size_t room = 0;
-  if (tail && tail->buf && tail->buf->len < kStreamBufferBytes)
-    room = kStreamBufferBytes - tail->buf->len;
+  const std::size_t room = tail && tail->cap ? tail->cap - tail->len : 0;
   const std::size_t first = len < room ? len : room;
   stream_send *head = nullptr, *last = nullptr;
   for (std::size_t rest = len - first; rest;) {
     stream_send *q = send_node(b);
-    stream_buffer *buf = q ? pool_take(b, false) : nullptr;
-    if (!buf) {
-      if (q)
+    if (q && rest > kSendInline) {
+      if (stream_buffer *buf = pool_take(b, false)) {
+        q->buf = buf;
+        q->data = buf->data;
+        q->cap = kStreamBufferBytes;
+      } else {
         send_node_free(loop, b, q);
+        q = nullptr;
+      }
+    } else if (q) {
+      q->data = q->small;
+      q->cap = kSendInline;
+    }
+    if (!q) {
       while (stream_send *n = head) {
         head = n->next;
         send_node_free(loop, b, n);
       }
       return fail_with(ENOMEM);
     }
-    q->buf = buf;
-    q->data = buf->data;
-    const std::size_t n = rest < kStreamBufferBytes ? rest : kStreamBufferBytes;
-    q->len = buf->len = static_cast<std::uint32_t>(n);
-    rest -= n;
+    q->len = rest < q->cap ? rest : q->cap;
+    rest -= q->len;
     (last ? last->next : head) = q;
     last = q;
   }
   if (first) {
-    std::memcpy(tail->buf->data + tail->buf->len, from, first);
-    tail->buf->len += static_cast<std::uint32_t>(first);
+    std::memcpy(const_cast<char *>(tail->data) + tail->len, from, first);
     tail->len += first;
   }
   std::size_t at = first;
   for (stream_send *q = head; q; q = q->next) {
-    std::memcpy(q->buf->data, from + at, q->len);
+    std::memcpy(const_cast<char *>(q->data), from + at, q->len);
     at += q->len;
   }
   stream_send_queue(loop, s, head, last, len);
