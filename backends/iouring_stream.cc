@@ -382,7 +382,9 @@ void received(ev_loop *loop, iouring_state *st, ring_stream *rs, stream_buffer *
     } else if (res < 0 && res != -ECANCELED && res != -EINTR && res != -EAGAIN)
       stream_failed(loop, s, -res, false);
   }
-  want(loop, st, rs);
+  // a multishot receive that goes on for a stream that still receives needs nothing new
+  if (!(rs->busy & kReqRecv) || !(stream_interest(s) & EV_READ))
+    want(loop, st, rs);
 }
 
 void accepted(ev_loop *loop, iouring_state *st, ring_stream *rs, int res)
@@ -406,7 +408,8 @@ void sent(ev_loop *loop, iouring_state *st, ring_stream *rs, int res)
     stream_sent(loop, rs->s, static_cast<std::size_t>(res), false);
   else if (res != -ECANCELED && res != -EINTR && res != -EAGAIN)
     return stream_failed(loop, rs->s, -res, false);
-  send_more(loop, st, rs);
+  if (rs->s && rs->s->send_head)  // what the socket did not take, or was queued meanwhile
+    send_more(loop, st, rs);
 }
 
 // A buffer whose stream is gone: back to the pool, or to the allocator once the pool is gone too.

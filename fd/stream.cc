@@ -54,23 +54,6 @@ void feed_watcher(ev_loop *loop, stream_io *s, int revents, report_from from)
 
 }  // namespace
 
-int stream_interest(const stream_io *s)
-{
-  if (s->err)
-    return 0;
-  int events = 0;
-  if (s->kind == kKindAccept) {
-    if (!(s->flags & kStreamPausedFull))
-      events |= EV_READ;
-  } else {
-    if ((s->flags & (kStreamReceiving | kStreamEnd | kStreamPausedPool | kStreamPausedFull)) == kStreamReceiving)
-      events |= EV_READ;
-    if (s->flags & kStreamWriteWait)
-      events |= EV_WRITE;
-  }
-  return events;
-}
-
 namespace {
 
 inline int interest(const stream_io *s) { return stream_interest(s); }

@@ -204,7 +204,22 @@ void stream_pause_for_pool(ev_loop *loop, stream_io *s);
 void stream_pool_pass_on(ev_loop *loop, stream_block *b);
 // What s asks of an engine now, from its state: EV_READ to receive (or accept), EV_WRITE to be
 // told when its socket takes more; nothing after an error.
-int stream_interest(const stream_io *s);
+inline int stream_interest(const stream_io *s)
+{
+  if (s->err)
+    return 0;
+  int events = 0;
+  if (s->kind == kKindAccept) {
+    if (!(s->flags & kStreamPausedFull))
+      events |= EV_READ;
+  } else {
+    if ((s->flags & (kStreamReceiving | kStreamEnd | kStreamPausedPool | kStreamPausedFull)) == kStreamReceiving)
+      events |= EV_READ;
+    if (s->flags & kStreamWriteWait)
+      events |= EV_WRITE;
+  }
+  return events;
+}
 // A backend's engine gives s, whose requests it cancelled and waited for, to the readiness engine.
 void stream_to_readiness(ev_loop *loop, stream_io *s);
 
