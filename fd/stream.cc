@@ -458,39 +458,6 @@ void send_node_free(ev_loop *loop, stream_block *b, stream_send *q)
   }
 }
 
-// ---- the lists of the flush step ---------------------------------------------------------------
-
-void stream_mark_check(ev_loop *loop, stream_io *s)
-{
-  if (s->flags & kStreamChecked)
-    return;
-  s->flags |= kStreamChecked;
-  s->block->check.push(stream_ref{s, s->serial});
-  work_set(loop, kWorkStreams, true);
-}
-
-void stream_mark_sending(ev_loop *loop, stream_io *s)
-{
-  if (s->flags & (kStreamSending | kStreamWriteWait))
-    return;
-  s->flags |= kStreamSending;
-  s->block->sending.push(stream_ref{s, s->serial});
-  work_set(loop, kWorkStreams, true);
-}
-
-void stream_send_queue(ev_loop *loop, stream_io *s, stream_send *first, stream_send *last, std::size_t bytes)
-{
-  if (first) {
-    (s->send_tail ? s->send_tail->next : s->send_head) = first;
-    s->send_tail = last;
-    last->next = nullptr;
-  }
-  stream_of(s)->queued += bytes;
-  if (bytes)
-    s->flags |= kStreamHeld;
-  stream_mark_sending(loop, s);
-}
-
 // ---- the reports -------------------------------------------------------------------------------
 
 void stream_received(ev_loop *loop, stream_io *s, stream_buffer *buf, bool in_pass)

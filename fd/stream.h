@@ -190,9 +190,35 @@ void pool_trim(ev_loop *loop, stream_block *b);
 // Sends: a node, queued at the end (stream_send_queue marks the stream for the flush step).
 stream_send *send_node(stream_block *b);
 void send_node_free(ev_loop *loop, stream_block *b, stream_send *n);
-void stream_send_queue(ev_loop *loop, stream_io *s, stream_send *first, stream_send *last, std::size_t bytes);
-void stream_mark_sending(ev_loop *loop, stream_io *s);
-void stream_mark_check(ev_loop *loop, stream_io *s);
+// On the flush step's lists once, until it looks at the stream (inline: a message marks twice).
+inline void stream_mark_sending(ev_loop *loop, stream_io *s)
+{
+  if (s->flags & (kStreamSending | kStreamWriteWait))
+    return;
+  s->flags |= kStreamSending;
+  s->block->sending.push(stream_ref{s, s->serial});
+  work_set(loop, kWorkStreams, true);
+}
+inline void stream_mark_check(ev_loop *loop, stream_io *s)
+{
+  if (s->flags & kStreamChecked)
+    return;
+  s->flags |= kStreamChecked;
+  s->block->check.push(stream_ref{s, s->serial});
+  work_set(loop, kWorkStreams, true);
+}
+inline void stream_send_queue(ev_loop *loop, stream_io *s, stream_send *first, stream_send *last, std::size_t bytes)
+{
+  if (first) {
+    (s->send_tail ? s->send_tail->next : s->send_head) = first;
+    s->send_tail = last;
+    last->next = nullptr;
+  }
+  reinterpret_cast<ev_ng_stream *>(s->w)->queued += bytes;
+  if (bytes)
+    s->flags |= kStreamHeld;
+  stream_mark_sending(loop, s);
+}
 
 // The program took what arrived (recv) or gave a buffer back: receiving may go on.
 void stream_recv_resume(ev_loop *loop, stream_io *s);

@@ -88,7 +88,8 @@ int ev_ng_stream_recv(EV_P_ ev_ng_stream *w, const char **data) noexcept
     --s->recv_count;
     s->handed = buf;
     stream_mark_check(loop, s);  // the flush step takes the buffer back, unless it is kept
-    stream_recv_resume(loop, s);
+    if (s->flags & kStreamPausedFull)
+      stream_recv_resume(loop, s);
     *data = buf->data;
     return static_cast<int>(buf->len);
   }
