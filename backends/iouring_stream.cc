@@ -23,8 +23,8 @@
 //      connection, and the held ones, the program never saw, so they are parked for the next
 //      accept watcher on the socket (ev_ng_accept_start again after a pause) rather than closed.
 //  (q) Sending: one request at a time a stream, IORING_OP_SEND for one piece of the queue,
-//      IORING_OP_SENDMSG for several, without MSG_WAITALL: a stream socket may take part, and the
-//      next request sends the rest, in order.
+//      IORING_OP_SENDMSG for several (its header and pieces kept with the sqe, send_vec), without
+//      MSG_WAITALL: a stream socket may take part, and the next request sends the rest, in order.
 //  (r) Accepting: IORING_OP_ACCEPT, multishot from 5.19, the connections non-blocking and closed on
 //      exec as ev_ng_accept_take promises.
 //  (s) A request in flight holds its file: a descriptor closed behind the loop's back is found by
@@ -52,6 +52,9 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
+#if EV_NG_HAVE_MEMCHECK
+#include <valgrind/memcheck.h>
+#endif
 
 // Newer than the oldest headers that configure accepts, those of Linux 5.19.
 #ifndef IORING_RECV_MULTISHOT
@@ -78,6 +81,12 @@ struct ring_stream {
   unsigned char cancelling;
   bool stopping;
   array<int> held;  // connections accepted beyond kAcceptHeld, see (p)
+};
+
+// A SENDMSG's header and pieces, see (q): the kernel copies them when it takes the sqe
+// (IORING_FEAT_SUBMIT_STABLE, Linux 5.5), so they belong to the sqe until the enter that submits
+// it rather than to the stream for the whole send: one for each sqe the stream requests take.
+struct send_vec {
   struct msghdr msg;
   struct iovec iov[kSendPieces];
 };
@@ -109,6 +118,7 @@ struct ring_streams {
   int free_ids;
   stream_buffer *by_id[kBufRingEntries];
   unsigned short free_id[kBufRingEntries];
+  send_vec vecs[kRingEntries / 2];  // by sqe, from the first after the EPOLL_CTLs'
 };
 
 namespace {
@@ -205,15 +215,31 @@ stream_buffer *ring_take(ring_streams *e, unsigned id)
   return buf;
 }
 
-// A buffer of the pool for the kernel to write: valgrind and the like do not see it write, so a new
-// one is zeroed, as iouring_set.cc's events are.
+// A buffer of the pool for the kernel to write.  Valgrind's memcheck does not see the kernel write:
+// with its client requests the engine marks what a receive wrote (kernel_wrote), else a new buffer
+// is zeroed, as iouring_set.cc's events are, which makes all its pages count in the process's
+// memory.
 stream_buffer *kernel_buffer(stream_block *b)
 {
+#if EV_NG_HAVE_MEMCHECK
+  return pool_take(b, true);
+#else
   const bool fresh = !b->free;
   stream_buffer *buf = pool_take(b, true);
   if (buf && fresh)
     std::memset(buf->data, 0, sizeof buf->data);
   return buf;
+#endif
+}
+
+inline void kernel_wrote(const stream_buffer *buf, int bytes)
+{
+#if EV_NG_HAVE_MEMCHECK
+  VALGRIND_MAKE_MEM_DEFINED(buf->data, static_cast<std::size_t>(bytes));
+#else
+  (void)buf;
+  (void)bytes;
+#endif
 }
 
 // Fill the ring up to its target from the pool; false if it stays empty.
@@ -334,25 +360,27 @@ void send_more(ev_loop *loop, iouring_state *st, ring_stream *rs)
   stream_io *s = rs->s;
   if (!s || s->err || rs->stopping || st->streams->draining || (rs->busy & kReqSend) || !s->send_head)
     return;
-  int n = 0;
-  for (stream_send *q = s->send_head; q && n < kSendPieces; q = q->next)
-    rs->iov[n++] = iovec{const_cast<char *>(q->data + q->off), q->len - q->off};
   io_uring_sqe *sqe = stream_sqe(loop, st);
   if (!sqe)
     return;
   sqe->fd = s->fd;
   sqe->msg_flags = MSG_NOSIGNAL;
   sqe->user_data = request_tag(rs, kReqSend);
-  if (n == 1) {
+  const stream_send *q = s->send_head;
+  if (!q->next) {
     sqe->opcode = IORING_OP_SEND;
-    sqe->addr = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(rs->iov[0].iov_base));
-    sqe->len = static_cast<unsigned>(rs->iov[0].iov_len);
+    sqe->addr = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(q->data + q->off));
+    sqe->len = static_cast<unsigned>(q->len - q->off);
   } else {
-    std::memset(&rs->msg, 0, sizeof rs->msg);
-    rs->msg.msg_iov = rs->iov;
-    rs->msg.msg_iovlen = static_cast<decltype(rs->msg.msg_iovlen)>(n);
+    send_vec &v = st->streams->vecs[static_cast<unsigned>(sqe - st->r.sqes) - (st->other_mask + 1)];
+    int n = 0;
+    for (; q && n < kSendPieces; q = q->next)
+      v.iov[n++] = iovec{const_cast<char *>(q->data + q->off), q->len - q->off};
+    std::memset(&v.msg, 0, sizeof v.msg);
+    v.msg.msg_iov = v.iov;
+    v.msg.msg_iovlen = static_cast<decltype(v.msg.msg_iovlen)>(n);
     sqe->opcode = IORING_OP_SENDMSG;
-    sqe->addr = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&rs->msg));
+    sqe->addr = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&v.msg));
     sqe->len = 1;
   }
   rs->busy |= kReqSend;
@@ -365,6 +393,7 @@ void received(ev_loop *loop, iouring_state *st, ring_stream *rs, stream_buffer *
   ring_streams *e = st->streams;
   stream_io *s = rs->s;
   if (res > 0 && buf) {
+    kernel_wrote(buf, res);
     buf->len = static_cast<std::uint32_t>(res);
     stream_received(loop, s, buf, false);
     if (s->recv_count >= kStreamReceivedHeld)

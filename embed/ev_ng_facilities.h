@@ -197,6 +197,9 @@
 #define EV_NG_HAVE_SDT 0
 #undef EV_NG_HAVE_PROCESS_VM_READV
 #define EV_NG_HAVE_PROCESS_VM_READV 0
+// Nor does it depend on Valgrind's headers: io_uring's stream engine zeroes its buffers instead.
+#undef EV_NG_HAVE_MEMCHECK
+#define EV_NG_HAVE_MEMCHECK 0
 // ev(3) EV_PID_HASHSIZE: 16 buckets for the child watchers, 1 without libev's "data" bit (as
 // libev: the order of one child's watchers depends on it, watchers/child.cc)
 #ifndef EV_PID_HASHSIZE
