@@ -24,8 +24,6 @@ constexpr int kReceivesPerReport = 4;
 constexpr int kReceivedHeld = kStreamReceivedHeld;
 // Accepts a report may skip for connections that failed before they were taken (ECONNABORTED...).
 constexpr int kAcceptSkips = 64;
-// Send nodes the block keeps for reuse.
-constexpr int kSendNodesKept = 256;
 // Pieces of one sendmsg: POSIX guarantees 16, Linux takes 1024.
 #ifdef IOV_MAX
 constexpr int kSendPieces = IOV_MAX < 64 ? IOV_MAX : 64;
@@ -360,7 +358,7 @@ stream_buffer *pool_take(stream_block *b, bool for_receiving)
   stream_buffer *buf = b->free;
   if (buf) {
     b->free = buf->next;
-    --b->free_count;
+    --b->buffers_keep.free_count;
   } else {
     buf = static_cast<stream_buffer *>(ev_try_realloc(nullptr, sizeof(stream_buffer)));
     if (!buf)
@@ -371,8 +369,7 @@ stream_buffer *pool_take(stream_block *b, bool for_receiving)
   buf->len = 0;
   buf->state = for_receiving ? kBufferRecv : kBufferSend;
   b->lent += for_receiving;
-  if (++b->out > b->out_peak)
-    b->out_peak = b->out;
+  b->buffers_keep.taken();
   return buf;
 }
 
@@ -392,13 +389,13 @@ void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf)
     return;
   }
   b->lent -= was_lent;
-  --b->out;
-  const bool listed = b->free_count < kPoolKeep || b->free_count < b->out_peak || b->free_count < b->out_peak_before;
+  --b->buffers_keep.out;
+  const bool listed = b->buffers_keep.keeps_one_more(kPoolKeep);
   if (listed) {
     buf->state = kBufferFree;
     buf->next = b->free;
     b->free = buf;
-    ++b->free_count;
+    ++b->buffers_keep.free_count;
   } else {
     buf->state = 0;
     ev_free(buf);
@@ -407,21 +404,33 @@ void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf)
     resume_one_paused(loop, b);
 }
 
+namespace {
+
+// A free list's surplus beyond what k keeps, a few at a time, back to the allocator.
+template <class T>
+void trim_list(T *&list, free_keep &k, int least)
+{
+  for (int freed = 0; freed < 16 && list && k.surplus(least); ++freed) {
+    T *x = list;
+    list = x->next;
+    --k.free_count;
+    ev_free(x);
+  }
+}
+
+}  // namespace
+
 void pool_trim(ev_loop *loop, stream_block *b)
 {
   if (loop->mn_now - b->window_start >= 1.) {
     b->window_start = loop->mn_now;
-    b->out_peak_before = b->out_peak;
-    b->out_peak = b->out;
+    for (free_keep *k : {&b->buffers_keep, &b->sends_keep}) {
+      k->peak_before = k->peak;
+      k->peak = k->out;
+    }
   }
-  for (int freed = 0;
-       freed < 16 && b->free_count > kPoolKeep && b->free_count > b->out_peak && b->free_count > b->out_peak_before;
-       ++freed) {
-    stream_buffer *buf = b->free;
-    b->free = buf->next;
-    --b->free_count;
-    ev_free(buf);
-  }
+  trim_list(b->free, b->buffers_keep, kPoolKeep);
+  trim_list(b->free_sends, b->sends_keep, kSendNodesKept);
 }
 
 stream_send *send_node(stream_block *b)
@@ -429,10 +438,11 @@ stream_send *send_node(stream_block *b)
   stream_send *q = b->free_sends;
   if (q) {
     b->free_sends = q->next;
-    --b->free_send_count;
+    --b->sends_keep.free_count;
   } else if (!(q = static_cast<stream_send *>(ev_try_realloc(nullptr, sizeof(stream_send))))) {
     return nullptr;
   }
+  b->sends_keep.taken();
   // all but small, which only a copy's bytes use
   q->next = nullptr;
   q->data = nullptr;
@@ -449,10 +459,11 @@ void send_node_free(ev_loop *loop, stream_block *b, stream_send *q)
 {
   if (stream_buffer *buf = q->buf)
     pool_give(loop, b, buf);
-  if (b->free_send_count < kSendNodesKept) {
+  --b->sends_keep.out;
+  if (b->sends_keep.keeps_one_more(kSendNodesKept)) {
     q->next = b->free_sends;
     b->free_sends = q;
-    ++b->free_send_count;
+    ++b->sends_keep.free_count;
   } else {
     ev_free(q);
   }

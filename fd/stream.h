@@ -36,6 +36,7 @@ namespace ev_detail {
 // into buffers of the same pool, smaller ones into their queue entry.
 inline constexpr std::uint32_t kStreamBufferBytes = 16384;
 inline constexpr int kPoolKeep = 32;
+inline constexpr int kSendNodesKept = 256;
 inline constexpr std::size_t kSendInline = 192;
 inline constexpr int kPoolFloor = 1024;
 inline constexpr int kPoolPerStream = 64;
@@ -136,20 +137,32 @@ struct stream_ref {
   bool live() const { return s->serial == serial; }
 };
 
+// How many free ones a free list keeps (the pool's buffers, the send nodes): as many as were out at
+// once in this window of a second and the one before, at least `least`; pool_trim moves the window.
+struct free_keep {
+  int free_count;
+  int out;  // taken and not given back
+  int peak, peak_before;
+  bool keeps_one_more(int least) const { return free_count < least || free_count < peak || free_count < peak_before; }
+  bool surplus(int least) const { return free_count > least && free_count > peak && free_count > peak_before; }
+  void taken()
+  {
+    if (++out > peak)
+      peak = out;
+  }
+};
+
 // The loop's streams: the pool, the lists of the flush step, and every stream_io.
 struct stream_block {
-  stream_buffer *free;  // free buffers, at most max(kPoolKeep, out_peak, out_peak_before)
-  int free_count;
-  int out;  // buffers taken from the pool and not given back
-  // The most out at once since window_start, and in the window of a second before it.
-  int out_peak, out_peak_before;
-  ev_tstamp window_start;
-  int lent;             // buffers out for receiving: queued, handed over or kept
-  int streams;          // active streams, the lending's measure
-  int watchers;         // active stream and accept watchers: while there are, every pass ends in a flush
-  stream_buffer *kept;  // ev_ng_stream_keep's, for ev_loop_destroy
+  stream_buffer *free;  // free buffers, as buffers_keep says (at least kPoolKeep)
+  free_keep buffers_keep;
+  free_keep sends_keep;    // free_sends' (at least kSendNodesKept)
+  ev_tstamp window_start;  // of both
+  int lent;                // buffers out for receiving: queued, handed over or kept
+  int streams;             // active streams, the lending's measure
+  int watchers;            // active stream and accept watchers: while there are, every pass ends in a flush
+  stream_buffer *kept;     // ev_ng_stream_keep's, for ev_loop_destroy
   stream_send *free_sends;
-  int free_send_count;
   stream_io *free_ios;
   stream_io *all_ios;
   unsigned serial;
@@ -183,8 +196,8 @@ void stream_io_stop(ev_loop *loop, stream_io *s, int err);
 // none) or for a send's copy (null when the allocator has none); a buffer given back.
 stream_buffer *pool_take(stream_block *b, bool for_receiving);
 void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf);
-// Once a flush step: a window ends after a second, and the free buffers beyond what the pool
-// keeps go back to the allocator, a few at a time.
+// Once a flush step: a window ends after a second, and the free buffers and send nodes beyond what
+// the pool keeps go back to the allocator, a few at a time.
 void pool_trim(ev_loop *loop, stream_block *b);
 
 // Sends: a node, queued at the end (stream_send_queue marks the stream for the flush step).
