@@ -770,6 +770,68 @@ ev_ng_stream__stop_cancels_the_queue_before_it_returns (void **state)
   close (sv[1]);
 }
 
+/* A stop waits for its stream's requests on io_uring: whatever else completes meanwhile, the
+ * readiness of an io watcher's pipe, another stream's bytes, is for the next ev_run, as on every
+ * backend (ev(3) "Streams on io_uring": a stop never makes another watcher pending; model finding
+ * s02). */
+static int stop_pipe_calls;
+
+static void
+stop_pipe_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  char c;
+  (void)loop;
+  (void)revents;
+  assert_int_equal (read (w->fd, &c, 1), 1);
+  ++stop_pipe_calls;
+}
+
+static void
+ev_ng_stream__a_stop_makes_no_other_watcher_pending (void **state)
+{
+  struct ev_loop *loop = *state;
+  struct rec a, b;
+  int sa[2], sb[2], p[2];
+  ev_io io;
+  skip_on_real_libev ();
+  stream_pair (sa);
+  stream_pair (sb);
+  assert_int_equal (pipe (p), 0);
+  stop_pipe_calls = 0;
+  ev_io_init (&io, stop_pipe_cb, p[0], EV_READ);
+  ev_io_start (loop, &io);
+  rec_start (loop, &a, sa[0], EV_READ, 11);
+  rec_start (loop, &b, sb[0], EV_READ, 12);
+  /* the requests and the wait go to the kernel, which then has news for the loop */
+  ev_run (loop, EVRUN_NOWAIT);
+  unsigned char msg[100];
+  fill (msg, sizeof msg, 12, 0);
+  write_all (sb[1], msg, sizeof msg);
+  assert_int_equal (write (p[1], "x", 1), 1);
+  ev_sleep (0.01);
+  ev_ng_stream_stop (loop, &a.w);
+  assert_int_equal (ev_pending_count (loop), 0);
+  assert_false (ev_is_pending (&io));
+  assert_false (ev_is_pending (&b.w));
+  /* the next iterations report both, not lost */
+  for (int i = 0; i < 50 && (!stop_pipe_calls || b.got < sizeof msg); ++i)
+    {
+      ev_run (loop, EVRUN_NOWAIT);
+      ev_sleep (0.001);
+    }
+  assert_int_equal (stop_pipe_calls, 1);
+  assert_int_equal (b.got, sizeof msg);
+  assert_int_equal (b.bad, 0);
+  ev_ng_stream_stop (loop, &b.w);
+  ev_io_stop (loop, &io);
+  close (sa[0]);
+  close (sa[1]);
+  close (sb[0]);
+  close (sb[1]);
+  close (p[0]);
+  close (p[1]);
+}
+
 /* Stream a's callback stops b, which is pending in the same pass: b's callback never runs. */
 static struct rec stop_a, stop_b;
 static int stop_b_calls;
@@ -2347,6 +2409,7 @@ main (void)
     loop_test (ev_ng_stream__a_half_close_hands_over_the_bytes_then_the_end),
     loop_test (ev_ng_stream__shutdown_comes_after_everything_queued_before),
     loop_test (ev_ng_stream__stop_cancels_the_queue_before_it_returns),
+    loop_test (ev_ng_stream__a_stop_makes_no_other_watcher_pending),
     loop_test (ev_ng_stream__a_stop_drops_the_pending_callback),
     loop_test (ev_ng_stream__stop_and_start_inside_the_callback),
     loop_test (ev_ng_stream__a_completion_may_stop_and_free_its_watcher),

@@ -50,12 +50,13 @@
  *       not come through the embedding loop; only a direct run of the embedded loop delivered
  *       it (6 of seeds 1-20000 failed, 190 first).  The settle step runs embedded loops through
  *       their embedding loop first (MODEL_SETTLE_EMBEDDED=0: directly only).
- *   s02 (open). On io_uring's own engine, ev_ng_stream_stop waits in the ring for the stream's
- *       requests and handles what else completes meanwhile: the readiness the ring's wait
- *       reports for the loop's other fds is queued then, so another watcher of the loop may be
- *       pending when the stop returns, outside any ev_run (seed 1002100 with -S -b io_uring:
- *       "ev_pending_count is 1, the model says 0" after a stop at the top level).  The model
- *       adopts streams that became pending at such a stop; the rest is this finding.
+ *   s02 (fixed). On io_uring's own engine, ev_ng_stream_stop waits in the ring for the stream's
+ *       requests and handled what else completed meanwhile: the readiness the ring's wait
+ *       reports for the loop's other fds, and other streams' bytes, were queued then, so another
+ *       watcher of the loop could be pending when the stop returned, outside any ev_run (seed
+ *       1002100 with -S -b io_uring: "ev_pending_count is 1, the model says 0" after a stop at
+ *       the top level).  The stop's wait now sets them aside for the next poll; the model adopts
+ *       nothing at a stop, so any watcher pending after one fails the next sync.
  * On io_uring a stop may also let part of the queue go (a send request in flight, ev(3) "Streams
  * on io_uring"), which the program cannot count: the model stops checking that connection's
  * outgoing bytes after such a stop.
