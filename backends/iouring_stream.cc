@@ -33,10 +33,11 @@
 //  (t) Stopping cancels the requests in flight and waits for them, a second at most, so that the
 //      kernel neither writes into a buffer nor reads a borrowed send after the stop returns; what
 //      they did meanwhile counts (bytes sent).  A record whose requests outlive the wait is kept
-//      until they complete.  A request still queued is submitted first, then cancelled.  A stop
-//      never makes another watcher pending: its wait handles the completions of the streams that
-//      stop, and sets aside the rest, the wait's readiness, another stream's bytes, a failure,
-//      which the next poll handles first, in order, without blocking if they queued callbacks.
+//      until they complete.  A request still queued, which the kernel has not taken, is made a
+//      no-op instead: a stop lets go no more of the queue than a send in flight.  A stop never
+//      makes another watcher pending: its wait handles the completions of the streams that stop,
+//      and sets aside the rest, the wait's readiness, another stream's bytes, a failure, which the
+//      next poll handles first, in order, without blocking if they queued callbacks.
 //  (u) A thread that exits cancels its requests (ECANCELED), and a ring given up takes them with it
 //      (iouring_life.cc's drain waits for their cancellation): they go again, from where they
 //      stood, on the ring that takes this thread's.  A forked child's new ring has none of the
@@ -470,6 +471,36 @@ void completed_quietly(ev_loop *loop, ring_streams *e, ring_stream *rs, unsigned
     record_free(e, rs);
 }
 
+// The requests of the records that stop which are still queued, not taken by the kernel: no-ops
+// now, see (t), their single-shot buffer the loop's again.  The kernel takes nothing between enters.
+void withdraw_queued(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  ring_streams *e = st->streams;
+  if (!r.sqes)
+    return;
+  for (unsigned t = load_acquire(r.sq_head); t != r.sq_local_tail; ++t) {
+    io_uring_sqe &sqe = r.sqes[r.sq_array[t & r.sq_mask]];
+    const auto index = static_cast<std::uint32_t>(sqe.user_data);
+    if (!is_stream_tag(sqe.user_data) || index >= static_cast<std::uint32_t>(e->records.count))
+      continue;
+    ring_stream *rs = e->records.data[index];
+    if (!rs->stopping)
+      continue;
+    const auto kind = static_cast<unsigned char>(sqe.user_data >> 32 & (kReqRecv | kReqSend));
+    if (kind == kReqRecv && rs->buf) {
+      buffer_back(loop, rs->buf);
+      rs->buf = nullptr;
+    }
+    rs->busy &= static_cast<unsigned char>(~kind);
+    rs->cancelling &= static_cast<unsigned char>(~kind);
+    std::memset(&sqe, 0, sizeof sqe);
+    sqe.opcode = IORING_OP_NOP;
+    sqe.user_data = kInternal;
+    sqe.flags = r.features & kFeatCqeSkip ? IOSQE_CQE_SKIP_SUCCESS : 0;
+  }
+}
+
 // Is a request of rs (or of every record) in flight?
 bool busy(const ring_streams *e, const ring_stream *only)
 {
@@ -575,6 +606,8 @@ void engine_stop(ev_loop *loop, stream_io *s)
   ring &r = st->r;
   const bool ours = r.sqes && r.fd >= 0 && !st->lost && !st->foreign && st->owner == ::getpid();
   st->stop_wait = true;  // before anything is submitted, which may reap
+  if (ours)
+    withdraw_queued(loop, st);
   cancel_all(loop, st, only, ours);
   if (ours && busy(e, only) && engine_submit(loop, st)) {
     const ev_tstamp deadline = monotonic_now() + 1.;
