@@ -28,6 +28,14 @@ using always_ready_list = always_ready_fds<kAlwaysReady>;
 
 struct ring_streams;
 
+// A completion that a stream's stop took from the queue without handling it, see iouring_stream.cc
+// (t): handled, in order, before anything newer.
+struct set_aside_cqe {
+  std::uint64_t user_data;
+  int res;
+  unsigned flags;
+};
+
 // fd_entry use, as backends/epoll_set.h says: bmask = the events registered as far as the requests
 // queued say, bdata = the registration's generation.
 struct iouring_state {
@@ -43,6 +51,7 @@ struct iouring_state {
   bool epfd_lost;                  // epfd is not ours any more, see (e)
   bool precise;                    // the wait without the ring takes epoll_pwait2, see (d)
   bool wait_polls;                 // the ring's wait is a poll of the set, for streams, see (d)
+  bool stop_wait;                  // a stream's stop waits in the ring: reap sets aside, see set_aside
   unsigned allowed;                // kFeat* the loop may use: the environment's, less what it gave up
   pid_t owner;                     // the process whose requests the ring holds, see (k)
   int epfd;                        // -1: none
@@ -56,16 +65,18 @@ struct iouring_state {
   unsigned wait_room;              // the poll takes an EPOLL_WAIT of 1 to wait_room events itself: capacity - 1,
                                    // or 0 without the ring's wait or with its poll (update_wait_room)
   ring_streams *streams;           // io_uring's stream engine (iouring_stream.cc), made by its first stream
+  array<set_aside_cqe> set_aside;  // by a stop, from set_aside_head on: the next reap's first
+  int set_aside_head;
 };
 
 inline iouring_state *state(ev_loop *loop) { return static_cast<iouring_state *>(loop->backend_state); }
 
-// Wherever a condition of iouring_state::general may have changed: no ring or set, a lost set, or a
-// ring not adopted yet.
+// Wherever a condition of iouring_state::general may have changed: no ring or set, a lost set, a
+// ring not adopted yet, or completions set aside, which the poll handles before it may block.
 inline void update_general(iouring_state *st)
 {
   const bool have_set = st->r.fd >= 0 && st->epfd >= 0 && !st->epfd_lost;
-  st->general = !have_set || !st->adopted;
+  st->general = !have_set || !st->adopted || st->set_aside.count;
   st->other_room = have_set ? st->other_mask + 1 : 0;
 }
 
@@ -102,6 +113,9 @@ void wait_template(iouring_state *st);
 bool set_open(ev_loop *loop, iouring_state *st);
 void events_resize(iouring_state *st, int capacity);
 int reap(ev_loop *loop, iouring_state *st);
+// What a stop set aside, handled by take_set_aside in order; dropped with a ring given up.
+void take_set_aside(ev_loop *loop, iouring_state *st);
+void drop_set_aside(iouring_state *st);
 void poll_rest(ev_loop *loop, iouring_state *st, int res, unsigned n, ev_tstamp timeout);
 void set_wait_error(ev_loop *loop, iouring_state *st, ev_tstamp timeout);
 void take_the_rest(ev_loop *loop, iouring_state *st);
@@ -122,6 +136,8 @@ inline bool is_stream_tag(std::uint64_t user_data) { return user_data >> 61 == 1
 #if EV_NG_STREAMS
 extern const stream_ops iouring_stream_ops;
 void stream_completion(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res, unsigned flags);
+// Is it the completion of a stream that stops, or is gone, which makes no watcher pending?
+bool stream_completion_quiet(const iouring_state *st, std::uint64_t user_data);
 // Before the ring is given up, see iouring_life.cc (k): no request goes any more, and every one in
 // flight is cancelled (streams_cancel_all); true while some are in flight.
 void streams_drain_begin(iouring_state *st);
@@ -134,6 +150,7 @@ void streams_release(iouring_state *st);
 #else
 // A core without streams' I/O (fd/stream.h: a kit with EV_FEATURES 0) sends no stream request.
 inline void stream_completion(ev_loop *, iouring_state *, std::uint64_t, int, unsigned) {}
+inline bool stream_completion_quiet(const iouring_state *, std::uint64_t) { return true; }
 inline void streams_drain_begin(iouring_state *) {}
 inline void streams_cancel_all(ev_loop *, iouring_state *) {}
 inline bool streams_busy(const iouring_state *) { return false; }

@@ -177,6 +177,7 @@ void forget_registrations(ev_loop *loop, iouring_state *st)
   }
   st->always_ready.clear();
   st->waiting = st->refill = false;
+  drop_set_aside(st);  // the old ring's, taken by its drain
 }
 
 // The spare sqe, for a rare request; the caller made room for it and a wait, and submits before
@@ -195,16 +196,24 @@ io_uring_sqe *next_sqe(iouring_state *st)
 void take_completions(ev_loop *loop, iouring_state *st)
 {
   ring &r = st->r;
+  auto take = [loop, st](std::uint64_t user_data, int res, unsigned flags) {
+    if (is_stream_tag(user_data))
+      stream_completion(loop, st, user_data, res, flags);
+    else if (static_cast<std::uint32_t>(user_data) == kEpollWaitTag)
+      st->waiting = false;
+  };
+  while (st->set_aside_head < st->set_aside.count) {  // a stop's, older than the queue's
+    const set_aside_cqe c = st->set_aside.data[st->set_aside_head++];
+    take(c.user_data, c.res, c.flags);
+  }
+  drop_set_aside(st);
   for (unsigned head = *r.cq_head; head != load_acquire(r.cq_tail); head = *r.cq_head) {
     const io_uring_cqe &c = r.cqes[head & r.cq_mask];
     const std::uint64_t user_data = c.user_data;
     const int res = c.res;
     const unsigned flags = c.flags;
     store_release(r.cq_head, head + 1);
-    if (is_stream_tag(user_data))
-      stream_completion(loop, st, user_data, res, flags);
-    else if (static_cast<std::uint32_t>(user_data) == kEpollWaitTag)
-      st->waiting = false;
+    take(user_data, res, flags);
   }
 }
 
@@ -218,6 +227,7 @@ void drain(ev_loop *loop, iouring_state *st)
   if (!r.cqes || st->owner != ::getpid())
     return;
   streams_drain_begin(st);
+  take_completions(loop, st);  // a wait a stop set aside is in flight no more
   if (r.fd >= 0 && !st->lost && !st->foreign && r.enabled && (st->waiting || streams_busy(st)) &&
       make_room(loop, st, 2)) {
     if (st->waiting) {
@@ -338,11 +348,20 @@ void poll_on_new_ring(ev_loop *loop, ev_tstamp timeout)
 
 void poll_general(ev_loop *loop, iouring_state *st, ev_tstamp timeout)
 {
+  // What a stream's stop set aside, see iouring_stream.cc (t), goes first, as the wait that follows
+  // would have reported it: no block if it queued callbacks, and the refill that it may ask for.
+  if (st->set_aside.count) {
+    reap(loop, st);
+    if (st->refill)
+      epoll_refill(loop, st);
+    if (loop->pending.any() || streams_due(loop))
+      timeout = 0.;
+  }
   if (st->r.fd < 0 || st->epfd < 0)
     return poll_without_ring(loop, st, timeout);
   if (st->epfd_lost)
-    return;  // the next iteration's repair makes a new set, see iouring.cc (e)
-  if (adopt(loop, st))
+    return;                            // the next iteration's repair makes a new set, see iouring.cc (e)
+  if (st->adopted || adopt(loop, st))  // adopted, the poll came for what a stop set aside
     iouring_poll(loop, timeout);
 }
 
@@ -447,6 +466,7 @@ void iouring_destroy(ev_loop *loop)
   if (st->epfd >= 0 && !st->epfd_lost)
     ::close(st->epfd);
   ev_free(st->ctl);
+  st->set_aside.release();
   st->always_ready.release();
   st->heads.release();
   backend_state_free(loop->backend_state);

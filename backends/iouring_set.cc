@@ -247,12 +247,96 @@ void queue_edges(ev_loop *loop, iouring_state *st, int n)
 
 void queue_events(ev_loop *loop, iouring_state *st, int n) { queue_reported(loop, st, n); }
 
+namespace {
+
+// One completion that tells something: the wait's, a stream's, a failure.
+void handle_completion(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res, unsigned flags)
+{
+  if (is_stream_tag(user_data))
+    return stream_completion(loop, st, user_data, res, flags);
+  if (static_cast<std::uint32_t>(user_data) != kEpollWaitTag)
+    return completion_unusual(loop, st, user_data, res);
+  st->waiting = false;
+  if (st->wait_polls) {
+    if (res > 0)
+      harvest(loop, st);
+    else if (res < 0)
+      wait_done(loop, st, res);
+  } else if (res > 0) {
+    if (EV_UNLIKELY(st->refill))
+      queue_edges(loop, st, res);  // the refill's wait reports the rest, see (b)
+    else
+      queue_events(loop, st, res);
+    if (res == st->capacity)
+      wait_done(loop, st, res);
+  } else if (res < 0)
+    wait_done(loop, st, res);
+}
+
+// A stop's reap, see iouring_stream.cc (t): the completions of the streams that stop are handled,
+// those set aside before first; whatever else tells something is set aside, in order, so that the
+// stop makes no other watcher pending.  Handling one may reap again: each is taken off first.
+int reap_for_stop(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  int seen = 0;
+  for (int i = st->set_aside_head; i < st->set_aside.count;) {
+    const set_aside_cqe c = st->set_aside.data[i];
+    if (!stream_completion_quiet(st, c.user_data)) {
+      ++i;
+      continue;
+    }
+    std::memmove(st->set_aside.data + i, st->set_aside.data + i + 1,
+                 sizeof c * static_cast<std::size_t>(st->set_aside.count - i - 1));
+    --st->set_aside.count;
+    ++seen;
+    stream_completion(loop, st, c.user_data, c.res, c.flags);
+    i = st->set_aside_head;
+  }
+  for (unsigned head = *r.cq_head; head != load_acquire(r.cq_tail); head = *r.cq_head) {
+    const io_uring_cqe &cqe = r.cqes[head & r.cq_mask];
+    const set_aside_cqe c{cqe.user_data, cqe.res, cqe.flags};
+    store_release(r.cq_head, head + 1);
+    ++seen;
+    const auto low = static_cast<std::uint32_t>(c.user_data);
+    if (is_stream_tag(c.user_data) && stream_completion_quiet(st, c.user_data))
+      stream_completion(loop, st, c.user_data, c.res, c.flags);
+    else if (is_stream_tag(c.user_data) || low == kEpollWaitTag || (c.res < 0 && low != kInternal))
+      st->set_aside.push(c);
+  }
+  if (st->set_aside.count == st->set_aside_head)
+    st->set_aside.count = st->set_aside_head = 0;
+  update_general(st);
+  return seen;
+}
+
+}  // namespace
+
+void take_set_aside(ev_loop *loop, iouring_state *st)
+{
+  while (st->set_aside_head < st->set_aside.count) {
+    const set_aside_cqe c = st->set_aside.data[st->set_aside_head++];
+    handle_completion(loop, st, c.user_data, c.res, c.flags);
+  }
+  drop_set_aside(st);
+}
+
+void drop_set_aside(iouring_state *st)
+{
+  st->set_aside.count = st->set_aside_head = 0;
+  update_general(st);
+}
+
 int reap(ev_loop *loop, iouring_state *st)
 {
+  if (EV_UNLIKELY(st->stop_wait))
+    return reap_for_stop(loop, st);
+  int seen = st->set_aside.count - st->set_aside_head;
+  if (EV_UNLIKELY(seen))
+    take_set_aside(loop, st);  // older than what the queue holds
   ring &r = st->r;
   unsigned head = *r.cq_head;
   unsigned tail = load_acquire(r.cq_tail);
-  int seen = 0;
   while (head != tail) {
     const io_uring_cqe &c = r.cqes[head & r.cq_mask];
     const std::uint64_t user_data = c.user_data;
@@ -260,36 +344,12 @@ int reap(ev_loop *loop, iouring_state *st)
     const unsigned flags = c.flags;
     ++head;
     ++seen;
-    const bool wait = static_cast<std::uint32_t>(user_data) == kEpollWaitTag;
-    const bool stream = is_stream_tag(user_data);
-    if (!wait && !stream && res >= 0)
+    if (!is_stream_tag(user_data) && static_cast<std::uint32_t>(user_data) != kEpollWaitTag && res >= 0)
       continue;                      // a request that succeeded, without cqe-skip, or a cancel: nothing to do
     store_release(r.cq_head, head);  // what is needed of it is read; the rest may reap
-    if (stream) {
-      stream_completion(loop, st, user_data, res, flags);
-      head = *r.cq_head;  // it may have reaped
-      tail = load_acquire(r.cq_tail);
-    } else if (wait) {
-      st->waiting = false;
-      if (st->wait_polls) {
-        if (res > 0)
-          harvest(loop, st);
-        else if (res < 0)
-          wait_done(loop, st, res);
-      } else if (res > 0) {
-        if (EV_UNLIKELY(st->refill))
-          queue_edges(loop, st, res);  // the refill's wait reports the rest, see (b)
-        else
-          queue_events(loop, st, res);
-        if (res == st->capacity)
-          wait_done(loop, st, res);
-      } else if (res < 0)
-        wait_done(loop, st, res);
-    } else {
-      completion_unusual(loop, st, user_data, res);
-      head = *r.cq_head;  // it may have reaped
-      tail = load_acquire(r.cq_tail);
-    }
+    handle_completion(loop, st, user_data, res, flags);
+    head = *r.cq_head;  // it may have reaped
+    tail = load_acquire(r.cq_tail);
   }
   store_release(r.cq_head, head);
   return seen;

@@ -33,7 +33,11 @@
 //  (t) Stopping cancels the requests in flight and waits for them, a second at most, so that the
 //      kernel neither writes into a buffer nor reads a borrowed send after the stop returns; what
 //      they did meanwhile counts (bytes sent).  A record whose requests outlive the wait is kept
-//      until they complete.  A request still queued is submitted first, then cancelled.
+//      until they complete.  A request still queued, which the kernel has not taken, is made a
+//      no-op instead: a stop lets go no more of the queue than a send in flight.  A stop never
+//      makes another watcher pending: its wait handles the completions of the streams that stop,
+//      and sets aside the rest, the wait's readiness, another stream's bytes, a failure, which the
+//      next poll handles first, in order, without blocking if they queued callbacks.
 //  (u) A thread that exits cancels its requests (ECANCELED), and a ring given up takes them with it
 //      (iouring_life.cc's drain waits for their cancellation): they go again, from where they
 //      stood, on the ring that takes this thread's.  A forked child's new ring has none of the
@@ -499,6 +503,36 @@ void completed_quietly(ev_loop *loop, ring_streams *e, ring_stream *rs, unsigned
     record_free(e, rs);
 }
 
+// The requests of the records that stop which are still queued, not taken by the kernel: no-ops
+// now, see (t), their single-shot buffer the loop's again.  The kernel takes nothing between enters.
+void withdraw_queued(ev_loop *loop, iouring_state *st)
+{
+  ring &r = st->r;
+  ring_streams *e = st->streams;
+  if (!r.sqes)
+    return;
+  for (unsigned t = load_acquire(r.sq_head); t != r.sq_local_tail; ++t) {
+    io_uring_sqe &sqe = r.sqes[r.sq_array[t & r.sq_mask]];
+    const auto index = static_cast<std::uint32_t>(sqe.user_data);
+    if (!is_stream_tag(sqe.user_data) || index >= static_cast<std::uint32_t>(e->records.count))
+      continue;
+    ring_stream *rs = e->records.data[index];
+    if (!rs->stopping)
+      continue;
+    const auto kind = static_cast<unsigned char>(sqe.user_data >> 32 & (kReqRecv | kReqSend));
+    if (kind == kReqRecv && rs->buf) {
+      buffer_back(loop, rs->buf);
+      rs->buf = nullptr;
+    }
+    rs->busy &= static_cast<unsigned char>(~kind);
+    rs->cancelling &= static_cast<unsigned char>(~kind);
+    std::memset(&sqe, 0, sizeof sqe);
+    sqe.opcode = IORING_OP_NOP;
+    sqe.user_data = kInternal;
+    sqe.flags = r.features & kFeatCqeSkip ? IOSQE_CQE_SKIP_SUCCESS : 0;
+  }
+}
+
 // Is a request of rs (or of every record) in flight?
 bool busy(const ring_streams *e, const ring_stream *only)
 {
@@ -603,6 +637,9 @@ void engine_stop(ev_loop *loop, stream_io *s)
       e->records.data[i]->stopping = true;
   ring &r = st->r;
   const bool ours = r.sqes && r.fd >= 0 && !st->lost && !st->foreign && st->owner == ::getpid();
+  st->stop_wait = true;  // before anything is submitted, which may reap
+  if (ours)
+    withdraw_queued(loop, st);
   cancel_all(loop, st, only, ours);
   if (ours && busy(e, only) && engine_submit(loop, st)) {
     const ev_tstamp deadline = monotonic_now() + 1.;
@@ -616,6 +653,7 @@ void engine_stop(ev_loop *loop, stream_io *s)
     }
     reported_outside_wait(loop);
   }
+  st->stop_wait = false;
   for (int i = 0; i < e->records.count; ++i) {
     ring_stream *rs = e->records.data[i];
     if (!rs->s || !rs->stopping)
@@ -654,7 +692,15 @@ void engine_run_end(ev_loop *loop)
   for (int round = 0; round < kRounds; ++round) {
     if (!r.sqes || (r.sq_local_tail != r.sq_submitted && !engine_submit(loop, st)))
       break;
-    for (unsigned head = *r.cq_head; head != load_acquire(r.cq_tail); head = *r.cq_head) {
+    // What a stop set aside is older than the queue, see (t): its streams' part first, if it leads.
+    while (st->set_aside_head < st->set_aside.count &&
+           is_stream_tag(st->set_aside.data[st->set_aside_head].user_data)) {
+      const set_aside_cqe c = st->set_aside.data[st->set_aside_head++];
+      stream_completion(loop, st, c.user_data, c.res, c.flags);
+    }
+    if (st->set_aside.count && st->set_aside_head == st->set_aside.count)
+      drop_set_aside(st);
+    for (unsigned head = *r.cq_head; !st->set_aside.count && head != load_acquire(r.cq_tail); head = *r.cq_head) {
       const io_uring_cqe &c = r.cqes[head & r.cq_mask];
       const std::uint64_t user_data = c.user_data;
       if (!is_stream_tag(user_data))
@@ -706,6 +752,16 @@ void stream_completion(ev_loop *loop, iouring_state *st, std::uint64_t user_data
   if (rs->kind == kKindAccept)
     return accepted(loop, st, rs, res);
   received(loop, st, rs, buf, res);
+}
+
+bool stream_completion_quiet(const iouring_state *st, std::uint64_t user_data)
+{
+  const ring_streams *e = st->streams;
+  const auto index = static_cast<std::uint32_t>(user_data);
+  if (!e || index >= static_cast<std::uint32_t>(e->records.count))
+    return true;
+  const ring_stream *rs = e->records.data[index];
+  return !rs->s || rs->stopping;
 }
 
 void streams_drain_begin(iouring_state *st)

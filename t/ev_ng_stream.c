@@ -770,6 +770,115 @@ ev_ng_stream__stop_cancels_the_queue_before_it_returns (void **state)
   close (sv[1]);
 }
 
+/* A stop waits for its stream's requests on io_uring: whatever else completes meanwhile, the
+ * readiness of an io watcher's pipe, another stream's bytes, is for the next ev_run, as on every
+ * backend (ev(3) "Streams on io_uring": a stop never makes another watcher pending; model finding
+ * s02). */
+static int stop_pipe_calls;
+
+static void
+stop_pipe_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  char c;
+  (void)loop;
+  (void)revents;
+  assert_int_equal (read (w->fd, &c, 1), 1);
+  ++stop_pipe_calls;
+}
+
+static void
+ev_ng_stream__a_stop_makes_no_other_watcher_pending (void **state)
+{
+  struct ev_loop *loop = *state;
+  struct rec a, b;
+  int sa[2], sb[2], p[2];
+  ev_io io;
+  skip_on_real_libev ();
+  stream_pair (sa);
+  stream_pair (sb);
+  assert_int_equal (pipe (p), 0);
+  stop_pipe_calls = 0;
+  ev_io_init (&io, stop_pipe_cb, p[0], EV_READ);
+  ev_io_start (loop, &io);
+  rec_start (loop, &a, sa[0], EV_READ, 11);
+  rec_start (loop, &b, sb[0], EV_READ, 12);
+  /* the requests and the wait go to the kernel, which then has news for the loop */
+  ev_run (loop, EVRUN_NOWAIT);
+  unsigned char msg[100];
+  fill (msg, sizeof msg, 12, 0);
+  write_all (sb[1], msg, sizeof msg);
+  assert_int_equal (write (p[1], "x", 1), 1);
+  ev_sleep (0.01);
+  ev_ng_stream_stop (loop, &a.w);
+  assert_int_equal (ev_pending_count (loop), 0);
+  assert_false (ev_is_pending (&io));
+  assert_false (ev_is_pending (&b.w));
+  /* the next iterations report both, not lost */
+  for (int i = 0; i < 50 && (!stop_pipe_calls || b.got < sizeof msg); ++i)
+    {
+      ev_run (loop, EVRUN_NOWAIT);
+      ev_sleep (0.001);
+    }
+  assert_int_equal (stop_pipe_calls, 1);
+  assert_int_equal (b.got, sizeof msg);
+  assert_int_equal (b.bad, 0);
+  ev_ng_stream_stop (loop, &b.w);
+  ev_io_stop (loop, &io);
+  close (sa[0]);
+  close (sa[1]);
+  close (sb[0]);
+  close (sb[1]);
+  close (p[0]);
+  close (p[1]);
+}
+
+/* A stop in the callback, after the loop queued the next part of a large queue but before the
+ * kernel took it: the peer gets exactly what `queued` said had gone, nothing of the part that had
+ * not (ev(3) ev_ng_stream_stop: every send still queued is cancelled; model finding s03). */
+static size_t stop_sent_queued;
+
+static void
+stop_sent_cb (struct ev_loop *loop, ev_ng_stream *w, int revents)
+{
+  const char *data;
+  (void)revents;
+  while (ev_ng_stream_recv (loop, w, &data) > 0)
+    ;
+  stop_sent_queued = w->queued;
+  ev_ng_stream_stop (loop, w);
+}
+
+static void
+ev_ng_stream__a_stop_in_the_callback_sends_nothing_still_queued (void **state)
+{
+  struct ev_loop *loop = *state;
+  static unsigned char msg[300000], buf[300000 + 1];
+  ev_ng_stream w;
+  int sv[2];
+  skip_on_real_libev ();
+  tcp_pair (sv);
+  fill (msg, sizeof msg, 13, 0);
+  ev_ng_stream_init (&w, stop_sent_cb, sv[0], EV_READ);
+  ev_ng_stream_start (loop, &w);
+  ev_run (loop, EVRUN_NOWAIT);
+  assert_int_equal (ev_ng_stream_send (loop, &w, msg, sizeof msg), 0);
+  write_all (sv[1], "x", 1);
+  stop_sent_queued = (size_t)-1;
+  for (int i = 0; i < 1000 && ev_is_active (&w); ++i)
+    ev_run (loop, EVRUN_ONCE);
+  assert_false (ev_is_active (&w));
+  assert_true (stop_sent_queued <= sizeof msg);
+  /* the peer finds what had gone, then nothing more */
+  size_t sent = sizeof msg - stop_sent_queued;
+  read_all (loop, sv[1], buf, sent);
+  assert_memory_equal (buf, msg, sent);
+  ev_run (loop, EVRUN_NOWAIT);
+  ev_sleep (0.01);
+  assert_true (read_some (sv[1], buf, sizeof buf) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+  close (sv[0]);
+  close (sv[1]);
+}
+
 /* Stream a's callback stops b, which is pending in the same pass: b's callback never runs. */
 static struct rec stop_a, stop_b;
 static int stop_b_calls;
@@ -2348,6 +2457,8 @@ main (void)
     loop_test (ev_ng_stream__a_half_close_hands_over_the_bytes_then_the_end),
     loop_test (ev_ng_stream__shutdown_comes_after_everything_queued_before),
     loop_test (ev_ng_stream__stop_cancels_the_queue_before_it_returns),
+    loop_test (ev_ng_stream__a_stop_makes_no_other_watcher_pending),
+    loop_test (ev_ng_stream__a_stop_in_the_callback_sends_nothing_still_queued),
     loop_test (ev_ng_stream__a_stop_drops_the_pending_callback),
     loop_test (ev_ng_stream__stop_and_start_inside_the_callback),
     loop_test (ev_ng_stream__a_completion_may_stop_and_free_its_watcher),

@@ -44,4 +44,6 @@ EXTRA_DIST += t/stress/model-findings/run.sh \
 	t/stress/model-findings/d17-stat-procfs-polls.c \
 	t/stress/model-findings/d18-resched-now.c \
 	t/stress/model-findings/d19-child-pending-priority.c \
-	t/stress/model-findings/s01-embed-stream-drain.c
+	t/stress/model-findings/s01-embed-stream-drain.c \
+	t/stress/model-findings/s02-iouring-stop-pending.c \
+	t/stress/model-findings/s03-iouring-stop-sends-queued.c
