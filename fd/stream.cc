@@ -44,10 +44,12 @@ inline int lend_limit(const stream_block *b)
 
 void feed_watcher(ev_loop *loop, stream_io *s, int revents, report_from from)
 {
-  if (from == kFromFlush)
+  if (from == kFromFlush) {
+    s->block->flush_fed = true;
     feed_error(loop, s->w, revents);
-  else
+  } else {
     feed(loop, s->w, revents);
+  }
 }
 
 }  // namespace
@@ -154,10 +156,12 @@ void fail_now(ev_loop *loop, stream_io *s, int err, report_from from)
   if (stream)
     stream->queued = 0;  // after the stop: an engine's send that completes meanwhile counts
   stop_watcher(loop, w);
-  if (from == kFromPass)
+  if (from == kFromPass) {
     feed(loop, w, EV_ERROR);
-  else
+  } else {
+    streams_of(loop)->flush_fed = true;
     feed_error(loop, w, EV_ERROR);
+  }
   streams_complete_cancelled(loop);
 }
 
@@ -764,6 +768,10 @@ bool streams_have_work(const ev_loop *loop)
 void streams_flush(ev_loop *loop)
 {
   stream_block *b = streams_of(loop);
+  // the pass before this flush invoked what the last one fed, unless the program's own
+  // invoke_pending left it
+  if (!loop->pending.any())
+    b->flush_fed = false;
   // What a check marks again goes to the next flush, so each is looked at once here.  A flush
   // inside a callback of this one continues with the same list.
   if (!b->checking.count)

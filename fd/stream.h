@@ -174,6 +174,7 @@ struct stream_block {
   array<stream_ref> paused;  // waiting for a buffer
   stream_send *cancelled, *cancelled_tail;
   int flush_depth;
+  bool flush_fed;  // a flush step fed the program's watchers since the last pass ran them
 };
 
 #if EV_NG_STREAMS
@@ -314,10 +315,12 @@ inline bool streams_due(const ev_loop *loop)
 }
 // What the flush step queued after the loop's last pass, or left for its next flush (a drained
 // queue's EV_WRITE, bytes handed over again, completions): no kernel event announces it, so an
-// embedding loop sweeps the loop for it before blocking (watchers/embed.cc).
+// embedding loop sweeps the loop for it before blocking (watchers/embed.cc).  Only that: an event
+// the program fed the loop itself waits for the loop's next run, as in a loop without streams.
 inline bool streams_left_for_next_pass(const ev_loop *loop)
 {
-  return streams_of(loop) && (loop->pending.any() || streams_due(loop));
+  const stream_block *b = streams_of(loop);
+  return b && ((b->flush_fed && loop->pending.any()) || streams_due(loop));
 }
 void streams_loop_destroy(ev_loop *loop);
 #else

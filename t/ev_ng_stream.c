@@ -1579,6 +1579,60 @@ ev_ng_stream__streams_of_an_embedded_loop_work_as_its_io_watchers (void **state)
   close (sv[1]);
 }
 
+/* ev_embed and streams: an event the program feeds a watcher of the embedded loop waits for that
+ * loop's next run, as in an embedded loop without streams; only what the streams' flush step left
+ * makes the embedding loop sweep it (the model's seed 12718: an accept watcher started, stopped,
+ * then fed with ev_feed_event). */
+static int fed_embed_calls;
+static void
+fed_embed_cb (struct ev_loop *loop, ev_embed *w, int revents)
+{
+  (void)loop;
+  (void)w;
+  (void)revents;
+  ++fed_embed_calls;
+}
+
+static void
+fed_idle_cb (struct ev_loop *loop, ev_idle *w, int revents)
+{
+  (void)loop;
+  (void)w;
+  (void)revents;
+}
+
+static void
+ev_ng_stream__an_event_fed_to_an_embedded_loop_waits_for_its_next_run (void **state)
+{
+  struct ev_loop *outer = *state;
+  ev_embed embed;
+  ev_idle stopped;
+  int sv[2];
+  skip_on_real_libev ();
+  skip_without_embeddable_backend ();
+  struct ev_loop *inner = ev_loop_new (harness_embeddable_backend () | EVFLAG_NOENV);
+  assert_non_null (inner);
+  stream_pair (sv);
+  rec_start (inner, &embedded_rec, sv[0], EV_READ, 0);
+  ev_run (inner, EVRUN_NOWAIT);
+  ev_ng_stream_stop (inner, &embedded_rec.w);
+  ev_embed_init (&embed, fed_embed_cb, inner);
+  ev_embed_start (outer, &embed);
+  ev_run (outer, EVRUN_NOWAIT);
+  fed_embed_calls = 0;
+  ev_idle_init (&stopped, fed_idle_cb);
+  ev_feed_event (inner, &stopped, EV_CUSTOM);
+  for (int i = 0; i < 3; ++i)
+    ev_run (outer, EVRUN_NOWAIT);
+  assert_int_equal (fed_embed_calls, 0);
+  assert_int_equal (ev_pending_count (inner), 1);
+  ev_clear_pending (inner, &stopped);
+  ev_embed_stop (outer, &embed);
+  ev_loop_destroy (inner);
+  close (sv[0]);
+  close (sv[1]);
+}
+
 /* ---- threads ---------------------------------------------------------------------------------- */
 
 #ifndef _WIN32
@@ -2470,6 +2524,7 @@ main (void)
     loop_test (ev_ng_stream__ten_thousand_connections_drain_io_urings_buffer_ring),
     loop_test (ev_ng_stream__after_fork_the_child_sends_the_queue_and_receives),
     loop_test (ev_ng_stream__streams_of_an_embedded_loop_work_as_its_io_watchers),
+    loop_test (ev_ng_stream__an_event_fed_to_an_embedded_loop_waits_for_its_next_run),
     loop_test (ev_ng_stream__a_stream_goes_on_after_the_thread_that_started_it_exited),
     loop_test (ev_ng_stream__ev_break_in_a_callback_still_sends_what_it_queued),
     loop_test (ev_ng_stream__longjmp_out_of_a_callback_leaves_the_rest_for_the_next_iteration),

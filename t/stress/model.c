@@ -66,6 +66,11 @@
  *       tell them from a send in flight (below), so its settle step allows more since:
  *       model-findings/s03-iouring-stop-sends-queued.c and t/ev_ng_stream.c's
  *       ev_ng_stream__a_stop_in_the_callback_sends_nothing_still_queued check this one.
+ *   s04 (fixed). An embedded loop that ever had a stream was swept by its embedding loop
+ *       (EV_EMBED) whenever any event was pending in it, also one the program fed it, which waits
+ *       for the embedded loop's next run as in a loop without streams (seed 12718 with -S -b
+ *       io_uring: "w2 (embed, L0): called with 0x10000, but nothing was due", an accept watcher
+ *       started, stopped and fed).  The sweep looks at what the flush step fed now.
  * On io_uring a stop may let part of the queue go (a send request in flight, or one that
  * completed and was not reaped yet, common without defer-taskrun, LIBEV_NG_IOURING=5.19: seed
  * 906; ev(3) "Streams on io_uring"), which the program cannot count: the model stops checking
