@@ -44,9 +44,9 @@
 //      parent's requests, which write into the parent's memory: the child sends its own.
 //  (v) The wait must end for a completion: the ring's wait of Linux 6.15 does.  Before, the ring
 //      waits too once the loop has streams (ext-arg's timeout, 5.11), its EPOLL_WAIT replaced by a
-//      poll of the set that epoll_wait harvests without waiting when it fires, see iouring.cc (d).
-//      Without ext-arg, and in an embedded loop, whose wait is the embedding loop's, streams are
-//      the readiness engine's.
+//      poll of the set that epoll_wait harvests without waiting when it fires, see iouring.cc (d),
+//      and backend_fd is the ring's from then on.  Without ext-arg, and in an embedded loop, whose
+//      wait is the embedding loop's, streams are the readiness engine's.
 #include "backends/iouring.h"
 #include "fd/stream.h"
 
@@ -146,6 +146,19 @@ void reported_outside_wait(ev_loop *loop)
 {
   if (loop->pending.any())
     work_set(loop, kWorkError, true);
+}
+
+// The loop waits in the ring from now on, see (v), so backend_fd is the ring's, as where the ring's
+// wait is the kernel's (iouring_life.cc, ring_opened): the fd that the loop's thread waits on,
+// which ev-watchdog compares with the thread's system call to tell a wait from a callback.  Nobody
+// polls it: an embedded loop never waits in the ring, see iouring_life.cc (l).  It would not do
+// for that with defer-taskrun, since a completion there is task work that wakes no poller.
+void wait_in_ring(ev_loop *loop, iouring_state *st)
+{
+  st->ring_wait = st->wait_polls = true;
+  wait_template(st);
+  update_wait_room(st);
+  set_backend_fd(loop, st->r.fd);
 }
 
 // Submit what is queued, outside the poll; false if the ring took nothing, which is replaced.
@@ -594,11 +607,8 @@ bool engine_start(ev_loop *loop, stream_io *s)
   rs->stopping = false;
   s->engine = rs;
   ++e->taken;
-  if (!st->ring_wait) {  // see (v)
-    st->ring_wait = st->wait_polls = true;
-    wait_template(st);
-    update_wait_room(st);
-  }
+  if (!st->ring_wait)
+    wait_in_ring(loop, st);
   if (s->kind == kKindAccept && e->parked.count)
     unpark(e, rs);
   engine_resume(loop, s);  // hands over what was parked, and sends the first request
@@ -794,11 +804,8 @@ void streams_new_ring(ev_loop *loop, iouring_state *st)
           buffer_back(loop, buf);
   }
   const bool runs = engine_runs(st);
-  if (runs && e->taken && !st->ring_wait) {
-    st->ring_wait = st->wait_polls = true;
-    wait_template(st);
-    update_wait_room(st);
-  }
+  if (runs && e->taken && !st->ring_wait)
+    wait_in_ring(loop, st);
   for (int i = 0; i < e->records.count; ++i) {
     ring_stream *rs = e->records.data[i];
     if (!rs->s)

@@ -191,7 +191,7 @@ struct ev_loop {
   int (*run)(ev_loop *loop, int flags);
   // ev_run's steps compiled for this backend, calling its hot paths directly (loop/loop_run.cc).
   int (*iterate)(ev_loop *loop, int flags);
-  int backend_fd;                   // the backend's fd, which an embedding loop watches, else -1
+  int backend_fd;                   // the fd the backend waits on, watched by an embedding loop, or -1
   unsigned backend_fd_generation;   // changes whenever a repair replaces backend_fd
   ev_detail::fd_table fds;          // io watchers per fd and the change queue
   ev_detail::fd_sweep_state sweep;  // closed-fd detection (fd/fd.h)

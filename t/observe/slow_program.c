@@ -10,6 +10,8 @@
  *   slow_program cpu             one callback that computes for 250 ms (never sleeps)
  *   slow_program fast N          N callbacks of a repeating timer and N of an io watcher, none slow
  *   slow_program wait SECONDS    an idle loop with a 0.3 s timer, for SECONDS (the test stops it)
+ *   slow_program stream-idle     a stream on a socket pair that nothing writes to, a fast timer
+ *                                callback at 10 ms, then an idle loop until 1.2 s; prints its backend
  *   slow_program api             slow, after ev_watchdog_start with a report callback (which fails
  *                                with ENOSYS: the library starts no watchdog); prints its answer
  *   slow_program slow-exit       slow, with a callback that calls exit (3) after its 300 ms
@@ -115,6 +117,22 @@ stop_cb (struct ev_loop *loop, ev_timer *w, int revents)
 {
   (void)w, (void)revents;
   ev_break (loop, EVBREAK_ALL);
+}
+
+/* stream-idle: a callback that returns at once, and a stream that gets nothing */
+static void
+quick_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)loop, (void)w, (void)revents;
+}
+
+static void
+idle_stream_cb (struct ev_loop *loop, ev_ng_stream *w, int revents)
+{
+  const char *data;
+  (void)revents;
+  while (ev_ng_stream_recv (loop, w, &data) > 0)
+    ;
 }
 
 /* slow-exit: the program ends inside its slow callback */
@@ -557,6 +575,18 @@ main (int argc, char **argv)
       return 2;
     printf ("child exited %d\n", WIFEXITED (status) ? WEXITSTATUS (status) : -1);
     return 0;
+  } else if (!strcmp (mode, "stream-idle")) {
+    static ev_ng_stream stream;
+    static int sv[2];
+    if (socketpair (AF_UNIX, SOCK_STREAM, 0, sv))
+      return 2;
+    ev_ng_stream_init (&stream, idle_stream_cb, sv[0], EV_READ);
+    ev_ng_stream_start (loop, &stream);
+    printf ("backend %u\n", ev_backend (loop));
+    ev_timer_init (&t1, quick_cb, 0.01, 0.);
+    ev_timer_start (loop, &t1);
+    ev_timer_init (&stop, stop_cb, 1.2, 0.);
+    ev_timer_start (loop, &stop);
   } else if (!strcmp (mode, "wait")) {
     ev_timer_init (&t1, stop_cb, argc > 2 ? atof (argv[2]) : 1., 0.);
     ev_timer_start (loop, &t1);

@@ -137,6 +137,24 @@ else
   fail "cpu: expected one report of compute_cb, got:"; cat "$tmp/err"
 fi
 
+# An io_uring loop with a stream waits in the ring from its first stream on (ev(3) "Streams on
+# io_uring"), before Linux 6.15 too, where it waited in epoll_wait until then: its idle wait is a
+# wait, not the fast callback before it running for 1.2 s.  At the levels where the enter names
+# the ring by its fd (5.15: no registered ring; 6.12 without it), backend_fd must be the ring's,
+# the fd ev-watchdog sees the thread wait on.  Where the kernel has no io_uring, nothing to check.
+if LIBEV_FLAGS=128 WD=off run stream-idle && grep -q '^backend 128$' "$tmp/out"; then
+  for level in 5.15 6.12,-registered-ring 6.12 default; do
+    LIBEV_FLAGS=128 LIBEV_NG_IOURING=${level#default} run stream-idle || fail "stream-idle at $level: exit status $?"
+    if [[ $(reports) == 0 ]] && grep -q '^done' "$tmp/out"; then
+      ok "stream-idle on io_uring at $level: no report"
+    else
+      fail "stream-idle on io_uring at $level: expected no report, got:"; cat "$tmp/err"
+    fi
+  done
+else
+  echo "skipped: stream-idle: no io_uring here"
+fi
+
 # 10,000 fast timer callbacks and 10,000 io callbacks: none.
 run fast 10000 || fail "fast: exit status $?"
 if [[ $(reports) == 0 ]] && grep -q '20000 fast callbacks' "$tmp/out"; then
