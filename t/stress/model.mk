@@ -46,4 +46,5 @@ EXTRA_DIST += t/stress/model-findings/run.sh \
 	t/stress/model-findings/d19-child-pending-priority.c \
 	t/stress/model-findings/s01-embed-stream-drain.c \
 	t/stress/model-findings/s02-iouring-stop-pending.c \
-	t/stress/model-findings/s03-iouring-stop-sends-queued.c
+	t/stress/model-findings/s03-iouring-stop-sends-queued.c \
+	t/stress/model-findings/s04-embed-fed-event-sweep.c
