@@ -390,7 +390,7 @@ bool init(ev_loop *loop)
 }  // namespace
 
 constinit const backend_ops afd_backend = {
-    "afd",   EVBACKEND_NG_AFD, 1e-3,    init,    destroy, fork_shares_nothing, modify, poll, false, nullptr,
+    "afd",   EVBACKEND_NG_AFD, 1e-3,    init,    destroy, fork_shares_nothing, modify, poll, false, nullptr, nullptr,
     nullptr, nullptr,          nullptr, nullptr, nullptr};
 
 void modify(ev_loop *loop, int fd, int, int nev)

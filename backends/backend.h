@@ -139,6 +139,11 @@ struct backend_ops {
   // Streams' I/O done by the backend itself (stream_ops above); null where the loop's readiness
   // engine does it, through io watchers on the streams' fds (fd/stream.cc).
   const stream_ops *streams;
+
+  // The io collect interval's sleep before the next poll, `window` seconds (ev_set_io_collect_interval):
+  // true if that poll's wait collects for it itself, so that the loop does not sleep; false, or
+  // null, for the loop's sleep.  Told 0 when the loop does not collect for the next poll.
+  bool (*collect)(ev_loop *loop, ev_tstamp window);
 };
 
 // The policy of a backend that gives only its table (see the top).
@@ -173,7 +178,7 @@ constexpr backend_ops number_watching_backend(const char *name, unsigned int fla
                                               void (*modify)(ev_loop *, int, int, int),
                                               void (*poll)(ev_loop *, ev_tstamp))
 {
-  return {name,    flag,    mintime, init,    destroy, fork_shares_nothing, modify, poll, false, nullptr,
+  return {name,    flag,    mintime, init,    destroy, fork_shares_nothing, modify, poll, false, nullptr, nullptr,
           nullptr, nullptr, nullptr, nullptr, nullptr};
 }
 

@@ -393,6 +393,7 @@ constinit const backend_ops epoll_backend = {
     nullptr,
     nullptr,
     nullptr,  // streams: the readiness engine
+    nullptr,  // collect: the loop sleeps
 };
 
 }  // namespace ev_detail

@@ -54,6 +54,15 @@
 //      every request sent since fails with EBADF or EINVAL, as for a bad fd; refusal_of tells
 //      which, as in epoll.cc.  A lost set is rebuilt with the ring, every fd registered anew, no
 //      watcher told of an error not its fd's, and the old ring's drain ends the wait that held it.
+//  (w) The io collect interval: where the loop waits in the ring and the kernel has min-wait (Linux
+//      6.12), the loop does not sleep before the poll (loop/loop_run.cc); the enter that submits
+//      waits for as many completions as the CQ holds, and returns once the window passed with what
+//      came, or at the first completion after it, or at the timeout: one system call where the sleep
+//      made two, and what the last callbacks queued is sent before the window, not after it.  An
+//      EPOLL_WAIT reports what was ready when it completed, so one that completes in a collecting
+//      wait is taken as a refill's, see (b): the fds ready at the window's end are reported by the
+//      refill's, as after libev's sleep.  Elsewhere, before 6.12, and in an embedded loop the loop
+//      sleeps.
 //  (f) A forked child shares the epoll set: it gets one of its own with its ring, and fork(3)'s
 //      child handler closes its copy, iouring_life.cc's (k).
 #include "backends/iouring.h"
@@ -116,7 +125,7 @@ void iouring_modify(ev_loop *loop, int fd, int oev, int nev)
     if (!(n || timeout > 0. || (load_acquire(r.sq_flags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))))
       return kNotEntered;
     store_release(r.sq_tail, r.sq_local_tail);
-    return ring_wait(r, n, timeout > 0., timeout);
+    return ring_wait(r, n, timeout > 0. ? r.wait_batch : 0u, timeout);
   };
   const int res = hooked_wait(loop, -EINTR, enter);
   if (res != kNotEntered) {
@@ -228,6 +237,21 @@ bool submit_changes(ev_loop *loop, iouring_state *st)
   return loop->pending.any() || st->foreign;
 }
 
+// The backend's collect (backend.h), see (w).  A window of more than an hour is the loop's sleep.
+bool iouring_collect(ev_loop *loop, ev_tstamp window)
+{
+  iouring_state *st = state(loop);
+  ring &r = st->r;
+  const bool collect = window > 0. && window < 3600. && st->ring_wait && !st->general && (r.features & kFeatMinWait);
+  r.wait_batch = collect ? r.cq_entries : 1u;
+  r.wait_arg.min_wait_usec = collect ? static_cast<std::uint32_t>(window * 1e6) + 1u : 0u;
+  if (collect != st->collect) {
+    st->collect = collect;
+    update_wait_room(st);
+  }
+  return collect;
+}
+
 }  // namespace ev_detail::iouring_internal
 
 namespace ev_detail {
@@ -254,6 +278,7 @@ constinit const backend_ops iouring_backend = {
 #else
     nullptr,
 #endif
+    iouring_collect,
 };
 
 }  // namespace ev_detail

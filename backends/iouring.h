@@ -52,6 +52,7 @@ struct iouring_state {
   bool precise;                    // the wait without the ring takes epoll_pwait2, see (d)
   bool wait_polls;                 // the ring's wait is a poll of the set, for streams, see (d)
   bool stop_wait;                  // a stream's stop waits in the ring: reap sets aside, see set_aside
+  bool collect;                    // the next wait in the ring collects, see iouring.cc (w)
   unsigned allowed;                // kFeat* the loop may use: the environment's, less what it gave up
   pid_t owner;                     // the process whose requests the ring holds, see (k)
   int epfd;                        // -1: none
@@ -83,7 +84,7 @@ inline void update_general(iouring_state *st)
 // Wherever the capacity or the kind of wait changed.
 inline void update_wait_room(iouring_state *st)
 {
-  st->wait_room = st->ring_wait && !st->wait_polls ? static_cast<unsigned>(st->capacity - 1) : 0u;
+  st->wait_room = st->ring_wait && !st->wait_polls && !st->collect ? static_cast<unsigned>(st->capacity - 1) : 0u;
 }
 
 inline unsigned sq_pending(const ring &r) { return r.sq_local_tail - load_acquire(r.sq_head); }

@@ -260,7 +260,7 @@ void ring_opened(ev_loop *loop, iouring_state *st)
   ring &r = st->r;
   ring_placed(r);
   st->owner = ::getpid();
-  st->adopted = st->foreign = st->lost = st->wait_polls = false;
+  st->adopted = st->foreign = st->lost = st->wait_polls = st->collect = false;
   constexpr unsigned kRingWait = kFeatEpollWait | kFeatExtArg | kFeatCqeSkip | kFeatDeferTaskrun;
   st->ring_wait = (r.features & kRingWait) == kRingWait && !st->embedded;
   templates(st);

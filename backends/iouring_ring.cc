@@ -31,6 +31,7 @@ constexpr feature_name kFeatures[] = {
     {kFeatRegisteredRing, "registered-ring", 5, 18},
     {kFeatSingleIssuer, "single-issuer", 6, 0},
     {kFeatDeferTaskrun, "defer-taskrun", 6, 1},
+    {kFeatMinWait, "min-wait", 6, 12},
     {kFeatEpollWait, "epoll-wait", 6, 15},
     {kFeatStreams, "streams", 5, 6},
     {kFeatAcceptMultishot, "accept-multishot", 5, 19},
@@ -189,6 +190,8 @@ bool ring_open(ring &r, unsigned allowed)
     have |= kFeatExtArg;
   if (p.features & IORING_FEAT_CQE_SKIP)
     have |= kFeatCqeSkip;
+  if (p.features & IORING_FEAT_MIN_TIMEOUT)
+    have |= kFeatMinWait;
   if (flags & IORING_SETUP_SUBMIT_ALL)
     have |= kFeatSubmitAll;
   have |= kFeatRegisteredRing;  // tried when the ring is adopted, ring_adopt

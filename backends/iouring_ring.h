@@ -18,6 +18,8 @@
 //                          of 5.10, and the polling thread enables it
 //   defer-taskrun    6.1   completions are posted when the loop waits, not by interrupting it;
 //                          with IORING_SETUP_TASKRUN_FLAG, 5.19
+//   min-wait         6.12  the wait returns once a time passed with what came, short of the count
+//                          it waits for: IORING_FEAT_MIN_TIMEOUT, the io collect interval (iouring.cc (w))
 //   epoll-wait       6.15  the wait is an IORING_OP_EPOLL_WAIT request in the ring
 //   streams          5.6   streams' I/O as requests, IORING_OP_RECV, SEND, SENDMSG and ACCEPT:
 //                          io_uring's own stream engine (iouring_stream.cc), from ext-arg on
@@ -67,8 +69,22 @@ enum : unsigned {
   kFeatStreams = 1u << 8,
   kFeatAcceptMultishot = 1u << 9,
   kFeatRecvMultishot = 1u << 10,
-  kFeatAll = (1u << 11) - 1,
+  kFeatMinWait = 1u << 11,
+  kFeatAll = (1u << 12) - 1,
 };
+
+#ifndef IORING_FEAT_MIN_TIMEOUT
+#define IORING_FEAT_MIN_TIMEOUT (1U << 15)
+#endif
+
+// io_uring_getevents_arg with the field that Linux 6.12 made of its pad, which older headers lack.
+struct wait_argument {
+  std::uint64_t sigmask;
+  std::uint32_t sigmask_sz;
+  std::uint32_t min_wait_usec;  // min-wait: return once this passed if a completion came
+  std::uint64_t ts;
+};
+static_assert(sizeof(wait_argument) == sizeof(io_uring_getevents_arg), "the kernel's layout");
 
 inline constexpr unsigned char kOpEpollWait = 59;  // IORING_OP_EPOLL_WAIT: older headers lack it
 
@@ -95,8 +111,9 @@ struct ring {
 
   // The wait's timeout and the ext-arg argument pointing at it; only a changed timeout is written.
   __kernel_timespec wait_ts;
-  io_uring_getevents_arg wait_arg;
+  wait_argument wait_arg;
   ev_tstamp wait_timeout;  // what wait_ts holds
+  unsigned wait_batch;     // completions a poll's wait waits for: 1, or the CQ's size while it collects
 
   bool enabled;  // submissions allowed: made so, or enabled by its single issuer
   // registered-ring: the index by which io_uring_enter names the ring in reg_thread, or -1 with
@@ -190,6 +207,8 @@ inline void ring_placed(ring &r)
   r.wait_arg.ts = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&r.wait_ts));
   r.wait_ts.tv_sec = r.wait_ts.tv_nsec = 0;
   r.wait_timeout = 0.;
+  r.wait_arg.min_wait_usec = 0;
+  r.wait_batch = 1;
 }
 
 // ring_enter through libc's syscall(), for the rare paths.

@@ -263,10 +263,16 @@ void handle_completion(ev_loop *loop, iouring_state *st, std::uint64_t user_data
     else if (res < 0)
       wait_done(loop, st, res);
   } else if (res > 0) {
-    if (EV_UNLIKELY(st->refill))
-      queue_edges(loop, st, res);  // the refill's wait reports the rest, see (b)
-    else
+    if (EV_UNLIKELY(st->refill || st->collect)) {
+      queue_edges(loop, st, res);  // the refill's wait reports the rest, see (b) and iouring.cc (w)
+      st->refill = true;
+      if (st->collect) {  // once a wait: the refill's own EPOLL_WAIT reports as any
+        st->collect = false;
+        update_wait_room(st);
+      }
+    } else {
       queue_events(loop, st, res);
+    }
     if (res == st->capacity)
       wait_done(loop, st, res);
   } else if (res < 0)

@@ -205,6 +205,8 @@ void ev_set_io_collect_interval(EV_P_ ev_tstamp interval) noexcept
 {
   loop->io_blocktime = interval;
   work_set(loop, kWorkCollect, collect_intervals(loop));
+  if (loop->backend->collect)  // the next iteration's block time says it again while one is set
+    loop->backend->collect(loop, 0.);
 }
 
 // A timeout collect interval longer than the longest wait a backend makes in one go (timeout_to_ms,

@@ -127,7 +127,8 @@ inline ev_tstamp until_next_timer(const ev_loop *loop, Now now)
 // idle watchers or after the loop queued an EV_ERROR itself (feed_error), a rule enforced here
 // alone; the next periodic; a second at most for EVFLAG_NG_BOOTTIME's timers, since the kernel's
 // wait does not count a suspend; the timeout collect interval; and with an io collect interval
-// part of the time is slept here instead.  The loop time is updated first where a rule reads it,
+// part of the time is slept here instead, unless the backend's wait collects for it
+// (backend_ops::collect).  The loop time is updated first where a rule reads it,
 // and with a release callback, which may call ev_now, before every block, as libev 4.33 does.
 ev_tstamp block_time_by_rules(ev_loop *loop)
 {
@@ -155,7 +156,10 @@ ev_tstamp block_time_by_rules(ev_loop *loop)
     ev_tstamp sleeptime = loop->io_blocktime - (loop->mn_now - prev_mn_now);
     if (sleeptime > timeout - loop->backend_mintime)
       sleeptime = timeout - loop->backend_mintime;
-    if (sleeptime > 0.) {
+    const auto collect = loop->backend->collect;
+    if (collect && collect(loop, sleeptime > 0. ? sleeptime : 0.)) {
+      // the poll's wait, `timeout` in all, returns no earlier than sleeptime unless much came
+    } else if (sleeptime > 0.) {
       ev_sleep(sleeptime);
       timeout -= sleeptime;
     }

@@ -2436,6 +2436,122 @@ engine_child (void *arg)
 }
 #endif
 
+#if defined(__linux__) && !defined(EV_NG_SMALL)
+/* Does io_uring's wait collect for the io collect interval itself here (min-wait, Linux 6.12)? */
+static int
+iouring_min_wait_expected (void)
+{
+  struct utsname u;
+  int major = 0, minor = 0;
+  if (!iouring_engine_expected () || uname (&u) || sscanf (u.release, "%d.%d", &major, &minor) != 2
+      || major * 100 + minor < 612)
+    return 0;
+  const char *env = getenv ("LIBEV_NG_IOURING");
+  char items[256];
+  snprintf (items, sizeof items, "%s", env ? env : "");
+  for (char *save = NULL, *it = strtok_r (items, ",", &save); it; it = strtok_r (NULL, ",", &save))
+    if (!strcmp (it, "-min-wait") || (sscanf (it, "%d.%d", &major, &minor) == 2 && major * 100 + minor < 612))
+      return 0;
+  return 1;
+}
+
+static double collect_queued_at;
+
+static void
+collect_echo_cb (struct ev_loop *loop, ev_ng_stream *w, int revents)
+{
+  const char *p;
+  (void)revents;
+  if (ev_ng_stream_recv (loop, w, &p) > 0)
+    {
+      collect_queued_at = harness_monotonic ();
+      ev_ng_stream_send (loop, w, "pong", 4);
+    }
+}
+
+/* The peer, a child process (valgrind 3.19 runs no other thread while one waits in
+ * io_uring_enter): sends the ping, writes the time the pong arrived to `report`, and waits to be
+ * killed (an exit's SIGCHLD would end the loop's wait early). */
+static void
+collect_peer (int fd, int report)
+{
+  char buf[4];
+  size_t got = 0;
+  if (send (fd, "ping", 4, MSG_NOSIGNAL) != 4)
+    _exit (1);
+  while (got < sizeof buf)
+    {
+      ssize_t r = recv (fd, buf + got, sizeof buf - got, 0);
+      if (r <= 0)
+        _exit (1);
+      got += (size_t)r;
+    }
+  double at = harness_monotonic ();
+  if (write (report, &at, sizeof at) != (ssize_t)sizeof at)
+    _exit (1);
+  pause ();
+  _exit (0);
+}
+
+static void
+break_timer_cb (struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w, (void)revents;
+  ev_break (loop, EVBREAK_ONE);
+}
+
+/* ev_set_io_collect_interval delays the loop's polls, not what its callbacks queued: a reply
+ * queued in the callback goes before the next interval, not after it.  io_uring's wait collects
+ * itself from Linux 6.12 (ev(3) "Streams on io_uring"); the readiness engine writes in the flush
+ * step.  Before 6.12, io_uring's engine submits with the wait that follows the loop's sleep:
+ * skipped there.  A 0.6 s interval, the ping sent at once: the callback queues the pong at the
+ * first interval's end, the peer has it well before the second's. */
+static void
+ev_ng_stream__an_io_collect_interval_delays_no_queued_send (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+  if (test_backend == EVBACKEND_IOURING && iouring_engine_expected () && !iouring_min_wait_expected ())
+    {
+      print_message ("skipped: io_uring's engine sends after the loop's sleep before Linux 6.12\n");
+      skip ();
+    }
+  int sv[2];
+  stream_pair (sv);
+  ev_ng_stream w;
+  ev_ng_stream_init (&w, collect_echo_cb, sv[0], EV_READ);
+  ev_ng_stream_start (loop, &w);
+  ev_timer done;
+  ev_timer_init (&done, break_timer_cb, 1.4, 0.);
+  ev_run (loop, EVRUN_NOWAIT);
+  ev_set_io_collect_interval (loop, 0.6);
+  collect_queued_at = 0.;
+  int report[2];
+  assert_int_equal (pipe (report), 0);
+  ev_now_update (loop); /* the interval counts from the last poll's end: now */
+  ev_timer_start (loop, &done);
+  pid_t peer = fork ();
+  assert_true (peer >= 0);
+  if (peer == 0)
+    collect_peer (sv[1], report[1]);
+  ev_run (loop, 0);
+  double collect_replied_at = 0.;
+  assert_int_equal (read (report[0], &collect_replied_at, sizeof collect_replied_at), (ssize_t)sizeof collect_replied_at);
+  int status;
+  assert_int_equal (kill (peer, SIGKILL), 0);
+  assert_int_equal (waitpid (peer, &status, 0), peer);
+  close (report[0]);
+  close (report[1]);
+  ev_set_io_collect_interval (loop, 0.);
+  assert_true (collect_queued_at > 0.);
+  assert_true (collect_replied_at >= collect_queued_at);
+  assert_true (collect_replied_at - collect_queued_at < 0.3);
+  ev_ng_stream_stop (loop, &w);
+  close (sv[0]);
+  close (sv[1]);
+}
+#endif
+
 /* io_uring's own engine (ev(3) "Streams: the loop does the I/O") does a stream's and an accept
  * watcher's I/O by requests, without a socket call of the process, where the kernel has it; on
  * older kernels (LIBEV_NG_IOURING) the readiness engine does. */
@@ -2541,6 +2657,9 @@ main (void)
     loop_test (ev_ng_accept__new_connections_are_handed_to_the_callback),
     loop_test (ev_ng_accept__a_socket_that_does_not_listen_is_ev_error),
     loop_test (ev_ng_stream__on_io_uring_the_kernel_does_the_io_by_requests),
+#if defined(__linux__) && !defined(EV_NG_SMALL)
+    loop_test (ev_ng_stream__an_io_collect_interval_delays_no_queued_send),
+#endif
   };
   return HARNESS_RUN ("ev_ng_stream", tests);
 }

@@ -15,7 +15,7 @@ set -u
 builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
 EMULATOR=${EMULATOR:-}
-levels=${IOURING_LEVELS:-"5.6 5.15 6.1 6.8 6.12 -epoll-wait -registered-ring -single-issuer -defer-taskrun -cqe-skip -submit-all -ext-arg -streams -accept-multishot -recv-multishot"}
+levels=${IOURING_LEVELS:-"5.6 5.15 6.1 6.8 6.12 -epoll-wait -registered-ring -single-issuer -defer-taskrun -cqe-skip -submit-all -ext-arg -streams -accept-multishot -recv-multishot -min-wait"}
 suites=${IOURING_SUITES:-"backend_iouring ev_io ev_embed ev_fork async_threads ev_ng_stream ev_ng_stream_cxx"}
 
 # run PROGRAM ARGS...: a suite (libtool's wrapper of it, in a shared build) as `make check`

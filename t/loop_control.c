@@ -1080,6 +1080,71 @@ loop_control__io_collect_interval_spaces_out_polls (void **state)
   ev_timer_stop (loop, &keep);
 }
 
+static void
+count_in_data_cb (struct ev_loop *loop, ev_io *w, int revents)
+{
+  (void)loop, (void)revents;
+  ++*(int *)w->data;
+}
+
+
+/* The interval's point: what becomes ready while the loop collects is reported by the poll after
+ * it, in the same iteration as what was ready before it.  A pipe readable at once, another made so
+ * 50 ms into a 300 ms interval by a child process (not a thread: valgrind 3.19 runs no other
+ * thread while one waits in io_uring_enter): one EVRUN_ONCE iteration invokes both, as after
+ * libev 4.33's sleep.  (io_uring's wait collects itself on Linux 6.12 and later: where the ring's
+ * EPOLL_WAIT reports, one completed early must not be all the poll reports.) */
+static void
+loop_control__io_collect_interval_reports_what_became_ready_meanwhile (void **state)
+{
+  struct ev_loop *loop = *state;
+  int a[2], b[2], calls_a = 0, calls_b = 0;
+  assert_int_equal (pipe (a), 0);
+  assert_int_equal (pipe (b), 0);
+  assert_int_equal (write (a[1], "x", 1), 1);
+  ev_io io_a, io_b;
+  ev_io_init (&io_a, count_in_data_cb, a[0], EV_READ);
+  ev_io_init (&io_b, count_in_data_cb, b[0], EV_READ);
+  io_a.data = &calls_a;
+  io_b.data = &calls_b;
+  ev_io_start (loop, &io_a);
+  ev_io_start (loop, &io_b);
+  ev_timer keep;
+  ev_timer_init (&keep, nop_timer_cb, 60., 0.);
+  ev_timer_start (loop, &keep);
+  ev_run (loop, EVRUN_NOWAIT); /* the registrations are made, a's callback may run */
+  calls_a = 0;
+  ev_set_io_collect_interval (loop, 0.3);
+  ev_now_update (loop); /* the interval counts from the last poll's end: now */
+  pid_t writer = fork ();
+  assert_true (writer >= 0);
+  if (writer == 0)
+    {
+      usleep (50000);
+      if (write (b[1], "x", 1) != 1)
+        _exit (1);
+      pause (); /* until killed: an exit's SIGCHLD would end the wait early */
+      _exit (0);
+    }
+  struct harness_mark start = harness_mark ();
+  ev_run (loop, EVRUN_ONCE);
+  struct harness_mark end = harness_mark ();
+  int status;
+  assert_int_equal (kill (writer, SIGKILL), 0);
+  assert_int_equal (waitpid (writer, &status, 0), writer);
+  assert_int_equal (calls_a, 1);
+  assert_int_equal (calls_b, 1);
+  /* and it waited for the interval, no longer than the slack allows */
+  assert_true (end.at - start.at >= 0.25);
+  assert_true (harness_elapsed_unloaded (start, end) < harness_slack (1.));
+  ev_set_io_collect_interval (loop, 0.);
+  ev_timer_stop (loop, &keep);
+  ev_io_stop (loop, &io_a);
+  ev_io_stop (loop, &io_b);
+  for (int i = 0; i < 2; ++i)
+    close (a[i]), close (b[i]);
+}
+
 /* An io collect interval of any length, DBL_MAX and infinity too, sleeps no longer than until
  * the next timer (as in libev 4.33). */
 static void
@@ -1617,6 +1682,7 @@ main (void)
     loop_test (loop_control__suspend_resume_delays_timers),
     loop_test (loop_control__resume_without_suspend_shifts_by_the_time_since_the_last_update),
     loop_test (loop_control__io_collect_interval_spaces_out_polls),
+    loop_test (loop_control__io_collect_interval_reports_what_became_ready_meanwhile),
     loop_test (loop_control__timeout_collect_interval_delays_timers),
     loop_test (loop_control__io_collect_interval_of_any_length_ends_at_the_next_timer),
     loop_test (loop_control__timeout_collect_interval_beyond_the_longest_wait_is_a_usage_error),
