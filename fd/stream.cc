@@ -493,9 +493,27 @@ void stream_ended(ev_loop *loop, stream_io *s, bool in_pass)
   stream_mark_check(loop, s);
 }
 
+void accepted_push(stream_io *s, int fd) { s->accepted[(s->accepted_first + s->accepted_count++) % kAcceptHeld] = fd; }
+
+int accepted_take(stream_io *s)
+{
+  if (!s->accepted_count)
+    return -1;
+  const int fd = s->accepted[s->accepted_first];
+  s->accepted_first = static_cast<unsigned char>((s->accepted_first + 1) % kAcceptHeld);
+  --s->accepted_count;
+  return fd;
+}
+
+void accepted_close_all(stream_io *s)
+{
+  for (int fd; (fd = accepted_take(s)) >= 0;)
+    socket_close(fd);
+}
+
 void stream_accepted(ev_loop *loop, stream_io *s, int fd, bool in_pass)
 {
-  s->accepted[(s->accepted_first + s->accepted_count++) % kAcceptHeld] = fd;
+  accepted_push(s, fd);
   feed_watcher(loop, s, EV_READ, in_pass ? kFromPass : kFromWait);
   stream_mark_check(loop, s);
 }
@@ -652,8 +670,12 @@ stream_io *stream_io_start(ev_loop *loop, ev_watcher *w, unsigned char kind, int
     b->all_ios = s;
   }
   stream_io *const all = s->next_all;
+  int *const accepted = s->accepted;
   *s = stream_io{};
   s->next_all = all;
+  s->accepted = accepted;
+  if (kind == kKindAccept && !s->accepted)
+    s->accepted = static_cast<int *>(ev_realloc(nullptr, sizeof(int) * kAcceptHeld));
   s->w = w;
   s->block = b;
   s->serial = ++b->serial;
@@ -701,11 +723,7 @@ void stream_io_stop(ev_loop *loop, stream_io *s, int err)
   if (s->kind == kKindStream)
     --b->streams;
   --b->watchers;
-  while (s->accepted_count) {
-    socket_close(s->accepted[s->accepted_first]);
-    s->accepted_first = (s->accepted_first + 1) % kAcceptHeld;
-    --s->accepted_count;
-  }
+  accepted_close_all(s);
   cancel_sends(loop, s, err);
   s->flags = 0;
   s->w = nullptr;
@@ -816,13 +834,10 @@ void streams_loop_destroy(ev_loop *loop)
         s->send_head = q->next;
         send_node_free(loop, b, q);
       }
-      while (s->accepted_count) {
-        socket_close(s->accepted[s->accepted_first]);
-        s->accepted_first = (s->accepted_first + 1) % kAcceptHeld;
-        --s->accepted_count;
-      }
+      accepted_close_all(s);
       give_received(loop, s);
     }
+    ev_free(s->accepted);
     ev_free(s);
   }
   while (stream_send *q = b->cancelled) {

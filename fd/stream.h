@@ -115,20 +115,24 @@ struct stream_io {
   unsigned flags;        // kStream*
   int fd;
   int err;  // an error the watcher gets once the bytes before it were offered
+  int recv_count;
+  int accept_err;  // an accept watcher's error to hand over once its connections are taken (EMFILE, ...)
   unsigned char kind;
+  unsigned char accepted_first, accepted_count;  // of `accepted`
   // Received, not handed over yet, oldest first; what the last recv handed over.
   stream_buffer *recv_head, *recv_tail;
-  int recv_count;
   stream_buffer *handed;
   // The send queue, oldest first.
   stream_send *send_head, *send_tail;
-  // Accepted connections the program has not taken, oldest first, and the error to hand over
-  // once they are taken (EMFILE, ...).
-  int accepted[kAcceptHeld];
-  int accepted_first, accepted_count;
-  int accept_err;
+  // An accept watcher's connections the program has not taken, oldest first: a ring of kAcceptHeld
+  // made at its first start and kept with the stream_io, so that a stream has no room for them.
+  int *accepted;
   void *engine;  // a backend engine's own per-stream state
 };
+static_assert(kAcceptHeld <= 255, "accepted_first and accepted_count count them");
+// Every connection of a server has one: its size is the streams' memory an idle connection
+// (120 bytes beside its watcher, whose size an embedder's EV_COMMON sets).
+static_assert(sizeof(void *) != 8 || sizeof(stream_io) <= sizeof(ev_io) + 120, "a stream_io grew");
 
 // A stream_io held across a call that may run the program's code.
 struct stream_ref {
@@ -188,6 +192,12 @@ inline bool is_stream_io(const void *w)
 
 // The block, made at the first start.
 stream_block *streams_block(ev_loop *loop);
+
+// An accept watcher's connections not taken: one more at the end, the oldest taken (-1 if none),
+// all of them closed.
+void accepted_push(stream_io *s, int fd);
+int accepted_take(stream_io *s);
+void accepted_close_all(stream_io *s);
 
 // The watcher's stream_io: start (false with errno when the allocator had no memory), stop.
 stream_io *stream_io_start(ev_loop *loop, ev_watcher *w, unsigned char kind, int fd, int events);

@@ -242,10 +242,8 @@ int ev_ng_accept_take(EV_P_ ev_ng_accept *w) noexcept
   stream_io *s = state_of(w);
   if (!w->active || !s || w->pending)
     return fail_with(EAGAIN);
-  if (s->accepted_count) {
-    const int fd = s->accepted[s->accepted_first];
-    s->accepted_first = (s->accepted_first + 1) % kAcceptHeld;
-    --s->accepted_count;
+  const int fd = accepted_take(s);
+  if (fd >= 0) {
     stream_recv_resume(loop, s);
     return fd;
   }
