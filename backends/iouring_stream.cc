@@ -189,7 +189,7 @@ io_uring_sqe *stream_sqe(ev_loop *loop, iouring_state *st)
   }
   const unsigned i = e->next_sqe++;
   io_uring_sqe *sqe = &r.sqes[i];
-  std::memset(sqe, 0, sizeof *sqe);
+  sqe_zero(sqe);
   r.sq_array[r.sq_local_tail++ & r.sq_mask] = i;
   return sqe;
 }
