@@ -12,9 +12,15 @@
 //      holds up to 16 buffers and one a stream (kBufRingEntries at most), lent by the pool, and a
 //      buffer that comes back goes into it again (stream_ops::take).  An empty ring ends the
 //      receive with ENOBUFS, the bytes waiting in the socket: the stream waits for a buffer
-//      (stream_pause_for_pool) and receives again when one comes back.  A stream resumed so may
-//      end without taking one (only its end waited): its receive passes the ring's buffers on to
-//      the next that waits.  Elsewhere a single-shot receive holds one buffer of the pool.
+//      (stream_pause_for_pool) and receives again when one comes back, one waiter a buffer, oldest
+//      first; re-armed at once, every stream the ring ran dry for would end so again (at 10,000
+//      connections nine receives a message).  The kernel may have taken buffers whose completions
+//      are not reaped yet, so the loop's count of the ring's buffers is no proof that it has one:
+//      a waiter paused while the count says so is followed by the flush step's resuming as many
+//      waiters as the count says, oldest first, so that none waits for a return that may not come,
+//      and at most a ring's worth go again an iteration.  A stream resumed so may end
+//      without taking one (only its end waited): its receive passes the ring's buffers on to the
+//      next that waits.  Elsewhere a single-shot receive holds one buffer of the pool.
 //  (p) A stream holding kStreamReceivedHeld buffers the program has not taken, or an accept watcher
 //      kAcceptHeld connections, stops receiving: its multishot request is cancelled, and sent again
 //      once the program took them.  What arrived before the cancel counts: connections beyond
@@ -423,8 +429,15 @@ void received(ev_loop *loop, iouring_state *st, ring_stream *rs, stream_buffer *
       if (!s->err)
         stream_ended(loop, s, false);
     } else if (res == -ENOBUFS && e->multishot) {
-      if (!e->br_count && !ring_fill(e, s->block))
+      // The kernel found the ring empty: the stream waits for a buffer that comes back, unless the
+      // pool lends the ring more now.  A count above 0 may name buffers the kernel took for
+      // completions not reaped yet: then the flush step resumes one waiter, see (o).
+      if (e->br_count) {
         stream_pause_for_pool(loop, s);
+        s->block->resume_at_flush = static_cast<int>(e->br_count);
+      } else if (!ring_fill(e, s->block)) {
+        stream_pause_for_pool(loop, s);
+      }
     } else if (res < 0 && res != -ECANCELED && res != -EINTR && res != -EAGAIN)
       stream_failed(loop, s, -res, false);
   }
@@ -752,7 +765,7 @@ void stream_completion(ev_loop *loop, iouring_state *st, std::uint64_t user_data
   }
   // A receive that ended without a buffer (the end, an error, a cancel) leaves the ring's buffers
   // to the streams that wait for one, see (o): one of them was resumed for them.
-  if (kind == kReqRecv && !buf && !(flags & IORING_CQE_F_MORE) && e->multishot && e->br_count)
+  if (kind == kReqRecv && !buf && !(flags & IORING_CQE_F_MORE) && res != -ENOBUFS && e->multishot && e->br_count)
     if (stream_block *b = streams_of(loop))
       stream_pool_pass_on(loop, b);
   if (!rs->s || rs->stopping)

@@ -83,9 +83,8 @@ void resume_receiving(ev_loop *loop, stream_io *s, unsigned flag)
 // A buffer came back: the stream that waited longest for one receives again.
 void resume_one_paused(ev_loop *loop, stream_block *b)
 {
-  while (b->paused.count) {
-    stream_ref r = b->paused.data[0];
-    std::memmove(b->paused.data, b->paused.data + 1, sizeof(stream_ref) * static_cast<std::size_t>(--b->paused.count));
+  while (b->paused.any()) {
+    const stream_ref r = b->paused.pop();
     if (r.live() && (r.s->flags & kStreamPausedPool))
       return resume_receiving(loop, r.s, kStreamPausedPool);
   }
@@ -388,7 +387,7 @@ void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf)
   const stream_ops *engine = loop->backend->streams;
   if (was_lent && engine && engine->take(loop, buf)) {
     buf->state = kBufferRecv;
-    if (b->paused.count)
+    if (b->paused.any())
       resume_one_paused(loop, b);
     return;
   }
@@ -404,7 +403,7 @@ void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf)
     buf->state = 0;
     ev_free(buf);
   }
-  if (b->paused.count && (was_lent || (listed && b->lent < lend_limit(b))))
+  if (b->paused.any() && (was_lent || (listed && b->lent < lend_limit(b))))
     resume_one_paused(loop, b);
 }
 
@@ -541,7 +540,7 @@ void stream_to_readiness(ev_loop *loop, stream_io *s)
 
 void stream_pool_pass_on(ev_loop *loop, stream_block *b)
 {
-  if (b->paused.count)
+  if (b->paused.any())
     resume_one_paused(loop, b);
 }
 
@@ -811,6 +810,9 @@ void streams_flush(ev_loop *loop)
       send_from_flush(loop, r.s);
   }
   streams_complete_cancelled(loop);
+  for (; b->resume_at_flush > 0 && b->paused.any(); --b->resume_at_flush)
+    resume_one_paused(loop, b);
+  b->resume_at_flush = 0;
   pool_trim(loop, b);
   work_set(loop, kWorkStreams, streams_have_work(loop));
 }
@@ -825,7 +827,7 @@ void streams_loop_destroy(ev_loop *loop)
   // A backend's engine lets go of every buffer and byte of the program it lent the kernel.
   if (const stream_ops *engine = loop->backend->streams)
     engine->stop(loop, nullptr);
-  b->paused.count = 0;  // nothing resumes now
+  b->paused.clear();  // nothing resumes now
   while (stream_io *s = b->all_ios) {
     b->all_ios = s->next_all;
     if (s->w) {

@@ -26,6 +26,7 @@
 #include "fd/fd.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace ev_detail {
 
@@ -141,6 +142,36 @@ struct stream_ref {
   bool live() const { return s->serial == serial; }
 };
 
+// The streams that wait for a buffer, oldest first: a queue whose head moves, since a busy pool
+// resumes one for every buffer that comes back while thousands may wait.
+struct stream_fifo {
+  array<stream_ref> refs;
+  int head;
+  bool any() const { return head < refs.count; }
+  void push(stream_ref r)
+  {
+    if (head && refs.count == refs.capacity) {  // the room the head left, before growing
+      std::memmove(refs.data, refs.data + head, sizeof(stream_ref) * static_cast<std::size_t>(refs.count - head));
+      refs.count -= head;
+      head = 0;
+    }
+    refs.push(r);
+  }
+  stream_ref pop()
+  {
+    const stream_ref r = refs.data[head++];
+    if (head == refs.count)
+      head = refs.count = 0;
+    return r;
+  }
+  void clear() { head = refs.count = 0; }
+  void release()
+  {
+    refs.release();
+    head = 0;
+  }
+};
+
 // How many free ones a free list keeps (the pool's buffers, the send nodes): as many as were out at
 // once in this window of a second and the one before, at least `least`; pool_trim moves the window.
 struct free_keep {
@@ -175,7 +206,11 @@ struct stream_block {
   array<stream_ref> check;
   array<stream_ref> checking;
   array<stream_ref> sending;
-  array<stream_ref> paused;  // waiting for a buffer
+  stream_fifo paused;  // waiting for a buffer
+  // Streams paused while the engine's count said its ring held this many buffers, which the
+  // kernel had taken already or not: the flush step resumes as many waiters, oldest first, so
+  // that none waits for a buffer to come back when the ring has some.
+  int resume_at_flush;
   stream_send *cancelled, *cancelled_tail;
   int flush_depth;
   bool flush_fed;  // a flush step fed the program's watchers since the last pass ran them
