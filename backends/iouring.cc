@@ -54,6 +54,8 @@
 //      every request sent since fails with EBADF or EINVAL, as for a bad fd; refusal_of tells
 //      which, as in epoll.cc.  A lost set is rebuilt with the ring, every fd registered anew, no
 //      watcher told of an error not its fd's, and the old ring's drain ends the wait that held it.
+//  (f) A forked child shares the epoll set: it gets one of its own with its ring, and fork(3)'s
+//      child handler closes its copy, iouring_life.cc's (k).
 //  (w) The io collect interval: where the loop waits in the ring and the kernel has min-wait (Linux
 //      6.12), the loop does not sleep before the poll (loop/loop_run.cc); the enter that submits
 //      waits for as many completions as the CQ holds, and returns once the window passed with what
@@ -63,8 +65,6 @@
 //      wait is taken as a refill's, see (b): the fds ready at the window's end are reported by the
 //      refill's, as after libev's sleep.  Elsewhere, before 6.12, and in an embedded loop the loop
 //      sleeps.
-//  (f) A forked child shares the epoll set: it gets one of its own with its ring, and fork(3)'s
-//      child handler closes its copy, iouring_life.cc's (k).
 #include "backends/iouring.h"
 
 #include <cerrno>

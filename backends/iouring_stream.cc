@@ -431,7 +431,7 @@ void received(ev_loop *loop, iouring_state *st, ring_stream *rs, stream_buffer *
     } else if (res == -ENOBUFS && e->multishot) {
       // The kernel found the ring empty: the stream waits for a buffer that comes back, unless the
       // pool lends the ring more now.  A count above 0 may name buffers the kernel took for
-      // completions not reaped yet: then the flush step resumes one waiter, see (o).
+      // completions not reaped yet: then the flush step resumes as many waiters, see (o).
       if (e->br_count) {
         stream_pause_for_pool(loop, s);
         s->block->resume_at_flush = static_cast<int>(e->br_count);

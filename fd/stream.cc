@@ -492,8 +492,6 @@ void stream_ended(ev_loop *loop, stream_io *s, bool in_pass)
   stream_mark_check(loop, s);
 }
 
-void accepted_push(stream_io *s, int fd) { s->accepted[(s->accepted_first + s->accepted_count++) % kAcceptHeld] = fd; }
-
 int accepted_take(stream_io *s)
 {
   if (!s->accepted_count)
@@ -504,11 +502,15 @@ int accepted_take(stream_io *s)
   return fd;
 }
 
+namespace {
+void accepted_push(stream_io *s, int fd) { s->accepted[(s->accepted_first + s->accepted_count++) % kAcceptHeld] = fd; }
+
 void accepted_close_all(stream_io *s)
 {
   for (int fd; (fd = accepted_take(s)) >= 0;)
     socket_close(fd);
 }
+}  // namespace
 
 void stream_accepted(ev_loop *loop, stream_io *s, int fd, bool in_pass)
 {

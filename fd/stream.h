@@ -228,11 +228,8 @@ inline bool is_stream_io(const void *w)
 // The block, made at the first start.
 stream_block *streams_block(ev_loop *loop);
 
-// An accept watcher's connections not taken: one more at the end, the oldest taken (-1 if none),
-// all of them closed.
-void accepted_push(stream_io *s, int fd);
+// An accept watcher's oldest connection not taken, taken; -1 if none.
 int accepted_take(stream_io *s);
-void accepted_close_all(stream_io *s);
 
 // The watcher's stream_io: start (false with errno when the allocator had no memory), stop.
 stream_io *stream_io_start(ev_loop *loop, ev_watcher *w, unsigned char kind, int fd, int events);
