@@ -593,6 +593,14 @@ void sent(ev_loop *loop, stream_io *s, std::size_t bytes, report_from from)
   std::size_t sent = bytes;
   stream_block *b = s->block;
   stream_of(s)->queued -= bytes;
+  // The common case first: the whole of a lone copy.
+  if (stream_send *q = s->send_head; q && !q->next && !q->done && bytes == q->len - q->off) {
+    s->send_head = s->send_tail = nullptr;
+    send_node_free(loop, b, q);
+    if (from != kFromStop)
+      drained(loop, s, from);
+    return;
+  }
   stream_send *done_first = nullptr, *done_last = nullptr;
   while (stream_send *q = s->send_head) {
     const std::size_t take = std::min(sent, q->len - q->off);

@@ -148,6 +148,18 @@ int ev_ng_stream_send(EV_P_ ev_ng_stream *w, const void *data, std::size_t len) 
   // nothing.
   stream_send *tail = s->send_tail;
   const std::size_t room = tail && tail->cap ? tail->cap - tail->len : 0;
+  // The common case first: a small copy into a new entry of its own (a message of a protocol).
+  if (!room && len <= kSendInline) {
+    stream_send *q = send_node(b);
+    if (!q)
+      return fail_with(ENOMEM);
+    q->data = q->small;
+    q->cap = kSendInline;
+    q->len = len;
+    std::memcpy(q->small, data, len);
+    stream_send_queue(loop, s, q, q, len);
+    return 0;
+  }
   const std::size_t first = len < room ? len : room;
   stream_send *head = nullptr, *last = nullptr;
   for (std::size_t rest = len - first; rest;) {
