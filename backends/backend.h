@@ -76,6 +76,9 @@ struct stream_ops {
   // ev_run returns: what the flush step queued, which the next wait would have sent with it, goes
   // to the kernel now (ev(3): before ev_run returns).
   void (*run_end)(ev_loop *loop);
+  // A step of the closed-fd sweep (fd/fd.h): what the backend holds for a descriptor the program
+  // closed since goes.
+  void (*sweep)(ev_loop *loop);
 };
 
 struct backend_ops {

@@ -27,7 +27,9 @@
 //      kAcceptHeld wait in the record (held) until there is room.  An accept may complete while
 //      its watcher stops (an idle connection closed, so the program's EMFILE is over): that
 //      connection, and the held ones, the program never saw, so they are parked for the next
-//      accept watcher on the socket (ev_ng_accept_start again after a pause) rather than closed.
+//      accept watcher on the socket (ev_ng_accept_start again after a pause) rather than closed,
+//      as long as that socket is open: once the program closed it, the closed-fd sweep (or the
+//      next accept watcher's start) closes them, as the kernel resets a closed socket's backlog.
 //  (q) Sending: one request at a time a stream, IORING_OP_SEND for one piece of the queue,
 //      IORING_OP_SENDMSG for several (its header and pieces kept with the sqe, send_vec), without
 //      MSG_WAITALL: a stream socket may take part, and the next request sends the rest, in order.
@@ -498,9 +500,26 @@ void park(ring_streams *e, const ring_stream *rs, int fd)
     socket_close(fd);
 }
 
+// Parked connections whose listening socket is gone (closed, or its number given to another file)
+// are closed, as the kernel resets those that wait in a closed socket's backlog.
+void park_sweep(ring_streams *e)
+{
+  int kept = 0;
+  for (int i = 0; i < e->parked.count; ++i) {
+    const parked_conn c = e->parked.data[i];
+    struct stat sb;
+    if (::fstat(c.listener, &sb) == 0 && sb.st_ino == c.ino)
+      e->parked.data[kept++] = c;
+    else
+      socket_close(c.fd);
+  }
+  e->parked.count = kept;
+}
+
 // The connections parked for the listening socket of rs go to it, as accepted beyond its room.
 void unpark(ring_streams *e, ring_stream *rs)
 {
+  park_sweep(e);
   struct stat sb;
   if (::fstat(rs->s->fd, &sb) != 0)
     return;
@@ -693,6 +712,14 @@ void engine_stop(ev_loop *loop, stream_io *s)
   }
 }
 
+// The closed-fd sweep's step: the parked connections of a listening socket closed since, see (p).
+void engine_sweep(ev_loop *loop)
+{
+  ring_streams *e = state(loop)->streams;
+  if (e && e->parked.count)
+    park_sweep(e);
+}
+
 bool engine_take(ev_loop *loop, stream_buffer *buf)
 {
   ring_streams *e = state(loop)->streams;
@@ -743,8 +770,8 @@ void engine_run_end(ev_loop *loop)
 
 }  // namespace
 
-const stream_ops iouring_stream_ops = {engine_start, engine_send, engine_resume,
-                                       engine_stop,  engine_take, engine_run_end};
+const stream_ops iouring_stream_ops = {engine_start, engine_send,    engine_resume, engine_stop,
+                                       engine_take,  engine_run_end, engine_sweep};
 
 void stream_completion(ev_loop *loop, iouring_state *st, std::uint64_t user_data, int res, unsigned flags)
 {

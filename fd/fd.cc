@@ -329,6 +329,8 @@ void fd_sweep_step(ev_loop *loop)
   loop->sweep.cursor = pass_done ? 0 : fd;
   kill_closed(loop, pfds, n);
   recheck_ready(loop, pfds, n);
+  if (const stream_ops *engine = loop->backend->streams)
+    engine->sweep(loop);
 
   const ev_tstamp cost = monotonic_now() - began;
   sweep_schedule(loop, std::min(cost / kSweepShare, kSweepMaxPause), pass_done);

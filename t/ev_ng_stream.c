@@ -2283,6 +2283,76 @@ ev_ng_accept__a_socket_that_does_not_listen_is_ev_error (void **state)
   close (sv[1]);
 }
 
+/* ev_ng_accept_stop: connections the program never saw may wait for the next accept watcher on
+ * the socket (in the kernel's backlog, or, on io_uring, accepted already while the watcher
+ * stopped), but only as long as the socket is open: once the program closed it, every one of them
+ * ends, as the kernel resets a closed socket's backlog, and no descriptor is left behind. */
+#define WAITING_PEERS 40
+static void
+ev_ng_accept__what_waits_for_a_stopped_listener_ends_when_it_closes (void **state)
+{
+  struct ev_loop *loop = *state;
+  skip_on_real_libev ();
+#ifdef _WIN32
+  (void)loop;
+  print_message ("skipped: the test makes its sockets with POSIX's socket ()\n");
+  skip ();
+#else
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  ev_ng_accept w;
+  ev_timer tick;
+  int c[WAITING_PEERS];
+  int l = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true (l >= 0);
+  memset (&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  assert_int_equal (bind (l, (struct sockaddr *)&a, sizeof a), 0);
+  assert_int_equal (listen (l, 2 * WAITING_PEERS), 0);
+  assert_int_equal (getsockname (l, (struct sockaddr *)&a, &len), 0);
+  const int before = harness_open_fds ();
+  /* more than the watcher holds for a callback that takes none (16): on io_uring the rest is
+   * accepted while it stops */
+  ev_ng_accept_init (&w, accept_nothing_cb, l);
+  accept_calls = 0;
+  ev_ng_accept_start (loop, &w);
+  for (int i = 0; i < WAITING_PEERS; ++i)
+    {
+      c[i] = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      assert_int_equal (connect (c[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+  double give_up = harness_monotonic () + harness_slack (5.);
+  while (accept_calls < 3 && harness_monotonic () < give_up)
+    ev_run (loop, EVRUN_ONCE);
+  assert_true (accept_calls >= 3);
+  ev_ng_accept_stop (loop, &w);
+  close (l);
+  /* the loop goes on with other work; within a second or so every peer sees its end */
+  ev_timer_init (&tick, noop_timer_cb, 0.02, 0.02);
+  ev_timer_start (loop, &tick);
+  int ended = 0;
+  give_up = harness_monotonic () + harness_slack (5.);
+  while (ended < WAITING_PEERS && harness_monotonic () < give_up)
+    {
+      ev_run (loop, EVRUN_ONCE);
+      ended = 0;
+      for (int i = 0; i < WAITING_PEERS; ++i)
+        {
+          char b;
+          ssize_t n = recv (c[i], &b, 1, MSG_DONTWAIT | MSG_PEEK);
+          ended += n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+        }
+    }
+  ev_timer_stop (loop, &tick);
+  assert_int_equal (ended, WAITING_PEERS);
+  /* the peers' sockets are all that is left of it: the listener and the connections are closed */
+  assert_int_equal (harness_open_fds (), before - 1 + WAITING_PEERS);
+  for (int i = 0; i < WAITING_PEERS; ++i)
+    close (c[i]);
+#endif
+}
+
 /* ---- io_uring's engine ------------------------------------------------------------------------ */
 
 #if defined(__linux__) && !defined(EV_NG_SMALL)
@@ -2656,6 +2726,7 @@ main (void)
     loop_test (ev_ng_stream__bytes_that_arrived_before_an_error_are_handed_over_first),
     loop_test (ev_ng_accept__new_connections_are_handed_to_the_callback),
     loop_test (ev_ng_accept__a_socket_that_does_not_listen_is_ev_error),
+    loop_test (ev_ng_accept__what_waits_for_a_stopped_listener_ends_when_it_closes),
     loop_test (ev_ng_stream__on_io_uring_the_kernel_does_the_io_by_requests),
 #if defined(__linux__) && !defined(EV_NG_SMALL)
     loop_test (ev_ng_stream__an_io_collect_interval_delays_no_queued_send),
