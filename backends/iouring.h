@@ -91,6 +91,32 @@ inline unsigned sq_pending(const ring &r) { return r.sq_local_tail - load_acquir
 inline bool cq_empty(const ring &r) { return load_acquire(r.cq_tail) == *r.cq_head; }
 inline bool cq_overflow_flagged(const ring &r) { return load_acquire(r.sq_flags) & IORING_SQ_CQ_OVERFLOW; }
 
+inline bool any_completion(std::uint64_t) { return true; }
+
+// For the rare walks (a stop's, a drain's, ev_run's end; reap has its own): the oldest completion a
+// stop set aside, then the oldest in the queue, each taken off before the caller handles it, since
+// handling it may reap again.  False when there is none, or when `takes` refuses the oldest, which
+// stays for whatever reaps next.
+template <class Takes>
+bool set_aside_pop(iouring_state *st, set_aside_cqe &c, Takes takes)
+{
+  if (st->set_aside_head >= st->set_aside.count || !takes(st->set_aside.data[st->set_aside_head].user_data))
+    return false;
+  c = st->set_aside.data[st->set_aside_head++];
+  return true;
+}
+template <class Takes>
+bool cq_pop(ring &r, set_aside_cqe &c, Takes takes)
+{
+  const unsigned head = *r.cq_head;
+  if (head == load_acquire(r.cq_tail) || !takes(r.cqes[head & r.cq_mask].user_data))
+    return false;
+  const io_uring_cqe &q = r.cqes[head & r.cq_mask];
+  c = set_aside_cqe{q.user_data, q.res, q.flags};
+  store_release(r.cq_head, head + 1);
+  return true;
+}
+
 // What a poll's enter returns when it made no system call; ring_wait returns a count or -errno.
 constexpr int kNotEntered = -0x7fffffff - 1;
 

@@ -202,19 +202,12 @@ void take_completions(ev_loop *loop, iouring_state *st)
     else if (static_cast<std::uint32_t>(user_data) == kEpollWaitTag)
       st->waiting = false;
   };
-  while (st->set_aside_head < st->set_aside.count) {  // a stop's, older than the queue's
-    const set_aside_cqe c = st->set_aside.data[st->set_aside_head++];
+  set_aside_cqe c;
+  while (set_aside_pop(st, c, any_completion))  // a stop's, older than the queue's
     take(c.user_data, c.res, c.flags);
-  }
   drop_set_aside(st);
-  for (unsigned head = *r.cq_head; head != load_acquire(r.cq_tail); head = *r.cq_head) {
-    const io_uring_cqe &c = r.cqes[head & r.cq_mask];
-    const std::uint64_t user_data = c.user_data;
-    const int res = c.res;
-    const unsigned flags = c.flags;
-    store_release(r.cq_head, head + 1);
-    take(user_data, res, flags);
-  }
+  while (cq_pop(r, c, any_completion))
+    take(c.user_data, c.res, c.flags);
 }
 
 // The EPOLL_WAIT in flight writes into `events` until it completes, and the streams' requests into

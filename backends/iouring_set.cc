@@ -299,10 +299,7 @@ int reap_for_stop(ev_loop *loop, iouring_state *st)
     stream_completion(loop, st, c.user_data, c.res, c.flags);
     i = st->set_aside_head;
   }
-  for (unsigned head = *r.cq_head; head != load_acquire(r.cq_tail); head = *r.cq_head) {
-    const io_uring_cqe &cqe = r.cqes[head & r.cq_mask];
-    const set_aside_cqe c{cqe.user_data, cqe.res, cqe.flags};
-    store_release(r.cq_head, head + 1);
+  for (set_aside_cqe c; cq_pop(r, c, any_completion);) {
     ++seen;
     const auto low = static_cast<std::uint32_t>(c.user_data);
     if (is_stream_tag(c.user_data) && stream_completion_quiet(st, c.user_data))
@@ -320,10 +317,8 @@ int reap_for_stop(ev_loop *loop, iouring_state *st)
 
 void take_set_aside(ev_loop *loop, iouring_state *st)
 {
-  while (st->set_aside_head < st->set_aside.count) {
-    const set_aside_cqe c = st->set_aside.data[st->set_aside_head++];
+  for (set_aside_cqe c; set_aside_pop(st, c, any_completion);)
     handle_completion(loop, st, c.user_data, c.res, c.flags);
-  }
   drop_set_aside(st);
 }
 

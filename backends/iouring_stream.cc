@@ -743,23 +743,13 @@ void engine_run_end(ev_loop *loop)
     if (!r.sqes || (r.sq_local_tail != r.sq_submitted && !engine_submit(loop, st)))
       break;
     // What a stop set aside is older than the queue, see (t): its streams' part first, if it leads.
-    while (st->set_aside_head < st->set_aside.count &&
-           is_stream_tag(st->set_aside.data[st->set_aside_head].user_data)) {
-      const set_aside_cqe c = st->set_aside.data[st->set_aside_head++];
+    set_aside_cqe c;
+    while (set_aside_pop(st, c, is_stream_tag))
       stream_completion(loop, st, c.user_data, c.res, c.flags);
-    }
     if (st->set_aside.count && st->set_aside_head == st->set_aside.count)
       drop_set_aside(st);
-    for (unsigned head = *r.cq_head; !st->set_aside.count && head != load_acquire(r.cq_tail); head = *r.cq_head) {
-      const io_uring_cqe &c = r.cqes[head & r.cq_mask];
-      const std::uint64_t user_data = c.user_data;
-      if (!is_stream_tag(user_data))
-        break;
-      const int res = c.res;
-      const unsigned flags = c.flags;
-      store_release(r.cq_head, head + 1);
-      stream_completion(loop, st, user_data, res, flags);
-    }
+    while (!st->set_aside.count && cq_pop(r, c, is_stream_tag))
+      stream_completion(loop, st, c.user_data, c.res, c.flags);
     const stream_block *b = streams_of(loop);
     if (!b || !(b->cancelled || b->sending.count))
       break;
