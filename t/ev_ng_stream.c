@@ -86,6 +86,27 @@ stream_pair (int sv[2])
   assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 }
 
+/* A listening loopback TCP socket with room for `backlog` connections; its address in *a. */
+static int
+listener (struct sockaddr_in *a, int backlog)
+{
+#ifdef _WIN32
+  (void)a, (void)backlog;
+  return -1;
+#else
+  socklen_t len = sizeof *a;
+  int l = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_true (l >= 0);
+  memset (a, 0, sizeof *a);
+  a->sin_family = AF_INET;
+  a->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  assert_int_equal (bind (l, (struct sockaddr *)a, sizeof *a), 0);
+  assert_int_equal (listen (l, backlog), 0);
+  assert_int_equal (getsockname (l, (struct sockaddr *)a, &len), 0);
+  return l;
+#endif
+}
+
 /* A connected pair of loopback TCP sockets, for what only TCP has (a reset). */
 static void
 tcp_pair (int sv[2])
@@ -94,15 +115,7 @@ tcp_pair (int sv[2])
   stream_pair (sv);
 #else
   struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  int l = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_true (l >= 0);
-  memset (&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  assert_int_equal (bind (l, (struct sockaddr *)&a, sizeof a), 0);
-  assert_int_equal (listen (l, 4), 0);
-  assert_int_equal (getsockname (l, (struct sockaddr *)&a, &len), 0);
+  int l = listener (&a, 4);
   sv[1] = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   assert_int_equal (connect (sv[1], (struct sockaddr *)&a, sizeof a), 0);
   sv[0] = accept (l, NULL, NULL);
@@ -2168,26 +2181,6 @@ accept_nothing_cb (struct ev_loop *loop, ev_ng_accept *w, int revents)
   ++accept_calls;
 }
 
-static int
-listener (struct sockaddr_in *a)
-{
-#ifdef _WIN32
-  (void)a;
-  return -1;
-#else
-  socklen_t len = sizeof *a;
-  int l = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_true (l >= 0);
-  memset (a, 0, sizeof *a);
-  a->sin_family = AF_INET;
-  a->sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  assert_int_equal (bind (l, (struct sockaddr *)a, sizeof *a), 0);
-  assert_int_equal (listen (l, 16), 0);
-  assert_int_equal (getsockname (l, (struct sockaddr *)a, &len), 0);
-  return l;
-#endif
-}
-
 static void
 ev_ng_accept__new_connections_are_handed_to_the_callback (void **state)
 {
@@ -2201,7 +2194,7 @@ ev_ng_accept__new_connections_are_handed_to_the_callback (void **state)
   print_message ("skipped: the test makes its sockets with POSIX's socket ()\n");
   skip ();
 #else
-  int l = listener (&a);
+  int l = listener (&a, 16);
   naccepted = 0;
   ev_ng_accept_init (&w, accept_cb, l);
   ev_ng_accept_start (loop, &w);
@@ -2299,18 +2292,10 @@ ev_ng_accept__what_waits_for_a_stopped_listener_ends_when_it_closes (void **stat
   skip ();
 #else
   struct sockaddr_in a;
-  socklen_t len = sizeof a;
   ev_ng_accept w;
   ev_timer tick;
   int c[WAITING_PEERS];
-  int l = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  assert_true (l >= 0);
-  memset (&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  assert_int_equal (bind (l, (struct sockaddr *)&a, sizeof a), 0);
-  assert_int_equal (listen (l, 2 * WAITING_PEERS), 0);
-  assert_int_equal (getsockname (l, (struct sockaddr *)&a, &len), 0);
+  int l = listener (&a, 2 * WAITING_PEERS);
   const int before = harness_open_fds ();
   /* more than the watcher holds for a callback that takes none (16): on io_uring the rest is
    * accepted while it stops */
