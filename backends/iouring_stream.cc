@@ -371,7 +371,7 @@ void want(ev_loop *loop, iouring_state *st, ring_stream *rs)
 {
   if (!rs->s || rs->stopping || st->streams->draining)
     return;
-  const bool receive = stream_interest(rs->s) & EV_READ;
+  const bool receive = stream_receives(rs->s);
   if (!(rs->busy & kReqRecv)) {
     if (receive)
       arm(loop, st, rs);
@@ -444,7 +444,7 @@ void received(ev_loop *loop, iouring_state *st, ring_stream *rs, stream_buffer *
       stream_failed(loop, s, -res, false);
   }
   // a multishot receive that goes on for a stream that still receives needs nothing new
-  if (!(rs->busy & kReqRecv) || !(stream_interest(s) & EV_READ))
+  if (!(rs->busy & kReqRecv) || !stream_receives(s))
     want(loop, st, rs);
 }
 

@@ -254,7 +254,7 @@ void receive(ev_loop *loop, stream_io *s)
 {
   stream_block *b = s->block;
   for (int i = 0; i < kReceivesPerReport; ++i) {
-    if (!(interest(s) & EV_READ))
+    if (!stream_receives(s))
       return;
     if (s->recv_count >= kReceivedHeld) {
       s->flags |= kStreamPausedFull;

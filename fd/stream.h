@@ -284,23 +284,22 @@ void stream_pause_for_pool(ev_loop *loop, stream_io *s);
 // A stream resumed for a buffer that came back did not take it (its receive ended without one):
 // the next stream that waits for a buffer receives.
 void stream_pool_pass_on(ev_loop *loop, stream_block *b);
-// What s asks of an engine now, from its state: EV_READ to receive (or accept), EV_WRITE to be
-// told when its socket takes more; nothing after an error.
-inline int stream_interest(const stream_io *s)
+// Does s ask its engine to receive (or accept) now, from its state?  Not after an error, nor while
+// paused, nor after the end of the stream.
+inline bool stream_receives(const stream_io *s)
 {
   if (s->err)
-    return 0;
-  int events = 0;
-  if (s->kind == kKindAccept) {
-    if (!(s->flags & kStreamPausedFull))
-      events |= EV_READ;
-  } else {
-    if ((s->flags & (kStreamReceiving | kStreamEnd | kStreamPausedPool | kStreamPausedFull)) == kStreamReceiving)
-      events |= EV_READ;
-    if (s->flags & kStreamWriteWait)
-      events |= EV_WRITE;
-  }
-  return events;
+    return false;
+  if (s->kind == kKindAccept)
+    return !(s->flags & kStreamPausedFull);
+  return (s->flags & (kStreamReceiving | kStreamEnd | kStreamPausedPool | kStreamPausedFull)) == kStreamReceiving;
+}
+// What s asks of an engine now: EV_READ to receive (or accept), EV_WRITE to be told when its
+// socket takes more; nothing after an error.
+inline int stream_interest(const stream_io *s)
+{
+  const int writes = !s->err && s->kind != kKindAccept && (s->flags & kStreamWriteWait) ? EV_WRITE : 0;
+  return (stream_receives(s) ? EV_READ : 0) | writes;
 }
 // A backend's engine gives s, whose requests it cancelled and waited for, to the readiness engine.
 void stream_to_readiness(ev_loop *loop, stream_io *s);
