@@ -93,10 +93,10 @@ inline bool cq_overflow_flagged(const ring &r) { return load_acquire(r.sq_flags)
 
 inline bool any_completion(std::uint64_t) { return true; }
 
-// For the rare walks (a stop's, a drain's, ev_run's end; reap has its own): the oldest completion a
-// stop set aside, then the oldest in the queue, each taken off before the caller handles it, since
-// handling it may reap again.  False when there is none, or when `takes` refuses the oldest, which
-// stays for whatever reaps next.
+// For the rare walks of a stop, a drain and ev_run's end, since reap has its own: the oldest
+// completion a stop set aside, then the oldest in the queue, each taken off before the caller
+// handles it, since handling it may reap again.  False when there is none, or when `takes`
+// refuses the oldest, which stays for whatever reaps next.
 template <class Takes>
 bool set_aside_pop(iouring_state *st, set_aside_cqe &c, Takes takes)
 {

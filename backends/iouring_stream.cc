@@ -13,14 +13,14 @@
 //      buffer that comes back goes into it again (stream_ops::take).  An empty ring ends the
 //      receive with ENOBUFS, the bytes waiting in the socket: the stream waits for a buffer
 //      (stream_pause_for_pool) and receives again when one comes back, one waiter a buffer, oldest
-//      first; re-armed at once, every stream the ring ran dry for would end so again (at 10,000
-//      connections nine receives a message).  The kernel may have taken buffers whose completions
+//      first; re-armed at once, every stream the ring ran dry for would end so again, thousands
+//      of receives for nothing at a busy server.  The kernel may have taken buffers whose completions
 //      are not reaped yet, so the loop's count of the ring's buffers is no proof that it has one:
 //      a waiter paused while the count says so is followed by the flush step's resuming as many
 //      waiters as the count says, oldest first, so that none waits for a return that may not come,
-//      and at most a ring's worth go again an iteration.  A stream resumed so may end
-//      without taking one (only its end waited): its receive passes the ring's buffers on to the
-//      next that waits.  Elsewhere a single-shot receive holds one buffer of the pool.
+//      and at most a ring's worth go again an iteration.  A stream resumed so may end without
+//      taking one, when only its end waited: its receive passes the ring's buffers on to the next
+//      that waits.  Elsewhere a single-shot receive holds one buffer of the pool.
 //  (p) A stream holding kStreamReceivedHeld buffers the program has not taken, or an accept watcher
 //      kAcceptHeld connections, stops receiving: its multishot request is cancelled, and sent again
 //      once the program took them.  What arrived before the cancel counts: connections beyond
@@ -28,8 +28,8 @@
 //      its watcher stops (an idle connection closed, so the program's EMFILE is over): that
 //      connection, and the held ones, the program never saw, so they are parked for the next
 //      accept watcher on the socket (ev_ng_accept_start again after a pause) rather than closed,
-//      as long as that socket is open: once the program closed it, the closed-fd sweep (or the
-//      next accept watcher's start) closes them, as the kernel resets a closed socket's backlog.
+//      as long as that socket is open: once the program closed it, the closed-fd sweep or the
+//      next accept watcher's start closes them, as the kernel resets a closed socket's backlog.
 //  (q) Sending: one request at a time a stream, IORING_OP_SEND for one piece of the queue,
 //      IORING_OP_SENDMSG for several (its header and pieces kept with the sqe, send_vec), without
 //      MSG_WAITALL: a stream socket may take part, and the next request sends the rest, in order.
@@ -500,7 +500,7 @@ void park(ring_streams *e, const ring_stream *rs, int fd)
     socket_close(fd);
 }
 
-// Parked connections whose listening socket is gone (closed, or its number given to another file)
+// Parked connections whose listening socket is gone, closed or its number given to another file,
 // are closed, as the kernel resets those that wait in a closed socket's backlog.
 void park_sweep(ring_streams *e)
 {

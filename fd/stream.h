@@ -131,8 +131,8 @@ struct stream_io {
   void *engine;  // a backend engine's own per-stream state
 };
 static_assert(kAcceptHeld <= 255, "accepted_first and accepted_count count them");
-// Every connection of a server has one: its size is the streams' memory an idle connection
-// (120 bytes beside its watcher, whose size an embedder's EV_COMMON sets).
+// Every connection of a server has one: its size is the streams' memory an idle connection, held
+// to 120 bytes beside its watcher, whose size an embedder's EV_COMMON sets.
 static_assert(sizeof(void *) != 8 || sizeof(stream_io) <= sizeof(ev_io) + 120, "a stream_io grew");
 
 // A stream_io held across a call that may run the program's code.
@@ -284,8 +284,8 @@ void stream_pause_for_pool(ev_loop *loop, stream_io *s);
 // A stream resumed for a buffer that came back did not take it (its receive ended without one):
 // the next stream that waits for a buffer receives.
 void stream_pool_pass_on(ev_loop *loop, stream_block *b);
-// Does s ask its engine to receive (or accept) now, from its state?  Not after an error, nor while
-// paused, nor after the end of the stream.
+// Does s ask its engine to receive, or an accept watcher's to accept, now?  Not after an error, nor
+// while paused, nor after the end of the stream.
 inline bool stream_receives(const stream_io *s)
 {
   if (s->err)

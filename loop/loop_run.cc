@@ -156,10 +156,11 @@ ev_tstamp block_time_by_rules(ev_loop *loop)
     ev_tstamp sleeptime = loop->io_blocktime - (loop->mn_now - prev_mn_now);
     if (sleeptime > timeout - loop->backend_mintime)
       sleeptime = timeout - loop->backend_mintime;
+    // a backend that collects: its wait, `timeout` in all, returns no earlier than sleeptime
+    // unless much came
     const auto collect = loop->backend->collect;
-    if (collect && collect(loop, sleeptime > 0. ? sleeptime : 0.)) {
-      // the poll's wait, `timeout` in all, returns no earlier than sleeptime unless much came
-    } else if (sleeptime > 0.) {
+    const bool collected = collect && collect(loop, sleeptime > 0. ? sleeptime : 0.);
+    if (!collected && sleeptime > 0.) {
       ev_sleep(sleeptime);
       timeout -= sleeptime;
     }

@@ -148,7 +148,7 @@ int ev_ng_stream_send(EV_P_ ev_ng_stream *w, const void *data, std::size_t len) 
   // nothing.
   stream_send *tail = s->send_tail;
   const std::size_t room = tail && tail->cap ? tail->cap - tail->len : 0;
-  // The common case first: a small copy into a new entry of its own (a message of a protocol).
+  // The common case first, a protocol's message: a small copy into a new entry of its own.
   if (!room && len <= kSendInline) {
     stream_send *q = send_node(b);
     if (!q)
