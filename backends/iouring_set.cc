@@ -348,7 +348,10 @@ int reap(ev_loop *loop, iouring_state *st)
     if (!is_stream_tag(user_data) && static_cast<std::uint32_t>(user_data) != kEpollWaitTag && res >= 0)
       continue;                      // a request that succeeded, without cqe-skip, or a cancel: nothing to do
     store_release(r.cq_head, head);  // what is needed of it is read; the rest may reap
-    handle_completion(loop, st, user_data, res, flags);
+    if (is_stream_tag(user_data))    // the common case, without the general dispatch
+      stream_completion(loop, st, user_data, res, flags);
+    else
+      handle_completion(loop, st, user_data, res, flags);
     head = *r.cq_head;  // it may have reaped
     tail = load_acquire(r.cq_tail);
   }
