@@ -85,6 +85,17 @@ struct pending_queues {
     feed_slow(w, revents);
   }
 
+  // feed() for a watcher that is often pending already, as a stream whose events of an iteration
+  // come one by one: the OR into its slot inline, where feed would take two calls for it.
+  void feed_more(W w, int revents)
+  {
+    if (w->pending && !batches_or_gate()) {
+      slots.slot_of(w, nullptr).revents |= revents;
+      return;
+    }
+    feed(w, revents);
+  }
+
   // feed() without its slow half: false when feed_slow must do it.
   bool feed_fast(W w, int revents) { return EV_LIKELY(!batches_or_gate()) && slots.push_fast(w, revents); }
 

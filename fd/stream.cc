@@ -48,7 +48,7 @@ void feed_watcher(ev_loop *loop, stream_io *s, int revents, report_from from)
     s->block->flush_fed = true;
     feed_error(loop, s->w, revents);
   } else {
-    feed(loop, s->w, revents);
+    loop->pending.feed_more(s->w, revents);
   }
 }
 
