@@ -184,6 +184,7 @@ void fail(ev_loop *loop, stream_io *s, int err, report_from from)
 }
 
 void sent(ev_loop *loop, stream_io *s, std::size_t bytes, report_from from);
+bool sent_lone_copy(ev_loop *loop, stream_io *s, std::size_t bytes, report_from from);
 
 // Bytes, or the end of the stream, that the program has not taken.
 inline bool leftovers(const stream_io *s)
@@ -526,7 +527,9 @@ void stream_failed(ev_loop *loop, stream_io *s, int err, bool in_pass)
 
 void stream_sent(ev_loop *loop, stream_io *s, std::size_t bytes, bool in_pass)
 {
-  sent(loop, s, bytes, in_pass ? kFromPass : kFromWait);
+  const report_from from = in_pass ? kFromPass : kFromWait;
+  if (!sent_lone_copy(loop, s, bytes, from))
+    sent(loop, s, bytes, from);
 }
 
 void stream_sent_at_stop(ev_loop *loop, stream_io *s, std::size_t bytes) { sent(loop, s, bytes, kFromStop); }
@@ -590,17 +593,11 @@ namespace {
 // pool, and the program's sends complete (from a pass or the flush step, now).
 void sent(ev_loop *loop, stream_io *s, std::size_t bytes, report_from from)
 {
+  if (sent_lone_copy(loop, s, bytes, from))
+    return;
   std::size_t sent = bytes;
   stream_block *b = s->block;
   stream_of(s)->queued -= bytes;
-  // The common case first: the whole of a lone copy.
-  if (stream_send *q = s->send_head; q && !q->next && !q->done && bytes == q->len - q->off) {
-    s->send_head = s->send_tail = nullptr;
-    send_node_free(loop, b, q);
-    if (from != kFromStop)
-      drained(loop, s, from);
-    return;
-  }
   stream_send *done_first = nullptr, *done_last = nullptr;
   while (stream_send *q = s->send_head) {
     const std::size_t take = std::min(sent, q->len - q->off);
@@ -629,6 +626,20 @@ void sent(ev_loop *loop, stream_io *s, std::size_t bytes, report_from from)
     if (from == kFromPass || from == kFromFlush)
       streams_complete_cancelled(loop);
   }
+}
+
+// The common case, before sent's walk of the queue: the whole of a lone copy.
+inline bool sent_lone_copy(ev_loop *loop, stream_io *s, std::size_t bytes, report_from from)
+{
+  stream_send *q = s->send_head;
+  if (!q || q->next || q->done || bytes != q->len - q->off)
+    return false;
+  stream_of(s)->queued -= bytes;
+  s->send_head = s->send_tail = nullptr;
+  send_node_free(loop, s->block, q);
+  if (from != kFromStop)
+    drained(loop, s, from);
+  return true;
 }
 
 }  // namespace
