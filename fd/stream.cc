@@ -830,7 +830,8 @@ void streams_flush(ev_loop *loop)
     if (!r.s->err)
       send_from_flush(loop, r.s);
   }
-  streams_complete_cancelled(loop);
+  if (b->cancelled)  // the work flag is set once, below
+    streams_complete_cancelled(loop);
   for (; b->resume_at_flush > 0 && b->paused.any(); --b->resume_at_flush)
     resume_one_paused(loop, b);
   b->resume_at_flush = 0;
