@@ -422,8 +422,8 @@ void trim_list(T *&list, free_keep &k, int least)
   }
 }
 
-}  // namespace
-
+// Once a flush step: a window ends after a second, and the free buffers and send nodes beyond what
+// the pool keeps go back to the allocator, a few at a time.
 void pool_trim(ev_loop *loop, stream_block *b)
 {
   if (loop->mn_now - b->window_start >= 1.) {
@@ -436,6 +436,8 @@ void pool_trim(ev_loop *loop, stream_block *b)
   trim_list(b->free, b->buffers_keep, kPoolKeep);
   trim_list(b->free_sends, b->sends_keep, kSendNodesKept);
 }
+
+}  // namespace
 
 stream_send *send_node(stream_block *b)
 {
@@ -797,10 +799,19 @@ bool stream_io_swept(WL w) { return is_stream_io(w); }
 
 // ---- the flush step ----------------------------------------------------------------------------
 
+namespace {
+
+bool block_has_work(const stream_block *b)
+{
+  return b->watchers || b->check.count || b->checking.count || b->sending.count || b->cancelled;
+}
+
+}  // namespace
+
 bool streams_have_work(const ev_loop *loop)
 {
   const stream_block *b = streams_of(loop);
-  return b && (b->watchers || b->check.count || b->checking.count || b->sending.count || b->cancelled);
+  return b && block_has_work(b);
 }
 
 void streams_flush(ev_loop *loop)
@@ -836,7 +847,7 @@ void streams_flush(ev_loop *loop)
     resume_one_paused(loop, b);
   b->resume_at_flush = 0;
   pool_trim(loop, b);
-  work_set(loop, kWorkStreams, streams_have_work(loop));
+  work_set(loop, kWorkStreams, block_has_work(b));
 }
 
 void streams_run_end(ev_loop *loop) { loop->backend->streams->run_end(loop); }

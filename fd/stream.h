@@ -239,9 +239,6 @@ void stream_io_stop(ev_loop *loop, stream_io *s, int err);
 // none) or for a send's copy (null when the allocator has none); a buffer given back.
 stream_buffer *pool_take(stream_block *b, bool for_receiving);
 void pool_give(ev_loop *loop, stream_block *b, stream_buffer *buf);
-// Once a flush step: a window ends after a second, and the free buffers and send nodes beyond what
-// the pool keeps go back to the allocator, a few at a time.
-void pool_trim(ev_loop *loop, stream_block *b);
 
 // Sends: a node, queued at the end (stream_send_queue marks the stream for the flush step).
 stream_send *send_node(stream_block *b);
