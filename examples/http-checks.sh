@@ -131,7 +131,11 @@ $ok" -p "$port" "$(bytes 3)" "$G" 'GET /nope HTTP/1.1\r\nHost: test\r\n\r\n' "$(
   check huge "HTTP/1.1 200 OK | Content-Length: 200000000 | Connection: keep-alive | 200000000 bytes of a-z" \
     "$port" "$(bytes 200000000)"
   after=$(peak_kb "$srv")
-  if [ -n "$before" ] && [ -n "$after" ] && [ $((after - before)) -lt 4096 ]; then
+  if [ -n "${LIBEV_NG_SANITIZE:-}" ]; then
+    # ASan's fake stacks (detect_stack_use_after_return) grow with the calls the server makes, by
+    # megabytes here, where the server's own memory grows by kilobytes: the other builds bound it
+    echo "skip: 200 MB sent with $((after - before)) kB more at the peak, not bounded in a sanitizer build"
+  elif [ -n "$before" ] && [ -n "$after" ] && [ $((after - before)) -lt 4096 ]; then
     pass "200 MB sent with $((after - before)) kB more at the peak"
   else
     fail "200 MB sent, peak resident size from $before to $after kB"
