@@ -14,7 +14,10 @@
 //      receive with ENOBUFS, the bytes waiting in the socket: the stream waits for a buffer
 //      (stream_pause_for_pool) and receives again when one comes back, one waiter a buffer, oldest
 //      first; re-armed at once, every stream the ring ran dry for would end so again, thousands
-//      of receives for nothing at a busy server.  The kernel may have taken buffers whose completions
+//      of receives for nothing at a busy server.  Buffers the ring gains from the pool instead (a
+//      receive or a start that found it empty fills it) are the waiters' too: the flush step
+//      resumes as many, or streams would wait beside a full ring for returns that never come, as
+//      when the program keeps what it got.  The kernel may have taken buffers whose completions
 //      are not reaped yet, so the loop's count of the ring's buffers is no proof that it has one:
 //      a waiter paused while the count says so is followed by the flush step's resuming as many
 //      waiters as the count says, oldest first, so that none waits for a return that may not come,
@@ -267,14 +270,18 @@ inline void kernel_wrote(const stream_buffer *buf, int bytes)
 #endif
 }
 
-// Fill the ring up to its target from the pool; false if it stays empty.
+// Fill the ring up to its target from the pool; false if it stays empty.  The streams that wait
+// for a buffer take what it gained, see (o): the flush step resumes as many.
 bool ring_fill(ring_streams *e, stream_block *b)
 {
+  const unsigned before = e->br_count;
   while (e->br_count < ring_target(e))
     if (stream_buffer *buf = kernel_buffer(b))
       ring_add(e, buf);
     else
       break;
+  if (e->br_count > before && b->paused.any() && b->resume_at_flush < static_cast<int>(e->br_count))
+    b->resume_at_flush = static_cast<int>(e->br_count);
   return e->br_count;
 }
 

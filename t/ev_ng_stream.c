@@ -2414,6 +2414,72 @@ has_buffer_ring (int fd)
   return err == EEXIST;
 }
 
+/* Streams that wait for a buffer take the buffers that io_uring's ring gains from the pool, not
+ * only those that the program gives back (ev(3) "Streams on io_uring"): bytes arrive at every
+ * stream while the allocator refuses the pool's buffers and the program keeps what it gets, so
+ * that most streams wait; then the allocator gives again, and a new stream's start fills the
+ * ring.  Every waiting stream receives, in bounded time, while the program still keeps every
+ * buffer it got. */
+#define WAITING_STREAMS 64
+static void
+ev_ng_stream__waiting_streams_take_the_buffers_a_refilled_ring_gains (void **state)
+{
+  struct ev_loop *loop = *state;
+  static struct rec r[WAITING_STREAMS + 1];
+  int sv[WAITING_STREAMS + 1][2];
+  unsigned char data[100];
+  skip_on_real_libev ();
+  if (test_backend != EVBACKEND_IOURING || !iouring_multishot_expected ())
+    {
+      print_message ("skipped: io_uring's buffer ring (multishot receives)\n");
+      skip ();
+    }
+  for (int i = 0; i < WAITING_STREAMS; ++i)
+    {
+      stream_pair (sv[i]);
+      rec_start (loop, &r[i], sv[i][0], EV_READ, 40 + (unsigned)i);
+      r[i].keep = 1;
+    }
+  ev_run (loop, EVRUN_NOWAIT);
+  /* the ring holds the few buffers of the first start; the pool gets one more at most */
+  harness_alloc_limit_large (8 * KIB, 1);
+  for (int i = 0; i < WAITING_STREAMS; ++i)
+    {
+      fill (data, sizeof data, 40 + (unsigned)i, 0);
+      write_all (sv[i][1], data, sizeof data);
+    }
+  for (double until = harness_monotonic () + 0.2; harness_monotonic () < until;)
+    ev_run (loop, EVRUN_NOWAIT);
+  int waiting = 0;
+  for (int i = 0; i < WAITING_STREAMS; ++i)
+    waiting += r[i].got == 0;
+  print_message ("%d of %d streams wait for a buffer\n", waiting, WAITING_STREAMS);
+  assert_true (waiting > WAITING_STREAMS / 2);
+  harness_alloc_limit_large (0, 0);
+  stream_pair (sv[WAITING_STREAMS]);
+  rec_start (loop, &r[WAITING_STREAMS], sv[WAITING_STREAMS][0], EV_READ, 0);
+  size_t got = 0;
+  double give_up = harness_monotonic () + harness_slack (5.);
+  while (got < WAITING_STREAMS * sizeof data)
+    {
+      assert_true (harness_monotonic () < give_up);
+      ev_run (loop, EVRUN_NOWAIT);
+      got = 0;
+      for (int i = 0; i < WAITING_STREAMS; ++i)
+        got += r[i].got;
+    }
+  for (int i = 0; i <= WAITING_STREAMS; ++i)
+    {
+      assert_int_equal (r[i].got, i < WAITING_STREAMS ? sizeof data : 0);
+      assert_int_equal (r[i].bad, 0);
+      assert_int_equal (r[i].errors, 0);
+      rec_release_all (loop, &r[i]);
+      ev_ng_stream_stop (loop, &r[i].w);
+      close (sv[i][0]);
+      close (sv[i][1]);
+    }
+}
+
 /* In a child whose socket calls (recv, send, accept and their kin) fail with EPERM: an echo and
  * an accept go through io_uring's requests where its engine runs; elsewhere the readiness engine's
  * own calls fail, and the stream hears EPERM.  Its receives go into a ring of provided buffers
@@ -2693,6 +2759,9 @@ main (void)
     loop_test (ev_ng_stream__a_thousand_connections_share_an_exhausted_pool),
     loop_test (ev_ng_stream__a_steady_echo_takes_nothing_more_from_the_allocator),
     loop_test (ev_ng_stream__ten_thousand_connections_drain_io_urings_buffer_ring),
+#if defined(__linux__) && !defined(EV_NG_SMALL)
+    loop_test (ev_ng_stream__waiting_streams_take_the_buffers_a_refilled_ring_gains),
+#endif
     loop_test (ev_ng_stream__after_fork_the_child_sends_the_queue_and_receives),
     loop_test (ev_ng_stream__streams_of_an_embedded_loop_work_as_its_io_watchers),
     loop_test (ev_ng_stream__an_event_fed_to_an_embedded_loop_waits_for_its_next_run),
